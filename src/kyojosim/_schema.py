@@ -1,0 +1,339 @@
+"""Typed, immutable parameter records built from plain mappings, with clear errors.
+
+Each section of a scenario is a frozen dataclass whose fields are declared with
+:func:`param`: the default, the allowed range or choices, the unit and the source of
+the default. :func:`build` turns a mapping (from YAML) into such a record, checking
+every key and value and raising :class:`~kyojosim.errors.ScenarioError` with the file,
+the key path, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, get_args, get_origin
+
+from .errors import ScenarioError
+
+SHARE_TOLERANCE = 0.005
+"""Shares must sum to 1 within this tolerance (published tables are rounded)."""
+
+
+def param(
+    default: Any = dataclasses.MISSING,
+    *,
+    source: str,
+    doc: str = "",
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    length: int | None = None,
+    sums_to_one: bool = False,
+    keys: tuple[str, ...] | None = None,
+    unit: str = "",
+) -> Any:
+    """Declare a scenario parameter.
+
+    Args:
+        default: The default value (omit for a required key). A dataclass type means
+            "an instance built from its own defaults".
+        source: Where the default comes from: a white-paper figure, a census or IPSS
+            table, or ``"assumption: <reason>"``.
+        doc: What the parameter means.
+        lo: Smallest allowed value (each element, for sequences and mappings).
+        hi: Largest allowed value.
+        lo_open: Whether ``lo`` itself is excluded.
+        hi_open: Whether ``hi`` itself is excluded.
+        length: Required length of a sequence.
+        sums_to_one: Whether the numbers of a sequence or mapping are shares.
+        keys: The exact keys a mapping must have.
+        unit: Unit of the value, for documentation.
+
+    Returns:
+        A dataclass field carrying the metadata.
+    """
+    meta = {
+        "source": source,
+        "doc": doc,
+        "lo": lo,
+        "hi": hi,
+        "lo_open": lo_open,
+        "hi_open": hi_open,
+        "length": length,
+        "sums_to_one": sums_to_one,
+        "keys": keys,
+        "unit": unit,
+    }
+    if isinstance(default, type) and dataclasses.is_dataclass(default):
+        return dataclasses.field(default_factory=default, metadata=meta)
+    if isinstance(default, dict):
+        frozen = dict(default)
+        return dataclasses.field(default_factory=lambda: dict(frozen), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+class Context:
+    """Where a value being checked comes from: the file and the key path."""
+
+    def __init__(self, file: str | None, path: str = ""):
+        self.file = file
+        self.path = path
+
+    def child(self, key: str | int) -> Context:
+        """Return the context of a key below this one."""
+        if isinstance(key, int):
+            return Context(self.file, f"{self.path}[{key}]")
+        return Context(self.file, f"{self.path}.{key}" if self.path else str(key))
+
+    def error(self, given: object, allowed: str, problem: str = "invalid value") -> ScenarioError:
+        """Make the error for this place."""
+        return ScenarioError(self.file, self.path, given, allowed, problem)
+
+
+def suggest(key: str, valid: list[str]) -> str:
+    """Describe the valid keys, naming the closest one to ``key`` first."""
+    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
+    listing = ", ".join(valid)
+    if close:
+        return f"did you mean '{close[0]}'? valid keys: {listing}"
+    return f"valid keys: {listing}"
+
+
+def _type_name(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    if origin in (tuple,):
+        return f"a list of {_type_name(get_args(tp)[0])}"
+    if origin in (dict,):
+        return f"a mapping of {_type_name(get_args(tp)[1])}"
+    if dataclasses.is_dataclass(tp):
+        return "a mapping"
+    if tp is float:
+        return "a number"
+    if tp is int:
+        return "an integer"
+    if tp is str:
+        return "a text"
+    if tp is bool:
+        return "true or false"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _range_text(meta: Mapping[str, Any]) -> str:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    left = "(" if meta.get("lo_open") else "["
+    right = ")" if meta.get("hi_open") else "]"
+    if lo is not None and hi is not None:
+        return f"allowed: a value in {left}{lo}, {hi}{right}"
+    if lo is not None:
+        return f"allowed: a value {'>' if meta.get('lo_open') else '>='} {lo}"
+    if hi is not None:
+        return f"allowed: a value {'<' if meta.get('hi_open') else '<='} {hi}"
+    return "allowed: any value"
+
+
+def _check_range(value: float, meta: Mapping[str, Any], ctx: Context) -> None:
+    lo, hi = meta.get("lo"), meta.get("hi")
+    bad = False
+    if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
+        bad = True
+    if hi is not None and (value > hi or (meta.get("hi_open") and value == hi)):
+        bad = True
+    if bad:
+        raise ctx.error(value, _range_text(meta), "out of range")
+
+
+def _is_optional(tp: Any) -> tuple[bool, Any]:
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1 and len(get_args(tp)) == 2:
+            return True, args[0]
+    return False, tp
+
+
+def convert(value: Any, tp: Any, meta: Mapping[str, Any], ctx: Context) -> Any:
+    """Check ``value`` against the type ``tp`` and the field metadata; return it typed."""
+    optional, inner = _is_optional(tp)
+    if optional:
+        if value is None:
+            return None
+        tp = inner
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, ctx)
+    if origin is Literal:
+        choices = get_args(tp)
+        if value not in choices or isinstance(value, bool) != isinstance(choices[0], bool):
+            raise ctx.error(value, "allowed: " + ", ".join(repr(c) for c in choices))
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ctx.error(value, "allowed: true or false", "wrong type")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ctx.error(value, "allowed: an integer", "wrong type")
+        _check_range(value, meta, ctx)
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ctx.error(value, "allowed: a number", "wrong type")
+        if not math.isfinite(value):
+            raise ctx.error(value, "allowed: a finite number", "not finite")
+        value = float(value)
+        _check_range(value, meta, ctx)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ctx.error(value, "allowed: a text", "wrong type")
+        return value
+    if origin is tuple:
+        (elem_tp, *_rest) = get_args(tp)
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+            raise ctx.error(value, f"allowed: {_type_name(tp)}", "wrong type")
+        length = meta.get("length")
+        if length is not None and len(value) != length:
+            raise ctx.error(value, f"allowed: a list of exactly {length} values (got {len(value)})", "wrong length")
+        out = tuple(convert(v, elem_tp, meta, ctx.child(i)) for i, v in enumerate(value))
+        if meta.get("sums_to_one"):
+            _check_shares(out, ctx)
+        return out
+    if origin is dict:
+        key_tp, val_tp = get_args(tp)
+        if not isinstance(value, Mapping):
+            raise ctx.error(value, f"allowed: {_type_name(tp)}", "wrong type")
+        keys = meta.get("keys")
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            if key_tp is int:
+                if isinstance(k, bool) or not isinstance(k, int):
+                    raise ctx.child(str(k)).error(k, "allowed: an integer key", "wrong key type")
+            elif not isinstance(k, str):
+                raise ctx.child(str(k)).error(k, "allowed: a text key", "wrong key type")
+            if keys is not None and k not in keys:
+                raise ctx.child(str(k)).error(k, suggest(str(k), list(keys)), "unknown key")
+            out[k] = convert(v, val_tp, {**meta, "sums_to_one": False, "keys": None}, ctx.child(str(k)))
+        if keys is not None:
+            missing = [k for k in keys if k not in out]
+            if missing:
+                raise ctx.error(sorted(out), f"missing keys: {', '.join(missing)}", "missing key")
+        if meta.get("sums_to_one"):
+            _check_shares(tuple(out.values()), ctx)
+        return out
+    raise TypeError(f"unsupported schema type {tp!r} at {ctx.path}")  # pragma: no cover - schema bug
+
+
+def _check_shares(values: tuple[float, ...], ctx: Context) -> None:
+    total = float(sum(values))
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ctx.error(
+            list(values),
+            f"allowed: shares that sum to 1 (within {SHARE_TOLERANCE}); these sum to {total:.4f}",
+            "shares do not sum to 1",
+        )
+
+
+def build(cls: type, data: Any, ctx: Context) -> Any:
+    """Build the frozen dataclass ``cls`` from a mapping, checking every key and value.
+
+    Args:
+        cls: A dataclass type declared with :func:`param` fields.
+        data: The mapping read from YAML (``None`` means all defaults).
+        ctx: Where the mapping comes from.
+
+    Returns:
+        An instance of ``cls``.
+
+    Raises:
+        ScenarioError: On an unknown or missing key, a wrong type, a value out of range
+            or shares that do not sum to 1.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ctx.error(data, "allowed: a mapping of keys to values", "wrong type")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key in data:
+        if key not in fields:
+            raise ctx.child(str(key)).error(key, suggest(str(key), list(fields)), "unknown key")
+    values = {}
+    for name, f in fields.items():
+        if name in data:
+            values[name] = convert(data[name], hints[name], f.metadata, ctx.child(name))
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ctx.child(name).error(None, f"a value is required ({_type_name(hints[name])})", "missing key")
+    obj = cls(**values)
+    check = getattr(obj, "check", None)
+    if check is not None:
+        check(ctx)
+    return obj
+
+
+def to_plain(obj: Any) -> Any:
+    """Turn a record into plain dicts, lists and scalars (for YAML, JSON and hashing)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {k: to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (tuple, list)):
+        return [to_plain(v) for v in obj]
+    return obj
+
+
+def resolve_path(cls: type, path: str, ctx_file: str) -> None:
+    """Check that a dotted key path names a parameter of ``cls``.
+
+    Args:
+        cls: The root record type.
+        path: Dotted path such as ``"simulation.seed"`` or ``"municipality.districts.0.name"``.
+        ctx_file: What to name as the file in an error (e.g. ``"--set"``).
+
+    Raises:
+        ScenarioError: If a segment is not a valid key.
+    """
+    tp: Any = cls
+    walked: list[str] = []
+    for seg in path.split("."):
+        _, tp = _is_optional(tp)
+        origin = get_origin(tp)
+        if dataclasses.is_dataclass(tp):
+            names = [f.name for f in dataclasses.fields(tp)]
+            if seg not in names:
+                where = ".".join([*walked, seg])
+                raise ScenarioError(ctx_file, where, seg, suggest(seg, names), "unknown key")
+            tp = typing.get_type_hints(tp)[seg]
+        elif origin is tuple:
+            if not seg.isdigit():
+                where = ".".join([*walked, seg])
+                raise ScenarioError(ctx_file, where, seg, "allowed: a list index (0, 1, ...)", "not an index")
+            tp = get_args(tp)[0]
+        elif origin is dict:
+            tp = get_args(tp)[1]
+        else:
+            where = ".".join([*walked, seg])
+            raise ScenarioError(ctx_file, where, seg, f"'{'.'.join(walked)}' has no sub-keys", "unknown key")
+        walked.append(seg)
+
+
+def iter_params(cls: type, prefix: str = ""):
+    """Yield ``(key_path, field, type)`` for every parameter of ``cls``, depth first."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        path = f"{prefix}.{f.name}" if prefix else f.name
+        tp = hints[f.name]
+        _, inner = _is_optional(tp)
+        yield path, f, tp
+        if dataclasses.is_dataclass(inner):
+            yield from iter_params(inner, path)
+        elif get_origin(inner) in (tuple, dict):
+            elem = get_args(inner)[-1] if get_origin(inner) is dict else get_args(inner)[0]
+            if dataclasses.is_dataclass(elem):
+                yield from iter_params(elem, path + "[]")

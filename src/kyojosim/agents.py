@@ -1,0 +1,108 @@
+"""Residents as Mesa agents: thin handles onto the model's columns.
+
+A :class:`Resident` carries identity (its ``unique_id``) and reads its state from the
+model's numpy columns, so Mesa tools (``model.agents``, ``AgentSet.select``, a
+``DataCollector`` with agent reporters) work on it, while the simulation's rules run over
+whole columns and never loop over these objects.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from .constants import HOUSEHOLD_KINDS, OFFLINE_COMMUNITIES, ONLINE_COMMUNITIES, ROLES, SEXES
+
+if TYPE_CHECKING:
+    from .model import KyojoModel
+
+
+class Resident(mesa.Agent):
+    """One resident of the municipality (a view onto its row of the model's columns)."""
+
+    model: KyojoModel
+
+    @property
+    def slot(self) -> int:
+        """The resident's current row in the columns (changes when the columns are compacted)."""
+        return self.model.slot_of(self.unique_id)
+
+    def _col(self, name: str):
+        return self.model.population.cols[name][self.slot]
+
+    @property
+    def age(self) -> int:
+        """Age in completed years."""
+        return int(self._col("age"))
+
+    @property
+    def sex(self) -> str:
+        """``"male"`` or ``"female"``."""
+        return SEXES[int(self._col("sex"))]
+
+    @property
+    def household(self) -> int:
+        """Household id."""
+        return int(self._col("household"))
+
+    @property
+    def household_kind(self) -> str:
+        """Kind of the resident's household (e.g. ``"single_elderly"``)."""
+        return HOUSEHOLD_KINDS[int(self.model.population.hh["kind"][self.household])]
+
+    @property
+    def role(self) -> str:
+        """Role in the household: head, spouse, child or elder."""
+        return ROLES[int(self._col("role"))]
+
+    @property
+    def district(self) -> str:
+        """Name of the district the resident lives in."""
+        return self.model.scenario.municipality.districts[int(self._col("district"))].name
+
+    @property
+    def frail(self) -> bool:
+        """Whether the resident is frail (needs care)."""
+        return bool(self._col("frail"))
+
+    @property
+    def employed(self) -> bool:
+        """Whether the resident is employed."""
+        return bool(self._col("employed"))
+
+    @property
+    def drives(self) -> bool:
+        """Whether the resident drives."""
+        return bool(self._col("drives"))
+
+    @property
+    def smartphone(self) -> bool:
+        """Whether the resident uses a smartphone."""
+        return bool(self._col("smartphone"))
+
+    @property
+    def sns(self) -> bool:
+        """Whether the resident uses social media."""
+        return bool(self._col("sns"))
+
+    @property
+    def communities(self) -> list[str]:
+        """Kinds of real-world and online community the resident takes part in."""
+        groups = self._col("groups")
+        online = int(self._col("online"))
+        out = [name for name, g in zip(OFFLINE_COMMUNITIES, groups, strict=True) if g >= 0]
+        return out + [name for i, name in enumerate(ONLINE_COMMUNITIES) if online >> i & 1]
+
+    def ties(self) -> list[tuple[int, int, float]]:
+        """Return the resident's ties as ``(other unique_id, kind bits, strength)``."""
+        s = self.slot
+        t = self.model.ties
+        uid = self.model.population.uid
+        sel_a, sel_b = t.a == s, t.b == s
+        out = [(int(uid[o]), int(k), float(w)) for o, k, w in zip(t.b[sel_a], t.kind[sel_a], t.strength[sel_a], strict=True)]
+        out += [(int(uid[o]), int(k), float(w)) for o, k, w in zip(t.a[sel_b], t.kind[sel_b], t.strength[sel_b], strict=True)]
+        return out
+
+    def __repr__(self) -> str:
+        return f"Resident({self.unique_id}, age={self.age}, {self.sex}, {self.district})"

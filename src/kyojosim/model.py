@@ -1,0 +1,224 @@
+"""The kyojosim model: a Mesa model of a municipality's residents, their ties and its decline."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from .agents import Resident
+from .communities import join_communities, participation_mix
+from .constants import HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
+from .demography import YearEvents, yearly_demography
+from .households import classify
+from .ict import ict_uptake
+from .metrics import year_summary
+from .scenario import Scenario, load_scenario
+from .streams import Streams
+from .synthesis import build_ties, draw_traits, synthesize
+
+DAYS_PER_YEAR = 365.25
+
+
+class KyojoModel(mesa.Model):
+    """Residents of one municipality, their households, communities and ties, week by week.
+
+    Build it from a scenario (:meth:`from_scenario`) or with plain keyword parameters, which is
+    what :func:`mesa.batch_run` does::
+
+        model = KyojoModel(scenario="yamae", seed=3, simulation__years=10)
+        mesa.batch_run(KyojoModel, {"scenario": "yamae", "seed": [1, 2]}, max_steps=104)
+
+    Args:
+        scenario: A :class:`~kyojosim.scenario.Scenario`, a scenario file, or a bundled name.
+        seed: Seed of every random stream (overrides ``simulation.seed``).
+        years: Length of the run in years (overrides ``simulation.years``).
+        scale: Fraction of residents simulated (overrides ``municipality.scale``).
+        overrides: Dotted-path overrides, e.g. ``{"demography.fertility.tfr": 1.6}``.
+        **params: The same overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path = "yamae",
+        seed: int | None = None,
+        years: int | None = None,
+        scale: float | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        over = dict(overrides or {})
+        over.update({k.replace("__", "."): v for k, v in params.items()})
+        if seed is not None:
+            over["simulation.seed"] = int(seed)
+        if years is not None:
+            over["simulation.years"] = int(years)
+        if scale is not None:
+            over["municipality.scale"] = float(scale)
+        if isinstance(scenario, Scenario):
+            scn = scenario.replace(**over) if over else scenario
+        else:
+            scn = load_scenario(scenario, over)
+        super().__init__(seed=scn.simulation.seed)
+        self.scenario = scn
+        self.streams = Streams(scn.simulation.seed)
+        self.start_year = scn.municipality.start_year
+        self.year = self.start_year
+        self.days = 0.0
+        self.n_steps = math.ceil(scn.simulation.years * DAYS_PER_YEAR / scn.simulation.step_days)
+        # initialisation (ODD §5): synthetic population, memberships, network
+        self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
+        self._slot_by_uid = np.zeros(0, dtype=np.int64)
+        self._handles = np.empty(0, dtype=object)
+        self._attach_handles(np.arange(self.population.n))
+        self.last_events: YearEvents | None = None
+        self.yearly: list[dict[str, Any]] = []
+        self.age_tables: list[dict[str, Any]] = []
+        self._record_year(None)
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector.collect(self)
+
+    # -- construction helpers -----------------------------------------------------------
+    @classmethod
+    def from_scenario(cls, scenario: Scenario | str | Path, **overrides: Any) -> KyojoModel:
+        """Build a model from a scenario (object, file or bundled name) with keyword overrides."""
+        return cls(scenario=scenario, **overrides)
+
+    def _attach_handles(self, slots: np.ndarray) -> None:
+        """Create a :class:`Resident` for each slot and record its ``unique_id`` in the columns."""
+        if slots.size == 0:
+            return
+        agents = list(Resident.create_agents(self, int(slots.size)))
+        uids = np.fromiter((a.unique_id for a in agents), dtype=np.int64, count=len(agents))
+        self.population.cols["uid"][slots] = uids
+        need = int(uids.max()) + 1
+        if need > self._slot_by_uid.size:
+            grown = np.full(max(need, int(self._slot_by_uid.size * 1.25) + 16), -1, dtype=np.int64)
+            grown[: self._slot_by_uid.size] = self._slot_by_uid
+            self._slot_by_uid = grown
+        self._slot_by_uid[uids] = slots
+        if self.population.n > self._handles.size:
+            h = np.empty(self.population.capacity, dtype=object)
+            h[: self._handles.size] = self._handles
+            self._handles = h
+        self._handles[slots] = agents
+
+    def slot_of(self, unique_id: int) -> int:
+        """Return the current column row of the resident with ``unique_id`` (-1 if gone)."""
+        if unique_id >= self._slot_by_uid.size:
+            return -1
+        return int(self._slot_by_uid[unique_id])
+
+    def resident(self, unique_id: int) -> Resident | None:
+        """Return the :class:`Resident` handle with ``unique_id``, or ``None`` if gone."""
+        s = self.slot_of(unique_id)
+        return None if s < 0 else self._handles[s]
+
+    # -- the schedule ---------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one step (a week by default). Process overview (docs/ODD.md §3):
+
+        1. At the turn of a year: demography (ageing, deaths, births, out- and in-migration,
+           household change), then network upkeep (ties of the dead and departed dropped,
+           newcomers tied into their district), ICT uptake and memberships of newcomers.
+        2. Record the model-level series (DataCollector).
+        """
+        step_days = self.scenario.simulation.step_days
+        before = self.year
+        self.days += step_days
+        self.year = self.start_year + int(self.days // DAYS_PER_YEAR)
+        for year in range(before, self.year):
+            self.turn_of_year(year)
+        self.datacollector.collect(self)
+        if self.steps >= self.n_steps:
+            self.running = False
+
+    def turn_of_year(self, year: int) -> None:
+        """Run the yearly submodels for the year that ends (ODD §7.1-7.3)."""
+        pop, scn, s = self.population, self.scenario, self.streams
+        events = yearly_demography(
+            pop, scn, year, s.fresh("demography", year), s.fresh("migration", year), s.fresh("households", year)
+        )
+        newcomers = np.concatenate([events.births, events.in_migrants])
+        draw_traits(pop, scn, s.fresh("traits", year), s.fresh("ict", year), slots=events.in_migrants)
+        draw_traits_births(pop, events.births)
+        join_communities(pop, events.in_migrants, scn, s.fresh("communities", year), self.community_levels)
+        ict_uptake(pop, scn, s.fresh("ict_uptake", year))
+        self._attach_handles(newcomers)
+        self._retire(np.concatenate([events.deaths, events.out_migrants]))
+        # network upkeep: drop ties of residents who are gone, tie newcomers and their households
+        new_slot = pop.compact()
+        self.ties.remap(new_slot)
+        self._handles[: pop.n] = self._handles[np.flatnonzero(new_slot >= 0)]
+        self._handles[pop.n :] = None
+        uids = pop.uid
+        self._slot_by_uid[uids] = np.arange(pop.n)
+        moved = new_slot[newcomers]
+        moved = moved[moved >= 0]
+        build_ties(pop, scn, s.fresh("network", year), slots=moved, ties=self.ties)
+        pop.hh["kind"][: pop.n_households] = classify(pop)
+        self.last_events = events
+        self._record_year(events)
+
+    def _retire(self, slots: np.ndarray) -> None:
+        """Remove the Mesa handles of residents who died or left."""
+        if slots.size == 0:
+            return
+        uids = self.population.cols["uid"][slots]
+        for agent in self._handles[slots]:
+            if agent is not None:
+                agent.remove()
+        self._slot_by_uid[uids] = -1
+
+    # -- metrics ----------------------------------------------------------------------------
+    def _record_year(self, events: YearEvents | None) -> None:
+        row = year_summary(self, events)
+        self.stats = row
+        self.yearly.append(row)
+        counts = self.population.band_counts()
+        self.age_tables.append({"year": self.year, "counts": counts})
+
+    def _reporters(self) -> dict[str, Any]:
+        keys = ["population", "share_65plus", "share_75plus", "households", "ties", "isolated"]
+        keys += [f"part_{g}" for g in PARTICIPATION_GROUPS]
+        return {"year": lambda m: m.year, **{k: (lambda m, k=k: m.stats[k]) for k in keys}}
+
+    # -- conveniences -----------------------------------------------------------------------
+    def participation(self, ages: tuple[int, int] | None = None) -> dict[str, float]:
+        """Return the participation mix of living residents (optionally of an age range)."""
+        return participation_mix(self.population, ages)
+
+    def household_shares(self) -> dict[str, float]:
+        """Return the share of households of each kind."""
+        kind = self.population.hcol("kind")
+        kind = kind[kind >= 0]
+        counts = np.bincount(kind, minlength=len(HOUSEHOLD_KINDS))
+        total = max(int(counts.sum()), 1)
+        return {k: float(c / total) for k, c in zip(HOUSEHOLD_KINDS, counts, strict=True)}
+
+    def age_band_counts(self) -> np.ndarray:
+        """Return living residents by sex and 5-year age band (2 x 18)."""
+        return self.population.band_counts()
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Bytes held by resident columns, ties and the handle index (not the Mesa objects)."""
+        return {
+            "columns": self.population.nbytes(),
+            "ties": self.ties.nbytes(),
+            "index": self._slot_by_uid.nbytes + self._handles.nbytes,
+        }
+
+
+def draw_traits_births(pop, births: np.ndarray) -> None:
+    """Newborns: not frail, not employed, no car, no phone, no communities."""
+    for col in ("frail", "employed", "drives", "smartphone", "sns"):
+        pop.cols[col][births] = False
+    pop.cols["online"][births] = 0
+    pop.cols["groups"][births] = -1
+
+
+__all__ = ["KyojoModel", "age_band"]

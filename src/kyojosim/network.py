@@ -1,0 +1,132 @@
+"""The social network: a sparse, undirected list of ties with kinds and strengths.
+
+Each tie is stored once (``a < b``, slot indices) with a bit mask of kinds (household,
+neighbour, community, online; one tie can carry several) and a strength in [0, 1].
+Ties of residents who die or leave are dropped when the population compacts. A CSR
+adjacency (scipy) is built on demand for the mechanisms that walk neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass
+class Ties:
+    """Undirected ties between resident slots."""
+
+    a: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    b: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    strength: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return int(self.a.size)
+
+    def nbytes(self) -> int:
+        """Bytes held by the tie columns."""
+        return self.a.nbytes + self.b.nbytes + self.kind.nbytes + self.strength.nbytes
+
+    def add(self, a: np.ndarray, b: np.ndarray, kind: int, strength: float) -> None:
+        """Add ties of one kind between slot pairs; self-pairs are ignored and duplicates merged.
+
+        A pair that is already tied keeps one tie whose kinds are OR-ed together and whose
+        strength is the larger of the two.
+        """
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        ok = a != b
+        lo = np.minimum(a[ok], b[ok]).astype(np.int32)
+        hi = np.maximum(a[ok], b[ok]).astype(np.int32)
+        self.a = np.concatenate([self.a, lo])
+        self.b = np.concatenate([self.b, hi])
+        self.kind = np.concatenate([self.kind, np.full(lo.size, kind, dtype=np.uint8)])
+        self.strength = np.concatenate([self.strength, np.full(lo.size, strength, dtype=np.float32)])
+        self._merge_duplicates()
+
+    def _merge_duplicates(self) -> None:
+        if self.a.size == 0:
+            return
+        key = self.a.astype(np.int64) << 32 | self.b.astype(np.int64)
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        first = np.ones(key.size, dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        if first.all():
+            self.a, self.b = self.a[order], self.b[order]
+            self.kind, self.strength = self.kind[order], self.strength[order]
+            return
+        group = np.cumsum(first) - 1
+        n = int(group[-1]) + 1
+        kind = np.zeros(n, dtype=np.uint8)
+        np.bitwise_or.at(kind, group, self.kind[order])
+        strength = np.zeros(n, dtype=np.float32)
+        np.maximum.at(strength, group, self.strength[order])
+        idx = order[first]
+        self.a, self.b, self.kind, self.strength = self.a[idx], self.b[idx], kind, strength
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the ties where ``mask`` is true."""
+        self.a, self.b = self.a[mask], self.b[mask]
+        self.kind, self.strength = self.kind[mask], self.strength[mask]
+
+    def remap(self, new_slot: np.ndarray) -> None:
+        """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
+        na, nb = new_slot[self.a], new_slot[self.b]
+        ok = (na >= 0) & (nb >= 0)
+        self.keep(ok)
+        self.a, self.b = na[ok].astype(np.int32), nb[ok].astype(np.int32)
+
+    def drop_residents(self, gone: np.ndarray) -> None:
+        """Drop every tie that touches a resident whose slot is flagged in ``gone`` (a bool mask)."""
+        if self.a.size:
+            self.keep(~(gone[self.a] | gone[self.b]))
+
+    def degree(self, n: int, kind_mask: int = 0xFF) -> np.ndarray:
+        """Return the number of ties of each slot whose kinds intersect ``kind_mask``."""
+        sel = (self.kind & kind_mask) != 0
+        return np.bincount(self.a[sel], minlength=n) + np.bincount(self.b[sel], minlength=n)
+
+    def adjacency(self, n: int, kind_mask: int = 0xFF) -> sp.csr_matrix:
+        """Return the symmetric CSR matrix of tie strengths among ``n`` slots."""
+        sel = (self.kind & kind_mask) != 0
+        a, b, w = self.a[sel], self.b[sel], self.strength[sel]
+        m = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
+        return m.tocsr()
+
+    def count_by_kind(self) -> dict[int, int]:
+        """Return the number of ties carrying each kind bit."""
+        return {bit: int(((self.kind & bit) != 0).sum()) for bit in (1, 2, 4, 8)}
+
+
+def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw random pairs of members within each group, about ``mean_ties`` ties per member.
+
+    Args:
+        group: Group id of each candidate slot (``-1``: not in any group), indexed by slot.
+        mean_ties: Mean number of ties each member gets.
+        rng: The stream to draw from.
+
+    Returns:
+        Arrays ``(a, b)`` of slot pairs (may contain self-pairs and duplicates; :meth:`Ties.add`
+        drops and merges them).
+    """
+    members = np.flatnonzero(group >= 0)
+    if members.size < 2 or mean_ties <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = members[np.argsort(group[members], kind="stable")]
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    sizes = np.diff(np.r_[starts, g.size])
+    pos_start = np.repeat(starts, sizes)
+    pos_size = np.repeat(sizes, sizes)
+    # each member proposes Poisson(mean/2) ties to random others of its group: mean degree ~ mean_ties
+    k = rng.poisson(mean_ties / 2.0, size=order.size)
+    k[pos_size < 2] = 0
+    src_pos = np.repeat(np.arange(order.size), k)
+    off = rng.integers(1, np.maximum(pos_size[src_pos], 2))
+    dst_pos = pos_start[src_pos] + (src_pos - pos_start[src_pos] + off) % pos_size[src_pos]
+    return order[src_pos], order[dst_pos]

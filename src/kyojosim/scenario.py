@@ -1,0 +1,659 @@
+"""Scenario files: the typed, immutable description of one municipality and one run.
+
+A scenario is a YAML file with the sections ``municipality``, ``residents``,
+``demography``, ``communities``, ``network``, ``ict`` and ``simulation``. A *variant*
+names a ``base`` scenario and overrides a few keys. Overrides also come from the CLI
+(``--set simulation.seed=3``) and from Python keywords (``simulation__seed=3`` or a mapping
+``{"simulation.seed": 3}``).
+
+Every default below cites its source (``source=``) or states ``assumption:`` with a
+reason; ``docs/ODD.md`` lists them all.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from ._schema import Context, build, param, resolve_path, to_plain
+from .constants import HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
+from .errors import ScenarioError
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+"""Where the bundled scenario files are (the repository's ``scenarios/``; the package installs editable)."""
+
+_N = N_AGE_BANDS
+_WP = "MIC White Paper on Information and Communications 2018 (平成30年版情報通信白書)"
+
+# --------------------------------------------------------------------------------------
+# municipality
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgeStructure:
+    """Population by 5-year age band (0-4 ... 80-84, 85+) and sex at the start year."""
+
+    male: tuple[float, ...] = param(source="scenario file", lo=0, length=_N, unit="persons")
+    female: tuple[float, ...] = param(source="scenario file", lo=0, length=_N, unit="persons")
+    source: str = param("", source="scenario file", doc="citation of the table")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdComposition:
+    """Shares of households by kind, and the mean household size."""
+
+    shares: dict[str, float] = param(source="scenario file", lo=0, hi=1, keys=HOUSEHOLD_KINDS, sums_to_one=True)
+    source: str = param("", source="scenario file", doc="citation of the table")
+
+
+@dataclass(frozen=True, kw_only=True)
+class District:
+    """A district (地区) of the municipality: where residents live and neighbours are."""
+
+    name: str = param(source="scenario file")
+    area_km2: float = param(source="scenario file", lo=0, lo_open=True, unit="km²")
+    lat: float = param(source="scenario file", lo=-90, hi=90, unit="degrees")
+    lon: float = param(source="scenario file", lo=-180, hi=180, unit="degrees")
+    population_share: float = param(source="scenario file", lo=0, hi=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Municipality:
+    """The municipality at the start year."""
+
+    name: str = param(source="scenario file", doc="name in Japanese")
+    name_en: str = param(source="scenario file", doc="name in English")
+    code: str = param(source="scenario file", doc="全国地方公共団体コード (5 digits)")
+    start_year: int = param(source="scenario file", lo=1900, hi=2100)
+    population: int = param(source="scenario file", lo=0, unit="persons", doc="census population at start_year")
+    area_km2: float = param(source="scenario file", lo=0, lo_open=True, unit="km²")
+    scale: float = param(
+        1.0,
+        source="assumption: full scale; a smaller share simulates a proportional sample of residents",
+        lo=0,
+        hi=1,
+        lo_open=True,
+        doc="fraction of residents simulated (each simulated resident stands for 1/scale people)",
+    )
+    age_structure: AgeStructure = param(source="scenario file")
+    households: HouseholdComposition = param(source="scenario file")
+    districts: tuple[District, ...] = param(source="scenario file")
+
+    def check(self, ctx: Context) -> None:
+        """Check that district shares sum to 1 and that there is at least one district."""
+        if not self.districts:
+            raise ctx.child("districts").error([], "allowed: at least one district", "empty")
+        from ._schema import _check_shares
+
+        _check_shares(tuple(d.population_share for d in self.districts), ctx.child("districts[*].population_share"))
+
+
+# --------------------------------------------------------------------------------------
+# residents
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Residents:
+    """Traits of residents by age band (0-4 ... 85+)."""
+
+    employment_rate_male: tuple[float, ...] = param(
+        (0, 0, 0, 0.15, 0.70, 0.92, 0.94, 0.94, 0.94, 0.93, 0.92, 0.90, 0.80, 0.53, 0.32, 0.18, 0.08, 0.03),
+        source="Statistics Bureau 労働力調査 2015 annual average, employment rate by age and sex (rounded)",
+        lo=0,
+        hi=1,
+        length=_N,
+    )
+    employment_rate_female: tuple[float, ...] = param(
+        (0, 0, 0, 0.15, 0.68, 0.74, 0.69, 0.70, 0.74, 0.76, 0.73, 0.66, 0.50, 0.32, 0.17, 0.09, 0.04, 0.01),
+        source="Statistics Bureau 労働力調査 2015 annual average, employment rate by age and sex (rounded)",
+        lo=0,
+        hi=1,
+        length=_N,
+    )
+    driving_rate: tuple[float, ...] = param(
+        (0, 0, 0, 0.20, 0.75, 0.85, 0.88, 0.88, 0.88, 0.87, 0.85, 0.82, 0.78, 0.70, 0.58, 0.45, 0.28, 0.10),
+        source="National Police Agency 運転免許統計 2015: licence holders per population by age (both sexes)",
+        lo=0,
+        hi=1,
+        length=_N,
+    )
+    frailty_rate: tuple[float, ...] = param(
+        (0.005,) * 13 + (0.03, 0.06, 0.13, 0.27, 0.59),
+        source="MHLW 介護給付費等実態調査 2015: long-term-care certification rate by age (65-69 3%, 70-74 6%, "
+        "75-79 13%, 80-84 27%, 85+ 59%); assumption: 0.5% under 65 (disability)",
+        lo=0,
+        hi=1,
+        length=_N,
+        doc="share who are frail (need care) at the start",
+    )
+    frailty_onset_rate: tuple[float, ...] = param(
+        (0.001,) * 13 + (0.008, 0.016, 0.035, 0.07, 0.14),
+        source="assumption: yearly onset chosen so that the frail share by age stays near frailty_rate "
+        "under the mortality of the scenario (care certification rates rise steeply with age)",
+        lo=0,
+        hi=1,
+        length=_N,
+        doc="yearly probability that a non-frail resident becomes frail",
+    )
+    frail_mortality_ratio: float = param(
+        2.0,
+        source="assumption: certified care recipients die at about twice the rate of peers (cohort studies of "
+        "Japanese older adults report hazard ratios of 1.5-3)",
+        lo=1,
+        hi=10,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# demography
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mortality:
+    """Yearly probability of dying by age band and sex, improving over time."""
+
+    male: tuple[float, ...] = param(
+        (0.000561, 0.000092, 0.000120, 0.000286, 0.000472, 0.000531, 0.000643, 0.000884, 0.001328, 0.002075,
+         0.003267, 0.005171, 0.008272, 0.012960, 0.021569, 0.038087, 0.066079, 0.1386),
+        source="MHLW 第22回完全生命表 (2015), male: 5-year death probabilities 5qx (estimated to reproduce the "
+        "published e0 80.75 and survival to 65/75/90 of the 2015 tables) as yearly ones 1-(1-5qx)^(1/5); 85+ is "
+        "the yearly rate of the open band (85-89 and 90+ weighted 2:1)",
+        lo=0,
+        hi=1,
+        length=_N,
+    )
+    female: tuple[float, ...] = param(
+        (0.000523, 0.000080, 0.000092, 0.000164, 0.000248, 0.000294, 0.000370, 0.000519, 0.000779, 0.001175,
+         0.001708, 0.002454, 0.003537, 0.005281, 0.008965, 0.016673, 0.032100, 0.1086),
+        source="MHLW 第22回完全生命表 (2015), female: 5-year death probabilities 5qx (estimated to reproduce the "
+        "published e0 86.99 and survival to 65/75/90 of the 2015 tables) as yearly ones 1-(1-5qx)^(1/5); 85+ is "
+        "the yearly rate of the open band (85-89 and 90+ weighted 3:2)",
+        lo=0,
+        hi=1,
+        length=_N,
+    )
+    annual_improvement: float = param(
+        0.008,
+        source="IPSS 日本の将来推計人口 (平成29年推計), medium mortality: life expectancy 80.75/86.98 (2015) to "
+        "84.95/91.35 (2065), about 0.8% lower death rates each year",
+        lo=-0.1,
+        hi=0.1,
+    )
+    multiplier: float = param(
+        1.0, source="assumption: the municipality dies at the national rates unless the scenario says otherwise", lo=0,
+        hi=5, lo_open=True,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fertility:
+    """Births by age of mother (15-19 ... 45-49)."""
+
+    tfr: float = param(1.45, source="MHLW 人口動態統計 2015: total fertility rate of Japan 1.45", lo=0, hi=6)
+    age_pattern: tuple[float, ...] = param(
+        (0.014, 0.101, 0.293, 0.358, 0.194, 0.039, 0.001),
+        source="MHLW 人口動態統計 2015: age-specific fertility rates by 5-year age of mother, as shares of the TFR",
+        lo=0,
+        hi=1,
+        length=7,
+        sums_to_one=True,
+    )
+    sex_ratio_at_birth: float = param(
+        1.05, source="MHLW 人口動態統計 2015: 105 boys per 100 girls", lo=0.8, hi=1.3, unit="boys per girl"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Migration:
+    """Net migration by age band (the IPSS cohort-component method's 純移動率), yearly.
+
+    A negative rate is a yearly probability of moving out; a positive rate brings in that many
+    newcomers per resident of the band each year. Movers take their household: a moving head takes
+    spouse and children; newcomers arrive as households.
+    """
+
+    net_rate: tuple[float, ...] = param(
+        (0.0,) * _N, source="scenario file", lo=-0.5, hi=0.5, length=_N, doc="yearly net migration rate by age band"
+    )
+    level: dict[int, float] = param(
+        {},
+        source="scenario file: fitted by experiments/calibration/fit_demography.py",
+        lo=0,
+        hi=10,
+        doc="multiplier of net_rate for the 5-year period starting in each year (missing years: 1)",
+    )
+    elderly_level: dict[int, float] = param(
+        {},
+        source="scenario file: fitted by experiments/calibration/fit_demography.py",
+        lo=0,
+        hi=10,
+        doc="extra multiplier of net_rate for ages 65+ in each 5-year period (missing years: 1)",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdChange:
+    """How households change besides births, deaths and moves."""
+
+    leave_home_rate: float = param(
+        0.12,
+        source="assumption: about half of adult children 18-29 living with parents set up their own household "
+        "within six years (national 世帯動態調査 2014 reports leaving home mostly in the twenties)",
+        lo=0,
+        hi=1,
+        doc="yearly probability that a child aged 18-39 living with parents forms a household in town",
+    )
+    union_rate: float = param(
+        0.06,
+        source="assumption: yearly probability that a single adult 25-44 forms a couple, giving the census "
+        "share of couples by age roughly stable",
+        lo=0,
+        hi=1,
+    )
+    move_in_with_family_rate: float = param(
+        0.03,
+        source="assumption: frail single elderly move in with a child's family at a few percent a year "
+        "(the share of 65+ living with children keeps falling, 国民生活基礎調査)",
+        lo=0,
+        hi=1,
+        doc="yearly probability that a frail single elderly resident moves in with a family household",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Projection:
+    """A published projection the run is checked against (not an input of the model)."""
+
+    years: tuple[int, ...] = param(source="scenario file", lo=1900, hi=2200)
+    total: tuple[float, ...] = param(source="scenario file", lo=0, unit="persons")
+    share_65plus: tuple[float, ...] = param(source="scenario file", lo=0, hi=1)
+    source: str = param("", source="scenario file")
+
+    def check(self, ctx: Context) -> None:
+        """Check that the three lists have the same length."""
+        if not (len(self.years) == len(self.total) == len(self.share_65plus)):
+            raise ctx.error(
+                {"years": len(self.years), "total": len(self.total), "share_65plus": len(self.share_65plus)},
+                "allowed: years, total and share_65plus of the same length",
+                "lengths differ",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Demography:
+    """Ageing, deaths, births, migration and household change, applied once a year."""
+
+    mortality: Mortality = param(Mortality, source="see keys")
+    fertility: Fertility = param(Fertility, source="see keys")
+    migration: Migration = param(Migration, source="see keys")
+    household_change: HouseholdChange = param(HouseholdChange, source="see keys")
+    projection: Projection | None = param(None, source="scenario file: the IPSS projection, if published")
+
+
+# --------------------------------------------------------------------------------------
+# communities, network, ICT
+# --------------------------------------------------------------------------------------
+
+_MEMBERSHIP = {
+    # n of Japanese respondents belonging to each kind (of about 1,000 aged 20-69), 図表4-3-3-2
+    "neighbourhood_association": 0.212,
+    "pta": 0.046,
+    "agricultural_trade_group": 0.019,
+    "labour_union": 0.042,
+    "coop_consumer_group": 0.025,
+    "volunteer_group": 0.046,
+    "civic_movement": 0.008,
+    "religious_group": 0.018,
+    "alumni": 0.139,
+    "workplace_friends": 0.158,
+}
+_SNS_USE = {
+    "neighbourhood_association": 0.160,
+    "pta": 0.413,
+    "agricultural_trade_group": 0.211,
+    "labour_union": 0.238,
+    "coop_consumer_group": 0.160,
+    "volunteer_group": 0.413,
+    "civic_movement": 0.250,
+    "religious_group": 0.111,
+    "alumni": 0.439,
+    "workplace_friends": 0.487,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Communities:
+    """Membership of real-world and online communities."""
+
+    membership_rate: dict[str, float] = param(
+        _MEMBERSHIP,
+        source=f"{_WP} 図表4-3-3-2: n of Japanese respondents in each kind of community / about 1,000 "
+        "respondents aged 20-69 (relative rates; the overall level is fitted to participation_year)",
+        lo=0,
+        hi=1,
+        keys=OFFLINE_COMMUNITIES,
+    )
+    sns_use_rate: dict[str, float] = param(
+        _SNS_USE,
+        source=f"{_WP} 図表4-3-3-2 (Japan): members who use social media to keep in touch in the community",
+        lo=0,
+        hi=1,
+        keys=OFFLINE_COMMUNITIES,
+    )
+    participation_year: Literal[2017, 2008] = param(
+        2017,
+        source=f"{_WP} 図表4-3-5-2 (community_participation_all_ages.csv): the row the population reproduces",
+    )
+    survey_ages: tuple[int, ...] = param(
+        (20, 79),
+        source=f"{_WP} 図表4-3-5-2: the survey asked people in their 20s to 70s",
+        lo=0,
+        hi=120,
+        length=2,
+        doc="age range whose participation mix is fitted to the survey row",
+    )
+    plaza_share: float = param(
+        0.35,
+        source=f"{_WP} 図表4-3-3-1: bulletin boards and review sites have about half the users of LINE "
+        "(341-564 vs 698 of the respondents); assumption: 35% of online participants use plaza-type boards",
+        lo=0,
+        hi=1,
+    )
+    local_sns_share: float = param(
+        0.0,
+        source="assumption: no local SNS before an intervention introduces one",
+        lo=0,
+        hi=1,
+        doc="share of social-media users on the local SNS at the start",
+    )
+    workplace_in_town: float = param(
+        0.5,
+        source="assumption: half of the workplace and alumni groups of a resident are with people in the same "
+        "municipality (commuters' colleagues live elsewhere)",
+        lo=0,
+        hi=1,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    """The sparse social network of ties."""
+
+    block_households: int = param(
+        30,
+        source="assumption: a 班/組 (the smallest unit of a 自治会) has 10-50 households; neighbours are "
+        "drawn from the same block",
+        lo=2,
+        hi=10000,
+    )
+    neighbour_ties: float = param(
+        2.5,
+        source="assumption: a few neighbours one could ask; 内閣府 社会意識に関する世論調査 2017: about a third "
+        "of adults have neighbours they talk with or help",
+        lo=0,
+        hi=50,
+        doc="mean neighbour ties per adult",
+    )
+    community_ties: float = param(
+        3.0,
+        source="assumption: a member knows a few other members of each real-world community well enough to ask",
+        lo=0,
+        hi=50,
+        doc="mean ties per membership of a real-world community",
+    )
+    community_group_size: int = param(
+        40,
+        source="assumption: a local chapter or circle of a real-world community has tens of active members",
+        lo=2,
+        hi=100000,
+    )
+    online_ties: float = param(
+        2.0,
+        source=f"{_WP} 図表4-3-3-1: feed-type media connect mostly friends and family; assumption: about two "
+        "online-only acquaintances per online participant in the municipality",
+        lo=0,
+        hi=50,
+    )
+    strength: dict[str, float] = param(
+        {"household": 1.0, "neighbour": 0.4, "community": 0.5, "online": 0.2},
+        source="assumption: relative tie strength by kind (household strongest, online weakest; Granovetter 1973)",
+        lo=0,
+        hi=1,
+        keys=("household", "neighbour", "community", "online"),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ICT:
+    """Smartphone and social-media use by age band (0-4 ... 85+)."""
+
+    smartphone_rate: tuple[float, ...] = param(
+        (0.0, 0.0, 0.30, 0.79, 0.94, 0.94, 0.91, 0.91, 0.85, 0.85, 0.73, 0.73, 0.45, 0.45, 0.19, 0.19, 0.07, 0.03),
+        source="MIC 通信利用動向調査 平成29年 (2017): individuals owning a smartphone, by age group "
+        "(6-12 30%, 13-19 79%, 20s 94%, 30s 91%, 40s 85%, 50s 73%, 60s 45%, 70s 19%, 80+ 7%; 85+ assumed 3%)",
+        lo=0,
+        hi=1,
+        length=_N,
+    )
+    sns_rate: tuple[float, ...] = param(
+        (0.0, 0.0, 0.20, 0.75, 0.79, 0.79, 0.75, 0.75, 0.70, 0.70, 0.58, 0.58, 0.39, 0.39, 0.17, 0.17, 0.06, 0.02),
+        source="MIC 通信利用動向調査 平成29年 (2017): social-media use among internet users times internet use, by "
+        "age group (13-19 75%, 20s 79%, 30s 75%, 40s 70%, 50s 58%, 60s 39%, 70s 17%, 80+ 6%)",
+        lo=0,
+        hi=1,
+        length=_N,
+    )
+    yearly_uptake: float = param(
+        0.05,
+        source="assumption: each year 5% of non-users whose age group's rate is above their own status take up "
+        "a smartphone (the 60+ moved online quickly between 2008 and 2017, 図表4-3-5-2)",
+        lo=0,
+        hi=1,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Simulation:
+    """How long, in what steps, with which seed."""
+
+    years: int = param(30, source="assumption: 2015 to 2045, the IPSS projection horizon", lo=0, hi=300)
+    step_days: int = param(7, source="assumption: a week, the rhythm of everyday troubles", lo=1, hi=365)
+    seed: int = param(0, source="assumption: any seed; runs are reproducible for a given seed", lo=0, hi=2**63 - 1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """A whole scenario: the municipality and every parameter of one run."""
+
+    municipality: Municipality = param(source="scenario file")
+    residents: Residents = param(Residents, source="see keys")
+    demography: Demography = param(Demography, source="see keys")
+    communities: Communities = param(Communities, source="see keys")
+    network: Network = param(Network, source="see keys")
+    ict: ICT = param(ICT, source="see keys")
+    simulation: Simulation = param(Simulation, source="see keys")
+    name: str = param("", source="scenario file", doc="short name of the scenario (defaults to the file name)")
+    description: str = param("", source="scenario file")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the scenario as plain data (as resolved, every default filled in)."""
+        return to_plain(self)
+
+    def digest(self) -> str:
+        """Return a SHA-256 hash of the resolved scenario (stable across runs and machines)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def replace(self, **overrides: Any) -> Scenario:
+        """Return a copy with dotted-path overrides applied and checked (see :func:`load_scenario`)."""
+        data = self.to_dict()
+        apply_overrides(data, _normalise_overrides(overrides), "<overrides>")
+        return build(Scenario, data, Context("<overrides>"))
+
+
+# --------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(str(path), "", str(path), f"allowed: an existing {what} file", "file not found")
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise ScenarioError(str(path), where, getattr(exc, "problem", str(exc)), "allowed: valid YAML", "not YAML")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), "", exc.reason, "allowed: a UTF-8 text file", "not text") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(str(path), "", data, "allowed: a mapping of sections at the top level", "wrong type")
+    return data
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def find_scenario(name: str | Path) -> Path:
+    """Find a scenario by path, or by name among the bundled ones (``"yamae"``, ``"koto.yaml"``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    for candidate in (SCENARIO_DIR / path.name, SCENARIO_DIR / f"{path.name}.yaml"):
+        if candidate.is_file() and len(path.parts) == 1:
+            return candidate
+    return path
+
+
+def _resolve_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    data = _read_yaml(path, "scenario")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ScenarioError(str(path), "base", base, "allowed: the path of a scenario file", "wrong type")
+    base_path = (path.parent / base) if not Path(base).is_absolute() else Path(base)
+    if not base_path.is_file():
+        alt = find_scenario(base)
+        if alt.is_file():
+            base_path = alt
+        else:
+            raise ScenarioError(str(path), "base", base, f"allowed: an existing scenario file (looked for {base_path})",
+                                "base not found")
+    resolved = base_path.resolve()
+    if resolved in seen:
+        raise ScenarioError(str(path), "base", base, "allowed: a chain of bases without cycles", "base cycle")
+    return _merge(_resolve_raw(base_path, (*seen, resolved)), data)
+
+
+def parse_value(text: str) -> Any:
+    """Parse the value of a ``--set key=value`` override as YAML (so ``3``, ``true``, ``[1, 2]`` work)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _normalise_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    return {k.replace("__", "."): v for k, v in overrides.items()}
+
+
+def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], origin: str) -> None:
+    """Set dotted-path keys in raw scenario data, after checking each path against the schema.
+
+    Args:
+        data: Raw scenario data (changed in place).
+        overrides: ``{"simulation.seed": 3, "municipality.districts.0.name": "A"}``.
+        origin: What to name as the file in errors (``"--set"`` or ``"<overrides>"``).
+
+    Raises:
+        ScenarioError: If a path names no parameter.
+    """
+    for path, value in overrides.items():
+        resolve_path(Scenario, path, origin)
+        node: Any = data
+        parts = path.split(".")
+        for i, seg in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                idx = int(seg)
+                if idx >= len(node):
+                    raise ScenarioError(origin, ".".join(parts[: i + 1]), idx, f"allowed: an index below {len(node)}",
+                                        "index out of range")
+                node = node[idx]
+            else:
+                if not isinstance(node.get(seg), (dict, list)):
+                    node[seg] = {}
+                node = node[seg]
+        last = parts[-1]
+        if isinstance(node, list):
+            idx = int(last)
+            if idx >= len(node):
+                raise ScenarioError(origin, path, idx, f"allowed: an index below {len(node)}", "index out of range")
+            node[idx] = value
+        else:
+            node[last] = value
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    **kw_overrides: Any,
+) -> Scenario:
+    """Load, merge and check a scenario.
+
+    Args:
+        source: A YAML file path, the name of a bundled scenario (``"yamae"``), or a mapping.
+        overrides: Dotted-path overrides, e.g. ``{"simulation.seed": 3}``.
+        **kw_overrides: The same as keywords with ``__`` for dots: ``simulation__seed=3``.
+
+    Returns:
+        The checked, immutable :class:`Scenario`.
+
+    Raises:
+        ScenarioError: For any problem in the file or the overrides.
+    """
+    if isinstance(source, Mapping):
+        file_label = "<mapping>"
+        data = copy.deepcopy(dict(source))
+        data.pop("base", None)
+        default_name = ""
+    else:
+        path = find_scenario(source)
+        file_label = str(path)
+        data = _resolve_raw(path)
+        default_name = path.stem
+    all_over = {**_normalise_overrides(overrides or {}), **_normalise_overrides(kw_overrides)}
+    if all_over:
+        apply_overrides(data, all_over, "--set" if overrides is not None and not kw_overrides else "<overrides>")
+    if not data.get("name") and default_name:
+        data["name"] = default_name
+    return build(Scenario, data, Context(file_label))
+
+
+def scenario_fields() -> list[tuple[str, dataclasses.Field, Any]]:
+    """List every parameter of a scenario as ``(key_path, field, type)`` (for docs and tests)."""
+    from ._schema import iter_params
+
+    return list(iter_params(Scenario))
