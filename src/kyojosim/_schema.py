@@ -270,6 +270,15 @@ def build(cls: type, data: Any, ctx: Context) -> Any:
             values[name] = convert(data[name], hints[name], f.metadata, ctx.child(name))
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ctx.child(name).error(None, f"a value is required ({_type_name(hints[name])})", "missing key")
+        else:
+            # defaults go through the same checks and conversions as given values (an int 0 in a list of
+            # numbers becomes 0.0), so a scenario is the same record, with the same digest, whether a value
+            # was left to its default or written out
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            if dataclasses.is_dataclass(default) and not isinstance(default, type):
+                values[name] = build(type(default), None, ctx.child(name))
+            else:
+                values[name] = convert(default, hints[name], f.metadata, ctx.child(name))
     obj = cls(**values)
     check = getattr(obj, "check", None)
     if check is not None:

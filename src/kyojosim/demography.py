@@ -9,7 +9,8 @@ Once a year, in this order (see docs/ODD.md, "Process overview"):
    (a head or spouse takes the family; a grown child or an elder leaves alone);
 5. in-migration: newcomers by age band, grouped into households, placed in districts;
 6. household change: heads replaced after a death (widowhood), grown children leaving
-   home, single adults forming couples, frail single elderly moving in with a family.
+   home, single adults forming couples, frail single elderly moving in with a family,
+   children left without an adult taken in by a family.
 
 The model then drops the ties of those who died or left, ties newcomers into their
 district and compacts the columns.
@@ -48,6 +49,7 @@ class YearEvents:
     left_home: int = 0
     unions: int = 0
     moved_in: int = 0
+    children_rehoused: int = 0
 
 
 def _band_mean(values: np.ndarray, band: np.ndarray, n_bands: int) -> np.ndarray:
@@ -170,27 +172,75 @@ def yearly_demography(
     # 6. household change
     promote_heads(pop)
     left, unions, moved = household_change(pop, scn, hh_rng)
-    return YearEvents(deaths, births, out, arrivals, left, unions, moved)
+    rehoused, gone = rehouse_orphans(pop, hh_rng)
+    out = np.concatenate([out, gone]) if gone.size else out
+    return YearEvents(deaths, births, out, arrivals, left, unions, moved, rehoused)
+
+
+def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.ndarray]:
+    """Children left without any adult at home (their lone parent died or moved) go to live with a family.
+
+    assumption: relatives or foster carers in town take them in (in Japan most such children are raised by
+    kin, 親族里親); siblings stay together, in a random household with an adult in their district (else
+    anywhere in town). If no household in town has an adult, they leave the municipality.
+
+    Returns:
+        The number of children rehoused, and the slots of those who left.
+    """
+    live = pop.live()
+    if live.size == 0:
+        return 0, np.zeros(0, dtype=np.int64)
+    h = pop.household[live]
+    adult_in = np.bincount(h[pop.age[live] >= 18], minlength=pop.n_households) > 0
+    orphans = live[(pop.age[live] < 18) & ~adult_in[h]]
+    if orphans.size == 0:
+        return 0, np.zeros(0, dtype=np.int64)
+    hosts = np.flatnonzero(adult_in)
+    if hosts.size == 0:
+        pop.remove(orphans)
+        return 0, orphans
+    old_hh, inverse = np.unique(pop.household[orphans], return_inverse=True)
+    district = pop.hcol("district")
+    hosts = hosts[np.argsort(district[hosts], kind="stable")]
+    d_hosts = district[hosts]
+    left = np.searchsorted(d_hosts, district[old_hh], side="left")
+    right = np.searchsorted(d_hosts, district[old_hh], side="right")
+    none_here = right <= left
+    left[none_here], right[none_here] = 0, hosts.size
+    new_hh = hosts[left + (rng.random(old_hh.size) * (right - left)).astype(np.int64)]
+    pop.cols["household"][orphans] = new_hh[inverse.ravel()]
+    pop.cols["role"][orphans] = ROLE_CHILD
+    pop.cols["district"][orphans] = district[new_hh[inverse.ravel()]]
+    return int(orphans.size), np.zeros(0, dtype=np.int64)
 
 
 def out_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Generator) -> np.ndarray:
-    """Residents of bands with a negative net rate move out; heads and spouses take their household."""
+    """Residents of bands with a negative net rate move out, as moving units.
+
+    A *family unit* (head, spouse and children under 15) moves with the mean rate of its head and
+    spouse, so that the expected number of adults who move equals the sum of their rates; grown
+    children (15+) and elders living with family move alone at their own rate. Children under 15
+    move only with their parents (their band's rate is carried by the parents' moves).
+    """
     live = pop.live()
     if live.size == 0:
         return np.zeros(0, dtype=np.int64)
     rate = migration_rates(scn, year)
-    band = age_band(pop.age[live])
-    p = np.clip(-rate[band], 0.0, 1.0)
+    p = np.clip(-rate[age_band(pop.age[live])], 0.0, 1.0)
     role = pop.role[live]
-    # children under 15 move with their parents only (their own rate is carried by the parents' moves)
-    p[pop.age[live] < 15] = 0.0
-    movers = live[rng.random(live.size) < p]
-    family_mover = np.isin(pop.role[movers], (ROLE_HEAD, ROLE_SPOUSE))
-    moving_hh = np.zeros(pop.n_households, dtype=bool)
-    moving_hh[pop.household[movers[family_mover]]] = True
-    # the whole household of a moving head/spouse goes, except elders who stay (they move in with no one)
-    with_family = live[moving_hh[pop.household[live]] & (role != ROLE_ELDER)]
-    leaving = np.union1d(movers, with_family)
+    age = pop.age[live]
+    core = (role == ROLE_HEAD) | (role == ROLE_SPOUSE)
+    h = pop.household[live]
+    nh = pop.n_households
+    # family units: the mean rate of head and spouse, one draw per household
+    s = np.bincount(h[core], weights=p[core], minlength=nh)
+    c = np.bincount(h[core], minlength=nh)
+    p_family = np.divide(s, c, out=np.zeros(nh), where=c > 0)
+    family_moves = rng.random(nh) < p_family
+    in_unit = core | ((role == ROLE_CHILD) & (age < 15))
+    alone = ~in_unit
+    goes = (in_unit & family_moves[h]) | (alone & (rng.random(live.size) < p))
+    leaving = live[goes]
     pop.remove(leaving)
     return leaving
 

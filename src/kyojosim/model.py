@@ -19,7 +19,7 @@ from .ict import ict_uptake
 from .metrics import year_summary
 from .scenario import Scenario, load_scenario
 from .streams import Streams
-from .synthesis import build_ties, draw_traits, synthesize
+from .synthesis import build_ties, draw_traits, household_ties, synthesize
 
 DAYS_PER_YEAR = 365.25
 
@@ -140,9 +140,15 @@ class KyojoModel(mesa.Model):
     def turn_of_year(self, year: int) -> None:
         """Run the yearly submodels for the year that ends (ODD §7.1-7.3)."""
         pop, scn, s = self.population, self.scenario, self.streams
+        n_before = pop.n
+        household_before = pop.household.copy()
         events = yearly_demography(
             pop, scn, year, s.fresh("demography", year), s.fresh("migration", year), s.fresh("households", year)
         )
+        # residents who changed household (a union, an elder moving in with family, a child leaving home)
+        stayed = pop.live()
+        stayed = stayed[stayed < n_before]
+        rehoused = stayed[pop.household[stayed] != household_before[stayed]]
         newcomers = np.concatenate([events.births, events.in_migrants])
         draw_traits(pop, scn, s.fresh("traits", year), s.fresh("ict", year), slots=events.in_migrants)
         draw_traits_births(pop, events.births)
@@ -160,6 +166,8 @@ class KyojoModel(mesa.Model):
         moved = new_slot[newcomers]
         moved = moved[moved >= 0]
         build_ties(pop, scn, s.fresh("network", year), slots=moved, ties=self.ties)
+        # members of a household are all tied: tie those who moved in with the household they joined
+        household_ties(pop, scn, self.ties, new_slot[rehoused])
         pop.hh["kind"][: pop.n_households] = classify(pop)
         self.last_events = events
         self._record_year(events)

@@ -565,7 +565,11 @@ def _resolve_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     resolved = base_path.resolve()
     if resolved in seen:
         raise ScenarioError(str(path), "base", base, "allowed: a chain of bases without cycles", "base cycle")
-    return _merge(_resolve_raw(base_path, (*seen, resolved)), data)
+    base_data = _resolve_raw(base_path, (*seen, resolved))
+    # a variant is a scenario of its own: its name comes from its own file (or its own ``name:``),
+    # never from the base, so that runs of a variant are not labelled (and filed) as the base's
+    base_data.pop("name", None)
+    return _merge(base_data, data)
 
 
 def parse_value(text: str) -> Any:

@@ -139,6 +139,13 @@ def form_households(pop: Population, scn: Scenario, rng: np.random.Generator) ->
     }
     per_hh = sum(shares[k] * fixed[k] for k in fixed)
     n_hh = max(1.0, (n - dependants.size) / per_hh)
+    # working-age adults and the elderly fill different roles: plan no more households than either group can
+    # fill. Elderly left over join families as elders (bigger three-generation households); working-age adults
+    # left over would all live alone and inflate single_adult, so their count bounds the plan first.
+    adult_per_hh = sum(shares[k] for k in ("couple_only", "couple_with_children", "three_generation")) * 2
+    adult_per_hh += shares["single_parent"] + shares["single_adult"]
+    if adult_per_hh > 0 and adults.size:
+        n_hh = max(1.0, min(n_hh, adults.size / adult_per_hh))
     want = {k: int(round(n_hh * shares[k])) for k in fixed}
 
     household = np.full(n, -1, dtype=np.int64)
@@ -168,6 +175,12 @@ def form_households(pop: Population, scn: Scenario, rng: np.random.Generator) ->
     fm, ff, rest_m, rest_f = _couples(ad_m[prime(ad_m)], ad_f[prime(ad_f)], n_family_couples, age, rng)
     ad_m = np.concatenate([ad_m[~prime(ad_m)], rest_m])
     ad_f = np.concatenate([ad_f[~prime(ad_f)], rest_f])
+    short = n_family_couples - fm.size
+    if short > 0:
+        # too few adults of prime age (an old village): the other family couples come from all ages 18-64,
+        # e.g. couples in their early sixties living with a very old parent (three generations)
+        xm, xf, ad_m, ad_f = _couples(ad_m, ad_f, short, age, rng)
+        fm, ff = np.concatenate([fm, xm]), np.concatenate([ff, xf])
     fam_ids = new_households(fm.size)
     household[fm], household[ff], role[fm], role[ff] = fam_ids, fam_ids, ROLE_HEAD, ROLE_SPOUSE
     mother_age = age[ff].astype(float)
@@ -301,6 +314,25 @@ def household_pairs(household: np.ndarray, members: np.ndarray) -> tuple[np.ndar
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
+def household_ties(pop: Population, scn: Scenario, ties: Ties, slots: np.ndarray) -> None:
+    """Tie every pair of living members of the households of ``slots`` (no random draws).
+
+    Family ties are also online where both use social media (LINE connects family, 図表4-3-3-1).
+    """
+    if slots.size == 0:
+        return
+    st = scn.network.strength
+    live = pop.live()
+    household = pop.household
+    selected = np.zeros(pop.n_households, dtype=bool)
+    selected[household[slots]] = True
+    members = live[selected[household[live]]]
+    a, b = household_pairs(household, members)
+    ties.add(a, b, TIE_HOUSEHOLD, st["household"])
+    both_sns = pop.sns[a] & pop.sns[b]
+    ties.add(a[both_sns], b[both_sns], TIE_HOUSEHOLD | TIE_ONLINE, st["household"])
+
+
 def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: np.ndarray | None = None,
                ties: Ties | None = None) -> Ties:
     """Create household, neighbour, community and online ties for ``slots`` (default: everyone).
@@ -321,14 +353,7 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
     is_new = np.zeros(n, dtype=bool)
     is_new[slots] = True
     # household: all pairs in households that have a new member
-    hh_new = np.zeros(pop.n_households, dtype=bool)
-    hh_new[household[slots]] = True
-    members = live[hh_new[household[live]]]
-    a, b = household_pairs(household, members)
-    ties.add(a, b, TIE_HOUSEHOLD, st["household"])
-    # family ties are also online where both use social media (LINE connects family, 図表4-3-3-1)
-    both_sns = pop.sns[a] & pop.sns[b]
-    ties.add(a[both_sns], b[both_sns], TIE_HOUSEHOLD | TIE_ONLINE, st["household"])
+    household_ties(pop, scn, ties, slots)
     # neighbours: adults (15+) of the same block
     block = np.full(n, -1, dtype=np.int64)
     adults = live[pop.age[live] >= 15]

@@ -1,0 +1,49 @@
+"""kyojosim: agent-based simulation of mutual aid (共助) in ageing, shrinking Japanese municipalities.
+
+Quick start::
+
+    import kyojosim
+    res = kyojosim.run("yamae", years=10, seed=1)
+    res.to_pandas("years")
+
+or from the shell: ``kyojosim run yamae --years 10``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as _mp
+from importlib import metadata as _metadata
+
+# ``import mesa`` imports mesa.batchrunner, which calls
+# ``multiprocessing.set_start_method("spawn", force=True)`` as a side effect (mesa 3.3.1).
+# Importing kyojosim must not change the process-wide start method, so put it back.
+_start_method = _mp.get_start_method(allow_none=True)
+import mesa  # noqa: E402, F401  (imported here, once, so that the start method can be restored)
+
+if _mp.get_start_method(allow_none=True) != _start_method:
+    _mp.set_start_method(_start_method, force=True)  # None restores "not set" (the platform default)
+del _start_method
+
+from .agents import Resident  # noqa: E402
+from .errors import KyojoError, ScenarioError  # noqa: E402
+from .model import KyojoModel  # noqa: E402
+from .results import RunResult, load_run, run  # noqa: E402
+from .scenario import Scenario, load_scenario  # noqa: E402
+
+try:
+    __version__ = _metadata.version("kyojosim")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "KyojoError",
+    "KyojoModel",
+    "Resident",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_run",
+    "load_scenario",
+    "run",
+]

@@ -1,0 +1,165 @@
+"""Atomic file writes: a reader sees either the old file or the complete new one, never half.
+
+Each function writes to a hidden temporary file in the *same directory* as the target
+(``.<name>.<random>.tmp``), flushes and ``fsync``-s it, renames it over the target with
+:func:`os.replace` (atomic on POSIX and Windows), and ``fsync``-s the directory. If anything
+fails the temporary file is removed, so no file is ever left outside the target directory or
+half-written inside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TMP_SUFFIX = ".tmp"
+"""Suffix of the temporary files (they also start with a dot)."""
+
+_umask: int | None = None
+
+
+def _file_mode() -> int:
+    """Return the mode a newly created file would get (0o666 minus the umask)."""
+    global _umask
+    if _umask is None:
+        _umask = os.umask(0o022)
+        os.umask(_umask)
+    return 0o666 & ~_umask
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Flush a directory entry to disk (no-op where directories cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
+    """Open a temporary file that replaces ``path`` atomically when the block ends without error.
+
+    Args:
+        path: The target file. Its directory must exist.
+        mode: ``"wb"`` or ``"w"``.
+        encoding: Text encoding for ``mode="w"`` (default UTF-8).
+
+    Yields:
+        The open temporary file.
+
+    Raises:
+        ValueError: For a mode other than ``"wb"`` or ``"w"``.
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_open: mode must be 'wb' or 'w', got {mode!r}")
+    target = Path(path)
+    directory = target.parent
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=TMP_SUFFIX)
+    tmp = Path(tmp_name)
+    try:
+        kwargs: dict[str, Any] = {} if mode == "wb" else {"encoding": encoding or "utf-8", "newline": ""}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(directory)
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write bytes to ``path`` atomically.
+
+    Args:
+        path: The target file (its directory must exist).
+        data: The content.
+
+    Returns:
+        The target path.
+    """
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+    """Write text to ``path`` atomically.
+
+    Args:
+        path: The target file (its directory must exist).
+        text: The content.
+        encoding: Text encoding.
+
+    Returns:
+        The target path.
+    """
+    return write_bytes(path, text.encode(encoding))
+
+
+def _json_default(obj: Any) -> Any:
+    """Turn numpy scalars and arrays, paths and sets into JSON values."""
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
+        return obj.tolist()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 2) -> Path:
+    """Write ``obj`` as UTF-8 JSON (non-ASCII kept as is) to ``path`` atomically.
+
+    Numpy scalars and arrays, paths and sets are converted; ``NaN`` is refused (it is not JSON).
+
+    Args:
+        path: The target file (its directory must exist).
+        obj: A JSON-serialisable value.
+        indent: Indentation (``None`` for one line).
+
+    Returns:
+        The target path.
+    """
+    text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False, default=_json_default)
+    return write_text(path, text + "\n")
+
+
+def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame, index: bool = False) -> Path:
+    """Write a DataFrame to Parquet (pyarrow) at ``path`` atomically.
+
+    Args:
+        path: The target file (its directory must exist).
+        df: The table.
+        index: Whether to store the DataFrame's index as well.
+
+    Returns:
+        The target path.
+    """
+    return _write_with(path, lambda fh: df.to_parquet(fh, engine="pyarrow", index=index))
+
+
+def _write_with(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], object]) -> Path:
+    with atomic_open(path, "wb") as fh:
+        writer(fh)
+    return Path(path)
+
+
+__all__ = ["TMP_SUFFIX", "atomic_open", "write_bytes", "write_json", "write_parquet", "write_text"]

@@ -1,0 +1,211 @@
+"""The ``kyojosim`` command line.
+
+Commands::
+
+    kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
+    kyojosim validate SCENARIO [--set key.path=value ...]
+    kyojosim --version
+
+``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
+Errors in the input (a missing or invalid scenario, a bad override, an unwritable output folder)
+print ``error: <message>`` and exit with status 2; a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import KyojoError, ScenarioError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+"""Exit status for bad input: argparse usage errors and :class:`~kyojosim.errors.KyojoError`."""
+EXIT_INTERRUPTED = 130
+
+
+def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    """Parse ``--set key.path=value`` items into an overrides mapping.
+
+    Values are parsed as YAML (:func:`kyojosim.scenario.parse_value`), so ``3``, ``true`` and
+    ``[1, 2]`` become numbers, booleans and lists.
+
+    Args:
+        items: The ``--set`` arguments.
+
+    Returns:
+        ``{"key.path": value}`` in the order given (a later item wins).
+
+    Raises:
+        ScenarioError: If an item is not ``KEY=VALUE`` with a non-empty key.
+    """
+    from .scenario import parse_value
+
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ScenarioError("--set", item, item, "allowed: KEY.PATH=VALUE, e.g. simulation.seed=3",
+                                "not an assignment")
+        out[key] = parse_value(value)
+    return out
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    over = parse_sets(args.set)
+    if getattr(args, "years", None) is not None:
+        over["simulation.years"] = args.years
+    if getattr(args, "seed", None) is not None:
+        over["simulation.seed"] = args.seed
+    if getattr(args, "scale", None) is not None:
+        over["municipality.scale"] = args.scale
+    return over
+
+
+def _load(args: argparse.Namespace):
+    from .scenario import find_scenario, load_scenario
+
+    path = find_scenario(args.scenario)
+    return path, load_scenario(path, _overrides(args))
+
+
+# --------------------------------------------------------------------------------------
+# commands
+# --------------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load and check a scenario; print a one-line summary."""
+    path, scn = _load(args)
+    m = scn.municipality
+    print(f"OK: {path} ({scn.name}, {m.name_en}, population {m.population}, {len(m.districts)} districts)")
+    return EXIT_OK
+
+
+def summary_table(years) -> str:
+    """Format the yearly summary printed after a run.
+
+    Counts are scaled to the whole municipality (divided by ``municipality.scale``).
+
+    Args:
+        years: The ``years`` table of a run (:func:`kyojosim.results.years_table`), with
+            ``population_scaled`` present.
+
+    Returns:
+        The table as text, one line per year.
+    """
+    from .constants import PARTICIPATION_GROUPS
+
+    cols = ["year", "population", "65+", "households", *PARTICIPATION_GROUPS]
+    rows = []
+    for r in years.to_dict("records"):
+        factor = r["population_scaled"] / r["population"] if r["population"] else 0.0
+        rows.append(
+            [
+                str(int(r["year"])),
+                f"{r['population_scaled']:,.0f}",
+                f"{100 * r['share_65plus']:.1f}%",
+                f"{r['households'] * factor:,.0f}",
+                *(f"{r[f'part_{g}'] * factor:,.0f}" for g in PARTICIPATION_GROUPS),
+            ]
+        )
+    widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
+    """Run a scenario, print the yearly summary and save the results."""
+    from .results import run
+
+    _, scn = _load(args)
+    out = Path(args.out) if args.out else Path("results") / f"{scn.name or 'run'}-{scn.simulation.seed}"
+    result = run(scn, progress=False if args.quiet else None, command=list(command))
+    result.save(out)
+    if not args.quiet:
+        m = scn.municipality
+        note = f", counts scaled by 1/{m.scale:g}" if m.scale != 1 else ""
+        print(f"{scn.name} ({m.name_en}), seed {scn.simulation.seed}, {scn.simulation.years} years{note}")
+        print("participation groups: residents in no / offline-only / both / online-only communities")
+        print(summary_table(result.to_pandas("years")))
+        print(f"results: {out}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------
+# parser and entry point
+# --------------------------------------------------------------------------------------
+
+
+def _version() -> str:
+    from .results import package_version
+
+    return package_version()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``kyojosim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="kyojosim",
+        description="Agent-based simulation of mutual aid (共助) in ageing, shrinking Japanese municipalities.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    set_help = "override a scenario key, e.g. --set simulation.seed=3 (repeatable; values parsed as YAML)"
+    scenario_help = "scenario file, or the name of a bundled scenario (yamae, ikoma, koto)"
+
+    p_run = sub.add_parser("run", help="run a scenario and save its results", description="Run a scenario, "
+                           "print a yearly summary and save the results (Parquet tables and manifest.json).")
+    p_run.add_argument("scenario", metavar="SCENARIO", help=scenario_help)
+    p_run.add_argument("--years", type=int, metavar="N", help="length of the run in years (simulation.years)")
+    p_run.add_argument("--seed", type=int, metavar="S", help="random seed (simulation.seed)")
+    p_run.add_argument("--scale", type=float, metavar="F",
+                       help="fraction of residents simulated, 0 < F <= 1 (municipality.scale)")
+    p_run.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
+    p_run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario>-<seed>)")
+    p_run.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+
+    p_val = sub.add_parser("validate", help="check a scenario file", description="Load and check a scenario.")
+    p_val.add_argument("scenario", metavar="SCENARIO", help=scenario_help)
+    p_val.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``kyojosim`` command.
+
+    Args:
+        argv: The arguments (without the program name); default ``sys.argv[1:]``.
+
+    Returns:
+        The exit status: 0 on success, 2 for bad input (usage errors and
+        :class:`~kyojosim.errors.KyojoError`), 130 when interrupted.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = ["kyojosim", *args_list]
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help, --version (0) and usage errors (2)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "run":
+            return cmd_run(args, command)
+    except KyojoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands first
+
+
+__all__ = ["build_parser", "main", "parse_sets", "summary_table"]

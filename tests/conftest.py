@@ -1,0 +1,95 @@
+"""Shared fixtures of the foundation tests: the bundled ``yamae`` scenario and small hand-built ones."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kyojosim.constants import N_AGE_BANDS
+from kyojosim.model import KyojoModel
+from kyojosim.scenario import SCENARIO_DIR, Scenario, load_scenario
+from kyojosim.streams import Streams
+from kyojosim.synthesis import synthesize
+
+YAMAE_PATH = SCENARIO_DIR / "yamae.yaml"
+
+
+@pytest.fixture(scope="session")
+def yamae() -> Scenario:
+    """The bundled yamae scenario (3,422 residents), as loaded from its file."""
+    return load_scenario("yamae")
+
+
+@pytest.fixture(scope="session")
+def yamae_dict(yamae: Scenario) -> dict[str, Any]:
+    """The yamae scenario as plain data; copy it before changing it (see :func:`scenario_from`)."""
+    return yamae.to_dict()
+
+
+@pytest.fixture()
+def scenario_from(yamae_dict: dict[str, Any]) -> Callable[..., Scenario]:
+    """Build a scenario from the yamae data with dotted-path changes applied to a deep copy."""
+
+    def make(changes: dict[str, Any] | None = None, **kw: Any) -> Scenario:
+        data = copy.deepcopy(yamae_dict)
+        return load_scenario(data, {**(changes or {}), **{k.replace("__", "."): v for k, v in kw.items()}})
+
+    return make
+
+
+def old_only_mapping(yamae_dict: dict[str, Any], persons: int = 200, multiplier: float = 5.0) -> dict[str, Any]:
+    """A municipality of only 85+ residents, dying fast, with no migration at all."""
+    data = copy.deepcopy(yamae_dict)
+    m = data["municipality"]
+    male = [0] * N_AGE_BANDS
+    female = [0] * N_AGE_BANDS
+    male[-1], female[-1] = persons // 2, persons - persons // 2
+    m["age_structure"] = {"male": male, "female": female, "source": "test"}
+    m["population"] = persons
+    data["demography"]["mortality"]["multiplier"] = multiplier
+    data["demography"]["migration"]["net_rate"] = [0.0] * N_AGE_BANDS
+    data["demography"]["projection"] = None
+    return data
+
+
+@pytest.fixture(scope="session")
+def yamae_synth(yamae: Scenario):
+    """The synthetic population, ties and community levels of yamae at seed 1 (do not change them)."""
+    return synthesize(yamae, Streams(yamae.simulation.seed))
+
+
+def step_years(model: KyojoModel, years: int, on_year: Callable[[KyojoModel], None] | None = None) -> None:
+    """Step the model through ``years`` turns of the year, calling ``on_year`` after each."""
+    for _ in range(years):
+        target = model.year + 1
+        while model.year < target:
+            model.step()
+            assert model.year <= target, "a step skipped a whole year"
+        if on_year is not None:
+            on_year(model)
+
+
+def snapshot(model: KyojoModel) -> dict[str, np.ndarray]:
+    """Copy the columns of living residents keyed by uid (for following residents across years)."""
+    pop = model.population
+    live = pop.live()
+    return {
+        "uid": pop.uid[live].copy(),
+        "age": pop.age[live].copy(),
+        "household": pop.household[live].copy(),
+        "sex": pop.sex[live].copy(),
+    }
+
+
+@pytest.fixture(scope="session")
+def yamae_run(yamae: Scenario):
+    """yamae (seed 1) run for 3 years, with a snapshot taken at the start and after each year."""
+    model = KyojoModel.from_scenario(yamae, years=3)
+    snaps = [snapshot(model)]
+    agents = [len(model.agents)]
+    step_years(model, 3, lambda m: (snaps.append(snapshot(m)), agents.append(len(m.agents))))
+    return model, snaps, agents

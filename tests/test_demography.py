@@ -1,0 +1,400 @@
+"""Demography: population balance, ageing, deaths, births, migration, household change and network upkeep."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import old_only_mapping, step_years
+from kyojosim.constants import FEMALE, HH, MALE, MAX_AGE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
+from kyojosim.demography import (
+    death_probability,
+    household_change,
+    in_migration,
+    migration_rates,
+    out_migration,
+    period_level,
+    promote_heads,
+    rehouse_orphans,
+    yearly_demography,
+)
+from kyojosim.households import classify
+from kyojosim.model import KyojoModel
+from kyojosim.population import Population
+from kyojosim.scenario import load_scenario
+from test_synthesis import assert_tie_invariants
+
+
+def make_pop(members: list[list[tuple[int, int, int]]], district: int = 0) -> Population:
+    """A population of households, each a list of (age, sex, role)."""
+    pop = Population()
+    pop.add_households(len(members), district=district, block=np.arange(len(members)))
+    for h, people in enumerate(members):
+        for age, sex, role in people:
+            pop.add(1, age=age, sex=sex, role=role, household=h, district=district)
+    pop.hh["kind"][: pop.n_households] = classify(pop)
+    return pop
+
+
+def heads_per_household(pop: Population) -> np.ndarray:
+    live = pop.live()
+    size = np.bincount(pop.household[live], minlength=pop.n_households)
+    heads = np.bincount(pop.household[live][pop.role[live] == ROLE_HEAD], minlength=pop.n_households)
+    return heads[size > 0]
+
+
+# ---------------------------------------------------------------------------------------- the whole model
+
+
+def test_population_balance_every_year(yamae_run):
+    model, _, _ = yamae_run
+    rows = model.yearly
+    assert len(rows) == 4 and [r["year"] for r in rows] == [2015, 2016, 2017, 2018]
+    for prev, row in zip(rows, rows[1:]):
+        expect = prev["population"] - row["deaths"] - row["out_migrants"] + row["births"] + row["in_migrants"]
+        assert row["population"] == expect, row
+        assert row["deaths"] > 0 and row["births"] > 0 and row["out_migrants"] > 0
+    assert model.population.size == rows[-1]["population"]
+
+
+def test_population_balance_with_strong_in_migration(scenario_from):
+    scn = scenario_from(demography__migration__net_rate=[0.02] * N_AGE_BANDS, municipality__scale=0.3)
+    model = KyojoModel.from_scenario(scn, years=3, seed=5)
+    step_years(model, 3)
+    for prev, row in zip(model.yearly, model.yearly[1:]):
+        assert row["in_migrants"] > 0
+        expect = prev["population"] - row["deaths"] - row["out_migrants"] + row["births"] + row["in_migrants"]
+        assert row["population"] == expect
+    assert_tie_invariants(model.ties, model.population)
+
+
+def test_survivors_age_by_exactly_one_year(yamae_run):
+    _, snaps, _ = yamae_run
+    for before, after in zip(snaps, snaps[1:]):
+        common, i, j = np.intersect1d(before["uid"], after["uid"], return_indices=True)
+        assert common.size > 0.9 * before["uid"].size
+        assert np.all(after["age"][j] == before["age"][i] + 1)
+        assert np.all(after["sex"][j] == before["sex"][i])
+        # uids are unique and newcomers are the only new uids (newborns aged 0, in-migrants any age)
+        assert np.unique(after["uid"]).size == after["uid"].size
+        new = np.setdiff1d(after["uid"], before["uid"])
+        assert new.min() > before["uid"].max()
+
+
+def test_yearly_counts_match_uid_bookkeeping(yamae_run):
+    model, snaps, _ = yamae_run
+    for k, (before, after) in enumerate(zip(snaps, snaps[1:]), start=1):
+        row = model.yearly[k]
+        gone = np.setdiff1d(before["uid"], after["uid"]).size
+        new = np.setdiff1d(after["uid"], before["uid"]).size
+        # newborns who left with their family in their first year are in births and out_migrants
+        assert gone <= row["deaths"] + row["out_migrants"]
+        assert new <= row["births"] + row["in_migrants"]
+        assert new - gone == row["population"] - model.yearly[k - 1]["population"]
+
+
+def test_age_table_follows_the_population(yamae_run):
+    model, snaps, _ = yamae_run
+    assert len(model.age_tables) == len(snaps)
+    for table, snap in zip(model.age_tables, snaps):
+        assert table["counts"].sum() == snap["uid"].size
+
+
+def test_old_only_town_empties_and_the_run_completes(yamae_dict):
+    scn = load_scenario(old_only_mapping(yamae_dict, persons=200, multiplier=5.0), simulation__years=25)
+    model = KyojoModel.from_scenario(scn, seed=3)
+    assert model.population.size == 200 and np.all(model.population.age >= 85)
+    while model.running:
+        model.step()
+    assert model.steps == model.n_steps
+    rows = model.yearly
+    assert len(rows) == 26
+    assert rows[-1]["population"] == 0
+    assert sum(r["births"] + r["in_migrants"] + r["out_migrants"] for r in rows) == 0
+    assert sum(r["deaths"] for r in rows) == 200
+    first_empty = next(i for i, r in enumerate(rows) if r["population"] == 0)
+    assert first_empty < 25  # MAX_AGE bounds survival; with 5x mortality it comes much earlier
+    for r in rows[first_empty:]:
+        assert r["population"] == 0 and r["households"] == 0 and r["ties"] == 0
+        assert r["share_65plus"] == 0.0
+    assert len(model.agents) == 0
+    assert len(model.ties) == 0
+    df = model.datacollector.get_model_vars_dataframe()
+    assert len(df) == model.n_steps + 1 and df["population"].iloc[-1] == 0
+
+
+def test_ties_of_the_gone_are_dropped_and_survivors_keep_theirs(yamae):
+    model = KyojoModel.from_scenario(yamae, years=2)
+
+    def tie_uids(m):
+        pop, t = m.population, m.ties
+        u = pop.uid
+        return set(zip(u[t.a].tolist(), u[t.b].tolist())) | set(zip(u[t.b].tolist(), u[t.a].tolist()))
+
+    for _ in range(2):
+        before_uids = set(model.population.uid[model.population.live()].tolist())
+        before = tie_uids(model)
+        step_years(model, 1)
+        pop, t = model.population, model.ties
+        assert pop.n == pop.size  # compacted
+        assert t.a.size == 0 or max(int(t.a.max()), int(t.b.max())) < pop.n
+        assert_tie_invariants(t, pop)
+        after = tie_uids(model)
+        alive = set(pop.uid.tolist())
+        survivors = before_uids & alive
+        kept = {(x, y) for x, y in before if x in survivors and y in survivors}
+        assert kept <= after, "a tie between two survivors was lost or re-pointed"
+
+
+def test_newcomers_get_ties(scenario_from):
+    scn = scenario_from(demography__migration__net_rate=[0.03] * N_AGE_BANDS, municipality__scale=0.3)
+    model = KyojoModel.from_scenario(scn, years=1, seed=2)
+    before = set(model.population.uid.tolist())
+    step_years(model, 1)
+    pop = model.population
+    deg = model.ties.degree(pop.n)
+    new = ~np.isin(pop.uid, list(before))
+    newborn = new & (pop.age == 0)
+    arrived = new & ~newborn
+    assert newborn.sum() > 5 and arrived.sum() > 20
+    # a newborn is tied to its household (at least its mother)
+    assert np.all(deg[newborn] >= 1)
+    # arrivals in a household of two or more are tied to its members; adults get neighbours too
+    size = pop.household_sizes()[pop.household]
+    assert np.all(deg[arrived & (size >= 2)] >= 1)
+    adults = arrived & (pop.age >= 18)
+    assert deg[adults].mean() > 1.0
+    assert_tie_invariants(model.ties, pop)
+
+
+def test_household_counts_exclude_empty_households(yamae_run):
+    model, _, _ = yamae_run
+    pop = model.population
+    row = model.yearly[-1]
+    occupied = np.unique(pop.household[pop.live()]).size
+    assert row["households"] == occupied == sum(row[f"hh_{k}"] for k in HH)
+    assert pop.n_households > occupied  # some households emptied in three years
+    kind = pop.hcol("kind")
+    empty = pop.household_sizes() == 0
+    assert np.all(kind[empty] == -1) and np.all(kind[~empty] >= 0)
+    assert np.array_equal(kind, classify(pop))
+    assert model.household_shares()["single_elderly"] == row["hh_single_elderly"] / occupied
+
+
+def test_every_household_has_one_head_after_each_year(yamae_run):
+    model, _, _ = yamae_run
+    pop = model.population
+    assert np.all(heads_per_household(pop) == 1)
+    live = pop.live()
+    spouses = live[pop.role[live] == ROLE_SPOUSE]
+    head_of = np.full(pop.n_households, -1)
+    heads = live[pop.role[live] == ROLE_HEAD]
+    head_of[pop.household[heads]] = heads
+    assert np.all(pop.sex[spouses] != pop.sex[head_of[pop.household[spouses]]])
+    assert np.all(np.bincount(pop.household[spouses], minlength=pop.n_households) <= 1)
+
+
+def test_minors_always_live_with_an_adult(yamae_run, yamae):
+    model, _, _ = yamae_run
+    runs = [model]
+    for seed in (2, 3):
+        m = KyojoModel.from_scenario(yamae, seed=seed, years=12)
+        step_years(m, 12)
+        runs.append(m)
+    for m in runs:
+        pop = m.population
+        adult_in = np.zeros(pop.n_households, dtype=bool)
+        adult_in[pop.household[pop.age >= 18]] = True
+        minors = np.flatnonzero(pop.age < 18)
+        assert adult_in[pop.household[minors]].all(), pop.age[minors[~adult_in[pop.household[minors]]]]
+        assert np.all(heads_per_household(pop) == 1)
+
+
+def test_minors_never_join_real_world_communities(yamae_run):
+    model, _, _ = yamae_run
+    pop = model.population
+    assert not (pop.groups[pop.age < 18] >= 0).any()
+
+
+# ---------------------------------------------------------------------------------------- the yearly functions
+
+
+def test_widowhood_spouse_becomes_head():
+    pop = make_pop([
+        [(80, MALE, ROLE_HEAD), (78, FEMALE, ROLE_SPOUSE)],
+        [(70, FEMALE, ROLE_HEAD), (72, MALE, ROLE_SPOUSE), (40, MALE, ROLE_CHILD)],
+        [(50, MALE, ROLE_HEAD), (20, FEMALE, ROLE_CHILD), (17, MALE, ROLE_CHILD), (88, FEMALE, ROLE_ELDER)],
+        [(60, MALE, ROLE_HEAD)],
+    ])
+    pop.remove(np.array([0, 2, 5, 9]))  # heads of households 0, 1, 2 and 3 die
+    promote_heads(pop)
+    assert pop.role[1] == ROLE_HEAD  # the widow
+    assert pop.role[3] == ROLE_HEAD and pop.role[4] == ROLE_CHILD  # the spouse, not the older child
+    assert pop.role[8] == ROLE_HEAD  # no spouse: the oldest member (the elder)
+    assert pop.role[6] == ROLE_CHILD and pop.role[7] == ROLE_CHILD
+    assert np.all(heads_per_household(pop) == 1)
+    pop.compact()
+    assert pop.hcol("kind").size == 4 and not pop.hh_alive[3]
+
+
+def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
+    n = 4000
+    pop = make_pop([[(77, MALE, ROLE_HEAD)] for _ in range(n)])
+    frail = np.arange(n) % 4 == 0
+    pop.cols["frail"][:n] = frail
+    slots = pop.live()
+    q = yamae.demography.mortality.male[15]
+    p0 = death_probability(pop, slots, yamae, 0)
+    assert p0.mean() == pytest.approx(q, rel=1e-9)
+    ratio = yamae.residents.frail_mortality_ratio
+    assert p0[frail][0] / p0[~frail][0] == pytest.approx(ratio)
+    p10 = death_probability(pop, slots, yamae, 10)
+    assert p10.mean() == pytest.approx(q * (1 - yamae.demography.mortality.annual_improvement) ** 10)
+    twice = yamae.replace(demography__mortality__multiplier=2.0)
+    assert np.allclose(death_probability(pop, slots, twice, 0), 2 * p0)
+    pop.cols["age"][:10] = MAX_AGE
+    assert np.all(death_probability(pop, slots, yamae, 0)[:10] == 1.0)
+
+
+def test_death_rate_matches_mortality_table(yamae):
+    n = 20000
+    pop = make_pop([[(87, FEMALE, ROLE_HEAD)] for _ in range(n)])
+    scn = yamae.replace(demography__migration__net_rate=[0.0] * N_AGE_BANDS)
+    ev = yearly_demography(pop, scn, 2015, np.random.default_rng(1), np.random.default_rng(2), np.random.default_rng(3))
+    q = scn.demography.mortality.female[17]
+    sd = np.sqrt(q * (1 - q) / n)
+    assert abs(ev.deaths.size / n - q) < 4 * sd
+    assert ev.births.size == 0 and ev.out_migrants.size == 0 and ev.in_migrants.size == 0
+    assert np.all(pop.age[pop.live()] == 88)
+    assert np.all(heads_per_household(pop) == 1)
+
+
+def test_births_follow_age_specific_fertility(yamae):
+    n = 20000
+    pop = make_pop([[(31, MALE, ROLE_HEAD), (29, FEMALE, ROLE_SPOUSE)] for _ in range(n // 2)]
+                   + [[(44, FEMALE, ROLE_HEAD)] for _ in range(n // 2)])
+    scn = yamae.replace(demography__migration__net_rate=[0.0] * N_AGE_BANDS)
+    fert = scn.demography.fertility
+    ev = yearly_demography(pop, scn, 2015, np.random.default_rng(4), np.random.default_rng(5), np.random.default_rng(6))
+    mothers_age = pop.age[pop.live()]  # after ageing: the young women are 30, the older 45
+    assert 30 in mothers_age
+    p30 = fert.tfr * fert.age_pattern[3] / 5  # 30-34
+    p45 = fert.tfr * fert.age_pattern[6] / 5  # 45-49
+    babies = ev.births
+    mother_hh = pop.household[babies]
+    young = mother_hh < n // 2
+    for count, p in ((young.sum(), p30), ((~young).sum(), p45)):
+        sd = np.sqrt(n / 2 * p * (1 - p))
+        assert abs(count - n / 2 * p) < 4 * sd + 1
+    assert np.all(pop.age[babies] == 0) and np.all(pop.role[babies] == ROLE_CHILD)
+    boys = (pop.sex[babies] == MALE).mean()
+    assert abs(boys - fert.sex_ratio_at_birth / (1 + fert.sex_ratio_at_birth)) < 0.05
+    assert np.all(pop.cols["arrived"][babies] == 2016)
+
+
+def test_out_migration_moves_families_together_at_the_adults_rate(yamae):
+    rate = -0.2
+    scn = yamae.replace(demography__migration__net_rate=[rate] * N_AGE_BANDS)
+    n_fam = 5000
+    pop = make_pop([[(40, MALE, ROLE_HEAD), (38, FEMALE, ROLE_SPOUSE), (10, MALE, ROLE_CHILD),
+                     (20, FEMALE, ROLE_CHILD), (80, FEMALE, ROLE_ELDER)] for _ in range(n_fam)])
+    out = out_migration(pop, scn, 2015, np.random.default_rng(7))
+    gone = np.zeros(pop.n, dtype=bool)
+    gone[out] = True
+    g = gone.reshape(n_fam, 5)
+    # head, spouse and the child under 15 always move together
+    assert np.all(g[:, 0] == g[:, 1]) and np.all(g[:, 0] == g[:, 2])
+    # the family moves at the adults' rate; grown children and elders move alone at theirs
+    sd = np.sqrt(n_fam * 0.2 * 0.8)
+    for col in (0, 3, 4):
+        assert abs(g[:, col].sum() - 0.2 * n_fam) < 4 * sd
+    assert abs(np.corrcoef(g[:, 0], g[:, 3])[0, 1]) < 0.05
+    assert not pop.alive[out].any()
+
+
+def test_no_migration_when_rates_are_zero(yamae):
+    scn = yamae.replace(demography__migration__net_rate=[0.0] * N_AGE_BANDS)
+    pop = make_pop([[(30, MALE, ROLE_HEAD)] for _ in range(100)])
+    assert out_migration(pop, scn, 2015, np.random.default_rng(0)).size == 0
+    assert in_migration(pop, scn, 2015, np.random.default_rng(0)).size == 0
+    assert pop.n == 100
+
+
+def test_in_migrants_arrive_as_households(yamae):
+    scn = yamae.replace(demography__migration__net_rate=[0.1] * N_AGE_BANDS)
+    pop = make_pop([[(a, s, ROLE_HEAD)] for a in range(0, 100, 2) for s in (MALE, FEMALE) for _ in range(40)])
+    n0, h0 = pop.n, pop.n_households
+    new = in_migration(pop, scn, 2015, np.random.default_rng(8))
+    assert abs(new.size - 0.1 * n0) < 4 * np.sqrt(0.1 * n0)
+    assert np.all(new >= n0) and np.all(pop.household[new] >= h0)
+    hh = np.unique(pop.household[new])
+    size = np.bincount(pop.household[new], minlength=pop.n_households)[hh]
+    assert np.all(heads_per_household(pop) == 1)
+    assert (size >= 2).any()
+    kids = new[pop.age[new] < 18]
+    adult_in = np.zeros(pop.n_households, dtype=bool)
+    adult_in[pop.household[new[pop.age[new] >= 18]]] = True
+    assert adult_in[pop.household[kids]].all()
+    assert np.all(pop.district[new] == pop.hcol("district")[pop.household[new]])
+    # new blocks do not reuse the blocks of existing households
+    assert pop.hcol("block")[h0:].min() > pop.hcol("block")[:h0].max()
+    assert np.all(pop.cols["arrived"][new] == 2016)
+
+
+def test_migration_levels_by_period(yamae):
+    scn = yamae.replace(demography__migration__level={2015: 1.0, 2020: 2.0},
+                        demography__migration__elderly_level={2020: 0.5})
+    base = np.asarray(scn.demography.migration.net_rate)
+    assert np.allclose(migration_rates(scn, 2017), base)
+    r = migration_rates(scn, 2022)
+    assert np.allclose(r[:13], 2 * base[:13]) and np.allclose(r[13:], base[13:])
+    assert period_level({}, 2030) == 1.0 and period_level({2020: 3.0}, 2019) == 1.0
+
+
+def test_household_change(yamae):
+    scn = yamae.replace(demography__household_change__leave_home_rate=1.0,
+                        demography__household_change__union_rate=1.0,
+                        demography__household_change__move_in_with_family_rate=1.0)
+    pop = make_pop([
+        [(50, MALE, ROLE_HEAD), (48, FEMALE, ROLE_SPOUSE), (25, MALE, ROLE_CHILD), (10, FEMALE, ROLE_CHILD)],
+        [(30, FEMALE, ROLE_HEAD)],
+        [(33, MALE, ROLE_HEAD)],
+        [(80, FEMALE, ROLE_HEAD)],
+    ])
+    pop.cols["frail"][6] = True
+    left, unions, moved = household_change(pop, scn, np.random.default_rng(0))
+    assert left == 1 and pop.role[2] == ROLE_HEAD and pop.household[2] >= 4
+    # the grown child who left and the single adults may pair up; every union is a man and a woman
+    assert unions >= 1
+    spouses = np.flatnonzero(pop.role == ROLE_SPOUSE)
+    for s in spouses:
+        head = np.flatnonzero((pop.household == pop.household[s]) & (pop.role == ROLE_HEAD))
+        assert head.size == 1 and pop.sex[head[0]] != pop.sex[s]
+    assert moved == 1 and pop.role[6] == ROLE_ELDER
+    hosts = pop.household[6] == pop.household
+    assert hosts.sum() >= 3 and np.all(pop.age[hosts & (pop.role == ROLE_HEAD)] < 65)
+    assert np.all(heads_per_household(pop) == 1)
+
+
+def test_orphaned_children_are_taken_in_together():
+    pop = make_pop([
+        [(34, FEMALE, ROLE_HEAD), (6, MALE, ROLE_CHILD), (3, FEMALE, ROLE_CHILD)],
+        [(40, MALE, ROLE_HEAD), (38, FEMALE, ROLE_SPOUSE)],
+        [(70, MALE, ROLE_HEAD)],
+    ])
+    pop.remove(np.array([0]))  # the lone mother dies
+    promote_heads(pop)
+    n, gone = rehouse_orphans(pop, np.random.default_rng(0))
+    assert n == 2 and gone.size == 0
+    assert pop.household[1] == pop.household[2] != 0
+    assert np.all(pop.role[[1, 2]] == ROLE_CHILD)
+    assert np.all(heads_per_household(pop) == 1)
+    # nothing to do the second time
+    assert rehouse_orphans(pop, np.random.default_rng(0))[0] == 0
+
+
+def test_orphans_leave_a_town_without_adults():
+    pop = make_pop([[(34, FEMALE, ROLE_HEAD), (6, MALE, ROLE_CHILD)]])
+    pop.remove(np.array([0]))
+    n, gone = rehouse_orphans(pop, np.random.default_rng(0))
+    assert n == 0 and gone.tolist() == [1] and pop.size == 0

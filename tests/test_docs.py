@@ -1,0 +1,408 @@
+"""Tests that keep docs/ODD.md and docs/scenarios.md true to the code.
+
+The parameter table of ``docs/ODD.md`` (between ``<!-- params:start -->`` and
+``<!-- params:end -->``) and the tables of default vectors in ``docs/scenarios.md`` (between
+``<!-- defaults:start -->`` and ``<!-- defaults:end -->``) are generated from the scenario
+schema by this file. After changing a parameter, its default or its source, regenerate them::
+
+    .venv/bin/python tests/test_docs.py
+
+The error messages quoted in ``docs/scenarios.md`` are produced here again and must match.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import re
+import tempfile
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+import numpy as np
+import pytest
+
+from kyojosim import ScenarioError, load_scenario
+from kyojosim.cli import main
+from kyojosim.constants import AGE_BAND_LABELS, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
+from kyojosim.scenario import SCENARIO_DIR, scenario_fields
+
+ROOT = Path(__file__).resolve().parents[1]
+ODD = ROOT / "docs" / "ODD.md"
+SCENARIOS_DOC = ROOT / "docs" / "scenarios.md"
+PARAMS = ("<!-- params:start -->", "<!-- params:end -->")
+DEFAULTS = ("<!-- defaults:start -->", "<!-- defaults:end -->")
+REGENERATE = "regenerate with: .venv/bin/python tests/test_docs.py"
+
+SOURCE_PREFIXES = ("assumption", "scenario file", "see keys", "estimate")
+"""A source that cites nothing must start with one of these."""
+CITATION = re.compile(r"(19|20)\d\d|図表")
+"""A citation names a dated publication or table (a year such as 2015) or a white-paper figure (図表)."""
+
+INLINE_SEQUENCE = 7
+"""Sequences up to this length are shown in full in the parameter table."""
+INLINE_MAPPING = 4
+"""Mappings up to this many entries are shown in full in the parameter table."""
+
+MEANING = {
+    # used where a parameter declares no doc= of its own
+    "municipality.start_year": "calendar year of the initial population (census year)",
+    "municipality.area_km2": "area of the municipality",
+    "municipality.age_structure.male": "men by 5-year age band at the start year",
+    "municipality.age_structure.female": "women by 5-year age band at the start year",
+    "municipality.households.shares": "share of households of each kind (targets of household formation)",
+    "municipality.districts[].name": "name of the district",
+    "municipality.districts[].area_km2": "area of the district",
+    "municipality.districts[].lat": "latitude of the district's centre",
+    "municipality.districts[].lon": "longitude of the district's centre",
+    "municipality.districts[].population_share": "share of households placed in the district (shares sum to 1)",
+    "residents.employment_rate_male": "share of men employed at the start, by age band",
+    "residents.employment_rate_female": "share of women employed at the start, by age band",
+    "residents.driving_rate": "share who drive at the start, by age band",
+    "residents.frail_mortality_ratio": "death rate of the frail relative to the non-frail of the same age band and sex",
+    "demography.mortality.male": "yearly death probability of men by age band (base year)",
+    "demography.mortality.female": "yearly death probability of women by age band (base year)",
+    "demography.mortality.annual_improvement": "yearly relative fall of all death probabilities",
+    "demography.mortality.multiplier": "local factor on all death probabilities",
+    "demography.fertility.tfr": "total fertility rate (children per woman over ages 15-49)",
+    "demography.fertility.age_pattern": "share of the TFR in each 5-year age of mother, 15-19 ... 45-49",
+    "demography.fertility.sex_ratio_at_birth": "boys born per girl",
+    "demography.household_change.union_rate": "yearly chance that an adult aged 25-44 living alone seeks a partner",
+    "demography.projection.years": "years of the projection",
+    "demography.projection.total": "projected total population",
+    "demography.projection.share_65plus": "projected share aged 65+",
+    "demography.projection.source": "citation of the projection",
+    "communities.membership_rate": "relative membership rate of each kind of real-world community",
+    "communities.sns_use_rate": "share of co-members of each kind who also keep in touch online",
+    "communities.participation_year": "which survey row (図表4-3-5-2) the initial participation mix reproduces",
+    "communities.plaza_share": "share of online participants who also use plaza-type (広場型) boards",
+    "communities.workplace_in_town": "share of alumni, union and workplace memberships whose group is in town",
+    "network.block_households": "households per block (班/組), the unit of neighbour ties",
+    "network.community_group_size": "largest size of a chapter (group) of a real-world community",
+    "network.online_ties": "mean online-only ties per online participant, within the district",
+    "network.strength": "tie strength by kind",
+    "ict.smartphone_rate": "share using a smartphone, by age band",
+    "ict.sns_rate": "share using social media, by age band",
+    "ict.yearly_uptake": "yearly take-up factor for non-users (times the band's use rate)",
+    "simulation.years": "length of the run in years",
+    "simulation.step_days": "length of one step in days",
+    "simulation.seed": "seed of every random stream",
+    "description": "one-line description",
+}
+
+
+# --------------------------------------------------------------------------------------
+# generating the tables
+# --------------------------------------------------------------------------------------
+
+
+def _inner(tp: Any) -> tuple[bool, Any]:
+    """Return (optional, type without None)."""
+    args = get_args(tp)
+    if get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return True, rest[0]
+    return False, tp
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, bool) or isinstance(x, str):
+        return str(x)
+    if isinstance(x, int):
+        return "2⁶³−1" if x == 2**63 - 1 else str(x)
+    return np.format_float_positional(float(x), trim="0")
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _is_required(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _default_value(f: dataclasses.Field) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def _describe_default(path: str, f: dataclasses.Field, tp: Any) -> str:
+    if _is_required(f):
+        return "required (scenario file)"
+    optional, inner = _inner(tp)
+    value = _default_value(f)
+    if dataclasses.is_dataclass(inner):
+        return "none (section left out)" if value is None else "section (defaults below)"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    if isinstance(value, tuple):
+        if len(value) <= INLINE_SEQUENCE:
+            return "(" + ", ".join(_num(v) for v in value) + ")"
+        what = "by age band" if len(value) == N_AGE_BANDS else "values"
+        if len(set(value)) == 1:
+            return f"{len(value)} values {what}, all {_num(value[0])}"
+        return f"{len(value)} values {what}, {_num(min(value))} to {_num(max(value))} (see scenarios.md)"
+    if isinstance(value, dict):
+        if not value:
+            return "{} (empty)"
+        if len(value) <= INLINE_MAPPING:
+            return ", ".join(f"{k} {_num(v)}" for k, v in value.items())
+        what = "by community kind" if tuple(value) == OFFLINE_COMMUNITIES else "values"
+        return (f"{len(value)} values {what}, {_num(min(value.values()))} to {_num(max(value.values()))} "
+                "(see scenarios.md)")
+    return f"`{_num(value)}`"
+
+
+def _describe_range(f: dataclasses.Field, tp: Any) -> str:
+    meta = f.metadata
+    optional, inner = _inner(tp)
+    origin = get_origin(inner)
+    parts: list[str] = []
+    if meta.get("unit"):
+        parts.append(meta["unit"])
+    if origin is Literal:
+        parts.append("one of " + ", ".join(repr(a) for a in get_args(inner)))
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        left = "(" if meta.get("lo_open") else "["
+        right = ")" if meta.get("hi_open") else "]"
+        parts.append(f"{left}{_num(lo)}, {_num(hi)}{right}")
+    elif lo is not None:
+        parts.append(f"{'>' if meta.get('lo_open') else '≥'} {_num(lo)}")
+    elif hi is not None:
+        parts.append(f"{'<' if meta.get('hi_open') else '≤'} {_num(hi)}")
+    if origin is tuple:
+        elem = get_args(inner)[0]
+        if dataclasses.is_dataclass(elem):
+            parts.append("list (one entry per district)" if elem.__name__ == "District" else "list")
+        elif meta.get("length") == N_AGE_BANDS:
+            parts.append("18 values (0-4 … 85+)")
+        elif meta.get("length"):
+            parts.append(f"{meta['length']} values")
+        else:
+            parts.append("list")
+    if origin is dict:
+        keys = meta.get("keys")
+        if keys == HOUSEHOLD_KINDS:
+            parts.append("keys: the 7 household kinds")
+        elif keys == OFFLINE_COMMUNITIES:
+            parts.append("keys: the 10 community kinds")
+        elif keys:
+            parts.append("keys: " + ", ".join(keys))
+        elif get_args(inner)[0] is int:
+            parts.append("keys: first years of 5-year periods")
+    if meta.get("sums_to_one"):
+        parts.append("sums to 1")
+    if dataclasses.is_dataclass(inner) and not parts:
+        parts.append("section")
+    if optional and not dataclasses.is_dataclass(inner):
+        parts.append("or none")
+    return "; ".join(parts) if parts else "text" if inner is str else ""
+
+
+def _meaning(path: str, f: dataclasses.Field, tp: Any) -> str:
+    doc = f.metadata.get("doc", "") or MEANING.get(path, "")
+    _, inner = _inner(tp)
+    if not doc:
+        target = inner
+        if get_origin(inner) is tuple and dataclasses.is_dataclass(get_args(inner)[0]):
+            target = get_args(inner)[0]
+        if dataclasses.is_dataclass(target):
+            doc = (target.__doc__ or "").strip().splitlines()[0]
+    return doc
+
+
+def param_table() -> str:
+    """Return the Markdown table of every scenario parameter."""
+    lines = [
+        "| Key | Default | Unit, range | Meaning | Source of the default |",
+        "|---|---|---|---|---|",
+    ]
+    for path, f, tp in scenario_fields():
+        cells = [f"`{path}`", _describe_default(path, f, tp), _describe_range(f, tp), _meaning(path, f, tp),
+                 f.metadata.get("source", "")]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _long_defaults() -> tuple[list[tuple[str, tuple]], list[tuple[str, dict]]]:
+    by_band, by_kind = [], []
+    for path, f, _tp in scenario_fields():
+        if _is_required(f):
+            continue
+        value = _default_value(f)
+        if isinstance(value, tuple) and len(value) == N_AGE_BANDS:
+            by_band.append((path, value))
+        elif isinstance(value, dict) and tuple(value) == OFFLINE_COMMUNITIES:
+            by_kind.append((path, value))
+    return by_band, by_kind
+
+
+def defaults_tables() -> str:
+    """Return the Markdown tables of the default vectors (by age band and by community kind)."""
+    by_band, by_kind = _long_defaults()
+    out = ["Columns (defaults by age band):", ""]
+    out += [f"{i + 1}. `{path}`" for i, (path, _) in enumerate(by_band)]
+    out += ["", "| age | " + " | ".join(str(i + 1) for i in range(len(by_band))) + " |",
+            "|---|" + "---:|" * len(by_band)]
+    for b, label in enumerate(AGE_BAND_LABELS):
+        out.append(f"| {label} | " + " | ".join(_num(float(v[b])) for _, v in by_band) + " |")
+    out += ["", "| community kind | " + " | ".join(f"`{p.split('.')[-1]}`" for p, _ in by_kind) + " |",
+            "|---|" + "---:|" * len(by_kind)]
+    for k in OFFLINE_COMMUNITIES:
+        out.append(f"| {k} | " + " | ".join(_num(v[k]) for _, v in by_kind) + " |")
+    out += ["", "(" + "; ".join(f"`{p}`" for p, _ in by_kind) + ".)"]
+    return "\n".join(out)
+
+
+def block(text: str, markers: tuple[str, str]) -> str:
+    """Return the text between two marker lines (without the markers)."""
+    start, end = markers
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise ValueError(f"markers {start} ... {end} not found")
+    return text[i + len(start) : j].strip("\n")
+
+
+def replace_block(text: str, markers: tuple[str, str], body: str) -> str:
+    """Return ``text`` with the part between the markers replaced by ``body``."""
+    start, end = markers
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise ValueError(f"markers {start} ... {end} not found")
+    return text[: i + len(start)] + "\n" + body + "\n" + text[j:]
+
+
+def write_docs() -> None:
+    """Regenerate the generated parts of docs/ODD.md and docs/scenarios.md in place."""
+    ODD.write_text(replace_block(ODD.read_text(encoding="utf-8"), PARAMS, param_table()), encoding="utf-8")
+    text = SCENARIOS_DOC.read_text(encoding="utf-8")
+    SCENARIOS_DOC.write_text(replace_block(text, DEFAULTS, defaults_tables()), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------
+# tests
+# --------------------------------------------------------------------------------------
+
+FIELDS = scenario_fields()
+
+
+@pytest.fixture(scope="module")
+def odd_text() -> str:
+    return ODD.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def scenarios_text() -> str:
+    return SCENARIOS_DOC.read_text(encoding="utf-8")
+
+
+def test_every_key_is_documented(odd_text):
+    missing = [path for path, _, _ in FIELDS if f"`{path}`" not in odd_text]
+    assert not missing, f"scenario keys missing from docs/ODD.md (as `key.path`): {', '.join(missing)}; {REGENERATE}"
+
+
+@pytest.mark.parametrize("path,field", [(p, f) for p, f, _ in FIELDS], ids=[p for p, _, _ in FIELDS])
+def test_source_cites_or_says_why(path, field):
+    source = field.metadata.get("source", "")
+    assert source.strip(), f"parameter {path}: empty source= metadata"
+    assert source.lower().startswith(SOURCE_PREFIXES) or CITATION.search(source), (
+        f"parameter {path}: source {source!r} neither cites a dated table or figure nor starts with "
+        f"one of {', '.join(SOURCE_PREFIXES)}"
+    )
+
+
+def test_param_table_is_current(odd_text):
+    current = block(odd_text, PARAMS)
+    expected = param_table()
+    if current != expected:
+        stale = sorted(set(expected.splitlines()) ^ set(current.splitlines()))
+        keys = sorted({m.group(1) for line in stale for m in [re.match(r"\| `([^`]+)`", line)] if m})
+        pytest.fail(f"the parameter table of docs/ODD.md is out of date (rows for: {', '.join(keys) or '?'}); "
+                    f"{REGENERATE}")
+
+
+def test_default_vectors_are_current(scenarios_text):
+    assert block(scenarios_text, DEFAULTS) == defaults_tables(), (
+        f"the default vectors of docs/scenarios.md are out of date; {REGENERATE}"
+    )
+
+
+ERROR_CASES = [
+    # (file name, file text or None, overrides, keyword overrides)
+    ("typo.yaml", "base: yamae\ndemografy:\n  fertility: {tfr: 1.6}\n", None, {}),
+    ("shares.yaml", "base: yamae\nmunicipality:\n  households:\n    shares: {single_elderly: 0.5, "
+     "elderly_couple: 0.15, couple_only: 0.10, couple_with_children: 0.17, single_parent: 0.04, "
+     "single_adult: 0.10, three_generation: 0.31}\n", None, {}),
+    ("town.yaml", "municipality:\n  name: 某町\n", None, {}),
+    ("lost.yaml", "base: nowhere.yaml\n", None, {}),
+    ("district.yaml", "base: yamae\nmunicipality:\n  districts:\n    - {name: A, area_km2: 0, lat: 32.2, "
+     "lon: 130.7, population_share: 1.0}\n", None, {}),
+    ("yamae", None, None, {"demography__fertility__tfrr": 1.6}),
+    ("yamae", None, {"simulation.seed": "x"}, {}),
+    ("yamae", None, {"communities.participation_year": 2012}, {}),
+    ("yamae", None, {"residents.driving_rate": [0.5, 0.5]}, {}),
+    ("yamae", None, {"demography.migration.level.2020": 1.2}, {}),
+    ("yamae", None, {"network.strength.online": 0.3}, {}),
+]
+
+
+def error_message(name: str, text: str | None, overrides: dict | None, kw: dict, workdir: Path) -> str:
+    """Load a scenario that should fail, in ``workdir``, and return its message as docs/scenarios.md quotes it."""
+    with contextlib.chdir(workdir):
+        if text is not None:
+            (workdir / name).write_text(text, encoding="utf-8")
+        try:
+            load_scenario(name, overrides, **kw)
+        except ScenarioError as exc:
+            return str(exc).replace(str(SCENARIO_DIR / "yamae.yaml"), "…/scenarios/yamae.yaml")
+    raise AssertionError(f"no error for {name} {overrides or kw}")
+
+
+def yaml_blocks(text: str) -> list[str]:
+    """Return the contents of the ```yaml fenced blocks of a Markdown text."""
+    return re.findall(r"^```yaml\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def test_example_scenario_loads_and_validates(tmp_path, scenarios_text, capsys):
+    (example,) = [b for b in yaml_blocks(scenarios_text) if b.startswith("name: example-town")]
+    (tmp_path / "example_town.yaml").write_text(example, encoding="utf-8")
+    with contextlib.chdir(tmp_path):
+        assert main(["validate", "example_town.yaml"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert f"$ kyojosim validate example_town.yaml\n{out}\n" in scenarios_text, f"validate prints: {out}"
+    scn = load_scenario(tmp_path / "example_town.yaml")
+    assert sum(scn.municipality.age_structure.male) + sum(scn.municipality.age_structure.female) == 1000
+
+
+def test_variant_example_loads(tmp_path, scenarios_text):
+    (variant,) = [b for b in yaml_blocks(scenarios_text) if b.startswith("base: yamae")]
+    (tmp_path / "yamae_tfr16.yaml").write_text(variant, encoding="utf-8")
+    scn = load_scenario(tmp_path / "yamae_tfr16.yaml")
+    base = load_scenario("yamae")
+    assert scn.name == "yamae-tfr16" and scn.demography.fertility.tfr == 1.6
+    assert scn.municipality == base.municipality
+    assert scn.demography.fertility.age_pattern == base.demography.fertility.age_pattern
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(ERROR_CASES)])
+def test_error_messages_in_docs_are_real(tmp_path, scenarios_text, case):
+    message = error_message(*case, tmp_path)
+    assert message in scenarios_text, f"docs/scenarios.md does not quote the real message:\n{message}"
+
+
+def test_kwargs_example():
+    assert load_scenario("yamae", simulation__seed=3).simulation.seed == 3
+    assert load_scenario("yamae", {"simulation.seed": 3}) == load_scenario("yamae", simulation__seed=3)
+
+
+if __name__ == "__main__":
+    write_docs()
+    with tempfile.TemporaryDirectory() as tmp:  # print the messages docs/scenarios.md quotes
+        for case in ERROR_CASES:
+            print(error_message(*case, Path(tmp)))
