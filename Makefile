@@ -10,7 +10,7 @@ BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
 # The default job of `make run`.
-RUN_JOB = $(BIN)/kyojosim run yamae --out results/yamae
+RUN_JOB = $(BIN)/kyojosim projection --seeds 3 --jobs 2 --out results/projection
 
 .PHONY: all setup run test lint clean
 

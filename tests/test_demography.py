@@ -24,6 +24,9 @@ from kyojosim.population import Population
 from kyojosim.scenario import load_scenario
 from test_synthesis import assert_tie_invariants
 
+NO_SHIFTS = {"demography__migration__young_shift": {}, "demography__migration__elderly_shift": {}}
+"""Drop the shifts fitted to the projection, so that ``net_rate`` alone sets migration."""
+
 
 def make_pop(members: list[list[tuple[int, int, int]]], district: int = 0) -> Population:
     """A population of households, each a list of (age, sex, role)."""
@@ -58,7 +61,7 @@ def test_population_balance_every_year(yamae_run):
 
 
 def test_population_balance_with_strong_in_migration(scenario_from):
-    scn = scenario_from(demography__migration__net_rate=[0.02] * N_AGE_BANDS, municipality__scale=0.3)
+    scn = scenario_from(**NO_SHIFTS, demography__migration__net_rate=[0.02] * N_AGE_BANDS, municipality__scale=0.3)
     model = KyojoModel.from_scenario(scn, years=3, seed=5)
     step_years(model, 3)
     for prev, row in zip(model.yearly, model.yearly[1:]):
@@ -147,7 +150,7 @@ def test_ties_of_the_gone_are_dropped_and_survivors_keep_theirs(yamae):
 
 
 def test_newcomers_get_ties(scenario_from):
-    scn = scenario_from(demography__migration__net_rate=[0.03] * N_AGE_BANDS, municipality__scale=0.3)
+    scn = scenario_from(**NO_SHIFTS, demography__migration__net_rate=[0.03] * N_AGE_BANDS, municipality__scale=0.3)
     model = KyojoModel.from_scenario(scn, years=1, seed=2)
     before = set(model.population.uid.tolist())
     step_years(model, 1)
@@ -259,7 +262,7 @@ def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
 def test_death_rate_matches_mortality_table(yamae):
     n = 20000
     pop = make_pop([[(87, FEMALE, ROLE_HEAD)] for _ in range(n)])
-    scn = yamae.replace(demography__migration__net_rate=[0.0] * N_AGE_BANDS)
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[0.0] * N_AGE_BANDS)
     ev = yearly_demography(pop, scn, 2015, np.random.default_rng(1), np.random.default_rng(2), np.random.default_rng(3))
     q = scn.demography.mortality.female[17]
     sd = np.sqrt(q * (1 - q) / n)
@@ -273,7 +276,7 @@ def test_births_follow_age_specific_fertility(yamae):
     n = 20000
     pop = make_pop([[(31, MALE, ROLE_HEAD), (29, FEMALE, ROLE_SPOUSE)] for _ in range(n // 2)]
                    + [[(44, FEMALE, ROLE_HEAD)] for _ in range(n // 2)])
-    scn = yamae.replace(demography__migration__net_rate=[0.0] * N_AGE_BANDS)
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[0.0] * N_AGE_BANDS)
     fert = scn.demography.fertility
     ev = yearly_demography(pop, scn, 2015, np.random.default_rng(4), np.random.default_rng(5), np.random.default_rng(6))
     mothers_age = pop.age[pop.live()]  # after ageing: the young women are 30, the older 45
@@ -294,7 +297,7 @@ def test_births_follow_age_specific_fertility(yamae):
 
 def test_out_migration_moves_families_together_at_the_adults_rate(yamae):
     rate = -0.2
-    scn = yamae.replace(demography__migration__net_rate=[rate] * N_AGE_BANDS)
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[rate] * N_AGE_BANDS)
     n_fam = 5000
     pop = make_pop([[(40, MALE, ROLE_HEAD), (38, FEMALE, ROLE_SPOUSE), (10, MALE, ROLE_CHILD),
                      (20, FEMALE, ROLE_CHILD), (80, FEMALE, ROLE_ELDER)] for _ in range(n_fam)])
@@ -313,7 +316,7 @@ def test_out_migration_moves_families_together_at_the_adults_rate(yamae):
 
 
 def test_no_migration_when_rates_are_zero(yamae):
-    scn = yamae.replace(demography__migration__net_rate=[0.0] * N_AGE_BANDS)
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[0.0] * N_AGE_BANDS)
     pop = make_pop([[(30, MALE, ROLE_HEAD)] for _ in range(100)])
     assert out_migration(pop, scn, 2015, np.random.default_rng(0)).size == 0
     assert in_migration(pop, scn, 2015, np.random.default_rng(0)).size == 0
@@ -321,7 +324,7 @@ def test_no_migration_when_rates_are_zero(yamae):
 
 
 def test_in_migrants_arrive_as_households(yamae):
-    scn = yamae.replace(demography__migration__net_rate=[0.1] * N_AGE_BANDS)
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[0.1] * N_AGE_BANDS)
     pop = make_pop([[(a, s, ROLE_HEAD)] for a in range(0, 100, 2) for s in (MALE, FEMALE) for _ in range(40)])
     n0, h0 = pop.n, pop.n_households
     new = in_migration(pop, scn, 2015, np.random.default_rng(8))
@@ -336,19 +339,29 @@ def test_in_migrants_arrive_as_households(yamae):
     adult_in[pop.household[new[pop.age[new] >= 18]]] = True
     assert adult_in[pop.household[kids]].all()
     assert np.all(pop.district[new] == pop.hcol("district")[pop.household[new]])
-    # new blocks do not reuse the blocks of existing households
-    assert pop.hcol("block")[h0:].min() > pop.hcol("block")[:h0].max()
+    # newcomers settle into existing blocks of their own district (they become neighbours of residents)
+    blocks, districts = pop.hcol("block"), pop.hcol("district")
+    old_district_of_block = dict(zip(blocks[:h0].tolist(), districts[:h0].tolist(), strict=False))
+    joined = np.isin(blocks[h0:], blocks[:h0])
+    assert joined.any()
+    for blk, d in zip(blocks[h0:][joined].tolist(), districts[h0:][joined].tolist(), strict=True):
+        assert old_district_of_block[blk] == d
     assert np.all(pop.cols["arrived"][new] == 2016)
 
 
 def test_migration_levels_by_period(yamae):
     scn = yamae.replace(demography__migration__level={2015: 1.0, 2020: 2.0},
-                        demography__migration__elderly_level={2020: 0.5})
+                        demography__migration__young_shift={2020: 0.01},
+                        demography__migration__elderly_shift={2025: -0.02})
     base = np.asarray(scn.demography.migration.net_rate)
     assert np.allclose(migration_rates(scn, 2017), base)
     r = migration_rates(scn, 2022)
-    assert np.allclose(r[:13], 2 * base[:13]) and np.allclose(r[13:], base[13:])
+    assert np.allclose(r[3:8], 2 * base[3:8] + 0.01)
+    assert np.allclose(r[:3], 2 * base[:3]) and np.allclose(r[8:], 2 * base[8:])
+    r = migration_rates(scn, 2027)
+    assert np.allclose(r[13:], 2 * base[13:] - 0.02) and np.allclose(r[3:8], 2 * base[3:8] + 0.01)
     assert period_level({}, 2030) == 1.0 and period_level({2020: 3.0}, 2019) == 1.0
+    assert period_level({}, 2030, 0.0) == 0.0
 
 
 def test_household_change(yamae):

@@ -347,8 +347,6 @@ ERROR_CASES = [
     ("yamae", None, {"simulation.seed": "x"}, {}),
     ("yamae", None, {"communities.participation_year": 2012}, {}),
     ("yamae", None, {"residents.driving_rate": [0.5, 0.5]}, {}),
-    ("yamae", None, {"demography.migration.level.2020": 1.2}, {}),
-    ("yamae", None, {"network.strength.online": 0.3}, {}),
 ]
 
 

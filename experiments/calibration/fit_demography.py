@@ -1,15 +1,20 @@
-"""Fit each bundled municipality's migration levels to its population projection.
+"""Fit each bundled municipality's migration to its population projection.
 
-For every 5-year period starting in year p, two multipliers of the scenario's net migration
-rates are fitted: ``demography.migration.level[p]`` (all ages) and ``elderly_level[p]`` (65+),
-so that the mean of seeded runs meets the projection's total population and 65+ share at
-year p + 5. Periods are fitted in order (each run starts from the base year with the levels
-already fitted for earlier periods), by damped Newton steps on the relative errors with a
-finite-difference Jacobian. The fitted values are written back into the scenario file, in
-place of the ``level:`` and ``elderly_level:`` lines, with a comment giving the command.
+For every 5-year period starting in year p, two yearly migration rates are fitted and added to
+the scenario's estimated age profile of net migration: ``demography.migration.young_shift[p]``
+(ages 15-39) and ``elderly_shift[p]`` (ages 65+), so that the mean of seeded runs meets the
+projection's total population and 65+ share at year p + 5.
+
+Procedure: periods are fitted in order, each run starting from the base year with the shifts
+already fitted for earlier periods. Within a period, a fixed-point iteration moves the shifts
+by the gaps: the elderly shift by (projected - simulated number aged 65+) / (5 x residents
+65+), the young shift by the rest of the gap in the total / (5 x residents 15-39), damped by
+0.8, until both relative errors are below 0.5% (at most 8 rounds). The fitted values are
+written back into the scenario file in place of the ``young_shift:`` and ``elderly_shift:``
+lines, with a comment giving the command.
 
 Usage:
-    python experiments/calibration/fit_demography.py [yamae ikoma koto] [--seeds 4]
+    python experiments/calibration/fit_demography.py [yamae ikoma koto] [--seeds 4] [--dry-run]
 """
 
 from __future__ import annotations
@@ -17,87 +22,73 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from kyojosim.model import KyojoModel
 from kyojosim.scenario import find_scenario, load_scenario
 
-TOL = 0.01  # stop when both relative errors are below 1%
+TOL = 0.005
+ROUNDS = 8
+DAMPING = 0.8
 
 
-def simulate(scn, levels, elderly, until, seeds):
-    """Mean (total scaled, 65+ share) at ``until`` over the seeds."""
-    over = {"demography.migration.level": levels, "demography.migration.elderly_level": elderly,
+def simulate(scn, young, elderly, until, seeds):
+    """Mean of the seeds at ``until``: total, 65+ share, residents 65+ and 15-39 (all scaled)."""
+    over = {"demography.migration.young_shift": young, "demography.migration.elderly_shift": elderly,
             "simulation.years": until - scn.municipality.start_year}
-    tot, sh = [], []
+    out = []
     for seed in seeds:
         m = KyojoModel(scn, seed=seed, overrides=over)
         while m.running:
             m.step()
-        row = m.yearly[-1]
-        tot.append(row["population_scaled"])
-        sh.append(row["share_65plus"])
-    return float(np.mean(tot)), float(np.mean(sh))
+        pop = m.population
+        age = pop.age[pop.live()]
+        k = 1.0 / scn.municipality.scale
+        out.append((age.size * k, float((age >= 65).mean()) if age.size else 0.0,
+                    (age >= 65).sum() * k, ((age >= 15) & (age < 40)).sum() * k))
+    return np.mean(out, axis=0)
 
 
 def fit(name: str, seeds: list[int]) -> tuple[dict[int, float], dict[int, float]]:
-    """Fit the period levels of one scenario; print the progress and the final errors."""
+    """Fit the shifts of one scenario, period by period; print each period's errors."""
     scn = load_scenario(name)
     proj = scn.demography.projection
     targets = dict(zip(proj.years, zip(proj.total, proj.share_65plus, strict=True), strict=True))
     start = scn.municipality.start_year
-    levels: dict[int, float] = {}
+    young: dict[int, float] = {}
     elderly: dict[int, float] = {}
-    x = np.array([1.0, 1.0])
     for p in range(start, max(proj.years), 5):
         if p + 5 not in targets:
             continue
         t_total, t_share = targets[p + 5]
-
-        def err(v, p=p, t_total=t_total, t_share=t_share):
-            lv = {**levels, p: float(v[0])}
-            el = {**elderly, p: float(v[1])}
-            total, share = simulate(scn, lv, el, p + 5, seeds)
-            return np.array([total / t_total - 1.0, share / t_share - 1.0])
-
-        e = err(x)
-        for _ in range(8):
-            if np.all(np.abs(e) < TOL):
+        a = young.get(p - 5, 0.0)
+        b = elderly.get(p - 5, 0.0)
+        for _ in range(ROUNDS):
+            total, share, old, mid = simulate(scn, {**young, p: a}, {**elderly, p: b}, p + 5, seeds)
+            e_total, e_share = total / t_total - 1.0, share / t_share - 1.0
+            if abs(e_total) < TOL and abs(e_share) < TOL:
                 break
-            h = 0.15
-            jac = np.column_stack([(err(x + h * np.eye(2)[i]) - e) / h for i in range(2)])
-            try:
-                step = np.linalg.lstsq(jac, -e, rcond=None)[0]
-            except np.linalg.LinAlgError:
-                break
-            best = (np.abs(e).max(), x, e)
-            for damp in (1.0, 0.5, 0.25):
-                cand = np.clip(x + damp * step, 0.0, 10.0)
-                ec = err(cand)
-                if np.abs(ec).max() < best[0]:
-                    best = (np.abs(ec).max(), cand, ec)
-                    break
-            if best[1] is x:
-                break
-            x, e = best[1], best[2]
-        levels[p], elderly[p] = round(float(x[0]), 3), round(float(x[1]), 3)
-        print(f"{name} {p}-{p + 5}: level {levels[p]:.3f} elderly {elderly[p]:.3f} "
-              f"errors total {e[0]:+.3%} 65+ {e[1]:+.3%}", flush=True)
-    return levels, elderly
+            gap_old = t_share * t_total - old
+            gap_rest = (t_total - total) - gap_old
+            b = float(np.clip(b + DAMPING * gap_old / (5 * max(old, 1.0)), -0.3, 0.3))
+            a = float(np.clip(a + DAMPING * gap_rest / (5 * max(mid, 1.0)), -0.3, 0.3))
+        young[p], elderly[p] = round(a, 5), round(b, 5)
+        print(f"{name} {p}-{p + 5}: young_shift {young[p]:+.5f} elderly_shift {elderly[p]:+.5f} "
+              f"errors total {e_total:+.2%} 65+ share {e_share:+.2%}", flush=True)
+    return young, elderly
 
 
-def write_back(name: str, levels: dict[int, float], elderly: dict[int, float], seeds: list[int]) -> None:
-    """Replace the level lines of the scenario file, keeping everything else."""
+def write_back(name: str, young: dict[int, float], elderly: dict[int, float], seeds: list[int]) -> None:
+    """Replace the shift lines of the scenario file, keeping everything else."""
     path = find_scenario(name)
     text = path.read_text(encoding="utf-8")
     fmt = lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in sorted(d.items())) + "}"  # noqa: E731
-    note = (f"    # fitted to the projection by experiments/calibration/fit_demography.py {name} "
-            f"--seeds {len(seeds)} (mean of seeds {seeds[0]}-{seeds[-1]} at the file's scale)\n")
-    text = re.sub(r"    # fitted to the projection by .*\n", "", text)
-    text = re.sub(r"    level: \{.*\}\n", note + f"    level: {fmt(levels)}\n", text)
-    text = re.sub(r"    elderly_level: \{.*\}\n", f"    elderly_level: {fmt(elderly)}\n", text)
+    note = (f"    # fitted to the projection by: python experiments/calibration/fit_demography.py {name} "
+            f"--seeds {len(seeds)}\n")
+    text = re.sub(r"    # fitted to the projection by.*\n", "", text)
+    text = re.sub(r"    young_shift: \{.*\}\n", note + f"    young_shift: {fmt(young)}\n", text)
+    text = re.sub(r"    elderly_shift: \{.*\}\n", f"    elderly_shift: {fmt(elderly)}\n", text)
     path.write_text(text, encoding="utf-8")
 
 
@@ -110,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     seeds = list(range(1, args.seeds + 1))
     for name in args.scenarios:
-        levels, elderly = fit(name, seeds)
+        young, elderly = fit(name, seeds)
         if not args.dry_run:
-            write_back(name, levels, elderly, seeds)
+            write_back(name, young, elderly, seeds)
     return 0
 
 

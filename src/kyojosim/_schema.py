@@ -213,6 +213,8 @@ def convert(value: Any, tp: Any, meta: Mapping[str, Any], ctx: Context) -> Any:
         out: dict[Any, Any] = {}
         for k, v in value.items():
             if key_tp is int:
+                if isinstance(k, str) and k.strip().lstrip("-").isdigit():
+                    k = int(k)  # keys of overrides and of JSON copies arrive as text
                 if isinstance(k, bool) or not isinstance(k, int):
                     raise ctx.child(str(k)).error(k, "allowed: an integer key", "wrong key type")
             elif not isinstance(k, str):
@@ -267,7 +269,11 @@ def build(cls: type, data: Any, ctx: Context) -> Any:
     values = {}
     for name, f in fields.items():
         if name in data:
-            values[name] = convert(data[name], hints[name], f.metadata, ctx.child(name))
+            given = data[name]
+            if f.metadata.get("keys") and isinstance(given, Mapping) and f.default_factory is not dataclasses.MISSING:
+                # a mapping with fixed keys and a default: the keys given replace the defaults' values
+                given = {**f.default_factory(), **given}
+            values[name] = convert(given, hints[name], f.metadata, ctx.child(name))
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ctx.child(name).error(None, f"a value is required ({_type_name(hints[name])})", "missing key")
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from .constants import HOUSEHOLD_KINDS, OFFLINE_COMMUNITIES, ONLINE_COMMUNITIES, ROLES, SEXES
 
@@ -100,9 +101,10 @@ class Resident(mesa.Agent):
         t = self.model.ties
         uid = self.model.population.uid
         sel_a, sel_b = t.a == s, t.b == s
-        out = [(int(uid[o]), int(k), float(w)) for o, k, w in zip(t.b[sel_a], t.kind[sel_a], t.strength[sel_a], strict=True)]
-        out += [(int(uid[o]), int(k), float(w)) for o, k, w in zip(t.a[sel_b], t.kind[sel_b], t.strength[sel_b], strict=True)]
-        return out
+        other = np.concatenate([t.b[sel_a], t.a[sel_b]])
+        kind = np.concatenate([t.kind[sel_a], t.kind[sel_b]])
+        strength = np.concatenate([t.strength[sel_a], t.strength[sel_b]])
+        return [(int(uid[o]), int(k), float(w)) for o, k, w in zip(other, kind, strength, strict=True)]
 
     def __repr__(self) -> str:
         return f"Resident({self.unique_id}, age={self.age}, {self.sex}, {self.district})"

@@ -4,6 +4,7 @@ Commands::
 
     kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
+    kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--out DIR]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
@@ -137,6 +138,37 @@ def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def cmd_projection(args: argparse.Namespace) -> int:
+    """Run the bundled (or named) municipalities for several seeds and compare with their projections."""
+    from . import projection
+    from .atomic import write_parquet
+    from .scenario import load_scenario
+
+    if args.seeds < 1:
+        raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more seeds", "out of range")
+    scns = [load_scenario(name, parse_sets(args.set)) for name in (args.scenarios or projection.BUNDLED)]
+    out = Path(args.out)
+    runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs)
+    table = projection.compare(runs, scns)
+    out.mkdir(parents=True, exist_ok=True)
+    write_parquet(out / "runs.parquet", runs)
+    write_parquet(out / "comparison.parquet", table)
+    projection.plot(runs, scns, out / "projection.png")
+    if not args.quiet:
+        print(f"population and 65+ share: mean of {args.seeds} seeds against the projection in each scenario file")
+        show = table[["scenario", "year", "projected_total", "simulated_total", "total_error",
+                      "projected_65plus", "simulated_65plus", "share_65plus_error"]].copy()
+        for col in ("total_error", "share_65plus_error"):
+            show[col] = show[col].map(lambda v: f"{v:+.1%}")
+        for col in ("projected_65plus", "simulated_65plus"):
+            show[col] = show[col].map(lambda v: f"{v:.1%}")
+        for col in ("projected_total", "simulated_total"):
+            show[col] = show[col].map(lambda v: f"{v:,.0f}")
+        print(show.to_string(index=False))
+        print(f"results: {out} (runs.parquet, comparison.parquet, projection.png)")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------------------
 # parser and entry point
 # --------------------------------------------------------------------------------------
@@ -174,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_val = sub.add_parser("validate", help="check a scenario file", description="Load and check a scenario.")
     p_val.add_argument("scenario", metavar="SCENARIO", help=scenario_help)
     p_val.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
+    p_proj = sub.add_parser("projection", help="compare population decline with the projections",
+                            description="Run municipalities for several seeds; compare the total population and "
+                            "65+ share with the projection of each scenario file; write tables and a figure.")
+    p_proj.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: yamae ikoma koto")
+    p_proj.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds 1..N (default 3)")
+    p_proj.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers (default 1)")
+    p_proj.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
+    p_proj.add_argument("--out", default="results/projection", metavar="DIR",
+                        help="results folder (default: results/projection)")
+    p_proj.add_argument("--quiet", "-q", action="store_true", help="no table")
     return parser
 
 
@@ -199,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_validate(args)
         if args.command == "run":
             return cmd_run(args, command)
+        if args.command == "projection":
+            return cmd_projection(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -146,8 +146,9 @@ def assign_communities(pop: Population, scn: Scenario, rng: np.random.Generator)
 
 def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.random.Generator,
                      levels: dict[str, float]) -> None:
-    """Give newcomers (births reaching adulthood are not included) memberships at the fitted levels.
+    """Give newcomers and residents coming of age memberships at the levels fitted at synthesis.
 
+    Memberships are added to any the residents already have (a teenager may already be online).
     Newcomers join an existing local chapter of their district where there is one (a random
     member's group), otherwise a chapter of their own.
     """
@@ -157,7 +158,10 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
     p = eligibility_weights(pop, slots) * rates
     member = rng.random(p.shape) < levels["offline"] * p
     first = int(pop.groups.max()) + 1 if pop.n else 0
+    member &= pop.groups[slots] < 0
+    before = pop.groups[slots].copy()
     _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
+    pop.cols["groups"][slots] = np.where(before >= 0, before, pop.groups[slots])
     live = pop.live()
     others = live[~np.isin(live, slots)]
     for k, name in enumerate(OFFLINE_COMMUNITIES):
@@ -193,7 +197,7 @@ def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scen
     bits[plaza] |= ONLINE_BIT["plaza_boards"]
     local = online & (rng.random(slots.size) < c.local_sns_share)
     bits[local] |= ONLINE_BIT["local_sns"]
-    pop.cols["online"][slots] = bits
+    pop.cols["online"][slots] |= bits
     # taking part in an online community means using social media (and a device for it)
     pop.cols["sns"][slots] |= online
     pop.cols["smartphone"][slots] |= online

@@ -77,17 +77,24 @@ def death_probability(pop: Population, slots: np.ndarray, scn: Scenario, years_s
     return np.clip(p, 0.0, 1.0)
 
 
-def period_level(levels: dict[int, float], year: int) -> float:
-    """Return the migration multiplier of the 5-year period containing ``year`` (1 if not given)."""
+YOUNG_BANDS = slice(3, 8)
+"""Age bands 15-19 ... 35-39, whose rate ``young_shift`` moves."""
+ELDERLY_BANDS = slice(13, None)
+"""Age bands 65-69 ... 85+, whose rate ``elderly_shift`` moves."""
+
+
+def period_level(levels: dict[int, float], year: int, default: float = 1.0) -> float:
+    """Return the value for the period containing ``year``: that of the latest start year <= year."""
     starts = sorted(k for k in levels if k <= year)
-    return float(levels[starts[-1]]) if starts else 1.0
+    return float(levels[starts[-1]]) if starts else default
 
 
 def migration_rates(scn: Scenario, year: int) -> np.ndarray:
-    """Return the yearly net migration rate by age band for ``year`` (levels applied)."""
+    """Return the yearly net migration rate by age band for ``year`` (level and shifts applied)."""
     mig = scn.demography.migration
     r = np.asarray(mig.net_rate, dtype=float) * period_level(mig.level, year)
-    r[13:] *= period_level(mig.elderly_level, year)
+    r[YOUNG_BANDS] += period_level(mig.young_shift, year, 0.0)
+    r[ELDERLY_BANDS] += period_level(mig.elderly_shift, year, 0.0)
     return r
 
 
@@ -260,7 +267,7 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
         return np.zeros(0, dtype=np.int64)
     sex = np.repeat(np.repeat([MALE, FEMALE], N_AGE_BANDS), arrive.ravel())
     band = np.repeat(np.tile(np.arange(N_AGE_BANDS), 2), arrive.ravel())
-    from .synthesis import assign_blocks, draw_ages_in_band  # local import: synthesis imports this module's peers
+    from .synthesis import draw_ages_in_band  # local import: synthesis imports this module's peers
 
     age = draw_ages_in_band(band, rng)
     household = np.full(total, -1, dtype=np.int64)
@@ -305,12 +312,10 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     rest = idx[household < 0]
     household[rest] = n_new + np.arange(rest.size)
     n_new += rest.size
-    # districts by the scenario's shares; blocks are new ids within the district
+    # districts by the scenario's shares; households settle into existing blocks of their district
     shares = np.array([d.population_share for d in scn.municipality.districts])
     district = rng.choice(shares.size, size=n_new, p=shares / shares.sum()).astype(np.int16)
-    existing_blocks = pop.hcol("block")
-    first_block = int(existing_blocks.max()) + 1 if existing_blocks.size else 0
-    block = assign_blocks(district, scn.network.block_households, rng, start=first_block)
+    block = settle_blocks(pop, district, scn.network.block_households, rng)
     hh_ids = pop.add_households(n_new, district=district, block=block, kind=HH["single_adult"])
     slots = pop.add(
         total,
@@ -324,6 +329,33 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     return slots
 
 
+def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Return a block for each new household: the block of a random inhabited household of its district.
+
+    New households thus become neighbours of people already there (blocks grow a little; the
+    town's blocks are re-formed by no one). In a district where nobody lives, new blocks are formed.
+    """
+    district = np.asarray(district, dtype=np.int64)
+    block = np.empty(district.size, dtype=np.int32)
+    sizes = pop.household_sizes()
+    inhabited = np.flatnonzero(sizes[: pop.n_households] > 0)
+    h_district = pop.hcol("district")[inhabited].astype(np.int64)
+    order = np.argsort(h_district, kind="stable")
+    d_sorted = h_district[order]
+    left = np.searchsorted(d_sorted, district, side="left")
+    right = np.searchsorted(d_sorted, district, side="right")
+    has = right > left
+    pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
+    block[has] = pop.hcol("block")[inhabited[order[pick]]]
+    if (~has).any():
+        from .synthesis import assign_blocks
+
+        first = int(pop.hcol("block").max()) + 1 if pop.n_households else 0
+        block[~has] = assign_blocks(district[~has].astype(np.int16), block_households, rng, start=first)
+    return block
+
+
 def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -> tuple[int, int, int]:
     """Grown children leave home, single adults form couples, frail single elderly move in with family.
 
@@ -334,15 +366,12 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
     live = pop.live()
     if live.size == 0:
         return 0, 0, 0
-    # grown children leave home (stay in town, in their district, a block of their own)
+    # grown children leave home (stay in town, in a block of their district)
     grown = live[(pop.role[live] == ROLE_CHILD) & (pop.age[live] >= 18) & (pop.age[live] < 40)]
     leavers = grown[rng.random(grown.size) < hc.leave_home_rate]
     if leavers.size:
         d = pop.district[leavers]
-        first_block = int(pop.hcol("block").max()) + 1 if pop.n_households else 0
-        from .synthesis import assign_blocks
-
-        block = assign_blocks(d, scn.network.block_households, rng, start=first_block)
+        block = settle_blocks(pop, d, scn.network.block_households, rng)
         ids = pop.add_households(leavers.size, district=d, block=block, kind=HH["single_adult"])
         pop.cols["household"][leavers] = ids
         pop.cols["role"][leavers] = ROLE_HEAD

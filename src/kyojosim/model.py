@@ -16,6 +16,7 @@ from .constants import HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
 from .demography import YearEvents, yearly_demography
 from .households import classify
 from .ict import ict_uptake
+from .lifecourse import yearly_life_course
 from .metrics import year_summary
 from .scenario import Scenario, load_scenario
 from .streams import Streams
@@ -120,7 +121,7 @@ class KyojoModel(mesa.Model):
 
     # -- the schedule ---------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one step (a week by default). Process overview (docs/ODD.md §3):
+        """Advance one step (a week by default), in the order of the process overview (docs/ODD.md §3).
 
         1. At the turn of a year: demography (ageing, deaths, births, out- and in-migration,
            household change), then network upkeep (ties of the dead and departed dropped,
@@ -154,6 +155,7 @@ class KyojoModel(mesa.Model):
         draw_traits_births(pop, events.births)
         join_communities(pop, events.in_migrants, scn, s.fresh("communities", year), self.community_levels)
         ict_uptake(pop, scn, s.fresh("ict_uptake", year))
+        adults = yearly_life_course(pop, scn, s.fresh("lifecourse", year), self.community_levels)
         self._attach_handles(newcomers)
         self._retire(np.concatenate([events.deaths, events.out_migrants]))
         # network upkeep: drop ties of residents who are gone, tie newcomers and their households
@@ -163,7 +165,7 @@ class KyojoModel(mesa.Model):
         self._handles[pop.n :] = None
         uids = pop.uid
         self._slot_by_uid[uids] = np.arange(pop.n)
-        moved = new_slot[newcomers]
+        moved = new_slot[np.concatenate([newcomers, adults])]
         moved = moved[moved >= 0]
         build_ties(pop, scn, s.fresh("network", year), slots=moved, ties=self.ties)
         # members of a household are all tied: tie those who moved in with the household they joined

@@ -34,18 +34,82 @@ class Ties:
         """Add ties of one kind between slot pairs; self-pairs are ignored and duplicates merged.
 
         A pair that is already tied keeps one tie whose kinds are OR-ed together and whose
-        strength is the larger of the two.
+        strength is the larger of the two. Ties stay sorted by ``(a, b)``, one per pair: new
+        pairs are deduplicated among themselves, matched against the existing ties by binary
+        search and merged in, so the cost grows with the number of new pairs plus one pass
+        over the existing ties (no re-sorting of all ties).
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
         ok = a != b
-        lo = np.minimum(a[ok], b[ok]).astype(np.int32)
-        hi = np.maximum(a[ok], b[ok]).astype(np.int32)
-        self.a = np.concatenate([self.a, lo])
-        self.b = np.concatenate([self.b, hi])
+        lo = np.minimum(a[ok], b[ok])
+        hi = np.maximum(a[ok], b[ok])
+        if not self._is_canonical():
+            # ties set from outside, unsorted or with duplicates: the general merge puts them in order
+            self._append(lo, hi, kind, strength)
+            self._merge_duplicates()
+            self._mark_canonical()
+            return
+        if lo.size == 0:
+            return
+        new_key = np.unique(lo << 32 | hi)  # sorted, one per pair (all of one kind and strength)
+        old_key = self._key()
+        pos = np.searchsorted(old_key, new_key)
+        hit = pos < old_key.size
+        hit[hit] = old_key[pos[hit]] == new_key[hit]
+        kinds, strengths = self.kind, self.strength
+        if hit.any():
+            at = pos[hit]
+            kinds, strengths = kinds.copy(), strengths.copy()
+            kinds[at] |= np.uint8(kind)
+            strengths[at] = np.maximum(strengths[at], np.float32(strength))
+        fresh = new_key[~hit]
+        if fresh.size:
+            # merge the fresh pairs in before their insertion points (stable, like np.insert)
+            n, m = old_key.size, fresh.size
+            dest = pos[~hit] + np.arange(m)
+            is_new = np.zeros(n + m, dtype=bool)
+            is_new[dest] = True
+            out = []
+            for old, val in (
+                (self.a, (fresh >> 32).astype(np.int32)),
+                (self.b, (fresh & 0xFFFFFFFF).astype(np.int32)),
+                (kinds, np.uint8(kind)),
+                (strengths, np.float32(strength)),
+            ):
+                arr = np.empty(n + m, dtype=old.dtype)
+                arr[dest] = val
+                arr[~is_new] = old
+                out.append(arr)
+            self.a, self.b, kinds, strengths = out
+        self.kind, self.strength = kinds, strengths
+        self._mark_canonical()
+
+    def _append(self, lo: np.ndarray, hi: np.ndarray, kind: int, strength: float) -> None:
+        self.a = np.concatenate([self.a, lo.astype(np.int32)])
+        self.b = np.concatenate([self.b, hi.astype(np.int32)])
         self.kind = np.concatenate([self.kind, np.full(lo.size, kind, dtype=np.uint8)])
         self.strength = np.concatenate([self.strength, np.full(lo.size, strength, dtype=np.float32)])
-        self._merge_duplicates()
+
+    def _key(self) -> np.ndarray:
+        """Return the sort key ``a << 32 | b`` of every tie."""
+        return self.a.astype(np.int64) << 32 | self.b.astype(np.int64)
+
+    def _mark_canonical(self) -> None:
+        """Remember that the current tie arrays are sorted by ``(a, b)`` with one tie per pair."""
+        self._canonical = (self.a, self.b)
+
+    def _is_canonical(self) -> bool:
+        """Whether the ties are sorted by ``(a, b)`` with one tie per pair (checked once per new arrays)."""
+        mark = self.__dict__.get("_canonical")
+        if mark is not None and mark[0] is self.a and mark[1] is self.b:
+            return True
+        if self.a.size > 1:
+            key = self._key()
+            if not bool(np.all(key[1:] > key[:-1])):
+                return False
+        self._mark_canonical()
+        return True
 
     def _merge_duplicates(self) -> None:
         if self.a.size == 0:
@@ -70,15 +134,22 @@ class Ties:
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the ties where ``mask`` is true."""
+        canonical = self._is_canonical()
         self.a, self.b = self.a[mask], self.b[mask]
         self.kind, self.strength = self.kind[mask], self.strength[mask]
+        if canonical:
+            self._mark_canonical()  # a subset of sorted, distinct pairs is sorted and distinct
 
     def remap(self, new_slot: np.ndarray) -> None:
         """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
         na, nb = new_slot[self.a], new_slot[self.b]
         ok = (na >= 0) & (nb >= 0)
+        canonical = self._is_canonical()
         self.keep(ok)
         self.a, self.b = na[ok].astype(np.int32), nb[ok].astype(np.int32)
+        kept = new_slot[new_slot >= 0]
+        if canonical and bool(np.all(kept[1:] > kept[:-1])):
+            self._mark_canonical()  # renumbering that keeps the order of slots keeps the order of ties
 
     def drop_residents(self, gone: np.ndarray) -> None:
         """Drop every tie that touches a resident whose slot is flagged in ``gone`` (a bool mask)."""

@@ -164,7 +164,7 @@ class Population:
         new_slot = np.full(self.n, -1, dtype=np.int64)
         kept = np.flatnonzero(keep)
         new_slot[kept] = np.arange(kept.size)
-        for k, a in self.cols.items():
+        for a in self.cols.values():
             a[: kept.size] = a[kept]
         self.alive[: kept.size] = True
         self.alive[kept.size : self.n] = False

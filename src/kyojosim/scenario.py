@@ -219,8 +219,10 @@ class Migration:
     """Net migration by age band (the IPSS cohort-component method's 純移動率), yearly.
 
     A negative rate is a yearly probability of moving out; a positive rate brings in that many
-    newcomers per resident of the band each year. Movers take their household: a moving head takes
-    spouse and children; newcomers arrive as households.
+    newcomers per resident of the band each year. Family units (head, spouse, children under 15)
+    move together; newcomers arrive as households. The rate of a year is
+    ``net_rate * level[p] + young_shift[p]`` (ages 15-39) ``+ elderly_shift[p]`` (ages 65+), where ``p``
+    is the start of the 5-year period containing the year.
     """
 
     net_rate: tuple[float, ...] = param(
@@ -228,17 +230,24 @@ class Migration:
     )
     level: dict[int, float] = param(
         {},
-        source="scenario file: fitted by experiments/calibration/fit_demography.py",
+        source="assumption: the estimated age profile as it is (1) unless a scenario scales it",
         lo=0,
         hi=10,
         doc="multiplier of net_rate for the 5-year period starting in each year (missing years: 1)",
     )
-    elderly_level: dict[int, float] = param(
+    young_shift: dict[int, float] = param(
         {},
-        source="scenario file: fitted by experiments/calibration/fit_demography.py",
-        lo=0,
-        hi=10,
-        doc="extra multiplier of net_rate for ages 65+ in each 5-year period (missing years: 1)",
+        source="scenario file: fitted to the projection by experiments/calibration/fit_demography.py",
+        lo=-0.3,
+        hi=0.3,
+        doc="yearly rate added for ages 15-39 in the 5-year period starting in each year (missing: 0)",
+    )
+    elderly_shift: dict[int, float] = param(
+        {},
+        source="scenario file: fitted to the projection by experiments/calibration/fit_demography.py",
+        lo=-0.3,
+        hi=0.3,
+        doc="yearly rate added for ages 65+ in the 5-year period starting in each year (missing: 0)",
     )
 
 
@@ -516,7 +525,7 @@ def _read_yaml(path: Path, what: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise ScenarioError(str(path), where, getattr(exc, "problem", str(exc)), "allowed: valid YAML", "not YAML")
+        raise ScenarioError(str(path), where, getattr(exc, "problem", str(exc)), "allowed: valid YAML", "not YAML") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), "", exc.reason, "allowed: a UTF-8 text file", "not text") from None
     if data is None:

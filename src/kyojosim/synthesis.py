@@ -16,7 +16,6 @@ from .communities import assign_communities, build_community_ties
 from .constants import (
     AGE_BAND_WIDTH,
     FEMALE,
-    HH,
     MALE,
     MAX_AGE,
     N_AGE_BANDS,
@@ -282,7 +281,8 @@ def draw_traits(pop: Population, scn: Scenario, rng: np.random.Generator, ict_rn
     r = scn.residents
     band = age_band(pop.age[slots])
     sex = pop.sex[slots]
-    emp_rate = np.where(sex == MALE, np.asarray(r.employment_rate_male)[band], np.asarray(r.employment_rate_female)[band])
+    emp_male, emp_female = np.asarray(r.employment_rate_male), np.asarray(r.employment_rate_female)
+    emp_rate = np.where(sex == MALE, emp_male[band], emp_female[band])
     pop.cols["frail"][slots] = rng.random(slots.size) < np.asarray(r.frailty_rate)[band]
     pop.cols["employed"][slots] = (rng.random(slots.size) < emp_rate) & ~pop.cols["frail"][slots]
     pop.cols["drives"][slots] = (rng.random(slots.size) < np.asarray(r.driving_rate)[band]) & ~pop.cols["frail"][slots]
