@@ -24,7 +24,7 @@ from .constants import (
     TIE_ONLINE,
     age_band,
 )
-from .network import Ties, pairs_within_groups
+from .network import TieBatch, Ties, pairs_within_groups
 from .population import Population
 from .scenario import Scenario
 
@@ -72,7 +72,7 @@ def eligibility_weights(pop: Population, slots: np.ndarray) -> np.ndarray:
     w[:, K["neighbourhood_association"]] *= np.where(age >= 60, 2.0, 1.0)
     w[:, K["volunteer_group"]] *= np.where(age >= 60, 1.5, 1.0)
     w[:, K["religious_group"]] *= np.where(age >= 60, 1.5, 1.0)
-    # normalise each kind so the mean weight over eligible adults 20-69 is 1 (rates are per respondent 20-69)
+    # normalise each kind so the mean weight over all residents 20-69 is 1 (rates are per respondent 20-69)
     frame = (age >= 20) & (age < 70)
     if frame.any():
         mean = w[frame].mean(axis=0)
@@ -235,7 +235,7 @@ def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sce
     pop.cols["groups"][slots] = groups
 
 
-def build_community_ties(pop: Population, scn: Scenario, ties: Ties, is_new: np.ndarray,
+def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray,
                          rng: np.random.Generator) -> None:
     """Tie co-members of real-world communities, and online participants of a district, involving new slots."""
     net = scn.network

@@ -71,6 +71,7 @@ class KyojoModel(mesa.Model):
         self.year = self.start_year
         self.days = 0.0
         self.n_steps = math.ceil(scn.simulation.years * DAYS_PER_YEAR / scn.simulation.step_days)
+        self.running = self.n_steps > 0
         # initialisation (ODD §5): synthetic population, memberships, network
         self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
         self._slot_by_uid = np.zeros(0, dtype=np.int64)

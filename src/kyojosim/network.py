@@ -8,6 +8,7 @@ adjacency (scipy) is built on demand for the mechanisms that walk neighbours.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,62 +35,79 @@ class Ties:
         """Add ties of one kind between slot pairs; self-pairs are ignored and duplicates merged.
 
         A pair that is already tied keeps one tie whose kinds are OR-ed together and whose
-        strength is the larger of the two. Ties stay sorted by ``(a, b)``, one per pair: new
-        pairs are deduplicated among themselves, matched against the existing ties by binary
-        search and merged in, so the cost grows with the number of new pairs plus one pass
-        over the existing ties (no re-sorting of all ties).
+        strength is the larger of the two. Ties stay sorted by ``(a, b)``, one per pair.
         """
-        a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
-        ok = a != b
-        lo = np.minimum(a[ok], b[ok])
-        hi = np.maximum(a[ok], b[ok])
-        if not self._is_canonical():
-            # ties set from outside, unsorted or with duplicates: the general merge puts them in order
-            self._append(lo, hi, kind, strength)
+        self.add_many([(a, b, kind, strength)])
+
+    def add_many(self, batches: Iterable[tuple[np.ndarray, np.ndarray, int, float]]) -> None:
+        """Add several batches ``(a, b, kind, strength)`` at once, as :meth:`add` of each in turn would.
+
+        Merging is order-free (kinds OR-ed, the larger strength kept), so the result is the same as
+        adding the batches one by one, at the cost of one pass over the existing ties: the new pairs
+        are sorted and merged among themselves, matched against the existing ties by binary search
+        and merged in (no re-sorting of all ties).
+        """
+        los, his, kinds_in, strengths_in = [], [], [], []
+        for a, b, kind, strength in batches:
+            a = np.asarray(a, dtype=np.int64)
+            b = np.asarray(b, dtype=np.int64)
+            ok = a != b
+            los.append(np.minimum(a[ok], b[ok]))
+            his.append(np.maximum(a[ok], b[ok]))
+            kinds_in.append(kind)
+            strengths_in.append(strength)
+        if los and not self._is_canonical():
+            # ties set from outside, unsorted or with duplicates: put them in order first (merging is order-free)
             self._merge_duplicates()
             self._mark_canonical()
+        sizes = [lo.size for lo in los]
+        if sum(sizes) == 0:
             return
-        if lo.size == 0:
-            return
-        new_key = np.unique(lo << 32 | hi)  # sorted, one per pair (all of one kind and strength)
+        key = np.concatenate(los) << 32 | np.concatenate(his)
+        kind_new = np.repeat(np.array(kinds_in, dtype=np.uint8), sizes)
+        strength_new = np.repeat(np.array(strengths_in, dtype=np.float32), sizes)
+        if len(sizes) > 1:
+            order = np.argsort(key)
+            key, kind_new, strength_new = key[order], kind_new[order], strength_new[order]
+        else:
+            key = np.sort(key)  # one kind and strength: the order within equal keys does not matter
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        if first.size < key.size:
+            kind_new = np.bitwise_or.reduceat(kind_new, first)
+            strength_new = np.maximum.reduceat(strength_new, first)
+            key = key[first]
         old_key = self._key()
-        pos = np.searchsorted(old_key, new_key)
+        pos = np.searchsorted(old_key, key)
         hit = pos < old_key.size
-        hit[hit] = old_key[pos[hit]] == new_key[hit]
+        hit[hit] = old_key[pos[hit]] == key[hit]
         kinds, strengths = self.kind, self.strength
         if hit.any():
             at = pos[hit]
             kinds, strengths = kinds.copy(), strengths.copy()
-            kinds[at] |= np.uint8(kind)
-            strengths[at] = np.maximum(strengths[at], np.float32(strength))
-        fresh = new_key[~hit]
-        if fresh.size:
+            kinds[at] |= kind_new[hit]
+            strengths[at] = np.maximum(strengths[at], strength_new[hit])
+        fresh = ~hit
+        if fresh.any():
             # merge the fresh pairs in before their insertion points (stable, like np.insert)
-            n, m = old_key.size, fresh.size
-            dest = pos[~hit] + np.arange(m)
-            is_new = np.zeros(n + m, dtype=bool)
-            is_new[dest] = True
+            n, m = old_key.size, int(fresh.sum())
+            dest = pos[fresh] + np.arange(m)
+            is_old = np.ones(n + m, dtype=bool)
+            is_old[dest] = False
+            fresh_key = key[fresh]
             out = []
             for old, val in (
-                (self.a, (fresh >> 32).astype(np.int32)),
-                (self.b, (fresh & 0xFFFFFFFF).astype(np.int32)),
-                (kinds, np.uint8(kind)),
-                (strengths, np.float32(strength)),
+                (self.a, (fresh_key >> 32).astype(np.int32)),
+                (self.b, (fresh_key & 0xFFFFFFFF).astype(np.int32)),
+                (kinds, kind_new[fresh]),
+                (strengths, strength_new[fresh]),
             ):
                 arr = np.empty(n + m, dtype=old.dtype)
                 arr[dest] = val
-                arr[~is_new] = old
+                arr[is_old] = old
                 out.append(arr)
             self.a, self.b, kinds, strengths = out
         self.kind, self.strength = kinds, strengths
         self._mark_canonical()
-
-    def _append(self, lo: np.ndarray, hi: np.ndarray, kind: int, strength: float) -> None:
-        self.a = np.concatenate([self.a, lo.astype(np.int32)])
-        self.b = np.concatenate([self.b, hi.astype(np.int32)])
-        self.kind = np.concatenate([self.kind, np.full(lo.size, kind, dtype=np.uint8)])
-        self.strength = np.concatenate([self.strength, np.full(lo.size, strength, dtype=np.float32)])
 
     def _key(self) -> np.ndarray:
         """Return the sort key ``a << 32 | b`` of every tie."""
@@ -171,6 +189,28 @@ class Ties:
     def count_by_kind(self) -> dict[int, int]:
         """Return the number of ties carrying each kind bit."""
         return {bit: int(((self.kind & bit) != 0).sum()) for bit in (1, 2, 4, 8)}
+
+
+class TieBatch:
+    """Collects :meth:`Ties.add` calls and merges them into the ties in one pass (:meth:`flush`).
+
+    It has the ``add`` of :class:`Ties`, so the functions that create ties can be handed a batch
+    instead; the ties are unchanged until :meth:`flush` (the result is that of adding them directly).
+    """
+
+    def __init__(self, ties: Ties) -> None:
+        self.ties = ties
+        self.batches: list[tuple[np.ndarray, np.ndarray, int, float]] = []
+
+    def add(self, a: np.ndarray, b: np.ndarray, kind: int, strength: float) -> None:
+        """Record ties to add (see :meth:`Ties.add`)."""
+        self.batches.append((a, b, kind, strength))
+
+    def flush(self) -> Ties:
+        """Merge the recorded ties into the tie list and return it."""
+        batches, self.batches = self.batches, []
+        self.ties.add_many(batches)
+        return self.ties
 
 
 def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -465,8 +465,9 @@ class ICT:
     )
     yearly_uptake: float = param(
         0.05,
-        source="assumption: each year 5% of non-users whose age group's rate is above their own status take up "
-        "a smartphone (the 60+ moved online quickly between 2008 and 2017, 図表4-3-5-2)",
+        source="assumption: each year a non-user takes up a smartphone with probability 0.05 times the use rate of "
+        "their age band (and a smartphone user social media likewise); the 60+ moved online quickly between 2008 "
+        "and 2017, 図表4-3-5-2",
         lo=0,
         hi=1,
     )
@@ -525,7 +526,8 @@ def _read_yaml(path: Path, what: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise ScenarioError(str(path), where, getattr(exc, "problem", str(exc)), "allowed: valid YAML", "not YAML") from None
+        problem = getattr(exc, "problem", str(exc))
+        raise ScenarioError(str(path), where, problem, "allowed: valid YAML", "not YAML") from None
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), "", exc.reason, "allowed: a UTF-8 text file", "not text") from None
     if data is None:

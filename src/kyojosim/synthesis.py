@@ -29,7 +29,7 @@ from .constants import (
     age_band,
 )
 from .households import classify
-from .network import Ties, pairs_within_groups
+from .network import TieBatch, Ties, pairs_within_groups
 from .population import Population
 from .scenario import Scenario
 from .streams import Streams
@@ -314,7 +314,7 @@ def household_pairs(household: np.ndarray, members: np.ndarray) -> tuple[np.ndar
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
-def household_ties(pop: Population, scn: Scenario, ties: Ties, slots: np.ndarray) -> None:
+def household_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, slots: np.ndarray) -> None:
     """Tie every pair of living members of the households of ``slots`` (no random draws).
 
     Family ties are also online where both use social media (LINE connects family, 図表4-3-3-1).
@@ -352,14 +352,16 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
     household = pop.household
     is_new = np.zeros(n, dtype=bool)
     is_new[slots] = True
+    # all new ties are merged into the tie list in one pass at the end (no draw depends on the ties)
+    batch = TieBatch(ties)
     # household: all pairs in households that have a new member
-    household_ties(pop, scn, ties, slots)
+    household_ties(pop, scn, batch, slots)
     # neighbours: adults (15+) of the same block
     block = np.full(n, -1, dtype=np.int64)
     adults = live[pop.age[live] >= 15]
     block[adults] = pop.hcol("block")[household[adults]]
     a, b = pairs_within_groups(block, net.neighbour_ties, rng)
     keep = is_new[a] | is_new[b]
-    ties.add(a[keep], b[keep], TIE_NEIGHBOUR, st["neighbour"])
-    build_community_ties(pop, scn, ties, is_new, rng)
-    return ties
+    batch.add(a[keep], b[keep], TIE_NEIGHBOUR, st["neighbour"])
+    build_community_ties(pop, scn, batch, is_new, rng)
+    return batch.flush()
