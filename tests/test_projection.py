@@ -67,3 +67,11 @@ def test_projection_command_writes_tables_and_figure(tmp_path, capsys):
 def test_projection_command_rejects_zero_seeds(tmp_path, capsys):
     assert main(["projection", "yamae", "--seeds", "0", "--out", str(tmp_path / "x")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_projection_command_needs_a_projection(tmp_path, capsys):
+    code = main(["projection", "yamae", "--seeds", "1", "--set", "demography.projection=null",
+                 "--out", str(tmp_path / "x")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "demography.projection" in err and "Traceback" not in err

@@ -64,15 +64,19 @@ def fit(name: str, seeds: list[int]) -> tuple[dict[int, float], dict[int, float]
         t_total, t_share = targets[p + 5]
         a = young.get(p - 5, 0.0)
         b = elderly.get(p - 5, 0.0)
+        best = None
         for _ in range(ROUNDS):
             total, share, old, mid = simulate(scn, {**young, p: a}, {**elderly, p: b}, p + 5, seeds)
             e_total, e_share = total / t_total - 1.0, share / t_share - 1.0
+            if best is None or max(abs(e_total), abs(e_share)) < max(abs(best[2]), abs(best[3])):
+                best = (a, b, e_total, e_share)
             if abs(e_total) < TOL and abs(e_share) < TOL:
                 break
             gap_old = t_share * t_total - old
             gap_rest = (t_total - total) - gap_old
             b = float(np.clip(b + DAMPING * gap_old / (5 * max(old, 1.0)), -0.3, 0.3))
             a = float(np.clip(a + DAMPING * gap_rest / (5 * max(mid, 1.0)), -0.3, 0.3))
+        a, b, e_total, e_share = best  # the best simulated shifts, not one update past them
         young[p], elderly[p] = round(a, 5), round(b, 5)
         print(f"{name} {p}-{p + 5}: young_shift {young[p]:+.5f} elderly_shift {elderly[p]:+.5f} "
               f"errors total {e_total:+.2%} 65+ share {e_share:+.2%}", flush=True)

@@ -147,6 +147,10 @@ def cmd_projection(args: argparse.Namespace) -> int:
     if args.seeds < 1:
         raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more seeds", "out of range")
     scns = [load_scenario(name, parse_sets(args.set)) for name in (args.scenarios or projection.BUNDLED)]
+    for scn in scns:
+        if scn.demography.projection is None:
+            raise ScenarioError(scn.name, "demography.projection", None,
+                                "allowed: a scenario with a projection (years, total, share_65plus)", "missing")
     out = Path(args.out)
     runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs)
     table = projection.compare(runs, scns)

@@ -5,15 +5,15 @@ Once a year, in this order (see docs/ODD.md, "Process overview"):
 1. ageing (everyone one year older), frailty onset;
 2. deaths by age-, sex- and frailty-specific mortality, improving each year;
 3. births by age-specific fertility of women 15-49, into the mother's household;
-4. out-migration: movers by net migration rate of their age band take their household
-   (a head or spouse takes the family; a grown child or an elder leaves alone);
+4. out-migration by the net migration rate of the age band: family units (head, spouse,
+   children under 15) move together; grown children and elders move alone;
 5. in-migration: newcomers by age band, grouped into households, placed in districts;
 6. household change: heads replaced after a death (widowhood), grown children leaving
    home, single adults forming couples, frail single elderly moving in with a family,
    children left without an adult taken in by a family.
 
-The model then drops the ties of those who died or left, ties newcomers into their
-district and compacts the columns.
+The model then compacts the columns (dropping the ties of those who died or left) and ties
+newcomers into their district.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .communities import join_communities
-from .constants import AGE_BAND_WIDTH, MALE, age_band
+from .constants import AGE_BAND_WIDTH, MALE, N_AGE_BANDS, age_band
 from .population import Population
 from .scenario import Scenario
 
@@ -30,7 +30,8 @@ def _follow_rate(has: np.ndarray, r_old: np.ndarray, r_new: np.ndarray, u: np.nd
 
 
 def yearly_life_course(
-    pop: Population, scn: Scenario, rng: np.random.Generator, levels: dict[str, float]
+    pop: Population, scn: Scenario, rng: np.random.Generator, levels: dict[str, float],
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """Apply the yearly transitions to residents alive now (after ageing).
 
@@ -39,13 +40,19 @@ def yearly_life_course(
         scn: The scenario.
         rng: The ``lifecourse`` stream for this year.
         levels: The community levels fitted at synthesis.
+        skip: Slots whose traits were just drawn for their age (this year's in-migrants).
 
     Returns:
         The slots of residents who came of age (they are tied into their new communities).
     """
     live = pop.live()
+    if skip is not None and skip.size:
+        keep = np.ones(pop.n, dtype=bool)
+        keep[skip] = False
+        live = live[keep[live]]
     age = pop.age[live]
-    entering = live[(age % AGE_BAND_WIDTH == 0) & (age > 0)]
+    # entering a band 5-9 ... 85+ (85 is the last band boundary)
+    entering = live[(age % AGE_BAND_WIDTH == 0) & (age > 0) & (age <= AGE_BAND_WIDTH * (N_AGE_BANDS - 1))]
     if entering.size:
         band = age_band(pop.age[entering])
         prev = band - 1

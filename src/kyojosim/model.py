@@ -124,9 +124,11 @@ class KyojoModel(mesa.Model):
     def step(self) -> None:
         """Advance one step (a week by default), in the order of the process overview (docs/ODD.md §3).
 
-        1. At the turn of a year: demography (ageing, deaths, births, out- and in-migration,
-           household change), then network upkeep (ties of the dead and departed dropped,
-           newcomers tied into their district), ICT uptake and memberships of newcomers.
+        1. At the turn of a year (:meth:`turn_of_year`): demography (ageing, deaths, births,
+           out- and in-migration, household change); traits and memberships of in-migrants;
+           ICT uptake; life course (work, driving, coming of age); network upkeep (columns
+           compacted, ties of the dead and departed dropped, newcomers, those coming of age
+           and those who moved in tied); household kinds; the yearly summary.
         2. Record the model-level series (DataCollector).
         """
         step_days = self.scenario.simulation.step_days
@@ -140,7 +142,7 @@ class KyojoModel(mesa.Model):
             self.running = False
 
     def turn_of_year(self, year: int) -> None:
-        """Run the yearly submodels for the year that ends (ODD §7.1-7.3)."""
+        """Run the yearly submodels for the year that ends, in the order of docs/ODD.md §3.2."""
         pop, scn, s = self.population, self.scenario, self.streams
         n_before = pop.n
         household_before = pop.household.copy()
@@ -156,7 +158,8 @@ class KyojoModel(mesa.Model):
         draw_traits_births(pop, events.births)
         join_communities(pop, events.in_migrants, scn, s.fresh("communities", year), self.community_levels)
         ict_uptake(pop, scn, s.fresh("ict_uptake", year))
-        adults = yearly_life_course(pop, scn, s.fresh("lifecourse", year), self.community_levels)
+        adults = yearly_life_course(pop, scn, s.fresh("lifecourse", year), self.community_levels,
+                                    skip=events.in_migrants)
         self._attach_handles(newcomers)
         self._retire(np.concatenate([events.deaths, events.out_migrants]))
         # network upkeep: drop ties of residents who are gone, tie newcomers and their households
