@@ -202,7 +202,8 @@ def format_table(r: dict[str, Any]) -> str:
         ("peak RSS (build / run)", f"{_fmt_mb(r['peak_rss_build_mb'])} / {_fmt_mb(r['peak_rss_mb'])}",
          f"(before build {_fmt_mb(r['rss_before_build_mb'])})"),
     ]
-    head = f"kyojosim foundation benchmark: {r['scenario']} scale {r['scale']:g}, {r['years']} year{'s' if r['years'] != 1 else ''}, seed {r['seed']}"
+    years = f"{r['years']} year{'s' if r['years'] != 1 else ''}"
+    head = f"kyojosim foundation benchmark: {r['scenario']} scale {r['scale']:g}, {years}, seed {r['seed']}"
     w0 = max(len(k) for k, _, _ in rows)
     w1 = max(len(v) for _, v, _ in rows)
     lines = [head, "-" * len(head)]

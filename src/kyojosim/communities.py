@@ -54,7 +54,20 @@ def eligibility_weights(pop: Population, slots: np.ndarray) -> np.ndarray:
     PTA for parents of a child 6-14 at home; labour unions and workplace groups for the employed;
     agricultural and trade groups from 40; neighbourhood associations twice as likely from 60
     (older residents are the core of 自治会); volunteer and religious groups 1.5x from 60.
+    Each kind is normalised so that its mean weight over the living residents aged 20-69 is 1
+    (the survey's membership rates are per respondent aged 20-69).
     """
+    live = pop.live()
+    frame = live[(pop.age[live] >= 20) & (pop.age[live] < 70)]
+    w = _raw_weights(pop, slots)
+    if frame.size:
+        mean = _raw_weights(pop, frame).mean(axis=0)
+        mean[mean == 0] = 1.0
+        w = w / mean
+    return w
+
+
+def _raw_weights(pop: Population, slots: np.ndarray) -> np.ndarray:
     age = pop.age[slots].astype(np.int64)
     w = np.ones((slots.size, len(OFFLINE_COMMUNITIES)))
     w[age < 18] = 0.0
@@ -72,12 +85,6 @@ def eligibility_weights(pop: Population, slots: np.ndarray) -> np.ndarray:
     w[:, K["neighbourhood_association"]] *= np.where(age >= 60, 2.0, 1.0)
     w[:, K["volunteer_group"]] *= np.where(age >= 60, 1.5, 1.0)
     w[:, K["religious_group"]] *= np.where(age >= 60, 1.5, 1.0)
-    # normalise each kind so the mean weight over all residents 20-69 is 1 (rates are per respondent 20-69)
-    frame = (age >= 20) & (age < 70)
-    if frame.any():
-        mean = w[frame].mean(axis=0)
-        mean[mean == 0] = 1.0
-        w = w / mean
     return w
 
 
@@ -163,7 +170,9 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
     _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
     pop.cols["groups"][slots] = np.where(before >= 0, before, pop.groups[slots])
     live = pop.live()
-    others = live[~np.isin(live, slots)]
+    is_slot = np.zeros(pop.n, dtype=bool)
+    is_slot[slots] = True
+    others = live[~is_slot[live]]  # np.isin(live, slots), without sorting
     for k, name in enumerate(OFFLINE_COMMUNITIES):
         if name not in LOCAL_KINDS:
             continue

@@ -60,3 +60,23 @@ PARTICIPATION_GROUPS: tuple[str, ...] = ("none", "offline_only", "both", "online
 TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_COMMUNITY, TIE_ONLINE = 1, 2, 4, 8
 """Tie kinds are bit flags: one tie may be, say, both a community and an online tie."""
 TIE_KINDS = {"household": TIE_HOUSEHOLD, "neighbour": TIE_NEIGHBOUR, "community": TIE_COMMUNITY, "online": TIE_ONLINE}
+
+CATEGORIES: tuple[str, ...] = (
+    "chores",
+    "mobility",
+    "shopping",
+    "information",
+    "sick_care",
+    "family_care",
+    "childcare",
+    "consultation",
+)
+"""The eight kinds of everyday trouble (困りごと) of 図表4-3-4-2 and 4-3-4-3."""
+CAT = {name: i for i, name in enumerate(CATEGORIES)}
+
+WILL_NONE, WILL_FREE, WILL_PAID = 0, 1, 2
+"""Willingness of a resident to help with a category: not at all, free, or only if paid."""
+
+CHANNELS: tuple[str, ...] = ("offline", "local_sns", "sharing_platform", "reporting_hub")
+"""How a need reaches a helper. ``offline`` is always on; the others are interventions."""
+CH = {name: i for i, name in enumerate(CHANNELS)}

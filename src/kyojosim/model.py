@@ -11,9 +11,11 @@ import mesa
 import numpy as np
 
 from .agents import Resident
+from .aid import MutualAid
 from .communities import join_communities, participation_mix
 from .constants import HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
 from .demography import YearEvents, yearly_demography
+from .helping import draw_willingness
 from .households import classify
 from .ict import ict_uptake
 from .lifecourse import yearly_life_course
@@ -74,6 +76,7 @@ class KyojoModel(mesa.Model):
         self.running = self.n_steps > 0
         # initialisation (ODD §5): synthetic population, memberships, network
         self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
+        draw_willingness(self.population, scn, np.arange(self.population.n), self.streams["willingness"])
         self._slot_by_uid = np.zeros(0, dtype=np.int64)
         self._handles = np.empty(0, dtype=object)
         self._attach_handles(np.arange(self.population.n))
@@ -81,6 +84,7 @@ class KyojoModel(mesa.Model):
         self.yearly: list[dict[str, Any]] = []
         self.age_tables: list[dict[str, Any]] = []
         self._record_year(None)
+        self.aid = MutualAid(self)
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
 
@@ -129,7 +133,9 @@ class KyojoModel(mesa.Model):
            ICT uptake; life course (work, driving, coming of age); network upkeep (columns
            compacted, ties of the dead and departed dropped, newcomers, those coming of age
            and those who moved in tied); household kinds; the yearly summary.
-        2. Record the model-level series (DataCollector).
+        2. The week of mutual aid (:meth:`kyojosim.aid.MutualAid.week`): needs arise, surface
+           through the channels, are matched to helpers or lapse.
+        3. Record the model-level series (DataCollector).
         """
         step_days = self.scenario.simulation.step_days
         before = self.year
@@ -137,6 +143,7 @@ class KyojoModel(mesa.Model):
         self.year = self.start_year + int(self.days // DAYS_PER_YEAR)
         for year in range(before, self.year):
             self.turn_of_year(year)
+        self.aid.week(self.steps)
         self.datacollector.collect(self)
         if self.steps >= self.n_steps:
             self.running = False
@@ -156,6 +163,7 @@ class KyojoModel(mesa.Model):
         newcomers = np.concatenate([events.births, events.in_migrants])
         draw_traits(pop, scn, s.fresh("traits", year), s.fresh("ict", year), slots=events.in_migrants)
         draw_traits_births(pop, events.births)
+        draw_willingness(pop, scn, newcomers, s.fresh("willingness", year))
         join_communities(pop, events.in_migrants, scn, s.fresh("communities", year), self.community_levels)
         ict_uptake(pop, scn, s.fresh("ict_uptake", year))
         adults = yearly_life_course(pop, scn, s.fresh("lifecourse", year), self.community_levels,
@@ -175,6 +183,8 @@ class KyojoModel(mesa.Model):
         # members of a household are all tied: tie those who moved in with the household they joined
         household_ties(pop, scn, self.ties, new_slot[rehoused])
         pop.hh["kind"][: pop.n_households] = classify(pop)
+        self.aid.drop_departed()
+        self.aid.refresh()
         self.last_events = events
         self._record_year(events)
 
@@ -199,7 +209,13 @@ class KyojoModel(mesa.Model):
     def _reporters(self) -> dict[str, Any]:
         keys = ["population", "share_65plus", "share_75plus", "households", "ties", "isolated"]
         keys += [f"part_{g}" for g in PARTICIPATION_GROUPS]
-        return {"year": lambda m: m.year, **{k: (lambda m, k=k: m.stats[k]) for k in keys}}
+        aid_keys = ["needs_arisen", "needs_surfaced", "needs_matched", "needs_lapsed", "needs_open",
+                    "hours_given", "matching_rate"]
+        return {
+            "year": lambda m: m.year,
+            **{k: (lambda m, k=k: m.stats[k]) for k in keys},
+            **{k: (lambda m, k=k: m.aid.last.get(k, 0)) for k in aid_keys},
+        }
 
     # -- conveniences -----------------------------------------------------------------------
     def participation(self, ages: tuple[int, int] | None = None) -> dict[str, float]:

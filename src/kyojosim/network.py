@@ -47,23 +47,23 @@ class Ties:
         are sorted and merged among themselves, matched against the existing ties by binary search
         and merged in (no re-sorting of all ties).
         """
-        los, his, kinds_in, strengths_in = [], [], [], []
+        keys, kinds_in, strengths_in = [], [], []
         for a, b, kind, strength in batches:
-            a = np.asarray(a, dtype=np.int64)
-            b = np.asarray(b, dtype=np.int64)
-            ok = a != b
-            los.append(np.minimum(a[ok], b[ok]))
-            his.append(np.maximum(a[ok], b[ok]))
+            keys.append(pair_keys(a, b))
             kinds_in.append(kind)
             strengths_in.append(strength)
-        if los and not self._is_canonical():
+        self._merge_keys(keys, kinds_in, strengths_in)
+
+    def _merge_keys(self, keys: list[np.ndarray], kinds_in: list[int], strengths_in: list[float]) -> None:
+        """Merge batches of pair keys (see :func:`pair_keys`), each of one kind and strength, into the ties."""
+        if keys and not self._is_canonical():
             # ties set from outside, unsorted or with duplicates: put them in order first (merging is order-free)
             self._merge_duplicates()
             self._mark_canonical()
-        sizes = [lo.size for lo in los]
+        sizes = [k.size for k in keys]
         if sum(sizes) == 0:
             return
-        key = np.concatenate(los) << 32 | np.concatenate(his)
+        key = np.concatenate(keys)
         kind_new = np.repeat(np.array(kinds_in, dtype=np.uint8), sizes)
         strength_new = np.repeat(np.array(strengths_in, dtype=np.float32), sizes)
         if len(sizes) > 1:
@@ -200,17 +200,50 @@ class TieBatch:
 
     def __init__(self, ties: Ties) -> None:
         self.ties = ties
-        self.batches: list[tuple[np.ndarray, np.ndarray, int, float]] = []
+        self.keys: list[np.ndarray] = []
+        self.kinds: list[int] = []
+        self.strengths: list[float] = []
 
     def add(self, a: np.ndarray, b: np.ndarray, kind: int, strength: float) -> None:
         """Record ties to add (see :meth:`Ties.add`)."""
-        self.batches.append((a, b, kind, strength))
+        self.keys.append(pair_keys(a, b))
+        self.kinds.append(kind)
+        self.strengths.append(strength)
 
     def flush(self) -> Ties:
         """Merge the recorded ties into the tie list and return it."""
-        batches, self.batches = self.batches, []
-        self.ties.add_many(batches)
+        keys, kinds, strengths = self.keys, self.kinds, self.strengths
+        self.keys, self.kinds, self.strengths = [], [], []
+        self.ties._merge_keys(keys, kinds, strengths)
         return self.ties
+
+
+def pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the key ``min << 32 | max`` of each slot pair, self-pairs left out."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    ok = a != b
+    a, b = a[ok], b[ok]
+    return np.minimum(a, b) << 32 | np.maximum(a, b)
+
+
+def stable_argsort_ids(key: np.ndarray) -> np.ndarray:
+    """Return ``np.argsort(key, kind="stable")`` for non-negative integer ids, faster.
+
+    Ids below 2**16 are sorted as ``uint16`` (numpy's radix sort); ids below 2**32 by two stable
+    radix passes over their low and high 16 bits (least significant first), which gives the same
+    permutation as one stable sort.
+    """
+    key = np.asarray(key)
+    if key.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    top = int(key.max())
+    if int(key.min()) < 0 or top >= 1 << 32:
+        return np.argsort(key, kind="stable")
+    if top < 1 << 16:
+        return np.argsort(key.astype(np.uint16), kind="stable")
+    low = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((key[low] >> 16).astype(np.uint16), kind="stable")]
 
 
 def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +261,7 @@ def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Gene
     members = np.flatnonzero(group >= 0)
     if members.size < 2 or mean_ties <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    order = members[np.argsort(group[members], kind="stable")]
+    order = members[stable_argsort_ids(group[members])]
     g = group[order]
     starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     sizes = np.diff(np.r_[starts, g.size])

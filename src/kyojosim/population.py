@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import N_AGE_BANDS, OFFLINE_COMMUNITIES, age_band
+from .constants import CATEGORIES, N_AGE_BANDS, OFFLINE_COMMUNITIES, age_band
+
+N_CATEGORIES = len(CATEGORIES)
 
 N_OFFLINE = len(OFFLINE_COMMUNITIES)
 
@@ -30,10 +32,12 @@ RESIDENT_COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "sns": (np.bool_, ()),
     "online": (np.uint8, ()),
     "groups": (np.int32, (N_OFFLINE,)),
+    "will": (np.int8, (N_CATEGORIES,)),
     "arrived": (np.int16, ()),
 }
 """Column name -> (dtype, trailing shape). ``groups[:, k]`` is the group of community kind ``k``
-(-1: not a member); ``online`` is a bit mask over ONLINE_COMMUNITIES; ``arrived`` is the year the
+(-1: not a member); ``online`` is a bit mask over ONLINE_COMMUNITIES; ``will[:, c]`` the willingness to help with
+category ``c`` (WILL_NONE, WILL_FREE, WILL_PAID); ``arrived`` is the year the
 resident was born in or moved to the municipality (the start year for the initial population)."""
 
 HOUSEHOLD_COLUMNS: dict[str, type] = {"kind": np.int8, "district": np.int16, "block": np.int32}

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 
 from ._schema import Context, build, param, resolve_path, to_plain
-from .constants import HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
+from .constants import CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
 from .errors import ScenarioError
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -473,6 +473,128 @@ class ICT:
     )
 
 
+_CAT = CATEGORIES
+_NEED_N = {  # needs_platform_intention.csv, n: respondents with the trouble (図表4-3-4-2)
+    "chores": 64, "mobility": 44, "shopping": 33, "information": 72,
+    "sick_care": 76, "family_care": 25, "childcare": 35, "consultation": 169,
+}
+_FREE_N = {  # helper_platform_intention.csv, n of 'free' rows (図表4-3-4-3)
+    "chores": 108, "mobility": 117, "shopping": 115, "information": 168,
+    "sick_care": 55, "family_care": 128, "childcare": 101, "consultation": 236,
+}
+_PAID_N = {  # helper_platform_intention.csv, n of 'paid' rows (図表4-3-4-3)
+    "chores": 331, "mobility": 298, "shopping": 374, "information": 309,
+    "sick_care": 189, "family_care": 165, "childcare": 230, "consultation": 257,
+}
+_SURVEY_N = 1200
+"""Respondents of the 2017 survey (図表4-3-2-2, trust_criteria_online.csv: all, n=1200)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Needs:
+    """Everyday troubles: how often they arise, how big they are, how long they can wait."""
+
+    weekly_rate: float = param(
+        0.06,
+        source="assumption: an adult of survey age meets about three troubles a year for which help from "
+        "another resident would be wanted (the survey counts who has a trouble, not how often)",
+        lo=0,
+        hi=1,
+        doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together)",
+    )
+    category_weight: dict[str, float] = param(
+        {k: v / sum(_NEED_N.values()) for k, v in _NEED_N.items()},
+        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): n of respondents with each trouble, as shares",
+        lo=0,
+        hi=1,
+        keys=_CAT,
+        sums_to_one=True,
+        doc="relative frequency of the categories among residents aged 20-79",
+    )
+    hours: dict[str, float] = param(
+        {"chores": 2.0, "mobility": 2.0, "shopping": 1.5, "information": 1.0, "sick_care": 4.0,
+         "family_care": 4.0, "childcare": 3.0, "consultation": 1.0},
+        source="assumption: mean hours of help one occurrence takes (a trip to hospital about 2 h, a day of "
+        "nursing 4 h, a talk 1 h); sizes are drawn from a gamma distribution with shape 2 around the mean",
+        lo=0.25,
+        hi=40,
+        keys=_CAT,
+        unit="hours",
+    )
+    patience_weeks: dict[str, int] = param(
+        {"chores": 3, "mobility": 2, "shopping": 1, "information": 3, "sick_care": 1, "family_care": 4,
+         "childcare": 2, "consultation": 4},
+        source="assumption: weeks a need can wait before it lapses (shopping and sick care cannot wait)",
+        lo=1,
+        hi=52,
+        keys=_CAT,
+        unit="weeks",
+    )
+    frail_multiplier: float = param(
+        3.0, source="assumption: frail residents have about three times the troubles of their age group",
+        lo=0, hi=20)
+    old_multiplier: float = param(
+        1.5, source="assumption: residents 75+ have half as many troubles again for chores, mobility, shopping, "
+        "information and sick care", lo=0, hi=20)
+    no_car_multiplier: float = param(
+        2.0, source="assumption: mobility and shopping troubles double without a car (rural bus service is thin)",
+        lo=0, hi=20)
+    alone_multiplier: float = param(
+        1.5, source="assumption: living alone raises sick care and consultation troubles by half (no one at home)",
+        lo=0, hi=20)
+    family_care_multiplier: float = param(
+        8.0, source="assumption: family care troubles arise almost only in households with a frail member",
+        lo=0, hi=100)
+    childcare_multiplier: float = param(
+        8.0, source="assumption: childcare troubles arise almost only for parents of a child under 12",
+        lo=0, hi=100)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Helping:
+    """Who would help with what, on which terms, with how much time."""
+
+    free_share: dict[str, float] = param(
+        {k: v / _SURVEY_N for k, v in _FREE_N.items()},
+        source=f"{_WP} 図表4-3-4-3 (helper_platform_intention.csv): n who would help free / 1,200 respondents",
+        lo=0,
+        hi=1,
+        keys=_CAT,
+        doc="share of adults who would help free with each category",
+    )
+    paid_share: dict[str, float] = param(
+        {k: v / _SURVEY_N for k, v in _PAID_N.items()},
+        source=f"{_WP} 図表4-3-4-3 (helper_platform_intention.csv): n who would help only if paid / 1,200 "
+        "respondents (the paid pool is larger than the free pool in every category)",
+        lo=0,
+        hi=1,
+        keys=_CAT,
+        doc="share of adults who would help with each category only if paid",
+    )
+    weekly_hours_employed: float = param(
+        2.0, source="assumption: an employed adult can give about two hours a week", lo=0, hi=80, unit="hours")
+    weekly_hours_free: float = param(
+        5.0, source="assumption: an adult not in work under 75 can give about five hours a week", lo=0, hi=80,
+        unit="hours")
+    weekly_hours_75plus: float = param(
+        2.0, source="assumption: a resident 75+ who is not frail can give about two hours a week", lo=0, hi=80,
+        unit="hours")
+    helper_min_age: int = param(15, source="assumption: teenagers help with small things from 15", lo=0, hi=120)
+    ask_rate_under65: float = param(
+        0.6,
+        source="assumption: residents under 65 ask someone they know for 60% of their troubles; the rest stay "
+        "unsurfaced (吸い上げられない困りごと)",
+        lo=0,
+        hi=1,
+    )
+    ask_rate_65plus: float = param(
+        0.4,
+        source="assumption: older residents are more reluctant to bother others (遠慮): 40%",
+        lo=0,
+        hi=1,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Simulation:
     """How long, in what steps, with which seed."""
@@ -492,6 +614,8 @@ class Scenario:
     communities: Communities = param(Communities, source="see keys")
     network: Network = param(Network, source="see keys")
     ict: ICT = param(ICT, source="see keys")
+    needs: Needs = param(Needs, source="see keys")
+    helping: Helping = param(Helping, source="see keys")
     simulation: Simulation = param(Simulation, source="see keys")
     name: str = param("", source="scenario file", doc="short name of the scenario (defaults to the file name)")
     description: str = param("", source="scenario file")

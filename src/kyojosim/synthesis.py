@@ -29,7 +29,7 @@ from .constants import (
     age_band,
 )
 from .households import classify
-from .network import TieBatch, Ties, pairs_within_groups
+from .network import TieBatch, Ties, pairs_within_groups, stable_argsort_ids
 from .population import Population
 from .scenario import Scenario
 from .streams import Streams
@@ -298,7 +298,7 @@ def household_pairs(household: np.ndarray, members: np.ndarray) -> tuple[np.ndar
     """Return all pairs of ``members`` (slots) that share a household."""
     if members.size < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    order = members[np.argsort(household[members], kind="stable")]
+    order = members[stable_argsort_ids(household[members])]
     h = household[order]
     out_a, out_b = [], []
     d = 1

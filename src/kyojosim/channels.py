@@ -1,0 +1,70 @@
+"""Channels: how a need reaches someone who could help.
+
+A channel decides which new needs it *surfaces* (makes known to possible helpers) and, for the
+open needs it surfaced, proposes *candidate* helpers with a weight. The offline channel is
+always on: a resident asks only people they know (household, neighbours, co-members of
+real-world communities) and some never ask at all (older residents reluctant to bother others,
+and anyone with no one to ask), so many needs stay unsurfaced (吸い上げられない困りごと).
+
+The ICT channels of 図表4-3-4-1 (local SNS, sharing platform, reporting hub) and offline events
+are not part of the model yet.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+from .constants import CH, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE
+
+if TYPE_CHECKING:
+    from .model import KyojoModel
+
+OFFLINE_TIES = TIE_HOUSEHOLD | TIE_NEIGHBOUR | TIE_COMMUNITY
+
+
+class OfflineChannel:
+    """Asking people one knows, face to face (always on)."""
+
+    name = "offline"
+    bit = 1 << CH["offline"]
+
+    def __init__(self) -> None:
+        self._adj: sp.csr_matrix | None = None
+
+    def refresh(self, model: KyojoModel) -> None:
+        """Rebuild the adjacency of offline ties (after the network changed)."""
+        self._adj = model.ties.adjacency(model.population.n, OFFLINE_TIES)
+        self._degree = np.diff(self._adj.indptr)
+
+    def surface(self, model: KyojoModel, slot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Return which new needs (by requester slot) the requester asks someone about.
+
+        A resident asks with probability ``ask_rate_under65`` or ``ask_rate_65plus``, and only if
+        they have at least one offline tie.
+        """
+        h = model.scenario.helping
+        age = model.population.age[slot]
+        rate = np.where(age >= 65, h.ask_rate_65plus, h.ask_rate_under65)
+        return (rng.random(slot.size) < rate) & (self._degree[slot] > 0)
+
+    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return candidate edges for needs (requester ``slot``, ``category``): the requester's offline
+        ties who would help free with that category, weighted by tie strength.
+
+        Returns:
+            ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
+        """
+        adj = self._adj
+        start, stop = adj.indptr[slot], adj.indptr[slot + 1]
+        count = stop - start
+        need = np.repeat(np.arange(slot.size), count)
+        offs = np.arange(need.size) - np.repeat(np.cumsum(count) - count, count)
+        pos = np.repeat(start, count) + offs
+        helper = adj.indices[pos].astype(np.int64)
+        weight = adj.data[pos].astype(np.float64)
+        ok = model.population.will[helper, category[need]] == WILL_FREE
+        return need[ok], helper[ok], weight[ok]

@@ -1,0 +1,39 @@
+"""Willingness to help: free, only if paid, or not at all, per resident and category; weekly time.
+
+Willingness is drawn once per resident (at synthesis, birth or arrival) with one uniform per
+category: free with probability ``free_share[c]``, only if paid with ``paid_share[c]``
+(図表4-3-4-3: the paid pool is larger in every category), otherwise not at all. Whether a
+resident can help in a given week also needs age ``>= helper_min_age``, not being frail, and
+hours left: ``weekly_hours`` by age and employment, less the hours of the resident's own open
+needs (a helper in trouble has less to give).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .constants import CATEGORIES, WILL_FREE, WILL_NONE, WILL_PAID
+from .population import Population
+from .scenario import Scenario
+
+
+def draw_willingness(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator) -> None:
+    """Draw the willingness (none / free / paid only) of ``slots`` for every category."""
+    h = scn.helping
+    free = np.array([h.free_share[c] for c in CATEGORIES])
+    paid = np.array([h.paid_share[c] for c in CATEGORIES])
+    u = rng.random((slots.size, len(CATEGORIES)))
+    will = np.full(u.shape, WILL_NONE, dtype=np.int8)
+    will[u < free + paid] = WILL_PAID
+    will[u < free] = WILL_FREE
+    pop.cols["will"][slots] = will
+
+
+def weekly_hours(pop: Population, scn: Scenario) -> np.ndarray:
+    """Return each resident's hours available for helping this week, before their own needs."""
+    h = scn.helping
+    age = pop.age
+    hours = np.where(pop.employed, h.weekly_hours_employed, h.weekly_hours_free).astype(np.float32)
+    hours[age >= 75] = h.weekly_hours_75plus
+    hours[(age < h.helper_min_age) | pop.frail | ~pop.alive[: pop.n]] = 0.0
+    return hours
