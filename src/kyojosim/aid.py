@@ -24,7 +24,7 @@ import numpy as np
 from .channels import OfflineChannel
 from .constants import CATEGORIES
 from .matching import Candidates, match
-from .needs import N_CAT, NeedBook, arise, weekly_need_probability
+from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
 
 if TYPE_CHECKING:
     from .model import KyojoModel
@@ -47,6 +47,7 @@ class MutualAid:
         """Recompute what changes only yearly: need probabilities and the channels' networks."""
         m = self.model
         self.prob = weekly_need_probability(m.population, m.scenario)
+        self.groups = NeedGroups.build(self.prob)
         for ch in self.channels:
             ch.refresh(m)
 
@@ -65,7 +66,7 @@ class MutualAid:
         pop = m.population
         rng = m.streams.fresh("needs", step)
         # 1. needs arise
-        new = arise(pop, m.scenario, self.prob, step, rng)
+        new = arise(pop, m.scenario, self.groups, step, rng)
         # 2. surfacing, channel by channel (each with its own stream)
         surfaced = np.zeros(new["slot"].size, dtype=np.uint8)
         for ch in self.channels:

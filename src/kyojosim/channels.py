@@ -52,8 +52,10 @@ class OfflineChannel:
 
     def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return candidate edges for needs (requester ``slot``, ``category``): the requester's offline
-        ties who would help free with that category, weighted by tie strength.
+        """Return candidate edges for needs: the requester's offline ties willing to help free.
+
+        A need is given by its requester's ``slot`` and its ``category``; candidates are weighted by
+        tie strength.
 
         Returns:
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,7 +99,15 @@ class KyojoModel(mesa.Model):
         """Create a :class:`Resident` for each slot and record its ``unique_id`` in the columns."""
         if slots.size == 0:
             return
-        agents = list(Resident.create_agents(self, int(slots.size)))
+        # a plain loop of constructors (create_agents also builds a throwaway AgentSet); the cyclic
+        # garbage collector is paused meanwhile, as hundreds of thousands of new objects trigger it
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            agents = [Resident(self) for _ in range(int(slots.size))]
+        finally:
+            if enabled:
+                gc.enable()
         uids = np.fromiter((a.unique_id for a in agents), dtype=np.int64, count=len(agents))
         self.population.cols["uid"][slots] = uids
         need = int(uids.max()) + 1

@@ -115,21 +115,61 @@ class NeedBook:
             setattr(self, name, getattr(self, name)[mask])
 
 
-def arise(pop: Population, scn: Scenario, prob: np.ndarray, step: int, rng: np.random.Generator) -> dict:
-    """Draw this week's new needs (one Bernoulli draw per resident and category).
+@dataclass
+class NeedGroups:
+    """Residents grouped by (category, weekly probability), rebuilt when the probabilities change.
+
+    Probabilities are products of a few multipliers, so each category has only a handful of
+    distinct values; drawing a binomial count per group and then that many distinct members is
+    the same in distribution as one Bernoulli draw per resident, at a cost that grows with the
+    number of needs rather than with the population.
+    """
+
+    category: np.ndarray
+    prob: np.ndarray
+    start: np.ndarray
+    members: np.ndarray
+
+    @classmethod
+    def build(cls, prob: np.ndarray) -> NeedGroups:
+        """Group the residents (rows of ``prob``) by their probability in each category."""
+        cats, probs, starts, members = [], [], [], []
+        offset = 0
+        for c in range(prob.shape[1]):
+            col = prob[:, c]
+            idx = np.flatnonzero(col > 0)
+            order = idx[np.argsort(col[idx], kind="stable")]
+            values = col[order]
+            first = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if order.size else np.zeros(0, int)
+            cats.append(np.full(first.size, c, dtype=np.int64))
+            probs.append(values[first].astype(np.float64))
+            starts.append(first + offset)
+            members.append(order)
+            offset += order.size
+        start = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        return cls(np.concatenate(cats), np.concatenate(probs), np.r_[start, offset].astype(np.int64),
+                   np.concatenate(members).astype(np.int64))
+
+
+def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np.random.Generator) -> dict:
+    """Draw this week's new needs (each resident and category an independent Bernoulli draw).
 
     Args:
         pop: The population.
         scn: The scenario.
-        prob: Weekly probabilities (n x 8) from :func:`weekly_need_probability`.
+        groups: The residents grouped by weekly probability (:class:`NeedGroups`).
         step: The current step.
         rng: The ``needs`` stream of this step.
 
     Returns:
         Columns of the new needs: ``slot``, ``category``, ``hours``, ``born``, ``deadline``.
     """
-    u = rng.random(prob.shape, dtype=np.float32)
-    slot, cat = np.nonzero(u < prob)
+    size = np.diff(groups.start)
+    count = rng.binomial(size, groups.prob)
+    picked = [groups.members[s + rng.choice(n, k, replace=False)]
+              for s, n, k in zip(groups.start[:-1], size, count, strict=True) if k]
+    slot = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    cat = np.repeat(groups.category, count)
     mean_hours = np.array([scn.needs.hours[c] for c in CATEGORIES], dtype=np.float64)
     patience = np.array([scn.needs.patience_weeks[c] for c in CATEGORIES], dtype=np.int32)
     hours = rng.gamma(HOURS_SHAPE, mean_hours[cat] / HOURS_SHAPE).astype(np.float32)
