@@ -1,6 +1,6 @@
 """Results of a run: tidy tables, a manifest, and the folder they are saved in.
 
-A :class:`RunResult` holds three tidy :mod:`pandas` tables:
+A :class:`RunResult` holds four tidy :mod:`pandas` tables:
 
 ``years``
     One row per year (the start year and the end of every simulated year): population
@@ -14,6 +14,9 @@ A :class:`RunResult` holds three tidy :mod:`pandas` tables:
 ``age_structure``
     Long form: ``year``, ``sex`` (``male``/``female``), ``age_band`` (``"0-4"`` ... ``"85+"``),
     ``count`` (simulated residents) and ``count_scaled`` (``count / municipality.scale``).
+``needs``
+    Long form, one row per week and category of need: ``arisen``, ``surfaced``, ``matched``,
+    ``lapsed``, ``open`` (at the end of the week) and ``hours`` of help given.
 
 Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_run`)::
 
@@ -23,6 +26,7 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         years.parquet          the tables above, one Parquet file each (pyarrow)
         steps.parquet
         age_structure.parquet
+        needs.parquet
 
 Every file is written atomically (:mod:`kyojosim.atomic`), and ``manifest.json`` last, so a
 folder with a manifest holds a complete run. Nothing is written outside ``<out>``.
@@ -54,7 +58,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
-TABLES: tuple[str, ...] = ("years", "steps", "age_structure")
+TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs")
 """Names of the tables of a run, in the order they are saved."""
 FORMAT = "kyojosim-run"
 FORMAT_VERSION = 1
@@ -142,6 +146,19 @@ def age_structure_table(model: KyojoModel) -> pd.DataFrame:
     return df
 
 
+def needs_table(model: KyojoModel) -> pd.DataFrame:
+    """Return the weekly mutual-aid counts by category in long form.
+
+    Columns: ``step``, ``year``, ``category``, ``arisen``, ``surfaced``, ``matched``, ``lapsed``,
+    ``open`` (at the end of the week) and ``hours`` (of help given).
+    """
+    cols = ["step", "year", "category", "arisen", "surfaced", "matched", "lapsed", "open", "hours"]
+    df = pd.DataFrame(model.aid.rows, columns=cols)
+    return df.astype({"step": "int64", "year": "int64", "category": "str", "arisen": "int64",
+                      "surfaced": "int64", "matched": "int64", "lapsed": "int64", "open": "int64",
+                      "hours": "float64"})
+
+
 # --------------------------------------------------------------------------------------
 # RunResult
 # --------------------------------------------------------------------------------------
@@ -216,6 +233,7 @@ class RunResult:
             "years": years_table(model),
             "steps": steps_table(model),
             "age_structure": age_structure_table(model),
+            "needs": needs_table(model),
         }
         return cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
 
@@ -234,7 +252,7 @@ class RunResult:
         """Return one table as a pandas DataFrame (a copy).
 
         Args:
-            table: ``"years"``, ``"steps"`` or ``"age_structure"``.
+            table: ``"years"``, ``"steps"``, ``"age_structure"`` or ``"needs"``.
 
         Raises:
             KeyError: For an unknown table name.
