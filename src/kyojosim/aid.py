@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .channels import OfflineChannel
-from .constants import CATEGORIES
+from .channels import build_channels
+from .constants import CATEGORIES, CHANNELS
 from .matching import Candidates, match
 from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
 
@@ -35,11 +35,12 @@ class MutualAid:
 
     def __init__(self, model: KyojoModel) -> None:
         self.model = model
-        self.channels = [OfflineChannel()]
+        self.channels = build_channels(model.scenario)
         self.book = NeedBook()
         self.total = {k: np.zeros(N_CAT, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
         self.total_hours = np.zeros(N_CAT)
         self.rows: list[dict[str, Any]] = []
+        self.by_channel: list[np.ndarray] = []
         self.last: dict[str, Any] = {}
         self.refresh()
 
@@ -50,6 +51,11 @@ class MutualAid:
         self.groups = NeedGroups.build(self.prob)
         for ch in self.channels:
             ch.refresh(m)
+
+    def yearly(self, year: int) -> None:
+        """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
+        for ch in self.channels:
+            ch.yearly(self.model, year, self.model.streams.fresh(f"yearly_{ch.name}", year))
 
     def drop_departed(self) -> np.ndarray:
         """Lapse the open needs of residents who died or left (call after the yearly compaction)."""
@@ -69,9 +75,10 @@ class MutualAid:
         new = arise(pop, m.scenario, self.groups, step, rng)
         # 2. surfacing, channel by channel (each with its own stream)
         surfaced = np.zeros(new["slot"].size, dtype=np.uint8)
-        for ch in self.channels:
+        active = [ch for ch in self.channels if ch.active(m)]
+        for ch in active:
             ch_rng = m.streams.fresh(f"surface_{ch.name}", step)
-            surfaced[ch.surface(m, new["slot"], ch_rng)] |= ch.bit
+            surfaced[ch.surface(m, new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced)
         arisen = np.bincount(new["category"], minlength=N_CAT)
@@ -87,9 +94,10 @@ class MutualAid:
         # 4. candidates from every channel, then matching
         open_idx = np.flatnonzero(book.surfaced > 0)
         parts = []
-        for ch in self.channels:
+        for ch in active:
             sel = open_idx[(book.surfaced[open_idx] & ch.bit) > 0]
-            need, helper, weight = ch.candidates(m, req_slot[sel], book.category[sel].astype(np.int64))
+            need, helper, weight = ch.candidates(m, req_slot[sel], book.category[sel].astype(np.int64),
+                                                 book.born[sel], step)
             keep = helper != req_slot[sel][need]
             parts.append((sel[need[keep]], helper[keep], weight[keep], np.full(int(keep.sum()), ch.bit, np.int8)))
         if parts:
@@ -106,6 +114,14 @@ class MutualAid:
         matched_mask[result.need] = True
         matched = np.bincount(book.category[matched_mask], minlength=N_CAT)
         hours = np.bincount(book.category[result.need], weights=book.hours[result.need], minlength=N_CAT)
+        for ch in active:
+            via = result.channel == ch.bit
+            if via.any():
+                idx = result.need[via]
+                ch.after_match(m, req_slot[idx], result.helper[via], book.category[idx].astype(np.int64),
+                               book.hours[idx].astype(np.float64), step, m.streams.fresh(f"after_{ch.name}", step))
+        self.by_channel.append(np.bincount(np.log2(np.maximum(result.channel, 1)).astype(np.int64),
+                                           minlength=len(CHANNELS)))
         # 5. lapses: unmatched needs past their deadline
         lapse = ~matched_mask & (book.deadline <= step)
         lapsed = np.bincount(book.category[lapse], minlength=N_CAT)

@@ -25,7 +25,48 @@ if TYPE_CHECKING:
 OFFLINE_TIES = TIE_HOUSEHOLD | TIE_NEIGHBOUR | TIE_COMMUNITY
 
 
-class OfflineChannel:
+class Channel:
+    """The protocol every channel follows (the offline channel and the interventions).
+
+    The weekly round (:class:`kyojosim.aid.MutualAid`) calls, for each channel that is
+    :meth:`active`: :meth:`surface` on the week's new needs, :meth:`candidates` on the open needs it
+    surfaced, and :meth:`after_match` on the needs matched through it. :meth:`refresh` runs at the
+    start and after every turn of the year (the network and population changed); :meth:`yearly`
+    runs at the turn of the year before it (adoption, registration and similar dynamics). Each
+    call that draws random numbers gets a stream of its own, so switching a channel on leaves
+    every other channel's draws unchanged.
+    """
+
+    name = "channel"
+    bit = 0
+
+    def active(self, model: KyojoModel) -> bool:
+        """Whether the channel runs in the model's current year."""
+        return True
+
+    def refresh(self, model: KyojoModel) -> None:
+        """Rebuild what depends on the population and the network."""
+
+    def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
+        """Yearly dynamics of the channel (adoption, registration...), at the turn of ``year``."""
+
+    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+        """Return which new needs (requester slots and categories) the channel makes known."""
+        return np.zeros(slot.size, dtype=bool)
+
+    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+                   step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return candidate edges ``(need_index, helper_slot, weight)`` for open needs it surfaced."""
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+
+    def after_match(self, model: KyojoModel, requester: np.ndarray, helper: np.ndarray, category: np.ndarray,
+                    hours: np.ndarray, step: int, rng: np.random.Generator) -> None:
+        """Effects of the help given through the channel this week (payments, new ties, trust)."""
+
+
+class OfflineChannel(Channel):
     """Asking people one knows, face to face (always on)."""
 
     name = "offline"
@@ -33,25 +74,30 @@ class OfflineChannel:
 
     def __init__(self) -> None:
         self._adj: sp.csr_matrix | None = None
+        self.ask_boost: np.ndarray | None = None
 
     def refresh(self, model: KyojoModel) -> None:
         """Rebuild the adjacency of offline ties (after the network changed)."""
         self._adj = model.ties.adjacency(model.population.n, OFFLINE_TIES)
         self._degree = np.diff(self._adj.indptr)
 
-    def surface(self, model: KyojoModel, slot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
         """Return which new needs (by requester slot) the requester asks someone about.
 
         A resident asks with probability ``ask_rate_under65`` or ``ask_rate_65plus``, and only if
-        they have at least one offline tie.
+        they have at least one offline tie. Other channels may raise the rate of some residents
+        (``ask_boost``, by slot; e.g. municipal information pushed through a local SNS).
         """
         h = model.scenario.helping
         age = model.population.age[slot]
         rate = np.where(age >= 65, h.ask_rate_65plus, h.ask_rate_under65)
+        if self.ask_boost is not None:
+            rate = np.minimum(rate + self.ask_boost[slot], 1.0)
         return (rng.random(slot.size) < rate) & (self._degree[slot] > 0)
 
-    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+                   step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return candidate edges for needs: the requester's offline ties willing to help free.
 
         A need is given by its requester's ``slot`` and its ``category``; candidates are weighted by
@@ -70,3 +116,13 @@ class OfflineChannel:
         weight = adj.data[pos].astype(np.float64)
         ok = model.population.will[helper, category[need]] == WILL_FREE
         return need[ok], helper[ok], weight[ok]
+
+
+def build_channels(scn) -> list[Channel]:
+    """Return the channels of a scenario: offline first, then every intervention channel.
+
+    Intervention channels are listed whether or not they are enabled; each one's :meth:`Channel.active`
+    says whether it runs in a given year.
+    """
+    channels: list[Channel] = [OfflineChannel()]
+    return channels

@@ -80,3 +80,7 @@ WILL_NONE, WILL_FREE, WILL_PAID = 0, 1, 2
 CHANNELS: tuple[str, ...] = ("offline", "local_sns", "sharing_platform", "reporting_hub")
 """How a need reaches a helper. ``offline`` is always on; the others are interventions."""
 CH = {name: i for i, name in enumerate(CHANNELS)}
+
+AID_SUPPORTER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER = 1, 2, 4, 8
+"""Bits of the ``aid_role`` column: a registered supporter of the sharing platform, a certified one,
+a district reporter of the reporting hub, a volunteer the municipal office can dispatch."""

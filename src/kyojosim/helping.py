@@ -27,6 +27,16 @@ def draw_willingness(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.
     will[u < free + paid] = WILL_PAID
     will[u < free] = WILL_FREE
     pop.cols["will"][slots] = will
+    # would use a mutual-aid platform: to offer help (by terms) and to ask for it (図表4-3-4-2/3)
+    use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
+    use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
+    use_need = np.array([scn.needs.platform_use[c] for c in CATEGORIES])
+    v = rng.random((2, slots.size, len(CATEGORIES)))
+    offer = ((will == WILL_FREE) & (v[0] < use_free)) | ((will == WILL_PAID) & (v[0] < use_paid))
+    ask = v[1] < use_need
+    bits = (1 << np.arange(len(CATEGORIES))).astype(np.uint8)
+    pop.cols["platform_help"][slots] = (offer * bits).sum(axis=1).astype(np.uint8)
+    pop.cols["platform_need"][slots] = (ask * bits).sum(axis=1).astype(np.uint8)
 
 
 def weekly_hours(pop: Population, scn: Scenario) -> np.ndarray:

@@ -193,6 +193,7 @@ class KyojoModel(mesa.Model):
         household_ties(pop, scn, self.ties, new_slot[rehoused])
         pop.hh["kind"][: pop.n_households] = classify(pop)
         self.aid.drop_departed()
+        self.aid.yearly(year)
         self.aid.refresh()
         self.last_events = events
         self._record_year(events)

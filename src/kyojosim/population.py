@@ -33,11 +33,17 @@ RESIDENT_COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "online": (np.uint8, ()),
     "groups": (np.int32, (N_OFFLINE,)),
     "will": (np.int8, (N_CATEGORIES,)),
+    "platform_need": (np.uint8, ()),
+    "platform_help": (np.uint8, ()),
+    "aid_role": (np.uint8, ()),
     "arrived": (np.int16, ()),
 }
 """Column name -> (dtype, trailing shape). ``groups[:, k]`` is the group of community kind ``k``
 (-1: not a member); ``online`` is a bit mask over ONLINE_COMMUNITIES; ``will[:, c]`` the willingness to help with
-category ``c`` (WILL_NONE, WILL_FREE, WILL_PAID); ``arrived`` is the year the
+category ``c`` (WILL_NONE, WILL_FREE, WILL_PAID); ``platform_need`` and ``platform_help`` are bit
+masks over CATEGORIES (would use a mutual-aid platform to ask for, or to offer, help with it);
+``aid_role`` is a bit mask of roles in the interventions (ROLE_SUPPORTER, ROLE_CERTIFIED,
+ROLE_REPORTER, ROLE_VOLUNTEER in kyojosim.constants); ``arrived`` is the year the
 resident was born in or moved to the municipality (the start year for the initial population)."""
 
 HOUSEHOLD_COLUMNS: dict[str, type] = {"kind": np.int8, "district": np.int16, "block": np.int32}

@@ -486,6 +486,18 @@ _PAID_N = {  # helper_platform_intention.csv, n of 'paid' rows (図表4-3-4-3)
     "chores": 331, "mobility": 298, "shopping": 374, "information": 309,
     "sick_care": 189, "family_care": 165, "childcare": 230, "consultation": 257,
 }
+_NEED_USE = {  # needs_platform_intention.csv: definitely_yes + yes, percent (図表4-3-4-2)
+    "chores": 56.3, "mobility": 50.0, "shopping": 75.7, "information": 54.2,
+    "sick_care": 52.6, "family_care": 44.0, "childcare": 45.7, "consultation": 52.1,
+}
+_FREE_USE = {  # helper_platform_intention.csv, free rows: definitely_yes + yes (図表4-3-4-3)
+    "chores": 53.7, "mobility": 51.3, "shopping": 53.1, "information": 51.8,
+    "sick_care": 61.8, "family_care": 35.2, "childcare": 53.5, "consultation": 51.3,
+}
+_PAID_USE = {  # helper_platform_intention.csv, paid rows: definitely_yes + yes (図表4-3-4-3)
+    "chores": 41.4, "mobility": 45.6, "shopping": 39.6, "information": 42.4,
+    "sick_care": 44.9, "family_care": 47.3, "childcare": 46.1, "consultation": 41.2,
+}
 _SURVEY_N = 1200
 """Respondents of the 2017 survey (図表4-3-2-2, trust_criteria_online.csv: all, n=1200)."""
 
@@ -530,6 +542,14 @@ class Needs:
         keys=_CAT,
         unit="weeks",
     )
+    platform_use: dict[str, float] = param(
+        {k: v / 100 for k, v in _NEED_USE.items()},
+        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): people with the trouble who would use a "
+        "local mutual-aid medium for it (definitely + yes)",
+        lo=0,
+        hi=1,
+        keys=_CAT,
+    )
     frail_multiplier: float = param(
         3.0, source="assumption: frail residents have about three times the troubles of their age group",
         lo=0, hi=20)
@@ -571,6 +591,20 @@ class Helping:
         keys=_CAT,
         doc="share of adults who would help with each category only if paid",
     )
+    platform_use_free: dict[str, float] = param(
+        {k: v / 100 for k, v in _FREE_USE.items()},
+        source=f"{_WP} 図表4-3-4-3: free helpers who would use a local mutual-aid medium (definitely + yes)",
+        lo=0,
+        hi=1,
+        keys=_CAT,
+    )
+    platform_use_paid: dict[str, float] = param(
+        {k: v / 100 for k, v in _PAID_USE.items()},
+        source=f"{_WP} 図表4-3-4-3: paid-only helpers who would use a local mutual-aid medium (definitely + yes)",
+        lo=0,
+        hi=1,
+        keys=_CAT,
+    )
     weekly_hours_employed: float = param(
         2.0, source="assumption: an employed adult can give about two hours a week", lo=0, hi=80, unit="hours")
     weekly_hours_free: float = param(
@@ -596,6 +630,149 @@ class Helping:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Intervention:
+    """When an ICT channel or programme runs (common to every intervention)."""
+
+    enabled: bool = param(False, source="assumption: interventions are off unless a scenario switches them on")
+    start_year: int = param(2018, source="assumption: the cases of 図表4-3-4-4 started around 2016-2018", lo=1900,
+                            hi=2200)
+    end_year: int | None = param(None, source="assumption: runs until the end of the simulation", lo=1900, hi=2200)
+
+    def active(self, year: int) -> bool:
+        """Whether the intervention runs in ``year``."""
+        return self.enabled and year >= self.start_year and (self.end_year is None or year <= self.end_year)
+
+    def check(self, ctx: Context) -> None:
+        """Check that the end does not come before the start."""
+        if self.end_year is not None and self.end_year < self.start_year:
+            raise ctx.child("end_year").error(self.end_year, f"allowed: a year >= start_year ({self.start_year})",
+                                              "ends before it starts")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalSNS(Intervention):
+    """A local SNS (the Koto ward + PIAZZA case): adopters post needs and offers seen by users nearby."""
+
+    adoption_rate: float = param(
+        0.10,
+        source="assumption: each year 10% of social-media users who have not joined adopt it, times their age "
+        "group's social-media rate relative to the 20s (PIAZZA grew to thousands of users per area within a few "
+        "years)",
+        lo=0,
+        hi=1,
+    )
+    peer_effect: float = param(
+        1.0,
+        source="assumption: adoption doubles when all of a resident's ties have adopted (word of mouth)",
+        lo=0,
+        hi=20,
+    )
+    campaign: dict[int, float] = param(
+        {},
+        source="assumption: no campaign unless the scenario names years; a campaign multiplies adoption that year",
+        lo=0,
+        hi=20,
+    )
+    awareness_boost: float = param(
+        0.1,
+        source="assumption: municipal information pushed through the SNS (Koto's ward and child-rearing portal) "
+        "raises adopters' rate of asking offline by 10 points",
+        lo=0,
+        hi=1,
+    )
+    weak_tie_strength: float = param(
+        0.2, source="assumption: a tie made by helping through the SNS starts weak (Granovetter 1973)", lo=0, hi=1)
+    meet_rate: float = param(
+        0.25,
+        source=f"{_WP} 図表4-3-2-3: 40-60% of active posters have met someone known through social media; "
+        "assumption: a quarter of online-only ties meet face to face each year",
+        lo=0,
+        hi=1,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SharingPlatform(Intervention):
+    """A paid sharing service (the Ikoma + AsMama case): registered supporters help for a thank-you payment."""
+
+    price_per_hour: float = param(
+        600.0, source="AsMama 子育てシェア rule: 500-700 yen an hour, changeable by agreement (図表4-3-4-4 case)",
+        lo=0, hi=100000, unit="yen")
+    subsidy_per_hour: float = param(
+        0.0, source="assumption: no subsidy unless the scenario sets one (welfare companies give coupons in Ikoma)",
+        lo=0, hi=100000, unit="yen")
+    registration_rate: float = param(
+        0.15,
+        source="assumption: each year 15% of residents willing to help (free or paid) who would use a platform "
+        "register as supporters",
+        lo=0,
+        hi=1,
+    )
+    certified_share: float = param(
+        0.1,
+        source="AsMama certified 680 ママサポ nationwide by March 2018; assumption: 10% of supporters are certified",
+        lo=0,
+        hi=1,
+    )
+    insured: bool = param(True, source="AsMama: insurance covers supporters (図表4-3-4-4 case)")
+    trust_boost: float = param(
+        0.15,
+        source="assumption: insurance and certification raise requesters' willingness to use the service by "
+        "15 points",
+        lo=0,
+        hi=1,
+    )
+    meetups_per_year: float = param(
+        2.0, source="assumption: supporters hold a couple of meetups a year where parents and supporters meet",
+        lo=0, hi=52)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportingHub(Intervention):
+    """A municipal reporting hub (the Yamae case): district reporters surface neighbours' troubles."""
+
+    reporters_per_district: int = param(
+        1, source="山江村: one 情報化推進員 per district, lent a tablet (図表4-3-4-4 case)", lo=0, hi=1000)
+    notice_rate: float = param(
+        0.5,
+        source="assumption: a reporter hears of half of the troubles of residents in their block and neighbours",
+        lo=0,
+        hi=1,
+    )
+    routing_delay_weeks: int = param(
+        1,
+        source="assumption: a report is read by the planning section and routed to a department within a week",
+        lo=0,
+        hi=52,
+    )
+    volunteer_share: float = param(
+        0.3,
+        source="assumption: 30% of residents willing to help free register as volunteers the office can dispatch",
+        lo=0,
+        hi=1,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfflineEvents(Intervention):
+    """Meetups that turn online ties into face-to-face ones."""
+
+    events_per_year: float = param(4.0, source="assumption: a meetup every three months", lo=0, hi=52)
+    attendance: float = param(
+        0.1, source="assumption: a tenth of online participants attend a given meetup", lo=0, hi=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interventions:
+    """The ICT channels and programmes of 図表4-3-4-4, each switched on with its start (and end) year."""
+
+    local_sns: LocalSNS = param(LocalSNS, source="see keys")
+    sharing_platform: SharingPlatform = param(SharingPlatform, source="see keys")
+    reporting_hub: ReportingHub = param(ReportingHub, source="see keys")
+    offline_events: OfflineEvents = param(OfflineEvents, source="see keys")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Simulation:
     """How long, in what steps, with which seed."""
 
@@ -616,6 +793,7 @@ class Scenario:
     ict: ICT = param(ICT, source="see keys")
     needs: Needs = param(Needs, source="see keys")
     helping: Helping = param(Helping, source="see keys")
+    interventions: Interventions = param(Interventions, source="see keys")
     simulation: Simulation = param(Simulation, source="see keys")
     name: str = param("", source="scenario file", doc="short name of the scenario (defaults to the file name)")
     description: str = param("", source="scenario file")
