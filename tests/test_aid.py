@@ -199,3 +199,23 @@ def test_grouped_draw_is_bernoulli_per_resident():
     assert abs(freq[:1000, 0].mean() - 0.3) < 0.01 and abs(freq[1000:, 0].mean() - 0.05) < 0.005
     assert abs(freq[::7, 3].mean() - 0.5) < 0.02 and freq[:, [1, 2, 4, 5, 6, 7]].sum() == 0
     assert (hits[1::7, 3] == 0).all()
+
+
+def test_measures_by_group_add_up_and_burden_is_a_share():
+    model = KyojoModel("yamae", seed=4, years=2)
+    while model.running:
+        model.step()
+    aid = model.aid
+    for key in ("age_group", "district"):
+        g = aid.by_group[key]
+        assert g["arisen"].sum() == aid.total["arisen"].sum()
+        assert g["matched"].sum() == aid.total["matched"].sum()
+        assert g["lapsed"].sum() + aid.lapsed_departed == aid.total["lapsed"].sum()
+    assert [r["year"] for r in aid.year_rows] == [2015, 2016]
+    for row in aid.year_rows:
+        assert 0.1 <= row["top10_helper_share"] <= 1.0 and row["helpers"] > 0
+    steps = model.datacollector.get_model_vars_dataframe()
+    assert steps["unmet_75plus_share"].between(0, 1).all() and steps["unmet_75plus_share"].max() > 0
+    assert (steps["weeks_to_match"] >= 0).all()
+    # matches by channel add up to the matches of the week (only the offline channel is on)
+    assert (steps["matched_offline"] == steps["needs_matched"]).all()

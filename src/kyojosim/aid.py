@@ -8,7 +8,10 @@ One week, in this order (docs/ODD.md §3.1):
 4. candidate edges from every channel for the open, surfaced needs, and matching
    (:func:`kyojosim.matching.match`): help given uses the helper's hours;
 5. open needs past their deadline lapse;
-6. the week's counts are recorded, by category.
+6. the week's counts are recorded: by category (``rows``), by channel of the match, by the
+   requester's age group and district (cumulative), the mean weeks a matched need waited, the
+   share of residents 75+ with an unmet need (open or lapsed this week) and the hours each helper
+   gave (for the yearly helper burden: the share of hours given by the top 10% of helpers).
 
 Every need is, at any time, either matched, lapsed or open (pending): ``arisen = matched +
 lapsed + open`` per category, cumulatively (a property test checks it). Needs of residents
@@ -24,6 +27,14 @@ import numpy as np
 from .channels import build_channels
 from .constants import CATEGORIES, CHANNELS
 from .matching import Candidates, match
+
+AGE_GROUPS = ("under65", "65to74", "75plus")
+"""Age groups of requesters in the measures (the white paper's concern: residents 75+)."""
+
+
+def age_group(age: np.ndarray) -> np.ndarray:
+    """Return the index into AGE_GROUPS of each age."""
+    return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
 from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
 
 if TYPE_CHECKING:
@@ -41,6 +52,14 @@ class MutualAid:
         self.total_hours = np.zeros(N_CAT)
         self.rows: list[dict[str, Any]] = []
         self.by_channel: list[np.ndarray] = []
+        n_d = len(model.scenario.municipality.districts)
+        self.by_group = {  # cumulative counts by requester's age group and by district
+            key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "matched", "lapsed")}
+            for key, size in (("age_group", len(AGE_GROUPS)), ("district", n_d))
+        }
+        self.helper_hours = np.zeros(model.population.n)
+        self.lapsed_departed = 0
+        self.year_rows: list[dict[str, Any]] = []
         self.last: dict[str, Any] = {}
         self.refresh()
 
@@ -51,6 +70,30 @@ class MutualAid:
         self.groups = NeedGroups.build(self.prob)
         for ch in self.channels:
             ch.refresh(m)
+
+    def _tally(self, kind: str, slot: np.ndarray) -> None:
+        pop = self.model.population
+        self.by_group["age_group"][kind] += np.bincount(age_group(pop.age[slot]), minlength=len(AGE_GROUPS))
+        self.by_group["district"][kind] += np.bincount(pop.district[slot].astype(np.int64),
+                                                       minlength=self.by_group["district"][kind].size)
+
+    def close_year(self, year: int) -> None:
+        """Record the year's helper burden and the cumulative rates by group (call before compaction)."""
+        hours = self.helper_hours[self.helper_hours > 0]
+        if hours.size:
+            top = np.sort(hours)[::-1][: max(1, int(np.ceil(0.1 * hours.size)))]
+            burden = float(top.sum() / hours.sum())
+        else:
+            burden = 0.0
+        row: dict[str, Any] = {"year": year, "helpers": int(hours.size), "hours_given": float(hours.sum()),
+                               "top10_helper_share": burden}
+        names = {"age_group": AGE_GROUPS, "district": [d.name for d in self.model.scenario.municipality.districts]}
+        for key, counts in self.by_group.items():
+            for i, name in enumerate(names[key]):
+                done = counts["matched"][i] + counts["lapsed"][i]
+                row[f"matching_rate_{key}_{name}"] = float(counts["matched"][i] / done) if done else float("nan")
+        self.year_rows.append(row)
+        self.helper_hours = np.zeros(self.model.population.n)
 
     def yearly(self, year: int) -> None:
         """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
@@ -63,6 +106,7 @@ class MutualAid:
         gone = slot < 0
         counts = np.bincount(self.book.category[gone], minlength=N_CAT)
         self.total["lapsed"] += counts
+        self.lapsed_departed += int(gone.sum())
         self.book.keep(~gone)
         return counts
 
@@ -125,6 +169,17 @@ class MutualAid:
         # 5. lapses: unmatched needs past their deadline
         lapse = ~matched_mask & (book.deadline <= step)
         lapsed = np.bincount(book.category[lapse], minlength=N_CAT)
+        self._tally("arisen", new["slot"])
+        self._tally("matched", req_slot[result.need])
+        self._tally("lapsed", req_slot[lapse])
+        if self.helper_hours.size != pop.n:  # a new year: the columns were compacted since close_year
+            self.helper_hours = np.zeros(pop.n)
+        self.helper_hours += np.bincount(result.helper, weights=book.hours[result.need], minlength=pop.n)
+        waited = step - book.born[result.need]
+        unmet = np.union1d(req_slot[lapse], req_slot[~matched_mask & ~lapse])
+        old = pop.age >= 75
+        n_old = int(old[pop.alive[: pop.n]].sum())
+        unmet_75 = float(old[unmet].sum() / n_old) if n_old else 0.0
         book.keep(~matched_mask & ~lapse)
         # 6. record
         for k, v in (("arisen", arisen), ("surfaced", n_surfaced), ("matched", matched), ("lapsed", lapsed)):
@@ -147,6 +202,9 @@ class MutualAid:
             "needs_open": int(open_now.sum()),
             "hours_given": float(hours.sum()),
             "matching_rate": float(self.total["matched"].sum() / done) if done else 0.0,
+            "weeks_to_match": float(waited.mean()) if waited.size else 0.0,
+            "unmet_75plus_share": unmet_75,
+            **{f"matched_{name}": int(c) for name, c in zip(CHANNELS, self.by_channel[-1], strict=True)},
         }
 
     def matching_rate(self) -> dict[str, float]:

@@ -14,7 +14,7 @@ import numpy as np
 from .agents import Resident
 from .aid import MutualAid
 from .communities import join_communities, participation_mix
-from .constants import HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
+from .constants import CHANNELS, HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
 from .demography import YearEvents, yearly_demography
 from .helping import draw_willingness
 from .households import classify
@@ -160,6 +160,7 @@ class KyojoModel(mesa.Model):
     def turn_of_year(self, year: int) -> None:
         """Run the yearly submodels for the year that ends, in the order of docs/ODD.md §3.2."""
         pop, scn, s = self.population, self.scenario, self.streams
+        self.aid.close_year(year)
         n_before = pop.n
         household_before = pop.household.copy()
         events = yearly_demography(
@@ -220,7 +221,8 @@ class KyojoModel(mesa.Model):
         keys = ["population", "share_65plus", "share_75plus", "households", "ties", "isolated"]
         keys += [f"part_{g}" for g in PARTICIPATION_GROUPS]
         aid_keys = ["needs_arisen", "needs_surfaced", "needs_matched", "needs_lapsed", "needs_open",
-                    "hours_given", "matching_rate"]
+                    "hours_given", "matching_rate", "weeks_to_match", "unmet_75plus_share"]
+        aid_keys += [f"matched_{c}" for c in CHANNELS]
         return {
             "year": lambda m: m.year,
             **{k: (lambda m, k=k: m.stats[k]) for k in keys},

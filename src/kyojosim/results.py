@@ -17,6 +17,10 @@ A :class:`RunResult` holds four tidy :mod:`pandas` tables:
 ``needs``
     Long form, one row per week and category of need: ``arisen``, ``surfaced``, ``matched``,
     ``lapsed``, ``open`` (at the end of the week) and ``hours`` of help given.
+``aid_years``
+    One row per simulated year: helpers, hours given, ``top10_helper_share`` (helper burden:
+    share of the year's hours given by the top 10% of helpers) and the cumulative matching rate
+    by the requester's age group and district (``matching_rate_age_group_75plus`` ...).
 
 Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_run`)::
 
@@ -27,6 +31,7 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         steps.parquet
         age_structure.parquet
         needs.parquet
+        aid_years.parquet
 
 Every file is written atomically (:mod:`kyojosim.atomic`), and ``manifest.json`` last, so a
 folder with a manifest holds a complete run. Nothing is written outside ``<out>``.
@@ -58,7 +63,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
-TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs")
+TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years")
 """Names of the tables of a run, in the order they are saved."""
 FORMAT = "kyojosim-run"
 FORMAT_VERSION = 1
@@ -234,6 +239,7 @@ class RunResult:
             "steps": steps_table(model),
             "age_structure": age_structure_table(model),
             "needs": needs_table(model),
+            "aid_years": pd.DataFrame(model.aid.year_rows),
         }
         return cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
 
@@ -252,7 +258,7 @@ class RunResult:
         """Return one table as a pandas DataFrame (a copy).
 
         Args:
-            table: ``"years"``, ``"steps"``, ``"age_structure"`` or ``"needs"``.
+            table: ``"years"``, ``"steps"``, ``"age_structure"``, ``"needs"`` or ``"aid_years"``.
 
         Raises:
             KeyError: For an unknown table name.
