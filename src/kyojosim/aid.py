@@ -27,6 +27,10 @@ import numpy as np
 from .channels import build_channels
 from .constants import CATEGORIES, CHANNELS
 from .matching import Candidates, match
+from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
+
+if TYPE_CHECKING:
+    from .model import KyojoModel
 
 AGE_GROUPS = ("under65", "65to74", "75plus")
 """Age groups of requesters in the measures (the white paper's concern: residents 75+)."""
@@ -35,10 +39,6 @@ AGE_GROUPS = ("under65", "65to74", "75plus")
 def age_group(age: np.ndarray) -> np.ndarray:
     """Return the index into AGE_GROUPS of each age."""
     return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
-from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
-
-if TYPE_CHECKING:
-    from .model import KyojoModel
 
 
 class MutualAid:
