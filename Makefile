@@ -9,8 +9,10 @@ VENV = .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-# The default job of `make run`.
-RUN_JOB = $(BIN)/kyojosim projection --seeds 3 --jobs 2 --out results/projection
+# The default job of `make run`: the Ikoma comparison (baseline, sharing platform, local SNS; three
+# seeds in parallel), then the three municipalities' decline against their projections.
+RUN_JOB = $(BIN)/kyojosim variants ikoma ikoma-platform ikoma-sns --seeds 3 --jobs 2 --out results/ikoma-comparison \
+	&& $(BIN)/kyojosim projection --seeds 3 --jobs 2 --out results/projection
 
 .PHONY: all setup run test lint clean
 

@@ -5,6 +5,7 @@ Commands::
     kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--out DIR]
+    kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--out DIR]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
@@ -19,6 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import KyojoError, ScenarioError
 
@@ -173,6 +176,40 @@ def cmd_projection(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_variants(args: argparse.Namespace) -> int:
+    """Run variants over the same seeds; print the matching rate per category and variant."""
+    from . import variants
+    from .atomic import write_parquet
+    from .scenario import load_scenario
+
+    if args.seeds < 1:
+        raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more seeds", "out of range")
+    over = parse_sets(args.set)
+    if args.years is not None:
+        over["simulation.years"] = args.years
+    scns = [load_scenario(name, over) for name in args.scenarios]
+    runs = variants.run_variants(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs)
+    summary = variants.summarise(runs)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_parquet(out / "runs.parquet", runs)
+    write_parquet(out / "summary.parquet", summary)
+    if not args.quiet:
+        years = scns[0].simulation.years
+        start = scns[0].municipality.start_year
+        print(f"matching rate (%) = matched / (matched + lapsed), {start}-{start + years}, "
+              f"mean of seeds 1-{args.seeds} (the same seeds in every variant)")
+        print(variants.format_table(summary))
+        base = summary["variant"].iloc[0]
+        diff = summary[(summary["category"] == "all") & (summary["variant"] != base)]
+        for _, row in diff.iterrows():
+            lo, hi = row["diff_lo"] * 100, row["diff_hi"] * 100
+            ci = "" if np.isnan(lo) else f" (95% CI {lo:+.1f} to {hi:+.1f})"
+            print(f"{row['variant']} vs {base}: {row['diff'] * 100:+.1f} points overall{ci}")
+        print(f"results: {out} (runs.parquet, summary.parquet)")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------------------
 # parser and entry point
 # --------------------------------------------------------------------------------------
@@ -220,6 +257,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_proj.add_argument("--out", default="results/projection", metavar="DIR",
                         help="results folder (default: results/projection)")
     p_proj.add_argument("--quiet", "-q", action="store_true", help="no table")
+
+    p_var = sub.add_parser("variants", help="compare scenario variants over the same seeds",
+                           description="Run each scenario (the first is the baseline) for seeds 1..N and print "
+                           "the matching rate per category and variant.")
+    p_var.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=scenario_help)
+    p_var.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds 1..N (default 3)")
+    p_var.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers (default 1)")
+    p_var.add_argument("--years", type=int, metavar="N", help="length of each run (simulation.years)")
+    p_var.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
+    p_var.add_argument("--out", default="results/variants", metavar="DIR",
+                       help="results folder (default: results/variants)")
+    p_var.add_argument("--quiet", "-q", action="store_true", help="no table")
     return parser
 
 
@@ -247,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args, command)
         if args.command == "projection":
             return cmd_projection(args)
+        if args.command == "variants":
+            return cmd_variants(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
