@@ -28,6 +28,7 @@ from .channels import build_channels
 from .constants import CATEGORIES, CHANNELS
 from .matching import Candidates, match
 from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
+from .trust import after_week
 
 if TYPE_CHECKING:
     from .model import KyojoModel
@@ -180,6 +181,8 @@ class MutualAid:
         old = pop.age >= 75
         n_old = int(old[pop.alive[: pop.n]].sum())
         unmet_75 = float(old[unmet].sum() / n_old) if n_old else 0.0
+        after_week(m, req_slot[result.need], result.helper, result.channel,
+                   req_slot[lapse & (book.surfaced > 0)])
         book.keep(~matched_mask & ~lapse)
         # 6. record
         for k, v in (("arisen", arisen), ("surfaced", n_surfaced), ("matched", matched), ("lapsed", lapsed)):

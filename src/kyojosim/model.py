@@ -23,6 +23,7 @@ from .lifecourse import yearly_life_course
 from .metrics import year_summary
 from .scenario import Scenario, load_scenario
 from .streams import Streams
+from .trust import initial_trust, yearly_reciprocity
 from .synthesis import build_ties, draw_traits, household_ties, synthesize
 
 DAYS_PER_YEAR = 365.25
@@ -78,6 +79,7 @@ class KyojoModel(mesa.Model):
         # initialisation (ODD §5): synthetic population, memberships, network
         self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
         draw_willingness(self.population, scn, np.arange(self.population.n), self.streams["willingness"])
+        initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"])
         self._slot_by_uid = np.zeros(0, dtype=np.int64)
         self._handles = np.empty(0, dtype=object)
         self._attach_handles(np.arange(self.population.n))
@@ -174,6 +176,8 @@ class KyojoModel(mesa.Model):
         draw_traits(pop, scn, s.fresh("traits", year), s.fresh("ict", year), slots=events.in_migrants)
         draw_traits_births(pop, events.births)
         draw_willingness(pop, scn, newcomers, s.fresh("willingness", year))
+        initial_trust(pop, scn, newcomers, s.fresh("trust", year))
+        yearly_reciprocity(pop, scn, s.fresh("reciprocity", year))
         join_communities(pop, events.in_migrants, scn, s.fresh("communities", year), self.community_levels)
         ict_uptake(pop, scn, s.fresh("ict_uptake", year))
         adults = yearly_life_course(pop, scn, s.fresh("lifecourse", year), self.community_levels,

@@ -169,6 +169,31 @@ class Ties:
         if canonical and bool(np.all(kept[1:] > kept[:-1])):
             self._mark_canonical()  # renumbering that keeps the order of slots keeps the order of ties
 
+    def strengthen(self, a: np.ndarray, b: np.ndarray, amount: float) -> int:
+        """Add ``amount`` to the strength of existing ties between slot pairs (capped at 1).
+
+        Pairs that are not tied are ignored (a new tie is made with :meth:`add`). A pair that occurs
+        several times is strengthened once per occurrence.
+
+        Returns:
+            The number of pair occurrences that matched an existing tie.
+        """
+        if self.a.size == 0 or len(a) == 0:
+            return 0
+        if not self._is_canonical():
+            self._merge_duplicates()
+            self._mark_canonical()
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        key = np.minimum(a, b) << 32 | np.maximum(a, b)
+        keys = self._key()
+        pos = np.searchsorted(keys, key)
+        pos = np.minimum(pos, keys.size - 1)
+        hit = keys[pos] == key
+        np.add.at(self.strength, pos[hit], np.float32(amount))
+        np.minimum(self.strength, 1.0, out=self.strength)
+        return int(hit.sum())
+
     def drop_residents(self, gone: np.ndarray) -> None:
         """Drop every tie that touches a resident whose slot is flagged in ``gone`` (a bool mask)."""
         if self.a.size:

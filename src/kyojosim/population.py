@@ -36,6 +36,10 @@ RESIDENT_COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "platform_need": (np.uint8, ()),
     "platform_help": (np.uint8, ()),
     "aid_role": (np.uint8, ()),
+    "trust_offline": (np.float32, ()),
+    "trust_online": (np.float32, ()),
+    "reciprocity": (np.float32, ()),
+    "ask_factor": (np.float32, ()),
     "arrived": (np.int16, ()),
 }
 """Column name -> (dtype, trailing shape). ``groups[:, k]`` is the group of community kind ``k``
@@ -43,7 +47,9 @@ RESIDENT_COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
 category ``c`` (WILL_NONE, WILL_FREE, WILL_PAID); ``platform_need`` and ``platform_help`` are bit
 masks over CATEGORIES (would use a mutual-aid platform to ask for, or to offer, help with it);
 ``aid_role`` is a bit mask of roles in the interventions (ROLE_SUPPORTER, ROLE_CERTIFIED,
-ROLE_REPORTER, ROLE_VOLUNTEER in kyojosim.constants); ``arrived`` is the year the
+ROLE_REPORTER, ROLE_VOLUNTEER in kyojosim.constants); ``trust_offline``, ``trust_online`` and
+``reciprocity`` are in [0, 1] and ``ask_factor`` multiplies the rate of asking (kyojosim.trust);
+``arrived`` is the year the
 resident was born in or moved to the municipality (the start year for the initial population)."""
 
 HOUSEHOLD_COLUMNS: dict[str, type] = {"kind": np.int8, "district": np.int16, "block": np.int32}

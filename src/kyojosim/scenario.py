@@ -630,6 +630,45 @@ class Helping:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Trust:
+    """Trust, the norm of reciprocity, and how help changes them."""
+
+    offline_trust_2017: float = param(
+        0.338, source=f"{_WP} 図表4-3-5-3: 'most people can be trusted' in real-world communities, 33.8% (2017)",
+        lo=0, hi=1, lo_open=True, hi_open=True)
+    offline_trust_2008: float = param(
+        0.407, source=f"{_WP} 図表4-3-5-3: 'most people can be trusted', 40.7% (2008); used with "
+        "communities.participation_year 2008", lo=0, hi=1, lo_open=True, hi_open=True)
+    online_trust: float = param(
+        0.2,
+        source=f"{_WP} 図表4-3-2-1 and 4-3-2-2: Japanese respondents trust people met online less than offline, "
+        "about half name nothing that would make them trust one; assumption: mean 0.2",
+        lo=0, hi=1, lo_open=True, hi_open=True)
+    reciprocity: float = param(
+        0.5, source="assumption: the norm of reciprocity starts at the middle of its scale", lo=0, hi=1,
+        lo_open=True, hi_open=True)
+    concentration: float = param(
+        10.0, source="assumption: Beta distributions of concentration 10 around the means (sd about 0.14)",
+        lo=0, hi=1000, lo_open=True)
+    reciprocity_gain: float = param(
+        0.02, source="assumption: each time one is helped the norm of reciprocity rises by 0.02", lo=0, hi=1)
+    trust_gain: float = param(
+        0.01, source="assumption: help given raises the requester's trust by 0.01 (offline or online by channel)",
+        lo=0, hi=1)
+    tie_gain: float = param(
+        0.05, source="assumption: help given strengthens an existing tie between the two by 0.05", lo=0, hi=1)
+    discouragement: float = param(
+        0.1, source="assumption: a surfaced need that lapses lowers the wish to ask by 10%", lo=0, hi=1)
+    encouragement: float = param(
+        0.05, source="assumption: help received restores the wish to ask by 5% (up to its start)", lo=0, hi=1)
+    conversion_rate: float = param(
+        0.02,
+        source="assumption: each year a resident becomes willing to help free with a category with probability "
+        "0.02 times their reciprocity (being helped raises later willingness)",
+        lo=0, hi=1)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Intervention:
     """When an ICT channel or programme runs (common to every intervention)."""
 
@@ -793,6 +832,7 @@ class Scenario:
     ict: ICT = param(ICT, source="see keys")
     needs: Needs = param(Needs, source="see keys")
     helping: Helping = param(Helping, source="see keys")
+    trust: Trust = param(Trust, source="see keys")
     interventions: Interventions = param(Interventions, source="see keys")
     simulation: Simulation = param(Simulation, source="see keys")
     name: str = param("", source="scenario file", doc="short name of the scenario (defaults to the file name)")

@@ -1,0 +1,83 @@
+"""Trust and the norm of reciprocity (互酬性の規範), and how help changes them.
+
+Each resident has an offline trust, an online trust and a norm of reciprocity in [0, 1], and a
+wish to ask (a factor on the rate of asking offline). After each week:
+
+* being helped raises the requester's reciprocity by ``reciprocity_gain``;
+* help given raises the requester's trust (offline for face-to-face channels, online for the
+  local SNS) by ``trust_gain`` and strengthens an existing tie between the two by
+  ``tie_gain`` (capped at 1);
+* a surfaced need that lapses lowers the requester's wish to ask by ``discouragement`` (a
+  factor), and a match restores it a little (``encouragement``);
+
+and once a year, residents not yet willing to help with a category become willing to help free
+with probability ``conversion_rate`` x their reciprocity (being helped raises later willingness).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .constants import CATEGORIES, CH, WILL_FREE, WILL_NONE
+from .population import Population
+from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from .model import KyojoModel
+
+ONLINE_CHANNEL_BITS = 1 << CH["local_sns"]
+
+
+def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator) -> None:
+    """Draw offline and online trust and reciprocity for ``slots`` (Beta distributions around the means)."""
+    t = scn.trust
+    year = scn.communities.participation_year
+    mean_off = t.offline_trust_2017 if year == 2017 else t.offline_trust_2008
+    k = t.concentration
+    pop.cols["trust_offline"][slots] = rng.beta(mean_off * k, (1 - mean_off) * k, size=slots.size)
+    pop.cols["trust_online"][slots] = rng.beta(t.online_trust * k, (1 - t.online_trust) * k, size=slots.size)
+    pop.cols["reciprocity"][slots] = rng.beta(t.reciprocity * k, (1 - t.reciprocity) * k, size=slots.size)
+    pop.cols["ask_factor"][slots] = 1.0
+
+
+def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, channel: np.ndarray,
+               lapsed_requester: np.ndarray) -> None:
+    """Apply the week's effects of help given and help that never came.
+
+    Args:
+        model: The model.
+        requester: Slots of requesters whose need was matched this week.
+        helper: Slots of their helpers (same order).
+        channel: Channel bit of each match.
+        lapsed_requester: Slots of requesters whose surfaced need lapsed this week.
+    """
+    t = model.scenario.trust
+    cols = model.population.cols
+    np.add.at(cols["reciprocity"], requester, t.reciprocity_gain)
+    online = (channel & ONLINE_CHANNEL_BITS) != 0
+    np.add.at(cols["trust_online"], requester[online], t.trust_gain)
+    np.add.at(cols["trust_offline"], requester[~online], t.trust_gain)
+    for name in ("reciprocity", "trust_online", "trust_offline"):
+        np.minimum(cols[name], 1.0, out=cols[name])
+    np.multiply.at(cols["ask_factor"], lapsed_requester, 1.0 - t.discouragement)
+    np.multiply.at(cols["ask_factor"], requester, 1.0 + t.encouragement)
+    np.minimum(cols["ask_factor"], 1.0, out=cols["ask_factor"])
+    model.ties.strengthen(requester, helper, t.tie_gain)
+
+
+def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator) -> int:
+    """Residents become willing to help free with a category, in proportion to their reciprocity.
+
+    Returns:
+        The number of (resident, category) pairs that became willing.
+    """
+    live = pop.live()
+    will = pop.cols["will"]
+    p = scn.trust.conversion_rate * pop.reciprocity[live]
+    u = rng.random((live.size, len(CATEGORIES)))
+    convert = (will[live] == WILL_NONE) & (u < p[:, None])
+    rows, cats = np.nonzero(convert)
+    will[live[rows], cats] = WILL_FREE
+    return int(rows.size)
