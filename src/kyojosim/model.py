@@ -23,8 +23,8 @@ from .lifecourse import yearly_life_course
 from .metrics import year_summary
 from .scenario import Scenario, load_scenario
 from .streams import Streams
-from .trust import initial_trust, yearly_reciprocity
 from .synthesis import build_ties, draw_traits, household_ties, synthesize
+from .trust import initial_trust, yearly_reciprocity
 
 DAYS_PER_YEAR = 365.25
 
