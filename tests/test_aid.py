@@ -170,14 +170,37 @@ def aid_scenarios(draw):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scn=aid_scenarios())
 def test_every_need_is_matched_lapsed_or_open(scn):
+    from kyojosim import aid as aid_module
+    from kyojosim.helping import weekly_hours
+
     model = KyojoModel(scn)
-    while model.running:
-        model.step()
-        t = model.aid.total
-        open_now = np.bincount(model.aid.book.category, minlength=len(CATEGORIES))
-        assert np.array_equal(t["arisen"], t["matched"] + t["lapsed"] + open_now)
-        assert (t["surfaced"] <= t["arisen"]).all()
-        assert (model.aid.book.deadline >= model.steps).all()  # nothing open past its deadline
+    real_match = aid_module.match
+
+    def checked(cand, hours, capacity, rng=None, **kw):
+        res = real_match(cand, hours, capacity, rng, **kw)
+        given = np.bincount(res.helper, weights=hours[res.need], minlength=capacity.size)
+        # a helper never gives more hours than the week's budget (less their own open needs)
+        assert (given <= capacity + 1e-9).all()
+        assert (capacity <= weekly_hours(model.population, model.scenario) + 1e-6).all()
+        assert np.unique(res.need).size == res.need.size
+        return res
+
+    aid_module.match = checked
+    try:
+        while model.running:
+            model.step()
+            _check_books(model)
+    finally:
+        aid_module.match = real_match
+
+
+def _check_books(model):
+    """Every need is matched, lapsed or open; none is open past its deadline."""
+    t = model.aid.total
+    open_now = np.bincount(model.aid.book.category, minlength=len(CATEGORIES))
+    assert np.array_equal(t["arisen"], t["matched"] + t["lapsed"] + open_now)
+    assert (t["surfaced"] <= t["arisen"]).all()
+    assert (model.aid.book.deadline > model.steps).all()
 
 
 def test_grouped_draw_is_bernoulli_per_resident():
