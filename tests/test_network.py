@@ -91,3 +91,15 @@ def test_pairs_within_groups_edge_cases():
     assert pairs_within_groups(np.array([0, 0, 0]), 0.0, rng)[0].size == 0
     a, b = pairs_within_groups(np.array([0, 0, 5, 1]), 20.0, rng)  # only the pair (0, 1) is possible
     assert set(zip(a.tolist(), b.tolist())) <= {(0, 1), (1, 0)} and a.size > 0
+
+
+def test_slots_reused_after_compaction_start_clean():
+    from kyojosim.population import Population
+
+    pop = Population()
+    pop.add(3, age=[30, 40, 50], employed=True, aid_role=5, groups=7)
+    pop.remove(np.array([0]))
+    pop.compact()
+    new = pop.add(1, age=20)
+    assert pop.employed[new[0]] == 0 and pop.aid_role[new[0]] == 0
+    assert (pop.groups[new[0]] == -1).all()

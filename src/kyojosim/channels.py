@@ -87,13 +87,15 @@ class OfflineChannel(Channel):
 
         A resident asks with probability ``ask_rate_under65`` or ``ask_rate_65plus``, and only if
         they have at least one offline tie. Other channels may raise the rate of some residents
-        (``ask_boost``, by slot; e.g. municipal information pushed through a local SNS).
+        (``ask_boost``, by slot; e.g. municipal information pushed through a local SNS); the
+        resident's wish to ask (``ask_factor``, lowered by help that never came) multiplies it.
         """
         h = model.scenario.helping
         age = model.population.age[slot]
         rate = np.where(age >= 65, h.ask_rate_65plus, h.ask_rate_under65)
         if self.ask_boost is not None:
             rate = np.minimum(rate + self.ask_boost[slot], 1.0)
+        rate = rate * model.population.ask_factor[slot]
         return (rng.random(slot.size) < rate) & (self._degree[slot] > 0)
 
     def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
@@ -125,4 +127,14 @@ def build_channels(scn) -> list[Channel]:
     says whether it runs in a given year.
     """
     channels: list[Channel] = [OfflineChannel()]
+    from .sharing_platform import SharingPlatformChannel
+
+    channels.append(SharingPlatformChannel(scn.interventions.sharing_platform))
+    from .reporting_hub import ReportingHubChannel
+
+    channels.append(ReportingHubChannel(scn.interventions.reporting_hub))
+    from .local_sns import LocalSNSChannel, OfflineEventsProgramme
+
+    channels.append(LocalSNSChannel(scn.interventions.local_sns, offline=channels[0]))
+    channels.append(OfflineEventsProgramme(scn.interventions.offline_events))
     return channels

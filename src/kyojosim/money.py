@@ -59,10 +59,14 @@ class MoneyLedger:
         """Record the matches of one step through ``channel``.
 
         Args:
+            step: The step (week) of the matches.
+            year: The model year.
+            channel: Name of the channel (one of CHANNELS).
             category: Category index of each match.
             hours: Hours of each match.
             paid: Whether each match is paid (free helpers are not).
-            paid_by_requesters, subsidy: Whole yen of each match (0 for unpaid ones).
+            paid_by_requesters: Whole yen the requester pays, per match (ignored for unpaid ones).
+            subsidy: Whole yen the municipality pays, per match (ignored for unpaid ones).
         """
         ch = CHANNELS.index(channel)
         category = np.asarray(category, dtype=np.int64)
@@ -93,7 +97,9 @@ class MoneyLedger:
         """Return the rows as a :class:`pandas.DataFrame` (one row per step, channel and category)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=["step", "year", "channel", "category", *FIELDS])
+        df = pd.DataFrame(self.rows, columns=["step", "year", "channel", "category", *FIELDS])
+        return df.astype({"step": "int64", "year": "int64", "channel": "str", "category": "str",
+                          **{f: ("float64" if f == "hours" else "int64") for f in FIELDS}})
 
 
 def _int_sum(category: np.ndarray, values: np.ndarray) -> np.ndarray:

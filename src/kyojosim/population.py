@@ -133,6 +133,9 @@ class Population:
         """
         self._grow(self.n + count)
         slots = np.arange(self.n, self.n + count)
+        # slots freed by a compaction still hold the values of their former residents: clear them
+        for col in self.cols.values():
+            col[slots] = 0
         self.cols["groups"][slots] = -1
         for k, v in values.items():
             if k not in self.cols:

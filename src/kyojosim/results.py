@@ -21,6 +21,11 @@ A :class:`RunResult` holds four tidy :mod:`pandas` tables:
     One row per simulated year: helpers, hours given, ``top10_helper_share`` (helper burden:
     share of the year's hours given by the top 10% of helpers) and the cumulative matching rate
     by the requester's age group and district (``matching_rate_age_group_75plus`` ...).
+``money``
+    Payments for paid help (:class:`kyojosim.money.MoneyLedger`), one row per week, channel and
+    category with a match through a paying channel: ``matches``, ``paid_matches``, ``hours`` and,
+    in whole yen, ``paid_by_requesters``, ``subsidy`` and ``received_by_helpers`` (always the sum
+    of the two). Empty when no paying channel ran.
 
 Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_run`)::
 
@@ -32,6 +37,7 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         age_structure.parquet
         needs.parquet
         aid_years.parquet
+        money.parquet
 
 Every file is written atomically (:mod:`kyojosim.atomic`), and ``manifest.json`` last, so a
 folder with a manifest holds a complete run. Nothing is written outside ``<out>``.
@@ -56,6 +62,7 @@ import pandas as pd
 from .atomic import write_json, write_parquet
 from .constants import AGE_BAND_LABELS, SEXES
 from .errors import KyojoError, ScenarioError
+from .money import MoneyLedger
 from .scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -63,7 +70,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
-TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years")
+TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years", "money")
 """Names of the tables of a run, in the order they are saved."""
 FORMAT = "kyojosim-run"
 FORMAT_VERSION = 1
@@ -164,6 +171,12 @@ def needs_table(model: KyojoModel) -> pd.DataFrame:
                       "hours": "float64"})
 
 
+def money_table(model: KyojoModel) -> pd.DataFrame:
+    """Return the payments ledger of a model (see :mod:`kyojosim.money`; empty if nothing was paid)."""
+    ledger = getattr(model.aid, "money", None)
+    return (ledger if ledger is not None else MoneyLedger()).table()
+
+
 # --------------------------------------------------------------------------------------
 # RunResult
 # --------------------------------------------------------------------------------------
@@ -240,6 +253,7 @@ class RunResult:
             "age_structure": age_structure_table(model),
             "needs": needs_table(model),
             "aid_years": pd.DataFrame(model.aid.year_rows),
+            "money": money_table(model),
         }
         return cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
 

@@ -1,0 +1,273 @@
+"""The sharing platform channel (the Ikoma + AsMama case, 図表4-3-4-4): paid help among acquaintances.
+
+Rules (``scn.interventions.sharing_platform``; the channel runs in the years where it is active):
+
+*Registration* (yearly, and once when the platform starts with the run): each resident who could
+help (age ``>= helping.helper_min_age``, not frail) and would offer help on a platform for at
+least one category (``platform_help != 0``, 図表4-3-4-3) and is not yet a supporter registers
+(``AID_SUPPORTER``) with probability ``registration_rate`` a year; a share ``certified_share``
+of the new supporters is certified (``AID_CERTIFIED``, AsMama's ママサポ). Supporters stay
+registered while they live in the municipality.
+
+*Meetups* (yearly, for the year that ends, assumption): the platform holds ``meetups_per_year``
+meetups (the whole part every year, the fraction with that probability) in every district.
+Supporters and residents who were helped through the platform that year each attend a meetup
+with probability :data:`MEETUP_ATTENDANCE`; each attending requester meets
+:data:`MEETUP_CONTACTS` attending supporters of its district drawn at random (with replacement)
+and becomes tied to them offline (``TIE_COMMUNITY`` at the community strength of
+``network.strength``): "parents and supporters become friends" (AsMama case).
+
+*Surfacing*: a new need is posted on the platform when the requester has a smartphone (the
+service is an app; assumption) and would use a platform for that category (the
+``platform_need`` bit, 図表4-3-4-2); when the service is ``insured``, requesters without the
+bit get a second chance ``u < trust_boost`` (insurance and certification make some of the
+reluctant willing).
+
+*Candidates*: requests go first to acquaintances, then to supporters: a candidate is a
+supporter who could help this week (age, not frail) and is willing for the category (``will`` is
+WILL_FREE or WILL_PAID) and would offer it on a platform (``platform_help`` bit):
+(a) supporters tied to the requester (any tie), weight ``strength + 1.0``; (b) up to
+:data:`K_RANDOM` supporters of the requester's district drawn at random (``K_RANDOM`` draws with
+replacement, duplicates and those already in (a) dropped; all of them when the pool is no
+larger), weight 0.6 if certified, 0.3 otherwise.
+
+*Payment*: a match with a helper willing only if paid (``WILL_PAID``) moves
+``price_per_hour * hours`` (whole yen, :func:`kyojosim.money.split_payment`) to the helper; the
+requester pays the price less ``subsidy_per_hour`` (never below 0) and the municipality the
+subsidy. Helpers willing free (``WILL_FREE``) are not paid: AsMama's thank-you payment applies
+to everyone, but the model keeps the survey's distinction between free and paid-only helpers
+(図表4-3-4-3). Payments go to the :class:`~kyojosim.money.MoneyLedger` ``model.aid.money``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .channels import Channel
+from .constants import AID_CERTIFIED, AID_SUPPORTER, CATEGORIES, CH, TIE_COMMUNITY, WILL_FREE, WILL_PAID
+from .money import MoneyLedger, split_payment
+
+if TYPE_CHECKING:
+    from .model import KyojoModel
+
+N_CAT = len(CATEGORIES)
+CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
+K_RANDOM = 20
+"""assumption: a request reaches at most 20 supporters of the district who are not acquaintances."""
+MEETUP_ATTENDANCE = 0.1
+"""assumption: a tenth of the supporters and of the platform's requesters attend a given meetup."""
+MEETUP_CONTACTS = 3
+"""assumption: an attending requester gets to know about three attending supporters."""
+WEIGHT_TIED = 1.0
+WEIGHT_CERTIFIED = 0.6
+WEIGHT_SUPPORTER = 0.3
+
+
+def can_help(model: KyojoModel) -> np.ndarray:
+    """Return which slots could help at all this year (alive, old enough, not frail)."""
+    pop = model.population
+    return pop.alive[: pop.n] & (pop.age >= model.scenario.helping.helper_min_age) & ~pop.frail
+
+
+def clear_newcomer_roles(model: KyojoModel, after_uid: int, bits: int) -> int:
+    """Clear the role ``bits`` of residents with a uid above ``after_uid``; return the largest uid now.
+
+    Newcomers (births, in-migrants) may be given slots freed by the yearly compaction, which
+    still hold the columns of residents who left; their roles must start empty.
+    """
+    pop = model.population
+    if pop.n == 0:
+        return after_uid
+    fresh = np.flatnonzero(pop.uid > after_uid)
+    pop.cols["aid_role"][fresh] &= np.uint8(~bits & 0xFF)
+    return max(after_uid, int(pop.uid.max()))
+
+
+class DistrictPools:
+    """Eligible helpers grouped by (district, category), for drawing random candidates fast.
+
+    Args:
+        eligible: ``(n, categories)`` booleans: slot ``s`` may be a candidate for category ``c``.
+        district: District of every slot.
+    """
+
+    def __init__(self, eligible: np.ndarray, district: np.ndarray) -> None:
+        self.n = int(eligible.shape[0])
+        self.n_districts = int(district.max()) + 1 if district.size else 1
+        s, c = np.nonzero(eligible)
+        g = district[s].astype(np.int64) * N_CAT + c
+        order = np.argsort(g, kind="stable")
+        self.members = s[order].astype(np.int64)
+        self.size = np.bincount(g, minlength=self.n_districts * N_CAT)
+        self.start = np.cumsum(self.size) - self.size
+
+    def draw(self, district: np.ndarray, category: np.ndarray, k: int,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(need_index, helper_slot)``: up to ``k`` random pool members for each need.
+
+        A pool of at most ``k`` members is taken whole; from a larger one ``k`` members are drawn
+        with replacement and repeated ones dropped.
+        """
+        g = district.astype(np.int64) * N_CAT + category.astype(np.int64)
+        size, start = self.size[g], self.start[g]
+        idx = np.arange(g.size)
+        small = size <= k
+        cnt = np.where(small, size, 0)
+        need_a = np.repeat(idx, cnt)
+        offs = np.arange(need_a.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        helper_a = self.members[np.repeat(start, cnt) + offs]
+        big = idx[~small]
+        need_b = np.repeat(big, k)
+        helper_b = self.members[start[need_b] + rng.integers(0, size[need_b])] if need_b.size else need_b
+        key = np.unique(need_b * self.n + helper_b)
+        need = np.concatenate([need_a, key // self.n])
+        helper = np.concatenate([helper_a, key % self.n])
+        return need.astype(np.int64), helper.astype(np.int64)
+
+
+def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
+                    eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(need_index, helper_slot, strength)`` for the requesters' ties eligible for the category."""
+    start, stop = adj.indptr[slot], adj.indptr[slot + 1]
+    count = stop - start
+    need = np.repeat(np.arange(slot.size), count)
+    offs = np.arange(need.size) - np.repeat(np.cumsum(count) - count, count)
+    pos = np.repeat(start, count) + offs
+    helper = adj.indices[pos].astype(np.int64)
+    strength = adj.data[pos].astype(np.float64)
+    ok = eligible[helper, category[need]]
+    return need[ok], helper[ok], strength[ok]
+
+
+class SharingPlatformChannel(Channel):
+    """A paid sharing platform with registered (and some certified) supporters (see the module docstring)."""
+
+    name = "sharing_platform"
+    bit = 1 << CH["sharing_platform"]
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.ledger = MoneyLedger()
+        self._started = False
+        self._known_uid = -1  # residents up to this uid have clean roles (see clear_newcomer_roles)
+        self._users: list[np.ndarray] = []  # uids of requesters helped through the platform this year
+        self._adj = None
+        self._eligible = np.zeros((0, N_CAT), dtype=bool)
+        self._pools: DistrictPools | None = None
+
+    def active(self, model: KyojoModel) -> bool:
+        """Whether the platform runs this year (also attaches the money ledger to ``model.aid``)."""
+        aid = model.__dict__.get("aid")
+        if aid is not None and getattr(aid, "money", None) is None:
+            aid.money = self.ledger
+        return self.cfg.active(model.year)
+
+    # -- yearly ------------------------------------------------------------------------------
+    def register(self, model: KyojoModel, rng: np.random.Generator) -> np.ndarray:
+        """Register new supporters (and certify some); return their slots."""
+        pop = model.population
+        role = pop.cols["aid_role"]
+        u = rng.random((2, pop.n))
+        could = can_help(model) & (pop.platform_help != 0) & ((pop.aid_role & AID_SUPPORTER) == 0)
+        new = np.flatnonzero(could & (u[0] < self.cfg.registration_rate))
+        role[new] |= AID_SUPPORTER
+        role[new[u[1, new] < self.cfg.certified_share]] |= AID_CERTIFIED
+        self._started = True
+        return new
+
+    def meetups(self, model: KyojoModel, rng: np.random.Generator) -> int:
+        """Hold the year's meetups: attending requesters get offline ties to attending supporters.
+
+        Returns:
+            The number of requester-supporter meetings (pairs, before merging with existing ties).
+        """
+        pop = model.population
+        users = np.concatenate(self._users) if self._users else np.zeros(0, dtype=np.int64)
+        self._users = []
+        per_year = self.cfg.meetups_per_year
+        n_meet = int(per_year) + int(rng.random() < per_year - int(per_year))
+        users = model._slot_by_uid[np.unique(users)] if users.size else users
+        users = users[users >= 0]
+        supporters = np.flatnonzero(((pop.aid_role & AID_SUPPORTER) != 0) & pop.alive[: pop.n])
+        pairs_a, pairs_b = [], []
+        for _ in range(n_meet):
+            u = rng.random(users.size + supporters.size)
+            req = users[u[: users.size] < MEETUP_ATTENDANCE]
+            sup = supporters[u[users.size:] < MEETUP_ATTENDANCE]
+            if req.size == 0 or sup.size == 0:
+                continue
+            sup = sup[np.argsort(pop.district[sup], kind="stable")]
+            nd = int(pop.district.max()) + 1
+            size = np.bincount(pop.district[sup], minlength=nd)
+            start = np.cumsum(size) - size
+            req = req[size[pop.district[req]] > 0]
+            a = np.repeat(req, MEETUP_CONTACTS)
+            d = pop.district[a]
+            b = sup[start[d] + rng.integers(0, size[d])] if a.size else a
+            pairs_a.append(a)
+            pairs_b.append(b)
+        if not pairs_a:
+            return 0
+        a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
+        model.ties.add(a, b, TIE_COMMUNITY, float(model.scenario.network.strength["community"]))
+        return int(a.size)
+
+    def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
+        """Meetups of the year that ends (if the platform ran), registration for the next (if it runs)."""
+        self._known_uid = clear_newcomer_roles(model, self._known_uid, AID_SUPPORTER | AID_CERTIFIED)
+        if self.cfg.active(year):
+            self.meetups(model, rng)
+        self._users = []
+        if self.cfg.active(year + 1):
+            self.register(model, rng)
+
+    def refresh(self, model: KyojoModel) -> None:
+        """Register the first supporters if the platform runs from the start; rebuild the pools."""
+        if not self.cfg.enabled:
+            return
+        if not self._started and self.cfg.active(model.year):
+            self._known_uid = clear_newcomer_roles(model, self._known_uid, AID_SUPPORTER | AID_CERTIFIED)
+            self.register(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
+        pop = model.population
+        supporter = (pop.aid_role & AID_SUPPORTER) != 0
+        willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
+        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
+        self._eligible = (supporter & can_help(model))[:, None] & willing & offers
+        self._certified = (pop.aid_role & AID_CERTIFIED) != 0
+        self._adj = model.ties.adjacency(pop.n)
+        self._pools = DistrictPools(self._eligible, pop.district)
+
+    # -- weekly ------------------------------------------------------------------------------
+    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
+                rng: np.random.Generator) -> np.ndarray:
+        """Return which new needs are posted on the platform (see the module docstring)."""
+        pop = model.population
+        u = rng.random(slot.size)
+        would = (pop.platform_need[slot] & CAT_BITS[category]) != 0
+        if self.cfg.insured:
+            would |= u < self.cfg.trust_boost
+        return would & pop.smartphone[slot]
+
+    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+                   step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return candidate edges: tied supporters first (weight strength + 1), then random ones of the district."""
+        need_a, helper_a, strength = tied_candidates(self._adj, slot, category, self._eligible)
+        rng = model.streams.fresh(f"candidates_{self.name}", step)
+        need_b, helper_b = self._pools.draw(model.population.district[slot], category, K_RANDOM, rng)
+        n = model.population.n
+        fresh = ~np.isin(need_b * n + helper_b, need_a * n + helper_a)
+        need_b, helper_b = need_b[fresh], helper_b[fresh]
+        weight_b = np.where(self._certified[helper_b], WEIGHT_CERTIFIED, WEIGHT_SUPPORTER)
+        return (np.concatenate([need_a, need_b]), np.concatenate([helper_a, helper_b]),
+                np.concatenate([strength + WEIGHT_TIED, weight_b]))
+
+    def after_match(self, model: KyojoModel, requester: np.ndarray, helper: np.ndarray, category: np.ndarray,
+                    hours: np.ndarray, step: int, rng: np.random.Generator) -> None:
+        """Pay paid-only helpers (requester and subsidy) and remember the requesters for the meetups."""
+        pop = model.population
+        self._users.append(pop.uid[requester].copy())
+        paid = pop.will[helper, category] == WILL_PAID
+        by_req, subsidy = split_payment(self.cfg.price_per_hour, self.cfg.subsidy_per_hour, hours)
+        self.ledger.record(step, model.year, self.name, category, hours, paid, by_req, subsidy)
