@@ -27,6 +27,7 @@ import numpy as np
 from .channels import build_channels
 from .constants import CATEGORIES, CHANNELS
 from .matching import Candidates, match
+from .money import MoneyLedger
 from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
 from .trust import after_week
 
@@ -49,6 +50,7 @@ class MutualAid:
         self.model = model
         self.channels = build_channels(model.scenario)
         self.book = NeedBook()
+        self.money = MoneyLedger()
         self.total = {k: np.zeros(N_CAT, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
         self.total_hours = np.zeros(N_CAT)
         self.rows: list[dict[str, Any]] = []

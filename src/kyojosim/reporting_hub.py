@@ -32,7 +32,7 @@ import numpy as np
 
 from .channels import Channel
 from .constants import AID_REPORTER, AID_VOLUNTEER, CH, WILL_FREE
-from .sharing_platform import DistrictPools, can_help, clear_newcomer_roles
+from .sharing_platform import DistrictPools, can_help
 
 if TYPE_CHECKING:
     from .model import KyojoModel
@@ -55,7 +55,6 @@ class ReportingHubChannel(Channel):
         self.cfg = cfg
         self._started = False
         self._seen_uid = -1  # residents with a uid up to this one had their chance to volunteer
-        self._known_uid = -1  # residents up to this uid have clean roles (see clear_newcomer_roles)
         self._pools: DistrictPools | None = None
 
     def active(self, model: KyojoModel) -> bool:
@@ -99,7 +98,6 @@ class ReportingHubChannel(Channel):
 
     def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
         """Replace reporters who died or left and register newcomers as volunteers, if the hub runs next year."""
-        self._known_uid = clear_newcomer_roles(model, self._known_uid, AID_REPORTER | AID_VOLUNTEER)
         if self.cfg.active(year + 1):
             self.appoint(model, rng)
 
@@ -108,8 +106,7 @@ class ReportingHubChannel(Channel):
         if not self.cfg.enabled:
             return
         if not self._started and self.cfg.active(model.year):
-            self._known_uid = clear_newcomer_roles(model, self._known_uid, AID_REPORTER | AID_VOLUNTEER)
-            self.appoint(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
+                self.appoint(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
         pop = model.population
         n = pop.n
         is_rep = ((pop.aid_role & AID_REPORTER) != 0) & pop.alive[:n]

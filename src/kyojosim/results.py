@@ -62,7 +62,6 @@ import pandas as pd
 from .atomic import write_json, write_parquet
 from .constants import AGE_BAND_LABELS, SEXES
 from .errors import KyojoError, ScenarioError
-from .money import MoneyLedger
 from .scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -173,8 +172,7 @@ def needs_table(model: KyojoModel) -> pd.DataFrame:
 
 def money_table(model: KyojoModel) -> pd.DataFrame:
     """Return the payments ledger of a model (see :mod:`kyojosim.money`; empty if nothing was paid)."""
-    ledger = getattr(model.aid, "money", None)
-    return (ledger if ledger is not None else MoneyLedger()).table()
+    return model.aid.money.table()
 
 
 # --------------------------------------------------------------------------------------

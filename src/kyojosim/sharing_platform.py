@@ -47,7 +47,7 @@ import numpy as np
 
 from .channels import Channel
 from .constants import AID_CERTIFIED, AID_SUPPORTER, CATEGORIES, CH, TIE_COMMUNITY, WILL_FREE, WILL_PAID
-from .money import MoneyLedger, split_payment
+from .money import split_payment
 
 if TYPE_CHECKING:
     from .model import KyojoModel
@@ -69,20 +69,6 @@ def can_help(model: KyojoModel) -> np.ndarray:
     """Return which slots could help at all this year (alive, old enough, not frail)."""
     pop = model.population
     return pop.alive[: pop.n] & (pop.age >= model.scenario.helping.helper_min_age) & ~pop.frail
-
-
-def clear_newcomer_roles(model: KyojoModel, after_uid: int, bits: int) -> int:
-    """Clear the role ``bits`` of residents with a uid above ``after_uid``; return the largest uid now.
-
-    Newcomers (births, in-migrants) may be given slots freed by the yearly compaction, which
-    still hold the columns of residents who left; their roles must start empty.
-    """
-    pop = model.population
-    if pop.n == 0:
-        return after_uid
-    fresh = np.flatnonzero(pop.uid > after_uid)
-    pop.cols["aid_role"][fresh] &= np.uint8(~bits & 0xFF)
-    return max(after_uid, int(pop.uid.max()))
 
 
 class DistrictPools:
@@ -149,19 +135,14 @@ class SharingPlatformChannel(Channel):
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
-        self.ledger = MoneyLedger()
         self._started = False
-        self._known_uid = -1  # residents up to this uid have clean roles (see clear_newcomer_roles)
         self._users: list[np.ndarray] = []  # uids of requesters helped through the platform this year
         self._adj = None
         self._eligible = np.zeros((0, N_CAT), dtype=bool)
         self._pools: DistrictPools | None = None
 
     def active(self, model: KyojoModel) -> bool:
-        """Whether the platform runs this year (also attaches the money ledger to ``model.aid``)."""
-        aid = model.__dict__.get("aid")
-        if aid is not None and getattr(aid, "money", None) is None:
-            aid.money = self.ledger
+        """Whether the platform runs this year."""
         return self.cfg.active(model.year)
 
     # -- yearly ------------------------------------------------------------------------------
@@ -216,7 +197,6 @@ class SharingPlatformChannel(Channel):
 
     def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
         """Meetups of the year that ends (if the platform ran), registration for the next (if it runs)."""
-        self._known_uid = clear_newcomer_roles(model, self._known_uid, AID_SUPPORTER | AID_CERTIFIED)
         if self.cfg.active(year):
             self.meetups(model, rng)
         self._users = []
@@ -228,8 +208,7 @@ class SharingPlatformChannel(Channel):
         if not self.cfg.enabled:
             return
         if not self._started and self.cfg.active(model.year):
-            self._known_uid = clear_newcomer_roles(model, self._known_uid, AID_SUPPORTER | AID_CERTIFIED)
-            self.register(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
+                self.register(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
         pop = model.population
         supporter = (pop.aid_role & AID_SUPPORTER) != 0
         willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
@@ -270,4 +249,4 @@ class SharingPlatformChannel(Channel):
         self._users.append(pop.uid[requester].copy())
         paid = pop.will[helper, category] == WILL_PAID
         by_req, subsidy = split_payment(self.cfg.price_per_hour, self.cfg.subsidy_per_hour, hours)
-        self.ledger.record(step, model.year, self.name, category, hours, paid, by_req, subsidy)
+        model.aid.money.record(step, model.year, self.name, category, hours, paid, by_req, subsidy)
