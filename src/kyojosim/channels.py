@@ -6,8 +6,10 @@ always on: a resident asks only people they know (household, neighbours, co-memb
 real-world communities) and some never ask at all (older residents reluctant to bother others,
 and anyone with no one to ask), so many needs stay unsurfaced (吸い上げられない困りごと).
 
-The ICT channels of 図表4-3-4-1 (local SNS, sharing platform, reporting hub) and offline events
-are not part of the model yet.
+The ICT channels of 図表4-3-4-1 are interventions, each in its own module and switched on by the
+scenario's ``interventions`` section: the local SNS and offline meetups (:mod:`kyojosim.local_sns`),
+the paid sharing platform (:mod:`kyojosim.sharing_platform`) and the reporting hub
+(:mod:`kyojosim.reporting_hub`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .constants import CH, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE
+from .network import neighbours
 
 if TYPE_CHECKING:
     from .model import KyojoModel
@@ -108,14 +111,7 @@ class OfflineChannel(Channel):
         Returns:
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
         """
-        adj = self._adj
-        start, stop = adj.indptr[slot], adj.indptr[slot + 1]
-        count = stop - start
-        need = np.repeat(np.arange(slot.size), count)
-        offs = np.arange(need.size) - np.repeat(np.cumsum(count) - count, count)
-        pos = np.repeat(start, count) + offs
-        helper = adj.indices[pos].astype(np.int64)
-        weight = adj.data[pos].astype(np.float64)
+        need, helper, weight = neighbours(self._adj, slot)
         ok = model.population.will[helper, category[need]] == WILL_FREE
         return need[ok], helper[ok], weight[ok]
 

@@ -299,3 +299,17 @@ def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Gene
     off = rng.integers(1, np.maximum(pos_size[src_pos], 2))
     dst_pos = pos_start[src_pos] + (src_pos - pos_start[src_pos] + off) % pos_size[src_pos]
     return order[src_pos], order[dst_pos]
+
+
+def neighbours(adj: sp.csr_matrix, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return every tie of the given slots from a CSR adjacency, as flat arrays.
+
+    Returns:
+        ``(index, other, strength)``: ``index`` into ``slot`` of the resident, the slot of the other
+        end of the tie, and the tie's strength.
+    """
+    start, stop = adj.indptr[slot], adj.indptr[slot + 1]
+    count = stop - start
+    index = np.repeat(np.arange(slot.size), count)
+    pos = np.repeat(start, count) + np.arange(index.size) - np.repeat(np.cumsum(count) - count, count)
+    return index, adj.indices[pos].astype(np.int64), adj.data[pos].astype(np.float64)

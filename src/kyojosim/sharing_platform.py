@@ -48,6 +48,7 @@ import numpy as np
 from .channels import Channel
 from .constants import AID_CERTIFIED, AID_SUPPORTER, CATEGORIES, CH, TIE_COMMUNITY, WILL_FREE, WILL_PAID
 from .money import split_payment
+from .network import neighbours
 
 if TYPE_CHECKING:
     from .model import KyojoModel
@@ -116,13 +117,7 @@ class DistrictPools:
 def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
                     eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(need_index, helper_slot, strength)`` for the requesters' ties eligible for the category."""
-    start, stop = adj.indptr[slot], adj.indptr[slot + 1]
-    count = stop - start
-    need = np.repeat(np.arange(slot.size), count)
-    offs = np.arange(need.size) - np.repeat(np.cumsum(count) - count, count)
-    pos = np.repeat(start, count) + offs
-    helper = adj.indices[pos].astype(np.int64)
-    strength = adj.data[pos].astype(np.float64)
+    need, helper, strength = neighbours(adj, slot)
     ok = eligible[helper, category[need]]
     return need[ok], helper[ok], strength[ok]
 
