@@ -9,33 +9,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import towns
 from kyojosim.constants import CAT, CATEGORIES, CH, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE, WILL_NONE, WILL_PAID
 from kyojosim.model import KyojoModel
 from kyojosim.needs import NeedGroups, arise, weekly_need_probability
 from kyojosim.network import Ties
 from kyojosim.scenario import load_scenario
+from towns import hand_built_town, silence_needs
 
 OFFLINE = 1 << CH["offline"]
 
 
 def tiny_town(employed_b: bool) -> KyojoModel:
     """Four adults A, B, C, D in one district with hand-set ties, willingness and time."""
-    data = load_scenario("yamae").to_dict()
-    m = data["municipality"]
-    male = [0] * 18
-    female = [0] * 18
-    female[8], male[8], female[9], male[16] = 1, 1, 1, 1  # A 40-44, B 40-44, C 45-49, D 80-84
-    m["age_structure"] = {"male": male, "female": female, "source": "test"}
-    m["population"] = 4
-    m["districts"] = [m["districts"][0] | {"population_share": 1.0}]
-    data["demography"]["projection"] = None
-    model = KyojoModel(load_scenario(data), seed=1, years=1)
+    model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")])
     pop = model.population
-    order = np.argsort(pop.age * 10 + pop.sex)  # A (f, 40s), B (m, 40s), C (f, 45-49), D (m, 80s)
-    a, b, c, d = (int(x) for x in order)
-    pop.cols["age"][[a, b, c, d]] = [42, 43, 47, 81]
-    pop.cols["frail"][:] = False
-    pop.cols["employed"][:] = False
     pop.cols["employed"][b] = employed_b
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_FREE
@@ -50,20 +38,13 @@ def tiny_town(employed_b: bool) -> KyojoModel:
     ties.add(np.array([b]), np.array([d]), TIE_NEIGHBOUR, 0.5)
     model.ties = ties
     model.aid.refresh()
-    model.aid.prob[:] = 0.0  # no random needs: the book is filled by hand
-    model.aid.groups = NeedGroups.build(model.aid.prob)
+    silence_needs(model)
     model.names = {"A": a, "B": b, "C": c, "D": d}
     return model
 
 
 def add_need(model, who: str, category: str, hours: float, deadline: int = 10) -> None:
-    slot = model.names[who]
-    model.aid.book.append(requester=[model.population.uid[slot]], category=[CAT[category]], hours=[hours],
-                          born=[0], deadline=[deadline], surfaced=[OFFLINE])
-
-
-def matched_pairs(model, before: dict[int, tuple[str, str]]) -> dict[int, str]:
-    return {}
+    towns.add_need(model, model.names[who], category, hours, deadline, surfaced_bits=OFFLINE)
 
 
 @pytest.mark.parametrize("employed_b, expected", [
@@ -81,7 +62,6 @@ def test_offline_matches_on_a_hand_built_town(employed_b, expected):
     add_need(model, "B", "shopping", 1.0)   # n2
     add_need(model, "B", "chores", 1.0)     # n3: A and D would not help with chores free
     add_need(model, "A", "chores", 1.0)     # n4
-    hours_before = {k: 0.0 for k in "ABCD"}
     book = model.aid.book
     ids = {f"n{i}": (int(book.requester[i]), int(book.category[i])) for i in range(5)}
     from kyojosim import aid as aid_module
@@ -106,7 +86,6 @@ def test_offline_matches_on_a_hand_built_town(employed_b, expected):
     assert got == expected
     assert len(model.aid.book) == 1  # n3 stays open
     assert (int(model.aid.book.requester[0]), int(model.aid.book.category[0])) == ids["n3"]
-    del hours_before
 
 
 def test_needs_follow_the_survey_frequencies():

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import towns
 from kyojosim.channels import OfflineChannel
 from kyojosim.constants import (
     CAT,
@@ -30,9 +31,9 @@ from kyojosim.local_sns import (
     OfflineEventsProgramme,
 )
 from kyojosim.model import KyojoModel
-from kyojosim.needs import NeedGroups
 from kyojosim.network import Ties
 from kyojosim.scenario import load_scenario
+from towns import hand_built_town, silence_needs
 
 SNS = 1 << CH["local_sns"]
 
@@ -47,24 +48,10 @@ def bits(*cats: str) -> int:
 
 def tiny_town(employed_b: bool) -> KyojoModel:
     """Five adults A, B, C, D, E in one district; all but D (81) are on the local SNS."""
-    data = load_scenario("yamae").to_dict()
-    m = data["municipality"]
-    male = [0] * 18
-    female = [0] * 18
-    female[8], male[8], female[9], male[16], female[10] = 1, 1, 1, 1, 1  # A, B 40-44, C 45-49, D 80-84, E 50-54
-    m["age_structure"] = {"male": male, "female": female, "source": "test"}
-    m["population"] = 5
-    m["districts"] = [m["districts"][0] | {"population_share": 1.0}]
-    data["demography"]["projection"] = None
-    data["interventions"]["local_sns"] = {"enabled": True, "start_year": 2015}
-    model = KyojoModel(load_scenario(data), seed=1, years=1)
+    model, (a, b, c, d, e) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m"), (52, "f")],
+                                             interventions={"local_sns": {"enabled": True, "start_year": 2015}})
     pop = model.population
     assert pop.n == 5
-    order = np.argsort(pop.age * 10 + pop.sex)
-    a, b, c, e, d = (int(x) for x in order)  # by age: A (f 40-44), B (m 40-44), C (45-49), E (50-54), D (80s)
-    pop.cols["age"][[a, b, c, d, e]] = [42, 43, 47, 81, 52]
-    pop.cols["frail"][:5] = False
-    pop.cols["employed"][:5] = False
     pop.cols["employed"][b] = employed_b
     pop.cols["online"][:5] = 0
     pop.cols["online"][[a, b, c, e]] = LOCAL_SNS_BIT
@@ -89,16 +76,13 @@ def tiny_town(employed_b: bool) -> KyojoModel:
     ties.add(np.array([c]), np.array([e]), TIE_ONLINE, 0.3)
     model.ties = ties
     model.aid.refresh()
-    model.aid.prob[:] = 0.0  # no random needs: the book is filled by hand
-    model.aid.groups = NeedGroups.build(model.aid.prob)
+    silence_needs(model)
     model.names = {"A": a, "B": b, "C": c, "D": d, "E": e}
     return model
 
 
 def add_need(model, who: str, category: str, hours: float) -> None:
-    slot = model.names[who]
-    model.aid.book.append(requester=[model.population.uid[slot]], category=[CAT[category]], hours=[hours],
-                          born=[0], deadline=[10], surfaced=[SNS])
+    towns.add_need(model, model.names[who], category, hours, surfaced_bits=SNS)
 
 
 def test_surfacing_and_awareness_on_the_tiny_town():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import towns
 from kyojosim.constants import (
     AID_REPORTER,
     AID_VOLUNTEER,
@@ -16,10 +17,9 @@ from kyojosim.constants import (
     WILL_PAID,
 )
 from kyojosim.model import KyojoModel
-from kyojosim.needs import NeedGroups
 from kyojosim.network import Ties
 from kyojosim.reporting_hub import REPORTER_AGES, WEIGHT_DISPATCH, ReportingHubChannel
-from kyojosim.scenario import load_scenario
+from towns import hand_built_town, silence_needs
 
 HUB = 1 << CH["reporting_hub"]
 HUB_ON = {"interventions.reporting_hub.enabled": True, "interventions.reporting_hub.start_year": 2015}
@@ -31,22 +31,9 @@ def channel(model, name: str = "reporting_hub"):
 
 def tiny_hub_town(**hub) -> KyojoModel:
     """A (no smartphone) and reporter C share a block; B is tied to C; D lives apart. B, D volunteer."""
-    data = load_scenario("yamae").to_dict()
-    m = data["municipality"]
-    male, female = [0] * 18, [0] * 18
-    female[8], male[8], female[9], male[16] = 1, 1, 1, 1
-    m["age_structure"] = {"male": male, "female": female, "source": "test"}
-    m["population"] = 4
-    m["districts"] = [m["districts"][0] | {"population_share": 1.0}]
-    data["demography"]["projection"] = None
-    data["interventions"]["reporting_hub"] = {"enabled": True, "start_year": 2015, **hub}
-    model = KyojoModel(load_scenario(data), seed=1, years=1)
+    model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")],
+                                          interventions={"reporting_hub": {"enabled": True, "start_year": 2015, **hub}})
     pop = model.population
-    order = np.argsort(pop.age * 10 + pop.sex)
-    a, b, c, d = (int(x) for x in order)
-    pop.cols["age"][[a, b, c, d]] = [42, 43, 47, 81]
-    pop.cols["frail"][:] = False
-    pop.cols["employed"][:] = False
     pop.cols["smartphone"][:4] = False
     pop.cols["sns"][:4] = False
     if pop.n_households < 4:
@@ -64,16 +51,13 @@ def tiny_hub_town(**hub) -> KyojoModel:
     ties.add(np.array([b]), np.array([c]), TIE_NEIGHBOUR, 0.4)
     model.ties = ties
     model.aid.refresh()
-    model.aid.prob[:] = 0.0
-    model.aid.groups = NeedGroups.build(model.aid.prob)
+    silence_needs(model)
     model.names = {"A": a, "B": b, "C": c, "D": d}
     return model
 
 
 def add_need(model, who: str, category: str, hours: float, born: int = 0, surfaced: int = HUB) -> None:
-    slot = model.names[who]
-    model.aid.book.append(requester=[model.population.uid[slot]], category=[CAT[category]], hours=[hours],
-                          born=[born], deadline=[20], surfaced=[surfaced])
+    towns.add_need(model, model.names[who], category, hours, deadline=20, surfaced_bits=surfaced, born=born)
 
 
 def test_reporter_notices_neighbours_in_the_block_and_ties_without_smartphones():

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import towns
 from kyojosim import sharing_platform as sp_module
 from kyojosim.constants import (
     AID_CERTIFIED,
@@ -24,10 +25,10 @@ from kyojosim.constants import (
 )
 from kyojosim.model import KyojoModel
 from kyojosim.money import split_payment
-from kyojosim.needs import NeedGroups
 from kyojosim.network import Ties
 from kyojosim.scenario import load_scenario
 from kyojosim.sharing_platform import SharingPlatformChannel
+from towns import hand_built_town, silence_needs
 
 PLATFORM = 1 << CH["sharing_platform"]
 
@@ -42,22 +43,10 @@ def channel(model) -> SharingPlatformChannel:
 
 def tiny_platform_town(**platform) -> KyojoModel:
     """Four residents of one district: A asks; B, C, D are supporters (see the test for the roles)."""
-    data = load_scenario("yamae").to_dict()
-    m = data["municipality"]
-    male, female = [0] * 18, [0] * 18
-    female[8], male[8], female[9], male[16] = 1, 1, 1, 1  # A 40-44, B 40-44, C 45-49, D 80-84
-    m["age_structure"] = {"male": male, "female": female, "source": "test"}
-    m["population"] = 4
-    m["districts"] = [m["districts"][0] | {"population_share": 1.0}]
-    data["demography"]["projection"] = None
-    data["interventions"]["sharing_platform"] = {"enabled": True, "start_year": 2015, **platform}
-    model = KyojoModel(load_scenario(data), seed=1, years=1)
+    model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")],
+                                          interventions={"sharing_platform": {"enabled": True, "start_year": 2015,
+                                                                              **platform}})
     pop = model.population
-    order = np.argsort(pop.age * 10 + pop.sex)
-    a, b, c, d = (int(x) for x in order)
-    pop.cols["age"][[a, b, c, d]] = [42, 43, 47, 81]
-    pop.cols["frail"][:] = False
-    pop.cols["employed"][:] = False
     pop.cols["smartphone"][:4] = True
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_PAID
@@ -72,16 +61,13 @@ def tiny_platform_town(**platform) -> KyojoModel:
     ties.add(np.array([a]), np.array([b]), TIE_NEIGHBOUR, 0.4)
     model.ties = ties
     model.aid.refresh()
-    model.aid.prob[:] = 0.0  # no random needs: the book is filled by hand
-    model.aid.groups = NeedGroups.build(model.aid.prob)
+    silence_needs(model)
     model.names = {"A": a, "B": b, "C": c, "D": d}
     return model
 
 
 def add_need(model, who: str, category: str, hours: float, surfaced: int = PLATFORM) -> None:
-    slot = model.names[who]
-    model.aid.book.append(requester=[model.population.uid[slot]], category=[CAT[category]], hours=[hours],
-                          born=[0], deadline=[10], surfaced=[surfaced])
+    towns.add_need(model, model.names[who], category, hours, surfaced_bits=surfaced)
 
 
 def run_week(model, step: int = 1):

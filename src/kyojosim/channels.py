@@ -116,6 +116,52 @@ class OfflineChannel(Channel):
         return need[ok], helper[ok], weight[ok]
 
 
+class DistrictPools:
+    """Eligible helpers grouped by (district, category), for drawing random candidates fast.
+
+    Used by the channels that reach people one does not know (local SNS, sharing platform,
+    reporting hub): each need gets every eligible helper of its district if there are at most
+    ``k``, otherwise ``k`` draws with replacement among them, repeated ones dropped.
+
+    Args:
+        eligible: ``(n, categories)`` booleans: slot ``s`` may be a candidate for category ``c``.
+        district: District of every slot.
+    """
+
+    def __init__(self, eligible: np.ndarray, district: np.ndarray) -> None:
+        self.n = int(eligible.shape[0])
+        self.n_cat = int(eligible.shape[1]) if eligible.ndim == 2 else 1
+        self.n_districts = int(district.max()) + 1 if district.size else 1
+        s, c = np.nonzero(eligible)
+        g = district[s].astype(np.int64) * self.n_cat + c
+        order = np.argsort(g, kind="stable")
+        self.members = s[order].astype(np.int64)
+        self.size = np.bincount(g, minlength=self.n_districts * self.n_cat)
+        self.start = np.cumsum(self.size) - self.size
+
+    def draw(self, district: np.ndarray, category: np.ndarray, k: int,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(need_index, helper_slot)``: up to ``k`` random pool members for each need."""
+        g = district.astype(np.int64) * self.n_cat + category.astype(np.int64)
+        inside = district.astype(np.int64) < self.n_districts
+        size = np.where(inside, self.size[np.minimum(g, self.size.size - 1)], 0)
+        start = np.where(inside, self.start[np.minimum(g, self.start.size - 1)], 0)
+        idx = np.arange(g.size)
+        small = size <= k
+        cnt = np.where(small, size, 0)
+        need_a = np.repeat(idx, cnt)
+        offs = np.arange(need_a.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        helper_a = self.members[np.repeat(start, cnt) + offs]
+        big = idx[~small]
+        draw = np.sort(rng.integers(0, size[big][:, None], size=(big.size, k)), axis=1)
+        first = np.ones(draw.shape, dtype=bool)
+        first[:, 1:] = draw[:, 1:] != draw[:, :-1]
+        need_b = np.broadcast_to(big[:, None], draw.shape)[first]
+        helper_b = self.members[(start[big][:, None] + draw)[first]]
+        need = np.concatenate([need_a, need_b]).astype(np.int64)
+        return need, np.concatenate([helper_a, helper_b]).astype(np.int64)
+
+
 def build_channels(scn) -> list[Channel]:
     """Return the channels of a scenario: offline first, then every intervention channel.
 

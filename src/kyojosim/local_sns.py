@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from .channels import Channel, OfflineChannel
+from .channels import Channel, DistrictPools, OfflineChannel
 from .communities import ONLINE_BIT
 from .constants import CH, TIE_COMMUNITY, TIE_ONLINE, WILL_FREE, age_band
 from .helping import weekly_hours
@@ -133,9 +133,7 @@ class LocalSNSChannel(Channel):
         self.offline = offline
         self.adopters: np.ndarray = np.zeros(0, dtype=bool)
         self._adj: sp.csr_matrix | None = None
-        self._elig = np.zeros(0, dtype=np.int64)
-        self._starts = np.zeros(1, dtype=np.int64)
-        self._n_dist = 1
+        self._pools: DistrictPools | None = None
         self._boosting = False
 
     def active(self, model: KyojoModel) -> bool:
@@ -200,20 +198,9 @@ class LocalSNSChannel(Channel):
         n = pop.n
         self.adopters = on = _adopters(model)
         self._adj = model.ties.adjacency(n)
-        n_dist = max(len(model.scenario.municipality.districts), int(pop.district.max()) + 1 if n else 1)
-        self._n_dist = n_dist
         can = on & (weekly_hours(pop, model.scenario) > 0)
-        slots, keys = [], []
-        for c in range(N_CATEGORIES):
-            ok = can & (((pop.platform_help >> c) & 1) > 0) & (pop.will[:, c] == WILL_FREE)
-            s = np.flatnonzero(ok)
-            slots.append(s)
-            keys.append(c * n_dist + pop.district[s].astype(np.int64))
-        slot = np.concatenate(slots)
-        key = np.concatenate(keys)
-        order = np.argsort(key, kind="stable")
-        self._elig = slot[order].astype(np.int64)
-        self._starts = np.searchsorted(key[order], np.arange(N_CATEGORIES * n_dist + 1))
+        offers = ((pop.platform_help[:, None].astype(np.int64) >> np.arange(N_CATEGORIES)) & 1) > 0
+        self._pools = DistrictPools(can[:, None] & offers & (pop.will == WILL_FREE), pop.district)
         if self.offline is not None:
             self.offline.ask_boost = np.where(on, self.cfg.awareness_boost, 0.0)
             self._boosting = True
@@ -233,27 +220,10 @@ class LocalSNSChannel(Channel):
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
         """
         empty = np.zeros(0, dtype=np.int64)
-        if slot.size == 0 or self._adj is None:
+        if slot.size == 0 or self._adj is None or self._pools is None:
             return empty, empty, np.zeros(0)
         rng = model.streams.fresh("candidates_local_sns", step)
-        group = category.astype(np.int64) * self._n_dist + model.population.district[slot].astype(np.int64)
-        lo = self._starts[group]
-        count = self._starts[group + 1] - lo
-        # needs with few eligible helpers: all of them
-        few = np.flatnonzero(count <= MAX_CANDIDATES)
-        c_few = count[few]
-        need_a = np.repeat(few, c_few)
-        offs = np.arange(need_a.size) - np.repeat(np.cumsum(c_few) - c_few, c_few)
-        pos_a = np.repeat(lo[few], c_few) + offs
-        # needs with many: MAX_CANDIDATES random draws, duplicates dropped
-        many = np.flatnonzero(count > MAX_CANDIDATES)
-        draw = np.sort(rng.integers(0, count[many][:, None], size=(many.size, MAX_CANDIDATES)), axis=1)
-        first = np.ones(draw.shape, dtype=bool)
-        first[:, 1:] = draw[:, 1:] != draw[:, :-1]
-        need_b = np.broadcast_to(many[:, None], draw.shape)[first]
-        pos_b = (lo[many][:, None] + draw)[first]
-        need = np.concatenate([need_a, need_b]).astype(np.int64)
-        helper = self._elig[np.concatenate([pos_a, pos_b]).astype(np.int64)]
+        need, helper = self._pools.draw(model.population.district[slot], category, MAX_CANDIDATES, rng)
         strength = _lookup(self._adj, slot[need], helper)
         stranger = max(self.cfg.weak_tie_strength * 0.5, 1e-6)
         weight = np.where(strength > 0, strength, stranger)

@@ -20,7 +20,7 @@ platforms miss.
 *Candidates*: the office reads and routes a report with a delay: a need is routed only once
 ``born <= step - routing_delay_weeks``; then up to :data:`K_DISPATCH` volunteers of the
 requester's district who could help this week (age, not frail) and are willing free for the
-category are candidates (drawn as in :class:`kyojosim.sharing_platform.DistrictPools`), weight
+category are candidates (drawn as in :class:`kyojosim.channels.DistrictPools`), weight
 :data:`WEIGHT_DISPATCH`. Help is free: nothing happens after a match.
 """
 
@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .channels import Channel
+from .channels import Channel, DistrictPools
 from .constants import AID_REPORTER, AID_VOLUNTEER, CH, WILL_FREE
-from .sharing_platform import DistrictPools, can_help
+from .sharing_platform import can_help
 
 if TYPE_CHECKING:
     from .model import KyojoModel

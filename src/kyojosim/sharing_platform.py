@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .channels import Channel
+from .channels import Channel, DistrictPools
 from .constants import AID_CERTIFIED, AID_SUPPORTER, CATEGORIES, CH, TIE_COMMUNITY, WILL_FREE, WILL_PAID
 from .money import split_payment
 from .network import neighbours
@@ -70,48 +70,6 @@ def can_help(model: KyojoModel) -> np.ndarray:
     """Return which slots could help at all this year (alive, old enough, not frail)."""
     pop = model.population
     return pop.alive[: pop.n] & (pop.age >= model.scenario.helping.helper_min_age) & ~pop.frail
-
-
-class DistrictPools:
-    """Eligible helpers grouped by (district, category), for drawing random candidates fast.
-
-    Args:
-        eligible: ``(n, categories)`` booleans: slot ``s`` may be a candidate for category ``c``.
-        district: District of every slot.
-    """
-
-    def __init__(self, eligible: np.ndarray, district: np.ndarray) -> None:
-        self.n = int(eligible.shape[0])
-        self.n_districts = int(district.max()) + 1 if district.size else 1
-        s, c = np.nonzero(eligible)
-        g = district[s].astype(np.int64) * N_CAT + c
-        order = np.argsort(g, kind="stable")
-        self.members = s[order].astype(np.int64)
-        self.size = np.bincount(g, minlength=self.n_districts * N_CAT)
-        self.start = np.cumsum(self.size) - self.size
-
-    def draw(self, district: np.ndarray, category: np.ndarray, k: int,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(need_index, helper_slot)``: up to ``k`` random pool members for each need.
-
-        A pool of at most ``k`` members is taken whole; from a larger one ``k`` members are drawn
-        with replacement and repeated ones dropped.
-        """
-        g = district.astype(np.int64) * N_CAT + category.astype(np.int64)
-        size, start = self.size[g], self.start[g]
-        idx = np.arange(g.size)
-        small = size <= k
-        cnt = np.where(small, size, 0)
-        need_a = np.repeat(idx, cnt)
-        offs = np.arange(need_a.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        helper_a = self.members[np.repeat(start, cnt) + offs]
-        big = idx[~small]
-        need_b = np.repeat(big, k)
-        helper_b = self.members[start[need_b] + rng.integers(0, size[need_b])] if need_b.size else need_b
-        key = np.unique(need_b * self.n + helper_b)
-        need = np.concatenate([need_a, key // self.n])
-        helper = np.concatenate([helper_a, key % self.n])
-        return need.astype(np.int64), helper.astype(np.int64)
 
 
 def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,

@@ -1,0 +1,70 @@
+"""Tiny hand-built towns for the aid and channel tests: a handful of adults in one district.
+
+The town is synthesised from the yamae scenario with an age structure of exactly the given residents, so every
+resident's age band and sex are fixed; the exact ages are then set by hand. The tests fill in willingness,
+platform bits, roles and ties themselves, call ``model.aid.refresh()`` and :func:`silence_needs`, and put
+needs in the book with :func:`add_need`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kyojosim.constants import CAT, FEMALE, MALE, N_AGE_BANDS, age_band
+from kyojosim.model import KyojoModel
+from kyojosim.needs import NeedGroups
+from kyojosim.scenario import load_scenario
+
+SEX_CODE = {"m": MALE, "f": FEMALE}
+
+
+def hand_built_town(ages_sexes: Sequence[tuple[int, str]], interventions: dict[str, dict[str, Any]] | None = None,
+                    **scenario_changes: Any) -> tuple[KyojoModel, tuple[int, ...]]:
+    """Build a one-district town of the given residents, e.g. ``[(42, "f"), (43, "m")]``; seed 1, one year.
+
+    ``interventions`` replaces whole intervention entries (``{"local_sns": {"enabled": True, ...}}``);
+    ``scenario_changes`` are dotted-path overrides with ``__`` for the dots. Returns the model and the slot of
+    each resident, in the order given. Residents are matched to slots by rank of age (as synthesised, ties by
+    sex), so the ages should rank the residents in the same way as their age bands do. Every resident gets their
+    exact age and sex, is not frail and not employed.
+    """
+    data = load_scenario("yamae").to_dict()
+    m = data["municipality"]
+    counts = {MALE: [0] * N_AGE_BANDS, FEMALE: [0] * N_AGE_BANDS}
+    ages = np.array([age for age, _ in ages_sexes], dtype=np.int64)
+    sexes = np.array([SEX_CODE[sex] for _, sex in ages_sexes], dtype=np.int8)
+    for band, sex in zip(age_band(ages), sexes, strict=True):
+        counts[int(sex)][int(band)] += 1
+    m["age_structure"] = {"male": counts[MALE], "female": counts[FEMALE], "source": "test"}
+    m["population"] = len(ages_sexes)
+    m["districts"] = [m["districts"][0] | {"population_share": 1.0}]
+    data["demography"]["projection"] = None
+    for name, config in (interventions or {}).items():
+        data["interventions"][name] = config
+    model = KyojoModel(load_scenario(data, **scenario_changes), seed=1, years=1)
+    pop = model.population
+    order = np.argsort(pop.age * 10 + pop.sex)  # synthesised residents by age
+    rank = np.argsort(ages * 10 + sexes, kind="stable")  # the given residents by age
+    slots = np.empty(len(ages_sexes), dtype=np.int64)
+    slots[rank] = order
+    pop.cols["age"][slots] = ages
+    pop.cols["sex"][slots] = sexes
+    pop.cols["frail"][:] = False
+    pop.cols["employed"][:] = False
+    return model, tuple(int(s) for s in slots)
+
+
+def silence_needs(model: KyojoModel) -> None:
+    """No random needs: the book is filled by hand (the need groups are rebuilt from the zeroed probabilities)."""
+    model.aid.prob[:] = 0.0
+    model.aid.groups = NeedGroups.build(model.aid.prob)
+
+
+def add_need(model: KyojoModel, slot: int, category: str, hours: float, deadline: int = 10, *,
+             surfaced_bits: int, born: int = 0) -> None:
+    """Append one open need of the resident in ``slot`` to the book, already surfaced on ``surfaced_bits``."""
+    model.aid.book.append(requester=[model.population.uid[slot]], category=[CAT[category]], hours=[hours],
+                          born=[born], deadline=[deadline], surfaced=[surfaced_bits])
