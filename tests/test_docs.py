@@ -26,7 +26,7 @@ import pytest
 
 from kyojosim import ScenarioError, load_scenario
 from kyojosim.cli import main
-from kyojosim.constants import AGE_BAND_LABELS, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
+from kyojosim.constants import AGE_BAND_LABELS, CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
 from kyojosim.scenario import SCENARIO_DIR, scenario_fields
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,15 +143,17 @@ def _describe_default(path: str, f: dataclasses.Field, tp: Any) -> str:
     if isinstance(value, tuple):
         if len(value) <= INLINE_SEQUENCE:
             return "(" + ", ".join(_num(v) for v in value) + ")"
-        what = "by age band" if len(value) == N_AGE_BANDS else "values"
+        what = " by age band" if len(value) == N_AGE_BANDS else ""
         if len(set(value)) == 1:
-            return f"{len(value)} values {what}, all {_num(value[0])}"
-        return f"{len(value)} values {what}, {_num(min(value))} to {_num(max(value))} (see scenarios.md)"
+            return f"{len(value)} values{what}, all {_num(value[0])}"
+        return f"{len(value)} values{what}, {_num(min(value))} to {_num(max(value))} (see scenarios.md)"
     if isinstance(value, dict):
         if not value:
             return "{} (empty)"
         if len(value) <= INLINE_MAPPING:
             return ", ".join(f"{k} {_num(v)}" for k, v in value.items())
+        if tuple(value) == CATEGORIES:  # the eight kinds of need, listed in full
+            return ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in value.items())
         what = "by community kind" if tuple(value) == OFFLINE_COMMUNITIES else "values"
         return (f"{len(value)} values {what}, {_num(min(value.values()))} to {_num(max(value.values()))} "
                 "(see scenarios.md)")

@@ -62,6 +62,7 @@ class MutualAid:
         }
         self.helper_hours = np.zeros(model.population.n)
         self.lapsed_departed = 0
+        self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
         self.year_rows: list[dict[str, Any]] = []
         self.last: dict[str, Any] = {}
         self.refresh()
@@ -109,6 +110,7 @@ class MutualAid:
         gone = slot < 0
         counts = np.bincount(self.book.category[gone], minlength=N_CAT)
         self.total["lapsed"] += counts
+        self.carried_lapses += counts  # reported with the next week's lapses
         self.lapsed_departed += int(gone.sum())
         self.book.keep(~gone)
         return counts
@@ -189,6 +191,8 @@ class MutualAid:
         # 6. record
         for k, v in (("arisen", arisen), ("surfaced", n_surfaced), ("matched", matched), ("lapsed", lapsed)):
             self.total[k] += v
+        lapsed = lapsed + self.carried_lapses  # the week's rows also count needs of those who left
+        self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
         self.total_hours += hours
         open_now = np.bincount(book.category, minlength=N_CAT)
         year = m.year

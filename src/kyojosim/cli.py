@@ -5,7 +5,7 @@ Commands::
     kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--out DIR]
-    kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--out DIR]
+    kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--set k=v ...] [--out DIR]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).

@@ -46,8 +46,8 @@ RESIDENT_COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
 (-1: not a member); ``online`` is a bit mask over ONLINE_COMMUNITIES; ``will[:, c]`` the willingness to help with
 category ``c`` (WILL_NONE, WILL_FREE, WILL_PAID); ``platform_need`` and ``platform_help`` are bit
 masks over CATEGORIES (would use a mutual-aid platform to ask for, or to offer, help with it);
-``aid_role`` is a bit mask of roles in the interventions (ROLE_SUPPORTER, ROLE_CERTIFIED,
-ROLE_REPORTER, ROLE_VOLUNTEER in kyojosim.constants); ``trust_offline``, ``trust_online`` and
+``aid_role`` is a bit mask of roles in the interventions (AID_SUPPORTER, AID_CERTIFIED,
+AID_REPORTER, AID_VOLUNTEER in kyojosim.constants); ``trust_offline``, ``trust_online`` and
 ``reciprocity`` are in [0, 1] and ``ask_factor`` multiplies the rate of asking (kyojosim.trust);
 ``arrived`` is the year the
 resident was born in or moved to the municipality (the start year for the initial population)."""

@@ -1,6 +1,6 @@
 """Results of a run: tidy tables, a manifest, and the folder they are saved in.
 
-A :class:`RunResult` holds four tidy :mod:`pandas` tables:
+A :class:`RunResult` holds six tidy :mod:`pandas` tables:
 
 ``years``
     One row per year (the start year and the end of every simulated year): population
@@ -270,7 +270,7 @@ class RunResult:
         """Return one table as a pandas DataFrame (a copy).
 
         Args:
-            table: ``"years"``, ``"steps"``, ``"age_structure"``, ``"needs"`` or ``"aid_years"``.
+            table: ``"years"``, ``"steps"``, ``"age_structure"``, ``"needs"``, ``"aid_years"`` or ``"money"``.
 
         Raises:
             KeyError: For an unknown table name.

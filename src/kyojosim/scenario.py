@@ -756,8 +756,8 @@ class SharingPlatform(Intervention):
     insured: bool = param(True, source="AsMama: insurance covers supporters (図表4-3-4-4 case)")
     trust_boost: float = param(
         0.15,
-        source="assumption: insurance and certification raise requesters' willingness to use the service by "
-        "15 points",
+        source="assumption: with insurance and certification, a requester who would not use a platform for the "
+        "category still asks through the service with probability 0.15",
         lo=0,
         hi=1,
     )

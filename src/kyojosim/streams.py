@@ -23,7 +23,6 @@ STREAM_NAMES = (
     "needs",
     "willingness",
     "matching",
-    "adoption",
     "trust",
     "survey",
 )
