@@ -221,3 +221,36 @@ def test_measures_by_group_add_up_and_burden_is_a_share():
     assert (steps["weeks_to_match"] >= 0).all()
     # matches by channel add up to the matches of the week (only the offline channel is on)
     assert (steps["matched_offline"] == steps["needs_matched"]).all()
+
+
+def test_preferences_urgency_trust_and_distance():
+    from kyojosim.aid import DISTANCE_FACTOR, preference
+
+    model = KyojoModel("yamae", seed=1, years=0)
+    pop = model.population
+    d = pop.district
+    a = int(np.flatnonzero(d == 0)[0])
+    same = int(np.flatnonzero(d == 0)[1])
+    other = int(np.flatnonzero(d == 1)[0])
+    pop.cols["trust_offline"][a] = 0.3
+    pop.cols["trust_online"][a] = 0.7
+    req = np.array([a, a, a])
+    helper = np.array([same, other, same])
+    urgency = np.array([0.0, 0.0, 1.0])
+    off = preference(model, req, helper, urgency, "offline")
+    assert np.allclose(off, [0.8, 0.8 * DISTANCE_FACTOR, 1.6])
+    on = preference(model, req, helper, urgency, "online")
+    assert np.allclose(on, [1.2, 1.2 * DISTANCE_FACTOR, 2.4])
+
+
+def test_urgent_needs_go_first():
+    # two needs of equal tie weight compete for one helper with room for one: the urgent one wins
+    model = tiny_town(employed_b=True)
+    pop = model.population
+    pop.cols["will"][model.names["B"], CAT["chores"]] = WILL_NONE  # only C can help with chores
+    pop.cols["employed"][model.names["C"]] = True  # C: 2 h a week, room for one of the two
+    add_need(model, "A", "chores", 1.5)
+    add_need(model, "A", "chores", 1.5)
+    model.aid.book.urgency[:] = [0.1, 0.9]
+    model.aid.week(1)
+    assert len(model.aid.book) == 1 and np.isclose(model.aid.book.urgency[0], 0.1)

@@ -54,6 +54,8 @@ def hand_built_town(ages_sexes: Sequence[tuple[int, str]], interventions: dict[s
     pop.cols["sex"][slots] = sexes
     pop.cols["frail"][:] = False
     pop.cols["employed"][:] = False
+    pop.cols["trust_offline"][:] = 0.5  # equal trust: preferences leave the hand-worked weights as they are
+    pop.cols["trust_online"][:] = 0.5
     return model, tuple(int(s) for s in slots)
 
 

@@ -43,6 +43,25 @@ def age_group(age: np.ndarray) -> np.ndarray:
     return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
 
 
+def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urgency: np.ndarray,
+               trust_kind: str) -> np.ndarray:
+    """Multiply a channel's candidate weights by the requester's preferences.
+
+    ``(1 + urgency)`` puts pressing needs first; ``(0.5 + trust)`` with the requester's trust in
+    the people the channel reaches (online trust for the local SNS, offline trust otherwise) makes
+    a requester who trusts people met online prefer them; ``DISTANCE_FACTOR`` lowers helpers from
+    another district (only ties cross districts).
+    """
+    pop = model.population
+    trust = pop.trust_online[requester] if trust_kind == "online" else pop.trust_offline[requester]
+    near = np.where(pop.district[requester] == pop.district[helper], 1.0, DISTANCE_FACTOR)
+    return (1.0 + urgency) * (0.5 + trust) * near
+
+
+DISTANCE_FACTOR = 0.8
+"""assumption: a helper in another district is a fifth less preferred than one in the same district."""
+
+
 class MutualAid:
     """The needs, channels and ledger of one model."""
 
@@ -129,7 +148,7 @@ class MutualAid:
             ch_rng = m.streams.fresh(f"surface_{ch.name}", step)
             surfaced[ch.surface(m, new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
-                         born=new["born"], deadline=new["deadline"], surfaced=surfaced)
+                         born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
         n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
         # 3. helpers' hours: weekly time less their own open needs
@@ -148,7 +167,9 @@ class MutualAid:
             need, helper, weight = ch.candidates(m, req_slot[sel], book.category[sel].astype(np.int64),
                                                  book.born[sel], step)
             keep = helper != req_slot[sel][need]
-            parts.append((sel[need[keep]], helper[keep], weight[keep], np.full(int(keep.sum()), ch.bit, np.int8)))
+            need, helper, weight = sel[need[keep]], helper[keep], weight[keep]
+            weight = weight * preference(m, req_slot[need], helper, book.urgency[need], ch.trust_kind)
+            parts.append((need, helper, weight, np.full(need.size, ch.bit, np.int8)))
         if parts:
             cand = Candidates(
                 need=np.concatenate([p[0] for p in parts]).astype(np.int64),

@@ -42,6 +42,8 @@ class Channel:
 
     name = "channel"
     bit = 0
+    trust_kind = "offline"
+    """Which of the requester's trusts (offline or online) weighs this channel's candidates."""
 
     def active(self, model: KyojoModel) -> bool:
         """Whether the channel runs in the model's current year."""

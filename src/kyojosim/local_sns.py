@@ -127,6 +127,7 @@ class LocalSNSChannel(Channel):
 
     name = "local_sns"
     bit = 1 << CH["local_sns"]
+    trust_kind = "online"
 
     def __init__(self, cfg: LocalSNS, offline: OfflineChannel | None = None) -> None:
         self.cfg = cfg

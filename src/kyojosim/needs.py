@@ -7,7 +7,8 @@ a child under 12 at home; see :func:`circumstance_multipliers`) and ``mean_c(m)`
 over residents aged 20-79. The category frequencies among residents of survey age therefore
 follow ``category_weight`` (図表4-3-4-2) whatever the municipality's make-up, while who has the
 troubles follows circumstances. A need has a size in hours (gamma, shape 2, mean ``hours[c]``),
-and a deadline: unmet for ``patience_weeks[c]`` weeks, it lapses.
+an urgency (uniform in [0, 1]; assumption) and a deadline: unmet for ``patience_weeks[c]``
+weeks, it lapses.
 
 Open needs live in a :class:`NeedBook` (columns, one row per open need).
 """
@@ -80,6 +81,9 @@ def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
     return np.clip(p, 0.0, 1.0).astype(np.float32)
 
 
+COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")
+
+
 @dataclass
 class NeedBook:
     """The open needs, as columns (one row per need).
@@ -91,6 +95,7 @@ class NeedBook:
         born: Step at which it arose.
         deadline: Last step at which it can still be met; after it, it lapses.
         surfaced: Bit mask of the channels through which helpers can hear of it (0: nobody knows).
+        urgency: How pressing the need is, in [0, 1]; matching prefers urgent needs.
     """
 
     requester: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -99,19 +104,21 @@ class NeedBook:
     born: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     deadline: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     surfaced: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    urgency: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
     def __len__(self) -> int:
         return int(self.requester.size)
 
     def append(self, **cols: np.ndarray) -> None:
-        """Add needs (every column must be given)."""
-        for name in ("requester", "category", "hours", "born", "deadline", "surfaced"):
+        """Add needs (every column must be given; ``urgency`` defaults to 0)."""
+        cols.setdefault("urgency", np.zeros(len(cols["requester"]), dtype=np.float32))
+        for name in COLUMNS:
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.asarray(cols[name], dtype=old.dtype)]))
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the needs where ``mask`` is true."""
-        for name in ("requester", "category", "hours", "born", "deadline", "surfaced"):
+        for name in COLUMNS:
             setattr(self, name, getattr(self, name)[mask])
 
 
@@ -162,7 +169,8 @@ def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np
         rng: The ``needs`` stream of this step.
 
     Returns:
-        Columns of the new needs: ``slot``, ``category``, ``hours``, ``born``, ``deadline``.
+        Columns of the new needs: ``slot``, ``category``, ``hours``, ``born``, ``deadline``,
+        ``urgency`` (uniform in [0, 1): assumption, urgency is not surveyed).
     """
     size = np.diff(groups.start)
     count = rng.binomial(size, groups.prob)
@@ -180,4 +188,5 @@ def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np
         "hours": hours,
         "born": np.full(slot.size, step, dtype=np.int32),
         "deadline": (step + patience[cat] - 1).astype(np.int32),
+        "urgency": rng.random(slot.size, dtype=np.float32),
     }
