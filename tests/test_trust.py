@@ -57,3 +57,17 @@ def test_reciprocity_raises_willingness():
     assert n == int(none_before[:10].sum())
     assert (pop.will[:10] == WILL_FREE)[none_before[:10]].all()
     assert (pop.will[10:] == np.where(none_before[10:], WILL_NONE, pop.will[10:])).all()
+
+
+def test_new_free_helpers_may_offer_on_a_platform():
+    model = KyojoModel("yamae", seed=2, years=0, trust__conversion_rate=1.0)
+    pop = model.population
+    pop.cols["reciprocity"][:] = 1.0
+    pop.cols["platform_help"][:] = 0
+    none_before = pop.will == WILL_NONE
+    yearly_reciprocity(pop, model.scenario, np.random.default_rng(1))
+    bits = (pop.platform_help[:, None].astype(int) >> np.arange(none_before.shape[1])) & 1
+    share = bits[none_before].mean()
+    expected = np.mean([model.scenario.helping.platform_use_free[c] for c in model.scenario.helping.platform_use_free])
+    assert abs(share - expected) < 0.03
+    assert (bits[~none_before] == 0).all()

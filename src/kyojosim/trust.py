@@ -11,7 +11,8 @@ wish to ask (a factor on the rate of asking offline). After each week:
   factor), and a match restores it a little (``encouragement``);
 
 and once a year, residents not yet willing to help with a category become willing to help free
-with probability ``conversion_rate`` x their reciprocity (being helped raises later willingness).
+with probability ``conversion_rate`` x their reciprocity (being helped raises later willingness),
+and would offer that help on a platform with the probability of free helpers (図表4-3-4-3).
 """
 
 from __future__ import annotations
@@ -80,4 +81,9 @@ def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator)
     convert = (will[live] == WILL_NONE) & (u < p[:, None])
     rows, cats = np.nonzero(convert)
     will[live[rows], cats] = WILL_FREE
+    # the new helpers would offer help on a platform as free helpers do (図表4-3-4-3)
+    use_free = np.array([scn.helping.platform_use_free[c] for c in CATEGORIES])
+    offer = rng.random(rows.size) < use_free[cats]
+    bits = (np.uint8(1) << cats[offer].astype(np.uint8)).astype(np.uint8)
+    np.bitwise_or.at(pop.cols["platform_help"], live[rows[offer]], bits)
     return int(rows.size)
