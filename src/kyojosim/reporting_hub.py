@@ -106,7 +106,7 @@ class ReportingHubChannel(Channel):
         if not self.cfg.enabled:
             return
         if not self._started and self.cfg.active(model.year):
-                self.appoint(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
+            self.appoint(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
         pop = model.population
         n = pop.n
         is_rep = ((pop.aid_role & AID_REPORTER) != 0) & pop.alive[:n]

@@ -161,7 +161,7 @@ class SharingPlatformChannel(Channel):
         if not self.cfg.enabled:
             return
         if not self._started and self.cfg.active(model.year):
-                self.register(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
+            self.register(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
         pop = model.population
         supporter = (pop.aid_role & AID_SUPPORTER) != 0
         willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
