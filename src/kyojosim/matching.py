@@ -77,6 +77,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
+from .network import stable_argsort_ids
+
 __all__ = ["Candidates", "Matches", "exact_max_weight", "greedy_order", "is_unit_capacity", "match"]
 
 
@@ -248,8 +250,8 @@ def match(
 
     # live edges in two orders, kept by filtering: by need then greedy order, by helper then greedy order
     order = order[edge_hours[order] <= remaining[helper[order]]]
-    by_need = order[np.argsort(need[order], kind="stable")]
-    by_helper = order[np.argsort(helper[order], kind="stable")]
+    by_need = order[stable_argsort_ids(need[order])]
+    by_helper = order[stable_argsort_ids(helper[order])]
     is_proposal = np.zeros(need.size, dtype=bool)
 
     rounds = 0
