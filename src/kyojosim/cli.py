@@ -90,7 +90,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def summary_table(years) -> str:
+def summary_table(years, needs=None) -> str:
     """Format the yearly summary printed after a run.
 
     Counts are scaled to the whole municipality (divided by ``municipality.scale``).
@@ -98,6 +98,8 @@ def summary_table(years) -> str:
     Args:
         years: The ``years`` table of a run (:func:`kyojosim.results.years_table`), with
             ``population_scaled`` present.
+        needs: The ``needs`` table of the run; if given, a column with the matching rate of the
+            needs decided (matched or lapsed) in the year that ends at each row.
 
     Returns:
         The table as text, one line per year.
@@ -105,6 +107,12 @@ def summary_table(years) -> str:
     from .constants import PARTICIPATION_GROUPS
 
     cols = ["year", "population", "65+", "households", *PARTICIPATION_GROUPS]
+    rate: dict[int, float] = {}
+    if needs is not None and len(needs):
+        by_year = needs.groupby("year")[["matched", "lapsed"]].sum()
+        done = by_year["matched"] + by_year["lapsed"]
+        rate = (by_year["matched"] / done.where(done > 0)).to_dict()
+        cols.append("matched")
     rows = []
     for r in years.to_dict("records"):
         factor = r["population_scaled"] / r["population"] if r["population"] else 0.0
@@ -117,6 +125,9 @@ def summary_table(years) -> str:
                 *(f"{r[f'part_{g}'] * factor:,.0f}" for g in PARTICIPATION_GROUPS),
             ]
         )
+        if "matched" in cols:  # weeks are labelled with the year they fall in; the row closes year - 1
+            value = rate.get(int(r["year"]) - 1)
+            rows[-1].append("" if value is None or value != value else f"{100 * value:.1f}%")
     widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(cols)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
     lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in rows]
@@ -136,7 +147,8 @@ def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
         note = f", counts scaled by 1/{m.scale:g}" if m.scale != 1 else ""
         print(f"{scn.name} ({m.name_en}), seed {scn.simulation.seed}, {scn.simulation.years} years{note}")
         print("participation groups: residents in no / offline-only / both / online-only communities")
-        print(summary_table(result.to_pandas("years")))
+        print("matched: share of the needs decided in the year before that were matched (not lapsed)")
+        print(summary_table(result.to_pandas("years"), result.to_pandas("needs")))
         print(f"results: {out}")
     return EXIT_OK
 
