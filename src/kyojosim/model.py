@@ -11,6 +11,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from . import tsunagari
 from .agents import Resident
 from .aid import MutualAid
 from .communities import join_communities, participation_mix
@@ -90,6 +91,7 @@ class KyojoModel(mesa.Model):
         self.aid = MutualAid(self)
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
+        self.tsunagari_rows: list[dict[str, Any]] = tsunagari.summary_rows(self)  # monthly (kyojosim.tsunagari)
 
     # -- construction helpers -----------------------------------------------------------
     @classmethod
@@ -146,7 +148,8 @@ class KyojoModel(mesa.Model):
            and those who moved in tied); household kinds; the yearly summary.
         2. The week of mutual aid (:meth:`kyojosim.aid.MutualAid.week`): needs arise, surface
            through the channels, are matched to helpers or lapse.
-        3. Record the model-level series (DataCollector).
+        3. Record the model-level series (DataCollector), and every 4th step the つながり力
+           summary (:func:`kyojosim.tsunagari.summary_rows`).
         """
         step_days = self.scenario.simulation.step_days
         before = self.year
@@ -156,6 +159,8 @@ class KyojoModel(mesa.Model):
             self.turn_of_year(year)
         self.aid.week(self.steps)
         self.datacollector.collect(self)
+        if self.steps % 4 == 0:
+            self.tsunagari_rows.extend(tsunagari.summary_rows(self))
         if self.steps >= self.n_steps:
             self.running = False
 

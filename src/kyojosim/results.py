@@ -1,6 +1,6 @@
 """Results of a run: tidy tables, a manifest, and the folder they are saved in.
 
-A :class:`RunResult` holds six tidy :mod:`pandas` tables:
+A :class:`RunResult` holds seven tidy :mod:`pandas` tables:
 
 ``years``
     One row per year (the start year and the end of every simulated year): population
@@ -26,6 +26,11 @@ A :class:`RunResult` holds six tidy :mod:`pandas` tables:
     category with a match through a paying channel: ``matches``, ``paid_matches``, ``hours`` and,
     in whole yen, ``paid_by_requesters``, ``subsidy`` and ``received_by_helpers`` (always the sum
     of the two). Empty when no paying channel ran.
+``tsunagari``
+    つながり力 (:mod:`kyojosim.tsunagari`) of the living residents aged 20+, recorded at the start
+    and every 4th step (monthly), long form: ``step``, ``year``, ``group_type`` (``all``,
+    ``participation``, ``age_group``, ``district``), ``group``, ``n``, ``mean`` and the quantiles
+    ``q10``, ``q25``, ``q50``, ``q75``, ``q90`` (``nan`` for an empty group).
 
 Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_run`)::
 
@@ -38,6 +43,7 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         needs.parquet
         aid_years.parquet
         money.parquet
+        tsunagari.parquet
 
 Every file is written atomically (:mod:`kyojosim.atomic`), and ``manifest.json`` last, so a
 folder with a manifest holds a complete run. Nothing is written outside ``<out>``.
@@ -63,13 +69,14 @@ from .atomic import write_json, write_parquet
 from .constants import AGE_BAND_LABELS, SEXES
 from .errors import KyojoError, ScenarioError
 from .scenario import Scenario, load_scenario
+from .tsunagari import SUMMARY_COLUMNS
 
 if TYPE_CHECKING:
     from .model import KyojoModel
 
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
-TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years", "money")
+TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years", "money", "tsunagari")
 """Names of the tables of a run, in the order they are saved."""
 FORMAT = "kyojosim-run"
 FORMAT_VERSION = 1
@@ -170,6 +177,13 @@ def needs_table(model: KyojoModel) -> pd.DataFrame:
                       "hours": "float64"})
 
 
+def tsunagari_table(model: KyojoModel) -> pd.DataFrame:
+    """Return the monthly つながり力 summary rows of a model (see :func:`kyojosim.tsunagari.summary_rows`)."""
+    df = pd.DataFrame(getattr(model, "tsunagari_rows", []), columns=list(SUMMARY_COLUMNS))
+    return df.astype({"step": "int64", "year": "int64", "group_type": "str", "group": "str", "n": "int64",
+                      **{c: "float64" for c in SUMMARY_COLUMNS[5:]}})
+
+
 def money_table(model: KyojoModel) -> pd.DataFrame:
     """Return the payments ledger of a model (see :mod:`kyojosim.money`; empty if nothing was paid)."""
     return model.aid.money.table()
@@ -252,6 +266,7 @@ class RunResult:
             "needs": needs_table(model),
             "aid_years": pd.DataFrame(model.aid.year_rows),
             "money": money_table(model),
+            "tsunagari": tsunagari_table(model),
         }
         return cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
 
@@ -270,7 +285,8 @@ class RunResult:
         """Return one table as a pandas DataFrame (a copy).
 
         Args:
-            table: ``"years"``, ``"steps"``, ``"age_structure"``, ``"needs"``, ``"aid_years"`` or ``"money"``.
+            table: ``"years"``, ``"steps"``, ``"age_structure"``, ``"needs"``, ``"aid_years"``, ``"money"``
+                or ``"tsunagari"``.
 
         Raises:
             KeyError: For an unknown table name.
@@ -470,6 +486,7 @@ __all__ = [
     "load_run",
     "run",
     "steps_table",
+    "tsunagari_table",
     "versions",
     "years_table",
 ]
