@@ -168,10 +168,16 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd
 
 
-def tsunagari(pop: Population) -> np.ndarray:
-    """Return the つながり力 of every slot: the sum of the tie strengths of its communities (0 in none or dead)."""
+def tsunagari(pop: Population, memberships: tuple | None = None) -> np.ndarray:
+    """Return the つながり力 of every slot: the sum of the tie strengths of its communities (0 in none or dead).
+
+    Args:
+        pop: The population.
+        memberships: The result of ``_memberships(pop)`` if already at hand (memberships change only at
+            the turn of the year, trust and reciprocity every week).
+    """
     off, on = consciousness(pop)
-    slot, comm, is_on, _, _, n_comm = _memberships(pop)
+    slot, comm, is_on, _, _, n_comm = memberships if memberships is not None else _memberships(pop)
     score = np.where(is_on, on[slot], off[slot])
     members = np.bincount(comm, minlength=n_comm)
     total = np.bincount(comm, weights=score, minlength=n_comm)
@@ -195,12 +201,15 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     columns SUMMARY_COLUMNS (``n`` residents, ``mean`` and the quantiles; ``nan`` for an empty group).
     """
     pop = model.population
-    value = tsunagari(pop)
-    frame = _frame(pop)
-    v = value[frame]
-    part = participation_group(pop)[frame]
-    ages = age_group(pop.age[frame])
-    dist = pop.district[frame].astype(np.int64)
+    # memberships, participation groups, ages and districts change only at the turn of the year
+    cache = model.__dict__.get("_tsunagari_cache")
+    if cache is None or cache[0] != (model.year, pop.n):
+        frame = _frame(pop)
+        cache = ((model.year, pop.n), _memberships(pop), frame, participation_group(pop)[frame],
+                 age_group(pop.age[frame]), pop.district[frame].astype(np.int64))
+        model.__dict__["_tsunagari_cache"] = cache
+    _, memberships, frame, part, ages, dist = cache
+    v = tsunagari(pop, memberships)[frame]
     names = [d.name for d in model.scenario.municipality.districts]
     groups: list[tuple[str, str, np.ndarray]] = [("all", "all", np.ones(v.size, dtype=bool))]
     groups += [("participation", g, part == i) for i, g in enumerate(PARTICIPATION_GROUPS)]
