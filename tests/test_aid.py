@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import towns
 from kyojosim.constants import CAT, CATEGORIES, CH, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE, WILL_NONE, WILL_PAID
+from kyojosim.helping import weekly_hours
 from kyojosim.model import KyojoModel
 from kyojosim.needs import NeedGroups, arise, weekly_need_probability
 from kyojosim.network import Ties
@@ -249,6 +250,7 @@ def test_urgent_needs_go_first():
     pop = model.population
     pop.cols["will"][model.names["B"], CAT["chores"]] = WILL_NONE  # only C can help with chores
     pop.cols["employed"][model.names["C"]] = True  # C: 2 h a week, room for one of the two
+    model.aid.hours = weekly_hours(pop, model.scenario).astype(float)  # weekly hours are kept from refresh
     add_need(model, "A", "chores", 1.5)
     add_need(model, "A", "chores", 1.5)
     model.aid.book.urgency[:] = [0.1, 0.9]

@@ -26,6 +26,7 @@ import numpy as np
 
 from .channels import build_channels
 from .constants import CATEGORIES, CHANNELS
+from .helping import weekly_hours
 from .matching import Candidates, match
 from .money import MoneyLedger
 from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
@@ -90,6 +91,7 @@ class MutualAid:
         """Recompute what changes only yearly: need probabilities and the channels' networks."""
         m = self.model
         self.prob = weekly_need_probability(m.population, m.scenario)
+        self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly
         self.groups = NeedGroups.build(self.prob)
         for ch in self.channels:
             ch.refresh(m)
@@ -152,13 +154,10 @@ class MutualAid:
         arisen = np.bincount(new["category"], minlength=N_CAT)
         n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
         # 3. helpers' hours: weekly time less their own open needs
-        from .helping import weekly_hours
-
         book = self.book
         req_slot = m._slot_by_uid[book.requester]
-        capacity = weekly_hours(pop, m.scenario).astype(np.float64)
         own = np.bincount(req_slot, weights=book.hours, minlength=pop.n)
-        capacity = np.maximum(capacity - own, 0.0)
+        capacity = np.maximum(self.hours - own, 0.0)
         # 4. candidates from every channel, then matching
         open_idx = np.flatnonzero(book.surfaced > 0)
         parts = []

@@ -56,15 +56,23 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
     """
     t = model.scenario.trust
     cols = model.population.cols
-    np.add.at(cols["reciprocity"], requester, t.reciprocity_gain)
+    n = model.population.n
     online = (channel & ONLINE_CHANNEL_BITS) != 0
-    np.add.at(cols["trust_online"], requester[online], t.trust_gain)
-    np.add.at(cols["trust_offline"], requester[~online], t.trust_gain)
-    for name in ("reciprocity", "trust_online", "trust_offline"):
-        np.minimum(cols[name], 1.0, out=cols[name])
-    np.multiply.at(cols["ask_factor"], lapsed_requester, 1.0 - t.discouragement)
-    np.multiply.at(cols["ask_factor"], requester, 1.0 + t.encouragement)
-    np.minimum(cols["ask_factor"], 1.0, out=cols["ask_factor"])
+
+    def count(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = np.bincount(slots, minlength=n)
+        return np.flatnonzero(c), c
+
+    # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
+    for name, slots, gain in (("reciprocity", requester, t.reciprocity_gain),
+                              ("trust_online", requester[online], t.trust_gain),
+                              ("trust_offline", requester[~online], t.trust_gain)):
+        who, c = count(slots)
+        cols[name][who] = np.minimum(cols[name][who] + np.float32(gain) * c[who], 1.0)
+    who, c = count(lapsed_requester)
+    cols["ask_factor"][who] *= np.float32(1.0 - t.discouragement) ** c[who]
+    who, c = count(requester)
+    cols["ask_factor"][who] = np.minimum(cols["ask_factor"][who] * np.float32(1.0 + t.encouragement) ** c[who], 1.0)
     model.ties.strengthen(requester, helper, t.tie_gain)
 
 
