@@ -65,22 +65,9 @@ def test_offline_matches_on_a_hand_built_town(employed_b, expected):
     add_need(model, "A", "chores", 1.0)     # n4
     book = model.aid.book
     ids = {f"n{i}": (int(book.requester[i]), int(book.category[i])) for i in range(5)}
-    from kyojosim import aid as aid_module
-
     captured = {}
-    real_match = aid_module.match
-
-    def spy(cand, hours, capacity, rng=None, **kw):
-        res = real_match(cand, hours, capacity, rng, **kw)
-        captured["res"] = res
-        captured["capacity"] = capacity.copy()
-        return res
-
-    aid_module.match = spy
-    try:
+    with towns.watch_matching(lambda cand, hours, capacity, res: captured.update(res=res)):
         model.aid.week(1)
-    finally:
-        aid_module.match = real_match
     res = captured["res"]
     slot_name = {v: k for k, v in model.names.items()}
     got = {f"n{int(i)}": slot_name[int(h)] for i, h in zip(res.need, res.helper, strict=True)}
@@ -123,8 +110,6 @@ def test_paid_pool_is_larger_than_free_pool():
 
 def test_frail_and_children_do_not_help():
     model = KyojoModel("yamae", seed=1, years=0)
-    from kyojosim.helping import weekly_hours
-
     pop = model.population
     hours = weekly_hours(pop, model.scenario)
     assert (hours[pop.frail] == 0).all() and (hours[pop.age < 15] == 0).all()
@@ -150,28 +135,19 @@ def aid_scenarios(draw):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scn=aid_scenarios())
 def test_every_need_is_matched_lapsed_or_open(scn):
-    from kyojosim import aid as aid_module
-    from kyojosim.helping import weekly_hours
-
     model = KyojoModel(scn)
-    real_match = aid_module.match
 
-    def checked(cand, hours, capacity, rng=None, **kw):
-        res = real_match(cand, hours, capacity, rng, **kw)
+    def checked(cand, hours, capacity, res):
         given = np.bincount(res.helper, weights=hours[res.need], minlength=capacity.size)
         # a helper never gives more hours than the week's budget (less their own open needs)
         assert (given <= capacity + 1e-9).all()
         assert (capacity <= weekly_hours(model.population, model.scenario) + 1e-6).all()
         assert np.unique(res.need).size == res.need.size
-        return res
 
-    aid_module.match = checked
-    try:
+    with towns.watch_matching(checked):
         while model.running:
             model.step()
             _check_books(model)
-    finally:
-        aid_module.match = real_match
 
 
 def _check_books(model):

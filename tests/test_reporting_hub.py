@@ -170,24 +170,16 @@ def test_the_hub_reaches_residents_without_smartphones():
     assert not platform.any()
     # and over a year, needs of residents without smartphones are matched through the hub
     matched_no_phone = 0
-    from kyojosim import aid as aid_module
 
-    real = aid_module.match
-
-    def spy(cand, hours, capacity, rng=None, **kw):
+    def count(cand, hours, capacity, res):
         nonlocal matched_no_phone
-        res = real(cand, hours, capacity, rng, **kw)
         via = res.channel == HUB
         slots = model._slot_by_uid[model.aid.book.requester[res.need[via]]]
         matched_no_phone += int((~model.population.smartphone[slots]).sum())
-        return res
 
-    aid_module.match = spy
-    try:
+    with towns.watch_matching(count):
         while model.running:
             model.step()
-    finally:
-        aid_module.match = real
     assert matched_no_phone > 0
 
 

@@ -71,21 +71,9 @@ def add_need(model, who: str, category: str, hours: float, surfaced: int = PLATF
 
 
 def run_week(model, step: int = 1):
-    from kyojosim import aid as aid_module
-
     captured = {}
-    real = aid_module.match
-
-    def spy(cand, hours, capacity, rng=None, **kw):
-        captured["cand"] = cand
-        captured["res"] = res = real(cand, hours, capacity, rng, **kw)
-        return res
-
-    aid_module.match = spy
-    try:
+    with towns.watch_matching(lambda cand, hours, capacity, res: captured.update(cand=cand, res=res)):
         model.aid.week(step)
-    finally:
-        aid_module.match = real
     return captured
 
 

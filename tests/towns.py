@@ -8,7 +8,8 @@ needs in the book with :func:`add_need`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -70,3 +71,27 @@ def add_need(model: KyojoModel, slot: int, category: str, hours: float, deadline
     """Append one open need of the resident in ``slot`` to the book, already surfaced on ``surfaced_bits``."""
     model.aid.book.append(requester=[model.population.uid[slot]], category=[CAT[category]], hours=[hours],
                           born=[born], deadline=[deadline], surfaced=[surfaced_bits])
+
+
+@contextlib.contextmanager
+def watch_matching(on_match: Callable[..., None]) -> Iterator[None]:
+    """Call ``on_match(cand, hours, capacity, result)`` after every weekly matching inside the block.
+
+    The weekly round (``kyojosim.aid``) calls ``kyojosim.matching.match`` once per week; this wraps it
+    for the duration of the ``with`` block and restores it afterwards, so tests can see the candidate
+    graph, the capacities and the result of each week.
+    """
+    from kyojosim import aid as aid_module
+
+    real = aid_module.match
+
+    def watched(cand, hours, capacity, rng=None, **kw):
+        result = real(cand, hours, capacity, rng, **kw)
+        on_match(cand, hours, capacity, result)
+        return result
+
+    aid_module.match = watched
+    try:
+        yield
+    finally:
+        aid_module.match = real
