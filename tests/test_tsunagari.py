@@ -86,7 +86,7 @@ def test_community_strengths_and_tsunagari_worked_by_hand():
     #   feed groups district 0 {A}: 3
     #   feed groups district 1 {D}: 0
     # seven communities v = (-2, 2, -3, 3, -3, 3, 0): mean 0, variance (4+4+9+9+9+9+0)/7 = 44/7
-    # strength = v / sqrt(44/7) (the 1/sqrt2 unit cancels in the z-score)
+    # z = v / sqrt(44/7) (the 1/sqrt2 unit cancels in the z-score); strength = 50 + 10 z (deviation score)
     v = np.array([-2, 2, -3, 3, -3, 3, 0], dtype=float)
     s = 1 / np.sqrt(44 / 7)
     assert list(cs["kind"]) == ["neighbourhood_association"] * 2 + ["pta"] + ["local_sns"] * 2 + ["feed_groups"] * 2
@@ -94,14 +94,15 @@ def test_community_strengths_and_tsunagari_worked_by_hand():
     assert list(cs["group"]) == [0, 1, 2, 0, 1, 0, 1]
     assert list(cs["members"]) == [2, 2, 1, 1, 1, 1, 1]
     assert np.allclose(cs["mean"], v / R2)
-    assert np.allclose(cs["strength"], v * s)
-    # つながり力 = sum of the strengths of one's communities, in units of s:
-    #   A: NA0 -2 + PTA -3 + local SNS d0 3 + feed d0 3 = 1
-    #   B: NA0 -2                                       = -2
-    #   C: NA1 2 + local SNS d1 -3                       = -1
-    #   D: NA1 2 + feed d1 0                             = 2
+    assert np.allclose(cs["strength"], 50 + 10 * v * s)
+    # つながり力 = sum of the strengths of one's communities: 50 per community plus 10 s per unit of v:
+    #   A: NA0 -2 + PTA -3 + local SNS d0 3 + feed d0 3 -> 4 communities, v sum 1
+    #   B: NA0 -2                                       -> 1 community,  v sum -2
+    #   C: NA1 2 + local SNS d1 -3                       -> 2 communities, v sum -1
+    #   D: NA1 2 + feed d1 0                             -> 2 communities, v sum 2
     #   E, F: in no community 0; G: dead 0
-    assert np.allclose(tsunagari(pop), np.array([1, -2, -1, 2, 0, 0, 0]) * s)
+    expected = np.array([200 + 10 * s, 50 - 20 * s, 100 - 10 * s, 100 + 20 * s, 0, 0, 0])
+    assert np.allclose(tsunagari(pop), expected)
 
 
 def test_people_in_no_community_have_zero():
@@ -118,14 +119,15 @@ def test_people_in_no_community_have_zero():
     assert value[~none].std() > 0
 
 
-def test_degenerate_cases_give_zero():
+def test_degenerate_cases_count_every_community_as_average():
     pop = hand_population()
     for col in ("trust_offline", "trust_online", "reciprocity"):
         pop.cols[col][:] = 0.5  # no variance at all
     off, on = consciousness(pop)
     assert np.all(off == 0) and np.all(on == 0)
-    assert np.all(tsunagari(pop) == 0)
-    assert np.all(community_strengths(pop)["strength"] == 0)
+    # every community has the same strength, 50: つながり力 is 50 per community (A 4, B 1, C 2, D 2)
+    assert np.all(community_strengths(pop)["strength"] == 50)
+    assert np.array_equal(tsunagari(pop), np.array([200, 50, 100, 100, 0, 0, 0], dtype=float))
     assert tsunagari(Population()).size == 0
 
 
@@ -140,19 +142,21 @@ def test_summary_rows_of_the_hand_town():
     assert list(df.columns) == list(SUMMARY_COLUMNS)
     s = 1 / np.sqrt(44 / 7)
     row = df.set_index(["group_type", "group"])
-    # the 20+ frame: A 1s, B -2s, C -1s, D 2s, E 0
-    assert row.loc[("all", "all"), "n"] == 5 and np.isclose(row.loc[("all", "all"), "mean"], 0.0)
-    assert np.isclose(row.loc[("all", "all"), "q50"], 0.0)
-    assert np.isclose(row.loc[("all", "all"), "q25"], -1 * s) and np.isclose(row.loc[("all", "all"), "q75"], 1 * s)
+    # the 20+ frame: A 200 + 10s, B 50 - 20s, C 100 - 10s, D 100 + 20s, E 0
+    a, b, c, d = 200 + 10 * s, 50 - 20 * s, 100 - 10 * s, 100 + 20 * s
+    frame = np.array([a, b, c, d, 0.0])
+    assert row.loc[("all", "all"), "n"] == 5 and np.isclose(row.loc[("all", "all"), "mean"], frame.mean())
+    assert np.isclose(row.loc[("all", "all"), "q50"], np.median(frame))
+    assert np.isclose(row.loc[("all", "all"), "q25"], np.percentile(frame, 25))
     assert row.loc[("participation", "none"), "n"] == 1 and row.loc[("participation", "none"), "mean"] == 0
-    assert np.isclose(row.loc[("participation", "offline_only"), "mean"], -2 * s)  # B
-    assert np.isclose(row.loc[("participation", "both"), "mean"], (1 - 1 + 2) / 3 * s)  # A, C, D
+    assert np.isclose(row.loc[("participation", "offline_only"), "mean"], b)  # B
+    assert np.isclose(row.loc[("participation", "both"), "mean"], (a + c + d) / 3)  # A, C, D
     assert row.loc[("participation", "online_only"), "n"] == 0
     assert np.isnan(row.loc[("participation", "online_only"), "mean"])
-    assert np.isclose(row.loc[("age_group", "80+"), "mean"], 2 * s)  # D, 85
+    assert np.isclose(row.loc[("age_group", "80+"), "mean"], d)  # D, 85
     assert row.loc[("age_group", "60s"), "n"] == 0
-    assert np.isclose(row.loc[("district", "north"), "mean"], (1 - 2 + 0) / 3 * s)  # A, B, E
-    assert np.isclose(row.loc[("district", "south"), "mean"], (-1 + 2) / 2 * s)  # C, D
+    assert np.isclose(row.loc[("district", "north"), "mean"], (a + b + 0) / 3)  # A, B, E
+    assert np.isclose(row.loc[("district", "south"), "mean"], (c + d) / 2)  # C, D
 
 
 def test_summary_rows_recorded_monthly_in_a_run():
@@ -186,11 +190,8 @@ def _participation_means(seeds=(1, 2, 3), years=1) -> dict[str, float]:
     return part.groupby("group")["mean"].mean().to_dict()
 
 
-@pytest.mark.xfail(reason="図表4-3-5-4 (both > online-only and both > offline-only) does not emerge in the current "
-                          "model: trust and reciprocity are drawn independently of community membership, so tie "
-                          "strengths are noise around 0 and people in more communities only sum more noise "
-                          "(yamae, seeds 1-3, monthly means over one year: see the assertion message)",
-                   strict=False)
-def test_both_online_and_offline_have_the_highest_tsunagari_yamae():
-    means = _participation_means()
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_both_online_and_offline_have_the_highest_tsunagari_yamae(seed):
+    """図表4-3-5-4: people in both kinds of community have higher つながり力 than online-only and offline-only."""
+    means = _participation_means(seeds=(seed,), years=2)
     assert means["both"] > means["online_only"] and means["both"] > means["offline_only"], means

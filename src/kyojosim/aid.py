@@ -87,6 +87,10 @@ class MutualAid:
         self.last: dict[str, Any] = {}
         self.refresh()
 
+    def channel(self, name: str):
+        """Return the channel called ``name`` (``None`` if the scenario has none)."""
+        return next((ch for ch in self.channels if ch.name == name), None)
+
     def refresh(self) -> None:
         """Recompute what changes only yearly: need probabilities and the channels' networks."""
         m = self.model

@@ -164,11 +164,32 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
     rates = np.array([scn.communities.membership_rate[k] for k in OFFLINE_COMMUNITIES])
     p = eligibility_weights(pop, slots) * rates
     member = rng.random(p.shape) < levels["offline"] * p
-    first = int(pop.groups.max()) + 1 if pop.n else 0
     member &= pop.groups[slots] < 0
+    add_memberships(pop, slots, member, scn, rng)
+    age = pop.age[slots]
+    offline = member.any(axis=1)
+    w = np.asarray(scn.ict.sns_rate)[age_band(age)] * (age >= 13)
+    lvl = np.where(offline, levels["online_if_offline"], levels["online_if_not"])
+    online = rng.random(slots.size) < lvl * w
+    set_online(pop, slots, online, scn, rng)
+
+
+def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario,
+                    rng: np.random.Generator) -> None:
+    """Make ``slots`` members of the real-world kinds marked in ``member`` (n, 10), keeping other memberships.
+
+    A new member of a local kind joins an existing chapter of their district where there is one
+    (the group of a random existing member), otherwise a chapter of their own; town-wide kinds get
+    groups as at synthesis (:func:`_set_groups`). Entries of ``member`` where the resident already
+    belongs to that kind are ignored.
+    """
+    if slots.size == 0:
+        return
+    member = member & (pop.groups[slots] < 0)
+    first = int(pop.groups.max()) + 1 if pop.n else 0
     before = pop.groups[slots].copy()
     _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
-    pop.cols["groups"][slots] = np.where(before >= 0, before, pop.groups[slots])
+    pop.cols["groups"][slots] = np.where(member, pop.groups[slots], before)
     live = pop.live()
     is_slot = np.zeros(pop.n, dtype=bool)
     is_slot[slots] = True
@@ -189,22 +210,22 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
         has = right > left
         pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
         pop.cols["groups"][new[has], k] = pop.groups[order[pick], k]
-    age = pop.age[slots]
-    offline = member.any(axis=1)
-    w = np.asarray(scn.ict.sns_rate)[age_band(age)] * (age >= 13)
-    lvl = np.where(offline, levels["online_if_offline"], levels["online_if_not"])
-    online = rng.random(slots.size) < lvl * w
-    set_online(pop, slots, online, scn, rng)
 
 
-def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator) -> None:
-    """Give online participants their online communities (feed groups; some plaza boards and local SNS)."""
+def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,
+               local_share: float | None = None) -> None:
+    """Give online participants their online communities (feed groups; some plaza boards and local SNS).
+
+    ``local_share`` is the chance of being on the local SNS too (default ``communities.local_sns_share``,
+    the share at the start; later adoption of the local SNS follows its own rule).
+    """
     c = scn.communities
+    local_share = c.local_sns_share if local_share is None else local_share
     bits = np.zeros(slots.size, dtype=np.uint8)
     bits[online] |= ONLINE_BIT["feed_groups"]
     plaza = online & (rng.random(slots.size) < c.plaza_share)
     bits[plaza] |= ONLINE_BIT["plaza_boards"]
-    local = online & (rng.random(slots.size) < c.local_sns_share)
+    local = online & (rng.random(slots.size) < local_share)
     bits[local] |= ONLINE_BIT["local_sns"]
     pop.cols["online"][slots] |= bits
     # taking part in an online community means using social media (and a device for it)
@@ -245,21 +266,34 @@ def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sce
 
 
 def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray,
-                         rng: np.random.Generator) -> None:
-    """Tie co-members of real-world communities, and online participants of a district, involving new slots."""
+                         rng: np.random.Generator, online: bool = True) -> None:
+    """Tie co-members of real-world communities, and online participants of a district, involving new slots.
+
+    Args:
+        pop: The population.
+        scn: The scenario.
+        ties: Where the ties go.
+        is_new: Which slots are new: a bool per slot, or per slot and kind (n, 10) for residents
+            who joined some kinds only (they are tied within those kinds).
+        rng: The stream.
+        online: Whether to add the online-only acquaintances of new online participants too.
+    """
     net = scn.network
     st = net.strength
     groups = pop.groups
     live = pop.alive[: pop.n]
     for k, name in enumerate(OFFLINE_COMMUNITIES):
+        new_k = is_new[:, k] if is_new.ndim == 2 else is_new
         g = np.where(live, groups[:, k], -1)
         a, b = pairs_within_groups(g, net.community_ties, rng)
-        keep = is_new[a] | is_new[b]
+        keep = new_k[a] | new_k[b]
         a, b = a[keep], b[keep]
         ties.add(a, b, TIE_COMMUNITY, st["community"])
         # members who both use social media keep in touch online with a kind-specific share (図表4-3-3-2)
         both = pop.sns[a] & pop.sns[b] & (rng.random(a.size) < scn.communities.sns_use_rate[name])
         ties.add(a[both], b[both], TIE_COMMUNITY | TIE_ONLINE, st["community"])
+    if not online:
+        return
     # online-only acquaintances among online participants of the same district
     on = live & (pop.online > 0)
     g = np.where(on, pop.district.astype(np.int64), -1)

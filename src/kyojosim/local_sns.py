@@ -29,6 +29,8 @@
   (``TIE_ONLINE``, ``weak_tie_strength``; Granovetter 1973). The channels read the network only at
   :meth:`refresh`, after each turn of the year, so ties made during a year are used (by this and
   the offline channel, once they meet) from the next year on.
+* **Community Value** (the PIAZZA KPI): posts and replies are logged (:class:`~kyojosim.community_value.ActivityLog`)
+  and the model records the month's Community Value every 4th step (:mod:`kyojosim.community_value`).
 * **Awareness**: while the SNS runs, municipal information pushed through it (Koto's ward
   information and child-rearing portal) raises each adopter's offline asking rate by
   ``awareness_boost`` (:attr:`kyojosim.channels.OfflineChannel.ask_boost`).
@@ -46,6 +48,7 @@ import scipy.sparse as sp
 
 from .channels import Channel, DistrictPools, OfflineChannel
 from .communities import ONLINE_BIT
+from .community_value import ActivityLog
 from .constants import CH, TIE_COMMUNITY, TIE_ONLINE, WILL_FREE, age_band
 from .helping import weekly_hours
 from .network import Ties
@@ -136,6 +139,8 @@ class LocalSNSChannel(Channel):
         self._adj: sp.csr_matrix | None = None
         self._pools: DistrictPools | None = None
         self._boosting = False
+        self.activity = ActivityLog()
+        self.bit_online = LOCAL_SNS_BIT
 
     def active(self, model: KyojoModel) -> bool:
         """Whether the SNS runs in the model's current year."""
@@ -211,7 +216,9 @@ class LocalSNSChannel(Channel):
                 rng: np.random.Generator) -> np.ndarray:
         """Return which new needs are posted: an adopter who would use a platform for that category."""
         need_bits = model.population.platform_need[slot].astype(np.int64)
-        return self.adopters[slot] & (((need_bits >> category) & 1) > 0)
+        posted = self.adopters[slot] & (((need_bits >> category) & 1) > 0)
+        self.activity.posted(model.population.uid[slot[posted]])
+        return posted
 
     def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -235,6 +242,7 @@ class LocalSNSChannel(Channel):
         """Tie requester and helper who were not tied (as of the last refresh) with a weak online tie."""
         if self._adj is None or requester.size == 0:
             return
+        self.activity.replied(model.population.uid[helper])
         untied = _lookup(self._adj, requester, helper) == 0
         if untied.any():
             model.ties.add(requester[untied], helper[untied], TIE_ONLINE, self.cfg.weak_tie_strength)

@@ -11,10 +11,11 @@ from typing import Any
 import mesa
 import numpy as np
 
-from . import tsunagari
+from . import community_value, tsunagari
 from .agents import Resident
 from .aid import MutualAid
 from .communities import join_communities, participation_mix
+from .community_dynamics import yearly_memberships
 from .constants import CHANNELS, HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
 from .demography import YearEvents, yearly_demography
 from .helping import draw_willingness
@@ -25,7 +26,7 @@ from .metrics import year_summary
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 from .synthesis import build_ties, draw_traits, household_ties, synthesize
-from .trust import initial_trust, yearly_reciprocity
+from .trust import initial_trust, yearly_participation, yearly_reciprocity
 
 DAYS_PER_YEAR = 365.25
 
@@ -92,6 +93,7 @@ class KyojoModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
         self.tsunagari_rows: list[dict[str, Any]] = tsunagari.summary_rows(self)  # monthly (kyojosim.tsunagari)
+        self.community_value_rows: list[dict[str, Any]] = []  # monthly while the local SNS runs
 
     # -- construction helpers -----------------------------------------------------------
     @classmethod
@@ -149,7 +151,8 @@ class KyojoModel(mesa.Model):
         2. The week of mutual aid (:meth:`kyojosim.aid.MutualAid.week`): needs arise, surface
            through the channels, are matched to helpers or lapse.
         3. Record the model-level series (DataCollector), and every 4th step the つながり力
-           summary (:func:`kyojosim.tsunagari.summary_rows`).
+           summary (:func:`kyojosim.tsunagari.summary_rows`) and, while the local SNS runs, its
+           Community Value (:func:`kyojosim.community_value.monthly_record`).
         """
         step_days = self.scenario.simulation.step_days
         before = self.year
@@ -161,6 +164,7 @@ class KyojoModel(mesa.Model):
         self.datacollector.collect(self)
         if self.steps % 4 == 0:
             self.tsunagari_rows.extend(tsunagari.summary_rows(self))
+            self._record_community_value()
         if self.steps >= self.n_steps:
             self.running = False
 
@@ -199,6 +203,10 @@ class KyojoModel(mesa.Model):
         moved = new_slot[np.concatenate([newcomers, adults])]
         moved = moved[moved >= 0]
         build_ties(pop, scn, s.fresh("network", year), slots=moved, ties=self.ties)
+        # community dynamics: joining and leaving as lives change; participation shapes trust
+        yearly_memberships(pop, scn, s.fresh("community_dynamics", year), self.community_levels, self.ties,
+                           skip=moved)
+        yearly_participation(pop, scn)
         # members of a household are all tied: tie those who moved in with the household they joined
         household_ties(pop, scn, self.ties, new_slot[rehoused])
         pop.hh["kind"][: pop.n_households] = classify(pop)
@@ -225,6 +233,14 @@ class KyojoModel(mesa.Model):
         self.yearly.append(row)
         counts = self.population.band_counts()
         self.age_tables.append({"year": self.year, "counts": counts})
+
+    def _record_community_value(self) -> None:
+        """Record the local SNS's monthly Community Value (:mod:`kyojosim.community_value`) while it runs."""
+        sns = self.aid.channel("local_sns")
+        if sns is None or not sns.active(self):
+            return
+        rng = self.streams.fresh("community_value", self.steps)
+        self.community_value_rows.append(community_value.monthly_record(self, sns, rng))
 
     def _reporters(self) -> dict[str, Any]:
         keys = ["population", "share_65plus", "share_75plus", "households", "ties", "isolated"]

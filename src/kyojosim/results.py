@@ -1,6 +1,6 @@
 """Results of a run: tidy tables, a manifest, and the folder they are saved in.
 
-A :class:`RunResult` holds seven tidy :mod:`pandas` tables:
+A :class:`RunResult` holds eight tidy :mod:`pandas` tables:
 
 ``years``
     One row per year (the start year and the end of every simulated year): population
@@ -31,6 +31,11 @@ A :class:`RunResult` holds seven tidy :mod:`pandas` tables:
     and every 4th step (monthly), long form: ``step``, ``year``, ``group_type`` (``all``,
     ``participation``, ``age_group``, ``district``), ``group``, ``n``, ``mean`` and the quantiles
     ``q10``, ``q25``, ``q50``, ``q75``, ``q90`` (``nan`` for an empty group).
+``community_value``
+    The local SNS's monthly KPI (:mod:`kyojosim.community_value`), every 4th step while the SNS
+    runs: ``step``, ``year``, ``users``, ``mau``, ``posts``, ``need_posts``, ``replies``,
+    ``reactions``, ``activity``, ``unique_connections``, ``active_connections`` and
+    ``community_value``. Empty when no local SNS ran.
 
 Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_run`)::
 
@@ -44,6 +49,7 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         aid_years.parquet
         money.parquet
         tsunagari.parquet
+        community_value.parquet
 
 Every file is written atomically (:mod:`kyojosim.atomic`), and ``manifest.json`` last, so a
 folder with a manifest holds a complete run. Nothing is written outside ``<out>``.
@@ -69,6 +75,7 @@ from .atomic import write_json, write_parquet
 from .constants import AGE_BAND_LABELS, SEXES
 from .errors import KyojoError, ScenarioError
 from .scenario import Scenario, load_scenario
+from .community_value import COLUMNS as CV_COLUMNS
 from .tsunagari import SUMMARY_COLUMNS
 
 if TYPE_CHECKING:
@@ -76,7 +83,8 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
-TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years", "money", "tsunagari")
+TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years", "money", "tsunagari",
+                           "community_value")
 """Names of the tables of a run, in the order they are saved."""
 FORMAT = "kyojosim-run"
 FORMAT_VERSION = 1
@@ -184,6 +192,12 @@ def tsunagari_table(model: KyojoModel) -> pd.DataFrame:
                       **{c: "float64" for c in SUMMARY_COLUMNS[5:]}})
 
 
+def community_value_table(model: KyojoModel) -> pd.DataFrame:
+    """Return the monthly Community Value records of the local SNS (:mod:`kyojosim.community_value`)."""
+    df = pd.DataFrame(getattr(model, "community_value_rows", []), columns=list(CV_COLUMNS))
+    return df.astype({c: ("float64" if c == "community_value" else "int64") for c in CV_COLUMNS})
+
+
 def money_table(model: KyojoModel) -> pd.DataFrame:
     """Return the payments ledger of a model (see :mod:`kyojosim.money`; empty if nothing was paid)."""
     return model.aid.money.table()
@@ -267,6 +281,7 @@ class RunResult:
             "aid_years": pd.DataFrame(model.aid.year_rows),
             "money": money_table(model),
             "tsunagari": tsunagari_table(model),
+            "community_value": community_value_table(model),
         }
         return cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
 

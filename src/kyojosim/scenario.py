@@ -386,6 +386,36 @@ class Communities:
         hi=1,
         doc="share of social-media users on the local SNS at the start",
     )
+    turnover: float = param(
+        0.1,
+        source="assumption: a member leaves a real-world community with probability 0.1 a year besides losing "
+        "eligibility (moves within town, loss of interest); joining balances it at the synthesis level",
+        lo=0,
+        hi=1,
+    )
+    # fitted: experiments/validation/fit_participation.py (offline_trend, online_join_rate)
+    offline_trend: float = param(
+        -0.06,
+        source=f"fitted to {_WP} 図表4-3-5-2 (2008 -> 2017 participation mix) by "
+        "experiments/validation/fit_participation.py: yearly relative change of the propensity to join real-world "
+        "communities (decline of 自治会 and other groups)",
+        lo=-0.5,
+        hi=0.5,
+    )
+    online_join_rate: float = param(
+        0.25,
+        source=f"fitted to {_WP} 図表4-3-5-2 (2008 -> 2017 participation mix) by "
+        "experiments/validation/fit_participation.py: yearly chance that a social-media user in no online "
+        "community joins one",
+        lo=0,
+        hi=1,
+    )
+    online_exit_rate: float = param(
+        0.05,
+        source="assumption: an online participant leaves its feed groups and boards with probability 0.05 a year",
+        lo=0,
+        hi=1,
+    )
     workplace_in_town: float = param(
         0.5,
         source="assumption: half of the workplace and alumni groups of a resident are with people in the same "
@@ -661,6 +691,18 @@ class Trust:
         0.1, source="assumption: a surfaced need that lapses lowers the wish to ask by 10%", lo=0, hi=1)
     encouragement: float = param(
         0.05, source="assumption: help received restores the wish to ask by 5% (up to its start)", lo=0, hi=1)
+    helper_reciprocity_gain: float = param(
+        0.01, source="assumption: each time one helps, one's own norm of reciprocity rises by 0.01 (giving help "
+        "builds the norm as receiving it does)", lo=0, hi=1)
+    participation_effect: float = param(
+        0.04,
+        source="assumption: taking part builds trust and norms of reciprocity (Putnam 2000; the premise of "
+        f"つながり力, {_WP} 4-3-5): each community a resident takes part in beyond the first raises the level its "
+        "trust and reciprocity drift to by 0.04 (the first keeps the start mean; none lowers it by 0.04); "
+        "at most 4 communities count",
+        lo=0, hi=0.25)
+    participation_pull: float = param(
+        0.2, source="assumption: trust and reciprocity move a fifth of the way to that level each year", lo=0, hi=1)
     conversion_rate: float = param(
         0.02,
         source="assumption: each year a resident becomes willing to help free with a category with probability "
@@ -728,6 +770,14 @@ class LocalSNS(Intervention):
         lo=0,
         hi=1,
     )
+    posts_per_user_month: float = param(
+        0.5, source="assumption: an adopter posts local information (events, playgrounds, hand-me-downs) about once "
+        "every two months, besides needs (Community Value, kyojosim.community_value)", lo=0, hi=100)
+    reply_rate: float = param(
+        0.05, source="assumption: an adopter replies to 5% of the posts of acquaintances on the SNS", lo=0, hi=1)
+    reaction_rate: float = param(
+        0.2, source="assumption: an adopter reacts (likes) to 20% of the posts of acquaintances on the SNS", lo=0,
+        hi=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -764,6 +814,10 @@ class SharingPlatform(Intervention):
     meetups_per_year: float = param(
         2.0, source="assumption: supporters hold a couple of meetups a year where parents and supporters meet",
         lo=0, hi=52)
+    meetup_join_rate: float = param(
+        0.2, source="assumption: a fifth of the residents who meet at a platform meetup join the volunteer group of "
+        "their district (AsMama's supporters hold workshops and meetups where parents and supporters become "
+        "friends, 図表4-3-4-4 case)", lo=0, hi=1)
 
 
 @dataclass(frozen=True, kw_only=True)

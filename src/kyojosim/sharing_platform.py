@@ -17,6 +17,9 @@ with probability :data:`MEETUP_ATTENDANCE`; each attending requester meets
 and becomes tied to them offline (``TIE_COMMUNITY`` at the community strength of
 ``network.strength``): "parents and supporters become friends" (AsMama case).
 
+Of the residents who met, a share ``meetup_join_rate`` (18+) join the volunteer group of their
+district (a local chapter; :func:`kyojosim.communities.add_memberships`).
+
 *Surfacing*: a new need is posted on the platform when the requester has a smartphone (the
 service is an app; assumption) and would use a platform for that category (the
 ``platform_need`` bit, 図表4-3-4-2); when the service is ``insured``, requesters without the
@@ -46,7 +49,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .channels import Channel, DistrictPools
-from .constants import AID_CERTIFIED, AID_SUPPORTER, CATEGORIES, CH, TIE_COMMUNITY, WILL_FREE, WILL_PAID
+from .communities import add_memberships
+from .constants import (
+    AID_CERTIFIED,
+    AID_SUPPORTER,
+    CATEGORIES,
+    CH,
+    OFFLINE_COMMUNITIES,
+    TIE_COMMUNITY,
+    WILL_FREE,
+    WILL_PAID,
+)
 from .money import split_payment
 from .network import neighbours
 
@@ -146,6 +159,12 @@ class SharingPlatformChannel(Channel):
             return 0
         a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
         model.ties.add(a, b, TIE_COMMUNITY, float(model.scenario.network.strength["community"]))
+        # some of those who met join the volunteer group of their district (community dynamics)
+        met = np.unique(np.concatenate([a, b]))
+        joins = met[(rng.random(met.size) < self.cfg.meetup_join_rate) & (pop.age[met] >= 18)]
+        member = np.zeros((joins.size, len(OFFLINE_COMMUNITIES)), dtype=bool)
+        member[:, OFFLINE_COMMUNITIES.index("volunteer_group")] = True
+        add_memberships(pop, joins, member, model.scenario, rng)
         return int(a.size)
 
     def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:

@@ -3,14 +3,17 @@
 Each resident has an offline trust, an online trust and a norm of reciprocity in [0, 1], and a
 wish to ask (a factor on the rate of asking offline). After each week:
 
-* being helped raises the requester's reciprocity by ``reciprocity_gain``;
+* being helped raises the requester's reciprocity by ``reciprocity_gain``, and helping raises the
+  helper's by ``helper_reciprocity_gain``;
 * help given raises the requester's trust (offline for face-to-face channels, online for the
   local SNS) by ``trust_gain`` and strengthens an existing tie between the two by
   ``tie_gain`` (capped at 1);
 * a surfaced need that lapses lowers the requester's wish to ask by ``discouragement`` (a
   factor), and a match restores it a little (``encouragement``);
 
-and once a year, residents not yet willing to help with a category become willing to help free
+Once a year, taking part in communities shapes trust and reciprocity (:func:`yearly_participation`):
+each drifts a share ``participation_pull`` of the way towards a level that rises with the number of
+communities a resident takes part in. And residents not yet willing to help with a category become willing to help free
 with probability ``conversion_rate`` x their reciprocity (being helped raises later willingness),
 and would offer that help on a platform with the probability of free helpers (図表4-3-4-3).
 """
@@ -65,6 +68,7 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
 
     # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
     for name, slots, gain in (("reciprocity", requester, t.reciprocity_gain),
+                              ("reciprocity", helper, t.helper_reciprocity_gain),
                               ("trust_online", requester[online], t.trust_gain),
                               ("trust_offline", requester[~online], t.trust_gain)):
         who, c = count(slots)
@@ -95,3 +99,42 @@ def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator)
     bits = (np.uint8(1) << cats[offer].astype(np.uint8)).astype(np.uint8)
     np.bitwise_or.at(pop.cols["platform_help"], live[rows[offer]], bits)
     return int(rows.size)
+
+
+MAX_COUNTED = 4
+"""At most this many communities raise the level trust and reciprocity drift to."""
+
+
+def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the levels offline trust, online trust and reciprocity of every slot drift to.
+
+    With ``k`` real-world communities, ``j`` online ones and ``e = participation_effect``: offline
+    trust drifts to ``m_off + e (min(k, 4) - 1)``, online trust to ``m_on + e (min(j, 4) - 1)`` and
+    reciprocity to ``m_rec + e (min(k + j, 4) - 1)``, each within [0.01, 0.99], where the ``m`` are the
+    scenario's start means. Taking part in one community keeps the start mean; none lowers it.
+    """
+    from .communities import ONLINE_BIT
+
+    t = scn.trust
+    e = t.participation_effect
+    k = (pop.groups >= 0).sum(axis=1)
+    bits = np.array(list(ONLINE_BIT.values()), dtype=np.uint8)
+    j = ((pop.online[:, None] & bits) != 0).sum(axis=1)
+    mean_off = t.offline_trust_2017 if scn.communities.participation_year == 2017 else t.offline_trust_2008
+
+    def level(mean: float, count: np.ndarray) -> np.ndarray:
+        return np.clip(mean + e * (np.minimum(count, MAX_COUNTED) - 1), 0.01, 0.99)
+
+    return level(mean_off, k), level(t.online_trust, j), level(t.reciprocity, k + j)
+
+
+def yearly_participation(pop: Population, scn: Scenario) -> None:
+    """Move every living resident's trust and reciprocity towards their participation levels (no draw)."""
+    live = pop.live()
+    if live.size == 0:
+        return
+    pull = np.float32(scn.trust.participation_pull)
+    for name, target in zip(("trust_offline", "trust_online", "reciprocity"), participation_levels(pop, scn),
+                            strict=True):
+        col = pop.cols[name]
+        col[live] += pull * (target[live].astype(np.float32) - col[live])

@@ -23,10 +23,15 @@ The 2009 and 2018 white papers compute it as follows; the model keeps to the sam
    offline consciousness for the ten real-world kinds (one community per kind and group id in
    ``groups``), online consciousness for the online kinds (one community per online kind and
    district, from the ``online`` bit mask). Strengths are then standardised across all
-   communities with at least one member (z-score; all 0 if there are fewer than 2 such
-   communities or their strengths do not vary).
+   communities with at least one member as deviation scores (偏差値): ``T = 50 + 10 z``, with
+   ``z`` the z-score of the mean (``T = 50`` for all if there are fewer than 2 such communities or
+   their means do not vary; floored at 0, which needs a community 5 standard deviations below the
+   others). The source says only "standardised"; the model's choice of deviation scores keeps every
+   community's contribution positive, so that taking part in one more community never lowers
+   つながり力, and an average community counts 50.
 3. **つながり力** of each resident: the sum of the strengths of the communities they take part in
-   (0 for people in none, and for dead or departed slots).
+   (0 for people in none, and for dead or departed slots). A resident in two average communities
+   has 100; the index grows with the number of communities and with how strong they are.
 
 :func:`summary_rows` gives the mean and quantiles of つながり力 of the living residents aged 20+,
 overall and by participation group, age group and district, as long-form rows; the model records
@@ -137,8 +142,8 @@ def community_strengths(pop: Population) -> dict[str, Any]:
     Returns:
         A dict of arrays, one entry per community: ``kind`` (name), ``online`` (bool), ``group``
         (group id for real-world kinds, district for online kinds), ``members``, ``mean``
-        (mean consciousness of the members) and ``strength`` (``mean`` standardised across
-        the communities).
+        (mean consciousness of the members) and ``strength`` (the deviation score of ``mean``
+        across the communities).
     """
     off, on = consciousness(pop)
     slot, comm, is_on, (g1, d), n_offline, n_comm = _memberships(pop)
@@ -147,7 +152,7 @@ def community_strengths(pop: Population) -> dict[str, Any]:
     total = np.bincount(comm, weights=score, minlength=n_comm)
     idx = np.flatnonzero(members > 0)
     mean = total[idx] / members[idx]
-    strength = _zscore(mean)
+    strength = deviation_scores(mean)
     online = idx >= n_offline
     g1 = max(int(g1), 1)
     kind_off = idx // g1
@@ -168,6 +173,11 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd
 
 
+def deviation_scores(x: np.ndarray) -> np.ndarray:
+    """Return deviation scores (偏差値) ``50 + 10 z`` of ``x``, floored at 0 (all 50 if ``x`` does not vary)."""
+    return np.maximum(50.0 + 10.0 * _zscore(x), 0.0)
+
+
 def tsunagari(pop: Population, memberships: tuple | None = None) -> np.ndarray:
     """Return the つながり力 of every slot: the sum of the tie strengths of its communities (0 in none or dead).
 
@@ -183,7 +193,7 @@ def tsunagari(pop: Population, memberships: tuple | None = None) -> np.ndarray:
     total = np.bincount(comm, weights=score, minlength=n_comm)
     has = members > 0
     strength = np.zeros(n_comm)
-    strength[has] = _zscore(total[has] / members[has])
+    strength[has] = deviation_scores(total[has] / members[has])
     return np.bincount(slot, weights=strength[comm], minlength=pop.n).astype(np.float64)
 
 

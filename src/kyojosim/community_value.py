@@ -1,0 +1,103 @@
+"""Community Value: the local SNS's KPI (the PIAZZA case), computed monthly from the user graph.
+
+PIAZZA and Koto ward manage their partnership against a "Community Value" computed from the
+number of unique connections between users, the month's activity (posts, comments, likes) and the
+number of active users (DOMAIN notes, Koto case; the exact formula is not published). The model
+counts, over the four weeks since the last record (``interventions.local_sns``):
+
+* **posts**: needs posted on the SNS (:meth:`~kyojosim.local_sns.LocalSNSChannel.surface`) plus
+  information posts (local news, events, hand-me-downs): each adopter posts a Poisson number with
+  mean ``posts_per_user_month``;
+* **replies**: a helper's answer to each need matched through the SNS, plus replies to posts: each
+  adopter tied to a poster (any tie) replies to each of that poster's posts with probability
+  ``reply_rate``;
+* **reactions** (likes): likewise, with probability ``reaction_rate`` per post of a tied adopter;
+* **monthly active users** (MAU): adopters who posted, replied or reacted;
+* **unique connections**: pairs of adopters who are tied (any kind of tie: on a local SNS one sees
+  and is seen by one's acquaintances), counted once; **active connections**: those whose two ends
+  were both active in the month.
+
+and combines them as::
+
+    community_value = active_connections × activity / MAU      (0 when MAU is 0)
+
+with ``activity = posts + replies + reactions``: the connections among the month's active users,
+weighted by how much an active user does. Doubling the active graph, or the activity per active
+user, doubles the value; members who never act add nothing. This combination is the model's own
+(a documented choice in the absence of the published formula); every component is recorded
+beside it, so a user can judge the KPI against matching rates and つながり力 (the ``community_value``
+table of a run).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .local_sns import LocalSNSChannel
+    from .model import KyojoModel
+
+COLUMNS: tuple[str, ...] = ("step", "year", "users", "mau", "posts", "need_posts", "replies", "reactions",
+                            "activity", "unique_connections", "active_connections", "community_value")
+"""Columns of a Community Value record."""
+
+
+class ActivityLog:
+    """What adopters did on the local SNS since the last monthly record (residents' ``uid``)."""
+
+    def __init__(self) -> None:
+        self.posters: list[np.ndarray] = []
+        self.repliers: list[np.ndarray] = []
+
+    def posted(self, uids: np.ndarray) -> None:
+        """Record needs posted (one entry per post)."""
+        if uids.size:
+            self.posters.append(np.asarray(uids, dtype=np.int64))
+
+    def replied(self, uids: np.ndarray) -> None:
+        """Record helpers' answers to matched needs (one entry per reply)."""
+        if uids.size:
+            self.repliers.append(np.asarray(uids, dtype=np.int64))
+
+    def take(self, model: KyojoModel) -> tuple[np.ndarray, np.ndarray]:
+        """Return the month's need posts and replies per slot (living residents), and clear the log."""
+        n = model.population.n
+        out = []
+        for entries in (self.posters, self.repliers):
+            uids = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
+            slots = model._slot_by_uid[uids] if uids.size else uids
+            out.append(np.bincount(slots[slots >= 0], minlength=n).astype(np.int64))
+        self.posters, self.repliers = [], []
+        return out[0], out[1]
+
+
+def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
+    """Compute the month's Community Value and its components (see the module docstring)."""
+    cfg = channel.cfg
+    pop = model.population
+    n = pop.n
+    need_posts, answers = channel.activity.take(model)
+    users = pop.alive[:n] & ((pop.online & channel.bit_online) > 0)
+    ties = model.ties
+    both = users[ties.a] & users[ties.b]
+    a, b = ties.a[both].astype(np.int64), ties.b[both].astype(np.int64)
+    info = np.where(users, rng.poisson(cfg.posts_per_user_month, n), 0)
+    posts = need_posts * users + info
+    # each tied adopter sees every post of the other: exposures in both directions
+    exposure = np.bincount(a, weights=posts[b], minlength=n) + np.bincount(b, weights=posts[a], minlength=n)
+    exposure = exposure.astype(np.int64)
+    replies = rng.binomial(exposure, cfg.reply_rate) + answers * users
+    reactions = rng.binomial(exposure, cfg.reaction_rate)
+    acts = posts + replies + reactions
+    active = users & (acts > 0)
+    mau = int(active.sum())
+    activity = int(acts[users].sum())
+    active_conn = int((active[a] & active[b]).sum())
+    value = active_conn * activity / mau if mau else 0.0
+    return {"step": int(model.steps), "year": int(model.year), "users": int(users.sum()), "mau": mau,
+            "posts": int(posts.sum()), "need_posts": int((need_posts * users).sum()),
+            "replies": int(replies.sum()), "reactions": int(reactions.sum()), "activity": activity,
+            "unique_connections": int(a.size), "active_connections": active_conn,
+            "community_value": float(value)}
