@@ -228,9 +228,8 @@ def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scen
     local = online & (rng.random(slots.size) < local_share)
     bits[local] |= ONLINE_BIT["local_sns"]
     pop.cols["online"][slots] |= bits
-    # taking part in an online community means using social media (and a device for it)
+    # taking part in an online community means using social media (from a smartphone, a PC or a feature phone)
     pop.cols["sns"][slots] |= online
-    pop.cols["smartphone"][slots] |= online
 
 
 def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario, rng: np.random.Generator,

@@ -12,8 +12,11 @@ Real-world communities (the ten kinds of 図表4-3-3-2), for residents 18+ (``co
   keeps its level of participation while people move through life stages: new parents join the
   PTA, new workers a workplace group.
 * **Trend**: ``level`` (fitted at synthesis, shared with newcomers) is multiplied by
-  ``1 + offline_trend`` every year. A negative trend is the decline of 自治会 and other real-world
-  groups between the surveys (offline participation 67.1% in 2008, 44.3% in 2017, 図表4-3-5-2).
+  ``1 + offline_trend`` every year that begins up to ``trend_end_year`` (the calendar year of the
+  national ICT series when ``ict.national_path_start`` is set). A negative trend is the decline of
+  自治会 and other real-world groups between the surveys (offline participation 67.1% in 2008,
+  44.3% in 2017, 図表4-3-5-2); by default it is applied only through 2017, the last survey year,
+  since nothing tells how it went on (a scenario may extend it: ``trend_end_year: null``).
 
 Online communities (feed groups and plaza boards, 図表4-3-3-1):
 
@@ -34,6 +37,7 @@ import numpy as np
 
 from .communities import ONLINE_BIT, add_memberships, build_community_ties, eligibility_weights, set_online
 from .constants import OFFLINE_COMMUNITIES
+from .ict import path_year
 from .network import Ties
 from .population import Population
 from .scenario import Scenario
@@ -44,7 +48,7 @@ FEED_AND_PLAZA = np.uint8(ONLINE_BIT["feed_groups"] | ONLINE_BIT["plaza_boards"]
 
 
 def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator, levels: dict[str, float],
-                       ties: Ties, skip: np.ndarray | None = None) -> np.ndarray:
+                       ties: Ties, year: int, skip: np.ndarray | None = None) -> np.ndarray:
     """Apply a year of joining and leaving to living residents 18+ (see the module docstring).
 
     Args:
@@ -53,13 +57,17 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
         rng: The ``communities`` stream of this year.
         levels: The membership levels fitted at synthesis; ``levels["offline"]`` follows the trend.
         ties: The network: new members are tied to co-members of the kinds they joined.
+        year: The model year that ends (the trend applies to the year that begins).
         skip: Slots whose memberships were just drawn (in-migrants, those coming of age).
 
     Returns:
         The slots that joined a real-world community.
     """
     c = scn.communities
-    levels["offline"] *= 1.0 + c.offline_trend
+    begins = year + 1
+    calendar = path_year(scn, begins) if scn.ict.national_path_start is not None else begins
+    if c.trend_end_year is None or calendar <= c.trend_end_year:
+        levels["offline"] *= 1.0 + c.offline_trend
     live = pop.live()
     if skip is not None and skip.size:
         keep = np.ones(pop.n, dtype=bool)

@@ -188,7 +188,7 @@ class KyojoModel(mesa.Model):
         initial_trust(pop, scn, newcomers, s.fresh("trust", year))
         yearly_reciprocity(pop, scn, s.fresh("reciprocity", year))
         join_communities(pop, events.in_migrants, scn, s.fresh("communities", year), self.community_levels)
-        ict_uptake(pop, scn, s.fresh("ict_uptake", year))
+        ict_uptake(pop, scn, s.fresh("ict_uptake", year), year + 1)
         adults = yearly_life_course(pop, scn, s.fresh("lifecourse", year), self.community_levels,
                                     skip=events.in_migrants)
         self._attach_handles(newcomers)
@@ -204,7 +204,7 @@ class KyojoModel(mesa.Model):
         moved = moved[moved >= 0]
         build_ties(pop, scn, s.fresh("network", year), slots=moved, ties=self.ties)
         # community dynamics: joining and leaving as lives change; participation shapes trust
-        yearly_memberships(pop, scn, s.fresh("community_dynamics", year), self.community_levels, self.ties,
+        yearly_memberships(pop, scn, s.fresh("community_dynamics", year), self.community_levels, self.ties, year,
                            skip=moved)
         yearly_participation(pop, scn)
         # members of a household are all tied: tie those who moved in with the household they joined

@@ -72,10 +72,10 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_json, write_parquet
+from .community_value import COLUMNS as CV_COLUMNS
 from .constants import AGE_BAND_LABELS, SEXES
 from .errors import KyojoError, ScenarioError
 from .scenario import Scenario, load_scenario
-from .community_value import COLUMNS as CV_COLUMNS
 from .tsunagari import SUMMARY_COLUMNS
 
 if TYPE_CHECKING:

@@ -1,0 +1,152 @@
+"""Community dynamics (kyojosim.community_dynamics), participation-shaped trust (kyojosim.trust) and the national
+smartphone path (kyojosim.ict)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kyojosim.communities import ONLINE_BIT, K, eligibility_weights
+from kyojosim.community_dynamics import FEED_AND_PLAZA, yearly_memberships
+from kyojosim.constants import OFFLINE_COMMUNITIES, TIE_COMMUNITY, age_band
+from kyojosim.ict import ict_uptake, national_smartphone_path, path_year
+from kyojosim.model import KyojoModel
+from kyojosim.trust import participation_levels, yearly_participation
+from towns import hand_built_town
+
+
+def _model(**over) -> KyojoModel:
+    return KyojoModel("yamae", seed=3, years=1, **over)
+
+
+def _apply(model: KyojoModel, years: int = 1, seed: int = 0) -> list[np.ndarray]:
+    joined = []
+    for y in range(years):
+        rng = np.random.default_rng(seed + y)
+        joined.append(yearly_memberships(model.population, model.scenario, rng, model.community_levels,
+                                         model.ties, model.year + y))
+    return joined
+
+
+def test_members_who_lose_eligibility_leave():
+    model = _model()
+    pop = model.population
+    live = pop.live()
+    # take every PTA parent's children out of school age, and retire everyone: PTA, unions and workplace groups empty
+    pop.cols["age"][live[pop.age[live] < 18]] = 18
+    pop.cols["employed"][:] = False
+    assert (pop.groups[live, K["pta"]] >= 0).any() and (pop.groups[live, K["workplace_friends"]] >= 0).any()
+    _apply(model)
+    live = pop.live()
+    w = eligibility_weights(pop, live)
+    assert not ((pop.groups[live] >= 0) & (w <= 0)).any()
+    for kind in ("pta", "labour_union", "workplace_friends"):
+        assert not (pop.groups[live, K[kind]] >= 0).any(), kind
+
+
+def test_turnover_keeps_the_level_without_a_trend():
+    model = _model(communities__offline_trend=0.0, communities__turnover=0.2)
+    pop = model.population
+    live = pop.live()
+    before = pop.groups[live] >= 0
+    _apply(model, years=5)
+    after = pop.groups[live] >= 0
+    # people move in and out (a fifth of members leave each year) ...
+    assert (before & ~after).sum() > 0.3 * before.sum() and (~before & after).sum() > 0.2 * before.sum()
+    # ... but each kind keeps its share of residents (two-state chain at the synthesis level)
+    assert np.allclose(after.mean(axis=0), before.mean(axis=0), atol=0.02)
+
+
+def test_a_declining_trend_lowers_offline_participation_and_stops_at_its_end_year():
+    model = _model(communities__offline_trend=-0.3, communities__trend_end_year=None, communities__turnover=0.3)
+    live = model.population.live()
+    share = (model.population.groups[live] >= 0).any(axis=1).mean()
+    level = model.community_levels["offline"]
+    _apply(model, years=3)
+    assert model.community_levels["offline"] == pytest.approx(level * 0.7 ** 3)
+    assert (model.population.groups[live] >= 0).any(axis=1).mean() < share - 0.05
+    # with the trend ending in the model's first year, the level no longer moves
+    stopped = _model(communities__offline_trend=-0.3, communities__trend_end_year=2015)
+    level = stopped.community_levels["offline"]
+    _apply(stopped, years=3)
+    assert stopped.community_levels["offline"] == level
+
+
+def test_social_media_users_join_online_communities_and_members_leave():
+    model = _model(communities__online_join_rate=1.0, communities__online_exit_rate=0.0)
+    pop = model.population
+    live = pop.live()
+    adults = live[pop.age[live] >= 18]
+    outside = adults[pop.sns[adults] & ((pop.online[adults] & FEED_AND_PLAZA) == 0)]
+    assert outside.size > 0
+    _apply(model)
+    assert np.all((pop.online[outside] & ONLINE_BIT["feed_groups"]) != 0)
+    # nobody joins the local SNS this way (it has its own adoption rule)
+    assert np.all((pop.online[outside] & ONLINE_BIT["local_sns"]) == 0)
+    quits = _model(communities__online_join_rate=0.0, communities__online_exit_rate=1.0)
+    _apply(quits)
+    p = quits.population
+    assert not ((p.online[p.live()] & FEED_AND_PLAZA) != 0)[p.age[p.live()] >= 18].any()
+
+
+def test_new_members_are_tied_to_co_members():
+    model = _model(communities__offline_trend=0.0, communities__turnover=0.5)
+    pop = model.population
+    before = set(zip(model.ties.a.tolist(), model.ties.b.tolist(), strict=True))
+    joined = _apply(model)[0]
+    assert joined.size > 0
+    new = [(a, b) for a, b, k in zip(model.ties.a.tolist(), model.ties.b.tolist(), model.ties.kind.tolist(),
+                                     strict=True) if (a, b) not in before]
+    assert new
+    joiners = set(joined.tolist())
+    for a, b in new:
+        assert a in joiners or b in joiners
+        shared = (pop.groups[a] >= 0) & (pop.groups[a] == pop.groups[b])
+        assert shared.any()
+    kinds = {k for a, b, k in zip(model.ties.a.tolist(), model.ties.b.tolist(), model.ties.kind.tolist(),
+                                  strict=True) if (a, b) not in before}
+    assert all(k & TIE_COMMUNITY for k in kinds)
+
+
+def test_participation_levels_worked_by_hand():
+    model, (a, b, c) = hand_built_town([(30, "f"), (45, "m"), (70, "f")])
+    pop, scn = model.population, model.scenario
+    pop.cols["groups"][[a, b, c]] = -1
+    pop.cols["online"][[a, b, c]] = 0
+    # a: 3 real-world communities and 1 online; b: 1 real-world; c: none
+    pop.cols["groups"][a, [K["pta"], K["neighbourhood_association"], K["volunteer_group"]]] = 7
+    pop.cols["online"][a] = ONLINE_BIT["feed_groups"]
+    pop.cols["groups"][b, K["neighbourhood_association"]] = 7
+    off, on, rec = participation_levels(pop, scn)
+    t, e = scn.trust, scn.trust.participation_effect
+    m_off = t.offline_trust_2017
+    assert off[[a, b, c]] == pytest.approx([m_off + 2 * e, m_off, m_off - e])
+    assert on[[a, b, c]] == pytest.approx([t.online_trust, t.online_trust - e, t.online_trust - e])
+    assert rec[[a, b, c]] == pytest.approx([t.reciprocity + 3 * e, t.reciprocity, t.reciprocity - e])
+    pop.cols["trust_offline"][[a, b, c]] = 0.5
+    yearly_participation(pop, scn)
+    pull = t.participation_pull
+    expected = 0.5 + pull * (np.array([m_off + 2 * e, m_off, m_off - e]) - 0.5)
+    assert pop.trust_offline[[a, b, c]] == pytest.approx(expected, abs=1e-6)
+
+
+def test_national_path_values_and_tracking():
+    path = national_smartphone_path()
+    assert sorted(path) == list(range(2008, 2018))
+    bands = age_band(np.array([22, 27, 67, 85]))
+    assert path[2011][bands] == pytest.approx([0.448, 0.448, 0.025, 0.001])
+    assert path[2016][age_band(np.array([12]))][0] == pytest.approx(0.814 / 2)
+    model = KyojoModel("ikoma", seed=1, years=1, scale=0.05, ict__national_path_start=2008,
+                       ict__smartphone_rate=[float(x) for x in path[2008]])
+    assert path_year(model.scenario, 2015) == 2008 and path_year(model.scenario, 2019) == 2012
+    pop = model.population
+    for year in range(2015, 2020):
+        ict_uptake(pop, model.scenario, np.random.default_rng(year), year + 1)
+    live = pop.live()
+    band = age_band(pop.age[live])
+    for b in np.unique(band):
+        sel = band == b
+        if sel.sum() > 200:
+            # ownership meets the series of 2013 (the model's 2020) for every well-populated band
+            assert pop.smartphone[live][sel].mean() == pytest.approx(path[2013][b], abs=0.06), b
+    assert len(OFFLINE_COMMUNITIES) == 10

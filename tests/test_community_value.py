@@ -1,0 +1,62 @@
+"""Community Value of the local SNS (kyojosim.community_value): worked by hand, and recorded in a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kyojosim.communities import ONLINE_BIT
+from kyojosim.community_value import COLUMNS, monthly_record
+from kyojosim.constants import TIE_COMMUNITY, TIE_ONLINE
+from kyojosim.network import Ties
+from kyojosim.results import run
+from towns import hand_built_town
+
+SNS = {"local_sns": {"enabled": True, "start_year": 2015, "posts_per_user_month": 0.0, "reply_rate": 0.0,
+                     "reaction_rate": 1.0}}
+
+
+def test_community_value_worked_by_hand():
+    model, (a, b, c, d, e) = hand_built_town([(30, "f"), (35, "m"), (40, "f"), (45, "m"), (50, "f")],
+                                             interventions=SNS)
+    pop = model.population
+    pop.cols["online"][:] = 0
+    pop.cols["online"][[a, b, c, d]] = ONLINE_BIT["local_sns"]  # e is not on the SNS
+    ties = Ties()
+    ties.add(np.array([a, b, c]), np.array([b, c, e]), TIE_COMMUNITY, 0.5)  # a-b, b-c, c-e
+    ties.add(np.array([d]), np.array([e]), TIE_ONLINE, 0.2)  # d-e
+    model.ties = ties
+    sns = model.aid.channel("local_sns")
+    sns.activity.take(model)  # forget anything logged while building
+    sns.activity.posted(pop.uid[[a, a]])  # a posted two needs
+    sns.activity.replied(pop.uid[[b]])  # b answered one of them (a match through the SNS)
+    row = monthly_record(model, sns, np.random.default_rng(0))
+    assert list(row) == list(COLUMNS)
+    # posts: a 2 (no information posts); reactions: every tied adopter reacts to every post it sees:
+    # b sees a's 2 posts -> 2; c sees b's 0; replies: b's answer 1 (reply_rate 0)
+    assert row["users"] == 4 and row["posts"] == 2 and row["need_posts"] == 2
+    assert row["replies"] == 1 and row["reactions"] == 2 and row["activity"] == 5
+    # active: a (posted) and b (replied, reacted); c and d did nothing
+    assert row["mau"] == 2
+    # connections between adopters: a-b and b-c (c-e and d-e have a non-user); active ones: a-b
+    assert row["unique_connections"] == 2 and row["active_connections"] == 1
+    assert row["community_value"] == pytest.approx(1 * 5 / 2)
+    # the log was cleared: an idle month is worth nothing
+    idle = monthly_record(model, sns, np.random.default_rng(0))
+    assert idle["mau"] == 0 and idle["community_value"] == 0.0
+
+
+def test_community_value_recorded_monthly_while_the_sns_runs():
+    res = run("koto-sns", years=4, seed=2, scale=0.005)
+    cv = res.to_pandas("community_value")
+    assert list(cv.columns) == list(COLUMNS)
+    start = res.scenario.interventions.local_sns.start_year
+    assert len(cv) > 0 and cv["year"].min() == start
+    assert (cv["step"] % 4 == 0).all() and cv["step"].is_monotonic_increasing
+    assert (cv["mau"] <= cv["users"]).all() and (cv["active_connections"] <= cv["unique_connections"]).all()
+    assert (cv["need_posts"] <= cv["posts"]).all()
+    assert cv["community_value"].iloc[-1] > 0
+    expected = np.where(cv["mau"] > 0, cv["active_connections"] * cv["activity"] / cv["mau"].clip(lower=1), 0)
+    assert np.allclose(cv["community_value"], expected)
+    # no local SNS, no record
+    assert run("yamae", years=1, seed=1).to_pandas("community_value").empty
