@@ -307,3 +307,13 @@ def test_script_runs_at_tiny_size(tmp_path):
     bad = subprocess.run([sys.executable, str(script), "--seeds", "1", "--years", "1", "--n", "999999"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "error:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_finished_run_can_be_surveyed():
+    import kyojosim
+
+    res = kyojosim.run("yamae", years=1, seed=3)
+    direct = survey(res.model, n=150, seed=2)
+    via_result = survey(res, n=150, seed=2)
+    assert np.array_equal(direct.respondents, via_result.respondents)
+    assert via_result.year == res.model.year == 2016 and via_result.step == res.model.steps
