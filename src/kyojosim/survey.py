@@ -89,7 +89,8 @@ AGE_ROWS: tuple[tuple[str, int, int], ...] = (
     ("20s", 20, 29), ("30s", 30, 39), ("40s", 40, 49), ("50s", 50, 59), ("60s", 60, 69), ("70s", 70, 79),
     ("60+", 60, 200),
 )
-"""Age groups of ``community_participation_by_age``: label, lowest and highest age."""
+"""Age groups of ``community_participation_by_age``: label, lowest and highest age (within the frame:
+``60+`` is 60-79 with the default frame)."""
 
 PUBLISHED_FILES: dict[str, str] = {
     "community_participation_all_ages": "community_participation_all_ages.csv",
