@@ -81,6 +81,20 @@ the closest, and it is what the offline channel asks through. ``TIE_NEIGHBOUR`` 
 for residents of the same block, which two SNS users need not be."""
 
 
+def log_meetings(model: KyojoModel, idx: np.ndarray, outcome: np.ndarray) -> None:
+    """Append the meetings of ties ``idx`` and their outcomes to ``model.meeting_log``.
+
+    The log (a dict of equal-length arrays ``uid_a``, ``uid_b``, ``outcome``, one row per meeting in
+    the order they happened) is what the simulated survey reads for the question on trust after
+    meeting in person (:mod:`kyojosim.survey`, 図表4-3-2-4).
+    """
+    log = model.__dict__.setdefault("meeting_log", {k: np.zeros(0, dtype=np.int64) for k in ("uid_a", "uid_b",
+                                                                                             "outcome")})
+    uid = model.population.uid
+    for key, values in (("uid_a", uid[model.ties.a[idx]]), ("uid_b", uid[model.ties.b[idx]]), ("outcome", outcome)):
+        log[key] = np.concatenate([log[key], np.asarray(values, dtype=np.int64)])
+
+
 def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Let the ties ``idx`` meet in person: change their strength as 図表4-3-2-4 and mark them face to face.
 
@@ -187,7 +201,7 @@ class LocalSNSChannel(Channel):
         idx = _online_only(ties)
         idx = idx[on[ties.a[idx]] & on[ties.b[idx]]]
         idx = idx[rng.random(idx.size) < self.cfg.meet_rate]
-        meet_face_to_face(ties, idx, rng)
+        log_meetings(model, idx, meet_face_to_face(ties, idx, rng))
         return idx
 
     # -- refresh -----------------------------------------------------------------------
@@ -289,5 +303,5 @@ class OfflineEventsProgramme(Channel):
             attend = rng.random(pop.n) < self.cfg.attendance
             met |= attend[ties.a[idx]] & attend[ties.b[idx]]
         idx = idx[met]
-        meet_face_to_face(ties, idx, rng)
+        log_meetings(model, idx, meet_face_to_face(ties, idx, rng))
         return idx
