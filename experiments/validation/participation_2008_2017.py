@@ -51,6 +51,7 @@ def main(argv=None) -> int:
     print(f"ordering holds in {int(order['holds'].sum())} of {len(order)} (seed, year) pairs")
     if args.out is not None:
         out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
         path = write_text(out / "participation_2008_2017.csv", table.to_csv(index=False))
         write_text(out / "tsunagari_order.csv", order.to_csv(index=False))
         print(f"written: {path} and tsunagari_order.csv")

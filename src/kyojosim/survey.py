@@ -26,11 +26,11 @@ columns and row keys of the published tables (``kyojosim/data/whitepaper2018``),
   (``will[:, c] == WILL_FREE``) or only if paid (``WILL_PAID``), whether they would use the
   medium to offer it (bit ``c`` of ``platform_help``).
 * ``trust_change_after_meeting`` (図表4-3-2-4): among respondents who met in person someone
-  known through social media, how their trust changed (their most recent meeting). The model
-  draws each meeting's outcome (:func:`kyojosim.local_sns.meet_face_to_face`) but does not keep
-  it; the survey reads it from ``model.meeting_log`` (columns ``uid_a``, ``uid_b``, ``outcome``,
-  the index into :data:`kyojosim.local_sns.MEETING_SHARES`, in the order of the meetings) when
-  the model has one, and otherwise reports ``n = 0`` and empty percents.
+  known through social media, how their trust changed (their most recent meeting). The local
+  SNS and the offline events log each meeting and its outcome (:func:`kyojosim.local_sns.log_meetings`)
+  in ``model.meeting_log`` (columns ``uid_a``, ``uid_b``, ``outcome``, the index into
+  :data:`kyojosim.local_sns.MEETING_SHARES`, in the order of the meetings); without any meeting
+  the table reports ``n = 0`` and empty percents.
 * ``tsunagari_by_participation`` (図表4-3-5-4): the mean つながり力
   (:func:`kyojosim.tsunagari.tsunagari`) of the respondents by participation group, and of all.
 
@@ -510,9 +510,9 @@ def _trust_change(m: KyojoModel, sample: np.ndarray, frame: np.ndarray, notes: l
     labels = read_published("trust_change_after_meeting").set_index("change")["label_ja"]
     cols = ["change", "label_ja", "percent", "n", "percent_lo", "percent_hi"]
     if logged is None:
-        notes.append("trust_change_after_meeting: the model keeps no record of who met whom in person and how "
-                     "their trust changed (kyojosim.local_sns draws the outcome of each meeting but does not "
-                     "store it); the table is empty (n = 0) until the model provides model.meeting_log")
+        notes.append("trust_change_after_meeting: nobody met in person someone known online (the local SNS and "
+                     "the offline events log every such meeting in model.meeting_log; neither ran), so the table "
+                     "is empty (n = 0)")
         return pd.DataFrame([{"change": c, "label_ja": labels.get(c, ""), "percent": math.nan, "n": 0,
                               "percent_lo": math.nan, "percent_hi": math.nan} for c in TRUST_CHANGES])[cols]
     uid, outcome = logged

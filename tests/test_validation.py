@@ -1,0 +1,86 @@
+"""The 2008 -> 2017 validation experiment and the fit (kyojosim.validation, experiments/validation), at reduced size."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kyojosim.constants import PARTICIPATION_GROUPS
+from kyojosim.validation import AGE_GROUPS, fit_participation, run_participation, tsunagari_order
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "experiments" / "validation"
+
+
+def test_validation_command_at_reduced_size(tmp_path):
+    """The full command at scale 0.02 with one seed: all-ages 2017 mix within ±5 points, つながり力 ordering."""
+    out = tmp_path / "validation"
+    proc = subprocess.run([sys.executable, str(SCRIPTS / "participation_2008_2017.py"), "--scale", "0.02",
+                           "--seeds", "1", "--jobs", "1", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "within ±5 points" in proc.stdout
+    table = pd.read_csv(out / "participation_2008_2017.csv")
+    assert set(table["age_group"]) == {name for name, _, _ in AGE_GROUPS}
+    allrow = table[table["age_group"] == "all"].set_index("group")
+    assert list(allrow.index) == list(PARTICIPATION_GROUPS)
+    # the start reproduces the 2008 row exactly (fitted at synthesis); the end is within the target
+    assert (allrow["sim_2008"] - allrow["published_2008"]).abs().max() < 0.6
+    assert allrow["gap_2017"].abs().max() <= 5.0
+    # shares of each age group sum to 100
+    assert table.groupby("age_group")["sim_2017"].sum().sub(100).abs().max() < 1e-6
+    order = pd.read_csv(out / "tsunagari_order.csv")
+    assert order["holds"].all()
+
+
+def test_the_experiment_moves_people_online():
+    rows = run_participation(seed=2, scale=0.01)
+    end = rows[(rows["survey_year"] == 2017) & (rows["age_group"] == "all")].set_index("group")["percent"]
+    start = rows[(rows["survey_year"] == 2008) & (rows["age_group"] == "all")].set_index("group")["percent"]
+    assert end["online_only"] > start["online_only"] + 15 and end["offline_only"] < start["offline_only"] - 10
+    old_start = rows[(rows["survey_year"] == 2008) & (rows["age_group"] == "60+")].set_index("group")["percent"]
+    old_end = rows[(rows["survey_year"] == 2017) & (rows["age_group"] == "60+")].set_index("group")["percent"]
+    # people aged 60 and over moved online too (図表4-3-5-2 text)
+    assert old_end["both"] + old_end["online_only"] > old_start["both"] + old_start["online_only"] + 10
+    assert tsunagari_order(rows)["holds"].all()
+
+
+def test_fit_ranks_grid_points_by_their_gaps():
+    grid = {"communities.offline_trend": (-0.14, 0.0), "communities.online_join_rate": (0.45,)}
+    table = fit_participation(grid, seeds=(1,), scale=0.01)
+    assert len(table) == 2 and table["objective"].is_monotonic_increasing
+    # without the decline of real-world communities, offline-only people stay far above the 2017 row
+    assert table.iloc[0]["communities.offline_trend"] == -0.14
+    assert table.iloc[1]["sim_offline_only"] > table.iloc[0]["sim_offline_only"] + 3
+
+
+def test_fit_writes_the_defaults_with_provenance(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("fit_participation", SCRIPTS / "fit_participation.py")
+    fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit)
+    copy = tmp_path / "scenario.py"
+    copy.write_text((ROOT / "src" / "kyojosim" / "scenario.py").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(fit, "SCENARIO_PY", copy)
+    best = pd.Series({"communities.offline_trend": -0.1234, "communities.online_join_rate": 0.321,
+                      "objective": 9.87, "max_abs_gap": 2.3})
+    fit.write_defaults(best, (1, 2), 0.02)
+    text = copy.read_text(encoding="utf-8")
+    assert "    offline_trend: float = param(\n        -0.1234,\n" in text
+    assert "    online_join_rate: float = param(\n        0.321,\n" in text
+    assert "objective 9.87, max gap 2.3 points" in text
+    assert text.count("# fitted: experiments/validation/fit_participation.py") == 1
+    fit.write_defaults(best, (1, 2), 0.02)  # idempotent: one note, same values
+    assert copy.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("bad", [{"communities.offline_trend": -0.9}])
+def test_bad_overrides_are_refused(bad):
+    from kyojosim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="offline_trend"):
+        run_participation(seed=1, scale=0.01, overrides=bad)
