@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kyojosim.communities import ONLINE_BIT
-from kyojosim.community_value import COLUMNS, monthly_record
+from kyojosim.community_value import COLUMNS, kpi_table, monthly_record
 from kyojosim.constants import TIE_COMMUNITY, TIE_ONLINE
 from kyojosim.network import Ties
 from kyojosim.results import run
@@ -58,5 +58,17 @@ def test_community_value_recorded_monthly_while_the_sns_runs():
     assert cv["community_value"].iloc[-1] > 0
     expected = np.where(cv["mau"] > 0, cv["active_connections"] * cv["activity"] / cv["mau"].clip(lower=1), 0)
     assert np.allclose(cv["community_value"], expected)
+    # beside the month's matching and つながり力: sums of the four weekly rows each record covers
+    kpi = kpi_table(res)
+    steps = res.to_pandas("steps").set_index("step")
+    for _, row in kpi.iloc[[0, len(kpi) // 2, -1]].iterrows():
+        weeks = steps.loc[row["step"] - 3: row["step"]]
+        assert row["matched_local_sns"] == weeks["matched_local_sns"].sum()
+        done = weeks["needs_matched"].sum() + weeks["needs_lapsed"].sum()
+        assert row["matching_rate"] == pytest.approx(weeks["needs_matched"].sum() / done)
+    tsu = res.to_pandas("tsunagari")
+    assert kpi["tsunagari_mean"].tolist() == tsu[tsu["group_type"] == "all"].set_index("step").loc[kpi["step"],
+                                                                                                   "mean"].tolist()
     # no local SNS, no record
-    assert run("yamae", years=1, seed=1).to_pandas("community_value").empty
+    quiet = run("yamae", years=1, seed=1)
+    assert quiet.to_pandas("community_value").empty and kpi_table(quiet).empty

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from .local_sns import LocalSNSChannel
@@ -101,3 +102,31 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
             "replies": int(replies.sum()), "reactions": int(reactions.sum()), "activity": activity,
             "unique_connections": int(a.size), "active_connections": active_conn,
             "community_value": float(value)}
+
+
+def kpi_table(result) -> pd.DataFrame:
+    """Put Community Value beside the month's matching and つながり力, one row per record.
+
+    Args:
+        result: A :class:`~kyojosim.results.RunResult` (or anything with ``to_pandas(name)``).
+
+    Returns:
+        The ``community_value`` table with, for the four weeks it covers: ``needs_matched``,
+        ``needs_lapsed`` and ``matched_local_sns`` (sums of the weekly ``steps`` rows), the month's
+        ``matching_rate`` (matched / (matched + lapsed)) and ``tsunagari_mean`` (mean つながり力 of
+        residents 20+ at the record). Empty when no local SNS ran.
+    """
+    cv = result.to_pandas("community_value")
+    steps = result.to_pandas("steps")
+    tsu = result.to_pandas("tsunagari")
+    if cv.empty:
+        return cv.assign(needs_matched=[], needs_lapsed=[], matched_local_sns=[], matching_rate=[],
+                         tsunagari_mean=[])
+    month = (steps["step"] + 3) // 4 * 4  # weeks 1-4 are recorded at step 4, and so on
+    sums = steps.assign(record=month).groupby("record")[["needs_matched", "needs_lapsed", "matched_local_sns"]].sum()
+    out = cv.merge(sums, left_on="step", right_index=True, how="left")
+    done = out["needs_matched"] + out["needs_lapsed"]
+    out["matching_rate"] = np.where(done > 0, out["needs_matched"] / done.where(done > 0, 1), np.nan)
+    mean = tsu[tsu["group_type"] == "all"].set_index("step")["mean"]
+    out["tsunagari_mean"] = out["step"].map(mean)
+    return out
