@@ -153,7 +153,7 @@ def compare(results: Any, baseline: str | None = None, metrics: Sequence[str] | 
             mine = here[here["variant"] == variant].drop_duplicates(keys).set_index(keys)[metrics]
             if mine.empty:
                 continue
-            joined = mine.join(base, how="inner", lsuffix="_v", rsuffix="_b")
+            joined = mine.add_suffix("_v").join(base.add_suffix("_b"), how="inner")
             v = joined[[f"{m}_v" for m in metrics]].to_numpy(dtype=np.float64)
             b = joined[[f"{m}_b" for m in metrics]].to_numpy(dtype=np.float64)
             d = v - b
@@ -235,4 +235,40 @@ def sensitivity(results: Any, metric: str = "matching_rate", variant: str | None
                          "ST": si["ST"], "ST_conf": si["ST_conf"]})
 
 
-__all__ = ["DEFAULT_METRICS", "AnalysisError", "bootstrap_mean_ci", "compare", "sensitivity"]
+
+
+
+def format_comparison(comparison: pd.DataFrame, metrics: Sequence[str] | None = None) -> str:
+    """Format a comparison as a text table: rates in percent (changes in points), money in yen.
+
+    Args:
+        comparison: The frame of :func:`compare`.
+        metrics: The metrics to show (default: all in the frame, in its order).
+
+    Returns:
+        The table, one line per scenario, variant and metric.
+    """
+    df = comparison if metrics is None else comparison[comparison["metric"].isin(list(metrics))]
+    rows = []
+    for r in df.to_dict("records"):
+        m = str(r["metric"])
+        if m.startswith("matching_rate"):
+            level = lambda x: "" if x != x else f"{100 * x:.1f}%"
+            change = lambda x: "" if x != x else f"{100 * x:+.1f}"
+        elif m in ("paid_by_requesters", "subsidy", "received_by_helpers", "needs_matched"):
+            level = lambda x: "" if x != x else f"{x:,.0f}"
+            change = lambda x: "" if x != x else f"{x:+,.0f}"
+        else:
+            level = lambda x: "" if x != x else f"{x:.3f}"
+            change = lambda x: "" if x != x else f"{x:+.3f}"
+        ci = "" if r["lo"] != r["lo"] else f"[{change(r['lo'])}, {change(r['hi'])}]"
+        rows.append([str(r["scenario"]), str(r["variant"]), m, level(r["baseline_mean"]), level(r["variant_mean"]),
+                     change(r["diff"]), ci, str(r["n_pairs"])])
+    head = ["scenario", "variant", "metric", "baseline", "variant_mean", "diff", "95% interval", "pairs"]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
+    right = {3, 4, 5, 6, 7}
+    fmt = lambda cells: "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                                  for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([fmt(head), *(fmt(row) for row in rows)])
+
+__all__ = ["DEFAULT_METRICS", "AnalysisError", "bootstrap_mean_ci", "compare", "format_comparison", "sensitivity"]
