@@ -536,7 +536,7 @@ def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None 
     for v in dict.fromkeys(head["variant"]):
         tag = t["baseline_tag"] if v == baseline else ""
         s = starts.get(v)
-        s_text = t["none"] if s is None or s != s or pd.isna(s) else str(int(s))
+        s_text = t["none"] if s is None or pd.isna(s) else str(int(s))
         add(f"<tr><td>{_e(v)}{_e(tag)}</td><td>{_e(desc.get(v, ''))}</td><td class=\"num\">{_e(s_text)}</td></tr>\n")
     add("</tbody>\n</table>\n")
 
