@@ -264,7 +264,7 @@ def format_comparison(comparison: pd.DataFrame, metrics: Sequence[str] | None = 
         ci = "" if r["lo"] != r["lo"] else f"[{change(r['lo'])}, {change(r['hi'])}]"
         rows.append([str(r["scenario"]), str(r["variant"]), m, level(r["baseline_mean"]), level(r["variant_mean"]),
                      change(r["diff"]), ci, str(r["n_pairs"])])
-    head = ["scenario", "variant", "metric", "baseline", "variant_mean", "diff", "95% interval", "pairs"]
+    head = ["scenario", "variant", "metric", "baseline_mean", "variant_mean", "diff", "95% interval", "pairs"]
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
     right = {3, 4, 5, 6, 7}
     fmt = lambda cells: "  ".join(c.rjust(w) if i in right else c.ljust(w)

@@ -40,6 +40,8 @@ BASELINE_COLOR = "#444444"
 VARIANT_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DEFAULT_STEPS_PER_YEAR = 365.25 / 7
 """Weeks in a year, for a run shorter than a year."""
+FLOW_PREFIXES = ("needs_", "matched_", "hours_", "matching_", "weeks_", "unmet_")
+"""Columns of the steps table that count or rate the week's events (smoothed over a window)."""
 GROUP_COLORS = {"none": "#7f7f7f", "offline_only": "#2ca02c", "both": "#1f77b4", "online_only": "#ff7f0e"}
 
 TEXT = {
@@ -205,7 +207,9 @@ def smoothed_steps(steps: pd.DataFrame, metric: str, window: int = 52) -> pd.Dat
     """Weekly series of one metric smoothed over a trailing window, per run.
 
     ``matching_rate`` is recomputed as matched / (matched + lapsed) over the window (a rate of the
-    needs decided in the window, not a mean of weekly rates); other metrics are averaged over it.
+    needs decided in the window, not a mean of weekly rates); the other weekly flows (``needs_*``,
+    ``matched_*``, ``hours_given``, ...) are averaged over it; states (population, shares, ties) are
+    left as they are.
     Step 0 (the initial state, before any week) is left out.
 
     Args:
@@ -229,8 +233,10 @@ def smoothed_steps(steps: pd.DataFrame, metric: str, window: int = 52) -> pd.Dat
         lap = g["needs_lapsed"].transform(lambda s: s.rolling(window, min_periods=minp).sum())
         done = m + lap
         value = (m / done.where(done > 0)).astype(np.float64)
-    else:
+    elif metric.startswith(FLOW_PREFIXES):
         value = g[metric].transform(lambda s: s.astype(np.float64).rolling(window, min_periods=minp).mean())
+    else:  # a state (population, shares, ties): drawn as it is
+        value = df[metric].astype(np.float64)
     time = step_times(df)["time"].to_numpy()
     return pd.DataFrame({"run_id": df["run_id"].to_numpy(), "step": df["step"].to_numpy(),
                          "time": time, "value": value.to_numpy()})
@@ -292,7 +298,9 @@ def timeseries(results: Any, metric: str = "matching_rate", lang: str = "ja", wi
     ax.set_xlabel(t["year"])
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(t["timeseries_title"].format(m=metric_label(metric, lang)) + f" — {scenario}", fontsize=12)
-    note = t["rolling"].format(w=window) + ("; " + t["band"].format(n=n_rep) if n_rep > 1 else "")
+    notes = [t["rolling"].format(w=window)] if metric.startswith(FLOW_PREFIXES) else []
+    notes += [t["band"].format(n=n_rep)] if n_rep > 1 else []
+    note = "; ".join(notes)
     ax.text(0.0, -0.16, note, transform=ax.transAxes, fontsize=8, color="#555555", va="top")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=9, frameon=True)

@@ -114,7 +114,7 @@ TEXT: dict[str, dict[str, str]] = {
         "question": (
             "地域の困りごと（家事、移動、買い物など8分類）のうち、手助けしてくれる人に結びついた割合（マッチング率）は、"
             "各施策（介入）によってどれだけ変わるか。住民全体と75歳以上の住民について、また住民のつながり力について、"
-            "ベースライン（{baseline}）と同じ乱数で比較する。"
+            "ベースライン「{baseline}」と同じ乱数で比較する。"
         ),
         "setting_h": "対象自治体と比較する施策",
         "municipality": "自治体",
@@ -191,7 +191,7 @@ TEXT: dict[str, dict[str, str]] = {
             "How much does each intervention change the share of everyday troubles (chores, mobility, shopping "
             "and five more categories) that find a helper (the matching rate), for all residents and for residents "
             "aged 75+, and how does it change residents' つながり力 (connection power)? Each variant is compared "
-            "with the baseline ({baseline}) over the same random numbers."
+            "with the baseline variant “{baseline}” over the same random numbers."
         ),
         "setting_h": "Municipality and variants",
         "municipality": "Municipality",
@@ -534,7 +534,7 @@ def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None 
         f"<th>{_e(t['start'])}</th></tr></thead>\n<tbody>\n")
     starts = head.drop_duplicates("variant").set_index("variant")["intervention_start"]
     for v in dict.fromkeys(head["variant"]):
-        tag = t["baseline_tag"] if v == baseline else ""
+        tag = t["baseline_tag"] if v == baseline and v.lower() != "baseline" else ""
         s = starts.get(v)
         s_text = t["none"] if s is None or pd.isna(s) else str(int(s))
         add(f"<tr><td>{_e(v)}{_e(tag)}</td><td>{_e(desc.get(v, ''))}</td><td class=\"num\">{_e(s_text)}</td></tr>\n")
@@ -553,7 +553,7 @@ def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None 
         f"<th>{_e(t['paid'])}</th><th>{_e(t['subsidy'])}</th><th>{_e(t['cost'])}</th></tr>\n</thead>\n<tbody>\n")
     for r in head.to_dict("records"):
         cells = [f"<td>{_e(r['scenario'])}</td>"] if multi else []
-        tag = t["baseline_tag"] if r["is_baseline"] else ""
+        tag = t["baseline_tag"] if r["is_baseline"] and str(r["variant"]).lower() != "baseline" else ""
         cells.append(f"<td>{_e(r['variant'])}{_e(tag)}</td>")
         for m in ("matching_rate", "matching_rate_age_75plus"):
             cells.append(f"<td class=\"num\">{_pct(r[m])}</td>")
