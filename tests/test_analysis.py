@@ -103,6 +103,19 @@ def test_vectorised_bootstrap_equals_the_plain_loop():
     assert np.allclose(hi, np.quantile(means, 0.975, axis=0))
 
 
+def test_bootstrap_in_blocks_equals_the_plain_loop_over_the_same_blocks(monkeypatch):
+    import kyojosim.analysis as analysis
+
+    monkeypatch.setattr(analysis, "BOOTSTRAP_BLOCK", 9 * 7)  # 7 replicates per block
+    d = np.random.default_rng(1).normal(size=(9, 1))
+    lo, hi = bootstrap_mean_ci(d, 50, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    idx = np.vstack([rng.integers(0, 9, size=(min(7, 50 - s), 9)) for s in range(0, 50, 7)])
+    means = d[idx, 0].mean(axis=1)
+    assert lo[0] == pytest.approx(np.quantile(means, 0.025))
+    assert hi[0] == pytest.approx(np.quantile(means, 0.975))
+
+
 def test_compare_is_seeded_and_leaves_the_global_generator_alone():
     f = paired(np.linspace(0.1, 0.3, 10), np.linspace(0.1, 0.3, 10) + np.sin(np.arange(10)) / 20)
     state = np.random.get_state()[1].copy()

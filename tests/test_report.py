@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -178,3 +179,23 @@ def test_compare_and_report_commands_write_into_the_results_folder(res, tmp_path
     assert cli.main(["report", str(folder), "--lang", "en", "-q"]) == 0
     assert (folder / "report-en.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_headline_numbers_are_scaled_to_the_municipality(res):
+    head = report.headline(res, n_boot=200).set_index("variant")
+    assert list(head.index) == res.variants
+    factor = report.scale_factors(res)
+    assert factor.round(6).unique().tolist() == [pytest.approx(1 / 0.3, rel=1e-3)]
+    s = res.summary.set_index("run_id")
+    runs = res.design.loc[res.design["variant"] == "platform", "run_id"]
+    base = res.design.loc[res.design["variant"] == "baseline", "run_id"]
+    paid = (s.loc[runs, "paid_by_requesters"] * factor[runs]).mean()
+    subsidy = (s.loc[runs, "subsidy"] * factor[runs]).mean()
+    extra = (s.loc[runs, "needs_matched"].mean() - s.loc[base, "needs_matched"].mean()) * factor[runs].mean()
+    p = head.loc["platform"]
+    assert p["paid_by_requesters"] == pytest.approx(paid)
+    assert p["subsidy"] == pytest.approx(subsidy) and subsidy > 0
+    assert p["extra_matched"] == pytest.approx(extra)
+    assert p["cost_per_extra_match"] == pytest.approx((paid + subsidy) / extra)
+    assert p["matching_rate_diff"] == pytest.approx(p["matching_rate"] - head.loc["baseline", "matching_rate"])
+    assert np.isnan(head.loc["baseline", "cost_per_extra_match"])

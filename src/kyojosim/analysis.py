@@ -42,6 +42,8 @@ DEFAULT_METRICS: tuple[str, ...] = (
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "scenario", "variant", "metric", "baseline_mean", "variant_mean", "diff", "lo", "hi", "n_pairs",
 )
+BOOTSTRAP_BLOCK = 4_000_000
+"""Resampled pair indices held at once by :func:`bootstrap_mean_ci` (replicates are drawn in blocks)."""
 PAIR_KEYS: tuple[str, ...] = ("scenario", "point", "replicate")
 """A variant's run and the baseline's run are paired when they share these design values."""
 
@@ -67,7 +69,8 @@ def bootstrap_mean_ci(diffs: np.ndarray, n_boot: int, rng: np.random.Generator,
     """Percentile bootstrap interval of the mean of each column of ``diffs``, vectorised.
 
     Every bootstrap replicate resamples the rows (pairs) with replacement, once for all columns; a
-    ``nan`` in a column drops that pair from that column's mean only.
+    ``nan`` in a column drops that pair from that column's mean only. The replicates are drawn in
+    blocks of about :data:`BOOTSTRAP_BLOCK` indices, each block as one ``rng.integers`` call.
 
     Args:
         diffs: Paired differences, shape ``(n_pairs, n_metrics)``.
@@ -83,15 +86,19 @@ def bootstrap_mean_ci(diffs: np.ndarray, n_boot: int, rng: np.random.Generator,
     hi = np.full(m, np.nan)
     if n == 0:
         return lo, hi
-    idx = rng.integers(0, n, size=(n_boot, n))
-    # weights[b, i] = how often pair i is drawn in replicate b
-    weights = np.bincount((np.arange(n_boot)[:, None] * n + idx).ravel(), minlength=n_boot * n)
-    weights = weights.reshape(n_boot, n).astype(np.float64)
     valid = ~np.isnan(diffs)
-    sums = weights @ np.where(valid, diffs, 0.0)
-    counts = weights @ valid.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts
+    filled = np.where(valid, diffs, 0.0)
+    present = valid.astype(np.float64)
+    means = np.empty((n_boot, m))
+    rows = max(1, BOOTSTRAP_BLOCK // n)  # replicates per block, to bound the memory of many pairs
+    for start in range(0, n_boot, rows):
+        b = min(rows, n_boot - start)
+        idx = rng.integers(0, n, size=(b, n))
+        # weights[r, i] = how often pair i is drawn in replicate r
+        weights = np.bincount((np.arange(b)[:, None] * n + idx).ravel(), minlength=b * n)
+        weights = weights.reshape(b, n).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[start:start + b] = (weights @ filled) / (weights @ present)
     alpha = (1.0 - level) / 2.0
     enough = valid.sum(axis=0) >= 2
     if enough.any():

@@ -21,7 +21,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy import stats
 
-from .aid import AGE_GROUPS  # noqa: F401  (documented vocabulary of the age-group metrics)
 from .atomic import atomic_open
 from .constants import AGE_BAND_LABELS, CATEGORIES, PARTICIPATION_GROUPS
 from .errors import KyojoError
@@ -49,6 +48,7 @@ TEXT = {
         "year": "年",
         "band": "帯：反復{n}回の平均の95%信頼区間",
         "rolling": "過去{w}週の値",
+        "sep": "。",
         "start": "{v} 開始",
         "diff": "{b}との差",
         "overall": "全体",
@@ -66,6 +66,7 @@ TEXT = {
         "year": "year",
         "band": "band: 95% interval of the mean of {n} replicates",
         "rolling": "trailing {w} weeks",
+        "sep": "; ",
         "start": "{v} starts",
         "diff": "difference from {b}",
         "overall": "overall",
@@ -279,10 +280,13 @@ def timeseries(results: Any, metric: str = "matching_rate", lang: str = "ja", wi
         wide = mine.pivot_table(index="step", columns="run_id", values="value", aggfunc="first")
         time = mine.groupby("step")["time"].mean().reindex(wide.index).to_numpy()
         mean, lo, hi = _mean_band(wide * factor)
+        if is_rate(metric):  # a share cannot leave 0-100%, whatever the t-interval of few replicates says
+            lo, hi = np.clip(lo, 0.0, 100.0), np.clip(hi, 0.0, 100.0)
         n_rep = max(n_rep, wide.shape[1])
         ax.plot(time, mean, color=colors.get(v), lw=1.8, label=v, gid=f"mean:{v}")
         if wide.shape[1] > 1:
-            ax.fill_between(time, lo, hi, color=colors.get(v), alpha=0.2, lw=0, gid=f"band:{v}")
+            ax.fill_between(time, lo, hi, color=colors.get(v), alpha=0.2 if len(names) <= 2 else 0.12, lw=0,
+                            gid=f"band:{v}")
     starts = _starts(results, scenario)
     by_year: dict[int, list[str]] = {}
     for v in names:
@@ -300,7 +304,7 @@ def timeseries(results: Any, metric: str = "matching_rate", lang: str = "ja", wi
     ax.set_title(t["timeseries_title"].format(m=metric_label(metric, lang)) + f" — {scenario}", fontsize=12)
     notes = [t["rolling"].format(w=window)] if metric.startswith(FLOW_PREFIXES) else []
     notes += [t["band"].format(n=n_rep)] if n_rep > 1 else []
-    note = "; ".join(notes)
+    note = t["sep"].join(notes)
     ax.text(0.0, -0.16, note, transform=ax.transAxes, fontsize=8, color="#555555", va="top")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=9, frameon=True)
