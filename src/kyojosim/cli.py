@@ -6,6 +6,8 @@ Commands::
     kyojosim validate SCENARIO [--set key.path=value ...]
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--out DIR]
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--set k=v ...] [--out DIR]
+    kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
+    kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
@@ -222,6 +224,52 @@ def cmd_variants(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+COMPARE_FIGURES = ("timeseries", "comparison", "tsunagari_by_group", "population_pyramid")
+"""PNG files written by ``kyojosim compare`` (``<name>.png``)."""
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare every variant of an experiment with its baseline; write comparison.csv and the figures."""
+    from . import figures
+    from .analysis import compare, format_comparison
+    from .atomic import write_text
+    from .report import load_results
+
+    folder, results = load_results(args.results)
+    out = Path(args.out) if args.out else folder / "comparison"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KyojoError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
+    table = compare(results, baseline=args.baseline)
+    write_text(out / "comparison.csv", table.to_csv(index=False))
+    baseline = args.baseline or results.baseline
+    figures.timeseries(results, lang=args.lang, path=out / "timeseries.png")
+    figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png")
+    figures.tsunagari_by_group(results, lang=args.lang, path=out / "tsunagari_by_group.png")
+    figures.population_pyramid(results, lang=args.lang, path=out / "population_pyramid.png")
+    if not args.quiet:
+        headline = ["matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
+                    "paid_by_requesters", "subsidy"]
+        print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate "
+              "(matching rates in %, differences in points; 95% paired bootstrap intervals)")
+        print(format_comparison(table, headline))
+        print(f"results: {out} (comparison.csv, {', '.join(f + '.png' for f in COMPARE_FIGURES)})")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the HTML report of an experiment (one self-contained file)."""
+    from .report import load_results, write_report
+
+    folder, results = load_results(args.results)
+    out = Path(args.out) if args.out else folder / f"report-{args.lang}.html"
+    path = write_report(results, out, lang=args.lang)
+    if not args.quiet:
+        print(f"report: {path}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------------------
 # parser and entry point
 # --------------------------------------------------------------------------------------
@@ -281,6 +329,26 @@ def build_parser() -> argparse.ArgumentParser:
     p_var.add_argument("--out", default="results/variants", metavar="DIR",
                        help="results folder (default: results/variants)")
     p_var.add_argument("--quiet", "-q", action="store_true", help="no table")
+
+    results_help = "results folder of an experiment, or an experiment file or name (its folder results/<name>)"
+    p_cmp = sub.add_parser("compare", help="compare the variants of an experiment with its baseline",
+                           description="Paired differences of every variant from the baseline (same scenario, "
+                           "design point and replicate) with 95%% bootstrap intervals; writes comparison.csv and "
+                           "the figures as PNG.")
+    p_cmp.add_argument("results", metavar="RESULTS_OR_EXPERIMENT", help=results_help)
+    p_cmp.add_argument("--baseline", metavar="V", help="variant to compare against (default: the experiment's)")
+    p_cmp.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the figures (default ja)")
+    p_cmp.add_argument("--out", metavar="DIR", help="output folder (default: <results>/comparison)")
+    p_cmp.add_argument("--quiet", "-q", action="store_true", help="no table")
+
+    p_rep = sub.add_parser("report", help="write the HTML report of an experiment",
+                           description="Write one self-contained HTML file (figures embedded, no external "
+                           "resources): the question, the municipality and variants, the headline table, the "
+                           "figures and the model's main assumptions.")
+    p_rep.add_argument("results", metavar="RESULTS_OR_EXPERIMENT", help=results_help)
+    p_rep.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the report (default ja)")
+    p_rep.add_argument("--out", metavar="FILE", help="HTML file (default: <results>/report-<lang>.html)")
+    p_rep.add_argument("--quiet", "-q", action="store_true", help="do not print the file name")
     return parser
 
 
@@ -310,6 +378,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_projection(args)
         if args.command == "variants":
             return cmd_variants(args)
+        if args.command == "compare":
+            return cmd_compare(args)
+        if args.command == "report":
+            return cmd_report(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -15,13 +15,8 @@ from joblib import Parallel, delayed
 
 from .aid import AGE_GROUPS
 from .constants import CATEGORIES
+from .labels import CATEGORY_LABELS_JA
 from .scenario import Scenario, load_scenario
-
-CATEGORY_LABELS_JA = {
-    "chores": "家事", "mobility": "移動", "shopping": "買い物", "information": "情報収集",
-    "sick_care": "看病", "family_care": "介護", "childcare": "育児", "consultation": "相談",
-    "all": "全体", "75plus": "75歳以上",
-}
 
 
 def _one(scn: Scenario, seed: int) -> pd.DataFrame:
