@@ -38,7 +38,7 @@ import numpy as np
 from .communities import ONLINE_BIT, add_memberships, build_community_ties, eligibility_weights, set_online
 from .constants import OFFLINE_COMMUNITIES
 from .ict import path_year
-from .network import Ties
+from .network import TieBatch, Ties
 from .population import Population
 from .scenario import Scenario
 
@@ -78,7 +78,7 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
         return slots
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
     p = np.minimum(levels["offline"] * eligibility_weights(pop, slots) * rates, MAX_SHARE)
-    u = rng.random((2, *p.shape))
+    u = rng.random((2, *p.shape), dtype=np.float32)
     groups = pop.groups[slots]
     member = groups >= 0
     leave = member & ((p <= 0) | (u[0] < c.turnover))
@@ -88,7 +88,9 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     add_memberships(pop, slots, join, scn, rng)
     is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
     is_new[slots] = join
-    build_community_ties(pop, scn, ties, is_new, rng, online=False)
+    batch = TieBatch(ties)  # one merge into the tie list for all kinds
+    build_community_ties(pop, scn, batch, is_new, rng, online=False)
+    batch.flush()
     # online communities: joining follows social-media use, leaving a constant rate
     online = pop.online[slots]
     in_feed = (online & FEED_AND_PLAZA) != 0
