@@ -52,11 +52,14 @@ def test_the_experiment_moves_people_online():
 
 def test_fit_ranks_grid_points_by_their_gaps():
     grid = {"communities.offline_trend": (-0.14, 0.0), "communities.online_join_rate": (0.45,)}
-    table = fit_participation(grid, seeds=(1,), scale=0.01)
+    table = fit_participation(grid, seeds=(1,), scale=0.02)
     assert len(table) == 2 and table["objective"].is_monotonic_increasing
-    # without the decline of real-world communities, offline-only people stay far above the 2017 row
+    # without the decline of real-world communities, people in both kinds stay far above the 2017 row and
+    # online-only people far below it
     assert table.iloc[0]["communities.offline_trend"] == -0.14
-    assert table.iloc[1]["sim_offline_only"] > table.iloc[0]["sim_offline_only"] + 3
+    assert table.iloc[1]["sim_both"] > table.iloc[0]["sim_both"] + 8
+    assert table.iloc[1]["sim_online_only"] < table.iloc[0]["sim_online_only"] - 8
+    assert table.iloc[1]["max_abs_gap"] > 5 >= table.iloc[0]["max_abs_gap"]
 
 
 def test_fit_writes_the_defaults_with_provenance(tmp_path, monkeypatch):
