@@ -6,6 +6,7 @@ Commands::
     kyojosim validate SCENARIO [--set key.path=value ...]
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--out DIR]
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--set k=v ...] [--out DIR]
+    kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
@@ -222,6 +223,35 @@ def cmd_variants(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Check the scenario, then serve the dashboard with ``solara run`` until interrupted."""
+    import os
+    import subprocess
+
+    from .dashboard import APP_PATH, SCENARIO_ENV
+    from .scenario import find_scenario, load_scenario
+
+    if not 0 < args.port < 65536:
+        raise ScenarioError("--port", "port", args.port, "allowed: a TCP port, 1-65535", "out of range")
+    path = find_scenario(args.scenario)
+    load_scenario(path)
+    source = str(path.resolve()) if path.is_file() else args.scenario
+    env = {**os.environ, SCENARIO_ENV: source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    command = [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", args.host, "--port", str(args.port),
+               "--production"]
+    print(f"dashboard of {args.scenario}: http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    proc = subprocess.Popen(command, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+
+
 # --------------------------------------------------------------------------------------
 # parser and entry point
 # --------------------------------------------------------------------------------------
@@ -281,6 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_var.add_argument("--out", default="results/variants", metavar="DIR",
                        help="results folder (default: results/variants)")
     p_var.add_argument("--quiet", "-q", action="store_true", help="no table")
+
+    p_dash = sub.add_parser("dashboard", help="run a scenario interactively in the browser",
+                            description="Serve the dashboard (mesa SolaraViz): choose the municipality, switch "
+                            "interventions, step the model a month at a time and watch the charts, beside a "
+                            "baseline with every intervention off.")
+    p_dash.add_argument("scenario", nargs="?", default="yamae", metavar="SCENARIO",
+                        help=scenario_help + "; default yamae")
+    p_dash.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1, this machine only)")
+    p_dash.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     return parser
 
 
@@ -310,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_projection(args)
         if args.command == "variants":
             return cmd_variants(args)
+        if args.command == "dashboard":
+            return cmd_dashboard(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
