@@ -188,7 +188,7 @@ def pyramid_figure(model: DashboardModel) -> Figure:
     tr = model.tracks[0]
     first, last = tr.points[0], tr.points[-1]
     fig = Figure(figsize=(4.4, 3.6), dpi=DPI)
-    fig.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.13)
+    fig.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.2)
     ax = fig.subplots()
     y = np.arange(len(AGE_BAND_LABELS))
     ax.barh(y, -last.pyramid[0], height=0.85, color="#4e79a7", label="男性")
@@ -204,8 +204,8 @@ def pyramid_figure(model: DashboardModel) -> Figure:
     ax.set_xticks(ticks, [f"{abs(v):,.0f}" for v in ticks], fontsize=7)
     ax.set_xlim(-lim, lim)
     ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_xlabel("人")
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
+    ax.set_xlabel("人", labelpad=1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7, frameon=False)
     year = int(last.t)
     ax.set_title(f"人口ピラミッド {year}年（{last.population:,.0f}人）", fontsize=11)
     return fig

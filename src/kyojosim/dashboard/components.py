@@ -29,9 +29,10 @@ TITLE = "共助シミュレーション（kyojosim）"
 """Title of the page (the app bar)."""
 
 HELP = (
-    "左の設定を変えたら「RESET」で反映されます。「STEP」で1ステップ（既定は1か月）進み、"
-    "「▶」で連続して進みます（Render Interval: 何ステップごとに図を描き直すか）。"
+    "左の設定を変えたら「リセット」で反映されます。「1ステップ」で1か月（設定により3か月・1年）進み、"
+    "「▶」で続けて進みます（描画の間隔: 何ステップごとに図を描き直すか）。"
     "比較をオンにすると、同じ乱数で施策をすべて止めた場合を右に並べます。"
+    "SNS普及キャンペーンは地域SNSの開始から3年間、加入のしやすさを何倍にするかです。"
 )
 
 CSS = """
@@ -47,11 +48,38 @@ HIDE_CSS = """
 .v-navigation-drawer .v-card:first-child .v-input--checkbox { display: none !important; }
 div:has(> b > a[href="https://solara.dev"]) { display: none !important; }
 .v-navigation-drawer .v-slider__thumb-label-container { display: block !important; }
-.v-navigation-drawer .v-slider__thumb-label { width: 38px !important; height: 38px !important; font-size: 11px; }
+.v-navigation-drawer .v-slider__thumb-label { transform: translateX(-50%) !important; top: 9px !important;
+  background: rgba(255, 255, 255, 0.9) !important; color: #1565c0 !important; width: auto !important;
+  height: auto !important; font-size: 10px; line-height: 1.2; padding: 0 2px; border-radius: 0; }
+.v-navigation-drawer .v-slider__thumb-label > * { transform: none !important; }
 .v-navigation-drawer .v-card:first-child .v-slider__thumb-label-container { display: none !important; }
+.v-navigation-drawer .v-input__slider { margin-bottom: 6px; }
 """
 """Mesa's page, tidied: its single tab ("Page 0"), the "Use Threads" switch and the footer are hidden, and
-every slider of the model's settings shows its value."""
+every slider of the model's settings shows its value under its knob."""
+
+TRANSLATE = {
+    ".v-card:nth-child(1) > .v-card__title": "実行",
+    ".v-card:nth-child(2) > .v-card__title": "設定（「リセット」で反映）",
+    ".v-card:nth-child(3) > .v-card__title": "進み具合",
+    ".v-card:nth-child(1) .v-input__slider:nth-child(1) label": "再生の間隔（ミリ秒）",
+    ".v-card:nth-child(1) .v-input__slider:nth-child(2) label": "描画の間隔（ステップ）",
+    ".v-card:nth-child(1) .v-btn:nth-child(1) .v-btn__content": "リセット",
+    ".v-card:nth-child(1) .v-btn:nth-child(3) .v-btn__content": "1ステップ",
+}
+"""Japanese for the English words of mesa's sidebar (CSS shows them in place of the text, which stays in the
+page for assistive technology)."""
+
+
+def translate_css() -> str:
+    """Return CSS that shows :data:`TRANSLATE`'s Japanese in place of mesa's English sidebar labels."""
+    rules = []
+    for selector, text in TRANSLATE.items():
+        sel = f".v-navigation-drawer {selector}"
+        rules.append(f"{sel} {{ font-size: 0 !important; letter-spacing: 0 !important; }}")
+        rules.append(f"{sel}::after {{ content: '{text}'; font-size: 0.875rem; }}")
+    rules.append(".v-navigation-drawer .v-card > .v-card__title::after { font-size: 1.1rem !important; }")
+    return "\n".join(rules) + "\n"
 
 
 def model_params(choices: dict[str, str]) -> dict[str, Any]:
@@ -75,13 +103,13 @@ def model_params(choices: dict[str, str]) -> dict[str, Any]:
                                    "max": end, "step": 1, "label": f"{INTERVENTION_JA[name]}の開始年"}
     params.update({
         "campaign": {"type": "SliderFloat", "value": float(min(s.campaign, 5.0)), "min": 1.0, "max": 5.0, "step": 0.5,
-                     "label": "地域SNSの普及キャンペーン（倍, 最初の3年）"},
+                     "label": "SNS普及キャンペーン（倍）"},
         "price": {"type": "SliderInt", "value": int(s.price), "min": 0, "max": 2000, "step": 50,
-                  "label": "シェアサービスの謝礼（円/時間）"},
+                  "label": "シェアの謝礼（円/時間）"},
         "subsidy": {"type": "SliderInt", "value": int(s.subsidy), "min": 0, "max": 1000, "step": 50,
                     "label": "自治体の補助（円/時間）"},
         "reporters": {"type": "SliderInt", "value": int(s.reporters), "min": 0, "max": 10, "step": 1,
-                      "label": "通報窓口の担当者（人/地区）"},
+                      "label": "通報担当（人/地区）"},
         "compare": {"type": "Checkbox", "value": True, "label": "施策なしと並べて比較"},
         "period": {"type": "Select", "value": next(iter(PERIODS)), "values": list(PERIODS), "label": "1ステップの長さ"},
         "seed": {"type": "SliderInt", "value": int(s.seed), "min": 0, "max": max(99, int(s.seed)), "step": 1,
@@ -169,14 +197,14 @@ def summary_lines(model: DashboardModel) -> list[str]:
 def Summary(model: DashboardModel):
     """Show the date, population, overall matching rate, the interventions on, and how to use the page."""
     update_counter.get()
-    css = solara.use_memo(lambda: CSS + HIDE_CSS + font_css(_PAGE_TEXT.get("text", "")), [])
+    css = solara.use_memo(lambda: CSS + HIDE_CSS + translate_css() + font_css(_PAGE_TEXT.get("text", "")), [])
     solara.Style(css)
     with solara.Column(classes=["kyojo-summary"], gap="0px"):
         for line in summary_lines(model):
             solara.HTML(tag="div", unsafe_innerHTML=line)
         solara.Text(HELP, classes=["kyojo-help"])
     if not model.running:
-        solara.Info("シミュレーションの期間が終わりました。「RESET」で最初から始めます。", dense=True)
+        solara.Info("シミュレーションの期間が終わりました。「リセット」で最初から始めます。", dense=True)
 
 
 _PAGE_TEXT: dict[str, str] = {}
