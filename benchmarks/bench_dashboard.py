@@ -6,6 +6,7 @@ turn of a year), each rendered to PNG. Prints wall and CPU seconds per step (nev
 
     .venv/bin/python benchmarks/bench_dashboard.py yamae ikoma
     .venv/bin/python benchmarks/bench_dashboard.py koto --steps 24 --no-compare
+    .venv/bin/python benchmarks/bench_dashboard.py yamae ikoma --period 1年 --steps 4 --warmup 2
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from kyojosim.dashboard import charts
+from kyojosim.dashboard.labels import PERIODS
 from kyojosim.dashboard.wrapper import INTERVENTIONS, DashboardModel
 
 
-def measure(scenario: str, steps: int = 12, warmup: int = 24, compare: bool = True) -> dict[str, Any]:
+def measure(scenario: str, steps: int = 12, warmup: int = 24, compare: bool = True,
+            period: str = "1か月") -> dict[str, Any]:
     """Step a dashboard model with every intervention on; time each step with its redraw."""
-    model = DashboardModel.from_scenario(scenario, compare=compare, **{name: True for name in INTERVENTIONS})
+    model = DashboardModel.from_scenario(scenario, compare=compare, period=period,
+                                         **{name: True for name in INTERVENTIONS})
     for _ in range(warmup):
         model.step()
     wall, cpu, model_wall = [], [], []
@@ -58,11 +62,12 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--steps", type=int, default=12, help="timed steps (months), default 12")
     parser.add_argument("--warmup", type=int, default=24, help="steps before timing, default 24")
     parser.add_argument("--no-compare", action="store_true", help="without the baseline beside it")
+    parser.add_argument("--period", default="1か月", choices=list(PERIODS), help="length of a step (default 1か月)")
     args = parser.parse_args(argv)
     rows = []
     print("scenario  residents  variants  s/step (wall)  s/step (CPU)  of which model (wall)")
     for name in args.scenarios:
-        r = measure(name, args.steps, args.warmup, not args.no_compare)
+        r = measure(name, args.steps, args.warmup, not args.no_compare, args.period)
         rows.append(r)
         print(f"{r['scenario']:<8}  {r['residents']:>9,}  {r['variants']:>8}  {r['step_wall_s']:>13.3f}  "
               f"{r['step_cpu_s']:>12.3f}  {r['model_wall_s']:>20.3f}")

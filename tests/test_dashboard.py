@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +185,14 @@ def test_cli_dashboard_bad_input_exits_2(capsys, argv):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
+
+
+def test_bench_dashboard_runs_and_prints_the_figures(capsys):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_dashboard.py"
+    spec = importlib.util.spec_from_file_location("bench_dashboard", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = bench.main(["yamae", "--steps", "1", "--warmup", "0", "--no-compare"])
+    out = capsys.readouterr().out
+    assert "s/step (CPU)" in out and out.splitlines()[1].startswith("yamae")
+    assert rows[0]["variants"] == 1 and rows[0]["step_wall_s"] >= rows[0]["model_wall_s"] > 0

@@ -9,6 +9,7 @@ pyramid changes only at the turn of a year and is redrawn only then.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -16,7 +17,11 @@ from typing import Any
 
 import numpy as np
 import solara
-from mesa.visualization import solara_viz
+
+with warnings.catch_warnings():
+    # solara's check of the rules of hooks flags a harmless early return in mesa 3.3's ComponentsView
+    warnings.filterwarnings("ignore", message=".*found despite early return", category=UserWarning)
+    from mesa.visualization import solara_viz
 from mesa.visualization.utils import update_counter
 
 from ..scenario import load_scenario
