@@ -56,6 +56,9 @@ def matching_figure(model: DashboardModel) -> Figure:
     axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
     for k, (ax, tr, title) in enumerate(zip(axes, model.tracks, _titles(model), strict=True)):
         t, by_cat, overall = matching_series(tr)
+        # the first weeks' rates are all matches (needs lapse only after their deadline): start at 3 months
+        keep = t >= model.main.start_year + 0.25 - 1e-9
+        t, by_cat, overall = t[keep], by_cat[keep], overall[keep]
         for c, name in enumerate(CATEGORIES):
             ax.plot(t, 100 * by_cat[:, c], color=CATEGORY_COLOURS[c], linewidth=1.2, label=CATEGORY_JA[name])
         ax.plot(t, 100 * overall, color="black", linewidth=2.4, label=ALL_JA)
