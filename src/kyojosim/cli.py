@@ -226,6 +226,7 @@ def cmd_variants(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Check the scenario, then serve the dashboard with ``solara run`` until interrupted."""
     import os
+    import signal
     import subprocess
 
     from .dashboard import APP_PATH, SCENARIO_ENV
@@ -236,11 +237,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     path = find_scenario(args.scenario)
     load_scenario(path)
     source = str(path.resolve()) if path.is_file() else args.scenario
-    env = {**os.environ, SCENARIO_ENV: source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    # no usage statistics sent out; no warning at every page load that a plain-http cookie is not SameSite=None
+    quiet = "ignore:Cookies with samesite:UserWarning"
+    warn = ",".join(w for w in (os.environ.get("PYTHONWARNINGS"), quiet) if w)
+    env = {**os.environ, SCENARIO_ENV: source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "PYTHONWARNINGS": warn}
     command = [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", args.host, "--port", str(args.port),
                "--production"]
     print(f"dashboard of {args.scenario}: http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     proc = subprocess.Popen(command, env=env)
+
+    def stop_server(signum, frame):  # a `kill` of this command stops the server too
+        proc.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop_server)
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -250,6 +259,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # --------------------------------------------------------------------------------------

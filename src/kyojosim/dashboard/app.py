@@ -10,10 +10,17 @@ from __future__ import annotations
 import os
 
 import solara
-from mesa.visualization import SolaraViz
 
 from kyojosim.dashboard import SCENARIO_ENV
-from kyojosim.dashboard.components import COMPONENTS, TITLE, install_layout, model_params, page_text, set_page_text
+from kyojosim.dashboard.components import (
+    COMPONENTS,
+    TITLE,
+    SolaraViz,
+    install_layout,
+    model_params,
+    page_text,
+    set_page_text,
+)
 from kyojosim.dashboard.wrapper import DashboardModel, scenario_choices
 
 SCENARIO = os.environ.get(SCENARIO_ENV) or "yamae"

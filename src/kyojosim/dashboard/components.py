@@ -30,6 +30,9 @@ from .labels import BASELINE_JA, INTERVENTION_JA, PERIODS, WITH_JA
 from .webfont import font_css
 from .wrapper import INTERVENTIONS, DashboardModel, Settings, matching_series
 
+SolaraViz = solara_viz.SolaraViz
+"""mesa's page component (imported here, where mesa's visualization is first imported)."""
+
 TITLE = "共助シミュレーション（kyojosim）"
 """Title of the page (the app bar)."""
 
@@ -247,5 +250,6 @@ def install_layout() -> None:
     solara_viz.make_initial_grid_layout = _layout
 
 
-__all__ = ["COMPONENTS", "LAYOUT", "DistrictMap", "MatchingChart", "PyramidChart", "Summary", "TsunagariChart",
+__all__ = ["COMPONENTS", "LAYOUT", "DistrictMap", "MatchingChart", "PyramidChart", "SolaraViz", "Summary",
+           "TsunagariChart",
            "install_layout", "model_params", "page_text", "set_page_text", "summary_lines"]
