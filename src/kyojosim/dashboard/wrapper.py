@@ -22,7 +22,6 @@ The controls map to scenario keys (:meth:`Settings.overrides`):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -346,10 +345,6 @@ class DashboardModel(mesa.Model):
         for tr in self.tracks:
             tr.advance_to(self.month)
         self.running = self.main.running and self.month < self.total_months
-
-    def settings_text(self) -> Mapping[str, Any]:
-        """Return the settings as plain values (for display and tests)."""
-        return {f.name: getattr(self.settings, f.name) for f in fields(Settings)}
 
 
 __all__ = ["BUNDLED", "CAMPAIGN_YEARS", "INTERVENTIONS", "DashboardModel", "Point", "Settings", "Track",
