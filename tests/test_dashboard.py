@@ -196,3 +196,19 @@ def test_bench_dashboard_runs_and_prints_the_figures(capsys):
     out = capsys.readouterr().out
     assert "s/step (CPU)" in out and out.splitlines()[1].startswith("yamae")
     assert rows[0]["variants"] == 1 and rows[0]["step_wall_s"] >= rows[0]["model_wall_s"] > 0
+
+
+def test_make_installs_chromium_only_when_missing():
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    root = Path(__file__).resolve().parents[1]
+    dry = subprocess.run(["make", "-n", "browser", "CHROMIUM=/nonexistent/chromium"], cwd=root, capture_output=True,
+                         text=True, check=True).stdout
+    assert "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium" in dry
+    assert "playwright install" not in dry
+    if Path("/usr/bin/chromium").is_file():
+        quiet = subprocess.run(["make", "-s", "browser"], cwd=root, capture_output=True, text=True, check=True)
+        assert quiet.stdout == "" and quiet.stderr == ""
