@@ -1,6 +1,7 @@
 # kyojosim: set-up, run, test, lint. Needs only python3.11 (with venv and pip) and GNU make.
 #   make run    set up, then run the default job (RUN_JOB)
-#   make test   set up, then run the whole test suite (fails if no tests are collected)
+#   make test   set up, then run the whole test suite (fails if no tests are collected); as root it first
+#               installs Debian's chromium for the browser tests if /usr/bin/chromium is missing
 #   make lint   ruff check src tests benchmarks experiments (those that exist)
 #   make clean  remove the venv and caches (results/ is kept)
 
@@ -14,7 +15,9 @@ STAMP = $(VENV)/.installed
 RUN_JOB = $(BIN)/kyojosim variants ikoma ikoma-platform ikoma-sns --seeds 3 --jobs 2 --out results/ikoma-comparison \
 	&& $(BIN)/kyojosim projection --seeds 3 --jobs 2 --out results/projection
 
-.PHONY: all setup run test lint clean
+CHROMIUM = /usr/bin/chromium
+
+.PHONY: all setup run test lint clean browser
 
 all: test
 
@@ -29,8 +32,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(RUN_JOB)
 
+# The browser tests drive Debian's chromium (never a browser playwright downloads): install it when
+# it is missing and we are root; quiet when it is there. Without it (not root) those tests skip.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "make: installing Debian's chromium for the browser tests"; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "make: $(CHROMIUM) is missing and we are not root: the browser tests will be skipped" >&2; \
+		fi; \
+	fi
+
 # pytest exits 5 when it collects no tests: treat that as a failure, not a pass.
-test: $(STAMP)
+test: $(STAMP) browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status

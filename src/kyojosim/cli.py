@@ -8,6 +8,7 @@ Commands::
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--set k=v ...] [--out DIR]
     kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
+    kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
@@ -268,6 +269,44 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"report: {path}")
     return EXIT_OK
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Check the scenario, then serve the dashboard with ``solara run`` until interrupted."""
+    import os
+    import signal
+    import subprocess
+
+    from .dashboard import APP_PATH, SCENARIO_ENV
+    from .scenario import find_scenario, load_scenario
+
+    if not 0 < args.port < 65536:
+        raise ScenarioError("--port", "port", args.port, "allowed: a TCP port, 1-65535", "out of range")
+    path = find_scenario(args.scenario)
+    load_scenario(path)
+    source = str(path.resolve()) if path.is_file() else args.scenario
+    # no usage statistics sent out; no warning at every page load that a plain-http cookie is not SameSite=None
+    quiet = "ignore:Cookies with samesite:UserWarning"
+    warn = ",".join(w for w in (os.environ.get("PYTHONWARNINGS"), quiet) if w)
+    env = {**os.environ, SCENARIO_ENV: source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "PYTHONWARNINGS": warn}
+    command = [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", args.host, "--port", str(args.port),
+               "--production"]
+    print(f"dashboard of {args.scenario}: http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    proc = subprocess.Popen(command, env=env)
+
+    def stop_server(signum, frame):  # a `kill` of this command stops the server too
+        proc.terminate()
+
+    previous = signal.signal(signal.SIGTERM, stop_server)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # --------------------------------------------------------------------------------------
@@ -349,6 +388,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the report (default ja)")
     p_rep.add_argument("--out", metavar="FILE", help="HTML file (default: <results>/report-<lang>.html)")
     p_rep.add_argument("--quiet", "-q", action="store_true", help="do not print the file name")
+    p_dash = sub.add_parser("dashboard", help="run a scenario interactively in the browser",
+                            description="Serve the dashboard (mesa SolaraViz): choose the municipality, switch "
+                            "interventions, step the model a month at a time and watch the charts, beside a "
+                            "baseline with every intervention off.")
+    p_dash.add_argument("scenario", nargs="?", default="yamae", metavar="SCENARIO",
+                        help=scenario_help + "; default yamae")
+    p_dash.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1, this machine only)")
+    p_dash.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     return parser
 
 
@@ -382,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "dashboard":
+            return cmd_dashboard(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
