@@ -151,7 +151,7 @@ def test_controls_are_parameters_of_the_model():
 def test_web_font_covers_the_japanese_text():
     from fontTools.ttLib import TTFont
 
-    from kyojosim.dashboard.webfont import font_css, subset_font
+    from kyojosim.webfont import font_css, subset_font
 
     data = subset_font("山江村 つながり力 abc")
     cmap = TTFont(io.BytesIO(data)).getBestCmap()

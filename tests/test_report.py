@@ -116,7 +116,9 @@ def test_report_is_self_contained(pages):
             assert base64.b64decode(src.split(",", 1)[1])[:8] == PNG_MAGIC
         assert not [s for s in page.srcs if not s.startswith("data:")]
         assert not re.search(r"<(link|script)\b", text)
-        assert not re.search(r"url\(", text)
+        # the only url() is the embedded Japanese font (a data: URL, no request)
+        assert re.findall(r"url\(([a-z]+):", text) == ["data"]
+        assert "font-family: 'KyojoJP'" in text
         # the only link is the model description, relative to the report, and it resolves
         assert len(page.hrefs) == 1 and page.hrefs[0].endswith("docs/ODD.md")
         assert not page.hrefs[0].startswith(("http:", "https:"))

@@ -274,7 +274,7 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 CSS = """
-body { font-family: "Hiragino Sans", "Noto Sans CJK JP", "Yu Gothic", "IPAexGothic", Meiryo, sans-serif;
+body { font-family: "Hiragino Sans", "Noto Sans CJK JP", "Yu Gothic", "IPAexGothic", Meiryo, "KyojoJP", sans-serif;
        max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.6; }
 h1 { font-size: 1.6em; border-bottom: 2px solid #444; padding-bottom: .2em; }
 h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
@@ -606,7 +606,14 @@ def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None 
         version = package_version()
     add(f"<tr><th>{_e(t['version'])}</th><td>{_e(version)}</td></tr>\n</table>\n")
     add("</body>\n</html>\n")
-    return "".join(parts)
+    page = "".join(parts)
+    # embed the Japanese glyphs the page uses (a subset of the font matplotlib-fontja ships), so the
+    # report reads on a machine without Japanese fonts; the reader's own fonts come first
+    from .webfont import FAMILY, subset_font
+
+    font = base64.b64encode(subset_font(page)).decode("ascii")
+    face = f"@font-face {{ font-family: '{FAMILY}'; src: url(data:font/ttf;base64,{font}) format('truetype'); }}\n"
+    return page.replace("<style>", "<style>" + face, 1)
 
 
 def write_report(results: Any, out: str | os.PathLike[str], lang: str = "ja", n_boot: int = 2000,

@@ -9,7 +9,7 @@ page) with ``solara run``. The pieces:
 - :mod:`~kyojosim.dashboard.charts`: the matplotlib figures (matching rate by category, unmet
   needs by district on a tile map, つながり力 by participation group, the population pyramid);
 - :mod:`~kyojosim.dashboard.components`: the Solara components that show them;
-- :mod:`~kyojosim.dashboard.webfont`: a Japanese web font for the browser, cut from the font
+- :mod:`kyojosim.webfont`: a Japanese web font for the browser (shared with the report), cut from the font
   that :mod:`matplotlib_fontja` ships, so labels render on machines without Japanese fonts.
 """
 

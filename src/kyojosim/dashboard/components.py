@@ -25,9 +25,9 @@ with warnings.catch_warnings():
 from mesa.visualization.utils import update_counter
 
 from ..scenario import load_scenario
+from ..webfont import font_css
 from . import charts
 from .labels import BASELINE_JA, INTERVENTION_JA, PERIODS, WITH_JA
-from .webfont import font_css
 from .wrapper import INTERVENTIONS, DashboardModel, Settings, matching_series
 
 SolaraViz = solara_viz.SolaraViz

@@ -1,7 +1,7 @@
-"""A Japanese web font for the dashboard page, cut from the font matplotlib_fontja ships.
+"""A Japanese web font for the dashboard page and the HTML report, cut from the font matplotlib_fontja ships.
 
-A browser on a machine without Japanese fonts draws 山江村 as empty boxes. The page therefore
-carries its own font: IPAexGothic (:mod:`matplotlib_fontja`'s bundled font, under the IPA Font
+A browser on a machine without Japanese fonts draws 山江村 as empty boxes. The page and the report
+therefore carry their own font: IPAexGothic (:mod:`matplotlib_fontja`'s bundled font, under the IPA Font
 License), cut down with :mod:`fontTools.subset` to the characters the page shows and embedded
 as a data URL in a CSS ``@font-face`` rule (tens of kilobytes, instead of the whole 4 MB font).
 """
@@ -59,3 +59,4 @@ def font_css(text: str) -> str:
 
 
 __all__ = ["FAMILY", "font_css", "font_path", "subset_font"]
+
