@@ -8,6 +8,7 @@ from browser import chromium_page, require_chromium
 from experiment_results import shared_results
 from kyojosim.report import write_report
 
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_report_opens_in_chromium(tmp_path, lang):
     require_chromium()
