@@ -394,9 +394,9 @@ class Communities:
         hi=1,
     )
     # fitted: experiments/validation/fit_participation.py (offline_trend, online_join_rate) on 2026-11-23:
-    #   ikoma scale 0.02, seeds [1, 2], objective 4.07, max gap 1.5 points
+    #   ikoma scale 0.02, seeds [1, 2], objective 1.20, max gap 0.9 points
     offline_trend: float = param(
-        -0.14,
+        -0.12,
         source=f"fitted to {_WP} 図表4-3-5-2 (2008 -> 2017 participation mix) by "
         "experiments/validation/fit_participation.py: yearly relative change of the propensity to join real-world "
         "communities (decline of 自治会 and other groups)",
