@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -117,7 +116,8 @@ def measure(side: str, args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit(f"{side} failed (exit {proc.returncode})")
         res = json.loads(out_file.read_text(encoding="utf-8"))
     res.update({"peak_tree_rss_mb": peak_rss / 2**20, "peak_tree_pss_mb": peak_pss / 2**20,
-                "runs_per_s": res["runs"] / res["wall_s"], "resident_steps_per_s": res["resident_steps"] / res["wall_s"]})
+                "runs_per_s": res["runs"] / res["wall_s"],
+                "resident_steps_per_s": res["resident_steps"] / res["wall_s"]})
     return res
 
 
@@ -189,9 +189,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         b, s = (_median(trials[side]) for side in ("batch_run", "sweep"))
         result["batch_run"], result["sweep"], result["trials"] = b, s, trials
         if args.repeat > 1:
-            print(f"medians of {args.repeat} alternating trials; wall times: batch_run "
-                  f"{', '.join(f'{t['wall_s']:.1f}' for t in trials['batch_run'])} s, sweep "
-                  f"{', '.join(f'{t['wall_s']:.1f}' for t in trials['sweep'])} s")
+            walls = {side: ", ".join(f"{t['wall_s']:.1f}" for t in trials[side]) for side in trials}
+            print(f"medians of {args.repeat} alternating trials; wall times: batch_run {walls['batch_run']} s, "
+                  f"sweep {walls['sweep']} s")
         print(f"{'':22}{'mesa.batch_run':>16}{'kyojosim.sweep':>16}{'ratio':>8}")
         for key, label, fmt in (("wall_s", "wall time (s)", "{:.2f}"), ("runs_per_s", "runs / s", "{:.3f}"),
                                 ("resident_steps_per_s", "resident-steps / s", "{:,.0f}"),
