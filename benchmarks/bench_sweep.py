@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -145,9 +146,11 @@ def efficiency(args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             path = kyojosim.sweep(spec, out=Path(tmp) / f"j{jobs}", jobs=jobs, progress=False)
             out[f"t{jobs}_s"] = time.perf_counter() - t0
-            if jobs == 1:
-                out["run_seconds_mean"] = kyojosim.load(path).manifest["timings"]["run_seconds_mean"]
+            out[f"run_seconds_mean_{jobs}"] = kyojosim.load(path).manifest["timings"]["run_seconds_mean"]
+    out["run_seconds_mean"] = out["run_seconds_mean_1"]
     out["efficiency"] = out["t1_s"] / (2 * out["t2_s"])
+    # the ideal T(2 jobs) if each run took as long as in the 2-job sweep: what is left is start-up and waiting
+    out["overhead_2_s"] = out["t2_s"] - args.eff_runs * out["run_seconds_mean_2"] / 2
     return out
 
 
@@ -211,6 +214,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"(b) {e['runs']} runs of {args.eff_scenario} ({args.eff_years} years, mean run "
               f"{e['run_seconds_mean']:.2f} s): T(1 job) {e['t1_s']:.2f} s, T(2 jobs) {e['t2_s']:.2f} s, "
               f"parallel efficiency T1/(2*T2) = {e['efficiency']:.0%} (target >= 85%)")
+        print(f"    mean run with 2 jobs {e['run_seconds_mean_2']:.2f} s (vs {e['run_seconds_mean_1']:.2f} s alone: "
+              f"the cores are shared); T(2 jobs) beyond the runs themselves (worker start-up, waiting): "
+              f"{e['overhead_2_s']:.2f} s")
+    load = os.getloadavg()
+    result["loadavg"] = load
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
     if args.json:
         from kyojosim.atomic import write_json
 
