@@ -233,12 +233,14 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
 def test_ctrl_c_exits_130_with_how_to_resume(tmp_path):
     path = write_experiment(tmp_path, KILL)
     out = tmp_path / "res"
-    cmd = [sys.executable, "-m", "kyojosim", "sweep", str(path), "--jobs", "1", "--out", str(out), "--quiet"]
+    cmd = [sys.executable, "-m", "kyojosim", "sweep", str(path), "--jobs", "2", "--out", str(out), "--quiet"]
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while _done(out) < 1 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: to the sweep and its workers
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "run the same command again to resume" in err and "Traceback" not in err
+    assert 1 <= _done(out) < len(kyojosim.load_experiment(path).runs)
+    assert kyojosim.load(out).manifest["runs"]["pending"] >= 1

@@ -216,6 +216,8 @@ def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
         raise SweepError(f"{out} is not empty and is not a sweep results folder (no {PLAN}); choose another --out")
     try:
         (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(f".*{TMP_SUFFIX}"):  # left by a consolidation that was killed mid-write
+            stale.unlink(missing_ok=True)
         (out / MANIFEST).unlink(missing_ok=True)  # the consolidated tables are stale until the end
         write_json(plan_path, plan_dict(exp))
     except OSError as exc:
@@ -359,10 +361,18 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
 # --------------------------------------------------------------------------------------
 
 
+def _ignore_sigint() -> None:
+    """Make a worker process ignore SIGINT (its parent handles Ctrl-C and stops it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _tasks(out: Path, runs: list[Run]):
     from joblib import delayed
 
-    return (delayed(run_one)(r.run_id, r.resolved, str(out / RUNS_DIR / r.run_id)) for r in runs)
+    base = out.resolve()  # absolute: workers (dask) may run in another directory
+    return (delayed(run_one)(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in runs)
 
 
 def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None) -> Iterator[dict[str, Any]]:
@@ -376,8 +386,10 @@ def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str
     from joblib import Parallel, parallel_config
 
     if backend == "loky":
-        yield from Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered", pre_dispatch="2*n_jobs",
-                            batch_size=1)(_tasks(out, todo))
+        # workers ignore Ctrl-C (the terminal sends it to them too): the parent stops them and reports
+        with parallel_config(backend="loky", initializer=_ignore_sigint):
+            yield from Parallel(n_jobs=jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs",
+                                batch_size=1)(_tasks(out, todo))
         return
     from dask.distributed import Client, LocalCluster
 
