@@ -50,6 +50,8 @@ RUN_TABLES: tuple[str, ...] = ("steps", "years", "tsunagari", "age_structure", "
 TABLES: tuple[str, ...] = ("design", "summary", *RUN_TABLES)
 """Consolidated tables of a results folder."""
 BACKENDS: tuple[str, ...] = ("loky", "dask")
+ROW_GROUP = 131_072
+"""Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
     *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
@@ -300,8 +302,16 @@ def _consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | 
         write_parquet(target, _empty_table(name))
         return None
     with atomic_open(target, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
-        for t in tables():
-            writer.write_table(t)
+        pending: list[pa.Table] = []
+        rows = 0
+        for t in tables():  # runs gathered into row groups of about ROW_GROUP rows (in run order)
+            pending.append(t)
+            rows += t.num_rows
+            if rows >= ROW_GROUP:
+                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
+                pending, rows = [], 0
+        if pending:
+            writer.write_table(pa.concat_tables(pending), row_group_size=max(rows, 1))
     return None
 
 
