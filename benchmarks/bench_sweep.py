@@ -132,6 +132,29 @@ def _median(trials: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+CEILING_CODE = """
+import sys, time, kyojosim
+from kyojosim.scenario import load_scenario
+over = {"simulation.years": int(sys.argv[2]), "simulation.seed": 1}
+if sys.argv[3] != "None":
+    over["municipality.scale"] = float(sys.argv[3])
+scn = load_scenario(sys.argv[1], over)
+t0 = time.perf_counter()
+kyojosim.run(scn)
+print(time.perf_counter() - t0)
+"""
+
+
+def ceiling(args: argparse.Namespace) -> dict[str, float]:
+    """What the machine allows: one run alone, then the same run in two independent processes at once."""
+    cmd = [sys.executable, "-c", CEILING_CODE, args.eff_scenario, str(args.eff_years), str(args.eff_scale)]
+    alone = float(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    together = [float(p.communicate()[0]) for p in procs]
+    mean = sum(together) / 2
+    return {"alone_s": alone, "together_s": mean, "ceiling": alone / mean}
+
+
 def efficiency(args: argparse.Namespace) -> dict[str, Any]:
     """Part (b): wall time of a sweep with 1 job (in process) and with 2 jobs (loky)."""
     import kyojosim
@@ -210,6 +233,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"peak memory (PSS) sweep / batch_run: {result['memory_ratio']:.2f} (target <= 0.25)")
     if "b" not in args.skip:
         e = efficiency(args)
+        c = ceiling(args)
+        e["ceiling"] = c
         result["efficiency"] = e
         print(f"(b) {e['runs']} runs of {args.eff_scenario} ({args.eff_years} years, mean run "
               f"{e['run_seconds_mean']:.2f} s): T(1 job) {e['t1_s']:.2f} s, T(2 jobs) {e['t2_s']:.2f} s, "
@@ -217,6 +242,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"    mean run with 2 jobs {e['run_seconds_mean_2']:.2f} s (vs {e['run_seconds_mean_1']:.2f} s alone: "
               f"the cores are shared); T(2 jobs) beyond the runs themselves (worker start-up, waiting): "
               f"{e['overhead_2_s']:.2f} s")
+        print(f"    the machine's ceiling: the same run alone {c['alone_s']:.2f} s, two at once in independent "
+              f"processes {c['together_s']:.2f} s each, so at most {c['ceiling']:.0%} efficiency for any runner")
     load = os.getloadavg()
     result["loadavg"] = load
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
