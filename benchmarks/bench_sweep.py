@@ -225,8 +225,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                 ("peak_tree_rss_mb", "peak tree RSS (MB)", "{:.0f}")):
             ratio = s[key] / b[key] if b[key] else float("nan")
             print(f"{label:22}{fmt.format(b[key]):>16}{fmt.format(s[key]):>16}{ratio:>8.2f}")
-        print(f"weekly rows: batch_run {b['rows']}, sweep {s['rows']} (plus years, つながり力, age structure and "
-              f"money tables on disk); batch_run start method: {b['start_method']}")
+        print(f"weekly rows: batch_run {int(b['rows'])}, sweep {int(s['rows'])} (plus years, つながり力, age structure "
+              f"and money tables on disk); batch_run start method: {b['start_method']}")
         result["throughput_ratio"] = s["resident_steps_per_s"] / b["resident_steps_per_s"]
         result["memory_ratio"] = s["peak_tree_pss_mb"] / b["peak_tree_pss_mb"]
         print(f"sweep throughput / batch_run: {result['throughput_ratio']:.2f} (target >= 2); "
