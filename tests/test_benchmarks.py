@@ -44,3 +44,25 @@ def test_bench_foundation_runs_and_prints_the_figures(tmp_path, capsys):
     assert written["scenario"] == "yamae" and written["years"] == 1
     assert written["memory_bytes"] == result["memory_bytes"]
     assert not list(tmp_path.glob(".*.tmp"))  # written atomically: no temporary file left
+
+
+SWEEP_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_sweep.py"
+
+
+def test_bench_sweep_runs_both_sides_and_prints_the_figures(capsys):
+    spec = importlib.util.spec_from_file_location("bench_sweep", SWEEP_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    result = bench.main(["--years", "1", "--scale", "0.1", "--replicates", "1", "--jobs", "1", "--skip", "b"])
+    text = capsys.readouterr().out
+    for label in ("mesa.batch_run", "kyojosim.sweep", "wall time", "runs / s", "resident-steps / s",
+                  "peak tree PSS", "peak tree RSS"):
+        assert label in text
+    b, s = result["batch_run"], result["sweep"]
+    assert b["runs"] == s["runs"] == 2
+    # the same runs: the sweep has the initial row of each run that batch_run leaves out (its last step)
+    assert abs(b["rows"] - s["rows"]) <= 2 * 2
+    for side in (b, s):
+        for key in ("wall_s", "runs_per_s", "resident_steps_per_s", "peak_tree_pss_mb", "peak_tree_rss_mb"):
+            assert math.isfinite(side[key]) and side[key] > 0, key

@@ -26,9 +26,12 @@ del _start_method
 
 from .agents import Resident  # noqa: E402
 from .errors import KyojoError, ScenarioError  # noqa: E402
+from .experiment import Experiment, load_experiment  # noqa: E402
 from .model import KyojoModel  # noqa: E402
 from .results import RunResult, load_run, run  # noqa: E402
 from .scenario import Scenario, load_scenario  # noqa: E402
+from .store import ExperimentResults, load  # noqa: E402
+from .sweep import sweep  # noqa: E402
 
 try:
     __version__ = _metadata.version("kyojosim")
@@ -36,6 +39,8 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
     __version__ = "0.0.0"
 
 __all__ = [
+    "Experiment",
+    "ExperimentResults",
     "KyojoError",
     "KyojoModel",
     "Resident",
@@ -43,7 +48,10 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "load",
+    "load_experiment",
     "load_run",
     "load_scenario",
     "run",
+    "sweep",
 ]

@@ -9,6 +9,7 @@ Commands::
     kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
     kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
+    kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart] [--quiet]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
@@ -307,6 +308,34 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run (or resume) an experiment sweep and consolidate its results folder."""
+    from .experiment import load_experiment
+    from .store import load
+    from .sweep import sweep
+
+    exp = load_experiment(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    try:
+        sweep(exp, out=out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler, progress=not args.quiet,
+              restart=args.restart)
+    except KeyboardInterrupt:
+        print(f"interrupted: the runs finished so far are kept in {out}; run the same command again to resume "
+              f"(kyojosim sweep {args.experiment} --out {out})", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        res = load(out)
+        runs = res.manifest["runs"]
+        print(f"{exp.name}: {len(exp.runs)} runs ({runs['done']} done, {runs['failed']} failed); "
+              f"{res.manifest['timings'].get('runs_skipped', 0)} were already done")
+        for f in res.manifest["failures"][:10]:
+            print(f"  failed: {f['run_id']}: {f['error']}")
+        if len(res.summary):
+            table = res.table("summary").groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
+            print("mean matching rate by scenario and variant:")
+            print((table * 100).round(1).to_string())
+        print(f"results: {out}")
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------------------
@@ -397,6 +426,20 @@ def build_parser() -> argparse.ArgumentParser:
     p_dash.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1, this machine only)")
     p_dash.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p_sw = sub.add_parser("sweep", help="run an experiment (scenarios x variants x design x replicates)",
+                          description="Run every run of an experiment file in parallel, saving each as it finishes; "
+                          "running the same command again resumes. See docs/experiments.md.")
+    p_sw.add_argument("experiment", metavar="EXPERIMENT",
+                      help="experiment file, or the name of a bundled one (experiments/*.yaml)")
+    p_sw.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (default 1; -1: all)")
+    p_sw.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                      help="loky: local processes (default); dask: a dask.distributed cluster")
+    p_sw.add_argument("--scheduler", metavar="ADDRESS",
+                      help="dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: a local cluster)")
+    p_sw.add_argument("--out", metavar="DIR", help="results folder (default: results/<experiment name>)")
+    p_sw.add_argument("--restart", action="store_true",
+                      help="delete the results already in --out (even of another experiment) and start again")
+    p_sw.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     return parser
 
 
@@ -432,6 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "dashboard":
             return cmd_dashboard(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,486 @@
+"""Run an experiment: every run in parallel, each saved as it finishes, then one table per kind.
+
+``kyojosim.sweep("yamae-quick")`` (or ``kyojosim sweep yamae-quick --jobs 2``) writes::
+
+    results/<experiment name>/
+        experiment.json        the resolved experiment, its hash and the runs (written first)
+        runs/<run_id>/         one folder per run: steps, years, tsunagari, age_structure, money and
+                               summary tables (Parquet), and status.json written last
+        design.parquet         one row per run: scenario, variant, point, replicate, seed, status ...
+        summary.parquet        one row per finished run (matching rates, つながり力, money, population)
+        steps.parquet  years.parquet  tsunagari.parquet  age_structure.parquet  money.parquet
+        manifest.json          written last (see the experiment-results contract)
+
+Each worker runs one model, writes the run's tables atomically and returns only a small status
+dict, so memory does not grow with the number of runs. A run that fails is recorded (status
+``failed`` with the error and traceback) and the others go on. Running the same command again
+resumes: runs whose status is ``done`` are skipped. A folder made by a different experiment (other
+hash) is refused unless ``restart=True``. The consolidated tables list the runs in their fixed
+order, so they are identical whatever the number of jobs or the backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .aid import AGE_GROUPS
+from .atomic import TMP_SUFFIX, write_json, write_parquet
+from .constants import CATEGORIES, PARTICIPATION_GROUPS
+from .errors import KyojoError
+from .experiment import Experiment, Run, load_experiment
+
+RUNS_DIR = "runs"
+STATUS = "status.json"
+PLAN = "experiment.json"
+MANIFEST = "manifest.json"
+FORMAT = "kyojosim-experiment"
+RUN_TABLES: tuple[str, ...] = ("steps", "years", "tsunagari", "age_structure", "money")
+"""Tables of a run kept by a sweep (the contract's tables; ``needs`` and ``aid_years`` are summarised)."""
+TABLES: tuple[str, ...] = ("design", "summary", *RUN_TABLES)
+"""Consolidated tables of a results folder."""
+BACKENDS: tuple[str, ...] = ("loky", "dask")
+ROW_GROUP = 131_072
+"""Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
+    *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
+    "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
+    "received_by_helpers", "population_start", "population_end", "share_65plus_end",
+)
+"""Columns of the ``summary`` table, in order."""
+
+
+class SweepError(KyojoError):
+    """A sweep cannot start (bad options, or a results folder that is not this experiment's)."""
+
+
+# --------------------------------------------------------------------------------------
+# one run
+# --------------------------------------------------------------------------------------
+
+
+def _rate(matched: float, lapsed: float) -> float:
+    done = matched + lapsed
+    return float(matched / done) if done > 0 else float("nan")
+
+
+def summary_row(result: Any, run_id: str) -> dict[str, Any]:
+    """Return the ``summary`` row of a finished run.
+
+    Args:
+        result: A :class:`~kyojosim.results.RunResult` (with its model, for the rates by age group; a
+            loaded run falls back to the last yearly record).
+        run_id: The run's id.
+
+    Returns:
+        The row, with the columns of :data:`SUMMARY_COLUMNS`.
+    """
+    tables = result.tables_
+    needs = tables["needs"]
+    row: dict[str, Any] = {"run_id": run_id}
+    row["matching_rate"] = _rate(needs["matched"].sum(), needs["lapsed"].sum())
+    by_cat = needs.groupby("category")[["matched", "lapsed"]].sum()
+    for c in CATEGORIES:
+        row[f"matching_rate_{c}"] = (_rate(by_cat.at[c, "matched"], by_cat.at[c, "lapsed"]) if c in by_cat.index
+                                     else float("nan"))
+    model = getattr(result, "model", None)
+    if model is not None:
+        g = model.aid.by_group["age_group"]
+        for i, name in enumerate(AGE_GROUPS):
+            row[f"matching_rate_age_{name}"] = _rate(g["matched"][i], g["lapsed"][i])
+    else:
+        last = tables["aid_years"].iloc[-1] if len(tables["aid_years"]) else {}
+        for name in AGE_GROUPS:
+            row[f"matching_rate_age_{name}"] = float(last.get(f"matching_rate_age_group_{name}", float("nan")))
+    row["needs_arisen"] = int(needs["arisen"].sum())
+    row["needs_matched"] = int(needs["matched"].sum())
+    row["needs_lapsed"] = int(needs["lapsed"].sum())
+    ts = tables["tsunagari"]
+    last_ts = ts[ts["step"] == ts["step"].max()] if len(ts) else ts
+    mean_of = dict(zip(last_ts["group_type"] + "/" + last_ts["group"], last_ts["mean"], strict=True))
+    row["tsunagari_mean"] = float(mean_of.get("all/all", float("nan")))
+    for g_ in PARTICIPATION_GROUPS:
+        row[f"tsunagari_{g_}"] = float(mean_of.get(f"participation/{g_}", float("nan")))
+    money = tables["money"]
+    for f in ("paid_by_requesters", "subsidy", "received_by_helpers"):
+        row[f] = int(money[f].sum()) if len(money) else 0
+    years = tables["years"]
+    row["population_start"] = float(years["population_scaled"].iloc[0])
+    row["population_end"] = float(years["population_scaled"].iloc[-1])
+    row["share_65plus_end"] = float(years["share_65plus"].iloc[-1])
+    return row
+
+
+def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Return summary rows as a typed table (the columns of :data:`SUMMARY_COLUMNS`)."""
+    df = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    ints = ("needs_arisen", "needs_matched", "needs_lapsed", "paid_by_requesters", "subsidy", "received_by_helpers")
+    return df.astype({"run_id": "str", **{c: "int64" for c in ints},
+                      **{c: "float64" for c in SUMMARY_COLUMNS if c != "run_id" and c not in ints}})
+
+
+def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
+    """Run one model and save its tables and status into ``run_dir`` (what a worker does).
+
+    The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds"}``,
+    or ``{"status": "failed", "error", "traceback"}`` if anything raised (the error is not re-raised,
+    so that the other runs go on).
+
+    Args:
+        run_id: The run's id.
+        scenario: The run's resolved :class:`~kyojosim.scenario.Scenario`.
+        run_dir: The run's folder.
+
+    Returns:
+        A small status dict: ``run_id``, ``status``, ``seconds``, ``error``, ``pid``.
+    """
+    from .results import run
+
+    folder = Path(run_dir)
+    t0 = time.perf_counter()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / STATUS).unlink(missing_ok=True)
+        for stale in folder.glob(f".*{TMP_SUFFIX}"):  # left by a worker that was killed mid-write
+            stale.unlink(missing_ok=True)
+        result = run(scenario, progress=False)
+        for name in RUN_TABLES:
+            write_parquet(folder / f"{name}.parquet", result.tables_[name])
+        write_parquet(folder / "summary.parquet", summary_frame([summary_row(result, run_id)]))
+        seconds = time.perf_counter() - t0
+        status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6), "error": "", "pid": os.getpid()}
+        del result
+        write_json(folder / STATUS, status)
+    except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
+        seconds = time.perf_counter() - t0
+        error = f"{type(exc).__name__}: {exc}"
+        status = {"run_id": run_id, "status": "failed", "seconds": round(seconds, 6), "error": error,
+                  "pid": os.getpid()}
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            write_json(folder / STATUS, {**status, "traceback": traceback.format_exc()})
+    return status
+
+
+def read_status(run_dir: Path) -> dict[str, Any] | None:
+    """Return the status of a run folder (``None`` if it has none or it cannot be read)."""
+    try:
+        data = json.loads((run_dir / STATUS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("status") in ("done", "failed") else None
+
+
+# --------------------------------------------------------------------------------------
+# the results folder
+# --------------------------------------------------------------------------------------
+
+
+def plan_dict(exp: Experiment) -> dict[str, Any]:
+    """Return what ``experiment.json`` records: the hash, the resolved experiment and the runs (design rows)."""
+    return {"format": FORMAT + "-plan", "hash": exp.hash, "name": exp.name, "baseline": exp.baseline,
+            "variants": list(exp.variants), "parameters": exp.parameters, "experiment": exp.to_dict(),
+            "runs": [r.design_row() for r in exp.runs]}
+
+
+def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
+    """Check the folder is this experiment's (or new); write ``experiment.json``; drop a stale manifest."""
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"cannot write results to {out}: it exists and is not a folder")
+    plan_path = out / PLAN
+    if plan_path.is_file():
+        try:
+            old = json.loads(plan_path.read_text(encoding="utf-8"))
+            old_hash = old.get("hash")
+        except (OSError, ValueError, AttributeError):
+            old_hash = None
+        if old_hash != exp.hash:
+            if not restart:
+                raise SweepError(
+                    f"{out} holds results of a different experiment (hash {str(old_hash)[:12]}, this one "
+                    f"{exp.hash[:12]}): choose another --out, or pass --restart to delete those results and start "
+                    "again")
+            _clear(out)
+        elif restart:
+            _clear(out)
+    elif out.is_dir() and any(out.iterdir()):
+        raise SweepError(f"{out} is not empty and is not a sweep results folder (no {PLAN}); choose another --out")
+    try:
+        (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(f".*{TMP_SUFFIX}"):  # left by a consolidation that was killed mid-write
+            stale.unlink(missing_ok=True)
+        (out / MANIFEST).unlink(missing_ok=True)  # the consolidated tables are stale until the end
+        write_json(plan_path, plan_dict(exp))
+    except OSError as exc:
+        raise SweepError(f"cannot write results to {out}: {exc.strerror or exc}") from exc
+
+
+def _clear(out: Path) -> None:
+    """Remove what a sweep wrote in ``out`` (and nothing else)."""
+    (out / MANIFEST).unlink(missing_ok=True)
+    for name in TABLES:
+        (out / f"{name}.parquet").unlink(missing_ok=True)
+    shutil.rmtree(out / RUNS_DIR, ignore_errors=True)
+    (out / PLAN).unlink(missing_ok=True)
+
+
+def _statuses(out: Path, runs: tuple[Run, ...] | list[Run]) -> dict[str, dict[str, Any] | None]:
+    return _statuses_by_id(out, [r.run_id for r in runs])
+
+
+def _statuses_by_id(out: Path, run_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    return {rid: read_status(out / RUNS_DIR / rid) for rid in run_ids}
+
+
+def design_frame(rows: list[dict[str, Any]], parameters: list[str],
+                 statuses: Mapping[str, dict[str, Any] | None]) -> pd.DataFrame:
+    """Return the ``design`` table from the runs' design rows and their statuses."""
+    out = []
+    for row in rows:
+        st = statuses.get(row["run_id"]) or {}
+        out.append({
+            "run_id": row["run_id"], "scenario": row["scenario"], "variant": row["variant"], "point": row["point"],
+            "replicate": row["replicate"], "seed": row["seed"], "status": st.get("status", "pending"),
+            "error": st.get("error", "") or "", "seconds": float(st.get("seconds", float("nan"))),
+            "intervention_start": row["intervention_start"], **{p: row.get(p) for p in parameters},
+        })
+    cols = ["run_id", "scenario", "variant", "point", "replicate", "seed", "status", "error", "seconds",
+            "intervention_start", *parameters]
+    df = pd.DataFrame(out, columns=cols)
+    return df.astype({"run_id": "str", "scenario": "str", "variant": "str", "point": "int64", "replicate": "int64",
+                      "seed": "int64", "status": "str", "error": "str", "seconds": "float64",
+                      "intervention_start": "Int64"})
+
+
+def _consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | None) -> pd.DataFrame | None:
+    """Concatenate one table of the given runs in order, adding ``run_id`` first.
+
+    With ``target``, the rows are streamed run by run into that Parquet file (atomically), so memory
+    holds one run at a time, and ``None`` is returned; without, the table is returned.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = [out / RUNS_DIR / rid / f"{name}.parquet" for rid in run_ids]
+    schemas = [pq.read_schema(f).remove_metadata() for f in files]
+    if schemas:
+        unified = pa.unify_schemas(schemas, promote_options="permissive")
+    else:
+        unified = pa.schema([])
+    schema = pa.schema([pa.field("run_id", pa.string()), *[f for f in unified if f.name != "run_id"]])
+
+    def tables() -> Iterator[pa.Table]:
+        for rid, f in zip(run_ids, files, strict=True):
+            t = pq.read_table(f).replace_schema_metadata(None)
+            if "run_id" in t.column_names:
+                t = t.drop_columns(["run_id"])
+            t = t.add_column(0, "run_id", pa.array([rid] * t.num_rows, pa.string()))
+            for fld in schema:
+                if fld.name not in t.column_names:
+                    t = t.append_column(fld.name, pa.nulls(t.num_rows, fld.type))
+            yield t.select(schema.names).cast(schema)
+
+    if target is None:
+        parts = list(tables())
+        if not parts:
+            return _empty_table(name)
+        return pa.concat_tables(parts).to_pandas()
+    from .atomic import atomic_open
+
+    if not files:
+        write_parquet(target, _empty_table(name))
+        return None
+    with atomic_open(target, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
+        pending: list[pa.Table] = []
+        rows = 0
+        for t in tables():  # runs gathered into row groups of about ROW_GROUP rows (in run order)
+            pending.append(t)
+            rows += t.num_rows
+            if rows >= ROW_GROUP:
+                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
+                pending, rows = [], 0
+        if pending:
+            writer.write_table(pa.concat_tables(pending), row_group_size=max(rows, 1))
+    return None
+
+
+def _empty_table(name: str) -> pd.DataFrame:
+    if name == "summary":
+        return summary_frame([])
+    return pd.DataFrame({"run_id": pd.Series([], dtype="str")})
+
+
+def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the consolidated tables and ``manifest.json`` (last) from the run folders.
+
+    Args:
+        out: The results folder.
+        exp: The experiment.
+        timings: Timing figures to record in the manifest.
+
+    Returns:
+        The manifest.
+    """
+    from .results import utc_now, versions
+
+    t0 = time.perf_counter()
+    statuses = _statuses(out, exp.runs)
+    rows = [r.design_row() for r in exp.runs]
+    design = design_frame(rows, exp.parameters, statuses)
+    done = [r.run_id for r in exp.runs if (statuses[r.run_id] or {}).get("status") == "done"]
+    (out / MANIFEST).unlink(missing_ok=True)
+    write_parquet(out / "design.parquet", design)
+    for name in ("summary", *RUN_TABLES):
+        _consolidate_table(out, name, done, out / f"{name}.parquet")
+    counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
+    failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
+                if r["status"] == "failed"]
+    seconds = design.loc[design["status"] == "done", "seconds"]
+    timing = {"run_seconds_total": round(float(seconds.sum()), 3),
+              "run_seconds_mean": round(float(seconds.mean()), 3) if len(seconds) else None,
+              **(timings or {}), "consolidate_seconds": round(time.perf_counter() - t0, 3)}
+    manifest = manifest_dict(exp.to_dict(), exp.hash, exp.name, exp.baseline, list(exp.variants), exp.design,
+                             counts, failures, timing, created=utc_now(), vers=versions())
+    write_json(out / MANIFEST, manifest)
+    return manifest
+
+
+def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: str, variants: list[str],
+                  design: dict[str, Any], counts: dict[str, int], failures: list[dict[str, str]],
+                  timings: dict[str, Any], created: str, vers: dict[str, Any]) -> dict[str, Any]:
+    """Build the manifest of a results folder (the contract's fields, plus ``format`` and ``variants``)."""
+    return {"format": FORMAT, "format_version": 1, "experiment": experiment, "hash": hash_, "name": name,
+            "seed": int(experiment["seed"]), "replicates": int(experiment["replicates"]), "baseline": baseline,
+            "variants": variants, "design": design, "versions": vers, "created": created, "timings": timings,
+            "failures": failures, "runs": counts, "tables": [*TABLES]}
+
+
+# --------------------------------------------------------------------------------------
+# the sweep
+# --------------------------------------------------------------------------------------
+
+
+def _ignore_sigint() -> None:
+    """Make a worker process ignore SIGINT (its parent handles Ctrl-C and stops it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _tasks(out: Path, runs: list[Run]):
+    from joblib import delayed
+
+    base = out.resolve()  # absolute: workers (dask) may run in another directory
+    return (delayed(run_one)(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in runs)
+
+
+def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None) -> Iterator[dict[str, Any]]:
+    """Run the given runs; yield each status dict as its run finishes (in any order)."""
+    if not todo:
+        return
+    if backend == "loky" and jobs == 1:
+        for r in todo:
+            yield run_one(r.run_id, r.resolved, str(out / RUNS_DIR / r.run_id))
+        return
+    from joblib import Parallel, parallel_config
+
+    if backend == "loky":
+        # workers ignore Ctrl-C (the terminal sends it to them too): the parent stops them and reports
+        with parallel_config(backend="loky", initializer=_ignore_sigint):
+            yield from Parallel(n_jobs=jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs",
+                                batch_size=1)(_tasks(out, todo))
+        return
+    from dask.distributed import Client, LocalCluster
+
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            client = stack.enter_context(Client(scheduler, set_as_default=True))
+        else:
+            cluster = stack.enter_context(LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
+                                                       dashboard_address=None, host="127.0.0.1"))
+            client = stack.enter_context(Client(cluster, set_as_default=True))
+        stack.enter_context(parallel_config(backend="dask", n_jobs=jobs if jobs > 0 else -1))
+        del client
+        yield from Parallel(return_as="generator_unordered", batch_size=1)(_tasks(out, todo))
+
+
+def sweep(
+    experiment: str | Path | Mapping[str, Any] | Experiment,
+    out: str | Path | None = None,
+    jobs: int = 1,
+    backend: str = "loky",
+    scheduler: str | None = None,
+    progress: bool = True,
+    restart: bool = False,
+) -> Path:
+    """Run every run of an experiment that is not done yet, then consolidate the results folder.
+
+    Example::
+
+        import kyojosim
+        path = kyojosim.sweep("yamae-quick", jobs=2)
+        res = kyojosim.load(path)
+        res.summary.groupby(res.design["variant"])["matching_rate"].mean()
+
+    Args:
+        experiment: An experiment file, a bundled experiment name, a mapping or an
+            :class:`~kyojosim.experiment.Experiment`.
+        out: The results folder (default ``results/<experiment name>``).
+        jobs: Parallel workers (loky processes, or dask tasks at once; -1 for all cores).
+        backend: ``"loky"`` (local processes) or ``"dask"`` (a dask.distributed cluster).
+        scheduler: Address of the dask scheduler (``tcp://host:port``); without it, the dask backend
+            starts a local cluster of ``jobs`` worker processes on 127.0.0.1.
+        progress: Show a progress bar (runs finished, with the time left) on stderr.
+        restart: Delete the results of a different experiment (or of this one) in ``out`` and start
+            again, instead of refusing (or resuming).
+
+    Returns:
+        The results folder.
+
+    Raises:
+        ExperimentError: For a bad experiment.
+        SweepError: For a bad option or a folder holding another experiment's results.
+        KeyboardInterrupt: When interrupted; the runs already done are kept and the same call resumes.
+    """
+    from tqdm import tqdm
+
+    if backend not in BACKENDS:
+        raise SweepError(f"--backend: unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0 or jobs < -1:
+        raise SweepError(f"--jobs: got {jobs!r}; allowed: a number of workers >= 1, or -1 for all cores")
+    if scheduler is not None and backend != "dask":
+        raise SweepError("--scheduler: only with --backend dask")
+    exp = load_experiment(experiment)
+    folder = Path(out) if out is not None else Path("results") / exp.name
+    _prepare(folder, exp, restart)
+    t0 = time.perf_counter()
+    statuses = _statuses(folder, exp.runs)
+    todo = [r for r in exp.runs if (statuses[r.run_id] or {}).get("status") != "done"]
+    skipped = len(exp.runs) - len(todo)
+    failed = 0
+    with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
+              file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
+        for status in _execute(folder, todo, jobs if jobs != -1 else (os.cpu_count() or 1), backend, scheduler):
+            if status.get("status") == "failed":
+                failed += 1
+                bar.set_postfix(failed=failed)
+            bar.update(1)
+    run_wall = time.perf_counter() - t0
+    consolidate(folder, exp, timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
+                                      "runs_skipped": skipped, "jobs": jobs, "backend": backend})
+    return folder
+
+
+__all__ = ["BACKENDS", "RUN_TABLES", "SUMMARY_COLUMNS", "TABLES", "SweepError", "consolidate", "read_status",
+           "run_one", "summary_row", "sweep"]

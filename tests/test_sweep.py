@@ -1,0 +1,246 @@
+"""Sweeps: parallel runs identical to serial ones, failures recorded, resume after a kill, dask, load."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import kyojosim
+from kyojosim import results as results_module
+from kyojosim.aid import AGE_GROUPS
+from kyojosim.constants import CATEGORIES, PARTICIPATION_GROUPS
+from kyojosim.store import StoreError
+from kyojosim.sweep import TABLES, SweepError
+
+SMALL = {
+    "name": "small",
+    "seed": 5,
+    "replicates": 2,
+    "years": 1,
+    "scale": 0.2,
+    "scenarios": ["yamae"],
+    "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}}},
+    "design": {"type": "list", "points": [{"helping.weekly_hours_free": 5.0}]},
+}
+KILL = {  # more and longer runs, so that a kill lands in the middle
+    "name": "kill",
+    "seed": 9,
+    "replicates": 3,
+    "years": 1,
+    "scale": 0.25,
+    "scenarios": ["yamae"],
+    "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}},
+                 "sns": {"interventions": {"local_sns": {"start": 2015}}}},
+}
+DATA_TABLES = [t for t in TABLES if t != "design"]
+
+
+def write_experiment(folder: Path, data: dict) -> Path:
+    path = folder / f"{data['name']}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    """The consolidated tables are byte-identical; design is identical but for the timings."""
+    for name in DATA_TABLES:
+        assert (a / f"{name}.parquet").read_bytes() == (b / f"{name}.parquet").read_bytes(), name
+    da = pd.read_parquet(a / "design.parquet").drop(columns="seconds")
+    db = pd.read_parquet(b / "design.parquet").drop(columns="seconds")
+    pd.testing.assert_frame_equal(da, db)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory) -> Path:
+    """The small experiment swept in-process with one job (the reference)."""
+    return kyojosim.sweep(SMALL, out=tmp_path_factory.mktemp("serial") / "res", jobs=1, progress=False)
+
+
+def test_load_gives_the_contract_tables(serial):
+    res = kyojosim.load(serial)
+    assert isinstance(res, kyojosim.ExperimentResults)
+    assert res.variants == ["baseline", "hub"] and res.baseline == "baseline"
+    d = res.design
+    assert list(d.columns) == ["run_id", "scenario", "variant", "point", "replicate", "seed", "status", "error",
+                               "seconds", "intervention_start", "helping.weekly_hours_free"]
+    assert len(d) == 4 and (d["status"] == "done").all() and (d["error"] == "").all()
+    assert d["intervention_start"].dtype == "Int64"
+    assert d["intervention_start"].isna().tolist() == [True, True, False, False]
+    assert d.loc[d["variant"] == "hub", "intervention_start"].tolist() == [2015, 2015]
+    assert d["seed"].tolist()[:2] == d["seed"].tolist()[2:] and d["seed"].iloc[0] != d["seed"].iloc[1]
+    expected = ["run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
+                *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
+                "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
+                "received_by_helpers", "population_start", "population_end", "share_65plus_end"]
+    assert list(res.summary.columns) == expected and res.summary["run_id"].tolist() == d["run_id"].tolist()
+    for name in ("steps", "years", "tsunagari", "age_structure", "money"):
+        df = getattr(res, name)
+        assert df.columns[0] == "run_id", name
+    assert set(res.steps["run_id"]) == set(d["run_id"])
+    assert {"step", "year", "population", "matching_rate", "matched_offline"} <= set(res.steps.columns)
+    assert {"step", "group_type", "group", "n", "mean", "q10", "q90"} <= set(res.tsunagari.columns)
+    assert {"year", "sex", "age_band", "count", "count_scaled"} <= set(res.age_structure.columns)
+    m = res.manifest
+    for key in ("experiment", "hash", "name", "seed", "replicates", "baseline", "design", "versions", "created",
+                "timings", "failures", "runs"):
+        assert key in m, key
+    assert m["runs"] == {"done": 4, "failed": 0, "pending": 0} and m["design"]["type"] == "list"
+    merged = res.table("summary")
+    assert list(merged.columns[:7]) == ["run_id", "scenario", "variant", "point", "replicate", "seed",
+                                        "intervention_start"]
+    assert len(merged) == 4 and len(res.table("steps")) == len(res.steps)
+
+
+def test_summary_row_matches_the_run(serial):
+    res = kyojosim.load(serial)
+    first = res.design.iloc[0]
+    one = kyojosim.run("yamae", years=1, scale=0.2, seed=int(first["seed"]), helping__weekly_hours_free=5.0)
+    needs = one.to_pandas("needs")
+    row = res.summary.iloc[0]
+    assert row["needs_matched"] == needs["matched"].sum() and row["needs_arisen"] == needs["arisen"].sum()
+    assert row["matching_rate"] == pytest.approx(needs["matched"].sum() / (needs[["matched", "lapsed"]].sum().sum()))
+    pd.testing.assert_frame_equal(res.steps[res.steps["run_id"] == first["run_id"]].drop(columns="run_id")
+                                  .reset_index(drop=True), one.to_pandas("steps"))
+
+
+def test_two_jobs_give_identical_tables(serial, tmp_path):
+    out = kyojosim.sweep(SMALL, out=tmp_path / "res", jobs=2, progress=False)
+    assert_same_results(serial, out)
+
+
+def test_dask_backend_gives_identical_tables(serial, tmp_path):
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:
+        out = kyojosim.sweep(SMALL, out=tmp_path / "res", jobs=2, backend="dask", scheduler=cluster.scheduler_address,
+                             progress=False)
+    assert_same_results(serial, out)
+    assert kyojosim.load(out).manifest["timings"]["backend"] == "dask"
+
+
+def test_a_failing_run_is_recorded_and_resume_reruns_only_it(serial, tmp_path, monkeypatch):
+    real_run = results_module.run
+    calls = []
+
+    def flaky(scenario, **kw):
+        calls.append(scenario.simulation.seed)
+        if scenario.interventions.reporting_hub.enabled and len(calls) == 3:
+            raise RuntimeError("boom in the model")
+        return real_run(scenario, **kw)
+
+    monkeypatch.setattr(results_module, "run", flaky)
+    out = kyojosim.sweep(SMALL, out=tmp_path / "res", jobs=1, progress=False)
+    res = kyojosim.load(out)
+    assert res.design["status"].tolist() == ["done", "done", "failed", "done"]
+    assert "RuntimeError: boom in the model" in res.design["error"].iloc[2]
+    status = json.loads((out / "runs" / res.design["run_id"].iloc[2] / "status.json").read_text())
+    assert status["status"] == "failed" and "Traceback" in status["traceback"]
+    assert res.manifest["failures"] == [{"run_id": "yamae-hub-p0-r0", "error": "RuntimeError: boom in the model"}]
+    assert res.manifest["runs"] == {"done": 3, "failed": 1, "pending": 0}
+    assert len(res.summary) == 3 and "yamae-hub-p0-r0" not in set(res.steps["run_id"])
+    # resume: only the failed run runs again, and the tables then equal an uninterrupted sweep's
+    calls.clear()
+    kyojosim.sweep(SMALL, out=out, jobs=1, progress=False)
+    assert len(calls) == 1
+    assert kyojosim.load(out).manifest["timings"]["runs_executed"] == 1
+    assert_same_results(serial, out)
+    calls.clear()
+    kyojosim.sweep(SMALL, out=out, jobs=1, progress=False)
+    assert calls == []
+    assert_same_results(serial, out)
+
+
+def test_another_experiment_is_refused_unless_restart(serial, tmp_path):
+    out = tmp_path / "res"
+    kyojosim.sweep({**SMALL, "replicates": 1}, out=out, progress=False)
+    with pytest.raises(SweepError, match="different experiment.*--restart"):
+        kyojosim.sweep(SMALL, out=out, progress=False)
+    kyojosim.sweep(SMALL, out=out, progress=False, restart=True)
+    assert_same_results(serial, out)
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "notes.txt").write_text("mine")
+    with pytest.raises(SweepError, match="not a sweep results folder"):
+        kyojosim.sweep(SMALL, out=stranger, progress=False)
+    assert sorted(p.name for p in stranger.iterdir()) == ["notes.txt"]
+
+
+def test_load_errors_and_partial_folders(serial, tmp_path):
+    with pytest.raises(StoreError, match="not an experiment results folder"):
+        kyojosim.load(tmp_path)
+    with pytest.raises(StoreError, match="no such results folder"):
+        kyojosim.load(tmp_path / "missing")
+    one = kyojosim.run("yamae", years=0, scale=0.1, out=tmp_path / "single")
+    with pytest.raises(StoreError, match="single run"):
+        kyojosim.load(one.path)
+    # a sweep that stopped half-way: no manifest, one run missing
+    import shutil
+
+    part = tmp_path / "part"
+    shutil.copytree(serial, part)
+    (part / "manifest.json").unlink()
+    shutil.rmtree(part / "runs" / "yamae-hub-p0-r1")
+    res = kyojosim.load(part)
+    assert res.manifest["runs"] == {"done": 3, "failed": 0, "pending": 1} and not res.complete
+    assert res.design["status"].tolist() == ["done", "done", "done", "pending"]
+    full = kyojosim.load(serial)
+    pd.testing.assert_frame_equal(res.summary, full.summary.iloc[:3])
+    pd.testing.assert_frame_equal(res.steps, full.steps[full.steps["run_id"] != "yamae-hub-p0-r1"])
+
+
+def _done(out: Path) -> int:
+    return sum(1 for f in out.glob("runs/*/status.json") if '"done"' in f.read_text(encoding="utf-8"))
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
+    path = write_experiment(tmp_path, KILL)
+    total = len(kyojosim.load_experiment(path).runs)
+    reference = kyojosim.sweep(path, out=tmp_path / "reference", jobs=1, progress=False)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "kyojosim", "sweep", str(path), "--jobs", "2", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    try:
+        while _done(out) < 1 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done_at_kill = _done(out)
+    assert 1 <= done_at_kill < total, done_at_kill
+    assert not (out / "manifest.json").exists()
+    partial = kyojosim.load(out)
+    assert partial.manifest["runs"]["done"] == done_at_kill
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    res = kyojosim.load(out)
+    assert res.manifest["timings"]["runs_executed"] == total - done_at_kill
+    assert res.design["run_id"].is_unique and (res.design["status"] == "done").all() and len(res.design) == total
+    assert_same_results(reference, out)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_ctrl_c_exits_130_with_how_to_resume(tmp_path):
+    path = write_experiment(tmp_path, KILL)
+    out = tmp_path / "res"
+    cmd = [sys.executable, "-m", "kyojosim", "sweep", str(path), "--jobs", "2", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _done(out) < 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C in a terminal: to the sweep and its workers
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    assert 1 <= _done(out) < len(kyojosim.load_experiment(path).runs)
+    assert kyojosim.load(out).manifest["runs"]["pending"] >= 1
