@@ -266,8 +266,8 @@ def format_comparison(comparison: pd.DataFrame, metrics: Sequence[str] | None = 
             level = lambda x: "" if x != x else f"{x:,.0f}"
             change = lambda x: "" if x != x else f"{x:+,.0f}"
         else:
-            level = lambda x: "" if x != x else f"{x:.3f}"
-            change = lambda x: "" if x != x else f"{x:+.3f}"
+            level = lambda x: "" if x != x else f"{x:.1f}"
+            change = lambda x: "" if x != x else f"{x:+.1f}"
         ci = "" if r["lo"] != r["lo"] else f"[{change(r['lo'])}, {change(r['hi'])}]"
         rows.append([str(r["scenario"]), str(r["variant"]), m, level(r["baseline_mean"]), level(r["variant_mean"]),
                      change(r["diff"]), ci, str(r["n_pairs"])])

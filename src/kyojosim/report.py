@@ -396,14 +396,14 @@ def _pp(d: float, lo: float, hi: float) -> str:
 
 
 def _idx(x: float) -> str:
-    return "—" if x != x else f"{x:.3f}"
+    return "—" if x != x else f"{x:.1f}"
 
 
 def _idx_diff(d: float, lo: float, hi: float) -> str:
     if d != d:
         return "—"
-    ci = "" if lo != lo else f" [{lo:+.3f}, {hi:+.3f}]"
-    return f"{d:+.3f}{ci}"
+    ci = "" if lo != lo else f" [{lo:+.1f}, {hi:+.1f}]"
+    return f"{d:+.1f}{ci}"
 
 
 def _yen(x: float) -> str:
@@ -421,8 +421,39 @@ def _flatten(obj: Any, prefix: str = "") -> list[str]:
     return [f"{prefix.rstrip('.')}={obj}"]
 
 
-def variant_descriptions(manifest: Mapping[str, Any]) -> dict[str, str]:
-    """Short description of each variant from the experiment in the manifest (what it sets)."""
+INTERVENTION_LABELS = {
+    "ja": {"local_sns": "地域SNS", "sharing_platform": "有償シェアリングサービス",
+           "reporting_hub": "地域の通報窓口（通報員）", "offline_events": "オフライン交流会"},
+    "en": {"local_sns": "local SNS", "sharing_platform": "paid sharing platform",
+           "reporting_hub": "reporting hub (district reporters)", "offline_events": "offline meetups"},
+}
+NO_INTERVENTION = {"ja": "施策なし（現状のまま）", "en": "no intervention (as is)"}
+
+
+def _intervention_text(name: str, spec: Any, lang: str) -> str:
+    label = INTERVENTION_LABELS[lang].get(name, name)
+    if not isinstance(spec, Mapping):
+        return label
+    if spec.get("enabled") is False:
+        return f"{label}: なし" if lang == "ja" else f"{label}: off"
+    start, end = spec.get("start", spec.get("start_year")), spec.get("end", spec.get("end_year"))
+    if lang == "ja":
+        span = f"{start}年から" if start is not None else ""
+        span += f"{end}年まで" if end is not None else ""
+        extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "start_year", "end", "end_year")]
+        return label + (f"（{span}）" if span else "") + (f" [{', '.join(extra)}]" if extra else "")
+    span = f"from {start}" if start is not None else ""
+    span += (" " if span and end is not None else "") + (f"until {end}" if end is not None else "")
+    extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "start_year", "end", "end_year")]
+    return label + (f" ({span})" if span else "") + (f" [{', '.join(extra)}]" if extra else "")
+
+
+def variant_descriptions(manifest: Mapping[str, Any], lang: str = "en") -> dict[str, str]:
+    """Describe each variant in the report's language: the interventions it switches on, then its overrides.
+
+    Variants of a resolved experiment (``interventions`` and ``overrides`` mappings) are described
+    from what they set; other shapes fall back to their own ``description`` or their flattened keys.
+    """
     experiment = manifest.get("experiment") or {}
     spec = experiment.get("variants") if isinstance(experiment, Mapping) else None
     items: list[tuple[str, Any]] = []
@@ -431,13 +462,18 @@ def variant_descriptions(manifest: Mapping[str, Any]) -> dict[str, str]:
     elif isinstance(spec, list):
         items = [(str(v.get("name")), v) for v in spec if isinstance(v, Mapping) and v.get("name")]
     out = {}
+    sep = "、" if lang == "ja" else "; "
     for name, value in items:
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and ("interventions" in value or "overrides" in value):
+            parts = [_intervention_text(k, v, lang) for k, v in (value.get("interventions") or {}).items()]
+            parts += [f"{k}={v}" for k, v in (value.get("overrides") or {}).items()]
+            out[name] = sep.join(parts) if parts else NO_INTERVENTION[lang]
+        elif isinstance(value, Mapping):
             if value.get("description"):
                 out[name] = str(value["description"])
             else:
-                parts = _flatten(value)
-                out[name] = ", ".join(parts[:4]) + (" ..." if len(parts) > 4 else "")
+                flat = _flatten(value)
+                out[name] = ", ".join(flat[:4]) + (" ..." if len(flat) > 4 else "")
         elif value is not None:
             out[name] = str(value)
     return out
@@ -529,7 +565,7 @@ def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None 
             pct = f"{100 / f:.0f}%"
             add(f"<tr><th>{_e(t['scale'])}</th><td>{_e(t['scale_note'].format(pct=pct))}</td></tr>\n")
         add("</table>\n")
-    desc = variant_descriptions(manifest)
+    desc = variant_descriptions(manifest, lang)
     add(f"<table class=\"variants\">\n<thead><tr><th>{_e(t['variant'])}</th><th>{_e(t['description'])}</th>"
         f"<th>{_e(t['start'])}</th></tr></thead>\n<tbody>\n")
     starts = head.drop_duplicates("variant").set_index("variant")["intervention_start"]
