@@ -10,9 +10,14 @@ VENV = .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-# The default job of `make run`: the Ikoma comparison (baseline, sharing platform, local SNS; three
-# seeds in parallel), then the three municipalities' decline against their projections.
-RUN_JOB = $(BIN)/kyojosim variants ikoma ikoma-platform ikoma-sns --seeds 3 --jobs 2 --out results/ikoma-comparison \
+# The default job of `make run`: the Ikoma comparison (experiments/ikoma-interventions.yaml: baseline,
+# sharing platform, local SNS, both; three replicates, two in parallel; resumes if interrupted), its
+# comparison table and figures, the report in Japanese and English, then the three municipalities'
+# decline against their projections.
+RUN_JOB = $(BIN)/kyojosim sweep ikoma-interventions --jobs 2 --out results/ikoma-interventions \
+	&& $(BIN)/kyojosim compare results/ikoma-interventions \
+	&& $(BIN)/kyojosim report results/ikoma-interventions --lang ja \
+	&& $(BIN)/kyojosim report results/ikoma-interventions --lang en \
 	&& $(BIN)/kyojosim projection --seeds 3 --jobs 2 --out results/projection
 
 CHROMIUM = /usr/bin/chromium
