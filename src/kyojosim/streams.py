@@ -25,6 +25,8 @@ STREAM_NAMES = (
     "matching",
     "trust",
     "survey",
+    "community_dynamics",
+    "community_value",
 )
 """Subsystems with a stream of their own. Names outside this list are allowed too."""
 
