@@ -432,7 +432,11 @@ def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str
 
     with contextlib.ExitStack() as stack:
         if scheduler:
-            client = stack.enter_context(Client(scheduler, set_as_default=True))
+            try:
+                client = stack.enter_context(Client(scheduler, set_as_default=True, timeout="20s"))
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SweepError(f"--scheduler: cannot connect to the dask scheduler at {scheduler!r}: {exc}; "
+                                 "allowed: the address of a running scheduler, e.g. tcp://127.0.0.1:8786") from None
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                                                        dashboard_address=None, host="127.0.0.1"))
