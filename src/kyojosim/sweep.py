@@ -17,6 +17,10 @@ dict, so memory does not grow with the number of runs. A run that fails is recor
 resumes: runs whose status is ``done`` are skipped. A folder made by a different experiment (other
 hash) is refused unless ``restart=True``. The consolidated tables list the runs in their fixed
 order, so they are identical whatever the number of jobs or the backend.
+
+``kyojosim.sweep`` is the function :func:`sweep` (the package attribute hides this module, so
+``import kyojosim.sweep as m`` gives the function); import names from the module with
+``from kyojosim.sweep import SUMMARY_COLUMNS``.
 """
 
 from __future__ import annotations
