@@ -244,3 +244,24 @@ def test_ctrl_c_exits_130_with_how_to_resume(tmp_path):
     assert "run the same command again to resume" in err and "Traceback" not in err
     assert 1 <= _done(out) < len(kyojosim.load_experiment(path).runs)
     assert kyojosim.load(out).manifest["runs"]["pending"] >= 1
+
+
+def test_a_worker_keeps_no_finished_model_alive(tmp_path):
+    import gc
+
+    import mesa
+
+    from kyojosim.model import KyojoModel
+    from kyojosim.scenario import load_scenario
+    from kyojosim.sweep import run_one
+
+    def models():
+        gc.collect()
+        return sum(isinstance(o, KyojoModel) for o in gc.get_objects()), sum(isinstance(k, KyojoModel)
+                                                                            for k in mesa.Agent._ids)
+
+    scn = load_scenario("yamae", {"simulation.years": 1, "municipality.scale": 0.1})
+    before = models()  # models that other tests keep (fixtures) stay as they are
+    for i in range(2):
+        assert run_one(f"r{i}", scn.replace(**{"simulation.seed": i + 1}), str(tmp_path / f"r{i}"))["status"] == "done"
+    assert models() == before

@@ -17,11 +17,16 @@ dict, so memory does not grow with the number of runs. A run that fails is recor
 resumes: runs whose status is ``done`` are skipped. A folder made by a different experiment (other
 hash) is refused unless ``restart=True``. The consolidated tables list the runs in their fixed
 order, so they are identical whatever the number of jobs or the backend.
+
+``kyojosim.sweep`` is the function :func:`sweep` (the package attribute hides this module, so
+``import kyojosim.sweep as m`` gives the function); import names from the module with
+``from kyojosim.sweep import SUMMARY_COLUMNS``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -32,6 +37,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .aid import AGE_GROUPS
@@ -130,6 +136,27 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
                       **{c: "float64" for c in SUMMARY_COLUMNS if c != "run_id" and c not in ints}})
 
 
+def release_model(model: Any) -> None:
+    """Let a finished model be freed (a worker runs model after model and must not keep them).
+
+    Two references would keep every model alive with all its residents: Mesa 3.3 numbers agents per
+    model in ``mesa.Agent._ids``, a class-level dict keyed by the model; and the model's array of
+    :class:`~kyojosim.agents.Resident` handles is a numpy object array, which the cyclic garbage
+    collector does not traverse, so the cycle model -> handles -> resident -> model is never
+    collected. This drops the first and empties the second; the model must not be used afterwards.
+    """
+    if model is None:
+        return
+    import mesa
+
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+    handles = getattr(model, "_handles", None)
+    if isinstance(handles, np.ndarray) and handles.dtype == object:
+        handles.fill(None)
+
+
 def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
@@ -155,12 +182,16 @@ def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
         for stale in folder.glob(f".*{TMP_SUFFIX}"):  # left by a worker that was killed mid-write
             stale.unlink(missing_ok=True)
         result = run(scenario, progress=False)
+        summary = summary_frame([summary_row(result, run_id)])
+        release_model(result.model)  # a worker runs many models: keep none of them alive
+        result.model = None
         for name in RUN_TABLES:
             write_parquet(folder / f"{name}.parquet", result.tables_[name])
-        write_parquet(folder / "summary.parquet", summary_frame([summary_row(result, run_id)]))
+        write_parquet(folder / "summary.parquet", summary)
+        del result
+        gc.collect()
         seconds = time.perf_counter() - t0
         status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6), "error": "", "pid": os.getpid()}
-        del result
         write_json(folder / STATUS, status)
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         seconds = time.perf_counter() - t0
@@ -405,7 +436,11 @@ def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str
 
     with contextlib.ExitStack() as stack:
         if scheduler:
-            client = stack.enter_context(Client(scheduler, set_as_default=True))
+            try:
+                client = stack.enter_context(Client(scheduler, set_as_default=True, timeout="20s"))
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SweepError(f"--scheduler: cannot connect to the dask scheduler at {scheduler!r}: {exc}; "
+                                 "allowed: the address of a running scheduler, e.g. tcp://127.0.0.1:8786") from None
         else:
             cluster = stack.enter_context(LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                                                        dashboard_address=None, host="127.0.0.1"))
@@ -483,4 +518,4 @@ def sweep(
 
 
 __all__ = ["BACKENDS", "RUN_TABLES", "SUMMARY_COLUMNS", "TABLES", "SweepError", "consolidate", "read_status",
-           "run_one", "summary_row", "sweep"]
+           "release_model", "run_one", "summary_row", "sweep"]
