@@ -255,3 +255,20 @@ def test_batch_run(yamae):
         assert r["population"] == df["population"].iloc[r["Step"]]
         assert r["ties"] == df["ties"].iloc[r["Step"]]
     assert rows[0]["ties"] != rows[1]["ties"]
+
+
+def test_a_released_model_is_freed():
+    """Runners call release(): Mesa's per-model id counter and the handle array no longer keep the model alive."""
+    import gc
+    import weakref
+
+    import mesa
+
+    model = KyojoModel("yamae", seed=1, years=1, scale=0.05)
+    model.step()
+    ref = weakref.ref(model)
+    model.release()
+    assert model not in getattr(mesa.Agent, "_ids", {})
+    del model
+    gc.collect()
+    assert ref() is None

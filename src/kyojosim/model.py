@@ -254,6 +254,22 @@ class KyojoModel(mesa.Model):
             **{k: (lambda m, k=k: m.aid.last.get(k, 0)) for k in aid_keys},
         }
 
+    def release(self) -> None:
+        """Let this model be freed once the caller drops it; the model must not be used afterwards.
+
+        Two references would otherwise keep a finished model alive with all its residents: Mesa 3.3
+        numbers agents per model in ``mesa.Agent._ids``, a class-level dict keyed by the model; and the
+        array of :class:`~kyojosim.agents.Resident` handles is a numpy object array, which the cyclic
+        garbage collector does not traverse, so the cycle model -> handles -> resident -> model is never
+        collected. This drops the first and empties the second. Runners that build model after model
+        in one process (sweeps, variants, projections) call it when they are done with a model.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+        if isinstance(self._handles, np.ndarray) and self._handles.dtype == object:
+            self._handles.fill(None)
+
     # -- conveniences -----------------------------------------------------------------------
     def participation(self, ages: tuple[int, int] | None = None) -> dict[str, float]:
         """Return the participation mix of living residents (optionally of an age range)."""

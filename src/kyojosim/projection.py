@@ -27,6 +27,7 @@ def _one_run(scn: Scenario, seed: int) -> pd.DataFrame:
     while model.running:
         model.step()
     rows = pd.DataFrame(model.yearly)[["year", "population_scaled", "share_65plus"]]
+    model.release()
     rows.insert(0, "seed", seed)
     rows.insert(0, "scenario", scn.name)
     return rows

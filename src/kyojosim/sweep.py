@@ -147,14 +147,7 @@ def release_model(model: Any) -> None:
     """
     if model is None:
         return
-    import mesa
-
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
-    handles = getattr(model, "_handles", None)
-    if isinstance(handles, np.ndarray) and handles.dtype == object:
-        handles.fill(None)
+    model.release()
 
 
 def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:

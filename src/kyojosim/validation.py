@@ -84,6 +84,7 @@ def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
         for age, shares in mix.items():
             rows += [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
                       "tsunagari": power[g] if age == "all" else np.nan} for g in PARTICIPATION_GROUPS]
+    model.release()
     return pd.DataFrame(rows)
 
 

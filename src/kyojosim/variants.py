@@ -35,6 +35,7 @@ def _one(scn: Scenario, seed: int) -> pd.DataFrame:
     i = AGE_GROUPS.index("75plus")
     rows.append({"category": "75plus", "arisen": g["arisen"][i], "surfaced": np.nan,
                  "matched": g["matched"][i], "lapsed": g["lapsed"][i]})
+    model.release()
     df = pd.DataFrame(rows)
     done = df["matched"] + df["lapsed"]
     df["matching_rate"] = np.where(done > 0, df["matched"] / done.where(done > 0, 1), np.nan)
