@@ -1,7 +1,8 @@
 """Reading the results folder of an experiment (written by :func:`kyojosim.sweep`).
 
 ``kyojosim.load(path)`` returns an :class:`ExperimentResults` with one tidy table per kind
-(``design``, ``summary``, ``steps``, ``years``, ``tsunagari``, ``age_structure``, ``money``) and the
+(``design``, ``summary``, ``steps``, ``years``, ``tsunagari``, ``age_structure``, ``money``,
+``community_value``) and the
 manifest. It also reads a folder whose sweep has not finished (interrupted, or still running): then
 the tables are gathered from the finished runs in ``runs/`` and the manifest is rebuilt from
 ``experiment.json``, with the counts of done, failed and pending runs.
@@ -50,6 +51,7 @@ class ExperimentResults:
         tsunagari: The runs' monthly つながり力 summaries.
         age_structure: The runs' residents by year, sex and age band.
         money: The runs' payments for paid help.
+        community_value: The runs' monthly Community Value of the local SNS (empty without one).
         manifest: The experiment, its hash, design, versions, timings, failures and run counts.
         path: The results folder.
     """
@@ -61,6 +63,7 @@ class ExperimentResults:
     tsunagari: pd.DataFrame
     age_structure: pd.DataFrame
     money: pd.DataFrame
+    community_value: pd.DataFrame
     manifest: dict[str, Any]
     path: Path | None = field(default=None, compare=False)
 

@@ -50,7 +50,7 @@ STATUS = "status.json"
 PLAN = "experiment.json"
 MANIFEST = "manifest.json"
 FORMAT = "kyojosim-experiment"
-RUN_TABLES: tuple[str, ...] = ("steps", "years", "tsunagari", "age_structure", "money")
+RUN_TABLES: tuple[str, ...] = ("steps", "years", "tsunagari", "age_structure", "money", "community_value")
 """Tables of a run kept by a sweep (the contract's tables; ``needs`` and ``aid_years`` are summarised)."""
 TABLES: tuple[str, ...] = ("design", "summary", *RUN_TABLES)
 """Consolidated tables of a results folder."""
