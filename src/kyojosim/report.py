@@ -444,17 +444,17 @@ def _intervention_text(name: str, spec: Any, lang: str) -> str:
     if not isinstance(spec, Mapping):
         return label
     if spec.get("enabled") is False:
-        return f"{label}: なし" if lang == "ja" else f"{label}: off"
+        return label + (": なし" if lang == "ja" else ": off")
     start, end = spec.get("start", spec.get("start_year")), spec.get("end", spec.get("end_year"))
     if lang == "ja":
-        span = f"{start}年から" if start is not None else ""
-        span += f"{end}年まで" if end is not None else ""
-        extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "start_year", "end", "end_year")]
-        return label + (f"（{span}）" if span else "") + (f" [{', '.join(extra)}]" if extra else "")
-    span = f"from {start}" if start is not None else ""
-    span += (" " if span and end is not None else "") + (f"until {end}" if end is not None else "")
+        span = (f"{start}年から" if start is not None else "") + (f"{end}年まで" if end is not None else "")
+        span = f"（{span}）" if span else ""
+    else:
+        words = [f"from {start}" if start is not None else "", f"until {end}" if end is not None else ""]
+        span = " ".join(w for w in words if w)
+        span = f" ({span})" if span else ""
     extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "start_year", "end", "end_year")]
-    return label + (f" ({span})" if span else "") + (f" [{', '.join(extra)}]" if extra else "")
+    return label + span + (f" [{', '.join(extra)}]" if extra else "")
 
 
 def variant_descriptions(manifest: Mapping[str, Any], lang: str = "en") -> dict[str, str]:
