@@ -201,3 +201,18 @@ def test_headline_numbers_are_scaled_to_the_municipality(res):
     assert p["cost_per_extra_match"] == pytest.approx((paid + subsidy) / extra)
     assert p["matching_rate_diff"] == pytest.approx(p["matching_rate"] - head.loc["baseline", "matching_rate"])
     assert np.isnan(head.loc["baseline", "cost_per_extra_match"])
+
+
+def test_variants_are_described_in_the_report_language():
+    manifest = {"experiment": {"variants": {
+        "baseline": {"baseline": True, "interventions": {}, "overrides": {}},
+        "both": {"interventions": {"sharing_platform": {"start": 2018, "enabled": True},
+                                   "local_sns": {"start": 2018, "end": 2025, "enabled": True}},
+                 "overrides": {"helping.hours_per_week": 3}},
+    }}}
+    ja = report.variant_descriptions(manifest, "ja")
+    en = report.variant_descriptions(manifest, "en")
+    assert ja["baseline"] == "施策なし（現状のまま）" and en["baseline"] == "no intervention (as is)"
+    assert ja["both"] == "有償シェアリングサービス（2018年から）、地域SNS（2018年から2025年まで）、helping.hours_per_week=3"
+    assert en["both"] == ("paid sharing platform (from 2018); local SNS (from 2018 until 2025); "
+                          "helping.hours_per_week=3")
