@@ -129,3 +129,19 @@ def test_unknown_language_or_metric_is_a_clear_error(res):
         figures.timeseries(res, lang="fr")
     with pytest.raises(KyojoError, match="metric: got 'speed'"):
         figures.timeseries(res, metric="speed")
+
+
+def test_sensitivity_chart_draws_s1_and_st_per_parameter(tmp_path):
+    indices = pd.DataFrame({
+        "metric": ["matching_rate"] * 2 + ["tsunagari_mean"] * 2,
+        "variant": ["baseline"] * 4,
+        "parameter": ["a.b", "c.d"] * 2,
+        "S1": [0.6, 0.1, 0.3, 0.2], "S1_conf": [0.1] * 4, "ST": [0.7, 0.2, 0.4, 0.5], "ST_conf": [0.05] * 4,
+    })
+    fig = figures.sensitivity_chart(indices, lang="en", path=tmp_path / "s.png")
+    assert len(fig.axes) == 2
+    bars = [p for p in fig.axes[0].patches]
+    assert sorted(round(b.get_width(), 3) for b in bars) == [0.1, 0.2, 0.6, 0.7]
+    assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(KyojoError):
+        figures.sensitivity_chart(indices.iloc[0:0])

@@ -48,3 +48,34 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
         assert ("主な結果" if lang == "ja" else "Headline results") in text
     # nothing was written outside the folders named on the command line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quick"]
+
+
+def test_compare_gives_sobol_indices_for_a_sobol_design(tmp_path):
+    exp = tmp_path / "tiny-sobol.yaml"
+    exp.write_text("""name: tiny-sobol
+seed: 7
+replicates: 1
+years: 1
+scale: 0.05
+scenarios: [yamae]
+variants:
+  baseline: {}
+design:
+  type: sobol
+  n: 4
+  calc_second_order: false
+  parameters:
+    helping.ask_rate_65plus: [0.2, 0.6]
+    helping.weekly_hours_free: [2.0, 8.0]
+""", encoding="utf-8")
+    out = tmp_path / "out"
+    assert _cli("sweep", str(exp), "--jobs", "2", "--out", str(out), "--quiet", cwd=tmp_path).returncode == 0
+    proc = _cli("compare", str(out), "--lang", "en", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Sobol indices" in proc.stdout
+    indices = pd.read_csv(out / "comparison" / "sensitivity.csv")
+    assert set(indices["parameter"]) == {"helping.ask_rate_65plus", "helping.weekly_hours_free"}
+    assert set(indices["metric"]) == {"matching_rate", "matching_rate_age_75plus", "tsunagari_mean"}
+    assert (out / "comparison" / "sensitivity.png").stat().st_size > 5_000
+    # one variant: nothing to compare with, so no comparison table
+    assert not (out / "comparison" / "comparison.csv").exists()

@@ -232,6 +232,8 @@ COMPARE_FIGURES = ("timeseries", "comparison", "tsunagari_by_group", "population
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare every variant of an experiment with its baseline; write comparison.csv and the figures."""
+    import pandas as pd
+
     from . import figures
     from .analysis import compare, format_comparison
     from .atomic import write_text
@@ -243,20 +245,40 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise KyojoError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
-    table = compare(results, baseline=args.baseline)
-    write_text(out / "comparison.csv", table.to_csv(index=False))
     baseline = args.baseline or results.baseline
+    written = []
+    table = None
+    if len(results.variants) > 1:
+        table = compare(results, baseline=args.baseline)
+        write_text(out / "comparison.csv", table.to_csv(index=False))
+        figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png")
+        written += ["comparison.csv", "comparison.png"]
+    indices = None
+    if (results.manifest.get("design") or {}).get("type") == "sobol":
+        from .analysis import sensitivity
+
+        metrics = ("matching_rate", "matching_rate_age_75plus", "tsunagari_mean")
+        indices = pd.concat([sensitivity(results, metric=m).assign(metric=m) for m in metrics], ignore_index=True)
+        write_text(out / "sensitivity.csv", indices.to_csv(index=False))
+        figures.sensitivity_chart(indices, lang=args.lang, path=out / "sensitivity.png")
+        written += ["sensitivity.csv", "sensitivity.png"]
     figures.timeseries(results, lang=args.lang, path=out / "timeseries.png")
-    figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png")
     figures.tsunagari_by_group(results, lang=args.lang, path=out / "tsunagari_by_group.png")
     figures.population_pyramid(results, lang=args.lang, path=out / "population_pyramid.png")
+    written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
-        headline = ["matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
-                    "paid_by_requesters", "subsidy"]
-        print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate "
-              "(matching rates in %, differences in points; 95% paired bootstrap intervals)")
-        print(format_comparison(table, headline))
-        print(f"results: {out} (comparison.csv, {', '.join(f + '.png' for f in COMPARE_FIGURES)})")
+        if table is not None:
+            headline = ["matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
+                        "paid_by_requesters", "subsidy"]
+            print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate "
+                  "(matching rates in %, differences in points; 95% paired bootstrap intervals)")
+            print(format_comparison(table, headline))
+        if indices is not None:
+            print(f"{folder}: Sobol indices (first order S1, total ST, 95% half-widths), "
+                  f"{int(results.design['point'].nunique())} design points")
+            cols = ["metric", "variant", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+            print(indices[cols].round(3).to_string(index=False))
+        print(f"results: {out} ({', '.join(written)})")
     return EXIT_OK
 
 
@@ -270,6 +292,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"report: {path}")
     return EXIT_OK
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Check the scenario, then serve the dashboard with ``solara run`` until interrupted."""
     import os

@@ -387,6 +387,44 @@ def comparison_chart(comparison: pd.DataFrame, metrics: Sequence[str] | None = N
     return _finish(fig, path)
 
 
+def sensitivity_chart(indices: pd.DataFrame, lang: str = "ja", path: str | os.PathLike[str] | None = None) -> Figure:
+    """Sobol indices of each parameter: first order (S1) and total (ST), with their 95% intervals.
+
+    Args:
+        indices: The frame of :func:`kyojosim.analysis.sensitivity` (``metric`` column optional:
+            one panel per metric).
+        lang: ``"ja"`` or ``"en"``.
+        path: If given, save the figure there as PNG.
+
+    Returns:
+        The figure: horizontal bars per parameter, S1 and ST side by side.
+    """
+    check_lang(lang)
+    if indices.empty:
+        raise KyojoError("sensitivity_chart: no Sobol indices to show")
+    df = indices if "metric" in indices.columns else indices.assign(metric="matching_rate")
+    metrics = list(dict.fromkeys(df["metric"]))
+    params = list(dict.fromkeys(df["parameter"]))
+    fig = _figure(4.2 * len(metrics) + 1.5, 0.9 + 0.55 * len(params))
+    axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+    names = {"S1": "1次の指数 S1" if lang == "ja" else "first order S1",
+             "ST": "全効果の指数 ST" if lang == "ja" else "total ST"}
+    for ax, metric in zip(axes, metrics, strict=True):
+        mine = df[df["metric"] == metric].groupby("parameter").mean(numeric_only=True).reindex(params)
+        y = np.arange(len(params))
+        for k, (col, color) in enumerate((("S1", "#1f77b4"), ("ST", "#d62728"))):
+            ax.barh(y + (k - 0.5) * 0.38, mine[col], height=0.36, xerr=mine[f"{col}_conf"], color=color,
+                    alpha=0.85, capsize=3, label=names[col])
+        ax.axvline(0.0, color="#333333", lw=0.8)
+        ax.set_title(_chart_label(metric, lang), fontsize=11)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlabel("Sobol指数" if lang == "ja" else "Sobol index")
+    axes[0].set_yticks(np.arange(len(params)), params)
+    axes[0].invert_yaxis()
+    axes[-1].legend(loc="lower right", fontsize=9)
+    return _finish(fig, path)
+
+
 # --------------------------------------------------------------------------------------
 # つながり力 by participation group
 # --------------------------------------------------------------------------------------
