@@ -213,6 +213,7 @@ def test_variants_are_described_in_the_report_language():
     ja = report.variant_descriptions(manifest, "ja")
     en = report.variant_descriptions(manifest, "en")
     assert ja["baseline"] == "施策なし（現状のまま）" and en["baseline"] == "no intervention (as is)"
-    assert ja["both"] == "有償シェアリングサービス（2018年から）、地域SNS（2018年から2025年まで）、helping.hours_per_week=3"
+    assert ja["both"] == ("有償シェアリングサービス（2018年から）、地域SNS（2018年から2025年まで）、"
+                          "helping.hours_per_week=3")
     assert en["both"] == ("paid sharing platform (from 2018); local SNS (from 2018 until 2025); "
                           "helping.hours_per_week=3")
