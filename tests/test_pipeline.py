@@ -48,6 +48,17 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
         assert ("主な結果" if lang == "ja" else "Headline results") in text
     # nothing was written outside the folders named on the command line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quick"]
+    # a folder written before the community_value table existed still loads, consolidated or not
+    import kyojosim
+
+    (out / "community_value.parquet").unlink()
+    old = kyojosim.load(out)
+    assert old.community_value.empty and len(old.summary) == 4 and not old.manifest.get("partial")
+    for f in (out / "runs").glob("*/community_value.parquet"):
+        f.unlink()
+    (out / "manifest.json").unlink()
+    partial = kyojosim.load(out)
+    assert partial.community_value.empty and len(partial.summary) == 4
 
 
 def test_compare_gives_sobol_indices_for_a_sobol_design(tmp_path):

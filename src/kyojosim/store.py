@@ -25,11 +25,14 @@ from .sweep import (
     RUN_TABLES,
     TABLES,
     _consolidate_table,
+    _empty_table,
     _statuses_by_id,
     design_frame,
     manifest_dict,
 )
 
+LATER_TABLES: tuple[str, ...] = ("community_value",)
+"""Tables added after the first format: a results folder without them still loads (they are empty)."""
 DESIGN_COLUMNS: tuple[str, ...] = ("scenario", "variant", "point", "replicate", "seed", "intervention_start")
 """Columns of ``design`` that :meth:`ExperimentResults.table` adds to a table."""
 
@@ -158,8 +161,9 @@ def load(path: str | Path) -> ExperimentResults:
             raise StoreError(f"{folder}: this is the results folder of a single run; read it with kyojosim.load_run")
         if isinstance(manifest, dict) and manifest.get("format") == FORMAT:
             files = {name: folder / f"{name}.parquet" for name in TABLES}
-            if all(f.is_file() for f in files.values()):
-                tables = {name: _read_parquet(f) for name, f in files.items()}
+            missing = [name for name, f in files.items() if not f.is_file()]
+            if all(name in LATER_TABLES for name in missing):  # a folder of an older kyojosim lacks these
+                tables = {name: _read_parquet(f) if f.is_file() else _empty_table(name) for name, f in files.items()}
                 return ExperimentResults(**tables, manifest=manifest, path=folder)
     if (folder / PLAN).is_file():
         return _load_partial(folder)

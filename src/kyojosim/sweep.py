@@ -295,7 +295,11 @@ def _consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    files = [out / RUNS_DIR / rid / f"{name}.parquet" for rid in run_ids]
+    # a run folder written before a table existed (an older kyojosim) contributes no rows to it
+    present = [(rid, out / RUNS_DIR / rid / f"{name}.parquet") for rid in run_ids]
+    present = [(rid, f) for rid, f in present if f.is_file()]
+    run_ids = [rid for rid, _ in present]
+    files = [f for _, f in present]
     schemas = [pq.read_schema(f).remove_metadata() for f in files]
     if schemas:
         unified = pa.unify_schemas(schemas, promote_options="permissive")
