@@ -397,11 +397,16 @@ def _pct(x: float) -> str:
     return "—" if x != x else f"{100 * x:.1f}%"
 
 
-def _pp(d: float, lo: float, hi: float) -> str:
+def _change(d: float, lo: float, hi: float, factor: float = 1.0) -> str:
+    """A difference with its interval, to one decimal (``factor`` 100 for points of a rate)."""
     if d != d:
         return "—"
-    ci = "" if lo != lo else f" [{100 * lo:+.1f}, {100 * hi:+.1f}]"
-    return f"{100 * d:+.1f}{ci}"
+    ci = "" if lo != lo else f" [{factor * lo:+.1f}, {factor * hi:+.1f}]"
+    return f"{factor * d:+.1f}{ci}"
+
+
+def _pp(d: float, lo: float, hi: float) -> str:
+    return _change(d, lo, hi, 100.0)
 
 
 def _idx(x: float) -> str:
@@ -409,10 +414,7 @@ def _idx(x: float) -> str:
 
 
 def _idx_diff(d: float, lo: float, hi: float) -> str:
-    if d != d:
-        return "—"
-    ci = "" if lo != lo else f" [{lo:+.1f}, {hi:+.1f}]"
-    return f"{d:+.1f}{ci}"
+    return _change(d, lo, hi)
 
 
 def _yen(x: float) -> str:
