@@ -398,7 +398,7 @@ def _pct(x: float) -> str:
 
 
 def _change(d: float, lo: float, hi: float, factor: float = 1.0) -> str:
-    """A difference with its interval, to one decimal (``factor`` 100 for points of a rate)."""
+    """Format a difference with its interval to one decimal (``factor`` 100 for points of a rate)."""
     if d != d:
         return "—"
     ci = "" if lo != lo else f" [{factor * lo:+.1f}, {factor * hi:+.1f}]"
