@@ -8,7 +8,7 @@ import pytest
 
 from kyojosim.communities import ONLINE_BIT, K, eligibility_weights
 from kyojosim.community_dynamics import FEED_AND_PLAZA, yearly_memberships
-from kyojosim.constants import OFFLINE_COMMUNITIES, TIE_COMMUNITY, age_band
+from kyojosim.constants import TIE_COMMUNITY, age_band
 from kyojosim.ict import ict_uptake, national_smartphone_path, path_year
 from kyojosim.model import KyojoModel
 from kyojosim.trust import participation_levels, yearly_participation
@@ -149,4 +149,3 @@ def test_national_path_values_and_tracking():
         if sel.sum() > 200:
             # ownership meets the series of 2013 (the model's 2020) for every well-populated band
             assert pop.smartphone[live][sel].mean() == pytest.approx(path[2013][b], abs=0.06), b
-    assert len(OFFLINE_COMMUNITIES) == 10

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .communities import ONLINE_BIT
 from .constants import CATEGORIES, CH, WILL_FREE, WILL_NONE
 from .population import Population
 from .scenario import Scenario
@@ -113,8 +114,6 @@ def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np
     reciprocity to ``m_rec + e (min(k + j, 4) - 1)``, each within [0.01, 0.99], where the ``m`` are the
     scenario's start means. Taking part in one community keeps the start mean; none lowers it.
     """
-    from .communities import ONLINE_BIT
-
     t = scn.trust
     e = t.participation_effect
     k = (pop.groups >= 0).sum(axis=1)

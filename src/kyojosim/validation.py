@@ -73,17 +73,17 @@ def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
     from .model import KyojoModel
     from .tsunagari import summary_rows
 
-    model = KyojoModel(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed)
-    rows = []
-    for year, mix in ((START, participation_by_age(model)), (None, None)):
-        if year is None:
-            while model.running:
-                model.step()
-            year, mix = END, participation_by_age(model)
+    def observe(year: int) -> list[dict[str, Any]]:
         power = {r["group"]: r["mean"] for r in summary_rows(model) if r["group_type"] == "participation"}
-        for age, shares in mix.items():
-            rows += [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
-                      "tsunagari": power[g] if age == "all" else np.nan} for g in PARTICIPATION_GROUPS]
+        return [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
+                 "tsunagari": power[g] if age == "all" else np.nan}
+                for age, shares in participation_by_age(model).items() for g in PARTICIPATION_GROUPS]
+
+    model = KyojoModel(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed)
+    rows = observe(START)
+    while model.running:
+        model.step()
+    rows += observe(END)
     model.release()
     return pd.DataFrame(rows)
 

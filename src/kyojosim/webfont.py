@@ -24,13 +24,17 @@ def font_path() -> Path:
     return Path(matplotlib_fontja.__file__).resolve().parent / "fonts" / "ipaexg.ttf"
 
 
-@functools.lru_cache(maxsize=8)
 def subset_font(text: str) -> bytes:
     """Return a TrueType font with only the glyphs of the non-ASCII characters of ``text``."""
+    return _subset("".join(sorted({ch for ch in text if ord(ch) > 127})) or "・")
+
+
+@functools.lru_cache(maxsize=8)
+def _subset(chars: str) -> bytes:
+    """Cut the font down to ``chars`` (cached by the set of characters, not by the page that uses them)."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    chars = "".join(sorted({ch for ch in text if ord(ch) > 127})) or "・"
     options = subset.Options()
     options.layout_features = ["*"]
     options.name_IDs = ["*"]
