@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .communities import ONLINE_BIT
+
 if TYPE_CHECKING:
     from .local_sns import LocalSNSChannel
     from .model import KyojoModel
@@ -80,7 +82,7 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     pop = model.population
     n = pop.n
     need_posts, answers = channel.activity.take(model)
-    users = pop.alive[:n] & ((pop.online & channel.bit_online) > 0)
+    users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
     ties = model.ties
     both = users[ties.a] & users[ties.b]
     a, b = ties.a[both].astype(np.int64), ties.b[both].astype(np.int64)

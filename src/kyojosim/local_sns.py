@@ -154,7 +154,6 @@ class LocalSNSChannel(Channel):
         self._pools: DistrictPools | None = None
         self._boosting = False
         self.activity = ActivityLog()
-        self.bit_online = LOCAL_SNS_BIT
 
     def active(self, model: KyojoModel) -> bool:
         """Whether the SNS runs in the model's current year."""
