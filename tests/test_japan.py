@@ -77,8 +77,8 @@ def test_a_damaged_table_is_an_error_not_a_silent_change(damaged):
         japan.table("wards.parquet")
 
 
-@pytest.mark.parametrize("query", ["生駒市", "奈良県生駒市", "奈良県 生駒市", "生駒", "Ikoma", "ikoma-shi", "IKOMA CITY",
-                                   "Ikoma, Nara", "29209", 29209, "292095"])
+@pytest.mark.parametrize("query", ["生駒市", "奈良県生駒市", "奈良県 生駒市", "生駒", "Ikoma", "ikoma-shi",
+                                   "IKOMA CITY", "Ikoma, Nara", "29209", 29209, "292095"])
 def test_lookup_finds_ikoma_by_code_and_name(query):
     rec = lookup(query)
     assert (rec.code, rec.name, rec.prefecture, rec.name_en) == ("29209", "生駒市", "奈良県", "Ikoma city")
@@ -110,7 +110,8 @@ def test_an_ambiguous_name_lists_the_candidates_with_prefectures_and_codes(query
     assert isinstance(info.value, KyojoError)
 
 
-@pytest.mark.parametrize("query, suggestion", [("生狛市", "生駒市 (奈良県, 29209)"), ("Ikomma", "生駒市 (奈良県, 29209)"),
+@pytest.mark.parametrize("query, suggestion", [("生狛市", "生駒市 (奈良県, 29209)"),
+                                               ("Ikomma", "生駒市 (奈良県, 29209)"),
                                                ("Yamea", "山江村 (熊本県, 43512)")])
 def test_an_unknown_name_suggests_the_nearest(query, suggestion):
     with pytest.raises(MunicipalityError, match="unknown municipality") as info:
