@@ -221,8 +221,8 @@ class Migration:
     A negative rate is a yearly probability of moving out; a positive rate brings in that many
     newcomers per resident of the band each year. Family units (head, spouse, children under 15)
     move together; newcomers arrive as households. The rate of a year is
-    ``net_rate * level[p] + young_shift[p]`` (ages 15-39) ``+ elderly_shift[p]`` (ages 65+), where ``p``
-    is the start of the 5-year period containing the year.
+    ``net_rate * level[p] + young_shift[p]`` (ages 15-39) ``+ elderly_shift[p]`` (ages 65+)
+    ``+ oldest_shift[p]`` (ages 75+), where ``p`` is the start of the 5-year period containing the year.
     """
 
     net_rate: tuple[float, ...] = param(
@@ -248,6 +248,14 @@ class Migration:
         lo=-0.3,
         hi=0.3,
         doc="yearly rate added for ages 65+ in the 5-year period starting in each year (missing: 0)",
+    )
+    oldest_shift: dict[int, float] = param(
+        {},
+        source="scenario file: fitted to the projection's 75+ share by kyojosim.calibration.fit_migration",
+        lo=-0.3,
+        hi=0.3,
+        doc="yearly rate added for ages 75+, on top of elderly_shift, in the 5-year period starting in each year "
+        "(missing: 0)",
     )
 
 
@@ -287,16 +295,17 @@ class Projection:
     years: tuple[int, ...] = param(source="scenario file", lo=1900, hi=2200)
     total: tuple[float, ...] = param(source="scenario file", lo=0, unit="persons")
     share_65plus: tuple[float, ...] = param(source="scenario file", lo=0, hi=1)
+    share_75plus: tuple[float, ...] | None = param(
+        None, source="scenario file: the projection's share aged 75+, where published", lo=0, hi=1)
     source: str = param("", source="scenario file")
 
     def check(self, ctx: Context) -> None:
-        """Check that the three lists have the same length."""
-        if not (len(self.years) == len(self.total) == len(self.share_65plus)):
-            raise ctx.error(
-                {"years": len(self.years), "total": len(self.total), "share_65plus": len(self.share_65plus)},
-                "allowed: years, total and share_65plus of the same length",
-                "lengths differ",
-            )
+        """Check that the lists have the same length."""
+        lengths = {"years": len(self.years), "total": len(self.total), "share_65plus": len(self.share_65plus)}
+        if self.share_75plus is not None:
+            lengths["share_75plus"] = len(self.share_75plus)
+        if len(set(lengths.values())) > 1:
+            raise ctx.error(lengths, f"allowed: {', '.join(lengths)} of the same length", "lengths differ")
 
 
 @dataclass(frozen=True, kw_only=True)
