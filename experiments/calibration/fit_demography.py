@@ -17,6 +17,7 @@ import argparse
 import re
 import sys
 
+from kyojosim.builder import number
 from kyojosim.calibration import fit_migration
 from kyojosim.scenario import find_scenario, load_scenario
 
@@ -38,7 +39,7 @@ def write_back(name: str, result, seeds: list[int]) -> None:
     """Replace the shift lines of the scenario file, keeping everything else."""
     path = find_scenario(name)
     text = path.read_text(encoding="utf-8")
-    fmt = lambda d: "{" + ", ".join(f"{k}: {v}" for k, v in sorted(d.items())) + "}"  # noqa: E731
+    fmt = lambda d: "{" + ", ".join(f"{k}: {number(v)}" for k, v in sorted(d.items())) + "}"  # noqa: E731
     note = (f"    # fitted to the projection by: python experiments/calibration/fit_demography.py {name} "
             f"--seeds {len(seeds)}\n")
     text = re.sub(r"    # fitted to the projection by.*\n", "", text)

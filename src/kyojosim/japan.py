@@ -53,7 +53,7 @@ FUKUSHIMA = "07"
 
 T_CENSUS = "平成27年国勢調査 (census 2015)"
 T_00100 = "平成27年国勢調査 人口等基本集計 表番号00100"
-T_CENSUS_AGE = "国勢調査 1980-2015 男女・5歳階級別人口 (census by sex and 5-year age)"
+T_CENSUS_AGE = "国勢調査 1980-2015 男女・5歳階級別人口"
 T_IPSS = "IPSS 日本の地域別将来推計人口（平成30年推計）"
 T_R5 = "IPSS 日本の地域別将来推計人口（令和5年推計）"
 
@@ -77,12 +77,16 @@ class MunicipalityError(KyojoError, LookupError):
     Attributes:
         query: What was asked for.
         candidates: The municipalities that fit (ambiguous) or come closest (unknown).
+        reason: ``"unknown"``, ``"ambiguous"``, ``"ward"``, ``"prefecture"``, ``"invalid"`` (not a code or
+            a name) or ``"no_data"`` (no projection, or nobody lived there).
     """
 
-    def __init__(self, message: str, query: object, candidates: list[MunicipalityRecord] | None = None):
+    def __init__(self, message: str, query: object, candidates: list[MunicipalityRecord] | None = None,
+                 reason: str = "invalid"):
         super().__init__(message)
         self.query = query
         self.candidates = list(candidates or [])
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -327,14 +331,15 @@ def _ambiguous(query: object, codes: set[str], how: str) -> MunicipalityError:
     listing = "; ".join(r.label() for r in recs)
     return MunicipalityError(
         f"municipality {query!r} is ambiguous: {len(recs)} municipalities {how}: {listing}. "
-        "Give the code, or the prefecture with the name (e.g. '" + recs[0].full_name + "')", query, recs)
+        "Give the code, or the prefecture with the name (e.g. '" + recs[0].full_name + "')", query, recs,
+        "ambiguous")
 
 
 def _unknown(query: object, suggestions: list[str], note: str = "") -> MunicipalityError:
     recs = [_records()[c] for c in suggestions]
     hint = f"; did you mean: {'; '.join(r.label() for r in recs)}" if recs else ""
     return MunicipalityError(f"unknown municipality {query!r}{hint}{note}. kyojosim.municipalities() lists all "
-                             "1,741 (kyojosim municipalities QUERY on the command line)", query, recs)
+                             "1,741 (kyojosim municipalities QUERY on the command line)", query, recs, "unknown")
 
 
 def _suggest_kanji(text: str) -> list[str]:
@@ -386,7 +391,8 @@ def lookup(query: str | int) -> MunicipalityRecord:
         if code in idx["code"]:
             return recs[idx["code"][code]]
         if code.endswith("000") and code[:2] in idx["pref"].values():
-            raise MunicipalityError(f"{text!r} is the code of a prefecture, not of a municipality", query)
+            raise MunicipalityError(f"{text!r} is the code of a prefecture, not of a municipality", query,
+                                    reason="prefecture")
         ward = [w for w in _table("wards.parquet").itertuples(index=False) if w.code == code]
         if ward:
             raise _ward_error(query, [(ward[0].code, ward[0].city_code)])
@@ -407,7 +413,7 @@ def _ward_error(query: object, hits: list[tuple[str, str]]) -> MunicipalityError
     return MunicipalityError(
         f"{query!r} is a ward (行政区) of a designated city: {listing}. The census by age and the IPSS projection "
         f"give the whole city only: use {use} (its wards become the districts of its scenario)",
-        query, [recs[c] for c in cities])
+        query, [recs[c] for c in cities], "ward")
 
 
 def _lookup_kanji(query: object, text: str) -> MunicipalityRecord:
@@ -450,7 +456,7 @@ def _prefecture_error(query: object, code2: str) -> MunicipalityError:
     name = recs[0].prefecture
     return MunicipalityError(f"{query!r} is a prefecture ({name}), not a municipality: give one of its "
                              f"{len(recs)} municipalities, e.g. {'; '.join(r.label() for r in recs[:3])}", query,
-                             recs[:3])
+                             recs[:3], "prefecture")
 
 
 def _lookup_roma(query: object, text: str) -> MunicipalityRecord:
@@ -613,7 +619,7 @@ def projection_counts(code: str) -> np.ndarray:
     """
     rec = lookup(code)
     if not rec.ipss:
-        raise MunicipalityError(no_projection_reason(rec), code, [rec])
+        raise MunicipalityError(no_projection_reason(rec), code, [rec], "no_data")
     p = _ipss_index()
     out = np.zeros((len(IPSS_YEARS), 2, len(AGE_GROUPS)), dtype=np.int64)
     for s, sex in enumerate(("male", "female")):

@@ -970,13 +970,25 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def find_scenario(name: str | Path) -> Path:
-    """Find a scenario by path, or by name among the bundled ones (``"yamae"``, ``"koto.yaml"``)."""
+    """Find a scenario by path, by name among the bundled ones (``"yamae"``, ``"koto.yaml"``), or a municipality.
+
+    A name that is neither a file nor a bundled scenario is looked up among Japan's municipalities
+    (``"生駒市"``, ``"29209"``, ``"Ikoma"``; :func:`kyojosim.japan.lookup`): its scenario is built
+    from the census and IPSS tables into the user cache folder the first time
+    (:func:`kyojosim.builder.scenario_path`, which says where) and that file is returned.
+    """
     path = Path(name)
     if path.is_file():
         return path
     for candidate in (SCENARIO_DIR / path.name, SCENARIO_DIR / f"{path.name}.yaml"):
         if candidate.is_file() and len(path.parts) == 1:
             return candidate
+    if len(path.parts) == 1 and path.suffix.lower() not in (".yaml", ".yml") and str(name).strip():
+        from .builder import municipality_scenario
+
+        found = municipality_scenario(str(name))
+        if found is not None:
+            return found
     return path
 
 
