@@ -4,7 +4,7 @@ Commands::
 
     kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
-    kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--out DIR]
+    kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--full] [--out DIR]
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--set k=v ...] [--out DIR]
     kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
@@ -175,20 +175,23 @@ def cmd_projection(args: argparse.Namespace) -> int:
             raise ScenarioError(scn.name, "demography.projection", None,
                                 "allowed: a scenario with a projection (years, total, share_65plus)", "missing")
     out = Path(args.out)
-    runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs)
+    runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs, full=args.full)
     table = projection.compare(runs, scns)
     out.mkdir(parents=True, exist_ok=True)
     write_parquet(out / "runs.parquet", runs)
     write_parquet(out / "comparison.parquet", table)
     projection.plot(runs, scns, out / "projection.png")
     if not args.quiet:
-        print(f"population and 65+ share: mean of {args.seeds} seeds against the projection in each scenario file")
+        print(f"population, 65+ and 75+ shares: mean of {args.seeds} seeds against the projection in each scenario "
+              "file (errors: total in %, shares in points)")
         show = table[["scenario", "year", "projected_total", "simulated_total", "total_error",
-                      "projected_65plus", "simulated_65plus", "share_65plus_error"]].copy()
-        for col in ("total_error", "share_65plus_error"):
-            show[col] = show[col].map(lambda v: f"{v:+.1%}")
-        for col in ("projected_65plus", "simulated_65plus"):
-            show[col] = show[col].map(lambda v: f"{v:.1%}")
+                      "projected_65plus", "simulated_65plus", "share_65plus_diff",
+                      "projected_75plus", "simulated_75plus", "share_75plus_diff"]].copy()
+        show["total_error"] = show["total_error"].map(lambda v: f"{v:+.1%}")
+        for col in ("share_65plus_diff", "share_75plus_diff"):
+            show[col] = show[col].map(lambda v: "" if v != v else f"{100 * v:+.1f}")
+        for col in ("projected_65plus", "simulated_65plus", "projected_75plus", "simulated_75plus"):
+            show[col] = show[col].map(lambda v: "" if v != v else f"{v:.1%}")
         for col in ("projected_total", "simulated_total"):
             show[col] = show[col].map(lambda v: f"{v:,.0f}")
         print(show.to_string(index=False))
@@ -469,13 +472,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_val.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
     p_proj = sub.add_parser("projection", help="compare population decline with the projections",
                             description="Run municipalities for several seeds; compare the total population and "
-                            "65+ share with the projection of each scenario file; write tables and a figure.")
+                            "the 65+ and 75+ shares with the projection of each scenario file; write tables and a "
+                            "figure.")
     p_proj.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: yamae ikoma koto")
     p_proj.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds 1..N (default 3)")
     p_proj.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers (default 1)")
     p_proj.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
     p_proj.add_argument("--out", default="results/projection", metavar="DIR",
                         help="results folder (default: results/projection)")
+    p_proj.add_argument("--full", action="store_true",
+                        help="run the whole model (mutual aid too) instead of its population alone (same population, "
+                        "slower)")
     p_proj.add_argument("--quiet", "-q", action="store_true", help="no table")
 
     p_var = sub.add_parser("variants", help="compare scenario variants over the same seeds",
