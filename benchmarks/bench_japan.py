@@ -50,8 +50,10 @@ def one(code: str) -> dict:
         row[f"{label}_65plus"] = float(t["share_65plus_diff"].abs().max())
         row[f"{label}_75plus"] = float(t["share_75plus_diff"].abs().max())
     for kind in ("young", "elderly", "oldest"):
-        values = list(getattr(built.fit, f"{kind}_shift").values()) or [0.0]
-        row[f"max_abs_{kind}_shift"] = float(np.max(np.abs(values)))
+        shifts = getattr(built.fit, f"{kind}_shift")
+        row[f"max_abs_{kind}_shift"] = float(np.max(np.abs(list(shifts.values()) or [0.0])))
+        for p, v in shifts.items():
+            row[f"{kind}_{p}"] = float(v)
     return row
 
 
@@ -94,6 +96,10 @@ def report(df: pd.DataFrame) -> str:
     lines.append("fitted shifts (yearly rates), largest absolute value per municipality: " + "; ".join(
         f"{k}_shift median {df[f'max_abs_{k}_shift'].median():.4f}, 90% {df[f'max_abs_{k}_shift'].quantile(0.9):.4f}, "
         f"max {df[f'max_abs_{k}_shift'].max():.4f}" for k in ("young", "elderly", "oldest")))
+    periods = sorted({int(c.split("_")[1]) for c in df.columns if c.startswith("young_") and c[6:].isdigit()})
+    lines.append("median fitted shift by period (points a year): " + "; ".join(
+        f"{k} " + " ".join(f"{p}: {100 * df[f'{k}_{p}'].median():+.2f}" for p in periods if f"{k}_{p}" in df)
+        for k in ("young", "elderly", "oldest")))
     return "\n".join(lines)
 
 
