@@ -37,3 +37,19 @@ def test_a_name_that_fits_none_or_several_keeps_the_menus_choice_and_says_why(ty
     assert typed in model.notice
     for w in words:
         assert w in model.notice
+
+
+def test_the_notice_says_in_japanese_what_to_type():
+    model = DashboardModel(municipality="山江村 (yamae)", other="札幌市中央区", years=1, compare=False)
+    assert "政令指定都市の区" in model.notice and "01100" in model.notice
+
+
+def test_districts_sharing_one_position_are_laid_out_in_a_square_grid():
+    from kyojosim.builder import build
+    from kyojosim.dashboard.charts import tile_positions
+    from kyojosim.scenario import load_scenario
+
+    scn = load_scenario(build("札幌市", fit=False).data)
+    pos = tile_positions(scn.municipality.districts)
+    assert len(set(pos)) == 10
+    assert max(r for r, _ in pos) == 2 and max(c for _, c in pos) == 3  # 10 wards on a 4-column grid

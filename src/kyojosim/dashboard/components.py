@@ -105,7 +105,7 @@ def model_params(choices: dict[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = {
         "municipality": {"type": "Select", "value": first, "values": list(choices), "label": "自治体"},
         # any municipality of Japan by code or name; its scenario is built from the census and IPSS tables
-        "other": {"type": "InputText", "value": "", "label": "他の自治体（コードか名称。例: 29209, 奈良県生駒市）"},
+        "other": {"type": "InputText", "value": "", "label": "他の自治体（コード・名称）"},
     }
     for name in INTERVENTIONS:
         params[name] = {"type": "Checkbox", "value": bool(getattr(s, name)), "label": INTERVENTION_JA[name]}
@@ -213,11 +213,11 @@ def Summary(model: DashboardModel):
                                                                              + model.notice), [names, model.notice])
     solara.Style(css)
     with solara.Column(classes=["kyojo-summary"], gap="0px"):
+        if model.notice:  # a municipality typed in that could not be used, first so that it is seen
+            solara.HTML(tag="div", unsafe_innerHTML=f'<span style="color:#b71c1c">{escape(model.notice)}</span>')
         for line in summary_lines(model):
             solara.HTML(tag="div", unsafe_innerHTML=line)
         solara.Text(HELP, classes=["kyojo-help"])
-    if model.notice:
-        solara.Warning(model.notice, dense=True)
     if not model.running:
         solara.Info("シミュレーションの期間が終わりました。「リセット」で最初から始めます。", dense=True)
 

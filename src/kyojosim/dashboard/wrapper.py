@@ -81,10 +81,22 @@ def resolve_other(text: str, fallback: str) -> tuple[str, str]:
 
     if Path(text).is_file():
         return text, ""
+    from ..japan import MunicipalityError
+
     try:
         return str(scenario_path(text, progress=False)), ""
+    except MunicipalityError as exc:
+        labels = "、".join(r.label() for r in exc.candidates[:4])
+        why = {
+            "ambiguous": f"に当たる自治体が複数あります（{labels}）。コードか都道府県名も入れてください",
+            "unknown": f"は見つかりません（近い名前: {labels}）" if labels else "は見つかりません",
+            "ward": f"は政令指定都市の区です。市全体（{labels}）を入れてください（区は地区になります）",
+            "prefecture": f"は都道府県です。市区町村を入れてください（例: {labels}）",
+            "no_data": "は2015年国勢調査の人口が0のため作れません",
+        }.get(exc.reason)
+        return fallback, f"「{text}」{why}。" if why else f"「{text}」は使えません。{exc}"
     except KyojoError as exc:
-        return fallback, f"「{text}」は使えません（{exc}）"
+        return fallback, f"「{text}」は使えません。{exc}"
 
 
 def resolve_choice(municipality: str) -> str:
