@@ -29,8 +29,8 @@ def test_a_municipality_typed_in_replaces_the_menus_choice(cache):
     assert again.scenario.name == "nishimeya-02343"
 
 
-@pytest.mark.parametrize("typed, words", [("府中市", ["ambiguous", "13206", "34208"]),
-                                          ("生狛市", ["unknown", "生駒市"])])
+@pytest.mark.parametrize("typed, words", [("府中市", ["複数", "13206", "34208"]),
+                                          ("生狛市", ["見つかりません", "生駒市"])])
 def test_a_name_that_fits_none_or_several_keeps_the_menus_choice_and_says_why(typed, words):
     model = DashboardModel(municipality="山江村 (yamae)", other=typed, years=1, compare=False)
     assert model.scenario.municipality.code == "43512"
