@@ -517,7 +517,7 @@ def render(built: Built, command: str | None = None) -> str:
                "(総務省 全国地方公共団体コード)")
     out.append(f"  code: \"{m['code']}\"             # 全国地方公共団体コード"
                + (f" (census table: {rec.census_code})" if rec.census_code != rec.code else ""))
-    out.append(f"  start_year: {m['start_year']}")
+    out.append(f"  start_year: {m['start_year']}         # the census year of the tables (1 October 2015)")
     out.append(f"  population: {m['population']}       # {T_00100}: population on 1 October 2015")
     out.append(f"  area_km2: {m['area_km2']}          # {T_00100}")
     out.append(f"  scale: {m['scale']}               # assumption: one simulated resident for {1 / m['scale']:g} "
@@ -570,7 +570,7 @@ def render(built: Built, command: str | None = None) -> str:
                      "census 2005→2010 profile; `kyojosim projection` cannot check it.", 2)
     out.append("simulation:")
     out.append(f"  years: {d['simulation']['years']}             # assumption: 2015 to 2045, the projection's horizon")
-    out.append(f"  seed: {d['simulation']['seed']}")
+    out.append(f"  seed: {d['simulation']['seed']}               # assumption: any seed; a seed gives the same run")
     return "\n".join(out) + "\n"
 
 
