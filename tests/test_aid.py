@@ -201,9 +201,10 @@ def test_measures_by_group_add_up_and_burden_is_a_share():
 
 
 def test_preferences_urgency_trust_and_distance():
-    from kyojosim.aid import DISTANCE_FACTOR, preference
+    from kyojosim.aid import preference
 
     model = KyojoModel("yamae", seed=1, years=0)
+    far = model.scenario.helping.other_district_factor
     pop = model.population
     d = pop.district
     a = int(np.flatnonzero(d == 0)[0])
@@ -215,9 +216,12 @@ def test_preferences_urgency_trust_and_distance():
     helper = np.array([same, other, same])
     urgency = np.array([0.0, 0.0, 1.0])
     off = preference(model, req, helper, urgency, "offline")
-    assert np.allclose(off, [0.8, 0.8 * DISTANCE_FACTOR, 1.6])
+    assert np.allclose(off, [0.8, 0.8 * far, 1.6])
     on = preference(model, req, helper, urgency, "online")
-    assert np.allclose(on, [1.2, 1.2 * DISTANCE_FACTOR, 2.4])
+    assert np.allclose(on, [1.2, 1.2 * far, 2.4])
+    # the two preference parameters of the scenario are the ones used
+    model.scenario = model.scenario.replace(helping__other_district_factor=0.5, helping__trust_weight_base=1.0)
+    assert np.allclose(preference(model, req, helper, urgency, "offline"), [1.3, 1.3 * 0.5, 2.6])
 
 
 def test_urgent_needs_go_first():

@@ -38,7 +38,7 @@ def test_members_who_lose_eligibility_leave():
     assert (pop.groups[live, K["pta"]] >= 0).any() and (pop.groups[live, K["workplace_friends"]] >= 0).any()
     _apply(model)
     live = pop.live()
-    w = eligibility_weights(pop, live)
+    w = eligibility_weights(pop, live, model.scenario)
     assert not ((pop.groups[live] >= 0) & (w <= 0)).any()
     for kind in ("pta", "labour_union", "workplace_friends"):
         assert not (pop.groups[live, K[kind]] >= 0).any(), kind

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import old_only_mapping, step_years
-from kyojosim.constants import FEMALE, HH, MALE, MAX_AGE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
+from kyojosim.constants import FEMALE, HH, MALE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
 from kyojosim.demography import (
     death_probability,
     household_change,
@@ -116,7 +116,7 @@ def test_old_only_town_empties_and_the_run_completes(yamae_dict):
     assert sum(r["births"] + r["in_migrants"] + r["out_migrants"] for r in rows) == 0
     assert sum(r["deaths"] for r in rows) == 200
     first_empty = next(i for i, r in enumerate(rows) if r["population"] == 0)
-    assert first_empty < 25  # MAX_AGE bounds survival; with 5x mortality it comes much earlier
+    assert first_empty < 25  # demography.max_age bounds survival; with 5x mortality it comes much earlier
     for r in rows[first_empty:]:
         assert r["population"] == 0 and r["households"] == 0 and r["ties"] == 0
         assert r["share_65plus"] == 0.0
@@ -255,8 +255,12 @@ def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     assert p10.mean() == pytest.approx(q * (1 - yamae.demography.mortality.annual_improvement) ** 10)
     twice = yamae.replace(demography__mortality__multiplier=2.0)
     assert np.allclose(death_probability(pop, slots, twice, 0), 2 * p0)
-    pop.cols["age"][:10] = MAX_AGE
+    pop.cols["age"][:10] = yamae.demography.max_age
     assert np.all(death_probability(pop, slots, yamae, 0)[:10] == 1.0)
+    younger = yamae.replace(demography__max_age=90)
+    pop.cols["age"][:10] = 90
+    assert np.all(death_probability(pop, slots, younger, 0)[:10] == 1.0)
+    assert np.all(death_probability(pop, slots, yamae, 0)[:10] < 1.0)
 
 
 def test_death_rate_matches_mortality_table(yamae):

@@ -24,8 +24,6 @@ from kyojosim.constants import (
 )
 from kyojosim.local_sns import (
     LOCAL_SNS_BIT,
-    MAX_CANDIDATES,
-    MEETING_DELTAS,
     MEETING_SHARES,
     LocalSNSChannel,
     OfflineEventsProgramme,
@@ -173,7 +171,8 @@ def test_candidates_are_capped_and_reproducible():
     cat = slot % len(CATEGORIES)
     need, helper, weight = ch.candidates(model, slot, cat, np.zeros(slot.size), 5)
     per_need = np.bincount(need, minlength=slot.size)
-    assert per_need.max() <= MAX_CANDIDATES and per_need.mean() > MAX_CANDIDATES - 2
+    k = model.scenario.interventions.local_sns.max_candidates
+    assert per_need.max() <= k and per_need.mean() > k - 2
     assert (pop.district[helper] == pop.district[slot[need]]).all()
     assert np.unique(need * pop.n + helper).size == need.size  # no duplicate edge
     assert (weight > 0).all()
@@ -278,7 +277,7 @@ def test_meetings_change_strengths_as_the_white_paper_table():
     met = channel(model).meet(model, np.random.default_rng(2))
     assert np.array_equal(np.sort(met), np.flatnonzero(eligible))  # meet_rate 1: all of them
     delta = (ties.strength - before)[eligible]
-    shares = np.array([np.isclose(delta, d, atol=1e-6).mean() for d in MEETING_DELTAS])
+    shares = np.array([np.isclose(delta, d, atol=1e-6).mean() for d in model.scenario.trust.meeting_tie_change])
     n = eligible.sum()
     se = np.sqrt(MEETING_SHARES * (1 - MEETING_SHARES) / n)
     assert (np.abs(shares - MEETING_SHARES) < 4 * se + 1e-3).all()

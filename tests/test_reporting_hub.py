@@ -18,7 +18,7 @@ from kyojosim.constants import (
 )
 from kyojosim.model import KyojoModel
 from kyojosim.network import Ties
-from kyojosim.reporting_hub import REPORTER_AGES, WEIGHT_DISPATCH, ReportingHubChannel
+from kyojosim.reporting_hub import ReportingHubChannel
 from towns import hand_built_town, silence_needs
 
 HUB = 1 << CH["reporting_hub"]
@@ -85,7 +85,7 @@ def test_routing_delay_on_a_hand_built_town():
     req = model._slot_by_uid[book.requester[:3]]
     need, helper, weight = ch.candidates(model, req, book.category[:3].astype(np.int64), book.born[:3], 2)
     assert [(int(i), names[int(h)]) for i, h in zip(need, helper)] == [(0, "B"), (2, "D")]
-    assert np.allclose(weight, WEIGHT_DISPATCH)
+    assert np.allclose(weight, model.scenario.interventions.reporting_hub.dispatch_weight)
     model.aid.week(1)
     assert len(model.aid.book) == 4 and model.aid.total["matched"].sum() == 0
     model.aid.week(2)  # the first need is routed to B; D cannot help itself
@@ -119,7 +119,8 @@ def test_reporters_per_district_prefer_association_members_and_are_replaced():
     first = check(model)
     pop = model.population
     rep = np.flatnonzero((pop.aid_role & AID_REPORTER) != 0)
-    lo, hi = REPORTER_AGES
+    hub = model.scenario.interventions.reporting_hub
+    lo, hi = hub.reporter_min_age, hub.reporter_max_age
     assert ((pop.age[rep] >= lo) & (pop.age[rep] <= hi) & ~pop.frail[rep]).all()
     # a district with enough eligible members of the neighbourhood association takes members only
     for d in np.unique(pop.district):

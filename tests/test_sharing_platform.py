@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import towns
-from kyojosim import sharing_platform as sp_module
 from kyojosim.constants import (
     AID_CERTIFIED,
     AID_SUPPORTER,
@@ -167,15 +166,15 @@ def test_no_supporters_before_the_start_year():
     assert ((model.population.aid_role & AID_SUPPORTER) != 0).any()
 
 
-def test_meetups_tie_requesters_to_supporters(monkeypatch):
-    monkeypatch.setattr(sp_module, "MEETUP_ATTENDANCE", 1.0)
-    model = tiny_platform_town(meetups_per_year=1.0)
+@pytest.mark.parametrize("contacts", [3, 2])
+def test_meetups_tie_requesters_to_supporters(contacts):
+    model = tiny_platform_town(meetups_per_year=1.0, meetup_attendance=1.0, meetup_contacts=contacts)
     add_need(model, "A", "chores", 2.0)
     run_week(model)
     ch, n = channel(model), model.names
     before = {(int(a), int(b)) for a, b in zip(model.ties.a, model.ties.b)}
     pairs = ch.meetups(model, np.random.default_rng(1))
-    assert pairs == sp_module.MEETUP_CONTACTS
+    assert pairs == contacts
     supporters = {n["B"], n["C"], n["D"]}
     new = [(int(a), int(b), int(k)) for a, b, k in zip(model.ties.a, model.ties.b, model.ties.kind)
            if (int(a), int(b)) not in before]

@@ -40,7 +40,8 @@ from typing import Any, get_args, get_origin
 
 import numpy as np
 
-from ._schema import _is_optional, suggest
+from ._schema import suggest
+from ._schema import unwrap_optional as _is_optional
 from .errors import ScenarioError
 from .scenario import Interventions, Scenario, find_scenario, load_scenario
 
@@ -428,7 +429,7 @@ def _design(value: Any, seed: int, file: str) -> tuple[dict[str, Any], list[dict
 
 
 def _read(path: Path) -> dict[str, Any]:
-    from .scenario import _read_yaml
+    from .scenario import read_yaml as _read_yaml
 
     try:
         return _read_yaml(path, "experiment")
