@@ -35,6 +35,7 @@ from kyojosim.scenario import SCENARIO_DIR, assumption_register, is_assumption, 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
 SCENARIOS_DOC = ROOT / "docs" / "scenarios.md"
+EXPERIMENTS_DOC = ROOT / "docs" / "experiments.md"
 PARAMS = ("<!-- params:start -->", "<!-- params:end -->")
 ASSUMPTIONS = ("<!-- assumptions:start -->", "<!-- assumptions:end -->")
 DEFAULTS = ("<!-- defaults:start -->", "<!-- defaults:end -->")
@@ -476,6 +477,28 @@ def test_variant_example_loads(tmp_path, scenarios_text):
 def test_error_messages_in_docs_are_real(tmp_path, scenarios_text, case):
     message = error_message(*case, tmp_path)
     assert message in scenarios_text, f"docs/scenarios.md does not quote the real message:\n{message}"
+
+
+EXPERIMENT_ERROR_CASES = [
+    # (overrides or design of a small experiment written to experiments/mine.yaml)
+    {"overrides": {"helping.weekly_hours_fre": 3}},
+    {"design": {"type": "sobol", "n": 6, "parameters": {"helping.weekly_hours_free": [2.0, 8.0]}}},
+]
+
+
+@pytest.mark.parametrize("case", EXPERIMENT_ERROR_CASES, ids=["typo", "sobol-n"])
+def test_experiment_error_messages_in_docs_are_real(tmp_path, capsys, case):
+    import yaml
+
+    (tmp_path / "experiments").mkdir()
+    data = {"name": "mine", "seed": 1, "scenarios": ["yamae"], **case}
+    (tmp_path / "experiments" / "mine.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with contextlib.chdir(tmp_path):
+        assert main(["sweep", "experiments/mine.yaml", "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    message = capsys.readouterr().err.strip()
+    # the documentation shortens the list of valid keys to "..."
+    shown = re.sub(r"valid keys: [^(]*\(", "valid keys: ... (", message)
+    assert shown in EXPERIMENTS_DOC.read_text(encoding="utf-8"), f"docs/experiments.md does not quote:\n{shown}"
 
 
 def test_kwargs_example():

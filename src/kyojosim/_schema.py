@@ -48,6 +48,7 @@ def param(
     basis: str = "",
     range_note: str = "",
     refine: Callable[[Any, Context], Any] | None = None,
+    form: str = "",
 ) -> Any:
     """Declare a scenario parameter.
 
@@ -74,6 +75,8 @@ def param(
         range_note: Why ``lo``/``hi`` are what they are, added to the error for a value outside.
         refine: A function ``(value, ctx) -> value`` run after the type and range checks, to
             check what the type cannot say (and normalise the value); it raises ``ctx.error``.
+        form: How the value is written, for the error of a value of the wrong type or a missing
+            key (default: said from the type, e.g. "a mapping of numbers").
 
     Returns:
         A dataclass field carrying the metadata.
@@ -95,6 +98,7 @@ def param(
         "basis": basis,
         "range_note": range_note,
         "refine": refine,
+        "form": form,
     }
     if isinstance(default, type) and dataclasses.is_dataclass(default):
         return dataclasses.field(default_factory=default, metadata=meta)
@@ -138,14 +142,22 @@ def suggest(key: str, valid: list[str]) -> str:
     return f"valid keys: {listing}"
 
 
+_PLURAL = {"a number": "numbers", "an integer": "integers", "a text": "texts", "a mapping": "mappings",
+           "true or false": "true or false values", "any value": "values"}
+
+
 def _type_name(tp: Any) -> str:
     origin = get_origin(tp)
+    if tp is Any:
+        return "any value"
     if origin is Literal:
         return "one of " + ", ".join(repr(a) for a in get_args(tp))
     if origin in (tuple,):
-        return f"a list of {_type_name(get_args(tp)[0])}"
+        inner = _type_name(get_args(tp)[0])
+        return f"a list of {_PLURAL.get(inner, inner)}"
     if origin in (dict,):
-        return f"a mapping of {_type_name(get_args(tp)[1])}"
+        inner = _type_name(get_args(tp)[1])
+        return f"a mapping of {_PLURAL.get(inner, inner)}"
     if dataclasses.is_dataclass(tp):
         return "a mapping"
     if tp is float:
@@ -159,7 +171,7 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _range_text(meta: Mapping[str, Any]) -> str:
+def _range_text(meta: Mapping[str, Any], noun: str = "a value") -> str:
     lo, hi = meta.get("lo"), meta.get("hi")
     left = "(" if meta.get("lo_open") else "["
     right = ")" if meta.get("hi_open") else "]"
@@ -167,15 +179,16 @@ def _range_text(meta: Mapping[str, Any]) -> str:
     if lo is not None and hi is not None:
         if lo == hi and not (meta.get("lo_open") or meta.get("hi_open")):
             return f"allowed: only {lo}{note}"
-        return f"allowed: a value in {left}{lo}, {hi}{right}{note}"
+        return f"allowed: {noun} in {left}{lo}, {hi}{right}{note}"
     if lo is not None:
-        return f"allowed: a value {'>' if meta.get('lo_open') else '>='} {lo}{note}"
+        return f"allowed: {noun} {'>' if meta.get('lo_open') else '>='} {lo}{note}"
     if hi is not None:
-        return f"allowed: a value {'<' if meta.get('hi_open') else '<='} {hi}{note}"
+        return f"allowed: {noun} {'<' if meta.get('hi_open') else '<='} {hi}{note}"
     return "allowed: any value"
 
 
 def _check_range(value: float, meta: Mapping[str, Any], ctx: Context) -> None:
+    noun = "an integer" if isinstance(value, int) else "a value"
     lo, hi = meta.get("lo"), meta.get("hi")
     bad = False
     if lo is not None and (value < lo or (meta.get("lo_open") and value == lo)):
@@ -183,7 +196,7 @@ def _check_range(value: float, meta: Mapping[str, Any], ctx: Context) -> None:
     if hi is not None and (value > hi or (meta.get("hi_open") and value == hi)):
         bad = True
     if bad:
-        raise ctx.error(value, _range_text(meta), "out of range")
+        raise ctx.error(value, _range_text(meta, noun), "out of range")
 
 
 def unwrap_optional(tp: Any) -> tuple[bool, Any]:
@@ -247,11 +260,11 @@ def _convert(value: Any, tp: Any, meta: Mapping[str, Any], ctx: Context) -> Any:
     if origin is tuple:
         (elem_tp, *_rest) = get_args(tp)
         if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
-            raise ctx.error(value, f"allowed: {_type_name(tp)}", "wrong type")
+            raise ctx.error(value, f"allowed: {meta.get('form') or _type_name(tp)}", "wrong type")
         length = meta.get("length")
         if length is not None and len(value) != length:
             raise ctx.error(value, f"allowed: a list of exactly {length} values (got {len(value)})", "wrong length")
-        elem_meta = {**meta, "refine": None}
+        elem_meta = {**meta, "refine": None, "form": ""}
         out = tuple(_convert(v, elem_tp, elem_meta, ctx.child(i)) for i, v in enumerate(value))
         if meta.get("sums_to_one"):
             check_shares(out, ctx)
@@ -259,7 +272,7 @@ def _convert(value: Any, tp: Any, meta: Mapping[str, Any], ctx: Context) -> Any:
     if origin is dict:
         key_tp, val_tp = get_args(tp)
         if not isinstance(value, Mapping):
-            raise ctx.error(value, f"allowed: {_type_name(tp)}", "wrong type")
+            raise ctx.error(value, f"allowed: {meta.get('form') or _type_name(tp)}", "wrong type")
         keys = meta.get("keys")
         choices = meta.get("key_choices")
         out: dict[Any, Any] = {}
@@ -275,7 +288,7 @@ def _convert(value: Any, tp: Any, meta: Mapping[str, Any], ctx: Context) -> Any:
                 if valid is not None and k not in valid:
                     raise ctx.child(str(k)).error(k, suggest(str(k), list(valid)), "unknown key")
             out[k] = _convert(v, val_tp, {**meta, "sums_to_one": False, "keys": None, "key_choices": None,
-                                          "refine": None}, ctx.child(str(k)))
+                                          "refine": None, "form": ""}, ctx.child(str(k)))
         if keys is not None:
             missing = [k for k in keys if k not in out]
             if missing:
@@ -337,7 +350,8 @@ def build(cls: type, data: Any, ctx: Context) -> Any:
                 given = {**f.default_factory(), **given}
             values[name] = convert(given, hints[name], f.metadata, ctx.child(name))
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ctx.child(name).error(None, f"a value is required ({_type_name(hints[name])})", "missing key")
+            what = f.metadata.get("form") or _type_name(hints[name])
+            raise ctx.child(name).error(None, f"a value is required ({what})", "missing key")
         else:
             # defaults go through the same checks and conversions as given values (an int 0 in a list of
             # numbers becomes 0.0), so a scenario is the same record, with the same digest, whether a value
