@@ -415,3 +415,15 @@ def test_orphans_leave_a_town_without_adults():
     pop.remove(np.array([0]))
     n, gone = rehouse_orphans(pop, np.random.default_rng(0))
     assert n == 0 and gone.tolist() == [1] and pop.size == 0
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_couples_among_newcomers_follow_the_scenario(yamae, share):
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[0.1] * N_AGE_BANDS,
+                        demography__migration__couple_share=share)
+    pop = make_pop([[(a, s, ROLE_HEAD)] for a in range(25, 65) for s in (MALE, FEMALE) for _ in range(20)])
+    new = in_migration(pop, scn, 2015, np.random.default_rng(8))
+    spouses = (pop.role[new] == ROLE_SPOUSE).sum()
+    men = ((pop.sex[new] == MALE) & (pop.age[new] >= 25)).sum()
+    women = ((pop.sex[new] == FEMALE) & (pop.age[new] >= 25)).sum()
+    assert men > 0 and women > 0 and spouses == int(min(men, women) * share)

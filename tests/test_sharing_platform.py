@@ -267,3 +267,19 @@ def test_money_table_is_saved_with_the_run(tmp_path):
     assert money["subsidy"].sum() == model.aid.money.total("subsidy") > 0
     result.save(tmp_path / "r")
     pd.testing.assert_frame_equal(load_run(tmp_path / "r").to_pandas("money"), money)
+
+
+def test_candidate_weights_and_reach_are_the_scenarios():
+    model = tiny_platform_town(tied_bonus=0.5, certified_weight=0.9, supporter_weight=0.1)
+    add_need(model, "A", "chores", 2.0)    # n0
+    add_need(model, "B", "shopping", 1.0)  # n1
+    names = {v: k for k, v in model.names.items()}
+    cand = run_week(model)["cand"]
+    edges = {(int(n), names[int(h)]): round(float(w), 6) for n, h, w in zip(cand.need, cand.helper, cand.weight)}
+    assert edges == {(0, "B"): 0.9, (0, "C"): 0.9, (0, "D"): 0.1, (1, "D"): 0.1}  # B: tie 0.4 + 0.5
+    # one supporter drawn from the district per request, besides the tied ones
+    model = tiny_platform_town(random_candidates=1)
+    add_need(model, "A", "chores", 2.0)
+    cand = run_week(model)["cand"]
+    helpers = [names[int(h)] for h in cand.helper]
+    assert "B" in helpers and len(set(helpers) - {"B"}) <= 1

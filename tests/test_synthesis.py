@@ -360,3 +360,12 @@ def test_degenerate_towns_still_synthesise(scenario_from):
         heads = np.bincount(pop.household[pop.role == ROLE_HEAD], minlength=pop.n_households)
         assert np.all(heads == 1), (band, heads)
         assert_tie_invariants(ties, pop)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.9])
+def test_young_adults_living_with_parents_follow_the_scenario(yamae, share):
+    scn = yamae.replace(municipality__households__live_with_parents_18_29=share)
+    pop, _, _ = synthesize(scn, Streams(3))
+    young = (pop.age >= 18) & (pop.age <= 29)
+    at_home = (young & (pop.role == ROLE_CHILD)).sum() / young.sum()
+    assert abs(at_home - share) < 0.1
