@@ -501,6 +501,21 @@ def test_experiment_error_messages_in_docs_are_real(tmp_path, capsys, case):
     assert shown in EXPERIMENTS_DOC.read_text(encoding="utf-8"), f"docs/experiments.md does not quote:\n{shown}"
 
 
+def test_dotted_keys_in_scenarios_md_exist(scenarios_text):
+    from kyojosim.scenario import Scenario, resolve_path
+
+    sections = {f.name for f in dataclasses.fields(Scenario)}
+    found = re.findall(r"`([a-z_]+(?:\.[a-z0-9_]+)+)(\*?)`", scenarios_text)
+    keys = {(k, star) for k, star in found if k.split(".")[0] in sections}
+    assert len(keys) > 30
+    paths = [p for p, _, _ in FIELDS]
+    for key, star in sorted(keys):
+        if star:  # a family of keys such as helping.weekly_hours_*
+            assert any(p.startswith(key) for p in paths), key
+        else:
+            resolve_path(Scenario, key, "docs/scenarios.md")  # raises for a key that does not exist
+
+
 def test_kwargs_example():
     assert load_scenario("yamae", simulation__seed=3).simulation.seed == 3
     assert load_scenario("yamae", {"simulation.seed": 3}) == load_scenario("yamae", simulation__seed=3)
