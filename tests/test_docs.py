@@ -401,6 +401,14 @@ def test_kwargs_example():
     assert load_scenario("yamae", {"simulation.seed": 3}) == load_scenario("yamae", simulation__seed=3)
 
 
+def test_resident_columns_match_odd(odd_text):
+    from kyojosim.population import Population
+
+    section = odd_text.split("### 2.1 Residents", 1)[1].split("\n### ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert sorted(documented) == sorted(Population.columns())
+
+
 def odd_yearly_steps(odd_text: str) -> list[str]:
     """Return the bold names of the numbered steps of docs/ODD.md §3.2 as schedule names.
 
