@@ -61,8 +61,7 @@ class MutualAid:
         self.model = model
         self.book = NeedBook()
         self.money = MoneyLedger()
-        self.channels: list[Channel] = []
-        self.channels = build_channels(self)
+        self.channels: list[Channel] = build_channels(self)
         self.total = {k: np.zeros(N_CAT, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
         self.total_hours = np.zeros(N_CAT)
         self.rows: list[dict[str, Any]] = []
