@@ -58,16 +58,17 @@ def resident_object_cost(n: int, seed: int) -> dict[str, float]:
     """
     out: dict[str, float] = {}
     gc.collect()
+    uids = np.arange(1, n + 1)
     m = mesa.Model(seed=seed)
     t0 = time.perf_counter()
-    agents = list(Resident.create_agents(m, n))
+    agents = list(Resident.create_agents(m, n, uids))
     out["create_s"] = time.perf_counter() - t0
     del agents, m
     gc.collect()
     m = mesa.Model(seed=seed)
     tracemalloc.start()
     before, _ = tracemalloc.get_traced_memory()
-    agents = list(Resident.create_agents(m, n))
+    agents = list(Resident.create_agents(m, n, uids))
     after, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     # the list of handles is the model's own index array (counted in memory_bytes()["index"])

@@ -25,14 +25,14 @@ def tiny_town(employed_b: bool) -> KyojoModel:
     """Four adults A, B, C, D in one district with hand-set ties, willingness and time."""
     model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")])
     pop = model.population
-    pop.cols["employed"][b] = employed_b
+    pop.employed[b] = employed_b
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_FREE
     will[c, CAT["chores"]] = WILL_FREE
     will[c, CAT["shopping"]] = WILL_FREE
     will[d, CAT["shopping"]] = WILL_FREE
     will[a, CAT["shopping"]] = WILL_PAID  # paid-only helpers are not asked offline
-    pop.cols["will"][:4] = will
+    pop.will[:4] = will
     ties = Ties()
     ties.add(np.array([a]), np.array([b]), TIE_HOUSEHOLD, 1.0)
     ties.add(np.array([a]), np.array([c]), TIE_NEIGHBOUR, 0.4)
@@ -210,8 +210,8 @@ def test_preferences_urgency_trust_and_distance():
     a = int(np.flatnonzero(d == 0)[0])
     same = int(np.flatnonzero(d == 0)[1])
     other = int(np.flatnonzero(d == 1)[0])
-    pop.cols["trust_offline"][a] = 0.3
-    pop.cols["trust_online"][a] = 0.7
+    pop.trust_offline[a] = 0.3
+    pop.trust_online[a] = 0.7
     req = np.array([a, a, a])
     helper = np.array([same, other, same])
     urgency = np.array([0.0, 0.0, 1.0])
@@ -228,8 +228,8 @@ def test_urgent_needs_go_first():
     # two needs of equal tie weight compete for one helper with room for one: the urgent one wins
     model = tiny_town(employed_b=True)
     pop = model.population
-    pop.cols["will"][model.names["B"], CAT["chores"]] = WILL_NONE  # only C can help with chores
-    pop.cols["employed"][model.names["C"]] = True  # C: 2 h a week, room for one of the two
+    pop.will[model.names["B"], CAT["chores"]] = WILL_NONE  # only C can help with chores
+    pop.employed[model.names["C"]] = True  # C: 2 h a week, room for one of the two
     model.aid.hours = weekly_hours(pop, model.scenario).astype(float)  # weekly hours are kept from refresh
     add_need(model, "A", "chores", 1.5)
     add_need(model, "A", "chores", 1.5)

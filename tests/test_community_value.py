@@ -20,14 +20,14 @@ def test_community_value_worked_by_hand():
     model, (a, b, c, d, e) = hand_built_town([(30, "f"), (35, "m"), (40, "f"), (45, "m"), (50, "f")],
                                              interventions=SNS)
     pop = model.population
-    pop.cols["online"][:] = 0
-    pop.cols["online"][[a, b, c, d]] = ONLINE_BIT["local_sns"]  # e is not on the SNS
+    pop.online[:] = 0
+    pop.online[[a, b, c, d]] = ONLINE_BIT["local_sns"]  # e is not on the SNS
     ties = Ties()
     ties.add(np.array([a, b, c]), np.array([b, c, e]), TIE_COMMUNITY, 0.5)  # a-b, b-c, c-e
     ties.add(np.array([d]), np.array([e]), TIE_ONLINE, 0.2)  # d-e
     model.ties = ties
     sns = model.aid.channel("local_sns")
-    sns.activity.take(model)  # forget anything logged while building
+    sns.activity.take(model.population)  # forget anything logged while building
     sns.activity.posted(pop.uid[[a, a]])  # a posted two needs
     sns.activity.replied(pop.uid[[b]])  # b answered one of them (a match through the SNS)
     row = monthly_record(model, sns, np.random.default_rng(0))

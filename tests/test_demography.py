@@ -35,7 +35,7 @@ def make_pop(members: list[list[tuple[int, int, int]]], district: int = 0) -> Po
     for h, people in enumerate(members):
         for age, sex, role in people:
             pop.add(1, age=age, sex=sex, role=role, household=h, district=district)
-    pop.hh["kind"][: pop.n_households] = classify(pop)
+    pop.hh.kind[:] = classify(pop)
     return pop
 
 
@@ -177,7 +177,7 @@ def test_household_counts_exclude_empty_households(yamae_run):
     occupied = np.unique(pop.household[pop.live()]).size
     assert row["households"] == occupied == sum(row[f"hh_{k}"] for k in HH)
     assert pop.n_households > occupied  # some households emptied in three years
-    kind = pop.hcol("kind")
+    kind = pop.hh.kind
     empty = pop.household_sizes() == 0
     assert np.all(kind[empty] == -1) and np.all(kind[~empty] >= 0)
     assert np.array_equal(kind, classify(pop))
@@ -237,14 +237,14 @@ def test_widowhood_spouse_becomes_head():
     assert pop.role[6] == ROLE_CHILD and pop.role[7] == ROLE_CHILD
     assert np.all(heads_per_household(pop) == 1)
     pop.compact()
-    assert pop.hcol("kind").size == 4 and not pop.hh_alive[3]
+    assert pop.hh.kind.size == 4 and not pop.hh.alive[3]
 
 
 def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     n = 4000
     pop = make_pop([[(77, MALE, ROLE_HEAD)] for _ in range(n)])
     frail = np.arange(n) % 4 == 0
-    pop.cols["frail"][:n] = frail
+    pop.frail[:n] = frail
     slots = pop.live()
     q = yamae.demography.mortality.male[15]
     p0 = death_probability(pop, slots, yamae, 0)
@@ -255,10 +255,10 @@ def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     assert p10.mean() == pytest.approx(q * (1 - yamae.demography.mortality.annual_improvement) ** 10)
     twice = yamae.replace(demography__mortality__multiplier=2.0)
     assert np.allclose(death_probability(pop, slots, twice, 0), 2 * p0)
-    pop.cols["age"][:10] = yamae.demography.max_age
+    pop.age[:10] = yamae.demography.max_age
     assert np.all(death_probability(pop, slots, yamae, 0)[:10] == 1.0)
     younger = yamae.replace(demography__max_age=90)
-    pop.cols["age"][:10] = 90
+    pop.age[:10] = 90
     assert np.all(death_probability(pop, slots, younger, 0)[:10] == 1.0)
     assert np.all(death_probability(pop, slots, yamae, 0)[:10] < 1.0)
 
@@ -296,7 +296,7 @@ def test_births_follow_age_specific_fertility(yamae):
     assert np.all(pop.age[babies] == 0) and np.all(pop.role[babies] == ROLE_CHILD)
     boys = (pop.sex[babies] == MALE).mean()
     assert abs(boys - fert.sex_ratio_at_birth / (1 + fert.sex_ratio_at_birth)) < 0.05
-    assert np.all(pop.cols["arrived"][babies] == 2016)
+    assert np.all(pop.arrived[babies] == 2016)
 
 
 def test_out_migration_moves_families_together_at_the_adults_rate(yamae):
@@ -342,15 +342,15 @@ def test_in_migrants_arrive_as_households(yamae):
     adult_in = np.zeros(pop.n_households, dtype=bool)
     adult_in[pop.household[new[pop.age[new] >= 18]]] = True
     assert adult_in[pop.household[kids]].all()
-    assert np.all(pop.district[new] == pop.hcol("district")[pop.household[new]])
+    assert np.all(pop.district[new] == pop.hh.district[pop.household[new]])
     # newcomers settle into existing blocks of their own district (they become neighbours of residents)
-    blocks, districts = pop.hcol("block"), pop.hcol("district")
+    blocks, districts = pop.hh.block, pop.hh.district
     old_district_of_block = dict(zip(blocks[:h0].tolist(), districts[:h0].tolist(), strict=False))
     joined = np.isin(blocks[h0:], blocks[:h0])
     assert joined.any()
     for blk, d in zip(blocks[h0:][joined].tolist(), districts[h0:][joined].tolist(), strict=True):
         assert old_district_of_block[blk] == d
-    assert np.all(pop.cols["arrived"][new] == 2016)
+    assert np.all(pop.arrived[new] == 2016)
 
 
 def test_migration_levels_by_period(yamae):
@@ -378,7 +378,7 @@ def test_household_change(yamae):
         [(33, MALE, ROLE_HEAD)],
         [(80, FEMALE, ROLE_HEAD)],
     ])
-    pop.cols["frail"][6] = True
+    pop.frail[6] = True
     left, unions, moved = household_change(pop, scn, np.random.default_rng(0))
     assert left == 1 and pop.role[2] == ROLE_HEAD and pop.household[2] >= 4
     # the grown child who left and the single adults may pair up; every union is a man and a woman

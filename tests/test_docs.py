@@ -521,6 +521,32 @@ def test_kwargs_example():
     assert load_scenario("yamae", {"simulation.seed": 3}) == load_scenario("yamae", simulation__seed=3)
 
 
+def test_resident_columns_match_odd(odd_text):
+    from kyojosim.population import Population
+
+    section = odd_text.split("### 2.1 Residents", 1)[1].split("\n### ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert sorted(documented) == sorted(Population.columns())
+
+
+def odd_yearly_steps(odd_text: str) -> list[str]:
+    """Return the bold names of the numbered steps of docs/ODD.md §3.2 as schedule names.
+
+    ``**Close the aid year**`` becomes ``close_aid_year``: lower case, ``_`` for spaces and hyphens,
+    without "the".
+    """
+    section = odd_text.split("### 3.2 ", 1)[1].split("\n### ", 1)[0]
+    steps = re.findall(r"^(\d+)\. \*\*(.+?)\*\*", section, flags=re.M)
+    assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1)), "ODD §3.2: steps not numbered 1, 2, ..."
+    return ["_".join(w for w in re.split(r"[\s-]+", name.lower()) if w != "the") for _, name in steps]
+
+
+def test_yearly_schedule_matches_odd(odd_text):
+    from kyojosim.model import YEARLY
+
+    assert [name for name, _ in YEARLY] == odd_yearly_steps(odd_text)
+
+
 if __name__ == "__main__":
     write_docs()
     with tempfile.TemporaryDirectory() as tmp:  # print the messages docs/scenarios.md quotes

@@ -11,9 +11,10 @@ import pytest
 
 from conftest import step_years
 from kyojosim import ScenarioError
-from kyojosim.agents import Resident
+from kyojosim.agents import Resident, ResidentView
 from kyojosim.constants import PARTICIPATION_GROUPS, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR
-from kyojosim.model import DAYS_PER_YEAR, KyojoModel
+from kyojosim.model import DAYS_PER_YEAR, YEARLY, KyojoModel, YearState
+from kyojosim.needs import NeedGroups, arise
 from kyojosim.scenario import load_scenario
 
 DEMOGRAPHIC_KEYS = ("population", "births", "deaths", "out_migrants", "in_migrants", "households", "left_home",
@@ -266,7 +267,7 @@ def test_batch_run(yamae):
 
 
 def test_a_released_model_is_freed():
-    """Runners call release(): Mesa's per-model id counter and the handle array no longer keep the model alive."""
+    """Runners call release() on a model with handles: the handle array no longer keeps the model alive."""
     import gc
     import weakref
 
@@ -280,3 +281,143 @@ def test_a_released_model_is_freed():
     del model
     gc.collect()
     assert ref() is None
+
+
+# ---------------------------------------------------------------------------------------- without handles
+
+
+def test_a_model_without_handles_runs_the_same(yamae, base_run):
+    a, _ = base_run
+    b, _ = run(yamae, years=2, agents=False)
+    assert not b.keeps_agents and len(b.agents) == 0
+    pd.testing.assert_frame_equal(table(a), table(b))
+    dc_a, dc_b = a.datacollector, b.datacollector
+    pd.testing.assert_frame_equal(dc_a.get_model_vars_dataframe(), dc_b.get_model_vars_dataframe())
+    for col in ("uid", "age", "household", "groups", "online", "will", "trust_offline"):
+        assert np.array_equal(getattr(a.population, col), getattr(b.population, col)), col
+    # residents are still reachable, as views built on demand
+    pop = b.population
+    slot = int(np.argmax(b.ties.degree(pop.n)))
+    uid = int(pop.uid[slot])
+    r = b.resident(uid)
+    assert isinstance(r, ResidentView) and not isinstance(r, mesa.Agent) and r.slot == slot
+    handle = a.resident(uid)
+    assert isinstance(handle, Resident)
+    assert (r.age, r.sex, r.household_kind, r.communities, r.ties()) == (
+        handle.age, handle.sex, handle.household_kind, handle.communities, handle.ties())
+    assert b.resident(int(pop.next_uid)) is None and len(b.agents) == 0
+    assert b.memory_bytes()["index"] < a.memory_bytes()["index"]
+
+
+def test_a_model_without_handles_is_freed_without_release():
+    import gc
+    import weakref
+
+    model = KyojoModel("yamae", seed=1, years=1, scale=0.05, agents=False)
+    model.step()
+    ref = weakref.ref(model)
+    assert model not in getattr(mesa.Agent, "_ids", {})
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_model_declares_all_it_holds_in_init(yamae):
+    """Nothing is added to the model's attributes while it runs (by its submodels or anyone else)."""
+    for agents in (True, False):
+        m = KyojoModel(yamae.replace(interventions__local_sns__enabled=True,
+                                     interventions__local_sns__start_year=2015), years=2, scale=0.3, agents=agents)
+        declared = set(vars(m))
+        while m.running:
+            m.step()
+        assert set(vars(m)) == declared
+        assert len(m.meeting_log) > 0  # the local SNS logged its meetings in the declared log
+
+
+# ---------------------------------------------------------------------------------------- the yearly schedule
+
+
+def test_the_yearly_schedule_is_timed_by_submodel(base_run):
+    model, _ = base_run
+    names = [name for name, _ in YEARLY]
+    assert len(set(names)) == len(names)
+    assert list(model.timings) == [*names, "mutual_aid"]
+    assert all(t >= 0 for t in model.timings.values())
+    assert model.timings["demography"] > 0 and model.timings["mutual_aid"] > 0
+
+
+def test_year_state_hands_results_from_submodel_to_submodel(yamae):
+    """The schedule's hand-offs: what one entry leaves in the YearState is what the next entries read."""
+    m = KyojoModel(yamae, years=1, scale=0.3)
+    names = [name for name, _ in YEARLY]
+    state = YearState(2015)
+    for _, submodel in YEARLY[: names.index("compaction")]:
+        submodel(m, state)
+    assert state.events is not None and state.new_slot.size == 0  # not compacted yet
+    assert np.array_equal(state.newcomers, np.concatenate([state.events.births, state.events.in_migrants]))
+    n_before = m.population.n
+    submodel = dict(YEARLY)["compaction"]
+    submodel(m, state)
+    assert state.new_slot.size == n_before and m.population.n == (state.new_slot >= 0).sum()
+
+
+# ---------------------------------------------------------------------------------------- common random numbers
+
+
+def test_switching_interventions_on_leaves_demography_and_needs_alone(yamae, monkeypatch):
+    """The minimally different world: every channel on from the start versus none, with the same seed.
+
+    The interventions change who helps whom, trust, ties, memberships and willingness, but not who
+    lives where: the demography and the needs that arise (who, which category, how many hours) stay
+    identical, week by week and year by year, because they draw from their own streams.
+    """
+    import kyojosim.aid as aid_module
+
+    arisen: dict[str, list] = {}
+
+    def recording(label):
+        def arise(pop, scn, groups, step, rng):
+            new = real(pop, scn, groups, step, rng)
+            arisen[label].append((step, pop.uid[new["slot"]].copy(), new["category"].copy(), new["hours"].copy()))
+            return new
+        return arise
+
+    real = aid_module.arise
+    on = yamae.replace(**{f"interventions__{k}__{f}": v for k in ("local_sns", "sharing_platform", "reporting_hub",
+                                                                  "offline_events")
+                          for f, v in (("enabled", True), ("start_year", 2015))})
+    runs = {}
+    for label, scn in (("off", yamae), ("on", on)):
+        arisen[label] = []
+        monkeypatch.setattr(aid_module, "arise", recording(label))
+        runs[label], _ = run(scn, years=3, scale=0.5, agents=False)
+    off, with_all = runs["off"], runs["on"]
+    assert with_all.aid.total["matched"].sum() != off.aid.total["matched"].sum()  # the interventions act
+    assert with_all.yearly[-1]["ties"] != off.yearly[-1]["ties"]
+    pd.testing.assert_frame_equal(table(off, DEMOGRAPHIC_KEYS), table(with_all, DEMOGRAPHIC_KEYS))
+    assert len(arisen["off"]) == len(arisen["on"]) == off.steps
+    for (s1, uid1, cat1, h1), (s2, uid2, cat2, h2) in zip(arisen["off"], arisen["on"], strict=True):
+        assert s1 == s2 and np.array_equal(uid1, uid2) and np.array_equal(cat1, cat2) and np.array_equal(h1, h2)
+
+
+def test_need_draws_are_common_per_step_not_per_resident(yamae):
+    """The granularity of common random numbers in the needs, written down.
+
+    Needs are drawn as one binomial count per group of residents with the same weekly probability,
+    then that many members (``kyojosim.needs.arise``): fast, and the same stream gives the same needs
+    for the same probabilities. But a change to one resident's probability regroups the residents, so
+    other residents' needs move too: the draws are common per stream and step, not per resident.
+    """
+    m = KyojoModel(yamae, seed=3, years=1, agents=False)
+    pop, scn = m.population, m.scenario
+    prob = m.aid.prob
+    same = [arise(pop, scn, NeedGroups.build(prob), 1, m.streams.fresh("needs", 1)) for _ in range(2)]
+    assert all(np.array_equal(same[0][k], same[1][k]) for k in same[0])
+    bumped = prob.copy()
+    who = int(np.flatnonzero((prob > 0).any(axis=1))[0])  # a resident who can have needs
+    bumped[who] = np.minimum(bumped[who] * 3, 1.0)
+    a = arise(pop, scn, NeedGroups.build(prob), 1, m.streams.fresh("needs", 1))
+    b = arise(pop, scn, NeedGroups.build(bumped), 1, m.streams.fresh("needs", 1))
+    others_a = {(int(s), int(c)) for s, c in zip(a["slot"], a["category"], strict=True) if s != who}
+    others_b = {(int(s), int(c)) for s, c in zip(b["slot"], b["category"], strict=True) if s != who}
+    assert others_a != others_b

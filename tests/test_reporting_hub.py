@@ -37,19 +37,19 @@ def tiny_hub_town(**hub) -> KyojoModel:
     model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")],
                                           interventions={"reporting_hub": {"enabled": True, "start_year": 2015, **hub}})
     pop = model.population
-    pop.cols["smartphone"][:4] = False
-    pop.cols["sns"][:4] = False
+    pop.smartphone[:4] = False
+    pop.sns[:4] = False
     if pop.n_households < 4:
         pop.add_households(4 - pop.n_households, district=0, block=0)
-    pop.cols["household"][[a, b, c, d]] = [0, 1, 2, 3]
-    pop.hh["block"][:4] = [0, 1, 0, 1]
-    pop.hh["district"][:4] = 0
+    pop.household[[a, b, c, d]] = [0, 1, 2, 3]
+    pop.hh.block[:4] = [0, 1, 0, 1]
+    pop.hh.district[:4] = 0
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_FREE
     will[c, CAT["chores"]] = WILL_PAID  # the reporter is no volunteer
     will[d, CAT["shopping"]] = WILL_FREE
-    pop.cols["will"][:4] = will
-    pop.cols["aid_role"][[a, b, c, d]] = [0, AID_VOLUNTEER, AID_REPORTER, AID_VOLUNTEER]
+    pop.will[:4] = will
+    pop.aid_role[[a, b, c, d]] = [0, AID_VOLUNTEER, AID_REPORTER, AID_VOLUNTEER]
     ties = Ties()
     ties.add(np.array([b]), np.array([c]), TIE_NEIGHBOUR, 0.4)
     model.ties = ties
@@ -68,11 +68,11 @@ def test_reporter_notices_neighbours_in_the_block_and_ties_without_smartphones()
     n = model.names
     ch = channel(model)
     slot = np.array([n["A"], n["B"], n["C"], n["D"]])
-    got = ch.surface(model, slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0))
+    got = ch.surface(slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0))
     # A: same block as C; B: tied to C; C: their own block; D: another block, no tie
     assert got.tolist() == [True, True, True, False]
     model = tiny_hub_town(notice_rate=0.0)
-    assert not channel(model).surface(model, slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0)).any()
+    assert not channel(model).surface(slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0)).any()
 
 
 def test_routing_delay_on_a_hand_built_town():
@@ -85,8 +85,8 @@ def test_routing_delay_on_a_hand_built_town():
     add_need(model, "C", "chores", 1.0, born=0, surfaced=0)  # nobody knows of it
     ch = channel(model)
     book = model.aid.book
-    req = model._slot_by_uid[book.requester[:3]]
-    need, helper, weight = ch.candidates(model, req, book.category[:3].astype(np.int64), book.born[:3], 2)
+    req = model.population.slots_of(book.requester[:3])
+    need, helper, weight = ch.candidates(req, book.category[:3].astype(np.int64), book.born[:3], 2)
     assert [(int(i), names[int(h)]) for i, h in zip(need, helper)] == [(0, "B"), (2, "D")]
     assert np.allclose(weight, model.scenario.interventions.reporting_hub.dispatch_weight)
     model.aid.week(1)
@@ -168,8 +168,8 @@ def test_the_hub_reaches_residents_without_smartphones():
     no_phone = np.flatnonzero(~pop.smartphone & (pop.age >= 20))
     cat = np.full(no_phone.size, CAT["shopping"])
     rng = np.random.default_rng(0)
-    hub = channel(model).surface(model, no_phone, cat, rng)
-    platform = channel(model, "sharing_platform").surface(model, no_phone, cat, rng)
+    hub = channel(model).surface(no_phone, cat, rng)
+    platform = channel(model, "sharing_platform").surface(no_phone, cat, rng)
     assert hub.sum() > 0.05 * no_phone.size
     assert not platform.any()
     # and over a year, needs of residents without smartphones are matched through the hub
@@ -178,7 +178,7 @@ def test_the_hub_reaches_residents_without_smartphones():
     def count(cand, hours, capacity, res):
         nonlocal matched_no_phone
         via = res.channel == HUB
-        slots = model._slot_by_uid[model.aid.book.requester[res.need[via]]]
+        slots = model.population.slots_of(model.aid.book.requester[res.need[via]])
         matched_no_phone += int((~model.population.smartphone[slots]).sum())
 
     with towns.watch_matching(count):
@@ -190,7 +190,7 @@ def test_the_hub_reaches_residents_without_smartphones():
 def test_the_channel_is_listed_even_when_off():
     model = KyojoModel("yamae", seed=1, years=0)
     ch = channel(model)
-    assert isinstance(ch, ReportingHubChannel) and not ch.active(model)
+    assert isinstance(ch, ReportingHubChannel) and not ch.active()
     assert not ((model.population.aid_role & (AID_REPORTER | AID_VOLUNTEER)) != 0).any()
 
 
@@ -198,7 +198,7 @@ def test_dispatch_and_reporters_are_the_scenarios():
     model = tiny_hub_town(routing_delay_weeks=0, dispatch_weight=0.7, dispatch_candidates=1)
     add_need(model, "A", "chores", 1.5, born=0)
     book = model.aid.book
-    need, helper, weight = channel(model).candidates(model, model._slot_by_uid[book.requester],
+    need, helper, weight = channel(model).candidates(model.population.slots_of(book.requester),
                                                      book.category.astype(np.int64), book.born, 0)
     assert need.size == 1 and np.allclose(weight, 0.7)
     model = KyojoModel("yamae", seed=2, years=1, overrides={

@@ -46,16 +46,16 @@ def tiny_platform_town(**platform) -> KyojoModel:
                                           interventions={"sharing_platform": {"enabled": True, "start_year": 2015,
                                                                               **platform}})
     pop = model.population
-    pop.cols["smartphone"][:4] = True
+    pop.smartphone[:4] = True
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_PAID
     will[c, CAT["chores"]] = WILL_FREE
     will[d, CAT["chores"]] = WILL_PAID
     will[d, CAT["shopping"]] = WILL_PAID
-    pop.cols["will"][:4] = will
-    pop.cols["platform_help"][[a, b, c, d]] = [0, bits("chores"), bits("chores"), bits("chores", "shopping")]
-    pop.cols["platform_need"][[a, b, c, d]] = [bits("chores"), bits("shopping"), 0, 0]
-    pop.cols["aid_role"][[a, b, c, d]] = [0, AID_SUPPORTER, AID_SUPPORTER | AID_CERTIFIED, AID_SUPPORTER]
+    pop.will[:4] = will
+    pop.platform_help[[a, b, c, d]] = [0, bits("chores"), bits("chores"), bits("chores", "shopping")]
+    pop.platform_need[[a, b, c, d]] = [bits("chores"), bits("shopping"), 0, 0]
+    pop.aid_role[[a, b, c, d]] = [0, AID_SUPPORTER, AID_SUPPORTER | AID_CERTIFIED, AID_SUPPORTER]
     ties = Ties()
     ties.add(np.array([a]), np.array([b]), TIE_NEIGHBOUR, 0.4)
     model.ties = ties
@@ -122,14 +122,14 @@ def test_surfacing_needs_the_wish_or_trust_and_a_smartphone():
     ch, n = channel(model), model.names
     slot = np.array([n["A"], n["A"], n["B"], n["C"]])
     cat = np.array([CAT["chores"], CAT["shopping"], CAT["shopping"], CAT["chores"]])
-    assert ch.surface(model, slot, cat, rng).tolist() == [True, False, True, False]
-    model.population.cols["smartphone"][n["A"]] = False
-    assert ch.surface(model, slot, cat, rng).tolist() == [False, False, True, False]
+    assert ch.surface(slot, cat, rng).tolist() == [True, False, True, False]
+    model.population.smartphone[n["A"]] = False
+    assert ch.surface(slot, cat, rng).tolist() == [False, False, True, False]
     # insured, with a certain trust boost: everyone with a smartphone posts
     model = tiny_platform_town(trust_boost=1.0)
-    assert channel(model).surface(model, slot, cat, rng).all()
+    assert channel(model).surface(slot, cat, rng).all()
     model = tiny_platform_town(trust_boost=1.0, insured=False)
-    assert channel(model).surface(model, slot, cat, rng).tolist() == [True, False, True, False]
+    assert channel(model).surface(slot, cat, rng).tolist() == [True, False, True, False]
 
 
 def test_registration_takes_every_eligible_resident_at_rate_one():
@@ -173,7 +173,7 @@ def test_meetups_tie_requesters_to_supporters(contacts):
     run_week(model)
     ch, n = channel(model), model.names
     before = {(int(a), int(b)) for a, b in zip(model.ties.a, model.ties.b)}
-    pairs = ch.meetups(model, np.random.default_rng(1))
+    pairs = ch.meetups(np.random.default_rng(1))
     assert pairs == contacts
     supporters = {n["B"], n["C"], n["D"]}
     new = [(int(a), int(b), int(k)) for a, b, k in zip(model.ties.a, model.ties.b, model.ties.kind)
@@ -181,7 +181,7 @@ def test_meetups_tie_requesters_to_supporters(contacts):
     assert new, "at least one new acquaintance"
     for a, b, k in new:
         assert n["A"] in (a, b) and ({a, b} - {n["A"]}) <= supporters and k & TIE_COMMUNITY
-    assert ch.meetups(model, np.random.default_rng(1)) == 0  # the year's users were used up
+    assert ch.meetups(np.random.default_rng(1)) == 0  # the year's users were used up
 
 
 BASE = load_scenario("yamae").to_dict()

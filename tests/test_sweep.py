@@ -16,8 +16,7 @@ import yaml
 
 import kyojosim
 from kyojosim import results as results_module
-from kyojosim.aid import AGE_GROUPS
-from kyojosim.constants import CATEGORIES, PARTICIPATION_GROUPS
+from kyojosim.constants import CATEGORIES, PARTICIPATION_GROUPS, REQUESTER_AGE_GROUPS
 from kyojosim.store import StoreError
 from kyojosim.sweep import TABLES, SweepError
 
@@ -78,7 +77,8 @@ def test_load_gives_the_contract_tables(serial):
     assert d.loc[d["variant"] == "hub", "intervention_start"].tolist() == [2015, 2015]
     assert d["seed"].tolist()[:2] == d["seed"].tolist()[2:] and d["seed"].iloc[0] != d["seed"].iloc[1]
     expected = ["run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
-                *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
+                *(f"matching_rate_age_{g}" for g in REQUESTER_AGE_GROUPS), "needs_arisen", "needs_matched",
+                "needs_lapsed",
                 "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
                 "received_by_helpers", "population_start", "population_end", "share_65plus_end"]
     assert list(res.summary.columns) == expected and res.summary["run_id"].tolist() == d["run_id"].tolist()

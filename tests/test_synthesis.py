@@ -107,11 +107,11 @@ def test_every_resident_in_exactly_one_existing_household(yamae_synth):
     # household ids are dense: every household has at least one member
     assert np.all(pop.household_sizes() >= 1)
     assert pop.n == pop.size  # no gone slots at the start
-    assert np.all(pop.hcol("kind") >= 0)
+    assert np.all(pop.hh.kind >= 0)
 
 
 def kind_shares(pop) -> np.ndarray:
-    kind = pop.hcol("kind")
+    kind = pop.hh.kind
     return np.bincount(kind[kind >= 0], minlength=len(HOUSEHOLD_KINDS)) / (kind >= 0).sum()
 
 
@@ -142,7 +142,7 @@ def test_household_kind_shares_of_other_bundled_scenarios(name):
 
 def test_stored_kind_matches_classification(yamae_synth):
     pop, _, _ = yamae_synth
-    assert np.array_equal(pop.hcol("kind"), classify(pop))
+    assert np.array_equal(pop.hh.kind, classify(pop))
 
 
 def test_one_head_per_household_and_couples_opposite_sex(yamae_synth):
@@ -184,7 +184,7 @@ def test_elders_live_with_younger_family(yamae_synth):
 
 def test_districts_follow_population_shares(yamae, yamae_synth):
     pop, _, _ = yamae_synth
-    d = pop.hcol("district")
+    d = pop.hh.district
     shares = np.array([x.population_share for x in yamae.municipality.districts])
     got = np.bincount(d, minlength=shares.size) / d.size
     assert np.all(np.abs(got - shares) < 1.0 / d.size + 1e-9)  # largest-remainder: within one household
@@ -193,7 +193,7 @@ def test_districts_follow_population_shares(yamae, yamae_synth):
 
 def test_blocks_are_within_a_district_and_of_the_right_size(yamae, yamae_synth):
     pop, _, _ = yamae_synth
-    block, d = pop.hcol("block"), pop.hcol("district")
+    block, d = pop.hh.block, pop.hh.district
     for b in np.unique(block):
         assert np.unique(d[block == b]).size == 1
     assert np.bincount(block).max() <= yamae.network.block_households
@@ -326,7 +326,7 @@ def test_neighbour_ties_within_blocks(yamae_synth):
     pop, ties, _ = yamae_synth
     nb = (ties.kind & TIE_NEIGHBOUR) != 0
     assert nb.any()
-    block = pop.hcol("block")[pop.household]
+    block = pop.hh.block[pop.household]
     assert np.all(block[ties.a[nb]] == block[ties.b[nb]])
     assert np.all(pop.age[ties.a[nb]] >= 15) and np.all(pop.age[ties.b[nb]] >= 15)
 

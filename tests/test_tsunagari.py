@@ -14,8 +14,9 @@ from kyojosim.model import KyojoModel
 from kyojosim.population import Population
 from kyojosim.results import RunResult
 from kyojosim.tsunagari import (
-    AGE_GROUPS,
+    DECADE_GROUPS,
     SUMMARY_COLUMNS,
+    FrameGroups,
     community_strengths,
     consciousness,
     summary_rows,
@@ -49,7 +50,7 @@ def hand_population() -> Population:
         trust_online=np.array([1.0, 0.5, 0.25, 0.75, 0.625, 0.875, 0.0]),
         online=np.array([LOCAL | FEED, 0, LOCAL, FEED, 0, 0, LOCAL], dtype=np.uint8),
     )
-    g = pop.cols["groups"]
+    g = pop.groups
     g[[0, 1, 6], NA] = 0
     g[[2, 3], NA] = 1
     g[0, PTA] = 2
@@ -122,7 +123,7 @@ def test_people_in_no_community_have_zero():
 def test_degenerate_cases_count_every_community_as_average():
     pop = hand_population()
     for col in ("trust_offline", "trust_online", "reciprocity"):
-        pop.cols[col][:] = 0.5  # no variance at all
+        getattr(pop, col)[:] = 0.5  # no variance at all
     off, on = consciousness(pop)
     assert np.all(off == 0) and np.all(on == 0)
     # every community has the same strength, 50: つながり力 is 50 per community (A 4, B 1, C 2, D 2)
@@ -133,7 +134,7 @@ def test_degenerate_cases_count_every_community_as_average():
 
 def _hand_model(pop: Population) -> SimpleNamespace:
     districts = [SimpleNamespace(name="north"), SimpleNamespace(name="south")]
-    return SimpleNamespace(population=pop, steps=0, year=2015,
+    return SimpleNamespace(population=pop, steps=0, year=2015, tsunagari_groups=FrameGroups(),
                            scenario=SimpleNamespace(municipality=SimpleNamespace(districts=districts)))
 
 
@@ -169,7 +170,7 @@ def test_summary_rows_recorded_monthly_in_a_run():
     assert steps == list(range(0, model.steps + 1, 4))
     names = [d.name for d in model.scenario.municipality.districts]
     expected = ([("all", "all")] + [("participation", g) for g in PARTICIPATION_GROUPS]
-                + [("age_group", g) for g in AGE_GROUPS] + [("district", n) for n in names])
+                + [("age_group", g) for g in DECADE_GROUPS] + [("district", n) for n in names])
     for _, rows in df.groupby("step"):
         assert list(zip(rows["group_type"], rows["group"], strict=True)) == expected
     first = df[df["step"] == 0].set_index(["group_type", "group"])

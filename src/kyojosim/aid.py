@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .channels import build_channels
-from .constants import CATEGORIES, CHANNELS
+from .channels import Channel, build_channels
+from .constants import CATEGORIES, CHANNELS, REQUESTER_AGE_GROUPS, requester_age_group
 from .helping import weekly_hours
 from .matching import Candidates, match
 from .money import MoneyLedger
@@ -34,15 +34,6 @@ from .trust import after_week
 
 if TYPE_CHECKING:
     from .model import KyojoModel
-
-AGE_GROUPS = ("under65", "65to74", "75plus")
-"""Age groups of requesters in the measures (the white paper's concern: residents 75+)."""
-
-
-def age_group(age: np.ndarray) -> np.ndarray:
-    """Return the index into AGE_GROUPS of each age."""
-    return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
-
 
 def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urgency: np.ndarray,
                trust_kind: str) -> np.ndarray:
@@ -66,9 +57,9 @@ class MutualAid:
 
     def __init__(self, model: KyojoModel) -> None:
         self.model = model
-        self.channels = build_channels(model.scenario)
         self.book = NeedBook()
         self.money = MoneyLedger()
+        self.channels: list[Channel] = build_channels(self)
         self.total = {k: np.zeros(N_CAT, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
         self.total_hours = np.zeros(N_CAT)
         self.rows: list[dict[str, Any]] = []
@@ -76,7 +67,7 @@ class MutualAid:
         n_d = len(model.scenario.municipality.districts)
         self.by_group = {  # cumulative counts by requester's age group and by district
             key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "matched", "lapsed")}
-            for key, size in (("age_group", len(AGE_GROUPS)), ("district", n_d))
+            for key, size in (("age_group", len(REQUESTER_AGE_GROUPS)), ("district", n_d))
         }
         self.helper_hours = np.zeros(model.population.n)
         self.lapsed_departed = 0
@@ -85,8 +76,8 @@ class MutualAid:
         self.last: dict[str, Any] = {}
         self.refresh()
 
-    def channel(self, name: str):
-        """Return the channel called ``name`` (``None`` if the scenario has none)."""
+    def channel(self, name: str) -> Channel | None:
+        """Return the channel called ``name`` (``None`` if the model has none)."""
         return next((ch for ch in self.channels if ch.name == name), None)
 
     def refresh(self) -> None:
@@ -96,11 +87,12 @@ class MutualAid:
         self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly
         self.groups = NeedGroups.build(self.prob)
         for ch in self.channels:
-            ch.refresh(m)
+            ch.refresh()
 
     def _tally(self, kind: str, slot: np.ndarray) -> None:
         pop = self.model.population
-        self.by_group["age_group"][kind] += np.bincount(age_group(pop.age[slot]), minlength=len(AGE_GROUPS))
+        self.by_group["age_group"][kind] += np.bincount(requester_age_group(pop.age[slot]),
+                                                        minlength=len(REQUESTER_AGE_GROUPS))
         self.by_group["district"][kind] += np.bincount(pop.district[slot].astype(np.int64),
                                                        minlength=self.by_group["district"][kind].size)
 
@@ -114,7 +106,8 @@ class MutualAid:
             burden = 0.0
         row: dict[str, Any] = {"year": year, "helpers": int(hours.size), "hours_given": float(hours.sum()),
                                "top10_helper_share": burden}
-        names = {"age_group": AGE_GROUPS, "district": [d.name for d in self.model.scenario.municipality.districts]}
+        districts = [d.name for d in self.model.scenario.municipality.districts]
+        names = {"age_group": REQUESTER_AGE_GROUPS, "district": districts}
         for key, counts in self.by_group.items():
             for i, name in enumerate(names[key]):
                 done = counts["matched"][i] + counts["lapsed"][i]
@@ -125,11 +118,11 @@ class MutualAid:
     def yearly(self, year: int) -> None:
         """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
         for ch in self.channels:
-            ch.yearly(self.model, year, self.model.streams.fresh(f"yearly_{ch.name}", year))
+            ch.yearly(year, ch.ctx.rng("yearly", year))
 
     def drop_departed(self) -> np.ndarray:
         """Lapse the open needs of residents who died or left (call after the yearly compaction)."""
-        slot = self.model._slot_by_uid[self.book.requester]
+        slot = self.model.population.slots_of(self.book.requester)
         gone = slot < 0
         counts = np.bincount(self.book.category[gone], minlength=N_CAT)
         self.total["lapsed"] += counts
@@ -147,17 +140,17 @@ class MutualAid:
         new = arise(pop, m.scenario, self.groups, step, rng)
         # 2. surfacing, channel by channel (each with its own stream)
         surfaced = np.zeros(new["slot"].size, dtype=np.uint8)
-        active = [ch for ch in self.channels if ch.active(m)]
+        active = [ch for ch in self.channels if ch.active()]
         for ch in active:
-            ch_rng = m.streams.fresh(f"surface_{ch.name}", step)
-            surfaced[ch.surface(m, new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
+            ch_rng = ch.ctx.rng("surface", step)
+            surfaced[ch.surface(new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
         n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
         # 3. helpers' hours: weekly time less their own open needs
         book = self.book
-        req_slot = m._slot_by_uid[book.requester]
+        req_slot = pop.slots_of(book.requester)
         own = np.bincount(req_slot, weights=book.hours, minlength=pop.n)
         capacity = np.maximum(self.hours - own, 0.0)
         # 4. candidates from every channel, then matching
@@ -165,7 +158,7 @@ class MutualAid:
         parts = []
         for ch in active:
             sel = open_idx[(book.surfaced[open_idx] & ch.bit) > 0]
-            need, helper, weight = ch.candidates(m, req_slot[sel], book.category[sel].astype(np.int64),
+            need, helper, weight = ch.candidates(req_slot[sel], book.category[sel].astype(np.int64),
                                                  book.born[sel], step)
             keep = helper != req_slot[sel][need]
             need, helper, weight = sel[need[keep]], helper[keep], weight[keep]
@@ -189,8 +182,8 @@ class MutualAid:
             via = result.channel == ch.bit
             if via.any():
                 idx = result.need[via]
-                ch.after_match(m, req_slot[idx], result.helper[via], book.category[idx].astype(np.int64),
-                               book.hours[idx].astype(np.float64), step, m.streams.fresh(f"after_{ch.name}", step))
+                ch.after_match(req_slot[idx], result.helper[via], book.category[idx].astype(np.int64),
+                               book.hours[idx].astype(np.float64), step, ch.ctx.rng("after", step))
         self.by_channel.append(np.bincount(np.log2(np.maximum(result.channel, 1)).astype(np.int64),
                                            minlength=len(CHANNELS)))
         # 5. lapses: unmatched needs past their deadline

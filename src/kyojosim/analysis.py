@@ -22,14 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .aid import AGE_GROUPS
-from .constants import CATEGORIES, PARTICIPATION_GROUPS
+from .constants import CATEGORIES, PARTICIPATION_GROUPS, REQUESTER_AGE_GROUPS
 from .errors import KyojoError
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "matching_rate",
     *(f"matching_rate_{c}" for c in CATEGORIES),
-    *(f"matching_rate_age_{g}" for g in AGE_GROUPS),
+    *(f"matching_rate_age_{g}" for g in REQUESTER_AGE_GROUPS),
     "tsunagari_mean",
     *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS),
     "paid_by_requesters",

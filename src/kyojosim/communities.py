@@ -191,7 +191,7 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     first = int(pop.groups.max()) + 1 if pop.n else 0
     before = pop.groups[slots].copy()
     _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
-    pop.cols["groups"][slots] = np.where(member, pop.groups[slots], before)
+    pop.groups[slots] = np.where(member, pop.groups[slots], before)
     live = pop.live()
     is_slot = np.zeros(pop.n, dtype=bool)
     is_slot[slots] = True
@@ -211,7 +211,7 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
         right = np.searchsorted(d_old, d_new, side="right")
         has = right > left
         pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
-        pop.cols["groups"][new[has], k] = pop.groups[order[pick], k]
+        pop.groups[new[has], k] = pop.groups[order[pick], k]
 
 
 def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,
@@ -229,9 +229,9 @@ def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scen
     bits[plaza] |= ONLINE_BIT["plaza_boards"]
     local = online & (rng.random(slots.size) < local_share)
     bits[local] |= ONLINE_BIT["local_sns"]
-    pop.cols["online"][slots] |= bits
+    pop.online[slots] |= bits
     # taking part in an online community means using social media (from a smartphone, a PC or a feature phone)
-    pop.cols["sns"][slots] |= online
+    pop.sns[slots] |= online
 
 
 def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario, rng: np.random.Generator,
@@ -263,7 +263,7 @@ def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sce
         g[order] = gid
         groups[idx, k] = base + g
         base += int(gid.max()) + 1
-    pop.cols["groups"][slots] = groups
+    pop.groups[slots] = groups
 
 
 def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray,

@@ -5,7 +5,8 @@ number of unique connections between users, the month's activity (posts, comment
 number of active users (DOMAIN notes, Koto case; the exact formula is not published). The model
 counts, over the four weeks since the last record (``interventions.local_sns``):
 
-* **posts**: needs posted on the SNS (:meth:`~kyojosim.local_sns.LocalSNSChannel.surface`) plus
+* **posts**: needs posted on the SNS (:meth:`~kyojosim.local_sns.LocalSNSChannel.surface`, logged in the
+  channel's :class:`~kyojosim.local_sns.ActivityLog`) plus
   information posts (local news, events, hand-me-downs): each adopter posts a Poisson number with
   mean ``posts_per_user_month``;
 * **replies**: a helper's answer to each need matched through the SNS, plus replies to posts: each
@@ -47,41 +48,12 @@ COLUMNS: tuple[str, ...] = ("step", "year", "users", "mau", "posts", "need_posts
 """Columns of a Community Value record."""
 
 
-class ActivityLog:
-    """What adopters did on the local SNS since the last monthly record (residents' ``uid``)."""
-
-    def __init__(self) -> None:
-        self.posters: list[np.ndarray] = []
-        self.repliers: list[np.ndarray] = []
-
-    def posted(self, uids: np.ndarray) -> None:
-        """Record needs posted (one entry per post)."""
-        if uids.size:
-            self.posters.append(np.asarray(uids, dtype=np.int64))
-
-    def replied(self, uids: np.ndarray) -> None:
-        """Record helpers' answers to matched needs (one entry per reply)."""
-        if uids.size:
-            self.repliers.append(np.asarray(uids, dtype=np.int64))
-
-    def take(self, model: KyojoModel) -> tuple[np.ndarray, np.ndarray]:
-        """Return the month's need posts and replies per slot (living residents), and clear the log."""
-        n = model.population.n
-        out = []
-        for entries in (self.posters, self.repliers):
-            uids = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
-            slots = model._slot_by_uid[uids] if uids.size else uids
-            out.append(np.bincount(slots[slots >= 0], minlength=n).astype(np.int64))
-        self.posters, self.repliers = [], []
-        return out[0], out[1]
-
-
 def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
     """Compute the month's Community Value and its components (see the module docstring)."""
     cfg = channel.cfg
     pop = model.population
     n = pop.n
-    need_posts, answers = channel.activity.take(model)
+    need_posts, answers = channel.activity.take(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
     ties = model.ties
     both = users[ties.a] & users[ties.b]

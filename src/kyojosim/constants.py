@@ -79,6 +79,15 @@ CHANNELS: tuple[str, ...] = ("offline", "local_sns", "sharing_platform", "report
 """How a need reaches a helper. ``offline`` is always on; the others are interventions."""
 CH = {name: i for i, name in enumerate(CHANNELS)}
 
+REQUESTER_AGE_GROUPS: tuple[str, ...] = ("under65", "65to74", "75plus")
+"""Age groups of requesters in the mutual-aid measures (the white paper's concern: residents 75+)."""
+
+
+def requester_age_group(age: np.ndarray) -> np.ndarray:
+    """Return the index into REQUESTER_AGE_GROUPS of each age."""
+    return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
+
+
 AID_SUPPORTER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER = 1, 2, 4, 8
 """Bits of the ``aid_role`` column: a registered supporter of the sharing platform, a certified one,
 a district reporter of the reporting hub, a volunteer the municipal office can dispatch."""

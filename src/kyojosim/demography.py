@@ -115,7 +115,7 @@ def promote_heads(pop: Population) -> None:
     oh = pop.household[orphan][order]
     first = np.r_[True, oh[1:] != oh[:-1]]
     new_heads = orphan[order][first]
-    pop.cols["role"][new_heads] = ROLE_HEAD
+    pop.role[new_heads] = ROLE_HEAD
     # in a household whose head is now a former child, the others stay as they are
 
 
@@ -143,12 +143,12 @@ def yearly_demography(
     start = scn.municipality.start_year
     live = pop.live()
     # 1. ageing and frailty onset
-    pop.cols["age"][live] += 1
+    pop.age[live] += 1
     band = age_band(pop.age[live])
     onset = np.asarray(scn.residents.frailty_onset_rate)[band]
-    pop.cols["frail"][live] |= rng.random(live.size) < onset
-    pop.cols["employed"][live] &= ~pop.frail[live]
-    pop.cols["drives"][live] &= ~pop.frail[live]
+    pop.frail[live] |= rng.random(live.size) < onset
+    pop.employed[live] &= ~pop.frail[live]
+    pop.drives[live] &= ~pop.frail[live]
     # 2. deaths
     p_die = death_probability(pop, live, scn, year - start)
     deaths = live[rng.random(live.size) < p_die]
@@ -207,7 +207,7 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
         pop.remove(orphans)
         return 0, orphans
     old_hh, inverse = np.unique(pop.household[orphans], return_inverse=True)
-    district = pop.hcol("district")
+    district = pop.hh.district
     hosts = hosts[np.argsort(district[hosts], kind="stable")]
     d_hosts = district[hosts]
     left = np.searchsorted(d_hosts, district[old_hh], side="left")
@@ -215,9 +215,9 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
     none_here = right <= left
     left[none_here], right[none_here] = 0, hosts.size
     new_hh = hosts[left + (rng.random(old_hh.size) * (right - left)).astype(np.int64)]
-    pop.cols["household"][orphans] = new_hh[inverse.ravel()]
-    pop.cols["role"][orphans] = ROLE_CHILD
-    pop.cols["district"][orphans] = district[new_hh[inverse.ravel()]]
+    pop.household[orphans] = new_hh[inverse.ravel()]
+    pop.role[orphans] = ROLE_CHILD
+    pop.district[orphans] = district[new_hh[inverse.ravel()]]
     return int(orphans.size), np.zeros(0, dtype=np.int64)
 
 
@@ -340,18 +340,18 @@ def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
     block = np.empty(district.size, dtype=np.int32)
     sizes = pop.household_sizes()
     inhabited = np.flatnonzero(sizes[: pop.n_households] > 0)
-    h_district = pop.hcol("district")[inhabited].astype(np.int64)
+    h_district = pop.hh.district[inhabited].astype(np.int64)
     order = np.argsort(h_district, kind="stable")
     d_sorted = h_district[order]
     left = np.searchsorted(d_sorted, district, side="left")
     right = np.searchsorted(d_sorted, district, side="right")
     has = right > left
     pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
-    block[has] = pop.hcol("block")[inhabited[order[pick]]]
+    block[has] = pop.hh.block[inhabited[order[pick]]]
     if (~has).any():
         from .synthesis import assign_blocks
 
-        first = int(pop.hcol("block").max()) + 1 if pop.n_households else 0
+        first = int(pop.hh.block.max()) + 1 if pop.n_households else 0
         block[~has] = assign_blocks(district[~has].astype(np.int16), block_households, rng, start=first)
     return block
 
@@ -373,8 +373,8 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         d = pop.district[leavers]
         block = settle_blocks(pop, d, scn.network.block_households, rng)
         ids = pop.add_households(leavers.size, district=d, block=block, kind=HH["single_adult"])
-        pop.cols["household"][leavers] = ids
-        pop.cols["role"][leavers] = ROLE_HEAD
+        pop.household[leavers] = ids
+        pop.role[leavers] = ROLE_HEAD
     # unions: single adults 25-44 living alone pair up within their district; she moves in with him
     live = pop.live()
     sizes = np.bincount(pop.household[live], minlength=pop.n_households)
@@ -390,8 +390,8 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             mm = men[pop.district[men] == d]
             ww = women[pop.district[women] == d]
             k = min(mm.size, ww.size)
-            pop.cols["household"][ww[:k]] = pop.household[mm[:k]]
-            pop.cols["role"][ww[:k]] = ROLE_SPOUSE
+            pop.household[ww[:k]] = pop.household[mm[:k]]
+            pop.role[ww[:k]] = ROLE_SPOUSE
             unions += k
     # frail single elderly move in with a family household of their district
     live = pop.live()
@@ -408,7 +408,7 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             right = np.searchsorted(d_f, pop.district[movers], side="right")
             ok = right > left
             pick = left[ok] + (rng.random(int(ok.sum())) * (right[ok] - left[ok])).astype(np.int64)
-            pop.cols["household"][movers[ok]] = pop.household[fam[pick]]
-            pop.cols["role"][movers[ok]] = ROLE_ELDER
+            pop.household[movers[ok]] = pop.household[fam[pick]]
+            pop.role[movers[ok]] = ROLE_ELDER
             moved = int(ok.sum())
     return int(leavers.size), unions, moved

@@ -26,43 +26,40 @@ category are candidates (drawn as in :class:`kyojosim.channels.DistrictPools`), 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from .channels import Channel, DistrictPools
+from .channels import AidContext, Channel, DistrictPools, register_channel
 from .constants import AID_REPORTER, AID_VOLUNTEER, CH, WILL_FREE
-from .sharing_platform import can_help
-
-if TYPE_CHECKING:
-    from .model import KyojoModel
+from .helping import can_help
 
 
+@register_channel
 class ReportingHubChannel(Channel):
     """A municipal reporting hub with district reporters and volunteers (see the module docstring)."""
 
     name = "reporting_hub"
     bit = 1 << CH["reporting_hub"]
+    section = "interventions.reporting_hub"
 
-    def __init__(self, cfg) -> None:
-        self.cfg = cfg
+    def __init__(self, ctx: AidContext) -> None:
+        super().__init__(ctx)
         self._started = False
         self._seen_uid = -1  # residents with a uid up to this one had their chance to volunteer
         self._pools: DistrictPools | None = None
 
-    def active(self, model: KyojoModel) -> bool:
+    def active(self) -> bool:
         """Whether the hub runs this year."""
-        return self.cfg.active(model.year)
+        return self.cfg.active(self.ctx.year)
 
     # -- yearly ------------------------------------------------------------------------------
-    def appoint(self, model: KyojoModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def appoint(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Top up the reporters of every district and give newcomers their chance to volunteer.
 
         Returns:
             The slots of the new reporters and of the new volunteers.
         """
-        pop = model.population
-        role = pop.cols["aid_role"]
+        pop = self.ctx.population
+        role = pop.aid_role
         alive = pop.alive[: pop.n]
         district = pop.district.astype(np.int64)
         nd = int(district.max()) + 1 if district.size else 1
@@ -89,42 +86,42 @@ class ReportingHubChannel(Channel):
         self._started = True
         return new_rep, new_vol
 
-    def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
+    def yearly(self, year: int, rng: np.random.Generator) -> None:
         """Replace reporters who died or left and register newcomers as volunteers, if the hub runs next year."""
         if self.cfg.active(year + 1):
-            self.appoint(model, rng)
+            self.appoint(rng)
 
-    def refresh(self, model: KyojoModel) -> None:
+    def refresh(self) -> None:
         """Appoint the first reporters if the hub runs from the start; rebuild what surfacing and routing use."""
         if not self.cfg.enabled:
             return
-        if not self._started and self.cfg.active(model.year):
-            self.appoint(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
-        pop = model.population
+        year = self.ctx.year
+        if not self._started and self.cfg.active(year):
+            self.appoint(self.ctx.rng("yearly", year - 1))
+        pop = self.ctx.population
         n = pop.n
         is_rep = ((pop.aid_role & AID_REPORTER) != 0) & pop.alive[:n]
-        block = pop.hcol("block")[pop.household].astype(np.int64)
+        block = pop.hh.block[pop.household].astype(np.int64)
         self._block = block
         self._rep_in_block = np.bincount(block[is_rep], minlength=int(block.max()) + 1 if n else 1)
-        adj = model.ties.adjacency(n)
+        adj = self.ctx.ties.adjacency(n)
         row = np.repeat(np.arange(n), np.diff(adj.indptr))
         self._tied_to_rep = np.bincount(row[is_rep[adj.indices]], minlength=n) > 0
-        volunteer = ((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(model)
+        volunteer = ((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario)
         self._pools = DistrictPools(volunteer[:, None] & (pop.will == WILL_FREE), pop.district)
 
     # -- weekly ------------------------------------------------------------------------------
-    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
+    def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs a reporter notices (same block or tied), smartphone or not."""
         u = rng.random(slot.size)
         near = (self._rep_in_block[self._block[slot]] > 0) | self._tied_to_rep[slot]
         return near & (u < self.cfg.notice_rate)
 
-    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+    def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return candidate edges for routed needs: volunteers of the district willing free, weight dispatch_weight."""
         routed = np.flatnonzero(born <= step - self.cfg.routing_delay_weeks)
-        rng = model.streams.fresh(f"candidates_{self.name}", step)
-        need, helper = self._pools.draw(model.population.district[slot[routed]], category[routed],
+        rng = self.ctx.rng("candidates", step)
+        need, helper = self._pools.draw(self.ctx.population.district[slot[routed]], category[routed],
                                         self.cfg.dispatch_candidates, rng)
         return routed[need], helper, np.full(need.size, self.cfg.dispatch_weight)

@@ -39,9 +39,8 @@ from typing import Any
 
 import pandas as pd
 
-from .aid import AGE_GROUPS
 from .atomic import TMP_SUFFIX, write_json, write_parquet
-from .constants import CATEGORIES, PARTICIPATION_GROUPS
+from .constants import CATEGORIES, PARTICIPATION_GROUPS, REQUESTER_AGE_GROUPS
 from .errors import KyojoError
 from .experiment import Experiment, Run, load_experiment
 
@@ -59,7 +58,7 @@ ROW_GROUP = 131_072
 """Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
-    *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
+    *(f"matching_rate_age_{g}" for g in REQUESTER_AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
     "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
     "received_by_helpers", "population_start", "population_end", "share_65plus_end",
 )
@@ -102,11 +101,11 @@ def summary_row(result: Any, run_id: str) -> dict[str, Any]:
     model = getattr(result, "model", None)
     if model is not None:
         g = model.aid.by_group["age_group"]
-        for i, name in enumerate(AGE_GROUPS):
+        for i, name in enumerate(REQUESTER_AGE_GROUPS):
             row[f"matching_rate_age_{name}"] = _rate(g["matched"][i], g["lapsed"][i])
     else:
         last = tables["aid_years"].iloc[-1] if len(tables["aid_years"]) else {}
-        for name in AGE_GROUPS:
+        for name in REQUESTER_AGE_GROUPS:
             row[f"matching_rate_age_{name}"] = float(last.get(f"matching_rate_age_group_{name}", float("nan")))
     row["needs_arisen"] = int(needs["arisen"].sum())
     row["needs_matched"] = int(needs["matched"].sum())

@@ -90,8 +90,7 @@ def synthesize(scn: Scenario, streams: Streams) -> tuple[Population, Ties, dict[
     age = draw_ages_in_band(band, scn, rng)
     pop = Population()
     n = age.size
-    slots = pop.add(n, age=age, sex=sex, arrived=scn.municipality.start_year)
-    pop.cols["uid"][slots] = -1
+    pop.add(n, age=age, sex=sex, arrived=scn.municipality.start_year)
     levels = {"offline": 0.0, "online_if_offline": 0.0, "online_if_not": 0.0}
     if n:
         form_households(pop, scn, rng)
@@ -241,14 +240,14 @@ def form_households(pop: Population, scn: Scenario, rng: np.random.Generator) ->
     remap = np.full(next_id, -1, dtype=np.int64)
     remap[used] = perm
     household = remap[household]
-    pop.cols["household"][:n] = household
-    pop.cols["role"][:n] = role
+    pop.household[:n] = household
+    pop.role[:n] = role
     n_households = used.size
     district = place_households(scn, n_households, rng)
     block = assign_blocks(district, scn.network.block_households, rng)
     pop.add_households(n_households, district=district, block=block)
-    pop.cols["district"][:n] = district[household]
-    pop.hh["kind"][:n_households] = classify(pop)
+    pop.district[:n] = district[household]
+    pop.hh.kind[:] = classify(pop)
 
 
 def place_households(scn: Scenario, n_households: int, rng: np.random.Generator) -> np.ndarray:
@@ -285,15 +284,15 @@ def draw_traits(pop: Population, scn: Scenario, rng: np.random.Generator, ict_rn
     sex = pop.sex[slots]
     emp_male, emp_female = np.asarray(r.employment_rate_male), np.asarray(r.employment_rate_female)
     emp_rate = np.where(sex == MALE, emp_male[band], emp_female[band])
-    pop.cols["frail"][slots] = rng.random(slots.size) < np.asarray(r.frailty_rate)[band]
-    pop.cols["employed"][slots] = (rng.random(slots.size) < emp_rate) & ~pop.cols["frail"][slots]
-    pop.cols["drives"][slots] = (rng.random(slots.size) < np.asarray(r.driving_rate)[band]) & ~pop.cols["frail"][slots]
+    pop.frail[slots] = rng.random(slots.size) < np.asarray(r.frailty_rate)[band]
+    pop.employed[slots] = (rng.random(slots.size) < emp_rate) & ~pop.frail[slots]
+    pop.drives[slots] = (rng.random(slots.size) < np.asarray(r.driving_rate)[band]) & ~pop.frail[slots]
     # social-media users are a subset of smartphone users where the rates allow it (one uniform for both)
     u = ict_rng.random(slots.size)
     phone = np.asarray(scn.ict.smartphone_rate)[band]
     sns = np.asarray(scn.ict.sns_rate)[band]
-    pop.cols["smartphone"][slots] = u < phone
-    pop.cols["sns"][slots] = u < sns
+    pop.smartphone[slots] = u < phone
+    pop.sns[slots] = u < sns
 
 
 def household_pairs(household: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +360,7 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
     # neighbours: adults (15+) of the same block
     block = np.full(n, -1, dtype=np.int64)
     adults = live[pop.age[live] >= 15]
-    block[adults] = pop.hcol("block")[household[adults]]
+    block[adults] = pop.hh.block[household[adults]]
     a, b = pairs_within_groups(block, net.neighbour_ties, rng)
     keep = is_new[a] | is_new[b]
     batch.add(a[keep], b[keep], TIE_NEIGHBOUR, st["neighbour"])

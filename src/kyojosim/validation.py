@@ -30,7 +30,7 @@ from .constants import PARTICIPATION_GROUPS
 from .ict import national_smartphone_path
 
 START, END = 2008, 2017
-AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
+REPORT_AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
     ("20s", 20, 29), ("30s", 30, 39), ("40s", 40, 49), ("50s", 50, 59), ("60s", 60, 69), ("70s", 70, 79),
     ("60+", 60, 79), ("all", 20, 79),
 )
@@ -58,7 +58,7 @@ def experiment_overrides(scale: float = 0.02, **extra: Any) -> dict[str, Any]:
 
 def participation_by_age(model) -> dict[str, dict[str, float]]:
     """Return the participation mix (percent) of each report age group of a model."""
-    return {name: {g: 100 * v for g, v in model.participation((lo, hi)).items()} for name, lo, hi in AGE_GROUPS}
+    return {name: {g: 100 * v for g, v in model.participation((lo, hi)).items()} for name, lo, hi in REPORT_AGE_GROUPS}
 
 
 def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
@@ -137,7 +137,7 @@ def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
         "sim_2008": wide[("mean", START)], "sim_2017": wide[("mean", END)],
         "sim_2017_min": wide[("min", END)], "sim_2017_max": wide[("max", END)],
     }).reset_index()
-    order = {name: i for i, (name, _, _) in enumerate(AGE_GROUPS)}
+    order = {name: i for i, (name, _, _) in enumerate(REPORT_AGE_GROUPS)}
     out["_a"] = out["age_group"].map(order)
     out["_g"] = out["group"].map({g: i for i, g in enumerate(PARTICIPATION_GROUPS)})
     out = out.sort_values(["_a", "_g"]).drop(columns=["_a", "_g"]).reset_index(drop=True)

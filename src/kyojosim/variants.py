@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from .aid import AGE_GROUPS
-from .constants import CATEGORIES
+from .constants import CATEGORIES, REQUESTER_AGE_GROUPS
 from .labels import CATEGORY_LABELS_JA
 from .scenario import Scenario, load_scenario
 
@@ -32,7 +31,7 @@ def _one(scn: Scenario, seed: int) -> pd.DataFrame:
                      "matched": aid.total["matched"][c], "lapsed": aid.total["lapsed"][c]})
     rows.append({"category": "all", **{k: int(v.sum()) for k, v in aid.total.items()}})
     g = aid.by_group["age_group"]
-    i = AGE_GROUPS.index("75plus")
+    i = REQUESTER_AGE_GROUPS.index("75plus")
     rows.append({"category": "75plus", "arisen": g["arisen"][i], "surfaced": np.nan,
                  "matched": g["matched"][i], "lapsed": g["lapsed"][i]})
     model.release()

@@ -312,9 +312,9 @@ class DashboardModel(mesa.Model):
         self.scenario = scn
         self.months_per_step = PERIODS[period]
         self.month = 0
-        self.tracks = [Track("with", KyojoModel(scn))]
+        self.tracks = [Track("with", KyojoModel(scn, agents=False))]  # the dashboard reads columns, not agents
         if compare:
-            self.tracks.append(Track("baseline", KyojoModel(baseline_of(scn))))
+            self.tracks.append(Track("baseline", KyojoModel(baseline_of(scn), agents=False)))
         for tr in self.tracks:
             tr.points.append(take_point(tr.model, 0))
         self.total_months = math.ceil(scn.simulation.years * 12)
