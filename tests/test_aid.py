@@ -201,9 +201,10 @@ def test_measures_by_group_add_up_and_burden_is_a_share():
 
 
 def test_preferences_urgency_trust_and_distance():
-    from kyojosim.aid import DISTANCE_FACTOR, preference
+    from kyojosim.aid import preference
 
     model = KyojoModel("yamae", seed=1, years=0)
+    far = model.scenario.helping.other_district_factor
     pop = model.population
     d = pop.district
     a = int(np.flatnonzero(d == 0)[0])
@@ -215,9 +216,12 @@ def test_preferences_urgency_trust_and_distance():
     helper = np.array([same, other, same])
     urgency = np.array([0.0, 0.0, 1.0])
     off = preference(model, req, helper, urgency, "offline")
-    assert np.allclose(off, [0.8, 0.8 * DISTANCE_FACTOR, 1.6])
+    assert np.allclose(off, [0.8, 0.8 * far, 1.6])
     on = preference(model, req, helper, urgency, "online")
-    assert np.allclose(on, [1.2, 1.2 * DISTANCE_FACTOR, 2.4])
+    assert np.allclose(on, [1.2, 1.2 * far, 2.4])
+    # the two preference parameters of the scenario are the ones used
+    model.scenario = model.scenario.replace(helping__other_district_factor=0.5, helping__trust_weight_base=1.0)
+    assert np.allclose(preference(model, req, helper, urgency, "offline"), [1.3, 1.3 * 0.5, 2.6])
 
 
 def test_urgent_needs_go_first():
@@ -232,3 +236,25 @@ def test_urgent_needs_go_first():
     model.aid.book.urgency[:] = [0.1, 0.9]
     model.aid.week(1)
     assert len(model.aid.book) == 1 and np.isclose(model.aid.book.urgency[0], 0.1)
+
+
+def test_need_sizes_and_family_care_follow_the_scenario():
+    from kyojosim.needs import NeedGroups, arise, circumstance_multipliers
+
+    model = KyojoModel("yamae", seed=1, years=0)
+    pop = model.population
+    prob = np.zeros((pop.n, len(CATEGORIES)), dtype=np.float32)
+    prob[:, CAT["chores"]] = 1.0
+    groups = NeedGroups.build(prob)
+    mean = model.scenario.needs.hours["chores"]
+    for shape in (2.0, 8.0):  # the gamma's variance is mean^2 / shape (the floor of 0.25 h cuts a thin tail)
+        hours = arise(pop, model.scenario.replace(needs__hours_shape=shape), groups, 0, np.random.default_rng(0))
+        assert hours["hours"].astype(np.float64).var() == pytest.approx(mean**2 / shape, rel=0.2)
+    hours = arise(pop, model.scenario.replace(needs__min_hours=1.5), groups, 0, np.random.default_rng(0))["hours"]
+    assert hours.min() == pytest.approx(1.5) and (hours == hours.min()).sum() > 0.1 * hours.size
+    # family care without a frail member at home
+    scn = model.scenario.replace(needs__family_care_without_frail=0.2)
+    pop.cols["frail"][: pop.n] = False
+    m = circumstance_multipliers(pop, scn)
+    adults = pop.live()[pop.age[pop.live()] >= 15]
+    assert np.allclose(m[adults, CAT["family_care"]], 0.2)

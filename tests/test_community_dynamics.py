@@ -38,7 +38,7 @@ def test_members_who_lose_eligibility_leave():
     assert (pop.groups[live, K["pta"]] >= 0).any() and (pop.groups[live, K["workplace_friends"]] >= 0).any()
     _apply(model)
     live = pop.live()
-    w = eligibility_weights(pop, live)
+    w = eligibility_weights(pop, live, model.scenario)
     assert not ((pop.groups[live] >= 0) & (w <= 0)).any()
     for kind in ("pta", "labour_union", "workplace_friends"):
         assert not (pop.groups[live, K[kind]] >= 0).any(), kind
@@ -149,3 +149,22 @@ def test_national_path_values_and_tracking():
         if sel.sum() > 200:
             # ownership meets the series of 2013 (the model's 2020) for every well-populated band
             assert pop.smartphone[live][sel].mean() == pytest.approx(path[2013][b], abs=0.06), b
+
+
+def test_participation_cap_and_older_members_are_the_scenarios():
+    model, (a, b, c) = hand_built_town([(30, "f"), (45, "m"), (70, "f")])
+    pop = model.population
+    pop.cols["groups"][[a, b, c]] = -1
+    pop.cols["online"][[a, b, c]] = 0
+    pop.cols["groups"][a, [K["pta"], K["neighbourhood_association"], K["volunteer_group"]]] = 7
+    scn = model.scenario.replace(trust__participation_cap=2)
+    off, _, _ = participation_levels(pop, scn)
+    # three communities count as two
+    assert off[a] == pytest.approx(scn.trust.offline_trust_2017 + scn.trust.participation_effect)
+    # residents 60+ belong to the neighbourhood association and to volunteer and religious groups more often
+    for na, group in ((2.0, 1.5), (3.0, 1.0)):
+        s = model.scenario.replace(communities__older_neighbourhood_weight=na, communities__older_group_weight=group)
+        w = eligibility_weights(pop, np.array([b, c]), s)
+        assert w[1, K["neighbourhood_association"]] / w[0, K["neighbourhood_association"]] == pytest.approx(na)
+        assert w[1, K["volunteer_group"]] / w[0, K["volunteer_group"]] == pytest.approx(group)
+        assert w[1, K["religious_group"]] / w[0, K["religious_group"]] == pytest.approx(group)

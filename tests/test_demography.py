@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import old_only_mapping, step_years
-from kyojosim.constants import FEMALE, HH, MALE, MAX_AGE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
+from kyojosim.constants import FEMALE, HH, MALE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
 from kyojosim.demography import (
     death_probability,
     household_change,
@@ -116,7 +116,7 @@ def test_old_only_town_empties_and_the_run_completes(yamae_dict):
     assert sum(r["births"] + r["in_migrants"] + r["out_migrants"] for r in rows) == 0
     assert sum(r["deaths"] for r in rows) == 200
     first_empty = next(i for i, r in enumerate(rows) if r["population"] == 0)
-    assert first_empty < 25  # MAX_AGE bounds survival; with 5x mortality it comes much earlier
+    assert first_empty < 25  # demography.max_age bounds survival; with 5x mortality it comes much earlier
     for r in rows[first_empty:]:
         assert r["population"] == 0 and r["households"] == 0 and r["ties"] == 0
         assert r["share_65plus"] == 0.0
@@ -255,8 +255,12 @@ def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     assert p10.mean() == pytest.approx(q * (1 - yamae.demography.mortality.annual_improvement) ** 10)
     twice = yamae.replace(demography__mortality__multiplier=2.0)
     assert np.allclose(death_probability(pop, slots, twice, 0), 2 * p0)
-    pop.age[:10] = MAX_AGE
+    pop.age[:10] = yamae.demography.max_age
     assert np.all(death_probability(pop, slots, yamae, 0)[:10] == 1.0)
+    younger = yamae.replace(demography__max_age=90)
+    pop.age[:10] = 90
+    assert np.all(death_probability(pop, slots, younger, 0)[:10] == 1.0)
+    assert np.all(death_probability(pop, slots, yamae, 0)[:10] < 1.0)
 
 
 def test_death_rate_matches_mortality_table(yamae):
@@ -411,3 +415,15 @@ def test_orphans_leave_a_town_without_adults():
     pop.remove(np.array([0]))
     n, gone = rehouse_orphans(pop, np.random.default_rng(0))
     assert n == 0 and gone.tolist() == [1] and pop.size == 0
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_couples_among_newcomers_follow_the_scenario(yamae, share):
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[0.1] * N_AGE_BANDS,
+                        demography__migration__couple_share=share)
+    pop = make_pop([[(a, s, ROLE_HEAD)] for a in range(25, 65) for s in (MALE, FEMALE) for _ in range(20)])
+    new = in_migration(pop, scn, 2015, np.random.default_rng(8))
+    spouses = (pop.role[new] == ROLE_SPOUSE).sum()
+    men = ((pop.sex[new] == MALE) & (pop.age[new] >= 25)).sum()
+    women = ((pop.sex[new] == FEMALE) & (pop.age[new] >= 25)).sum()
+    assert men > 0 and women > 0 and spouses == int(min(men, women) * share)

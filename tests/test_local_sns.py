@@ -24,8 +24,6 @@ from kyojosim.constants import (
 )
 from kyojosim.local_sns import (
     LOCAL_SNS_BIT,
-    MAX_CANDIDATES,
-    MEETING_DELTAS,
     MEETING_SHARES,
     LocalSNSChannel,
     OfflineEventsProgramme,
@@ -173,7 +171,8 @@ def test_candidates_are_capped_and_reproducible():
     cat = slot % len(CATEGORIES)
     need, helper, weight = ch.candidates(slot, cat, np.zeros(slot.size), 5)
     per_need = np.bincount(need, minlength=slot.size)
-    assert per_need.max() <= MAX_CANDIDATES and per_need.mean() > MAX_CANDIDATES - 2
+    k = model.scenario.interventions.local_sns.max_candidates
+    assert per_need.max() <= k and per_need.mean() > k - 2
     assert (pop.district[helper] == pop.district[slot[need]]).all()
     assert np.unique(need * pop.n + helper).size == need.size  # no duplicate edge
     assert (weight > 0).all()
@@ -278,7 +277,7 @@ def test_meetings_change_strengths_as_the_white_paper_table():
     met = channel(model).meet(np.random.default_rng(2))
     assert np.array_equal(np.sort(met), np.flatnonzero(eligible))  # meet_rate 1: all of them
     delta = (ties.strength - before)[eligible]
-    shares = np.array([np.isclose(delta, d, atol=1e-6).mean() for d in MEETING_DELTAS])
+    shares = np.array([np.isclose(delta, d, atol=1e-6).mean() for d in model.scenario.trust.meeting_tie_change])
     n = eligible.sum()
     se = np.sqrt(MEETING_SHARES * (1 - MEETING_SHARES) / n)
     assert (np.abs(shares - MEETING_SHARES) < 4 * se + 1e-3).all()
@@ -338,3 +337,38 @@ def test_meetups_run_in_the_yearly_round():
         both = TIE_ONLINE | TIE_COMMUNITY
         counts.append(int(((t.kind & both) == both).sum()))
     assert counts[1] > counts[0]  # more online ties also known face to face
+
+
+def test_stranger_weight_and_reach_are_the_scenarios():
+    model = tiny_town(False)
+    ch = channel(model)
+    ch.cfg = dataclasses.replace(ch.cfg, stranger_factor=1.0)
+    add_need(model, "A", "chores", 1.5)
+    book = model.aid.book
+    need, helper, weight = ch.candidates(model.population.slots_of(book.requester), book.category.astype(np.int64),
+                                         book.born, 1)
+    name = {v: k for k, v in model.names.items()}
+    assert {name[int(h)]: round(float(w), 6) for h, w in zip(helper, weight)} == {"B": 1.0, "E": 0.2}
+    data = load_scenario("yamae").to_dict()
+    data["interventions"]["local_sns"] = {"enabled": True, "start_year": 2015, "max_candidates": 5}
+    model = KyojoModel(load_scenario(data), seed=3, years=1)
+    pop = model.population
+    pop.cols["online"][: pop.n] |= LOCAL_SNS_BIT
+    pop.cols["platform_help"][: pop.n] = 0xFF
+    pop.cols["will"][: pop.n] = WILL_FREE
+    model.aid.refresh()
+    slot = np.arange(0, pop.n, 7)
+    need, _, _ = channel(model).candidates(slot, slot % len(CATEGORIES), np.zeros(slot.size), 5)
+    assert np.bincount(need, minlength=slot.size).max() == 5
+
+
+def test_meeting_changes_are_the_scenarios():
+    from kyojosim.local_sns import meet_face_to_face
+
+    trust = dataclasses.replace(load_scenario("yamae").trust, meeting_tie_change=(0.3, 0.3, 0.3, -0.45, -0.45),
+                                meeting_min_strength=0.1)
+    ties = Ties()
+    ties.add(np.arange(0, 4000, 2), np.arange(1, 4000, 2), TIE_ONLINE, 0.5)
+    outcome = meet_face_to_face(ties, np.arange(len(ties)), np.random.default_rng(0), trust)
+    up = outcome <= 2
+    assert np.allclose(ties.strength[up], 0.8) and np.allclose(ties.strength[~up], 0.1) and (~up).any()

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import step_years
+from kyojosim import ScenarioError
 from kyojosim.agents import Resident, ResidentView
 from kyojosim.constants import PARTICIPATION_GROUPS, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR
 from kyojosim.model import DAYS_PER_YEAR, YEARLY, KyojoModel, YearState
@@ -145,20 +146,27 @@ def test_from_scenario_and_keyword_parameters(yamae):
     m2 = KyojoModel(scenario="yamae", seed=3, simulation__years=2, demography__fertility__tfr=1.7)
     assert m2.scenario.simulation.years == 2 and m2.scenario.demography.fertility.tfr == 1.7
     assert m2.n_steps == math.ceil(2 * DAYS_PER_YEAR / 7)
-    m3 = KyojoModel(scenario=yamae, scale=0.25, overrides={"simulation.step_days": 14})
+    m3 = KyojoModel(scenario=yamae, scale=0.25, overrides={"network.neighbour_ties": 3.0})
     assert m3.population.size == round(3422 * 0.25)
-    assert m3.scenario.simulation.step_days == 14
+    assert m3.scenario.network.neighbour_ties == 3.0
     assert m3.yearly[0]["population_scaled"] == pytest.approx(m3.population.size / 0.25)
     assert yamae.municipality.scale == 1.0  # the scenario object passed in is not changed
 
 
 def test_year_turns_once_per_year(yamae):
-    m = KyojoModel.from_scenario(yamae, years=2, overrides={"simulation.step_days": 30})
+    m = KyojoModel.from_scenario(yamae, years=2, scale=0.2)
     while m.running:
         m.step()
-    assert m.steps == math.ceil(2 * DAYS_PER_YEAR / 30)
+    assert m.steps == math.ceil(2 * DAYS_PER_YEAR / 7)
     assert [r["year"] for r in m.yearly] == [2015, 2016, 2017]
     assert m.year == 2017
+
+
+@pytest.mark.parametrize("days", [1, 14, 30])
+def test_a_step_is_a_week(yamae, days):
+    # every rate of the model is per week, so another step length is refused, with the reason
+    with pytest.raises(ScenarioError, match=r"simulation\.step_days: out of range: got .*allowed: only 7 \(every rate"):
+        KyojoModel.from_scenario(yamae, overrides={"simulation.step_days": days})
 
 
 # ---------------------------------------------------------------------------------------- handles

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import towns
+from kyojosim import ScenarioError
 from kyojosim.constants import (
     AID_REPORTER,
     AID_VOLUNTEER,
@@ -18,7 +20,8 @@ from kyojosim.constants import (
 )
 from kyojosim.model import KyojoModel
 from kyojosim.network import Ties
-from kyojosim.reporting_hub import REPORTER_AGES, WEIGHT_DISPATCH, ReportingHubChannel
+from kyojosim.reporting_hub import ReportingHubChannel
+from kyojosim.scenario import load_scenario
 from towns import hand_built_town, silence_needs
 
 HUB = 1 << CH["reporting_hub"]
@@ -85,7 +88,7 @@ def test_routing_delay_on_a_hand_built_town():
     req = model.population.slots_of(book.requester[:3])
     need, helper, weight = ch.candidates(req, book.category[:3].astype(np.int64), book.born[:3], 2)
     assert [(int(i), names[int(h)]) for i, h in zip(need, helper)] == [(0, "B"), (2, "D")]
-    assert np.allclose(weight, WEIGHT_DISPATCH)
+    assert np.allclose(weight, model.scenario.interventions.reporting_hub.dispatch_weight)
     model.aid.week(1)
     assert len(model.aid.book) == 4 and model.aid.total["matched"].sum() == 0
     model.aid.week(2)  # the first need is routed to B; D cannot help itself
@@ -119,7 +122,8 @@ def test_reporters_per_district_prefer_association_members_and_are_replaced():
     first = check(model)
     pop = model.population
     rep = np.flatnonzero((pop.aid_role & AID_REPORTER) != 0)
-    lo, hi = REPORTER_AGES
+    hub = model.scenario.interventions.reporting_hub
+    lo, hi = hub.reporter_min_age, hub.reporter_max_age
     assert ((pop.age[rep] >= lo) & (pop.age[rep] <= hi) & ~pop.frail[rep]).all()
     # a district with enough eligible members of the neighbourhood association takes members only
     for d in np.unique(pop.district):
@@ -188,3 +192,22 @@ def test_the_channel_is_listed_even_when_off():
     ch = channel(model)
     assert isinstance(ch, ReportingHubChannel) and not ch.active()
     assert not ((model.population.aid_role & (AID_REPORTER | AID_VOLUNTEER)) != 0).any()
+
+
+def test_dispatch_and_reporters_are_the_scenarios():
+    model = tiny_hub_town(routing_delay_weeks=0, dispatch_weight=0.7, dispatch_candidates=1)
+    add_need(model, "A", "chores", 1.5, born=0)
+    book = model.aid.book
+    need, helper, weight = channel(model).candidates(model.population.slots_of(book.requester),
+                                                     book.category.astype(np.int64), book.born, 0)
+    assert need.size == 1 and np.allclose(weight, 0.7)
+    model = KyojoModel("yamae", seed=2, years=1, overrides={
+        **HUB_ON, "interventions.reporting_hub.reporter_min_age": 60,
+        "interventions.reporting_hub.reporter_max_age": 70})
+    pop = model.population
+    rep = np.flatnonzero((pop.aid_role & AID_REPORTER) != 0)
+    assert rep.size > 0 and ((pop.age[rep] >= 60) & (pop.age[rep] <= 70)).all()
+    with pytest.raises(ScenarioError, match="reporter_max_age: empty age range: got 40; allowed: an age >= "
+                       r"reporter_min_age \(50\)"):
+        load_scenario("yamae", {"interventions.reporting_hub.reporter_min_age": 50,
+                                "interventions.reporting_hub.reporter_max_age": 40})

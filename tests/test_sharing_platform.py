@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import towns
-from kyojosim import sharing_platform as sp_module
 from kyojosim.constants import (
     AID_CERTIFIED,
     AID_SUPPORTER,
@@ -167,15 +166,15 @@ def test_no_supporters_before_the_start_year():
     assert ((model.population.aid_role & AID_SUPPORTER) != 0).any()
 
 
-def test_meetups_tie_requesters_to_supporters(monkeypatch):
-    monkeypatch.setattr(sp_module, "MEETUP_ATTENDANCE", 1.0)
-    model = tiny_platform_town(meetups_per_year=1.0)
+@pytest.mark.parametrize("contacts", [3, 2])
+def test_meetups_tie_requesters_to_supporters(contacts):
+    model = tiny_platform_town(meetups_per_year=1.0, meetup_attendance=1.0, meetup_contacts=contacts)
     add_need(model, "A", "chores", 2.0)
     run_week(model)
     ch, n = channel(model), model.names
     before = {(int(a), int(b)) for a, b in zip(model.ties.a, model.ties.b)}
     pairs = ch.meetups(np.random.default_rng(1))
-    assert pairs == sp_module.MEETUP_CONTACTS
+    assert pairs == contacts
     supporters = {n["B"], n["C"], n["D"]}
     new = [(int(a), int(b), int(k)) for a, b, k in zip(model.ties.a, model.ties.b, model.ties.kind)
            if (int(a), int(b)) not in before]
@@ -268,3 +267,19 @@ def test_money_table_is_saved_with_the_run(tmp_path):
     assert money["subsidy"].sum() == model.aid.money.total("subsidy") > 0
     result.save(tmp_path / "r")
     pd.testing.assert_frame_equal(load_run(tmp_path / "r").to_pandas("money"), money)
+
+
+def test_candidate_weights_and_reach_are_the_scenarios():
+    model = tiny_platform_town(tied_bonus=0.5, certified_weight=0.9, supporter_weight=0.1)
+    add_need(model, "A", "chores", 2.0)    # n0
+    add_need(model, "B", "shopping", 1.0)  # n1
+    names = {v: k for k, v in model.names.items()}
+    cand = run_week(model)["cand"]
+    edges = {(int(n), names[int(h)]): round(float(w), 6) for n, h, w in zip(cand.need, cand.helper, cand.weight)}
+    assert edges == {(0, "B"): 0.9, (0, "C"): 0.9, (0, "D"): 0.1, (1, "D"): 0.1}  # B: tie 0.4 + 0.5
+    # one supporter drawn from the district per request, besides the tied ones
+    model = tiny_platform_town(random_candidates=1)
+    add_need(model, "A", "chores", 2.0)
+    cand = run_week(model)["cand"]
+    helpers = [names[int(h)] for h in cand.helper]
+    assert "B" in helpers and len(set(helpers) - {"B"}) <= 1

@@ -83,13 +83,18 @@ def test_scaled_population_total_and_marginals(scenario_from):
     assert np.all(np.abs(pop.band_counts() - table * 0.3) < 1)
 
 
-def test_ages_within_bands():
+def test_ages_within_bands(yamae):
     band = np.repeat(np.arange(N_AGE_BANDS), 500)
-    age = draw_ages_in_band(band, np.random.default_rng(0))
+    age = draw_ages_in_band(band, yamae, np.random.default_rng(0))
     top = band == N_AGE_BANDS - 1
     assert np.all(age[~top] // AGE_BAND_WIDTH == band[~top])
-    assert np.all((age[top] >= 85) & (age[top] <= 105))
+    assert yamae.demography.max_age == 105 and np.all((age[top] >= 85) & (age[top] <= 105))
     assert 87 < age[top].mean() < 91  # mean age of the 85+ about 89 (2015 census)
+    # the two parameters of the open band: its mean and the oldest age
+    band = np.full(20_000, N_AGE_BANDS - 1)
+    older = draw_ages_in_band(band, yamae.replace(demography__mean_age_85plus=92.0, demography__max_age=100),
+                              np.random.default_rng(0))
+    assert older.max() <= 100 and 90 < older.mean() < 92
 
 
 # ---------------------------------------------------------------------------------------- households
@@ -355,3 +360,12 @@ def test_degenerate_towns_still_synthesise(scenario_from):
         heads = np.bincount(pop.household[pop.role == ROLE_HEAD], minlength=pop.n_households)
         assert np.all(heads == 1), (band, heads)
         assert_tie_invariants(ties, pop)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.9])
+def test_young_adults_living_with_parents_follow_the_scenario(yamae, share):
+    scn = yamae.replace(municipality__households__live_with_parents_18_29=share)
+    pop, _, _ = synthesize(scn, Streams(3))
+    young = (pop.age >= 18) & (pop.age <= 29)
+    at_home = (young & (pop.role == ROLE_CHILD)).sum() / young.sum()
+    assert abs(at_home - share) < 0.1

@@ -39,19 +39,17 @@ def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urg
                trust_kind: str) -> np.ndarray:
     """Multiply a channel's candidate weights by the requester's preferences.
 
-    ``(1 + urgency)`` puts pressing needs first; ``(0.5 + trust)`` with the requester's trust in
-    the people the channel reaches (online trust for the local SNS, offline trust otherwise) makes
-    a requester who trusts people met online prefer them; ``DISTANCE_FACTOR`` lowers helpers from
-    another district (only ties cross districts).
+    ``(1 + urgency)`` puts pressing needs first; ``(helping.trust_weight_base + trust)`` with the
+    requester's trust in the people the channel reaches (online trust for the local SNS, offline
+    trust otherwise) makes a requester who trusts people met online prefer them;
+    ``helping.other_district_factor`` lowers helpers from another district (only ties cross
+    districts).
     """
     pop = model.population
+    h = model.scenario.helping
     trust = pop.trust_online[requester] if trust_kind == "online" else pop.trust_offline[requester]
-    near = np.where(pop.district[requester] == pop.district[helper], 1.0, DISTANCE_FACTOR)
-    return (1.0 + urgency) * (0.5 + trust) * near
-
-
-DISTANCE_FACTOR = 0.8
-"""assumption: a helper in another district is a fifth less preferred than one in the same district."""
+    near = np.where(pop.district[requester] == pop.district[helper], 1.0, h.other_district_factor)
+    return (1.0 + urgency) * (h.trust_weight_base + trust) * near
 
 
 class MutualAid:

@@ -77,7 +77,7 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     if slots.size == 0:
         return slots
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
-    p = np.minimum(levels["offline"] * eligibility_weights(pop, slots) * rates, MAX_SHARE)
+    p = np.minimum(levels["offline"] * eligibility_weights(pop, slots, scn) * rates, MAX_SHARE)
     u = rng.random((2, *p.shape), dtype=np.float32)
     groups = pop.groups[slots]
     member = groups >= 0

@@ -8,8 +8,6 @@ AGE_BAND_WIDTH = 5
 N_AGE_BANDS = 18
 """0-4, 5-9, ..., 80-84 and an open band 85+ (the census tables' common layout)."""
 AGE_BAND_LABELS: tuple[str, ...] = tuple(f"{5 * i}-{5 * i + 4}" for i in range(N_AGE_BANDS - 1)) + ("85+",)
-MAX_AGE = 105
-"""assumption: oldest age drawn for the open 85+ band; nobody survives past it."""
 
 
 def age_band(age: np.ndarray) -> np.ndarray:

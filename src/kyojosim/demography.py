@@ -26,7 +26,6 @@ from .constants import (
     FEMALE,
     HH,
     MALE,
-    MAX_AGE,
     N_AGE_BANDS,
     ROLE_CHILD,
     ROLE_ELDER,
@@ -62,7 +61,8 @@ def death_probability(pop: Population, slots: np.ndarray, scn: Scenario, years_s
     """Yearly death probability of each resident: the table's rate, improved, frailty-weighted.
 
     Frail residents die at ``frail_mortality_ratio`` times the rate of the non-frail of their band
-    and sex, normalised so that the band's mean stays at the table's rate.
+    and sex, normalised so that the band's mean stays at the table's rate. Nobody survives past
+    ``demography.max_age``.
     """
     m = scn.demography.mortality
     band = age_band(pop.age[slots])
@@ -73,7 +73,7 @@ def death_probability(pop: Population, slots: np.ndarray, scn: Scenario, years_s
     key = sex.astype(np.int64) * N_AGE_BANDS + band
     norm = _band_mean(f, key, 2 * N_AGE_BANDS)[key]
     p = q * f / norm
-    p[pop.age[slots] >= MAX_AGE] = 1.0
+    p[pop.age[slots] >= scn.demography.max_age] = 1.0
     return np.clip(p, 0.0, 1.0)
 
 
@@ -269,7 +269,7 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     band = np.repeat(np.tile(np.arange(N_AGE_BANDS), 2), arrive.ravel())
     from .synthesis import draw_ages_in_band  # local import: synthesis imports this module's peers
 
-    age = draw_ages_in_band(band, rng)
+    age = draw_ages_in_band(band, scn, rng)
     household = np.full(total, -1, dtype=np.int64)
     role = np.full(total, ROLE_HEAD, dtype=np.int8)
     idx = np.arange(total)
@@ -277,11 +277,11 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     adults = idx[(age >= 18) & (age < 65)]
     elderly = idx[age >= 65]
     n_new = 0
-    # couples: arriving men and women 25-64 paired by rank of age, half of them (assumption: movers are
-    # about half couples, half singles, 住民基本台帳人口移動報告 shows most movers are young singles)
+    # couples: arriving men and women 25-64 paired by rank of age, a share migration.couple_share of them
+    couple_share = scn.demography.migration.couple_share
     m = adults[(sex[adults] == MALE) & (age[adults] >= 25)]
     f = adults[(sex[adults] == FEMALE) & (age[adults] >= 25)]
-    k = min(m.size, f.size) // 2
+    k = int(min(m.size, f.size) * couple_share)
     m = rng.permutation(m)[:k]
     f = rng.permutation(f)[:k]
     m, f = m[np.argsort(age[m], kind="stable")], f[np.argsort(age[f], kind="stable")]
@@ -290,7 +290,7 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     n_new = k
     # elderly couples likewise, others alone
     om, of = elderly[sex[elderly] == MALE], elderly[sex[elderly] == FEMALE]
-    k2 = min(om.size, of.size) // 2
+    k2 = int(min(om.size, of.size) * couple_share)
     om, of = rng.permutation(om)[:k2], rng.permutation(of)[:k2]
     household[om] = household[of] = n_new + np.arange(k2)
     role[of] = ROLE_SPOUSE

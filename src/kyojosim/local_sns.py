@@ -19,10 +19,11 @@
   category on a platform (bit of ``platform_help``, 図表4-3-4-3), are willing to help with it
   free (paid help goes through the sharing platform) and have some weekly time (not a child or
   frail). A district of Koto holds tens of thousands of residents, so each open need gets at
-  most ``MAX_CANDIDATES`` of them, drawn at random each week (stream ``candidates_local_sns`` of
+  most ``max_candidates`` of them, drawn at random each week (stream ``candidates_local_sns`` of
   the step; duplicates of the draw are dropped, so a need may get a few fewer). Weight rule: the
   strength of the existing tie between requester and helper (any kind) if they are tied, else
-  ``weak_tie_strength × 0.5`` (a stranger: half the strength of the weak tie that helping creates).
+  ``weak_tie_strength × stranger_factor`` (a stranger: by default half the strength of the weak
+  tie that helping creates).
   Offline ties (household 1.0, neighbour 0.4, community 0.5 by default) therefore outrank strangers
   met on the SNS (0.1), who outrank nobody.
 * **After a match**: requester and helper who were not tied get a weak online tie
@@ -42,6 +43,8 @@ ties into face-to-face ones; it surfaces no need and proposes no helper.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -52,21 +55,16 @@ from .helping import weekly_hours
 from .network import Ties
 from .population import N_CATEGORIES, Population
 
-LOCAL_SNS_BIT = ONLINE_BIT["local_sns"]
+if TYPE_CHECKING:
+    from .scenario import Trust
 
-MAX_CANDIDATES = 20
-"""assumption: an open need is shown to at most 20 eligible adopters of its district a week."""
+LOCAL_SNS_BIT = ONLINE_BIT["local_sns"]
 
 MEETING_SHARES = np.array([9.2, 44.2, 44.2, 1.9, 0.5]) / 100.0
 """Trust after meeting in person someone known through social media (MIC White Paper 2018,
 図表4-3-2-4, trust_change_after_meeting.csv, n=208): much higher, somewhat higher, unchanged,
-somewhat lower, much lower."""
-
-MEETING_DELTAS = np.array([0.2, 0.1, 0.0, -0.05, -0.1])
-"""assumption: the change of the tie's strength for each outcome of :data:`MEETING_SHARES`."""
-
-MIN_STRENGTH = 0.01
-"""assumption: a tie that met keeps at least this strength (matching needs weights > 0)."""
+somewhat lower, much lower. A published table, kept as a constant; how much each outcome changes
+the tie is the assumption ``trust.meeting_tie_change``."""
 
 FACE_TO_FACE = TIE_COMMUNITY
 """The kind bit a meeting adds to an online-only tie. The model has no separate kind for people
@@ -110,13 +108,19 @@ def log_meetings(log: MeetingLog, pop: Population, ties: Ties, idx: np.ndarray, 
     log.append(uid[ties.a[idx]], uid[ties.b[idx]], outcome)
 
 
-def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, trust: Trust) -> np.ndarray:
     """Let the ties ``idx`` meet in person: change their strength as 図表4-3-2-4 and mark them face to face.
 
     Each tie draws one outcome of :data:`MEETING_SHARES`; its strength changes by the outcome's
-    :data:`MEETING_DELTAS` (kept within ``[MIN_STRENGTH, 1]``) and it gains the :data:`FACE_TO_FACE`
-    kind bit, whatever the outcome (the two now know each other in person). The tie arrays are
-    replaced by modified copies (pairs and order are unchanged).
+    entry of ``trust.meeting_tie_change`` (kept within ``[trust.meeting_min_strength, 1]``) and it
+    gains the :data:`FACE_TO_FACE` kind bit, whatever the outcome (the two now know each other in
+    person). The tie arrays are replaced by modified copies (pairs and order are unchanged).
+
+    Args:
+        ties: The network.
+        idx: Indices of the ties that meet.
+        rng: The stream of the meetings.
+        trust: The scenario's ``trust`` section.
 
     Returns:
         The outcome index (0..4) of each tie of ``idx``.
@@ -126,7 +130,8 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator) -> 
     if idx.size:
         strength = ties.strength.copy()
         kind = ties.kind.copy()
-        strength[idx] = np.clip(strength[idx] + MEETING_DELTAS[outcome], MIN_STRENGTH, 1.0)
+        change = np.asarray(trust.meeting_tie_change, dtype=np.float64)
+        strength[idx] = np.clip(strength[idx] + change[outcome], trust.meeting_min_strength, 1.0)
         kind[idx] |= FACE_TO_FACE
         ties.strength, ties.kind = strength, kind
     return outcome
@@ -242,7 +247,7 @@ class LocalSNSChannel(Channel):
         idx = _online_only(ties)
         idx = idx[on[ties.a[idx]] & on[ties.b[idx]]]
         idx = idx[rng.random(idx.size) < self.cfg.meet_rate]
-        log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng))
+        log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx
 
     # -- refresh -----------------------------------------------------------------------
@@ -278,7 +283,7 @@ class LocalSNSChannel(Channel):
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return up to ``MAX_CANDIDATES`` adopters of the requester's district per need (see the module doc).
+        """Return up to ``max_candidates`` adopters of the requester's district per need (see the module doc).
 
         Returns:
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
@@ -287,9 +292,9 @@ class LocalSNSChannel(Channel):
         if slot.size == 0 or self._adj is None or self._pools is None:
             return empty, empty, np.zeros(0)
         rng = self.ctx.rng("candidates", step)
-        need, helper = self._pools.draw(self.ctx.population.district[slot], category, MAX_CANDIDATES, rng)
+        need, helper = self._pools.draw(self.ctx.population.district[slot], category, self.cfg.max_candidates, rng)
         strength = _lookup(self._adj, slot[need], helper)
-        stranger = max(self.cfg.weak_tie_strength * 0.5, 1e-6)
+        stranger = max(self.cfg.weak_tie_strength * self.cfg.stranger_factor, 1e-6)
         weight = np.where(strength > 0, strength, stranger)
         return need, helper, weight
 
@@ -344,5 +349,5 @@ class OfflineEventsProgramme(Channel):
             attend = rng.random(pop.n) < self.cfg.attendance
             met |= attend[ties.a[idx]] & attend[ties.b[idx]]
         idx = idx[met]
-        log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng))
+        log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx

@@ -442,12 +442,13 @@ NO_INTERVENTION = {"ja": "施策なし（現状のまま）", "en": "no interven
 
 
 def _intervention_text(name: str, spec: Any, lang: str) -> str:
+    """Describe one intervention of a variant, as the experiment records it (``enabled``, ``start``, ``end``)."""
     label = INTERVENTION_LABELS[lang].get(name, name)
     if not isinstance(spec, Mapping):
         return label
     if spec.get("enabled") is False:
         return label + (": なし" if lang == "ja" else ": off")
-    start, end = spec.get("start", spec.get("start_year")), spec.get("end", spec.get("end_year"))
+    start, end = spec.get("start"), spec.get("end")
     if lang == "ja":
         span = (f"{start}年から" if start is not None else "") + (f"{end}年まで" if end is not None else "")
         span = f"（{span}）" if span else ""
@@ -455,7 +456,7 @@ def _intervention_text(name: str, spec: Any, lang: str) -> str:
         words = [f"from {start}" if start is not None else "", f"until {end}" if end is not None else ""]
         span = " ".join(w for w in words if w)
         span = f" ({span})" if span else ""
-    extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "start_year", "end", "end_year")]
+    extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "end")]
     return label + span + (f" [{', '.join(extra)}]" if extra else "")
 
 

@@ -5,8 +5,8 @@ Rules (``scn.interventions.reporting_hub``; the channel runs in the years where 
 *Reporters* (情報化推進員; when the hub starts and at every turn of the year while it runs): each
 district keeps ``reporters_per_district`` reporters (``AID_REPORTER``). A reporter keeps the role
 while living in the municipality; those who died or left are replaced by residents of the
-district aged 30-74 and not frail (assumption), members of the neighbourhood association
-(``groups[:, 0] >= 0``) first, in random order within each group.
+district aged ``reporter_min_age`` to ``reporter_max_age`` (30-74) and not frail, members of the
+neighbourhood association (``groups[:, 0] >= 0``) first, in random order within each group.
 
 *Volunteers*: every resident willing to help free with at least one category (``will ==
 WILL_FREE``) gets one chance, when the hub starts or when they are born into or move to the
@@ -18,10 +18,10 @@ or social media: the reporter posts on their tablet. This is how the hub reaches
 platforms miss.
 
 *Candidates*: the office reads and routes a report with a delay: a need is routed only once
-``born <= step - routing_delay_weeks``; then up to :data:`K_DISPATCH` volunteers of the
+``born <= step - routing_delay_weeks``; then up to ``dispatch_candidates`` volunteers of the
 requester's district who could help this week (age, not frail) and are willing free for the
 category are candidates (drawn as in :class:`kyojosim.channels.DistrictPools`), weight
-:data:`WEIGHT_DISPATCH`. Help is free: nothing happens after a match.
+``dispatch_weight``. Help is free: nothing happens after a match.
 """
 
 from __future__ import annotations
@@ -31,13 +31,6 @@ import numpy as np
 from .channels import AidContext, Channel, DistrictPools, register_channel
 from .constants import AID_REPORTER, AID_VOLUNTEER, CH, WILL_FREE
 from .helping import can_help
-
-K_DISPATCH = 20
-"""assumption: the office contacts at most 20 volunteers of the district about a need."""
-WEIGHT_DISPATCH = 0.4
-"""assumption: a volunteer dispatched by the office ranks below acquaintances (offline ties)."""
-REPORTER_AGES = (30, 74)
-"""assumption: reporters are adults of working age or young-old, able to use a tablet."""
 
 
 @register_channel
@@ -73,7 +66,7 @@ class ReportingHubChannel(Channel):
         u = rng.random(pop.n)
         is_rep = ((pop.aid_role & AID_REPORTER) != 0) & alive
         missing = np.maximum(self.cfg.reporters_per_district - np.bincount(district[is_rep], minlength=nd), 0)
-        lo, hi = REPORTER_AGES
+        lo, hi = self.cfg.reporter_min_age, self.cfg.reporter_max_age
         cand = np.flatnonzero(alive & ~is_rep & (pop.age >= lo) & (pop.age <= hi) & ~pop.frail)
         nonmember = pop.groups[cand, 0] < 0
         cand = cand[np.lexsort((u[cand], nonmember, district[cand]))]
@@ -126,8 +119,9 @@ class ReportingHubChannel(Channel):
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return candidate edges for routed needs: volunteers of the district willing free, weight 0.4."""
+        """Return candidate edges for routed needs: volunteers of the district willing free, weight dispatch_weight."""
         routed = np.flatnonzero(born <= step - self.cfg.routing_delay_weeks)
         rng = self.ctx.rng("candidates", step)
-        need, helper = self._pools.draw(self.ctx.population.district[slot[routed]], category[routed], K_DISPATCH, rng)
-        return routed[need], helper, np.full(need.size, WEIGHT_DISPATCH)
+        need, helper = self._pools.draw(self.ctx.population.district[slot[routed]], category[routed],
+                                        self.cfg.dispatch_candidates, rng)
+        return routed[need], helper, np.full(need.size, self.cfg.dispatch_weight)

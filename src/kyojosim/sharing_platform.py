@@ -12,8 +12,8 @@ registered while they live in the municipality.
 *Meetups* (yearly, for the year that ends, assumption): the platform holds ``meetups_per_year``
 meetups (the whole part every year, the fraction with that probability) in every district.
 Supporters and residents who were helped through the platform that year each attend a meetup
-with probability :data:`MEETUP_ATTENDANCE`; each attending requester meets
-:data:`MEETUP_CONTACTS` attending supporters of its district drawn at random (with replacement)
+with probability ``meetup_attendance``; each attending requester meets
+``meetup_contacts`` attending supporters of its district drawn at random (with replacement)
 and becomes tied to them offline (``TIE_COMMUNITY`` at the community strength of
 ``network.strength``): "parents and supporters become friends" (AsMama case).
 
@@ -29,10 +29,11 @@ reluctant willing).
 *Candidates*: requests go first to acquaintances, then to supporters: a candidate is a
 supporter who could help this week (age, not frail) and is willing for the category (``will`` is
 WILL_FREE or WILL_PAID) and would offer it on a platform (``platform_help`` bit):
-(a) supporters tied to the requester (any tie), weight ``strength + 1.0``; (b) up to
-:data:`K_RANDOM` supporters of the requester's district drawn at random (``K_RANDOM`` draws with
-replacement, duplicates and those already in (a) dropped; all of them when the pool is no
-larger), weight 0.6 if certified, 0.3 otherwise.
+(a) supporters tied to the requester (any tie), weight ``strength + tied_bonus`` (1.0); (b) up
+to ``random_candidates`` supporters of the requester's district drawn at random
+(``random_candidates`` draws with replacement, duplicates and those already in (a) dropped; all
+of them when the pool is no larger), weight ``certified_weight`` (0.6) if certified,
+``supporter_weight`` (0.3) otherwise.
 
 *Payment*: a match with a helper willing only if paid (``WILL_PAID``) moves
 ``price_per_hour * hours`` (whole yen, :func:`kyojosim.money.split_payment`) to the helper; the
@@ -64,15 +65,6 @@ from .network import neighbours
 
 N_CAT = len(CATEGORIES)
 CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
-K_RANDOM = 20
-"""assumption: a request reaches at most 20 supporters of the district who are not acquaintances."""
-MEETUP_ATTENDANCE = 0.1
-"""assumption: a tenth of the supporters and of the platform's requesters attend a given meetup."""
-MEETUP_CONTACTS = 3
-"""assumption: an attending requester gets to know about three attending supporters."""
-WEIGHT_TIED = 1.0
-WEIGHT_CERTIFIED = 0.6
-WEIGHT_SUPPORTER = 0.3
 
 
 def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
@@ -133,8 +125,8 @@ class SharingPlatformChannel(Channel):
         pairs_a, pairs_b = [], []
         for _ in range(n_meet):
             u = rng.random(users.size + supporters.size)
-            req = users[u[: users.size] < MEETUP_ATTENDANCE]
-            sup = supporters[u[users.size:] < MEETUP_ATTENDANCE]
+            req = users[u[: users.size] < self.cfg.meetup_attendance]
+            sup = supporters[u[users.size:] < self.cfg.meetup_attendance]
             if req.size == 0 or sup.size == 0:
                 continue
             sup = sup[np.argsort(pop.district[sup], kind="stable")]
@@ -142,7 +134,7 @@ class SharingPlatformChannel(Channel):
             size = np.bincount(pop.district[sup], minlength=nd)
             start = np.cumsum(size) - size
             req = req[size[pop.district[req]] > 0]
-            a = np.repeat(req, MEETUP_CONTACTS)
+            a = np.repeat(req, self.cfg.meetup_contacts)
             d = pop.district[a]
             b = sup[start[d] + rng.integers(0, size[d])] if a.size else a
             pairs_a.append(a)
@@ -195,17 +187,17 @@ class SharingPlatformChannel(Channel):
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return candidate edges: tied supporters first (weight strength + 1), then random ones of the district."""
+        """Return candidate edges: tied supporters first (weight strength + tied_bonus), then others of the district."""
         pop = self.ctx.population
         need_a, helper_a, strength = tied_candidates(self._adj, slot, category, self._eligible)
         rng = self.ctx.rng("candidates", step)
-        need_b, helper_b = self._pools.draw(pop.district[slot], category, K_RANDOM, rng)
+        need_b, helper_b = self._pools.draw(pop.district[slot], category, self.cfg.random_candidates, rng)
         n = pop.n
         fresh = ~np.isin(need_b * n + helper_b, need_a * n + helper_a)
         need_b, helper_b = need_b[fresh], helper_b[fresh]
-        weight_b = np.where(self._certified[helper_b], WEIGHT_CERTIFIED, WEIGHT_SUPPORTER)
+        weight_b = np.where(self._certified[helper_b], self.cfg.certified_weight, self.cfg.supporter_weight)
         return (np.concatenate([need_a, need_b]), np.concatenate([helper_a, helper_b]),
-                np.concatenate([strength + WEIGHT_TIED, weight_b]))
+                np.concatenate([strength + self.cfg.tied_bonus, weight_b]))
 
     def after_match(self, requester: np.ndarray, helper: np.ndarray, category: np.ndarray, hours: np.ndarray,
                     step: int, rng: np.random.Generator) -> None:

@@ -17,7 +17,6 @@ from .constants import (
     AGE_BAND_WIDTH,
     FEMALE,
     MALE,
-    MAX_AGE,
     N_AGE_BANDS,
     ROLE_CHILD,
     ROLE_ELDER,
@@ -33,10 +32,6 @@ from .network import TieBatch, Ties, pairs_within_groups, stable_argsort_ids
 from .population import Population
 from .scenario import Scenario
 from .streams import Streams
-
-LIVE_WITH_PARENTS_18_29 = 0.45
-"""assumption: share of 18-29-year-olds living with parents (census 2015: about half of the never
-married in their twenties live with parents)."""
 
 
 def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
@@ -55,12 +50,18 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def draw_ages_in_band(band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw single-year ages uniformly within 5-year bands; the open 85+ band decays with age."""
+def draw_ages_in_band(band: np.ndarray, scn: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Draw single-year ages uniformly within 5-year bands; the open 85+ band decays with age.
+
+    Ages in 85+ are 85 + a geometric number of years with mean ``demography.mean_age_85plus``,
+    at most ``demography.max_age``.
+    """
     age = band * AGE_BAND_WIDTH + rng.integers(0, AGE_BAND_WIDTH, size=band.size)
     top = band == N_AGE_BANDS - 1
-    # assumption: ages within 85+ fall off geometrically (mean about 89, as in the 2015 census)
-    age[top] = np.minimum(85 + rng.geometric(0.2, size=int(top.sum())) - 1, MAX_AGE)
+    d = scn.demography
+    first = AGE_BAND_WIDTH * (N_AGE_BANDS - 1)
+    p = 1.0 / (d.mean_age_85plus - first + 1.0)  # a geometric number k >= 1 of mean 1/p; the age is first + k - 1
+    age[top] = np.minimum(first + rng.geometric(p, size=int(top.sum())) - 1, d.max_age)
     return age
 
 
@@ -86,7 +87,7 @@ def synthesize(scn: Scenario, streams: Streams) -> tuple[Population, Ties, dict[
     counts = target_counts(scn)
     sex = np.repeat(np.repeat([MALE, FEMALE], N_AGE_BANDS), counts.ravel())
     band = np.repeat(np.tile(np.arange(N_AGE_BANDS), 2), counts.ravel())
-    age = draw_ages_in_band(band, rng)
+    age = draw_ages_in_band(band, scn, rng)
     pop = Population()
     n = age.size
     pop.add(n, age=age, sex=sex, arrived=scn.municipality.start_year)
@@ -127,7 +128,8 @@ def form_households(pop: Population, scn: Scenario, rng: np.random.Generator) ->
     children = idx[age < 18]
     adults = idx[(age >= 18) & (age < 65)]
     young = adults[age[adults] < 30]
-    stay_home, _ = _pick(young, int(round(LIVE_WITH_PARENTS_18_29 * young.size)), rng)
+    share_home = scn.municipality.households.live_with_parents_18_29
+    stay_home, _ = _pick(young, int(round(share_home * young.size)), rng)
     adults = np.setdiff1d(adults, stay_home)
     dependants = np.concatenate([children, stay_home])
 

@@ -103,17 +103,14 @@ def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator)
     return int(rows.size)
 
 
-MAX_COUNTED = 4
-"""At most this many communities raise the level trust and reciprocity drift to."""
-
-
 def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the levels offline trust, online trust and reciprocity of every slot drift to.
 
-    With ``k`` real-world communities, ``j`` online ones and ``e = participation_effect``: offline
-    trust drifts to ``m_off + e (min(k, 4) - 1)``, online trust to ``m_on + e (min(j, 4) - 1)`` and
-    reciprocity to ``m_rec + e (min(k + j, 4) - 1)``, each within [0.01, 0.99], where the ``m`` are the
-    scenario's start means. Taking part in one community keeps the start mean; none lowers it.
+    With ``k`` real-world communities, ``j`` online ones, ``e = participation_effect`` and
+    ``c = participation_cap`` (4): offline trust drifts to ``m_off + e (min(k, c) - 1)``, online trust
+    to ``m_on + e (min(j, c) - 1)`` and reciprocity to ``m_rec + e (min(k + j, c) - 1)``, each within
+    [0.01, 0.99], where the ``m`` are the scenario's start means. Taking part in one community keeps
+    the start mean; none lowers it.
     """
     t = scn.trust
     e = t.participation_effect
@@ -123,7 +120,7 @@ def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np
     mean_off = t.offline_trust_2017 if scn.communities.participation_year == 2017 else t.offline_trust_2008
 
     def level(mean: float, count: np.ndarray) -> np.ndarray:
-        return np.clip(mean + e * (np.minimum(count, MAX_COUNTED) - 1), 0.01, 0.99)
+        return np.clip(mean + e * (np.minimum(count, t.participation_cap) - 1), 0.01, 0.99)
 
     return level(mean_off, k), level(t.online_trust, j), level(t.reciprocity, k + j)
 
