@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from kyojosim.communities import ONLINE_BIT
-from kyojosim.community_value import COLUMNS, kpi_table, monthly_record
+from kyojosim.community_value import kpi_table, monthly_record
 from kyojosim.constants import TIE_COMMUNITY, TIE_ONLINE
 from kyojosim.network import Ties
+from kyojosim.outcomes import TABLES
 from kyojosim.results import run
 from towns import hand_built_town
 
@@ -31,7 +32,7 @@ def test_community_value_worked_by_hand():
     sns.activity.posted(pop.uid[[a, a]])  # a posted two needs
     sns.activity.replied(pop.uid[[b]])  # b answered one of them (a match through the SNS)
     row = monthly_record(model, sns, np.random.default_rng(0))
-    assert list(row) == list(COLUMNS)
+    assert list(row) == list(TABLES["community_value"].columns)
     # posts: a 2 (no information posts); reactions: every tied adopter reacts to every post it sees:
     # b sees a's 2 posts -> 2; c sees b's 0; replies: b's answer 1 (reply_rate 0)
     assert row["users"] == 4 and row["posts"] == 2 and row["need_posts"] == 2
@@ -49,7 +50,7 @@ def test_community_value_worked_by_hand():
 def test_community_value_recorded_monthly_while_the_sns_runs():
     res = run("koto-sns", years=4, seed=2, scale=0.005)
     cv = res.to_pandas("community_value")
-    assert list(cv.columns) == list(COLUMNS)
+    assert list(cv.columns) == list(TABLES["community_value"].columns)
     start = res.scenario.interventions.local_sns.start_year
     assert len(cv) > 0 and cv["year"].min() == start
     assert (cv["step"] % 4 == 0).all() and cv["step"].is_monotonic_increasing

@@ -184,7 +184,7 @@ def test_candidates_are_capped_and_reproducible():
 
 
 def _surfaced_by_step(model) -> pd.Series:
-    rows = pd.DataFrame(model.aid.rows)
+    rows = model.table("needs")
     return rows.groupby("step")["surfaced"].sum()
 
 
@@ -198,8 +198,7 @@ def test_sns_never_lowers_needs_surfaced():
         model = KyojoModel("yamae", seed=4, years=2, overrides={
             "interventions.local_sns.enabled": enabled, "interventions.local_sns.start_year": 2015,
             "interventions.local_sns.adoption_rate": 0.5})
-        while model.running:
-            model.step()
+        model.run_model()
         runs.append(model)
     off, on = (_surfaced_by_step(m) for m in runs)
     assert off.index.equals(on.index)
@@ -332,8 +331,7 @@ def test_meetups_run_in_the_yearly_round():
         model = KyojoModel("yamae", seed=2, years=2, overrides={
             "interventions.offline_events.enabled": enabled, "interventions.offline_events.start_year": 2015,
             "interventions.offline_events.attendance": 0.5})
-        while model.running:
-            model.step()
+        model.run_model()
         t = model.ties
         both = TIE_ONLINE | TIE_COMMUNITY
         counts.append(int(((t.kind & both) == both).sum()))

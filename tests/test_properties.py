@@ -38,13 +38,13 @@ def small_scenarios(draw):
 @given(scn=small_scenarios())
 def test_population_balances_and_structure_holds(scn):
     model = KyojoModel(scn)
-    previous = model.yearly[-1]
+    previous = model.stats  # the latest row of the years table
     years_seen = 1
     while model.running:
         model.step()
-        if len(model.yearly) > years_seen:
-            row = model.yearly[-1]
-            years_seen = len(model.yearly)
+        if len(model.datacollector.tables["years"]["year"]) > years_seen:
+            row = model.stats
+            years_seen += 1
             # population balance: N(t+1) = N(t) - deaths - out + births + in
             assert row["population"] == (previous["population"] - row["deaths"] - row["out_migrants"]
                                          + row["births"] + row["in_migrants"])

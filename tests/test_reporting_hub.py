@@ -145,8 +145,7 @@ def test_volunteers_register_once_at_the_share():
     assert not (vol & ~free).any()
     assert abs(vol[free].mean() - cfg.volunteer_share) < 0.04
     start_uid = int(pop.uid.max())
-    while model.running:
-        model.step()
+    model.run_model()
     pop = model.population
     vol = (pop.aid_role & AID_VOLUNTEER) != 0
     free = (pop.will == WILL_FREE).any(axis=1)
@@ -178,8 +177,7 @@ def test_the_hub_reaches_residents_without_smartphones():
         matched_no_phone += int((~model.population.smartphone[slots]).sum())
 
     with towns.watch_matching(count):
-        while model.running:
-            model.step()
+        model.run_model()
     assert matched_no_phone > 0
 
 

@@ -18,8 +18,9 @@ import kyojosim
 from kyojosim import results as results_module
 from kyojosim.aid import AGE_GROUPS
 from kyojosim.constants import CATEGORIES, PARTICIPATION_GROUPS
+from kyojosim.outcomes import experiment_tables
 from kyojosim.store import StoreError
-from kyojosim.sweep import TABLES, SweepError
+from kyojosim.sweep import SweepError
 
 SMALL = {
     "name": "small",
@@ -41,7 +42,7 @@ KILL = {  # more and longer runs, so that a kill lands in the middle
     "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}},
                  "sns": {"interventions": {"local_sns": {"start": 2015}}}},
 }
-DATA_TABLES = [t for t in TABLES if t != "design"]
+DATA_TABLES = [t for t in experiment_tables() if t != "design"]
 
 
 def write_experiment(folder: Path, data: dict) -> Path:
@@ -80,9 +81,10 @@ def test_load_gives_the_contract_tables(serial):
     expected = ["run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
                 *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
                 "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
-                "received_by_helpers", "population_start", "population_end", "share_65plus_end"]
+                "received_by_helpers", "population_start", "population_end", "share_65plus_end", "scale"]
     assert list(res.summary.columns) == expected and res.summary["run_id"].tolist() == d["run_id"].tolist()
-    for name in ("steps", "years", "tsunagari", "age_structure", "money"):
+    assert (res.summary["scale"] == 0.2).all()
+    for name in ("steps", "years", "tsunagari", "age_structure", "money", "community_value"):
         df = getattr(res, name)
         assert df.columns[0] == "run_id", name
     assert set(res.steps["run_id"]) == set(d["run_id"])

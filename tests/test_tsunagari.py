@@ -11,11 +11,11 @@ import pytest
 from kyojosim.communities import ONLINE_BIT, K
 from kyojosim.constants import PARTICIPATION_GROUPS
 from kyojosim.model import KyojoModel
+from kyojosim.outcomes import TABLES
 from kyojosim.population import Population
 from kyojosim.results import RunResult
 from kyojosim.tsunagari import (
     AGE_GROUPS,
-    SUMMARY_COLUMNS,
     community_strengths,
     consciousness,
     summary_rows,
@@ -139,7 +139,7 @@ def _hand_model(pop: Population) -> SimpleNamespace:
 
 def test_summary_rows_of_the_hand_town():
     df = pd.DataFrame(summary_rows(_hand_model(hand_population())))
-    assert list(df.columns) == list(SUMMARY_COLUMNS)
+    assert list(df.columns) == list(TABLES["tsunagari"].columns)
     s = 1 / np.sqrt(44 / 7)
     row = df.set_index(["group_type", "group"])
     # the 20+ frame: A 200 + 10s, B 50 - 20s, C 100 - 10s, D 100 + 20s, E 0
@@ -161,10 +161,9 @@ def test_summary_rows_of_the_hand_town():
 
 def test_summary_rows_recorded_monthly_in_a_run():
     model = KyojoModel("yamae", seed=1, years=1)
-    while model.running:
-        model.step()
+    model.run_model()
     df = RunResult.from_model(model).to_pandas("tsunagari")
-    assert list(df.columns) == list(SUMMARY_COLUMNS)
+    assert list(df.columns) == list(TABLES["tsunagari"].columns)
     steps = sorted(df["step"].unique())
     assert steps == list(range(0, model.steps + 1, 4))
     names = [d.name for d in model.scenario.municipality.districts]
@@ -182,9 +181,8 @@ def _participation_means(seeds=(1, 2, 3), years=1) -> dict[str, float]:
     frames = []
     for seed in seeds:
         model = KyojoModel("yamae", seed=seed, years=years)
-        while model.running:
-            model.step()
-        frames.append(pd.DataFrame(model.tsunagari_rows))
+        model.run_model()
+        frames.append(model.table("tsunagari"))
     df = pd.concat(frames)
     part = df[df["group_type"] == "participation"]
     return part.groupby("group")["mean"].mean().to_dict()

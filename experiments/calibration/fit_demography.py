@@ -40,8 +40,7 @@ def simulate(scn, young, elderly, until, seeds):
     out = []
     for seed in seeds:
         m = KyojoModel(scn, seed=seed, overrides=over)
-        while m.running:
-            m.step()
+        m.run_model()
         pop = m.population
         age = pop.age[pop.live()]
         k = 1.0 / scn.municipality.scale

@@ -47,8 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_one(args: argparse.Namespace, seed: int) -> tuple[pd.DataFrame, object]:
     model = KyojoModel(args.scenario, seed=seed, years=args.years, scale=args.scale)
-    while model.running:
-        model.step()
+    model.run_model()
     result = survey(model, n=args.n, seed=args.survey_seed, recall_weeks=args.recall_weeks)
     gaps = compare_published(result, folder=args.published, year=args.year)
     gaps.insert(0, "seed", seed)

@@ -94,21 +94,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def summary_table(years, needs=None) -> str:
+def summary_table(years, needs=None, scale: float = 1.0) -> str:
     """Format the yearly summary printed after a run.
 
-    Counts are scaled to the whole municipality (divided by ``municipality.scale``).
+    Counts are scaled to the whole municipality (divided by ``municipality.scale`` where the metric
+    scales, :data:`kyojosim.outcomes.METRICS`).
 
     Args:
-        years: The ``years`` table of a run (:func:`kyojosim.results.years_table`), with
-            ``population_scaled`` present.
+        years: The ``years`` table of a run, with ``population_scaled`` present.
         needs: The ``needs`` table of the run; if given, a column with the matching rate of the
             needs decided (matched or lapsed) in the year that ends at each row.
+        scale: The run's ``municipality.scale``.
 
     Returns:
         The table as text, one line per year.
     """
     from .constants import PARTICIPATION_GROUPS
+    from .outcomes import METRICS
+
+    def whole(column: str, value: float) -> str:
+        return f"{METRICS[column].whole_town(value, scale):,.0f}"
 
     cols = ["year", "population", "65+", "households", *PARTICIPATION_GROUPS]
     rate: dict[int, float] = {}
@@ -119,14 +124,13 @@ def summary_table(years, needs=None) -> str:
         cols.append("matched")
     rows = []
     for r in years.to_dict("records"):
-        factor = r["population_scaled"] / r["population"] if r["population"] else 0.0
         rows.append(
             [
                 str(int(r["year"])),
                 f"{r['population_scaled']:,.0f}",
                 f"{100 * r['share_65plus']:.1f}%",
-                f"{r['households'] * factor:,.0f}",
-                *(f"{r[f'part_{g}'] * factor:,.0f}" for g in PARTICIPATION_GROUPS),
+                whole("households", r["households"]),
+                *(whole(f"part_{g}", r[f"part_{g}"]) for g in PARTICIPATION_GROUPS),
             ]
         )
         if "matched" in cols:  # weeks are labelled with the year they fall in; the row closes year - 1
@@ -152,7 +156,7 @@ def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
         print(f"{scn.name} ({m.name_en}), seed {scn.simulation.seed}, {scn.simulation.years} years{note}")
         print("participation groups: residents in no / offline-only / both / online-only communities")
         print("matched: share of the needs decided in the year before that were matched (not lapsed)")
-        print(summary_table(result.to_pandas("years"), result.to_pandas("needs")))
+        print(summary_table(result.to_pandas("years"), result.to_pandas("needs"), m.scale))
         print(f"results: {out}")
     return EXIT_OK
 

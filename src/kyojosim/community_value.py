@@ -42,11 +42,6 @@ if TYPE_CHECKING:
     from .local_sns import LocalSNSChannel
     from .model import KyojoModel
 
-COLUMNS: tuple[str, ...] = ("step", "year", "users", "mau", "posts", "need_posts", "replies", "reactions",
-                            "activity", "unique_connections", "active_connections", "community_value")
-"""Columns of a Community Value record."""
-
-
 class ActivityLog:
     """What adopters did on the local SNS since the last monthly record (residents' ``uid``)."""
 
@@ -77,7 +72,11 @@ class ActivityLog:
 
 
 def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
-    """Compute the month's Community Value and its components (see the module docstring)."""
+    """Compute the month's Community Value and its components (see the module docstring).
+
+    Returns:
+        A row of the ``community_value`` table (:data:`kyojosim.outcomes.TABLES`).
+    """
     cfg = channel.cfg
     pop = model.population
     n = pop.n

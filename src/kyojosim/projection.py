@@ -24,9 +24,8 @@ def _one_run(scn: Scenario, seed: int) -> pd.DataFrame:
     from .model import KyojoModel
 
     model = KyojoModel(scn, seed=seed)
-    while model.running:
-        model.step()
-    rows = pd.DataFrame(model.yearly)[["year", "population_scaled", "share_65plus"]]
+    model.run_model()
+    rows = model.table("years")[["year", "population_scaled", "share_65plus"]]
     model.release()
     rows.insert(0, "seed", seed)
     rows.insert(0, "scenario", scn.name)

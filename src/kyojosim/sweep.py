@@ -4,12 +4,16 @@
 
     results/<experiment name>/
         experiment.json        the resolved experiment, its hash and the runs (written first)
-        runs/<run_id>/         one folder per run: steps, years, tsunagari, age_structure, money and
-                               summary tables (Parquet), and status.json written last
+        runs/<run_id>/         one folder per run: the tables a sweep keeps (steps, years, age_structure,
+                               money, tsunagari, community_value) and its summary (Parquet), and
+                               status.json written last
         design.parquet         one row per run: scenario, variant, point, replicate, seed, status ...
         summary.parquet        one row per finished run (matching rates, つながり力, money, population)
-        steps.parquet  years.parquet  tsunagari.parquet  age_structure.parquet  money.parquet
+        steps.parquet  years.parquet  ...   the kept tables of every finished run, consolidated
         manifest.json          written last (see the experiment-results contract)
+
+The tables and the summary's columns are declared in :mod:`kyojosim.outcomes` (``Table.swept`` marks
+the tables a sweep keeps; the summary has one column per metric with a summary).
 
 Each worker runs one model, writes the run's tables atomically and returns only a small status
 dict, so memory does not grow with the number of runs. A run that fails is recorded (status
@@ -20,7 +24,7 @@ order, so they are identical whatever the number of jobs or the backend.
 
 ``kyojosim.sweep`` is the function :func:`sweep` (the package attribute hides this module, so
 ``import kyojosim.sweep as m`` gives the function); import names from the module with
-``from kyojosim.sweep import SUMMARY_COLUMNS``.
+``from kyojosim.sweep import summary_row``.
 """
 
 from __future__ import annotations
@@ -39,31 +43,19 @@ from typing import Any
 
 import pandas as pd
 
-from .aid import AGE_GROUPS
 from .atomic import TMP_SUFFIX, write_json, write_parquet
-from .constants import CATEGORIES, PARTICIPATION_GROUPS
 from .errors import KyojoError
 from .experiment import Experiment, Run, load_experiment
+from .outcomes import FORMAT_VERSION, columns_of, experiment_tables, summarise, swept_tables, typed_frame
 
 RUNS_DIR = "runs"
 STATUS = "status.json"
 PLAN = "experiment.json"
 MANIFEST = "manifest.json"
 FORMAT = "kyojosim-experiment"
-RUN_TABLES: tuple[str, ...] = ("steps", "years", "tsunagari", "age_structure", "money", "community_value")
-"""Tables of a run kept by a sweep (the contract's tables; ``needs`` and ``aid_years`` are summarised)."""
-TABLES: tuple[str, ...] = ("design", "summary", *RUN_TABLES)
-"""Consolidated tables of a results folder."""
 BACKENDS: tuple[str, ...] = ("loky", "dask")
 ROW_GROUP = 131_072
 """Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
-    *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
-    "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
-    "received_by_helpers", "population_start", "population_end", "share_65plus_end",
-)
-"""Columns of the ``summary`` table, in order."""
 
 
 class SweepError(KyojoError):
@@ -75,78 +67,23 @@ class SweepError(KyojoError):
 # --------------------------------------------------------------------------------------
 
 
-def _rate(matched: float, lapsed: float) -> float:
-    done = matched + lapsed
-    return float(matched / done) if done > 0 else float("nan")
-
-
 def summary_row(result: Any, run_id: str) -> dict[str, Any]:
     """Return the ``summary`` row of a finished run.
 
     Args:
-        result: A :class:`~kyojosim.results.RunResult` (with its model, for the rates by age group; a
-            loaded run falls back to the last yearly record).
+        result: A :class:`~kyojosim.results.RunResult`; its :attr:`~kyojosim.results.RunResult.summary`
+            (computed while its model was at hand), or else a summary of its tables.
         run_id: The run's id.
 
     Returns:
-        The row, with the columns of :data:`SUMMARY_COLUMNS`.
+        The row: ``run_id`` and every metric with a summary (:func:`kyojosim.outcomes.summary_metrics`).
     """
-    tables = result.tables_
-    needs = tables["needs"]
-    row: dict[str, Any] = {"run_id": run_id}
-    row["matching_rate"] = _rate(needs["matched"].sum(), needs["lapsed"].sum())
-    by_cat = needs.groupby("category")[["matched", "lapsed"]].sum()
-    for c in CATEGORIES:
-        row[f"matching_rate_{c}"] = (_rate(by_cat.at[c, "matched"], by_cat.at[c, "lapsed"]) if c in by_cat.index
-                                     else float("nan"))
-    model = getattr(result, "model", None)
-    if model is not None:
-        g = model.aid.by_group["age_group"]
-        for i, name in enumerate(AGE_GROUPS):
-            row[f"matching_rate_age_{name}"] = _rate(g["matched"][i], g["lapsed"][i])
-    else:
-        last = tables["aid_years"].iloc[-1] if len(tables["aid_years"]) else {}
-        for name in AGE_GROUPS:
-            row[f"matching_rate_age_{name}"] = float(last.get(f"matching_rate_age_group_{name}", float("nan")))
-    row["needs_arisen"] = int(needs["arisen"].sum())
-    row["needs_matched"] = int(needs["matched"].sum())
-    row["needs_lapsed"] = int(needs["lapsed"].sum())
-    ts = tables["tsunagari"]
-    last_ts = ts[ts["step"] == ts["step"].max()] if len(ts) else ts
-    mean_of = dict(zip(last_ts["group_type"] + "/" + last_ts["group"], last_ts["mean"], strict=True))
-    row["tsunagari_mean"] = float(mean_of.get("all/all", float("nan")))
-    for g_ in PARTICIPATION_GROUPS:
-        row[f"tsunagari_{g_}"] = float(mean_of.get(f"participation/{g_}", float("nan")))
-    money = tables["money"]
-    for f in ("paid_by_requesters", "subsidy", "received_by_helpers"):
-        row[f] = int(money[f].sum()) if len(money) else 0
-    years = tables["years"]
-    row["population_start"] = float(years["population_scaled"].iloc[0])
-    row["population_end"] = float(years["population_scaled"].iloc[-1])
-    row["share_65plus_end"] = float(years["share_65plus"].iloc[-1])
-    return row
+    return {"run_id": run_id, **(getattr(result, "summary", None) or summarise(result))}
 
 
 def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Return summary rows as a typed table (the columns of :data:`SUMMARY_COLUMNS`)."""
-    df = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    ints = ("needs_arisen", "needs_matched", "needs_lapsed", "paid_by_requesters", "subsidy", "received_by_helpers")
-    return df.astype({"run_id": "str", **{c: "int64" for c in ints},
-                      **{c: "float64" for c in SUMMARY_COLUMNS if c != "run_id" and c not in ints}})
-
-
-def release_model(model: Any) -> None:
-    """Let a finished model be freed (a worker runs model after model and must not keep them).
-
-    Two references would keep every model alive with all its residents: Mesa 3.3 numbers agents per
-    model in ``mesa.Agent._ids``, a class-level dict keyed by the model; and the model's array of
-    :class:`~kyojosim.agents.Resident` handles is a numpy object array, which the cyclic garbage
-    collector does not traverse, so the cycle model -> handles -> resident -> model is never
-    collected. This drops the first and empties the second; the model must not be used afterwards.
-    """
-    if model is None:
-        return
-    model.release()
+    """Return summary rows as a typed table (the columns of :func:`kyojosim.outcomes.columns_of` ``("summary")``)."""
+    return typed_frame("summary", rows)
 
 
 def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
@@ -175,9 +112,9 @@ def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
             stale.unlink(missing_ok=True)
         result = run(scenario, progress=False)
         summary = summary_frame([summary_row(result, run_id)])
-        release_model(result.model)  # a worker runs many models: keep none of them alive
+        result.model.release()  # a worker runs many models: keep none of them alive
         result.model = None
-        for name in RUN_TABLES:
+        for name in swept_tables():
             write_parquet(folder / f"{name}.parquet", result.tables_[name])
         write_parquet(folder / "summary.parquet", summary)
         del result
@@ -252,7 +189,7 @@ def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
 def _clear(out: Path) -> None:
     """Remove what a sweep wrote in ``out`` (and nothing else)."""
     (out / MANIFEST).unlink(missing_ok=True)
-    for name in TABLES:
+    for name in experiment_tables():
         (out / f"{name}.parquet").unlink(missing_ok=True)
     shutil.rmtree(out / RUNS_DIR, ignore_errors=True)
     (out / PLAN).unlink(missing_ok=True)
@@ -278,12 +215,9 @@ def design_frame(rows: list[dict[str, Any]], parameters: list[str],
             "error": st.get("error", "") or "", "seconds": float(st.get("seconds", float("nan"))),
             "intervention_start": row["intervention_start"], **{p: row.get(p) for p in parameters},
         })
-    cols = ["run_id", "scenario", "variant", "point", "replicate", "seed", "status", "error", "seconds",
-            "intervention_start", *parameters]
-    df = pd.DataFrame(out, columns=cols)
-    return df.astype({"run_id": "str", "scenario": "str", "variant": "str", "point": "int64", "replicate": "int64",
-                      "seed": "int64", "status": "str", "error": "str", "seconds": "float64",
-                      "intervention_start": "Int64"})
+    cols = columns_of("design")
+    df = pd.DataFrame(out, columns=[*cols, *parameters])
+    return df.astype(cols)
 
 
 def _consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | None) -> pd.DataFrame | None:
@@ -343,9 +277,11 @@ def _consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | 
 
 
 def _empty_table(name: str) -> pd.DataFrame:
-    if name == "summary":
-        return summary_frame([])
-    return pd.DataFrame({"run_id": pd.Series([], dtype="str")})
+    """Return an empty consolidated table: ``run_id`` and the declared columns."""
+    df = typed_frame(name)
+    if "run_id" not in df.columns:
+        df.insert(0, "run_id", pd.Series([], dtype="str"))
+    return df
 
 
 def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -368,7 +304,7 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     done = [r.run_id for r in exp.runs if (statuses[r.run_id] or {}).get("status") == "done"]
     (out / MANIFEST).unlink(missing_ok=True)
     write_parquet(out / "design.parquet", design)
-    for name in ("summary", *RUN_TABLES):
+    for name in ("summary", *swept_tables()):
         _consolidate_table(out, name, done, out / f"{name}.parquet")
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
@@ -387,10 +323,10 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
                   design: dict[str, Any], counts: dict[str, int], failures: list[dict[str, str]],
                   timings: dict[str, Any], created: str, vers: dict[str, Any]) -> dict[str, Any]:
     """Build the manifest of a results folder (the contract's fields, plus ``format`` and ``variants``)."""
-    return {"format": FORMAT, "format_version": 1, "experiment": experiment, "hash": hash_, "name": name,
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "experiment": experiment, "hash": hash_, "name": name,
             "seed": int(experiment["seed"]), "replicates": int(experiment["replicates"]), "baseline": baseline,
             "variants": variants, "design": design, "versions": vers, "created": created, "timings": timings,
-            "failures": failures, "runs": counts, "tables": [*TABLES]}
+            "failures": failures, "runs": counts, "tables": experiment_tables()}
 
 
 # --------------------------------------------------------------------------------------
@@ -513,5 +449,5 @@ def sweep(
     return folder
 
 
-__all__ = ["BACKENDS", "RUN_TABLES", "SUMMARY_COLUMNS", "TABLES", "SweepError", "consolidate", "read_status",
-           "release_model", "run_one", "summary_row", "sweep"]
+__all__ = ["BACKENDS", "SweepError", "consolidate", "read_status", "run_one", "summary_frame", "summary_row",
+           "sweep"]

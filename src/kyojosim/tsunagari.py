@@ -57,9 +57,6 @@ AGE_GROUPS: tuple[str, ...] = ("20s", "30s", "40s", "50s", "60s", "70s", "80+")
 """Age groups of :func:`summary_rows` (ten-year groups from 20, open from 80)."""
 QUANTILES: tuple[int, ...] = (10, 25, 50, 75, 90)
 """Percentiles reported by :func:`summary_rows` (columns ``q10`` ... ``q90``)."""
-SUMMARY_COLUMNS: tuple[str, ...] = ("step", "year", "group_type", "group", "n", "mean",
-                                    *(f"q{q}" for q in QUANTILES))
-"""Columns of the rows of :func:`summary_rows`."""
 
 
 def _frame(pop: Population) -> np.ndarray:
@@ -208,7 +205,8 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
 
     One row per group: ``group_type`` ``"all"`` (group ``"all"``), ``"participation"``
     (PARTICIPATION_GROUPS), ``"age_group"`` (AGE_GROUPS) and ``"district"`` (district names);
-    columns SUMMARY_COLUMNS (``n`` residents, ``mean`` and the quantiles; ``nan`` for an empty group).
+    the columns of the ``tsunagari`` table (:data:`kyojosim.outcomes.TABLES`): ``step``, ``year``, ``n``
+    residents, ``mean`` and the quantiles (``nan`` for an empty group).
     """
     pop = model.population
     # memberships, participation groups, ages and districts change only at the turn of the year
@@ -236,5 +234,5 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["AGE_GROUPS", "SUMMARY_COLUMNS", "community_strengths", "consciousness", "pc_scores",
+__all__ = ["AGE_GROUPS", "QUANTILES", "community_strengths", "consciousness", "pc_scores",
            "summary_rows", "tsunagari"]

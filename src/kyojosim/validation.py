@@ -81,8 +81,7 @@ def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
 
     model = KyojoModel(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed)
     rows = observe(START)
-    while model.running:
-        model.step()
+    model.run_model()
     rows += observe(END)
     model.release()
     return pd.DataFrame(rows)

@@ -23,8 +23,7 @@ def _one(scn: Scenario, seed: int) -> pd.DataFrame:
     from .model import KyojoModel
 
     model = KyojoModel(scn, seed=seed)
-    while model.running:
-        model.step()
+    model.run_model()
     aid = model.aid
     rows = []
     for c, name in enumerate(CATEGORIES):
