@@ -133,7 +133,7 @@ def test_degenerate_cases_count_every_community_as_average():
 
 def _hand_model(pop: Population) -> SimpleNamespace:
     districts = [SimpleNamespace(name="north"), SimpleNamespace(name="south")]
-    return SimpleNamespace(population=pop, steps=0, year=2015,
+    return SimpleNamespace(population=pop, steps=0, year=2015, month="2014-12",
                            scenario=SimpleNamespace(municipality=SimpleNamespace(districts=districts)))
 
 
@@ -162,10 +162,15 @@ def test_summary_rows_of_the_hand_town():
 def test_summary_rows_recorded_monthly_in_a_run():
     model = KyojoModel("yamae", seed=1, years=1)
     model.run_model()
-    df = RunResult.from_model(model).to_pandas("tsunagari")
+    res = RunResult.from_model(model)
+    df = res.to_pandas("tsunagari")
     assert list(df.columns) == list(TABLES["tsunagari"].columns)
-    steps = sorted(df["step"].unique())
-    assert steps == list(range(0, model.steps + 1, 4))
+    # the initial state, then one record per calendar month, in its last week (the run's last step closes December)
+    months = df.drop_duplicates("step")
+    assert months["month"].tolist() == ["2014-12", *(f"2015-{m:02d}" for m in range(1, 13))]
+    weeks = res.to_pandas("steps").query("step > 0")
+    assert months["step"].tolist() == [0, *weeks.groupby("month")["step"].max()]
+    assert months["step"].iloc[-1] == model.steps
     names = [d.name for d in model.scenario.municipality.districts]
     expected = ([("all", "all")] + [("participation", g) for g in PARTICIPATION_GROUPS]
                 + [("age_group", g) for g in AGE_GROUPS] + [("district", n) for n in names])

@@ -61,11 +61,12 @@ def main(argv=None) -> int:
                  .groupby("variant", sort=False).mean().reindex(list(VARIANTS)))
         print(f"1{'b' if diff else 'a'}. Within runs, {what}: Spearman correlation of Community Value with ...")
         print(table.round(2).to_string() + "\n")
-    last = df[df["year"] == df["year"].max()]
+    month_year = df["month"].str[:4].astype(int)  # the calendar year of the month each record closes
+    last = df[month_year == month_year.max()]
     across = (last.groupby(["variant", "seed"])[["community_value", "mau", "matched_local_sns", "matching_rate",
                                                  "tsunagari_mean"]].mean()
               .groupby("variant", sort=False).mean().reindex(list(VARIANTS)))
-    print(f"\n2. Across variants, {int(df['year'].max())} (monthly means, mean over seeds):")
+    print(f"\n2. Across variants, {int(month_year.max())} (monthly means, mean over seeds):")
     print(across.round(3).to_string())
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from .households import classify
 from .ict import ict_uptake
 from .lifecourse import yearly_life_course
 from .metrics import year_summary
-from .outcomes import TABLES, age_structure_rows, make_datacollector, table_frame
+from .outcomes import TABLES, age_structure_rows, make_datacollector, record_month, start_month, table_frame
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 from .synthesis import build_ties, draw_traits, household_ties, synthesize
@@ -91,6 +91,7 @@ class KyojoModel(mesa.Model):
         # every table is recorded through the DataCollector, declared in kyojosim.outcomes.TABLES
         self.datacollector = make_datacollector(self._reporters(), [d.name for d in scn.municipality.districts])
         self.stats: dict[str, Any] = {}
+        self.month = start_month(self.start_year)  # the calendar month the latest records belong to
         self._record_year(None)
         self.aid = MutualAid(self)
         self.datacollector.collect(self)
@@ -151,7 +152,8 @@ class KyojoModel(mesa.Model):
            and those who moved in tied); household kinds; the yearly summary.
         2. The week of mutual aid (:meth:`kyojosim.aid.MutualAid.week`): needs arise, surface
            through the channels, are matched to helpers or lapse.
-        3. Record the weekly series (the DataCollector's model reporters), and every 4th step the
+        3. Record the weekly series (the DataCollector's model reporters), and, in the week a
+           calendar month ends (:func:`kyojosim.outcomes.record_month`) and at the last step, the
            つながり力 summary (:func:`kyojosim.tsunagari.summary_rows`) and, while the local SNS
            runs, its Community Value (:func:`kyojosim.community_value.monthly_record`), as rows of
            the DataCollector's tables (:data:`kyojosim.outcomes.TABLES`).
@@ -163,8 +165,9 @@ class KyojoModel(mesa.Model):
         for year in range(before, self.year):
             self.turn_of_year(year)
         self.aid.week(self.steps)
+        self.month, month_ended = record_month(self.days - step_days, self.days, self.start_year, DAYS_PER_YEAR)
         self.datacollector.collect(self)
-        if self.steps % 4 == 0:
+        if month_ended or self.steps >= self.n_steps:
             self._record_tsunagari()
             self._record_community_value()
         if self.steps >= self.n_steps:
@@ -257,6 +260,8 @@ class KyojoModel(mesa.Model):
         def weekly(column: str):
             if column == "year":
                 return lambda m: m.year
+            if column == "month":
+                return lambda m: m.month
             return lambda m: m.aid.last.get(column, m.stats.get(column, 0))
 
         return {c: weekly(c) for c in TABLES["steps"].columns if c != "step"}

@@ -26,6 +26,7 @@ records its rows.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -53,6 +54,48 @@ INT, FLOAT, STR = "int64", "float64", "str"
 
 class OutcomeError(KyojoError):
     """A row does not fit its declared table, or a name is not in the registry."""
+
+
+# --------------------------------------------------------------------------------------
+# the calendar month of the monthly records
+# --------------------------------------------------------------------------------------
+
+MONTH_ENDS: tuple[int, ...] = (31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+"""Day of the year at which January ... November end (a common year); December ends with the year."""
+
+
+def calendar_month(days: float, start_year: int, days_per_year: float) -> tuple[int, int]:
+    """Return the (year, month) of the model's calendar ``days`` days after 1 January of ``start_year``.
+
+    The model's years last ``days_per_year`` days (as ``KyojoModel.year``); months have the lengths of a
+    common year, December taking the rest of the year (the quarter day that stands for 29 February).
+    """
+    k = int(days // days_per_year)
+    return start_year + k, 1 + bisect_right(MONTH_ENDS, days - k * days_per_year)
+
+
+def month_label(year: int, month: int) -> str:
+    """Return ``"YYYY-MM"``."""
+    return f"{year:04d}-{month:02d}"
+
+
+def record_month(days_before: float, days_after: float, start_year: int, days_per_year: float) -> tuple[str, bool]:
+    """Return the month a step's records belong to and whether a calendar month ended in the step.
+
+    A step from ``days_before`` to ``days_after`` in which a month ends belongs to that month (the latest,
+    should several end in one long step); any other step to the month in progress at its end.
+    """
+    before = calendar_month(days_before, start_year, days_per_year)
+    after = calendar_month(days_after, start_year, days_per_year)
+    if before == after:
+        return month_label(*after), False
+    year, month = after
+    return (month_label(year, month - 1) if month > 1 else month_label(year - 1, 12)), True
+
+
+def start_month(start_year: int) -> str:
+    """Return the month of the records of the initial state: December before the start year (its end)."""
+    return month_label(start_year - 1, 12)
 
 
 # --------------------------------------------------------------------------------------
@@ -125,7 +168,7 @@ _YEAR_COLUMNS = _cols(
     ((k, INT) for k in ("births", "deaths", "out_migrants", "in_migrants", "left_home", "unions", "moved_in")),
 )
 _STEP_COLUMNS = _cols(
-    {"step": INT, "year": INT, "population": INT, "share_65plus": FLOAT, "share_75plus": FLOAT,
+    {"step": INT, "year": INT, "month": STR, "population": INT, "share_65plus": FLOAT, "share_75plus": FLOAT,
      "households": INT, "ties": INT, "isolated": INT},
     ((f"part_{g}", INT) for g in PARTICIPATION_GROUPS),
     {"needs_arisen": INT, "needs_surfaced": INT, "needs_matched": INT, "needs_lapsed": INT, "needs_open": INT,
@@ -139,9 +182,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           "whole municipality), age shares, households by kind, residents by participation group, the year's "
           "births, deaths and moves, ties and isolated residents (kyojosim.metrics.year_summary)", swept=True),
     Table("steps", _STEP_COLUMNS, "weekly",
-          "the weekly series, one row per step (0 is the initial state): the town's state and the week's mutual "
-          "aid (needs arisen, surfaced, matched, lapsed and open, hours given, the cumulative matching rate, "
-          "matches by channel)", swept=True, recorded_by="reporters"),
+          "the weekly series, one row per step (0 is the initial state): the month whose records the week counts "
+          "towards, the town's state and the week's mutual aid (needs arisen, surfaced, matched, lapsed and "
+          "open, hours given, the cumulative matching rate, matches by channel)", swept=True,
+          recorded_by="reporters"),
     Table("age_structure", _cols({"year": INT, "sex": STR, "age_band": STR, "count": INT, "count_scaled": FLOAT}),
           "yearly", "residents by year, sex and 5-year age band (count simulated, count_scaled = count / "
           "municipality.scale)", swept=True),
@@ -158,15 +202,17 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                          ((f, FLOAT if f == "hours" else INT) for f in MONEY_FIELDS)), "weekly",
           "payments for paid help (kyojosim.money), one row per week, channel and category with a match through a "
           "paying channel; whole yen", swept=True),
-    Table("tsunagari", _cols({"step": INT, "year": INT, "group_type": STR, "group": STR, "n": INT, "mean": FLOAT},
-                             ((f"q{q}", FLOAT) for q in QUANTILES)), "monthly",
+    Table("tsunagari", _cols({"step": INT, "year": INT, "month": STR, "group_type": STR, "group": STR, "n": INT,
+                              "mean": FLOAT}, ((f"q{q}", FLOAT) for q in QUANTILES)), "monthly",
           "つながり力 of the living residents aged 20+ by group (all, participation, age_group, district): number, "
-          "mean and quantiles", swept=True),
-    Table("community_value", _cols({"step": INT, "year": INT, "users": INT, "mau": INT, "posts": INT,
+          "mean and quantiles; at the start, in the week each calendar month ends, and at the end of the run",
+          swept=True),
+    Table("community_value", _cols({"step": INT, "year": INT, "month": STR, "users": INT, "mau": INT, "posts": INT,
                                     "need_posts": INT, "replies": INT, "reactions": INT, "activity": INT,
                                     "unique_connections": INT, "active_connections": INT,
                                     "community_value": FLOAT}), "monthly",
-          "the local SNS's monthly KPI and its components while the SNS runs (kyojosim.community_value)",
+          "the local SNS's monthly KPI and its components while the SNS runs, in the week each calendar month "
+          "ends and at the end of the run (kyojosim.community_value)",
           swept=True, since=2),
     Table("design", _cols({"run_id": STR, "scenario": STR, "variant": STR, "point": INT, "replicate": INT,
                            "seed": INT, "status": STR, "error": STR, "seconds": FLOAT, "intervention_start": "Int64"}),
@@ -560,7 +606,8 @@ def age_structure_rows(year: int, counts: np.ndarray, scale: float) -> Iterable[
             yield {"year": int(year), "sex": sex, "age_band": band, "count": c, "count_scaled": c / scale}
 
 
-__all__ = ["FORMAT_VERSION", "KINDS", "METRICS", "TABLES", "Metric", "OutcomeCollector", "OutcomeError", "Table",
-           "age_structure_rows", "columns_of", "compared_metrics", "experiment_tables", "is_money", "is_percent",
-           "last_rows", "make_datacollector", "metric", "missing_allowed", "run_tables", "summarise",
-           "summary_metrics", "swept_tables", "table", "table_frame", "typed_frame"]
+__all__ = ["FORMAT_VERSION", "KINDS", "METRICS", "MONTH_ENDS", "TABLES", "Metric", "OutcomeCollector", "OutcomeError",
+           "Table", "age_structure_rows", "calendar_month", "columns_of", "compared_metrics", "experiment_tables",
+           "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed", "month_label",
+           "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables", "table",
+           "table_frame", "typed_frame"]

@@ -11,7 +11,7 @@ A :class:`RunResult` holds the tidy :mod:`pandas` tables a run records, declared
     :func:`kyojosim.metrics.year_summary`.
 ``steps``
     The weekly series of the Mesa ``DataCollector``, one row per step, with a ``step`` column
-    (0 is the initial state).
+    (0 is the initial state) and the ``month`` whose monthly records the week counts towards.
 ``age_structure``
     Long form: ``year``, ``sex`` (``male``/``female``), ``age_band`` (``"0-4"`` ... ``"85+"``),
     ``count`` (simulated residents) and ``count_scaled`` (``count / municipality.scale``).
@@ -28,13 +28,14 @@ A :class:`RunResult` holds the tidy :mod:`pandas` tables a run records, declared
     in whole yen, ``paid_by_requesters``, ``subsidy`` and ``received_by_helpers`` (always the sum
     of the two). Empty when no paying channel ran.
 ``tsunagari``
-    つながり力 (:mod:`kyojosim.tsunagari`) of the living residents aged 20+, recorded at the start
-    and every 4th step (monthly), long form: ``step``, ``year``, ``group_type`` (``all``,
+    つながり力 (:mod:`kyojosim.tsunagari`) of the living residents aged 20+, recorded at the start,
+    in the week each calendar month ends and at the end of the run, long form: ``step``, ``year``,
+    ``month`` (``YYYY-MM``, the month the record closes), ``group_type`` (``all``,
     ``participation``, ``age_group``, ``district``), ``group``, ``n``, ``mean`` and the quantiles
     ``q10``, ``q25``, ``q50``, ``q75``, ``q90`` (``nan`` for an empty group).
 ``community_value``
-    The local SNS's monthly KPI (:mod:`kyojosim.community_value`), every 4th step while the SNS
-    runs: ``step``, ``year``, ``users``, ``mau``, ``posts``, ``need_posts``, ``replies``,
+    The local SNS's monthly KPI (:mod:`kyojosim.community_value`), recorded with つながり力 while
+    the SNS runs: ``step``, ``year``, ``month``, ``users``, ``mau``, ``posts``, ``need_posts``, ``replies``,
     ``reactions``, ``activity``, ``unique_connections``, ``active_connections`` and
     ``community_value``. Empty when no local SNS ran.
 

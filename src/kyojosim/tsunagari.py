@@ -35,7 +35,8 @@ The 2009 and 2018 white papers compute it as follows; the model keeps to the sam
 
 :func:`summary_rows` gives the mean and quantiles of つながり力 of the living residents aged 20+,
 overall and by participation group, age group and district, as long-form rows; the model records
-them monthly (every 4th step) and a run saves them as the table ``tsunagari``.
+them at the start, in the week each calendar month ends and at the end of a run
+(:meth:`kyojosim.model.KyojoModel.step`), and a run saves them as the table ``tsunagari``.
 """
 
 from __future__ import annotations
@@ -205,8 +206,9 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
 
     One row per group: ``group_type`` ``"all"`` (group ``"all"``), ``"participation"``
     (PARTICIPATION_GROUPS), ``"age_group"`` (AGE_GROUPS) and ``"district"`` (district names);
-    the columns of the ``tsunagari`` table (:data:`kyojosim.outcomes.TABLES`): ``step``, ``year``, ``n``
-    residents, ``mean`` and the quantiles (``nan`` for an empty group).
+    the columns of the ``tsunagari`` table (:data:`kyojosim.outcomes.TABLES`): ``step``, ``year``,
+    ``month`` (the calendar month the record closes, ``model.month``), ``n`` residents, ``mean`` and the
+    quantiles (``nan`` for an empty group).
     """
     pop = model.population
     # memberships, participation groups, ages and districts change only at the turn of the year
@@ -226,7 +228,8 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     rows = []
     for kind, name, mask in groups:
         x = v[mask]
-        row: dict[str, Any] = {"step": int(model.steps), "year": int(model.year), "group_type": kind,
+        row: dict[str, Any] = {"step": int(model.steps), "year": int(model.year), "month": model.month,
+                               "group_type": kind,
                                "group": name, "n": int(x.size), "mean": float(x.mean()) if x.size else np.nan}
         qs = np.percentile(x, QUANTILES) if x.size else np.full(len(QUANTILES), np.nan)
         row.update({f"q{q}": float(val) for q, val in zip(QUANTILES, qs, strict=True)})
