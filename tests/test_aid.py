@@ -144,9 +144,7 @@ def test_every_need_is_matched_lapsed_or_open(scn):
         assert np.unique(res.need).size == res.need.size
 
     with towns.watch_matching(checked):
-        while model.running:
-            model.step()
-            _check_books(model)
+        model.run_model(progress=_check_books)
 
 
 def _check_books(model):

@@ -212,18 +212,20 @@ def test_adoption_grows_and_is_higher_among_the_young():
     model = KyojoModel("koto", seed=2, scale=0.01, years=4, overrides={
         "interventions.local_sns.enabled": True, "interventions.local_sns.start_year": 2016})
     shares, young, old = [], [], []
-    year = model.year
-    while model.running:
-        model.step()
-        if model.year != year:
-            year = model.year
-            pop = model.population
+    years = [model.year]
+
+    def at_new_year(m):
+        if m.year != years[-1]:
+            years.append(m.year)
+            pop = m.population
             live = pop.live()
             on = (pop.online[live] & LOCAL_SNS_BIT) > 0
             age = pop.age[live]
             shares.append(on.mean())
             young.append(on[(age >= 20) & (age < 40)].mean())
             old.append(on[age >= 65].mean())
+
+    model.run_model(progress=at_new_year)
     assert shares[0] > 0  # first adopters at the turn into 2016
     assert all(b > a for a, b in zip(shares, shares[1:], strict=False))
     assert all(y > 2 * o for y, o in zip(young, old, strict=True))

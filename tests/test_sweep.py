@@ -131,7 +131,7 @@ def test_dask_backend_gives_identical_tables(serial, tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_resume_reruns_only_it(serial, tmp_path, monkeypatch):
-    real_run = results_module.run
+    real_run = results_module.run_one
     calls = []
 
     def flaky(scenario, **kw):
@@ -140,7 +140,7 @@ def test_a_failing_run_is_recorded_and_resume_reruns_only_it(serial, tmp_path, m
             raise RuntimeError("boom in the model")
         return real_run(scenario, **kw)
 
-    monkeypatch.setattr(results_module, "run", flaky)
+    monkeypatch.setattr(results_module, "run_one", flaky)
     out = kyojosim.sweep(SMALL, out=tmp_path / "res", jobs=1, progress=False)
     res = kyojosim.load(out)
     assert res.design["status"].tolist() == ["done", "done", "failed", "done"]
@@ -255,7 +255,7 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
 
     from kyojosim.model import KyojoModel
     from kyojosim.scenario import load_scenario
-    from kyojosim.sweep import run_one
+    from kyojosim.sweep import run_in_folder
 
     def models():
         gc.collect()
@@ -265,5 +265,6 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
     scn = load_scenario("yamae", {"simulation.years": 1, "municipality.scale": 0.1})
     before = models()  # models that other tests keep (fixtures) stay as they are
     for i in range(2):
-        assert run_one(f"r{i}", scn.replace(**{"simulation.seed": i + 1}), str(tmp_path / f"r{i}"))["status"] == "done"
+        status = run_in_folder(f"r{i}", scn.replace(**{"simulation.seed": i + 1}), str(tmp_path / f"r{i}"))
+        assert status["status"] == "done"
     assert models() == before

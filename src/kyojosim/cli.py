@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .errors import KyojoError, ScenarioError
+from .executor import BACKENDS
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -460,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sw.add_argument("experiment", metavar="EXPERIMENT",
                       help="experiment file, or the name of a bundled one (experiments/*.yaml)")
     p_sw.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (default 1; -1: all)")
-    p_sw.add_argument("--backend", choices=("loky", "dask"), default="loky",
+    p_sw.add_argument("--backend", choices=BACKENDS, default="loky",
                       help="loky: local processes (default); dask: a dask.distributed cluster")
     p_sw.add_argument("--scheduler", metavar="ADDRESS",
                       help="dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: a local cluster)")

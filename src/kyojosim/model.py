@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +172,15 @@ class KyojoModel(mesa.Model):
             self._record_community_value()
         if self.steps >= self.n_steps:
             self.running = False
+
+    def run_model(self, progress: Callable[[KyojoModel], None] | None = None) -> None:
+        """Step until the run ends (Mesa's ``run_model``), calling ``progress(model)`` after every step if given."""
+        if progress is None:
+            super().run_model()
+            return
+        while self.running:
+            self.step()
+            progress(self)
 
     def turn_of_year(self, year: int) -> None:
         """Run the yearly submodels for the year that ends, in the order of docs/ODD.md §3.2."""

@@ -69,7 +69,7 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -147,6 +147,7 @@ class RunResult:
         path: The folder the run was saved to or loaded from (``None`` if not saved).
         summary: The summary metrics of the run (:func:`kyojosim.outcomes.summarise`), computed
             while the model is at hand; for a loaded run, from its tables.
+        observed: What :func:`run_one`'s ``observe`` returned at the start and the end of the run.
     """
 
     tables_: dict[str, pd.DataFrame]
@@ -155,6 +156,7 @@ class RunResult:
     model: KyojoModel | None = field(default=None, repr=False)
     path: Path | None = None
     summary: dict[str, Any] = field(default_factory=dict, repr=False)
+    observed: tuple[Any, ...] = field(default=(), repr=False)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -353,6 +355,82 @@ def load_run(path: str | Path) -> RunResult:
 # --------------------------------------------------------------------------------------
 
 
+def run_one(
+    scenario: Scenario | str | Path = "yamae",
+    *,
+    seed: int | None = None,
+    years: int | None = None,
+    scale: float | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: bool | None = False,
+    keep_model: bool = False,
+    observe: Callable[[KyojoModel], Any] | None = None,
+    command: Sequence[str] | None = None,
+    **kw_overrides: Any,
+) -> RunResult:
+    """Build a model, run it to the end (:meth:`~kyojosim.model.KyojoModel.run_model`) and collect its results.
+
+    Every runner goes through this function: :func:`run`, a sweep's workers, the projections and the
+    validation experiments. The model is released (:meth:`~kyojosim.model.KyojoModel.release`) when
+    the run is done or fails, unless ``keep_model``: a process that runs model after model keeps none
+    of them alive.
+
+    Args:
+        scenario: A :class:`~kyojosim.scenario.Scenario`, a scenario file, or a bundled name.
+        seed: Seed (overrides ``simulation.seed``).
+        years: Length of the run in years (overrides ``simulation.years``).
+        scale: Fraction of residents simulated (overrides ``municipality.scale``).
+        overrides: Dotted-path overrides, e.g. ``{"demography.fertility.tfr": 1.6}``.
+        progress: Show a progress bar in years on stderr: ``True`` always, ``False`` never,
+            ``None`` only when stderr is a terminal.
+        keep_model: Keep the finished model in ``result.model`` (not released).
+        observe: Called with the model before the first step and after the last; its two return values
+            are ``result.observed`` (for measures that are not in the tables).
+        command: The command line to record in the manifest.
+        **kw_overrides: Overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
+
+    Returns:
+        The :class:`RunResult`, with its tables and summary (and the model if ``keep_model``).
+
+    Raises:
+        ScenarioError: For a bad scenario or override.
+    """
+    from tqdm import tqdm
+
+    from .model import KyojoModel
+
+    started = utc_now()
+    t0 = time.perf_counter()
+    model = KyojoModel(scenario=scenario, seed=seed, years=years, scale=scale, overrides=overrides, **kw_overrides)
+    kept = False
+    try:
+        observed = [] if observe is None else [observe(model)]
+        total = int(model.scenario.simulation.years)
+        disable = None if progress is None else not progress
+        label = model.scenario.name or model.scenario.municipality.name_en
+        with tqdm(total=total, unit="year", desc=label, disable=disable, file=sys.stderr, leave=False) as bar:
+
+            def advance(m: KyojoModel) -> None:
+                done = min(m.year - m.start_year, total)
+                if done > bar.n:
+                    bar.update(done - bar.n)
+
+            model.run_model(progress=None if bar.disable else advance)
+        if observe is not None:
+            observed.append(observe(model))
+        result = RunResult.from_model(
+            model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0
+        )
+        result.observed = tuple(observed)
+        kept = keep_model
+        if not kept:
+            result.model = None
+        return result
+    finally:
+        if not kept:
+            model.release()
+
+
 def run(
     scenario: Scenario | str | Path = "yamae",
     years: int | None = None,
@@ -385,33 +463,15 @@ def run(
         **kw_overrides: Overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
 
     Returns:
-        The :class:`RunResult`.
+        The :class:`RunResult`, with the finished model in ``result.model`` (:func:`run_one` with
+        ``keep_model=True``).
 
     Raises:
         ScenarioError: For a bad scenario or override.
         ResultsError: If ``out`` cannot be written.
     """
-    from tqdm import tqdm
-
-    from .model import KyojoModel
-
-    started = utc_now()
-    t0 = time.perf_counter()
-    model = KyojoModel(scenario=scenario, seed=seed, years=years, scale=scale, overrides=overrides, **kw_overrides)
-    total = int(model.scenario.simulation.years)
-    disable = None if progress is None else not progress
-    label = model.scenario.name or model.scenario.municipality.name_en
-    with tqdm(total=total, unit="year", desc=label, disable=disable, file=sys.stderr, leave=False) as bar:
-        shown = 0
-        while model.running:
-            model.step()
-            done = min(model.year - model.start_year, total)
-            if done > shown:
-                bar.update(done - shown)
-                shown = done
-    result = RunResult.from_model(
-        model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0
-    )
+    result = run_one(scenario, seed=seed, years=years, scale=scale, overrides=overrides, progress=progress,
+                     keep_model=True, command=command, **kw_overrides)
     if out is not None:
         result.save(out)
     return result
@@ -424,5 +484,6 @@ __all__ = [
     "RunResult",
     "load_run",
     "run",
+    "run_one",
     "versions",
 ]

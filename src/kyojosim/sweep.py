@@ -15,12 +15,13 @@
 The tables and the summary's columns are declared in :mod:`kyojosim.outcomes` (``Table.swept`` marks
 the tables a sweep keeps; the summary has one column per metric with a summary).
 
-Each worker runs one model, writes the run's tables atomically and returns only a small status
-dict, so memory does not grow with the number of runs. A run that fails is recorded (status
-``failed`` with the error and traceback) and the others go on. Running the same command again
-resumes: runs whose status is ``done`` are skipped. A folder made by a different experiment (other
-hash) is refused unless ``restart=True``. The consolidated tables list the runs in their fixed
-order, so they are identical whatever the number of jobs or the backend.
+Each worker runs one model (:func:`kyojosim.results.run_one`, which releases it), writes the run's
+tables atomically and returns only a small status dict, so memory does not grow with the number of
+runs. The workers are local processes or a dask cluster (:func:`kyojosim.executor.map_runs`). A run
+that fails is recorded (status ``failed`` with the error and traceback) and the others go on.
+Running the same command again resumes: runs whose status is ``done`` are skipped. A folder made by
+a different experiment (other hash) is refused unless ``restart=True``. The consolidated tables list
+the runs in their fixed order, so they are identical whatever the number of jobs or the backend.
 
 ``kyojosim.sweep`` is the function :func:`sweep` (the package attribute hides this module, so
 ``import kyojosim.sweep as m`` gives the function); import names from the module with
@@ -45,6 +46,7 @@ import pandas as pd
 
 from .atomic import TMP_SUFFIX, write_json, write_parquet
 from .errors import KyojoError
+from .executor import BACKENDS, ExecutorError, check_options, map_runs
 from .experiment import Experiment, Run, load_experiment
 from .outcomes import FORMAT_VERSION, columns_of, experiment_tables, summarise, swept_tables, typed_frame
 
@@ -53,7 +55,6 @@ STATUS = "status.json"
 PLAN = "experiment.json"
 MANIFEST = "manifest.json"
 FORMAT = "kyojosim-experiment"
-BACKENDS: tuple[str, ...] = ("loky", "dask")
 ROW_GROUP = 131_072
 """Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
 
@@ -86,7 +87,7 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return typed_frame("summary", rows)
 
 
-def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
+def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
     The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds"}``,
@@ -101,7 +102,7 @@ def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     Returns:
         A small status dict: ``run_id``, ``status``, ``seconds``, ``error``, ``pid``.
     """
-    from .results import run
+    from .results import run_one
 
     folder = Path(run_dir)
     t0 = time.perf_counter()
@@ -110,10 +111,8 @@ def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
         (folder / STATUS).unlink(missing_ok=True)
         for stale in folder.glob(f".*{TMP_SUFFIX}"):  # left by a worker that was killed mid-write
             stale.unlink(missing_ok=True)
-        result = run(scenario, progress=False)
+        result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
         summary = summary_frame([summary_row(result, run_id)])
-        result.model.release()  # a worker runs many models: keep none of them alive
-        result.model = None
         for name in swept_tables():
             write_parquet(folder / f"{name}.parquet", result.tables_[name])
         write_parquet(folder / "summary.parquet", summary)
@@ -334,52 +333,16 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
 # --------------------------------------------------------------------------------------
 
 
-def _ignore_sigint() -> None:
-    """Make a worker process ignore SIGINT (its parent handles Ctrl-C and stops it)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _tasks(out: Path, runs: list[Run]):
-    from joblib import delayed
-
-    base = out.resolve()  # absolute: workers (dask) may run in another directory
-    return (delayed(run_one)(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in runs)
+def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
+    """Run one task of :func:`sweep` in a worker: ``(run_id, scenario, run_dir)``."""
+    return run_in_folder(*task)
 
 
 def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None) -> Iterator[dict[str, Any]]:
     """Run the given runs; yield each status dict as its run finishes (in any order)."""
-    if not todo:
-        return
-    if backend == "loky" and jobs == 1:
-        for r in todo:
-            yield run_one(r.run_id, r.resolved, str(out / RUNS_DIR / r.run_id))
-        return
-    from joblib import Parallel, parallel_config
-
-    if backend == "loky":
-        # workers ignore Ctrl-C (the terminal sends it to them too): the parent stops them and reports
-        with parallel_config(backend="loky", initializer=_ignore_sigint):
-            yield from Parallel(n_jobs=jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs",
-                                batch_size=1)(_tasks(out, todo))
-        return
-    from dask.distributed import Client, LocalCluster
-
-    with contextlib.ExitStack() as stack:
-        if scheduler:
-            try:
-                client = stack.enter_context(Client(scheduler, set_as_default=True, timeout="20s"))
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise SweepError(f"--scheduler: cannot connect to the dask scheduler at {scheduler!r}: {exc}; "
-                                 "allowed: the address of a running scheduler, e.g. tcp://127.0.0.1:8786") from None
-        else:
-            cluster = stack.enter_context(LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
-                                                       dashboard_address=None, host="127.0.0.1"))
-            client = stack.enter_context(Client(cluster, set_as_default=True))
-        stack.enter_context(parallel_config(backend="dask", n_jobs=jobs if jobs > 0 else -1))
-        del client
-        yield from Parallel(return_as="generator_unordered", batch_size=1)(_tasks(out, todo))
+    base = out.resolve()  # absolute: workers (dask) may run in another directory
+    tasks = [(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in todo]
+    return map_runs(_run_task, tasks, jobs=jobs, backend=backend, scheduler=scheduler)
 
 
 def sweep(
@@ -418,16 +381,15 @@ def sweep(
     Raises:
         ExperimentError: For a bad experiment.
         SweepError: For a bad option or a folder holding another experiment's results.
+        ExecutorError: If the dask scheduler cannot be reached.
         KeyboardInterrupt: When interrupted; the runs already done are kept and the same call resumes.
     """
     from tqdm import tqdm
 
-    if backend not in BACKENDS:
-        raise SweepError(f"--backend: unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0 or jobs < -1:
-        raise SweepError(f"--jobs: got {jobs!r}; allowed: a number of workers >= 1, or -1 for all cores")
-    if scheduler is not None and backend != "dask":
-        raise SweepError("--scheduler: only with --backend dask")
+    try:
+        check_options(jobs, backend, scheduler)
+    except ExecutorError as exc:
+        raise SweepError(str(exc)) from None
     exp = load_experiment(experiment)
     folder = Path(out) if out is not None else Path("results") / exp.name
     _prepare(folder, exp, restart)
@@ -438,7 +400,7 @@ def sweep(
     failed = 0
     with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
               file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
-        for status in _execute(folder, todo, jobs if jobs != -1 else (os.cpu_count() or 1), backend, scheduler):
+        for status in _execute(folder, todo, jobs, backend, scheduler):
             if status.get("status") == "failed":
                 failed += 1
                 bar.set_postfix(failed=failed)
@@ -449,5 +411,5 @@ def sweep(
     return folder
 
 
-__all__ = ["BACKENDS", "SweepError", "consolidate", "read_status", "run_one", "summary_frame", "summary_row",
+__all__ = ["BACKENDS", "SweepError", "consolidate", "read_status", "run_in_folder", "summary_frame", "summary_row",
            "sweep"]
