@@ -345,6 +345,94 @@ def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str
     return map_runs(_run_task, tasks, jobs=jobs, backend=backend, scheduler=scheduler)
 
 
+# --------------------------------------------------------------------------------------
+# scenarios compared as the variants of one experiment
+# --------------------------------------------------------------------------------------
+
+
+def _differences(base: Mapping[str, Any], other: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return the dotted overrides that turn the scenario data ``base`` into ``other`` (sections descended)."""
+    import dataclasses
+
+    from .experiment import key_type
+
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys([*other, *base]):
+        a, b = base.get(key), other.get(key)
+        if a == b:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(a, Mapping) and isinstance(b, Mapping) and dataclasses.is_dataclass(key_type(path)):
+            out.update(_differences(a, b, path + "."))
+        else:
+            out[path] = b
+    return out
+
+
+def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1, years: int | None = None,
+                        overrides: Mapping[str, Any] | None = None, name: str | None = None) -> Experiment:
+    """Return an experiment that compares scenarios as the variants of the first (what ``kyojosim variants`` runs).
+
+    Each scenario after the first becomes a variant of the first, written as the dotted overrides in
+    which it differs from it (typically a municipality and its variant files with interventions), so
+    that replicate ``k`` of every variant shares its seed (common random numbers) and
+    :func:`kyojosim.analysis.compare` pairs them.
+
+    Args:
+        scenarios: Scenario names, files or :class:`~kyojosim.scenario.Scenario` objects; the first is the
+            baseline.
+        replicates: Runs per variant.
+        seed: The experiment seed (the replicates' seeds are drawn from it).
+        years: Length of every run (default: the first scenario's).
+        overrides: Dotted overrides applied to every scenario.
+        name: The experiment's name (default: the scenario names joined by ``-vs-``).
+
+    Returns:
+        The resolved :class:`~kyojosim.experiment.Experiment`.
+
+    Raises:
+        ScenarioError: For a bad scenario or override, or a scenario that cannot be written as overrides
+            of the first.
+    """
+    from .errors import ScenarioError
+    from .scenario import Scenario, find_scenario, load_scenario
+
+    over = dict(overrides or {})
+    if years is not None:
+        over["simulation.years"] = int(years)
+    if not scenarios:
+        raise ScenarioError("<variants>", "scenarios", [], "allowed: one or more scenario names or files", "empty")
+    if isinstance(scenarios[0], Scenario):
+        raise ScenarioError("<variants>", "scenarios[0]", scenarios[0].name,
+                            "allowed: the baseline as a scenario name or file", "a scenario object")
+    loaded = [s.replace(**over) if isinstance(s, Scenario) and over else s if isinstance(s, Scenario)
+              else load_scenario(find_scenario(s), over) for s in scenarios]
+    names: list[str] = []
+    for given, scn in zip(scenarios, loaded, strict=True):
+        label = scn.name or (Path(given).stem if not isinstance(given, Scenario) else "variant")
+        n, unique = 2, label
+        while unique in names:
+            unique, n = f"{label}-{n}", n + 1
+        names.append(unique)
+    base = loaded[0]
+    variants: dict[str, Any] = {}
+    for vname, scn in zip(names, loaded, strict=True):
+        diff = _differences(base.to_dict(), scn.to_dict())
+        if base.replace(**diff).digest() != scn.digest():
+            raise ScenarioError(str(scenarios[names.index(vname)]), "<top level>", vname,
+                                f"allowed: a scenario that differs from {names[0]!r} in keys an override can set",
+                                "cannot be written as a variant")
+        variants[vname] = {"overrides": diff, "description": scn.description}
+    spec: dict[str, Any] = {
+        "name": name or "-vs-".join(names), "description": "kyojosim variants " + " ".join(names), "seed": seed,
+        "replicates": replicates, "overrides": {k: v for k, v in over.items() if k != "simulation.years"},
+        "scenarios": [str(find_scenario(scenarios[0]))], "variants": variants,
+    }
+    if years is not None:
+        spec["years"] = years
+    return load_experiment(spec)
+
+
 def sweep(
     experiment: str | Path | Mapping[str, Any] | Experiment,
     out: str | Path | None = None,
@@ -412,4 +500,4 @@ def sweep(
 
 
 __all__ = ["BACKENDS", "SweepError", "consolidate", "read_status", "run_in_folder", "summary_frame", "summary_row",
-           "sweep"]
+           "sweep", "variants_experiment"]
