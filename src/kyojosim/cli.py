@@ -238,7 +238,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from . import figures
     from .analysis import compare, format_comparison
     from .atomic import write_text
-    from .report import load_results
+    from .report import HEADLINE_METRICS, load_results
 
     folder, results = load_results(args.results)
     out = Path(args.out) if args.out else folder / "comparison"
@@ -269,11 +269,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
         if table is not None:
-            headline = ["matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
-                        "paid_by_requesters", "subsidy"]
             print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate "
                   "(matching rates in %, differences in points; 95% paired bootstrap intervals)")
-            print(format_comparison(table, headline))
+            print(format_comparison(table, HEADLINE_METRICS))
         if indices is not None:
             print(f"{folder}: Sobol indices (first order S1, total ST, 95% half-widths), "
                   f"{int(results.design['point'].nunique())} design points")

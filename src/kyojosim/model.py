@@ -24,7 +24,15 @@ from .households import classify
 from .ict import ict_uptake
 from .lifecourse import yearly_life_course
 from .metrics import year_summary
-from .outcomes import TABLES, age_structure_rows, make_datacollector, record_month, start_month, table_frame
+from .outcomes import (
+    TABLES,
+    OutcomeError,
+    age_structure_rows,
+    make_datacollector,
+    record_month,
+    start_month,
+    table_frame,
+)
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 from .synthesis import build_ties, draw_traits, household_ties, synthesize
@@ -271,7 +279,7 @@ class KyojoModel(mesa.Model):
                 return lambda m: m.year
             if column == "month":
                 return lambda m: m.month
-            return lambda m: m.aid.last.get(column, m.stats.get(column, 0))
+            return lambda m: _weekly_value(m, column)
 
         return {c: weekly(c) for c in TABLES["steps"].columns if c != "step"}
 
@@ -319,6 +327,19 @@ class KyojoModel(mesa.Model):
             "ties": self.ties.nbytes(),
             "index": self._slot_by_uid.nbytes + self._handles.nbytes,
         }
+
+
+def _weekly_value(model: KyojoModel, column: str) -> Any:
+    """Return a column of the weekly series: the week's aid record, else the year's row (0 before the first week)."""
+    last = model.aid.last
+    if column in last:
+        return last[column]
+    if column in model.stats:
+        return model.stats[column]
+    if not last:
+        return 0  # the initial state: no week of mutual aid yet
+    raise OutcomeError(f"the steps table declares {column!r}, which neither the week's aid record nor the year's "
+                       "row holds (kyojosim.outcomes.TABLES)")
 
 
 def draw_traits_births(pop, births: np.ndarray) -> None:

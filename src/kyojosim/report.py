@@ -307,6 +307,11 @@ figcaption { font-size: .9em; color: #333; margin-top: .3em; }
 # --------------------------------------------------------------------------------------
 
 
+HEADLINE_METRICS: tuple[str, ...] = ("matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
+                                     "paid_by_requesters", "subsidy")
+"""The metrics of the headline table (and of the table ``kyojosim compare`` prints)."""
+
+
 def scale_factors(results: Any) -> pd.Series:
     """Factor from simulated residents to the whole municipality, per run: ``1 / scale`` (1 when unknown).
 
@@ -353,9 +358,7 @@ def headline(results: Any, comparison: pd.DataFrame | None = None, n_boot: int =
     """
     from .analysis import compare
 
-    metrics = ["matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
-               "paid_by_requesters", "subsidy"]
-    present = [m for m in metrics if m in results.summary.columns]
+    present = [m for m in HEADLINE_METRICS if m in results.summary.columns]
     if comparison is None:
         comparison = compare(results, metrics=present, n_boot=n_boot, seed=seed)
     design = results.design
