@@ -53,6 +53,8 @@ def test_variants_command_sweeps_and_prints_the_comparison(tmp_path, capsys):
     other = ["variants", "yamae", "yamae-all", "--seeds", "1", "--years", "1", "--out", str(out), "--quiet"]
     assert main(other) == 2 and "--restart" in capsys.readouterr().err
     assert main(["variants", "yamae", "--seeds", "0", "--out", str(tmp_path / "x")]) == 2
+    assert main(["variants", "yamae", "--set", "simulation.seed=3", "--out", str(tmp_path / "x")]) == 2
+    assert "--seed S" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
 def test_default_folder_is_named_for_the_scenarios(tmp_path, monkeypatch, capsys):

@@ -204,8 +204,11 @@ def cmd_variants(args: argparse.Namespace) -> int:
 
     if args.seeds < 1:
         raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more replicates", "out of range")
-    exp = variants_experiment(args.scenarios, replicates=args.seeds, seed=args.seed, years=args.years,
-                              overrides=parse_sets(args.set))
+    sets = parse_sets(args.set)
+    if "simulation.seed" in sets:
+        raise ScenarioError("--set", "simulation.seed", sets["simulation.seed"], "allowed: --seed S (the replicates' "
+                            "seeds are drawn from it, the same in every variant)", "not allowed")
+    exp = variants_experiment(args.scenarios, replicates=args.seeds, seed=args.seed, years=args.years, overrides=sets)
     out = Path(args.out) if args.out else Path("results") / exp.name
     try:
         sweep(exp, out=out, jobs=args.jobs, progress=not args.quiet, restart=args.restart)
