@@ -87,8 +87,7 @@ def test_needs_follow_the_survey_frequencies():
     # 図表4-3-4-2: relative frequencies across categories follow the n column
     assert np.allclose(mean / mean.sum(), weights, atol=1e-4)
     assert np.isclose(mean.sum(), scn.needs.weekly_rate, rtol=1e-3)
-    while model.running:
-        model.step()
+    model.run_model()
     arisen = model.aid.total["arisen"]
     # over all ages (not only the survey's 20-79) consultation stays the most common trouble and family
     # care one of the two rarest (childcare is rarer among the many older residents of Yamae)
@@ -145,9 +144,7 @@ def test_every_need_is_matched_lapsed_or_open(scn):
         assert np.unique(res.need).size == res.need.size
 
     with towns.watch_matching(checked):
-        while model.running:
-            model.step()
-            _check_books(model)
+        model.run_model(progress=_check_books)
 
 
 def _check_books(model):
@@ -182,18 +179,18 @@ def test_grouped_draw_is_bernoulli_per_resident():
 
 def test_measures_by_group_add_up_and_burden_is_a_share():
     model = KyojoModel("yamae", seed=4, years=2)
-    while model.running:
-        model.step()
+    model.run_model()
     aid = model.aid
     for key in ("age_group", "district"):
         g = aid.by_group[key]
         assert g["arisen"].sum() == aid.total["arisen"].sum()
         assert g["matched"].sum() == aid.total["matched"].sum()
         assert g["lapsed"].sum() + aid.lapsed_departed == aid.total["lapsed"].sum()
-    assert [r["year"] for r in aid.year_rows] == [2015, 2016]
-    for row in aid.year_rows:
+    aid_years = model.table("aid_years")
+    assert aid_years["year"].tolist() == [2015, 2016]
+    for row in aid_years.to_dict("records"):
         assert 0.1 <= row["top10_helper_share"] <= 1.0 and row["helpers"] > 0
-    steps = model.datacollector.get_model_vars_dataframe()
+    steps = model.table("steps")
     assert steps["unmet_75plus_share"].between(0, 1).all() and steps["unmet_75plus_share"].max() > 0
     assert (steps["weeks_to_match"] >= 0).all()
     # matches by channel add up to the matches of the week (only the offline channel is on)

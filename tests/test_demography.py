@@ -51,7 +51,7 @@ def heads_per_household(pop: Population) -> np.ndarray:
 
 def test_population_balance_every_year(yamae_run):
     model, _, _ = yamae_run
-    rows = model.yearly
+    rows = model.table("years").to_dict("records")
     assert len(rows) == 4 and [r["year"] for r in rows] == [2015, 2016, 2017, 2018]
     for prev, row in zip(rows, rows[1:]):
         expect = prev["population"] - row["deaths"] - row["out_migrants"] + row["births"] + row["in_migrants"]
@@ -64,7 +64,8 @@ def test_population_balance_with_strong_in_migration(scenario_from):
     scn = scenario_from(**NO_SHIFTS, demography__migration__net_rate=[0.02] * N_AGE_BANDS, municipality__scale=0.3)
     model = KyojoModel.from_scenario(scn, years=3, seed=5)
     step_years(model, 3)
-    for prev, row in zip(model.yearly, model.yearly[1:]):
+    rows = model.table("years").to_dict("records")
+    for prev, row in zip(rows, rows[1:]):
         assert row["in_migrants"] > 0
         expect = prev["population"] - row["deaths"] - row["out_migrants"] + row["births"] + row["in_migrants"]
         assert row["population"] == expect
@@ -86,31 +87,32 @@ def test_survivors_age_by_exactly_one_year(yamae_run):
 
 def test_yearly_counts_match_uid_bookkeeping(yamae_run):
     model, snaps, _ = yamae_run
+    rows = model.table("years").to_dict("records")
     for k, (before, after) in enumerate(zip(snaps, snaps[1:]), start=1):
-        row = model.yearly[k]
+        row = rows[k]
         gone = np.setdiff1d(before["uid"], after["uid"]).size
         new = np.setdiff1d(after["uid"], before["uid"]).size
         # newborns who left with their family in their first year are in births and out_migrants
         assert gone <= row["deaths"] + row["out_migrants"]
         assert new <= row["births"] + row["in_migrants"]
-        assert new - gone == row["population"] - model.yearly[k - 1]["population"]
+        assert new - gone == row["population"] - rows[k - 1]["population"]
 
 
 def test_age_table_follows_the_population(yamae_run):
     model, snaps, _ = yamae_run
-    assert len(model.age_tables) == len(snaps)
-    for table, snap in zip(model.age_tables, snaps):
-        assert table["counts"].sum() == snap["uid"].size
+    counts = model.table("age_structure").groupby("year", sort=False)["count"].sum()
+    assert len(counts) == len(snaps)
+    for total, snap in zip(counts, snaps):
+        assert total == snap["uid"].size
 
 
 def test_old_only_town_empties_and_the_run_completes(yamae_dict):
     scn = load_scenario(old_only_mapping(yamae_dict, persons=200, multiplier=5.0), simulation__years=25)
     model = KyojoModel.from_scenario(scn, seed=3)
     assert model.population.size == 200 and np.all(model.population.age >= 85)
-    while model.running:
-        model.step()
+    model.run_model()
     assert model.steps == model.n_steps
-    rows = model.yearly
+    rows = model.table("years").to_dict("records")
     assert len(rows) == 26
     assert rows[-1]["population"] == 0
     assert sum(r["births"] + r["in_migrants"] + r["out_migrants"] for r in rows) == 0
@@ -173,7 +175,7 @@ def test_newcomers_get_ties(scenario_from):
 def test_household_counts_exclude_empty_households(yamae_run):
     model, _, _ = yamae_run
     pop = model.population
-    row = model.yearly[-1]
+    row = model.table("years").iloc[-1]
     occupied = np.unique(pop.household[pop.live()]).size
     assert row["households"] == occupied == sum(row[f"hh_{k}"] for k in HH)
     assert pop.n_households > occupied  # some households emptied in three years

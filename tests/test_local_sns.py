@@ -183,7 +183,7 @@ def test_candidates_are_capped_and_reproducible():
 
 
 def _surfaced_by_step(model) -> pd.Series:
-    rows = pd.DataFrame(model.aid.rows)
+    rows = model.table("needs")
     return rows.groupby("step")["surfaced"].sum()
 
 
@@ -197,8 +197,7 @@ def test_sns_never_lowers_needs_surfaced():
         model = KyojoModel("yamae", seed=4, years=2, overrides={
             "interventions.local_sns.enabled": enabled, "interventions.local_sns.start_year": 2015,
             "interventions.local_sns.adoption_rate": 0.5})
-        while model.running:
-            model.step()
+        model.run_model()
         runs.append(model)
     off, on = (_surfaced_by_step(m) for m in runs)
     assert off.index.equals(on.index)
@@ -212,18 +211,20 @@ def test_adoption_grows_and_is_higher_among_the_young():
     model = KyojoModel("koto", seed=2, scale=0.01, years=4, overrides={
         "interventions.local_sns.enabled": True, "interventions.local_sns.start_year": 2016})
     shares, young, old = [], [], []
-    year = model.year
-    while model.running:
-        model.step()
-        if model.year != year:
-            year = model.year
-            pop = model.population
+    years = [model.year]
+
+    def at_new_year(m):
+        if m.year != years[-1]:
+            years.append(m.year)
+            pop = m.population
             live = pop.live()
             on = (pop.online[live] & LOCAL_SNS_BIT) > 0
             age = pop.age[live]
             shares.append(on.mean())
             young.append(on[(age >= 20) & (age < 40)].mean())
             old.append(on[age >= 65].mean())
+
+    model.run_model(progress=at_new_year)
     assert shares[0] > 0  # first adopters at the turn into 2016
     assert all(b > a for a, b in zip(shares, shares[1:], strict=False))
     assert all(y > 2 * o for y, o in zip(young, old, strict=True))
@@ -331,8 +332,7 @@ def test_meetups_run_in_the_yearly_round():
         model = KyojoModel("yamae", seed=2, years=2, overrides={
             "interventions.offline_events.enabled": enabled, "interventions.offline_events.start_year": 2015,
             "interventions.offline_events.attendance": 0.5})
-        while model.running:
-            model.step()
+        model.run_model()
         t = model.ties
         both = TIE_ONLINE | TIE_COMMUNITY
         counts.append(int(((t.kind & both) == both).sum()))

@@ -130,14 +130,16 @@ def test_reporters_per_district_prefer_association_members_and_are_replaced():
         members = (pop.district == d) & (pop.groups[:, 0] >= 0) & (pop.age >= lo) & (pop.age <= hi) & ~pop.frail
         if members.sum() >= 2:
             assert (pop.groups[rep[pop.district[rep] == d], 0] >= 0).all()
-    seen = first
-    while model.running:
-        model.step()
-        if model.steps % 52 == 0:
-            now = check(model)
-            alive = {int(u) for u in seen if model.slot_of(int(u)) >= 0}
+    seen = [first]
+
+    def yearly(m):
+        if m.steps % 52 == 0:
+            now = check(m)
+            alive = {int(u) for u in seen[-1] if m.slot_of(int(u)) >= 0}
             assert alive <= now  # reporters keep their role while they live there
-            seen = now
+            seen.append(now)
+
+    model.run_model(progress=yearly)
 
 
 def test_volunteers_register_once_at_the_share():
@@ -149,8 +151,7 @@ def test_volunteers_register_once_at_the_share():
     assert not (vol & ~free).any()
     assert abs(vol[free].mean() - cfg.volunteer_share) < 0.04
     start_uid = int(pop.uid.max())
-    while model.running:
-        model.step()
+    model.run_model()
     pop = model.population
     vol = (pop.aid_role & AID_VOLUNTEER) != 0
     free = (pop.will == WILL_FREE).any(axis=1)
@@ -182,8 +183,7 @@ def test_the_hub_reaches_residents_without_smartphones():
         matched_no_phone += int((~model.population.smartphone[slots]).sum())
 
     with towns.watch_matching(count):
-        while model.running:
-            model.step()
+        model.run_model()
     assert matched_no_phone > 0
 
 

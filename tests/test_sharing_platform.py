@@ -105,7 +105,7 @@ def test_matches_and_payments_on_a_hand_built_town():
     assert t["paid_by_requesters"][ch, CAT["shopping"]] == 500
     assert money.total("received_by_helpers") == 1800 and money.total("subsidy") == 300
     assert t["matches"][ch, CAT["chores"]] == 2 and t["paid_matches"][ch, CAT["chores"]] == 1
-    rows = money.table()
+    rows = model.table("money")
     assert list(rows["category"]) == ["chores", "shopping"] and (rows["step"] == 1).all()
 
 
@@ -209,10 +209,10 @@ def platform_scenarios(draw):
 def test_money_balances_exactly(scn):
     model = KyojoModel(scn)
     cfg = scn.interventions.sharing_platform
-    while model.running:
-        model.step()
+    model.run_model()
     money = model.aid.money
-    for row in money.rows:
+    table = model.table("money")
+    for row in table.to_dict("records"):
         assert row["received_by_helpers"] == row["paid_by_requesters"] + row["subsidy"]
         assert row["paid_by_requesters"] >= 0 and row["subsidy"] >= 0
         assert row["subsidy"] <= row["received_by_helpers"]
@@ -222,7 +222,6 @@ def test_money_balances_exactly(scn):
     t = money.totals
     assert np.array_equal(t["received_by_helpers"], t["paid_by_requesters"] + t["subsidy"])
     assert t["received_by_helpers"].dtype == np.int64
-    table = money.table()
     for f in ("paid_by_requesters", "subsidy", "received_by_helpers", "matches"):
         assert table[f].sum() == t[f].sum()
     # per step: every step's rows balance too
@@ -242,8 +241,7 @@ def test_a_channel_never_lowers_the_needs_surfaced(key):
     for on in (False, True):
         model = KyojoModel("yamae", seed=4, years=2, overrides={
             f"interventions.{key}.enabled": on, f"interventions.{key}.start_year": 2015})
-        while model.running:
-            model.step()
+        model.run_model()
         runs[on] = model.datacollector.get_model_vars_dataframe()
     off, on = runs[False], runs[True]
     assert np.array_equal(off["needs_arisen"].to_numpy(), on["needs_arisen"].to_numpy())
@@ -259,8 +257,7 @@ def test_money_table_is_saved_with_the_run(tmp_path):
     model = KyojoModel("yamae", seed=2, years=1, scale=0.1, overrides={
         "interventions.sharing_platform.enabled": True, "interventions.sharing_platform.start_year": 2015,
         "interventions.sharing_platform.subsidy_per_hour": 200.0})
-    while model.running:
-        model.step()
+    model.run_model()
     result = RunResult.from_model(model)
     money = result.to_pandas("money")
     assert len(money) and (money["received_by_helpers"] == money["paid_by_requesters"] + money["subsidy"]).all()

@@ -13,7 +13,6 @@ import pytest
 
 from kyojosim.constants import CAT, CATEGORIES, PARTICIPATION_GROUPS, WILL_FREE, WILL_NONE, WILL_PAID
 from kyojosim.model import KyojoModel
-from kyojosim.results import steps_table
 from kyojosim.survey import (
     ANSWERS,
     GAP_COLUMNS,
@@ -204,8 +203,8 @@ def test_survey_does_not_change_the_trajectory():
             gens_before = set(asked.streams.started())
             survey(asked, n=500, seed=step)
             assert set(asked.streams.started()) == gens_before
-    pd.testing.assert_frame_equal(steps_table(plain), steps_table(asked))
-    pd.testing.assert_frame_equal(pd.DataFrame(plain.tsunagari_rows), pd.DataFrame(asked.tsunagari_rows))
+    pd.testing.assert_frame_equal(plain.table("steps"), asked.table("steps"))
+    pd.testing.assert_frame_equal(plain.table("tsunagari"), asked.table("tsunagari"))
     for col in ("uid", "trust_offline", "will", "platform_need"):
         assert np.array_equal(getattr(plain.population, col), getattr(asked.population, col))
 

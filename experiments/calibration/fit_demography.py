@@ -25,7 +25,7 @@ import sys
 
 import numpy as np
 
-from kyojosim.model import KyojoModel
+from kyojosim.results import run_one
 from kyojosim.scenario import find_scenario, load_scenario
 
 TOL = 0.005
@@ -37,16 +37,15 @@ def simulate(scn, young, elderly, until, seeds):
     """Mean of the seeds at ``until``: total, 65+ share, residents 65+ and 15-39 (all scaled)."""
     over = {"demography.migration.young_shift": young, "demography.migration.elderly_shift": elderly,
             "simulation.years": until - scn.municipality.start_year}
-    out = []
-    for seed in seeds:
-        m = KyojoModel(scn, seed=seed, overrides=over)
-        while m.running:
-            m.step()
+    k = 1.0 / scn.municipality.scale
+
+    def measure(m):
         pop = m.population
         age = pop.age[pop.live()]
-        k = 1.0 / scn.municipality.scale
-        out.append((age.size * k, float((age >= 65).mean()) if age.size else 0.0,
-                    (age >= 65).sum() * k, ((age >= 15) & (age < 40)).sum() * k))
+        return (age.size * k, float((age >= 65).mean()) if age.size else 0.0,
+                (age >= 65).sum() * k, ((age >= 15) & (age < 40)).sum() * k)
+
+    out = [run_one(scn, seed=seed, overrides=over, observe=measure).observed[1] for seed in seeds]
     return np.mean(out, axis=0)
 
 

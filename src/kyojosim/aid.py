@@ -8,10 +8,11 @@ One week, in this order (docs/ODD.md §3.1):
 4. candidate edges from every channel for the open, surfaced needs, and matching
    (:func:`kyojosim.matching.match`): help given uses the helper's hours;
 5. open needs past their deadline lapse;
-6. the week's counts are recorded: by category (``rows``), by channel of the match, by the
-   requester's age group and district (cumulative), the mean weeks a matched need waited, the
-   share of residents 75+ with an unmet need (open or lapsed this week) and the hours each helper
-   gave (for the yearly helper burden: the share of hours given by the top 10% of helpers).
+6. the week's counts are recorded: by category (rows of the ``needs`` table), by channel of the
+   match, by the requester's age group and district (cumulative), the mean weeks a matched need
+   waited, the share of residents 75+ with an unmet need (open or lapsed this week; ``last``, read
+   by the weekly series) and the hours each helper gave (for the yearly helper burden, a row of the
+   ``aid_years`` table: the share of hours given by the top 10% of helpers).
 
 Every need is, at any time, either matched, lapsed or open (pending): ``arisen = matched +
 lapsed + open`` per category, cumulatively (a property test checks it). Needs of residents
@@ -20,6 +21,7 @@ who die or leave lapse at the turn of the year.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,11 +60,10 @@ class MutualAid:
     def __init__(self, model: KyojoModel) -> None:
         self.model = model
         self.book = NeedBook()
-        self.money = MoneyLedger()
+        self.money = MoneyLedger(record=partial(model.datacollector.add_table_row, "money"))
         self.channels: list[Channel] = build_channels(self)
         self.total = {k: np.zeros(N_CAT, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
         self.total_hours = np.zeros(N_CAT)
-        self.rows: list[dict[str, Any]] = []
         self.by_channel: list[np.ndarray] = []
         n_d = len(model.scenario.municipality.districts)
         self.by_group = {  # cumulative counts by requester's age group and by district
@@ -72,8 +73,7 @@ class MutualAid:
         self.helper_hours = np.zeros(model.population.n)
         self.lapsed_departed = 0
         self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
-        self.year_rows: list[dict[str, Any]] = []
-        self.last: dict[str, Any] = {}
+        self.last: dict[str, Any] = {}  # the week's totals, read by the weekly series (``steps``)
         self.refresh()
 
     def channel(self, name: str) -> Channel | None:
@@ -112,7 +112,7 @@ class MutualAid:
             for i, name in enumerate(names[key]):
                 done = counts["matched"][i] + counts["lapsed"][i]
                 row[f"matching_rate_{key}_{name}"] = float(counts["matched"][i] / done) if done else float("nan")
-        self.year_rows.append(row)
+        self.model.datacollector.add_table_row("aid_years", row)
         self.helper_hours = np.zeros(self.model.population.n)
 
     def yearly(self, year: int) -> None:
@@ -211,8 +211,9 @@ class MutualAid:
         self.total_hours += hours
         open_now = np.bincount(book.category, minlength=N_CAT)
         year = m.year
+        record = m.datacollector.add_table_row
         for c, name in enumerate(CATEGORIES):
-            self.rows.append({
+            record("needs", {
                 "step": step, "year": year, "category": name, "arisen": int(arisen[c]),
                 "surfaced": int(n_surfaced[c]), "matched": int(matched[c]), "lapsed": int(lapsed[c]),
                 "open": int(open_now[c]), "hours": float(hours[c]),

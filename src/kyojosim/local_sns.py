@@ -31,7 +31,8 @@
   :meth:`refresh`, after each turn of the year, so ties made during a year are used (by this and
   the offline channel, once they meet) from the next year on.
 * **Community Value** (the PIAZZA KPI): posts and replies are logged (:class:`ActivityLog`)
-  and the model records the month's Community Value every 4th step (:mod:`kyojosim.community_value`).
+  and the model records the month's Community Value in the week each calendar month ends
+  (:mod:`kyojosim.community_value`).
 * **Awareness**: while the SNS runs, municipal information pushed through it (Koto's ward
   information and child-rearing portal) raises each adopter's offline asking rate by
   ``awareness_boost`` (:attr:`kyojosim.channels.OfflineChannel.ask_boost`, reached through

@@ -12,13 +12,14 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from . import community_value, tsunagari
 from .agents import Resident, ResidentView
 from .aid import MutualAid
 from .communities import join_communities, participation_mix
 from .community_dynamics import yearly_memberships
-from .constants import CHANNELS, HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
+from .constants import HOUSEHOLD_KINDS, age_band
 from .demography import YearEvents, yearly_demography
 from .helping import draw_willingness
 from .households import classify
@@ -26,6 +27,15 @@ from .ict import ict_uptake
 from .lifecourse import yearly_life_course
 from .local_sns import MeetingLog
 from .metrics import year_summary
+from .outcomes import (
+    TABLES,
+    OutcomeError,
+    age_structure_rows,
+    make_datacollector,
+    record_month,
+    start_month,
+    table_frame,
+)
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 from .synthesis import build_ties, draw_traits, household_ties, synthesize
@@ -103,15 +113,14 @@ class KyojoModel(mesa.Model):
         self.timings: dict[str, float] = dict.fromkeys([name for name, _ in YEARLY] + ["mutual_aid"], 0.0)
         """Seconds spent in each yearly submodel (names of :data:`YEARLY`) and in the weekly round of mutual aid."""
         self.last_events: YearEvents | None = None
+        # every table is recorded through the DataCollector, declared in kyojosim.outcomes.TABLES
+        self.datacollector = make_datacollector(self._reporters(), [d.name for d in scn.municipality.districts])
         self.stats: dict[str, Any] = {}
-        self.yearly: list[dict[str, Any]] = []
-        self.age_tables: list[dict[str, Any]] = []
+        self.month = start_month(self.start_year)  # the calendar month the latest records belong to
         self._record_year(None)
         self.aid = MutualAid(self)
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
-        self.tsunagari_rows: list[dict[str, Any]] = tsunagari.summary_rows(self)  # monthly (kyojosim.tsunagari)
-        self.community_value_rows: list[dict[str, Any]] = []  # monthly while the local SNS runs
+        self._record_tsunagari()
 
     # -- construction helpers -----------------------------------------------------------
     @classmethod
@@ -197,9 +206,11 @@ class KyojoModel(mesa.Model):
            yearly submodels of :data:`YEARLY` (§3.2).
         2. The week of mutual aid (:meth:`kyojosim.aid.MutualAid.week`): needs arise, surface
            through the channels, are matched to helpers or lapse.
-        3. Record the model-level series (DataCollector), and every 4th step the つながり力
-           summary (:func:`kyojosim.tsunagari.summary_rows`) and, while the local SNS runs, its
-           Community Value (:func:`kyojosim.community_value.monthly_record`).
+        3. Record the weekly series (the DataCollector's model reporters), and, in the week a
+           calendar month ends (:func:`kyojosim.outcomes.record_month`) and at the last step, the
+           つながり力 summary (:func:`kyojosim.tsunagari.summary_rows`) and, while the local SNS
+           runs, its Community Value (:func:`kyojosim.community_value.monthly_record`), as rows of
+           the DataCollector's tables (:data:`kyojosim.outcomes.TABLES`).
         4. Stop once the run's number of steps is reached.
         """
         for year in self._advance_clock():
@@ -207,12 +218,23 @@ class KyojoModel(mesa.Model):
         t0 = time.perf_counter()
         self.aid.week(self.steps)
         self.timings["mutual_aid"] += time.perf_counter() - t0
+        step_days = self.scenario.simulation.step_days
+        self.month, month_ended = record_month(self.days - step_days, self.days, self.start_year, DAYS_PER_YEAR)
         self.datacollector.collect(self)
-        if self.steps % 4 == 0:
-            self.tsunagari_rows.extend(tsunagari.summary_rows(self))
+        if month_ended or self.steps >= self.n_steps:
+            self._record_tsunagari()
             self._record_community_value()
         if self.steps >= self.n_steps:
             self.running = False
+
+    def run_model(self, progress: Callable[[KyojoModel], None] | None = None) -> None:
+        """Step until the run ends (Mesa's ``run_model``), calling ``progress(model)`` after every step if given."""
+        if progress is None:
+            super().run_model()
+            return
+        while self.running:
+            self.step()
+            progress(self)
 
     def _advance_clock(self) -> range:
         """Add a step's days to the clock; return the calendar years that ended (normally none)."""
@@ -234,11 +256,18 @@ class KyojoModel(mesa.Model):
 
     # -- metrics ----------------------------------------------------------------------------
     def _record_year(self, events: YearEvents | None) -> None:
+        """Record the ``years`` row and the ``age_structure`` rows of the year (at the start and every turn)."""
         row = year_summary(self, events)
         self.stats = row
-        self.yearly.append(row)
-        counts = self.population.band_counts()
-        self.age_tables.append({"year": self.year, "counts": counts})
+        dc = self.datacollector
+        dc.add_table_row("years", row)
+        for r in age_structure_rows(self.year, self.population.band_counts(), self.scenario.municipality.scale):
+            dc.add_table_row("age_structure", r)
+
+    def _record_tsunagari(self) -> None:
+        """Record the つながり力 summary (:func:`kyojosim.tsunagari.summary_rows`)."""
+        for row in tsunagari.summary_rows(self):
+            self.datacollector.add_table_row("tsunagari", row)
 
     def _record_community_value(self) -> None:
         """Record the local SNS's monthly Community Value (:mod:`kyojosim.community_value`) while it runs."""
@@ -246,19 +275,23 @@ class KyojoModel(mesa.Model):
         if sns is None or not sns.active():
             return
         rng = self.streams.fresh("community_value", self.steps)
-        self.community_value_rows.append(community_value.monthly_record(self, sns, rng))
+        self.datacollector.add_table_row("community_value", community_value.monthly_record(self, sns, rng))
 
     def _reporters(self) -> dict[str, Any]:
-        keys = ["population", "share_65plus", "share_75plus", "households", "ties", "isolated"]
-        keys += [f"part_{g}" for g in PARTICIPATION_GROUPS]
-        aid_keys = ["needs_arisen", "needs_surfaced", "needs_matched", "needs_lapsed", "needs_open",
-                    "hours_given", "matching_rate", "weeks_to_match", "unmet_75plus_share"]
-        aid_keys += [f"matched_{c}" for c in CHANNELS]
-        return {
-            "year": lambda m: m.year,
-            **{k: (lambda m, k=k: m.stats[k]) for k in keys},
-            **{k: (lambda m, k=k: m.aid.last.get(k, 0)) for k in aid_keys},
-        }
+        """Return the weekly reporters: one per column of ``steps`` (the week's aid record, else the year's)."""
+
+        def weekly(column: str):
+            if column == "year":
+                return lambda m: m.year
+            if column == "month":
+                return lambda m: m.month
+            return lambda m: _weekly_value(m, column)
+
+        return {c: weekly(c) for c in TABLES["steps"].columns if c != "step"}
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Return a table recorded so far (``years``, ``steps``, ``needs`` ...; kyojosim.outcomes.TABLES) as a frame."""
+        return table_frame(self.datacollector, name)
 
     def release(self) -> None:
         """Let a model with Mesa handles be freed once the caller drops it; the model must not be used afterwards.
@@ -299,6 +332,19 @@ class KyojoModel(mesa.Model):
             "ties": self.ties.nbytes(),
             "index": self.population.index_nbytes() + handles,
         }
+
+
+def _weekly_value(model: KyojoModel, column: str) -> Any:
+    """Return a column of the weekly series: the week's aid record, else the year's row (0 before the first week)."""
+    last = model.aid.last
+    if column in last:
+        return last[column]
+    if column in model.stats:
+        return model.stats[column]
+    if not last:
+        return 0  # the initial state: no week of mutual aid yet
+    raise OutcomeError(f"the steps table declares {column!r}, which neither the week's aid record nor the year's "
+                       "row holds (kyojosim.outcomes.TABLES)")
 
 
 def draw_traits_births(pop, births: np.ndarray) -> None:

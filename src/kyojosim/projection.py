@@ -1,6 +1,6 @@
 """Population decline against the published projections, for the bundled municipalities.
 
-:func:`track` runs each scenario for a few seeds (in parallel with joblib) and returns the
+:func:`track` runs each scenario for a few seeds (in parallel, :func:`kyojosim.executor.map_runs`) and returns the
 yearly total population (scaled to the real municipality) and 65+ share; :func:`compare`
 sets the mean of the seeds beside the scenario's projection at its 5-year marks;
 :func:`plot` draws the trajectories against the projections.
@@ -13,21 +13,18 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
+from .executor import map_runs
 from .scenario import Scenario, load_scenario
 
 BUNDLED = ("yamae", "ikoma", "koto")
 
 
-def _one_run(scn: Scenario, seed: int) -> pd.DataFrame:
-    from .model import KyojoModel
+def _one_run(task: tuple[Scenario, int]) -> pd.DataFrame:
+    from .results import run_one
 
-    model = KyojoModel(scn, seed=seed)
-    while model.running:
-        model.step()
-    rows = pd.DataFrame(model.yearly)[["year", "population_scaled", "share_65plus"]]
-    model.release()
+    scn, seed = task
+    rows = run_one(scn, seed=seed).to_pandas("years")[["year", "population_scaled", "share_65plus"]]
     rows.insert(0, "seed", seed)
     rows.insert(0, "scenario", scn.name)
     return rows
@@ -44,7 +41,7 @@ def track(
     Args:
         scenarios: Scenario names, files or objects.
         seeds: The seeds (the same for every scenario).
-        n_jobs: Parallel workers (joblib; 1 runs in this process).
+        n_jobs: Parallel workers (:func:`kyojosim.executor.map_runs`; 1 runs in this process).
         **overrides: Keyword overrides applied to every scenario (``simulation__years=10``).
 
     Returns:
@@ -53,9 +50,8 @@ def track(
     scns = [s if isinstance(s, Scenario) else load_scenario(s, **overrides) for s in scenarios]
     if overrides:
         scns = [s.replace(**overrides) for s in scns]
-    jobs = [delayed(_one_run)(scn, int(seed)) for scn in scns for seed in seeds]
-    frames = Parallel(n_jobs=n_jobs)(jobs) if n_jobs != 1 else [j[0](*j[1], **j[2]) for j in jobs]
-    return pd.concat(frames, ignore_index=True)
+    tasks = [(scn, int(seed)) for scn in scns for seed in seeds]
+    return pd.concat(map_runs(_one_run, tasks, jobs=n_jobs, ordered=True), ignore_index=True)
 
 
 def compare(runs: pd.DataFrame, scenarios: Sequence[str | Scenario] = BUNDLED) -> pd.DataFrame:

@@ -35,7 +35,8 @@ The 2009 and 2018 white papers compute it as follows; the model keeps to the sam
 
 :func:`summary_rows` gives the mean and quantiles of つながり力 of the living residents aged 20+,
 overall and by participation group, age group and district, as long-form rows; the model records
-them monthly (every 4th step) and a run saves them as the table ``tsunagari``.
+them at the start, in the week each calendar month ends and at the end of a run
+(:meth:`kyojosim.model.KyojoModel.step`), and a run saves them as the table ``tsunagari``.
 """
 
 from __future__ import annotations
@@ -57,9 +58,6 @@ DECADE_GROUPS: tuple[str, ...] = ("20s", "30s", "40s", "50s", "60s", "70s", "80+
 """Age groups of :func:`summary_rows` (ten-year groups from 20, open from 80)."""
 QUANTILES: tuple[int, ...] = (10, 25, 50, 75, 90)
 """Percentiles reported by :func:`summary_rows` (columns ``q10`` ... ``q90``)."""
-SUMMARY_COLUMNS: tuple[str, ...] = ("step", "year", "group_type", "group", "n", "mean",
-                                    *(f"q{q}" for q in QUANTILES))
-"""Columns of the rows of :func:`summary_rows`."""
 
 
 def _frame(pop: Population) -> np.ndarray:
@@ -239,7 +237,9 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
 
     One row per group: ``group_type`` ``"all"`` (group ``"all"``), ``"participation"``
     (PARTICIPATION_GROUPS), ``"age_group"`` (DECADE_GROUPS) and ``"district"`` (district names);
-    columns SUMMARY_COLUMNS (``n`` residents, ``mean`` and the quantiles; ``nan`` for an empty group).
+    the columns of the ``tsunagari`` table (:data:`kyojosim.outcomes.TABLES`): ``step``, ``year``,
+    ``month`` (the calendar month the record closes, ``model.month``), ``n`` residents, ``mean`` and the
+    quantiles (``nan`` for an empty group).
     """
     pop = model.population
     fg = model.tsunagari_groups.update(pop, model.year)
@@ -253,7 +253,8 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     rows = []
     for kind, name, mask in groups:
         x = v[mask]
-        row: dict[str, Any] = {"step": int(model.steps), "year": int(model.year), "group_type": kind,
+        row: dict[str, Any] = {"step": int(model.steps), "year": int(model.year), "month": model.month,
+                               "group_type": kind,
                                "group": name, "n": int(x.size), "mean": float(x.mean()) if x.size else np.nan}
         qs = np.percentile(x, QUANTILES) if x.size else np.full(len(QUANTILES), np.nan)
         row.update({f"q{q}": float(val) for q, val in zip(QUANTILES, qs, strict=True)})
@@ -261,5 +262,5 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["DECADE_GROUPS", "SUMMARY_COLUMNS", "FrameGroups", "community_strengths", "consciousness", "pc_scores",
+__all__ = ["DECADE_GROUPS", "QUANTILES", "FrameGroups", "community_strengths", "consciousness", "pc_scores",
            "summary_rows", "tsunagari"]

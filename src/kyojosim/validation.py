@@ -27,6 +27,7 @@ import pandas as pd
 
 from .communities import PARTICIPATION_ROWS
 from .constants import PARTICIPATION_GROUPS
+from .executor import map_runs
 from .ict import national_smartphone_path
 
 START, END = 2008, 2017
@@ -70,22 +71,28 @@ def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
         ``tsunagari``: the mean つながり力 of the participation group (residents 20+; age group
         ``all`` only, ``nan`` elsewhere).
     """
-    from .model import KyojoModel
+    from .results import run_one
+
+    run = run_one(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed,
+                  observe=_observe)
+    rows = [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
+             "tsunagari": power[g] if age == "all" else np.nan}
+            for year, (mix, power) in zip((START, END), run.observed, strict=True)
+            for age, shares in mix.items() for g in PARTICIPATION_GROUPS]
+    return pd.DataFrame(rows)
+
+
+def _observe(model) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Return the participation mix by age group and the mean つながり力 by participation group of a model."""
     from .tsunagari import summary_rows
 
-    def observe(year: int) -> list[dict[str, Any]]:
-        power = {r["group"]: r["mean"] for r in summary_rows(model) if r["group_type"] == "participation"}
-        return [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
-                 "tsunagari": power[g] if age == "all" else np.nan}
-                for age, shares in participation_by_age(model).items() for g in PARTICIPATION_GROUPS]
+    power = {r["group"]: r["mean"] for r in summary_rows(model) if r["group_type"] == "participation"}
+    return participation_by_age(model), power
 
-    model = KyojoModel(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed)
-    rows = observe(START)
-    while model.running:
-        model.step()
-    rows += observe(END)
-    model.release()
-    return pd.DataFrame(rows)
+
+def _run_point(task: tuple[int, str, float, dict[str, Any] | None]) -> pd.DataFrame:
+    """Run :func:`run_participation` for one ``(seed, scenario, scale, overrides)`` (a worker's task)."""
+    return run_participation(*task)
 
 
 def tsunagari_order(runs: pd.DataFrame) -> pd.DataFrame:
@@ -106,13 +113,8 @@ def tsunagari_order(runs: pd.DataFrame) -> pd.DataFrame:
 def run_seeds(seeds: Sequence[int], scenario: str = "ikoma", scale: float = 0.02,
               overrides: dict[str, Any] | None = None, n_jobs: int = 1) -> pd.DataFrame:
     """Run the experiment for every seed (in parallel with ``n_jobs``); return the rows of :func:`run_participation`."""
-    from joblib import Parallel, delayed
-
-    if n_jobs == 1:
-        frames = [run_participation(s, scenario, scale, overrides) for s in seeds]
-    else:
-        frames = Parallel(n_jobs=n_jobs)(delayed(run_participation)(s, scenario, scale, overrides) for s in seeds)
-    return pd.concat(frames, ignore_index=True)
+    tasks = [(s, scenario, scale, overrides) for s in seeds]
+    return pd.concat(map_runs(_run_point, tasks, jobs=n_jobs, ordered=True), ignore_index=True)
 
 
 def participation_table(seeds: Sequence[int] = (1, 2, 3), scenario: str = "ikoma", scale: float = 0.02,
@@ -160,16 +162,11 @@ def fit_participation(grid: dict[str, Sequence[float]] | None = None, seeds: Seq
         One row per grid point: the parameters, the simulated 2017 shares, ``max_abs_gap`` and
         ``objective``, sorted best first.
     """
-    from joblib import Parallel, delayed
-
     grid = grid or DEFAULT_GRID
     keys = list(grid)
     points = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
-    jobs = [(p, s) for p in points for s in seeds]
-    if n_jobs == 1:
-        frames = [run_participation(s, scenario, scale, p) for p, s in jobs]
-    else:
-        frames = Parallel(n_jobs=n_jobs)(delayed(run_participation)(s, scenario, scale, p) for p, s in jobs)
+    frames = list(map_runs(_run_point, [(s, scenario, scale, p) for p in points for s in seeds], jobs=n_jobs,
+                           ordered=True))
     published = PARTICIPATION_ROWS[END]
     rows = []
     for i, point in enumerate(points):
