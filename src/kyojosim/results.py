@@ -364,6 +364,7 @@ def run_one(
     overrides: Mapping[str, Any] | None = None,
     progress: bool | None = False,
     keep_model: bool = False,
+    agents: bool | None = None,
     observe: Callable[[KyojoModel], Any] | None = None,
     command: Sequence[str] | None = None,
     **kw_overrides: Any,
@@ -384,6 +385,8 @@ def run_one(
         progress: Show a progress bar in years on stderr: ``True`` always, ``False`` never,
             ``None`` only when stderr is a terminal.
         keep_model: Keep the finished model in ``result.model`` (not released).
+        agents: Give every resident a Mesa handle (:class:`~kyojosim.model.KyojoModel`'s ``agents``);
+            default: only when the model is kept, as nothing else reads the handles.
         observe: Called with the model before the first step and after the last; its two return values
             are ``result.observed`` (for measures that are not in the tables).
         command: The command line to record in the manifest.
@@ -401,7 +404,8 @@ def run_one(
 
     started = utc_now()
     t0 = time.perf_counter()
-    model = KyojoModel(scenario=scenario, seed=seed, years=years, scale=scale, overrides=overrides, **kw_overrides)
+    model = KyojoModel(scenario=scenario, seed=seed, years=years, scale=scale, overrides=overrides,
+                       agents=keep_model if agents is None else agents, **kw_overrides)
     kept = False
     try:
         observed = [] if observe is None else [observe(model)]
