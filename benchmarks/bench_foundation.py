@@ -58,16 +58,17 @@ def resident_object_cost(n: int, seed: int) -> dict[str, float]:
     """
     out: dict[str, float] = {}
     gc.collect()
+    uids = np.arange(1, n + 1)
     m = mesa.Model(seed=seed)
     t0 = time.perf_counter()
-    agents = list(Resident.create_agents(m, n))
+    agents = list(Resident.create_agents(m, n, uids))
     out["create_s"] = time.perf_counter() - t0
     del agents, m
     gc.collect()
     m = mesa.Model(seed=seed)
     tracemalloc.start()
     before, _ = tracemalloc.get_traced_memory()
-    agents = list(Resident.create_agents(m, n))
+    agents = list(Resident.create_agents(m, n, uids))
     after, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     # the list of handles is the model's own index array (counted in memory_bytes()["index"])
@@ -117,18 +118,21 @@ def run(scenario: str, scale: float, years: int, seed: int) -> dict[str, Any]:
         aid_times.append(time.perf_counter() - t)
 
     model.aid.week = timed_week  # the mutual-aid round, timed apart from the rest of the step
-    t_run = time.perf_counter()
-    while model.running:
-        n = model.population.n
-        year = model.year
-        t = time.perf_counter()
-        model.step()
-        dt = time.perf_counter() - t
-        resident_steps += n
-        if model.year != year:
+    before = {"n": model.population.n, "year": model.year}
+
+    def timed_step(m: KyojoModel) -> None:  # called by run_model after every step
+        nonlocal resident_steps
+        dt = time.perf_counter() - before["t"]
+        resident_steps += before["n"]
+        if m.year != before["year"]:
             yearly.append(dt)
         else:
             plain.append((dt, aid_times[-1]))
+        before.update(n=m.population.n, year=m.year, t=time.perf_counter())
+
+    t_run = time.perf_counter()
+    before["t"] = t_run
+    model.run_model(progress=timed_step)
     run_s = time.perf_counter() - t_run
     steps = len(plain) + len(yearly)
     rss_run = max_rss_bytes()

@@ -16,8 +16,9 @@ from typing import Any
 import pandas as pd
 
 import kyojosim
+from kyojosim.outcomes import swept_tables
 from kyojosim.store import ExperimentResults
-from kyojosim.sweep import RUN_TABLES, summary_frame, summary_row
+from kyojosim.sweep import summary_frame, summary_row
 
 SCENARIO = "yamae"
 YEARS = 4
@@ -49,7 +50,7 @@ def build_results(replicates: int = 3, seed: int = 11, years: int = YEARS, scale
     """
     variants = variants or VARIANTS
     design_rows, summaries = [], []
-    tables: dict[str, list[pd.DataFrame]] = {n: [] for n in RUN_TABLES}
+    tables: dict[str, list[pd.DataFrame]] = {n: [] for n in swept_tables()}
     for name, over in variants.items():
         start = over.get("interventions.sharing_platform.start_year") if over else None
         for k in range(replicates):
@@ -76,8 +77,9 @@ def build_results(replicates: int = 3, seed: int = 11, years: int = YEARS, scale
         "runs": {"done": len(design), "failed": 0, "pending": 0},
     }
     return ExperimentResults(
-        design=design, summary=summary_frame(summaries),
-        manifest=manifest, **{n: pd.concat(f, ignore_index=True) for n, f in tables.items()},
+        tables={"design": design, "summary": summary_frame(summaries),
+                **{n: pd.concat(f, ignore_index=True) for n, f in tables.items()}},
+        manifest=manifest,
     )
 
 

@@ -25,14 +25,14 @@ def tiny_town(employed_b: bool) -> KyojoModel:
     """Four adults A, B, C, D in one district with hand-set ties, willingness and time."""
     model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")])
     pop = model.population
-    pop.cols["employed"][b] = employed_b
+    pop.employed[b] = employed_b
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_FREE
     will[c, CAT["chores"]] = WILL_FREE
     will[c, CAT["shopping"]] = WILL_FREE
     will[d, CAT["shopping"]] = WILL_FREE
     will[a, CAT["shopping"]] = WILL_PAID  # paid-only helpers are not asked offline
-    pop.cols["will"][:4] = will
+    pop.will[:4] = will
     ties = Ties()
     ties.add(np.array([a]), np.array([b]), TIE_HOUSEHOLD, 1.0)
     ties.add(np.array([a]), np.array([c]), TIE_NEIGHBOUR, 0.4)
@@ -87,8 +87,7 @@ def test_needs_follow_the_survey_frequencies():
     # 図表4-3-4-2: relative frequencies across categories follow the n column
     assert np.allclose(mean / mean.sum(), weights, atol=1e-4)
     assert np.isclose(mean.sum(), scn.needs.weekly_rate, rtol=1e-3)
-    while model.running:
-        model.step()
+    model.run_model()
     arisen = model.aid.total["arisen"]
     # over all ages (not only the survey's 20-79) consultation stays the most common trouble and family
     # care one of the two rarest (childcare is rarer among the many older residents of Yamae)
@@ -145,9 +144,7 @@ def test_every_need_is_matched_lapsed_or_open(scn):
         assert np.unique(res.need).size == res.need.size
 
     with towns.watch_matching(checked):
-        while model.running:
-            model.step()
-            _check_books(model)
+        model.run_model(progress=_check_books)
 
 
 def _check_books(model):
@@ -182,18 +179,18 @@ def test_grouped_draw_is_bernoulli_per_resident():
 
 def test_measures_by_group_add_up_and_burden_is_a_share():
     model = KyojoModel("yamae", seed=4, years=2)
-    while model.running:
-        model.step()
+    model.run_model()
     aid = model.aid
     for key in ("age_group", "district"):
         g = aid.by_group[key]
         assert g["arisen"].sum() == aid.total["arisen"].sum()
         assert g["matched"].sum() == aid.total["matched"].sum()
         assert g["lapsed"].sum() + aid.lapsed_departed == aid.total["lapsed"].sum()
-    assert [r["year"] for r in aid.year_rows] == [2015, 2016]
-    for row in aid.year_rows:
+    aid_years = model.table("aid_years")
+    assert aid_years["year"].tolist() == [2015, 2016]
+    for row in aid_years.to_dict("records"):
         assert 0.1 <= row["top10_helper_share"] <= 1.0 and row["helpers"] > 0
-    steps = model.datacollector.get_model_vars_dataframe()
+    steps = model.table("steps")
     assert steps["unmet_75plus_share"].between(0, 1).all() and steps["unmet_75plus_share"].max() > 0
     assert (steps["weeks_to_match"] >= 0).all()
     # matches by channel add up to the matches of the week (only the offline channel is on)
@@ -201,34 +198,60 @@ def test_measures_by_group_add_up_and_burden_is_a_share():
 
 
 def test_preferences_urgency_trust_and_distance():
-    from kyojosim.aid import DISTANCE_FACTOR, preference
+    from kyojosim.aid import preference
 
     model = KyojoModel("yamae", seed=1, years=0)
+    far = model.scenario.helping.other_district_factor
     pop = model.population
     d = pop.district
     a = int(np.flatnonzero(d == 0)[0])
     same = int(np.flatnonzero(d == 0)[1])
     other = int(np.flatnonzero(d == 1)[0])
-    pop.cols["trust_offline"][a] = 0.3
-    pop.cols["trust_online"][a] = 0.7
+    pop.trust_offline[a] = 0.3
+    pop.trust_online[a] = 0.7
     req = np.array([a, a, a])
     helper = np.array([same, other, same])
     urgency = np.array([0.0, 0.0, 1.0])
     off = preference(model, req, helper, urgency, "offline")
-    assert np.allclose(off, [0.8, 0.8 * DISTANCE_FACTOR, 1.6])
+    assert np.allclose(off, [0.8, 0.8 * far, 1.6])
     on = preference(model, req, helper, urgency, "online")
-    assert np.allclose(on, [1.2, 1.2 * DISTANCE_FACTOR, 2.4])
+    assert np.allclose(on, [1.2, 1.2 * far, 2.4])
+    # the two preference parameters of the scenario are the ones used
+    model.scenario = model.scenario.replace(helping__other_district_factor=0.5, helping__trust_weight_base=1.0)
+    assert np.allclose(preference(model, req, helper, urgency, "offline"), [1.3, 1.3 * 0.5, 2.6])
 
 
 def test_urgent_needs_go_first():
     # two needs of equal tie weight compete for one helper with room for one: the urgent one wins
     model = tiny_town(employed_b=True)
     pop = model.population
-    pop.cols["will"][model.names["B"], CAT["chores"]] = WILL_NONE  # only C can help with chores
-    pop.cols["employed"][model.names["C"]] = True  # C: 2 h a week, room for one of the two
+    pop.will[model.names["B"], CAT["chores"]] = WILL_NONE  # only C can help with chores
+    pop.employed[model.names["C"]] = True  # C: 2 h a week, room for one of the two
     model.aid.hours = weekly_hours(pop, model.scenario).astype(float)  # weekly hours are kept from refresh
     add_need(model, "A", "chores", 1.5)
     add_need(model, "A", "chores", 1.5)
     model.aid.book.urgency[:] = [0.1, 0.9]
     model.aid.week(1)
     assert len(model.aid.book) == 1 and np.isclose(model.aid.book.urgency[0], 0.1)
+
+
+def test_need_sizes_and_family_care_follow_the_scenario():
+    from kyojosim.needs import NeedGroups, arise, circumstance_multipliers
+
+    model = KyojoModel("yamae", seed=1, years=0)
+    pop = model.population
+    prob = np.zeros((pop.n, len(CATEGORIES)), dtype=np.float32)
+    prob[:, CAT["chores"]] = 1.0
+    groups = NeedGroups.build(prob)
+    mean = model.scenario.needs.hours["chores"]
+    for shape in (2.0, 8.0):  # the gamma's variance is mean^2 / shape (the floor of 0.25 h cuts a thin tail)
+        hours = arise(pop, model.scenario.replace(needs__hours_shape=shape), groups, 0, np.random.default_rng(0))
+        assert hours["hours"].astype(np.float64).var() == pytest.approx(mean**2 / shape, rel=0.2)
+    hours = arise(pop, model.scenario.replace(needs__min_hours=1.5), groups, 0, np.random.default_rng(0))["hours"]
+    assert hours.min() == pytest.approx(1.5) and (hours == hours.min()).sum() > 0.1 * hours.size
+    # family care without a frail member at home
+    scn = model.scenario.replace(needs__family_care_without_frail=0.2)
+    pop.cols["frail"][: pop.n] = False
+    m = circumstance_multipliers(pop, scn)
+    adults = pop.live()[pop.age[pop.live()] >= 15]
+    assert np.allclose(m[adults, CAT["family_care"]], 0.2)

@@ -66,3 +66,21 @@ def test_bench_sweep_runs_both_sides_and_prints_the_figures(capsys):
     for side in (b, s):
         for key in ("wall_s", "runs_per_s", "resident_steps_per_s", "peak_tree_pss_mb", "peak_tree_rss_mb"):
             assert math.isfinite(side[key]) and side[key] > 0, key
+
+
+AGENTS_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_agents.py"
+
+
+def test_bench_agents_compares_models_with_and_without_handles(capsys):
+    spec = importlib.util.spec_from_file_location("bench_agents", AGENTS_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    result = bench.main(["--scenario", "yamae", "--scale", "0.2", "--years", "1"])
+    text = capsys.readouterr().out
+    for label in ("agents=True", "agents=False", "held after build", "per resident", "peak RSS"):
+        assert label in text
+    with_, without = result["agents"], result["no_agents"]
+    assert with_["residents"] == without["residents"] > 0
+    assert with_["held_bytes"] > without["held_bytes"] > 0  # the handles are the difference
+    assert set(with_["yearly_timings_s"]) == set(without["yearly_timings_s"])

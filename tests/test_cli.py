@@ -12,7 +12,8 @@ import pytest
 
 import kyojosim
 from kyojosim.cli import main, parse_sets
-from kyojosim.results import MANIFEST, TABLES, load_run
+from kyojosim.outcomes import run_tables
+from kyojosim.results import MANIFEST, load_run
 from kyojosim.scenario import SCENARIO_DIR
 
 BUNDLED = sorted(SCENARIO_DIR.glob("*.yaml"))
@@ -117,7 +118,8 @@ def test_run_writes_only_into_out(capsys, tmp_path, monkeypatch):
     code, out, err = run_cli(capsys, "run", "yamae", "--years", "2", "--seed", "3", "--out", "out/run1")
     assert code == 0, err
     added = sorted(set(listing(tmp_path)) - set(before))
-    assert added == sorted(["out", "out/run1", f"out/run1/{MANIFEST}", *(f"out/run1/{t}.parquet" for t in TABLES)])
+    assert added == sorted(["out", "out/run1", f"out/run1/{MANIFEST}",
+                            *(f"out/run1/{t}.parquet" for t in run_tables())])
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["year", "population"])
     for col in ("65+", "households", "none", "offline_only", "both", "online_only"):
@@ -140,7 +142,7 @@ def test_run_default_out_and_set(capsys, tmp_path, monkeypatch):
     assert code == 0, err
     assert out == ""
     folder = tmp_path / "results" / "yamae-7"
-    assert sorted(os.listdir(folder)) == sorted([MANIFEST, *(f"{t}.parquet" for t in TABLES)])
+    assert sorted(os.listdir(folder)) == sorted([MANIFEST, *(f"{t}.parquet" for t in run_tables())])
     res = load_run(folder)
     assert res.manifest["scale"] == 0.5
     assert len(res.to_pandas()) == 2

@@ -33,12 +33,12 @@ def test_members_who_lose_eligibility_leave():
     pop = model.population
     live = pop.live()
     # take every PTA parent's children out of school age, and retire everyone: PTA, unions and workplace groups empty
-    pop.cols["age"][live[pop.age[live] < 18]] = 18
-    pop.cols["employed"][:] = False
+    pop.age[live[pop.age[live] < 18]] = 18
+    pop.employed[:] = False
     assert (pop.groups[live, K["pta"]] >= 0).any() and (pop.groups[live, K["workplace_friends"]] >= 0).any()
     _apply(model)
     live = pop.live()
-    w = eligibility_weights(pop, live)
+    w = eligibility_weights(pop, live, model.scenario)
     assert not ((pop.groups[live] >= 0) & (w <= 0)).any()
     for kind in ("pta", "labour_union", "workplace_friends"):
         assert not (pop.groups[live, K[kind]] >= 0).any(), kind
@@ -111,19 +111,19 @@ def test_new_members_are_tied_to_co_members():
 def test_participation_levels_worked_by_hand():
     model, (a, b, c) = hand_built_town([(30, "f"), (45, "m"), (70, "f")])
     pop, scn = model.population, model.scenario
-    pop.cols["groups"][[a, b, c]] = -1
-    pop.cols["online"][[a, b, c]] = 0
+    pop.groups[[a, b, c]] = -1
+    pop.online[[a, b, c]] = 0
     # a: 3 real-world communities and 1 online; b: 1 real-world; c: none
-    pop.cols["groups"][a, [K["pta"], K["neighbourhood_association"], K["volunteer_group"]]] = 7
-    pop.cols["online"][a] = ONLINE_BIT["feed_groups"]
-    pop.cols["groups"][b, K["neighbourhood_association"]] = 7
+    pop.groups[a, [K["pta"], K["neighbourhood_association"], K["volunteer_group"]]] = 7
+    pop.online[a] = ONLINE_BIT["feed_groups"]
+    pop.groups[b, K["neighbourhood_association"]] = 7
     off, on, rec = participation_levels(pop, scn)
     t, e = scn.trust, scn.trust.participation_effect
     m_off = t.offline_trust_2017
     assert off[[a, b, c]] == pytest.approx([m_off + 2 * e, m_off, m_off - e])
     assert on[[a, b, c]] == pytest.approx([t.online_trust, t.online_trust - e, t.online_trust - e])
     assert rec[[a, b, c]] == pytest.approx([t.reciprocity + 3 * e, t.reciprocity, t.reciprocity - e])
-    pop.cols["trust_offline"][[a, b, c]] = 0.5
+    pop.trust_offline[[a, b, c]] = 0.5
     yearly_participation(pop, scn)
     pull = t.participation_pull
     expected = 0.5 + pull * (np.array([m_off + 2 * e, m_off, m_off - e]) - 0.5)
@@ -149,3 +149,22 @@ def test_national_path_values_and_tracking():
         if sel.sum() > 200:
             # ownership meets the series of 2013 (the model's 2020) for every well-populated band
             assert pop.smartphone[live][sel].mean() == pytest.approx(path[2013][b], abs=0.06), b
+
+
+def test_participation_cap_and_older_members_are_the_scenarios():
+    model, (a, b, c) = hand_built_town([(30, "f"), (45, "m"), (70, "f")])
+    pop = model.population
+    pop.cols["groups"][[a, b, c]] = -1
+    pop.cols["online"][[a, b, c]] = 0
+    pop.cols["groups"][a, [K["pta"], K["neighbourhood_association"], K["volunteer_group"]]] = 7
+    scn = model.scenario.replace(trust__participation_cap=2)
+    off, _, _ = participation_levels(pop, scn)
+    # three communities count as two
+    assert off[a] == pytest.approx(scn.trust.offline_trust_2017 + scn.trust.participation_effect)
+    # residents 60+ belong to the neighbourhood association and to volunteer and religious groups more often
+    for na, group in ((2.0, 1.5), (3.0, 1.0)):
+        s = model.scenario.replace(communities__older_neighbourhood_weight=na, communities__older_group_weight=group)
+        w = eligibility_weights(pop, np.array([b, c]), s)
+        assert w[1, K["neighbourhood_association"]] / w[0, K["neighbourhood_association"]] == pytest.approx(na)
+        assert w[1, K["volunteer_group"]] / w[0, K["volunteer_group"]] == pytest.approx(group)
+        assert w[1, K["religious_group"]] / w[0, K["religious_group"]] == pytest.approx(group)

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from kyojosim.communities import ONLINE_BIT
-from kyojosim.community_value import COLUMNS, kpi_table, monthly_record
+from kyojosim.community_value import kpi_table, monthly_record
 from kyojosim.constants import TIE_COMMUNITY, TIE_ONLINE
 from kyojosim.network import Ties
+from kyojosim.outcomes import TABLES
 from kyojosim.results import run
 from towns import hand_built_town
 
@@ -20,18 +21,18 @@ def test_community_value_worked_by_hand():
     model, (a, b, c, d, e) = hand_built_town([(30, "f"), (35, "m"), (40, "f"), (45, "m"), (50, "f")],
                                              interventions=SNS)
     pop = model.population
-    pop.cols["online"][:] = 0
-    pop.cols["online"][[a, b, c, d]] = ONLINE_BIT["local_sns"]  # e is not on the SNS
+    pop.online[:] = 0
+    pop.online[[a, b, c, d]] = ONLINE_BIT["local_sns"]  # e is not on the SNS
     ties = Ties()
     ties.add(np.array([a, b, c]), np.array([b, c, e]), TIE_COMMUNITY, 0.5)  # a-b, b-c, c-e
     ties.add(np.array([d]), np.array([e]), TIE_ONLINE, 0.2)  # d-e
     model.ties = ties
     sns = model.aid.channel("local_sns")
-    sns.activity.take(model)  # forget anything logged while building
+    sns.activity.take(model.population)  # forget anything logged while building
     sns.activity.posted(pop.uid[[a, a]])  # a posted two needs
     sns.activity.replied(pop.uid[[b]])  # b answered one of them (a match through the SNS)
     row = monthly_record(model, sns, np.random.default_rng(0))
-    assert list(row) == list(COLUMNS)
+    assert list(row) == list(TABLES["community_value"].columns)
     # posts: a 2 (no information posts); reactions: every tied adopter reacts to every post it sees:
     # b sees a's 2 posts -> 2; c sees b's 0; replies: b's answer 1 (reply_rate 0)
     assert row["users"] == 4 and row["posts"] == 2 and row["need_posts"] == 2
@@ -49,20 +50,24 @@ def test_community_value_worked_by_hand():
 def test_community_value_recorded_monthly_while_the_sns_runs():
     res = run("koto-sns", years=4, seed=2, scale=0.005)
     cv = res.to_pandas("community_value")
-    assert list(cv.columns) == list(COLUMNS)
+    assert list(cv.columns) == list(TABLES["community_value"].columns)
     start = res.scenario.interventions.local_sns.start_year
     assert len(cv) > 0 and cv["year"].min() == start
-    assert (cv["step"] % 4 == 0).all() and cv["step"].is_monotonic_increasing
+    # one record per calendar month, in its last week, and one at the end of the run
+    steps = res.to_pandas("steps")
+    last_week = steps[steps["step"] > 0].groupby("month")["step"].max()
+    assert cv["month"].is_unique and cv["step"].is_monotonic_increasing
+    assert cv["step"].tolist() == last_week.loc[cv["month"]].tolist() and cv["step"].iloc[-1] == res.model.steps
     assert (cv["mau"] <= cv["users"]).all() and (cv["active_connections"] <= cv["unique_connections"]).all()
     assert (cv["need_posts"] <= cv["posts"]).all()
     assert cv["community_value"].iloc[-1] > 0
     expected = np.where(cv["mau"] > 0, cv["active_connections"] * cv["activity"] / cv["mau"].clip(lower=1), 0)
     assert np.allclose(cv["community_value"], expected)
-    # beside the month's matching and つながり力: sums of the four weekly rows each record covers
+    # beside the month's matching and つながり力: sums of the weekly rows of the month each record covers
     kpi = kpi_table(res)
-    steps = res.to_pandas("steps").set_index("step")
     for _, row in kpi.iloc[[0, len(kpi) // 2, -1]].iterrows():
-        weeks = steps.loc[row["step"] - 3: row["step"]]
+        weeks = steps[(steps["month"] == row["month"]) & (steps["step"] > 0)]
+        assert 4 <= len(weeks) <= 5 and weeks["step"].max() == row["step"]
         assert row["matched_local_sns"] == weeks["matched_local_sns"].sum()
         done = weeks["needs_matched"].sum() + weeks["needs_lapsed"].sum()
         assert row["matching_rate"] == pytest.approx(weeks["needs_matched"].sum() / done)

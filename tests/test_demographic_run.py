@@ -11,7 +11,7 @@ from kyojosim.demographic_run import DemographicRun, run_many, run_years
 from kyojosim.model import KyojoModel
 from kyojosim.scenario import load_scenario
 
-RESIDENT = ("age", "sex", "household", "role", "district", "frail", "arrived")
+RESIDENT = ("uid", "age", "sex", "household", "role", "district", "frail", "arrived")
 
 
 def assert_same_population(model_pop, fast_pop, where):
@@ -21,7 +21,7 @@ def assert_same_population(model_pop, fast_pop, where):
     assert np.array_equal(model_pop.alive[: model_pop.n], fast_pop.alive[: fast_pop.n]), where
     assert model_pop.n_households == fast_pop.n_households, where
     for col in ("district", "block"):
-        assert np.array_equal(model_pop.hcol(col), fast_pop.hcol(col)), (where, col)
+        assert np.array_equal(getattr(model_pop.hh, col), getattr(fast_pop.hh, col)), (where, col)
 
 
 @pytest.mark.parametrize("name, seed, overrides", [
@@ -46,7 +46,7 @@ def test_the_population_alone_equals_the_full_models_every_year(name, seed, over
             assert_same_population(model.population, fast.population, (name, model.year))
             years += 1
     assert years == scn.simulation.years
-    full = pd.DataFrame(model.yearly)
+    full = model.table("years")
     mine = pd.DataFrame(fast.rows)
     for col in ("year", "population", "population_scaled", "share_65plus", "share_75plus", "share_under15"):
         assert np.array_equal(full[col].to_numpy(), mine[col].to_numpy()), col

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import old_only_mapping, step_years
-from kyojosim.constants import FEMALE, HH, MALE, MAX_AGE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
+from kyojosim.constants import FEMALE, HH, MALE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
 from kyojosim.demography import (
     death_probability,
     household_change,
@@ -36,7 +36,7 @@ def make_pop(members: list[list[tuple[int, int, int]]], district: int = 0) -> Po
     for h, people in enumerate(members):
         for age, sex, role in people:
             pop.add(1, age=age, sex=sex, role=role, household=h, district=district)
-    pop.hh["kind"][: pop.n_households] = classify(pop)
+    pop.hh.kind[:] = classify(pop)
     return pop
 
 
@@ -52,7 +52,7 @@ def heads_per_household(pop: Population) -> np.ndarray:
 
 def test_population_balance_every_year(yamae_run):
     model, _, _ = yamae_run
-    rows = model.yearly
+    rows = model.table("years").to_dict("records")
     assert len(rows) == 4 and [r["year"] for r in rows] == [2015, 2016, 2017, 2018]
     for prev, row in zip(rows, rows[1:]):
         expect = prev["population"] - row["deaths"] - row["out_migrants"] + row["births"] + row["in_migrants"]
@@ -65,7 +65,8 @@ def test_population_balance_with_strong_in_migration(scenario_from):
     scn = scenario_from(**NO_SHIFTS, demography__migration__net_rate=[0.02] * N_AGE_BANDS, municipality__scale=0.3)
     model = KyojoModel.from_scenario(scn, years=3, seed=5)
     step_years(model, 3)
-    for prev, row in zip(model.yearly, model.yearly[1:]):
+    rows = model.table("years").to_dict("records")
+    for prev, row in zip(rows, rows[1:]):
         assert row["in_migrants"] > 0
         expect = prev["population"] - row["deaths"] - row["out_migrants"] + row["births"] + row["in_migrants"]
         assert row["population"] == expect
@@ -87,37 +88,38 @@ def test_survivors_age_by_exactly_one_year(yamae_run):
 
 def test_yearly_counts_match_uid_bookkeeping(yamae_run):
     model, snaps, _ = yamae_run
+    rows = model.table("years").to_dict("records")
     for k, (before, after) in enumerate(zip(snaps, snaps[1:]), start=1):
-        row = model.yearly[k]
+        row = rows[k]
         gone = np.setdiff1d(before["uid"], after["uid"]).size
         new = np.setdiff1d(after["uid"], before["uid"]).size
         # newborns who left with their family in their first year are in births and out_migrants
         assert gone <= row["deaths"] + row["out_migrants"]
         assert new <= row["births"] + row["in_migrants"]
-        assert new - gone == row["population"] - model.yearly[k - 1]["population"]
+        assert new - gone == row["population"] - rows[k - 1]["population"]
 
 
 def test_age_table_follows_the_population(yamae_run):
     model, snaps, _ = yamae_run
-    assert len(model.age_tables) == len(snaps)
-    for table, snap in zip(model.age_tables, snaps):
-        assert table["counts"].sum() == snap["uid"].size
+    counts = model.table("age_structure").groupby("year", sort=False)["count"].sum()
+    assert len(counts) == len(snaps)
+    for total, snap in zip(counts, snaps):
+        assert total == snap["uid"].size
 
 
 def test_old_only_town_empties_and_the_run_completes(yamae_dict):
     scn = load_scenario(old_only_mapping(yamae_dict, persons=200, multiplier=5.0), simulation__years=25)
     model = KyojoModel.from_scenario(scn, seed=3)
     assert model.population.size == 200 and np.all(model.population.age >= 85)
-    while model.running:
-        model.step()
+    model.run_model()
     assert model.steps == model.n_steps
-    rows = model.yearly
+    rows = model.table("years").to_dict("records")
     assert len(rows) == 26
     assert rows[-1]["population"] == 0
     assert sum(r["births"] + r["in_migrants"] + r["out_migrants"] for r in rows) == 0
     assert sum(r["deaths"] for r in rows) == 200
     first_empty = next(i for i, r in enumerate(rows) if r["population"] == 0)
-    assert first_empty < 25  # MAX_AGE bounds survival; with 5x mortality it comes much earlier
+    assert first_empty < 25  # demography.max_age bounds survival; with 5x mortality it comes much earlier
     for r in rows[first_empty:]:
         assert r["population"] == 0 and r["households"] == 0 and r["ties"] == 0
         assert r["share_65plus"] == 0.0
@@ -174,11 +176,11 @@ def test_newcomers_get_ties(scenario_from):
 def test_household_counts_exclude_empty_households(yamae_run):
     model, _, _ = yamae_run
     pop = model.population
-    row = model.yearly[-1]
+    row = model.table("years").iloc[-1]
     occupied = np.unique(pop.household[pop.live()]).size
     assert row["households"] == occupied == sum(row[f"hh_{k}"] for k in HH)
     assert pop.n_households > occupied  # some households emptied in three years
-    kind = pop.hcol("kind")
+    kind = pop.hh.kind
     empty = pop.household_sizes() == 0
     assert np.all(kind[empty] == -1) and np.all(kind[~empty] >= 0)
     assert np.array_equal(kind, classify(pop))
@@ -238,14 +240,14 @@ def test_widowhood_spouse_becomes_head():
     assert pop.role[6] == ROLE_CHILD and pop.role[7] == ROLE_CHILD
     assert np.all(heads_per_household(pop) == 1)
     pop.compact()
-    assert pop.hcol("kind").size == 4 and not pop.hh_alive[3]
+    assert pop.hh.kind.size == 4 and not pop.hh.alive[3]
 
 
 def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     n = 4000
     pop = make_pop([[(77, MALE, ROLE_HEAD)] for _ in range(n)])
     frail = np.arange(n) % 4 == 0
-    pop.cols["frail"][:n] = frail
+    pop.frail[:n] = frail
     slots = pop.live()
     q = yamae.demography.mortality.male[15]
     p0 = death_probability(pop, slots, yamae, 0)
@@ -256,8 +258,12 @@ def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     assert p10.mean() == pytest.approx(q * (1 - yamae.demography.mortality.annual_improvement) ** 10)
     twice = yamae.replace(demography__mortality__multiplier=2.0)
     assert np.allclose(death_probability(pop, slots, twice, 0), 2 * p0)
-    pop.cols["age"][:10] = MAX_AGE
+    pop.age[:10] = yamae.demography.max_age
     assert np.all(death_probability(pop, slots, yamae, 0)[:10] == 1.0)
+    younger = yamae.replace(demography__max_age=90)
+    pop.age[:10] = 90
+    assert np.all(death_probability(pop, slots, younger, 0)[:10] == 1.0)
+    assert np.all(death_probability(pop, slots, yamae, 0)[:10] < 1.0)
 
 
 def test_death_rate_matches_mortality_table(yamae):
@@ -293,7 +299,7 @@ def test_births_follow_age_specific_fertility(yamae):
     assert np.all(pop.age[babies] == 0) and np.all(pop.role[babies] == ROLE_CHILD)
     boys = (pop.sex[babies] == MALE).mean()
     assert abs(boys - fert.sex_ratio_at_birth / (1 + fert.sex_ratio_at_birth)) < 0.05
-    assert np.all(pop.cols["arrived"][babies] == 2016)
+    assert np.all(pop.arrived[babies] == 2016)
 
 
 def test_out_migration_moves_families_together_at_the_adults_rate(yamae):
@@ -339,15 +345,15 @@ def test_in_migrants_arrive_as_households(yamae):
     adult_in = np.zeros(pop.n_households, dtype=bool)
     adult_in[pop.household[new[pop.age[new] >= 18]]] = True
     assert adult_in[pop.household[kids]].all()
-    assert np.all(pop.district[new] == pop.hcol("district")[pop.household[new]])
+    assert np.all(pop.district[new] == pop.hh.district[pop.household[new]])
     # newcomers settle into existing blocks of their own district (they become neighbours of residents)
-    blocks, districts = pop.hcol("block"), pop.hcol("district")
+    blocks, districts = pop.hh.block, pop.hh.district
     old_district_of_block = dict(zip(blocks[:h0].tolist(), districts[:h0].tolist(), strict=False))
     joined = np.isin(blocks[h0:], blocks[:h0])
     assert joined.any()
     for blk, d in zip(blocks[h0:][joined].tolist(), districts[h0:][joined].tolist(), strict=True):
         assert old_district_of_block[blk] == d
-    assert np.all(pop.cols["arrived"][new] == 2016)
+    assert np.all(pop.arrived[new] == 2016)
 
 
 def test_migration_levels_by_period(yamae):
@@ -376,7 +382,7 @@ def test_household_change(yamae):
         [(33, MALE, ROLE_HEAD)],
         [(80, FEMALE, ROLE_HEAD)],
     ])
-    pop.cols["frail"][6] = True
+    pop.frail[6] = True
     left, unions, moved = household_change(pop, scn, np.random.default_rng(0))
     assert left == 1 and pop.role[2] == ROLE_HEAD and pop.household[2] >= 4
     # the grown child who left and the single adults may pair up; every union is a man and a woman
@@ -413,3 +419,15 @@ def test_orphans_leave_a_town_without_adults():
     pop.remove(np.array([0]))
     n, gone = rehouse_orphans(pop, np.random.default_rng(0))
     assert n == 0 and gone.tolist() == [1] and pop.size == 0
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_couples_among_newcomers_follow_the_scenario(yamae, share):
+    scn = yamae.replace(**NO_SHIFTS, demography__migration__net_rate=[0.1] * N_AGE_BANDS,
+                        demography__migration__couple_share=share)
+    pop = make_pop([[(a, s, ROLE_HEAD)] for a in range(25, 65) for s in (MALE, FEMALE) for _ in range(20)])
+    new = in_migration(pop, scn, 2015, np.random.default_rng(8))
+    spouses = (pop.role[new] == ROLE_SPOUSE).sum()
+    men = ((pop.sex[new] == MALE) & (pop.age[new] >= 25)).sum()
+    women = ((pop.sex[new] == FEMALE) & (pop.age[new] >= 25)).sum()
+    assert men > 0 and women > 0 and spouses == int(min(men, women) * share)

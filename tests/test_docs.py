@@ -1,13 +1,16 @@
-"""Tests that keep docs/ODD.md and docs/scenarios.md true to the code.
+"""Tests that keep docs/ODD.md, docs/scenarios.md and docs/experiments.md true to the code.
 
 The parameter table of ``docs/ODD.md`` (between ``<!-- params:start -->`` and
-``<!-- params:end -->``) and the tables of default vectors in ``docs/scenarios.md`` (between
+``<!-- params:end -->``), its assumption register (between ``<!-- assumptions:start -->`` and
+``<!-- assumptions:end -->``) and the tables of default vectors in ``docs/scenarios.md`` (between
 ``<!-- defaults:start -->`` and ``<!-- defaults:end -->``) are generated from the scenario
-schema by this file. After changing a parameter, its default or its source, regenerate them::
+schema by this file. After changing a parameter, its default, its source or its plausible range,
+regenerate them::
 
     .venv/bin/python tests/test_docs.py
 
-The error messages quoted in ``docs/scenarios.md`` are produced here again and must match.
+The error messages quoted in ``docs/scenarios.md`` and ``docs/experiments.md`` are produced here
+again and must match.
 """
 
 from __future__ import annotations
@@ -24,20 +27,22 @@ from typing import Any, Literal, get_args, get_origin
 import numpy as np
 import pytest
 
-from kyojosim import ScenarioError, load_scenario
+from kyojosim import ScenarioError
 from kyojosim.cli import main
 from kyojosim.constants import AGE_BAND_LABELS, CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
-from kyojosim.scenario import SCENARIO_DIR, scenario_fields
+from kyojosim.scenario import SCENARIO_DIR, assumption_register, is_assumption, load_scenario, scenario_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
 SCENARIOS_DOC = ROOT / "docs" / "scenarios.md"
+EXPERIMENTS_DOC = ROOT / "docs" / "experiments.md"
 PARAMS = ("<!-- params:start -->", "<!-- params:end -->")
+ASSUMPTIONS = ("<!-- assumptions:start -->", "<!-- assumptions:end -->")
 DEFAULTS = ("<!-- defaults:start -->", "<!-- defaults:end -->")
 REGENERATE = "regenerate with: .venv/bin/python tests/test_docs.py"
 
-SOURCE_PREFIXES = ("assumption", "scenario file", "see keys", "estimate")
-"""A source that cites nothing must start with one of these."""
+SOURCE_PREFIXES = ("assumption", "scenario file", "see keys", "estimate", "setting")
+"""A source that cites nothing must start with one of these ("setting": a choice of the run or of a policy)."""
 CITATION = re.compile(r"(19|20)\d\d|図表")
 """A citation names a dated publication or table (a year such as 2015) or a white-paper figure (図表)."""
 
@@ -233,6 +238,28 @@ def param_table() -> str:
     return "\n".join(lines)
 
 
+def _plain_num(x: Any) -> str:
+    return _num(x) if not isinstance(x, (list, tuple, dict)) else str(x)
+
+
+def register_table() -> str:
+    """Return the Markdown table of the assumption register (every ``assumption:`` parameter)."""
+    lines = [
+        "| Key | Default | Plausible range | Basis of the range |",
+        "|---|---|---|---|",
+    ]
+    fields = {path: (f, tp) for path, f, tp in FIELDS}
+    for row in assumption_register().itertuples(index=False):
+        f, tp = fields[row.key]
+        whole = _inner(tp)[1] is int  # the frame holds floats; an integer key shows whole numbers
+        lo, hi = (_plain_num(int(x) if whole else x) for x in (row.plausible_lo, row.plausible_hi))
+        unit = f" {row.unit}" if row.unit else ""
+        span = f"× {lo} to × {hi}" if row.scale == "factor" else f"{lo} to {hi}{unit}"
+        cells = [f"`{row.key}`", _describe_default(row.key, f, tp), span, row.basis]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def _long_defaults() -> tuple[list[tuple[str, tuple]], list[tuple[str, dict]]]:
     by_band, by_kind = [], []
     for path, f, _tp in scenario_fields():
@@ -283,7 +310,8 @@ def replace_block(text: str, markers: tuple[str, str], body: str) -> str:
 
 def write_docs() -> None:
     """Regenerate the generated parts of docs/ODD.md and docs/scenarios.md in place."""
-    ODD.write_text(replace_block(ODD.read_text(encoding="utf-8"), PARAMS, param_table()), encoding="utf-8")
+    odd = replace_block(ODD.read_text(encoding="utf-8"), PARAMS, param_table())
+    ODD.write_text(replace_block(odd, ASSUMPTIONS, register_table()), encoding="utf-8")
     text = SCENARIOS_DOC.read_text(encoding="utf-8")
     SCENARIOS_DOC.write_text(replace_block(text, DEFAULTS, defaults_tables()), encoding="utf-8")
 
@@ -293,6 +321,7 @@ def write_docs() -> None:
 # --------------------------------------------------------------------------------------
 
 FIELDS = scenario_fields()
+ASSUMPTION_FIELDS = [(p, f, tp) for p, f, tp in FIELDS if is_assumption(f)]
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +347,59 @@ def test_source_cites_or_says_why(path, field):
         f"parameter {path}: source {source!r} neither cites a dated table or figure nor starts with "
         f"one of {', '.join(SOURCE_PREFIXES)}"
     )
+
+
+@pytest.mark.parametrize("path,field,tp", ASSUMPTION_FIELDS, ids=[p for p, _, _ in ASSUMPTION_FIELDS])
+def test_every_assumption_has_a_plausible_range(path, field, tp):
+    meta = field.metadata
+    _, inner = _inner(tp)
+    vector = get_origin(inner) in (tuple, dict)
+    rng = meta.get("plausible_factor") if vector else meta.get("plausible")
+    wrong = meta.get("plausible") if vector else meta.get("plausible_factor")
+    kind = "plausible_factor=(lo, hi) (a factor on every element)" if vector else "plausible=(lo, hi)"
+    assert rng is not None and wrong is None, (
+        f"parameter {path}: its source says assumption, so it needs {kind} with basis=; {REGENERATE}")
+    assert str(meta.get("basis", "")).strip(), f"parameter {path}: a plausible range needs its basis= (one line)"
+    lo, hi = rng
+    assert lo < hi, f"parameter {path}: plausible range {rng} is empty"
+    default = _default_value(field)
+    if vector:
+        assert lo <= 1 <= hi, f"parameter {path}: a plausible factor {rng} must contain 1 (the default)"
+        return
+    assert default is None or lo <= default <= hi, f"parameter {path}: default {default} outside plausible {rng}"
+    hard_lo, hard_hi = meta.get("lo"), meta.get("hi")
+    assert hard_lo is None or lo > hard_lo or (lo == hard_lo and not meta.get("lo_open")), (
+        f"parameter {path}: plausible {rng} reaches below the allowed values (lo={hard_lo})")
+    assert hard_hi is None or hi < hard_hi or (hi == hard_hi and not meta.get("hi_open")), (
+        f"parameter {path}: plausible {rng} reaches above the allowed values (hi={hard_hi})")
+
+
+def test_only_assumptions_have_plausible_ranges():
+    extra = [p for p, f, _ in FIELDS if not is_assumption(f) and (f.metadata.get("plausible") is not None
+                                                                  or f.metadata.get("plausible_factor") is not None)]
+    assert not extra, f"plausible ranges on parameters whose source is not an assumption: {', '.join(extra)}"
+
+
+def test_assumption_register_lists_every_assumption_with_the_scenarios_values():
+    reg = assumption_register()
+    assert list(reg["key"]) == [p for p, _, _ in ASSUMPTION_FIELDS]
+    assert reg["plausible_lo"].notna().all() and reg["plausible_hi"].notna().all() and (reg["basis"] != "").all()
+    assert set(reg["scale"]) == {"value", "factor"}
+    row = reg.set_index("key").loc["interventions.sharing_platform.random_candidates"]
+    assert row["value"] == row["default"] == 20 and row["scale"] == "value"
+    assert (row["plausible_lo"], row["plausible_hi"]) == (5, 50)
+    assert reg.set_index("key").loc["needs.hours", "scale"] == "factor"
+    # the values are the scenario's own
+    scn = load_scenario("yamae", {"helping.weekly_hours_free": 3.5})
+    mine = assumption_register(scn).set_index("key")
+    assert mine.loc["helping.weekly_hours_free", "value"] == 3.5
+    assert mine.loc["helping.weekly_hours_free", "default"] == 5.0
+    assert mine.loc["needs.hours", "value"] == dict(scn.needs.hours)
+
+
+def test_assumption_register_in_odd_is_current(odd_text):
+    assert block(odd_text, ASSUMPTIONS) == register_table(), (
+        f"the assumption register of docs/ODD.md is out of date; {REGENERATE}")
 
 
 def test_param_table_is_current(odd_text):
@@ -350,6 +432,7 @@ ERROR_CASES = [
     ("yamae", None, {"simulation.seed": "x"}, {}),
     ("yamae", None, {"communities.participation_year": 2012}, {}),
     ("yamae", None, {"residents.driving_rate": [0.5, 0.5]}, {}),
+    ("yamae", None, {"simulation.step_days": 14}, {}),
 ]
 
 
@@ -397,9 +480,72 @@ def test_error_messages_in_docs_are_real(tmp_path, scenarios_text, case):
     assert message in scenarios_text, f"docs/scenarios.md does not quote the real message:\n{message}"
 
 
+EXPERIMENT_ERROR_CASES = [
+    # (overrides or design of a small experiment written to experiments/mine.yaml)
+    {"overrides": {"helping.weekly_hours_fre": 3}},
+    {"design": {"type": "sobol", "n": 6, "parameters": {"helping.weekly_hours_free": [2.0, 8.0]}}},
+]
+
+
+@pytest.mark.parametrize("case", EXPERIMENT_ERROR_CASES, ids=["typo", "sobol-n"])
+def test_experiment_error_messages_in_docs_are_real(tmp_path, capsys, case):
+    import yaml
+
+    (tmp_path / "experiments").mkdir()
+    data = {"name": "mine", "seed": 1, "scenarios": ["yamae"], **case}
+    (tmp_path / "experiments" / "mine.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with contextlib.chdir(tmp_path):
+        assert main(["sweep", "experiments/mine.yaml", "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    message = capsys.readouterr().err.strip()
+    # the documentation shortens the list of valid keys to "..."
+    shown = re.sub(r"valid keys: [^(]*\(", "valid keys: ... (", message)
+    assert shown in EXPERIMENTS_DOC.read_text(encoding="utf-8"), f"docs/experiments.md does not quote:\n{shown}"
+
+
+def test_dotted_keys_in_scenarios_md_exist(scenarios_text):
+    from kyojosim.scenario import Scenario, resolve_path
+
+    sections = {f.name for f in dataclasses.fields(Scenario)}
+    found = re.findall(r"`([a-z_]+(?:\.[a-z0-9_]+)+)(\*?)`", scenarios_text)
+    keys = {(k, star) for k, star in found if k.split(".")[0] in sections}
+    assert len(keys) > 30
+    paths = [p for p, _, _ in FIELDS]
+    for key, star in sorted(keys):
+        if star:  # a family of keys such as helping.weekly_hours_*
+            assert any(p.startswith(key) for p in paths), key
+        else:
+            resolve_path(Scenario, key, "docs/scenarios.md")  # raises for a key that does not exist
+
+
 def test_kwargs_example():
     assert load_scenario("yamae", simulation__seed=3).simulation.seed == 3
     assert load_scenario("yamae", {"simulation.seed": 3}) == load_scenario("yamae", simulation__seed=3)
+
+
+def test_resident_columns_match_odd(odd_text):
+    from kyojosim.population import Population
+
+    section = odd_text.split("### 2.1 Residents", 1)[1].split("\n### ", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert sorted(documented) == sorted(Population.columns())
+
+
+def odd_yearly_steps(odd_text: str) -> list[str]:
+    """Return the bold names of the numbered steps of docs/ODD.md §3.2 as schedule names.
+
+    ``**Close the aid year**`` becomes ``close_aid_year``: lower case, ``_`` for spaces and hyphens,
+    without "the".
+    """
+    section = odd_text.split("### 3.2 ", 1)[1].split("\n### ", 1)[0]
+    steps = re.findall(r"^(\d+)\. \*\*(.+?)\*\*", section, flags=re.M)
+    assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1)), "ODD §3.2: steps not numbered 1, 2, ..."
+    return ["_".join(w for w in re.split(r"[\s-]+", name.lower()) if w != "the") for _, name in steps]
+
+
+def test_yearly_schedule_matches_odd(odd_text):
+    from kyojosim.model import YEARLY
+
+    assert [name for name, _ in YEARLY] == odd_yearly_steps(odd_text)
 
 
 if __name__ == "__main__":

@@ -202,3 +202,54 @@ def test_cli_exits_2_on_a_bad_experiment_and_writes_nothing(tmp_path, capsys):
     assert "--jobs" in capsys.readouterr().err
     assert main(["sweep", "yamae-quick", "--scheduler", "tcp://127.0.0.1:1", "--out", str(out), "-q"]) == 2
     assert "only with --backend dask" in capsys.readouterr().err
+
+
+def test_the_file_is_declared_with_the_scenario_schema():
+    import dataclasses
+
+    from kyojosim.experiment import Design, ExperimentSpec, InterventionSwitch, Variant
+
+    for cls in (ExperimentSpec, Variant, InterventionSwitch, Design):
+        assert dataclasses.is_dataclass(cls)
+        assert all(f.metadata.get("source") for f in dataclasses.fields(cls)), cls.__name__
+    # the keys of the file are the fields of the records
+    assert [f.name for f in dataclasses.fields(ExperimentSpec)] == [
+        "name", "description", "seed", "replicates", "years", "scale", "overrides", "scenarios", "variants", "design"]
+    assert [f.name for f in dataclasses.fields(InterventionSwitch)] == ["enabled", "start", "end"]
+
+
+def test_intervention_shorthands_map_to_the_scenarios_years(tmp_path):
+    # a scenario whose SNS has its own years: a variant's start replaces the start and keeps the end
+    (tmp_path / "sns.yaml").write_text(
+        "base: yamae\nname: sns\ninterventions:\n  local_sns: {start_year: 2016, end_year: 2020}\n", encoding="utf-8")
+    data = spec(scenarios=[str(tmp_path / "sns.yaml")], replicates=1, variants={
+        "baseline": {},
+        "year": {"interventions": {"local_sns": 2017}},
+        "on": {"interventions": {"local_sns": True, "reporting_hub": {"start": 2016, "end": 2018}}},
+        "off": {"interventions": {"local_sns": {"enabled": False}}},
+    })
+    exp = load_experiment(data)
+    iv = {r.variant: r.resolved.interventions for r in exp.runs}
+    assert (iv["year"].local_sns.enabled, iv["year"].local_sns.start_year, iv["year"].local_sns.end_year) == (
+        True, 2017, 2020)
+    assert (iv["on"].local_sns.start_year, iv["on"].local_sns.end_year) == (2016, 2020)
+    assert (iv["on"].reporting_hub.start_year, iv["on"].reporting_hub.end_year) == (2016, 2018)
+    assert not iv["off"].local_sns.enabled and not iv["baseline"].local_sns.enabled
+    # the experiment records every switch in one form, and the report reads that form
+    recorded = exp.spec["variants"]
+    assert recorded["year"]["interventions"] == {"local_sns": {"enabled": True, "start": 2017, "end": None}}
+    assert recorded["on"]["interventions"]["local_sns"] == {"enabled": True, "start": None, "end": None}
+    from kyojosim import report
+
+    text = report.variant_descriptions({"experiment": exp.to_dict()}, "en")
+    assert text["year"] == "local SNS (from 2017)"
+    assert text["on"] == "local SNS; reporting hub (district reporters) (from 2016 until 2018)"
+    assert text["off"] == "local SNS: off" and text["baseline"] == "no intervention (as is)"
+
+
+def test_empty_sections_read_as_none():
+    a = load_experiment(spec(overrides=None, variants={"baseline": None, "hub": {"interventions": None,
+                                                                               "overrides": None}}))
+    assert a.variants == ("baseline", "hub") and a.spec["overrides"] == {}
+    assert load_experiment(spec(design=None)).points == load_experiment(spec(design="none")).points == ({},)
+    assert len(load_experiment(spec(scenarios="yamae")).runs) == len(load_experiment(spec()).runs)

@@ -24,8 +24,6 @@ from kyojosim.constants import (
 )
 from kyojosim.local_sns import (
     LOCAL_SNS_BIT,
-    MAX_CANDIDATES,
-    MEETING_DELTAS,
     MEETING_SHARES,
     LocalSNSChannel,
     OfflineEventsProgramme,
@@ -52,9 +50,9 @@ def tiny_town(employed_b: bool) -> KyojoModel:
                                              interventions={"local_sns": {"enabled": True, "start_year": 2015}})
     pop = model.population
     assert pop.n == 5
-    pop.cols["employed"][b] = employed_b
-    pop.cols["online"][:5] = 0
-    pop.cols["online"][[a, b, c, e]] = LOCAL_SNS_BIT
+    pop.employed[b] = employed_b
+    pop.online[:5] = 0
+    pop.online[[a, b, c, e]] = LOCAL_SNS_BIT
     will = np.full((5, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_FREE
     will[c, CAT["chores"]] = WILL_FREE
@@ -63,12 +61,12 @@ def tiny_town(employed_b: bool) -> KyojoModel:
     will[e, CAT["chores"]] = WILL_FREE
     will[e, CAT["childcare"]] = WILL_FREE
     will[a, CAT["shopping"]] = WILL_PAID  # paid-only helpers go through the sharing platform, not the SNS
-    pop.cols["will"][:5] = will
+    pop.will[:5] = will
     help_bits = np.zeros(5, dtype=np.uint8)
     help_bits[[a, b, c, d, e]] = [bits("shopping"), bits("chores"), bits("shopping"), bits("shopping"), bits("chores")]
-    pop.cols["platform_help"][:5] = help_bits  # C would help with chores free, but not through a platform
-    pop.cols["platform_need"][:5] = bits(*CATEGORIES)
-    pop.cols["platform_need"][a] = bits("chores")
+    pop.platform_help[:5] = help_bits  # C would help with chores free, but not through a platform
+    pop.platform_need[:5] = bits(*CATEGORIES)
+    pop.platform_need[a] = bits("chores")
     ties = Ties()
     ties.add(np.array([a]), np.array([b]), TIE_HOUSEHOLD, 1.0)
     ties.add(np.array([a]), np.array([c]), TIE_NEIGHBOUR, 0.4)
@@ -92,7 +90,7 @@ def test_surfacing_and_awareness_on_the_tiny_town():
     slot = np.array([n["A"], n["A"], n["D"], n["B"]])
     cat = np.array([CAT["chores"], CAT["shopping"], CAT["shopping"], CAT["childcare"]])
     # A posts chores (would use a platform for it) but not shopping; D is not on the SNS
-    got = ch.surface(model, slot, cat, np.random.default_rng(0))
+    got = ch.surface(slot, cat, np.random.default_rng(0))
     assert got.tolist() == [True, False, False, True]
     boost = channel(model, OfflineChannel).ask_boost
     assert boost is not None
@@ -118,7 +116,7 @@ def test_sns_matches_on_a_hand_built_town(employed_b, expected):
     book = model.aid.book
     key = {(int(book.requester[i]), int(book.category[i])): f"n{i}" for i in range(5)}
     ch = channel(model)
-    need, helper, weight = ch.candidates(model, model._slot_by_uid[book.requester], book.category.astype(np.int64),
+    need, helper, weight = ch.candidates(model.population.slots_of(book.requester), book.category.astype(np.int64),
                                          book.born, 1)
     name = {v: k for k, v in model.names.items()}
     cand = {(f"n{int(i)}", name[int(h)]): round(float(w), 6) for i, h, w in zip(need, helper, weight, strict=True)}
@@ -149,7 +147,7 @@ def test_after_match_ties_strangers():
     before = len(model.ties)
     req = np.array([n["A"], n["B"], n["A"], n["D"]])
     helper = np.array([n["E"], n["C"], n["B"], n["E"]])
-    ch.after_match(model, req, helper, np.zeros(4, dtype=np.int64), np.ones(4), 1, np.random.default_rng(0))
+    ch.after_match(req, helper, np.zeros(4, dtype=np.int64), np.ones(4), 1, np.random.default_rng(0))
     t = model.ties
     assert len(t) == before + 3  # A-E, B-C, D-E; A-B were tied (household)
     name = {v: k for k, v in n.items()}
@@ -164,27 +162,28 @@ def test_candidates_are_capped_and_reproducible():
     data["interventions"]["local_sns"] = {"enabled": True, "start_year": 2015}
     model = KyojoModel(load_scenario(data), seed=3, years=1)
     pop = model.population
-    pop.cols["online"][: pop.n] |= LOCAL_SNS_BIT
-    pop.cols["platform_help"][: pop.n] = 0xFF
-    pop.cols["will"][: pop.n] = WILL_FREE
+    pop.online[: pop.n] |= LOCAL_SNS_BIT
+    pop.platform_help[: pop.n] = 0xFF
+    pop.will[: pop.n] = WILL_FREE
     model.aid.refresh()
     ch = channel(model)
     slot = np.arange(0, pop.n, 7)
     cat = slot % len(CATEGORIES)
-    need, helper, weight = ch.candidates(model, slot, cat, np.zeros(slot.size), 5)
+    need, helper, weight = ch.candidates(slot, cat, np.zeros(slot.size), 5)
     per_need = np.bincount(need, minlength=slot.size)
-    assert per_need.max() <= MAX_CANDIDATES and per_need.mean() > MAX_CANDIDATES - 2
+    k = model.scenario.interventions.local_sns.max_candidates
+    assert per_need.max() <= k and per_need.mean() > k - 2
     assert (pop.district[helper] == pop.district[slot[need]]).all()
     assert np.unique(need * pop.n + helper).size == need.size  # no duplicate edge
     assert (weight > 0).all()
-    again = ch.candidates(model, slot, cat, np.zeros(slot.size), 5)
+    again = ch.candidates(slot, cat, np.zeros(slot.size), 5)
     assert all(np.array_equal(x, y) for x, y in zip((need, helper, weight), again, strict=True))
-    other = ch.candidates(model, slot, cat, np.zeros(slot.size), 6)
+    other = ch.candidates(slot, cat, np.zeros(slot.size), 6)
     assert not np.array_equal(helper, other[1])
 
 
 def _surfaced_by_step(model) -> pd.Series:
-    rows = pd.DataFrame(model.aid.rows)
+    rows = model.table("needs")
     return rows.groupby("step")["surfaced"].sum()
 
 
@@ -198,8 +197,7 @@ def test_sns_never_lowers_needs_surfaced():
         model = KyojoModel("yamae", seed=4, years=2, overrides={
             "interventions.local_sns.enabled": enabled, "interventions.local_sns.start_year": 2015,
             "interventions.local_sns.adoption_rate": 0.5})
-        while model.running:
-            model.step()
+        model.run_model()
         runs.append(model)
     off, on = (_surfaced_by_step(m) for m in runs)
     assert off.index.equals(on.index)
@@ -213,18 +211,20 @@ def test_adoption_grows_and_is_higher_among_the_young():
     model = KyojoModel("koto", seed=2, scale=0.01, years=4, overrides={
         "interventions.local_sns.enabled": True, "interventions.local_sns.start_year": 2016})
     shares, young, old = [], [], []
-    year = model.year
-    while model.running:
-        model.step()
-        if model.year != year:
-            year = model.year
-            pop = model.population
+    years = [model.year]
+
+    def at_new_year(m):
+        if m.year != years[-1]:
+            years.append(m.year)
+            pop = m.population
             live = pop.live()
             on = (pop.online[live] & LOCAL_SNS_BIT) > 0
             age = pop.age[live]
             shares.append(on.mean())
             young.append(on[(age >= 20) & (age < 40)].mean())
             old.append(on[age >= 65].mean())
+
+    model.run_model(progress=at_new_year)
     assert shares[0] > 0  # first adopters at the turn into 2016
     assert all(b > a for a, b in zip(shares, shares[1:], strict=False))
     assert all(y > 2 * o for y, o in zip(young, old, strict=True))
@@ -236,15 +236,15 @@ def test_adoption_follows_the_formula():
                                           "peer_effect": 0.0, "campaign": {2016: 2.0}}
     model = KyojoModel(load_scenario(data), seed=5, years=1, scale=1.0)
     pop = model.population
-    pop.cols["online"][: pop.n] &= ~np.uint8(LOCAL_SNS_BIT)
-    pop.cols["age"][: pop.n] = 25  # band 20-24: the highest sns_rate, so the relative rate is 1
-    pop.cols["smartphone"][: pop.n] = True
-    pop.cols["sns"][: pop.n] = True
+    pop.online[: pop.n] &= ~np.uint8(LOCAL_SNS_BIT)
+    pop.age[: pop.n] = 25  # band 20-24: the highest sns_rate, so the relative rate is 1
+    pop.smartphone[: pop.n] = True
+    pop.sns[: pop.n] = True
     ch = channel(model)
-    new = ch.adopt(model, 2016, np.random.default_rng(0))
+    new = ch.adopt(2016, np.random.default_rng(0))
     assert abs(new.size / pop.n - 0.6) < 0.04  # 0.3 x campaign 2
     assert ((pop.online[new] & LOCAL_SNS_BIT) > 0).all()
-    again = ch.adopt(model, 2017, np.random.default_rng(1))  # no campaign; the adopters do not adopt again
+    again = ch.adopt(2017, np.random.default_rng(1))  # no campaign; the adopters do not adopt again
     assert np.intersect1d(new, again).size == 0
     assert abs(again.size / (pop.n - new.size) - 0.3) < 0.05
 
@@ -268,17 +268,17 @@ def _meeting_model(n_ties: int = 20000, strength: float = 0.5):
 def test_meetings_change_strengths_as_the_white_paper_table():
     model = _meeting_model()
     pop = model.population
-    pop.cols["online"][: pop.n] = LOCAL_SNS_BIT
-    pop.cols["online"][: pop.n // 10] = 0  # a tenth are not on the SNS: their ties do not meet
+    pop.online[: pop.n] = LOCAL_SNS_BIT
+    pop.online[: pop.n // 10] = 0  # a tenth are not on the SNS: their ties do not meet
     ties = model.ties
     before = ties.strength.copy()
     kind_before = ties.kind.copy()
     on = (pop.online & LOCAL_SNS_BIT) > 0
     eligible = (kind_before == TIE_ONLINE) & on[ties.a] & on[ties.b]
-    met = channel(model).meet(model, np.random.default_rng(2))
+    met = channel(model).meet(np.random.default_rng(2))
     assert np.array_equal(np.sort(met), np.flatnonzero(eligible))  # meet_rate 1: all of them
     delta = (ties.strength - before)[eligible]
-    shares = np.array([np.isclose(delta, d, atol=1e-6).mean() for d in MEETING_DELTAS])
+    shares = np.array([np.isclose(delta, d, atol=1e-6).mean() for d in model.scenario.trust.meeting_tie_change])
     n = eligible.sum()
     se = np.sqrt(MEETING_SHARES * (1 - MEETING_SHARES) / n)
     assert (np.abs(shares - MEETING_SHARES) < 4 * se + 1e-3).all()
@@ -287,23 +287,23 @@ def test_meetings_change_strengths_as_the_white_paper_table():
     assert np.array_equal(ties.strength[~eligible], before[~eligible])
     # a quarter meet at the default rate
     model = _meeting_model()
-    model.population.cols["online"][: model.population.n] = LOCAL_SNS_BIT
+    model.population.online[: model.population.n] = LOCAL_SNS_BIT
     ch = channel(model)
     ch.cfg = dataclasses.replace(ch.cfg, meet_rate=0.25)
     eligible = int((model.ties.kind == TIE_ONLINE).sum())
-    met = ch.meet(model, np.random.default_rng(3))
+    met = ch.meet(np.random.default_rng(3))
     assert abs(met.size / eligible - 0.25) < 0.02
 
 
 def test_meetups_turn_online_ties_of_attendees_of_a_district_face_to_face():
     model = _meeting_model()
     pop = model.population
-    pop.cols["online"][: pop.n] = 0
-    pop.cols["online"][: pop.n // 2] = 2  # any online community counts
+    pop.online[: pop.n] = 0
+    pop.online[: pop.n // 2] = 2  # any online community counts
     ties = model.ties
     before = ties.kind.copy()
     prog = channel(model, OfflineEventsProgramme)
-    met = prog.hold_meetups(model, np.random.default_rng(4))
+    met = prog.hold_meetups(np.random.default_rng(4))
     online = pop.online > 0
     eligible = (before == TIE_ONLINE) & online[ties.a] & online[ties.b] & (pop.district[ties.a] == pop.district[ties.b])
     assert eligible[met].all() and met.size > 0
@@ -314,16 +314,16 @@ def test_meetups_turn_online_ties_of_attendees_of_a_district_face_to_face():
     untouched = np.setdiff1d(np.arange(len(ties)), met)
     assert np.array_equal(ties.kind[untouched], before[untouched])
     # it surfaces nothing and proposes no helper
-    assert not prog.surface(model, np.arange(5), np.zeros(5, dtype=np.int64), np.random.default_rng(0)).any()
-    assert prog.candidates(model, np.arange(5), np.zeros(5, dtype=np.int64), np.zeros(5), 1)[0].size == 0
+    assert not prog.surface(np.arange(5), np.zeros(5, dtype=np.int64), np.random.default_rng(0)).any()
+    assert prog.candidates(np.arange(5), np.zeros(5, dtype=np.int64), np.zeros(5), 1)[0].size == 0
 
 
 def test_disabled_sns_changes_nothing():
     model = KyojoModel("yamae", seed=1, years=0)
     ch = channel(model)
-    assert not ch.active(model)
+    assert not ch.active()
     assert channel(model, OfflineChannel).ask_boost is None
-    assert not ch.surface(model, np.arange(10), np.zeros(10, dtype=np.int64), np.random.default_rng(0)).any()
+    assert not ch.surface(np.arange(10), np.zeros(10, dtype=np.int64), np.random.default_rng(0)).any()
 
 
 def test_meetups_run_in_the_yearly_round():
@@ -332,9 +332,43 @@ def test_meetups_run_in_the_yearly_round():
         model = KyojoModel("yamae", seed=2, years=2, overrides={
             "interventions.offline_events.enabled": enabled, "interventions.offline_events.start_year": 2015,
             "interventions.offline_events.attendance": 0.5})
-        while model.running:
-            model.step()
+        model.run_model()
         t = model.ties
         both = TIE_ONLINE | TIE_COMMUNITY
         counts.append(int(((t.kind & both) == both).sum()))
     assert counts[1] > counts[0]  # more online ties also known face to face
+
+
+def test_stranger_weight_and_reach_are_the_scenarios():
+    model = tiny_town(False)
+    ch = channel(model)
+    ch.cfg = dataclasses.replace(ch.cfg, stranger_factor=1.0)
+    add_need(model, "A", "chores", 1.5)
+    book = model.aid.book
+    need, helper, weight = ch.candidates(model.population.slots_of(book.requester), book.category.astype(np.int64),
+                                         book.born, 1)
+    name = {v: k for k, v in model.names.items()}
+    assert {name[int(h)]: round(float(w), 6) for h, w in zip(helper, weight)} == {"B": 1.0, "E": 0.2}
+    data = load_scenario("yamae").to_dict()
+    data["interventions"]["local_sns"] = {"enabled": True, "start_year": 2015, "max_candidates": 5}
+    model = KyojoModel(load_scenario(data), seed=3, years=1)
+    pop = model.population
+    pop.cols["online"][: pop.n] |= LOCAL_SNS_BIT
+    pop.cols["platform_help"][: pop.n] = 0xFF
+    pop.cols["will"][: pop.n] = WILL_FREE
+    model.aid.refresh()
+    slot = np.arange(0, pop.n, 7)
+    need, _, _ = channel(model).candidates(slot, slot % len(CATEGORIES), np.zeros(slot.size), 5)
+    assert np.bincount(need, minlength=slot.size).max() == 5
+
+
+def test_meeting_changes_are_the_scenarios():
+    from kyojosim.local_sns import meet_face_to_face
+
+    trust = dataclasses.replace(load_scenario("yamae").trust, meeting_tie_change=(0.3, 0.3, 0.3, -0.45, -0.45),
+                                meeting_min_strength=0.1)
+    ties = Ties()
+    ties.add(np.arange(0, 4000, 2), np.arange(1, 4000, 2), TIE_ONLINE, 0.5)
+    outcome = meet_face_to_face(ties, np.arange(len(ties)), np.random.default_rng(0), trust)
+    up = outcome <= 2
+    assert np.allclose(ties.strength[up], 0.8) and np.allclose(ties.strength[~up], 0.1) and (~up).any()

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from conftest import step_years
-from kyojosim.agents import Resident
+from kyojosim import ScenarioError
+from kyojosim.agents import Resident, ResidentView
 from kyojosim.constants import PARTICIPATION_GROUPS, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR
-from kyojosim.model import DAYS_PER_YEAR, KyojoModel
+from kyojosim.model import DAYS_PER_YEAR, YEARLY, KyojoModel, YearState
+from kyojosim.needs import NeedGroups, arise
 from kyojosim.scenario import load_scenario
 
 DEMOGRAPHIC_KEYS = ("population", "births", "deaths", "out_migrants", "in_migrants", "households", "left_home",
@@ -28,8 +30,7 @@ def run(scn, years: int = 2, **kw) -> tuple[KyojoModel, dict[str, np.ndarray]]:
         "groups": pop.groups.copy(), "online": pop.online.copy(), "sns": pop.sns.copy(),
         "smartphone": pop.smartphone.copy(), "tie_a": t.a.copy(), "tie_b": t.b.copy(), "tie_kind": t.kind.copy(),
     }
-    while model.running:
-        model.step()
+    model.run_model()
     return model, init
 
 
@@ -39,7 +40,7 @@ def base_run(yamae):
 
 
 def table(model: KyojoModel, keys=None) -> pd.DataFrame:
-    df = pd.DataFrame(model.yearly)
+    df = model.table("years")
     return df if keys is None else df[list(keys)]
 
 
@@ -68,7 +69,8 @@ def test_different_seed_different_run(yamae, base_run):
     assert not np.array_equal(ia["tie_a"], ib["tie_a"])
     assert not table(a, DEMOGRAPHIC_KEYS).equals(table(b, DEMOGRAPHIC_KEYS))
     # the marginals stay the same: both reproduce the scenario's age-sex table
-    assert np.array_equal(a.age_tables[0]["counts"], b.age_tables[0]["counts"])
+    first_a, first_b = (m.table("age_structure").query("year == 2015")["count"].to_numpy() for m in (a, b))
+    assert np.array_equal(first_a, first_b)
 
 
 # ---------------------------------------------------------------------------------------- independent streams
@@ -92,8 +94,8 @@ def test_ict_uptake_changes_only_ict(yamae, base_run):
                                                  strict=True) if k & offline}
     assert a.off_pairs == b.off_pairs
     # ... while the option does what it says, and more social-media users join online communities
-    assert b.yearly[-1]["smartphone_share"] > a.yearly[-1]["smartphone_share"] + 0.02
-    assert b.yearly[-1]["sns_share"] > a.yearly[-1]["sns_share"]
+    assert table(b).iloc[-1]["smartphone_share"] > table(a).iloc[-1]["smartphone_share"] + 0.02
+    assert table(b).iloc[-1]["sns_share"] > table(a).iloc[-1]["sns_share"]
     assert (b.population.online > 0).sum() > (a.population.online > 0).sum()
 
 
@@ -112,9 +114,9 @@ def test_fertility_leaves_initialisation_and_deaths_alone(yamae, base_run):
     b, ib = run(yamae.replace(demography__fertility__tfr=0.5), years=1)
     for k in ia:
         assert np.array_equal(ia[k], ib[k]), k
-    assert b.yearly[1]["deaths"] == a.yearly[1]["deaths"]
-    assert b.yearly[1]["out_migrants"] == a.yearly[1]["out_migrants"]
-    assert b.yearly[1]["births"] < a.yearly[1]["births"]
+    assert table(b).iloc[1]["deaths"] == table(a).iloc[1]["deaths"]
+    assert table(b).iloc[1]["out_migrants"] == table(a).iloc[1]["out_migrants"]
+    assert table(b).iloc[1]["births"] < table(a).iloc[1]["births"]
 
 
 def test_mortality_leaves_initialisation_alone(yamae, base_run):
@@ -122,7 +124,7 @@ def test_mortality_leaves_initialisation_alone(yamae, base_run):
     b, ib = run(yamae.replace(demography__mortality__multiplier=2.0), years=1)
     for k in ia:
         assert np.array_equal(ia[k], ib[k]), k
-    assert b.yearly[1]["deaths"] > a.yearly[1]["deaths"]
+    assert table(b).iloc[1]["deaths"] > table(a).iloc[1]["deaths"]
 
 
 def test_network_parameters_leave_the_population_alone(yamae, base_run):
@@ -130,7 +132,7 @@ def test_network_parameters_leave_the_population_alone(yamae, base_run):
     b, ib = run(yamae.replace(network__online_ties=5.0), years=1)
     for k in ("age", "sex", "household", "role", "district", "frail", "employed", "groups", "online", "sns"):
         assert np.array_equal(ia[k], ib[k]), k
-    assert len(b.ties) > a.yearly[0]["ties"]
+    assert len(b.ties) > table(a).iloc[0]["ties"]
     pd.testing.assert_frame_equal(table(a, DEMOGRAPHIC_KEYS).iloc[:2], table(b, DEMOGRAPHIC_KEYS))
 
 
@@ -144,20 +146,26 @@ def test_from_scenario_and_keyword_parameters(yamae):
     m2 = KyojoModel(scenario="yamae", seed=3, simulation__years=2, demography__fertility__tfr=1.7)
     assert m2.scenario.simulation.years == 2 and m2.scenario.demography.fertility.tfr == 1.7
     assert m2.n_steps == math.ceil(2 * DAYS_PER_YEAR / 7)
-    m3 = KyojoModel(scenario=yamae, scale=0.25, overrides={"simulation.step_days": 14})
+    m3 = KyojoModel(scenario=yamae, scale=0.25, overrides={"network.neighbour_ties": 3.0})
     assert m3.population.size == round(3422 * 0.25)
-    assert m3.scenario.simulation.step_days == 14
-    assert m3.yearly[0]["population_scaled"] == pytest.approx(m3.population.size / 0.25)
+    assert m3.scenario.network.neighbour_ties == 3.0
+    assert table(m3).iloc[0]["population_scaled"] == pytest.approx(m3.population.size / 0.25)
     assert yamae.municipality.scale == 1.0  # the scenario object passed in is not changed
 
 
 def test_year_turns_once_per_year(yamae):
-    m = KyojoModel.from_scenario(yamae, years=2, overrides={"simulation.step_days": 30})
-    while m.running:
-        m.step()
-    assert m.steps == math.ceil(2 * DAYS_PER_YEAR / 30)
-    assert [r["year"] for r in m.yearly] == [2015, 2016, 2017]
+    m = KyojoModel.from_scenario(yamae, years=2, scale=0.2)
+    m.run_model()
+    assert m.steps == math.ceil(2 * DAYS_PER_YEAR / 7)
+    assert table(m)["year"].tolist() == [2015, 2016, 2017]
     assert m.year == 2017
+
+
+@pytest.mark.parametrize("days", [1, 14, 30])
+def test_a_step_is_a_week(yamae, days):
+    # every rate of the model is per week, so another step length is refused, with the reason
+    with pytest.raises(ScenarioError, match=r"simulation\.step_days: out of range: got .*allowed: only 7 \(every rate"):
+        KyojoModel.from_scenario(yamae, overrides={"simulation.step_days": days})
 
 
 # ---------------------------------------------------------------------------------------- handles
@@ -210,7 +218,7 @@ def test_newborn_and_in_migrant_handles(scenario_from):
     before = set(m.population.uid.tolist())
     step_years(m, 1)
     new = [int(u) for u in m.population.uid if int(u) not in before]
-    assert 0 < len(new) <= m.yearly[1]["births"] + m.yearly[1]["in_migrants"]
+    assert 0 < len(new) <= table(m).iloc[1]["births"] + table(m).iloc[1]["in_migrants"]
     for uid in new:
         assert m.resident(uid).age == m.population.age[m.slot_of(uid)]
     assert len(m.agents) == m.population.size
@@ -226,8 +234,8 @@ def test_datacollector_has_one_row_per_step_plus_the_initial_one(base_run):
     expected = {"year", "population", "share_65plus", "share_75plus", "households", "ties", "isolated"}
     expected |= {f"part_{g}" for g in PARTICIPATION_GROUPS}
     assert expected <= set(df.columns)
-    assert df["population"].iloc[0] == model.yearly[0]["population"]
-    assert df["population"].iloc[-1] == model.yearly[-1]["population"] == model.population.size
+    assert df["population"].iloc[0] == table(model).iloc[0]["population"]
+    assert df["population"].iloc[-1] == table(model).iloc[-1]["population"] == model.population.size
     assert df["year"].is_monotonic_increasing and df["year"].iloc[-1] == 2017
     # the weekly series changes only at the turn of a year
     changes = df.index[df["population"].diff().fillna(0) != 0]
@@ -249,8 +257,7 @@ def test_batch_run(yamae):
         assert r["scenario"] == "yamae" and r["years"] == 1
         # mesa 3.3 reads the collected row at index Step (see mesa issue #2514): compare with a direct run
         direct = KyojoModel(scenario="yamae", seed=r["seed"], years=1)
-        while direct.running:
-            direct.step()
+        direct.run_model()
         df = direct.datacollector.get_model_vars_dataframe()
         assert r["population"] == df["population"].iloc[r["Step"]]
         assert r["ties"] == df["ties"].iloc[r["Step"]]
@@ -258,7 +265,7 @@ def test_batch_run(yamae):
 
 
 def test_a_released_model_is_freed():
-    """Runners call release(): Mesa's per-model id counter and the handle array no longer keep the model alive."""
+    """Runners call release() on a model with handles: the handle array no longer keeps the model alive."""
     import gc
     import weakref
 
@@ -272,3 +279,143 @@ def test_a_released_model_is_freed():
     del model
     gc.collect()
     assert ref() is None
+
+
+# ---------------------------------------------------------------------------------------- without handles
+
+
+def test_a_model_without_handles_runs_the_same(yamae, base_run):
+    a, _ = base_run
+    b, _ = run(yamae, years=2, agents=False)
+    assert not b.keeps_agents and len(b.agents) == 0
+    pd.testing.assert_frame_equal(table(a), table(b))
+    dc_a, dc_b = a.datacollector, b.datacollector
+    pd.testing.assert_frame_equal(dc_a.get_model_vars_dataframe(), dc_b.get_model_vars_dataframe())
+    for col in ("uid", "age", "household", "groups", "online", "will", "trust_offline"):
+        assert np.array_equal(getattr(a.population, col), getattr(b.population, col)), col
+    # residents are still reachable, as views built on demand
+    pop = b.population
+    slot = int(np.argmax(b.ties.degree(pop.n)))
+    uid = int(pop.uid[slot])
+    r = b.resident(uid)
+    assert isinstance(r, ResidentView) and not isinstance(r, mesa.Agent) and r.slot == slot
+    handle = a.resident(uid)
+    assert isinstance(handle, Resident)
+    assert (r.age, r.sex, r.household_kind, r.communities, r.ties()) == (
+        handle.age, handle.sex, handle.household_kind, handle.communities, handle.ties())
+    assert b.resident(int(pop.next_uid)) is None and len(b.agents) == 0
+    assert b.memory_bytes()["index"] < a.memory_bytes()["index"]
+
+
+def test_a_model_without_handles_is_freed_without_release():
+    import gc
+    import weakref
+
+    model = KyojoModel("yamae", seed=1, years=1, scale=0.05, agents=False)
+    model.step()
+    ref = weakref.ref(model)
+    assert model not in getattr(mesa.Agent, "_ids", {})
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_model_declares_all_it_holds_in_init(yamae):
+    """Nothing is added to the model's attributes while it runs (by its submodels or anyone else)."""
+    for agents in (True, False):
+        m = KyojoModel(yamae.replace(interventions__local_sns__enabled=True,
+                                     interventions__local_sns__start_year=2015), years=2, scale=0.3, agents=agents)
+        declared = set(vars(m))
+        while m.running:
+            m.step()
+        assert set(vars(m)) == declared
+        assert len(m.meeting_log) > 0  # the local SNS logged its meetings in the declared log
+
+
+# ---------------------------------------------------------------------------------------- the yearly schedule
+
+
+def test_the_yearly_schedule_is_timed_by_submodel(base_run):
+    model, _ = base_run
+    names = [name for name, _ in YEARLY]
+    assert len(set(names)) == len(names)
+    assert list(model.timings) == [*names, "mutual_aid"]
+    assert all(t >= 0 for t in model.timings.values())
+    assert model.timings["demography"] > 0 and model.timings["mutual_aid"] > 0
+
+
+def test_year_state_hands_results_from_submodel_to_submodel(yamae):
+    """The schedule's hand-offs: what one entry leaves in the YearState is what the next entries read."""
+    m = KyojoModel(yamae, years=1, scale=0.3)
+    names = [name for name, _ in YEARLY]
+    state = YearState(2015)
+    for _, submodel in YEARLY[: names.index("compaction")]:
+        submodel(m, state)
+    assert state.events is not None and state.new_slot.size == 0  # not compacted yet
+    assert np.array_equal(state.newcomers, np.concatenate([state.events.births, state.events.in_migrants]))
+    n_before = m.population.n
+    submodel = dict(YEARLY)["compaction"]
+    submodel(m, state)
+    assert state.new_slot.size == n_before and m.population.n == (state.new_slot >= 0).sum()
+
+
+# ---------------------------------------------------------------------------------------- common random numbers
+
+
+def test_switching_interventions_on_leaves_demography_and_needs_alone(yamae, monkeypatch):
+    """The minimally different world: every channel on from the start versus none, with the same seed.
+
+    The interventions change who helps whom, trust, ties, memberships and willingness, but not who
+    lives where: the demography and the needs that arise (who, which category, how many hours) stay
+    identical, week by week and year by year, because they draw from their own streams.
+    """
+    import kyojosim.aid as aid_module
+
+    arisen: dict[str, list] = {}
+
+    def recording(label):
+        def arise(pop, scn, groups, step, rng):
+            new = real(pop, scn, groups, step, rng)
+            arisen[label].append((step, pop.uid[new["slot"]].copy(), new["category"].copy(), new["hours"].copy()))
+            return new
+        return arise
+
+    real = aid_module.arise
+    on = yamae.replace(**{f"interventions__{k}__{f}": v for k in ("local_sns", "sharing_platform", "reporting_hub",
+                                                                  "offline_events")
+                          for f, v in (("enabled", True), ("start_year", 2015))})
+    runs = {}
+    for label, scn in (("off", yamae), ("on", on)):
+        arisen[label] = []
+        monkeypatch.setattr(aid_module, "arise", recording(label))
+        runs[label], _ = run(scn, years=3, scale=0.5, agents=False)
+    off, with_all = runs["off"], runs["on"]
+    assert with_all.aid.total["matched"].sum() != off.aid.total["matched"].sum()  # the interventions act
+    assert table(with_all)["ties"].iloc[-1] != table(off)["ties"].iloc[-1]
+    pd.testing.assert_frame_equal(table(off, DEMOGRAPHIC_KEYS), table(with_all, DEMOGRAPHIC_KEYS))
+    assert len(arisen["off"]) == len(arisen["on"]) == off.steps
+    for (s1, uid1, cat1, h1), (s2, uid2, cat2, h2) in zip(arisen["off"], arisen["on"], strict=True):
+        assert s1 == s2 and np.array_equal(uid1, uid2) and np.array_equal(cat1, cat2) and np.array_equal(h1, h2)
+
+
+def test_need_draws_are_common_per_step_not_per_resident(yamae):
+    """The granularity of common random numbers in the needs, written down.
+
+    Needs are drawn as one binomial count per group of residents with the same weekly probability,
+    then that many members (``kyojosim.needs.arise``): fast, and the same stream gives the same needs
+    for the same probabilities. But a change to one resident's probability regroups the residents, so
+    other residents' needs move too: the draws are common per stream and step, not per resident.
+    """
+    m = KyojoModel(yamae, seed=3, years=1, agents=False)
+    pop, scn = m.population, m.scenario
+    prob = m.aid.prob
+    same = [arise(pop, scn, NeedGroups.build(prob), 1, m.streams.fresh("needs", 1)) for _ in range(2)]
+    assert all(np.array_equal(same[0][k], same[1][k]) for k in same[0])
+    bumped = prob.copy()
+    who = int(np.flatnonzero((prob > 0).any(axis=1))[0])  # a resident who can have needs
+    bumped[who] = np.minimum(bumped[who] * 3, 1.0)
+    a = arise(pop, scn, NeedGroups.build(prob), 1, m.streams.fresh("needs", 1))
+    b = arise(pop, scn, NeedGroups.build(bumped), 1, m.streams.fresh("needs", 1))
+    others_a = {(int(s), int(c)) for s, c in zip(a["slot"], a["category"], strict=True) if s != who}
+    others_b = {(int(s), int(c)) for s, c in zip(b["slot"], b["category"], strict=True) if s != who}
+    assert others_a != others_b

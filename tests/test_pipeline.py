@@ -48,10 +48,14 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
         assert ("主な結果" if lang == "ja" else "Headline results") in text
     # nothing was written outside the folders named on the command line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quick"]
-    # a folder written before the community_value table existed still loads, consolidated or not
+    # a folder written before the community_value table existed (format 1) still loads, consolidated or not
+    import json
+
     import kyojosim
 
     (out / "community_value.parquet").unlink()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (out / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}), encoding="utf-8")
     old = kyojosim.load(out)
     assert old.community_value.empty and len(old.summary) == 4 and not old.manifest.get("partial")
     for f in (out / "runs").glob("*/community_value.parquet"):

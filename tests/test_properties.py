@@ -38,32 +38,34 @@ def small_scenarios(draw):
 @given(scn=small_scenarios())
 def test_population_balances_and_structure_holds(scn):
     model = KyojoModel(scn)
-    previous = model.yearly[-1]
-    years_seen = 1
-    while model.running:
-        model.step()
-        if len(model.yearly) > years_seen:
-            row = model.yearly[-1]
-            years_seen = len(model.yearly)
-            # population balance: N(t+1) = N(t) - deaths - out + births + in
-            assert row["population"] == (previous["population"] - row["deaths"] - row["out_migrants"]
-                                         + row["births"] + row["in_migrants"])
-            previous = row
-            pop = model.population
-            live = pop.live()
-            assert live.size == pop.n == row["population"]  # compacted: every slot is a resident
-            # one Mesa handle per resident, with the uid in the columns
-            assert len(model.agents) == live.size
-            assert sorted(a.unique_id for a in model.agents) == sorted(pop.uid.tolist())
-            # every household with members has exactly one head; ages are sane
-            if live.size:
-                heads = np.bincount(pop.household[pop.role == ROLE_HEAD], minlength=pop.n_households)
-                sizes = pop.household_sizes()
-                assert np.all(heads[sizes > 0] == 1)
-                assert pop.age.min() >= 0
-                assert row["households"] == int((sizes > 0).sum())
-            # ties join living residents, stored once with a < b
-            t = model.ties
-            if len(t):
-                assert np.all(t.a < t.b) and t.b.max() < pop.n
-    assert years_seen == scn.simulation.years + 1
+    seen = [model.stats]  # the rows of the years table so far
+
+    def at_new_year(model):
+        if len(model.datacollector.tables["years"]["year"]) == len(seen):
+            return
+        row = model.stats
+        previous = seen[-1]
+        seen.append(row)
+        # population balance: N(t+1) = N(t) - deaths - out + births + in
+        assert row["population"] == (previous["population"] - row["deaths"] - row["out_migrants"]
+                                     + row["births"] + row["in_migrants"])
+        pop = model.population
+        live = pop.live()
+        assert live.size == pop.n == row["population"]  # compacted: every slot is a resident
+        # one Mesa handle per resident, with the uid in the columns
+        assert len(model.agents) == live.size
+        assert sorted(a.unique_id for a in model.agents) == sorted(pop.uid.tolist())
+        # every household with members has exactly one head; ages are sane
+        if live.size:
+            heads = np.bincount(pop.household[pop.role == ROLE_HEAD], minlength=pop.n_households)
+            sizes = pop.household_sizes()
+            assert np.all(heads[sizes > 0] == 1)
+            assert pop.age.min() >= 0
+            assert row["households"] == int((sizes > 0).sum())
+        # ties join living residents, stored once with a < b
+        t = model.ties
+        if len(t):
+            assert np.all(t.a < t.b) and t.b.max() < pop.n
+
+    model.run_model(progress=at_new_year)
+    assert len(seen) == scn.simulation.years + 1

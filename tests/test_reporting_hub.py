@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import towns
+from kyojosim import ScenarioError
 from kyojosim.constants import (
     AID_REPORTER,
     AID_VOLUNTEER,
@@ -18,7 +20,8 @@ from kyojosim.constants import (
 )
 from kyojosim.model import KyojoModel
 from kyojosim.network import Ties
-from kyojosim.reporting_hub import REPORTER_AGES, WEIGHT_DISPATCH, ReportingHubChannel
+from kyojosim.reporting_hub import ReportingHubChannel
+from kyojosim.scenario import load_scenario
 from towns import hand_built_town, silence_needs
 
 HUB = 1 << CH["reporting_hub"]
@@ -34,19 +37,19 @@ def tiny_hub_town(**hub) -> KyojoModel:
     model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")],
                                           interventions={"reporting_hub": {"enabled": True, "start_year": 2015, **hub}})
     pop = model.population
-    pop.cols["smartphone"][:4] = False
-    pop.cols["sns"][:4] = False
+    pop.smartphone[:4] = False
+    pop.sns[:4] = False
     if pop.n_households < 4:
         pop.add_households(4 - pop.n_households, district=0, block=0)
-    pop.cols["household"][[a, b, c, d]] = [0, 1, 2, 3]
-    pop.hh["block"][:4] = [0, 1, 0, 1]
-    pop.hh["district"][:4] = 0
+    pop.household[[a, b, c, d]] = [0, 1, 2, 3]
+    pop.hh.block[:4] = [0, 1, 0, 1]
+    pop.hh.district[:4] = 0
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_FREE
     will[c, CAT["chores"]] = WILL_PAID  # the reporter is no volunteer
     will[d, CAT["shopping"]] = WILL_FREE
-    pop.cols["will"][:4] = will
-    pop.cols["aid_role"][[a, b, c, d]] = [0, AID_VOLUNTEER, AID_REPORTER, AID_VOLUNTEER]
+    pop.will[:4] = will
+    pop.aid_role[[a, b, c, d]] = [0, AID_VOLUNTEER, AID_REPORTER, AID_VOLUNTEER]
     ties = Ties()
     ties.add(np.array([b]), np.array([c]), TIE_NEIGHBOUR, 0.4)
     model.ties = ties
@@ -65,11 +68,11 @@ def test_reporter_notices_neighbours_in_the_block_and_ties_without_smartphones()
     n = model.names
     ch = channel(model)
     slot = np.array([n["A"], n["B"], n["C"], n["D"]])
-    got = ch.surface(model, slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0))
+    got = ch.surface(slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0))
     # A: same block as C; B: tied to C; C: their own block; D: another block, no tie
     assert got.tolist() == [True, True, True, False]
     model = tiny_hub_town(notice_rate=0.0)
-    assert not channel(model).surface(model, slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0)).any()
+    assert not channel(model).surface(slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0)).any()
 
 
 def test_routing_delay_on_a_hand_built_town():
@@ -82,10 +85,10 @@ def test_routing_delay_on_a_hand_built_town():
     add_need(model, "C", "chores", 1.0, born=0, surfaced=0)  # nobody knows of it
     ch = channel(model)
     book = model.aid.book
-    req = model._slot_by_uid[book.requester[:3]]
-    need, helper, weight = ch.candidates(model, req, book.category[:3].astype(np.int64), book.born[:3], 2)
+    req = model.population.slots_of(book.requester[:3])
+    need, helper, weight = ch.candidates(req, book.category[:3].astype(np.int64), book.born[:3], 2)
     assert [(int(i), names[int(h)]) for i, h in zip(need, helper)] == [(0, "B"), (2, "D")]
-    assert np.allclose(weight, WEIGHT_DISPATCH)
+    assert np.allclose(weight, model.scenario.interventions.reporting_hub.dispatch_weight)
     model.aid.week(1)
     assert len(model.aid.book) == 4 and model.aid.total["matched"].sum() == 0
     model.aid.week(2)  # the first need is routed to B; D cannot help itself
@@ -119,21 +122,24 @@ def test_reporters_per_district_prefer_association_members_and_are_replaced():
     first = check(model)
     pop = model.population
     rep = np.flatnonzero((pop.aid_role & AID_REPORTER) != 0)
-    lo, hi = REPORTER_AGES
+    hub = model.scenario.interventions.reporting_hub
+    lo, hi = hub.reporter_min_age, hub.reporter_max_age
     assert ((pop.age[rep] >= lo) & (pop.age[rep] <= hi) & ~pop.frail[rep]).all()
     # a district with enough eligible members of the neighbourhood association takes members only
     for d in np.unique(pop.district):
         members = (pop.district == d) & (pop.groups[:, 0] >= 0) & (pop.age >= lo) & (pop.age <= hi) & ~pop.frail
         if members.sum() >= 2:
             assert (pop.groups[rep[pop.district[rep] == d], 0] >= 0).all()
-    seen = first
-    while model.running:
-        model.step()
-        if model.steps % 52 == 0:
-            now = check(model)
-            alive = {int(u) for u in seen if model.slot_of(int(u)) >= 0}
+    seen = [first]
+
+    def yearly(m):
+        if m.steps % 52 == 0:
+            now = check(m)
+            alive = {int(u) for u in seen[-1] if m.slot_of(int(u)) >= 0}
             assert alive <= now  # reporters keep their role while they live there
-            seen = now
+            seen.append(now)
+
+    model.run_model(progress=yearly)
 
 
 def test_volunteers_register_once_at_the_share():
@@ -145,8 +151,7 @@ def test_volunteers_register_once_at_the_share():
     assert not (vol & ~free).any()
     assert abs(vol[free].mean() - cfg.volunteer_share) < 0.04
     start_uid = int(pop.uid.max())
-    while model.running:
-        model.step()
+    model.run_model()
     pop = model.population
     vol = (pop.aid_role & AID_VOLUNTEER) != 0
     free = (pop.will == WILL_FREE).any(axis=1)
@@ -164,8 +169,8 @@ def test_the_hub_reaches_residents_without_smartphones():
     no_phone = np.flatnonzero(~pop.smartphone & (pop.age >= 20))
     cat = np.full(no_phone.size, CAT["shopping"])
     rng = np.random.default_rng(0)
-    hub = channel(model).surface(model, no_phone, cat, rng)
-    platform = channel(model, "sharing_platform").surface(model, no_phone, cat, rng)
+    hub = channel(model).surface(no_phone, cat, rng)
+    platform = channel(model, "sharing_platform").surface(no_phone, cat, rng)
     assert hub.sum() > 0.05 * no_phone.size
     assert not platform.any()
     # and over a year, needs of residents without smartphones are matched through the hub
@@ -174,17 +179,35 @@ def test_the_hub_reaches_residents_without_smartphones():
     def count(cand, hours, capacity, res):
         nonlocal matched_no_phone
         via = res.channel == HUB
-        slots = model._slot_by_uid[model.aid.book.requester[res.need[via]]]
+        slots = model.population.slots_of(model.aid.book.requester[res.need[via]])
         matched_no_phone += int((~model.population.smartphone[slots]).sum())
 
     with towns.watch_matching(count):
-        while model.running:
-            model.step()
+        model.run_model()
     assert matched_no_phone > 0
 
 
 def test_the_channel_is_listed_even_when_off():
     model = KyojoModel("yamae", seed=1, years=0)
     ch = channel(model)
-    assert isinstance(ch, ReportingHubChannel) and not ch.active(model)
+    assert isinstance(ch, ReportingHubChannel) and not ch.active()
     assert not ((model.population.aid_role & (AID_REPORTER | AID_VOLUNTEER)) != 0).any()
+
+
+def test_dispatch_and_reporters_are_the_scenarios():
+    model = tiny_hub_town(routing_delay_weeks=0, dispatch_weight=0.7, dispatch_candidates=1)
+    add_need(model, "A", "chores", 1.5, born=0)
+    book = model.aid.book
+    need, helper, weight = channel(model).candidates(model.population.slots_of(book.requester),
+                                                     book.category.astype(np.int64), book.born, 0)
+    assert need.size == 1 and np.allclose(weight, 0.7)
+    model = KyojoModel("yamae", seed=2, years=1, overrides={
+        **HUB_ON, "interventions.reporting_hub.reporter_min_age": 60,
+        "interventions.reporting_hub.reporter_max_age": 70})
+    pop = model.population
+    rep = np.flatnonzero((pop.aid_role & AID_REPORTER) != 0)
+    assert rep.size > 0 and ((pop.age[rep] >= 60) & (pop.age[rep] <= 70)).all()
+    with pytest.raises(ScenarioError, match="reporter_max_age: empty age range: got 40; allowed: an age >= "
+                       r"reporter_min_age \(50\)"):
+        load_scenario("yamae", {"interventions.reporting_hub.reporter_min_age": 50,
+                                "interventions.reporting_hub.reporter_max_age": 40})

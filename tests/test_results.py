@@ -14,7 +14,8 @@ import pytest
 import kyojosim
 from kyojosim import atomic
 from kyojosim.constants import AGE_BAND_LABELS
-from kyojosim.results import MANIFEST, TABLES, ResultsError, RunResult, load_run
+from kyojosim.outcomes import run_tables
+from kyojosim.results import MANIFEST, ResultsError, RunResult, load_run
 
 
 def listing(root):
@@ -36,7 +37,7 @@ def test_run_two_years_has_three_rows(result):
 
 def test_tables(result):
     tables = result.tables()
-    assert set(tables) == set(TABLES)
+    assert set(tables) == set(run_tables())
     steps = result.to_pandas("steps")
     assert steps.columns[0] == "step"
     assert steps["step"].tolist() == list(range(len(steps)))
@@ -75,7 +76,7 @@ def test_save_writes_only_into_out(result, tmp_path):
     assert result.save(out) == out
     after = listing(tmp_path)
     added = sorted(set(after) - set(before))
-    expected = ["runs", "runs/a", f"runs/a/{MANIFEST}", *(f"runs/a/{t}.parquet" for t in TABLES)]
+    expected = ["runs", "runs/a", f"runs/a/{MANIFEST}", *(f"runs/a/{t}.parquet" for t in run_tables())]
     assert added == sorted(expected)
     assert not [p for p in after if p.endswith(atomic.TMP_SUFFIX)]
 
@@ -97,14 +98,14 @@ def test_manifest(result, tmp_path):
         t = pd.Timestamp(m[key])
         assert t.tzinfo is not None and t.utcoffset().total_seconds() == 0
     assert m["started"] <= m["finished"]
-    assert set(m["tables"]) == set(TABLES)
+    assert set(m["tables"]) == set(run_tables())
     assert m["tables"]["years"]["rows"] == 3
 
 
 def test_load_run_round_trip(result, tmp_path):
     result.save(tmp_path / "r")
     loaded = load_run(tmp_path / "r")
-    for name in TABLES:
+    for name in run_tables():
         pd.testing.assert_frame_equal(loaded.to_pandas(name), result.to_pandas(name))
     assert loaded.manifest["scenario_digest"] == result.scenario_digest
     assert loaded.seed == result.seed

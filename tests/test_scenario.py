@@ -217,7 +217,7 @@ def test_bad_override_path_below_a_scalar():
 
 def test_bad_override_value():
     err = error_of("yamae", {"simulation.seed": -1})
-    assert_names(err, file="yamae.yaml", key="simulation.seed", given="-1", allowed=r"allowed: a value in \[0, ")
+    assert_names(err, file="yamae.yaml", key="simulation.seed", given="-1", allowed=r"allowed: an integer in \[0, ")
     err = error_of("yamae", simulation__years="ten")
     assert_names(err, file="yamae.yaml", key="simulation.years", given="'ten'", allowed="an integer")
 
@@ -272,7 +272,7 @@ def test_variant_by_bundled_name(tmp_path):
 def test_variant_error_names_the_variant_file(tmp_path):
     path = write(tmp_path, "badv.yaml", {"base": str(YAMAE_PATH.resolve()), "simulation": {"years": -1}})
     err = error_of(path)
-    assert_names(err, file="badv.yaml", key="simulation.years", given="-1", allowed="allowed: a value in")
+    assert_names(err, file="badv.yaml", key="simulation.years", given="-1", allowed="allowed: an integer in")
 
 
 def test_keyword_and_mapping_overrides(yamae):

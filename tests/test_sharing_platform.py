@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import towns
-from kyojosim import sharing_platform as sp_module
 from kyojosim.constants import (
     AID_CERTIFIED,
     AID_SUPPORTER,
@@ -47,16 +46,16 @@ def tiny_platform_town(**platform) -> KyojoModel:
                                           interventions={"sharing_platform": {"enabled": True, "start_year": 2015,
                                                                               **platform}})
     pop = model.population
-    pop.cols["smartphone"][:4] = True
+    pop.smartphone[:4] = True
     will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
     will[b, CAT["chores"]] = WILL_PAID
     will[c, CAT["chores"]] = WILL_FREE
     will[d, CAT["chores"]] = WILL_PAID
     will[d, CAT["shopping"]] = WILL_PAID
-    pop.cols["will"][:4] = will
-    pop.cols["platform_help"][[a, b, c, d]] = [0, bits("chores"), bits("chores"), bits("chores", "shopping")]
-    pop.cols["platform_need"][[a, b, c, d]] = [bits("chores"), bits("shopping"), 0, 0]
-    pop.cols["aid_role"][[a, b, c, d]] = [0, AID_SUPPORTER, AID_SUPPORTER | AID_CERTIFIED, AID_SUPPORTER]
+    pop.will[:4] = will
+    pop.platform_help[[a, b, c, d]] = [0, bits("chores"), bits("chores"), bits("chores", "shopping")]
+    pop.platform_need[[a, b, c, d]] = [bits("chores"), bits("shopping"), 0, 0]
+    pop.aid_role[[a, b, c, d]] = [0, AID_SUPPORTER, AID_SUPPORTER | AID_CERTIFIED, AID_SUPPORTER]
     ties = Ties()
     ties.add(np.array([a]), np.array([b]), TIE_NEIGHBOUR, 0.4)
     model.ties = ties
@@ -106,7 +105,7 @@ def test_matches_and_payments_on_a_hand_built_town():
     assert t["paid_by_requesters"][ch, CAT["shopping"]] == 500
     assert money.total("received_by_helpers") == 1800 and money.total("subsidy") == 300
     assert t["matches"][ch, CAT["chores"]] == 2 and t["paid_matches"][ch, CAT["chores"]] == 1
-    rows = money.table()
+    rows = model.table("money")
     assert list(rows["category"]) == ["chores", "shopping"] and (rows["step"] == 1).all()
 
 
@@ -123,14 +122,14 @@ def test_surfacing_needs_the_wish_or_trust_and_a_smartphone():
     ch, n = channel(model), model.names
     slot = np.array([n["A"], n["A"], n["B"], n["C"]])
     cat = np.array([CAT["chores"], CAT["shopping"], CAT["shopping"], CAT["chores"]])
-    assert ch.surface(model, slot, cat, rng).tolist() == [True, False, True, False]
-    model.population.cols["smartphone"][n["A"]] = False
-    assert ch.surface(model, slot, cat, rng).tolist() == [False, False, True, False]
+    assert ch.surface(slot, cat, rng).tolist() == [True, False, True, False]
+    model.population.smartphone[n["A"]] = False
+    assert ch.surface(slot, cat, rng).tolist() == [False, False, True, False]
     # insured, with a certain trust boost: everyone with a smartphone posts
     model = tiny_platform_town(trust_boost=1.0)
-    assert channel(model).surface(model, slot, cat, rng).all()
+    assert channel(model).surface(slot, cat, rng).all()
     model = tiny_platform_town(trust_boost=1.0, insured=False)
-    assert channel(model).surface(model, slot, cat, rng).tolist() == [True, False, True, False]
+    assert channel(model).surface(slot, cat, rng).tolist() == [True, False, True, False]
 
 
 def test_registration_takes_every_eligible_resident_at_rate_one():
@@ -167,22 +166,22 @@ def test_no_supporters_before_the_start_year():
     assert ((model.population.aid_role & AID_SUPPORTER) != 0).any()
 
 
-def test_meetups_tie_requesters_to_supporters(monkeypatch):
-    monkeypatch.setattr(sp_module, "MEETUP_ATTENDANCE", 1.0)
-    model = tiny_platform_town(meetups_per_year=1.0)
+@pytest.mark.parametrize("contacts", [3, 2])
+def test_meetups_tie_requesters_to_supporters(contacts):
+    model = tiny_platform_town(meetups_per_year=1.0, meetup_attendance=1.0, meetup_contacts=contacts)
     add_need(model, "A", "chores", 2.0)
     run_week(model)
     ch, n = channel(model), model.names
     before = {(int(a), int(b)) for a, b in zip(model.ties.a, model.ties.b)}
-    pairs = ch.meetups(model, np.random.default_rng(1))
-    assert pairs == sp_module.MEETUP_CONTACTS
+    pairs = ch.meetups(np.random.default_rng(1))
+    assert pairs == contacts
     supporters = {n["B"], n["C"], n["D"]}
     new = [(int(a), int(b), int(k)) for a, b, k in zip(model.ties.a, model.ties.b, model.ties.kind)
            if (int(a), int(b)) not in before]
     assert new, "at least one new acquaintance"
     for a, b, k in new:
         assert n["A"] in (a, b) and ({a, b} - {n["A"]}) <= supporters and k & TIE_COMMUNITY
-    assert ch.meetups(model, np.random.default_rng(1)) == 0  # the year's users were used up
+    assert ch.meetups(np.random.default_rng(1)) == 0  # the year's users were used up
 
 
 BASE = load_scenario("yamae").to_dict()
@@ -210,10 +209,10 @@ def platform_scenarios(draw):
 def test_money_balances_exactly(scn):
     model = KyojoModel(scn)
     cfg = scn.interventions.sharing_platform
-    while model.running:
-        model.step()
+    model.run_model()
     money = model.aid.money
-    for row in money.rows:
+    table = model.table("money")
+    for row in table.to_dict("records"):
         assert row["received_by_helpers"] == row["paid_by_requesters"] + row["subsidy"]
         assert row["paid_by_requesters"] >= 0 and row["subsidy"] >= 0
         assert row["subsidy"] <= row["received_by_helpers"]
@@ -223,7 +222,6 @@ def test_money_balances_exactly(scn):
     t = money.totals
     assert np.array_equal(t["received_by_helpers"], t["paid_by_requesters"] + t["subsidy"])
     assert t["received_by_helpers"].dtype == np.int64
-    table = money.table()
     for f in ("paid_by_requesters", "subsidy", "received_by_helpers", "matches"):
         assert table[f].sum() == t[f].sum()
     # per step: every step's rows balance too
@@ -243,8 +241,7 @@ def test_a_channel_never_lowers_the_needs_surfaced(key):
     for on in (False, True):
         model = KyojoModel("yamae", seed=4, years=2, overrides={
             f"interventions.{key}.enabled": on, f"interventions.{key}.start_year": 2015})
-        while model.running:
-            model.step()
+        model.run_model()
         runs[on] = model.datacollector.get_model_vars_dataframe()
     off, on = runs[False], runs[True]
     assert np.array_equal(off["needs_arisen"].to_numpy(), on["needs_arisen"].to_numpy())
@@ -260,11 +257,26 @@ def test_money_table_is_saved_with_the_run(tmp_path):
     model = KyojoModel("yamae", seed=2, years=1, scale=0.1, overrides={
         "interventions.sharing_platform.enabled": True, "interventions.sharing_platform.start_year": 2015,
         "interventions.sharing_platform.subsidy_per_hour": 200.0})
-    while model.running:
-        model.step()
+    model.run_model()
     result = RunResult.from_model(model)
     money = result.to_pandas("money")
     assert len(money) and (money["received_by_helpers"] == money["paid_by_requesters"] + money["subsidy"]).all()
     assert money["subsidy"].sum() == model.aid.money.total("subsidy") > 0
     result.save(tmp_path / "r")
     pd.testing.assert_frame_equal(load_run(tmp_path / "r").to_pandas("money"), money)
+
+
+def test_candidate_weights_and_reach_are_the_scenarios():
+    model = tiny_platform_town(tied_bonus=0.5, certified_weight=0.9, supporter_weight=0.1)
+    add_need(model, "A", "chores", 2.0)    # n0
+    add_need(model, "B", "shopping", 1.0)  # n1
+    names = {v: k for k, v in model.names.items()}
+    cand = run_week(model)["cand"]
+    edges = {(int(n), names[int(h)]): round(float(w), 6) for n, h, w in zip(cand.need, cand.helper, cand.weight)}
+    assert edges == {(0, "B"): 0.9, (0, "C"): 0.9, (0, "D"): 0.1, (1, "D"): 0.1}  # B: tie 0.4 + 0.5
+    # one supporter drawn from the district per request, besides the tied ones
+    model = tiny_platform_town(random_candidates=1)
+    add_need(model, "A", "chores", 2.0)
+    cand = run_week(model)["cand"]
+    helpers = [names[int(h)] for h in cand.helper]
+    assert "B" in helpers and len(set(helpers) - {"B"}) <= 1

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from kyojosim.streams import STREAM_NAMES, Streams, stream_key
+from kyojosim.streams import STREAM_NAMES, Streams, declare_streams, declared_streams, stream_key
 
 
 def draws(gen: np.random.Generator, k: int = 8) -> np.ndarray:
@@ -59,9 +59,26 @@ def test_fresh_generators_are_indexed_and_independent_of_other_use():
     assert s.fresh("demography", 2015) is not s.fresh("demography", 2015)
 
 
-def test_unlisted_names_are_allowed_and_distinct():
+def test_undeclared_names_are_refused():
     s = Streams(1)
-    assert not np.array_equal(draws(s["traits"]), draws(s["ict_uptake"]))
+    assert not np.array_equal(draws(s["traits"]), draws(s["ict_uptake"]))  # declared names are distinct
+    for use in (lambda: s["demograhpy"], lambda: s.fresh("demograhpy", 2015), lambda: s.fresh("surface_offlin", 1)):
+        with pytest.raises(KeyError, match="demograhpy|surface_offlin"):
+            use()
+
+
+def test_every_channel_declares_its_streams_once():
+    from kyojosim.channels import CHANNEL_TYPES, STREAM_KINDS
+
+    names = declared_streams()
+    assert len(names) == len(set(names))
+    assert set(STREAM_NAMES) <= set(names)
+    for channel in CHANNEL_TYPES:
+        for kind in STREAM_KINDS:
+            assert f"{kind}_{channel}" in names
+    with pytest.raises(ValueError, match="already declared"):
+        declare_streams("a test", "needs")
+    assert declared_streams() == names  # a refused declaration leaves the registry as it was
 
 
 def test_stream_key_is_stable_across_processes():

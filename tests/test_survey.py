@@ -13,7 +13,6 @@ import pytest
 
 from kyojosim.constants import CAT, CATEGORIES, PARTICIPATION_GROUPS, WILL_FREE, WILL_NONE, WILL_PAID
 from kyojosim.model import KyojoModel
-from kyojosim.results import steps_table
 from kyojosim.survey import (
     ANSWERS,
     GAP_COLUMNS,
@@ -39,12 +38,12 @@ def town():
     """Six residents aged 25-71, all in a neighbourhood association and in no online community."""
     model, slots = hand_built_town(PEOPLE)
     pop = model.population
-    pop.cols["groups"][:] = -1
-    pop.cols["groups"][:, 0] = 0
-    pop.cols["online"][:] = 0
-    pop.cols["will"][:] = WILL_NONE
-    pop.cols["platform_need"][:] = 0
-    pop.cols["platform_help"][:] = 0
+    pop.groups[:] = -1
+    pop.groups[:, 0] = 0
+    pop.online[:] = 0
+    pop.will[:] = WILL_NONE
+    pop.platform_need[:] = 0
+    pop.platform_help[:] = 0
     model.aid.prob[:] = 0.0
     return model, slots
 
@@ -78,9 +77,9 @@ def test_offline_only_town_answers_exactly(town):
 def test_both_and_online_only_are_told_apart(town):
     model, (a, b, c, d, e, f) = town
     pop = model.population
-    pop.cols["online"][[a, b]] = 2  # feed groups
-    pop.cols["groups"][b, :] = -1
-    pop.cols["groups"][c, :] = -1
+    pop.online[[a, b]] = 2  # feed groups
+    pop.groups[b, :] = -1
+    pop.groups[c, :] = -1
     row = survey(model, n=None).tables["community_participation_all_ages"].iloc[0]
     # a: both; b: online only; c: none; d, e, f: offline only
     assert [round(row[g], 6) for g in PARTICIPATION_GROUPS] == [round(100 / 6, 6), 50.0, round(100 / 6, 6),
@@ -92,10 +91,10 @@ def test_needs_and_helpers_by_hand(town):
     pop = model.population
     p = model.aid.prob
     p[[a, b, c], CAT["chores"]] = 1.0  # these three have the trouble for sure, the others never
-    pop.cols["platform_need"][[a, b]] = 1 << CAT["chores"]
-    pop.cols["will"][[a, b, c], CAT["shopping"]] = WILL_FREE
-    pop.cols["will"][[d], CAT["shopping"]] = WILL_PAID
-    pop.cols["platform_help"][[a, d]] = 1 << CAT["shopping"]
+    pop.platform_need[[a, b]] = 1 << CAT["chores"]
+    pop.will[[a, b, c], CAT["shopping"]] = WILL_FREE
+    pop.will[[d], CAT["shopping"]] = WILL_PAID
+    pop.platform_help[[a, d]] = 1 << CAT["shopping"]
     res = survey(model, n=None)
     needs = res.tables["needs_platform_intention"].set_index("category")
     assert needs.loc["chores", "n"] == 3
@@ -122,7 +121,7 @@ def test_open_needs_rule(town):
 
     model, (a, b, *_) = town
     add_need(model, a, "sick_care", 2.0, surfaced_bits=0)
-    model.population.cols["platform_need"][a] = 1 << CAT["sick_care"]
+    model.population.platform_need[a] = 1 << CAT["sick_care"]
     needs = survey(model, n=None, recall_weeks=0).tables["needs_platform_intention"].set_index("category")
     assert needs.loc["sick_care", "n"] == 1 and needs.loc["sick_care", "yes_total"] == 100.0
     assert needs["n"].sum() == 1
@@ -201,11 +200,11 @@ def test_survey_does_not_change_the_trajectory():
         plain.step()
         asked.step()
         if step in (3, 54):  # mid-year and after the turn of the year
-            gens_before = set(asked.streams._gens)
+            gens_before = set(asked.streams.started())
             survey(asked, n=500, seed=step)
-            assert set(asked.streams._gens) == gens_before
-    pd.testing.assert_frame_equal(steps_table(plain), steps_table(asked))
-    pd.testing.assert_frame_equal(pd.DataFrame(plain.tsunagari_rows), pd.DataFrame(asked.tsunagari_rows))
+            assert set(asked.streams.started()) == gens_before
+    pd.testing.assert_frame_equal(plain.table("steps"), asked.table("steps"))
+    pd.testing.assert_frame_equal(plain.table("tsunagari"), asked.table("tsunagari"))
     for col in ("uid", "trust_offline", "will", "platform_need"):
         assert np.array_equal(getattr(plain.population, col), getattr(asked.population, col))
 

@@ -16,10 +16,10 @@ import yaml
 
 import kyojosim
 from kyojosim import results as results_module
-from kyojosim.aid import AGE_GROUPS
-from kyojosim.constants import CATEGORIES, PARTICIPATION_GROUPS
+from kyojosim.constants import CATEGORIES, PARTICIPATION_GROUPS, REQUESTER_AGE_GROUPS
+from kyojosim.outcomes import experiment_tables
 from kyojosim.store import StoreError
-from kyojosim.sweep import TABLES, SweepError
+from kyojosim.sweep import SweepError
 
 SMALL = {
     "name": "small",
@@ -41,7 +41,7 @@ KILL = {  # more and longer runs, so that a kill lands in the middle
     "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}},
                  "sns": {"interventions": {"local_sns": {"start": 2015}}}},
 }
-DATA_TABLES = [t for t in TABLES if t != "design"]
+DATA_TABLES = [t for t in experiment_tables() if t != "design"]
 
 
 def write_experiment(folder: Path, data: dict) -> Path:
@@ -78,11 +78,13 @@ def test_load_gives_the_contract_tables(serial):
     assert d.loc[d["variant"] == "hub", "intervention_start"].tolist() == [2015, 2015]
     assert d["seed"].tolist()[:2] == d["seed"].tolist()[2:] and d["seed"].iloc[0] != d["seed"].iloc[1]
     expected = ["run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
-                *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
+                *(f"matching_rate_age_{g}" for g in REQUESTER_AGE_GROUPS), "needs_arisen", "needs_matched",
+                "needs_lapsed",
                 "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
-                "received_by_helpers", "population_start", "population_end", "share_65plus_end"]
+                "received_by_helpers", "population_start", "population_end", "share_65plus_end", "scale"]
     assert list(res.summary.columns) == expected and res.summary["run_id"].tolist() == d["run_id"].tolist()
-    for name in ("steps", "years", "tsunagari", "age_structure", "money"):
+    assert (res.summary["scale"] == 0.2).all()
+    for name in ("steps", "years", "tsunagari", "age_structure", "money", "community_value"):
         df = getattr(res, name)
         assert df.columns[0] == "run_id", name
     assert set(res.steps["run_id"]) == set(d["run_id"])
@@ -129,7 +131,7 @@ def test_dask_backend_gives_identical_tables(serial, tmp_path):
 
 
 def test_a_failing_run_is_recorded_and_resume_reruns_only_it(serial, tmp_path, monkeypatch):
-    real_run = results_module.run
+    real_run = results_module.run_one
     calls = []
 
     def flaky(scenario, **kw):
@@ -138,7 +140,7 @@ def test_a_failing_run_is_recorded_and_resume_reruns_only_it(serial, tmp_path, m
             raise RuntimeError("boom in the model")
         return real_run(scenario, **kw)
 
-    monkeypatch.setattr(results_module, "run", flaky)
+    monkeypatch.setattr(results_module, "run_one", flaky)
     out = kyojosim.sweep(SMALL, out=tmp_path / "res", jobs=1, progress=False)
     res = kyojosim.load(out)
     assert res.design["status"].tolist() == ["done", "done", "failed", "done"]
@@ -253,7 +255,7 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
 
     from kyojosim.model import KyojoModel
     from kyojosim.scenario import load_scenario
-    from kyojosim.sweep import run_one
+    from kyojosim.sweep import run_in_folder
 
     def models():
         gc.collect()
@@ -263,5 +265,6 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
     scn = load_scenario("yamae", {"simulation.years": 1, "municipality.scale": 0.1})
     before = models()  # models that other tests keep (fixtures) stay as they are
     for i in range(2):
-        assert run_one(f"r{i}", scn.replace(**{"simulation.seed": i + 1}), str(tmp_path / f"r{i}"))["status"] == "done"
+        status = run_in_folder(f"r{i}", scn.replace(**{"simulation.seed": i + 1}), str(tmp_path / f"r{i}"))
+        assert status["status"] == "done"
     assert models() == before

@@ -83,13 +83,18 @@ def test_scaled_population_total_and_marginals(scenario_from):
     assert np.all(np.abs(pop.band_counts() - table * 0.3) < 1)
 
 
-def test_ages_within_bands():
+def test_ages_within_bands(yamae):
     band = np.repeat(np.arange(N_AGE_BANDS), 500)
-    age = draw_ages_in_band(band, np.random.default_rng(0))
+    age = draw_ages_in_band(band, yamae, np.random.default_rng(0))
     top = band == N_AGE_BANDS - 1
     assert np.all(age[~top] // AGE_BAND_WIDTH == band[~top])
-    assert np.all((age[top] >= 85) & (age[top] <= 105))
+    assert yamae.demography.max_age == 105 and np.all((age[top] >= 85) & (age[top] <= 105))
     assert 87 < age[top].mean() < 91  # mean age of the 85+ about 89 (2015 census)
+    # the two parameters of the open band: its mean and the oldest age
+    band = np.full(20_000, N_AGE_BANDS - 1)
+    older = draw_ages_in_band(band, yamae.replace(demography__mean_age_85plus=92.0, demography__max_age=100),
+                              np.random.default_rng(0))
+    assert older.max() <= 100 and 90 < older.mean() < 92
 
 
 # ---------------------------------------------------------------------------------------- households
@@ -102,11 +107,11 @@ def test_every_resident_in_exactly_one_existing_household(yamae_synth):
     # household ids are dense: every household has at least one member
     assert np.all(pop.household_sizes() >= 1)
     assert pop.n == pop.size  # no gone slots at the start
-    assert np.all(pop.hcol("kind") >= 0)
+    assert np.all(pop.hh.kind >= 0)
 
 
 def kind_shares(pop) -> np.ndarray:
-    kind = pop.hcol("kind")
+    kind = pop.hh.kind
     return np.bincount(kind[kind >= 0], minlength=len(HOUSEHOLD_KINDS)) / (kind >= 0).sum()
 
 
@@ -137,7 +142,7 @@ def test_household_kind_shares_of_other_bundled_scenarios(name):
 
 def test_stored_kind_matches_classification(yamae_synth):
     pop, _, _ = yamae_synth
-    assert np.array_equal(pop.hcol("kind"), classify(pop))
+    assert np.array_equal(pop.hh.kind, classify(pop))
 
 
 def test_one_head_per_household_and_couples_opposite_sex(yamae_synth):
@@ -179,7 +184,7 @@ def test_elders_live_with_younger_family(yamae_synth):
 
 def test_districts_follow_population_shares(yamae, yamae_synth):
     pop, _, _ = yamae_synth
-    d = pop.hcol("district")
+    d = pop.hh.district
     shares = np.array([x.population_share for x in yamae.municipality.districts])
     got = np.bincount(d, minlength=shares.size) / d.size
     assert np.all(np.abs(got - shares) < 1.0 / d.size + 1e-9)  # largest-remainder: within one household
@@ -188,7 +193,7 @@ def test_districts_follow_population_shares(yamae, yamae_synth):
 
 def test_blocks_are_within_a_district_and_of_the_right_size(yamae, yamae_synth):
     pop, _, _ = yamae_synth
-    block, d = pop.hcol("block"), pop.hcol("district")
+    block, d = pop.hh.block, pop.hh.district
     for b in np.unique(block):
         assert np.unique(d[block == b]).size == 1
     assert np.bincount(block).max() <= yamae.network.block_households
@@ -321,7 +326,7 @@ def test_neighbour_ties_within_blocks(yamae_synth):
     pop, ties, _ = yamae_synth
     nb = (ties.kind & TIE_NEIGHBOUR) != 0
     assert nb.any()
-    block = pop.hcol("block")[pop.household]
+    block = pop.hh.block[pop.household]
     assert np.all(block[ties.a[nb]] == block[ties.b[nb]])
     assert np.all(pop.age[ties.a[nb]] >= 15) and np.all(pop.age[ties.b[nb]] >= 15)
 
@@ -355,3 +360,12 @@ def test_degenerate_towns_still_synthesise(scenario_from):
         heads = np.bincount(pop.household[pop.role == ROLE_HEAD], minlength=pop.n_households)
         assert np.all(heads == 1), (band, heads)
         assert_tie_invariants(ties, pop)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.9])
+def test_young_adults_living_with_parents_follow_the_scenario(yamae, share):
+    scn = yamae.replace(municipality__households__live_with_parents_18_29=share)
+    pop, _, _ = synthesize(scn, Streams(3))
+    young = (pop.age >= 18) & (pop.age <= 29)
+    at_home = (young & (pop.role == ROLE_CHILD)).sum() / young.sum()
+    assert abs(at_home - share) < 0.1

@@ -33,10 +33,10 @@ def test_help_and_lapses_change_trust_reciprocity_and_asking():
     t = model.scenario.trust
     a, b = int(model.ties.a[0]), int(model.ties.b[0])  # an existing tie
     req, helper = np.array([a, 5]), np.array([b, 6])
-    before = {k: pop.cols[k].copy() for k in ("reciprocity", "trust_offline", "trust_online", "ask_factor")}
+    before = {k: getattr(pop, k).copy() for k in ("reciprocity", "trust_offline", "trust_online", "ask_factor")}
     strength = float(model.ties.strength[0])
     channel = np.array([1 << CH["offline"], 1 << CH["local_sns"]], dtype=np.int8)
-    pop.cols["ask_factor"][[a, 5]] = 0.5
+    pop.ask_factor[[a, 5]] = 0.5
     after_week(model, req, helper, channel, lapsed_requester=np.array([9]))
     assert np.isclose(pop.reciprocity[a], min(before["reciprocity"][a] + t.reciprocity_gain, 1))
     assert np.isclose(pop.trust_offline[a], min(before["trust_offline"][a] + t.trust_gain, 1))
@@ -50,8 +50,8 @@ def test_help_and_lapses_change_trust_reciprocity_and_asking():
 def test_reciprocity_raises_willingness():
     model = KyojoModel("yamae", seed=1, years=0, trust__conversion_rate=1.0)
     pop = model.population
-    pop.cols["reciprocity"][:] = 0.0
-    pop.cols["reciprocity"][:10] = 1.0
+    pop.reciprocity[:] = 0.0
+    pop.reciprocity[:10] = 1.0
     none_before = pop.will == WILL_NONE
     n = yearly_reciprocity(pop, model.scenario, np.random.default_rng(0))
     assert n == int(none_before[:10].sum())
@@ -62,8 +62,8 @@ def test_reciprocity_raises_willingness():
 def test_new_free_helpers_may_offer_on_a_platform():
     model = KyojoModel("yamae", seed=2, years=0, trust__conversion_rate=1.0)
     pop = model.population
-    pop.cols["reciprocity"][:] = 1.0
-    pop.cols["platform_help"][:] = 0
+    pop.reciprocity[:] = 1.0
+    pop.platform_help[:] = 0
     none_before = pop.will == WILL_NONE
     yearly_reciprocity(pop, model.scenario, np.random.default_rng(1))
     bits = (pop.platform_help[:, None].astype(int) >> np.arange(none_before.shape[1])) & 1

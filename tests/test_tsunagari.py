@@ -11,11 +11,12 @@ import pytest
 from kyojosim.communities import ONLINE_BIT, K
 from kyojosim.constants import PARTICIPATION_GROUPS
 from kyojosim.model import KyojoModel
+from kyojosim.outcomes import TABLES
 from kyojosim.population import Population
 from kyojosim.results import RunResult
 from kyojosim.tsunagari import (
-    AGE_GROUPS,
-    SUMMARY_COLUMNS,
+    DECADE_GROUPS,
+    FrameGroups,
     community_strengths,
     consciousness,
     summary_rows,
@@ -49,7 +50,7 @@ def hand_population() -> Population:
         trust_online=np.array([1.0, 0.5, 0.25, 0.75, 0.625, 0.875, 0.0]),
         online=np.array([LOCAL | FEED, 0, LOCAL, FEED, 0, 0, LOCAL], dtype=np.uint8),
     )
-    g = pop.cols["groups"]
+    g = pop.groups
     g[[0, 1, 6], NA] = 0
     g[[2, 3], NA] = 1
     g[0, PTA] = 2
@@ -122,7 +123,7 @@ def test_people_in_no_community_have_zero():
 def test_degenerate_cases_count_every_community_as_average():
     pop = hand_population()
     for col in ("trust_offline", "trust_online", "reciprocity"):
-        pop.cols[col][:] = 0.5  # no variance at all
+        getattr(pop, col)[:] = 0.5  # no variance at all
     off, on = consciousness(pop)
     assert np.all(off == 0) and np.all(on == 0)
     # every community has the same strength, 50: つながり力 is 50 per community (A 4, B 1, C 2, D 2)
@@ -133,13 +134,13 @@ def test_degenerate_cases_count_every_community_as_average():
 
 def _hand_model(pop: Population) -> SimpleNamespace:
     districts = [SimpleNamespace(name="north"), SimpleNamespace(name="south")]
-    return SimpleNamespace(population=pop, steps=0, year=2015,
+    return SimpleNamespace(population=pop, steps=0, year=2015, month="2014-12", tsunagari_groups=FrameGroups(),
                            scenario=SimpleNamespace(municipality=SimpleNamespace(districts=districts)))
 
 
 def test_summary_rows_of_the_hand_town():
     df = pd.DataFrame(summary_rows(_hand_model(hand_population())))
-    assert list(df.columns) == list(SUMMARY_COLUMNS)
+    assert list(df.columns) == list(TABLES["tsunagari"].columns)
     s = 1 / np.sqrt(44 / 7)
     row = df.set_index(["group_type", "group"])
     # the 20+ frame: A 200 + 10s, B 50 - 20s, C 100 - 10s, D 100 + 20s, E 0
@@ -161,15 +162,19 @@ def test_summary_rows_of_the_hand_town():
 
 def test_summary_rows_recorded_monthly_in_a_run():
     model = KyojoModel("yamae", seed=1, years=1)
-    while model.running:
-        model.step()
-    df = RunResult.from_model(model).to_pandas("tsunagari")
-    assert list(df.columns) == list(SUMMARY_COLUMNS)
-    steps = sorted(df["step"].unique())
-    assert steps == list(range(0, model.steps + 1, 4))
+    model.run_model()
+    res = RunResult.from_model(model)
+    df = res.to_pandas("tsunagari")
+    assert list(df.columns) == list(TABLES["tsunagari"].columns)
+    # the initial state, then one record per calendar month, in its last week (the run's last step closes December)
+    months = df.drop_duplicates("step")
+    assert months["month"].tolist() == ["2014-12", *(f"2015-{m:02d}" for m in range(1, 13))]
+    weeks = res.to_pandas("steps").query("step > 0")
+    assert months["step"].tolist() == [0, *weeks.groupby("month")["step"].max()]
+    assert months["step"].iloc[-1] == model.steps
     names = [d.name for d in model.scenario.municipality.districts]
     expected = ([("all", "all")] + [("participation", g) for g in PARTICIPATION_GROUPS]
-                + [("age_group", g) for g in AGE_GROUPS] + [("district", n) for n in names])
+                + [("age_group", g) for g in DECADE_GROUPS] + [("district", n) for n in names])
     for _, rows in df.groupby("step"):
         assert list(zip(rows["group_type"], rows["group"], strict=True)) == expected
     first = df[df["step"] == 0].set_index(["group_type", "group"])
@@ -182,9 +187,8 @@ def _participation_means(seeds=(1, 2, 3), years=1) -> dict[str, float]:
     frames = []
     for seed in seeds:
         model = KyojoModel("yamae", seed=seed, years=years)
-        while model.running:
-            model.step()
-        frames.append(pd.DataFrame(model.tsunagari_rows))
+        model.run_model()
+        frames.append(model.table("tsunagari"))
     df = pd.concat(frames)
     part = df[df["group_type"] == "participation"]
     return part.groupby("group")["mean"].mean().to_dict()

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from kyojosim.constants import PARTICIPATION_GROUPS
-from kyojosim.validation import AGE_GROUPS, fit_participation, run_participation, tsunagari_order
+from kyojosim.validation import REPORT_AGE_GROUPS, fit_participation, run_participation, tsunagari_order
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "experiments" / "validation"
@@ -26,7 +26,7 @@ def test_validation_command_at_reduced_size(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "within ±5 points" in proc.stdout
     table = pd.read_csv(out / "participation_2008_2017.csv")
-    assert set(table["age_group"]) == {name for name, _, _ in AGE_GROUPS}
+    assert set(table["age_group"]) == {name for name, _, _ in REPORT_AGE_GROUPS}
     allrow = table[table["age_group"] == "all"].set_index("group")
     assert list(allrow.index) == list(PARTICIPATION_GROUPS)
     # the start reproduces the 2008 row exactly (fitted at synthesis); the end is within the target

@@ -51,12 +51,12 @@ def hand_built_town(ages_sexes: Sequence[tuple[int, str]], interventions: dict[s
     rank = np.argsort(ages * 10 + sexes, kind="stable")  # the given residents by age
     slots = np.empty(len(ages_sexes), dtype=np.int64)
     slots[rank] = order
-    pop.cols["age"][slots] = ages
-    pop.cols["sex"][slots] = sexes
-    pop.cols["frail"][:] = False
-    pop.cols["employed"][:] = False
-    pop.cols["trust_offline"][:] = 0.5  # equal trust: preferences leave the hand-worked weights as they are
-    pop.cols["trust_online"][:] = 0.5
+    pop.age[slots] = ages
+    pop.sex[slots] = sexes
+    pop.frail[:] = False
+    pop.employed[:] = False
+    pop.trust_offline[:] = 0.5  # equal trust: preferences leave the hand-worked weights as they are
+    pop.trust_online[:] = 0.5
     return model, tuple(int(s) for s in slots)
 
 

@@ -18,10 +18,10 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-from joblib import Parallel, delayed
 
 from kyojosim.atomic import write_text
 from kyojosim.community_value import kpi_table
+from kyojosim.executor import map_runs
 
 VARIANTS = {
     "adoption ×0.5": {"interventions.local_sns.adoption_rate": 0.05},
@@ -32,10 +32,11 @@ VARIANTS = {
 }
 
 
-def one(variant: str, seed: int, years: int, scale: float) -> pd.DataFrame:
-    from kyojosim import run
+def one(task: tuple[str, int, int, float]) -> pd.DataFrame:
+    from kyojosim.results import run_one
 
-    res = run("koto-sns", seed=seed, years=years, scale=scale, overrides=VARIANTS[variant])
+    variant, seed, years, scale = task
+    res = run_one("koto-sns", seed=seed, years=years, scale=scale, overrides=VARIANTS[variant])
     return kpi_table(res).assign(variant=variant, seed=seed)
 
 
@@ -47,9 +48,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    jobs = [(v, s) for v in VARIANTS for s in range(1, args.seeds + 1)]
-    frames = Parallel(n_jobs=args.jobs)(delayed(one)(v, s, args.years, args.scale) for v, s in jobs)
-    df = pd.concat(frames, ignore_index=True)
+    tasks = [(v, s, args.years, args.scale) for v in VARIANTS for s in range(1, args.seeds + 1)]
+    df = pd.concat(map_runs(one, tasks, jobs=args.jobs, ordered=True), ignore_index=True)
     cols = ["matched_local_sns", "matching_rate", "tsunagari_mean"]
     def corr(g: pd.DataFrame, diff: bool) -> pd.Series:
         x = g[["community_value", *cols]]
@@ -61,11 +61,12 @@ def main(argv=None) -> int:
                  .groupby("variant", sort=False).mean().reindex(list(VARIANTS)))
         print(f"1{'b' if diff else 'a'}. Within runs, {what}: Spearman correlation of Community Value with ...")
         print(table.round(2).to_string() + "\n")
-    last = df[df["year"] == df["year"].max()]
+    month_year = df["month"].str[:4].astype(int)  # the calendar year of the month each record closes
+    last = df[month_year == month_year.max()]
     across = (last.groupby(["variant", "seed"])[["community_value", "mau", "matched_local_sns", "matching_rate",
                                                  "tsunagari_mean"]].mean()
               .groupby("variant", sort=False).mean().reindex(list(VARIANTS)))
-    print(f"\n2. Across variants, {int(df['year'].max())} (monthly means, mean over seeds):")
+    print(f"\n2. Across variants, {int(month_year.max())} (monthly means, mean over seeds):")
     print(across.round(3).to_string())
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from kyojosim.atomic import write_text
 from kyojosim.errors import KyojoError
-from kyojosim.model import KyojoModel
+from kyojosim.results import run_one
 from kyojosim.survey import FLAG_POINTS, compare_published, survey
 
 
@@ -45,11 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run_one(args: argparse.Namespace, seed: int) -> tuple[pd.DataFrame, object]:
-    model = KyojoModel(args.scenario, seed=seed, years=args.years, scale=args.scale)
-    while model.running:
-        model.step()
-    result = survey(model, n=args.n, seed=args.survey_seed, recall_weeks=args.recall_weeks)
+def one_seed(args: argparse.Namespace, seed: int) -> tuple[pd.DataFrame, object]:
+    def ask(model):  # the survey of the finished town (nothing at the start)
+        return survey(model, n=args.n, seed=args.survey_seed, recall_weeks=args.recall_weeks) if model.steps else None
+
+    result = run_one(args.scenario, seed=seed, years=args.years, scale=args.scale, observe=ask).observed[1]
     gaps = compare_published(result, folder=args.published, year=args.year)
     gaps.insert(0, "seed", seed)
     return gaps, result
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parts, results = [], []
         for seed in args.seeds:
-            gaps, result = run_one(args, seed)
+            gaps, result = one_seed(args, seed)
             parts.append(gaps)
             results.append(result)
         gaps = pd.concat(parts, ignore_index=True)

@@ -1,9 +1,13 @@
 """Residents as Mesa agents: thin handles onto the model's columns.
 
-A :class:`Resident` carries identity (its ``unique_id``) and reads its state from the
-model's numpy columns, so Mesa tools (``model.agents``, ``AgentSet.select``, a
-``DataCollector`` with agent reporters) work on it, while the simulation's rules run over
-whole columns and never loop over these objects.
+A :class:`Resident` carries identity (its ``unique_id``, the resident's ``uid`` in the population)
+and reads its state from the model's numpy columns, so Mesa tools (``model.agents``,
+``AgentSet.select``, a ``DataCollector`` with agent reporters) work on it, while the simulation's
+rules run over whole columns and never loop over these objects.
+
+A model built with ``agents=False`` keeps no handles (they cost more memory than the state they
+point to); :meth:`kyojosim.model.KyojoModel.resident` then returns a :class:`ResidentView`, the
+same reading of one resident's row, built on demand and not registered with Mesa.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ if TYPE_CHECKING:
     from .model import KyojoModel
 
 
-class Resident(mesa.Agent):
-    """One resident of the municipality (a view onto its row of the model's columns)."""
+class ResidentState:
+    """One resident's state, read from the model's columns by ``unique_id`` (the population's uid)."""
 
     model: KyojoModel
+    unique_id: int
 
     @property
     def slot(self) -> int:
@@ -30,7 +35,7 @@ class Resident(mesa.Agent):
         return self.model.slot_of(self.unique_id)
 
     def _col(self, name: str):
-        return self.model.population.cols[name][self.slot]
+        return getattr(self.model.population, name)[self.slot]
 
     @property
     def age(self) -> int:
@@ -50,7 +55,7 @@ class Resident(mesa.Agent):
     @property
     def household_kind(self) -> str:
         """Kind of the resident's household (e.g. ``"single_elderly"``)."""
-        return HOUSEHOLD_KINDS[int(self.model.population.hh["kind"][self.household])]
+        return HOUSEHOLD_KINDS[int(self.model.population.hh.kind[self.household])]
 
     @property
     def role(self) -> str:
@@ -107,4 +112,34 @@ class Resident(mesa.Agent):
         return [(int(uid[o]), int(k), float(w)) for o, k, w in zip(other, kind, strength, strict=True)]
 
     def __repr__(self) -> str:
-        return f"Resident({self.unique_id}, age={self.age}, {self.sex}, {self.district})"
+        return f"{type(self).__name__}({self.unique_id}, age={self.age}, {self.sex}, {self.district})"
+
+
+class Resident(ResidentState, mesa.Agent):
+    """One resident of the municipality as a Mesa agent (a view onto its row of the model's columns).
+
+    Args:
+        model: The model.
+        unique_id: The resident's uid in the population (:attr:`kyojosim.population.Population.uid`).
+    """
+
+    def __init__(self, model: KyojoModel, unique_id: int) -> None:
+        # mesa.Agent.__init__ would number the agent from Mesa's class-level counter (mesa.Agent._ids,
+        # a dict keyed by the model, which keeps every model alive); the population numbers residents
+        # itself, so the handle takes that number and registers with the model as Mesa's own does
+        self.model = model
+        self.unique_id = int(unique_id)
+        self.pos = None
+        model.register_agent(self)
+
+
+class ResidentView(ResidentState):
+    """One resident of a model without Mesa handles (``KyojoModel(agents=False)``), built on demand.
+
+    It reads the same state as a :class:`Resident` but is not a Mesa agent: it is not in
+    ``model.agents`` and is not kept by the model.
+    """
+
+    def __init__(self, model: KyojoModel, unique_id: int) -> None:
+        self.model = model
+        self.unique_id = int(unique_id)

@@ -8,10 +8,11 @@ One week, in this order (docs/ODD.md §3.1):
 4. candidate edges from every channel for the open, surfaced needs, and matching
    (:func:`kyojosim.matching.match`): help given uses the helper's hours;
 5. open needs past their deadline lapse;
-6. the week's counts are recorded: by category (``rows``), by channel of the match, by the
-   requester's age group and district (cumulative), the mean weeks a matched need waited, the
-   share of residents 75+ with an unmet need (open or lapsed this week) and the hours each helper
-   gave (for the yearly helper burden: the share of hours given by the top 10% of helpers).
+6. the week's counts are recorded: by category (rows of the ``needs`` table), by channel of the
+   match, by the requester's age group and district (cumulative), the mean weeks a matched need
+   waited, the share of residents 75+ with an unmet need (open or lapsed this week; ``last``, read
+   by the weekly series) and the hours each helper gave (for the yearly helper burden, a row of the
+   ``aid_years`` table: the share of hours given by the top 10% of helpers).
 
 Every need is, at any time, either matched, lapsed or open (pending): ``arisen = matched +
 lapsed + open`` per category, cumulatively (a property test checks it). Needs of residents
@@ -20,12 +21,13 @@ who die or leave lapse at the turn of the year.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .channels import build_channels
-from .constants import CATEGORIES, CHANNELS
+from .channels import Channel, build_channels
+from .constants import CATEGORIES, CHANNELS, REQUESTER_AGE_GROUPS, requester_age_group
 from .helping import weekly_hours
 from .matching import Candidates, match
 from .money import MoneyLedger
@@ -35,32 +37,21 @@ from .trust import after_week
 if TYPE_CHECKING:
     from .model import KyojoModel
 
-AGE_GROUPS = ("under65", "65to74", "75plus")
-"""Age groups of requesters in the measures (the white paper's concern: residents 75+)."""
-
-
-def age_group(age: np.ndarray) -> np.ndarray:
-    """Return the index into AGE_GROUPS of each age."""
-    return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
-
-
 def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urgency: np.ndarray,
                trust_kind: str) -> np.ndarray:
     """Multiply a channel's candidate weights by the requester's preferences.
 
-    ``(1 + urgency)`` puts pressing needs first; ``(0.5 + trust)`` with the requester's trust in
-    the people the channel reaches (online trust for the local SNS, offline trust otherwise) makes
-    a requester who trusts people met online prefer them; ``DISTANCE_FACTOR`` lowers helpers from
-    another district (only ties cross districts).
+    ``(1 + urgency)`` puts pressing needs first; ``(helping.trust_weight_base + trust)`` with the
+    requester's trust in the people the channel reaches (online trust for the local SNS, offline
+    trust otherwise) makes a requester who trusts people met online prefer them;
+    ``helping.other_district_factor`` lowers helpers from another district (only ties cross
+    districts).
     """
     pop = model.population
+    h = model.scenario.helping
     trust = pop.trust_online[requester] if trust_kind == "online" else pop.trust_offline[requester]
-    near = np.where(pop.district[requester] == pop.district[helper], 1.0, DISTANCE_FACTOR)
-    return (1.0 + urgency) * (0.5 + trust) * near
-
-
-DISTANCE_FACTOR = 0.8
-"""assumption: a helper in another district is a fifth less preferred than one in the same district."""
+    near = np.where(pop.district[requester] == pop.district[helper], 1.0, h.other_district_factor)
+    return (1.0 + urgency) * (h.trust_weight_base + trust) * near
 
 
 class MutualAid:
@@ -68,27 +59,25 @@ class MutualAid:
 
     def __init__(self, model: KyojoModel) -> None:
         self.model = model
-        self.channels = build_channels(model.scenario)
         self.book = NeedBook()
-        self.money = MoneyLedger()
+        self.money = MoneyLedger(record=partial(model.datacollector.add_table_row, "money"))
+        self.channels: list[Channel] = build_channels(self)
         self.total = {k: np.zeros(N_CAT, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
         self.total_hours = np.zeros(N_CAT)
-        self.rows: list[dict[str, Any]] = []
         self.by_channel: list[np.ndarray] = []
         n_d = len(model.scenario.municipality.districts)
         self.by_group = {  # cumulative counts by requester's age group and by district
             key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "matched", "lapsed")}
-            for key, size in (("age_group", len(AGE_GROUPS)), ("district", n_d))
+            for key, size in (("age_group", len(REQUESTER_AGE_GROUPS)), ("district", n_d))
         }
         self.helper_hours = np.zeros(model.population.n)
         self.lapsed_departed = 0
         self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
-        self.year_rows: list[dict[str, Any]] = []
-        self.last: dict[str, Any] = {}
+        self.last: dict[str, Any] = {}  # the week's totals, read by the weekly series (``steps``)
         self.refresh()
 
-    def channel(self, name: str):
-        """Return the channel called ``name`` (``None`` if the scenario has none)."""
+    def channel(self, name: str) -> Channel | None:
+        """Return the channel called ``name`` (``None`` if the model has none)."""
         return next((ch for ch in self.channels if ch.name == name), None)
 
     def refresh(self) -> None:
@@ -98,11 +87,12 @@ class MutualAid:
         self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly
         self.groups = NeedGroups.build(self.prob)
         for ch in self.channels:
-            ch.refresh(m)
+            ch.refresh()
 
     def _tally(self, kind: str, slot: np.ndarray) -> None:
         pop = self.model.population
-        self.by_group["age_group"][kind] += np.bincount(age_group(pop.age[slot]), minlength=len(AGE_GROUPS))
+        self.by_group["age_group"][kind] += np.bincount(requester_age_group(pop.age[slot]),
+                                                        minlength=len(REQUESTER_AGE_GROUPS))
         self.by_group["district"][kind] += np.bincount(pop.district[slot].astype(np.int64),
                                                        minlength=self.by_group["district"][kind].size)
 
@@ -116,22 +106,23 @@ class MutualAid:
             burden = 0.0
         row: dict[str, Any] = {"year": year, "helpers": int(hours.size), "hours_given": float(hours.sum()),
                                "top10_helper_share": burden}
-        names = {"age_group": AGE_GROUPS, "district": [d.name for d in self.model.scenario.municipality.districts]}
+        districts = [d.name for d in self.model.scenario.municipality.districts]
+        names = {"age_group": REQUESTER_AGE_GROUPS, "district": districts}
         for key, counts in self.by_group.items():
             for i, name in enumerate(names[key]):
                 done = counts["matched"][i] + counts["lapsed"][i]
                 row[f"matching_rate_{key}_{name}"] = float(counts["matched"][i] / done) if done else float("nan")
-        self.year_rows.append(row)
+        self.model.datacollector.add_table_row("aid_years", row)
         self.helper_hours = np.zeros(self.model.population.n)
 
     def yearly(self, year: int) -> None:
         """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
         for ch in self.channels:
-            ch.yearly(self.model, year, self.model.streams.fresh(f"yearly_{ch.name}", year))
+            ch.yearly(year, ch.ctx.rng("yearly", year))
 
     def drop_departed(self) -> np.ndarray:
         """Lapse the open needs of residents who died or left (call after the yearly compaction)."""
-        slot = self.model._slot_by_uid[self.book.requester]
+        slot = self.model.population.slots_of(self.book.requester)
         gone = slot < 0
         counts = np.bincount(self.book.category[gone], minlength=N_CAT)
         self.total["lapsed"] += counts
@@ -149,17 +140,17 @@ class MutualAid:
         new = arise(pop, m.scenario, self.groups, step, rng)
         # 2. surfacing, channel by channel (each with its own stream)
         surfaced = np.zeros(new["slot"].size, dtype=np.uint8)
-        active = [ch for ch in self.channels if ch.active(m)]
+        active = [ch for ch in self.channels if ch.active()]
         for ch in active:
-            ch_rng = m.streams.fresh(f"surface_{ch.name}", step)
-            surfaced[ch.surface(m, new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
+            ch_rng = ch.ctx.rng("surface", step)
+            surfaced[ch.surface(new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
         n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
         # 3. helpers' hours: weekly time less their own open needs
         book = self.book
-        req_slot = m._slot_by_uid[book.requester]
+        req_slot = pop.slots_of(book.requester)
         own = np.bincount(req_slot, weights=book.hours, minlength=pop.n)
         capacity = np.maximum(self.hours - own, 0.0)
         # 4. candidates from every channel, then matching
@@ -167,7 +158,7 @@ class MutualAid:
         parts = []
         for ch in active:
             sel = open_idx[(book.surfaced[open_idx] & ch.bit) > 0]
-            need, helper, weight = ch.candidates(m, req_slot[sel], book.category[sel].astype(np.int64),
+            need, helper, weight = ch.candidates(req_slot[sel], book.category[sel].astype(np.int64),
                                                  book.born[sel], step)
             keep = helper != req_slot[sel][need]
             need, helper, weight = sel[need[keep]], helper[keep], weight[keep]
@@ -191,8 +182,8 @@ class MutualAid:
             via = result.channel == ch.bit
             if via.any():
                 idx = result.need[via]
-                ch.after_match(m, req_slot[idx], result.helper[via], book.category[idx].astype(np.int64),
-                               book.hours[idx].astype(np.float64), step, m.streams.fresh(f"after_{ch.name}", step))
+                ch.after_match(req_slot[idx], result.helper[via], book.category[idx].astype(np.int64),
+                               book.hours[idx].astype(np.float64), step, ch.ctx.rng("after", step))
         self.by_channel.append(np.bincount(np.log2(np.maximum(result.channel, 1)).astype(np.int64),
                                            minlength=len(CHANNELS)))
         # 5. lapses: unmatched needs past their deadline
@@ -220,8 +211,9 @@ class MutualAid:
         self.total_hours += hours
         open_now = np.bincount(book.category, minlength=N_CAT)
         year = m.year
+        record = m.datacollector.add_table_row
         for c, name in enumerate(CATEGORIES):
-            self.rows.append({
+            record("needs", {
                 "step": step, "year": year, "category": name, "arisen": int(arisen[c]),
                 "surfaced": int(n_surfaced[c]), "matched": int(matched[c]), "lapsed": int(lapsed[c]),
                 "open": int(open_now[c]), "hours": float(hours[c]),

@@ -22,22 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .aid import AGE_GROUPS
-from .constants import CATEGORIES, PARTICIPATION_GROUPS
 from .errors import KyojoError
-
-DEFAULT_METRICS: tuple[str, ...] = (
-    "matching_rate",
-    *(f"matching_rate_{c}" for c in CATEGORIES),
-    *(f"matching_rate_age_{g}" for g in AGE_GROUPS),
-    "tsunagari_mean",
-    *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS),
-    "paid_by_requesters",
-    "subsidy",
-    "received_by_helpers",
-    "needs_matched",
-)
-"""Summary metrics compared by default (columns of ``results.summary``)."""
+from .outcomes import METRICS, compared_metrics
 
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "scenario", "variant", "metric", "baseline_mean", "variant_mean", "diff", "lo", "hi", "n_pairs",
@@ -119,7 +105,8 @@ def compare(results: Any, baseline: str | None = None, metrics: Sequence[str] | 
         results: An ``ExperimentResults`` (or an object with its ``design``, ``summary``,
             ``variants`` and ``baseline``).
         baseline: The variant to compare against (default ``results.baseline``).
-        metrics: Summary columns to compare (default :data:`DEFAULT_METRICS` that are present).
+        metrics: Summary columns to compare (default: the metrics of :data:`kyojosim.outcomes.METRICS`
+            marked ``compared``, those present).
         n_boot: Bootstrap replicates.
         seed: Seed of the bootstrap (``np.random.default_rng(seed)``; the comparisons draw from
             it in the order scenario, variant).
@@ -141,7 +128,7 @@ def compare(results: Any, baseline: str | None = None, metrics: Sequence[str] | 
     if baseline not in variants:
         raise AnalysisError(f"baseline: got {baseline!r}; allowed: one of the variants {', '.join(variants)}")
     if metrics is None:
-        metrics = [m for m in DEFAULT_METRICS if m in summary.columns]
+        metrics = [m for m in compared_metrics() if m in summary.columns]
     else:
         metrics = list(metrics)
         unknown = [m for m in metrics if m not in results.summary.columns or m in ("run_id",)]
@@ -246,7 +233,10 @@ def sensitivity(results: Any, metric: str = "matching_rate", variant: str | None
 
 
 def format_comparison(comparison: pd.DataFrame, metrics: Sequence[str] | None = None) -> str:
-    """Format a comparison as a text table: rates in percent (changes in points), money in yen.
+    """Format a comparison as a text table, each metric by its kind (:data:`kyojosim.outcomes.METRICS`).
+
+    Rates and shares in percent with changes in points, money in yen and counts as whole numbers
+    with thousands separators, indices (and metrics not registered) to one decimal.
 
     Args:
         comparison: The frame of :func:`compare`.
@@ -259,10 +249,11 @@ def format_comparison(comparison: pd.DataFrame, metrics: Sequence[str] | None = 
     rows = []
     for r in df.to_dict("records"):
         m = str(r["metric"])
-        if m.startswith("matching_rate"):
+        kind = METRICS[m].kind if m in METRICS else "index"
+        if kind in ("rate", "share"):
             level = lambda x: "" if x != x else f"{100 * x:.1f}%"
             change = lambda x: "" if x != x else f"{100 * x:+.1f}"
-        elif m in ("paid_by_requesters", "subsidy", "received_by_helpers", "needs_matched"):
+        elif kind in ("money", "count"):
             level = lambda x: "" if x != x else f"{x:,.0f}"
             change = lambda x: "" if x != x else f"{x:+,.0f}"
         else:
@@ -278,4 +269,4 @@ def format_comparison(comparison: pd.DataFrame, metrics: Sequence[str] | None = 
                                   for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return "\n".join([fmt(head), *(fmt(row) for row in rows)])
 
-__all__ = ["DEFAULT_METRICS", "AnalysisError", "bootstrap_mean_ci", "compare", "format_comparison", "sensitivity"]
+__all__ = ["AnalysisError", "bootstrap_mean_ci", "compare", "format_comparison", "sensitivity"]

@@ -10,22 +10,102 @@ The ICT channels of 図表4-3-4-1 are interventions, each in its own module and 
 scenario's ``interventions`` section: the local SNS and offline meetups (:mod:`kyojosim.local_sns`),
 the paid sharing platform (:mod:`kyojosim.sharing_platform`) and the reporting hub
 (:mod:`kyojosim.reporting_hub`).
+
+Every channel class registers itself with :func:`register_channel`; :func:`build_channels` makes one
+of each, in the order of registration: the offline channel (registered here) first, then the
+channels of the modules imported at the end of this module, in that order. A channel sees the
+model only through its :class:`AidContext`: the population, the ties, its own scenario section,
+the money ledger, the clock, its own random streams and the other channels.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .constants import CH, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE
-from .network import neighbours
+from .network import Ties, neighbours
+from .streams import declare_streams
 
 if TYPE_CHECKING:
-    from .model import KyojoModel
+    from .aid import MutualAid
+    from .local_sns import MeetingLog
+    from .money import MoneyLedger
+    from .population import Population
+    from .scenario import Scenario
 
 OFFLINE_TIES = TIE_HOUSEHOLD | TIE_NEIGHBOUR | TIE_COMMUNITY
+
+STREAM_KINDS: tuple[str, ...] = ("surface", "candidates", "after", "yearly")
+"""The kinds of random stream every channel has: ``<kind>_<channel name>`` (see :meth:`AidContext.rng`)."""
+
+
+class AidContext:
+    """What a channel may read and change of the model: everything it needs, and nothing else.
+
+    Args:
+        aid: The mutual aid of the model (which holds the channels).
+        name: The channel's name; its random streams are ``<kind>_<name>``.
+        cfg: The channel's own scenario section.
+    """
+
+    def __init__(self, aid: MutualAid, name: str, cfg: Any) -> None:
+        self._aid = aid
+        self.name = name
+        self.cfg = cfg
+
+    @property
+    def population(self) -> Population:
+        """The resident and household columns."""
+        return self._aid.model.population
+
+    @property
+    def ties(self) -> Ties:
+        """The network of ties."""
+        return self._aid.model.ties
+
+    @property
+    def scenario(self) -> Scenario:
+        """The whole scenario (for the sections shared by every channel: helping, network, ict)."""
+        return self._aid.model.scenario
+
+    @property
+    def money(self) -> MoneyLedger:
+        """The money ledger of the mutual aid."""
+        return self._aid.money
+
+    @property
+    def meeting_log(self) -> MeetingLog:
+        """The model's log of face-to-face meetings of online acquaintances (read by the simulated survey)."""
+        return self._aid.model.meeting_log
+
+    @property
+    def year(self) -> int:
+        """The model's calendar year."""
+        return int(self._aid.model.year)
+
+    @property
+    def step(self) -> int:
+        """The model's step count (1 in the first week)."""
+        return int(self._aid.model.steps)
+
+    def rng(self, kind: str, index: int) -> np.random.Generator:
+        """Return the channel's own stream ``<kind>_<name>`` at ``index`` (a step or a year).
+
+        Args:
+            kind: One of :data:`STREAM_KINDS`.
+            index: The step (weekly streams) or the year (``yearly``).
+        """
+        if kind not in STREAM_KINDS:
+            raise KeyError(f"channel stream kind {kind!r}; allowed: {', '.join(STREAM_KINDS)}")
+        return self._aid.model.streams.fresh(f"{kind}_{self.name}", index)
+
+    def channel(self, name: str) -> Channel | None:
+        """Return another channel of the model by name (``None`` if the model has none)."""
+        return self._aid.channel(name)
 
 
 class Channel:
@@ -38,56 +118,85 @@ class Channel:
     runs at the turn of the year before it (adoption, registration and similar dynamics). Each
     call that draws random numbers gets a stream of its own, so switching a channel on leaves
     every other channel's draws unchanged.
+
+    Args:
+        ctx: The channel's view of the model (:class:`AidContext`).
     """
 
     name = "channel"
     bit = 0
     trust_kind = "offline"
     """Which of the requester's trusts (offline or online) weighs this channel's candidates."""
+    section: str | None = None
+    """Dotted path of the channel's own scenario section (``ctx.cfg``), e.g. ``interventions.local_sns``."""
 
-    def active(self, model: KyojoModel) -> bool:
+    def __init__(self, ctx: AidContext) -> None:
+        self.ctx = ctx
+        self.cfg = ctx.cfg
+
+    def active(self) -> bool:
         """Whether the channel runs in the model's current year."""
         return True
 
-    def refresh(self, model: KyojoModel) -> None:
+    def refresh(self) -> None:
         """Rebuild what depends on the population and the network."""
 
-    def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
+    def yearly(self, year: int, rng: np.random.Generator) -> None:
         """Yearly dynamics of the channel (adoption, registration...), at the turn of ``year``."""
 
-    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
+    def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs (requester slots and categories) the channel makes known."""
         return np.zeros(slot.size, dtype=bool)
 
-    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+    def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return candidate edges ``(need_index, helper_slot, weight)`` for open needs it surfaced."""
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
 
-    def after_match(self, model: KyojoModel, requester: np.ndarray, helper: np.ndarray, category: np.ndarray,
-                    hours: np.ndarray, step: int, rng: np.random.Generator) -> None:
+    def after_match(self, requester: np.ndarray, helper: np.ndarray, category: np.ndarray, hours: np.ndarray,
+                    step: int, rng: np.random.Generator) -> None:
         """Effects of the help given through the channel this week (payments, new ties, trust)."""
 
 
+CHANNEL_TYPES: dict[str, type[Channel]] = {}
+"""Every registered channel class by name, in the order of registration (the order of the weekly round)."""
+
+
+def register_channel(cls: type[Channel]) -> type[Channel]:
+    """Register a channel class (a class decorator) and declare its random streams.
+
+    Raises:
+        ValueError: If a channel of the same name is registered already.
+    """
+    if cls.name in CHANNEL_TYPES:
+        raise ValueError(f"channel {cls.name!r} is registered twice ({CHANNEL_TYPES[cls.name].__qualname__} "
+                         f"and {cls.__qualname__})")
+    declare_streams(f"channel {cls.name!r}", *(f"{kind}_{cls.name}" for kind in STREAM_KINDS))
+    CHANNEL_TYPES[cls.name] = cls
+    return cls
+
+
+@register_channel
 class OfflineChannel(Channel):
-    """Asking people one knows, face to face (always on)."""
+    """Asking people one knows, face to face (always on; its section is ``helping``)."""
 
     name = "offline"
     bit = 1 << CH["offline"]
+    section = "helping"
 
-    def __init__(self) -> None:
+    def __init__(self, ctx: AidContext) -> None:
+        super().__init__(ctx)
         self._adj: sp.csr_matrix | None = None
         self.ask_boost: np.ndarray | None = None
+        """Extra asking rate by slot, set by other channels (the local SNS raises it for its adopters)."""
 
-    def refresh(self, model: KyojoModel) -> None:
+    def refresh(self) -> None:
         """Rebuild the adjacency of offline ties (after the network changed)."""
-        self._adj = model.ties.adjacency(model.population.n, OFFLINE_TIES)
+        self._adj = self.ctx.ties.adjacency(self.ctx.population.n, OFFLINE_TIES)
         self._degree = np.diff(self._adj.indptr)
 
-    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
+    def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs (by requester slot) the requester asks someone about.
 
         A resident asks with probability ``ask_rate_under65`` or ``ask_rate_65plus``, and only if
@@ -95,15 +204,16 @@ class OfflineChannel(Channel):
         (``ask_boost``, by slot; e.g. municipal information pushed through a local SNS); the
         resident's wish to ask (``ask_factor``, lowered by help that never came) multiplies it.
         """
-        h = model.scenario.helping
-        age = model.population.age[slot]
+        h = self.cfg
+        pop = self.ctx.population
+        age = pop.age[slot]
         rate = np.where(age >= 65, h.ask_rate_65plus, h.ask_rate_under65)
         if self.ask_boost is not None:
             rate = np.minimum(rate + self.ask_boost[slot], 1.0)
-        rate = rate * model.population.ask_factor[slot]
+        rate = rate * pop.ask_factor[slot]
         return (rng.random(slot.size) < rate) & (self._degree[slot] > 0)
 
-    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+    def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return candidate edges for needs: the requester's offline ties willing to help free.
 
@@ -114,7 +224,7 @@ class OfflineChannel(Channel):
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
         """
         need, helper, weight = neighbours(self._adj, slot)
-        ok = model.population.will[helper, category[need]] == WILL_FREE
+        ok = self.ctx.population.will[helper, category[need]] == WILL_FREE
         return need[ok], helper[ok], weight[ok]
 
 
@@ -164,21 +274,17 @@ class DistrictPools:
         return need, np.concatenate([helper_a, helper_b]).astype(np.int64)
 
 
-def build_channels(scn) -> list[Channel]:
-    """Return the channels of a scenario: offline first, then every intervention channel.
+def build_channels(aid: MutualAid) -> list[Channel]:
+    """Return one channel of every registered kind for ``aid``, in the order of registration (offline first).
 
-    Intervention channels are listed whether or not they are enabled; each one's :meth:`Channel.active`
-    says whether it runs in a given year.
+    Each gets an :class:`AidContext` with its own scenario section. Intervention channels are listed
+    whether or not they are enabled; each one's :meth:`Channel.active` says whether it runs in a
+    given year.
     """
-    channels: list[Channel] = [OfflineChannel()]
-    from .sharing_platform import SharingPlatformChannel
+    scn = aid.model.scenario
+    return [cls(AidContext(aid, name, attrgetter(cls.section)(scn) if cls.section else None))
+            for name, cls in CHANNEL_TYPES.items()]
 
-    channels.append(SharingPlatformChannel(scn.interventions.sharing_platform))
-    from .reporting_hub import ReportingHubChannel
 
-    channels.append(ReportingHubChannel(scn.interventions.reporting_hub))
-    from .local_sns import LocalSNSChannel, OfflineEventsProgramme
-
-    channels.append(LocalSNSChannel(scn.interventions.local_sns, offline=channels[0]))
-    channels.append(OfflineEventsProgramme(scn.interventions.offline_events))
-    return channels
+# the intervention channels register themselves on import, in this order (the order of the weekly round)
+from . import sharing_platform, reporting_hub, local_sns  # noqa: E402, F401, I001

@@ -5,7 +5,8 @@ Commands::
     kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--full] [--out DIR]
-    kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--jobs N] [--years N] [--set k=v ...] [--out DIR]
+    kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--seed S] [--jobs N] [--years N] [--set k=v ...]
+                      [--out DIR] [--restart] [--quiet]
     kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
     kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
@@ -29,9 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .errors import KyojoError, ScenarioError
+from .executor import BACKENDS
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -98,21 +98,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def summary_table(years, needs=None) -> str:
+def summary_table(years, needs=None, scale: float = 1.0) -> str:
     """Format the yearly summary printed after a run.
 
-    Counts are scaled to the whole municipality (divided by ``municipality.scale``).
+    Counts are scaled to the whole municipality (divided by ``municipality.scale`` where the metric
+    scales, :data:`kyojosim.outcomes.METRICS`).
 
     Args:
-        years: The ``years`` table of a run (:func:`kyojosim.results.years_table`), with
-            ``population_scaled`` present.
+        years: The ``years`` table of a run, with ``population_scaled`` present.
         needs: The ``needs`` table of the run; if given, a column with the matching rate of the
             needs decided (matched or lapsed) in the year that ends at each row.
+        scale: The run's ``municipality.scale``.
 
     Returns:
         The table as text, one line per year.
     """
     from .constants import PARTICIPATION_GROUPS
+    from .outcomes import METRICS
+
+    def whole(column: str, value: float) -> str:
+        return f"{METRICS[column].whole_town(value, scale):,.0f}"
 
     cols = ["year", "population", "65+", "households", *PARTICIPATION_GROUPS]
     rate: dict[int, float] = {}
@@ -123,14 +128,13 @@ def summary_table(years, needs=None) -> str:
         cols.append("matched")
     rows = []
     for r in years.to_dict("records"):
-        factor = r["population_scaled"] / r["population"] if r["population"] else 0.0
         rows.append(
             [
                 str(int(r["year"])),
                 f"{r['population_scaled']:,.0f}",
                 f"{100 * r['share_65plus']:.1f}%",
-                f"{r['households'] * factor:,.0f}",
-                *(f"{r[f'part_{g}'] * factor:,.0f}" for g in PARTICIPATION_GROUPS),
+                whole("households", r["households"]),
+                *(whole(f"part_{g}", r[f"part_{g}"]) for g in PARTICIPATION_GROUPS),
             ]
         )
         if "matched" in cols:  # weeks are labelled with the year they fall in; the row closes year - 1
@@ -156,7 +160,7 @@ def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
         print(f"{scn.name} ({m.name_en}), seed {scn.simulation.seed}, {scn.simulation.years} years{note}")
         print("participation groups: residents in no / offline-only / both / online-only communities")
         print("matched: share of the needs decided in the year before that were matched (not lapsed)")
-        print(summary_table(result.to_pandas("years"), result.to_pandas("needs")))
+        print(summary_table(result.to_pandas("years"), result.to_pandas("needs"), m.scale))
         print(f"results: {out}")
     return EXIT_OK
 
@@ -200,36 +204,36 @@ def cmd_projection(args: argparse.Namespace) -> int:
 
 
 def cmd_variants(args: argparse.Namespace) -> int:
-    """Run variants over the same seeds; print the matching rate per category and variant."""
-    from . import variants
-    from .atomic import write_parquet
-    from .scenario import load_scenario
+    """Sweep scenarios as the variants of the first over shared seeds; print the comparison with the first."""
+    from .analysis import compare, format_comparison
+    from .store import load
+    from .sweep import sweep, variants_experiment
 
     if args.seeds < 1:
-        raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more seeds", "out of range")
-    over = parse_sets(args.set)
-    if args.years is not None:
-        over["simulation.years"] = args.years
-    scns = [load_scenario(name, over) for name in args.scenarios]
-    runs = variants.run_variants(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs)
-    summary = variants.summarise(runs)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_parquet(out / "runs.parquet", runs)
-    write_parquet(out / "summary.parquet", summary)
+        raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more replicates", "out of range")
+    sets = parse_sets(args.set)
+    if "simulation.seed" in sets:
+        raise ScenarioError("--set", "simulation.seed", sets["simulation.seed"], "allowed: --seed S (the replicates' "
+                            "seeds are drawn from it, the same in every variant)", "not allowed")
+    exp = variants_experiment(args.scenarios, replicates=args.seeds, seed=args.seed, years=args.years, overrides=sets)
+    out = Path(args.out) if args.out else Path("results") / exp.name
+    try:
+        sweep(exp, out=out, jobs=args.jobs, progress=not args.quiet, restart=args.restart)
+    except KeyboardInterrupt:
+        print(f"interrupted: the runs finished so far are kept in {out}; run the same command again to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    res = load(out)
     if not args.quiet:
-        years = scns[0].simulation.years
-        start = scns[0].municipality.start_year
-        print(f"matching rate (%) = matched / (matched + lapsed), {start}-{start + years}, "
-              f"mean of seeds 1-{args.seeds} (the same seeds in every variant)")
-        print(variants.format_table(summary))
-        base = summary["variant"].iloc[0]
-        diff = summary[(summary["category"] == "all") & (summary["variant"] != base)]
-        for _, row in diff.iterrows():
-            lo, hi = row["diff_lo"] * 100, row["diff_hi"] * 100
-            ci = "" if np.isnan(lo) else f" (95% CI {lo:+.1f} to {hi:+.1f})"
-            print(f"{row['variant']} vs {base}: {row['diff'] * 100:+.1f} points overall{ci}")
-        print(f"results: {out} (runs.parquet, summary.parquet)")
+        for f in res.manifest["failures"][:10]:
+            print(f"  failed: {f['run_id']}: {f['error']}")
+        if len(res.variants) > 1:
+            print(f"{exp.name}: variant - {res.baseline}, paired by replicate ({args.seeds} replicates with shared "
+                  "seeds; matching rates in %, differences in points; 95% paired bootstrap intervals)")
+            print(format_comparison(compare(res)))
+        else:
+            print(f"{exp.name}: one scenario, nothing to compare; its summary is in {out / 'summary.parquet'}")
+        print(f"results: {out} (kyojosim compare {out} for the figures, kyojosim report {out} for the report)")
     return EXIT_OK
 
 
@@ -244,7 +248,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from . import figures
     from .analysis import compare, format_comparison
     from .atomic import write_text
-    from .report import load_results
+    from .report import HEADLINE_METRICS, load_results
 
     folder, results = load_results(args.results)
     out = Path(args.out) if args.out else folder / "comparison"
@@ -275,11 +279,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
         if table is not None:
-            headline = ["matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
-                        "paid_by_requesters", "subsidy"]
             print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate "
                   "(matching rates in %, differences in points; 95% paired bootstrap intervals)")
-            print(format_comparison(table, headline))
+            print(format_comparison(table, HEADLINE_METRICS))
         if indices is not None:
             print(f"{folder}: Sobol indices (first order S1, total ST, 95% half-widths), "
                   f"{int(results.design['point'].nunique())} design points")
@@ -486,16 +488,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_proj.add_argument("--quiet", "-q", action="store_true", help="no table")
 
     p_var = sub.add_parser("variants", help="compare scenario variants over the same seeds",
-                           description="Run each scenario (the first is the baseline) for seeds 1..N and print "
-                           "the matching rate per category and variant.")
+                           description="Sweep the scenarios as the variants of the first (the baseline), N "
+                           "replicates each with shared seeds, into a results folder, and print the paired "
+                           "comparison of every variant with the baseline (as kyojosim compare).")
     p_var.add_argument("scenarios", nargs="+", metavar="SCENARIO", help=scenario_help)
-    p_var.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds 1..N (default 3)")
-    p_var.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers (default 1)")
+    p_var.add_argument("--seeds", type=int, default=3, metavar="N", help="replicates per variant (default 3)")
+    p_var.add_argument("--seed", type=int, default=1, metavar="S",
+                       help="experiment seed the replicates' seeds are drawn from (default 1)")
+    p_var.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                       help="parallel workers (default 1; -1: all cores)")
     p_var.add_argument("--years", type=int, metavar="N", help="length of each run (simulation.years)")
     p_var.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
-    p_var.add_argument("--out", default="results/variants", metavar="DIR",
-                       help="results folder (default: results/variants)")
-    p_var.add_argument("--quiet", "-q", action="store_true", help="no table")
+    p_var.add_argument("--out", metavar="DIR",
+                       help="results folder (default: results/<SCENARIO-vs-SCENARIO...>)")
+    p_var.add_argument("--restart", action="store_true",
+                       help="delete the results already in --out (even of other variants) and start again")
+    p_var.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
 
     results_help = "results folder of an experiment, or an experiment file or name (its folder results/<name>)"
     p_cmp = sub.add_parser("compare", help="compare the variants of an experiment with its baseline",
@@ -531,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sw.add_argument("experiment", metavar="EXPERIMENT",
                       help="experiment file, or the name of a bundled one (experiments/*.yaml)")
     p_sw.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (default 1; -1: all)")
-    p_sw.add_argument("--backend", choices=("loky", "dask"), default="loky",
+    p_sw.add_argument("--backend", choices=BACKENDS, default="loky",
                       help="loky: local processes (default); dask: a dask.distributed cluster")
     p_sw.add_argument("--scheduler", metavar="ADDRESS",
                       help="dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: a local cluster)")

@@ -47,27 +47,28 @@ LOCAL_KINDS = (
 """Kinds whose chapters are local to a district; the others (union, alumni, workplace) span the town."""
 
 
-def eligibility_weights(pop: Population, slots: np.ndarray) -> np.ndarray:
+def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
     """Return relative propensity (n, 10) of each resident to be in each kind of community.
 
-    Rules (assumption: who can take part, after the kinds' definitions): only residents 18+;
-    PTA for parents of a child 6-14 at home; labour unions and workplace groups for the employed;
-    agricultural and trade groups from 40; neighbourhood associations twice as likely from 60
-    (older residents are the core of 自治会); volunteer and religious groups 1.5x from 60.
-    Each kind is normalised so that its mean weight over the living residents aged 20-69 is 1
-    (the survey's membership rates are per respondent aged 20-69).
+    Rules (who can take part, after the kinds' definitions): only residents 18+; PTA for parents
+    of a child 6-14 at home; labour unions and workplace groups for the employed; agricultural and
+    trade groups from 40; from 60, neighbourhood associations ``communities.older_neighbourhood_weight``
+    times as likely (2: older residents are the core of 自治会) and volunteer and religious groups
+    ``communities.older_group_weight`` times (1.5). Each kind is normalised so that its mean weight
+    over the living residents aged 20-69 is 1 (the survey's membership rates are per respondent
+    aged 20-69).
     """
     live = pop.live()
     frame = live[(pop.age[live] >= 20) & (pop.age[live] < 70)]
-    w = _raw_weights(pop, slots)
+    w = _raw_weights(pop, slots, scn)
     if frame.size:
-        mean = _raw_weights(pop, frame).mean(axis=0)
+        mean = _raw_weights(pop, frame, scn).mean(axis=0)
         mean[mean == 0] = 1.0
         w = w / mean
     return w
 
 
-def _raw_weights(pop: Population, slots: np.ndarray) -> np.ndarray:
+def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
     age = pop.age[slots].astype(np.int64)
     w = np.ones((slots.size, len(OFFLINE_COMMUNITIES)))
     w[age < 18] = 0.0
@@ -82,9 +83,10 @@ def _raw_weights(pop: Population, slots: np.ndarray) -> np.ndarray:
     w[:, K["labour_union"]] *= employed
     w[:, K["workplace_friends"]] *= employed
     w[:, K["agricultural_trade_group"]] *= age >= 40
-    w[:, K["neighbourhood_association"]] *= np.where(age >= 60, 2.0, 1.0)
-    w[:, K["volunteer_group"]] *= np.where(age >= 60, 1.5, 1.0)
-    w[:, K["religious_group"]] *= np.where(age >= 60, 1.5, 1.0)
+    c = scn.communities
+    w[:, K["neighbourhood_association"]] *= np.where(age >= 60, c.older_neighbourhood_weight, 1.0)
+    w[:, K["volunteer_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
+    w[:, K["religious_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
     return w
 
 
@@ -128,7 +130,7 @@ def assign_communities(pop: Population, scn: Scenario, rng: np.random.Generator)
     lo, hi = c.survey_ages
     frame = (age >= lo) & (age <= hi)
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
-    p = eligibility_weights(pop, slots) * rates
+    p = eligibility_weights(pop, slots, scn) * rates
     u = rng.random(p.shape)
     level = _fit_level(u, p, share["offline_only"] + share["both"], frame)
     levels = {"offline": level}
@@ -162,7 +164,7 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
     if slots.size == 0:
         return
     rates = np.array([scn.communities.membership_rate[k] for k in OFFLINE_COMMUNITIES])
-    p = eligibility_weights(pop, slots) * rates
+    p = eligibility_weights(pop, slots, scn) * rates
     member = rng.random(p.shape) < levels["offline"] * p
     member &= pop.groups[slots] < 0
     add_memberships(pop, slots, member, scn, rng)
@@ -189,7 +191,7 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     first = int(pop.groups.max()) + 1 if pop.n else 0
     before = pop.groups[slots].copy()
     _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
-    pop.cols["groups"][slots] = np.where(member, pop.groups[slots], before)
+    pop.groups[slots] = np.where(member, pop.groups[slots], before)
     live = pop.live()
     is_slot = np.zeros(pop.n, dtype=bool)
     is_slot[slots] = True
@@ -209,7 +211,7 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
         right = np.searchsorted(d_old, d_new, side="right")
         has = right > left
         pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
-        pop.cols["groups"][new[has], k] = pop.groups[order[pick], k]
+        pop.groups[new[has], k] = pop.groups[order[pick], k]
 
 
 def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,
@@ -227,9 +229,9 @@ def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scen
     bits[plaza] |= ONLINE_BIT["plaza_boards"]
     local = online & (rng.random(slots.size) < local_share)
     bits[local] |= ONLINE_BIT["local_sns"]
-    pop.cols["online"][slots] |= bits
+    pop.online[slots] |= bits
     # taking part in an online community means using social media (from a smartphone, a PC or a feature phone)
-    pop.cols["sns"][slots] |= online
+    pop.sns[slots] |= online
 
 
 def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario, rng: np.random.Generator,
@@ -261,7 +263,7 @@ def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sce
         g[order] = gid
         groups[idx, k] = base + g
         base += int(gid.max()) + 1
-    pop.cols["groups"][slots] = groups
+    pop.groups[slots] = groups
 
 
 def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray,

@@ -77,13 +77,13 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     if slots.size == 0:
         return slots
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
-    p = np.minimum(levels["offline"] * eligibility_weights(pop, slots) * rates, MAX_SHARE)
+    p = np.minimum(levels["offline"] * eligibility_weights(pop, slots, scn) * rates, MAX_SHARE)
     u = rng.random((2, *p.shape), dtype=np.float32)
     groups = pop.groups[slots]
     member = groups >= 0
     leave = member & ((p <= 0) | (u[0] < c.turnover))
     groups[leave] = -1
-    pop.cols["groups"][slots] = groups
+    pop.groups[slots] = groups
     join = ~member & (p > 0) & (u[1] < c.turnover * p / (1.0 - p))
     add_memberships(pop, slots, join, scn, rng)
     is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
@@ -96,7 +96,7 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     in_feed = (online & FEED_AND_PLAZA) != 0
     v = rng.random(slots.size)
     quit_ = in_feed & (v < c.online_exit_rate)
-    pop.cols["online"][slots[quit_]] &= ~FEED_AND_PLAZA
+    pop.online[slots[quit_]] &= ~FEED_AND_PLAZA
     start = ~in_feed & pop.sns[slots] & (v < c.online_join_rate)
     newcomers = slots[start]
     set_online(pop, newcomers, np.ones(newcomers.size, dtype=bool), scn, rng, local_share=0.0)

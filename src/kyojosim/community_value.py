@@ -3,9 +3,11 @@
 PIAZZA and Koto ward manage their partnership against a "Community Value" computed from the
 number of unique connections between users, the month's activity (posts, comments, likes) and the
 number of active users (DOMAIN notes, Koto case; the exact formula is not published). The model
-counts, over the four weeks since the last record (``interventions.local_sns``):
+records it in the week each calendar month ends (and at the end of a run), and counts, over the
+weeks since the last record (``interventions.local_sns``):
 
-* **posts**: needs posted on the SNS (:meth:`~kyojosim.local_sns.LocalSNSChannel.surface`) plus
+* **posts**: needs posted on the SNS (:meth:`~kyojosim.local_sns.LocalSNSChannel.surface`, logged in the
+  channel's :class:`~kyojosim.local_sns.ActivityLog`) plus
   information posts (local news, events, hand-me-downs): each adopter posts a Poisson number with
   mean ``posts_per_user_month``;
 * **replies**: a helper's answer to each need matched through the SNS, plus replies to posts: each
@@ -42,46 +44,18 @@ if TYPE_CHECKING:
     from .local_sns import LocalSNSChannel
     from .model import KyojoModel
 
-COLUMNS: tuple[str, ...] = ("step", "year", "users", "mau", "posts", "need_posts", "replies", "reactions",
-                            "activity", "unique_connections", "active_connections", "community_value")
-"""Columns of a Community Value record."""
-
-
-class ActivityLog:
-    """What adopters did on the local SNS since the last monthly record (residents' ``uid``)."""
-
-    def __init__(self) -> None:
-        self.posters: list[np.ndarray] = []
-        self.repliers: list[np.ndarray] = []
-
-    def posted(self, uids: np.ndarray) -> None:
-        """Record needs posted (one entry per post)."""
-        if uids.size:
-            self.posters.append(np.asarray(uids, dtype=np.int64))
-
-    def replied(self, uids: np.ndarray) -> None:
-        """Record helpers' answers to matched needs (one entry per reply)."""
-        if uids.size:
-            self.repliers.append(np.asarray(uids, dtype=np.int64))
-
-    def take(self, model: KyojoModel) -> tuple[np.ndarray, np.ndarray]:
-        """Return the month's need posts and replies per slot (living residents), and clear the log."""
-        n = model.population.n
-        out = []
-        for entries in (self.posters, self.repliers):
-            uids = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
-            slots = model._slot_by_uid[uids] if uids.size else uids
-            out.append(np.bincount(slots[slots >= 0], minlength=n).astype(np.int64))
-        self.posters, self.repliers = [], []
-        return out[0], out[1]
 
 
 def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
-    """Compute the month's Community Value and its components (see the module docstring)."""
+    """Compute the month's Community Value and its components (see the module docstring).
+
+    Returns:
+        A row of the ``community_value`` table (:data:`kyojosim.outcomes.TABLES`).
+    """
     cfg = channel.cfg
     pop = model.population
     n = pop.n
-    need_posts, answers = channel.activity.take(model)
+    need_posts, answers = channel.activity.take(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
     ties = model.ties
     both = users[ties.a] & users[ties.b]
@@ -99,7 +73,8 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     activity = int(acts[users].sum())
     active_conn = int((active[a] & active[b]).sum())
     value = active_conn * activity / mau if mau else 0.0
-    return {"step": int(model.steps), "year": int(model.year), "users": int(users.sum()), "mau": mau,
+    return {"step": int(model.steps), "year": int(model.year), "month": model.month, "users": int(users.sum()),
+            "mau": mau,
             "posts": int(posts.sum()), "need_posts": int((need_posts * users).sum()),
             "replies": int(replies.sum()), "reactions": int(reactions.sum()), "activity": activity,
             "unique_connections": int(a.size), "active_connections": active_conn,
@@ -113,10 +88,10 @@ def kpi_table(result) -> pd.DataFrame:
         result: A :class:`~kyojosim.results.RunResult` (or anything with ``to_pandas(name)``).
 
     Returns:
-        The ``community_value`` table with, for the four weeks it covers: ``needs_matched``,
-        ``needs_lapsed`` and ``matched_local_sns`` (sums of the weekly ``steps`` rows), the month's
-        ``matching_rate`` (matched / (matched + lapsed)) and ``tsunagari_mean`` (mean つながり力 of
-        residents 20+ at the record). Empty when no local SNS ran.
+        The ``community_value`` table with, for the weeks of its month (the ``steps`` rows with the
+        record's ``month``): ``needs_matched``, ``needs_lapsed`` and ``matched_local_sns`` (their
+        sums), the month's ``matching_rate`` (matched / (matched + lapsed)) and ``tsunagari_mean``
+        (mean つながり力 of residents 20+ at the record). Empty when no local SNS ran.
     """
     cv = result.to_pandas("community_value")
     steps = result.to_pandas("steps")
@@ -124,9 +99,9 @@ def kpi_table(result) -> pd.DataFrame:
     if cv.empty:
         return cv.assign(needs_matched=[], needs_lapsed=[], matched_local_sns=[], matching_rate=[],
                          tsunagari_mean=[])
-    month = (steps["step"] + 3) // 4 * 4  # weeks 1-4 are recorded at step 4, and so on
-    sums = steps.assign(record=month).groupby("record")[["needs_matched", "needs_lapsed", "matched_local_sns"]].sum()
-    out = cv.merge(sums, left_on="step", right_index=True, how="left")
+    weeks = steps[steps["step"] > 0]  # step 0 is the initial state, not a week
+    sums = weeks.groupby("month")[["needs_matched", "needs_lapsed", "matched_local_sns"]].sum()
+    out = cv.merge(sums, left_on="month", right_index=True, how="left")
     done = out["needs_matched"] + out["needs_lapsed"]
     out["matching_rate"] = np.where(done > 0, out["needs_matched"] / done.where(done > 0, 1), np.nan)
     mean = tsu[tsu["group_type"] == "all"].set_index("step")["mean"]

@@ -8,8 +8,6 @@ AGE_BAND_WIDTH = 5
 N_AGE_BANDS = 18
 """0-4, 5-9, ..., 80-84 and an open band 85+ (the census tables' common layout)."""
 AGE_BAND_LABELS: tuple[str, ...] = tuple(f"{5 * i}-{5 * i + 4}" for i in range(N_AGE_BANDS - 1)) + ("85+",)
-MAX_AGE = 105
-"""assumption: oldest age drawn for the open 85+ band; nobody survives past it."""
 
 
 def age_band(age: np.ndarray) -> np.ndarray:
@@ -80,6 +78,15 @@ WILL_NONE, WILL_FREE, WILL_PAID = 0, 1, 2
 CHANNELS: tuple[str, ...] = ("offline", "local_sns", "sharing_platform", "reporting_hub")
 """How a need reaches a helper. ``offline`` is always on; the others are interventions."""
 CH = {name: i for i, name in enumerate(CHANNELS)}
+
+REQUESTER_AGE_GROUPS: tuple[str, ...] = ("under65", "65to74", "75plus")
+"""Age groups of requesters in the mutual-aid measures (the white paper's concern: residents 75+)."""
+
+
+def requester_age_group(age: np.ndarray) -> np.ndarray:
+    """Return the index into REQUESTER_AGE_GROUPS of each age."""
+    return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
+
 
 AID_SUPPORTER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER = 1, 2, 4, 8
 """Bits of the ``aid_role`` column: a registered supporter of the sharing platform, a certified one,

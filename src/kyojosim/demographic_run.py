@@ -5,7 +5,8 @@ The demographic submodels (docs/ODD.md §7.1-7.6) read and write only the reside
 and ``block``, and draw only from the ``synthesis`` stream (the initial residents and households,
 :func:`~kyojosim.synthesis.synthesize_residents`) and from the streams ``demography``,
 ``migration``, ``households`` and ``traits`` (the traits of in-migrants), each named by its year.
-No other submodel writes those columns, so running only these steps, in the model's order, gives
+No other submodel writes those columns, so running only the model's own entries of
+:data:`kyojosim.model.YEARLY` that do (:data:`DEMOGRAPHIC_STEPS`), in the model's order, gives
 exactly the population of :class:`~kyojosim.model.KyojoModel` for the same scenario and seed, year
 by year (``tests/test_demographic_run.py`` checks it resident by resident). It is tens of times
 faster, and it is what the migration fit (:mod:`kyojosim.calibration`) and the projection checks
@@ -21,11 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .demography import yearly_demography
 from .population import Population
 from .scenario import Scenario
 from .streams import Streams
-from .synthesis import draw_traits, synthesize_residents
+from .synthesis import synthesize_residents
+
+DEMOGRAPHIC_STEPS = ("demography", "in_migrant_traits", "compaction")
+"""The entries of :data:`kyojosim.model.YEARLY` that change the demographic columns, run in this order."""
 
 SUMMARY_COLUMNS = ("year", "population", "population_scaled", "share_65plus", "share_75plus", "share_under15")
 """The columns of :meth:`DemographicRun.summary` (the same meaning as in the model's ``years`` table)."""
@@ -55,22 +58,30 @@ class DemographicRun:
         self.rows: list[dict[str, Any]] = [self.summary()]
 
     def turn_of_year(self, scenario: Scenario | None = None) -> None:
-        """Apply the demography of the year that ends, as :meth:`KyojoModel.turn_of_year` does.
+        """Apply the demography of the year that ends: the model's own :data:`DEMOGRAPHIC_STEPS`.
 
         Args:
             scenario: The scenario whose rates apply this year (default: the run's). The migration
                 fit passes the same scenario with other shifts; the seed is always the run's.
         """
-        scn = scenario if scenario is not None else self.scenario
-        pop, s, year = self.population, self.streams, self.year
-        events = yearly_demography(
-            pop, scn, year, s.fresh("demography", year), s.fresh("migration", year), s.fresh("households", year)
-        )
-        # in-migrants' frailty (and their other traits) are drawn as the model draws them
-        draw_traits(pop, scn, s.fresh("traits", year), s.fresh("ict", year), slots=events.in_migrants)
-        pop.compact()
+        from .model import YEARLY, YearState
+
+        steps = dict(YEARLY)
+        own = self.scenario
+        if scenario is not None:
+            self.scenario = scenario
+        try:
+            state = YearState(self.year)
+            for name in DEMOGRAPHIC_STEPS:
+                steps[name](self, state)
+        finally:
+            self.scenario = own
         self.year += 1
         self.rows.append(self.summary())
+
+    def compact(self) -> np.ndarray:
+        """Drop the slots of the dead and departed (the model's compaction, without ties or handles)."""
+        return self.population.compact()
 
     def run_until(self, year: int, scenario: Scenario | None = None) -> DemographicRun:
         """Apply the turns of year until the population is at ``year``; return ``self``."""
@@ -115,13 +126,13 @@ def run_years(scenario: Scenario, seed: int, years: int | None = None) -> pd.Dat
     return rows
 
 
-def run_many(scenarios: Sequence[Scenario], seeds: Sequence[int], n_jobs: int = 1) -> pd.DataFrame:
-    """Run every scenario for every seed (in parallel with joblib if ``n_jobs`` is not 1)."""
-    from joblib import Parallel, delayed
+def _run_task(task: tuple[Scenario, int]) -> pd.DataFrame:
+    return run_years(*task)
 
-    jobs = [(scn, int(seed)) for scn in scenarios for seed in seeds]
-    if n_jobs == 1:
-        frames = [run_years(scn, seed) for scn, seed in jobs]
-    else:
-        frames = Parallel(n_jobs=n_jobs)(delayed(run_years)(scn, seed) for scn, seed in jobs)
-    return pd.concat(frames, ignore_index=True)
+
+def run_many(scenarios: Sequence[Scenario], seeds: Sequence[int], n_jobs: int = 1) -> pd.DataFrame:
+    """Run every scenario for every seed (in parallel with :func:`kyojosim.executor.map_runs` if ``n_jobs`` > 1)."""
+    from .executor import map_runs
+
+    tasks = [(scn, int(seed)) for scn in scenarios for seed in seeds]
+    return pd.concat(map_runs(_run_task, tasks, jobs=n_jobs, ordered=True), ignore_index=True)

@@ -26,7 +26,6 @@ from .constants import (
     FEMALE,
     HH,
     MALE,
-    MAX_AGE,
     N_AGE_BANDS,
     ROLE_CHILD,
     ROLE_ELDER,
@@ -62,7 +61,8 @@ def death_probability(pop: Population, slots: np.ndarray, scn: Scenario, years_s
     """Yearly death probability of each resident: the table's rate, improved, frailty-weighted.
 
     Frail residents die at ``frail_mortality_ratio`` times the rate of the non-frail of their band
-    and sex, normalised so that the band's mean stays at the table's rate.
+    and sex, normalised so that the band's mean stays at the table's rate. Nobody survives past
+    ``demography.max_age``.
     """
     m = scn.demography.mortality
     band = age_band(pop.age[slots])
@@ -73,7 +73,7 @@ def death_probability(pop: Population, slots: np.ndarray, scn: Scenario, years_s
     key = sex.astype(np.int64) * N_AGE_BANDS + band
     norm = _band_mean(f, key, 2 * N_AGE_BANDS)[key]
     p = q * f / norm
-    p[pop.age[slots] >= MAX_AGE] = 1.0
+    p[pop.age[slots] >= scn.demography.max_age] = 1.0
     return np.clip(p, 0.0, 1.0)
 
 
@@ -118,7 +118,7 @@ def promote_heads(pop: Population) -> None:
     oh = pop.household[orphan][order]
     first = np.r_[True, oh[1:] != oh[:-1]]
     new_heads = orphan[order][first]
-    pop.cols["role"][new_heads] = ROLE_HEAD
+    pop.role[new_heads] = ROLE_HEAD
     # in a household whose head is now a former child, the others stay as they are
 
 
@@ -146,12 +146,12 @@ def yearly_demography(
     start = scn.municipality.start_year
     live = pop.live()
     # 1. ageing and frailty onset
-    pop.cols["age"][live] += 1
+    pop.age[live] += 1
     band = age_band(pop.age[live])
     onset = np.asarray(scn.residents.frailty_onset_rate)[band]
-    pop.cols["frail"][live] |= rng.random(live.size) < onset
-    pop.cols["employed"][live] &= ~pop.frail[live]
-    pop.cols["drives"][live] &= ~pop.frail[live]
+    pop.frail[live] |= rng.random(live.size) < onset
+    pop.employed[live] &= ~pop.frail[live]
+    pop.drives[live] &= ~pop.frail[live]
     # 2. deaths
     p_die = death_probability(pop, live, scn, year - start)
     deaths = live[rng.random(live.size) < p_die]
@@ -210,7 +210,7 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
         pop.remove(orphans)
         return 0, orphans
     old_hh, inverse = np.unique(pop.household[orphans], return_inverse=True)
-    district = pop.hcol("district")
+    district = pop.hh.district
     hosts = hosts[np.argsort(district[hosts], kind="stable")]
     d_hosts = district[hosts]
     left = np.searchsorted(d_hosts, district[old_hh], side="left")
@@ -218,9 +218,9 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
     none_here = right <= left
     left[none_here], right[none_here] = 0, hosts.size
     new_hh = hosts[left + (rng.random(old_hh.size) * (right - left)).astype(np.int64)]
-    pop.cols["household"][orphans] = new_hh[inverse.ravel()]
-    pop.cols["role"][orphans] = ROLE_CHILD
-    pop.cols["district"][orphans] = district[new_hh[inverse.ravel()]]
+    pop.household[orphans] = new_hh[inverse.ravel()]
+    pop.role[orphans] = ROLE_CHILD
+    pop.district[orphans] = district[new_hh[inverse.ravel()]]
     return int(orphans.size), np.zeros(0, dtype=np.int64)
 
 
@@ -272,7 +272,7 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     band = np.repeat(np.tile(np.arange(N_AGE_BANDS), 2), arrive.ravel())
     from .synthesis import draw_ages_in_band  # local import: synthesis imports this module's peers
 
-    age = draw_ages_in_band(band, rng)
+    age = draw_ages_in_band(band, scn, rng)
     household = np.full(total, -1, dtype=np.int64)
     role = np.full(total, ROLE_HEAD, dtype=np.int8)
     idx = np.arange(total)
@@ -280,11 +280,11 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     adults = idx[(age >= 18) & (age < 65)]
     elderly = idx[age >= 65]
     n_new = 0
-    # couples: arriving men and women 25-64 paired by rank of age, half of them (assumption: movers are
-    # about half couples, half singles, 住民基本台帳人口移動報告 shows most movers are young singles)
+    # couples: arriving men and women 25-64 paired by rank of age, a share migration.couple_share of them
+    couple_share = scn.demography.migration.couple_share
     m = adults[(sex[adults] == MALE) & (age[adults] >= 25)]
     f = adults[(sex[adults] == FEMALE) & (age[adults] >= 25)]
-    k = min(m.size, f.size) // 2
+    k = int(min(m.size, f.size) * couple_share)
     m = rng.permutation(m)[:k]
     f = rng.permutation(f)[:k]
     m, f = m[np.argsort(age[m], kind="stable")], f[np.argsort(age[f], kind="stable")]
@@ -293,7 +293,7 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     n_new = k
     # elderly couples likewise, others alone
     om, of = elderly[sex[elderly] == MALE], elderly[sex[elderly] == FEMALE]
-    k2 = min(om.size, of.size) // 2
+    k2 = int(min(om.size, of.size) * couple_share)
     om, of = rng.permutation(om)[:k2], rng.permutation(of)[:k2]
     household[om] = household[of] = n_new + np.arange(k2)
     role[of] = ROLE_SPOUSE
@@ -343,18 +343,18 @@ def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
     block = np.empty(district.size, dtype=np.int32)
     sizes = pop.household_sizes()
     inhabited = np.flatnonzero(sizes[: pop.n_households] > 0)
-    h_district = pop.hcol("district")[inhabited].astype(np.int64)
+    h_district = pop.hh.district[inhabited].astype(np.int64)
     order = np.argsort(h_district, kind="stable")
     d_sorted = h_district[order]
     left = np.searchsorted(d_sorted, district, side="left")
     right = np.searchsorted(d_sorted, district, side="right")
     has = right > left
     pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
-    block[has] = pop.hcol("block")[inhabited[order[pick]]]
+    block[has] = pop.hh.block[inhabited[order[pick]]]
     if (~has).any():
         from .synthesis import assign_blocks
 
-        first = int(pop.hcol("block").max()) + 1 if pop.n_households else 0
+        first = int(pop.hh.block.max()) + 1 if pop.n_households else 0
         block[~has] = assign_blocks(district[~has].astype(np.int16), block_households, rng, start=first)
     return block
 
@@ -376,8 +376,8 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         d = pop.district[leavers]
         block = settle_blocks(pop, d, scn.network.block_households, rng)
         ids = pop.add_households(leavers.size, district=d, block=block, kind=HH["single_adult"])
-        pop.cols["household"][leavers] = ids
-        pop.cols["role"][leavers] = ROLE_HEAD
+        pop.household[leavers] = ids
+        pop.role[leavers] = ROLE_HEAD
     # unions: single adults 25-44 living alone pair up within their district; she moves in with him
     live = pop.live()
     sizes = np.bincount(pop.household[live], minlength=pop.n_households)
@@ -393,8 +393,8 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             mm = men[pop.district[men] == d]
             ww = women[pop.district[women] == d]
             k = min(mm.size, ww.size)
-            pop.cols["household"][ww[:k]] = pop.household[mm[:k]]
-            pop.cols["role"][ww[:k]] = ROLE_SPOUSE
+            pop.household[ww[:k]] = pop.household[mm[:k]]
+            pop.role[ww[:k]] = ROLE_SPOUSE
             unions += k
     # frail single elderly move in with a family household of their district
     live = pop.live()
@@ -411,7 +411,7 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             right = np.searchsorted(d_f, pop.district[movers], side="right")
             ok = right > left
             pick = left[ok] + (rng.random(int(ok.sum())) * (right[ok] - left[ok])).astype(np.int64)
-            pop.cols["household"][movers[ok]] = pop.household[fam[pick]]
-            pop.cols["role"][movers[ok]] = ROLE_ELDER
+            pop.household[movers[ok]] = pop.household[fam[pick]]
+            pop.role[movers[ok]] = ROLE_ELDER
             moved = int(ok.sum())
     return int(leavers.size), unions, moved

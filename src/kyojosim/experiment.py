@@ -17,11 +17,15 @@ An experiment is a YAML file (``experiments/*.yaml``; see ``docs/experiments.md`
       parameters:
         helping.weekly_hours_free: [3.0, 7.0]
 
-:func:`load_experiment` checks every key and value, then resolves the scenario of every run (so
-that a bad override or design parameter is reported before any run starts) and returns an
-:class:`Experiment` whose :attr:`Experiment.runs` lists the runs in their fixed order: scenario,
-variant, design point, replicate. Replicate ``k`` has the same seed in every variant and design
-point (common random numbers); the seeds come from ``np.random.SeedSequence(seed).spawn(replicates)``.
+The file is declared as records of the same schema as scenarios (:mod:`kyojosim._schema`):
+:class:`ExperimentSpec` at the top, a :class:`Variant` per variant, an :class:`InterventionSwitch`
+per intervention a variant names and a :class:`Design`. :func:`load_experiment` builds them (every
+key and value checked, errors with the file, the key path, the value given, what is allowed and the
+closest valid key), then resolves the scenario of every run (so that a bad override or design
+parameter is reported before any run starts) and returns an :class:`Experiment` whose
+:attr:`Experiment.runs` lists the runs in their fixed order: scenario, variant, design point,
+replicate. Replicate ``k`` has the same seed in every variant and design point (common random
+numbers); the seeds come from ``np.random.SeedSequence(seed).spawn(replicates)``.
 """
 
 from __future__ import annotations
@@ -32,17 +36,16 @@ import hashlib
 import itertools
 import json
 import re
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal
 
 import numpy as np
 
-from ._schema import _is_optional, suggest
+from ._schema import Context, build, param, resolve_path, suggest, to_plain, type_at
 from .errors import ScenarioError
-from .scenario import Interventions, Scenario, find_scenario, load_scenario
+from .scenario import SCENARIO_DIR, Interventions, Scenario, find_scenario, load_scenario, read_yaml
 
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 """Where the bundled experiment files are (the repository's ``experiments/``)."""
@@ -50,11 +53,6 @@ EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 DESIGN_TYPES: tuple[str, ...] = ("none", "factorial", "list", "lhs", "sobol")
 """Kinds of parameter design."""
 
-TOP_KEYS: tuple[str, ...] = ("name", "description", "seed", "replicates", "years", "scale", "overrides",
-                             "scenarios", "variants", "design")
-VARIANT_KEYS: tuple[str, ...] = ("baseline", "interventions", "overrides", "description")
-INTERVENTION_KEYS: tuple[str, ...] = ("enabled", "start", "end")
-INTERVENTION_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Interventions))
 DESIGN_KEYS: dict[str, tuple[str, ...]] = {
     "none": ("type",),
     "factorial": ("type", "parameters"),
@@ -62,12 +60,321 @@ DESIGN_KEYS: dict[str, tuple[str, ...]] = {
     "lhs": ("type", "parameters", "n"),
     "sobol": ("type", "parameters", "n", "calc_second_order"),
 }
+"""The keys each kind of design takes."""
+INTERVENTION_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Interventions))
 MAX_SEED = 2**63 - 1
 _RUN_ID_UNSAFE = re.compile(r"[^0-9A-Za-z_.]+")
+_SETTING = "setting: the experiment file"
+_OVERRIDES = "a mapping of dotted scenario keys to values"
 
 
 class ExperimentError(ScenarioError):
     """An experiment file is invalid (same message form as :class:`~kyojosim.errors.ScenarioError`)."""
+
+
+# --------------------------------------------------------------------------------------
+# checks of values the types cannot express
+# --------------------------------------------------------------------------------------
+
+
+def scenario_key(key: str, ctx: Context) -> str:
+    """Check that ``key`` is a dotted scenario key (``__`` may stand for a dot); return it with dots.
+
+    The error of a bad key is the scenario schema's (with the closest valid key), reported at the
+    experiment's key path ``ctx.path.key``.
+    """
+    if not key:
+        raise ctx.error(key, "allowed: a dotted scenario key such as helping.weekly_hours_free", "wrong type")
+    dotted = key.replace("__", ".")
+    try:
+        resolve_path(Scenario, dotted, str(ctx.file))
+    except ScenarioError as exc:
+        raise ctx.child(key).error(exc.given, f"{exc.allowed} (in scenario key {exc.key!r})", exc.problem) from None
+    return dotted
+
+
+def scenario_keys(value: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Check the keys of a mapping of scenario overrides (their values are checked when a run resolves)."""
+    return {scenario_key(k, ctx): v for k, v in value.items()}
+
+
+def _design_points(points: tuple[dict[str, Any], ...], ctx: Context) -> tuple[dict[str, Any], ...]:
+    """Check the points of a list design: mappings of the same scenario keys."""
+    out: list[dict[str, Any]] = []
+    for i, point in enumerate(points):
+        here = ctx.child(i)
+        if not point:
+            raise here.error(point, "allowed: a mapping of dotted scenario keys to values", "empty")
+        point = scenario_keys(point, here)
+        if out and sorted(point) != sorted(out[0]):
+            raise here.error(sorted(point), f"allowed: the same keys as {ctx.path}[0] ({', '.join(out[0])})",
+                             "keys differ")
+        out.append({k: point[k] for k in (out[0] if out else point)})
+    return tuple(out)
+
+
+def _safe(text: str) -> str:
+    return _RUN_ID_UNSAFE.sub("_", text).strip("_") or "x"
+
+
+# --------------------------------------------------------------------------------------
+# the records of an experiment file
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterventionSwitch:
+    """How a variant runs one intervention; maps to the scenario's ``enabled``, ``start_year``, ``end_year``.
+
+    Written as ``true``/``false`` (on or off, with the scenario's own years), a bare year (on from
+    that year) or a mapping ``{enabled, start, end}``; :meth:`shorthand` turns the short forms into
+    the mapping and :meth:`scenario_overrides` turns the record into scenario keys, the one place
+    where ``start``/``end`` become ``start_year``/``end_year``.
+    """
+
+    enabled: bool = param(True, source=f"{_SETTING}: an intervention a variant names is on unless enabled: false")
+    start: int | None = param(None, source=f"{_SETTING}: none keeps the scenario's start_year", lo=1900, hi=2200,
+                              doc="sets the intervention's start_year")
+    end: int | None = param(None, source=f"{_SETTING}: none keeps the scenario's end_year", lo=1900, hi=2200,
+                            doc="sets the intervention's end_year")
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Turn ``true``/``false`` and a bare start year into the mapping form."""
+        if isinstance(data, bool):
+            return {"enabled": data}
+        if isinstance(data, int):
+            return {"enabled": True, "start": data}
+        if not isinstance(data, Mapping):
+            raise ctx.error(data, "allowed: true, false, a start year, or a mapping with enabled, start, end",
+                            "wrong type")
+        return data
+
+    def check(self, ctx: Context) -> None:
+        """Check that the end does not come before the start."""
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ctx.child("end").error(self.end, f"allowed: a year >= start ({self.start})", "ends before it starts")
+
+    def scenario_overrides(self, name: str) -> dict[str, Any]:
+        """Return the dotted scenario keys this switch sets for the intervention ``name``."""
+        over: dict[str, Any] = {f"interventions.{name}.enabled": self.enabled}
+        if self.start is not None:
+            over[f"interventions.{name}.start_year"] = self.start
+        if self.end is not None:
+            over[f"interventions.{name}.end_year"] = self.end
+        return over
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """One variant: the interventions it switches on or off, then other scenario overrides."""
+
+    baseline: bool = param(False, source=f"{_SETTING}: the first variant is the baseline unless one says so",
+                           doc="whether the variant is the baseline of the comparisons")
+    interventions: dict[str, InterventionSwitch] = param(
+        {}, source=_SETTING, key_choices=INTERVENTION_NAMES, doc="the interventions the variant switches, by name",
+        form="a mapping of intervention names to true, false, a start year or {enabled, start, end}")
+    overrides: dict[str, Any] = param({}, source=_SETTING, refine=scenario_keys,
+                                      doc="dotted scenario keys applied after the interventions", form=_OVERRIDES)
+    description: str = param("", source=f"{_SETTING}")
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Read empty ``interventions:`` and ``overrides:`` as none."""
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if v is not None or k not in ("interventions", "overrides")}
+        return data
+
+    def scenario_overrides(self) -> dict[str, Any]:
+        """Return the dotted scenario keys the variant sets (interventions first, then overrides)."""
+        over: dict[str, Any] = {}
+        for name, switch in self.interventions.items():
+            over.update(switch.scenario_overrides(name))
+        over.update(self.overrides)
+        return over
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bounds:
+    """The range of a sampled design parameter: ``[lo, hi]`` or ``{lo: ..., hi: ...}``."""
+
+    lo: float = param(source=_SETTING)
+    hi: float = param(source=_SETTING)
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Turn a list ``[lo, hi]`` into the mapping form."""
+        if isinstance(data, (list, tuple)) and len(data) == 2:
+            return {"lo": data[0], "hi": data[1]}
+        if not isinstance(data, Mapping):
+            raise ctx.error(data, "allowed: [lo, hi] or {lo: ..., hi: ...}", "wrong type")
+        return data
+
+    def check(self, ctx: Context) -> None:
+        """Check that the range is not empty."""
+        if not self.lo < self.hi:
+            raise ctx.error([self.lo, self.hi], "allowed: lo < hi", "empty range")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Design:
+    """The parameter design: which values of which scenario keys the runs take (see docs/experiments.md)."""
+
+    type: Literal["none", "factorial", "list", "lhs", "sobol"] = param("none", source=_SETTING)
+    parameters: dict[str, Any] = param(
+        {}, source=_SETTING, refine=scenario_keys,
+        doc="factorial: {key: [values]}; lhs and sobol: {key: [lo, hi] or {lo, hi}}",
+        form="a mapping of dotted scenario keys to lists of values or ranges [lo, hi]")
+    points: tuple[dict[str, Any], ...] = param((), source=_SETTING, refine=_design_points,
+                                               doc="list: the points, mappings of the same keys",
+                                               form="a non-empty list of mappings of dotted keys to values")
+    n: int | None = param(None, source=_SETTING, lo=1, hi=1_000_000, doc="lhs and sobol: the number of samples")
+    calc_second_order: bool = param(False, source=_SETTING, doc="sobol: sample for second-order indices too")
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Turn ``none`` (or nothing) into the mapping form."""
+        return {"type": "none"} if data is None or data == "none" else data
+
+    def check(self, ctx: Context) -> None:
+        """Check the keys the design's type takes and needs, and the values of its parameters."""
+        given = {"parameters": bool(self.parameters), "points": bool(self.points), "n": self.n is not None,
+                 "calc_second_order": self.calc_second_order}
+        valid = DESIGN_KEYS[self.type]
+        for key, present in given.items():
+            if present and key not in valid:
+                raise ctx.child(key).error(key, suggest(key, list(valid)), "unknown key")
+        if self.type == "list" and not self.points:
+            raise ctx.child("points").error(list(self.points), "allowed: a non-empty list of mappings of dotted keys "
+                                            "to values", "wrong type")
+        if self.type in ("factorial", "lhs", "sobol") and not self.parameters:
+            raise ctx.child("parameters").error(self.parameters, "allowed: at least one dotted scenario key",
+                                                "missing")
+        if self.type == "factorial":
+            for key, values in self.parameters.items():
+                if not isinstance(values, list) or not values:
+                    raise ctx.child("parameters").child(key).error(values, "allowed: a non-empty list of values",
+                                                                   "wrong type")
+        if self.type in ("lhs", "sobol"):
+            self.bounds(ctx)
+            if self.n is None:
+                raise ctx.child("n").error(None, "allowed: the number of samples, an integer >= 1", "missing key")
+        if self.type == "sobol" and self.n & (self.n - 1):
+            raise ctx.child("n").error(self.n, "allowed: a power of 2 (Sobol sequences need it), e.g. 8, 16, 64",
+                                       "not a power of 2")
+
+    def bounds(self, ctx: Context) -> dict[str, Bounds]:
+        """Return the checked range of every parameter of a sampled design (numeric scenario keys only)."""
+        out = {}
+        for key, value in self.parameters.items():
+            where = ctx.child("parameters").child(key)
+            if type_at(Scenario, key) not in (int, float):
+                raise where.error(key, "allowed: a numeric scenario key (a number or an integer) for a sampled "
+                                  "design", "not numeric")
+            out[key] = build(Bounds, value, where)
+        return out
+
+    def sample(self, seed: int, ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Return the design as plain data (with its ``problem`` for sobol) and its points, drawn from ``seed``."""
+        if self.type == "none":
+            return {"type": "none", "parameters": {}}, [{}]
+        if self.type == "list":
+            points = [dict(p) for p in self.points]
+            return {"type": "list", "parameters": {k: [p[k] for p in points] for k in points[0]}}, points
+        if self.type == "factorial":
+            params = {k: list(v) for k, v in self.parameters.items()}
+            points = [dict(zip(params, combo, strict=True)) for combo in itertools.product(*params.values())]
+            return {"type": "factorial", "parameters": params}, points
+        bounds = {k: [b.lo, b.hi] for k, b in self.bounds(ctx).items()}
+        names = list(bounds)
+        whole = {k: type_at(Scenario, k) is int for k in names}
+
+        def cast(x: float, key: str) -> Any:
+            return int(round(x)) if whole[key] else float(x)
+
+        if self.type == "lhs":
+            from scipy.stats import qmc
+
+            rng = np.random.default_rng(np.random.SeedSequence(seed))
+            unit = qmc.LatinHypercube(d=len(names), seed=rng).random(self.n)
+            sample = qmc.scale(unit, [bounds[k][0] for k in names], [bounds[k][1] for k in names])
+            points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
+            return {"type": "lhs", "parameters": bounds, "n": self.n}, points
+        # sobol (Saltelli's scheme through SALib)
+        from SALib.sample import sobol as sobol_sample
+
+        problem = {"num_vars": len(names), "names": names, "bounds": [bounds[k] for k in names]}
+        sample = sobol_sample.sample(copy.deepcopy(problem), self.n, calc_second_order=self.calc_second_order,
+                                     seed=int(seed) % 2**32)
+        points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
+        return ({"type": "sobol", "parameters": bounds, "problem": problem,
+                 "calc_second_order": self.calc_second_order, "n": self.n}, points)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExperimentSpec:
+    """An experiment file as written, every key checked (see docs/experiments.md)."""
+
+    name: str = param("", source=f"{_SETTING}: the file name", doc="names the experiment and its results folder")
+    description: str = param("", source=_SETTING)
+    seed: int = param(source=_SETTING, lo=0, hi=MAX_SEED, doc="the experiment seed; replicate seeds come from it")
+    replicates: int = param(1, source=_SETTING, lo=1, hi=100_000)
+    years: int | None = param(None, source=_SETTING, lo=0, hi=300, doc="sets simulation.years of every run")
+    scale: float | None = param(None, source=_SETTING, lo=0, hi=1, lo_open=True,
+                                doc="sets municipality.scale of every run")
+    overrides: dict[str, Any] = param({}, source=_SETTING, refine=scenario_keys,
+                                      doc="dotted scenario keys applied to every run", form=_OVERRIDES)
+    scenarios: tuple[str, ...] = param(source=_SETTING, doc="bundled scenario names or scenario files",
+                                       form="a list of bundled scenario names or scenario files")
+    variants: dict[str, Variant] = param({"baseline": {}}, source=f"{_SETTING}: one variant, the baseline",
+                                         form="a mapping of variant names to {interventions, overrides}")
+    design: Design = param(Design, source=_SETTING)
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Accept a single scenario name for ``scenarios``; read empty ``name``, ``overrides``, ``variants`` as none."""
+        if not isinstance(data, Mapping):
+            return data
+        data = {k: v for k, v in data.items() if v is not None or k not in ("name", "overrides", "variants")}
+        if isinstance(data.get("scenarios"), str):
+            data["scenarios"] = [data["scenarios"]]
+        return data
+
+    def check(self, ctx: Context) -> None:
+        """Check what involves several keys: seeds, scenarios, the variants and their names."""
+        if "simulation.seed" in self.overrides:
+            raise ctx.child("overrides").child("simulation.seed").error(
+                self.overrides["simulation.seed"], "allowed: seeds come from the experiment's seed and replicates; "
+                "set seed: instead", "not allowed")
+        if not self.scenarios:
+            raise ctx.child("scenarios").error([], "allowed: a non-empty list of bundled scenario names or files",
+                                               "empty")
+        if not self.variants:
+            raise ctx.child("variants").error({}, "allowed: at least one variant", "empty")
+        for name in self.variants:
+            if not name:
+                raise ctx.child("variants").error(name, "allowed: a non-empty text name", "wrong type")
+        marked = [v for v, spec in self.variants.items() if spec.baseline]
+        if len(marked) > 1:
+            raise ctx.child("variants").error(marked, "allowed: at most one variant with baseline: true",
+                                              "two baselines")
+        if len({_safe(v) for v in self.variants}) != len(self.variants):
+            raise ctx.child("variants").error(list(self.variants), "allowed: variant names that differ in letters "
+                                              "and digits", "names clash in run ids")
+
+    @property
+    def baseline(self) -> str:
+        """The baseline variant: the one marked ``baseline: true``, else the first."""
+        return next((v for v, spec in self.variants.items() if spec.baseline), next(iter(self.variants)))
+
+    def common_overrides(self) -> dict[str, Any]:
+        """Return the scenario keys set for every run: ``years``, ``scale`` and ``overrides``."""
+        common: dict[str, Any] = {}
+        if self.years is not None:
+            common["simulation.years"] = self.years
+        if self.scale is not None:
+            common["municipality.scale"] = self.scale
+        return {**common, **self.overrides}
 
 
 @dataclass(frozen=True)
@@ -185,262 +492,21 @@ def replicate_seeds(seed: int, replicates: int) -> tuple[int, ...]:
     return tuple(int(c.generate_state(1, dtype=np.uint64)[0]) & MAX_SEED for c in children)
 
 
-def _err(file: str, key: str, given: Any, allowed: str, problem: str = "invalid value") -> ExperimentError:
-    return ExperimentError(file, key, given, allowed, problem)
-
-
-def _check_keys(data: Mapping[str, Any], valid: tuple[str, ...], file: str, where: str) -> None:
-    for key in data:
-        if key not in valid:
-            path = f"{where}.{key}" if where else str(key)
-            raise _err(file, path, key, suggest(str(key), list(valid)), "unknown key")
-
-
-def _mapping(value: Any, file: str, where: str, what: str = "a mapping") -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _err(file, where, value, f"allowed: {what}", "wrong type")
-    return dict(value)
-
-
-def _int(value: Any, file: str, where: str, lo: int, hi: int = MAX_SEED) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _err(file, where, value, f"allowed: an integer in [{lo}, {hi}]", "wrong type")
-    if value < lo or value > hi:
-        raise _err(file, where, value, f"allowed: an integer in [{lo}, {hi}]", "out of range")
-    return int(value)
-
-
-def _number(value: Any, file: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-        raise _err(file, where, value, "allowed: a finite number", "wrong type")
-    return float(value)
-
-
-def key_type(path: str) -> Any:
-    """Return the Python type of the scenario parameter at a dotted path (which must be valid)."""
-    tp: Any = Scenario
-    for seg in path.split("."):
-        _, tp = _is_optional(tp)
-        origin = get_origin(tp)
-        if dataclasses.is_dataclass(tp):
-            tp = typing.get_type_hints(tp)[seg]
-        elif origin is tuple:
-            tp = get_args(tp)[0]
-        elif origin is dict:
-            tp = get_args(tp)[1]
-    return _is_optional(tp)[1]
-
-
-def _check_key(key: Any, file: str, where: str) -> str:
-    """Check that ``key`` is a dotted scenario key; re-raise the schema error at the experiment's key path."""
-    from ._schema import resolve_path
-
-    if not isinstance(key, str) or not key:
-        raise _err(file, where, key, "allowed: a dotted scenario key such as helping.weekly_hours_free",
-                   "wrong type")
-    try:
-        resolve_path(Scenario, key.replace("__", "."), file)
-    except ScenarioError as exc:
-        raise _err(file, f"{where}.{key}", exc.given, f"{exc.allowed} (in scenario key {exc.key!r})",
-                   exc.problem) from None
-    return key.replace("__", ".")
-
-
-def _overrides(value: Any, file: str, where: str) -> dict[str, Any]:
-    data = _mapping(value, file, where, "a mapping of dotted scenario keys to values")
-    return {_check_key(k, file, where): v for k, v in data.items()}
-
-
-def _safe(text: str) -> str:
-    return _RUN_ID_UNSAFE.sub("_", text).strip("_") or "x"
-
-
-# --------------------------------------------------------------------------------------
-# sections
-# --------------------------------------------------------------------------------------
-
-
-def _variant(name: str, value: Any, file: str) -> dict[str, Any]:
-    where = f"variants.{name}"
-    data = _mapping(value, file, where)
-    _check_keys(data, VARIANT_KEYS, file, where)
-    baseline = data.get("baseline", False)
-    if not isinstance(baseline, bool):
-        raise _err(file, f"{where}.baseline", baseline, "allowed: true or false", "wrong type")
-    ivs = _mapping(data.get("interventions"), file, f"{where}.interventions")
-    out_iv: dict[str, dict[str, Any]] = {}
-    for iv_name, iv in ivs.items():
-        iv_where = f"{where}.interventions.{iv_name}"
-        if iv_name not in INTERVENTION_NAMES:
-            raise _err(file, iv_where, iv_name, suggest(str(iv_name), list(INTERVENTION_NAMES)), "unknown key")
-        if isinstance(iv, bool):
-            spec: dict[str, Any] = {"enabled": iv}
-        elif isinstance(iv, int):
-            spec = {"enabled": True, "start": _int(iv, file, iv_where, 1900, 2200)}
-        elif isinstance(iv, Mapping):
-            spec = dict(iv)
-            _check_keys(spec, INTERVENTION_KEYS, file, iv_where)
-            spec.setdefault("enabled", True)
-            if not isinstance(spec["enabled"], bool):
-                raise _err(file, f"{iv_where}.enabled", spec["enabled"], "allowed: true or false", "wrong type")
-            for k in ("start", "end"):
-                if spec.get(k) is not None:
-                    spec[k] = _int(spec[k], file, f"{iv_where}.{k}", 1900, 2200)
-            if spec.get("start") is not None and spec.get("end") is not None and spec["end"] < spec["start"]:
-                raise _err(file, f"{iv_where}.end", spec["end"], f"allowed: a year >= start ({spec['start']})",
-                           "ends before it starts")
-        else:
-            raise _err(file, iv_where, iv, "allowed: true, false, a start year, or a mapping with enabled, start, "
-                       "end", "wrong type")
-        out_iv[iv_name] = spec
-    overrides = _overrides(data.get("overrides"), file, f"{where}.overrides")
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise _err(file, f"{where}.description", description, "allowed: a text", "wrong type")
-    return {"baseline": baseline, "interventions": out_iv, "overrides": overrides, "description": description}
-
-
-def _variant_overrides(variant: Mapping[str, Any]) -> dict[str, Any]:
-    over: dict[str, Any] = {}
-    for iv_name, spec in variant["interventions"].items():
-        over[f"interventions.{iv_name}.enabled"] = spec["enabled"]
-        if spec.get("start") is not None:
-            over[f"interventions.{iv_name}.start_year"] = spec["start"]
-        if "end" in spec:
-            over[f"interventions.{iv_name}.end_year"] = spec["end"]
-    over.update(variant["overrides"])
-    return over
-
-
-def _bounds(value: Any, file: str, where: str) -> list[float]:
-    if isinstance(value, Mapping):
-        _check_keys(value, ("lo", "hi"), file, where)
-        if "lo" not in value or "hi" not in value:
-            raise _err(file, where, dict(value), "allowed: a mapping with lo and hi, or a list [lo, hi]",
-                       "missing key")
-        lo, hi = value["lo"], value["hi"]
-    elif isinstance(value, (list, tuple)) and len(value) == 2:
-        lo, hi = value
-    else:
-        raise _err(file, where, value, "allowed: [lo, hi] or {lo: ..., hi: ...}", "wrong type")
-    lo, hi = _number(lo, file, f"{where}.lo"), _number(hi, file, f"{where}.hi")
-    if not lo < hi:
-        raise _err(file, where, [lo, hi], "allowed: lo < hi", "empty range")
-    return [lo, hi]
-
-
-def _numeric_key(key: str, file: str, where: str) -> type:
-    tp = key_type(key)
-    if tp not in (int, float):
-        raise _err(file, f"{where}.{key}", key, "allowed: a numeric scenario key (a number or an integer) for a "
-                   "sampled design", "not numeric")
-    return tp
-
-
-def _cast(value: float, tp: type) -> Any:
-    return int(round(value)) if tp is int else float(value)
-
-
-def _design(value: Any, seed: int, file: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Check the design section; return the normalised design and its points."""
-    if value is None or value == "none":
-        return {"type": "none", "parameters": {}}, [{}]
-    data = _mapping(value, file, "design")
-    kind = data.get("type", "none")
-    if kind not in DESIGN_TYPES:
-        raise _err(file, "design.type", kind, "allowed: " + ", ".join(DESIGN_TYPES))
-    _check_keys(data, DESIGN_KEYS[kind], file, "design")
-    if kind == "none":
-        return {"type": "none", "parameters": {}}, [{}]
-    if kind == "list":
-        points = data.get("points")
-        if not isinstance(points, list) or not points:
-            raise _err(file, "design.points", points, "allowed: a non-empty list of mappings of dotted keys to "
-                       "values", "wrong type")
-        keys: list[str] | None = None
-        out = []
-        for i, p in enumerate(points):
-            where = f"design.points[{i}]"
-            pd_ = _overrides(p, file, where)
-            if not pd_:
-                raise _err(file, where, p, "allowed: a mapping of dotted scenario keys to values", "empty")
-            if keys is None:
-                keys = list(pd_)
-            elif sorted(pd_) != sorted(keys):
-                raise _err(file, where, sorted(pd_), f"allowed: the same keys as design.points[0] ({', '.join(keys)})",
-                           "keys differ")
-            out.append({k: pd_[k] for k in keys})
-        params = {k: [p[k] for p in out] for k in keys or []}
-        return {"type": "list", "parameters": params}, out
-    params_raw = _mapping(data.get("parameters"), file, "design.parameters")
-    if not params_raw:
-        raise _err(file, "design.parameters", data.get("parameters"), "allowed: at least one dotted scenario key",
-                   "missing")
-    if kind == "factorial":
-        params: dict[str, list[Any]] = {}
-        for k, vals in params_raw.items():
-            key = _check_key(k, file, "design.parameters")
-            if not isinstance(vals, list) or not vals:
-                raise _err(file, f"design.parameters.{k}", vals, "allowed: a non-empty list of values", "wrong type")
-            params[key] = list(vals)
-        points = [dict(zip(params, combo, strict=True)) for combo in itertools.product(*params.values())]
-        return {"type": "factorial", "parameters": params}, points
-    bounds: dict[str, list[float]] = {}
-    types_: dict[str, type] = {}
-    for k, b in params_raw.items():
-        key = _check_key(k, file, "design.parameters")
-        types_[key] = _numeric_key(key, file, "design.parameters")
-        bounds[key] = _bounds(b, file, f"design.parameters.{k}")
-    n = _int(data.get("n"), file, "design.n", 1, 1_000_000) if "n" in data else None
-    if n is None:
-        raise _err(file, "design.n", None, "allowed: the number of samples, an integer >= 1", "missing key")
-    names = list(bounds)
-    if kind == "lhs":
-        from scipy.stats import qmc
-
-        unit = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng(np.random.SeedSequence(seed))).random(n)
-        lo = np.array([bounds[k][0] for k in names])
-        hi = np.array([bounds[k][1] for k in names])
-        sample = qmc.scale(unit, lo, hi)
-        points = [{k: _cast(row[j], types_[k]) for j, k in enumerate(names)} for row in sample]
-        return {"type": "lhs", "parameters": bounds, "n": n}, points
-    # sobol (Saltelli's scheme through SALib)
-    if n & (n - 1):
-        raise _err(file, "design.n", n, "allowed: a power of 2 (Sobol sequences need it), e.g. 8, 16, 64",
-                   "not a power of 2")
-    second = data.get("calc_second_order", False)
-    if not isinstance(second, bool):
-        raise _err(file, "design.calc_second_order", second, "allowed: true or false", "wrong type")
-    from SALib.sample import sobol as sobol_sample
-
-    problem = {"num_vars": len(names), "names": names, "bounds": [bounds[k] for k in names]}
-    sample = sobol_sample.sample(copy.deepcopy(problem), n, calc_second_order=second, seed=int(seed) % 2**32)
-    points = [{k: _cast(row[j], types_[k]) for j, k in enumerate(names)} for row in sample]
-    return ({"type": "sobol", "parameters": bounds, "problem": problem, "calc_second_order": second, "n": n},
-            points)
-
-
 # --------------------------------------------------------------------------------------
 # loading
 # --------------------------------------------------------------------------------------
 
 
 def _read(path: Path) -> dict[str, Any]:
-    from .scenario import _read_yaml
-
     try:
-        return _read_yaml(path, "experiment")
-    except ExperimentError:
-        raise
+        return read_yaml(path, "experiment")
     except ScenarioError as exc:
         raise ExperimentError(exc.file, exc.key, exc.given, exc.allowed, exc.problem) from None
 
 
-def _resolve_scenario(ref: Any, base_dir: Path | None, file: str, where: str) -> Path:
-    if not isinstance(ref, str) or not ref:
-        raise _err(file, where, ref, "allowed: the name of a bundled scenario or a scenario file", "wrong type")
+def _resolve_scenario(ref: str, base_dir: Path | None, ctx: Context) -> Path:
+    if not ref:
+        raise ctx.error(ref, "allowed: the name of a bundled scenario or a scenario file", "wrong type")
     if base_dir is not None:
         local = base_dir / ref
         for candidate in (local, local.with_name(local.name + ".yaml")):
@@ -448,11 +514,9 @@ def _resolve_scenario(ref: Any, base_dir: Path | None, file: str, where: str) ->
                 return candidate
     path = find_scenario(ref)
     if not path.is_file():
-        from .scenario import SCENARIO_DIR
-
         bundled = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-        raise _err(file, where, ref, suggest(ref, bundled).replace("valid keys", "bundled scenarios")
-                   + " (or a scenario file)", "scenario not found")
+        raise ctx.error(ref, suggest(ref, bundled).replace("valid keys", "bundled scenarios") + " (or a scenario file)",
+                        "scenario not found")
     return path
 
 
@@ -477,78 +541,26 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
     else:
         path = find_experiment(source)
         if not path.is_file():
-            raise _err(str(path), "", str(source), suggest(str(source), bundled_experiments()).replace(
+            raise ExperimentError(str(path), "", str(source), suggest(str(source), bundled_experiments()).replace(
                 "valid keys", "bundled experiments") + " (or an experiment file)", "file not found")
         file, base_dir, raw, default_name = str(path), path.parent, _read(path), path.stem
-    _check_keys(raw, TOP_KEYS, file, "")
-    name = raw.get("name", default_name) or default_name
-    if not isinstance(name, str) or not name.strip() or "/" in name or "\\" in name or name.startswith("."):
-        raise _err(file, "name", name, "allowed: a non-empty text without / or \\ (it names the results folder)")
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        raise _err(file, "description", description, "allowed: a text", "wrong type")
-    if "seed" not in raw:
-        raise _err(file, "seed", None, "allowed: an integer >= 0 (the experiment seed)", "missing key")
-    seed = _int(raw["seed"], file, "seed", 0)
-    replicates = _int(raw.get("replicates", 1), file, "replicates", 1, 100_000)
-    common: dict[str, Any] = {}
-    years = raw.get("years")
-    if years is not None:
-        common["simulation.years"] = _int(years, file, "years", 0, 300)
-    scale = raw.get("scale")
-    if scale is not None:
-        scale = _number(scale, file, "scale")
-        if not 0 < scale <= 1:
-            raise _err(file, "scale", scale, "allowed: a value in (0, 1]", "out of range")
-        common["municipality.scale"] = scale
-    overrides = _overrides(raw.get("overrides"), file, "overrides")
-    for k in ("simulation.seed",):
-        if k in overrides:
-            raise _err(file, f"overrides.{k}", overrides[k], "allowed: seeds come from the experiment's seed and "
-                       "replicates; set seed: instead", "not allowed")
-    # scenarios
-    scen_raw = raw.get("scenarios")
-    if scen_raw is None:
-        raise _err(file, "scenarios", None, "allowed: a list of bundled scenario names or scenario files",
-                   "missing key")
-    if isinstance(scen_raw, str):
-        scen_raw = [scen_raw]
-    if not isinstance(scen_raw, list) or not scen_raw:
-        raise _err(file, "scenarios", scen_raw, "allowed: a non-empty list of bundled scenario names or files",
-                   "wrong type")
-    scen_paths = [_resolve_scenario(ref, base_dir, file, f"scenarios[{i}]") for i, ref in enumerate(scen_raw)]
-    # variants
-    var_raw = raw.get("variants")
-    if var_raw is None:
-        var_raw = {"baseline": {}}
-    if isinstance(var_raw, list):  # a list of names: each an unchanged copy is pointless, so require mappings
-        raise _err(file, "variants", var_raw, "allowed: a mapping of variant names to {interventions, overrides}",
-                   "wrong type")
-    var_raw = _mapping(var_raw, file, "variants", "a mapping of variant names to {interventions, overrides}")
-    if not var_raw:
-        raise _err(file, "variants", var_raw, "allowed: at least one variant", "empty")
-    variants: dict[str, dict[str, Any]] = {}
-    for vname, vspec in var_raw.items():
-        if not isinstance(vname, str) or not vname:
-            raise _err(file, f"variants.{vname}", vname, "allowed: a text name", "wrong type")
-        variants[vname] = _variant(vname, vspec, file)
-    marked = [v for v, s in variants.items() if s["baseline"]]
-    if len(marked) > 1:
-        raise _err(file, "variants", marked, "allowed: at most one variant with baseline: true", "two baselines")
-    baseline = marked[0] if marked else next(iter(variants))
-    order = [baseline, *(v for v in variants if v != baseline)]
-    safe_variants = {_safe(v) for v in order}
-    if len(safe_variants) != len(order):
-        raise _err(file, "variants", order, "allowed: variant names that differ in letters and digits",
-                   "names clash in run ids")
-    design, points = _design(raw.get("design"), seed, file)
-    seeds = replicate_seeds(seed, replicates)
+    ctx = Context(file, "", ExperimentError)
+    exp = build(ExperimentSpec, raw, ctx)
+    name = exp.name or default_name
+    if not name.strip() or "/" in name or "\\" in name or name.startswith("."):
+        raise ctx.child("name").error(name, "allowed: a non-empty text without / or \\ (it names the results folder)")
+    scen_paths = [_resolve_scenario(ref, base_dir, ctx.child("scenarios").child(i))
+                  for i, ref in enumerate(exp.scenarios)]
+    baseline = exp.baseline
+    order = [baseline, *(v for v in exp.variants if v != baseline)]
+    design, points = exp.design.sample(exp.seed, ctx.child("design"))
+    seeds = replicate_seeds(exp.seed, exp.replicates)
+    common = exp.common_overrides()
 
     spec = {
-        "name": name, "description": description, "seed": seed, "replicates": replicates,
-        "years": common.get("simulation.years"), "scale": common.get("municipality.scale"),
-        "overrides": overrides, "scenarios": [str(s) for s in scen_raw],
-        "variants": {v: {**variants[v], "baseline": v == baseline} for v in order},
+        "name": name, "description": exp.description, "seed": exp.seed, "replicates": exp.replicates,
+        "years": exp.years, "scale": exp.scale, "overrides": dict(exp.overrides), "scenarios": list(exp.scenarios),
+        "variants": {v: {**to_plain(exp.variants[v]), "baseline": v == baseline} for v in order},
         "design": {k: v for k, v in design.items() if k != "problem"},
     }
     # resolve every run's scenario up front (a bad key or value fails here, before any run)
@@ -557,24 +569,25 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
     scen_names: dict[str, str] = {}
     for si, spath in enumerate(scen_paths):
         try:
-            base = load_scenario(spath, {**common, **overrides})
+            base = load_scenario(spath, common)
         except ScenarioError as exc:
-            raise _err(file, f"scenarios[{si}] ({spath.name}) with overrides: {exc.key}", exc.given, exc.allowed,
-                       exc.problem) from None
+            raise ctx.child(f"scenarios[{si}] ({spath.name}) with overrides: {exc.key}").error(
+                exc.given, exc.allowed, exc.problem) from None
         sname = base.name or spath.stem
         if _safe(sname) in scen_names:
-            raise _err(file, f"scenarios[{si}]", scen_raw[si], f"allowed: scenarios with different names "
-                       f"({sname!r} is already scenarios[{scen_names[_safe(sname)]}])", "duplicate scenario")
+            raise ctx.child("scenarios").child(si).error(
+                exp.scenarios[si], f"allowed: scenarios with different names ({sname!r} is already "
+                f"scenarios[{scen_names[_safe(sname)]}])", "duplicate scenario")
         scen_names[_safe(sname)] = str(si)
         resolved: dict[tuple[str, int], Scenario] = {}
         for vname in order:
-            vover = _variant_overrides(variants[vname])
+            vover = exp.variants[vname].scenario_overrides()
             for pi, point in enumerate(points):
                 try:
                     scn = base.replace(**vover, **point) if (vover or point) else base
                 except ScenarioError as exc:
                     where = f"variants.{vname}" if not point else f"variants.{vname} at design point {pi}"
-                    raise _err(file, f"{where}: {exc.key}", exc.given, exc.allowed, exc.problem) from None
+                    raise ctx.child(f"{where}: {exc.key}").error(exc.given, exc.allowed, exc.problem) from None
                 resolved[(vname, pi)] = scn
         for vname in order:
             for pi, point in enumerate(points):
@@ -603,5 +616,6 @@ def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
     return min(starts) if starts else None
 
 
-__all__ = ["DESIGN_TYPES", "EXPERIMENT_DIR", "Experiment", "ExperimentError", "Run", "bundled_experiments",
-           "find_experiment", "load_experiment", "replicate_seeds"]
+__all__ = ["DESIGN_TYPES", "EXPERIMENT_DIR", "Design", "Experiment", "ExperimentError", "ExperimentSpec",
+           "InterventionSwitch", "Run", "Variant", "bundled_experiments", "find_experiment", "load_experiment",
+           "replicate_seeds"]

@@ -34,13 +34,12 @@ from .labels import (
     is_rate,
     metric_label,
 )
+from .outcomes import METRICS
 
 BASELINE_COLOR = "#444444"
 VARIANT_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 DEFAULT_STEPS_PER_YEAR = 365.25 / 7
 """Weeks in a year, for a run shorter than a year."""
-FLOW_PREFIXES = ("needs_", "matched_", "hours_", "matching_", "weeks_", "unmet_")
-"""Columns of the steps table that count or rate the week's events (smoothed over a window)."""
 GROUP_COLORS = {"none": "#7f7f7f", "offline_only": "#2ca02c", "both": "#1f77b4", "online_only": "#ff7f0e"}
 
 TEXT = {
@@ -86,6 +85,12 @@ TEXT = {
 # --------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------
+
+
+def is_flow(metric: str) -> bool:
+    """Whether a weekly metric counts or rates the week's events (``Metric.flow``: smoothed over a window)."""
+    m = METRICS.get(metric)
+    return m is not None and m.flow
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -234,7 +239,7 @@ def smoothed_steps(steps: pd.DataFrame, metric: str, window: int = 52) -> pd.Dat
         lap = g["needs_lapsed"].transform(lambda s: s.rolling(window, min_periods=minp).sum())
         done = m + lap
         value = (m / done.where(done > 0)).astype(np.float64)
-    elif metric.startswith(FLOW_PREFIXES):
+    elif is_flow(metric):
         value = g[metric].transform(lambda s: s.astype(np.float64).rolling(window, min_periods=minp).mean())
     else:  # a state (population, shares, ties): drawn as it is
         value = df[metric].astype(np.float64)
@@ -302,7 +307,7 @@ def timeseries(results: Any, metric: str = "matching_rate", lang: str = "ja", wi
     ax.set_xlabel(t["year"])
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(t["timeseries_title"].format(m=metric_label(metric, lang)) + f" — {scenario}", fontsize=12)
-    notes = [t["rolling"].format(w=window)] if metric.startswith(FLOW_PREFIXES) else []
+    notes = [t["rolling"].format(w=window)] if is_flow(metric) else []
     notes += [t["band"].format(n=n_rep)] if n_rep > 1 else []
     note = t["sep"].join(notes)
     ax.text(0.0, -0.16, note, transform=ax.transAxes, fontsize=8, color="#555555", va="top")

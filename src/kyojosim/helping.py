@@ -26,7 +26,7 @@ def draw_willingness(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.
     will = np.full(u.shape, WILL_NONE, dtype=np.int8)
     will[u < free + paid] = WILL_PAID
     will[u < free] = WILL_FREE
-    pop.cols["will"][slots] = will
+    pop.will[slots] = will
     # would use a mutual-aid platform: to offer help (by terms) and to ask for it (図表4-3-4-2/3)
     use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
     use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
@@ -35,8 +35,8 @@ def draw_willingness(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.
     offer = ((will == WILL_FREE) & (v[0] < use_free)) | ((will == WILL_PAID) & (v[0] < use_paid))
     ask = v[1] < use_need
     bits = (1 << np.arange(len(CATEGORIES))).astype(np.uint8)
-    pop.cols["platform_help"][slots] = (offer * bits).sum(axis=1).astype(np.uint8)
-    pop.cols["platform_need"][slots] = (ask * bits).sum(axis=1).astype(np.uint8)
+    pop.platform_help[slots] = (offer * bits).sum(axis=1).astype(np.uint8)
+    pop.platform_need[slots] = (ask * bits).sum(axis=1).astype(np.uint8)
 
 
 def weekly_hours(pop: Population, scn: Scenario) -> np.ndarray:
@@ -47,3 +47,8 @@ def weekly_hours(pop: Population, scn: Scenario) -> np.ndarray:
     hours[age >= 75] = h.weekly_hours_75plus
     hours[(age < h.helper_min_age) | pop.frail | ~pop.alive[: pop.n]] = 0.0
     return hours
+
+
+def can_help(pop: Population, scn: Scenario) -> np.ndarray:
+    """Return which slots could help at all this year (alive, aged ``helper_min_age`` or more, not frail)."""
+    return pop.alive[: pop.n] & (pop.age >= scn.helping.helper_min_age) & ~pop.frail

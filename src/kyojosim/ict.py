@@ -92,12 +92,12 @@ def ict_uptake(pop: Population, scn: Scenario, rng: np.random.Generator, year: i
         s = np.divide(owners, count, out=np.zeros(N_AGE_BANDS), where=count > 0)
         p_take = np.clip(np.divide(target - s, 1.0 - s, out=np.zeros(N_AGE_BANDS), where=s < 1), 0.0, 1.0)
         new_phone = ~has & (u[0] < p_take[band])
-        pop.cols["smartphone"][live[new_phone]] = True
+        pop.smartphone[live[new_phone]] = True
         new_sns = new_phone & ~pop.sns[live] & (u[1] < np.minimum(share_sns, 1.0))
-        pop.cols["sns"][live[new_sns]] = True
+        pop.sns[live[new_sns]] = True
         return
     up = scn.ict.yearly_uptake
     new_phone = ~pop.smartphone[live] & (u[0] < up * phone)
-    pop.cols["smartphone"][live[new_phone]] = True
+    pop.smartphone[live[new_phone]] = True
     new_sns = pop.smartphone[live] & ~pop.sns[live] & (u[1] < up * share_sns)
-    pop.cols["sns"][live[new_sns]] = True
+    pop.sns[live[new_sns]] = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .errors import KyojoError
+from .outcomes import METRICS, is_money, is_percent
 
 LANGS: tuple[str, ...] = ("ja", "en")
 
@@ -34,43 +35,6 @@ PARTICIPATION_LABELS = {
 
 SEX_LABELS = {"ja": {"male": "男性", "female": "女性"}, "en": {"male": "men", "female": "women"}}
 
-METRIC_LABELS = {
-    "ja": {
-        "matching_rate": "マッチング率",
-        "tsunagari_mean": "つながり力",
-        "needs_matched": "マッチしたニーズ",
-        "needs_arisen": "発生したニーズ",
-        "needs_lapsed": "失効したニーズ",
-        "paid_by_requesters": "依頼者の支払",
-        "subsidy": "補助金",
-        "received_by_helpers": "支援者の受取",
-        "population": "人口",
-        "share_65plus": "65歳以上の割合",
-        "share_75plus": "75歳以上の割合",
-        "hours_given": "支援時間",
-        "isolated": "孤立した住民",
-        "ties": "つながりの数",
-        "households": "世帯数",
-    },
-    "en": {
-        "matching_rate": "matching rate",
-        "tsunagari_mean": "つながり力 (connection power)",
-        "needs_matched": "needs matched",
-        "needs_arisen": "needs arisen",
-        "needs_lapsed": "needs lapsed",
-        "paid_by_requesters": "paid by requesters",
-        "subsidy": "subsidy",
-        "received_by_helpers": "received by helpers",
-        "population": "population",
-        "share_65plus": "share aged 65+",
-        "share_75plus": "share aged 75+",
-        "hours_given": "hours of help given",
-        "isolated": "isolated residents",
-        "ties": "ties",
-        "households": "households",
-    },
-}
-
 UNITS = {
     "ja": {"rate": "%", "points": "%ポイント", "yen": "円", "index": "指数", "people": "人"},
     "en": {"rate": "%", "points": "percentage points", "yen": "yen", "index": "index", "people": "residents"},
@@ -84,40 +48,6 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def metric_label(metric: str, lang: str = "ja") -> str:
-    """Human label of a summary or weekly metric (``matching_rate_chores`` -> ``マッチング率（家事）``).
-
-    Args:
-        metric: A column name of the summary or steps table.
-        lang: ``"ja"`` or ``"en"``.
-
-    Returns:
-        The label; the column name itself when no label is known.
-    """
-    check_lang(lang)
-    names = METRIC_LABELS[lang]
-    if metric in names:
-        return names[metric]
-
-    def qualified(base: str, qualifier: str) -> str:
-        return f"{base}（{qualifier}）" if lang == "ja" else f"{base} ({qualifier})"
-
-    if metric.startswith("matching_rate_age_"):
-        g = metric.removeprefix("matching_rate_age_")
-        return qualified(names["matching_rate"], AGE_GROUP_LABELS[lang].get(g, g))
-    if metric.startswith("matching_rate_"):
-        c = metric.removeprefix("matching_rate_")
-        return qualified(names["matching_rate"], CATEGORY_LABELS[lang].get(c, c))
-    if metric.startswith("tsunagari_"):
-        g = metric.removeprefix("tsunagari_")
-        base = "つながり力"
-        return qualified(base, PARTICIPATION_LABELS[lang].get(g, g))
-    if metric.startswith("matched_"):
-        ch = metric.removeprefix("matched_")
-        return qualified(names["needs_matched"], CHANNEL_LABELS[lang].get(ch, ch))
-    return metric
-
-
 CHANNEL_LABELS = {
     "ja": {"offline": "対面", "local_sns": "地域SNS", "sharing_platform": "シェアリング", "reporting_hub": "通報窓口"},
     "en": {"offline": "offline", "local_sns": "local SNS", "sharing_platform": "sharing platform",
@@ -125,14 +55,39 @@ CHANNEL_LABELS = {
 }
 
 
+VOCABULARY_LABELS = {"category": CATEGORY_LABELS, "age_group": AGE_GROUP_LABELS,
+                     "participation": PARTICIPATION_LABELS, "channel": CHANNEL_LABELS}
+"""The labels of the vocabularies that qualify a family of metrics (``Metric.of``)."""
+
+
+def metric_label(metric: str, lang: str = "ja") -> str:
+    """Human label of a summary or weekly metric (``matching_rate_chores`` -> ``マッチング率（家事）``).
+
+    The label is the metric's ``ja``/``en`` label in :data:`kyojosim.outcomes.METRICS`, qualified by the
+    member of its vocabulary for a family of metrics (``Metric.of``).
+
+    Args:
+        metric: A column name of the summary or steps table.
+        lang: ``"ja"`` or ``"en"``.
+
+    Returns:
+        The label; the column name itself when the metric is not registered.
+    """
+    check_lang(lang)
+    m = METRICS.get(metric)
+    if m is None:
+        return metric
+    base = m.ja if lang == "ja" else m.en
+    if m.of is None:
+        return base
+    vocabulary, member = m.of
+    qualifier = VOCABULARY_LABELS.get(vocabulary, {}).get(lang, {}).get(member, member)
+    return f"{base}（{qualifier}）" if lang == "ja" else f"{base} ({qualifier})"
+
+
 def is_rate(metric: str) -> bool:
-    """Whether a metric is a share between 0 and 1 (shown in percent)."""
-    return metric.startswith(("matching_rate", "share_", "unmet_"))
-
-
-def is_money(metric: str) -> bool:
-    """Whether a metric is an amount of money in yen."""
-    return metric in ("paid_by_requesters", "subsidy", "received_by_helpers")
+    """Whether a metric is a rate or a share between 0 and 1 (shown in percent; its kind in METRICS)."""
+    return is_percent(metric)
 
 
 __all__ = [
@@ -142,10 +97,10 @@ __all__ = [
     "CATEGORY_LABELS_JA",
     "CHANNEL_LABELS",
     "LANGS",
-    "METRIC_LABELS",
     "PARTICIPATION_LABELS",
     "SEX_LABELS",
     "UNITS",
+    "VOCABULARY_LABELS",
     "check_lang",
     "is_money",
     "is_rate",

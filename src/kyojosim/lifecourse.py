@@ -63,8 +63,8 @@ def yearly_life_course(
         drv = np.asarray(r.driving_rate)
         u = rng.random((2, entering.size))
         frail = pop.frail[entering]
-        pop.cols["employed"][entering] = _follow_rate(pop.employed[entering], e_old, e_new, u[0]) & ~frail
-        pop.cols["drives"][entering] = _follow_rate(pop.drives[entering], drv[prev], drv[band], u[1]) & ~frail
+        pop.employed[entering] = _follow_rate(pop.employed[entering], e_old, e_new, u[0]) & ~frail
+        pop.drives[entering] = _follow_rate(pop.drives[entering], drv[prev], drv[band], u[1]) & ~frail
     coming_of_age = live[age == ADULT_AGE]
     join_communities(pop, coming_of_age, scn, rng, levels)
     return coming_of_age

@@ -19,21 +19,24 @@
   category on a platform (bit of ``platform_help``, 図表4-3-4-3), are willing to help with it
   free (paid help goes through the sharing platform) and have some weekly time (not a child or
   frail). A district of Koto holds tens of thousands of residents, so each open need gets at
-  most ``MAX_CANDIDATES`` of them, drawn at random each week (stream ``candidates_local_sns`` of
+  most ``max_candidates`` of them, drawn at random each week (stream ``candidates_local_sns`` of
   the step; duplicates of the draw are dropped, so a need may get a few fewer). Weight rule: the
   strength of the existing tie between requester and helper (any kind) if they are tied, else
-  ``weak_tie_strength × 0.5`` (a stranger: half the strength of the weak tie that helping creates).
+  ``weak_tie_strength × stranger_factor`` (a stranger: by default half the strength of the weak
+  tie that helping creates).
   Offline ties (household 1.0, neighbour 0.4, community 0.5 by default) therefore outrank strangers
   met on the SNS (0.1), who outrank nobody.
 * **After a match**: requester and helper who were not tied get a weak online tie
   (``TIE_ONLINE``, ``weak_tie_strength``; Granovetter 1973). The channels read the network only at
   :meth:`refresh`, after each turn of the year, so ties made during a year are used (by this and
   the offline channel, once they meet) from the next year on.
-* **Community Value** (the PIAZZA KPI): posts and replies are logged (:class:`~kyojosim.community_value.ActivityLog`)
-  and the model records the month's Community Value every 4th step (:mod:`kyojosim.community_value`).
+* **Community Value** (the PIAZZA KPI): posts and replies are logged (:class:`ActivityLog`)
+  and the model records the month's Community Value in the week each calendar month ends
+  (:mod:`kyojosim.community_value`).
 * **Awareness**: while the SNS runs, municipal information pushed through it (Koto's ward
   information and child-rearing portal) raises each adopter's offline asking rate by
-  ``awareness_boost`` (:attr:`kyojosim.channels.OfflineChannel.ask_boost`).
+  ``awareness_boost`` (:attr:`kyojosim.channels.OfflineChannel.ask_boost`, reached through
+  ``ctx.channel("offline")``).
 
 :class:`OfflineEventsProgramme` (``interventions.offline_events``) holds meetups that turn online
 ties into face-to-face ones; it surfaces no need and proposes no helper.
@@ -46,33 +49,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from .channels import Channel, DistrictPools, OfflineChannel
+from .channels import AidContext, Channel, DistrictPools, register_channel
 from .communities import ONLINE_BIT
-from .community_value import ActivityLog
 from .constants import CH, TIE_COMMUNITY, TIE_ONLINE, WILL_FREE, age_band
 from .helping import weekly_hours
 from .network import Ties
-from .population import N_CATEGORIES
+from .population import N_CATEGORIES, Population
 
 if TYPE_CHECKING:
-    from .model import KyojoModel
-    from .scenario import LocalSNS, OfflineEvents
+    from .scenario import Trust
 
 LOCAL_SNS_BIT = ONLINE_BIT["local_sns"]
-
-MAX_CANDIDATES = 20
-"""assumption: an open need is shown to at most 20 eligible adopters of its district a week."""
 
 MEETING_SHARES = np.array([9.2, 44.2, 44.2, 1.9, 0.5]) / 100.0
 """Trust after meeting in person someone known through social media (MIC White Paper 2018,
 図表4-3-2-4, trust_change_after_meeting.csv, n=208): much higher, somewhat higher, unchanged,
-somewhat lower, much lower."""
-
-MEETING_DELTAS = np.array([0.2, 0.1, 0.0, -0.05, -0.1])
-"""assumption: the change of the tie's strength for each outcome of :data:`MEETING_SHARES`."""
-
-MIN_STRENGTH = 0.01
-"""assumption: a tie that met keeps at least this strength (matching needs weights > 0)."""
+somewhat lower, much lower. A published table, kept as a constant; how much each outcome changes
+the tie is the assumption ``trust.meeting_tie_change``."""
 
 FACE_TO_FACE = TIE_COMMUNITY
 """The kind bit a meeting adds to an online-only tie. The model has no separate kind for people
@@ -81,27 +74,54 @@ the closest, and it is what the offline channel asks through. ``TIE_NEIGHBOUR`` 
 for residents of the same block, which two SNS users need not be."""
 
 
-def log_meetings(model: KyojoModel, idx: np.ndarray, outcome: np.ndarray) -> None:
-    """Append the meetings of ties ``idx`` and their outcomes to ``model.meeting_log``.
+class MeetingLog:
+    """Face-to-face meetings of online acquaintances, one row per meeting in the order they happened.
 
-    The log (a dict of equal-length arrays ``uid_a``, ``uid_b``, ``outcome``, one row per meeting in
-    the order they happened) is what the simulated survey reads for the question on trust after
-    meeting in person (:mod:`kyojosim.survey`, 図表4-3-2-4).
+    The model holds one (``model.meeting_log``); the local SNS and the offline events append to it,
+    and the simulated survey reads it for the question on trust after meeting in person
+    (:mod:`kyojosim.survey`, 図表4-3-2-4) as a mapping of equal-length int64 columns ``uid_a``,
+    ``uid_b`` and ``outcome`` (index into :data:`MEETING_SHARES`).
     """
-    log = model.__dict__.setdefault("meeting_log", {k: np.zeros(0, dtype=np.int64) for k in ("uid_a", "uid_b",
-                                                                                             "outcome")})
-    uid = model.population.uid
-    for key, values in (("uid_a", uid[model.ties.a[idx]]), ("uid_b", uid[model.ties.b[idx]]), ("outcome", outcome)):
-        log[key] = np.concatenate([log[key], np.asarray(values, dtype=np.int64)])
+
+    COLUMNS = ("uid_a", "uid_b", "outcome")
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[np.ndarray]] = {k: [] for k in self.COLUMNS}
+
+    def append(self, uid_a: np.ndarray, uid_b: np.ndarray, outcome: np.ndarray) -> None:
+        """Append meetings: the uids of the two ends of each and its outcome."""
+        for key, values in zip(self.COLUMNS, (uid_a, uid_b, outcome), strict=True):
+            self._parts[key].append(np.asarray(values, dtype=np.int64))
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        parts = self._parts[column]
+        if len(parts) > 1:  # joined once, when read
+            self._parts[column] = parts = [np.concatenate(parts)]
+        return parts[0] if parts else np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(sum(p.size for p in self._parts["outcome"]))
 
 
-def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def log_meetings(log: MeetingLog, pop: Population, ties: Ties, idx: np.ndarray, outcome: np.ndarray) -> None:
+    """Append the meetings of ties ``idx`` (slots in ``pop``) and their outcomes to ``log``."""
+    uid = pop.uid
+    log.append(uid[ties.a[idx]], uid[ties.b[idx]], outcome)
+
+
+def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, trust: Trust) -> np.ndarray:
     """Let the ties ``idx`` meet in person: change their strength as 図表4-3-2-4 and mark them face to face.
 
     Each tie draws one outcome of :data:`MEETING_SHARES`; its strength changes by the outcome's
-    :data:`MEETING_DELTAS` (kept within ``[MIN_STRENGTH, 1]``) and it gains the :data:`FACE_TO_FACE`
-    kind bit, whatever the outcome (the two now know each other in person). The tie arrays are
-    replaced by modified copies (pairs and order are unchanged).
+    entry of ``trust.meeting_tie_change`` (kept within ``[trust.meeting_min_strength, 1]``) and it
+    gains the :data:`FACE_TO_FACE` kind bit, whatever the outcome (the two now know each other in
+    person). The tie arrays are replaced by modified copies (pairs and order are unchanged).
+
+    Args:
+        ties: The network.
+        idx: Indices of the ties that meet.
+        rng: The stream of the meetings.
+        trust: The scenario's ``trust`` section.
 
     Returns:
         The outcome index (0..4) of each tie of ``idx``.
@@ -111,7 +131,8 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator) -> 
     if idx.size:
         strength = ties.strength.copy()
         kind = ties.kind.copy()
-        strength[idx] = np.clip(strength[idx] + MEETING_DELTAS[outcome], MIN_STRENGTH, 1.0)
+        change = np.asarray(trust.meeting_tie_change, dtype=np.float64)
+        strength[idx] = np.clip(strength[idx] + change[outcome], trust.meeting_min_strength, 1.0)
         kind[idx] |= FACE_TO_FACE
         ties.strength, ties.kind = strength, kind
     return outcome
@@ -122,8 +143,7 @@ def _online_only(ties: Ties) -> np.ndarray:
     return np.flatnonzero(ties.kind == TIE_ONLINE)
 
 
-def _adopters(model: KyojoModel) -> np.ndarray:
-    pop = model.population
+def _adopters(pop: Population) -> np.ndarray:
     return pop.alive[: pop.n] & ((pop.online & LOCAL_SNS_BIT) > 0)
 
 
@@ -134,108 +154,137 @@ def _lookup(adj: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(adj[a, b], dtype=np.float64).ravel()
 
 
+class ActivityLog:
+    """What adopters did on the local SNS since the last monthly record (residents' ``uid``)."""
+
+    def __init__(self) -> None:
+        self.posters: list[np.ndarray] = []
+        self.repliers: list[np.ndarray] = []
+
+    def posted(self, uids: np.ndarray) -> None:
+        """Record needs posted (one entry per post)."""
+        if uids.size:
+            self.posters.append(np.asarray(uids, dtype=np.int64))
+
+    def replied(self, uids: np.ndarray) -> None:
+        """Record helpers' answers to matched needs (one entry per reply)."""
+        if uids.size:
+            self.repliers.append(np.asarray(uids, dtype=np.int64))
+
+    def take(self, pop: Population) -> tuple[np.ndarray, np.ndarray]:
+        """Return the month's need posts and replies per slot of ``pop`` (living residents), and clear the log."""
+        out = []
+        for entries in (self.posters, self.repliers):
+            uids = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
+            slots = pop.slots_of(uids)
+            out.append(np.bincount(slots[slots >= 0], minlength=pop.n).astype(np.int64))
+        self.posters, self.repliers = [], []
+        return out[0], out[1]
+
+
+@register_channel
 class LocalSNSChannel(Channel):
     """A local SNS (PIAZZA-like): adopters post needs and offers seen by adopters of their district.
 
-    Args:
-        cfg: The scenario's ``interventions.local_sns`` section.
-        offline: The offline channel whose asking rate the SNS raises for adopters.
+    Its section is ``interventions.local_sns``. It raises the asking rate of adopters on the offline
+    channel (``ctx.channel("offline").ask_boost``) while it runs.
     """
 
     name = "local_sns"
     bit = 1 << CH["local_sns"]
     trust_kind = "online"
+    section = "interventions.local_sns"
 
-    def __init__(self, cfg: LocalSNS, offline: OfflineChannel | None = None) -> None:
-        self.cfg = cfg
-        self.offline = offline
+    def __init__(self, ctx: AidContext) -> None:
+        super().__init__(ctx)
         self.adopters: np.ndarray = np.zeros(0, dtype=bool)
         self._adj: sp.csr_matrix | None = None
         self._pools: DistrictPools | None = None
         self._boosting = False
         self.activity = ActivityLog()
 
-    def active(self, model: KyojoModel) -> bool:
+    def active(self) -> bool:
         """Whether the SNS runs in the model's current year."""
-        return self.cfg.active(model.year)
+        return self.cfg.active(self.ctx.year)
 
     # -- yearly ------------------------------------------------------------------------
-    def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
+    def yearly(self, year: int, rng: np.random.Generator) -> None:
         """Meetings of the year that ends (if the SNS ran in it), then adoption for the year that begins."""
         if self.cfg.active(year):
-            self.meet(model, rng)
+            self.meet(rng)
         if self.cfg.active(year + 1):
-            self.adopt(model, year + 1, rng)
+            self.adopt(year + 1, rng)
 
-    def adopt(self, model: KyojoModel, year: int, rng: np.random.Generator) -> np.ndarray:
+    def adopt(self, year: int, rng: np.random.Generator) -> np.ndarray:
         """Let social-media users join the SNS (see the module docstring); return the new adopters' slots."""
-        cfg, pop = self.cfg, model.population
+        cfg, pop = self.cfg, self.ctx.population
         n = pop.n
-        on = _adopters(model)
+        on = _adopters(pop)
         live = pop.alive[:n]
         eligible = np.flatnonzero(live & pop.smartphone & pop.sns & ~on)
         if eligible.size == 0:
             return eligible
-        sns_rate = np.asarray(model.scenario.ict.sns_rate, dtype=np.float64)
+        sns_rate = np.asarray(self.ctx.scenario.ict.sns_rate, dtype=np.float64)
         top = sns_rate.max()
         rel = sns_rate[age_band(pop.age[eligible])] / top if top > 0 else np.zeros(eligible.size)
-        adj = model.ties.adjacency(n)
+        adj = self.ctx.ties.adjacency(n)
         adj.data[:] = 1.0
         degree = np.diff(adj.indptr)[eligible]
         peers = (adj @ on.astype(np.float64))[eligible]
         share = np.divide(peers, degree, out=np.zeros(eligible.size), where=degree > 0)
         p = cfg.adoption_rate * rel * (1.0 + cfg.peer_effect * share) * cfg.campaign.get(year, 1.0)
         new = eligible[rng.random(eligible.size) < np.minimum(p, 1.0)]
-        pop.cols["online"][new] |= LOCAL_SNS_BIT
+        pop.online[new] |= LOCAL_SNS_BIT
         return new
 
-    def meet(self, model: KyojoModel, rng: np.random.Generator) -> np.ndarray:
+    def meet(self, rng: np.random.Generator) -> np.ndarray:
         """Online-only ties between two adopters meet in person with probability ``meet_rate``.
 
         Returns:
             The indices of the ties that met.
         """
-        ties = model.ties
-        on = _adopters(model)
+        pop, ties = self.ctx.population, self.ctx.ties
+        on = _adopters(pop)
         idx = _online_only(ties)
         idx = idx[on[ties.a[idx]] & on[ties.b[idx]]]
         idx = idx[rng.random(idx.size) < self.cfg.meet_rate]
-        log_meetings(model, idx, meet_face_to_face(ties, idx, rng))
+        log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx
 
     # -- refresh -----------------------------------------------------------------------
-    def refresh(self, model: KyojoModel) -> None:
+    def refresh(self) -> None:
         """Cache adopters, the network (for tie strengths) and the eligible helpers by category and district."""
-        if not self.cfg.active(model.year):
-            self.adopters = np.zeros(model.population.n, dtype=bool)
+        pop = self.ctx.population
+        offline = self.ctx.channel("offline")
+        if not self.cfg.active(self.ctx.year):
+            self.adopters = np.zeros(pop.n, dtype=bool)
             self._adj = None
-            if self._boosting and self.offline is not None:
-                self.offline.ask_boost = None
+            if self._boosting and offline is not None:
+                offline.ask_boost = None
             self._boosting = False
             return
-        pop = model.population
         n = pop.n
-        self.adopters = on = _adopters(model)
-        self._adj = model.ties.adjacency(n)
-        can = on & (weekly_hours(pop, model.scenario) > 0)
+        self.adopters = on = _adopters(pop)
+        self._adj = self.ctx.ties.adjacency(n)
+        can = on & (weekly_hours(pop, self.ctx.scenario) > 0)
         offers = ((pop.platform_help[:, None].astype(np.int64) >> np.arange(N_CATEGORIES)) & 1) > 0
         self._pools = DistrictPools(can[:, None] & offers & (pop.will == WILL_FREE), pop.district)
-        if self.offline is not None:
-            self.offline.ask_boost = np.where(on, self.cfg.awareness_boost, 0.0)
+        if offline is not None:
+            offline.ask_boost = np.where(on, self.cfg.awareness_boost, 0.0)
             self._boosting = True
 
     # -- weekly ------------------------------------------------------------------------
-    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
+    def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs are posted: an adopter who would use a platform for that category."""
-        need_bits = model.population.platform_need[slot].astype(np.int64)
+        pop = self.ctx.population
+        need_bits = pop.platform_need[slot].astype(np.int64)
         posted = self.adopters[slot] & (((need_bits >> category) & 1) > 0)
-        self.activity.posted(model.population.uid[slot[posted]])
+        self.activity.posted(pop.uid[slot[posted]])
         return posted
 
-    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+    def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return up to ``MAX_CANDIDATES`` adopters of the requester's district per need (see the module doc).
+        """Return up to ``max_candidates`` adopters of the requester's district per need (see the module doc).
 
         Returns:
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
@@ -243,24 +292,25 @@ class LocalSNSChannel(Channel):
         empty = np.zeros(0, dtype=np.int64)
         if slot.size == 0 or self._adj is None or self._pools is None:
             return empty, empty, np.zeros(0)
-        rng = model.streams.fresh("candidates_local_sns", step)
-        need, helper = self._pools.draw(model.population.district[slot], category, MAX_CANDIDATES, rng)
+        rng = self.ctx.rng("candidates", step)
+        need, helper = self._pools.draw(self.ctx.population.district[slot], category, self.cfg.max_candidates, rng)
         strength = _lookup(self._adj, slot[need], helper)
-        stranger = max(self.cfg.weak_tie_strength * 0.5, 1e-6)
+        stranger = max(self.cfg.weak_tie_strength * self.cfg.stranger_factor, 1e-6)
         weight = np.where(strength > 0, strength, stranger)
         return need, helper, weight
 
-    def after_match(self, model: KyojoModel, requester: np.ndarray, helper: np.ndarray, category: np.ndarray,
-                    hours: np.ndarray, step: int, rng: np.random.Generator) -> None:
+    def after_match(self, requester: np.ndarray, helper: np.ndarray, category: np.ndarray, hours: np.ndarray,
+                    step: int, rng: np.random.Generator) -> None:
         """Tie requester and helper who were not tied (as of the last refresh) with a weak online tie."""
         if self._adj is None or requester.size == 0:
             return
-        self.activity.replied(model.population.uid[helper])
+        self.activity.replied(self.ctx.population.uid[helper])
         untied = _lookup(self._adj, requester, helper) == 0
         if untied.any():
-            model.ties.add(requester[untied], helper[untied], TIE_ONLINE, self.cfg.weak_tie_strength)
+            self.ctx.ties.add(requester[untied], helper[untied], TIE_ONLINE, self.cfg.weak_tie_strength)
 
 
+@register_channel
 class OfflineEventsProgramme(Channel):
     """Meetups for online participants (``interventions.offline_events``): online ties meet in person.
 
@@ -275,22 +325,20 @@ class OfflineEventsProgramme(Channel):
 
     name = "offline_events"
     bit = 0
+    section = "interventions.offline_events"
 
-    def __init__(self, cfg: OfflineEvents) -> None:
-        self.cfg = cfg
-
-    def active(self, model: KyojoModel) -> bool:
+    def active(self) -> bool:
         """Whether the programme runs in the model's current year."""
-        return self.cfg.active(model.year)
+        return self.cfg.active(self.ctx.year)
 
-    def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
+    def yearly(self, year: int, rng: np.random.Generator) -> None:
         """Hold the meetups of the year that ends (if the programme ran in it)."""
         if self.cfg.active(year):
-            self.hold_meetups(model, rng)
+            self.hold_meetups(rng)
 
-    def hold_meetups(self, model: KyojoModel, rng: np.random.Generator) -> np.ndarray:
+    def hold_meetups(self, rng: np.random.Generator) -> np.ndarray:
         """Hold a year's meetups; return the indices of the ties that met."""
-        pop, ties = model.population, model.ties
+        pop, ties = self.ctx.population, self.ctx.ties
         online = pop.alive[: pop.n] & (pop.online > 0)
         idx = _online_only(ties)
         a, b = ties.a[idx], ties.b[idx]
@@ -302,5 +350,5 @@ class OfflineEventsProgramme(Channel):
             attend = rng.random(pop.n) < self.cfg.attendance
             met |= attend[ties.a[idx]] & attend[ties.b[idx]]
         idx = idx[met]
-        log_meetings(model, idx, meet_face_to_face(ties, idx, rng))
+        log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx

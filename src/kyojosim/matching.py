@@ -10,59 +10,80 @@ splitting); a helper takes several needs as long as their hours add up to at mos
 The rule: greedy on weight
 --------------------------
 :func:`match` returns the matching of the *sequential greedy*: take the candidate edges from the
-heaviest to the lightest (a strict total order: weight descending, ties broken by helper index
-then need index, or by a random key per edge drawn from ``rng``) and keep an edge when its need
-is still unmatched and its helper still has at least the need's hours left. It computes that
-matching without walking the edges one by one, in rounds of whole-array operations:
+heaviest to the lightest (a strict total order, :func:`greedy_order`: weight descending, ties
+broken by helper index, then need index, then row, or by a random permutation of the rows drawn
+from ``rng``) and keep an edge when its need is still unmatched and its helper still has at least
+the need's hours left (``hours[need] <= remaining[helper]``; the helper's remaining hours then
+fall by the need's hours).
 
-1. *Prune.* An edge stays live while its need is unmatched and ``hours[need] <= remaining
-   capacity of its helper``. Capacity only goes down, so a pruned edge would be refused by the
-   sequential greedy too.
-2. *Propose.* Every unmatched need proposes to its best live edge (first in the order above).
-3. *Accept.* Each helper looks at its live edges in order and takes the leading run of them that
-   are proposals, stopping at the first live edge whose need proposed elsewhere (that need may
-   still be refused there and come back with a heavier edge, so the helper waits for it). Along
-   that run it accepts, in order, the proposals whose cumulative hours fit its remaining
-   capacity (a segmented prefix sum per helper, over the live edges kept sorted by helper and
-   then greedy order). The first proposal that does not fit is refused for good (step 1 prunes
-   it); the ones after it wait for the next round, where a smaller one may still fit (first
-   fit, as in the sequential greedy).
-4. Repeat until no live edge is left (converged) or ``max_rounds`` rounds have run.
+Two implementations compute it (``method``):
 
-An edge is decided only once every heavier edge at its need and at its helper is decided, and
-then exactly as the sequential greedy decides it, so the rounds reproduce the sequential greedy
-exactly. The heaviest live edge is always accepted, so every round matches at least one need;
-on random graphs a few rounds decide nearly everything. Each round costs O(E) on the live edges
-after one O(E log E) sort at the start. If ``max_rounds`` runs out first, the needs still
-undecided stay unmatched this step (``Matches.converged`` is False): what was matched is then a
-subset of the full greedy matching, never a different choice.
+``"sequential"`` (the default)
+    One sorted pass in compiled code (:mod:`kyojosim.matching_kernel`, numba): a stable radix
+    sort of the edges into the greedy order on the bits of their float64 weights, then the
+    sequential greedy itself, edge by edge, with the same comparisons and subtractions as the
+    rule above. O(E) for E candidate edges. The kernel is compiled on the first call in a
+    process and cached on disk, so later processes load it (see :mod:`kyojosim.matching_kernel`).
 
-Why the helper waits: if helpers accepted every proposal at once, a light proposal could take a
-helper that a heavier edge was about to need (the need behind it being refused elsewhere in the
-same round); with ``k`` such needs the result can fall to ``1/(k+1)`` of the optimum. Waiting
-keeps the greedy guarantees.
+``"rounds"``
+    The same matching in rounds of whole-array numpy operations, without compiled code:
+
+    1. *Prune.* An edge stays live while its need is unmatched and ``hours[need] <= remaining
+       capacity of its helper``. Capacity only goes down, so a pruned edge would be refused by
+       the sequential greedy too.
+    2. *Propose.* Every unmatched need proposes to its best live edge (first in the order above).
+    3. *Accept.* Each helper looks at its live edges in order and takes the leading run of them
+       that are proposals, stopping at the first live edge whose need proposed elsewhere (that
+       need may still be refused there and come back with a heavier edge, so the helper waits
+       for it). Along that run it accepts, in order, the proposals whose cumulative hours fit
+       its remaining capacity (a segmented prefix sum per helper, over the live edges kept
+       sorted by helper and then greedy order). The first proposal that does not fit is refused
+       for good (step 1 prunes it); the ones after it wait for the next round, where a smaller
+       one may still fit (first fit, as in the sequential greedy).
+    4. Repeat until no live edge is left (converged) or ``max_rounds`` rounds have run.
+
+    An edge is decided only once every heavier edge at its need and at its helper is decided,
+    and then as the sequential greedy decides it. The heaviest live edge is always accepted, so
+    every round matches at least one need; on random graphs a few rounds decide nearly
+    everything. If ``max_rounds`` runs out first, the needs still undecided stay unmatched this
+    step (``Matches.converged`` is False): what was matched is then a subset of the full greedy
+    matching, never a different choice. Why the helper waits: if helpers accepted every proposal
+    at once, a light proposal could take a helper that a heavier edge was about to need (the
+    need behind it being refused elsewhere in the same round); with ``k`` such needs the result
+    can fall to ``1/(k+1)`` of the optimum.
+
+    The rounds add a helper's hours as prefix sums rather than subtracting them one by one, so
+    they give the sequential greedy's matching *to the bit* only when those sums are exact in
+    float64. They are in the model: a need's hours are a float32 value of at least 0.25 h (a
+    multiple of 2**-25) and a helper's hours a float32 value less such needs, and float64 adds
+    and subtracts such values without rounding at these magnitudes. With arbitrary float64 hours
+    a sum that lands within rounding of a helper's capacity can be decided differently; the
+    sequential method is then the reference.
+
+The two methods are compared on every hand-worked case and on random graphs in
+``tests/test_matching.py``, and the sequential one against a plain Python walk of the edges.
 
 Guarantees (tested in ``tests/test_matching.py``)
 -------------------------------------------------
 * A need is matched at most once, only along a candidate edge; a helper's matched hours never
-  exceed its capacity (up to floating-point rounding of the prefix sums, below 1e-12 h for a
-  40-hour week; exact when hours are multiples of a power of two such as half-hour slots).
-* After convergence the matching is maximal: no unmatched need has a candidate helper with at
-  least its hours left.
-* Deterministic: the same input (and the same ``rng`` state) gives the same output.
+  exceed its capacity (up to floating-point rounding, below 1e-12 h for a 40-hour week; exact
+  when hours are float32 values or multiples of a power of two such as half-hour slots).
+* The matching is maximal (after convergence, for the rounds): no unmatched need has a candidate
+  helper with at least its hours left.
+* Deterministic: the same input (and the same ``rng`` state) gives the same output. With
+  ``rng`` both methods draw exactly one ``rng.permutation(E)``, so the stream moves the same way.
 * Unit capacities (no helper can fit two of its candidate needs): total weight at least 1/2 of
   the optimum (classical greedy bound). General capacities: at least ``1/(1 + K)`` of the
   optimum, where ``K`` is the largest number of needs one helper could fit; the greedy takes the
   heaviest edge even when several lighter, smaller needs would fill the helper better.
 
-Measured quality (``.venv/bin/python benchmarks/bench_matching.py``: 200 random small cases
+Measured (``.venv/bin/python benchmarks/bench_matching.py``; quality on 200 random small cases
 each, seed 0, 12-30 needs, 8-20 helpers, 3 candidates per need on average, integer weights 1-20
 so that ties occur; ratio = greedy total / exact optimum): unit capacities mean 0.959, worst
 0.815, 5th percentile 0.891, optimal in 26% of cases; general capacities (helpers with 0-8 h
 left, needs of 0.5-4 h) mean 0.966, worst 0.834, 5th percentile 0.911, optimal in 22%. Speed:
-50,000 needs with 10 candidates each (500,000 edges) among 100,000 helpers match in 0.24-0.33 s
-(6 rounds to converge, 99.3% of needs matched; 2-core development machine shared with other
-jobs), two thirds of it in the four stable sorts at the start.
+see ``benchmarks/README.md`` (the sequential pass is several times faster than the rounds on
+weeks of 320,000-500,000 candidate edges).
 
 :func:`exact_max_weight` gives the optimum for small cases, for comparison.
 """
@@ -79,7 +100,7 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from .network import stable_argsort_ids
 
-__all__ = ["Candidates", "Matches", "exact_max_weight", "greedy_order", "is_unit_capacity", "match"]
+__all__ = ["METHODS", "Candidates", "Matches", "exact_max_weight", "greedy_order", "is_unit_capacity", "match"]
 
 
 @dataclass
@@ -111,9 +132,10 @@ class Matches:
         helper: int64 helper index the need goes to.
         weight: float64 weight of the edge used.
         channel: int8 channel of the edge used.
-        rounds: Rounds of proposals run.
-        converged: True when every candidate edge was decided; False when ``max_rounds`` ran out
-            first (the undecided needs stay unmatched this step).
+        rounds: Rounds of proposals run by the ``"rounds"`` method; the sequential pass counts as
+            one (none without candidates).
+        converged: True when every candidate edge was decided; False when ``max_rounds`` of the
+            ``"rounds"`` method ran out first (the undecided needs stay unmatched this step).
     """
 
     need: np.ndarray
@@ -213,34 +235,82 @@ def _segmented_cumsum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return out
 
 
+METHODS = ("sequential", "rounds")
+
+
 def match(
     cand: Candidates,
     hours: np.ndarray,
     capacity: np.ndarray,
     rng: np.random.Generator | None = None,
-    max_rounds: int = 20,
+    method: Literal["sequential", "rounds"] = "sequential",
+    max_rounds: int | None = None,
 ) -> Matches:
-    """Match needs to helpers by the sequential greedy on weight, computed in vectorised rounds.
+    """Match needs to helpers by the sequential greedy on weight.
 
-    See the module docstring for the rounds and what they guarantee.
+    See the module docstring for the rule, the two methods and what they guarantee.
 
     Args:
         cand: The candidate graph (need, helper, weight, channel columns of equal length).
         hours: float, shape ``(n_needs,)``; the hours each need takes (>= 0).
         capacity: float, shape ``(n_helpers,)``; each helper's remaining hours this week (>= 0).
             Not modified.
-        rng: If given, ties in weight are broken by a random key per edge drawn from it; if None,
-            by helper index, then need index.
-        max_rounds: Most rounds to run; needs still undecided then stay unmatched this step.
+        rng: If given, ties in weight are broken by a random permutation of the rows drawn from
+            it (one ``rng.permutation`` call); if None, by helper index, then need index.
+        method: ``"sequential"``, one sorted pass in compiled code (compiled on the first call
+            in a process, cached on disk); or ``"rounds"``, vectorised numpy rounds.
+        max_rounds: With ``"rounds"`` only: most rounds to run (default 20); needs still
+            undecided then stay unmatched this step. The sequential pass decides every edge.
 
     Returns:
-        The matches, one row per matched need sorted by need, with the rounds used.
+        The matches, one row per matched need sorted by need, with the rounds used (the
+        sequential pass counts as one round, none without candidates).
 
     Raises:
         ValueError: Columns of different lengths, indices out of range, a weight that is not
-            finite and > 0, or negative or non-finite hours or capacity.
+            finite and > 0, negative or non-finite hours or capacity, an unknown method, or
+            ``max_rounds`` negative or given with the sequential method.
     """
     need, helper, weight, channel, hours, capacity = _validated(cand, hours, capacity)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if method == "rounds":
+        matched_edge, rounds, converged = _match_rounds(
+            need, helper, weight, channel, hours, capacity, rng, 20 if max_rounds is None else max_rounds
+        )
+    else:
+        if max_rounds is not None:
+            raise ValueError("max_rounds applies to method='rounds' only; the sequential pass decides every edge")
+        from .matching_kernel import greedy_pass  # numba is imported, and the kernel compiled, on first use
+
+        random_tie = rng is not None
+        tie = rng.permutation(need.size) if random_tie else np.zeros(0, dtype=np.int64)
+        matched_edge = greedy_pass(need, helper, weight, hours, capacity, tie, random_tie)
+        rounds, converged = int(need.size > 0), True
+
+    matched = np.flatnonzero(matched_edge >= 0)
+    edges = matched_edge[matched]
+    return Matches(
+        need=matched.astype(np.int64),
+        helper=helper[edges],
+        weight=weight[edges],
+        channel=channel[edges],
+        rounds=rounds,
+        converged=converged,
+    )
+
+
+def _match_rounds(
+    need: np.ndarray,
+    helper: np.ndarray,
+    weight: np.ndarray,
+    channel: np.ndarray,
+    hours: np.ndarray,
+    capacity: np.ndarray,
+    rng: np.random.Generator | None,
+    max_rounds: int,
+) -> tuple[np.ndarray, int, bool]:
+    """Compute the greedy matching in vectorised rounds: each need's edge (-1: none), rounds run, converged."""
     if max_rounds < 0:
         raise ValueError(f"max_rounds must be >= 0; got {max_rounds}")
     order = greedy_order(Candidates(need, helper, weight, channel), rng)
@@ -289,17 +359,7 @@ def match(
         by_helper = by_helper[
             (matched_edge[need[by_helper]] < 0) & (edge_hours[by_helper] <= remaining[helper[by_helper]])
         ]
-
-    matched = np.flatnonzero(matched_edge >= 0)
-    edges = matched_edge[matched]
-    return Matches(
-        need=matched.astype(np.int64),
-        helper=helper[edges],
-        weight=weight[edges],
-        channel=channel[edges],
-        rounds=rounds,
-        converged=by_need.size == 0,
-    )
+    return matched_edge, rounds, by_need.size == 0
 
 
 def is_unit_capacity(cand: Candidates, hours: np.ndarray, capacity: np.ndarray) -> bool:

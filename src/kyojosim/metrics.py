@@ -25,7 +25,7 @@ def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]
     live = pop.live()
     n = int(live.size)
     age = pop.age[live]
-    kind = pop.hcol("kind")
+    kind = pop.hh.kind
     hh_counts = np.bincount(kind[kind >= 0], minlength=len(HOUSEHOLD_KINDS))
     part = np.bincount(participation_group(pop)[live], minlength=len(PARTICIPATION_GROUPS))
     degree = model.ties.degree(pop.n)[live] if n else np.zeros(0)

@@ -4,25 +4,38 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from . import community_value, tsunagari
-from .agents import Resident
+from .agents import Resident, ResidentView
 from .aid import MutualAid
 from .communities import join_communities, participation_mix
 from .community_dynamics import yearly_memberships
-from .constants import CHANNELS, HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, age_band
+from .constants import HOUSEHOLD_KINDS, age_band
 from .demography import YearEvents, yearly_demography
 from .helping import draw_willingness
 from .households import classify
 from .ict import ict_uptake
 from .lifecourse import yearly_life_course
+from .local_sns import MeetingLog
 from .metrics import year_summary
+from .outcomes import (
+    TABLES,
+    OutcomeError,
+    age_structure_rows,
+    make_datacollector,
+    record_month,
+    start_month,
+    table_frame,
+)
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 from .synthesis import build_ties, draw_traits, household_ties, synthesize
@@ -40,12 +53,20 @@ class KyojoModel(mesa.Model):
         model = KyojoModel(scenario="yamae", seed=3, simulation__years=10)
         mesa.batch_run(KyojoModel, {"scenario": "yamae", "seed": [1, 2]}, max_steps=104)
 
+    Every resident has a Mesa :class:`~kyojosim.agents.Resident` handle (``model.agents``) unless
+    the model is built with ``agents=False``: the handles cost more memory than the whole state
+    and nothing in the simulation reads them, so sweeps, projections and the dashboard can do
+    without. :meth:`resident` then builds a :class:`~kyojosim.agents.ResidentView` on demand.
+
     Args:
         scenario: A :class:`~kyojosim.scenario.Scenario`, a scenario file, or a bundled name.
         seed: Seed of every random stream (overrides ``simulation.seed``).
         years: Length of the run in years (overrides ``simulation.years``).
         scale: Fraction of residents simulated (overrides ``municipality.scale``).
         overrides: Dotted-path overrides, e.g. ``{"demography.fertility.tfr": 1.6}``.
+        agents: Keep a Mesa :class:`~kyojosim.agents.Resident` handle for every resident (the
+            default, for Mesa tools); ``False`` for runs that need none (less memory, no
+            :meth:`release` needed).
         **params: The same overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
     """
 
@@ -56,6 +77,7 @@ class KyojoModel(mesa.Model):
         years: int | None = None,
         scale: float | None = None,
         overrides: Mapping[str, Any] | None = None,
+        agents: bool = True,
         **params: Any,
     ) -> None:
         over = dict(overrides or {})
@@ -82,18 +104,23 @@ class KyojoModel(mesa.Model):
         self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
         draw_willingness(self.population, scn, np.arange(self.population.n), self.streams["willingness"])
         initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"])
-        self._slot_by_uid = np.zeros(0, dtype=np.int64)
-        self._handles = np.empty(0, dtype=object)
+        self.keeps_agents = bool(agents)
+        """Whether every resident has a Mesa handle (``model.agents``)."""
+        self._handles: np.ndarray | None = np.empty(0, dtype=object) if agents else None
         self._attach_handles(np.arange(self.population.n))
+        self.meeting_log = MeetingLog()  # face-to-face meetings of online acquaintances (local SNS, offline events)
+        self.tsunagari_groups = tsunagari.FrameGroups()  # the survey frame's groups, kept within a year
+        self.timings: dict[str, float] = dict.fromkeys([name for name, _ in YEARLY] + ["mutual_aid"], 0.0)
+        """Seconds spent in each yearly submodel (names of :data:`YEARLY`) and in the weekly round of mutual aid."""
         self.last_events: YearEvents | None = None
-        self.yearly: list[dict[str, Any]] = []
-        self.age_tables: list[dict[str, Any]] = []
+        # every table is recorded through the DataCollector, declared in kyojosim.outcomes.TABLES
+        self.datacollector = make_datacollector(self._reporters(), [d.name for d in scn.municipality.districts])
+        self.stats: dict[str, Any] = {}
+        self.month = start_month(self.start_year)  # the calendar month the latest records belong to
         self._record_year(None)
         self.aid = MutualAid(self)
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
-        self.tsunagari_rows: list[dict[str, Any]] = tsunagari.summary_rows(self)  # monthly (kyojosim.tsunagari)
-        self.community_value_rows: list[dict[str, Any]] = []  # monthly while the local SNS runs
+        self._record_tsunagari()
 
     # -- construction helpers -----------------------------------------------------------
     @classmethod
@@ -102,172 +129,182 @@ class KyojoModel(mesa.Model):
         return cls(scenario=scenario, **overrides)
 
     def _attach_handles(self, slots: np.ndarray) -> None:
-        """Create a :class:`Resident` for each slot and record its ``unique_id`` in the columns."""
-        if slots.size == 0:
+        """Create a :class:`Resident` handle for each slot (if the model keeps handles)."""
+        if self._handles is None or slots.size == 0:
             return
+        uids = self.population.uid[slots].tolist()
         # a plain loop of constructors (create_agents also builds a throwaway AgentSet); the cyclic
         # garbage collector is paused meanwhile, as hundreds of thousands of new objects trigger it
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = [Resident(self) for _ in range(int(slots.size))]
+            agents = [Resident(self, uid) for uid in uids]
         finally:
             if enabled:
                 gc.enable()
-        uids = np.fromiter((a.unique_id for a in agents), dtype=np.int64, count=len(agents))
-        self.population.cols["uid"][slots] = uids
-        need = int(uids.max()) + 1
-        if need > self._slot_by_uid.size:
-            grown = np.full(max(need, int(self._slot_by_uid.size * 1.25) + 16), -1, dtype=np.int64)
-            grown[: self._slot_by_uid.size] = self._slot_by_uid
-            self._slot_by_uid = grown
-        self._slot_by_uid[uids] = slots
-        if self.population.n > self._handles.size:
+        self._grow_handles()
+        self._handles[slots] = agents
+
+    def _grow_handles(self) -> None:
+        if self._handles is not None and self.population.n > self._handles.size:
             h = np.empty(self.population.capacity, dtype=object)
             h[: self._handles.size] = self._handles
             self._handles = h
-        self._handles[slots] = agents
+
+    def update_handles(self, arrived: np.ndarray, gone: np.ndarray) -> None:
+        """Give the residents who arrived (slots) a Mesa handle if still in town; remove the handles of those gone.
+
+        Does nothing in a model without handles (``agents=False``).
+        """
+        if self._handles is None:
+            return
+        self._attach_handles(arrived[self.population.alive[arrived]])
+        if gone.size == 0:
+            return
+        self._grow_handles()
+        for agent in self._handles[gone]:
+            if agent is not None:
+                agent.remove()
+        self._handles[gone] = None
+
+    def compact(self) -> np.ndarray:
+        """Drop the slots of the dead and departed (:meth:`Population.compact`); the ties and handles follow.
+
+        Returns:
+            ``new_slot`` with ``new_slot[old] = new`` for kept slots and ``-1`` for dropped ones.
+        """
+        new_slot = self.population.compact()
+        self.ties.remap(new_slot)
+        if self._handles is not None:
+            n = self.population.n
+            self._handles[:n] = self._handles[np.flatnonzero(new_slot >= 0)]
+            self._handles[n:] = None
+        return new_slot
 
     def slot_of(self, unique_id: int) -> int:
         """Return the current column row of the resident with ``unique_id`` (-1 if gone)."""
-        if unique_id >= self._slot_by_uid.size:
-            return -1
-        return int(self._slot_by_uid[unique_id])
+        return int(self.population.slots_of(unique_id))
 
-    def resident(self, unique_id: int) -> Resident | None:
-        """Return the :class:`Resident` handle with ``unique_id``, or ``None`` if gone."""
+    def resident(self, unique_id: int) -> Resident | ResidentView | None:
+        """Return the resident with ``unique_id``, or ``None`` if gone.
+
+        With handles (the default) this is the resident's Mesa :class:`Resident`; in a model built
+        with ``agents=False``, a :class:`~kyojosim.agents.ResidentView` made now (not a Mesa agent).
+        """
         s = self.slot_of(unique_id)
-        return None if s < 0 else self._handles[s]
+        if s < 0:
+            return None
+        if self._handles is None:
+            return ResidentView(self, unique_id)
+        return self._handles[s]
 
     # -- the schedule ---------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one step (a week by default), in the order of the process overview (docs/ODD.md §3).
+        """Advance one step (a week by default): the process overview of docs/ODD.md §3.1.
 
-        1. At the turn of a year (:meth:`turn_of_year`): demography (ageing, deaths, births,
-           out- and in-migration, household change); traits and memberships of in-migrants;
-           ICT uptake; life course (work, driving, coming of age); network upkeep (columns
-           compacted, ties of the dead and departed dropped, newcomers, those coming of age
-           and those who moved in tied); household kinds; the yearly summary.
+        1. Advance the clock; for each calendar year that ended, :meth:`turn_of_year` runs the
+           yearly submodels of :data:`YEARLY` (§3.2).
         2. The week of mutual aid (:meth:`kyojosim.aid.MutualAid.week`): needs arise, surface
            through the channels, are matched to helpers or lapse.
-        3. Record the model-level series (DataCollector), and every 4th step the つながり力
-           summary (:func:`kyojosim.tsunagari.summary_rows`) and, while the local SNS runs, its
-           Community Value (:func:`kyojosim.community_value.monthly_record`).
+        3. Record the weekly series (the DataCollector's model reporters), and, in the week a
+           calendar month ends (:func:`kyojosim.outcomes.record_month`) and at the last step, the
+           つながり力 summary (:func:`kyojosim.tsunagari.summary_rows`) and, while the local SNS
+           runs, its Community Value (:func:`kyojosim.community_value.monthly_record`), as rows of
+           the DataCollector's tables (:data:`kyojosim.outcomes.TABLES`).
+        4. Stop once the run's number of steps is reached.
         """
-        step_days = self.scenario.simulation.step_days
-        before = self.year
-        self.days += step_days
-        self.year = self.start_year + int(self.days // DAYS_PER_YEAR)
-        for year in range(before, self.year):
+        for year in self._advance_clock():
             self.turn_of_year(year)
+        t0 = time.perf_counter()
         self.aid.week(self.steps)
+        self.timings["mutual_aid"] += time.perf_counter() - t0
+        step_days = self.scenario.simulation.step_days
+        self.month, month_ended = record_month(self.days - step_days, self.days, self.start_year, DAYS_PER_YEAR)
         self.datacollector.collect(self)
-        if self.steps % 4 == 0:
-            self.tsunagari_rows.extend(tsunagari.summary_rows(self))
+        if month_ended or self.steps >= self.n_steps:
+            self._record_tsunagari()
             self._record_community_value()
         if self.steps >= self.n_steps:
             self.running = False
 
-    def turn_of_year(self, year: int) -> None:
-        """Run the yearly submodels for the year that ends, in the order of docs/ODD.md §3.2."""
-        pop, scn, s = self.population, self.scenario, self.streams
-        self.aid.close_year(year)
-        n_before = pop.n
-        household_before = pop.household.copy()
-        events = yearly_demography(
-            pop, scn, year, s.fresh("demography", year), s.fresh("migration", year), s.fresh("households", year)
-        )
-        # residents who changed household (a union, an elder moving in with family, a child leaving home)
-        stayed = pop.live()
-        stayed = stayed[stayed < n_before]
-        rehoused = stayed[pop.household[stayed] != household_before[stayed]]
-        newcomers = np.concatenate([events.births, events.in_migrants])
-        draw_traits(pop, scn, s.fresh("traits", year), s.fresh("ict", year), slots=events.in_migrants)
-        draw_traits_births(pop, events.births)
-        draw_willingness(pop, scn, newcomers, s.fresh("willingness", year))
-        initial_trust(pop, scn, newcomers, s.fresh("trust", year))
-        yearly_reciprocity(pop, scn, s.fresh("reciprocity", year))
-        join_communities(pop, events.in_migrants, scn, s.fresh("communities", year), self.community_levels)
-        ict_uptake(pop, scn, s.fresh("ict_uptake", year), year + 1)
-        adults = yearly_life_course(pop, scn, s.fresh("lifecourse", year), self.community_levels,
-                                    skip=events.in_migrants)
-        self._attach_handles(newcomers)
-        self._retire(np.concatenate([events.deaths, events.out_migrants]))
-        # network upkeep: drop ties of residents who are gone, tie newcomers and their households
-        new_slot = pop.compact()
-        self.ties.remap(new_slot)
-        self._handles[: pop.n] = self._handles[np.flatnonzero(new_slot >= 0)]
-        self._handles[pop.n :] = None
-        uids = pop.uid
-        self._slot_by_uid[uids] = np.arange(pop.n)
-        moved = new_slot[np.concatenate([newcomers, adults])]
-        moved = moved[moved >= 0]
-        build_ties(pop, scn, s.fresh("network", year), slots=moved, ties=self.ties)
-        # community dynamics: joining and leaving as lives change; participation shapes trust
-        yearly_memberships(pop, scn, s.fresh("community_dynamics", year), self.community_levels, self.ties, year,
-                           skip=moved)
-        yearly_participation(pop, scn)
-        # members of a household are all tied: tie those who moved in with the household they joined
-        household_ties(pop, scn, self.ties, new_slot[rehoused])
-        pop.hh["kind"][: pop.n_households] = classify(pop)
-        self.aid.drop_departed()
-        self.aid.yearly(year)
-        self.aid.refresh()
-        self.last_events = events
-        self._record_year(events)
-
-    def _retire(self, slots: np.ndarray) -> None:
-        """Remove the Mesa handles of residents who died or left."""
-        if slots.size == 0:
+    def run_model(self, progress: Callable[[KyojoModel], None] | None = None) -> None:
+        """Step until the run ends (Mesa's ``run_model``), calling ``progress(model)`` after every step if given."""
+        if progress is None:
+            super().run_model()
             return
-        uids = self.population.cols["uid"][slots]
-        for agent in self._handles[slots]:
-            if agent is not None:
-                agent.remove()
-        self._slot_by_uid[uids] = -1
+        while self.running:
+            self.step()
+            progress(self)
+
+    def _advance_clock(self) -> range:
+        """Add a step's days to the clock; return the calendar years that ended (normally none)."""
+        before = self.year
+        self.days += self.scenario.simulation.step_days
+        self.year = self.start_year + int(self.days // DAYS_PER_YEAR)
+        return range(before, self.year)
+
+    def turn_of_year(self, year: int) -> None:
+        """Run the yearly submodels of :data:`YEARLY` for the year that ends, in order (docs/ODD.md §3.2).
+
+        Each submodel's time is added to :attr:`timings` under its name.
+        """
+        state = YearState(year)
+        for name, submodel in YEARLY:
+            t0 = time.perf_counter()
+            submodel(self, state)
+            self.timings[name] += time.perf_counter() - t0
 
     # -- metrics ----------------------------------------------------------------------------
     def _record_year(self, events: YearEvents | None) -> None:
+        """Record the ``years`` row and the ``age_structure`` rows of the year (at the start and every turn)."""
         row = year_summary(self, events)
         self.stats = row
-        self.yearly.append(row)
-        counts = self.population.band_counts()
-        self.age_tables.append({"year": self.year, "counts": counts})
+        dc = self.datacollector
+        dc.add_table_row("years", row)
+        for r in age_structure_rows(self.year, self.population.band_counts(), self.scenario.municipality.scale):
+            dc.add_table_row("age_structure", r)
+
+    def _record_tsunagari(self) -> None:
+        """Record the つながり力 summary (:func:`kyojosim.tsunagari.summary_rows`)."""
+        for row in tsunagari.summary_rows(self):
+            self.datacollector.add_table_row("tsunagari", row)
 
     def _record_community_value(self) -> None:
         """Record the local SNS's monthly Community Value (:mod:`kyojosim.community_value`) while it runs."""
         sns = self.aid.channel("local_sns")
-        if sns is None or not sns.active(self):
+        if sns is None or not sns.active():
             return
         rng = self.streams.fresh("community_value", self.steps)
-        self.community_value_rows.append(community_value.monthly_record(self, sns, rng))
+        self.datacollector.add_table_row("community_value", community_value.monthly_record(self, sns, rng))
 
     def _reporters(self) -> dict[str, Any]:
-        keys = ["population", "share_65plus", "share_75plus", "households", "ties", "isolated"]
-        keys += [f"part_{g}" for g in PARTICIPATION_GROUPS]
-        aid_keys = ["needs_arisen", "needs_surfaced", "needs_matched", "needs_lapsed", "needs_open",
-                    "hours_given", "matching_rate", "weeks_to_match", "unmet_75plus_share"]
-        aid_keys += [f"matched_{c}" for c in CHANNELS]
-        return {
-            "year": lambda m: m.year,
-            **{k: (lambda m, k=k: m.stats[k]) for k in keys},
-            **{k: (lambda m, k=k: m.aid.last.get(k, 0)) for k in aid_keys},
-        }
+        """Return the weekly reporters: one per column of ``steps`` (the week's aid record, else the year's)."""
+
+        def weekly(column: str):
+            if column == "year":
+                return lambda m: m.year
+            if column == "month":
+                return lambda m: m.month
+            return lambda m: _weekly_value(m, column)
+
+        return {c: weekly(c) for c in TABLES["steps"].columns if c != "step"}
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Return a table recorded so far (``years``, ``steps``, ``needs`` ...; kyojosim.outcomes.TABLES) as a frame."""
+        return table_frame(self.datacollector, name)
 
     def release(self) -> None:
-        """Let this model be freed once the caller drops it; the model must not be used afterwards.
+        """Let a model with Mesa handles be freed once the caller drops it; the model must not be used afterwards.
 
-        Two references would otherwise keep a finished model alive with all its residents: Mesa 3.3
-        numbers agents per model in ``mesa.Agent._ids``, a class-level dict keyed by the model; and the
-        array of :class:`~kyojosim.agents.Resident` handles is a numpy object array, which the cyclic
-        garbage collector does not traverse, so the cycle model -> handles -> resident -> model is never
-        collected. This drops the first and empties the second. Runners that build model after model
-        in one process (sweeps, variants, projections) call it when they are done with a model.
+        Only a model that keeps handles (``agents=True``, the default) needs this: its handles live in a
+        numpy object array, which the cyclic garbage collector does not traverse, so the cycle model ->
+        handles -> resident -> model would never be collected. This empties the array. A model built with
+        ``agents=False`` holds no such cycle and is freed like any object (``release`` does nothing
+        there). No class-level registry keeps a model alive: residents take their ``unique_id`` from the
+        population, not from Mesa's per-model counter ``mesa.Agent._ids``. Runners that build model after
+        model in one process (sweeps, variants, projections) call it when they are done with a model.
         """
-        ids = getattr(mesa.Agent, "_ids", None)
-        if isinstance(ids, dict):
-            ids.pop(self, None)
-        if isinstance(self._handles, np.ndarray) and self._handles.dtype == object:
+        if self._handles is not None:
             self._handles.fill(None)
 
     # -- conveniences -----------------------------------------------------------------------
@@ -277,7 +314,7 @@ class KyojoModel(mesa.Model):
 
     def household_shares(self) -> dict[str, float]:
         """Return the share of households of each kind."""
-        kind = self.population.hcol("kind")
+        kind = self.population.hh.kind
         kind = kind[kind >= 0]
         counts = np.bincount(kind, minlength=len(HOUSEHOLD_KINDS))
         total = max(int(counts.sum()), 1)
@@ -288,20 +325,174 @@ class KyojoModel(mesa.Model):
         return self.population.band_counts()
 
     def memory_bytes(self) -> dict[str, int]:
-        """Bytes held by resident columns, ties and the handle index (not the Mesa objects)."""
+        """Bytes held by resident columns, ties, the uid index and the handle array (not the Mesa objects)."""
+        handles = self._handles.nbytes if self._handles is not None else 0
         return {
             "columns": self.population.nbytes(),
             "ties": self.ties.nbytes(),
-            "index": self._slot_by_uid.nbytes + self._handles.nbytes,
+            "index": self.population.index_nbytes() + handles,
         }
+
+
+def _weekly_value(model: KyojoModel, column: str) -> Any:
+    """Return a column of the weekly series: the week's aid record, else the year's row (0 before the first week)."""
+    last = model.aid.last
+    if column in last:
+        return last[column]
+    if column in model.stats:
+        return model.stats[column]
+    if not last:
+        return 0  # the initial state: no week of mutual aid yet
+    raise OutcomeError(f"the steps table declares {column!r}, which neither the week's aid record nor the year's "
+                       "row holds (kyojosim.outcomes.TABLES)")
 
 
 def draw_traits_births(pop, births: np.ndarray) -> None:
     """Newborns: not frail, not employed, no car, no phone, no communities."""
-    for col in ("frail", "employed", "drives", "smartphone", "sns"):
-        pop.cols[col][births] = False
-    pop.cols["online"][births] = 0
-    pop.cols["groups"][births] = -1
+    pop.frail[births] = False
+    pop.employed[births] = False
+    pop.drives[births] = False
+    pop.smartphone[births] = False
+    pop.sns[births] = False
+    pop.online[births] = 0
+    pop.groups[births] = -1
 
 
-__all__ = ["KyojoModel", "age_band"]
+# -- the turn of the year, one submodel per step of docs/ODD.md §3.2 --------------------------------
+
+_NO_SLOTS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class YearState:
+    """What the yearly submodels hand to each other during one turn of the year.
+
+    Slots are those before the compaction unless said otherwise.
+
+    Attributes:
+        year: The calendar year that ends.
+        events: Who died, was born, left and arrived (``demography``).
+        rehoused: Residents who stayed in town but now live in another household (``demography``).
+        newcomers: Newborns and in-migrants (``demography``).
+        adults: Residents who came of age (``life_course``).
+        new_slot: ``new_slot[old]``: the slot after compaction, -1 if dropped (``compaction``).
+        moved: Slots after compaction of the residents tied in this year: newcomers and those who came
+            of age (``newcomer_ties``).
+    """
+
+    year: int
+    events: YearEvents | None = None
+    rehoused: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
+    newcomers: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
+    adults: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
+    new_slot: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
+    moved: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
+
+
+def _fresh(m: KyojoModel, stream: str, ys: YearState) -> np.random.Generator:
+    """Return the stream ``stream`` of the year that ends."""
+    return m.streams.fresh(stream, ys.year)
+
+
+def _demography(m: KyojoModel, ys: YearState) -> None:
+    """Ageing, deaths, births, migration and household change; note who changed household and who came."""
+    pop = m.population
+    n_before = pop.n
+    household_before = pop.household.copy()
+    ys.events = yearly_demography(pop, m.scenario, ys.year, _fresh(m, "demography", ys), _fresh(m, "migration", ys),
+                                  _fresh(m, "households", ys))
+    # residents who changed household (a union, an elder moving in with family, a child leaving home)
+    stayed = pop.live()
+    stayed = stayed[stayed < n_before]
+    ys.rehoused = stayed[pop.household[stayed] != household_before[stayed]]
+    ys.newcomers = np.concatenate([ys.events.births, ys.events.in_migrants])
+
+
+def _in_migrant_traits(m: KyojoModel, ys: YearState) -> None:
+    draw_traits(m.population, m.scenario, _fresh(m, "traits", ys), _fresh(m, "ict", ys), slots=ys.events.in_migrants)
+
+
+def _newcomer_willingness(m: KyojoModel, ys: YearState) -> None:
+    draw_willingness(m.population, m.scenario, ys.newcomers, _fresh(m, "willingness", ys))
+
+
+def _newcomer_trust(m: KyojoModel, ys: YearState) -> None:
+    initial_trust(m.population, m.scenario, ys.newcomers, _fresh(m, "trust", ys))
+
+
+def _in_migrant_memberships(m: KyojoModel, ys: YearState) -> None:
+    join_communities(m.population, ys.events.in_migrants, m.scenario, _fresh(m, "communities", ys),
+                     m.community_levels)
+
+
+def _life_course(m: KyojoModel, ys: YearState) -> None:
+    ys.adults = yearly_life_course(m.population, m.scenario, _fresh(m, "lifecourse", ys), m.community_levels,
+                                   skip=ys.events.in_migrants)
+
+
+def _mesa_agents(m: KyojoModel, ys: YearState) -> None:
+    m.update_handles(ys.newcomers, np.concatenate([ys.events.deaths, ys.events.out_migrants]))
+
+
+def _compaction(m: KyojoModel, ys: YearState) -> None:
+    ys.new_slot = m.compact()
+
+
+def _newcomer_ties(m: KyojoModel, ys: YearState) -> None:
+    moved = ys.new_slot[np.concatenate([ys.newcomers, ys.adults])]
+    ys.moved = moved[moved >= 0]
+    build_ties(m.population, m.scenario, _fresh(m, "network", ys), slots=ys.moved, ties=m.ties)
+
+
+def _community_dynamics(m: KyojoModel, ys: YearState) -> None:
+    yearly_memberships(m.population, m.scenario, _fresh(m, "community_dynamics", ys), m.community_levels, m.ties,
+                       ys.year, skip=ys.moved)
+
+
+def _household_ties(m: KyojoModel, ys: YearState) -> None:
+    # members of a household are all tied: tie those who moved in with the household they joined
+    household_ties(m.population, m.scenario, m.ties, ys.new_slot[ys.rehoused])
+
+
+def _household_kinds(m: KyojoModel, ys: YearState) -> None:
+    m.population.hh.kind[:] = classify(m.population)
+
+
+def _year_record(m: KyojoModel, ys: YearState) -> None:
+    m.last_events = ys.events
+    m._record_year(ys.events)
+
+
+Submodel = Callable[[KyojoModel, YearState], None]
+
+YEARLY: tuple[tuple[str, Submodel], ...] = (
+    ("close_aid_year", lambda m, ys: m.aid.close_year(ys.year)),
+    ("demography", _demography),
+    ("in_migrant_traits", _in_migrant_traits),
+    ("newborn_traits", lambda m, ys: draw_traits_births(m.population, ys.events.births)),
+    ("newcomer_willingness", _newcomer_willingness),
+    ("newcomer_trust", _newcomer_trust),
+    ("reciprocity", lambda m, ys: yearly_reciprocity(m.population, m.scenario, _fresh(m, "reciprocity", ys))),
+    ("in_migrant_memberships", _in_migrant_memberships),
+    ("ict_uptake", lambda m, ys: ict_uptake(m.population, m.scenario, _fresh(m, "ict_uptake", ys), ys.year + 1)),
+    ("life_course", _life_course),
+    ("mesa_agents", _mesa_agents),
+    ("compaction", _compaction),
+    ("newcomer_ties", _newcomer_ties),
+    ("community_dynamics", _community_dynamics),
+    ("participation_shapes_trust", lambda m, ys: yearly_participation(m.population, m.scenario)),
+    ("household_ties", _household_ties),
+    ("household_kinds", _household_kinds),
+    ("drop_departed_needs", lambda m, ys: m.aid.drop_departed()),
+    ("channel_dynamics", lambda m, ys: m.aid.yearly(ys.year)),
+    ("refresh", lambda m, ys: m.aid.refresh()),
+    ("record_year", _year_record),
+)
+"""The yearly submodels, in the order of docs/ODD.md §3.2 (one entry per numbered step, same names).
+
+Each entry is ``(name, submodel)``; :meth:`KyojoModel.turn_of_year` calls ``submodel(model, state)``
+with one :class:`YearState` shared by the entries of that turn, and adds the time taken to
+``model.timings[name]``."""
+
+
+__all__ = ["YEARLY", "KyojoModel", "YearState", "age_band"]

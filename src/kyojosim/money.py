@@ -7,13 +7,14 @@ and the requester pays the rest. Hence, row by row, per step and cumulatively::
 
     received_by_helpers == paid_by_requesters + subsidy
 
-The ledger keeps aggregate rows (one per step, channel and category with at least one match
-through a paying channel) and running totals by channel and category; it keeps no per-resident
-balances (residents move slots at the yearly compaction).
+The ledger records aggregate rows (one per step, channel and category with at least one match
+through a paying channel: the ``money`` table of a run) and keeps running totals by channel and
+category; it keeps no per-resident balances (residents move slots at the yearly compaction).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,15 +42,18 @@ def split_payment(price_per_hour: float, subsidy_per_hour: float, hours: np.ndar
 class MoneyLedger:
     """Aggregate payments per step, channel and category (integer yen).
 
+    Args:
+        record: Called with one dict per (step, channel, category) with a match through a paying
+            channel: ``step``, ``year``, ``channel``, ``category`` and :data:`FIELDS` (the model's
+            ``money`` table).
+
     Attributes:
-        rows: One dict per (step, channel, category) with a match through a paying channel:
-            ``step``, ``year``, ``channel``, ``category`` and :data:`FIELDS`.
         totals: Running totals, ``totals[field]`` an ``int64`` array (channels x categories)
             (``hours`` is ``float64``).
     """
 
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+    def __init__(self, record: Callable[[dict[str, Any]], None]) -> None:
+        self.record_row = record
         self.totals: dict[str, np.ndarray] = {
             f: np.zeros((len(CHANNELS), N_CAT), dtype=np.float64 if f == "hours" else np.int64) for f in FIELDS
         }
@@ -85,21 +89,13 @@ class MoneyLedger:
         for f in FIELDS:
             self.totals[f][ch] += sums[f]
         for c in np.flatnonzero(sums["matches"]):
-            self.rows.append({"step": int(step), "year": int(year), "channel": channel, "category": CATEGORIES[c],
+            self.record_row({"step": int(step), "year": int(year), "channel": channel, "category": CATEGORIES[c],
                               **{f: (float(sums[f][c]) if f == "hours" else int(sums[f][c])) for f in FIELDS}})
 
     def total(self, field: str, channel: str | None = None) -> int | float:
         """Return the running total of ``field`` (over every channel, or one)."""
         arr = self.totals[field] if channel is None else self.totals[field][CHANNELS.index(channel)]
         return arr.sum().item()
-
-    def table(self):
-        """Return the rows as a :class:`pandas.DataFrame` (one row per step, channel and category)."""
-        import pandas as pd
-
-        df = pd.DataFrame(self.rows, columns=["step", "year", "channel", "category", *FIELDS])
-        return df.astype({"step": "int64", "year": "int64", "channel": "str", "category": "str",
-                          **{f: ("float64" if f == "hours" else "int64") for f in FIELDS}})
 
 
 def _int_sum(category: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -6,9 +6,9 @@ the resident's circumstances (frailty, age 75+, no car, living alone, a frail fa
 a child under 12 at home; see :func:`circumstance_multipliers`) and ``mean_c(m)`` is its mean
 over residents aged 20-79. The category frequencies among residents of survey age therefore
 follow ``category_weight`` (図表4-3-4-2) whatever the municipality's make-up, while who has the
-troubles follows circumstances. A need has a size in hours (gamma, shape 2, mean ``hours[c]``),
-an urgency (uniform in [0, 1]; assumption) and a deadline: unmet for ``patience_weeks[c]``
-weeks, it lapses.
+troubles follows circumstances. A need has a size in hours (gamma of shape ``hours_shape`` and
+mean ``hours[c]``, at least ``min_hours``), an urgency (uniform in [0, 1]; assumption) and a
+deadline: unmet for ``patience_weeks[c]`` weeks, it lapses.
 
 Open needs live in a :class:`NeedBook` (columns, one row per open need).
 """
@@ -24,8 +24,6 @@ from .population import Population
 from .scenario import Scenario
 
 N_CAT = len(CATEGORIES)
-HOURS_SHAPE = 2.0
-"""assumption: need sizes vary around their mean as a gamma distribution of shape 2."""
 
 
 def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
@@ -35,9 +33,9 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     in every category except childcare; residents 75+ x ``old`` for chores, mobility, shopping,
     information and sick care; no car (adults 18+) x ``no_car`` for mobility and shopping; living
     alone x ``alone`` for sick care and consultation; family care only with a frail member in the
-    household other than oneself (x ``family_care``, otherwise x 0.05); childcare only for adults
-    with a child under 12 in the household (x ``childcare``, otherwise 0); children under 15 have
-    no needs of their own (their parents' troubles stand for them).
+    household other than oneself (x ``family_care``, otherwise x ``family_care_without_frail``);
+    childcare only for adults with a child under 12 in the household (x ``childcare``, otherwise 0);
+    children under 15 have no needs of their own (their parents' troubles stand for them).
     """
     nd = scn.needs
     n = pop.n
@@ -59,7 +57,7 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
         m[alone, CAT[c]] *= nd.alone_multiplier
     frail_in_hh = np.bincount(h[live], weights=frail[live], minlength=pop.n_households)
     other_frail = (frail_in_hh[h] - frail) > 0
-    m[:, CAT["family_care"]] *= np.where(other_frail, nd.family_care_multiplier, 0.05)
+    m[:, CAT["family_care"]] *= np.where(other_frail, nd.family_care_multiplier, nd.family_care_without_frail)
     young_child = live & (age < 12) & (pop.role == ROLE_CHILD)
     has_child = np.bincount(h[young_child], minlength=pop.n_households)[h] > 0
     parent = has_child & (pop.role != ROLE_CHILD) & (age >= 18)
@@ -180,8 +178,9 @@ def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np
     cat = np.repeat(groups.category, count)
     mean_hours = np.array([scn.needs.hours[c] for c in CATEGORIES], dtype=np.float64)
     patience = np.array([scn.needs.patience_weeks[c] for c in CATEGORIES], dtype=np.int32)
-    hours = rng.gamma(HOURS_SHAPE, mean_hours[cat] / HOURS_SHAPE).astype(np.float32)
-    hours = np.maximum(hours, 0.25)
+    shape = scn.needs.hours_shape
+    hours = rng.gamma(shape, mean_hours[cat] / shape).astype(np.float32)
+    hours = np.maximum(hours, np.float32(scn.needs.min_hours))
     return {
         "slot": slot.astype(np.int64),
         "category": cat.astype(np.int8),

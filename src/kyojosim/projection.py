@@ -1,7 +1,7 @@
 """Population decline against the published projections, for the bundled (or any) municipalities.
 
-:func:`track` runs each scenario for a few seeds (in parallel with joblib) and returns the
-yearly total population (scaled to the real municipality) and 65+ and 75+ shares; by default
+:func:`track` runs each scenario for a few seeds (in parallel, :func:`kyojosim.executor.map_runs`) and returns
+the yearly total population (scaled to the real municipality) and 65+ and 75+ shares; by default
 it runs the model's population alone (:mod:`kyojosim.demographic_run`), which is the full
 model's population resident by resident, only faster. :func:`compare` sets the mean of the
 seeds beside the scenario's projection at its 5-year marks; :func:`plot` draws the
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
+from .executor import map_runs
 from .scenario import Scenario, load_scenario
 
 BUNDLED = ("yamae", "ikoma", "koto")
@@ -27,14 +27,11 @@ SHARE_BAND = 0.02
 """Tolerance of the 65+ and 75+ shares: ±2 points (tests/test_projection.py)."""
 
 
-def _one_run(scn: Scenario, seed: int) -> pd.DataFrame:
-    from .model import KyojoModel
+def _one_run(task: tuple[Scenario, int]) -> pd.DataFrame:
+    from .results import run_one
 
-    model = KyojoModel(scn, seed=seed)
-    while model.running:
-        model.step()
-    rows = pd.DataFrame(model.yearly)[["year", "population_scaled", "share_65plus", "share_75plus"]]
-    model.release()
+    scn, seed = task
+    rows = run_one(scn, seed=seed).to_pandas("years")[["year", "population_scaled", "share_65plus", "share_75plus"]]
     rows.insert(0, "seed", seed)
     rows.insert(0, "scenario", scn.name)
     return rows
@@ -52,7 +49,7 @@ def track(
     Args:
         scenarios: Scenario names, files or objects.
         seeds: The seeds (the same for every scenario).
-        n_jobs: Parallel workers (joblib; 1 runs in this process).
+        n_jobs: Parallel workers (:func:`kyojosim.executor.map_runs`; 1 runs in this process).
         full: Run the whole model (mutual aid included) rather than its population alone; the
             population, and so the table, is the same.
         **overrides: Keyword overrides applied to every scenario (``simulation__years=10``).
@@ -68,9 +65,8 @@ def track(
 
         runs = run_many(scns, [int(s) for s in seeds], n_jobs=n_jobs)
         return runs[["scenario", "seed", "year", "population_scaled", "share_65plus", "share_75plus"]]
-    jobs = [delayed(_one_run)(scn, int(seed)) for scn in scns for seed in seeds]
-    frames = Parallel(n_jobs=n_jobs)(jobs) if n_jobs != 1 else [j[0](*j[1], **j[2]) for j in jobs]
-    return pd.concat(frames, ignore_index=True)
+    tasks = [(scn, int(seed)) for scn in scns for seed in seeds]
+    return pd.concat(map_runs(_one_run, tasks, jobs=n_jobs, ordered=True), ignore_index=True)
 
 
 def compare(runs: pd.DataFrame, scenarios: Sequence[str | Scenario] = BUNDLED) -> pd.DataFrame:

@@ -28,6 +28,7 @@ import pandas as pd
 from .atomic import write_text
 from .errors import KyojoError
 from .labels import check_lang
+from .outcomes import METRICS
 
 ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 """The model description in a source checkout (the report links to it when it exists)."""
@@ -306,14 +307,36 @@ figcaption { font-size: .9em; color: #333; margin-top: .3em; }
 # --------------------------------------------------------------------------------------
 
 
+HEADLINE_METRICS: tuple[str, ...] = ("matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
+                                     "paid_by_requesters", "subsidy")
+"""The metrics of the headline table (and of the table ``kyojosim compare`` prints)."""
+
+
 def scale_factors(results: Any) -> pd.Series:
-    """Factor from simulated residents to the whole municipality, per run (1 when unknown)."""
-    years = getattr(results, "years", None)
-    if years is None or not {"population", "population_scaled"} <= set(years.columns) or years.empty:
-        return pd.Series(1.0, index=pd.Index(results.design["run_id"], name="run_id"))
-    first = years.sort_values("year").groupby("run_id").first()
-    factor = (first["population_scaled"] / first["population"].where(first["population"] > 0)).fillna(1.0)
-    return factor.reindex(results.design["run_id"]).fillna(1.0)
+    """Factor from simulated residents to the whole municipality, per run: ``1 / scale`` (1 when unknown).
+
+    The run's ``municipality.scale`` is the ``scale`` column of the summary. A folder written before
+    the summary had it (results format 1) gives it through its ``years`` table, whose
+    ``population_scaled`` is ``population / scale``.
+    """
+    runs = pd.Index(results.design["run_id"], name="run_id")
+    summary = getattr(results, "summary", None)
+    if summary is not None and "scale" in summary.columns and summary["scale"].notna().any():
+        scale = summary.set_index("run_id")["scale"]
+        factor = 1.0 / scale.where(scale > 0)
+    else:
+        years = getattr(results, "years", None)
+        if years is None or not {"population", "population_scaled"} <= set(years.columns) or years.empty:
+            return pd.Series(1.0, index=runs)
+        first = years.sort_values("year").groupby("run_id").first()
+        factor = first["population_scaled"] / first["population"].where(first["population"] > 0)
+    return factor.reindex(runs).fillna(1.0)
+
+
+def whole_town(metric: str, values: Any, factor: Any) -> Any:
+    """Return values of a metric for the whole municipality: times the run's factor if the metric scales."""
+    m = METRICS.get(metric)
+    return values * factor if m is not None and m.scales else values
 
 
 def headline(results: Any, comparison: pd.DataFrame | None = None, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -335,9 +358,7 @@ def headline(results: Any, comparison: pd.DataFrame | None = None, n_boot: int =
     """
     from .analysis import compare
 
-    metrics = ["matching_rate", "matching_rate_age_75plus", "tsunagari_mean", "needs_matched",
-               "paid_by_requesters", "subsidy"]
-    present = [m for m in metrics if m in results.summary.columns]
+    present = [m for m in HEADLINE_METRICS if m in results.summary.columns]
     if comparison is None:
         comparison = compare(results, metrics=present, n_boot=n_boot, seed=seed)
     design = results.design
@@ -367,10 +388,11 @@ def headline(results: Any, comparison: pd.DataFrame | None = None, n_boot: int =
                 for k in ("diff", "lo", "hi"):
                     row[f"{m}_{k}"] = float(cmp.loc[m, k]) if m in cmp.index else np.nan
             for m in ("paid_by_requesters", "subsidy"):
-                row[m] = float((mine[m] * mine["_f"]).mean()) if m in mine.columns else 0.0
+                row[m] = float(whole_town(m, mine[m], mine["_f"]).mean()) if m in mine.columns else 0.0
             extra = np.nan
             if "needs_matched" in cmp.index:
-                extra = float(cmp.loc["needs_matched", "diff"]) * float(mine["_f"].mean())
+                extra = float(whole_town("needs_matched", float(cmp.loc["needs_matched", "diff"]),
+                                         float(mine["_f"].mean())))
             row["extra_matched"] = extra
             spent = row["paid_by_requesters"] + row["subsidy"]
             row["cost_per_extra_match"] = spent / extra if spent > 0 and extra == extra and extra > 0 else np.nan
@@ -442,12 +464,13 @@ NO_INTERVENTION = {"ja": "施策なし（現状のまま）", "en": "no interven
 
 
 def _intervention_text(name: str, spec: Any, lang: str) -> str:
+    """Describe one intervention of a variant, as the experiment records it (``enabled``, ``start``, ``end``)."""
     label = INTERVENTION_LABELS[lang].get(name, name)
     if not isinstance(spec, Mapping):
         return label
     if spec.get("enabled") is False:
         return label + (": なし" if lang == "ja" else ": off")
-    start, end = spec.get("start", spec.get("start_year")), spec.get("end", spec.get("end_year"))
+    start, end = spec.get("start"), spec.get("end")
     if lang == "ja":
         span = (f"{start}年から" if start is not None else "") + (f"{end}年まで" if end is not None else "")
         span = f"（{span}）" if span else ""
@@ -455,7 +478,7 @@ def _intervention_text(name: str, spec: Any, lang: str) -> str:
         words = [f"from {start}" if start is not None else "", f"until {end}" if end is not None else ""]
         span = " ".join(w for w in words if w)
         span = f" ({span})" if span else ""
-    extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "start_year", "end", "end_year")]
+    extra = [f"{k}={v}" for k, v in spec.items() if k not in ("enabled", "start", "end")]
     return label + span + (f" [{', '.join(extra)}]" if extra else "")
 
 

@@ -1,6 +1,7 @@
 """Results of a run: tidy tables, a manifest, and the folder they are saved in.
 
-A :class:`RunResult` holds eight tidy :mod:`pandas` tables:
+A :class:`RunResult` holds the tidy :mod:`pandas` tables a run records, declared once in
+:data:`kyojosim.outcomes.TABLES` (columns, dtypes, when they are recorded):
 
 ``years``
     One row per year (the start year and the end of every simulated year): population
@@ -10,7 +11,7 @@ A :class:`RunResult` holds eight tidy :mod:`pandas` tables:
     :func:`kyojosim.metrics.year_summary`.
 ``steps``
     The weekly series of the Mesa ``DataCollector``, one row per step, with a ``step`` column
-    (0 is the initial state).
+    (0 is the initial state) and the ``month`` whose monthly records the week counts towards.
 ``age_structure``
     Long form: ``year``, ``sex`` (``male``/``female``), ``age_band`` (``"0-4"`` ... ``"85+"``),
     ``count`` (simulated residents) and ``count_scaled`` (``count / municipality.scale``).
@@ -27,15 +28,19 @@ A :class:`RunResult` holds eight tidy :mod:`pandas` tables:
     in whole yen, ``paid_by_requesters``, ``subsidy`` and ``received_by_helpers`` (always the sum
     of the two). Empty when no paying channel ran.
 ``tsunagari``
-    つながり力 (:mod:`kyojosim.tsunagari`) of the living residents aged 20+, recorded at the start
-    and every 4th step (monthly), long form: ``step``, ``year``, ``group_type`` (``all``,
+    つながり力 (:mod:`kyojosim.tsunagari`) of the living residents aged 20+, recorded at the start,
+    in the week each calendar month ends and at the end of the run, long form: ``step``, ``year``,
+    ``month`` (``YYYY-MM``, the month the record closes), ``group_type`` (``all``,
     ``participation``, ``age_group``, ``district``), ``group``, ``n``, ``mean`` and the quantiles
     ``q10``, ``q25``, ``q50``, ``q75``, ``q90`` (``nan`` for an empty group).
 ``community_value``
-    The local SNS's monthly KPI (:mod:`kyojosim.community_value`), every 4th step while the SNS
-    runs: ``step``, ``year``, ``users``, ``mau``, ``posts``, ``need_posts``, ``replies``,
+    The local SNS's monthly KPI (:mod:`kyojosim.community_value`), recorded with つながり力 while
+    the SNS runs: ``step``, ``year``, ``month``, ``users``, ``mau``, ``posts``, ``need_posts``, ``replies``,
     ``reactions``, ``activity``, ``unique_connections``, ``active_connections`` and
     ``community_value``. Empty when no local SNS ran.
+
+It also holds the run's :attr:`RunResult.summary`: the value of every metric of
+:data:`kyojosim.outcomes.METRICS` that summarises a run (the row a sweep writes).
 
 Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_run`)::
 
@@ -51,6 +56,8 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         tsunagari.parquet
         community_value.parquet
 
+A folder written by an older kyojosim (its manifest's ``format_version`` below a table's
+:attr:`~kyojosim.outcomes.Table.since`) may lack that table: it loads with the table empty.
 Every file is written atomically (:mod:`kyojosim.atomic`), and ``manifest.json`` last, so a
 folder with a manifest holds a complete run. Nothing is written outside ``<out>``.
 """
@@ -62,7 +69,7 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -72,22 +79,16 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_json, write_parquet
-from .community_value import COLUMNS as CV_COLUMNS
-from .constants import AGE_BAND_LABELS, SEXES
 from .errors import KyojoError, ScenarioError
+from .outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
 from .scenario import Scenario, load_scenario
-from .tsunagari import SUMMARY_COLUMNS
 
 if TYPE_CHECKING:
     from .model import KyojoModel
 
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
-TABLES: tuple[str, ...] = ("years", "steps", "age_structure", "needs", "aid_years", "money", "tsunagari",
-                           "community_value")
-"""Names of the tables of a run, in the order they are saved."""
 FORMAT = "kyojosim-run"
-FORMAT_VERSION = 1
 
 
 class ResultsError(KyojoError):
@@ -127,83 +128,6 @@ def utc_now() -> str:
 
 
 # --------------------------------------------------------------------------------------
-# tables
-# --------------------------------------------------------------------------------------
-
-
-def years_table(model: KyojoModel) -> pd.DataFrame:
-    """Return the yearly rows of a model as a table (one row per year)."""
-    return pd.DataFrame(model.yearly).reset_index(drop=True)
-
-
-def steps_table(model: KyojoModel) -> pd.DataFrame:
-    """Return the weekly DataCollector series with a ``step`` column (0 = initial state)."""
-    df = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    df.insert(0, "step", np.arange(len(df), dtype=np.int64))
-    return df
-
-
-def age_structure_table(model: KyojoModel) -> pd.DataFrame:
-    """Return residents by year, sex and 5-year age band in long form.
-
-    Columns: ``year``, ``sex``, ``age_band`` (label), ``count``, ``count_scaled``.
-    """
-    scale = float(model.scenario.municipality.scale)
-    n_bands = len(AGE_BAND_LABELS)
-    frames = []
-    for table in model.age_tables:
-        counts = np.asarray(table["counts"], dtype=np.int64).reshape(len(SEXES), n_bands)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "year": np.full(counts.size, int(table["year"]), dtype=np.int64),
-                    "sex": np.repeat(SEXES, n_bands),
-                    "age_band": np.tile(AGE_BAND_LABELS, len(SEXES)),
-                    "count": counts.ravel(),
-                }
-            )
-        )
-    if frames:
-        df = pd.concat(frames, ignore_index=True)
-    else:
-        df = pd.DataFrame({"year": [], "sex": [], "age_band": [], "count": []})
-        df = df.astype({"year": "int64", "sex": object, "age_band": object, "count": "int64"})
-    df["count_scaled"] = df["count"] / scale
-    return df
-
-
-def needs_table(model: KyojoModel) -> pd.DataFrame:
-    """Return the weekly mutual-aid counts by category in long form.
-
-    Columns: ``step``, ``year``, ``category``, ``arisen``, ``surfaced``, ``matched``, ``lapsed``,
-    ``open`` (at the end of the week) and ``hours`` (of help given).
-    """
-    cols = ["step", "year", "category", "arisen", "surfaced", "matched", "lapsed", "open", "hours"]
-    df = pd.DataFrame(model.aid.rows, columns=cols)
-    return df.astype({"step": "int64", "year": "int64", "category": "str", "arisen": "int64",
-                      "surfaced": "int64", "matched": "int64", "lapsed": "int64", "open": "int64",
-                      "hours": "float64"})
-
-
-def tsunagari_table(model: KyojoModel) -> pd.DataFrame:
-    """Return the monthly つながり力 summary rows of a model (see :func:`kyojosim.tsunagari.summary_rows`)."""
-    df = pd.DataFrame(getattr(model, "tsunagari_rows", []), columns=list(SUMMARY_COLUMNS))
-    return df.astype({"step": "int64", "year": "int64", "group_type": "str", "group": "str", "n": "int64",
-                      **{c: "float64" for c in SUMMARY_COLUMNS[5:]}})
-
-
-def community_value_table(model: KyojoModel) -> pd.DataFrame:
-    """Return the monthly Community Value records of the local SNS (:mod:`kyojosim.community_value`)."""
-    df = pd.DataFrame(getattr(model, "community_value_rows", []), columns=list(CV_COLUMNS))
-    return df.astype({c: ("float64" if c == "community_value" else "int64") for c in CV_COLUMNS})
-
-
-def money_table(model: KyojoModel) -> pd.DataFrame:
-    """Return the payments ledger of a model (see :mod:`kyojosim.money`; empty if nothing was paid)."""
-    return model.aid.money.table()
-
-
-# --------------------------------------------------------------------------------------
 # RunResult
 # --------------------------------------------------------------------------------------
 
@@ -219,8 +143,11 @@ class RunResult:
         tables_: The tables by name (see the module docstring).
         manifest: What was run (see :meth:`save`); the ``tables`` entry is filled on saving.
         scenario: The resolved scenario (``None`` if a saved one could not be rebuilt).
-        model: The finished model (``None`` for a loaded run).
+        model: The finished model (``None`` for a loaded run, or once released).
         path: The folder the run was saved to or loaded from (``None`` if not saved).
+        summary: The summary metrics of the run (:func:`kyojosim.outcomes.summarise`), computed
+            while the model is at hand; for a loaded run, from its tables.
+        observed: What :func:`run_one`'s ``observe`` returned at the start and the end of the run.
     """
 
     tables_: dict[str, pd.DataFrame]
@@ -228,6 +155,8 @@ class RunResult:
     scenario: Scenario | None = None
     model: KyojoModel | None = field(default=None, repr=False)
     path: Path | None = None
+    summary: dict[str, Any] = field(default_factory=dict, repr=False)
+    observed: tuple[Any, ...] = field(default=(), repr=False)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -273,17 +202,10 @@ class RunResult:
             "command": list(command) if command is not None else None,
             "scenario": scn.to_dict(),
         }
-        tables = {
-            "years": years_table(model),
-            "steps": steps_table(model),
-            "age_structure": age_structure_table(model),
-            "needs": needs_table(model),
-            "aid_years": pd.DataFrame(model.aid.year_rows),
-            "money": money_table(model),
-            "tsunagari": tsunagari_table(model),
-            "community_value": community_value_table(model),
-        }
-        return cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
+        tables = {name: table_frame(model.datacollector, name) for name in run_tables()}
+        result = cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
+        result.summary = summarise(result)
+        return result
 
     # -- access --------------------------------------------------------------------------
     @property
@@ -300,8 +222,9 @@ class RunResult:
         """Return one table as a pandas DataFrame (a copy).
 
         Args:
-            table: ``"years"``, ``"steps"``, ``"age_structure"``, ``"needs"``, ``"aid_years"``, ``"money"``
-                or ``"tsunagari"``.
+            table: A table of :func:`kyojosim.outcomes.run_tables` (``"years"``, ``"steps"``,
+                ``"age_structure"``, ``"needs"``, ``"aid_years"``, ``"money"``, ``"tsunagari"``,
+                ``"community_value"``).
 
         Raises:
             KeyError: For an unknown table name.
@@ -418,14 +341,98 @@ def load_run(path: str | Path) -> RunResult:
             tables[name] = pd.read_parquet(file, engine="pyarrow")
         except (OSError, ValueError) as exc:
             raise ResultsError(f"{file}: cannot read the table: {exc}") from exc
-    return RunResult(
-        tables_=tables, manifest=manifest, scenario=_rebuild_scenario(manifest.get("scenario")), path=folder
-    )
+    for name in run_tables():  # a table added after this folder was written: empty
+        if name not in tables and missing_allowed(name, manifest.get("format_version")):
+            tables[name] = typed_frame(name)
+    result = RunResult(tables_=tables, manifest=manifest, scenario=_rebuild_scenario(manifest.get("scenario")),
+                       path=folder)
+    result.summary = summarise(result)
+    return result
 
 
 # --------------------------------------------------------------------------------------
 # running
 # --------------------------------------------------------------------------------------
+
+
+def run_one(
+    scenario: Scenario | str | Path = "yamae",
+    *,
+    seed: int | None = None,
+    years: int | None = None,
+    scale: float | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: bool | None = False,
+    keep_model: bool = False,
+    agents: bool | None = None,
+    observe: Callable[[KyojoModel], Any] | None = None,
+    command: Sequence[str] | None = None,
+    **kw_overrides: Any,
+) -> RunResult:
+    """Build a model, run it to the end (:meth:`~kyojosim.model.KyojoModel.run_model`) and collect its results.
+
+    Every runner goes through this function: :func:`run`, a sweep's workers, the projections and the
+    validation experiments. The model is released (:meth:`~kyojosim.model.KyojoModel.release`) when
+    the run is done or fails, unless ``keep_model``: a process that runs model after model keeps none
+    of them alive.
+
+    Args:
+        scenario: A :class:`~kyojosim.scenario.Scenario`, a scenario file, or a bundled name.
+        seed: Seed (overrides ``simulation.seed``).
+        years: Length of the run in years (overrides ``simulation.years``).
+        scale: Fraction of residents simulated (overrides ``municipality.scale``).
+        overrides: Dotted-path overrides, e.g. ``{"demography.fertility.tfr": 1.6}``.
+        progress: Show a progress bar in years on stderr: ``True`` always, ``False`` never,
+            ``None`` only when stderr is a terminal.
+        keep_model: Keep the finished model in ``result.model`` (not released).
+        agents: Give every resident a Mesa handle (:class:`~kyojosim.model.KyojoModel`'s ``agents``);
+            default: only when the model is kept, as nothing else reads the handles.
+        observe: Called with the model before the first step and after the last; its two return values
+            are ``result.observed`` (for measures that are not in the tables).
+        command: The command line to record in the manifest.
+        **kw_overrides: Overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
+
+    Returns:
+        The :class:`RunResult`, with its tables and summary (and the model if ``keep_model``).
+
+    Raises:
+        ScenarioError: For a bad scenario or override.
+    """
+    from tqdm import tqdm
+
+    from .model import KyojoModel
+
+    started = utc_now()
+    t0 = time.perf_counter()
+    model = KyojoModel(scenario=scenario, seed=seed, years=years, scale=scale, overrides=overrides,
+                       agents=keep_model if agents is None else agents, **kw_overrides)
+    kept = False
+    try:
+        observed = [] if observe is None else [observe(model)]
+        total = int(model.scenario.simulation.years)
+        disable = None if progress is None else not progress
+        label = model.scenario.name or model.scenario.municipality.name_en
+        with tqdm(total=total, unit="year", desc=label, disable=disable, file=sys.stderr, leave=False) as bar:
+
+            def advance(m: KyojoModel) -> None:
+                done = min(m.year - m.start_year, total)
+                if done > bar.n:
+                    bar.update(done - bar.n)
+
+            model.run_model(progress=None if bar.disable else advance)
+        if observe is not None:
+            observed.append(observe(model))
+        result = RunResult.from_model(
+            model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0
+        )
+        result.observed = tuple(observed)
+        kept = keep_model
+        if not kept:
+            result.model = None
+        return result
+    finally:
+        if not kept:
+            model.release()
 
 
 def run(
@@ -460,48 +467,27 @@ def run(
         **kw_overrides: Overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
 
     Returns:
-        The :class:`RunResult`.
+        The :class:`RunResult`, with the finished model in ``result.model`` (:func:`run_one` with
+        ``keep_model=True``).
 
     Raises:
         ScenarioError: For a bad scenario or override.
         ResultsError: If ``out`` cannot be written.
     """
-    from tqdm import tqdm
-
-    from .model import KyojoModel
-
-    started = utc_now()
-    t0 = time.perf_counter()
-    model = KyojoModel(scenario=scenario, seed=seed, years=years, scale=scale, overrides=overrides, **kw_overrides)
-    total = int(model.scenario.simulation.years)
-    disable = None if progress is None else not progress
-    label = model.scenario.name or model.scenario.municipality.name_en
-    with tqdm(total=total, unit="year", desc=label, disable=disable, file=sys.stderr, leave=False) as bar:
-        shown = 0
-        while model.running:
-            model.step()
-            done = min(model.year - model.start_year, total)
-            if done > shown:
-                bar.update(done - shown)
-                shown = done
-    result = RunResult.from_model(
-        model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0
-    )
+    result = run_one(scenario, seed=seed, years=years, scale=scale, overrides=overrides, progress=progress,
+                     keep_model=True, command=command, **kw_overrides)
     if out is not None:
         result.save(out)
     return result
 
 
 __all__ = [
+    "FORMAT_VERSION",
     "MANIFEST",
-    "TABLES",
     "ResultsError",
     "RunResult",
-    "age_structure_table",
     "load_run",
     "run",
-    "steps_table",
-    "tsunagari_table",
+    "run_one",
     "versions",
-    "years_table",
 ]

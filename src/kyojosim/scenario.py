@@ -6,8 +6,11 @@ names a ``base`` scenario and overrides a few keys. Overrides also come from the
 (``--set simulation.seed=3``) and from Python keywords (``simulation__seed=3`` or a mapping
 ``{"simulation.seed": 3}``).
 
-Every default below cites its source (``source=``) or states ``assumption:`` with a
-reason; ``docs/ODD.md`` lists them all.
+Every default below cites its source (``source=``), states ``assumption:`` with a
+reason, or is a ``setting:`` of the run or of a policy that the user chooses rather than a
+belief about the municipality. Every ``assumption:`` also gives the range of values the
+evidence allows (``plausible=`` or ``plausible_factor=``) and its ``basis``;
+:func:`assumption_register` lists them, and ``docs/ODD.md`` lists every parameter.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any, Literal
 
 import yaml
 
-from ._schema import Context, build, param, resolve_path, to_plain
+from ._schema import Context, build, check_shares, iter_params, param, resolve_path, to_plain
 from .constants import CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
 from .errors import ScenarioError
 
@@ -53,6 +56,17 @@ class HouseholdComposition:
 
     shares: dict[str, float] = param(source="scenario file", lo=0, hi=1, keys=HOUSEHOLD_KINDS, sums_to_one=True)
     source: str = param("", source="scenario file", doc="citation of the table")
+    live_with_parents_18_29: float = param(
+        0.45,
+        source="assumption: census 2015: about half of the never married in their twenties live with parents; "
+        "45% of all residents 18-29 (the married do not)",
+        lo=0,
+        hi=1,
+        doc="share of residents aged 18-29 placed as children in their parents' household at the start",
+        plausible=(0.3, 0.6),
+        basis="most of the never married in their twenties live with parents (census 2015), the married do not; "
+        "the unmarried share of 18-29 is about two thirds",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +92,7 @@ class Municipality:
     area_km2: float = param(source="scenario file", lo=0, lo_open=True, unit="km²")
     scale: float = param(
         1.0,
-        source="assumption: full scale; a smaller share simulates a proportional sample of residents",
+        source="setting: full scale; a smaller share simulates a proportional sample of residents",
         lo=0,
         hi=1,
         lo_open=True,
@@ -92,9 +106,7 @@ class Municipality:
         """Check that district shares sum to 1 and that there is at least one district."""
         if not self.districts:
             raise ctx.child("districts").error([], "allowed: at least one district", "empty")
-        from ._schema import _check_shares
-
-        _check_shares(tuple(d.population_share for d in self.districts), ctx.child("districts[*].population_share"))
+        check_shares(tuple(d.population_share for d in self.districts), ctx.child("districts[*].population_share"))
 
 
 # --------------------------------------------------------------------------------------
@@ -135,6 +147,9 @@ class Residents:
         hi=1,
         length=_N,
         doc="share who are frail (need care) at the start",
+        plausible_factor=(0.8, 1.25),
+        basis="the national rates are published; certification rates of prefectures differ from them by up to "
+        "about a fifth, and the 0.5% under 65 is a guess",
     )
     frailty_onset_rate: tuple[float, ...] = param(
         (0.001,) * 13 + (0.008, 0.016, 0.035, 0.07, 0.14),
@@ -144,6 +159,9 @@ class Residents:
         hi=1,
         length=_N,
         doc="yearly probability that a non-frail resident becomes frail",
+        plausible_factor=(0.5, 1.5),
+        basis="set by eye, not fitted: half to one and a half times keeps the frail share by age within the spread "
+        "of certification rates between prefectures",
     )
     frail_mortality_ratio: float = param(
         2.0,
@@ -151,6 +169,8 @@ class Residents:
         "Japanese older adults report hazard ratios of 1.5-3)",
         lo=1,
         hi=10,
+        plausible=(1.5, 3.0),
+        basis="hazard ratios of death for certified care recipients in cohort studies of Japanese older adults",
     )
 
 
@@ -192,7 +212,9 @@ class Mortality:
     )
     multiplier: float = param(
         1.0, source="assumption: the municipality dies at the national rates unless the scenario says otherwise", lo=0,
-        hi=5, lo_open=True,
+        hi=5, lo_open=True, plausible=(0.85, 1.15),
+        basis="standardised mortality ratios of municipalities (人口動態保健所・市区町村別統計) lie mostly between "
+        "85 and 115",
     )
 
 
@@ -230,7 +252,7 @@ class Migration:
     )
     level: dict[int, float] = param(
         {},
-        source="assumption: the estimated age profile as it is (1) unless a scenario scales it",
+        source="setting: the estimated age profile as it is (1) unless a scenario scales it",
         lo=0,
         hi=10,
         doc="multiplier of net_rate for the 5-year period starting in each year (missing years: 1)",
@@ -257,6 +279,17 @@ class Migration:
         doc="yearly rate added for ages 75+, on top of elderly_shift, in the 5-year period starting in each year "
         "(missing: 0)",
     )
+    couple_share: float = param(
+        0.5,
+        source="assumption: about half of the arriving men and women aged 25-64 come as couples "
+        "(住民基本台帳人口移動報告: most movers are young and single); arriving residents 65+ likewise",
+        lo=0,
+        hi=1,
+        doc="share of arriving men and women (25-64, and 65+) paired into couples; the others arrive alone",
+        plausible=(0.25, 0.75),
+        basis="movers are mostly young singles, with couples and families a large minority; the moves by household "
+        "kind are not published by municipality",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,6 +303,9 @@ class HouseholdChange:
         lo=0,
         hi=1,
         doc="yearly probability that a child aged 18-39 living with parents forms a household in town",
+        plausible=(0.06, 0.2),
+        basis="half of those living with parents leaving within 3 to 12 years spans the leaving ages of "
+        "世帯動態調査 (mostly in the twenties)",
     )
     union_rate: float = param(
         0.06,
@@ -277,6 +313,9 @@ class HouseholdChange:
         "share of couples by age roughly stable",
         lo=0,
         hi=1,
+        plausible=(0.03, 0.1),
+        basis="first-marriage rates of unmarried adults 25-44 are a few percent to about a tenth a year "
+        "(人口動態統計)",
     )
     move_in_with_family_rate: float = param(
         0.03,
@@ -285,6 +324,9 @@ class HouseholdChange:
         lo=0,
         hi=1,
         doc="yearly probability that a frail single elderly resident moves in with a family household",
+        plausible=(0.01, 0.08),
+        basis="the share of 65+ living with children falls slowly (国民生活基礎調査); moves of the frail who live "
+        "alone are a few percent a year",
     )
 
 
@@ -317,6 +359,29 @@ class Demography:
     migration: Migration = param(Migration, source="see keys")
     household_change: HouseholdChange = param(HouseholdChange, source="see keys")
     projection: Projection | None = param(None, source="scenario file: the IPSS projection, if published")
+    max_age: int = param(
+        105,
+        source="assumption: nobody survives past 105 (the oldest age drawn in the open 85+ band, and the age at which "
+        "death is certain)",
+        lo=85,
+        hi=120,
+        unit="years",
+        plausible=(100, 110),
+        basis="few Japanese live past 105 (census 2015: about 60,000 centenarians, most of them under 105)",
+    )
+    mean_age_85plus: float = param(
+        89.0,
+        source="assumption: ages within the open 85+ band fall off geometrically with a mean of about 89, as in the "
+        "2015 census",
+        lo=85,
+        hi=100,
+        lo_open=True,
+        unit="years",
+        doc="mean age drawn for residents and newcomers of the 85+ band (85 + a geometric number of years, at most "
+        "max_age)",
+        plausible=(88.0, 90.0),
+        basis="the mean age of the 85+ population in the 2015 census is about 89 and rises slowly with longevity",
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -387,10 +452,13 @@ class Communities:
         "(341-564 vs 698 of the respondents); assumption: 35% of online participants use plaza-type boards",
         lo=0,
         hi=1,
+        plausible=(0.2, 0.5),
+        basis="図表4-3-3-1: boards and review sites have half to four fifths of LINE's users, but fewer take part "
+        "in them than read them",
     )
     local_sns_share: float = param(
         0.0,
-        source="assumption: no local SNS before an intervention introduces one",
+        source="setting: no local SNS before an intervention introduces one",
         lo=0,
         hi=1,
         doc="share of social-media users on the local SNS at the start",
@@ -401,6 +469,9 @@ class Communities:
         "eligibility (moves within town, loss of interest); joining balances it at the synthesis level",
         lo=0,
         hi=1,
+        plausible=(0.05, 0.2),
+        basis="members staying 5 to 20 years on average spans neighbourhood associations (long) and circles (a few "
+        "years)",
     )
     # fitted: experiments/validation/fit_participation.py (offline_trend, online_join_rate) on 2026-11-23:
     #   ikoma scale 0.02, seeds [1, 2], objective 1.20, max gap 0.9 points
@@ -418,6 +489,9 @@ class Communities:
         "extrapolated beyond the last survey year (null: every year)",
         lo=1900,
         hi=2200,
+        plausible=(2017, 2045),
+        basis="from no decline after the last survey (2017) to the decline of 2008-2017 going on to the end of the "
+        "projection horizon (2045)",
     )
     online_join_rate: float = param(
         0.45,
@@ -432,6 +506,8 @@ class Communities:
         source="assumption: an online participant leaves its feed groups and boards with probability 0.05 a year",
         lo=0,
         hi=1,
+        plausible=(0.02, 0.15),
+        basis="staying 7 to 50 years on average: feed groups mirror family and friends (図表4-3-3-1), who stay",
     )
     workplace_in_town: float = param(
         0.5,
@@ -439,6 +515,30 @@ class Communities:
         "municipality (commuters' colleagues live elsewhere)",
         lo=0,
         hi=1,
+        plausible=(0.25, 0.75),
+        basis="census 2015 place of work: a quarter (commuter suburbs) to three quarters (remote villages) of the "
+        "employed work in their own municipality",
+    )
+    older_neighbourhood_weight: float = param(
+        2.0,
+        source="assumption: residents 60+ belong to the neighbourhood association twice as often as younger adults "
+        "(older residents are the core of 自治会)",
+        lo=0,
+        hi=10,
+        doc="relative propensity of residents 60+ to belong to the neighbourhood association (1: as younger adults)",
+        plausible=(1.5, 3.0),
+        basis="surveys of 自治会 find most active members over 60; membership rises with age and years of residence",
+    )
+    older_group_weight: float = param(
+        1.5,
+        source="assumption: residents 60+ belong to volunteer and religious groups half as often again as younger "
+        "adults (retirees have time)",
+        lo=0,
+        hi=10,
+        doc="relative propensity of residents 60+ to belong to volunteer and religious groups (1: as younger adults)",
+        plausible=(1.0, 2.0),
+        basis="volunteering rates of 社会生活基本調査 2016 are highest among people in their sixties and seventies, "
+        "but not by much",
     )
 
 
@@ -452,6 +552,8 @@ class Network:
         "drawn from the same block",
         lo=2,
         hi=10000,
+        plausible=(10, 50),
+        basis="a 班/組 of a neighbourhood association has 10-50 households",
     )
     neighbour_ties: float = param(
         2.5,
@@ -460,6 +562,9 @@ class Network:
         lo=0,
         hi=50,
         doc="mean neighbour ties per adult",
+        plausible=(1.0, 5.0),
+        basis="about a third of adults talk with or help neighbours (内閣府 2017): one to five neighbours one could "
+        "ask",
     )
     community_ties: float = param(
         3.0,
@@ -467,12 +572,16 @@ class Network:
         lo=0,
         hi=50,
         doc="mean ties per membership of a real-world community",
+        plausible=(1.0, 6.0),
+        basis="one to half a dozen co-members of a group known well enough to ask",
     )
     community_group_size: int = param(
         40,
         source="assumption: a local chapter or circle of a real-world community has tens of active members",
         lo=2,
         hi=100000,
+        plausible=(15, 100),
+        basis="local chapters and circles have from a dozen to about a hundred active members",
     )
     online_ties: float = param(
         2.0,
@@ -480,6 +589,9 @@ class Network:
         "online-only acquaintances per online participant in the municipality",
         lo=0,
         hi=50,
+        plausible=(0.5, 5.0),
+        basis="feed-type media connect mostly people one knows already (図表4-3-3-1), so acquaintances known only "
+        "online in the same town are few",
     )
     strength: dict[str, float] = param(
         {"household": 1.0, "neighbour": 0.4, "community": 0.5, "online": 0.2},
@@ -487,6 +599,9 @@ class Network:
         lo=0,
         hi=1,
         keys=("household", "neighbour", "community", "online"),
+        plausible_factor=(0.7, 1.3),
+        basis="the order of the kinds follows Granovetter (1973); their level against the fixed weights of the "
+        "platforms' candidates is a guess (±30%)",
     )
 
 
@@ -526,6 +641,9 @@ class ICT:
         "and 2017, 図表4-3-5-2",
         lo=0,
         hi=1,
+        plausible=(0.02, 0.1),
+        basis="smartphone ownership of the 60s and 70s rose by a few points a year in 2011-2017 "
+        "(通信利用動向調査, kyojosim/data/smartphone_japan.csv)",
     )
 
 
@@ -569,6 +687,9 @@ class Needs:
         lo=0,
         hi=1,
         doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together)",
+        plausible=(0.03, 0.12),
+        basis="1.5 to 6 troubles a year for which help from another resident would be wanted; the survey counts who "
+        "has a trouble, not how often",
     )
     category_weight: dict[str, float] = param(
         {k: v / sum(_NEED_N.values()) for k, v in _NEED_N.items()},
@@ -583,11 +704,34 @@ class Needs:
         {"chores": 2.0, "mobility": 2.0, "shopping": 1.5, "information": 1.0, "sick_care": 4.0,
          "family_care": 4.0, "childcare": 3.0, "consultation": 1.0},
         source="assumption: mean hours of help one occurrence takes (a trip to hospital about 2 h, a day of "
-        "nursing 4 h, a talk 1 h); sizes are drawn from a gamma distribution with shape 2 around the mean",
+        "nursing 4 h, a talk 1 h); sizes are drawn from a gamma distribution of shape hours_shape around the mean",
         lo=0.25,
         hi=40,
         keys=_CAT,
         unit="hours",
+        plausible_factor=(0.5, 2.0),
+        basis="half to twice the durations of typical occasions (a trip, a day of nursing, a talk); no survey "
+        "measures them",
+    )
+    hours_shape: float = param(
+        2.0,
+        source="assumption: need sizes vary around their mean as a gamma distribution of shape 2 (many short needs, "
+        "a few long ones)",
+        lo=0.1,
+        hi=100,
+        doc="shape of the gamma distribution of a need's hours (the mean is hours[c])",
+        plausible=(1.0, 4.0),
+        basis="from shape 1 (exponential: mostly short needs, a few very long) to 4 (sizes close to the mean)",
+    )
+    min_hours: float = param(
+        0.25,
+        source="assumption: a need takes at least a quarter of an hour",
+        lo=0,
+        hi=40,
+        unit="hours",
+        doc="smallest size of a need; drawn sizes below it are raised to it",
+        plausible=(0.1, 0.5),
+        basis="the smallest help worth counting: from a few minutes to half an hour",
     )
     patience_weeks: dict[str, int] = param(
         {"chores": 3, "mobility": 2, "shopping": 1, "information": 3, "sick_care": 1, "family_care": 4,
@@ -597,6 +741,8 @@ class Needs:
         hi=52,
         keys=_CAT,
         unit="weeks",
+        plausible_factor=(0.5, 2.0),
+        basis="half to twice as long; how long troubles can wait is not surveyed",
     )
     platform_use: dict[str, float] = param(
         {k: v / 100 for k, v in _NEED_USE.items()},
@@ -608,22 +754,34 @@ class Needs:
     )
     frail_multiplier: float = param(
         3.0, source="assumption: frail residents have about three times the troubles of their age group",
-        lo=0, hi=20)
+        lo=0, hi=20, plausible=(2.0, 5.0),
+        basis="residents certified for care need help with most daily tasks, but family at home meets much of it")
     old_multiplier: float = param(
         1.5, source="assumption: residents 75+ have half as many troubles again for chores, mobility, shopping, "
-        "information and sick care", lo=0, hi=20)
+        "information and sick care", lo=0, hi=20, plausible=(1.2, 2.5),
+        basis="difficulties in daily life rise with age after 75 short of frailty, which is counted apart")
     no_car_multiplier: float = param(
         2.0, source="assumption: mobility and shopping troubles double without a car (rural bus service is thin)",
-        lo=0, hi=20)
+        lo=0, hi=20, plausible=(1.5, 3.0),
+        basis="without a car trips depend on others where buses are thin (villages), less so in towns")
     alone_multiplier: float = param(
         1.5, source="assumption: living alone raises sick care and consultation troubles by half (no one at home)",
-        lo=0, hi=20)
+        lo=0, hi=20, plausible=(1.2, 2.5), basis="no one at home to help when sick or to talk to")
     family_care_multiplier: float = param(
         8.0, source="assumption: family care troubles arise almost only in households with a frail member",
-        lo=0, hi=100)
+        lo=0, hi=100, plausible=(4.0, 15.0),
+        basis="sets how strongly family care troubles concentrate in households with a frail member; the mean rate "
+        "is fixed by category_weight")
+    family_care_without_frail: float = param(
+        0.05, source="assumption: family care troubles without a frail member at home (a relative living apart) are "
+        "rare: a twentieth of the base rate", lo=0, hi=100,
+        doc="multiplier of family care troubles for a resident with no other frail member in the household",
+        plausible=(0.0, 0.2), basis="care of a relative living apart: from none to a fifth of the base rate")
     childcare_multiplier: float = param(
         8.0, source="assumption: childcare troubles arise almost only for parents of a child under 12",
-        lo=0, hi=100)
+        lo=0, hi=100, plausible=(4.0, 15.0),
+        basis="sets how strongly childcare troubles concentrate on parents; the mean rate is fixed by "
+        "category_weight")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -662,26 +820,59 @@ class Helping:
         keys=_CAT,
     )
     weekly_hours_employed: float = param(
-        2.0, source="assumption: an employed adult can give about two hours a week", lo=0, hi=80, unit="hours")
+        2.0, source="assumption: an employed adult can give about two hours a week", lo=0, hi=80, unit="hours",
+        plausible=(1.0, 4.0),
+        basis="time-use surveys (社会生活基本調査) give adults at most a few hours a week of volunteering and help; "
+        "the employed least")
     weekly_hours_free: float = param(
         5.0, source="assumption: an adult not in work under 75 can give about five hours a week", lo=0, hi=80,
-        unit="hours")
+        unit="hours", plausible=(2.0, 10.0),
+        basis="adults not in work have several more free hours a day than the employed (社会生活基本調査), little of "
+        "it given to others")
     weekly_hours_75plus: float = param(
         2.0, source="assumption: a resident 75+ who is not frail can give about two hours a week", lo=0, hi=80,
-        unit="hours")
-    helper_min_age: int = param(15, source="assumption: teenagers help with small things from 15", lo=0, hi=120)
+        unit="hours", plausible=(0.5, 4.0), basis="older helpers have time but less strength")
+    helper_min_age: int = param(15, source="assumption: teenagers help with small things from 15", lo=0, hi=120,
+                                plausible=(12, 18), basis="from junior-high age to adulthood")
     ask_rate_under65: float = param(
         0.6,
         source="assumption: residents under 65 ask someone they know for 60% of their troubles; the rest stay "
         "unsurfaced (吸い上げられない困りごと)",
         lo=0,
         hi=1,
+        plausible=(0.4, 0.8),
+        basis="most residents ask someone for part of their troubles; how large a part is not surveyed",
     )
     ask_rate_65plus: float = param(
         0.4,
         source="assumption: older residents are more reluctant to bother others (遠慮): 40%",
         lo=0,
         hi=1,
+        plausible=(0.2, 0.6),
+        basis="20.3% of people 60+ had nobody outside the household to rely on (内閣府 国際比較調査 2010); those "
+        "who have someone do not ask for everything",
+    )
+    other_district_factor: float = param(
+        0.8,
+        source="assumption: a helper in another district is a fifth less preferred than one in the same district",
+        lo=0,
+        hi=1,
+        doc="requester's preference for a helper living in another district (1: as for one in the same district)",
+        plausible=(0.5, 1.0),
+        basis="within one municipality distance matters little for a known helper: from no effect to half as "
+        "preferred",
+    )
+    trust_weight_base: float = param(
+        0.5,
+        source="assumption: a requester weighs the helpers a channel reaches by (0.5 + trust in the people it "
+        "reaches), so the most trusting prefer them three times as much as the least",
+        lo=0,
+        hi=10,
+        lo_open=True,
+        doc="b in the preference factor (b + trust) for the helpers of a channel (§7.13)",
+        plausible=(0.25, 1.0),
+        basis="the preference of the most against the least trusting requester from five times (0.25) to twice "
+        "(1.0): trust shapes whom one asks (図表4-3-2-1), not whether",
     )
 
 
@@ -699,51 +890,94 @@ class Trust:
         0.2,
         source=f"{_WP} 図表4-3-2-1 and 4-3-2-2: Japanese respondents trust people met online less than offline, "
         "about half name nothing that would make them trust one; assumption: mean 0.2",
-        lo=0, hi=1, lo_open=True, hi_open=True)
+        lo=0, hi=1, lo_open=True, hi_open=True, plausible=(0.1, 0.3),
+        basis="below the 33.8% who trust people in real-world communities (図表4-3-5-3), above none: half of the "
+        "respondents name something that would make them trust someone met online (図表4-3-2-2)")
     reciprocity: float = param(
         0.5, source="assumption: the norm of reciprocity starts at the middle of its scale", lo=0, hi=1,
-        lo_open=True, hi_open=True)
+        lo_open=True, hi_open=True, plausible=(0.3, 0.7),
+        basis="no survey gives the norm on a 0-1 scale: the middle of the scale, give or take a fifth")
     concentration: float = param(
         10.0, source="assumption: Beta distributions of concentration 10 around the means (sd about 0.14)",
-        lo=0, hi=1000, lo_open=True)
+        lo=0, hi=1000, lo_open=True, plausible=(4.0, 30.0),
+        basis="a standard deviation of trust from about 0.09 to 0.21 around its mean: answers on trust spread over "
+        "the whole scale")
     reciprocity_gain: float = param(
-        0.02, source="assumption: each time one is helped the norm of reciprocity rises by 0.02", lo=0, hi=1)
+        0.02, source="assumption: each time one is helped the norm of reciprocity rises by 0.02", lo=0, hi=1,
+        plausible=(0.005, 0.05), basis="from 20 to 200 helps received move the norm across its whole scale")
     trust_gain: float = param(
         0.01, source="assumption: help given raises the requester's trust by 0.01 (offline or online by channel)",
-        lo=0, hi=1)
+        lo=0, hi=1, plausible=(0.0025, 0.03),
+        basis="trust is a stable disposition: dozens to hundreds of helps to move it across its scale")
     tie_gain: float = param(
-        0.05, source="assumption: help given strengthens an existing tie between the two by 0.05", lo=0, hi=1)
+        0.05, source="assumption: help given strengthens an existing tie between the two by 0.05", lo=0, hi=1,
+        plausible=(0.02, 0.1), basis="a handful to a few dozen helps turn a weak tie into a strong one")
     discouragement: float = param(
-        0.1, source="assumption: a surfaced need that lapses lowers the wish to ask by 10%", lo=0, hi=1)
+        0.1, source="assumption: a surfaced need that lapses lowers the wish to ask by 10%", lo=0, hi=1,
+        plausible=(0.03, 0.25), basis="one unanswered request discourages a little to a quarter")
     encouragement: float = param(
-        0.05, source="assumption: help received restores the wish to ask by 5% (up to its start)", lo=0, hi=1)
+        0.05, source="assumption: help received restores the wish to ask by 5% (up to its start)", lo=0, hi=1,
+        plausible=(0.02, 0.1), basis="help received encourages asking again, by less than a refusal discourages")
     helper_reciprocity_gain: float = param(
         0.01, source="assumption: each time one helps, one's own norm of reciprocity rises by 0.01 (giving help "
-        "builds the norm as receiving it does)", lo=0, hi=1)
+        "builds the norm as receiving it does)", lo=0, hi=1, plausible=(0.0, 0.03),
+        basis="from no effect of helping on one's own norm to as much as receiving help")
     participation_effect: float = param(
         0.04,
         source="assumption: taking part builds trust and norms of reciprocity (Putnam 2000; the premise of "
         f"つながり力, {_WP} 4-3-5): each community a resident takes part in beyond the first raises the level its "
         "trust and reciprocity drift to by 0.04 (the first keeps the start mean; none lowers it by 0.04); "
-        "at most 4 communities count",
-        lo=0, hi=0.25)
+        "at most participation_cap communities count",
+        lo=0, hi=0.25, plausible=(0.01, 0.08),
+        basis="participants trust more and keep the norm more than non-participants (Putnam 2000; 図表4-3-5-3), "
+        "by a few points per community")
+    participation_cap: int = param(
+        4, source="assumption: at most 4 communities raise the level trust and reciprocity drift to", lo=1, hi=13,
+        doc="communities a resident takes part in beyond which a further one raises trust and reciprocity no more",
+        plausible=(2, 6), basis="beyond a handful of communities a further one adds little time or trust")
     participation_pull: float = param(
-        0.2, source="assumption: trust and reciprocity move a fifth of the way to that level each year", lo=0, hi=1)
+        0.2, source="assumption: trust and reciprocity move a fifth of the way to that level each year", lo=0, hi=1,
+        plausible=(0.05, 0.5), basis="from two years to twenty for most of the way to the level participation "
+        "sustains")
     conversion_rate: float = param(
         0.02,
         source="assumption: each year a resident becomes willing to help free with a category with probability "
         "0.02 times their reciprocity (being helped raises later willingness)",
-        lo=0, hi=1)
+        lo=0, hi=1, plausible=(0.0, 0.05),
+        basis="the share of people who volunteer was stable from 2001 to 2016 (社会生活基本調査 28.9%, 26.0%), so "
+        "willingness grows slowly if at all")
+    meeting_tie_change: tuple[float, ...] = param(
+        (0.2, 0.1, 0.0, -0.05, -0.1),
+        source="assumption: the change of a tie's strength when two people known through social media meet in "
+        f"person, for each outcome of {_WP} 図表4-3-2-4 (trust much higher, somewhat higher, unchanged, somewhat "
+        "lower, much lower)",
+        lo=-1,
+        hi=1,
+        length=5,
+        doc="change of the tie's strength by outcome of a face-to-face meeting (local SNS meetings, offline events)",
+        plausible_factor=(0.5, 2.0),
+        basis="the shares of the outcomes are surveyed (図表4-3-2-4), their size on the scale of tie strength is not",
+    )
+    meeting_min_strength: float = param(
+        0.01,
+        source="assumption: a tie that met keeps at least this strength (matching needs weights above 0)",
+        lo=0,
+        hi=1,
+        lo_open=True,
+        doc="smallest strength of a tie after a face-to-face meeting",
+        plausible=(0.005, 0.05),
+        basis="a floor that keeps a tie usable by matching; it binds only after bad meetings",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class Intervention:
     """When an ICT channel or programme runs (common to every intervention)."""
 
-    enabled: bool = param(False, source="assumption: interventions are off unless a scenario switches them on")
-    start_year: int = param(2018, source="assumption: the cases of 図表4-3-4-4 started around 2016-2018", lo=1900,
+    enabled: bool = param(False, source="setting: interventions are off unless a scenario switches them on")
+    start_year: int = param(2018, source="setting: the cases of 図表4-3-4-4 started around 2016-2018", lo=1900,
                             hi=2200)
-    end_year: int | None = param(None, source="assumption: runs until the end of the simulation", lo=1900, hi=2200)
+    end_year: int | None = param(None, source="setting: runs until the end of the simulation", lo=1900, hi=2200)
 
     def active(self, year: int) -> bool:
         """Whether the intervention runs in ``year``."""
@@ -767,16 +1001,21 @@ class LocalSNS(Intervention):
         "years)",
         lo=0,
         hi=1,
+        plausible=(0.03, 0.3),
+        basis="PIAZZA reached about 30% of the family households of Tokyo's bay-area districts within a few years "
+        "(press release, March 2018); elsewhere it may spread far slower",
     )
     peer_effect: float = param(
         1.0,
         source="assumption: adoption doubles when all of a resident's ties have adopted (word of mouth)",
         lo=0,
         hi=20,
+        plausible=(0.0, 3.0),
+        basis="word of mouth from no effect to quadrupling adoption among residents whose ties all use it",
     )
     campaign: dict[int, float] = param(
         {},
-        source="assumption: no campaign unless the scenario names years; a campaign multiplies adoption that year",
+        source="setting: no campaign unless the scenario names years; a campaign multiplies adoption that year",
         lo=0,
         hi=20,
     )
@@ -786,24 +1025,54 @@ class LocalSNS(Intervention):
         "raises adopters' rate of asking offline by 10 points",
         lo=0,
         hi=1,
+        plausible=(0.0, 0.2),
+        basis="from no effect to a fifth more troubles raised with people one knows; not measured in the case",
     )
     weak_tie_strength: float = param(
-        0.2, source="assumption: a tie made by helping through the SNS starts weak (Granovetter 1973)", lo=0, hi=1)
+        0.2, source="assumption: a tie made by helping through the SNS starts weak (Granovetter 1973)", lo=0, hi=1,
+        plausible=(0.1, 0.3),
+        basis="weaker than neighbour (0.4) and community ties (0.5), about as strong as an online tie (0.2)")
     meet_rate: float = param(
         0.25,
         source=f"{_WP} 図表4-3-2-3: 40-60% of active posters have met someone known through social media; "
         "assumption: a quarter of online-only ties meet face to face each year",
         lo=0,
         hi=1,
+        plausible=(0.1, 0.4),
+        basis="40-60% of active posters have ever met someone known through social media (図表4-3-2-3); a yearly "
+        "chance per tie is a fraction of that",
     )
     posts_per_user_month: float = param(
         0.5, source="assumption: an adopter posts local information (events, playgrounds, hand-me-downs) about once "
-        "every two months, besides needs (Community Value, kyojosim.community_value)", lo=0, hi=100)
+        "every two months, besides needs (Community Value, kyojosim.community_value)", lo=0, hi=100,
+        plausible=(0.1, 2.0), basis="most members of local online groups read and rarely post; a few post weekly")
     reply_rate: float = param(
-        0.05, source="assumption: an adopter replies to 5% of the posts of acquaintances on the SNS", lo=0, hi=1)
+        0.05, source="assumption: an adopter replies to 5% of the posts of acquaintances on the SNS", lo=0, hi=1,
+        plausible=(0.01, 0.15), basis="replies are rarer than reactions (a few percent of the posts seen)")
     reaction_rate: float = param(
         0.2, source="assumption: an adopter reacts (likes) to 20% of the posts of acquaintances on the SNS", lo=0,
-        hi=1)
+        hi=1, plausible=(0.05, 0.4), basis="reactions are the commonest activity on social media, still a minority "
+        "of the posts seen")
+    max_candidates: int = param(
+        20,
+        source="assumption: an open need is shown to at most 20 eligible adopters of its district a week",
+        lo=1,
+        hi=1000,
+        doc="most adopters of the district an open need is shown to each week (drawn at random)",
+        plausible=(5, 50),
+        basis="a post is read by a few to a few dozen nearby users a week; more than fifty read closely is unlikely",
+    )
+    stranger_factor: float = param(
+        0.5,
+        source="assumption: an adopter not tied to the requester weighs half the strength of the weak tie that "
+        "helping creates (weak_tie_strength × 0.5)",
+        lo=0,
+        hi=1,
+        lo_open=True,
+        doc="weight of an untied adopter as a candidate, as a share of weak_tie_strength",
+        plausible=(0.25, 1.0),
+        basis="a stranger is at most as preferred as a weak tie and still above nobody",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -814,7 +1083,7 @@ class SharingPlatform(Intervention):
         600.0, source="AsMama 子育てシェア rule: 500-700 yen an hour, changeable by agreement (図表4-3-4-4 case)",
         lo=0, hi=100000, unit="yen")
     subsidy_per_hour: float = param(
-        0.0, source="assumption: no subsidy unless the scenario sets one (welfare companies give coupons in Ikoma)",
+        0.0, source="setting: no subsidy unless the scenario sets one (welfare companies give coupons in Ikoma)",
         lo=0, hi=100000, unit="yen")
     registration_rate: float = param(
         0.15,
@@ -822,12 +1091,18 @@ class SharingPlatform(Intervention):
         "register as supporters",
         lo=0,
         hi=1,
+        plausible=(0.05, 0.3),
+        basis="AsMama's users nationwide grew from about 35,000 (2016) to 60,000 (2018), some tens of percent a "
+        "year; registration in one city may be slower or faster",
     )
     certified_share: float = param(
         0.1,
         source="AsMama certified 680 ママサポ nationwide by March 2018; assumption: 10% of supporters are certified",
         lo=0,
         hi=1,
+        plausible=(0.02, 0.15),
+        basis="680 certified among some tens of thousands of users nationwide (2018): a few percent of users, more "
+        "of the active supporters",
     )
     insured: bool = param(True, source="AsMama: insurance covers supporters (図表4-3-4-4 case)")
     trust_boost: float = param(
@@ -836,14 +1111,76 @@ class SharingPlatform(Intervention):
         "category still asks through the service with probability 0.15",
         lo=0,
         hi=1,
+        plausible=(0.05, 0.3),
+        basis="about half of the respondents name something that would make them trust people met online "
+        "(図表4-3-2-2); insurance and certification are among them",
     )
     meetups_per_year: float = param(
         2.0, source="assumption: supporters hold a couple of meetups a year where parents and supporters meet",
-        lo=0, hi=52)
+        lo=0, hi=52, plausible=(1.0, 6.0), basis="from a yearly event to one every two months")
     meetup_join_rate: float = param(
         0.2, source="assumption: a fifth of the residents who meet at a platform meetup join the volunteer group of "
         "their district (AsMama's supporters hold workshops and meetups where parents and supporters become "
-        "friends, 図表4-3-4-4 case)", lo=0, hi=1)
+        "friends, 図表4-3-4-4 case)", lo=0, hi=1, plausible=(0.05, 0.4),
+        basis="a meetup recruits some of those who come; the case reports friendships, not numbers")
+    random_candidates: int = param(
+        20,
+        source="assumption: a request reaches at most 20 supporters of the district who are not acquaintances",
+        lo=1,
+        hi=1000,
+        doc="most supporters of the district (not tied to the requester) a request reaches each week",
+        plausible=(5, 50),
+        basis="an app shows a request to a few to a few dozen nearby supporters",
+    )
+    meetup_attendance: float = param(
+        0.1,
+        source="assumption: a tenth of the supporters and of the platform's requesters attend a given meetup",
+        lo=0,
+        hi=1,
+        doc="chance that a supporter or a requester helped through the platform that year attends a given meetup",
+        plausible=(0.03, 0.25),
+        basis="local events draw a small share of a service's users: from a few percent to a quarter",
+    )
+    meetup_contacts: int = param(
+        3,
+        source="assumption: an attending requester gets to know about three attending supporters",
+        lo=0,
+        hi=100,
+        doc="supporters an attending requester gets to know at a meetup",
+        plausible=(1, 6),
+        basis="at a small meetup one talks with a few people",
+    )
+    tied_bonus: float = param(
+        1.0,
+        source="assumption: a supporter tied to the requester weighs the tie's strength + 1.0, so that requests go "
+        "to acquaintances first (子育てシェア is help among people who know each other, 図表4-3-4-4 case)",
+        lo=0,
+        hi=10,
+        doc="added to the tie strength of a supporter tied to the requester",
+        plausible=(0.5, 2.0),
+        basis="enough to put any acquaintance above the supporters one does not know (certified_weight 0.6)",
+    )
+    certified_weight: float = param(
+        0.6,
+        source="assumption: a certified supporter (ママサポ) not tied to the requester weighs 0.6, a little more than "
+        "a community tie (0.5)",
+        lo=0,
+        hi=10,
+        lo_open=True,
+        doc="weight of a certified supporter not tied to the requester",
+        plausible=(0.4, 0.9),
+        basis="certification makes a stranger trusted about as much as a community acquaintance (0.5)",
+    )
+    supporter_weight: float = param(
+        0.3,
+        source="assumption: a supporter who is neither tied to the requester nor certified weighs 0.3",
+        lo=0,
+        hi=10,
+        lo_open=True,
+        doc="weight of a supporter neither tied to the requester nor certified",
+        plausible=(0.1, 0.5),
+        basis="a stranger is less trusted than a neighbour (0.4); registration with the service vouches a little",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -857,28 +1194,85 @@ class ReportingHub(Intervention):
         source="assumption: a reporter hears of half of the troubles of residents in their block and neighbours",
         lo=0,
         hi=1,
+        plausible=(0.2, 0.8),
+        basis="a reporter talks with the neighbours of a block of tens of households often, but not of everything",
     )
     routing_delay_weeks: int = param(
         1,
         source="assumption: a report is read by the planning section and routed to a department within a week",
         lo=0,
         hi=52,
+        unit="weeks",
+        plausible=(0, 3),
+        basis="posts are read by the planning section chief (山江村 case): within days to a few weeks",
     )
     volunteer_share: float = param(
         0.3,
         source="assumption: 30% of residents willing to help free register as volunteers the office can dispatch",
         lo=0,
         hi=1,
+        plausible=(0.1, 0.5),
+        basis="about a quarter of people volunteer in a year (社会生活基本調査 2016: 26.0%); registering for "
+        "dispatch asks more than volunteering once",
     )
+    dispatch_candidates: int = param(
+        20,
+        source="assumption: the office contacts at most 20 volunteers of the district about a need",
+        lo=1,
+        hi=1000,
+        doc="most volunteers of the district the office contacts about a routed need",
+        plausible=(5, 50),
+        basis="an office phones or messages a few to a few dozen volunteers of a district",
+    )
+    dispatch_weight: float = param(
+        0.4,
+        source="assumption: a volunteer dispatched by the office weighs 0.4, below household and community ties",
+        lo=0,
+        hi=10,
+        lo_open=True,
+        doc="weight of a volunteer dispatched by the office",
+        plausible=(0.2, 0.8),
+        basis="a volunteer the office vouches for ranks near a neighbour (0.4): below family, above a stranger",
+    )
+    reporter_min_age: int = param(
+        30,
+        source="assumption: reporters are adults of working age or young-old, able to use a tablet",
+        lo=0,
+        hi=120,
+        unit="years",
+        doc="youngest age of a resident appointed reporter",
+        plausible=(20, 40),
+        basis="情報化推進員 are trusted adults of the district; a young adult may do as well",
+    )
+    reporter_max_age: int = param(
+        74,
+        source="assumption: reporters are adults of working age or young-old, able to use a tablet",
+        lo=0,
+        hi=120,
+        unit="years",
+        doc="oldest age of a resident appointed reporter",
+        plausible=(64, 79),
+        basis="district roles are often held by people in their sixties and seventies; tablets deter the oldest",
+    )
+
+    def check(self, ctx: Context) -> None:
+        """Check the years and that the reporters' age range is not empty."""
+        super().check(ctx)
+        if self.reporter_max_age < self.reporter_min_age:
+            raise ctx.child("reporter_max_age").error(
+                self.reporter_max_age, f"allowed: an age >= reporter_min_age ({self.reporter_min_age})",
+                "empty age range")
 
 
 @dataclass(frozen=True, kw_only=True)
 class OfflineEvents(Intervention):
     """Meetups that turn online ties into face-to-face ones."""
 
-    events_per_year: float = param(4.0, source="assumption: a meetup every three months", lo=0, hi=52)
+    events_per_year: float = param(4.0, source="assumption: a meetup every three months", lo=0, hi=52,
+                                   plausible=(1.0, 12.0), basis="from a yearly event to a monthly one")
     attendance: float = param(
-        0.1, source="assumption: a tenth of online participants attend a given meetup", lo=0, hi=1)
+        0.1, source="assumption: a tenth of online participants attend a given meetup", lo=0, hi=1,
+        plausible=(0.02, 0.25), basis="local events draw a small share of the online participants they invite")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -895,9 +1289,16 @@ class Interventions:
 class Simulation:
     """How long, in what steps, with which seed."""
 
-    years: int = param(30, source="assumption: 2015 to 2045, the IPSS projection horizon", lo=0, hi=300)
-    step_days: int = param(7, source="assumption: a week, the rhythm of everyday troubles", lo=1, hi=365)
-    seed: int = param(0, source="assumption: any seed; runs are reproducible for a given seed", lo=0, hi=2**63 - 1)
+    years: int = param(30, source="setting: 2015 to 2045, the IPSS projection horizon", lo=0, hi=300)
+    step_days: int = param(
+        7,
+        source="setting: a week, the rhythm of everyday troubles; fixed, because every rate of the model is per week",
+        lo=7,
+        hi=7,
+        range_note="every rate of the model is per week: needs.weekly_rate, needs.patience_weeks, "
+        "helping.weekly_hours_*, interventions.reporting_hub.routing_delay_weeks",
+    )
+    seed: int = param(0, source="setting: any seed; runs are reproducible for a given seed", lo=0, hi=2**63 - 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -939,7 +1340,16 @@ class Scenario:
 # --------------------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path, what: str) -> dict[str, Any]:
+def read_yaml(path: Path, what: str) -> dict[str, Any]:
+    """Read a YAML file (``yaml.safe_load``) whose top level is a mapping.
+
+    Args:
+        path: The file.
+        what: What the file should be, for the error (``"scenario"``, ``"experiment"``).
+
+    Raises:
+        ScenarioError: If the file is missing, not UTF-8 text, not YAML or not a mapping.
+    """
     if not path.is_file():
         raise ScenarioError(str(path), "", str(path), f"allowed: an existing {what} file", "file not found")
     try:
@@ -993,7 +1403,7 @@ def find_scenario(name: str | Path) -> Path:
 
 
 def _resolve_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    data = _read_yaml(path, "scenario")
+    data = read_yaml(path, "scenario")
     base = data.pop("base", None)
     if base is None:
         return data
@@ -1103,6 +1513,66 @@ def load_scenario(
 
 def scenario_fields() -> list[tuple[str, dataclasses.Field, Any]]:
     """List every parameter of a scenario as ``(key_path, field, type)`` (for docs and tests)."""
-    from ._schema import iter_params
-
     return list(iter_params(Scenario))
+
+
+# --------------------------------------------------------------------------------------
+# the assumption register
+# --------------------------------------------------------------------------------------
+
+REGISTER_COLUMNS: tuple[str, ...] = ("key", "value", "default", "plausible_lo", "plausible_hi", "scale", "unit",
+                                     "basis", "source")
+"""Columns of :func:`assumption_register`."""
+
+
+def is_assumption(field: dataclasses.Field) -> bool:
+    """Whether a parameter's default rests (wholly or in part) on an ``assumption:``."""
+    return "assumption" in str(field.metadata.get("source", "")).lower()
+
+
+def _value_at(obj: Any, path: str) -> Any:
+    for seg in path.split("."):
+        obj = getattr(obj, seg) if obj is not None else None
+    return obj
+
+
+def assumption_register(scn: Scenario | None = None):
+    """List every assumption of the scenario schema with the range of values the evidence allows.
+
+    This is the register an uncertainty analysis varies: one row per parameter whose source says
+    ``assumption:`` (in full or for part of the default), in the order of the parameter table.
+
+    Args:
+        scn: The scenario whose values to show (``None``: the defaults only).
+
+    Returns:
+        A ``pandas.DataFrame`` with the columns of :data:`REGISTER_COLUMNS`: the dotted ``key``, its
+        ``value`` in ``scn`` (the default when ``scn`` is ``None``), the schema's ``default``, the
+        plausible range ``plausible_lo`` to ``plausible_hi``, ``scale`` (``"value"``: the range is of
+        the value itself, in ``unit``; ``"factor"``: of a factor applied to every element of a list
+        or mapping, integers rounded, each result kept within the allowed range), the ``unit``, the
+        ``basis`` of the range and the ``source`` of the default.
+    """
+    import pandas as pd
+
+    rows = []
+    for path, f, _tp in scenario_fields():
+        if "[]" in path or not is_assumption(f):
+            continue
+        meta = f.metadata
+        factor = meta.get("plausible_factor")
+        lo, hi = factor if factor is not None else meta.get("plausible") or (None, None)
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        default = to_plain(default)
+        rows.append({
+            "key": path,
+            "value": to_plain(_value_at(scn, path)) if scn is not None else default,
+            "default": default,
+            "plausible_lo": lo,
+            "plausible_hi": hi,
+            "scale": "factor" if factor is not None else "value",
+            "unit": meta.get("unit", ""),
+            "basis": meta.get("basis", ""),
+            "source": meta.get("source", ""),
+        })
+    return pd.DataFrame(rows, columns=list(REGISTER_COLUMNS))

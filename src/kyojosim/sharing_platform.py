@@ -12,8 +12,8 @@ registered while they live in the municipality.
 *Meetups* (yearly, for the year that ends, assumption): the platform holds ``meetups_per_year``
 meetups (the whole part every year, the fraction with that probability) in every district.
 Supporters and residents who were helped through the platform that year each attend a meetup
-with probability :data:`MEETUP_ATTENDANCE`; each attending requester meets
-:data:`MEETUP_CONTACTS` attending supporters of its district drawn at random (with replacement)
+with probability ``meetup_attendance``; each attending requester meets
+``meetup_contacts`` attending supporters of its district drawn at random (with replacement)
 and becomes tied to them offline (``TIE_COMMUNITY`` at the community strength of
 ``network.strength``): "parents and supporters become friends" (AsMama case).
 
@@ -29,26 +29,25 @@ reluctant willing).
 *Candidates*: requests go first to acquaintances, then to supporters: a candidate is a
 supporter who could help this week (age, not frail) and is willing for the category (``will`` is
 WILL_FREE or WILL_PAID) and would offer it on a platform (``platform_help`` bit):
-(a) supporters tied to the requester (any tie), weight ``strength + 1.0``; (b) up to
-:data:`K_RANDOM` supporters of the requester's district drawn at random (``K_RANDOM`` draws with
-replacement, duplicates and those already in (a) dropped; all of them when the pool is no
-larger), weight 0.6 if certified, 0.3 otherwise.
+(a) supporters tied to the requester (any tie), weight ``strength + tied_bonus`` (1.0); (b) up
+to ``random_candidates`` supporters of the requester's district drawn at random
+(``random_candidates`` draws with replacement, duplicates and those already in (a) dropped; all
+of them when the pool is no larger), weight ``certified_weight`` (0.6) if certified,
+``supporter_weight`` (0.3) otherwise.
 
 *Payment*: a match with a helper willing only if paid (``WILL_PAID``) moves
 ``price_per_hour * hours`` (whole yen, :func:`kyojosim.money.split_payment`) to the helper; the
 requester pays the price less ``subsidy_per_hour`` (never below 0) and the municipality the
 subsidy. Helpers willing free (``WILL_FREE``) are not paid: AsMama's thank-you payment applies
 to everyone, but the model keeps the survey's distinction between free and paid-only helpers
-(図表4-3-4-3). Payments go to the :class:`~kyojosim.money.MoneyLedger` ``model.aid.money``.
+(図表4-3-4-3). Payments go to the :class:`~kyojosim.money.MoneyLedger` of the mutual aid (``ctx.money``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from .channels import Channel, DistrictPools
+from .channels import AidContext, Channel, DistrictPools, register_channel
 from .communities import add_memberships
 from .constants import (
     AID_CERTIFIED,
@@ -60,29 +59,12 @@ from .constants import (
     WILL_FREE,
     WILL_PAID,
 )
+from .helping import can_help
 from .money import split_payment
 from .network import neighbours
 
-if TYPE_CHECKING:
-    from .model import KyojoModel
-
 N_CAT = len(CATEGORIES)
 CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
-K_RANDOM = 20
-"""assumption: a request reaches at most 20 supporters of the district who are not acquaintances."""
-MEETUP_ATTENDANCE = 0.1
-"""assumption: a tenth of the supporters and of the platform's requesters attend a given meetup."""
-MEETUP_CONTACTS = 3
-"""assumption: an attending requester gets to know about three attending supporters."""
-WEIGHT_TIED = 1.0
-WEIGHT_CERTIFIED = 0.6
-WEIGHT_SUPPORTER = 0.3
-
-
-def can_help(model: KyojoModel) -> np.ndarray:
-    """Return which slots could help at all this year (alive, old enough, not frail)."""
-    pop = model.population
-    return pop.alive[: pop.n] & (pop.age >= model.scenario.helping.helper_min_age) & ~pop.frail
 
 
 def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
@@ -93,56 +75,58 @@ def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
     return need[ok], helper[ok], strength[ok]
 
 
+@register_channel
 class SharingPlatformChannel(Channel):
     """A paid sharing platform with registered (and some certified) supporters (see the module docstring)."""
 
     name = "sharing_platform"
     bit = 1 << CH["sharing_platform"]
+    section = "interventions.sharing_platform"
 
-    def __init__(self, cfg) -> None:
-        self.cfg = cfg
+    def __init__(self, ctx: AidContext) -> None:
+        super().__init__(ctx)
         self._started = False
         self._users: list[np.ndarray] = []  # uids of requesters helped through the platform this year
         self._adj = None
         self._eligible = np.zeros((0, N_CAT), dtype=bool)
         self._pools: DistrictPools | None = None
 
-    def active(self, model: KyojoModel) -> bool:
+    def active(self) -> bool:
         """Whether the platform runs this year."""
-        return self.cfg.active(model.year)
+        return self.cfg.active(self.ctx.year)
 
     # -- yearly ------------------------------------------------------------------------------
-    def register(self, model: KyojoModel, rng: np.random.Generator) -> np.ndarray:
+    def register(self, rng: np.random.Generator) -> np.ndarray:
         """Register new supporters (and certify some); return their slots."""
-        pop = model.population
-        role = pop.cols["aid_role"]
+        pop = self.ctx.population
+        role = pop.aid_role
         u = rng.random((2, pop.n))
-        could = can_help(model) & (pop.platform_help != 0) & ((pop.aid_role & AID_SUPPORTER) == 0)
+        could = can_help(pop, self.ctx.scenario) & (pop.platform_help != 0) & ((pop.aid_role & AID_SUPPORTER) == 0)
         new = np.flatnonzero(could & (u[0] < self.cfg.registration_rate))
         role[new] |= AID_SUPPORTER
         role[new[u[1, new] < self.cfg.certified_share]] |= AID_CERTIFIED
         self._started = True
         return new
 
-    def meetups(self, model: KyojoModel, rng: np.random.Generator) -> int:
+    def meetups(self, rng: np.random.Generator) -> int:
         """Hold the year's meetups: attending requesters get offline ties to attending supporters.
 
         Returns:
             The number of requester-supporter meetings (pairs, before merging with existing ties).
         """
-        pop = model.population
+        pop, ties, scn = self.ctx.population, self.ctx.ties, self.ctx.scenario
         users = np.concatenate(self._users) if self._users else np.zeros(0, dtype=np.int64)
         self._users = []
         per_year = self.cfg.meetups_per_year
         n_meet = int(per_year) + int(rng.random() < per_year - int(per_year))
-        users = model._slot_by_uid[np.unique(users)] if users.size else users
+        users = pop.slots_of(np.unique(users)) if users.size else users
         users = users[users >= 0]
         supporters = np.flatnonzero(((pop.aid_role & AID_SUPPORTER) != 0) & pop.alive[: pop.n])
         pairs_a, pairs_b = [], []
         for _ in range(n_meet):
             u = rng.random(users.size + supporters.size)
-            req = users[u[: users.size] < MEETUP_ATTENDANCE]
-            sup = supporters[u[users.size:] < MEETUP_ATTENDANCE]
+            req = users[u[: users.size] < self.cfg.meetup_attendance]
+            sup = supporters[u[users.size:] < self.cfg.meetup_attendance]
             if req.size == 0 or sup.size == 0:
                 continue
             sup = sup[np.argsort(pop.district[sup], kind="stable")]
@@ -150,7 +134,7 @@ class SharingPlatformChannel(Channel):
             size = np.bincount(pop.district[sup], minlength=nd)
             start = np.cumsum(size) - size
             req = req[size[pop.district[req]] > 0]
-            a = np.repeat(req, MEETUP_CONTACTS)
+            a = np.repeat(req, self.cfg.meetup_contacts)
             d = pop.district[a]
             b = sup[start[d] + rng.integers(0, size[d])] if a.size else a
             pairs_a.append(a)
@@ -158,67 +142,68 @@ class SharingPlatformChannel(Channel):
         if not pairs_a:
             return 0
         a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
-        model.ties.add(a, b, TIE_COMMUNITY, float(model.scenario.network.strength["community"]))
+        ties.add(a, b, TIE_COMMUNITY, float(scn.network.strength["community"]))
         # some of those who met join the volunteer group of their district (community dynamics)
         met = np.unique(np.concatenate([a, b]))
         joins = met[(rng.random(met.size) < self.cfg.meetup_join_rate) & (pop.age[met] >= 18)]
         member = np.zeros((joins.size, len(OFFLINE_COMMUNITIES)), dtype=bool)
         member[:, OFFLINE_COMMUNITIES.index("volunteer_group")] = True
-        add_memberships(pop, joins, member, model.scenario, rng)
+        add_memberships(pop, joins, member, scn, rng)
         return int(a.size)
 
-    def yearly(self, model: KyojoModel, year: int, rng: np.random.Generator) -> None:
+    def yearly(self, year: int, rng: np.random.Generator) -> None:
         """Meetups of the year that ends (if the platform ran), registration for the next (if it runs)."""
         if self.cfg.active(year):
-            self.meetups(model, rng)
+            self.meetups(rng)
         self._users = []
         if self.cfg.active(year + 1):
-            self.register(model, rng)
+            self.register(rng)
 
-    def refresh(self, model: KyojoModel) -> None:
+    def refresh(self) -> None:
         """Register the first supporters if the platform runs from the start; rebuild the pools."""
         if not self.cfg.enabled:
             return
-        if not self._started and self.cfg.active(model.year):
-            self.register(model, model.streams.fresh(f"yearly_{self.name}", model.year - 1))
-        pop = model.population
+        year = self.ctx.year
+        if not self._started and self.cfg.active(year):
+            self.register(self.ctx.rng("yearly", year - 1))
+        pop = self.ctx.population
         supporter = (pop.aid_role & AID_SUPPORTER) != 0
         willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
         offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
-        self._eligible = (supporter & can_help(model))[:, None] & willing & offers
+        self._eligible = (supporter & can_help(pop, self.ctx.scenario))[:, None] & willing & offers
         self._certified = (pop.aid_role & AID_CERTIFIED) != 0
-        self._adj = model.ties.adjacency(pop.n)
+        self._adj = self.ctx.ties.adjacency(pop.n)
         self._pools = DistrictPools(self._eligible, pop.district)
 
     # -- weekly ------------------------------------------------------------------------------
-    def surface(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray,
-                rng: np.random.Generator) -> np.ndarray:
+    def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs are posted on the platform (see the module docstring)."""
-        pop = model.population
+        pop = self.ctx.population
         u = rng.random(slot.size)
         would = (pop.platform_need[slot] & CAT_BITS[category]) != 0
         if self.cfg.insured:
             would |= u < self.cfg.trust_boost
         return would & pop.smartphone[slot]
 
-    def candidates(self, model: KyojoModel, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+    def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return candidate edges: tied supporters first (weight strength + 1), then random ones of the district."""
+        """Return candidate edges: tied supporters first (weight strength + tied_bonus), then others of the district."""
+        pop = self.ctx.population
         need_a, helper_a, strength = tied_candidates(self._adj, slot, category, self._eligible)
-        rng = model.streams.fresh(f"candidates_{self.name}", step)
-        need_b, helper_b = self._pools.draw(model.population.district[slot], category, K_RANDOM, rng)
-        n = model.population.n
+        rng = self.ctx.rng("candidates", step)
+        need_b, helper_b = self._pools.draw(pop.district[slot], category, self.cfg.random_candidates, rng)
+        n = pop.n
         fresh = ~np.isin(need_b * n + helper_b, need_a * n + helper_a)
         need_b, helper_b = need_b[fresh], helper_b[fresh]
-        weight_b = np.where(self._certified[helper_b], WEIGHT_CERTIFIED, WEIGHT_SUPPORTER)
+        weight_b = np.where(self._certified[helper_b], self.cfg.certified_weight, self.cfg.supporter_weight)
         return (np.concatenate([need_a, need_b]), np.concatenate([helper_a, helper_b]),
-                np.concatenate([strength + WEIGHT_TIED, weight_b]))
+                np.concatenate([strength + self.cfg.tied_bonus, weight_b]))
 
-    def after_match(self, model: KyojoModel, requester: np.ndarray, helper: np.ndarray, category: np.ndarray,
-                    hours: np.ndarray, step: int, rng: np.random.Generator) -> None:
+    def after_match(self, requester: np.ndarray, helper: np.ndarray, category: np.ndarray, hours: np.ndarray,
+                    step: int, rng: np.random.Generator) -> None:
         """Pay paid-only helpers (requester and subsidy) and remember the requesters for the meetups."""
-        pop = model.population
+        pop = self.ctx.population
         self._users.append(pop.uid[requester].copy())
         paid = pop.will[helper, category] == WILL_PAID
         by_req, subsidy = split_payment(self.cfg.price_per_hour, self.cfg.subsidy_per_hour, hours)
-        model.aid.money.record(step, model.year, self.name, category, hours, paid, by_req, subsidy)
+        self.ctx.money.record(step, self.ctx.year, self.name, category, hours, paid, by_req, subsidy)

@@ -1,11 +1,13 @@
 """Reading the results folder of an experiment (written by :func:`kyojosim.sweep`).
 
 ``kyojosim.load(path)`` returns an :class:`ExperimentResults` with one tidy table per kind
-(``design``, ``summary``, ``steps``, ``years``, ``tsunagari``, ``age_structure``, ``money``,
-``community_value``) and the
-manifest. It also reads a folder whose sweep has not finished (interrupted, or still running): then
-the tables are gathered from the finished runs in ``runs/`` and the manifest is rebuilt from
-``experiment.json``, with the counts of done, failed and pending runs.
+(:func:`kyojosim.outcomes.experiment_tables`: ``design``, ``summary``, and the tables a sweep keeps
+of every run: ``years``, ``steps``, ``age_structure``, ``money``, ``tsunagari``,
+``community_value``) and the manifest. It also reads a folder whose sweep has not finished
+(interrupted, or still running): then the tables are gathered from the finished runs in ``runs/``
+and the manifest is rebuilt from ``experiment.json``, with the counts of done, failed and pending
+runs. A folder written before a table existed (its ``format_version`` below the table's
+:attr:`~kyojosim.outcomes.Table.since`) loads with that table empty.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from typing import Any
 import pandas as pd
 
 from .errors import KyojoError
+from .outcomes import experiment_tables, missing_allowed, swept_tables
 from .sweep import (
     FORMAT,
     MANIFEST,
     PLAN,
-    RUN_TABLES,
-    TABLES,
     _consolidate_table,
     _empty_table,
     _statuses_by_id,
@@ -31,8 +32,6 @@ from .sweep import (
     manifest_dict,
 )
 
-LATER_TABLES: tuple[str, ...] = ("community_value",)
-"""Tables added after the first format: a results folder without them still loads (they are empty)."""
 DESIGN_COLUMNS: tuple[str, ...] = ("scenario", "variant", "point", "replicate", "seed", "intervention_start")
 """Columns of ``design`` that :meth:`ExperimentResults.table` adds to a table."""
 
@@ -45,30 +44,29 @@ class StoreError(KyojoError):
 class ExperimentResults:
     """The results of an experiment: tidy tables (``run_id`` in each) and the manifest.
 
+    The tables (:func:`kyojosim.outcomes.experiment_tables`) are in :attr:`tables` and are also read
+    as attributes: ``res.design``, ``res.summary``, ``res.steps``, ``res.years``, ``res.tsunagari``,
+    ``res.age_structure``, ``res.money``, ``res.community_value``.
+
     Attributes:
-        design: One row per run: run_id, scenario, variant, point, replicate, seed, status, error,
-            seconds, intervention_start and one column per design parameter (dotted key).
-        summary: One row per finished run (see :data:`kyojosim.sweep.SUMMARY_COLUMNS`).
-        steps: The runs' weekly series.
-        years: The runs' yearly rows.
-        tsunagari: The runs' monthly つながり力 summaries.
-        age_structure: The runs' residents by year, sex and age band.
-        money: The runs' payments for paid help.
-        community_value: The runs' monthly Community Value of the local SNS (empty without one).
+        tables: The tables by name. ``design``: one row per run: run_id, scenario, variant, point,
+            replicate, seed, status, error, seconds, intervention_start and one column per design
+            parameter (dotted key). ``summary``: one row per finished run, one column per summary
+            metric (:data:`kyojosim.outcomes.METRICS`). The others: the runs' tables
+            (:data:`kyojosim.outcomes.TABLES`).
         manifest: The experiment, its hash, design, versions, timings, failures and run counts.
         path: The results folder.
     """
 
-    design: pd.DataFrame
-    summary: pd.DataFrame
-    steps: pd.DataFrame
-    years: pd.DataFrame
-    tsunagari: pd.DataFrame
-    age_structure: pd.DataFrame
-    money: pd.DataFrame
-    community_value: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any]
     path: Path | None = field(default=None, compare=False)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables")
+        if tables is not None and name in tables:
+            return tables[name]
+        raise AttributeError(f"{type(self).__name__!s} has no attribute or table {name!r}")
 
     @property
     def variants(self) -> list[str]:
@@ -96,8 +94,9 @@ class ExperimentResults:
         """Return a table merged with the design columns of its runs.
 
         Args:
-            name: ``"summary"``, ``"steps"``, ``"years"``, ``"tsunagari"``, ``"age_structure"``,
-                ``"money"`` or ``"design"``.
+            name: A table of :func:`kyojosim.outcomes.experiment_tables` (``"summary"``, ``"steps"``,
+                ``"years"``, ``"tsunagari"``, ``"age_structure"``, ``"money"``, ``"community_value"``
+                or ``"design"``).
 
         Returns:
             The table with ``scenario``, ``variant``, ``point``, ``replicate``, ``seed``,
@@ -106,9 +105,9 @@ class ExperimentResults:
         Raises:
             KeyError: For an unknown table name.
         """
-        if name not in TABLES:
-            raise KeyError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
-        df = getattr(self, name)
+        if name not in self.tables:
+            raise KeyError(f"unknown table {name!r}; tables: {', '.join(self.tables)}")
+        df = self.tables[name]
         if name == "design":
             return df.copy()
         cols = ["run_id", *DESIGN_COLUMNS, *(p for p in self.parameters if p in self.design.columns)]
@@ -160,11 +159,12 @@ def load(path: str | Path) -> ExperimentResults:
         if isinstance(manifest, dict) and manifest.get("format") == "kyojosim-run":
             raise StoreError(f"{folder}: this is the results folder of a single run; read it with kyojosim.load_run")
         if isinstance(manifest, dict) and manifest.get("format") == FORMAT:
-            files = {name: folder / f"{name}.parquet" for name in TABLES}
+            files = {name: folder / f"{name}.parquet" for name in experiment_tables()}
             missing = [name for name, f in files.items() if not f.is_file()]
-            if all(name in LATER_TABLES for name in missing):  # a folder of an older kyojosim lacks these
+            version = manifest.get("format_version")
+            if all(missing_allowed(name, version) for name in missing):  # an older kyojosim wrote no such table
                 tables = {name: _read_parquet(f) if f.is_file() else _empty_table(name) for name, f in files.items()}
-                return ExperimentResults(**tables, manifest=manifest, path=folder)
+                return ExperimentResults(tables=tables, manifest=manifest, path=folder)
     if (folder / PLAN).is_file():
         return _load_partial(folder)
     raise StoreError(f"{folder}: not an experiment results folder (no {MANIFEST} or {PLAN}); "
@@ -183,7 +183,8 @@ def _load_partial(folder: Path) -> ExperimentResults:
     statuses = _statuses_by_id(folder, [r["run_id"] for r in rows])
     design = design_frame(rows, parameters, statuses)
     done = [r for r, st in zip(design["run_id"], design["status"], strict=True) if st == "done"]
-    tables = {name: _consolidate_table(folder, name, done, None) for name in ("summary", *RUN_TABLES)}
+    tables = {"design": design,
+              **{name: _consolidate_table(folder, name, done, None) for name in ("summary", *swept_tables())}}
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]
@@ -194,7 +195,7 @@ def _load_partial(folder: Path) -> ExperimentResults:
                                                                .sum()), 3)},
                              created="", vers=versions())
     manifest["partial"] = True
-    return ExperimentResults(design=design, **tables, manifest=manifest, path=folder)
+    return ExperimentResults(tables=tables, manifest=manifest, path=folder)
 
 
 __all__ = ["ExperimentResults", "StoreError", "load"]

@@ -4,6 +4,11 @@ Each subsystem draws only from its own stream, derived from the model's seed and
 subsystem's name with :class:`numpy.random.SeedSequence`. Switching one subsystem's
 option therefore leaves every other subsystem's draws unchanged, which makes paired
 comparisons of interventions far less noisy.
+
+Every stream name is declared once: the model's subsystems in :data:`STREAM_NAMES`, each
+channel's own streams when the channel is registered (``surface_<channel>`` and the like, see
+:func:`kyojosim.channels.register_channel`). :class:`Streams` refuses a name that is not declared,
+so two subsystems cannot end up sharing a stream through a typo.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import zlib
 
 import numpy as np
 
-STREAM_NAMES = (
+STREAM_NAMES: tuple[str, ...] = (
     "synthesis",
     "network",
     "communities",
@@ -27,8 +32,33 @@ STREAM_NAMES = (
     "survey",
     "community_dynamics",
     "community_value",
+    "traits",
+    "ict_uptake",
+    "reciprocity",
+    "lifecourse",
 )
-"""Subsystems with a stream of their own. Names outside this list are allowed too."""
+"""The streams of the model's own subsystems (the channels declare theirs when registered)."""
+
+_DECLARED: dict[str, str] = dict.fromkeys(STREAM_NAMES, "kyojosim.streams")
+"""Every declared stream name -> who declared it."""
+
+
+def declare_streams(owner: str, *names: str) -> None:
+    """Declare stream names owned by ``owner`` (a module or channel); a name is declared only once.
+
+    Raises:
+        ValueError: If a name is already declared (by anyone).
+    """
+    for name in names:
+        if name in _DECLARED:
+            raise ValueError(f"random stream {name!r} of {owner} is already declared by {_DECLARED[name]}")
+    for name in names:
+        _DECLARED[name] = owner
+
+
+def declared_streams() -> tuple[str, ...]:
+    """Return every declared stream name, in the order of declaration."""
+    return tuple(_DECLARED)
 
 
 def stream_key(name: str) -> int:
@@ -36,8 +66,14 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
+def _check(name: str) -> None:
+    if name not in _DECLARED:
+        raise KeyError(f"random stream {name!r} is not declared; declared: {', '.join(_DECLARED)} "
+                       "(declare a new one with kyojosim.streams.declare_streams)")
+
+
 class Streams:
-    """A family of independent generators, one per subsystem name.
+    """A family of independent generators, one per declared subsystem name.
 
     Args:
         seed: The model's seed.
@@ -53,6 +89,7 @@ class Streams:
 
     def sequence(self, name: str) -> np.random.SeedSequence:
         """Return the seed sequence of a stream (the same for the same seed and name)."""
+        _check(name)
         return np.random.SeedSequence(entropy=self.seed, spawn_key=(stream_key(name),))
 
     def __getitem__(self, name: str) -> np.random.Generator:
@@ -62,7 +99,12 @@ class Streams:
             self._gens[name] = gen
         return gen
 
+    def started(self) -> tuple[str, ...]:
+        """Return the names of the running streams drawn from so far (``streams[name]``), in order of first use."""
+        return tuple(self._gens)
+
     def fresh(self, name: str, *index: int) -> np.random.Generator:
         """Return a new generator for ``name`` at ``index`` (e.g. the year), independent of call order."""
+        _check(name)
         seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(stream_key(name), *[int(i) for i in index]))
         return np.random.Generator(np.random.PCG64(seq))

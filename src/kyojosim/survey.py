@@ -433,7 +433,7 @@ def trouble_probability(model: KyojoModel, slots: np.ndarray, recall_weeks: int 
     """
     if recall_weeks == 0:
         book = model.aid.book
-        slot = model._slot_by_uid[book.requester] if len(book) else np.zeros(0, dtype=np.int64)
+        slot = model.population.slots_of(book.requester)
         ok = slot >= 0
         has = np.zeros((model.population.n, len(CATEGORIES)))
         has[slot[ok], book.category[ok].astype(np.int64)] = 1.0
@@ -480,11 +480,11 @@ def _helpers(m: KyojoModel, sample: np.ndarray, frame: np.ndarray, splits: dict[
 
 
 def meeting_outcomes(model: KyojoModel) -> tuple[np.ndarray, np.ndarray] | None:
-    """Return ``(uid, outcome)`` of every end of every logged meeting, in order, or ``None`` without a log.
+    """Return ``(uid, outcome)`` of every end of every logged meeting, in order, or ``None`` if none was logged.
 
-    The log is ``model.meeting_log``: a DataFrame or a mapping of equal-length arrays ``uid_a``,
-    ``uid_b`` and ``outcome`` (index into ``MEETING_SHARES``: much higher ... much lower), one
-    row per meeting in the order they happened.
+    The log is ``model.meeting_log`` (a :class:`~kyojosim.local_sns.MeetingLog`, or any DataFrame or
+    mapping of equal-length arrays ``uid_a``, ``uid_b`` and ``outcome``: index into
+    ``MEETING_SHARES``, much higher ... much lower), one row per meeting in the order they happened.
     """
     log = getattr(model, "meeting_log", None)
     if log is None:
@@ -499,6 +499,8 @@ def meeting_outcomes(model: KyojoModel) -> tuple[np.ndarray, np.ndarray] | None:
     if not (a.size == b.size == out.size) or (out.size and (out.min() < 0 or out.max() >= len(TRUST_CHANGES))):
         raise SurveyError("model.meeting_log: columns of unequal length or outcome outside 0..4; "
                           "allowed: uid_a, uid_b, outcome (0..4) of equal length")
+    if out.size == 0:
+        return None
     # interleave so that for each meeting both ends follow the order of the log
     uid = np.column_stack([a, b]).ravel()
     return uid, np.repeat(out, 2)
@@ -511,7 +513,7 @@ def _trust_change(m: KyojoModel, sample: np.ndarray, frame: np.ndarray, notes: l
     cols = ["change", "label_ja", "percent", "n", "percent_lo", "percent_hi"]
     if logged is None:
         notes.append("trust_change_after_meeting: nobody met in person someone known online (the local SNS and "
-                     "the offline events log every such meeting in model.meeting_log; neither ran), so the table "
+                     "the offline events log every such meeting in model.meeting_log; it is empty), so the table "
                      "is empty (n = 0)")
         return pd.DataFrame([{"change": c, "label_ja": labels.get(c, ""), "percent": math.nan, "n": 0,
                               "percent_lo": math.nan, "percent_hi": math.nan} for c in TRUST_CHANGES])[cols]

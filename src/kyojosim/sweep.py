@@ -4,23 +4,28 @@
 
     results/<experiment name>/
         experiment.json        the resolved experiment, its hash and the runs (written first)
-        runs/<run_id>/         one folder per run: steps, years, tsunagari, age_structure, money and
-                               summary tables (Parquet), and status.json written last
+        runs/<run_id>/         one folder per run: the tables a sweep keeps (steps, years, age_structure,
+                               money, tsunagari, community_value) and its summary (Parquet), and
+                               status.json written last
         design.parquet         one row per run: scenario, variant, point, replicate, seed, status ...
         summary.parquet        one row per finished run (matching rates, つながり力, money, population)
-        steps.parquet  years.parquet  tsunagari.parquet  age_structure.parquet  money.parquet
+        steps.parquet  years.parquet  ...   the kept tables of every finished run, consolidated
         manifest.json          written last (see the experiment-results contract)
 
-Each worker runs one model, writes the run's tables atomically and returns only a small status
-dict, so memory does not grow with the number of runs. A run that fails is recorded (status
-``failed`` with the error and traceback) and the others go on. Running the same command again
-resumes: runs whose status is ``done`` are skipped. A folder made by a different experiment (other
-hash) is refused unless ``restart=True``. The consolidated tables list the runs in their fixed
-order, so they are identical whatever the number of jobs or the backend.
+The tables and the summary's columns are declared in :mod:`kyojosim.outcomes` (``Table.swept`` marks
+the tables a sweep keeps; the summary has one column per metric with a summary).
+
+Each worker runs one model (:func:`kyojosim.results.run_one`, which releases it), writes the run's
+tables atomically and returns only a small status dict, so memory does not grow with the number of
+runs. The workers are local processes or a dask cluster (:func:`kyojosim.executor.map_runs`). A run
+that fails is recorded (status ``failed`` with the error and traceback) and the others go on.
+Running the same command again resumes: runs whose status is ``done`` are skipped. A folder made by
+a different experiment (other hash) is refused unless ``restart=True``. The consolidated tables list
+the runs in their fixed order, so they are identical whatever the number of jobs or the backend.
 
 ``kyojosim.sweep`` is the function :func:`sweep` (the package attribute hides this module, so
 ``import kyojosim.sweep as m`` gives the function); import names from the module with
-``from kyojosim.sweep import SUMMARY_COLUMNS``.
+``from kyojosim.sweep import summary_row``.
 """
 
 from __future__ import annotations
@@ -39,31 +44,19 @@ from typing import Any
 
 import pandas as pd
 
-from .aid import AGE_GROUPS
 from .atomic import TMP_SUFFIX, write_json, write_parquet
-from .constants import CATEGORIES, PARTICIPATION_GROUPS
 from .errors import KyojoError
+from .executor import BACKENDS, ExecutorError, check_options, map_runs
 from .experiment import Experiment, Run, load_experiment
+from .outcomes import FORMAT_VERSION, columns_of, experiment_tables, summarise, swept_tables, typed_frame
 
 RUNS_DIR = "runs"
 STATUS = "status.json"
 PLAN = "experiment.json"
 MANIFEST = "manifest.json"
 FORMAT = "kyojosim-experiment"
-RUN_TABLES: tuple[str, ...] = ("steps", "years", "tsunagari", "age_structure", "money", "community_value")
-"""Tables of a run kept by a sweep (the contract's tables; ``needs`` and ``aid_years`` are summarised)."""
-TABLES: tuple[str, ...] = ("design", "summary", *RUN_TABLES)
-"""Consolidated tables of a results folder."""
-BACKENDS: tuple[str, ...] = ("loky", "dask")
 ROW_GROUP = 131_072
 """Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "run_id", "matching_rate", *(f"matching_rate_{c}" for c in CATEGORIES),
-    *(f"matching_rate_age_{g}" for g in AGE_GROUPS), "needs_arisen", "needs_matched", "needs_lapsed",
-    "tsunagari_mean", *(f"tsunagari_{g}" for g in PARTICIPATION_GROUPS), "paid_by_requesters", "subsidy",
-    "received_by_helpers", "population_start", "population_end", "share_65plus_end",
-)
-"""Columns of the ``summary`` table, in order."""
 
 
 class SweepError(KyojoError):
@@ -75,81 +68,26 @@ class SweepError(KyojoError):
 # --------------------------------------------------------------------------------------
 
 
-def _rate(matched: float, lapsed: float) -> float:
-    done = matched + lapsed
-    return float(matched / done) if done > 0 else float("nan")
-
-
 def summary_row(result: Any, run_id: str) -> dict[str, Any]:
     """Return the ``summary`` row of a finished run.
 
     Args:
-        result: A :class:`~kyojosim.results.RunResult` (with its model, for the rates by age group; a
-            loaded run falls back to the last yearly record).
+        result: A :class:`~kyojosim.results.RunResult`; its :attr:`~kyojosim.results.RunResult.summary`
+            (computed while its model was at hand), or else a summary of its tables.
         run_id: The run's id.
 
     Returns:
-        The row, with the columns of :data:`SUMMARY_COLUMNS`.
+        The row: ``run_id`` and every metric with a summary (:func:`kyojosim.outcomes.summary_metrics`).
     """
-    tables = result.tables_
-    needs = tables["needs"]
-    row: dict[str, Any] = {"run_id": run_id}
-    row["matching_rate"] = _rate(needs["matched"].sum(), needs["lapsed"].sum())
-    by_cat = needs.groupby("category")[["matched", "lapsed"]].sum()
-    for c in CATEGORIES:
-        row[f"matching_rate_{c}"] = (_rate(by_cat.at[c, "matched"], by_cat.at[c, "lapsed"]) if c in by_cat.index
-                                     else float("nan"))
-    model = getattr(result, "model", None)
-    if model is not None:
-        g = model.aid.by_group["age_group"]
-        for i, name in enumerate(AGE_GROUPS):
-            row[f"matching_rate_age_{name}"] = _rate(g["matched"][i], g["lapsed"][i])
-    else:
-        last = tables["aid_years"].iloc[-1] if len(tables["aid_years"]) else {}
-        for name in AGE_GROUPS:
-            row[f"matching_rate_age_{name}"] = float(last.get(f"matching_rate_age_group_{name}", float("nan")))
-    row["needs_arisen"] = int(needs["arisen"].sum())
-    row["needs_matched"] = int(needs["matched"].sum())
-    row["needs_lapsed"] = int(needs["lapsed"].sum())
-    ts = tables["tsunagari"]
-    last_ts = ts[ts["step"] == ts["step"].max()] if len(ts) else ts
-    mean_of = dict(zip(last_ts["group_type"] + "/" + last_ts["group"], last_ts["mean"], strict=True))
-    row["tsunagari_mean"] = float(mean_of.get("all/all", float("nan")))
-    for g_ in PARTICIPATION_GROUPS:
-        row[f"tsunagari_{g_}"] = float(mean_of.get(f"participation/{g_}", float("nan")))
-    money = tables["money"]
-    for f in ("paid_by_requesters", "subsidy", "received_by_helpers"):
-        row[f] = int(money[f].sum()) if len(money) else 0
-    years = tables["years"]
-    row["population_start"] = float(years["population_scaled"].iloc[0])
-    row["population_end"] = float(years["population_scaled"].iloc[-1])
-    row["share_65plus_end"] = float(years["share_65plus"].iloc[-1])
-    return row
+    return {"run_id": run_id, **(getattr(result, "summary", None) or summarise(result))}
 
 
 def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Return summary rows as a typed table (the columns of :data:`SUMMARY_COLUMNS`)."""
-    df = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
-    ints = ("needs_arisen", "needs_matched", "needs_lapsed", "paid_by_requesters", "subsidy", "received_by_helpers")
-    return df.astype({"run_id": "str", **{c: "int64" for c in ints},
-                      **{c: "float64" for c in SUMMARY_COLUMNS if c != "run_id" and c not in ints}})
+    """Return summary rows as a typed table (the columns of :func:`kyojosim.outcomes.columns_of` ``("summary")``)."""
+    return typed_frame("summary", rows)
 
 
-def release_model(model: Any) -> None:
-    """Let a finished model be freed (a worker runs model after model and must not keep them).
-
-    Two references would keep every model alive with all its residents: Mesa 3.3 numbers agents per
-    model in ``mesa.Agent._ids``, a class-level dict keyed by the model; and the model's array of
-    :class:`~kyojosim.agents.Resident` handles is a numpy object array, which the cyclic garbage
-    collector does not traverse, so the cycle model -> handles -> resident -> model is never
-    collected. This drops the first and empties the second; the model must not be used afterwards.
-    """
-    if model is None:
-        return
-    model.release()
-
-
-def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
+def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
     The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds"}``,
@@ -164,7 +102,7 @@ def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     Returns:
         A small status dict: ``run_id``, ``status``, ``seconds``, ``error``, ``pid``.
     """
-    from .results import run
+    from .results import run_one
 
     folder = Path(run_dir)
     t0 = time.perf_counter()
@@ -173,11 +111,9 @@ def run_one(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
         (folder / STATUS).unlink(missing_ok=True)
         for stale in folder.glob(f".*{TMP_SUFFIX}"):  # left by a worker that was killed mid-write
             stale.unlink(missing_ok=True)
-        result = run(scenario, progress=False)
+        result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
         summary = summary_frame([summary_row(result, run_id)])
-        release_model(result.model)  # a worker runs many models: keep none of them alive
-        result.model = None
-        for name in RUN_TABLES:
+        for name in swept_tables():
             write_parquet(folder / f"{name}.parquet", result.tables_[name])
         write_parquet(folder / "summary.parquet", summary)
         del result
@@ -252,7 +188,7 @@ def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
 def _clear(out: Path) -> None:
     """Remove what a sweep wrote in ``out`` (and nothing else)."""
     (out / MANIFEST).unlink(missing_ok=True)
-    for name in TABLES:
+    for name in experiment_tables():
         (out / f"{name}.parquet").unlink(missing_ok=True)
     shutil.rmtree(out / RUNS_DIR, ignore_errors=True)
     (out / PLAN).unlink(missing_ok=True)
@@ -278,12 +214,9 @@ def design_frame(rows: list[dict[str, Any]], parameters: list[str],
             "error": st.get("error", "") or "", "seconds": float(st.get("seconds", float("nan"))),
             "intervention_start": row["intervention_start"], **{p: row.get(p) for p in parameters},
         })
-    cols = ["run_id", "scenario", "variant", "point", "replicate", "seed", "status", "error", "seconds",
-            "intervention_start", *parameters]
-    df = pd.DataFrame(out, columns=cols)
-    return df.astype({"run_id": "str", "scenario": "str", "variant": "str", "point": "int64", "replicate": "int64",
-                      "seed": "int64", "status": "str", "error": "str", "seconds": "float64",
-                      "intervention_start": "Int64"})
+    cols = columns_of("design")
+    df = pd.DataFrame(out, columns=[*cols, *parameters])
+    return df.astype(cols)
 
 
 def _consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | None) -> pd.DataFrame | None:
@@ -343,9 +276,11 @@ def _consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | 
 
 
 def _empty_table(name: str) -> pd.DataFrame:
-    if name == "summary":
-        return summary_frame([])
-    return pd.DataFrame({"run_id": pd.Series([], dtype="str")})
+    """Return an empty consolidated table: ``run_id`` and the declared columns."""
+    df = typed_frame(name)
+    if "run_id" not in df.columns:
+        df.insert(0, "run_id", pd.Series([], dtype="str"))
+    return df
 
 
 def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -368,7 +303,7 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     done = [r.run_id for r in exp.runs if (statuses[r.run_id] or {}).get("status") == "done"]
     (out / MANIFEST).unlink(missing_ok=True)
     write_parquet(out / "design.parquet", design)
-    for name in ("summary", *RUN_TABLES):
+    for name in ("summary", *swept_tables()):
         _consolidate_table(out, name, done, out / f"{name}.parquet")
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
@@ -387,10 +322,10 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
                   design: dict[str, Any], counts: dict[str, int], failures: list[dict[str, str]],
                   timings: dict[str, Any], created: str, vers: dict[str, Any]) -> dict[str, Any]:
     """Build the manifest of a results folder (the contract's fields, plus ``format`` and ``variants``)."""
-    return {"format": FORMAT, "format_version": 1, "experiment": experiment, "hash": hash_, "name": name,
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "experiment": experiment, "hash": hash_, "name": name,
             "seed": int(experiment["seed"]), "replicates": int(experiment["replicates"]), "baseline": baseline,
             "variants": variants, "design": design, "versions": vers, "created": created, "timings": timings,
-            "failures": failures, "runs": counts, "tables": [*TABLES]}
+            "failures": failures, "runs": counts, "tables": experiment_tables()}
 
 
 # --------------------------------------------------------------------------------------
@@ -398,52 +333,105 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
 # --------------------------------------------------------------------------------------
 
 
-def _ignore_sigint() -> None:
-    """Make a worker process ignore SIGINT (its parent handles Ctrl-C and stops it)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _tasks(out: Path, runs: list[Run]):
-    from joblib import delayed
-
-    base = out.resolve()  # absolute: workers (dask) may run in another directory
-    return (delayed(run_one)(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in runs)
+def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
+    """Run one task of :func:`sweep` in a worker: ``(run_id, scenario, run_dir)``."""
+    return run_in_folder(*task)
 
 
 def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None) -> Iterator[dict[str, Any]]:
     """Run the given runs; yield each status dict as its run finishes (in any order)."""
-    if not todo:
-        return
-    if backend == "loky" and jobs == 1:
-        for r in todo:
-            yield run_one(r.run_id, r.resolved, str(out / RUNS_DIR / r.run_id))
-        return
-    from joblib import Parallel, parallel_config
+    base = out.resolve()  # absolute: workers (dask) may run in another directory
+    tasks = [(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in todo]
+    return map_runs(_run_task, tasks, jobs=jobs, backend=backend, scheduler=scheduler)
 
-    if backend == "loky":
-        # workers ignore Ctrl-C (the terminal sends it to them too): the parent stops them and reports
-        with parallel_config(backend="loky", initializer=_ignore_sigint):
-            yield from Parallel(n_jobs=jobs, return_as="generator_unordered", pre_dispatch="2*n_jobs",
-                                batch_size=1)(_tasks(out, todo))
-        return
-    from dask.distributed import Client, LocalCluster
 
-    with contextlib.ExitStack() as stack:
-        if scheduler:
-            try:
-                client = stack.enter_context(Client(scheduler, set_as_default=True, timeout="20s"))
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise SweepError(f"--scheduler: cannot connect to the dask scheduler at {scheduler!r}: {exc}; "
-                                 "allowed: the address of a running scheduler, e.g. tcp://127.0.0.1:8786") from None
+# --------------------------------------------------------------------------------------
+# scenarios compared as the variants of one experiment
+# --------------------------------------------------------------------------------------
+
+
+def _differences(base: Mapping[str, Any], other: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return the dotted overrides that turn the scenario data ``base`` into ``other`` (sections descended)."""
+    import dataclasses
+
+    from ._schema import type_at
+    from .scenario import Scenario
+
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys([*other, *base]):
+        a, b = base.get(key), other.get(key)
+        if a == b:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(a, Mapping) and isinstance(b, Mapping) and dataclasses.is_dataclass(type_at(Scenario, path)):
+            out.update(_differences(a, b, path + "."))
         else:
-            cluster = stack.enter_context(LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
-                                                       dashboard_address=None, host="127.0.0.1"))
-            client = stack.enter_context(Client(cluster, set_as_default=True))
-        stack.enter_context(parallel_config(backend="dask", n_jobs=jobs if jobs > 0 else -1))
-        del client
-        yield from Parallel(return_as="generator_unordered", batch_size=1)(_tasks(out, todo))
+            out[path] = b
+    return out
+
+
+def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1, years: int | None = None,
+                        overrides: Mapping[str, Any] | None = None, name: str | None = None) -> Experiment:
+    """Return an experiment that compares scenarios as the variants of the first (what ``kyojosim variants`` runs).
+
+    Each scenario after the first becomes a variant of the first, written as the dotted overrides in
+    which it differs from it (typically a municipality and its variant files with interventions), so
+    that replicate ``k`` of every variant shares its seed (common random numbers) and
+    :func:`kyojosim.analysis.compare` pairs them.
+
+    Args:
+        scenarios: Scenario names, files or :class:`~kyojosim.scenario.Scenario` objects; the first is the
+            baseline.
+        replicates: Runs per variant.
+        seed: The experiment seed (the replicates' seeds are drawn from it).
+        years: Length of every run (default: the first scenario's).
+        overrides: Dotted overrides applied to every scenario.
+        name: The experiment's name (default: the scenario names joined by ``-vs-``).
+
+    Returns:
+        The resolved :class:`~kyojosim.experiment.Experiment`.
+
+    Raises:
+        ScenarioError: For a bad scenario or override, or a scenario that cannot be written as overrides
+            of the first.
+    """
+    from .errors import ScenarioError
+    from .scenario import Scenario, find_scenario, load_scenario
+
+    over = dict(overrides or {})
+    if years is not None:
+        over["simulation.years"] = int(years)
+    if not scenarios:
+        raise ScenarioError("<variants>", "scenarios", [], "allowed: one or more scenario names or files", "empty")
+    if isinstance(scenarios[0], Scenario):
+        raise ScenarioError("<variants>", "scenarios[0]", scenarios[0].name,
+                            "allowed: the baseline as a scenario name or file", "a scenario object")
+    loaded = [s.replace(**over) if isinstance(s, Scenario) and over else s if isinstance(s, Scenario)
+              else load_scenario(find_scenario(s), over) for s in scenarios]
+    names: list[str] = []
+    for given, scn in zip(scenarios, loaded, strict=True):
+        label = scn.name or (Path(given).stem if not isinstance(given, Scenario) else "variant")
+        n, unique = 2, label
+        while unique in names:
+            unique, n = f"{label}-{n}", n + 1
+        names.append(unique)
+    base = loaded[0]
+    variants: dict[str, Any] = {}
+    for vname, scn in zip(names, loaded, strict=True):
+        diff = _differences(base.to_dict(), scn.to_dict())
+        if base.replace(**diff).digest() != scn.digest():
+            raise ScenarioError(str(scenarios[names.index(vname)]), "<top level>", vname,
+                                f"allowed: a scenario that differs from {names[0]!r} in keys an override can set",
+                                "cannot be written as a variant")
+        variants[vname] = {"overrides": diff, "description": scn.description}
+    spec: dict[str, Any] = {
+        "name": name or "-vs-".join(names), "description": "kyojosim variants " + " ".join(names), "seed": seed,
+        "replicates": replicates, "overrides": {k: v for k, v in over.items() if k != "simulation.years"},
+        "scenarios": [str(find_scenario(scenarios[0]))], "variants": variants,
+    }
+    if years is not None:
+        spec["years"] = years
+    return load_experiment(spec)
 
 
 def sweep(
@@ -482,16 +470,15 @@ def sweep(
     Raises:
         ExperimentError: For a bad experiment.
         SweepError: For a bad option or a folder holding another experiment's results.
+        ExecutorError: If the dask scheduler cannot be reached.
         KeyboardInterrupt: When interrupted; the runs already done are kept and the same call resumes.
     """
     from tqdm import tqdm
 
-    if backend not in BACKENDS:
-        raise SweepError(f"--backend: unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs == 0 or jobs < -1:
-        raise SweepError(f"--jobs: got {jobs!r}; allowed: a number of workers >= 1, or -1 for all cores")
-    if scheduler is not None and backend != "dask":
-        raise SweepError("--scheduler: only with --backend dask")
+    try:
+        check_options(jobs, backend, scheduler)
+    except ExecutorError as exc:
+        raise SweepError(str(exc)) from None
     exp = load_experiment(experiment)
     folder = Path(out) if out is not None else Path("results") / exp.name
     _prepare(folder, exp, restart)
@@ -502,7 +489,7 @@ def sweep(
     failed = 0
     with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
               file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
-        for status in _execute(folder, todo, jobs if jobs != -1 else (os.cpu_count() or 1), backend, scheduler):
+        for status in _execute(folder, todo, jobs, backend, scheduler):
             if status.get("status") == "failed":
                 failed += 1
                 bar.set_postfix(failed=failed)
@@ -513,5 +500,5 @@ def sweep(
     return folder
 
 
-__all__ = ["BACKENDS", "RUN_TABLES", "SUMMARY_COLUMNS", "TABLES", "SweepError", "consolidate", "read_status",
-           "release_model", "run_one", "summary_row", "sweep"]
+__all__ = ["BACKENDS", "SweepError", "consolidate", "read_status", "run_in_folder", "summary_frame", "summary_row",
+           "sweep", "variants_experiment"]

@@ -17,7 +17,6 @@ from .constants import (
     AGE_BAND_WIDTH,
     FEMALE,
     MALE,
-    MAX_AGE,
     N_AGE_BANDS,
     ROLE_CHILD,
     ROLE_ELDER,
@@ -33,10 +32,6 @@ from .network import TieBatch, Ties, pairs_within_groups, stable_argsort_ids
 from .population import Population
 from .scenario import Scenario
 from .streams import Streams
-
-LIVE_WITH_PARENTS_18_29 = 0.45
-"""assumption: share of 18-29-year-olds living with parents (census 2015: about half of the never
-married in their twenties live with parents)."""
 
 
 def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
@@ -55,12 +50,18 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def draw_ages_in_band(band: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw single-year ages uniformly within 5-year bands; the open 85+ band decays with age."""
+def draw_ages_in_band(band: np.ndarray, scn: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Draw single-year ages uniformly within 5-year bands; the open 85+ band decays with age.
+
+    Ages in 85+ are 85 + a geometric number of years with mean ``demography.mean_age_85plus``,
+    at most ``demography.max_age``.
+    """
     age = band * AGE_BAND_WIDTH + rng.integers(0, AGE_BAND_WIDTH, size=band.size)
     top = band == N_AGE_BANDS - 1
-    # assumption: ages within 85+ fall off geometrically (mean about 89, as in the 2015 census)
-    age[top] = np.minimum(85 + rng.geometric(0.2, size=int(top.sum())) - 1, MAX_AGE)
+    d = scn.demography
+    first = AGE_BAND_WIDTH * (N_AGE_BANDS - 1)
+    p = 1.0 / (d.mean_age_85plus - first + 1.0)  # a geometric number k >= 1 of mean 1/p; the age is first + k - 1
+    age[top] = np.minimum(first + rng.geometric(p, size=int(top.sum())) - 1, d.max_age)
     return age
 
 
@@ -100,11 +101,10 @@ def synthesize_residents(scn: Scenario, streams: Streams) -> Population:
     counts = target_counts(scn)
     sex = np.repeat(np.repeat([MALE, FEMALE], N_AGE_BANDS), counts.ravel())
     band = np.repeat(np.tile(np.arange(N_AGE_BANDS), 2), counts.ravel())
-    age = draw_ages_in_band(band, rng)
+    age = draw_ages_in_band(band, scn, rng)
     pop = Population()
     n = age.size
-    slots = pop.add(n, age=age, sex=sex, arrived=scn.municipality.start_year)
-    pop.cols["uid"][slots] = -1
+    pop.add(n, age=age, sex=sex, arrived=scn.municipality.start_year)
     if n:
         form_households(pop, scn, rng)
         draw_traits(pop, scn, streams["synthesis"], streams["ict"])
@@ -139,7 +139,8 @@ def form_households(pop: Population, scn: Scenario, rng: np.random.Generator) ->
     children = idx[age < 18]
     adults = idx[(age >= 18) & (age < 65)]
     young = adults[age[adults] < 30]
-    stay_home, _ = _pick(young, int(round(LIVE_WITH_PARENTS_18_29 * young.size)), rng)
+    share_home = scn.municipality.households.live_with_parents_18_29
+    stay_home, _ = _pick(young, int(round(share_home * young.size)), rng)
     adults = np.setdiff1d(adults, stay_home)
     dependants = np.concatenate([children, stay_home])
 
@@ -250,14 +251,14 @@ def form_households(pop: Population, scn: Scenario, rng: np.random.Generator) ->
     remap = np.full(next_id, -1, dtype=np.int64)
     remap[used] = perm
     household = remap[household]
-    pop.cols["household"][:n] = household
-    pop.cols["role"][:n] = role
+    pop.household[:n] = household
+    pop.role[:n] = role
     n_households = used.size
     district = place_households(scn, n_households, rng)
     block = assign_blocks(district, scn.network.block_households, rng)
     pop.add_households(n_households, district=district, block=block)
-    pop.cols["district"][:n] = district[household]
-    pop.hh["kind"][:n_households] = classify(pop)
+    pop.district[:n] = district[household]
+    pop.hh.kind[:] = classify(pop)
 
 
 def place_households(scn: Scenario, n_households: int, rng: np.random.Generator) -> np.ndarray:
@@ -294,15 +295,15 @@ def draw_traits(pop: Population, scn: Scenario, rng: np.random.Generator, ict_rn
     sex = pop.sex[slots]
     emp_male, emp_female = np.asarray(r.employment_rate_male), np.asarray(r.employment_rate_female)
     emp_rate = np.where(sex == MALE, emp_male[band], emp_female[band])
-    pop.cols["frail"][slots] = rng.random(slots.size) < np.asarray(r.frailty_rate)[band]
-    pop.cols["employed"][slots] = (rng.random(slots.size) < emp_rate) & ~pop.cols["frail"][slots]
-    pop.cols["drives"][slots] = (rng.random(slots.size) < np.asarray(r.driving_rate)[band]) & ~pop.cols["frail"][slots]
+    pop.frail[slots] = rng.random(slots.size) < np.asarray(r.frailty_rate)[band]
+    pop.employed[slots] = (rng.random(slots.size) < emp_rate) & ~pop.frail[slots]
+    pop.drives[slots] = (rng.random(slots.size) < np.asarray(r.driving_rate)[band]) & ~pop.frail[slots]
     # social-media users are a subset of smartphone users where the rates allow it (one uniform for both)
     u = ict_rng.random(slots.size)
     phone = np.asarray(scn.ict.smartphone_rate)[band]
     sns = np.asarray(scn.ict.sns_rate)[band]
-    pop.cols["smartphone"][slots] = u < phone
-    pop.cols["sns"][slots] = u < sns
+    pop.smartphone[slots] = u < phone
+    pop.sns[slots] = u < sns
 
 
 def household_pairs(household: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -370,7 +371,7 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
     # neighbours: adults (15+) of the same block
     block = np.full(n, -1, dtype=np.int64)
     adults = live[pop.age[live] >= 15]
-    block[adults] = pop.hcol("block")[household[adults]]
+    block[adults] = pop.hh.block[household[adults]]
     a, b = pairs_within_groups(block, net.neighbour_ties, rng)
     keep = is_new[a] | is_new[b]
     batch.add(a[keep], b[keep], TIE_NEIGHBOUR, st["neighbour"])

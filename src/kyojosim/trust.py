@@ -41,10 +41,10 @@ def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.ran
     year = scn.communities.participation_year
     mean_off = t.offline_trust_2017 if year == 2017 else t.offline_trust_2008
     k = t.concentration
-    pop.cols["trust_offline"][slots] = rng.beta(mean_off * k, (1 - mean_off) * k, size=slots.size)
-    pop.cols["trust_online"][slots] = rng.beta(t.online_trust * k, (1 - t.online_trust) * k, size=slots.size)
-    pop.cols["reciprocity"][slots] = rng.beta(t.reciprocity * k, (1 - t.reciprocity) * k, size=slots.size)
-    pop.cols["ask_factor"][slots] = 1.0
+    pop.trust_offline[slots] = rng.beta(mean_off * k, (1 - mean_off) * k, size=slots.size)
+    pop.trust_online[slots] = rng.beta(t.online_trust * k, (1 - t.online_trust) * k, size=slots.size)
+    pop.reciprocity[slots] = rng.beta(t.reciprocity * k, (1 - t.reciprocity) * k, size=slots.size)
+    pop.ask_factor[slots] = 1.0
 
 
 def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, channel: np.ndarray,
@@ -59,8 +59,8 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
         lapsed_requester: Slots of requesters whose surfaced need lapsed this week.
     """
     t = model.scenario.trust
-    cols = model.population.cols
-    n = model.population.n
+    pop = model.population
+    n = pop.n
     online = (channel & ONLINE_CHANNEL_BITS) != 0
 
     def count(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,16 +68,17 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
         return np.flatnonzero(c), c
 
     # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
-    for name, slots, gain in (("reciprocity", requester, t.reciprocity_gain),
-                              ("reciprocity", helper, t.helper_reciprocity_gain),
-                              ("trust_online", requester[online], t.trust_gain),
-                              ("trust_offline", requester[~online], t.trust_gain)):
+    for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
+                             (pop.reciprocity, helper, t.helper_reciprocity_gain),
+                             (pop.trust_online, requester[online], t.trust_gain),
+                             (pop.trust_offline, requester[~online], t.trust_gain)):
         who, c = count(slots)
-        cols[name][who] = np.minimum(cols[name][who] + np.float32(gain) * c[who], 1.0)
+        col[who] = np.minimum(col[who] + np.float32(gain) * c[who], 1.0)
+    ask = pop.ask_factor
     who, c = count(lapsed_requester)
-    cols["ask_factor"][who] *= np.float32(1.0 - t.discouragement) ** c[who]
+    ask[who] *= np.float32(1.0 - t.discouragement) ** c[who]
     who, c = count(requester)
-    cols["ask_factor"][who] = np.minimum(cols["ask_factor"][who] * np.float32(1.0 + t.encouragement) ** c[who], 1.0)
+    ask[who] = np.minimum(ask[who] * np.float32(1.0 + t.encouragement) ** c[who], 1.0)
     model.ties.strengthen(requester, helper, t.tie_gain)
 
 
@@ -88,7 +89,7 @@ def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator)
         The number of (resident, category) pairs that became willing.
     """
     live = pop.live()
-    will = pop.cols["will"]
+    will = pop.will
     p = scn.trust.conversion_rate * pop.reciprocity[live]
     u = rng.random((live.size, len(CATEGORIES)))
     convert = (will[live] == WILL_NONE) & (u < p[:, None])
@@ -98,21 +99,18 @@ def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator)
     use_free = np.array([scn.helping.platform_use_free[c] for c in CATEGORIES])
     offer = rng.random(rows.size) < use_free[cats]
     bits = (np.uint8(1) << cats[offer].astype(np.uint8)).astype(np.uint8)
-    np.bitwise_or.at(pop.cols["platform_help"], live[rows[offer]], bits)
+    np.bitwise_or.at(pop.platform_help, live[rows[offer]], bits)
     return int(rows.size)
-
-
-MAX_COUNTED = 4
-"""At most this many communities raise the level trust and reciprocity drift to."""
 
 
 def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the levels offline trust, online trust and reciprocity of every slot drift to.
 
-    With ``k`` real-world communities, ``j`` online ones and ``e = participation_effect``: offline
-    trust drifts to ``m_off + e (min(k, 4) - 1)``, online trust to ``m_on + e (min(j, 4) - 1)`` and
-    reciprocity to ``m_rec + e (min(k + j, 4) - 1)``, each within [0.01, 0.99], where the ``m`` are the
-    scenario's start means. Taking part in one community keeps the start mean; none lowers it.
+    With ``k`` real-world communities, ``j`` online ones, ``e = participation_effect`` and
+    ``c = participation_cap`` (4): offline trust drifts to ``m_off + e (min(k, c) - 1)``, online trust
+    to ``m_on + e (min(j, c) - 1)`` and reciprocity to ``m_rec + e (min(k + j, c) - 1)``, each within
+    [0.01, 0.99], where the ``m`` are the scenario's start means. Taking part in one community keeps
+    the start mean; none lowers it.
     """
     t = scn.trust
     e = t.participation_effect
@@ -122,7 +120,7 @@ def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np
     mean_off = t.offline_trust_2017 if scn.communities.participation_year == 2017 else t.offline_trust_2008
 
     def level(mean: float, count: np.ndarray) -> np.ndarray:
-        return np.clip(mean + e * (np.minimum(count, MAX_COUNTED) - 1), 0.01, 0.99)
+        return np.clip(mean + e * (np.minimum(count, t.participation_cap) - 1), 0.01, 0.99)
 
     return level(mean_off, k), level(t.online_trust, j), level(t.reciprocity, k + j)
 
@@ -133,7 +131,6 @@ def yearly_participation(pop: Population, scn: Scenario) -> None:
     if live.size == 0:
         return
     pull = np.float32(scn.trust.participation_pull)
-    for name, target in zip(("trust_offline", "trust_online", "reciprocity"), participation_levels(pop, scn),
-                            strict=True):
-        col = pop.cols[name]
+    for col, target in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), participation_levels(pop, scn),
+                           strict=True):
         col[live] += pull * (target[live].astype(np.float32) - col[live])

@@ -35,7 +35,8 @@ The 2009 and 2018 white papers compute it as follows; the model keeps to the sam
 
 :func:`summary_rows` gives the mean and quantiles of つながり力 of the living residents aged 20+,
 overall and by participation group, age group and district, as long-form rows; the model records
-them monthly (every 4th step) and a run saves them as the table ``tsunagari``.
+them at the start, in the week each calendar month ends and at the end of a run
+(:meth:`kyojosim.model.KyojoModel.step`), and a run saves them as the table ``tsunagari``.
 """
 
 from __future__ import annotations
@@ -53,13 +54,10 @@ if TYPE_CHECKING:
 
 FRAME_MIN_AGE = 20
 """Residents aged this and over are the survey frame: items are standardised and summaries taken over them."""
-AGE_GROUPS: tuple[str, ...] = ("20s", "30s", "40s", "50s", "60s", "70s", "80+")
+DECADE_GROUPS: tuple[str, ...] = ("20s", "30s", "40s", "50s", "60s", "70s", "80+")
 """Age groups of :func:`summary_rows` (ten-year groups from 20, open from 80)."""
 QUANTILES: tuple[int, ...] = (10, 25, 50, 75, 90)
 """Percentiles reported by :func:`summary_rows` (columns ``q10`` ... ``q90``)."""
-SUMMARY_COLUMNS: tuple[str, ...] = ("step", "year", "group_type", "group", "n", "mean",
-                                    *(f"q{q}" for q in QUANTILES))
-"""Columns of the rows of :func:`summary_rows`."""
 
 
 def _frame(pop: Population) -> np.ndarray:
@@ -197,38 +195,66 @@ def tsunagari(pop: Population, memberships: tuple | None = None) -> np.ndarray:
     return np.bincount(slot, weights=strength[comm], minlength=pop.n).astype(np.float64)
 
 
-def age_group(age: np.ndarray) -> np.ndarray:
-    """Return the index into AGE_GROUPS of each age (-1 under 20)."""
+def decade_group(age: np.ndarray) -> np.ndarray:
+    """Return the index into DECADE_GROUPS of each age (-1 under 20)."""
     a = np.asarray(age, dtype=np.int64)
-    return np.where(a < FRAME_MIN_AGE, -1, np.minimum((a - FRAME_MIN_AGE) // 10, len(AGE_GROUPS) - 1))
+    return np.where(a < FRAME_MIN_AGE, -1, np.minimum((a - FRAME_MIN_AGE) // 10, len(DECADE_GROUPS) - 1))
+
+
+class FrameGroups:
+    """The survey frame's memberships and groups, kept from one summary to the next within a year.
+
+    Memberships, participation groups, ages and districts change only at the turn of the year (and
+    the number of slots with them), while trust and reciprocity change every week; the model owns
+    one of these (``model.tsunagari_groups``) so that the monthly summary recomputes only what
+    changed.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple[int, int] | None = None
+        """``(year, slots)`` of the population the groups were computed for."""
+        self.memberships: tuple | None = None
+        self.frame = np.zeros(0, dtype=np.int64)
+        self.participation = np.zeros(0, dtype=np.int64)
+        self.decade = np.zeros(0, dtype=np.int64)
+        self.district = np.zeros(0, dtype=np.int64)
+
+    def update(self, pop: Population, year: int) -> FrameGroups:
+        """Recompute the groups if the year or the number of slots changed; return self."""
+        if self.key != (year, pop.n):
+            frame = _frame(pop)
+            self.key = (year, pop.n)
+            self.memberships = _memberships(pop)
+            self.frame = frame
+            self.participation = participation_group(pop)[frame]
+            self.decade = decade_group(pop.age[frame])
+            self.district = pop.district[frame].astype(np.int64)
+        return self
 
 
 def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     """Return the summary of つながり力 over living residents aged 20+, as long-form rows.
 
     One row per group: ``group_type`` ``"all"`` (group ``"all"``), ``"participation"``
-    (PARTICIPATION_GROUPS), ``"age_group"`` (AGE_GROUPS) and ``"district"`` (district names);
-    columns SUMMARY_COLUMNS (``n`` residents, ``mean`` and the quantiles; ``nan`` for an empty group).
+    (PARTICIPATION_GROUPS), ``"age_group"`` (DECADE_GROUPS) and ``"district"`` (district names);
+    the columns of the ``tsunagari`` table (:data:`kyojosim.outcomes.TABLES`): ``step``, ``year``,
+    ``month`` (the calendar month the record closes, ``model.month``), ``n`` residents, ``mean`` and the
+    quantiles (``nan`` for an empty group).
     """
     pop = model.population
-    # memberships, participation groups, ages and districts change only at the turn of the year
-    cache = model.__dict__.get("_tsunagari_cache")
-    if cache is None or cache[0] != (model.year, pop.n):
-        frame = _frame(pop)
-        cache = ((model.year, pop.n), _memberships(pop), frame, participation_group(pop)[frame],
-                 age_group(pop.age[frame]), pop.district[frame].astype(np.int64))
-        model.__dict__["_tsunagari_cache"] = cache
-    _, memberships, frame, part, ages, dist = cache
-    v = tsunagari(pop, memberships)[frame]
+    fg = model.tsunagari_groups.update(pop, model.year)
+    part, ages, dist = fg.participation, fg.decade, fg.district
+    v = tsunagari(pop, fg.memberships)[fg.frame]
     names = [d.name for d in model.scenario.municipality.districts]
     groups: list[tuple[str, str, np.ndarray]] = [("all", "all", np.ones(v.size, dtype=bool))]
     groups += [("participation", g, part == i) for i, g in enumerate(PARTICIPATION_GROUPS)]
-    groups += [("age_group", g, ages == i) for i, g in enumerate(AGE_GROUPS)]
+    groups += [("age_group", name, ages == i) for i, name in enumerate(DECADE_GROUPS)]
     groups += [("district", str(name), dist == i) for i, name in enumerate(names)]
     rows = []
     for kind, name, mask in groups:
         x = v[mask]
-        row: dict[str, Any] = {"step": int(model.steps), "year": int(model.year), "group_type": kind,
+        row: dict[str, Any] = {"step": int(model.steps), "year": int(model.year), "month": model.month,
+                               "group_type": kind,
                                "group": name, "n": int(x.size), "mean": float(x.mean()) if x.size else np.nan}
         qs = np.percentile(x, QUANTILES) if x.size else np.full(len(QUANTILES), np.nan)
         row.update({f"q{q}": float(val) for q, val in zip(QUANTILES, qs, strict=True)})
@@ -236,5 +262,5 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["AGE_GROUPS", "SUMMARY_COLUMNS", "community_strengths", "consciousness", "pc_scores",
+__all__ = ["DECADE_GROUPS", "QUANTILES", "FrameGroups", "community_strengths", "consciousness", "pc_scores",
            "summary_rows", "tsunagari"]

@@ -27,10 +27,11 @@ import pandas as pd
 
 from .communities import PARTICIPATION_ROWS
 from .constants import PARTICIPATION_GROUPS
+from .executor import map_runs
 from .ict import national_smartphone_path
 
 START, END = 2008, 2017
-AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
+REPORT_AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
     ("20s", 20, 29), ("30s", 30, 39), ("40s", 40, 49), ("50s", 50, 59), ("60s", 60, 69), ("70s", 70, 79),
     ("60+", 60, 79), ("all", 20, 79),
 )
@@ -58,7 +59,7 @@ def experiment_overrides(scale: float = 0.02, **extra: Any) -> dict[str, Any]:
 
 def participation_by_age(model) -> dict[str, dict[str, float]]:
     """Return the participation mix (percent) of each report age group of a model."""
-    return {name: {g: 100 * v for g, v in model.participation((lo, hi)).items()} for name, lo, hi in AGE_GROUPS}
+    return {name: {g: 100 * v for g, v in model.participation((lo, hi)).items()} for name, lo, hi in REPORT_AGE_GROUPS}
 
 
 def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
@@ -70,22 +71,28 @@ def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
         ``tsunagari``: the mean つながり力 of the participation group (residents 20+; age group
         ``all`` only, ``nan`` elsewhere).
     """
-    from .model import KyojoModel
+    from .results import run_one
+
+    run = run_one(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed,
+                  observe=_observe)
+    rows = [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
+             "tsunagari": power[g] if age == "all" else np.nan}
+            for year, (mix, power) in zip((START, END), run.observed, strict=True)
+            for age, shares in mix.items() for g in PARTICIPATION_GROUPS]
+    return pd.DataFrame(rows)
+
+
+def _observe(model) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Return the participation mix by age group and the mean つながり力 by participation group of a model."""
     from .tsunagari import summary_rows
 
-    def observe(year: int) -> list[dict[str, Any]]:
-        power = {r["group"]: r["mean"] for r in summary_rows(model) if r["group_type"] == "participation"}
-        return [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
-                 "tsunagari": power[g] if age == "all" else np.nan}
-                for age, shares in participation_by_age(model).items() for g in PARTICIPATION_GROUPS]
+    power = {r["group"]: r["mean"] for r in summary_rows(model) if r["group_type"] == "participation"}
+    return participation_by_age(model), power
 
-    model = KyojoModel(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed)
-    rows = observe(START)
-    while model.running:
-        model.step()
-    rows += observe(END)
-    model.release()
-    return pd.DataFrame(rows)
+
+def _run_point(task: tuple[int, str, float, dict[str, Any] | None]) -> pd.DataFrame:
+    """Run :func:`run_participation` for one ``(seed, scenario, scale, overrides)`` (a worker's task)."""
+    return run_participation(*task)
 
 
 def tsunagari_order(runs: pd.DataFrame) -> pd.DataFrame:
@@ -106,13 +113,8 @@ def tsunagari_order(runs: pd.DataFrame) -> pd.DataFrame:
 def run_seeds(seeds: Sequence[int], scenario: str = "ikoma", scale: float = 0.02,
               overrides: dict[str, Any] | None = None, n_jobs: int = 1) -> pd.DataFrame:
     """Run the experiment for every seed (in parallel with ``n_jobs``); return the rows of :func:`run_participation`."""
-    from joblib import Parallel, delayed
-
-    if n_jobs == 1:
-        frames = [run_participation(s, scenario, scale, overrides) for s in seeds]
-    else:
-        frames = Parallel(n_jobs=n_jobs)(delayed(run_participation)(s, scenario, scale, overrides) for s in seeds)
-    return pd.concat(frames, ignore_index=True)
+    tasks = [(s, scenario, scale, overrides) for s in seeds]
+    return pd.concat(map_runs(_run_point, tasks, jobs=n_jobs, ordered=True), ignore_index=True)
 
 
 def participation_table(seeds: Sequence[int] = (1, 2, 3), scenario: str = "ikoma", scale: float = 0.02,
@@ -137,7 +139,7 @@ def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
         "sim_2008": wide[("mean", START)], "sim_2017": wide[("mean", END)],
         "sim_2017_min": wide[("min", END)], "sim_2017_max": wide[("max", END)],
     }).reset_index()
-    order = {name: i for i, (name, _, _) in enumerate(AGE_GROUPS)}
+    order = {name: i for i, (name, _, _) in enumerate(REPORT_AGE_GROUPS)}
     out["_a"] = out["age_group"].map(order)
     out["_g"] = out["group"].map({g: i for i, g in enumerate(PARTICIPATION_GROUPS)})
     out = out.sort_values(["_a", "_g"]).drop(columns=["_a", "_g"]).reset_index(drop=True)
@@ -160,16 +162,11 @@ def fit_participation(grid: dict[str, Sequence[float]] | None = None, seeds: Seq
         One row per grid point: the parameters, the simulated 2017 shares, ``max_abs_gap`` and
         ``objective``, sorted best first.
     """
-    from joblib import Parallel, delayed
-
     grid = grid or DEFAULT_GRID
     keys = list(grid)
     points = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
-    jobs = [(p, s) for p in points for s in seeds]
-    if n_jobs == 1:
-        frames = [run_participation(s, scenario, scale, p) for p, s in jobs]
-    else:
-        frames = Parallel(n_jobs=n_jobs)(delayed(run_participation)(s, scenario, scale, p) for p, s in jobs)
+    frames = list(map_runs(_run_point, [(s, scenario, scale, p) for p in points for s in seeds], jobs=n_jobs,
+                           ordered=True))
     published = PARTICIPATION_ROWS[END]
     rows = []
     for i, point in enumerate(points):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..variants import CATEGORY_LABELS_JA
+from ..labels import CATEGORY_LABELS_JA
 
 CATEGORY_JA: dict[str, str] = {k: v for k, v in CATEGORY_LABELS_JA.items() if k not in ("all", "75plus")}
 """The eight kinds of everyday trouble (困りごと), in Japanese."""

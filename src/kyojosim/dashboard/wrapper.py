@@ -32,6 +32,7 @@ import numpy as np
 from ..constants import PARTICIPATION_GROUPS
 from ..errors import ScenarioError
 from ..model import DAYS_PER_YEAR, KyojoModel
+from ..outcomes import last_rows
 from ..scenario import Scenario, find_scenario, load_scenario
 from .labels import PERIODS
 
@@ -199,7 +200,7 @@ def take_point(model: KyojoModel, month: int) -> Point:
     live = pop.live()
     n_d = len(scn.municipality.districts)
     tsu = np.full(len(PARTICIPATION_GROUPS), np.nan)
-    for row in model.tsunagari_rows[-(12 + n_d + len(PARTICIPATION_GROUPS)):]:
+    for row in last_rows(model.datacollector, "tsunagari"):
         if row["group_type"] == "participation":
             tsu[PARTICIPATION_GROUPS.index(row["group"])] = row["mean"]
     scale = scn.municipality.scale
@@ -346,9 +347,9 @@ class DashboardModel(mesa.Model):
         self.scenario = scn
         self.months_per_step = PERIODS[period]
         self.month = 0
-        self.tracks = [Track("with", KyojoModel(scn))]
+        self.tracks = [Track("with", KyojoModel(scn, agents=False))]  # the dashboard reads columns, not agents
         if compare:
-            self.tracks.append(Track("baseline", KyojoModel(baseline_of(scn))))
+            self.tracks.append(Track("baseline", KyojoModel(baseline_of(scn), agents=False)))
         for tr in self.tracks:
             tr.points.append(take_point(tr.model, 0))
         self.total_months = math.ceil(scn.simulation.years * 12)

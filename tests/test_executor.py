@@ -1,0 +1,63 @@
+"""The one executor of parallel runs (kyojosim.executor.map_runs) and the one run function (results.run_one)."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import pytest
+
+from kyojosim.executor import ExecutorError, map_runs
+from kyojosim.model import KyojoModel
+from kyojosim.results import run_one
+
+
+def _square_and_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def test_one_job_runs_in_this_process_in_order():
+    out = list(map_runs(_square_and_pid, range(5)))
+    assert out == [(x * x, os.getpid()) for x in range(5)]
+    assert list(map_runs(_square_and_pid, [])) == []
+
+
+def test_two_loky_workers_give_every_result_ordered_or_as_they_finish():
+    ordered = list(map_runs(_square_and_pid, range(6), jobs=2, ordered=True))
+    assert [r for r, _ in ordered] == [x * x for x in range(6)]
+    assert os.getpid() not in {pid for _, pid in ordered}
+    unordered = list(map_runs(_square_and_pid, range(6), jobs=2))
+    assert sorted(r for r, _ in unordered) == [x * x for x in range(6)]
+
+
+@pytest.mark.parametrize(("kw", "message"), [({"backend": "spark"}, "unknown backend"),
+                                             ({"jobs": 0}, "--jobs"), ({"jobs": True}, "--jobs"),
+                                             ({"scheduler": "tcp://127.0.0.1:8786"}, "only with --backend dask")])
+def test_bad_options_are_refused_before_anything_runs(kw, message):
+    with pytest.raises(ExecutorError, match=message):
+        map_runs(_square_and_pid, range(3), **kw)
+
+
+def test_run_one_releases_the_model_unless_kept():
+    def live_models() -> int:
+        gc.collect()
+        return sum(isinstance(o, KyojoModel) for o in gc.get_objects())
+
+    before = live_models()
+    res = run_one("yamae", seed=2, years=1, scale=0.05, observe=lambda m: int(m.population.size))
+    assert res.model is None and live_models() == before
+    start, end = res.observed
+    assert start == res.tables_["years"]["population"].iloc[0] and end == res.tables_["years"]["population"].iloc[-1]
+    kept = run_one("yamae", seed=2, years=1, scale=0.05, keep_model=True)
+    assert kept.model is not None and not kept.model.running and kept.model.steps == kept.manifest["steps"]
+    assert kept.summary == res.summary  # the same run, summarised while the model was at hand either way
+    kept.model.release()
+    del kept
+    assert live_models() == before
+
+    def fail(model):
+        raise RuntimeError("observer failed")
+
+    with pytest.raises(RuntimeError, match="observer failed"):
+        run_one("yamae", seed=2, years=0, scale=0.05, observe=fail)
+    assert live_models() == before  # a failing run is released too

@@ -1,0 +1,77 @@
+"""The population's columns: declared once, one spelling to read and write, uids for life."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kyojosim.population import Column, Households, Population
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "kyojosim"
+
+
+def small_population() -> Population:
+    pop = Population()
+    pop.add_households(2, district=[0, 1], block=[0, 1])
+    pop.add(4, age=[30, 40, 50, 60], household=[0, 0, 1, 1])
+    return pop
+
+
+def test_a_column_is_a_live_view_for_reading_and_writing():
+    pop = small_population()
+    assert isinstance(Population.age, Column) and Population.age.dtype == np.int16
+    assert pop.age.tolist() == [30, 40, 50, 60] and pop.age.dtype == np.int16
+    pop.age[[0, 2]] += 1
+    pop.will[1, 3] = 2
+    assert pop.age.tolist() == [31, 40, 51, 60] and pop.will[1].tolist() == [0, 0, 0, 2, 0, 0, 0, 0]
+    assert pop.groups.shape == (4, len(pop.groups[0])) and (pop.groups == -1).all()  # groups fill with -1
+    with pytest.raises(AttributeError, match=r"age\[slots\] = "):
+        pop.age = np.zeros(4, dtype=np.int16)
+    with pytest.raises(AttributeError, match="kind"):
+        pop.hh.kind = np.zeros(2, dtype=np.int8)
+    assert pop.hh.district.tolist() == [0, 1] and pop.n_households == 2
+
+
+def test_add_refuses_unknown_columns_and_given_uids():
+    pop = small_population()
+    with pytest.raises(KeyError, match="'agee'"):
+        pop.add(1, agee=3)
+    with pytest.raises(KeyError, match="uid"):
+        pop.add(1, uid=99)
+    with pytest.raises(KeyError, match="'kinds'"):
+        pop.add_households(1, kinds=2)
+    assert pop.n == 4 and pop.n_households == 2
+
+
+def test_uids_count_from_one_are_never_reused_and_slots_follow_them():
+    pop = small_population()
+    assert pop.uid.tolist() == [1, 2, 3, 4]
+    pop.remove(np.array([1]))
+    assert pop.slots_of(np.array([1, 2, 3, 4])).tolist() == [0, -1, 2, 3]  # gone at once, before compaction
+    new_slot = pop.compact()
+    assert new_slot.tolist() == [0, -1, 1, 2]
+    assert pop.slots_of(np.array([1, 2, 3, 4])).tolist() == [0, -1, 1, 2]
+    slots = pop.add(2, age=0, household=1)
+    assert pop.uid[slots].tolist() == [5, 6] and pop.next_uid == 7  # uid 2 is not given again
+    assert pop.slots_of(np.array([6, 5, 4])).tolist() == [4, 3, 2]
+    assert pop.slots_of(np.array([0, 7, 10**9, -3])).tolist() == [-1, -1, -1, -1]  # never were
+    assert int(pop.slots_of(5)) == 3 and pop.slots_of(np.zeros(0, dtype=np.int64)).size == 0
+    # the reused slot was cleared: nothing of the resident who had it before
+    assert pop.age[slots].tolist() == [0, 0] and (pop.groups[slots] == -1).all()
+
+
+def test_every_column_is_declared_once_and_written_through_its_name():
+    """``grep "age = Column"`` finds each column's one definition, and nothing writes ``cols[...]`` elsewhere."""
+    for table in (Population, Households):
+        body = inspect.getsource(table)
+        for name in table.columns():
+            assert len(re.findall(rf"^    {name} = Column\(", body, flags=re.M)) == 1, (table.__name__, name)
+    for path in sorted(SRC.rglob("*.py")):
+        if path.name == "population.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        assert not re.search(r"\.cols\[|\.hh\[|hcol\(", source), f"{path.name} reaches a column by its key"
