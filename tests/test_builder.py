@@ -67,7 +67,7 @@ def test_every_figure_of_the_new_file_names_its_table(yamae_file):
         return " ".join(block)
 
     assert "表番号00100" in line_of("population") and "表番号00100" in line_of("area_km2")
-    assert "assumption:" in line_of("scale")
+    assert "setting:" in line_of("scale")
     data = yaml.safe_load(text)
     m = data["municipality"]
     assert "平成27年国勢調査" in m["age_structure"]["source"] and "平成30年推計" in m["age_structure"]["source"]

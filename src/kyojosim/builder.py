@@ -47,7 +47,7 @@ FIT_SEEDS = (1, 2, 3, 4)
 """Seeds whose mean the migration shifts are fitted to (the projection checks use seeds 1-3)."""
 NICE_SCALES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 MAX_SIMULATED = 20_000
-"""assumption: at most about 20,000 simulated residents by default (a year of mutual aid in well under a second)."""
+"""setting: at most about 20,000 simulated residents by default (a year of mutual aid in well under a second)."""
 SHRINK_PERSONS = 50.0
 """assumption: weight, in expected survivors, of the prefecture's net migration rate in a band's rate."""
 SHRINK_WOMEN = 200.0
@@ -504,7 +504,7 @@ def render(built: Built, command: str | None = None) -> str:
     out += _wrap(f"{rec.name} ({rec.prefecture}, {rec.code}): a scenario written by `{cmd}` (kyojosim "
                  f"{__version__}) from the census and IPSS tables shipped with kyojosim "
                  "(src/kyojosim/data/japan/README.md). Every figure names its table; what the tables do not give is "
-                 "marked estimate: (with how it was made) or assumption:. The sections left out (residents, "
+                 "marked estimate: (with how it was made), assumption: or setting:. The sections left out (residents, "
                  "communities, network, ICT, needs, helping, trust, interventions) take the national defaults of "
                  "docs/ODD.md §7.17; interventions are all off.", 0)
     key = cache_key(rec.code, m["scale"], built.fit.seeds if built.fit else FIT_SEEDS)
@@ -520,7 +520,7 @@ def render(built: Built, command: str | None = None) -> str:
     out.append(f"  start_year: {m['start_year']}         # the census year of the tables (1 October 2015)")
     out.append(f"  population: {m['population']}       # {T_00100}: population on 1 October 2015")
     out.append(f"  area_km2: {m['area_km2']}          # {T_00100}")
-    out.append(f"  scale: {m['scale']}               # assumption: one simulated resident for {1 / m['scale']:g} "
+    out.append(f"  scale: {m['scale']}               # setting: one simulated resident for {1 / m['scale']:g} "
                f"(at most about {MAX_SIMULATED:,} simulated); the migration shifts below were fitted at this scale")
     out.append("  age_structure:")
     out += _source(m["age_structure"]["source"], 4)
@@ -569,8 +569,8 @@ def render(built: Built, command: str | None = None) -> str:
                      "projection target and no fitted migration shifts: net_rate alone sets migration, from the "
                      "census 2005→2010 profile; `kyojosim projection` cannot check it.", 2)
     out.append("simulation:")
-    out.append(f"  years: {d['simulation']['years']}             # assumption: 2015 to 2045, the projection's horizon")
-    out.append(f"  seed: {d['simulation']['seed']}               # assumption: any seed; a seed gives the same run")
+    out.append(f"  years: {d['simulation']['years']}             # setting: 2015 to 2045, the projection's horizon")
+    out.append(f"  seed: {d['simulation']['seed']}               # setting: any seed; a seed gives the same run")
     return "\n".join(out) + "\n"
 
 
