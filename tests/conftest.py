@@ -54,6 +54,7 @@ def old_only_mapping(yamae_dict: dict[str, Any], persons: int = 200, multiplier:
     data["demography"]["migration"]["net_rate"] = [0.0] * N_AGE_BANDS
     data["demography"]["migration"]["young_shift"] = {}
     data["demography"]["migration"]["elderly_shift"] = {}
+    data["demography"]["migration"]["oldest_shift"] = {}
     data["demography"]["projection"] = None
     return data
 

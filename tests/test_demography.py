@@ -24,7 +24,8 @@ from kyojosim.population import Population
 from kyojosim.scenario import load_scenario
 from test_synthesis import assert_tie_invariants
 
-NO_SHIFTS = {"demography__migration__young_shift": {}, "demography__migration__elderly_shift": {}}
+NO_SHIFTS = {"demography__migration__young_shift": {}, "demography__migration__elderly_shift": {},
+             "demography__migration__oldest_shift": {}}
 """Drop the shifts fitted to the projection, so that ``net_rate`` alone sets migration."""
 
 
@@ -358,7 +359,8 @@ def test_in_migrants_arrive_as_households(yamae):
 def test_migration_levels_by_period(yamae):
     scn = yamae.replace(demography__migration__level={2015: 1.0, 2020: 2.0},
                         demography__migration__young_shift={2020: 0.01},
-                        demography__migration__elderly_shift={2025: -0.02})
+                        demography__migration__elderly_shift={2025: -0.02},
+                        demography__migration__oldest_shift={})
     base = np.asarray(scn.demography.migration.net_rate)
     assert np.allclose(migration_rates(scn, 2017), base)
     r = migration_rates(scn, 2022)

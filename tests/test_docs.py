@@ -78,6 +78,7 @@ MEANING = {
     "demography.projection.years": "years of the projection",
     "demography.projection.total": "projected total population",
     "demography.projection.share_65plus": "projected share aged 65+",
+    "demography.projection.share_75plus": "projected share aged 75+ (optional)",
     "demography.projection.source": "citation of the projection",
     "communities.membership_rate": "relative membership rate of each kind of real-world community",
     "communities.sns_use_rate": "share of co-members of each kind who also keep in touch online",

@@ -6,7 +6,13 @@ Quick start::
     res = kyojosim.run("yamae", years=10, seed=1)
     res.to_pandas("years")
 
-or from the shell: ``kyojosim run yamae --years 10``.
+or from the shell: ``kyojosim run yamae --years 10``. Any municipality of Japan by code or name::
+
+    kyojosim.municipalities()            # the 1,741, with census 2015 figures
+    kyojosim.lookup("生駒市")             # or "奈良県生駒市", "Ikoma", 29209
+    res = kyojosim.run("生駒市", years=5)  # its scenario built from the census and IPSS tables
+
+or ``kyojosim new 生駒市 --out ikoma.yaml``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ del _start_method
 from .agents import Resident  # noqa: E402
 from .errors import KyojoError, ScenarioError  # noqa: E402
 from .experiment import Experiment, load_experiment  # noqa: E402
+from .japan import lookup, municipalities  # noqa: E402
 from .model import KyojoModel  # noqa: E402
 from .results import RunResult, load_run, run  # noqa: E402
 from .scenario import Scenario, load_scenario  # noqa: E402
@@ -52,6 +59,8 @@ __all__ = [
     "load_experiment",
     "load_run",
     "load_scenario",
+    "lookup",
+    "municipalities",
     "run",
     "sweep",
 ]

@@ -4,16 +4,20 @@ Commands::
 
     kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
-    kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--out DIR]
+    kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--full] [--out DIR]
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--seed S] [--jobs N] [--years N] [--set k=v ...]
                       [--out DIR] [--restart] [--quiet]
     kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
     kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
     kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart] [--quiet]
+    kyojosim new MUNICIPALITY [--out FILE] [--scale F] [--seeds N] [--force] [--quiet]
+    kyojosim municipalities [QUERY]
     kyojosim --version
 
-``SCENARIO`` is a YAML file or the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``).
+``SCENARIO`` is a YAML file, the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``) or a
+municipality of Japan by code or name (``29209``, ``生駒市``, ``Ikoma``), whose scenario is built from
+the census and IPSS tables the first time and kept in the user cache folder.
 Errors in the input (a missing or invalid scenario, a bad override, an unwritable output folder)
 print ``error: <message>`` and exit with status 2; a traceback means a bug.
 """
@@ -175,20 +179,23 @@ def cmd_projection(args: argparse.Namespace) -> int:
             raise ScenarioError(scn.name, "demography.projection", None,
                                 "allowed: a scenario with a projection (years, total, share_65plus)", "missing")
     out = Path(args.out)
-    runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs)
+    runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs, full=args.full)
     table = projection.compare(runs, scns)
     out.mkdir(parents=True, exist_ok=True)
     write_parquet(out / "runs.parquet", runs)
     write_parquet(out / "comparison.parquet", table)
     projection.plot(runs, scns, out / "projection.png")
     if not args.quiet:
-        print(f"population and 65+ share: mean of {args.seeds} seeds against the projection in each scenario file")
+        print(f"population, 65+ and 75+ shares: mean of {args.seeds} seeds against the projection in each scenario "
+              "file (errors: total in %, shares in points)")
         show = table[["scenario", "year", "projected_total", "simulated_total", "total_error",
-                      "projected_65plus", "simulated_65plus", "share_65plus_error"]].copy()
-        for col in ("total_error", "share_65plus_error"):
-            show[col] = show[col].map(lambda v: f"{v:+.1%}")
-        for col in ("projected_65plus", "simulated_65plus"):
-            show[col] = show[col].map(lambda v: f"{v:.1%}")
+                      "projected_65plus", "simulated_65plus", "share_65plus_diff",
+                      "projected_75plus", "simulated_75plus", "share_75plus_diff"]].copy()
+        show["total_error"] = show["total_error"].map(lambda v: f"{v:+.1%}")
+        for col in ("share_65plus_diff", "share_75plus_diff"):
+            show[col] = show[col].map(lambda v: "" if v != v else f"{100 * v:+.1f}")
+        for col in ("projected_65plus", "simulated_65plus", "projected_75plus", "simulated_75plus"):
+            show[col] = show[col].map(lambda v: "" if v != v else f"{v:.1%}")
         for col in ("projected_total", "simulated_total"):
             show[col] = show[col].map(lambda v: f"{v:,.0f}")
         print(show.to_string(index=False))
@@ -334,6 +341,68 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+def cmd_new(args: argparse.Namespace, command: Sequence[str]) -> int:
+    """Write the scenario file of a municipality, built from the census and IPSS tables."""
+    from . import builder
+
+    rec = builder.japan.lookup(args.municipality)
+    slug = rec.name_en.rsplit(" ", 1)[0].lower().replace(" ", "-")
+    out = None if args.out == "-" else Path(args.out or f"{slug}-{rec.code}.yaml")
+    if out is not None and out.exists() and not args.force:
+        raise KyojoError(f"{out} exists; give another --out, or --force to replace it")
+    if args.scale is not None and not 0 < args.scale <= 1:
+        raise ScenarioError("--scale", "scale", args.scale, "allowed: 0 < F <= 1", "out of range")
+    if args.seeds < 1:
+        raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more seeds", "out of range")
+    built = builder.build(rec.code, scale=args.scale, seeds=range(1, args.seeds + 1),
+                          progress=False if args.quiet else None)
+    if out is None:
+        sys.stdout.write(built.text(" ".join(command)))
+        return EXIT_OK
+    if out.parent and not out.parent.exists():
+        raise KyojoError(f"cannot write {out}: the folder {out.parent} does not exist")
+    builder.write(built, out, " ".join(command))
+    if not args.quiet:
+        m = built.data["municipality"]
+        print(f"{rec.label()}: population {rec.population:,} (census 2015), {len(m['districts'])} district(s), "
+              f"scale {m['scale']:g}")
+        if built.fit is not None:
+            t = built.fit.table
+            d65, d75 = (100 * t[f"share_{a}plus_diff"].abs().max() for a in (65, 75))
+            print(f"migration fitted to the IPSS 2018 projection (mean of seeds 1-{args.seeds}): total within "
+                  f"{t['total_error'].abs().max():.1%}, 65+ share within {d65:.1f} points, 75+ share within "
+                  f"{d75:.1f} points, 2015-2045")
+        else:
+            print(builder.japan.no_projection_reason(rec) + ": the scenario has no projection target")
+        print(f"scenario: {out} (kyojosim run {out})")
+    return EXIT_OK
+
+
+def cmd_municipalities(args: argparse.Namespace) -> int:
+    """List the municipalities whose code, name, reading or prefecture contains QUERY (all without one)."""
+    from . import japan
+
+    m = japan.municipalities()
+    if args.query:
+        q = args.query.strip()
+        key = japan.romaji_key(q)
+        hit = (m["code"].str.startswith(q) | m["name"].str.contains(q, regex=False)
+               | m["prefecture"].str.contains(q, regex=False) | m["kana"].str.contains(q, regex=False))
+        if key:
+            hit |= m["name_en"].map(japan.romaji_key).str.contains(key, regex=False)
+        m = m[hit]
+    if m.empty:
+        raise KyojoError(f"no municipality matches {args.query!r}")
+    show = m[["code", "name", "prefecture", "name_en", "population", "households", "area_km2", "ipss"]].copy()
+    show["population"] = show["population"].map("{:,}".format)
+    show["households"] = show["households"].map("{:,}".format)
+    show["ipss"] = show["ipss"].map({True: "yes", False: "no (福島県)"})
+    show = show.rename(columns={"ipss": "IPSS 2018 projection", "area_km2": "area km²"})
+    print(show.to_string(index=False))
+    print(f"{len(show)} of 1,741 municipalities (census 2015, table 00100); a scenario for one: kyojosim new CODE")
+    return EXIT_OK
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment sweep and consolidate its results folder."""
     from .experiment import load_experiment
@@ -385,7 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     set_help = "override a scenario key, e.g. --set simulation.seed=3 (repeatable; values parsed as YAML)"
-    scenario_help = "scenario file, or the name of a bundled scenario (yamae, ikoma, koto)"
+    scenario_help = ("scenario file, the name of a bundled scenario (yamae, ikoma, koto), or a municipality by code "
+                     "or name (29209, 生駒市, Ikoma: its scenario is built from the census and IPSS tables the first "
+                     "time)")
 
     p_run = sub.add_parser("run", help="run a scenario and save its results", description="Run a scenario, "
                            "print a yearly summary and save the results (Parquet tables and manifest.json).")
@@ -403,13 +474,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_val.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
     p_proj = sub.add_parser("projection", help="compare population decline with the projections",
                             description="Run municipalities for several seeds; compare the total population and "
-                            "65+ share with the projection of each scenario file; write tables and a figure.")
+                            "the 65+ and 75+ shares with the projection of each scenario file; write tables and a "
+                            "figure.")
     p_proj.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="default: yamae ikoma koto")
     p_proj.add_argument("--seeds", type=int, default=3, metavar="N", help="seeds 1..N (default 3)")
     p_proj.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers (default 1)")
     p_proj.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
     p_proj.add_argument("--out", default="results/projection", metavar="DIR",
                         help="results folder (default: results/projection)")
+    p_proj.add_argument("--full", action="store_true",
+                        help="run the whole model (mutual aid too) instead of its population alone (same population, "
+                        "slower)")
     p_proj.add_argument("--quiet", "-q", action="store_true", help="no table")
 
     p_var = sub.add_parser("variants", help="compare scenario variants over the same seeds",
@@ -472,6 +547,26 @@ def build_parser() -> argparse.ArgumentParser:
     p_sw.add_argument("--restart", action="store_true",
                       help="delete the results already in --out (even of another experiment) and start again")
     p_sw.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p_new = sub.add_parser("new", help="write the scenario file of any municipality of Japan",
+                           description="Build a complete scenario for a municipality from the census 2015 and IPSS "
+                           "2018 tables shipped with kyojosim: age structure, households, districts, fertility, "
+                           "migration by age fitted to the projection; every figure names its table. See "
+                           "docs/scenarios.md.")
+    p_new.add_argument("municipality", metavar="MUNICIPALITY",
+                       help="code (29209) or name (生駒市, 奈良県生駒市, Ikoma); kyojosim municipalities QUERY "
+                       "lists them")
+    p_new.add_argument("--out", metavar="FILE", help="scenario file to write (default: <name>-<code>.yaml here; "
+                       "- prints it)")
+    p_new.add_argument("--scale", type=float, metavar="F",
+                       help="fraction of residents simulated, 0 < F <= 1 (default: at most about 20,000 residents)")
+    p_new.add_argument("--seeds", type=int, default=4, metavar="N",
+                       help="fit the migration to the mean of seeds 1..N (default 4)")
+    p_new.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    p_new.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p_mun = sub.add_parser("municipalities", help="list Japan's municipalities (code, name, census 2015 figures)",
+                           description="List the 1,741 municipalities, or those whose code, name, reading or "
+                           "prefecture contains QUERY.")
+    p_mun.add_argument("query", nargs="?", metavar="QUERY", help="e.g. 生駒, Ikoma, 奈良県, 292")
     return parser
 
 
@@ -509,6 +604,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_dashboard(args)
         if args.command == "sweep":
             return cmd_sweep(args)
+        if args.command == "new":
+            return cmd_new(args, command)
+        if args.command == "municipalities":
+            return cmd_municipalities(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

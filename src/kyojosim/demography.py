@@ -81,6 +81,8 @@ YOUNG_BANDS = slice(3, 8)
 """Age bands 15-19 ... 35-39, whose rate ``young_shift`` moves."""
 ELDERLY_BANDS = slice(13, None)
 """Age bands 65-69 ... 85+, whose rate ``elderly_shift`` moves."""
+OLDEST_BANDS = slice(15, None)
+"""Age bands 75-79 ... 85+, whose rate ``oldest_shift`` also moves."""
 
 
 def period_level(levels: dict[int, float], year: int, default: float = 1.0) -> float:
@@ -95,6 +97,7 @@ def migration_rates(scn: Scenario, year: int) -> np.ndarray:
     r = np.asarray(mig.net_rate, dtype=float) * period_level(mig.level, year)
     r[YOUNG_BANDS] += period_level(mig.young_shift, year, 0.0)
     r[ELDERLY_BANDS] += period_level(mig.elderly_shift, year, 0.0)
+    r[OLDEST_BANDS] += period_level(mig.oldest_shift, year, 0.0)
     return r
 
 

@@ -243,8 +243,8 @@ class Migration:
     A negative rate is a yearly probability of moving out; a positive rate brings in that many
     newcomers per resident of the band each year. Family units (head, spouse, children under 15)
     move together; newcomers arrive as households. The rate of a year is
-    ``net_rate * level[p] + young_shift[p]`` (ages 15-39) ``+ elderly_shift[p]`` (ages 65+), where ``p``
-    is the start of the 5-year period containing the year.
+    ``net_rate * level[p] + young_shift[p]`` (ages 15-39) ``+ elderly_shift[p]`` (ages 65+)
+    ``+ oldest_shift[p]`` (ages 75+), where ``p`` is the start of the 5-year period containing the year.
     """
 
     net_rate: tuple[float, ...] = param(
@@ -270,6 +270,14 @@ class Migration:
         lo=-0.3,
         hi=0.3,
         doc="yearly rate added for ages 65+ in the 5-year period starting in each year (missing: 0)",
+    )
+    oldest_shift: dict[int, float] = param(
+        {},
+        source="scenario file: fitted to the projection's 75+ share by kyojosim.calibration.fit_migration",
+        lo=-0.3,
+        hi=0.3,
+        doc="yearly rate added for ages 75+, on top of elderly_shift, in the 5-year period starting in each year "
+        "(missing: 0)",
     )
     couple_share: float = param(
         0.5,
@@ -329,16 +337,17 @@ class Projection:
     years: tuple[int, ...] = param(source="scenario file", lo=1900, hi=2200)
     total: tuple[float, ...] = param(source="scenario file", lo=0, unit="persons")
     share_65plus: tuple[float, ...] = param(source="scenario file", lo=0, hi=1)
+    share_75plus: tuple[float, ...] | None = param(
+        None, source="scenario file: the projection's share aged 75+, where published", lo=0, hi=1)
     source: str = param("", source="scenario file")
 
     def check(self, ctx: Context) -> None:
-        """Check that the three lists have the same length."""
-        if not (len(self.years) == len(self.total) == len(self.share_65plus)):
-            raise ctx.error(
-                {"years": len(self.years), "total": len(self.total), "share_65plus": len(self.share_65plus)},
-                "allowed: years, total and share_65plus of the same length",
-                "lengths differ",
-            )
+        """Check that the lists have the same length."""
+        lengths = {"years": len(self.years), "total": len(self.total), "share_65plus": len(self.share_65plus)}
+        if self.share_75plus is not None:
+            lengths["share_75plus"] = len(self.share_75plus)
+        if len(set(lengths.values())) > 1:
+            raise ctx.error(lengths, f"allowed: {', '.join(lengths)} of the same length", "lengths differ")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1371,13 +1380,25 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def find_scenario(name: str | Path) -> Path:
-    """Find a scenario by path, or by name among the bundled ones (``"yamae"``, ``"koto.yaml"``)."""
+    """Find a scenario by path, by name among the bundled ones (``"yamae"``, ``"koto.yaml"``), or a municipality.
+
+    A name that is neither a file nor a bundled scenario is looked up among Japan's municipalities
+    (``"生駒市"``, ``"29209"``, ``"Ikoma"``; :func:`kyojosim.japan.lookup`): its scenario is built
+    from the census and IPSS tables into the user cache folder the first time
+    (:func:`kyojosim.builder.scenario_path`, which says where) and that file is returned.
+    """
     path = Path(name)
     if path.is_file():
         return path
     for candidate in (SCENARIO_DIR / path.name, SCENARIO_DIR / f"{path.name}.yaml"):
         if candidate.is_file() and len(path.parts) == 1:
             return candidate
+    if len(path.parts) == 1 and path.suffix.lower() not in (".yaml", ".yml") and str(name).strip():
+        from .builder import municipality_scenario
+
+        found = municipality_scenario(str(name))
+        if found is not None:
+            return found
     return path
 
 

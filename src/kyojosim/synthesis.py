@@ -83,6 +83,20 @@ def synthesize(scn: Scenario, streams: Streams) -> tuple[Population, Ties, dict[
     Returns:
         The population, its ties and the fitted community levels (reused for newcomers).
     """
+    pop = synthesize_residents(scn, streams)
+    levels = {"offline": 0.0, "online_if_offline": 0.0, "online_if_not": 0.0}
+    if pop.n:
+        levels = assign_communities(pop, scn, streams["communities"])
+    ties = build_ties(pop, scn, streams["network"])
+    return pop, ties, levels
+
+
+def synthesize_residents(scn: Scenario, streams: Streams) -> Population:
+    """Build the initial residents and households with their traits (no memberships, no ties).
+
+    The first part of :func:`synthesize`, and all of it that the demography depends on
+    (:mod:`kyojosim.demographic_run` starts from it). Uses the ``synthesis`` and ``ict`` streams.
+    """
     rng = streams["synthesis"]
     counts = target_counts(scn)
     sex = np.repeat(np.repeat([MALE, FEMALE], N_AGE_BANDS), counts.ravel())
@@ -91,13 +105,10 @@ def synthesize(scn: Scenario, streams: Streams) -> tuple[Population, Ties, dict[
     pop = Population()
     n = age.size
     pop.add(n, age=age, sex=sex, arrived=scn.municipality.start_year)
-    levels = {"offline": 0.0, "online_if_offline": 0.0, "online_if_not": 0.0}
     if n:
         form_households(pop, scn, rng)
         draw_traits(pop, scn, streams["synthesis"], streams["ict"])
-        levels = assign_communities(pop, scn, streams["communities"])
-    ties = build_ties(pop, scn, streams["network"])
-    return pop, ties, levels
+    return pop
 
 
 def _pick(pool: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -78,13 +78,18 @@ def tile_positions(districts: tuple[District, ...] | list[District]) -> list[tup
 
     The number of columns follows the east-west over north-south extent of the district centres;
     districts are put into rows from north to south and, within a row, into the columns nearest
-    their longitude, west to east.
+    their longitude, west to east. Districts that all share one position are laid out in a square
+    grid in the order of the file.
     """
     n = len(districts)
     if n == 0:
         return []
     lat = np.array([d.lat for d in districts])
     lon = np.array([d.lon for d in districts])
+    if np.ptp(lat) == 0 and np.ptp(lon) == 0:
+        # no distinct positions (e.g. the wards of a city built from the census tables): a square grid in file order
+        cols = math.ceil(math.sqrt(n))
+        return [(i // cols, i % cols) for i in range(n)]
     width = np.ptp(lon) * math.cos(math.radians(float(lat.mean())))
     height = np.ptp(lat)
     aspect = width / height if height > 0 else float(n)

@@ -104,6 +104,8 @@ def model_params(choices: dict[str, str]) -> dict[str, Any]:
     end = start + scn.simulation.years
     params: dict[str, Any] = {
         "municipality": {"type": "Select", "value": first, "values": list(choices), "label": "自治体"},
+        # any municipality of Japan by code or name; its scenario is built from the census and IPSS tables
+        "other": {"type": "InputText", "value": "", "label": "他の自治体（コード・名称）"},
     }
     for name in INTERVENTIONS:
         params[name] = {"type": "Checkbox", "value": bool(getattr(s, name)), "label": INTERVENTION_JA[name]}
@@ -205,9 +207,14 @@ def summary_lines(model: DashboardModel) -> list[str]:
 def Summary(model: DashboardModel):
     """Show the date, population, overall matching rate, the interventions on, and how to use the page."""
     update_counter.get()
-    css = solara.use_memo(lambda: CSS + HIDE_CSS + translate_css() + font_css(_PAGE_TEXT.get("text", "")), [])
+    # the embedded font also covers a municipality typed in (its names are not in the page text)
+    names = model.scenario.municipality.name + "".join(d.name for d in model.scenario.municipality.districts)
+    css = solara.use_memo(lambda: CSS + HIDE_CSS + translate_css() + font_css(_PAGE_TEXT.get("text", "") + names
+                                                                             + model.notice), [names, model.notice])
     solara.Style(css)
     with solara.Column(classes=["kyojo-summary"], gap="0px"):
+        if model.notice:  # a municipality typed in that could not be used, first so that it is seen
+            solara.HTML(tag="div", unsafe_innerHTML=f'<span style="color:#b71c1c">{escape(model.notice)}</span>')
         for line in summary_lines(model):
             solara.HTML(tag="div", unsafe_innerHTML=line)
         solara.Text(HELP, classes=["kyojo-help"])

@@ -75,6 +75,31 @@ def scenario_choices(launched: str | Path | None = None) -> dict[str, str]:
     return choices
 
 
+def resolve_other(text: str, fallback: str) -> tuple[str, str]:
+    """Return the scenario of a municipality (or file) typed in, or ``fallback`` and why it was not found."""
+    from ..builder import scenario_path
+    from ..errors import KyojoError
+
+    if Path(text).is_file():
+        return text, ""
+    from ..japan import MunicipalityError
+
+    try:
+        return str(scenario_path(text, progress=False)), ""
+    except MunicipalityError as exc:
+        labels = "、".join(r.label() for r in exc.candidates[:4])
+        why = {
+            "ambiguous": f"に当たる自治体が複数あります（{labels}）。コードか都道府県名も入れてください",
+            "unknown": f"は見つかりません（近い名前: {labels}）" if labels else "は見つかりません",
+            "ward": f"は政令指定都市の区です。市全体（{labels}）を入れてください（区は地区になります）",
+            "prefecture": f"は都道府県です。市区町村を入れてください（例: {labels}）",
+            "no_data": "は2015年国勢調査の人口が0のため作れません",
+        }.get(exc.reason)
+        return fallback, f"「{text}」{why}。" if why else f"「{text}」は使えません。{exc}"
+    except KyojoError as exc:
+        return fallback, f"「{text}」は使えません。{exc}"
+
+
 def resolve_choice(municipality: str) -> str:
     """Return the scenario (name or path) of a menu label; other text is taken as a scenario itself."""
     return _CHOICES.get(municipality, municipality)
@@ -260,6 +285,11 @@ class DashboardModel(mesa.Model):
     Args:
         municipality: A label of the municipality menu (:func:`scenario_choices`), a bundled
             scenario name or a scenario file.
+        other: Any municipality of Japan by code or name (``"29209"``, ``"奈良県生駒市"``), or a
+            scenario file; when given it replaces ``municipality``. Its scenario is built from the
+            census and IPSS tables and cached (:func:`kyojosim.builder.scenario_path`); a name that
+            is unknown or fits several municipalities leaves ``municipality`` in place and says why
+            in :attr:`notice`.
         local_sns: Whether the local SNS runs; ``local_sns_start`` its start year (likewise for
             ``sharing_platform``, ``reporting_hub`` and ``offline_events``).
         campaign: Strength of the local SNS's adoption campaign (1 = none).
@@ -278,6 +308,7 @@ class DashboardModel(mesa.Model):
     def __init__(
         self,
         municipality: str = "yamae",
+        other: str = "",
         local_sns: bool = False,
         local_sns_start: int = 2018,
         sharing_platform: bool = False,
@@ -299,6 +330,9 @@ class DashboardModel(mesa.Model):
         if period not in PERIODS:
             raise ScenarioError("<dashboard>", "period", period, "allowed: " + ", ".join(PERIODS), "unknown period")
         self.source = resolve_choice(municipality)
+        self.notice = ""
+        if other and other.strip():
+            self.source, self.notice = resolve_other(other.strip(), self.source)
         self.settings = Settings(
             local_sns=local_sns, local_sns_start=local_sns_start, sharing_platform=sharing_platform,
             sharing_platform_start=sharing_platform_start, reporting_hub=reporting_hub,
