@@ -2,7 +2,8 @@
 #   make run    set up, then run the default job (RUN_JOB)
 #   make test   set up, then run the whole test suite (fails if no tests are collected); as root it first
 #               installs Debian's chromium for the browser tests if /usr/bin/chromium is missing
-#   make lint   ruff check src tests benchmarks experiments (those that exist)
+#   make lint   ruff check src tests benchmarks experiments (those that exist), and the layers contract
+#               (import-linter, pyproject.toml [tool.importlinter])
 #   make clean  remove the venv and caches (results/ is kept)
 
 PY ?= python3
@@ -57,6 +58,7 @@ test: $(STAMP) browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard src tests benchmarks experiments)
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -18,9 +18,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from kyojosim.dashboard import charts
-from kyojosim.dashboard.labels import PERIODS
-from kyojosim.dashboard.wrapper import INTERVENTIONS, DashboardModel
+from kyojosim.present.dashboard import charts
+from kyojosim.present.dashboard.labels import PERIODS
+from kyojosim.present.dashboard.wrapper import INTERVENTIONS, DashboardModel
 
 
 def measure(scenario: str, steps: int = 12, warmup: int = 24, compare: bool = True,

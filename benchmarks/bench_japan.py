@@ -32,9 +32,9 @@ HELD_OUT_SEEDS = (101, 102, 103)
 
 def one(code: str) -> dict:
     """Build one municipality and measure its largest errors against the projection."""
-    from kyojosim import builder
-    from kyojosim.calibration import compare_runs
-    from kyojosim.scenario import load_scenario
+    from kyojosim.params.scenario import load_scenario
+    from kyojosim.runs import builder
+    from kyojosim.runs.calibration import compare_runs
 
     t0 = time.perf_counter()
     built = builder.build(code, progress=False)

@@ -2,10 +2,10 @@
 
 Prints figures, never asserts on them:
 
-* the ratio greedy total / exact optimum (:func:`kyojosim.matching.exact_max_weight`) over random
+* the ratio greedy total / exact optimum (:func:`kyojosim.aid.matching.exact_max_weight`) over random
   small cases, with unit capacities and with general hour capacities: mean, worst, 5th
   percentile, share of cases solved optimally;
-* the time :func:`kyojosim.matching.match` takes on two synthetic weeks, with each method (the
+* the time :func:`kyojosim.aid.matching.match` takes on two synthetic weeks, with each method (the
   compiled sequential pass and the numpy rounds), in ms per call: the median and best of
   ``--repeat`` calls after a first call that is timed apart (for the sequential pass it loads or
   compiles the kernel), whether both methods gave the same matching, the rounds used and the
@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from kyojosim.matching import METHODS, Candidates, exact_max_weight, match
+from kyojosim.aid.matching import METHODS, Candidates, exact_max_weight, match
 
 
 def random_case(
@@ -136,11 +136,11 @@ def timing(cand: Candidates, hours: np.ndarray, capacity: np.ndarray, seed: int,
 _COMPILE_PROBE = """
 import json, time
 import numpy as np
-import kyojosim.matching
+import kyojosim.aid.matching
 t0 = time.perf_counter()
-from kyojosim import matching_kernel
+from kyojosim.aid import matching_kernel
 t1 = time.perf_counter()
-from kyojosim.matching import Candidates, match
+from kyojosim.aid.matching import Candidates, match
 cand = Candidates(np.array([0, 1, 1]), np.array([0, 0, 1]), np.array([2.0, 2.0, 1.0]), np.zeros(3, dtype=np.int8))
 t2 = time.perf_counter()
 match(cand, np.ones(2), np.ones(2), np.random.default_rng(0))

@@ -134,7 +134,7 @@ def _median(trials: list[dict[str, Any]]) -> dict[str, Any]:
 
 CEILING_CODE = """
 import sys, time, kyojosim
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 over = {"simulation.years": int(sys.argv[2]), "simulation.seed": 1}
 if sys.argv[3] != "None":
     over["municipality.scale"] = float(sys.argv[3])

@@ -25,9 +25,9 @@ import tempfile
 from pathlib import Path
 
 import kyojosim
-from kyojosim import figures
-from kyojosim.analysis import compare, format_comparison
-from kyojosim.report import write_report
+from kyojosim.analysis.compare import compare, format_comparison
+from kyojosim.present import figures
+from kyojosim.present.report import write_report
 
 HERE = Path(globals().get("__file__", "experiments/notebook_comparison.py")).resolve().parent
 EXPERIMENT = HERE / "yamae-quick.yaml"

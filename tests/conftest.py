@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from kyojosim.constants import N_AGE_BANDS
+from kyojosim.core.streams import Streams
+from kyojosim.core.synthesis import synthesize
 from kyojosim.model import KyojoModel
-from kyojosim.scenario import SCENARIO_DIR, Scenario, load_scenario
-from kyojosim.streams import Streams
-from kyojosim.synthesis import synthesize
+from kyojosim.params.scenario import SCENARIO_DIR, Scenario, load_scenario
 
 YAMAE_PATH = SCENARIO_DIR / "yamae.yaml"
 

@@ -16,9 +16,9 @@ from typing import Any
 import pandas as pd
 
 import kyojosim
-from kyojosim.outcomes import swept_tables
-from kyojosim.store import ExperimentResults
-from kyojosim.sweep import summary_frame, summary_row
+from kyojosim.measures.outcomes import swept_tables
+from kyojosim.runs.store import ExperimentResults
+from kyojosim.runs.sweep import summary_frame, summary_row
 
 SCENARIO = "yamae"
 YEARS = 4
@@ -46,7 +46,7 @@ def build_results(replicates: int = 3, seed: int = 11, years: int = YEARS, scale
         variants: Variant name to dotted overrides (the first is the baseline).
 
     Returns:
-        The :class:`~kyojosim.store.ExperimentResults` that a sweep of the same runs would load.
+        The :class:`~kyojosim.runs.store.ExperimentResults` that a sweep of the same runs would load.
     """
     variants = variants or VARIANTS
     design_rows, summaries = [], []

@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import towns
+from kyojosim.aid.needs import NeedGroups, arise, weekly_need_probability
 from kyojosim.constants import CAT, CATEGORIES, CH, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE, WILL_NONE, WILL_PAID
-from kyojosim.helping import weekly_hours
+from kyojosim.core.helping import weekly_hours
+from kyojosim.core.network import Ties
 from kyojosim.model import KyojoModel
-from kyojosim.needs import NeedGroups, arise, weekly_need_probability
-from kyojosim.network import Ties
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 from towns import hand_built_town, silence_needs
 
 OFFLINE = 1 << CH["offline"]
@@ -198,7 +198,7 @@ def test_measures_by_group_add_up_and_burden_is_a_share():
 
 
 def test_preferences_urgency_trust_and_distance():
-    from kyojosim.aid import preference
+    from kyojosim.aid.round import preference
 
     model = KyojoModel("yamae", seed=1, years=0)
     far = model.scenario.helping.other_district_factor
@@ -236,7 +236,7 @@ def test_urgent_needs_go_first():
 
 
 def test_need_sizes_and_family_care_follow_the_scenario():
-    from kyojosim.needs import NeedGroups, arise, circumstance_multipliers
+    from kyojosim.aid.needs import NeedGroups, arise, circumstance_multipliers
 
     model = KyojoModel("yamae", seed=1, years=0)
     pop = model.population

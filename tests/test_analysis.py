@@ -1,4 +1,4 @@
-"""Paired comparison of variants and Sobol sensitivity (kyojosim.analysis)."""
+"""Paired comparison of variants and Sobol sensitivity (kyojosim.analysis.compare)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from experiment_results import shared_results
-from kyojosim.analysis import AnalysisError, bootstrap_mean_ci, compare, format_comparison, sensitivity
+from kyojosim.analysis.compare import AnalysisError, bootstrap_mean_ci, compare, format_comparison
+from kyojosim.analysis.sensitivity import sensitivity
 from kyojosim.errors import KyojoError
 
 
@@ -104,7 +105,7 @@ def test_vectorised_bootstrap_equals_the_plain_loop():
 
 
 def test_bootstrap_in_blocks_equals_the_plain_loop_over_the_same_blocks(monkeypatch):
-    import kyojosim.analysis as analysis
+    import kyojosim.analysis.compare as analysis
 
     monkeypatch.setattr(analysis, "BOOTSTRAP_BLOCK", 9 * 7)  # 7 replicates per block
     d = np.random.default_rng(1).normal(size=(9, 1))

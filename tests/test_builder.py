@@ -1,4 +1,4 @@
-"""Scenarios for any municipality (kyojosim new, kyojosim.builder): valid, cited, and found by name."""
+"""Scenarios for any municipality (kyojosim new, kyojosim.runs.builder): valid, cited, and found by name."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import yaml
 
-from kyojosim import builder, japan
 from kyojosim.cli import main
+from kyojosim.core.streams import Streams
+from kyojosim.core.synthesis import synthesize_residents
 from kyojosim.errors import ScenarioError
-from kyojosim.japan import MunicipalityError
-from kyojosim.scenario import find_scenario, load_scenario
-from kyojosim.streams import Streams
-from kyojosim.synthesis import synthesize_residents
+from kyojosim.params import japan
+from kyojosim.params.japan import MunicipalityError
+from kyojosim.params.scenario import find_scenario, load_scenario
+from kyojosim.runs import builder
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +148,7 @@ def test_the_household_mix_reproduces_the_census_number_of_households():
 
 
 def test_cohort_residual_is_net_migration():
-    from kyojosim.scenario import Mortality
+    from kyojosim.params.scenario import Mortality
 
     immortal = Mortality(male=(0.0,) * 18, female=(0.0,) * 18, annual_improvement=0.0)
     p0 = np.full((2, 18), 100)
@@ -158,7 +159,7 @@ def test_cohort_residual_is_net_migration():
 
 
 def test_migration_profiles_have_the_known_shapes():
-    from kyojosim.scenario import Mortality
+    from kyojosim.params.scenario import Mortality
 
     yamae, _ = builder.net_migration_profile(japan.lookup("43512"), Mortality())
     koto, text = builder.net_migration_profile(japan.lookup("13108"), Mortality())
@@ -214,7 +215,7 @@ def test_run_and_municipalities_on_the_command_line(cache, capsys, tmp_path):
 
 
 def test_an_experiment_may_name_a_municipality(cache, tmp_path):
-    from kyojosim.experiment import load_experiment
+    from kyojosim.params.experiment import load_experiment
 
     exp = load_experiment({"name": "nishimeya", "seed": 1, "scenarios": ["西目屋村"], "replicates": 1, "years": 1})
     assert exp.runs[0].resolved.municipality.code == "02343"

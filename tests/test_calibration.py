@@ -1,16 +1,16 @@
-"""The migration fit (kyojosim.calibration): shifts by age, and a fit that meets the projection."""
+"""The migration fit (kyojosim.runs.calibration): shifts by age, and a fit that meets the projection."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kyojosim import japan
-from kyojosim.calibration import compare_runs, fit_migration, with_shifts
+from kyojosim.core.demography import migration_rates
 from kyojosim.demographic_run import DemographicRun
-from kyojosim.demography import migration_rates
 from kyojosim.errors import ScenarioError
-from kyojosim.scenario import load_scenario
+from kyojosim.params import japan
+from kyojosim.params.scenario import load_scenario
+from kyojosim.runs.calibration import compare_runs, fit_migration, with_shifts
 
 
 def test_shifts_move_their_age_bands_only():

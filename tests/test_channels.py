@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kyojosim.channels import CHANNEL_TYPES, STREAM_KINDS, AidContext, Channel, OfflineChannel, register_channel
+from kyojosim.aid.channels.base import CHANNEL_TYPES, STREAM_KINDS, AidContext, Channel, register_channel
+from kyojosim.aid.channels.offline import OfflineChannel
 from kyojosim.model import KyojoModel
 
 ORDER = ["offline", "sharing_platform", "reporting_hub", "local_sns", "offline_events"]

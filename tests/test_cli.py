@@ -12,9 +12,9 @@ import pytest
 
 import kyojosim
 from kyojosim.cli import main, parse_sets
-from kyojosim.outcomes import run_tables
-from kyojosim.results import MANIFEST, load_run
-from kyojosim.scenario import SCENARIO_DIR
+from kyojosim.measures.outcomes import run_tables
+from kyojosim.params.scenario import SCENARIO_DIR
+from kyojosim.runs.results import MANIFEST, load_run
 
 BUNDLED = sorted(SCENARIO_DIR.glob("*.yaml"))
 

@@ -1,17 +1,17 @@
-"""Community dynamics (kyojosim.community_dynamics), participation-shaped trust (kyojosim.trust) and the national
-smartphone path (kyojosim.ict)."""
+"""Community dynamics (kyojosim.core.community_dynamics), participation-shaped trust (kyojosim.core.trust) and the
+national smartphone path (kyojosim.core.ict)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kyojosim.communities import ONLINE_BIT, K, eligibility_weights
-from kyojosim.community_dynamics import FEED_AND_PLAZA, yearly_memberships
 from kyojosim.constants import TIE_COMMUNITY, age_band
-from kyojosim.ict import ict_uptake, national_smartphone_path, path_year
+from kyojosim.core.communities import ONLINE_BIT, K, eligibility_weights
+from kyojosim.core.community_dynamics import FEED_AND_PLAZA, yearly_memberships
+from kyojosim.core.ict import ict_uptake, national_smartphone_path, path_year
+from kyojosim.core.trust import participation_levels, yearly_participation
 from kyojosim.model import KyojoModel
-from kyojosim.trust import participation_levels, yearly_participation
 from towns import hand_built_town
 
 

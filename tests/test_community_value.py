@@ -1,16 +1,16 @@
-"""Community Value of the local SNS (kyojosim.community_value): worked by hand, and recorded in a run."""
+"""Community Value of the local SNS (kyojosim.measures.community_value): worked by hand, and recorded in a run."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kyojosim.communities import ONLINE_BIT
-from kyojosim.community_value import kpi_table, monthly_record
 from kyojosim.constants import TIE_COMMUNITY, TIE_ONLINE
-from kyojosim.network import Ties
-from kyojosim.outcomes import TABLES
-from kyojosim.results import run
+from kyojosim.core.communities import ONLINE_BIT
+from kyojosim.core.network import Ties
+from kyojosim.measures.community_value import kpi_table, monthly_record
+from kyojosim.measures.outcomes import TABLES
+from kyojosim.runs.results import run
 from towns import hand_built_town
 
 SNS = {"local_sns": {"enabled": True, "start_year": 2015, "posts_per_user_month": 0.0, "reply_rate": 0.0,

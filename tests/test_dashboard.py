@@ -14,9 +14,10 @@ from matplotlib.figure import Figure
 
 from kyojosim.cli import main
 from kyojosim.constants import CATEGORIES
-from kyojosim.dashboard import SCENARIO_ENV, charts
-from kyojosim.dashboard.components import model_params, summary_lines
-from kyojosim.dashboard.wrapper import (
+from kyojosim.params.scenario import load_scenario
+from kyojosim.present.dashboard import SCENARIO_ENV, charts
+from kyojosim.present.dashboard.components import model_params, summary_lines
+from kyojosim.present.dashboard.wrapper import (
     CAMPAIGN_YEARS,
     INTERVENTIONS,
     DashboardModel,
@@ -26,7 +27,6 @@ from kyojosim.dashboard.wrapper import (
     scenario_choices,
     unmet_by_district,
 )
-from kyojosim.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +151,7 @@ def test_controls_are_parameters_of_the_model():
 def test_web_font_covers_the_japanese_text():
     from fontTools.ttLib import TTFont
 
-    from kyojosim.webfont import font_css, subset_font
+    from kyojosim.present.webfont import font_css, subset_font
 
     data = subset_font("山江村 つながり力 abc")
     cmap = TTFont(io.BytesIO(data)).getBestCmap()
@@ -163,7 +163,7 @@ def test_web_font_covers_the_japanese_text():
 
 def test_app_module_builds_the_page(monkeypatch):
     monkeypatch.setenv(SCENARIO_ENV, "yamae-hub")
-    import kyojosim.dashboard.app as app
+    import kyojosim.present.dashboard.app as app
 
     app = importlib.reload(app)
     assert app.page is not None

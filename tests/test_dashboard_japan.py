@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kyojosim.dashboard.components import model_params
-from kyojosim.dashboard.wrapper import DashboardModel, scenario_choices
+from kyojosim.present.dashboard.components import model_params
+from kyojosim.present.dashboard.wrapper import DashboardModel, scenario_choices
 
 
 @pytest.fixture(autouse=True)
@@ -45,9 +45,9 @@ def test_the_notice_says_in_japanese_what_to_type():
 
 
 def test_districts_sharing_one_position_are_laid_out_in_a_square_grid():
-    from kyojosim.builder import build
-    from kyojosim.dashboard.charts import tile_positions
-    from kyojosim.scenario import load_scenario
+    from kyojosim.params.scenario import load_scenario
+    from kyojosim.present.dashboard.charts import tile_positions
+    from kyojosim.runs.builder import build
 
     scn = load_scenario(build("札幌市", fit=False).data)
     pos = tile_positions(scn.municipality.districts)

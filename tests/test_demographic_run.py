@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kyojosim.calibration import with_shifts
-from kyojosim.demographic_run import DemographicRun, run_many, run_years
+from kyojosim.analysis.projection import run_many
+from kyojosim.demographic_run import DemographicRun, run_years
 from kyojosim.model import KyojoModel
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
+from kyojosim.runs.calibration import with_shifts
 
 RESIDENT = ("uid", "age", "sex", "household", "role", "district", "frail", "arrived")
 

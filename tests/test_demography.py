@@ -7,7 +7,7 @@ import pytest
 
 from conftest import old_only_mapping, step_years
 from kyojosim.constants import FEMALE, HH, MALE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
-from kyojosim.demography import (
+from kyojosim.core.demography import (
     death_probability,
     household_change,
     in_migration,
@@ -18,10 +18,10 @@ from kyojosim.demography import (
     rehouse_orphans,
     yearly_demography,
 )
-from kyojosim.households import classify
+from kyojosim.core.households import classify
+from kyojosim.core.population import Population
 from kyojosim.model import KyojoModel
-from kyojosim.population import Population
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 from test_synthesis import assert_tie_invariants
 
 NO_SHIFTS = {"demography__migration__young_shift": {}, "demography__migration__elderly_shift": {},

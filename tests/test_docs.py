@@ -30,7 +30,7 @@ import pytest
 from kyojosim import ScenarioError
 from kyojosim.cli import main
 from kyojosim.constants import AGE_BAND_LABELS, CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
-from kyojosim.scenario import SCENARIO_DIR, assumption_register, is_assumption, load_scenario, scenario_fields
+from kyojosim.params.scenario import SCENARIO_DIR, assumption_register, is_assumption, load_scenario, scenario_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = ROOT / "docs" / "ODD.md"
@@ -503,7 +503,7 @@ def test_experiment_error_messages_in_docs_are_real(tmp_path, capsys, case):
 
 
 def test_dotted_keys_in_scenarios_md_exist(scenarios_text):
-    from kyojosim.scenario import Scenario, resolve_path
+    from kyojosim.params.scenario import Scenario, resolve_path
 
     sections = {f.name for f in dataclasses.fields(Scenario)}
     found = re.findall(r"`([a-z_]+(?:\.[a-z0-9_]+)+)(\*?)`", scenarios_text)
@@ -523,7 +523,7 @@ def test_kwargs_example():
 
 
 def test_resident_columns_match_odd(odd_text):
-    from kyojosim.population import Population
+    from kyojosim.core.population import Population
 
     section = odd_text.split("### 2.1 Residents", 1)[1].split("\n### ", 1)[0]
     documented = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)

@@ -1,4 +1,4 @@
-"""The one executor of parallel runs (kyojosim.executor.map_runs) and the one run function (results.run_one)."""
+"""The one executor of parallel runs (kyojosim.runs.executor.map_runs) and the one run function (results.run_one)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from kyojosim.executor import ExecutorError, map_runs
 from kyojosim.model import KyojoModel
-from kyojosim.results import run_one
+from kyojosim.runs.executor import ExecutorError, map_runs
+from kyojosim.runs.results import run_one
 
 
 def _square_and_pid(x: int) -> tuple[int, int]:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from kyojosim.cli import main
-from kyojosim.experiment import (
+from kyojosim.params.experiment import (
     EXPERIMENT_DIR,
     ExperimentError,
     bundled_experiments,
@@ -207,7 +207,7 @@ def test_cli_exits_2_on_a_bad_experiment_and_writes_nothing(tmp_path, capsys):
 def test_the_file_is_declared_with_the_scenario_schema():
     import dataclasses
 
-    from kyojosim.experiment import Design, ExperimentSpec, InterventionSwitch, Variant
+    from kyojosim.params.experiment import Design, ExperimentSpec, InterventionSwitch, Variant
 
     for cls in (ExperimentSpec, Variant, InterventionSwitch, Design):
         assert dataclasses.is_dataclass(cls)
@@ -239,7 +239,7 @@ def test_intervention_shorthands_map_to_the_scenarios_years(tmp_path):
     recorded = exp.spec["variants"]
     assert recorded["year"]["interventions"] == {"local_sns": {"enabled": True, "start": 2017, "end": None}}
     assert recorded["on"]["interventions"]["local_sns"] == {"enabled": True, "start": None, "end": None}
-    from kyojosim import report
+    from kyojosim.present import report
 
     text = report.variant_descriptions({"experiment": exp.to_dict()}, "en")
     assert text["year"] == "local SNS (from 2017)"

@@ -1,4 +1,4 @@
-"""Figures of experiment results (kyojosim.figures)."""
+"""Figures of experiment results (kyojosim.present.figures)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
 
 from experiment_results import PLATFORM_START, shared_results
-from kyojosim import figures
-from kyojosim.analysis import compare
+from kyojosim.analysis.compare import compare
 from kyojosim.errors import KyojoError
-from kyojosim.labels import CATEGORY_LABELS_EN, CATEGORY_LABELS_JA
+from kyojosim.present import figures
+from kyojosim.present.labels import CATEGORY_LABELS_EN, CATEGORY_LABELS_JA
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

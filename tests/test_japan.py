@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import kyojosim
-from kyojosim import japan
 from kyojosim.errors import KyojoError
-from kyojosim.japan import DataError, MunicipalityError, lookup
+from kyojosim.params import japan
+from kyojosim.params.japan import DataError, MunicipalityError, lookup
 
 NATIONAL_TOTAL = 127_094_745
 """平成27年国勢調査 表番号00100: the population of Japan on 1 October 2015."""

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kyojosim import builder, municipalities
-from kyojosim.calibration import compare_runs
-from kyojosim.scenario import load_scenario
+from kyojosim import municipalities
+from kyojosim.params.scenario import load_scenario
+from kyojosim.runs import builder
+from kyojosim.runs.calibration import compare_runs
 
 CLASSES = (500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 350_000, 600_000, 1_000_000, 10 ** 8)
 """Edges of the twelve size classes (census 2015 population)."""

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 import towns
-from kyojosim.channels import OfflineChannel
+from kyojosim.aid.channels.local_sns import (
+    LOCAL_SNS_BIT,
+    MEETING_SHARES,
+    LocalSNSChannel,
+    OfflineEventsProgramme,
+)
+from kyojosim.aid.channels.offline import OfflineChannel
 from kyojosim.constants import (
     CAT,
     CATEGORIES,
@@ -22,15 +28,9 @@ from kyojosim.constants import (
     WILL_NONE,
     WILL_PAID,
 )
-from kyojosim.local_sns import (
-    LOCAL_SNS_BIT,
-    MEETING_SHARES,
-    LocalSNSChannel,
-    OfflineEventsProgramme,
-)
+from kyojosim.core.network import Ties
 from kyojosim.model import KyojoModel
-from kyojosim.network import Ties
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 from towns import hand_built_town, silence_needs
 
 SNS = 1 << CH["local_sns"]
@@ -363,7 +363,7 @@ def test_stranger_weight_and_reach_are_the_scenarios():
 
 
 def test_meeting_changes_are_the_scenarios():
-    from kyojosim.local_sns import meet_face_to_face
+    from kyojosim.aid.channels.local_sns import meet_face_to_face
 
     trust = dataclasses.replace(load_scenario("yamae").trust, meeting_tie_change=(0.3, 0.3, 0.3, -0.45, -0.45),
                                 meeting_min_strength=0.1)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kyojosim.matching import METHODS, Candidates, Matches, exact_max_weight, greedy_order, is_unit_capacity, match
+from kyojosim.aid.matching import METHODS, Candidates, Matches, exact_max_weight, greedy_order, is_unit_capacity, match
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_matching.py"
 
@@ -383,7 +383,7 @@ def test_the_rounds_give_the_sequential_matching_on_hours_as_the_model_has_them(
 @given(st.lists(st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 5), st.integers(2**63 - 3, 2**63 + 3)),
                 max_size=300))
 def test_the_radix_sort_is_a_stable_sort(keys):
-    from kyojosim.matching_kernel import radix_argsort
+    from kyojosim.aid.matching_kernel import radix_argsort
 
     keys = np.array(keys, dtype=np.uint64)
     start = np.random.default_rng(keys.size).permutation(keys.size)
@@ -393,9 +393,9 @@ def test_the_radix_sort_is_a_stable_sort(keys):
 
 def test_importing_kyojosim_compiles_nothing():
     code = (
-        "import sys, kyojosim, kyojosim.matching\n"
-        "assert 'kyojosim.matching_kernel' not in sys.modules\n"
-        "from kyojosim import matching_kernel\n"
+        "import sys, kyojosim, kyojosim.aid.matching\n"
+        "assert 'kyojosim.aid.matching_kernel' not in sys.modules\n"
+        "from kyojosim.aid import matching_kernel\n"
         "assert matching_kernel.greedy_pass.signatures == [] and matching_kernel.radix_argsort.signatures == []\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -404,7 +404,7 @@ def test_importing_kyojosim_compiles_nothing():
 def test_the_kernel_compiles_without_a_cache_when_no_folder_is_writable():
     # numba finds no cache folder for a function whose source file does not exist (as for a
     # read-only installation with a read-only home); the kernel is then compiled uncached, silently
-    source = importlib.util.find_spec("kyojosim.matching_kernel").origin
+    source = importlib.util.find_spec("kyojosim.aid.matching_kernel").origin
     code = compile(Path(source).read_text(encoding="utf-8"), "/nonexistent/matching_kernel.py", "exec")
     namespace: dict = {"__name__": "matching_kernel_uncached"}
     with warnings.catch_warnings():

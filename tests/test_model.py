@@ -12,10 +12,10 @@ import pytest
 from conftest import step_years
 from kyojosim import ScenarioError
 from kyojosim.agents import Resident, ResidentView
+from kyojosim.aid.needs import NeedGroups, arise
 from kyojosim.constants import PARTICIPATION_GROUPS, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR
 from kyojosim.model import DAYS_PER_YEAR, YEARLY, KyojoModel, YearState
-from kyojosim.needs import NeedGroups, arise
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 
 DEMOGRAPHIC_KEYS = ("population", "births", "deaths", "out_migrants", "in_migrants", "households", "left_home",
                     "unions", "moved_in", "share_65plus", "mean_age")
@@ -369,7 +369,7 @@ def test_switching_interventions_on_leaves_demography_and_needs_alone(yamae, mon
     lives where: the demography and the needs that arise (who, which category, how many hours) stay
     identical, week by week and year by year, because they draw from their own streams.
     """
-    import kyojosim.aid as aid_module
+    import kyojosim.aid.round as aid_module
 
     arisen: dict[str, list] = {}
 
@@ -402,7 +402,7 @@ def test_need_draws_are_common_per_step_not_per_resident(yamae):
     """The granularity of common random numbers in the needs, written down.
 
     Needs are drawn as one binomial count per group of residents with the same weekly probability,
-    then that many members (``kyojosim.needs.arise``): fast, and the same stream gives the same needs
+    then that many members (``kyojosim.aid.needs.arise``): fast, and the same stream gives the same needs
     for the same probabilities. But a change to one resident's probability regroups the residents, so
     other residents' needs move too: the draws are common per stream and step, not per resident.
     """

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_ONLINE
-from kyojosim.network import Ties, pairs_within_groups
+from kyojosim.core.network import Ties, pairs_within_groups
 
 
 def test_add_orders_pairs_drops_self_ties_and_merges_duplicates():
@@ -94,7 +94,7 @@ def test_pairs_within_groups_edge_cases():
 
 
 def test_slots_reused_after_compaction_start_clean():
-    from kyojosim.population import Population
+    from kyojosim.core.population import Population
 
     pop = Population()
     pop.add(3, age=[30, 40, 50], employed=True, aid_role=5, groups=7)

@@ -1,4 +1,4 @@
-"""The registry of tables and metrics (kyojosim.outcomes): the one place outcomes are declared.
+"""The registry of tables and metrics (kyojosim.measures.outcomes): the one place outcomes are declared.
 
 A run records exactly the declared tables; a metric declared once reaches the summary, the comparison,
 the labels and the formats; a table added later leaves older results folders readable.
@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 
 import kyojosim
-from kyojosim import outcomes
-from kyojosim.analysis import compare, format_comparison
+from kyojosim.analysis.compare import compare, format_comparison
 from kyojosim.constants import CATEGORIES, CHANNELS, PARTICIPATION_GROUPS
-from kyojosim.labels import VOCABULARY_LABELS, is_money, is_rate, metric_label
+from kyojosim.measures import outcomes
+from kyojosim.measures.outcomes import FORMAT_VERSION, METRICS, TABLES, Metric, OutcomeError, Table
 from kyojosim.model import KyojoModel
-from kyojosim.outcomes import FORMAT_VERSION, METRICS, TABLES, Metric, OutcomeError, Table
-from kyojosim.report import scale_factors, whole_town
-from kyojosim.results import load_run, run_one
-from kyojosim.sweep import variants_experiment
+from kyojosim.present.labels import VOCABULARY_LABELS, is_money, is_rate, metric_label
+from kyojosim.present.report import scale_factors, whole_town
+from kyojosim.runs.results import load_run, run_one
+from kyojosim.runs.sweep import variants_experiment
 
 
 @pytest.fixture(scope="module")

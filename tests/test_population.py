@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kyojosim.population import Column, Households, Population
+from kyojosim.core.population import Column, Households, Population
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "kyojosim"
 

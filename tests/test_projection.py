@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kyojosim import japan, projection
+from kyojosim.analysis import projection
 from kyojosim.cli import main
-from kyojosim.scenario import load_scenario
+from kyojosim.params import japan
+from kyojosim.params.scenario import load_scenario
 
 SEEDS = (1, 2, 3)
 CODES = {"yamae": "43512", "ikoma": "29209", "koto": "13108"}

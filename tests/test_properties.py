@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kyojosim.constants import N_AGE_BANDS, ROLE_HEAD
 from kyojosim.model import KyojoModel
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 
 BASE = load_scenario("yamae").to_dict()
 

@@ -1,4 +1,4 @@
-"""The HTML report and the compare/report commands (kyojosim.report, kyojosim.cli)."""
+"""The HTML report and the compare/report commands (kyojosim.present.report, kyojosim.cli)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from experiment_results import shared_results
-from kyojosim import cli, report
-from kyojosim.report import ReportError, render_html, resolve_results, write_report
+from kyojosim import cli
+from kyojosim.present import report
+from kyojosim.present.report import ReportError, render_html, resolve_results, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

@@ -6,7 +6,7 @@ import pytest
 
 from browser import chromium_page, require_chromium
 from experiment_results import shared_results
-from kyojosim.report import write_report
+from kyojosim.present.report import write_report
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

@@ -7,6 +7,7 @@ import pytest
 
 import towns
 from kyojosim import ScenarioError
+from kyojosim.aid.channels.reporting_hub import ReportingHubChannel
 from kyojosim.constants import (
     AID_REPORTER,
     AID_VOLUNTEER,
@@ -18,10 +19,9 @@ from kyojosim.constants import (
     WILL_NONE,
     WILL_PAID,
 )
+from kyojosim.core.network import Ties
 from kyojosim.model import KyojoModel
-from kyojosim.network import Ties
-from kyojosim.reporting_hub import ReportingHubChannel
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 from towns import hand_built_town, silence_needs
 
 HUB = 1 << CH["reporting_hub"]

@@ -14,8 +14,8 @@ import pytest
 import kyojosim
 from kyojosim import atomic
 from kyojosim.constants import AGE_BAND_LABELS
-from kyojosim.outcomes import run_tables
-from kyojosim.results import MANIFEST, ResultsError, RunResult, load_run
+from kyojosim.measures.outcomes import run_tables
+from kyojosim.runs.results import MANIFEST, ResultsError, RunResult, load_run
 
 
 def listing(root):

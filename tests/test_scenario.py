@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from kyojosim.errors import ScenarioError
-from kyojosim.scenario import SCENARIO_DIR, Scenario, load_scenario
+from kyojosim.params.scenario import SCENARIO_DIR, Scenario, load_scenario
 
 YAMAE_PATH = SCENARIO_DIR / "yamae.yaml"
 
@@ -323,7 +323,7 @@ def test_defaults_are_not_shared_between_scenarios(yamae_dict):
 
 
 def test_every_bundled_scenario_loads():
-    from kyojosim.scenario import SCENARIO_DIR
+    from kyojosim.params.scenario import SCENARIO_DIR
 
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         scn = load_scenario(path)

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import towns
+from kyojosim.aid.channels.sharing_platform import SharingPlatformChannel
+from kyojosim.aid.money import split_payment
 from kyojosim.constants import (
     AID_CERTIFIED,
     AID_SUPPORTER,
@@ -22,11 +24,9 @@ from kyojosim.constants import (
     WILL_NONE,
     WILL_PAID,
 )
+from kyojosim.core.network import Ties
 from kyojosim.model import KyojoModel
-from kyojosim.money import split_payment
-from kyojosim.network import Ties
-from kyojosim.scenario import load_scenario
-from kyojosim.sharing_platform import SharingPlatformChannel
+from kyojosim.params.scenario import load_scenario
 from towns import hand_built_town, silence_needs
 
 PLATFORM = 1 << CH["sharing_platform"]
@@ -252,7 +252,7 @@ def test_a_channel_never_lowers_the_needs_surfaced(key):
 def test_money_table_is_saved_with_the_run(tmp_path):
     import pandas as pd
 
-    from kyojosim.results import RunResult, load_run
+    from kyojosim.runs.results import RunResult, load_run
 
     model = KyojoModel("yamae", seed=2, years=1, scale=0.1, overrides={
         "interventions.sharing_platform.enabled": True, "interventions.sharing_platform.start_year": 2015,

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from kyojosim.streams import STREAM_NAMES, Streams, declare_streams, declared_streams, stream_key
+from kyojosim.core.streams import STREAM_NAMES, Streams, declare_streams, declared_streams, stream_key
 
 
 def draws(gen: np.random.Generator, k: int = 8) -> np.ndarray:
@@ -68,7 +68,7 @@ def test_undeclared_names_are_refused():
 
 
 def test_every_channel_declares_its_streams_once():
-    from kyojosim.channels import CHANNEL_TYPES, STREAM_KINDS
+    from kyojosim.aid.channels.base import CHANNEL_TYPES, STREAM_KINDS
 
     names = declared_streams()
     assert len(names) == len(set(names))

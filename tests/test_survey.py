@@ -1,4 +1,4 @@
-"""Tests of the simulated survey (kyojosim.survey): exact answers on a hand-built town, intervals,
+"""Tests of the simulated survey (kyojosim.measures.survey): exact answers on a hand-built town, intervals,
 no side effect on the model, the published layout, the gap table and the comparison script."""
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from kyojosim.constants import CAT, CATEGORIES, PARTICIPATION_GROUPS, WILL_FREE, WILL_NONE, WILL_PAID
-from kyojosim.model import KyojoModel
-from kyojosim.survey import (
+from kyojosim.measures.survey import (
     ANSWERS,
     GAP_COLUMNS,
     PUBLISHED_FILES,
@@ -25,6 +24,7 @@ from kyojosim.survey import (
     survey,
     wilson,
 )
+from kyojosim.model import KyojoModel
 from towns import hand_built_town
 
 ROOT = Path(__file__).resolve().parents[1]

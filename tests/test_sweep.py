@@ -15,11 +15,11 @@ import pytest
 import yaml
 
 import kyojosim
-from kyojosim import results as results_module
 from kyojosim.constants import CATEGORIES, PARTICIPATION_GROUPS, REQUESTER_AGE_GROUPS
-from kyojosim.outcomes import experiment_tables
-from kyojosim.store import StoreError
-from kyojosim.sweep import SweepError
+from kyojosim.measures.outcomes import experiment_tables
+from kyojosim.runs import results as results_module
+from kyojosim.runs.store import StoreError
+from kyojosim.runs.sweep import SweepError
 
 SMALL = {
     "name": "small",
@@ -254,8 +254,8 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
     import mesa
 
     from kyojosim.model import KyojoModel
-    from kyojosim.scenario import load_scenario
-    from kyojosim.sweep import run_in_folder
+    from kyojosim.params.scenario import load_scenario
+    from kyojosim.runs.sweep import run_in_folder
 
     def models():
         gc.collect()

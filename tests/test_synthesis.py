@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kyojosim.communities import K, participation_mix
 from kyojosim.constants import (
     AGE_BAND_WIDTH,
     FEMALE,
@@ -19,9 +18,10 @@ from kyojosim.constants import (
     ROLE_SPOUSE,
     TIE_HOUSEHOLD,
 )
-from kyojosim.households import classify
-from kyojosim.streams import Streams
-from kyojosim.synthesis import draw_ages_in_band, largest_remainder, synthesize, target_counts
+from kyojosim.core.communities import K, participation_mix
+from kyojosim.core.households import classify
+from kyojosim.core.streams import Streams
+from kyojosim.core.synthesis import draw_ages_in_band, largest_remainder, synthesize, target_counts
 
 # The participation mix of residents in their 20s-70s: MIC White Paper on Information and Communications 2018
 # (平成30年版情報通信白書), 図表4-3-5-2, as in shared/whitepaper2018/community_participation_all_ages.csv
@@ -128,7 +128,7 @@ def test_household_kind_shares_near_scenario(yamae, yamae_synth):
 
 @pytest.mark.parametrize("name", ["koto", "ikoma"])
 def test_household_kind_shares_of_other_bundled_scenarios(name):
-    from kyojosim.scenario import SCENARIO_DIR, load_scenario
+    from kyojosim.params.scenario import SCENARIO_DIR, load_scenario
 
     if not (SCENARIO_DIR / f"{name}.yaml").is_file():
         pytest.skip(f"no bundled scenario {name}")
@@ -214,7 +214,7 @@ def test_traits_follow_age(yamae_synth):
 
 @pytest.mark.parametrize("year", [2017, 2008])
 def test_participation_mix_reproduces_survey_row(yamae_dict, year):
-    from kyojosim.scenario import load_scenario
+    from kyojosim.params.scenario import load_scenario
 
     scn = load_scenario(yamae_dict, {"communities.participation_year": year})
     pop, _, _ = synthesize(scn, Streams(11))
@@ -268,7 +268,7 @@ def test_no_minor_in_a_real_world_community(yamae_synth):
 
 def test_local_chapters_are_within_a_district(yamae, yamae_synth):
     pop, _, _ = yamae_synth
-    from kyojosim.communities import LOCAL_KINDS
+    from kyojosim.core.communities import LOCAL_KINDS
 
     for name in LOCAL_KINDS:
         g = pop.groups[:, K[name]]

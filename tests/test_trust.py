@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from kyojosim.constants import CH, TIE_NEIGHBOUR, WILL_FREE, WILL_NONE
+from kyojosim.core.network import Ties
+from kyojosim.core.trust import after_week, yearly_reciprocity
 from kyojosim.model import KyojoModel
-from kyojosim.network import Ties
-from kyojosim.trust import after_week, yearly_reciprocity
 
 
 def test_strengthen_existing_ties_only():

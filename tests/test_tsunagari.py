@@ -1,4 +1,4 @@
-"""Tests of つながり力 (kyojosim.tsunagari): the three steps worked by hand, and its monthly record in a run."""
+"""Tests of つながり力 (kyojosim.measures.tsunagari): the three steps by hand, and its monthly record in a run."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kyojosim.communities import ONLINE_BIT, K
 from kyojosim.constants import PARTICIPATION_GROUPS
-from kyojosim.model import KyojoModel
-from kyojosim.outcomes import TABLES
-from kyojosim.population import Population
-from kyojosim.results import RunResult
-from kyojosim.tsunagari import (
+from kyojosim.core.communities import ONLINE_BIT, K
+from kyojosim.core.population import Population
+from kyojosim.measures.outcomes import TABLES
+from kyojosim.measures.tsunagari import (
     DECADE_GROUPS,
     FrameGroups,
     community_strengths,
@@ -22,6 +20,8 @@ from kyojosim.tsunagari import (
     summary_rows,
     tsunagari,
 )
+from kyojosim.model import KyojoModel
+from kyojosim.runs.results import RunResult
 
 R2 = np.sqrt(2.0)
 LOCAL, FEED = ONLINE_BIT["local_sns"], ONLINE_BIT["feed_groups"]

@@ -1,4 +1,4 @@
-"""The 2008 -> 2017 validation experiment and the fit (kyojosim.validation, experiments/validation), at reduced size."""
+"""The 2008 -> 2017 validation experiment and its fit (kyojosim.analysis.validation), at reduced size."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kyojosim.analysis.validation import REPORT_AGE_GROUPS, fit_participation, run_participation, tsunagari_order
 from kyojosim.constants import PARTICIPATION_GROUPS
-from kyojosim.validation import REPORT_AGE_GROUPS, fit_participation, run_participation, tsunagari_order
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "experiments" / "validation"
@@ -67,7 +67,8 @@ def test_fit_writes_the_defaults_with_provenance(tmp_path, monkeypatch):
     fit = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fit)
     copy = tmp_path / "scenario.py"
-    copy.write_text((ROOT / "src" / "kyojosim" / "scenario.py").read_text(encoding="utf-8"), encoding="utf-8")
+    source = ROOT / "src" / "kyojosim" / "params" / "scenario.py"
+    copy.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     monkeypatch.setattr(fit, "SCENARIO_PY", copy)
     best = pd.Series({"communities.offline_trend": -0.1234, "communities.online_join_rate": 0.321,
                       "objective": 9.87, "max_abs_gap": 2.3})

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import kyojosim
-from kyojosim.analysis import compare
+from kyojosim.analysis.compare import compare
 from kyojosim.cli import main
 from kyojosim.errors import ScenarioError
-from kyojosim.scenario import load_scenario
-from kyojosim.sweep import variants_experiment
+from kyojosim.params.scenario import load_scenario
+from kyojosim.runs.sweep import variants_experiment
 
 
 def test_a_variant_file_becomes_the_overrides_it_differs_by():

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from kyojosim.aid.needs import NeedGroups
 from kyojosim.constants import CAT, FEMALE, MALE, N_AGE_BANDS, age_band
 from kyojosim.model import KyojoModel
-from kyojosim.needs import NeedGroups
-from kyojosim.scenario import load_scenario
+from kyojosim.params.scenario import load_scenario
 
 SEX_CODE = {"m": MALE, "f": FEMALE}
 
@@ -77,11 +77,11 @@ def add_need(model: KyojoModel, slot: int, category: str, hours: float, deadline
 def watch_matching(on_match: Callable[..., None]) -> Iterator[None]:
     """Call ``on_match(cand, hours, capacity, result)`` after every weekly matching inside the block.
 
-    The weekly round (``kyojosim.aid``) calls ``kyojosim.matching.match`` once per week; this wraps it
+    The weekly round (``kyojosim.aid.round``) calls ``kyojosim.aid.matching.match`` once per week; this wraps it
     for the duration of the ``with`` block and restores it afterwards, so tests can see the candidate
     graph, the capacities and the result of each week.
     """
-    from kyojosim import aid as aid_module
+    from kyojosim.aid import round as aid_module
 
     real = aid_module.match
 

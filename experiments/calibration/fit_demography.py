@@ -1,6 +1,6 @@
 """Fit each bundled municipality's migration to its population projection, and write the shifts back.
 
-A thin wrapper around :func:`kyojosim.calibration.fit_migration` (the procedure is described there
+A thin wrapper around :func:`kyojosim.runs.calibration.fit_migration` (the procedure is described there
 and in docs/ODD.md §6.3): for every 5-year period it fits ``young_shift`` (ages 15-39),
 ``elderly_shift`` (65+) and ``oldest_shift`` (75+) so that the mean of seeded runs meets the
 projection's total and its 65+ and 75+ shares, then replaces the ``young_shift:``,
@@ -17,9 +17,9 @@ import argparse
 import re
 import sys
 
-from kyojosim.builder import number
-from kyojosim.calibration import fit_migration
-from kyojosim.scenario import find_scenario, load_scenario
+from kyojosim.params.scenario import find_scenario, load_scenario
+from kyojosim.runs.builder import number
+from kyojosim.runs.calibration import fit_migration
 
 
 def fit(name: str, seeds: list[int]):

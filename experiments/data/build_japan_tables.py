@@ -3,7 +3,7 @@
 Reads the published tables (census 1980-2015 by sex and 5-year age, the census 2015 table 00100,
 the IPSS 2018 municipal projection and the IPSS 2023 projection of the three bundled towns, as long
 CSV files reshaped without changing a value) and two small reference lists, and writes them as
-Parquet (zstd) with a ``manifest.json`` of SHA-256 checksums that :mod:`kyojosim.japan` verifies on
+Parquet (zstd) with a ``manifest.json`` of SHA-256 checksums that :mod:`kyojosim.params.japan` verifies on
 every load. No value of a statistical table is changed; the derived ``municipalities.parquet``
 joins the 1,741 municipalities (boundaries of October 2016) with their table 00100 figures, their
 official kana readings and a position.

@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from kyojosim.atomic import write_text
-from kyojosim.community_value import kpi_table
-from kyojosim.executor import map_runs
+from kyojosim.measures.community_value import kpi_table
+from kyojosim.runs.executor import map_runs
 
 VARIANTS = {
     "adoption ×0.5": {"interventions.local_sns.adoption_rate": 0.05},
@@ -33,7 +33,7 @@ VARIANTS = {
 
 
 def one(task: tuple[str, int, int, float]) -> pd.DataFrame:
-    from kyojosim.results import run_one
+    from kyojosim.runs.results import run_one
 
     variant, seed, years, scale = task
     res = run_one("koto-sns", seed=seed, years=years, scale=scale, overrides=VARIANTS[variant])

@@ -7,7 +7,7 @@ Usage::
         [--all] [--out DIR]
 
 For each seed the scenario runs ``--years`` years (the default 2 takes the bundled scenarios,
-which start in 2015, to 2017, the year of the survey) and ``kyojosim.survey.survey`` asks ``--n``
+which start in 2015, to 2017, the year of the survey) and ``kyojosim.measures.survey.survey`` asks ``--n``
 residents aged 20-79. The table printed gives, per published cell, the simulated value (mean over
 the seeds), its 95% interval (mean of the seeds' bounds), the spread of the seeds' values, the
 published value and the gap; gaps beyond +-5 points in a validated cell are flagged ``!``. With
@@ -25,8 +25,8 @@ import pandas as pd
 
 from kyojosim.atomic import write_text
 from kyojosim.errors import KyojoError
-from kyojosim.results import run_one
-from kyojosim.survey import FLAG_POINTS, compare_published, survey
+from kyojosim.measures.survey import FLAG_POINTS, compare_published, survey
+from kyojosim.runs.results import run_one
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

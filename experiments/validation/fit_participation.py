@@ -1,12 +1,12 @@
 """Fit the community-dynamics parameters to the 2008 -> 2017 participation mix (図表4-3-5-2).
 
 One command reproduces the fit and writes the fitted values, with their provenance, into the
-scenario defaults (src/kyojosim/scenario.py, the parameters under the ``# fitted:`` marker)::
+scenario defaults (src/kyojosim/params/scenario.py, the parameters under the ``# fitted:`` marker)::
 
     python experiments/validation/fit_participation.py            # grid search, then write
     python experiments/validation/fit_participation.py --dry-run  # grid search only
 
-Procedure (kyojosim.validation.fit_participation): a full grid over
+Procedure (kyojosim.analysis.validation.fit_participation): a full grid over
 ``communities.offline_trend`` x ``communities.online_join_rate``; each point runs the 2008 -> 2017
 experiment (Ikoma at scale 0.02, seeds 1 and 2, the same seeds at every point); the objective is
 the sum of squared gaps (points) between the simulated and the published 2017 shares of the four
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from kyojosim.validation import DEFAULT_GRID, fit_participation
+from kyojosim.analysis.validation import DEFAULT_GRID, fit_participation
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIO_PY = ROOT / "src" / "kyojosim" / "scenario.py"
+SCENARIO_PY = ROOT / "src" / "kyojosim" / "params" / "scenario.py"
 
 
 def write_defaults(best: pd.Series, seeds, scale: float) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from kyojosim.analysis.validation import run_seeds, summarise_runs, tsunagari_order
 from kyojosim.atomic import write_text
-from kyojosim.validation import run_seeds, summarise_runs, tsunagari_order
 
 TOLERANCE = 5.0
 

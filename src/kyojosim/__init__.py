@@ -32,13 +32,19 @@ del _start_method
 
 from .agents import Resident  # noqa: E402
 from .errors import KyojoError, ScenarioError  # noqa: E402
-from .experiment import Experiment, load_experiment  # noqa: E402
-from .japan import lookup, municipalities  # noqa: E402
 from .model import KyojoModel  # noqa: E402
-from .results import RunResult, load_run, run  # noqa: E402
-from .scenario import Scenario, load_scenario  # noqa: E402
-from .store import ExperimentResults, load  # noqa: E402
-from .sweep import sweep  # noqa: E402
+from .params.experiment import Experiment, load_experiment  # noqa: E402
+from .params.japan import lookup, municipalities  # noqa: E402
+from .params.scenario import SCENARIO_RESOLVERS as _RESOLVERS  # noqa: E402
+from .params.scenario import Scenario, load_scenario  # noqa: E402
+from .runs.builder import municipality_scenario as _municipality_scenario  # noqa: E402
+from .runs.results import RunResult, load_run, run  # noqa: E402
+from .runs.store import ExperimentResults, load  # noqa: E402
+from .runs.sweep import sweep  # noqa: E402
+
+# a name that is neither a file nor a bundled scenario may be a municipality of Japan (kyojosim.runs.builder)
+if _municipality_scenario not in _RESOLVERS:
+    _RESOLVERS.append(_municipality_scenario)
 
 try:
     __version__ = _metadata.version("kyojosim")

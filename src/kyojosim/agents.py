@@ -120,7 +120,7 @@ class Resident(ResidentState, mesa.Agent):
 
     Args:
         model: The model.
-        unique_id: The resident's uid in the population (:attr:`kyojosim.population.Population.uid`).
+        unique_id: The resident's uid in the population (:attr:`kyojosim.core.population.Population.uid`).
     """
 
     def __init__(self, model: KyojoModel, unique_id: int) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import KyojoError, ScenarioError
-from .executor import BACKENDS
+from .runs.executor import BACKENDS
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -42,7 +42,7 @@ EXIT_INTERRUPTED = 130
 def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
     """Parse ``--set key.path=value`` items into an overrides mapping.
 
-    Values are parsed as YAML (:func:`kyojosim.scenario.parse_value`), so ``3``, ``true`` and
+    Values are parsed as YAML (:func:`kyojosim.params.scenario.parse_value`), so ``3``, ``true`` and
     ``[1, 2]`` become numbers, booleans and lists.
 
     Args:
@@ -54,7 +54,7 @@ def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
     Raises:
         ScenarioError: If an item is not ``KEY=VALUE`` with a non-empty key.
     """
-    from .scenario import parse_value
+    from .params.scenario import parse_value
 
     out: dict[str, Any] = {}
     for item in items or ():
@@ -79,7 +79,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _load(args: argparse.Namespace):
-    from .scenario import find_scenario, load_scenario
+    from .params.scenario import find_scenario, load_scenario
 
     path = find_scenario(args.scenario)
     return path, load_scenario(path, _overrides(args))
@@ -102,7 +102,7 @@ def summary_table(years, needs=None, scale: float = 1.0) -> str:
     """Format the yearly summary printed after a run.
 
     Counts are scaled to the whole municipality (divided by ``municipality.scale`` where the metric
-    scales, :data:`kyojosim.outcomes.METRICS`).
+    scales, :data:`kyojosim.measures.outcomes.METRICS`).
 
     Args:
         years: The ``years`` table of a run, with ``population_scaled`` present.
@@ -114,7 +114,7 @@ def summary_table(years, needs=None, scale: float = 1.0) -> str:
         The table as text, one line per year.
     """
     from .constants import PARTICIPATION_GROUPS
-    from .outcomes import METRICS
+    from .measures.outcomes import METRICS
 
     def whole(column: str, value: float) -> str:
         return f"{METRICS[column].whole_town(value, scale):,.0f}"
@@ -148,7 +148,7 @@ def summary_table(years, needs=None, scale: float = 1.0) -> str:
 
 def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
     """Run a scenario, print the yearly summary and save the results."""
-    from .results import run
+    from .runs.results import run
 
     _, scn = _load(args)
     out = Path(args.out) if args.out else Path("results") / f"{scn.name or 'run'}-{scn.simulation.seed}"
@@ -167,9 +167,9 @@ def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
 
 def cmd_projection(args: argparse.Namespace) -> int:
     """Run the bundled (or named) municipalities for several seeds and compare with their projections."""
-    from . import projection
+    from .analysis import projection
     from .atomic import write_parquet
-    from .scenario import load_scenario
+    from .params.scenario import load_scenario
 
     if args.seeds < 1:
         raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more seeds", "out of range")
@@ -205,9 +205,9 @@ def cmd_projection(args: argparse.Namespace) -> int:
 
 def cmd_variants(args: argparse.Namespace) -> int:
     """Sweep scenarios as the variants of the first over shared seeds; print the comparison with the first."""
-    from .analysis import compare, format_comparison
-    from .store import load
-    from .sweep import sweep, variants_experiment
+    from .analysis.compare import compare, format_comparison
+    from .runs.store import load
+    from .runs.sweep import sweep, variants_experiment
 
     if args.seeds < 1:
         raise ScenarioError("--seeds", "seeds", args.seeds, "allowed: 1 or more replicates", "out of range")
@@ -245,10 +245,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare every variant of an experiment with its baseline; write comparison.csv and the figures."""
     import pandas as pd
 
-    from . import figures
-    from .analysis import compare, format_comparison
+    from .analysis.compare import compare, format_comparison
     from .atomic import write_text
-    from .report import HEADLINE_METRICS, load_results
+    from .present import figures
+    from .present.report import HEADLINE_METRICS, load_results
 
     folder, results = load_results(args.results)
     out = Path(args.out) if args.out else folder / "comparison"
@@ -266,7 +266,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         written += ["comparison.csv", "comparison.png"]
     indices = None
     if (results.manifest.get("design") or {}).get("type") == "sobol":
-        from .analysis import sensitivity
+        from .analysis.sensitivity import sensitivity
 
         metrics = ("matching_rate", "matching_rate_age_75plus", "tsunagari_mean")
         indices = pd.concat([sensitivity(results, metric=m).assign(metric=m) for m in metrics], ignore_index=True)
@@ -293,7 +293,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the HTML report of an experiment (one self-contained file)."""
-    from .report import load_results, write_report
+    from .present.report import load_results, write_report
 
     folder, results = load_results(args.results)
     out = Path(args.out) if args.out else folder / f"report-{args.lang}.html"
@@ -309,8 +309,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
-    from .dashboard import APP_PATH, SCENARIO_ENV
-    from .scenario import find_scenario, load_scenario
+    from .params.scenario import find_scenario, load_scenario
+    from .present.dashboard import APP_PATH, SCENARIO_ENV
 
     if not 0 < args.port < 65536:
         raise ScenarioError("--port", "port", args.port, "allowed: a TCP port, 1-65535", "out of range")
@@ -343,7 +343,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
 def cmd_new(args: argparse.Namespace, command: Sequence[str]) -> int:
     """Write the scenario file of a municipality, built from the census and IPSS tables."""
-    from . import builder
+    from .runs import builder
 
     rec = builder.japan.lookup(args.municipality)
     slug = rec.name_en.rsplit(" ", 1)[0].lower().replace(" ", "-")
@@ -380,7 +380,7 @@ def cmd_new(args: argparse.Namespace, command: Sequence[str]) -> int:
 
 def cmd_municipalities(args: argparse.Namespace) -> int:
     """List the municipalities whose code, name, reading or prefecture contains QUERY (all without one)."""
-    from . import japan
+    from .params import japan
 
     m = japan.municipalities()
     if args.query:
@@ -405,9 +405,9 @@ def cmd_municipalities(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment sweep and consolidate its results folder."""
-    from .experiment import load_experiment
-    from .store import load
-    from .sweep import sweep
+    from .params.experiment import load_experiment
+    from .runs.store import load
+    from .runs.sweep import sweep
 
     exp = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("results") / exp.name
@@ -439,7 +439,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _version() -> str:
-    from .results import package_version
+    from .runs.results import package_version
 
     return package_version()
 

@@ -3,29 +3,28 @@
 The demographic submodels (docs/ODD.md §7.1-7.6) read and write only the resident columns ``age``,
 ``sex``, ``household``, ``role``, ``district`` and ``frail`` and the household columns ``district``
 and ``block``, and draw only from the ``synthesis`` stream (the initial residents and households,
-:func:`~kyojosim.synthesis.synthesize_residents`) and from the streams ``demography``,
+:func:`~kyojosim.core.synthesis.synthesize_residents`) and from the streams ``demography``,
 ``migration``, ``households`` and ``traits`` (the traits of in-migrants), each named by its year.
 No other submodel writes those columns, so running only the model's own entries of
 :data:`kyojosim.model.YEARLY` that do (:data:`DEMOGRAPHIC_STEPS`), in the model's order, gives
 exactly the population of :class:`~kyojosim.model.KyojoModel` for the same scenario and seed, year
 by year (``tests/test_demographic_run.py`` checks it resident by resident). It is tens of times
-faster, and it is what the migration fit (:mod:`kyojosim.calibration`) and the projection checks
-(:mod:`kyojosim.projection`) run.
+faster, and it is what the migration fit (:mod:`kyojosim.runs.calibration`) and the projection checks
+(:mod:`kyojosim.analysis.projection`) run.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .population import Population
-from .scenario import Scenario
-from .streams import Streams
-from .synthesis import synthesize_residents
+from .core.population import Population
+from .core.streams import Streams
+from .core.synthesis import synthesize_residents
+from .params.scenario import Scenario
 
 DEMOGRAPHIC_STEPS = ("demography", "in_migrant_traits", "compaction")
 """The entries of :data:`kyojosim.model.YEARLY` that change the demographic columns, run in this order."""
@@ -124,15 +123,3 @@ def run_years(scenario: Scenario, seed: int, years: int | None = None) -> pd.Dat
     rows.insert(0, "seed", int(seed))
     rows.insert(0, "scenario", scenario.name)
     return rows
-
-
-def _run_task(task: tuple[Scenario, int]) -> pd.DataFrame:
-    return run_years(*task)
-
-
-def run_many(scenarios: Sequence[Scenario], seeds: Sequence[int], n_jobs: int = 1) -> pd.DataFrame:
-    """Run every scenario for every seed (in parallel with :func:`kyojosim.executor.map_runs` if ``n_jobs`` > 1)."""
-    from .executor import map_runs
-
-    tasks = [(scn, int(seed)) for scn in scenarios for seed in seeds]
-    return pd.concat(map_runs(_run_task, tasks, jobs=n_jobs, ordered=True), ignore_index=True)

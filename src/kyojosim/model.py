@@ -14,20 +14,22 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import community_value, tsunagari
 from .agents import Resident, ResidentView
-from .aid import MutualAid
-from .communities import join_communities, participation_mix
-from .community_dynamics import yearly_memberships
+from .aid.channels.local_sns import MeetingLog
+from .aid.round import MutualAid
 from .constants import HOUSEHOLD_KINDS, age_band
-from .demography import YearEvents, yearly_demography
-from .helping import draw_willingness
-from .households import classify
-from .ict import ict_uptake
-from .lifecourse import yearly_life_course
-from .local_sns import MeetingLog
-from .metrics import year_summary
-from .outcomes import (
+from .core.communities import join_communities, participation_mix
+from .core.community_dynamics import yearly_memberships
+from .core.demography import YearEvents, yearly_demography
+from .core.helping import draw_willingness
+from .core.households import classify
+from .core.ict import ict_uptake
+from .core.lifecourse import yearly_life_course
+from .core.streams import Streams
+from .core.synthesis import build_ties, draw_traits, household_ties, synthesize
+from .core.trust import initial_trust, yearly_participation, yearly_reciprocity
+from .measures import community_value, tsunagari
+from .measures.outcomes import (
     TABLES,
     OutcomeError,
     age_structure_rows,
@@ -36,10 +38,8 @@ from .outcomes import (
     start_month,
     table_frame,
 )
-from .scenario import Scenario, load_scenario
-from .streams import Streams
-from .synthesis import build_ties, draw_traits, household_ties, synthesize
-from .trust import initial_trust, yearly_participation, yearly_reciprocity
+from .measures.yearly import year_summary
+from .params.scenario import Scenario, load_scenario
 
 DAYS_PER_YEAR = 365.25
 
@@ -59,7 +59,7 @@ class KyojoModel(mesa.Model):
     without. :meth:`resident` then builds a :class:`~kyojosim.agents.ResidentView` on demand.
 
     Args:
-        scenario: A :class:`~kyojosim.scenario.Scenario`, a scenario file, or a bundled name.
+        scenario: A :class:`~kyojosim.params.scenario.Scenario`, a scenario file, or a bundled name.
         seed: Seed of every random stream (overrides ``simulation.seed``).
         years: Length of the run in years (overrides ``simulation.years``).
         scale: Fraction of residents simulated (overrides ``municipality.scale``).
@@ -113,7 +113,7 @@ class KyojoModel(mesa.Model):
         self.timings: dict[str, float] = dict.fromkeys([name for name, _ in YEARLY] + ["mutual_aid"], 0.0)
         """Seconds spent in each yearly submodel (names of :data:`YEARLY`) and in the weekly round of mutual aid."""
         self.last_events: YearEvents | None = None
-        # every table is recorded through the DataCollector, declared in kyojosim.outcomes.TABLES
+        # every table is recorded through the DataCollector, declared in kyojosim.measures.outcomes.TABLES
         self.datacollector = make_datacollector(self._reporters(), [d.name for d in scn.municipality.districts])
         self.stats: dict[str, Any] = {}
         self.month = start_month(self.start_year)  # the calendar month the latest records belong to
@@ -204,13 +204,13 @@ class KyojoModel(mesa.Model):
 
         1. Advance the clock; for each calendar year that ended, :meth:`turn_of_year` runs the
            yearly submodels of :data:`YEARLY` (§3.2).
-        2. The week of mutual aid (:meth:`kyojosim.aid.MutualAid.week`): needs arise, surface
+        2. The week of mutual aid (:meth:`kyojosim.aid.round.MutualAid.week`): needs arise, surface
            through the channels, are matched to helpers or lapse.
         3. Record the weekly series (the DataCollector's model reporters), and, in the week a
-           calendar month ends (:func:`kyojosim.outcomes.record_month`) and at the last step, the
-           つながり力 summary (:func:`kyojosim.tsunagari.summary_rows`) and, while the local SNS
-           runs, its Community Value (:func:`kyojosim.community_value.monthly_record`), as rows of
-           the DataCollector's tables (:data:`kyojosim.outcomes.TABLES`).
+           calendar month ends (:func:`kyojosim.measures.outcomes.record_month`) and at the last step, the
+           つながり力 summary (:func:`kyojosim.measures.tsunagari.summary_rows`) and, while the local SNS
+           runs, its Community Value (:func:`kyojosim.measures.community_value.monthly_record`), as rows of
+           the DataCollector's tables (:data:`kyojosim.measures.outcomes.TABLES`).
         4. Stop once the run's number of steps is reached.
         """
         for year in self._advance_clock():
@@ -265,12 +265,12 @@ class KyojoModel(mesa.Model):
             dc.add_table_row("age_structure", r)
 
     def _record_tsunagari(self) -> None:
-        """Record the つながり力 summary (:func:`kyojosim.tsunagari.summary_rows`)."""
+        """Record the つながり力 summary (:func:`kyojosim.measures.tsunagari.summary_rows`)."""
         for row in tsunagari.summary_rows(self):
             self.datacollector.add_table_row("tsunagari", row)
 
     def _record_community_value(self) -> None:
-        """Record the local SNS's monthly Community Value (:mod:`kyojosim.community_value`) while it runs."""
+        """Record the local SNS's monthly Community Value (:mod:`kyojosim.measures.community_value`) while it runs."""
         sns = self.aid.channel("local_sns")
         if sns is None or not sns.active():
             return
@@ -290,7 +290,7 @@ class KyojoModel(mesa.Model):
         return {c: weekly(c) for c in TABLES["steps"].columns if c != "step"}
 
     def table(self, name: str) -> pd.DataFrame:
-        """Return a table recorded so far (``years``, ``steps``, ``needs`` ...; kyojosim.outcomes.TABLES) as a frame."""
+        """Return a table recorded so far as a frame (``years``, ``steps`` ...; see ``measures.outcomes.TABLES``)."""
         return table_frame(self.datacollector, name)
 
     def release(self) -> None:
@@ -344,7 +344,7 @@ def _weekly_value(model: KyojoModel, column: str) -> Any:
     if not last:
         return 0  # the initial state: no week of mutual aid yet
     raise OutcomeError(f"the steps table declares {column!r}, which neither the week's aid record nor the year's "
-                       "row holds (kyojosim.outcomes.TABLES)")
+                       "row holds (kyojosim.measures.outcomes.TABLES)")
 
 
 def draw_traits_births(pop, births: np.ndarray) -> None:

@@ -1,0 +1,223 @@
+"""The protocol of a channel, its context, the registry of channels, and random pools of helpers.
+
+A channel decides which new needs it *surfaces* (makes known to possible helpers) and, for the
+open needs it surfaced, proposes *candidate* helpers with a weight (:class:`Channel`). Every
+channel class registers itself with :func:`register_channel`; :func:`build_channels` makes one of
+each, in the order of registration (:mod:`kyojosim.aid.channels` imports the channel modules in
+that order, the offline channel first). A channel sees the model only through its
+:class:`AidContext`: the population, the ties, its own scenario section, the money ledger, the
+clock, its own random streams and the other channels.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...core.network import Ties
+from ...core.streams import declare_streams
+
+if TYPE_CHECKING:
+    from ...core.population import Population
+    from ...params.scenario import Scenario
+    from ..money import MoneyLedger
+    from ..round import MutualAid
+    from .local_sns import MeetingLog
+
+STREAM_KINDS: tuple[str, ...] = ("surface", "candidates", "after", "yearly")
+"""The kinds of random stream every channel has: ``<kind>_<channel name>`` (see :meth:`AidContext.rng`)."""
+
+
+class AidContext:
+    """What a channel may read and change of the model: everything it needs, and nothing else.
+
+    Args:
+        aid: The mutual aid of the model (which holds the channels).
+        name: The channel's name; its random streams are ``<kind>_<name>``.
+        cfg: The channel's own scenario section.
+    """
+
+    def __init__(self, aid: MutualAid, name: str, cfg: Any) -> None:
+        self._aid = aid
+        self.name = name
+        self.cfg = cfg
+
+    @property
+    def population(self) -> Population:
+        """The resident and household columns."""
+        return self._aid.model.population
+
+    @property
+    def ties(self) -> Ties:
+        """The network of ties."""
+        return self._aid.model.ties
+
+    @property
+    def scenario(self) -> Scenario:
+        """The whole scenario (for the sections shared by every channel: helping, network, ict)."""
+        return self._aid.model.scenario
+
+    @property
+    def money(self) -> MoneyLedger:
+        """The money ledger of the mutual aid."""
+        return self._aid.money
+
+    @property
+    def meeting_log(self) -> MeetingLog:
+        """The model's log of face-to-face meetings of online acquaintances (read by the simulated survey)."""
+        return self._aid.model.meeting_log
+
+    @property
+    def year(self) -> int:
+        """The model's calendar year."""
+        return int(self._aid.model.year)
+
+    @property
+    def step(self) -> int:
+        """The model's step count (1 in the first week)."""
+        return int(self._aid.model.steps)
+
+    def rng(self, kind: str, index: int) -> np.random.Generator:
+        """Return the channel's own stream ``<kind>_<name>`` at ``index`` (a step or a year).
+
+        Args:
+            kind: One of :data:`STREAM_KINDS`.
+            index: The step (weekly streams) or the year (``yearly``).
+        """
+        if kind not in STREAM_KINDS:
+            raise KeyError(f"channel stream kind {kind!r}; allowed: {', '.join(STREAM_KINDS)}")
+        return self._aid.model.streams.fresh(f"{kind}_{self.name}", index)
+
+    def channel(self, name: str) -> Channel | None:
+        """Return another channel of the model by name (``None`` if the model has none)."""
+        return self._aid.channel(name)
+
+
+class Channel:
+    """The protocol every channel follows (the offline channel and the interventions).
+
+    The weekly round (:class:`kyojosim.aid.round.MutualAid`) calls, for each channel that is
+    :meth:`active`: :meth:`surface` on the week's new needs, :meth:`candidates` on the open needs it
+    surfaced, and :meth:`after_match` on the needs matched through it. :meth:`refresh` runs at the
+    start and after every turn of the year (the network and population changed); :meth:`yearly`
+    runs at the turn of the year before it (adoption, registration and similar dynamics). Each
+    call that draws random numbers gets a stream of its own, so switching a channel on leaves
+    every other channel's draws unchanged.
+
+    Args:
+        ctx: The channel's view of the model (:class:`AidContext`).
+    """
+
+    name = "channel"
+    bit = 0
+    trust_kind = "offline"
+    """Which of the requester's trusts (offline or online) weighs this channel's candidates."""
+    section: str | None = None
+    """Dotted path of the channel's own scenario section (``ctx.cfg``), e.g. ``interventions.local_sns``."""
+
+    def __init__(self, ctx: AidContext) -> None:
+        self.ctx = ctx
+        self.cfg = ctx.cfg
+
+    def active(self) -> bool:
+        """Whether the channel runs in the model's current year."""
+        return True
+
+    def refresh(self) -> None:
+        """Rebuild what depends on the population and the network."""
+
+    def yearly(self, year: int, rng: np.random.Generator) -> None:
+        """Yearly dynamics of the channel (adoption, registration...), at the turn of ``year``."""
+
+    def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Return which new needs (requester slots and categories) the channel makes known."""
+        return np.zeros(slot.size, dtype=bool)
+
+    def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+                   step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return candidate edges ``(need_index, helper_slot, weight)`` for open needs it surfaced."""
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+
+    def after_match(self, requester: np.ndarray, helper: np.ndarray, category: np.ndarray, hours: np.ndarray,
+                    step: int, rng: np.random.Generator) -> None:
+        """Effects of the help given through the channel this week (payments, new ties, trust)."""
+
+
+CHANNEL_TYPES: dict[str, type[Channel]] = {}
+"""Every registered channel class by name, in the order of registration (the order of the weekly round)."""
+
+
+def register_channel(cls: type[Channel]) -> type[Channel]:
+    """Register a channel class (a class decorator) and declare its random streams.
+
+    Raises:
+        ValueError: If a channel of the same name is registered already.
+    """
+    if cls.name in CHANNEL_TYPES:
+        raise ValueError(f"channel {cls.name!r} is registered twice ({CHANNEL_TYPES[cls.name].__qualname__} "
+                         f"and {cls.__qualname__})")
+    declare_streams(f"channel {cls.name!r}", *(f"{kind}_{cls.name}" for kind in STREAM_KINDS))
+    CHANNEL_TYPES[cls.name] = cls
+    return cls
+
+
+class DistrictPools:
+    """Eligible helpers grouped by (district, category), for drawing random candidates fast.
+
+    Used by the channels that reach people one does not know (local SNS, sharing platform,
+    reporting hub): each need gets every eligible helper of its district if there are at most
+    ``k``, otherwise ``k`` draws with replacement among them, repeated ones dropped.
+
+    Args:
+        eligible: ``(n, categories)`` booleans: slot ``s`` may be a candidate for category ``c``.
+        district: District of every slot.
+    """
+
+    def __init__(self, eligible: np.ndarray, district: np.ndarray) -> None:
+        self.n = int(eligible.shape[0])
+        self.n_cat = int(eligible.shape[1]) if eligible.ndim == 2 else 1
+        self.n_districts = int(district.max()) + 1 if district.size else 1
+        s, c = np.nonzero(eligible)
+        g = district[s].astype(np.int64) * self.n_cat + c
+        order = np.argsort(g, kind="stable")
+        self.members = s[order].astype(np.int64)
+        self.size = np.bincount(g, minlength=self.n_districts * self.n_cat)
+        self.start = np.cumsum(self.size) - self.size
+
+    def draw(self, district: np.ndarray, category: np.ndarray, k: int,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(need_index, helper_slot)``: up to ``k`` random pool members for each need."""
+        g = district.astype(np.int64) * self.n_cat + category.astype(np.int64)
+        inside = district.astype(np.int64) < self.n_districts
+        size = np.where(inside, self.size[np.minimum(g, self.size.size - 1)], 0)
+        start = np.where(inside, self.start[np.minimum(g, self.start.size - 1)], 0)
+        idx = np.arange(g.size)
+        small = size <= k
+        cnt = np.where(small, size, 0)
+        need_a = np.repeat(idx, cnt)
+        offs = np.arange(need_a.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        helper_a = self.members[np.repeat(start, cnt) + offs]
+        big = idx[~small]
+        draw = np.sort(rng.integers(0, size[big][:, None], size=(big.size, k)), axis=1)
+        first = np.ones(draw.shape, dtype=bool)
+        first[:, 1:] = draw[:, 1:] != draw[:, :-1]
+        need_b = np.broadcast_to(big[:, None], draw.shape)[first]
+        helper_b = self.members[(start[big][:, None] + draw)[first]]
+        need = np.concatenate([need_a, need_b]).astype(np.int64)
+        return need, np.concatenate([helper_a, helper_b]).astype(np.int64)
+
+
+def build_channels(aid: MutualAid) -> list[Channel]:
+    """Return one channel of every registered kind for ``aid``, in the order of registration (offline first).
+
+    Each gets an :class:`AidContext` with its own scenario section. Intervention channels are listed
+    whether or not they are enabled; each one's :meth:`Channel.active` says whether it runs in a
+    given year.
+    """
+    scn = aid.model.scenario
+    return [cls(AidContext(aid, name, attrgetter(cls.section)(scn) if cls.section else None))
+            for name, cls in CHANNEL_TYPES.items()]
+

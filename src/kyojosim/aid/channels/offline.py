@@ -1,0 +1,69 @@
+"""The offline channel: asking people one knows, face to face (always on).
+
+A resident asks only people they know (household, neighbours, co-members of real-world
+communities) and some never ask at all (older residents reluctant to bother others, and anyone
+with no one to ask), so many needs stay unsurfaced (吸い上げられない困りごと).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ...constants import CH, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE
+from ...core.network import neighbours
+from .base import AidContext, Channel, register_channel
+
+OFFLINE_TIES = TIE_HOUSEHOLD | TIE_NEIGHBOUR | TIE_COMMUNITY
+"""The ties a resident asks through: household, neighbours and co-members of real-world communities."""
+
+
+@register_channel
+class OfflineChannel(Channel):
+    """Asking people one knows, face to face (always on; its section is ``helping``)."""
+
+    name = "offline"
+    bit = 1 << CH["offline"]
+    section = "helping"
+
+    def __init__(self, ctx: AidContext) -> None:
+        super().__init__(ctx)
+        self._adj: sp.csr_matrix | None = None
+        self.ask_boost: np.ndarray | None = None
+        """Extra asking rate by slot, set by other channels (the local SNS raises it for its adopters)."""
+
+    def refresh(self) -> None:
+        """Rebuild the adjacency of offline ties (after the network changed)."""
+        self._adj = self.ctx.ties.adjacency(self.ctx.population.n, OFFLINE_TIES)
+        self._degree = np.diff(self._adj.indptr)
+
+    def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Return which new needs (by requester slot) the requester asks someone about.
+
+        A resident asks with probability ``ask_rate_under65`` or ``ask_rate_65plus``, and only if
+        they have at least one offline tie. Other channels may raise the rate of some residents
+        (``ask_boost``, by slot; e.g. municipal information pushed through a local SNS); the
+        resident's wish to ask (``ask_factor``, lowered by help that never came) multiplies it.
+        """
+        h = self.cfg
+        pop = self.ctx.population
+        age = pop.age[slot]
+        rate = np.where(age >= 65, h.ask_rate_65plus, h.ask_rate_under65)
+        if self.ask_boost is not None:
+            rate = np.minimum(rate + self.ask_boost[slot], 1.0)
+        rate = rate * pop.ask_factor[slot]
+        return (rng.random(slot.size) < rate) & (self._degree[slot] > 0)
+
+    def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
+                   step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return candidate edges for needs: the requester's offline ties willing to help free.
+
+        A need is given by its requester's ``slot`` and its ``category``; candidates are weighted by
+        tie strength.
+
+        Returns:
+            ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
+        """
+        need, helper, weight = neighbours(self._adj, slot)
+        ok = self.ctx.population.will[helper, category[need]] == WILL_FREE
+        return need[ok], helper[ok], weight[ok]

@@ -1,0 +1,144 @@
+"""The weekly matching's compiled kernel: one sorted pass of the sequential greedy (numba).
+
+:func:`kyojosim.aid.matching.match` imports this module on first use, so that ``import kyojosim``
+neither imports numba nor compiles anything. The kernels are compiled on their first call and the
+machine code is cached on disk (``numba.njit(cache=True)``): next to this file in ``__pycache__``
+when that folder is writable, else in numba's per-user cache folder, or in ``NUMBA_CACHE_DIR``
+when that is set. When no cache folder is writable at all (a read-only installation and a
+read-only home), the kernels are compiled without a cache, once per process, with the same result.
+
+:func:`greedy_pass` sorts the candidate edges into the greedy order with a stable least
+significant digit radix sort (11-bit digits; a digit that is the same for every edge is skipped),
+first by the tie-break (need, then helper, or a given permutation) and last by weight
+descending, keyed on the bits of the float64 weight (positive floats order as their bit patterns
+do), then walks the edges once in that order. The order is the one of
+:func:`kyojosim.aid.matching.greedy_order` to the edge, and the walk takes an edge exactly as the
+sequential greedy does (same comparisons, same subtractions in float64).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["greedy_pass", "radix_argsort"]
+
+_DIGIT_BITS = 11
+_N_BUCKETS = 1 << _DIGIT_BITS
+_N_DIGITS = (64 + _DIGIT_BITS - 1) // _DIGIT_BITS
+
+
+def _compiled(func):
+    """Compile ``func`` lazily with numba, caching the machine code on disk where a folder is writable.
+
+    ``njit(cache=True)`` looks for a writable cache folder when it decorates and raises
+    RuntimeError when it finds none; the function is then compiled without a cache.
+    """
+    try:
+        return numba.njit(cache=True, nogil=True)(func)
+    except RuntimeError:
+        return numba.njit(cache=False, nogil=True)(func)
+
+
+@_compiled
+def radix_argsort(keys: np.ndarray, order: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Sort ``order`` stably by ``keys`` ascending (``keys[i]`` is the key of ``order[i]``).
+
+    Args:
+        keys: uint64 keys, one per entry of ``order``.
+        order: int64 row indices in their current order (the order ties keep).
+
+    Returns:
+        int64 array: ``order`` rearranged so that the keys ascend, ties in their former order.
+    """
+    n = keys.size
+    counts = np.zeros((_N_DIGITS, _N_BUCKETS), dtype=np.int64)
+    mask = np.uint64(_N_BUCKETS - 1)
+    for i in range(n):
+        k = keys[i]
+        for d in range(_N_DIGITS):
+            counts[d, np.int64((k >> np.uint64(d * _DIGIT_BITS)) & mask)] += 1
+    key_a = keys.copy()
+    row_a = order.copy()
+    key_b = np.empty_like(key_a)
+    row_b = np.empty_like(row_a)
+    offset = np.empty(_N_BUCKETS, dtype=np.int64)
+    for d in range(_N_DIGITS):
+        constant = False
+        for b in range(_N_BUCKETS):
+            if counts[d, b] == n:
+                constant = True
+                break
+        if constant:  # every key has the same digit here: the pass would not move anything
+            continue
+        total = 0
+        for b in range(_N_BUCKETS):
+            offset[b] = total
+            total += counts[d, b]
+        shift = np.uint64(d * _DIGIT_BITS)
+        for i in range(n):
+            b = np.int64((key_a[i] >> shift) & mask)
+            j = offset[b]
+            offset[b] = j + 1
+            key_b[j] = key_a[i]
+            row_b[j] = row_a[i]
+        key_a, key_b = key_b, key_a
+        row_a, row_b = row_b, row_a
+    return row_a
+
+
+@_compiled
+def greedy_pass(
+    need: np.ndarray,
+    helper: np.ndarray,
+    weight: np.ndarray,
+    hours: np.ndarray,
+    capacity: np.ndarray,
+    tie: np.ndarray,
+    random_tie: bool,
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Compute the sequential greedy matching: the candidate edge each need goes to.
+
+    Args:
+        need: int64 need index of each candidate edge.
+        helper: int64 helper index of each edge.
+        weight: float64 weight of each edge, finite and > 0.
+        hours: float64 hours of each need.
+        capacity: float64 hours each helper has left (not modified).
+        tie: int64 permutation of the edges that orders ties in weight (the first comes first);
+            used only when ``random_tie``.
+        random_tie: Break ties by ``tie``; if False, by helper index, then need index, then row.
+
+    Returns:
+        int64 array of shape ``(n_needs,)``: the edge each need is matched along, -1 if none.
+    """
+    n_edges = need.size
+    if random_tie:
+        order = tie.copy()
+    else:
+        order = np.arange(n_edges)
+        key = np.empty(n_edges, dtype=np.uint64)
+        for i in range(n_edges):
+            key[i] = np.uint64(need[i])
+        order = radix_argsort(key, order)
+        for i in range(n_edges):
+            key[i] = np.uint64(helper[order[i]])
+        order = radix_argsort(key, order)
+    # weight descending: the complement of the bits of a positive float64 ascends as the weight falls
+    bits = weight.view(np.uint64)
+    key = np.empty(n_edges, dtype=np.uint64)
+    for i in range(n_edges):
+        key[i] = ~bits[order[i]]
+    order = radix_argsort(key, order)
+
+    remaining = capacity.copy()
+    matched = np.full(hours.size, -1, dtype=np.int64)
+    for i in range(n_edges):
+        e = order[i]
+        n = need[e]
+        if matched[n] < 0:
+            h = helper[e]
+            if hours[n] <= remaining[h]:
+                matched[n] = e
+                remaining[h] -= hours[n]
+    return matched

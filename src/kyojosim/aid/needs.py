@@ -1,0 +1,191 @@
+"""Everyday troubles (needs): who develops which, how big, how long it can wait.
+
+Each week a resident develops a need of category ``c`` with probability
+``weekly_rate * category_weight[c] * m[i, c] / mean_c(m)``, where ``m`` multiplies the base by
+the resident's circumstances (frailty, age 75+, no car, living alone, a frail family member,
+a child under 12 at home; see :func:`circumstance_multipliers`) and ``mean_c(m)`` is its mean
+over residents aged 20-79. The category frequencies among residents of survey age therefore
+follow ``category_weight`` (図表4-3-4-2) whatever the municipality's make-up, while who has the
+troubles follows circumstances. A need has a size in hours (gamma of shape ``hours_shape`` and
+mean ``hours[c]``, at least ``min_hours``), an urgency (uniform in [0, 1]; assumption) and a
+deadline: unmet for ``patience_weeks[c]`` weeks, it lapses.
+
+Open needs live in a :class:`NeedBook` (columns, one row per open need).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..constants import CAT, CATEGORIES, ROLE_CHILD
+from ..core.population import Population
+from ..params.scenario import Scenario
+
+N_CAT = len(CATEGORIES)
+
+
+def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
+    """Return ``m`` (n x 8): how each resident's circumstances multiply the base rate of each category.
+
+    Rules (the multipliers are scenario parameters under ``needs``): frail residents x ``frail``
+    in every category except childcare; residents 75+ x ``old`` for chores, mobility, shopping,
+    information and sick care; no car (adults 18+) x ``no_car`` for mobility and shopping; living
+    alone x ``alone`` for sick care and consultation; family care only with a frail member in the
+    household other than oneself (x ``family_care``, otherwise x ``family_care_without_frail``);
+    childcare only for adults with a child under 12 in the household (x ``childcare``, otherwise 0);
+    children under 15 have no needs of their own (their parents' troubles stand for them).
+    """
+    nd = scn.needs
+    n = pop.n
+    age = pop.age.astype(np.int64)
+    frail = pop.frail
+    m = np.ones((n, N_CAT))
+    m[frail] *= nd.frail_multiplier
+    old = age >= 75
+    for c in ("chores", "mobility", "shopping", "information", "sick_care"):
+        m[old, CAT[c]] *= nd.old_multiplier
+    no_car = (~pop.drives) & (age >= 18)
+    for c in ("mobility", "shopping"):
+        m[no_car, CAT[c]] *= nd.no_car_multiplier
+    live = pop.alive[:n]
+    h = pop.household.astype(np.int64)
+    size = np.bincount(h[live], minlength=pop.n_households)
+    alone = size[h] == 1
+    for c in ("sick_care", "consultation"):
+        m[alone, CAT[c]] *= nd.alone_multiplier
+    frail_in_hh = np.bincount(h[live], weights=frail[live], minlength=pop.n_households)
+    other_frail = (frail_in_hh[h] - frail) > 0
+    m[:, CAT["family_care"]] *= np.where(other_frail, nd.family_care_multiplier, nd.family_care_without_frail)
+    young_child = live & (age < 12) & (pop.role == ROLE_CHILD)
+    has_child = np.bincount(h[young_child], minlength=pop.n_households)[h] > 0
+    parent = has_child & (pop.role != ROLE_CHILD) & (age >= 18)
+    m[:, CAT["childcare"]] = np.where(parent, nd.childcare_multiplier, 0.0)
+    m[age < 15] = 0.0
+    m[~live] = 0.0
+    return m
+
+
+def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
+    """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
+    m = circumstance_multipliers(pop, scn)
+    age = pop.age
+    frame = pop.alive[: pop.n] & (age >= 20) & (age <= 79)
+    mean = m[frame].mean(axis=0) if frame.any() else np.ones(N_CAT)
+    mean[mean == 0] = 1.0
+    w = np.array([scn.needs.category_weight[c] for c in CATEGORIES])
+    p = scn.needs.weekly_rate * w * m / mean
+    return np.clip(p, 0.0, 1.0).astype(np.float32)
+
+
+COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")
+
+
+@dataclass
+class NeedBook:
+    """The open needs, as columns (one row per need).
+
+    Attributes:
+        requester: ``unique_id`` of the resident in need (uids survive the yearly compaction).
+        category: Index into CATEGORIES.
+        hours: Hours of help the need takes.
+        born: Step at which it arose.
+        deadline: Last step at which it can still be met; after it, it lapses.
+        surfaced: Bit mask of the channels through which helpers can hear of it (0: nobody knows).
+        urgency: How pressing the need is, in [0, 1]; matching prefers urgent needs.
+    """
+
+    requester: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    category: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    hours: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    born: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    deadline: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    surfaced: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    urgency: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return int(self.requester.size)
+
+    def append(self, **cols: np.ndarray) -> None:
+        """Add needs (every column must be given; ``urgency`` defaults to 0)."""
+        cols.setdefault("urgency", np.zeros(len(cols["requester"]), dtype=np.float32))
+        for name in COLUMNS:
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.asarray(cols[name], dtype=old.dtype)]))
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the needs where ``mask`` is true."""
+        for name in COLUMNS:
+            setattr(self, name, getattr(self, name)[mask])
+
+
+@dataclass
+class NeedGroups:
+    """Residents grouped by (category, weekly probability), rebuilt when the probabilities change.
+
+    Probabilities are products of a few multipliers, so each category has only a handful of
+    distinct values; drawing a binomial count per group and then that many distinct members is
+    the same in distribution as one Bernoulli draw per resident, at a cost that grows with the
+    number of needs rather than with the population.
+    """
+
+    category: np.ndarray
+    prob: np.ndarray
+    start: np.ndarray
+    members: np.ndarray
+
+    @classmethod
+    def build(cls, prob: np.ndarray) -> NeedGroups:
+        """Group the residents (rows of ``prob``) by their probability in each category."""
+        cats, probs, starts, members = [], [], [], []
+        offset = 0
+        for c in range(prob.shape[1]):
+            col = prob[:, c]
+            idx = np.flatnonzero(col > 0)
+            order = idx[np.argsort(col[idx], kind="stable")]
+            values = col[order]
+            first = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if order.size else np.zeros(0, int)
+            cats.append(np.full(first.size, c, dtype=np.int64))
+            probs.append(values[first].astype(np.float64))
+            starts.append(first + offset)
+            members.append(order)
+            offset += order.size
+        start = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        return cls(np.concatenate(cats), np.concatenate(probs), np.r_[start, offset].astype(np.int64),
+                   np.concatenate(members).astype(np.int64))
+
+
+def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np.random.Generator) -> dict:
+    """Draw this week's new needs (each resident and category an independent Bernoulli draw).
+
+    Args:
+        pop: The population.
+        scn: The scenario.
+        groups: The residents grouped by weekly probability (:class:`NeedGroups`).
+        step: The current step.
+        rng: The ``needs`` stream of this step.
+
+    Returns:
+        Columns of the new needs: ``slot``, ``category``, ``hours``, ``born``, ``deadline``,
+        ``urgency`` (uniform in [0, 1): assumption, urgency is not surveyed).
+    """
+    size = np.diff(groups.start)
+    count = rng.binomial(size, groups.prob)
+    picked = [groups.members[s + rng.choice(n, k, replace=False)]
+              for s, n, k in zip(groups.start[:-1], size, count, strict=True) if k]
+    slot = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    cat = np.repeat(groups.category, count)
+    mean_hours = np.array([scn.needs.hours[c] for c in CATEGORIES], dtype=np.float64)
+    patience = np.array([scn.needs.patience_weeks[c] for c in CATEGORIES], dtype=np.int32)
+    shape = scn.needs.hours_shape
+    hours = rng.gamma(shape, mean_hours[cat] / shape).astype(np.float32)
+    hours = np.maximum(hours, np.float32(scn.needs.min_hours))
+    return {
+        "slot": slot.astype(np.int64),
+        "category": cat.astype(np.int8),
+        "hours": hours,
+        "born": np.full(slot.size, step, dtype=np.int32),
+        "deadline": (step + patience[cat] - 1).astype(np.int32),
+        "urgency": rng.random(slot.size, dtype=np.float32),
+    }

@@ -1,0 +1,239 @@
+"""The weekly round of mutual aid: needs arise, surface, are matched to helpers, or lapse.
+
+One week, in this order (docs/ODD.md §3.1):
+
+1. needs arise (:mod:`kyojosim.aid.needs`);
+2. each channel surfaces some of the new needs (:mod:`kyojosim.aid.channels.base`);
+3. helpers' hours for the week: their weekly time less the hours of their own open needs;
+4. candidate edges from every channel for the open, surfaced needs, and matching
+   (:func:`kyojosim.aid.matching.match`): help given uses the helper's hours;
+5. open needs past their deadline lapse;
+6. the week's counts are recorded: by category (rows of the ``needs`` table), by channel of the
+   match, by the requester's age group and district (cumulative), the mean weeks a matched need
+   waited, the share of residents 75+ with an unmet need (open or lapsed this week; ``last``, read
+   by the weekly series) and the hours each helper gave (for the yearly helper burden, a row of the
+   ``aid_years`` table: the share of hours given by the top 10% of helpers).
+
+Every need is, at any time, either matched, lapsed or open (pending): ``arisen = matched +
+lapsed + open`` per category, cumulatively (a property test checks it). Needs of residents
+who die or leave lapse at the turn of the year.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..constants import CATEGORIES, CHANNELS, REQUESTER_AGE_GROUPS, requester_age_group
+from ..core.helping import weekly_hours
+from ..core.trust import after_week
+from .channels import Channel, build_channels
+from .matching import Candidates, match
+from .money import MoneyLedger
+from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
+
+if TYPE_CHECKING:
+    from ..model import KyojoModel
+
+def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urgency: np.ndarray,
+               trust_kind: str) -> np.ndarray:
+    """Multiply a channel's candidate weights by the requester's preferences.
+
+    ``(1 + urgency)`` puts pressing needs first; ``(helping.trust_weight_base + trust)`` with the
+    requester's trust in the people the channel reaches (online trust for the local SNS, offline
+    trust otherwise) makes a requester who trusts people met online prefer them;
+    ``helping.other_district_factor`` lowers helpers from another district (only ties cross
+    districts).
+    """
+    pop = model.population
+    h = model.scenario.helping
+    trust = pop.trust_online[requester] if trust_kind == "online" else pop.trust_offline[requester]
+    near = np.where(pop.district[requester] == pop.district[helper], 1.0, h.other_district_factor)
+    return (1.0 + urgency) * (h.trust_weight_base + trust) * near
+
+
+class MutualAid:
+    """The needs, channels and ledger of one model."""
+
+    def __init__(self, model: KyojoModel) -> None:
+        self.model = model
+        self.book = NeedBook()
+        self.money = MoneyLedger(record=partial(model.datacollector.add_table_row, "money"))
+        self.channels: list[Channel] = build_channels(self)
+        self.total = {k: np.zeros(N_CAT, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
+        self.total_hours = np.zeros(N_CAT)
+        self.by_channel: list[np.ndarray] = []
+        n_d = len(model.scenario.municipality.districts)
+        self.by_group = {  # cumulative counts by requester's age group and by district
+            key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "matched", "lapsed")}
+            for key, size in (("age_group", len(REQUESTER_AGE_GROUPS)), ("district", n_d))
+        }
+        self.helper_hours = np.zeros(model.population.n)
+        self.lapsed_departed = 0
+        self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
+        self.last: dict[str, Any] = {}  # the week's totals, read by the weekly series (``steps``)
+        self.refresh()
+
+    def channel(self, name: str) -> Channel | None:
+        """Return the channel called ``name`` (``None`` if the model has none)."""
+        return next((ch for ch in self.channels if ch.name == name), None)
+
+    def refresh(self) -> None:
+        """Recompute what changes only yearly: need probabilities and the channels' networks."""
+        m = self.model
+        self.prob = weekly_need_probability(m.population, m.scenario)
+        self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly
+        self.groups = NeedGroups.build(self.prob)
+        for ch in self.channels:
+            ch.refresh()
+
+    def _tally(self, kind: str, slot: np.ndarray) -> None:
+        pop = self.model.population
+        self.by_group["age_group"][kind] += np.bincount(requester_age_group(pop.age[slot]),
+                                                        minlength=len(REQUESTER_AGE_GROUPS))
+        self.by_group["district"][kind] += np.bincount(pop.district[slot].astype(np.int64),
+                                                       minlength=self.by_group["district"][kind].size)
+
+    def close_year(self, year: int) -> None:
+        """Record the year's helper burden and the cumulative rates by group (call before compaction)."""
+        hours = self.helper_hours[self.helper_hours > 0]
+        if hours.size:
+            top = np.sort(hours)[::-1][: max(1, int(np.ceil(0.1 * hours.size)))]
+            burden = float(top.sum() / hours.sum())
+        else:
+            burden = 0.0
+        row: dict[str, Any] = {"year": year, "helpers": int(hours.size), "hours_given": float(hours.sum()),
+                               "top10_helper_share": burden}
+        districts = [d.name for d in self.model.scenario.municipality.districts]
+        names = {"age_group": REQUESTER_AGE_GROUPS, "district": districts}
+        for key, counts in self.by_group.items():
+            for i, name in enumerate(names[key]):
+                done = counts["matched"][i] + counts["lapsed"][i]
+                row[f"matching_rate_{key}_{name}"] = float(counts["matched"][i] / done) if done else float("nan")
+        self.model.datacollector.add_table_row("aid_years", row)
+        self.helper_hours = np.zeros(self.model.population.n)
+
+    def yearly(self, year: int) -> None:
+        """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
+        for ch in self.channels:
+            ch.yearly(year, ch.ctx.rng("yearly", year))
+
+    def drop_departed(self) -> np.ndarray:
+        """Lapse the open needs of residents who died or left (call after the yearly compaction)."""
+        slot = self.model.population.slots_of(self.book.requester)
+        gone = slot < 0
+        counts = np.bincount(self.book.category[gone], minlength=N_CAT)
+        self.total["lapsed"] += counts
+        self.carried_lapses += counts  # reported with the next week's lapses
+        self.lapsed_departed += int(gone.sum())
+        self.book.keep(~gone)
+        return counts
+
+    def week(self, step: int) -> None:
+        """Run one week of mutual aid (see the module docstring for the order)."""
+        m = self.model
+        pop = m.population
+        rng = m.streams.fresh("needs", step)
+        # 1. needs arise
+        new = arise(pop, m.scenario, self.groups, step, rng)
+        # 2. surfacing, channel by channel (each with its own stream)
+        surfaced = np.zeros(new["slot"].size, dtype=np.uint8)
+        active = [ch for ch in self.channels if ch.active()]
+        for ch in active:
+            ch_rng = ch.ctx.rng("surface", step)
+            surfaced[ch.surface(new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
+        self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
+                         born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
+        arisen = np.bincount(new["category"], minlength=N_CAT)
+        n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
+        # 3. helpers' hours: weekly time less their own open needs
+        book = self.book
+        req_slot = pop.slots_of(book.requester)
+        own = np.bincount(req_slot, weights=book.hours, minlength=pop.n)
+        capacity = np.maximum(self.hours - own, 0.0)
+        # 4. candidates from every channel, then matching
+        open_idx = np.flatnonzero(book.surfaced > 0)
+        parts = []
+        for ch in active:
+            sel = open_idx[(book.surfaced[open_idx] & ch.bit) > 0]
+            need, helper, weight = ch.candidates(req_slot[sel], book.category[sel].astype(np.int64),
+                                                 book.born[sel], step)
+            keep = helper != req_slot[sel][need]
+            need, helper, weight = sel[need[keep]], helper[keep], weight[keep]
+            weight = weight * preference(m, req_slot[need], helper, book.urgency[need], ch.trust_kind)
+            parts.append((need, helper, weight, np.full(need.size, ch.bit, np.int8)))
+        if parts:
+            cand = Candidates(
+                need=np.concatenate([p[0] for p in parts]).astype(np.int64),
+                helper=np.concatenate([p[1] for p in parts]).astype(np.int64),
+                weight=np.concatenate([p[2] for p in parts]).astype(np.float64),
+                channel=np.concatenate([p[3] for p in parts]),
+            )
+        else:  # pragma: no cover - the offline channel is always there
+            cand = Candidates(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int8)))
+        result = match(cand, book.hours.astype(np.float64), capacity, m.streams.fresh("matching", step))
+        matched_mask = np.zeros(len(book), dtype=bool)
+        matched_mask[result.need] = True
+        matched = np.bincount(book.category[matched_mask], minlength=N_CAT)
+        hours = np.bincount(book.category[result.need], weights=book.hours[result.need], minlength=N_CAT)
+        for ch in active:
+            via = result.channel == ch.bit
+            if via.any():
+                idx = result.need[via]
+                ch.after_match(req_slot[idx], result.helper[via], book.category[idx].astype(np.int64),
+                               book.hours[idx].astype(np.float64), step, ch.ctx.rng("after", step))
+        self.by_channel.append(np.bincount(np.log2(np.maximum(result.channel, 1)).astype(np.int64),
+                                           minlength=len(CHANNELS)))
+        # 5. lapses: unmatched needs past their deadline
+        lapse = ~matched_mask & (book.deadline <= step)
+        lapsed = np.bincount(book.category[lapse], minlength=N_CAT)
+        self._tally("arisen", new["slot"])
+        self._tally("matched", req_slot[result.need])
+        self._tally("lapsed", req_slot[lapse])
+        if self.helper_hours.size != pop.n:  # a new year: the columns were compacted since close_year
+            self.helper_hours = np.zeros(pop.n)
+        self.helper_hours += np.bincount(result.helper, weights=book.hours[result.need], minlength=pop.n)
+        waited = step - book.born[result.need]
+        unmet = np.union1d(req_slot[lapse], req_slot[~matched_mask & ~lapse])
+        old = pop.age >= 75
+        n_old = int(old[pop.alive[: pop.n]].sum())
+        unmet_75 = float(old[unmet].sum() / n_old) if n_old else 0.0
+        after_week(m, req_slot[result.need], result.helper, result.channel,
+                   req_slot[lapse & (book.surfaced > 0)])
+        book.keep(~matched_mask & ~lapse)
+        # 6. record
+        for k, v in (("arisen", arisen), ("surfaced", n_surfaced), ("matched", matched), ("lapsed", lapsed)):
+            self.total[k] += v
+        lapsed = lapsed + self.carried_lapses  # the week's rows also count needs of those who left
+        self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
+        self.total_hours += hours
+        open_now = np.bincount(book.category, minlength=N_CAT)
+        year = m.year
+        record = m.datacollector.add_table_row
+        for c, name in enumerate(CATEGORIES):
+            record("needs", {
+                "step": step, "year": year, "category": name, "arisen": int(arisen[c]),
+                "surfaced": int(n_surfaced[c]), "matched": int(matched[c]), "lapsed": int(lapsed[c]),
+                "open": int(open_now[c]), "hours": float(hours[c]),
+            })
+        done = self.total["matched"].sum() + self.total["lapsed"].sum()
+        self.last = {
+            "needs_arisen": int(arisen.sum()),
+            "needs_surfaced": int(n_surfaced.sum()),
+            "needs_matched": int(matched.sum()),
+            "needs_lapsed": int(lapsed.sum()),
+            "needs_open": int(open_now.sum()),
+            "hours_given": float(hours.sum()),
+            "matching_rate": float(self.total["matched"].sum() / done) if done else 0.0,
+            "weeks_to_match": float(waited.mean()) if waited.size else 0.0,
+            "unmet_75plus_share": unmet_75,
+            **{f"matched_{name}": int(c) for name, c in zip(CHANNELS, self.by_channel[-1], strict=True)},
+        }
+
+    def matching_rate(self) -> dict[str, float]:
+        """Cumulative matching rate by category: matched / (matched + lapsed)."""
+        done = self.total["matched"] + self.total["lapsed"]
+        rate = np.divide(self.total["matched"], done, out=np.zeros(N_CAT), where=done > 0)
+        return dict(zip(CATEGORIES, rate.tolist(), strict=True))

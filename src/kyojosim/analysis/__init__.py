@@ -1,0 +1,1 @@
+"""Analysis of results: paired comparisons of variants, sensitivity, projections and validation."""

@@ -1,0 +1,325 @@
+"""Membership of real-world and online communities, and the participation groups of 図表4-3-5-2.
+
+Real-world communities (the ten kinds of 図表4-3-3-2) are open to adults by eligibility:
+PTA to parents of a child aged 6-14, workplace groups and unions to the employed, the
+neighbourhood association (自治会) to everyone by block, and so on. Each membership is a
+group id (a local chapter of about ``community_group_size`` members in the same district,
+or a group across the municipality for alumni and workplace groups).
+
+The overall level of offline membership, and online membership given offline status, are
+fitted at synthesis so that the mix of residents of survey ages in no community / offline
+only / both / online only reproduces the scenario's survey row (2017 by default).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import (
+    OFFLINE_COMMUNITIES,
+    ONLINE_COMMUNITIES,
+    PARTICIPATION_GROUPS,
+    ROLE_CHILD,
+    TIE_COMMUNITY,
+    TIE_ONLINE,
+    age_band,
+)
+from ..params.scenario import Scenario
+from .network import TieBatch, Ties, pairs_within_groups
+from .population import Population
+
+PARTICIPATION_ROWS = {
+    # community_participation_all_ages.csv (図表4-3-5-2), percent
+    2008: {"none": 16.7, "offline_only": 24.9, "both": 42.2, "online_only": 16.3},
+    2017: {"none": 11.7, "offline_only": 7.8, "both": 36.5, "online_only": 44.1},
+}
+ONLINE_BIT = {name: 1 << i for i, name in enumerate(ONLINE_COMMUNITIES)}
+K = {name: i for i, name in enumerate(OFFLINE_COMMUNITIES)}
+LOCAL_KINDS = (
+    "neighbourhood_association",
+    "pta",
+    "agricultural_trade_group",
+    "coop_consumer_group",
+    "volunteer_group",
+    "civic_movement",
+    "religious_group",
+)
+"""Kinds whose chapters are local to a district; the others (union, alumni, workplace) span the town."""
+
+
+def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
+    """Return relative propensity (n, 10) of each resident to be in each kind of community.
+
+    Rules (who can take part, after the kinds' definitions): only residents 18+; PTA for parents
+    of a child 6-14 at home; labour unions and workplace groups for the employed; agricultural and
+    trade groups from 40; from 60, neighbourhood associations ``communities.older_neighbourhood_weight``
+    times as likely (2: older residents are the core of 自治会) and volunteer and religious groups
+    ``communities.older_group_weight`` times (1.5). Each kind is normalised so that its mean weight
+    over the living residents aged 20-69 is 1 (the survey's membership rates are per respondent
+    aged 20-69).
+    """
+    live = pop.live()
+    frame = live[(pop.age[live] >= 20) & (pop.age[live] < 70)]
+    w = _raw_weights(pop, slots, scn)
+    if frame.size:
+        mean = _raw_weights(pop, frame, scn).mean(axis=0)
+        mean[mean == 0] = 1.0
+        w = w / mean
+    return w
+
+
+def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
+    age = pop.age[slots].astype(np.int64)
+    w = np.ones((slots.size, len(OFFLINE_COMMUNITIES)))
+    w[age < 18] = 0.0
+    # parents of school children: households with a child 6-14
+    live = pop.live()
+    school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
+    hh_school = np.zeros(pop.n_households, dtype=bool)
+    hh_school[pop.household[school]] = True
+    parent = hh_school[pop.household[slots]] & (pop.role[slots] != ROLE_CHILD) & (age >= 18) & (age < 65)
+    w[:, K["pta"]] *= parent
+    employed = pop.employed[slots]
+    w[:, K["labour_union"]] *= employed
+    w[:, K["workplace_friends"]] *= employed
+    w[:, K["agricultural_trade_group"]] *= age >= 40
+    c = scn.communities
+    w[:, K["neighbourhood_association"]] *= np.where(age >= 60, c.older_neighbourhood_weight, 1.0)
+    w[:, K["volunteer_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
+    w[:, K["religious_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
+    return w
+
+
+def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -> float:
+    """Find c such that the share of ``frame`` rows with any ``u < c*p`` equals ``target`` (bisection)."""
+    if not frame.any():
+        return 1.0
+    uf, pf = u[frame], p[frame]
+    # u/p is the level at which each entry switches on; a row switches on at the minimum over kinds
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(pf > 0, uf / pf, np.inf)
+    row_on = ratio.min(axis=1) if ratio.ndim == 2 else ratio
+    finite = np.sort(row_on[np.isfinite(row_on)])
+    k = int(round(target * row_on.size))
+    if k <= 0 or finite.size == 0:
+        return 0.0
+    if k > finite.size:
+        return float(finite[-1]) * 1.000001
+    # midway between the k-th and (k+1)-th switching levels: exactly k rows on
+    lo = finite[k - 1]
+    hi = finite[k] if k < finite.size else lo * 1.01 + 1e-12
+    return float((lo + hi) / 2)
+
+
+def assign_communities(pop: Population, scn: Scenario, rng: np.random.Generator) -> dict[str, float]:
+    """Assign real-world and online memberships to the whole initial population.
+
+    The offline level is fitted so that the share of survey-age residents in any real-world
+    community equals ``offline_only + both`` of the survey row; online membership (which implies
+    social-media use) is then fitted separately among those in and not in a real-world community.
+
+    Returns:
+        The fitted levels (``offline``, ``online_if_offline``, ``online_if_not``), which newcomers reuse.
+    """
+    slots = np.arange(pop.n)
+    c = scn.communities
+    row = PARTICIPATION_ROWS[c.participation_year]
+    total = sum(row.values())
+    share = {k: v / total for k, v in row.items()}
+    age = pop.age[slots]
+    lo, hi = c.survey_ages
+    frame = (age >= lo) & (age <= hi)
+    rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
+    p = eligibility_weights(pop, slots, scn) * rates
+    u = rng.random(p.shape)
+    level = _fit_level(u, p, share["offline_only"] + share["both"], frame)
+    levels = {"offline": level}
+    member = u < level * p
+    _set_groups(pop, slots, member, scn, rng)
+    offline = member.any(axis=1)
+    # online: propensity follows social-media use by age, level fitted per offline stratum
+    w = np.asarray(scn.ict.sns_rate)[age_band(age)] * (age >= 13)
+    u_on = rng.random(slots.size)
+    online = np.zeros(slots.size, dtype=bool)
+    for key, stratum, target in (
+        ("online_if_offline", offline, share["both"] / max(share["both"] + share["offline_only"], 1e-12)),
+        ("online_if_not", ~offline, share["online_only"] / max(share["online_only"] + share["none"], 1e-12)),
+    ):
+        f = frame & stratum
+        lvl = _fit_level(u_on[:, None], w[:, None], target, f) if f.any() else 1.0
+        levels[key] = lvl
+        online |= stratum & (u_on < lvl * w)
+    set_online(pop, slots, online, scn, rng)
+    return levels
+
+
+def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.random.Generator,
+                     levels: dict[str, float]) -> None:
+    """Give newcomers and residents coming of age memberships at the levels fitted at synthesis.
+
+    Memberships are added to any the residents already have (a teenager may already be online).
+    Newcomers join an existing local chapter of their district where there is one (a random
+    member's group), otherwise a chapter of their own.
+    """
+    if slots.size == 0:
+        return
+    rates = np.array([scn.communities.membership_rate[k] for k in OFFLINE_COMMUNITIES])
+    p = eligibility_weights(pop, slots, scn) * rates
+    member = rng.random(p.shape) < levels["offline"] * p
+    member &= pop.groups[slots] < 0
+    add_memberships(pop, slots, member, scn, rng)
+    age = pop.age[slots]
+    offline = member.any(axis=1)
+    w = np.asarray(scn.ict.sns_rate)[age_band(age)] * (age >= 13)
+    lvl = np.where(offline, levels["online_if_offline"], levels["online_if_not"])
+    online = rng.random(slots.size) < lvl * w
+    set_online(pop, slots, online, scn, rng)
+
+
+def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario,
+                    rng: np.random.Generator) -> None:
+    """Make ``slots`` members of the real-world kinds marked in ``member`` (n, 10), keeping other memberships.
+
+    A new member of a local kind joins an existing chapter of their district where there is one
+    (the group of a random existing member), otherwise a chapter of their own; town-wide kinds get
+    groups as at synthesis (:func:`_set_groups`). Entries of ``member`` where the resident already
+    belongs to that kind are ignored.
+    """
+    if slots.size == 0:
+        return
+    member = member & (pop.groups[slots] < 0)
+    first = int(pop.groups.max()) + 1 if pop.n else 0
+    before = pop.groups[slots].copy()
+    _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
+    pop.groups[slots] = np.where(member, pop.groups[slots], before)
+    live = pop.live()
+    is_slot = np.zeros(pop.n, dtype=bool)
+    is_slot[slots] = True
+    others = live[~is_slot[live]]  # np.isin(live, slots), without sorting
+    for k, name in enumerate(OFFLINE_COMMUNITIES):
+        if name not in LOCAL_KINDS:
+            continue
+        new = slots[member[:, k]]
+        old = others[pop.groups[others, k] >= 0]
+        if new.size == 0 or old.size == 0:
+            continue
+        # copy the group of a random existing member of the same district
+        order = old[np.argsort(pop.district[old], kind="stable")]
+        d_old = pop.district[order]
+        d_new = pop.district[new]
+        left = np.searchsorted(d_old, d_new, side="left")
+        right = np.searchsorted(d_old, d_new, side="right")
+        has = right > left
+        pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
+        pop.groups[new[has], k] = pop.groups[order[pick], k]
+
+
+def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,
+               local_share: float | None = None) -> None:
+    """Give online participants their online communities (feed groups; some plaza boards and local SNS).
+
+    ``local_share`` is the chance of being on the local SNS too (default ``communities.local_sns_share``,
+    the share at the start; later adoption of the local SNS follows its own rule).
+    """
+    c = scn.communities
+    local_share = c.local_sns_share if local_share is None else local_share
+    bits = np.zeros(slots.size, dtype=np.uint8)
+    bits[online] |= ONLINE_BIT["feed_groups"]
+    plaza = online & (rng.random(slots.size) < c.plaza_share)
+    bits[plaza] |= ONLINE_BIT["plaza_boards"]
+    local = online & (rng.random(slots.size) < local_share)
+    bits[local] |= ONLINE_BIT["local_sns"]
+    pop.online[slots] |= bits
+    # taking part in an online community means using social media (from a smartphone, a PC or a feature phone)
+    pop.sns[slots] |= online
+
+
+def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario, rng: np.random.Generator,
+                first_group: int | None = None) -> None:
+    """Turn memberships into group ids: local chapters by district, town-wide groups otherwise."""
+    size = scn.network.community_group_size
+    groups = np.full((slots.size, len(OFFLINE_COMMUNITIES)), -1, dtype=np.int32)
+    district = pop.district[slots].astype(np.int64)
+    base = int(first_group if first_group is not None else (pop.groups.max() + 1 if pop.n else 0))
+    base = max(base, 0)
+    for k, name in enumerate(OFFLINE_COMMUNITIES):
+        idx = np.flatnonzero(member[:, k])
+        if idx.size == 0:
+            continue
+        if name in LOCAL_KINDS:
+            key = district[idx]
+        else:
+            # assumption: only a share of workplace/alumni/union peers live in town; the others are
+            # members whose co-members live elsewhere (a group of one here)
+            in_town = rng.random(idx.size) < scn.communities.workplace_in_town
+            key = np.where(in_town, 0, 1 + np.arange(idx.size))
+        order = np.lexsort((rng.random(idx.size), key))
+        k_sorted = key[order]
+        starts = np.flatnonzero(np.r_[True, k_sorted[1:] != k_sorted[:-1]])
+        pos = np.arange(idx.size) - np.repeat(starts, np.diff(np.r_[starts, idx.size]))
+        chunk = k_sorted * (idx.size + 1) + pos // size
+        _, gid = np.unique(chunk, return_inverse=True)
+        g = np.empty(idx.size, dtype=np.int64)
+        g[order] = gid
+        groups[idx, k] = base + g
+        base += int(gid.max()) + 1
+    pop.groups[slots] = groups
+
+
+def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray,
+                         rng: np.random.Generator, online: bool = True) -> None:
+    """Tie co-members of real-world communities, and online participants of a district, involving new slots.
+
+    Args:
+        pop: The population.
+        scn: The scenario.
+        ties: Where the ties go.
+        is_new: Which slots are new: a bool per slot, or per slot and kind (n, 10) for residents
+            who joined some kinds only (they are tied within those kinds).
+        rng: The stream.
+        online: Whether to add the online-only acquaintances of new online participants too.
+    """
+    net = scn.network
+    st = net.strength
+    groups = pop.groups
+    live = pop.alive[: pop.n]
+    for k, name in enumerate(OFFLINE_COMMUNITIES):
+        new_k = is_new[:, k] if is_new.ndim == 2 else is_new
+        g = np.where(live, groups[:, k], -1)
+        a, b = pairs_within_groups(g, net.community_ties, rng)
+        keep = new_k[a] | new_k[b]
+        a, b = a[keep], b[keep]
+        ties.add(a, b, TIE_COMMUNITY, st["community"])
+        # members who both use social media keep in touch online with a kind-specific share (図表4-3-3-2)
+        both = pop.sns[a] & pop.sns[b] & (rng.random(a.size) < scn.communities.sns_use_rate[name])
+        ties.add(a[both], b[both], TIE_COMMUNITY | TIE_ONLINE, st["community"])
+    if not online:
+        return
+    # online-only acquaintances among online participants of the same district
+    on = live & (pop.online > 0)
+    g = np.where(on, pop.district.astype(np.int64), -1)
+    a, b = pairs_within_groups(g, net.online_ties, rng)
+    keep = is_new[a] | is_new[b]
+    ties.add(a[keep], b[keep], TIE_ONLINE, st["online"])
+
+
+def participation_group(pop: Population) -> np.ndarray:
+    """Return the participation group (index into PARTICIPATION_GROUPS) of every slot."""
+    offline = (pop.groups >= 0).any(axis=1)
+    online = pop.online > 0
+    out = np.zeros(pop.n, dtype=np.int8)
+    out[offline & ~online] = PARTICIPATION_GROUPS.index("offline_only")
+    out[offline & online] = PARTICIPATION_GROUPS.index("both")
+    out[~offline & online] = PARTICIPATION_GROUPS.index("online_only")
+    return out
+
+
+def participation_mix(pop: Population, ages: tuple[int, int] | None = None) -> dict[str, float]:
+    """Return the share of living residents (optionally of an age range) in each participation group."""
+    live = pop.live()
+    if ages is not None:
+        live = live[(pop.age[live] >= ages[0]) & (pop.age[live] <= ages[1])]
+    if live.size == 0:
+        return {g: 0.0 for g in PARTICIPATION_GROUPS}
+    counts = np.bincount(participation_group(pop)[live], minlength=len(PARTICIPATION_GROUPS))
+    return {g: float(c / live.size) for g, c in zip(PARTICIPATION_GROUPS, counts, strict=True)}

@@ -1,0 +1,103 @@
+"""Community dynamics, once a year: people join and leave communities as their lives change.
+
+Real-world communities (the ten kinds of 図表4-3-3-2), for residents 18+ (``communities`` section):
+
+* **Eligibility ends membership**: a member whose propensity for the kind is now 0 leaves it: the
+  PTA when no child aged 6-14 lives in the household any more, labour unions and workplace groups
+  on leaving work, agricultural and trade groups below 40 (:func:`kyojosim.core.communities.eligibility_weights`).
+* **Turnover**: every other member leaves with probability ``turnover`` a year.
+* **Joining**: an eligible non-member joins with probability ``turnover × p / (1 − p)``, where
+  ``p = min(level × weight × membership_rate, 0.95)`` is the chance of membership at synthesis.
+  Joining and leaving then balance at the synthesis share ``p`` (a two-state chain), so a town
+  keeps its level of participation while people move through life stages: new parents join the
+  PTA, new workers a workplace group.
+* **Trend**: ``level`` (fitted at synthesis, shared with newcomers) is multiplied by
+  ``1 + offline_trend`` every year that begins up to ``trend_end_year`` (the calendar year of the
+  national ICT series when ``ict.national_path_start`` is set). A negative trend is the decline of
+  自治会 and other real-world groups between the surveys (offline participation 67.1% in 2008,
+  44.3% in 2017, 図表4-3-5-2); by default it is applied only through 2017, the last survey year,
+  since nothing tells how it went on (a scenario may extend it: ``trend_end_year: null``).
+
+Online communities (feed groups and plaza boards, 図表4-3-3-1):
+
+* a social-media user in neither joins with probability ``online_join_rate`` a year (and a
+  plaza board with ``plaza_share``): the spread of smartphones and social media (:mod:`kyojosim.core.ict`)
+  moves people online through this rule;
+* a participant leaves both with probability ``online_exit_rate`` a year.
+
+The local SNS has its own adoption rule (:mod:`kyojosim.aid.channels.local_sns`); meetups of the sharing platform
+bring attendees into the volunteer group of their district (:mod:`kyojosim.aid.channels.sharing_platform`).
+Ties made in a community outlast membership (friends stay friends); new members are tied to
+co-members of their new chapters at the turn of the year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import OFFLINE_COMMUNITIES
+from ..params.scenario import Scenario
+from .communities import ONLINE_BIT, add_memberships, build_community_ties, eligibility_weights, set_online
+from .ict import path_year
+from .network import TieBatch, Ties
+from .population import Population
+
+MAX_SHARE = 0.95
+"""Cap of the membership chance ``p`` in the joining rule (keeps ``p / (1 - p)`` finite)."""
+FEED_AND_PLAZA = np.uint8(ONLINE_BIT["feed_groups"] | ONLINE_BIT["plaza_boards"])
+
+
+def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator, levels: dict[str, float],
+                       ties: Ties, year: int, skip: np.ndarray | None = None) -> np.ndarray:
+    """Apply a year of joining and leaving to living residents 18+ (see the module docstring).
+
+    Args:
+        pop: The population (changed in place).
+        scn: The scenario.
+        rng: The ``communities`` stream of this year.
+        levels: The membership levels fitted at synthesis; ``levels["offline"]`` follows the trend.
+        ties: The network: new members are tied to co-members of the kinds they joined.
+        year: The model year that ends (the trend applies to the year that begins).
+        skip: Slots whose memberships were just drawn (in-migrants, those coming of age).
+
+    Returns:
+        The slots that joined a real-world community.
+    """
+    c = scn.communities
+    begins = year + 1
+    calendar = path_year(scn, begins) if scn.ict.national_path_start is not None else begins
+    if c.trend_end_year is None or calendar <= c.trend_end_year:
+        levels["offline"] *= 1.0 + c.offline_trend
+    live = pop.live()
+    if skip is not None and skip.size:
+        keep = np.ones(pop.n, dtype=bool)
+        keep[skip] = False
+        live = live[keep[live]]
+    slots = live[pop.age[live] >= 18]
+    if slots.size == 0:
+        return slots
+    rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
+    p = np.minimum(levels["offline"] * eligibility_weights(pop, slots, scn) * rates, MAX_SHARE)
+    u = rng.random((2, *p.shape), dtype=np.float32)
+    groups = pop.groups[slots]
+    member = groups >= 0
+    leave = member & ((p <= 0) | (u[0] < c.turnover))
+    groups[leave] = -1
+    pop.groups[slots] = groups
+    join = ~member & (p > 0) & (u[1] < c.turnover * p / (1.0 - p))
+    add_memberships(pop, slots, join, scn, rng)
+    is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
+    is_new[slots] = join
+    batch = TieBatch(ties)  # one merge into the tie list for all kinds
+    build_community_ties(pop, scn, batch, is_new, rng, online=False)
+    batch.flush()
+    # online communities: joining follows social-media use, leaving a constant rate
+    online = pop.online[slots]
+    in_feed = (online & FEED_AND_PLAZA) != 0
+    v = rng.random(slots.size)
+    quit_ = in_feed & (v < c.online_exit_rate)
+    pop.online[slots[quit_]] &= ~FEED_AND_PLAZA
+    start = ~in_feed & pop.sns[slots] & (v < c.online_join_rate)
+    newcomers = slots[start]
+    set_online(pop, newcomers, np.ones(newcomers.size, dtype=bool), scn, rng, local_share=0.0)
+    return slots[join.any(axis=1)]

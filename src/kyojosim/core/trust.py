@@ -1,0 +1,136 @@
+"""Trust and the norm of reciprocity (互酬性の規範), and how help changes them.
+
+Each resident has an offline trust, an online trust and a norm of reciprocity in [0, 1], and a
+wish to ask (a factor on the rate of asking offline). After each week:
+
+* being helped raises the requester's reciprocity by ``reciprocity_gain``, and helping raises the
+  helper's by ``helper_reciprocity_gain``;
+* help given raises the requester's trust (offline for face-to-face channels, online for the
+  local SNS) by ``trust_gain`` and strengthens an existing tie between the two by
+  ``tie_gain`` (capped at 1);
+* a surfaced need that lapses lowers the requester's wish to ask by ``discouragement`` (a
+  factor), and a match restores it a little (``encouragement``);
+
+Once a year, taking part in communities shapes trust and reciprocity (:func:`yearly_participation`):
+each drifts a share ``participation_pull`` of the way towards a level that rises with the number of
+communities a resident takes part in. And residents not yet willing to help with a category become willing to help free
+with probability ``conversion_rate`` x their reciprocity (being helped raises later willingness),
+and would offer that help on a platform with the probability of free helpers (図表4-3-4-3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..constants import CATEGORIES, CH, WILL_FREE, WILL_NONE
+from ..params.scenario import Scenario
+from .communities import ONLINE_BIT
+from .population import Population
+
+if TYPE_CHECKING:
+    from ..model import KyojoModel
+
+ONLINE_CHANNEL_BITS = 1 << CH["local_sns"]
+
+
+def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator) -> None:
+    """Draw offline and online trust and reciprocity for ``slots`` (Beta distributions around the means)."""
+    t = scn.trust
+    year = scn.communities.participation_year
+    mean_off = t.offline_trust_2017 if year == 2017 else t.offline_trust_2008
+    k = t.concentration
+    pop.trust_offline[slots] = rng.beta(mean_off * k, (1 - mean_off) * k, size=slots.size)
+    pop.trust_online[slots] = rng.beta(t.online_trust * k, (1 - t.online_trust) * k, size=slots.size)
+    pop.reciprocity[slots] = rng.beta(t.reciprocity * k, (1 - t.reciprocity) * k, size=slots.size)
+    pop.ask_factor[slots] = 1.0
+
+
+def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, channel: np.ndarray,
+               lapsed_requester: np.ndarray) -> None:
+    """Apply the week's effects of help given and help that never came.
+
+    Args:
+        model: The model.
+        requester: Slots of requesters whose need was matched this week.
+        helper: Slots of their helpers (same order).
+        channel: Channel bit of each match.
+        lapsed_requester: Slots of requesters whose surfaced need lapsed this week.
+    """
+    t = model.scenario.trust
+    pop = model.population
+    n = pop.n
+    online = (channel & ONLINE_CHANNEL_BITS) != 0
+
+    def count(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = np.bincount(slots, minlength=n)
+        return np.flatnonzero(c), c
+
+    # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
+    for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
+                             (pop.reciprocity, helper, t.helper_reciprocity_gain),
+                             (pop.trust_online, requester[online], t.trust_gain),
+                             (pop.trust_offline, requester[~online], t.trust_gain)):
+        who, c = count(slots)
+        col[who] = np.minimum(col[who] + np.float32(gain) * c[who], 1.0)
+    ask = pop.ask_factor
+    who, c = count(lapsed_requester)
+    ask[who] *= np.float32(1.0 - t.discouragement) ** c[who]
+    who, c = count(requester)
+    ask[who] = np.minimum(ask[who] * np.float32(1.0 + t.encouragement) ** c[who], 1.0)
+    model.ties.strengthen(requester, helper, t.tie_gain)
+
+
+def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator) -> int:
+    """Residents become willing to help free with a category, in proportion to their reciprocity.
+
+    Returns:
+        The number of (resident, category) pairs that became willing.
+    """
+    live = pop.live()
+    will = pop.will
+    p = scn.trust.conversion_rate * pop.reciprocity[live]
+    u = rng.random((live.size, len(CATEGORIES)))
+    convert = (will[live] == WILL_NONE) & (u < p[:, None])
+    rows, cats = np.nonzero(convert)
+    will[live[rows], cats] = WILL_FREE
+    # the new helpers would offer help on a platform as free helpers do (図表4-3-4-3)
+    use_free = np.array([scn.helping.platform_use_free[c] for c in CATEGORIES])
+    offer = rng.random(rows.size) < use_free[cats]
+    bits = (np.uint8(1) << cats[offer].astype(np.uint8)).astype(np.uint8)
+    np.bitwise_or.at(pop.platform_help, live[rows[offer]], bits)
+    return int(rows.size)
+
+
+def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the levels offline trust, online trust and reciprocity of every slot drift to.
+
+    With ``k`` real-world communities, ``j`` online ones, ``e = participation_effect`` and
+    ``c = participation_cap`` (4): offline trust drifts to ``m_off + e (min(k, c) - 1)``, online trust
+    to ``m_on + e (min(j, c) - 1)`` and reciprocity to ``m_rec + e (min(k + j, c) - 1)``, each within
+    [0.01, 0.99], where the ``m`` are the scenario's start means. Taking part in one community keeps
+    the start mean; none lowers it.
+    """
+    t = scn.trust
+    e = t.participation_effect
+    k = (pop.groups >= 0).sum(axis=1)
+    bits = np.array(list(ONLINE_BIT.values()), dtype=np.uint8)
+    j = ((pop.online[:, None] & bits) != 0).sum(axis=1)
+    mean_off = t.offline_trust_2017 if scn.communities.participation_year == 2017 else t.offline_trust_2008
+
+    def level(mean: float, count: np.ndarray) -> np.ndarray:
+        return np.clip(mean + e * (np.minimum(count, t.participation_cap) - 1), 0.01, 0.99)
+
+    return level(mean_off, k), level(t.online_trust, j), level(t.reciprocity, k + j)
+
+
+def yearly_participation(pop: Population, scn: Scenario) -> None:
+    """Move every living resident's trust and reciprocity towards their participation levels (no draw)."""
+    live = pop.live()
+    if live.size == 0:
+        return
+    pull = np.float32(scn.trust.participation_pull)
+    for col, target in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), participation_levels(pop, scn),
+                           strict=True):
+        col[live] += pull * (target[live].astype(np.float32) - col[live])

@@ -1,0 +1,109 @@
+"""Community Value: the local SNS's KPI (the PIAZZA case), computed monthly from the user graph.
+
+PIAZZA and Koto ward manage their partnership against a "Community Value" computed from the
+number of unique connections between users, the month's activity (posts, comments, likes) and the
+number of active users (DOMAIN notes, Koto case; the exact formula is not published). The model
+records it in the week each calendar month ends (and at the end of a run), and counts, over the
+weeks since the last record (``interventions.local_sns``):
+
+* **posts**: needs posted on the SNS (:meth:`~kyojosim.aid.channels.local_sns.LocalSNSChannel.surface`, logged in the
+  channel's :class:`~kyojosim.aid.channels.local_sns.ActivityLog`) plus
+  information posts (local news, events, hand-me-downs): each adopter posts a Poisson number with
+  mean ``posts_per_user_month``;
+* **replies**: a helper's answer to each need matched through the SNS, plus replies to posts: each
+  adopter tied to a poster (any tie) replies to each of that poster's posts with probability
+  ``reply_rate``;
+* **reactions** (likes): likewise, with probability ``reaction_rate`` per post of a tied adopter;
+* **monthly active users** (MAU): adopters who posted, replied or reacted;
+* **unique connections**: pairs of adopters who are tied (any kind of tie: on a local SNS one sees
+  and is seen by one's acquaintances), counted once; **active connections**: those whose two ends
+  were both active in the month.
+
+and combines them as::
+
+    community_value = active_connections × activity / MAU      (0 when MAU is 0)
+
+with ``activity = posts + replies + reactions``: the connections among the month's active users,
+weighted by how much an active user does. Doubling the active graph, or the activity per active
+user, doubles the value; members who never act add nothing. This combination is the model's own
+(a documented choice in the absence of the published formula); every component is recorded
+beside it, so a user can judge the KPI against matching rates and つながり力 (the ``community_value``
+table of a run).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.communities import ONLINE_BIT
+
+if TYPE_CHECKING:
+    from ..aid.channels.local_sns import LocalSNSChannel
+    from ..model import KyojoModel
+
+
+
+def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
+    """Compute the month's Community Value and its components (see the module docstring).
+
+    Returns:
+        A row of the ``community_value`` table (:data:`kyojosim.measures.outcomes.TABLES`).
+    """
+    cfg = channel.cfg
+    pop = model.population
+    n = pop.n
+    need_posts, answers = channel.activity.take(pop)
+    users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
+    ties = model.ties
+    both = users[ties.a] & users[ties.b]
+    a, b = ties.a[both].astype(np.int64), ties.b[both].astype(np.int64)
+    info = np.where(users, rng.poisson(cfg.posts_per_user_month, n), 0)
+    posts = need_posts * users + info
+    # each tied adopter sees every post of the other: exposures in both directions
+    exposure = np.bincount(a, weights=posts[b], minlength=n) + np.bincount(b, weights=posts[a], minlength=n)
+    exposure = exposure.astype(np.int64)
+    replies = rng.binomial(exposure, cfg.reply_rate) + answers * users
+    reactions = rng.binomial(exposure, cfg.reaction_rate)
+    acts = posts + replies + reactions
+    active = users & (acts > 0)
+    mau = int(active.sum())
+    activity = int(acts[users].sum())
+    active_conn = int((active[a] & active[b]).sum())
+    value = active_conn * activity / mau if mau else 0.0
+    return {"step": int(model.steps), "year": int(model.year), "month": model.month, "users": int(users.sum()),
+            "mau": mau,
+            "posts": int(posts.sum()), "need_posts": int((need_posts * users).sum()),
+            "replies": int(replies.sum()), "reactions": int(reactions.sum()), "activity": activity,
+            "unique_connections": int(a.size), "active_connections": active_conn,
+            "community_value": float(value)}
+
+
+def kpi_table(result) -> pd.DataFrame:
+    """Put Community Value beside the month's matching and つながり力, one row per record.
+
+    Args:
+        result: A :class:`~kyojosim.runs.results.RunResult` (or anything with ``to_pandas(name)``).
+
+    Returns:
+        The ``community_value`` table with, for the weeks of its month (the ``steps`` rows with the
+        record's ``month``): ``needs_matched``, ``needs_lapsed`` and ``matched_local_sns`` (their
+        sums), the month's ``matching_rate`` (matched / (matched + lapsed)) and ``tsunagari_mean``
+        (mean つながり力 of residents 20+ at the record). Empty when no local SNS ran.
+    """
+    cv = result.to_pandas("community_value")
+    steps = result.to_pandas("steps")
+    tsu = result.to_pandas("tsunagari")
+    if cv.empty:
+        return cv.assign(needs_matched=[], needs_lapsed=[], matched_local_sns=[], matching_rate=[],
+                         tsunagari_mean=[])
+    weeks = steps[steps["step"] > 0]  # step 0 is the initial state, not a week
+    sums = weeks.groupby("month")[["needs_matched", "needs_lapsed", "matched_local_sns"]].sum()
+    out = cv.merge(sums, left_on="month", right_index=True, how="left")
+    done = out["needs_matched"] + out["needs_lapsed"]
+    out["matching_rate"] = np.where(done > 0, out["needs_matched"] / done.where(done > 0, 1), np.nan)
+    mean = tsu[tsu["group_type"] == "all"].set_index("step")["mean"]
+    out["tsunagari_mean"] = out["step"].map(mean)
+    return out

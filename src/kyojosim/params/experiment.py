@@ -1,0 +1,621 @@
+"""Experiment files: scenarios x variants x a parameter design x replicates, resolved up front.
+
+An experiment is a YAML file (``experiments/*.yaml``; see ``docs/experiments.md``) such as::
+
+    name: ikoma-interventions
+    seed: 2024
+    replicates: 3
+    years: 20
+    scenarios: [ikoma]
+    variants:
+      baseline: {}
+      platform:
+        interventions: {sharing_platform: {start: 2018}}
+    design:
+      type: lhs
+      n: 8
+      parameters:
+        helping.weekly_hours_free: [3.0, 7.0]
+
+The file is declared as records of the same schema as scenarios (:mod:`kyojosim.params.schema`):
+:class:`ExperimentSpec` at the top, a :class:`Variant` per variant, an :class:`InterventionSwitch`
+per intervention a variant names and a :class:`Design`. :func:`load_experiment` builds them (every
+key and value checked, errors with the file, the key path, the value given, what is allowed and the
+closest valid key), then resolves the scenario of every run (so that a bad override or design
+parameter is reported before any run starts) and returns an :class:`Experiment` whose
+:attr:`Experiment.runs` lists the runs in their fixed order: scenario, variant, design point,
+replicate. Replicate ``k`` has the same seed in every variant and design point (common random
+numbers); the seeds come from ``np.random.SeedSequence(seed).spawn(replicates)``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import ScenarioError
+from .scenario import SCENARIO_DIR, Interventions, Scenario, find_scenario, load_scenario, read_yaml
+from .schema import Context, build, param, resolve_path, suggest, to_plain, type_at
+
+EXPERIMENT_DIR = Path(__file__).resolve().parents[3] / "experiments"
+"""Where the bundled experiment files are (the repository's ``experiments/``)."""
+
+DESIGN_TYPES: tuple[str, ...] = ("none", "factorial", "list", "lhs", "sobol")
+"""Kinds of parameter design."""
+
+DESIGN_KEYS: dict[str, tuple[str, ...]] = {
+    "none": ("type",),
+    "factorial": ("type", "parameters"),
+    "list": ("type", "points"),
+    "lhs": ("type", "parameters", "n"),
+    "sobol": ("type", "parameters", "n", "calc_second_order"),
+}
+"""The keys each kind of design takes."""
+INTERVENTION_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Interventions))
+MAX_SEED = 2**63 - 1
+_RUN_ID_UNSAFE = re.compile(r"[^0-9A-Za-z_.]+")
+_SETTING = "setting: the experiment file"
+_OVERRIDES = "a mapping of dotted scenario keys to values"
+
+
+class ExperimentError(ScenarioError):
+    """An experiment file is invalid (same message form as :class:`~kyojosim.errors.ScenarioError`)."""
+
+
+# --------------------------------------------------------------------------------------
+# checks of values the types cannot express
+# --------------------------------------------------------------------------------------
+
+
+def scenario_key(key: str, ctx: Context) -> str:
+    """Check that ``key`` is a dotted scenario key (``__`` may stand for a dot); return it with dots.
+
+    The error of a bad key is the scenario schema's (with the closest valid key), reported at the
+    experiment's key path ``ctx.path.key``.
+    """
+    if not key:
+        raise ctx.error(key, "allowed: a dotted scenario key such as helping.weekly_hours_free", "wrong type")
+    dotted = key.replace("__", ".")
+    try:
+        resolve_path(Scenario, dotted, str(ctx.file))
+    except ScenarioError as exc:
+        raise ctx.child(key).error(exc.given, f"{exc.allowed} (in scenario key {exc.key!r})", exc.problem) from None
+    return dotted
+
+
+def scenario_keys(value: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Check the keys of a mapping of scenario overrides (their values are checked when a run resolves)."""
+    return {scenario_key(k, ctx): v for k, v in value.items()}
+
+
+def _design_points(points: tuple[dict[str, Any], ...], ctx: Context) -> tuple[dict[str, Any], ...]:
+    """Check the points of a list design: mappings of the same scenario keys."""
+    out: list[dict[str, Any]] = []
+    for i, point in enumerate(points):
+        here = ctx.child(i)
+        if not point:
+            raise here.error(point, "allowed: a mapping of dotted scenario keys to values", "empty")
+        point = scenario_keys(point, here)
+        if out and sorted(point) != sorted(out[0]):
+            raise here.error(sorted(point), f"allowed: the same keys as {ctx.path}[0] ({', '.join(out[0])})",
+                             "keys differ")
+        out.append({k: point[k] for k in (out[0] if out else point)})
+    return tuple(out)
+
+
+def _safe(text: str) -> str:
+    return _RUN_ID_UNSAFE.sub("_", text).strip("_") or "x"
+
+
+# --------------------------------------------------------------------------------------
+# the records of an experiment file
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterventionSwitch:
+    """How a variant runs one intervention; maps to the scenario's ``enabled``, ``start_year``, ``end_year``.
+
+    Written as ``true``/``false`` (on or off, with the scenario's own years), a bare year (on from
+    that year) or a mapping ``{enabled, start, end}``; :meth:`shorthand` turns the short forms into
+    the mapping and :meth:`scenario_overrides` turns the record into scenario keys, the one place
+    where ``start``/``end`` become ``start_year``/``end_year``.
+    """
+
+    enabled: bool = param(True, source=f"{_SETTING}: an intervention a variant names is on unless enabled: false")
+    start: int | None = param(None, source=f"{_SETTING}: none keeps the scenario's start_year", lo=1900, hi=2200,
+                              doc="sets the intervention's start_year")
+    end: int | None = param(None, source=f"{_SETTING}: none keeps the scenario's end_year", lo=1900, hi=2200,
+                            doc="sets the intervention's end_year")
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Turn ``true``/``false`` and a bare start year into the mapping form."""
+        if isinstance(data, bool):
+            return {"enabled": data}
+        if isinstance(data, int):
+            return {"enabled": True, "start": data}
+        if not isinstance(data, Mapping):
+            raise ctx.error(data, "allowed: true, false, a start year, or a mapping with enabled, start, end",
+                            "wrong type")
+        return data
+
+    def check(self, ctx: Context) -> None:
+        """Check that the end does not come before the start."""
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ctx.child("end").error(self.end, f"allowed: a year >= start ({self.start})", "ends before it starts")
+
+    def scenario_overrides(self, name: str) -> dict[str, Any]:
+        """Return the dotted scenario keys this switch sets for the intervention ``name``."""
+        over: dict[str, Any] = {f"interventions.{name}.enabled": self.enabled}
+        if self.start is not None:
+            over[f"interventions.{name}.start_year"] = self.start
+        if self.end is not None:
+            over[f"interventions.{name}.end_year"] = self.end
+        return over
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """One variant: the interventions it switches on or off, then other scenario overrides."""
+
+    baseline: bool = param(False, source=f"{_SETTING}: the first variant is the baseline unless one says so",
+                           doc="whether the variant is the baseline of the comparisons")
+    interventions: dict[str, InterventionSwitch] = param(
+        {}, source=_SETTING, key_choices=INTERVENTION_NAMES, doc="the interventions the variant switches, by name",
+        form="a mapping of intervention names to true, false, a start year or {enabled, start, end}")
+    overrides: dict[str, Any] = param({}, source=_SETTING, refine=scenario_keys,
+                                      doc="dotted scenario keys applied after the interventions", form=_OVERRIDES)
+    description: str = param("", source=f"{_SETTING}")
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Read empty ``interventions:`` and ``overrides:`` as none."""
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if v is not None or k not in ("interventions", "overrides")}
+        return data
+
+    def scenario_overrides(self) -> dict[str, Any]:
+        """Return the dotted scenario keys the variant sets (interventions first, then overrides)."""
+        over: dict[str, Any] = {}
+        for name, switch in self.interventions.items():
+            over.update(switch.scenario_overrides(name))
+        over.update(self.overrides)
+        return over
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bounds:
+    """The range of a sampled design parameter: ``[lo, hi]`` or ``{lo: ..., hi: ...}``."""
+
+    lo: float = param(source=_SETTING)
+    hi: float = param(source=_SETTING)
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Turn a list ``[lo, hi]`` into the mapping form."""
+        if isinstance(data, (list, tuple)) and len(data) == 2:
+            return {"lo": data[0], "hi": data[1]}
+        if not isinstance(data, Mapping):
+            raise ctx.error(data, "allowed: [lo, hi] or {lo: ..., hi: ...}", "wrong type")
+        return data
+
+    def check(self, ctx: Context) -> None:
+        """Check that the range is not empty."""
+        if not self.lo < self.hi:
+            raise ctx.error([self.lo, self.hi], "allowed: lo < hi", "empty range")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Design:
+    """The parameter design: which values of which scenario keys the runs take (see docs/experiments.md)."""
+
+    type: Literal["none", "factorial", "list", "lhs", "sobol"] = param("none", source=_SETTING)
+    parameters: dict[str, Any] = param(
+        {}, source=_SETTING, refine=scenario_keys,
+        doc="factorial: {key: [values]}; lhs and sobol: {key: [lo, hi] or {lo, hi}}",
+        form="a mapping of dotted scenario keys to lists of values or ranges [lo, hi]")
+    points: tuple[dict[str, Any], ...] = param((), source=_SETTING, refine=_design_points,
+                                               doc="list: the points, mappings of the same keys",
+                                               form="a non-empty list of mappings of dotted keys to values")
+    n: int | None = param(None, source=_SETTING, lo=1, hi=1_000_000, doc="lhs and sobol: the number of samples")
+    calc_second_order: bool = param(False, source=_SETTING, doc="sobol: sample for second-order indices too")
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Turn ``none`` (or nothing) into the mapping form."""
+        return {"type": "none"} if data is None or data == "none" else data
+
+    def check(self, ctx: Context) -> None:
+        """Check the keys the design's type takes and needs, and the values of its parameters."""
+        given = {"parameters": bool(self.parameters), "points": bool(self.points), "n": self.n is not None,
+                 "calc_second_order": self.calc_second_order}
+        valid = DESIGN_KEYS[self.type]
+        for key, present in given.items():
+            if present and key not in valid:
+                raise ctx.child(key).error(key, suggest(key, list(valid)), "unknown key")
+        if self.type == "list" and not self.points:
+            raise ctx.child("points").error(list(self.points), "allowed: a non-empty list of mappings of dotted keys "
+                                            "to values", "wrong type")
+        if self.type in ("factorial", "lhs", "sobol") and not self.parameters:
+            raise ctx.child("parameters").error(self.parameters, "allowed: at least one dotted scenario key",
+                                                "missing")
+        if self.type == "factorial":
+            for key, values in self.parameters.items():
+                if not isinstance(values, list) or not values:
+                    raise ctx.child("parameters").child(key).error(values, "allowed: a non-empty list of values",
+                                                                   "wrong type")
+        if self.type in ("lhs", "sobol"):
+            self.bounds(ctx)
+            if self.n is None:
+                raise ctx.child("n").error(None, "allowed: the number of samples, an integer >= 1", "missing key")
+        if self.type == "sobol" and self.n & (self.n - 1):
+            raise ctx.child("n").error(self.n, "allowed: a power of 2 (Sobol sequences need it), e.g. 8, 16, 64",
+                                       "not a power of 2")
+
+    def bounds(self, ctx: Context) -> dict[str, Bounds]:
+        """Return the checked range of every parameter of a sampled design (numeric scenario keys only)."""
+        out = {}
+        for key, value in self.parameters.items():
+            where = ctx.child("parameters").child(key)
+            if type_at(Scenario, key) not in (int, float):
+                raise where.error(key, "allowed: a numeric scenario key (a number or an integer) for a sampled "
+                                  "design", "not numeric")
+            out[key] = build(Bounds, value, where)
+        return out
+
+    def sample(self, seed: int, ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Return the design as plain data (with its ``problem`` for sobol) and its points, drawn from ``seed``."""
+        if self.type == "none":
+            return {"type": "none", "parameters": {}}, [{}]
+        if self.type == "list":
+            points = [dict(p) for p in self.points]
+            return {"type": "list", "parameters": {k: [p[k] for p in points] for k in points[0]}}, points
+        if self.type == "factorial":
+            params = {k: list(v) for k, v in self.parameters.items()}
+            points = [dict(zip(params, combo, strict=True)) for combo in itertools.product(*params.values())]
+            return {"type": "factorial", "parameters": params}, points
+        bounds = {k: [b.lo, b.hi] for k, b in self.bounds(ctx).items()}
+        names = list(bounds)
+        whole = {k: type_at(Scenario, k) is int for k in names}
+
+        def cast(x: float, key: str) -> Any:
+            return int(round(x)) if whole[key] else float(x)
+
+        if self.type == "lhs":
+            from scipy.stats import qmc
+
+            rng = np.random.default_rng(np.random.SeedSequence(seed))
+            unit = qmc.LatinHypercube(d=len(names), seed=rng).random(self.n)
+            sample = qmc.scale(unit, [bounds[k][0] for k in names], [bounds[k][1] for k in names])
+            points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
+            return {"type": "lhs", "parameters": bounds, "n": self.n}, points
+        # sobol (Saltelli's scheme through SALib)
+        from SALib.sample import sobol as sobol_sample
+
+        problem = {"num_vars": len(names), "names": names, "bounds": [bounds[k] for k in names]}
+        sample = sobol_sample.sample(copy.deepcopy(problem), self.n, calc_second_order=self.calc_second_order,
+                                     seed=int(seed) % 2**32)
+        points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
+        return ({"type": "sobol", "parameters": bounds, "problem": problem,
+                 "calc_second_order": self.calc_second_order, "n": self.n}, points)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExperimentSpec:
+    """An experiment file as written, every key checked (see docs/experiments.md)."""
+
+    name: str = param("", source=f"{_SETTING}: the file name", doc="names the experiment and its results folder")
+    description: str = param("", source=_SETTING)
+    seed: int = param(source=_SETTING, lo=0, hi=MAX_SEED, doc="the experiment seed; replicate seeds come from it")
+    replicates: int = param(1, source=_SETTING, lo=1, hi=100_000)
+    years: int | None = param(None, source=_SETTING, lo=0, hi=300, doc="sets simulation.years of every run")
+    scale: float | None = param(None, source=_SETTING, lo=0, hi=1, lo_open=True,
+                                doc="sets municipality.scale of every run")
+    overrides: dict[str, Any] = param({}, source=_SETTING, refine=scenario_keys,
+                                      doc="dotted scenario keys applied to every run", form=_OVERRIDES)
+    scenarios: tuple[str, ...] = param(source=_SETTING, doc="bundled scenario names or scenario files",
+                                       form="a list of bundled scenario names or scenario files")
+    variants: dict[str, Variant] = param({"baseline": {}}, source=f"{_SETTING}: one variant, the baseline",
+                                         form="a mapping of variant names to {interventions, overrides}")
+    design: Design = param(Design, source=_SETTING)
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Accept a single scenario name for ``scenarios``; read empty ``name``, ``overrides``, ``variants`` as none."""
+        if not isinstance(data, Mapping):
+            return data
+        data = {k: v for k, v in data.items() if v is not None or k not in ("name", "overrides", "variants")}
+        if isinstance(data.get("scenarios"), str):
+            data["scenarios"] = [data["scenarios"]]
+        return data
+
+    def check(self, ctx: Context) -> None:
+        """Check what involves several keys: seeds, scenarios, the variants and their names."""
+        if "simulation.seed" in self.overrides:
+            raise ctx.child("overrides").child("simulation.seed").error(
+                self.overrides["simulation.seed"], "allowed: seeds come from the experiment's seed and replicates; "
+                "set seed: instead", "not allowed")
+        if not self.scenarios:
+            raise ctx.child("scenarios").error([], "allowed: a non-empty list of bundled scenario names or files",
+                                               "empty")
+        if not self.variants:
+            raise ctx.child("variants").error({}, "allowed: at least one variant", "empty")
+        for name in self.variants:
+            if not name:
+                raise ctx.child("variants").error(name, "allowed: a non-empty text name", "wrong type")
+        marked = [v for v, spec in self.variants.items() if spec.baseline]
+        if len(marked) > 1:
+            raise ctx.child("variants").error(marked, "allowed: at most one variant with baseline: true",
+                                              "two baselines")
+        if len({_safe(v) for v in self.variants}) != len(self.variants):
+            raise ctx.child("variants").error(list(self.variants), "allowed: variant names that differ in letters "
+                                              "and digits", "names clash in run ids")
+
+    @property
+    def baseline(self) -> str:
+        """The baseline variant: the one marked ``baseline: true``, else the first."""
+        return next((v for v, spec in self.variants.items() if spec.baseline), next(iter(self.variants)))
+
+    def common_overrides(self) -> dict[str, Any]:
+        """Return the scenario keys set for every run: ``years``, ``scale`` and ``overrides``."""
+        common: dict[str, Any] = {}
+        if self.years is not None:
+            common["simulation.years"] = self.years
+        if self.scale is not None:
+            common["municipality.scale"] = self.scale
+        return {**common, **self.overrides}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of an experiment.
+
+    Attributes:
+        run_id: ``<scenario>-<variant>-p<point>-r<replicate>``, unique in the experiment.
+        scenario: Name of the base scenario (e.g. ``"ikoma"``).
+        variant: Name of the variant.
+        point: Index of the design point (0 without a design).
+        replicate: 0-based replicate number.
+        seed: The run's seed (the same for every variant and point of a replicate).
+        params: The design parameters of the point, by dotted key.
+        intervention_start: Earliest start year of the interventions the variant switches on and the
+            baseline does not (``None`` if none).
+        resolved: The fully resolved scenario of the run (seed, years and every override applied).
+    """
+
+    run_id: str
+    scenario: str
+    variant: str
+    point: int
+    replicate: int
+    seed: int
+    params: dict[str, Any]
+    intervention_start: int | None
+    resolved: Scenario = field(repr=False, compare=False)
+
+    def design_row(self) -> dict[str, Any]:
+        """Return the run as a row of the ``design`` table (without status columns)."""
+        return {"run_id": self.run_id, "scenario": self.scenario, "variant": self.variant, "point": self.point,
+                "replicate": self.replicate, "seed": self.seed, "intervention_start": self.intervention_start,
+                **self.params}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A checked experiment with every run resolved.
+
+    Attributes:
+        name: Name of the experiment (default results folder ``results/<name>``).
+        spec: The experiment as plain data, normalised (what the manifest records).
+        runs: The runs in their fixed order (scenario, variant, point, replicate).
+        seeds: The replicate seeds.
+        baseline: Name of the baseline variant.
+        variants: Variant names, baseline first.
+        design: ``{"type", "parameters", ...}``; for sobol also ``problem``, ``n``, ``calc_second_order``.
+        points: The design points (one dict of parameter values per point; ``[{}]`` without a design).
+        hash: SHA-256 of the spec, the design points and the digest of every run's scenario.
+        file: The experiment file (``None`` for a mapping).
+    """
+
+    name: str
+    spec: dict[str, Any]
+    runs: tuple[Run, ...]
+    seeds: tuple[int, ...]
+    baseline: str
+    variants: tuple[str, ...]
+    design: dict[str, Any]
+    points: tuple[dict[str, Any], ...]
+    hash: str
+    file: Path | None = None
+
+    @property
+    def seed(self) -> int:
+        """The experiment seed."""
+        return int(self.spec["seed"])
+
+    @property
+    def replicates(self) -> int:
+        """The number of replicates."""
+        return int(self.spec["replicates"])
+
+    @property
+    def parameters(self) -> list[str]:
+        """Dotted keys of the design parameters (in design order)."""
+        return list(self.design.get("parameters", {}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the resolved experiment as plain data (spec, seeds, design and points)."""
+        return {**copy.deepcopy(self.spec), "seeds": list(self.seeds), "baseline": self.baseline,
+                "design": copy.deepcopy(self.design), "points": copy.deepcopy(list(self.points))}
+
+    def __repr__(self) -> str:
+        return (f"Experiment({self.name!r}, {len(self.runs)} runs: {len(self.spec['scenarios'])} scenarios x "
+                f"{len(self.variants)} variants x {len(self.points)} points x {self.replicates} replicates)")
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------
+
+
+def find_experiment(name: str | Path) -> Path:
+    """Find an experiment by path, or by name among the bundled ones (``"yamae-quick"``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if len(path.parts) == 1:
+        for candidate in (EXPERIMENT_DIR / path.name, EXPERIMENT_DIR / f"{path.name}.yaml"):
+            if candidate.is_file():
+                return candidate
+    return path
+
+
+def bundled_experiments() -> list[str]:
+    """Names of the bundled experiment files."""
+    return sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml"))
+
+
+def replicate_seeds(seed: int, replicates: int) -> tuple[int, ...]:
+    """Return the replicate seeds: ``SeedSequence(seed).spawn(replicates)``, each as a 63-bit integer."""
+    children = np.random.SeedSequence(int(seed)).spawn(int(replicates))
+    return tuple(int(c.generate_state(1, dtype=np.uint64)[0]) & MAX_SEED for c in children)
+
+
+# --------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return read_yaml(path, "experiment")
+    except ScenarioError as exc:
+        raise ExperimentError(exc.file, exc.key, exc.given, exc.allowed, exc.problem) from None
+
+
+def _resolve_scenario(ref: str, base_dir: Path | None, ctx: Context) -> Path:
+    if not ref:
+        raise ctx.error(ref, "allowed: the name of a bundled scenario or a scenario file", "wrong type")
+    if base_dir is not None:
+        local = base_dir / ref
+        for candidate in (local, local.with_name(local.name + ".yaml")):
+            if candidate.is_file():
+                return candidate
+    path = find_scenario(ref)
+    if not path.is_file():
+        bundled = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+        raise ctx.error(ref, suggest(ref, bundled).replace("valid keys", "bundled scenarios") + " (or a scenario file)",
+                        "scenario not found")
+    return path
+
+
+def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Experiment:
+    """Load, check and resolve an experiment.
+
+    Args:
+        source: An experiment file, the name of a bundled experiment (``"yamae-quick"``), a mapping
+            with the same keys as a file, or an :class:`Experiment` (returned as is).
+
+    Returns:
+        The :class:`Experiment`, with every run's scenario resolved.
+
+    Raises:
+        ExperimentError: For any problem in the experiment, its scenarios, overrides or design
+            (the message names the file, the key path, the value given and what is allowed).
+    """
+    if isinstance(source, Experiment):
+        return source
+    if isinstance(source, Mapping):
+        file, base_dir, raw, default_name = "<experiment>", None, copy.deepcopy(dict(source)), ""
+    else:
+        path = find_experiment(source)
+        if not path.is_file():
+            raise ExperimentError(str(path), "", str(source), suggest(str(source), bundled_experiments()).replace(
+                "valid keys", "bundled experiments") + " (or an experiment file)", "file not found")
+        file, base_dir, raw, default_name = str(path), path.parent, _read(path), path.stem
+    ctx = Context(file, "", ExperimentError)
+    exp = build(ExperimentSpec, raw, ctx)
+    name = exp.name or default_name
+    if not name.strip() or "/" in name or "\\" in name or name.startswith("."):
+        raise ctx.child("name").error(name, "allowed: a non-empty text without / or \\ (it names the results folder)")
+    scen_paths = [_resolve_scenario(ref, base_dir, ctx.child("scenarios").child(i))
+                  for i, ref in enumerate(exp.scenarios)]
+    baseline = exp.baseline
+    order = [baseline, *(v for v in exp.variants if v != baseline)]
+    design, points = exp.design.sample(exp.seed, ctx.child("design"))
+    seeds = replicate_seeds(exp.seed, exp.replicates)
+    common = exp.common_overrides()
+
+    spec = {
+        "name": name, "description": exp.description, "seed": exp.seed, "replicates": exp.replicates,
+        "years": exp.years, "scale": exp.scale, "overrides": dict(exp.overrides), "scenarios": list(exp.scenarios),
+        "variants": {v: {**to_plain(exp.variants[v]), "baseline": v == baseline} for v in order},
+        "design": {k: v for k, v in design.items() if k != "problem"},
+    }
+    # resolve every run's scenario up front (a bad key or value fails here, before any run)
+    runs: list[Run] = []
+    digests: list[str] = []
+    scen_names: dict[str, str] = {}
+    for si, spath in enumerate(scen_paths):
+        try:
+            base = load_scenario(spath, common)
+        except ScenarioError as exc:
+            raise ctx.child(f"scenarios[{si}] ({spath.name}) with overrides: {exc.key}").error(
+                exc.given, exc.allowed, exc.problem) from None
+        sname = base.name or spath.stem
+        if _safe(sname) in scen_names:
+            raise ctx.child("scenarios").child(si).error(
+                exp.scenarios[si], f"allowed: scenarios with different names ({sname!r} is already "
+                f"scenarios[{scen_names[_safe(sname)]}])", "duplicate scenario")
+        scen_names[_safe(sname)] = str(si)
+        resolved: dict[tuple[str, int], Scenario] = {}
+        for vname in order:
+            vover = exp.variants[vname].scenario_overrides()
+            for pi, point in enumerate(points):
+                try:
+                    scn = base.replace(**vover, **point) if (vover or point) else base
+                except ScenarioError as exc:
+                    where = f"variants.{vname}" if not point else f"variants.{vname} at design point {pi}"
+                    raise ctx.child(f"{where}: {exc.key}").error(exc.given, exc.allowed, exc.problem) from None
+                resolved[(vname, pi)] = scn
+        for vname in order:
+            for pi, point in enumerate(points):
+                scn = resolved[(vname, pi)]
+                start = _intervention_start(scn, resolved[(baseline, pi)])
+                for r, rseed in enumerate(seeds):
+                    run_scn = scn.replace(**{"simulation.seed": rseed})
+                    run_id = f"{_safe(sname)}-{_safe(vname)}-p{pi}-r{r}"
+                    runs.append(Run(run_id=run_id, scenario=sname, variant=vname, point=pi, replicate=r, seed=rseed,
+                                    params=dict(point), intervention_start=start, resolved=run_scn))
+                digests.append(scn.digest())
+    payload = json.dumps({"spec": spec, "points": points, "seeds": seeds, "digests": digests}, sort_keys=True,
+                         ensure_ascii=False, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
+                      design=design, points=tuple(points), hash=digest, file=None if base_dir is None else Path(file))
+
+
+def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
+    """Earliest start year of the interventions ``scn`` switches on and ``base`` does not."""
+    starts = []
+    for name in INTERVENTION_NAMES:
+        mine, theirs = getattr(scn.interventions, name), getattr(base.interventions, name)
+        if mine.enabled and not theirs.enabled:
+            starts.append(int(mine.start_year))
+    return min(starts) if starts else None
+
+
+__all__ = ["DESIGN_TYPES", "EXPERIMENT_DIR", "Design", "Experiment", "ExperimentError", "ExperimentSpec",
+           "InterventionSwitch", "Run", "Variant", "bundled_experiments", "find_experiment", "load_experiment",
+           "replicate_seeds"]

@@ -1,0 +1,1 @@
+"""Presentation: labels, figures, the report and the dashboard."""

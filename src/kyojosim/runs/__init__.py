@@ -1,0 +1,5 @@
+"""Running models and storing their results.
+
+One run, the executor, sweeps of experiments, the results store, and building and calibrating a
+municipality's scenario.
+"""

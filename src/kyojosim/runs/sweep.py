@@ -1,0 +1,506 @@
+"""Run an experiment: every run in parallel, each saved as it finishes, then one table per kind.
+
+``kyojosim.sweep("yamae-quick")`` (or ``kyojosim sweep yamae-quick --jobs 2``) writes::
+
+    results/<experiment name>/
+        experiment.json        the resolved experiment, its hash and the runs (written first)
+        runs/<run_id>/         one folder per run: the tables a sweep keeps (steps, years, age_structure,
+                               money, tsunagari, community_value) and its summary (Parquet), and
+                               status.json written last
+        design.parquet         one row per run: scenario, variant, point, replicate, seed, status ...
+        summary.parquet        one row per finished run (matching rates, つながり力, money, population)
+        steps.parquet  years.parquet  ...   the kept tables of every finished run, consolidated
+        manifest.json          written last (see the experiment-results contract)
+
+The tables and the summary's columns are declared in :mod:`kyojosim.measures.outcomes` (``Table.swept`` marks
+the tables a sweep keeps; the summary has one column per metric with a summary).
+
+Each worker runs one model (:func:`kyojosim.runs.results.run_one`, which releases it), writes the run's
+tables atomically and returns only a small status dict, so memory does not grow with the number of
+runs. The workers are local processes or a dask cluster (:func:`kyojosim.runs.executor.map_runs`). A run
+that fails is recorded (status ``failed`` with the error and traceback) and the others go on.
+Running the same command again resumes: runs whose status is ``done`` are skipped. A folder made by
+a different experiment (other hash) is refused unless ``restart=True``. The consolidated tables list
+the runs in their fixed order, so they are identical whatever the number of jobs or the backend.
+
+``kyojosim.sweep`` is this module's function :func:`sweep`; import the module's other names with
+``from kyojosim.runs.sweep import summary_row``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..atomic import TMP_SUFFIX, write_json, write_parquet
+from ..errors import KyojoError
+from ..measures.outcomes import FORMAT_VERSION, columns_of, experiment_tables, summarise, swept_tables, typed_frame
+from ..params.experiment import Experiment, Run, load_experiment
+from .executor import BACKENDS, ExecutorError, check_options, map_runs
+
+RUNS_DIR = "runs"
+STATUS = "status.json"
+PLAN = "experiment.json"
+MANIFEST = "manifest.json"
+FORMAT = "kyojosim-experiment"
+ROW_GROUP = 131_072
+"""Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
+
+
+class SweepError(KyojoError):
+    """A sweep cannot start (bad options, or a results folder that is not this experiment's)."""
+
+
+# --------------------------------------------------------------------------------------
+# one run
+# --------------------------------------------------------------------------------------
+
+
+def summary_row(result: Any, run_id: str) -> dict[str, Any]:
+    """Return the ``summary`` row of a finished run.
+
+    Args:
+        result: A :class:`~kyojosim.runs.results.RunResult`; its :attr:`~kyojosim.runs.results.RunResult.summary`
+            (computed while its model was at hand), or else a summary of its tables.
+        run_id: The run's id.
+
+    Returns:
+        The row: ``run_id`` and every metric with a summary (:func:`kyojosim.measures.outcomes.summary_metrics`).
+    """
+    return {"run_id": run_id, **(getattr(result, "summary", None) or summarise(result))}
+
+
+def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Return summary rows as a typed table.
+
+    The columns are those of :func:`kyojosim.measures.outcomes.columns_of` ``("summary")``.
+    """
+    return typed_frame("summary", rows)
+
+
+def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
+    """Run one model and save its tables and status into ``run_dir`` (what a worker does).
+
+    The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds"}``,
+    or ``{"status": "failed", "error", "traceback"}`` if anything raised (the error is not re-raised,
+    so that the other runs go on).
+
+    Args:
+        run_id: The run's id.
+        scenario: The run's resolved :class:`~kyojosim.params.scenario.Scenario`.
+        run_dir: The run's folder.
+
+    Returns:
+        A small status dict: ``run_id``, ``status``, ``seconds``, ``error``, ``pid``.
+    """
+    from .results import run_one
+
+    folder = Path(run_dir)
+    t0 = time.perf_counter()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / STATUS).unlink(missing_ok=True)
+        for stale in folder.glob(f".*{TMP_SUFFIX}"):  # left by a worker that was killed mid-write
+            stale.unlink(missing_ok=True)
+        result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
+        summary = summary_frame([summary_row(result, run_id)])
+        for name in swept_tables():
+            write_parquet(folder / f"{name}.parquet", result.tables_[name])
+        write_parquet(folder / "summary.parquet", summary)
+        del result
+        gc.collect()
+        seconds = time.perf_counter() - t0
+        status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6), "error": "", "pid": os.getpid()}
+        write_json(folder / STATUS, status)
+    except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
+        seconds = time.perf_counter() - t0
+        error = f"{type(exc).__name__}: {exc}"
+        status = {"run_id": run_id, "status": "failed", "seconds": round(seconds, 6), "error": error,
+                  "pid": os.getpid()}
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            write_json(folder / STATUS, {**status, "traceback": traceback.format_exc()})
+    return status
+
+
+def read_status(run_dir: Path) -> dict[str, Any] | None:
+    """Return the status of a run folder (``None`` if it has none or it cannot be read)."""
+    try:
+        data = json.loads((run_dir / STATUS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("status") in ("done", "failed") else None
+
+
+# --------------------------------------------------------------------------------------
+# the results folder
+# --------------------------------------------------------------------------------------
+
+
+def plan_dict(exp: Experiment) -> dict[str, Any]:
+    """Return what ``experiment.json`` records: the hash, the resolved experiment and the runs (design rows)."""
+    return {"format": FORMAT + "-plan", "hash": exp.hash, "name": exp.name, "baseline": exp.baseline,
+            "variants": list(exp.variants), "parameters": exp.parameters, "experiment": exp.to_dict(),
+            "runs": [r.design_row() for r in exp.runs]}
+
+
+def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
+    """Check the folder is this experiment's (or new); write ``experiment.json``; drop a stale manifest."""
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"cannot write results to {out}: it exists and is not a folder")
+    plan_path = out / PLAN
+    if plan_path.is_file():
+        try:
+            old = json.loads(plan_path.read_text(encoding="utf-8"))
+            old_hash = old.get("hash")
+        except (OSError, ValueError, AttributeError):
+            old_hash = None
+        if old_hash != exp.hash:
+            if not restart:
+                raise SweepError(
+                    f"{out} holds results of a different experiment (hash {str(old_hash)[:12]}, this one "
+                    f"{exp.hash[:12]}): choose another --out, or pass --restart to delete those results and start "
+                    "again")
+            _clear(out)
+        elif restart:
+            _clear(out)
+    elif out.is_dir() and any(out.iterdir()):
+        raise SweepError(f"{out} is not empty and is not a sweep results folder (no {PLAN}); choose another --out")
+    try:
+        (out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(f".*{TMP_SUFFIX}"):  # left by a consolidation that was killed mid-write
+            stale.unlink(missing_ok=True)
+        (out / MANIFEST).unlink(missing_ok=True)  # the consolidated tables are stale until the end
+        write_json(plan_path, plan_dict(exp))
+    except OSError as exc:
+        raise SweepError(f"cannot write results to {out}: {exc.strerror or exc}") from exc
+
+
+def _clear(out: Path) -> None:
+    """Remove what a sweep wrote in ``out`` (and nothing else)."""
+    (out / MANIFEST).unlink(missing_ok=True)
+    for name in experiment_tables():
+        (out / f"{name}.parquet").unlink(missing_ok=True)
+    shutil.rmtree(out / RUNS_DIR, ignore_errors=True)
+    (out / PLAN).unlink(missing_ok=True)
+
+
+def _statuses(out: Path, runs: tuple[Run, ...] | list[Run]) -> dict[str, dict[str, Any] | None]:
+    return statuses_by_id(out, [r.run_id for r in runs])
+
+
+def statuses_by_id(out: Path, run_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    return {rid: read_status(out / RUNS_DIR / rid) for rid in run_ids}
+
+
+def design_frame(rows: list[dict[str, Any]], parameters: list[str],
+                 statuses: Mapping[str, dict[str, Any] | None]) -> pd.DataFrame:
+    """Return the ``design`` table from the runs' design rows and their statuses."""
+    out = []
+    for row in rows:
+        st = statuses.get(row["run_id"]) or {}
+        out.append({
+            "run_id": row["run_id"], "scenario": row["scenario"], "variant": row["variant"], "point": row["point"],
+            "replicate": row["replicate"], "seed": row["seed"], "status": st.get("status", "pending"),
+            "error": st.get("error", "") or "", "seconds": float(st.get("seconds", float("nan"))),
+            "intervention_start": row["intervention_start"], **{p: row.get(p) for p in parameters},
+        })
+    cols = columns_of("design")
+    df = pd.DataFrame(out, columns=[*cols, *parameters])
+    return df.astype(cols)
+
+
+def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | None) -> pd.DataFrame | None:
+    """Concatenate one table of the given runs in order, adding ``run_id`` first.
+
+    With ``target``, the rows are streamed run by run into that Parquet file (atomically), so memory
+    holds one run at a time, and ``None`` is returned; without, the table is returned.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # a run folder written before a table existed (an older kyojosim) contributes no rows to it
+    present = [(rid, out / RUNS_DIR / rid / f"{name}.parquet") for rid in run_ids]
+    present = [(rid, f) for rid, f in present if f.is_file()]
+    run_ids = [rid for rid, _ in present]
+    files = [f for _, f in present]
+    schemas = [pq.read_schema(f).remove_metadata() for f in files]
+    if schemas:
+        unified = pa.unify_schemas(schemas, promote_options="permissive")
+    else:
+        unified = pa.schema([])
+    schema = pa.schema([pa.field("run_id", pa.string()), *[f for f in unified if f.name != "run_id"]])
+
+    def tables() -> Iterator[pa.Table]:
+        for rid, f in zip(run_ids, files, strict=True):
+            t = pq.read_table(f).replace_schema_metadata(None)
+            if "run_id" in t.column_names:
+                t = t.drop_columns(["run_id"])
+            t = t.add_column(0, "run_id", pa.array([rid] * t.num_rows, pa.string()))
+            for fld in schema:
+                if fld.name not in t.column_names:
+                    t = t.append_column(fld.name, pa.nulls(t.num_rows, fld.type))
+            yield t.select(schema.names).cast(schema)
+
+    if target is None:
+        parts = list(tables())
+        if not parts:
+            return empty_table(name)
+        return pa.concat_tables(parts).to_pandas()
+    from ..atomic import atomic_open
+
+    if not files:
+        write_parquet(target, empty_table(name))
+        return None
+    with atomic_open(target, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
+        pending: list[pa.Table] = []
+        rows = 0
+        for t in tables():  # runs gathered into row groups of about ROW_GROUP rows (in run order)
+            pending.append(t)
+            rows += t.num_rows
+            if rows >= ROW_GROUP:
+                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
+                pending, rows = [], 0
+        if pending:
+            writer.write_table(pa.concat_tables(pending), row_group_size=max(rows, 1))
+    return None
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """Return an empty consolidated table: ``run_id`` and the declared columns."""
+    df = typed_frame(name)
+    if "run_id" not in df.columns:
+        df.insert(0, "run_id", pd.Series([], dtype="str"))
+    return df
+
+
+def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the consolidated tables and ``manifest.json`` (last) from the run folders.
+
+    Args:
+        out: The results folder.
+        exp: The experiment.
+        timings: Timing figures to record in the manifest.
+
+    Returns:
+        The manifest.
+    """
+    from .results import utc_now, versions
+
+    t0 = time.perf_counter()
+    statuses = _statuses(out, exp.runs)
+    rows = [r.design_row() for r in exp.runs]
+    design = design_frame(rows, exp.parameters, statuses)
+    done = [r.run_id for r in exp.runs if (statuses[r.run_id] or {}).get("status") == "done"]
+    (out / MANIFEST).unlink(missing_ok=True)
+    write_parquet(out / "design.parquet", design)
+    for name in ("summary", *swept_tables()):
+        consolidate_table(out, name, done, out / f"{name}.parquet")
+    counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
+    failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
+                if r["status"] == "failed"]
+    seconds = design.loc[design["status"] == "done", "seconds"]
+    timing = {"run_seconds_total": round(float(seconds.sum()), 3),
+              "run_seconds_mean": round(float(seconds.mean()), 3) if len(seconds) else None,
+              **(timings or {}), "consolidate_seconds": round(time.perf_counter() - t0, 3)}
+    manifest = manifest_dict(exp.to_dict(), exp.hash, exp.name, exp.baseline, list(exp.variants), exp.design,
+                             counts, failures, timing, created=utc_now(), vers=versions())
+    write_json(out / MANIFEST, manifest)
+    return manifest
+
+
+def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: str, variants: list[str],
+                  design: dict[str, Any], counts: dict[str, int], failures: list[dict[str, str]],
+                  timings: dict[str, Any], created: str, vers: dict[str, Any]) -> dict[str, Any]:
+    """Build the manifest of a results folder (the contract's fields, plus ``format`` and ``variants``)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "experiment": experiment, "hash": hash_, "name": name,
+            "seed": int(experiment["seed"]), "replicates": int(experiment["replicates"]), "baseline": baseline,
+            "variants": variants, "design": design, "versions": vers, "created": created, "timings": timings,
+            "failures": failures, "runs": counts, "tables": experiment_tables()}
+
+
+# --------------------------------------------------------------------------------------
+# the sweep
+# --------------------------------------------------------------------------------------
+
+
+def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
+    """Run one task of :func:`sweep` in a worker: ``(run_id, scenario, run_dir)``."""
+    return run_in_folder(*task)
+
+
+def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None) -> Iterator[dict[str, Any]]:
+    """Run the given runs; yield each status dict as its run finishes (in any order)."""
+    base = out.resolve()  # absolute: workers (dask) may run in another directory
+    tasks = [(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in todo]
+    return map_runs(_run_task, tasks, jobs=jobs, backend=backend, scheduler=scheduler)
+
+
+# --------------------------------------------------------------------------------------
+# scenarios compared as the variants of one experiment
+# --------------------------------------------------------------------------------------
+
+
+def _differences(base: Mapping[str, Any], other: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Return the dotted overrides that turn the scenario data ``base`` into ``other`` (sections descended)."""
+    import dataclasses
+
+    from ..params.scenario import Scenario
+    from ..params.schema import type_at
+
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys([*other, *base]):
+        a, b = base.get(key), other.get(key)
+        if a == b:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(a, Mapping) and isinstance(b, Mapping) and dataclasses.is_dataclass(type_at(Scenario, path)):
+            out.update(_differences(a, b, path + "."))
+        else:
+            out[path] = b
+    return out
+
+
+def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1, years: int | None = None,
+                        overrides: Mapping[str, Any] | None = None, name: str | None = None) -> Experiment:
+    """Return an experiment that compares scenarios as the variants of the first (what ``kyojosim variants`` runs).
+
+    Each scenario after the first becomes a variant of the first, written as the dotted overrides in
+    which it differs from it (typically a municipality and its variant files with interventions), so
+    that replicate ``k`` of every variant shares its seed (common random numbers) and
+    :func:`kyojosim.analysis.compare.compare` pairs them.
+
+    Args:
+        scenarios: Scenario names, files or :class:`~kyojosim.params.scenario.Scenario` objects; the first is the
+            baseline.
+        replicates: Runs per variant.
+        seed: The experiment seed (the replicates' seeds are drawn from it).
+        years: Length of every run (default: the first scenario's).
+        overrides: Dotted overrides applied to every scenario.
+        name: The experiment's name (default: the scenario names joined by ``-vs-``).
+
+    Returns:
+        The resolved :class:`~kyojosim.params.experiment.Experiment`.
+
+    Raises:
+        ScenarioError: For a bad scenario or override, or a scenario that cannot be written as overrides
+            of the first.
+    """
+    from ..errors import ScenarioError
+    from ..params.scenario import Scenario, find_scenario, load_scenario
+
+    over = dict(overrides or {})
+    if years is not None:
+        over["simulation.years"] = int(years)
+    if not scenarios:
+        raise ScenarioError("<variants>", "scenarios", [], "allowed: one or more scenario names or files", "empty")
+    if isinstance(scenarios[0], Scenario):
+        raise ScenarioError("<variants>", "scenarios[0]", scenarios[0].name,
+                            "allowed: the baseline as a scenario name or file", "a scenario object")
+    loaded = [s.replace(**over) if isinstance(s, Scenario) and over else s if isinstance(s, Scenario)
+              else load_scenario(find_scenario(s), over) for s in scenarios]
+    names: list[str] = []
+    for given, scn in zip(scenarios, loaded, strict=True):
+        label = scn.name or (Path(given).stem if not isinstance(given, Scenario) else "variant")
+        n, unique = 2, label
+        while unique in names:
+            unique, n = f"{label}-{n}", n + 1
+        names.append(unique)
+    base = loaded[0]
+    variants: dict[str, Any] = {}
+    for vname, scn in zip(names, loaded, strict=True):
+        diff = _differences(base.to_dict(), scn.to_dict())
+        if base.replace(**diff).digest() != scn.digest():
+            raise ScenarioError(str(scenarios[names.index(vname)]), "<top level>", vname,
+                                f"allowed: a scenario that differs from {names[0]!r} in keys an override can set",
+                                "cannot be written as a variant")
+        variants[vname] = {"overrides": diff, "description": scn.description}
+    spec: dict[str, Any] = {
+        "name": name or "-vs-".join(names), "description": "kyojosim variants " + " ".join(names), "seed": seed,
+        "replicates": replicates, "overrides": {k: v for k, v in over.items() if k != "simulation.years"},
+        "scenarios": [str(find_scenario(scenarios[0]))], "variants": variants,
+    }
+    if years is not None:
+        spec["years"] = years
+    return load_experiment(spec)
+
+
+def sweep(
+    experiment: str | Path | Mapping[str, Any] | Experiment,
+    out: str | Path | None = None,
+    jobs: int = 1,
+    backend: str = "loky",
+    scheduler: str | None = None,
+    progress: bool = True,
+    restart: bool = False,
+) -> Path:
+    """Run every run of an experiment that is not done yet, then consolidate the results folder.
+
+    Example::
+
+        import kyojosim
+        path = kyojosim.sweep("yamae-quick", jobs=2)
+        res = kyojosim.load(path)
+        res.summary.groupby(res.design["variant"])["matching_rate"].mean()
+
+    Args:
+        experiment: An experiment file, a bundled experiment name, a mapping or an
+            :class:`~kyojosim.params.experiment.Experiment`.
+        out: The results folder (default ``results/<experiment name>``).
+        jobs: Parallel workers (loky processes, or dask tasks at once; -1 for all cores).
+        backend: ``"loky"`` (local processes) or ``"dask"`` (a dask.distributed cluster).
+        scheduler: Address of the dask scheduler (``tcp://host:port``); without it, the dask backend
+            starts a local cluster of ``jobs`` worker processes on 127.0.0.1.
+        progress: Show a progress bar (runs finished, with the time left) on stderr.
+        restart: Delete the results of a different experiment (or of this one) in ``out`` and start
+            again, instead of refusing (or resuming).
+
+    Returns:
+        The results folder.
+
+    Raises:
+        ExperimentError: For a bad experiment.
+        SweepError: For a bad option or a folder holding another experiment's results.
+        ExecutorError: If the dask scheduler cannot be reached.
+        KeyboardInterrupt: When interrupted; the runs already done are kept and the same call resumes.
+    """
+    from tqdm import tqdm
+
+    try:
+        check_options(jobs, backend, scheduler)
+    except ExecutorError as exc:
+        raise SweepError(str(exc)) from None
+    exp = load_experiment(experiment)
+    folder = Path(out) if out is not None else Path("results") / exp.name
+    _prepare(folder, exp, restart)
+    t0 = time.perf_counter()
+    statuses = _statuses(folder, exp.runs)
+    todo = [r for r in exp.runs if (statuses[r.run_id] or {}).get("status") != "done"]
+    skipped = len(exp.runs) - len(todo)
+    failed = 0
+    with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
+              file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
+        for status in _execute(folder, todo, jobs, backend, scheduler):
+            if status.get("status") == "failed":
+                failed += 1
+                bar.set_postfix(failed=failed)
+            bar.update(1)
+    run_wall = time.perf_counter() - t0
+    consolidate(folder, exp, timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
+                                      "runs_skipped": skipped, "jobs": jobs, "backend": backend})
+    return folder
+
+
+__all__ = ["BACKENDS", "SweepError", "consolidate", "read_status", "run_in_folder", "summary_frame", "summary_row",
+           "sweep", "variants_experiment"]
