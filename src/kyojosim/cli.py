@@ -2,15 +2,17 @@
 
 Commands::
 
-    kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
+    kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--lang ja|en]
+                 [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--full] [--out DIR]
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--seed S] [--jobs N] [--years N] [--set k=v ...]
-                      [--out DIR] [--restart] [--quiet]
+                      [--out DIR] [--restart] [--lang ja|en] [--quiet]
     kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
-    kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
-    kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart] [--quiet]
+    kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT] [--lang ja|en]
+    kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart]
+                   [--lang ja|en] [--quiet]
     kyojosim new MUNICIPALITY [--out FILE] [--scale F] [--seeds N] [--force] [--quiet]
     kyojosim municipalities [QUERY]
     kyojosim --version
@@ -18,6 +20,8 @@ Commands::
 ``SCENARIO`` is a YAML file, the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``) or a
 municipality of Japan by code or name (``29209``, ``生駒市``, ``Ikoma``), whose scenario is built from
 the census and IPSS tables the first time and kept in the user cache folder.
+Tables and summaries are printed in Japanese (``--lang ja``, the default) or English (``--lang en``), every
+heading and name from the glossary (:mod:`kyojosim.present.labels`).
 Errors in the input (a missing or invalid scenario, a bad override, an unwritable output folder)
 print ``error: <message>`` and exit with status 2; a traceback means a bug.
 """
@@ -98,52 +102,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def summary_table(years, needs=None, scale: float = 1.0) -> str:
-    """Format the yearly summary printed after a run.
+def summary_table(years, needs=None, scale: float = 1.0, lang: str = "ja") -> str:
+    """Format the yearly summary printed after a run (:func:`kyojosim.present.tables.run_summary_table`).
 
     Counts are scaled to the whole municipality (divided by ``municipality.scale`` where the metric
-    scales, :data:`kyojosim.measures.outcomes.METRICS`).
+    scales, :data:`kyojosim.measures.outcomes.METRICS`); headings come from the glossary.
 
     Args:
         years: The ``years`` table of a run, with ``population_scaled`` present.
         needs: The ``needs`` table of the run; if given, a column with the matching rate of the
             needs decided (matched or lapsed) in the year that ends at each row.
         scale: The run's ``municipality.scale``.
+        lang: ``"ja"`` or ``"en"``.
 
     Returns:
         The table as text, one line per year.
     """
-    from .constants import PARTICIPATION_GROUPS
-    from .measures.outcomes import METRICS
+    from .present.tables import run_summary_table
 
-    def whole(column: str, value: float) -> str:
-        return f"{METRICS[column].whole_town(value, scale):,.0f}"
-
-    cols = ["year", "population", "65+", "households", *PARTICIPATION_GROUPS]
-    rate: dict[int, float] = {}
-    if needs is not None and len(needs):
-        by_year = needs.groupby("year")[["matched", "lapsed"]].sum()
-        done = by_year["matched"] + by_year["lapsed"]
-        rate = (by_year["matched"] / done.where(done > 0)).to_dict()
-        cols.append("matched")
-    rows = []
-    for r in years.to_dict("records"):
-        rows.append(
-            [
-                str(int(r["year"])),
-                f"{r['population_scaled']:,.0f}",
-                f"{100 * r['share_65plus']:.1f}%",
-                whole("households", r["households"]),
-                *(whole(f"part_{g}", r[f"part_{g}"]) for g in PARTICIPATION_GROUPS),
-            ]
-        )
-        if "matched" in cols:  # weeks are labelled with the year they fall in; the row closes year - 1
-            value = rate.get(int(r["year"]) - 1)
-            rows[-1].append("" if value is None or value != value else f"{100 * value:.1f}%")
-    widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
+    return run_summary_table(years, needs, scale, lang)
 
 
 def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
@@ -155,13 +132,16 @@ def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
     result = run(scn, progress=False if args.quiet else None, command=list(command))
     result.save(out)
     if not args.quiet:
-        m = scn.municipality
-        note = f", counts scaled by 1/{m.scale:g}" if m.scale != 1 else ""
-        print(f"{scn.name} ({m.name_en}), seed {scn.simulation.seed}, {scn.simulation.years} years{note}")
-        print("participation groups: residents in no / offline-only / both / online-only communities")
-        print("matched: share of the needs decided in the year before that were matched (not lapsed)")
-        print(summary_table(result.to_pandas("years"), result.to_pandas("needs"), m.scale))
-        print(f"results: {out}")
+        from .present.labels import text
+
+        m, lang = scn.municipality, args.lang
+        note = text("cli.run_scale_note", lang, scale=f"{1 / m.scale:g}") if m.scale != 1 else ""
+        print(text("cli.run_head", lang, name=scn.name, municipality=m.name if lang == "ja" else m.name_en,
+                   seed=scn.simulation.seed, years=scn.simulation.years, note=note))
+        print(text("cli.run_groups", lang))
+        print(text("cli.run_matched", lang))
+        print(summary_table(result.to_pandas("years"), result.to_pandas("needs"), m.scale, lang))
+        print(text("cli.results", lang, path=out))
     return EXIT_OK
 
 
@@ -205,7 +185,7 @@ def cmd_projection(args: argparse.Namespace) -> int:
 
 def cmd_variants(args: argparse.Namespace) -> int:
     """Sweep scenarios as the variants of the first over shared seeds; print the comparison with the first."""
-    from .analysis.compare import compare, format_comparison
+    from .analysis.compare import compare
     from .runs.store import load
     from .runs.sweep import sweep, variants_experiment
 
@@ -225,12 +205,17 @@ def cmd_variants(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     res = load(out)
     if not args.quiet:
+        from .present.labels import municipality_names, text, variant_labels
+        from .present.tables import comparison_table
+
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.variants) > 1:
-            print(f"{exp.name}: variant - {res.baseline}, paired by replicate ({args.seeds} replicates with shared "
-                  "seeds; matching rates in %, differences in points; 95% paired bootstrap intervals)")
-            print(format_comparison(compare(res)))
+            shown = variant_labels(res, args.lang)
+            print(text("cli.variants_head", args.lang, name=exp.name, baseline=shown.get(res.baseline, res.baseline),
+                       replicates=args.seeds))
+            print(comparison_table(compare(res), lang=args.lang, labels=shown,
+                                   places=municipality_names(res, args.lang)))
         else:
             print(f"{exp.name}: one scenario, nothing to compare; its summary is in {out / 'summary.parquet'}")
         print(f"results: {out} (kyojosim compare {out} for the figures, kyojosim report {out} for the report)")
@@ -245,10 +230,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare every variant of an experiment with its baseline; write comparison.csv and the figures."""
     import pandas as pd
 
-    from .analysis.compare import compare, format_comparison
+    from .analysis.compare import compare
     from .atomic import write_text
     from .present import figures
+    from .present.labels import municipality_names, text, variant_labels
     from .present.report import HEADLINE_METRICS, load_results
+    from .present.tables import comparison_table
 
     folder, results = load_results(args.results)
     out = Path(args.out) if args.out else folder / "comparison"
@@ -257,12 +244,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise KyojoError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
     baseline = args.baseline or results.baseline
+    shown = variant_labels(results, args.lang)
+    places = municipality_names(results, args.lang)
     written = []
     table = None
     if len(results.variants) > 1:
         table = compare(results, baseline=args.baseline)
         write_text(out / "comparison.csv", table.to_csv(index=False))
-        figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png")
+        figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png", labels=shown,
+                                 places=places)
         written += ["comparison.csv", "comparison.png"]
     indices = None
     if (results.manifest.get("design") or {}).get("type") == "sobol":
@@ -279,9 +269,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
         if table is not None:
-            print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate "
-                  "(matching rates in %, differences in points; 95% paired bootstrap intervals)")
-            print(format_comparison(table, HEADLINE_METRICS))
+            print(text("cli.compare_head", args.lang, folder=folder, baseline=shown.get(baseline, baseline)))
+            print(comparison_table(table, HEADLINE_METRICS, lang=args.lang, labels=shown, places=places))
         if indices is not None:
             print(f"{folder}: Sobol indices (first order S1, total ST, 95% half-widths), "
                   f"{int(results.design['point'].nunique())} design points")
@@ -426,9 +415,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.summary):
+            from .present.labels import municipality_names, text, variant_labels
+            from .present.tables import means_table
+
             table = res.table("summary").groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
-            print("mean matching rate by scenario and variant:")
-            print((table * 100).round(1).to_string())
+            print(text("cli.sweep_means", args.lang))
+            print(means_table(table, args.lang, variant_labels(res, args.lang), municipality_names(res, args.lang)))
         print(f"results: {out}")
     return EXIT_OK
 
@@ -467,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fraction of residents simulated, 0 < F <= 1 (municipality.scale)")
     p_run.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
     p_run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario>-<seed>)")
+    p_run.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the summary (default ja)")
     p_run.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
 
     p_val = sub.add_parser("validate", help="check a scenario file", description="Load and check a scenario.")
@@ -503,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="results folder (default: results/<SCENARIO-vs-SCENARIO...>)")
     p_var.add_argument("--restart", action="store_true",
                        help="delete the results already in --out (even of other variants) and start again")
+    p_var.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table (default ja)")
     p_var.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
 
     results_help = "results folder of an experiment, or an experiment file or name (its folder results/<name>)"
@@ -512,7 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "the figures as PNG.")
     p_cmp.add_argument("results", metavar="RESULTS_OR_EXPERIMENT", help=results_help)
     p_cmp.add_argument("--baseline", metavar="V", help="variant to compare against (default: the experiment's)")
-    p_cmp.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the figures (default ja)")
+    p_cmp.add_argument("--lang", choices=("ja", "en"), default="ja",
+                       help="language of the table and the figures (default ja)")
     p_cmp.add_argument("--out", metavar="DIR", help="output folder (default: <results>/comparison)")
     p_cmp.add_argument("--quiet", "-q", action="store_true", help="no table")
 
@@ -546,6 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sw.add_argument("--out", metavar="DIR", help="results folder (default: results/<experiment name>)")
     p_sw.add_argument("--restart", action="store_true",
                       help="delete the results already in --out (even of another experiment) and start again")
+    p_sw.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the summary (default ja)")
     p_sw.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p_new = sub.add_parser("new", help="write the scenario file of any municipality of Japan",
                            description="Build a complete scenario for a municipality from the census 2015 and IPSS "

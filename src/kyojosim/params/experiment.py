@@ -166,8 +166,22 @@ class InterventionSwitch:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Label:
+    """A display name in Japanese and English: ``{ja: 有償シェアサービス, en: paid sharing service}``."""
+
+    ja: str = param(source=_SETTING, doc="the name in Japanese")
+    en: str = param(source=_SETTING, doc="the name in English")
+
+    def check(self, ctx: Context) -> None:
+        """Check that neither name is empty."""
+        for lang in ("ja", "en"):
+            if not getattr(self, lang).strip():
+                raise ctx.child(lang).error(getattr(self, lang), "allowed: a non-empty text", "empty")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Variant:
-    """One variant: the interventions it switches on or off, then other scenario overrides."""
+    """One variant: the interventions it switches on or off, then other scenario overrides, and its display name."""
 
     baseline: bool = param(False, source=f"{_SETTING}: the first variant is the baseline unless one says so",
                            doc="whether the variant is the baseline of the comparisons")
@@ -177,6 +191,9 @@ class Variant:
     overrides: dict[str, Any] = param({}, source=_SETTING, refine=scenario_keys,
                                       doc="dotted scenario keys applied after the interventions", form=_OVERRIDES)
     description: str = param("", source=f"{_SETTING}")
+    label: Label | None = param(None, source=f"{_SETTING}: none names the variant by the interventions it switches on",
+                                doc="the name reports, figures, tables and the dashboard show, in Japanese and English",
+                                form="a mapping {ja: name in Japanese, en: name in English}")
 
     @classmethod
     def shorthand(cls, data: Any, ctx: Context) -> Any:
@@ -560,7 +577,7 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
     spec = {
         "name": name, "description": exp.description, "seed": exp.seed, "replicates": exp.replicates,
         "years": exp.years, "scale": exp.scale, "overrides": dict(exp.overrides), "scenarios": list(exp.scenarios),
-        "variants": {v: {**to_plain(exp.variants[v]), "baseline": v == baseline} for v in order},
+        "variants": {v: _plain_variant(exp.variants[v], v == baseline) for v in order},
         "design": {k: v for k, v in design.items() if k != "problem"},
     }
     # resolve every run's scenario up front (a bad key or value fails here, before any run)
@@ -599,11 +616,26 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
                     runs.append(Run(run_id=run_id, scenario=sname, variant=vname, point=pi, replicate=r, seed=rseed,
                                     params=dict(point), intervention_start=start, resolved=run_scn))
                 digests.append(scn.digest())
-    payload = json.dumps({"spec": spec, "points": points, "seeds": seeds, "digests": digests}, sort_keys=True,
+    payload = json.dumps({"spec": _without_labels(spec), "points": points, "seeds": seeds, "digests": digests},
+                         sort_keys=True,
                          ensure_ascii=False, separators=(",", ":"), default=str)
     digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
     return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
                       design=design, points=tuple(points), hash=digest, file=None if base_dir is None else Path(file))
+
+
+def _plain_variant(variant: Variant, baseline: bool) -> dict[str, Any]:
+    """Return a variant as plain data for the spec (a variant without a display name has no ``label`` key)."""
+    plain = {**to_plain(variant), "baseline": baseline}
+    if plain.get("label") is None:
+        plain.pop("label", None)
+    return plain
+
+
+def _without_labels(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the spec without the variants' display names: renaming a variant does not make another experiment."""
+    variants = {k: {f: x for f, x in v.items() if f != "label"} for k, v in spec["variants"].items()}
+    return {**spec, "variants": variants}
 
 
 def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
@@ -617,5 +649,5 @@ def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
 
 
 __all__ = ["DESIGN_TYPES", "EXPERIMENT_DIR", "Design", "Experiment", "ExperimentError", "ExperimentSpec",
-           "InterventionSwitch", "Run", "Variant", "bundled_experiments", "find_experiment", "load_experiment",
+           "InterventionSwitch", "Label", "Run", "Variant", "bundled_experiments", "find_experiment", "load_experiment",
            "replicate_seeds"]
