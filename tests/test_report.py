@@ -23,8 +23,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 INTERNAL = re.compile(r"\b(baseline|platform)\b")
 """The internal names of the variants of the test results: a reader must never see them."""
-JARGON = ("施策（バリアント）", "対のブートストラップ", "決着したニーズ", "— yamae", "yamae-test", "ニーズ", "バリアント",
-          "ベースライン")
+JARGON = ("施策（バリアント）", "対のブートストラップ", "決着したニーズ", "— yamae", "yamae-test", "ニーズ",
+          "バリアント", "ベースライン")
 """Words of the former report that an official would not use."""
 
 
@@ -218,8 +218,8 @@ def test_money_is_split_into_what_residents_pay_and_what_the_municipality_pays(r
     head = report.headline(res, n_boot=200).set_index("variant").loc["platform"]
     ja = parse(pages["ja"][1])
     money = table_of(ja, "money")
-    assert money["head"][0] == ["比較した案", "住民の支払い（年あたり）", "村の補助（年あたり）", "増えたマッチ（年あたり）",
-                                "増えたマッチ1件あたり：住民", "増えたマッチ1件あたり：村"]
+    assert money["head"][0] == ["比較した案", "住民の支払い（年あたり）", "村の補助（年あたり）",
+                                "増えたマッチ（年あたり）", "増えたマッチ1件あたり：住民", "増えたマッチ1件あたり：村"]
     assert [h for tag, h in ja.headings if tag == "h2"][3] == "費用（住民の支払いと村の補助）"
     row = money["body"][0]
     assert row[0] == "有償シェアサービス"
@@ -272,7 +272,8 @@ def test_undefined_numbers_show_as_a_dash(res, comparison):
 
 def test_robustness_section_is_left_out_without_results_and_shown_with_them(res, comparison):
     assert 'id="robustness"' not in render_html(res, lang="ja", comparison=comparison, n_boot=300)
-    found = {"holds": [{"text": "マッチング率は、仮定のどの組み合わせでも上がります。", "details": ["中央値 +11.9ポイント"]}],
+    found = {"holds": [{"text": "マッチング率は、仮定のどの組み合わせでも上がります。",
+                        "details": ["中央値 +11.9ポイント"]}],
              "fails": [{"text": "支援者が週に割ける時間が1時間未満のとき、差ははっきりしません。"}]}
     page = parse(render_html(res, lang="ja", comparison=comparison, n_boot=300, robustness=found))
     assert ("h4", text("report.robustness_holds_h", "ja")) in page.headings

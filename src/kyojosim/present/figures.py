@@ -37,6 +37,7 @@ from .labels import (
     is_rate,
     metric_label,
     municipality_names,
+    text,
     texts,
     variant_labels,
 )
@@ -363,7 +364,7 @@ def comparison_chart(comparison: pd.DataFrame, metrics: Sequence[str] | None = N
     if 0 < n_head < len(metrics):
         ax.axhline(n_head - 0.5, color="#bbbbbb", lw=0.8)
     unit = UNITS[lang]["points"] if rate else UNITS[lang]["yen"] if money else ""
-    base = shown.get(baseline, baseline) if baseline else TEXT_BASELINE[lang]
+    base = text("common.quoted", lang, label=shown.get(baseline, baseline) if baseline else TEXT_BASELINE[lang])
     ax.set_xlabel(t["diff"].format(b=base) + ((f"（{unit}）" if lang == "ja" else f" ({unit})") if unit else ""))
     ax.grid(axis="x", alpha=0.3)
     if rate:
