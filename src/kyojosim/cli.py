@@ -293,43 +293,36 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Check the scenario, then serve the dashboard with ``solara run`` until interrupted."""
+    """Check the scenario, then serve the dashboard with Solara in this process until interrupted.
+
+    The server runs in this process (not a second Python that would import kyojosim, mesa and pandas
+    again): ``solara run APP --production --no-check-version`` (no request to the package index at start,
+    no usage statistics sent out). SIGTERM and Ctrl+C stop it.
+    """
     import os
-    import signal
-    import subprocess
+    import warnings
 
     from .params.scenario import find_scenario, load_scenario
-    from .present.dashboard import APP_PATH, SCENARIO_ENV
+    from .present.dashboard import APP_PATH, LANG_ENV, SCENARIO_ENV
 
     if not 0 < args.port < 65536:
         raise ScenarioError("--port", "port", args.port, "allowed: a TCP port, 1-65535", "out of range")
     path = find_scenario(args.scenario)
     load_scenario(path)
     source = str(path.resolve()) if path.is_file() else args.scenario
-    # no usage statistics sent out; no warning at every page load that a plain-http cookie is not SameSite=None
-    quiet = "ignore:Cookies with samesite:UserWarning"
-    warn = ",".join(w for w in (os.environ.get("PYTHONWARNINGS"), quiet) if w)
-    env = {**os.environ, SCENARIO_ENV: source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "PYTHONWARNINGS": warn}
-    command = [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", args.host, "--port", str(args.port),
-               "--production"]
+    os.environ[SCENARIO_ENV] = source
+    os.environ[LANG_ENV] = args.lang
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # read when solara's settings are imported
+    # no warning at every page load that a plain-http cookie is not SameSite=None
+    warnings.filterwarnings("ignore", message="Cookies with samesite", category=UserWarning)
+    from solara.__main__ import run as solara_run
+
     print(f"dashboard of {args.scenario}: http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
-    proc = subprocess.Popen(command, env=env)
+    solara_run.main([str(APP_PATH), "--host", args.host, "--port", str(args.port), "--production",
+                     "--no-check-version"], standalone_mode=False)
+    return EXIT_OK
 
-    def stop_server(signum, frame):  # a `kill` of this command stops the server too
-        proc.terminate()
 
-    previous = signal.signal(signal.SIGTERM, stop_server)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 def cmd_new(args: argparse.Namespace, command: Sequence[str]) -> int:
     """Write the scenario file of a municipality, built from the census and IPSS tables."""
     from .runs import builder
@@ -528,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_dash.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1, this machine only)")
     p_dash.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p_dash.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the page (default ja)")
     p_sw = sub.add_parser("sweep", help="run an experiment (scenarios x variants x design x replicates)",
                           description="Run every run of an experiment file in parallel, saving each as it finishes; "
                           "running the same command again resumes. See docs/experiments.md.")

@@ -58,7 +58,8 @@ def glossary() -> dict[str, Any]:
     return _unfold(data)
 
 
-_FOLD = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef"
+_FOLD = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 
 
 def _unfold(node: Any) -> Any:
