@@ -87,18 +87,22 @@ def click_step(page, n: int) -> None:
                            timeout=60_000)
 
 
-def test_the_dashboard_is_usable_in_its_first_minute(dashboard):
-    """Measured first on a fresh server: the command's start to its first answer, and to a usable page."""
+def test_the_dashboard_is_usable_in_its_first_minute(tmp_path_factory):
+    """From the command to its first answer, and to a usable page (the browser started before, not counted)."""
     with chromium_page() as page:
-        open_dashboard(page, dashboard.url)
-        usable = time.perf_counter() - dashboard.started
-        t0 = time.perf_counter()
-        click_step(page, 1)
-        first_step = time.perf_counter() - t0
+        served, proc = start(tmp_path_factory)
+        try:
+            open_dashboard(page, served.url)
+            usable = time.perf_counter() - served.started
+            t0 = time.perf_counter()
+            click_step(page, 1)
+            first_step = time.perf_counter() - t0
+        finally:
+            stop(proc)
     load = os.getloadavg()[0]
-    print(f"\ndashboard first minute: server answers {dashboard.answered_s:.1f} s, usable {usable:.1f} s after the "
+    print(f"\ndashboard first minute: server answers {served.answered_s:.1f} s, usable {usable:.1f} s after the "
           f"command, first step {first_step:.1f} s (load average {load:.1f} on {os.cpu_count()} cores)")
-    assert dashboard.answered_s < usable < FIRST_MINUTE_BOUND_S
+    assert served.answered_s < usable < FIRST_MINUTE_BOUND_S
 
 
 def test_page_is_in_japanese_as_real_text(dashboard):

@@ -6,7 +6,7 @@ from ``KYOJOSIM_DASHBOARD_LANG`` (``ja``, the default, or ``en``). Each browser 
 its own; the page is :func:`~kyojosim.present.dashboard.components.DashboardPage`.
 
 While the server starts and the browser loads the page's scripts, a thread prepares what the first
-page needs (:func:`prepare`): the first model, the page's font, the charts' font and the compiled
+page needs (:func:`prepare`): the first model and its charts, the page's font and the compiled
 matching kernel, so that the page is usable as soon as it is shown.
 """
 
@@ -42,14 +42,14 @@ def build_model() -> DashboardModel:
 
 def prepare() -> None:
     """Build the first session's model and warm what its first page and first step use."""
-    from kyojosim.present.dashboard import charts
+    from kyojosim.present.dashboard.components import prepare_charts
     from kyojosim.present.webfont import font_css
 
     with _lock:
         model = build_model()
+        prepare_charts(model)  # its first charts, as PNG
         _ready.append(model)
     font_css(PAGE_TEXT)  # the page's font, cut once (cached by its characters)
-    charts.pyramid_figure(model).canvas.draw()  # matplotlib loads the Japanese font for the charts
     from kyojosim.aid.matching_kernel import greedy_pass  # numba loads the kernel the first step uses
 
     one, unit = np.zeros(1, dtype=np.int64), np.ones(1)

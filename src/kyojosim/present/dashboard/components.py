@@ -17,6 +17,7 @@ fixed grid cells), so nothing is cut on a small screen.
 from __future__ import annotations
 
 import calendar
+import io
 import math
 import threading
 import time
@@ -130,37 +131,66 @@ def page_text(choices: dict[str, str], lang: str = "ja") -> str:
     return "".join(parts)
 
 
-def _use_figure(make: Callable[[DashboardModel], Any], model: DashboardModel, key: Any) -> None:
-    fig = solara.use_memo(lambda: make(model), [id(model), key])
-    solara.FigureMatplotlib(fig, dependencies=[id(model), key], format="png", bbox_inches="tight")
+CHARTS: dict[str, tuple[Callable[[DashboardModel], Any], Callable[[DashboardModel], Any]]] = {
+    "matching": (charts.matching_figure, lambda m: m.steps),
+    "district": (charts.district_figure, lambda m: m.steps),
+    "pyramid": (charts.pyramid_figure, lambda m: int(m.tracks[0].points[-1].t)),  # changes at the turn of a year
+    "tsunagari": (charts.tsunagari_figure, lambda m: m.steps),
+}
+"""The charts of the page: how each is drawn, and what it changes with."""
+
+_PREPARED: dict[tuple[int, str, Any], bytes] = {}
+
+
+def chart_png(name: str, model: DashboardModel) -> bytes:
+    """Return a chart of the model as PNG: the one prepared for it (:func:`prepare_charts`), else drawn now."""
+    make, key = CHARTS[name]
+    prepared = _PREPARED.pop((id(model), name, key(model)), None)
+    if prepared is not None:
+        return prepared
+    buf = io.BytesIO()
+    make(model).savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def prepare_charts(model: DashboardModel) -> None:
+    """Draw the charts of a model before a page shows it (the first page shows them at once)."""
+    for name, (_, key) in CHARTS.items():
+        _PREPARED[(id(model), name, key(model))] = chart_png(name, model)
+
+
+def _use_chart(name: str, model: DashboardModel) -> None:
+    key = CHARTS[name][1](model)
+    png = solara.use_memo(lambda: chart_png(name, model), [id(model), key])
+    solara.Image(png, format="png", classes=["kyojo-chart"])
 
 
 @solara.component
 def MatchingChart(model: DashboardModel):
     """Show the matching rate by category over the trailing 12 months, with and without the interventions."""
     redraws.get()
-    _use_figure(charts.matching_figure, model, model.steps)
+    _use_chart("matching", model)
 
 
 @solara.component
 def DistrictMap(model: DashboardModel):
     """Show the unmet needs by district on a tile map."""
     redraws.get()
-    _use_figure(charts.district_figure, model, model.steps)
+    _use_chart("district", model)
 
 
 @solara.component
 def TsunagariChart(model: DashboardModel):
     """Show つながり力 by participation group over time."""
     redraws.get()
-    _use_figure(charts.tsunagari_figure, model, model.steps)
+    _use_chart("tsunagari", model)
 
 
 @solara.component
 def PyramidChart(model: DashboardModel):
     """Show the population pyramid (redrawn at the turn of a year)."""
     redraws.get()
-    _use_figure(charts.pyramid_figure, model, int(model.tracks[0].points[-1].t))
+    _use_chart("pyramid", model)
 
 
 def date_text(model: DashboardModel) -> str:
@@ -374,4 +404,4 @@ COMPONENTS: list[Any] = [Summary, MatchingChart, DistrictMap, PyramidChart, Tsun
 
 __all__ = ["COMPONENTS", "CSS", "LANGS", "Controller", "Controls", "DashboardPage", "DistrictMap", "MatchingChart",
            "Progress", "PyramidChart", "Summary", "TsunagariChart", "date_text", "force_update", "model_params",
-           "page_text", "redraws", "set_page_text", "summary_lines", "title"]
+           "page_text", "redraws", "set_page_text", "summary_lines", "title", "CHARTS", "chart_png", "prepare_charts"]
