@@ -513,9 +513,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--out", metavar="FILE", help="HTML file (default: <results>/report-<lang>.html)")
     p_rep.add_argument("--quiet", "-q", action="store_true", help="do not print the file name")
     p_dash = sub.add_parser("dashboard", help="run a scenario interactively in the browser",
-                            description="Serve the dashboard (mesa SolaraViz): choose the municipality, switch "
-                            "interventions, step the model a month at a time and watch the charts, beside a "
-                            "baseline with every intervention off.")
+                            description="Serve the dashboard (a Solara page in the shape of mesa's SolaraViz, in "
+                            "Japanese or English): choose the municipality (a bundled town opens with its own case "
+                            "on), switch interventions, step the model a month at a time and watch the charts, beside "
+                            "a run with every intervention off. See docs/dashboard.md.")
     p_dash.add_argument("scenario", nargs="?", default="yamae", metavar="SCENARIO",
                         help=scenario_help + "; default yamae")
     p_dash.add_argument("--host", default="127.0.0.1",

@@ -1,11 +1,12 @@
 """The model the dashboard drives: a scenario with the controls applied, stepped month by month.
 
 :class:`DashboardModel` is a Mesa model whose keyword arguments are the controls of the page
-(``SolaraViz`` re-creates it with them on *Reset*). It holds one :class:`~kyojosim.model.KyojoModel`
-built from the chosen scenario with the controls applied and, if asked, a *baseline*: the same
-scenario and seed with every intervention off. One step of the dashboard advances both by a
-month (or a quarter, or a year: ``period``) of weekly steps and records a :class:`Point` for
-each, holding everything the charts draw, so that drawing never reads a model while it steps.
+(the page re-creates it with them on *Reset*, as mesa's ``SolaraViz`` does). It holds one
+:class:`~kyojosim.model.KyojoModel` built from the chosen scenario with the controls applied and, if
+asked, a *baseline*: the same scenario and seed with every intervention off. One step of the
+dashboard advances both by a month (or a quarter, or a year: ``period``) of weekly steps and records
+a :class:`Point` for each, holding everything the charts draw, so that drawing never reads a model
+while it steps.
 
 The controls map to scenario keys (:meth:`Settings.overrides`):
 
