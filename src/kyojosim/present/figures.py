@@ -536,7 +536,7 @@ def population_pyramid(results: Any, variant: str | None = None, lang: str = "ja
         end = end.get(sex, pd.Series(dtype=float)).reindex(bands).fillna(0).to_numpy()
         start = mean.get(first, pd.Series(dtype=float))
         start = start.get(sex, pd.Series(dtype=float)).reindex(bands).fillna(0).to_numpy()
-        year_label = f"{last}" if lang == "en" else f"{last}年"
+        year_label = text("common.year_suffix", lang, year=last)
         ax.barh(y, sign * end, height=0.85, color=colors[sex], alpha=0.75, label=f"{sexes[sex]} {year_label}")
         edges = np.r_[y - 0.425, y[-1] + 0.425]
         ax.stairs(sign * start, edges, orientation="horizontal", baseline=None, color="#222222", lw=1.3,
@@ -552,7 +552,7 @@ def population_pyramid(results: Any, variant: str | None = None, lang: str = "ja
     ax.set_xlabel(f"← {sexes['male']}    {t['people']}    {sexes['female']} →")
     ax.axvline(0, color="#333333", lw=0.8)
     handles, labels = ax.get_legend_handles_labels()
-    outline = f"{first}" if lang == "en" else f"{first}年"
+    outline = text("common.year_suffix", lang, year=first)
     labels = [outline if lab.endswith(str(first)) else lab for lab in labels]
     ax.legend(handles, labels, loc="lower right", fontsize=9)
     ax.set_title(t["pyramid_title"].format(v=variant_labels(results, lang).get(variant, variant), a=first, b=last),

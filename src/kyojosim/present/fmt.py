@@ -64,20 +64,17 @@ def yen(x: Any, lang: str) -> str:
     """
     if undefined(x):
         return NONE
+    from .labels import text
+
     v = float(x)
     sign = "-" if v < 0 else ""
     a = abs(v)
-    if lang == "ja":
-        if a < 10_000:
-            return f"{sign}{a:,.0f}円"
-        if a < 100_000_000:
-            return f"約{sign}{a / 10_000:,.0f}万円"
-        return f"約{sign}{a / 100_000_000:,.1f}億円"
+    large, huge = (10_000, 100_000_000) if lang == "ja" else (1_000, 1_000_000)  # 万 and 億, or thousand and million
     if a < 10_000:
-        return f"{sign}¥{a:,.0f}"
-    if a < 1_000_000:
-        return f"about {sign}¥{a / 1_000:,.0f} thousand"
-    return f"about {sign}¥{a / 1_000_000:,.1f} million"
+        return text("common.yen", lang, n=f"{sign}{a:,.0f}")
+    if a < huge:
+        return text("common.yen_large", lang, n=f"{sign}{a / large:,.0f}")
+    return text("common.yen_huge", lang, n=f"{sign}{a / huge:,.1f}")
 
 
 def level(metric: str, x: Any) -> str:

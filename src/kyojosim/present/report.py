@@ -306,7 +306,7 @@ def variant_descriptions(manifest: Mapping[str, Any], lang: str = "en") -> dict[
         for iv, sw in switches.items():
             label = known.get(iv, iv)
             if sw.get("enabled", True) is False:
-                parts.append(label + ("：なし" if lang == "ja" else ": off"))
+                parts.append(text("common.switched_off", lang, label=label))
                 continue
             years = [text("common.from_year", lang, year=sw["start"])] if sw.get("start") is not None else []
             years += [text("common.until_year", lang, year=sw["end"])] if sw.get("end") is not None else []
