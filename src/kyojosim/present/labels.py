@@ -241,9 +241,11 @@ def variant_switches(spec: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]]
             sw[{"enabled": "enabled", "start_year": "start", "end_year": "end"}[parts[2]]] = value
         else:
             other[str(key)] = value
-    # a setting of an intervention the variant switches on (its price, its subsidy) is part of it
+    # a setting of an intervention the variant switches on (its price, its subsidy) is part of it, and a
+    # scenario's name and description are not settings of the model
     on = {name for name, sw in switches.items() if sw.get("enabled", True)}
-    other = {k: v for k, v in other.items() if not (k.startswith("interventions.") and k.split(".")[1] in on)}
+    other = {k: v for k, v in other.items() if k not in ("name", "description")
+             and not (k.startswith("interventions.") and k.split(".")[1] in on)}
     return switches, other
 
 
