@@ -274,6 +274,17 @@ def test_bench_dashboard_runs_and_prints_the_figures(capsys):
     assert rows[0]["variants"] == 1 and rows[0]["step_wall_s"] >= rows[0]["model_wall_s"] > 0
 
 
+def test_bench_dashboard_start_times_the_parts_of_the_first_minute(capsys):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_dashboard_start.py"
+    spec = importlib.util.spec_from_file_location("bench_dashboard_start", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.main(["yamae", "--no-browser"])
+    printed = capsys.readouterr().out
+    assert "first model (and its baseline)" in printed and "page font" in printed
+    assert out["starts"] == [] and all(seconds >= 0 for seconds in out["parts"].values())
+
+
 def test_make_installs_chromium_only_when_missing():
     import shutil
     import subprocess
