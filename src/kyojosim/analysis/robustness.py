@@ -589,6 +589,45 @@ def write_robustness(result: RobustnessResult, folder: str | Path) -> list[Path]
     return written + [folder / "findings.json", folder / "summary.txt"]
 
 
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        return f"mapping of {len(value)}"
+    if isinstance(value, (list, tuple)):
+        return f"list of {len(value)}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def format_register(register: pd.DataFrame, show_value: bool = False) -> str:
+    """Format the assumption register (:func:`kyojosim.params.scenario.assumption_register`) as a text table.
+
+    Columns: key, (value in the scenario, when ``show_value``), default, plausible range (``×lo-hi`` for
+    a factor applied to every element of a list or mapping), unit and basis. Lists and mappings are
+    shown by their size; the CSV (``kyojosim assumptions --csv``) has them in full.
+    """
+    rows = []
+    for r in register.to_dict("records"):
+        rng = (f"×{r['plausible_lo']:g}-{r['plausible_hi']:g}" if r["scale"] == "factor"
+               else f"{r['plausible_lo']:g}-{r['plausible_hi']:g}")
+        cells = [r["key"], *([_short(r["value"])] if show_value else []), _short(r["default"]), rng, r["unit"] or "",
+                 r["basis"]]
+        rows.append(cells)
+    head = ["key", *(["value"] if show_value else []), "default", "plausible", "unit", "basis"]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
+    widths[-1] = 0
+    fmt = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+    return "\n".join([fmt(head), *(fmt(row) for row in rows)])
+
+
+def register_csv(register: pd.DataFrame) -> str:
+    """Return the register as CSV text, lists and mappings written as JSON."""
+    df = register.copy()
+    for c in ("value", "default"):
+        df[c] = df[c].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list, tuple)) else v)
+    return df.to_csv(index=False)
+
+
 def _num(metric: str, x: float | None, signed: bool = True) -> str:
     if x is None or x != x:
         return "—"
@@ -644,5 +683,5 @@ def format_robustness(result: RobustnessResult, top: int = 3) -> str:
 
 
 __all__ = ["DESIGNS", "EMA_HINT", "RobustnessError", "RobustnessResult", "analyse", "ema_available",
-           "format_robustness", "parse_thresholds", "robustness", "robustness_experiment", "sampled_parameters",
-           "write_robustness"]
+           "format_register", "format_robustness", "parse_thresholds", "register_csv", "robustness",
+           "robustness_experiment", "sampled_parameters", "write_robustness"]
