@@ -85,7 +85,7 @@ class RobustnessError(KyojoError):
 # --------------------------------------------------------------------------------------
 
 
-def _raw_experiment(experiment: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+def experiment_mapping(experiment: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     """Read an experiment as a mapping whose scenario files are absolute paths (so it can be re-resolved)."""
     if isinstance(experiment, Mapping):
         return dict(experiment)
@@ -169,7 +169,7 @@ def robustness_experiment(experiment: str | Path | Mapping[str, Any], samples: i
         raise RobustnessError(f"--samples: got {samples!r}; allowed: an integer >= 2")
     if design == "sobol" and samples & (samples - 1):
         raise RobustnessError(f"--samples: got {samples}; allowed with --design sobol: a power of 2 (8, 16, 32 ...)")
-    raw = _raw_experiment(experiment)
+    raw = experiment_mapping(experiment)
     base = load_experiment(raw)
     if base.design.get("type", "none") != "none":
         raise RobustnessError(f"experiment {base.name!r} has a design of type {base.design['type']!r}; a robustness "
@@ -683,5 +683,5 @@ def format_robustness(result: RobustnessResult, top: int = 3) -> str:
 
 
 __all__ = ["DESIGNS", "EMA_HINT", "RobustnessError", "RobustnessResult", "analyse", "ema_available",
-           "format_register", "format_robustness", "parse_thresholds", "register_csv", "robustness",
-           "robustness_experiment", "sampled_parameters", "write_robustness"]
+           "experiment_mapping", "format_register", "format_robustness", "parse_thresholds", "register_csv",
+           "robustness", "robustness_experiment", "sampled_parameters", "write_robustness"]

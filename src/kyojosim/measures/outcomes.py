@@ -529,8 +529,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
            compared=True, summary=_total("matched")),
     Metric("needs_lapsed", "count", "needs", "失効したニーズ", "needs lapsed", scales=True, dtype=INT, flow=True,
            summary=_total("lapsed")),
-    Metric("tsunagari_mean", "index", "index", "つながり力", "つながり力 (connection power)", compared=True, headline=True,
-           summary=_tsunagari("all", "all")),
+    Metric("tsunagari_mean", "index", "index", "つながり力", "つながり力 (connection power)", compared=True,
+           headline=True, summary=_tsunagari("all", "all")),
     *_qualified(_TSUNAGARI, "participation", PARTICIPATION_GROUPS,
                 summary=lambda g: _tsunagari("participation", g)),
     Metric("paid_by_requesters", "money", "yen", "依頼者の支払", "paid by requesters", scales=True, dtype=INT,
@@ -625,6 +625,6 @@ def age_structure_rows(year: int, counts: np.ndarray, scale: float) -> Iterable[
 
 __all__ = ["FORMAT_VERSION", "KINDS", "METRICS", "MONTH_ENDS", "TABLES", "Metric", "OutcomeCollector", "OutcomeError",
            "Table", "age_structure_rows", "calendar_month", "columns_of", "compared_metrics", "experiment_tables",
-           "headline_metrics", "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed", "month_label",
-           "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables", "table",
-           "table_frame", "typed_frame"]
+           "headline_metrics", "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed",
+           "month_label", "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables",
+           "table", "table_frame", "typed_frame"]
