@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiment", default="ikoma-interventions")
     parser.add_argument("--samples", type=int, default=4)
@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=None, help="override the experiment's scale (Ikoma: 0.1)")
     parser.add_argument("--budget", type=float, default=300.0, help="wall seconds for a small robustness pass")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     import kyojosim
     from kyojosim.analysis.robustness import analyse, experiment_mapping, robustness_experiment
@@ -65,7 +65,8 @@ def main() -> None:
     fits = int(max(0.0, args.budget - fixed) // per_sample)
     figures_ = {
         "experiment": exp.name, "variants": len(exp.variants), "parameters": len(chosen), "samples": args.samples,
-        "runs": runs, "jobs": args.jobs, "years": exp.spec["years"], "scale": exp.spec["scale"],
+        "runs": runs, "jobs": args.jobs, "years": exp.runs[0].resolved.simulation.years,
+        "scale": exp.runs[0].resolved.municipality.scale,
         "resolve_s": round(resolve, 2), "sweep_wall_s": round(wall, 2), "wall_per_sample_s": round(per_sample, 2),
         "wall_per_run_s": round(wall / runs, 2), "cpu_per_run_s": round(run_cpu, 2),
         "analysis_s": round(analysis, 2), "figures_s": round(figures, 2), "budget_s": args.budget,
@@ -78,6 +79,7 @@ def main() -> None:
         from kyojosim.atomic import write_text
 
         write_text(Path(args.json), json.dumps(figures_, indent=1))
+    return figures_
 
 
 if __name__ == "__main__":

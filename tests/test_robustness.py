@@ -225,3 +225,18 @@ def test_a_sobol_sample_gives_total_indices():
     assert (dep["method"] == "sobol").all() and dep.loc["a", "rank"] == 1
     assert dep.loc["a", "index"] > 0.9 and dep.loc["b", "index"] < 0.05
     assert res.prim_note.startswith("failure regions not sought")
+
+
+def test_the_robustness_benchmark_runs_and_prints_its_figures(tmp_path, capsys):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_robustness.py"
+    spec = importlib.util.spec_from_file_location("bench_robustness", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    figures = bench.main(["--experiment", "yamae-quick", "--samples", "2", "--years", "1", "--jobs", "1",
+                          "--json", str(tmp_path / "b.json")])
+    text = capsys.readouterr().out
+    for key in ("wall_per_sample_s", "cpu_per_run_s", "samples_in_budget"):
+        assert key in text and key in figures
+    assert figures["runs"] == 4 and json.loads((tmp_path / "b.json").read_text())["samples"] == 2
