@@ -141,6 +141,10 @@ def test_compare_on_the_command_line_is_per_point_unless_pooled_and_draws_the_ef
     assert proc.returncode == 0, proc.stderr
     pooled = pd.read_csv(factorial / "pooled" / "comparison.csv")
     assert pooled["point"].isna().all() and (pooled["n_points"] == 3).all()
+    # the report states one effect per variant: for several design points it says so instead of pooling them
+    proc = cli("report", str(factorial), "--lang", "en")
+    assert proc.returncode == 2 and "3 design points" in proc.stderr and "kyojosim compare" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_sweep_to_a_target_halfwidth_adds_replicates_and_says_whether_it_reached_it(tmp_path):

@@ -310,6 +310,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .present.report import load_results, write_report
 
     folder, results = load_results(args.results)
+    points = int(results.design["point"].nunique()) if len(results.design) else 0
+    if points > 1:  # the report states one effect per variant; averaging the points would hide their differences
+        raise KyojoError(f"{folder}: the experiment has {points} design points (it varies "
+                         f"{', '.join(results.parameters) or 'parameters'}) and the report shows one effect per "
+                         f"variant; compare them point by point with: kyojosim compare {folder}")
     out = Path(args.out) if args.out else folder / f"report-{args.lang}.html"
     path = write_report(results, out, lang=args.lang)
     if not args.quiet:
