@@ -331,12 +331,13 @@ TARGET_KEYS = ("id", "description", "source", "role", "parameters", "fitted_by",
 
 
 def _target(r: _Reader, value: Any, key: str, runs: Mapping[str, RunSpec]) -> Target:
+    tid = value.get("id") if isinstance(value, Mapping) else None
+    if isinstance(tid, str) and re.fullmatch(r"[a-z][a-z0-9_]*", tid):
+        key = f"targets[{tid}]"
     body = r.mapping(value, key, TARGET_KEYS, ("id", "description", "source", "role", "run", "measure", "unit",
                                                "band", "submodels"))
-    tid = body["id"]
     if not isinstance(tid, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", tid):
         raise r.error(f"{key}.id", tid, "lower-case letters, digits and _, starting with a letter")
-    key = f"targets[{tid}]"
     desc = r.mapping(body["description"], f"{key}.description", ("ja", "en"), ("ja", "en"))
     desc = {lang: r.text(desc[lang], f"{key}.description.{lang}") for lang in ("ja", "en")}
     source = r.mapping(body["source"], f"{key}.source", ("short", "cite", "year", "keys", "url"),
@@ -372,13 +373,20 @@ def _target(r: _Reader, value: Any, key: str, runs: Mapping[str, RunSpec]) -> Ta
     spec = runs[run]
     try:
         m = pattern(body["measure"])
-        args = dict(body.get("args") or {})
-        m.check(args)
-    except MeasureError as exc:
-        raise r.error(f"{key}.measure", body["measure"], str(exc)) from None
+    except MeasureError:
+        raise r.error(f"{key}.measure", body["measure"], ", ".join(sorted(PATTERN_MEASURES)),
+                      "unknown measure") from None
     if spec.kind == "population" and not m.population:
         raise r.error(f"{key}.measure", m.name, "a measure of the population alone for a population run "
                       f"({', '.join(n for n, x in PATTERN_MEASURES.items() if x.population)})")
+    args = body.get("args") or {}
+    if not isinstance(args, Mapping):
+        raise r.error(f"{key}.args", args, "a mapping of the measure's arguments", "wrong type")
+    args = dict(args)
+    try:
+        m.check(args)
+    except MeasureError as exc:
+        raise r.error(f"{key}.args", args, str(exc)) from None
     when = _when(r, body.get("at"), f"{key}.at", spec.years)
     unit = r.text(body["unit"], f"{key}.unit")
     published, _ = _published(r, body.get("published"), f"{key}.published")
@@ -437,7 +445,10 @@ def load_targets(path: str | Path | None = None) -> Targets:
             key path, the value and what is allowed).
     """
     file = Path(path) if path is not None else default_targets_path()
-    data = read_yaml(file, "targets")
+    try:
+        data = read_yaml(file, "targets")
+    except ScenarioError as exc:
+        raise TargetError(exc.file, exc.key, exc.given, exc.allowed, exc.problem) from None
     r = _Reader(str(file))
     body = r.mapping(data, "", ("settings", "runs", "targets", "_blocks"), ("runs", "targets"))
     raw = r.mapping(body.get("settings") or {}, "settings", [f.name for f in dataclasses.fields(Settings)])

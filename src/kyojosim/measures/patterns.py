@@ -79,11 +79,16 @@ class PatternMeasure:
         Raises:
             MeasureError: For an unknown or a missing argument.
         """
+        allowed = self.parameters()
+        unknown = [k for k in args if k not in allowed]
+        if unknown:
+            raise MeasureError(f"measure {self.name!r} takes no argument {unknown[0]!r}; allowed arguments: "
+                               f"{', '.join(allowed) or 'none'}")
         try:
             inspect.signature(self.fn).bind(None, **dict(args))
         except TypeError as exc:
-            raise MeasureError(f"measure {self.name!r}: {exc}; allowed arguments: "
-                               f"{', '.join(self.parameters()) or 'none'}") from None
+            raise MeasureError(f"measure {self.name!r}: {exc}; allowed arguments: {', '.join(allowed) or 'none'}"
+                               ) from None
 
     def __call__(self, subject: Any, **args: Any) -> float:
         """Return the measure's value for ``subject`` (a model, or the population alone)."""
