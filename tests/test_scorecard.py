@@ -408,14 +408,15 @@ def test_the_fast_subset_passes(fast_card):
 
 def test_outputs_are_written_only_into_out(tmp_path, fast_card):
     out = tmp_path / "deep" / "card"
-    written = write_scorecard(fast_card, out)
     pages = [write_html(fast_card, out, lang) for lang in ("ja", "en")]
+    written = write_scorecard(fast_card, out, pages)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
         ["scorecard.csv", "scorecard_seeds.csv", "scorecard.json", "scorecard-ja.html", "scorecard-en.html"])
     table = pd.read_csv(written["csv"])
     assert list(table.columns) == list(CSV_COLUMNS)
     manifest = json.loads(written["json"].read_text(encoding="utf-8"))
     assert manifest["format"] == "kyojosim-scorecard" and manifest["fast"] is True
+    assert manifest["files"]["pages"] == ["scorecard-ja.html", "scorecard-en.html"]
     assert manifest["counts"]["validation"]["total"] == int((table["role"] == "validation").sum())
     assert set(manifest["scenario_digests"]) == {r["scenario"] for r in manifest["runs"].values()}
     for page in pages:

@@ -422,8 +422,8 @@ def cmd_scorecard(args: argparse.Namespace, command: Sequence[str]) -> int:
 
     card = scorecard(targets, args.scenarios, seeds=args.seeds, scale=args.scale, fast=args.fast, jobs=args.jobs,
                      progress=say, command=list(command))
-    written = write_scorecard(card, out)
     pages = [write_html(card, out, lang) for lang in ("ja", "en")]
+    written = write_scorecard(card, out, pages)  # scorecard.json last: the folder then holds the whole scorecard
     if not args.quiet:
         what = "fast subset" if args.fast else "all targets"
         print(f"kyojosim {card.manifest['kyojosim_version']} scorecard ({what}, {len(card.scores)} targets; "

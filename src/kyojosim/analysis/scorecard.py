@@ -871,8 +871,16 @@ def scorecard(targets: Targets | None = None, scenarios: Sequence[str] = (), *, 
     return card
 
 
-def write_scorecard(card: Scorecard, out: str | Path) -> dict[str, Path]:
+def write_scorecard(card: Scorecard, out: str | Path, pages: Sequence[Path] = ()) -> dict[str, Path]:
     """Write ``scorecard.csv``, ``scorecard_seeds.csv`` and ``scorecard.json`` into ``out`` (created), atomically.
+
+    An old ``scorecard.json`` is removed first and the new one written last, so a folder with a
+    ``scorecard.json`` holds the complete scorecard it describes.
+
+    Args:
+        card: The scorecard.
+        out: The output folder.
+        pages: Pages already written into ``out`` (the HTML), listed in the manifest.
 
     Returns:
         File kind -> path.
@@ -887,13 +895,14 @@ def write_scorecard(card: Scorecard, out: str | Path) -> dict[str, Path]:
         if folder.exists() and not folder.is_dir():
             raise ScorecardError(f"--out: {folder} exists and is not a folder; allowed: a folder")
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "scorecard.json").unlink(missing_ok=True)
         written = {
             "csv": write_text(folder / "scorecard.csv", card.table().to_csv(index=False, float_format="%.6g")),
             "seeds": write_text(folder / "scorecard_seeds.csv",
                                 card.seeds_table().to_csv(index=False, float_format="%.6g")),
         }
         manifest = dict(card.manifest)
-        manifest["files"] = {**{k: p.name for k, p in written.items()}, **manifest.get("files", {})}
+        manifest["files"] = {**{k: p.name for k, p in written.items()}, "pages": [Path(p).name for p in pages]}
         written["json"] = write_json(folder / "scorecard.json", manifest)
     except OSError as exc:
         raise ScorecardError(f"--out: cannot write the scorecard to {folder}: {exc.strerror or exc}") from exc
