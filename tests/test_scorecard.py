@@ -370,6 +370,8 @@ def test_selection_by_scenario_and_fast(tmp_path, bundled):
     assert len(scorecard(targets, fast=True).scores[0].values) == 2  # fast_seeds
     with pytest.raises(ScorecardError, match="SCENARIO: got 'nowhere'"):
         scorecard(targets, ["nowhere"])
+    with pytest.raises(ScorecardError, match="no target to score"):
+        scorecard(targets, ids=["tight"], fast=True)
     from kyojosim.analysis.scorecard import select
 
     ikoma = {t.run for t in select(bundled, ["ikoma"])}

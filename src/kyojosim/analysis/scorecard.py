@@ -813,6 +813,10 @@ def scorecard(targets: Targets | None = None, scenarios: Sequence[str] = (), *, 
         high = seeds if seeds is not None else st.max_seeds
         low = min(st.min_seeds, high)
     chosen = select(targets, scenarios, fast, ids)
+    if not chosen:
+        raise ScorecardError(f"no target to score: none of the {'fast subset ' if fast else ''}targets is scored on "
+                             f"{', '.join(scenarios) or 'these runs'}; allowed: a scenario of "
+                             f"{', '.join(targets.scenarios())}")
     t0 = time.perf_counter()
     started = utc_now()
     scores: list[TargetScore] = []
