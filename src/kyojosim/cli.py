@@ -17,6 +17,7 @@ Commands::
                         [--design lhs|sobol] [--replicates R] [--seed S] [--lang ja|en] [--restart] [--quiet]
     kyojosim new MUNICIPALITY [--out FILE] [--scale F] [--seeds N] [--force] [--quiet]
     kyojosim municipalities [QUERY]
+    kyojosim scorecard [SCENARIO ...] [--seeds N] [--scale S] [--out DIR] [--lang ja|en] [--fast] [--jobs N]
     kyojosim --version
 
 ``SCENARIO`` is a YAML file, the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``) or a
@@ -422,6 +423,36 @@ def cmd_municipalities(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_scorecard(args: argparse.Namespace, command: Sequence[str]) -> int:
+    """Score the model against every published pattern of the targets file; write the CSV and the HTML pages."""
+    from .analysis.scorecard import load_targets, scorecard, write_scorecard
+    from .present.scorecard import format_table, summary_line, write_html
+    from .runs.executor import check_options
+
+    check_options(args.jobs)
+    targets = load_targets(args.targets)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise KyojoError(f"--out: {out} exists and is not a folder; allowed: a folder")
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    card = scorecard(targets, args.scenarios, seeds=args.seeds, scale=args.scale, fast=args.fast, jobs=args.jobs,
+                     progress=say, command=list(command))
+    pages = [write_html(card, out, lang) for lang in ("ja", "en")]
+    written = write_scorecard(card, out, pages)  # scorecard.json last: the folder then holds the whole scorecard
+    if not args.quiet:
+        what = "fast subset" if args.fast else "all targets"
+        print(f"kyojosim {card.manifest['kyojosim_version']} scorecard ({what}, {len(card.scores)} targets; "
+              f"{summary_line(card, args.lang)})")
+        print(format_table(card, args.lang))
+        print(f"results: {out} ({written['csv'].name}, {written['seeds'].name}, {written['json'].name}, "
+              f"{', '.join(p.name for p in pages)})")
+    return EXIT_OK
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment sweep and consolidate its results folder.
 
@@ -689,6 +720,31 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fit the migration to the mean of seeds 1..N (default 4)")
     p_new.add_argument("--force", action="store_true", help="replace FILE if it exists")
     p_new.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p_sc = sub.add_parser("scorecard", help="score the model against every published pattern",
+                          description="Run every target of the targets file (kyojosim/data/targets.yaml): the "
+                          "model's mean and 95%% interval over seeds against a band set by the source's "
+                          "uncertainty or a stated tolerance; seeds are added until each interval is narrow "
+                          "enough. Calibration targets (they set or fitted parameters) and validation targets "
+                          "(independent) are shown apart. Writes scorecard.csv, scorecard.json and one HTML "
+                          "page in Japanese and one in English. See docs/validation.md.")
+    p_sc.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                      help="score only the targets of runs on these scenarios (ikoma also selects ikoma-platform); "
+                      "default: all")
+    p_sc.add_argument("--seeds", type=int, metavar="N", help="at most N seeds per run (default: the targets file's "
+                      "max_seeds, 20; the fast subset: 3)")
+    p_sc.add_argument("--scale", type=float, metavar="S",
+                      help="fraction of residents simulated in every whole-model run, 0 < S <= 1 (default: each "
+                      "run's own; the runs of the population alone keep their scenario's)")
+    p_sc.add_argument("--out", default=str(Path("results") / "scorecard"), metavar="DIR",
+                      help="output folder (default: results/scorecard)")
+    p_sc.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the printed table (default "
+                      "ja; both HTML pages are written)")
+    p_sc.add_argument("--fast", action="store_true",
+                      help="only the fast subset of the targets, at small scale with few seeds (as the tests run)")
+    p_sc.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                      help="parallel workers (default 1; -1: all cores)")
+    p_sc.add_argument("--targets", metavar="FILE", help="another targets file (default: the bundled one)")
+    p_sc.add_argument("--quiet", "-q", action="store_true", help="no progress and no table")
     p_mun = sub.add_parser("municipalities", help="list Japan's municipalities (code, name, census 2015 figures)",
                            description="List the 1,741 municipalities, or those whose code, name, reading or "
                            "prefecture contains QUERY.")
@@ -738,6 +794,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_new(args, command)
         if args.command == "municipalities":
             return cmd_municipalities(args)
+        if args.command == "scorecard":
+            return cmd_scorecard(args, command)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
