@@ -75,22 +75,26 @@ def test_docs_url_names_the_release():
     assert docs_url(release="1.2.3").endswith("/tree/v1.2.3/docs")
 
 
-def test_results_show_an_html_summary(tmp_path):
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """The results of the bundled quick experiment."""
+    return kyojosim.load(kyojosim.sweep("yamae-quick", out=tmp_path_factory.mktemp("quick") / "q", progress=False))
+
+
+def test_results_show_an_html_summary(quick):
     run = kyojosim.run("yamae", years=1, scale=0.1)
     html = run._repr_html_()
     assert "RunResult: yamae" in html and "matching rate" in html and "%</td>" in html and "Yamae village" in html
     assert "<script" not in html
-    results = kyojosim.load(kyojosim.sweep("yamae-quick", out=tmp_path / "q", progress=False))
-    html = results._repr_html_()
+    html = quick._repr_html_()
     assert "ExperimentResults: yamae-quick" in html and "4 done" in html
     assert html.count("<tr>") == 3  # the header, baseline and hub
     assert "<td>hub</td><td>2</td>" in html
 
 
-def test_figures_show_as_images_without_pyplot(tmp_path):
+def test_figures_show_as_images_without_pyplot(quick):
     from kyojosim.present import figures
 
-    results = kyojosim.load(kyojosim.sweep("yamae-quick", out=tmp_path / "q", progress=False))
-    fig = figures.timeseries(results, "matching_rate")
+    fig = figures.timeseries(quick, "matching_rate")
     assert isinstance(fig, figures.NotebookFigure)
     assert fig._repr_png_().startswith(PNG_MAGIC)
