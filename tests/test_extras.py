@@ -27,9 +27,9 @@ def test_extras_are_declared_in_pyproject():
     pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     optional = pyproject["project"]["optional-dependencies"]
     assert set(EXTRAS) <= set(optional) and "all" in optional
-    assert optional["all"] == ["kyojosim[dashboard,cluster,notebook]"]
+    assert optional["all"] == ["kyojosim[dashboard,cluster,notebook,analysis]"]
     core = " ".join(pyproject["project"]["dependencies"]).lower()
-    for heavy in ("solara", "altair", "ipyvuetify", "dask", "jupyter", "ipykernel"):
+    for heavy in ("solara", "altair", "ipyvuetify", "dask", "jupyter", "ipykernel", "ema_workbench"):
         assert heavy not in core, f"{heavy} belongs to an extra, not to the core install"
 
 

@@ -1,9 +1,10 @@
 """The installed package: its version, where its documents are, its bundled files and its extras.
 
-kyojosim installs with its core dependencies (``pip install kyojosim``); three parts need more and are
+kyojosim installs with its core dependencies (``pip install kyojosim``); four parts need more and are
 installed as extras: the dashboard (``kyojosim[dashboard]``: solara, solara-assets, ipyvuetify < 2,
-altair), the Dask cluster backend of sweeps (``kyojosim[cluster]``) and the notebooks
-(``kyojosim[notebook]``); ``kyojosim[all]`` brings all three. :func:`require_extra` is the one check
+altair), the Dask cluster backend of sweeps (``kyojosim[cluster]``), the notebooks
+(``kyojosim[notebook]``) and the failure regions of ``kyojosim robustness`` (``kyojosim[analysis]``,
+EMA Workbench); ``kyojosim[all]`` brings all four. :func:`require_extra` is the one check
 that an extra is there; without it the user gets a one-line hint instead of an ``ImportError``.
 
 The bundled scenarios and experiments are package data (``kyojosim/data/scenarios/*.yaml``,
@@ -27,6 +28,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "dashboard": ("solara", "solara_assets", "ipyvuetify", "altair"),
     "cluster": ("dask", "dask.distributed"),
     "notebook": ("ipykernel", "nbformat"),
+    "analysis": ("ema_workbench",),
 }
 """The modules each extra brings that kyojosim imports (``pip install "kyojosim[EXTRA]"``)."""
 
@@ -34,6 +36,7 @@ WHAT_NEEDS = {
     "dashboard": "the dashboard",
     "cluster": "the dask backend",
     "notebook": "running the notebooks",
+    "analysis": "the failure regions of kyojosim robustness",
 }
 """What each extra is for, as the hint says it."""
 
@@ -93,7 +96,7 @@ def require_extra(extra: str) -> None:
     """Check that the modules of an extra are installed.
 
     Args:
-        extra: ``"dashboard"``, ``"cluster"`` or ``"notebook"``.
+        extra: ``"dashboard"``, ``"cluster"``, ``"notebook"`` or ``"analysis"``.
 
     Raises:
         MissingExtraError: If one is missing; its message is the one-line hint, e.g. ``the dashboard needs
