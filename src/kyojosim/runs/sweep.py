@@ -507,6 +507,7 @@ def sweep(
         ExperimentError: For a bad experiment.
         SweepError: For a bad option or a folder holding another experiment's results.
         ExecutorError: If the dask scheduler cannot be reached.
+        MissingExtraError: For the dask backend without dask (``kyojosim[cluster]``).
         KeyboardInterrupt: When interrupted; the runs already done are kept and the same call resumes.
     """
     from tqdm import tqdm
