@@ -3,7 +3,7 @@
 Usage::
 
     python experiments/validation/compare_survey.py [--scenario yamae] [--seeds 1 2 3] [--years 2]
-        [--n 1200] [--scale F] [--survey-seed 0] [--recall-weeks 52] [--published DIR] [--year 2017]
+        [--n 1200] [--scale F] [--survey-seed 0] [--recall-weeks W] [--published DIR] [--year 2017]
         [--all] [--out DIR]
 
 For each seed the scenario runs ``--years`` years (the default 2 takes the bundled scenarios,
@@ -37,7 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scale", type=float, default=None, help="fraction of residents simulated")
     p.add_argument("--n", type=int, default=1200, help="respondents (default 1200, the 2017 survey)")
     p.add_argument("--survey-seed", type=int, default=0, help="seed of the survey's sample (default 0)")
-    p.add_argument("--recall-weeks", type=int, default=52, help="weeks over which a respondent has a trouble")
+    p.add_argument("--recall-weeks", type=int, default=None,
+                   help="weeks over which a respondent has a trouble (default: the scenario's needs.recall_weeks)")
     p.add_argument("--published", default=None, help="folder of the published CSVs (default: bundled copy)")
     p.add_argument("--year", type=int, default=None, help="published participation row (default: scenario's)")
     p.add_argument("--all", action="store_true", help="print also the answer levels derived from the split")

@@ -680,25 +680,42 @@ _SURVEY_N = 1200
 class Needs:
     """Everyday troubles: how often they arise, how big they are, how long they can wait."""
 
-    weekly_rate: float = param(
-        0.06,
-        source="assumption: an adult of survey age meets about three troubles a year for which help from "
-        "another resident would be wanted (the survey counts who has a trouble, not how often)",
+    prevalence: dict[str, float] = param(
+        {k: v / _SURVEY_N for k, v in _NEED_N.items()},
+        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): n of respondents who want someone to turn to "
+        "for each trouble (…を頼む相手が欲しい) / the 1,200 respondents aged 20-79 (100 per sex and decade)",
         lo=0,
         hi=1,
-        doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together)",
-        plausible=(0.03, 0.12),
-        basis="1.5 to 6 troubles a year for which help from another resident would be wanted; the survey counts who "
-        "has a trouble, not how often",
-    )
-    category_weight: dict[str, float] = param(
-        {k: v / sum(_NEED_N.values()) for k, v in _NEED_N.items()},
-        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): n of respondents with each trouble, as shares",
-        lo=0,
-        hi=1,
+        hi_open=True,
         keys=_CAT,
-        sums_to_one=True,
-        doc="relative frequency of the categories among residents aged 20-79",
+        doc="share of residents aged 20-79 who have each trouble, read as the survey's question asks: "
+        "met it within the last recall_weeks weeks and wanted someone to turn to",
+    )
+    recall_weeks: int = param(
+        52,
+        source=f"assumption: {_WP} 図表4-3-4-2 counts people who 'want someone to ask for' a trouble, a standing "
+        "wish: read as having met the trouble, and wanted help from another resident for it, at least once in the "
+        "past year",
+        lo=1,
+        hi=520,
+        unit="weeks",
+        doc="the recall of the survey's question: a resident 'has' a trouble if a need of it arose within this "
+        "many weeks; the weekly need rates are solved so that the share of residents aged 20-79 who have each "
+        "trouble is its prevalence",
+        plausible=(13, 52),
+        basis="a standing wish is about the troubles of one's present life: from the past quarter to the past year; "
+        "a month would make 85% of adults want outside help when sick every year, against 5-6% of people 60+ who "
+        "help each other with neighbours when ill (内閣府 国際比較調査 2015, 2020)",
+    )
+    weekly_rate: float | None = param(
+        None,
+        source="setting: none derives the weekly rate of each category from prevalence and recall_weeks; a number "
+        "fixes instead the mean weekly probability, over residents aged 20-79, of a need of any category, split "
+        "between the categories in proportion to prevalence (a what-if or a stress test)",
+        lo=0,
+        hi=1,
+        doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together), or "
+        "none to derive it from the survey",
     )
     hours: dict[str, float] = param(
         {"chores": 2.0, "mobility": 2.0, "shopping": 1.5, "information": 1.0, "sick_care": 4.0,
@@ -770,8 +787,8 @@ class Needs:
     family_care_multiplier: float = param(
         8.0, source="assumption: family care troubles arise almost only in households with a frail member",
         lo=0, hi=100, plausible=(4.0, 15.0),
-        basis="sets how strongly family care troubles concentrate in households with a frail member; the mean rate "
-        "is fixed by category_weight")
+        basis="sets how strongly family care troubles concentrate in households with a frail member; the share "
+        "who have the trouble is fixed by prevalence")
     family_care_without_frail: float = param(
         0.05, source="assumption: family care troubles without a frail member at home (a relative living apart) are "
         "rare: a twentieth of the base rate", lo=0, hi=100,
@@ -780,8 +797,8 @@ class Needs:
     childcare_multiplier: float = param(
         8.0, source="assumption: childcare troubles arise almost only for parents of a child under 12",
         lo=0, hi=100, plausible=(4.0, 15.0),
-        basis="sets how strongly childcare troubles concentrate on parents; the mean rate is fixed by "
-        "category_weight")
+        basis="sets how strongly childcare troubles concentrate on parents; the share who have the trouble is "
+        "fixed by prevalence")
 
 
 @dataclass(frozen=True, kw_only=True)
