@@ -74,6 +74,9 @@ class MutualAid:
         self.lapsed_departed = 0
         self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
         self.last: dict[str, Any] = {}  # the week's totals, read by the weekly series (``steps``)
+        self.year_counts: dict[str, int] | None = None
+        """Needs that arose and surfaced in the year last closed (``None`` before the first turn of the year)."""
+        self._year_start = {k: 0 for k in ("arisen", "surfaced")}
         self.refresh()
 
     def channel(self, name: str) -> Channel | None:
@@ -114,6 +117,9 @@ class MutualAid:
                 row[f"matching_rate_{key}_{name}"] = float(counts["matched"][i] / done) if done else float("nan")
         self.model.datacollector.add_table_row("aid_years", row)
         self.helper_hours = np.zeros(self.model.population.n)
+        totals = {k: int(self.total[k].sum()) for k in ("arisen", "surfaced")}
+        self.year_counts = {k: totals[k] - self._year_start[k] for k in totals}
+        self._year_start = totals
 
     def yearly(self, year: int) -> None:
         """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""

@@ -956,13 +956,21 @@ class Trust:
         0.2, source="assumption: trust and reciprocity move a fifth of the way to that level each year", lo=0, hi=1,
         plausible=(0.05, 0.5), basis="from two years to twenty for most of the way to the level participation "
         "sustains")
-    conversion_rate: float = param(
-        0.02,
-        source="assumption: each year a resident becomes willing to help free with a category with probability "
-        "0.02 times their reciprocity (being helped raises later willingness)",
-        lo=0, hi=1, plausible=(0.0, 0.05),
-        basis="the share of people who volunteer was stable from 2001 to 2016 (社会生活基本調査 28.9%, 26.0%), so "
-        "willingness grows slowly if at all")
+    willingness_turnover: float = param(
+        0.2,
+        source="assumption: each year a resident's willingness to help with a category is re-formed with "
+        "probability 0.2, free with a chance that follows their reciprocity, so the shares willing stay those of "
+        f"{_WP} 図表4-3-4-3 (the national volunteering rate was stable: 28.9% in 2001, 26.0% in 2016, 総務省 "
+        "社会生活基本調査) while reciprocity decides who is willing",
+        lo=0, hi=1, plausible=(0.05, 0.5),
+        basis="about a third of volunteers stop from one year to the next while the rate holds (US: 35.5% in 2008, "
+        "Corporation for National and Community Service 2009); stated willingness is likely steadier than acts")
+    ask_recovery: float = param(
+        0.5,
+        source="assumption: the wish to ask regains half of what refusals took from it in a year (recovering a "
+        "little every week), so discouragement shapes who asks without wearing asking down over the years",
+        lo=0, hi=1, plausible=(0.25, 1.0),
+        basis="a request nobody answered is remembered for months to a couple of years; no survey measures it")
     meeting_tie_change: tuple[float, ...] = param(
         (0.2, 0.1, 0.0, -0.05, -0.1),
         source="assumption: the change of a tie's strength when two people known through social media meet in "
