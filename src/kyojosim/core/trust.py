@@ -42,14 +42,26 @@ ONLINE_CHANNEL_BITS = 1 << CH["local_sns"]
 
 
 def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator) -> None:
-    """Draw offline and online trust and reciprocity for ``slots`` (Beta distributions around the means)."""
+    """Draw offline and online trust and reciprocity for ``slots``: survey items of one disposition.
+
+    Each resident has a latent disposition ``z`` (standard normal); each item is ``l z + sqrt(1 - l^2) e``
+    with ``l`` = ``trust.item_loading`` and its own noise ``e`` (a one-factor model, as answers to trust and
+    reciprocity items are), turned into a Beta draw with the item's mean and ``trust.concentration`` by
+    its quantile (a Gaussian copula): the marginals are those of the survey (図表4-3-5-3 for offline trust),
+    and the items correlate positively (about ``l^2`` on the normal scale).
+    """
     t = scn.trust
     year = scn.communities.participation_year
     mean_off = t.offline_trust_2017 if year == 2017 else t.offline_trust_2008
     k = t.concentration
-    pop.trust_offline[slots] = rng.beta(mean_off * k, (1 - mean_off) * k, size=slots.size)
-    pop.trust_online[slots] = rng.beta(t.online_trust * k, (1 - t.online_trust) * k, size=slots.size)
-    pop.reciprocity[slots] = rng.beta(t.reciprocity * k, (1 - t.reciprocity) * k, size=slots.size)
+    lam = t.item_loading
+    z = rng.standard_normal(slots.size)
+    e = rng.standard_normal((3, slots.size))
+    x = lam * z + np.sqrt(1.0 - lam * lam) * e
+    u = np.clip(special.ndtr(x), 1e-12, 1.0 - 1e-12)
+    for col, mean, ui in ((pop.trust_offline, mean_off, u[0]), (pop.trust_online, t.online_trust, u[1]),
+                          (pop.reciprocity, t.reciprocity, u[2])):
+        col[slots] = special.betaincinv(mean * k, (1.0 - mean) * k, ui)
     pop.ask_factor[slots] = 1.0
 
 

@@ -950,6 +950,16 @@ class Trust:
         lo=0, hi=1000, lo_open=True, plausible=(4.0, 30.0),
         basis="a standard deviation of trust from about 0.09 to 0.21 around its mean: answers on trust spread over "
         "the whole scale")
+    item_loading: float = param(
+        0.7,
+        source="assumption: offline trust, online trust and the norm of reciprocity are answers driven by one "
+        "disposition: each loads 0.7 on it (item correlations about 0.5), as the items of a generalised-trust "
+        "scale do (the three trust items of the European Social Survey 2002-2004 form one reliable factor, "
+        "Reeskens and Hooghe 2008, Social Indicators Research 85: 515-532)",
+        lo=0, hi=1, hi_open=True, plausible=(0.5, 0.85),
+        doc="loading of each trust and reciprocity item on the resident's latent disposition at the start",
+        basis="items of one attitude scale typically correlate 0.25-0.7 (loadings 0.5-0.85); the 2009 つながり力 "
+        "method scores them by their first principal component, which presumes a common factor")
     reciprocity_gain: float = param(
         0.02, source="assumption: each time one is helped the norm of reciprocity rises by 0.02", lo=0, hi=1,
         plausible=(0.005, 0.05), basis="from 20 to 200 helps received move the norm across its whole scale")
