@@ -301,6 +301,7 @@ def test_script_runs_at_tiny_size(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "needs_platform_intention" in done.stdout and "yes_total" in done.stdout
+    assert "respondents with each trouble per 1,200" in done.stdout
     gaps = pd.read_csv(out / "gaps.csv")
     assert {"seed", *GAP_COLUMNS} <= set(gaps.columns)
     assert (out / "gaps_summary.csv").is_file() and (out / "seed_1" / "needs_platform_intention.csv").is_file()

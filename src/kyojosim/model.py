@@ -103,7 +103,7 @@ class KyojoModel(mesa.Model):
         # initialisation (ODD §5): synthetic population, memberships, network
         self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
         draw_willingness(self.population, scn, np.arange(self.population.n), self.streams["willingness"])
-        initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"])
+        initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"], by_participation=True)
         self.keeps_agents = bool(agents)
         """Whether every resident has a Mesa handle (``model.agents``)."""
         self._handles: np.ndarray | None = np.empty(0, dtype=object) if agents else None

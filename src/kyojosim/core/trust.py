@@ -41,14 +41,18 @@ if TYPE_CHECKING:
 ONLINE_CHANNEL_BITS = 1 << CH["local_sns"]
 
 
-def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator) -> None:
+def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator,
+                  by_participation: bool = False) -> None:
     """Draw offline and online trust and reciprocity for ``slots``: survey items of one disposition.
 
     Each resident has a latent disposition ``z`` (standard normal); each item is ``l z + sqrt(1 - l^2) e``
     with ``l`` = ``trust.item_loading`` and its own noise ``e`` (a one-factor model, as answers to trust and
-    reciprocity items are), turned into a Beta draw with the item's mean and ``trust.concentration`` by
-    its quantile (a Gaussian copula): the marginals are those of the survey (図表4-3-5-3 for offline trust),
-    and the items correlate positively (about ``l^2`` on the normal scale).
+    reciprocity items are), turned into a Beta draw of concentration ``trust.concentration`` by its
+    quantile (a Gaussian copula), so that the items correlate positively (about ``l^2`` on the normal
+    scale). The Beta mean is the item's survey mean (図表4-3-5-3 for offline trust). With
+    ``by_participation`` (the initial population) it is instead the level the resident's participation
+    sustains (:func:`participation_levels`, as if taking part had shaped trust before the start), shifted
+    by one constant per item so that the mean over ``slots`` is still the survey's.
     """
     t = scn.trust
     year = scn.communities.participation_year
@@ -59,8 +63,12 @@ def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.ran
     e = rng.standard_normal((3, slots.size))
     x = lam * z + np.sqrt(1.0 - lam * lam) * e
     u = np.clip(special.ndtr(x), 1e-12, 1.0 - 1e-12)
-    for col, mean, ui in ((pop.trust_offline, mean_off, u[0]), (pop.trust_online, t.online_trust, u[1]),
-                          (pop.reciprocity, t.reciprocity, u[2])):
+    means = [np.full(slots.size, m) for m in (mean_off, t.online_trust, t.reciprocity)]
+    if by_participation and slots.size:
+        levels = participation_levels(pop, scn)
+        means = [np.clip(level[slots] - level[slots].mean() + m[0], 0.02, 0.98) for level, m in
+                 zip(levels, means, strict=True)]
+    for col, mean, ui in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), means, u, strict=True):
         col[slots] = special.betaincinv(mean * k, (1.0 - mean) * k, ui)
     pop.ask_factor[slots] = 1.0
 

@@ -641,6 +641,20 @@ def compare_published(result: SurveyResult, folder: str | Path | None = None,
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS))
 
 
-__all__ = ["ANSWERS", "GAP_COLUMNS", "TABLES", "SurveyError", "SurveyResult", "compare_published",
-           "default_published_folder", "expected_trouble_counts", "frame_slots", "mean_ci", "meeting_outcomes", "read_published", "survey",
-           "trouble_probability", "wilson"]
+__all__ = [
+    "ANSWERS",
+    "GAP_COLUMNS",
+    "TABLES",
+    "SurveyError",
+    "SurveyResult",
+    "compare_published",
+    "default_published_folder",
+    "expected_trouble_counts",
+    "frame_slots",
+    "mean_ci",
+    "meeting_outcomes",
+    "read_published",
+    "survey",
+    "trouble_probability",
+    "wilson",
+]
