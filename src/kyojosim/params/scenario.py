@@ -1361,8 +1361,8 @@ class Simulation:
         source="setting: a week, the rhythm of everyday troubles; fixed, because every rate of the model is per week",
         lo=7,
         hi=7,
-        range_note="every rate of the model is per week: needs.weekly_rate, needs.patience_weeks, "
-        "helping.weekly_hours_*, interventions.reporting_hub.routing_delay_weeks",
+        range_note="every rate of the model is per week: needs.recall_weeks, needs.weekly_rate, "
+        "needs.patience_weeks, helping.weekly_hours_*, interventions.reporting_hub.routing_delay_weeks",
     )
     seed: int = param(0, source="setting: any seed; runs are reproducible for a given seed", lo=0, hi=2**63 - 1)
 
