@@ -54,9 +54,11 @@ def test_the_experiment_moves_people_online():
     old_end = rows[(rows["survey_year"] == 2017) & (rows["age_group"] == "60+")].set_index("group")["percent"]
     # people aged 60 and over moved online too (図表4-3-5-2 text)
     assert old_end["both"] + old_end["online_only"] > old_start["both"] + old_start["online_only"] + 10
-    # taking part shapes trust over the nine years: つながり力 follows participation more at the end
+    # taking part has shaped trust from the start and goes on shaping it: つながり力 follows participation,
+    # more so at the end
     order = tsunagari_order(rows).set_index("survey_year")
-    assert order.loc[2017, "corr_memberships"] > order.loc[2008, "corr_memberships"] + 0.2
+    assert order.loc[2008, "corr_memberships"] > 0.3
+    assert order.loc[2017, "corr_memberships"] > order.loc[2008, "corr_memberships"] + 0.1
 
 
 def test_fit_ranks_grid_points_by_their_gaps():
