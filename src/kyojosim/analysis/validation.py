@@ -1,6 +1,6 @@
 """Validation against the white paper: the 2008 -> 2017 participation experiment and its fit.
 
-The experiment (issue "social capital", docs/ODD.md §7.19): start a town from the 2008 row of
+The experiment (docs/ODD.md §7.20): start a town from the 2008 row of
 図表4-3-5-2 (no community 16.7%, offline only 24.9%, both 42.2%, online only 16.3%), with smartphone
 ownership at its 2008 level, and run nine years while smartphones spread by age as they did in
 Japan (総務省 通信利用動向調査, :func:`kyojosim.core.ict.national_smartphone_path`). The simulated mix of
