@@ -143,7 +143,9 @@ def test_reporters_per_district_prefer_association_members_and_are_replaced():
 
 
 def test_volunteers_register_once_at_the_share():
-    model = KyojoModel("yamae", seed=5, years=2, overrides=HUB_ON)
+    # willingness held fixed (no yearly turnover), so that whether a volunteer was willing free when registering
+    # can be read from the willingness at the end
+    model = KyojoModel("yamae", seed=5, years=2, overrides={**HUB_ON, "trust.willingness_turnover": 0.0})
     cfg = model.scenario.interventions.reporting_hub
     pop = model.population
     free = (pop.will == WILL_FREE).any(axis=1)

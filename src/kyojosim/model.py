@@ -27,7 +27,7 @@ from .core.ict import ict_uptake
 from .core.lifecourse import yearly_life_course
 from .core.streams import Streams
 from .core.synthesis import build_ties, draw_traits, household_ties, synthesize
-from .core.trust import initial_trust, yearly_participation, yearly_reciprocity
+from .core.trust import initial_trust, yearly_participation, yearly_willingness
 from .measures import community_value, tsunagari
 from .measures.outcomes import (
     TABLES,
@@ -103,7 +103,7 @@ class KyojoModel(mesa.Model):
         # initialisation (ODD §5): synthetic population, memberships, network
         self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
         draw_willingness(self.population, scn, np.arange(self.population.n), self.streams["willingness"])
-        initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"])
+        initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"], by_participation=True)
         self.keeps_agents = bool(agents)
         """Whether every resident has a Mesa handle (``model.agents``)."""
         self._handles: np.ndarray | None = np.empty(0, dtype=object) if agents else None
@@ -472,7 +472,8 @@ YEARLY: tuple[tuple[str, Submodel], ...] = (
     ("newborn_traits", lambda m, ys: draw_traits_births(m.population, ys.events.births)),
     ("newcomer_willingness", _newcomer_willingness),
     ("newcomer_trust", _newcomer_trust),
-    ("reciprocity", lambda m, ys: yearly_reciprocity(m.population, m.scenario, _fresh(m, "reciprocity", ys))),
+    ("willingness_turnover",
+     lambda m, ys: yearly_willingness(m.population, m.scenario, _fresh(m, "willingness_turnover", ys))),
     ("in_migrant_memberships", _in_migrant_memberships),
     ("ict_uptake", lambda m, ys: ict_uptake(m.population, m.scenario, _fresh(m, "ict_uptake", ys), ys.year + 1)),
     ("life_course", _life_course),

@@ -67,13 +67,17 @@ class MutualAid:
         self.by_channel: list[np.ndarray] = []
         n_d = len(model.scenario.municipality.districts)
         self.by_group = {  # cumulative counts by requester's age group and by district
-            key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "matched", "lapsed")}
+            key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
             for key, size in (("age_group", len(REQUESTER_AGE_GROUPS)), ("district", n_d))
         }
         self.helper_hours = np.zeros(model.population.n)
         self.lapsed_departed = 0
         self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
         self.last: dict[str, Any] = {}  # the week's totals, read by the weekly series (``steps``)
+        self.year_counts: dict[str, np.ndarray] | None = None
+        """Needs that arose and surfaced in the year last closed, in total (``arisen``, ``surfaced``) and by the
+        requester's age group (``arisen_by_age``, ``surfaced_by_age``); ``None`` before the first turn of the year."""
+        self._year_start = self._year_totals()
         self.refresh()
 
     def channel(self, name: str) -> Channel | None:
@@ -114,6 +118,15 @@ class MutualAid:
                 row[f"matching_rate_{key}_{name}"] = float(counts["matched"][i] / done) if done else float("nan")
         self.model.datacollector.add_table_row("aid_years", row)
         self.helper_hours = np.zeros(self.model.population.n)
+        totals = self._year_totals()
+        self.year_counts = {k: totals[k] - self._year_start[k] for k in totals}
+        self._year_start = totals
+
+    def _year_totals(self) -> dict[str, np.ndarray]:
+        """Cumulative needs arisen and surfaced, in total and by the requester's age group (copies)."""
+        by_age = self.by_group["age_group"]
+        return {"arisen": self.total["arisen"].sum(), "surfaced": self.total["surfaced"].sum(),
+                "arisen_by_age": by_age["arisen"].copy(), "surfaced_by_age": by_age["surfaced"].copy()}
 
     def yearly(self, year: int) -> None:
         """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
@@ -190,6 +203,7 @@ class MutualAid:
         lapse = ~matched_mask & (book.deadline <= step)
         lapsed = np.bincount(book.category[lapse], minlength=N_CAT)
         self._tally("arisen", new["slot"])
+        self._tally("surfaced", new["slot"][surfaced > 0])
         self._tally("matched", req_slot[result.need])
         self._tally("lapsed", req_slot[lapse])
         if self.helper_hours.size != pop.n:  # a new year: the columns were compacted since close_year

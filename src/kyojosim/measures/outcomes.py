@@ -169,7 +169,9 @@ def _cols(*parts: Iterable[tuple[str, str]] | Mapping[str, str]) -> MappingProxy
 _YEAR_COLUMNS = _cols(
     {"year": INT, "population": INT, "population_scaled": FLOAT, "share_65plus": FLOAT, "share_75plus": FLOAT,
      "share_under15": FLOAT, "mean_age": FLOAT, "households": INT, "ties": INT, "isolated": INT,
-     "smartphone_share": FLOAT, "sns_share": FLOAT},
+     "smartphone_share": FLOAT, "sns_share": FLOAT, "willing_free_share": FLOAT, "willing_paid_share": FLOAT,
+     "ask_factor_mean": FLOAT, "surfaced_share": FLOAT},
+    ((f"surfaced_share_{g}", FLOAT) for g in REQUESTER_AGE_GROUPS),
     ((f"hh_{k}", INT) for k in HOUSEHOLD_KINDS),
     ((f"part_{g}", INT) for g in PARTICIPATION_GROUPS),
     ((k, INT) for k in ("births", "deaths", "out_migrants", "in_migrants", "left_home", "unions", "moved_in")),
@@ -187,7 +189,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("years", _YEAR_COLUMNS, "yearly",
           "the town at the start and at the end of every simulated year: population (simulated and scaled to the "
           "whole municipality), age shares, households by kind, residents by participation group, the year's "
-          "births, deaths and moves, ties and isolated residents (kyojosim.measures.yearly.year_summary)", swept=True),
+          "births, deaths and moves, ties and isolated residents, the shares of residents aged 20-79 willing to help "
+          "free and only if paid (mean over the categories) and their mean wish to ask, and the share of the year's "
+          "needs that surfaced, in all and by the requester's age group (kyojosim.measures.yearly.year_summary)",
+          swept=True),
     Table("steps", _STEP_COLUMNS, "weekly",
           "the weekly series, one row per step (0 is the initial state): the month whose records the week counts "
           "towards, the town's state and the week's mutual aid (needs arisen, surfaced, matched, lapsed and "

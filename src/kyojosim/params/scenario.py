@@ -448,6 +448,37 @@ class Communities:
         length=2,
         doc="age range whose participation mix is fitted to the survey row",
     )
+    offline_age_profile: tuple[float, ...] = param(
+        (0.45, 0.65, 0.75, 0.75, 0.80, 0.75, 0.55),
+        source="assumption: share of residents in at least one real-world community by age group (18-29, 30s, 40s, "
+        "50s, 60s, 70s, 80+), multiplied by one factor fitted so that residents 20-79 take part as the "
+        f"participation_year row of {_WP} 図表4-3-5-2 says (offline only + both; the survey has no age breakdown): "
+        "lowest in the twenties, rising with household and children (PTA; volunteering peaks at 40-44, 総務省 "
+        "社会生活基本調査 2016), highest at 60-74 (group activity of people 60+ 59.2% in 2008, 内閣府 "
+        "高齢者の地域社会への参加に関する意識調査), lower from 80 (unwilling to take part 28.0% at 60-64, 59.4% at "
+        "80+, 内閣府 2003); the same shape in 2008 and 2017",
+        lo=0,
+        hi=1,
+        length=7,
+        doc="relative share of residents in a real-world community by age group 18-29, 30s ... 70s, 80+ (scaled "
+        "to the survey row; §5.4)",
+        plausible_factor=(0.85, 1.15),
+        basis="no national table of membership by decade exists: each value is uncertain by about ±0.10; a factor "
+        "common to all is absorbed by the fit to the survey row, so only the shape matters",
+    )
+    online_propensity_2008: tuple[float, ...] = param(
+        (0.0, 0.0, 0.45, 0.897, 0.9, 0.885, 0.869, 0.839, 0.808, 0.727, 0.593, 0.458, 0.348, 0.256, 0.168, 0.067,
+         0.067, 0.067),
+        source="総務省統計局 社会生活基本調査 2006 (平成18年): internet use outside work and school in the year, by "
+        "5-year age group (15-19 89.7%, 20-24 90.0, 25-29 88.5, 30-34 86.9, 35-39 83.9, 40-44 80.8, 45-49 72.7, "
+        "50-54 59.3, 55-59 45.8, 60-64 34.8, 65-69 25.6, 70-74 16.8, 75+ 6.7), the survey with 5-year groups "
+        "nearest 2008; 10-14 half the 15-19 rate as in the national smartphone path, under 10 none",
+        lo=0,
+        hi=1,
+        length=_N,
+        doc="propensity to take part in online communities by age band when participation_year is 2008 (with 2017 "
+        "the propensity is ict.sns_rate): its odds are scaled by a factor fitted to the survey row (§5.4)",
+    )
     plaza_share: float = param(
         0.35,
         source=f"{_WP} 図表4-3-3-1: bulletin boards and review sites have about half the users of LINE "
@@ -475,8 +506,8 @@ class Communities:
         basis="members staying 5 to 20 years on average spans neighbourhood associations (long) and circles (a few "
         "years)",
     )
-    # fitted: experiments/validation/fit_participation.py (offline_trend, online_join_rate) on 2026-11-23:
-    #   ikoma scale 0.02, seeds [1, 2], objective 1.20, max gap 0.9 points
+    # fitted: experiments/validation/fit_participation.py (offline_trend, online_join_rate) on 2026-12-01:
+    #   ikoma scale 0.02, seeds [1, 2], objective 5.52, max gap 2.0 points
     offline_trend: float = param(
         -0.12,
         source=f"fitted to {_WP} 図表4-3-5-2 (2008 -> 2017 participation mix) by "
@@ -682,25 +713,42 @@ _SURVEY_N = 1200
 class Needs:
     """Everyday troubles: how often they arise, how big they are, how long they can wait."""
 
-    weekly_rate: float = param(
-        0.06,
-        source="assumption: an adult of survey age meets about three troubles a year for which help from "
-        "another resident would be wanted (the survey counts who has a trouble, not how often)",
+    prevalence: dict[str, float] = param(
+        {k: v / _SURVEY_N for k, v in _NEED_N.items()},
+        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): n of respondents who want someone to turn to "
+        "for each trouble (…を頼む相手が欲しい) / the 1,200 respondents aged 20-79 (100 per sex and decade)",
         lo=0,
         hi=1,
-        doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together)",
-        plausible=(0.03, 0.12),
-        basis="1.5 to 6 troubles a year for which help from another resident would be wanted; the survey counts who "
-        "has a trouble, not how often",
-    )
-    category_weight: dict[str, float] = param(
-        {k: v / sum(_NEED_N.values()) for k, v in _NEED_N.items()},
-        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): n of respondents with each trouble, as shares",
-        lo=0,
-        hi=1,
+        hi_open=True,
         keys=_CAT,
-        sums_to_one=True,
-        doc="relative frequency of the categories among residents aged 20-79",
+        doc="share of residents aged 20-79 who have each trouble, read as the survey's question asks: "
+        "met it within the last recall_weeks weeks and wanted someone to turn to",
+    )
+    recall_weeks: int = param(
+        52,
+        source=f"assumption: {_WP} 図表4-3-4-2 counts people who 'want someone to ask for' a trouble, a standing "
+        "wish: read as having met the trouble, and wanted help from another resident for it, at least once in the "
+        "past year",
+        lo=1,
+        hi=520,
+        unit="weeks",
+        doc="the recall of the survey's question: a resident 'has' a trouble if a need of it arose within this "
+        "many weeks; the weekly need rates are solved so that the share of residents aged 20-79 who have each "
+        "trouble is its prevalence",
+        plausible=(13, 52),
+        basis="a standing wish is about the troubles of one's present life: from the past quarter to the past year; "
+        "a month would make 85% of adults want outside help when sick every year, against 5-6% of people 60+ who "
+        "help each other with neighbours when ill (内閣府 国際比較調査 2015, 2020)",
+    )
+    weekly_rate: float | None = param(
+        None,
+        source="setting: none derives the weekly rate of each category from prevalence and recall_weeks; a number "
+        "fixes instead the mean weekly probability, over residents aged 20-79, of a need of any category, split "
+        "between the categories in proportion to prevalence (a what-if or a stress test)",
+        lo=0,
+        hi=1,
+        doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together), or "
+        "none to derive it from the survey",
     )
     hours: dict[str, float] = param(
         {"chores": 2.0, "mobility": 2.0, "shopping": 1.5, "information": 1.0, "sick_care": 4.0,
@@ -772,8 +820,8 @@ class Needs:
     family_care_multiplier: float = param(
         8.0, source="assumption: family care troubles arise almost only in households with a frail member",
         lo=0, hi=100, plausible=(4.0, 15.0),
-        basis="sets how strongly family care troubles concentrate in households with a frail member; the mean rate "
-        "is fixed by category_weight")
+        basis="sets how strongly family care troubles concentrate in households with a frail member; the share "
+        "who have the trouble is fixed by prevalence")
     family_care_without_frail: float = param(
         0.05, source="assumption: family care troubles without a frail member at home (a relative living apart) are "
         "rare: a twentieth of the base rate", lo=0, hi=100,
@@ -782,8 +830,8 @@ class Needs:
     childcare_multiplier: float = param(
         8.0, source="assumption: childcare troubles arise almost only for parents of a child under 12",
         lo=0, hi=100, plausible=(4.0, 15.0),
-        basis="sets how strongly childcare troubles concentrate on parents; the mean rate is fixed by "
-        "category_weight")
+        basis="sets how strongly childcare troubles concentrate on parents; the share who have the trouble is "
+        "fixed by prevalence")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -904,6 +952,16 @@ class Trust:
         lo=0, hi=1000, lo_open=True, plausible=(4.0, 30.0),
         basis="a standard deviation of trust from about 0.09 to 0.21 around its mean: answers on trust spread over "
         "the whole scale")
+    item_loading: float = param(
+        0.7,
+        source="assumption: offline trust, online trust and the norm of reciprocity are answers driven by one "
+        "disposition: each loads 0.7 on it (item correlations about 0.5), as the items of a generalised-trust "
+        "scale do (the three trust items of the European Social Survey 2002-2004 form one reliable factor, "
+        "Reeskens and Hooghe 2008, Social Indicators Research 85: 515-532)",
+        lo=0, hi=1, hi_open=True, plausible=(0.5, 0.85),
+        doc="loading of each trust and reciprocity item on the resident's latent disposition at the start",
+        basis="items of one attitude scale typically correlate 0.25-0.7 (loadings 0.5-0.85); the 2009 つながり力 "
+        "method scores them by their first principal component, which presumes a common factor")
     reciprocity_gain: float = param(
         0.02, source="assumption: each time one is helped the norm of reciprocity rises by 0.02", lo=0, hi=1,
         plausible=(0.005, 0.05), basis="from 20 to 200 helps received move the norm across its whole scale")
@@ -941,13 +999,21 @@ class Trust:
         0.2, source="assumption: trust and reciprocity move a fifth of the way to that level each year", lo=0, hi=1,
         plausible=(0.05, 0.5), basis="from two years to twenty for most of the way to the level participation "
         "sustains")
-    conversion_rate: float = param(
-        0.02,
-        source="assumption: each year a resident becomes willing to help free with a category with probability "
-        "0.02 times their reciprocity (being helped raises later willingness)",
-        lo=0, hi=1, plausible=(0.0, 0.05),
-        basis="the share of people who volunteer was stable from 2001 to 2016 (社会生活基本調査 28.9%, 26.0%), so "
-        "willingness grows slowly if at all")
+    willingness_turnover: float = param(
+        0.2,
+        source="assumption: each year a resident's willingness to help with a category is re-formed with "
+        "probability 0.2, free with a chance that follows their reciprocity, so the shares willing stay those of "
+        f"{_WP} 図表4-3-4-3 (the national volunteering rate was stable: 28.9% in 2001, 26.0% in 2016, 総務省 "
+        "社会生活基本調査) while reciprocity decides who is willing",
+        lo=0, hi=1, plausible=(0.05, 0.5),
+        basis="about a third of volunteers stop from one year to the next while the rate holds (US: 35.5% in 2008, "
+        "Corporation for National and Community Service 2009); stated willingness is likely steadier than acts")
+    ask_recovery: float = param(
+        0.5,
+        source="assumption: the wish to ask regains half of what refusals took from it in a year (recovering a "
+        "little every week), so discouragement shapes who asks without wearing asking down over the years",
+        lo=0, hi=1, plausible=(0.25, 1.0),
+        basis="a request nobody answered is remembered for months to a couple of years; no survey measures it")
     meeting_tie_change: tuple[float, ...] = param(
         (0.2, 0.1, 0.0, -0.05, -0.1),
         source="assumption: the change of a tie's strength when two people known through social media meet in "
@@ -1297,8 +1363,8 @@ class Simulation:
         source="setting: a week, the rhythm of everyday troubles; fixed, because every rate of the model is per week",
         lo=7,
         hi=7,
-        range_note="every rate of the model is per week: needs.weekly_rate, needs.patience_weeks, "
-        "helping.weekly_hours_*, interventions.reporting_hub.routing_delay_weeks",
+        range_note="every rate of the model is per week: needs.recall_weeks, needs.weekly_rate, "
+        "needs.patience_weeks, helping.weekly_hours_*, interventions.reporting_hub.routing_delay_weeks",
     )
     seed: int = param(0, source="setting: any seed; runs are reproducible for a given seed", lo=0, hi=2**63 - 1)
 

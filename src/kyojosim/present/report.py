@@ -172,8 +172,8 @@ TEXT: dict[str, dict[str, str]] = {
             "地域SNSの普及やサポーター登録の速さ、支援者が週に割ける時間、困りごとが失効するまでの期間、"
             "助けを求める気持ちの変化は仮定であり、調査で裏づけられていない。",
             "有償支援の価格（1時間500〜700円）はAsMamaの事例に、補助金はシナリオの設定による。",
-            "つながり力は白書の方法（信頼・互酬性の主成分→コミュニティの紐帯→参加するコミュニティの和）で計算する。"
-            "参加するコミュニティが一つ増えるごとに値が上がるため、地域SNSへの参加自体がつながり力を押し上げる。"
+            "つながり力は白書の方法（信頼・互酬性の第1主成分→コミュニティの紐帯＝参加者の意識の平均→参加するコミュニティの和に"
+            "全員共通の定数を加える）で計算する。記録ごとの相対的な値であり、施策の間で水準を比べるものではない。"
             "参加が信頼と互酬性を高めるという仕組みの強さは仮定である。",
             "コミュニティへの参加の変化（現実の地域活動の減少、SNS利用者のネット参加）は、2008年から2017年の参加の内訳"
             "（図表4-3-5-2）に合わせて2つのパラメータを推定している（各区分±2ポイント以内）。",
@@ -262,10 +262,10 @@ TEXT: dict[str, dict[str, str]] = {
             "helpers give, how long a trouble waits before it lapses and how the wish to ask for help changes are "
             "assumptions that no survey pins down.",
             "The price of paid help (500-700 yen an hour) follows the AsMama case; subsidies are scenario settings.",
-            "つながり力 is computed by the white paper's method (trust and reciprocity scored by principal components, "
-            "tie strength of each community, summed over the communities one takes part in). Each further community "
-            "raises it, so joining a local SNS raises it by itself; how strongly taking part builds trust and "
-            "reciprocity is an assumption.",
+            "つながり力 is computed by the white paper's method (trust and reciprocity scored by their first principal "
+            "component, each community's tie strength the mean of its members' scores, summed over the communities one "
+            "takes part in, plus one constant for everyone). It is relative within a record, so its level is not "
+            "compared between variants; how strongly taking part builds trust and reciprocity is an assumption.",
             "The change of participation in communities (decline of real-world groups, social-media users going "
             "online) has two parameters fitted to the 2008-2017 participation mix (図表4-3-5-2; every share within "
             "2 points).",
