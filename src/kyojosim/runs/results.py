@@ -69,6 +69,7 @@ import json
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -79,9 +80,9 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import write_json, write_parquet
-from ..errors import KyojoError, ScenarioError
+from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
-from ..params.scenario import Scenario, load_scenario
+from ..params.scenario import Scenario, load_scenario, safe_name, scenario_warnings
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -89,10 +90,29 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
 FORMAT = "kyojosim-run"
+RESULTS_DIR = Path("results")
+"""Where results go when no folder is given: ``results/<name>`` in the current folder."""
 
 
 class ResultsError(KyojoError):
     """A results folder cannot be written or read."""
+
+
+def results_folder(name: str, root: str | Path = RESULTS_DIR) -> Path:
+    """Return the default results folder ``root/<name>`` of a scenario or experiment name, always inside ``root``.
+
+    The name is made a safe folder name first (:func:`kyojosim.params.scenario.safe_name`: no slash,
+    backslash or control character, no leading dot), so that a name such as ``../elsewhere`` or an
+    absolute path cannot put results outside ``root``.
+
+    Raises:
+        ResultsError: If the folder would not be a child of ``root`` (it cannot, after the name is made safe).
+    """
+    base = Path(root)
+    folder = base / safe_name(str(name))
+    if folder.parent != base or folder.name in ("", ".", ".."):  # pragma: no cover - safe_name prevents it
+        raise ResultsError(f"the name {name!r} does not name a folder inside {base}")
+    return folder
 
 
 def package_version() -> str:
@@ -476,6 +496,8 @@ def run(
     """
     result = run_one(scenario, seed=seed, years=years, scale=scale, overrides=overrides, progress=progress,
                      keep_model=True, command=command, **kw_overrides)
+    for note in scenario_warnings(result.scenario):
+        warnings.warn(f"{result.scenario.name}: {note}", ScenarioWarning, stacklevel=2)
     if out is not None:
         result.save(out)
     return result
