@@ -257,6 +257,7 @@ def cmd_variants(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     res = load(out)
     if not args.quiet:
+        print_recovered(res.manifest)
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.variants) > 1:
@@ -267,6 +268,21 @@ def cmd_variants(args: argparse.Namespace) -> int:
             print(f"{exp.name}: one scenario, nothing to compare; its summary is in {out / 'summary.parquet'}")
         print(f"results: {out} (kyojosim compare {out} for the figures, kyojosim report {out} for the report)")
     return EXIT_OK
+
+
+def print_recovered(manifest: dict[str, Any], limit: int = 10) -> None:
+    """Print what a sweep recovered from: runs found damaged and run again, runs run again after a worker died."""
+    recovered = manifest.get("recovered") or {}
+    damaged = recovered.get("damaged") or []
+    if damaged:
+        print(f"{len(damaged)} finished run(s) were damaged and were run again:")
+        for d in damaged[:limit]:
+            print(f"  damaged: {d['run_id']}: {d['problem']}")
+    retried = recovered.get("retried") or []
+    if retried:
+        print(f"{len(retried)} run(s) were run again after their worker process died:")
+        for r in retried[:limit]:
+            print(f"  run again: {r['run_id']} (attempt {r['attempts']}; {r['reason']})")
 
 
 COMPARE_FIGURES = ("timeseries", "comparison", "tsunagari_by_group", "population_pyramid")
@@ -458,7 +474,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         res = load(out)
         runs = res.manifest["runs"]
         print(f"{exp.name}: {len(exp.runs)} runs ({runs['done']} done, {runs['failed']} failed); "
-              f"{res.manifest['timings'].get('runs_skipped', 0)} were already done")
+              f"{res.manifest['timings'].get('runs_skipped', 0)} were already done; baseline: {exp.baseline}")
+        print_recovered(res.manifest)
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.summary):

@@ -79,7 +79,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_json, write_parquet
+from ..atomic import check_file, file_digest, write_json, write_parquet
 from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
 from ..params.scenario import Scenario, load_scenario, safe_name, scenario_warnings
@@ -288,7 +288,8 @@ class RunResult:
             for name, df in self.tables_.items():
                 file = f"{name}.parquet"
                 write_parquet(out / file, df)
-                entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns]}
+                entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
+                                 **file_digest(out / file)}  # bytes and sha256, checked by load_run
             manifest["tables"] = entries
             write_json(out / MANIFEST, manifest)
         except OSError as exc:
@@ -338,7 +339,9 @@ def load_run(path: str | Path) -> RunResult:
         ``scenario`` is rebuilt from the manifest when it still loads).
 
     Raises:
-        ResultsError: If the folder has no readable manifest or a table is missing.
+        ResultsError: If the folder has no readable manifest, or a table is missing, is not what was
+            written (size, SHA-256 hash or rows the manifest records) or cannot be read; the message names
+            the file.
     """
     folder = Path(path)
     if folder.name == MANIFEST and folder.is_file():
@@ -352,15 +355,24 @@ def load_run(path: str | Path) -> RunResult:
         raise ResultsError(f"{mpath}: cannot read the manifest: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ResultsError(f"{mpath}: not a kyojosim run manifest")
+    import pyarrow as pa
+
     tables: dict[str, pd.DataFrame] = {}
     for name, entry in (manifest.get("tables") or {}).items():
         file = folder / str(entry.get("file", f"{name}.parquet"))
         if not file.is_file():
             raise ResultsError(f"{folder}: table {name!r} is missing ({file.name})")
+        if "sha256" in entry:  # recorded since runs record what they wrote
+            problem = check_file(file, entry)
+            if problem is not None:
+                raise ResultsError(f"{folder}: {problem}: the table is damaged; run the scenario again")
         try:
             tables[name] = pd.read_parquet(file, engine="pyarrow")
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{file}: cannot read the table: {exc}") from exc
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise ResultsError(f"{file}: damaged, cannot read the table ({text})") from None
+        if len(tables[name]) != entry.get("rows", len(tables[name])):
+            raise ResultsError(f"{file}: damaged: {len(tables[name])} rows, {entry['rows']} were written")
     for name in run_tables():  # a table added after this folder was written: empty
         if name not in tables and missing_allowed(name, manifest.get("format_version")):
             tables[name] = typed_frame(name)
