@@ -31,7 +31,7 @@ if _mp.get_start_method(allow_none=True) != _start_method:
 del _start_method
 
 from .agents import Resident  # noqa: E402
-from .errors import KyojoError, ScenarioError  # noqa: E402
+from .errors import KyojoError, ScenarioError, ScenarioWarning  # noqa: E402
 from .model import KyojoModel  # noqa: E402
 from .params.experiment import Experiment, load_experiment  # noqa: E402
 from .params.japan import lookup, municipalities  # noqa: E402
@@ -60,6 +60,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "__version__",
     "load",
     "load_experiment",
