@@ -399,3 +399,16 @@ def test_mapping_input_is_not_changed_by_the_checks(yamae_data):
     before = copy.deepcopy(yamae_data)
     load_scenario(yamae_data)
     assert yamae_data == before
+
+
+def test_variants_of_long_names_get_a_short_experiment_name(tmp_path):
+    from kyojosim.runs.sweep import variants_experiment
+
+    files = []
+    for letter in "vw":
+        path = tmp_path / f"{letter}.yaml"
+        path.write_text(yaml.safe_dump({"base": "yamae", "name": letter * 90}))
+        files.append(str(path))
+    exp = variants_experiment(files, replicates=1, years=1)
+    assert len(exp.name) <= 100 and exp.name.startswith("v" * 60 + "-vs-1-more-")
+    assert variants_experiment(files, replicates=1, years=1).name == exp.name  # the same list, the same folder

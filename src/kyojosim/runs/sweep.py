@@ -513,6 +513,19 @@ def _differences(base: Mapping[str, Any], other: Mapping[str, Any], prefix: str 
     return out
 
 
+def _variants_name(names: list[str]) -> str:
+    """Return ``a-vs-b-vs-c``, or, past the length of a name, the first and a hash of all (still one per list)."""
+    import hashlib
+
+    from ..params.scenario import MAX_NAME_LENGTH
+
+    joined = "-vs-".join(names)
+    if len(joined) <= MAX_NAME_LENGTH:
+        return joined
+    digest = hashlib.sha256(joined.encode("utf-8")).hexdigest()[:10]
+    return f"{names[0][:MAX_NAME_LENGTH - 40]}-vs-{len(names) - 1}-more-{digest}"
+
+
 def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1, years: int | None = None,
                         overrides: Mapping[str, Any] | None = None, name: str | None = None) -> Experiment:
     """Return an experiment that compares scenarios as the variants of the first (what ``kyojosim variants`` runs).
@@ -529,7 +542,8 @@ def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1
         seed: The experiment seed (the replicates' seeds are drawn from it).
         years: Length of every run (default: the first scenario's).
         overrides: Dotted overrides applied to every scenario.
-        name: The experiment's name (default: the scenario names joined by ``-vs-``).
+        name: The experiment's name (default: the scenario names joined by ``-vs-``; past 100 characters the
+            first name, the number of others and a hash of them all).
 
     Returns:
         The resolved :class:`~kyojosim.params.experiment.Experiment`.
@@ -568,7 +582,7 @@ def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1
                                 "cannot be written as a variant")
         variants[vname] = {"overrides": diff, "description": scn.description}
     spec: dict[str, Any] = {
-        "name": name or "-vs-".join(names), "description": "kyojosim variants " + " ".join(names), "seed": seed,
+        "name": name or _variants_name(names), "description": "kyojosim variants " + " ".join(names), "seed": seed,
         "replicates": replicates, "overrides": {k: v for k, v in over.items() if k != "simulation.years"},
         "scenarios": [str(find_scenario(scenarios[0]))], "variants": variants,
     }
