@@ -413,6 +413,9 @@ class Metric:
         summary: How a run is summarised into the ``summary`` table (``None``: a weekly series only).
         dtype: dtype of the summary column.
         compared: Whether :func:`kyojosim.analysis.compare.compare` compares it by default.
+        headline: Whether it is a headline effect of a comparison: the effects whose intervals
+            ``kyojosim sweep --target-halfwidth`` narrows and whose robustness ``kyojosim robustness``
+            analyses by default.
         flow: Whether the weekly value counts the week's events (figures smooth it over a window)
             rather than a state.
         of: ``(vocabulary, member)`` qualifying the label, e.g. ``("category", "chores")``: the label is
@@ -428,6 +431,7 @@ class Metric:
     summary: Callable[[RunLike], float | int] | None = field(default=None, compare=False)
     dtype: str = FLOAT
     compared: bool = False
+    headline: bool = False
     flow: bool = False
     of: tuple[str, str] | None = None
 
@@ -514,7 +518,8 @@ def _qualified(base: Metric, vocabulary: str, members: Sequence[str], **changes:
     return out
 
 
-_MATCHING = Metric("matching_rate", "rate", "%", "マッチング率", "matching rate", dtype=FLOAT, compared=True, flow=True,
+_MATCHING = Metric("matching_rate", "rate", "%", "マッチング率", "matching rate", dtype=FLOAT, compared=True,
+                   headline=True, flow=True,
                    summary=lambda run: _rate(_needs(run)["matched"].sum(), _needs(run)["lapsed"].sum()))
 _TSUNAGARI = Metric("tsunagari", "index", "index", "つながり力", "つながり力", compared=True)
 _PART = Metric("part", "count", "residents", "住民", "residents", scales=True, dtype=INT)
@@ -527,7 +532,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     *_qualified(Metric("matching_rate", "rate", "%", "マッチング率", "matching rate", compared=True), "category",
                 CATEGORIES, summary=_category_rate),
     *_qualified(Metric("matching_rate_age", "rate", "%", "マッチング率", "matching rate", compared=True), "age_group",
-                REQUESTER_AGE_GROUPS, summary=_age_rate),
+                REQUESTER_AGE_GROUPS, summary=_age_rate, headline=lambda g: g == "75plus"),
     Metric("needs_arisen", "count", "needs", "発生したニーズ", "needs arisen", scales=True, dtype=INT, flow=True,
            summary=_total("arisen")),
     Metric("needs_matched", "count", "needs", "マッチしたニーズ", "needs matched", scales=True, dtype=INT, flow=True,
@@ -535,7 +540,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("needs_lapsed", "count", "needs", "失効したニーズ", "needs lapsed", scales=True, dtype=INT, flow=True,
            summary=_total("lapsed")),
     Metric("tsunagari_mean", "index", "index", "つながり力", "つながり力 (connection power)", compared=True,
-           summary=_tsunagari("all", "all")),
+           headline=True, summary=_tsunagari("all", "all")),
     *_qualified(_TSUNAGARI, "participation", PARTICIPATION_GROUPS,
                 summary=lambda g: _tsunagari("participation", g)),
     Metric("paid_by_requesters", "money", "yen", "依頼者の支払", "paid by requesters", scales=True, dtype=INT,
@@ -586,6 +591,11 @@ def compared_metrics() -> list[str]:
     return [m.name for m in METRICS.values() if m.compared and m.summary is not None]
 
 
+def headline_metrics() -> list[str]:
+    """Names of the headline effects of a comparison (:attr:`Metric.headline`), in registry order."""
+    return [m.name for m in METRICS.values() if m.headline and m.summary is not None]
+
+
 def summarise(run: RunLike) -> dict[str, Any]:
     """Return the summary of a run: the value of every metric with a summary, by name.
 
@@ -625,6 +635,6 @@ def age_structure_rows(year: int, counts: np.ndarray, scale: float) -> Iterable[
 
 __all__ = ["FORMAT_VERSION", "KINDS", "METRICS", "MONTH_ENDS", "TABLES", "Metric", "OutcomeCollector", "OutcomeError",
            "Table", "age_structure_rows", "calendar_month", "columns_of", "compared_metrics", "experiment_tables",
-           "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed", "month_label",
-           "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables", "table",
-           "table_frame", "typed_frame"]
+           "headline_metrics", "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed",
+           "month_label", "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables",
+           "table", "table_frame", "typed_frame"]

@@ -53,6 +53,8 @@ from .scenario import (
     load_scenario,
     read_yaml,
     safe_name,
+    scalable_by_factor,
+    scale_by_factor,
     scenario_warnings,
 )
 from .schema import Context, build, param, resolve_path, suggest, to_plain, type_at
@@ -73,6 +75,7 @@ DESIGN_KEYS: dict[str, tuple[str, ...]] = {
 """The keys each kind of design takes."""
 INTERVENTION_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Interventions))
 MAX_SEED = 2**63 - 1
+MAX_REPLICATES = 100_000
 _RUN_ID_UNSAFE = re.compile(r"[^0-9A-Za-z_.]+")
 _SETTING = "setting: the experiment file"
 _OVERRIDES = "a mapping of dotted scenario keys to values"
@@ -275,15 +278,26 @@ class Design:
                                        "not a power of 2")
 
     def bounds(self, ctx: Context) -> dict[str, Bounds]:
-        """Return the checked range of every parameter of a sampled design (numeric scenario keys only)."""
+        """Return the checked range of every parameter of a sampled design.
+
+        A numeric key takes the range of its value; a list or mapping of numbers (not shares) takes the
+        range of a factor applied to every element (:func:`kyojosim.params.scenario.scale_by_factor`).
+        """
         out = {}
         for key, value in self.parameters.items():
             where = ctx.child("parameters").child(key)
-            if type_at(Scenario, key) not in (int, float):
-                raise where.error(key, "allowed: a numeric scenario key (a number or an integer) for a sampled "
-                                  "design", "not numeric")
+            if type_at(Scenario, key) not in (int, float) and not scalable_by_factor(key):
+                raise where.error(key, "allowed: a numeric scenario key (a number or an integer), or a list or mapping "
+                                  "of numbers (then [lo, hi] is the range of a factor applied to every element) for "
+                                  "a sampled design", "not numeric")
             out[key] = build(Bounds, value, where)
         return out
+
+    def factor_keys(self) -> list[str]:
+        """Return the parameters of a sampled design that are lists or mappings scaled by a factor."""
+        if self.type not in ("lhs", "sobol"):
+            return []
+        return [k for k in self.parameters if type_at(Scenario, k) not in (int, float)]
 
     def sample(self, seed: int, ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Return the design as plain data (with its ``problem`` for sobol) and its points, drawn from ``seed``."""
@@ -298,7 +312,7 @@ class Design:
             return {"type": "factorial", "parameters": params}, points
         bounds = {k: [b.lo, b.hi] for k, b in self.bounds(ctx).items()}
         names = list(bounds)
-        whole = {k: type_at(Scenario, k) is int for k in names}
+        whole = {k: type_at(Scenario, k) is int for k in names}  # a factor (list or mapping key) stays a float
 
         def cast(x: float, key: str) -> Any:
             return int(round(x)) if whole[key] else float(x)
@@ -310,7 +324,7 @@ class Design:
             unit = qmc.LatinHypercube(d=len(names), seed=rng).random(self.n)
             sample = qmc.scale(unit, [bounds[k][0] for k in names], [bounds[k][1] for k in names])
             points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
-            return {"type": "lhs", "parameters": bounds, "n": self.n}, points
+            return {"type": "lhs", "parameters": bounds, "n": self.n, **self._factors()}, points
         # sobol (Saltelli's scheme through SALib)
         from SALib.sample import sobol as sobol_sample
 
@@ -319,7 +333,12 @@ class Design:
                                      seed=int(seed) % 2**32)
         points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
         return ({"type": "sobol", "parameters": bounds, "problem": problem,
-                 "calc_second_order": self.calc_second_order, "n": self.n}, points)
+                 "calc_second_order": self.calc_second_order, "n": self.n, **self._factors()}, points)
+
+    def _factors(self) -> dict[str, list[str]]:
+        """Return ``{"factors": [keys]}`` for a design with factor parameters, else ``{}``."""
+        keys = self.factor_keys()
+        return {"factors": keys} if keys else {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -329,7 +348,7 @@ class ExperimentSpec:
     name: str = param("", source=f"{_SETTING}: the file name", doc="names the experiment and its results folder")
     description: str = param("", source=_SETTING)
     seed: int = param(source=_SETTING, lo=0, hi=MAX_SEED, doc="the experiment seed; replicate seeds come from it")
-    replicates: int = param(1, source=_SETTING, lo=1, hi=100_000)
+    replicates: int = param(1, source=_SETTING, lo=1, hi=MAX_REPLICATES)
     years: int | None = param(None, source=_SETTING, lo=0, hi=300, doc="sets simulation.years of every run")
     scale: float | None = param(None, source=_SETTING, lo=0, hi=1, lo_open=True,
                                 doc="sets municipality.scale of every run")
@@ -456,6 +475,8 @@ class Experiment:
     points: tuple[dict[str, Any], ...]
     hash: str
     file: Path | None = None
+    identity: str = ""
+    digests: tuple[str, ...] = field(default=(), repr=False)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -472,6 +493,37 @@ class Experiment:
     def parameters(self) -> list[str]:
         """Dotted keys of the design parameters (in design order)."""
         return list(self.design.get("parameters", {}))
+
+    def with_replicates(self, replicates: int) -> Experiment:
+        """Return the same experiment with another number of replicates.
+
+        Replicate ``k`` keeps its seed and its run id (seeds are ``SeedSequence(seed).spawn``'s children,
+        the same first ones whatever the count), so the runs of this experiment are the first runs of
+        every (scenario, variant, point) of the other; :attr:`identity` is unchanged and :attr:`hash` is
+        the one :func:`load_experiment` gives the file with ``replicates`` set.
+
+        Args:
+            replicates: The new number of replicates (>= 1).
+
+        Raises:
+            ExperimentError: For a number below 1 or above the allowed maximum.
+        """
+        if isinstance(replicates, bool) or not isinstance(replicates, int) or not 1 <= replicates <= MAX_REPLICATES:
+            raise ExperimentError(str(self.file or "<experiment>"), "replicates", replicates,
+                                  f"allowed: an integer in [1, {MAX_REPLICATES}]", "out of range")
+        if replicates == self.replicates:
+            return self
+        seeds = replicate_seeds(self.seed, replicates)
+        firsts = [r for r in self.runs if r.replicate == 0]
+        runs = []
+        for first in firsts:
+            stem = first.run_id.removesuffix("-r0")
+            for k, rseed in enumerate(seeds):
+                runs.append(dataclasses.replace(first, run_id=f"{stem}-r{k}", replicate=k, seed=rseed,
+                                                resolved=first.resolved.replace(**{"simulation.seed": rseed})))
+        spec = {**copy.deepcopy(self.spec), "replicates": replicates}
+        return dataclasses.replace(self, spec=spec, runs=tuple(runs), seeds=seeds,
+                                   hash=_hash(spec, list(self.points), seeds, list(self.digests)))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved experiment as plain data (spec, seeds, design and points)."""
@@ -602,10 +654,14 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
                 f"scenarios[{scen_names[_safe(sname)]}])", "duplicate scenario")
         scen_names[_safe(sname)] = str(si)
         resolved: dict[tuple[str, int], Scenario] = {}
+        factor_keys = design.get("factors") or []
         for vname in order:
             vover = exp.variants[vname].scenario_overrides()
             for pi, point in enumerate(points):
                 try:
+                    if factor_keys:  # a list or mapping scaled by the point's factor, from the variant's own value
+                        before = base.replace(**vover) if vover else base
+                        point = {k: scale_by_factor(before, k, v) if k in factor_keys else v for k, v in point.items()}
                     scn = base.replace(**vover, **point) if (vover or point) else base
                 except ScenarioError as exc:
                     where = f"variants.{vname}" if not point else f"variants.{vname} at design point {pi}"
@@ -623,12 +679,30 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
                     runs.append(Run(run_id=run_id, scenario=sname, variant=vname, point=pi, replicate=r, seed=rseed,
                                     params=dict(point), intervention_start=start, resolved=run_scn))
                 digests.append(scn.digest())
+    return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
+                      design=design, points=tuple(points), hash=_hash(spec, points, seeds, digests),
+                      file=None if base_dir is None else Path(file), identity=_identity(spec, points, digests),
+                      digests=tuple(digests), warnings=tuple(notes))
+
+
+def _hash(spec: Mapping[str, Any], points: Any, seeds: Any, digests: list[str]) -> str:
+    """SHA-256 of the spec, the design points, the replicate seeds and the digest of every (variant, point)."""
     payload = json.dumps({"spec": spec, "points": points, "seeds": seeds, "digests": digests}, sort_keys=True,
                          ensure_ascii=False, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
-                      design=design, points=tuple(points), hash=digest, file=None if base_dir is None else Path(file),
-                      warnings=tuple(notes))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _identity(spec: Mapping[str, Any], points: Any, digests: list[str]) -> str:
+    """SHA-256 of what makes an experiment itself, whatever its number of replicates.
+
+    Replicate ``k``'s seed depends only on the experiment seed and ``k`` (``SeedSequence(seed).spawn``
+    gives the same first children whatever the count), so two experiments that differ only in their
+    number of replicates share their common runs exactly; this hash leaves the count out.
+    """
+    rest = {k: v for k, v in spec.items() if k != "replicates"}
+    payload = json.dumps({"spec": rest, "points": points, "digests": digests}, sort_keys=True, ensure_ascii=False,
+                         separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _intervention_start(scn: Scenario, base: Scenario) -> int | None:

@@ -1704,6 +1704,70 @@ def _value_at(obj: Any, path: str) -> Any:
     return obj
 
 
+def value_at(scn: Scenario, path: str) -> Any:
+    """Return the value of the dotted key ``path`` in a scenario, as plain data."""
+    return to_plain(_value_at(scn, path))
+
+
+def scalable_by_factor(path: str) -> bool:
+    """Whether the dotted key ``path`` is a list or mapping of numbers that a factor can scale as a whole."""
+    from typing import get_args, get_origin
+
+    from .schema import type_at, unwrap_optional
+
+    tp = type_at(Scenario, path)
+    origin = get_origin(tp)
+    if origin not in (tuple, dict):
+        return False
+    elem = unwrap_optional(get_args(tp)[-1] if origin is dict else get_args(tp)[0])[1]
+    return elem in (int, float) and not _field_meta(path).get("sums_to_one")
+
+
+def _field_meta(path: str) -> Mapping[str, Any]:
+    for key, f, _tp in scenario_fields():
+        if key == path:
+            return f.metadata
+    return {}
+
+
+def scale_by_factor(scn: Scenario, path: str, factor: float) -> Any:
+    """Return the list or mapping at ``path`` in ``scn`` with every element times ``factor``.
+
+    This is how an uncertainty analysis varies a parameter registered with ``plausible_factor``: as a
+    whole, by one factor. Elements of integer lists and mappings are rounded; each result is kept
+    within the parameter's allowed range (``lo``/``hi``), as the assumption register says.
+
+    Args:
+        scn: The scenario whose value is scaled.
+        path: A dotted key of a list or mapping of numbers (:func:`scalable_by_factor`).
+        factor: The factor.
+
+    Returns:
+        The scaled value as plain data (a list or a mapping), ready for :meth:`Scenario.replace`.
+
+    Raises:
+        ScenarioError: If ``path`` is not a list or mapping of numbers, or it holds shares.
+    """
+    if not scalable_by_factor(path):
+        raise ScenarioError("<design>", path, factor, "allowed: a factor for a list or mapping of numbers that are "
+                            "not shares", "cannot be scaled by a factor")
+    meta = _field_meta(path)
+    lo, hi = meta.get("lo"), meta.get("hi")
+
+    def one(x: float) -> float | int:
+        y = x * float(factor)
+        if lo is not None:
+            y = max(y, lo)
+        if hi is not None:
+            y = min(y, hi)
+        return int(round(y)) if isinstance(x, int) and not isinstance(x, bool) else float(y)
+
+    value = value_at(scn, path)
+    if isinstance(value, dict):
+        return {k: one(v) for k, v in value.items()}
+    return [one(v) for v in value]
+
+
 def assumption_register(scn: Scenario | None = None):
     """List every assumption of the scenario schema with the range of values the evidence allows.
 

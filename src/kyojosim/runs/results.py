@@ -168,6 +168,8 @@ class RunResult:
         summary: The summary metrics of the run (:func:`kyojosim.measures.outcomes.summarise`), computed
             while the model is at hand; for a loaded run, from its tables.
         observed: What :func:`run_one`'s ``observe`` returned at the start and the end of the run.
+        observed_years: What ``observe`` returned in the first week of each of :func:`run_one`'s
+            ``observe_years``, by year.
     """
 
     tables_: dict[str, pd.DataFrame]
@@ -177,6 +179,7 @@ class RunResult:
     path: Path | None = None
     summary: dict[str, Any] = field(default_factory=dict, repr=False)
     observed: tuple[Any, ...] = field(default=(), repr=False)
+    observed_years: dict[int, Any] = field(default_factory=dict, repr=False)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -398,6 +401,7 @@ def run_one(
     keep_model: bool = False,
     agents: bool | None = None,
     observe: Callable[[KyojoModel], Any] | None = None,
+    observe_years: Sequence[int] = (),
     command: Sequence[str] | None = None,
     **kw_overrides: Any,
 ) -> RunResult:
@@ -421,6 +425,9 @@ def run_one(
             default: only when the model is kept, as nothing else reads the handles.
         observe: Called with the model before the first step and after the last; its two return values
             are ``result.observed`` (for measures that are not in the tables).
+        observe_years: Calendar years in which ``observe`` is also called, after the first step of the year
+            (after the turn of the year and the year's first week); what it returns is
+            ``result.observed_years[year]``. A year the run does not reach is not observed.
         command: The command line to record in the manifest.
         **kw_overrides: Overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
 
@@ -441,6 +448,8 @@ def run_one(
     kept = False
     try:
         observed = [] if observe is None else [observe(model)]
+        pending = sorted({int(y) for y in observe_years}) if observe is not None else []
+        by_year: dict[int, Any] = {}
         total = int(model.scenario.simulation.years)
         disable = None if progress is None else not progress
         label = model.scenario.name or model.scenario.municipality.name_en
@@ -451,13 +460,22 @@ def run_one(
                 if done > bar.n:
                     bar.update(done - bar.n)
 
-            model.run_model(progress=None if bar.disable else advance)
+            def watch(m: KyojoModel) -> None:
+                while pending and m.year >= pending[0]:
+                    year = pending.pop(0)
+                    if m.year == year:
+                        by_year[year] = observe(m)
+                if not bar.disable:
+                    advance(m)
+
+            model.run_model(progress=watch if pending else None if bar.disable else advance)
         if observe is not None:
             observed.append(observe(model))
         result = RunResult.from_model(
             model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0
         )
         result.observed = tuple(observed)
+        result.observed_years = by_year
         kept = keep_model
         if not kept:
             result.model = None

@@ -226,7 +226,8 @@ def read_status(run_dir: Path) -> dict[str, Any] | None:
 
 def plan_dict(exp: Experiment) -> dict[str, Any]:
     """Return what ``experiment.json`` records: the hash, the resolved experiment and the runs (design rows)."""
-    return {"format": FORMAT + "-plan", "hash": exp.hash, "name": exp.name, "baseline": exp.baseline,
+    return {"format": FORMAT + "-plan", "hash": exp.hash, "identity": exp.identity, "replicates": exp.replicates,
+            "name": exp.name, "baseline": exp.baseline,
             "variants": list(exp.variants), "parameters": exp.parameters, "experiment": exp.to_dict(),
             "runs": [r.design_row() for r in exp.runs]}
 
@@ -237,12 +238,9 @@ def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
         raise SweepError(f"cannot write results to {out}: it exists and is not a folder")
     plan_path = out / PLAN
     if plan_path.is_file():
-        try:
-            old = json.loads(plan_path.read_text(encoding="utf-8"))
-            old_hash = old.get("hash")
-        except (OSError, ValueError, AttributeError):
-            old_hash = None
-        if old_hash != exp.hash:
+        old_hash, old_identity = _plan_keys(plan_path)
+        # the same experiment with another number of replicates (identity) is this one: its runs are shared
+        if old_hash != exp.hash and not (old_identity and old_identity == exp.identity):
             if not restart:
                 raise SweepError(
                     f"{out} holds results of a different experiment (hash {str(old_hash)[:12]}, this one "
@@ -261,6 +259,36 @@ def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
         write_json(plan_path, plan_dict(exp))
     except OSError as exc:
         raise SweepError(f"cannot write results to {out}: {exc.strerror or exc}") from exc
+
+
+def _plan_keys(plan_path: Path) -> tuple[str | None, str | None]:
+    """Return the ``hash`` and ``identity`` recorded in a folder's ``experiment.json`` (``None`` if unreadable)."""
+    try:
+        old = json.loads(plan_path.read_text(encoding="utf-8"))
+        return old.get("hash"), old.get("identity")
+    except (OSError, ValueError, AttributeError):
+        return None, None
+
+
+def held_replicates(out: str | Path, exp: Experiment) -> int | None:
+    """Return how many replicates the folder ``out`` holds of ``exp`` (``None``: not this experiment's folder).
+
+    A folder holds more replicates than the experiment file asks for after ``kyojosim sweep
+    --target-halfwidth`` added some; :func:`sweep` keeps them all.
+    """
+    plan_path = Path(out) / PLAN
+    if not plan_path.is_file():
+        return None
+    old_hash, old_identity = _plan_keys(plan_path)
+    if old_hash == exp.hash:
+        return exp.replicates
+    if not old_identity or old_identity != exp.identity:
+        return None
+    try:
+        n = json.loads(plan_path.read_text(encoding="utf-8")).get("replicates")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(n) if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else None
 
 
 def _clear(out: Path) -> None:
@@ -599,8 +627,12 @@ def sweep(
     scheduler: str | None = None,
     progress: bool = True,
     restart: bool = False,
+    replicates: int | None = None,
 ) -> Path:
     """Run every run of an experiment that is not done yet, then consolidate the results folder.
+
+    A folder that holds more replicates of the same experiment than asked (added by ``kyojosim sweep
+    --target-halfwidth``) keeps them all: the sweep runs the larger number.
 
     Example::
 
@@ -620,6 +652,8 @@ def sweep(
         progress: Show a progress bar (runs finished, with the time left) on stderr.
         restart: Delete the results of a different experiment (or of this one) in ``out`` and start
             again, instead of refusing (or resuming).
+        replicates: Run this many replicates instead of the experiment's (at least those the folder
+            holds); new replicates get new seeds, existing ones keep theirs.
 
     Returns:
         The results folder.
@@ -642,6 +676,10 @@ def sweep(
     for note in exp.warnings:
         warnings.warn(note, ScenarioWarning, stacklevel=2)
     folder = Path(out) if out is not None else results_folder(exp.name)
+    wanted = exp.replicates if replicates is None else int(replicates)
+    if not restart:
+        wanted = max(wanted, held_replicates(folder, exp) or 0)
+    exp = exp.with_replicates(wanted)
     _prepare(folder, exp, restart)
     t0 = time.perf_counter()
     statuses = _statuses(folder, exp.runs)
@@ -671,5 +709,5 @@ def sweep(
     return folder
 
 
-__all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "read_status", "run_files",
-           "run_in_folder", "summary_frame", "summary_row", "sweep", "variants_experiment", "verify_run"]
+__all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "held_replicates", "read_status",
+           "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep", "variants_experiment", "verify_run"]
