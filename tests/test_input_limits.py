@@ -19,9 +19,10 @@ from kyojosim import ScenarioError
 from kyojosim.cli import main
 from kyojosim.constants import N_AGE_BANDS
 from kyojosim.errors import ScenarioWarning, Summary, short
-from kyojosim.params.experiment import ExperimentError, load_experiment
+from kyojosim.params.experiment import EXPERIMENT_DIR, ExperimentError, load_experiment
 from kyojosim.params.scenario import (
     MAX_SIMULATED_RESIDENTS,
+    SCENARIO_DIR,
     load_scenario,
     parse_value,
     read_yaml,
@@ -218,9 +219,9 @@ def test_an_experiment_scenario_that_is_not_a_scenario(tmp_path, capsys):
 
 
 def test_files_of_the_other_kind(tmp_path, capsys):
-    assert_cli_error(capsys, ["validate", "experiments/yamae-quick.yaml"], "not a scenario")
+    assert_cli_error(capsys, ["validate", str(EXPERIMENT_DIR / "yamae-quick.yaml")], "not a scenario")
     exp = tmp_path / "x.yaml"
-    exp.write_text(Path("scenarios/yamae.yaml").read_text(encoding="utf-8"))
+    exp.write_text((SCENARIO_DIR / "yamae.yaml").read_text(encoding="utf-8"))
     assert_cli_error(capsys, ["sweep", str(exp), "--out", str(tmp_path / "o")], "not an experiment")
 
 

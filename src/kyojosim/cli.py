@@ -11,7 +11,9 @@ Commands::
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
     kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
     kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart] [--quiet]
-                   [--target-halfwidth X [--max-replicates N]]
+                   [--years N] [--scale F] [--replicates N] [--target-halfwidth X [--max-replicates N]]
+    kyojosim scenarios
+    kyojosim experiments
     kyojosim assumptions [SCENARIO] [--csv]
     kyojosim robustness EXPERIMENT --samples N [--jobs N] [--out DIR] [--parameters KEY ...] [--threshold [M=]X ...]
                         [--design lhs|sobol] [--replicates R] [--seed S] [--lang ja|en] [--restart] [--quiet]
@@ -20,7 +22,8 @@ Commands::
     kyojosim scorecard [SCENARIO ...] [--seeds N] [--scale S] [--out DIR] [--lang ja|en] [--fast] [--jobs N]
     kyojosim --version
 
-``SCENARIO`` is a YAML file, the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``) or a
+``SCENARIO`` is a YAML file, the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``; ``kyojosim
+scenarios`` lists them) or a
 municipality of Japan by code or name (``29209``, ``生駒市``, ``Ikoma``), whose scenario is built from
 the census and IPSS tables the first time and kept in the user cache folder.
 Errors in the input (a missing or invalid scenario, a bad override, an unwritable output folder)
@@ -379,9 +382,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     import signal
     import subprocess
 
+    from .distribution import require_extra
     from .params.scenario import find_scenario, load_scenario
     from .present.dashboard import APP_PATH, SCENARIO_ENV
 
+    require_extra("dashboard")
     if not 0 < args.port < 65536:
         raise ScenarioError("--port", "port", args.port, "allowed: a TCP port, 1-65535", "out of range")
     path = find_scenario(args.scenario)
@@ -515,7 +520,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .runs.sweep import sweep
 
     out_path(args.out, Path("."))  # an empty --out is refused before anything is read
-    exp = load_experiment(args.experiment)
+    exp = load_experiment(args.experiment, years=args.years, scale=args.scale, replicates=args.replicates)
     out = out_path(args.out, results_folder(exp.name))
     precision = None
     if args.max_replicates is not None and args.target_halfwidth is None:
@@ -560,6 +565,28 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if precision is not None:
             print(precision.message() + " (half-widths in points for rates)")
         print(f"results: {out}")
+    return EXIT_OK
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the bundled scenarios."""
+    from .params import bundled
+
+    table = bundled.scenarios()
+    table["population"] = table["population"].map("{:,}".format)
+    print(table.drop(columns=["file", "description"]).to_string(index=False))
+    print(f"files in {Path(table['file'].iloc[0]).parent}; run one: kyojosim run NAME; any other municipality: "
+          "kyojosim new NAME")
+    return EXIT_OK
+
+
+def cmd_experiments(args: argparse.Namespace) -> int:
+    """List the bundled experiments."""
+    from .params import bundled
+
+    table = bundled.experiments()
+    print(table.drop(columns=["file"]).to_string(index=False))
+    print(f"files in {Path(table['file'].iloc[0]).parent}; run one: kyojosim sweep NAME (format: docs/experiments.md)")
     return EXIT_OK
 
 
@@ -712,7 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Run every run of an experiment file in parallel, saving each as it finishes; "
                           "running the same command again resumes. See docs/experiments.md.")
     p_sw.add_argument("experiment", metavar="EXPERIMENT",
-                      help="experiment file, or the name of a bundled one (experiments/*.yaml)")
+                      help="experiment file, or the name of a bundled one (kyojosim experiments lists them)")
     p_sw.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (default 1; -1: all)")
     p_sw.add_argument("--backend", choices=BACKENDS, default="loky",
                       help="loky: local processes (default); dask: a dask.distributed cluster")
@@ -722,6 +749,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_sw.add_argument("--restart", action="store_true",
                       help="delete the results already in --out (even of another experiment) and start again")
     p_sw.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p_sw.add_argument("--years", type=int, metavar="N", help="replace the experiment's years (a shorter trial)")
+    p_sw.add_argument("--scale", type=float, metavar="F", help="replace the experiment's scale, 0 < F <= 1")
+    p_sw.add_argument("--replicates", type=int, metavar="N", help="replace the experiment's number of replicates")
     p_sw.add_argument("--target-halfwidth", type=float, metavar="X",
                       help="add replicates (new seeds; the runs done are kept) until every headline interval "
                       "(matching rate overall and 75+, つながり力) at every design point is at most ±X (points for "
@@ -803,6 +833,10 @@ def build_parser() -> argparse.ArgumentParser:
                            description="List the 1,741 municipalities, or those whose code, name, reading or "
                            "prefecture contains QUERY.")
     p_mun.add_argument("query", nargs="?", metavar="QUERY", help="e.g. 生駒, Ikoma, 奈良県, 292")
+    sub.add_parser("scenarios", help="list the bundled scenarios", description="List the scenarios that ship with "
+                   "kyojosim: name, municipality, scale, interventions, file.")
+    sub.add_parser("experiments", help="list the bundled experiments", description="List the experiments that ship "
+                   "with kyojosim: name, scenarios, variants, design, replicates, years, runs, file.")
     return parser
 
 
@@ -858,6 +892,10 @@ def _dispatch(args: argparse.Namespace, command: Sequence[str]) -> int:
             return cmd_municipalities(args)
         if args.command == "scorecard":
             return cmd_scorecard(args, command)
+        if args.command == "scenarios":
+            return cmd_scenarios(args)
+        if args.command == "experiments":
+            return cmd_experiments(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

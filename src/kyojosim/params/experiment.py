@@ -1,6 +1,7 @@
 """Experiment files: scenarios x variants x a parameter design x replicates, resolved up front.
 
-An experiment is a YAML file (``experiments/*.yaml``; see ``docs/experiments.md``) such as::
+An experiment is a YAML file (the bundled ones in ``kyojosim/data/experiments/``; see ``docs/experiments.md``) such
+as::
 
     name: ikoma-interventions
     seed: 2024
@@ -43,6 +44,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..distribution import data_dir
 from ..errors import ScenarioError, Summary
 from .scenario import (
     SCENARIO_DIR,
@@ -59,8 +61,8 @@ from .scenario import (
 )
 from .schema import Context, build, param, resolve_path, suggest, to_plain, type_at
 
-EXPERIMENT_DIR = Path(__file__).resolve().parents[3] / "experiments"
-"""Where the bundled experiment files are (the repository's ``experiments/``)."""
+EXPERIMENT_DIR = data_dir("experiments")
+"""Where the bundled experiment files are: package data, ``kyojosim/data/experiments/``."""
 
 DESIGN_TYPES: tuple[str, ...] = ("none", "factorial", "list", "lhs", "sobol")
 """Kinds of parameter design."""
@@ -592,12 +594,18 @@ def _resolve_scenario(ref: str, base_dir: Path | None, ctx: Context) -> Path:
     return path
 
 
-def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Experiment:
+def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, years: int | None = None,
+                    scale: float | None = None, replicates: int | None = None) -> Experiment:
     """Load, check and resolve an experiment.
 
     Args:
         source: An experiment file, the name of a bundled experiment (``"yamae-quick"``), a mapping
-            with the same keys as a file, or an :class:`Experiment` (returned as is).
+            with the same keys as a file, or an :class:`Experiment` (returned as is unless a change is asked).
+        years: Replaces the experiment's ``years`` (``None``: keep it); with ``scale`` and ``replicates``, a
+            smaller trial of the same experiment, e.g. ``load_experiment("ikoma-interventions", years=3,
+            scale=0.02, replicates=1)``. Checked as the file's keys are.
+        scale: Replaces the experiment's ``scale``.
+        replicates: Replaces the experiment's ``replicates``.
 
     Returns:
         The :class:`Experiment`, with every run's scenario resolved.
@@ -606,8 +614,11 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
         ExperimentError: For any problem in the experiment, its scenarios, overrides or design
             (the message names the file, the key path, the value given and what is allowed).
     """
+    changes = {k: v for k, v in (("years", years), ("scale", scale), ("replicates", replicates)) if v is not None}
     if isinstance(source, Experiment):
-        return source
+        if not changes:
+            return source
+        source = source.file if source.file is not None else source.spec
     if isinstance(source, Mapping):
         file, base_dir, raw, default_name = "<experiment>", None, copy.deepcopy(dict(source)), ""
     else:
@@ -616,6 +627,7 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
             raise ExperimentError(str(path), "", str(source), suggest(str(source), bundled_experiments()).replace(
                 "valid keys", "bundled experiments") + " (or an experiment file)", "file not found")
         file, base_dir, raw, default_name = str(path), path.parent, _read(path), path.stem
+    raw.update(changes)
     ctx = Context(file, "", ExperimentError)
     exp = build(ExperimentSpec, raw, ctx)
     name = exp.name or (safe_name(default_name) if default_name else "")

@@ -29,12 +29,14 @@ from typing import Any, Literal
 import yaml
 
 from ..constants import CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
+from ..distribution import data_dir
 from ..errors import ScenarioError, Summary
 from .schema import Context, build, check_shares, iter_params, param, resolve_path, to_plain
 from .yaml_input import MAX_DEPTH, MAX_FILE_BYTES, LimitError, describe_error, load_text
 
-SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
-"""Where the bundled scenario files are (the repository's ``scenarios/``; the package installs editable)."""
+SCENARIO_DIR = data_dir("scenarios")
+"""Where the bundled scenario files are: package data, ``kyojosim/data/scenarios/`` (found with
+:mod:`importlib.resources`, so from a wheel as from a checkout)."""
 
 _N = N_AGE_BANDS
 

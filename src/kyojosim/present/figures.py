@@ -2,13 +2,15 @@
 
 Every function takes an ``ExperimentResults`` (``kyojosim.load(folder)``) or an object with the
 same attributes, returns a :class:`matplotlib.figure.Figure` drawn with the Agg canvas (no
-pyplot, no change to the process's backend), and saves it as PNG when given ``path``. Labels are
+pyplot, no change to the process's backend; a :class:`NotebookFigure`, which Jupyter shows inline),
+and saves it as PNG when given ``path``. Labels are
 Japanese (``lang="ja"``, the default; the bundled IPAex font of ``matplotlib_fontja`` renders them)
 or English (``lang="en"``).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from collections.abc import Sequence
@@ -96,8 +98,23 @@ def is_flow(metric: str) -> bool:
     return m is not None and m.flow
 
 
+class NotebookFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as an image.
+
+    IPython learns how to show a ``Figure`` only when pyplot loads its inline backend; these figures
+    are drawn without pyplot, so in a fresh kernel ``figures.timeseries(...)`` as the last line of a
+    cell would print ``<Figure size ...>``. :meth:`_repr_png_` gives IPython the picture instead
+    (when the inline backend is active its own formatter is used, as for any Figure).
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", bbox_inches="tight")
+        return buf.getvalue()
+
+
 def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    fig = NotebookFigure(figsize=(width, height), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
@@ -596,6 +613,7 @@ def population_pyramid(results: Any, variant: str | None = None, lang: str = "ja
 
 __all__ = [
     "DEFAULT_CHART_METRICS",
+    "NotebookFigure",
     "comparison_chart",
     "population_pyramid",
     "save_png",

@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from ..distribution import require_extra
 from ..errors import KyojoError
 
 BACKENDS: tuple[str, ...] = ("loky", "dask")
@@ -53,6 +54,7 @@ def check_options(jobs: Any, backend: str = "loky", scheduler: str | None = None
     Raises:
         ExecutorError: For an unknown backend, a number of jobs that is not >= 1 or -1, or a scheduler
             without the dask backend.
+        MissingExtraError: For the dask backend without dask installed (``kyojosim[cluster]``).
     """
     if backend not in BACKENDS:
         raise ExecutorError(f"--backend: unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
@@ -60,6 +62,8 @@ def check_options(jobs: Any, backend: str = "loky", scheduler: str | None = None
         raise ExecutorError(f"--jobs: got {jobs!r}; allowed: a number of workers >= 1, or -1 for all cores")
     if scheduler is not None and backend != "dask":
         raise ExecutorError("--scheduler: only with --backend dask")
+    if backend == "dask":
+        require_extra("cluster")
 
 
 def map_runs(fn: Callable[[T], R], items: Iterable[T], jobs: int = 1, backend: str = "loky",

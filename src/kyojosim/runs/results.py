@@ -80,9 +80,11 @@ import numpy as np
 import pandas as pd
 
 from ..atomic import check_file, file_digest, write_json, write_parquet
+from ..distribution import version
 from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
 from ..params.scenario import Scenario, load_scenario, safe_name, scenario_warnings
+from . import display
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -117,10 +119,7 @@ def results_folder(name: str, root: str | Path = RESULTS_DIR) -> Path:
 
 def package_version() -> str:
     """Return the installed kyojosim version (``"0.0.0"`` when not installed)."""
-    try:
-        return metadata.version("kyojosim")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
+    return version()
 
 
 def _dist_version(name: str) -> str | None:
@@ -300,6 +299,20 @@ class RunResult:
         self.manifest = manifest
         self.path = out
         return out
+
+    def _repr_html_(self) -> str:
+        """Return a summary for notebooks: what was run, the headline metrics and the tables."""
+        m = self.manifest
+        where = f"{m.get('municipality', '')}, " if m.get("municipality") else ""
+        lines = [f"{where}{m.get('start_year')}-{m.get('end_year')}, seed {m.get('seed')}, scale {m.get('scale')} "
+                 "(counts and yen are of the simulated residents)",
+                 f"tables: {display.tables_line(self.tables_)}"]
+        if self.path is not None:
+            lines.append(f"saved in {self.path}")
+        rows = [(display.metric_label(k), display.metric_text(k, self.summary[k]))
+                for k in display.HEADLINE if k in self.summary]
+        blocks = [display.html_table(("metric", "value"), rows)] if rows else []
+        return display.card(f"RunResult: {m.get('scenario_name')}", lines, blocks)
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {len(v)} rows" for k, v in self.tables_.items())

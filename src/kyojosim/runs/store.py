@@ -27,6 +27,7 @@ import pandas as pd
 from ..atomic import check_file
 from ..errors import KyojoError
 from ..measures.outcomes import experiment_tables, missing_allowed, swept_tables
+from . import display
 from .sweep import (
     FORMAT,
     MANIFEST,
@@ -123,6 +124,31 @@ class ExperimentResults:
         cols = ["run_id", *DESIGN_COLUMNS, *(p for p in self.parameters if p in self.design.columns)]
         return self.design[cols].merge(df, on="run_id", how="right", validate="one_to_many" if name != "summary"
                                        else "one_to_one")
+
+    def _repr_html_(self) -> str:
+        """Return a summary for notebooks: the experiment, its runs, each variant's mean headline metrics, tables."""
+        m = self.manifest
+        runs = m.get("runs", {})
+        spec = m.get("experiment") or {}
+        lines = [str(spec.get("description") or ""),
+                 f"{len(self.design)} runs: {runs.get('done', 0)} done, {runs.get('failed', 0)} failed, "
+                 f"{runs.get('pending', 0)} pending; baseline {self.baseline}"
+                 + (f"; design parameters: {', '.join(self.parameters)}" if self.parameters else ""),
+                 f"tables: {display.tables_line(self.tables)}"]
+        if self.path is not None:
+            lines.append(f"results folder {self.path}")
+        blocks = []
+        summary = self.tables.get("summary")
+        if summary is not None and len(summary):
+            merged = self.table("summary")
+            metrics = [k for k in display.BY_VARIANT if k in merged.columns]
+            means = merged.groupby("variant", sort=False)[metrics].mean()
+            rows = [(v, int((merged["variant"] == v).sum()), *(display.metric_text(k, means.at[v, k]) for k in metrics))
+                    for v in self.variants if v in means.index]
+            header = ("variant", "runs", *(display.metric_label(k) for k in metrics))
+            blocks.append(display.html_table(header, rows))
+            lines.append("mean over the finished runs of each variant (counts and yen of the simulated residents):")
+        return display.card(f"ExperimentResults: {m.get('name')}", [x for x in lines if x], blocks)
 
     def __repr__(self) -> str:
         runs = self.manifest.get("runs", {})

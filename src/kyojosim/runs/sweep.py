@@ -662,6 +662,7 @@ def sweep(
         ExperimentError: For a bad experiment.
         SweepError: For a bad option or a folder holding another experiment's results.
         ExecutorError: If the dask scheduler cannot be reached.
+        MissingExtraError: For the dask backend without dask (``kyojosim[cluster]``).
         DamagedError: If a finished run's file is damaged while the sweep consolidates (it is checked, and
             run again if damaged, when the sweep starts).
         KeyboardInterrupt: When interrupted; the runs already done are kept and the same call resumes.
