@@ -346,7 +346,8 @@ def test_empty_out_is_refused(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for argv in (["run", "yamae", "--years", "1", "--out", ""], ["sweep", "yamae-quick", "--out", " "],
                  ["variants", "yamae", "yamae-hub", "--out", ""], ["projection", "yamae", "--out", ""],
-                 ["compare", "nowhere", "--out", ""], ["report", "nowhere", "--out", ""]):
+                 ["compare", "nowhere", "--out", ""], ["report", "nowhere", "--out", ""],
+                 ["scorecard", "--out", ""], ["robustness", "yamae-quick", "--samples", "2", "--out", ""]):
         assert_cli_error(capsys, argv, "--out: got an empty path")
     assert os.listdir(tmp_path) == []
 

@@ -485,8 +485,8 @@ def cmd_scorecard(args: argparse.Namespace, command: Sequence[str]) -> int:
     from .runs.executor import check_options
 
     check_options(args.jobs)
+    out = out_path(args.out)
     targets = load_targets(args.targets)
-    out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise KyojoError(f"--out: {out} exists and is not a folder; allowed: a folder")
 
@@ -612,7 +612,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     from .analysis.robustness import format_robustness, robustness
     from .present.robustness_figures import robustness_figures
 
-    out = Path(args.out) if args.out else None
+    out = out_path(args.out) if args.out is not None else None
     try:
         folder, result = robustness(args.experiment, args.samples, out=out, jobs=args.jobs,
                                     parameters=args.parameters or None, design=args.design,
