@@ -219,7 +219,9 @@ def test_measures_by_group_add_up_and_burden_is_a_share():
         assert 0.1 <= row["top10_helper_share"] <= 1.0 and row["helpers"] > 0
     steps = model.table("steps")
     assert steps["unmet_75plus_share"].between(0, 1).all() and steps["unmet_75plus_share"].max() > 0
-    assert (steps["weeks_to_match"] >= 0).all()
+    # undefined is nan: weeks to a match in a week without a match, and at step 0 (no week yet)
+    assert (steps["weeks_to_match"].isna() == (steps["needs_matched"] == 0)).all()
+    assert (steps["weeks_to_match"].dropna() >= 0).all() and steps["matching_rate"].isna().iloc[0]
     # matches by channel add up to the matches of the week (only the offline channel is on)
     assert (steps["matched_offline"] == steps["needs_matched"]).all()
 

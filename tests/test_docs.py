@@ -433,6 +433,11 @@ ERROR_CASES = [
     ("yamae", None, {"communities.participation_year": 2012}, {}),
     ("yamae", None, {"residents.driving_rate": [0.5, 0.5]}, {}),
     ("yamae", None, {"simulation.step_days": 14}, {}),
+    ("dup.yaml", "base: yamae\nsimulation: {seed: 1}\nsimulation: {seed: 2}\n", None, {}),
+    ("notes.yaml", "some notes, not a scenario\n", None, {}),
+    ("deep.yaml", "[" * 100 + "]" * 100 + "\n", None, {}),
+    ("yamae", None, {"municipality.population": 40_000_000}, {}),
+    ("yamae", None, {"name": "../elsewhere"}, {}),
 ]
 
 

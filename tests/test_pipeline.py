@@ -49,8 +49,11 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
     (out / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}), encoding="utf-8")
     old = kyojosim.load(out)
     assert old.community_value.empty and len(old.summary) == 4 and not old.manifest.get("partial")
-    for f in (out / "runs").glob("*/community_value.parquet"):
-        f.unlink()
+    for f in (out / "runs").glob("*/community_value.parquet"):  # run folders of that version: no such table,
+        f.unlink()  # and a status that records no files
+        status = json.loads((f.parent / "status.json").read_text(encoding="utf-8"))
+        status.pop("files")
+        (f.parent / "status.json").write_text(json.dumps(status), encoding="utf-8")
     (out / "manifest.json").unlink()
     partial = kyojosim.load(out)
     assert partial.community_value.empty and len(partial.summary) == 4

@@ -38,7 +38,7 @@ del _start_method
 from .agents import Resident  # noqa: E402
 from .distribution import DOCS_URL, ODD_URL  # noqa: E402
 from .distribution import version as _version  # noqa: E402
-from .errors import KyojoError, ScenarioError  # noqa: E402
+from .errors import KyojoError, ScenarioError, ScenarioWarning  # noqa: E402
 from .model import KyojoModel  # noqa: E402
 from .params.bundled import experiments, scenarios  # noqa: E402
 from .params.experiment import Experiment, load_experiment  # noqa: E402
@@ -67,6 +67,7 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "__version__",
     "experiments",
     "load",

@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import KyojoError, ScenarioError
+from .errors import KyojoError, ScenarioError, ScenarioWarning
 from .runs.executor import BACKENDS
 
 EXIT_OK = 0
@@ -71,7 +72,7 @@ def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
         if not sep or not key:
             raise ScenarioError("--set", item, item, "allowed: KEY.PATH=VALUE, e.g. simulation.seed=3",
                                 "not an assignment")
-        out[key] = parse_value(value)
+        out[key] = parse_value(value, key)
     return out
 
 
@@ -87,10 +88,36 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _load(args: argparse.Namespace):
-    from .params.scenario import find_scenario, load_scenario
+    from .params.scenario import find_scenario, load_scenario, scenario_warnings
 
     path = find_scenario(args.scenario)
-    return path, load_scenario(path, _overrides(args))
+    scn = load_scenario(path, _overrides(args))
+    for note in scenario_warnings(scn):
+        warnings.warn(f"{path}: {note}", ScenarioWarning, stacklevel=2)
+    return path, scn
+
+
+def out_path(value: str | None, default: Path | None = None, what: str = "folder") -> Path:
+    """Return the path given with ``--out``, or ``default`` when none was given.
+
+    Raises:
+        KyojoError: If ``--out`` was given empty (it would otherwise fall back to the default silently).
+    """
+    if value is None:
+        if default is None:  # pragma: no cover - every command with an optional --out has a default
+            raise KyojoError(f"--out: no {what} given")
+        return default
+    if not value.strip():
+        raise KyojoError(f"--out: got an empty path; allowed: a {what} (leave --out out for the default)")
+    return Path(value)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a :class:`~kyojosim.errors.ScenarioWarning` as ``warning: <message>``; others as Python would."""
+    if issubclass(category, ScenarioWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 # --------------------------------------------------------------------------------------
@@ -156,11 +183,14 @@ def summary_table(years, needs=None, scale: float = 1.0) -> str:
 
 def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
     """Run a scenario, print the yearly summary and save the results."""
-    from .runs.results import run
+    from .runs.results import results_folder, run
 
+    out_path(args.out, Path("."))  # an empty --out is refused before anything is read
     _, scn = _load(args)
-    out = Path(args.out) if args.out else Path("results") / f"{scn.name or 'run'}-{scn.simulation.seed}"
-    result = run(scn, progress=False if args.quiet else None, command=list(command))
+    out = out_path(args.out, results_folder(f"{scn.name or 'run'}-{scn.simulation.seed}"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)  # printed when the scenario was loaded
+        result = run(scn, progress=False if args.quiet else None, command=list(command))
     result.save(out)
     if not args.quiet:
         m = scn.municipality
@@ -186,7 +216,7 @@ def cmd_projection(args: argparse.Namespace) -> int:
         if scn.demography.projection is None:
             raise ScenarioError(scn.name, "demography.projection", None,
                                 "allowed: a scenario with a projection (years, total, share_65plus)", "missing")
-    out = Path(args.out)
+    out = out_path(args.out)
     runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs, full=args.full)
     table = projection.compare(runs, scns)
     out.mkdir(parents=True, exist_ok=True)
@@ -214,6 +244,7 @@ def cmd_projection(args: argparse.Namespace) -> int:
 def cmd_variants(args: argparse.Namespace) -> int:
     """Sweep scenarios as the variants of the first over shared seeds; print the comparison with the first."""
     from .analysis.compare import compare, describe_intervals, format_comparison
+    from .runs.results import results_folder
     from .runs.store import load
     from .runs.sweep import sweep, variants_experiment
 
@@ -223,8 +254,9 @@ def cmd_variants(args: argparse.Namespace) -> int:
     if "simulation.seed" in sets:
         raise ScenarioError("--set", "simulation.seed", sets["simulation.seed"], "allowed: --seed S (the replicates' "
                             "seeds are drawn from it, the same in every variant)", "not allowed")
+    out = out_path(args.out, Path("."))  # checked before anything runs
     exp = variants_experiment(args.scenarios, replicates=args.seeds, seed=args.seed, years=args.years, overrides=sets)
-    out = Path(args.out) if args.out else Path("results") / exp.name
+    out = out_path(args.out, results_folder(exp.name))
     try:
         sweep(exp, out=out, jobs=args.jobs, progress=not args.quiet, restart=args.restart)
     except KeyboardInterrupt:
@@ -233,6 +265,7 @@ def cmd_variants(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     res = load(out)
     if not args.quiet:
+        print_recovered(res.manifest)
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.variants) > 1:
@@ -245,6 +278,21 @@ def cmd_variants(args: argparse.Namespace) -> int:
             print(f"{exp.name}: one scenario, nothing to compare; its summary is in {out / 'summary.parquet'}")
         print(f"results: {out} (kyojosim compare {out} for the figures, kyojosim report {out} for the report)")
     return EXIT_OK
+
+
+def print_recovered(manifest: dict[str, Any], limit: int = 10) -> None:
+    """Print what a sweep recovered from: runs found damaged and run again, runs run again after a worker died."""
+    recovered = manifest.get("recovered") or {}
+    damaged = recovered.get("damaged") or []
+    if damaged:
+        print(f"{len(damaged)} finished run(s) were damaged and were run again:")
+        for d in damaged[:limit]:
+            print(f"  damaged: {d['run_id']}: {d['problem']}")
+    retried = recovered.get("retried") or []
+    if retried:
+        print(f"{len(retried)} run(s) were run again after their worker process died:")
+        for r in retried[:limit]:
+            print(f"  run again: {r['run_id']} (attempt {r['attempts']}; {r['reason']})")
 
 
 COMPARE_FIGURES = ("timeseries", "comparison", "tsunagari_by_group", "population_pyramid")
@@ -260,8 +308,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .present import figures, robustness_figures
     from .present.report import HEADLINE_METRICS, load_results
 
+    out_path(args.out, Path("."))  # an empty --out is refused before the results are read
     folder, results = load_results(args.results)
-    out = Path(args.out) if args.out else folder / "comparison"
+    out = out_path(args.out, folder / "comparison")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -313,13 +362,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the HTML report of an experiment (one self-contained file)."""
     from .present.report import load_results, write_report
 
+    out_path(args.out, Path("."), "file")  # an empty --out is refused before the results are read
     folder, results = load_results(args.results)
     points = int(results.design["point"].nunique()) if len(results.design) else 0
     if points > 1:  # the report states one effect per variant; averaging the points would hide their differences
         raise KyojoError(f"{folder}: the experiment has {points} design points (it varies "
                          f"{', '.join(results.parameters) or 'parameters'}) and the report shows one effect per "
                          f"variant; compare them point by point with: kyojosim compare {folder}")
-    out = Path(args.out) if args.out else folder / f"report-{args.lang}.html"
+    out = out_path(args.out, folder / f"report-{args.lang}.html", "file")
     path = write_report(results, out, lang=args.lang)
     if not args.quiet:
         print(f"report: {path}")
@@ -372,7 +422,7 @@ def cmd_new(args: argparse.Namespace, command: Sequence[str]) -> int:
 
     rec = builder.japan.lookup(args.municipality)
     slug = rec.name_en.rsplit(" ", 1)[0].lower().replace(" ", "-")
-    out = None if args.out == "-" else Path(args.out or f"{slug}-{rec.code}.yaml")
+    out = None if args.out == "-" else out_path(args.out, Path(f"{slug}-{rec.code}.yaml"), "file")
     if out is not None and out.exists() and not args.force:
         raise KyojoError(f"{out} exists; give another --out, or --force to replace it")
     if args.scale is not None and not 0 < args.scale <= 1:
@@ -435,8 +485,8 @@ def cmd_scorecard(args: argparse.Namespace, command: Sequence[str]) -> int:
     from .runs.executor import check_options
 
     check_options(args.jobs)
+    out = out_path(args.out)
     targets = load_targets(args.targets)
-    out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise KyojoError(f"--out: {out} exists and is not a folder; allowed: a folder")
 
@@ -465,11 +515,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     cap is reached (:func:`kyojosim.analysis.precision.sweep_to_halfwidth`), and say which.
     """
     from .params.experiment import load_experiment
+    from .runs.results import results_folder
     from .runs.store import load
     from .runs.sweep import sweep
 
+    out_path(args.out, Path("."))  # an empty --out is refused before anything is read
     exp = load_experiment(args.experiment, years=args.years, scale=args.scale, replicates=args.replicates)
-    out = Path(args.out) if args.out else Path("results") / exp.name
+    out = out_path(args.out, results_folder(exp.name))
     precision = None
     if args.max_replicates is not None and args.target_halfwidth is None:
         raise ScenarioError("--max-replicates", "max_replicates", args.max_replicates,
@@ -501,7 +553,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         more = (f" ({held} replicates: the folder holds more than the file's {exp.replicates}, all kept)"
                 if held > exp.replicates and precision is None else "")
         print(f"{exp.name}: {runs['done'] + runs['failed'] + runs['pending']} runs ({runs['done']} done, "
-              f"{runs['failed']} failed){more}; {res.manifest['timings'].get('runs_skipped', 0)} were already done")
+              f"{runs['failed']} failed){more}; {res.manifest['timings'].get('runs_skipped', 0)} were already done; "
+              f"baseline: {exp.baseline}")
+        print_recovered(res.manifest)
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.summary):
@@ -558,7 +612,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     from .analysis.robustness import format_robustness, robustness
     from .present.robustness_figures import robustness_figures
 
-    out = Path(args.out) if args.out else None
+    out = out_path(args.out) if args.out is not None else None
     try:
         folder, result = robustness(args.experiment, args.samples, out=out, jobs=args.jobs,
                                     parameters=args.parameters or None, design=args.design,
@@ -803,6 +857,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version (0) and usage errors (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ScenarioWarning)
+        warnings.showwarning = _show_warning
+        return _dispatch(args, command)
+
+
+def _dispatch(args: argparse.Namespace, command: Sequence[str]) -> int:
+    """Run the command of ``args``; turn bad input into ``error: <message>`` and exit status 2."""
     try:
         if args.command == "validate":
             return cmd_validate(args)

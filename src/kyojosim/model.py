@@ -335,7 +335,7 @@ class KyojoModel(mesa.Model):
 
 
 def _weekly_value(model: KyojoModel, column: str) -> Any:
-    """Return a column of the weekly series: the week's aid record, else the year's row (0 before the first week)."""
+    """Return a column of the weekly series: the week's aid record (at step 0: the initial state's), else the year's."""
     last = model.aid.last
     if column in last:
         return last[column]

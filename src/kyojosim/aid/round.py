@@ -79,6 +79,19 @@ class MutualAid:
         requester's age group (``arisen_by_age``, ``surfaced_by_age``); ``None`` before the first turn of the year."""
         self._year_start = self._year_totals()
         self.refresh()
+        self.last = self.initial_record()
+
+    def initial_record(self) -> dict[str, Any]:
+        """Return the weekly record of the initial state (step 0): no need yet, so no rate is defined.
+
+        Counts are 0; ``matching_rate`` and ``weeks_to_match`` are ``nan`` (nothing decided, nothing
+        matched); ``unmet_75plus_share`` is 0, or ``nan`` if nobody is 75 or older.
+        """
+        pop = self.model.population
+        n_old = int((pop.age[pop.live()] >= 75).sum())
+        return {"needs_arisen": 0, "needs_surfaced": 0, "needs_matched": 0, "needs_lapsed": 0, "needs_open": 0,
+                "hours_given": 0.0, "matching_rate": float("nan"), "weeks_to_match": float("nan"),
+                "unmet_75plus_share": 0.0 if n_old else float("nan"), **{f"matched_{c}": 0 for c in CHANNELS}}
 
     def channel(self, name: str) -> Channel | None:
         """Return the channel called ``name`` (``None`` if the model has none)."""
@@ -106,8 +119,8 @@ class MutualAid:
         if hours.size:
             top = np.sort(hours)[::-1][: max(1, int(np.ceil(0.1 * hours.size)))]
             burden = float(top.sum() / hours.sum())
-        else:
-            burden = 0.0
+        else:  # nobody helped: the share of the hours given by the top helpers is undefined
+            burden = float("nan")
         row: dict[str, Any] = {"year": year, "helpers": int(hours.size), "hours_given": float(hours.sum()),
                                "top10_helper_share": burden}
         districts = [d.name for d in self.model.scenario.municipality.districts]
@@ -213,7 +226,7 @@ class MutualAid:
         unmet = np.union1d(req_slot[lapse], req_slot[~matched_mask & ~lapse])
         old = pop.age >= 75
         n_old = int(old[pop.alive[: pop.n]].sum())
-        unmet_75 = float(old[unmet].sum() / n_old) if n_old else 0.0
+        unmet_75 = float(old[unmet].sum() / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse & (book.surfaced > 0)])
         book.keep(~matched_mask & ~lapse)
@@ -240,14 +253,14 @@ class MutualAid:
             "needs_lapsed": int(lapsed.sum()),
             "needs_open": int(open_now.sum()),
             "hours_given": float(hours.sum()),
-            "matching_rate": float(self.total["matched"].sum() / done) if done else 0.0,
-            "weeks_to_match": float(waited.mean()) if waited.size else 0.0,
+            "matching_rate": float(self.total["matched"].sum() / done) if done else float("nan"),
+            "weeks_to_match": float(waited.mean()) if waited.size else float("nan"),
             "unmet_75plus_share": unmet_75,
             **{f"matched_{name}": int(c) for name, c in zip(CHANNELS, self.by_channel[-1], strict=True)},
         }
 
     def matching_rate(self) -> dict[str, float]:
-        """Cumulative matching rate by category: matched / (matched + lapsed)."""
+        """Cumulative matching rate by category: matched / (matched + lapsed), ``nan`` where none was decided."""
         done = self.total["matched"] + self.total["lapsed"]
-        rate = np.divide(self.total["matched"], done, out=np.zeros(N_CAT), where=done > 0)
+        rate = np.divide(self.total["matched"], done, out=np.full(N_CAT, np.nan), where=done > 0)
         return dict(zip(CATEGORIES, rate.tolist(), strict=True))

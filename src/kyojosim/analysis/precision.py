@@ -124,6 +124,7 @@ def sweep_to_halfwidth(experiment: str | Path | Mapping[str, Any] | Experiment, 
         PrecisionError: For a target that is not a positive number, a cap below the experiment's
             replicates, a single-variant experiment or unknown metrics.
     """
+    from ..runs.results import results_folder
     from ..runs.store import load
     from ..runs.sweep import held_replicates, sweep
 
@@ -134,7 +135,7 @@ def sweep_to_halfwidth(experiment: str | Path | Mapping[str, Any] | Experiment, 
     if len(exp.variants) < 2:
         raise PrecisionError(f"--target-halfwidth: the experiment {exp.name!r} has one variant; the intervals are "
                              "those of differences between variants, so it needs at least two")
-    folder = Path(out) if out is not None else Path("results") / exp.name
+    folder = Path(out) if out is not None else results_folder(exp.name)
     start = max(exp.replicates, 0 if restart else held_replicates(folder, exp) or 0)
     cap = DEFAULT_MAX_REPLICATES if max_replicates is None else max_replicates
     if isinstance(cap, bool) or not isinstance(cap, int) or not start <= cap <= MAX_REPLICATES:

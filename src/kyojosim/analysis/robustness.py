@@ -555,12 +555,13 @@ def robustness(experiment: str | Path | Mapping[str, Any], samples: int, out: st
     Returns:
         The folder and the :class:`RobustnessResult`.
     """
+    from ..runs.results import results_folder
     from ..runs.store import load
     from ..runs.sweep import sweep
 
     exp, chosen = robustness_experiment(experiment, samples, parameters=parameters, design=design,
                                         replicates=replicates, seed=seed)
-    folder = Path(out) if out is not None else Path("results") / exp.name
+    folder = Path(out) if out is not None else results_folder(exp.name)
     sweep(exp, out=folder / SWEEP_DIR, jobs=jobs, backend=backend, scheduler=scheduler, progress=progress,
           restart=restart)
     result = analyse(load(folder / SWEEP_DIR), parameters=chosen, metrics=metrics, thresholds=thresholds,

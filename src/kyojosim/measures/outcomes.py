@@ -19,6 +19,12 @@ tables from :data:`TABLES` (:func:`make_datacollector`) and records through
 frame; the sweep's summary, the results store, the default comparison, the labels, the number
 formats and the report's scaling to the whole municipality follow from :data:`METRICS`.
 
+A value that is undefined is ``nan``, never 0: a rate where nothing was decided (``matching_rate`` before
+the first need is matched or lapses), a mean of nothing (``weeks_to_match`` in a week without a match,
+``mean_age`` and the shares of residents in a town with nobody left, ``top10_helper_share`` in a year
+nobody helped, ``unmet_75plus_share`` with nobody aged 75+, つながり力 of an empty group). Counts of nothing
+are 0. Figures, comparisons and reports skip ``nan``.
+
 Adding a KPI is one :class:`Metric` entry (with its summary function) in :data:`METRICS`; adding a
 table is one :class:`Table` entry (with ``since`` the new :data:`FORMAT_VERSION`) plus the code that
 records its rows.
@@ -188,7 +194,7 @@ _STEP_COLUMNS = _cols(
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("years", _YEAR_COLUMNS, "yearly",
           "the town at the start and at the end of every simulated year: population (simulated and scaled to the "
-          "whole municipality), age shares, households by kind, residents by participation group, the year's "
+          "whole municipality), age shares and mean age (nan when nobody is left), households by kind, residents by participation group, the year's "
           "births, deaths and moves, ties and isolated residents, the shares of residents aged 20-79 willing to help "
           "free and only if paid (mean over the categories) and their mean wish to ask, and the share of the year's "
           "needs that surfaced, in all and by the requester's age group (kyojosim.measures.yearly.year_summary)",
@@ -196,7 +202,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("steps", _STEP_COLUMNS, "weekly",
           "the weekly series, one row per step (0 is the initial state): the month whose records the week counts "
           "towards, the town's state and the week's mutual aid (needs arisen, surfaced, matched, lapsed and "
-          "open, hours given, the cumulative matching rate, matches by channel)", swept=True,
+          "open, hours given, the cumulative matching rate (nan until a need is matched or lapses), the mean weeks "
+          "a need matched in the week waited (nan in a week without a match), the share aged 75+ with an unmet "
+          "need (nan with nobody aged 75+), matches by channel)", swept=True,
           recorded_by="reporters"),
     Table("age_structure", _cols({"year": INT, "sex": STR, "age_band": STR, "count": INT, "count_scaled": FLOAT}),
           "yearly", "residents by year, sex and 5-year age band (count simulated, count_scaled = count / "
@@ -207,8 +215,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           "hours of help given"),
     Table("aid_years", _cols({"year": INT, "helpers": INT, "hours_given": FLOAT, "top10_helper_share": FLOAT},
                              ((f"matching_rate_age_group_{g}", FLOAT) for g in REQUESTER_AGE_GROUPS)), "yearly",
-          "one row per simulated year: helpers, hours given, the share of the hours given by the top 10% of helpers, "
-          "and the cumulative matching rate by the requester's age group and district",
+          "one row per simulated year: helpers, hours given, the share of the hours given by the top 10% of helpers "
+          "(nan in a year nobody helped), and the cumulative matching rate by the requester's age group and "
+          "district (nan where no need was decided)",
           per_district=MappingProxyType({"matching_rate_district_{}": FLOAT})),
     Table("money", _cols({"step": INT, "year": INT, "channel": STR, "category": STR},
                          ((f, FLOAT if f == "hours" else INT) for f in MONEY_FIELDS)), "weekly",

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..model import KyojoModel
 
 
+NAN = float("nan")
+
+
 def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]:
     """Return the yearly summary row: population, ageing, households, participation, events, ties, helping.
 
@@ -27,6 +30,10 @@ def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]
     surfaced (``nan`` at the start, before any week), and ``surfaced_share_<group>`` the same by the
     requester's age group (under 65, 65-74, 75+): as the town ages the overall share moves with the
     mix of requesters even where each group's share holds.
+
+    The shares of residents (``share_65plus``, ``share_75plus``, ``share_under15``,
+    ``smartphone_share``, ``sns_share``) and ``mean_age`` are ``nan`` in a town with no resident left
+    (undefined, not 0); the counts are 0.
 
     Args:
         model: The model, just after the turn of a year (or at initialisation).
@@ -44,15 +51,15 @@ def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]
         "year": model.year,
         "population": n,
         "population_scaled": n / model.scenario.municipality.scale,
-        "share_65plus": float((age >= 65).mean()) if n else 0.0,
-        "share_75plus": float((age >= 75).mean()) if n else 0.0,
-        "share_under15": float((age < 15).mean()) if n else 0.0,
-        "mean_age": float(age.mean()) if n else 0.0,
+        "share_65plus": float((age >= 65).mean()) if n else NAN,
+        "share_75plus": float((age >= 75).mean()) if n else NAN,
+        "share_under15": float((age < 15).mean()) if n else NAN,
+        "mean_age": float(age.mean()) if n else NAN,
         "households": int(hh_counts.sum()),
         "ties": len(model.ties),
         "isolated": int((degree == 0).sum()),
-        "smartphone_share": float(pop.smartphone[live].mean()) if n else 0.0,
-        "sns_share": float(pop.sns[live].mean()) if n else 0.0,
+        "smartphone_share": float(pop.smartphone[live].mean()) if n else NAN,
+        "sns_share": float(pop.sns[live].mean()) if n else NAN,
     }
     frame = live[(age >= FRAME_AGES[0]) & (age <= FRAME_AGES[1])]
     will = pop.will[frame]

@@ -45,16 +45,19 @@ from typing import Any, Literal
 import numpy as np
 
 from ..distribution import data_dir
-from ..errors import ScenarioError
+from ..errors import ScenarioError, Summary
 from .scenario import (
     SCENARIO_DIR,
     Interventions,
     Scenario,
+    check_name,
     find_scenario,
     load_scenario,
     read_yaml,
+    safe_name,
     scalable_by_factor,
     scale_by_factor,
+    scenario_warnings,
 )
 from .schema import Context, build, param, resolve_path, suggest, to_plain, type_at
 
@@ -181,8 +184,9 @@ class InterventionSwitch:
 class Variant:
     """One variant: the interventions it switches on or off, then other scenario overrides."""
 
-    baseline: bool = param(False, source=f"{_SETTING}: the first variant is the baseline unless one says so",
-                           doc="whether the variant is the baseline of the comparisons")
+    baseline: bool | None = param(
+        None, source=f"{_SETTING}: the first variant is the baseline unless one says so",
+        doc="whether the variant is the baseline of the comparisons (none marked true: the first not marked false)")
     interventions: dict[str, InterventionSwitch] = param(
         {}, source=_SETTING, key_choices=INTERVENTION_NAMES, doc="the interventions the variant switches, by name",
         form="a mapping of intervention names to true, false, a start year or {enabled, start, end}")
@@ -386,14 +390,19 @@ class ExperimentSpec:
         if len(marked) > 1:
             raise ctx.child("variants").error(marked, "allowed: at most one variant with baseline: true",
                                               "two baselines")
+        if all(spec.baseline is False for spec in self.variants.values()):
+            raise ctx.child("variants").error(
+                Summary(f"baseline: false in all {len(self.variants)} variants"), "allowed: one variant with "
+                "baseline: true (or none marked: the first variant is the baseline)", "no baseline")
         if len({_safe(v) for v in self.variants}) != len(self.variants):
             raise ctx.child("variants").error(list(self.variants), "allowed: variant names that differ in letters "
                                               "and digits", "names clash in run ids")
 
     @property
     def baseline(self) -> str:
-        """The baseline variant: the one marked ``baseline: true``, else the first."""
-        return next((v for v, spec in self.variants.items() if spec.baseline), next(iter(self.variants)))
+        """The baseline variant: the one marked ``baseline: true``, else the first not marked ``baseline: false``."""
+        return next((v for v, spec in self.variants.items() if spec.baseline),
+                    next(v for v, spec in self.variants.items() if spec.baseline is not False))
 
     def common_overrides(self) -> dict[str, Any]:
         """Return the scenario keys set for every run: ``years``, ``scale`` and ``overrides``."""
@@ -454,6 +463,8 @@ class Experiment:
         points: The design points (one dict of parameter values per point; ``[{}]`` without a design).
         hash: SHA-256 of the spec, the design points and the digest of every run's scenario.
         file: The experiment file (``None`` for a mapping).
+        warnings: What is valid but probably not meant in the runs' scenarios
+            (:func:`kyojosim.params.scenario.scenario_warnings`), once each, naming scenario and variant.
     """
 
     name: str
@@ -468,6 +479,7 @@ class Experiment:
     file: Path | None = None
     identity: str = ""
     digests: tuple[str, ...] = field(default=(), repr=False)
+    warnings: tuple[str, ...] = ()
 
     @property
     def seed(self) -> int:
@@ -559,8 +571,9 @@ def replicate_seeds(seed: int, replicates: int) -> tuple[int, ...]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    sections = tuple(f.name for f in dataclasses.fields(ExperimentSpec) if f.name not in ("name", "description"))
     try:
-        return read_yaml(path, "experiment")
+        return read_yaml(path, "experiment", sections)
     except ScenarioError as exc:
         raise ExperimentError(exc.file, exc.key, exc.given, exc.allowed, exc.problem) from None
 
@@ -617,9 +630,10 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
     raw.update(changes)
     ctx = Context(file, "", ExperimentError)
     exp = build(ExperimentSpec, raw, ctx)
-    name = exp.name or default_name
-    if not name.strip() or "/" in name or "\\" in name or name.startswith("."):
+    name = exp.name or (safe_name(default_name) if default_name else "")
+    if not name.strip():
         raise ctx.child("name").error(name, "allowed: a non-empty text without / or \\ (it names the results folder)")
+    check_name(name, ctx.child("name"))
     scen_paths = [_resolve_scenario(ref, base_dir, ctx.child("scenarios").child(i))
                   for i, ref in enumerate(exp.scenarios)]
     baseline = exp.baseline
@@ -638,6 +652,7 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
     runs: list[Run] = []
     digests: list[str] = []
     scen_names: dict[str, str] = {}
+    notes: list[str] = []
     for si, spath in enumerate(scen_paths):
         try:
             base = load_scenario(spath, common)
@@ -664,6 +679,8 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
                     where = f"variants.{vname}" if not point else f"variants.{vname} at design point {pi}"
                     raise ctx.child(f"{where}: {exc.key}").error(exc.given, exc.allowed, exc.problem) from None
                 resolved[(vname, pi)] = scn
+                at = f"{sname}, variant {vname}" + (f", design point {pi}" if len(points) > 1 else "")
+                notes.extend(f"{at}: {w}" for w in scenario_warnings(scn) if f"{at}: {w}" not in notes)
         for vname in order:
             for pi, point in enumerate(points):
                 scn = resolved[(vname, pi)]
@@ -677,7 +694,7 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
     return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
                       design=design, points=tuple(points), hash=_hash(spec, points, seeds, digests),
                       file=None if base_dir is None else Path(file), identity=_identity(spec, points, digests),
-                      digests=tuple(digests))
+                      digests=tuple(digests), warnings=tuple(notes))
 
 
 def _hash(spec: Mapping[str, Any], points: Any, seeds: Any, digests: list[str]) -> str:

@@ -19,7 +19,9 @@ import copy
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import math
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,14 +30,42 @@ import yaml
 
 from ..constants import CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
 from ..distribution import data_dir
-from ..errors import ScenarioError
+from ..errors import ScenarioError, Summary
 from .schema import Context, build, check_shares, iter_params, param, resolve_path, to_plain
+from .yaml_input import MAX_DEPTH, MAX_FILE_BYTES, LimitError, describe_error, load_text
 
 SCENARIO_DIR = data_dir("scenarios")
 """Where the bundled scenario files are: package data, ``kyojosim/data/scenarios/`` (found with
 :mod:`importlib.resources`, so from a wheel as from a checkout)."""
 
 _N = N_AGE_BANDS
+
+MAX_POPULATION = 50_000_000
+"""Largest census population of a scenario (Japan's largest municipality, Yokohama, has 3.7 million)."""
+MAX_SIMULATED_RESIDENTS = 5_000_000
+"""Most residents simulated in one run (``population × scale``, rounded): a simulated resident takes about
+1 kB of memory (its columns, ties and records), so a run of 5 million needs about 5 GB."""
+BYTES_PER_RESIDENT = 1000
+"""Memory of one simulated resident, roughly (benchmarks/bench_model.py prints the columns and ties)."""
+MAX_NAME_LENGTH = 100
+"""Longest scenario name (it names the default results folder)."""
+_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def check_name(value: str, ctx: Context) -> str:
+    """Check a name that names a results folder: short, no slash, backslash or control character, no leading dot."""
+    if len(value) > MAX_NAME_LENGTH:
+        raise ctx.error(Summary(f"a text of {len(value):,} characters"),
+                        f"allowed: at most {MAX_NAME_LENGTH} characters (it names the results folder)", "too long")
+    if _UNSAFE_NAME.search(value) or value.startswith("."):
+        raise ctx.error(value, "allowed: a name without / or \\ or control characters that does not start with a "
+                        "dot (it names the results folder)", "not a safe name")
+    return value
+
+
+def safe_name(text: str) -> str:
+    """Return ``text`` made a safe name (:func:`check_name`): unsafe characters as ``_``, no leading dot, cut."""
+    return _UNSAFE_NAME.sub("_", text).lstrip(".")[:MAX_NAME_LENGTH] or "scenario"
 _WP = "MIC White Paper on Information and Communications 2018 (平成30年版情報通信白書)"
 
 # --------------------------------------------------------------------------------------
@@ -90,7 +120,9 @@ class Municipality:
     name_en: str = param(source="scenario file", doc="name in English")
     code: str = param(source="scenario file", doc="全国地方公共団体コード (5 digits)")
     start_year: int = param(source="scenario file", lo=1900, hi=2100)
-    population: int = param(source="scenario file", lo=0, unit="persons", doc="census population at start_year")
+    population: int = param(source="scenario file", lo=1, hi=MAX_POPULATION, unit="persons",
+                            doc="census population at start_year",
+                            range_note="no municipality of Japan has more than 4 million residents")
     area_km2: float = param(source="scenario file", lo=0, lo_open=True, unit="km²")
     scale: float = param(
         1.0,
@@ -105,10 +137,30 @@ class Municipality:
     districts: tuple[District, ...] = param(source="scenario file")
 
     def check(self, ctx: Context) -> None:
-        """Check that district shares sum to 1 and that there is at least one district."""
+        """Check the districts, the number of simulated residents and that the age table has residents.
+
+        District shares must sum to 1. ``population × scale`` (rounded) is the number of residents
+        simulated: at least one, at most :data:`MAX_SIMULATED_RESIDENTS` (memory). The age table is
+        rescaled to the population, so it must hold someone.
+        """
         if not self.districts:
             raise ctx.child("districts").error([], "allowed: at least one district", "empty")
         check_shares(tuple(d.population_share for d in self.districts), ctx.child("districts[*].population_share"))
+        simulated = round(self.population * self.scale)
+        given = Summary(f"population {self.population:,} × scale {self.scale:g} = {simulated:,} simulated residents")
+        if simulated > MAX_SIMULATED_RESIDENTS:
+            gb = MAX_SIMULATED_RESIDENTS * BYTES_PER_RESIDENT / 1e9
+            raise ctx.child("scale").error(
+                given, f"allowed: at most {MAX_SIMULATED_RESIDENTS:,} simulated residents (each takes about "
+                f"{BYTES_PER_RESIDENT // 1000} kB of memory: {gb:.0f} GB in all); a smaller scale simulates a "
+                "proportional sample", "too many residents")
+        if simulated < 1:
+            raise ctx.child("scale").error(given, "allowed: at least one simulated resident (population × scale "
+                                           ">= 0.5)", "no resident")
+        if sum(self.age_structure.male) + sum(self.age_structure.female) <= 0:
+            raise ctx.child("age_structure").error(
+                Summary("no resident in any age band"), f"allowed: a table with residents (it is rescaled to the "
+                f"population, {self.population:,})", "empty age structure")
 
 
 # --------------------------------------------------------------------------------------
@@ -344,12 +396,17 @@ class Projection:
     source: str = param("", source="scenario file")
 
     def check(self, ctx: Context) -> None:
-        """Check that the lists have the same length."""
+        """Check that the lists have the same length and the years increase."""
         lengths = {"years": len(self.years), "total": len(self.total), "share_65plus": len(self.share_65plus)}
         if self.share_75plus is not None:
             lengths["share_75plus"] = len(self.share_75plus)
         if len(set(lengths.values())) > 1:
             raise ctx.error(lengths, f"allowed: {', '.join(lengths)} of the same length", "lengths differ")
+        for i in range(1, len(self.years)):
+            if self.years[i] <= self.years[i - 1]:
+                raise ctx.child("years").child(i).error(
+                    self.years[i], f"allowed: a year after {self.years[i - 1]} (the years in increasing order, each "
+                    "once)", "years out of order" if self.years[i] < self.years[i - 1] else "year repeated")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1384,7 +1441,9 @@ class Scenario:
     trust: Trust = param(Trust, source="see keys")
     interventions: Interventions = param(Interventions, source="see keys")
     simulation: Simulation = param(Simulation, source="see keys")
-    name: str = param("", source="scenario file", doc="short name of the scenario (defaults to the file name)")
+    name: str = param("", source="scenario file", refine=check_name,
+                      doc="short name of the scenario (defaults to the file name); it names the default results "
+                      "folder, so it has no / or \\, does not start with a dot and has at most 100 characters")
     description: str = param("", source="scenario file")
 
     def to_dict(self) -> dict[str, Any]:
@@ -1408,32 +1467,94 @@ class Scenario:
 # --------------------------------------------------------------------------------------
 
 
-def read_yaml(path: Path, what: str) -> dict[str, Any]:
-    """Read a YAML file (``yaml.safe_load``) whose top level is a mapping.
+SCENARIO_SECTIONS: tuple[str, ...] = (*(f.name for f in dataclasses.fields(Scenario)
+                                        if f.name not in ("name", "description")), "base")
+"""The top-level keys that make a mapping a scenario file (at least one of them must be there)."""
+
+
+def _article(what: str) -> str:
+    return f"{'an' if what[:1] in 'aeiou' else 'a'} {what}"
+
+
+def _kind_of(data: Any) -> str:
+    """Describe the kind of a value read from YAML (not the value itself)."""
+    if isinstance(data, bool):
+        return "true or false"
+    if isinstance(data, (int, float)):
+        return "a number"
+    if isinstance(data, str):
+        return "a text"
+    if isinstance(data, list):
+        return "a list"
+    return f"a {type(data).__name__}"
+
+
+def read_yaml(path: Path, what: str, sections: Collection[str] = ()) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping, within the limits of :mod:`kyojosim.params.yaml_input`.
+
+    The file is read with a safe loader (mappings, lists, texts, numbers, booleans and null only) that
+    bounds its size, nesting, aliases and texts and refuses a key given twice. No error prints the
+    contents of the file: a file that is not of the kind expected is described (``a text``, ``a
+    mapping of 3 keys``), never quoted.
 
     Args:
         path: The file.
         what: What the file should be, for the error (``"scenario"``, ``"experiment"``).
+        sections: The top-level keys of such a file; a mapping with keys of which none is one of
+            these is not such a file (none given: any mapping is taken).
 
     Raises:
-        ScenarioError: If the file is missing, not UTF-8 text, not YAML or not a mapping.
+        ScenarioError: If the file is missing, a folder, not readable, too large, not UTF-8 text, not
+            YAML, over a limit, or not a mapping with at least one of ``sections``.
     """
+    file = str(path)
+    if path.is_dir():
+        raise ScenarioError(file, "", Summary("a folder"), f"allowed: {_article(what)} file", "is a directory")
+    if not path.exists():
+        raise ScenarioError(file, "", file, f"allowed: an existing {what} file", "file not found")
     if not path.is_file():
-        raise ScenarioError(str(path), "", str(path), f"allowed: an existing {what} file", "file not found")
+        raise ScenarioError(file, "", Summary("a device, pipe or socket"), f"allowed: {_article(what)} file",
+                            "not a regular file")
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        problem = getattr(exc, "problem", str(exc))
-        raise ScenarioError(str(path), where, problem, "allowed: valid YAML", "not YAML") from None
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)
+            size = len(raw)
+    except PermissionError:
+        raise ScenarioError(file, "", Summary("permission denied"), "allowed: a file you may read",
+                            "cannot read") from None
+    except OSError as exc:
+        raise ScenarioError(file, "", Summary(exc.strerror or type(exc).__name__), "allowed: a readable file",
+                            "cannot read") from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(file, "", Summary(f"{size:,} bytes"), f"allowed: at most {MAX_FILE_BYTES:,} bytes "
+                            f"({MAX_FILE_BYTES // 2**20} MiB)", "file too large")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(str(path), "", exc.reason, "allowed: a UTF-8 text file", "not text") from None
+        raise ScenarioError(file, "", exc.reason, "allowed: a UTF-8 text file", "not text") from None
+    try:
+        data = load_text(text)
+    except LimitError as exc:
+        where, _ = describe_error(exc)
+        raise ScenarioError(file, where, Summary(exc.given), exc.allowed, exc.label) from None
+    except yaml.YAMLError as exc:
+        where, problem = describe_error(exc)
+        raise ScenarioError(file, where or "?", problem, "allowed: valid YAML", "not YAML") from None
+    except RecursionError:  # pragma: no cover - the loader bounds the depth first
+        raise ScenarioError(file, "", Summary("too many levels"), f"allowed: at most {MAX_DEPTH} levels",
+                            "nested too deeply") from None
     if data is None:
         data = {}
+    listing = f" ({', '.join(sections)})" if sections else ""
     if not isinstance(data, dict):
-        raise ScenarioError(str(path), "", data, "allowed: a mapping of sections at the top level", "wrong type")
+        raise ScenarioError(file, "", Summary(_kind_of(data)), f"allowed: {_article(what)} file: a mapping of "
+                            f"sections{listing}", f"not {_article(what)}")
+    if sections and data and not any(isinstance(k, str) and k in sections for k in data):
+        raise ScenarioError(file, "", Summary(f"a mapping of {len(data)} keys, none of them a {what} section"),
+                            f"allowed: {_article(what)} file: a mapping of sections{listing}",
+                            f"not {_article(what)}")
     return data
 
 
@@ -1478,7 +1599,7 @@ def find_scenario(name: str | Path) -> Path:
 
 
 def _resolve_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    data = read_yaml(path, "scenario")
+    data = read_yaml(path, "scenario", SCENARIO_SECTIONS)
     base = data.pop("base", None)
     if base is None:
         return data
@@ -1502,10 +1623,16 @@ def _resolve_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return _merge(base_data, data)
 
 
-def parse_value(text: str) -> Any:
-    """Parse the value of a ``--set key=value`` override as YAML (so ``3``, ``true``, ``[1, 2]`` work)."""
+def parse_value(text: str, key: str = "") -> Any:
+    """Parse the value of a ``--set key=value`` override as YAML (so ``3``, ``true``, ``[1, 2]`` work).
+
+    Text that is not YAML is taken as text; YAML over a limit of :mod:`kyojosim.params.yaml_input` (an
+    alias bomb, a key given twice) is an error that names ``key``.
+    """
     try:
-        return yaml.safe_load(text)
+        return load_text(text)
+    except LimitError as exc:
+        raise ScenarioError("--set", key, Summary(exc.given), exc.allowed, exc.label) from None
     except yaml.YAMLError:
         return text
 
@@ -1582,8 +1709,42 @@ def load_scenario(
     if all_over:
         apply_overrides(data, all_over, "--set" if overrides is not None and not kw_overrides else "<overrides>")
     if not data.get("name") and default_name:
-        data["name"] = default_name
+        data["name"] = safe_name(default_name)
     return build(Scenario, data, Context(file_label))
+
+
+def scenario_warnings(scn: Scenario) -> list[str]:
+    """Return what in a valid scenario is probably not meant: interventions switched on that never run.
+
+    An intervention that is enabled but starts after the year of the run's last week, or ends before
+    its first year, never runs. This is a warning, not an error: a short run of a variant
+    (``--years 1``) or a design over the years may mean it.
+
+    Args:
+        scn: The scenario.
+
+    Returns:
+        One message per such intervention (``interventions.<name>.start_year: ...``); none for a run of
+        no years.
+    """
+    years = scn.simulation.years
+    if years <= 0:
+        return []
+    steps = math.ceil(years * 365.25 / scn.simulation.step_days)  # the model's clock: years of 365.25 days
+    first = scn.municipality.start_year
+    last = first + int(steps * scn.simulation.step_days // 365.25)  # the year of the last week
+    out = []
+    for f in dataclasses.fields(Interventions):
+        iv = getattr(scn.interventions, f.name)
+        if not iv.enabled:
+            continue
+        if iv.start_year > last:
+            out.append(f"interventions.{f.name}.start_year: {iv.start_year} is after the run ends (its weeks "
+                       f"fall in {first}-{last}): the intervention never runs")
+        elif iv.end_year is not None and iv.end_year < first:
+            out.append(f"interventions.{f.name}.end_year: {iv.end_year} is before the run starts (its weeks "
+                       f"fall in {first}-{last}): the intervention never runs")
+    return out
 
 
 def scenario_fields() -> list[tuple[str, dataclasses.Field, Any]]:

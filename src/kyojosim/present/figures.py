@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ TEXT = {
         "comparison_title": "介入によるマッチング率の変化（95%信頼区間）",
         "tsunagari_title": "参加グループ別のつながり力（20歳以上、反復平均）",
         "tsunagari_end_title": "参加グループ別のつながり力（{year}年、20歳以上）",
+        "nobody": "20歳以上の住民がいない",
         "pyramid_title": "人口ピラミッド：{v}（{a}年と{b}年、反復平均、自治体全体に換算）",
         "age": "年齢",
         "people": "人口（人）",
@@ -75,6 +77,7 @@ TEXT = {
         "comparison_title": "Change in matching rate by intervention (95% interval)",
         "tsunagari_title": "つながり力 by participation group (residents 20+, mean of replicates)",
         "tsunagari_end_title": "つながり力 by participation group in {year} (residents 20+)",
+        "nobody": "no resident aged 20+",
         "pyramid_title": "Population pyramid: {v} ({a} and {b}, mean of replicates, whole municipality)",
         "age": "age",
         "people": "residents",
@@ -165,12 +168,21 @@ def variant_colors(variants: Sequence[str], baseline: str) -> dict[str, str]:
 
 
 def _mean_band(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over columns (replicates) and the 95% t-interval of the mean, row by row."""
-    values = wide.to_numpy(dtype=np.float64)
+    """Mean over columns (replicates) and the 95% t-interval of the mean, row by row.
+
+    ``nan`` values (undefined: a group with nobody in it) are skipped; a row with no value (or a table with
+    no column at all, where every replicate's value was ``nan``) gives ``nan``, one per row.
+    """
+    values = wide.to_numpy(dtype=np.float64).reshape(len(wide), -1)
     n = np.sum(~np.isnan(values), axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(values, axis=1) if values.size else np.array([])
-        sd = np.nanstd(values, axis=1, ddof=1) if values.shape[1] > 1 else np.full(len(values), np.nan)
+    mean = np.full(len(values), np.nan)
+    sd = np.full(len(values), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the mean of a row of nan only is nan
+        if values.shape[1] > 0:
+            mean = np.nanmean(values, axis=1)
+        if values.shape[1] > 1:
+            sd = np.nanstd(values, axis=1, ddof=1)
         half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n > 1, half, np.nan)
     return mean, mean - half, mean + half
@@ -483,15 +495,19 @@ def tsunagari_by_group(results: Any, lang: str = "ja", at: str = "time", scenari
         ax = fig.add_subplot()
         width = 0.8 / max(1, len(names))
         colors = variant_colors(_variants(results), _baseline(results))
+        drawn = False
         for i, v in enumerate(names):
             wide = last[last["variant"] == v].pivot_table(index="group", columns="run_id", values="mean")
             wide = wide.reindex(groups)
             mean, lo, hi = _mean_band(wide)
+            drawn = drawn or bool(np.isfinite(mean).any())
             x = np.arange(len(groups)) + (i - (len(names) - 1) / 2) * width
             err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
             ax.bar(x, mean, width=width * 0.95, color=colors[v], label=v, yerr=err, capsize=3,
                    error_kw={"lw": 1, "ecolor": "#333333"})
         ax.set_xticks(np.arange(len(groups)), [glabels[g] for g in groups])
+        if not drawn:  # the village emptied: つながり力 of nobody is undefined (nan), nothing to draw
+            ax.text(0.5, 0.5, t["nobody"], transform=ax.transAxes, ha="center", va="center", color="#555555")
         ax.axhline(0, color="#333333", lw=0.8)
         ax.set_xlabel(t["group"])
         ax.set_ylabel(metric_label("tsunagari_mean", lang))

@@ -69,6 +69,7 @@ import json
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -78,11 +79,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_json, write_parquet
+from ..atomic import check_file, file_digest, write_json, write_parquet
 from ..distribution import version
-from ..errors import KyojoError, ScenarioError
+from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
-from ..params.scenario import Scenario, load_scenario
+from ..params.scenario import Scenario, load_scenario, safe_name, scenario_warnings
 from . import display
 
 if TYPE_CHECKING:
@@ -91,10 +92,29 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
 FORMAT = "kyojosim-run"
+RESULTS_DIR = Path("results")
+"""Where results go when no folder is given: ``results/<name>`` in the current folder."""
 
 
 class ResultsError(KyojoError):
     """A results folder cannot be written or read."""
+
+
+def results_folder(name: str, root: str | Path = RESULTS_DIR) -> Path:
+    """Return the default results folder ``root/<name>`` of a scenario or experiment name, always inside ``root``.
+
+    The name is made a safe folder name first (:func:`kyojosim.params.scenario.safe_name`: no slash,
+    backslash or control character, no leading dot), so that a name such as ``../elsewhere`` or an
+    absolute path cannot put results outside ``root``.
+
+    Raises:
+        ResultsError: If the folder would not be a child of ``root`` (it cannot, after the name is made safe).
+    """
+    base = Path(root)
+    folder = base / safe_name(str(name))
+    if folder.parent != base or folder.name in ("", ".", ".."):  # pragma: no cover - safe_name prevents it
+        raise ResultsError(f"the name {name!r} does not name a folder inside {base}")
+    return folder
 
 
 def package_version() -> str:
@@ -270,7 +290,8 @@ class RunResult:
             for name, df in self.tables_.items():
                 file = f"{name}.parquet"
                 write_parquet(out / file, df)
-                entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns]}
+                entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
+                                 **file_digest(out / file)}  # bytes and sha256, checked by load_run
             manifest["tables"] = entries
             write_json(out / MANIFEST, manifest)
         except OSError as exc:
@@ -334,7 +355,9 @@ def load_run(path: str | Path) -> RunResult:
         ``scenario`` is rebuilt from the manifest when it still loads).
 
     Raises:
-        ResultsError: If the folder has no readable manifest or a table is missing.
+        ResultsError: If the folder has no readable manifest, or a table is missing, is not what was
+            written (size, SHA-256 hash or rows the manifest records) or cannot be read; the message names
+            the file.
     """
     folder = Path(path)
     if folder.name == MANIFEST and folder.is_file():
@@ -348,15 +371,24 @@ def load_run(path: str | Path) -> RunResult:
         raise ResultsError(f"{mpath}: cannot read the manifest: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ResultsError(f"{mpath}: not a kyojosim run manifest")
+    import pyarrow as pa
+
     tables: dict[str, pd.DataFrame] = {}
     for name, entry in (manifest.get("tables") or {}).items():
         file = folder / str(entry.get("file", f"{name}.parquet"))
         if not file.is_file():
             raise ResultsError(f"{folder}: table {name!r} is missing ({file.name})")
+        if "sha256" in entry:  # recorded since runs record what they wrote
+            problem = check_file(file, entry)
+            if problem is not None:
+                raise ResultsError(f"{folder}: {problem}: the table is damaged; run the scenario again")
         try:
             tables[name] = pd.read_parquet(file, engine="pyarrow")
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{file}: cannot read the table: {exc}") from exc
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise ResultsError(f"{file}: damaged, cannot read the table ({text})") from None
+        if len(tables[name]) != entry.get("rows", len(tables[name])):
+            raise ResultsError(f"{file}: damaged: {len(tables[name])} rows, {entry['rows']} were written")
     for name in run_tables():  # a table added after this folder was written: empty
         if name not in tables and missing_allowed(name, manifest.get("format_version")):
             tables[name] = typed_frame(name)
@@ -507,6 +539,8 @@ def run(
     """
     result = run_one(scenario, seed=seed, years=years, scale=scale, overrides=overrides, progress=progress,
                      keep_model=True, command=command, **kw_overrides)
+    for note in scenario_warnings(result.scenario):
+        warnings.warn(f"{result.scenario.name}: {note}", ScenarioWarning, stacklevel=2)
     if out is not None:
         result.save(out)
     return result

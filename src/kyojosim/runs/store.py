@@ -8,6 +8,11 @@ of every run: ``years``, ``steps``, ``age_structure``, ``money``, ``tsunagari``,
 and the manifest is rebuilt from ``experiment.json``, with the counts of done, failed and pending
 runs. A folder written before a table existed (its ``format_version`` below the table's
 :attr:`~kyojosim.measures.outcomes.Table.since`) loads with that table empty.
+
+A damaged folder is an error that names the damaged file (:class:`StoreError`), never a raw Parquet
+error and never a table that silently lacks a run: a consolidated table of another size than the
+manifest records, a finished run's file missing, of another size than its status records, or
+unreadable. Running the sweep again redoes the damaged runs and rebuilds the tables.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic import check_file
 from ..errors import KyojoError
 from ..measures.outcomes import experiment_tables, missing_allowed, swept_tables
 from . import display
@@ -26,11 +32,15 @@ from .sweep import (
     FORMAT,
     MANIFEST,
     PLAN,
+    RUNS_DIR,
+    DamagedError,
     consolidate_table,
     design_frame,
     empty_table,
     manifest_dict,
+    optional_runs,
     statuses_by_id,
+    verify_run,
 )
 
 DESIGN_COLUMNS: tuple[str, ...] = ("scenario", "variant", "point", "replicate", "seed", "intervention_start")
@@ -148,10 +158,14 @@ class ExperimentResults:
 
 
 def _read_parquet(file: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
     try:
         return pd.read_parquet(file, engine="pyarrow")
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"{file}: cannot read the table: {exc}") from exc
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"{file}: damaged, cannot read the table ({text}); run the sweep again to rebuild it") \
+            from None
 
 
 def _read_json(file: Path) -> Any:
@@ -189,6 +203,12 @@ def load(path: str | Path) -> ExperimentResults:
             missing = [name for name, f in files.items() if not f.is_file()]
             version = manifest.get("format_version")
             if all(missing_allowed(name, version) for name in missing):  # an older kyojosim wrote no such table
+                written = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+                for f in files.values():  # sizes as written (a folder of an older kyojosim records none)
+                    if f.is_file() and f.name in written:
+                        problem = check_file(f, written[f.name], full=False)
+                        if problem is not None:
+                            raise StoreError(f"{folder}: {problem}; run the sweep again to rebuild the table")
                 tables = {name: _read_parquet(f) if f.is_file() else empty_table(name) for name, f in files.items()}
                 return ExperimentResults(tables=tables, manifest=manifest, path=folder)
     if (folder / PLAN).is_file():
@@ -209,8 +229,16 @@ def _load_partial(folder: Path) -> ExperimentResults:
     statuses = statuses_by_id(folder, [r["run_id"] for r in rows])
     design = design_frame(rows, parameters, statuses)
     done = [r for r, st in zip(design["run_id"], design["status"], strict=True) if st == "done"]
-    tables = {"design": design,
-              **{name: consolidate_table(folder, name, done, None) for name in ("summary", *swept_tables())}}
+    try:
+        for rid in done:
+            problem = verify_run(folder / RUNS_DIR / rid, statuses[rid] or {}, full=False)
+            if problem is not None:
+                raise DamagedError(f"{folder / RUNS_DIR / rid}: {problem}; run the sweep again to redo the run")
+        tables = {"design": design,
+                  **{name: consolidate_table(folder, name, done, None, optional_runs(statuses, name))
+                     for name in ("summary", *swept_tables())}}
+    except DamagedError as exc:
+        raise StoreError(str(exc)) from None
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]
