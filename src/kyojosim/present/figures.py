@@ -173,7 +173,7 @@ def _mean_band(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ``nan`` values (undefined: a group with nobody in it) are skipped; a row with no value (or a table with
     no column at all, where every replicate's value was ``nan``) gives ``nan``, one per row.
     """
-    values = wide.to_numpy(dtype=np.float64).reshape(len(wide), -1)
+    values = wide.to_numpy(dtype=np.float64).reshape(len(wide), wide.shape[1])
     n = np.sum(~np.isnan(values), axis=1)
     mean = np.full(len(values), np.nan)
     sd = np.full(len(values), np.nan)
