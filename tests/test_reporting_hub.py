@@ -263,3 +263,17 @@ def test_dispatch_and_reporters_are_the_scenarios():
                        r"reporter_min_age \(50\)"):
         load_scenario("yamae", {"interventions.reporting_hub.reporter_min_age": 50,
                                 "interventions.reporting_hub.reporter_max_age": 40})
+
+
+def test_the_number_of_reporters_scales_with_the_town():
+    def reporters(scale: float, seed: int) -> np.ndarray:
+        model = KyojoModel("yamae", seed=seed, years=0, scale=scale, overrides=HUB_ON)
+        pop = model.population
+        rep = (pop.aid_role & AID_REPORTER) != 0
+        return np.bincount(pop.district[rep], minlength=len(model.scenario.municipality.districts))
+
+    assert (reporters(1.0, 1) == 2).all()  # yamae.yaml: 2 per district
+    assert (reporters(0.5, 1) == 1).all()
+    # 2 x 0.25 = 0.5 a district: each district has 0 or 1, half of them 1 on average
+    counts = np.concatenate([reporters(0.25, seed) for seed in range(8)])
+    assert set(counts.tolist()) <= {0, 1} and 0.3 < counts.mean() < 0.7

@@ -1274,7 +1274,8 @@ class ReportingHub(Intervention):
 
     reporters_per_district: int = param(
         1, source="山江村: an information promoter (情報化推進員) in each district, lent a tablet (図表4-3-4-4 case); "
-        "the village has 16 settlements (集落; Namiki, 東京大学大学院情報学環紀要 2017)", lo=0, hi=1000)
+        "the village has 16 settlements (集落; Namiki, 東京大学大学院情報学環紀要 2017)", lo=0, hi=1000,
+        doc="reporters in each district (people; the run has this many times the scale, rounded at random once)")
     notice_rate: float = param(
         0.5,
         source="assumption: a reporter hears of half of the troubles of residents in their block and neighbours",

@@ -7,8 +7,9 @@ describes volunteers sent out per request: the office's sections answer. The rul
 (``scn.interventions.reporting_hub``; the channel runs in the years where it is active):
 
 *Reporters* (when the hub starts and at every turn of the year while it runs): each district keeps
-``reporters_per_district`` reporters (``AID_REPORTER``; simulated residents, each standing for
-1/scale people as every resident does). A reporter keeps the role while living in the municipality;
+``reporters_per_district × scale`` reporters (``AID_REPORTER``; people of the municipality, so the
+simulated number is scaled as every count is: rounded at random, district by district, once when the
+hub starts). A reporter keeps the role while living in the municipality;
 those who died or left are replaced by residents of the district aged ``reporter_min_age`` to
 ``reporter_max_age`` and not frail, members of the neighbourhood association (``groups[:, 0] >= 0``)
 first, in random order within each group.
@@ -80,6 +81,7 @@ class ReportingHubChannel(Channel):
         self._pools: DistrictPools | None = None
         self._reporters = np.zeros(0, dtype=np.int64)
         self._roster_size = 0
+        self._targets: np.ndarray | None = None
 
     def active(self) -> bool:
         """Whether the hub runs this year."""
@@ -106,8 +108,11 @@ class ReportingHubChannel(Channel):
         nd = int(district.max()) + 1 if district.size else 1
         u = rng.random((2, pop.n))
         member_na = pop.groups[:, 0] >= 0
+        if self._targets is None or self._targets.size != nd:  # once: the reporters of each district, scaled
+            exact = self.cfg.reporters_per_district * self.ctx.scenario.municipality.scale
+            self._targets = np.floor(exact).astype(np.int64) + (rng.random(nd) < exact - np.floor(exact))
         is_rep = ((role & AID_REPORTER) != 0) & alive
-        missing = np.maximum(self.cfg.reporters_per_district - np.bincount(district[is_rep], minlength=nd), 0)
+        missing = np.maximum(self._targets - np.bincount(district[is_rep], minlength=nd), 0)
         lo, hi = self.cfg.reporter_min_age, self.cfg.reporter_max_age
         cand = np.flatnonzero(alive & ~is_rep & (pop.age >= lo) & (pop.age <= hi) & ~pop.frail)
         new_rep = ranked_pick(cand, district, member_na, missing, u[0])
