@@ -1143,12 +1143,13 @@ class SharingPlatform(Intervention):
     full_supply_price: float = param(
         2000.0,
         source="assumption: at 2,000 yen an hour every resident willing to help only if paid (図表4-3-4-3) would "
-        "offer: about a commercial babysitter's rate, above ファミリー・サポート・センター fees of 500-1,000 yen",
+        "offer: a babysitting company's rate (1,500-3,000 yen an hour, 日経DUAL), above ファミリー・サポート・センター "
+        "fees (800-900 yen, 日経DUAL; 500-1,000 yen elsewhere)",
         lo=0, hi=100000, lo_open=True, unit="yen",
         doc="the price a helper receives at which all residents willing to help only if paid offer",
         plausible=(1000.0, 3000.0),
-        basis="ファミサポ fees are 500-1,000 yen an hour (second-hand); the survey's 'only if paid' names no price, so "
-        "its whole pool is read at a market rate for care")
+        basis="babysitting companies charge 1,500-3,000 yen an hour and individual sitters about 1,000 (日経DUAL; "
+        "comorinet 2016); the survey's 'only if paid' names no price, so its whole pool is read at a market rate")
     user_share: float = param(
         0.06,
         source="assumption: at saturation the platform has 0.06 registered members per household with a child "
