@@ -155,6 +155,7 @@ class SharingPlatformChannel(Channel):
         self._helper_ok = np.zeros((0, N_CAT), dtype=bool)
         self._certified = np.zeros(0, dtype=bool)
         self._certified_pools: DistrictPools | None = None
+        self._max_certified = 0
         self._member_pools: DistrictPools | None = None
         self.meetings = 0
         """Acquaintances made at meetups so far (pairs, counted once per attendee's contact)."""
