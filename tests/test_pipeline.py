@@ -29,8 +29,9 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out / "comparison" / "comparison.csv")
     hub = table[(table["variant"] == "hub") & (table["metric"] == "matching_rate")].iloc[0]
-    # the reporting hub surfaces needs of neighbours: a clear gain, its interval above 0
-    assert hub["diff"] > 0.05 and hub["lo"] > 0 and hub["n_pairs"] == 2
+    # the reporting hub sends neighbours' troubles to the office, which answers a few a week: a small gain,
+    # its interval above 0
+    assert hub["diff"] > 0 and hub["lo"] > 0 and hub["n_pairs"] == 2
     assert len(list((out / "comparison").glob("*.png"))) == 4
     for lang in ("ja", "en"):
         proc = _cli("report", str(out), "--lang", lang, cwd=tmp_path)

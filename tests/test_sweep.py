@@ -35,7 +35,7 @@ KILL = {  # more and longer runs, so that a kill lands in the middle
     "name": "kill",
     "seed": 9,
     "replicates": 3,
-    "years": 1,
+    "years": 2,
     "scale": 0.25,
     "scenarios": ["yamae"],
     "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}},

@@ -208,8 +208,10 @@ class KyojoModel(mesa.Model):
            through the channels, are matched to helpers or lapse.
         3. Record the weekly series (the DataCollector's model reporters), and, in the week a
            calendar month ends (:func:`kyojosim.measures.outcomes.record_month`) and at the last step, the
-           つながり力 summary (:func:`kyojosim.measures.tsunagari.summary_rows`) and, while the local SNS
-           runs, its Community Value (:func:`kyojosim.measures.community_value.monthly_record`), as rows of
+           channels' monthly dynamics and counts (:meth:`kyojosim.aid.round.MutualAid.monthly`; the
+           dynamics only when a month ended), the つながり力 summary
+           (:func:`kyojosim.measures.tsunagari.summary_rows`) and, while the local SNS runs, its
+           Community Value (:func:`kyojosim.measures.community_value.monthly_record`), as rows of
            the DataCollector's tables (:data:`kyojosim.measures.outcomes.TABLES`).
         4. Stop once the run's number of steps is reached.
         """
@@ -222,6 +224,7 @@ class KyojoModel(mesa.Model):
         self.month, month_ended = record_month(self.days - step_days, self.days, self.start_year, DAYS_PER_YEAR)
         self.datacollector.collect(self)
         if month_ended or self.steps >= self.n_steps:
+            self.aid.monthly(self.steps, dynamics=month_ended)
             self._record_tsunagari()
             self._record_community_value()
         if self.steps >= self.n_steps:

@@ -58,9 +58,9 @@ from .tsunagari import QUANTILES
 if TYPE_CHECKING:
     from ..model import KyojoModel
 
-FORMAT_VERSION = 2
-"""Version of the results format (run and experiment folders). 2: ``community_value`` and the
-``month`` of the monthly records; 1: the first format."""
+FORMAT_VERSION = 3
+"""Version of the results format (run and experiment folders). 3: ``channel_months``; 2:
+``community_value`` and the ``month`` of the monthly records; 1: the first format."""
 
 INT, FLOAT, STR = "int64", "float64", "str"
 
@@ -235,6 +235,16 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           "the local SNS's monthly KPI and its components while the SNS runs, in the week each calendar month "
           "ends and at the end of the run (kyojosim.measures.community_value)",
           swept=True, since=2),
+    Table("channel_months", _cols({"step": INT, "year": INT, "month": STR, "channel": STR, "members": INT,
+                                   "certified": INT, "roster": INT, "surfaced": INT, "matched": INT, "answered": INT,
+                                   "closed_matched": INT, "closed_lapsed": INT}), "monthly",
+          "one row per month and channel that ran (offline always): who takes part at the end of the month "
+          "(members: the sharing platform's registered members, the local SNS's adopters, the reporting hub's "
+          "reporters; certified: the platform's certified supporters; roster: the hub's roster volunteers), the "
+          "needs the channel surfaced, the needs matched through it and of those the ones its office answered, and "
+          "of the needs it had surfaced, those matched through any channel or lapsed that month "
+          "(kyojosim.aid.round.MutualAid.monthly); in the week each calendar month ends and at the end of the run",
+          swept=True, since=3),
     Table("design", _cols({"run_id": STR, "scenario": STR, "variant": STR, "point": INT, "replicate": INT,
                            "seed": INT, "status": STR, "error": STR, "seconds": FLOAT, "intervention_start": "Int64"}),
           "run", "one row per run of an experiment, then one column per design parameter (dotted key)",

@@ -1200,109 +1200,195 @@ class LocalSNS(Intervention):
     )
 
 
+def _distinct_categories(value: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
+    """Check that a list of categories of need is not empty and names each category once."""
+    if not value:
+        raise ctx.error(list(value), "allowed: at least one of " + ", ".join(CATEGORIES), "empty list")
+    twice = sorted({c for c in value if value.count(c) > 1})
+    if twice:
+        raise ctx.error(list(value), "allowed: each category once", f"repeated: {', '.join(twice)}")
+    return value
+
+
+_ASMAMA = "AsMama 子育てシェア"
+
+
 @dataclass(frozen=True, kw_only=True)
 class SharingPlatform(Intervention):
-    """A paid sharing service (the Ikoma + AsMama case): registered supporters help for a thank-you payment."""
+    """A paid sharing service among acquaintances (the Ikoma + AsMama case, 子育てシェア)."""
 
+    categories: tuple[Literal[CATEGORIES], ...] = param(
+        ("childcare",),
+        source=f"{_ASMAMA}: child pick-ups and minding (送迎・託児) only; most of the 16,000 uses to November 2017 "
+        "were pick-ups from kindergartens and lessons (河北新報 2017-11-02); 1,770 shares of 送迎・託児 in "
+        "2021-22 (健やか親子21 取組データベース 3205)",
+        doc="the categories of need the platform serves (requests, offers, registration)",
+        refine=_distinct_categories,
+    )
     price_per_hour: float = param(
-        600.0, source="AsMama 子育てシェア rule: 500-700 yen an hour, changeable by agreement (図表4-3-4-4 case)",
-        lo=0, hi=100000, unit="yen")
+        500.0, source=f"{_ASMAMA} thank-you rule: 500 yen an hour (産経新聞 2016-03-02; 河北新報 2017-11-02), "
+        "500-700 yen by agreement (SankeiBiz 2016-02-01; 図表4-3-4-4 case)", lo=0, hi=100000, unit="yen",
+        doc="the thank-you payment an hour a helper receives (before the certified premium)")
+    certified_premium_per_hour: float = param(
+        100.0, source=f"{_ASMAMA} rule: +100 yen an hour when the helper is a certified ママサポ or a qualified carer "
+        "(保育士 etc.), +200 yen when both (河北新報 2017-11-02); the model has no qualified carers",
+        lo=0, hi=100000, unit="yen", doc="added to the price an hour when the helper is a certified supporter")
     subsidy_per_hour: float = param(
-        0.0, source="setting: no subsidy unless the scenario sets one (welfare companies give coupons in Ikoma)",
+        0.0, source="setting: no subsidy unless the scenario sets one (welfare companies give coupons in Ikoma, "
+        "図表4-3-4-4 case); a subsidy lowers the price the requester pays, not what the helper receives",
         lo=0, hi=100000, unit="yen")
-    registration_rate: float = param(
-        0.15,
-        source="assumption: each year 15% of residents willing to help (free or paid) who would use a platform "
-        "register as supporters",
-        lo=0,
-        hi=1,
-        plausible=(0.05, 0.3),
-        basis="AsMama's users nationwide grew from about 35,000 (2016) to 60,000 (2018), some tens of percent a "
-        "year; registration in one city may be slower or faster",
-    )
-    certified_share: float = param(
+    reference_price: float = param(
+        500.0,
+        source="assumption: the survey's answers on using a mutual-aid medium (図表4-3-4-2) are read at AsMama's rule "
+        "of 500 yen an hour; the demand response is measured from it",
+        lo=0, hi=100000, lo_open=True, unit="yen",
+        doc="the requester's price at which the share who post is the survey's (demand_elasticity applies around it)",
+        plausible=(300.0, 700.0),
+        basis="the survey names no price; respondents who know such services would think of the 500-700 yen rule, "
+        "others of less")
+    demand_elasticity: float = param(
+        -0.4,
+        source="assumption: requests fall by 0.4% for each 1% rise of the requester's price around reference_price "
+        "(linear demand), as for at-home care services in Japan, -0.2 to -0.4 (清水谷・野口 2003, ESRI DP No.85)",
+        lo=-5, hi=0,
+        doc="price elasticity of the share of platform requests, at reference_price",
+        plausible=(-1.0, -0.2),
+        basis="-0.2 to -0.4 for at-home elderly care (ESRI DP No.85, 2003); maternal employment to the childcare "
+        "price clusters at -0.05 to -0.25, up to -1.1 (Morrissey 2017); -2.0 for licensed daycare (ESRI DP No.83) is "
+        "a monthly fee, far more of a budget than an hour at 500 yen")
+    supply_elasticity: float = param(
+        0.5,
+        source="assumption: the share of residents willing to help only if paid who offer on the platform is "
+        "(price / full_supply_price) ** 0.5: 0 at price 0, all of them at full_supply_price",
+        lo=0, hi=5, lo_open=True,
+        doc="price elasticity of the offers of residents willing to help only if paid (constant)",
+        plausible=(0.2, 1.0),
+        basis="no elasticity of informal paid help was found; payment roughly triples the pool of helpers between "
+        "free and paid (図表4-3-4-3) and raises volunteer supply without crowding out (Fiorillo 2011)")
+    full_supply_price: float = param(
+        2000.0,
+        source="assumption: at 2,000 yen an hour every resident willing to help only if paid (図表4-3-4-3) would "
+        "offer: a babysitting company's rate (1,500-3,000 yen an hour, 日経DUAL), above ファミリー・サポート・センター "
+        "fees (800-900 yen, 日経DUAL; 500-1,000 yen elsewhere)",
+        lo=0, hi=100000, lo_open=True, unit="yen",
+        doc="the price a helper receives at which all residents willing to help only if paid offer",
+        plausible=(1000.0, 3000.0),
+        basis="babysitting companies charge 1,500-3,000 yen an hour and individual sitters about 1,000 (日経DUAL; "
+        "comorinet 2016); the survey's 'only if paid' names no price, so its whole pool is read at a market rate")
+    user_share: float = param(
+        0.06,
+        source="assumption: at saturation the platform has 0.06 registered members per household with a child "
+        "under 12 (Ikoma, about 12,000 such households: about 700 members, 600 by 2020); no Ikoma count was found",
+        lo=0, hi=10,
+        doc="registered members the platform reaches at saturation, per household with a child under 12",
+        plausible=(0.02, 0.25),
+        basis="200-2,500 members in Ikoma: 60,000 users nationwide (2018-12, 日経BP) shared by population is 56, the "
+        "first partner city with promotion at schools 5-25 times that; 舟橋村 reached a quarter of households "
+        "(235 members, 2020-07, 健やか親子21 取組データベース 2630)")
+    innovation: float = param(
         0.1,
-        source="AsMama certified 680 ママサポ nationwide by March 2018; assumption: 10% of supporters are certified",
-        lo=0,
-        hi=1,
-        plausible=(0.02, 0.15),
-        basis="680 certified among some tens of thousands of users nationwide (2018): a few percent of users, more "
-        "of the active supporters",
-    )
-    insured: bool = param(True, source="AsMama: insurance covers supporters (図表4-3-4-4 case)")
+        source="assumption: Bass (1969) coefficient of innovation, a year: registration through events, nurseries and "
+        "schools (AsMama release 2016-01-07: meetups and briefings in Ikoma)",
+        lo=0, hi=12, doc="Bass p: the yearly share of the not-yet-registered potential that registers on its own",
+        plausible=(0.03, 0.3),
+        basis="with imitation 0.9 the members reach a seventh of the potential in a year and 85% in four, as 舟橋村's "
+        "0 to 235 in about four years (2016-2020); national registrations grew +10,000 in 2016, then +7,000 a year")
+    imitation: float = param(
+        0.9,
+        source="assumption: Bass (1969) coefficient of imitation, a year: registration through acquaintances who "
+        "are members (links need each other's phone digits; invitations from friends, 日経BP 2018)",
+        lo=0, hi=12, doc="Bass q: the yearly rate at which members bring in acquaintances, times the share registered",
+        plausible=(0.4, 1.5),
+        basis="an S-shaped take-up over three to five years after the agreement (舟橋村 2016-2020); the national "
+        "registrations slowed after 2016, past their fastest growth")
+    certified_supporters: int = param(
+        8,
+        source="assumption: 8 certified supporters (ママサポ) in Ikoma: 680 were certified in all of Japan by March "
+        "2018 (図表4-3-4-4 case), 0.6 by population share, and Ikoma was the first partner city",
+        lo=0, hi=680, unit="residents",
+        range_note="680 ママサポ were certified in all of Japan by March 2018 (図表4-3-4-4 case): no municipality "
+        "has more",
+        doc="certified supporters in the municipality (whole residents; the run has this many times the scale)",
+        plausible=(3, 15),
+        basis="a population share of the 680 national ママサポ is 0.6; the first partner city with promotion at "
+        "nurseries and schools 5-25 times that")
+    meetups_per_year: float = param(
+        24.0,
+        source="assumption: 24 meetups and workshops a year in the municipality, where members and supporters "
+        "become acquainted (SankeiBiz 2016-02-01; AsMama release 2016-01-07)",
+        lo=0, hi=365, doc="meetups a year in the whole municipality (not scaled)",
+        plausible=(12.0, 50.0),
+        basis="about 2,000 events a year nationwide (1,958 in 2021-22, 健やか親子21 取組データベース 3205) for "
+        "60,000-80,000 members: one per 35 members")
+    meetup_size: float = param(
+        10.0,
+        source="assumption: 10 members take part in a meetup; one measured meetup in Ikoma had 7 (goodcycleikoma.jp, "
+        "2020-10-23)", lo=0, hi=1000, unit="residents",
+        doc="members attending one meetup (whole residents; the run has this many times the scale), besides the "
+        "certified supporters, who host every meetup",
+        plausible=(7.0, 20.0), basis="7 at the one Ikoma meetup found (2020); parent-child events of 9 (西日本新聞 "
+        "2014) to a few dozen")
+    meetup_contacts: int = param(
+        3,
+        source="assumption: an attendee gets to know about three other attendees; 'about three acquaintances on the "
+        "app are enough' (AsMama's chief executive, cross-m.co.jp column, 2019)",
+        lo=0, hi=100, doc="other attendees each attendee of a meetup gets to know",
+        plausible=(1, 6), basis="at a small meetup one talks with a few people")
+    meetup_join_rate: float = param(
+        0.2, source="assumption: a fifth of the residents who meet at a platform meetup join the volunteer group of "
+        "their district (AsMama's supporters hold workshops and meetups where parents and supporters become "
+        "friends, 図表4-3-4-4 case)", lo=0, hi=1, plausible=(0.05, 0.4),
+        basis="a meetup recruits some of those who come; the case reports friendships, not numbers")
+    insured: bool = param(True, source="AsMama: liability insurance up to 50 million yen covers supporters "
+                          "(SankeiBiz 2016-02-01; 図表4-3-4-4 case)")
     trust_boost: float = param(
         0.15,
-        source="assumption: with insurance and certification, a requester who would not use a platform for the "
-        "category still asks through the service with probability 0.15",
+        source="assumption: with insurance and certification, a member who would not use a platform for the "
+        "category (図表4-3-4-2) still asks through the service with probability 0.15",
         lo=0,
         hi=1,
         plausible=(0.05, 0.3),
         basis="about half of the respondents name something that would make them trust people met online "
         "(図表4-3-2-2); insurance and certification are among them",
     )
-    meetups_per_year: float = param(
-        2.0, source="assumption: supporters hold a couple of meetups a year where parents and supporters meet",
-        lo=0, hi=52, plausible=(1.0, 6.0), basis="from a yearly event to one every two months")
-    meetup_join_rate: float = param(
-        0.2, source="assumption: a fifth of the residents who meet at a platform meetup join the volunteer group of "
-        "their district (AsMama's supporters hold workshops and meetups where parents and supporters become "
-        "friends, 図表4-3-4-4 case)", lo=0, hi=1, plausible=(0.05, 0.4),
-        basis="a meetup recruits some of those who come; the case reports friendships, not numbers")
-    random_candidates: int = param(
-        20,
-        source="assumption: a request reaches at most 20 supporters of the district who are not acquaintances",
-        lo=1,
-        hi=1000,
-        doc="most supporters of the district (not tied to the requester) a request reaches each week",
-        plausible=(5, 50),
-        basis="an app shows a request to a few to a few dozen nearby supporters",
-    )
-    meetup_attendance: float = param(
-        0.1,
-        source="assumption: a tenth of the supporters and of the platform's requesters attend a given meetup",
-        lo=0,
-        hi=1,
-        doc="chance that a supporter or a requester helped through the platform that year attends a given meetup",
-        plausible=(0.03, 0.25),
-        basis="local events draw a small share of a service's users: from a few percent to a quarter",
-    )
-    meetup_contacts: int = param(
-        3,
-        source="assumption: an attending requester gets to know about three attending supporters",
-        lo=0,
-        hi=100,
-        doc="supporters an attending requester gets to know at a meetup",
-        plausible=(1, 6),
-        basis="at a small meetup one talks with a few people",
-    )
     tied_bonus: float = param(
         1.0,
-        source="assumption: a supporter tied to the requester weighs the tie's strength + 1.0, so that requests go "
-        "to acquaintances first (子育てシェア is help among people who know each other, 図表4-3-4-4 case)",
+        source="assumption: an acquaintance on the platform weighs the tie's strength + 1.0, so that requests go to "
+        "acquaintances first (子育てシェア: 基本的には顔見知りの知り合い, 図表4-3-4-4 case)",
         lo=0,
         hi=10,
-        doc="added to the tie strength of a supporter tied to the requester",
+        doc="added to the tie strength of a member tied to the requester",
         plausible=(0.5, 2.0),
-        basis="enough to put any acquaintance above the supporters one does not know (certified_weight 0.6)",
+        basis="enough to put any acquaintance above the certified supporters one does not know (certified_weight 0.6)",
     )
     certified_weight: float = param(
         0.6,
-        source="assumption: a certified supporter (ママサポ) not tied to the requester weighs 0.6, a little more than "
-        "a community tie (0.5)",
+        source="assumption: a certified supporter (ママサポ) not tied to the requester, the fallback when no "
+        "acquaintance can help (産経新聞 2016-03-02), weighs 0.6, a little more than a community tie (0.5)",
         lo=0,
         hi=10,
         lo_open=True,
-        doc="weight of a certified supporter not tied to the requester",
+        doc="weight of a certified supporter of the district not tied to the requester",
         plausible=(0.4, 0.9),
         basis="certification makes a stranger trusted about as much as a community acquaintance (0.5)",
     )
+    stranger_candidates: int = param(
+        0,
+        source="setting: none; members connect only by entering each other's phone digits, 見知らぬ会員がつながることは"
+        "ない (産経新聞 2016-03-02); a what-if may let a request reach this many members of the district one does not "
+        "know",
+        lo=0,
+        hi=1000,
+        doc="members of the district not tied to the requester a request also reaches each week (a what-if)",
+    )
     supporter_weight: float = param(
         0.3,
-        source="assumption: a supporter who is neither tied to the requester nor certified weighs 0.3",
+        source="assumption: a member neither tied to the requester nor certified (reached only under "
+        "stranger_candidates) weighs 0.3",
         lo=0,
         hi=10,
         lo_open=True,
-        doc="weight of a supporter neither tied to the requester nor certified",
+        doc="weight of a member of the district neither tied to the requester nor certified",
         plausible=(0.1, 0.5),
         basis="a stranger is less trusted than a neighbour (0.4); registration with the service vouches a little",
     )
@@ -1310,10 +1396,12 @@ class SharingPlatform(Intervention):
 
 @dataclass(frozen=True, kw_only=True)
 class ReportingHub(Intervention):
-    """A municipal reporting hub (the Yamae case): district reporters surface neighbours' troubles."""
+    """A municipal reporting hub (the Yamae case): district reporters send neighbours' troubles to the office."""
 
     reporters_per_district: int = param(
-        1, source="山江村: one 情報化推進員 per district, lent a tablet (図表4-3-4-4 case)", lo=0, hi=1000)
+        1, source="山江村: an information promoter (情報化推進員) in each district, lent a tablet (図表4-3-4-4 case); "
+        "the village has 16 settlements (集落; Namiki, 東京大学大学院情報学環紀要 2017)", lo=0, hi=1000,
+        doc="reporters in each district (people; the run has this many times the scale, rounded at random once)")
     notice_rate: float = param(
         0.5,
         source="assumption: a reporter hears of half of the troubles of residents in their block and neighbours",
@@ -1322,40 +1410,69 @@ class ReportingHub(Intervention):
         plausible=(0.2, 0.8),
         basis="a reporter talks with the neighbours of a block of tens of households often, but not of everything",
     )
+    reports_per_reporter_month: float = param(
+        0.5,
+        source="assumption: a reporter posts about 2.5 items a month, a fifth of them a resident's trouble (the rest: "
+        "wildlife damage, roads, events); no count of posts was found",
+        lo=0, hi=100,
+        doc="mean need reports a reporter posts a month, at most (a Poisson number each week)",
+        plausible=(0.1, 1.2),
+        basis="1-4 posts a month of which 10-30% concern a resident's own trouble: 20-240 need reports a year from "
+        "16 reporters")
+    categories: tuple[Literal[CATEGORIES], ...] = param(
+        ("mobility", "information", "family_care", "consultation"),
+        source="setting: the troubles a village section can act on: mobility (the village's reservation taxi), "
+        "information, family care (care services) and consultation; chores, shopping, sick care and child care stay "
+        "with residents' own ties (the case routes reports to the office's sections, 図表4-3-4-4)",
+        doc="the categories of need reporters report and the office answers",
+        refine=_distinct_categories,
+    )
     routing_delay_weeks: int = param(
         1,
-        source="assumption: a report is read by the planning section and routed to a department within a week",
+        source="assumption: a report is read by the planning section chief and routed to a section within a week",
         lo=0,
         hi=52,
         unit="weeks",
-        plausible=(0, 3),
-        basis="posts are read by the planning section chief (山江村 case): within days to a few weeks",
+        plausible=(0, 2),
+        basis="posts are read by one person, the planning section chief (山江村 case, 図表4-3-4-4): within days to "
+        "two weeks",
     )
-    volunteer_share: float = param(
-        0.3,
-        source="assumption: 30% of residents willing to help free register as volunteers the office can dispatch",
-        lo=0,
-        hi=1,
-        plausible=(0.1, 0.5),
-        basis="about a quarter of people volunteer in a year (社会生活基本調査 2016: 26.0%); registering for "
-        "dispatch asks more than volunteering once",
+    office_cases_per_1000: float = param(
+        1.5,
+        source="assumption: the village sections answer up to 1.5 routed cases a week per 1,000 residents (about 5 a "
+        "week in 山江村), oldest report first",
+        lo=0, hi=1000,
+        doc="cases the office's sections can answer a week, per 1,000 residents (the weekly capacity of the queue)",
+        plausible=(0.6, 3.0),
+        basis="2-10 cases a week for a 3,400-person village office, besides the sections' other work; no count "
+        "was found")
+    roster_per_1000: float = param(
+        0.0,
+        source="setting: no roster; no source describes volunteers dispatched per request (山江村 case, "
+        "図表4-3-4-4). A what-if roster of volunteers per 1,000 residents, at most the scale of the village's "
+        "100-person committee (山江村未来塾「100人委員会」, 2016)",
+        lo=0, hi=30,
+        range_note="the 100-person committee of 3,400 villagers (2016) is about 30 per 1,000: a larger roster has no "
+        "anchor",
+        doc="volunteers on the office's roster per 1,000 residents (a what-if; 0: none)",
     )
     dispatch_candidates: int = param(
-        20,
-        source="assumption: the office contacts at most 20 volunteers of the district about a need",
+        5,
+        source="assumption: for a routed need the office contacts at most 5 roster volunteers of the district "
+        "(only with a roster)",
         lo=1,
         hi=1000,
-        doc="most volunteers of the district the office contacts about a routed need",
-        plausible=(5, 50),
-        basis="an office phones or messages a few to a few dozen volunteers of a district",
+        doc="most roster volunteers of the district the office contacts about a routed need",
+        plausible=(1, 20),
+        basis="an office phones a few of the volunteers it knows",
     )
     dispatch_weight: float = param(
         0.4,
-        source="assumption: a volunteer dispatched by the office weighs 0.4, below household and community ties",
+        source="assumption: a roster volunteer sent by the office weighs 0.4, below household and community ties",
         lo=0,
         hi=10,
         lo_open=True,
-        doc="weight of a volunteer dispatched by the office",
+        doc="weight of a roster volunteer sent by the office",
         plausible=(0.2, 0.8),
         basis="a volunteer the office vouches for ranks near a neighbour (0.4): below family, above a stranger",
     )

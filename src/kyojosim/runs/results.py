@@ -38,6 +38,13 @@ A :class:`RunResult` holds the tidy :mod:`pandas` tables a run records, declared
     the SNS runs: ``step``, ``year``, ``month``, ``users``, ``mau``, ``posts``, ``need_posts``, ``replies``,
     ``reactions``, ``activity``, ``unique_connections``, ``active_connections`` and
     ``community_value``. Empty when no local SNS ran.
+``channel_months``
+    One row per channel and calendar month (in the week the month ends and at the last step):
+    ``members`` (the sharing platform's registered members, the local SNS's adopters, the reporting
+    hub's reporters), ``certified`` (the platform's certified supporters), ``roster`` (the hub's roster
+    volunteers), and the month's ``surfaced``, ``matched``, ``answered`` (by the channel's office),
+    ``closed_matched`` and ``closed_lapsed`` (needs the channel surfaced that were matched through any
+    channel, or lapsed). See :meth:`kyojosim.aid.round.MutualAid.monthly`.
 
 It also holds the run's :attr:`RunResult.summary`: the value of every metric of
 :data:`kyojosim.measures.outcomes.METRICS` that summarises a run (the row a sweep writes).
@@ -55,6 +62,7 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         money.parquet
         tsunagari.parquet
         community_value.parquet
+        channel_months.parquet
 
 A folder written by an older kyojosim (its manifest's ``format_version`` below a table's
 :attr:`~kyojosim.measures.outcomes.Table.since`) may lack that table: it loads with the table empty.

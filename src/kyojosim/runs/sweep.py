@@ -5,7 +5,7 @@
     results/<experiment name>/
         experiment.json        the resolved experiment, its hash and the runs (written first)
         runs/<run_id>/         one folder per run: the tables a sweep keeps (steps, years, age_structure,
-                               money, tsunagari, community_value) and its summary (Parquet), and
+                               money, tsunagari, community_value, channel_months) and its summary (Parquet), and
                                status.json written last (with the size and SHA-256 hash of each file)
         design.parquet         one row per run: scenario, variant, point, replicate, seed, status ...
         summary.parquet        one row per finished run (matching rates, つながり力, money, population)
