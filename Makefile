@@ -1,9 +1,10 @@
 # kyojosim: set-up, run, test, lint. Needs only python3.11 (with venv and pip) and GNU make.
+#   make setup  create .venv and install kyojosim with every extra (dashboard, cluster, notebook) and the test tools
 #   make run    set up, then run the default job (RUN_JOB)
 #   make test   set up, then run the whole test suite (fails if no tests are collected); as root it first
 #               installs Debian's chromium for the browser tests if /usr/bin/chromium is missing
-#   make lint   ruff check src tests benchmarks experiments (those that exist), and the layers contract
-#               (import-linter, pyproject.toml [tool.importlinter])
+#   make lint   ruff check src tests benchmarks experiments notebooks (those that exist), and the layers
+#               contract (import-linter, pyproject.toml [tool.importlinter])
 #   make clean  remove the venv and caches (results/ is kept)
 
 PY ?= python3
@@ -11,10 +12,10 @@ VENV = .venv
 BIN = $(VENV)/bin
 STAMP = $(VENV)/.installed
 
-# The default job of `make run`: the Ikoma comparison (experiments/ikoma-interventions.yaml: baseline,
-# sharing platform, local SNS, both; three replicates, two in parallel; resumes if interrupted), its
-# comparison table and figures, the report in Japanese and English, then the three municipalities'
-# decline against their projections.
+# The default job of `make run`: the Ikoma comparison (the bundled experiment ikoma-interventions,
+# src/kyojosim/data/experiments/ikoma-interventions.yaml: baseline, sharing platform, local SNS, both;
+# three replicates, two in parallel; resumes if interrupted), its comparison table and figures, the
+# report in Japanese and English, then the three municipalities' decline against their projections.
 RUN_JOB = $(BIN)/kyojosim sweep ikoma-interventions --jobs 2 --out results/ikoma-interventions \
 	&& $(BIN)/kyojosim compare results/ikoma-interventions \
 	&& $(BIN)/kyojosim report results/ikoma-interventions --lang ja \
@@ -32,7 +33,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e ".[all,test]"
 	touch $@
 
 run: $(STAMP)
@@ -57,7 +58,7 @@ test: $(STAMP) browser
 	exit $$status
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(wildcard src tests benchmarks experiments)
+	$(BIN)/ruff check $(wildcard src tests benchmarks experiments notebooks)
 	$(BIN)/lint-imports
 
 clean:

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import towns
-from kyojosim.aid.needs import NeedGroups, arise, weekly_need_probability
+from kyojosim.aid.needs import NeedGroups, arise, base_rates, weekly_need_probability
 from kyojosim.constants import CAT, CATEGORIES, CH, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE, WILL_NONE, WILL_PAID
 from kyojosim.core.helping import weekly_hours
 from kyojosim.core.network import Ties
@@ -79,20 +79,47 @@ def test_offline_matches_on_a_hand_built_town(employed_b, expected):
 def test_needs_follow_the_survey_frequencies():
     scn = load_scenario("yamae")
     model = KyojoModel(scn, seed=2, years=1)
-    prob = weekly_need_probability(model.population, scn)
+    prob = weekly_need_probability(model.population, scn).astype(np.float64)
     age = model.population.age
     frame = (age >= 20) & (age <= 79)
-    mean = prob[frame].mean(axis=0)
-    weights = np.array([scn.needs.category_weight[c] for c in CATEGORIES])
-    # 図表4-3-4-2: relative frequencies across categories follow the n column
-    assert np.allclose(mean / mean.sum(), weights, atol=1e-4)
-    assert np.isclose(mean.sum(), scn.needs.weekly_rate, rtol=1e-3)
+    recall = scn.needs.recall_weeks
+    prevalence = np.array([scn.needs.prevalence[c] for c in CATEGORIES])
+    # 図表4-3-4-2: the share of residents 20-79 who met each trouble within the recall is n / 1,200
+    had = (1 - (1 - prob[frame]) ** recall).mean(axis=0)
+    assert np.allclose(had, prevalence, rtol=1e-3)
+    # circumstances still decide who has the troubles: the frail have more chores than others of survey age
+    frail = model.population.frail
+    assert prob[frame & frail, CAT["chores"]].mean() > 2 * prob[frame & ~frail, CAT["chores"]].mean()
     model.run_model()
     arisen = model.aid.total["arisen"]
     # over all ages (not only the survey's 20-79) consultation stays the most common trouble and family
     # care one of the two rarest (childcare is rarer among the many older residents of Yamae)
     assert arisen.argmax() == CAT["consultation"]
-    assert CAT["family_care"] in np.argsort(arisen)[:2]
+    assert CAT["family_care"] in np.argsort(arisen)[:3]
+
+
+def test_a_fixed_weekly_rate_splits_by_prevalence():
+    scn = load_scenario("yamae", {"needs.weekly_rate": 0.06})
+    model = KyojoModel(scn, seed=2, years=0)
+    prob = weekly_need_probability(model.population, scn).astype(np.float64)
+    age = model.population.age
+    mean = prob[(age >= 20) & (age <= 79)].mean(axis=0)
+    prevalence = np.array([scn.needs.prevalence[c] for c in CATEGORIES])
+    assert np.isclose(mean.sum(), 0.06, rtol=1e-3)
+    assert np.allclose(mean / mean.sum(), prevalence / prevalence.sum(), atol=1e-4)
+
+
+def test_base_rates_solve_the_prevalence():
+    # two kinds of resident: four in five with multiplier 0.5, one in five with 3 (mean 1)
+    x = np.array([[0.5]] * 4 + [[3.0]])
+    b = base_rates(x, np.array([0.3]), recall=10)
+    had = (1 - (1 - np.minimum(b[0] * x[:, 0], 1)) ** 10).mean()
+    assert np.isclose(had, 0.3, rtol=1e-9)
+    # nobody can have it, or nobody should: 0; out of reach: everyone who can has it every week
+    assert base_rates(np.zeros((5, 1)), np.array([0.3]), 10)[0] == 0
+    assert base_rates(x, np.array([0.0]), 10)[0] == 0
+    out_of_reach = np.array([[0.0]] * 4 + [[5.0]])
+    assert np.isclose(base_rates(out_of_reach, np.array([0.5]), 10)[0], 1 / 5)
 
 
 def test_paid_pool_is_larger_than_free_pool():
@@ -192,7 +219,9 @@ def test_measures_by_group_add_up_and_burden_is_a_share():
         assert 0.1 <= row["top10_helper_share"] <= 1.0 and row["helpers"] > 0
     steps = model.table("steps")
     assert steps["unmet_75plus_share"].between(0, 1).all() and steps["unmet_75plus_share"].max() > 0
-    assert (steps["weeks_to_match"] >= 0).all()
+    # undefined is nan: weeks to a match in a week without a match, and at step 0 (no week yet)
+    assert (steps["weeks_to_match"].isna() == (steps["needs_matched"] == 0)).all()
+    assert (steps["weeks_to_match"].dropna() >= 0).all() and steps["matching_rate"].isna().iloc[0]
     # matches by channel add up to the matches of the week (only the offline channel is on)
     assert (steps["matched_offline"] == steps["needs_matched"]).all()
 

@@ -2,7 +2,7 @@
 
 Needs Debian's chromium (``make test`` installs it as root) and the playwright package; skips with
 the reason otherwise. Set ``KYOJOSIM_UPDATE_SCREENSHOT=1`` to copy the screenshot to
-docs/figures/dashboard.png (the README's figure).
+docs/figures/dashboard.png (the figure of docs/dashboard.md).
 
 The first test measures the dashboard's first minute on this machine: the seconds from the command
 to the server's first answer, and to a usable page (the summary and the four charts shown). It prints
@@ -165,7 +165,7 @@ def test_switch_an_intervention_on_step_and_the_charts_change(dashboard, tmp_pat
         for i, image in before.items():
             assert chart(page, i) != image, f"chart {i} did not change"
         update = bool(os.environ.get("KYOJOSIM_UPDATE_SCREENSHOT"))
-        for n in range(3, 11 if update else 3):  # the README's figure: ten years in
+        for n in range(3, 11 if update else 3):  # the figure of docs/dashboard.md: ten years in
             click_step(page, n)
         page.wait_for_timeout(1000)
         page.locator(SUMMARY).scroll_into_view_if_needed()

@@ -122,7 +122,18 @@ def test_old_only_town_empties_and_the_run_completes(yamae_dict):
     assert first_empty < 25  # demography.max_age bounds survival; with 5x mortality it comes much earlier
     for r in rows[first_empty:]:
         assert r["population"] == 0 and r["households"] == 0 and r["ties"] == 0
-        assert r["share_65plus"] == 0.0
+        # undefined in a town of nobody: nan, not a misleading 0
+        for col in ("share_65plus", "share_75plus", "share_under15", "mean_age", "smartphone_share", "sns_share"):
+            assert np.isnan(r[col]), col
+    for r in rows[:first_empty]:
+        assert not np.isnan(r["share_65plus"]) and not np.isnan(r["mean_age"])
+    steps = model.table("steps")
+    empty = steps["population"] == 0
+    assert steps.loc[empty, "unmet_75plus_share"].isna().all()
+    assert steps.loc[empty & (steps["needs_matched"] == 0), "weeks_to_match"].isna().all()
+    burden = model.table("aid_years")
+    assert burden.loc[burden["helpers"] == 0, "top10_helper_share"].isna().all()
+    assert burden.loc[burden["helpers"] > 0, "top10_helper_share"].between(0, 1).all()
     assert len(model.agents) == 0
     assert len(model.ties) == 0
     df = model.datacollector.get_model_vars_dataframe()

@@ -385,9 +385,9 @@ def test_assumption_register_lists_every_assumption_with_the_scenarios_values():
     assert list(reg["key"]) == [p for p, _, _ in ASSUMPTION_FIELDS]
     assert reg["plausible_lo"].notna().all() and reg["plausible_hi"].notna().all() and (reg["basis"] != "").all()
     assert set(reg["scale"]) == {"value", "factor"}
-    row = reg.set_index("key").loc["interventions.sharing_platform.random_candidates"]
-    assert row["value"] == row["default"] == 20 and row["scale"] == "value"
-    assert (row["plausible_lo"], row["plausible_hi"]) == (5, 50)
+    row = reg.set_index("key").loc["interventions.sharing_platform.meetup_contacts"]
+    assert row["value"] == row["default"] == 3 and row["scale"] == "value"
+    assert (row["plausible_lo"], row["plausible_hi"]) == (1, 6)
     assert reg.set_index("key").loc["needs.hours", "scale"] == "factor"
     # the values are the scenario's own
     scn = load_scenario("yamae", {"helping.weekly_hours_free": 3.5})
@@ -433,6 +433,11 @@ ERROR_CASES = [
     ("yamae", None, {"communities.participation_year": 2012}, {}),
     ("yamae", None, {"residents.driving_rate": [0.5, 0.5]}, {}),
     ("yamae", None, {"simulation.step_days": 14}, {}),
+    ("dup.yaml", "base: yamae\nsimulation: {seed: 1}\nsimulation: {seed: 2}\n", None, {}),
+    ("notes.yaml", "some notes, not a scenario\n", None, {}),
+    ("deep.yaml", "[" * 100 + "]" * 100 + "\n", None, {}),
+    ("yamae", None, {"municipality.population": 40_000_000}, {}),
+    ("yamae", None, {"name": "../elsewhere"}, {}),
 ]
 
 

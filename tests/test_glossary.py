@@ -114,15 +114,24 @@ def test_every_key_the_code_uses_is_in_the_glossary():
     assert used["section"] <= set(glossary()["texts"]), used["section"] - set(glossary()["texts"])
 
 
-def test_every_key_the_templates_and_the_figures_read_is_in_the_glossary():
-    report_keys = set(glossary()["texts"]["report"]) | set(glossary()["texts"]["common"])
-    for path in TEMPLATES.glob("*.j2"):
-        keys = set(re.findall(r"\bt\.([a-z0-9_]+)", path.read_text(encoding="utf-8")))
-        assert keys and keys <= report_keys, (path.name, keys - report_keys)
-    for module, sections in (("figures.py", ("figures",)), ("report.py", ("report", "common")),
-                             ("dashboard/components.py", ("dashboard",))):
+TEMPLATE_SECTIONS = {"report.html.j2": ("report", "common"), "robustness.html.j2": ("report", "common"),
+                     "scorecard.html.j2": ("scorecard",)}
+"""The glossary sections each template reads as ``t``."""
+MODULE_SECTIONS = {"figures.py": ("figures",), "report.py": ("report", "common"),
+                   "dashboard/components.py": ("dashboard",), "scorecard.py": ("scorecard",),
+                   "robustness_figures.py": ("robustness_figures",)}
+"""The glossary sections each module reads as ``t[...]``."""
+
+
+def test_every_key_the_templates_and_the_modules_read_is_in_the_glossary():
+    assert {p.name for p in TEMPLATES.glob("*.j2")} == set(TEMPLATE_SECTIONS)  # a new template says what it reads
+    for name, sections in TEMPLATE_SECTIONS.items():
+        keys = set(re.findall(r"\bt\.([a-z0-9_]+)", (TEMPLATES / name).read_text(encoding="utf-8")))
+        allowed = set().union(*(glossary()["texts"][s] for s in sections))
+        assert keys and keys <= allowed, (name, keys - allowed)
+    for module, sections in MODULE_SECTIONS.items():
         source = (PRESENT / module).read_text(encoding="utf-8")
-        keys = set(re.findall(r"\bt\[\"([a-z0-9_]+)\"\]", source))
+        keys = set(re.findall(r"\bt\[\"([a-z0-9_ ]+)\"\]", source))
         allowed = set().union(*(glossary()["texts"][s] for s in sections))
         assert keys and keys <= allowed, (module, keys - allowed)
 

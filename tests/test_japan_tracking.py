@@ -9,7 +9,7 @@ shows is the full model's population, resident by resident). At every 5-year mar
 seeds must be within ±3% of the projected total and ±2 points of the projected 65+ and 75+ shares.
 The migration shifts are fitted to the mean of seeds 1-4, as ``kyojosim new`` fits them, so these
 seeds are (mostly) the fit's own; ``benchmarks/bench_japan.py`` does the same for a larger sample and
-also reports seeds the fit never saw (README).
+also reports seeds the fit never saw (docs/japan.md).
 """
 
 from __future__ import annotations

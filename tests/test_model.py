@@ -323,8 +323,9 @@ def test_a_model_without_handles_is_freed_without_release():
 def test_the_model_declares_all_it_holds_in_init(yamae):
     """Nothing is added to the model's attributes while it runs (by its submodels or anyone else)."""
     for agents in (True, False):
-        m = KyojoModel(yamae.replace(interventions__local_sns__enabled=True,
-                                     interventions__local_sns__start_year=2015), years=2, scale=0.3, agents=agents)
+        sns = {"enabled": True, "start_year": 2015, "adoption_rate": 1.0, "meet_rate": 1.0}  # surely some meetings
+        m = KyojoModel(yamae.replace(**{f"interventions__local_sns__{k}": v for k, v in sns.items()}), years=2,
+                       scale=0.3, agents=agents)
         declared = set(vars(m))
         while m.running:
             m.step()

@@ -1,35 +1,25 @@
-"""The experiment pipeline end to end, as users run it: the notebook, and sweep -> compare -> report on the CLI."""
+"""The experiment pipeline end to end, as users run it: sweep -> compare -> report on the command line.
+
+The same chain in a notebook is ``notebooks/02-intervention-comparison.ipynb`` (tests/test_notebooks.py).
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from kyojosim.params.experiment import EXPERIMENT_DIR
 from kyojosim.present.labels import text
 
-ROOT = Path(__file__).resolve().parents[1]
-QUICK = ROOT / "experiments" / "yamae-quick.yaml"
+QUICK = EXPERIMENT_DIR / "yamae-quick.yaml"
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kyojosim", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=300)
-
-
-def test_notebook_runs_a_sweep_and_reproduces_the_comparison(tmp_path):
-    env = {**os.environ, "KYOJOSIM_NOTEBOOK_OUT": str(tmp_path), "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "notebook_comparison.py")],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = tmp_path / "yamae-quick"
-    assert (out / "manifest.json").is_file() and (out / "summary.parquet").is_file()
-    assert (out / "report-ja.html").is_file() and (out / "report-en.html").is_file()
-    assert len(list((out / "figures").glob("*.png"))) == 4
-    assert "matching_rate" in proc.stdout
 
 
 def test_sweep_compare_report_on_the_command_line(tmp_path):
@@ -40,8 +30,9 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out / "comparison" / "comparison.csv")
     hub = table[(table["variant"] == "hub") & (table["metric"] == "matching_rate")].iloc[0]
-    # the reporting hub surfaces needs of neighbours: a clear gain, its interval above 0
-    assert hub["diff"] > 0.05 and hub["lo"] > 0 and hub["n_pairs"] == 2
+    # the reporting hub sends neighbours' troubles to the office, which answers a few a week: a small gain,
+    # its interval above 0
+    assert hub["diff"] > 0 and hub["lo"] > 0 and hub["n_pairs"] == 2
     assert len(list((out / "comparison").glob("*.png"))) == 4
     for lang in ("ja", "en"):
         proc = _cli("report", str(out), "--lang", lang, cwd=tmp_path)
@@ -63,8 +54,11 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
     (out / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}), encoding="utf-8")
     old = kyojosim.load(out)
     assert old.community_value.empty and len(old.summary) == 4 and not old.manifest.get("partial")
-    for f in (out / "runs").glob("*/community_value.parquet"):
-        f.unlink()
+    for f in (out / "runs").glob("*/community_value.parquet"):  # run folders of that version: no such table,
+        f.unlink()  # and a status that records no files
+        status = json.loads((f.parent / "status.json").read_text(encoding="utf-8"))
+        status.pop("files")
+        (f.parent / "status.json").write_text(json.dumps(status), encoding="utf-8")
     (out / "manifest.json").unlink()
     partial = kyojosim.load(out)
     assert partial.community_value.empty and len(partial.summary) == 4

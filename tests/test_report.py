@@ -165,12 +165,13 @@ def test_report_is_self_contained_and_links_the_model_absolutely(res, comparison
         # the only url() is the embedded Japanese font (a data: URL, no request)
         assert re.findall(r"url\(([a-z]+):", html) == ["data"]
         assert "font-family: 'KyojoJP'" in html
-        # no link that would break once the file is mailed: the model is described in the report itself
-        assert page.hrefs == [] or all(h.startswith("https://") for h in page.hrefs)
-        assert "docs/ODD.md" in page.visible()
-    monkeypatch.setattr(kyojosim, "DOCS_URL", "https://example.org/kyojosim/0.1/docs/", raising=False)
+        # the only link is the model description of this version, by an absolute address that works once mailed
+        assert page.hrefs == [kyojosim.ODD_URL] and kyojosim.ODD_URL.startswith("https://")
+        assert kyojosim.ODD_URL.endswith(f"/v{kyojosim.__version__}/docs/ODD.md")
+    # without an address, the report names the file (its short description is embedded) and links nothing
+    monkeypatch.setattr(report, "model_url", lambda: None)
     page = parse(render_html(res, lang="ja", comparison=comparison, n_boot=300))
-    assert page.hrefs == ["https://example.org/kyojosim/0.1/docs/ODD.md"]
+    assert page.hrefs == [] and "docs/ODD.md" in page.visible()
 
 
 def test_report_is_written_atomically(res, tmp_path):

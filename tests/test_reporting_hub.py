@@ -17,7 +17,6 @@ from kyojosim.constants import (
     TIE_NEIGHBOUR,
     WILL_FREE,
     WILL_NONE,
-    WILL_PAID,
 )
 from kyojosim.core.network import Ties
 from kyojosim.model import KyojoModel
@@ -33,9 +32,13 @@ def channel(model, name: str = "reporting_hub"):
 
 
 def tiny_hub_town(**hub) -> KyojoModel:
-    """A (no smartphone) and reporter C share a block; B is tied to C; D lives apart. B, D volunteer."""
+    """A (no smartphone) and reporter C share a block; B is tied to C; D lives apart. Nobody is willing to help.
+
+    Every report is kept (a large report budget) unless the test says otherwise.
+    """
+    config = {"enabled": True, "start_year": 2015, "reports_per_reporter_month": 90.0, **hub}
     model, (a, b, c, d) = hand_built_town([(42, "f"), (43, "m"), (47, "f"), (81, "m")],
-                                          interventions={"reporting_hub": {"enabled": True, "start_year": 2015, **hub}})
+                                          interventions={"reporting_hub": config})
     pop = model.population
     pop.smartphone[:4] = False
     pop.sns[:4] = False
@@ -44,12 +47,8 @@ def tiny_hub_town(**hub) -> KyojoModel:
     pop.household[[a, b, c, d]] = [0, 1, 2, 3]
     pop.hh.block[:4] = [0, 1, 0, 1]
     pop.hh.district[:4] = 0
-    will = np.full((4, len(CATEGORIES)), WILL_NONE, dtype=np.int8)
-    will[b, CAT["chores"]] = WILL_FREE
-    will[c, CAT["chores"]] = WILL_PAID  # the reporter is no volunteer
-    will[d, CAT["shopping"]] = WILL_FREE
-    pop.will[:4] = will
-    pop.aid_role[[a, b, c, d]] = [0, AID_VOLUNTEER, AID_REPORTER, AID_VOLUNTEER]
+    pop.will[:4] = WILL_NONE
+    pop.aid_role[[a, b, c, d]] = [0, 0, AID_REPORTER, 0]
     ties = Ties()
     ties.add(np.array([b]), np.array([c]), TIE_NEIGHBOUR, 0.4)
     model.ties = ties
@@ -68,44 +67,82 @@ def test_reporter_notices_neighbours_in_the_block_and_ties_without_smartphones()
     n = model.names
     ch = channel(model)
     slot = np.array([n["A"], n["B"], n["C"], n["D"]])
-    got = ch.surface(slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0))
+    info = np.full(4, CAT["information"])
+    got = ch.surface(slot, info, np.random.default_rng(0))
     # A: same block as C; B: tied to C; C: their own block; D: another block, no tie
     assert got.tolist() == [True, True, True, False]
+    # chores are not a trouble the village office can act on (categories): not reported
+    assert not ch.surface(slot, np.full(4, CAT["chores"]), np.random.default_rng(0)).any()
     model = tiny_hub_town(notice_rate=0.0)
-    assert not channel(model).surface(slot, np.zeros(4, dtype=np.int64), np.random.default_rng(0)).any()
+    assert not channel(model).surface(slot, info, np.random.default_rng(0)).any()
+    model = tiny_hub_town(notice_rate=1.0, categories=["chores"])
+    assert channel(model).surface(slot, np.full(4, CAT["chores"]), np.random.default_rng(0)).tolist() == \
+        [True, True, True, False]
+
+
+def test_a_reporter_posts_a_limited_number_of_need_reports():
+    per_month = 4.0
+    model = tiny_hub_town(notice_rate=1.0, reports_per_reporter_month=per_month)
+    n = model.names
+    slot = np.full(40, n["A"])  # 40 troubles in the reporter's block in one week
+    kept = [channel(model).surface(slot, np.full(40, CAT["consultation"]), np.random.default_rng(i)).sum()
+            for i in range(3000)]
+    # a Poisson number of reports a week with mean per_month x 12 / 52 (fewer than the 40 noticed)
+    assert np.mean(kept) == pytest.approx(per_month * 12 / 52, rel=0.05)
+    assert np.var(kept) == pytest.approx(per_month * 12 / 52, rel=0.15)
+    model = tiny_hub_town(notice_rate=1.0, reports_per_reporter_month=0.0)
+    assert not channel(model).surface(slot, np.full(40, CAT["consultation"]), np.random.default_rng(0)).any()
+
+
+def test_the_office_answers_routed_reports_oldest_first_up_to_its_capacity():
+    # 4 residents: 500 cases per 1,000 residents a week = 2 cases a week exactly
+    model = tiny_hub_town(routing_delay_weeks=1, office_cases_per_1000=500.0)
+    add_need(model, "A", "information", 1.5, born=2)   # n0: routed from week 3
+    add_need(model, "A", "consultation", 1.0, born=0)  # n1: the oldest
+    add_need(model, "D", "mobility", 1.0, born=1)      # n2
+    add_need(model, "B", "family_care", 2.0, born=1)   # n3
+    add_need(model, "C", "consultation", 1.0, born=0, surfaced=0)  # nobody knows of it
+    model.aid.week(2)
+    # week 2: n0 is not routed yet; n1 (born 0) goes first, then one of n2, n3 (born 1)
+    assert model.aid.total["matched"].sum() == 2
+    book = model.aid.book
+    left = {(CATEGORIES[int(c)], int(b)) for c, b in zip(book.category, book.surfaced)}
+    assert ("information", HUB) in left and ("consultation", HUB) not in left and len(book) == 3
+    assert len(left & {("mobility", HUB), ("family_care", HUB)}) == 1
+    assert sum(model.aid.by_channel)[CH["reporting_hub"]] == 2
+    model.aid.week(3)  # the other born-1 need and n0, routed now
+    assert model.aid.total["matched"].sum() == 4
+    assert model.aid.book.surfaced.tolist() == [0]  # only the need nobody knew of is left
+    # nobody helped: no resident's hours were used, nothing was paid, every match is the office's
+    assert model.aid.helper_hours.sum() == 0 and model.aid.money.total("received_by_helpers") == 0
+    model.aid.monthly(3, dynamics=False)
+    hub = model.table("channel_months").set_index("channel").loc["reporting_hub"]
+    assert (hub["matched"], hub["answered"], hub["closed_matched"], hub["members"]) == (4, 4, 4, 1)
 
 
 def test_routing_delay_on_a_hand_built_town():
-    model = tiny_hub_town(routing_delay_weeks=2)
-    n = model.names
-    names = {v: k for k, v in n.items()}
-    add_need(model, "A", "chores", 1.5, born=0)    # routed from week 2
-    add_need(model, "A", "chores", 1.0, born=1)    # routed from week 3
-    add_need(model, "D", "shopping", 1.0, born=0)  # the only free shopping volunteer is D itself
-    add_need(model, "C", "chores", 1.0, born=0, surfaced=0)  # nobody knows of it
-    ch = channel(model)
-    book = model.aid.book
-    req = model.population.slots_of(book.requester[:3])
-    need, helper, weight = ch.candidates(req, book.category[:3].astype(np.int64), book.born[:3], 2)
-    assert [(int(i), names[int(h)]) for i, h in zip(need, helper)] == [(0, "B"), (2, "D")]
-    assert np.allclose(weight, model.scenario.interventions.reporting_hub.dispatch_weight)
+    model = tiny_hub_town(routing_delay_weeks=2, office_cases_per_1000=250.0)  # 1 case a week
+    add_need(model, "A", "information", 1.5, born=1)
     model.aid.week(1)
-    assert len(model.aid.book) == 4 and model.aid.total["matched"].sum() == 0
-    model.aid.week(2)  # the first need is routed to B; D cannot help itself
+    model.aid.week(2)
+    assert model.aid.total["matched"].sum() == 0
+    model.aid.week(3)
     assert model.aid.total["matched"].sum() == 1
-    assert sorted(model.aid.book.born.tolist()) == [0, 0, 1]
-    model.aid.week(3)  # the second: B has 5 - 1.5 = 3.5 h left this week again (a new week: 5 h)
-    assert model.aid.total["matched"].sum() == 2
-    assert model.aid.total["matched"][CAT["chores"]] == 2
-    assert sum(model.aid.by_channel)[CH["reporting_hub"]] == 2
-    assert not hasattr(model.aid, "money") or model.aid.money.total("received_by_helpers") == 0
 
 
 def test_zero_delay_routes_in_the_week_the_need_arises():
-    model = tiny_hub_town(routing_delay_weeks=0)
-    add_need(model, "A", "chores", 1.5, born=1)
+    model = tiny_hub_town(routing_delay_weeks=0, office_cases_per_1000=250.0)
+    add_need(model, "A", "information", 1.5, born=1)
     model.aid.week(1)
     assert model.aid.total["matched"].sum() == 1
+
+
+def test_without_office_capacity_reports_wait_and_lapse():
+    model = tiny_hub_town(routing_delay_weeks=0, office_cases_per_1000=0.0)
+    towns.add_need(model, model.names["A"], "information", 1.0, deadline=2, surfaced_bits=HUB, born=1)
+    for week in (1, 2):
+        model.aid.week(week)
+    assert model.aid.total["matched"].sum() == 0 and model.aid.total["lapsed"].sum() == 1
 
 
 def test_reporters_per_district_prefer_association_members_and_are_replaced():
@@ -142,49 +179,57 @@ def test_reporters_per_district_prefer_association_members_and_are_replaced():
     model.run_model(progress=yearly)
 
 
-def test_volunteers_register_once_at_the_share():
-    model = KyojoModel("yamae", seed=5, years=2, overrides=HUB_ON)
+def test_no_roster_by_default_and_a_capped_roster_as_a_what_if():
+    model = KyojoModel("yamae", seed=5, years=0, overrides=HUB_ON)
+    assert not ((model.population.aid_role & AID_VOLUNTEER) != 0).any()
+    assert model.scenario.interventions.reporting_hub.roster_per_1000 == 0
+    model = KyojoModel("yamae", seed=5, years=2, overrides={
+        **HUB_ON, "interventions.reporting_hub.roster_per_1000": 29,
+        "trust.willingness_turnover": 0.0})  # willingness held fixed: a volunteer stays willing free
     cfg = model.scenario.interventions.reporting_hub
-    pop = model.population
-    free = (pop.will == WILL_FREE).any(axis=1)
-    vol = (pop.aid_role & AID_VOLUNTEER) != 0
-    assert not (vol & ~free).any()
-    assert abs(vol[free].mean() - cfg.volunteer_share) < 0.04
-    start_uid = int(pop.uid.max())
-    model.run_model()
-    pop = model.population
-    vol = (pop.aid_role & AID_VOLUNTEER) != 0
-    free = (pop.will == WILL_FREE).any(axis=1)
-    assert not (vol & ~free).any()
-    old = pop.uid <= start_uid
-    assert abs(vol[old & free].mean() - cfg.volunteer_share) < 0.05  # no second chance for the old
-    assert (vol & ~old).any()  # newcomers get theirs
+
+    def check(m):
+        pop = m.population
+        alive = pop.alive[: pop.n]
+        vol = ((pop.aid_role & AID_VOLUNTEER) != 0) & alive
+        # about 100 villagers: topped up to the number for the population, and kept while they live there
+        assert round(29 * int(alive.sum()) / 1000) <= int(vol.sum()) <= round(29 * 3422 / 1000)
+        served = np.array([c in cfg.categories for c in CATEGORIES])
+        assert ((pop.will[vol] == WILL_FREE) & served).any(axis=1).all()
+
+    check(model)
+    model.run_model(progress=lambda m: check(m) if m.steps % 52 == 1 else None)
+    with pytest.raises(ScenarioError, match="roster_per_1000: out of range: got 40.*100-person committee"):
+        load_scenario("yamae", {"interventions.reporting_hub.roster_per_1000": 40})
 
 
 def test_the_hub_reaches_residents_without_smartphones():
     on = {**HUB_ON, "interventions.sharing_platform.enabled": True,
           "interventions.sharing_platform.start_year": 2015}
-    model = KyojoModel("yamae", seed=6, years=1, overrides=on)
+    model = KyojoModel("yamae", seed=6, years=1, overrides={
+        **on, "interventions.sharing_platform.categories": list(CATEGORIES)})
     pop = model.population
     no_phone = np.flatnonzero(~pop.smartphone & (pop.age >= 20))
-    cat = np.full(no_phone.size, CAT["shopping"])
+    cat = np.full(no_phone.size, CAT["consultation"])
     rng = np.random.default_rng(0)
     hub = channel(model).surface(no_phone, cat, rng)
     platform = channel(model, "sharing_platform").surface(no_phone, cat, rng)
-    assert hub.sum() > 0.05 * no_phone.size
+    assert hub.sum() > 0  # within the reporters' weekly reports
     assert not platform.any()
-    # and over a year, needs of residents without smartphones are matched through the hub
-    matched_no_phone = 0
+    # and over a year, the office answers needs of residents without smartphones
+    hub_channel = channel(model)
+    answer = hub_channel.respond
+    answered_no_phone = 0
 
-    def count(cand, hours, capacity, res):
-        nonlocal matched_no_phone
-        via = res.channel == HUB
-        slots = model.population.slots_of(model.aid.book.requester[res.need[via]])
-        matched_no_phone += int((~model.population.smartphone[slots]).sum())
+    def counting(slot, category, born, step, rng):
+        nonlocal answered_no_phone
+        got = answer(slot, category, born, step, rng)
+        answered_no_phone += int((~model.population.smartphone[slot[got]]).sum())
+        return got
 
-    with towns.watch_matching(count):
-        model.run_model()
-    assert matched_no_phone > 0
+    hub_channel.respond = counting
+    model.run_model()
+    assert answered_no_phone > 0
 
 
 def test_the_channel_is_listed_even_when_off():
@@ -196,11 +241,19 @@ def test_the_channel_is_listed_even_when_off():
 
 def test_dispatch_and_reporters_are_the_scenarios():
     model = tiny_hub_town(routing_delay_weeks=0, dispatch_weight=0.7, dispatch_candidates=1)
-    add_need(model, "A", "chores", 1.5, born=0)
+    pop = model.population
+    n = model.names
+    pop.will[n["B"], CAT["information"]] = WILL_FREE
+    pop.aid_role[n["B"]] |= AID_VOLUNTEER
+    model.aid.refresh()
+    silence_needs(model)
+    add_need(model, "A", "information", 1.5, born=0)
     book = model.aid.book
     need, helper, weight = channel(model).candidates(model.population.slots_of(book.requester),
                                                      book.category.astype(np.int64), book.born, 0)
-    assert need.size == 1 and np.allclose(weight, 0.7)
+    assert need.tolist() == [0] and helper.tolist() == [n["B"]] and np.allclose(weight, 0.7)
+    model.aid.week(1)  # B, on the roster, helps (no office capacity needed)
+    assert model.aid.helper_hours[n["B"]] == 1.5
     model = KyojoModel("yamae", seed=2, years=1, overrides={
         **HUB_ON, "interventions.reporting_hub.reporter_min_age": 60,
         "interventions.reporting_hub.reporter_max_age": 70})
@@ -211,3 +264,17 @@ def test_dispatch_and_reporters_are_the_scenarios():
                        r"reporter_min_age \(50\)"):
         load_scenario("yamae", {"interventions.reporting_hub.reporter_min_age": 50,
                                 "interventions.reporting_hub.reporter_max_age": 40})
+
+
+def test_the_number_of_reporters_scales_with_the_town():
+    def reporters(scale: float, seed: int) -> np.ndarray:
+        model = KyojoModel("yamae", seed=seed, years=0, scale=scale, overrides=HUB_ON)
+        pop = model.population
+        rep = (pop.aid_role & AID_REPORTER) != 0
+        return np.bincount(pop.district[rep], minlength=len(model.scenario.municipality.districts))
+
+    assert (reporters(1.0, 1) == 2).all()  # yamae.yaml: 2 per district
+    assert (reporters(0.5, 1) == 1).all()
+    # 2 x 0.25 = 0.5 a district: each district has 0 or 1, half of them 1 on average
+    counts = np.concatenate([reporters(0.25, seed) for seed in range(8)])
+    assert set(counts.tolist()) <= {0, 1} and 0.3 < counts.mean() < 0.7

@@ -183,7 +183,8 @@ def test_binary_file(tmp_path):
 
 def test_yaml_that_is_not_a_mapping(tmp_path):
     err = error_of(write(tmp_path, "list.yaml", "- a\n- b\n"))
-    assert_names(err, file="list.yaml", key="<top level>", given="['a', 'b']", allowed="a mapping of sections")
+    assert_names(err, file="list.yaml", key="<top level>", given="got a list", allowed="a mapping of sections")
+    assert "'a'" not in str(err) and err.problem == "not a scenario"  # the contents are not printed
 
 
 def test_base_that_does_not_exist(tmp_path):

@@ -20,6 +20,7 @@ from kyojosim.measures.survey import (
     SurveyError,
     compare_published,
     default_published_folder,
+    expected_trouble_counts,
     read_published,
     survey,
     wilson,
@@ -300,6 +301,7 @@ def test_script_runs_at_tiny_size(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "needs_platform_intention" in done.stdout and "yes_total" in done.stdout
+    assert "respondents with each trouble per 1,200" in done.stdout
     gaps = pd.read_csv(out / "gaps.csv")
     assert {"seed", *GAP_COLUMNS} <= set(gaps.columns)
     assert (out / "gaps_summary.csv").is_file() and (out / "seed_1" / "needs_platform_intention.csv").is_file()
@@ -316,3 +318,20 @@ def test_a_finished_run_can_be_surveyed():
     via_result = survey(res, n=150, seed=2)
     assert np.array_equal(direct.respondents, via_result.respondents)
     assert via_result.year == res.model.year == 2016 and via_result.step == res.model.steps
+
+
+@pytest.mark.parametrize("town,scale", [("yamae", 0.3), ("ikoma", 0.02), ("koto", 0.004)])
+def test_trouble_counts_match_the_published_n_in_every_bundled_town(town, scale):
+    """図表4-3-4-2's n per category (respondents who want someone to turn to) within ±25%, at the default recall."""
+    model = KyojoModel(town, seed=1, years=1, scale=scale, agents=False)
+    model.run_model()  # a turn of the year: the rates are solved again for the new population
+    published = read_published("needs_platform_intention").set_index("category")["n"]
+    expected = expected_trouble_counts(model)
+    assert ((expected / published[expected.index] - 1).abs() < 0.25).all(), expected
+    # a survey of the whole frame scatters around the expectation: all troubles together within 15%
+    res = survey(model, n=None, seed=1)
+    total = res.tables["needs_platform_intention"]["n"].sum() * 1200 / res.frame_size
+    assert abs(total / published.sum() - 1) < 0.15, total
+    # a survey with a shorter recall counts fewer
+    short = expected_trouble_counts(model, recall_weeks=4)
+    assert (short < expected).all()

@@ -35,7 +35,7 @@ KILL = {  # more and longer runs, so that a kill lands in the middle
     "name": "kill",
     "seed": 9,
     "replicates": 3,
-    "years": 1,
+    "years": 2,
     "scale": 0.25,
     "scenarios": ["yamae"],
     "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}},
@@ -164,7 +164,7 @@ def test_a_failing_run_is_recorded_and_resume_reruns_only_it(serial, tmp_path, m
 
 def test_another_experiment_is_refused_unless_restart(serial, tmp_path):
     out = tmp_path / "res"
-    kyojosim.sweep({**SMALL, "replicates": 1}, out=out, progress=False)
+    kyojosim.sweep({**SMALL, "seed": 6}, out=out, progress=False)
     with pytest.raises(SweepError, match="different experiment.*--restart"):
         kyojosim.sweep(SMALL, out=out, progress=False)
     kyojosim.sweep(SMALL, out=out, progress=False, restart=True)
@@ -175,6 +175,31 @@ def test_another_experiment_is_refused_unless_restart(serial, tmp_path):
     with pytest.raises(SweepError, match="not a sweep results folder"):
         kyojosim.sweep(SMALL, out=stranger, progress=False)
     assert sorted(p.name for p in stranger.iterdir()) == ["notes.txt"]
+
+
+def test_more_replicates_extend_the_folder_and_fewer_keep_it(serial, tmp_path, monkeypatch):
+    """Replicates added later get new seeds, the others keep theirs and are not run again; nothing is dropped."""
+    out = tmp_path / "res"
+    kyojosim.sweep({**SMALL, "replicates": 1}, out=out, progress=False)
+    first = kyojosim.load(out)
+    calls = []
+    real = results_module.run_one
+    monkeypatch.setattr(results_module, "run_one", lambda scn: calls.append(scn.simulation.seed) or real(scn))
+    kyojosim.sweep(SMALL, out=out, progress=False)  # 2 replicates: the folder is this experiment's, extended
+    assert len(calls) == 2  # replicate 1 of both variants, and nothing else
+    assert_same_results(serial, out)
+    res = kyojosim.load(out)
+    assert res.manifest["replicates"] == 2
+    assert res.design.loc[res.design["replicate"] == 0, "seed"].tolist() == first.design["seed"].tolist()
+    assert set(calls) == set(res.design.loc[res.design["replicate"] == 1, "seed"])
+    # asking for fewer replicates again keeps the folder's two (nothing is lost) and runs nothing
+    calls.clear()
+    kyojosim.sweep({**SMALL, "replicates": 1}, out=out, progress=False)
+    assert calls == [] and kyojosim.load(out).manifest["replicates"] == 2
+    assert_same_results(serial, out)
+    # the count can be asked for directly
+    kyojosim.sweep({**SMALL, "replicates": 1}, out=out, progress=False, replicates=3)
+    assert len(calls) == 2 and kyojosim.load(out).manifest["runs"]["done"] == 6
 
 
 def test_load_errors_and_partial_folders(serial, tmp_path):

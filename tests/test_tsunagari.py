@@ -16,7 +16,12 @@ from kyojosim.measures.tsunagari import (
     DECADE_GROUPS,
     FrameGroups,
     community_strengths,
+    components,
     consciousness,
+    index_report,
+    membership_counts,
+    principal_component,
+    raw_sums,
     summary_rows,
     tsunagari,
 )
@@ -58,6 +63,10 @@ def hand_population() -> Population:
     return pop
 
 
+U = np.sqrt(3.6)
+"""Unit of the hand town's factor scores: projection / sqrt(eigenvalue 1.8), the projection in units of 1/sqrt2."""
+
+
 def test_consciousness_worked_by_hand():
     pop = hand_population()
     off, on = consciousness(pop)
@@ -65,20 +74,40 @@ def test_consciousness_worked_by_hand():
     # trust_off: mean 0.625, deviations -0.375 -0.125 0.125 0.375 0; variance (0.140625*2 + 0.015625*2)/5 = 0.0625,
     #   sd 0.25 -> z_t = -1.5 -0.5 0.5 1.5 0
     # reciprocity: the same values permuted (C and D swapped) -> z_r = -1.5 -0.5 1.5 0.5 0
-    # corr = mean(z_t z_r) = (2.25 + 0.25 + 0.75 + 0.75 + 0)/5 = 0.8 > 0: first component (1, 1)/sqrt2 (eigenvalue 1.8)
-    # offline score = (z_t + z_r)/sqrt2 = (-3, -1, 2, 2, 0)/sqrt2
-    # F (child): z_t = z_r = (0.875 - 0.625)/0.25 = 1 -> (1 + 1)/sqrt2; G dead -> 0
-    assert np.allclose(off, np.array([-3, -1, 2, 2, 0, 2, 0]) / R2)
+    # corr = mean(z_t z_r) = (2.25 + 0.25 + 0.75 + 0.75 + 0)/5 = 0.8 > 0: first component (1, 1)/sqrt2, eigenvalue 1.8
+    # factor score = (z_t + z_r)/sqrt2 / sqrt(1.8) = (-3, -1, 2, 2, 0)/sqrt(3.6)
+    # F (child): z_t = z_r = (0.875 - 0.625)/0.25 = 1 -> 2/sqrt(3.6); G dead -> 0
+    assert np.allclose(off, np.array([-3, -1, 2, 2, 0, 2, 0]) / U)
     # trust_on: z = 1.5 -0.5 -1.5 0.5 0; corr with z_r = (-2.25 + 0.25 - 2.25 + 0.25)/5 = -0.8 < 0:
-    # first component (eigenvalue 1.8) is (1, -1)/sqrt2, sign chosen so that trust loads positively
-    # online score = (z_on - z_r)/sqrt2 = (3, 0, -3, 0, 0)/sqrt2; F: (1 - 1)/sqrt2 = 0; G dead -> 0
-    assert np.allclose(on, np.array([3, 0, -3, 0, 0, 0, 0]) / R2)
+    # first component (eigenvalue 1.8) is (1, -1)/sqrt2: its loadings sum to 0, so the first is made positive
+    # online score = (z_on - z_r)/sqrt2/sqrt(1.8) = (3, 0, -3, 0, 0)/sqrt(3.6); F: (1 - 1) = 0; G dead -> 0
+    assert np.allclose(on, np.array([3, 0, -3, 0, 0, 0, 0]) / U)
+    offline, online = components(pop)
+    assert np.allclose(offline.loadings, [1 / R2, 1 / R2]) and np.isclose(offline.explained, 0.9)
+    assert np.allclose(online.loadings, [1 / R2, -1 / R2]) and np.isclose(online.explained, 0.9)
+    # factor scores have mean 0 and standard deviation 1 over the frame
+    frame = np.array([0, 1, 2, 3, 4])
+    assert np.isclose(off[frame].mean(), 0) and np.isclose(off[frame].std(), 1)
+
+
+def test_first_component_of_positively_correlated_items():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(5000)
+    items = np.column_stack([0.8 * z + 0.6 * rng.standard_normal(5000), 0.6 * z + 0.8 * rng.standard_normal(5000),
+                             -(0.7 * z + 0.71 * rng.standard_normal(5000))])
+    frame = np.arange(4000)
+    pc = principal_component(items[:, :2], frame)
+    assert (pc.loadings > 0).all() and 0.5 < pc.explained < 1
+    flipped = principal_component(-items[:, :2], frame)  # a component is oriented so that its loadings sum up
+    assert (flipped.loadings > 0).all() and np.allclose(flipped.scores, -pc.scores)
+    mixed = principal_component(items, frame)  # an item answered the other way round loads negatively
+    assert mixed.loadings[2] < 0 < mixed.loadings[0]
 
 
 def test_community_strengths_and_tsunagari_worked_by_hand():
     pop = hand_population()
     cs = community_strengths(pop)
-    # in units of 1/sqrt2 (consciousness above); dead G counts in none of its communities
+    # in units of 1/sqrt(3.6) (consciousness above); dead G counts in none of its communities
     #   NA group 0 {A, B}:      (-3 - 1)/2 = -2        (offline consciousness)
     #   NA group 1 {C, D}:      ( 2 + 2)/2 =  2
     #   PTA group 2 {A}:        -3
@@ -86,50 +115,62 @@ def test_community_strengths_and_tsunagari_worked_by_hand():
     #   local SNS district 1 {C}: -3
     #   feed groups district 0 {A}: 3
     #   feed groups district 1 {D}: 0
-    # seven communities v = (-2, 2, -3, 3, -3, 3, 0): mean 0, variance (4+4+9+9+9+9+0)/7 = 44/7
-    # z = v / sqrt(44/7) (the 1/sqrt2 unit cancels in the z-score); strength = 50 + 10 z (deviation score)
     v = np.array([-2, 2, -3, 3, -3, 3, 0], dtype=float)
-    s = 1 / np.sqrt(44 / 7)
     assert list(cs["kind"]) == ["neighbourhood_association"] * 2 + ["pta"] + ["local_sns"] * 2 + ["feed_groups"] * 2
     assert list(cs["online"]) == [False] * 3 + [True] * 4
     assert list(cs["group"]) == [0, 1, 2, 0, 1, 0, 1]
     assert list(cs["members"]) == [2, 2, 1, 1, 1, 1, 1]
-    assert np.allclose(cs["mean"], v / R2)
-    assert np.allclose(cs["strength"], 50 + 10 * v * s)
-    # つながり力 = sum of the strengths of one's communities: 50 per community plus 10 s per unit of v:
-    #   A: NA0 -2 + PTA -3 + local SNS d0 3 + feed d0 3 -> 4 communities, v sum 1
-    #   B: NA0 -2                                       -> 1 community,  v sum -2
-    #   C: NA1 2 + local SNS d1 -3                       -> 2 communities, v sum -1
-    #   D: NA1 2 + feed d1 0                             -> 2 communities, v sum 2
-    #   E, F: in no community 0; G: dead 0
-    expected = np.array([200 + 10 * s, 50 - 20 * s, 100 - 10 * s, 100 + 20 * s, 0, 0, 0])
-    assert np.allclose(tsunagari(pop), expected)
+    assert np.allclose(cs["mean"], v / U)
+    assert np.allclose(cs["strength"], v / U)  # the tie strength is the mean: no constant per community
+    # sums: A: NA0 -2 + PTA -3 + local SNS d0 3 + feed d0 3 = 1; B: NA0 -2; C: NA1 2 + local SNS d1 -3 = -1;
+    #   D: NA1 2 + feed d1 0 = 2; E, F: in no community 0; G: dead
+    assert np.allclose(raw_sums(pop), np.array([1, -2, -1, 2, 0, 0, 0]) / U)
+    # one constant for everyone: the smallest sum of the frame (B's -2) with its sign changed; the dead stay 0
+    assert np.allclose(tsunagari(pop), np.array([3, 0, 1, 4, 2, 2, 0]) / U)
+    assert list(membership_counts(pop)) == [4, 1, 2, 2, 0, 0, 0]
+    # the literal reading standardises the means too, over the real-world and over the online communities
+    lit = community_strengths(pop, standardise=True)["strength"]
+    offline, online = v[:3], v[3:]
+    assert np.allclose(lit[:3], (offline - offline.mean()) / offline.std())
+    assert np.allclose(lit[3:], (online - online.mean()) / online.std())
 
 
-def test_people_in_no_community_have_zero():
+def test_joining_weaker_members_lowers_tsunagari():
+    """The index is no count: a resident who joins a community of members less conscious than average loses."""
+    pop = hand_population()
+    before = raw_sums(pop)
+    pop.groups[4, K["volunteer_group"]] = 9  # E joins a new group with B, the least conscious
+    pop.groups[1, K["volunteer_group"]] = 9
+    after = raw_sums(pop)
+    assert after[4] < before[4] and after[1] < before[1]
+
+
+def test_people_in_no_community_share_the_constant():
     pop = hand_population()
     value = tsunagari(pop)
-    none = ~(pop.groups >= 0).any(axis=1) & (pop.online == 0)
-    assert none.sum() == 2 and np.all(value[none] == 0.0)
-    # on a synthesised town too
+    none = ~(pop.groups >= 0).any(axis=1) & (pop.online == 0) & pop.alive[: pop.n]
+    assert none.sum() == 2 and np.allclose(value[none], value[none][0])
+    # on a synthesised town too: the smallest value of the frame is 0 and people in none share one value
     model = KyojoModel("yamae", seed=1, years=1)
     pop = model.population
     value = tsunagari(pop)
+    frame = pop.live()[pop.age[pop.live()] >= 20]
     none = ~(pop.groups >= 0).any(axis=1) & (pop.online == 0)
-    assert none.any() and np.all(value[none] == 0.0)
+    assert np.isclose(value[frame].min(), 0) and (value[frame] >= 0).all()
+    assert none[frame].any() and np.allclose(value[frame][none[frame]], value[frame][none[frame]][0])
     assert value[~none].std() > 0
 
 
-def test_degenerate_cases_count_every_community_as_average():
+def test_degenerate_cases_score_zero():
     pop = hand_population()
     for col in ("trust_offline", "trust_online", "reciprocity"):
         getattr(pop, col)[:] = 0.5  # no variance at all
     off, on = consciousness(pop)
     assert np.all(off == 0) and np.all(on == 0)
-    # every community has the same strength, 50: つながり力 is 50 per community (A 4, B 1, C 2, D 2)
-    assert np.all(community_strengths(pop)["strength"] == 50)
-    assert np.array_equal(tsunagari(pop), np.array([200, 50, 100, 100, 0, 0, 0], dtype=float))
+    assert np.all(community_strengths(pop)["strength"] == 0)
+    assert np.all(tsunagari(pop) == 0)
     assert tsunagari(Population()).size == 0
+    assert components(pop)[0].explained == 0
 
 
 def _hand_model(pop: Population) -> SimpleNamespace:
@@ -141,22 +182,21 @@ def _hand_model(pop: Population) -> SimpleNamespace:
 def test_summary_rows_of_the_hand_town():
     df = pd.DataFrame(summary_rows(_hand_model(hand_population())))
     assert list(df.columns) == list(TABLES["tsunagari"].columns)
-    s = 1 / np.sqrt(44 / 7)
     row = df.set_index(["group_type", "group"])
-    # the 20+ frame: A 200 + 10s, B 50 - 20s, C 100 - 10s, D 100 + 20s, E 0
-    a, b, c, d = 200 + 10 * s, 50 - 20 * s, 100 - 10 * s, 100 + 20 * s
-    frame = np.array([a, b, c, d, 0.0])
+    # the 20+ frame: A 3, B 0, C 1, D 4, E 2 (units of 1/sqrt(3.6))
+    a, b, c, d, e = np.array([3, 0, 1, 4, 2]) / U
+    frame = np.array([a, b, c, d, e])
     assert row.loc[("all", "all"), "n"] == 5 and np.isclose(row.loc[("all", "all"), "mean"], frame.mean())
     assert np.isclose(row.loc[("all", "all"), "q50"], np.median(frame))
     assert np.isclose(row.loc[("all", "all"), "q25"], np.percentile(frame, 25))
-    assert row.loc[("participation", "none"), "n"] == 1 and row.loc[("participation", "none"), "mean"] == 0
+    assert row.loc[("participation", "none"), "n"] == 1 and np.isclose(row.loc[("participation", "none"), "mean"], e)
     assert np.isclose(row.loc[("participation", "offline_only"), "mean"], b)  # B
     assert np.isclose(row.loc[("participation", "both"), "mean"], (a + c + d) / 3)  # A, C, D
     assert row.loc[("participation", "online_only"), "n"] == 0
     assert np.isnan(row.loc[("participation", "online_only"), "mean"])
     assert np.isclose(row.loc[("age_group", "80+"), "mean"], d)  # D, 85
     assert row.loc[("age_group", "60s"), "n"] == 0
-    assert np.isclose(row.loc[("district", "north"), "mean"], (a + b + 0) / 3)  # A, B, E
+    assert np.isclose(row.loc[("district", "north"), "mean"], (a + b + e) / 3)  # A, B, E
     assert np.isclose(row.loc[("district", "south"), "mean"], (c + d) / 2)  # C, D
 
 
@@ -183,19 +223,33 @@ def test_summary_rows_recorded_monthly_in_a_run():
     assert df["year"].min() == model.start_year
 
 
-def _participation_means(seeds=(1, 2, 3), years=1) -> dict[str, float]:
-    frames = []
-    for seed in seeds:
-        model = KyojoModel("yamae", seed=seed, years=years)
-        model.run_model()
-        frames.append(model.table("tsunagari"))
-    df = pd.concat(frames)
-    part = df[df["group_type"] == "participation"]
-    return part.groupby("group")["mean"].mean().to_dict()
+def test_index_report_by_hand():
+    pop = hand_population()
+    r = index_report(pop)
+    # frame A, B, C, D, E: index 3, 0, 1, 4, 2 (units of 1/sqrt(3.6)); communities 4, 1, 2, 2, 0
+    assert r["n"] == 5 and np.isclose(r["explained_offline"], 0.9)
+    assert np.isclose(r["mean_both"], (3 + 1 + 4) / 3 / U) and np.isclose(r["mean_offline_only"], 0)
+    assert np.isnan(r["mean_online_only"]) and r["holds"] is False  # no online-only resident: not shown
+    assert np.isclose(r["corr_memberships"], np.corrcoef([3, 0, 1, 4, 2], [4, 1, 2, 2, 0])[0, 1])
+    assert r["loadings_offline"] == pytest.approx((1 / R2, 1 / R2))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_both_online_and_offline_have_the_highest_tsunagari_yamae(seed):
-    """図表4-3-5-4: people in both kinds of community have higher つながり力 than online-only and offline-only."""
-    means = _participation_means(seeds=(seed,), years=2)
-    assert means["both"] > means["online_only"] and means["both"] > means["offline_only"], means
+def test_participation_makes_the_survey_ordering(seed):
+    """図表4-3-5-4 is reported, not imposed: it comes from taking part making members more trusting.
+
+    The initial population starts where taking part has shaped trust and reciprocity (§5.6), and the yearly
+    pull keeps shaping them (§7.16): the index follows participation and people in both kinds score above
+    offline-only and online-only people, at the start and three years on. Without that effect it does not.
+    """
+    shaped = KyojoModel("yamae", seed=seed, years=3, agents=False)
+    first = index_report(shaped.population)
+    shaped.run_model()
+    later = index_report(shaped.population)
+    flat = KyojoModel("yamae", seed=seed, years=3, agents=False, trust__participation_effect=0.0)
+    flat.run_model()
+    unshaped = index_report(flat.population)
+    for report in (first, later):
+        assert report["corr_memberships"] > 0.3 and report["holds"], report
+        assert 0.6 < report["explained_offline"] < 1 and all(x > 0 for x in report["loadings_offline"])
+    assert abs(unshaped["corr_memberships"]) < 0.2

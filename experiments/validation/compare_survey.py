@@ -3,7 +3,7 @@
 Usage::
 
     python experiments/validation/compare_survey.py [--scenario yamae] [--seeds 1 2 3] [--years 2]
-        [--n 1200] [--scale F] [--survey-seed 0] [--recall-weeks 52] [--published DIR] [--year 2017]
+        [--n 1200] [--scale F] [--survey-seed 0] [--recall-weeks W] [--published DIR] [--year 2017]
         [--all] [--out DIR]
 
 For each seed the scenario runs ``--years`` years (the default 2 takes the bundled scenarios,
@@ -12,7 +12,9 @@ residents aged 20-79. The table printed gives, per published cell, the simulated
 the seeds), its 95% interval (mean of the seeds' bounds), the spread of the seeds' values, the
 published value and the gap; gaps beyond +-5 points in a validated cell are flagged ``!``. With
 ``--out`` it writes ``gaps.csv`` (one row per seed and cell), ``gaps_summary.csv`` (over seeds) and
-each seed's survey tables (``seed_<s>/``). Bad input exits with status 2.
+each seed's survey tables (``seed_<s>/``). It also prints the respondents with each trouble per
+1,200 (図表4-3-4-2's n): expected at the recall, sampled, and their ratios to the published n.
+Bad input exits with status 2.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pandas as pd
 
 from kyojosim.atomic import write_text
 from kyojosim.errors import KyojoError
-from kyojosim.measures.survey import FLAG_POINTS, compare_published, survey
+from kyojosim.measures.survey import FLAG_POINTS, compare_published, expected_trouble_counts, read_published, survey
 from kyojosim.runs.results import run_one
 
 
@@ -37,7 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scale", type=float, default=None, help="fraction of residents simulated")
     p.add_argument("--n", type=int, default=1200, help="respondents (default 1200, the 2017 survey)")
     p.add_argument("--survey-seed", type=int, default=0, help="seed of the survey's sample (default 0)")
-    p.add_argument("--recall-weeks", type=int, default=52, help="weeks over which a respondent has a trouble")
+    p.add_argument("--recall-weeks", type=int, default=None,
+                   help="weeks over which a respondent has a trouble (default: the scenario's needs.recall_weeks)")
     p.add_argument("--published", default=None, help="folder of the published CSVs (default: bundled copy)")
     p.add_argument("--year", type=int, default=None, help="published participation row (default: scenario's)")
     p.add_argument("--all", action="store_true", help="print also the answer levels derived from the split")
@@ -45,14 +48,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def one_seed(args: argparse.Namespace, seed: int) -> tuple[pd.DataFrame, object]:
+def one_seed(args: argparse.Namespace, seed: int) -> tuple[pd.DataFrame, object, pd.Series]:
     def ask(model):  # the survey of the finished town (nothing at the start)
-        return survey(model, n=args.n, seed=args.survey_seed, recall_weeks=args.recall_weeks) if model.steps else None
+        if not model.steps:
+            return None
+        result = survey(model, n=args.n, seed=args.survey_seed, recall_weeks=args.recall_weeks)
+        return result, expected_trouble_counts(model, n=result.n, recall_weeks=args.recall_weeks)
 
-    result = run_one(args.scenario, seed=seed, years=args.years, scale=args.scale, observe=ask).observed[1]
+    result, expected = run_one(args.scenario, seed=seed, years=args.years, scale=args.scale, observe=ask).observed[1]
     gaps = compare_published(result, folder=args.published, year=args.year)
     gaps.insert(0, "seed", seed)
-    return gaps, result
+    return gaps, result, expected
+
+
+def show_troubles(results: list, expected: list[pd.Series]) -> None:
+    """Print the respondents with each trouble (n of 図表4-3-4-2): expected, sampled (means over seeds), published."""
+    published = read_published("needs_platform_intention").set_index("category")["n"]
+    n = results[0].n
+    sampled = pd.concat([r.tables["needs_platform_intention"].set_index("category")["n"] * 1200 / r.n
+                         for r in results], axis=1).mean(axis=1)
+    exp = pd.concat(expected, axis=1).mean(axis=1) * 1200 / n
+    table = pd.DataFrame({"published_n": published, "expected": exp, "sampled": sampled})
+    table["expected/published"] = table["expected"] / table["published_n"]
+    table["sampled/published"] = table["sampled"] / table["published_n"]
+    print(f"\n== troubles: respondents with each trouble per 1,200 (図表4-3-4-2's n; recall "
+          f"{results[0].recall_weeks} weeks; target within ±25%)")
+    print(table.round(2).to_string())
 
 
 def summarise(gaps: pd.DataFrame) -> pd.DataFrame:
@@ -85,11 +106,12 @@ def show(summary: pd.DataFrame, show_all: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        parts, results = [], []
+        parts, results, expected = [], [], []
         for seed in args.seeds:
-            gaps, result = one_seed(args, seed)
+            gaps, result, exp = one_seed(args, seed)
             parts.append(gaps)
             results.append(result)
+            expected.append(exp)
         gaps = pd.concat(parts, ignore_index=True)
         summary = summarise(gaps)
         first = results[0]
@@ -97,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(n={first.n} of {first.frame_size} residents aged {first.ages[0]}-{first.ages[1]}), "
               f"participation compared with the {args.year or first.reference_year} row")
         show(summary, args.all)
+        show_troubles(results, expected)
         print("\n== tsunagari_by_participation (mean つながり力 by participation group; no published numbers, "
               "図表4-3-5-4: 'both' should be highest)")
         tsu = pd.concat([r.tables["tsunagari_by_participation"].assign(seed=s)

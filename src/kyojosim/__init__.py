@@ -12,13 +12,18 @@ or from the shell: ``kyojosim run yamae --years 10``. Any municipality of Japan 
     kyojosim.lookup("生駒市")             # or "奈良県生駒市", "Ikoma", 29209
     res = kyojosim.run("生駒市", years=5)  # its scenario built from the census and IPSS tables
 
-or ``kyojosim new 生駒市 --out ikoma.yaml``.
+or ``kyojosim new 生駒市 --out ikoma.yaml``. The bundled scenarios and experiments (package data)::
+
+    kyojosim.scenarios()                 # yamae, ikoma, koto and their variants
+    kyojosim.experiments()               # ikoma-interventions, yamae-quick, yamae-sensitivity
+    kyojosim.sweep("yamae-quick")
+
+The model description (ODD protocol) of this version: :data:`ODD_URL`; the documentation: :data:`DOCS_URL`.
 """
 
 from __future__ import annotations
 
 import multiprocessing as _mp
-from importlib import metadata as _metadata
 
 # ``import mesa`` imports mesa.batchrunner, which calls
 # ``multiprocessing.set_start_method("spawn", force=True)`` as a side effect (mesa 3.3.1).
@@ -31,8 +36,11 @@ if _mp.get_start_method(allow_none=True) != _start_method:
 del _start_method
 
 from .agents import Resident  # noqa: E402
-from .errors import KyojoError, ScenarioError  # noqa: E402
+from .distribution import DOCS_URL, ODD_URL  # noqa: E402
+from .distribution import version as _version  # noqa: E402
+from .errors import KyojoError, ScenarioError, ScenarioWarning  # noqa: E402
 from .model import KyojoModel  # noqa: E402
+from .params.bundled import experiments, scenarios  # noqa: E402
 from .params.experiment import Experiment, load_experiment  # noqa: E402
 from .params.japan import lookup, municipalities  # noqa: E402
 from .params.scenario import SCENARIO_RESOLVERS as _RESOLVERS  # noqa: E402
@@ -46,12 +54,11 @@ from .runs.sweep import sweep  # noqa: E402
 if _municipality_scenario not in _RESOLVERS:
     _RESOLVERS.append(_municipality_scenario)
 
-try:
-    __version__ = _metadata.version("kyojosim")
-except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+__version__ = _version()
 
 __all__ = [
+    "DOCS_URL",
+    "ODD_URL",
     "Experiment",
     "ExperimentResults",
     "KyojoError",
@@ -60,7 +67,9 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "__version__",
+    "experiments",
     "load",
     "load_experiment",
     "load_run",
@@ -68,5 +77,6 @@ __all__ = [
     "lookup",
     "municipalities",
     "run",
+    "scenarios",
     "sweep",
 ]

@@ -10,6 +10,7 @@ half-written inside it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -156,10 +157,53 @@ def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame, index: bool = 
     return _write_with(path, lambda fh: df.to_parquet(fh, engine="pyarrow", index=index))
 
 
+def file_digest(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Return what a file holds, to check later that it is unchanged: ``{"bytes": size, "sha256": hex digest}``.
+
+    Raises:
+        OSError: If the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def check_file(path: str | os.PathLike[str], expected: Any, full: bool = True) -> str | None:
+    """Check a file against what :func:`file_digest` recorded; return what is wrong (``None`` if nothing).
+
+    Args:
+        path: The file.
+        expected: The record ``{"bytes", "sha256"}``.
+        full: Also compare the SHA-256 hash (reads the whole file); else only the size.
+
+    Returns:
+        ``None``, or a short description naming the file: missing, of another size, changed, not readable.
+    """
+    target = Path(path)
+    if not isinstance(expected, dict) or not isinstance(expected.get("bytes"), int):
+        return f"{target.name}: no record of what was written"
+    if not target.is_file():
+        return f"{target.name} is missing"
+    try:
+        size = target.stat().st_size
+        if size != expected["bytes"]:
+            return f"{target.name} has {size:,} bytes, {expected['bytes']:,} were written"
+        if full and file_digest(target)["sha256"] != expected.get("sha256"):
+            return f"{target.name} has changed since it was written (its SHA-256 hash differs)"
+    except OSError as exc:
+        return f"{target.name} cannot be read ({exc.strerror or exc})"
+    return None
+
+
 def _write_with(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], object]) -> Path:
     with atomic_open(path, "wb") as fh:
         writer(fh)
     return Path(path)
 
 
-__all__ = ["TMP_SUFFIX", "atomic_open", "write_bytes", "write_json", "write_parquet", "write_text"]
+__all__ = ["TMP_SUFFIX", "atomic_open", "check_file", "file_digest", "write_bytes", "write_json", "write_parquet",
+           "write_text"]

@@ -8,16 +8,23 @@ Commands::
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--full] [--out DIR]
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--seed S] [--jobs N] [--years N] [--set k=v ...]
                       [--out DIR] [--restart] [--lang ja|en] [--quiet]
-    kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--lang ja|en] [--out DIR]
+    kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--pool] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
     kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT] [--lang ja|en]
-    kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart]
-                   [--lang ja|en] [--quiet]
+    kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart] [--quiet]
+                   [--years N] [--scale F] [--replicates N] [--target-halfwidth X [--max-replicates N]] [--lang ja|en]
+    kyojosim scenarios
+    kyojosim experiments
+    kyojosim assumptions [SCENARIO] [--csv]
+    kyojosim robustness EXPERIMENT --samples N [--jobs N] [--out DIR] [--parameters KEY ...] [--threshold [M=]X ...]
+                        [--design lhs|sobol] [--replicates R] [--seed S] [--lang ja|en] [--restart] [--quiet]
     kyojosim new MUNICIPALITY [--out FILE] [--scale F] [--seeds N] [--force] [--quiet]
     kyojosim municipalities [QUERY]
+    kyojosim scorecard [SCENARIO ...] [--seeds N] [--scale S] [--out DIR] [--lang ja|en] [--fast] [--jobs N]
     kyojosim --version
 
-``SCENARIO`` is a YAML file, the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``) or a
+``SCENARIO`` is a YAML file, the name of a bundled scenario (``yamae``, ``ikoma``, ``koto``; ``kyojosim
+scenarios`` lists them) or a
 municipality of Japan by code or name (``29209``, ``生駒市``, ``Ikoma``), whose scenario is built from
 the census and IPSS tables the first time and kept in the user cache folder.
 Tables and summaries are printed in Japanese (``--lang ja``, the default) or English (``--lang en``), every
@@ -30,11 +37,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import KyojoError, ScenarioError
+from .errors import KyojoError, ScenarioError, ScenarioWarning
 from .runs.executor import BACKENDS
 
 EXIT_OK = 0
@@ -67,7 +75,7 @@ def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
         if not sep or not key:
             raise ScenarioError("--set", item, item, "allowed: KEY.PATH=VALUE, e.g. simulation.seed=3",
                                 "not an assignment")
-        out[key] = parse_value(value)
+        out[key] = parse_value(value, key)
     return out
 
 
@@ -83,10 +91,36 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _load(args: argparse.Namespace):
-    from .params.scenario import find_scenario, load_scenario
+    from .params.scenario import find_scenario, load_scenario, scenario_warnings
 
     path = find_scenario(args.scenario)
-    return path, load_scenario(path, _overrides(args))
+    scn = load_scenario(path, _overrides(args))
+    for note in scenario_warnings(scn):
+        warnings.warn(f"{path}: {note}", ScenarioWarning, stacklevel=2)
+    return path, scn
+
+
+def out_path(value: str | None, default: Path | None = None, what: str = "folder") -> Path:
+    """Return the path given with ``--out``, or ``default`` when none was given.
+
+    Raises:
+        KyojoError: If ``--out`` was given empty (it would otherwise fall back to the default silently).
+    """
+    if value is None:
+        if default is None:  # pragma: no cover - every command with an optional --out has a default
+            raise KyojoError(f"--out: no {what} given")
+        return default
+    if not value.strip():
+        raise KyojoError(f"--out: got an empty path; allowed: a {what} (leave --out out for the default)")
+    return Path(value)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a :class:`~kyojosim.errors.ScenarioWarning` as ``warning: <message>``; others as Python would."""
+    if issubclass(category, ScenarioWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 # --------------------------------------------------------------------------------------
@@ -125,11 +159,14 @@ def summary_table(years, needs=None, scale: float = 1.0, lang: str = "ja") -> st
 
 def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
     """Run a scenario, print the yearly summary and save the results."""
-    from .runs.results import run
+    from .runs.results import results_folder, run
 
+    out_path(args.out, Path("."))  # an empty --out is refused before anything is read
     _, scn = _load(args)
-    out = Path(args.out) if args.out else Path("results") / f"{scn.name or 'run'}-{scn.simulation.seed}"
-    result = run(scn, progress=False if args.quiet else None, command=list(command))
+    out = out_path(args.out, results_folder(f"{scn.name or 'run'}-{scn.simulation.seed}"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)  # printed when the scenario was loaded
+        result = run(scn, progress=False if args.quiet else None, command=list(command))
     result.save(out)
     if not args.quiet:
         from .present.labels import text
@@ -158,7 +195,7 @@ def cmd_projection(args: argparse.Namespace) -> int:
         if scn.demography.projection is None:
             raise ScenarioError(scn.name, "demography.projection", None,
                                 "allowed: a scenario with a projection (years, total, share_65plus)", "missing")
-    out = Path(args.out)
+    out = out_path(args.out)
     runs = projection.track(scns, seeds=range(1, args.seeds + 1), n_jobs=args.jobs, full=args.full)
     table = projection.compare(runs, scns)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,6 +223,7 @@ def cmd_projection(args: argparse.Namespace) -> int:
 def cmd_variants(args: argparse.Namespace) -> int:
     """Sweep scenarios as the variants of the first over shared seeds; print the comparison with the first."""
     from .analysis.compare import compare
+    from .runs.results import results_folder
     from .runs.store import load
     from .runs.sweep import sweep, variants_experiment
 
@@ -195,8 +233,9 @@ def cmd_variants(args: argparse.Namespace) -> int:
     if "simulation.seed" in sets:
         raise ScenarioError("--set", "simulation.seed", sets["simulation.seed"], "allowed: --seed S (the replicates' "
                             "seeds are drawn from it, the same in every variant)", "not allowed")
+    out = out_path(args.out, Path("."))  # checked before anything runs
     exp = variants_experiment(args.scenarios, replicates=args.seeds, seed=args.seed, years=args.years, overrides=sets)
-    out = Path(args.out) if args.out else Path("results") / exp.name
+    out = out_path(args.out, results_folder(exp.name))
     try:
         sweep(exp, out=out, jobs=args.jobs, progress=not args.quiet, restart=args.restart)
     except KeyboardInterrupt:
@@ -206,20 +245,37 @@ def cmd_variants(args: argparse.Namespace) -> int:
     res = load(out)
     if not args.quiet:
         from .present.labels import municipality_names, text, variant_labels
-        from .present.tables import comparison_table
+        from .present.tables import comparison_table, intervals_text
 
+        print_recovered(res.manifest)
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.variants) > 1:
+            table = compare(res)
             shown = variant_labels(res, args.lang)
             print(text("cli.variants_head", args.lang, name=exp.name, baseline=shown.get(res.baseline, res.baseline),
                        replicates=args.seeds))
-            print(comparison_table(compare(res), lang=args.lang, labels=shown,
-                                   places=municipality_names(res, args.lang)))
+            print(intervals_text(table, args.lang))
+            print(comparison_table(table, lang=args.lang, labels=shown, places=municipality_names(res, args.lang)))
         else:
             print(f"{exp.name}: one scenario, nothing to compare; its summary is in {out / 'summary.parquet'}")
         print(f"results: {out} (kyojosim compare {out} for the figures, kyojosim report {out} for the report)")
     return EXIT_OK
+
+
+def print_recovered(manifest: dict[str, Any], limit: int = 10) -> None:
+    """Print what a sweep recovered from: runs found damaged and run again, runs run again after a worker died."""
+    recovered = manifest.get("recovered") or {}
+    damaged = recovered.get("damaged") or []
+    if damaged:
+        print(f"{len(damaged)} finished run(s) were damaged and were run again:")
+        for d in damaged[:limit]:
+            print(f"  damaged: {d['run_id']}: {d['problem']}")
+    retried = recovered.get("retried") or []
+    if retried:
+        print(f"{len(retried)} run(s) were run again after their worker process died:")
+        for r in retried[:limit]:
+            print(f"  run again: {r['run_id']} (attempt {r['attempts']}; {r['reason']})")
 
 
 COMPARE_FIGURES = ("timeseries", "comparison", "tsunagari_by_group", "population_pyramid")
@@ -232,13 +288,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from .analysis.compare import compare
     from .atomic import write_text
-    from .present import figures
+    from .present import figures, robustness_figures
     from .present.labels import municipality_names, text, variant_labels
     from .present.report import HEADLINE_METRICS, load_results
-    from .present.tables import comparison_table
+    from .present.tables import comparison_table, intervals_text
 
+    out_path(args.out, Path("."))  # an empty --out is refused before the results are read
     folder, results = load_results(args.results)
-    out = Path(args.out) if args.out else folder / "comparison"
+    out = out_path(args.out, folder / "comparison")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -248,12 +305,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     places = municipality_names(results, args.lang)
     written = []
     table = None
+    points = int(results.design["point"].nunique()) if len(results.design) else 0
     if len(results.variants) > 1:
-        table = compare(results, baseline=args.baseline)
+        table = compare(results, baseline=args.baseline, pool=args.pool)
         write_text(out / "comparison.csv", table.to_csv(index=False))
-        figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png", labels=shown,
-                                 places=places)
-        written += ["comparison.csv", "comparison.png"]
+        written.append("comparison.csv")
+        if points > 1 and not args.pool and results.parameters:
+            robustness_figures.effect_by_parameter(table, lang=args.lang, path=out / "effect_by_parameter.png")
+            written.append("effect_by_parameter.png")
+        else:  # one point, or the points pooled on purpose: one interval per variant and metric
+            figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png",
+                                     labels=shown, places=places)
+            written.append("comparison.png")
     indices = None
     if (results.manifest.get("design") or {}).get("type") == "sobol":
         from .analysis.sensitivity import sensitivity
@@ -269,7 +332,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
         if table is not None:
-            print(text("cli.compare_head", args.lang, folder=folder, baseline=shown.get(baseline, baseline)))
+            varied = text("cli.varied", args.lang, parameters=", ".join(results.parameters)) if points > 1 else ""
+            print(text("cli.compare_head", args.lang, folder=folder, baseline=shown.get(baseline, baseline),
+                       varied=varied))
+            print(intervals_text(table, args.lang))
             print(comparison_table(table, HEADLINE_METRICS, lang=args.lang, labels=shown, places=places))
         if indices is not None:
             print(f"{folder}: Sobol indices (first order S1, total ST, 95% half-widths), "
@@ -284,8 +350,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the HTML report of an experiment (one self-contained file)."""
     from .present.report import load_results, write_report
 
+    out_path(args.out, Path("."), "file")  # an empty --out is refused before the results are read
     folder, results = load_results(args.results)
-    out = Path(args.out) if args.out else folder / f"report-{args.lang}.html"
+    points = int(results.design["point"].nunique()) if len(results.design) else 0
+    if points > 1:  # the report states one effect per variant; averaging the points would hide their differences
+        raise KyojoError(f"{folder}: the experiment has {points} design points (it varies "
+                         f"{', '.join(results.parameters) or 'parameters'}) and the report shows one effect per "
+                         f"variant; compare them point by point with: kyojosim compare {folder}")
+    out = out_path(args.out, folder / f"report-{args.lang}.html", "file")
     path = write_report(results, out, lang=args.lang)
     if not args.quiet:
         print(f"report: {path}")
@@ -302,9 +374,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     import os
     import warnings
 
+    from .distribution import require_extra
     from .params.scenario import find_scenario, load_scenario
     from .present.dashboard import APP_PATH, LANG_ENV, SCENARIO_ENV
 
+    require_extra("dashboard")
     if not 0 < args.port < 65536:
         raise ScenarioError("--port", "port", args.port, "allowed: a TCP port, 1-65535", "out of range")
     path = find_scenario(args.scenario)
@@ -329,7 +403,7 @@ def cmd_new(args: argparse.Namespace, command: Sequence[str]) -> int:
 
     rec = builder.japan.lookup(args.municipality)
     slug = rec.name_en.rsplit(" ", 1)[0].lower().replace(" ", "-")
-    out = None if args.out == "-" else Path(args.out or f"{slug}-{rec.code}.yaml")
+    out = None if args.out == "-" else out_path(args.out, Path(f"{slug}-{rec.code}.yaml"), "file")
     if out is not None and out.exists() and not args.force:
         raise KyojoError(f"{out} exists; give another --out, or --force to replace it")
     if args.scale is not None and not 0 < args.scale <= 1:
@@ -385,17 +459,70 @@ def cmd_municipalities(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_scorecard(args: argparse.Namespace, command: Sequence[str]) -> int:
+    """Score the model against every published pattern of the targets file; write the CSV and the HTML pages."""
+    from .analysis.scorecard import load_targets, scorecard, write_scorecard
+    from .present.scorecard import format_table, summary_line, write_html
+    from .runs.executor import check_options
+
+    check_options(args.jobs)
+    out = out_path(args.out)
+    targets = load_targets(args.targets)
+    if out.exists() and not out.is_dir():
+        raise KyojoError(f"--out: {out} exists and is not a folder; allowed: a folder")
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    card = scorecard(targets, args.scenarios, seeds=args.seeds, scale=args.scale, fast=args.fast, jobs=args.jobs,
+                     progress=say, command=list(command))
+    pages = [write_html(card, out, lang) for lang in ("ja", "en")]
+    written = write_scorecard(card, out, pages)  # scorecard.json last: the folder then holds the whole scorecard
+    if not args.quiet:
+        what = "fast subset" if args.fast else "all targets"
+        print(f"kyojosim {card.manifest['kyojosim_version']} scorecard ({what}, {len(card.scores)} targets; "
+              f"{summary_line(card, args.lang)})")
+        print(format_table(card, args.lang))
+        print(f"results: {out} ({written['csv'].name}, {written['seeds'].name}, {written['json'].name}, "
+              f"{', '.join(p.name for p in pages)})")
+    return EXIT_OK
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run (or resume) an experiment sweep and consolidate its results folder."""
+    """Run (or resume) an experiment sweep and consolidate its results folder.
+
+    With ``--target-halfwidth``, add replicates until every headline interval is that narrow or the
+    cap is reached (:func:`kyojosim.analysis.precision.sweep_to_halfwidth`), and say which.
+    """
     from .params.experiment import load_experiment
+    from .runs.results import results_folder
     from .runs.store import load
     from .runs.sweep import sweep
 
-    exp = load_experiment(args.experiment)
-    out = Path(args.out) if args.out else Path("results") / exp.name
+    out_path(args.out, Path("."))  # an empty --out is refused before anything is read
+    exp = load_experiment(args.experiment, years=args.years, scale=args.scale, replicates=args.replicates)
+    out = out_path(args.out, results_folder(exp.name))
+    precision = None
+    if args.max_replicates is not None and args.target_halfwidth is None:
+        raise ScenarioError("--max-replicates", "max_replicates", args.max_replicates,
+                            "allowed: only with --target-halfwidth X", "not allowed")
     try:
-        sweep(exp, out=out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler, progress=not args.quiet,
-              restart=args.restart)
+        if args.target_halfwidth is not None:
+            from .analysis.precision import sweep_to_halfwidth
+
+            def say(row: dict) -> None:
+                if not args.quiet:
+                    point = "" if row["point"] is None else f", point {row['point']}"
+                    print(f"{row['replicates']} replicates: widest headline interval ±{row['widest']:.3g} "
+                          f"({row['variant']}, {row['metric']}{point})", file=sys.stderr)
+
+            precision = sweep_to_halfwidth(exp, args.target_halfwidth, args.max_replicates, out=out, jobs=args.jobs,
+                                           backend=args.backend, scheduler=args.scheduler, progress=not args.quiet,
+                                           restart=args.restart, on_pass=say)
+        else:
+            sweep(exp, out=out, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
+                  progress=not args.quiet, restart=args.restart)
     except KeyboardInterrupt:
         print(f"interrupted: the runs finished so far are kept in {out}; run the same command again to resume "
               f"(kyojosim sweep {args.experiment} --out {out})", file=sys.stderr)
@@ -403,8 +530,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.quiet:
         res = load(out)
         runs = res.manifest["runs"]
-        print(f"{exp.name}: {len(exp.runs)} runs ({runs['done']} done, {runs['failed']} failed); "
-              f"{res.manifest['timings'].get('runs_skipped', 0)} were already done")
+        held = int(res.manifest.get("replicates", exp.replicates))
+        more = (f" ({held} replicates: the folder holds more than the file's {exp.replicates}, all kept)"
+                if held > exp.replicates and precision is None else "")
+        print(f"{exp.name}: {runs['done'] + runs['failed'] + runs['pending']} runs ({runs['done']} done, "
+              f"{runs['failed']} failed){more}; {res.manifest['timings'].get('runs_skipped', 0)} were already done; "
+              f"baseline: {exp.baseline}")
+        print_recovered(res.manifest)
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.summary):
@@ -414,7 +546,72 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             table = res.table("summary").groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
             print(text("cli.sweep_means", args.lang))
             print(means_table(table, args.lang, variant_labels(res, args.lang), municipality_names(res, args.lang)))
+        if precision is not None:
+            print(precision.message() + " (half-widths in points for rates)")
         print(f"results: {out}")
+    return EXIT_OK
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the bundled scenarios."""
+    from .params import bundled
+
+    table = bundled.scenarios()
+    table["population"] = table["population"].map("{:,}".format)
+    print(table.drop(columns=["file", "description"]).to_string(index=False))
+    print(f"files in {Path(table['file'].iloc[0]).parent}; run one: kyojosim run NAME; any other municipality: "
+          "kyojosim new NAME")
+    return EXIT_OK
+
+
+def cmd_experiments(args: argparse.Namespace) -> int:
+    """List the bundled experiments."""
+    from .params import bundled
+
+    table = bundled.experiments()
+    print(table.drop(columns=["file"]).to_string(index=False))
+    print(f"files in {Path(table['file'].iloc[0]).parent}; run one: kyojosim sweep NAME (format: docs/experiments.md)")
+    return EXIT_OK
+
+
+def cmd_assumptions(args: argparse.Namespace) -> int:
+    """List the assumption register: every ``assumption:`` parameter with its plausible range and basis."""
+    from .analysis.robustness import format_register, register_csv
+    from .params.scenario import assumption_register, find_scenario, load_scenario
+
+    scn = load_scenario(find_scenario(args.scenario)) if args.scenario else None
+    register = assumption_register(scn)
+    if args.csv:
+        sys.stdout.write(register_csv(register))
+        return EXIT_OK
+    where = f"in {scn.name}" if scn is not None else "defaults"
+    print(f"{len(register)} assumptions ({where}); plausible: the range an uncertainty analysis varies (×: a factor "
+          "applied to every element of a list or mapping); kyojosim robustness samples it")
+    print(format_register(register, show_value=scn is not None))
+    return EXIT_OK
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    """Run an experiment's variants over a sample of the assumption register; write tables, summary and figures."""
+    from .analysis.robustness import format_robustness, robustness
+    from .present.robustness_figures import robustness_figures
+
+    out = out_path(args.out) if args.out is not None else None
+    try:
+        folder, result = robustness(args.experiment, args.samples, out=out, jobs=args.jobs,
+                                    parameters=args.parameters or None, design=args.design,
+                                    replicates=args.replicates, seed=args.seed, metrics=args.metrics or None,
+                                    thresholds=args.threshold or None, progress=not args.quiet,
+                                    restart=args.restart)
+    except KeyboardInterrupt:
+        print("interrupted: the samples finished so far are kept; run the same command again to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    names = robustness_figures(result, folder, lang=args.lang)
+    if not args.quiet:
+        print(format_robustness(result))
+        print(f"results: {folder} (spread, dependence, regions, conditions, effects, samples as .parquet and .csv; "
+              f"findings.json, summary.txt, {', '.join(names)}; the runs in {folder / 'sweep'})")
     return EXIT_OK
 
 
@@ -495,10 +692,14 @@ def build_parser() -> argparse.ArgumentParser:
     results_help = "results folder of an experiment, or an experiment file or name (its folder results/<name>)"
     p_cmp = sub.add_parser("compare", help="compare the variants of an experiment with its baseline",
                            description="Paired differences of every variant from the baseline (same scenario, "
-                           "design point and replicate) with 95%% bootstrap intervals; writes comparison.csv and "
-                           "the figures as PNG.")
+                           "design point and replicate), one row per design point, with 95%% intervals (paired t "
+                           "for few pairs, BCa bootstrap from 30; the method is named); writes comparison.csv and "
+                           "the figures as PNG (the effect against each varied parameter for a design).")
     p_cmp.add_argument("results", metavar="RESULTS_OR_EXPERIMENT", help=results_help)
     p_cmp.add_argument("--baseline", metavar="V", help="variant to compare against (default: the experiment's)")
+    p_cmp.add_argument("--pool", action="store_true",
+                       help="average over the design points (one row per variant and metric) instead of one row per "
+                       "point; the effect may depend on the parameters the design varies")
     p_cmp.add_argument("--lang", choices=("ja", "en"), default="ja",
                        help="language of the table and the figures (default ja)")
     p_cmp.add_argument("--out", metavar="DIR", help="output folder (default: <results>/comparison)")
@@ -527,7 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Run every run of an experiment file in parallel, saving each as it finishes; "
                           "running the same command again resumes. See docs/experiments.md.")
     p_sw.add_argument("experiment", metavar="EXPERIMENT",
-                      help="experiment file, or the name of a bundled one (experiments/*.yaml)")
+                      help="experiment file, or the name of a bundled one (kyojosim experiments lists them)")
     p_sw.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (default 1; -1: all)")
     p_sw.add_argument("--backend", choices=BACKENDS, default="loky",
                       help="loky: local processes (default); dask: a dask.distributed cluster")
@@ -538,6 +739,45 @@ def build_parser() -> argparse.ArgumentParser:
                       help="delete the results already in --out (even of another experiment) and start again")
     p_sw.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the summary (default ja)")
     p_sw.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p_sw.add_argument("--years", type=int, metavar="N", help="replace the experiment's years (a shorter trial)")
+    p_sw.add_argument("--scale", type=float, metavar="F", help="replace the experiment's scale, 0 < F <= 1")
+    p_sw.add_argument("--replicates", type=int, metavar="N", help="replace the experiment's number of replicates")
+    p_sw.add_argument("--target-halfwidth", type=float, metavar="X",
+                      help="add replicates (new seeds; the runs done are kept) until every headline interval "
+                      "(matching rate overall and 75+, つながり力) at every design point is at most ±X (points for "
+                      "rates), or --max-replicates is reached; says which")
+    p_sw.add_argument("--max-replicates", type=int, metavar="N",
+                      help="cap on replicates with --target-halfwidth (default 20)")
+    p_as = sub.add_parser("assumptions", help="list the assumption register (plausible ranges and their basis)",
+                          description="List every parameter whose source says assumption: with its default, the "
+                          "range of values the evidence allows, the unit and the basis of that range (the register "
+                          "kyojosim robustness samples).")
+    p_as.add_argument("scenario", nargs="?", metavar="SCENARIO", help=scenario_help + " (its values shown too)")
+    p_as.add_argument("--csv", action="store_true", help="print CSV (lists and mappings as JSON) instead of a table")
+    p_rob = sub.add_parser("robustness", help="effects of an experiment's variants across the assumptions",
+                           description="Run the experiment's variants over a sample of the assumption register's "
+                           "plausible ranges (each sample: the baseline and every variant with the same seeds), then "
+                           "report for each headline metric the spread of the effect, the share of the space where "
+                           "the variant helps by more than the threshold, the assumptions it depends on and the "
+                           "regions where it fails (PRIM). Resumable: run the same command again.")
+    p_rob.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled name (no design)")
+    p_rob.add_argument("--samples", "-n", type=int, required=True, metavar="N",
+                       help="samples (lhs), or Saltelli's N, a power of 2 (sobol: N x (d + 2) samples)")
+    p_rob.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel workers (default 1)")
+    p_rob.add_argument("--out", metavar="DIR", help="output folder (default: results/<experiment>-robustness)")
+    p_rob.add_argument("--parameters", nargs="+", metavar="KEY",
+                       help="register keys or patterns to vary, e.g. 'interventions.sharing_platform.*' "
+                       "helping.weekly_hours_free (default: all but those of interventions no variant uses)")
+    p_rob.add_argument("--threshold", action="append", metavar="[METRIC=]X",
+                       help="the variant helps when its effect exceeds X (points for rates; default 0); repeatable")
+    p_rob.add_argument("--metrics", nargs="+", metavar="METRIC", help="default: the headline metrics")
+    p_rob.add_argument("--design", choices=("lhs", "sobol"), default="lhs",
+                       help="lhs: Latin hypercube, RBD-FAST indices (default); sobol: Saltelli's sample, Sobol indices")
+    p_rob.add_argument("--replicates", type=int, default=1, metavar="R", help="seeds at each sample (default 1)")
+    p_rob.add_argument("--seed", type=int, metavar="S", help="experiment seed (default: the experiment's)")
+    p_rob.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the figures (default ja)")
+    p_rob.add_argument("--restart", action="store_true", help="delete the samples already run and start again")
+    p_rob.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p_new = sub.add_parser("new", help="write the scenario file of any municipality of Japan",
                            description="Build a complete scenario for a municipality from the census 2015 and IPSS "
                            "2018 tables shipped with kyojosim: age structure, households, districts, fertility, "
@@ -554,10 +794,39 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fit the migration to the mean of seeds 1..N (default 4)")
     p_new.add_argument("--force", action="store_true", help="replace FILE if it exists")
     p_new.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
+    p_sc = sub.add_parser("scorecard", help="score the model against every published pattern",
+                          description="Run every target of the targets file (kyojosim/data/targets.yaml): the "
+                          "model's mean and 95%% interval over seeds against a band set by the source's "
+                          "uncertainty or a stated tolerance; seeds are added until each interval is narrow "
+                          "enough. Calibration targets (they set or fitted parameters) and validation targets "
+                          "(independent) are shown apart. Writes scorecard.csv, scorecard.json and one HTML "
+                          "page in Japanese and one in English. See docs/validation.md.")
+    p_sc.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                      help="score only the targets of runs on these scenarios (ikoma also selects ikoma-platform); "
+                      "default: all")
+    p_sc.add_argument("--seeds", type=int, metavar="N", help="at most N seeds per run (default: the targets file's "
+                      "max_seeds, 20; the fast subset: 3)")
+    p_sc.add_argument("--scale", type=float, metavar="S",
+                      help="fraction of residents simulated in every whole-model run, 0 < S <= 1 (default: each "
+                      "run's own; the runs of the population alone keep their scenario's)")
+    p_sc.add_argument("--out", default=str(Path("results") / "scorecard"), metavar="DIR",
+                      help="output folder (default: results/scorecard)")
+    p_sc.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the printed table (default "
+                      "ja; both HTML pages are written)")
+    p_sc.add_argument("--fast", action="store_true",
+                      help="only the fast subset of the targets, at small scale with few seeds (as the tests run)")
+    p_sc.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                      help="parallel workers (default 1; -1: all cores)")
+    p_sc.add_argument("--targets", metavar="FILE", help="another targets file (default: the bundled one)")
+    p_sc.add_argument("--quiet", "-q", action="store_true", help="no progress and no table")
     p_mun = sub.add_parser("municipalities", help="list Japan's municipalities (code, name, census 2015 figures)",
                            description="List the 1,741 municipalities, or those whose code, name, reading or "
                            "prefecture contains QUERY.")
     p_mun.add_argument("query", nargs="?", metavar="QUERY", help="e.g. 生駒, Ikoma, 奈良県, 292")
+    sub.add_parser("scenarios", help="list the bundled scenarios", description="List the scenarios that ship with "
+                   "kyojosim: name, municipality, scale, interventions, file.")
+    sub.add_parser("experiments", help="list the bundled experiments", description="List the experiments that ship "
+                   "with kyojosim: name, scenarios, variants, design, replicates, years, runs, file.")
     return parser
 
 
@@ -578,6 +847,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version (0) and usage errors (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ScenarioWarning)
+        warnings.showwarning = _show_warning
+        return _dispatch(args, command)
+
+
+def _dispatch(args: argparse.Namespace, command: Sequence[str]) -> int:
+    """Run the command of ``args``; turn bad input into ``error: <message>`` and exit status 2."""
     try:
         if args.command == "validate":
             return cmd_validate(args)
@@ -595,10 +872,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_dashboard(args)
         if args.command == "sweep":
             return cmd_sweep(args)
+        if args.command == "assumptions":
+            return cmd_assumptions(args)
+        if args.command == "robustness":
+            return cmd_robustness(args)
         if args.command == "new":
             return cmd_new(args, command)
         if args.command == "municipalities":
             return cmd_municipalities(args)
+        if args.command == "scorecard":
+            return cmd_scorecard(args, command)
+        if args.command == "scenarios":
+            return cmd_scenarios(args)
+        if args.command == "experiments":
+            return cmd_experiments(args)
     except KyojoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

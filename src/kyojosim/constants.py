@@ -88,6 +88,7 @@ def requester_age_group(age: np.ndarray) -> np.ndarray:
     return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
 
 
-AID_SUPPORTER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER = 1, 2, 4, 8
-"""Bits of the ``aid_role`` column: a registered supporter of the sharing platform, a certified one,
-a district reporter of the reporting hub, a volunteer the municipal office can dispatch."""
+AID_MEMBER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER = 1, 2, 4, 8
+"""Bits of the ``aid_role`` column: a registered member of the sharing platform (asks and offers help
+through it), a certified supporter of it (AsMama's ママサポ), a district reporter of the reporting hub
+(情報化推進員), a volunteer on the reporting hub's roster (a what-if; none by default)."""

@@ -108,9 +108,9 @@ class DemographicRun:
             "year": self.year,
             "population": n,
             "population_scaled": n / self.scenario.municipality.scale,
-            "share_65plus": float((age >= 65).mean()) if n else 0.0,
-            "share_75plus": float((age >= 75).mean()) if n else 0.0,
-            "share_under15": float((age < 15).mean()) if n else 0.0,
+            "share_65plus": float((age >= 65).mean()) if n else float("nan"),
+            "share_75plus": float((age >= 75).mean()) if n else float("nan"),
+            "share_under15": float((age < 15).mean()) if n else float("nan"),
         }
 
 

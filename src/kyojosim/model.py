@@ -27,7 +27,7 @@ from .core.ict import ict_uptake
 from .core.lifecourse import yearly_life_course
 from .core.streams import Streams
 from .core.synthesis import build_ties, draw_traits, household_ties, synthesize
-from .core.trust import initial_trust, yearly_participation, yearly_reciprocity
+from .core.trust import initial_trust, yearly_participation, yearly_willingness
 from .measures import community_value, tsunagari
 from .measures.outcomes import (
     TABLES,
@@ -103,7 +103,7 @@ class KyojoModel(mesa.Model):
         # initialisation (ODD §5): synthetic population, memberships, network
         self.population, self.ties, self.community_levels = synthesize(scn, self.streams)
         draw_willingness(self.population, scn, np.arange(self.population.n), self.streams["willingness"])
-        initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"])
+        initial_trust(self.population, scn, np.arange(self.population.n), self.streams["trust"], by_participation=True)
         self.keeps_agents = bool(agents)
         """Whether every resident has a Mesa handle (``model.agents``)."""
         self._handles: np.ndarray | None = np.empty(0, dtype=object) if agents else None
@@ -208,8 +208,10 @@ class KyojoModel(mesa.Model):
            through the channels, are matched to helpers or lapse.
         3. Record the weekly series (the DataCollector's model reporters), and, in the week a
            calendar month ends (:func:`kyojosim.measures.outcomes.record_month`) and at the last step, the
-           つながり力 summary (:func:`kyojosim.measures.tsunagari.summary_rows`) and, while the local SNS
-           runs, its Community Value (:func:`kyojosim.measures.community_value.monthly_record`), as rows of
+           channels' monthly dynamics and counts (:meth:`kyojosim.aid.round.MutualAid.monthly`; the
+           dynamics only when a month ended), the つながり力 summary
+           (:func:`kyojosim.measures.tsunagari.summary_rows`) and, while the local SNS runs, its
+           Community Value (:func:`kyojosim.measures.community_value.monthly_record`), as rows of
            the DataCollector's tables (:data:`kyojosim.measures.outcomes.TABLES`).
         4. Stop once the run's number of steps is reached.
         """
@@ -222,6 +224,7 @@ class KyojoModel(mesa.Model):
         self.month, month_ended = record_month(self.days - step_days, self.days, self.start_year, DAYS_PER_YEAR)
         self.datacollector.collect(self)
         if month_ended or self.steps >= self.n_steps:
+            self.aid.monthly(self.steps, dynamics=month_ended)
             self._record_tsunagari()
             self._record_community_value()
         if self.steps >= self.n_steps:
@@ -335,7 +338,7 @@ class KyojoModel(mesa.Model):
 
 
 def _weekly_value(model: KyojoModel, column: str) -> Any:
-    """Return a column of the weekly series: the week's aid record, else the year's row (0 before the first week)."""
+    """Return a column of the weekly series: the week's aid record (at step 0: the initial state's), else the year's."""
     last = model.aid.last
     if column in last:
         return last[column]
@@ -472,7 +475,8 @@ YEARLY: tuple[tuple[str, Submodel], ...] = (
     ("newborn_traits", lambda m, ys: draw_traits_births(m.population, ys.events.births)),
     ("newcomer_willingness", _newcomer_willingness),
     ("newcomer_trust", _newcomer_trust),
-    ("reciprocity", lambda m, ys: yearly_reciprocity(m.population, m.scenario, _fresh(m, "reciprocity", ys))),
+    ("willingness_turnover",
+     lambda m, ys: yearly_willingness(m.population, m.scenario, _fresh(m, "willingness_turnover", ys))),
     ("in_migrant_memberships", _in_migrant_memberships),
     ("ict_uptake", lambda m, ys: ict_uptake(m.population, m.scenario, _fresh(m, "ict_uptake", ys), ys.year + 1)),
     ("life_course", _life_course),

@@ -26,16 +26,19 @@ FIELDS = ("matches", "paid_matches", "hours", "paid_by_requesters", "subsidy", "
 """Columns of a ledger row besides ``step``, ``year``, ``channel`` and ``category``."""
 
 
-def split_payment(price_per_hour: float, subsidy_per_hour: float, hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def split_payment(price_per_hour: float | np.ndarray, subsidy_per_hour: float,
+                  hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(paid_by_requester, subsidy)`` in whole yen for each paid match of ``hours``.
 
     The gross ``round(price * hours)`` goes to the helper; the municipality pays
     ``round(min(subsidy, price) * hours)`` of it (never more than the gross) and the requester the
-    rest, so the requester never pays below 0 and the two parts add up to the gross exactly.
+    rest, so the requester never pays below 0 and the two parts add up to the gross exactly. The
+    price may differ from match to match (an array: e.g. a premium for certified helpers).
     """
     hours = np.asarray(hours, dtype=np.float64)
-    gross = np.rint(price_per_hour * hours).astype(np.int64)
-    subsidy = np.minimum(np.rint(min(subsidy_per_hour, price_per_hour) * hours).astype(np.int64), gross)
+    price = np.asarray(price_per_hour, dtype=np.float64)
+    gross = np.rint(price * hours).astype(np.int64)
+    subsidy = np.minimum(np.rint(np.minimum(subsidy_per_hour, price) * hours).astype(np.int64), gross)
     return gross - subsidy, subsidy
 
 

@@ -1,14 +1,18 @@
 """Everyday troubles (needs): who develops which, how big, how long it can wait.
 
 Each week a resident develops a need of category ``c`` with probability
-``weekly_rate * category_weight[c] * m[i, c] / mean_c(m)``, where ``m`` multiplies the base by
-the resident's circumstances (frailty, age 75+, no car, living alone, a frail family member,
-a child under 12 at home; see :func:`circumstance_multipliers`) and ``mean_c(m)`` is its mean
-over residents aged 20-79. The category frequencies among residents of survey age therefore
-follow ``category_weight`` (図表4-3-4-2) whatever the municipality's make-up, while who has the
-troubles follows circumstances. A need has a size in hours (gamma of shape ``hours_shape`` and
-mean ``hours[c]``, at least ``min_hours``), an urgency (uniform in [0, 1]; assumption) and a
-deadline: unmet for ``patience_weeks[c]`` weeks, it lapses.
+``min(1, b[c] * m[i, c] / mean_c(m))``, where ``m`` multiplies the base by the resident's
+circumstances (frailty, age 75+, no car, living alone, a frail family member, a child under 12 at
+home; see :func:`circumstance_multipliers`) and ``mean_c(m)`` is its mean over residents aged
+20-79. The base rate ``b[c]`` is solved (:func:`base_rates`) so that the share of residents aged
+20-79 who met the trouble within ``needs.recall_weeks`` weeks, ``mean(1 - (1 - p) ** recall)``,
+is ``needs.prevalence[c]``: the share of the survey's respondents who want someone to turn to for
+it (図表4-3-4-2, n / 1,200), whatever the municipality's make-up, while who has the troubles
+follows circumstances. (A number in ``needs.weekly_rate`` instead fixes the mean weekly
+probability of all categories together, split in proportion to the prevalences.) A need has a
+size in hours (gamma of shape ``hours_shape`` and mean ``hours[c]``, at least ``min_hours``), an
+urgency (uniform in [0, 1]; assumption) and a deadline: unmet for ``patience_weeks[c]`` weeks, it
+lapses.
 
 Open needs live in a :class:`NeedBook` (columns, one row per open need).
 """
@@ -67,16 +71,71 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     return m
 
 
+def survey_frame(pop: Population) -> np.ndarray:
+    """Return a mask of the living residents aged 20-79 (the survey's frame; over them the rates are set)."""
+    age = pop.age
+    return pop.alive[: pop.n] & (age >= 20) & (age <= 79)
+
+
+def base_rates(x: np.ndarray, prevalence: np.ndarray, recall: int, iterations: int = 60) -> np.ndarray:
+    """Solve the weekly base rate of each category that gives its prevalence at the recall.
+
+    For category ``c`` find ``b >= 0`` with ``mean_i(1 - (1 - min(1, b x[i, c])) ** recall) = prevalence[c]``
+    (bisection; the left side grows with ``b``). Residents are grouped by their distinct relative
+    multipliers, so the cost does not grow with the population.
+
+    Args:
+        x: Relative multipliers of the frame's residents (n x 8; each column has mean 1, or is all 0).
+        prevalence: Target share per category.
+        recall: Weeks of the recall.
+        iterations: Bisection steps (60 halve the bracket to double precision).
+
+    Returns:
+        ``b`` per category (0 where the target is 0 or nobody can have the trouble; the rate at which
+        everyone who can has it when the target cannot be reached).
+    """
+    out = np.zeros(x.shape[1])
+    if x.shape[0] == 0:
+        return out
+    for c in range(x.shape[1]):
+        values, counts = np.unique(x[:, c], return_counts=True)
+        weight = counts / x.shape[0]
+        pos = values > 0
+        if prevalence[c] <= 0 or not pos.any():
+            continue
+
+        def share(b: float, values=values[pos], weight=weight[pos]) -> float:
+            return float(weight @ (1.0 - (1.0 - np.minimum(b * values, 1.0)) ** recall))
+
+        hi = 1.0 / values[pos].min()  # every resident who can has a need every week
+        if share(hi) <= prevalence[c]:
+            out[c] = hi
+            continue
+        lo = 0.0
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            if share(mid) < prevalence[c]:
+                lo = mid
+            else:
+                hi = mid
+        out[c] = (lo + hi) / 2
+    return out
+
+
 def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
     """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
+    nd = scn.needs
     m = circumstance_multipliers(pop, scn)
-    age = pop.age
-    frame = pop.alive[: pop.n] & (age >= 20) & (age <= 79)
+    frame = survey_frame(pop)
     mean = m[frame].mean(axis=0) if frame.any() else np.ones(N_CAT)
     mean[mean == 0] = 1.0
-    w = np.array([scn.needs.category_weight[c] for c in CATEGORIES])
-    p = scn.needs.weekly_rate * w * m / mean
-    return np.clip(p, 0.0, 1.0).astype(np.float32)
+    x = m / mean
+    prevalence = np.array([nd.prevalence[c] for c in CATEGORIES])
+    if nd.weekly_rate is None:
+        b = base_rates(x[frame], prevalence, nd.recall_weeks)
+    else:
+        b = nd.weekly_rate * prevalence / max(prevalence.sum(), 1e-12)
+    return np.clip(b * x, 0.0, 1.0).astype(np.float32)
 
 
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")

@@ -6,13 +6,18 @@ One week, in this order (docs/ODD.md §3.1):
 2. each channel surfaces some of the new needs (:mod:`kyojosim.aid.channels.base`);
 3. helpers' hours for the week: their weekly time less the hours of their own open needs;
 4. candidate edges from every channel for the open, surfaced needs, and matching
-   (:func:`kyojosim.aid.matching.match`): help given uses the helper's hours;
+   (:func:`kyojosim.aid.matching.match`): help given uses the helper's hours; then a channel run
+   by an office may meet some of the needs it surfaced that are still open (:meth:`Channel.respond`:
+   the reporting hub's village sections), with no resident helper;
 5. open needs past their deadline lapse;
 6. the week's counts are recorded: by category (rows of the ``needs`` table), by channel of the
    match, by the requester's age group and district (cumulative), the mean weeks a matched need
    waited, the share of residents 75+ with an unmet need (open or lapsed this week; ``last``, read
    by the weekly series) and the hours each helper gave (for the yearly helper burden, a row of the
-   ``aid_years`` table: the share of hours given by the top 10% of helpers).
+   ``aid_years`` table: the share of hours given by the top 10% of helpers); and, per channel for
+   the month, the needs it surfaced, the needs matched through it (and of those, answered by its
+   office), and of the needs it had surfaced, how many were matched (through any channel) or lapsed
+   (the ``channel_months`` table, recorded by :meth:`MutualAid.monthly`).
 
 Every need is, at any time, either matched, lapsed or open (pending): ``arisen = matched +
 lapsed + open`` per category, cumulatively (a property test checks it). Needs of residents
@@ -36,6 +41,12 @@ from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
+
+MONTH_COUNTS: tuple[str, ...] = ("surfaced", "matched", "answered", "closed_matched", "closed_lapsed")
+"""What :class:`MutualAid` counts per channel and month: new needs the channel surfaced, needs matched
+through it, of those the ones its office answered (:meth:`Channel.respond`), and of the needs it had
+surfaced, those matched (through any channel) or lapsed that month (its fill rate)."""
+
 
 def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urgency: np.ndarray,
                trust_kind: str) -> np.ndarray:
@@ -67,14 +78,33 @@ class MutualAid:
         self.by_channel: list[np.ndarray] = []
         n_d = len(model.scenario.municipality.districts)
         self.by_group = {  # cumulative counts by requester's age group and by district
-            key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "matched", "lapsed")}
+            key: {k: np.zeros(size, dtype=np.int64) for k in ("arisen", "surfaced", "matched", "lapsed")}
             for key, size in (("age_group", len(REQUESTER_AGE_GROUPS)), ("district", n_d))
         }
         self.helper_hours = np.zeros(model.population.n)
         self.lapsed_departed = 0
         self.carried_lapses = np.zeros(N_CAT, dtype=np.int64)
         self.last: dict[str, Any] = {}  # the week's totals, read by the weekly series (``steps``)
+        self.year_counts: dict[str, np.ndarray] | None = None
+        """Needs that arose and surfaced in the year last closed, in total (``arisen``, ``surfaced``) and by the
+        requester's age group (``arisen_by_age``, ``surfaced_by_age``); ``None`` before the first turn of the year."""
+        self._year_start = self._year_totals()
+        self.month_counts = {ch.name: np.zeros(len(MONTH_COUNTS), dtype=np.int64) for ch in self.channels}
+        """Per channel, the counts of :data:`MONTH_COUNTS` since the last monthly record."""
         self.refresh()
+        self.last = self.initial_record()
+
+    def initial_record(self) -> dict[str, Any]:
+        """Return the weekly record of the initial state (step 0): no need yet, so no rate is defined.
+
+        Counts are 0; ``matching_rate`` and ``weeks_to_match`` are ``nan`` (nothing decided, nothing
+        matched); ``unmet_75plus_share`` is 0, or ``nan`` if nobody is 75 or older.
+        """
+        pop = self.model.population
+        n_old = int((pop.age[pop.live()] >= 75).sum())
+        return {"needs_arisen": 0, "needs_surfaced": 0, "needs_matched": 0, "needs_lapsed": 0, "needs_open": 0,
+                "hours_given": 0.0, "matching_rate": float("nan"), "weeks_to_match": float("nan"),
+                "unmet_75plus_share": 0.0 if n_old else float("nan"), **{f"matched_{c}": 0 for c in CHANNELS}}
 
     def channel(self, name: str) -> Channel | None:
         """Return the channel called ``name`` (``None`` if the model has none)."""
@@ -89,6 +119,17 @@ class MutualAid:
         for ch in self.channels:
             ch.refresh()
 
+    def _count_month(self, surfaced: np.ndarray, met_bit: np.ndarray, answered_bit: list[np.ndarray],
+                     closed_matched: np.ndarray, closed_lapsed: np.ndarray) -> None:
+        """Add the week's counts of :data:`MONTH_COUNTS` per channel (bit masks of the needs concerned)."""
+        answered = np.concatenate(answered_bit)
+        for ch in self.channels:
+            if ch.bit == 0:
+                continue
+            self.month_counts[ch.name] += [
+                int(((surfaced & ch.bit) > 0).sum()), int((met_bit == ch.bit).sum()), int((answered == ch.bit).sum()),
+                int(((closed_matched & ch.bit) > 0).sum()), int(((closed_lapsed & ch.bit) > 0).sum())]
+
     def _tally(self, kind: str, slot: np.ndarray) -> None:
         pop = self.model.population
         self.by_group["age_group"][kind] += np.bincount(requester_age_group(pop.age[slot]),
@@ -102,8 +143,8 @@ class MutualAid:
         if hours.size:
             top = np.sort(hours)[::-1][: max(1, int(np.ceil(0.1 * hours.size)))]
             burden = float(top.sum() / hours.sum())
-        else:
-            burden = 0.0
+        else:  # nobody helped: the share of the hours given by the top helpers is undefined
+            burden = float("nan")
         row: dict[str, Any] = {"year": year, "helpers": int(hours.size), "hours_given": float(hours.sum()),
                                "top10_helper_share": burden}
         districts = [d.name for d in self.model.scenario.municipality.districts]
@@ -114,6 +155,36 @@ class MutualAid:
                 row[f"matching_rate_{key}_{name}"] = float(counts["matched"][i] / done) if done else float("nan")
         self.model.datacollector.add_table_row("aid_years", row)
         self.helper_hours = np.zeros(self.model.population.n)
+        totals = self._year_totals()
+        self.year_counts = {k: totals[k] - self._year_start[k] for k in totals}
+        self._year_start = totals
+
+    def _year_totals(self) -> dict[str, np.ndarray]:
+        """Cumulative needs arisen and surfaced, in total and by the requester's age group (copies)."""
+        by_age = self.by_group["age_group"]
+        return {"arisen": self.total["arisen"].sum(), "surfaced": self.total["surfaced"].sum(),
+                "arisen_by_age": by_age["arisen"].copy(), "surfaced_by_age": by_age["surfaced"].copy()}
+
+    def monthly(self, step: int, dynamics: bool = True) -> None:
+        """Close a calendar month: the channels' monthly dynamics, then a ``channel_months`` row per channel.
+
+        Args:
+            step: The step in which the month ends (or the last step of the run).
+            dynamics: Whether to run the channels' :meth:`Channel.monthly` (``False`` at the end of a
+                run in mid-month: the counts are recorded, nothing else happens).
+        """
+        m = self.model
+        for ch in self.channels:
+            if dynamics and ch.active():
+                ch.monthly(step, ch.ctx.rng("monthly", step))
+        for ch in self.channels:
+            counts = self.month_counts[ch.name]
+            if ch.bit == 0 or not (ch.active() or counts.any()):
+                continue
+            m.datacollector.add_table_row("channel_months", {
+                "step": step, "year": m.year, "month": m.month, "channel": ch.name, **ch.counts(),
+                **{k: int(v) for k, v in zip(MONTH_COUNTS, counts, strict=True)}})
+            counts[:] = 0
 
     def yearly(self, year: int) -> None:
         """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
@@ -176,30 +247,46 @@ class MutualAid:
         result = match(cand, book.hours.astype(np.float64), capacity, m.streams.fresh("matching", step))
         matched_mask = np.zeros(len(book), dtype=bool)
         matched_mask[result.need] = True
-        matched = np.bincount(book.category[matched_mask], minlength=N_CAT)
-        hours = np.bincount(book.category[result.need], weights=book.hours[result.need], minlength=N_CAT)
         for ch in active:
             via = result.channel == ch.bit
             if via.any():
                 idx = result.need[via]
                 ch.after_match(req_slot[idx], result.helper[via], book.category[idx].astype(np.int64),
                                book.hours[idx].astype(np.float64), step, ch.ctx.rng("after", step))
-        self.by_channel.append(np.bincount(np.log2(np.maximum(result.channel, 1)).astype(np.int64),
+        # an office meets some of the needs its channel surfaced that are still open (no resident helper)
+        answered, answered_bit = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int8)]
+        for ch in active:
+            if type(ch).respond is Channel.respond:
+                continue
+            sel = open_idx[((book.surfaced[open_idx] & ch.bit) > 0) & ~matched_mask[open_idx]]
+            got = sel[ch.respond(req_slot[sel], book.category[sel].astype(np.int64), book.born[sel], step,
+                                 ch.ctx.rng("respond", step))]
+            matched_mask[got] = True
+            answered.append(got)
+            answered_bit.append(np.full(got.size, ch.bit, np.int8))
+        answered_need = np.concatenate(answered)
+        met = np.concatenate([result.need, answered_need])  # every need met this week
+        met_bit = np.concatenate([result.channel, np.concatenate(answered_bit)])
+        matched = np.bincount(book.category[matched_mask], minlength=N_CAT)
+        hours = np.bincount(book.category[met], weights=book.hours[met], minlength=N_CAT)
+        self.by_channel.append(np.bincount(np.log2(np.maximum(met_bit, 1)).astype(np.int64),
                                            minlength=len(CHANNELS)))
         # 5. lapses: unmatched needs past their deadline
         lapse = ~matched_mask & (book.deadline <= step)
         lapsed = np.bincount(book.category[lapse], minlength=N_CAT)
+        self._count_month(surfaced, met_bit, answered_bit, book.surfaced[matched_mask], book.surfaced[lapse])
         self._tally("arisen", new["slot"])
-        self._tally("matched", req_slot[result.need])
+        self._tally("surfaced", new["slot"][surfaced > 0])
+        self._tally("matched", req_slot[met])
         self._tally("lapsed", req_slot[lapse])
         if self.helper_hours.size != pop.n:  # a new year: the columns were compacted since close_year
             self.helper_hours = np.zeros(pop.n)
         self.helper_hours += np.bincount(result.helper, weights=book.hours[result.need], minlength=pop.n)
-        waited = step - book.born[result.need]
+        waited = step - book.born[met]
         unmet = np.union1d(req_slot[lapse], req_slot[~matched_mask & ~lapse])
         old = pop.age >= 75
         n_old = int(old[pop.alive[: pop.n]].sum())
-        unmet_75 = float(old[unmet].sum() / n_old) if n_old else 0.0
+        unmet_75 = float(old[unmet].sum() / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse & (book.surfaced > 0)])
         book.keep(~matched_mask & ~lapse)
@@ -226,14 +313,14 @@ class MutualAid:
             "needs_lapsed": int(lapsed.sum()),
             "needs_open": int(open_now.sum()),
             "hours_given": float(hours.sum()),
-            "matching_rate": float(self.total["matched"].sum() / done) if done else 0.0,
-            "weeks_to_match": float(waited.mean()) if waited.size else 0.0,
+            "matching_rate": float(self.total["matched"].sum() / done) if done else float("nan"),
+            "weeks_to_match": float(waited.mean()) if waited.size else float("nan"),
             "unmet_75plus_share": unmet_75,
             **{f"matched_{name}": int(c) for name, c in zip(CHANNELS, self.by_channel[-1], strict=True)},
         }
 
     def matching_rate(self) -> dict[str, float]:
-        """Cumulative matching rate by category: matched / (matched + lapsed)."""
+        """Cumulative matching rate by category: matched / (matched + lapsed), ``nan`` where none was decided."""
         done = self.total["matched"] + self.total["lapsed"]
-        rate = np.divide(self.total["matched"], done, out=np.zeros(N_CAT), where=done > 0)
+        rate = np.divide(self.total["matched"], done, out=np.full(N_CAT, np.nan), where=done > 0)
         return dict(zip(CATEGORIES, rate.tolist(), strict=True))

@@ -123,10 +123,7 @@ def plot(runs: pd.DataFrame, scenarios: Sequence[str | Scenario] = BUNDLED, path
     Returns:
         The matplotlib figure.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the process's own backend: inline in a notebook, Agg without a display
     import matplotlib_fontja  # noqa: F401  (Japanese labels without system fonts)
 
     scns = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
@@ -167,6 +164,7 @@ def plot(runs: pd.DataFrame, scenarios: Sequence[str | Scenario] = BUNDLED, path
 
         with atomic_open(path, "wb") as fh:
             fig.savefig(fh, format="png", dpi=110)
+    plt.close(fig)  # pyplot keeps no reference (a notebook shows the returned figure once)
     return fig
 
 

@@ -1,6 +1,6 @@
 """Validation against the white paper: the 2008 -> 2017 participation experiment and its fit.
 
-The experiment (issue "social capital", docs/ODD.md §7.19): start a town from the 2008 row of
+The experiment (docs/ODD.md §7.20): start a town from the 2008 row of
 図表4-3-5-2 (no community 16.7%, offline only 24.9%, both 42.2%, online only 16.3%), with smartphone
 ownership at its 2008 level, and run nine years while smartphones spread by age as they did in
 Japan (総務省 通信利用動向調査, :func:`kyojosim.core.ict.national_smartphone_path`). The simulated mix of
@@ -62,6 +62,12 @@ def participation_by_age(model) -> dict[str, dict[str, float]]:
     return {name: {g: 100 * v for g, v in model.participation((lo, hi)).items()} for name, lo, hi in REPORT_AGE_GROUPS}
 
 
+INDEX_COLUMNS: tuple[str, ...] = ("corr_memberships", "explained_offline", "explained_online", "holds_literal",
+                                   "corr_memberships_literal")
+"""Per-record facts of つながり力 kept by :func:`run_participation` (from
+:func:`kyojosim.measures.tsunagari.index_report`; ``_literal``: community means standardised too)."""
+
+
 def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
                       overrides: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run the experiment once; return the mix by age group at the start (2008) and the end (2017).
@@ -69,25 +75,31 @@ def run_participation(seed: int, scenario: str = "ikoma", scale: float = 0.02,
     Returns:
         Long table: seed, survey_year (2008 start, 2017 end), age_group, group, percent, and
         ``tsunagari``: the mean つながり力 of the participation group (residents 20+; age group
-        ``all`` only, ``nan`` elsewhere).
+        ``all`` only, ``nan`` elsewhere), with the record's :data:`INDEX_COLUMNS` (the same on every
+        row of the record).
     """
     from ..runs.results import run_one
 
     run = run_one(scenario, overrides=experiment_overrides(scale, **(overrides or {})), seed=seed,
                   observe=_observe)
     rows = [{"seed": seed, "survey_year": year, "age_group": age, "group": g, "percent": shares[g],
-             "tsunagari": power[g] if age == "all" else np.nan}
-            for year, (mix, power) in zip((START, END), run.observed, strict=True)
+             "tsunagari": power[g] if age == "all" else np.nan, **facts}
+            for year, (mix, power, facts) in zip((START, END), run.observed, strict=True)
             for age, shares in mix.items() for g in PARTICIPATION_GROUPS]
     return pd.DataFrame(rows)
 
 
-def _observe(model) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """Return the participation mix by age group and the mean つながり力 by participation group of a model."""
-    from ..measures.tsunagari import summary_rows
+def _observe(model) -> tuple[dict[str, dict[str, float]], dict[str, float], dict[str, float]]:
+    """Return the participation mix by age group, the mean つながり力 by group and how the index comes about."""
+    from ..measures.tsunagari import index_report
 
-    power = {r["group"]: r["mean"] for r in summary_rows(model) if r["group_type"] == "participation"}
-    return participation_by_age(model), power
+    report = index_report(model.population)
+    literal = index_report(model.population, standardise=True)
+    power = {g: report[f"mean_{g}"] for g in PARTICIPATION_GROUPS}
+    facts = {"corr_memberships": report["corr_memberships"], "explained_offline": report["explained_offline"],
+             "explained_online": report["explained_online"], "holds_literal": literal["holds"],
+             "corr_memberships_literal": literal["corr_memberships"]}
+    return participation_by_age(model), power, facts
 
 
 def _run_point(task: tuple[int, str, float, dict[str, Any] | None]) -> pd.DataFrame:
@@ -96,18 +108,28 @@ def _run_point(task: tuple[int, str, float, dict[str, Any] | None]) -> pd.DataFr
 
 
 def tsunagari_order(runs: pd.DataFrame) -> pd.DataFrame:
-    """Check 図表4-3-5-4 seed by seed: つながり力 of people in both kinds above online-only and offline-only.
+    """Report 図表4-3-5-4 seed by seed: whether つながり力 of people in both kinds is above the other groups'.
+
+    The ordering is not imposed: it holds where taking part has made members more trusting and more
+    reciprocal than non-members (docs/ODD.md §7.16, §7.17a), so it is reported, not required.
 
     Args:
         runs: Rows of :func:`run_participation` (any number of seeds).
 
     Returns:
-        One row per seed and survey year: the mean つながり力 of each participation group and ``holds``.
+        One row per seed and survey year: the mean つながり力 of each participation group, ``holds``,
+        the correlation of the index with the number of communities, the explained variance of the
+        offline and online components, and ``holds_literal`` and ``corr_memberships_literal`` with the
+        community means standardised too (the 付注's literal wording).
     """
     sub = runs[runs["age_group"] == "all"]
     wide = sub.pivot_table(index=["seed", "survey_year"], columns="group", values="tsunagari").reset_index()
+    wide = wide.reindex(columns=["seed", "survey_year", *PARTICIPATION_GROUPS])
     wide["holds"] = (wide["both"] > wide["online_only"]) & (wide["both"] > wide["offline_only"])
-    return wide
+    facts = sub.groupby(["seed", "survey_year"], as_index=False)[list(INDEX_COLUMNS)].first()
+    out = wide.merge(facts, on=["seed", "survey_year"], how="left")
+    out["holds_literal"] = out["holds_literal"].astype(bool)
+    return out
 
 
 def run_seeds(seeds: Sequence[int], scenario: str = "ikoma", scale: float = 0.02,

@@ -6,9 +6,12 @@ neighbourhood association (自治会) to everyone by block, and so on. Each memb
 group id (a local chapter of about ``community_group_size`` members in the same district,
 or a group across the municipality for alumni and workplace groups).
 
-The overall level of offline membership, and online membership given offline status, are
-fitted at synthesis so that the mix of residents of survey ages in no community / offline
-only / both / online only reproduces the scenario's survey row (2017 by default).
+The level of offline membership of each age group, and of online membership given offline status,
+are fitted at synthesis so that the mix of residents of survey ages in no community / offline only
+/ both / online only reproduces the scenario's survey row (2017 by default), while each age group
+has its own mix: the share in a real-world community follows ``communities.offline_age_profile``
+(scaled to the row) and the odds of taking part online follow the use of the internet (2008) or
+of social media (2017) by age.
 """
 
 from __future__ import annotations
@@ -45,6 +48,65 @@ LOCAL_KINDS = (
     "religious_group",
 )
 """Kinds whose chapters are local to a district; the others (union, alumni, workplace) span the town."""
+OFFLINE_AGE_GROUPS: tuple[tuple[int, int], ...] = ((18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79),
+                                                   (80, 200))
+"""Age groups with a level of real-world membership of their own (``communities.offline_age_profile``)."""
+PROFILE_CAP = 0.98
+"""Largest share in a real-world community an age group is fitted to."""
+
+
+def offline_age_group(age: np.ndarray) -> np.ndarray:
+    """Return the index into OFFLINE_AGE_GROUPS of each age (under 18: the first group; its weights are 0)."""
+    a = np.asarray(age, dtype=np.int64)
+    return np.clip((a - 20) // 10, 0, len(OFFLINE_AGE_GROUPS) - 1)
+
+
+def offline_level(levels: dict, age: np.ndarray) -> np.ndarray:
+    """Return the fitted level of real-world membership of each age (``levels["offline"]`` by age group)."""
+    return np.asarray(levels["offline"], dtype=np.float64)[offline_age_group(age)]
+
+
+def online_propensity(scn: Scenario, age: np.ndarray) -> np.ndarray:
+    """Return the propensity to take part in online communities by age (0 under 13).
+
+    ``communities.online_propensity_2008`` (internet use by age) when the population is fitted to the
+    2008 row, ``ict.sns_rate`` (social-media use by age, 2017) otherwise.
+    """
+    a = np.asarray(age)
+    table = scn.communities.online_propensity_2008 if scn.communities.participation_year == 2008 else scn.ict.sns_rate
+    return np.asarray(table, dtype=np.float64)[age_band(a)] * (a >= 13)
+
+
+def _odds(x: np.ndarray) -> np.ndarray:
+    """Return ``x / (1 - x)`` (infinite at 1)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(x >= 1, np.inf, x / np.maximum(1.0 - x, 0.0))
+
+
+def offline_targets(scn: Scenario, counts: np.ndarray, target: float) -> np.ndarray:
+    """Return the share in a real-world community of each age group: the profile times a fitted factor.
+
+    The factor ``k`` makes ``sum_g counts[g] * min(k * profile[g], PROFILE_CAP) / sum(counts)`` equal
+    ``target`` (the share of the frame in a real-world community); ``counts`` are the frame's residents
+    by age group.
+    """
+    profile = np.asarray(scn.communities.offline_age_profile, dtype=np.float64)
+    total = counts.sum()
+    if total == 0 or not (profile > 0).any():
+        return np.full(profile.size, target)
+    weight = counts / total
+
+    def share(k: float) -> float:
+        return float(weight @ np.minimum(k * profile, PROFILE_CAP))
+
+    lo, hi = 0.0, PROFILE_CAP / profile[profile > 0].min()
+    if share(hi) <= target:
+        return np.minimum(hi * profile, PROFILE_CAP)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if share(mid) < target else (lo, mid)
+    return np.minimum((lo + hi) / 2 * profile, PROFILE_CAP)
 
 
 def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
@@ -111,15 +173,18 @@ def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -
     return float((lo + hi) / 2)
 
 
-def assign_communities(pop: Population, scn: Scenario, rng: np.random.Generator) -> dict[str, float]:
+def assign_communities(pop: Population, scn: Scenario, rng: np.random.Generator) -> dict[str, np.ndarray | float]:
     """Assign real-world and online memberships to the whole initial population.
 
-    The offline level is fitted so that the share of survey-age residents in any real-world
-    community equals ``offline_only + both`` of the survey row; online membership (which implies
-    social-media use) is then fitted separately among those in and not in a real-world community.
+    Real-world: each age group of :data:`OFFLINE_AGE_GROUPS` gets its own level, fitted so that the
+    group's share in any real-world community is its target (:func:`offline_targets`: the age profile
+    scaled so that the survey-age residents take part as ``offline_only + both`` of the survey row).
+    Online membership (which implies social-media use) is then fitted separately among those in and
+    not in a real-world community, its odds following :func:`online_propensity` by age.
 
     Returns:
-        The fitted levels (``offline``, ``online_if_offline``, ``online_if_not``), which newcomers reuse.
+        The fitted levels (``offline``: one per age group; ``online_if_offline``, ``online_if_not``),
+        which newcomers and the community dynamics reuse.
     """
     slots = np.arange(pop.n)
     c = scn.communities
@@ -132,29 +197,42 @@ def assign_communities(pop: Population, scn: Scenario, rng: np.random.Generator)
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
     p = eligibility_weights(pop, slots, scn) * rates
     u = rng.random(p.shape)
-    level = _fit_level(u, p, share["offline_only"] + share["both"], frame)
-    levels = {"offline": level}
-    member = u < level * p
+    group = offline_age_group(age)
+    adult = age >= OFFLINE_AGE_GROUPS[0][0]
+    n_groups = len(OFFLINE_AGE_GROUPS)
+    counts = np.bincount(group[frame], minlength=n_groups)
+    targets = offline_targets(scn, counts, share["offline_only"] + share["both"])
+    level = np.full(n_groups, np.nan)
+    for g in range(n_groups):
+        rows = adult & (group == g)
+        fit_rows = rows & frame if (rows & frame).any() else rows
+        if fit_rows.any():
+            level[g] = _fit_level(u, p, targets[g], fit_rows)
+    fitted = level[np.isfinite(level)]
+    level[~np.isfinite(level)] = float(np.median(fitted)) if fitted.size else 1.0
+    levels: dict[str, np.ndarray | float] = {"offline": level}
+    member = u < level[group][:, None] * p
     _set_groups(pop, slots, member, scn, rng)
     offline = member.any(axis=1)
-    # online: propensity follows social-media use by age, level fitted per offline stratum
-    w = np.asarray(scn.ict.sns_rate)[age_band(age)] * (age >= 13)
+    # online: the odds follow internet or social-media use by age; the factor is fitted per offline stratum
+    w = _odds(online_propensity(scn, age))
     u_on = rng.random(slots.size)
+    odds_u = _odds(u_on)
     online = np.zeros(slots.size, dtype=bool)
     for key, stratum, target in (
         ("online_if_offline", offline, share["both"] / max(share["both"] + share["offline_only"], 1e-12)),
         ("online_if_not", ~offline, share["online_only"] / max(share["online_only"] + share["none"], 1e-12)),
     ):
         f = frame & stratum
-        lvl = _fit_level(u_on[:, None], w[:, None], target, f) if f.any() else 1.0
+        lvl = _fit_level(odds_u[:, None], w[:, None], target, f) if f.any() else 1.0
         levels[key] = lvl
-        online |= stratum & (u_on < lvl * w)
+        online |= stratum & (odds_u < lvl * w)
     set_online(pop, slots, online, scn, rng)
     return levels
 
 
 def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.random.Generator,
-                     levels: dict[str, float]) -> None:
+                     levels: dict) -> None:
     """Give newcomers and residents coming of age memberships at the levels fitted at synthesis.
 
     Memberships are added to any the residents already have (a teenager may already be online).
@@ -164,15 +242,15 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
     if slots.size == 0:
         return
     rates = np.array([scn.communities.membership_rate[k] for k in OFFLINE_COMMUNITIES])
+    age = pop.age[slots]
     p = eligibility_weights(pop, slots, scn) * rates
-    member = rng.random(p.shape) < levels["offline"] * p
+    member = rng.random(p.shape) < offline_level(levels, age)[:, None] * p
     member &= pop.groups[slots] < 0
     add_memberships(pop, slots, member, scn, rng)
-    age = pop.age[slots]
     offline = member.any(axis=1)
-    w = np.asarray(scn.ict.sns_rate)[age_band(age)] * (age >= 13)
+    w = _odds(online_propensity(scn, age))
     lvl = np.where(offline, levels["online_if_offline"], levels["online_if_not"])
-    online = rng.random(slots.size) < lvl * w
+    online = _odds(rng.random(slots.size)) < lvl * w
     set_online(pop, slots, online, scn, rng)
 
 

@@ -7,11 +7,12 @@ Real-world communities (the ten kinds of 図表4-3-3-2), for residents 18+ (``co
   on leaving work, agricultural and trade groups below 40 (:func:`kyojosim.core.communities.eligibility_weights`).
 * **Turnover**: every other member leaves with probability ``turnover`` a year.
 * **Joining**: an eligible non-member joins with probability ``turnover × p / (1 − p)``, where
-  ``p = min(level × weight × membership_rate, 0.95)`` is the chance of membership at synthesis.
+  ``p = min(level × weight × membership_rate, 0.95)`` is the chance of membership at synthesis
+  (``level`` that of the resident's age group, :func:`kyojosim.core.communities.offline_level`).
   Joining and leaving then balance at the synthesis share ``p`` (a two-state chain), so a town
   keeps its level of participation while people move through life stages: new parents join the
   PTA, new workers a workplace group.
-* **Trend**: ``level`` (fitted at synthesis, shared with newcomers) is multiplied by
+* **Trend**: the levels (fitted at synthesis, one per age group, shared with newcomers) are multiplied by
   ``1 + offline_trend`` every year that begins up to ``trend_end_year`` (the calendar year of the
   national ICT series when ``ict.national_path_start`` is set). A negative trend is the decline of
   自治会 and other real-world groups between the surveys (offline participation 67.1% in 2008,
@@ -37,7 +38,14 @@ import numpy as np
 
 from ..constants import OFFLINE_COMMUNITIES
 from ..params.scenario import Scenario
-from .communities import ONLINE_BIT, add_memberships, build_community_ties, eligibility_weights, set_online
+from .communities import (
+    ONLINE_BIT,
+    add_memberships,
+    build_community_ties,
+    eligibility_weights,
+    offline_level,
+    set_online,
+)
 from .ict import path_year
 from .network import TieBatch, Ties
 from .population import Population
@@ -55,7 +63,8 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
         pop: The population (changed in place).
         scn: The scenario.
         rng: The ``communities`` stream of this year.
-        levels: The membership levels fitted at synthesis; ``levels["offline"]`` follows the trend.
+        levels: The membership levels fitted at synthesis; ``levels["offline"]`` (one per age group)
+            follows the trend.
         ties: The network: new members are tied to co-members of the kinds they joined.
         year: The model year that ends (the trend applies to the year that begins).
         skip: Slots whose memberships were just drawn (in-migrants, those coming of age).
@@ -67,7 +76,7 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     begins = year + 1
     calendar = path_year(scn, begins) if scn.ict.national_path_start is not None else begins
     if c.trend_end_year is None or calendar <= c.trend_end_year:
-        levels["offline"] *= 1.0 + c.offline_trend
+        levels["offline"] = np.asarray(levels["offline"], dtype=np.float64) * (1.0 + c.offline_trend)
     live = pop.live()
     if skip is not None and skip.size:
         keep = np.ones(pop.n, dtype=bool)
@@ -77,7 +86,8 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     if slots.size == 0:
         return slots
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
-    p = np.minimum(levels["offline"] * eligibility_weights(pop, slots, scn) * rates, MAX_SHARE)
+    level = offline_level(levels, pop.age[slots])[:, None]
+    p = np.minimum(level * eligibility_weights(pop, slots, scn) * rates, MAX_SHARE)
     u = rng.random((2, *p.shape), dtype=np.float32)
     groups = pop.groups[slots]
     member = groups >= 0

@@ -160,7 +160,7 @@ class Population(Table):
                   doc="will[:, c]: willingness to help with category c (WILL_NONE, WILL_FREE, WILL_PAID)")
     platform_need = Column(np.uint8, doc="bit mask over CATEGORIES: would use a mutual-aid platform to ask for help")
     platform_help = Column(np.uint8, doc="bit mask over CATEGORIES: would offer help on a mutual-aid platform")
-    aid_role = Column(np.uint8, doc="bit mask: AID_SUPPORTER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER")
+    aid_role = Column(np.uint8, doc="bit mask: AID_MEMBER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER")
     trust_offline = Column(np.float32, doc="trust in people met face to face, in [0, 1] (kyojosim.core.trust)")
     trust_online = Column(np.float32, doc="trust in people met online, in [0, 1]")
     reciprocity = Column(np.float32, doc="norm of reciprocity, in [0, 1]")

@@ -34,7 +34,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "community_value",
     "traits",
     "ict_uptake",
-    "reciprocity",
+    "willingness_turnover",
     "lifecourse",
 )
 """The streams of the model's own subsystems (the channels declare theirs when registered)."""

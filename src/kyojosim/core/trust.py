@@ -9,13 +9,18 @@ wish to ask (a factor on the rate of asking offline). After each week:
   local SNS) by ``trust_gain`` and strengthens an existing tie between the two by
   ``tie_gain`` (capped at 1);
 * a surfaced need that lapses lowers the requester's wish to ask by ``discouragement`` (a
-  factor), and a match restores it a little (``encouragement``);
+  factor), and a match restores it a little (``encouragement``); every week the wish to ask
+  recovers a little of what it lost (``ask_recovery`` a year: refusals are forgotten), so
+  discouragement shapes who asks without wearing asking down year after year.
 
 Once a year, taking part in communities shapes trust and reciprocity (:func:`yearly_participation`):
 each drifts a share ``participation_pull`` of the way towards a level that rises with the number of
-communities a resident takes part in. And residents not yet willing to help with a category become willing to help free
-with probability ``conversion_rate`` x their reciprocity (being helped raises later willingness),
-and would offer that help on a platform with the probability of free helpers (図表4-3-4-3).
+communities a resident takes part in. And each resident's willingness to help with each category
+is re-formed with probability ``willingness_turnover`` (:func:`yearly_willingness`): free with a
+chance that follows their reciprocity (being helped and helping raise it), only if paid or not at
+all otherwise, so that the shares willing stay those of the survey (図表4-3-4-3) in expectation,
+as the national volunteering rate stayed (社会生活基本調査 2001-2016), while reciprocity decides
+who is willing.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import special
 
-from ..constants import CATEGORIES, CH, WILL_FREE, WILL_NONE
+from ..constants import CATEGORIES, CH, WILL_FREE, WILL_NONE, WILL_PAID
 from ..params.scenario import Scenario
 from .communities import ONLINE_BIT
 from .population import Population
@@ -35,15 +41,35 @@ if TYPE_CHECKING:
 ONLINE_CHANNEL_BITS = 1 << CH["local_sns"]
 
 
-def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator) -> None:
-    """Draw offline and online trust and reciprocity for ``slots`` (Beta distributions around the means)."""
+def initial_trust(pop: Population, scn: Scenario, slots: np.ndarray, rng: np.random.Generator,
+                  by_participation: bool = False) -> None:
+    """Draw offline and online trust and reciprocity for ``slots``: survey items of one disposition.
+
+    Each resident has a latent disposition ``z`` (standard normal); each item is ``l z + sqrt(1 - l^2) e``
+    with ``l`` = ``trust.item_loading`` and its own noise ``e`` (a one-factor model, as answers to trust and
+    reciprocity items are), turned into a Beta draw of concentration ``trust.concentration`` by its
+    quantile (a Gaussian copula), so that the items correlate positively (about ``l^2`` on the normal
+    scale). The Beta mean is the item's survey mean (図表4-3-5-3 for offline trust). With
+    ``by_participation`` (the initial population) it is instead the level the resident's participation
+    sustains (:func:`participation_levels`, as if taking part had shaped trust before the start), shifted
+    by one constant per item so that the mean over ``slots`` is still the survey's.
+    """
     t = scn.trust
     year = scn.communities.participation_year
     mean_off = t.offline_trust_2017 if year == 2017 else t.offline_trust_2008
     k = t.concentration
-    pop.trust_offline[slots] = rng.beta(mean_off * k, (1 - mean_off) * k, size=slots.size)
-    pop.trust_online[slots] = rng.beta(t.online_trust * k, (1 - t.online_trust) * k, size=slots.size)
-    pop.reciprocity[slots] = rng.beta(t.reciprocity * k, (1 - t.reciprocity) * k, size=slots.size)
+    lam = t.item_loading
+    z = rng.standard_normal(slots.size)
+    e = rng.standard_normal((3, slots.size))
+    x = lam * z + np.sqrt(1.0 - lam * lam) * e
+    u = np.clip(special.ndtr(x), 1e-12, 1.0 - 1e-12)
+    means = [np.full(slots.size, m) for m in (mean_off, t.online_trust, t.reciprocity)]
+    if by_participation and slots.size:
+        levels = participation_levels(pop, scn)
+        means = [np.clip(level[slots] - level[slots].mean() + m[0], 0.02, 0.98) for level, m in
+                 zip(levels, means, strict=True)]
+    for col, mean, ui in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), means, u, strict=True):
+        col[slots] = special.betaincinv(mean * k, (1.0 - mean) * k, ui)
     pop.ask_factor[slots] = 1.0
 
 
@@ -74,6 +100,7 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
                              (pop.trust_offline, requester[~online], t.trust_gain)):
         who, c = count(slots)
         col[who] = np.minimum(col[who] + np.float32(gain) * c[who], 1.0)
+    recover_asking(pop, model.scenario)
     ask = pop.ask_factor
     who, c = count(lapsed_requester)
     ask[who] *= np.float32(1.0 - t.discouragement) ** c[who]
@@ -82,25 +109,59 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
     model.ties.strengthen(requester, helper, t.tie_gain)
 
 
-def yearly_reciprocity(pop: Population, scn: Scenario, rng: np.random.Generator) -> int:
-    """Residents become willing to help free with a category, in proportion to their reciprocity.
+def recover_asking(pop: Population, scn: Scenario, weeks: float = 1.0) -> None:
+    """Let every living resident's wish to ask recover towards 1 for ``weeks`` weeks.
+
+    The part lost, ``1 - ask_factor``, shrinks by the factor ``(1 - ask_recovery) ** (weeks / 52)``:
+    a share ``trust.ask_recovery`` of it is regained in a year.
+    """
+    keep = np.float32((1.0 - scn.trust.ask_recovery) ** (weeks / 52.0))
+    ask = pop.ask_factor
+    live = pop.alive[: pop.n]
+    ask[live] = 1.0 - (1.0 - ask[live]) * keep
+
+
+def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator) -> int:
+    """Re-form a share of the residents' willingness to help, shaped by reciprocity, at the survey's shares.
+
+    Each living resident's willingness for each category is re-formed with probability
+    ``trust.willingness_turnover``. A re-formed willingness is free with probability
+    ``min(1, f[c] x r / mean(r))`` (``f`` = ``helping.free_share``, ``r`` the resident's reciprocity,
+    its mean over the living), otherwise only if paid with probability ``q[c] / (1 - f[c])``
+    (``q`` = ``helping.paid_share``), otherwise not at all; the ``platform_help`` bit of the
+    category is drawn again for the new terms (``helping.platform_use_free`` / ``_paid``; cleared for
+    none). The shares willing free and only if paid therefore stay ``f`` and ``q`` in expectation
+    (no drift), while residents with a stronger norm of reciprocity are more often the free
+    helpers. With ``f = q = 0`` nobody becomes willing.
 
     Returns:
-        The number of (resident, category) pairs that became willing.
+        The number of (resident, category) pairs whose terms changed.
     """
     live = pop.live()
-    will = pop.will
-    p = scn.trust.conversion_rate * pop.reciprocity[live]
-    u = rng.random((live.size, len(CATEGORIES)))
-    convert = (will[live] == WILL_NONE) & (u < p[:, None])
-    rows, cats = np.nonzero(convert)
-    will[live[rows], cats] = WILL_FREE
-    # the new helpers would offer help on a platform as free helpers do (図表4-3-4-3)
-    use_free = np.array([scn.helping.platform_use_free[c] for c in CATEGORIES])
-    offer = rng.random(rows.size) < use_free[cats]
-    bits = (np.uint8(1) << cats[offer].astype(np.uint8)).astype(np.uint8)
-    np.bitwise_or.at(pop.platform_help, live[rows[offer]], bits)
-    return int(rows.size)
+    if live.size == 0:
+        return 0
+    h = scn.helping
+    free = np.array([h.free_share[c] for c in CATEGORIES])
+    paid = np.array([h.paid_share[c] for c in CATEGORIES])
+    use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
+    use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
+    u = rng.random((3, live.size, len(CATEGORIES)))
+    redo = u[0] < scn.trust.willingness_turnover
+    r = pop.reciprocity[live].astype(np.float64)
+    mean_r = r.mean()
+    tilt = r / mean_r if mean_r > 0 else np.ones(live.size)
+    p_free = np.minimum(free[None, :] * tilt[:, None], 1.0)
+    p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
+    old = pop.will[live]
+    new = np.where(u[1] < p_free, WILL_FREE,
+                   np.where(u[1] < p_free + (1.0 - p_free) * p_paid[None, :], WILL_PAID, WILL_NONE)).astype(np.int8)
+    will = np.where(redo, new, old)
+    pop.will[live] = will
+    offer = ((will == WILL_FREE) & (u[2] < use_free)) | ((will == WILL_PAID) & (u[2] < use_paid))
+    bits = (1 << np.arange(len(CATEGORIES))).astype(np.uint8)
+    kept = pop.platform_help[live] & ~((redo * bits).sum(axis=1).astype(np.uint8))
+    pop.platform_help[live] = kept | ((redo & offer) * bits).sum(axis=1).astype(np.uint8)
+    return int((redo & (will != old)).sum())
 
 
 def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

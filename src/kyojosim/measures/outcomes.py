@@ -19,6 +19,12 @@ tables from :data:`TABLES` (:func:`make_datacollector`) and records through
 frame; the sweep's summary, the results store, the default comparison, the labels, the number
 formats and the report's scaling to the whole municipality follow from :data:`METRICS`.
 
+A value that is undefined is ``nan``, never 0: a rate where nothing was decided (``matching_rate`` before
+the first need is matched or lapses), a mean of nothing (``weeks_to_match`` in a week without a match,
+``mean_age`` and the shares of residents in a town with nobody left, ``top10_helper_share`` in a year
+nobody helped, ``unmet_75plus_share`` with nobody aged 75+, つながり力 of an empty group). Counts of nothing
+are 0. Figures, comparisons and reports skip ``nan``.
+
 Adding a KPI is one :class:`Metric` entry (with its summary function) in :data:`METRICS`; adding a
 table is one :class:`Table` entry (with ``since`` the new :data:`FORMAT_VERSION`) plus the code that
 records its rows.
@@ -52,9 +58,9 @@ from .tsunagari import QUANTILES
 if TYPE_CHECKING:
     from ..model import KyojoModel
 
-FORMAT_VERSION = 2
-"""Version of the results format (run and experiment folders). 2: ``community_value`` and the
-``month`` of the monthly records; 1: the first format."""
+FORMAT_VERSION = 3
+"""Version of the results format (run and experiment folders). 3: ``channel_months``; 2:
+``community_value`` and the ``month`` of the monthly records; 1: the first format."""
 
 INT, FLOAT, STR = "int64", "float64", "str"
 
@@ -169,7 +175,9 @@ def _cols(*parts: Iterable[tuple[str, str]] | Mapping[str, str]) -> MappingProxy
 _YEAR_COLUMNS = _cols(
     {"year": INT, "population": INT, "population_scaled": FLOAT, "share_65plus": FLOAT, "share_75plus": FLOAT,
      "share_under15": FLOAT, "mean_age": FLOAT, "households": INT, "ties": INT, "isolated": INT,
-     "smartphone_share": FLOAT, "sns_share": FLOAT},
+     "smartphone_share": FLOAT, "sns_share": FLOAT, "willing_free_share": FLOAT, "willing_paid_share": FLOAT,
+     "ask_factor_mean": FLOAT, "surfaced_share": FLOAT},
+    ((f"surfaced_share_{g}", FLOAT) for g in REQUESTER_AGE_GROUPS),
     ((f"hh_{k}", INT) for k in HOUSEHOLD_KINDS),
     ((f"part_{g}", INT) for g in PARTICIPATION_GROUPS),
     ((k, INT) for k in ("births", "deaths", "out_migrants", "in_migrants", "left_home", "unions", "moved_in")),
@@ -186,12 +194,18 @@ _STEP_COLUMNS = _cols(
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("years", _YEAR_COLUMNS, "yearly",
           "the town at the start and at the end of every simulated year: population (simulated and scaled to the "
-          "whole municipality), age shares, households by kind, residents by participation group, the year's "
-          "births, deaths and moves, ties and isolated residents (kyojosim.measures.yearly.year_summary)", swept=True),
+          "whole municipality), age shares and mean age (nan when nobody is left), households by kind, residents by "
+          "participation group, the year's births, deaths and moves, ties and isolated residents, the shares of "
+          "residents aged 20-79 willing to help free and only if paid (mean over the categories) and their mean wish "
+          "to ask, and the share of the year's needs that surfaced, in all and by the requester's age group "
+          "(kyojosim.measures.yearly.year_summary)",
+          swept=True),
     Table("steps", _STEP_COLUMNS, "weekly",
           "the weekly series, one row per step (0 is the initial state): the month whose records the week counts "
           "towards, the town's state and the week's mutual aid (needs arisen, surfaced, matched, lapsed and "
-          "open, hours given, the cumulative matching rate, matches by channel)", swept=True,
+          "open, hours given, the cumulative matching rate (nan until a need is matched or lapses), the mean weeks "
+          "a need matched in the week waited (nan in a week without a match), the share aged 75+ with an unmet "
+          "need (nan with nobody aged 75+), matches by channel)", swept=True,
           recorded_by="reporters"),
     Table("age_structure", _cols({"year": INT, "sex": STR, "age_band": STR, "count": INT, "count_scaled": FLOAT}),
           "yearly", "residents by year, sex and 5-year age band (count simulated, count_scaled = count / "
@@ -202,8 +216,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           "hours of help given"),
     Table("aid_years", _cols({"year": INT, "helpers": INT, "hours_given": FLOAT, "top10_helper_share": FLOAT},
                              ((f"matching_rate_age_group_{g}", FLOAT) for g in REQUESTER_AGE_GROUPS)), "yearly",
-          "one row per simulated year: helpers, hours given, the share of the hours given by the top 10% of helpers, "
-          "and the cumulative matching rate by the requester's age group and district",
+          "one row per simulated year: helpers, hours given, the share of the hours given by the top 10% of helpers "
+          "(nan in a year nobody helped), and the cumulative matching rate by the requester's age group and "
+          "district (nan where no need was decided)",
           per_district=MappingProxyType({"matching_rate_district_{}": FLOAT})),
     Table("money", _cols({"step": INT, "year": INT, "channel": STR, "category": STR},
                          ((f, FLOAT if f == "hours" else INT) for f in MONEY_FIELDS)), "weekly",
@@ -221,6 +236,16 @@ TABLES: dict[str, Table] = {t.name: t for t in (
           "the local SNS's monthly KPI and its components while the SNS runs, in the week each calendar month "
           "ends and at the end of the run (kyojosim.measures.community_value)",
           swept=True, since=2),
+    Table("channel_months", _cols({"step": INT, "year": INT, "month": STR, "channel": STR, "members": INT,
+                                   "certified": INT, "roster": INT, "surfaced": INT, "matched": INT, "answered": INT,
+                                   "closed_matched": INT, "closed_lapsed": INT}), "monthly",
+          "one row per month and channel that ran (offline always): who takes part at the end of the month "
+          "(members: the sharing platform's registered members, the local SNS's adopters, the reporting hub's "
+          "reporters; certified: the platform's certified supporters; roster: the hub's roster volunteers), the "
+          "needs the channel surfaced, the needs matched through it and of those the ones its office answered, and "
+          "of the needs it had surfaced, those matched through any channel or lapsed that month "
+          "(kyojosim.aid.round.MutualAid.monthly); in the week each calendar month ends and at the end of the run",
+          swept=True, since=3),
     Table("design", _cols({"run_id": STR, "scenario": STR, "variant": STR, "point": INT, "replicate": INT,
                            "seed": INT, "status": STR, "error": STR, "seconds": FLOAT, "intervention_start": "Int64"}),
           "run", "one row per run of an experiment, then one column per design parameter (dotted key)",
@@ -403,6 +428,9 @@ class Metric:
         summary: How a run is summarised into the ``summary`` table (``None``: a weekly series only).
         dtype: dtype of the summary column.
         compared: Whether :func:`kyojosim.analysis.compare.compare` compares it by default.
+        headline: Whether it is a headline effect of a comparison: the effects whose intervals
+            ``kyojosim sweep --target-halfwidth`` narrows and whose robustness ``kyojosim robustness``
+            analyses by default.
         flow: Whether the weekly value counts the week's events (figures smooth it over a window)
             rather than a state.
         of: ``(vocabulary, member)`` qualifying the label, e.g. ``("category", "chores")``: the label is
@@ -418,6 +446,7 @@ class Metric:
     summary: Callable[[RunLike], float | int] | None = field(default=None, compare=False)
     dtype: str = FLOAT
     compared: bool = False
+    headline: bool = False
     flow: bool = False
     of: tuple[str, str] | None = None
 
@@ -504,7 +533,8 @@ def _qualified(base: Metric, vocabulary: str, members: Sequence[str], **changes:
     return out
 
 
-_MATCHING = Metric("matching_rate", "rate", "%", "マッチング率", "matching rate", dtype=FLOAT, compared=True, flow=True,
+_MATCHING = Metric("matching_rate", "rate", "%", "マッチング率", "matching rate", dtype=FLOAT, compared=True,
+                   headline=True, flow=True,
                    summary=lambda run: _rate(_needs(run)["matched"].sum(), _needs(run)["lapsed"].sum()))
 _TSUNAGARI = Metric("tsunagari", "index", "index", "つながり力", "つながり力", compared=True)
 _PART = Metric("part", "count", "residents", "住民", "residents", scales=True, dtype=INT)
@@ -517,7 +547,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     *_qualified(Metric("matching_rate", "rate", "%", "マッチング率", "matching rate", compared=True), "category",
                 CATEGORIES, summary=_category_rate),
     *_qualified(Metric("matching_rate_age", "rate", "%", "マッチング率", "matching rate", compared=True), "age_group",
-                REQUESTER_AGE_GROUPS, summary=_age_rate),
+                REQUESTER_AGE_GROUPS, summary=_age_rate, headline=lambda g: g == "75plus"),
     Metric("needs_arisen", "count", "needs", "起きた困りごと", "needs arisen", scales=True, dtype=INT, flow=True,
            summary=_total("arisen")),
     Metric("needs_matched", "count", "needs", "手助けが見つかった困りごと", "needs matched", scales=True, dtype=INT,
@@ -525,7 +555,7 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("needs_lapsed", "count", "needs", "手助けが見つからなかった困りごと", "needs lapsed", scales=True,
            dtype=INT, flow=True, summary=_total("lapsed")),
     Metric("tsunagari_mean", "index", "index", "つながり力", "つながり力 (connection power)", compared=True,
-           summary=_tsunagari("all", "all")),
+           headline=True, summary=_tsunagari("all", "all")),
     *_qualified(_TSUNAGARI, "participation", PARTICIPATION_GROUPS,
                 summary=lambda g: _tsunagari("participation", g)),
     Metric("paid_by_requesters", "money", "yen", "住民の支払い", "paid by residents", scales=True, dtype=INT,
@@ -578,6 +608,11 @@ def compared_metrics() -> list[str]:
     return [m.name for m in METRICS.values() if m.compared and m.summary is not None]
 
 
+def headline_metrics() -> list[str]:
+    """Names of the headline effects of a comparison (:attr:`Metric.headline`), in registry order."""
+    return [m.name for m in METRICS.values() if m.headline and m.summary is not None]
+
+
 def summarise(run: RunLike) -> dict[str, Any]:
     """Return the summary of a run: the value of every metric with a summary, by name.
 
@@ -617,6 +652,6 @@ def age_structure_rows(year: int, counts: np.ndarray, scale: float) -> Iterable[
 
 __all__ = ["FORMAT_VERSION", "KINDS", "METRICS", "MONTH_ENDS", "TABLES", "Metric", "OutcomeCollector", "OutcomeError",
            "Table", "age_structure_rows", "calendar_month", "columns_of", "compared_metrics", "experiment_tables",
-           "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed", "month_label",
-           "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables", "table",
-           "table_frame", "typed_frame"]
+           "headline_metrics", "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed",
+           "month_label", "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables",
+           "table", "table_frame", "typed_frame"]

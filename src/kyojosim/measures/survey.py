@@ -12,16 +12,20 @@ columns and row keys of the published tables (``kyojosim/data/whitepaper2018``),
   ``survey_year`` the model's current year. ``community_participation_by_age`` gives the same by
   age group (20s ... 70s and 60+; no published counterpart).
 * ``needs_platform_intention`` (図表4-3-4-2): among respondents who have the trouble, whether
-  they would use a local mutual-aid medium for it. A respondent *has the trouble* of category
-  ``c`` with probability ``1 - (1 - p[c]) ** recall_weeks``, ``p`` their current weekly
-  probability of developing a need of ``c`` (``model.aid.prob``, which follows their
-  circumstances: frailty, age, car, living alone, family, children): the chance that they meet
-  the trouble within the recall period (52 weeks by default; assumption: the question, "I want
-  someone to ask for ...", 頼む相手が欲しい, is about troubles of the past year). One uniform per
-  respondent and category from the survey's generator decides. With ``recall_weeks=0`` the rule
-  is instead the exact state: an open need of ``c`` in the need book (arisen, not yet helped,
-  not lapsed; categories that lapse within the week, shopping and sick care by default, then
-  never count). They *would use the medium* if bit ``c`` of ``platform_need`` is set.
+  they would use a local mutual-aid medium for it. The published n per category counts the
+  respondents who want someone to turn to for the trouble (labels 「…を頼む相手が欲しい」); the model
+  reads that as having met the trouble, and wanted help from another resident for it, within the
+  recall (``needs.recall_weeks`` of the scenario, 52 weeks by default: the past year; docs/ODD.md
+  §4.11). A respondent *has the trouble* of category ``c`` with probability
+  ``1 - (1 - p[c]) ** recall_weeks``, ``p`` their current weekly probability of developing a need
+  of ``c`` (``model.aid.prob``, which follows their circumstances: frailty, age, car, living
+  alone, family, children). The need rates are solved so that this share, over the residents
+  aged 20-79, is the published n / 1,200 (:func:`kyojosim.aid.needs.base_rates`), so at the
+  default recall the expected count per category is the published n. One uniform per respondent
+  and category from the survey's generator decides. With ``recall_weeks=0`` the rule is instead
+  the exact state: an open need of ``c`` in the need book (arisen, not yet helped, not lapsed;
+  categories that lapse within the week, shopping and sick care by default, then never count).
+  They *would use the medium* if bit ``c`` of ``platform_need`` is set.
 * ``helper_platform_intention`` (図表4-3-4-3): among respondents who would help with ``c`` free
   (``will[:, c] == WILL_FREE``) or only if paid (``WILL_PAID``), whether they would use the
   medium to offer it (bit ``c`` of ``platform_help``).
@@ -285,7 +289,7 @@ def frame_slots(model: KyojoModel, ages: tuple[int, int] = (20, 79)) -> np.ndarr
 
 
 def survey(model: Any, n: int | None = 1200, seed: int = 0, ages: tuple[int, int] = (20, 79),
-           recall_weeks: int = 52) -> SurveyResult:
+           recall_weeks: int | None = None) -> SurveyResult:
     """Ask ``n`` residents of the age frame the white paper's questions (see the module docstring).
 
     Args:
@@ -295,7 +299,8 @@ def survey(model: Any, n: int | None = 1200, seed: int = 0, ages: tuple[int, int
         seed: The survey's seed; the sample is drawn from ``model.streams.fresh("survey", seed)``.
         ages: Lowest and highest age of the frame.
         recall_weeks: Weeks over which a respondent "has" a trouble (see the module docstring);
-            0: only the open needs of the moment.
+            0: only the open needs of the moment; ``None``: the scenario's ``needs.recall_weeks``
+            (the recall the need rates are solved for).
 
     Returns:
         The :class:`SurveyResult`.
@@ -310,7 +315,9 @@ def survey(model: Any, n: int | None = 1200, seed: int = 0, ages: tuple[int, int
         raise SurveyError(f"survey: ages: got {ages!r}; allowed: two ages (lowest, highest)") from exc
     if lo_age < 0 or hi_age < lo_age:
         raise SurveyError(f"survey: ages: got {ages!r}; allowed: 0 <= lowest <= highest")
-    if not isinstance(recall_weeks, (int, np.integer)) or recall_weeks < 0:
+    if recall_weeks is None:
+        recall_weeks = int(m.scenario.needs.recall_weeks)
+    if isinstance(recall_weeks, bool) or not isinstance(recall_weeks, (int, np.integer)) or recall_weeks < 0:
         raise SurveyError(f"survey: recall_weeks: got {recall_weeks!r}; allowed: a whole number of weeks >= 0")
     frame = frame_slots(m, (lo_age, hi_age))
     size = frame.size if n is None else int(n)
@@ -425,12 +432,15 @@ def _bit(mask: np.ndarray, c: int) -> np.ndarray:
     return ((mask.astype(np.int64) >> c) & 1) > 0
 
 
-def trouble_probability(model: KyojoModel, slots: np.ndarray, recall_weeks: int = 52) -> np.ndarray:
+def trouble_probability(model: KyojoModel, slots: np.ndarray, recall_weeks: int | None = None) -> np.ndarray:
     """Return the probability (len(slots) x 8) that each resident has each trouble, by the survey's rule.
 
     ``1 - (1 - p) ** recall_weeks`` with ``p`` the weekly need probability (``model.aid.prob``); for
-    ``recall_weeks == 0``, 1 where the resident has an open need of the category and 0 elsewhere.
+    ``recall_weeks == 0``, 1 where the resident has an open need of the category and 0 elsewhere;
+    ``None``: the scenario's ``needs.recall_weeks``.
     """
+    if recall_weeks is None:
+        recall_weeks = int(model.scenario.needs.recall_weeks)
     if recall_weeks == 0:
         book = model.aid.book
         slot = model.population.slots_of(book.requester)
@@ -440,6 +450,23 @@ def trouble_probability(model: KyojoModel, slots: np.ndarray, recall_weeks: int 
         return has[slots]
     p = np.asarray(model.aid.prob, dtype=np.float64)[slots]
     return 1.0 - (1.0 - p) ** recall_weeks
+
+
+def expected_trouble_counts(model: Any, n: int = 1200, ages: tuple[int, int] = (20, 79),
+                            recall_weeks: int | None = None) -> pd.Series:
+    """Return, per category, the expected number of respondents with the trouble in a survey of ``n``.
+
+    ``n`` times the mean, over the living residents of the age frame, of the probability that a
+    resident has the trouble (:func:`trouble_probability`; the scenario's recall by default). At the
+    default recall it is the published n of 図表4-3-4-2 (the need rates are solved for it, docs/ODD.md
+    §7.11); the counts of a sampled survey scatter around it.
+    """
+    m = _model_of(model)
+    frame = frame_slots(m, ages)
+    if frame.size == 0:
+        return pd.Series(np.zeros(len(CATEGORIES)), index=list(CATEGORIES), name="n_expected")
+    share = trouble_probability(m, frame, recall_weeks).mean(axis=0)
+    return pd.Series(n * share, index=list(CATEGORIES), name="n_expected")
 
 
 def _needs(m: KyojoModel, sample: np.ndarray, frame: np.ndarray, splits: dict[Any, np.ndarray],
@@ -614,6 +641,20 @@ def compare_published(result: SurveyResult, folder: str | Path | None = None,
     return pd.DataFrame(rows, columns=list(GAP_COLUMNS))
 
 
-__all__ = ["ANSWERS", "GAP_COLUMNS", "TABLES", "SurveyError", "SurveyResult", "compare_published",
-           "default_published_folder", "frame_slots", "mean_ci", "meeting_outcomes", "read_published", "survey",
-           "trouble_probability", "wilson"]
+__all__ = [
+    "ANSWERS",
+    "GAP_COLUMNS",
+    "TABLES",
+    "SurveyError",
+    "SurveyResult",
+    "compare_published",
+    "default_published_folder",
+    "expected_trouble_counts",
+    "frame_slots",
+    "mean_ci",
+    "meeting_outcomes",
+    "read_published",
+    "survey",
+    "trouble_probability",
+    "wilson",
+]

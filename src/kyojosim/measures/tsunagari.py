@@ -1,37 +1,48 @@
-"""つながり力 (connection power): the white paper's index of social capital, in three steps.
+"""つながり力 (connection power): the white paper's index of social capital, by its three steps.
 
-The 2009 and 2018 white papers compute it as follows; the model keeps to the same three steps
-(docs: /work/shared/DOMAIN.md, "つながり力").
+The 2009 and 2018 white papers compute it as follows (平成21年版 情報通信白書 第1部第3章第3節, and the 2018
+付注: "①利用者のコミュニティ意識の把握、②各コミュニティの「まとまりの強さ」の計測、③利用者の「つながり力」の計測");
+the model keeps to the same three steps (docs/ODD.md §7.17a):
 
-1. **Community consciousness** of each resident, offline and online, from trust and norms of
-   reciprocity. The 2009 paper scores trust and reciprocity items by principal component
-   analysis. Mapping to the model's columns (the model's own choice, as the source leaves the
-   scale open):
+1. **Community consciousness** of each resident, offline and online: the first principal component
+   of the answers on trust and the norm of reciprocity, separately for offline and online relations
+   (2018 付注: 主成分分析 of the 信頼 and 互酬性の規範 items, 第1主成分の因子得点). The model's items are
+   ``(trust_offline, reciprocity)`` offline and ``(trust_online, reciprocity)`` online; the items of
+   one resident are driven by one disposition (:func:`kyojosim.core.trust.initial_trust`), so they
+   correlate as survey items do. Each item is standardised (z-score, population standard deviation)
+   over the living residents aged 20+ (the survey frame); the component is the leading eigenvector
+   of their correlation matrix, oriented so that its loadings sum to a positive number (positive
+   answers mean stronger consciousness; with positively correlated items every loading is
+   positive); the score is the factor score, the projection divided by the square root of the
+   eigenvalue (mean 0, standard deviation 1 over the frame). Its explained variance is the
+   eigenvalue over the number of items (:func:`principal_component`). An item with zero variance is
+   left out; if the top eigenvalue is tied the loadings are equal; with no item left every score is 0.
+   Residents outside the frame (under 20) are scored with the frame's means, deviations and loadings.
+2. **Tie strength** (紐帯の強さ) of each community: the mean of its living members' (standardised)
+   consciousness: offline consciousness for each chapter of the ten real-world kinds, online
+   consciousness for each online kind within a district. A community of members more conscious than
+   the frame's average is strong (above 0), one of members less conscious is weak (below 0); there is
+   no constant per community. The 2018 付注 says the means were then "基準化" (standardised); the model
+   reads that as the standardisation of the scores they average and keeps the means on the scale of
+   the scores. ``standardise=True`` (in :func:`community_strengths`, :func:`tsunagari` and
+   :func:`index_report`) standardises the means as well (z-score over the communities that have
+   members, separately over the real-world and the online ones, the 付注's 図表2 and 3; a set of fewer
+   than two communities, or whose means do not vary, has strength 0): the literal reading, reported
+   beside the default by the 2008 → 2017 experiment.
+3. **つながり力** of each resident: the sum of the tie strengths of the communities they take part in,
+   plus one constant for everyone, the smallest sum in the frame with its sign changed, so that no
+   value is negative ("わかりやすさを考慮し、「つながり力」の全ての値が正になるよう、各利用者のつながり力に…"
+   adds one constant to every respondent; the rest of the sentence is not at hand, so the model takes
+   the minimum). A resident in no community has the constant alone. The constant changes no ordering
+   and no correlation; it is recomputed at every record, so levels are comparable within a record (a
+   survey), not between records or runs.
 
-   - offline consciousness from the items ``(trust_offline, reciprocity)``,
-   - online consciousness from the items ``(trust_online, reciprocity)``.
-
-   Each item is standardised (z-score, population standard deviation) over the living residents
-   aged 20+ (the survey frame); the score is the projection of the standardised items on the
-   first principal component of their correlation matrix (``numpy.linalg.eigh``), its sign chosen
-   so that higher trust gives a higher score. For two items the loadings are ±1/√2 each. An item
-   with zero variance standardises to 0 and is left out of the component; if the top eigenvalue
-   is tied (uncorrelated items) the loadings are equal, 1/√k each; with no item left, or nobody
-   in the frame, every score is 0. Residents outside the frame (under 20) are scored with the
-   frame's means, deviations and loadings.
-2. **Tie strength** (紐帯) of each community: the mean consciousness of its living members,
-   offline consciousness for the ten real-world kinds (one community per kind and group id in
-   ``groups``), online consciousness for the online kinds (one community per online kind and
-   district, from the ``online`` bit mask). Strengths are then standardised across all
-   communities with at least one member as deviation scores (偏差値): ``T = 50 + 10 z``, with
-   ``z`` the z-score of the mean (``T = 50`` for all if there are fewer than 2 such communities or
-   their means do not vary; floored at 0, which needs a community 5 standard deviations below the
-   others). The source says only "standardised"; the model's choice of deviation scores keeps every
-   community's contribution positive, so that taking part in one more community never lowers
-   つながり力, and an average community counts 50.
-3. **つながり力** of each resident: the sum of the strengths of the communities they take part in
-   (0 for people in none, and for dead or departed slots). A resident in two average communities
-   has 100; the index grows with the number of communities and with how strong they are.
+Taking part in one more community raises つながり力 only if that community's members are more
+conscious than the frame's average (with ``standardise=True``: than the average community); the index
+is therefore not a count of memberships, though it grows with them where participation makes members
+more trusting (docs/ODD.md §7.16). :func:`index_report` gives, for one population, the principal components, the
+mean つながり力 of each participation group, whether 図表4-3-5-4's ordering (both > offline only, both >
+online only) holds, and the correlation of the index with the number of communities.
 
 :func:`summary_rows` gives the mean and quantiles of つながり力 of the living residents aged 20+,
 overall and by participation group, age group and district, as long-form rows; the model records
@@ -41,6 +52,7 @@ them at the start, in the week each calendar month ends and at the end of a run
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,6 +70,10 @@ DECADE_GROUPS: tuple[str, ...] = ("20s", "30s", "40s", "50s", "60s", "70s", "80+
 """Age groups of :func:`summary_rows` (ten-year groups from 20, open from 80)."""
 QUANTILES: tuple[int, ...] = (10, 25, 50, 75, 90)
 """Percentiles reported by :func:`summary_rows` (columns ``q10`` ... ``q90``)."""
+OFFLINE_ITEMS: tuple[str, ...] = ("trust_offline", "reciprocity")
+"""The columns answering the offline consciousness items."""
+ONLINE_ITEMS: tuple[str, ...] = ("trust_online", "reciprocity")
+"""The columns answering the online consciousness items."""
 
 
 def _frame(pop: Population) -> np.ndarray:
@@ -65,42 +81,73 @@ def _frame(pop: Population) -> np.ndarray:
     return live[pop.age[live] >= FRAME_MIN_AGE]
 
 
-def pc_scores(items: np.ndarray, frame: np.ndarray) -> np.ndarray:
-    """Score every row of ``items`` (n, k) on the first principal component of the ``frame`` rows.
+@dataclass(frozen=True)
+class Component:
+    """The first principal component of a set of items over the frame.
+
+    Attributes:
+        scores: The factor score of every row (mean 0, standard deviation 1 over the frame).
+        loadings: The component's loading on each item (0 for an item left out for want of variance).
+        explained: The share of the items' total variance it explains (its eigenvalue over the number of
+            items with variance; 0 with none).
+    """
+
+    scores: np.ndarray
+    loadings: np.ndarray
+    explained: float
+
+
+def principal_component(items: np.ndarray, frame: np.ndarray) -> Component:
+    """Return the first principal component of the ``frame`` rows of ``items`` (n, k), scoring every row.
 
     Items are standardised with the frame's means and (population) standard deviations; items with
-    zero variance are 0 and left out. The sign makes the loading of the first item non-negative.
+    zero variance are left out (loading 0). The component is oriented so that its loadings sum to a
+    positive number; the score is the projection divided by the square root of the eigenvalue.
     """
     items = np.asarray(items, dtype=np.float64)
-    out = np.zeros(items.shape[0])
+    k = items.shape[1]
+    none = Component(np.zeros(items.shape[0]), np.zeros(k), 0.0)
     if frame.size == 0:
-        return out
+        return none
     f = items[frame]
     mean = f.mean(axis=0)
     sd = f.std(axis=0)
     ok = sd > 1e-12
     if not ok.any():
-        return out
+        return none
     z = (items[:, ok] - mean[ok]) / sd[ok]
     zf = z[frame]
     corr = (zf.T @ zf) / zf.shape[0]  # correlation matrix of the standardised items
     vals, vecs = np.linalg.eigh(corr)
+    top = float(vals[-1])
     if vals.size > 1 and np.isclose(vals[-1], vals[-2]):
         v = np.full(vals.size, 1.0 / np.sqrt(vals.size))  # no single top component: equal loadings
     else:
         v = vecs[:, -1]
-    lead = v[0] if ok[0] else v[np.argmax(np.abs(v))]
-    if lead < 0:
+    if v.sum() < 0 or (np.isclose(v.sum(), 0.0) and v[0] < 0):
         v = -v
-    return z @ v
+    loadings = np.zeros(k)
+    loadings[ok] = v
+    return Component((z @ v) / np.sqrt(top) if top > 1e-12 else np.zeros(items.shape[0]), loadings,
+                     top / int(ok.sum()))
+
+
+def pc_scores(items: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Return the factor scores of every row of ``items`` on the first principal component of the frame."""
+    return principal_component(items, frame).scores
+
+
+def components(pop: Population) -> tuple[Component, Component]:
+    """Return the offline and online principal components of the population's consciousness items."""
+    frame = _frame(pop)
+    offline = principal_component(np.column_stack([getattr(pop, c) for c in OFFLINE_ITEMS]), frame)
+    online = principal_component(np.column_stack([getattr(pop, c) for c in ONLINE_ITEMS]), frame)
+    return offline, online
 
 
 def consciousness(pop: Population) -> tuple[np.ndarray, np.ndarray]:
     """Return the offline and online community consciousness of every slot (0 for dead slots)."""
-    frame = _frame(pop)
-    rec = pop.reciprocity
-    offline = pc_scores(np.column_stack([pop.trust_offline, rec]), frame)
-    online = pc_scores(np.column_stack([pop.trust_online, rec]), frame)
+    offline, online = (c.scores.copy() for c in components(pop))
     dead = ~pop.alive[: pop.n]
     offline[dead] = 0.0
     online[dead] = 0.0
@@ -134,14 +181,32 @@ def _memberships(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return slot, comm, online, np.array([g1, d]), n_offline, n_comm
 
 
-def community_strengths(pop: Population) -> dict[str, Any]:
-    """Return the tie strength (紐帯) of every community with at least one living member.
+def _strengths(mean: np.ndarray, online: np.ndarray, standardise: bool = False) -> np.ndarray:
+    """Return the tie strengths from the community means.
+
+    The means themselves, or (``standardise``) their z-scores separately over the real-world (``~online``)
+    and the online communities.
+    """
+    if not standardise:
+        return np.asarray(mean, dtype=np.float64).copy()
+    out = np.zeros(mean.size)
+    for part in (~online, online):
+        out[part] = _zscore(mean[part])
+    return out
+
+
+def community_strengths(pop: Population, standardise: bool = False) -> dict[str, Any]:
+    """Return the tie strength (紐帯の強さ) of every community with at least one living member.
+
+    Args:
+        pop: The population.
+        standardise: Standardise the means over the communities (the literal reading of the 付注).
 
     Returns:
         A dict of arrays, one entry per community: ``kind`` (name), ``online`` (bool), ``group``
         (group id for real-world kinds, district for online kinds), ``members``, ``mean``
-        (mean consciousness of the members) and ``strength`` (the deviation score of ``mean``
-        across the communities).
+        (mean consciousness of the members) and ``strength`` (``mean``, or with ``standardise`` its
+        z-score over the real-world communities, or over the online ones).
     """
     off, on = consciousness(pop)
     slot, comm, is_on, (g1, d), n_offline, n_comm = _memberships(pop)
@@ -150,8 +215,8 @@ def community_strengths(pop: Population) -> dict[str, Any]:
     total = np.bincount(comm, weights=score, minlength=n_comm)
     idx = np.flatnonzero(members > 0)
     mean = total[idx] / members[idx]
-    strength = deviation_scores(mean)
     online = idx >= n_offline
+    strength = _strengths(mean, online, standardise)
     g1 = max(int(g1), 1)
     kind_off = idx // g1
     kind_on = (idx - n_offline) // max(int(d), 1)
@@ -171,28 +236,80 @@ def _zscore(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd
 
 
-def deviation_scores(x: np.ndarray) -> np.ndarray:
-    """Return deviation scores (偏差値) ``50 + 10 z`` of ``x``, floored at 0 (all 50 if ``x`` does not vary)."""
-    return np.maximum(50.0 + 10.0 * _zscore(x), 0.0)
+def raw_sums(pop: Population, memberships: tuple | None = None, standardise: bool = False) -> np.ndarray:
+    """Return each slot's sum of the tie strengths of its communities (0 in none or dead), before the shift."""
+    off, on = consciousness(pop)
+    slot, comm, is_on, _, n_offline, n_comm = memberships if memberships is not None else _memberships(pop)
+    score = np.where(is_on, on[slot], off[slot])
+    members = np.bincount(comm, minlength=n_comm)
+    total = np.bincount(comm, weights=score, minlength=n_comm)
+    has = np.flatnonzero(members > 0)
+    strength = np.zeros(n_comm)
+    strength[has] = _strengths(total[has] / members[has], has >= n_offline, standardise)
+    return np.bincount(slot, weights=strength[comm], minlength=pop.n).astype(np.float64)
 
 
-def tsunagari(pop: Population, memberships: tuple | None = None) -> np.ndarray:
-    """Return the つながり力 of every slot: the sum of the tie strengths of its communities (0 in none or dead).
+def tsunagari(pop: Population, memberships: tuple | None = None, standardise: bool = False) -> np.ndarray:
+    """Return the つながり力 of every slot: the sum of its communities' tie strengths plus the global constant.
+
+    The constant is the smallest sum over the frame (living residents 20+) with its sign changed, added
+    to every living slot (dead slots are 0).
 
     Args:
         pop: The population.
         memberships: The result of ``_memberships(pop)`` if already at hand (memberships change only at
             the turn of the year, trust and reciprocity every week).
+        standardise: Standardise the community means over the communities (the literal reading of the 付注).
     """
-    off, on = consciousness(pop)
-    slot, comm, is_on, _, _, n_comm = memberships if memberships is not None else _memberships(pop)
-    score = np.where(is_on, on[slot], off[slot])
-    members = np.bincount(comm, minlength=n_comm)
-    total = np.bincount(comm, weights=score, minlength=n_comm)
-    has = members > 0
-    strength = np.zeros(n_comm)
-    strength[has] = deviation_scores(total[has] / members[has])
-    return np.bincount(slot, weights=strength[comm], minlength=pop.n).astype(np.float64)
+    raw = raw_sums(pop, memberships, standardise)
+    frame = _frame(pop)
+    shift = -float(raw[frame].min()) if frame.size else 0.0
+    out = raw + shift
+    out[~pop.alive[: pop.n]] = 0.0
+    return out
+
+
+def membership_counts(pop: Population, memberships: tuple | None = None) -> np.ndarray:
+    """Return the number of communities each slot takes part in (the terms of its つながり力)."""
+    slot = (memberships if memberships is not None else _memberships(pop))[0]
+    return np.bincount(slot, minlength=pop.n)
+
+
+def index_report(pop: Population, standardise: bool = False) -> dict[str, Any]:
+    """Return how つながり力 comes about in one population (the survey frame: living residents 20+).
+
+    Args:
+        pop: The population.
+        standardise: Standardise the community means over the communities (the literal reading of the 付注).
+
+    Returns:
+        ``explained_offline`` and ``explained_online`` (share of the items' variance the first component
+        explains), ``loadings_offline`` and ``loadings_online`` (tuples, in the order of OFFLINE_ITEMS and
+        ONLINE_ITEMS), ``mean_<group>`` for each participation group (``nan`` if empty), ``holds``
+        (図表4-3-5-4: both above offline only and above online only; False if a group is empty),
+        ``corr_memberships`` (Pearson correlation of the index with the number of communities over the
+        frame; ``nan`` if either does not vary) and ``n`` (residents of the frame).
+    """
+    frame = _frame(pop)
+    offline, online = components(pop)
+    memberships = _memberships(pop)
+    value = tsunagari(pop, memberships, standardise)[frame]
+    count = membership_counts(pop, memberships)[frame]
+    group = participation_group(pop)[frame]
+    out: dict[str, Any] = {
+        "n": int(frame.size),
+        "explained_offline": offline.explained, "explained_online": online.explained,
+        "loadings_offline": tuple(float(x) for x in offline.loadings),
+        "loadings_online": tuple(float(x) for x in online.loadings),
+    }
+    for i, g in enumerate(PARTICIPATION_GROUPS):
+        x = value[group == i]
+        out[f"mean_{g}"] = float(x.mean()) if x.size else float("nan")
+    both, off, on = out["mean_both"], out["mean_offline_only"], out["mean_online_only"]
+    out["holds"] = bool(both > off and both > on)  # False with a nan
+    ok = value.size > 1 and value.std() > 1e-12 and count.std() > 0
+    out["corr_memberships"] = float(np.corrcoef(value, count)[0, 1]) if ok else float("nan")
+    return out
 
 
 def decade_group(age: np.ndarray) -> np.ndarray:
@@ -262,5 +379,6 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["DECADE_GROUPS", "QUANTILES", "FrameGroups", "community_strengths", "consciousness", "pc_scores",
-           "summary_rows", "tsunagari"]
+__all__ = ["DECADE_GROUPS", "OFFLINE_ITEMS", "ONLINE_ITEMS", "QUANTILES", "Component", "FrameGroups",
+           "community_strengths", "components", "consciousness", "index_report", "membership_counts", "pc_scores",
+           "principal_component", "raw_sums", "summary_rows", "tsunagari"]

@@ -1,6 +1,7 @@
 """Experiment files: scenarios x variants x a parameter design x replicates, resolved up front.
 
-An experiment is a YAML file (``experiments/*.yaml``; see ``docs/experiments.md``) such as::
+An experiment is a YAML file (the bundled ones in ``kyojosim/data/experiments/``; see ``docs/experiments.md``) such
+as::
 
     name: ikoma-interventions
     seed: 2024
@@ -43,12 +44,25 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import ScenarioError
-from .scenario import SCENARIO_DIR, Interventions, Scenario, find_scenario, load_scenario, read_yaml
+from ..distribution import data_dir
+from ..errors import ScenarioError, Summary
+from .scenario import (
+    SCENARIO_DIR,
+    Interventions,
+    Scenario,
+    check_name,
+    find_scenario,
+    load_scenario,
+    read_yaml,
+    safe_name,
+    scalable_by_factor,
+    scale_by_factor,
+    scenario_warnings,
+)
 from .schema import Context, build, param, resolve_path, suggest, to_plain, type_at
 
-EXPERIMENT_DIR = Path(__file__).resolve().parents[3] / "experiments"
-"""Where the bundled experiment files are (the repository's ``experiments/``)."""
+EXPERIMENT_DIR = data_dir("experiments")
+"""Where the bundled experiment files are: package data, ``kyojosim/data/experiments/``."""
 
 DESIGN_TYPES: tuple[str, ...] = ("none", "factorial", "list", "lhs", "sobol")
 """Kinds of parameter design."""
@@ -63,6 +77,7 @@ DESIGN_KEYS: dict[str, tuple[str, ...]] = {
 """The keys each kind of design takes."""
 INTERVENTION_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Interventions))
 MAX_SEED = 2**63 - 1
+MAX_REPLICATES = 100_000
 _RUN_ID_UNSAFE = re.compile(r"[^0-9A-Za-z_.]+")
 _SETTING = "setting: the experiment file"
 _OVERRIDES = "a mapping of dotted scenario keys to values"
@@ -183,8 +198,9 @@ class Label:
 class Variant:
     """One variant: the interventions it switches on or off, then other scenario overrides, and its display name."""
 
-    baseline: bool = param(False, source=f"{_SETTING}: the first variant is the baseline unless one says so",
-                           doc="whether the variant is the baseline of the comparisons")
+    baseline: bool | None = param(
+        None, source=f"{_SETTING}: the first variant is the baseline unless one says so",
+        doc="whether the variant is the baseline of the comparisons (none marked true: the first not marked false)")
     interventions: dict[str, InterventionSwitch] = param(
         {}, source=_SETTING, key_choices=INTERVENTION_NAMES, doc="the interventions the variant switches, by name",
         form="a mapping of intervention names to true, false, a start year or {enabled, start, end}")
@@ -281,15 +297,26 @@ class Design:
                                        "not a power of 2")
 
     def bounds(self, ctx: Context) -> dict[str, Bounds]:
-        """Return the checked range of every parameter of a sampled design (numeric scenario keys only)."""
+        """Return the checked range of every parameter of a sampled design.
+
+        A numeric key takes the range of its value; a list or mapping of numbers (not shares) takes the
+        range of a factor applied to every element (:func:`kyojosim.params.scenario.scale_by_factor`).
+        """
         out = {}
         for key, value in self.parameters.items():
             where = ctx.child("parameters").child(key)
-            if type_at(Scenario, key) not in (int, float):
-                raise where.error(key, "allowed: a numeric scenario key (a number or an integer) for a sampled "
-                                  "design", "not numeric")
+            if type_at(Scenario, key) not in (int, float) and not scalable_by_factor(key):
+                raise where.error(key, "allowed: a numeric scenario key (a number or an integer), or a list or mapping "
+                                  "of numbers (then [lo, hi] is the range of a factor applied to every element) for "
+                                  "a sampled design", "not numeric")
             out[key] = build(Bounds, value, where)
         return out
+
+    def factor_keys(self) -> list[str]:
+        """Return the parameters of a sampled design that are lists or mappings scaled by a factor."""
+        if self.type not in ("lhs", "sobol"):
+            return []
+        return [k for k in self.parameters if type_at(Scenario, k) not in (int, float)]
 
     def sample(self, seed: int, ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Return the design as plain data (with its ``problem`` for sobol) and its points, drawn from ``seed``."""
@@ -304,7 +331,7 @@ class Design:
             return {"type": "factorial", "parameters": params}, points
         bounds = {k: [b.lo, b.hi] for k, b in self.bounds(ctx).items()}
         names = list(bounds)
-        whole = {k: type_at(Scenario, k) is int for k in names}
+        whole = {k: type_at(Scenario, k) is int for k in names}  # a factor (list or mapping key) stays a float
 
         def cast(x: float, key: str) -> Any:
             return int(round(x)) if whole[key] else float(x)
@@ -316,7 +343,7 @@ class Design:
             unit = qmc.LatinHypercube(d=len(names), seed=rng).random(self.n)
             sample = qmc.scale(unit, [bounds[k][0] for k in names], [bounds[k][1] for k in names])
             points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
-            return {"type": "lhs", "parameters": bounds, "n": self.n}, points
+            return {"type": "lhs", "parameters": bounds, "n": self.n, **self._factors()}, points
         # sobol (Saltelli's scheme through SALib)
         from SALib.sample import sobol as sobol_sample
 
@@ -325,7 +352,12 @@ class Design:
                                      seed=int(seed) % 2**32)
         points = [{k: cast(row[j], k) for j, k in enumerate(names)} for row in sample]
         return ({"type": "sobol", "parameters": bounds, "problem": problem,
-                 "calc_second_order": self.calc_second_order, "n": self.n}, points)
+                 "calc_second_order": self.calc_second_order, "n": self.n, **self._factors()}, points)
+
+    def _factors(self) -> dict[str, list[str]]:
+        """Return ``{"factors": [keys]}`` for a design with factor parameters, else ``{}``."""
+        keys = self.factor_keys()
+        return {"factors": keys} if keys else {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -335,7 +367,7 @@ class ExperimentSpec:
     name: str = param("", source=f"{_SETTING}: the file name", doc="names the experiment and its results folder")
     description: str = param("", source=_SETTING)
     seed: int = param(source=_SETTING, lo=0, hi=MAX_SEED, doc="the experiment seed; replicate seeds come from it")
-    replicates: int = param(1, source=_SETTING, lo=1, hi=100_000)
+    replicates: int = param(1, source=_SETTING, lo=1, hi=MAX_REPLICATES)
     years: int | None = param(None, source=_SETTING, lo=0, hi=300, doc="sets simulation.years of every run")
     scale: float | None = param(None, source=_SETTING, lo=0, hi=1, lo_open=True,
                                 doc="sets municipality.scale of every run")
@@ -375,14 +407,19 @@ class ExperimentSpec:
         if len(marked) > 1:
             raise ctx.child("variants").error(marked, "allowed: at most one variant with baseline: true",
                                               "two baselines")
+        if all(spec.baseline is False for spec in self.variants.values()):
+            raise ctx.child("variants").error(
+                Summary(f"baseline: false in all {len(self.variants)} variants"), "allowed: one variant with "
+                "baseline: true (or none marked: the first variant is the baseline)", "no baseline")
         if len({_safe(v) for v in self.variants}) != len(self.variants):
             raise ctx.child("variants").error(list(self.variants), "allowed: variant names that differ in letters "
                                               "and digits", "names clash in run ids")
 
     @property
     def baseline(self) -> str:
-        """The baseline variant: the one marked ``baseline: true``, else the first."""
-        return next((v for v, spec in self.variants.items() if spec.baseline), next(iter(self.variants)))
+        """The baseline variant: the one marked ``baseline: true``, else the first not marked ``baseline: false``."""
+        return next((v for v, spec in self.variants.items() if spec.baseline),
+                    next(v for v, spec in self.variants.items() if spec.baseline is not False))
 
     def common_overrides(self) -> dict[str, Any]:
         """Return the scenario keys set for every run: ``years``, ``scale`` and ``overrides``."""
@@ -443,6 +480,8 @@ class Experiment:
         points: The design points (one dict of parameter values per point; ``[{}]`` without a design).
         hash: SHA-256 of the spec, the design points and the digest of every run's scenario.
         file: The experiment file (``None`` for a mapping).
+        warnings: What is valid but probably not meant in the runs' scenarios
+            (:func:`kyojosim.params.scenario.scenario_warnings`), once each, naming scenario and variant.
     """
 
     name: str
@@ -455,6 +494,9 @@ class Experiment:
     points: tuple[dict[str, Any], ...]
     hash: str
     file: Path | None = None
+    identity: str = ""
+    digests: tuple[str, ...] = field(default=(), repr=False)
+    warnings: tuple[str, ...] = ()
 
     @property
     def seed(self) -> int:
@@ -470,6 +512,37 @@ class Experiment:
     def parameters(self) -> list[str]:
         """Dotted keys of the design parameters (in design order)."""
         return list(self.design.get("parameters", {}))
+
+    def with_replicates(self, replicates: int) -> Experiment:
+        """Return the same experiment with another number of replicates.
+
+        Replicate ``k`` keeps its seed and its run id (seeds are ``SeedSequence(seed).spawn``'s children,
+        the same first ones whatever the count), so the runs of this experiment are the first runs of
+        every (scenario, variant, point) of the other; :attr:`identity` is unchanged and :attr:`hash` is
+        the one :func:`load_experiment` gives the file with ``replicates`` set.
+
+        Args:
+            replicates: The new number of replicates (>= 1).
+
+        Raises:
+            ExperimentError: For a number below 1 or above the allowed maximum.
+        """
+        if isinstance(replicates, bool) or not isinstance(replicates, int) or not 1 <= replicates <= MAX_REPLICATES:
+            raise ExperimentError(str(self.file or "<experiment>"), "replicates", replicates,
+                                  f"allowed: an integer in [1, {MAX_REPLICATES}]", "out of range")
+        if replicates == self.replicates:
+            return self
+        seeds = replicate_seeds(self.seed, replicates)
+        firsts = [r for r in self.runs if r.replicate == 0]
+        runs = []
+        for first in firsts:
+            stem = first.run_id.removesuffix("-r0")
+            for k, rseed in enumerate(seeds):
+                runs.append(dataclasses.replace(first, run_id=f"{stem}-r{k}", replicate=k, seed=rseed,
+                                                resolved=first.resolved.replace(**{"simulation.seed": rseed})))
+        spec = {**copy.deepcopy(self.spec), "replicates": replicates}
+        return dataclasses.replace(self, spec=spec, runs=tuple(runs), seeds=seeds,
+                                   hash=_hash(spec, list(self.points), seeds, list(self.digests)))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the resolved experiment as plain data (spec, seeds, design and points)."""
@@ -515,8 +588,9 @@ def replicate_seeds(seed: int, replicates: int) -> tuple[int, ...]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    sections = tuple(f.name for f in dataclasses.fields(ExperimentSpec) if f.name not in ("name", "description"))
     try:
-        return read_yaml(path, "experiment")
+        return read_yaml(path, "experiment", sections)
     except ScenarioError as exc:
         raise ExperimentError(exc.file, exc.key, exc.given, exc.allowed, exc.problem) from None
 
@@ -537,12 +611,18 @@ def _resolve_scenario(ref: str, base_dir: Path | None, ctx: Context) -> Path:
     return path
 
 
-def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Experiment:
+def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, years: int | None = None,
+                    scale: float | None = None, replicates: int | None = None) -> Experiment:
     """Load, check and resolve an experiment.
 
     Args:
         source: An experiment file, the name of a bundled experiment (``"yamae-quick"``), a mapping
-            with the same keys as a file, or an :class:`Experiment` (returned as is).
+            with the same keys as a file, or an :class:`Experiment` (returned as is unless a change is asked).
+        years: Replaces the experiment's ``years`` (``None``: keep it); with ``scale`` and ``replicates``, a
+            smaller trial of the same experiment, e.g. ``load_experiment("ikoma-interventions", years=3,
+            scale=0.02, replicates=1)``. Checked as the file's keys are.
+        scale: Replaces the experiment's ``scale``.
+        replicates: Replaces the experiment's ``replicates``.
 
     Returns:
         The :class:`Experiment`, with every run's scenario resolved.
@@ -551,8 +631,11 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
         ExperimentError: For any problem in the experiment, its scenarios, overrides or design
             (the message names the file, the key path, the value given and what is allowed).
     """
+    changes = {k: v for k, v in (("years", years), ("scale", scale), ("replicates", replicates)) if v is not None}
     if isinstance(source, Experiment):
-        return source
+        if not changes:
+            return source
+        source = source.file if source.file is not None else source.spec
     if isinstance(source, Mapping):
         file, base_dir, raw, default_name = "<experiment>", None, copy.deepcopy(dict(source)), ""
     else:
@@ -561,11 +644,13 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
             raise ExperimentError(str(path), "", str(source), suggest(str(source), bundled_experiments()).replace(
                 "valid keys", "bundled experiments") + " (or an experiment file)", "file not found")
         file, base_dir, raw, default_name = str(path), path.parent, _read(path), path.stem
+    raw.update(changes)
     ctx = Context(file, "", ExperimentError)
     exp = build(ExperimentSpec, raw, ctx)
-    name = exp.name or default_name
-    if not name.strip() or "/" in name or "\\" in name or name.startswith("."):
+    name = exp.name or (safe_name(default_name) if default_name else "")
+    if not name.strip():
         raise ctx.child("name").error(name, "allowed: a non-empty text without / or \\ (it names the results folder)")
+    check_name(name, ctx.child("name"))
     scen_paths = [_resolve_scenario(ref, base_dir, ctx.child("scenarios").child(i))
                   for i, ref in enumerate(exp.scenarios)]
     baseline = exp.baseline
@@ -584,6 +669,7 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
     runs: list[Run] = []
     digests: list[str] = []
     scen_names: dict[str, str] = {}
+    notes: list[str] = []
     for si, spath in enumerate(scen_paths):
         try:
             base = load_scenario(spath, common)
@@ -597,15 +683,21 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
                 f"scenarios[{scen_names[_safe(sname)]}])", "duplicate scenario")
         scen_names[_safe(sname)] = str(si)
         resolved: dict[tuple[str, int], Scenario] = {}
+        factor_keys = design.get("factors") or []
         for vname in order:
             vover = exp.variants[vname].scenario_overrides()
             for pi, point in enumerate(points):
                 try:
+                    if factor_keys:  # a list or mapping scaled by the point's factor, from the variant's own value
+                        before = base.replace(**vover) if vover else base
+                        point = {k: scale_by_factor(before, k, v) if k in factor_keys else v for k, v in point.items()}
                     scn = base.replace(**vover, **point) if (vover or point) else base
                 except ScenarioError as exc:
                     where = f"variants.{vname}" if not point else f"variants.{vname} at design point {pi}"
                     raise ctx.child(f"{where}: {exc.key}").error(exc.given, exc.allowed, exc.problem) from None
                 resolved[(vname, pi)] = scn
+                at = f"{sname}, variant {vname}" + (f", design point {pi}" if len(points) > 1 else "")
+                notes.extend(f"{at}: {w}" for w in scenario_warnings(scn) if f"{at}: {w}" not in notes)
         for vname in order:
             for pi, point in enumerate(points):
                 scn = resolved[(vname, pi)]
@@ -616,12 +708,34 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment) -> Expe
                     runs.append(Run(run_id=run_id, scenario=sname, variant=vname, point=pi, replicate=r, seed=rseed,
                                     params=dict(point), intervention_start=start, resolved=run_scn))
                 digests.append(scn.digest())
+    return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
+                      design=design, points=tuple(points), hash=_hash(spec, points, seeds, digests),
+                      file=None if base_dir is None else Path(file), identity=_identity(spec, points, digests),
+                      digests=tuple(digests), warnings=tuple(notes))
+
+
+def _hash(spec: Mapping[str, Any], points: Any, seeds: Any, digests: list[str]) -> str:
+    """SHA-256 of the spec, the design points, the replicate seeds and the digest of every (variant, point).
+
+    The variants' display names are left out: renaming a variant does not make another experiment.
+    """
     payload = json.dumps({"spec": _without_labels(spec), "points": points, "seeds": seeds, "digests": digests},
                          sort_keys=True,
                          ensure_ascii=False, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
-                      design=design, points=tuple(points), hash=digest, file=None if base_dir is None else Path(file))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _identity(spec: Mapping[str, Any], points: Any, digests: list[str]) -> str:
+    """SHA-256 of what makes an experiment itself, whatever its number of replicates.
+
+    Replicate ``k``'s seed depends only on the experiment seed and ``k`` (``SeedSequence(seed).spawn``
+    gives the same first children whatever the count), so two experiments that differ only in their
+    number of replicates share their common runs exactly; this hash leaves the count out.
+    """
+    rest = {k: v for k, v in _without_labels(spec).items() if k != "replicates"}
+    payload = json.dumps({"spec": rest, "points": points, "digests": digests}, sort_keys=True, ensure_ascii=False,
+                         separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _plain_variant(variant: Variant, baseline: bool) -> dict[str, Any]:

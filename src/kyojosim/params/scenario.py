@@ -19,7 +19,9 @@ import copy
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import math
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,13 +29,43 @@ from typing import Any, Literal
 import yaml
 
 from ..constants import CATEGORIES, HOUSEHOLD_KINDS, N_AGE_BANDS, OFFLINE_COMMUNITIES
-from ..errors import ScenarioError
+from ..distribution import data_dir
+from ..errors import ScenarioError, Summary
 from .schema import Context, build, check_shares, iter_params, param, resolve_path, to_plain
+from .yaml_input import MAX_DEPTH, MAX_FILE_BYTES, LimitError, describe_error, load_text
 
-SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
-"""Where the bundled scenario files are (the repository's ``scenarios/``; the package installs editable)."""
+SCENARIO_DIR = data_dir("scenarios")
+"""Where the bundled scenario files are: package data, ``kyojosim/data/scenarios/`` (found with
+:mod:`importlib.resources`, so from a wheel as from a checkout)."""
 
 _N = N_AGE_BANDS
+
+MAX_POPULATION = 50_000_000
+"""Largest census population of a scenario (Japan's largest municipality, Yokohama, has 3.7 million)."""
+MAX_SIMULATED_RESIDENTS = 5_000_000
+"""Most residents simulated in one run (``population × scale``, rounded): a simulated resident takes about
+1 kB of memory (its columns, ties and records), so a run of 5 million needs about 5 GB."""
+BYTES_PER_RESIDENT = 1000
+"""Memory of one simulated resident, roughly (benchmarks/bench_model.py prints the columns and ties)."""
+MAX_NAME_LENGTH = 100
+"""Longest scenario name (it names the default results folder)."""
+_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def check_name(value: str, ctx: Context) -> str:
+    """Check a name that names a results folder: short, no slash, backslash or control character, no leading dot."""
+    if len(value) > MAX_NAME_LENGTH:
+        raise ctx.error(Summary(f"a text of {len(value):,} characters"),
+                        f"allowed: at most {MAX_NAME_LENGTH} characters (it names the results folder)", "too long")
+    if _UNSAFE_NAME.search(value) or value.startswith("."):
+        raise ctx.error(value, "allowed: a name without / or \\ or control characters that does not start with a "
+                        "dot (it names the results folder)", "not a safe name")
+    return value
+
+
+def safe_name(text: str) -> str:
+    """Return ``text`` made a safe name (:func:`check_name`): unsafe characters as ``_``, no leading dot, cut."""
+    return _UNSAFE_NAME.sub("_", text).lstrip(".")[:MAX_NAME_LENGTH] or "scenario"
 _WP = "MIC White Paper on Information and Communications 2018 (平成30年版情報通信白書)"
 
 # --------------------------------------------------------------------------------------
@@ -88,7 +120,9 @@ class Municipality:
     name_en: str = param(source="scenario file", doc="name in English")
     code: str = param(source="scenario file", doc="全国地方公共団体コード (5 digits)")
     start_year: int = param(source="scenario file", lo=1900, hi=2100)
-    population: int = param(source="scenario file", lo=0, unit="persons", doc="census population at start_year")
+    population: int = param(source="scenario file", lo=1, hi=MAX_POPULATION, unit="persons",
+                            doc="census population at start_year",
+                            range_note="no municipality of Japan has more than 4 million residents")
     area_km2: float = param(source="scenario file", lo=0, lo_open=True, unit="km²")
     scale: float = param(
         1.0,
@@ -103,10 +137,30 @@ class Municipality:
     districts: tuple[District, ...] = param(source="scenario file")
 
     def check(self, ctx: Context) -> None:
-        """Check that district shares sum to 1 and that there is at least one district."""
+        """Check the districts, the number of simulated residents and that the age table has residents.
+
+        District shares must sum to 1. ``population × scale`` (rounded) is the number of residents
+        simulated: at least one, at most :data:`MAX_SIMULATED_RESIDENTS` (memory). The age table is
+        rescaled to the population, so it must hold someone.
+        """
         if not self.districts:
             raise ctx.child("districts").error([], "allowed: at least one district", "empty")
         check_shares(tuple(d.population_share for d in self.districts), ctx.child("districts[*].population_share"))
+        simulated = round(self.population * self.scale)
+        given = Summary(f"population {self.population:,} × scale {self.scale:g} = {simulated:,} simulated residents")
+        if simulated > MAX_SIMULATED_RESIDENTS:
+            gb = MAX_SIMULATED_RESIDENTS * BYTES_PER_RESIDENT / 1e9
+            raise ctx.child("scale").error(
+                given, f"allowed: at most {MAX_SIMULATED_RESIDENTS:,} simulated residents (each takes about "
+                f"{BYTES_PER_RESIDENT // 1000} kB of memory: {gb:.0f} GB in all); a smaller scale simulates a "
+                "proportional sample", "too many residents")
+        if simulated < 1:
+            raise ctx.child("scale").error(given, "allowed: at least one simulated resident (population × scale "
+                                           ">= 0.5)", "no resident")
+        if sum(self.age_structure.male) + sum(self.age_structure.female) <= 0:
+            raise ctx.child("age_structure").error(
+                Summary("no resident in any age band"), f"allowed: a table with residents (it is rescaled to the "
+                f"population, {self.population:,})", "empty age structure")
 
 
 # --------------------------------------------------------------------------------------
@@ -342,12 +396,17 @@ class Projection:
     source: str = param("", source="scenario file")
 
     def check(self, ctx: Context) -> None:
-        """Check that the lists have the same length."""
+        """Check that the lists have the same length and the years increase."""
         lengths = {"years": len(self.years), "total": len(self.total), "share_65plus": len(self.share_65plus)}
         if self.share_75plus is not None:
             lengths["share_75plus"] = len(self.share_75plus)
         if len(set(lengths.values())) > 1:
             raise ctx.error(lengths, f"allowed: {', '.join(lengths)} of the same length", "lengths differ")
+        for i in range(1, len(self.years)):
+            if self.years[i] <= self.years[i - 1]:
+                raise ctx.child("years").child(i).error(
+                    self.years[i], f"allowed: a year after {self.years[i - 1]} (the years in increasing order, each "
+                    "once)", "years out of order" if self.years[i] < self.years[i - 1] else "year repeated")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -446,6 +505,37 @@ class Communities:
         length=2,
         doc="age range whose participation mix is fitted to the survey row",
     )
+    offline_age_profile: tuple[float, ...] = param(
+        (0.45, 0.65, 0.75, 0.75, 0.80, 0.75, 0.55),
+        source="assumption: share of residents in at least one real-world community by age group (18-29, 30s, 40s, "
+        "50s, 60s, 70s, 80+), multiplied by one factor fitted so that residents 20-79 take part as the "
+        f"participation_year row of {_WP} 図表4-3-5-2 says (offline only + both; the survey has no age breakdown): "
+        "lowest in the twenties, rising with household and children (PTA; volunteering peaks at 40-44, 総務省 "
+        "社会生活基本調査 2016), highest at 60-74 (group activity of people 60+ 59.2% in 2008, 内閣府 "
+        "高齢者の地域社会への参加に関する意識調査), lower from 80 (unwilling to take part 28.0% at 60-64, 59.4% at "
+        "80+, 内閣府 2003); the same shape in 2008 and 2017",
+        lo=0,
+        hi=1,
+        length=7,
+        doc="relative share of residents in a real-world community by age group 18-29, 30s ... 70s, 80+ (scaled "
+        "to the survey row; §5.4)",
+        plausible_factor=(0.85, 1.15),
+        basis="no national table of membership by decade exists: each value is uncertain by about ±0.10; a factor "
+        "common to all is absorbed by the fit to the survey row, so only the shape matters",
+    )
+    online_propensity_2008: tuple[float, ...] = param(
+        (0.0, 0.0, 0.45, 0.897, 0.9, 0.885, 0.869, 0.839, 0.808, 0.727, 0.593, 0.458, 0.348, 0.256, 0.168, 0.067,
+         0.067, 0.067),
+        source="総務省統計局 社会生活基本調査 2006 (平成18年): internet use outside work and school in the year, by "
+        "5-year age group (15-19 89.7%, 20-24 90.0, 25-29 88.5, 30-34 86.9, 35-39 83.9, 40-44 80.8, 45-49 72.7, "
+        "50-54 59.3, 55-59 45.8, 60-64 34.8, 65-69 25.6, 70-74 16.8, 75+ 6.7), the survey with 5-year groups "
+        "nearest 2008; 10-14 half the 15-19 rate as in the national smartphone path, under 10 none",
+        lo=0,
+        hi=1,
+        length=_N,
+        doc="propensity to take part in online communities by age band when participation_year is 2008 (with 2017 "
+        "the propensity is ict.sns_rate): its odds are scaled by a factor fitted to the survey row (§5.4)",
+    )
     plaza_share: float = param(
         0.35,
         source=f"{_WP} 図表4-3-3-1: bulletin boards and review sites have about half the users of LINE "
@@ -473,8 +563,8 @@ class Communities:
         basis="members staying 5 to 20 years on average spans neighbourhood associations (long) and circles (a few "
         "years)",
     )
-    # fitted: experiments/validation/fit_participation.py (offline_trend, online_join_rate) on 2026-11-23:
-    #   ikoma scale 0.02, seeds [1, 2], objective 1.20, max gap 0.9 points
+    # fitted: experiments/validation/fit_participation.py (offline_trend, online_join_rate) on 2026-12-01:
+    #   ikoma scale 0.02, seeds [1, 2], objective 5.52, max gap 2.0 points
     offline_trend: float = param(
         -0.12,
         source=f"fitted to {_WP} 図表4-3-5-2 (2008 -> 2017 participation mix) by "
@@ -680,25 +770,42 @@ _SURVEY_N = 1200
 class Needs:
     """Everyday troubles: how often they arise, how big they are, how long they can wait."""
 
-    weekly_rate: float = param(
-        0.06,
-        source="assumption: an adult of survey age meets about three troubles a year for which help from "
-        "another resident would be wanted (the survey counts who has a trouble, not how often)",
+    prevalence: dict[str, float] = param(
+        {k: v / _SURVEY_N for k, v in _NEED_N.items()},
+        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): n of respondents who want someone to turn to "
+        "for each trouble (…を頼む相手が欲しい) / the 1,200 respondents aged 20-79 (100 per sex and decade)",
         lo=0,
         hi=1,
-        doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together)",
-        plausible=(0.03, 0.12),
-        basis="1.5 to 6 troubles a year for which help from another resident would be wanted; the survey counts who "
-        "has a trouble, not how often",
-    )
-    category_weight: dict[str, float] = param(
-        {k: v / sum(_NEED_N.values()) for k, v in _NEED_N.items()},
-        source=f"{_WP} 図表4-3-4-2 (needs_platform_intention.csv): n of respondents with each trouble, as shares",
-        lo=0,
-        hi=1,
+        hi_open=True,
         keys=_CAT,
-        sums_to_one=True,
-        doc="relative frequency of the categories among residents aged 20-79",
+        doc="share of residents aged 20-79 who have each trouble, read as the survey's question asks: "
+        "met it within the last recall_weeks weeks and wanted someone to turn to",
+    )
+    recall_weeks: int = param(
+        52,
+        source=f"assumption: {_WP} 図表4-3-4-2 counts people who 'want someone to ask for' a trouble, a standing "
+        "wish: read as having met the trouble, and wanted help from another resident for it, at least once in the "
+        "past year",
+        lo=1,
+        hi=520,
+        unit="weeks",
+        doc="the recall of the survey's question: a resident 'has' a trouble if a need of it arose within this "
+        "many weeks; the weekly need rates are solved so that the share of residents aged 20-79 who have each "
+        "trouble is its prevalence",
+        plausible=(13, 52),
+        basis="a standing wish is about the troubles of one's present life: from the past quarter to the past year; "
+        "a month would make 85% of adults want outside help when sick every year, against 5-6% of people 60+ who "
+        "help each other with neighbours when ill (内閣府 国際比較調査 2015, 2020)",
+    )
+    weekly_rate: float | None = param(
+        None,
+        source="setting: none derives the weekly rate of each category from prevalence and recall_weeks; a number "
+        "fixes instead the mean weekly probability, over residents aged 20-79, of a need of any category, split "
+        "between the categories in proportion to prevalence (a what-if or a stress test)",
+        lo=0,
+        hi=1,
+        doc="mean weekly probability that a resident aged 20-79 develops a need (all categories together), or "
+        "none to derive it from the survey",
     )
     hours: dict[str, float] = param(
         {"chores": 2.0, "mobility": 2.0, "shopping": 1.5, "information": 1.0, "sick_care": 4.0,
@@ -770,8 +877,8 @@ class Needs:
     family_care_multiplier: float = param(
         8.0, source="assumption: family care troubles arise almost only in households with a frail member",
         lo=0, hi=100, plausible=(4.0, 15.0),
-        basis="sets how strongly family care troubles concentrate in households with a frail member; the mean rate "
-        "is fixed by category_weight")
+        basis="sets how strongly family care troubles concentrate in households with a frail member; the share "
+        "who have the trouble is fixed by prevalence")
     family_care_without_frail: float = param(
         0.05, source="assumption: family care troubles without a frail member at home (a relative living apart) are "
         "rare: a twentieth of the base rate", lo=0, hi=100,
@@ -780,8 +887,8 @@ class Needs:
     childcare_multiplier: float = param(
         8.0, source="assumption: childcare troubles arise almost only for parents of a child under 12",
         lo=0, hi=100, plausible=(4.0, 15.0),
-        basis="sets how strongly childcare troubles concentrate on parents; the mean rate is fixed by "
-        "category_weight")
+        basis="sets how strongly childcare troubles concentrate on parents; the share who have the trouble is "
+        "fixed by prevalence")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -902,6 +1009,16 @@ class Trust:
         lo=0, hi=1000, lo_open=True, plausible=(4.0, 30.0),
         basis="a standard deviation of trust from about 0.09 to 0.21 around its mean: answers on trust spread over "
         "the whole scale")
+    item_loading: float = param(
+        0.7,
+        source="assumption: offline trust, online trust and the norm of reciprocity are answers driven by one "
+        "disposition: each loads 0.7 on it (item correlations about 0.5), as the items of a generalised-trust "
+        "scale do (the three trust items of the European Social Survey 2002-2004 form one reliable factor, "
+        "Reeskens and Hooghe 2008, Social Indicators Research 85: 515-532)",
+        lo=0, hi=1, hi_open=True, plausible=(0.5, 0.85),
+        doc="loading of each trust and reciprocity item on the resident's latent disposition at the start",
+        basis="items of one attitude scale typically correlate 0.25-0.7 (loadings 0.5-0.85); the 2009 つながり力 "
+        "method scores them by their first principal component, which presumes a common factor")
     reciprocity_gain: float = param(
         0.02, source="assumption: each time one is helped the norm of reciprocity rises by 0.02", lo=0, hi=1,
         plausible=(0.005, 0.05), basis="from 20 to 200 helps received move the norm across its whole scale")
@@ -939,13 +1056,21 @@ class Trust:
         0.2, source="assumption: trust and reciprocity move a fifth of the way to that level each year", lo=0, hi=1,
         plausible=(0.05, 0.5), basis="from two years to twenty for most of the way to the level participation "
         "sustains")
-    conversion_rate: float = param(
-        0.02,
-        source="assumption: each year a resident becomes willing to help free with a category with probability "
-        "0.02 times their reciprocity (being helped raises later willingness)",
-        lo=0, hi=1, plausible=(0.0, 0.05),
-        basis="the share of people who volunteer was stable from 2001 to 2016 (社会生活基本調査 28.9%, 26.0%), so "
-        "willingness grows slowly if at all")
+    willingness_turnover: float = param(
+        0.2,
+        source="assumption: each year a resident's willingness to help with a category is re-formed with "
+        "probability 0.2, free with a chance that follows their reciprocity, so the shares willing stay those of "
+        f"{_WP} 図表4-3-4-3 (the national volunteering rate was stable: 28.9% in 2001, 26.0% in 2016, 総務省 "
+        "社会生活基本調査) while reciprocity decides who is willing",
+        lo=0, hi=1, plausible=(0.05, 0.5),
+        basis="about a third of volunteers stop from one year to the next while the rate holds (US: 35.5% in 2008, "
+        "Corporation for National and Community Service 2009); stated willingness is likely steadier than acts")
+    ask_recovery: float = param(
+        0.5,
+        source="assumption: the wish to ask regains half of what refusals took from it in a year (recovering a "
+        "little every week), so discouragement shapes who asks without wearing asking down over the years",
+        lo=0, hi=1, plausible=(0.25, 1.0),
+        basis="a request nobody answered is remembered for months to a couple of years; no survey measures it")
     meeting_tie_change: tuple[float, ...] = param(
         (0.2, 0.1, 0.0, -0.05, -0.1),
         source="assumption: the change of a tie's strength when two people known through social media meet in "
@@ -1075,109 +1200,195 @@ class LocalSNS(Intervention):
     )
 
 
+def _distinct_categories(value: tuple[str, ...], ctx: Context) -> tuple[str, ...]:
+    """Check that a list of categories of need is not empty and names each category once."""
+    if not value:
+        raise ctx.error(list(value), "allowed: at least one of " + ", ".join(CATEGORIES), "empty list")
+    twice = sorted({c for c in value if value.count(c) > 1})
+    if twice:
+        raise ctx.error(list(value), "allowed: each category once", f"repeated: {', '.join(twice)}")
+    return value
+
+
+_ASMAMA = "AsMama 子育てシェア"
+
+
 @dataclass(frozen=True, kw_only=True)
 class SharingPlatform(Intervention):
-    """A paid sharing service (the Ikoma + AsMama case): registered supporters help for a thank-you payment."""
+    """A paid sharing service among acquaintances (the Ikoma + AsMama case, 子育てシェア)."""
 
+    categories: tuple[Literal[CATEGORIES], ...] = param(
+        ("childcare",),
+        source=f"{_ASMAMA}: child pick-ups and minding (送迎・託児) only; most of the 16,000 uses to November 2017 "
+        "were pick-ups from kindergartens and lessons (河北新報 2017-11-02); 1,770 shares of 送迎・託児 in "
+        "2021-22 (健やか親子21 取組データベース 3205)",
+        doc="the categories of need the platform serves (requests, offers, registration)",
+        refine=_distinct_categories,
+    )
     price_per_hour: float = param(
-        600.0, source="AsMama 子育てシェア rule: 500-700 yen an hour, changeable by agreement (図表4-3-4-4 case)",
-        lo=0, hi=100000, unit="yen")
+        500.0, source=f"{_ASMAMA} thank-you rule: 500 yen an hour (産経新聞 2016-03-02; 河北新報 2017-11-02), "
+        "500-700 yen by agreement (SankeiBiz 2016-02-01; 図表4-3-4-4 case)", lo=0, hi=100000, unit="yen",
+        doc="the thank-you payment an hour a helper receives (before the certified premium)")
+    certified_premium_per_hour: float = param(
+        100.0, source=f"{_ASMAMA} rule: +100 yen an hour when the helper is a certified ママサポ or a qualified carer "
+        "(保育士 etc.), +200 yen when both (河北新報 2017-11-02); the model has no qualified carers",
+        lo=0, hi=100000, unit="yen", doc="added to the price an hour when the helper is a certified supporter")
     subsidy_per_hour: float = param(
-        0.0, source="setting: no subsidy unless the scenario sets one (welfare companies give coupons in Ikoma)",
+        0.0, source="setting: no subsidy unless the scenario sets one (welfare companies give coupons in Ikoma, "
+        "図表4-3-4-4 case); a subsidy lowers the price the requester pays, not what the helper receives",
         lo=0, hi=100000, unit="yen")
-    registration_rate: float = param(
-        0.15,
-        source="assumption: each year 15% of residents willing to help (free or paid) who would use a platform "
-        "register as supporters",
-        lo=0,
-        hi=1,
-        plausible=(0.05, 0.3),
-        basis="AsMama's users nationwide grew from about 35,000 (2016) to 60,000 (2018), some tens of percent a "
-        "year; registration in one city may be slower or faster",
-    )
-    certified_share: float = param(
+    reference_price: float = param(
+        500.0,
+        source="assumption: the survey's answers on using a mutual-aid medium (図表4-3-4-2) are read at AsMama's rule "
+        "of 500 yen an hour; the demand response is measured from it",
+        lo=0, hi=100000, lo_open=True, unit="yen",
+        doc="the requester's price at which the share who post is the survey's (demand_elasticity applies around it)",
+        plausible=(300.0, 700.0),
+        basis="the survey names no price; respondents who know such services would think of the 500-700 yen rule, "
+        "others of less")
+    demand_elasticity: float = param(
+        -0.4,
+        source="assumption: requests fall by 0.4% for each 1% rise of the requester's price around reference_price "
+        "(linear demand), as for at-home care services in Japan, -0.2 to -0.4 (清水谷・野口 2003, ESRI DP No.85)",
+        lo=-5, hi=0,
+        doc="price elasticity of the share of platform requests, at reference_price",
+        plausible=(-1.0, -0.2),
+        basis="-0.2 to -0.4 for at-home elderly care (ESRI DP No.85, 2003); maternal employment to the childcare "
+        "price clusters at -0.05 to -0.25, up to -1.1 (Morrissey 2017); -2.0 for licensed daycare (ESRI DP No.83) is "
+        "a monthly fee, far more of a budget than an hour at 500 yen")
+    supply_elasticity: float = param(
+        0.5,
+        source="assumption: the share of residents willing to help only if paid who offer on the platform is "
+        "(price / full_supply_price) ** 0.5: 0 at price 0, all of them at full_supply_price",
+        lo=0, hi=5, lo_open=True,
+        doc="price elasticity of the offers of residents willing to help only if paid (constant)",
+        plausible=(0.2, 1.0),
+        basis="no elasticity of informal paid help was found; payment roughly triples the pool of helpers between "
+        "free and paid (図表4-3-4-3) and raises volunteer supply without crowding out (Fiorillo 2011)")
+    full_supply_price: float = param(
+        2000.0,
+        source="assumption: at 2,000 yen an hour every resident willing to help only if paid (図表4-3-4-3) would "
+        "offer: a babysitting company's rate (1,500-3,000 yen an hour, 日経DUAL), above ファミリー・サポート・センター "
+        "fees (800-900 yen, 日経DUAL; 500-1,000 yen elsewhere)",
+        lo=0, hi=100000, lo_open=True, unit="yen",
+        doc="the price a helper receives at which all residents willing to help only if paid offer",
+        plausible=(1000.0, 3000.0),
+        basis="babysitting companies charge 1,500-3,000 yen an hour and individual sitters about 1,000 (日経DUAL; "
+        "comorinet 2016); the survey's 'only if paid' names no price, so its whole pool is read at a market rate")
+    user_share: float = param(
+        0.06,
+        source="assumption: at saturation the platform has 0.06 registered members per household with a child "
+        "under 12 (Ikoma, about 12,000 such households: about 700 members, 600 by 2020); no Ikoma count was found",
+        lo=0, hi=10,
+        doc="registered members the platform reaches at saturation, per household with a child under 12",
+        plausible=(0.02, 0.25),
+        basis="200-2,500 members in Ikoma: 60,000 users nationwide (2018-12, 日経BP) shared by population is 56, the "
+        "first partner city with promotion at schools 5-25 times that; 舟橋村 reached a quarter of households "
+        "(235 members, 2020-07, 健やか親子21 取組データベース 2630)")
+    innovation: float = param(
         0.1,
-        source="AsMama certified 680 ママサポ nationwide by March 2018; assumption: 10% of supporters are certified",
-        lo=0,
-        hi=1,
-        plausible=(0.02, 0.15),
-        basis="680 certified among some tens of thousands of users nationwide (2018): a few percent of users, more "
-        "of the active supporters",
-    )
-    insured: bool = param(True, source="AsMama: insurance covers supporters (図表4-3-4-4 case)")
+        source="assumption: Bass (1969) coefficient of innovation, a year: registration through events, nurseries and "
+        "schools (AsMama release 2016-01-07: meetups and briefings in Ikoma)",
+        lo=0, hi=12, doc="Bass p: the yearly share of the not-yet-registered potential that registers on its own",
+        plausible=(0.03, 0.3),
+        basis="with imitation 0.9 the members reach a seventh of the potential in a year and 85% in four, as 舟橋村's "
+        "0 to 235 in about four years (2016-2020); national registrations grew +10,000 in 2016, then +7,000 a year")
+    imitation: float = param(
+        0.9,
+        source="assumption: Bass (1969) coefficient of imitation, a year: registration through acquaintances who "
+        "are members (links need each other's phone digits; invitations from friends, 日経BP 2018)",
+        lo=0, hi=12, doc="Bass q: the yearly rate at which members bring in acquaintances, times the share registered",
+        plausible=(0.4, 1.5),
+        basis="an S-shaped take-up over three to five years after the agreement (舟橋村 2016-2020); the national "
+        "registrations slowed after 2016, past their fastest growth")
+    certified_supporters: int = param(
+        8,
+        source="assumption: 8 certified supporters (ママサポ) in Ikoma: 680 were certified in all of Japan by March "
+        "2018 (図表4-3-4-4 case), 0.6 by population share, and Ikoma was the first partner city",
+        lo=0, hi=680, unit="residents",
+        range_note="680 ママサポ were certified in all of Japan by March 2018 (図表4-3-4-4 case): no municipality "
+        "has more",
+        doc="certified supporters in the municipality (whole residents; the run has this many times the scale)",
+        plausible=(3, 15),
+        basis="a population share of the 680 national ママサポ is 0.6; the first partner city with promotion at "
+        "nurseries and schools 5-25 times that")
+    meetups_per_year: float = param(
+        24.0,
+        source="assumption: 24 meetups and workshops a year in the municipality, where members and supporters "
+        "become acquainted (SankeiBiz 2016-02-01; AsMama release 2016-01-07)",
+        lo=0, hi=365, doc="meetups a year in the whole municipality (not scaled)",
+        plausible=(12.0, 50.0),
+        basis="about 2,000 events a year nationwide (1,958 in 2021-22, 健やか親子21 取組データベース 3205) for "
+        "60,000-80,000 members: one per 35 members")
+    meetup_size: float = param(
+        10.0,
+        source="assumption: 10 members take part in a meetup; one measured meetup in Ikoma had 7 (goodcycleikoma.jp, "
+        "2020-10-23)", lo=0, hi=1000, unit="residents",
+        doc="members attending one meetup (whole residents; the run has this many times the scale), besides the "
+        "certified supporters, who host every meetup",
+        plausible=(7.0, 20.0), basis="7 at the one Ikoma meetup found (2020); parent-child events of 9 (西日本新聞 "
+        "2014) to a few dozen")
+    meetup_contacts: int = param(
+        3,
+        source="assumption: an attendee gets to know about three other attendees; 'about three acquaintances on the "
+        "app are enough' (AsMama's chief executive, cross-m.co.jp column, 2019)",
+        lo=0, hi=100, doc="other attendees each attendee of a meetup gets to know",
+        plausible=(1, 6), basis="at a small meetup one talks with a few people")
+    meetup_join_rate: float = param(
+        0.2, source="assumption: a fifth of the residents who meet at a platform meetup join the volunteer group of "
+        "their district (AsMama's supporters hold workshops and meetups where parents and supporters become "
+        "friends, 図表4-3-4-4 case)", lo=0, hi=1, plausible=(0.05, 0.4),
+        basis="a meetup recruits some of those who come; the case reports friendships, not numbers")
+    insured: bool = param(True, source="AsMama: liability insurance up to 50 million yen covers supporters "
+                          "(SankeiBiz 2016-02-01; 図表4-3-4-4 case)")
     trust_boost: float = param(
         0.15,
-        source="assumption: with insurance and certification, a requester who would not use a platform for the "
-        "category still asks through the service with probability 0.15",
+        source="assumption: with insurance and certification, a member who would not use a platform for the "
+        "category (図表4-3-4-2) still asks through the service with probability 0.15",
         lo=0,
         hi=1,
         plausible=(0.05, 0.3),
         basis="about half of the respondents name something that would make them trust people met online "
         "(図表4-3-2-2); insurance and certification are among them",
     )
-    meetups_per_year: float = param(
-        2.0, source="assumption: supporters hold a couple of meetups a year where parents and supporters meet",
-        lo=0, hi=52, plausible=(1.0, 6.0), basis="from a yearly event to one every two months")
-    meetup_join_rate: float = param(
-        0.2, source="assumption: a fifth of the residents who meet at a platform meetup join the volunteer group of "
-        "their district (AsMama's supporters hold workshops and meetups where parents and supporters become "
-        "friends, 図表4-3-4-4 case)", lo=0, hi=1, plausible=(0.05, 0.4),
-        basis="a meetup recruits some of those who come; the case reports friendships, not numbers")
-    random_candidates: int = param(
-        20,
-        source="assumption: a request reaches at most 20 supporters of the district who are not acquaintances",
-        lo=1,
-        hi=1000,
-        doc="most supporters of the district (not tied to the requester) a request reaches each week",
-        plausible=(5, 50),
-        basis="an app shows a request to a few to a few dozen nearby supporters",
-    )
-    meetup_attendance: float = param(
-        0.1,
-        source="assumption: a tenth of the supporters and of the platform's requesters attend a given meetup",
-        lo=0,
-        hi=1,
-        doc="chance that a supporter or a requester helped through the platform that year attends a given meetup",
-        plausible=(0.03, 0.25),
-        basis="local events draw a small share of a service's users: from a few percent to a quarter",
-    )
-    meetup_contacts: int = param(
-        3,
-        source="assumption: an attending requester gets to know about three attending supporters",
-        lo=0,
-        hi=100,
-        doc="supporters an attending requester gets to know at a meetup",
-        plausible=(1, 6),
-        basis="at a small meetup one talks with a few people",
-    )
     tied_bonus: float = param(
         1.0,
-        source="assumption: a supporter tied to the requester weighs the tie's strength + 1.0, so that requests go "
-        "to acquaintances first (子育てシェア is help among people who know each other, 図表4-3-4-4 case)",
+        source="assumption: an acquaintance on the platform weighs the tie's strength + 1.0, so that requests go to "
+        "acquaintances first (子育てシェア: 基本的には顔見知りの知り合い, 図表4-3-4-4 case)",
         lo=0,
         hi=10,
-        doc="added to the tie strength of a supporter tied to the requester",
+        doc="added to the tie strength of a member tied to the requester",
         plausible=(0.5, 2.0),
-        basis="enough to put any acquaintance above the supporters one does not know (certified_weight 0.6)",
+        basis="enough to put any acquaintance above the certified supporters one does not know (certified_weight 0.6)",
     )
     certified_weight: float = param(
         0.6,
-        source="assumption: a certified supporter (ママサポ) not tied to the requester weighs 0.6, a little more than "
-        "a community tie (0.5)",
+        source="assumption: a certified supporter (ママサポ) not tied to the requester, the fallback when no "
+        "acquaintance can help (産経新聞 2016-03-02), weighs 0.6, a little more than a community tie (0.5)",
         lo=0,
         hi=10,
         lo_open=True,
-        doc="weight of a certified supporter not tied to the requester",
+        doc="weight of a certified supporter of the district not tied to the requester",
         plausible=(0.4, 0.9),
         basis="certification makes a stranger trusted about as much as a community acquaintance (0.5)",
     )
+    stranger_candidates: int = param(
+        0,
+        source="setting: none; members connect only by entering each other's phone digits, 見知らぬ会員がつながることは"
+        "ない (産経新聞 2016-03-02); a what-if may let a request reach this many members of the district one does not "
+        "know",
+        lo=0,
+        hi=1000,
+        doc="members of the district not tied to the requester a request also reaches each week (a what-if)",
+    )
     supporter_weight: float = param(
         0.3,
-        source="assumption: a supporter who is neither tied to the requester nor certified weighs 0.3",
+        source="assumption: a member neither tied to the requester nor certified (reached only under "
+        "stranger_candidates) weighs 0.3",
         lo=0,
         hi=10,
         lo_open=True,
-        doc="weight of a supporter neither tied to the requester nor certified",
+        doc="weight of a member of the district neither tied to the requester nor certified",
         plausible=(0.1, 0.5),
         basis="a stranger is less trusted than a neighbour (0.4); registration with the service vouches a little",
     )
@@ -1185,10 +1396,12 @@ class SharingPlatform(Intervention):
 
 @dataclass(frozen=True, kw_only=True)
 class ReportingHub(Intervention):
-    """A municipal reporting hub (the Yamae case): district reporters surface neighbours' troubles."""
+    """A municipal reporting hub (the Yamae case): district reporters send neighbours' troubles to the office."""
 
     reporters_per_district: int = param(
-        1, source="山江村: one 情報化推進員 per district, lent a tablet (図表4-3-4-4 case)", lo=0, hi=1000)
+        1, source="山江村: an information promoter (情報化推進員) in each district, lent a tablet (図表4-3-4-4 case); "
+        "the village has 16 settlements (集落; Namiki, 東京大学大学院情報学環紀要 2017)", lo=0, hi=1000,
+        doc="reporters in each district (people; the run has this many times the scale, rounded at random once)")
     notice_rate: float = param(
         0.5,
         source="assumption: a reporter hears of half of the troubles of residents in their block and neighbours",
@@ -1197,40 +1410,69 @@ class ReportingHub(Intervention):
         plausible=(0.2, 0.8),
         basis="a reporter talks with the neighbours of a block of tens of households often, but not of everything",
     )
+    reports_per_reporter_month: float = param(
+        0.5,
+        source="assumption: a reporter posts about 2.5 items a month, a fifth of them a resident's trouble (the rest: "
+        "wildlife damage, roads, events); no count of posts was found",
+        lo=0, hi=100,
+        doc="mean need reports a reporter posts a month, at most (a Poisson number each week)",
+        plausible=(0.1, 1.2),
+        basis="1-4 posts a month of which 10-30% concern a resident's own trouble: 20-240 need reports a year from "
+        "16 reporters")
+    categories: tuple[Literal[CATEGORIES], ...] = param(
+        ("mobility", "information", "family_care", "consultation"),
+        source="setting: the troubles a village section can act on: mobility (the village's reservation taxi), "
+        "information, family care (care services) and consultation; chores, shopping, sick care and child care stay "
+        "with residents' own ties (the case routes reports to the office's sections, 図表4-3-4-4)",
+        doc="the categories of need reporters report and the office answers",
+        refine=_distinct_categories,
+    )
     routing_delay_weeks: int = param(
         1,
-        source="assumption: a report is read by the planning section and routed to a department within a week",
+        source="assumption: a report is read by the planning section chief and routed to a section within a week",
         lo=0,
         hi=52,
         unit="weeks",
-        plausible=(0, 3),
-        basis="posts are read by the planning section chief (山江村 case): within days to a few weeks",
+        plausible=(0, 2),
+        basis="posts are read by one person, the planning section chief (山江村 case, 図表4-3-4-4): within days to "
+        "two weeks",
     )
-    volunteer_share: float = param(
-        0.3,
-        source="assumption: 30% of residents willing to help free register as volunteers the office can dispatch",
-        lo=0,
-        hi=1,
-        plausible=(0.1, 0.5),
-        basis="about a quarter of people volunteer in a year (社会生活基本調査 2016: 26.0%); registering for "
-        "dispatch asks more than volunteering once",
+    office_cases_per_1000: float = param(
+        1.5,
+        source="assumption: the village sections answer up to 1.5 routed cases a week per 1,000 residents (about 5 a "
+        "week in 山江村), oldest report first",
+        lo=0, hi=1000,
+        doc="cases the office's sections can answer a week, per 1,000 residents (the weekly capacity of the queue)",
+        plausible=(0.6, 3.0),
+        basis="2-10 cases a week for a 3,400-person village office, besides the sections' other work; no count "
+        "was found")
+    roster_per_1000: float = param(
+        0.0,
+        source="setting: no roster; no source describes volunteers dispatched per request (山江村 case, "
+        "図表4-3-4-4). A what-if roster of volunteers per 1,000 residents, at most the scale of the village's "
+        "100-person committee (山江村未来塾「100人委員会」, 2016)",
+        lo=0, hi=30,
+        range_note="the 100-person committee of 3,400 villagers (2016) is about 30 per 1,000: a larger roster has no "
+        "anchor",
+        doc="volunteers on the office's roster per 1,000 residents (a what-if; 0: none)",
     )
     dispatch_candidates: int = param(
-        20,
-        source="assumption: the office contacts at most 20 volunteers of the district about a need",
+        5,
+        source="assumption: for a routed need the office contacts at most 5 roster volunteers of the district "
+        "(only with a roster)",
         lo=1,
         hi=1000,
-        doc="most volunteers of the district the office contacts about a routed need",
-        plausible=(5, 50),
-        basis="an office phones or messages a few to a few dozen volunteers of a district",
+        doc="most roster volunteers of the district the office contacts about a routed need",
+        plausible=(1, 20),
+        basis="an office phones a few of the volunteers it knows",
     )
     dispatch_weight: float = param(
         0.4,
-        source="assumption: a volunteer dispatched by the office weighs 0.4, below household and community ties",
+        source="assumption: a roster volunteer sent by the office weighs 0.4, below household and community ties",
         lo=0,
         hi=10,
         lo_open=True,
-        doc="weight of a volunteer dispatched by the office",
+        doc="weight of a roster volunteer sent by the office",
         plausible=(0.2, 0.8),
         basis="a volunteer the office vouches for ranks near a neighbour (0.4): below family, above a stranger",
     )
@@ -1295,8 +1537,8 @@ class Simulation:
         source="setting: a week, the rhythm of everyday troubles; fixed, because every rate of the model is per week",
         lo=7,
         hi=7,
-        range_note="every rate of the model is per week: needs.weekly_rate, needs.patience_weeks, "
-        "helping.weekly_hours_*, interventions.reporting_hub.routing_delay_weeks",
+        range_note="every rate of the model is per week: needs.recall_weeks, needs.weekly_rate, "
+        "needs.patience_weeks, helping.weekly_hours_*, interventions.reporting_hub.routing_delay_weeks",
     )
     seed: int = param(0, source="setting: any seed; runs are reproducible for a given seed", lo=0, hi=2**63 - 1)
 
@@ -1316,7 +1558,9 @@ class Scenario:
     trust: Trust = param(Trust, source="see keys")
     interventions: Interventions = param(Interventions, source="see keys")
     simulation: Simulation = param(Simulation, source="see keys")
-    name: str = param("", source="scenario file", doc="short name of the scenario (defaults to the file name)")
+    name: str = param("", source="scenario file", refine=check_name,
+                      doc="short name of the scenario (defaults to the file name); it names the default results "
+                      "folder, so it has no / or \\, does not start with a dot and has at most 100 characters")
     description: str = param("", source="scenario file")
 
     def to_dict(self) -> dict[str, Any]:
@@ -1340,32 +1584,94 @@ class Scenario:
 # --------------------------------------------------------------------------------------
 
 
-def read_yaml(path: Path, what: str) -> dict[str, Any]:
-    """Read a YAML file (``yaml.safe_load``) whose top level is a mapping.
+SCENARIO_SECTIONS: tuple[str, ...] = (*(f.name for f in dataclasses.fields(Scenario)
+                                        if f.name not in ("name", "description")), "base")
+"""The top-level keys that make a mapping a scenario file (at least one of them must be there)."""
+
+
+def _article(what: str) -> str:
+    return f"{'an' if what[:1] in 'aeiou' else 'a'} {what}"
+
+
+def _kind_of(data: Any) -> str:
+    """Describe the kind of a value read from YAML (not the value itself)."""
+    if isinstance(data, bool):
+        return "true or false"
+    if isinstance(data, (int, float)):
+        return "a number"
+    if isinstance(data, str):
+        return "a text"
+    if isinstance(data, list):
+        return "a list"
+    return f"a {type(data).__name__}"
+
+
+def read_yaml(path: Path, what: str, sections: Collection[str] = ()) -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping, within the limits of :mod:`kyojosim.params.yaml_input`.
+
+    The file is read with a safe loader (mappings, lists, texts, numbers, booleans and null only) that
+    bounds its size, nesting, aliases and texts and refuses a key given twice. No error prints the
+    contents of the file: a file that is not of the kind expected is described (``a text``, ``a
+    mapping of 3 keys``), never quoted.
 
     Args:
         path: The file.
         what: What the file should be, for the error (``"scenario"``, ``"experiment"``).
+        sections: The top-level keys of such a file; a mapping with keys of which none is one of
+            these is not such a file (none given: any mapping is taken).
 
     Raises:
-        ScenarioError: If the file is missing, not UTF-8 text, not YAML or not a mapping.
+        ScenarioError: If the file is missing, a folder, not readable, too large, not UTF-8 text, not
+            YAML, over a limit, or not a mapping with at least one of ``sections``.
     """
+    file = str(path)
+    if path.is_dir():
+        raise ScenarioError(file, "", Summary("a folder"), f"allowed: {_article(what)} file", "is a directory")
+    if not path.exists():
+        raise ScenarioError(file, "", file, f"allowed: an existing {what} file", "file not found")
     if not path.is_file():
-        raise ScenarioError(str(path), "", str(path), f"allowed: an existing {what} file", "file not found")
+        raise ScenarioError(file, "", Summary("a device, pipe or socket"), f"allowed: {_article(what)} file",
+                            "not a regular file")
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        problem = getattr(exc, "problem", str(exc))
-        raise ScenarioError(str(path), where, problem, "allowed: valid YAML", "not YAML") from None
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)
+            size = len(raw)
+    except PermissionError:
+        raise ScenarioError(file, "", Summary("permission denied"), "allowed: a file you may read",
+                            "cannot read") from None
+    except OSError as exc:
+        raise ScenarioError(file, "", Summary(exc.strerror or type(exc).__name__), "allowed: a readable file",
+                            "cannot read") from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(file, "", Summary(f"{size:,} bytes"), f"allowed: at most {MAX_FILE_BYTES:,} bytes "
+                            f"({MAX_FILE_BYTES // 2**20} MiB)", "file too large")
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ScenarioError(str(path), "", exc.reason, "allowed: a UTF-8 text file", "not text") from None
+        raise ScenarioError(file, "", exc.reason, "allowed: a UTF-8 text file", "not text") from None
+    try:
+        data = load_text(text)
+    except LimitError as exc:
+        where, _ = describe_error(exc)
+        raise ScenarioError(file, where, Summary(exc.given), exc.allowed, exc.label) from None
+    except yaml.YAMLError as exc:
+        where, problem = describe_error(exc)
+        raise ScenarioError(file, where or "?", problem, "allowed: valid YAML", "not YAML") from None
+    except RecursionError:  # pragma: no cover - the loader bounds the depth first
+        raise ScenarioError(file, "", Summary("too many levels"), f"allowed: at most {MAX_DEPTH} levels",
+                            "nested too deeply") from None
     if data is None:
         data = {}
+    listing = f" ({', '.join(sections)})" if sections else ""
     if not isinstance(data, dict):
-        raise ScenarioError(str(path), "", data, "allowed: a mapping of sections at the top level", "wrong type")
+        raise ScenarioError(file, "", Summary(_kind_of(data)), f"allowed: {_article(what)} file: a mapping of "
+                            f"sections{listing}", f"not {_article(what)}")
+    if sections and data and not any(isinstance(k, str) and k in sections for k in data):
+        raise ScenarioError(file, "", Summary(f"a mapping of {len(data)} keys, none of them a {what} section"),
+                            f"allowed: {_article(what)} file: a mapping of sections{listing}",
+                            f"not {_article(what)}")
     return data
 
 
@@ -1410,7 +1716,7 @@ def find_scenario(name: str | Path) -> Path:
 
 
 def _resolve_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    data = read_yaml(path, "scenario")
+    data = read_yaml(path, "scenario", SCENARIO_SECTIONS)
     base = data.pop("base", None)
     if base is None:
         return data
@@ -1434,10 +1740,16 @@ def _resolve_raw(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return _merge(base_data, data)
 
 
-def parse_value(text: str) -> Any:
-    """Parse the value of a ``--set key=value`` override as YAML (so ``3``, ``true``, ``[1, 2]`` work)."""
+def parse_value(text: str, key: str = "") -> Any:
+    """Parse the value of a ``--set key=value`` override as YAML (so ``3``, ``true``, ``[1, 2]`` work).
+
+    Text that is not YAML is taken as text; YAML over a limit of :mod:`kyojosim.params.yaml_input` (an
+    alias bomb, a key given twice) is an error that names ``key``.
+    """
     try:
-        return yaml.safe_load(text)
+        return load_text(text)
+    except LimitError as exc:
+        raise ScenarioError("--set", key, Summary(exc.given), exc.allowed, exc.label) from None
     except yaml.YAMLError:
         return text
 
@@ -1514,8 +1826,42 @@ def load_scenario(
     if all_over:
         apply_overrides(data, all_over, "--set" if overrides is not None and not kw_overrides else "<overrides>")
     if not data.get("name") and default_name:
-        data["name"] = default_name
+        data["name"] = safe_name(default_name)
     return build(Scenario, data, Context(file_label))
+
+
+def scenario_warnings(scn: Scenario) -> list[str]:
+    """Return what in a valid scenario is probably not meant: interventions switched on that never run.
+
+    An intervention that is enabled but starts after the year of the run's last week, or ends before
+    its first year, never runs. This is a warning, not an error: a short run of a variant
+    (``--years 1``) or a design over the years may mean it.
+
+    Args:
+        scn: The scenario.
+
+    Returns:
+        One message per such intervention (``interventions.<name>.start_year: ...``); none for a run of
+        no years.
+    """
+    years = scn.simulation.years
+    if years <= 0:
+        return []
+    steps = math.ceil(years * 365.25 / scn.simulation.step_days)  # the model's clock: years of 365.25 days
+    first = scn.municipality.start_year
+    last = first + int(steps * scn.simulation.step_days // 365.25)  # the year of the last week
+    out = []
+    for f in dataclasses.fields(Interventions):
+        iv = getattr(scn.interventions, f.name)
+        if not iv.enabled:
+            continue
+        if iv.start_year > last:
+            out.append(f"interventions.{f.name}.start_year: {iv.start_year} is after the run ends (its weeks "
+                       f"fall in {first}-{last}): the intervention never runs")
+        elif iv.end_year is not None and iv.end_year < first:
+            out.append(f"interventions.{f.name}.end_year: {iv.end_year} is before the run starts (its weeks "
+                       f"fall in {first}-{last}): the intervention never runs")
+    return out
 
 
 def scenario_fields() -> list[tuple[str, dataclasses.Field, Any]]:
@@ -1541,6 +1887,70 @@ def _value_at(obj: Any, path: str) -> Any:
     for seg in path.split("."):
         obj = getattr(obj, seg) if obj is not None else None
     return obj
+
+
+def value_at(scn: Scenario, path: str) -> Any:
+    """Return the value of the dotted key ``path`` in a scenario, as plain data."""
+    return to_plain(_value_at(scn, path))
+
+
+def scalable_by_factor(path: str) -> bool:
+    """Whether the dotted key ``path`` is a list or mapping of numbers that a factor can scale as a whole."""
+    from typing import get_args, get_origin
+
+    from .schema import type_at, unwrap_optional
+
+    tp = type_at(Scenario, path)
+    origin = get_origin(tp)
+    if origin not in (tuple, dict):
+        return False
+    elem = unwrap_optional(get_args(tp)[-1] if origin is dict else get_args(tp)[0])[1]
+    return elem in (int, float) and not _field_meta(path).get("sums_to_one")
+
+
+def _field_meta(path: str) -> Mapping[str, Any]:
+    for key, f, _tp in scenario_fields():
+        if key == path:
+            return f.metadata
+    return {}
+
+
+def scale_by_factor(scn: Scenario, path: str, factor: float) -> Any:
+    """Return the list or mapping at ``path`` in ``scn`` with every element times ``factor``.
+
+    This is how an uncertainty analysis varies a parameter registered with ``plausible_factor``: as a
+    whole, by one factor. Elements of integer lists and mappings are rounded; each result is kept
+    within the parameter's allowed range (``lo``/``hi``), as the assumption register says.
+
+    Args:
+        scn: The scenario whose value is scaled.
+        path: A dotted key of a list or mapping of numbers (:func:`scalable_by_factor`).
+        factor: The factor.
+
+    Returns:
+        The scaled value as plain data (a list or a mapping), ready for :meth:`Scenario.replace`.
+
+    Raises:
+        ScenarioError: If ``path`` is not a list or mapping of numbers, or it holds shares.
+    """
+    if not scalable_by_factor(path):
+        raise ScenarioError("<design>", path, factor, "allowed: a factor for a list or mapping of numbers that are "
+                            "not shares", "cannot be scaled by a factor")
+    meta = _field_meta(path)
+    lo, hi = meta.get("lo"), meta.get("hi")
+
+    def one(x: float) -> float | int:
+        y = x * float(factor)
+        if lo is not None:
+            y = max(y, lo)
+        if hi is not None:
+            y = min(y, hi)
+        return int(round(y)) if isinstance(x, int) and not isinstance(x, bool) else float(y)
+
+    value = value_at(scn, path)
+    if isinstance(value, dict):
+        return {k: one(v) for k, v in value.items()}
+    return [one(v) for v in value]
 
 
 def assumption_register(scn: Scenario | None = None):

@@ -23,7 +23,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args, get_origin
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, Summary
+from .yaml_input import MAX_TEXT_LENGTH
 
 SHARE_TOLERANCE = 0.005
 """Shares must sum to 1 within this tolerance (published tables are rounded)."""
@@ -256,6 +257,9 @@ def _convert(value: Any, tp: Any, meta: Mapping[str, Any], ctx: Context) -> Any:
     if tp is str:
         if not isinstance(value, str):
             raise ctx.error(value, "allowed: a text", "wrong type")
+        if len(value) > MAX_TEXT_LENGTH:
+            raise ctx.error(Summary(f"a text of {len(value):,} characters"),
+                            f"allowed: at most {MAX_TEXT_LENGTH:,} characters", "text too long")
         return value
     if origin is tuple:
         (elem_tp, *_rest) = get_args(tp)

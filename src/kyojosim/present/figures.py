@@ -2,7 +2,8 @@
 
 Every function takes an ``ExperimentResults`` (``kyojosim.load(folder)``) or an object with the
 same attributes, returns a :class:`matplotlib.figure.Figure` drawn with the Agg canvas (no
-pyplot, no change to the process's backend), and saves it as PNG when given ``path``. Labels are
+pyplot, no change to the process's backend; a :class:`NotebookFigure`, which Jupyter shows inline),
+and saves it as PNG when given ``path``. Labels are
 Japanese (``lang="ja"``, the default; the bundled IPAex font of ``matplotlib_fontja`` renders them)
 or English (``lang="en"``), all from the glossary (:mod:`kyojosim.present.labels`): variants by their
 display names, scenarios by their municipality.
@@ -10,7 +11,9 @@ display names, scenarios by their municipality.
 
 from __future__ import annotations
 
+import io
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,8 +68,23 @@ def is_flow(metric: str) -> bool:
     return m is not None and m.flow
 
 
+class NotebookFigure(Figure):
+    """A matplotlib Figure that Jupyter shows as an image.
+
+    IPython learns how to show a ``Figure`` only when pyplot loads its inline backend; these figures
+    are drawn without pyplot, so in a fresh kernel ``figures.timeseries(...)`` as the last line of a
+    cell would print ``<Figure size ...>``. :meth:`_repr_png_` gives IPython the picture instead
+    (when the inline backend is active its own formatter is used, as for any Figure).
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", bbox_inches="tight")
+        return buf.getvalue()
+
+
 def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    fig = NotebookFigure(figsize=(width, height), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
@@ -120,12 +138,21 @@ def variant_colors(variants: Sequence[str], baseline: str) -> dict[str, str]:
 
 
 def _mean_band(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over columns (replicates) and the 95% t-interval of the mean, row by row."""
-    values = wide.to_numpy(dtype=np.float64)
+    """Mean over columns (replicates) and the 95% t-interval of the mean, row by row.
+
+    ``nan`` values (undefined: a group with nobody in it) are skipped; a row with no value (or a table with
+    no column at all, where every replicate's value was ``nan``) gives ``nan``, one per row.
+    """
+    values = wide.to_numpy(dtype=np.float64).reshape(len(wide), wide.shape[1])
     n = np.sum(~np.isnan(values), axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(values, axis=1) if values.size else np.array([])
-        sd = np.nanstd(values, axis=1, ddof=1) if values.shape[1] > 1 else np.full(len(values), np.nan)
+    mean = np.full(len(values), np.nan)
+    sd = np.full(len(values), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the mean of a row of nan only is nan
+        if values.shape[1] > 0:
+            mean = np.nanmean(values, axis=1)
+        if values.shape[1] > 1:
+            sd = np.nanstd(values, axis=1, ddof=1)
         half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n > 1, half, np.nan)
     return mean, mean - half, mean + half
@@ -447,15 +474,19 @@ def tsunagari_by_group(results: Any, lang: str = "ja", at: str = "time", scenari
         ax = fig.add_subplot()
         width = 0.8 / max(1, len(names))
         colors = variant_colors(_variants(results), _baseline(results))
+        drawn = False
         for i, v in enumerate(names):
             wide = last[last["variant"] == v].pivot_table(index="group", columns="run_id", values="mean")
             wide = wide.reindex(groups)
             mean, lo, hi = _mean_band(wide)
+            drawn = drawn or bool(np.isfinite(mean).any())
             x = np.arange(len(groups)) + (i - (len(names) - 1) / 2) * width
             err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
             ax.bar(x, mean, width=width * 0.95, color=colors[v], label=shown.get(v, v), yerr=err, capsize=3,
                    error_kw={"lw": 1, "ecolor": "#333333"})
         ax.set_xticks(np.arange(len(groups)), [glabels[g] for g in groups])
+        if not drawn:  # the village emptied: つながり力 of nobody is undefined (nan), nothing to draw
+            ax.text(0.5, 0.5, t["nobody"], transform=ax.transAxes, ha="center", va="center", color="#555555")
         ax.axhline(0, color="#333333", lw=0.8)
         ax.set_xlabel(t["group"])
         ax.set_ylabel(metric_label("tsunagari_mean", lang))
@@ -562,6 +593,7 @@ def population_pyramid(results: Any, variant: str | None = None, lang: str = "ja
 
 __all__ = [
     "DEFAULT_CHART_METRICS",
+    "NotebookFigure",
     "comparison_chart",
     "population_pyramid",
     "save_png",

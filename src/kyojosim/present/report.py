@@ -14,7 +14,7 @@ font subset embedded, no external request), rendered from the jinja2 templates i
   and the money split into what residents pay and what the municipality pays (its subsidy), a year and
   per additional matched trouble, scaled to the whole municipality (:attr:`Metric.scales`);
 - the figures, the options compared, the municipality, the assumptions, a short model description
-  with a link to the full one (absolute, :func:`model_url`), and the record of the runs.
+  with a link to the full one of this version (absolute, :func:`model_url`), and the record of the runs.
 
 Every name shown is a display name: variants by their label (:func:`kyojosim.present.labels.variant_labels`),
 scenarios by their municipality. Undefined numbers (``nan``) show as "—".
@@ -224,7 +224,7 @@ def headline(results: Any, comparison: pd.DataFrame | None = None, n_boot: int =
 
     present = [m for m in HEADLINE_METRICS if m in results.summary.columns]
     if comparison is None:
-        comparison = compare(results, metrics=present, n_boot=n_boot, seed=seed)
+        comparison = compare(results, metrics=present, n_boot=n_boot, seed=seed, pool=True)
     design = results.design
     if "status" in design.columns:
         design = design[design["status"] == "done"]
@@ -319,19 +319,15 @@ def variant_descriptions(manifest: Mapping[str, Any], lang: str = "en") -> dict[
 
 
 def model_url() -> str | None:
-    """Return the absolute address of the model description (``docs/ODD.md``), if kyojosim declares one.
+    """Return the absolute address of the model description (ODD protocol) of this version of kyojosim.
 
-    The address comes from ``kyojosim.DOCS_URL`` (the documentation of the installed version): a page is
-    used as it is, a folder gets ``ODD.md``. ``None`` when there is none: the report then embeds its short
-    description and names the file, and links nothing that would break once the report is mailed.
+    It is :data:`kyojosim.distribution.ODD_URL` (``docs/ODD.md`` at the release's tag), so a report mailed or
+    opened years later links to the description of the model that wrote it. ``None`` when it is not an
+    http(s) address: the report then names the file, with its short description embedded.
     """
-    import kyojosim
+    from ..distribution import ODD_URL
 
-    base = getattr(kyojosim, "DOCS_URL", None)
-    if not base or not str(base).startswith(("https://", "http://")):
-        return None
-    base = str(base)
-    return base if base.endswith((".md", ".html", "/ODD")) else base.rstrip("/") + "/ODD.md"
+    return ODD_URL if str(ODD_URL).startswith(("https://", "http://")) else None
 
 
 def _png_data_uri(fig: Any) -> str:
@@ -414,11 +410,11 @@ def _depends(spec: Mapping[str, Any], lang: str) -> str:
 
 
 def _method(comparison: pd.DataFrame, n_boot: int, lang: str) -> str:
-    """How the intervals were computed, in words (the comparison's ``method`` column, else the bootstrap)."""
+    """Say how the intervals were computed (the comparison's ``method`` column, else the bootstrap)."""
     if "method" in comparison.columns and comparison["method"].notna().any():
-        t = texts("report", lang)
-        names = [str(m) for m in dict.fromkeys(comparison["method"].dropna())]
-        return text("common.list_sep", lang).join(t.get(f"method_{m}", m) for m in names)
+        names = terms("interval_method_long", lang)
+        used = [str(m) for m in dict.fromkeys(comparison["method"].dropna())]
+        return text("common.list_sep", lang).join(names.get(m, m) for m in used)
     return text("report.method_bootstrap", lang, n=n_boot)
 
 
@@ -446,7 +442,7 @@ def report_context(results: Any, lang: str = "ja", comparison: pd.DataFrame | No
     t = {**texts("common", lang), **texts("report", lang)}
     manifest = dict(getattr(results, "manifest", None) or {})
     if comparison is None:
-        comparison = compare(results, n_boot=n_boot, seed=seed)
+        comparison = compare(results, n_boot=n_boot, seed=seed, pool=True)
     head = headline(results, comparison)
     baseline = str(getattr(results, "baseline", None) or head["variant"].iloc[0])
     shown = variant_labels(results, lang)

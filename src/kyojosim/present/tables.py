@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from ..analysis.compare import COMPARISON_COLUMNS
+from ..analysis.intervals import MIN_BOOTSTRAP_PAIRS
 from ..constants import PARTICIPATION_GROUPS
 from ..measures.outcomes import METRICS
 from . import fmt
-from .labels import check_lang, metric_label, term, text
+from .labels import check_lang, metric_label, term, terms, text
 
 
 def width(cell: str) -> int:
@@ -51,27 +53,63 @@ def comparison_table(comparison: pd.DataFrame, metrics: Sequence[str] | None = N
         places: Municipality of each scenario (:func:`kyojosim.present.labels.municipality_names`).
 
     Returns:
-        The table, one line per scenario, variant (and design point, when there are several) and metric.
+        The table, one line per scenario, variant, design point (with the values of the design's
+        parameters, when there are several points) and metric; the interval's method last.
     """
     check_lang(lang)
     df = comparison if metrics is None else comparison[comparison["metric"].isin(list(metrics))]
     shown, where = dict(labels or {}), dict(places or {})
-    points = "point" in df.columns and df["point"].nunique(dropna=True) > 1
+    params = [c for c in df.columns if c not in COMPARISON_COLUMNS]
+    points = "point" in df.columns and df["point"].notna().any() and df["point"].nunique() > 1
+    level = float(df["level"].iloc[0]) if "level" in df.columns and len(df) else 0.95
+    methods = terms("interval_method", lang)
     head = [text(f"cli.col_{k}", lang) for k in ("municipality", "option")]
-    head += [text("cli.col_point", lang)] if points else []
-    head += [text(f"cli.col_{k}", lang) for k in ("metric", "without", "with", "diff", "interval", "pairs")]
+    head += [text("cli.col_point", lang), *params] if points else []
+    head += [text(f"cli.col_{k}", lang) for k in ("metric", "without", "with", "diff")]
+    head += [text("cli.col_interval", lang, level=f"{100 * level:g}"), text("cli.col_pairs", lang)]
+    head += [text("cli.col_method", lang)] if "method" in df.columns else []
     rows = []
     for r in df.to_dict("records"):
         m = str(r["metric"])
         row = [where.get(str(r["scenario"]), str(r["scenario"])), shown.get(str(r["variant"]), str(r["variant"]))]
         if points:
             row.append("" if fmt.undefined(r.get("point")) else str(int(r["point"])))
+            row += [_value(r.get(p)) for p in params]
         row += [metric_label(m, lang), fmt.level(m, r["baseline_mean"]), fmt.level(m, r["variant_mean"]),
                 fmt.change(m, r["diff"]), _bracket(fmt.change_interval(m, r["lo"], r["hi"], lang), lang),
                 str(r.get("n_pairs", ""))]
+        if "method" in df.columns:
+            row.append(methods.get(str(r["method"]), str(r["method"])))
         rows.append(row)
-    n = len(head)
-    return layout(head, rows, right=range(n - 5, n))
+    first = head.index(text("cli.col_without", lang))
+    return layout(head, rows, right=range(first, first + 5))
+
+
+def intervals_text(comparison: pd.DataFrame, lang: str = "ja") -> str:
+    """Say in one line how the intervals of a comparison were computed (and whether points were pooled)."""
+    check_lang(lang)
+    if comparison.empty or "method" not in comparison.columns:
+        return text("cli.no_pairs", lang) if comparison.empty else ""
+    level = float(comparison["level"].iloc[0]) if "level" in comparison.columns else 0.95
+    names = terms("interval_method_long", lang)
+    parts = []
+    for used in dict.fromkeys(comparison["method"].astype(str)):
+        n = comparison.loc[comparison["method"].astype(str) == used, "n_pairs"]
+        span = f"{n.min()}" if n.min() == n.max() else f"{n.min()}-{n.max()}"
+        parts.append(text("cli.method_pairs", lang, method=names.get(used, used), pairs=span))
+    line = text("cli.intervals", lang, level=f"{100 * level:g}", methods=text("common.item_sep", lang).join(parts),
+                min=MIN_BOOTSTRAP_PAIRS)
+    if "point" in comparison.columns and comparison["point"].isna().all() and "n_points" in comparison.columns:
+        line += text("cli.pooled", lang, n=int(comparison["n_points"].max()))
+    elif "point" in comparison.columns and comparison["point"].nunique() > 1:
+        line += text("cli.per_point", lang)
+    return line
+
+
+def _value(x: object) -> str:
+    if isinstance(x, float):
+        return "" if x != x else f"{x:.4g}"
+    return "" if x is None else str(x)
 
 
 def _bracket(interval: str, lang: str) -> str:
@@ -130,4 +168,4 @@ def means_table(means: pd.Series, lang: str = "ja", labels: Mapping[str, str] | 
     return layout(head, rows, right=(2,))
 
 
-__all__ = ["comparison_table", "layout", "means_table", "run_summary_table", "width"]
+__all__ = ["comparison_table", "intervals_text", "layout", "means_table", "run_summary_table", "width"]

@@ -38,6 +38,13 @@ A :class:`RunResult` holds the tidy :mod:`pandas` tables a run records, declared
     the SNS runs: ``step``, ``year``, ``month``, ``users``, ``mau``, ``posts``, ``need_posts``, ``replies``,
     ``reactions``, ``activity``, ``unique_connections``, ``active_connections`` and
     ``community_value``. Empty when no local SNS ran.
+``channel_months``
+    One row per channel and calendar month (in the week the month ends and at the last step):
+    ``members`` (the sharing platform's registered members, the local SNS's adopters, the reporting
+    hub's reporters), ``certified`` (the platform's certified supporters), ``roster`` (the hub's roster
+    volunteers), and the month's ``surfaced``, ``matched``, ``answered`` (by the channel's office),
+    ``closed_matched`` and ``closed_lapsed`` (needs the channel surfaced that were matched through any
+    channel, or lapsed). See :meth:`kyojosim.aid.round.MutualAid.monthly`.
 
 It also holds the run's :attr:`RunResult.summary`: the value of every metric of
 :data:`kyojosim.measures.outcomes.METRICS` that summarises a run (the row a sweep writes).
@@ -55,6 +62,7 @@ Results folder layout (written by :meth:`RunResult.save`, read by :func:`load_ru
         money.parquet
         tsunagari.parquet
         community_value.parquet
+        channel_months.parquet
 
 A folder written by an older kyojosim (its manifest's ``format_version`` below a table's
 :attr:`~kyojosim.measures.outcomes.Table.since`) may lack that table: it loads with the table empty.
@@ -69,6 +77,7 @@ import json
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -78,10 +87,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_json, write_parquet
-from ..errors import KyojoError, ScenarioError
+from ..atomic import check_file, file_digest, write_json, write_parquet
+from ..distribution import version
+from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
-from ..params.scenario import Scenario, load_scenario
+from ..params.scenario import Scenario, load_scenario, safe_name, scenario_warnings
+from . import display
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -89,18 +100,34 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 """File name of the manifest in a results folder."""
 FORMAT = "kyojosim-run"
+RESULTS_DIR = Path("results")
+"""Where results go when no folder is given: ``results/<name>`` in the current folder."""
 
 
 class ResultsError(KyojoError):
     """A results folder cannot be written or read."""
 
 
+def results_folder(name: str, root: str | Path = RESULTS_DIR) -> Path:
+    """Return the default results folder ``root/<name>`` of a scenario or experiment name, always inside ``root``.
+
+    The name is made a safe folder name first (:func:`kyojosim.params.scenario.safe_name`: no slash,
+    backslash or control character, no leading dot), so that a name such as ``../elsewhere`` or an
+    absolute path cannot put results outside ``root``.
+
+    Raises:
+        ResultsError: If the folder would not be a child of ``root`` (it cannot, after the name is made safe).
+    """
+    base = Path(root)
+    folder = base / safe_name(str(name))
+    if folder.parent != base or folder.name in ("", ".", ".."):  # pragma: no cover - safe_name prevents it
+        raise ResultsError(f"the name {name!r} does not name a folder inside {base}")
+    return folder
+
+
 def package_version() -> str:
     """Return the installed kyojosim version (``"0.0.0"`` when not installed)."""
-    try:
-        return metadata.version("kyojosim")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
+    return version()
 
 
 def _dist_version(name: str) -> str | None:
@@ -148,6 +175,8 @@ class RunResult:
         summary: The summary metrics of the run (:func:`kyojosim.measures.outcomes.summarise`), computed
             while the model is at hand; for a loaded run, from its tables.
         observed: What :func:`run_one`'s ``observe`` returned at the start and the end of the run.
+        observed_years: What ``observe`` returned in the first week of each of :func:`run_one`'s
+            ``observe_years``, by year.
     """
 
     tables_: dict[str, pd.DataFrame]
@@ -157,6 +186,7 @@ class RunResult:
     path: Path | None = None
     summary: dict[str, Any] = field(default_factory=dict, repr=False)
     observed: tuple[Any, ...] = field(default=(), repr=False)
+    observed_years: dict[int, Any] = field(default_factory=dict, repr=False)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -268,7 +298,8 @@ class RunResult:
             for name, df in self.tables_.items():
                 file = f"{name}.parquet"
                 write_parquet(out / file, df)
-                entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns]}
+                entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
+                                 **file_digest(out / file)}  # bytes and sha256, checked by load_run
             manifest["tables"] = entries
             write_json(out / MANIFEST, manifest)
         except OSError as exc:
@@ -276,6 +307,20 @@ class RunResult:
         self.manifest = manifest
         self.path = out
         return out
+
+    def _repr_html_(self) -> str:
+        """Return a summary for notebooks: what was run, the headline metrics and the tables."""
+        m = self.manifest
+        where = f"{m.get('municipality', '')}, " if m.get("municipality") else ""
+        lines = [f"{where}{m.get('start_year')}-{m.get('end_year')}, seed {m.get('seed')}, scale {m.get('scale')} "
+                 "(counts and yen are of the simulated residents)",
+                 f"tables: {display.tables_line(self.tables_)}"]
+        if self.path is not None:
+            lines.append(f"saved in {self.path}")
+        rows = [(display.metric_label(k), display.metric_text(k, self.summary[k]))
+                for k in display.HEADLINE if k in self.summary]
+        blocks = [display.html_table(("metric", "value"), rows)] if rows else []
+        return display.card(f"RunResult: {m.get('scenario_name')}", lines, blocks)
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {len(v)} rows" for k, v in self.tables_.items())
@@ -318,7 +363,9 @@ def load_run(path: str | Path) -> RunResult:
         ``scenario`` is rebuilt from the manifest when it still loads).
 
     Raises:
-        ResultsError: If the folder has no readable manifest or a table is missing.
+        ResultsError: If the folder has no readable manifest, or a table is missing, is not what was
+            written (size, SHA-256 hash or rows the manifest records) or cannot be read; the message names
+            the file.
     """
     folder = Path(path)
     if folder.name == MANIFEST and folder.is_file():
@@ -332,15 +379,24 @@ def load_run(path: str | Path) -> RunResult:
         raise ResultsError(f"{mpath}: cannot read the manifest: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ResultsError(f"{mpath}: not a kyojosim run manifest")
+    import pyarrow as pa
+
     tables: dict[str, pd.DataFrame] = {}
     for name, entry in (manifest.get("tables") or {}).items():
         file = folder / str(entry.get("file", f"{name}.parquet"))
         if not file.is_file():
             raise ResultsError(f"{folder}: table {name!r} is missing ({file.name})")
+        if "sha256" in entry:  # recorded since runs record what they wrote
+            problem = check_file(file, entry)
+            if problem is not None:
+                raise ResultsError(f"{folder}: {problem}: the table is damaged; run the scenario again")
         try:
             tables[name] = pd.read_parquet(file, engine="pyarrow")
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{file}: cannot read the table: {exc}") from exc
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            raise ResultsError(f"{file}: damaged, cannot read the table ({text})") from None
+        if len(tables[name]) != entry.get("rows", len(tables[name])):
+            raise ResultsError(f"{file}: damaged: {len(tables[name])} rows, {entry['rows']} were written")
     for name in run_tables():  # a table added after this folder was written: empty
         if name not in tables and missing_allowed(name, manifest.get("format_version")):
             tables[name] = typed_frame(name)
@@ -366,6 +422,7 @@ def run_one(
     keep_model: bool = False,
     agents: bool | None = None,
     observe: Callable[[KyojoModel], Any] | None = None,
+    observe_years: Sequence[int] = (),
     command: Sequence[str] | None = None,
     **kw_overrides: Any,
 ) -> RunResult:
@@ -389,6 +446,9 @@ def run_one(
             default: only when the model is kept, as nothing else reads the handles.
         observe: Called with the model before the first step and after the last; its two return values
             are ``result.observed`` (for measures that are not in the tables).
+        observe_years: Calendar years in which ``observe`` is also called, after the first step of the year
+            (after the turn of the year and the year's first week); what it returns is
+            ``result.observed_years[year]``. A year the run does not reach is not observed.
         command: The command line to record in the manifest.
         **kw_overrides: Overrides as keywords, ``__`` for dots (``demography__fertility__tfr=1.6``).
 
@@ -409,6 +469,8 @@ def run_one(
     kept = False
     try:
         observed = [] if observe is None else [observe(model)]
+        pending = sorted({int(y) for y in observe_years}) if observe is not None else []
+        by_year: dict[int, Any] = {}
         total = int(model.scenario.simulation.years)
         disable = None if progress is None else not progress
         label = model.scenario.name or model.scenario.municipality.name_en
@@ -419,13 +481,22 @@ def run_one(
                 if done > bar.n:
                     bar.update(done - bar.n)
 
-            model.run_model(progress=None if bar.disable else advance)
+            def watch(m: KyojoModel) -> None:
+                while pending and m.year >= pending[0]:
+                    year = pending.pop(0)
+                    if m.year == year:
+                        by_year[year] = observe(m)
+                if not bar.disable:
+                    advance(m)
+
+            model.run_model(progress=watch if pending else None if bar.disable else advance)
         if observe is not None:
             observed.append(observe(model))
         result = RunResult.from_model(
             model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0
         )
         result.observed = tuple(observed)
+        result.observed_years = by_year
         kept = keep_model
         if not kept:
             result.model = None
@@ -476,6 +547,8 @@ def run(
     """
     result = run_one(scenario, seed=seed, years=years, scale=scale, overrides=overrides, progress=progress,
                      keep_model=True, command=command, **kw_overrides)
+    for note in scenario_warnings(result.scenario):
+        warnings.warn(f"{result.scenario.name}: {note}", ScenarioWarning, stacklevel=2)
     if out is not None:
         result.save(out)
     return result

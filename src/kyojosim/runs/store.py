@@ -8,6 +8,11 @@ of every run: ``years``, ``steps``, ``age_structure``, ``money``, ``tsunagari``,
 and the manifest is rebuilt from ``experiment.json``, with the counts of done, failed and pending
 runs. A folder written before a table existed (its ``format_version`` below the table's
 :attr:`~kyojosim.measures.outcomes.Table.since`) loads with that table empty.
+
+A damaged folder is an error that names the damaged file (:class:`StoreError`), never a raw Parquet
+error and never a table that silently lacks a run: a consolidated table of another size than the
+manifest records, a finished run's file missing, of another size than its status records, or
+unreadable. Running the sweep again redoes the damaged runs and rebuilds the tables.
 """
 
 from __future__ import annotations
@@ -19,17 +24,23 @@ from typing import Any
 
 import pandas as pd
 
+from ..atomic import check_file
 from ..errors import KyojoError
 from ..measures.outcomes import experiment_tables, missing_allowed, swept_tables
+from . import display
 from .sweep import (
     FORMAT,
     MANIFEST,
     PLAN,
+    RUNS_DIR,
+    DamagedError,
     consolidate_table,
     design_frame,
     empty_table,
     manifest_dict,
+    optional_runs,
     statuses_by_id,
+    verify_run,
 )
 
 DESIGN_COLUMNS: tuple[str, ...] = ("scenario", "variant", "point", "replicate", "seed", "intervention_start")
@@ -114,6 +125,31 @@ class ExperimentResults:
         return self.design[cols].merge(df, on="run_id", how="right", validate="one_to_many" if name != "summary"
                                        else "one_to_one")
 
+    def _repr_html_(self) -> str:
+        """Return a summary for notebooks: the experiment, its runs, each variant's mean headline metrics, tables."""
+        m = self.manifest
+        runs = m.get("runs", {})
+        spec = m.get("experiment") or {}
+        lines = [str(spec.get("description") or ""),
+                 f"{len(self.design)} runs: {runs.get('done', 0)} done, {runs.get('failed', 0)} failed, "
+                 f"{runs.get('pending', 0)} pending; baseline {self.baseline}"
+                 + (f"; design parameters: {', '.join(self.parameters)}" if self.parameters else ""),
+                 f"tables: {display.tables_line(self.tables)}"]
+        if self.path is not None:
+            lines.append(f"results folder {self.path}")
+        blocks = []
+        summary = self.tables.get("summary")
+        if summary is not None and len(summary):
+            merged = self.table("summary")
+            metrics = [k for k in display.BY_VARIANT if k in merged.columns]
+            means = merged.groupby("variant", sort=False)[metrics].mean()
+            rows = [(v, int((merged["variant"] == v).sum()), *(display.metric_text(k, means.at[v, k]) for k in metrics))
+                    for v in self.variants if v in means.index]
+            header = ("variant", "runs", *(display.metric_label(k) for k in metrics))
+            blocks.append(display.html_table(header, rows))
+            lines.append("mean over the finished runs of each variant (counts and yen of the simulated residents):")
+        return display.card(f"ExperimentResults: {m.get('name')}", [x for x in lines if x], blocks)
+
     def __repr__(self) -> str:
         runs = self.manifest.get("runs", {})
         return (f"ExperimentResults({self.manifest.get('name')!r}, {len(self.design)} runs: "
@@ -122,10 +158,14 @@ class ExperimentResults:
 
 
 def _read_parquet(file: Path) -> pd.DataFrame:
+    import pyarrow as pa
+
     try:
         return pd.read_parquet(file, engine="pyarrow")
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"{file}: cannot read the table: {exc}") from exc
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"{file}: damaged, cannot read the table ({text}); run the sweep again to rebuild it") \
+            from None
 
 
 def _read_json(file: Path) -> Any:
@@ -163,6 +203,12 @@ def load(path: str | Path) -> ExperimentResults:
             missing = [name for name, f in files.items() if not f.is_file()]
             version = manifest.get("format_version")
             if all(missing_allowed(name, version) for name in missing):  # an older kyojosim wrote no such table
+                written = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+                for f in files.values():  # sizes as written (a folder of an older kyojosim records none)
+                    if f.is_file() and f.name in written:
+                        problem = check_file(f, written[f.name], full=False)
+                        if problem is not None:
+                            raise StoreError(f"{folder}: {problem}; run the sweep again to rebuild the table")
                 tables = {name: _read_parquet(f) if f.is_file() else empty_table(name) for name, f in files.items()}
                 return ExperimentResults(tables=tables, manifest=manifest, path=folder)
     if (folder / PLAN).is_file():
@@ -183,8 +229,16 @@ def _load_partial(folder: Path) -> ExperimentResults:
     statuses = statuses_by_id(folder, [r["run_id"] for r in rows])
     design = design_frame(rows, parameters, statuses)
     done = [r for r, st in zip(design["run_id"], design["status"], strict=True) if st == "done"]
-    tables = {"design": design,
-              **{name: consolidate_table(folder, name, done, None) for name in ("summary", *swept_tables())}}
+    try:
+        for rid in done:
+            problem = verify_run(folder / RUNS_DIR / rid, statuses[rid] or {}, full=False)
+            if problem is not None:
+                raise DamagedError(f"{folder / RUNS_DIR / rid}: {problem}; run the sweep again to redo the run")
+        tables = {"design": design,
+                  **{name: consolidate_table(folder, name, done, None, optional_runs(statuses, name))
+                     for name in ("summary", *swept_tables())}}
+    except DamagedError as exc:
+        raise StoreError(str(exc)) from None
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]

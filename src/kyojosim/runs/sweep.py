@@ -5,12 +5,13 @@
     results/<experiment name>/
         experiment.json        the resolved experiment, its hash and the runs (written first)
         runs/<run_id>/         one folder per run: the tables a sweep keeps (steps, years, age_structure,
-                               money, tsunagari, community_value) and its summary (Parquet), and
-                               status.json written last
+                               money, tsunagari, community_value, channel_months) and its summary (Parquet), and
+                               status.json written last (with the size and SHA-256 hash of each file)
         design.parquet         one row per run: scenario, variant, point, replicate, seed, status ...
         summary.parquet        one row per finished run (matching rates, つながり力, money, population)
         steps.parquet  years.parquet  ...   the kept tables of every finished run, consolidated
-        manifest.json          written last (see the experiment-results contract)
+        manifest.json          written last (see the experiment-results contract; with the size and
+                               SHA-256 hash of each consolidated table)
 
 The tables and the summary's columns are declared in :mod:`kyojosim.measures.outcomes` (``Table.swept`` marks
 the tables a sweep keeps; the summary has one column per metric with a summary).
@@ -18,8 +19,15 @@ the tables a sweep keeps; the summary has one column per metric with a summary).
 Each worker runs one model (:func:`kyojosim.runs.results.run_one`, which releases it), writes the run's
 tables atomically and returns only a small status dict, so memory does not grow with the number of
 runs. The workers are local processes or a dask cluster (:func:`kyojosim.runs.executor.map_runs`). A run
-that fails is recorded (status ``failed`` with the error and traceback) and the others go on.
-Running the same command again resumes: runs whose status is ``done`` are skipped. A folder made by
+that fails is recorded (status ``failed`` with the error and traceback) and the others go on; a run
+whose worker process dies (killed, out of memory) is run again, alone, up to :data:`RETRIES` more times,
+then recorded as failed (``lost: ...``), and the others go on.
+Running the same command again resumes: runs whose status is ``done`` are skipped if their files are
+what they wrote (each run's status records the size and SHA-256 hash of every file, :func:`verify_run`);
+a damaged run (a file truncated, emptied, deleted or changed) is run again. The manifest's ``recovered``
+lists the runs found damaged and those run again after their worker died. Consolidation and
+:func:`kyojosim.load` never skip a missing table of a finished run: they name the file
+(:class:`DamagedError`). A folder made by
 a different experiment (other hash) is refused unless ``restart=True``. The consolidated tables list
 the runs in their fixed order, so they are identical whatever the number of jobs or the backend.
 
@@ -37,29 +45,95 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..atomic import TMP_SUFFIX, write_json, write_parquet
-from ..errors import KyojoError
-from ..measures.outcomes import FORMAT_VERSION, columns_of, experiment_tables, summarise, swept_tables, typed_frame
+from ..atomic import TMP_SUFFIX, check_file, file_digest, write_json, write_parquet
+from ..errors import KyojoError, ScenarioWarning
+from ..measures.outcomes import (
+    FORMAT_VERSION,
+    columns_of,
+    experiment_tables,
+    missing_allowed,
+    summarise,
+    swept_tables,
+    typed_frame,
+)
 from ..params.experiment import Experiment, Run, load_experiment
 from .executor import BACKENDS, ExecutorError, check_options, map_runs
+from .results import results_folder
 
 RUNS_DIR = "runs"
 STATUS = "status.json"
 PLAN = "experiment.json"
 MANIFEST = "manifest.json"
 FORMAT = "kyojosim-experiment"
+RETRIES = 2
+"""How many more times a run is run when its worker process dies (each time alone), before it is recorded as lost."""
 ROW_GROUP = 131_072
 """Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
 
 
 class SweepError(KyojoError):
     """A sweep cannot start (bad options, or a results folder that is not this experiment's)."""
+
+
+class DamagedError(KyojoError):
+    """A stored run or table is damaged: missing, truncated, changed since it was written, or unreadable."""
+
+
+def run_files() -> list[str]:
+    """Return the files a finished run folder holds besides its status: the kept tables and ``summary.parquet``."""
+    return [*(f"{name}.parquet" for name in swept_tables()), "summary.parquet"]
+
+
+def verify_run(run_dir: Path, status: Mapping[str, Any], full: bool = True) -> str | None:
+    """Check that a finished run's files are what it wrote; return the first problem (``None`` if none).
+
+    A run records the size and SHA-256 hash of every file it wrote in its status (``files``). A run
+    folder written before it did (no ``files``) is checked for its files being there and readable
+    (a table added to the format later may be missing).
+
+    Args:
+        run_dir: The run's folder.
+        status: Its status (``read_status``).
+        full: Compare the hashes too (reads every file); else only presence and sizes.
+
+    Returns:
+        ``None``, or what is wrong, naming the file (``years.parquet is missing``).
+    """
+    import pyarrow.parquet as pq
+
+    files = status.get("files")
+    if isinstance(files, Mapping):
+        for name in run_files():
+            if name not in files:
+                return f"{name} was not recorded as written"
+        for name, expected in files.items():
+            problem = check_file(run_dir / str(name), expected, full=full)
+            if problem is not None:
+                return problem
+        return None
+    for name in run_files():  # written before runs recorded their files
+        file = run_dir / name
+        if not file.is_file():
+            if name != "summary.parquet" and missing_allowed(name.removesuffix(".parquet"), 1):
+                continue
+            return f"{name} is missing"
+        try:
+            pq.read_metadata(file)
+        except (OSError, ValueError) as exc:
+            return f"{name} cannot be read ({_first_line(exc)})"
+    return None
+
+
+def _first_line(exc: BaseException, width: int = 120) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 # --------------------------------------------------------------------------------------
@@ -92,9 +166,10 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
-    The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds"}``,
-    or ``{"status": "failed", "error", "traceback"}`` if anything raised (the error is not re-raised,
-    so that the other runs go on).
+    The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds", "files"}``
+    (``files``: the size and SHA-256 hash of every file written, :func:`kyojosim.atomic.file_digest`, which
+    :func:`verify_run` checks when the sweep resumes), or ``{"status": "failed", "error", "traceback"}`` if
+    anything raised (the error is not re-raised, so that the other runs go on).
 
     Args:
         run_id: The run's id.
@@ -120,9 +195,10 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
         write_parquet(folder / "summary.parquet", summary)
         del result
         gc.collect()
+        files = {name: file_digest(folder / name) for name in run_files()}  # checked when the sweep resumes
         seconds = time.perf_counter() - t0
         status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6), "error": "", "pid": os.getpid()}
-        write_json(folder / STATUS, status)
+        write_json(folder / STATUS, {**status, "files": files})
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         seconds = time.perf_counter() - t0
         error = f"{type(exc).__name__}: {exc}"
@@ -150,7 +226,8 @@ def read_status(run_dir: Path) -> dict[str, Any] | None:
 
 def plan_dict(exp: Experiment) -> dict[str, Any]:
     """Return what ``experiment.json`` records: the hash, the resolved experiment and the runs (design rows)."""
-    return {"format": FORMAT + "-plan", "hash": exp.hash, "name": exp.name, "baseline": exp.baseline,
+    return {"format": FORMAT + "-plan", "hash": exp.hash, "identity": exp.identity, "replicates": exp.replicates,
+            "name": exp.name, "baseline": exp.baseline,
             "variants": list(exp.variants), "parameters": exp.parameters, "experiment": exp.to_dict(),
             "runs": [r.design_row() for r in exp.runs]}
 
@@ -161,12 +238,9 @@ def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
         raise SweepError(f"cannot write results to {out}: it exists and is not a folder")
     plan_path = out / PLAN
     if plan_path.is_file():
-        try:
-            old = json.loads(plan_path.read_text(encoding="utf-8"))
-            old_hash = old.get("hash")
-        except (OSError, ValueError, AttributeError):
-            old_hash = None
-        if old_hash != exp.hash:
+        old_hash, old_identity = _plan_keys(plan_path)
+        # the same experiment with another number of replicates (identity) is this one: its runs are shared
+        if old_hash != exp.hash and not (old_identity and old_identity == exp.identity):
             if not restart:
                 raise SweepError(
                     f"{out} holds results of a different experiment (hash {str(old_hash)[:12]}, this one "
@@ -185,6 +259,36 @@ def _prepare(out: Path, exp: Experiment, restart: bool) -> None:
         write_json(plan_path, plan_dict(exp))
     except OSError as exc:
         raise SweepError(f"cannot write results to {out}: {exc.strerror or exc}") from exc
+
+
+def _plan_keys(plan_path: Path) -> tuple[str | None, str | None]:
+    """Return the ``hash`` and ``identity`` recorded in a folder's ``experiment.json`` (``None`` if unreadable)."""
+    try:
+        old = json.loads(plan_path.read_text(encoding="utf-8"))
+        return old.get("hash"), old.get("identity")
+    except (OSError, ValueError, AttributeError):
+        return None, None
+
+
+def held_replicates(out: str | Path, exp: Experiment) -> int | None:
+    """Return how many replicates the folder ``out`` holds of ``exp`` (``None``: not this experiment's folder).
+
+    A folder holds more replicates than the experiment file asks for after ``kyojosim sweep
+    --target-halfwidth`` added some; :func:`sweep` keeps them all.
+    """
+    plan_path = Path(out) / PLAN
+    if not plan_path.is_file():
+        return None
+    old_hash, old_identity = _plan_keys(plan_path)
+    if old_hash == exp.hash:
+        return exp.replicates
+    if not old_identity or old_identity != exp.identity:
+        return None
+    try:
+        n = json.loads(plan_path.read_text(encoding="utf-8")).get("replicates")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(n) if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else None
 
 
 def _clear(out: Path) -> None:
@@ -221,21 +325,46 @@ def design_frame(rows: list[dict[str, Any]], parameters: list[str],
     return df.astype(cols)
 
 
-def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | None) -> pd.DataFrame | None:
+def optional_runs(statuses: Mapping[str, Mapping[str, Any] | None], name: str) -> set[str]:
+    """Return the runs that may lack table ``name``: written before runs recorded their files, the table added later."""
+    if not missing_allowed(name, 1):
+        return set()
+    return {rid for rid, st in statuses.items() if st is not None and not isinstance(st.get("files"), Mapping)}
+
+
+def _unreadable(file: Path, exc: BaseException) -> DamagedError:
+    return DamagedError(f"{file}: damaged, cannot be read ({_first_line(exc)}); run the sweep again to redo the run")
+
+
+def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | None,
+                      optional: Collection[str] = ()) -> pd.DataFrame | None:
     """Concatenate one table of the given runs in order, adding ``run_id`` first.
 
     With ``target``, the rows are streamed run by run into that Parquet file (atomically), so memory
     holds one run at a time, and ``None`` is returned; without, the table is returned.
+
+    Raises:
+        DamagedError: If a run's file of the table is missing (unless the run is in ``optional``: written by
+            an older kyojosim before the table existed) or cannot be read; the message names the file.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    # a run folder written before a table existed (an older kyojosim) contributes no rows to it
-    present = [(rid, out / RUNS_DIR / rid / f"{name}.parquet") for rid in run_ids]
-    present = [(rid, f) for rid, f in present if f.is_file()]
+    present = []
+    for rid in run_ids:
+        file = out / RUNS_DIR / rid / f"{name}.parquet"
+        if file.is_file():
+            present.append((rid, file))
+        elif rid not in optional:  # never silently: the tables would disagree with the manifest's count
+            raise DamagedError(f"{file}: missing from a finished run; run the sweep again to redo the run")
     run_ids = [rid for rid, _ in present]
     files = [f for _, f in present]
-    schemas = [pq.read_schema(f).remove_metadata() for f in files]
+    schemas = []
+    for f in files:
+        try:
+            schemas.append(pq.read_schema(f).remove_metadata())
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise _unreadable(f, exc) from None
     if schemas:
         unified = pa.unify_schemas(schemas, promote_options="permissive")
     else:
@@ -244,7 +373,10 @@ def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | N
 
     def tables() -> Iterator[pa.Table]:
         for rid, f in zip(run_ids, files, strict=True):
-            t = pq.read_table(f).replace_schema_metadata(None)
+            try:
+                t = pq.read_table(f).replace_schema_metadata(None)
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                raise _unreadable(f, exc) from None
             if "run_id" in t.column_names:
                 t = t.drop_columns(["run_id"])
             t = t.add_column(0, "run_id", pa.array([rid] * t.num_rows, pa.string()))
@@ -285,16 +417,23 @@ def empty_table(name: str) -> pd.DataFrame:
     return df
 
 
-def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None) -> dict[str, Any]:
+def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None,
+                recovered: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Write the consolidated tables and ``manifest.json`` (last) from the run folders.
 
     Args:
         out: The results folder.
         exp: The experiment.
         timings: Timing figures to record in the manifest.
+        recovered: What the sweep recovered from, recorded as the manifest's ``recovered``: ``damaged`` (runs
+            found damaged on resuming and run again: ``run_id``, ``problem``) and ``retried`` (runs run again
+            after their worker process died: ``run_id``, ``attempts``, ``reason``).
 
     Returns:
-        The manifest.
+        The manifest (its ``files``: size and SHA-256 hash of every consolidated table).
+
+    Raises:
+        DamagedError: If a finished run's file is missing, of another size than written, or unreadable.
     """
     from .results import utc_now, versions
 
@@ -303,10 +442,16 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     rows = [r.design_row() for r in exp.runs]
     design = design_frame(rows, exp.parameters, statuses)
     done = [r.run_id for r in exp.runs if (statuses[r.run_id] or {}).get("status") == "done"]
+    for rid in done:  # sizes only: a resume has checked the hashes (verify_run) and redone what was damaged
+        problem = verify_run(out / RUNS_DIR / rid, statuses[rid] or {}, full=False)
+        if problem is not None:
+            raise DamagedError(f"{out / RUNS_DIR / rid}: {problem}; run the sweep again to redo the run")
     (out / MANIFEST).unlink(missing_ok=True)
     write_parquet(out / "design.parquet", design)
+    files = {"design.parquet": file_digest(out / "design.parquet")}
     for name in ("summary", *swept_tables()):
-        consolidate_table(out, name, done, out / f"{name}.parquet")
+        consolidate_table(out, name, done, out / f"{name}.parquet", optional_runs(statuses, name))
+        files[f"{name}.parquet"] = file_digest(out / f"{name}.parquet")
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]
@@ -316,6 +461,8 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
               **(timings or {}), "consolidate_seconds": round(time.perf_counter() - t0, 3)}
     manifest = manifest_dict(exp.to_dict(), exp.hash, exp.name, exp.baseline, list(exp.variants), exp.design,
                              counts, failures, timing, created=utc_now(), vers=versions())
+    manifest["recovered"] = dict(recovered or {"damaged": [], "retried": []})
+    manifest["files"] = files  # what the tables held when written: kyojosim.load checks the sizes
     write_json(out / MANIFEST, manifest)
     return manifest
 
@@ -340,11 +487,33 @@ def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
     return run_in_folder(*task)
 
 
-def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None) -> Iterator[dict[str, Any]]:
-    """Run the given runs; yield each status dict as its run finishes (in any order)."""
+def _lost_run(task: tuple[str, Any, str], reason: str) -> dict[str, Any]:
+    """Record a run whose worker process died every time it ran (in the parent): its status says so."""
+    run_id, _, run_dir = task
+    status = {"run_id": run_id, "status": "failed", "seconds": 0.0, "error": f"lost: {reason}", "pid": os.getpid()}
+    with contextlib.suppress(OSError):
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        write_json(Path(run_dir) / STATUS, status)
+    return status
+
+
+def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None,
+             retried: dict[str, dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
+    """Run the given runs; yield each status dict as its run finishes (in any order).
+
+    A run whose worker process dies is run again, alone, up to :data:`RETRIES` more times; a run lost
+    every time is recorded as failed (``lost: ...``) and the others go on. ``retried`` (if given)
+    collects the runs run again: ``{run_id: {"run_id", "attempts", "reason"}}``.
+    """
     base = out.resolve()  # absolute: workers (dask) may run in another directory
     tasks = [(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in todo]
-    return map_runs(_run_task, tasks, jobs=jobs, backend=backend, scheduler=scheduler)
+
+    def on_retry(task: tuple[str, Any, str], attempt: int, reason: str) -> None:
+        if retried is not None:
+            retried[task[0]] = {"run_id": task[0], "attempts": attempt, "reason": reason}
+
+    return map_runs(_run_task, tasks, jobs=jobs, backend=backend, scheduler=scheduler, retries=RETRIES,
+                    lost=_lost_run, on_retry=on_retry)
 
 
 # --------------------------------------------------------------------------------------
@@ -372,6 +541,19 @@ def _differences(base: Mapping[str, Any], other: Mapping[str, Any], prefix: str 
     return out
 
 
+def _variants_name(names: list[str]) -> str:
+    """Return ``a-vs-b-vs-c``, or, past the length of a name, the first and a hash of all (still one per list)."""
+    import hashlib
+
+    from ..params.scenario import MAX_NAME_LENGTH
+
+    joined = "-vs-".join(names)
+    if len(joined) <= MAX_NAME_LENGTH:
+        return joined
+    digest = hashlib.sha256(joined.encode("utf-8")).hexdigest()[:10]
+    return f"{names[0][:MAX_NAME_LENGTH - 40]}-vs-{len(names) - 1}-more-{digest}"
+
+
 def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1, years: int | None = None,
                         overrides: Mapping[str, Any] | None = None, name: str | None = None) -> Experiment:
     """Return an experiment that compares scenarios as the variants of the first (what ``kyojosim variants`` runs).
@@ -388,7 +570,8 @@ def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1
         seed: The experiment seed (the replicates' seeds are drawn from it).
         years: Length of every run (default: the first scenario's).
         overrides: Dotted overrides applied to every scenario.
-        name: The experiment's name (default: the scenario names joined by ``-vs-``).
+        name: The experiment's name (default: the scenario names joined by ``-vs-``; past 100 characters the
+            first name, the number of others and a hash of them all).
 
     Returns:
         The resolved :class:`~kyojosim.params.experiment.Experiment`.
@@ -427,7 +610,7 @@ def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1
                                 "cannot be written as a variant")
         variants[vname] = {"overrides": diff, "description": scn.description}
     spec: dict[str, Any] = {
-        "name": name or "-vs-".join(names), "description": "kyojosim variants " + " ".join(names), "seed": seed,
+        "name": name or _variants_name(names), "description": "kyojosim variants " + " ".join(names), "seed": seed,
         "replicates": replicates, "overrides": {k: v for k, v in over.items() if k != "simulation.years"},
         "scenarios": [str(find_scenario(scenarios[0]))], "variants": variants,
     }
@@ -444,8 +627,12 @@ def sweep(
     scheduler: str | None = None,
     progress: bool = True,
     restart: bool = False,
+    replicates: int | None = None,
 ) -> Path:
     """Run every run of an experiment that is not done yet, then consolidate the results folder.
+
+    A folder that holds more replicates of the same experiment than asked (added by ``kyojosim sweep
+    --target-halfwidth``) keeps them all: the sweep runs the larger number.
 
     Example::
 
@@ -465,6 +652,8 @@ def sweep(
         progress: Show a progress bar (runs finished, with the time left) on stderr.
         restart: Delete the results of a different experiment (or of this one) in ``out`` and start
             again, instead of refusing (or resuming).
+        replicates: Run this many replicates instead of the experiment's (at least those the folder
+            holds); new replicates get new seeds, existing ones keep theirs.
 
     Returns:
         The results folder.
@@ -473,6 +662,9 @@ def sweep(
         ExperimentError: For a bad experiment.
         SweepError: For a bad option or a folder holding another experiment's results.
         ExecutorError: If the dask scheduler cannot be reached.
+        MissingExtraError: For the dask backend without dask (``kyojosim[cluster]``).
+        DamagedError: If a finished run's file is damaged while the sweep consolidates (it is checked, and
+            run again if damaged, when the sweep starts).
         KeyboardInterrupt: When interrupted; the runs already done are kept and the same call resumes.
     """
     from tqdm import tqdm
@@ -482,25 +674,41 @@ def sweep(
     except ExecutorError as exc:
         raise SweepError(str(exc)) from None
     exp = load_experiment(experiment)
-    folder = Path(out) if out is not None else Path("results") / exp.name
+    for note in exp.warnings:
+        warnings.warn(note, ScenarioWarning, stacklevel=2)
+    folder = Path(out) if out is not None else results_folder(exp.name)
+    wanted = exp.replicates if replicates is None else int(replicates)
+    if not restart:
+        wanted = max(wanted, held_replicates(folder, exp) or 0)
+    exp = exp.with_replicates(wanted)
     _prepare(folder, exp, restart)
     t0 = time.perf_counter()
     statuses = _statuses(folder, exp.runs)
+    damaged = []
+    for r in exp.runs:  # a finished run is trusted only if its files are what it wrote
+        st = statuses[r.run_id]
+        if st is not None and st.get("status") == "done":
+            problem = verify_run(folder / RUNS_DIR / r.run_id, st)
+            if problem is not None:
+                damaged.append({"run_id": r.run_id, "problem": problem})
+                statuses[r.run_id] = None
     todo = [r for r in exp.runs if (statuses[r.run_id] or {}).get("status") != "done"]
     skipped = len(exp.runs) - len(todo)
     failed = 0
+    retried: dict[str, dict[str, Any]] = {}
     with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
               file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
-        for status in _execute(folder, todo, jobs, backend, scheduler):
+        for status in _execute(folder, todo, jobs, backend, scheduler, retried):
             if status.get("status") == "failed":
                 failed += 1
                 bar.set_postfix(failed=failed)
             bar.update(1)
     run_wall = time.perf_counter() - t0
     consolidate(folder, exp, timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
-                                      "runs_skipped": skipped, "jobs": jobs, "backend": backend})
+                                      "runs_skipped": skipped, "jobs": jobs, "backend": backend},
+                recovered={"damaged": damaged, "retried": list(retried.values())})
     return folder
 
 
-__all__ = ["BACKENDS", "SweepError", "consolidate", "read_status", "run_in_folder", "summary_frame", "summary_row",
-           "sweep", "variants_experiment"]
+__all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "held_replicates", "read_status",
+           "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep", "variants_experiment", "verify_run"]

@@ -1,7 +1,8 @@
 """The protocol of a channel, its context, the registry of channels, and random pools of helpers.
 
 A channel decides which new needs it *surfaces* (makes known to possible helpers) and, for the
-open needs it surfaced, proposes *candidate* helpers with a weight (:class:`Channel`). Every
+open needs it surfaced, proposes *candidate* helpers with a weight (:class:`Channel`); a channel
+run by an office may also *respond* to open needs itself (the reporting hub's village sections). Every
 channel class registers itself with :func:`register_channel`; :func:`build_channels` makes one of
 each, in the order of registration (:mod:`kyojosim.aid.channels` imports the channel modules in
 that order, the offline channel first). A channel sees the model only through its
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
     from ..round import MutualAid
     from .local_sns import MeetingLog
 
-STREAM_KINDS: tuple[str, ...] = ("surface", "candidates", "after", "yearly")
-"""The kinds of random stream every channel has: ``<kind>_<channel name>`` (see :meth:`AidContext.rng`)."""
+STREAM_KINDS: tuple[str, ...] = ("surface", "candidates", "after", "yearly", "monthly", "respond", "traits")
+"""The kinds of random stream every channel has: ``<kind>_<channel name>`` (see :meth:`AidContext.rng`).
+``surface``, ``candidates``, ``after`` and ``respond`` are indexed by the step, ``monthly`` by the step in
+which the month ends, ``yearly`` by the year; ``traits`` (index 0) keys what a channel draws once per
+resident (:func:`uid_uniform`)."""
 
 
 class AidContext:
@@ -70,6 +74,11 @@ class AidContext:
         return self._aid.model.meeting_log
 
     @property
+    def need_probability(self) -> np.ndarray:
+        """Each resident's weekly probability of a need, by category (``(n, categories)``; changes yearly)."""
+        return self._aid.prob
+
+    @property
     def year(self) -> int:
         """The model's calendar year."""
         return int(self._aid.model.year)
@@ -84,7 +93,7 @@ class AidContext:
 
         Args:
             kind: One of :data:`STREAM_KINDS`.
-            index: The step (weekly streams) or the year (``yearly``).
+            index: The step (weekly and monthly streams), the year (``yearly``) or 0 (``traits``).
         """
         if kind not in STREAM_KINDS:
             raise KeyError(f"channel stream kind {kind!r}; allowed: {', '.join(STREAM_KINDS)}")
@@ -100,11 +109,12 @@ class Channel:
 
     The weekly round (:class:`kyojosim.aid.round.MutualAid`) calls, for each channel that is
     :meth:`active`: :meth:`surface` on the week's new needs, :meth:`candidates` on the open needs it
-    surfaced, and :meth:`after_match` on the needs matched through it. :meth:`refresh` runs at the
-    start and after every turn of the year (the network and population changed); :meth:`yearly`
-    runs at the turn of the year before it (adoption, registration and similar dynamics). Each
-    call that draws random numbers gets a stream of its own, so switching a channel on leaves
-    every other channel's draws unchanged.
+    surfaced, :meth:`after_match` on the needs matched through it, and :meth:`respond` on the needs
+    it surfaced that are still open after the matching. :meth:`refresh` runs at the start and after
+    every turn of the year (the network and population changed); :meth:`yearly` runs at the turn of
+    the year before it (adoption, registration and similar dynamics) and :meth:`monthly` in the week
+    a calendar month ends. Each call that draws random numbers gets a stream of its own, so
+    switching a channel on leaves every other channel's draws unchanged.
 
     Args:
         ctx: The channel's view of the model (:class:`AidContext`).
@@ -131,6 +141,16 @@ class Channel:
     def yearly(self, year: int, rng: np.random.Generator) -> None:
         """Yearly dynamics of the channel (adoption, registration...), at the turn of ``year``."""
 
+    def monthly(self, step: int, rng: np.random.Generator) -> None:
+        """Dynamics of the channel within the year (registration, meetups), in the week a month ends."""
+
+    def counts(self) -> dict[str, int]:
+        """Return who takes part now: ``members``, ``certified`` and ``roster`` (0 where they do not apply).
+
+        Recorded monthly in the ``channel_months`` table (:mod:`kyojosim.measures.outcomes`).
+        """
+        return {"members": 0, "certified": 0, "roster": 0}
+
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs (requester slots and categories) the channel makes known."""
         return np.zeros(slot.size, dtype=bool)
@@ -144,6 +164,15 @@ class Channel:
     def after_match(self, requester: np.ndarray, helper: np.ndarray, category: np.ndarray, hours: np.ndarray,
                     step: int, rng: np.random.Generator) -> None:
         """Effects of the help given through the channel this week (payments, new ties, trust)."""
+
+    def respond(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray, step: int,
+                rng: np.random.Generator) -> np.ndarray:
+        """Return which of the open needs it surfaced, unmatched this week, the channel meets itself.
+
+        A need met this way has no resident helper (an office answered it): it counts as matched
+        through the channel, uses no resident's hours and changes no tie or trust.
+        """
+        return np.zeros(slot.size, dtype=bool)
 
 
 CHANNEL_TYPES: dict[str, type[Channel]] = {}
@@ -208,6 +237,28 @@ class DistrictPools:
         helper_b = self.members[(start[big][:, None] + draw)[first]]
         need = np.concatenate([need_a, need_b]).astype(np.int64)
         return need, np.concatenate([helper_a, helper_b]).astype(np.int64)
+
+
+def uid_uniform(uid: np.ndarray, key: int) -> np.ndarray:
+    """Return a uniform number in [0, 1) for each resident uid, the same for a uid whenever asked.
+
+    A fixed trait a channel gives each resident (e.g. the price at which a helper would offer)
+    without a column of its own: the splitmix64 hash of ``uid + key``, ``key`` drawn once from the
+    channel's ``traits`` stream. Slots change at the yearly compaction, uids never do.
+    """
+    x = np.asarray(uid).astype(np.uint64) + np.uint64(key)
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def stochastic_round(x: float, rng: np.random.Generator) -> int:
+    """Return ``floor(x)``, plus one with probability ``x - floor(x)`` (a count whose mean is ``x``)."""
+    whole = int(np.floor(x))
+    return whole + int(rng.random() < x - whole)
 
 
 def build_channels(aid: MutualAid) -> list[Channel]:

@@ -1,41 +1,70 @@
-"""The reporting hub channel (the Yamae case, 図表4-3-4-4): district reporters surface neighbours' troubles.
+"""The reporting hub channel (the Yamae case, 図表4-3-4-4): district reporters send troubles to the office.
 
-Rules (``scn.interventions.reporting_hub``; the channel runs in the years where it is active):
+In 山江村 an information promoter (情報化推進員) of each district, lent a tablet, posts what happens in
+the district to the 地域づくり研究所 (2016); the planning section chief reads the posts and routes each
+to the section concerned. The village's 100-person committee is the residents' forum. No source
+describes volunteers sent out per request: the office's sections answer. The rules
+(``scn.interventions.reporting_hub``; the channel runs in the years where it is active):
 
-*Reporters* (情報化推進員; when the hub starts and at every turn of the year while it runs): each
-district keeps ``reporters_per_district`` reporters (``AID_REPORTER``). A reporter keeps the role
-while living in the municipality; those who died or left are replaced by residents of the
-district aged ``reporter_min_age`` to ``reporter_max_age`` (30-74) and not frail, members of the
-neighbourhood association (``groups[:, 0] >= 0``) first, in random order within each group.
+*Reporters* (when the hub starts and at every turn of the year while it runs): each district keeps
+``reporters_per_district × scale`` reporters (``AID_REPORTER``; people of the municipality, so the
+simulated number is scaled as every count is: rounded at random, district by district, once when the
+hub starts). A reporter keeps the role while living in the municipality;
+those who died or left are replaced by residents of the district aged ``reporter_min_age`` to
+``reporter_max_age`` and not frail, members of the neighbourhood association (``groups[:, 0] >= 0``)
+first, in random order within each group.
 
-*Volunteers*: every resident willing to help free with at least one category (``will ==
-WILL_FREE``) gets one chance, when the hub starts or when they are born into or move to the
-municipality, to register (``AID_VOLUNTEER``) with probability ``volunteer_share``.
+*Surfacing* (a report): a new need of one of ``categories`` (those a village section can act on) is
+noticed, with probability ``notice_rate``, when a reporter lives in the requester's block (班) or is
+tied to the requester (any tie); the requester needs no smartphone or social media. A reporter posts
+at most ``Poisson(reports_per_reporter_month × 12 / 52)`` need reports a week; the needs a reporter
+noticed beyond that stay unreported (in random order).
 
-*Surfacing*: a new need is noticed, with probability ``notice_rate``, when a reporter lives in the
-requester's block (班) or is tied to the requester (any tie). The requester needs no smartphone
-or social media: the reporter posts on their tablet. This is how the hub reaches residents that
-platforms miss.
+*Routing and the office's answer*: a report is read and routed after ``routing_delay_weeks``; from
+then on, after each week's matching, the office's sections answer the routed reports still open,
+oldest first (ties in random order), up to a weekly capacity of ``office_cases_per_1000`` per 1,000
+living residents (a whole number each week, rounded at random). An answered need is met by the
+office (:meth:`Channel.respond`): it uses no resident's hours, pays nothing and changes no tie.
+Reports not answered wait in the queue until they are met otherwise or lapse.
 
-*Candidates*: the office reads and routes a report with a delay: a need is routed only once
-``born <= step - routing_delay_weeks``; then up to ``dispatch_candidates`` volunteers of the
-requester's district who could help this week (age, not frail) and are willing free for the
-category are candidates (drawn as in :class:`kyojosim.aid.channels.base.DistrictPools`), weight
-``dispatch_weight``. Help is free: nothing happens after a match.
+*Roster* (a what-if, none by default): ``roster_per_1000`` volunteers per 1,000 residents
+(``AID_VOLUNTEER``; at most the scale of the village's 100-person committee), chosen among residents
+aged 18-79, not frail and willing to help free with one of ``categories``, members of the
+neighbourhood association first; kept at that number at every turn of the year. For a routed need
+the office also contacts up to ``dispatch_candidates`` roster volunteers of the requester's
+district who are willing to help free with the category, weight ``dispatch_weight``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...constants import AID_REPORTER, AID_VOLUNTEER, CH, WILL_FREE
+from ...constants import AID_REPORTER, AID_VOLUNTEER, CAT, CATEGORIES, CH, WILL_FREE
 from ...core.helping import can_help
-from .base import AidContext, Channel, DistrictPools, register_channel
+from .base import AidContext, Channel, DistrictPools, register_channel, stochastic_round
+
+N_CAT = len(CATEGORIES)
+ROSTER_AGES = (18, 79)
+"""Ages of residents who may be put on the roster (a what-if: adults not yet in their eighties)."""
+
+
+def ranked_pick(cand: np.ndarray, group: np.ndarray, first: np.ndarray, missing: np.ndarray,
+                u: np.ndarray) -> np.ndarray:
+    """Return, for each group ``g``, up to ``missing[g]`` of the candidates of group ``g``.
+
+    Candidates with ``first`` come before the others, in the random order of ``u`` within each part.
+    """
+    order = np.lexsort((u[cand], ~first[cand], group[cand]))
+    cand = cand[order]
+    g = group[cand]
+    start = np.searchsorted(g, np.arange(missing.size))
+    rank = np.arange(cand.size) - start[g]
+    return cand[rank < missing[g]]
 
 
 @register_channel
 class ReportingHubChannel(Channel):
-    """A municipal reporting hub with district reporters and volunteers (see the module docstring)."""
+    """A municipal reporting hub: district reporters, the office's answers, an optional roster (module docstring)."""
 
     name = "reporting_hub"
     bit = 1 << CH["reporting_hub"]
@@ -44,55 +73,69 @@ class ReportingHubChannel(Channel):
     def __init__(self, ctx: AidContext) -> None:
         super().__init__(ctx)
         self._started = False
-        self._seen_uid = -1  # residents with a uid up to this one had their chance to volunteer
+        served = np.zeros(N_CAT, dtype=bool)
+        if self.cfg is not None:
+            served[[CAT[c] for c in self.cfg.categories]] = True
+        self.served = served
+        """Whether reporters report, and the office answers, each category."""
         self._pools: DistrictPools | None = None
+        self._reporters = np.zeros(0, dtype=np.int64)
+        self._roster_size = 0
+        self._targets: np.ndarray | None = None
 
     def active(self) -> bool:
         """Whether the hub runs this year."""
         return self.cfg.active(self.ctx.year)
 
+    def counts(self) -> dict[str, int]:
+        """Return the reporters and roster volunteers now."""
+        pop = self.ctx.population
+        alive = pop.alive[: pop.n]
+        return {"members": int((((pop.aid_role & AID_REPORTER) != 0) & alive).sum()), "certified": 0,
+                "roster": int((((pop.aid_role & AID_VOLUNTEER) != 0) & alive).sum())}
+
     # -- yearly ------------------------------------------------------------------------------
     def appoint(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Top up the reporters of every district and give newcomers their chance to volunteer.
+        """Top up the reporters of every district and the roster.
 
         Returns:
-            The slots of the new reporters and of the new volunteers.
+            The slots of the new reporters and of the new roster volunteers.
         """
         pop = self.ctx.population
         role = pop.aid_role
         alive = pop.alive[: pop.n]
         district = pop.district.astype(np.int64)
         nd = int(district.max()) + 1 if district.size else 1
-        u = rng.random(pop.n)
-        is_rep = ((pop.aid_role & AID_REPORTER) != 0) & alive
-        missing = np.maximum(self.cfg.reporters_per_district - np.bincount(district[is_rep], minlength=nd), 0)
+        u = rng.random((2, pop.n))
+        member_na = pop.groups[:, 0] >= 0
+        if self._targets is None or self._targets.size != nd:  # once: the reporters of each district, scaled
+            exact = self.cfg.reporters_per_district * self.ctx.scenario.municipality.scale
+            self._targets = np.floor(exact).astype(np.int64) + (rng.random(nd) < exact - np.floor(exact))
+        is_rep = ((role & AID_REPORTER) != 0) & alive
+        missing = np.maximum(self._targets - np.bincount(district[is_rep], minlength=nd), 0)
         lo, hi = self.cfg.reporter_min_age, self.cfg.reporter_max_age
         cand = np.flatnonzero(alive & ~is_rep & (pop.age >= lo) & (pop.age <= hi) & ~pop.frail)
-        nonmember = pop.groups[cand, 0] < 0
-        cand = cand[np.lexsort((u[cand], nonmember, district[cand]))]
-        d = district[cand]
-        first = np.searchsorted(d, np.arange(nd))
-        rank = np.arange(cand.size) - first[d]
-        new_rep = cand[rank < missing[d]]
+        new_rep = ranked_pick(cand, district, member_na, missing, u[0])
         role[new_rep] |= AID_REPORTER
-        # volunteers: one chance each, at the start or on arrival
-        v = rng.random(pop.n)
-        fresh = alive & (pop.uid > self._seen_uid)
-        free = (pop.will == WILL_FREE).any(axis=1)
-        new_vol = np.flatnonzero(fresh & free & (v < self.cfg.volunteer_share))
+        # the roster (a what-if): a number per 1,000 living residents, kept up
+        on_roster = ((role & AID_VOLUNTEER) != 0) & alive
+        target = int(round(self.cfg.roster_per_1000 * int(alive.sum()) / 1000))
+        missing_roster = np.array([max(target - int(on_roster.sum()), 0)])
+        free = ((pop.will == WILL_FREE) & self.served).any(axis=1)
+        a, b = ROSTER_AGES
+        cand = np.flatnonzero(alive & ~on_roster & free & (pop.age >= a) & (pop.age <= b) & ~pop.frail)
+        new_vol = ranked_pick(cand, np.zeros(pop.n, dtype=np.int64), member_na, missing_roster, u[1])
         role[new_vol] |= AID_VOLUNTEER
-        if pop.n:
-            self._seen_uid = max(self._seen_uid, int(pop.uid.max()))
         self._started = True
         return new_rep, new_vol
 
     def yearly(self, year: int, rng: np.random.Generator) -> None:
-        """Replace reporters who died or left and register newcomers as volunteers, if the hub runs next year."""
+        """Replace reporters and roster volunteers who died or left, if the hub runs next year."""
         if self.cfg.active(year + 1):
             self.appoint(rng)
 
     def refresh(self) -> None:
-        """Appoint the first reporters if the hub runs from the start; rebuild what surfacing and routing use."""
+        """Appoint the first reporters if the hub runs from the start; rebuild who reports whom, and the roster."""
         if not self.cfg.enabled:
             return
         year = self.ctx.year
@@ -101,27 +144,60 @@ class ReportingHubChannel(Channel):
         pop = self.ctx.population
         n = pop.n
         is_rep = ((pop.aid_role & AID_REPORTER) != 0) & pop.alive[:n]
+        self._reporters = np.flatnonzero(is_rep)
         block = pop.hh.block[pop.household].astype(np.int64)
         self._block = block
-        self._rep_in_block = np.bincount(block[is_rep], minlength=int(block.max()) + 1 if n else 1)
+        # the reporter who reports a need: one living in the requester's block, else one tied to the requester
+        self._block_rep = np.full(int(block.max()) + 1 if n else 1, -1, dtype=np.int64)
+        self._block_rep[block[self._reporters]] = self._reporters
         adj = self.ctx.ties.adjacency(n)
         row = np.repeat(np.arange(n), np.diff(adj.indptr))
-        self._tied_to_rep = np.bincount(row[is_rep[adj.indices]], minlength=n) > 0
-        volunteer = ((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario)
-        self._pools = DistrictPools(volunteer[:, None] & (pop.will == WILL_FREE), pop.district)
+        to_rep = is_rep[adj.indices]
+        self._tied_rep = np.full(n, -1, dtype=np.int64)
+        self._tied_rep[row[to_rep]] = adj.indices[to_rep]
+        roster = ((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario)
+        self._roster_size = int(roster.sum())
+        self._pools = DistrictPools(roster[:, None] & (pop.will == WILL_FREE) & self.served, pop.district)
 
     # -- weekly ------------------------------------------------------------------------------
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Return which new needs a reporter notices (same block or tied), smartphone or not."""
-        u = rng.random(slot.size)
-        near = (self._rep_in_block[self._block[slot]] > 0) | self._tied_to_rep[slot]
-        return near & (u < self.cfg.notice_rate)
+        """Return which new needs a reporter notices and reports this week (within their weekly reports)."""
+        u = rng.random((2, slot.size))
+        by_block = self._block_rep[self._block[slot]]
+        rep = np.where(by_block >= 0, by_block, self._tied_rep[slot])
+        noticed = (rep >= 0) & self.served[category] & (u[0] < self.cfg.notice_rate)
+        reports = rng.poisson(self.cfg.reports_per_reporter_month * 12 / 52, self._reporters.size)
+        idx = np.flatnonzero(noticed)
+        if idx.size == 0:
+            return noticed
+        which = np.searchsorted(self._reporters, rep[idx])
+        order = np.lexsort((u[1, idx], which))
+        which = which[order]
+        first = np.searchsorted(which, which)
+        keep = (np.arange(idx.size) - first) < reports[which]
+        out = np.zeros(slot.size, dtype=bool)
+        out[idx[order][keep]] = True
+        return out
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return candidate edges for routed needs: volunteers of the district willing free, weight dispatch_weight."""
+        """Return candidate edges for routed needs: roster volunteers of the district (none without a roster)."""
+        empty = np.zeros(0, dtype=np.int64)
+        if self._roster_size == 0 or self._pools is None:
+            return empty, empty, np.zeros(0)
         routed = np.flatnonzero(born <= step - self.cfg.routing_delay_weeks)
         rng = self.ctx.rng("candidates", step)
         need, helper = self._pools.draw(self.ctx.population.district[slot[routed]], category[routed],
                                         self.cfg.dispatch_candidates, rng)
         return routed[need], helper, np.full(need.size, self.cfg.dispatch_weight)
+
+    def respond(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray, step: int,
+                rng: np.random.Generator) -> np.ndarray:
+        """Return which routed, still open reports the office answers this week: oldest first, up to capacity."""
+        pop = self.ctx.population
+        capacity = stochastic_round(self.cfg.office_cases_per_1000 * int(pop.alive[: pop.n].sum()) / 1000, rng)
+        u = rng.random(slot.size)
+        routed = np.flatnonzero((born <= step - self.cfg.routing_delay_weeks) & self.served[category])
+        out = np.zeros(slot.size, dtype=bool)
+        out[routed[np.lexsort((u[routed], born[routed]))[:capacity]]] = True
+        return out

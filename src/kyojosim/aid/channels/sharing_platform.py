@@ -1,46 +1,59 @@
 """The sharing platform channel (the Ikoma + AsMama case, 図表4-3-4-4): paid help among acquaintances.
 
-Rules (``scn.interventions.sharing_platform``; the channel runs in the years where it is active):
+AsMama's 子育てシェア links people who already know each other (they connect by entering each other's
+phone digits: 見知らぬ会員がつながることはない), for child pick-ups and minding (送迎・託児), with a
+thank-you payment of 500-700 yen an hour, insurance, and certified supporters (ママサポ) who hold
+meetups and workshops where parents and supporters become acquainted. The rules
+(``scn.interventions.sharing_platform``; the channel runs in the years where it is active):
 
-*Registration* (yearly, and once when the platform starts with the run): each resident who could
-help (age ``>= helping.helper_min_age``, not frail) and would offer help on a platform for at
-least one category (``platform_help != 0``, 図表4-3-4-3) and is not yet a supporter registers
-(``AID_SUPPORTER``) with probability ``registration_rate`` a year; a share ``certified_share``
-of the new supporters is certified (``AID_CERTIFIED``, AsMama's ママサポ). Supporters stay
-registered while they live in the municipality.
+*Categories*: the platform serves only ``categories`` (child care by default); needs of other
+categories are neither posted nor offered.
 
-*Meetups* (yearly, for the year that ends, assumption): the platform holds ``meetups_per_year``
-meetups (the whole part every year, the fraction with that probability) in every district.
-Supporters and residents who were helped through the platform that year each attend a meetup
-with probability ``meetup_attendance``; each attending requester meets
-``meetup_contacts`` attending supporters of its district drawn at random (with replacement)
-and becomes tied to them offline (``TIE_COMMUNITY`` at the community strength of
-``network.strength``): "parents and supporters become friends" (AsMama case).
+*Launch* (at the turn into the start year, or at the start of a run that begins with it running):
+``certified_supporters × scale`` certified supporters (rounded at random to a whole number; the
+national 680 ママサポ of March 2018 bound the key) are appointed among residents who could offer a
+served category on a platform (``AID_MEMBER | AID_CERTIFIED``). They are the platform's small start;
+those who die or leave are replaced at each turn of the year.
 
-Of the residents who met, a share ``meetup_join_rate`` (18+) join the volunteer group of their
-district (a local chapter; :func:`kyojosim.core.communities.add_memberships`).
+*Registration* (monthly, in the week each month ends; stream ``monthly_sharing_platform``): the
+number of members follows the Bass (1969) model towards a potential ``M = user_share × households
+with a child under 12``: with ``N`` members, ``Poisson(p / 12 × (M − N))`` residents register through
+promotion (events, nurseries, schools), drawn at random among those who would have needs of a
+served category (demand side), and ``Poisson(q / 12 × N / M × (M − N))`` through acquaintances,
+drawn among all eligible residents with weights equal to their number of ties to members (this
+year's meetup acquaintances included). Eligible: living residents aged 18+ with a smartphone who
+are not members and either have needs of a served category or could offer one on a platform
+(``platform_help`` bit, willing, able).
 
-*Surfacing*: a new need is posted on the platform when the requester has a smartphone (the
-service is an app; assumption) and would use a platform for that category (the
-``platform_need`` bit, 図表4-3-4-2); when the service is ``insured``, requesters without the
-bit get a second chance ``u < trust_boost`` (insurance and certification make some of the
-reluctant willing).
+*Meetups* (monthly): ``Poisson(meetups_per_year / 12)`` meetups are held in the municipality. To
+them come the certified supporters (who host them), ``Poisson(meetups × meetup_size × scale)``
+members drawn at random and the month's registrants through promotion; each attendee gets to know
+``meetup_contacts`` other attendees (distinct, drawn at random; all of them if there are fewer).
+These new acquaintances are candidates from the next week on; at the turn of the year they become
+community ties of the network
+(``TIE_COMMUNITY``, community strength) and a share ``meetup_join_rate`` of those who met (18+)
+join the volunteer group of their district.
 
-*Candidates*: requests go first to acquaintances, then to supporters: a candidate is a
-supporter who could help this week (age, not frail) and is willing for the category (``will`` is
-WILL_FREE or WILL_PAID) and would offer it on a platform (``platform_help`` bit):
-(a) supporters tied to the requester (any tie), weight ``strength + tied_bonus`` (1.0); (b) up
-to ``random_candidates`` supporters of the requester's district drawn at random
-(``random_candidates`` draws with replacement, duplicates and those already in (a) dropped; all
-of them when the pool is no larger), weight ``certified_weight`` (0.6) if certified,
-``supporter_weight`` (0.3) otherwise.
+*Surfacing* (a request): a new need of a served category is posted when the requester is a member
+with a smartphone and draws ``u < min(1, b × d)``: ``b`` is 1 with the ``platform_need`` bit of the
+category (図表4-3-4-2), else ``trust_boost`` if the service is ``insured``, else 0; the demand factor
+``d = max(0, 1 + demand_elasticity × (P_r − reference_price) / reference_price)`` falls with the
+requester's price ``P_r = max(0, price_per_hour − subsidy_per_hour)``.
 
-*Payment*: a match with a helper willing only if paid (``WILL_PAID``) moves
-``price_per_hour * hours`` (whole yen, :func:`kyojosim.aid.money.split_payment`) to the helper; the
-requester pays the price less ``subsidy_per_hour`` (never below 0) and the municipality the
-subsidy. Helpers willing free (``WILL_FREE``) are not paid: AsMama's thank-you payment applies
-to everyone, but the model keeps the survey's distinction between free and paid-only helpers
-(図表4-3-4-3). Payments go to the :class:`~kyojosim.aid.money.MoneyLedger` of the mutual aid (``ctx.money``).
+*Candidates*: a member who could help this week offers a served category when they would offer it
+on a platform (``platform_help``) and are willing free (``WILL_FREE``), or only if paid
+(``WILL_PAID``) and the price they would receive ``P_h`` (``price_per_hour``, plus
+``certified_premium_per_hour`` for a certified supporter) is above their own reservation price:
+``u_i < min(1, (P_h / full_supply_price) ** supply_elasticity)``, ``u_i`` a fixed uniform of the
+resident (:func:`~kyojosim.aid.channels.base.uid_uniform`). Candidates for a request: (a) such
+members tied to the requester (any tie, or met at a meetup this year), weight ``strength +
+tied_bonus``; (b) the certified supporters of the municipality who offer the category (the
+fallback ママサポ), weight ``certified_weight``; (c) only as a what-if, up to ``stranger_candidates`` other members of
+the district drawn at random, weight ``certified_weight`` or ``supporter_weight``.
+
+*Payment*: every match pays the helper ``P_h × hours`` (whole yen,
+:func:`kyojosim.aid.money.split_payment`): the municipality pays ``subsidy_per_hour × hours`` (at
+most the whole) and the requester the rest (AsMama's thank-you rule applies to every helper).
 """
 
 from __future__ import annotations
@@ -49,10 +62,12 @@ import numpy as np
 
 from ...constants import (
     AID_CERTIFIED,
-    AID_SUPPORTER,
+    AID_MEMBER,
+    CAT,
     CATEGORIES,
     CH,
     OFFLINE_COMMUNITIES,
+    ROLE_CHILD,
     TIE_COMMUNITY,
     WILL_FREE,
     WILL_PAID,
@@ -61,7 +76,7 @@ from ...core.communities import add_memberships
 from ...core.helping import can_help
 from ...core.network import neighbours
 from ..money import split_payment
-from .base import AidContext, Channel, DistrictPools, register_channel
+from .base import AidContext, Channel, DistrictPools, register_channel, stochastic_round, uid_uniform
 
 N_CAT = len(CATEGORIES)
 CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
@@ -75,9 +90,47 @@ def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
     return need[ok], helper[ok], strength[ok]
 
 
+def demand_factor(requester_price: float, reference_price: float, elasticity: float) -> float:
+    """Return the factor on the share of requests at the requester's price (linear demand, never below 0).
+
+    ``1 + elasticity × (P − P_ref) / P_ref``: 1 at the reference price, with the stated elasticity there.
+    """
+    return max(0.0, 1.0 + elasticity * (requester_price - reference_price) / reference_price)
+
+
+def offer_share(price: np.ndarray | float, full_supply_price: float, elasticity: float) -> np.ndarray:
+    """Return the share of residents willing to help only if paid who offer at ``price`` (constant elasticity).
+
+    ``min(1, (price / full_supply_price) ** elasticity)``; 0 at price 0.
+    """
+    ratio = np.maximum(np.asarray(price, dtype=np.float64), 0.0) / full_supply_price
+    return np.minimum(ratio ** elasticity, 1.0)
+
+
+def households_with_young_children(pop) -> int:
+    """Return the number of households with a living child under 12."""
+    live = pop.alive[: pop.n]
+    young = live & (pop.age < 12) & (pop.role == ROLE_CHILD)
+    return int(np.unique(pop.household[young]).size)
+
+
+def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Return the indices of ``k`` draws without replacement with probability proportional to ``weights``.
+
+    Efraimidis and Spirakis (2006): the ``k`` smallest ``-log(u) / w``; zero weights are never drawn.
+    """
+    u = rng.random(weights.size)
+    pos = np.flatnonzero(weights > 0)
+    k = min(k, pos.size)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    key = -np.log1p(-u[pos]) / weights[pos]
+    return pos[np.argpartition(key, k - 1)[:k]] if k < pos.size else pos
+
+
 @register_channel
 class SharingPlatformChannel(Channel):
-    """A paid sharing platform with registered (and some certified) supporters (see the module docstring)."""
+    """A paid sharing platform among acquaintances, with certified supporters (see the module docstring)."""
 
     name = "sharing_platform"
     bit = 1 << CH["sharing_platform"]
@@ -85,65 +138,180 @@ class SharingPlatformChannel(Channel):
 
     def __init__(self, ctx: AidContext) -> None:
         super().__init__(ctx)
-        self._started = False
-        self._users: list[np.ndarray] = []  # uids of requesters helped through the platform this year
+        self._launched = False
+        self._certified_target = 0
+        served = np.zeros(N_CAT, dtype=bool)
+        if self.cfg is not None:
+            served[[CAT[c] for c in self.cfg.categories]] = True
+        self.served = served
+        """Whether the platform serves each category."""
+        self._key: int | None = None
+        self._met: list[tuple[np.ndarray, np.ndarray]] = []  # this year's meetup acquaintances, as uid pairs
+        self._promoted = np.zeros(0, dtype=np.int64)  # uids registered through promotion this month
         self._adj = None
-        self._eligible = np.zeros((0, N_CAT), dtype=bool)
-        self._pools: DistrictPools | None = None
+        self._adj_count = None
+        self._met_adj = None
+        self._potential = 0.0
+        self._helper_ok = np.zeros((0, N_CAT), dtype=bool)
+        self._certified = np.zeros(0, dtype=bool)
+        self._certified_pools: DistrictPools | None = None
+        self._max_certified = 0
+        self._member_pools: DistrictPools | None = None
+        self.meetings = 0
+        """Acquaintances made at meetups so far (pairs, counted once per attendee's contact)."""
 
     def active(self) -> bool:
         """Whether the platform runs this year."""
         return self.cfg.active(self.ctx.year)
 
-    # -- yearly ------------------------------------------------------------------------------
-    def register(self, rng: np.random.Generator) -> np.ndarray:
-        """Register new supporters (and certify some); return their slots."""
+    # -- prices ------------------------------------------------------------------------------
+    def requester_price(self) -> float:
+        """Return the price an hour the requester expects to pay: the price less the subsidy, never below 0."""
+        return max(0.0, self.cfg.price_per_hour - self.cfg.subsidy_per_hour)
+
+    def helper_price(self, certified: np.ndarray) -> np.ndarray:
+        """Return the price an hour each helper receives: the price, plus the premium for a certified supporter."""
+        return self.cfg.price_per_hour + np.where(certified, self.cfg.certified_premium_per_hour, 0.0)
+
+    def reservation(self, uid: np.ndarray) -> np.ndarray:
+        """Each resident's fixed uniform that decides at which price they would offer paid help."""
+        if self._key is None:
+            self._key = int(self.ctx.rng("traits", 0).integers(0, 2**62))
+        return uid_uniform(uid, self._key)
+
+    # -- who takes part -----------------------------------------------------------------------
+    def members(self) -> np.ndarray:
+        """Which slots are living members."""
         pop = self.ctx.population
-        role = pop.aid_role
-        u = rng.random((2, pop.n))
-        could = can_help(pop, self.ctx.scenario) & (pop.platform_help != 0) & ((pop.aid_role & AID_SUPPORTER) == 0)
-        new = np.flatnonzero(could & (u[0] < self.cfg.registration_rate))
-        role[new] |= AID_SUPPORTER
-        role[new[u[1, new] < self.cfg.certified_share]] |= AID_CERTIFIED
-        self._started = True
+        return ((pop.aid_role & AID_MEMBER) != 0) & pop.alive[: pop.n]
+
+    def counts(self) -> dict[str, int]:
+        """Return the members and certified supporters now."""
+        pop = self.ctx.population
+        member = self.members()
+        return {"members": int(member.sum()),
+                "certified": int((member & ((pop.aid_role & AID_CERTIFIED) != 0)).sum()), "roster": 0}
+
+    def _supply_side(self) -> np.ndarray:
+        """Residents who could offer a served category on a platform (able, willing, ``platform_help``)."""
+        pop = self.ctx.population
+        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
+        willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
+        return can_help(pop, self.ctx.scenario) & pop.smartphone & (offers & willing & self.served).any(axis=1)
+
+    def _demand_side(self) -> np.ndarray:
+        """Adults with a smartphone who have needs of a served category (from the weekly need probabilities)."""
+        pop = self.ctx.population
+        prob = self.ctx.need_probability
+        has_need = (prob[:, self.served] > 0).any(axis=1) if prob.shape[0] == pop.n else np.zeros(pop.n, bool)
+        return pop.alive[: pop.n] & (pop.age >= 18) & pop.smartphone & has_need
+
+    def certify(self, rng: np.random.Generator) -> np.ndarray:
+        """Top the certified supporters up to the launch's number; return the new ones' slots."""
+        pop = self.ctx.population
+        certified = self.members() & ((pop.aid_role & AID_CERTIFIED) != 0)
+        missing = self._certified_target - int(certified.sum())
+        cand = np.flatnonzero(self._supply_side() & ~certified & (pop.age >= 18))
+        u = rng.random(pop.n)
+        if missing <= 0 or cand.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        new = cand[np.argsort(u[cand], kind="stable")[:missing]]
+        pop.aid_role[new] |= AID_MEMBER | AID_CERTIFIED
+        return new
+
+    def launch(self, rng: np.random.Generator) -> np.ndarray:
+        """Appoint the certified supporters (the small start); return their slots."""
+        scale = self.ctx.scenario.municipality.scale
+        self._certified_target = stochastic_round(self.cfg.certified_supporters * scale, rng)
+        self._launched = True
+        return self.certify(rng)
+
+    def register(self, rng: np.random.Generator) -> np.ndarray:
+        """Register the month's new members (Bass: promotion and acquaintances); return their slots."""
+        pop = self.ctx.population
+        member = self.members()
+        n_members = int(member.sum())
+        m = self._potential
+        gap = max(m - n_members, 0.0)
+        k_promo = int(rng.poisson(self.cfg.innovation / 12 * gap))
+        k_ties = int(rng.poisson(self.cfg.imitation / 12 * (n_members / m) * gap)) if m > 0 else 0
+        adult = pop.alive[: pop.n] & (pop.age >= 18) & pop.smartphone & ~member
+        demand = self._demand_side() & adult
+        eligible = demand | (self._supply_side() & adult)
+        pool = np.flatnonzero(demand)
+        u = rng.random(pool.size)
+        promo = pool[np.argsort(u, kind="stable")[: min(k_promo, pool.size)]]
+        eligible[promo] = False
+        ties = self._adj_count @ member.astype(np.float64) if self._adj_count is not None else np.zeros(pop.n)
+        if self._met_adj is not None:
+            ties = ties + (self._met_adj > 0).astype(np.float64) @ member.astype(np.float64)
+        by_ties = weighted_sample(np.where(eligible, ties, 0.0), k_ties, rng)
+        new = np.concatenate([promo, by_ties]).astype(np.int64)
+        pop.aid_role[new] |= AID_MEMBER
+        self._promoted = pop.uid[promo].copy()
         return new
 
     def meetups(self, rng: np.random.Generator) -> int:
-        """Hold the year's meetups: attending requesters get offline ties to attending supporters.
-
-        Returns:
-            The number of requester-supporter meetings (pairs, before merging with existing ties).
-        """
-        pop, ties, scn = self.ctx.population, self.ctx.ties, self.ctx.scenario
-        users = np.concatenate(self._users) if self._users else np.zeros(0, dtype=np.int64)
-        self._users = []
-        per_year = self.cfg.meetups_per_year
-        n_meet = int(per_year) + int(rng.random() < per_year - int(per_year))
-        users = pop.slots_of(np.unique(users)) if users.size else users
-        users = users[users >= 0]
-        supporters = np.flatnonzero(((pop.aid_role & AID_SUPPORTER) != 0) & pop.alive[: pop.n])
-        pairs_a, pairs_b = [], []
-        for _ in range(n_meet):
-            u = rng.random(users.size + supporters.size)
-            req = users[u[: users.size] < self.cfg.meetup_attendance]
-            sup = supporters[u[users.size:] < self.cfg.meetup_attendance]
-            if req.size == 0 or sup.size == 0:
-                continue
-            sup = sup[np.argsort(pop.district[sup], kind="stable")]
-            nd = int(pop.district.max()) + 1
-            size = np.bincount(pop.district[sup], minlength=nd)
-            start = np.cumsum(size) - size
-            req = req[size[pop.district[req]] > 0]
-            a = np.repeat(req, self.cfg.meetup_contacts)
-            d = pop.district[a]
-            b = sup[start[d] + rng.integers(0, size[d])] if a.size else a
-            pairs_a.append(a)
-            pairs_b.append(b)
-        if not pairs_a:
+        """Hold the month's meetups: attendees get to know a few other attendees; return the new pairs."""
+        pop = self.ctx.population
+        n_meet = int(rng.poisson(self.cfg.meetups_per_year / 12))
+        promoted = pop.slots_of(self._promoted) if self._promoted.size else self._promoted
+        self._promoted = np.zeros(0, dtype=np.int64)
+        if n_meet == 0:
             return 0
-        a, b = np.concatenate(pairs_a), np.concatenate(pairs_b)
-        ties.add(a, b, TIE_COMMUNITY, float(scn.network.strength["community"]))
-        # some of those who met join the volunteer group of their district (community dynamics)
+        member = self.members()
+        certified = member & ((pop.aid_role & AID_CERTIFIED) != 0)
+        others = np.flatnonzero(member & ~certified)
+        k = int(rng.poisson(n_meet * self.cfg.meetup_size * self.ctx.scenario.municipality.scale))
+        u = rng.random(others.size)
+        came = others[np.argsort(u, kind="stable")[: min(k, others.size)]]
+        attendees = np.unique(np.concatenate([np.flatnonzero(certified), came, promoted[promoted >= 0]]))
+        size, c = attendees.size, min(self.cfg.meetup_contacts, attendees.size - 1)
+        if c <= 0:
+            return 0
+        key = rng.random((size, size))
+        np.fill_diagonal(key, np.inf)  # anyone but oneself
+        j = np.argpartition(key, c - 1, axis=1)[:, :c] if c < size - 1 else np.argsort(key, axis=1)[:, :c]
+        a, b = attendees[np.repeat(np.arange(size), c)], attendees[j.ravel()]
+        self._met.append((pop.uid[a].copy(), pop.uid[b].copy()))
+        self.meetings += int(a.size)
+        self._build_met_adjacency()
+        return int(a.size)
+
+    def _met_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return this year's meetup acquaintances as slot pairs (both still living in the municipality)."""
+        pop = self.ctx.population
+        if not self._met:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        a = pop.slots_of(np.concatenate([p[0] for p in self._met]))
+        b = pop.slots_of(np.concatenate([p[1] for p in self._met]))
+        keep = (a >= 0) & (b >= 0)
+        return a[keep], b[keep]
+
+    def _build_met_adjacency(self) -> None:
+        import scipy.sparse as sp
+
+        n = self.ctx.population.n
+        a, b = self._met_pairs()
+        if a.size == 0:
+            self._met_adj = None
+            return
+        w = np.full(2 * a.size, float(self.ctx.scenario.network.strength["community"]))
+        adj = sp.coo_matrix((w, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)).tocsr()
+        adj.sum_duplicates()
+        adj.data[:] = float(self.ctx.scenario.network.strength["community"])
+        self._met_adj = adj
+
+    def _flush_meetings(self, rng: np.random.Generator) -> int:
+        """Make the year's meetup acquaintances community ties; some who met join a volunteer group."""
+        pop, scn = self.ctx.population, self.ctx.scenario
+        a, b = self._met_pairs()
+        self._met = []
+        self._met_adj = None
+        if a.size == 0:
+            return 0
+        self.ctx.ties.add(a, b, TIE_COMMUNITY, float(scn.network.strength["community"]))
         met = np.unique(np.concatenate([a, b]))
         joins = met[(rng.random(met.size) < self.cfg.meetup_join_rate) & (pop.age[met] >= 18)]
         member = np.zeros((joins.size, len(OFFLINE_COMMUNITIES)), dtype=bool)
@@ -151,59 +319,100 @@ class SharingPlatformChannel(Channel):
         add_memberships(pop, joins, member, scn, rng)
         return int(a.size)
 
+    def _update_helpers(self) -> None:
+        """Recompute who offers which category at the current price, and the fallback pools."""
+        pop = self.ctx.population
+        member = self.members()
+        certified = member & ((pop.aid_role & AID_CERTIFIED) != 0)
+        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
+        price = self.helper_price(certified)
+        accepts = self.reservation(pop.uid) < offer_share(price, self.cfg.full_supply_price,
+                                                          self.cfg.supply_elasticity)
+        terms = (pop.will == WILL_FREE) | ((pop.will == WILL_PAID) & accepts[:, None])
+        self._helper_ok = (member & can_help(pop, self.ctx.scenario))[:, None] & offers & terms & self.served
+        self._certified = certified
+        # the certified supporters serve the whole municipality (there are a handful of them)
+        self._certified_pools = DistrictPools(self._helper_ok & certified[:, None], np.zeros(pop.n, dtype=np.int64))
+        self._max_certified = int(certified.sum())
+        if self.cfg.stranger_candidates > 0:
+            self._member_pools = DistrictPools(self._helper_ok, pop.district)
+
+    # -- yearly and monthly -------------------------------------------------------------------
     def yearly(self, year: int, rng: np.random.Generator) -> None:
-        """Meetups of the year that ends (if the platform ran), registration for the next (if it runs)."""
+        """At the turn of ``year``: the year's meetup acquaintances become ties; launch or top up the certified."""
         if self.cfg.active(year):
-            self.meetups(rng)
-        self._users = []
+            self._flush_meetings(rng)
+        self._met, self._met_adj = [], None
         if self.cfg.active(year + 1):
-            self.register(rng)
+            if not self._launched:
+                self.launch(rng)
+            else:
+                self.certify(rng)
+
+    def monthly(self, step: int, rng: np.random.Generator) -> None:
+        """Register the month's members, hold the month's meetups, update who offers what."""
+        self.register(rng)
+        self.meetups(rng)
+        self._update_helpers()
 
     def refresh(self) -> None:
-        """Register the first supporters if the platform runs from the start; rebuild the pools."""
+        """Launch if the platform runs from the start; rebuild the network caches, the potential and the offers."""
         if not self.cfg.enabled:
             return
         year = self.ctx.year
-        if not self._started and self.cfg.active(year):
-            self.register(self.ctx.rng("yearly", year - 1))
+        if not self._launched and self.cfg.active(year):
+            self.launch(self.ctx.rng("yearly", year - 1))
         pop = self.ctx.population
-        supporter = (pop.aid_role & AID_SUPPORTER) != 0
-        willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
-        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
-        self._eligible = (supporter & can_help(pop, self.ctx.scenario))[:, None] & willing & offers
-        self._certified = (pop.aid_role & AID_CERTIFIED) != 0
         self._adj = self.ctx.ties.adjacency(pop.n)
-        self._pools = DistrictPools(self._eligible, pop.district)
+        self._adj_count = self._adj.copy()
+        self._adj_count.data[:] = 1.0
+        self._build_met_adjacency()
+        self._potential = self.cfg.user_share * households_with_young_children(pop)
+        self._update_helpers()
 
     # -- weekly ------------------------------------------------------------------------------
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Return which new needs are posted on the platform (see the module docstring)."""
+        """Return which new needs members post on the platform (see the module docstring)."""
         pop = self.ctx.population
         u = rng.random(slot.size)
         would = (pop.platform_need[slot] & CAT_BITS[category]) != 0
-        if self.cfg.insured:
-            would |= u < self.cfg.trust_boost
-        return would & pop.smartphone[slot]
+        base = np.where(would, 1.0, self.cfg.trust_boost if self.cfg.insured else 0.0)
+        d = demand_factor(self.requester_price(), self.cfg.reference_price, self.cfg.demand_elasticity)
+        member = (pop.aid_role[slot] & AID_MEMBER) != 0
+        return member & self.served[category] & pop.smartphone[slot] & (u < np.minimum(base * d, 1.0))
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return candidate edges: tied supporters first (weight strength + tied_bonus), then others of the district."""
+        """Return candidate edges: acquaintances who offer (strength + tied_bonus), then the district's ママサポ."""
         pop = self.ctx.population
-        need_a, helper_a, strength = tied_candidates(self._adj, slot, category, self._eligible)
-        rng = self.ctx.rng("candidates", step)
-        need_b, helper_b = self._pools.draw(pop.district[slot], category, self.cfg.random_candidates, rng)
         n = pop.n
+        need_a, helper_a, strength = tied_candidates(self._adj, slot, category, self._helper_ok)
+        weight_a = strength + self.cfg.tied_bonus
+        if self._met_adj is not None:
+            need_m, helper_m, strength_m = tied_candidates(self._met_adj, slot, category, self._helper_ok)
+            need_a, helper_a = np.concatenate([need_a, need_m]), np.concatenate([helper_a, helper_m])
+            weight_a = np.concatenate([weight_a, strength_m + self.cfg.tied_bonus])
+        rng = self.ctx.rng("candidates", step)
+        district = pop.district[slot]
+        need_b, helper_b = self._certified_pools.draw(np.zeros(slot.size, dtype=np.int64), category,
+                                                      max(self._max_certified, 1), rng)
         fresh = ~np.isin(need_b * n + helper_b, need_a * n + helper_a)
         need_b, helper_b = need_b[fresh], helper_b[fresh]
-        weight_b = np.where(self._certified[helper_b], self.cfg.certified_weight, self.cfg.supporter_weight)
-        return (np.concatenate([need_a, need_b]), np.concatenate([helper_a, helper_b]),
-                np.concatenate([strength + self.cfg.tied_bonus, weight_b]))
+        weight_b = np.full(need_b.size, self.cfg.certified_weight)
+        parts = [(need_a, helper_a, weight_a), (need_b, helper_b, weight_b)]
+        if self.cfg.stranger_candidates > 0 and self._member_pools is not None:
+            need_c, helper_c = self._member_pools.draw(district, category, self.cfg.stranger_candidates, rng)
+            known = np.concatenate([need_a * n + helper_a, need_b * n + helper_b])
+            fresh = ~np.isin(need_c * n + helper_c, known)
+            need_c, helper_c = need_c[fresh], helper_c[fresh]
+            weight_c = np.where(self._certified[helper_c], self.cfg.certified_weight, self.cfg.supporter_weight)
+            parts.append((need_c, helper_c, weight_c))
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
 
     def after_match(self, requester: np.ndarray, helper: np.ndarray, category: np.ndarray, hours: np.ndarray,
                     step: int, rng: np.random.Generator) -> None:
-        """Pay paid-only helpers (requester and subsidy) and remember the requesters for the meetups."""
-        pop = self.ctx.population
-        self._users.append(pop.uid[requester].copy())
-        paid = pop.will[helper, category] == WILL_PAID
-        by_req, subsidy = split_payment(self.cfg.price_per_hour, self.cfg.subsidy_per_hour, hours)
+        """Pay every helper the thank-you (requester and subsidy)."""
+        price = self.helper_price(self._certified[helper])
+        by_req, subsidy = split_payment(price, self.cfg.subsidy_per_hour, hours)
+        paid = np.ones(helper.size, dtype=bool)
         self.ctx.money.record(step, self.ctx.year, self.name, category, hours, paid, by_req, subsidy)

@@ -1,0 +1,122 @@
+"""A worker process that dies (SIGKILL) does not stop the other runs: lost runs are retried, a bounded number."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import kyojosim
+from kyojosim.cli import main
+from kyojosim.runs.executor import ExecutorError, map_runs
+
+psutil = pytest.importorskip("psutil")
+
+SMALL = {"name": "deaths", "seed": 3, "replicates": 3, "years": 1, "scale": 0.2, "scenarios": ["yamae"],
+         "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}}}}
+
+
+def _die_once(arg: tuple[int, str, tuple[int, ...]]) -> int:
+    """Square x; the first time a victim runs, its worker process kills itself (a marker file says it did)."""
+    x, marker_dir, victims = arg
+    if x in victims:
+        marker = Path(marker_dir) / f"{x}.died"
+        if not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return x * x
+
+
+def _always_die(arg: tuple[int, int]) -> int:
+    x, victim = arg
+    if x == victim:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)
+    return x * x
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_a_worker_killed_once_loses_nothing(tmp_path, ordered):
+    retried = []
+    items = [(x, str(tmp_path), (3,)) for x in range(6)]
+    out = list(map_runs(_die_once, items, jobs=2, ordered=ordered, retries=2,
+                        on_retry=lambda item, attempt, reason: retried.append((item[0], attempt, reason))))
+    squares = [x * x for x in range(6)]
+    assert (out if ordered else sorted(out)) == squares
+    assert 3 in {x for x, _, _ in retried}  # the victim, and perhaps the run that shared the pool with it
+    assert all(attempt == 2 and "SIGKILL" in reason for _, attempt, reason in retried)
+    assert len(retried) <= 2  # at most the two runs in the pool when it broke
+
+
+def test_a_run_that_always_kills_its_worker_is_lost_after_bounded_retries():
+    lost, retried = [], []
+    out = list(map_runs(_always_die, [(x, 2) for x in range(5)], jobs=2, retries=2,
+                        lost=lambda item, reason: lost.append((item[0], reason)) or -1,
+                        on_retry=lambda item, attempt, reason: retried.append((item[0], attempt))))
+    assert sorted(out) == [-1, *sorted(x * x for x in range(5) if x != 2)]
+    (victim, reason), = lost
+    assert victim == 2 and "SIGKILL" in reason and "3 time(s)" in reason
+    assert [a for x, a in retried if x == 2] == [2, 3]  # alone after the first loss: the others are not charged
+    assert all(a == 2 for x, a in retried if x != 2)
+    with pytest.raises(ExecutorError, match="worker process died"):
+        list(map_runs(_always_die, [(x, 1) for x in range(3)], jobs=2, retries=0))
+
+
+def loky_workers() -> list:
+    return [p for p in psutil.Process().children(recursive=True)
+            if any("LokyProcess" in part for part in p.cmdline())]
+
+
+def kill_a_busy_worker(runs_dir: Path, killed: list[int], timeout: float = 120.0) -> None:
+    """Once runs have started, SIGKILL the loky worker that uses the most CPU (one that is running a model)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if runs_dir.is_dir() and any(runs_dir.iterdir()):
+            workers = loky_workers()
+            if workers:
+                before = {p.pid: sum(p.cpu_times()[:2]) for p in workers}
+                time.sleep(0.3)
+                busy = []
+                for p in workers:
+                    try:
+                        busy.append((sum(p.cpu_times()[:2]) - before[p.pid], p))
+                    except psutil.Error:
+                        continue
+                used, victim = max(busy, key=lambda b: b[0], default=(0.0, None))
+                if victim is not None and used > 0.05:
+                    victim.send_signal(signal.SIGKILL)
+                    killed.append(victim.pid)
+                    return
+        time.sleep(0.05)
+
+
+def test_sigkill_of_one_worker_does_not_abort_the_sweep(tmp_path, capsys):
+    path = tmp_path / "deaths.yaml"
+    path.write_text(yaml.safe_dump(SMALL), encoding="utf-8")
+    out = tmp_path / "par"
+    killed: list[int] = []
+    killer = threading.Thread(target=kill_a_busy_worker, args=(out / "runs", killed), daemon=True)
+    killer.start()
+    code = main(["sweep", str(path), "--jobs", "2", "--out", str(out)])
+    killer.join(5)
+    stdout, stderr = capsys.readouterr()
+    assert code == 0, stderr
+    assert killed, "no worker was killed"
+    assert "Traceback" not in stderr and "TerminatedWorkerError" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["runs"] == {"done": 6, "failed": 0, "pending": 0}
+    retried = manifest["recovered"]["retried"]
+    assert 1 <= len(retried) <= 2 and all(r["attempts"] == 2 and "SIGKILL" in r["reason"] for r in retried)
+    assert "run(s) were run again after their worker process died" in stdout
+    # the runs run again give what an undisturbed serial sweep gives
+    serial = kyojosim.sweep(path, out=tmp_path / "serial", progress=False)
+    for name in ("summary", "years"):
+        assert (out / f"{name}.parquet").read_bytes() == (serial / f"{name}.parquet").read_bytes(), name
+
