@@ -141,7 +141,8 @@ def test_english_page_speaks_english():
     model = DashboardModel.from_scenario("yamae-hub", period="year", years=1, lang="en")
     model.step()
     lines = "\n".join(summary_lines(model))
-    assert "Yamae village, January 2016" in lines and "Interventions: local reporting hub (from 2017)" in lines
+    hub = load_scenario("yamae-hub").interventions.reporting_hub.start_year
+    assert "Yamae village, January 2016" in lines and f"Interventions: local reporting hub (from {hub})" in lines
     # Japanese only in names: つながり力, the municipality and its districts
     names = ["つながり力"] + [d.name for d in model.scenario.municipality.districts]
     for make in (charts.matching_figure, charts.tsunagari_figure, charts.pyramid_figure, charts.district_figure):

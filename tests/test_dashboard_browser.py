@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 
 from browser import chromium_page, free_port, require_chromium, serve, stop
+from kyojosim.params.scenario import load_scenario
+from kyojosim.present.dashboard.wrapper import OWN_CASE
 from kyojosim.present.labels import text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +123,8 @@ def test_page_is_in_japanese_as_real_text(dashboard):
             assert label in body
         # the town's own case is on: 山江村 opens with its reporting hub
         assert page.get_by_role("checkbox", name="地域の通報窓口", exact=True).is_checked()
-        assert "施策：地域の通報窓口（2017年〜）" in summary(page)
+        hub = load_scenario(OWN_CASE["yamae"]).interventions.reporting_hub.start_year
+        assert f"施策：地域の通報窓口（{hub}年〜）" in summary(page)
         # the page's own Japanese font (machines without Japanese fonts would show empty boxes) is loaded
         page.wait_for_function("[...document.fonts].some(f => f.family.replace(/[\"']/g, '') === 'KyojoJP' "
                                "&& f.status === 'loaded')", timeout=10_000)
@@ -184,7 +187,8 @@ def test_english_page_has_no_japanese_but_names(tmp_path_factory):
         with chromium_page(width=1024, height=768) as page:
             open_dashboard(page, served.url)
             body = page.locator("body").inner_text()
-            assert "Yamae village, January 2015" in body and "Interventions: local reporting hub (from 2017)" in body
+            hub = load_scenario(OWN_CASE["yamae"]).interventions.reporting_hub.start_year
+            assert "Yamae village, January 2015" in body and f"Interventions: local reporting hub (from {hub})" in body
             assert page.get_by_role("button", name="Reset", exact=True).count() == 1
             assert not JAPANESE.findall(body.replace("つながり力", "")), JAPANESE.findall(body)
             assert progress(page) == "Step 0 (January 2015)"

@@ -205,14 +205,22 @@ def test_caveats_come_first_then_the_findings_then_the_figures(pages):
 
 def test_a_sentence_says_what_each_intervention_does_with_its_interval(res, pages, comparison):
     row = comparison.set_index(["variant", "metric"]).loc[("platform", "matching_rate")]
-    d, lo, hi = (f"{100 * row[k]:+.1f}" for k in ("diff", "lo", "hi"))
+    d, lo, hi = (f"{100 * row[k]:+.1f}" if round(100 * row[k], 1) != 0 else "+0.0" for k in ("diff", "lo", "hi"))
+    up, down = row["lo"] > 0, row["hi"] < 0  # the sentence follows the interval: up, down, or no clear difference
     ja = " ".join(parse(pages["ja"][1]).paragraphs["findings"])
-    assert f"有償シェアサービス（{PLATFORM_START}年から）によって" in ja
-    assert f"{d}ポイント上がります（95%区間 {lo}〜{hi}ポイント）" in ja
+    assert f"有償シェアサービス（{PLATFORM_START}年から）" in ja
+    if up or down:
+        assert f"{d}ポイント{'上がります' if up else '下がります'}（95%区間 {lo}〜{hi}ポイント）" in ja
+    else:
+        assert f"差ははっきりしません（{d}ポイント、95%区間 {lo}〜{hi}ポイント）" in ja
     assert "75歳以上の住民では" in ja and "に左右されます" in ja
     en = " ".join(parse(pages["en"][1]).paragraphs["findings"])
-    assert f"“Paid sharing service” (from {PLATFORM_START}) raises the matching rate" in en
-    assert f"by {d} points (95% interval {lo} to {hi} points)" in en and "depends most on" in en
+    assert f"“Paid sharing service” (from {PLATFORM_START})" in en and "depends most on" in en
+    if up or down:
+        assert f"by {d} points (95% interval {lo} to {hi} points)" in en
+    else:
+        assert f"no clear difference to the matching rate (the share of troubles for which a helper is found): {d} " \
+               f"points, 95% interval {lo} to {hi} points" in en
 
 
 def test_money_is_split_into_what_residents_pay_and_what_the_municipality_pays(res, pages):
@@ -372,3 +380,16 @@ def test_variants_are_described_in_the_report_language():
     assert ja["both"] == "有償シェアサービス（2018年から）、地域SNS（2018年から2025年まで）、設定を1項目変更"
     assert en["both"] == ("paid sharing service (from 2018); local social network (from 2018 until 2025); "
                           "settings changed (1)")
+
+
+@pytest.mark.parametrize("diff, lo, hi, words", [(0.05, 0.03, 0.07, ("+5.0ポイント上がります", "+3.0〜+7.0")),
+                                                 (-0.05, -0.07, -0.03, ("-5.0ポイント下がります", "-7.0〜-3.0")),
+                                                 (0.01, -0.02, 0.04, ("差ははっきりしません", "-2.0〜+4.0"))])
+def test_the_sentence_follows_the_interval(res, comparison, diff, lo, hi, words):
+    """Up or down when the interval lies on one side of 0, no clear difference when it spans 0."""
+    mine = comparison.copy()
+    rate = mine["metric"] == "matching_rate"
+    mine.loc[rate, ["diff", "lo", "hi"]] = [diff, lo, hi]
+    findings = " ".join(parse(render_html(res, lang="ja", comparison=mine, n_boot=100)).paragraphs["findings"])
+    for w in words:
+        assert w in findings
