@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kyojosim.params.experiment import EXPERIMENT_DIR
+from kyojosim.present.labels import text
 
 QUICK = EXPERIMENT_DIR / "yamae-quick.yaml"
 
@@ -36,8 +37,11 @@ def test_sweep_compare_report_on_the_command_line(tmp_path):
     for lang in ("ja", "en"):
         proc = _cli("report", str(out), "--lang", lang, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
-        text = (out / f"report-{lang}.html").read_text(encoding="utf-8")
-        assert ("主な結果" if lang == "ja" else "Headline results") in text
+        page = (out / f"report-{lang}.html").read_text(encoding="utf-8")
+        assert text("report.headline_h", lang) in page
+        # the title names the municipality and the intervention by the experiment file's labels
+        title = {"ja": "<h1>山江村：地域の通報窓口で、", "en": "<h1>Yamae village: how much more help"}[lang]
+        assert title in page
     # nothing was written outside the folders named on the command line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quick"]
     # a folder written before the community_value table existed (format 1) still loads, consolidated or not

@@ -30,7 +30,7 @@ from kyojosim.analysis.scorecard import (
 )
 from kyojosim.cli import main
 from kyojosim.constants import (
-    AID_SUPPORTER,
+    AID_MEMBER,
     CATEGORIES,
     PARTICIPATION_GROUPS,
     TIE_HOUSEHOLD,
@@ -312,7 +312,7 @@ def test_meetings_and_platform_registration():
     model.meeting_log = pd.DataFrame({"uid_a": [1, 2, 3, 1], "uid_b": [2, 3, 4, 4], "outcome": [0, 1, 2, 4]})
     assert pattern("meeting_trust_higher")(model) == 50.0
     model.population.aid_role[:] = 0
-    model.population.aid_role[[a, c]] = AID_SUPPORTER
+    model.population.aid_role[[a, c]] = AID_MEMBER
     assert pattern("platform_registered")(model) == 2 / model.scenario.municipality.scale
 
 

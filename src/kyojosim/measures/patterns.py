@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..constants import (
-    AID_SUPPORTER,
+    AID_MEMBER,
     CATEGORIES,
     PARTICIPATION_GROUPS,
     TIE_HOUSEHOLD,
@@ -375,10 +375,10 @@ def meeting_trust_higher(model: KyojoModel) -> float:
 
 @pattern_measure("platform_registered", "residents")
 def platform_registered(model: KyojoModel) -> float:
-    """Residents registered on the sharing platform (the ``AID_SUPPORTER`` bit), scaled to the municipality."""
+    """Residents registered on the sharing platform (the ``AID_MEMBER`` bit), scaled to the municipality."""
     pop = model.population
     live = pop.live()
-    return float(((pop.aid_role[live] & AID_SUPPORTER) != 0).sum()) / model.scenario.municipality.scale
+    return float(((pop.aid_role[live] & AID_MEMBER) != 0).sum()) / model.scenario.municipality.scale
 
 
 @pattern_measure("platform_matches_per_user_year", "per user-year")
