@@ -194,10 +194,10 @@ _STEP_COLUMNS = _cols(
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("years", _YEAR_COLUMNS, "yearly",
           "the town at the start and at the end of every simulated year: population (simulated and scaled to the "
-          "whole municipality), age shares and mean age (nan when nobody is left), households by kind, residents by "
-          "participation group, the year's births, deaths and moves, ties and isolated residents, the shares of "
-          "residents aged 20-79 willing to help free and only if paid (mean over the categories) and their mean wish "
-          "to ask, and the share of the year's needs that surfaced, in all and by the requester's age group "
+          "whole municipality), age shares and mean age (nan when nobody is left), households by kind, residents "
+          "by participation group, the year's births, deaths and moves, ties and isolated residents, the shares "
+          "of residents aged 20-79 willing to help free and only if paid (mean over the categories) and their mean "
+          "wish to ask, and the share of the year's needs that surfaced, in all and by the requester's age group "
           "(kyojosim.measures.yearly.year_summary)",
           swept=True),
     Table("steps", _STEP_COLUMNS, "weekly",
