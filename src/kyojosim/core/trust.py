@@ -86,12 +86,11 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
     """
     t = model.scenario.trust
     pop = model.population
-    n = pop.n
     online = (channel & ONLINE_CHANNEL_BITS) != 0
 
     def count(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        c = np.bincount(slots, minlength=n)
-        return np.flatnonzero(c), c
+        """Return the distinct slots (ascending) and how often each occurs (work in the events, not the town)."""
+        return np.unique(np.asarray(slots, dtype=np.int64), return_counts=True)
 
     # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
     for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
@@ -99,13 +98,13 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
                              (pop.trust_online, requester[online], t.trust_gain),
                              (pop.trust_offline, requester[~online], t.trust_gain)):
         who, c = count(slots)
-        col[who] = np.minimum(col[who] + np.float32(gain) * c[who], 1.0)
+        col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0)
     recover_asking(pop, model.scenario)
     ask = pop.ask_factor
     who, c = count(lapsed_requester)
-    ask[who] *= np.float32(1.0 - t.discouragement) ** c[who]
+    ask[who] *= np.float32(1.0 - t.discouragement) ** c
     who, c = count(requester)
-    ask[who] = np.minimum(ask[who] * np.float32(1.0 + t.encouragement) ** c[who], 1.0)
+    ask[who] = np.minimum(ask[who] * np.float32(1.0 + t.encouragement) ** c, 1.0)
     model.ties.strengthen(requester, helper, t.tie_gain)
 
 
@@ -118,7 +117,12 @@ def recover_asking(pop: Population, scn: Scenario, weeks: float = 1.0) -> None:
     keep = np.float32((1.0 - scn.trust.ask_recovery) ** (weeks / 52.0))
     ask = pop.ask_factor
     live = pop.alive[: pop.n]
-    ask[live] = 1.0 - (1.0 - ask[live]) * keep
+    if live.all():  # between two turns of the year every slot is a living resident: in place, no copies
+        np.subtract(np.float32(1.0), ask, out=ask)
+        np.multiply(ask, keep, out=ask)
+        np.subtract(np.float32(1.0), ask, out=ask)
+    else:
+        ask[live] = 1.0 - (1.0 - ask[live]) * keep
 
 
 def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator) -> int:

@@ -57,9 +57,7 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     n = pop.n
     need_posts, answers = channel.activity.take(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
-    ties = model.ties
-    both = users[ties.a] & users[ties.b]
-    a, b = ties.a[both].astype(np.int64), ties.b[both].astype(np.int64)
+    a, b = model.ties.pairs_among(users)  # kept while the users and the network stay the same, new ties added
     info = np.where(users, rng.poisson(cfg.posts_per_user_month, n), 0)
     posts = need_posts * users + info
     # each tied adopter sees every post of the other: exposures in both directions
