@@ -149,23 +149,24 @@ def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator)
     paid = np.array([h.paid_share[c] for c in CATEGORIES])
     use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
     use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
-    u = rng.random((3, live.size, len(CATEGORIES)))
-    redo = u[0] < scn.trust.willingness_turnover
-    r = pop.reciprocity[live].astype(np.float64)
-    mean_r = r.mean()
-    tilt = r / mean_r if mean_r > 0 else np.ones(live.size)
-    p_free = np.minimum(free[None, :] * tilt[:, None], 1.0)
+    from .trust_kernel import redraw_offers, reform_terms
+
+    shape = (live.size, len(CATEGORIES))
+    # three uniforms per pair, drawn as one (3, residents, categories) block would be, a third at a time
+    redo = rng.random(shape) < scn.trust.willingness_turnover
+    r = pop.reciprocity[live]
+    mean_r = float(r.astype(np.float64).mean())
     p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
-    old = pop.will[live]
-    new = np.where(u[1] < p_free, WILL_FREE,
-                   np.where(u[1] < p_free + (1.0 - p_free) * p_paid[None, :], WILL_PAID, WILL_NONE)).astype(np.int8)
-    will = np.where(redo, new, old)
-    pop.will[live] = will
-    offer = ((will == WILL_FREE) & (u[2] < use_free)) | ((will == WILL_PAID) & (u[2] < use_paid))
-    bits = (1 << np.arange(len(CATEGORIES))).astype(np.uint8)
-    kept = pop.platform_help[live] & ~((redo * bits).sum(axis=1).astype(np.uint8))
-    pop.platform_help[live] = kept | ((redo & offer) * bits).sum(axis=1).astype(np.uint8)
-    return int((redo & (will != old)).sum())
+    everyone = live.size == pop.n  # between compactions some slots may be gone: work on a copy of the living
+    will = pop.will if everyone else pop.will[live]
+    changed = reform_terms(will, rng.random(shape), redo, np.ascontiguousarray(r), mean_r, free, p_paid,
+                           WILL_FREE, WILL_PAID, WILL_NONE)
+    offers = pop.platform_help if everyone else pop.platform_help[live]
+    redraw_offers(offers, will, rng.random(shape), redo, use_free, use_paid, WILL_FREE, WILL_PAID)
+    if not everyone:
+        pop.will[live] = will
+        pop.platform_help[live] = offers
+    return int(changed)
 
 
 def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -76,7 +76,7 @@ from ...core.communities import add_memberships
 from ...core.helping import can_help
 from ...core.network import Neighbourhood, neighbours
 from ..money import split_payment
-from .base import AidContext, Channel, DistrictPools, register_channel, stochastic_round, uid_uniform
+from .base import AidContext, Channel, DistrictPools, register_channel, smallest, stochastic_round, uid_uniform
 
 N_CAT = len(CATEGORIES)
 CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
@@ -249,7 +249,7 @@ class SharingPlatformChannel(Channel):
         u = rng.random(pop.n)
         if missing <= 0 or cand.size == 0:
             return np.zeros(0, dtype=np.int64)
-        new = cand[np.argsort(u[cand], kind="stable")[:missing]]
+        new = cand[smallest(u[cand], missing)]
         pop.aid_role[new] |= AID_MEMBER | AID_CERTIFIED
         return new
 
@@ -275,11 +275,13 @@ class SharingPlatformChannel(Channel):
         eligible = demand | (supply_side & adult)
         pool = np.flatnonzero(demand)
         u = rng.random(pool.size)
-        promo = pool[np.argsort(u, kind="stable")[: min(k_promo, pool.size)]]
+        promo = pool[smallest(u, k_promo)]
         eligible[promo] = False
         ties = self._ties_to(member)
-        if self._met_adj is not None:
-            ties = ties + (self._met_adj > 0).astype(np.float64) @ member.astype(np.float64)
+        if self._met_adj is not None and self._met_adj.nnz and self._met_adj.data[0] > 0:
+            met = self._met_adj  # this year's meetup acquaintances who are members, per slot
+            rows = np.repeat(np.arange(met.shape[0]), np.diff(met.indptr))
+            ties = ties + np.bincount(rows, weights=member[met.indices], minlength=met.shape[0])
         by_ties = weighted_sample(np.where(eligible, ties, 0.0), k_ties, rng)
         new = np.concatenate([promo, by_ties]).astype(np.int64)
         pop.aid_role[new] |= AID_MEMBER
@@ -299,7 +301,7 @@ class SharingPlatformChannel(Channel):
         others = np.flatnonzero(member & ~certified)
         k = int(rng.poisson(n_meet * self.cfg.meetup_size * self.ctx.scenario.municipality.scale))
         u = rng.random(others.size)
-        came = others[np.argsort(u, kind="stable")[: min(k, others.size)]]
+        came = others[smallest(u, k)]
         attendees = np.unique(np.concatenate([np.flatnonzero(certified), came, promoted[promoted >= 0]]))
         size, c = attendees.size, min(self.cfg.meetup_contacts, attendees.size - 1)
         if c <= 0:
@@ -325,6 +327,7 @@ class SharingPlatformChannel(Channel):
         return a[keep], b[keep]
 
     def _build_met_adjacency(self) -> None:
+        """Build the CSR matrix of this year's meetup acquaintances (each pair once, community strength)."""
         import scipy.sparse as sp
 
         n = self.ctx.population.n
@@ -332,11 +335,12 @@ class SharingPlatformChannel(Channel):
         if a.size == 0:
             self._met_adj = None
             return
-        w = np.full(2 * a.size, float(self.ctx.scenario.network.strength["community"]))
-        adj = sp.coo_matrix((w, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)).tocsr()
-        adj.sum_duplicates()
-        adj.data[:] = float(self.ctx.scenario.network.strength["community"])
-        self._met_adj = adj
+        key = np.unique(np.concatenate([a, b]).astype(np.int64) * n + np.concatenate([b, a]))
+        rows, cols = key // n, key % n
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        data = np.full(key.size, float(self.ctx.scenario.network.strength["community"]))
+        self._met_adj = sp.csr_matrix((data, cols, indptr), shape=(n, n))
 
     def _flush_meetings(self, rng: np.random.Generator) -> int:
         """Make the year's meetup acquaintances community ties; some who met join a volunteer group."""
@@ -381,11 +385,14 @@ class SharingPlatformChannel(Channel):
         member = self.members()
         certified = member & ((pop.aid_role & AID_CERTIFIED) != 0)
         free, paid, accepts_plain, accepts_certified = self._terms()
-        accepts = np.where(certified, accepts_certified, accepts_plain)
-        self._helper_ok = member[:, None] & (free | (paid & accepts[:, None]))
+        rows = np.flatnonzero(member)
+        accepts = np.where(certified[rows], accepts_certified[rows], accepts_plain[rows])
+        self._helper_ok = np.zeros(free.shape, dtype=bool)
+        self._helper_ok[rows] = free[rows] | (paid[rows] & accepts[:, None])
         self._certified = certified
         # the certified supporters serve the whole municipality (there are a handful of them)
-        self._certified_pools = DistrictPools(self._helper_ok & certified[:, None], np.zeros(pop.n, dtype=np.int64))
+        self._certified_pools = DistrictPools(self._helper_ok, np.zeros(pop.n, dtype=np.int64),
+                                              rows=np.flatnonzero(certified))
         self._max_certified = int(certified.sum())
         if self.cfg.stranger_candidates > 0:
             self._member_pools = DistrictPools(self._helper_ok, pop.district)
