@@ -173,7 +173,8 @@ TEXT: dict[str, dict[str, str]] = {
             "助けを求める気持ちの変化は仮定であり、調査で裏づけられていない。",
             "有償支援の価格（1時間500〜700円）はAsMamaの事例に、補助金はシナリオの設定による。",
             "つながり力は白書の方法（信頼・互酬性の第1主成分→コミュニティの紐帯＝参加者の意識の平均→参加するコミュニティの和に"
-            "全員共通の定数を加える）で計算する。記録ごとの相対的な値であり、施策の間で水準を比べるものではない。"
+            "全員共通の定数を加える）で計算する。尺度（項目の平均・標準偏差・負荷量と定数）は実行の最初の記録のものに固定するため、"
+            "水準を時点の間でも、同じ初期の住民から始まる施策の間でも比べられる。"
             "参加が信頼と互酬性を高めるという仕組みの強さは仮定である。",
             "コミュニティへの参加の変化（現実の地域活動の減少、SNS利用者のネット参加）は、2008年から2017年の参加の内訳"
             "（図表4-3-5-2）に合わせて2つのパラメータを推定している（各区分±2ポイント以内）。",
@@ -264,8 +265,10 @@ TEXT: dict[str, dict[str, str]] = {
             "The price of paid help (500-700 yen an hour) follows the AsMama case; subsidies are scenario settings.",
             "つながり力 is computed by the white paper's method (trust and reciprocity scored by their first principal "
             "component, each community's tie strength the mean of its members' scores, summed over the communities one "
-            "takes part in, plus one constant for everyone). It is relative within a record, so its level is not "
-            "compared between variants; how strongly taking part builds trust and reciprocity is an assumption.",
+            "takes part in, plus one constant for everyone). It is recorded on the scale of the run's first record "
+            "(the items' means, deviations and loadings and the constant of the initial population), so its level "
+            "compares over time and between variants, which start from the same population; how strongly taking part "
+            "builds trust and reciprocity is an assumption.",
             "The change of participation in communities (decline of real-world groups, social-media users going "
             "online) has two parameters fitted to the 2008-2017 participation mix (図表4-3-5-2; every share within "
             "2 points).",
