@@ -29,7 +29,7 @@ against ties per resident (``--ties-flatness``: the same scenario at factors 1 a
     .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --ties-flatness --at 2020 --years 6
     .venv/bin/python benchmarks/bench_speed.py --scenario yamae --scale 0.2 --years 2 --at 2015   # seconds
 
-Prints figures; asserts nothing (``tests/test_benchmarks.py`` runs the small last line).
+Prints figures; asserts nothing (``tests/test_benchmarks.py`` runs the small last line, in process).
 """
 
 from __future__ import annotations
