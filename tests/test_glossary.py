@@ -88,7 +88,7 @@ def test_every_assumption_and_every_parameter_a_bundled_experiment_varies_has_a_
 
     keys = set(assumption_register()["key"])
     for path in sorted(find_experiment("ikoma-interventions").parent.glob("*.yaml")):
-        keys |= set((load_experiment(path).design.get("parameters") or {}))
+        keys |= set(load_experiment(path).design.get("parameters") or {})
     assert len(keys) > 40
     for key in keys:
         for lang in LANGS:
