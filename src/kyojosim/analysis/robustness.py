@@ -242,8 +242,9 @@ class RobustnessResult:
         Each record: ``scenario``, ``variant``, ``metric``, ``unit``, ``display_factor``, ``n_samples``,
         ``median``, ``p05``, ``p95``, ``mean``, ``min``, ``max`` (over all samples), ``threshold``,
         ``share_above``, ``holds`` (``everywhere``: every sample above the threshold; ``nowhere``;
-        ``mostly``: at least 90%; ``often``; ``rarely``: at most 10%), ``top_assumptions`` (key, index, conf, rho, method), ``failure_regions`` (coverage,
-        density, mass, n, k, conditions) and ``prim_note``. Numbers are in the metric's stored unit (a
+        ``mostly``: at least 90%; ``often``; ``rarely``: at most 10%), ``top_assumptions`` (key, index,
+        conf, rho, method), ``failure_regions`` (coverage, density, mass, n, k, conditions) and
+        ``prim_note``. Numbers are in the metric's stored unit (a
         rate as a fraction); ``display_factor`` turns them into the unit read (points).
         """
         records = []
