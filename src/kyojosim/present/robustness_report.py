@@ -259,7 +259,8 @@ def robustness_context(data: Mapping[str, Any], labels: Mapping[str, str], place
     for r in records:
         metric = str(r["metric"])
         thr = _plain_points(r.get("threshold"), r)
-        depends = [parameter_label(str(d["parameter"]), lang) for d in (r.get("top_assumptions") or [])[:2]]
+        ranked = [d for d in (r.get("top_assumptions") or []) if not fmt.undefined(d.get("index"))]
+        depends = [parameter_label(str(d["parameter"]), lang) for d in ranked[:2]]  # none when too few samples
         values = [metric_label(metric, lang), _points(metric, r.get("median"), r),
                   fmt.interval(r.get("p05"), r.get("p95"), lang, 1, float(r.get("display_factor") or 1.0)),
                   fmt.interval(r.get("min"), r.get("max"), lang, 1, float(r.get("display_factor") or 1.0)),
