@@ -321,10 +321,12 @@ FAILS = robustness_data([
 def test_the_report_leads_with_what_holds_then_the_runs_the_bands_and_the_regions(res, comparison):
     for lang, words in (("en", ("raises the matching rate by +8.1 to +15.2 points under all 8 combinations",
                                 "only if hours a week helpers 75+ can give is at least 1.5 hours",
-                                "where hours a week helpers 75+ can give is below 1.5 hours")),
+                                "where hours a week helpers 75+ can give is below 1.5 hours, the matching rate of "
+                                "residents aged 75+ changes by no more than 2 points")),
                         ("ja", ("試した8通りの仮定の組み合わせのすべてで、マッチング率を+8.1〜+15.2ポイント上げます",
                                 "75歳以上の人が手助けに割ける時間（週）が1.5時間以上の場合に限られます",
-                                "75歳以上の人が手助けに割ける時間（週）が1.5時間未満"))):
+                                "75歳以上の人が手助けに割ける時間（週）が1.5時間未満のとき、75歳以上の住民のマッチング率の差が"
+                                "2ポイント以下"))):
         page = parse(render_html(res, lang=lang, comparison=comparison, n_boot=300, robustness=HOLDS))
         order = [page.sections.index(s) for s in ("caveats", "holds", "findings", "headline", "bands", "regions",
                                                   "figures")]

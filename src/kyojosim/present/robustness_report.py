@@ -205,8 +205,11 @@ def region_sentences(record: Mapping[str, Any], label: str, lang: str) -> list[s
     for region in record.get("failure_regions") or []:
         if not region.get("conditions"):
             continue
+        limit = _plain_points(record.get("threshold"), record)
+        if float(record.get("display_factor") or 1.0) == 100.0:  # a rate: its threshold in points
+            limit = text("report.rob_points", lang, n=limit)
         out.append(text("report.rob_region", lang, label=label, metric=_metric_words(metric, lang),
-                        threshold=_plain_points(record.get("threshold"), record), region=region_text(region, lang),
+                        threshold=limit, region=region_text(region, lang),
                         k=int(region.get("k") or 0), inside=int(region.get("n") or 0),
                         coverage=fmt.pct(region.get("coverage"), 0)))
     return out
