@@ -120,7 +120,7 @@ def load_robustness(folder: str | os.PathLike[str], experiment: str | None = Non
 # --------------------------------------------------------------------------------------
 
 
-def _points(metric: str, x: Any, record: Mapping[str, Any]) -> str:
+def _points(x: Any, record: Mapping[str, Any]) -> str:
     """Show an effect in the unit read: points for a rate (signed), index points otherwise."""
     return fmt.signed(x, 1, float(record.get("display_factor") or 1.0))
 
@@ -172,9 +172,9 @@ def headline_sentences(record: Mapping[str, Any], label: str, n: int, lang: str)
     metric = str(record["metric"])
     values = {"label": label, "metric": _metric_words(metric, lang), "n": n,
               "threshold": _plain_points(record.get("threshold"), record),
-              "median": _points(metric, record.get("median"), record),
-              "p05": _points(metric, record.get("p05"), record), "p95": _points(metric, record.get("p95"), record),
-              "min": _points(metric, record.get("min"), record), "max": _points(metric, record.get("max"), record),
+              "median": _points(record.get("median"), record),
+              "p05": _points(record.get("p05"), record), "p95": _points(record.get("p95"), record),
+              "min": _points(record.get("min"), record), "max": _points(record.get("max"), record),
               "share": fmt.pct(record.get("share_above"), 0)}
     holds = str(record.get("holds") or "")
     top = record.get("max")
@@ -264,7 +264,7 @@ def robustness_context(data: Mapping[str, Any], labels: Mapping[str, str], place
         thr = _plain_points(r.get("threshold"), r)
         ranked = [d for d in (r.get("top_assumptions") or []) if not fmt.undefined(d.get("index"))]
         depends = [parameter_label(str(d["parameter"]), lang) for d in ranked[:2]]  # none when too few samples
-        values = [metric_label(metric, lang), _points(metric, r.get("median"), r),
+        values = [metric_label(metric, lang), _points(r.get("median"), r),
                   fmt.interval(r.get("p05"), r.get("p95"), lang, 1, float(r.get("display_factor") or 1.0)),
                   fmt.interval(r.get("min"), r.get("max"), lang, 1, float(r.get("display_factor") or 1.0)),
                   text("report.rob_share_value", lang, share=fmt.pct(r.get("share_above"), 0), threshold=thr),
