@@ -14,10 +14,17 @@ STAMP = $(VENV)/.installed
 
 # The default job of `make run`: the Ikoma comparison (the bundled experiment ikoma-interventions,
 # src/kyojosim/data/experiments/ikoma-interventions.yaml: baseline, sharing platform, local SNS, both;
-# three replicates, two in parallel; resumes if interrupted), its comparison table and figures, the
-# report in Japanese and English, then the three municipalities' decline against their projections.
+# three replicates, two in parallel; resumes if interrupted), its comparison table and figures; a small
+# robustness pass (ROBUSTNESS_SAMPLES combinations of the assumption register, each running every variant
+# with the same seeds; resumable) into results/ikoma-interventions-robustness; the report in Japanese and
+# English, which reads that folder (what holds under the assumptions, their bands and failure regions,
+# beside the seed-level intervals); then the three municipalities' decline against their projections.
+ROBUSTNESS_SAMPLES = 8
 RUN_JOB = $(BIN)/kyojosim sweep ikoma-interventions --jobs 2 --out results/ikoma-interventions \
 	&& $(BIN)/kyojosim compare results/ikoma-interventions \
+	&& $(BIN)/kyojosim robustness ikoma-interventions --samples $(ROBUSTNESS_SAMPLES) --jobs 2 \
+		--out results/ikoma-interventions-robustness \
+		--threshold matching_rate=2 --threshold matching_rate_age_75plus=2 \
 	&& $(BIN)/kyojosim report results/ikoma-interventions --lang ja \
 	&& $(BIN)/kyojosim report results/ikoma-interventions --lang en \
 	&& $(BIN)/kyojosim projection --seeds 3 --jobs 2 --out results/projection

@@ -80,6 +80,25 @@ def test_every_vocabulary_of_the_model_is_named_in_both_languages():
                 assert term(vocabulary, member, lang), m.name
 
 
+def test_every_assumption_and_every_parameter_a_bundled_experiment_varies_has_a_name():
+    """The report names the assumptions of its failure regions and the settings of a design in words."""
+    from kyojosim.params.experiment import find_experiment, load_experiment
+    from kyojosim.params.scenario import assumption_register
+    from kyojosim.present.fmt import parameter_value
+
+    keys = set(assumption_register()["key"])
+    for path in sorted(find_experiment("ikoma-interventions").parent.glob("*.yaml")):
+        keys |= set(load_experiment(path).design.get("parameters") or {})
+    assert len(keys) > 40
+    for key in keys:
+        for lang in LANGS:
+            assert labels.parameter_label(key, lang) != key, (key, lang)
+    assert parameter_value("helping.weekly_hours_free", 2.5, "ja") == "2.5" + term("unit", "hours", "ja")
+    assert parameter_value("needs.hours", 1.2, "en") == "×1.2"  # a mapping scaled as a whole: its factor
+    assert parameter_value("ict.yearly_uptake", 0.07, "ja") == "7%"  # a share
+    assert parameter_value("interventions.sharing_platform.reference_price", 1000, "en") == "¥1,000"
+
+
 def test_the_replaced_words_do_not_come_back():
     texts_ = [str(e[lang]) for section in ("terms", "texts") for _, e in entries(glossary()[section]) for lang in LANGS]
     texts_ += [m.ja for m in METRICS.values()]

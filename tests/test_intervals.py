@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -151,10 +152,31 @@ def test_compare_on_the_command_line_is_per_point_unless_pooled_and_draws_the_ef
     assert proc.returncode == 0, proc.stderr
     pooled = pd.read_csv(factorial / "pooled" / "comparison.csv")
     assert pooled["point"].isna().all() and (pooled["n_points"] == 3).all()
-    # the report states one effect per variant: for several design points it says so instead of pooling them
-    proc = cli("report", str(factorial), "--lang", "en")
-    assert proc.returncode == 2 and "3 design points" in proc.stderr and "kyojosim compare" in proc.stderr
-    assert "Traceback" not in proc.stderr
+
+
+
+def test_the_report_shows_the_effect_at_each_design_point_against_the_parameter(factorial):
+    """The effect depends on the hours helpers give: the report gives it at each level, not only their mean."""
+    from kyojosim.present.labels import parameter_label, text
+    from kyojosim.present.report import render_html
+
+    res = kyojosim.load(factorial)
+    per_point = compare(res, metrics=["matching_rate"])
+    assert per_point["diff"].nunique() == 3  # an experiment whose effect depends on the parameter
+    proc = subprocess.run([sys.executable, "-m", "kyojosim", "report", str(factorial), "--lang", "en"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    for lang in ("en", "ja"):
+        page = (factorial / "report-en.html").read_text(encoding="utf-8") if lang == "en" else render_html(res, "ja")
+        design = page.split('<section id="design">', 1)[1].split("</section>", 1)[0]
+        assert parameter_label("helping.weekly_hours_free", lang) in design
+        assert design.count("<tr>") == 1 + 3 and design.count("<img") == 1  # a row per level, and the figure
+        for row in per_point.sort_values("helping.weekly_hours_free").to_dict("records"):
+            shown = f"{100 * row['diff']:+.1f}"
+            assert shown in design, (shown, lang)
+        caveats = page.split('id="caveats"', 1)[1].split("</section>", 1)[0]
+        said = text("report.caveat_design", lang, n=3, parameters=parameter_label("helping.weekly_hours_free", lang))
+        assert said in html.unescape(caveats)
 
 
 def test_sweep_to_a_target_halfwidth_adds_replicates_and_says_whether_it_reached_it(tmp_path):

@@ -68,3 +68,23 @@ def test_report_reads_on_a_390_px_phone(reports, tmp_path, lang):
         shot = tmp_path / f"report-{lang}-390.png"
         page.screenshot(path=str(shot), full_page=False)
         assert shot.stat().st_size > 10_000
+
+
+def test_the_assumption_bands_read_on_a_390_px_phone(tmp_path):
+    """With a robustness analysis, its table of bands also becomes cards that fit the screen."""
+    require_chromium()
+    record = {"scenario": "yamae", "variant": "platform", "metric": "matching_rate", "display_factor": 100.0,
+              "n_samples": 8, "median": 0.1, "p05": 0.08, "p95": 0.15, "min": 0.07, "max": 0.16, "threshold": 0.02,
+              "share_above": 1.0, "holds": "everywhere", "failure_regions": [], "prim_note": "",
+              "top_assumptions": [{"parameter": "interventions.sharing_platform.supporter_weight", "index": 0.5}]}
+    robustness = {"findings": {"experiment": "yamae-test-robustness", "n_samples": 8, "parameters": [],
+                               "findings": [record, {**record, "metric": "matching_rate_age_75plus"}]},
+                  "effects": None, "spread": None}
+    path = write_report(shared_results(), tmp_path / "report.html", lang="ja", n_boot=200, robustness=robustness)
+    with chromium_page(width=390, height=844) as page:
+        page.goto(path.resolve().as_uri())
+        page.wait_for_load_state("load")
+        width = page.evaluate("window.innerWidth")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        right = page.evaluate("document.querySelector('table.bands').getBoundingClientRect().right")
+        assert right <= width and page.locator("table.bands .cell-label").first.is_visible()

@@ -349,18 +349,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the HTML report of an experiment (one self-contained file)."""
     from .present.report import load_results, write_report
+    from .present.robustness_report import FINDINGS, default_folder, load_robustness
 
     out_path(args.out, Path("."), "file")  # an empty --out is refused before the results are read
     folder, results = load_results(args.results)
-    points = int(results.design["point"].nunique()) if len(results.design) else 0
-    if points > 1:  # the report states one effect per variant; averaging the points would hide their differences
-        raise KyojoError(f"{folder}: the experiment has {points} design points (it varies "
-                         f"{', '.join(results.parameters) or 'parameters'}) and the report shows one effect per "
-                         f"variant; compare them point by point with: kyojosim compare {folder}")
+    name = str(results.manifest.get("name") or "") or None
+    robustness = None
+    if args.robustness is not None:
+        robustness = load_robustness(Path(args.robustness), name)
+    elif (default_folder(folder) / FINDINGS).is_file():
+        robustness = load_robustness(default_folder(folder), name)
     out = out_path(args.out, folder / f"report-{args.lang}.html", "file")
-    path = write_report(results, out, lang=args.lang)
+    path = write_report(results, out, lang=args.lang, robustness=robustness)
     if not args.quiet:
-        print(f"report: {path}")
+        used = f" (robustness: {robustness['folder']})" if robustness is not None else ""
+        print(f"report: {path}{used}")
     return EXIT_OK
 
 
@@ -707,11 +710,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_rep = sub.add_parser("report", help="write the HTML report of an experiment",
                            description="Write one self-contained HTML file (figures embedded, no external "
-                           "resources): the question, the municipality and variants, the headline table, the "
-                           "figures and the model's main assumptions.")
+                           "resources): the question, the municipality and variants, what holds under the "
+                           "assumptions (from kyojosim robustness, when run), the headline table, the change at "
+                           "each design point, the figures and the model's main assumptions.")
     p_rep.add_argument("results", metavar="RESULTS_OR_EXPERIMENT", help=results_help)
     p_rep.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the report (default ja)")
     p_rep.add_argument("--out", metavar="FILE", help="HTML file (default: <results>/report-<lang>.html)")
+    p_rep.add_argument("--robustness", metavar="DIR", help="folder of kyojosim robustness for this experiment "
+                       "(default: <results>-robustness when it exists)")
     p_rep.add_argument("--quiet", "-q", action="store_true", help="do not print the file name")
     p_dash = sub.add_parser("dashboard", help="run a scenario interactively in the browser",
                             description="Serve the dashboard (a Solara page in the shape of mesa's SolaraViz, in "

@@ -240,10 +240,11 @@ class RobustnessResult:
         """Return the findings as plain data (JSON-ready), one record per scenario, variant and metric.
 
         Each record: ``scenario``, ``variant``, ``metric``, ``unit``, ``display_factor``, ``n_samples``,
-        ``median``, ``p05``, ``p95``, ``threshold``, ``share_above``, ``holds`` (``everywhere``: every
-        sample above the threshold; ``nowhere``; ``mostly``: at least 90%; ``often``; ``rarely``: at
-        most 10%), ``top_assumptions`` (key, index, conf, rho, method), ``failure_regions`` (coverage,
-        density, mass, n, k, conditions) and ``prim_note``. Numbers are in the metric's stored unit (a
+        ``median``, ``p05``, ``p95``, ``mean``, ``min``, ``max`` (over all samples), ``threshold``,
+        ``share_above``, ``holds`` (``everywhere``: every sample above the threshold; ``nowhere``;
+        ``mostly``: at least 90%; ``often``; ``rarely``: at most 10%), ``top_assumptions`` (key, index,
+        conf, rho, method), ``failure_regions`` (coverage, density, mass, n, k, conditions) and
+        ``prim_note``. Numbers are in the metric's stored unit (a
         rate as a fraction); ``display_factor`` turns them into the unit read (points).
         """
         records = []
@@ -267,8 +268,8 @@ class RobustnessResult:
             holds = ("everywhere" if share == 1 else "nowhere" if share == 0 else "mostly" if share >= 0.9
                      else "rarely" if share <= 0.1 else "often")
             records.append({**{k: _plain(r[k]) for k in ("scenario", "variant", "metric", "unit", "display_factor",
-                                                          "n_samples", "median", "p05", "p95", "mean", "threshold",
-                                                          "share_above")},
+                                                          "n_samples", "median", "p05", "p95", "mean", "min", "max",
+                                                          "threshold", "share_above")},
                             "holds": holds,
                             "top_assumptions": [{k: _plain(d[k]) for k in ("parameter", "index", "conf", "rho",
                                                                            "method")} for d in dep.to_dict("records")],

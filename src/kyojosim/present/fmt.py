@@ -8,6 +8,7 @@ shares are shown in percent, their differences in points; money in yen, large am
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -115,4 +116,56 @@ def change_interval(metric: str, lo: Any, hi: Any, lang: str) -> str:
     return interval(lo, hi, lang, 1)
 
 
-__all__ = ["NONE", "change", "change_interval", "interval", "level", "number", "pct", "signed", "undefined", "yen"]
+@functools.cache
+def _parameters() -> dict[str, tuple[str, bool, bool]]:
+    """``key -> (unit, scaled by a factor, a share between 0 and 1)`` of every scenario parameter."""
+    from ..params.scenario import scenario_fields
+
+    out = {}
+    for path, f, _ in scenario_fields():
+        meta = f.metadata
+        lo, hi = meta.get("lo"), meta.get("hi")
+        share = lo is not None and hi is not None and float(lo) >= 0 and float(hi) <= 1
+        out[path] = (str(meta.get("unit") or ""), meta.get("plausible_factor") is not None, share)
+    return out
+
+
+def _short(v: float) -> str:
+    """Three significant digits, thousands separated: ``0.0347``, ``12.5``, ``2,000``."""
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    text = f"{v:.3g}"
+    return text if "e" not in text else f"{v:.3f}"
+
+
+def parameter_value(key: str, value: Any, lang: str) -> str:
+    """Show a value of a scenario parameter as a reader reads it, in the parameter's unit.
+
+    A list or mapping scaled as a whole (``plausible_factor``: the register's ``factor`` scale) shows its factor
+    (``1.5倍`` / ``×1.5``); a share between 0 and 1 in percent (``12%``); yen, hours, weeks, years and
+    residents with their unit from the glossary; anything else as a number of three significant digits.
+
+    Args:
+        key: The parameter's dotted key.
+        value: Its value (for a factor-scaled parameter, the factor).
+        lang: ``"ja"`` or ``"en"``.
+    """
+    from .labels import term, text
+
+    if undefined(value):
+        return NONE
+    v = float(value)
+    unit, factor, share = _parameters().get(key, ("", False, False))
+    if factor:
+        return text("common.times", lang, n=_short(v))
+    if share:
+        return f"{_short(100 * v)}%"
+    if unit == "yen":
+        return text("common.yen", lang, n=_short(v))
+    if unit in ("hours", "weeks", "years", "residents"):
+        return text("common.value_unit", lang, n=_short(v), unit=term("unit", unit, lang))
+    return _short(v)
+
+
+__all__ = ["NONE", "change", "change_interval", "interval", "level", "number", "parameter_value", "pct", "signed",
+           "undefined", "yen"]

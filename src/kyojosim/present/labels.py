@@ -185,6 +185,19 @@ def metric_label(metric: str, lang: str = "ja") -> str:
     return f"{base}（{qualifier}）" if lang == "ja" else f"{base} ({qualifier})"
 
 
+def parameter_label(key: str, lang: str = "ja") -> str:
+    """Return the display name of a scenario parameter (an assumption of the register, a setting a design varies).
+
+    The name is ``terms.parameter`` of the glossary (``helping.weekly_hours_free`` is
+    働いていない人が手助けに割ける時間（週）); a parameter the glossary does not name yet keeps its dotted key,
+    so that nothing is hidden (``tests/test_glossary.py`` checks that every assumption of the register and
+    every parameter a bundled experiment varies is named).
+    """
+    check_lang(lang)
+    entry = glossary()["terms"].get("parameter", {}).get(key)
+    return str(entry[lang]) if entry is not None else key
+
+
 def unit_label(metric: str, lang: str = "ja") -> str:
     """Return the unit of a registered metric in the language (``%``, 円, 件, ...; empty for an index or unknown)."""
     m = METRICS.get(metric)
@@ -368,6 +381,7 @@ __all__ = [
     "metric_label",
     "municipality_kind",
     "municipality_names",
+    "parameter_label",
     "switched_on",
     "term",
     "terms",

@@ -5,12 +5,17 @@ font subset embedded, no external request), rendered from the jinja2 templates i
 ``kyojosim/present/templates`` with every word from the glossary (:mod:`kyojosim.present.labels`):
 
 - a title from the municipality and the question (which interventions, and how much more help);
-- first, what the numbers rest on (not a forecast; the same town and random numbers; the intervals;
-  the scale; the assumptions that matter most);
+- first, what the numbers rest on (not a forecast; the same town and random numbers; the intervals,
+  which cover the randomness of the runs only; the scale; the assumptions that matter most; whether
+  their effect was checked by a robustness analysis, or the command that checks it; the settings a
+  design varies);
+- when a robustness analysis is given (``robustness``, :mod:`kyojosim.present.robustness_report`), a
+  headline per option of what holds under the assumptions tried and what it needs (failure regions);
 - a summary sentence per option: the change in the matching rate with its interval, for residents
-  75+, the money, and what the result depends on; then, when a robustness analysis is given, what
-  holds under the assumptions and where it fails (``robustness``);
+  75+, the money, and what the result depends on;
 - the headline table (matching rate overall and 75+, つながり力: level and change with its interval),
+  then, with a robustness analysis, the assumption bands and the failure regions; for an experiment
+  with a design, the change at each design point (a table and the figure against each parameter);
   and the money split into what residents pay and what the municipality pays (its subsidy), a year and
   per additional matched trouble, scaled to the whole municipality (:attr:`Metric.scales`);
 - the figures, the options compared, the municipality, the assumptions, a short model description
@@ -28,7 +33,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +58,7 @@ from .labels import (
     variant_labels,
     variant_switches,
 )
+from .robustness_report import design_context, load_robustness, missing_text, png_data_uri, robustness_context
 
 TEMPLATE = "report.html.j2"
 """The report's template (package data in ``kyojosim/present/templates``)."""
@@ -330,12 +335,6 @@ def model_url() -> str | None:
     return ODD_URL if str(ODD_URL).startswith(("https://", "http://")) else None
 
 
-def _png_data_uri(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _figures(results: Any, comparison: pd.DataFrame, lang: str, place: str) -> list[dict[str, str]]:
     from . import figures
 
@@ -352,7 +351,7 @@ def _figures(results: Any, comparison: pd.DataFrame, lang: str, place: str) -> l
         (figures.tsunagari_by_group(results, lang=lang, at="end"), t["fig_tsunagari_end"]),
         (figures.population_pyramid(results, lang=lang), t["fig_pyramid"].format(municipality=place)),
     ]
-    return [{"src": _png_data_uri(fig), "caption": caption} for fig, caption in out]
+    return [{"src": png_data_uri(fig), "caption": caption} for fig, caption in out]
 
 
 def _points(d: float, lo: float, hi: float, lang: str, factor: float = 100.0) -> str:
@@ -418,8 +417,13 @@ def _method(comparison: pd.DataFrame, n_boot: int, lang: str) -> str:
     return text("report.method_bootstrap", lang, n=n_boot)
 
 
+Robustness = Mapping[str, Any] | str | os.PathLike[str] | None
+"""A robustness analysis for the report: a folder written by ``kyojosim robustness``, or its contents as
+:func:`kyojosim.present.robustness_report.load_robustness` returns them; ``None``: none was run."""
+
+
 def report_context(results: Any, lang: str = "ja", comparison: pd.DataFrame | None = None, n_boot: int = 2000,
-                   seed: int = 0, robustness: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   seed: int = 0, robustness: Robustness = None) -> dict[str, Any]:
     """Return everything the report's template shows, every number formatted and every word in ``lang``.
 
     Args:
@@ -429,9 +433,10 @@ def report_context(results: Any, lang: str = "ja", comparison: pd.DataFrame | No
             not given).
         n_boot: Bootstrap replicates, when the comparison is computed here.
         seed: Bootstrap seed, when the comparison is computed here.
-        robustness: What holds under the assumptions and where it fails, for the section of that name:
-            ``{"holds": [item, ...], "fails": [item, ...], "note": text}``, each item ``{"text": sentence,
-            "details": [line, ...]}`` in ``lang``. ``None`` (or no items) leaves the section out.
+        robustness: The robustness analysis of the experiment (:data:`Robustness`): the report then leads
+            with what holds under the assumptions, and shows the assumption bands and the failure regions
+            after the seed-level table. ``None``: the caveats say that the effect sizes rest on unvalidated
+            assumptions and name the command that checks them.
 
     Returns:
         The template's context (see ``templates/report.html.j2``).
@@ -481,6 +486,26 @@ def report_context(results: Any, lang: str = "ja", comparison: pd.DataFrame | No
     if share < 1.0:
         caveats.append(text("report.caveat_scale", lang, share=fmt.pct(share, 0), municipality=place))
     caveats.append(t["caveat_assumptions"])
+    experiment_name = str(manifest.get("name") or "")
+    rob = None
+    if robustness is not None:
+        data = (load_robustness(robustness, experiment_name or None)
+                if isinstance(robustness, (str, os.PathLike)) else robustness)
+        rob = robustness_context(data, shown, places, lang,
+                                 quote=lambda label: text("common.quoted", lang, label=label))
+        caveats.append(text("report.caveat_checked", lang, n=rob["n"]))
+    else:
+        caveats.append(missing_text(experiment_name, lang))
+    design_block = None
+    parameters = [str(p) for p in (getattr(results, "parameters", None) or [])]
+    points = int(design["point"].nunique()) if "point" in design.columns else 1
+    if parameters and points > 1:
+        per_point = compare(results, metrics=[m for m in ("matching_rate", "matching_rate_age_75plus")
+                                              if m in results.summary.columns], n_boot=n_boot, seed=seed)
+        design_block = design_context(per_point, parameters, shown, places, baseline, lang)
+        if design_block is not None:
+            caveats.append(text("report.caveat_design", lang, n=points,
+                                parameters=join(design_block["parameters"], lang)))
 
     # the findings, the headline and the money, per municipality
     findings: list[dict[str, Any]] = []
@@ -571,10 +596,9 @@ def report_context(results: Any, lang: str = "ja", comparison: pd.DataFrame | No
     if manifest.get("name"):
         provenance.append((t["reproduce"], f"kyojosim sweep {manifest['name']}", True))
 
-    has_robustness = bool(robustness) and bool(robustness.get("holds") or robustness.get("fails"))
     return {
         "lang": lang, "t": t, "title": title, "subtitle": subtitle, "caveats": caveats, "findings": findings,
-        "sentence_sep": "" if lang == "ja" else " ", "robustness": robustness if has_robustness else None,
+        "sentence_sep": "" if lang == "ja" else " ", "robustness": rob, "design": design_block,
         "places": place_blocks, "headline_note": text("report.headline_note", lang,
                                                       method=_method(comparison, n_boot, lang)),
         "money": money, "figures": _figures(results, comparison, lang, place), "options": options,
@@ -603,7 +627,7 @@ def _environment() -> Any:
 
 
 def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None = None, n_boot: int = 2000,
-                seed: int = 0, robustness: Mapping[str, Any] | None = None) -> str:
+                seed: int = 0, robustness: Robustness = None) -> str:
     """Build the report as one HTML document (figures and a font subset inline, no external resources).
 
     Args:
@@ -613,7 +637,7 @@ def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None 
             not given).
         n_boot: Bootstrap replicates, when the comparison is computed here.
         seed: Bootstrap seed, when the comparison is computed here.
-        robustness: What holds under the assumptions and where it fails (see :func:`report_context`).
+        robustness: The robustness analysis of the experiment, if one was run (see :func:`report_context`).
 
     Returns:
         The HTML text.
@@ -634,7 +658,7 @@ def render_html(results: Any, lang: str = "ja", comparison: pd.DataFrame | None 
 
 
 def write_report(results: Any, out: str | os.PathLike[str], lang: str = "ja", n_boot: int = 2000,
-                 seed: int = 0, robustness: Mapping[str, Any] | None = None) -> Path:
+                 seed: int = 0, robustness: Robustness = None) -> Path:
     """Write the HTML report to ``out`` atomically (its folder is created if missing).
 
     Args:
@@ -643,7 +667,7 @@ def write_report(results: Any, out: str | os.PathLike[str], lang: str = "ja", n_
         lang: ``"ja"`` or ``"en"``.
         n_boot: Bootstrap replicates of the intervals.
         seed: Bootstrap seed.
-        robustness: What holds under the assumptions and where it fails (see :func:`report_context`).
+        robustness: The robustness analysis of the experiment, if one was run (see :func:`report_context`).
 
     Returns:
         The file written.

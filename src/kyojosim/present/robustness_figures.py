@@ -13,7 +13,7 @@ PNG when given ``path``; labels are Japanese (``lang="ja"``) or English (``lang=
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib_fontja  # noqa: F401  (registers a Japanese font for the labels)
@@ -57,7 +57,8 @@ def _axis_label(metric: str, lang: str) -> str:
 
 
 def effect_by_parameter(comparison: pd.DataFrame, metrics: Sequence[str] | None = None, lang: str = "ja",
-                        path: str | os.PathLike[str] | None = None) -> Figure:
+                        path: str | os.PathLike[str] | None = None,
+                        parameter_labels: Mapping[str, str] | None = None) -> Figure:
     """Plot each variant's effect against each varied parameter, with its interval.
 
     Args:
@@ -66,6 +67,7 @@ def effect_by_parameter(comparison: pd.DataFrame, metrics: Sequence[str] | None 
         metrics: The metrics, one row of panels each (default: the headline metrics present).
         lang: ``"ja"`` or ``"en"``.
         path: If given, save the figure there as PNG.
+        parameter_labels: Display name of each parameter on the x axes (default: its dotted key).
 
     Returns:
         The figure: one panel per metric (rows) and parameter (columns); x the parameter's value at
@@ -115,7 +117,7 @@ def effect_by_parameter(comparison: pd.DataFrame, metrics: Sequence[str] | None 
             ax.axhline(0.0, color="#333333", lw=0.8)
             ax.grid(alpha=0.3)
             if i == len(metrics) - 1:
-                ax.set_xlabel(p, fontsize=9)
+                ax.set_xlabel((parameter_labels or {}).get(p, p), fontsize=9)
             if j == 0:
                 ax.set_ylabel(_axis_label(metric, lang), fontsize=9)
     fig.suptitle(t["by_param_title"].format(level=f"{level:g}"), fontsize=12)
