@@ -297,7 +297,8 @@ def capitalised(label: str, lang: str) -> str:
     return label[:1].upper() + label[1:] if lang == "en" else label
 
 
-def _variant_specs(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+def variant_specs(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Return the variants of a results folder's manifest by name (the experiment's list or mapping of them)."""
     experiment = manifest.get("experiment") or {}
     spec = experiment.get("variants") if isinstance(experiment, Mapping) else None
     if isinstance(spec, Mapping):
@@ -320,7 +321,7 @@ def variant_labels(results: Any, lang: str = "ja") -> dict[str, str]:
     """
     check_lang(lang)
     manifest = results if isinstance(results, Mapping) else dict(getattr(results, "manifest", None) or {})
-    specs = _variant_specs(manifest)
+    specs = variant_specs(manifest)
     names: list[str] = []
     if not isinstance(results, Mapping):
         names = [str(v) for v in (getattr(results, "variants", None) or [])]
@@ -389,6 +390,7 @@ __all__ = [
     "texts",
     "unit_label",
     "variant_labels",
+    "variant_specs",
     "variant_switches",
 ]
 

@@ -56,6 +56,7 @@ from .labels import (
     text,
     texts,
     variant_labels,
+    variant_specs,
     variant_switches,
 )
 from .robustness_report import design_context, load_robustness, missing_text, png_data_uri, robustness_context
@@ -285,16 +286,6 @@ def headline(results: Any, comparison: pd.DataFrame | None = None, n_boot: int =
 # --------------------------------------------------------------------------------------
 
 
-def _variant_specs(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    experiment = manifest.get("experiment") or {}
-    spec = experiment.get("variants") if isinstance(experiment, Mapping) else None
-    if isinstance(spec, Mapping):
-        return {str(k): (v if isinstance(v, Mapping) else {}) for k, v in spec.items()}
-    if isinstance(spec, list):
-        return {str(v["name"]): v for v in spec if isinstance(v, Mapping) and v.get("name")}
-    return {}
-
-
 def variant_descriptions(manifest: Mapping[str, Any], lang: str = "en") -> dict[str, str]:
     """Describe each variant in the report's language: the interventions it switches, then its other settings.
 
@@ -305,7 +296,7 @@ def variant_descriptions(manifest: Mapping[str, Any], lang: str = "en") -> dict[
     sep = text("common.item_sep", lang)
     known = terms("intervention", lang)
     out: dict[str, str] = {}
-    for name, spec in _variant_specs(manifest).items():
+    for name, spec in variant_specs(manifest).items():
         switches, other = variant_switches(spec)
         parts = []
         for iv, sw in switches.items():
@@ -452,7 +443,7 @@ def report_context(results: Any, lang: str = "ja", comparison: pd.DataFrame | No
     baseline = str(getattr(results, "baseline", None) or head["variant"].iloc[0])
     shown = variant_labels(results, lang)
     places = municipality_names(results, lang)
-    specs = _variant_specs(manifest)
+    specs = variant_specs(manifest)
     design = results.design
     scenarios = list(dict.fromkeys(design["scenario"].astype(str)))
     place = join([places.get(s, s) for s in scenarios], lang) if len(scenarios) > 1 else places.get(scenarios[0], "")
