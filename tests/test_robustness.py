@@ -166,6 +166,25 @@ def test_analyse_finds_the_spread_the_assumption_that_matters_and_the_failure_re
     assert "does not help by more than 1.0 points when a < 0." in format_robustness(res)
 
 
+def test_an_assumption_is_named_only_when_its_index_stands_out_from_chance():
+    from scipy.stats import qmc
+
+    # many samples, an effect set by a alone: a stands out, b does not
+    x = qmc.LatinHypercube(d=2, seed=np.random.default_rng(3)).random(60)
+    res = analyse(Results(x, 0.05 * x[:, 0]), metrics=["matching_rate"], thresholds=["1"])
+    dep = res.dependence.set_index("parameter")
+    assert dep.loc["a", "distinct"] and not dep.loc["b", "distinct"]
+    assert dep.loc["a", "index"] > dep.loc["a", "chance"] > dep.loc["b", "index"]
+    assert [d["parameter"] for d in res.findings()["findings"][0]["top_assumptions"]] == ["a"]
+    # eight samples of an effect unrelated to either: the indices are what chance gives, nobody is named
+    x8 = qmc.LatinHypercube(d=2, seed=np.random.default_rng(4)).random(8)
+    noise = np.random.default_rng(5).normal(0.05, 0.01, 8)
+    res8 = analyse(Results(x8, noise), metrics=["matching_rate"], thresholds=["1"])
+    assert not res8.dependence["distinct"].any()
+    assert res8.findings()["findings"][0]["top_assumptions"] == []
+    assert "no assumption stands out from chance with 8 samples" in format_robustness(res8)
+
+
 def test_without_ema_workbench_the_failure_regions_say_how_to_get_them(monkeypatch):
     import kyojosim.analysis.robustness as rob
 

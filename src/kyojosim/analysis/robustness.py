@@ -214,7 +214,9 @@ class RobustnessResult:
             ``unit`` and ``display_factor`` (100 for rates: points).
         dependence: One row per scenario, variant, metric and parameter: ``method`` (``rbd_fast`` or
             ``sobol``), ``index`` (RBD-FAST S1, or Sobol ST), ``conf`` (half-width of its 95% interval),
-            ``S1`` and ``S1_conf`` (Sobol only), ``rho`` (Spearman) and ``rank`` (1 = most).
+            ``S1`` and ``S1_conf`` (Sobol only), ``rho`` (Spearman), ``chance`` (RBD-FAST: the index chance alone
+            reaches, :func:`_chance_level`), ``distinct`` (the index stands out: above ``chance``, or for Sobol
+            its interval excludes 0) and ``rank`` (1 = most).
         regions: One row per failure region: scenario, variant, metric, ``box``, ``coverage``, ``density``,
             ``mass``, ``n`` (samples inside), ``k`` (failing samples inside).
         conditions: One row per bound of a region: scenario, variant, metric, ``box``, ``parameter``,
@@ -243,7 +245,8 @@ class RobustnessResult:
         ``median``, ``p05``, ``p95``, ``mean``, ``min``, ``max`` (over all samples), ``threshold``,
         ``share_above``, ``holds`` (``everywhere``: every sample above the threshold; ``nowhere``;
         ``mostly``: at least 90%; ``often``; ``rarely``: at most 10%), ``top_assumptions`` (key, index,
-        conf, rho, method), ``failure_regions`` (coverage, density, mass, n, k, conditions) and
+        conf, rho, method; only the assumptions whose index stands out from chance, none with few samples),
+        ``failure_regions`` (coverage, density, mass, n, k, conditions) and
         ``prim_note``. Numbers are in the metric's stored unit (a
         rate as a fraction); ``display_factor`` turns them into the unit read (points).
         """
@@ -252,6 +255,8 @@ class RobustnessResult:
             key = (r["scenario"], r["variant"], r["metric"])
             dep = self.dependence
             dep = dep[(dep["scenario"] == key[0]) & (dep["variant"] == key[1]) & (dep["metric"] == key[2])]
+            if "distinct" in dep:  # (tables written before the chance level have no such column)
+                dep = dep[dep["distinct"].astype(bool)]
             dep = dep.sort_values("rank").head(top)
             regs = self.regions
             regs = regs[(regs["scenario"] == key[0]) & (regs["variant"] == key[1]) & (regs["metric"] == key[2])]
@@ -364,13 +369,39 @@ def _dependence(x: pd.DataFrame, y: np.ndarray, design: Mapping[str, Any], seed:
             out = out.assign(method="rbd_fast", index=np.nan, conf=np.nan, S1=np.nan, S1_conf=np.nan)
             if ok.sum() >= 8 and np.ptp(y[ok]) > 0:
                 m = max(1, min(10, (int(ok.sum()) - 1) // 4))  # harmonics: fewer for few samples
-                si = rbd_fast.analyze(problem, x.to_numpy(dtype=np.float64)[ok], y[ok], M=m, num_resamples=200,
-                                      seed=seed)
+                xs = x.to_numpy(dtype=np.float64)[ok]
+                si = rbd_fast.analyze(problem, xs, y[ok], M=m, num_resamples=200, seed=seed)
                 out["index"], out["conf"] = si["S1"], si["S1_conf"]
                 out["S1"], out["S1_conf"] = si["S1"], si["S1_conf"]
+                out["chance"] = _chance_level(problem, xs, y[ok], m, seed)
+    if "chance" not in out:
+        out["chance"] = np.nan
+    if design["type"] == "sobol":  # an index stands out when its interval excludes 0
+        out["distinct"] = (out["index"] - out["conf"]).to_numpy() > 0
+    else:  # ... or, for RBD-FAST, when it exceeds what an effect unrelated to every assumption gives
+        out["distinct"] = out["index"].to_numpy() > out["chance"].to_numpy()
     order = out["index"].fillna(-np.inf).to_numpy()
     out["rank"] = pd.Series(-order).rank(method="first").astype(int).to_numpy()
     return out
+
+
+CHANCE_PERMUTATIONS = 39
+"""Permutations of the effect behind the RBD-FAST chance level (39: its 95th percentile is the largest but one)."""
+
+
+def _chance_level(problem: Mapping[str, Any], x: np.ndarray, y: np.ndarray, m: int, seed: int) -> float:
+    """Return the RBD-FAST index that chance alone reaches.
+
+    It is the 95th percentile, over random permutations of the effect (which tie it to no assumption), of the
+    largest index of any parameter. With few samples every parameter gets a sizeable index by chance; only an
+    index above this level says that the effect depends on that assumption.
+    """
+    from SALib.analyze import rbd_fast
+
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    top = [np.nanmax(rbd_fast.analyze(problem, x, rng.permutation(y), M=m, num_resamples=2, seed=seed)["S1"])
+           for _ in range(CHANCE_PERMUTATIONS)]
+    return float(np.quantile(top, 0.95))
 
 
 def _prim(x: pd.DataFrame, fails: np.ndarray, bounds: Mapping[str, Sequence[float]]
@@ -507,7 +538,7 @@ def analyse(results: Any, parameters: pd.DataFrame | None = None, metrics: Seque
     dependence = (pd.concat(dep_frames, ignore_index=True) if dep_frames else pd.DataFrame())
     if len(dependence):
         dependence = dependence[["scenario", "variant", "metric", "parameter", "method", "index", "conf", "S1",
-                                 "S1_conf", "rho", "rank"]]
+                                 "S1_conf", "rho", "chance", "distinct", "rank"]]
     return RobustnessResult(
         experiment=str(results.manifest.get("name", "")), design=str(design["type"]),
         parameters=parameters.reset_index(drop=True), samples=samples, effects=effects.reset_index(drop=True),
@@ -673,6 +704,8 @@ def format_robustness(result: RobustnessResult, top: int = 3) -> str:
                               for a in r["top_assumptions"] if a["index"] is not None)
             if named:
                 lines.append(f"  depends most on: {named}")
+        else:
+            lines.append(f"  depends most on: no assumption stands out from chance with {r['n_samples']} samples")
         for g in r["failure_regions"]:
             conds = " and ".join(
                 (f"{c['parameter']} < {_bound(c['hi'])}" if c["restricted"] == "upper" else
