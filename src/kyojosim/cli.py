@@ -303,6 +303,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare every variant of an experiment with its baseline; write comparison.csv and the figures."""
     import pandas as pd
 
+    from .analysis import national
     from .analysis.compare import compare, describe_intervals, format_comparison
     from .atomic import write_text
     from .present import figures, robustness_figures
@@ -317,13 +318,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise KyojoError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
     baseline = args.baseline or results.baseline
     written = []
-    table = None
+    table = nation = None
     points = int(results.design["point"].nunique()) if len(results.design) else 0
+    places = national.municipal_scenarios(results)
     if len(results.variants) > 1:
         table = compare(results, baseline=args.baseline, pool=args.pool)
         write_text(out / "comparison.csv", table.to_csv(index=False))
         written.append("comparison.csv")
-        if points > 1 and not args.pool and results.parameters:
+        if places:  # municipalities of Japan: one national table and figure instead of one chart per scenario
+            nation = national.national_table(results, comparison=table)
+            written += write_national(nation, out, args.lang, baseline)
+        elif points > 1 and not args.pool and results.parameters:
             robustness_figures.effect_by_parameter(table, lang=args.lang, path=out / "effect_by_parameter.png")
             written.append("effect_by_parameter.png")
         else:  # one point, or the points pooled on purpose: one interval per variant and metric
@@ -338,12 +343,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_text(out / "sensitivity.csv", indices.to_csv(index=False))
         figures.sensitivity_chart(indices, lang=args.lang, path=out / "sensitivity.png")
         written += ["sensitivity.csv", "sensitivity.png"]
-    figures.timeseries(results, lang=args.lang, path=out / "timeseries.png")
-    figures.tsunagari_by_group(results, lang=args.lang, path=out / "tsunagari_by_group.png")
-    figures.population_pyramid(results, lang=args.lang, path=out / "population_pyramid.png")
-    written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
+    if not places:  # figures of one scenario (the first): not a picture of many municipalities
+        figures.timeseries(results, lang=args.lang, path=out / "timeseries.png")
+        figures.tsunagari_by_group(results, lang=args.lang, path=out / "tsunagari_by_group.png")
+        figures.population_pyramid(results, lang=args.lang, path=out / "population_pyramid.png")
+        written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
-        if table is not None:
+        if nation is not None:
+            print(f"{folder}: {len(places):,} municipalities, variant - {baseline}, paired by municipality, design "
+                  "point and replicate (matching rates in %, differences in points)")
+            print(describe_intervals(table))
+            print(national.format_national(nation, national.DEFAULT_METRIC))
+        elif table is not None:
             varied = f" (the design varies {', '.join(results.parameters)})" if points > 1 else ""
             print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate{varied} "
                   "(matching rates in %, differences in points)")
@@ -356,6 +367,36 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(indices[cols].round(3).to_string(index=False))
         print(f"results: {out} ({', '.join(written)})")
     return EXIT_OK
+
+
+NATIONAL_FILES = ("national.csv", "national_ranking.csv", "national_by_class.csv", "national_gradient.csv",
+                  "national_effect.png")
+"""What ``kyojosim compare`` writes besides comparison.csv for an experiment that names municipalities."""
+
+
+def write_national(nation: Any, out: Path, lang: str, baseline: str) -> list[str]:
+    """Write the national table, its ranking, classes and line, and the figure of an experiment over municipalities.
+
+    Args:
+        nation: The table of :func:`kyojosim.analysis.national.national_table`.
+        out: The output folder.
+        lang: Language of the figure.
+        baseline: Name of the baseline, for the figure.
+
+    Returns:
+        The names of the files written (:data:`NATIONAL_FILES`).
+    """
+    from .analysis import national
+    from .atomic import write_text
+    from .present.national_figures import effect_by_municipality
+
+    metric = national.DEFAULT_METRIC
+    write_text(out / "national.csv", nation.to_csv(index=False))
+    write_text(out / "national_ranking.csv", national.ranking(nation, metric).to_csv(index=False))
+    write_text(out / "national_by_class.csv", national.by_class(nation, metric).to_csv(index=False))
+    write_text(out / "national_gradient.csv", national.gradient(nation, metric).to_csv(index=False))
+    effect_by_municipality(nation, metric, lang=lang, baseline=baseline, path=out / "national_effect.png")
+    return list(NATIONAL_FILES)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -508,6 +549,10 @@ def cmd_scorecard(args: argparse.Namespace, command: Sequence[str]) -> int:
     return EXIT_OK
 
 
+MAX_SCENARIO_LINES = 20
+"""Above this many scenarios ``kyojosim sweep`` prints the matching rate by variant only."""
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment sweep and consolidate its results folder.
 
@@ -559,9 +604,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.summary):
-            table = res.table("summary").groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
-            print("mean matching rate by scenario and variant:")
-            print((table * 100).round(1).to_string())
+            summary = res.table("summary")
+            n_scenarios = summary["scenario"].nunique()
+            if n_scenarios > MAX_SCENARIO_LINES:  # all of Japan: one line per variant (kyojosim compare for the rest)
+                table = summary.groupby("variant", sort=False)["matching_rate"].describe()[["count", "mean", "min",
+                                                                                              "max"]]
+                table[["mean", "min", "max"]] *= 100
+                print(f"matching rate by variant over {n_scenarios:,} scenarios (%; the national table: "
+                      f"kyojosim compare {out}):")
+                print(table.round(1).to_string())
+            else:
+                table = summary.groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
+                print("mean matching rate by scenario and variant:")
+                print((table * 100).round(1).to_string())
         if precision is not None:
             print(precision.message() + " (half-widths in points for rates)")
         print(f"results: {out}")
