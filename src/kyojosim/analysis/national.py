@@ -131,8 +131,8 @@ def national_table(results: Any, metrics: Sequence[str] | None = None,
     params = [c for c in comparison.columns if c not in ("scenario", "point", "variant", "metric", "baseline_mean",
                                                            "variant_mean", "diff", "lo", "hi", "n_pairs", "method",
                                                            "level", "n_points")]
-    keep = ["scenario", "variant", "metric", *(["point", *params] if params else []), "baseline_mean", "variant_mean", "diff", "lo", "hi", "n_pairs",
-            "method"]
+    keep = ["scenario", "variant", "metric", *(["point", *params] if params else []), "baseline_mean",
+            "variant_mean", "diff", "lo", "hi", "n_pairs", "method"]
     out = info.merge(comparison[comparison["scenario"].isin(list(places))][keep], on="scenario", how="inner")
     order = {v: i for i, v in enumerate(dict.fromkeys(comparison["variant"]))}
     metric_order = {m: i for i, m in enumerate(dict.fromkeys(comparison["metric"]))}
@@ -321,4 +321,5 @@ def format_national(national: pd.DataFrame, metric: str = DEFAULT_METRIC, top: i
 
 
 __all__ = ["AGEING_CLASSES", "DEFAULT_METRIC", "MUNICIPALITY_COLUMNS", "NATIONAL_COLUMNS", "POPULATION_CLASSES",
-           "by_class", "format_national", "gradient", "municipal_scenarios", "municipality_table", "national_table", "ranking"]
+           "by_class", "format_national", "gradient", "municipal_scenarios", "municipality_table", "national_table",
+           "ranking"]

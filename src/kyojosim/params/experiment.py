@@ -343,8 +343,8 @@ class Design:
         return {"factors": keys} if keys else {}
 
 
-_SELECTION_FORM = ("all, a prefecture (熊本県), a list of municipal codes or names, or a mapping with prefecture, codes, "
-                   "population_below, population_above, share_65plus_above, share_65plus_below, fukushima, "
+_SELECTION_FORM = ("all, a prefecture (熊本県), a list of municipal codes or names, or a mapping with prefecture, "
+                   "codes, population_below, population_above, share_65plus_above, share_65plus_below, fukushima, "
                    "min_residents")
 
 
@@ -555,7 +555,7 @@ class MunicipalScenario:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def apply(self, built: Scenario) -> Scenario:
-        """Return the run's scenario: ``built`` with the experiment's, the variant's and the point's keys, and the seed."""
+        """Return the run's scenario: ``built`` with the experiment's, variant's and point's keys, and the seed."""
         base = built.replace(**self.common) if self.common else built
         point = self.point
         if self.factors:  # a list or mapping scaled by the point's factor, from the variant's own value
@@ -934,7 +934,8 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
     if exp.municipalities is not None:
         places = _municipal_runs(exp, ctx.child("municipalities"), common, order, points, design, seeds, runs,
                                  digests, notes, scen_names)
-        spec["municipalities"] = {**to_plain(exp.municipalities), "selected": len(places), "scenarios": places}
+        spec["municipalities"] = {**to_plain(exp.municipalities), "selection": exp.municipalities.describe(),
+                                  "selected": len(places), "scenarios": places}
     return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
                       design=design, points=tuple(points), hash=_hash(spec, points, seeds, digests),
                       file=None if base_dir is None else Path(file), identity=_identity(spec, points, digests),
