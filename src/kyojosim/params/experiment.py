@@ -513,6 +513,15 @@ class MunicipalitySelection:
         return min(1.0, float(f"{wanted:.3g}"))
 
 
+def _keys_as_text(obj: Any) -> Any:
+    """Return plain data with every mapping key as text (JSON sorts keys only of one type: ``{2016: .., "x": ..}``)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _keys_as_text(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_keys_as_text(v) for v in obj]
+    return obj
+
+
 @dataclass(frozen=True)
 class MunicipalScenario:
     """How the scenario of a run of a municipality is made, in the run's worker.
@@ -550,8 +559,9 @@ class MunicipalScenario:
 
     def digest(self) -> str:
         """SHA-256 of the built scenario's key and the overrides (the seed left out, as for a scenario's digest)."""
-        payload = json.dumps({"key": self.key(), "common": self.common, "variant": self.variant, "point": self.point,
-                              "factors": list(self.factors)}, sort_keys=True, ensure_ascii=False, default=str)
+        payload = json.dumps(_keys_as_text({"key": self.key(), "common": self.common, "variant": self.variant,
+                                            "point": self.point, "factors": list(self.factors)}),
+                             sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def apply(self, built: Scenario) -> Scenario:
@@ -1002,8 +1012,8 @@ def _municipal_runs(exp: ExperimentSpec, ctx: Context, common: dict[str, Any], o
 
 def _hash(spec: Mapping[str, Any], points: Any, seeds: Any, digests: list[str]) -> str:
     """SHA-256 of the spec, the design points, the replicate seeds and the digest of every (variant, point)."""
-    payload = json.dumps({"spec": spec, "points": points, "seeds": seeds, "digests": digests}, sort_keys=True,
-                         ensure_ascii=False, separators=(",", ":"), default=str)
+    payload = json.dumps(_keys_as_text({"spec": spec, "points": points, "seeds": seeds, "digests": digests}),
+                         sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -1015,8 +1025,8 @@ def _identity(spec: Mapping[str, Any], points: Any, digests: list[str]) -> str:
     number of replicates share their common runs exactly; this hash leaves the count out.
     """
     rest = {k: v for k, v in spec.items() if k != "replicates"}
-    payload = json.dumps({"spec": rest, "points": points, "digests": digests}, sort_keys=True, ensure_ascii=False,
-                         separators=(",", ":"), default=str)
+    payload = json.dumps(_keys_as_text({"spec": rest, "points": points, "digests": digests}), sort_keys=True,
+                         ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
