@@ -105,8 +105,9 @@ def sweep_part(args: argparse.Namespace) -> dict[str, Any]:
     }
     print(f"    wall time {wall:,.0f} s ({wall / 60:.1f} min); {figures['done']:,} runs done, {figures['failed']} "
           f"failed; {figures['scenarios_built']:,} scenarios built in the workers")
-    print(f"    sums over runs: building scenarios {build_s:,.0f} s (mean {build_s / max(figures['scenarios_built'], 1):.2f}"
-          f" s each), models {model_s:,.0f} s (mean {model_s / max(len(done), 1):.2f} s a run), tasks {task_s:,.0f} s")
+    built = max(figures["scenarios_built"], 1)
+    print(f"    sums over runs: building scenarios {build_s:,.0f} s (mean {build_s / built:.2f} s each)"
+          f", models {model_s:,.0f} s (mean {model_s / max(len(done), 1):.2f} s a run), tasks {task_s:,.0f} s")
     print(f"    simulated residents at the start, summed over runs: {figures['simulated_start']:,}; "
           f"{resident_steps:,.0f} resident-steps, {figures['resident_steps_per_model_s']:,.0f} per second of model "
           "time")
@@ -191,19 +192,21 @@ def throughput_part(args: argparse.Namespace) -> dict[str, Any]:
                                                                                bt["population"].iloc[0], 0.0)
     c = max(float(c), 0.0)
     m = kyojosim.municipalities()
-    pop = m.loc[m["population"] > 0, "population"].to_numpy(dtype=float)
+    m = m[m["population"] > 0]
+    pop = m["population"].to_numpy(dtype=float)
+    largest = m.iloc[int(np.argmax(pop))]
     weeks = years * WEEKS_PER_YEAR
     per_variant = {v: float(np.sum(weeks * (a + b * pop))) for v, (a, b) in lines.items()}
     model_total = float(sum(per_variant.values()))
     build_total = float(np.sum(c + d * pop))
     longest = max(weeks * (a + b * pop.max()) for a, b in lines.values()) + c + d * pop.max()
-    print(f"    fitted: seconds per weekly step = a + b x residents: "
+    print("    fitted: seconds per weekly step = a + b x residents: "
           + "; ".join(f"{v}: a = {1000 * a:.2f} ms, b = {1e9 * b:.0f} ns" for v, (a, b) in lines.items()))
     print(f"    kyojosim new at full scale: {c:.1f} s + {1e6 * d:.1f} s per million residents")
     print(f"    all {len(pop):,} municipalities at full scale ({pop.sum():,.0f} residents), {years} years: models "
           f"{model_total / 3600:,.0f} CPU-hours ({', '.join(f'{v} {s / 3600:,.0f}' for v, s in per_variant.items())}), "
-          f"building {build_total / 3600:,.1f} CPU-hours; the longest task (横浜市, 3.7 million, building and the "
-          f"slowest variant) {longest / 3600:.1f} h")
+          f"building {build_total / 3600:,.1f} CPU-hours; the longest task ({largest['name']}, "
+          f"{pop.max() / 1e6:.1f} million, building and the slowest variant) {longest / 3600:.1f} h")
     projection = []
     for n in WORKERS:
         hours = max((model_total + build_total) / n, longest) / 3600

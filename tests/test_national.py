@@ -17,8 +17,8 @@ from kyojosim.params import japan
 from kyojosim.params.experiment import (
     EXPERIMENT_DIR,
     ExperimentError,
-    MunicipalScenario,
     MunicipalitySelection,
+    MunicipalScenario,
     load_experiment,
 )
 from kyojosim.params.schema import Context, build
