@@ -6,7 +6,7 @@ turn of a year), each rendered to PNG. Prints wall and CPU seconds per step (nev
 
     .venv/bin/python benchmarks/bench_dashboard.py yamae ikoma
     .venv/bin/python benchmarks/bench_dashboard.py koto --steps 24 --no-compare
-    .venv/bin/python benchmarks/bench_dashboard.py yamae ikoma --period 1年 --steps 4 --warmup 2
+    .venv/bin/python benchmarks/bench_dashboard.py yamae ikoma --period year --steps 4 --warmup 2
 """
 
 from __future__ import annotations
@@ -19,12 +19,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from kyojosim.present.dashboard import charts
-from kyojosim.present.dashboard.labels import PERIODS
-from kyojosim.present.dashboard.wrapper import INTERVENTIONS, DashboardModel
+from kyojosim.present.dashboard.wrapper import INTERVENTIONS, PERIOD_MONTHS, DashboardModel, period_labels
 
 
 def measure(scenario: str, steps: int = 12, warmup: int = 24, compare: bool = True,
-            period: str = "1か月") -> dict[str, Any]:
+            period: str = "month") -> dict[str, Any]:
     """Step a dashboard model with every intervention on; time each step with its redraw."""
     model = DashboardModel.from_scenario(scenario, compare=compare, period=period,
                                          **{name: True for name in INTERVENTIONS})
@@ -62,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--steps", type=int, default=12, help="timed steps (months), default 12")
     parser.add_argument("--warmup", type=int, default=24, help="steps before timing, default 24")
     parser.add_argument("--no-compare", action="store_true", help="without the baseline beside it")
-    parser.add_argument("--period", default="1か月", choices=list(PERIODS), help="length of a step (default 1か月)")
+    periods = [*PERIOD_MONTHS, *period_labels("ja"), *period_labels("en")]
+    parser.add_argument("--period", default="month", choices=periods,
+                        help="length of a step: month, quarter, year or its label (1か月, 1年, ...; default month)")
     args = parser.parse_args(argv)
     rows = []
     print("scenario  residents  variants  s/step (wall)  s/step (CPU)  of which model (wall)")

@@ -25,7 +25,12 @@ def test_scenarios_lists_every_bundled_file():
     assert list(table["name"]) == sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
     yamae = table.set_index("name").loc["yamae"]
     assert yamae["municipality"] == "山江村" and yamae["population"] == 3422 and yamae["interventions"] == ""
-    assert table.set_index("name").at["ikoma-platform", "interventions"] == "sharing_platform 2018"
+    by_name = table.set_index("name")
+    # the Ikoma case: the sharing service from 2016 (the agreement of 2016-01-14)
+    assert by_name.at["ikoma-platform", "interventions"] == "sharing_platform 2016"
+    # the what-if opens the same service to every category and says it is a what-if
+    whatif = by_name.loc["ikoma-platform-all-categories-whatif"]
+    assert whatif["interventions"] == "sharing_platform 2016" and whatif["description"].startswith("what-if")
     for name in table["name"]:
         assert kyojosim.load_scenario(name).name == name
 

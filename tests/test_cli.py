@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import kyojosim
-from kyojosim.cli import main, parse_sets
+from kyojosim.cli import main, parse_sets, summary_table
 from kyojosim.measures.outcomes import run_tables
 from kyojosim.params.scenario import SCENARIO_DIR
+from kyojosim.present.labels import PARTICIPATION_LABELS
 from kyojosim.runs.results import MANIFEST, load_run
 
 BUNDLED = sorted(SCENARIO_DIR.glob("*.yaml"))
@@ -121,11 +122,17 @@ def test_run_writes_only_into_out(capsys, tmp_path, monkeypatch):
     assert added == sorted(["out", "out/run1", f"out/run1/{MANIFEST}",
                             *(f"out/run1/{t}.parquet" for t in run_tables())])
     lines = out.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["year", "population"])
-    for col in ("65+", "households", "none", "offline_only", "both", "online_only"):
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["年", "人口"])  # Japanese by default
+    for col in ("65歳以上", "世帯", *PARTICIPATION_LABELS["ja"].values(), "マッチング率"):
         assert col in lines[header]
     assert [line.split()[0] for line in lines[header + 1 : header + 4]] == ["2015", "2016", "2017"]
     assert "Traceback" not in err
+    res = load_run(tmp_path / "out/run1")
+    en = summary_table(res.to_pandas("years"), res.to_pandas("needs"), res.scenario.municipality.scale, "en")
+    head = en.splitlines()[0]
+    assert head.split()[:2] == ["year", "population"]
+    for col in ("aged 65+", "households", *PARTICIPATION_LABELS["en"].values(), "matching rate"):
+        assert col in head
 
     m = json.loads((tmp_path / "out/run1" / MANIFEST).read_text(encoding="utf-8"))
     assert m["seed"] == 3 and m["years"] == 2

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import inspect
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,12 @@ from matplotlib.figure import Figure
 from kyojosim.cli import main
 from kyojosim.constants import CATEGORIES
 from kyojosim.params.scenario import load_scenario
-from kyojosim.present.dashboard import SCENARIO_ENV, charts
-from kyojosim.present.dashboard.components import model_params, summary_lines
+from kyojosim.present.dashboard import LANG_ENV, SCENARIO_ENV, charts
+from kyojosim.present.dashboard.components import date_text, model_params, page_text, summary_lines
 from kyojosim.present.dashboard.wrapper import (
     CAMPAIGN_YEARS,
     INTERVENTIONS,
+    OWN_CASE,
     DashboardModel,
     Settings,
     baseline_of,
@@ -27,6 +29,10 @@ from kyojosim.present.dashboard.wrapper import (
     scenario_choices,
     unmet_by_district,
 )
+from kyojosim.present.labels import text
+
+LATIN = re.compile(r"[A-Za-z]")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +124,61 @@ def test_charts_draw(hub_model, make):
 def test_charts_put_the_two_variants_side_by_side(hub_model):
     fig = charts.matching_figure(hub_model)
     titles = [ax.get_title() for ax in fig.axes]
-    assert "施策あり（設定どおり）" in titles and "施策なし（比較用・同じ乱数）" in titles
+    assert text("dashboard.with", "ja") in titles and text("dashboard.without", "ja") in titles
+
+
+@pytest.mark.parametrize("make", [charts.matching_figure, charts.district_figure, charts.tsunagari_figure,
+                                  charts.pyramid_figure])
+def test_every_word_of_the_japanese_charts_is_japanese(hub_model, make):
+    """No English word in the Japanese charts (numbers, %, age bands and punctuation aside)."""
+    fig = make(hub_model)
+    fig.canvas.draw()
+    words = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+    assert words and not [w for w in words if LATIN.search(w)], [w for w in words if LATIN.search(w)]
+
+
+def test_english_page_speaks_english():
+    model = DashboardModel.from_scenario("yamae-hub", period="year", years=1, lang="en")
+    model.step()
+    lines = "\n".join(summary_lines(model))
+    hub = load_scenario("yamae-hub").interventions.reporting_hub.start_year
+    assert "Yamae village, January 2016" in lines and f"Interventions: local reporting hub (from {hub})" in lines
+    # Japanese only in names: つながり力, the municipality and its districts
+    names = ["つながり力"] + [d.name for d in model.scenario.municipality.districts]
+    for make in (charts.matching_figure, charts.tsunagari_figure, charts.pyramid_figure, charts.district_figure):
+        fig = make(model)
+        words = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+        for w in words:
+            w = re.sub(r"\s", "", w)  # district names are wrapped on the tiles
+            for name in names:
+                w = w.replace(name, "")
+            assert not JAPANESE.search(w), w
+    params = model_params(scenario_choices("yamae", "en"), "en")
+    labels = [p["label"] for p in params.values() if isinstance(p, dict)]
+    assert labels and not [x for x in labels if JAPANESE.search(x)]
+    assert params["period"]["values"] == ["1 month", "3 months", "1 year"]
+
+
+def test_the_time_axis_follows_the_run():
+    model = DashboardModel.from_scenario("yamae", period="year", years=3, compare=False)
+    assert charts.time_span(model) == (2015.0, 2016.0)  # a year at least
+    model.step()
+    model.step()
+    assert charts.time_span(model) == (2015.0, 2017.0)
+    ax = charts.matching_figure(model).axes[0]
+    assert ax.get_xlim() == (2015.0, 2017.0)
+
+
+def test_each_bundled_town_opens_with_its_own_case():
+    """Yamae its reporting hub, Ikoma the paid sharing service, Koto the local SNS: the run beside it differs."""
+    expected = {"yamae": "reporting_hub", "ikoma": "sharing_platform", "koto": "local_sns"}
+    for town, intervention in expected.items():
+        choices = scenario_choices(town)
+        first = next(iter(choices))
+        assert choices[first] == OWN_CASE[town]
+        params = model_params(choices)
+        on = [n for n in INTERVENTIONS if params[n]["value"]]
+        assert on == [intervention], (town, on)
 
 
 @pytest.mark.parametrize("name", ["yamae", "ikoma", "koto"])
@@ -132,20 +192,33 @@ def test_tile_map_places_every_district_once_north_on_top(name):
 
 
 def test_summary_names_the_date_the_rates_and_the_interventions(hub_model):
-    text = "\n".join(summary_lines(hub_model))
-    assert "山江村" in text and "2016年1月" in text
-    assert "地域の通報窓口（2015年〜）" in text
-    assert text.count("%") >= 2 and "ポイント" in text
+    lines = "\n".join(summary_lines(hub_model))
+    assert "山江村" in lines and "2016年1月" in lines and date_text(hub_model) == "2016年1月"
+    assert "地域の通報窓口（2015年〜）" in lines
+    assert lines.count("%") >= 2 and "ポイント" in lines and "マッチング率" in lines
 
 
 def test_controls_are_parameters_of_the_model():
     params = model_params(scenario_choices("yamae"))
     accepted = inspect.signature(DashboardModel.__init__).parameters
     assert set(params) <= set(accepted)
-    assert params["municipality"]["values"][:3] == ["山江村 (yamae)", "生駒市 (ikoma)", "江東区 (koto)"]
-    model = DashboardModel(**{k: v["value"] for k, v in params.items()})
+    assert params["municipality"]["values"][:3] == ["山江村", "生駒市", "江東区"]
+    model = DashboardModel(**{k: v["value"] if isinstance(v, dict) else v for k, v in params.items()})
     model.step()
     assert model.month == 1
+
+
+def test_the_page_font_covers_every_word_of_the_page():
+    from fontTools.ttLib import TTFont
+
+    from kyojosim.present.webfont import subset_font
+
+    words = page_text(scenario_choices("yamae"))
+    shown = text("dashboard.progress", "ja", steps=8, date=text("dashboard.date", "ja", year=2015, month=9,
+                                                                 month_name=""))
+    assert {ch for ch in shown if ord(ch) > 127} <= set(words)
+    cmap = TTFont(io.BytesIO(subset_font(words))).getBestCmap()
+    assert all(ord(ch) in cmap for ch in words if ord(ch) > 127)
 
 
 def test_web_font_covers_the_japanese_text():
@@ -162,22 +235,26 @@ def test_web_font_covers_the_japanese_text():
 
 
 def test_app_module_builds_the_page(monkeypatch):
-    monkeypatch.setenv(SCENARIO_ENV, "yamae-hub")
+    monkeypatch.setenv(SCENARIO_ENV, "yamae-all")
+    monkeypatch.setenv(LANG_ENV, "en")
     import kyojosim.present.dashboard.app as app
 
     app = importlib.reload(app)
     assert app.page is not None
-    assert next(iter(app.CHOICES)) == "山江村 (yamae-hub)"
+    assert next(iter(app.CHOICES)) == "Yamae village (as launched)"
+    app._preparing.join(60)  # the first model, prepared while the server starts
     model = app.new_model()
-    assert model.settings.reporting_hub  # the launched scenario's own settings
+    assert all(getattr(model.settings, n) for n in INTERVENTIONS)  # the launched scenario's own settings
+    assert model.lang == "en"
     model.step()
     assert model.steps == 1
+    assert app.new_model() is not model  # a second session gets a model of its own
 
 
 def test_cli_dashboard_help(capsys):
     assert main(["dashboard", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "--port" in out and "--host" in out and "127.0.0.1" in out
+    assert "--port" in out and "--host" in out and "127.0.0.1" in out and "--lang" in out
 
 
 @pytest.mark.parametrize("argv", [["dashboard", "no-such-town"], ["dashboard", "yamae", "--port", "70000"]])
@@ -196,6 +273,17 @@ def test_bench_dashboard_runs_and_prints_the_figures(capsys):
     out = capsys.readouterr().out
     assert "s/step (CPU)" in out and out.splitlines()[1].startswith("yamae")
     assert rows[0]["variants"] == 1 and rows[0]["step_wall_s"] >= rows[0]["model_wall_s"] > 0
+
+
+def test_bench_dashboard_start_times_the_parts_of_the_first_minute(capsys):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_dashboard_start.py"
+    spec = importlib.util.spec_from_file_location("bench_dashboard_start", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.main(["yamae", "--no-browser"])
+    printed = capsys.readouterr().out
+    assert "first model (and its baseline)" in printed and "page font" in printed
+    assert out["starts"] == [] and all(seconds >= 0 for seconds in out["parts"].values())
 
 
 def test_make_installs_chromium_only_when_missing():

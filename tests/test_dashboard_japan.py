@@ -20,19 +20,19 @@ def test_the_page_has_a_field_for_any_municipality():
 
 
 def test_a_municipality_typed_in_replaces_the_menus_choice(cache):
-    model = DashboardModel(municipality="山江村 (yamae)", other="西目屋村", years=1)
+    model = DashboardModel(municipality="yamae", other="西目屋村", years=1)
     assert model.scenario.municipality.code == "02343" and model.notice == ""
     assert (cache / "nishimeya-02343.yaml").is_file()
     model.step()
     assert model.month == 1
-    again = DashboardModel(municipality="山江村 (yamae)", other="02343", years=1, compare=False)
+    again = DashboardModel(municipality="yamae", other="02343", years=1, compare=False)
     assert again.scenario.name == "nishimeya-02343"
 
 
 @pytest.mark.parametrize("typed, words", [("府中市", ["複数", "13206", "34208"]),
                                           ("生狛市", ["見つかりません", "生駒市"])])
 def test_a_name_that_fits_none_or_several_keeps_the_menus_choice_and_says_why(typed, words):
-    model = DashboardModel(municipality="山江村 (yamae)", other=typed, years=1, compare=False)
+    model = DashboardModel(municipality="yamae", other=typed, years=1, compare=False)
     assert model.scenario.municipality.code == "43512"
     assert typed in model.notice
     for w in words:
@@ -40,7 +40,7 @@ def test_a_name_that_fits_none_or_several_keeps_the_menus_choice_and_says_why(ty
 
 
 def test_the_notice_says_in_japanese_what_to_type():
-    model = DashboardModel(municipality="山江村 (yamae)", other="札幌市中央区", years=1, compare=False)
+    model = DashboardModel(municipality="yamae", other="札幌市中央区", years=1, compare=False)
     assert "政令指定都市の区" in model.notice and "01100" in model.notice
 
 

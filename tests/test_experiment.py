@@ -243,9 +243,9 @@ def test_intervention_shorthands_map_to_the_scenarios_years(tmp_path):
     from kyojosim.present import report
 
     text = report.variant_descriptions({"experiment": exp.to_dict()}, "en")
-    assert text["year"] == "local SNS (from 2017)"
-    assert text["on"] == "local SNS; reporting hub (district reporters) (from 2016 until 2018)"
-    assert text["off"] == "local SNS: off" and text["baseline"] == "no intervention (as is)"
+    assert text["year"] == "local social network (from 2017)"
+    assert text["on"] == "local social network; local reporting hub (from 2016 until 2018)"
+    assert text["off"] == "local social network: off" and text["baseline"] == "No intervention"
 
 
 def test_empty_sections_read_as_none():

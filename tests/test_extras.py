@@ -42,6 +42,7 @@ def test_installed_extras_pass(monkeypatch):
 @pytest.mark.parametrize(("extra", "modules", "needs"), [
     ("dashboard", ("solara",), "solara, which is not installed"),
     ("dashboard", ("altair", "ipyvuetify"), "ipyvuetify, altair, which are not installed"),
+    ("dashboard", ("networkx",), "networkx, which is not installed"),  # mesa.visualization imports it
     ("cluster", ("dask", "dask.distributed"), "dask, which is not installed"),
     ("notebook", ("ipykernel",), "ipykernel, which is not installed"),
 ])

@@ -15,7 +15,7 @@ from experiment_results import PLATFORM_START, shared_results
 from kyojosim.analysis.compare import compare
 from kyojosim.errors import KyojoError
 from kyojosim.present import figures
-from kyojosim.present.labels import CATEGORY_LABELS_EN, CATEGORY_LABELS_JA
+from kyojosim.present.labels import CATEGORY_LABELS_EN, CATEGORY_LABELS_JA, PARTICIPATION_LABELS, variant_labels
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -58,12 +58,13 @@ def test_timeseries_has_a_line_and_band_per_variant_and_marks_the_start(res, tmp
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     means = [ln for ln in ax.lines if str(ln.get_gid()).startswith("mean:")]
-    assert [ln.get_label() for ln in means] == ["baseline", "platform"]
+    assert [ln.get_label() for ln in means] == ["施策なし", "有償シェアサービス"]  # display names, not internal ones
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2
     vlines = [ln for ln in ax.lines if np.allclose(ln.get_xdata(), PLATFORM_START)]
     assert len(vlines) == 1
-    assert any("platform" in t.get_text() and "開始" in t.get_text() for t in ax.texts)
+    assert any("有償シェアサービス" in t.get_text() and "開始" in t.get_text() for t in ax.texts)
+    assert ax.get_title() == "マッチング率の推移（山江村）"  # the municipality, not the scenario's name
     assert ax.get_ylabel() == "マッチング率 (%)"
     # weekly rates are smoothed: the mean line stays in 0-100% and moves little week to week
     y = means[0].get_ydata()
@@ -74,8 +75,8 @@ def test_timeseries_has_a_line_and_band_per_variant_and_marks_the_start(res, tmp
     assert (tmp_path / "ts_en.png").read_bytes()[:8] == PNG_MAGIC
 
 
-def test_comparison_chart_shows_each_variant_with_whiskers(comparison, tmp_path):
-    fig = figures.comparison_chart(comparison, lang="ja", baseline="baseline")
+def test_comparison_chart_shows_each_variant_with_whiskers(res, comparison, tmp_path):
+    fig = figures.comparison_chart(comparison, lang="ja", baseline="baseline", labels=variant_labels(res, "ja"))
     ax = fig.axes[0]
     bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     assert len(bars) == 1  # one variant besides the baseline
@@ -83,7 +84,8 @@ def test_comparison_chart_shows_each_variant_with_whiskers(comparison, tmp_path)
     assert labels[:2] == ["全体", "75歳以上"]
     assert labels[2:] == [CATEGORY_LABELS_JA[c] for c in ("chores", "mobility", "shopping", "information",
                                                            "sick_care", "family_care", "childcare", "consultation")]
-    assert "%ポイント" in ax.get_xlabel()
+    assert ax.get_xlabel() == "施策なしとの差（ポイント）"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["有償シェアサービス"]
     x, _ = bars[0].lines[0].get_data()
     diffs = comparison.set_index("metric").loc["matching_rate", "diff"]
     assert x[0] == pytest.approx(100 * diffs)
@@ -103,7 +105,7 @@ def test_tsunagari_by_group_over_time_and_at_the_end(res, tmp_path):
     end = figures.tsunagari_by_group(res, lang="en", at="end")
     bars = [c for c in end.axes[0].containers if isinstance(c, BarContainer)]
     assert len(bars) == 2 and all(len(b) == 4 for b in bars)
-    assert [t.get_text() for t in end.axes[0].get_xticklabels()][1] == "real-world only"
+    assert [t.get_text() for t in end.axes[0].get_xticklabels()][1] == PARTICIPATION_LABELS["en"]["offline_only"]
     with pytest.raises(KyojoError, match="at: got 'start'"):
         figures.tsunagari_by_group(res, at="start")
 

@@ -308,14 +308,18 @@ def test_projection_years_in_order(years, problem, index):
 
 
 def test_an_intervention_after_the_run_ends_is_a_warning(capsys):
-    scn = load_scenario("yamae-hub", simulation__years=1)
-    (note,) = scenario_warnings(scn)
-    assert note.startswith("interventions.reporting_hub.start_year: 2017 is after the run ends")
-    assert scenario_warnings(load_scenario("yamae-hub", simulation__years=3)) == []
+    # the case's hub opens in 2016: a run of one year (53 weeks) reaches into 2016, so it runs
+    assert scenario_warnings(load_scenario("yamae-hub", simulation__years=1)) == []
+    late = {"interventions.reporting_hub.start_year": 2017}
+    (note,) = scenario_warnings(load_scenario("yamae-hub", late, simulation__years=1))
+    assert note.startswith("interventions.reporting_hub.start_year: 2017 is after the run ends (its weeks fall in "
+                           "2015-2016)")
+    assert scenario_warnings(load_scenario("yamae-hub", late, simulation__years=3)) == []
     ended = load_scenario("yamae-hub", {"interventions.reporting_hub.start_year": 2000,
                                         "interventions.reporting_hub.end_year": 2010})
     assert "is before the run starts" in scenario_warnings(ended)[0]
-    assert main(["validate", "yamae-hub", "--set", "simulation.years=1"]) == 0
+    assert main(["validate", "yamae-hub", "--set", "simulation.years=1",
+                 "--set", "interventions.reporting_hub.start_year=2017"]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("OK:") and err.startswith("warning: ") and "never runs" in err and "Traceback" not in err
     exp = load_experiment({"name": "w", "seed": 1, "years": 1, "scenarios": ["yamae"],
@@ -326,8 +330,8 @@ def test_an_intervention_after_the_run_ends_is_a_warning(capsys):
 def test_run_warns_in_python():
     import kyojosim
 
-    with pytest.warns(ScenarioWarning, match="never runs"):
-        kyojosim.run("yamae-hub", years=1, scale=0.05)
+    with pytest.warns(ScenarioWarning, match="start_year: 2017 is after the run ends.*never runs"):
+        kyojosim.run("yamae-hub", years=1, scale=0.05, overrides={"interventions.reporting_hub.start_year": 2017})
 
 
 def test_variants_all_marked_not_baseline():

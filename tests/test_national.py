@@ -22,6 +22,7 @@ from kyojosim.params.experiment import (
     load_experiment,
 )
 from kyojosim.params.schema import Context, build
+from kyojosim.present.labels import municipality_names, variant_labels
 from kyojosim.runs import builder
 from kyojosim.runs.sweep import execution_order
 
@@ -232,11 +233,40 @@ def test_compare_writes_the_national_files(swept, tmp_path, capsys):
     assert main(["compare", str(out), "--out", str(tmp_path / "cmp"), "--lang", "en"]) == 0
     text = capsys.readouterr().out
     assert "3 municipalities" in text and "helps most" in text and "by share aged 65+" in text
+    assert "Yamae village (Kyushu-Okinawa, population 3,422)" in text
     for name in ("comparison.csv", *NATIONAL_FILES):
         assert (tmp_path / "cmp" / name).is_file(), name
     assert not (tmp_path / "cmp" / "timeseries.png").exists()
     written = pd.read_csv(tmp_path / "cmp" / "national.csv", dtype={"code": str})
     assert len(written) == len(national.national_table(kyojosim.load(out)))
+    # in Japanese (the default): the glossary's words, the option by its display name, the places by their names
+    assert main(["compare", str(out), "--out", str(tmp_path / "cmp-ja")]) == 0
+    text = capsys.readouterr().out
+    shown = variant_labels(kyojosim.load(out), "ja")
+    assert "3市区町村" in text and "効果が最も大きい自治体" in text and f"{shown['sns']}：" in text
+    assert "山江村（熊本県、3,422人）" in text and "helps most" not in text
+
+
+def test_the_municipalities_are_named_from_the_census_table(swept, monkeypatch):
+    out, _, _ = swept
+    res = kyojosim.load(out)
+    monkeypatch.setattr(builder, "build", lambda *a, **k: pytest.fail("nothing is built to name a municipality"))
+    assert municipality_names(res, "ja") == {"mikurajima-13382": "御蔵島村", "aogashima-13402": "青ヶ島村",
+                                             "yamae-43512": "山江村"}
+    assert municipality_names(res, "en")["yamae-43512"].startswith("Yamae")
+
+
+def test_the_sweep_prints_one_line_per_option_over_many_municipalities(swept):
+    from kyojosim.present.tables import variant_range_table
+
+    out, _, _ = swept
+    res = kyojosim.load(out)
+    summary = res.table("summary")
+    lines = variant_range_table(summary, "en", variant_labels(res, "en")).splitlines()
+    assert lines[0].split() == ["option", "runs", "mean", "lowest", "highest"] and len(lines) == 3
+    sns = summary.loc[summary["variant"] == "sns", "matching_rate"]
+    assert lines[2].split()[-4:] == ["6", f"{100 * sns.mean():.1f}%", f"{100 * sns.min():.1f}%",
+                                     f"{100 * sns.max():.1f}%"]
 
 
 def test_the_national_figure_has_a_row_of_panels_per_variant():

@@ -11,71 +11,105 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiment_results import shared_results
+import kyojosim
+from experiment_results import PLATFORM_START, shared_results
 from kyojosim import cli
+from kyojosim.analysis.compare import compare
 from kyojosim.present import report
+from kyojosim.present.labels import text
 from kyojosim.present.report import ReportError, render_html, resolve_results, write_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+INTERNAL = re.compile(r"\b(baseline|platform)\b")
+"""The internal names of the variants of the test results: a reader must never see them."""
+JARGON = ("施策（バリアント）", "対のブートストラップ", "決着したニーズ", "— yamae", "yamae-test", "ニーズ",
+          "バリアント", "ベースライン")
+"""Words of the former report that an official would not use."""
 
 
 class Page(HTMLParser):
-    """Collects headings, tables (rows of cell texts), images and links of a page."""
+    """Collects headings, sections, tables (rows of cell texts), images, links and the visible text of a page."""
 
     def __init__(self):
         super().__init__()
         self.headings: list[tuple[str, str]] = []
+        self.sections: list[str] = []
         self.tables: list[dict] = []
         self.imgs: list[str] = []
+        self.alts: list[str] = []
         self.hrefs: list[str] = []
         self.srcs: list[str] = []
+        self.paragraphs: dict[str, list[str]] = {}
         self._heading: str | None = None
         self._text: list[str] = []
-        self._section: str | None = None
+        self._section_id: str | None = None
+        self._part: str | None = None
         self._cell: list[str] | None = None
+        self._p: list[str] | None = None
+        self._skip = 0
         self.text: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag in ("h1", "h2", "h3"):
+        if tag in ("style", "title"):
+            self._skip += 1
+        if tag == "section":
+            self._section_id = a.get("id", "")
+            self.sections.append(self._section_id)
+        if tag in ("h1", "h2", "h3", "h4"):
             self._heading, self._text = tag, []
         elif tag == "table":
-            self.tables.append({"class": a.get("class", ""), "head": [], "body": []})
+            self.tables.append({"class": a.get("class", ""), "section": self._section_id, "head": [], "body": []})
         elif tag in ("thead", "tbody"):
-            self._section = tag
+            self._part = tag
         elif tag == "tr":
-            self.tables[-1]["head" if self._section == "thead" else "body"].append([])
+            self.tables[-1]["head" if self._part == "thead" else "body"].append([])
         elif tag in ("td", "th"):
             self._cell = []
+        elif tag == "p":
+            self._p = []
         elif tag == "img":
             self.imgs.append(a.get("src", ""))
+            self.alts.append(a.get("alt", ""))
         if "href" in a:
             self.hrefs.append(a["href"])
         if "src" in a:
             self.srcs.append(a["src"])
 
     def handle_endtag(self, tag):
+        if tag in ("style", "title"):
+            self._skip -= 1
         if tag == self._heading:
             self.headings.append((tag, "".join(self._text).strip()))
             self._heading = None
         elif tag in ("td", "th") and self._cell is not None:
-            self.tables[-1]["head" if self._section == "thead" else "body"][-1].append("".join(self._cell).strip())
+            self.tables[-1]["head" if self._part == "thead" else "body"][-1].append("".join(self._cell).strip())
             self._cell = None
         elif tag in ("thead", "tbody"):
-            self._section = None
+            self._part = None
+        elif tag == "p" and self._p is not None:
+            self.paragraphs.setdefault(self._section_id or "", []).append("".join(self._p).strip())
+            self._p = None
 
     def handle_data(self, data):
+        if self._skip:
+            return
         self.text.append(data)
         if self._heading:
             self._text.append(data)
         if self._cell is not None:
             self._cell.append(data)
+        if self._p is not None:
+            self._p.append(data)
+
+    def visible(self) -> str:
+        return " ".join(" ".join(self.text).split())
 
 
-def parse(text: str) -> Page:
+def parse(text_: str) -> Page:
     page = Page()
-    page.feed(text)
+    page.feed(text_)
     page.close()
     return page
 
@@ -86,68 +120,190 @@ def res():
 
 
 @pytest.fixture(scope="module")
-def pages(res, tmp_path_factory):
+def comparison(res):
+    return compare(res, n_boot=300)
+
+
+@pytest.fixture(scope="module")
+def pages(res, comparison, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    files = {lang: write_report(res, out / f"report-{lang}.html", lang=lang, n_boot=300) for lang in ("ja", "en")}
+    files = {}
+    for lang in ("ja", "en"):
+        path = out / f"report-{lang}.html"
+        path.write_text(render_html(res, lang=lang, comparison=comparison, n_boot=300), encoding="utf-8")
+        files[lang] = path
     return {lang: (path, path.read_text(encoding="utf-8")) for lang, path in files.items()}
 
 
-def headline_table(page: Page) -> dict:
-    return next(t for t in page.tables if t["class"] == "headline")
+def table_of(page: Page, kind: str) -> dict:
+    return next(t for t in page.tables if kind in t["class"].split())
 
 
-def test_report_parses_and_has_a_headline_row_per_variant(res, pages):
-    for lang, (_, text) in pages.items():
-        page = parse(text)
-        table = headline_table(page)
-        assert [row[0].split("（")[0].split(" (")[0] for row in table["body"]] == res.variants, lang
+def test_report_has_a_headline_row_per_option_by_its_display_name(res, pages):
+    names = {"ja": ["施策なし", "有償シェアサービス"], "en": ["No intervention", "Paid sharing service"]}
+    for lang, (_, html) in pages.items():
+        table = table_of(parse(html), "headline")
+        assert [row[0] for row in table["body"]] == names[lang]
         platform = table["body"][1]
-        # level, change [interval] of the matching rate: the platform's change is positive with its interval
-        assert re.fullmatch(r"\+\d+\.\d \[\+\d+\.\d, \+\d+\.\d\]", platform[2]), platform
-        assert platform[7].startswith("¥") and platform[8].startswith("¥") and platform[9].startswith("¥")
-        assert table["body"][0][2] == "—"  # the baseline has no change from itself
+        # each cell says what it is (read on a phone), its level, then the change and its interval
+        unit = "ポイント" if lang == "ja" else " points"
+        assert re.search(rf"\d+\.\d%\+\d+\.\d{unit} ?[［\[]\+\d+\.\d(〜| to )\+\d+\.\d[］\]]$", platform[1]), platform
+        base = table["body"][0]
+        assert "ポイント" not in base[1] and "points" not in base[1]  # the reference has no change from itself
 
 
-def test_report_is_self_contained(pages):
-    for lang, (path, text) in pages.items():
-        page = parse(text)
+def test_report_is_self_contained_and_links_the_model_absolutely(res, comparison, monkeypatch):
+    for lang in ("ja", "en"):
+        html = render_html(res, lang=lang, comparison=comparison, n_boot=300)
+        page = parse(html)
         assert len(page.imgs) == 5, lang
         for src in page.imgs:
             assert src.startswith("data:image/png;base64,")
             assert base64.b64decode(src.split(",", 1)[1])[:8] == PNG_MAGIC
         assert not [s for s in page.srcs if not s.startswith("data:")]
-        assert not re.search(r"<(link|script)\b", text)
+        assert not re.search(r"<(link|script)\b", html)
         # the only url() is the embedded Japanese font (a data: URL, no request)
-        assert re.findall(r"url\(([a-z]+):", text) == ["data"]
-        assert "font-family: 'KyojoJP'" in text
-        # the only link is the model description, relative to the report, and it resolves
-        assert len(page.hrefs) == 1 and page.hrefs[0].endswith("docs/ODD.md")
-        assert not page.hrefs[0].startswith(("http:", "https:"))
-        assert (path.parent / page.hrefs[0]).resolve() == report.ODD_PATH
-        # written atomically: no temporary file left beside it
-        assert not list(path.parent.glob(".*.tmp"))
+        assert re.findall(r"url\(([a-z]+):", html) == ["data"]
+        assert "font-family: 'KyojoJP'" in html
+        # the only link is the model description of this version, by an absolute address that works once mailed
+        assert page.hrefs == [kyojosim.ODD_URL] and kyojosim.ODD_URL.startswith("https://")
+        assert kyojosim.ODD_URL.endswith(f"/v{kyojosim.__version__}/docs/ODD.md")
+    # without an address, the report names the file (its short description is embedded) and links nothing
+    monkeypatch.setattr(report, "model_url", lambda: None)
+    page = parse(render_html(res, lang="ja", comparison=comparison, n_boot=300))
+    assert page.hrefs == [] and "docs/ODD.md" in page.visible()
+
+
+def test_report_is_written_atomically(res, tmp_path):
+    path = write_report(res, tmp_path / "out" / "report-ja.html", lang="ja", n_boot=100)
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_title_names_the_municipality_and_the_question(pages):
+    ja, en = parse(pages["ja"][1]), parse(pages["en"][1])
+    assert ja.headings[0] == ("h1", "山江村：有償シェアサービスで、困りごとの手助けはどれだけ増えるか")
+    assert en.headings[0] == ("h1", "Yamae village: how much more help with everyday troubles would the paid "
+                                    "sharing service bring?")
+    for html in (pages["ja"][1], pages["en"][1]):
+        title = re.search(r"<title>(.*)</title>", html).group(1)
+        assert "yamae" not in title and ("山江村" in title or "Yamae village" in title)
+
+
+def test_caveats_come_first_then_the_findings_then_the_figures(pages):
+    for lang, (_, html) in pages.items():
+        page = parse(html)
+        assert page.sections[:3] == ["caveats", "findings", "headline"], lang
+        assert page.sections.index("figures") > page.sections.index("money")
+        first_h2 = [h for tag, h in page.headings if tag == "h2"][0]
+        assert first_h2 == text("report.caveats_h", lang)
+    ja = parse(pages["ja"][1]).visible()
+    assert "予測ではありません" in ja and "住民の30%" in ja and "3回の試行" in ja
+    en = parse(pages["en"][1]).visible()
+    assert "not forecasts" in en and "30% of the residents" in en
+
+
+def test_a_sentence_says_what_each_intervention_does_with_its_interval(res, pages, comparison):
+    row = comparison.set_index(["variant", "metric"]).loc[("platform", "matching_rate")]
+    d, lo, hi = (f"{100 * row[k]:+.1f}" if round(100 * row[k], 1) != 0 else "+0.0" for k in ("diff", "lo", "hi"))
+    up, down = row["lo"] > 0, row["hi"] < 0  # the sentence follows the interval: up, down, or no clear difference
+    ja = " ".join(parse(pages["ja"][1]).paragraphs["findings"])
+    assert f"有償シェアサービス（{PLATFORM_START}年から）" in ja
+    if up or down:
+        assert f"{d}ポイント{'上がります' if up else '下がります'}（95%区間 {lo}〜{hi}ポイント）" in ja
+    else:
+        assert f"差ははっきりしません（{d}ポイント、95%区間 {lo}〜{hi}ポイント）" in ja
+    assert "75歳以上の住民では" in ja and "に左右されます" in ja
+    en = " ".join(parse(pages["en"][1]).paragraphs["findings"])
+    assert f"“Paid sharing service” (from {PLATFORM_START})" in en and "depends most on" in en
+    if up or down:
+        assert f"by {d} points (95% interval {lo} to {hi} points)" in en
+    else:
+        assert f"no clear difference to the matching rate (the share of troubles for which a helper is found): {d} " \
+               f"points, 95% interval {lo} to {hi} points" in en
+
+
+def test_money_is_split_into_what_residents_pay_and_what_the_municipality_pays(res, pages):
+    head = report.headline(res, n_boot=200).set_index("variant").loc["platform"]
+    ja = parse(pages["ja"][1])
+    money = table_of(ja, "money")
+    assert money["head"][0] == ["比較した案", "住民の支払い（年あたり）", "村の補助（年あたり）",
+                                "増えたマッチ（年あたり）", "増えたマッチ1件あたり：住民", "増えたマッチ1件あたり：村"]
+    assert [h for tag, h in ja.headings if tag == "h2"][3] == "費用（住民の支払いと村の補助）"
+    row = money["body"][0]
+    assert row[0] == "有償シェアサービス"
+    per_match = f"{head['paid_per_extra_match']:,.0f}円"
+    assert row[4].endswith(per_match)
+    assert "の予算からの支出ではありません" in " ".join(ja.paragraphs["money"])
+    en = table_of(parse(pages["en"][1]), "money")
+    assert en["head"][0][1:3] == ["Residents pay (a year)", "The village pays (a year)"]
+    # a year: the total of the years the platform ran, over those years
+    assert head["paid_by_requesters_per_year"] == pytest.approx(head["paid_by_requesters"] / head["years_active"],
+                                                                rel=1e-9)
+    assert head["years_active"] == pytest.approx(4 - (PLATFORM_START - 2015))
+
+
+def test_no_internal_names_or_jargon(pages):
+    for lang, (_, html) in pages.items():
+        page = parse(html)
+        shown = page.visible() + " " + " ".join(page.alts)
+        provenance_free = shown.split(text("report.provenance_h", lang))[0]
+        assert not INTERNAL.findall(provenance_free), (lang, INTERNAL.findall(provenance_free))
+        for word in JARGON:
+            assert word not in provenance_free, (lang, word)
+    en = parse(pages["en"][1])
+    for tag, h in en.headings:
+        assert tag == "h1" or not JAPANESE.search(h), h
 
 
 def test_japanese_and_english_versions_are_translated(pages):
     ja, en = parse(pages["ja"][1]), parse(pages["en"][1])
-    ja_h2 = [h for tag, h in ja.headings if tag == "h2"]
-    en_h2 = [h for tag, h in en.headings if tag == "h2"]
-    assert ja_h2 == ["問い", "対象自治体と比較する施策", "主な結果", "図", "モデルの主な仮定", "実行の記録"]
-    assert en_h2 == ["The question", "Municipality and variants", "Headline results", "Figures",
-                     "Main assumptions of the model", "Provenance"]
-    for tag, h in en.headings:
-        assert tag == "h1" or not JAPANESE.search(h), h
-    en_head = " ".join(" ".join(row) for row in headline_table(en)["head"])
-    assert "Matching rate, aged 75+" in en_head and "cost per additional matched need" in en_head
-    ja_head = " ".join(" ".join(row) for row in headline_table(ja)["head"])
-    assert "マッチング率（75歳以上）" in ja_head and "追加マッチ1件あたり費用" in ja_head
+    keys = ["caveats_h", "findings_h", "headline_h", "money_h", "figures_h", "options_h", "setting_h", "assumptions_h",
+            "model_h", "provenance_h"]
+    assert [h for tag, h in ja.headings if tag == "h2"] == [text(f"report.{k}", "ja", city="村") for k in keys]
+    assert [h for tag, h in en.headings if tag == "h2"] == [text(f"report.{k}", "en", city="village") for k in keys]
     assert "山江村" in pages["ja"][1] and "Yamae village" in pages["en"][1]
-    assert pages["ja"][1] != pages["en"][1]
+
+
+def test_undefined_numbers_show_as_a_dash(res, comparison):
+    """A comparison with no interval (one run) or no value (nothing decided) reads "—", never nan."""
+    one = comparison.copy()
+    one[["lo", "hi"]] = np.nan
+    one.loc[one["metric"] == "tsunagari_mean", "diff"] = np.nan
+    page = parse(render_html(res, lang="ja", comparison=one, n_boot=300))
+    text_ = page.visible()
+    assert "nan" not in text_.lower()
+    assert "試行が1回のため区間は求められません" in text_
+    platform = table_of(page, "headline")["body"][1]
+    assert platform[3].endswith("—")  # つながり力: level, then the dash of its change
+    assert "［" not in platform[1]  # no empty interval
+
+
+def test_robustness_section_is_left_out_without_results_and_shown_with_them(res, comparison):
+    assert 'id="robustness"' not in render_html(res, lang="ja", comparison=comparison, n_boot=300)
+    found = {"holds": [{"text": "マッチング率は、仮定のどの組み合わせでも上がります。",
+                        "details": ["中央値 +11.9ポイント"]}],
+             "fails": [{"text": "支援者が週に割ける時間が1時間未満のとき、差ははっきりしません。"}]}
+    page = parse(render_html(res, lang="ja", comparison=comparison, n_boot=300, robustness=found))
+    assert ("h4", text("report.robustness_holds_h", "ja")) in page.headings
+    assert ("h4", text("report.robustness_fails_h", "ja")) in page.headings
+    assert "中央値 +11.9ポイント" in page.visible()
+    assert page.sections.index("findings") < page.sections.index("headline")
 
 
 def test_render_rejects_an_unknown_language(res):
     with pytest.raises(report.KyojoError, match="lang: got 'de'"):
         render_html(res, lang="de")
+
+
+def test_text_is_escaped(res, comparison):
+    """Names come from files users write: they are escaped, never markup."""
+    manifest = {**res.manifest, "experiment": {**res.manifest["experiment"], "variants": {
+        "baseline": {}, "platform": {"label": {"ja": "<b>有償</b>", "en": "<script>x</script>"},
+                                     "interventions": {"sharing_platform": {"start": 2016}}}}}}
+    renamed = type(res)(tables=res.tables, manifest=manifest)
+    html = render_html(renamed, lang="en", comparison=comparison, n_boot=100)
+    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
 
 
 # -- resolving RESULTS_OR_EXPERIMENT and the commands ----------------------------------------
@@ -174,11 +330,15 @@ def test_compare_and_report_commands_write_into_the_results_folder(res, tmp_path
     monkeypatch.setattr(report, "load_results", lambda target: (Path(target), res))
     assert cli.main(["compare", str(folder), "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "matching_rate" in out and "platform" in out
+    assert "matching rate (75+)" in out and "Paid sharing service" in out and "Yamae village" in out
+    assert not INTERNAL.search(out.split("\n", 1)[1].rsplit("results:", 1)[0])
     table = pd.read_csv(folder / "comparison" / "comparison.csv")
     assert set(table["variant"]) == {"platform"} and "matching_rate_age_75plus" in set(table["metric"])
     for name in cli.COMPARE_FIGURES:
         assert (folder / "comparison" / f"{name}.png").read_bytes()[:8] == PNG_MAGIC
+    assert cli.main(["compare", str(folder)]) == 0  # Japanese by default
+    out = capsys.readouterr().out
+    assert "マッチング率（75歳以上）" in out and "有償シェアサービス" in out and "「施策なし」" in out
     assert cli.main(["report", str(folder), "--lang", "en", "-q"]) == 0
     assert (folder / "report-en.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
@@ -200,6 +360,9 @@ def test_headline_numbers_are_scaled_to_the_municipality(res):
     assert p["subsidy"] == pytest.approx(subsidy) and subsidy > 0
     assert p["extra_matched"] == pytest.approx(extra)
     assert p["cost_per_extra_match"] == pytest.approx((paid + subsidy) / extra)
+    assert p["paid_per_extra_match"] == pytest.approx(paid / extra)
+    assert p["subsidy_per_extra_match"] == pytest.approx(subsidy / extra)
+    assert p["extra_matched_per_year"] == pytest.approx(extra / p["years_active"])
     assert p["matching_rate_diff"] == pytest.approx(p["matching_rate"] - head.loc["baseline", "matching_rate"])
     assert np.isnan(head.loc["baseline", "cost_per_extra_match"])
 
@@ -213,8 +376,20 @@ def test_variants_are_described_in_the_report_language():
     }}}
     ja = report.variant_descriptions(manifest, "ja")
     en = report.variant_descriptions(manifest, "en")
-    assert ja["baseline"] == "施策なし（現状のまま）" and en["baseline"] == "no intervention (as is)"
-    assert ja["both"] == ("有償シェアリングサービス（2018年から）、地域SNS（2018年から2025年まで）、"
-                          "helping.hours_per_week=3")
-    assert en["both"] == ("paid sharing platform (from 2018); local SNS (from 2018 until 2025); "
-                          "helping.hours_per_week=3")
+    assert ja["baseline"] == "施策なし" and en["baseline"] == "No intervention"
+    assert ja["both"] == "有償シェアサービス（2018年から）、地域SNS（2018年から2025年まで）、設定を1項目変更"
+    assert en["both"] == ("paid sharing service (from 2018); local social network (from 2018 until 2025); "
+                          "settings changed (1)")
+
+
+@pytest.mark.parametrize("diff, lo, hi, words", [(0.05, 0.03, 0.07, ("+5.0ポイント上がります", "+3.0〜+7.0")),
+                                                 (-0.05, -0.07, -0.03, ("-5.0ポイント下がります", "-7.0〜-3.0")),
+                                                 (0.01, -0.02, 0.04, ("差ははっきりしません", "-2.0〜+4.0"))])
+def test_the_sentence_follows_the_interval(res, comparison, diff, lo, hi, words):
+    """Up or down when the interval lies on one side of 0, no clear difference when it spans 0."""
+    mine = comparison.copy()
+    rate = mine["metric"] == "matching_rate"
+    mine.loc[rate, ["diff", "lo", "hi"]] = [diff, lo, hi]
+    findings = " ".join(parse(render_html(res, lang="ja", comparison=mine, n_boot=100)).paragraphs["findings"])
+    for w in words:
+        assert w in findings

@@ -29,7 +29,7 @@ from kyojosim.params.scenario import assumption_register, load_scenario, scale_b
 
 QUICK = {"name": "rq", "seed": 3, "replicates": 1, "years": 1, "scale": 0.15, "scenarios": ["yamae"],
          "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}}}}
-PARAMS = ["interventions.reporting_hub.notice_rate", "interventions.reporting_hub.volunteer_share",
+PARAMS = ["interventions.reporting_hub.notice_rate", "interventions.reporting_hub.reports_per_reporter_month",
           "helping.weekly_hours_free", "needs.hours"]
 
 

@@ -30,7 +30,8 @@ from kyojosim.analysis.scorecard import (
 )
 from kyojosim.cli import main
 from kyojosim.constants import (
-    AID_SUPPORTER,
+    AID_CERTIFIED,
+    AID_MEMBER,
     CATEGORIES,
     PARTICIPATION_GROUPS,
     TIE_HOUSEHOLD,
@@ -146,7 +147,8 @@ def test_a_validation_target_on_the_data_of_a_fit_is_refused(tmp_path):
 
 
 def test_validation_targets_name_no_parameter_and_calibration_targets_do(tmp_path):
-    bad = TINY.replace("    role: validation\n", "    role: validation\n    parameters: [trust.conversion_rate]\n", 1)
+    bad = TINY.replace("    role: validation\n", "    role: validation\n    parameters: [trust.willingness_turnover]\n",
+                       1)
     with pytest.raises(TargetError, match=r"targets\[loose\]\.parameters.*a validation target names parameters"):
         load_targets(write_tiny(tmp_path, bad))
     bad = TINY.replace("    role: validation\n", "    role: calibration\n", 1)
@@ -155,10 +157,10 @@ def test_validation_targets_name_no_parameter_and_calibration_targets_do(tmp_pat
 
 
 def test_shared_source_must_cite_the_source(tmp_path):
-    text = TINY.replace("    role: validation\n", "    role: validation\n    shared_source: {trust.conversion_rate: "
-                        "why}\n", 1)
+    text = TINY.replace("    role: validation\n",
+                        "    role: validation\n    shared_source: {trust.willingness_turnover: why}\n", 1)
     problems = provenance_problems(load_targets(write_tiny(tmp_path, text)))
-    assert any("shared_source lists trust.conversion_rate, which does not cite" in p for p in problems)
+    assert any("shared_source lists trust.willingness_turnover, which does not cite" in p for p in problems)
 
 
 def test_is_fitted():
@@ -197,6 +199,9 @@ def test_published_values_are_the_shipped_tables(bundled):
     mix = read_published("community_participation_all_ages").set_index("survey_year").loc[2017]
     for g in PARTICIPATION_GROUPS:
         assert bundled.target(f"participation_2017_{g}").published == mix[g]
+    start = read_published("community_participation_all_ages").set_index("survey_year").loc[2008]
+    assert bundled.target("participation_2008_offline").published == pytest.approx(
+        start["offline_only"] + start["both"])
     phones = pd.read_csv(ROOT / "src" / "kyojosim" / "data" / "smartphone_japan.csv").set_index("year").loc[2016]
     for decade, column in (("30s", "30-39"), ("60s", "60-69"), ("70s", "70-79")):
         assert bundled.target(f"smartphone_2016_{decade}").published == phones[column]
@@ -312,8 +317,28 @@ def test_meetings_and_platform_registration():
     model.meeting_log = pd.DataFrame({"uid_a": [1, 2, 3, 1], "uid_b": [2, 3, 4, 4], "outcome": [0, 1, 2, 4]})
     assert pattern("meeting_trust_higher")(model) == 50.0
     model.population.aid_role[:] = 0
-    model.population.aid_role[[a, c]] = AID_SUPPORTER
+    model.population.aid_role[[a, c]] = [AID_MEMBER, AID_MEMBER | AID_CERTIFIED]  # a certified supporter is a member
     assert pattern("platform_registered")(model) == 2 / model.scenario.municipality.scale
+
+
+def test_platform_matches_per_member_year_read_the_channel_months():
+    model, _ = hand_built_town([(30, "f"), (41, "m")])
+    per_member = pattern("platform_matches_per_user_year")
+    assert math.isnan(per_member(model, years=1))  # the platform never ran
+    rows = [("offline", 2016, m, 0, 50) for m in range(1, 13)]
+    rows += [("sharing_platform", 2016, m, 10, 1) for m in range(1, 13)]   # 12 matches, 10 member-years
+    rows += [("sharing_platform", 2017, m, 20, 3) for m in range(1, 13)]   # 36 matches, 20 member-years
+    rows += [("sharing_platform", 2018, m, 40, 9) for m in range(1, 4)]    # an incomplete year: not read
+    for channel, year, month, members, matched in rows:
+        model.datacollector.add_table_row("channel_months", {
+            "step": 0, "year": year, "month": f"{year}-{month:02d}", "channel": channel, "members": members,
+            "certified": 0, "roster": 0, "surfaced": matched, "matched": matched, "answered": 0,
+            "closed_matched": matched, "closed_lapsed": 0})
+    assert per_member(model, years=1) == pytest.approx(36 / 20)
+    assert per_member(model, years=2) == pytest.approx((12 + 36) / (10 + 20))
+    assert math.isnan(per_member(model, years=3))  # fewer complete years than asked
+    with pytest.raises(MeasureError, match="years"):
+        per_member(model, years=0)
 
 
 def test_population_measures_read_the_yearly_rows(yamae):

@@ -41,7 +41,9 @@ def test_variants_command_sweeps_and_prints_the_comparison(tmp_path, capsys):
             "--out", str(out)]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "yamae-hub" in text and "matching_rate" in text and "95% interval" in text
+    # the variants by what they switch on, the metrics by their labels (Japanese by default)
+    assert "地域の通報窓口" in text and "マッチング率（75歳以上）" in text
+    assert "95%区間" in text and "「施策なし」" in text and "設定を" not in text
     res = kyojosim.load(out)
     assert res.variants == ["yamae", "yamae-hub"] and res.manifest["runs"]["done"] == 4
     assert (res.summary["scale"] == 0.2).all()

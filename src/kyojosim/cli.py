@@ -2,16 +2,17 @@
 
 Commands::
 
-    kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--quiet]
+    kyojosim run SCENARIO [--years N] [--seed S] [--scale F] [--set key.path=value ...] [--out DIR] [--lang ja|en]
+                 [--quiet]
     kyojosim validate SCENARIO [--set key.path=value ...]
     kyojosim projection [SCENARIO ...] [--seeds N] [--jobs N] [--full] [--out DIR]
     kyojosim variants SCENARIO [SCENARIO ...] [--seeds N] [--seed S] [--jobs N] [--years N] [--set k=v ...]
-                      [--out DIR] [--restart] [--quiet]
+                      [--out DIR] [--restart] [--lang ja|en] [--quiet]
     kyojosim compare RESULTS_OR_EXPERIMENT [--baseline V] [--pool] [--lang ja|en] [--out DIR]
     kyojosim report RESULTS_OR_EXPERIMENT [--lang ja|en] [--out FILE]
-    kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT]
+    kyojosim dashboard [SCENARIO] [--host HOST] [--port PORT] [--lang ja|en]
     kyojosim sweep EXPERIMENT [--jobs N] [--backend loky|dask] [--scheduler ADDRESS] [--out DIR] [--restart] [--quiet]
-                   [--years N] [--scale F] [--replicates N] [--target-halfwidth X [--max-replicates N]]
+                   [--years N] [--scale F] [--replicates N] [--target-halfwidth X [--max-replicates N]] [--lang ja|en]
     kyojosim scenarios
     kyojosim experiments
     kyojosim assumptions [SCENARIO] [--csv]
@@ -26,6 +27,8 @@ Commands::
 scenarios`` lists them) or a
 municipality of Japan by code or name (``29209``, ``生駒市``, ``Ikoma``), whose scenario is built from
 the census and IPSS tables the first time and kept in the user cache folder.
+Tables and summaries are printed in Japanese (``--lang ja``, the default) or English (``--lang en``), every
+heading and name from the glossary (:mod:`kyojosim.present.labels`).
 Errors in the input (a missing or invalid scenario, a bad override, an unwritable output folder)
 print ``error: <message>`` and exit with status 2; a traceback means a bug.
 """
@@ -133,52 +136,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def summary_table(years, needs=None, scale: float = 1.0) -> str:
-    """Format the yearly summary printed after a run.
+def summary_table(years, needs=None, scale: float = 1.0, lang: str = "ja") -> str:
+    """Format the yearly summary printed after a run (:func:`kyojosim.present.tables.run_summary_table`).
 
     Counts are scaled to the whole municipality (divided by ``municipality.scale`` where the metric
-    scales, :data:`kyojosim.measures.outcomes.METRICS`).
+    scales, :data:`kyojosim.measures.outcomes.METRICS`); headings come from the glossary.
 
     Args:
         years: The ``years`` table of a run, with ``population_scaled`` present.
         needs: The ``needs`` table of the run; if given, a column with the matching rate of the
             needs decided (matched or lapsed) in the year that ends at each row.
         scale: The run's ``municipality.scale``.
+        lang: ``"ja"`` or ``"en"``.
 
     Returns:
         The table as text, one line per year.
     """
-    from .constants import PARTICIPATION_GROUPS
-    from .measures.outcomes import METRICS
+    from .present.tables import run_summary_table
 
-    def whole(column: str, value: float) -> str:
-        return f"{METRICS[column].whole_town(value, scale):,.0f}"
-
-    cols = ["year", "population", "65+", "households", *PARTICIPATION_GROUPS]
-    rate: dict[int, float] = {}
-    if needs is not None and len(needs):
-        by_year = needs.groupby("year")[["matched", "lapsed"]].sum()
-        done = by_year["matched"] + by_year["lapsed"]
-        rate = (by_year["matched"] / done.where(done > 0)).to_dict()
-        cols.append("matched")
-    rows = []
-    for r in years.to_dict("records"):
-        rows.append(
-            [
-                str(int(r["year"])),
-                f"{r['population_scaled']:,.0f}",
-                f"{100 * r['share_65plus']:.1f}%",
-                whole("households", r["households"]),
-                *(whole(f"part_{g}", r[f"part_{g}"]) for g in PARTICIPATION_GROUPS),
-            ]
-        )
-        if "matched" in cols:  # weeks are labelled with the year they fall in; the row closes year - 1
-            value = rate.get(int(r["year"]) - 1)
-            rows[-1].append("" if value is None or value != value else f"{100 * value:.1f}%")
-    widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
+    return run_summary_table(years, needs, scale, lang)
 
 
 def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
@@ -193,13 +169,16 @@ def cmd_run(args: argparse.Namespace, command: Sequence[str]) -> int:
         result = run(scn, progress=False if args.quiet else None, command=list(command))
     result.save(out)
     if not args.quiet:
-        m = scn.municipality
-        note = f", counts scaled by 1/{m.scale:g}" if m.scale != 1 else ""
-        print(f"{scn.name} ({m.name_en}), seed {scn.simulation.seed}, {scn.simulation.years} years{note}")
-        print("participation groups: residents in no / offline-only / both / online-only communities")
-        print("matched: share of the needs decided in the year before that were matched (not lapsed)")
-        print(summary_table(result.to_pandas("years"), result.to_pandas("needs"), m.scale))
-        print(f"results: {out}")
+        from .present.labels import text
+
+        m, lang = scn.municipality, args.lang
+        note = text("cli.run_scale_note", lang, scale=f"{1 / m.scale:g}") if m.scale != 1 else ""
+        print(text("cli.run_head", lang, name=scn.name, municipality=m.name if lang == "ja" else m.name_en,
+                   seed=scn.simulation.seed, years=scn.simulation.years, note=note))
+        print(text("cli.run_groups", lang))
+        print(text("cli.run_matched", lang))
+        print(summary_table(result.to_pandas("years"), result.to_pandas("needs"), m.scale, lang))
+        print(text("cli.results", lang, path=out))
     return EXIT_OK
 
 
@@ -243,7 +222,7 @@ def cmd_projection(args: argparse.Namespace) -> int:
 
 def cmd_variants(args: argparse.Namespace) -> int:
     """Sweep scenarios as the variants of the first over shared seeds; print the comparison with the first."""
-    from .analysis.compare import compare, describe_intervals, format_comparison
+    from .analysis.compare import compare
     from .runs.results import results_folder
     from .runs.store import load
     from .runs.sweep import sweep, variants_experiment
@@ -265,15 +244,19 @@ def cmd_variants(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     res = load(out)
     if not args.quiet:
+        from .present.labels import municipality_names, text, variant_labels
+        from .present.tables import comparison_table, intervals_text
+
         print_recovered(res.manifest)
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.variants) > 1:
             table = compare(res)
-            print(f"{exp.name}: variant - {res.baseline}, paired by replicate ({args.seeds} replicates with shared "
-                  "seeds; matching rates in %, differences in points)")
-            print(describe_intervals(table))
-            print(format_comparison(table))
+            shown = variant_labels(res, args.lang)
+            print(text("cli.variants_head", args.lang, name=exp.name, baseline=shown.get(res.baseline, res.baseline),
+                       replicates=args.seeds))
+            print(intervals_text(table, args.lang))
+            print(comparison_table(table, lang=args.lang, labels=shown, places=municipality_names(res, args.lang)))
         else:
             print(f"{exp.name}: one scenario, nothing to compare; its summary is in {out / 'summary.parquet'}")
         print(f"results: {out} (kyojosim compare {out} for the figures, kyojosim report {out} for the report)")
@@ -304,10 +287,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .analysis import national
-    from .analysis.compare import compare, describe_intervals, format_comparison
+    from .analysis.compare import compare
     from .atomic import write_text
     from .present import figures, robustness_figures
+    from .present.labels import municipality_names, text, variant_labels
     from .present.report import HEADLINE_METRICS, load_results
+    from .present.tables import comparison_table, intervals_text, national_text
 
     out_path(args.out, Path("."))  # an empty --out is refused before the results are read
     folder, results = load_results(args.results)
@@ -317,22 +302,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise KyojoError(f"cannot create the output folder {out}: {exc.strerror or exc}") from exc
     baseline = args.baseline or results.baseline
+    shown = variant_labels(results, args.lang)
+    places = municipality_names(results, args.lang)
+    municipal = national.municipal_scenarios(results)
     written = []
     table = nation = None
     points = int(results.design["point"].nunique()) if len(results.design) else 0
-    places = national.municipal_scenarios(results)
     if len(results.variants) > 1:
         table = compare(results, baseline=args.baseline, pool=args.pool)
         write_text(out / "comparison.csv", table.to_csv(index=False))
         written.append("comparison.csv")
-        if places:  # municipalities of Japan: one national table and figure instead of one chart per scenario
+        if municipal:  # municipalities of Japan: one national table and figure instead of one chart per scenario
             nation = national.national_table(results, comparison=table)
-            written += write_national(nation, out, args.lang, baseline)
+            written += write_national(nation, out, args.lang, shown.get(baseline, baseline), shown)
         elif points > 1 and not args.pool and results.parameters:
             robustness_figures.effect_by_parameter(table, lang=args.lang, path=out / "effect_by_parameter.png")
             written.append("effect_by_parameter.png")
         else:  # one point, or the points pooled on purpose: one interval per variant and metric
-            figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png")
+            figures.comparison_chart(table, lang=args.lang, baseline=baseline, path=out / "comparison.png",
+                                     labels=shown, places=places)
             written.append("comparison.png")
     indices = None
     if (results.manifest.get("design") or {}).get("type") == "sobol":
@@ -343,23 +331,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_text(out / "sensitivity.csv", indices.to_csv(index=False))
         figures.sensitivity_chart(indices, lang=args.lang, path=out / "sensitivity.png")
         written += ["sensitivity.csv", "sensitivity.png"]
-    if not places:  # figures of one scenario (the first): not a picture of many municipalities
+    if not municipal:  # figures of one scenario (the first): not a picture of many municipalities
         figures.timeseries(results, lang=args.lang, path=out / "timeseries.png")
         figures.tsunagari_by_group(results, lang=args.lang, path=out / "tsunagari_by_group.png")
         figures.population_pyramid(results, lang=args.lang, path=out / "population_pyramid.png")
         written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
         if nation is not None:
-            print(f"{folder}: {len(places):,} municipalities, variant - {baseline}, paired by municipality, design "
-                  "point and replicate (matching rates in %, differences in points)")
-            print(describe_intervals(table))
-            print(national.format_national(nation, national.DEFAULT_METRIC))
+            print(text("cli.national_head", args.lang, folder=folder, n=f"{len(municipal):,}",
+                       baseline=shown.get(baseline, baseline)))
+            print(intervals_text(table, args.lang))
+            print(national_text(nation, national.DEFAULT_METRIC, lang=args.lang, labels=shown))
         elif table is not None:
-            varied = f" (the design varies {', '.join(results.parameters)})" if points > 1 else ""
-            print(f"{folder}: variant - {baseline}, paired by scenario, design point and replicate{varied} "
-                  "(matching rates in %, differences in points)")
-            print(describe_intervals(table))
-            print(format_comparison(table, HEADLINE_METRICS))
+            varied = text("cli.varied", args.lang, parameters=", ".join(results.parameters)) if points > 1 else ""
+            print(text("cli.compare_head", args.lang, folder=folder, baseline=shown.get(baseline, baseline),
+                       varied=varied))
+            print(intervals_text(table, args.lang))
+            print(comparison_table(table, HEADLINE_METRICS, lang=args.lang, labels=shown, places=places))
         if indices is not None:
             print(f"{folder}: Sobol indices (first order S1, total ST, 95% half-widths), "
                   f"{int(results.design['point'].nunique())} design points")
@@ -374,14 +362,15 @@ NATIONAL_FILES = ("national.csv", "national_ranking.csv", "national_by_class.csv
 """What ``kyojosim compare`` writes besides comparison.csv for an experiment that names municipalities."""
 
 
-def write_national(nation: Any, out: Path, lang: str, baseline: str) -> list[str]:
+def write_national(nation: Any, out: Path, lang: str, baseline: str, labels: dict[str, str]) -> list[str]:
     """Write the national table, its ranking, classes and line, and the figure of an experiment over municipalities.
 
     Args:
         nation: The table of :func:`kyojosim.analysis.national.national_table`.
         out: The output folder.
         lang: Language of the figure.
-        baseline: Name of the baseline, for the figure.
+        baseline: Display name of the baseline, for the figure.
+        labels: Display names of the variants, by name (:func:`kyojosim.present.labels.variant_labels`).
 
     Returns:
         The names of the files written (:data:`NATIONAL_FILES`).
@@ -395,7 +384,8 @@ def write_national(nation: Any, out: Path, lang: str, baseline: str) -> list[str
     write_text(out / "national_ranking.csv", national.ranking(nation, metric).to_csv(index=False))
     write_text(out / "national_by_class.csv", national.by_class(nation, metric).to_csv(index=False))
     write_text(out / "national_gradient.csv", national.gradient(nation, metric).to_csv(index=False))
-    effect_by_municipality(nation, metric, lang=lang, baseline=baseline, path=out / "national_effect.png")
+    effect_by_municipality(nation, metric, lang=lang, baseline=baseline, labels=labels,
+                           path=out / "national_effect.png")
     return list(NATIONAL_FILES)
 
 
@@ -418,14 +408,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """Check the scenario, then serve the dashboard with ``solara run`` until interrupted."""
+    """Check the scenario, then serve the dashboard with Solara in this process until interrupted.
+
+    The server runs in this process (not a second Python that would import kyojosim, mesa and pandas
+    again): ``solara run APP --production --no-check-version`` (no request to the package index at start,
+    no usage statistics sent out). SIGTERM and Ctrl+C stop it.
+    """
     import os
-    import signal
-    import subprocess
+    import warnings
 
     from .distribution import require_extra
     from .params.scenario import find_scenario, load_scenario
-    from .present.dashboard import APP_PATH, SCENARIO_ENV
+    from .present.dashboard import APP_PATH, LANG_ENV, SCENARIO_ENV
 
     require_extra("dashboard")
     if not 0 < args.port < 65536:
@@ -433,30 +427,19 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     path = find_scenario(args.scenario)
     load_scenario(path)
     source = str(path.resolve()) if path.is_file() else args.scenario
-    # no usage statistics sent out; no warning at every page load that a plain-http cookie is not SameSite=None
-    quiet = "ignore:Cookies with samesite:UserWarning"
-    warn = ",".join(w for w in (os.environ.get("PYTHONWARNINGS"), quiet) if w)
-    env = {**os.environ, SCENARIO_ENV: source, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "PYTHONWARNINGS": warn}
-    command = [sys.executable, "-m", "solara", "run", str(APP_PATH), "--host", args.host, "--port", str(args.port),
-               "--production"]
+    os.environ[SCENARIO_ENV] = source
+    os.environ[LANG_ENV] = args.lang
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"  # read when solara's settings are imported
+    # no warning at every page load that a plain-http cookie is not SameSite=None
+    warnings.filterwarnings("ignore", message="Cookies with samesite", category=UserWarning)
+    from solara.__main__ import run as solara_run
+
     print(f"dashboard of {args.scenario}: http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
-    proc = subprocess.Popen(command, env=env)
+    solara_run.main([str(APP_PATH), "--host", args.host, "--port", str(args.port), "--production",
+                     "--no-check-version"], standalone_mode=False)
+    return EXIT_OK
 
-    def stop_server(signum, frame):  # a `kill` of this command stops the server too
-        proc.terminate()
 
-    previous = signal.signal(signal.SIGTERM, stop_server)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 def cmd_new(args: argparse.Namespace, command: Sequence[str]) -> int:
     """Write the scenario file of a municipality, built from the census and IPSS tables."""
     from .runs import builder
@@ -604,19 +587,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         for f in res.manifest["failures"][:10]:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.summary):
+            from .present.labels import municipality_names, text, variant_labels
+            from .present.tables import means_table, variant_range_table
+
             summary = res.table("summary")
             n_scenarios = summary["scenario"].nunique()
+            shown = variant_labels(res, args.lang)
             if n_scenarios > MAX_SCENARIO_LINES:  # all of Japan: one line per variant (kyojosim compare for the rest)
-                table = summary.groupby("variant", sort=False)["matching_rate"].describe()[["count", "mean", "min",
-                                                                                              "max"]]
-                table[["mean", "min", "max"]] *= 100
-                print(f"matching rate by variant over {n_scenarios:,} scenarios (%; the national table: "
-                      f"kyojosim compare {out}):")
-                print(table.round(1).to_string())
+                print(text("cli.sweep_range", args.lang, n=f"{n_scenarios:,}", path=out))
+                print(variant_range_table(summary, args.lang, shown))
             else:
                 table = summary.groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
-                print("mean matching rate by scenario and variant:")
-                print((table * 100).round(1).to_string())
+                print(text("cli.sweep_means", args.lang))
+                print(means_table(table, args.lang, shown, municipality_names(res, args.lang)))
         if precision is not None:
             print(precision.message() + " (half-widths in points for rates)")
         print(f"results: {out}")
@@ -720,6 +703,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fraction of residents simulated, 0 < F <= 1 (municipality.scale)")
     p_run.add_argument("--set", action="append", metavar="KEY.PATH=VALUE", default=[], help=set_help)
     p_run.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario>-<seed>)")
+    p_run.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the summary (default ja)")
     p_run.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
 
     p_val = sub.add_parser("validate", help="check a scenario file", description="Load and check a scenario.")
@@ -756,6 +740,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="results folder (default: results/<SCENARIO-vs-SCENARIO...>)")
     p_var.add_argument("--restart", action="store_true",
                        help="delete the results already in --out (even of other variants) and start again")
+    p_var.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the table (default ja)")
     p_var.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no table")
 
     results_help = "results folder of an experiment, or an experiment file or name (its folder results/<name>)"
@@ -769,7 +754,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_cmp.add_argument("--pool", action="store_true",
                        help="average over the design points (one row per variant and metric) instead of one row per "
                        "point; the effect may depend on the parameters the design varies")
-    p_cmp.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the figures (default ja)")
+    p_cmp.add_argument("--lang", choices=("ja", "en"), default="ja",
+                       help="language of the table and the figures (default ja)")
     p_cmp.add_argument("--out", metavar="DIR", help="output folder (default: <results>/comparison)")
     p_cmp.add_argument("--quiet", "-q", action="store_true", help="no table")
 
@@ -782,14 +768,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--out", metavar="FILE", help="HTML file (default: <results>/report-<lang>.html)")
     p_rep.add_argument("--quiet", "-q", action="store_true", help="do not print the file name")
     p_dash = sub.add_parser("dashboard", help="run a scenario interactively in the browser",
-                            description="Serve the dashboard (mesa SolaraViz): choose the municipality, switch "
-                            "interventions, step the model a month at a time and watch the charts, beside a "
-                            "baseline with every intervention off.")
+                            description="Serve the dashboard (a Solara page in the shape of mesa's SolaraViz, in "
+                            "Japanese or English): choose the municipality (a bundled town opens with its own case "
+                            "on), switch interventions, step the model a month at a time and watch the charts, beside "
+                            "a run with every intervention off. See docs/dashboard.md.")
     p_dash.add_argument("scenario", nargs="?", default="yamae", metavar="SCENARIO",
                         help=scenario_help + "; default yamae")
     p_dash.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1, this machine only)")
     p_dash.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    p_dash.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the page (default ja)")
     p_sw = sub.add_parser("sweep", help="run an experiment (scenarios x variants x design x replicates)",
                           description="Run every run of an experiment file in parallel, saving each as it finishes; "
                           "running the same command again resumes. See docs/experiments.md.")
@@ -803,6 +791,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sw.add_argument("--out", metavar="DIR", help="results folder (default: results/<experiment name>)")
     p_sw.add_argument("--restart", action="store_true",
                       help="delete the results already in --out (even of another experiment) and start again")
+    p_sw.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of the summary (default ja)")
     p_sw.add_argument("--quiet", "-q", action="store_true", help="no progress bar and no summary")
     p_sw.add_argument("--years", type=int, metavar="N", help="replace the experiment's years (a shorter trial)")
     p_sw.add_argument("--scale", type=float, metavar="F", help="replace the experiment's scale, 0 < F <= 1")

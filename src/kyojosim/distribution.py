@@ -25,7 +25,7 @@ HOMEPAGE = "https://github.com/kyojosim/kyojosim"
 """The project's home (also ``[project.urls]`` in ``pyproject.toml``)."""
 
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "dashboard": ("solara", "solara_assets", "ipyvuetify", "altair"),
+    "dashboard": ("solara", "solara_assets", "ipyvuetify", "altair", "networkx"),
     "cluster": ("dask", "dask.distributed"),
     "notebook": ("ipykernel", "nbformat"),
     "analysis": ("ema_workbench",),

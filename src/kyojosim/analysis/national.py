@@ -272,54 +272,6 @@ def gradient(national: pd.DataFrame, metric: str = DEFAULT_METRIC, level: float 
                                        "r2"])
 
 
-def format_national(national: pd.DataFrame, metric: str = DEFAULT_METRIC, top: int = 5) -> str:
-    """Say in text where each variant changes a metric most: the line over size and ageing, the classes, the ends.
-
-    Args:
-        national: The frame of :func:`national_table`.
-        metric: The metric (default: the matching rate of residents 75+).
-        top: How many municipalities to name at each end.
-
-    Returns:
-        For each variant: how many municipalities and the median effect, the slopes of :func:`gradient`
-        with their 95% intervals, the median effect by population and by 65+ share class
-        (:func:`by_class`), and the ``top`` municipalities where it helps most and least (:func:`ranking`).
-        Rates and shares in points.
-    """
-    from .intervals import display_factor
-
-    f = display_factor(metric)
-    unit = " points" if f == 100 else ""
-    grad = gradient(national, metric).set_index("variant")
-    classes = by_class(national, metric)
-    ends = ranking(national, metric, top)
-    lines = []
-    for variant in grad.index:
-        g = grad.loc[variant]
-        d = _one_metric(national, metric)
-        d = d.loc[d["variant"] == variant, "diff"].to_numpy(dtype=float) * f
-        lines.append(f"{variant}: {metric} in {len(d):,} municipalities: median change {np.median(d):+.2f}{unit} "
-                     f"(quartiles {np.quantile(d, 0.25):+.2f} to {np.quantile(d, 0.75):+.2f}); "
-                     f"positive in {(d > 0).mean():.0%}")
-        if np.isfinite(g["per_tenfold_population"]):
-            lines.append(f"  change per tenfold population {f * g['per_tenfold_population']:+.2f}{unit} "
-                         f"[{f * g['per_tenfold_population_lo']:+.2f}, {f * g['per_tenfold_population_hi']:+.2f}], "
-                         f"per 10 points more aged 65+ {f * g['per_10_points_65plus']:+.2f}{unit} "
-                         f"[{f * g['per_10_points_65plus_lo']:+.2f}, {f * g['per_10_points_65plus_hi']:+.2f}] "
-                         f"(least squares over municipalities, both together, 95% intervals; R² {g['r2']:.2f})")
-        for dim, word in (("population", "by population"), ("share_65plus", "by share aged 65+")):
-            mine = classes[(classes["variant"] == variant) & (classes["dimension"] == dim)
-                           & (classes["municipalities"] > 0)]
-            cells = [f"{r['class']}: {f * r['median']:+.2f} ({r['municipalities']})" for r in mine.to_dict("records")]
-            lines.append(f"  median {word} (municipalities): " + "; ".join(cells))
-        for end, word in (("top", "helps most"), ("bottom", "helps least")):
-            mine = ends[(ends["variant"] == variant) & (ends["end"] == end)]
-            cells = [f"{r['name']} ({r['prefecture']}, {r['population']:,}) {f * r['diff']:+.2f}"
-                     for r in mine.to_dict("records")]
-            lines.append(f"  {word}: " + "; ".join(cells))
-    return "\n".join(lines)
-
-
 __all__ = ["AGEING_CLASSES", "DEFAULT_METRIC", "MUNICIPALITY_COLUMNS", "NATIONAL_COLUMNS", "POPULATION_CLASSES",
-           "by_class", "format_national", "gradient", "municipal_scenarios", "municipality_table", "national_table",
+           "by_class", "gradient", "municipal_scenarios", "municipality_table", "national_table",
            "ranking"]

@@ -194,10 +194,11 @@ _STEP_COLUMNS = _cols(
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("years", _YEAR_COLUMNS, "yearly",
           "the town at the start and at the end of every simulated year: population (simulated and scaled to the "
-          "whole municipality), age shares and mean age (nan when nobody is left), households by kind, residents by participation group, the year's "
-          "births, deaths and moves, ties and isolated residents, the shares of residents aged 20-79 willing to help "
-          "free and only if paid (mean over the categories) and their mean wish to ask, and the share of the year's "
-          "needs that surfaced, in all and by the requester's age group (kyojosim.measures.yearly.year_summary)",
+          "whole municipality), age shares and mean age (nan when nobody is left), households by kind, residents "
+          "by participation group, the year's births, deaths and moves, ties and isolated residents, the shares "
+          "of residents aged 20-79 willing to help free and only if paid (mean over the categories) and their mean "
+          "wish to ask, and the share of the year's needs that surfaced, in all and by the requester's age group "
+          "(kyojosim.measures.yearly.year_summary)",
           swept=True),
     Table("steps", _STEP_COLUMNS, "weekly",
           "the weekly series, one row per step (0 is the initial state): the month whose records the week counts "
@@ -537,8 +538,8 @@ _MATCHING = Metric("matching_rate", "rate", "%", "マッチング率", "matching
                    summary=lambda run: _rate(_needs(run)["matched"].sum(), _needs(run)["lapsed"].sum()))
 _TSUNAGARI = Metric("tsunagari", "index", "index", "つながり力", "つながり力", compared=True)
 _PART = Metric("part", "count", "residents", "住民", "residents", scales=True, dtype=INT)
-_MATCHED_VIA = Metric("matched", "count", "needs", "マッチしたニーズ", "needs matched", scales=True, dtype=INT,
-                      flow=True)
+_MATCHED_VIA = Metric("matched", "count", "needs", "手助けが見つかった困りごと", "needs matched", scales=True,
+                      dtype=INT, flow=True)
 
 METRICS: dict[str, Metric] = {m.name: m for m in (
     # the summary of a run (columns of the sweep's summary table, in this order) ...
@@ -547,22 +548,22 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
                 CATEGORIES, summary=_category_rate),
     *_qualified(Metric("matching_rate_age", "rate", "%", "マッチング率", "matching rate", compared=True), "age_group",
                 REQUESTER_AGE_GROUPS, summary=_age_rate, headline=lambda g: g == "75plus"),
-    Metric("needs_arisen", "count", "needs", "発生したニーズ", "needs arisen", scales=True, dtype=INT, flow=True,
+    Metric("needs_arisen", "count", "needs", "起きた困りごと", "needs arisen", scales=True, dtype=INT, flow=True,
            summary=_total("arisen")),
-    Metric("needs_matched", "count", "needs", "マッチしたニーズ", "needs matched", scales=True, dtype=INT, flow=True,
-           compared=True, summary=_total("matched")),
-    Metric("needs_lapsed", "count", "needs", "失効したニーズ", "needs lapsed", scales=True, dtype=INT, flow=True,
-           summary=_total("lapsed")),
+    Metric("needs_matched", "count", "needs", "手助けが見つかった困りごと", "needs matched", scales=True, dtype=INT,
+           flow=True, compared=True, summary=_total("matched")),
+    Metric("needs_lapsed", "count", "needs", "手助けが見つからなかった困りごと", "needs lapsed", scales=True,
+           dtype=INT, flow=True, summary=_total("lapsed")),
     Metric("tsunagari_mean", "index", "index", "つながり力", "つながり力 (connection power)", compared=True,
            headline=True, summary=_tsunagari("all", "all")),
     *_qualified(_TSUNAGARI, "participation", PARTICIPATION_GROUPS,
                 summary=lambda g: _tsunagari("participation", g)),
-    Metric("paid_by_requesters", "money", "yen", "依頼者の支払", "paid by requesters", scales=True, dtype=INT,
+    Metric("paid_by_requesters", "money", "yen", "住民の支払い", "paid by residents", scales=True, dtype=INT,
            compared=True, summary=_money("paid_by_requesters")),
-    Metric("subsidy", "money", "yen", "補助金", "subsidy", scales=True, dtype=INT, compared=True,
+    Metric("subsidy", "money", "yen", "自治体の補助", "municipal subsidy", scales=True, dtype=INT, compared=True,
            summary=_money("subsidy")),
-    Metric("received_by_helpers", "money", "yen", "支援者の受取", "received by helpers", scales=True, dtype=INT,
-           compared=True, summary=_money("received_by_helpers")),
+    Metric("received_by_helpers", "money", "yen", "手助けした住民の受け取り", "received by helpers", scales=True,
+           dtype=INT, compared=True, summary=_money("received_by_helpers")),
     Metric("population_start", "count", "residents", "開始時の人口", "population at the start",
            summary=_years("population_scaled", 0)),
     Metric("population_end", "count", "residents", "終了時の人口", "population at the end",
@@ -579,12 +580,14 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("ties", "count", "ties", "つながりの数", "ties", scales=True, dtype=INT),
     Metric("isolated", "count", "residents", "孤立した住民", "isolated residents", scales=True, dtype=INT),
     *_qualified(_PART, "participation", PARTICIPATION_GROUPS),
-    Metric("needs_surfaced", "count", "needs", "表出したニーズ", "needs surfaced", scales=True, dtype=INT, flow=True),
-    Metric("needs_open", "count", "needs", "未解決のニーズ", "open needs", scales=True, dtype=INT, flow=True),
-    Metric("hours_given", "count", "hours", "支援時間", "hours of help given", scales=True, flow=True),
-    Metric("weeks_to_match", "index", "weeks", "マッチまでの週数", "weeks to a match", flow=True),
-    Metric("unmet_75plus_share", "share", "%", "困りごとが未解決の75歳以上の割合", "share aged 75+ with an unmet need",
+    Metric("needs_surfaced", "count", "needs", "人に伝えられた困りごと", "needs surfaced", scales=True, dtype=INT,
            flow=True),
+    Metric("needs_open", "count", "needs", "手助けを待っている困りごと", "open needs", scales=True, dtype=INT,
+           flow=True),
+    Metric("hours_given", "count", "hours", "手助けの時間", "hours of help given", scales=True, flow=True),
+    Metric("weeks_to_match", "index", "weeks", "手助けが見つかるまでの週数", "weeks to a match", flow=True),
+    Metric("unmet_75plus_share", "share", "%", "手助けを待つ困りごとのある75歳以上の割合",
+           "share aged 75+ with an unmet need", flow=True),
     *_qualified(_MATCHED_VIA, "channel", CHANNELS),
 )}
 """The metrics, by name: the summary metrics in the order of the summary table, then the weekly series."""

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..constants import (
-    AID_SUPPORTER,
+    AID_MEMBER,
     CATEGORIES,
     PARTICIPATION_GROUPS,
     TIE_HOUSEHOLD,
@@ -375,29 +375,49 @@ def meeting_trust_higher(model: KyojoModel) -> float:
 
 @pattern_measure("platform_registered", "residents")
 def platform_registered(model: KyojoModel) -> float:
-    """Residents registered on the sharing platform (the ``AID_SUPPORTER`` bit), scaled to the municipality."""
+    """Residents registered on the sharing platform now (the ``AID_MEMBER`` bit), scaled to the municipality.
+
+    Members include the certified supporters (ママサポ), who are registered too; AsMama's published counts
+    are of everyone registered.
+    """
     pop = model.population
     live = pop.live()
-    return float(((pop.aid_role[live] & AID_SUPPORTER) != 0).sum()) / model.scenario.municipality.scale
+    return float(((pop.aid_role[live] & AID_MEMBER) != 0).sum()) / model.scenario.municipality.scale
+
+
+PLATFORM_CHANNEL = "sharing_platform"
+"""The sharing platform's name in the ``channel_months`` table."""
 
 
 @pattern_measure("platform_matches_per_user_year", "per user-year")
 def platform_matches_per_user_year(model: KyojoModel, years: int = 3) -> float:
-    """Count matches through the sharing platform per registered resident and year, over the last ``years``.
+    """Count matches through the sharing platform per registered member and year, over the last ``years`` years.
 
-    The weekly matches of the ``steps`` table (``matched_sharing_platform``) of the last ``years`` years of
-    the run, per year, over the residents registered at the end (AsMama: shares per registered user and
-    year); ``nan`` with nobody registered.
+    From the ``channel_months`` table: the needs matched through the platform in the last ``years``
+    complete calendar years recorded (twelve months each, by the ``month`` column), over the member-years
+    of those months (the members at the end of each month, summed, over 12), as AsMama's uses a year
+    over the registered users. ``nan`` when fewer than ``years`` complete years are recorded or nobody
+    was a member.
     """
-    steps = model.table("steps")
-    steps = steps[steps["step"] > 0]
-    step_days = float(model.scenario.simulation.step_days)
-    recent = steps.tail(max(int(round(float(years) * 365.25 / step_days)), 1))
-    registered = platform_registered(model) * model.scenario.municipality.scale
-    if registered <= 0 or recent.empty:
+    years = int(years)
+    if years < 1:
+        raise MeasureError(f"years: got {years}; allowed: a whole number of years, at least 1")
+    months = model.table("channel_months")
+    months = months[months["channel"] == PLATFORM_CHANNEL]
+    if months.empty:
         return float("nan")
-    per_year = float(recent["matched_sharing_platform"].sum()) * 365.25 / (len(recent) * step_days)
-    return per_year / registered
+    # a row per month (the last may be a month in progress, where the run ends within it)
+    by_month = months.groupby("month").agg(members=("members", "last"), matched=("matched", "sum"))
+    calendar = by_month.index.str.slice(0, 4).astype(int)
+    per_year = pd.Series(1, index=calendar).groupby(level=0).sum()
+    complete = sorted(per_year.index[per_year == 12])[-years:]
+    if len(complete) < years:
+        return float("nan")
+    recent = by_month[np.isin(calendar, complete)]
+    member_years = float(recent["members"].sum()) / 12.0
+    if member_years <= 0:
+        return float("nan")
+    return float(recent["matched"].sum()) / member_years
 
 
 __all__ = ["PATTERN_MEASURES", "SURVEY_AGES", "MeasureError", "PatternMeasure", "pattern", "pattern_measure"]

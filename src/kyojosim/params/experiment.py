@@ -181,8 +181,22 @@ class InterventionSwitch:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Label:
+    """A display name in Japanese and English: ``{ja: 有償シェアサービス, en: paid sharing service}``."""
+
+    ja: str = param(source=_SETTING, doc="the name in Japanese")
+    en: str = param(source=_SETTING, doc="the name in English")
+
+    def check(self, ctx: Context) -> None:
+        """Check that neither name is empty."""
+        for lang in ("ja", "en"):
+            if not getattr(self, lang).strip():
+                raise ctx.child(lang).error(getattr(self, lang), "allowed: a non-empty text", "empty")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Variant:
-    """One variant: the interventions it switches on or off, then other scenario overrides."""
+    """One variant: the interventions it switches on or off, then other scenario overrides, and its display name."""
 
     baseline: bool | None = param(
         None, source=f"{_SETTING}: the first variant is the baseline unless one says so",
@@ -193,6 +207,9 @@ class Variant:
     overrides: dict[str, Any] = param({}, source=_SETTING, refine=scenario_keys,
                                       doc="dotted scenario keys applied after the interventions", form=_OVERRIDES)
     description: str = param("", source=f"{_SETTING}")
+    label: Label | None = param(None, source=f"{_SETTING}: none names the variant by the interventions it switches on",
+                                doc="the name reports, figures, tables and the dashboard show, in Japanese and English",
+                                form="a mapping {ja: name in Japanese, en: name in English}")
 
     @classmethod
     def shorthand(cls, data: Any, ctx: Context) -> Any:
@@ -895,7 +912,7 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
     spec = {
         "name": name, "description": exp.description, "seed": exp.seed, "replicates": exp.replicates,
         "years": exp.years, "scale": exp.scale, "overrides": dict(exp.overrides), "scenarios": list(exp.scenarios),
-        "variants": {v: {**to_plain(exp.variants[v]), "baseline": v == baseline} for v in order},
+        "variants": {v: _plain_variant(exp.variants[v], v == baseline) for v in order},
         "design": {k: v for k, v in design.items() if k != "problem"},
     }
     # resolve every run's scenario up front (a bad key or value fails here, before any run)
@@ -1011,8 +1028,12 @@ def _municipal_runs(exp: ExperimentSpec, ctx: Context, common: dict[str, Any], o
 
 
 def _hash(spec: Mapping[str, Any], points: Any, seeds: Any, digests: list[str]) -> str:
-    """SHA-256 of the spec, the design points, the replicate seeds and the digest of every (variant, point)."""
-    payload = json.dumps(_keys_as_text({"spec": spec, "points": points, "seeds": seeds, "digests": digests}),
+    """SHA-256 of the spec, the design points, the replicate seeds and the digest of every (variant, point).
+
+    The variants' display names are left out: renaming a variant does not make another experiment.
+    """
+    payload = json.dumps(_keys_as_text({"spec": _without_labels(spec), "points": points, "seeds": seeds,
+                                        "digests": digests}),
                          sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -1024,10 +1045,24 @@ def _identity(spec: Mapping[str, Any], points: Any, digests: list[str]) -> str:
     gives the same first children whatever the count), so two experiments that differ only in their
     number of replicates share their common runs exactly; this hash leaves the count out.
     """
-    rest = {k: v for k, v in spec.items() if k != "replicates"}
+    rest = {k: v for k, v in _without_labels(spec).items() if k != "replicates"}
     payload = json.dumps(_keys_as_text({"spec": rest, "points": points, "digests": digests}), sort_keys=True,
                          ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _plain_variant(variant: Variant, baseline: bool) -> dict[str, Any]:
+    """Return a variant as plain data for the spec (a variant without a display name has no ``label`` key)."""
+    plain = {**to_plain(variant), "baseline": baseline}
+    if plain.get("label") is None:
+        plain.pop("label", None)
+    return plain
+
+
+def _without_labels(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the spec without the variants' display names: renaming a variant does not make another experiment."""
+    variants = {k: {f: x for f, x in v.items() if f != "label"} for k, v in spec["variants"].items()}
+    return {**spec, "variants": variants}
 
 
 def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
@@ -1041,5 +1076,5 @@ def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
 
 
 __all__ = ["DESIGN_TYPES", "EXPERIMENT_DIR", "Design", "Experiment", "ExperimentError", "ExperimentSpec",
-           "InterventionSwitch", "MunicipalScenario", "MunicipalitySelection", "Run", "Variant", "bundled_experiments",
-           "find_experiment", "load_experiment", "replicate_seeds"]
+           "InterventionSwitch", "Label", "MunicipalScenario", "MunicipalitySelection", "Run", "Variant",
+           "bundled_experiments", "find_experiment", "load_experiment", "replicate_seeds"]

@@ -5,7 +5,8 @@ same attributes, returns a :class:`matplotlib.figure.Figure` drawn with the Agg 
 pyplot, no change to the process's backend; a :class:`NotebookFigure`, which Jupyter shows inline),
 and saves it as PNG when given ``path``. Labels are
 Japanese (``lang="ja"``, the default; the bundled IPAex font of ``matplotlib_fontja`` renders them)
-or English (``lang="en"``).
+or English (``lang="en"``), all from the glossary (:mod:`kyojosim.present.labels`): variants by their
+display names, scenarios by their municipality.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from ..errors import KyojoError
 from ..measures.outcomes import METRICS
 from .labels import (
     CATEGORY_LABELS,
+    LANGS,
     PARTICIPATION_LABELS,
     SEX_LABELS,
     UNITS,
@@ -37,6 +39,10 @@ from .labels import (
     is_money,
     is_rate,
     metric_label,
+    municipality_names,
+    text,
+    texts,
+    variant_labels,
 )
 
 BASELINE_COLOR = "#444444"
@@ -45,46 +51,10 @@ DEFAULT_STEPS_PER_YEAR = 365.25 / 7
 """Weeks in a year, for a run shorter than a year."""
 GROUP_COLORS = {"none": "#7f7f7f", "offline_only": "#2ca02c", "both": "#1f77b4", "online_only": "#ff7f0e"}
 
-TEXT = {
-    "ja": {
-        "year": "年",
-        "band": "帯：反復{n}回の平均の95%信頼区間",
-        "rolling": "過去{w}週の値",
-        "sep": "。",
-        "start": "{v} 開始",
-        "diff": "{b}との差",
-        "overall": "全体",
-        "75plus": "75歳以上",
-        "comparison_title": "介入によるマッチング率の変化（95%信頼区間）",
-        "tsunagari_title": "参加グループ別のつながり力（20歳以上、反復平均）",
-        "tsunagari_end_title": "参加グループ別のつながり力（{year}年、20歳以上）",
-        "nobody": "20歳以上の住民がいない",
-        "pyramid_title": "人口ピラミッド：{v}（{a}年と{b}年、反復平均、自治体全体に換算）",
-        "age": "年齢",
-        "people": "人口（人）",
-        "group": "参加グループ",
-        "timeseries_title": "{m}の推移",
-    },
-    "en": {
-        "year": "year",
-        "band": "band: 95% interval of the mean of {n} replicates",
-        "rolling": "trailing {w} weeks",
-        "sep": "; ",
-        "start": "{v} starts",
-        "diff": "difference from {b}",
-        "overall": "overall",
-        "75plus": "aged 75+",
-        "comparison_title": "Change in matching rate by intervention (95% interval)",
-        "tsunagari_title": "つながり力 by participation group (residents 20+, mean of replicates)",
-        "tsunagari_end_title": "つながり力 by participation group in {year} (residents 20+)",
-        "nobody": "no resident aged 20+",
-        "pyramid_title": "Population pyramid: {v} ({a} and {b}, mean of replicates, whole municipality)",
-        "age": "age",
-        "people": "residents",
-        "group": "participation group",
-        "timeseries_title": "{m} over time",
-    },
-}
+TEXT = {lang: texts("figures", lang) for lang in LANGS}
+"""The figures' texts by language (``texts.figures`` of the glossary)."""
+TEXT_BASELINE = {lang: texts("common", lang)["no_intervention"] for lang in LANGS}
+"""What the comparison chart calls the baseline when it is not named."""
 
 
 # --------------------------------------------------------------------------------------
@@ -305,6 +275,7 @@ def timeseries(results: Any, metric: str = "matching_rate", lang: str = "ja", wi
     sm = smoothed_steps(steps, metric, window).merge(steps[["run_id", "variant"]].drop_duplicates(), on="run_id")
     names = [v for v in (variants or _variants(results)) if v in set(sm["variant"])]
     colors = variant_colors(_variants(results), _baseline(results))
+    shown = variant_labels(results, lang)
     factor = 100.0 if is_rate(metric) else 1.0
     fig = _figure(8.0, 4.6)
     ax = fig.add_subplot()
@@ -317,7 +288,7 @@ def timeseries(results: Any, metric: str = "matching_rate", lang: str = "ja", wi
         if is_rate(metric):  # a share cannot leave 0-100%, whatever the t-interval of few replicates says
             lo, hi = np.clip(lo, 0.0, 100.0), np.clip(hi, 0.0, 100.0)
         n_rep = max(n_rep, wide.shape[1])
-        ax.plot(time, mean, color=colors.get(v), lw=1.8, label=v, gid=f"mean:{v}")
+        ax.plot(time, mean, color=colors.get(v), lw=1.8, label=shown.get(v, v), gid=f"mean:{v}")
         if wide.shape[1] > 1:
             ax.fill_between(time, lo, hi, color=colors.get(v), alpha=0.2 if len(names) <= 2 else 0.12, lw=0,
                             gid=f"band:{v}")
@@ -329,13 +300,15 @@ def timeseries(results: Any, metric: str = "matching_rate", lang: str = "ja", wi
     for year, vs in sorted(by_year.items()):
         color = colors.get(vs[0]) if len(vs) == 1 else BASELINE_COLOR
         ax.axvline(year, color=color, ls="--", lw=1.2, gid=f"start:{year}")
-        ax.annotate(t["start"].format(v=", ".join(vs)), xy=(year, 1.0), xycoords=("data", "axes fraction"),
+        ax.annotate(t["start"].format(v=", ".join(shown.get(v, v) for v in vs)), xy=(year, 1.0),
+                    xycoords=("data", "axes fraction"),
                     xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=9, color=color)
     unit = f" ({UNITS[lang]['rate']})" if is_rate(metric) else ""
     ax.set_ylabel(f"{metric_label(metric, lang)}{unit}")
     ax.set_xlabel(t["year"])
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(t["timeseries_title"].format(m=metric_label(metric, lang)) + f" — {scenario}", fontsize=12)
+    place = municipality_names(results, lang).get(scenario, scenario)
+    ax.set_title(t["timeseries_title"].format(m=metric_label(metric, lang), place=place), fontsize=12)
     notes = [t["rolling"].format(w=window)] if is_flow(metric) else []
     notes += [t["band"].format(n=n_rep)] if n_rep > 1 else []
     note = t["sep"].join(notes)
@@ -355,18 +328,18 @@ DEFAULT_CHART_METRICS: tuple[str, ...] = (
 
 
 def _chart_label(metric: str, lang: str) -> str:
-    t = TEXT[lang]
     if metric == "matching_rate":
-        return t["overall"]
+        return CATEGORY_LABELS[lang]["all"]
     if metric == "matching_rate_age_75plus":
-        return t["75plus"]
+        return CATEGORY_LABELS[lang]["75plus"]
     if metric.startswith("matching_rate_") and metric.removeprefix("matching_rate_") in CATEGORY_LABELS[lang]:
         return CATEGORY_LABELS[lang][metric.removeprefix("matching_rate_")]
     return metric_label(metric, lang)
 
 
 def comparison_chart(comparison: pd.DataFrame, metrics: Sequence[str] | None = None, lang: str = "ja",
-                     baseline: str | None = None, path: str | os.PathLike[str] | None = None) -> Figure:
+                     baseline: str | None = None, path: str | os.PathLike[str] | None = None,
+                     labels: Mapping[str, str] | None = None, places: Mapping[str, str] | None = None) -> Figure:
     """Each variant's difference from the baseline, with its 95% interval, metric by metric.
 
     Args:
@@ -376,6 +349,9 @@ def comparison_chart(comparison: pd.DataFrame, metrics: Sequence[str] | None = N
         lang: ``"ja"`` or ``"en"``.
         baseline: Name of the baseline, for the axis label.
         path: If given, save the figure there as PNG.
+        labels: Display name of each variant (:func:`kyojosim.present.labels.variant_labels`); variants
+            and the baseline are shown by these.
+        places: Municipality of each scenario (:func:`kyojosim.present.labels.municipality_names`).
 
     Returns:
         The figure: one row per metric, one point with whiskers per variant.
@@ -387,7 +363,10 @@ def comparison_chart(comparison: pd.DataFrame, metrics: Sequence[str] | None = N
         raise KyojoError("comparison_chart: the comparison holds none of the metrics to show")
     df = comparison[comparison["metric"].isin(metrics)].copy()
     multi = df["scenario"].nunique() > 1
-    df["who"] = (df["scenario"].astype(str) + ": " if multi else "") + df["variant"].astype(str)
+    shown = dict(labels or {})
+    where = dict(places or {})
+    df["who"] = ((df["scenario"].astype(str).map(lambda s: where.get(s, s)) + ": " if multi else "")
+                 + df["variant"].astype(str).map(lambda v: shown.get(v, v)))
     whos = list(dict.fromkeys(df["who"]))
     colors = {w: VARIANT_COLORS[i % len(VARIANT_COLORS)] for i, w in enumerate(whos)}
     rate = all(is_rate(m) for m in metrics)
@@ -412,7 +391,7 @@ def comparison_chart(comparison: pd.DataFrame, metrics: Sequence[str] | None = N
     if 0 < n_head < len(metrics):
         ax.axhline(n_head - 0.5, color="#bbbbbb", lw=0.8)
     unit = UNITS[lang]["points"] if rate else UNITS[lang]["yen"] if money else ""
-    base = baseline or ("baseline")
+    base = text("common.quoted", lang, label=shown.get(baseline, baseline) if baseline else TEXT_BASELINE[lang])
     ax.set_xlabel(t["diff"].format(b=base) + ((f"（{unit}）" if lang == "ja" else f" ({unit})") if unit else ""))
     ax.grid(axis="x", alpha=0.3)
     if rate:
@@ -441,8 +420,7 @@ def sensitivity_chart(indices: pd.DataFrame, lang: str = "ja", path: str | os.Pa
     params = list(dict.fromkeys(df["parameter"]))
     fig = _figure(4.2 * len(metrics) + 1.5, 0.9 + 0.55 * len(params))
     axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
-    names = {"S1": "1次の指数 S1" if lang == "ja" else "first order S1",
-             "ST": "全効果の指数 ST" if lang == "ja" else "total ST"}
+    names = {"S1": TEXT[lang]["first_order"], "ST": TEXT[lang]["total_order"]}
     for ax, metric in zip(axes, metrics, strict=True):
         mine = df[df["metric"] == metric].groupby("parameter").mean(numeric_only=True).reindex(params)
         y = np.arange(len(params))
@@ -452,7 +430,7 @@ def sensitivity_chart(indices: pd.DataFrame, lang: str = "ja", path: str | os.Pa
         ax.axvline(0.0, color="#333333", lw=0.8)
         ax.set_title(_chart_label(metric, lang), fontsize=11)
         ax.grid(axis="x", alpha=0.3)
-        ax.set_xlabel("Sobol指数" if lang == "ja" else "Sobol index")
+        ax.set_xlabel(TEXT[lang]["sobol_index"])
     axes[0].set_yticks(np.arange(len(params)), params)
     axes[0].invert_yaxis()
     axes[-1].legend(loc="lower right", fontsize=9)
@@ -487,6 +465,7 @@ def tsunagari_by_group(results: Any, lang: str = "ja", at: str = "time", scenari
     ts, scenario = _pick_scenario(_table(results, "tsunagari"), scenario)
     ts = ts[ts["group_type"] == "participation"]
     names = [v for v in _variants(results) if v in set(ts["variant"])]
+    shown = variant_labels(results, lang)
     groups = list(PARTICIPATION_GROUPS)
     glabels = PARTICIPATION_LABELS[lang]
     if at == "end":
@@ -503,7 +482,7 @@ def tsunagari_by_group(results: Any, lang: str = "ja", at: str = "time", scenari
             drawn = drawn or bool(np.isfinite(mean).any())
             x = np.arange(len(groups)) + (i - (len(names) - 1) / 2) * width
             err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
-            ax.bar(x, mean, width=width * 0.95, color=colors[v], label=v, yerr=err, capsize=3,
+            ax.bar(x, mean, width=width * 0.95, color=colors[v], label=shown.get(v, v), yerr=err, capsize=3,
                    error_kw={"lw": 1, "ecolor": "#333333"})
         ax.set_xticks(np.arange(len(groups)), [glabels[g] for g in groups])
         if not drawn:  # the village emptied: つながり力 of nobody is undefined (nan), nothing to draw
@@ -530,9 +509,9 @@ def tsunagari_by_group(results: Any, lang: str = "ja", at: str = "time", scenari
             ax.plot(time, wide.mean(axis=1).to_numpy(), color=GROUP_COLORS[g], lw=1.6, label=glabels[g])
         if v in starts:
             ax.axvline(starts[v], color="#333333", ls="--", lw=1.0)
-            ax.annotate(t["start"].format(v=v), xy=(starts[v], 1.0), xycoords=("data", "axes fraction"),
+            ax.annotate(t["start"].format(v=shown.get(v, v)), xy=(starts[v], 1.0), xycoords=("data", "axes fraction"),
                         xytext=(3, -3), textcoords="offset points", ha="left", va="top", fontsize=8)
-        ax.set_title(v, fontsize=11)
+        ax.set_title(shown.get(v, v), fontsize=11)
         ax.set_xlabel(t["year"])
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.axhline(0, color="#999999", lw=0.6)
@@ -588,7 +567,7 @@ def population_pyramid(results: Any, variant: str | None = None, lang: str = "ja
         end = end.get(sex, pd.Series(dtype=float)).reindex(bands).fillna(0).to_numpy()
         start = mean.get(first, pd.Series(dtype=float))
         start = start.get(sex, pd.Series(dtype=float)).reindex(bands).fillna(0).to_numpy()
-        year_label = f"{last}" if lang == "en" else f"{last}年"
+        year_label = text("common.year_suffix", lang, year=last)
         ax.barh(y, sign * end, height=0.85, color=colors[sex], alpha=0.75, label=f"{sexes[sex]} {year_label}")
         edges = np.r_[y - 0.425, y[-1] + 0.425]
         ax.stairs(sign * start, edges, orientation="horizontal", baseline=None, color="#222222", lw=1.3,
@@ -604,10 +583,11 @@ def population_pyramid(results: Any, variant: str | None = None, lang: str = "ja
     ax.set_xlabel(f"← {sexes['male']}    {t['people']}    {sexes['female']} →")
     ax.axvline(0, color="#333333", lw=0.8)
     handles, labels = ax.get_legend_handles_labels()
-    outline = f"{first}" if lang == "en" else f"{first}年"
+    outline = text("common.year_suffix", lang, year=first)
     labels = [outline if lab.endswith(str(first)) else lab for lab in labels]
     ax.legend(handles, labels, loc="lower right", fontsize=9)
-    ax.set_title(t["pyramid_title"].format(v=variant, a=first, b=last), fontsize=11)
+    ax.set_title(t["pyramid_title"].format(v=variant_labels(results, lang).get(variant, variant), a=first, b=last),
+                 fontsize=11)
     return _finish(fig, path)
 
 

@@ -8,12 +8,14 @@ the municipalities of each class (:data:`kyojosim.analysis.national.POPULATION_C
 helps most named. The data is :func:`kyojosim.analysis.national.national_table`.
 
 The figure is a :class:`matplotlib.figure.Figure` drawn with the Agg canvas (no pyplot), saved as PNG
-when given ``path``; labels are Japanese (``lang="ja"``) or English (``lang="en"``).
+when given ``path``; its texts are the glossary's (section ``national``), in Japanese (``lang="ja"``) or
+English (``lang="en"``), and the variants are shown by their display names.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import matplotlib_fontja  # noqa: F401  (registers a Japanese font for the labels)
 import numpy as np
@@ -26,28 +28,10 @@ from ..analysis.national import AGEING_CLASSES, DEFAULT_METRIC, POPULATION_CLASS
 from ..errors import KyojoError
 from ..params.japan import REGIONS
 from .figures import NotebookFigure, save_png
-from .labels import check_lang, metric_label
+from .labels import capitalised, check_lang, metric_label, term, texts
 
 REGION_COLORS = ("#1f77b4", "#17becf", "#2ca02c", "#bcbd22", "#ff7f0e", "#d62728", "#9467bd", "#8c564b")
 """One colour per region of :data:`kyojosim.params.japan.REGIONS`, north to south."""
-
-TEXT = {
-    "ja": {
-        "title": "{m}の変化：各介入と{b}の差（点＝自治体、線＝階級の中央値）",
-        "population": "人口（2015年国勢調査、対数目盛）",
-        "ageing": "65歳以上の割合（2015年国勢調査、%）",
-        "points": "%ポイント",
-        "n": "{n}自治体",
-    },
-    "en": {
-        "title": "Change in {m}: each variant − {b} (one dot per municipality; line = median of each class)",
-        "population": "population (census 2015, log scale)",
-        "ageing": "share aged 65+ (census 2015, %)",
-        "points": "percentage points",
-        "n": "{n} municipalities",
-    },
-}
-
 
 def _figure(width: float, height: float) -> Figure:
     fig = NotebookFigure(figsize=(width, height), dpi=110, layout="constrained")
@@ -68,15 +52,18 @@ def _class_medians(x: np.ndarray, y: np.ndarray, classes: tuple[tuple[float, flo
 
 
 def effect_by_municipality(national: pd.DataFrame, metric: str = DEFAULT_METRIC, lang: str = "ja",
-                           baseline: str = "baseline", path: str | os.PathLike[str] | None = None) -> Figure:
+                           baseline: str = "baseline", path: str | os.PathLike[str] | None = None,
+                           labels: Mapping[str, str] | None = None) -> Figure:
     """Plot each variant's effect in every municipality against its population and its share aged 65+.
 
     Args:
         national: The frame of :func:`kyojosim.analysis.national.national_table`.
         metric: The metric (default: the matching rate of residents 75+).
         lang: ``"ja"`` or ``"en"``.
-        baseline: Name of the baseline variant, for the title.
+        baseline: Display name of the baseline, for the title.
         path: If given, save the figure there as PNG.
+        labels: Display name of each variant (:func:`kyojosim.present.labels.variant_labels`); a variant
+            not in it is shown by its name.
 
     Returns:
         The figure: one row of two panels per variant (effect against population, log scale; against the
@@ -87,7 +74,8 @@ def effect_by_municipality(national: pd.DataFrame, metric: str = DEFAULT_METRIC,
         KyojoError: If the table holds no value of the metric.
     """
     check_lang(lang)
-    t = TEXT[lang]
+    t = texts("national", lang)
+    shown = dict(labels or {})
     df = national[(national["metric"] == metric) & national["diff"].notna() & (national["population"] > 0)]
     if df.empty:
         raise KyojoError(f"effect_by_municipality: the national table holds no value of {metric!r}")
@@ -99,7 +87,7 @@ def effect_by_municipality(national: pd.DataFrame, metric: str = DEFAULT_METRIC,
     fig = _figure(11.0, 3.6 * len(variants) + 0.9)
     axes = fig.subplots(len(variants), 2, squeeze=False, sharey="row")
     label = metric_label(metric, lang)
-    unit = t["points"] if factor == 100 else ""
+    unit = term("unit", "points", lang) if factor == 100 else ""
     for i, variant in enumerate(variants):
         mine = df[df["variant"] == variant]
         y = mine["diff"].to_numpy(dtype=float) * factor
@@ -116,7 +104,8 @@ def effect_by_municipality(national: pd.DataFrame, metric: str = DEFAULT_METRIC,
             ax.grid(alpha=0.3)
             if j == 0:
                 ax.set_xscale("log")
-                ax.set_ylabel(f"{variant}\n{unit}" if unit else variant, fontsize=10)
+                name = capitalised(shown.get(str(variant), str(variant)), lang)
+                ax.set_ylabel(f"{name}\n{unit}" if unit else name, fontsize=10)
                 best = np.argsort(-y, kind="stable")[:3]
                 names_col = mine["name"] if lang == "ja" else mine["name_en"]
                 for k in best:

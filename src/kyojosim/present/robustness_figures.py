@@ -27,30 +27,12 @@ from ..analysis.intervals import display_factor
 from ..atomic import atomic_open
 from ..errors import KyojoError
 from ..measures.outcomes import headline_metrics
-from .labels import check_lang, metric_label
+from .labels import LANGS, check_lang, metric_label, texts
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
-TEXT = {
-    "ja": {
-        "effect": "ベースラインとの差",
-        "points": "ポイント",
-        "by_param_title": "設計点ごとの効果（{level}%区間）",
-        "spread_title": "仮定の不確かさのもとでの効果（{n}標本：点＝標本、太線＝5〜95%、白丸＝中央値）",
-        "threshold": "閾値",
-        "dependence_title": "効果を左右する仮定（上位{k}、{method}）",
-        "index": "指標",
-    },
-    "en": {
-        "effect": "difference from the baseline",
-        "points": "points",
-        "by_param_title": "Effect at each design point ({level}% intervals)",
-        "spread_title": "Effect across the assumptions ({n} samples: dots = samples, bar = 5-95%, circle = median)",
-        "threshold": "threshold",
-        "dependence_title": "Assumptions the effect depends on most (top {k}, {method})",
-        "index": "index",
-    },
-}
+TEXT = {lang: texts("robustness_figures", lang) for lang in LANGS}
+"""The figures' texts by language (``texts.robustness_figures`` of the glossary)."""
 METHOD_LABELS = {"rbd_fast": "RBD-FAST S1", "sobol": "Sobol ST"}
 
 

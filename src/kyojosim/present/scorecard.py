@@ -35,70 +35,13 @@ import pandas as pd
 
 from ..analysis.scorecard import FORMAT, ROLES, Scorecard, ScorecardError
 from ..atomic import write_text
-from .labels import check_lang
+from .labels import LANGS, check_lang, texts
 
 DEFAULT_FOLDER = Path("results") / "scorecard"
 """Where ``kyojosim scorecard`` writes by default, and where :func:`find_scorecard` looks first."""
 
-TEXT: dict[str, dict[str, str]] = {
-    "ja": {
-        "title": "検証スコアカード",
-        "lead": ("公表された統計・調査の図表（パターン）ごとに、モデルの値（シード間の平均と95%区間）を、出典の不確かさ"
-                 "または明示した許容幅による帯と比べる。平均が帯の中にあれば「合格」。校正（キャリブレーション）に使った"
-                 "図表と、どのパラメータにも使っていない独立の検証用の図表を分けて示す。"),
-        "legend": "灰色：帯、黒線：公表値、点と線：モデルの平均と95%区間（緑は帯の中、赤は帯の外）。",
-        "reading": ("シード数：最少{min_seeds}から始め、平均の95%区間の半幅が帯の半幅の{precision}倍"
-                    "（片側の帯では目標ごとの精度）を下回るまで増やす（上限{max_seeds}）。「必要」はその条件を"
-                    "初めて満たしたシード数。シードは{first_seed}から（推計・校正に使ったシードとは別）。"),
-        "calibration": "校正", "validation": "検証",
-        "calibration_h": "校正に使った図表（パラメータを設定・推計したもの）",
-        "validation_h": "検証（どのパラメータの設定・推計にも使っていない図表）",
-        "calibration_note": ("これらの図表はパラメータの値を決めるのに使ったため、合格しても独立の検証にはならない。"
-                             "推計後の再現度と、実行中のずれを確かめるもの。"),
-        "validation_note": ("これらの図表はどのパラメータの推計にも使っていない。同じ出典を引くパラメータがある場合は、"
-                            "目標ファイルにその理由を記す（テストで確認）。"),
-        "role_h": "区分", "targets_h": "目標数", "pass_h": "合格", "fail_h": "不合格",
-        "target_h": "目標", "source_h": "出典（年）", "model_h": "モデル 平均 [95%区間]", "band_h": "帯と根拠",
-        "chart_h": "図", "result_h": "判定", "seeds_h": "シード 使用/必要",
-        "pass": "合格", "fail": "不合格", "no value": "値なし",
-        "fitted": "設定・推計したパラメータ", "published": "公表値",
-        "provenance_h": "実行の記録", "version": "kyojosimのバージョン", "created": "作成日時", "command": "コマンド",
-        "targets_file": "目標ファイル (SHA-256)", "scenario": "シナリオ", "run": "実行",
-        "run_text": "{scenario}、縮尺 {scale}、{years}年、シード {seeds}",
-        "footer": ("帯は公表値の標本誤差または明示した許容幅から決めており、モデルの結果に合わせて調整していない。"
-                   "目標ファイル: kyojosim/data/targets.yaml。説明: docs/validation.md。"),
-    },
-    "en": {
-        "title": "Validation scorecard",
-        "lead": ("For each published figure (pattern), the model's value (mean over seeds with its 95% interval) "
-                 "against a band set by the source's uncertainty or a stated tolerance. A target passes when the "
-                 "mean lies in the band. Figures used in calibration and figures used for no parameter "
-                 "(independent validation) are shown apart."),
-        "legend": "Grey: the band; black tick: the published value; dot and line: the model's mean and 95% "
-                  "interval (green inside the band, red outside).",
-        "reading": ("Seeds: from {min_seeds}, added until the half-width of the 95% interval of the mean is below "
-                    "{precision} x the band's half-width (a one-sided band: the target's own precision), at most "
-                    "{max_seeds}. 'Needed' is the number of seeds at which that first held. Seeds start at "
-                    "{first_seed}, apart from those any fit used."),
-        "calibration": "calibration", "validation": "validation",
-        "calibration_h": "Calibration: figures that set or fitted parameters",
-        "validation_h": "Validation: figures used for no parameter",
-        "calibration_note": ("These figures set parameter values, so passing them is not independent validation: "
-                             "they show how well the fit holds and whether the run drifts away from it."),
-        "validation_note": ("These figures fitted no parameter. Where a parameter cites the same source, the targets "
-                            "file says why that does not make the target depend on it (a test checks it)."),
-        "role_h": "Role", "targets_h": "Targets", "pass_h": "Pass", "fail_h": "Fail",
-        "target_h": "Target", "source_h": "Source (year)", "model_h": "Model mean [95% interval]",
-        "band_h": "Band and basis", "chart_h": "Chart", "result_h": "Result", "seeds_h": "Seeds used/needed",
-        "pass": "pass", "fail": "fail", "no value": "no value",
-        "fitted": "parameters set or fitted", "published": "published",
-        "provenance_h": "Provenance", "version": "kyojosim version", "created": "Created", "command": "Command",
-        "targets_file": "Targets file (SHA-256)", "scenario": "Scenario", "run": "Run",
-        "run_text": "{scenario}, scale {scale}, {years} years, seeds {seeds}",
-        "footer": ("Bands come from the sampling error of the published figure or a stated tolerance; none was tuned "
-                   "to the model's results. Targets file: kyojosim/data/targets.yaml. See docs/validation.md."),
-    },
-}
+TEXT: dict[str, dict[str, str]] = {lang: texts("scorecard", lang) for lang in LANGS}
+"""The page's and the table's texts by language (``texts.scorecard`` of the glossary)."""
 
 
 # --------------------------------------------------------------------------------------
@@ -318,8 +261,7 @@ def format_table(card: Scorecard, lang: str = "en") -> str:
     """Return the scorecard as a text table: target, source (year), role, model, band, result, seeds."""
     t = TEXT[check_lang(lang)]
     table = card.table()
-    head = [t["result_h"], t["role_h"], "id", t["model_h"], t["band_h"].split(" ")[0] if lang == "en" else "帯",
-            t["seeds_h"], t["source_h"], t["target_h"]]
+    head = [t["result_h"], t["role_h"], "id", t["model_h"], t["band_short"], t["seeds_h"], t["source_h"], t["target_h"]]
     rows = []
     for row in table.to_dict("records"):
         rows.append([t[row["result"]], t[row["role"]], row["id"], model_text(row), band_text(row),
@@ -335,11 +277,9 @@ def format_table(card: Scorecard, lang: str = "en") -> str:
 def summary_line(card: Scorecard, lang: str = "en") -> str:
     """One line: passes by role."""
     c = card.counts()
-    if lang == "ja":
-        return (f"校正 {c['calibration']['pass']}/{c['calibration']['total']} 合格、"
-                f"検証 {c['validation']['pass']}/{c['validation']['total']} 合格")
-    return (f"calibration: {c['calibration']['pass']} of {c['calibration']['total']} pass; "
-            f"validation: {c['validation']['pass']} of {c['validation']['total']} pass")
+    return TEXT[check_lang(lang)]["summary_line"].format(
+        cal_pass=c["calibration"]["pass"], cal_total=c["calibration"]["total"], val_pass=c["validation"]["pass"],
+        val_total=c["validation"]["total"])
 
 
 # --------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Every function takes the dashboard model and returns a :class:`matplotlib.figure.Figure` (no
 pyplot, so nothing is left open between redraws). With a baseline, each chart but the pyramid
-shows the two variants side by side on the same scale.
+shows the two variants side by side on the same scale. Every word comes from the glossary in the
+model's language (``model.lang``); the time axis runs from the start to the step shown.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import textwrap
 import matplotlib_fontja  # noqa: F401  (registers the Japanese font and makes it the default)
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ...constants import AGE_BAND_LABELS, CATEGORIES, PARTICIPATION_GROUPS
 from ...params.scenario import District
-from .labels import ALL_JA, BASELINE_JA, CATEGORY_JA, PARTICIPATION_JA, WITH_JA
+from ..labels import CATEGORY_LABELS, PARTICIPATION_LABELS, SEX_LABELS, text
 from .wrapper import DashboardModel, Track, matching_series, unmet_by_district
 
 DPI = 100
@@ -25,32 +27,38 @@ GROUP_COLOURS = ("#bab0ac", "#4e79a7", "#59a14f", "#f28e2b")
 
 
 def _titles(model: DashboardModel) -> list[str]:
-    return [WITH_JA, BASELINE_JA][: len(model.tracks)]
+    return [text("dashboard.with", model.lang), text("dashboard.without", model.lang)][: len(model.tracks)]
+
+
+def time_span(model: DashboardModel) -> tuple[float, float]:
+    """Return the span of the time axis: from the start to the step shown (at least a year)."""
+    start = float(model.main.start_year)
+    now = float(model.tracks[0].points[-1].t)
+    return start, max(now, start + 1.0)
 
 
 def _years_axis(ax, model: DashboardModel) -> None:
-    start = model.main.start_year
-    end = start + model.total_months / 12
-    end = max(end, start + 1)
+    start, end = time_span(model)
     ax.set_xlim(start, end)
-    step = 5 if end - start > 10 else 1
-    ax.set_xticks(np.arange(start, end + 0.01, step))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
     ax.grid(True, color="#dddddd", linewidth=0.6)
-    ax.set_xlabel("年")
+    ax.set_xlabel(text("dashboard.years_axis", model.lang))
 
 
 def _mark_starts(ax, model: DashboardModel) -> None:
-    """Dotted lines at the start years of the interventions switched on, labelled once per year."""
-    years = sorted({year for _, year in model.settings.active()})
+    """Dotted lines at the start years of the interventions switched on (within the axis), labelled once per year."""
+    _, end = time_span(model)
+    years = sorted({year for _, year in model.settings.active() if year <= end})
     for year in years:
         ax.axvline(year, color="#777777", linestyle=":", linewidth=1)
-        ax.text(year, 0.98, f" {year}年 施策開始", transform=ax.get_xaxis_transform(), fontsize=7,
-                color="#555555", va="top", ha="left")
+        ax.text(year, 0.98, " " + text("dashboard.starts_marker", model.lang, year=year),
+                transform=ax.get_xaxis_transform(), fontsize=7, color="#555555", va="top", ha="left")
 
 
 def matching_figure(model: DashboardModel) -> Figure:
     """Draw the matching rate by category over the trailing 12 months, over time (a panel per variant)."""
     n = len(model.tracks)
+    lang = model.lang
     fig = Figure(figsize=(10.0, 3.6), dpi=DPI)
     fig.subplots_adjust(left=0.07, right=0.88, top=0.84, bottom=0.14, wspace=0.1)
     axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
@@ -60,16 +68,16 @@ def matching_figure(model: DashboardModel) -> Figure:
         keep = t >= model.main.start_year + 0.25 - 1e-9
         t, by_cat, overall = t[keep], by_cat[keep], overall[keep]
         for c, name in enumerate(CATEGORIES):
-            ax.plot(t, 100 * by_cat[:, c], color=CATEGORY_COLOURS[c], linewidth=1.2, label=CATEGORY_JA[name])
-        ax.plot(t, 100 * overall, color="black", linewidth=2.4, label=ALL_JA)
+            ax.plot(t, 100 * by_cat[:, c], color=CATEGORY_COLOURS[c], linewidth=1.2, label=CATEGORY_LABELS[lang][name])
+        ax.plot(t, 100 * overall, color="black", linewidth=2.4, label=CATEGORY_LABELS[lang]["all"])
         ax.set_title(title, fontsize=10)
         ax.set_ylim(0, 100)
         _years_axis(ax, model)
         if k == 0:
-            ax.set_ylabel("解決率（過去12か月, %）")
+            ax.set_ylabel(text("dashboard.matching_axis", lang))
             _mark_starts(ax, model)
     axes[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
-    fig.suptitle("困りごとの解決率（種類別）", fontsize=11)
+    fig.suptitle(text("dashboard.matching_title", lang), fontsize=11)
     return fig
 
 
@@ -145,8 +153,9 @@ def district_figure(model: DashboardModel) -> Figure:
         ax.set_aspect("equal")
         ax.axis("off")
         ax.set_title(title, fontsize=9)
-    fig.colorbar(ScalarMappable(norm, cmap), ax=list(axes), shrink=0.7, label="件（住民100人あたり）")
-    fig.suptitle("満たされなかった困りごと（地区別・過去12か月）", fontsize=11)
+    fig.colorbar(ScalarMappable(norm, cmap), ax=list(axes), shrink=0.7,
+                 label=text("dashboard.district_unit", model.lang))
+    fig.suptitle(text("dashboard.district_title", model.lang), fontsize=11)
     return fig
 
 
@@ -174,15 +183,16 @@ def tsunagari_figure(model: DashboardModel) -> Figure:
     for k, (ax, tr, title) in enumerate(zip(axes, model.tracks, _titles(model), strict=True)):
         t, values = _tsunagari_series(tr)
         for g, name in enumerate(PARTICIPATION_GROUPS):
-            ax.plot(t, values[:, g], color=GROUP_COLOURS[g], linewidth=1.6, label=PARTICIPATION_JA[name])
+            ax.plot(t, values[:, g], color=GROUP_COLOURS[g], linewidth=1.6,
+                    label=PARTICIPATION_LABELS[model.lang][name])
         ax.set_title(title, fontsize=10)
         _years_axis(ax, model)
         if k == 0:
-            ax.set_ylabel("つながり力（平均）")
+            ax.set_ylabel(text("dashboard.tsunagari_axis", model.lang))
             _mark_starts(ax, model)
     axes[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False,
-                    title="地域・オンラインの活動", title_fontsize=8)
-    fig.suptitle("つながり力（参加のしかた別, 20歳以上）", fontsize=11)
+                    title=text("dashboard.tsunagari_legend", model.lang), title_fontsize=8)
+    fig.suptitle(text("dashboard.tsunagari_title", model.lang), fontsize=11)
     return fig
 
 
@@ -199,12 +209,14 @@ def pyramid_figure(model: DashboardModel) -> Figure:
     fig.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.2)
     ax = fig.subplots()
     y = np.arange(len(AGE_BAND_LABELS))
-    ax.barh(y, -last.pyramid[0], height=0.85, color="#4e79a7", label="男性")
-    ax.barh(y, last.pyramid[1], height=0.85, color="#e15759", label="女性")
+    sexes = SEX_LABELS[model.lang]
+    ax.barh(y, -last.pyramid[0], height=0.85, color="#4e79a7", label=sexes["male"])
+    ax.barh(y, last.pyramid[1], height=0.85, color="#e15759", label=sexes["female"])
     for sex, sign in ((0, -1), (1, 1)):
         ax.step(sign * np.append(first.pyramid[sex], first.pyramid[sex][-1]), np.append(y, y[-1] + 1) - 0.5,
                 where="post", color="black", linewidth=0.8)
-    ax.plot([], [], color="black", linewidth=0.8, label=f"{model.main.start_year}年")
+    ax.plot([], [], color="black", linewidth=0.8, label=text("dashboard.pyramid_start", model.lang,
+                                                            year=model.main.start_year))
     ax.set_yticks(y[::2], [AGE_BAND_LABELS[i] for i in y[::2]], fontsize=7)
     lim = max(float(first.pyramid.max()), float(last.pyramid.max()), 1.0) * 1.05
     ax.set_xlim(-lim, lim)
@@ -212,11 +224,12 @@ def pyramid_figure(model: DashboardModel) -> Figure:
     ax.set_xticks(ticks, [f"{abs(v):,.0f}" for v in ticks], fontsize=7)
     ax.set_xlim(-lim, lim)
     ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_xlabel("人", labelpad=1)
+    ax.set_xlabel(text("dashboard.pyramid_axis", model.lang), labelpad=1)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7, frameon=False)
     year = int(last.t)
-    ax.set_title(f"人口ピラミッド {year}年（{last.population:,.0f}人）", fontsize=11)
+    ax.set_title(text("dashboard.pyramid_title", model.lang, year=year, population=f"{last.population:,.0f}"),
+                 fontsize=11)
     return fig
 
 
-__all__ = ["district_figure", "matching_figure", "pyramid_figure", "tile_positions", "tsunagari_figure"]
+__all__ = ["district_figure", "matching_figure", "pyramid_figure", "tile_positions", "time_span", "tsunagari_figure"]

@@ -1,11 +1,12 @@
 """The model the dashboard drives: a scenario with the controls applied, stepped month by month.
 
 :class:`DashboardModel` is a Mesa model whose keyword arguments are the controls of the page
-(``SolaraViz`` re-creates it with them on *Reset*). It holds one :class:`~kyojosim.model.KyojoModel`
-built from the chosen scenario with the controls applied and, if asked, a *baseline*: the same
-scenario and seed with every intervention off. One step of the dashboard advances both by a
-month (or a quarter, or a year: ``period``) of weekly steps and records a :class:`Point` for
-each, holding everything the charts draw, so that drawing never reads a model while it steps.
+(the page re-creates it with them on *Reset*, as mesa's ``SolaraViz`` does). It holds one
+:class:`~kyojosim.model.KyojoModel` built from the chosen scenario with the controls applied and, if
+asked, a *baseline*: the same scenario and seed with every intervention off. One step of the
+dashboard advances both by a month (or a quarter, or a year: ``period``) of weekly steps and records
+a :class:`Point` for each, holding everything the charts draw, so that drawing never reads a model
+while it steps.
 
 The controls map to scenario keys (:meth:`Settings.overrides`):
 
@@ -17,6 +18,11 @@ The controls map to scenario keys (:meth:`Settings.overrides`):
   ``.subsidy_per_hour`` (yen an hour);
 - ``reporters``: ``interventions.reporting_hub.reporters_per_district``;
 - ``seed``: ``simulation.seed``.
+
+The page speaks Japanese or English (``lang``): every word comes from the glossary
+(:mod:`kyojosim.present.labels`). A bundled town opens with its own case switched on
+(:data:`OWN_CASE`: 山江村 with its reporting hub, 生駒市 with the paid sharing service, 江東区 with the
+local SNS), so that the run beside it, with every intervention off, differs from the start.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from ...errors import ScenarioError
 from ...measures.outcomes import last_rows
 from ...model import DAYS_PER_YEAR, KyojoModel
 from ...params.scenario import Scenario, find_scenario, load_scenario
-from .labels import PERIODS
+from ..labels import LANGS, check_lang, terms, text
 
 INTERVENTIONS: tuple[str, ...] = ("local_sns", "sharing_platform", "reporting_hub", "offline_events")
 """The interventions the dashboard switches (keys of ``interventions`` in a scenario)."""
@@ -42,62 +48,105 @@ CAMPAIGN_YEARS = 3
 """The adoption campaign of the local SNS runs this many years from the SNS's start year."""
 BUNDLED: tuple[str, ...] = ("yamae", "ikoma", "koto")
 """The bundled municipalities offered in the municipality menu."""
+OWN_CASE: dict[str, str] = {"yamae": "yamae-hub", "ikoma": "ikoma-platform", "koto": "koto-sns"}
+"""The scenario each bundled town opens with: the town with its own case switched on (its reporting hub, its
+paid sharing service, its local SNS), as the scenario files of that name set it."""
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+PERIOD_MONTHS: dict[str, int] = {"month": 1, "quarter": 3, "year": 12}
+"""Length of one dashboard step in months, by its key in the glossary (``terms.period``)."""
+
+
+def period_labels(lang: str = "ja") -> dict[str, int]:
+    """Return the step lengths as the page offers them: label in ``lang`` -> months."""
+    names = terms("period", lang)
+    return {names[k]: months for k, months in PERIOD_MONTHS.items()}
+
+
+def period_months(period: str) -> int | None:
+    """Return the months of a step length given by its label in either language (or its key), else ``None``."""
+    if period in PERIOD_MONTHS:
+        return PERIOD_MONTHS[period]
+    for lang in LANGS:
+        months = period_labels(lang).get(period)
+        if months is not None:
+            return months
+    return None
 
 _CHOICES: dict[str, str] = {}
 """Menu label -> scenario (bundled name or file path), filled by :func:`scenario_choices`."""
 
 
-def scenario_label(scn: Scenario, source: str | Path) -> str:
-    """Return the menu label of a scenario: its Japanese municipality name and its name."""
-    return f"{scn.municipality.name} ({scn.name or Path(source).stem})"
+def scenario_label(scn: Scenario, lang: str = "ja") -> str:
+    """Return the menu label of a scenario: its municipality's name in ``lang`` (山江村, Yamae village)."""
+    m = scn.municipality
+    return str(m.name) if lang == "ja" else str(getattr(m, "name_en", "") or m.name)
 
 
-def scenario_choices(launched: str | Path | None = None) -> dict[str, str]:
+def bundled_name(source: str | Path) -> str:
+    """Return the name of a bundled scenario given by name or by its file, else ``source`` as it is."""
+    text_ = str(source)
+    stem = Path(text_).stem
+    if text_ != stem and Path(text_).is_file():
+        try:
+            if find_scenario(stem).resolve() == Path(text_).resolve():
+                return stem
+        except OSError:
+            return text_
+    return text_
+
+
+def scenario_choices(launched: str | Path | None = None, lang: str = "ja") -> dict[str, str]:
     """Return the municipality menu: label -> scenario, the launched scenario first.
 
+    A bundled town is offered with its own case switched on (:data:`OWN_CASE`), and so is the launched
+    scenario when it is a bundled town's plain scenario (``yamae`` opens as ``yamae-hub``). Any other
+    launched scenario heads the menu as launched (山江村（起動時の設定）, Yamae village (as launched)).
+
     Args:
-        launched: The scenario the dashboard was started with (a bundled name or a file path);
-            it heads the menu unless it is one of the bundled municipalities.
+        launched: The scenario the dashboard was started with (a bundled name or a file path).
+        lang: The language of the labels.
 
     Raises:
         ScenarioError: If the launched scenario is invalid.
     """
-    sources: list[str] = []
-    if launched is not None:
-        sources.append(str(launched))
-    sources += [b for b in BUNDLED if b not in sources]
+    check_lang(lang)
     choices: dict[str, str] = {}
-    for src in sources:
-        scn = load_scenario(src)
-        choices[scenario_label(scn, src)] = src
+    bundled = [OWN_CASE[b] for b in BUNDLED]
+    if launched is not None:
+        source = OWN_CASE.get(bundled_name(launched), str(launched))
+        if source not in bundled:
+            scn = load_scenario(source)
+            choices[text("dashboard.as_launched", lang, name=scenario_label(scn, lang))] = source
+        else:
+            bundled.remove(source)
+            bundled.insert(0, source)
+    for src in bundled:
+        choices[scenario_label(load_scenario(src), lang)] = src
     _CHOICES.update(choices)
     return choices
 
 
-def resolve_other(text: str, fallback: str) -> tuple[str, str]:
+def resolve_other(typed: str, fallback: str, lang: str = "ja") -> tuple[str, str]:
     """Return the scenario of a municipality (or file) typed in, or ``fallback`` and why it was not found."""
     from ...errors import KyojoError
     from ...runs.builder import scenario_path
 
-    if Path(text).is_file():
-        return text, ""
+    if Path(typed).is_file():
+        return typed, ""
     from ...params.japan import MunicipalityError
 
     try:
-        return str(scenario_path(text, progress=False)), ""
+        return str(scenario_path(typed, progress=False)), ""
     except MunicipalityError as exc:
-        labels = "、".join(r.label() for r in exc.candidates[:4])
-        why = {
-            "ambiguous": f"に当たる自治体が複数あります（{labels}）。コードか都道府県名も入れてください",
-            "unknown": f"は見つかりません（近い名前: {labels}）" if labels else "は見つかりません",
-            "ward": f"は政令指定都市の区です。市全体（{labels}）を入れてください（区は地区になります）",
-            "prefecture": f"は都道府県です。市区町村を入れてください（例: {labels}）",
-            "no_data": "は2015年国勢調査の人口が0のため作れません",
-        }.get(exc.reason)
-        return fallback, f"「{text}」{why}。" if why else f"「{text}」は使えません。{exc}"
+        names = text("dashboard.names_sep", lang).join(r.label() for r in exc.candidates[:4])
+        key = {"ambiguous": "notice_ambiguous", "ward": "notice_ward", "prefecture": "notice_prefecture",
+               "no_data": "notice_no_data", "unknown": "notice_unknown" if names else "notice_unknown_plain"}.get(
+                   exc.reason)
+        if key is None:
+            return fallback, text("dashboard.notice_unusable", lang, text=typed, error=exc)
+        return fallback, text(f"dashboard.{key}", lang, text=typed, names=names)
     except KyojoError as exc:
-        return fallback, f"「{text}」は使えません。{exc}"
+        return fallback, text("dashboard.notice_unusable", lang, text=typed, error=exc)
 
 
 def resolve_choice(municipality: str) -> str:
@@ -297,9 +346,10 @@ class DashboardModel(mesa.Model):
         subsidy: Municipal subsidy of an hour of help on the sharing platform (yen).
         reporters: Reporters per district of the reporting hub.
         compare: Whether to run the baseline (every intervention off, same seed) beside it.
-        period: Length of one step, a label of :data:`~kyojosim.present.dashboard.labels.PERIODS`.
+        period: Length of one step, a label of :func:`period_labels` in either language (or its key).
         seed: Seed of the run (``simulation.seed``).
         years: Length of the run in years (``None``: the scenario's).
+        lang: The language of the page and of its notices (``"ja"`` or ``"en"``).
 
     Raises:
         ScenarioError: If the scenario or a value is invalid.
@@ -322,17 +372,21 @@ class DashboardModel(mesa.Model):
         subsidy: float = 0.0,
         reporters: int = 1,
         compare: bool = True,
-        period: str = "1か月",
+        period: str = "month",
         seed: int = 0,
         years: int | None = None,
+        lang: str = "ja",
     ) -> None:
         super().__init__(seed=seed)
-        if period not in PERIODS:
-            raise ScenarioError("<dashboard>", "period", period, "allowed: " + ", ".join(PERIODS), "unknown period")
+        self.lang = check_lang(lang)
+        months = period_months(period)
+        if months is None:
+            raise ScenarioError("<dashboard>", "period", period, "allowed: " + ", ".join(period_labels(lang)),
+                                "unknown period")
         self.source = resolve_choice(municipality)
         self.notice = ""
         if other and other.strip():
-            self.source, self.notice = resolve_other(other.strip(), self.source)
+            self.source, self.notice = resolve_other(other.strip(), self.source, lang)
         self.settings = Settings(
             local_sns=local_sns, local_sns_start=local_sns_start, sharing_platform=sharing_platform,
             sharing_platform_start=sharing_platform_start, reporting_hub=reporting_hub,
@@ -345,7 +399,7 @@ class DashboardModel(mesa.Model):
             over["simulation.years"] = int(years)
         scn = load_scenario(self.source, over)
         self.scenario = scn
-        self.months_per_step = PERIODS[period]
+        self.months_per_step = months
         self.month = 0
         self.tracks = [Track("with", KyojoModel(scn, agents=False))]  # the dashboard reads columns, not agents
         if compare:
@@ -382,6 +436,6 @@ class DashboardModel(mesa.Model):
         self.running = self.main.running and self.month < self.total_months
 
 
-__all__ = ["BUNDLED", "CAMPAIGN_YEARS", "INTERVENTIONS", "DashboardModel", "Point", "Settings", "Track",
-           "baseline_of", "matching_series", "rate", "resolve_choice", "scenario_choices", "scenario_label",
-           "take_point", "unmet_by_district"]
+__all__ = ["BUNDLED", "CAMPAIGN_YEARS", "INTERVENTIONS", "OWN_CASE", "PERIOD_MONTHS", "DashboardModel", "Point",
+           "Settings", "Track", "baseline_of", "bundled_name", "matching_series", "period_labels", "period_months",
+           "rate", "resolve_choice", "scenario_choices", "scenario_label", "take_point", "unmet_by_district"]
