@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from kyojosim.constants import N_AGE_BANDS
 from kyojosim.core.streams import Streams
@@ -17,6 +18,13 @@ from kyojosim.model import KyojoModel
 from kyojosim.params.scenario import SCENARIO_DIR, Scenario, load_scenario
 
 YAMAE_PATH = SCENARIO_DIR / "yamae.yaml"
+
+# The property tests draw the same examples on every run ("default": a failing run can be repeated, and the
+# suite passes or fails for the code, not the draw); `pytest --hypothesis-profile=explore` draws new ones
+# each run and more of them, to look for cases the fixed draw does not reach.
+settings.register_profile("default", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, max_examples=500, print_blob=True)
+settings.load_profile("default")
 
 
 @pytest.fixture(scope="session", autouse=True)

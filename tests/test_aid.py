@@ -164,10 +164,12 @@ def test_every_need_is_matched_lapsed_or_open(scn):
     model = KyojoModel(scn)
 
     def checked(cand, hours, capacity, res):
-        given = np.bincount(res.helper, weights=hours[res.need], minlength=capacity.size)
+        # capacity is that of the week's candidate helpers, whose slots are cand.helper_ids
+        index = {int(s): i for i, s in enumerate(cand.helper_ids)}
+        given = np.bincount([index[int(h)] for h in res.helper], weights=hours[res.need], minlength=capacity.size)
         # a helper never gives more hours than the week's budget (less their own open needs)
         assert (given <= capacity + 1e-9).all()
-        assert (capacity <= weekly_hours(model.population, model.scenario) + 1e-6).all()
+        assert (capacity <= weekly_hours(model.population, model.scenario)[cand.helper_ids] + 1e-6).all()
         assert np.unique(res.need).size == res.need.size
 
     with towns.watch_matching(checked):

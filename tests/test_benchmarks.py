@@ -110,3 +110,26 @@ def test_bench_agents_compares_models_with_and_without_handles(capsys):
     assert with_["residents"] == without["residents"] > 0
     assert with_["held_bytes"] > without["held_bytes"] > 0  # the handles are the difference
     assert set(with_["yearly_timings_s"]) == set(without["yearly_timings_s"])
+
+
+SPEED_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_speed.py"
+
+
+def test_bench_speed_runs_and_prints_the_ratios(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("bench_speed", SPEED_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    out = tmp_path / "speed.json"
+    (result,) = bench.main(["--scenario", "yamae", "--scale", "0.2", "--years", "2", "--at", "2015",
+                            "--in-process", "--json", str(out)])
+    text = capsys.readouterr().out
+    for label in ("ratio to empty Mesa", "amortised", "per resident-step", "peak RSS", "whole run"):
+        assert label in text
+    (window,) = result["windows"].values()
+    assert window["year"] == 2015 and window["weeks"] >= 50 and window["agents"] == window["residents"] > 0
+    for key in ("week_median_ms", "amortised_ms", "empty_mesa_ms", "ratio_median", "ratio_amortised",
+                "ns_per_resident_step_amortised"):
+        assert math.isfinite(window[key]) and window[key] > 0, key
+    assert math.isfinite(window["yearly_ms"])  # the run went on past the window: its turn of the year is in it
+    assert json.loads(out.read_text(encoding="utf-8"))["scenario"] == "yamae"

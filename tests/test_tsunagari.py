@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.constants import PARTICIPATION_GROUPS
 from kyojosim.core.communities import ONLINE_BIT, K
@@ -14,6 +16,7 @@ from kyojosim.core.population import Population
 from kyojosim.measures.outcomes import TABLES
 from kyojosim.measures.tsunagari import (
     DECADE_GROUPS,
+    QUANTILES,
     FrameGroups,
     community_strengths,
     components,
@@ -253,3 +256,93 @@ def test_participation_makes_the_survey_ordering(seed):
         assert report["corr_memberships"] > 0.3 and report["holds"], report
         assert 0.6 < report["explained_offline"] < 1 and all(x > 0 for x in report["loadings_offline"])
     assert abs(unshaped["corr_memberships"]) < 0.2
+
+
+# -- the recorded index: one fixed scale for the whole run (the first record's) -------------------------------
+
+
+def _record(model, step=None) -> pd.DataFrame:
+    df = model.table("tsunagari")
+    step = df["step"].max() if step is None else step
+    return df[df["step"] == step].set_index(["group_type", "group"])
+
+
+def test_the_first_record_is_the_within_record_index():
+    model = KyojoModel("yamae", seed=2, years=0, agents=False)
+    pop = model.population
+    frame = pop.live()[pop.age[pop.live()] >= 20]
+    within = tsunagari(pop)[frame]
+    first = _record(model, 0)
+    assert np.isclose(first.loc[("all", "all"), "mean"], within.mean())
+    assert np.isclose(first.loc[("all", "all"), "q50"], np.median(within))
+    scale = model.tsunagari_groups.scale
+    assert np.isclose(scale.shift, -raw_sums(pop)[frame].min())
+    # the weights are the components' loadings over the items' deviations and the root of the eigenvalue
+    offline, _ = components(pop)
+    assert np.allclose(scale.weight[0], offline.loadings / offline.sd / np.sqrt(offline.eigenvalue))
+
+
+def test_later_records_keep_the_first_scale():
+    model = KyojoModel("yamae", seed=2, years=0, agents=False)
+    pop = model.population
+    before = model.tsunagari_groups.scale
+    # every resident trusts more: within a record nothing changes (scores are standardised), on the fixed scale
+    # the index rises
+    for col in ("trust_offline", "trust_online", "reciprocity"):
+        getattr(pop, col)[:] = np.minimum(getattr(pop, col) + np.float32(0.1), 1)
+    rows = pd.DataFrame(summary_rows(model)).set_index(["group_type", "group"])
+    assert model.tsunagari_groups.scale is before
+    frame = pop.live()[pop.age[pop.live()] >= 20]
+    assert rows.loc[("all", "all"), "mean"] > _record(model, 0).loc[("all", "all"), "mean"] + 0.1
+    assert np.isclose(tsunagari(pop)[frame].min(), 0)  # the survey's reading stays within the record
+
+
+def test_a_variant_that_raises_trust_raises_the_recorded_index():
+    """Variants that share the seed share the first record (common random numbers); the level then compares."""
+    base = KyojoModel("yamae", seed=4, years=2, agents=False)
+    base.run_model()
+    gains = {"trust.trust_gain": 0.3, "trust.reciprocity_gain": 0.3, "trust.helper_reciprocity_gain": 0.3}
+    more = KyojoModel("yamae", seed=4, years=2, agents=False, overrides=gains)
+    more.run_model()
+    pd.testing.assert_frame_equal(_record(base, 0), _record(more, 0))  # the same start, the same scale
+    b, m = _record(base), _record(more)
+    assert m.loc[("all", "all"), "mean"] > b.loc[("all", "all"), "mean"]
+    # the summary metric reads the last record, so a comparison of variants sees the difference
+    from kyojosim.measures.outcomes import METRICS
+
+    res_b, res_m = RunResult.from_model(base), RunResult.from_model(more)
+    summary = METRICS["tsunagari_mean"].summary
+    assert summary(res_m) > summary(res_b)
+
+
+def test_group_statistics_are_numpys():
+    from kyojosim.measures.tsunagari import group_statistics
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 1001):
+        values = np.round(rng.normal(size=n), 1 if n > 3 else 3)  # ties among values, negative values
+        groups = [(np.zeros(n, dtype=np.int64), 1), (rng.integers(-1, 4, n), 4)]
+        for (group, k), (count, mean, quant) in zip(groups, group_statistics(values, groups), strict=True):
+            for g in range(k):
+                x = values[group == g]
+                assert count[g] == x.size
+                if x.size:
+                    assert np.isclose(mean[g], x.mean())
+                    assert np.array_equal(quant[g], np.percentile(x, QUANTILES))  # to the bit
+                else:
+                    assert np.isnan(mean[g]) and np.isnan(quant[g]).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False), min_size=1, max_size=60),
+       st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_quantiles_by_group_are_numpys_on_any_values(values, k, seed):
+    from kyojosim.measures.tsunagari import group_statistics
+
+    values = np.array(values)
+    group = np.random.default_rng(seed).integers(-1, k, values.size)
+    ((count, _, quant),) = group_statistics(values, [(group, k)])
+    for g in range(k):
+        x = values[group == g]
+        assert count[g] == x.size
+        assert np.array_equal(quant[g], np.percentile(x, QUANTILES)) if x.size else np.isnan(quant[g]).all()

@@ -79,15 +79,21 @@ def watch_matching(on_match: Callable[..., None]) -> Iterator[None]:
 
     The weekly round (``kyojosim.aid.round``) calls ``kyojosim.aid.matching.match`` once per week; this wraps it
     for the duration of the ``with`` block and restores it afterwards, so tests can see the candidate
-    graph, the capacities and the result of each week.
+    graph, the capacities and the result of each week. The round numbers the week's candidate helpers
+    0, 1, ... (``capacity`` is indexed by that number); ``on_match`` gets the candidates and the result
+    with helpers as slots (``cand.helper_ids[i]`` is the slot of helper number ``i``).
     """
     from kyojosim.aid import round as aid_module
+    from kyojosim.aid.matching import Candidates, Matches
 
     real = aid_module.match
 
     def watched(cand, hours, capacity, rng=None, **kw):
         result = real(cand, hours, capacity, rng, **kw)
-        on_match(cand, hours, capacity, result)
+        ids = cand.helper_ids if cand.helper_ids is not None else np.arange(capacity.size)
+        on_match(Candidates(cand.need, ids[cand.helper], cand.weight, cand.channel, ids), hours, capacity,
+                 Matches(result.need, ids[result.helper], result.weight, result.channel, result.rounds,
+                         result.converged))
         return result
 
     aid_module.match = watched

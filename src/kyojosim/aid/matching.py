@@ -112,12 +112,16 @@ class Candidates:
         helper: int64 index into the helpers (``0 .. n_helpers - 1``).
         weight: float64, > 0; higher is better (tie strength, trust, distance combined by the caller).
         channel: int8 channel id, carried through to the matches, not used for the choice.
+        helper_ids: What each helper index stands for, if the caller numbered its helpers (the weekly
+            round numbers the week's candidate helpers 0, 1, ... and keeps their slots here, so that the
+            matching's work follows the candidate edges, not the population); not used for the choice.
     """
 
     need: np.ndarray
     helper: np.ndarray
     weight: np.ndarray
     channel: np.ndarray
+    helper_ids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.need.size)

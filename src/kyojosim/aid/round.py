@@ -219,12 +219,9 @@ class MutualAid:
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
         n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
-        # 3. helpers' hours: weekly time less their own open needs
         book = self.book
         req_slot = pop.slots_of(book.requester)
-        own = np.bincount(req_slot, weights=book.hours, minlength=pop.n)
-        capacity = np.maximum(self.hours - own, 0.0)
-        # 4. candidates from every channel, then matching
+        # 4. candidates from every channel (step 3, the helpers' hours, is taken for them below), then matching
         open_idx = np.flatnonzero(book.surfaced > 0)
         parts = []
         for ch in active:
@@ -244,7 +241,12 @@ class MutualAid:
             )
         else:  # pragma: no cover - the offline channel is always there
             cand = Candidates(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int8)))
+        # 3. the candidate helpers' hours: weekly time less their own open needs (numbered 0.. for the matching)
+        from .matching_kernel import local_helpers
+
+        cand.helper_ids, cand.helper, capacity = local_helpers(cand.helper, req_slot, book.hours, self.hours, pop.n)
         result = match(cand, book.hours.astype(np.float64), capacity, m.streams.fresh("matching", step))
+        result.helper = cand.helper_ids[result.helper]  # back to slots
         matched_mask = np.zeros(len(book), dtype=bool)
         matched_mask[result.need] = True
         for ch in active:
@@ -281,12 +283,13 @@ class MutualAid:
         self._tally("lapsed", req_slot[lapse])
         if self.helper_hours.size != pop.n:  # a new year: the columns were compacted since close_year
             self.helper_hours = np.zeros(pop.n)
-        self.helper_hours += np.bincount(result.helper, weights=book.hours[result.need], minlength=pop.n)
+        # (hours are float32 values: their sums in float64 are exact, in any order)
+        np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
         unmet = np.union1d(req_slot[lapse], req_slot[~matched_mask & ~lapse])
-        old = pop.age >= 75
-        n_old = int(old[pop.alive[: pop.n]].sum())
-        unmet_75 = float(old[unmet].sum() / n_old) if n_old else float("nan")
+        live = pop.alive[: pop.n]
+        n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
+        unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse & (book.surfaced > 0)])
         book.keep(~matched_mask & ~lapse)

@@ -9,35 +9,153 @@ adjacency (scipy) is built on demand for the mechanisms that walk neighbours.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 
-@dataclass
 class Ties:
-    """Undirected ties between resident slots."""
+    """Undirected ties between resident slots, each stored once (``a < b``), sorted by ``(a, b)``.
 
-    a: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    b: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
-    strength: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    The columns ``a``, ``b``, ``kind`` and ``strength`` are read and set as attributes. Changes within
+    a week touch only the ties concerned: :meth:`strengthen` finds its pairs by binary search and
+    updates their strengths in place; :meth:`add` of a few ties (a match through the local SNS) updates
+    the kinds and strengths of pairs already tied in place and keeps new pairs in a small sorted buffer
+    beside the list, merged into it when the columns are next read (at the latest at the turn of the
+    year, when the yearly submodels read them). The ties are the same as if every change had been
+    applied to the list at once; only the cost differs. Larger batches (the network's yearly upkeep)
+    are merged in at once.
+
+    :meth:`neighbourhood` gives the CSR adjacency of all ties with the kind of each entry; it is built
+    once for a state of the ties and shared by every caller until the ties change (the channels read it
+    at :meth:`~kyojosim.aid.channels.base.Channel.refresh`, after each turn of the year).
+    """
+
+    SMALL_ADD = 4096
+    """Batches of at most this many pairs go to the buffer of new ties; larger ones are merged at once."""
+
+    def __init__(self, a: np.ndarray | None = None, b: np.ndarray | None = None, kind: np.ndarray | None = None,
+                 strength: np.ndarray | None = None) -> None:
+        self._a = np.zeros(0, dtype=np.int32) if a is None else a
+        self._b = np.zeros(0, dtype=np.int32) if b is None else b
+        self._kind = np.zeros(0, dtype=np.uint8) if kind is None else kind
+        self._strength = np.zeros(0, dtype=np.float32) if strength is None else strength
+        self._new_key = np.zeros(0, dtype=np.int64)  # the buffer of new pairs (keys a << 32 | b, sorted)
+        self._new_kind = np.zeros(0, dtype=np.uint8)
+        self._new_strength = np.zeros(0, dtype=np.float32)
+        self._version = 0  # bumped by every change (and every read of a column, which may write into it)
+        self._neighbourhood: tuple[tuple[int, int], Neighbourhood] | None = None
+        self._among: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    # -- the columns (reading one merges the buffer of new ties first) ------------------
+    @property
+    def a(self) -> np.ndarray:
+        """int32 smaller slot of each tie."""
+        self._flush()
+        self._version += 1
+        self._among = None
+        return self._a
+
+    @a.setter
+    def a(self, value: np.ndarray) -> None:
+        self._flush()
+        self._a = value
+        self._version += 1
+        self._among = None
+
+    @property
+    def b(self) -> np.ndarray:
+        """int32 larger slot of each tie."""
+        self._flush()
+        self._version += 1
+        self._among = None
+        return self._b
+
+    @b.setter
+    def b(self, value: np.ndarray) -> None:
+        self._flush()
+        self._b = value
+        self._version += 1
+        self._among = None
+
+    @property
+    def kind(self) -> np.ndarray:
+        """uint8 bit mask of the kinds of each tie."""
+        self._flush()
+        self._version += 1
+        return self._kind
+
+    @kind.setter
+    def kind(self, value: np.ndarray) -> None:
+        self._flush()
+        self._kind = value
+        self._version += 1
+
+    @property
+    def strength(self) -> np.ndarray:
+        """float32 strength of each tie, in [0, 1]."""
+        self._flush()
+        self._version += 1
+        return self._strength
+
+    @strength.setter
+    def strength(self, value: np.ndarray) -> None:
+        self._flush()
+        self._strength = value
+        self._version += 1
 
     def __len__(self) -> int:
-        return int(self.a.size)
+        return int(self._a.size + self._new_key.size)
 
     def nbytes(self) -> int:
-        """Bytes held by the tie columns."""
-        return self.a.nbytes + self.b.nbytes + self.kind.nbytes + self.strength.nbytes
+        """Bytes held by the tie columns (and the buffer of new ties)."""
+        return (self._a.nbytes + self._b.nbytes + self._kind.nbytes + self._strength.nbytes + self._new_key.nbytes
+                + self._new_kind.nbytes + self._new_strength.nbytes)
 
+    @property
+    def pending(self) -> int:
+        """Number of new ties in the buffer, not yet merged into the columns."""
+        return int(self._new_key.size)
+
+    # -- adding ties ---------------------------------------------------------------------
     def add(self, a: np.ndarray, b: np.ndarray, kind: int, strength: float) -> None:
         """Add ties of one kind between slot pairs; self-pairs are ignored and duplicates merged.
 
         A pair that is already tied keeps one tie whose kinds are OR-ed together and whose
-        strength is the larger of the two. Ties stay sorted by ``(a, b)``, one per pair.
+        strength is the larger of the two. Ties stay sorted by ``(a, b)``, one per pair. A batch of
+        at most :attr:`SMALL_ADD` pairs touches only its pairs (the new ones wait in the buffer).
         """
-        self.add_many([(a, b, kind, strength)])
+        key = pair_keys(a, b)
+        if key.size == 0:
+            return
+        if key.size > self.SMALL_ADD or self._a.size == 0 or not self._is_canonical():
+            self.add_many([(a, b, kind, strength)])
+            return
+        key = np.unique(key)  # one kind and strength: merging duplicates is dropping them
+        kind_new = np.uint8(kind)
+        strength_new = np.float32(strength)
+        from .network_kernel import find_pairs
+
+        pos = find_pairs(self._a, self._b, key >> 32, key & 0xFFFFFFFF)
+        at = pos[pos >= 0]
+        if at.size:
+            self._kind[at] |= kind_new
+            self._strength[at] = np.maximum(self._strength[at], strength_new)
+        fresh = key[pos < 0]
+        if fresh.size:
+            nk = self._new_key
+            p = np.searchsorted(nk, fresh)
+            hit = p < nk.size
+            hit[hit] = nk[p[hit]] == fresh[hit]
+            if hit.any():
+                self._new_kind[p[hit]] |= kind_new
+                self._new_strength[p[hit]] = np.maximum(self._new_strength[p[hit]], strength_new)
+            ins = p[~hit]
+            self._new_key = np.insert(nk, ins, fresh[~hit])
+            self._new_kind = np.insert(self._new_kind, ins, kind_new)
+            self._new_strength = np.insert(self._new_strength, ins, strength_new)
+        self._version += 1
 
     def add_many(self, batches: Iterable[tuple[np.ndarray, np.ndarray, int, float]]) -> None:
         """Add several batches ``(a, b, kind, strength)`` at once, as :meth:`add` of each in turn would.
@@ -56,6 +174,7 @@ class Ties:
 
     def _merge_keys(self, keys: list[np.ndarray], kinds_in: list[int], strengths_in: list[float]) -> None:
         """Merge batches of pair keys (see :func:`pair_keys`), each of one kind and strength, into the ties."""
+        self._flush()
         if keys and not self._is_canonical():
             # ties set from outside, unsorted or with duplicates: put them in order first (merging is order-free)
             self._merge_duplicates()
@@ -80,49 +199,63 @@ class Ties:
         pos = np.searchsorted(old_key, key)
         hit = pos < old_key.size
         hit[hit] = old_key[pos[hit]] == key[hit]
-        kinds, strengths = self.kind, self.strength
+        del old_key
         if hit.any():
             at = pos[hit]
-            kinds, strengths = kinds.copy(), strengths.copy()
-            kinds[at] |= kind_new[hit]
-            strengths[at] = np.maximum(strengths[at], strength_new[hit])
+            self._kind[at] |= kind_new[hit]
+            self._strength[at] = np.maximum(self._strength[at], strength_new[hit])
         fresh = ~hit
         if fresh.any():
-            # merge the fresh pairs in before their insertion points (stable, like np.insert)
-            n, m = old_key.size, int(fresh.sum())
-            dest = pos[fresh] + np.arange(m)
-            is_old = np.ones(n + m, dtype=bool)
-            is_old[dest] = False
-            fresh_key = key[fresh]
-            out = []
-            for old, val in (
-                (self.a, (fresh_key >> 32).astype(np.int32)),
-                (self.b, (fresh_key & 0xFFFFFFFF).astype(np.int32)),
-                (kinds, kind_new[fresh]),
-                (strengths, strength_new[fresh]),
-            ):
-                arr = np.empty(n + m, dtype=old.dtype)
-                arr[dest] = val
-                arr[is_old] = old
-                out.append(arr)
-            self.a, self.b, kinds, strengths = out
-        self.kind, self.strength = kinds, strengths
+            self._insert(pos[fresh], key[fresh], kind_new[fresh], strength_new[fresh])
         self._mark_canonical()
+        self._version += 1
+
+    def _insert(self, pos: np.ndarray, key: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
+        """Insert new pairs (sorted keys, none tied yet) before their insertion points ``pos`` (stable)."""
+        n, m = self._a.size, key.size
+        dest = pos + np.arange(m)
+        is_old = np.ones(n + m, dtype=bool)
+        is_old[dest] = False
+        out = []
+        for old, val in (
+            (self._a, (key >> 32).astype(np.int32)),
+            (self._b, (key & 0xFFFFFFFF).astype(np.int32)),
+            (self._kind, kind),
+            (self._strength, strength),
+        ):
+            arr = np.empty(n + m, dtype=old.dtype)
+            arr[dest] = val
+            arr[is_old] = old
+            out.append(arr)
+        self._a, self._b, self._kind, self._strength = out
+        self._among = None
+
+    def _flush(self) -> None:
+        """Merge the buffer of new ties into the columns (the pairs in it are not in the columns)."""
+        if self._new_key.size == 0:
+            return
+        key, kind, strength = self._new_key, self._new_kind, self._new_strength
+        self._new_key = np.zeros(0, dtype=np.int64)
+        self._new_kind = np.zeros(0, dtype=np.uint8)
+        self._new_strength = np.zeros(0, dtype=np.float32)
+        self._insert(np.searchsorted(self._key(), key), key, kind, strength)
+        self._mark_canonical()
+        self._version += 1
 
     def _key(self) -> np.ndarray:
-        """Return the sort key ``a << 32 | b`` of every tie."""
-        return self.a.astype(np.int64) << 32 | self.b.astype(np.int64)
+        """Return the sort key ``a << 32 | b`` of every tie of the columns."""
+        return self._a.astype(np.int64) << 32 | self._b.astype(np.int64)
 
     def _mark_canonical(self) -> None:
         """Remember that the current tie arrays are sorted by ``(a, b)`` with one tie per pair."""
-        self._canonical = (self.a, self.b)
+        self._canonical = (self._a, self._b)
 
     def _is_canonical(self) -> bool:
         """Whether the ties are sorted by ``(a, b)`` with one tie per pair (checked once per new arrays)."""
         mark = self.__dict__.get("_canonical")
-        if mark is not None and mark[0] is self.a and mark[1] is self.b:
+        if mark is not None and mark[0] is self._a and mark[1] is self._b:
             return True
-        if self.a.size > 1:
+        if self._a.size > 1:
             key = self._key()
             if not bool(np.all(key[1:] > key[:-1])):
                 return False
@@ -130,41 +263,49 @@ class Ties:
         return True
 
     def _merge_duplicates(self) -> None:
-        if self.a.size == 0:
+        self._among = None
+        if self._a.size == 0:
             return
-        key = self.a.astype(np.int64) << 32 | self.b.astype(np.int64)
+        key = self._key()
         order = np.argsort(key, kind="stable")
         key = key[order]
         first = np.ones(key.size, dtype=bool)
         first[1:] = key[1:] != key[:-1]
         if first.all():
-            self.a, self.b = self.a[order], self.b[order]
-            self.kind, self.strength = self.kind[order], self.strength[order]
+            self._a, self._b = self._a[order], self._b[order]
+            self._kind, self._strength = self._kind[order], self._strength[order]
             return
         group = np.cumsum(first) - 1
         n = int(group[-1]) + 1
         kind = np.zeros(n, dtype=np.uint8)
-        np.bitwise_or.at(kind, group, self.kind[order])
+        np.bitwise_or.at(kind, group, self._kind[order])
         strength = np.zeros(n, dtype=np.float32)
-        np.maximum.at(strength, group, self.strength[order])
+        np.maximum.at(strength, group, self._strength[order])
         idx = order[first]
-        self.a, self.b, self.kind, self.strength = self.a[idx], self.b[idx], kind, strength
+        self._a, self._b, self._kind, self._strength = self._a[idx], self._b[idx], kind, strength
 
+    # -- changing and dropping ties --------------------------------------------------------
     def keep(self, mask: np.ndarray) -> None:
-        """Keep only the ties where ``mask`` is true."""
+        """Keep only the ties where ``mask`` is true (one entry per tie, in the order of the columns)."""
+        self._flush()
         canonical = self._is_canonical()
-        self.a, self.b = self.a[mask], self.b[mask]
-        self.kind, self.strength = self.kind[mask], self.strength[mask]
+        self._a, self._b = self._a[mask], self._b[mask]
+        self._kind, self._strength = self._kind[mask], self._strength[mask]
+        self._version += 1
+        self._among = None
         if canonical:
             self._mark_canonical()  # a subset of sorted, distinct pairs is sorted and distinct
 
     def remap(self, new_slot: np.ndarray) -> None:
         """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
-        na, nb = new_slot[self.a], new_slot[self.b]
+        self._flush()
+        na, nb = new_slot[self._a], new_slot[self._b]
         ok = (na >= 0) & (nb >= 0)
         canonical = self._is_canonical()
         self.keep(ok)
-        self.a, self.b = na[ok].astype(np.int32), nb[ok].astype(np.int32)
+        self._a, self._b = na[ok].astype(np.int32), nb[ok].astype(np.int32)
+        self._version += 1
+        self._among = None
         kept = new_slot[new_slot >= 0]
         if canonical and bool(np.all(kept[1:] > kept[:-1])):
             self._mark_canonical()  # renumbering that keeps the order of slots keeps the order of ties
@@ -173,47 +314,162 @@ class Ties:
         """Add ``amount`` to the strength of existing ties between slot pairs (capped at 1).
 
         Pairs that are not tied are ignored (a new tie is made with :meth:`add`). A pair that occurs
-        several times is strengthened once per occurrence.
+        several times is strengthened once per occurrence. Only the ties concerned are touched (a
+        binary search for each pair; strengths are never above 1, so the cap applies to them alone).
 
         Returns:
             The number of pair occurrences that matched an existing tie.
         """
-        if self.a.size == 0 or len(a) == 0:
+        if len(self) == 0 or len(a) == 0:
             return 0
         if not self._is_canonical():
+            self._flush()
             self._merge_duplicates()
             self._mark_canonical()
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        key = np.minimum(a, b) << 32 | np.maximum(a, b)
-        keys = self._key()
-        pos = np.searchsorted(keys, key)
-        pos = np.minimum(pos, keys.size - 1)
-        hit = keys[pos] == key
-        np.add.at(self.strength, pos[hit], np.float32(amount))
-        np.minimum(self.strength, 1.0, out=self.strength)
-        return int(hit.sum())
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        gain = np.float32(amount)
+        from .network_kernel import find_pairs
+
+        pos = find_pairs(self._a, self._b, lo, hi)
+        hit = pos >= 0
+        hits = int(hit.sum())
+        if hits:
+            at = pos[hit]
+            np.add.at(self._strength, at, gain)
+            at = np.unique(at)
+            self._strength[at] = np.minimum(self._strength[at], np.float32(1.0))
+        if self._new_key.size and hits < pos.size:
+            key = lo[~hit] << 32 | hi[~hit]
+            p = np.minimum(np.searchsorted(self._new_key, key), self._new_key.size - 1)
+            found = self._new_key[p] == key
+            if found.any():
+                at = p[found]
+                np.add.at(self._new_strength, at, gain)
+                at = np.unique(at)
+                self._new_strength[at] = np.minimum(self._new_strength[at], np.float32(1.0))
+                hits += int(found.sum())
+        self._version += 1
+        return hits
 
     def drop_residents(self, gone: np.ndarray) -> None:
         """Drop every tie that touches a resident whose slot is flagged in ``gone`` (a bool mask)."""
-        if self.a.size:
-            self.keep(~(gone[self.a] | gone[self.b]))
+        self._flush()
+        if self._a.size:
+            self.keep(~(gone[self._a] | gone[self._b]))
 
+    # -- reading the network ---------------------------------------------------------------
     def degree(self, n: int, kind_mask: int = 0xFF) -> np.ndarray:
         """Return the number of ties of each slot whose kinds intersect ``kind_mask``."""
-        sel = (self.kind & kind_mask) != 0
-        return np.bincount(self.a[sel], minlength=n) + np.bincount(self.b[sel], minlength=n)
+        self._flush()
+        sel = (self._kind & kind_mask) != 0
+        return np.bincount(self._a[sel], minlength=n) + np.bincount(self._b[sel], minlength=n)
+
+    def neighbourhood(self, n: int) -> Neighbourhood:
+        """Return the CSR adjacency of all ties among ``n`` slots with the kind of every entry (shared; read only).
+
+        Built once for a state of the ties (in two compiled passes over them) and returned again to
+        every caller until the ties change. Ties set from outside unsorted or with duplicates are first
+        put in order (duplicates merged: kinds OR-ed, the larger strength kept).
+        """
+        self._flush()
+        if not self._is_canonical():
+            self._merge_duplicates()
+            self._mark_canonical()
+            self._version += 1
+        cached = self._neighbourhood
+        if cached is not None and cached[0] == (self._version, n):
+            return cached[1]
+        self._neighbourhood = None  # free the old one before building the new one
+        from .network_kernel import csr_of_ties
+
+        if self._a.size and max(int(self._a.max()), int(self._b.max())) >= n:
+            raise ValueError(f"a tie refers to slot {max(int(self._a.max()), int(self._b.max()))}; "
+                             f"the adjacency has {n} slots")
+        indptr, indices, data, kinds = csr_of_ties(self._a, self._b, self._strength, self._kind, n)
+        nb = Neighbourhood(sp.csr_matrix((data, indices, indptr), shape=(n, n)), kinds)
+        self._neighbourhood = ((self._version, n), nb)
+        return nb
 
     def adjacency(self, n: int, kind_mask: int = 0xFF) -> sp.csr_matrix:
-        """Return the symmetric CSR matrix of tie strengths among ``n`` slots."""
-        sel = (self.kind & kind_mask) != 0
-        a, b, w = self.a[sel], self.b[sel], self.strength[sel]
+        """Return the symmetric CSR matrix of tie strengths among ``n`` slots (of the kinds in ``kind_mask``).
+
+        With every kind (the default) this is the matrix of :meth:`neighbourhood`, shared by every
+        caller until the ties change: read it, never write into it.
+        """
+        self._flush()
+        if kind_mask & 0xFF == 0xFF and self._is_canonical():
+            return self.neighbourhood(n).csr
+        sel = (self._kind & kind_mask) != 0
+        a, b, w = self._a[sel], self._b[sel], self._strength[sel]
         m = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
         return m.tocsr()
 
+    def pairs_among(self, member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the slots ``(a, b)`` (int64) of the ties whose two ends are both ``member`` (a bool mask by slot).
+
+        The ties of the columns are selected once for a state of the columns and a mask (kept until
+        either changes); the new ties of the buffer are added at every call. The order of the pairs is
+        not that of the columns.
+        """
+        member = np.asarray(member, dtype=bool)
+        cached = self._among
+        if (cached is None or cached[0] is not self._a or cached[1].shape != member.shape
+                or not np.array_equal(cached[1], member)):
+            self._among = None
+            both = member[self._a] & member[self._b]
+            self._among = cached = (self._a, member.copy(), self._a[both].astype(np.int64),
+                                    self._b[both].astype(np.int64))
+        a, b = cached[2], cached[3]
+        if self._new_key.size:
+            na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF
+            both = member[na] & member[nb]
+            a, b = np.concatenate([a, na[both]]), np.concatenate([b, nb[both]])
+        return a, b
+
     def count_by_kind(self) -> dict[int, int]:
         """Return the number of ties carrying each kind bit."""
-        return {bit: int(((self.kind & bit) != 0).sum()) for bit in (1, 2, 4, 8)}
+        self._flush()
+        return {bit: int(((self._kind & bit) != 0).sum()) for bit in (1, 2, 4, 8)}
+
+
+@dataclass(frozen=True)
+class Neighbourhood:
+    """The symmetric CSR adjacency of the ties (data: strengths) and the kind bits of each of its entries.
+
+    Attributes:
+        csr: ``scipy.sparse.csr_matrix`` of tie strengths (float32), columns sorted within each row.
+        kinds: uint8 kind bits of each stored entry (aligned with ``csr.indices``).
+    """
+
+    csr: sp.csr_matrix
+    kinds: np.ndarray
+
+    def degree(self, kind_mask: int = 0xFF) -> np.ndarray:
+        """Return the number of ties of each slot whose kinds intersect ``kind_mask``."""
+        if kind_mask & 0xFF == 0xFF:
+            return np.diff(self.csr.indptr)
+        rows = np.repeat(np.arange(self.csr.shape[0]), np.diff(self.csr.indptr))
+        return np.bincount(rows[(self.kinds & kind_mask) != 0], minlength=self.csr.shape[0])
+
+    def candidates(self, slot: np.ndarray, category: np.ndarray, code: np.ndarray, want: int,
+                   kind_mask: int = 0xFF) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(need_index, helper_slot, strength)``: each need's ties to residents with a given code.
+
+        The ties (of kinds in ``kind_mask``) of each need's requester ``slot[i]`` to residents whose
+        ``code[helper, category[i]]`` is ``want``: need by need, and within a need in the order of the
+        requester's row (ascending slots), the order of :func:`neighbours` filtered by the condition.
+        """
+        from .network_kernel import tied_candidates
+
+        adj = self.csr
+        code = np.asarray(code)
+        if code.dtype == np.bool_:
+            code = code.view(np.int8)
+        return tied_candidates(adj.indptr, adj.indices, adj.data, self.kinds, int(kind_mask),
+                               np.asarray(slot, dtype=np.int64), np.asarray(category, dtype=np.int64),
+                               code, int(want))
 
 
 class TieBatch:

@@ -86,12 +86,11 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
     """
     t = model.scenario.trust
     pop = model.population
-    n = pop.n
     online = (channel & ONLINE_CHANNEL_BITS) != 0
 
     def count(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        c = np.bincount(slots, minlength=n)
-        return np.flatnonzero(c), c
+        """Return the distinct slots (ascending) and how often each occurs (work in the events, not the town)."""
+        return np.unique(np.asarray(slots, dtype=np.int64), return_counts=True)
 
     # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
     for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
@@ -99,13 +98,13 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
                              (pop.trust_online, requester[online], t.trust_gain),
                              (pop.trust_offline, requester[~online], t.trust_gain)):
         who, c = count(slots)
-        col[who] = np.minimum(col[who] + np.float32(gain) * c[who], 1.0)
+        col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0)
     recover_asking(pop, model.scenario)
     ask = pop.ask_factor
     who, c = count(lapsed_requester)
-    ask[who] *= np.float32(1.0 - t.discouragement) ** c[who]
+    ask[who] *= np.float32(1.0 - t.discouragement) ** c
     who, c = count(requester)
-    ask[who] = np.minimum(ask[who] * np.float32(1.0 + t.encouragement) ** c[who], 1.0)
+    ask[who] = np.minimum(ask[who] * np.float32(1.0 + t.encouragement) ** c, 1.0)
     model.ties.strengthen(requester, helper, t.tie_gain)
 
 
@@ -118,7 +117,12 @@ def recover_asking(pop: Population, scn: Scenario, weeks: float = 1.0) -> None:
     keep = np.float32((1.0 - scn.trust.ask_recovery) ** (weeks / 52.0))
     ask = pop.ask_factor
     live = pop.alive[: pop.n]
-    ask[live] = 1.0 - (1.0 - ask[live]) * keep
+    if live.all():  # between two turns of the year every slot is a living resident: in place, no copies
+        np.subtract(np.float32(1.0), ask, out=ask)
+        np.multiply(ask, keep, out=ask)
+        np.subtract(np.float32(1.0), ask, out=ask)
+    else:
+        ask[live] = 1.0 - (1.0 - ask[live]) * keep
 
 
 def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator) -> int:
@@ -145,23 +149,24 @@ def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator)
     paid = np.array([h.paid_share[c] for c in CATEGORIES])
     use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
     use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
-    u = rng.random((3, live.size, len(CATEGORIES)))
-    redo = u[0] < scn.trust.willingness_turnover
-    r = pop.reciprocity[live].astype(np.float64)
-    mean_r = r.mean()
-    tilt = r / mean_r if mean_r > 0 else np.ones(live.size)
-    p_free = np.minimum(free[None, :] * tilt[:, None], 1.0)
+    from .trust_kernel import redraw_offers, reform_terms
+
+    shape = (live.size, len(CATEGORIES))
+    # three uniforms per pair, drawn as one (3, residents, categories) block would be, a third at a time
+    redo = rng.random(shape) < scn.trust.willingness_turnover
+    r = pop.reciprocity[live]
+    mean_r = float(r.astype(np.float64).mean())
     p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
-    old = pop.will[live]
-    new = np.where(u[1] < p_free, WILL_FREE,
-                   np.where(u[1] < p_free + (1.0 - p_free) * p_paid[None, :], WILL_PAID, WILL_NONE)).astype(np.int8)
-    will = np.where(redo, new, old)
-    pop.will[live] = will
-    offer = ((will == WILL_FREE) & (u[2] < use_free)) | ((will == WILL_PAID) & (u[2] < use_paid))
-    bits = (1 << np.arange(len(CATEGORIES))).astype(np.uint8)
-    kept = pop.platform_help[live] & ~((redo * bits).sum(axis=1).astype(np.uint8))
-    pop.platform_help[live] = kept | ((redo & offer) * bits).sum(axis=1).astype(np.uint8)
-    return int((redo & (will != old)).sum())
+    everyone = live.size == pop.n  # between compactions some slots may be gone: work on a copy of the living
+    will = pop.will if everyone else pop.will[live]
+    changed = reform_terms(will, rng.random(shape), redo, np.ascontiguousarray(r), mean_r, free, p_paid,
+                           WILL_FREE, WILL_PAID, WILL_NONE)
+    offers = pop.platform_help if everyone else pop.platform_help[live]
+    redraw_offers(offers, will, rng.random(shape), redo, use_free, use_paid, WILL_FREE, WILL_PAID)
+    if not everyone:
+        pop.will[live] = will
+        pop.platform_help[live] = offers
+    return int(changed)
 
 
 def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

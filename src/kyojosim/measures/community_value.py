@@ -46,6 +46,18 @@ if TYPE_CHECKING:
 
 
 
+def _binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
+    """Return ``rng.binomial(n, p)``, drawn only where ``n > 0``: the same numbers, the stream left the same.
+
+    numpy's binomial of ``n = 0`` is 0 without a draw, so drawing the positive counts alone, in order, gives
+    the same values and leaves the stream where the full draw would (most residents see no post).
+    """
+    out = np.zeros(n.shape, dtype=np.int64)
+    pos = np.flatnonzero(n > 0)
+    out[pos] = rng.binomial(n[pos], p)
+    return out
+
+
 def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
     """Compute the month's Community Value and its components (see the module docstring).
 
@@ -57,16 +69,14 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     n = pop.n
     need_posts, answers = channel.activity.take(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
-    ties = model.ties
-    both = users[ties.a] & users[ties.b]
-    a, b = ties.a[both].astype(np.int64), ties.b[both].astype(np.int64)
+    a, b = model.ties.pairs_among(users)  # kept while the users and the network stay the same, new ties added
     info = np.where(users, rng.poisson(cfg.posts_per_user_month, n), 0)
     posts = need_posts * users + info
     # each tied adopter sees every post of the other: exposures in both directions
     exposure = np.bincount(a, weights=posts[b], minlength=n) + np.bincount(b, weights=posts[a], minlength=n)
     exposure = exposure.astype(np.int64)
-    replies = rng.binomial(exposure, cfg.reply_rate) + answers * users
-    reactions = rng.binomial(exposure, cfg.reaction_rate)
+    replies = _binomial(rng, exposure, cfg.reply_rate) + answers * users
+    reactions = _binomial(rng, exposure, cfg.reaction_rate)
     acts = posts + replies + reactions
     active = users & (acts > 0)
     mau = int(active.sum())

@@ -227,7 +227,10 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("tsunagari", _cols({"step": INT, "year": INT, "month": STR, "group_type": STR, "group": STR, "n": INT,
                               "mean": FLOAT}, ((f"q{q}", FLOAT) for q in QUANTILES)), "monthly",
           "つながり力 of the living residents aged 20+ by group (all, participation, age_group, district): number, "
-          "mean and quantiles; at the start, in the week each calendar month ends, and at the end of the run",
+          "mean and quantiles; at the start, in the week each calendar month ends, and at the end of the run; on "
+          "the scale of the run's first record (its items' means, deviations and loadings and its constant), so "
+          "levels compare between records and between variants that share the first population "
+          "(kyojosim.measures.tsunagari.summary_rows)",
           swept=True),
     Table("community_value", _cols({"step": INT, "year": INT, "month": STR, "users": INT, "mau": INT, "posts": INT,
                                     "need_posts": INT, "replies": INT, "reactions": INT, "activity": INT,

@@ -34,8 +34,8 @@ the model keeps to the same three steps (docs/ODD.md §7.17a):
    value is negative ("わかりやすさを考慮し、「つながり力」の全ての値が正になるよう、各利用者のつながり力に…"
    adds one constant to every respondent; the rest of the sentence is not at hand, so the model takes
    the minimum). A resident in no community has the constant alone. The constant changes no ordering
-   and no correlation; it is recomputed at every record, so levels are comparable within a record (a
-   survey), not between records or runs.
+   and no correlation. Computed so (:func:`tsunagari`, :func:`index_report`: the simulated survey and
+   the validation), levels are comparable within one record (a survey), not between records or runs.
 
 Taking part in one more community raises つながり力 only if that community's members are more
 conscious than the frame's average (with ``standardise=True``: than the average community); the index
@@ -47,7 +47,12 @@ online only) holds, and the correlation of the index with the number of communit
 :func:`summary_rows` gives the mean and quantiles of つながり力 of the living residents aged 20+,
 overall and by participation group, age group and district, as long-form rows; the model records
 them at the start, in the week each calendar month ends and at the end of a run
-(:meth:`kyojosim.model.KyojoModel.step`), and a run saves them as the table ``tsunagari``.
+(:meth:`kyojosim.model.KyojoModel.step`), and a run saves them as the table ``tsunagari``. The
+record is kept on **one fixed scale for the whole run**, that of its first record (:func:`fixed_scale`:
+the items' means, deviations and loadings and the constant of the initial population), so that its
+level compares between months and between variants that start from the same population; the first
+record is the within-record index itself. It is computed in one compiled pass over the memberships
+and the quantiles read off each group's sorted values (:mod:`kyojosim.measures.tsunagari_kernel`).
 """
 
 from __future__ import annotations
@@ -90,11 +95,27 @@ class Component:
         loadings: The component's loading on each item (0 for an item left out for want of variance).
         explained: The share of the items' total variance it explains (its eigenvalue over the number of
             items with variance; 0 with none).
+        mean: The items' means over the frame (0 where left out).
+        sd: The items' (population) standard deviations over the frame.
+        eigenvalue: The component's eigenvalue (0 with no item left).
     """
 
     scores: np.ndarray
     loadings: np.ndarray
     explained: float
+    mean: np.ndarray | None = None
+    sd: np.ndarray | None = None
+    eigenvalue: float = 0.0
+
+    def weights(self) -> np.ndarray:
+        """Return the weight of each item in the score: ``loading / sd / sqrt(eigenvalue)`` (0 where left out)."""
+        k = self.loadings.size
+        if self.mean is None or self.sd is None or self.eigenvalue <= 1e-12:
+            return np.zeros(k)
+        ok = self.sd > 1e-12
+        out = np.zeros(k)
+        out[ok] = self.loadings[ok] / self.sd[ok] / np.sqrt(self.eigenvalue)
+        return out
 
 
 def principal_component(items: np.ndarray, frame: np.ndarray) -> Component:
@@ -129,7 +150,7 @@ def principal_component(items: np.ndarray, frame: np.ndarray) -> Component:
     loadings = np.zeros(k)
     loadings[ok] = v
     return Component((z @ v) / np.sqrt(top) if top > 1e-12 else np.zeros(items.shape[0]), loadings,
-                     top / int(ok.sum()))
+                     top / int(ok.sum()), np.where(ok, mean, 0.0), sd, top)
 
 
 def pc_scores(items: np.ndarray, frame: np.ndarray) -> np.ndarray:
@@ -335,6 +356,8 @@ class FrameGroups:
         self.participation = np.zeros(0, dtype=np.int64)
         self.decade = np.zeros(0, dtype=np.int64)
         self.district = np.zeros(0, dtype=np.int64)
+        self.scale: Scale | None = None
+        """The fixed scale of the recorded index: the run's first record (:func:`fixed_scale`)."""
 
     def update(self, pop: Population, year: int) -> FrameGroups:
         """Recompute the groups if the year or the number of slots changed; return self."""
@@ -349,8 +372,81 @@ class FrameGroups:
         return self
 
 
+@dataclass(frozen=True)
+class Scale:
+    """A fixed scale of つながり力: the items' means and weights and the constant of one population.
+
+    Attributes:
+        mean: (2, 2) the items' means over the frame, offline (row 0: OFFLINE_ITEMS) and online (row 1).
+        weight: (2, 2) each item's weight in the consciousness score, ``loading / sd / sqrt(eigenvalue)``.
+        shift: The constant added to every sum (the smallest sum of the frame with its sign changed).
+    """
+
+    mean: np.ndarray
+    weight: np.ndarray
+    shift: float
+
+
+def fixed_scale(pop: Population, memberships: tuple | None = None) -> Scale:
+    """Return the scale of ``pop``'s つながり力: the means, weights and constant of the within-record index.
+
+    On this scale the population's index is its :func:`tsunagari` (up to rounding); applied to a later
+    population, it scores the items against the first one's means, deviations and loadings and adds the
+    first one's constant, so that the levels of different records (and of variants that share the
+    first population) can be compared.
+    """
+    offline, online = components(pop)
+    frame = _frame(pop)
+    raw = raw_sums(pop, memberships)
+    shift = -float(raw[frame].min()) if frame.size else 0.0
+    mean = np.array([c.mean if c.mean is not None else np.zeros(2) for c in (offline, online)])
+    return Scale(mean, np.array([offline.weights(), online.weights()]), shift)
+
+
+def _items(pop: Population, names: tuple[str, ...]) -> np.ndarray:
+    return np.column_stack([getattr(pop, c) for c in names])
+
+
+def recorded_values(pop: Population, scale: Scale, fg: FrameGroups) -> np.ndarray:
+    """Return the つながり力 of the frame residents (``fg.frame``) on the fixed ``scale`` (one compiled pass)."""
+    from .tsunagari_kernel import index_values
+
+    slot, comm, online, _, _, n_comm = fg.memberships
+    return index_values(_items(pop, OFFLINE_ITEMS), _items(pop, ONLINE_ITEMS), scale.mean, scale.weight,
+                        np.asarray(slot, dtype=np.int64), np.asarray(comm, dtype=np.int64), online, int(n_comm),
+                        int(pop.n), np.asarray(fg.frame, dtype=np.int64), float(scale.shift))
+
+
+def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],
+                     percent: tuple[int, ...] = QUANTILES) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Return ``(count, mean, quantiles)`` per group for each grouping ``(group of each value, number of groups)``.
+
+    Each grouping puts the values of a group side by side (one compiled pass), sorts each group's values
+    and reads the quantiles off them: those of ``np.percentile(values[group == g], percent)`` (the ``linear``
+    method), ``nan`` for an empty group; values of group -1 count in none.
+    """
+    from .tsunagari_kernel import scatter_by_group, segment_summary
+
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    q = np.asarray(percent, dtype=np.float64) / 100
+    out = []
+    for group, k in groups:
+        x, start = scatter_by_group(values, np.asarray(group, dtype=np.int64), int(k))
+        for g in range(int(k)):
+            x[start[g]:start[g + 1]].sort()
+        out.append(segment_summary(x, start, q))
+    return out
+
+
 def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
-    """Return the summary of つながり力 over living residents aged 20+, as long-form rows.
+    """Return the summary of つながり力 over living residents aged 20+, as long-form rows, on the run's fixed scale.
+
+    The index is recorded on the scale of the run's first record (:func:`fixed_scale`, kept in
+    ``model.tsunagari_groups.scale``): the items are scored with the first record's means, deviations
+    and loadings and the first record's constant is added, so a record's level compares with the other
+    records of the run and with those of a variant that starts from the same population (the variants of
+    an experiment share their first population by common random numbers). At the first record the values
+    are the within-record index (:func:`tsunagari`); later ones may fall below 0.
 
     One row per group: ``group_type`` ``"all"`` (group ``"all"``), ``"participation"``
     (PARTICIPATION_GROUPS), ``"age_group"`` (DECADE_GROUPS) and ``"district"`` (district names);
@@ -360,25 +456,27 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     """
     pop = model.population
     fg = model.tsunagari_groups.update(pop, model.year)
-    part, ages, dist = fg.participation, fg.decade, fg.district
-    v = tsunagari(pop, fg.memberships)[fg.frame]
+    if fg.scale is None:
+        fg.scale = fixed_scale(pop, fg.memberships)
+    v = recorded_values(pop, fg.scale, fg)
     names = [d.name for d in model.scenario.municipality.districts]
-    groups: list[tuple[str, str, np.ndarray]] = [("all", "all", np.ones(v.size, dtype=bool))]
-    groups += [("participation", g, part == i) for i, g in enumerate(PARTICIPATION_GROUPS)]
-    groups += [("age_group", name, ages == i) for i, name in enumerate(DECADE_GROUPS)]
-    groups += [("district", str(name), dist == i) for i, name in enumerate(names)]
+    kinds = [("all", ["all"], np.zeros(v.size, dtype=np.int64)),
+             ("participation", list(PARTICIPATION_GROUPS), fg.participation),
+             ("age_group", list(DECADE_GROUPS), fg.decade),
+             ("district", [str(name) for name in names], fg.district)]
+    stats = group_statistics(v, [(g, len(labels)) for _, labels, g in kinds])
     rows = []
-    for kind, name, mask in groups:
-        x = v[mask]
-        row: dict[str, Any] = {"step": int(model.steps), "year": int(model.year), "month": model.month,
-                               "group_type": kind,
-                               "group": name, "n": int(x.size), "mean": float(x.mean()) if x.size else np.nan}
-        qs = np.percentile(x, QUANTILES) if x.size else np.full(len(QUANTILES), np.nan)
-        row.update({f"q{q}": float(val) for q, val in zip(QUANTILES, qs, strict=True)})
-        rows.append(row)
+    head = {"step": int(model.steps), "year": int(model.year), "month": model.month}
+    for (kind, labels, _), (count, mean, quant) in zip(kinds, stats, strict=True):
+        for i, name in enumerate(labels):
+            row: dict[str, Any] = {**head, "group_type": kind, "group": name, "n": int(count[i]),
+                                   "mean": float(mean[i])}
+            row.update({f"q{q}": float(val) for q, val in zip(QUANTILES, quant[i], strict=True)})
+            rows.append(row)
     return rows
 
 
-__all__ = ["DECADE_GROUPS", "OFFLINE_ITEMS", "ONLINE_ITEMS", "QUANTILES", "Component", "FrameGroups",
-           "community_strengths", "components", "consciousness", "index_report", "membership_counts", "pc_scores",
-           "principal_component", "raw_sums", "summary_rows", "tsunagari"]
+__all__ = ["DECADE_GROUPS", "OFFLINE_ITEMS", "ONLINE_ITEMS", "QUANTILES", "Component", "FrameGroups", "Scale",
+           "community_strengths", "components", "consciousness", "fixed_scale", "group_statistics", "index_report",
+           "membership_counts", "pc_scores", "principal_component", "raw_sums", "recorded_values", "summary_rows",
+           "tsunagari"]

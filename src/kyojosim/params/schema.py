@@ -147,12 +147,22 @@ class Context:
 
 
 def suggest(key: str, valid: list[str]) -> str:
-    """Describe the valid keys, naming the closest one to ``key`` first."""
+    """Describe the valid keys: the closest one to ``key`` when there is one, else all of them.
+
+    A long list (a section of more than ``_LIST_KEYS`` keys) is left out when a close key is found, so that the
+    message stays one readable line; the parameter table of docs/ODD.md (§7.17) lists every key.
+    """
     close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.5)
     listing = ", ".join(valid)
+    if close and len(valid) > _LIST_KEYS:
+        return f"did you mean '{close[0]}'? (one of {len(valid)} valid keys: the parameter table of docs/ODD.md §7.17)"
     if close:
         return f"did you mean '{close[0]}'? valid keys: {listing}"
     return f"valid keys: {listing}"
+
+
+_LIST_KEYS = 16
+"""Up to this many valid keys, an unknown key's message lists them all even when it names a close one."""
 
 
 _PLURAL = {"a number": "numbers", "an integer": "integers", "a text": "texts", "a mapping": "mappings",

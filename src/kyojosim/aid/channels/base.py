@@ -203,13 +203,19 @@ class DistrictPools:
     Args:
         eligible: ``(n, categories)`` booleans: slot ``s`` may be a candidate for category ``c``.
         district: District of every slot.
+        rows: The slots that may be eligible at all, ascending (the others' rows are all false), if known:
+            only their rows are read.
     """
 
-    def __init__(self, eligible: np.ndarray, district: np.ndarray) -> None:
+    def __init__(self, eligible: np.ndarray, district: np.ndarray, rows: np.ndarray | None = None) -> None:
         self.n = int(eligible.shape[0])
         self.n_cat = int(eligible.shape[1]) if eligible.ndim == 2 else 1
         self.n_districts = int(district.max()) + 1 if district.size else 1
-        s, c = np.nonzero(eligible)
+        if rows is None:
+            s, c = np.nonzero(eligible)
+        else:
+            s, c = np.nonzero(eligible[rows])
+            s = rows[s]
         g = district[s].astype(np.int64) * self.n_cat + c
         order = np.argsort(g, kind="stable")
         self.members = s[order].astype(np.int64)
@@ -253,6 +259,24 @@ def uid_uniform(uid: np.ndarray, key: int) -> np.ndarray:
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         x = x ^ (x >> np.uint64(31))
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def smallest(u: np.ndarray, k: int) -> np.ndarray:
+    """Return ``np.argsort(u, kind="stable")[:k]``: the indices of the ``k`` smallest values, in that order.
+
+    Found by a partition (linear in ``u``) rather than a sort; equal values at the boundary are taken in
+    the order of their indices, as the stable sort takes them.
+    """
+    u = np.asarray(u)
+    k = max(0, min(int(k), u.size))
+    if k == 0:
+        return np.zeros(0, dtype=np.intp)
+    if k == u.size:
+        return np.argsort(u, kind="stable")
+    t = np.partition(u, k - 1)[k - 1]
+    below = np.flatnonzero(u < t)
+    sel = np.concatenate([below, np.flatnonzero(u == t)[: k - below.size]])
+    return sel[np.lexsort((sel, u[sel]))]
 
 
 def stochastic_round(x: float, rng: np.random.Generator) -> int:

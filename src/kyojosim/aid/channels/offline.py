@@ -8,10 +8,9 @@ with no one to ask), so many needs stay unsurfaced (吸い上げられない困�
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from ...constants import CH, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE
-from ...core.network import neighbours
+from ...core.network import Neighbourhood
 from .base import AidContext, Channel, register_channel
 
 OFFLINE_TIES = TIE_HOUSEHOLD | TIE_NEIGHBOUR | TIE_COMMUNITY
@@ -28,14 +27,14 @@ class OfflineChannel(Channel):
 
     def __init__(self, ctx: AidContext) -> None:
         super().__init__(ctx)
-        self._adj: sp.csr_matrix | None = None
+        self._nb: Neighbourhood | None = None
         self.ask_boost: np.ndarray | None = None
         """Extra asking rate by slot, set by other channels (the local SNS raises it for its adopters)."""
 
     def refresh(self) -> None:
-        """Rebuild the adjacency of offline ties (after the network changed)."""
-        self._adj = self.ctx.ties.adjacency(self.ctx.population.n, OFFLINE_TIES)
-        self._degree = np.diff(self._adj.indptr)
+        """Take the network's adjacency (shared by the channels) and each resident's number of offline ties."""
+        self._nb = self.ctx.ties.neighbourhood(self.ctx.population.n)
+        self._degree = self._nb.degree(OFFLINE_TIES)
 
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs (by requester slot) the requester asks someone about.
@@ -64,6 +63,4 @@ class OfflineChannel(Channel):
         Returns:
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
         """
-        need, helper, weight = neighbours(self._adj, slot)
-        ok = self.ctx.population.will[helper, category[need]] == WILL_FREE
-        return need[ok], helper[ok], weight[ok]
+        return self._nb.candidates(slot, category, self.ctx.population.will, WILL_FREE, OFFLINE_TIES)

@@ -53,7 +53,9 @@ def ranked_pick(cand: np.ndarray, group: np.ndarray, first: np.ndarray, missing:
     """Return, for each group ``g``, up to ``missing[g]`` of the candidates of group ``g``.
 
     Candidates with ``first`` come before the others, in the random order of ``u`` within each part.
+    Only the groups that miss someone are sorted (at a turn of the year, usually a few).
     """
+    cand = cand[missing[group[cand]] > 0]
     order = np.lexsort((u[cand], ~first[cand], group[cand]))
     cand = cand[order]
     g = group[cand]

@@ -74,9 +74,9 @@ from ...constants import (
 )
 from ...core.communities import add_memberships
 from ...core.helping import can_help
-from ...core.network import neighbours
+from ...core.network import Neighbourhood, neighbours
 from ..money import split_payment
-from .base import AidContext, Channel, DistrictPools, register_channel, stochastic_round, uid_uniform
+from .base import AidContext, Channel, DistrictPools, register_channel, smallest, stochastic_round, uid_uniform
 
 N_CAT = len(CATEGORIES)
 CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
@@ -149,7 +149,10 @@ class SharingPlatformChannel(Channel):
         self._met: list[tuple[np.ndarray, np.ndarray]] = []  # this year's meetup acquaintances, as uid pairs
         self._promoted = np.zeros(0, dtype=np.int64)  # uids registered through promotion this month
         self._adj = None
-        self._adj_count = None
+        self._nb: Neighbourhood | None = None
+        self._member_ties: tuple[np.ndarray | None, np.ndarray] = (None, np.zeros(0))
+        self._year_sides: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._offer_terms: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._met_adj = None
         self._potential = 0.0
         self._helper_ok = np.zeros((0, N_CAT), dtype=bool)
@@ -206,6 +209,37 @@ class SharingPlatformChannel(Channel):
         has_need = (prob[:, self.served] > 0).any(axis=1) if prob.shape[0] == pop.n else np.zeros(pop.n, bool)
         return pop.alive[: pop.n] & (pop.age >= 18) & pop.smartphone & has_need
 
+    def _sides(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return who could register (adults 18+ with a smartphone), the demand side and the supply side.
+
+        They change only at the turn of the year (ages, phones, willingness, need probabilities): taken the
+        first time they are needed after :meth:`refresh` and kept until the next.
+        """
+        pop = self.ctx.population
+        if self._year_sides is None or self._year_sides[0].size != pop.n:
+            adult = pop.alive[: pop.n] & (pop.age >= 18) & pop.smartphone
+            self._year_sides = (adult, self._demand_side(), self._supply_side())
+        return self._year_sides
+
+    def _ties_to(self, member: np.ndarray) -> np.ndarray:
+        """Return each slot's number of ties (as of the last refresh) to the residents of ``member``.
+
+        Kept from one month to the next: only the rows of residents who joined (or left) since are read,
+        so the cost follows the month's new members and their ties, not the whole network.
+        """
+        pop = self.ctx.population
+        if self._adj is None:
+            return np.zeros(pop.n)
+        counted, counts = self._member_ties
+        if counted is None or counted.size != member.size:
+            counted, counts = np.zeros(member.size, dtype=bool), np.zeros(member.size)
+        for rows, sign in ((np.flatnonzero(member & ~counted), 1.0), (np.flatnonzero(counted & ~member), -1.0)):
+            if rows.size:
+                _, other, _ = neighbours(self._adj, rows)
+                np.add.at(counts, other, sign)
+        self._member_ties = (member.copy(), counts)
+        return counts.copy()
+
     def certify(self, rng: np.random.Generator) -> np.ndarray:
         """Top the certified supporters up to the launch's number; return the new ones' slots."""
         pop = self.ctx.population
@@ -215,7 +249,7 @@ class SharingPlatformChannel(Channel):
         u = rng.random(pop.n)
         if missing <= 0 or cand.size == 0:
             return np.zeros(0, dtype=np.int64)
-        new = cand[np.argsort(u[cand], kind="stable")[:missing]]
+        new = cand[smallest(u[cand], missing)]
         pop.aid_role[new] |= AID_MEMBER | AID_CERTIFIED
         return new
 
@@ -235,16 +269,19 @@ class SharingPlatformChannel(Channel):
         gap = max(m - n_members, 0.0)
         k_promo = int(rng.poisson(self.cfg.innovation / 12 * gap))
         k_ties = int(rng.poisson(self.cfg.imitation / 12 * (n_members / m) * gap)) if m > 0 else 0
-        adult = pop.alive[: pop.n] & (pop.age >= 18) & pop.smartphone & ~member
-        demand = self._demand_side() & adult
-        eligible = demand | (self._supply_side() & adult)
+        adult, demand_side, supply_side = self._sides()
+        adult = adult & ~member
+        demand = demand_side & adult
+        eligible = demand | (supply_side & adult)
         pool = np.flatnonzero(demand)
         u = rng.random(pool.size)
-        promo = pool[np.argsort(u, kind="stable")[: min(k_promo, pool.size)]]
+        promo = pool[smallest(u, k_promo)]
         eligible[promo] = False
-        ties = self._adj_count @ member.astype(np.float64) if self._adj_count is not None else np.zeros(pop.n)
-        if self._met_adj is not None:
-            ties = ties + (self._met_adj > 0).astype(np.float64) @ member.astype(np.float64)
+        ties = self._ties_to(member)
+        if self._met_adj is not None and self._met_adj.nnz and self._met_adj.data[0] > 0:
+            met = self._met_adj  # this year's meetup acquaintances who are members, per slot
+            rows = np.repeat(np.arange(met.shape[0]), np.diff(met.indptr))
+            ties = ties + np.bincount(rows, weights=member[met.indices], minlength=met.shape[0])
         by_ties = weighted_sample(np.where(eligible, ties, 0.0), k_ties, rng)
         new = np.concatenate([promo, by_ties]).astype(np.int64)
         pop.aid_role[new] |= AID_MEMBER
@@ -264,7 +301,7 @@ class SharingPlatformChannel(Channel):
         others = np.flatnonzero(member & ~certified)
         k = int(rng.poisson(n_meet * self.cfg.meetup_size * self.ctx.scenario.municipality.scale))
         u = rng.random(others.size)
-        came = others[np.argsort(u, kind="stable")[: min(k, others.size)]]
+        came = others[smallest(u, k)]
         attendees = np.unique(np.concatenate([np.flatnonzero(certified), came, promoted[promoted >= 0]]))
         size, c = attendees.size, min(self.cfg.meetup_contacts, attendees.size - 1)
         if c <= 0:
@@ -290,6 +327,7 @@ class SharingPlatformChannel(Channel):
         return a[keep], b[keep]
 
     def _build_met_adjacency(self) -> None:
+        """Build the CSR matrix of this year's meetup acquaintances (each pair once, community strength)."""
         import scipy.sparse as sp
 
         n = self.ctx.population.n
@@ -297,11 +335,12 @@ class SharingPlatformChannel(Channel):
         if a.size == 0:
             self._met_adj = None
             return
-        w = np.full(2 * a.size, float(self.ctx.scenario.network.strength["community"]))
-        adj = sp.coo_matrix((w, (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)).tocsr()
-        adj.sum_duplicates()
-        adj.data[:] = float(self.ctx.scenario.network.strength["community"])
-        self._met_adj = adj
+        key = np.unique(np.concatenate([a, b]).astype(np.int64) * n + np.concatenate([b, a]))
+        rows, cols = key // n, key % n
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        data = np.full(key.size, float(self.ctx.scenario.network.strength["community"]))
+        self._met_adj = sp.csr_matrix((data, cols, indptr), shape=(n, n))
 
     def _flush_meetings(self, rng: np.random.Generator) -> int:
         """Make the year's meetup acquaintances community ties; some who met join a volunteer group."""
@@ -319,20 +358,41 @@ class SharingPlatformChannel(Channel):
         add_memberships(pop, joins, member, scn, rng)
         return int(a.size)
 
+    def _terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return who would offer free, who only if paid, and whose reservation price each price meets.
+
+        The first two are (slots x categories), for the served categories; the last two say whether each
+        resident's reservation price is met at the ordinary and at the certified supporter's price.
+
+        They change only at the turn of the year (willingness, offers, who can help): taken the first time
+        they are needed after :meth:`refresh` and kept until the next; membership is applied monthly
+        (:meth:`_update_helpers`).
+        """
+        pop = self.ctx.population
+        if self._offer_terms is None or self._offer_terms[0].shape[0] != pop.n:
+            offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
+            able = can_help(pop, self.ctx.scenario)[:, None] & offers & self.served
+            u = self.reservation(pop.uid)
+            share = [offer_share(self.helper_price(np.array([c])), self.cfg.full_supply_price,
+                                 self.cfg.supply_elasticity)[0] for c in (False, True)]
+            self._offer_terms = (able & (pop.will == WILL_FREE), able & (pop.will == WILL_PAID), u < share[0],
+                                 u < share[1])
+        return self._offer_terms
+
     def _update_helpers(self) -> None:
-        """Recompute who offers which category at the current price, and the fallback pools."""
+        """Recompute who offers which category at the current price (members only), and the fallback pools."""
         pop = self.ctx.population
         member = self.members()
         certified = member & ((pop.aid_role & AID_CERTIFIED) != 0)
-        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
-        price = self.helper_price(certified)
-        accepts = self.reservation(pop.uid) < offer_share(price, self.cfg.full_supply_price,
-                                                          self.cfg.supply_elasticity)
-        terms = (pop.will == WILL_FREE) | ((pop.will == WILL_PAID) & accepts[:, None])
-        self._helper_ok = (member & can_help(pop, self.ctx.scenario))[:, None] & offers & terms & self.served
+        free, paid, accepts_plain, accepts_certified = self._terms()
+        rows = np.flatnonzero(member)
+        accepts = np.where(certified[rows], accepts_certified[rows], accepts_plain[rows])
+        self._helper_ok = np.zeros(free.shape, dtype=bool)
+        self._helper_ok[rows] = free[rows] | (paid[rows] & accepts[:, None])
         self._certified = certified
         # the certified supporters serve the whole municipality (there are a handful of them)
-        self._certified_pools = DistrictPools(self._helper_ok & certified[:, None], np.zeros(pop.n, dtype=np.int64))
+        self._certified_pools = DistrictPools(self._helper_ok, np.zeros(pop.n, dtype=np.int64),
+                                              rows=np.flatnonzero(certified))
         self._max_certified = int(certified.sum())
         if self.cfg.stranger_candidates > 0:
             self._member_pools = DistrictPools(self._helper_ok, pop.district)
@@ -363,9 +423,11 @@ class SharingPlatformChannel(Channel):
         if not self._launched and self.cfg.active(year):
             self.launch(self.ctx.rng("yearly", year - 1))
         pop = self.ctx.population
-        self._adj = self.ctx.ties.adjacency(pop.n)
-        self._adj_count = self._adj.copy()
-        self._adj_count.data[:] = 1.0
+        self._nb = self.ctx.ties.neighbourhood(pop.n)
+        self._adj = self._nb.csr
+        self._member_ties = (None, np.zeros(0))
+        self._year_sides = None
+        self._offer_terms = None
         self._build_met_adjacency()
         self._potential = self.cfg.user_share * households_with_young_children(pop)
         self._update_helpers()
@@ -386,7 +448,7 @@ class SharingPlatformChannel(Channel):
         """Return candidate edges: acquaintances who offer (strength + tied_bonus), then the district's ママサポ."""
         pop = self.ctx.population
         n = pop.n
-        need_a, helper_a, strength = tied_candidates(self._adj, slot, category, self._helper_ok)
+        need_a, helper_a, strength = self._nb.candidates(slot, category, self._helper_ok, True)
         weight_a = strength + self.cfg.tied_bonus
         if self._met_adj is not None:
             need_m, helper_m, strength_m = tied_candidates(self._met_adj, slot, category, self._helper_ok)

@@ -1,0 +1,124 @@
+"""Compiled kernels of the tie list (numba; see :mod:`kyojosim.compiled`).
+
+* :func:`find_pairs`: where pairs of slots sit in ties sorted by ``(a, b)`` (binary search), so that
+  strengthening or adding a few ties touches only them, never the whole list;
+* :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
+  matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
+  kind of each entry beside it;
+* :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
+  value (willing to help free, able to offer on the platform), in the order of the CSR rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compiled import compiled
+
+__all__ = ["csr_of_ties", "find_pairs", "tied_candidates"]
+
+
+@compiled
+def find_pairs(a: np.ndarray, b: np.ndarray, qa: np.ndarray, qb: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return the index of each pair ``(qa[i], qb[i])`` (``qa <= qb``) in ties sorted by ``(a, b)``; -1 if absent.
+
+    Args:
+        a: int32 first slots of the ties, ascending (ties sorted by ``a``, then ``b``, each pair once).
+        b: int32 second slots.
+        qa: int64 smaller slot of each pair sought.
+        qb: int64 larger slot.
+    """
+    n = a.size
+    out = np.full(qa.size, -1, dtype=np.int64)
+    for i in range(qa.size):
+        x, y = qa[i], qb[i]
+        lo, hi = 0, n
+        while lo < hi:  # first tie not below (x, y)
+            mid = (lo + hi) >> 1
+            am = np.int64(a[mid])
+            if am < x or (am == x and np.int64(b[mid]) < y):
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < n and np.int64(a[lo]) == x and np.int64(b[lo]) == y:
+            out[i] = lo
+    return out
+
+
+@compiled
+def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray,
+                n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(indptr, indices, data, kinds)`` of the symmetric adjacency of ties sorted by ``(a, b)``.
+
+    Row ``r`` holds first the ties ``(x, r)`` (columns ``x < r``, ascending as the ties are sorted by
+    ``a``), then the ties ``(r, y)`` (columns ``y > r``, ascending): its columns are sorted, as in the
+    canonical CSR form. ``data`` is the tie's strength (float32) and ``kinds`` its kind bits.
+    """
+    m = a.size
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    for t in range(m):
+        indptr[a[t] + 1] += 1
+        indptr[b[t] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r]
+    fill = indptr[:n].copy()
+    indices = np.empty(2 * m, dtype=np.int32)
+    data = np.empty(2 * m, dtype=np.float32)
+    kinds = np.empty(2 * m, dtype=np.uint8)
+    for t in range(m):  # the lower part of each row: ties (x, r)
+        r = b[t]
+        j = fill[r]
+        indices[j] = a[t]
+        data[j] = strength[t]
+        kinds[j] = kind[t]
+        fill[r] = j + 1
+    for t in range(m):  # then the upper part: ties (r, y)
+        r = a[t]
+        j = fill[r]
+        indices[j] = b[t]
+        data[j] = strength[t]
+        kinds[j] = kind[t]
+        fill[r] = j + 1
+    return indptr, indices, data, kinds
+
+
+@compiled
+def tied_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kinds: np.ndarray, kind_mask: int,
+                    slot: np.ndarray, category: np.ndarray, code: np.ndarray,
+                    want: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(need_index, helper, strength)``: each need's ties to residents with a given code.
+
+    The ties of a kind in ``kind_mask`` of each need's requester to a resident whose ``code[helper,
+    category]`` is ``want``, need by need, in the order of the CSR row.
+
+    Args:
+        indptr: int32 row starts of the adjacency (:func:`csr_of_ties`).
+        indices: int32 column (other slot) of each entry.
+        data: float32 strength of each entry.
+        kinds: uint8 kind bits of each entry.
+        kind_mask: Kind bits a tie must carry one of.
+        slot: int64 requester slot of each need.
+        category: int64 category of each need.
+        code: int8 matrix (slots x categories), e.g. the willingness column.
+        want: The value of ``code`` a helper must have.
+    """
+    total = 0
+    for i in range(slot.size):
+        s, c = slot[i], category[i]
+        for j in range(indptr[s], indptr[s + 1]):
+            if (kinds[j] & kind_mask) != 0 and code[indices[j], c] == want:
+                total += 1
+    need = np.empty(total, dtype=np.int64)
+    helper = np.empty(total, dtype=np.int64)
+    weight = np.empty(total, dtype=np.float64)
+    k = 0
+    for i in range(slot.size):
+        s, c = slot[i], category[i]
+        for j in range(indptr[s], indptr[s + 1]):
+            h = indices[j]
+            if (kinds[j] & kind_mask) != 0 and code[h, c] == want:
+                need[k] = i
+                helper[k] = h
+                weight[k] = data[j]
+                k += 1
+    return need, helper, weight
