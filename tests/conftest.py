@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,23 @@ YAMAE_PATH = SCENARIO_DIR / "yamae.yaml"
 settings.register_profile("default", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, max_examples=500, print_blob=True)
 settings.load_profile("default")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scenario_cache(tmp_path_factory):
+    """Scenarios of municipalities built during the tests go to a temporary folder, never to the user's cache.
+
+    Loading an experiment that names municipalities builds one of them (to check its variants), and a
+    sweep of one builds each; tests that need a cache of their own set ``KYOJOSIM_CACHE_DIR`` again.
+    """
+    folder = tmp_path_factory.mktemp("kyojosim-cache")
+    saved = os.environ.get("KYOJOSIM_CACHE_DIR")
+    os.environ["KYOJOSIM_CACHE_DIR"] = str(folder)
+    yield folder / "scenarios"
+    if saved is None:
+        os.environ.pop("KYOJOSIM_CACHE_DIR", None)
+    else:
+        os.environ["KYOJOSIM_CACHE_DIR"] = saved
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ import math
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_foundation.py"
 
 
@@ -49,23 +51,47 @@ def test_bench_foundation_runs_and_prints_the_figures(tmp_path, capsys):
 SWEEP_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_sweep.py"
 
 
-def test_bench_sweep_runs_both_sides_and_prints_the_figures(capsys):
+def test_bench_sweep_prints_the_overhead_over_the_model_time(capsys):
     spec = importlib.util.spec_from_file_location("bench_sweep", SWEEP_BENCH)
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench
     spec.loader.exec_module(bench)
     result = bench.main(["--years", "1", "--scale", "0.1", "--replicates", "1", "--jobs", "1", "--skip", "b"])
     text = capsys.readouterr().out
-    for label in ("mesa.batch_run", "kyojosim.sweep", "wall time", "runs / s", "resident-steps / s",
-                  "peak tree PSS", "peak tree RSS"):
-        assert label in text
-    b, s = result["batch_run"], result["sweep"]
-    assert b["runs"] == s["runs"] == 2
-    # the same runs: the sweep has the initial row of each run that batch_run leaves out (its last step)
-    assert abs(b["rows"] - s["rows"]) <= 2 * 2
-    for side in (b, s):
-        for key in ("wall_s", "runs_per_s", "resident_steps_per_s", "peak_tree_pss_mb", "peak_tree_rss_mb"):
-            assert math.isfinite(side[key]) and side[key] > 0, key
+    for label in ("runs' own model time", "overhead in the workers", "overhead outside the workers",
+                  "sweep overhead over the model time", "target <= 5%", "peak tree PSS / RSS"):
+        assert label in text, label
+    s = result["sweep"]
+    assert s["runs"] == s["done"] == 2 and s["jobs"] == 1
+    # the parts add up: the worker time available is the models, the rest in the workers and the rest outside
+    assert 0 < s["model_s"] < s["task_s"] <= s["worker_s"]
+    assert s["overhead"] == pytest.approx(s["overhead_in_workers"] + s["overhead_outside"])
+    for key in ("wall_s", "runs_per_s", "resident_steps_per_s", "peak_tree_pss_mb", "peak_tree_rss_mb"):
+        assert math.isfinite(s[key]) and s[key] > 0, key
+
+
+ALL_JAPAN_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_all_japan.py"
+
+
+def test_bench_all_japan_sweeps_a_sample_and_projects_full_scale(capsys, tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_all_japan", ALL_JAPAN_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    result = bench.main(["--experiment", "kumamoto-quick", "--sample", "2", "--years", "1", "--scale", "0.0005",
+                         "--jobs", "1", "--out", str(tmp_path / "res"), "--quiet", "--sizes", "300", "600",
+                         "--tp-years", "1", "--no-fit-timing"])
+    text = capsys.readouterr().out
+    for label in ("2 municipalities", "sweep overhead", "resident-steps", "all 1,737 municipalities would take",
+                  "seconds per weekly step = a + b x residents", "on N Dask workers"):
+        assert label in text, label
+    s = result["sweep"]
+    # 2 municipalities x 3 variants x 2 replicates; each municipality built once (in the worker of its first run)
+    assert s["done"] == s["runs"] == 2 * 3 * 2 and s["scenarios_built"] == 2 and s["model_s"] > 0
+    full = result["full_scale"]
+    assert len(full["throughput"]) == 2 * 3 and full["model_cpu_s"] > 0
+    hours = [p["hours"] for p in full["projection"]]
+    assert hours == sorted(hours, reverse=True) and hours[-1] * 3600 >= full["longest_task_s"] - 1e-6
 
 
 AGENTS_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_agents.py"

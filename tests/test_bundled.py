@@ -37,8 +37,13 @@ def test_scenarios_lists_every_bundled_file():
 
 def test_experiments_lists_every_bundled_file():
     table = kyojosim.experiments().set_index("name")
-    assert list(table.index) == ["ikoma-interventions", "yamae-quick", "yamae-sensitivity"]
+    assert list(table.index) == ["all-japan", "ikoma-interventions", "kumamoto-quick", "yamae-quick",
+                                 "yamae-sensitivity"]
     assert table.at["ikoma-interventions", "variants"] == "baseline, platform, sns, both"
+    # the experiments over municipalities say how many they select, and their runs are counted without building them
+    assert table.at["all-japan", "scenarios"] == "1,737 municipalities (all municipalities)"
+    assert table.at["kumamoto-quick", "scenarios"] == "45 municipalities (熊本県)"
+    assert table.at["all-japan", "runs"] == 1737 * 2 and table.at["kumamoto-quick", "runs"] == 45 * 3 * 2
     assert table.at["ikoma-interventions", "runs"] == 12 and table.at["yamae-sensitivity", "runs"] == 80
     assert table.at["yamae-sensitivity", "design"] == "sobol"
 

@@ -207,14 +207,15 @@ def test_cli_exits_2_on_a_bad_experiment_and_writes_nothing(tmp_path, capsys):
 def test_the_file_is_declared_with_the_scenario_schema():
     import dataclasses
 
-    from kyojosim.params.experiment import Design, ExperimentSpec, InterventionSwitch, Variant
+    from kyojosim.params.experiment import Design, ExperimentSpec, InterventionSwitch, MunicipalitySelection, Variant
 
-    for cls in (ExperimentSpec, Variant, InterventionSwitch, Design):
+    for cls in (ExperimentSpec, Variant, InterventionSwitch, Design, MunicipalitySelection):
         assert dataclasses.is_dataclass(cls)
         assert all(f.metadata.get("source") for f in dataclasses.fields(cls)), cls.__name__
     # the keys of the file are the fields of the records
     assert [f.name for f in dataclasses.fields(ExperimentSpec)] == [
-        "name", "description", "seed", "replicates", "years", "scale", "overrides", "scenarios", "variants", "design"]
+        "name", "description", "seed", "replicates", "years", "scale", "overrides", "scenarios", "municipalities",
+        "variants", "design"]
     assert [f.name for f in dataclasses.fields(InterventionSwitch)] == ["enabled", "start", "end"]
 
 

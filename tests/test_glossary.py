@@ -138,7 +138,7 @@ TEMPLATE_SECTIONS = {"report.html.j2": ("report", "common"), "robustness.html.j2
 """The glossary sections each template reads as ``t``."""
 MODULE_SECTIONS = {"figures.py": ("figures",), "report.py": ("report", "common"),
                    "dashboard/components.py": ("dashboard",), "scorecard.py": ("scorecard",),
-                   "robustness_figures.py": ("robustness_figures",)}
+                   "robustness_figures.py": ("robustness_figures",), "national_figures.py": ("national",)}
 """The glossary sections each module reads as ``t[...]``."""
 
 

@@ -51,13 +51,19 @@ def _fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "wb", encoding: str | None = None) -> Iterator[IO[Any]]:
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb", encoding: str | None = None,
+                sync: bool = True) -> Iterator[IO[Any]]:
     """Open a temporary file that replaces ``path`` atomically when the block ends without error.
 
     Args:
         path: The target file. Its directory must exist.
         mode: ``"wb"`` or ``"w"``.
         encoding: Text encoding for ``mode="w"`` (default UTF-8).
+        sync: ``fsync`` the file before the rename and the directory after it, so that the new file
+            survives a crash of the machine. ``False`` keeps the rename atomic (a reader never sees half a
+            file) but leaves the flush to the system: for files that a record written later with
+            ``sync=True`` describes by size and hash and that are checked against it (a sweep's run
+            tables, checked by its status).
 
     Yields:
         The open temporary file.
@@ -76,14 +82,16 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", encoding: str | 
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, _file_mode())
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(directory)
+    if sync:
+        _fsync_dir(directory)
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -143,18 +151,19 @@ def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 2) -
     return write_text(path, text + "\n")
 
 
-def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame, index: bool = False) -> Path:
+def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame, index: bool = False, sync: bool = True) -> Path:
     """Write a DataFrame to Parquet (pyarrow) at ``path`` atomically.
 
     Args:
         path: The target file (its directory must exist).
         df: The table.
         index: Whether to store the DataFrame's index as well.
+        sync: ``fsync`` the file and its directory (see :func:`atomic_open`).
 
     Returns:
         The target path.
     """
-    return _write_with(path, lambda fh: df.to_parquet(fh, engine="pyarrow", index=index))
+    return _write_with(path, lambda fh: df.to_parquet(fh, engine="pyarrow", index=index), sync)
 
 
 def file_digest(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -199,8 +208,8 @@ def check_file(path: str | os.PathLike[str], expected: Any, full: bool = True) -
     return None
 
 
-def _write_with(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], object]) -> Path:
-    with atomic_open(path, "wb") as fh:
+def _write_with(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], object], sync: bool = True) -> Path:
+    with atomic_open(path, "wb", sync=sync) as fh:
         writer(fh)
     return Path(path)
 

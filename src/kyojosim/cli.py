@@ -286,12 +286,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare every variant of an experiment with its baseline; write comparison.csv and the figures."""
     import pandas as pd
 
+    from .analysis import national
     from .analysis.compare import compare
     from .atomic import write_text
     from .present import figures, robustness_figures
     from .present.labels import municipality_names, text, variant_labels
     from .present.report import HEADLINE_METRICS, load_results
-    from .present.tables import comparison_table, intervals_text
+    from .present.tables import comparison_table, intervals_text, national_text
 
     out_path(args.out, Path("."))  # an empty --out is refused before the results are read
     folder, results = load_results(args.results)
@@ -303,14 +304,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     baseline = args.baseline or results.baseline
     shown = variant_labels(results, args.lang)
     places = municipality_names(results, args.lang)
+    municipal = national.municipal_scenarios(results)
     written = []
-    table = None
+    table = nation = None
     points = int(results.design["point"].nunique()) if len(results.design) else 0
     if len(results.variants) > 1:
         table = compare(results, baseline=args.baseline, pool=args.pool)
         write_text(out / "comparison.csv", table.to_csv(index=False))
         written.append("comparison.csv")
-        if points > 1 and not args.pool and results.parameters:
+        if municipal:  # municipalities of Japan: one national table and figure instead of one chart per scenario
+            nation = national.national_table(results, comparison=table)
+            written += write_national(nation, out, args.lang, shown.get(baseline, baseline), shown)
+        elif points > 1 and not args.pool and results.parameters:
             robustness_figures.effect_by_parameter(table, lang=args.lang, path=out / "effect_by_parameter.png")
             written.append("effect_by_parameter.png")
         else:  # one point, or the points pooled on purpose: one interval per variant and metric
@@ -326,12 +331,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         write_text(out / "sensitivity.csv", indices.to_csv(index=False))
         figures.sensitivity_chart(indices, lang=args.lang, path=out / "sensitivity.png")
         written += ["sensitivity.csv", "sensitivity.png"]
-    figures.timeseries(results, lang=args.lang, path=out / "timeseries.png")
-    figures.tsunagari_by_group(results, lang=args.lang, path=out / "tsunagari_by_group.png")
-    figures.population_pyramid(results, lang=args.lang, path=out / "population_pyramid.png")
-    written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
+    if not municipal:  # figures of one scenario (the first): not a picture of many municipalities
+        figures.timeseries(results, lang=args.lang, path=out / "timeseries.png")
+        figures.tsunagari_by_group(results, lang=args.lang, path=out / "tsunagari_by_group.png")
+        figures.population_pyramid(results, lang=args.lang, path=out / "population_pyramid.png")
+        written += ["timeseries.png", "tsunagari_by_group.png", "population_pyramid.png"]
     if not args.quiet:
-        if table is not None:
+        if nation is not None:
+            print(text("cli.national_head", args.lang, folder=folder, n=f"{len(municipal):,}",
+                       baseline=shown.get(baseline, baseline)))
+            print(intervals_text(table, args.lang))
+            print(national_text(nation, national.DEFAULT_METRIC, lang=args.lang, labels=shown))
+        elif table is not None:
             varied = text("cli.varied", args.lang, parameters=", ".join(results.parameters)) if points > 1 else ""
             print(text("cli.compare_head", args.lang, folder=folder, baseline=shown.get(baseline, baseline),
                        varied=varied))
@@ -344,6 +355,38 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print(indices[cols].round(3).to_string(index=False))
         print(f"results: {out} ({', '.join(written)})")
     return EXIT_OK
+
+
+NATIONAL_FILES = ("national.csv", "national_ranking.csv", "national_by_class.csv", "national_gradient.csv",
+                  "national_effect.png")
+"""What ``kyojosim compare`` writes besides comparison.csv for an experiment that names municipalities."""
+
+
+def write_national(nation: Any, out: Path, lang: str, baseline: str, labels: dict[str, str]) -> list[str]:
+    """Write the national table, its ranking, classes and line, and the figure of an experiment over municipalities.
+
+    Args:
+        nation: The table of :func:`kyojosim.analysis.national.national_table`.
+        out: The output folder.
+        lang: Language of the figure.
+        baseline: Display name of the baseline, for the figure.
+        labels: Display names of the variants, by name (:func:`kyojosim.present.labels.variant_labels`).
+
+    Returns:
+        The names of the files written (:data:`NATIONAL_FILES`).
+    """
+    from .analysis import national
+    from .atomic import write_text
+    from .present.national_figures import effect_by_municipality
+
+    metric = national.DEFAULT_METRIC
+    write_text(out / "national.csv", nation.to_csv(index=False))
+    write_text(out / "national_ranking.csv", national.ranking(nation, metric).to_csv(index=False))
+    write_text(out / "national_by_class.csv", national.by_class(nation, metric).to_csv(index=False))
+    write_text(out / "national_gradient.csv", national.gradient(nation, metric).to_csv(index=False))
+    effect_by_municipality(nation, metric, lang=lang, baseline=baseline, labels=labels,
+                           path=out / "national_effect.png")
+    return list(NATIONAL_FILES)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -492,6 +535,10 @@ def cmd_scorecard(args: argparse.Namespace, command: Sequence[str]) -> int:
     return EXIT_OK
 
 
+MAX_SCENARIO_LINES = 20
+"""Above this many scenarios ``kyojosim sweep`` prints the matching rate by variant only."""
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run (or resume) an experiment sweep and consolidate its results folder.
 
@@ -544,11 +591,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"  failed: {f['run_id']}: {f['error']}")
         if len(res.summary):
             from .present.labels import municipality_names, text, variant_labels
-            from .present.tables import means_table
+            from .present.tables import means_table, variant_range_table
 
-            table = res.table("summary").groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
-            print(text("cli.sweep_means", args.lang))
-            print(means_table(table, args.lang, variant_labels(res, args.lang), municipality_names(res, args.lang)))
+            summary = res.table("summary")
+            n_scenarios = summary["scenario"].nunique()
+            shown = variant_labels(res, args.lang)
+            if n_scenarios > MAX_SCENARIO_LINES:  # all of Japan: one line per variant (kyojosim compare for the rest)
+                print(text("cli.sweep_range", args.lang, n=f"{n_scenarios:,}", path=out))
+                print(variant_range_table(summary, args.lang, shown))
+            else:
+                table = summary.groupby(["scenario", "variant"], sort=False)["matching_rate"].mean()
+                print(text("cli.sweep_means", args.lang))
+                print(means_table(table, args.lang, shown, municipality_names(res, args.lang)))
         if precision is not None:
             print(precision.message() + " (half-widths in points for rates)")
         print(f"results: {out}")

@@ -171,6 +171,10 @@ def robustness_experiment(experiment: str | Path | Mapping[str, Any], samples: i
         raise RobustnessError(f"--samples: got {samples}; allowed with --design sobol: a power of 2 (8, 16, 32 ...)")
     raw = experiment_mapping(experiment)
     base = load_experiment(raw)
+    if base.municipalities:
+        raise RobustnessError(f"experiment {base.name!r} names municipalities (municipalities:), whose scenarios are "
+                              "built in the runs' workers; a robustness analysis samples the assumptions of named "
+                              "scenarios: list the municipalities under scenarios: instead")
     if base.design.get("type", "none") != "none":
         raise RobustnessError(f"experiment {base.name!r} has a design of type {base.design['type']!r}; a robustness "
                               "analysis samples the assumptions instead: give an experiment without a design")

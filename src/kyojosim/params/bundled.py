@@ -48,7 +48,10 @@ def experiments() -> pd.DataFrame:
     rows = []
     for path in sorted(EXPERIMENT_DIR.glob("*.yaml"), key=lambda p: p.stem):
         exp = load_experiment(path)
-        rows.append({"name": exp.name, "scenarios": ", ".join(exp.spec["scenarios"]),
+        named = list(exp.spec["scenarios"])
+        if exp.municipalities:
+            named.append(f"{len(exp.municipalities):,} municipalities ({exp.spec['municipalities']['selection']})")
+        rows.append({"name": exp.name, "scenarios": ", ".join(named),
                      "variants": ", ".join(exp.variants), "design": exp.design.get("type", "none"),
                      "replicates": exp.replicates, "years": exp.spec["years"], "runs": len(exp.runs),
                      "description": exp.spec["description"], "file": str(path)})

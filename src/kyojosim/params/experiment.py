@@ -360,6 +360,237 @@ class Design:
         return {"factors": keys} if keys else {}
 
 
+_SELECTION_FORM = ("all, a prefecture (熊本県), a list of municipal codes or names, or a mapping with prefecture, "
+                   "codes, population_below, population_above, share_65plus_above, share_65plus_below, fukushima, "
+                   "min_residents")
+
+
+def _prefectures(value: tuple[Any, ...], ctx: Context) -> tuple[str, ...]:
+    """Check the prefectures of a selection; return their names as in the tables (``熊本県``)."""
+    from .japan import MunicipalityError, find_prefecture
+
+    out = []
+    for i, item in enumerate(value):
+        try:
+            out.append(find_prefecture(item))
+        except MunicipalityError as exc:
+            raise ctx.child(i).error(item, "allowed: " + str(exc).split(": ", 1)[1], "unknown prefecture") from None
+    return tuple(dict.fromkeys(out))
+
+
+def _codes(value: tuple[Any, ...], ctx: Context) -> tuple[str, ...]:
+    """Check the municipalities of a selection (codes or names, :func:`kyojosim.params.japan.lookup`); return codes."""
+    from .japan import MunicipalityError, lookup
+
+    out = []
+    for i, item in enumerate(value):
+        try:
+            out.append(lookup(item).code)
+        except MunicipalityError as exc:
+            raise ctx.child(i).error(item, f"allowed: a municipality of Japan by code or name ({exc})",
+                                     "unknown municipality" if exc.reason == "unknown" else exc.reason) from None
+    return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MunicipalitySelection:
+    """Which municipalities of Japan an experiment runs, each built from the census and IPSS tables.
+
+    Written ``municipalities: all``, a prefecture (``municipalities: 熊本県``), a list of codes or
+    names, or a mapping whose keys all narrow the selection (see docs/experiments.md). Every
+    municipality selected becomes one scenario of the experiment, built as ``kyojosim new`` builds it
+    (:mod:`kyojosim.runs.builder`) at the experiment's ``scale``, in the run's worker and cached, and
+    every variant applies to it.
+    """
+
+    prefecture: tuple[Any, ...] = param((), source=f"{_SETTING}: none, every prefecture", refine=_prefectures,
+                                        doc="only the municipalities of these prefectures (names or codes)",
+                                        form="a prefecture or a list of prefectures (熊本県, 熊本, Kumamoto or 43)")
+    codes: tuple[Any, ...] = param((), source=f"{_SETTING}: none, every municipality", refine=_codes,
+                                   doc="only these municipalities (codes or names, as kyojosim new takes them)",
+                                   form="a list of municipal codes or names (quote codes that start with 0)")
+    population_below: int | None = param(None, source=f"{_SETTING}: no bound", lo=1,
+                                         doc="only municipalities with fewer residents at the census 2015")
+    population_above: int | None = param(None, source=f"{_SETTING}: no bound", lo=0,
+                                         doc="only municipalities with more residents at the census 2015")
+    share_65plus_above: float | None = param(None, source=f"{_SETTING}: no bound", lo=0, hi=1,
+                                             doc="only municipalities whose share aged 65+ at the census 2015 "
+                                             "(age unknown left out) is above this")
+    share_65plus_below: float | None = param(None, source=f"{_SETTING}: no bound", lo=0, hi=1,
+                                             doc="only municipalities whose share aged 65+ is below this")
+    fukushima: Literal["include", "exclude"] = param(
+        "include", source=f"{_SETTING}: included, without a projection target",
+        doc="福島県's municipalities, which the IPSS 2018 projection does not give one by one: include (built "
+        "without a projection target or fitted migration shifts) or exclude")
+    min_residents: int = param(
+        500, source=f"{_SETTING}: about 500 simulated residents at least, so that a small municipality's rates rest "
+        "on enough residents", lo=1, hi=1_000_000,
+        doc="with a scale, a municipality that would have fewer simulated residents is simulated at the scale "
+        "that gives it this many (at most all its residents)")
+
+    @classmethod
+    def shorthand(cls, data: Any, ctx: Context) -> Any:
+        """Turn ``all``, a prefecture and a list of codes or names into the mapping form."""
+        if data == "all":
+            return {}
+        if isinstance(data, (str, int)) and not isinstance(data, bool):
+            from .japan import MunicipalityError, find_prefecture
+
+            try:
+                find_prefecture(data)
+            except MunicipalityError:
+                raise ctx.error(data, f"allowed: {_SELECTION_FORM}", "not all and not a prefecture") from None
+            return {"prefecture": [data]}
+        if isinstance(data, (list, tuple)):
+            return {"codes": list(data)}
+        if isinstance(data, Mapping) and isinstance(data.get("prefecture"), (str, int)):
+            return {**data, "prefecture": [data["prefecture"]]}
+        if not isinstance(data, Mapping):
+            raise ctx.error(data, f"allowed: {_SELECTION_FORM}", "wrong type")
+        return data
+
+    def check(self, ctx: Context) -> None:
+        """Check that the bounds leave a range."""
+        for lo_key, hi_key in (("population_above", "population_below"), ("share_65plus_above", "share_65plus_below")):
+            lo, hi = getattr(self, lo_key), getattr(self, hi_key)
+            if lo is not None and hi is not None and not lo < hi:
+                raise ctx.child(hi_key).error(hi, f"allowed: a value above {lo_key} ({lo})", "empty range")
+
+    def select(self, ctx: Context) -> tuple[list[Any], list[str]]:
+        """Return the municipalities selected (in code order) and notes on those left out.
+
+        Municipalities nobody lived in at the census 2015 (four of 福島県, under an evacuation order) are
+        left out with a note, as there is no population to simulate.
+
+        Raises:
+            ExperimentError: If no municipality is left.
+        """
+        from .japan import age_shares, records
+
+        shares = age_shares(2015).set_index("code")["share_65plus"]
+        chosen = []
+        empty = []
+        for rec in records():
+            if self.codes and rec.code not in self.codes:
+                continue
+            if self.prefecture and rec.prefecture not in self.prefecture:
+                continue
+            if self.fukushima == "exclude" and not rec.ipss:
+                continue
+            if self.population_below is not None and not rec.population < self.population_below:
+                continue
+            if self.population_above is not None and not rec.population > self.population_above:
+                continue
+            share = float(shares.get(rec.code, float("nan")))
+            if self.share_65plus_above is not None and not share > self.share_65plus_above:
+                continue
+            if self.share_65plus_below is not None and not share < self.share_65plus_below:
+                continue
+            (chosen if rec.population > 0 else empty).append(rec)
+        notes = []
+        if empty:
+            notes.append(f"municipalities: {len(empty)} left out: nobody was counted there at the census 2015 (an "
+                         f"evacuation order after the 2011 nuclear accident): {', '.join(r.label() for r in empty)}")
+        unprojected = [r for r in chosen if not r.ipss]
+        if unprojected:
+            notes.append(f"municipalities: {len(unprojected)} of 福島県 have no IPSS 2018 projection: built without a "
+                         "projection target, their migration from the census 2005→2010 profile alone (no fitted "
+                         "shifts); fukushima: exclude leaves them out")
+        if not chosen:
+            raise ctx.error(Summary(self.describe()), "allowed: a selection that leaves at least one municipality "
+                            "with residents at the census 2015", "no municipality selected")
+        return chosen, notes
+
+    def describe(self) -> str:
+        """Say in words what the selection is (``"all municipalities"``, ``"熊本県, population below 10,000"``)."""
+        parts = []
+        if self.prefecture:
+            parts.append(", ".join(self.prefecture))
+        if self.codes:
+            parts.append(f"{len(self.codes)} named")
+        for key, word in (("population_below", "population below"), ("population_above", "population above"),
+                          ("share_65plus_above", "65+ share above"), ("share_65plus_below", "65+ share below")):
+            value = getattr(self, key)
+            if value is not None:
+                parts.append(f"{word} {value:,}" if isinstance(value, int) else f"{word} {value:g}")
+        if self.fukushima == "exclude":
+            parts.append("福島県 excluded")
+        return "; ".join(parts) if parts else "all municipalities"
+
+    def scale_for(self, population: int, scale: float | None) -> float | None:
+        """Return the fraction of residents simulated in a municipality of ``population`` at the experiment's scale.
+
+        ``None`` without a scale (the builder's default, :func:`kyojosim.runs.builder.choose_scale`); else the
+        scale, raised for a small municipality so that it has about :attr:`min_residents` simulated residents
+        (at most all of them), to 3 significant digits.
+        """
+        if scale is None:
+            return None
+        wanted = max(float(scale), min(1.0, self.min_residents / max(population, 1)))
+        return min(1.0, float(f"{wanted:.3g}"))
+
+
+def _keys_as_text(obj: Any) -> Any:
+    """Return plain data with every mapping key as text (JSON sorts keys only of one type: ``{2016: .., "x": ..}``)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _keys_as_text(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_keys_as_text(v) for v in obj]
+    return obj
+
+
+@dataclass(frozen=True)
+class MunicipalScenario:
+    """How the scenario of a run of a municipality is made, in the run's worker.
+
+    The municipality's scenario is built from the census and IPSS tables at :attr:`scale` (or taken
+    from the cache; :func:`kyojosim.runs.builder.run_scenario`), then :meth:`apply` sets the run's
+    overrides in the order the runs of any scenario get them: the experiment's, the variant's, the
+    design point's, the seed.
+
+    Attributes:
+        code: The municipality's 5-digit code.
+        name: Its scenario's name (``<romanised name>-<code>``).
+        scale: The fraction of residents simulated (``None``: the builder's default).
+        common: The experiment's ``years`` and ``overrides`` as dotted keys.
+        variant: The variant's dotted keys.
+        point: The design point's values.
+        factors: The design keys whose value is a factor applied to the scenario's list or mapping.
+        seed: The run's seed.
+    """
+
+    code: str
+    name: str
+    scale: float | None
+    common: dict[str, Any]
+    variant: dict[str, Any]
+    point: dict[str, Any]
+    factors: tuple[str, ...]
+    seed: int
+
+    def key(self) -> str:
+        """Return the key of the built scenario (:func:`kyojosim.params.japan.scenario_key`)."""
+        from .japan import FIT_SEEDS, scenario_key
+
+        return scenario_key(self.code, self.scale, FIT_SEEDS)
+
+    def digest(self) -> str:
+        """SHA-256 of the built scenario's key and the overrides (the seed left out, as for a scenario's digest)."""
+        payload = json.dumps(_keys_as_text({"key": self.key(), "common": self.common, "variant": self.variant,
+                                            "point": self.point, "factors": list(self.factors)}),
+                             sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def apply(self, built: Scenario) -> Scenario:
+        """Return the run's scenario: ``built`` with the experiment's, variant's and point's keys, and the seed."""
+        base = built.replace(**self.common) if self.common else built
+        point = self.point
+        if self.factors:  # a list or mapping scaled by the point's factor, from the variant's own value
+            before = base.replace(**self.variant) if self.variant else base
+            point = {k: scale_by_factor(before, k, v) if k in self.factors else v for k, v in point.items()}
+        return base.replace(**self.variant, **point, **{"simulation.seed": self.seed})
+
+
 @dataclass(frozen=True, kw_only=True)
 class ExperimentSpec:
     """An experiment file as written, every key checked (see docs/experiments.md)."""
@@ -373,8 +604,12 @@ class ExperimentSpec:
                                 doc="sets municipality.scale of every run")
     overrides: dict[str, Any] = param({}, source=_SETTING, refine=scenario_keys,
                                       doc="dotted scenario keys applied to every run", form=_OVERRIDES)
-    scenarios: tuple[str, ...] = param(source=_SETTING, doc="bundled scenario names or scenario files",
+    scenarios: tuple[str, ...] = param((), source=f"{_SETTING}: none (then municipalities: names them)",
+                                       doc="bundled scenario names or scenario files",
                                        form="a list of bundled scenario names or scenario files")
+    municipalities: MunicipalitySelection | None = param(
+        None, source=f"{_SETTING}: none", doc="municipalities of Japan, each built from the census and IPSS tables "
+        "at the experiment's scale and run in every variant", form=_SELECTION_FORM)
     variants: dict[str, Variant] = param({"baseline": {}}, source=f"{_SETTING}: one variant, the baseline",
                                          form="a mapping of variant names to {interventions, overrides}")
     design: Design = param(Design, source=_SETTING)
@@ -395,9 +630,13 @@ class ExperimentSpec:
             raise ctx.child("overrides").child("simulation.seed").error(
                 self.overrides["simulation.seed"], "allowed: seeds come from the experiment's seed and replicates; "
                 "set seed: instead", "not allowed")
-        if not self.scenarios:
-            raise ctx.child("scenarios").error([], "allowed: a non-empty list of bundled scenario names or files",
-                                               "empty")
+        if not self.scenarios and self.municipalities is None:
+            raise ctx.child("scenarios").error([], "allowed: a non-empty list of bundled scenario names or files "
+                                               "(or municipalities: all, a prefecture or a filter)", "empty")
+        if self.municipalities is not None and "municipality.scale" in self.overrides:
+            raise ctx.child("overrides").child("municipality.scale").error(
+                self.overrides["municipality.scale"], "allowed: with municipalities:, the fraction simulated is "
+                "the scale at which each is built; set scale: instead", "not allowed")
         if not self.variants:
             raise ctx.child("variants").error({}, "allowed: at least one variant", "empty")
         for name in self.variants:
@@ -445,7 +684,9 @@ class Run:
         params: The design parameters of the point, by dotted key.
         intervention_start: Earliest start year of the interventions the variant switches on and the
             baseline does not (``None`` if none).
-        resolved: The fully resolved scenario of the run (seed, years and every override applied).
+        resolved: The fully resolved scenario of the run (seed, years and every override applied); ``None``
+            for a run of a municipality that ``municipalities:`` names, whose scenario is built in its worker.
+        recipe: For such a run, how its worker makes its scenario (:class:`MunicipalScenario`); else ``None``.
     """
 
     run_id: str
@@ -456,7 +697,8 @@ class Run:
     seed: int
     params: dict[str, Any]
     intervention_start: int | None
-    resolved: Scenario = field(repr=False, compare=False)
+    resolved: Scenario | None = field(repr=False, compare=False)
+    recipe: MunicipalScenario | None = field(default=None, repr=False, compare=False)
 
     def design_row(self) -> dict[str, Any]:
         """Return the run as a row of the ``design`` table (without status columns)."""
@@ -538,8 +780,10 @@ class Experiment:
         for first in firsts:
             stem = first.run_id.removesuffix("-r0")
             for k, rseed in enumerate(seeds):
+                resolved = None if first.resolved is None else first.resolved.replace(**{"simulation.seed": rseed})
+                recipe = None if first.recipe is None else dataclasses.replace(first.recipe, seed=rseed)
                 runs.append(dataclasses.replace(first, run_id=f"{stem}-r{k}", replicate=k, seed=rseed,
-                                                resolved=first.resolved.replace(**{"simulation.seed": rseed})))
+                                                resolved=resolved, recipe=recipe))
         spec = {**copy.deepcopy(self.spec), "replicates": replicates}
         return dataclasses.replace(self, spec=spec, runs=tuple(runs), seeds=seeds,
                                    hash=_hash(spec, list(self.points), seeds, list(self.digests)))
@@ -549,8 +793,14 @@ class Experiment:
         return {**copy.deepcopy(self.spec), "seeds": list(self.seeds), "baseline": self.baseline,
                 "design": copy.deepcopy(self.design), "points": copy.deepcopy(list(self.points))}
 
+    @property
+    def municipalities(self) -> dict[str, str]:
+        """The scenarios that ``municipalities:`` names, by name, with their municipal codes (empty without it)."""
+        return dict((self.spec.get("municipalities") or {}).get("scenarios") or {})
+
     def __repr__(self) -> str:
-        return (f"Experiment({self.name!r}, {len(self.runs)} runs: {len(self.spec['scenarios'])} scenarios x "
+        n = len(dict.fromkeys(r.scenario for r in self.runs))
+        return (f"Experiment({self.name!r}, {len(self.runs)} runs: {n} scenarios x "
                 f"{len(self.variants)} variants x {len(self.points)} points x {self.replicates} replicates)")
 
 
@@ -708,10 +958,73 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
                     runs.append(Run(run_id=run_id, scenario=sname, variant=vname, point=pi, replicate=r, seed=rseed,
                                     params=dict(point), intervention_start=start, resolved=run_scn))
                 digests.append(scn.digest())
+    if exp.municipalities is not None:
+        places = _municipal_runs(exp, ctx.child("municipalities"), common, order, points, design, seeds, runs,
+                                 digests, notes, scen_names)
+        spec["municipalities"] = {**to_plain(exp.municipalities), "selection": exp.municipalities.describe(),
+                                  "selected": len(places), "scenarios": places}
     return Experiment(name=name, spec=spec, runs=tuple(runs), seeds=seeds, baseline=baseline, variants=tuple(order),
                       design=design, points=tuple(points), hash=_hash(spec, points, seeds, digests),
                       file=None if base_dir is None else Path(file), identity=_identity(spec, points, digests),
                       digests=tuple(digests), warnings=tuple(notes))
+
+
+def _municipal_runs(exp: ExperimentSpec, ctx: Context, common: dict[str, Any], order: list[str],
+                    points: list[dict[str, Any]], design: dict[str, Any], seeds: tuple[int, ...], runs: list[Run],
+                    digests: list[str], notes: list[str], scen_names: dict[str, str]) -> dict[str, str]:
+    """Add the runs of the municipalities ``municipalities:`` selects; return their scenario names and codes.
+
+    No municipality is built here: each run carries a :class:`MunicipalScenario`, and its worker builds
+    (or takes from the cache) the municipality's scenario. The overrides, variants and design points are
+    checked here on one of the municipalities, the one with the fewest residents (quick to build, once,
+    into the cache), so that a bad key or value is reported before any run starts.
+    """
+    selection = exp.municipalities
+    chosen, why = selection.select(ctx)
+    notes.extend(why)
+    mcommon = {k: v for k, v in common.items() if k != "municipality.scale"}  # the scale is the build's
+    probe = min(chosen, key=lambda r: (r.population, r.code))
+    where = f"municipalities (checked on {probe.name}, {probe.code})"
+    try:
+        base = load_scenario(find_scenario(probe.code), mcommon)
+    except ScenarioError as exc:
+        raise ctx.child(f"{probe.label()} with overrides: {exc.key}").error(exc.given, exc.allowed,
+                                                                             exc.problem) from None
+    factor_keys = tuple(design.get("factors") or [])
+    checked: dict[tuple[str, int], Scenario] = {}
+    variant_over = {v: exp.variants[v].scenario_overrides() for v in order}
+    for vname in order:
+        for pi, point in enumerate(points):
+            recipe = MunicipalScenario(code=probe.code, name=probe.scenario_name, scale=None, common={},
+                                       variant=variant_over[vname], point=dict(point), factors=factor_keys, seed=0)
+            try:
+                scn = recipe.apply(base)
+            except ScenarioError as exc:
+                at = f"variants.{vname}" if not point else f"variants.{vname} at design point {pi}"
+                raise ctx.child(f"{at} ({where}): {exc.key}").error(exc.given, exc.allowed, exc.problem) from None
+            checked[(vname, pi)] = scn
+            at = f"{where}, variant {vname}" + (f", design point {pi}" if len(points) > 1 else "")
+            notes.extend(f"{at}: {w}" for w in scenario_warnings(scn) if f"{at}: {w}" not in notes)
+    places: dict[str, str] = {}
+    for rec in chosen:
+        sname = rec.scenario_name
+        if _safe(sname) in scen_names:
+            raise ctx.error(rec.label(), f"allowed: municipalities not also named in scenarios ({sname!r} is "
+                            f"scenarios[{scen_names[_safe(sname)]}])", "duplicate scenario")
+        places[sname] = rec.code
+        scale = selection.scale_for(rec.population, exp.scale)
+        for vname in order:
+            for pi, point in enumerate(points):
+                recipe = MunicipalScenario(code=rec.code, name=sname, scale=scale, common=mcommon,
+                                           variant=variant_over[vname], point=dict(point), factors=factor_keys,
+                                           seed=0)
+                start = _intervention_start(checked[(vname, pi)], checked[(order[0], pi)])
+                for r, rseed in enumerate(seeds):
+                    runs.append(Run(run_id=f"{_safe(sname)}-{_safe(vname)}-p{pi}-r{r}", scenario=sname, variant=vname,
+                                    point=pi, replicate=r, seed=rseed, params=dict(point), intervention_start=start,
+                                    resolved=None, recipe=dataclasses.replace(recipe, seed=rseed)))
+                digests.append(recipe.digest())
+    return places
 
 
 def _hash(spec: Mapping[str, Any], points: Any, seeds: Any, digests: list[str]) -> str:
@@ -719,9 +1032,9 @@ def _hash(spec: Mapping[str, Any], points: Any, seeds: Any, digests: list[str]) 
 
     The variants' display names are left out: renaming a variant does not make another experiment.
     """
-    payload = json.dumps({"spec": _without_labels(spec), "points": points, "seeds": seeds, "digests": digests},
-                         sort_keys=True,
-                         ensure_ascii=False, separators=(",", ":"), default=str)
+    payload = json.dumps(_keys_as_text({"spec": _without_labels(spec), "points": points, "seeds": seeds,
+                                        "digests": digests}),
+                         sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -733,8 +1046,8 @@ def _identity(spec: Mapping[str, Any], points: Any, digests: list[str]) -> str:
     number of replicates share their common runs exactly; this hash leaves the count out.
     """
     rest = {k: v for k, v in _without_labels(spec).items() if k != "replicates"}
-    payload = json.dumps({"spec": rest, "points": points, "digests": digests}, sort_keys=True, ensure_ascii=False,
-                         separators=(",", ":"), default=str)
+    payload = json.dumps(_keys_as_text({"spec": rest, "points": points, "digests": digests}), sort_keys=True,
+                         ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -763,5 +1076,5 @@ def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
 
 
 __all__ = ["DESIGN_TYPES", "EXPERIMENT_DIR", "Design", "Experiment", "ExperimentError", "ExperimentSpec",
-           "InterventionSwitch", "Label", "Run", "Variant", "bundled_experiments", "find_experiment", "load_experiment",
-           "replicate_seeds"]
+           "InterventionSwitch", "Label", "MunicipalScenario", "MunicipalitySelection", "Run", "Variant",
+           "bundled_experiments", "find_experiment", "load_experiment", "replicate_seeds"]

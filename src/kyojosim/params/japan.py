@@ -67,6 +67,16 @@ _WORD_KIND = {w: k for k, words in KIND_WORDS.items() for w in words}
 _PREF_SUFFIX = re.compile(r"(都|道|府|県)$")
 
 
+BUILDER_VERSION = 1
+"""Version of the scenarios built from these tables (:mod:`kyojosim.runs.builder`, ``kyojosim new``).
+
+It changes whenever the builder would write a different file for the same tables; it is part of
+the key of every built file (:func:`scenario_key`), so cached files are rebuilt, and of the hash of
+an experiment that names municipalities, so its results folder is not resumed with other scenarios."""
+FIT_SEEDS = (1, 2, 3, 4)
+"""Seeds whose mean the migration shifts of a built scenario are fitted to (the projection checks use seeds 1-3)."""
+
+
 class DataError(KyojoError):
     """A shipped data file is missing or is not the file recorded when the tables were built."""
 
@@ -140,6 +150,12 @@ class MunicipalityRecord:
         """Return ``"生駒市 (奈良県, 29209)"``, as errors list candidates."""
         return f"{self.name} ({self.prefecture}, {self.code})"
 
+    @property
+    def scenario_name(self) -> str:
+        """The name of the scenario built for it (``kyojosim new``): its romanised name and code, ``"ikoma-29209"``."""
+        slug = (self.name_en.rsplit(" ", 1)[0] if " " in self.name_en else self.name_en).lower().replace(" ", "-")
+        return f"{slug}-{self.code}"
+
 
 # --------------------------------------------------------------------------------------
 # the files, checked
@@ -195,6 +211,26 @@ def table(name: str) -> pd.DataFrame:
     return _table(name).copy()
 
 
+def scenario_key(code: str, scale: float | None, seeds: tuple[int, ...] | list[int] = FIT_SEEDS) -> str:
+    """Return the key of a scenario built from the tables: their checksums, the builder's version, the settings.
+
+    Args:
+        code: The municipality's 5-digit code.
+        scale: The fraction of residents simulated (``None``: the builder's default for the municipality).
+        seeds: The seeds of the migration fit.
+
+    Returns:
+        16 hexadecimal digits; a built file records its key, and a cached file with another key is rebuilt.
+    """
+    from ..distribution import version
+
+    files = manifest()["files"]
+    text = json.dumps({"files": {k: v["sha256"] for k, v in sorted(files.items())}, "builder": BUILDER_VERSION,
+                       "version": version(), "code": code, "scale": "default" if scale is None else scale,
+                       "seeds": list(seeds)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 # --------------------------------------------------------------------------------------
 # the list of municipalities
 # --------------------------------------------------------------------------------------
@@ -227,6 +263,11 @@ def _records() -> dict[str, MunicipalityRecord]:
             ipss_type=0 if pd.isna(r.ipss_type) else int(r.ipss_type), kana=r.kana, lat=float(r.lat),
             lon=float(r.lon), name_now=r.name_now, census_code=r.census_code)
     return out
+
+
+def records() -> list[MunicipalityRecord]:
+    """Return every municipality of the tables, in code order."""
+    return sorted(_records().values(), key=lambda r: r.code)
 
 
 def record(code: str) -> MunicipalityRecord:
@@ -653,6 +694,102 @@ def no_projection_reason(rec: MunicipalityRecord) -> str:
     return f"{rec.label()}: not in the IPSS 2018 projection table"
 
 
+# --------------------------------------------------------------------------------------
+# prefectures, regions and the ageing of every municipality
+# --------------------------------------------------------------------------------------
+
+REGIONS: tuple[tuple[str, str, tuple[int, int]], ...] = (
+    ("北海道", "Hokkaido", (1, 1)),
+    ("東北", "Tohoku", (2, 7)),
+    ("関東", "Kanto", (8, 14)),
+    ("中部", "Chubu", (15, 23)),
+    ("近畿", "Kinki", (24, 30)),
+    ("中国", "Chugoku", (31, 35)),
+    ("四国", "Shikoku", (36, 39)),
+    ("九州・沖縄", "Kyushu-Okinawa", (40, 47)),
+)
+"""The eight regions (八地方区分) by the range of their prefecture codes: Japanese name, English name, codes."""
+
+
+def prefectures() -> list[str]:
+    """Return the names of the 47 prefectures in the order of their codes (北海道 ... 沖縄県)."""
+    p = _table("prefectures.parquet")
+    p = p[p["code"] != "00000"].drop_duplicates("code").sort_values("code")
+    return p["name"].tolist()
+
+
+def find_prefecture(query: str | int) -> str:
+    """Return the name of a prefecture given by name or code.
+
+    Args:
+        query: ``"熊本県"``, ``"熊本"``, ``"Kumamoto"``, ``"kumamoto-ken"``, ``43`` or ``"43000"``.
+
+    Returns:
+        The prefecture's name as in the tables (``"熊本県"``).
+
+    Raises:
+        MunicipalityError: For anything else (reason ``"unknown"``); the message lists the 47 names.
+    """
+    idx = _index()
+    names = prefectures()
+    by_code = {f"{i + 1:02d}": name for i, name in enumerate(names)}
+    text = unicodedata.normalize("NFKC", str(query)).strip()
+    if re.fullmatch(r"\d{1,2}|\d{2}000", text) and f"{int(text[:2] if len(text) == 5 else text):02d}" in by_code:
+        return by_code[f"{int(text[:2] if len(text) == 5 else text):02d}"]
+    key = _kanji_key(text)
+    if key in idx["pref"]:
+        return by_code[idx["pref"][key]]
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)).lower()
+    if plain.isascii():  # "Kumamoto", "kumamoto-ken", "Kumamoto prefecture", "Tokyo-to", "Hokkaidō"
+        for form in (plain, re.sub(r"[-_\s]+(prefecture|pref|ken|fu|to|metropolis)\.?$", "", plain)):
+            if romaji_key(form) in idx["pref_roma"]:
+                return by_code[idx["pref_roma"][romaji_key(form)]]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise MunicipalityError(f"unknown prefecture {query!r}: {hint}the 47 prefectures are {', '.join(names)}", query,
+                            reason="unknown")
+
+
+def region(code: str, lang: str = "ja") -> str:
+    """Return the region (八地方区分) of a municipality or prefecture code, in Japanese or English."""
+    pref = int(str(code)[:2])
+    for ja, en, (lo, hi) in REGIONS:
+        if lo <= pref <= hi:
+            return ja if lang == "ja" else en
+    raise KyojoError(f"{code!r}: not the code of a prefecture or municipality (prefectures 01-47)")
+
+
+@functools.cache
+def _age_shares(year: int) -> pd.DataFrame:
+    c = _table("census_1980_2015_by_sex_age.parquet")
+    c = c[(c["sex"] == "total") & c["age_group"].isin(AGE_GROUPS)]
+    wide = c.pivot_table(index="code", columns="age_group", values=str(year), aggfunc="sum").reindex(
+        columns=list(AGE_GROUPS)).fillna(0)
+    known = wide.sum(axis=1).astype(float)
+    old = wide[list(AGE_GROUPS[13:])].sum(axis=1).astype(float)
+    oldest = wide[list(AGE_GROUPS[15:])].sum(axis=1).astype(float)
+    out = pd.DataFrame({"code": wide.index, "share_65plus": (old / known.where(known > 0)).to_numpy(),
+                        "share_75plus": (oldest / known.where(known > 0)).to_numpy()})
+    return _table("municipalities.parquet")[["code"]].merge(out, on="code", how="left")
+
+
+def age_shares(year: int = 2015) -> pd.DataFrame:
+    """Return the shares aged 65+ and 75+ of every municipality at a census, age unknown left out.
+
+    The shares are those of the residents whose age is known (国勢調査 ``年齢不詳`` excluded from the
+    denominator, as the census's own 高齢化率 is computed); ``nan`` where nobody was counted.
+
+    Args:
+        year: A census year of the tables (1980-2015).
+
+    Returns:
+        One row per municipality: ``code``, ``share_65plus``, ``share_75plus``.
+    """
+    if year not in CENSUS_YEARS:
+        raise KyojoError(f"census year {year}: the tables have {', '.join(map(str, CENSUS_YEARS))}")
+    return _age_shares(int(year)).copy()
+
+
 def ipss_2023(code: str) -> pd.DataFrame:
     """Return the IPSS 2023 projection (2020-2050; total, 0-14, 15-64, 65+) where shipped (the three towns)."""
     r5 = _table("ipss_r5_2023_three_towns.parquet")
@@ -660,17 +797,26 @@ def ipss_2023(code: str) -> pd.DataFrame:
 
 
 __all__ = [
+    "BUILDER_VERSION",
+    "FIT_SEEDS",
+    "REGIONS",
     "DataError",
     "MunicipalityError",
     "MunicipalityRecord",
+    "age_shares",
     "age_structure",
     "census_counts",
     "distribute_unknown",
+    "find_prefecture",
     "lookup",
     "municipalities",
     "national_total_2015",
     "projection",
+    "prefectures",
     "projection_counts",
+    "records",
+    "region",
+    "scenario_key",
     "verify_all",
     "wards",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
 import types
 import typing
@@ -25,6 +26,17 @@ from typing import Any, Literal, get_args, get_origin
 
 from ..errors import ScenarioError, Summary
 from .yaml_input import MAX_TEXT_LENGTH
+
+
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """Return the resolved type hints of a parameter class (:func:`typing.get_type_hints`), once per class.
+
+    Resolving them evaluates every annotation (the module uses postponed annotations), which took a
+    fifth of the time of reading a scenario; they never change, so each class is resolved once. The
+    mapping returned is shared: do not change it.
+    """
+    return typing.get_type_hints(cls)
 
 SHARE_TOLERANCE = 0.005
 """Shares must sum to 1 within this tolerance (published tables are rounded)."""
@@ -351,7 +363,7 @@ def build(cls: type, data: Any, ctx: Context) -> Any:
     if not isinstance(data, Mapping):
         raise ctx.error(data, "allowed: a mapping of keys to values", "wrong type")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     for key in data:
         if key not in fields:
             raise ctx.child(str(key)).error(key, suggest(str(key), list(fields)), "unknown key")
@@ -414,7 +426,7 @@ def resolve_path(cls: type, path: str, ctx_file: str) -> None:
             if seg not in names:
                 where = ".".join([*walked, seg])
                 raise ScenarioError(ctx_file, where, seg, suggest(seg, names), "unknown key")
-            tp = typing.get_type_hints(tp)[seg]
+            tp = type_hints(tp)[seg]
         elif origin is tuple:
             if not seg.isdigit():
                 where = ".".join([*walked, seg])
@@ -430,7 +442,7 @@ def resolve_path(cls: type, path: str, ctx_file: str) -> None:
 
 def iter_params(cls: type, prefix: str = ""):
     """Yield ``(key_path, field, type)`` for every parameter of ``cls``, depth first."""
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     for f in dataclasses.fields(cls):
         path = f"{prefix}.{f.name}" if prefix else f.name
         tp = hints[f.name]
@@ -451,7 +463,7 @@ def type_at(cls: type, path: str) -> Any:
         _, tp = unwrap_optional(tp)
         origin = get_origin(tp)
         if dataclasses.is_dataclass(tp):
-            tp = typing.get_type_hints(tp)[seg]
+            tp = type_hints(tp)[seg]
         elif origin is tuple:
             tp = get_args(tp)[0]
         elif origin is dict:

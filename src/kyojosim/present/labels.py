@@ -416,13 +416,22 @@ def municipality_names(results: Any, lang: str = "ja") -> dict[str, str]:
     """Return the name of the municipality of each scenario of an experiment's results, by scenario name.
 
     The scenario is found as :func:`kyojosim.load_scenario` finds it (a bundled name, a file), or among the
-    scenario files the experiment lists; a scenario that cannot be found keeps its own name.
+    scenario files the experiment lists; a scenario that cannot be found keeps its own name. The
+    municipalities an experiment selects with ``municipalities:`` are named from the census table by their
+    code (no scenario is read, so that all of Japan is named at once).
     """
     check_lang(lang)
     design = getattr(results, "design", None)
     scenarios = list(dict.fromkeys(design["scenario"].astype(str))) if design is not None else []
     manifest = dict(getattr(results, "manifest", None) or {})
     experiment = manifest.get("experiment") if isinstance(manifest.get("experiment"), Mapping) else {}
+    selected = (experiment.get("municipalities") or {}).get("scenarios") or {}
+    if selected:  # municipalities: named by their code in the census table, nothing built or read
+        from ..params.japan import municipalities
+
+        table = municipalities().set_index("code")["name" if lang == "ja" else "name_en"]
+        codes = {str(k): str(v) for k, v in selected.items()}
+        return {s: str(table.get(codes[s], s)) if s in codes else s for s in scenarios}
     listed = [str(s) for s in (experiment.get("scenarios") or [])]
     if experiment.get("scenario"):
         listed.append(str(experiment["scenario"]))

@@ -3,8 +3,10 @@
 :func:`comparison_table` prints a comparison (``kyojosim compare``, ``kyojosim variants``) with the
 variants by their display names and the metrics by their labels; :func:`run_summary_table` the yearly
 summary of ``kyojosim run``; :func:`means_table` the mean matching rate by municipality and option
-of ``kyojosim sweep``. Columns are padded by their width on a terminal (a Japanese character takes
-two columns), numbers by the kind of their metric (:mod:`kyojosim.present.fmt`).
+of ``kyojosim sweep`` (:func:`variant_range_table` over many municipalities); :func:`national_text` what
+``kyojosim compare`` says of an experiment over municipalities of Japan. Columns are padded by their
+width on a terminal (a Japanese character takes two columns), numbers by the kind of their metric
+(:mod:`kyojosim.present.fmt`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
+from ..analysis import national
 from ..analysis.compare import COMPARISON_COLUMNS
-from ..analysis.intervals import MIN_BOOTSTRAP_PAIRS
+from ..analysis.intervals import MIN_BOOTSTRAP_PAIRS, display_factor
 from ..constants import PARTICIPATION_GROUPS
 from ..measures.outcomes import METRICS
 from . import fmt
@@ -168,4 +172,89 @@ def means_table(means: pd.Series, lang: str = "ja", labels: Mapping[str, str] | 
     return layout(head, rows, right=(2,))
 
 
-__all__ = ["comparison_table", "intervals_text", "layout", "means_table", "run_summary_table", "width"]
+def variant_range_table(summary: pd.DataFrame, lang: str = "ja", labels: Mapping[str, str] | None = None) -> str:
+    """Format the matching rate by option over many municipalities: runs, mean, lowest and highest.
+
+    Args:
+        summary: The ``summary`` table of an experiment's results.
+        lang: ``"ja"`` or ``"en"``.
+        labels: Display name of each variant (:func:`kyojosim.present.labels.variant_labels`).
+    """
+    check_lang(lang)
+    shown = dict(labels or {})
+    head = [text(f"cli.col_{k}", lang) for k in ("option", "runs", "mean", "min", "max")]
+    rows = []
+    for variant, rate in summary.groupby("variant", sort=False)["matching_rate"]:
+        rows.append([shown.get(str(variant), str(variant)), fmt.number(rate.count()), fmt.pct(rate.mean()),
+                     fmt.pct(rate.min()), fmt.pct(rate.max())])
+    return layout(head, rows, right=range(1, 5))
+
+
+def national_text(nation: pd.DataFrame, metric: str = national.DEFAULT_METRIC, lang: str = "ja",
+                  labels: Mapping[str, str] | None = None, top: int = 5) -> str:
+    """Say where each option changes a metric most over the municipalities of Japan: by size and by ageing.
+
+    Args:
+        nation: The frame of :func:`kyojosim.analysis.national.national_table`.
+        metric: The metric (default: the matching rate of residents 75+).
+        lang: ``"ja"`` or ``"en"``.
+        labels: Display name of each variant (:func:`kyojosim.present.labels.variant_labels`).
+        top: How many municipalities to name at each end.
+
+    Returns:
+        For each option: how many municipalities and the median effect, the slopes of
+        :func:`~kyojosim.analysis.national.gradient` with their 95% intervals, the median effect by population
+        and by 65+ share class (:func:`~kyojosim.analysis.national.by_class`), and the ``top`` municipalities
+        where it helps most and least (:func:`~kyojosim.analysis.national.ranking`). Rates and shares in points.
+    """
+    check_lang(lang)
+    shown = dict(labels or {})
+    f = display_factor(metric)
+    unit = term("unit", "points", lang) if f == 100 else ""
+    unit = f" {unit}" if unit and lang == "en" else unit
+
+    def d(x: float) -> str:
+        return fmt.signed(x, 2, f)
+
+    grad = national.gradient(nation, metric).set_index("variant")
+    classes = national.by_class(nation, metric)
+    ends = national.ranking(nation, metric, top)
+    regions = nation.drop_duplicates("code").set_index("code")["region_en"] if "region_en" in nation else {}
+    names_en = nation.drop_duplicates("code").set_index("code")["name_en"] if "name_en" in nation else {}
+    sep = text("common.item_sep", lang)
+    lines = []
+    for variant in grad.index:
+        g = grad.loc[variant]
+        diffs = nation.loc[(nation["metric"] == metric) & (nation["variant"] == variant), "diff"].dropna()
+        diffs = diffs.to_numpy(dtype=float)
+        lines.append(text("national.summary", lang, option=shown.get(str(variant), str(variant)),
+                          metric=metric_label(metric, lang), n=fmt.number(len(diffs)), median=d(np.median(diffs)),
+                          unit=unit, q25=d(np.quantile(diffs, 0.25)), q75=d(np.quantile(diffs, 0.75)),
+                          positive=fmt.pct((diffs > 0).mean(), 0)))
+        if np.isfinite(g["per_tenfold_population"]):
+            lines.append(text("national.gradient", lang, unit=unit, r2=f"{g['r2']:.2f}",
+                              **{k: d(g[c]) for k, c in (("pop", "per_tenfold_population"),
+                                                          ("pop_lo", "per_tenfold_population_lo"),
+                                                          ("pop_hi", "per_tenfold_population_hi"),
+                                                          ("age", "per_10_points_65plus"),
+                                                          ("age_lo", "per_10_points_65plus_lo"),
+                                                          ("age_hi", "per_10_points_65plus_hi"))}))
+        for dim, key in (("population", "national.by_population"), ("share_65plus", "national.by_ageing")):
+            mine = classes[(classes["variant"] == variant) & (classes["dimension"] == dim)
+                           & (classes["municipalities"] > 0)]
+            cells = [text("national.class_cell", lang, cls=r["class"], median=d(r["median"]), n=r["municipalities"])
+                     for r in mine.to_dict("records")]
+            lines.append(text(key, lang) + sep.join(cells))
+        for end, key in (("top", "national.helps_most"), ("bottom", "national.helps_least")):
+            mine = ends[(ends["variant"] == variant) & (ends["end"] == end)]
+            cells = [text("national.place", lang,
+                          name=r["name"] if lang == "ja" else names_en.get(r["code"], r["name"]),
+                          where=r["prefecture"] if lang == "ja" else regions.get(r["code"], r["prefecture"]),
+                          population=fmt.number(r["population"]), diff=d(r["diff"]))
+                     for r in mine.to_dict("records")]
+            lines.append(text(key, lang) + sep.join(cells))
+    return "\n".join(lines)
+
+
+__all__ = ["comparison_table", "intervals_text", "layout", "means_table", "national_text", "run_summary_table",
+           "variant_range_table", "width"]

@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -37,14 +36,20 @@ import numpy as np
 
 from ..constants import HOUSEHOLD_KINDS, N_AGE_BANDS
 from ..params import japan
-from ..params.japan import T_00100, T_CENSUS, T_CENSUS_AGE, T_IPSS, MunicipalityError, MunicipalityRecord
+from ..params.japan import (
+    BUILDER_VERSION,
+    FIT_SEEDS,
+    T_00100,
+    T_CENSUS,
+    T_CENSUS_AGE,
+    T_IPSS,
+    MunicipalityError,
+    MunicipalityRecord,
+    scenario_key,
+)
 
-BUILDER_VERSION = 1
-"""Changes whenever :func:`build` would write a different file for the same tables (invalidates caches)."""
 START_YEAR = 2015
 HORIZON = 2045
-FIT_SEEDS = (1, 2, 3, 4)
-"""Seeds whose mean the migration shifts are fitted to (the projection checks use seeds 1-3)."""
 NICE_SCALES = (1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 MAX_SIMULATED = 20_000
 """setting: at most about 20,000 simulated residents by default (a year of mutual aid in well under a second)."""
@@ -409,9 +414,8 @@ def build(
     else:
         net_rate, notes["net_rate"] = net_migration_profile(rec, mortality, 2010, START_YEAR)
     tfr, notes["tfr"] = estimate_tfr(rec, age)
-    slug = rec.name_en.rsplit(" ", 1)[0].lower().replace(" ", "-") if " " in rec.name_en else rec.name_en.lower()
     data: dict[str, Any] = {
-        "name": f"{slug}-{rec.code}",
+        "name": rec.scenario_name,
         "description": f"{rec.name}（{rec.prefecture}）: census 2015 and IPSS 2018 tables (kyojosim new)",
         "municipality": {
             "name": rec.name, "name_en": rec.name_en, "code": rec.code, "start_year": START_YEAR,
@@ -580,13 +584,12 @@ def render(built: Built, command: str | None = None) -> str:
 
 
 def cache_key(code: str, scale: float, seeds: Sequence[int]) -> str:
-    """Return the key of a built file: the tables' checksums, the builder's version, the scale and the seeds."""
-    from .. import __version__
+    """Return the key of a built file: the tables' checksums, the builder's version, the scale and the seeds.
 
-    files = japan.manifest()["files"]
-    text = json.dumps({"files": {k: v["sha256"] for k, v in sorted(files.items())}, "builder": BUILDER_VERSION,
-                       "version": __version__, "code": code, "scale": scale, "seeds": list(seeds)}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    :data:`BUILDER_VERSION` (``kyojosim.params.japan.BUILDER_VERSION``) must change whenever :func:`build`
+    would write a different file for the same tables.
+    """
+    return scenario_key(code, scale, tuple(seeds))
 
 
 def write(built: Built, path: str | Path, command: str | None = None) -> Path:
@@ -612,29 +615,88 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("kyojosim")) / "scenarios"
 
 
-def scenario_path(query: str | int, progress: bool | None = None, quiet: bool = False) -> Path:
-    """Return the scenario file of a municipality, building it into :func:`cache_dir` the first time.
+def cached_path(rec: MunicipalityRecord, scale: float | None = None) -> Path:
+    """Return where :func:`cached_scenario` keeps the scenario of ``rec`` at ``scale`` (``None``: the default scale)."""
+    slug = rec.name_en.rsplit(" ", 1)[0].lower().replace(" ", "-")
+    if scale is None or scale == choose_scale(rec.population):
+        return cache_dir() / f"{slug}-{rec.code}.yaml"
+    return cache_dir() / f"{slug}-{rec.code}-scale{number(scale, 8)}.yaml"
 
-    A cached file is reused while its key (tables, builder version, scale, seeds) is current.
+
+def cached_scenario(query: str | int, scale: float | None = None, progress: bool | None = None,
+                    quiet: bool = False) -> tuple[Path, bool]:
+    """Return the scenario file of a municipality at a scale, building it into :func:`cache_dir` if needed.
+
+    A cached file is reused while its key (tables, builder version, scale, seeds) is current; else
+    it is built (:func:`build`) and written atomically, so that processes building the same file at
+    once (two workers of a sweep) leave one whole file.
+
+    Args:
+        query: Code or name (:func:`kyojosim.params.japan.lookup`).
+        scale: Fraction of residents simulated (``None``: :func:`choose_scale`); the migration is fitted at it.
+        progress: Show the fit's progress bar (``None``: when standard error is a terminal).
+        quiet: Do not say where the file is built.
+
+    Returns:
+        The file, and whether it was built now (``False``: taken from the cache).
 
     Raises:
-        MunicipalityError: For an unknown or ambiguous municipality.
+        MunicipalityError: For an unknown or ambiguous municipality, or one nobody lived in at the census 2015.
     """
     rec = japan.lookup(query)
-    scale = choose_scale(rec.population)
+    scale = choose_scale(rec.population) if scale is None else float(scale)
     key = cache_key(rec.code, scale, FIT_SEEDS)
-    slug = rec.name_en.rsplit(" ", 1)[0].lower().replace(" ", "-")
-    path = cache_dir() / f"{slug}-{rec.code}.yaml"
+    path = cached_path(rec, scale)
     if path.is_file():
-        head = path.read_text(encoding="utf-8").splitlines()[:12]
+        try:
+            head = path.read_text(encoding="utf-8").splitlines()[:12]
+        except (OSError, UnicodeDecodeError):
+            head = []
         if any(line.startswith(f"# kyojosim-new: {key}") for line in head):
-            return path
+            return path, False
     if not quiet:
         print(f"building the scenario of {rec.label()} from the census and IPSS tables into {path} "
               f"(kept for later runs; set KYOJOSIM_CACHE_DIR to keep it elsewhere)", file=sys.stderr, flush=True)
     built = build(rec.code, scale=scale, progress=progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write(built, path, f"kyojosim new {rec.code}")
+    return write(built, path, f"kyojosim new {rec.code}" + ("" if path.name == cached_path(rec).name
+                                                           else f" --scale {number(scale, 8)}")), True
+
+
+def scenario_path(query: str | int, progress: bool | None = None, quiet: bool = False,
+                  scale: float | None = None) -> Path:
+    """Return the scenario file of a municipality, building it into :func:`cache_dir` the first time.
+
+    A cached file is reused while its key (tables, builder version, scale, seeds) is current
+    (:func:`cached_scenario`).
+
+    Raises:
+        MunicipalityError: For an unknown or ambiguous municipality.
+    """
+    return cached_scenario(query, scale, progress, quiet)[0]
+
+
+def run_scenario(recipe: Any) -> tuple[Any, float]:
+    """Return the scenario of a run of an experiment that names municipalities, and the seconds spent building it.
+
+    The municipality's scenario is taken from the cache or built there at the run's scale
+    (:func:`cached_scenario`; what a sweep's worker does before it runs the model), then the run's
+    overrides are applied (:meth:`kyojosim.params.experiment.MunicipalScenario.apply`).
+
+    Args:
+        recipe: The run's :class:`~kyojosim.params.experiment.MunicipalScenario`.
+
+    Returns:
+        The resolved scenario, and the seconds spent building it (0 when it was in the cache).
+    """
+    import time
+
+    from ..params.scenario import load_scenario
+
+    t0 = time.perf_counter()
+    path, built = cached_scenario(recipe.code, recipe.scale, progress=False, quiet=True)
+    seconds = time.perf_counter() - t0 if built else 0.0
+    return recipe.apply(load_scenario(path)), seconds
 
 
 def municipality_scenario(name: str) -> Path | None:
@@ -657,5 +719,6 @@ def municipality_scenario(name: str) -> Path | None:
     return scenario_path(name)
 
 
-__all__ = ["Built", "build", "cache_dir", "choose_scale", "districts", "estimate_households", "estimate_tfr",
-           "municipality_scenario", "net_migration_profile", "number", "render", "scenario_path", "write"]
+__all__ = ["BUILDER_VERSION", "FIT_SEEDS", "Built", "build", "cache_dir", "cache_key", "cached_path", "cached_scenario",
+           "choose_scale", "districts", "estimate_households", "estimate_tfr", "municipality_scenario",
+           "net_migration_profile", "number", "render", "run_scenario", "scenario_path", "write"]

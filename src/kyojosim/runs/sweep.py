@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -163,46 +164,89 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return typed_frame("summary", rows)
 
 
+_FROZEN = False
+
+
+def release_memory() -> None:
+    """Collect what a finished run left (a full ``gc.collect``), cheaply in a worker process.
+
+    A full collection walks every object the process tracks: in a worker that has imported kyojosim,
+    Mesa, pandas, pyarrow and numba, about 170,000, some 80 ms a run. So in a worker process (loky or
+    dask, not the user's own), after its first run, what is alive is moved out of the collector's sight
+    (``gc.freeze``: the modules and caches, which live as long as the worker), and later collections
+    walk only what the runs made (well under a millisecond). In the main process (``jobs=1``) a plain
+    full collection is made, so that nothing of the caller's is frozen.
+    """
+    global _FROZEN
+    gc.collect()
+    if not _FROZEN and multiprocessing.current_process().name != "MainProcess":
+        gc.freeze()
+        _FROZEN = True
+
+
 def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
     The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds", "files"}``
     (``files``: the size and SHA-256 hash of every file written, :func:`kyojosim.atomic.file_digest`, which
     :func:`verify_run` checks when the sweep resumes), or ``{"status": "failed", "error", "traceback"}`` if
-    anything raised (the error is not re-raised, so that the other runs go on).
+    anything raised (the error is not re-raised, so that the other runs go on). Only the status is flushed to
+    disk (``fsync``) as it is written: a table that a crash of the machine left incomplete differs from what
+    the status records, and the resumed sweep runs the run again.
+
+    The status also splits the run's ``seconds`` (the whole task) into ``model_seconds`` (building the
+    model and running it: what :func:`kyojosim.run` would take) and ``build_seconds`` (building the
+    municipality's scenario from the census tables, for a run whose scenario is a
+    :class:`~kyojosim.params.experiment.MunicipalScenario` not yet in the cache; 0 otherwise); the rest
+    is the sweep's own work in the worker (tables, summary, files).
 
     Args:
         run_id: The run's id.
-        scenario: The run's resolved :class:`~kyojosim.params.scenario.Scenario`.
+        scenario: The run's resolved :class:`~kyojosim.params.scenario.Scenario`, or the
+            :class:`~kyojosim.params.experiment.MunicipalScenario` of a run of a municipality, built here
+            (:func:`kyojosim.runs.builder.run_scenario`) or taken from the cache.
         run_dir: The run's folder.
 
     Returns:
-        A small status dict: ``run_id``, ``status``, ``seconds``, ``error``, ``pid``.
+        A small status dict: ``run_id``, ``status``, ``seconds``, ``model_seconds``, ``build_seconds``,
+        ``error``, ``pid``.
     """
+    from ..params.experiment import MunicipalScenario
     from .results import run_one
 
     folder = Path(run_dir)
     t0 = time.perf_counter()
+    build_seconds = model_seconds = 0.0
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / STATUS).unlink(missing_ok=True)
         for stale in folder.glob(f".*{TMP_SUFFIX}"):  # left by a worker that was killed mid-write
             stale.unlink(missing_ok=True)
+        if isinstance(scenario, MunicipalScenario):
+            from .builder import run_scenario
+
+            scenario, build_seconds = run_scenario(scenario)
         result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
+        model_seconds = float(result.manifest.get("elapsed_s") or 0.0)
         summary = summary_frame([summary_row(result, run_id)])
+        # the tables are renamed into place atomically but not flushed one by one: the status, written last and
+        # flushed, records their sizes and hashes, and a resumed sweep runs again a run whose files differ
         for name in swept_tables():
-            write_parquet(folder / f"{name}.parquet", result.tables_[name])
-        write_parquet(folder / "summary.parquet", summary)
+            write_parquet(folder / f"{name}.parquet", result.tables_[name], sync=False)
+        write_parquet(folder / "summary.parquet", summary, sync=False)
         del result
-        gc.collect()
+        release_memory()
         files = {name: file_digest(folder / name) for name in run_files()}  # checked when the sweep resumes
         seconds = time.perf_counter() - t0
-        status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6), "error": "", "pid": os.getpid()}
+        status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6),
+                  "model_seconds": round(model_seconds, 6), "build_seconds": round(build_seconds, 6), "error": "",
+                  "pid": os.getpid()}
         write_json(folder / STATUS, {**status, "files": files})
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         seconds = time.perf_counter() - t0
         error = f"{type(exc).__name__}: {exc}"
-        status = {"run_id": run_id, "status": "failed", "seconds": round(seconds, 6), "error": error,
+        status = {"run_id": run_id, "status": "failed", "seconds": round(seconds, 6),
+                  "model_seconds": round(model_seconds, 6), "build_seconds": round(build_seconds, 6), "error": error,
                   "pid": os.getpid()}
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
@@ -456,8 +500,11 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]
     seconds = design.loc[design["status"] == "done", "seconds"]
+    finished = [statuses[rid] or {} for rid in done]
     timing = {"run_seconds_total": round(float(seconds.sum()), 3),
               "run_seconds_mean": round(float(seconds.mean()), 3) if len(seconds) else None,
+              "model_seconds_total": round(sum(float(st.get("model_seconds") or 0.0) for st in finished), 3),
+              "build_seconds_total": round(sum(float(st.get("build_seconds") or 0.0) for st in finished), 3),
               **(timings or {}), "consolidate_seconds": round(time.perf_counter() - t0, 3)}
     manifest = manifest_dict(exp.to_dict(), exp.hash, exp.name, exp.baseline, list(exp.variants), exp.design,
                              counts, failures, timing, created=utc_now(), vers=versions())
@@ -480,6 +527,27 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
 # --------------------------------------------------------------------------------------
 # the sweep
 # --------------------------------------------------------------------------------------
+
+
+def execution_order(runs: list[Run]) -> list[Run]:
+    """Return the order in which the runs are handed to the workers.
+
+    The runs of an experiment's scenarios keep their order. Runs of municipalities whose scenario is built
+    in the worker (``municipalities:``) go first run of each municipality first, then the second of each,
+    and so on: every municipality is built once, by its first run, while the workers build different
+    municipalities at the same time; its other runs come later and find it in the cache. The results do
+    not depend on the order (the tables are consolidated in the experiment's order).
+    """
+    built = [r for r in runs if r.recipe is not None]
+    if not built:
+        return list(runs)
+    rank: dict[str, int] = {}
+    keyed = []
+    for i, r in enumerate(built):
+        k = rank.get(r.scenario, 0)
+        rank[r.scenario] = k + 1
+        keyed.append((k, i, r))
+    return [r for r in runs if r.recipe is None] + [r for _, _, r in sorted(keyed, key=lambda t: (t[0], t[1]))]
 
 
 def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
@@ -506,7 +574,8 @@ def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str
     collects the runs run again: ``{run_id: {"run_id", "attempts", "reason"}}``.
     """
     base = out.resolve()  # absolute: workers (dask) may run in another directory
-    tasks = [(r.run_id, r.resolved, str(base / RUNS_DIR / r.run_id)) for r in todo]
+    tasks = [(r.run_id, r.recipe if r.recipe is not None else r.resolved, str(base / RUNS_DIR / r.run_id))
+             for r in execution_order(todo)]
 
     def on_retry(task: tuple[str, Any, str], attempt: int, reason: str) -> None:
         if retried is not None:
@@ -694,21 +763,24 @@ def sweep(
                 statuses[r.run_id] = None
     todo = [r for r in exp.runs if (statuses[r.run_id] or {}).get("status") != "done"]
     skipped = len(exp.runs) - len(todo)
-    failed = 0
+    failed = built = 0
     retried: dict[str, dict[str, Any]] = {}
     with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
               file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
         for status in _execute(folder, todo, jobs, backend, scheduler, retried):
-            if status.get("status") == "failed":
-                failed += 1
-                bar.set_postfix(failed=failed)
+            failed += status.get("status") == "failed"
+            built += float(status.get("build_seconds") or 0.0) > 0
+            if failed or built:  # scenarios of municipalities built from the census tables, into the cache
+                bar.set_postfix({k: v for k, v in (("built", built), ("failed", failed)) if v})
             bar.update(1)
     run_wall = time.perf_counter() - t0
     consolidate(folder, exp, timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
-                                      "runs_skipped": skipped, "jobs": jobs, "backend": backend},
+                                      "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs,
+                                      "backend": backend},
                 recovered={"damaged": damaged, "retried": list(retried.values())})
     return folder
 
 
-__all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "held_replicates", "read_status",
-           "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep", "variants_experiment", "verify_run"]
+__all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "execution_order", "held_replicates",
+           "read_status", "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep", "variants_experiment",
+           "verify_run"]
