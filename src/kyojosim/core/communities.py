@@ -131,25 +131,21 @@ def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np
 
 
 def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
+    from .community_kernel import raw_weights
+
     age = pop.age[slots].astype(np.int64)
-    w = np.ones((slots.size, len(OFFLINE_COMMUNITIES)))
-    w[age < 18] = 0.0
     # parents of school children: households with a child 6-14
     live = pop.live()
     school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
     hh_school = np.zeros(pop.n_households, dtype=bool)
     hh_school[pop.household[school]] = True
     parent = hh_school[pop.household[slots]] & (pop.role[slots] != ROLE_CHILD) & (age >= 18) & (age < 65)
-    w[:, K["pta"]] *= parent
-    employed = pop.employed[slots]
-    w[:, K["labour_union"]] *= employed
-    w[:, K["workplace_friends"]] *= employed
-    w[:, K["agricultural_trade_group"]] *= age >= 40
     c = scn.communities
-    w[:, K["neighbourhood_association"]] *= np.where(age >= 60, c.older_neighbourhood_weight, 1.0)
-    w[:, K["volunteer_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
-    w[:, K["religious_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
-    return w
+    # one compiled pass: 1 (0 under 18) times each rule's factor, in the order of the rules above
+    return raw_weights(age, parent, pop.employed[slots], K["pta"], K["labour_union"], K["workplace_friends"],
+                       K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
+                       K["religious_group"], len(OFFLINE_COMMUNITIES), float(c.older_neighbourhood_weight),
+                       float(c.older_group_weight))
 
 
 def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -> float:
