@@ -270,15 +270,20 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     is_slot = np.zeros(pop.n, dtype=bool)
     is_slot[slots] = True
     others = live[~is_slot[live]]  # np.isin(live, slots), without sorting
+    # the others by district, in slot order within a district (sorted once: the loop changes no other's group)
+    others = others[np.argsort(pop.district[others], kind="stable")]
+    other_groups = pop.groups[others]
     for k, name in enumerate(OFFLINE_COMMUNITIES):
         if name not in LOCAL_KINDS:
             continue
         new = slots[member[:, k]]
-        old = others[pop.groups[others, k] >= 0]
-        if new.size == 0 or old.size == 0:
+        if new.size == 0:
+            continue
+        # existing members by district (a stable sort of the members by district, as a filter of the sorted others)
+        order = others[other_groups[:, k] >= 0]
+        if order.size == 0:
             continue
         # copy the group of a random existing member of the same district
-        order = old[np.argsort(pop.district[old], kind="stable")]
         d_old = pop.district[order]
         d_new = pop.district[new]
         left = np.searchsorted(d_old, d_new, side="left")
