@@ -348,3 +348,26 @@ def test_need_groups_by_counting_equal_a_stable_sort(seed, n, distinct):
     prob = np.column_stack([col, col[::-1], np.zeros(n, dtype=np.float32)])
     groups = NeedGroups.build(prob)
     assert np.array_equal(groups.members[: want.size], want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 12), st.integers(1, 80))
+@settings(max_examples=40, deadline=None)
+def test_need_probability_kernels_equal_unique_and_clip(seed, n, distinct, max_distinct):
+    from kyojosim.aid.needs_kernel import probabilities, relative_distinct
+
+    rng = np.random.default_rng(seed)
+    levels = np.r_[0.0, rng.random(distinct) * 4]
+    m = levels[rng.integers(0, levels.size, (n, len(CATEGORIES)))]
+    frame = rng.random(n) < 0.8
+    mean = np.where(rng.random(len(CATEGORIES)) < 0.2, 1.0, rng.random(len(CATEGORIES)) + 0.1)
+    x = m / mean
+    for c in range(len(CATEGORIES)):
+        values, counts, n_distinct = relative_distinct(m, frame, mean, c, max_distinct)
+        want_values, want_counts = np.unique(x[frame][:, c], return_counts=True)
+        if n_distinct < 0:
+            assert want_values.size > max_distinct
+        else:
+            assert np.array_equal(values, want_values) and np.array_equal(counts, want_counts)
+    b = rng.random(len(CATEGORIES)) * 2 - 0.2
+    want = np.clip(b * x, 0.0, 1.0).astype(np.float32)
+    assert np.array_equal(probabilities(m, mean, b), want)

@@ -98,43 +98,56 @@ def base_rates(x: np.ndarray, prevalence: np.ndarray, recall: int, iterations: i
         return out
     for c in range(x.shape[1]):
         values, counts = np.unique(x[:, c], return_counts=True)
-        weight = counts / x.shape[0]
-        pos = values > 0
-        if prevalence[c] <= 0 or not pos.any():
-            continue
-
-        def share(b: float, values=values[pos], weight=weight[pos]) -> float:
-            return float(weight @ (1.0 - (1.0 - np.minimum(b * values, 1.0)) ** recall))
-
-        hi = 1.0 / values[pos].min()  # every resident who can has a need every week
-        if share(hi) <= prevalence[c]:
-            out[c] = hi
-            continue
-        lo = 0.0
-        for _ in range(iterations):
-            mid = (lo + hi) / 2
-            if share(mid) < prevalence[c]:
-                lo = mid
-            else:
-                hi = mid
-        out[c] = (lo + hi) / 2
+        out[c] = _base_rate(values, counts, x.shape[0], prevalence[c], recall, iterations)
     return out
+
+
+def _base_rate(values: np.ndarray, counts: np.ndarray, total: int, prevalence: float, recall: int,
+               iterations: int) -> float:
+    """Solve one category's base rate from the distinct multipliers (ascending) and their counts (see base_rates)."""
+    weight = counts / total
+    pos = values > 0
+    if prevalence <= 0 or not pos.any():
+        return 0.0
+
+    def share(b: float, values=values[pos], weight=weight[pos]) -> float:
+        return float(weight @ (1.0 - (1.0 - np.minimum(b * values, 1.0)) ** recall))
+
+    hi = 1.0 / values[pos].min()  # every resident who can has a need every week
+    if share(hi) <= prevalence:
+        return hi
+    lo = 0.0
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        if share(mid) < prevalence:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
     """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
+    from .needs_kernel import MAX_DISTINCT, probabilities, relative_distinct
+
     nd = scn.needs
     m = circumstance_multipliers(pop, scn)
     frame = survey_frame(pop)
     mean = m[frame].mean(axis=0) if frame.any() else np.ones(N_CAT)
     mean[mean == 0] = 1.0
-    x = m / mean
     prevalence = np.array([nd.prevalence[c] for c in CATEGORIES])
     if nd.weekly_rate is None:
-        b = base_rates(x[frame], prevalence, nd.recall_weeks)
+        # base_rates((m / mean)[frame], ...), from each column's few distinct values counted in one pass
+        b = np.zeros(N_CAT)
+        total = int(frame.sum())
+        for c in range(N_CAT if total else 0):
+            values, counts, n_distinct = relative_distinct(m, frame, mean, c, MAX_DISTINCT)
+            if n_distinct < 0:  # many distinct values: numpy's unique
+                values, counts = np.unique(m[frame, c] / mean[c], return_counts=True)
+            b[c] = _base_rate(values, counts, total, prevalence[c], nd.recall_weeks, 60)
     else:
         b = nd.weekly_rate * prevalence / max(prevalence.sum(), 1e-12)
-    return np.clip(b * x, 0.0, 1.0).astype(np.float32)
+    return probabilities(m, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["MAX_DISTINCT", "group_by_value", "multipliers"]
+__all__ = ["MAX_DISTINCT", "group_by_value", "multipliers", "probabilities", "relative_distinct"]
 
 MAX_DISTINCT = 64
 """Most distinct values :func:`group_by_value` groups by counting; beyond it the caller sorts."""
@@ -110,3 +110,54 @@ def group_by_value(col: np.ndarray, max_distinct: int):  # pragma: no cover - co
             order[fill[k]] = i
             fill[k] += 1
     return order, first, n_distinct
+
+
+@compiled
+def relative_distinct(m: np.ndarray, frame: np.ndarray, mean: np.ndarray, c: int,
+                      max_distinct: int):  # pragma: no cover - compiled
+    """Return the distinct values of ``m[frame, c] / mean[c]`` (ascending) and how often each occurs.
+
+    What ``np.unique((m / mean)[frame][:, c], return_counts=True)`` returns; ``n_distinct`` -1 (and the
+    arrays empty) when there are more than ``max_distinct`` distinct values.
+    """
+    distinct = np.empty(max_distinct)
+    tally = np.zeros(max_distinct, dtype=np.int64)
+    n_distinct = 0
+    last = -1
+    for i in range(m.shape[0]):
+        if not frame[i]:
+            continue
+        x = m[i, c] / mean[c]
+        if last >= 0 and distinct[last] == x:
+            tally[last] += 1
+            continue
+        last = -1
+        for j in range(n_distinct):
+            if distinct[j] == x:
+                last = j
+                break
+        if last < 0:
+            if n_distinct == max_distinct:
+                return np.empty(0), np.empty(0, dtype=np.int64), -1
+            distinct[n_distinct] = x
+            last = n_distinct
+            n_distinct += 1
+        tally[last] += 1
+    order = np.argsort(distinct[:n_distinct])
+    return distinct[:n_distinct][order], tally[:n_distinct][order], n_distinct
+
+
+@compiled
+def probabilities(m: np.ndarray, mean: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return ``np.clip(b * (m / mean), 0, 1)`` as float32 (slots x categories)."""
+    n, n_cat = m.shape
+    out = np.empty((n, n_cat), dtype=np.float32)
+    for i in range(n):
+        for c in range(n_cat):
+            v = b[c] * (m[i, c] / mean[c])
+            if v < 0.0:
+                v = 0.0
+            if v > 1.0:
+                v = 1.0
+            out[i, c] = np.float32(v)
+    return out
