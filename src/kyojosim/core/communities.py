@@ -122,23 +122,23 @@ def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np
     """
     live = pop.live()
     frame = live[(pop.age[live] >= 20) & (pop.age[live] < 70)]
-    w = _raw_weights(pop, slots, scn)
+    # households with a school child (6-14), for the PTA rule
+    school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
+    hh_school = np.zeros(pop.n_households, dtype=bool)
+    hh_school[pop.household[school]] = True
+    w = _raw_weights(pop, slots, scn, hh_school)
     if frame.size:
-        mean = _raw_weights(pop, frame, scn).mean(axis=0)
+        mean = _raw_weights(pop, frame, scn, hh_school).mean(axis=0)
         mean[mean == 0] = 1.0
         w = w / mean
     return w
 
 
-def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
+def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario, hh_school: np.ndarray) -> np.ndarray:
     from .community_kernel import raw_weights
 
     age = pop.age[slots].astype(np.int64)
-    # parents of school children: households with a child 6-14
-    live = pop.live()
-    school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
-    hh_school = np.zeros(pop.n_households, dtype=bool)
-    hh_school[pop.household[school]] = True
+    # parents of school children: ``hh_school`` marks the households with a child 6-14
     parent = hh_school[pop.household[slots]] & (pop.role[slots] != ROLE_CHILD) & (age >= 18) & (age < 65)
     c = scn.communities
     # one compiled pass: 1 (0 under 18) times each rule's factor, in the order of the rules above
@@ -263,9 +263,12 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
         return
     member = member & (pop.groups[slots] < 0)
     first = int(pop.groups.max()) + 1 if pop.n else 0
-    before = pop.groups[slots].copy()
-    _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
-    pop.groups[slots] = np.where(member, pop.groups[slots], before)
+    # only the rows of residents who join something change: the same draws, in the same order, on fewer rows
+    rows = np.flatnonzero(member.any(axis=1))
+    joining, joins = slots[rows], member[rows]
+    before = pop.groups[joining].copy()
+    _set_groups(pop, joining, joins, scn, rng, first_group=max(first, 0))
+    pop.groups[joining] = np.where(joins, pop.groups[joining], before)
     live = pop.live()
     is_slot = np.zeros(pop.n, dtype=bool)
     is_slot[slots] = True
