@@ -286,3 +286,88 @@ def test_need_sizes_and_family_care_follow_the_scenario():
     m = circumstance_multipliers(pop, scn)
     adults = pop.live()[pop.age[pop.live()] >= 15]
     assert np.allclose(m[adults, CAT["family_care"]], 0.2)
+
+
+# -- the compiled kernels of the yearly refresh against the array code they stand for -------------------
+
+def _multipliers_array(age, frail, no_car, alone, other_frail, parent, live, f):
+    """The circumstance multipliers rule by rule on whole columns (the array form)."""
+    m = np.ones((age.size, len(CATEGORIES)))
+    m[frail] *= f[0]
+    for c in ("chores", "mobility", "shopping", "information", "sick_care"):
+        m[age >= 75, CAT[c]] *= f[1]
+    for c in ("mobility", "shopping"):
+        m[no_car, CAT[c]] *= f[2]
+    for c in ("sick_care", "consultation"):
+        m[alone, CAT[c]] *= f[3]
+    m[:, CAT["family_care"]] *= np.where(other_frail, f[4], f[5])
+    m[:, CAT["childcare"]] = np.where(parent, f[6], 0.0)
+    m[age < 15] = 0.0
+    m[~live] = 0.0
+    return m
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.lists(st.floats(0.0, 10.0), min_size=7, max_size=7))
+@settings(max_examples=40, deadline=None)
+def test_multipliers_kernel_equals_the_array_rules(seed, n, f):
+    from kyojosim.aid.needs_kernel import multipliers
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 100, n).astype(np.int64)
+    flags = rng.random((6, n)) < 0.4
+    live = rng.random(n) < 0.9
+    frail, no_car, alone, other_frail, parent = flags[0], flags[1], flags[2], flags[3], flags[4]
+
+    def cats(*names):
+        return np.isin(np.arange(len(CATEGORIES)), [CAT[c] for c in names])
+
+    got = multipliers(age, frail, no_car, alone, other_frail, parent, live,
+                      cats("chores", "mobility", "shopping", "information", "sick_care"), cats("mobility", "shopping"),
+                      cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"], *f)
+    want = _multipliers_array(age, frail, no_car, alone, other_frail, parent, live, f)
+    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 80))
+@settings(max_examples=60, deadline=None)
+def test_need_groups_by_counting_equal_a_stable_sort(seed, n, distinct):
+    from kyojosim.aid.needs_kernel import group_by_value
+
+    rng = np.random.default_rng(seed)
+    values = np.r_[0.0, rng.random(distinct)].astype(np.float32)  # zeros are in no group
+    col = values[rng.integers(0, values.size, n)]
+    idx = np.flatnonzero(col > 0)
+    want = idx[np.argsort(col[idx], kind="stable")]
+    v = col[want]
+    want_first = np.flatnonzero(np.r_[True, v[1:] != v[:-1]]) if want.size else np.zeros(0, int)
+    order, first, n_distinct = group_by_value(col, 64)
+    if n_distinct < 0:  # more distinct values than the counting sort takes: the caller sorts
+        assert np.unique(col[col > 0]).size > 64
+        return
+    assert np.array_equal(order, want) and np.array_equal(first, want_first) and n_distinct == want_first.size
+    prob = np.column_stack([col, col[::-1], np.zeros(n, dtype=np.float32)])
+    groups = NeedGroups.build(prob)
+    assert np.array_equal(groups.members[: want.size], want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 12), st.integers(1, 80))
+@settings(max_examples=40, deadline=None)
+def test_need_probability_kernels_equal_unique_and_clip(seed, n, distinct, max_distinct):
+    from kyojosim.aid.needs_kernel import probabilities, relative_distinct
+
+    rng = np.random.default_rng(seed)
+    levels = np.r_[0.0, rng.random(distinct) * 4]
+    m = levels[rng.integers(0, levels.size, (n, len(CATEGORIES)))]
+    frame = rng.random(n) < 0.8
+    mean = np.where(rng.random(len(CATEGORIES)) < 0.2, 1.0, rng.random(len(CATEGORIES)) + 0.1)
+    x = m / mean
+    for c in range(len(CATEGORIES)):
+        values, counts, n_distinct = relative_distinct(m, frame, mean, c, max_distinct)
+        want_values, want_counts = np.unique(x[frame][:, c], return_counts=True)
+        if n_distinct < 0:
+            assert want_values.size > max_distinct
+        else:
+            assert np.array_equal(values, want_values) and np.array_equal(counts, want_counts)
+    b = rng.random(len(CATEGORIES)) * 2 - 0.2
+    want = np.clip(b * x, 0.0, 1.0).astype(np.float32)
+    assert np.array_equal(probabilities(m, mean, b), want)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.constants import TIE_COMMUNITY, age_band
 from kyojosim.core.communities import ONLINE_BIT, K, eligibility_weights
@@ -169,3 +171,66 @@ def test_participation_cap_and_older_members_are_the_scenarios():
         assert w[1, K["neighbourhood_association"]] / w[0, K["neighbourhood_association"]] == pytest.approx(na)
         assert w[1, K["volunteer_group"]] / w[0, K["volunteer_group"]] == pytest.approx(group)
         assert w[1, K["religious_group"]] / w[0, K["religious_group"]] == pytest.approx(group)
+
+
+# -- the compiled kernels against the array code they stand for ---------------------------------------
+
+def _raw_weights_array(age, parent, employed, older_neighbourhood, older_group) -> np.ndarray:
+    """The eligibility weights before normalisation, rule by rule on whole columns (the array form)."""
+    w = np.ones((age.size, len(K)))
+    w[age < 18] = 0.0
+    w[:, K["pta"]] *= parent
+    w[:, K["labour_union"]] *= employed
+    w[:, K["workplace_friends"]] *= employed
+    w[:, K["agricultural_trade_group"]] *= age >= 40
+    w[:, K["neighbourhood_association"]] *= np.where(age >= 60, older_neighbourhood, 1.0)
+    w[:, K["volunteer_group"]] *= np.where(age >= 60, older_group, 1.0)
+    w[:, K["religious_group"]] *= np.where(age >= 60, older_group, 1.0)
+    return w
+
+
+def _turnover_array(groups, slots, level, w, rates, u, rate, cap):
+    """A year of leaving and joining over (resident, kind) pairs (the array form)."""
+    p = np.minimum(level[:, None] * w * rates, cap)
+    g = groups[slots]
+    member = g >= 0
+    leave = member & ((p <= 0) | (u[0] < rate))
+    g[leave] = -1
+    groups[slots] = g
+    return ~member & (p > 0) & (u[1] < rate * p / (1.0 - p))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
+@settings(max_examples=40, deadline=None)
+def test_raw_weights_kernel_equals_the_array_rules(seed, n, older_neighbourhood, older_group):
+    from kyojosim.core.community_kernel import raw_weights
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 100, n).astype(np.int64)
+    parent = rng.random(n) < 0.3
+    employed = rng.random(n) < 0.5
+    got = raw_weights(age, parent, employed, K["pta"], K["labour_union"], K["workplace_friends"],
+                      K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
+                      K["religious_group"], len(K), older_neighbourhood, older_group)
+    want = _raw_weights_array(age, parent, employed, older_neighbourhood, older_group)
+    assert got.dtype == want.dtype and np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 1.0), st.floats(0.05, 0.99))
+@settings(max_examples=40, deadline=None)
+def test_turnover_kernel_equals_the_array_rules(seed, n, rate, cap):
+    from kyojosim.core.community_kernel import turnover
+
+    rng = np.random.default_rng(seed)
+    n_slots = n + 5
+    groups = np.where(rng.random((n_slots, len(K))) < 0.4, rng.integers(0, 9, (n_slots, len(K))), -1).astype(np.int32)
+    slots = rng.permutation(n_slots)[:n].astype(np.int64)
+    level = rng.random(n) * 2
+    w = np.where(rng.random((n, len(K))) < 0.2, 0.0, rng.random((n, len(K))) * 3)
+    rates = rng.random(len(K))
+    u = rng.random((2, n, len(K)), dtype=np.float32)
+    want_groups = groups.copy()
+    want = _turnover_array(want_groups, slots, level, w, rates, u, rate, cap)
+    leave_below = float(np.asarray(rate, dtype=np.result_type(np.float32, rate)))
+    got = turnover(groups, slots, level, w, rates, u, leave_below, rate, cap)
+    assert np.array_equal(got, want) and np.array_equal(groups, want_groups)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.constants import TIE_COMMUNITY, TIE_ONLINE
 from kyojosim.core.communities import ONLINE_BIT
@@ -77,3 +79,28 @@ def test_community_value_recorded_monthly_while_the_sns_runs():
     # no local SNS, no record
     quiet = run("yamae", years=1, seed=1)
     assert quiet.to_pandas("community_value").empty and kpi_table(quiet).empty
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 400))
+@settings(max_examples=40, deadline=None)
+def test_compiled_month_equals_the_array_form(seed, n, n_ties):
+    from kyojosim.measures.community_value_kernel import exposures, month_totals
+
+    rng = np.random.default_rng(seed)
+    users = rng.random(n) < 0.6
+    need_posts = rng.integers(0, 3, n) * (rng.random(n) < 0.3)
+    info = rng.poisson(1.5, n)
+    a, b = rng.integers(0, n, n_ties), rng.integers(0, n, n_ties)
+    both = users[a] & users[b]
+    a, b = a[both], b[both]
+    posts_want = need_posts * users + np.where(users, info, 0)
+    exposure_want = (np.bincount(a, weights=posts_want[b], minlength=n)
+                     + np.bincount(b, weights=posts_want[a], minlength=n)).astype(np.int64)
+    posts, exposure = exposures(users, need_posts, info, a, b)
+    assert np.array_equal(posts, posts_want) and np.array_equal(exposure, exposure_want)
+    replies, reactions = rng.binomial(exposure, 0.2) + rng.integers(0, 2, n) * users, rng.binomial(exposure, 0.3)
+    acts = posts + replies + reactions
+    active = users & (acts > 0)
+    want = [users.sum(), active.sum(), posts.sum(), (need_posts * users).sum(), replies.sum(), reactions.sum(),
+            acts[users].sum(), (active[a] & active[b]).sum()]
+    assert month_totals(users, need_posts, posts, replies, reactions, a, b).tolist() == [int(v) for v in want]

@@ -41,34 +41,33 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     childcare only for adults with a child under 12 in the household (x ``childcare``, otherwise 0);
     children under 15 have no needs of their own (their parents' troubles stand for them).
     """
+    from .needs_kernel import multipliers
+
     nd = scn.needs
     n = pop.n
     age = pop.age.astype(np.int64)
     frail = pop.frail
-    m = np.ones((n, N_CAT))
-    m[frail] *= nd.frail_multiplier
-    old = age >= 75
-    for c in ("chores", "mobility", "shopping", "information", "sick_care"):
-        m[old, CAT[c]] *= nd.old_multiplier
     no_car = (~pop.drives) & (age >= 18)
-    for c in ("mobility", "shopping"):
-        m[no_car, CAT[c]] *= nd.no_car_multiplier
     live = pop.alive[:n]
     h = pop.household.astype(np.int64)
     size = np.bincount(h[live], minlength=pop.n_households)
     alone = size[h] == 1
-    for c in ("sick_care", "consultation"):
-        m[alone, CAT[c]] *= nd.alone_multiplier
     frail_in_hh = np.bincount(h[live], weights=frail[live], minlength=pop.n_households)
     other_frail = (frail_in_hh[h] - frail) > 0
-    m[:, CAT["family_care"]] *= np.where(other_frail, nd.family_care_multiplier, nd.family_care_without_frail)
     young_child = live & (age < 12) & (pop.role == ROLE_CHILD)
     has_child = np.bincount(h[young_child], minlength=pop.n_households)[h] > 0
     parent = has_child & (pop.role != ROLE_CHILD) & (age >= 18)
-    m[:, CAT["childcare"]] = np.where(parent, nd.childcare_multiplier, 0.0)
-    m[age < 15] = 0.0
-    m[~live] = 0.0
-    return m
+
+    def cats(*names: str) -> np.ndarray:
+        return np.isin(np.arange(N_CAT), [CAT[c] for c in names])
+
+    # one compiled pass: each entry 1, times the factors of the rules above in their order
+    return multipliers(age, np.ascontiguousarray(frail), no_car, alone, other_frail, parent, np.ascontiguousarray(live),
+                       cats("chores", "mobility", "shopping", "information", "sick_care"), cats("mobility", "shopping"),
+                       cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"],
+                       float(nd.frail_multiplier), float(nd.old_multiplier), float(nd.no_car_multiplier),
+                       float(nd.alone_multiplier), float(nd.family_care_multiplier),
+                       float(nd.family_care_without_frail), float(nd.childcare_multiplier))
 
 
 def survey_frame(pop: Population) -> np.ndarray:
@@ -99,43 +98,56 @@ def base_rates(x: np.ndarray, prevalence: np.ndarray, recall: int, iterations: i
         return out
     for c in range(x.shape[1]):
         values, counts = np.unique(x[:, c], return_counts=True)
-        weight = counts / x.shape[0]
-        pos = values > 0
-        if prevalence[c] <= 0 or not pos.any():
-            continue
-
-        def share(b: float, values=values[pos], weight=weight[pos]) -> float:
-            return float(weight @ (1.0 - (1.0 - np.minimum(b * values, 1.0)) ** recall))
-
-        hi = 1.0 / values[pos].min()  # every resident who can has a need every week
-        if share(hi) <= prevalence[c]:
-            out[c] = hi
-            continue
-        lo = 0.0
-        for _ in range(iterations):
-            mid = (lo + hi) / 2
-            if share(mid) < prevalence[c]:
-                lo = mid
-            else:
-                hi = mid
-        out[c] = (lo + hi) / 2
+        out[c] = _base_rate(values, counts, x.shape[0], prevalence[c], recall, iterations)
     return out
+
+
+def _base_rate(values: np.ndarray, counts: np.ndarray, total: int, prevalence: float, recall: int,
+               iterations: int) -> float:
+    """Solve one category's base rate from the distinct multipliers (ascending) and their counts (see base_rates)."""
+    weight = counts / total
+    pos = values > 0
+    if prevalence <= 0 or not pos.any():
+        return 0.0
+
+    def share(b: float, values=values[pos], weight=weight[pos]) -> float:
+        return float(weight @ (1.0 - (1.0 - np.minimum(b * values, 1.0)) ** recall))
+
+    hi = 1.0 / values[pos].min()  # every resident who can has a need every week
+    if share(hi) <= prevalence:
+        return hi
+    lo = 0.0
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        if share(mid) < prevalence:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
     """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
+    from .needs_kernel import MAX_DISTINCT, probabilities, relative_distinct
+
     nd = scn.needs
     m = circumstance_multipliers(pop, scn)
     frame = survey_frame(pop)
     mean = m[frame].mean(axis=0) if frame.any() else np.ones(N_CAT)
     mean[mean == 0] = 1.0
-    x = m / mean
     prevalence = np.array([nd.prevalence[c] for c in CATEGORIES])
     if nd.weekly_rate is None:
-        b = base_rates(x[frame], prevalence, nd.recall_weeks)
+        # base_rates((m / mean)[frame], ...), from each column's few distinct values counted in one pass
+        b = np.zeros(N_CAT)
+        total = int(frame.sum())
+        for c in range(N_CAT if total else 0):
+            values, counts, n_distinct = relative_distinct(m, frame, mean, c, MAX_DISTINCT)
+            if n_distinct < 0:  # many distinct values: numpy's unique
+                values, counts = np.unique(m[frame, c] / mean[c], return_counts=True)
+            b[c] = _base_rate(values, counts, total, prevalence[c], nd.recall_weeks, 60)
     else:
         b = nd.weekly_rate * prevalence / max(prevalence.sum(), 1e-12)
-    return np.clip(b * x, 0.0, 1.0).astype(np.float32)
+    return probabilities(m, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")
@@ -197,14 +209,20 @@ class NeedGroups:
     @classmethod
     def build(cls, prob: np.ndarray) -> NeedGroups:
         """Group the residents (rows of ``prob``) by their probability in each category."""
+        from .needs_kernel import MAX_DISTINCT, group_by_value
+
         cats, probs, starts, members = [], [], [], []
         offset = 0
         for c in range(prob.shape[1]):
-            col = prob[:, c]
-            idx = np.flatnonzero(col > 0)
-            order = idx[np.argsort(col[idx], kind="stable")]
+            col = np.ascontiguousarray(prob[:, c])
+            # a counting sort over the column's few distinct values; a stable sort if there are many
+            order, first, n_distinct = group_by_value(col, MAX_DISTINCT)
+            if n_distinct < 0:
+                idx = np.flatnonzero(col > 0)
+                order = idx[np.argsort(col[idx], kind="stable")]
+                values = col[order]
+                first = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if order.size else np.zeros(0, int)
             values = col[order]
-            first = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if order.size else np.zeros(0, int)
             cats.append(np.full(first.size, c, dtype=np.int64))
             probs.append(values[first].astype(np.float64))
             starts.append(first + offset)

@@ -122,34 +122,30 @@ def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np
     """
     live = pop.live()
     frame = live[(pop.age[live] >= 20) & (pop.age[live] < 70)]
-    w = _raw_weights(pop, slots, scn)
+    # households with a school child (6-14), for the PTA rule
+    school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
+    hh_school = np.zeros(pop.n_households, dtype=bool)
+    hh_school[pop.household[school]] = True
+    w = _raw_weights(pop, slots, scn, hh_school)
     if frame.size:
-        mean = _raw_weights(pop, frame, scn).mean(axis=0)
+        mean = _raw_weights(pop, frame, scn, hh_school).mean(axis=0)
         mean[mean == 0] = 1.0
         w = w / mean
     return w
 
 
-def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np.ndarray:
+def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario, hh_school: np.ndarray) -> np.ndarray:
+    from .community_kernel import raw_weights
+
     age = pop.age[slots].astype(np.int64)
-    w = np.ones((slots.size, len(OFFLINE_COMMUNITIES)))
-    w[age < 18] = 0.0
-    # parents of school children: households with a child 6-14
-    live = pop.live()
-    school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
-    hh_school = np.zeros(pop.n_households, dtype=bool)
-    hh_school[pop.household[school]] = True
+    # parents of school children: ``hh_school`` marks the households with a child 6-14
     parent = hh_school[pop.household[slots]] & (pop.role[slots] != ROLE_CHILD) & (age >= 18) & (age < 65)
-    w[:, K["pta"]] *= parent
-    employed = pop.employed[slots]
-    w[:, K["labour_union"]] *= employed
-    w[:, K["workplace_friends"]] *= employed
-    w[:, K["agricultural_trade_group"]] *= age >= 40
     c = scn.communities
-    w[:, K["neighbourhood_association"]] *= np.where(age >= 60, c.older_neighbourhood_weight, 1.0)
-    w[:, K["volunteer_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
-    w[:, K["religious_group"]] *= np.where(age >= 60, c.older_group_weight, 1.0)
-    return w
+    # one compiled pass: 1 (0 under 18) times each rule's factor, in the order of the rules above
+    return raw_weights(age, parent, pop.employed[slots], K["pta"], K["labour_union"], K["workplace_friends"],
+                       K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
+                       K["religious_group"], len(OFFLINE_COMMUNITIES), float(c.older_neighbourhood_weight),
+                       float(c.older_group_weight))
 
 
 def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -> float:
@@ -267,22 +263,30 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
         return
     member = member & (pop.groups[slots] < 0)
     first = int(pop.groups.max()) + 1 if pop.n else 0
-    before = pop.groups[slots].copy()
-    _set_groups(pop, slots, member, scn, rng, first_group=max(first, 0))
-    pop.groups[slots] = np.where(member, pop.groups[slots], before)
+    # only the rows of residents who join something change: the same draws, in the same order, on fewer rows
+    rows = np.flatnonzero(member.any(axis=1))
+    joining, joins = slots[rows], member[rows]
+    before = pop.groups[joining].copy()
+    _set_groups(pop, joining, joins, scn, rng, first_group=max(first, 0))
+    pop.groups[joining] = np.where(joins, pop.groups[joining], before)
     live = pop.live()
     is_slot = np.zeros(pop.n, dtype=bool)
     is_slot[slots] = True
     others = live[~is_slot[live]]  # np.isin(live, slots), without sorting
+    # the others by district, in slot order within a district (sorted once: the loop changes no other's group)
+    others = others[np.argsort(pop.district[others], kind="stable")]
+    other_groups = pop.groups[others]
     for k, name in enumerate(OFFLINE_COMMUNITIES):
         if name not in LOCAL_KINDS:
             continue
         new = slots[member[:, k]]
-        old = others[pop.groups[others, k] >= 0]
-        if new.size == 0 or old.size == 0:
+        if new.size == 0:
+            continue
+        # existing members by district (a stable sort of the members by district, as a filter of the sorted others)
+        order = others[other_groups[:, k] >= 0]
+        if order.size == 0:
             continue
         # copy the group of a random existing member of the same district
-        order = old[np.argsort(pop.district[old], kind="stable")]
         d_old = pop.district[order]
         d_new = pop.district[new]
         left = np.searchsorted(d_old, d_new, side="left")

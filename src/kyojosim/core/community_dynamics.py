@@ -85,16 +85,17 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     slots = live[pop.age[live] >= 18]
     if slots.size == 0:
         return slots
+    from .community_kernel import turnover
+
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
-    level = offline_level(levels, pop.age[slots])[:, None]
-    p = np.minimum(level * eligibility_weights(pop, slots, scn) * rates, MAX_SHARE)
-    u = rng.random((2, *p.shape), dtype=np.float32)
-    groups = pop.groups[slots]
-    member = groups >= 0
-    leave = member & ((p <= 0) | (u[0] < c.turnover))
-    groups[leave] = -1
-    pop.groups[slots] = groups
-    join = ~member & (p > 0) & (u[1] < c.turnover * p / (1.0 - p))
+    level = offline_level(levels, pop.age[slots])
+    w = eligibility_weights(pop, slots, scn)
+    u = rng.random((2, *w.shape), dtype=np.float32)
+    # the turnover rate as numpy compares it with float32 uniforms (a Python float becomes float32)
+    leave_below = float(np.asarray(c.turnover, dtype=np.result_type(np.float32, c.turnover)))
+    # leaving in place, and who joins: p = min(level x weight x rate, MAX_SHARE) per (resident, kind)
+    join = turnover(pop.groups, np.asarray(slots, dtype=np.int64), level, w, rates, u, leave_below,
+                    float(c.turnover), MAX_SHARE)
     add_memberships(pop, slots, join, scn, rng)
     is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
     is_new[slots] = join

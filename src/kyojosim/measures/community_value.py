@@ -64,31 +64,26 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     Returns:
         A row of the ``community_value`` table (:data:`kyojosim.measures.outcomes.TABLES`).
     """
+    from .community_value_kernel import exposures, month_totals
+
     cfg = channel.cfg
     pop = model.population
     n = pop.n
     need_posts, answers = channel.activity.take(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
     a, b = model.ties.pairs_among(users)  # kept while the users and the network stay the same, new ties added
-    info = np.where(users, rng.poisson(cfg.posts_per_user_month, n), 0)
-    posts = need_posts * users + info
+    info = rng.poisson(cfg.posts_per_user_month, n)  # drawn for every slot, used for the users
     # each tied adopter sees every post of the other: exposures in both directions
-    exposure = np.bincount(a, weights=posts[b], minlength=n) + np.bincount(b, weights=posts[a], minlength=n)
-    exposure = exposure.astype(np.int64)
+    posts, exposure = exposures(users, need_posts, info, a, b)
     replies = _binomial(rng, exposure, cfg.reply_rate) + answers * users
     reactions = _binomial(rng, exposure, cfg.reaction_rate)
-    acts = posts + replies + reactions
-    active = users & (acts > 0)
-    mau = int(active.sum())
-    activity = int(acts[users].sum())
-    active_conn = int((active[a] & active[b]).sum())
+    n_users, mau, n_posts, n_need_posts, n_replies, n_reactions, activity, active_conn = (
+        int(v) for v in month_totals(users, need_posts, posts, replies, reactions, a, b))
     value = active_conn * activity / mau if mau else 0.0
-    return {"step": int(model.steps), "year": int(model.year), "month": model.month, "users": int(users.sum()),
-            "mau": mau,
-            "posts": int(posts.sum()), "need_posts": int((need_posts * users).sum()),
-            "replies": int(replies.sum()), "reactions": int(reactions.sum()), "activity": activity,
-            "unique_connections": int(a.size), "active_connections": active_conn,
-            "community_value": float(value)}
+    return {"step": int(model.steps), "year": int(model.year), "month": model.month, "users": n_users,
+            "mau": mau, "posts": n_posts, "need_posts": n_need_posts, "replies": n_replies,
+            "reactions": n_reactions, "activity": activity, "unique_connections": int(a.size),
+            "active_connections": active_conn, "community_value": float(value)}
 
 
 def kpi_table(result) -> pd.DataFrame:

@@ -403,16 +403,13 @@ def fixed_scale(pop: Population, memberships: tuple | None = None) -> Scale:
     return Scale(mean, np.array([offline.weights(), online.weights()]), shift)
 
 
-def _items(pop: Population, names: tuple[str, ...]) -> np.ndarray:
-    return np.column_stack([getattr(pop, c) for c in names])
-
-
 def recorded_values(pop: Population, scale: Scale, fg: FrameGroups) -> np.ndarray:
     """Return the つながり力 of the frame residents (``fg.frame``) on the fixed ``scale`` (one compiled pass)."""
     from .tsunagari_kernel import index_values
 
     slot, comm, online, _, _, n_comm = fg.memberships
-    return index_values(_items(pop, OFFLINE_ITEMS), _items(pop, ONLINE_ITEMS), scale.mean, scale.weight,
+    items = [np.ascontiguousarray(getattr(pop, c), dtype=np.float32) for c in (*OFFLINE_ITEMS, *ONLINE_ITEMS)]
+    return index_values(*items, scale.mean, scale.weight,
                         np.asarray(slot, dtype=np.int64), np.asarray(comm, dtype=np.int64), online, int(n_comm),
                         int(pop.n), np.asarray(fg.frame, dtype=np.int64), float(scale.shift))
 
@@ -431,7 +428,11 @@ def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],
     q = np.asarray(percent, dtype=np.float64) / 100
     out = []
     for group, k in groups:
-        x, start = scatter_by_group(values, np.asarray(group, dtype=np.int64), int(k))
+        group = np.asarray(group)
+        if int(k) == 1 and group.size and not group.any():  # one group holding every value: no scatter
+            x, start = values.copy(), np.array([0, values.size], dtype=np.int64)
+        else:
+            x, start = scatter_by_group(values, np.asarray(group, dtype=np.int64), int(k))
         for g in range(int(k)):
             x[start[g]:start[g + 1]].sort()
         out.append(segment_summary(x, start, q))

@@ -19,19 +19,21 @@ __all__ = ["index_values", "scatter_by_group", "segment_summary"]
 
 
 @compiled
-def index_values(items_off: np.ndarray, items_on: np.ndarray, mean: np.ndarray, weight: np.ndarray,
-                 slot: np.ndarray, comm: np.ndarray, online: np.ndarray, n_comm: int, n_slots: int,
-                 frame: np.ndarray, shift: float) -> np.ndarray:  # pragma: no cover - compiled
+def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: np.ndarray, mean: np.ndarray,
+                 weight: np.ndarray, slot: np.ndarray, comm: np.ndarray, online: np.ndarray, n_comm: int,
+                 n_slots: int, frame: np.ndarray, shift: float) -> np.ndarray:  # pragma: no cover - compiled
     """Return the つながり力 of the ``frame`` slots on a fixed scale.
 
     A member's consciousness is ``sum_k weight[j, k] * (item_k - mean[j, k])`` with ``j`` 0 offline (the
-    items of ``items_off``) and 1 online (``items_on``); a community's tie strength is the mean
+    items ``off_0``, ``off_1``) and 1 online (``on_0``, ``on_1``); a community's tie strength is the mean
     consciousness of its members; a resident's つながり力 is the sum of the strengths of its communities
     plus ``shift``.
 
     Args:
-        items_off: float32 offline items (slots x 2).
-        items_on: float32 online items (slots x 2).
+        off_0: float32 first offline item of every slot (``off_1`` the second).
+        off_1: float32 second offline item.
+        on_0: float32 first online item of every slot (``on_1`` the second).
+        on_1: float32 second online item.
         mean: float64 (2 x 2): the items' means, offline (row 0) and online (row 1).
         weight: float64 (2 x 2): the items' weights (loading / sd / sqrt(eigenvalue)).
         slot: int64 member's slot of each membership.
@@ -47,11 +49,11 @@ def index_values(items_off: np.ndarray, items_on: np.ndarray, mean: np.ndarray, 
     for j in range(slot.size):
         s = slot[j]
         if online[j]:
-            score = (weight[1, 0] * (np.float64(items_on[s, 0]) - mean[1, 0])
-                     + weight[1, 1] * (np.float64(items_on[s, 1]) - mean[1, 1]))
+            score = (weight[1, 0] * (np.float64(on_0[s]) - mean[1, 0])
+                     + weight[1, 1] * (np.float64(on_1[s]) - mean[1, 1]))
         else:
-            score = (weight[0, 0] * (np.float64(items_off[s, 0]) - mean[0, 0])
-                     + weight[0, 1] * (np.float64(items_off[s, 1]) - mean[0, 1]))
+            score = (weight[0, 0] * (np.float64(off_0[s]) - mean[0, 0])
+                     + weight[0, 1] * (np.float64(off_1[s]) - mean[0, 1]))
         total[comm[j]] += score
         count[comm[j]] += 1.0
     raw = np.zeros(n_slots)
