@@ -111,6 +111,26 @@ def test_new_members_are_tied_to_co_members():
     assert all(k & TIE_COMMUNITY for k in kinds)
 
 
+def test_yearly_joiners_of_a_local_kind_join_the_existing_chapters_of_their_district():
+    model = _model(communities__offline_trend=0.0, communities__turnover=0.5)
+    pop = model.population
+    k = K["neighbourhood_association"]
+    live = pop.live()
+    chapters_before = {int(g): int(d) for g, d in zip(pop.groups[live, k], pop.district[live], strict=True)
+                       if g >= 0}
+    members_before = set(live[pop.groups[live, k] >= 0].tolist())
+    _apply(model)
+    live = pop.live()
+    joiners = [s for s in live[pop.groups[live, k] >= 0].tolist() if s not in members_before]
+    assert len(joiners) > 20
+    districts_with_chapters = set(chapters_before.values())
+    for s in joiners:
+        if int(pop.district[s]) in districts_with_chapters:
+            g = int(pop.groups[s, k])
+            # a chapter that existed before the year, of the joiner's own district
+            assert g in chapters_before and chapters_before[g] == int(pop.district[s])
+
+
 def test_participation_levels_worked_by_hand():
     model, (a, b, c) = hand_built_town([(30, "f"), (45, "m"), (70, "f")])
     pop, scn = model.population, model.scenario

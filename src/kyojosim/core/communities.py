@@ -270,20 +270,21 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     _set_groups(pop, joining, joins, scn, rng, first_group=max(first, 0))
     pop.groups[joining] = np.where(joins, pop.groups[joining], before)
     live = pop.live()
-    is_slot = np.zeros(pop.n, dtype=bool)
-    is_slot[slots] = True
-    others = live[~is_slot[live]]  # np.isin(live, slots), without sorting
-    # the others by district, in slot order within a district (sorted once: the loop changes no other's group)
-    others = others[np.argsort(pop.district[others], kind="stable")]
-    other_groups = pop.groups[others]
+    # the living by district, in slot order within a district (sorted once; the loop below changes only the
+    # groups of those who join, who are left out of the existing members of what they join)
+    residents = live[np.argsort(pop.district[live], kind="stable")]
+    joined = np.zeros(pop.n, dtype=bool)
     for k, name in enumerate(OFFLINE_COMMUNITIES):
         if name not in LOCAL_KINDS:
             continue
         new = slots[member[:, k]]
         if new.size == 0:
             continue
-        # existing members by district (a stable sort of the members by district, as a filter of the sorted others)
-        order = others[other_groups[:, k] >= 0]
+        # the existing members of kind k by district: everyone who belonged before this call, including
+        # residents among ``slots`` who did not join it now
+        joined[new] = True
+        order = residents[(pop.groups[residents, k] >= 0) & ~joined[residents]]
+        joined[new] = False
         if order.size == 0:
             continue
         # copy the group of a random existing member of the same district
