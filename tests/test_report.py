@@ -166,11 +166,14 @@ def test_report_is_self_contained_and_links_the_model_absolutely(res, comparison
         # the only url() is the embedded Japanese font (a data: URL, no request)
         assert re.findall(r"url\(([a-z]+):", html) == ["data"]
         assert "font-family: 'KyojoJP'" in html
-        # the only link is the model description of this version, by an absolute address that works once mailed
-        assert page.hrefs == [kyojosim.ODD_URL] and kyojosim.ODD_URL.startswith("https://")
+        # the only links are the model description and the scorecard of this version, by absolute addresses that
+        # work once mailed
+        assert page.hrefs == [kyojosim.ODD_URL, kyojosim.SCORECARD_URL] and kyojosim.ODD_URL.startswith("https://")
         assert kyojosim.ODD_URL.endswith(f"/v{kyojosim.__version__}/docs/ODD.md")
+        assert kyojosim.SCORECARD_URL.endswith(f"/v{kyojosim.__version__}/docs/validation.md#the-full-scorecard")
     # without an address, the report names the file (its short description is embedded) and links nothing
     monkeypatch.setattr(report, "model_url", lambda: None)
+    monkeypatch.setattr(report, "scorecard_url", lambda: None)
     page = parse(render_html(res, lang="ja", comparison=comparison, n_boot=300))
     assert page.hrefs == [] and "docs/ODD.md" in page.visible()
 

@@ -18,7 +18,8 @@ or ``kyojosim new 生駒市 --out ikoma.yaml``. The bundled scenarios and experi
     kyojosim.experiments()               # ikoma-interventions, yamae-quick, yamae-sensitivity
     kyojosim.sweep("yamae-quick")
 
-The model description (ODD protocol) of this version: :data:`ODD_URL`; the documentation: :data:`DOCS_URL`.
+The model description (ODD protocol) of this version: :data:`ODD_URL`; its scorecard: :data:`SCORECARD_URL`; the
+documentation: :data:`DOCS_URL`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if _mp.get_start_method(allow_none=True) != _start_method:
 del _start_method
 
 from .agents import Resident  # noqa: E402
-from .distribution import DOCS_URL, ODD_URL  # noqa: E402
+from .distribution import DOCS_URL, ODD_URL, SCORECARD_URL  # noqa: E402
 from .distribution import version as _version  # noqa: E402
 from .errors import KyojoError, ScenarioError, ScenarioWarning  # noqa: E402
 from .model import KyojoModel  # noqa: E402
@@ -59,6 +60,7 @@ __version__ = _version()
 __all__ = [
     "DOCS_URL",
     "ODD_URL",
+    "SCORECARD_URL",
     "Experiment",
     "ExperimentResults",
     "KyojoError",

@@ -72,6 +72,8 @@ DOCS_URL = docs_url()
 """The documentation of the installed version (``docs/`` of its release)."""
 ODD_URL = docs_url("ODD.md")
 """The model description (ODD protocol) of the installed version."""
+SCORECARD_URL = docs_url("validation.md") + "#the-full-scorecard"
+"""The scorecard of the installed version: every published target, the model's value and whether it passes."""
 
 
 def data_dir(*parts: str) -> Path:
@@ -110,5 +112,5 @@ def require_extra(extra: str) -> None:
                                 f'pip install "kyojosim[{extra}]"')
 
 
-__all__ = ["DOCS_URL", "EXTRAS", "HOMEPAGE", "ODD_URL", "MissingExtraError", "data_dir", "docs_url",
+__all__ = ["DOCS_URL", "EXTRAS", "HOMEPAGE", "ODD_URL", "SCORECARD_URL", "MissingExtraError", "data_dir", "docs_url",
            "missing_modules", "require_extra", "version"]

@@ -326,6 +326,17 @@ def model_url() -> str | None:
     return ODD_URL if str(ODD_URL).startswith(("https://", "http://")) else None
 
 
+def scorecard_url() -> str | None:
+    """Return the absolute address of the scorecard of this version of kyojosim (``None`` if not http(s)).
+
+    It is :data:`kyojosim.distribution.SCORECARD_URL`: the full scorecard recorded in ``docs/validation.md`` at
+    the release's tag, i.e. how the model that wrote the report reproduces the published figures.
+    """
+    from ..distribution import SCORECARD_URL
+
+    return SCORECARD_URL if str(SCORECARD_URL).startswith(("https://", "http://")) else None
+
+
 def _figures(results: Any, comparison: pd.DataFrame, lang: str, place: str) -> list[dict[str, str]]:
     from . import figures
 
@@ -593,7 +604,7 @@ def report_context(results: Any, lang: str = "ja", comparison: pd.DataFrame | No
         "places": place_blocks, "headline_note": text("report.headline_note", lang,
                                                       method=_method(comparison, n_boot, lang)),
         "money": money, "figures": _figures(results, comparison, lang, place), "options": options,
-        "model_url": model_url(), "provenance": provenance,
+        "model_url": model_url(), "scorecard_url": scorecard_url(), "provenance": provenance,
     }
 
 
@@ -678,4 +689,4 @@ def write_report(results: Any, out: str | os.PathLike[str], lang: str = "ja", n_
 
 
 __all__ = ["HEADLINE_METRICS", "TEMPLATE", "ReportError", "headline", "load_results", "model_url", "render_html",
-           "report_context", "resolve_results", "variant_descriptions", "write_report", "years_active"]
+           "report_context", "resolve_results", "scorecard_url", "variant_descriptions", "write_report", "years_active"]
