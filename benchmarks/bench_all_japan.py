@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import nnls
 
 WEEKS_PER_YEAR = 365.25 / 7
 WORKERS = (1, 2, 8, 32, 128, 512, 1741)
@@ -185,12 +186,8 @@ def throughput_part(args: argparse.Namespace) -> dict[str, Any]:
     lines = {}
     for vname in variants:
         mine = tp[tp["variant"] == vname]
-        b, a = np.polyfit(mine["mean_residents"], mine["s_per_step"], 1) if len(mine) > 1 else (
-            mine["s_per_step"].iloc[0] / mine["mean_residents"].iloc[0], 0.0)
-        lines[vname] = (max(float(a), 0.0), float(b))
-    d, c = np.polyfit(bt["population"], bt["build_s"], 1) if len(bt) > 1 else (bt["build_s"].iloc[0] /
-                                                                               bt["population"].iloc[0], 0.0)
-    c = max(float(c), 0.0)
+        lines[vname] = fit_line(mine["mean_residents"].to_numpy(float), mine["s_per_step"].to_numpy(float))
+    c, d = fit_line(bt["population"].to_numpy(float), bt["build_s"].to_numpy(float))
     m = kyojosim.municipalities()
     m = m[m["population"] > 0]
     pop = m["population"].to_numpy(dtype=float)
@@ -216,6 +213,22 @@ def throughput_part(args: argparse.Namespace) -> dict[str, Any]:
     return {"throughput": rows, "builds": builds, "lines": {v: {"a_s": a, "b_s": b} for v, (a, b) in lines.items()},
             "build_line": {"c_s": c, "d_s": d}, "model_cpu_s": model_total, "build_cpu_s": build_total,
             "longest_task_s": longest, "projection": projection, "years": years}
+
+
+def fit_line(n: np.ndarray, seconds: np.ndarray) -> tuple[float, float]:
+    """Fits seconds = a + b n with a, b >= 0 (non-negative least squares).
+
+    Timings of a few sizes on a loaded machine can make an ordinary fit's slope negative, which
+    would project a negative time for the large municipalities; a cost that cannot fall with size
+    is fitted instead. With one size the whole time is per resident.
+
+    Returns:
+        ``(a, b)``: seconds per step (or per build) and seconds per resident.
+    """
+    if len(n) < 2 or np.ptp(n) == 0:
+        return 0.0, float(np.mean(seconds / n))
+    (a, b), _ = nnls(np.column_stack([np.ones_like(n), n]), seconds)
+    return float(a), float(b)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_foundation.py"
@@ -133,3 +134,15 @@ def test_bench_speed_runs_and_prints_the_ratios(tmp_path, capsys):
         assert math.isfinite(window[key]) and window[key] > 0, key
     assert math.isfinite(window["yearly_ms"])  # the run went on past the window: its turn of the year is in it
     assert json.loads(out.read_text(encoding="utf-8"))["scenario"] == "yamae"
+
+
+def test_the_all_japan_projection_never_fits_a_cost_that_falls_with_size():
+    spec = importlib.util.spec_from_file_location("bench_all_japan_fit", ALL_JAPAN_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    # a loaded machine timed the smaller town slower: an ordinary fit would give a negative slope
+    a, b = bench.fit_line(np.array([300.0, 600.0]), np.array([0.002, 0.001]))
+    assert a >= 0 and b >= 0 and a + b * 1e6 > 0
+    a, b = bench.fit_line(np.array([1e3, 2e3, 4e3]), np.array([0.011, 0.021, 0.041]))
+    assert a == pytest.approx(0.001, abs=1e-9) and b == pytest.approx(1e-5)
+    assert bench.fit_line(np.array([500.0]), np.array([1.0])) == (0.0, pytest.approx(0.002))
