@@ -1,10 +1,17 @@
 """Compiled kernels of the monthly つながり力 record (numba; see :mod:`kyojosim.compiled`).
 
+* :func:`memberships`: every living membership as ``(slot, community, online)``, in the order of
+  ``np.nonzero`` over the (slot, kind) tables (real-world kinds first, then online kinds);
+* :func:`dense_communities`: the communities that have members numbered ``0..k-1`` (in order of first
+  appearance), so that the monthly pass sums into small arrays;
+* :func:`participation_codes`: the participation group of some slots (as
+  :func:`kyojosim.core.communities.participation_group`);
 * :func:`index_values`: every frame resident's つながり力 on a fixed scale in one pass over the
   memberships (consciousness of each member, the mean of each community, the sum over a resident's
   communities, plus the constant);
 * :func:`scatter_by_group`: the values of each group side by side (a counting sort by group), to be
-  sorted segment by segment;
+  sorted segment by segment; :func:`scatter_groupings` does so for several groupings of the same
+  values in one pass;
 * :func:`segment_summary`: the number, mean and quantiles of each sorted segment; quantiles by numpy's
   default (``linear``) method, with its arithmetic, so that they equal ``np.percentile`` to the bit.
 """
@@ -15,7 +22,89 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["index_values", "scatter_by_group", "segment_summary"]
+__all__ = ["dense_communities", "index_values", "memberships", "participation_codes", "scatter_by_group",
+           "scatter_groupings", "segment_summary"]
+
+
+@compiled
+def memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, district: np.ndarray, bits: np.ndarray,
+                n_offline: int, n_districts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(slot, community, online)`` of every membership of a living slot.
+
+    Real-world memberships first (slot by slot, kind by kind within a slot): community ``kind * (n_offline //
+    kinds) + group`` for ``groups[slot, kind] >= 0``; then online ones (slot by slot, in the order of ``bits``):
+    community ``n_offline + j * n_districts + district[slot]`` where ``online[slot] & bits[j]``. The same
+    arrays, in the same order, as ``np.nonzero`` over the two (slot, kind) tables.
+    """
+    n, k = groups.shape
+    width = n_offline // k if k else 0
+    n_off = 0
+    n_on = 0
+    for s in range(n):
+        if alive[s]:
+            for j in range(k):
+                if groups[s, j] >= 0:
+                    n_off += 1
+            for j in range(bits.size):
+                if online[s] & bits[j]:
+                    n_on += 1
+    slot = np.empty(n_off + n_on, dtype=np.int64)
+    comm = np.empty(n_off + n_on, dtype=np.int64)
+    is_online = np.zeros(n_off + n_on, dtype=np.bool_)
+    i = 0
+    for s in range(n):
+        if alive[s]:
+            for j in range(k):
+                g = groups[s, j]
+                if g >= 0:
+                    slot[i] = s
+                    comm[i] = j * width + np.int64(g)
+                    i += 1
+    for s in range(n):
+        if alive[s]:
+            for j in range(bits.size):
+                if online[s] & bits[j]:
+                    slot[i] = s
+                    comm[i] = n_offline + j * n_districts + np.int64(district[s])
+                    is_online[i] = True
+                    i += 1
+    return slot, comm, is_online
+
+
+@compiled
+def dense_communities(comm: np.ndarray, n_comm: int) -> tuple[np.ndarray, int]:  # pragma: no cover - compiled
+    """Return each membership's community renumbered ``0..k-1`` in order of first appearance, and ``k``."""
+    number = np.full(n_comm, -1, dtype=np.int64)
+    out = np.empty(comm.size, dtype=np.int64)
+    k = 0
+    for j in range(comm.size):
+        c = comm[j]
+        if number[c] < 0:
+            number[c] = k
+            k += 1
+        out[j] = number[c]
+    return out, k
+
+
+@compiled
+def participation_codes(groups: np.ndarray, online: np.ndarray, rows: np.ndarray,
+                        code: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the participation group of each slot of ``rows``: ``code[2 * offline + online]``.
+
+    ``offline``: the slot is in a real-world community (``groups[slot] >= 0`` for some kind); ``online``: any
+    bit of ``online[slot]`` is set.
+    """
+    k = groups.shape[1]
+    out = np.empty(rows.size, dtype=np.int64)
+    for i in range(rows.size):
+        s = rows[i]
+        off = 0
+        for j in range(k):
+            if groups[s, j] >= 0:
+                off = 1
+                break
+        out[i] = code[2 * off + (1 if online[s] > 0 else 0)]
+    return out
 
 
 @compiled
@@ -88,6 +177,41 @@ def scatter_by_group(values: np.ndarray, group: np.ndarray,
         if g >= 0:
             out[fill[g]] = values[i]
             fill[g] += 1
+    return out, start
+
+
+@compiled
+def scatter_groupings(values: np.ndarray, labels: np.ndarray,
+                      sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return the values grouped by each of several groupings, side by side, and where each group starts.
+
+    Column ``r`` of ``labels`` (one row per value) gives the group (``0..sizes[r] - 1``, or -1 for none) of each
+    value in grouping ``r``; the groups of grouping 0 come first, then those of grouping 1, and so on:
+    ``out[start[i]:start[i + 1]]`` are the values of the ``i``-th group overall, in their order.
+    """
+    n_rows = labels.shape[1]
+    offset = np.zeros(n_rows + 1, dtype=np.int64)
+    for r in range(n_rows):
+        offset[r + 1] = offset[r] + sizes[r]
+    total = offset[n_rows]
+    start = np.zeros(total + 1, dtype=np.int64)
+    for i in range(values.size):
+        for r in range(n_rows):
+            g = labels[i, r]
+            if g >= 0:
+                start[offset[r] + g + 1] += 1
+    for g in range(total):
+        start[g + 1] += start[g]
+    fill = start[:total].copy()
+    out = np.empty(start[total])
+    for i in range(values.size):
+        v = values[i]
+        for r in range(n_rows):
+            g = labels[i, r]
+            if g >= 0:
+                c = offset[r] + g
+                out[fill[c]] = v
+                fill[c] += 1
     return out, start
 
 
