@@ -153,3 +153,32 @@ def test_thinned_posts_have_the_law_of_a_binomial_draw_per_user():
     assert _same_law(ref.binomial(np.broadcast_to(exposure, (reps, exposure.size)), p * 1.15)[:, 4],
                      wanted[:, 4]) < 1e-4  # power: a rate 15% higher is told apart
     assert np.array_equal(thinned(rng, exposure, 1.0), exposure) and not thinned(rng, exposure, 0.0).any()
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 400))
+@settings(max_examples=40, deadline=None)
+def test_compiled_user_counts_equal_the_array_form(seed, n, n_ties):
+    from kyojosim.measures.community_value_kernel import spread, user_exposures
+
+    rng = np.random.default_rng(seed)
+    users = rng.random(n) < 0.6
+    slots = np.flatnonzero(users)
+    poster, replier = rng.integers(0, n, rng.integers(0, 50)), rng.integers(0, n, rng.integers(0, 50))
+    info = rng.poisson(1.5, slots.size)
+    a, b = rng.integers(0, n, n_ties), rng.integers(0, n, n_ties)
+    both = users[a] & users[b]
+    a, b = a[both], b[both]
+    need, answers, posts, exposure, a_u, b_u = user_exposures(users, slots, poster, replier, info, a, b)
+    assert np.array_equal(need, np.bincount(poster, minlength=n)[slots])
+    assert np.array_equal(answers, np.bincount(replier, minlength=n)[slots])
+    assert np.array_equal(slots[a_u], a) and np.array_equal(slots[b_u], b)
+    per_slot = np.zeros(n, dtype=np.int64)
+    per_slot[slots] = posts
+    assert np.array_equal(posts, need + info)
+    want = np.bincount(a, weights=per_slot[b], minlength=n) + np.bincount(b, weights=per_slot[a], minlength=n)
+    assert np.array_equal(exposure, want[slots].astype(np.int64))
+    # the posts picked, numbered row by row, counted in their rows
+    total = int(exposure.sum())
+    picked = np.sort(rng.choice(total, size=rng.integers(0, total + 1), replace=False)) if total else np.zeros(0, int)
+    owner = np.repeat(np.arange(exposure.size), exposure)
+    assert np.array_equal(spread(exposure, picked), np.bincount(owner[picked], minlength=exposure.size))

@@ -65,16 +65,16 @@ def thinned(rng: np.random.Generator, exposure: np.ndarray, p: float) -> np.ndar
     Bernoulli trials are a uniform subset, so the counts per row have the same joint distribution as a binomial
     draw per row, at the cost of the answered posts alone.
     """
-    out = np.zeros(exposure.size, dtype=np.int64)
+    from .community_value_kernel import spread
+
+    exposure = np.asarray(exposure, dtype=np.int64)
     total = int(exposure.sum())
     k = int(rng.binomial(total, p)) if total else 0
     if k == 0:
-        return out
-    rows = np.flatnonzero(exposure)
+        return np.zeros(exposure.size, dtype=np.int64)
     picked = rng.choice(total, size=k, replace=False, shuffle=False)  # the posts seen, numbered row by row
-    owner = np.repeat(np.arange(rows.size), exposure[rows])
-    out[rows] = np.bincount(owner[picked], minlength=rows.size)
-    return out
+    picked.sort()
+    return spread(exposure, picked)
 
 
 def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
@@ -87,25 +87,21 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     Returns:
         A row of the ``community_value`` table (:data:`kyojosim.measures.outcomes.TABLES`).
     """
-    from .community_value_kernel import exposures, month_totals
+    from .community_value_kernel import month_totals, user_exposures
 
     cfg = channel.cfg
     pop = model.population
     n = pop.n
-    need_posts, answers = channel.activity.take(pop)
+    poster, replier = channel.activity.take_slots(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
     a, b = model.ties.pairs_among(users)  # kept while the users and the network stay the same, new ties added
     # everything below is counted over the users, numbered 0..u-1 in slot order
     slots = np.flatnonzero(users)
-    at = np.empty(n, dtype=np.int64)
-    at[slots] = np.arange(slots.size)
-    a_u, b_u = at[a], at[b]
-    every = np.ones(slots.size, dtype=bool)
-    need_u = need_posts[slots]
     info = information_posts(rng, slots.size, cfg.posts_per_user_month)
     # each tied adopter sees every post of the other: exposures in both directions
-    posts, exposure = exposures(every, need_u, info, a_u, b_u)
-    replies = thinned(rng, exposure, cfg.reply_rate) + answers[slots]
+    need_u, answers, posts, exposure, a_u, b_u = user_exposures(users, slots, poster, replier, info, a, b)
+    every = np.ones(slots.size, dtype=bool)
+    replies = thinned(rng, exposure, cfg.reply_rate) + answers
     reactions = thinned(rng, exposure, cfg.reaction_rate)
     n_users, mau, n_posts, n_need_posts, n_replies, n_reactions, activity, active_conn = (
         int(v) for v in month_totals(every, need_u, posts, replies, reactions, a_u, b_u))
