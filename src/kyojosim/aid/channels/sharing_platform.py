@@ -58,6 +58,8 @@ most the whole) and the requester the rest (AsMama's thank-you rule applies to e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ...constants import (
@@ -80,6 +82,41 @@ from .base import AidContext, Channel, DistrictPools, register_channel, smallest
 
 N_CAT = len(CATEGORIES)
 CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Acquaintances:
+    """Meetup acquaintances of the year as a CSR adjacency, each pair in both directions.
+
+    The arrays :func:`~kyojosim.core.network.neighbours` reads, and the row of every entry.
+
+    Attributes:
+        indptr: Row pointers (``n + 1``).
+        indices: The other end of each entry (int64), ascending within a row.
+        data: The strength of each entry (float64).
+        rows: The row of each entry (int64, ascending).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    rows: np.ndarray
+
+    @property
+    def nnz(self) -> int:
+        """Number of entries."""
+        return int(self.indices.size)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n, n)``."""
+        return (self.indptr.size - 1, self.indptr.size - 1)
+
+    def csr(self):
+        """Return the adjacency as a ``scipy.sparse.csr_matrix`` (for inspection; the channel reads the arrays)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
 
 def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
@@ -156,6 +193,7 @@ class SharingPlatformChannel(Channel):
         self._met_adj = None
         self._potential = 0.0
         self._helper_ok = np.zeros((0, N_CAT), dtype=bool)
+        self._helpers_of: tuple[np.ndarray, np.ndarray, tuple] | None = None  # members, certified, terms of _helper_ok
         self._certified = np.zeros(0, dtype=bool)
         self._certified_pools: DistrictPools | None = None
         self._max_certified = 0
@@ -279,9 +317,8 @@ class SharingPlatformChannel(Channel):
         eligible[promo] = False
         ties = self._ties_to(member)
         if self._met_adj is not None and self._met_adj.nnz and self._met_adj.data[0] > 0:
-            met = self._met_adj  # this year's meetup acquaintances who are members, per slot
-            rows = np.repeat(np.arange(met.shape[0]), np.diff(met.indptr))
-            ties = ties + np.bincount(rows, weights=member[met.indices], minlength=met.shape[0])
+            met = self._met_adj  # this year's meetup acquaintances who are members, per slot (whole numbers)
+            np.add.at(ties, met.rows, member[met.indices].astype(np.float64))
         by_ties = weighted_sample(np.where(eligible, ties, 0.0), k_ties, rng)
         new = np.concatenate([promo, by_ties]).astype(np.int64)
         pop.aid_role[new] |= AID_MEMBER
@@ -327,8 +364,8 @@ class SharingPlatformChannel(Channel):
         return a[keep], b[keep]
 
     def _build_met_adjacency(self) -> None:
-        """Build the CSR matrix of this year's meetup acquaintances (each pair once, community strength)."""
-        import scipy.sparse as sp
+        """Build the adjacency of this year's meetup acquaintances (each pair once, community strength)."""
+        from ..platform_kernel import row_pointers
 
         n = self.ctx.population.n
         a, b = self._met_pairs()
@@ -337,10 +374,8 @@ class SharingPlatformChannel(Channel):
             return
         key = np.unique(np.concatenate([a, b]).astype(np.int64) * n + np.concatenate([b, a]))
         rows, cols = key // n, key % n
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
         data = np.full(key.size, float(self.ctx.scenario.network.strength["community"]))
-        self._met_adj = sp.csr_matrix((data, cols, indptr), shape=(n, n))
+        self._met_adj = Acquaintances(row_pointers(rows, n), cols, data, rows)
 
     def _flush_meetings(self, rng: np.random.Generator) -> int:
         """Make the year's meetup acquaintances community ties; some who met join a volunteer group."""
@@ -380,20 +415,33 @@ class SharingPlatformChannel(Channel):
         return self._offer_terms
 
     def _update_helpers(self) -> None:
-        """Recompute who offers which category at the current price (members only), and the fallback pools."""
+        """Recompute who offers which category at the current price (members only), and the fallback pools.
+
+        Within a year only new members change anything (the offers, the certified supporters and the living
+        are those of the turn of the year): their rows are added to the last month's and the certified
+        supporters' pool is kept, which is what recomputing every row gives.
+        """
         pop = self.ctx.population
         member = self.members()
         certified = member & ((pop.aid_role & AID_CERTIFIED) != 0)
-        free, paid, accepts_plain, accepts_certified = self._terms()
-        rows = np.flatnonzero(member)
+        terms = self._terms()
+        free, paid, accepts_plain, accepts_certified = terms
+        last = self._helpers_of
+        same = (last is not None and last[2] is terms and last[0].size == member.size
+                and self._helper_ok.shape[0] == member.size and np.array_equal(last[1], certified)
+                and not (last[0] & ~member).any())
+        rows = np.flatnonzero(member & ~last[0]) if same else np.flatnonzero(member)
         accepts = np.where(certified[rows], accepts_certified[rows], accepts_plain[rows])
-        self._helper_ok = np.zeros(free.shape, dtype=bool)
+        if not same:
+            self._helper_ok = np.zeros(free.shape, dtype=bool)
         self._helper_ok[rows] = free[rows] | (paid[rows] & accepts[:, None])
-        self._certified = certified
-        # the certified supporters serve the whole municipality (there are a handful of them)
-        self._certified_pools = DistrictPools(self._helper_ok, np.zeros(pop.n, dtype=np.int64),
-                                              rows=np.flatnonzero(certified))
-        self._max_certified = int(certified.sum())
+        self._helpers_of = (member, certified, terms)
+        if not same:
+            self._certified = certified
+            # the certified supporters serve the whole municipality (there are a handful of them)
+            self._certified_pools = DistrictPools(self._helper_ok, np.zeros(pop.n, dtype=np.int64),
+                                                  rows=np.flatnonzero(certified))
+            self._max_certified = int(certified.sum())
         if self.cfg.stranger_candidates > 0:
             self._member_pools = DistrictPools(self._helper_ok, pop.district)
 
