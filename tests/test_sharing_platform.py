@@ -455,3 +455,19 @@ def test_monthly_helpers_kept_from_the_last_month_equal_a_full_recount():
         assert np.array_equal(kept[0], ch._helper_ok) and np.array_equal(kept[1], ch._certified)
         assert kept[2] == ch._max_certified and np.array_equal(kept[3], ch._certified_pools.members)
     assert ch.members().sum() > 3  # members did join
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0]), min_size=1, max_size=40), st.integers(0, 8),
+       st.integers(0, 2**32 - 1))
+def test_sampling_the_positive_weights_is_weighted_sample(weights, k, seed):
+    from kyojosim.aid.channels.sharing_platform import sample_positive
+
+    w = np.array(weights)
+    pos = np.flatnonzero(w > 0)
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    u = b.random(w.size)  # the array form: a key for every entry, the k smallest keys of the positive weights
+    key = -np.log1p(-u[pos]) / w[pos]
+    want = pos if min(k, pos.size) == pos.size else pos[np.argpartition(key, k - 1)[:k]]
+    assert np.array_equal(sample_positive(pos, w[pos], w.size, k, a), want[:min(k, pos.size)] if k else want[:0])
+    assert a.random() == b.random()  # the stream left at the same place

@@ -356,13 +356,13 @@ class FrameGroups:
         self.participation = np.zeros(0, dtype=np.int64)
         self.decade = np.zeros(0, dtype=np.int64)
         self.district = np.zeros(0, dtype=np.int64)
-        self.labels = np.zeros((0, 0), dtype=np.int32)
-        """One row per frame resident: its group in each grouping of :func:`summary_rows` after the first
-        (participation, age group, district); the first column is 0 (everyone in ``all``)."""
-        self.dense: tuple[np.ndarray, int] | None = None
-        """The memberships' communities numbered ``0..k-1``, and ``k``
-        (:func:`~kyojosim.measures.tsunagari_kernel.dense_communities`): the monthly pass sums over the
-        communities that have members only."""
+        self.labels = np.zeros((0, 0), dtype=np.int8)
+        """One row per frame resident: its group in each grouping of :func:`summary_rows` after ``all``
+        (participation, age group, district)."""
+        self.dense: tuple[np.ndarray, np.ndarray, int, np.ndarray] | None = None
+        """The memberships as the monthly pass reads them: slots and communities (int32), the communities
+        numbered ``0..k-1`` (:func:`~kyojosim.measures.tsunagari_kernel.dense_communities`; real-world ones first),
+        the number of real-world ones and every community's number of members (float64)."""
         self.scale: Scale | None = None
         """The fixed scale of the recorded index: the run's first record (:func:`fixed_scale`)."""
 
@@ -381,10 +381,16 @@ class FrameGroups:
                                                      frame, code)
             self.decade = decade_group(pop.age[frame])
             self.district = pop.district[frame].astype(np.int64)
-            self.labels = np.column_stack([np.zeros(frame.size, dtype=np.int32), self.participation, self.decade,
-                                           self.district]).astype(np.int32)
-            slot, comm, _, _, _, n_comm = self.memberships
-            self.dense = dense_communities(comm, int(n_comm))
+            groups = (self.participation, self.decade, self.district)
+            kind = _label_type([len(PARTICIPATION_GROUPS), len(DECADE_GROUPS), _n_districts(pop)])
+            self.labels = np.column_stack(groups).astype(kind) if frame.size else np.zeros((0, 3), dtype=kind)
+            slot, comm, online, _, _, n_comm = self.memberships
+            dense, k = dense_communities(comm, int(n_comm))
+            # memberships list the real-world ones first, so those communities are numbered first
+            n_off = int(dense[~online].max()) + 1 if (~online).any() else 0
+            small = np.int32 if max(pop.n, k) < 2**31 else np.int64
+            self.dense = (slot.astype(small), dense.astype(small), n_off,
+                          np.bincount(dense, minlength=k).astype(np.float64))
         return self
 
 
@@ -423,11 +429,10 @@ def recorded_values(pop: Population, scale: Scale, fg: FrameGroups) -> np.ndarra
     """Return the つながり力 of the frame residents (``fg.frame``) on the fixed ``scale`` (one compiled pass)."""
     from .tsunagari_kernel import index_values
 
-    slot, _, online, _, _, _ = fg.memberships
-    comm, n_comm = fg.dense  # numbered densely: the same sums, in the same order, over small arrays
+    slot, comm, n_offline, count = fg.dense  # numbered densely: the same sums, in the same order, over small arrays
     items = [np.ascontiguousarray(getattr(pop, c), dtype=np.float32) for c in (*OFFLINE_ITEMS, *ONLINE_ITEMS)]
-    return index_values(*items, scale.mean, scale.weight, np.asarray(slot, dtype=np.int64), comm, online,
-                        int(n_comm), int(pop.n), np.asarray(fg.frame, dtype=np.int64), float(scale.shift))
+    return index_values(*items, scale.mean, scale.weight, slot, comm, n_offline, count, int(pop.n),
+                        np.asarray(fg.frame, dtype=np.int64), float(scale.shift))
 
 
 def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],
@@ -440,28 +445,39 @@ def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],
     """
     if not groups:
         return []
-    labels = np.column_stack([np.asarray(g, dtype=np.int32).reshape(-1) for g, _ in groups]).reshape(
-        np.asarray(values).size, len(groups))
+    n = np.asarray(values).size
+    labels = np.column_stack([np.asarray(g, dtype=np.int64).reshape(-1) for g, _ in groups]).reshape(n, len(groups))
     return _grouped_statistics(values, labels, [int(k) for _, k in groups], percent)
 
 
 def _grouped_statistics(values: np.ndarray, labels: np.ndarray, sizes: list[int],
-                        percent: tuple[int, ...] = QUANTILES) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`group_statistics` of the groupings in the columns of ``labels`` (one row per value), of ``sizes``."""
+                        percent: tuple[int, ...] = QUANTILES,
+                        everyone: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`group_statistics` of the groupings in the columns of ``labels`` (one row per value), of ``sizes``.
+
+    With ``everyone``, a first grouping of one group holding every value comes before them (``sizes`` and
+    ``labels`` name only the others).
+    """
     from .tsunagari_kernel import scatter_groupings, segment_summary
 
     values = np.ascontiguousarray(values, dtype=np.float64)
     q = np.asarray(percent, dtype=np.float64) / 100
-    x, start = scatter_groupings(values, np.ascontiguousarray(labels, dtype=np.int32),
-                                 np.asarray(sizes, dtype=np.int64))
+    x, start = scatter_groupings(values, np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64),
+                                 bool(everyone))
     for g in range(start.size - 1):
         x[start[g]:start[g + 1]].sort()
     count, mean, quant = segment_summary(x, start, q)
     out, at = [], 0
-    for k in sizes:
+    for k in ([1] if everyone else []) + list(sizes):
         out.append((count[at:at + k], mean[at:at + k], quant[at:at + k]))
         at += k
     return out
+
+
+def _label_type(sizes: list[int]) -> type:
+    """Return the smallest integer type that holds the group numbers ``-1 .. max(sizes) - 1``."""
+    top = max(sizes, default=0)
+    return np.int8 if top <= 127 else np.int16 if top <= 32767 else np.int32
 
 
 def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
@@ -488,7 +504,7 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     names = [d.name for d in model.scenario.municipality.districts]
     kinds = [("all", ["all"]), ("participation", list(PARTICIPATION_GROUPS)), ("age_group", list(DECADE_GROUPS)),
              ("district", [str(name) for name in names])]  # the columns of fg.labels
-    stats = _grouped_statistics(v, fg.labels, [len(labels) for _, labels in kinds])
+    stats = _grouped_statistics(v, fg.labels, [len(labels) for _, labels in kinds[1:]], everyone=True)
     rows = []
     head = {"step": int(model.steps), "year": int(model.year), "month": model.month}
     for (kind, labels), (count, mean, quant) in zip(kinds, stats, strict=True):

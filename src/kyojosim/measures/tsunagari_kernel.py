@@ -109,14 +109,15 @@ def participation_codes(groups: np.ndarray, online: np.ndarray, rows: np.ndarray
 
 @compiled
 def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: np.ndarray, mean: np.ndarray,
-                 weight: np.ndarray, slot: np.ndarray, comm: np.ndarray, online: np.ndarray, n_comm: int,
+                 weight: np.ndarray, slot: np.ndarray, comm: np.ndarray, n_offline: int, count: np.ndarray,
                  n_slots: int, frame: np.ndarray, shift: float) -> np.ndarray:  # pragma: no cover - compiled
     """Return the つながり力 of the ``frame`` slots on a fixed scale.
 
     A member's consciousness is ``sum_k weight[j, k] * (item_k - mean[j, k])`` with ``j`` 0 offline (the
     items ``off_0``, ``off_1``) and 1 online (``on_0``, ``on_1``); a community's tie strength is the mean
-    consciousness of its members; a resident's つながり力 is the sum of the strengths of its communities
-    plus ``shift``.
+    consciousness of its members (the sum in the order of the memberships, over the number of members); a
+    resident's つながり力 is the sum of the strengths of its communities (in the order of the memberships) plus
+    ``shift``.
 
     Args:
         off_0: float32 first offline item of every slot (``off_1`` the second).
@@ -125,30 +126,32 @@ def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: n
         on_1: float32 second online item.
         mean: float64 (2 x 2): the items' means, offline (row 0) and online (row 1).
         weight: float64 (2 x 2): the items' weights (loading / sd / sqrt(eigenvalue)).
-        slot: int64 member's slot of each membership.
-        comm: int64 community of each membership.
-        online: bool, whether the community is an online one (the member's online consciousness counts).
-        n_comm: Number of communities (size of the community index).
+        slot: member's slot of each membership (an integer array).
+        comm: community of each membership, numbered ``0..k-1``, the real-world ones first (below ``n_offline``).
+        n_offline: Number of real-world communities (the member's offline consciousness counts in them, the online
+            one in the others).
+        count: float64 number of members of each community.
         n_slots: Number of slots.
         frame: int64 slots to return the index of.
         shift: The constant added to every sum.
     """
+    n_comm = count.size
     total = np.zeros(n_comm)
-    count = np.zeros(n_comm)
     for j in range(slot.size):
         s = slot[j]
-        if online[j]:
+        c = comm[j]
+        if c >= n_offline:
             score = (weight[1, 0] * (np.float64(on_0[s]) - mean[1, 0])
                      + weight[1, 1] * (np.float64(on_1[s]) - mean[1, 1]))
         else:
             score = (weight[0, 0] * (np.float64(off_0[s]) - mean[0, 0])
                      + weight[0, 1] * (np.float64(off_1[s]) - mean[0, 1]))
-        total[comm[j]] += score
-        count[comm[j]] += 1.0
+        total[c] += score
+    for c in range(n_comm):
+        total[c] = total[c] / count[c]
     raw = np.zeros(n_slots)
     for j in range(slot.size):
-        c = comm[j]
-        raw[slot[j]] += total[c] / count[c]
+        raw[slot[j]] += total[comm[j]]
     out = np.empty(frame.size)
     for i in range(frame.size):
         out[i] = raw[frame[i]] + shift
@@ -181,20 +184,25 @@ def scatter_by_group(values: np.ndarray, group: np.ndarray,
 
 
 @compiled
-def scatter_groupings(values: np.ndarray, labels: np.ndarray,
-                      sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+def scatter_groupings(values: np.ndarray, labels: np.ndarray, sizes: np.ndarray,
+                      everyone: bool) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return the values grouped by each of several groupings, side by side, and where each group starts.
 
-    Column ``r`` of ``labels`` (one row per value) gives the group (``0..sizes[r] - 1``, or -1 for none) of each
-    value in grouping ``r``; the groups of grouping 0 come first, then those of grouping 1, and so on:
-    ``out[start[i]:start[i + 1]]`` are the values of the ``i``-th group overall, in their order.
+    With ``everyone``, the first group holds every value. Then column ``r`` of ``labels`` (one row per value)
+    gives the group (``0..sizes[r] - 1``, or -1 for none) of each value in grouping ``r``; the groups of
+    grouping 0 come first, then those of grouping 1, and so on: ``out[start[i]:start[i + 1]]`` are the values
+    of the ``i``-th group overall, in their order.
     """
     n_rows = labels.shape[1]
+    first = 1 if everyone else 0
     offset = np.zeros(n_rows + 1, dtype=np.int64)
+    offset[0] = first
     for r in range(n_rows):
         offset[r + 1] = offset[r] + sizes[r]
     total = offset[n_rows]
     start = np.zeros(total + 1, dtype=np.int64)
+    if everyone:
+        start[1] = values.size
     for i in range(values.size):
         for r in range(n_rows):
             g = labels[i, r]
@@ -206,6 +214,8 @@ def scatter_groupings(values: np.ndarray, labels: np.ndarray,
     out = np.empty(start[total])
     for i in range(values.size):
         v = values[i]
+        if everyone:
+            out[i] = v
         for r in range(n_rows):
             g = labels[i, r]
             if g >= 0:

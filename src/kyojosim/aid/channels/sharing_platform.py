@@ -156,12 +156,20 @@ def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np
 
     Efraimidis and Spirakis (2006): the ``k`` smallest ``-log(u) / w``; zero weights are never drawn.
     """
-    u = rng.random(weights.size)
-    pos = np.flatnonzero(weights > 0)
+    return sample_positive(np.flatnonzero(weights > 0), weights[weights > 0], weights.size, k, rng)
+
+
+def sample_positive(pos: np.ndarray, weights: np.ndarray, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Return :func:`weighted_sample` of ``n`` entries, given the positions ``pos`` of the positive ones.
+
+    ``pos`` ascending, ``weights`` theirs: the same draws (a uniform for each of the ``n`` entries) and the same
+    result, without a whole array of weights.
+    """
+    u = rng.random(n)
     k = min(k, pos.size)
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    key = -np.log1p(-u[pos]) / weights[pos]
+    key = -np.log1p(-u[pos]) / weights
     return pos[np.argpartition(key, k - 1)[:k]] if k < pos.size else pos
 
 
@@ -319,7 +327,8 @@ class SharingPlatformChannel(Channel):
         if self._met_adj is not None and self._met_adj.nnz and self._met_adj.data[0] > 0:
             met = self._met_adj  # this year's meetup acquaintances who are members, per slot (whole numbers)
             np.add.at(ties, met.rows, member[met.indices].astype(np.float64))
-        by_ties = weighted_sample(np.where(eligible, ties, 0.0), k_ties, rng)
+        cand = np.flatnonzero(eligible & (ties > 0))  # the eligible with a tie to a member
+        by_ties = sample_positive(cand, ties[cand], pop.n, k_ties, rng)
         new = np.concatenate([promo, by_ties]).astype(np.int64)
         pop.aid_role[new] |= AID_MEMBER
         self._promoted = pop.uid[promo].copy()
