@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_ONLINE
 from kyojosim.core.network import Ties, pairs_within_groups
@@ -103,3 +105,16 @@ def test_slots_reused_after_compaction_start_clean():
     new = pop.add(1, age=20)
     assert pop.employed[new[0]] == 0 and pop.aid_role[new[0]] == 0
     assert (pop.groups[new[0]] == -1).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 120), st.integers(0, 300))
+def test_compiled_pairs_within_a_set_equal_the_array_form(seed, n, n_ties):
+    from kyojosim.core.network_kernel import pairs_within
+
+    rng = np.random.default_rng(seed)
+    member = rng.random(n) < 0.5
+    a, b = rng.integers(0, n, n_ties).astype(np.int32), rng.integers(0, n, n_ties).astype(np.int32)
+    both = member[a] & member[b]
+    got_a, got_b = pairs_within(member, a, b)
+    assert np.array_equal(got_a, a[both].astype(np.int64)) and np.array_equal(got_b, b[both].astype(np.int64))

@@ -417,10 +417,10 @@ class Ties:
         cached = self._among
         if (cached is None or cached[0] is not self._a or cached[1].shape != member.shape
                 or not np.array_equal(cached[1], member)):
+            from .network_kernel import pairs_within
+
             self._among = None
-            both = member[self._a] & member[self._b]
-            self._among = cached = (self._a, member.copy(), self._a[both].astype(np.int64),
-                                    self._b[both].astype(np.int64))
+            self._among = cached = (self._a, member.copy(), *pairs_within(member, self._a, self._b))
         a, b = cached[2], cached[3]
         if self._new_key.size:
             na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF

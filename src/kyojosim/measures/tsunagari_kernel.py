@@ -40,18 +40,22 @@ def memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, distr
     width = n_offline // k if k else 0
     n_off = 0
     n_on = 0
-    for s in range(n):
-        if alive[s]:
-            for j in range(k):
-                if groups[s, j] >= 0:
-                    n_off += 1
-            for j in range(bits.size):
-                if online[s] & bits[j]:
-                    n_on += 1
+    for s in range(n):  # counted without branches
+        live = np.int64(alive[s])
+        row = 0
+        for j in range(k):
+            row += np.int64(groups[s, j] >= 0)
+        n_off += live * row
+        x = online[s]
+        row = 0
+        for j in range(bits.size):
+            row += np.int64((x & bits[j]) != 0)
+        n_on += live * row
     slot = np.empty(n_off + n_on, dtype=np.int64)
     comm = np.empty(n_off + n_on, dtype=np.int64)
     is_online = np.zeros(n_off + n_on, dtype=np.bool_)
     i = 0
+    o = n_off
     for s in range(n):
         if alive[s]:
             for j in range(k):
@@ -60,14 +64,14 @@ def memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, distr
                     slot[i] = s
                     comm[i] = j * width + np.int64(g)
                     i += 1
-    for s in range(n):
-        if alive[s]:
-            for j in range(bits.size):
-                if online[s] & bits[j]:
-                    slot[i] = s
-                    comm[i] = n_offline + j * n_districts + np.int64(district[s])
-                    is_online[i] = True
-                    i += 1
+            x = online[s]
+            if x:
+                for j in range(bits.size):
+                    if x & bits[j]:
+                        slot[o] = s
+                        comm[o] = n_offline + j * n_districts + np.int64(district[s])
+                        is_online[o] = True
+                        o += 1
     return slot, comm, is_online
 
 

@@ -244,9 +244,11 @@ class SharingPlatformChannel(Channel):
     def _supply_side(self) -> np.ndarray:
         """Residents who could offer a served category on a platform (able, willing, ``platform_help``)."""
         pop = self.ctx.population
-        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
-        willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
-        return can_help(pop, self.ctx.scenario) & pop.smartphone & (offers & willing & self.served).any(axis=1)
+        offers_any = np.zeros(pop.n, dtype=bool)
+        for c in np.flatnonzero(self.served):  # served categories only: the others never count
+            will = pop.will[:, c]
+            offers_any |= ((pop.platform_help & CAT_BITS[c]) != 0) & ((will == WILL_FREE) | (will == WILL_PAID))
+        return can_help(pop, self.ctx.scenario) & pop.smartphone & offers_any
 
     def _demand_side(self) -> np.ndarray:
         """Adults with a smartphone who have needs of a served category (from the weekly need probabilities)."""
