@@ -118,3 +118,17 @@ def test_compiled_pairs_within_a_set_equal_the_array_form(seed, n, n_ties):
     both = member[a] & member[b]
     got_a, got_b = pairs_within(member, a, b)
     assert np.array_equal(got_a, a[both].astype(np.int64)) and np.array_equal(got_b, b[both].astype(np.int64))
+
+
+def test_pairs_among_numbered_are_the_pairs_among_numbered_by_rank():
+    rng = np.random.default_rng(4)
+    ties = Ties()
+    ties.add(rng.integers(0, 50, 120), rng.integers(0, 50, 120), TIE_COMMUNITY, 0.5)
+    ties.pairs_among(np.ones(50, dtype=bool))  # settle the columns
+    ties.add(np.array([3, 7]), np.array([9, 40]), TIE_ONLINE, 0.2)  # new ties of the buffer
+    member = rng.random(50) < 0.6
+    member[[3, 9]] = True
+    a, b = ties.pairs_among(member)
+    na, nb = ties.pairs_among(member, numbered=True)
+    slots = np.flatnonzero(member)
+    assert a.size and np.array_equal(slots[na], a) and np.array_equal(slots[nb], b)

@@ -94,12 +94,16 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     n = pop.n
     poster, replier = channel.activity.take_slots(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
-    a, b = model.ties.pairs_among(users)  # kept while the users and the network stay the same, new ties added
-    # everything below is counted over the users, numbered 0..u-1 in slot order
+    # everything below is counted over the users, numbered 0..u-1 in slot order; the ties among them likewise
+    # (kept while the users and the network stay the same, new ties added)
+    a_u, b_u = model.ties.pairs_among(users, numbered=True)
     slots = np.flatnonzero(users)
+    poster, replier = poster[users[poster]], replier[users[replier]]
+    need_u = np.bincount(np.searchsorted(slots, poster), minlength=slots.size)
+    answers = np.bincount(np.searchsorted(slots, replier), minlength=slots.size)
     info = information_posts(rng, slots.size, cfg.posts_per_user_month)
     # each tied adopter sees every post of the other: exposures in both directions
-    need_u, answers, posts, exposure, a_u, b_u = user_exposures(users, slots, poster, replier, info, a, b)
+    posts, exposure = user_exposures(need_u, info, a_u, b_u)
     every = np.ones(slots.size, dtype=bool)
     replies = thinned(rng, exposure, cfg.reply_rate) + answers
     reactions = thinned(rng, exposure, cfg.reaction_rate)
@@ -108,7 +112,7 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     value = active_conn * activity / mau if mau else 0.0
     return {"step": int(model.steps), "year": int(model.year), "month": model.month, "users": n_users,
             "mau": mau, "posts": n_posts, "need_posts": n_need_posts, "replies": n_replies,
-            "reactions": n_reactions, "activity": activity, "unique_connections": int(a.size),
+            "reactions": n_reactions, "activity": activity, "unique_connections": int(a_u.size),
             "active_connections": active_conn, "community_value": float(value)}
 
 

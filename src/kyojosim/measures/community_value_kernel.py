@@ -66,48 +66,21 @@ def month_totals(users: np.ndarray, need_posts: np.ndarray, posts: np.ndarray, r
 
 
 @compiled
-def user_exposures(users: np.ndarray, slots: np.ndarray, poster: np.ndarray, replier: np.ndarray, info: np.ndarray,
-                   a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
-    """Return the month's counts per user (the users ``slots``, numbered ``0..u-1``) and the ties among them.
+def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray,
+                   b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(posts, exposure)`` per user.
 
-    Args:
-        users: bool per slot, whether the slot is a user (``slots`` are its true entries, in order).
-        slots: int64 slots of the users.
-        poster: int64 slot of each need post (posts of non-users are not counted).
-        replier: int64 slot of each answer to a matched need (likewise).
-        info: int64 information posts of each user.
-        a: int64 slot of one end of each tie among users (``b`` the other).
-        b: int64 slot of the other end.
-
-    Returns:
-        ``(need_posts, answers, posts, exposure, a_u, b_u)``: need posts, answers, posts (need and information)
-        and exposure (posts of the other end summed over every tie, both directions) of each user, and the
-        ties with their ends numbered as users.
+    ``posts`` is the need plus information posts; ``exposure`` the posts of the other end summed over every tie
+    ``(a, b)`` among users (ends numbered as users), in both directions.
     """
-    u = slots.size
-    at = np.empty(users.size, dtype=np.int64)
-    for i in range(u):
-        at[slots[i]] = i
-    need = np.zeros(u, dtype=np.int64)
-    for s in poster:
-        if users[s]:
-            need[at[s]] += 1
-    answers = np.zeros(u, dtype=np.int64)
-    for s in replier:
-        if users[s]:
-            answers[at[s]] += 1
     posts = need + info
-    exposure = np.zeros(u, dtype=np.int64)
-    a_u = np.empty(a.size, dtype=np.int64)
-    b_u = np.empty(a.size, dtype=np.int64)
+    exposure = np.zeros(posts.size, dtype=np.int64)
     for j in range(a.size):
-        x = at[a[j]]
-        y = at[b[j]]
-        a_u[j] = x
-        b_u[j] = y
+        x = a[j]
+        y = b[j]
         exposure[x] += posts[y]
         exposure[y] += posts[x]
-    return need, answers, posts, exposure, a_u, b_u
+    return posts, exposure
 
 
 @compiled
