@@ -412,7 +412,7 @@ class Ties:
         The ties of the columns are selected once for a state of the columns and a mask (kept until
         either changes); the new ties of the buffer are added at every call. The order of the pairs is
         not that of the columns. With ``numbered``, the ends are numbered among the members instead
-        (``i`` for the ``i``-th member slot, ascending), the same pairs in the same order.
+        (``i`` for the ``i``-th member slot, ascending; int32), the same pairs in the same order.
         """
         member = np.asarray(member, dtype=bool)
         cached = self._among
@@ -423,15 +423,15 @@ class Ties:
             self._among = None
             a, b = pairs_within(member, self._a, self._b)
             slots = np.flatnonzero(member)
-            self._among = cached = (self._a, member.copy(), a, b, slots, np.searchsorted(slots, a),
-                                    np.searchsorted(slots, b))
+            self._among = cached = (self._a, member.copy(), a, b, slots, np.searchsorted(slots, a).astype(np.int32),
+                                    np.searchsorted(slots, b).astype(np.int32))
         a, b = (cached[5], cached[6]) if numbered else (cached[2], cached[3])
         if self._new_key.size:
             na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF
             both = member[na] & member[nb]
             na, nb = na[both], nb[both]
             if numbered:
-                na, nb = np.searchsorted(cached[4], na), np.searchsorted(cached[4], nb)
+                na, nb = (np.searchsorted(cached[4], x).astype(np.int32) for x in (na, nb))
             a, b = np.concatenate([a, na]), np.concatenate([b, nb])
         return a, b
 
