@@ -104,3 +104,75 @@ def test_compiled_month_equals_the_array_form(seed, n, n_ties):
     want = [users.sum(), active.sum(), posts.sum(), (need_posts * users).sum(), replies.sum(), reactions.sum(),
             acts[users].sum(), (active[a] & active[b]).sum()]
     assert month_totals(users, need_posts, posts, replies, reactions, a, b).tolist() == [int(v) for v in want]
+
+
+def _same_law(sample: np.ndarray, reference: np.ndarray) -> float:
+    """p-value of a chi-square test that two samples of counts come from one distribution (tail bins pooled)."""
+    from scipy.stats import chi2_contingency
+
+    top = int(max(sample.max(), reference.max())) + 1
+    table = np.array([np.bincount(sample, minlength=top), np.bincount(reference, minlength=top)])
+    keep = table.sum(axis=0) >= 20  # pool the sparse tail into one bin
+    pooled = np.column_stack([table[:, keep], table[:, ~keep].sum(axis=1)]) if (~keep).any() else table
+    return float(chi2_contingency(pooled[:, pooled.sum(axis=0) > 0])[1])
+
+
+def test_information_posts_have_the_law_of_a_poisson_draw_per_user():
+    """A Poisson total allocated uniformly = an independent Poisson per user (same marginals, same total)."""
+    from kyojosim.measures.community_value import information_posts
+
+    rng, ref = np.random.default_rng(11), np.random.default_rng(12)
+    users, mean, reps = 400, 0.5, 400
+    drawn = np.array([information_posts(rng, users, mean) for _ in range(reps)])
+    wanted = ref.poisson(mean, (reps, users))
+    assert drawn.shape == wanted.shape
+    assert _same_law(drawn.ravel(), wanted.ravel()) > 1e-4  # the counts per user
+    assert _same_law(drawn.sum(axis=1), wanted.sum(axis=1)) > 1e-4  # the month's total: Poisson, not fixed
+    # two users' counts are independent (a fixed total would make them negatively correlated)
+    assert abs(np.corrcoef(drawn[:, 0], drawn[:, 1])[0, 1]) < 4 / np.sqrt(reps)
+    assert abs(np.corrcoef(drawn[:, :200].sum(axis=1), drawn[:, 200:].sum(axis=1))[0, 1]) < 4 / np.sqrt(reps)
+    # the comparison has power: a mean 10% higher is told apart
+    assert _same_law(ref.poisson(mean * 1.1, (reps, users)).ravel(), wanted.ravel()) < 1e-4
+    assert information_posts(rng, 0, mean).size == 0 and not information_posts(rng, 5, 0.0).any()
+
+
+def test_thinned_posts_have_the_law_of_a_binomial_draw_per_user():
+    """A binomial total over all posts seen, spread as a uniform subset = a binomial draw per user."""
+    from kyojosim.measures.community_value import thinned
+
+    rng, ref = np.random.default_rng(21), np.random.default_rng(22)
+    exposure = np.array([0, 1, 3, 10, 40, 0, 2])
+    reps, p = 6000, 0.2
+    drawn = np.array([thinned(rng, exposure, p) for _ in range(reps)])
+    wanted = ref.binomial(np.broadcast_to(exposure, (reps, exposure.size)), p)
+    assert not drawn[:, exposure == 0].any() and (drawn <= exposure).all()
+    for i in np.flatnonzero(exposure):
+        assert _same_law(drawn[:, i], wanted[:, i]) > 1e-4, i
+    assert _same_law(drawn.sum(axis=1), wanted.sum(axis=1)) > 1e-4
+    assert abs(np.corrcoef(drawn[:, 3], drawn[:, 4])[0, 1]) < 4 / np.sqrt(reps)  # independent rows
+    assert _same_law(ref.binomial(np.broadcast_to(exposure, (reps, exposure.size)), p * 1.15)[:, 4],
+                     wanted[:, 4]) < 1e-4  # power: a rate 15% higher is told apart
+    assert np.array_equal(thinned(rng, exposure, 1.0), exposure) and not thinned(rng, exposure, 0.0).any()
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 400))
+@settings(max_examples=40, deadline=None)
+def test_compiled_user_counts_equal_the_array_form(seed, n, n_ties):
+    from kyojosim.measures.community_value_kernel import spread, user_exposures
+
+    rng = np.random.default_rng(seed)
+    users = rng.random(n) < 0.6
+    slots = np.flatnonzero(users)
+    need, info = rng.integers(0, 3, slots.size), rng.poisson(1.5, slots.size)
+    m = n_ties if slots.size else 0
+    a, b = rng.integers(0, max(slots.size, 1), m), rng.integers(0, max(slots.size, 1), m)
+    posts, exposure = user_exposures(need, info, a, b)
+    assert np.array_equal(posts, need + info)
+    u = slots.size
+    want = np.bincount(a, weights=posts[b], minlength=u) + np.bincount(b, weights=posts[a], minlength=u)
+    assert np.array_equal(exposure, want.astype(np.int64))
+    # the posts picked, numbered row by row, counted in their rows
+    total = int(exposure.sum())
+    picked = np.sort(rng.choice(total, size=rng.integers(0, total + 1), replace=False)) if total else np.zeros(0, int)
+    owner = np.repeat(np.arange(exposure.size), exposure)
+    assert np.array_equal(spread(exposure, picked), np.bincount(owner[picked], minlength=exposure.size))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_ONLINE
 from kyojosim.core.network import Ties, pairs_within_groups
@@ -103,3 +105,30 @@ def test_slots_reused_after_compaction_start_clean():
     new = pop.add(1, age=20)
     assert pop.employed[new[0]] == 0 and pop.aid_role[new[0]] == 0
     assert (pop.groups[new[0]] == -1).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 120), st.integers(0, 300))
+def test_compiled_pairs_within_a_set_equal_the_array_form(seed, n, n_ties):
+    from kyojosim.core.network_kernel import pairs_within
+
+    rng = np.random.default_rng(seed)
+    member = rng.random(n) < 0.5
+    a, b = rng.integers(0, n, n_ties).astype(np.int32), rng.integers(0, n, n_ties).astype(np.int32)
+    both = member[a] & member[b]
+    got_a, got_b = pairs_within(member, a, b)
+    assert np.array_equal(got_a, a[both].astype(np.int64)) and np.array_equal(got_b, b[both].astype(np.int64))
+
+
+def test_pairs_among_numbered_are_the_pairs_among_numbered_by_rank():
+    rng = np.random.default_rng(4)
+    ties = Ties()
+    ties.add(rng.integers(0, 50, 120), rng.integers(0, 50, 120), TIE_COMMUNITY, 0.5)
+    ties.pairs_among(np.ones(50, dtype=bool))  # settle the columns
+    ties.add(np.array([3, 7]), np.array([9, 40]), TIE_ONLINE, 0.2)  # new ties of the buffer
+    member = rng.random(50) < 0.6
+    member[[3, 9]] = True
+    a, b = ties.pairs_among(member)
+    na, nb = ties.pairs_among(member, numbered=True)
+    slots = np.flatnonzero(member)
+    assert a.size and np.array_equal(slots[na], a) and np.array_equal(slots[nb], b)

@@ -265,7 +265,7 @@ def test_new_members_come_through_ties_to_members():
         before = ch.members().copy()
         new = ch.register(np.random.default_rng(_))
         near = (adj @ before.astype(float) > 0) | (ch._met_adj is not None and
-                                                   (ch._met_adj @ before.astype(float) > 0))
+                                                   (ch._met_adj.csr() @ before.astype(float) > 0))
         assert near[new].all()  # without promotion, only acquaintances of members register
 
 
@@ -427,3 +427,47 @@ def test_candidate_weights_are_the_scenarios():
     model = tiny_platform_town(tied_bonus=0.5, certified_weight=0.9)
     add_need(model, "A", "childcare", 2.0)
     assert edges_of(model, run_week(model)["cand"]) == {(0, "B"): 0.9, (0, "C"): 0.9}  # B: tie 0.4 + 0.5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=80), st.integers(41, 60))
+def test_row_pointers_are_the_cumulative_row_counts(rows, n):
+    from kyojosim.aid.platform_kernel import row_pointers
+
+    rows = np.sort(np.array(rows, dtype=np.int64))
+    want = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=want[1:])
+    assert np.array_equal(row_pointers(rows, n), want)
+
+
+def test_monthly_helpers_kept_from_the_last_month_equal_a_full_recount():
+    """Within a year only new members' rows are added to who offers what: the same as recomputing every row."""
+    model = KyojoModel("ikoma-platform", seed=3, years=2, scale=0.2, overrides={
+        **ON_2015, "interventions.sharing_platform.user_share": 0.3})
+    ch = channel(model)
+    for month in range(3):
+        ch.register(np.random.default_rng(month))
+        ch.meetups(np.random.default_rng(10 + month))
+        ch._update_helpers()  # new members added to the last month's rows
+        kept = (ch._helper_ok.copy(), ch._certified.copy(), ch._max_certified, ch._certified_pools.members.copy())
+        ch._helpers_of = None
+        ch._update_helpers()  # every row recomputed
+        assert np.array_equal(kept[0], ch._helper_ok) and np.array_equal(kept[1], ch._certified)
+        assert kept[2] == ch._max_certified and np.array_equal(kept[3], ch._certified_pools.members)
+    assert ch.members().sum() > 3  # members did join
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0]), min_size=1, max_size=40), st.integers(0, 8),
+       st.integers(0, 2**32 - 1))
+def test_sampling_the_positive_weights_is_weighted_sample(weights, k, seed):
+    from kyojosim.aid.channels.sharing_platform import sample_positive
+
+    w = np.array(weights)
+    pos = np.flatnonzero(w > 0)
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    u = b.random(w.size)  # the array form: a key for every entry, the k smallest keys of the positive weights
+    key = -np.log1p(-u[pos]) / w[pos]
+    want = pos if min(k, pos.size) == pos.size else pos[np.argpartition(key, k - 1)[:k]]
+    assert np.array_equal(sample_positive(pos, w[pos], w.size, k, a), want[:min(k, pos.size)] if k else want[:0])
+    assert a.random() == b.random()  # the stream left at the same place

@@ -346,3 +346,50 @@ def test_quantiles_by_group_are_numpys_on_any_values(values, k, seed):
         x = values[group == g]
         assert count[g] == x.size
         assert np.array_equal(quant[g], np.percentile(x, QUANTILES)) if x.size else np.isnan(quant[g]).all()
+
+
+def _memberships_by_arrays(pop):
+    """The memberships as the array form gives them: ``np.nonzero`` over the (slot, kind) tables."""
+    from kyojosim.constants import OFFLINE_COMMUNITIES, ONLINE_COMMUNITIES
+
+    live = pop.alive[: pop.n]
+    groups = pop.groups.astype(np.int64)
+    g1 = int(groups.max()) + 1 if groups.size else 0
+    n_offline = len(OFFLINE_COMMUNITIES) * max(g1, 1)
+    s_off, k_off = np.nonzero((groups >= 0) & live[:, None])
+    c_off = k_off * max(g1, 1) + groups[s_off, k_off]
+    d = int(pop.district.max()) + 1 if pop.n else 0
+    bits = np.array([ONLINE_BIT[name] for name in ONLINE_COMMUNITIES], dtype=np.uint8)
+    s_on, k_on = np.nonzero(((pop.online[:, None] & bits) > 0) & live[:, None])
+    c_on = n_offline + k_on * d + pop.district[s_on].astype(np.int64)
+    return (np.concatenate([s_off, s_on]), np.concatenate([c_off, c_on]),
+            np.concatenate([np.zeros(s_off.size, bool), np.ones(s_on.size, bool)]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300))
+def test_compiled_memberships_and_groups_equal_the_array_form(seed, n):
+    """The compiled memberships, participation groups and dense community numbers equal the array code's."""
+    from kyojosim.core.communities import participation_group
+    from kyojosim.measures.tsunagari import _memberships
+    from kyojosim.measures.tsunagari_kernel import dense_communities, participation_codes
+
+    rng = np.random.default_rng(seed)
+    pop = Population()
+    pop.add(n)
+    pop.alive[:n] = rng.random(n) < 0.9
+    shape = pop.groups.shape
+    pop.groups[:] = np.where(rng.random(shape) < 0.3, rng.integers(0, 7, shape), -1)
+    pop.online[:] = rng.integers(0, 16, n) * (rng.random(n) < 0.5)
+    pop.district[:] = rng.integers(0, 4, n)
+    slot, comm, online, _, _, n_comm = _memberships(pop)
+    want = _memberships_by_arrays(pop)
+    for got, exp in zip((slot, comm, online), want, strict=True):
+        assert np.array_equal(got, exp)
+    dense, k = dense_communities(comm, int(n_comm))
+    # a renumbering: one dense number per community, the same memberships grouped together
+    assert k == np.unique(comm).size and np.array_equal(np.unique(dense), np.arange(k))
+    assert np.unique(comm * (k + 1) + dense).size == k
+    rows = np.flatnonzero(rng.random(n) < 0.7)
+    code = np.array([PARTICIPATION_GROUPS.index(g) for g in ("none", "online_only", "offline_only", "both")])
+    assert np.array_equal(participation_codes(pop.groups, pop.online, rows, code), participation_group(pop)[rows])

@@ -46,7 +46,7 @@ class Ties:
         self._new_strength = np.zeros(0, dtype=np.float32)
         self._version = 0  # bumped by every change (and every read of a column, which may write into it)
         self._neighbourhood: tuple[tuple[int, int], Neighbourhood] | None = None
-        self._among: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._among: tuple[np.ndarray, ...] | None = None
 
     # -- the columns (reading one merges the buffer of new ties first) ------------------
     @property
@@ -406,26 +406,33 @@ class Ties:
         m = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
         return m.tocsr()
 
-    def pairs_among(self, member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def pairs_among(self, member: np.ndarray, numbered: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Return the slots ``(a, b)`` (int64) of the ties whose two ends are both ``member`` (a bool mask by slot).
 
         The ties of the columns are selected once for a state of the columns and a mask (kept until
         either changes); the new ties of the buffer are added at every call. The order of the pairs is
-        not that of the columns.
+        not that of the columns. With ``numbered``, the ends are numbered among the members instead
+        (``i`` for the ``i``-th member slot, ascending; int32), the same pairs in the same order.
         """
         member = np.asarray(member, dtype=bool)
         cached = self._among
         if (cached is None or cached[0] is not self._a or cached[1].shape != member.shape
                 or not np.array_equal(cached[1], member)):
+            from .network_kernel import pairs_within
+
             self._among = None
-            both = member[self._a] & member[self._b]
-            self._among = cached = (self._a, member.copy(), self._a[both].astype(np.int64),
-                                    self._b[both].astype(np.int64))
-        a, b = cached[2], cached[3]
+            a, b = pairs_within(member, self._a, self._b)
+            slots = np.flatnonzero(member)
+            self._among = cached = (self._a, member.copy(), a, b, slots, np.searchsorted(slots, a).astype(np.int32),
+                                    np.searchsorted(slots, b).astype(np.int32))
+        a, b = (cached[5], cached[6]) if numbered else (cached[2], cached[3])
         if self._new_key.size:
             na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF
             both = member[na] & member[nb]
-            a, b = np.concatenate([a, na[both]]), np.concatenate([b, nb[both]])
+            na, nb = na[both], nb[both]
+            if numbered:
+                na, nb = (np.searchsorted(cached[4], x).astype(np.int32) for x in (na, nb))
+            a, b = np.concatenate([a, na]), np.concatenate([b, nb])
         return a, b
 
     def count_by_kind(self) -> dict[int, int]:

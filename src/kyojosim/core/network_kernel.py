@@ -6,7 +6,8 @@
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
-  value (willing to help free, able to offer on the platform), in the order of the CSR rows.
+  value (willing to help free, able to offer on the platform), in the order of the CSR rows;
+* :func:`pairs_within`: the ties whose two ends are both in a set, in the order of the list.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "pairs_within", "tied_candidates"]
 
 
 @compiled
@@ -122,3 +123,21 @@ def tied_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, k
                 weight[k] = data[j]
                 k += 1
     return need, helper, weight
+
+
+@compiled
+def pairs_within(member: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(a[both], b[both])`` as int64, ``both`` the ties whose ends are both ``member`` (bool per slot)."""
+    count = 0
+    for j in range(a.size):
+        if member[a[j]] and member[b[j]]:
+            count += 1
+    out_a = np.empty(count, dtype=np.int64)
+    out_b = np.empty(count, dtype=np.int64)
+    i = 0
+    for j in range(a.size):
+        if member[a[j]] and member[b[j]]:
+            out_a[i] = a[j]
+            out_b[i] = b[j]
+            i += 1
+    return out_a, out_b

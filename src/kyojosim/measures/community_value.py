@@ -9,10 +9,10 @@ weeks since the last record (``interventions.local_sns``):
 * **posts**: needs posted on the SNS (:meth:`~kyojosim.aid.channels.local_sns.LocalSNSChannel.surface`, logged in the
   channel's :class:`~kyojosim.aid.channels.local_sns.ActivityLog`) plus
   information posts (local news, events, hand-me-downs): each adopter posts a Poisson number with
-  mean ``posts_per_user_month``;
+  mean ``posts_per_user_month`` (:func:`information_posts`);
 * **replies**: a helper's answer to each need matched through the SNS, plus replies to posts: each
   adopter tied to a poster (any tie) replies to each of that poster's posts with probability
-  ``reply_rate``;
+  ``reply_rate`` (:func:`thinned`);
 * **reactions** (likes): likewise, with probability ``reaction_rate`` per post of a tied adopter;
 * **monthly active users** (MAU): adopters who posted, replied or reacted;
 * **unique connections**: pairs of adopters who are tied (any kind of tie: on a local SNS one sees
@@ -46,43 +46,73 @@ if TYPE_CHECKING:
 
 
 
-def _binomial(rng: np.random.Generator, n: np.ndarray, p: float) -> np.ndarray:
-    """Return ``rng.binomial(n, p)``, drawn only where ``n > 0``: the same numbers, the stream left the same.
+def information_posts(rng: np.random.Generator, users: int, mean: float) -> np.ndarray:
+    """Return the information posts of each of ``users`` users: independent Poisson counts with mean ``mean``.
 
-    numpy's binomial of ``n = 0`` is 0 without a draw, so drawing the positive counts alone, in order, gives
-    the same values and leaves the stream where the full draw would (most residents see no post).
+    Drawn as the total, Poisson with mean ``users × mean``, each post then given to a user drawn uniformly at
+    random: given their total, independent Poisson counts of equal means are multinomial with equal shares, so
+    this is the same joint distribution as a Poisson draw per user, at the cost of the posts alone.
     """
-    out = np.zeros(n.shape, dtype=np.int64)
-    pos = np.flatnonzero(n > 0)
-    out[pos] = rng.binomial(n[pos], p)
-    return out
+    total = int(rng.poisson(mean * users)) if users else 0
+    return np.bincount(rng.integers(0, users, total), minlength=users) if total else np.zeros(users, dtype=np.int64)
+
+
+def thinned(rng: np.random.Generator, exposure: np.ndarray, p: float) -> np.ndarray:
+    """Return ``Binomial(exposure[i], p)`` for every ``i``: each of the ``exposure[i]`` posts seen answered w.p. ``p``.
+
+    Drawn as the number of answered posts of all, Binomial(``exposure.sum()``, ``p``), then which posts they are:
+    that many of them chosen uniformly without replacement. Given their number, the successes of independent
+    Bernoulli trials are a uniform subset, so the counts per row have the same joint distribution as a binomial
+    draw per row, at the cost of the answered posts alone.
+    """
+    from .community_value_kernel import spread
+
+    exposure = np.asarray(exposure, dtype=np.int64)
+    total = int(exposure.sum())
+    k = int(rng.binomial(total, p)) if total else 0
+    if k == 0:
+        return np.zeros(exposure.size, dtype=np.int64)
+    picked = rng.choice(total, size=k, replace=False, shuffle=False)  # the posts seen, numbered row by row
+    picked.sort()
+    return spread(exposure, picked)
 
 
 def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:
     """Compute the month's Community Value and its components (see the module docstring).
 
+    The users' information posts, replies and reactions are drawn by :func:`information_posts` and
+    :func:`thinned` (draws that touch the month's posts, not every resident); the counts are taken over the
+    users in two compiled passes (:mod:`kyojosim.measures.community_value_kernel`).
+
     Returns:
         A row of the ``community_value`` table (:data:`kyojosim.measures.outcomes.TABLES`).
     """
-    from .community_value_kernel import exposures, month_totals
+    from .community_value_kernel import month_totals, user_exposures
 
     cfg = channel.cfg
     pop = model.population
     n = pop.n
-    need_posts, answers = channel.activity.take(pop)
+    poster, replier = channel.activity.take_slots(pop)
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
-    a, b = model.ties.pairs_among(users)  # kept while the users and the network stay the same, new ties added
-    info = rng.poisson(cfg.posts_per_user_month, n)  # drawn for every slot, used for the users
+    # everything below is counted over the users, numbered 0..u-1 in slot order; the ties among them likewise
+    # (kept while the users and the network stay the same, new ties added)
+    a_u, b_u = model.ties.pairs_among(users, numbered=True)
+    slots = np.flatnonzero(users)
+    poster, replier = poster[users[poster]], replier[users[replier]]
+    need_u = np.bincount(np.searchsorted(slots, poster), minlength=slots.size)
+    answers = np.bincount(np.searchsorted(slots, replier), minlength=slots.size)
+    info = information_posts(rng, slots.size, cfg.posts_per_user_month)
     # each tied adopter sees every post of the other: exposures in both directions
-    posts, exposure = exposures(users, need_posts, info, a, b)
-    replies = _binomial(rng, exposure, cfg.reply_rate) + answers * users
-    reactions = _binomial(rng, exposure, cfg.reaction_rate)
+    posts, exposure = user_exposures(need_u, info, a_u, b_u)
+    every = np.ones(slots.size, dtype=bool)
+    replies = thinned(rng, exposure, cfg.reply_rate) + answers
+    reactions = thinned(rng, exposure, cfg.reaction_rate)
     n_users, mau, n_posts, n_need_posts, n_replies, n_reactions, activity, active_conn = (
-        int(v) for v in month_totals(users, need_posts, posts, replies, reactions, a, b))
+        int(v) for v in month_totals(every, need_u, posts, replies, reactions, a_u, b_u))
     value = active_conn * activity / mau if mau else 0.0
     return {"step": int(model.steps), "year": int(model.year), "month": model.month, "users": n_users,
             "mau": mau, "posts": n_posts, "need_posts": n_need_posts, "replies": n_replies,
-            "reactions": n_reactions, "activity": activity, "unique_connections": int(a.size),
+            "reactions": n_reactions, "activity": activity, "unique_connections": int(a_u.size),
             "active_connections": active_conn, "community_value": float(value)}
 
 

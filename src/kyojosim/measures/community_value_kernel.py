@@ -12,7 +12,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["exposures", "month_totals"]
+__all__ = ["exposures", "month_totals", "spread", "user_exposures"]
 
 
 @compiled
@@ -62,4 +62,40 @@ def month_totals(users: np.ndarray, need_posts: np.ndarray, posts: np.ndarray, r
     for j in range(a.size):
         if active[a[j]] and active[b[j]]:
             out[7] += 1
+    return out
+
+
+@compiled
+def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray,
+                   b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(posts, exposure)`` per user.
+
+    ``posts`` is the need plus information posts; ``exposure`` the posts of the other end summed over every tie
+    ``(a, b)`` among users (ends numbered as users), in both directions.
+    """
+    posts = need + info
+    exposure = np.zeros(posts.size, dtype=np.int64)
+    for j in range(a.size):
+        x = a[j]
+        y = b[j]
+        exposure[x] += posts[y]
+        exposure[y] += posts[x]
+    return posts, exposure
+
+
+@compiled
+def spread(exposure: np.ndarray, picked: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return how many of the ``picked`` posts fall in each row.
+
+    The posts are numbered row by row: row ``r`` holds numbers ``exposure[:r].sum()`` to
+    ``exposure[:r + 1].sum() - 1``; ``picked`` is sorted ascending, each below ``exposure.sum()``.
+    """
+    out = np.zeros(exposure.size, dtype=np.int64)
+    r = 0
+    end = exposure[0] if exposure.size else 0
+    for q in picked:
+        while q >= end:
+            r += 1
+            end += exposure[r]
+        out[r] += 1
     return out

@@ -183,22 +183,22 @@ def _memberships(pop: Population) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     """Return (slot, community, is_online) of every living membership, with the index sizes.
 
     Offline communities are numbered ``kind * (G + 1) + group`` (G the largest group id), online
-    ones ``n_offline + kind * D + district`` (D the number of districts).
+    ones ``n_offline + kind * D + district`` (D the number of districts). One compiled pass
+    (:func:`kyojosim.measures.tsunagari_kernel.memberships`), in the order of ``np.nonzero`` over the
+    (slot, kind) tables: real-world memberships slot by slot, then online ones.
     """
+    from .tsunagari_kernel import memberships
+
     live = pop.alive[: pop.n]
-    groups = pop.groups.astype(np.int64)
+    groups = pop.groups
     g1 = int(groups.max()) + 1 if groups.size else 0
     n_offline = len(OFFLINE_COMMUNITIES) * max(g1, 1)
-    s_off, k_off = np.nonzero((groups >= 0) & live[:, None])
-    c_off = k_off * max(g1, 1) + groups[s_off, k_off]
     d = _n_districts(pop)
     bits = np.array([ONLINE_BIT[name] for name in ONLINE_COMMUNITIES], dtype=np.uint8)
-    s_on, k_on = np.nonzero(((pop.online[:, None] & bits) > 0) & live[:, None])
-    c_on = n_offline + k_on * d + pop.district[s_on].astype(np.int64)
+    slot, comm, online = memberships(np.ascontiguousarray(groups), np.ascontiguousarray(pop.online),
+                                     np.ascontiguousarray(live), np.ascontiguousarray(pop.district), bits,
+                                     int(n_offline), int(d))
     n_comm = n_offline + len(ONLINE_COMMUNITIES) * d
-    slot = np.concatenate([s_off, s_on])
-    comm = np.concatenate([c_off, c_on])
-    online = np.concatenate([np.zeros(s_off.size, bool), np.ones(s_on.size, bool)])
     return slot, comm, online, np.array([g1, d]), n_offline, n_comm
 
 
@@ -356,19 +356,41 @@ class FrameGroups:
         self.participation = np.zeros(0, dtype=np.int64)
         self.decade = np.zeros(0, dtype=np.int64)
         self.district = np.zeros(0, dtype=np.int64)
+        self.labels = np.zeros((0, 0), dtype=np.int8)
+        """One row per frame resident: its group in each grouping of :func:`summary_rows` after ``all``
+        (participation, age group, district)."""
+        self.dense: tuple[np.ndarray, np.ndarray, int, np.ndarray] | None = None
+        """The memberships as the monthly pass reads them: slots and communities (int32), the communities
+        numbered ``0..k-1`` (:func:`~kyojosim.measures.tsunagari_kernel.dense_communities`; real-world ones first),
+        the number of real-world ones and every community's number of members (float64)."""
         self.scale: Scale | None = None
         """The fixed scale of the recorded index: the run's first record (:func:`fixed_scale`)."""
 
     def update(self, pop: Population, year: int) -> FrameGroups:
         """Recompute the groups if the year or the number of slots changed; return self."""
         if self.key != (year, pop.n):
+            from .tsunagari_kernel import dense_communities, participation_codes
+
             frame = _frame(pop)
             self.key = (year, pop.n)
             self.memberships = _memberships(pop)
             self.frame = frame
-            self.participation = participation_group(pop)[frame]
+            code = np.array([PARTICIPATION_GROUPS.index(g)
+                             for g in ("none", "online_only", "offline_only", "both")], dtype=np.int64)
+            self.participation = participation_codes(np.ascontiguousarray(pop.groups), np.ascontiguousarray(pop.online),
+                                                     frame, code)
             self.decade = decade_group(pop.age[frame])
             self.district = pop.district[frame].astype(np.int64)
+            groups = (self.participation, self.decade, self.district)
+            kind = _label_type([len(PARTICIPATION_GROUPS), len(DECADE_GROUPS), _n_districts(pop)])
+            self.labels = np.column_stack(groups).astype(kind) if frame.size else np.zeros((0, 3), dtype=kind)
+            slot, comm, online, _, _, n_comm = self.memberships
+            dense, k = dense_communities(comm, int(n_comm))
+            # memberships list the real-world ones first, so those communities are numbered first
+            n_off = int(dense[~online].max()) + 1 if (~online).any() else 0
+            small = np.int32 if max(pop.n, k) < 2**31 else np.int64
+            self.dense = (slot.astype(small), dense.astype(small), n_off,
+                          np.bincount(dense, minlength=k).astype(np.float64))
         return self
 
 
@@ -407,36 +429,55 @@ def recorded_values(pop: Population, scale: Scale, fg: FrameGroups) -> np.ndarra
     """Return the つながり力 of the frame residents (``fg.frame``) on the fixed ``scale`` (one compiled pass)."""
     from .tsunagari_kernel import index_values
 
-    slot, comm, online, _, _, n_comm = fg.memberships
+    slot, comm, n_offline, count = fg.dense  # numbered densely: the same sums, in the same order, over small arrays
     items = [np.ascontiguousarray(getattr(pop, c), dtype=np.float32) for c in (*OFFLINE_ITEMS, *ONLINE_ITEMS)]
-    return index_values(*items, scale.mean, scale.weight,
-                        np.asarray(slot, dtype=np.int64), np.asarray(comm, dtype=np.int64), online, int(n_comm),
-                        int(pop.n), np.asarray(fg.frame, dtype=np.int64), float(scale.shift))
+    return index_values(*items, scale.mean, scale.weight, slot, comm, n_offline, count, int(pop.n),
+                        np.asarray(fg.frame, dtype=np.int64), float(scale.shift))
 
 
 def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],
                      percent: tuple[int, ...] = QUANTILES) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Return ``(count, mean, quantiles)`` per group for each grouping ``(group of each value, number of groups)``.
 
-    Each grouping puts the values of a group side by side (one compiled pass), sorts each group's values
-    and reads the quantiles off them: those of ``np.percentile(values[group == g], percent)`` (the ``linear``
-    method), ``nan`` for an empty group; values of group -1 count in none.
+    Each grouping puts the values of a group side by side (one compiled pass for all the groupings), sorts
+    each group's values and reads the quantiles off them: those of ``np.percentile(values[group == g],
+    percent)`` (the ``linear`` method), ``nan`` for an empty group; values of group -1 count in none.
     """
-    from .tsunagari_kernel import scatter_by_group, segment_summary
+    if not groups:
+        return []
+    n = np.asarray(values).size
+    labels = np.column_stack([np.asarray(g, dtype=np.int64).reshape(-1) for g, _ in groups]).reshape(n, len(groups))
+    return _grouped_statistics(values, labels, [int(k) for _, k in groups], percent)
+
+
+def _grouped_statistics(values: np.ndarray, labels: np.ndarray, sizes: list[int],
+                        percent: tuple[int, ...] = QUANTILES,
+                        everyone: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`group_statistics` of the groupings in the columns of ``labels`` (one row per value), of ``sizes``.
+
+    With ``everyone``, a first grouping of one group holding every value comes before them (``sizes`` and
+    ``labels`` name only the others).
+    """
+    from .tsunagari_kernel import scatter_groupings, segment_summary
 
     values = np.ascontiguousarray(values, dtype=np.float64)
     q = np.asarray(percent, dtype=np.float64) / 100
-    out = []
-    for group, k in groups:
-        group = np.asarray(group)
-        if int(k) == 1 and group.size and not group.any():  # one group holding every value: no scatter
-            x, start = values.copy(), np.array([0, values.size], dtype=np.int64)
-        else:
-            x, start = scatter_by_group(values, np.asarray(group, dtype=np.int64), int(k))
-        for g in range(int(k)):
-            x[start[g]:start[g + 1]].sort()
-        out.append(segment_summary(x, start, q))
+    x, start = scatter_groupings(values, np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64),
+                                 bool(everyone))
+    for g in range(start.size - 1):
+        x[start[g]:start[g + 1]].sort()
+    count, mean, quant = segment_summary(x, start, q)
+    out, at = [], 0
+    for k in ([1] if everyone else []) + list(sizes):
+        out.append((count[at:at + k], mean[at:at + k], quant[at:at + k]))
+        at += k
     return out
+
+
+def _label_type(sizes: list[int]) -> type:
+    """Return the smallest integer type that holds the group numbers ``-1 .. max(sizes) - 1``."""
+    top = max(sizes, default=0)
+    return np.int8 if top <= 127 else np.int16 if top <= 32767 else np.int32
 
 
 def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
@@ -461,14 +502,12 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
         fg.scale = fixed_scale(pop, fg.memberships)
     v = recorded_values(pop, fg.scale, fg)
     names = [d.name for d in model.scenario.municipality.districts]
-    kinds = [("all", ["all"], np.zeros(v.size, dtype=np.int64)),
-             ("participation", list(PARTICIPATION_GROUPS), fg.participation),
-             ("age_group", list(DECADE_GROUPS), fg.decade),
-             ("district", [str(name) for name in names], fg.district)]
-    stats = group_statistics(v, [(g, len(labels)) for _, labels, g in kinds])
+    kinds = [("all", ["all"]), ("participation", list(PARTICIPATION_GROUPS)), ("age_group", list(DECADE_GROUPS)),
+             ("district", [str(name) for name in names])]  # the columns of fg.labels
+    stats = _grouped_statistics(v, fg.labels, [len(labels) for _, labels in kinds[1:]], everyone=True)
     rows = []
     head = {"step": int(model.steps), "year": int(model.year), "month": model.month}
-    for (kind, labels, _), (count, mean, quant) in zip(kinds, stats, strict=True):
+    for (kind, labels), (count, mean, quant) in zip(kinds, stats, strict=True):
         for i, name in enumerate(labels):
             row: dict[str, Any] = {**head, "group_type": kind, "group": name, "n": int(count[i]),
                                    "mean": float(mean[i])}

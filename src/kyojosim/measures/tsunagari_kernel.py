@@ -1,10 +1,17 @@
 """Compiled kernels of the monthly つながり力 record (numba; see :mod:`kyojosim.compiled`).
 
+* :func:`memberships`: every living membership as ``(slot, community, online)``, in the order of
+  ``np.nonzero`` over the (slot, kind) tables (real-world kinds first, then online kinds);
+* :func:`dense_communities`: the communities that have members numbered ``0..k-1`` (in order of first
+  appearance), so that the monthly pass sums into small arrays;
+* :func:`participation_codes`: the participation group of some slots (as
+  :func:`kyojosim.core.communities.participation_group`);
 * :func:`index_values`: every frame resident's つながり力 on a fixed scale in one pass over the
   memberships (consciousness of each member, the mean of each community, the sum over a resident's
   communities, plus the constant);
 * :func:`scatter_by_group`: the values of each group side by side (a counting sort by group), to be
-  sorted segment by segment;
+  sorted segment by segment; :func:`scatter_groupings` does so for several groupings of the same
+  values in one pass;
 * :func:`segment_summary`: the number, mean and quantiles of each sorted segment; quantiles by numpy's
   default (``linear``) method, with its arithmetic, so that they equal ``np.percentile`` to the bit.
 """
@@ -15,19 +22,106 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["index_values", "scatter_by_group", "segment_summary"]
+__all__ = ["dense_communities", "index_values", "memberships", "participation_codes", "scatter_by_group",
+           "scatter_groupings", "segment_summary"]
+
+
+@compiled
+def memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, district: np.ndarray, bits: np.ndarray,
+                n_offline: int, n_districts: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(slot, community, online)`` of every membership of a living slot.
+
+    Real-world memberships first (slot by slot, kind by kind within a slot): community ``kind * (n_offline //
+    kinds) + group`` for ``groups[slot, kind] >= 0``; then online ones (slot by slot, in the order of ``bits``):
+    community ``n_offline + j * n_districts + district[slot]`` where ``online[slot] & bits[j]``. The same
+    arrays, in the same order, as ``np.nonzero`` over the two (slot, kind) tables.
+    """
+    n, k = groups.shape
+    width = n_offline // k if k else 0
+    n_off = 0
+    n_on = 0
+    for s in range(n):  # counted without branches
+        live = np.int64(alive[s])
+        row = 0
+        for j in range(k):
+            row += np.int64(groups[s, j] >= 0)
+        n_off += live * row
+        x = online[s]
+        row = 0
+        for j in range(bits.size):
+            row += np.int64((x & bits[j]) != 0)
+        n_on += live * row
+    slot = np.empty(n_off + n_on, dtype=np.int64)
+    comm = np.empty(n_off + n_on, dtype=np.int64)
+    is_online = np.zeros(n_off + n_on, dtype=np.bool_)
+    i = 0
+    o = n_off
+    for s in range(n):
+        if alive[s]:
+            for j in range(k):
+                g = groups[s, j]
+                if g >= 0:
+                    slot[i] = s
+                    comm[i] = j * width + np.int64(g)
+                    i += 1
+            x = online[s]
+            if x:
+                for j in range(bits.size):
+                    if x & bits[j]:
+                        slot[o] = s
+                        comm[o] = n_offline + j * n_districts + np.int64(district[s])
+                        is_online[o] = True
+                        o += 1
+    return slot, comm, is_online
+
+
+@compiled
+def dense_communities(comm: np.ndarray, n_comm: int) -> tuple[np.ndarray, int]:  # pragma: no cover - compiled
+    """Return each membership's community renumbered ``0..k-1`` in order of first appearance, and ``k``."""
+    number = np.full(n_comm, -1, dtype=np.int64)
+    out = np.empty(comm.size, dtype=np.int64)
+    k = 0
+    for j in range(comm.size):
+        c = comm[j]
+        if number[c] < 0:
+            number[c] = k
+            k += 1
+        out[j] = number[c]
+    return out, k
+
+
+@compiled
+def participation_codes(groups: np.ndarray, online: np.ndarray, rows: np.ndarray,
+                        code: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the participation group of each slot of ``rows``: ``code[2 * offline + online]``.
+
+    ``offline``: the slot is in a real-world community (``groups[slot] >= 0`` for some kind); ``online``: any
+    bit of ``online[slot]`` is set.
+    """
+    k = groups.shape[1]
+    out = np.empty(rows.size, dtype=np.int64)
+    for i in range(rows.size):
+        s = rows[i]
+        off = 0
+        for j in range(k):
+            if groups[s, j] >= 0:
+                off = 1
+                break
+        out[i] = code[2 * off + (1 if online[s] > 0 else 0)]
+    return out
 
 
 @compiled
 def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: np.ndarray, mean: np.ndarray,
-                 weight: np.ndarray, slot: np.ndarray, comm: np.ndarray, online: np.ndarray, n_comm: int,
+                 weight: np.ndarray, slot: np.ndarray, comm: np.ndarray, n_offline: int, count: np.ndarray,
                  n_slots: int, frame: np.ndarray, shift: float) -> np.ndarray:  # pragma: no cover - compiled
     """Return the つながり力 of the ``frame`` slots on a fixed scale.
 
     A member's consciousness is ``sum_k weight[j, k] * (item_k - mean[j, k])`` with ``j`` 0 offline (the
     items ``off_0``, ``off_1``) and 1 online (``on_0``, ``on_1``); a community's tie strength is the mean
-    consciousness of its members; a resident's つながり力 is the sum of the strengths of its communities
-    plus ``shift``.
+    consciousness of its members (the sum in the order of the memberships, over the number of members); a
+    resident's つながり力 is the sum of the strengths of its communities (in the order of the memberships) plus
+    ``shift``.
 
     Args:
         off_0: float32 first offline item of every slot (``off_1`` the second).
@@ -36,30 +130,32 @@ def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: n
         on_1: float32 second online item.
         mean: float64 (2 x 2): the items' means, offline (row 0) and online (row 1).
         weight: float64 (2 x 2): the items' weights (loading / sd / sqrt(eigenvalue)).
-        slot: int64 member's slot of each membership.
-        comm: int64 community of each membership.
-        online: bool, whether the community is an online one (the member's online consciousness counts).
-        n_comm: Number of communities (size of the community index).
+        slot: member's slot of each membership (an integer array).
+        comm: community of each membership, numbered ``0..k-1``, the real-world ones first (below ``n_offline``).
+        n_offline: Number of real-world communities (the member's offline consciousness counts in them, the online
+            one in the others).
+        count: float64 number of members of each community.
         n_slots: Number of slots.
         frame: int64 slots to return the index of.
         shift: The constant added to every sum.
     """
+    n_comm = count.size
     total = np.zeros(n_comm)
-    count = np.zeros(n_comm)
     for j in range(slot.size):
         s = slot[j]
-        if online[j]:
+        c = comm[j]
+        if c >= n_offline:
             score = (weight[1, 0] * (np.float64(on_0[s]) - mean[1, 0])
                      + weight[1, 1] * (np.float64(on_1[s]) - mean[1, 1]))
         else:
             score = (weight[0, 0] * (np.float64(off_0[s]) - mean[0, 0])
                      + weight[0, 1] * (np.float64(off_1[s]) - mean[0, 1]))
-        total[comm[j]] += score
-        count[comm[j]] += 1.0
+        total[c] += score
+    for c in range(n_comm):
+        total[c] = total[c] / count[c]
     raw = np.zeros(n_slots)
     for j in range(slot.size):
-        c = comm[j]
-        raw[slot[j]] += total[c] / count[c]
+        raw[slot[j]] += total[comm[j]]
     out = np.empty(frame.size)
     for i in range(frame.size):
         out[i] = raw[frame[i]] + shift
@@ -88,6 +184,48 @@ def scatter_by_group(values: np.ndarray, group: np.ndarray,
         if g >= 0:
             out[fill[g]] = values[i]
             fill[g] += 1
+    return out, start
+
+
+@compiled
+def scatter_groupings(values: np.ndarray, labels: np.ndarray, sizes: np.ndarray,
+                      everyone: bool) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return the values grouped by each of several groupings, side by side, and where each group starts.
+
+    With ``everyone``, the first group holds every value. Then column ``r`` of ``labels`` (one row per value)
+    gives the group (``0..sizes[r] - 1``, or -1 for none) of each value in grouping ``r``; the groups of
+    grouping 0 come first, then those of grouping 1, and so on: ``out[start[i]:start[i + 1]]`` are the values
+    of the ``i``-th group overall, in their order.
+    """
+    n_rows = labels.shape[1]
+    first = 1 if everyone else 0
+    offset = np.zeros(n_rows + 1, dtype=np.int64)
+    offset[0] = first
+    for r in range(n_rows):
+        offset[r + 1] = offset[r] + sizes[r]
+    total = offset[n_rows]
+    start = np.zeros(total + 1, dtype=np.int64)
+    if everyone:
+        start[1] = values.size
+    for i in range(values.size):
+        for r in range(n_rows):
+            g = labels[i, r]
+            if g >= 0:
+                start[offset[r] + g + 1] += 1
+    for g in range(total):
+        start[g + 1] += start[g]
+    fill = start[:total].copy()
+    out = np.empty(start[total])
+    for i in range(values.size):
+        v = values[i]
+        if everyone:
+            out[i] = v
+        for r in range(n_rows):
+            g = labels[i, r]
+            if g >= 0:
+                c = offset[r] + g
+                out[fill[c]] = v
+                fill[c] += 1
     return out, start
 
 

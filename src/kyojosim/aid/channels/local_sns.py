@@ -173,11 +173,15 @@ class ActivityLog:
 
     def take(self, pop: Population) -> tuple[np.ndarray, np.ndarray]:
         """Return the month's need posts and replies per slot of ``pop`` (living residents), and clear the log."""
+        return tuple(np.bincount(slots, minlength=pop.n).astype(np.int64) for slots in self.take_slots(pop))
+
+    def take_slots(self, pop: Population) -> tuple[np.ndarray, np.ndarray]:
+        """Return the slots of the month's need posts and replies (one entry each, living), and clear the log."""
         out = []
         for entries in (self.posters, self.repliers):
             uids = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
             slots = pop.slots_of(uids)
-            out.append(np.bincount(slots[slots >= 0], minlength=pop.n).astype(np.int64))
+            out.append(slots[slots >= 0].astype(np.int64))
         self.posters, self.repliers = [], []
         return out[0], out[1]
 

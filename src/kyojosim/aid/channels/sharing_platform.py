@@ -58,6 +58,8 @@ most the whole) and the requester the rest (AsMama's thank-you rule applies to e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ...constants import (
@@ -80,6 +82,41 @@ from .base import AidContext, Channel, DistrictPools, register_channel, smallest
 
 N_CAT = len(CATEGORIES)
 CAT_BITS = (1 << np.arange(N_CAT)).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Acquaintances:
+    """Meetup acquaintances of the year as a CSR adjacency, each pair in both directions.
+
+    The arrays :func:`~kyojosim.core.network.neighbours` reads, and the row of every entry.
+
+    Attributes:
+        indptr: Row pointers (``n + 1``).
+        indices: The other end of each entry (int64), ascending within a row.
+        data: The strength of each entry (float64).
+        rows: The row of each entry (int64, ascending).
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    rows: np.ndarray
+
+    @property
+    def nnz(self) -> int:
+        """Number of entries."""
+        return int(self.indices.size)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(n, n)``."""
+        return (self.indptr.size - 1, self.indptr.size - 1)
+
+    def csr(self):
+        """Return the adjacency as a ``scipy.sparse.csr_matrix`` (for inspection; the channel reads the arrays)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
 
 def tied_candidates(adj, slot: np.ndarray, category: np.ndarray,
@@ -119,12 +156,20 @@ def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np
 
     Efraimidis and Spirakis (2006): the ``k`` smallest ``-log(u) / w``; zero weights are never drawn.
     """
-    u = rng.random(weights.size)
-    pos = np.flatnonzero(weights > 0)
+    return sample_positive(np.flatnonzero(weights > 0), weights[weights > 0], weights.size, k, rng)
+
+
+def sample_positive(pos: np.ndarray, weights: np.ndarray, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Return :func:`weighted_sample` of ``n`` entries, given the positions ``pos`` of the positive ones.
+
+    ``pos`` ascending, ``weights`` theirs: the same draws (a uniform for each of the ``n`` entries) and the same
+    result, without a whole array of weights.
+    """
+    u = rng.random(n)
     k = min(k, pos.size)
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    key = -np.log1p(-u[pos]) / weights[pos]
+    key = -np.log1p(-u[pos]) / weights
     return pos[np.argpartition(key, k - 1)[:k]] if k < pos.size else pos
 
 
@@ -156,6 +201,7 @@ class SharingPlatformChannel(Channel):
         self._met_adj = None
         self._potential = 0.0
         self._helper_ok = np.zeros((0, N_CAT), dtype=bool)
+        self._helpers_of: tuple[np.ndarray, np.ndarray, tuple] | None = None  # members, certified, terms of _helper_ok
         self._certified = np.zeros(0, dtype=bool)
         self._certified_pools: DistrictPools | None = None
         self._max_certified = 0
@@ -198,9 +244,11 @@ class SharingPlatformChannel(Channel):
     def _supply_side(self) -> np.ndarray:
         """Residents who could offer a served category on a platform (able, willing, ``platform_help``)."""
         pop = self.ctx.population
-        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
-        willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
-        return can_help(pop, self.ctx.scenario) & pop.smartphone & (offers & willing & self.served).any(axis=1)
+        offers_any = np.zeros(pop.n, dtype=bool)
+        for c in np.flatnonzero(self.served):  # served categories only: the others never count
+            will = pop.will[:, c]
+            offers_any |= ((pop.platform_help & CAT_BITS[c]) != 0) & ((will == WILL_FREE) | (will == WILL_PAID))
+        return can_help(pop, self.ctx.scenario) & pop.smartphone & offers_any
 
     def _demand_side(self) -> np.ndarray:
         """Adults with a smartphone who have needs of a served category (from the weekly need probabilities)."""
@@ -279,10 +327,10 @@ class SharingPlatformChannel(Channel):
         eligible[promo] = False
         ties = self._ties_to(member)
         if self._met_adj is not None and self._met_adj.nnz and self._met_adj.data[0] > 0:
-            met = self._met_adj  # this year's meetup acquaintances who are members, per slot
-            rows = np.repeat(np.arange(met.shape[0]), np.diff(met.indptr))
-            ties = ties + np.bincount(rows, weights=member[met.indices], minlength=met.shape[0])
-        by_ties = weighted_sample(np.where(eligible, ties, 0.0), k_ties, rng)
+            met = self._met_adj  # this year's meetup acquaintances who are members, per slot (whole numbers)
+            np.add.at(ties, met.rows, member[met.indices].astype(np.float64))
+        cand = np.flatnonzero(eligible & (ties > 0))  # the eligible with a tie to a member
+        by_ties = sample_positive(cand, ties[cand], pop.n, k_ties, rng)
         new = np.concatenate([promo, by_ties]).astype(np.int64)
         pop.aid_role[new] |= AID_MEMBER
         self._promoted = pop.uid[promo].copy()
@@ -327,8 +375,8 @@ class SharingPlatformChannel(Channel):
         return a[keep], b[keep]
 
     def _build_met_adjacency(self) -> None:
-        """Build the CSR matrix of this year's meetup acquaintances (each pair once, community strength)."""
-        import scipy.sparse as sp
+        """Build the adjacency of this year's meetup acquaintances (each pair once, community strength)."""
+        from ..platform_kernel import row_pointers
 
         n = self.ctx.population.n
         a, b = self._met_pairs()
@@ -337,10 +385,8 @@ class SharingPlatformChannel(Channel):
             return
         key = np.unique(np.concatenate([a, b]).astype(np.int64) * n + np.concatenate([b, a]))
         rows, cols = key // n, key % n
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
         data = np.full(key.size, float(self.ctx.scenario.network.strength["community"]))
-        self._met_adj = sp.csr_matrix((data, cols, indptr), shape=(n, n))
+        self._met_adj = Acquaintances(row_pointers(rows, n), cols, data, rows)
 
     def _flush_meetings(self, rng: np.random.Generator) -> int:
         """Make the year's meetup acquaintances community ties; some who met join a volunteer group."""
@@ -380,20 +426,33 @@ class SharingPlatformChannel(Channel):
         return self._offer_terms
 
     def _update_helpers(self) -> None:
-        """Recompute who offers which category at the current price (members only), and the fallback pools."""
+        """Recompute who offers which category at the current price (members only), and the fallback pools.
+
+        Within a year only new members change anything (the offers, the certified supporters and the living
+        are those of the turn of the year): their rows are added to the last month's and the certified
+        supporters' pool is kept, which is what recomputing every row gives.
+        """
         pop = self.ctx.population
         member = self.members()
         certified = member & ((pop.aid_role & AID_CERTIFIED) != 0)
-        free, paid, accepts_plain, accepts_certified = self._terms()
-        rows = np.flatnonzero(member)
+        terms = self._terms()
+        free, paid, accepts_plain, accepts_certified = terms
+        last = self._helpers_of
+        same = (last is not None and last[2] is terms and last[0].size == member.size
+                and self._helper_ok.shape[0] == member.size and np.array_equal(last[1], certified)
+                and not (last[0] & ~member).any())
+        rows = np.flatnonzero(member & ~last[0]) if same else np.flatnonzero(member)
         accepts = np.where(certified[rows], accepts_certified[rows], accepts_plain[rows])
-        self._helper_ok = np.zeros(free.shape, dtype=bool)
+        if not same:
+            self._helper_ok = np.zeros(free.shape, dtype=bool)
         self._helper_ok[rows] = free[rows] | (paid[rows] & accepts[:, None])
-        self._certified = certified
-        # the certified supporters serve the whole municipality (there are a handful of them)
-        self._certified_pools = DistrictPools(self._helper_ok, np.zeros(pop.n, dtype=np.int64),
-                                              rows=np.flatnonzero(certified))
-        self._max_certified = int(certified.sum())
+        self._helpers_of = (member, certified, terms)
+        if not same:
+            self._certified = certified
+            # the certified supporters serve the whole municipality (there are a handful of them)
+            self._certified_pools = DistrictPools(self._helper_ok, np.zeros(pop.n, dtype=np.int64),
+                                                  rows=np.flatnonzero(certified))
+            self._max_certified = int(certified.sum())
         if self.cfg.stranger_candidates > 0:
             self._member_pools = DistrictPools(self._helper_ok, pop.district)
 
