@@ -87,7 +87,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import check_file, file_digest, write_json, write_parquet
+from ..atomic import bytes_digest, check_file, parquet_bytes, write_bytes, write_json
 from ..distribution import version
 from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
@@ -297,9 +297,10 @@ class RunResult:
             entries = {}
             for name, df in self.tables_.items():
                 file = f"{name}.parquet"
-                write_parquet(out / file, df)
+                data = parquet_bytes(df)
+                write_bytes(out / file, data)
                 entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
-                                 **file_digest(out / file)}  # bytes and sha256, checked by load_run
+                                 **bytes_digest(data)}  # bytes and sha256, checked by load_run
             manifest["tables"] = entries
             write_json(out / MANIFEST, manifest)
         except OSError as exc:

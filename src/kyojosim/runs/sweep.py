@@ -53,7 +53,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..atomic import TMP_SUFFIX, check_file, file_digest, write_json, write_parquet
+from ..atomic import (
+    TMP_SUFFIX,
+    bytes_digest,
+    check_file,
+    file_digest,
+    parquet_bytes,
+    write_bytes,
+    write_json,
+    write_parquet,
+)
 from ..errors import KyojoError, ScenarioWarning
 from ..measures.outcomes import (
     FORMAT_VERSION,
@@ -188,11 +197,11 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
     The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds", "files"}``
-    (``files``: the size and SHA-256 hash of every file written, :func:`kyojosim.atomic.file_digest`, which
-    :func:`verify_run` checks when the sweep resumes), or ``{"status": "failed", "error", "traceback"}`` if
-    anything raised (the error is not re-raised, so that the other runs go on). Only the status is flushed to
-    disk (``fsync``) as it is written: a table that a crash of the machine left incomplete differs from what
-    the status records, and the resumed sweep runs the run again.
+    (``files``: the size and SHA-256 hash of every file written, :func:`kyojosim.atomic.bytes_digest` of the
+    bytes before they are written, which :func:`verify_run` checks when the sweep resumes), or ``{"status":
+    "failed", "error", "traceback"}`` if anything raised (the error is not re-raised, so that the other runs go
+    on). Only the status is flushed to disk (``fsync``) as it is written: a table that a crash of the machine
+    left incomplete differs from what the status records, and the resumed sweep runs the run again.
 
     The status also splits the run's ``seconds`` (the whole task) into ``model_seconds`` (building the
     model and running it: what :func:`kyojosim.run` would take) and ``build_seconds`` (building the
@@ -228,15 +237,19 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
             scenario, build_seconds = run_scenario(scenario)
         result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
         model_seconds = float(result.manifest.get("elapsed_s") or 0.0)
-        summary = summary_frame([summary_row(result, run_id)])
-        # the tables are renamed into place atomically but not flushed one by one: the status, written last and
-        # flushed, records their sizes and hashes, and a resumed sweep runs again a run whose files differ
-        for name in swept_tables():
-            write_parquet(folder / f"{name}.parquet", result.tables_[name], sync=False)
-        write_parquet(folder / "summary.parquet", summary, sync=False)
+        frames = {f"{name}.parquet": result.tables_[name] for name in swept_tables()}
+        frames["summary.parquet"] = summary_frame([summary_row(result, run_id)])
         del result
+        # each file is made in memory, hashed there and renamed into place atomically, but not flushed one by one:
+        # the status, written last and flushed, records their sizes and hashes (checked when the sweep resumes),
+        # and a resumed sweep runs again a run whose files differ
+        files = {}
+        for name, df in frames.items():
+            data = parquet_bytes(df)
+            write_bytes(folder / name, data, sync=False)
+            files[name] = bytes_digest(data)
+        del frames, data
         release_memory()
-        files = {name: file_digest(folder / name) for name in run_files()}  # checked when the sweep resumes
         seconds = time.perf_counter() - t0
         status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6),
                   "model_seconds": round(model_seconds, 6), "build_seconds": round(build_seconds, 6), "error": "",
