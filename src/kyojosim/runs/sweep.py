@@ -778,9 +778,10 @@ def sweep(
     skipped = len(exp.runs) - len(todo)
     failed = built = 0
     retried: dict[str, dict[str, Any]] = {}
+    finishing = _execute(folder, todo, jobs, backend, scheduler, retried)  # local workers start here, before the bar
     with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
               file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
-        for status in _execute(folder, todo, jobs, backend, scheduler, retried):
+        for status in finishing:
             failed += status.get("status") == "failed"
             built += float(status.get("build_seconds") or 0.0) > 0
             if failed or built:  # scenarios of municipalities built from the census tables, into the cache
