@@ -155,7 +155,6 @@ class _ForkedPool:
         self.executor = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_ignore_sigint)
         self._reason: str | None = None
-        gc.collect()
         gc.freeze()
         try:  # the first task forks every worker now, from this thread, before the pool's own thread starts
             self.executor.submit(os.getpid).result()

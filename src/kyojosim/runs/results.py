@@ -73,6 +73,7 @@ folder with a manifest holds a complete run. Nothing is written outside ``<out>`
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import platform
 import sys
@@ -139,6 +140,12 @@ def _dist_version(name: str) -> str | None:
 
 def versions() -> dict[str, str | None]:
     """Return the versions of kyojosim, Python and the main libraries (for the manifest)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str | None]:
+    """The versions, looked up once per process (reading the installed packages' metadata takes milliseconds)."""
     return {
         "kyojosim": package_version(),
         "python": platform.python_version(),
