@@ -145,7 +145,7 @@ def versions() -> dict[str, str | None]:
 
 @functools.cache
 def _versions() -> dict[str, str | None]:
-    """The versions, looked up once per process (reading the installed packages' metadata takes milliseconds)."""
+    """Return the versions, looked up once per process (reading installed packages' metadata takes milliseconds)."""
     return {
         "kyojosim": package_version(),
         "python": platform.python_version(),
