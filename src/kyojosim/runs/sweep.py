@@ -38,6 +38,7 @@ the runs in their fixed order, so they are identical whatever the number of jobs
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import multiprocessing
@@ -430,8 +431,9 @@ def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | N
 
     def tables() -> Iterator[pa.Table]:
         for rid, f in zip(run_ids, files, strict=True):
-            try:
-                t = pq.read_table(f).replace_schema_metadata(None)
+            try:  # one file at a time, decoded in this thread: the files are small
+                with pq.ParquetFile(f) as pf:
+                    t = pf.read(use_threads=False).replace_schema_metadata(None)
             except (OSError, ValueError, pa.ArrowException) as exc:
                 raise _unreadable(f, exc) from None
             if "run_id" in t.column_names:
@@ -440,7 +442,8 @@ def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | N
             for fld in schema:
                 if fld.name not in t.column_names:
                     t = t.append_column(fld.name, pa.nulls(t.num_rows, fld.type))
-            yield t.select(schema.names).cast(schema)
+            t = t.select(schema.names)
+            yield t if t.schema.equals(schema) else t.cast(schema)
 
     if target is None:
         parts = list(tables())
@@ -474,8 +477,16 @@ def empty_table(name: str) -> pd.DataFrame:
     return df
 
 
+def _consolidate_named(out: Path, run_ids: list[str], optional: Mapping[str, Collection[str]], name: str
+                       ) -> tuple[str, dict[str, Any]]:
+    """Write one consolidated table (a task of :func:`consolidate`); return its name and :func:`file_digest`."""
+    target = out / f"{name}.parquet"
+    consolidate_table(out, name, run_ids, target, optional.get(name, ()))
+    return name, file_digest(target)
+
+
 def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None,
-                recovered: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                recovered: Mapping[str, Any] | None = None, jobs: int = 1) -> dict[str, Any]:
     """Write the consolidated tables and ``manifest.json`` (last) from the run folders.
 
     Args:
@@ -485,6 +496,8 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
         recovered: What the sweep recovered from, recorded as the manifest's ``recovered``: ``damaged`` (runs
             found damaged on resuming and run again: ``run_id``, ``problem``) and ``retried`` (runs run again
             after their worker process died: ``run_id``, ``attempts``, ``reason``).
+        jobs: Local worker processes that write the tables at the same time (each table is written by one);
+            the tables are the same whatever the number.
 
     Returns:
         The manifest (its ``files``: size and SHA-256 hash of every consolidated table).
@@ -506,9 +519,11 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     (out / MANIFEST).unlink(missing_ok=True)
     write_parquet(out / "design.parquet", design)
     files = {"design.parquet": file_digest(out / "design.parquet")}
-    for name in ("summary", *swept_tables()):
-        consolidate_table(out, name, done, out / f"{name}.parquet", optional_runs(statuses, name))
-        files[f"{name}.parquet"] = file_digest(out / f"{name}.parquet")
+    names = ["summary", *swept_tables()]
+    optional = {name: sorted(runs) for name in names if (runs := optional_runs(statuses, name))}
+    written = dict(map_runs(functools.partial(_consolidate_named, out, done, optional), names,
+                            jobs=max(1, min(jobs if jobs != -1 else os.cpu_count() or 1, len(names)))))
+    files.update({f"{name}.parquet": written[name] for name in names})
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]
@@ -788,7 +803,8 @@ def sweep(
                 bar.set_postfix({k: v for k, v in (("built", built), ("failed", failed)) if v})
             bar.update(1)
     run_wall = time.perf_counter() - t0
-    consolidate(folder, exp, timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
+    consolidate(folder, exp, jobs=jobs if backend == "loky" else 1,  # the tables are written here, in local processes
+                timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
                                       "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs,
                                       "backend": backend},
                 recovered={"damaged": damaged, "retried": list(retried.values())})
