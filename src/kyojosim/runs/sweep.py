@@ -75,7 +75,7 @@ from ..measures.outcomes import (
     typed_frame,
 )
 from ..params.experiment import Experiment, Run, load_experiment
-from .executor import BACKENDS, ExecutorError, check_options, map_runs
+from .executor import BACKENDS, ExecutorError, can_fork, check_options, map_runs
 from .results import results_folder
 
 RUNS_DIR = "runs"
@@ -521,8 +521,10 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     files = {"design.parquet": file_digest(out / "design.parquet")}
     names = ["summary", *swept_tables()]
     optional = {name: sorted(runs) for name in names if (runs := optional_runs(statuses, name))}
-    written = dict(map_runs(functools.partial(_consolidate_named, out, done, optional), names,
-                            jobs=max(1, min(jobs if jobs != -1 else os.cpu_count() or 1, len(names)))))
+    # in parallel only in workers forked from this process: workers started afresh would take longer to import
+    # kyojosim than most consolidations take
+    workers = max(1, min(jobs if jobs != -1 else os.cpu_count() or 1, len(names))) if can_fork() else 1
+    written = dict(map_runs(functools.partial(_consolidate_named, out, done, optional), names, jobs=workers))
     files.update({f"{name}.parquet": written[name] for name in names})
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
@@ -794,11 +796,15 @@ def sweep(
     failed = built = 0
     retried: dict[str, dict[str, Any]] = {}
     finishing = _execute(folder, todo, jobs, backend, scheduler, retried)  # local workers start here, before the bar
-    with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
-              file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
+    # no bar at all without progress: even a disabled tqdm bar leaves its monitor thread running, and local workers
+    # are forked (for the consolidation) only from a process without other threads
+    with (tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", file=sys.stderr, smoothing=0.1,
+               dynamic_ncols=True) if progress else contextlib.nullcontext()) as bar:
         for status in finishing:
             failed += status.get("status") == "failed"
             built += float(status.get("build_seconds") or 0.0) > 0
+            if bar is None:
+                continue
             if failed or built:  # scenarios of municipalities built from the census tables, into the cache
                 bar.set_postfix({k: v for k, v in (("built", built), ("failed", failed)) if v})
             bar.update(1)
