@@ -495,10 +495,10 @@ def _needs(run: RunLike) -> pd.DataFrame:
 def _category_rate(category: str) -> Callable[[RunLike], float]:
     def summary(run: RunLike) -> float:
         needs = _needs(run)
-        mine = needs[needs["category"] == category]
-        if mine.empty:
+        mine = (needs["category"] == category).to_numpy(dtype=bool)  # a mask of the rows, no copy of the table
+        if not mine.any():
             return float("nan")
-        return _rate(mine["matched"].sum(), mine["lapsed"].sum())
+        return _rate(needs["matched"].to_numpy()[mine].sum(), needs["lapsed"].to_numpy()[mine].sum())
     return summary
 
 
@@ -526,8 +526,10 @@ def _tsunagari(group_type: str, group: str) -> Callable[[RunLike], float]:
         ts = run.tables_["tsunagari"]
         if not len(ts):
             return float("nan")
-        last = ts[(ts["step"] == ts["step"].max()) & (ts["group_type"] == group_type) & (ts["group"] == group)]
-        return float(last["mean"].iloc[0]) if len(last) else float("nan")
+        step = ts["step"].to_numpy()
+        rows = np.flatnonzero((step == step.max()) & (ts["group_type"] == group_type).to_numpy(dtype=bool)
+                              & (ts["group"] == group).to_numpy(dtype=bool))
+        return float(ts["mean"].to_numpy()[rows[0]]) if len(rows) else float("nan")
     return summary
 
 
