@@ -216,12 +216,13 @@ def _local_pool(n_jobs: int, fork: bool) -> _ForkedPool | _LokyPool:
     return _ForkedPool(n_jobs) if fork else _LokyPool(n_jobs)
 
 
-def _loky(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, retries: int,
-          lost: Callable[[T, str], R] | None, on_retry: Callable[[T, int, str], None] | None,
-          pool: _ForkedPool | _LokyPool | None = None) -> Iterator[R]:
+def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, retries: int,
+           lost: Callable[[T, str], R] | None, on_retry: Callable[[T, int, str], None] | None,
+           pool: _ForkedPool | _LokyPool | None = None) -> Iterator[R]:
     """Run the items on local worker processes, at most ``n_jobs`` at a time; run again those lost with a worker.
 
-    ``pool`` is the first pool (started by the caller); a pool that breaks is replaced by one of the same kind.
+    ``pool`` is the first pool (started by the caller; loky's if none); a pool that breaks is replaced by one of
+    the same kind, forked only if that is still safe (:func:`can_fork`: a progress bar's thread may run by then).
     """
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -238,7 +239,7 @@ def _loky(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, retr
         while pending or suspects or in_flight:
             try:  # an item leaves its queue once it is submitted
                 if pool is None:
-                    pool = _local_pool(n_jobs, fork)
+                    pool = _local_pool(n_jobs, fork and can_fork())
                 if suspects and not in_flight:
                     fut = pool.submit(fn, items[suspects[0]])
                     in_flight[fut] = (suspects.popleft(), pool)
@@ -313,7 +314,7 @@ def _iterate(fn: Callable[[T], R], items: list[T], jobs: int, backend: str, sche
         return
     if backend == "loky":
         # workers ignore Ctrl-C (the terminal sends it to them too): the parent stops them and reports
-        yield from _loky(fn, items, n_jobs, ordered, retries, lost, on_retry, pool)
+        yield from _local(fn, items, n_jobs, ordered, retries, lost, on_retry, pool)
         return
     from joblib import Parallel, delayed, parallel_config
 
