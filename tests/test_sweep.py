@@ -293,3 +293,20 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
         status = run_in_folder(f"r{i}", scn.replace(**{"simulation.seed": i + 1}), str(tmp_path / f"r{i}"))
         assert status["status"] == "done"
     assert models() == before
+
+
+def test_a_sweep_with_forked_workers_leaves_no_process_or_thread(tmp_path, local_workers):
+    """Forked workers stop with their sweep (runs and consolidation), and no progress bar means no bar's thread."""
+    import threading
+
+    psutil = pytest.importorskip("psutil")
+    exp = {"name": "tidy", "seed": 2, "replicates": 2, "years": 1, "scale": 0.05, "scenarios": ["yamae"],
+           "variants": {"baseline": {}}}
+    threads = threading.active_count()
+    out = kyojosim.sweep(exp, out=tmp_path / "res", jobs=2, progress=False)
+    assert kyojosim.load(out).manifest["runs"]["done"] == 2
+    if local_workers == "forked":
+        assert threading.active_count() == threads
+        left = [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE
+                and not any("resource_tracker" in part for part in p.cmdline())]  # loky's helper, not a worker
+        assert not left, [p.cmdline() for p in left]
