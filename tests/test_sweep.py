@@ -310,3 +310,17 @@ def test_a_sweep_with_forked_workers_leaves_no_process_or_thread(tmp_path, local
         left = [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE
                 and not any("resource_tracker" in part for part in p.cmdline())]  # loky's helper, not a worker
         assert not left, [p.cmdline() for p in left]
+
+
+def test_the_longest_runs_are_handed_out_first():
+    from kyojosim.runs.sweep import execution_order, predicted_cost
+
+    exp = kyojosim.load_experiment({"name": "sizes", "seed": 1, "replicates": 2, "years": 2,
+                                    "scenarios": ["yamae", "ikoma"], "variants": {"baseline": {}},
+                                    "overrides": {"municipality.scale": 0.1}})
+    order = execution_order(list(exp.runs))
+    assert sorted(r.run_id for r in order) == sorted(r.run_id for r in exp.runs)
+    costs = [predicted_cost(r) for r in order]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]  # ikoma (118k residents) before yamae
+    same = [r.run_id for r in order if r.scenario == order[0].scenario]
+    assert same == [r.run_id for r in exp.runs if r.scenario == order[0].scenario]  # ties in the experiment's order

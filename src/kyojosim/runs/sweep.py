@@ -562,22 +562,31 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
 def execution_order(runs: list[Run]) -> list[Run]:
     """Return the order in which the runs are handed to the workers.
 
-    The runs of an experiment's scenarios keep their order. Runs of municipalities whose scenario is built
-    in the worker (``municipalities:``) go first run of each municipality first, then the second of each,
-    and so on: every municipality is built once, by its first run, while the workers build different
-    municipalities at the same time; its other runs come later and find it in the cache. The results do
-    not depend on the order (the tables are consolidated in the experiment's order).
+    The runs of an experiment's scenarios go the longest first, as far as their size tells (residents
+    simulated x years, :func:`predicted_cost`), runs of the same size in the experiment's order: a long run
+    handed out last would keep one worker busy while the others wait. Runs of municipalities whose scenario
+    is built in the worker (``municipalities:``) come after them, first run of each municipality first, then
+    the second of each, and so on: every municipality is built once, by its first run, while the workers
+    build different municipalities at the same time; its other runs come later and find it in the cache.
+    The results do not depend on the order (the tables are consolidated in the experiment's order).
     """
+    plain = sorted((r for r in runs if r.recipe is None), key=predicted_cost, reverse=True)  # stable: ties keep order
     built = [r for r in runs if r.recipe is not None]
     if not built:
-        return list(runs)
+        return plain
     rank: dict[str, int] = {}
     keyed = []
     for i, r in enumerate(built):
         k = rank.get(r.scenario, 0)
         rank[r.scenario] = k + 1
         keyed.append((k, i, r))
-    return [r for r in runs if r.recipe is None] + [r for _, _, r in sorted(keyed, key=lambda t: (t[0], t[1]))]
+    return plain + [r for _, _, r in sorted(keyed, key=lambda t: (t[0], t[1]))]
+
+
+def predicted_cost(run: Run) -> float:
+    """Return the size of a run of a resolved scenario: residents simulated (population x scale) x years."""
+    scn = run.resolved
+    return float(scn.municipality.population) * float(scn.municipality.scale) * float(scn.simulation.years)
 
 
 def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
@@ -818,5 +827,5 @@ def sweep(
 
 
 __all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "execution_order", "held_replicates",
-           "read_status", "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep", "variants_experiment",
-           "verify_run"]
+           "predicted_cost", "read_status", "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep",
+           "variants_experiment", "verify_run"]
