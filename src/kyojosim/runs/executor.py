@@ -155,11 +155,14 @@ class _ForkedPool:
         self.executor = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_ignore_sigint)
         self._reason: str | None = None
-        gc.freeze()
+        freeze = gc.get_freeze_count() == 0  # a process that froze objects itself keeps them frozen
+        if freeze:
+            gc.freeze()
         try:  # the first task forks every worker now, from this thread, before the pool's own thread starts
             self.executor.submit(os.getpid).result()
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
         self.processes = [p for p in multiprocessing.active_children() if p not in before]
 
     def submit(self, fn: Callable[[T], R], item: T) -> Any:
