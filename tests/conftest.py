@@ -122,3 +122,25 @@ def yamae_run(yamae: Scenario):
     agents = [len(model.agents)]
     step_years(model, 3, lambda m: (snaps.append(snapshot(m)), agents.append(len(m.agents))))
     return model, snaps, agents
+
+
+@pytest.fixture(params=["forked", "loky"])
+def local_workers(request, monkeypatch) -> str:
+    """Run the test with local workers forked from the test's process, then with loky's (started afresh).
+
+    Forked even if a thread of an earlier test is still running (a progress bar's monitor, which the test's
+    workers do not share). loky's workers are stopped afterwards, with the threads that keep them.
+    """
+    import multiprocessing
+
+    from kyojosim.runs import executor
+
+    executor.release_workers()
+    if request.param == "forked" and "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    from kyojosim.runs import sweep
+
+    monkeypatch.setattr(executor, "can_fork", lambda: request.param == "forked")
+    monkeypatch.setattr(sweep, "can_fork", executor.can_fork)  # which consolidates in parallel only when forking
+    yield request.param
+    executor.release_workers()

@@ -22,12 +22,51 @@ def test_one_job_runs_in_this_process_in_order():
     assert list(map_runs(_square_and_pid, [])) == []
 
 
-def test_two_loky_workers_give_every_result_ordered_or_as_they_finish():
+_PARENT: dict[str, int] = {}
+"""Set by the test in its own process: a worker forked from it sees the value, a worker started afresh does not."""
+
+
+def _inherited(x: int) -> tuple[int, int | None, int]:
+    return x, _PARENT.get("pid"), os.getpid()
+
+
+def test_two_local_workers_give_every_result_ordered_or_as_they_finish(local_workers):
     ordered = list(map_runs(_square_and_pid, range(6), jobs=2, ordered=True))
     assert [r for r, _ in ordered] == [x * x for x in range(6)]
     assert os.getpid() not in {pid for _, pid in ordered}
     unordered = list(map_runs(_square_and_pid, range(6), jobs=2))
     assert sorted(r for r, _ in unordered) == [x * x for x in range(6)]
+
+
+def test_forked_workers_hold_what_this_process_held(local_workers):
+    _PARENT["pid"] = os.getpid()
+    try:
+        out = list(map_runs(_inherited, range(4), jobs=2, ordered=True))
+    finally:
+        _PARENT.clear()
+    assert [x for x, _, _ in out] == [0, 1, 2, 3]
+    assert os.getpid() not in {pid for _, _, pid in out} and len({pid for _, _, pid in out}) <= 2
+    # forked workers hold what this process held (its imports, its state); loky's start afresh
+    assert {seen for _, seen, _ in out} == ({os.getpid()} if local_workers == "forked" else {None})
+
+
+def test_workers_are_forked_only_without_other_threads():
+    import sys
+    import threading
+
+    from kyojosim.runs.executor import can_fork
+
+    alone = threading.active_count() == 1  # a thread of an earlier test may still run
+    assert can_fork() == (alone and sys.platform.startswith("linux"))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert not can_fork()
+    finally:
+        stop.set()
+        other.join()
+    assert can_fork() == (alone and sys.platform.startswith("linux"))
 
 
 @pytest.mark.parametrize(("kw", "message"), [({"backend": "spark"}, "unknown backend"),

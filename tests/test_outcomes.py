@@ -191,3 +191,23 @@ def test_a_folder_of_an_older_format_lacks_the_later_tables(old_folders, tmp_pat
     # the same folder claiming the current format is incomplete: its tables are gathered from the runs instead
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     assert kyojosim.load(folder).manifest.get("partial")
+
+
+def test_a_table_made_from_columns_is_the_table_made_from_rows():
+    """Columns given as lists are made with their dtypes at once: the same frame as rows converted after."""
+    cols = outcomes.columns_of("aid_years")
+    rows = [{c: (i if dtype == "int64" else 0.5 * i) for c, dtype in cols.items()} for i in range(3)]
+    for row in rows:
+        row["matching_rate_district_north"] = 0.25  # a per-district column: kept, after the declared ones
+        row["stray"] = "x"  # not declared: dropped
+    by_rows = outcomes.typed_frame("aid_years", rows)
+    by_columns = outcomes.typed_frame("aid_years", {c: [r[c] for r in rows] for c in rows[0]})
+    pd.testing.assert_frame_equal(by_columns, by_rows, check_exact=True)
+    assert list(by_columns.columns)[-1] == "matching_rate_district_north" and "stray" not in by_columns
+    money = {"step": [1, 2], "year": [2015, 2015], "channel": ["sharing_platform"] * 2, "category": ["chores"] * 2,
+             "matches": [1, 2], "paid_matches": [1, 1], "hours": [1, 2], "paid_by_requesters": [500, 700],
+             "subsidy": [0, 0], "received_by_helpers": [500, 700]}
+    frame = outcomes.typed_frame("money", money)
+    pd.testing.assert_frame_equal(frame, pd.DataFrame(money).astype(outcomes.columns_of("money")), check_exact=True)
+    with pytest.raises(outcomes.OutcomeError, match="no column"):
+        outcomes.typed_frame("money", {k: v for k, v in money.items() if k != "subsidy"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -172,6 +173,20 @@ def test_atomic_writes(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["a.bin", "b.txt", "c.json", "d.parquet"]
     mode = (tmp_path / "a.bin").stat().st_mode & 0o777
     assert mode & 0o600 == 0o600  # not the 0600-only mode of a temp file, unless the umask says so
+
+
+def test_parquet_made_in_memory_is_what_pandas_writes(tmp_path):
+    """The bytes hashed in memory are the file's; the file is what ``DataFrame.to_parquet`` writes."""
+    df = pd.DataFrame({"step": np.arange(5, dtype=np.int64), "x": np.linspace(0, 1, 5),
+                       "name": pd.array(list("abcde"), dtype="str")})
+    data = atomic.parquet_bytes(df)
+    atomic.write_bytes(tmp_path / "t.parquet", data, sync=False)
+    assert atomic.bytes_digest(data) == atomic.file_digest(tmp_path / "t.parquet")
+    by_pandas = io.BytesIO()
+    df.to_parquet(by_pandas, engine="pyarrow", index=False)
+    assert by_pandas.getvalue() == (tmp_path / "t.parquet").read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), df)
+    assert os.listdir(tmp_path) == ["t.parquet"]
 
 
 def test_atomic_write_failure_keeps_old_file_and_leaves_no_temp(tmp_path):

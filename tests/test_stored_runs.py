@@ -99,12 +99,26 @@ def test_resume_redoes_damaged_runs(copy, reference, capsys):
     same_tables(copy, reference)  # the runs done again are the runs as they were
 
 
+def test_tables_written_by_several_processes_are_the_same(copy, reference, local_workers):
+    exp = load_experiment(EXP)
+    manifest = consolidate(copy, exp, jobs=2)
+    same_tables(copy, reference)
+    assert manifest["files"] == json.loads((reference / "manifest.json").read_text(encoding="utf-8"))["files"]
+    victim = run_dirs(copy)[0] / "tsunagari.parquet"  # the same size, its footer unreadable: found by the worker
+    data = victim.read_bytes()
+    victim.write_bytes(data[:-8] + b"\x00" * 8)
+    with pytest.raises(DamagedError, match="tsunagari.parquet: damaged, cannot be read"):
+        consolidate(copy, exp, jobs=2)
+
+
 def test_a_deleted_table_is_never_skipped(copy):
     victim = run_dirs(copy)[1]
     (victim / "years.parquet").unlink()
     exp = load_experiment(EXP)
     with pytest.raises(DamagedError, match="years.parquet is missing"):
         consolidate(copy, exp)
+    with pytest.raises(DamagedError, match="years.parquet is missing"):
+        consolidate(copy, exp, jobs=2)
     (copy / "manifest.json").unlink()  # as a sweep leaves a folder it has not finished
     with pytest.raises(StoreError) as info:
         kyojosim.load(copy)

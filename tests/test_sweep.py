@@ -293,3 +293,34 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
         status = run_in_folder(f"r{i}", scn.replace(**{"simulation.seed": i + 1}), str(tmp_path / f"r{i}"))
         assert status["status"] == "done"
     assert models() == before
+
+
+def test_a_sweep_with_forked_workers_leaves_no_process_or_thread(tmp_path, local_workers):
+    """Forked workers stop with their sweep (runs and consolidation), and no progress bar means no bar's thread."""
+    import threading
+
+    psutil = pytest.importorskip("psutil")
+    exp = {"name": "tidy", "seed": 2, "replicates": 2, "years": 1, "scale": 0.05, "scenarios": ["yamae"],
+           "variants": {"baseline": {}}}
+    threads = threading.active_count()
+    out = kyojosim.sweep(exp, out=tmp_path / "res", jobs=2, progress=False)
+    assert kyojosim.load(out).manifest["runs"]["done"] == 2
+    if local_workers == "forked":
+        assert threading.active_count() == threads
+        left = [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE
+                and not any("resource_tracker" in part for part in p.cmdline())]  # loky's helper, not a worker
+        assert not left, [p.cmdline() for p in left]
+
+
+def test_the_longest_runs_are_handed_out_first():
+    from kyojosim.runs.sweep import execution_order, predicted_cost
+
+    exp = kyojosim.load_experiment({"name": "sizes", "seed": 1, "replicates": 2, "years": 2,
+                                    "scenarios": ["yamae", "ikoma"], "variants": {"baseline": {}},
+                                    "overrides": {"municipality.scale": 0.1}})
+    order = execution_order(list(exp.runs))
+    assert sorted(r.run_id for r in order) == sorted(r.run_id for r in exp.runs)
+    costs = [predicted_cost(r) for r in order]
+    assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]  # ikoma (118k residents) before yamae
+    same = [r.run_id for r in order if r.scenario == order[0].scenario]
+    assert same == [r.run_id for r in exp.runs if r.scenario == order[0].scenario]  # ties in the experiment's order

@@ -43,7 +43,7 @@ def _always_die(arg: tuple[int, int]) -> int:
 
 
 @pytest.mark.parametrize("ordered", [False, True])
-def test_a_worker_killed_once_loses_nothing(tmp_path, ordered):
+def test_a_worker_killed_once_loses_nothing(tmp_path, ordered, local_workers):
     retried = []
     items = [(x, str(tmp_path), (3,)) for x in range(6)]
     out = list(map_runs(_die_once, items, jobs=2, ordered=ordered, retries=2,
@@ -55,7 +55,7 @@ def test_a_worker_killed_once_loses_nothing(tmp_path, ordered):
     assert len(retried) <= 2  # at most the two runs in the pool when it broke
 
 
-def test_a_run_that_always_kills_its_worker_is_lost_after_bounded_retries():
+def test_a_run_that_always_kills_its_worker_is_lost_after_bounded_retries(local_workers):
     lost, retried = [], []
     out = list(map_runs(_always_die, [(x, 2) for x in range(5)], jobs=2, retries=2,
                         lost=lambda item, reason: lost.append((item[0], reason)) or -1,
@@ -69,17 +69,26 @@ def test_a_run_that_always_kills_its_worker_is_lost_after_bounded_retries():
         list(map_runs(_always_die, [(x, 1) for x in range(3)], jobs=2, retries=0))
 
 
-def loky_workers() -> list:
-    return [p for p in psutil.Process().children(recursive=True)
-            if any("LokyProcess" in part for part in p.cmdline())]
+def local_workers_of_this_process() -> list:
+    """loky's workers (named on their command line) and workers forked from this process (its command line)."""
+    me = psutil.Process()
+    found = []
+    for p in me.children(recursive=True):
+        try:
+            cmd = p.cmdline()
+        except psutil.Error:
+            continue
+        if any("LokyProcess" in part for part in cmd) or (p.ppid() == me.pid and cmd == me.cmdline()):
+            found.append(p)
+    return found
 
 
 def kill_a_busy_worker(runs_dir: Path, killed: list[int], timeout: float = 120.0) -> None:
-    """Once runs have started, SIGKILL the loky worker that uses the most CPU (one that is running a model)."""
+    """Once runs have started, SIGKILL the local worker that uses the most CPU (one that is running a model)."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         if runs_dir.is_dir() and any(runs_dir.iterdir()):
-            workers = loky_workers()
+            workers = local_workers_of_this_process()
             if workers:
                 before = {p.pid: sum(p.cpu_times()[:2]) for p in workers}
                 time.sleep(0.3)
@@ -97,7 +106,7 @@ def kill_a_busy_worker(runs_dir: Path, killed: list[int], timeout: float = 120.0
         time.sleep(0.05)
 
 
-def test_sigkill_of_one_worker_does_not_abort_the_sweep(tmp_path, capsys):
+def test_sigkill_of_one_worker_does_not_abort_the_sweep(tmp_path, capsys, local_workers):
     path = tmp_path / "deaths.yaml"
     path.write_text(yaml.safe_dump(SMALL), encoding="utf-8")
     out = tmp_path / "par"

@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 TMP_SUFFIX = ".tmp"
 """Suffix of the temporary files (they also start with a dot)."""
@@ -94,17 +95,18 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", encoding: str | 
         _fsync_dir(directory)
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+def write_bytes(path: str | os.PathLike[str], data: bytes | memoryview | Any, sync: bool = True) -> Path:
     """Write bytes to ``path`` atomically.
 
     Args:
         path: The target file (its directory must exist).
-        data: The content.
+        data: The content (bytes, or any object with the buffer protocol, such as a ``pyarrow.Buffer``).
+        sync: ``fsync`` the file and its directory (see :func:`atomic_open`).
 
     Returns:
         The target path.
     """
-    with atomic_open(path, "wb") as fh:
+    with atomic_open(path, "wb", sync=sync) as fh:
         fh.write(data)
     return Path(path)
 
@@ -151,6 +153,29 @@ def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 2) -
     return write_text(path, text + "\n")
 
 
+def parquet_bytes(df: pd.DataFrame, index: bool = False) -> pa.Buffer:
+    """Return a DataFrame as the bytes of a Parquet file, in memory.
+
+    The file is what ``df.to_parquet(engine="pyarrow", index=index)`` writes (the same schema, pandas
+    metadata and compression), converted with one thread: the tables of a run are small, and starting
+    pyarrow's conversion threads for each would cost more than the conversion.
+
+    Args:
+        df: The table.
+        index: Whether to store the DataFrame's index as well.
+
+    Returns:
+        The file's bytes (a ``pyarrow.Buffer``: write it with :func:`write_bytes`, hash it with :func:`bytes_digest`).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=index, nthreads=1)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="snappy")
+    return sink.getvalue()
+
+
 def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame, index: bool = False, sync: bool = True) -> Path:
     """Write a DataFrame to Parquet (pyarrow) at ``path`` atomically.
 
@@ -163,7 +188,13 @@ def write_parquet(path: str | os.PathLike[str], df: pd.DataFrame, index: bool = 
     Returns:
         The target path.
     """
-    return _write_with(path, lambda fh: df.to_parquet(fh, engine="pyarrow", index=index), sync)
+    return write_bytes(path, parquet_bytes(df, index=index), sync=sync)
+
+
+def bytes_digest(data: bytes | memoryview | Any) -> dict[str, Any]:
+    """Return :func:`file_digest` of a file holding ``data``, from the bytes in memory (no reading back)."""
+    view = memoryview(data)
+    return {"bytes": view.nbytes, "sha256": hashlib.sha256(view).hexdigest()}
 
 
 def file_digest(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -208,11 +239,5 @@ def check_file(path: str | os.PathLike[str], expected: Any, full: bool = True) -
     return None
 
 
-def _write_with(path: str | os.PathLike[str], writer: Callable[[IO[bytes]], object], sync: bool = True) -> Path:
-    with atomic_open(path, "wb", sync=sync) as fh:
-        writer(fh)
-    return Path(path)
-
-
-__all__ = ["TMP_SUFFIX", "atomic_open", "check_file", "file_digest", "write_bytes", "write_json", "write_parquet",
-           "write_text"]
+__all__ = ["TMP_SUFFIX", "atomic_open", "bytes_digest", "check_file", "file_digest", "parquet_bytes", "write_bytes",
+           "write_json", "write_parquet", "write_text"]

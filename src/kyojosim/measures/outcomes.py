@@ -358,6 +358,13 @@ def typed_frame(name: str, data: pd.DataFrame | Sequence[Mapping[str, Any]] | Ma
     """
     t = table(name)
     cols = columns_of(name)
+    if isinstance(data, Mapping) and len(data):  # columns: each made with its dtype at once, no frame to convert
+        given = {str(c): v for c, v in data.items()}
+        cols.update({c: t.dtype(c) for c in given if c not in cols and t.dtype(c)})
+        missing = [c for c in cols if c not in given]
+        if missing:
+            raise OutcomeError(f"table {name!r}: no column(s) {', '.join(missing)}")
+        return pd.DataFrame({c: _typed_column(given[c], dtype) for c, dtype in cols.items()})
     df = pd.DataFrame(data) if data is not None else pd.DataFrame()
     cols.update({str(c): t.dtype(str(c)) for c in df.columns if str(c) not in cols and t.dtype(str(c))})
     if not len(df.columns):
@@ -368,6 +375,13 @@ def typed_frame(name: str, data: pd.DataFrame | Sequence[Mapping[str, Any]] | Ma
     return df[list(cols)].astype(cols)
 
 
+def _typed_column(values: Any, dtype: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Return a column's values (a list, an array) as an array of ``dtype``, as ``astype(dtype)`` gives them."""
+    if dtype in (INT, FLOAT):
+        return np.asarray(values, dtype=dtype)
+    return pd.array(values, dtype=dtype)
+
+
 def table_frame(dc: mesa.DataCollector, name: str) -> pd.DataFrame:
     """Return a recorded table of a model's DataCollector as a typed frame (the registry's columns and dtypes).
 
@@ -375,13 +389,15 @@ def table_frame(dc: mesa.DataCollector, name: str) -> pd.DataFrame:
     """
     t = table(name)
     if t.recorded_by == "reporters":
-        df = dc.get_model_vars_dataframe().reset_index(drop=True)
-        df.insert(0, "step", np.arange(len(df), dtype=np.int64))
-        return typed_frame(name, df)
+        columns = dict(dc.model_vars)
+        if not columns:
+            return typed_frame(name)
+        steps = len(next(iter(columns.values())))
+        return typed_frame(name, {"step": np.arange(steps, dtype=np.int64), **columns})
     if t.recorded_by != "rows":
         raise OutcomeError(f"table {name!r} is built by a sweep, not recorded by a model")
     data = dc.tables[name]
-    return pd.DataFrame(data, columns=list(data)).astype({c: t.dtype(c) for c in data})
+    return pd.DataFrame({c: _typed_column(v, t.dtype(c)) for c, v in data.items()})
 
 
 def last_rows(dc: mesa.DataCollector, name: str, key: str = "step") -> list[dict[str, Any]]:
@@ -479,10 +495,10 @@ def _needs(run: RunLike) -> pd.DataFrame:
 def _category_rate(category: str) -> Callable[[RunLike], float]:
     def summary(run: RunLike) -> float:
         needs = _needs(run)
-        mine = needs[needs["category"] == category]
-        if mine.empty:
+        mine = (needs["category"] == category).to_numpy(dtype=bool)  # a mask of the rows, no copy of the table
+        if not mine.any():
             return float("nan")
-        return _rate(mine["matched"].sum(), mine["lapsed"].sum())
+        return _rate(needs["matched"].to_numpy()[mine].sum(), needs["lapsed"].to_numpy()[mine].sum())
     return summary
 
 
@@ -510,8 +526,10 @@ def _tsunagari(group_type: str, group: str) -> Callable[[RunLike], float]:
         ts = run.tables_["tsunagari"]
         if not len(ts):
             return float("nan")
-        last = ts[(ts["step"] == ts["step"].max()) & (ts["group_type"] == group_type) & (ts["group"] == group)]
-        return float(last["mean"].iloc[0]) if len(last) else float("nan")
+        step = ts["step"].to_numpy()
+        rows = np.flatnonzero((step == step.max()) & (ts["group_type"] == group_type).to_numpy(dtype=bool)
+                              & (ts["group"] == group).to_numpy(dtype=bool))
+        return float(ts["mean"].to_numpy()[rows[0]]) if len(rows) else float("nan")
     return summary
 
 

@@ -4,14 +4,23 @@
 processes (``backend="loky"``, joblib's default) or on a dask.distributed cluster
 (``backend="dask"``: a local cluster of ``jobs`` worker processes, or the running scheduler at
 ``scheduler``), and yields the results as they finish (``ordered=False``) or in the order of the
-items. Sweeps (:func:`kyojosim.runs.sweep.sweep`), projections (:func:`kyojosim.analysis.projection.track`) and the
+items.
+
+Local worker processes are forked from this process where that is safe (Linux, and no other Python
+thread running in this process: a script or ``kyojosim sweep``), with the standard library's process
+pool: they start in milliseconds with everything this process has imported (kyojosim, Mesa, pandas,
+pyarrow), instead of importing it all again (about a second per worker, paid by every sweep). Elsewhere
+(macOS, Windows, a notebook kernel with its threads) they are loky's, started afresh and reused from one
+call to the next. Either way the workers ignore SIGINT and run the same function on the same items.
+
+Sweeps (:func:`kyojosim.runs.sweep.sweep`), projections (:func:`kyojosim.analysis.projection.track`) and the
 validation experiments (:mod:`kyojosim.analysis.validation`) all run through it.
 
-Ctrl-C: loky workers ignore SIGINT (a terminal sends it to the whole process group), so only the
+Ctrl-C: local workers ignore SIGINT (a terminal sends it to the whole process group), so only the
 parent is interrupted; it stops the workers and the ``KeyboardInterrupt`` reaches the caller.
 
 A worker process that dies (killed, out of memory, a crash in compiled code) does not stop the others:
-with ``loky`` at most ``jobs`` items are in the workers at a time, and when the pool breaks, the items
+with local workers at most ``jobs`` items are in the workers at a time, and when the pool breaks, the items
 that were in it are run again (``retries`` times at most), each alone, so that the one that kills its
 worker is found and the others finish; an item still lost is handed to ``lost`` (a sweep records the
 run as failed) and the rest go on. The dask backend reschedules the tasks of a lost worker itself
@@ -101,7 +110,13 @@ def map_runs(fn: Callable[[T], R], items: Iterable[T], jobs: int = 1, backend: s
     check_options(jobs, backend, scheduler)
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ExecutorError(f"retries: got {retries!r}; allowed: an integer >= 0")
-    return _iterate(fn, list(items), jobs, backend, scheduler, ordered, retries, lost, on_retry)
+    items = list(items)
+    n_jobs = jobs if jobs != -1 else (os.cpu_count() or 1)
+    pool = None
+    if backend == "loky" and n_jobs > 1 and items and can_fork():
+        # forked now, before the caller starts any thread (a progress bar's): the workers are ready when it iterates
+        pool = _ForkedPool(n_jobs)
+    return _iterate(fn, items, jobs, backend, scheduler, ordered, retries, lost, on_retry, pool, n_jobs)
 
 
 def worker_death(exc: BaseException) -> str:
@@ -110,49 +125,148 @@ def worker_death(exc: BaseException) -> str:
     return "a worker process died" + (f" ({codes.group(1)})" if codes else "")
 
 
-def _loky(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, retries: int,
-          lost: Callable[[T, str], R] | None, on_retry: Callable[[T, int, str], None] | None) -> Iterator[R]:
-    """Run the items on loky worker processes, at most ``n_jobs`` at a time; run again those lost with a worker."""
+def can_fork() -> bool:
+    """Whether local workers can be forked from this process safely.
+
+    On Linux, from the main thread, with no other Python thread running: a thread that holds a lock as the
+    process forks would leave that lock held, forever, in the worker.
+    """
+    import multiprocessing
+    import sys
+    import threading
+
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.current_thread() is threading.main_thread() and threading.active_count() == 1)
+
+
+class _ForkedPool:
+    """The standard library's process pool with ``n_jobs`` workers forked from this process, all started at once.
+
+    The objects this process holds are frozen for the garbage collector while it forks (``gc.freeze``, then
+    unfrozen here), so that the workers' collections do not walk, and copy, the pages of what they inherited.
+    """
+
+    def __init__(self, n_jobs: int) -> None:
+        import gc
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        before = set(multiprocessing.active_children())
+        self.executor = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("fork"),
+                                            initializer=_ignore_sigint)
+        self._reason: str | None = None
+        freeze = gc.get_freeze_count() == 0  # a process that froze objects itself keeps them frozen
+        if freeze:
+            gc.freeze()
+        try:  # the first task forks every worker now, from this thread, before the pool's own thread starts
+            self.executor.submit(os.getpid).result()
+        finally:
+            if freeze:
+                gc.unfreeze()
+        self.processes = [p for p in multiprocessing.active_children() if p not in before]
+
+    def submit(self, fn: Callable[[T], R], item: T) -> Any:
+        return self.executor.submit(fn, item)
+
+    def reason(self, exc: BaseException) -> str:
+        """Wait for the broken pool to stop; say how its workers ended (``a worker process died (SIGKILL(-9))``)."""
+        import signal
+
+        if self._reason is None:
+            self.executor.shutdown(wait=True)  # the pool stops the other workers (SIGTERM) and joins them
+            codes = {p.exitcode for p in self.processes if p.exitcode not in (None, 0)}
+            if len(codes) > 1:  # the workers the pool stopped are not the one that died
+                codes.discard(-signal.SIGTERM)
+
+            def name(code: int) -> str:
+                try:
+                    return f"{signal.Signals(-code).name}({code})" if code < 0 else str(code)
+                except ValueError:
+                    return str(code)
+
+            self._reason = "a worker process died" + (f" ({', '.join(map(name, sorted(codes)))})" if codes else "")
+        return self._reason
+
+    def stop(self) -> None:
+        """Stop the workers now (Ctrl-C, an error, or the caller stopped early)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for p in self.processes:
+            if p.is_alive():
+                p.kill()
+        for p in self.processes:
+            p.join(timeout=5)
+
+
+class _LokyPool:
+    """loky's reusable pool of ``n_jobs`` worker processes (started afresh, kept for the next call)."""
+
+    def __init__(self, n_jobs: int) -> None:
+        from joblib.externals.loky import get_reusable_executor
+
+        self.executor = get_reusable_executor(max_workers=n_jobs, initializer=_ignore_sigint)
+
+    def submit(self, fn: Callable[[T], R], item: T) -> Any:
+        return self.executor.submit(fn, item)
+
+    def reason(self, exc: BaseException) -> str:
+        return worker_death(exc)
+
+    def stop(self) -> None:
+        self.executor.shutdown(wait=False, kill_workers=True)
+
+
+def _local_pool(n_jobs: int, fork: bool) -> _ForkedPool | _LokyPool:
+    return _ForkedPool(n_jobs) if fork else _LokyPool(n_jobs)
+
+
+def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, retries: int,
+           lost: Callable[[T, str], R] | None, on_retry: Callable[[T, int, str], None] | None,
+           pool: _ForkedPool | _LokyPool | None = None) -> Iterator[R]:
+    """Run the items on local worker processes, at most ``n_jobs`` at a time; run again those lost with a worker.
+
+    ``pool`` is the first pool (started by the caller; loky's if none); a pool that breaks is replaced by one of
+    the same kind, forked only if that is still safe (:func:`can_fork`: a progress bar's thread may run by then).
+    """
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    from joblib.externals.loky import get_reusable_executor
-
+    fork = isinstance(pool, _ForkedPool)
     pending = deque(range(len(items)))  # not yet run
     suspects: deque[int] = deque()  # in a pool that broke: run again one at a time, alone
     losses = [0] * len(items)
-    in_flight: dict[Any, int] = {}
+    in_flight: dict[Any, tuple[int, Any]] = {}
     done: dict[int, R] = {}
     next_out = 0
-    executor = None
     failed_starts = 0
     try:
         while pending or suspects or in_flight:
-            if executor is None:
-                executor = get_reusable_executor(max_workers=n_jobs, initializer=_ignore_sigint)
             try:  # an item leaves its queue once it is submitted
+                if pool is None:
+                    pool = _local_pool(n_jobs, fork and can_fork())
                 if suspects and not in_flight:
-                    fut = executor.submit(fn, items[suspects[0]])
-                    in_flight[fut] = suspects.popleft()
+                    fut = pool.submit(fn, items[suspects[0]])
+                    in_flight[fut] = (suspects.popleft(), pool)
                 while pending and not suspects and len(in_flight) < n_jobs:
-                    fut = executor.submit(fn, items[pending[0]])
-                    in_flight[fut] = pending.popleft()
+                    fut = pool.submit(fn, items[pending[0]])
+                    in_flight[fut] = (pending.popleft(), pool)
             except BrokenProcessPool as exc:  # broke between two waits: the next wait reports the items it held
                 if not in_flight:
-                    executor = None
+                    reason = pool.reason(exc) if pool is not None else worker_death(exc)
+                    pool = None
                     failed_starts += 1
                     if failed_starts > 3:
-                        raise ExecutorError(f"cannot start worker processes: {worker_death(exc)}") from None
+                        raise ExecutorError(f"cannot start worker processes: {reason}") from None
                     continue
             failed_starts = 0
             finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for fut in finished:
-                i = in_flight.pop(fut)
+                i, owner = in_flight.pop(fut)
                 try:
                     result = fut.result()
                 except BrokenProcessPool as exc:
-                    executor = None  # loky starts a new pool
-                    reason = worker_death(exc)
+                    reason = owner.reason(exc)
+                    if owner is pool:
+                        pool = None  # a new pool is started
                     losses[i] += 1
                     if losses[i] <= retries:
                         suspects.append(i)
@@ -173,14 +287,28 @@ def _loky(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, retr
     except BaseException:
         for fut in in_flight:
             fut.cancel()
-        if executor is not None and in_flight:  # Ctrl-C, an error, or the caller stopped early: stop the workers
-            executor.shutdown(wait=False, kill_workers=True)
+        if pool is not None and (in_flight or fork):  # Ctrl-C, an error, or the caller stopped early: stop the workers
+            pool.stop()
         raise
+    if fork and pool is not None:
+        pool.executor.shutdown(wait=True)
+
+
+def release_workers() -> None:
+    """Stop the local worker processes kept for the next call (loky's), freeing their memory and threads.
+
+    Forked workers are never kept: they stop when their call ends. After this, this process has no thread of
+    loky's left, so the next call can fork its workers again (:func:`can_fork`).
+    """
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor(reuse=True).shutdown(wait=True, kill_workers=True)
 
 
 def _iterate(fn: Callable[[T], R], items: list[T], jobs: int, backend: str, scheduler: str | None,
              ordered: bool, retries: int = 0, lost: Callable[[T, str], R] | None = None,
-             on_retry: Callable[[T, int, str], None] | None = None) -> Iterator[R]:
+             on_retry: Callable[[T, int, str], None] | None = None, pool: _ForkedPool | None = None,
+             n_jobs: int = 1) -> Iterator[R]:
     if not items:
         return
     if backend == "loky" and jobs == 1:
@@ -189,7 +317,7 @@ def _iterate(fn: Callable[[T], R], items: list[T], jobs: int, backend: str, sche
         return
     if backend == "loky":
         # workers ignore Ctrl-C (the terminal sends it to them too): the parent stops them and reports
-        yield from _loky(fn, items, jobs if jobs != -1 else (os.cpu_count() or 1), ordered, retries, lost, on_retry)
+        yield from _local(fn, items, n_jobs, ordered, retries, lost, on_retry, pool)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -214,4 +342,4 @@ def _iterate(fn: Callable[[T], R], items: list[T], jobs: int, backend: str, sche
         yield from Parallel(return_as=return_as, batch_size=1)(tasks)
 
 
-__all__ = ["BACKENDS", "ExecutorError", "check_options", "map_runs", "worker_death"]
+__all__ = ["BACKENDS", "ExecutorError", "can_fork", "check_options", "map_runs", "release_workers", "worker_death"]

@@ -73,6 +73,7 @@ folder with a manifest holds a complete run. Nothing is written outside ``<out>`
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import platform
 import sys
@@ -87,7 +88,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..atomic import check_file, file_digest, write_json, write_parquet
+from ..atomic import bytes_digest, check_file, parquet_bytes, write_bytes, write_json
 from ..distribution import version
 from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
@@ -139,6 +140,12 @@ def _dist_version(name: str) -> str | None:
 
 def versions() -> dict[str, str | None]:
     """Return the versions of kyojosim, Python and the main libraries (for the manifest)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, str | None]:
+    """Return the versions, looked up once per process (reading installed packages' metadata takes milliseconds)."""
     return {
         "kyojosim": package_version(),
         "python": platform.python_version(),
@@ -297,9 +304,10 @@ class RunResult:
             entries = {}
             for name, df in self.tables_.items():
                 file = f"{name}.parquet"
-                write_parquet(out / file, df)
+                data = parquet_bytes(df)
+                write_bytes(out / file, data)
                 entries[name] = {"file": file, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
-                                 **file_digest(out / file)}  # bytes and sha256, checked by load_run
+                                 **bytes_digest(data)}  # bytes and sha256, checked by load_run
             manifest["tables"] = entries
             write_json(out / MANIFEST, manifest)
         except OSError as exc:

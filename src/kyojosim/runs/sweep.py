@@ -38,6 +38,7 @@ the runs in their fixed order, so they are identical whatever the number of jobs
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import multiprocessing
@@ -53,7 +54,16 @@ from typing import Any
 
 import pandas as pd
 
-from ..atomic import TMP_SUFFIX, check_file, file_digest, write_json, write_parquet
+from ..atomic import (
+    TMP_SUFFIX,
+    bytes_digest,
+    check_file,
+    file_digest,
+    parquet_bytes,
+    write_bytes,
+    write_json,
+    write_parquet,
+)
 from ..errors import KyojoError, ScenarioWarning
 from ..measures.outcomes import (
     FORMAT_VERSION,
@@ -65,7 +75,7 @@ from ..measures.outcomes import (
     typed_frame,
 )
 from ..params.experiment import Experiment, Run, load_experiment
-from .executor import BACKENDS, ExecutorError, check_options, map_runs
+from .executor import BACKENDS, ExecutorError, can_fork, check_options, map_runs
 from .results import results_folder
 
 RUNS_DIR = "runs"
@@ -188,11 +198,11 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
     The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds", "files"}``
-    (``files``: the size and SHA-256 hash of every file written, :func:`kyojosim.atomic.file_digest`, which
-    :func:`verify_run` checks when the sweep resumes), or ``{"status": "failed", "error", "traceback"}`` if
-    anything raised (the error is not re-raised, so that the other runs go on). Only the status is flushed to
-    disk (``fsync``) as it is written: a table that a crash of the machine left incomplete differs from what
-    the status records, and the resumed sweep runs the run again.
+    (``files``: the size and SHA-256 hash of every file written, :func:`kyojosim.atomic.bytes_digest` of the
+    bytes before they are written, which :func:`verify_run` checks when the sweep resumes), or ``{"status":
+    "failed", "error", "traceback"}`` if anything raised (the error is not re-raised, so that the other runs go
+    on). Only the status is flushed to disk (``fsync``) as it is written: a table that a crash of the machine
+    left incomplete differs from what the status records, and the resumed sweep runs the run again.
 
     The status also splits the run's ``seconds`` (the whole task) into ``model_seconds`` (building the
     model and running it: what :func:`kyojosim.run` would take) and ``build_seconds`` (building the
@@ -228,15 +238,19 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
             scenario, build_seconds = run_scenario(scenario)
         result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
         model_seconds = float(result.manifest.get("elapsed_s") or 0.0)
-        summary = summary_frame([summary_row(result, run_id)])
-        # the tables are renamed into place atomically but not flushed one by one: the status, written last and
-        # flushed, records their sizes and hashes, and a resumed sweep runs again a run whose files differ
-        for name in swept_tables():
-            write_parquet(folder / f"{name}.parquet", result.tables_[name], sync=False)
-        write_parquet(folder / "summary.parquet", summary, sync=False)
+        frames = {f"{name}.parquet": result.tables_[name] for name in swept_tables()}
+        frames["summary.parquet"] = summary_frame([summary_row(result, run_id)])
         del result
+        # each file is made in memory, hashed there and renamed into place atomically, but not flushed one by one:
+        # the status, written last and flushed, records their sizes and hashes (checked when the sweep resumes),
+        # and a resumed sweep runs again a run whose files differ
+        files = {}
+        for name, df in frames.items():
+            data = parquet_bytes(df)
+            write_bytes(folder / name, data, sync=False)
+            files[name] = bytes_digest(data)
+        del frames, data
         release_memory()
-        files = {name: file_digest(folder / name) for name in run_files()}  # checked when the sweep resumes
         seconds = time.perf_counter() - t0
         status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6),
                   "model_seconds": round(model_seconds, 6), "build_seconds": round(build_seconds, 6), "error": "",
@@ -417,8 +431,9 @@ def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | N
 
     def tables() -> Iterator[pa.Table]:
         for rid, f in zip(run_ids, files, strict=True):
-            try:
-                t = pq.read_table(f).replace_schema_metadata(None)
+            try:  # one file at a time, decoded in this thread: the files are small
+                with pq.ParquetFile(f) as pf:
+                    t = pf.read(use_threads=False).replace_schema_metadata(None)
             except (OSError, ValueError, pa.ArrowException) as exc:
                 raise _unreadable(f, exc) from None
             if "run_id" in t.column_names:
@@ -427,7 +442,8 @@ def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | N
             for fld in schema:
                 if fld.name not in t.column_names:
                     t = t.append_column(fld.name, pa.nulls(t.num_rows, fld.type))
-            yield t.select(schema.names).cast(schema)
+            t = t.select(schema.names)
+            yield t if t.schema.equals(schema) else t.cast(schema)
 
     if target is None:
         parts = list(tables())
@@ -461,8 +477,16 @@ def empty_table(name: str) -> pd.DataFrame:
     return df
 
 
+def _consolidate_named(out: Path, run_ids: list[str], optional: Mapping[str, Collection[str]], name: str
+                       ) -> tuple[str, dict[str, Any]]:
+    """Write one consolidated table (a task of :func:`consolidate`); return its name and :func:`file_digest`."""
+    target = out / f"{name}.parquet"
+    consolidate_table(out, name, run_ids, target, optional.get(name, ()))
+    return name, file_digest(target)
+
+
 def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None,
-                recovered: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                recovered: Mapping[str, Any] | None = None, jobs: int = 1) -> dict[str, Any]:
     """Write the consolidated tables and ``manifest.json`` (last) from the run folders.
 
     Args:
@@ -472,6 +496,8 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
         recovered: What the sweep recovered from, recorded as the manifest's ``recovered``: ``damaged`` (runs
             found damaged on resuming and run again: ``run_id``, ``problem``) and ``retried`` (runs run again
             after their worker process died: ``run_id``, ``attempts``, ``reason``).
+        jobs: Local worker processes that write the tables at the same time (each table is written by one);
+            the tables are the same whatever the number.
 
     Returns:
         The manifest (its ``files``: size and SHA-256 hash of every consolidated table).
@@ -493,9 +519,13 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     (out / MANIFEST).unlink(missing_ok=True)
     write_parquet(out / "design.parquet", design)
     files = {"design.parquet": file_digest(out / "design.parquet")}
-    for name in ("summary", *swept_tables()):
-        consolidate_table(out, name, done, out / f"{name}.parquet", optional_runs(statuses, name))
-        files[f"{name}.parquet"] = file_digest(out / f"{name}.parquet")
+    names = ["summary", *swept_tables()]
+    optional = {name: sorted(runs) for name in names if (runs := optional_runs(statuses, name))}
+    # in parallel only in workers forked from this process: workers started afresh would take longer to import
+    # kyojosim than most consolidations take
+    workers = max(1, min(jobs if jobs != -1 else os.cpu_count() or 1, len(names))) if can_fork() else 1
+    written = dict(map_runs(functools.partial(_consolidate_named, out, done, optional), names, jobs=workers))
+    files.update({f"{name}.parquet": written[name] for name in names})
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]
@@ -532,22 +562,31 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
 def execution_order(runs: list[Run]) -> list[Run]:
     """Return the order in which the runs are handed to the workers.
 
-    The runs of an experiment's scenarios keep their order. Runs of municipalities whose scenario is built
-    in the worker (``municipalities:``) go first run of each municipality first, then the second of each,
-    and so on: every municipality is built once, by its first run, while the workers build different
-    municipalities at the same time; its other runs come later and find it in the cache. The results do
-    not depend on the order (the tables are consolidated in the experiment's order).
+    The runs of an experiment's scenarios go the longest first, as far as their size tells (residents
+    simulated x years, :func:`predicted_cost`), runs of the same size in the experiment's order: a long run
+    handed out last would keep one worker busy while the others wait. Runs of municipalities whose scenario
+    is built in the worker (``municipalities:``) come after them, first run of each municipality first, then
+    the second of each, and so on: every municipality is built once, by its first run, while the workers
+    build different municipalities at the same time; its other runs come later and find it in the cache.
+    The results do not depend on the order (the tables are consolidated in the experiment's order).
     """
+    plain = sorted((r for r in runs if r.recipe is None), key=predicted_cost, reverse=True)  # stable: ties keep order
     built = [r for r in runs if r.recipe is not None]
     if not built:
-        return list(runs)
+        return plain
     rank: dict[str, int] = {}
     keyed = []
     for i, r in enumerate(built):
         k = rank.get(r.scenario, 0)
         rank[r.scenario] = k + 1
         keyed.append((k, i, r))
-    return [r for r in runs if r.recipe is None] + [r for _, _, r in sorted(keyed, key=lambda t: (t[0], t[1]))]
+    return plain + [r for _, _, r in sorted(keyed, key=lambda t: (t[0], t[1]))]
+
+
+def predicted_cost(run: Run) -> float:
+    """Return the size of a run of a resolved scenario: residents simulated (population x scale) x years."""
+    scn = run.resolved
+    return float(scn.municipality.population) * float(scn.municipality.scale) * float(scn.simulation.years)
 
 
 def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
@@ -765,16 +804,22 @@ def sweep(
     skipped = len(exp.runs) - len(todo)
     failed = built = 0
     retried: dict[str, dict[str, Any]] = {}
-    with tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", disable=not progress,
-              file=sys.stderr, smoothing=0.1, dynamic_ncols=True) as bar:
-        for status in _execute(folder, todo, jobs, backend, scheduler, retried):
+    finishing = _execute(folder, todo, jobs, backend, scheduler, retried)  # local workers start here, before the bar
+    # no bar at all without progress: even a disabled tqdm bar leaves its monitor thread running, and local workers
+    # are forked (for the consolidation) only from a process without other threads
+    with (tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", file=sys.stderr, smoothing=0.1,
+               dynamic_ncols=True) if progress else contextlib.nullcontext()) as bar:
+        for status in finishing:
             failed += status.get("status") == "failed"
             built += float(status.get("build_seconds") or 0.0) > 0
+            if bar is None:
+                continue
             if failed or built:  # scenarios of municipalities built from the census tables, into the cache
                 bar.set_postfix({k: v for k, v in (("built", built), ("failed", failed)) if v})
             bar.update(1)
     run_wall = time.perf_counter() - t0
-    consolidate(folder, exp, timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
+    consolidate(folder, exp, jobs=jobs if backend == "loky" else 1,  # the tables are written here, in local processes
+                timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
                                       "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs,
                                       "backend": backend},
                 recovered={"damaged": damaged, "retried": list(retried.values())})
@@ -782,5 +827,5 @@ def sweep(
 
 
 __all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "execution_order", "held_replicates",
-           "read_status", "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep", "variants_experiment",
-           "verify_run"]
+           "predicted_cost", "read_status", "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep",
+           "variants_experiment", "verify_run"]
