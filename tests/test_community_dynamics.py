@@ -220,19 +220,49 @@ def _turnover_array(groups, slots, level, w, rates, u, rate, cap):
     return ~member & (p > 0) & (u[1] < rate * p / (1.0 - p))
 
 
+def _eligibility_array(age, role, household, alive, employed, n_households, slots, older_neighbourhood, older_group):
+    """The normalised eligibility weights of ``slots`` on whole columns (the array form)."""
+    from kyojosim.constants import ROLE_CHILD
+
+    live = np.flatnonzero(alive)
+    frame = live[(age[live] >= 20) & (age[live] < 70)]
+    school = live[(age[live] >= 6) & (age[live] <= 14) & (role[live] == ROLE_CHILD)]
+    hh_school = np.zeros(n_households, dtype=bool)
+    hh_school[household[school]] = True
+
+    def raw(s):
+        a = age[s].astype(np.int64)
+        parent = hh_school[household[s]] & (role[s] != ROLE_CHILD) & (a >= 18) & (a < 65)
+        return _raw_weights_array(a, parent, employed[s], older_neighbourhood, older_group)
+
+    w = raw(slots)
+    if frame.size:
+        mean = raw(frame).mean(axis=0)
+        mean[mean == 0] = 1.0
+        w = w / mean
+    return w
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
 @settings(max_examples=40, deadline=None)
-def test_raw_weights_kernel_equals_the_array_rules(seed, n, older_neighbourhood, older_group):
-    from kyojosim.core.community_kernel import raw_weights
+def test_eligibility_kernel_equals_the_array_rules(seed, n, older_neighbourhood, older_group):
+    from kyojosim.constants import ROLE_CHILD
+    from kyojosim.core.community_kernel import eligibility
 
     rng = np.random.default_rng(seed)
-    age = rng.integers(0, 100, n).astype(np.int64)
-    parent = rng.random(n) < 0.3
+    age = rng.integers(0, 100, n).astype(np.int16)
+    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
+    n_households = max(n // 3, 1)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    alive = rng.random(n) < 0.9
     employed = rng.random(n) < 0.5
-    got = raw_weights(age, parent, employed, K["pta"], K["labour_union"], K["workplace_friends"],
-                      K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
-                      K["religious_group"], len(K), older_neighbourhood, older_group)
-    want = _raw_weights_array(age, parent, employed, older_neighbourhood, older_group)
+    slots = rng.permutation(n)[: n // 2].astype(np.int64)
+    got = eligibility(slots, age, role, household, alive, employed, n_households, int(ROLE_CHILD), K["pta"],
+                      K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
+                      K["neighbourhood_association"], K["volunteer_group"], K["religious_group"], len(K),
+                      older_neighbourhood, older_group)
+    want = _eligibility_array(age, role, household, alive, employed, n_households, slots, older_neighbourhood,
+                              older_group)
     assert got.dtype == want.dtype and np.array_equal(got.view(np.uint64), want.view(np.uint64))
 
 

@@ -120,29 +120,13 @@ def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np
     over the living residents aged 20-69 is 1 (the survey's membership rates are per respondent
     aged 20-69).
     """
-    live = pop.live()
-    frame = live[(pop.age[live] >= 20) & (pop.age[live] < 70)]
-    # households with a school child (6-14), for the PTA rule
-    school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
-    hh_school = np.zeros(pop.n_households, dtype=bool)
-    hh_school[pop.household[school]] = True
-    w = _raw_weights(pop, slots, scn, hh_school)
-    if frame.size:
-        mean = _raw_weights(pop, frame, scn, hh_school).mean(axis=0)
-        mean[mean == 0] = 1.0
-        w = w / mean
-    return w
+    from .community_kernel import eligibility
 
-
-def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario, hh_school: np.ndarray) -> np.ndarray:
-    from .community_kernel import raw_weights
-
-    age = pop.age[slots].astype(np.int64)
-    # parents of school children: ``hh_school`` marks the households with a child 6-14
-    parent = hh_school[pop.household[slots]] & (pop.role[slots] != ROLE_CHILD) & (age >= 18) & (age < 65)
     c = scn.communities
-    # one compiled pass: 1 (0 under 18) times each rule's factor, in the order of the rules above
-    return raw_weights(age, parent, pop.employed[slots], K["pta"], K["labour_union"], K["workplace_friends"],
+    n = pop.n
+    # one compiled pass for the households with a school child, one for the frame's mean, one for ``slots``
+    return eligibility(np.asarray(slots, dtype=np.int64), pop.age, pop.role, pop.household, pop.alive[:n], pop.employed,
+                       int(pop.n_households), int(ROLE_CHILD), K["pta"], K["labour_union"], K["workplace_friends"],
                        K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
                        K["religious_group"], len(OFFLINE_COMMUNITIES), float(c.older_neighbourhood_weight),
                        float(c.older_group_weight))
@@ -269,32 +253,28 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     before = pop.groups[joining].copy()
     _set_groups(pop, joining, joins, scn, rng, first_group=max(first, 0))
     pop.groups[joining] = np.where(joins, pop.groups[joining], before)
-    live = pop.live()
-    # the living by district, in slot order within a district (sorted once; the loop below changes only the
-    # groups of those who join, who are left out of the existing members of what they join)
-    residents = live[np.argsort(pop.district[live], kind="stable")]
-    joined = np.zeros(pop.n, dtype=bool)
+    from .community_kernel import chapter_members
+
+    alive = pop.alive[: pop.n]
+    district = pop.district
     for k, name in enumerate(OFFLINE_COMMUNITIES):
         if name not in LOCAL_KINDS:
             continue
         new = slots[member[:, k]]
         if new.size == 0:
             continue
-        # the existing members of kind k by district: everyone who belonged before this call, including
-        # residents among ``slots`` who did not join it now
-        joined[new] = True
-        order = residents[(pop.groups[residents, k] >= 0) & ~joined[residents]]
-        joined[new] = False
-        if order.size == 0:
+        # the existing members of kind k by district, in slot order: everyone who belonged before this call,
+        # including residents among ``slots`` who did not join it now
+        start, members = chapter_members(pop.groups, alive, district, k, np.asarray(new, dtype=np.int64))
+        if members.size == 0:
             continue
         # copy the group of a random existing member of the same district
-        d_old = pop.district[order]
-        d_new = pop.district[new]
-        left = np.searchsorted(d_old, d_new, side="left")
-        right = np.searchsorted(d_old, d_new, side="right")
-        has = right > left
-        pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
-        pop.groups[new[has], k] = pop.groups[order[pick], k]
+        d_new = district[new].astype(np.int64)  # ``start`` covers every district of a slot
+        left = start[d_new]
+        count = start[d_new + 1] - left
+        has = count > 0
+        pick = left[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)
+        pop.groups[new[has], k] = pop.groups[members[pick], k]
 
 
 def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,
