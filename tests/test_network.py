@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_ONLINE
-from kyojosim.core.network import Ties, pairs_within_groups
+from kyojosim.core.network import Ties, pairs_touching, pairs_within_groups
 
 
 def test_add_orders_pairs_drops_self_ties_and_merges_duplicates():
@@ -90,6 +90,75 @@ def test_pairs_within_groups_edge_cases():
     assert pairs_within_groups(np.array([-1, -1, -1]), 3.0, rng)[0].size == 0
     assert pairs_within_groups(np.array([0, 0, 0]), 0.0, rng)[0].size == 0
     a, b = pairs_within_groups(np.array([0, 0, 5, 1]), 20.0, rng)  # only the pair (0, 1) is possible
+    assert set(zip(a.tolist(), b.tolist())) <= {(0, 1), (1, 0)} and a.size > 0
+
+
+def _copies_of_a_town(copies: int) -> tuple[np.ndarray, np.ndarray]:
+    """Many disjoint copies of one small town of groups (sizes 1-9, some slots in none) and its new members."""
+    group = np.array([0, 0, 1, 1, 1, -1, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, -1, 5, 5])
+    new = np.array([1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=bool)
+    step = int(group.max()) + 1
+    g = np.concatenate([np.where(group >= 0, group + i * step, -1) for i in range(copies)])
+    return g, np.tile(new, copies)
+
+
+def _pair_counts(a: np.ndarray, b: np.ndarray, town_size: int, copies: int) -> np.ndarray:
+    """Counts of each unordered pair of slots of the town, summed over the copies (a dense matrix)."""
+    lo, hi = np.minimum(a, b) % town_size, np.maximum(a, b) % town_size
+    counts = np.zeros((town_size, town_size), dtype=np.int64)
+    np.add.at(counts, (lo, hi), 1)
+    return counts
+
+
+def test_pairs_touching_new_members_have_the_distribution_of_all_pairs_filtered():
+    """Drawing only the pairs with a new end gives what drawing every pair and keeping those gives, in distribution.
+
+    Over many independent copies of a town, the number of proposals of each unordered pair with a new
+    end (i, j) in a group of m is Poisson of mean mu / (m - 1) per copy (each end proposes the other at
+    rate mu / 2 / (m - 1)), for both ways of drawing: a chi-square test of the summed counts against
+    that mean, and a chi-square test of homogeneity of the two ways' counts of distinct ties per copy
+    (what remains after duplicates merge). The tests are at level 1e-4 (fixed seeds).
+    """
+    from scipy import stats
+
+    copies, mu = 20000, 3.0
+    group, new = _copies_of_a_town(copies)
+    town = group.size // copies
+    old_a, old_b = pairs_within_groups(group, mu, np.random.default_rng(11))
+    keep = new[old_a] | new[old_b]
+    old_a, old_b = old_a[keep], old_b[keep]
+    new_a, new_b = pairs_touching(group, new, mu, np.random.default_rng(12))
+    assert np.all(new[new_a] | new[new_b]) and np.all(group[new_a] == group[new_b]) and np.all(new_a != new_b)
+    g0, n0 = group[:town], new[:town]
+    size = np.bincount(g0[g0 >= 0])
+    i, j = np.triu_indices(town, 1)
+    eligible = (g0[i] >= 0) & (g0[i] == g0[j]) & (n0[i] | n0[j])
+    i, j = i[eligible], j[eligible]
+    expected = copies * mu / (size[g0[i]] - 1)
+    for a, b in ((old_a, old_b), (new_a, new_b)):
+        counts = _pair_counts(a, b, town, copies)
+        assert counts.sum() == counts[i, j].sum()  # no pair without a new end, none across groups
+        chi2 = float((((counts[i, j] - expected) ** 2) / expected).sum())
+        assert stats.chi2.sf(chi2, df=i.size) > 1e-4, chi2
+    # distinct ties per copy: the same distribution (chi-square test of homogeneity over the observed values)
+    per_copy = []
+    for a, b in ((old_a, old_b), (new_a, new_b)):
+        key = np.unique(np.minimum(a, b) * group.size + np.maximum(a, b))
+        per_copy.append(np.bincount((key // group.size) // town, minlength=copies))
+    values = np.union1d(*per_copy)
+    table = np.array([[np.sum(c == v) for v in values] for c in per_copy])
+    table = table[:, table.sum(axis=0) >= 10]  # values seen at least 10 times (expected counts of 5 or more)
+    assert stats.chi2_contingency(table)[1] > 1e-4
+
+
+def test_pairs_touching_edge_cases():
+    rng = np.random.default_rng(3)
+    none = np.zeros(4, dtype=bool)
+    assert pairs_touching(np.array([0, 0, 1, 1]), none, 3.0, rng)[0].size == 0  # nobody new
+    assert pairs_touching(np.array([0, 1, 2, 3]), ~none, 3.0, rng)[0].size == 0  # groups of one
+    assert pairs_touching(np.array([-1, -1, -1, -1]), ~none, 3.0, rng)[0].size == 0
+    assert pairs_touching(np.array([0, 0, 0, 0]), ~none, 0.0, rng)[0].size == 0
+    a, b = pairs_touching(np.array([0, 0, 5, 1]), np.array([True, False, True, True]), 20.0, rng)
     assert set(zip(a.tolist(), b.tolist())) <= {(0, 1), (1, 0)} and a.size > 0
 
 

@@ -28,7 +28,7 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
-from .network import TieBatch, Ties, pairs_within_groups
+from .network import TieBatch, Ties, pairs_touching, pairs_within_groups
 from .population import Population
 
 PARTICIPATION_ROWS = {
@@ -329,7 +329,7 @@ def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sce
     pop.groups[slots] = groups
 
 
-def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray,
+def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray | None,
                          rng: np.random.Generator, online: bool = True) -> None:
     """Tie co-members of real-world communities, and online participants of a district, involving new slots.
 
@@ -338,7 +338,9 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         scn: The scenario.
         ties: Where the ties go.
         is_new: Which slots are new: a bool per slot, or per slot and kind (n, 10) for residents
-            who joined some kinds only (they are tied within those kinds).
+            who joined some kinds only (they are tied within those kinds); ``None`` at the synthesis,
+            when every resident is (all groups are drawn in full, :func:`pairs_within_groups`).
+            Otherwise only the pairs with a new end are drawn (:func:`pairs_touching`).
         rng: The stream.
         online: Whether to add the online-only acquaintances of new online participants too.
     """
@@ -346,12 +348,13 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
     st = net.strength
     groups = pop.groups
     live = pop.alive[: pop.n]
+
+    def pairs(group: np.ndarray, new: np.ndarray | None, mean: float) -> tuple[np.ndarray, np.ndarray]:
+        return pairs_within_groups(group, mean, rng) if new is None else pairs_touching(group, new, mean, rng)
+
     for k, name in enumerate(OFFLINE_COMMUNITIES):
-        new_k = is_new[:, k] if is_new.ndim == 2 else is_new
-        g = np.where(live, groups[:, k], -1)
-        a, b = pairs_within_groups(g, net.community_ties, rng)
-        keep = new_k[a] | new_k[b]
-        a, b = a[keep], b[keep]
+        new_k = is_new if is_new is None or is_new.ndim == 1 else is_new[:, k]
+        a, b = pairs(np.where(live, groups[:, k], -1), new_k, net.community_ties)
         ties.add(a, b, TIE_COMMUNITY, st["community"])
         # members who both use social media keep in touch online with a kind-specific share (図表4-3-3-2)
         both = pop.sns[a] & pop.sns[b] & (rng.random(a.size) < scn.communities.sns_use_rate[name])
@@ -360,10 +363,8 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         return
     # online-only acquaintances among online participants of the same district
     on = live & (pop.online > 0)
-    g = np.where(on, pop.district.astype(np.int64), -1)
-    a, b = pairs_within_groups(g, net.online_ties, rng)
-    keep = is_new[a] | is_new[b]
-    ties.add(a[keep], b[keep], TIE_ONLINE, st["online"])
+    a, b = pairs(np.where(on, pop.district.astype(np.int64), -1), is_new, net.online_ties)
+    ties.add(a, b, TIE_ONLINE, st["online"])
 
 
 def participation_group(pop: Population) -> np.ndarray:

@@ -557,6 +557,61 @@ def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Gene
     return order[src_pos], order[dst_pos]
 
 
+def pairs_touching(group: np.ndarray, new: np.ndarray, mean_ties: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the pairs of :func:`pairs_within_groups` that involve a new member, drawing only those.
+
+    The result has the distribution of ``pairs_within_groups(group, mean_ties, rng)`` filtered to
+    the pairs with a ``new`` end (the same multiset of proposals in distribution; other draws):
+
+    1. every new member of a group of ``m >= 2`` proposes Poisson(``mean_ties / 2``) ties to members
+       chosen uniformly among the ``m - 1`` others;
+    2. the ``m - k`` other members of a group with ``k`` new members together propose
+       Poisson(``mean_ties / 2 * (m - k) * k / (m - 1)``) ties to new members: each such proposal from
+       a member chosen uniformly among them to a new member chosen uniformly. (A member's proposals
+       that reach a new member are the Poisson(``mean_ties / 2``) proposals thinned by ``k / (m - 1)``,
+       and a sum of independent Poisson counts is a Poisson count whose events fall on each member
+       in proportion to its rate.)
+
+    The cost grows with the members of groups that have a new member and the pairs drawn, not with
+    every member of every group.
+
+    Args:
+        group: Group id of each candidate slot (``-1``: not in any group), indexed by slot.
+        new: Which slots are new (bool, indexed by slot).
+        mean_ties: Mean number of ties each member gets.
+        rng: The stream to draw from.
+
+    Returns:
+        Arrays ``(a, b)`` (int64) of slot pairs, each with a new end (may contain duplicates).
+    """
+    empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if mean_ties <= 0 or group.size == 0:
+        return empty
+    from .network_kernel import groups_with_new
+
+    start, members, n_new = groups_with_new(group, new)
+    if n_new.size == 0:
+        return empty
+    size = np.diff(start)
+    # 1. the proposals of new members: to any other member of the group
+    which = np.repeat(np.arange(n_new.size), n_new)  # the group of each new member
+    pos = np.arange(which.size) - np.repeat(np.cumsum(n_new) - n_new, n_new)  # its place in the group's list
+    k = rng.poisson(mean_ties / 2.0, size=which.size)
+    src = np.repeat(np.arange(which.size), k)
+    g = which[src]
+    off = rng.integers(1, size[g])
+    a1 = members[start[g] + pos[src]]
+    b1 = members[start[g] + (pos[src] + off) % size[g]]
+    # 2. the proposals of the other members that reach a new member
+    old = size - n_new
+    count = rng.poisson(mean_ties / 2.0 * old * n_new / (size - 1))
+    g = np.repeat(np.arange(n_new.size), count)
+    a2 = members[start[g] + n_new[g] + rng.integers(0, np.maximum(old[g], 1))]
+    b2 = members[start[g] + rng.integers(0, n_new[g])]
+    return np.concatenate([a1, a2]), np.concatenate([b1, b2])
+
+
 def neighbours(adj: sp.csr_matrix, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return every tie of the given slots from a CSR adjacency, as flat arrays.
 

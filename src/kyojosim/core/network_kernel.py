@@ -5,6 +5,8 @@
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
+* :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
+  :func:`kyojosim.core.network.pairs_touching` (two passes over the slots);
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
   value (willing to help free, able to offer on the platform), in the order of the CSR rows.
 """
@@ -15,7 +17,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "tied_candidates"]
 
 
 @compiled
@@ -122,3 +124,60 @@ def tied_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, k
                 weight[k] = data[j]
                 k += 1
     return need, helper, weight
+
+
+@compiled
+def groups_with_new(group: np.ndarray,
+                    new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(start, members, n_new)``: the members of every group of two or more with a new member.
+
+    Groups are those of ``group >= 0`` (the group id of each slot); a group is listed if it has at
+    least two members and at least one of them is ``new``. Listed groups come in ascending group id;
+    the members of listed group ``j`` are ``members[start[j]:start[j + 1]]``, its ``n_new[j]`` new
+    members first, then the others, each part in ascending slot order.
+    """
+    n = group.size
+    top = -1
+    for i in range(n):
+        if group[i] > top:
+            top = group[i]
+    size = np.zeros(top + 1, dtype=np.int64)
+    fresh = np.zeros(top + 1, dtype=np.int64)
+    for i in range(n):
+        g = group[i]
+        if g >= 0:
+            size[g] += 1
+            if new[i]:
+                fresh[g] += 1
+    index = np.full(top + 1, -1, dtype=np.int64)
+    n_listed = 0
+    total = 0
+    for g in range(top + 1):
+        if fresh[g] > 0 and size[g] >= 2:
+            index[g] = n_listed
+            n_listed += 1
+            total += size[g]
+    start = np.zeros(n_listed + 1, dtype=np.int64)
+    n_new = np.zeros(n_listed, dtype=np.int64)
+    for g in range(top + 1):
+        j = index[g]
+        if j >= 0:
+            start[j + 1] = start[j] + size[g]
+            n_new[j] = fresh[g]
+    fill_new = start[:n_listed].copy()
+    fill_old = start[:n_listed] + n_new
+    members = np.empty(total, dtype=np.int64)
+    for i in range(n):
+        g = group[i]
+        if g < 0:
+            continue
+        j = index[g]
+        if j < 0:
+            continue
+        if new[i]:
+            members[fill_new[j]] = i
+            fill_new[j] += 1
+        else:
+            members[fill_old[j]] = i
+            fill_old[j] += 1
+    return start, members, n_new
