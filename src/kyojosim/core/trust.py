@@ -34,6 +34,7 @@ from ..constants import CATEGORIES, CH, WILL_FREE, WILL_NONE, WILL_PAID
 from ..params.scenario import Scenario
 from .communities import ONLINE_BIT
 from .population import Population
+from .streams import bernoulli_positions
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -149,23 +150,17 @@ def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator)
     paid = np.array([h.paid_share[c] for c in CATEGORIES])
     use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
     use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
-    from .trust_kernel import redraw_offers, reform_terms
+    from .trust_kernel import reform_selected
 
-    shape = (live.size, len(CATEGORIES))
-    # three uniforms per pair, drawn as one (3, residents, categories) block would be, a third at a time
-    redo = rng.random(shape) < scn.trust.willingness_turnover
-    r = pop.reciprocity[live]
-    mean_r = float(r.astype(np.float64).mean())
+    # which (resident, category) pairs are re-formed: Bernoulli draws over the pairs, row by row, drawn as
+    # the gaps between them (only the pairs re-formed cost anything); then two uniforms for each of those
+    pairs = bernoulli_positions(live.size * len(CATEGORIES), scn.trust.willingness_turnover, rng)
+    u = rng.random(pairs.size)
+    v = rng.random(pairs.size)
+    mean_r = float(pop.reciprocity[live].astype(np.float64).mean())
     p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
-    everyone = live.size == pop.n  # between compactions some slots may be gone: work on a copy of the living
-    will = pop.will if everyone else pop.will[live]
-    changed = reform_terms(will, rng.random(shape), redo, np.ascontiguousarray(r), mean_r, free, p_paid,
-                           WILL_FREE, WILL_PAID, WILL_NONE)
-    offers = pop.platform_help if everyone else pop.platform_help[live]
-    redraw_offers(offers, will, rng.random(shape), redo, use_free, use_paid, WILL_FREE, WILL_PAID)
-    if not everyone:
-        pop.will[live] = will
-        pop.platform_help[live] = offers
+    changed = reform_selected(pop.will, pop.platform_help, live.astype(np.int64), pairs, u, v, pop.reciprocity,
+                              mean_r, free, p_paid, use_free, use_paid, WILL_FREE, WILL_PAID, WILL_NONE)
     return int(changed)
 
 
