@@ -122,14 +122,28 @@ def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np
     """
     from .community_kernel import eligibility
 
+    school, scale, rule, older = eligibility_inputs(pop, scn)
+    return eligibility(np.asarray(slots, dtype=np.int64), pop.age, pop.role, pop.household, pop.employed, school,
+                       scale, int(ROLE_CHILD), rule, older)
+
+
+def eligibility_inputs(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return what the compiled eligibility weights read besides the columns (:func:`eligibility_weights`).
+
+    ``(school, scale, rule, older)``: the households with a school child (6-14), each kind's mean raw
+    weight over the frame (1 where it is 0), the indices of the kinds the rules name (PTA, labour union,
+    workplace group, agricultural and trade group, neighbourhood association, volunteer group,
+    religious group) and the factors from 60 (neighbourhood association; volunteer and religious groups).
+    """
+    from .community_kernel import frame_scale
+
     c = scn.communities
-    n = pop.n
-    # one compiled pass for the households with a school child, one for the frame's mean, one for ``slots``
-    return eligibility(np.asarray(slots, dtype=np.int64), pop.age, pop.role, pop.household, pop.alive[:n], pop.employed,
-                       int(pop.n_households), int(ROLE_CHILD), K["pta"], K["labour_union"], K["workplace_friends"],
-                       K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
-                       K["religious_group"], len(OFFLINE_COMMUNITIES), float(c.older_neighbourhood_weight),
-                       float(c.older_group_weight))
+    rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
+                     K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
+    older = np.array([c.older_neighbourhood_weight, c.older_group_weight], dtype=np.float64)
+    school, scale = frame_scale(pop.age, pop.role, pop.household, pop.alive[: pop.n], pop.employed,
+                                int(pop.n_households), int(ROLE_CHILD), rule, older, len(OFFLINE_COMMUNITIES))
+    return school, scale, rule, older
 
 
 def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -> float:
@@ -245,33 +259,35 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     """
     if slots.size == 0:
         return
-    member = member & (pop.groups[slots] < 0)
+    from .community_kernel import chapter_members, new_memberships
+
+    # the memberships that are new, and the rows of residents who join something (only they change: the same
+    # draws, in the same order, on fewer rows)
+    member, rows = new_memberships(pop.groups, np.asarray(slots, dtype=np.int64), np.ascontiguousarray(member))
     first = int(pop.groups.max()) + 1 if pop.n else 0
-    # only the rows of residents who join something change: the same draws, in the same order, on fewer rows
-    rows = np.flatnonzero(member.any(axis=1))
     joining, joins = slots[rows], member[rows]
     before = pop.groups[joining].copy()
     _set_groups(pop, joining, joins, scn, rng, first_group=max(first, 0))
     pop.groups[joining] = np.where(joins, pop.groups[joining], before)
-    from .community_kernel import chapter_members
-
-    alive = pop.alive[: pop.n]
-    district = pop.district
-    for k, name in enumerate(OFFLINE_COMMUNITIES):
-        if name not in LOCAL_KINDS:
-            continue
+    # the existing members of each local kind joined now, by district, in slot order: everyone who belonged
+    # before this call, including residents among ``slots`` who did not join that kind now (one pass for all)
+    kinds = [k for k, name in enumerate(OFFLINE_COMMUNITIES) if name in LOCAL_KINDS and member[:, k].any()]
+    if not kinds:
+        return
+    new_bits = np.zeros(pop.n, dtype=np.uint16)
+    for j, k in enumerate(kinds):
+        new_bits[slots[member[:, k]]] |= np.uint16(1 << j)
+    start, members = chapter_members(pop.groups, pop.alive[: pop.n], pop.district, np.array(kinds, dtype=np.int64),
+                                     new_bits)
+    for j, k in enumerate(kinds):
         new = slots[member[:, k]]
-        if new.size == 0:
-            continue
-        # the existing members of kind k by district, in slot order: everyone who belonged before this call,
-        # including residents among ``slots`` who did not join it now
-        start, members = chapter_members(pop.groups, alive, district, k, np.asarray(new, dtype=np.int64))
-        if members.size == 0:
+        first = start[j]
+        if first[-1] == first[0]:  # nobody else is a member of the kind
             continue
         # copy the group of a random existing member of the same district
-        d_new = district[new].astype(np.int64)  # ``start`` covers every district of a slot
-        left = start[d_new]
-        count = start[d_new + 1] - left
+        d_new = pop.district[new].astype(np.int64)  # ``start`` covers every district of a slot
+        left = first[d_new]
+        count = first[d_new + 1] - left
         has = count > 0
         pick = left[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)
         pop.groups[new[has], k] = pop.groups[members[pick], k]

@@ -1,18 +1,21 @@
 """Compiled kernels of community membership (numba; see :mod:`kyojosim.compiled`).
 
-* :func:`eligibility`: the eligibility weights of :func:`kyojosim.core.communities.eligibility_weights`
-  (each resident's raw weights one rule after the other, in one pass over the residents instead of a
-  pass per rule): the households with a school
-  child, the raw weights of the residents asked for and their mean over the frame (living, 20-69),
-  in passes over the columns without the intermediate arrays (the frame's sums are taken in slot
-  order, as numpy's mean over the first axis of the frame's weights adds its rows);
+* :func:`frame_scale` and :func:`eligibility`: the eligibility weights of
+  :func:`kyojosim.core.communities.eligibility_weights`: the households with a school child and each
+  kind's mean raw weight over the frame (living, 20-69; added in slot order, as numpy's mean over the
+  first axis of the frame's weights adds its rows), then each resident's raw weights rule after rule,
+  divided by that mean, without intermediate arrays;
+* :func:`turnover_scan` and :func:`turnover_apply`: the yearly leaving and joining of
+  :func:`kyojosim.core.community_dynamics.yearly_memberships` over (resident, kind) pairs, the weights
+  computed on the way (never stored): the memberships and the largest chance of joining per kind,
+  then the leaving and joining of the pairs drawn;
+* :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
+  kind yet), and the rows with any;
 * :func:`chapter_members`: the existing members of a kind by district (a counting sort in slot order),
-  from which a newcomer to a local kind draws the member whose chapter they join;
-* :func:`turnover`: the yearly leaving and joining of :func:`kyojosim.core.community_dynamics.yearly_memberships`
-  over (resident, kind) pairs, with the same comparisons and arithmetic as its array form.
+  from which a newcomer to a local kind draws the member whose chapter they join.
 
-Both do the same IEEE operations in the same order as the array code they replace, so their results
-are the same to the bit (``tests/test_community_dynamics.py`` compares them).
+The weights are the same IEEE operations in the same order as the array rules
+(``tests/test_community_dynamics.py`` compares them to the bit).
 """
 
 from __future__ import annotations
@@ -21,44 +24,56 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["chapter_members", "eligibility", "turnover"]
+__all__ = ["chapter_members", "eligibility", "frame_scale", "new_memberships", "turnover_apply", "turnover_scan"]
 
 
 @compiled
-def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, k_pta: int, k_union: int, k_work: int, k_agri: int,
-             k_neighbourhood: int, k_volunteer: int, k_religious: int, older_neighbourhood: float,
-             older_group: float) -> None:  # pragma: no cover - compiled
+def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, rule: np.ndarray,
+             older: np.ndarray) -> None:  # pragma: no cover - compiled
     """Fill ``w`` (one row, kinds) with the raw weights of one resident.
 
     Each weight starts at 1 (0 under 18) and is multiplied, rule by rule, by ``parent`` (PTA),
     ``employed`` (labour union, workplace group), ``age >= 40`` (agricultural and trade group) and,
-    from 60, ``older_neighbourhood`` (neighbourhood association) and ``older_group`` (volunteer and
-    religious groups; 1 below 60).
+    from 60, ``older[0]`` (neighbourhood association) and ``older[1]`` (volunteer and religious groups;
+    1 below 60). ``rule`` holds the kinds' indices: PTA, labour union, workplace group, agricultural
+    and trade group, neighbourhood association, volunteer group, religious group.
     """
     base = 0.0 if a < 18 else 1.0
     for k in range(w.size):
         w[k] = base
-    w[k_pta] *= 1.0 if parent else 0.0
+    w[rule[0]] *= 1.0 if parent else 0.0
     e = 1.0 if employed else 0.0
-    w[k_union] *= e
-    w[k_work] *= e
-    w[k_agri] *= 1.0 if a >= 40 else 0.0
-    w[k_neighbourhood] *= older_neighbourhood if a >= 60 else 1.0
-    g = older_group if a >= 60 else 1.0
-    w[k_volunteer] *= g
-    w[k_religious] *= g
+    w[rule[1]] *= e
+    w[rule[2]] *= e
+    w[rule[3]] *= 1.0 if a >= 40 else 0.0
+    w[rule[4]] *= older[0] if a >= 60 else 1.0
+    g = older[1] if a >= 60 else 1.0
+    w[rule[5]] *= g
+    w[rule[6]] *= g
 
 
 @compiled
-def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household: np.ndarray, alive: np.ndarray,
-                employed: np.ndarray, n_households: int, role_child: int, k_pta: int, k_union: int, k_work: int,
-                k_agri: int, k_neighbourhood: int, k_volunteer: int, k_religious: int, n_kinds: int,
-                older_neighbourhood: float, older_group: float) -> np.ndarray:  # pragma: no cover - compiled
-    """Return the eligibility weights (``slots`` x kinds, float64), each kind divided by its mean over the frame.
+def _row_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
+            school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
+            older: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Fill ``w`` with the eligibility weights of slot ``s``: its raw weights divided by ``scale``."""
+    a = np.int64(age[s])
+    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+    _raw_row(w, a, parent, employed[s], rule, older)
+    for k in range(w.size):
+        w[k] = w[k] / scale[k]
 
-    A parent is a resident 18-64 who is not a child of the household and lives with a child 6-14
-    (``role == role_child``, living); the frame is the living residents aged 20-69. A kind whose mean
-    is 0 is divided by 1; with an empty frame the raw weights are returned.
+
+@compiled
+def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive: np.ndarray, employed: np.ndarray,
+                n_households: int, role_child: int, rule: np.ndarray, older: np.ndarray,
+                n_kinds: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(school, scale)``: the households with a living child 6-14, and what each kind's weights are divided by.
+
+    ``scale`` is the mean raw weight of each kind over the frame (the living residents aged 20-69,
+    added in slot order), 1 where that mean is 0 or the frame is empty (dividing by 1 leaves the raw
+    weights). A parent is a resident 18-64 who is not a child of the household (``role != role_child``)
+    and lives with a child 6-14.
     """
     n = alive.size
     school = np.zeros(n_households, dtype=np.bool_)
@@ -73,80 +88,163 @@ def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household:
         if not alive[i] or a < 20 or a >= 70:
             continue
         parent = school[household[i]] and role[i] != role_child and a >= 18 and a < 65
-        _raw_row(row, a, parent, employed[i], k_pta, k_union, k_work, k_agri, k_neighbourhood, k_volunteer,
-                 k_religious, older_neighbourhood, older_group)
+        _raw_row(row, a, parent, employed[i], rule, older)
         for k in range(n_kinds):
             sums[k] += row[k]
         count += 1
-    mean = np.ones(n_kinds)
+    scale = np.ones(n_kinds)
     if count > 0:
         for k in range(n_kinds):
             m = sums[k] / count
-            mean[k] = 1.0 if m == 0 else m
-    w = np.empty((slots.size, n_kinds))
+            scale[k] = 1.0 if m == 0 else m
+    return school, scale
+
+
+@compiled
+def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
+                school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
+                older: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the eligibility weights (``slots`` x kinds, float64): raw weights divided by ``scale``.
+
+    ``school`` and ``scale`` are those of :func:`frame_scale`.
+    """
+    w = np.empty((slots.size, scale.size))
     for j in range(slots.size):
-        s = slots[j]
-        a = np.int64(age[s])
-        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
-        _raw_row(row, a, parent, employed[s], k_pta, k_union, k_work, k_agri, k_neighbourhood, k_volunteer,
-                 k_religious, older_neighbourhood, older_group)
-        for k in range(n_kinds):
-            w[j, k] = row[k] / mean[k] if count > 0 else row[k]
+        _row_of(w[j], slots[j], age, role, household, employed, school, scale, role_child, rule, older)
     return w
 
 
 @compiled
-def turnover(groups: np.ndarray, slots: np.ndarray, level: np.ndarray, w: np.ndarray, rates: np.ndarray,
-             u: np.ndarray, leave_below: float, rate: float, cap: float) -> np.ndarray:  # pragma: no cover
-    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind.
+def turnover_scan(groups: np.ndarray, slots: np.ndarray, level: np.ndarray, age: np.ndarray, role: np.ndarray,
+                  household: np.ndarray, employed: np.ndarray, school: np.ndarray, scale: np.ndarray, role_child: int,
+                  rule: np.ndarray, older: np.ndarray, rates: np.ndarray, rate: float,
+                  cap: float) -> tuple[int, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(members, bound)``: the memberships of ``slots``, and per kind the largest chance of joining.
 
-    For slot ``s = slots[i]`` and kind ``k``, with ``p = min(level[i] * w[i, k] * rates[k], cap)``: a
-    member (``groups[s, k] >= 0``) leaves (group -1) if ``p <= 0`` or ``u[0, i, k] < leave_below``; a
-    non-member joins (``True`` in the result) if ``p > 0`` and ``u[1, i, k] < rate * p / (1 - p)``.
-    ``leave_below`` is the turnover rate as the comparison with the float32 uniforms sees it.
+    With ``p = min(level[i] * w[i, k] * rates[k], cap)`` (``w`` the eligibility weights), a
+    non-member with ``p > 0`` joins with chance ``rate * p / (1 - p)``; ``bound[k]`` is the largest of
+    these over the non-members of kind ``k`` (at most 1; 0 if none can join).
     """
-    n, n_kinds = w.shape
-    join = np.zeros((n, n_kinds), dtype=np.bool_)
-    for i in range(n):
+    n_kinds = scale.size
+    w = np.empty(n_kinds)
+    bound = np.zeros(n_kinds)
+    members = 0
+    for i in range(slots.size):
         s = slots[i]
+        _row_of(w, s, age, role, household, employed, school, scale, role_child, rule, older)
         for k in range(n_kinds):
-            p = min(level[i] * w[i, k] * rates[k], cap)
             if groups[s, k] >= 0:
-                if p <= 0 or np.float64(u[0, i, k]) < leave_below:
+                members += 1
+                continue
+            p = min(level[i] * w[k] * rates[k], cap)
+            if p > 0:
+                q = min(rate * p / (1.0 - p), 1.0)
+                if q > bound[k]:
+                    bound[k] = q
+    return members, bound
+
+
+@compiled
+def turnover_apply(groups: np.ndarray, slots: np.ndarray, level: np.ndarray, age: np.ndarray, role: np.ndarray,
+                   household: np.ndarray, employed: np.ndarray, school: np.ndarray, scale: np.ndarray,
+                   role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray, rate: float, cap: float,
+                   leave: np.ndarray, start: np.ndarray, candidate: np.ndarray, u: np.ndarray,
+                   bound: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind (``slots`` x kinds).
+
+    With ``p`` as in :func:`turnover_scan`: the ``m``-th membership of ``slots`` (row by row, kind by
+    kind) ends if ``p <= 0`` or ``m`` is in ``leave`` (ascending); a non-member joins if the row is a
+    candidate of the kind (``candidate[start[k]:start[k + 1]]``, ascending rows) whose uniform ``u`` is
+    below ``rate * p / (1 - p) / bound[k]``.
+    """
+    n_kinds = scale.size
+    w = np.empty(n_kinds)
+    join = np.zeros((slots.size, n_kinds), dtype=np.bool_)
+    at = start[:n_kinds].copy()
+    m = 0
+    li = 0
+    for i in range(slots.size):
+        s = slots[i]
+        _row_of(w, s, age, role, household, employed, school, scale, role_child, rule, older)
+        for k in range(n_kinds):
+            p = min(level[i] * w[k] * rates[k], cap)
+            picked = at[k] < start[k + 1] and candidate[at[k]] == i
+            x = u[at[k]] if picked else 1.0
+            if picked:
+                at[k] += 1
+            if groups[s, k] >= 0:
+                drawn = li < leave.size and leave[li] == m
+                if drawn:
+                    li += 1
+                if p <= 0 or drawn:
                     groups[s, k] = -1
-            elif p > 0 and np.float64(u[1, i, k]) < rate * p / (1.0 - p):
+                m += 1
+            elif picked and p > 0 and x * bound[k] < rate * p / (1.0 - p):
                 join[i, k] = True
     return join
 
 
 @compiled
-def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray, k: int,
-                    new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(start, members)``: the living members of kind ``k`` by district, in slot order within each.
+def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray, kinds: np.ndarray,
+                    new_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(start, members)``: the living members of each of ``kinds`` by district, in slot order within each.
 
-    The members of district ``d`` are ``members[start[d]:start[d + 1]]``: every living slot with
-    ``groups[slot, k] >= 0`` except the slots in ``new`` (those joining the kind now), in ascending
-    slot order, which is the order of the living sorted stably by district and then filtered.
+    For ``kinds[j]`` the members of district ``d`` are ``members[start[j, d]:start[j, d + 1]]``: every
+    living slot with ``groups[slot, kinds[j]] >= 0`` whose bit ``j`` of ``new_bits`` is not set (those
+    joining the kind now), in ascending slot order, which is the order of the living sorted stably by
+    district and then filtered. ``start`` has a row per kind and a column per district (the districts
+    of all slots) and one more; offsets run on through the kinds.
     """
     n = alive.size
+    n_kinds = kinds.size
     n_districts = 0
     for i in range(n):
         if district[i] + 1 > n_districts:
             n_districts = district[i] + 1
-    skip = np.zeros(n, dtype=np.bool_)
-    for s in new:
-        skip[s] = True
-    start = np.zeros(n_districts + 1, dtype=np.int64)
+    counts = np.zeros((n_kinds, n_districts), dtype=np.int64)
     for i in range(n):
-        if alive[i] and groups[i, k] >= 0 and not skip[i]:
-            start[district[i] + 1] += 1
-    for d in range(n_districts):
-        start[d + 1] += start[d]
-    members = np.empty(start[n_districts], dtype=np.int64)
-    fill = start[:n_districts].copy()
+        if not alive[i]:
+            continue
+        d = district[i]
+        for j in range(n_kinds):
+            if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
+                counts[j, d] += 1
+    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
+    total = 0
+    for j in range(n_kinds):
+        for d in range(n_districts):
+            start[j, d] = total
+            total += counts[j, d]
+        start[j, n_districts] = total
+    members = np.empty(total, dtype=np.int64)
+    fill = start[:, :n_districts].copy()
     for i in range(n):
-        if alive[i] and groups[i, k] >= 0 and not skip[i]:
-            d = district[i]
-            members[fill[d]] = i
-            fill[d] += 1
+        if not alive[i]:
+            continue
+        d = district[i]
+        for j in range(n_kinds):
+            if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
+                members[fill[j, d]] = i
+                fill[j, d] += 1
     return start, members
+
+
+@compiled
+def new_memberships(groups: np.ndarray, slots: np.ndarray,
+                    member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(new, rows)``: ``member & (groups[slots] < 0)`` and the rows of ``new`` with any entry set."""
+    n, n_kinds = member.shape
+    new = np.zeros((n, n_kinds), dtype=np.bool_)
+    rows = np.empty(n, dtype=np.int64)
+    n_rows = 0
+    for i in range(n):
+        s = slots[i]
+        any_ = False
+        for k in range(n_kinds):
+            if member[i, k] and groups[s, k] < 0:
+                new[i, k] = True
+                any_ = True
+        if any_:
+            rows[n_rows] = i
+            n_rows += 1
+    return new, rows[:n_rows]

@@ -195,39 +195,17 @@ class Ties:
             kind_new = np.bitwise_or.reduceat(kind_new, first)
             strength_new = np.maximum.reduceat(strength_new, first)
             key = key[first]
-        old_key = self._key()
-        pos = np.searchsorted(old_key, key)
-        hit = pos < old_key.size
-        hit[hit] = old_key[pos[hit]] == key[hit]
-        del old_key
-        if hit.any():
-            at = pos[hit]
-            self._kind[at] |= kind_new[hit]
-            self._strength[at] = np.maximum(self._strength[at], strength_new[hit])
-        fresh = ~hit
-        if fresh.any():
-            self._insert(pos[fresh], key[fresh], kind_new[fresh], strength_new[fresh])
+        self._merge_sorted(key, kind_new, strength_new)
         self._mark_canonical()
         self._version += 1
 
-    def _insert(self, pos: np.ndarray, key: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
-        """Insert new pairs (sorted keys, none tied yet) before their insertion points ``pos`` (stable)."""
-        n, m = self._a.size, key.size
-        dest = pos + np.arange(m)
-        is_old = np.ones(n + m, dtype=bool)
-        is_old[dest] = False
-        out = []
-        for old, val in (
-            (self._a, (key >> 32).astype(np.int32)),
-            (self._b, (key & 0xFFFFFFFF).astype(np.int32)),
-            (self._kind, kind),
-            (self._strength, strength),
-        ):
-            arr = np.empty(n + m, dtype=old.dtype)
-            arr[dest] = val
-            arr[is_old] = old
-            out.append(arr)
-        self._a, self._b, self._kind, self._strength = out
+    def _merge_sorted(self, key: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
+        """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass)."""
+        from .network_kernel import merge_ties
+
+        self._a, self._b, self._kind, self._strength = merge_ties(
+            self._a, self._b, self._kind, self._strength, np.ascontiguousarray(key, dtype=np.int64),
+            np.ascontiguousarray(kind, dtype=np.uint8), np.ascontiguousarray(strength, dtype=np.float32))
         self._among = None
 
     def _flush(self) -> None:
@@ -238,7 +216,7 @@ class Ties:
         self._new_key = np.zeros(0, dtype=np.int64)
         self._new_kind = np.zeros(0, dtype=np.uint8)
         self._new_strength = np.zeros(0, dtype=np.float32)
-        self._insert(np.searchsorted(self._key(), key), key, kind, strength)
+        self._merge_sorted(key, kind, strength)
         self._mark_canonical()
         self._version += 1
 

@@ -5,6 +5,8 @@
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
+* :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
+  and the larger strength kept where a pair is already tied);
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
   :func:`kyojosim.core.network.pairs_touching` (two passes over the slots);
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
@@ -17,7 +19,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "merge_ties", "tied_candidates"]
 
 
 @compiled
@@ -181,3 +183,67 @@ def groups_with_new(group: np.ndarray,
             members[fill_old[j]] = i
             fill_old[j] += 1
     return start, members, n_new
+
+
+@compiled
+def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, key: np.ndarray,
+               kind_new: np.ndarray, strength_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                        np.ndarray]:  # pragma: no cover
+    """Merge new pairs into ties sorted by ``(a, b)``; return the four columns of the result.
+
+    Args:
+        a: int32 first slots of the ties, sorted by ``(a, b)``, each pair once.
+        b: int32 second slots.
+        kind: uint8 kind bits of each tie.
+        strength: float32 strength of each tie.
+        key: int64 keys ``a << 32 | b`` of the new pairs, ascending and distinct.
+        kind_new: uint8 kind bits of each new pair.
+        strength_new: float32 strength of each new pair.
+
+    A new pair already tied ORs its kinds into the tie and keeps the larger strength; the others are
+    inserted in order (before no tie of a larger key, after every tie of a smaller one).
+    """
+    n, m = a.size, key.size
+    fresh = 0
+    i = 0
+    for j in range(m):  # count the new pairs not tied yet
+        x, y = key[j] >> 32, key[j] & 0xFFFFFFFF
+        while i < n and (np.int64(a[i]) < x or (np.int64(a[i]) == x and np.int64(b[i]) < y)):
+            i += 1
+        if not (i < n and np.int64(a[i]) == x and np.int64(b[i]) == y):
+            fresh += 1
+    out_a = np.empty(n + fresh, dtype=a.dtype)
+    out_b = np.empty(n + fresh, dtype=b.dtype)
+    out_kind = np.empty(n + fresh, dtype=kind.dtype)
+    out_strength = np.empty(n + fresh, dtype=strength.dtype)
+    i = 0
+    o = 0
+    for j in range(m):
+        x, y = key[j] >> 32, key[j] & 0xFFFFFFFF
+        while i < n and (np.int64(a[i]) < x or (np.int64(a[i]) == x and np.int64(b[i]) < y)):
+            out_a[o] = a[i]
+            out_b[o] = b[i]
+            out_kind[o] = kind[i]
+            out_strength[o] = strength[i]
+            i += 1
+            o += 1
+        if i < n and np.int64(a[i]) == x and np.int64(b[i]) == y:
+            out_a[o] = a[i]
+            out_b[o] = b[i]
+            out_kind[o] = kind[i] | kind_new[j]
+            out_strength[o] = max(strength[i], strength_new[j])
+            i += 1
+        else:
+            out_a[o] = x
+            out_b[o] = y
+            out_kind[o] = kind_new[j]
+            out_strength[o] = strength_new[j]
+        o += 1
+    while i < n:
+        out_a[o] = a[i]
+        out_b[o] = b[i]
+        out_kind[o] = kind[i]
+        out_strength[o] = strength[i]
+        i += 1
+        o += 1
+    return out_a, out_b, out_kind, out_strength
