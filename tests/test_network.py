@@ -172,3 +172,16 @@ def test_slots_reused_after_compaction_start_clean():
     new = pop.add(1, age=20)
     assert pop.employed[new[0]] == 0 and pop.aid_role[new[0]] == 0
     assert (pop.groups[new[0]] == -1).all()
+
+
+def test_degree_by_kind_equals_counting_the_entries():
+    rng = np.random.default_rng(4)
+    t = Ties()
+    for kind in (TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_COMMUNITY, TIE_ONLINE):
+        t.add(rng.integers(0, 300, 900), rng.integers(0, 300, 900), kind, 0.5)
+    nb = t.neighbourhood(300)
+    rows = np.repeat(np.arange(300), np.diff(nb.csr.indptr))
+    for mask in (TIE_NEIGHBOUR, TIE_COMMUNITY | TIE_ONLINE, 0xFF, 0):
+        want = np.bincount(rows[(nb.kinds & mask) != 0], minlength=300)
+        assert np.array_equal(nb.degree(mask), want)
+    assert np.array_equal(t.degree(300, TIE_NEIGHBOUR), nb.degree(TIE_NEIGHBOUR))

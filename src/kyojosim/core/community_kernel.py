@@ -27,7 +27,7 @@ from ..compiled import compiled
 __all__ = ["chapter_members", "eligibility", "frame_scale", "new_memberships", "turnover_apply", "turnover_scan"]
 
 
-@compiled
+@compiled(inline=True)
 def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, rule: np.ndarray,
              older: np.ndarray) -> None:  # pragma: no cover - compiled
     """Fill ``w`` (one row, kinds) with the raw weights of one resident.
@@ -52,7 +52,7 @@ def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, rule: np.ndarr
     w[rule[6]] *= g
 
 
-@compiled
+@compiled(inline=True)
 def _row_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
             school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
             older: np.ndarray) -> None:  # pragma: no cover - compiled

@@ -428,8 +428,9 @@ class Neighbourhood:
         """Return the number of ties of each slot whose kinds intersect ``kind_mask``."""
         if kind_mask & 0xFF == 0xFF:
             return np.diff(self.csr.indptr)
-        rows = np.repeat(np.arange(self.csr.shape[0]), np.diff(self.csr.indptr))
-        return np.bincount(rows[(self.kinds & kind_mask) != 0], minlength=self.csr.shape[0])
+        from .network_kernel import masked_degree
+
+        return masked_degree(self.csr.indptr, self.kinds, int(kind_mask))
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, code: np.ndarray, want: int,
                    kind_mask: int = 0xFF) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,6 +5,7 @@
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
+* :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied);
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
@@ -19,7 +20,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "merge_ties", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "masked_degree", "merge_ties", "tied_candidates"]
 
 
 @compiled
@@ -247,3 +248,17 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
         i += 1
         o += 1
     return out_a, out_b, out_kind, out_strength
+
+
+@compiled
+def masked_degree(indptr: np.ndarray, kinds: np.ndarray, kind_mask: int) -> np.ndarray:  # pragma: no cover
+    """Return the number of entries of each CSR row whose kind bits intersect ``kind_mask`` (int64)."""
+    n = indptr.size - 1
+    out = np.zeros(n, dtype=np.int64)
+    for r in range(n):
+        k = 0
+        for j in range(indptr[r], indptr[r + 1]):
+            if (kinds[j] & kind_mask) != 0:
+                k += 1
+        out[r] = k
+    return out

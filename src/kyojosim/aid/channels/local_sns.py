@@ -267,7 +267,7 @@ class LocalSNSChannel(Channel):
         self.adopters = on = _adopters(pop)
         self._adj = self.ctx.ties.adjacency(n)
         can = on & (weekly_hours(pop, self.ctx.scenario) > 0)
-        offers = ((pop.platform_help[:, None].astype(np.int64) >> np.arange(N_CATEGORIES)) & 1) > 0
+        offers = ((pop.platform_help[:, None] >> np.arange(N_CATEGORIES, dtype=np.uint8)) & 1) > 0
         self._pools = DistrictPools(can[:, None] & offers & (pop.will == WILL_FREE), pop.district)
         if offline is not None:
             offline.ask_boost = np.where(on, self.cfg.awareness_boost, 0.0)

@@ -153,10 +153,9 @@ class ReportingHubChannel(Channel):
         self._block_rep = np.full(int(block.max()) + 1 if n else 1, -1, dtype=np.int64)
         self._block_rep[block[self._reporters]] = self._reporters
         adj = self.ctx.ties.adjacency(n)
-        row = np.repeat(np.arange(n), np.diff(adj.indptr))
-        to_rep = is_rep[adj.indices]
-        self._tied_rep = np.full(n, -1, dtype=np.int64)
-        self._tied_rep[row[to_rep]] = adj.indices[to_rep]
+        from .channel_kernel import last_tied
+
+        self._tied_rep = last_tied(adj.indptr, adj.indices, is_rep)  # the last reporter in each row
         roster = ((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario)
         self._roster_size = int(roster.sum())
         self._pools = DistrictPools(roster[:, None] & (pop.will == WILL_FREE) & self.served, pop.district)
