@@ -185,3 +185,25 @@ def test_degree_by_kind_equals_counting_the_entries():
         want = np.bincount(rows[(nb.kinds & mask) != 0], minlength=300)
         assert np.array_equal(nb.degree(mask), want)
     assert np.array_equal(t.degree(300, TIE_NEIGHBOUR), nb.degree(TIE_NEIGHBOUR))
+
+
+def test_remap_and_compaction_kernels_equal_their_array_forms():
+    from kyojosim.core.network_kernel import remap_ties
+    from kyojosim.core.population_kernel import compact_rows
+
+    rng = np.random.default_rng(8)
+    n, m = 500, 3000
+    keep = rng.random(n) < 0.8
+    new_slot = np.full(n, -1, dtype=np.int64)
+    new_slot[keep] = np.arange(keep.sum())
+    a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
+    kind, strength = rng.integers(0, 16, m).astype(np.uint8), rng.random(m).astype(np.float32)
+    ok = (new_slot[a] >= 0) & (new_slot[b] >= 0)
+    got = remap_ties(a, b, kind, strength, new_slot)
+    want = (new_slot[a][ok].astype(np.int32), new_slot[b][ok].astype(np.int32), kind[ok], strength[ok])
+    assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+    for col in (rng.random(n).astype(np.float32), rng.integers(-5, 5, (n, 10)).astype(np.int32), keep.copy()):
+        want_col = col.copy()
+        want_col[: keep.sum()] = col[keep]
+        assert compact_rows(col.reshape(n, -1), keep) == keep.sum()
+        assert np.array_equal(col, want_col)

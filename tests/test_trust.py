@@ -211,3 +211,19 @@ def test_baseline_shares_do_not_drift():
     weight = aid["arisen"] / aid["arisen"].sum()  # one fixed age mix of requesters (that of the whole run)
     standardised = by_age @ weight
     assert abs(standardised.iloc[-3:].mean() - standardised.iloc[:3].mean()) < 0.03, standardised
+
+
+def test_participation_pull_kernel_equals_the_array_form():
+    from kyojosim.core.trust import participation_levels, yearly_participation
+
+    model = KyojoModel("ikoma", seed=3, scale=0.05, years=0)
+    pop, scn = model.population, model.scenario
+    pop.alive[: pop.n : 7] = False  # some slots gone before a compaction
+    live = pop.live()
+    want = [c.copy() for c in (pop.trust_offline, pop.trust_online, pop.reciprocity)]
+    pull = np.float32(scn.trust.participation_pull)
+    for col, target in zip(want, participation_levels(pop, scn), strict=True):
+        col[live] += pull * (target[live].astype(np.float32) - col[live])
+    yearly_participation(pop, scn)
+    for col, w in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), want, strict=True):
+        assert col.dtype == w.dtype and np.array_equal(col.view(np.uint32), w.view(np.uint32))

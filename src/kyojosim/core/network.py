@@ -276,12 +276,12 @@ class Ties:
 
     def remap(self, new_slot: np.ndarray) -> None:
         """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
+        from .network_kernel import remap_ties
+
         self._flush()
-        na, nb = new_slot[self._a], new_slot[self._b]
-        ok = (na >= 0) & (nb >= 0)
         canonical = self._is_canonical()
-        self.keep(ok)
-        self._a, self._b = na[ok].astype(np.int32), nb[ok].astype(np.int32)
+        self._a, self._b, self._kind, self._strength = remap_ties(self._a, self._b, self._kind, self._strength,
+                                                                  np.asarray(new_slot, dtype=np.int64))
         self._version += 1
         self._among = None
         kept = new_slot[new_slot >= 0]

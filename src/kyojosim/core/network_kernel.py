@@ -5,6 +5,7 @@
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
+* :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass;
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied);
@@ -20,7 +21,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "masked_degree", "merge_ties", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "masked_degree", "merge_ties", "remap_ties",
+           "tied_candidates"]
 
 
 @compiled
@@ -262,3 +264,27 @@ def masked_degree(indptr: np.ndarray, kinds: np.ndarray, kind_mask: int) -> np.n
                 k += 1
         out[r] = k
     return out
+
+
+@compiled
+def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray,
+               new_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return the ties whose two ends are kept (``new_slot >= 0``), renumbered, in their order."""
+    m = 0
+    for t in range(a.size):
+        if new_slot[a[t]] >= 0 and new_slot[b[t]] >= 0:
+            m += 1
+    out_a = np.empty(m, dtype=np.int32)
+    out_b = np.empty(m, dtype=np.int32)
+    out_kind = np.empty(m, dtype=kind.dtype)
+    out_strength = np.empty(m, dtype=strength.dtype)
+    j = 0
+    for t in range(a.size):
+        x, y = new_slot[a[t]], new_slot[b[t]]
+        if x >= 0 and y >= 0:
+            out_a[j] = x
+            out_b[j] = y
+            out_kind[j] = kind[t]
+            out_strength[j] = strength[t]
+            j += 1
+    return out_a, out_b, out_kind, out_strength

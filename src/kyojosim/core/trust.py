@@ -188,10 +188,12 @@ def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np
 
 def yearly_participation(pop: Population, scn: Scenario) -> None:
     """Move every living resident's trust and reciprocity towards their participation levels (no draw)."""
-    live = pop.live()
-    if live.size == 0:
-        return
-    pull = np.float32(scn.trust.participation_pull)
-    for col, target in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), participation_levels(pop, scn),
-                           strict=True):
-        col[live] += pull * (target[live].astype(np.float32) - col[live])
+    from .trust_kernel import participation_pull
+
+    t = scn.trust
+    mean_off = t.offline_trust_2017 if scn.communities.participation_year == 2017 else t.offline_trust_2008
+    # the levels of participation_levels and the pull, in one pass over the residents
+    participation_pull(pop.groups, pop.online, pop.alive[: pop.n], np.array(list(ONLINE_BIT.values()), dtype=np.uint8),
+                       pop.trust_offline, pop.trust_online, pop.reciprocity,
+                       np.array([mean_off, t.online_trust, t.reciprocity], dtype=np.float64),
+                       float(t.participation_effect), float(t.participation_cap), np.float32(t.participation_pull))

@@ -3,6 +3,8 @@
 :func:`reform_selected` is the pass of :func:`kyojosim.core.trust.yearly_willingness` over the
 (resident, category) pairs whose willingness is re-formed: the new terms and the platform-offer bit
 of each, with the same comparisons and arithmetic as the rules in that function's docstring.
+:func:`participation_pull` is :func:`kyojosim.core.trust.yearly_participation` in one pass over the
+residents, with the same arithmetic as its array form (float64 levels, float32 steps).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["reform_selected"]
+__all__ = ["participation_pull", "reform_selected"]
 
 
 @compiled
@@ -70,3 +72,33 @@ def reform_selected(will: np.ndarray, platform_help: np.ndarray, rows: np.ndarra
         offer = (new == will_free and v[j] < use_free[c]) or (new == will_paid and v[j] < use_paid[c])
         platform_help[s] = (platform_help[s] | bit) if offer else (platform_help[s] & ~bit)
     return changed
+
+
+@compiled
+def participation_pull(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, online_bits: np.ndarray,
+                       trust_offline: np.ndarray, trust_online: np.ndarray, reciprocity: np.ndarray, means: np.ndarray,
+                       effect: float, cap: float, pull: np.float32) -> None:  # pragma: no cover - compiled
+    """Move the trust and reciprocity of every living slot towards its participation levels (in place).
+
+    With ``k`` real-world memberships and ``j`` online ones, the levels are
+    ``clip(means[i] + effect * (min(count, cap) - 1), 0.01, 0.99)`` for offline trust (``k``), online
+    trust (``j``) and reciprocity (``k + j``), in float64; each column moves by
+    ``pull * (float32(level) - value)`` in float32.
+    """
+    n_kinds = groups.shape[1]
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        k = 0
+        for c in range(n_kinds):
+            if groups[i, c] >= 0:
+                k += 1
+        j = 0
+        for bit in online_bits:
+            if (online[i] & bit) != 0:
+                j += 1
+        for col, count, mean in ((trust_offline, k, means[0]), (trust_online, j, means[1]),
+                                 (reciprocity, k + j, means[2])):
+            level = mean + effect * (min(np.float64(count), cap) - 1.0)
+            level = min(max(level, 0.01), 0.99)
+            col[i] += pull * (np.float32(level) - col[i])
