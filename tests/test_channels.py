@@ -130,3 +130,18 @@ def test_pool_and_tie_kernels_equal_their_array_forms(seed, n, n_cat, n_district
     to = mark[m.indices]
     want_tied[row[to]] = m.indices[to]
     assert np.array_equal(last_tied(m.indptr, m.indices, mark), want_tied)
+
+
+def test_degree_and_peers_kernel_equals_bincounts():
+    from kyojosim.aid.channels.channel_kernel import degree_and_peers
+
+    rng = np.random.default_rng(6)
+    n, m = 400, 2000
+    a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
+    kind = rng.integers(0, 4, m).astype(np.uint8)  # kind 0: no tie counted
+    on = rng.random(n) < 0.3
+    sel = kind != 0
+    want_degree = np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n)
+    want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
+    degree, peers = degree_and_peers(a, b, kind, on, n)
+    assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers) and peers.dtype == np.float64

@@ -3,6 +3,8 @@
 * :func:`pool_members`: the eligible helpers of :class:`~kyojosim.aid.channels.base.DistrictPools`
   grouped by (district, category), by a counting sort in the order a stable sort of the eligible
   (slot, category) pairs by group gives;
+* :func:`degree_and_peers`: each slot's number of ties and how many of its ties lead to a marked
+  resident (the local SNS's adopters), in one pass over the ties;
 * :func:`last_tied`: for every slot, the last tie (in the order of its adjacency row) to a resident
   with a given mark, e.g. the reporter a requester is tied to.
 """
@@ -13,7 +15,7 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["last_tied", "pool_members"]
+__all__ = ["degree_and_peers", "last_tied", "pool_members"]
 
 
 @compiled
@@ -58,3 +60,24 @@ def last_tied(indptr: np.ndarray, indices: np.ndarray, mark: np.ndarray) -> np.n
             if mark[indices[j]]:
                 out[r] = indices[j]
     return out
+
+
+@compiled
+def degree_and_peers(a: np.ndarray, b: np.ndarray, kind: np.ndarray, mark: np.ndarray,
+                     n: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(degree, peers)`` of every slot: its ties (with a kind), and the ties whose other end is marked.
+
+    ``peers`` is float64, as the weighted ``np.bincount`` of the array form gives it (counts are exact).
+    """
+    degree = np.zeros(n, dtype=np.int64)
+    peers = np.zeros(n)
+    for t in range(a.size):
+        x, y = a[t], b[t]
+        if kind[t] != 0:
+            degree[x] += 1
+            degree[y] += 1
+        if mark[y]:
+            peers[x] += 1.0
+        if mark[x]:
+            peers[y] += 1.0
+    return degree, peers

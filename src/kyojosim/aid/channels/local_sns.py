@@ -227,10 +227,11 @@ class LocalSNSChannel(Channel):
         sns_rate = np.asarray(self.ctx.scenario.ict.sns_rate, dtype=np.float64)
         top = sns_rate.max()
         rel = sns_rate[age_band(pop.age[eligible])] / top if top > 0 else np.zeros(eligible.size)
+        from .channel_kernel import degree_and_peers
+
         ties = self.ctx.ties
-        degree = ties.degree(n)[eligible]
-        a, b = ties.a, ties.b
-        peers = (np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n))[eligible]
+        degree, peers = degree_and_peers(ties.a, ties.b, ties.kind, on, n)  # one pass over the ties
+        degree, peers = degree[eligible], peers[eligible]
         share = np.divide(peers, degree, out=np.zeros(eligible.size), where=degree > 0)
         p = cfg.adoption_rate * rel * (1.0 + cfg.peer_effect * share) * cfg.campaign.get(year, 1.0)
         new = eligible[rng.random(eligible.size) < np.minimum(p, 1.0)]
