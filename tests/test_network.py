@@ -207,3 +207,20 @@ def test_remap_and_compaction_kernels_equal_their_array_forms():
         want_col[: keep.sum()] = col[keep]
         assert compact_rows(col.reshape(n, -1), keep) == keep.sum()
         assert np.array_equal(col, want_col)
+
+
+def test_groups_with_new_lists_the_members_of_groups_with_a_new_member():
+    from kyojosim.core.network_kernel import groups_with_new
+
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        n = int(rng.integers(0, 200))
+        group = np.where(rng.random(n) < 0.2, -1, rng.integers(0, 40, n))
+        new = rng.random(n) < 0.15
+        start, members, n_new = groups_with_new(group, new)
+        listed = [g for g in np.unique(group[new & (group >= 0)]) if (group == g).sum() >= 2]
+        assert n_new.size == len(listed) and start[-1] == members.size
+        for j, g in enumerate(listed):
+            slots = np.flatnonzero(group == g)
+            want = np.r_[slots[new[slots]], slots[~new[slots]]]
+            assert np.array_equal(members[start[j]:start[j + 1]], want) and n_new[j] == new[slots].sum()

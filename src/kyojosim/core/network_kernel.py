@@ -139,44 +139,56 @@ def groups_with_new(group: np.ndarray,
     Groups are those of ``group >= 0`` (the group id of each slot); a group is listed if it has at
     least two members and at least one of them is ``new``. Listed groups come in ascending group id;
     the members of listed group ``j`` are ``members[start[j]:start[j + 1]]``, its ``n_new[j]`` new
-    members first, then the others, each part in ascending slot order.
+    members first, then the others, each part in ascending slot order. Only the groups of new members
+    are counted (one index entry per group id, no counters for every group).
     """
     n = group.size
     top = -1
     for i in range(n):
         if group[i] > top:
             top = group[i]
-    size = np.zeros(top + 1, dtype=np.int64)
-    fresh = np.zeros(top + 1, dtype=np.int64)
+    index = np.full(top + 1, -1, dtype=np.int64)
+    ids = np.empty(n, dtype=np.int64)  # the groups of new members, in order of first sight
+    n_seen = 0
     for i in range(n):
         g = group[i]
-        if g >= 0:
-            size[g] += 1
+        if g >= 0 and new[i] and index[g] < 0:
+            index[g] = n_seen
+            ids[n_seen] = g
+            n_seen += 1
+    size = np.zeros(n_seen, dtype=np.int64)
+    fresh = np.zeros(n_seen, dtype=np.int64)
+    for i in range(n):
+        g = group[i]
+        if g >= 0 and index[g] >= 0:
+            size[index[g]] += 1
             if new[i]:
-                fresh[g] += 1
-    index = np.full(top + 1, -1, dtype=np.int64)
+                fresh[index[g]] += 1
+    # listed: groups of two or more, in ascending group id
+    by_id = np.argsort(ids[:n_seen])
     n_listed = 0
-    total = 0
-    for g in range(top + 1):
-        if fresh[g] > 0 and size[g] >= 2:
-            index[g] = n_listed
+    for r in range(n_seen):
+        if size[by_id[r]] >= 2:
             n_listed += 1
-            total += size[g]
     start = np.zeros(n_listed + 1, dtype=np.int64)
     n_new = np.zeros(n_listed, dtype=np.int64)
-    for g in range(top + 1):
-        j = index[g]
-        if j >= 0:
-            start[j + 1] = start[j] + size[g]
-            n_new[j] = fresh[g]
+    rank = np.full(n_seen, -1, dtype=np.int64)
+    j = 0
+    for r in range(n_seen):
+        k = by_id[r]
+        if size[k] >= 2:
+            rank[k] = j
+            start[j + 1] = start[j] + size[k]
+            n_new[j] = fresh[k]
+            j += 1
     fill_new = start[:n_listed].copy()
     fill_old = start[:n_listed] + n_new
-    members = np.empty(total, dtype=np.int64)
+    members = np.empty(start[n_listed], dtype=np.int64)
     for i in range(n):
         g = group[i]
-        if g < 0:
+        if g < 0 or index[g] < 0:
             continue
-        j = index[g]
+        j = rank[index[g]]
         if j < 0:
             continue
         if new[i]:
