@@ -339,8 +339,17 @@ class Ties:
 
     # -- reading the network ---------------------------------------------------------------
     def degree(self, n: int, kind_mask: int = 0xFF) -> np.ndarray:
-        """Return the number of ties of each slot whose kinds intersect ``kind_mask``."""
+        """Return the number of ties of each slot whose kinds intersect ``kind_mask``.
+
+        Read from the adjacency of :meth:`neighbourhood` when it is built for the current ties (one pass
+        over its rows), else counted over the ties.
+        """
         self._flush()
+        cached = self._neighbourhood
+        if cached is not None and cached[0] == (self._version, n):
+            from .network_kernel import masked_degree
+
+            return masked_degree(cached[1].csr.indptr, cached[1].kinds, int(kind_mask))
         sel = (self._kind & kind_mask) != 0
         return np.bincount(self._a[sel], minlength=n) + np.bincount(self._b[sel], minlength=n)
 
