@@ -307,7 +307,7 @@ def test_turnover_has_the_distribution_of_a_draw_per_pair():
                                        MAX_SHARE)
                 pop.groups[:] = g
             else:
-                join = turnover(pop, scn, slots, level, rng)
+                join = turnover(pop, scn, slots, np.asarray(model.community_levels["offline"]), rng)
             assert not (join & member).any()
             moved = join | (member & (pop.groups[slots] < 0))
             count += np.bincount(stratum[moved], minlength=n_strata)

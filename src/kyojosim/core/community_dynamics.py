@@ -43,7 +43,7 @@ from .communities import (
     add_memberships,
     build_community_ties,
     eligibility_inputs,
-    offline_level,
+    offline_age_group,
     set_online,
 )
 from .ict import path_year
@@ -86,8 +86,7 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     slots = live[pop.age[live] >= 18]
     if slots.size == 0:
         return slots
-    level = offline_level(levels, pop.age[slots])
-    join = turnover(pop, scn, slots, level, rng)
+    join = turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng)
     # only the rows of residents who join something change (the same as passing every row)
     rows = np.flatnonzero(join.any(axis=1))
     add_memberships(pop, slots[rows], join[rows], scn, rng)
@@ -108,12 +107,13 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     return slots[rows]
 
 
-def turnover(pop: Population, scn: Scenario, slots: np.ndarray, level: np.ndarray,
+def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarray,
              rng: np.random.Generator) -> np.ndarray:
     """Apply a year of leaving to the memberships of ``slots`` (in place) and return who joins which kind.
 
     With ``p = min(level × w × membership_rate, MAX_SHARE)`` per (resident, kind) (``w`` the
-    eligibility weight, ``level`` of the resident's age group): a member leaves if ``p = 0`` or with
+    eligibility weight, ``level`` that of the resident's age group in ``levels``,
+    :func:`kyojosim.core.communities.offline_level`): a member leaves if ``p = 0`` or with
     probability ``turnover``; a non-member with ``p > 0`` joins with probability ``turnover × p / (1 − p)``.
     Only the pairs that may change are drawn: the members who leave as independent Bernoulli draws over
     the memberships (geometric gaps, :func:`kyojosim.core.streams.bernoulli_positions`), and the joiners
@@ -129,13 +129,14 @@ def turnover(pop: Population, scn: Scenario, slots: np.ndarray, level: np.ndarra
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES], dtype=np.float64)
     school, scale, rule, older = eligibility_inputs(pop, scn)
     slots = np.asarray(slots, dtype=np.int64)
-    level = np.asarray(level, dtype=np.float64)
-    cols = (pop.age, pop.role, pop.household, pop.employed, school, scale, int(ROLE_CHILD), rule, older)
-    members, bound = turnover_scan(pop.groups, slots, level, *cols, rates, float(c.turnover), MAX_SHARE)
+    level_of = offline_age_group(pop.age[slots])
+    cols = (level_of, np.asarray(levels, dtype=np.float64), pop.age, pop.role, pop.household, pop.employed, school,
+            scale, int(ROLE_CHILD), rule, older)
+    members, bound = turnover_scan(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE)
     leave = bernoulli_positions(int(members), float(c.turnover), rng)
     candidates = [bernoulli_positions(slots.size, float(b), rng) for b in bound]
     start = np.r_[0, np.cumsum([x.size for x in candidates])].astype(np.int64)
     candidate = np.concatenate(candidates).astype(np.int64)
     u = rng.random(candidate.size)
-    return turnover_apply(pop.groups, slots, level, *cols, rates, float(c.turnover), MAX_SHARE, leave, start,
+    return turnover_apply(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE, leave, start,
                           candidate, u, bound)

@@ -114,73 +114,101 @@ def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household:
     return w
 
 
+@compiled(inline=True)
+def _raw_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
+            school: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray) -> None:  # pragma: no cover
+    """Fill ``w`` with the raw eligibility weights of slot ``s`` (before the division by the frame's scale)."""
+    a = np.int64(age[s])
+    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+    _raw_row(w, a, parent, employed[s], rule, older)
+
+
 @compiled
-def turnover_scan(groups: np.ndarray, slots: np.ndarray, level: np.ndarray, age: np.ndarray, role: np.ndarray,
-                  household: np.ndarray, employed: np.ndarray, school: np.ndarray, scale: np.ndarray, role_child: int,
-                  rule: np.ndarray, older: np.ndarray, rates: np.ndarray, rate: float,
+def turnover_scan(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, levels: np.ndarray, age: np.ndarray,
+                  role: np.ndarray, household: np.ndarray, employed: np.ndarray, school: np.ndarray, scale: np.ndarray,
+                  role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray, rate: float,
                   cap: float) -> tuple[int, np.ndarray]:  # pragma: no cover - compiled
     """Return ``(members, bound)``: the memberships of ``slots``, and per kind the largest chance of joining.
 
-    With ``p = min(level[i] * w[i, k] * rates[k], cap)`` (``w`` the eligibility weights), a
-    non-member with ``p > 0`` joins with chance ``rate * p / (1 - p)``; ``bound[k]`` is the largest of
-    these over the non-members of kind ``k`` (at most 1; 0 if none can join).
+    With ``p = min(levels[level_of[i]] * w[i, k] * rates[k], cap)`` (``w`` the eligibility weights:
+    raw weights divided by ``scale``), a non-member with ``p > 0`` joins with chance
+    ``rate * p / (1 - p)``; ``bound[k]`` is the largest of these over the non-members of kind ``k``
+    (at most 1; 0 if none can join). As ``p`` and the chance grow with the raw weight at a given
+    level, the largest is that of the largest raw weight of a non-member at each level: only those
+    are divided.
     """
     n_kinds = scale.size
-    w = np.empty(n_kinds)
-    bound = np.zeros(n_kinds)
+    raw = np.empty(n_kinds)
+    top = np.zeros((n_kinds, levels.size))  # the largest raw weight of a non-member, per kind and level
     members = 0
     for i in range(slots.size):
         s = slots[i]
-        _row_of(w, s, age, role, household, employed, school, scale, role_child, rule, older)
+        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        lv = level_of[i]
         for k in range(n_kinds):
             if groups[s, k] >= 0:
                 members += 1
-                continue
-            p = min(level[i] * w[k] * rates[k], cap)
-            if p > 0:
-                q = min(rate * p / (1.0 - p), 1.0)
-                if q > bound[k]:
-                    bound[k] = q
+            elif raw[k] > top[k, lv]:
+                top[k, lv] = raw[k]
+    bound = np.zeros(n_kinds)
+    for k in range(n_kinds):
+        for lv in range(levels.size):
+            if top[k, lv] > 0:
+                p = min(levels[lv] * (top[k, lv] / scale[k]) * rates[k], cap)
+                if p > 0:
+                    q = min(rate * p / (1.0 - p), 1.0)
+                    if q > bound[k]:
+                        bound[k] = q
     return members, bound
 
 
 @compiled
-def turnover_apply(groups: np.ndarray, slots: np.ndarray, level: np.ndarray, age: np.ndarray, role: np.ndarray,
-                   household: np.ndarray, employed: np.ndarray, school: np.ndarray, scale: np.ndarray,
-                   role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray, rate: float, cap: float,
-                   leave: np.ndarray, start: np.ndarray, candidate: np.ndarray, u: np.ndarray,
+def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, levels: np.ndarray, age: np.ndarray,
+                   role: np.ndarray, household: np.ndarray, employed: np.ndarray, school: np.ndarray,
+                   scale: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray,
+                   rate: float, cap: float, leave: np.ndarray, start: np.ndarray, candidate: np.ndarray, u: np.ndarray,
                    bound: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """Apply a year of leaving to ``groups`` (in place) and return who joins which kind (``slots`` x kinds).
 
     With ``p`` as in :func:`turnover_scan`: the ``m``-th membership of ``slots`` (row by row, kind by
     kind) ends if ``p <= 0`` or ``m`` is in ``leave`` (ascending); a non-member joins if the row is a
     candidate of the kind (``candidate[start[k]:start[k + 1]]``, ascending rows) whose uniform ``u`` is
-    below ``rate * p / (1 - p) / bound[k]``.
+    below ``rate * p / (1 - p) / bound[k]``. ``p`` is computed only for members and candidates.
     """
     n_kinds = scale.size
-    w = np.empty(n_kinds)
+    raw = np.empty(n_kinds)
     join = np.zeros((slots.size, n_kinds), dtype=np.bool_)
     at = start[:n_kinds].copy()
     m = 0
     li = 0
     for i in range(slots.size):
         s = slots[i]
-        _row_of(w, s, age, role, household, employed, school, scale, role_child, rule, older)
+        busy = False
         for k in range(n_kinds):
-            p = min(level[i] * w[k] * rates[k], cap)
+            if groups[s, k] >= 0 or (at[k] < start[k + 1] and candidate[at[k]] == i):
+                busy = True
+                break
+        if not busy:
+            continue
+        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        level = levels[level_of[i]]
+        for k in range(n_kinds):
             picked = at[k] < start[k + 1] and candidate[at[k]] == i
             x = u[at[k]] if picked else 1.0
             if picked:
                 at[k] += 1
             if groups[s, k] >= 0:
+                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
                 drawn = li < leave.size and leave[li] == m
                 if drawn:
                     li += 1
                 if p <= 0 or drawn:
                     groups[s, k] = -1
                 m += 1
-            elif picked and p > 0 and x * bound[k] < rate * p / (1.0 - p):
-                join[i, k] = True
+            elif picked:
+                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
+                if p > 0 and x * bound[k] < rate * p / (1.0 - p):
+                    join[i, k] = True
     return join
 
 
