@@ -329,3 +329,25 @@ def test_turnover_has_the_distribution_of_a_draw_per_pair():
     trials = eligible.sum() * 30
     assert abs(left / trials - rate) < 4 * np.sqrt(rate * (1 - rate) / trials)
     assert changed[1][is_member_stratum & ~positive].sum() == size[is_member_stratum & ~positive].sum()
+
+
+def test_participation_group_and_any_per_row_equal_the_array_forms():
+    from kyojosim.constants import PARTICIPATION_GROUPS
+    from kyojosim.core.communities import participation_group
+    from kyojosim.core.population import any_per_row
+
+    model = _model()
+    pop = model.population
+    rng = np.random.default_rng(2)
+    pop.groups[:] = np.where(rng.random(pop.groups.shape) < 0.1, 3, -1)
+    pop.online[:] = np.where(rng.random(pop.n) < 0.4, 2, 0)
+    offline, online = (pop.groups >= 0).any(axis=1), pop.online > 0
+    want = np.zeros(pop.n, dtype=np.int8)
+    want[offline & ~online] = PARTICIPATION_GROUPS.index("offline_only")
+    want[offline & online] = PARTICIPATION_GROUPS.index("both")
+    want[~offline & online] = PARTICIPATION_GROUPS.index("online_only")
+    assert np.array_equal(participation_group(pop), want)
+    for shape in ((50, 8), (50, 10), (0, 8)):
+        mask = rng.random(shape) < 0.1
+        assert np.array_equal(any_per_row(mask), mask.any(axis=1))
+    assert np.array_equal(any_per_row(mask[:, ::-1]), mask[:, ::-1].any(axis=1))

@@ -385,13 +385,11 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
 
 def participation_group(pop: Population) -> np.ndarray:
     """Return the participation group (index into PARTICIPATION_GROUPS) of every slot."""
-    offline = (pop.groups >= 0).any(axis=1)
-    online = pop.online > 0
-    out = np.zeros(pop.n, dtype=np.int8)
-    out[offline & ~online] = PARTICIPATION_GROUPS.index("offline_only")
-    out[offline & online] = PARTICIPATION_GROUPS.index("both")
-    out[~offline & online] = PARTICIPATION_GROUPS.index("online_only")
-    return out
+    from .community_kernel import participation_codes
+
+    # "none" is the first group (0)
+    return participation_codes(pop.groups, pop.online, PARTICIPATION_GROUPS.index("offline_only"),
+                               PARTICIPATION_GROUPS.index("both"), PARTICIPATION_GROUPS.index("online_only"))
 
 
 def participation_mix(pop: Population, ages: tuple[int, int] | None = None) -> dict[str, float]:

@@ -11,6 +11,8 @@
   then the leaving and joining of the pairs drawn;
 * :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
   kind yet), and the rows with any;
+* :func:`participation_codes`: each slot's participation group (none, offline only, both, online
+  only) in one pass;
 * :func:`chapter_members`: the existing members of a kind by district (a counting sort in slot order),
   from which a newcomer to a local kind draws the member whose chapter they join.
 
@@ -24,7 +26,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["chapter_members", "eligibility", "frame_scale", "new_memberships", "turnover_apply", "turnover_scan"]
+__all__ = ["chapter_members", "eligibility", "frame_scale", "new_memberships", "participation_codes", "turnover_apply",
+           "turnover_scan"]
 
 
 @compiled(inline=True)
@@ -276,3 +279,25 @@ def new_memberships(groups: np.ndarray, slots: np.ndarray,
             rows[n_rows] = i
             n_rows += 1
     return new, rows[:n_rows]
+
+
+@compiled
+def participation_codes(groups: np.ndarray, online: np.ndarray, offline_only: int, both: int,
+                        online_only: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the participation group of every slot (int8): 0 in none, else by real-world and online membership."""
+    n, n_kinds = groups.shape
+    out = np.zeros(n, dtype=np.int8)
+    for i in range(n):
+        offline = False
+        for k in range(n_kinds):
+            if groups[i, k] >= 0:
+                offline = True
+                break
+        on = online[i] > 0
+        if offline and on:
+            out[i] = both
+        elif offline:
+            out[i] = offline_only
+        elif on:
+            out[i] = online_only
+    return out

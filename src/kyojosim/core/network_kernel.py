@@ -219,18 +219,10 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
     inserted in order (before no tie of a larger key, after every tie of a smaller one).
     """
     n, m = a.size, key.size
-    fresh = 0
-    i = 0
-    for j in range(m):  # count the new pairs not tied yet
-        x, y = key[j] >> 32, key[j] & 0xFFFFFFFF
-        while i < n and (np.int64(a[i]) < x or (np.int64(a[i]) == x and np.int64(b[i]) < y)):
-            i += 1
-        if not (i < n and np.int64(a[i]) == x and np.int64(b[i]) == y):
-            fresh += 1
-    out_a = np.empty(n + fresh, dtype=a.dtype)
-    out_b = np.empty(n + fresh, dtype=b.dtype)
-    out_kind = np.empty(n + fresh, dtype=kind.dtype)
-    out_strength = np.empty(n + fresh, dtype=strength.dtype)
+    out_a = np.empty(n + m, dtype=a.dtype)  # room for every new pair; the result is the first ``o`` entries
+    out_b = np.empty(n + m, dtype=b.dtype)
+    out_kind = np.empty(n + m, dtype=kind.dtype)
+    out_strength = np.empty(n + m, dtype=strength.dtype)
     i = 0
     o = 0
     for j in range(m):
@@ -261,7 +253,7 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
         out_strength[o] = strength[i]
         i += 1
         o += 1
-    return out_a, out_b, out_kind, out_strength
+    return out_a[:o], out_b[:o], out_kind[:o], out_strength[:o]
 
 
 @compiled

@@ -75,6 +75,7 @@ from ...constants import (
 from ...core.communities import add_memberships
 from ...core.helping import can_help
 from ...core.network import Neighbourhood, neighbours
+from ...core.population import any_per_row
 from ..money import split_payment
 from .base import AidContext, Channel, DistrictPools, register_channel, smallest, stochastic_round, uid_uniform
 
@@ -200,7 +201,7 @@ class SharingPlatformChannel(Channel):
         pop = self.ctx.population
         offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
         willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
-        return can_help(pop, self.ctx.scenario) & pop.smartphone & (offers & willing & self.served).any(axis=1)
+        return can_help(pop, self.ctx.scenario) & pop.smartphone & any_per_row(offers & willing & self.served)
 
     def _demand_side(self) -> np.ndarray:
         """Adults with a smartphone who have needs of a served category (from the weekly need probabilities)."""
