@@ -138,6 +138,25 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, tru
     return outcome
 
 
+def meet_at_events(a: np.ndarray, b: np.ndarray, n_events: int, attendance: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Return which pairs ``(a[i], b[i])`` attend one of ``n_events`` meetups together.
+
+    Each resident attends each meetup with probability ``attendance``, independently. Only the
+    residents at an end of a pair are drawn (in ascending slot order, meetup by meetup): the others'
+    attendance changes nothing.
+    """
+    met = np.zeros(a.size, dtype=bool)
+    if a.size == 0:
+        return met
+    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
+    at_a, at_b = where[: a.size], where[a.size:]
+    for _ in range(n_events):
+        attend = rng.random(ends.size) < attendance
+        met |= attend[at_a] & attend[at_b]
+    return met
+
+
 def _online_only(ties: Ties) -> np.ndarray:
     """Return the indices of ties whose only kind is ``TIE_ONLINE``."""
     return np.flatnonzero(ties.kind == TIE_ONLINE)
@@ -346,10 +365,6 @@ class OfflineEventsProgramme(Channel):
         idx = idx[online[a] & online[b] & (pop.district[a] == pop.district[b])]
         e = self.cfg.events_per_year
         n_events = int(e) + int(rng.random() < e - int(e))
-        met = np.zeros(idx.size, dtype=bool)
-        for _ in range(n_events):
-            attend = rng.random(pop.n) < self.cfg.attendance
-            met |= attend[ties.a[idx]] & attend[ties.b[idx]]
-        idx = idx[met]
+        idx = idx[meet_at_events(ties.a[idx], ties.b[idx], n_events, self.cfg.attendance, rng)]
         log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx
