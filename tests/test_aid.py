@@ -424,3 +424,25 @@ def test_frame_mean_and_distinct_values_of_all_categories_equal_numpy(seed, n, d
         else:
             assert np.array_equal(values[c, : n_distinct[c]], want_values)
             assert np.array_equal(counts[c, : n_distinct[c]], want_counts)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300))
+@settings(max_examples=40, deadline=None)
+def test_circumstances_kernel_equals_the_array_form(seed, n):
+    from kyojosim.aid.needs_kernel import circumstances
+    from kyojosim.constants import ROLE_CHILD
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 100, n).astype(np.int16)
+    frail, drives, live = rng.random(n) < 0.2, rng.random(n) < 0.5, rng.random(n) < 0.9
+    n_households = max(n // 2, 1)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
+    a, h = age.astype(np.int64), household.astype(np.int64)
+    size = np.bincount(h[live], minlength=n_households)
+    frail_in = np.bincount(h[live], weights=frail[live], minlength=n_households)
+    young = live & (a < 12) & (role == ROLE_CHILD)
+    want = ((~drives) & (a >= 18), size[h] == 1, (frail_in[h] - frail) > 0,
+            (np.bincount(h[young], minlength=n_households)[h] > 0) & (role != ROLE_CHILD) & (a >= 18))
+    got = circumstances(age, frail, drives, live, household, role, n_households, int(ROLE_CHILD))
+    assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))

@@ -41,22 +41,15 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     childcare only for adults with a child under 12 in the household (x ``childcare``, otherwise 0);
     children under 15 have no needs of their own (their parents' troubles stand for them).
     """
-    from .needs_kernel import multipliers
+    from .needs_kernel import circumstances, multipliers
 
     nd = scn.needs
     n = pop.n
     age = pop.age.astype(np.int64)
     frail = pop.frail
-    no_car = (~pop.drives) & (age >= 18)
     live = pop.alive[:n]
-    h = pop.household.astype(np.int64)
-    size = np.bincount(h[live], minlength=pop.n_households)
-    alone = size[h] == 1
-    frail_in_hh = np.bincount(h[live], weights=frail[live], minlength=pop.n_households)
-    other_frail = (frail_in_hh[h] - frail) > 0
-    young_child = live & (age < 12) & (pop.role == ROLE_CHILD)
-    has_child = np.bincount(h[young_child], minlength=pop.n_households)[h] > 0
-    parent = has_child & (pop.role != ROLE_CHILD) & (age >= 18)
+    no_car, alone, other_frail, parent = circumstances(pop.age, frail, pop.drives, live, pop.household, pop.role,
+                                                       int(pop.n_households), int(ROLE_CHILD))
 
     def cats(*names: str) -> np.ndarray:
         return np.isin(np.arange(N_CAT), [CAT[c] for c in names])

@@ -3,6 +3,8 @@
 * :func:`multipliers`: the circumstance multipliers of :func:`kyojosim.aid.needs.circumstance_multipliers`
   in one pass over the residents, multiplying each entry by the rules' factors in the rules' order (the
   same IEEE products as the rule-by-rule array form, so the same values to the bit);
+* :func:`circumstances`: the circumstances the multipliers read (no car, living alone, a frail
+  family member, a parent of a young child) from the columns, in two passes (households, residents);
 * :func:`frame_mean`: the mean multiplier of each category over the survey frame, the rows added in
   order (as numpy's mean over the first axis adds them), without copying the frame's rows;
 * :func:`relative_distinct_all`: the distinct relative multipliers of every category over the frame
@@ -20,7 +22,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["MAX_DISTINCT", "frame_mean", "group_all", "group_by_value", "multipliers", "probabilities",
+__all__ = ["MAX_DISTINCT", "circumstances", "frame_mean", "group_all", "group_by_value", "multipliers", "probabilities",
            "relative_distinct", "relative_distinct_all"]
 
 MAX_DISTINCT = 64
@@ -310,3 +312,38 @@ def group_all(prob: np.ndarray, max_distinct: int):  # pragma: no cover - compil
             members[fill[g]] = i
             fill[g] += 1
     return category, value, count, members, True
+
+
+@compiled
+def circumstances(age: np.ndarray, frail: np.ndarray, drives: np.ndarray, live: np.ndarray, household: np.ndarray,
+                  role: np.ndarray, n_households: int, role_child: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:  # pragma: no cover
+    """Return ``(no_car, alone, other_frail, parent)`` of every slot.
+
+    ``no_car``: 18+ and not driving; ``alone``: the only living member of the household; ``other_frail``:
+    another living member of the household is frail; ``parent``: 18+, not a child of the household,
+    living with a living child under 12 (``role_child``). Household counts are of living members.
+    """
+    n = age.size
+    size = np.zeros(n_households, dtype=np.int64)
+    frail_in = np.zeros(n_households, dtype=np.int64)
+    child = np.zeros(n_households, dtype=np.bool_)
+    for i in range(n):
+        if live[i]:
+            h = household[i]
+            size[h] += 1
+            if frail[i]:
+                frail_in[h] += 1
+            if age[i] < 12 and role[i] == role_child:
+                child[h] = True
+    no_car = np.empty(n, dtype=np.bool_)
+    alone = np.empty(n, dtype=np.bool_)
+    other_frail = np.empty(n, dtype=np.bool_)
+    parent = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        h = household[i]
+        no_car[i] = (not drives[i]) and age[i] >= 18
+        alone[i] = size[h] == 1
+        other_frail[i] = frail_in[h] - (1 if frail[i] else 0) > 0
+        parent[i] = child[h] and role[i] != role_child and age[i] >= 18
+    return no_car, alone, other_frail, parent
