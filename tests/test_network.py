@@ -217,7 +217,7 @@ def test_groups_with_new_lists_the_members_of_groups_with_a_new_member():
         n = int(rng.integers(0, 200))
         group = np.where(rng.random(n) < 0.2, -1, rng.integers(0, 40, n))
         new = rng.random(n) < 0.15
-        start, members, n_new = groups_with_new(group, new)
+        start, members, n_new = groups_with_new(group, new, np.ones(group.size, dtype=bool))
         listed = [g for g in np.unique(group[new & (group >= 0)]) if (group == g).sum() >= 2]
         assert n_new.size == len(listed) and start[-1] == members.size
         for j, g in enumerate(listed):

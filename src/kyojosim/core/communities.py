@@ -366,11 +366,13 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
     live = pop.alive[: pop.n]
 
     def pairs(group: np.ndarray, new: np.ndarray | None, mean: float) -> tuple[np.ndarray, np.ndarray]:
-        return pairs_within_groups(group, mean, rng) if new is None else pairs_touching(group, new, mean, rng)
+        if new is None:
+            return pairs_within_groups(np.where(live, group, -1), mean, rng)
+        return pairs_touching(group, new, mean, rng, alive=live)  # the dead are in no group
 
     for k, name in enumerate(OFFLINE_COMMUNITIES):
         new_k = is_new if is_new is None or is_new.ndim == 1 else is_new[:, k]
-        a, b = pairs(np.where(live, groups[:, k], -1), new_k, net.community_ties)
+        a, b = pairs(groups[:, k], new_k, net.community_ties)
         ties.add(a, b, TIE_COMMUNITY, st["community"])
         # members who both use social media keep in touch online with a kind-specific share (図表4-3-3-2)
         both = pop.sns[a] & pop.sns[b] & (rng.random(a.size) < scn.communities.sns_use_rate[name])
@@ -379,7 +381,9 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         return
     # online-only acquaintances among online participants of the same district
     on = live & (pop.online > 0)
-    a, b = pairs(np.where(on, pop.district.astype(np.int64), -1), is_new, net.online_ties)
+    district = pop.district.astype(np.int64)
+    a, b = (pairs_within_groups(np.where(on, district, -1), net.online_ties, rng) if is_new is None
+            else pairs_touching(district, is_new, net.online_ties, rng, alive=on))
     ties.add(a, b, TIE_ONLINE, st["online"])
 
 

@@ -545,8 +545,8 @@ def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Gene
     return order[src_pos], order[dst_pos]
 
 
-def pairs_touching(group: np.ndarray, new: np.ndarray, mean_ties: float,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def pairs_touching(group: np.ndarray, new: np.ndarray, mean_ties: float, rng: np.random.Generator,
+                   alive: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Draw the pairs of :func:`pairs_within_groups` that involve a new member, drawing only those.
 
     The result has the distribution of ``pairs_within_groups(group, mean_ties, rng)`` filtered to
@@ -569,6 +569,7 @@ def pairs_touching(group: np.ndarray, new: np.ndarray, mean_ties: float,
         new: Which slots are new (bool, indexed by slot).
         mean_ties: Mean number of ties each member gets.
         rng: The stream to draw from.
+        alive: If given, only the slots where it is true are members (the others as if ``-1``).
 
     Returns:
         Arrays ``(a, b)`` (int64) of slot pairs, each with a new end (may contain duplicates).
@@ -578,7 +579,7 @@ def pairs_touching(group: np.ndarray, new: np.ndarray, mean_ties: float,
         return empty
     from .network_kernel import groups_with_new
 
-    start, members, n_new = groups_with_new(group, new)
+    start, members, n_new = groups_with_new(group, new, np.ones(group.size, dtype=bool) if alive is None else alive)
     if n_new.size == 0:
         return empty
     size = np.diff(start)

@@ -132,12 +132,12 @@ def tied_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, k
 
 
 @compiled
-def groups_with_new(group: np.ndarray,
-                    new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+def groups_with_new(group: np.ndarray, new: np.ndarray,
+                    alive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """Return ``(start, members, n_new)``: the members of every group of two or more with a new member.
 
-    Groups are those of ``group >= 0`` (the group id of each slot); a group is listed if it has at
-    least two members and at least one of them is ``new``. Listed groups come in ascending group id;
+    Groups are those of ``group >= 0`` (the group id of each slot) where ``alive``; a group is listed if
+    it has at least two members and at least one of them is ``new``. Listed groups come in ascending group id;
     the members of listed group ``j`` are ``members[start[j]:start[j + 1]]``, its ``n_new[j]`` new
     members first, then the others, each part in ascending slot order. Only the groups of new members
     are counted (one index entry per group id, no counters for every group).
@@ -145,13 +145,13 @@ def groups_with_new(group: np.ndarray,
     n = group.size
     top = -1
     for i in range(n):
-        if group[i] > top:
+        if alive[i] and group[i] > top:
             top = group[i]
     index = np.full(top + 1, -1, dtype=np.int64)
     ids = np.empty(n, dtype=np.int64)  # the groups of new members, in order of first sight
     n_seen = 0
     for i in range(n):
-        g = group[i]
+        g = group[i] if alive[i] else -1
         if g >= 0 and new[i] and index[g] < 0:
             index[g] = n_seen
             ids[n_seen] = g
@@ -159,7 +159,7 @@ def groups_with_new(group: np.ndarray,
     size = np.zeros(n_seen, dtype=np.int64)
     fresh = np.zeros(n_seen, dtype=np.int64)
     for i in range(n):
-        g = group[i]
+        g = group[i] if alive[i] else -1
         if g >= 0 and index[g] >= 0:
             size[index[g]] += 1
             if new[i]:
@@ -185,7 +185,7 @@ def groups_with_new(group: np.ndarray,
     fill_old = start[:n_listed] + n_new
     members = np.empty(start[n_listed], dtype=np.int64)
     for i in range(n):
-        g = group[i]
+        g = group[i] if alive[i] else -1
         if g < 0 or index[g] < 0:
             continue
         j = rank[index[g]]
@@ -274,16 +274,13 @@ def masked_degree(indptr: np.ndarray, kinds: np.ndarray, kind_mask: int) -> np.n
 def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray,
                new_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """Return the ties whose two ends are kept (``new_slot >= 0``), renumbered, in their order."""
-    m = 0
-    for t in range(a.size):
-        if new_slot[a[t]] >= 0 and new_slot[b[t]] >= 0:
-            m += 1
-    out_a = np.empty(m, dtype=np.int32)
+    m = a.size
+    out_a = np.empty(m, dtype=np.int32)  # room for every tie; the result is the first ``j``
     out_b = np.empty(m, dtype=np.int32)
     out_kind = np.empty(m, dtype=kind.dtype)
     out_strength = np.empty(m, dtype=strength.dtype)
     j = 0
-    for t in range(a.size):
+    for t in range(m):
         x, y = new_slot[a[t]], new_slot[b[t]]
         if x >= 0 and y >= 0:
             out_a[j] = x
@@ -291,4 +288,4 @@ def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
             out_kind[j] = kind[t]
             out_strength[j] = strength[t]
             j += 1
-    return out_a, out_b, out_kind, out_strength
+    return out_a[:j], out_b[:j], out_kind[:j], out_strength[:j]
