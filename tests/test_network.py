@@ -224,3 +224,27 @@ def test_groups_with_new_lists_the_members_of_groups_with_a_new_member():
             slots = np.flatnonzero(group == g)
             want = np.r_[slots[new[slots]], slots[~new[slots]]]
             assert np.array_equal(members[start[j]:start[j + 1]], want) and n_new[j] == new[slots].sum()
+
+
+def test_groups_with_new_of_every_kind_at_once_equal_one_kind_at_a_time():
+    from kyojosim.core.network_kernel import groups_with_new, kinds_groups_with_new
+
+    rng = np.random.default_rng(10)
+    for wide in (True, False):
+        n, kinds = 300, 4
+        ids = rng.permutation(400)[: kinds * 40].reshape(kinds, 40)  # ids unique across kinds
+        groups = np.where(rng.random((n, kinds)) < 0.6, ids[np.arange(kinds), rng.integers(0, 40, (n, kinds))], -1)
+        groups = groups.astype(np.int32)
+        new = rng.random((n, kinds if wide else 1)) < 0.1
+        alive = rng.random(n) < 0.9
+        ok, first, start, members, n_new = kinds_groups_with_new(groups, new, alive)
+        assert ok
+        for k in range(kinds):
+            want = groups_with_new(groups[:, k], new[:, k if wide else 0], alive)
+            lo, hi = first[k], first[k + 1]
+            got_start = start[lo:hi + 1]
+            assert np.array_equal(got_start - got_start[0], want[0])
+            assert np.array_equal(members[got_start[0]:got_start[-1]], want[1])
+            assert np.array_equal(n_new[lo:hi], want[2])
+        groups[:, 1] = groups[:, 0]  # the same ids in two kinds: refused (the caller goes kind by kind)
+        assert not kinds_groups_with_new(groups, new, alive)[0]

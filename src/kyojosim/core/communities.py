@@ -28,7 +28,7 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
-from .network import TieBatch, Ties, pairs_touching, pairs_within_groups
+from .network import TieBatch, Ties, pairs_of_lists, pairs_touching, pairs_within_groups
 from .population import Population
 
 PARTICIPATION_ROWS = {
@@ -365,14 +365,26 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
     groups = pop.groups
     live = pop.alive[: pop.n]
 
-    def pairs(group: np.ndarray, new: np.ndarray | None, mean: float) -> tuple[np.ndarray, np.ndarray]:
-        if new is None:
-            return pairs_within_groups(np.where(live, group, -1), mean, rng)
-        return pairs_touching(group, new, mean, rng, alive=live)  # the dead are in no group
+    lists = None
+    if is_new is not None:
+        from .network_kernel import kinds_groups_with_new
+
+        # the groups with a new member, of every kind at once (the dead are in no group)
+        new = is_new if is_new.ndim == 2 else is_new[:, None]
+        lists = kinds_groups_with_new(groups, np.ascontiguousarray(new), live)
+
+    def pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
+        if is_new is None:
+            return pairs_within_groups(np.where(live, groups[:, k], -1), net.community_ties, rng)
+        ok, first, start, members, n_new = lists
+        if ok:
+            lo, hi = first[k], first[k + 1]
+            return pairs_of_lists(start[lo:hi + 1], members, n_new[lo:hi], net.community_ties, rng)
+        new_k = is_new if is_new.ndim == 1 else is_new[:, k]
+        return pairs_touching(groups[:, k], new_k, net.community_ties, rng, alive=live)
 
     for k, name in enumerate(OFFLINE_COMMUNITIES):
-        new_k = is_new if is_new is None or is_new.ndim == 1 else is_new[:, k]
-        a, b = pairs(groups[:, k], new_k, net.community_ties)
+        a, b = pairs(k)
         ties.add(a, b, TIE_COMMUNITY, st["community"])
         # members who both use social media keep in touch online with a kind-specific share (図表4-3-3-2)
         both = pop.sns[a] & pop.sns[b] & (rng.random(a.size) < scn.communities.sns_use_rate[name])

@@ -580,7 +580,18 @@ def pairs_touching(group: np.ndarray, new: np.ndarray, mean_ties: float, rng: np
     from .network_kernel import groups_with_new
 
     start, members, n_new = groups_with_new(group, new, np.ones(group.size, dtype=bool) if alive is None else alive)
-    if n_new.size == 0:
+    return pairs_of_lists(start, members, n_new, mean_ties, rng)
+
+
+def pairs_of_lists(start: np.ndarray, members: np.ndarray, n_new: np.ndarray, mean_ties: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the pairs of :func:`pairs_touching` from the groups with a new member, listed.
+
+    Group ``j`` has the members ``members[start[j]:start[j + 1]]``, its ``n_new[j]`` new members first
+    (:func:`kyojosim.core.network_kernel.groups_with_new`; ``start`` may be a part of a longer list).
+    """
+    empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n_new.size == 0 or mean_ties <= 0:
         return empty
     size = np.diff(start)
     # 1. the proposals of new members: to any other member of the group

@@ -9,6 +9,8 @@
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied);
+* :func:`kinds_groups_with_new`: the same for every column of a group matrix at once (the
+  communities of every kind), in passes over its rows;
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
   :func:`kyojosim.core.network.pairs_touching` (two passes over the slots);
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
@@ -21,8 +23,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "masked_degree", "merge_ties", "remap_ties",
-           "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "kinds_groups_with_new", "masked_degree", "merge_ties",
+           "remap_ties", "tied_candidates"]
 
 
 @compiled
@@ -289,3 +291,101 @@ def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
             out_strength[j] = strength[t]
             j += 1
     return out_a[:j], out_b[:j], out_kind[:j], out_strength[:j]
+
+
+@compiled
+def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray):  # pragma: no cover - compiled
+    """Return ``(ok, first, start, members, n_new)``: :func:`groups_with_new` of every column of ``groups``.
+
+    Column ``k`` of ``groups`` holds the group of each slot in kind ``k`` (``-1``: none); a slot is new
+    in kind ``k`` if ``new[slot, k]`` (or ``new[slot, 0]`` when ``new`` has one column). The listed
+    groups of kind ``k`` are ``first[k]`` to ``first[k + 1] - 1``, each as :func:`groups_with_new`
+    lists them (ascending group id; new members first, then the others, in slot order). Group ids
+    must be unique across kinds (they are: one counter numbers them); ``ok`` is False, and the
+    other arrays empty, if an id occurs in two kinds.
+    """
+    n, n_kinds = groups.shape
+    wide = new.shape[1] > 1
+    top = -1
+    for i in range(n):
+        if alive[i]:
+            for k in range(n_kinds):
+                if groups[i, k] > top:
+                    top = groups[i, k]
+    index = np.full(top + 1, -1, dtype=np.int64)
+    n_new_entries = 0
+    for i in range(n):
+        if alive[i]:
+            for k in range(n_kinds):
+                if groups[i, k] >= 0 and new[i, k if wide else 0]:
+                    n_new_entries += 1
+    ids = np.empty(n_new_entries, dtype=np.int64)
+    kind_of = np.empty(n_new_entries, dtype=np.int64)
+    n_seen = 0
+    for i in range(n):
+        if not alive[i]:
+            continue
+        for k in range(n_kinds):
+            g = groups[i, k]
+            if g >= 0 and new[i, k if wide else 0] and index[g] < 0:
+                index[g] = n_seen
+                ids[n_seen] = g
+                kind_of[n_seen] = k
+                n_seen += 1
+    size = np.zeros(n_seen, dtype=np.int64)
+    fresh = np.zeros(n_seen, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        for k in range(n_kinds):
+            g = groups[i, k]
+            if g >= 0 and index[g] >= 0:
+                j = index[g]
+                if kind_of[j] != k:
+                    return False, empty, np.zeros(1, dtype=np.int64), empty, empty
+                size[j] += 1
+                if new[i, k if wide else 0]:
+                    fresh[j] += 1
+    # listed: groups of two or more, by kind and then ascending group id
+    order = np.argsort(kind_of[:n_seen] * (top + 1) + ids[:n_seen])
+    n_listed = 0
+    for r in range(n_seen):
+        if size[order[r]] >= 2:
+            n_listed += 1
+    start = np.zeros(n_listed + 1, dtype=np.int64)
+    n_new = np.zeros(n_listed, dtype=np.int64)
+    first = np.zeros(n_kinds + 1, dtype=np.int64)
+    rank = np.full(n_seen, -1, dtype=np.int64)
+    j = 0
+    for r in range(n_seen):
+        q = order[r]
+        if size[q] >= 2:
+            rank[q] = j
+            start[j + 1] = start[j] + size[q]
+            n_new[j] = fresh[q]
+            first[kind_of[q] + 1] = j + 1
+            j += 1
+    for k in range(n_kinds):  # kinds with no listed group start where the previous kind ended
+        if first[k + 1] < first[k]:
+            first[k + 1] = first[k]
+    fill_new = start[:n_listed].copy()
+    fill_old = start[:n_listed] + n_new
+    members = np.empty(start[n_listed], dtype=np.int64)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        for k in range(n_kinds):
+            g = groups[i, k]
+            if g < 0 or index[g] < 0:
+                continue
+            j = rank[index[g]]
+            if j < 0:
+                continue
+            if new[i, k if wide else 0]:
+                members[fill_new[j]] = i
+                fill_new[j] += 1
+            else:
+                members[fill_old[j]] = i
+                fill_old[j] += 1
+    return True, first, start, members, n_new
