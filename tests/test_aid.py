@@ -350,6 +350,29 @@ def test_need_groups_by_counting_equal_a_stable_sort(seed, n, distinct):
     assert np.array_equal(groups.members[: want.size], want)
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 12), st.integers(1, 80))
+@settings(max_examples=40, deadline=None)
+def test_need_probability_kernels_equal_unique_and_clip(seed, n, distinct, max_distinct):
+    from kyojosim.aid.needs_kernel import probabilities, relative_distinct
+
+    rng = np.random.default_rng(seed)
+    levels = np.r_[0.0, rng.random(distinct) * 4]
+    m = levels[rng.integers(0, levels.size, (n, len(CATEGORIES)))]
+    frame = rng.random(n) < 0.8
+    mean = np.where(rng.random(len(CATEGORIES)) < 0.2, 1.0, rng.random(len(CATEGORIES)) + 0.1)
+    x = m / mean
+    for c in range(len(CATEGORIES)):
+        values, counts, n_distinct = relative_distinct(m, frame, mean, c, max_distinct)
+        want_values, want_counts = np.unique(x[frame][:, c], return_counts=True)
+        if n_distinct < 0:
+            assert want_values.size > max_distinct
+        else:
+            assert np.array_equal(values, want_values) and np.array_equal(counts, want_counts)
+    b = rng.random(len(CATEGORIES)) * 2 - 0.2
+    want = np.clip(b * x, 0.0, 1.0).astype(np.float32)
+    assert np.array_equal(probabilities(m, mean, b), want)
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 70))
 @settings(max_examples=60, deadline=None)
 def test_need_groups_of_all_categories_at_once_equal_a_stable_sort_per_category(seed, n, distinct):
@@ -380,6 +403,29 @@ def test_need_groups_of_all_categories_at_once_equal_a_stable_sort_per_category(
     assert np.array_equal(start, want_start)
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.integers(1, 12), st.integers(1, 80))
+@settings(max_examples=40, deadline=None)
+def test_frame_mean_and_distinct_values_of_all_categories_equal_numpy(seed, n, distinct, max_distinct):
+    from kyojosim.aid.needs_kernel import frame_mean, relative_distinct_all
+
+    rng = np.random.default_rng(seed)
+    levels = np.r_[0.0, rng.random(distinct) * 4]
+    m = levels[rng.integers(0, levels.size, (n, len(CATEGORIES)))] * rng.choice([1.0, 1.3, 2.7], (n, len(CATEGORIES)))
+    frame = rng.random(n) < 0.8
+    frame[0] = True
+    want_mean = m[frame].mean(axis=0)
+    assert np.array_equal(frame_mean(m, frame).view(np.uint64), want_mean.view(np.uint64))
+    mean = np.where(rng.random(len(CATEGORIES)) < 0.2, 1.0, rng.random(len(CATEGORIES)) + 0.1)
+    values, counts, n_distinct = relative_distinct_all(m, frame, mean, max_distinct)
+    for c in range(len(CATEGORIES)):
+        want_values, want_counts = np.unique((m / mean)[frame][:, c], return_counts=True)
+        if n_distinct[c] < 0:
+            assert want_values.size > max_distinct
+        else:
+            assert np.array_equal(values[c, : n_distinct[c]], want_values)
+            assert np.array_equal(counts[c, : n_distinct[c]], want_counts)
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300))
 @settings(max_examples=40, deadline=None)
 def test_circumstances_kernel_equals_the_array_form(seed, n):
@@ -400,40 +446,3 @@ def test_circumstances_kernel_equals_the_array_form(seed, n):
             (np.bincount(h[young], minlength=n_households)[h] > 0) & (role != ROLE_CHILD) & (a >= 18))
     got = circumstances(age, frail, drives, live, household, role, n_households, int(ROLE_CHILD))
     assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
-
-
-@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.lists(st.floats(0.0, 4.0), min_size=7, max_size=7),
-       st.integers(1, 80))
-@settings(max_examples=40, deadline=None)
-def test_frame_terms_and_probabilities_equal_mean_unique_and_clip(seed, n, f, max_distinct):
-    """Multipliers computed row by row give the numpy mean, unique values and clipped probabilities of the matrix."""
-    from kyojosim.aid.needs_kernel import frame_terms, multipliers, probabilities_of
-
-    rng = np.random.default_rng(seed)
-    age = rng.integers(0, 100, n).astype(np.int64)
-    flags = rng.random((6, n)) < 0.4
-    live = rng.random(n) < 0.9
-
-    def cats(*names):
-        return np.isin(np.arange(len(CATEGORIES)), [CAT[c] for c in names])
-
-    inputs = (age, flags[0], flags[1], flags[2], flags[3], flags[4], live,
-              cats("chores", "mobility", "shopping", "information", "sick_care"), cats("mobility", "shopping"),
-              cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"], *f)
-    m = multipliers(*inputs)
-    frame = flags[5] & live
-    want_mean = m[frame].mean(axis=0) if frame.any() else np.ones(len(CATEGORIES))
-    want_mean[want_mean == 0] = 1.0
-    mean, values, counts, n_distinct = frame_terms(frame, max_distinct, *inputs)
-    assert np.array_equal(mean.view(np.uint64), want_mean.view(np.uint64))
-    for c in range(len(CATEGORIES)):
-        want_values, want_counts = np.unique((m / mean)[frame][:, c], return_counts=True)
-        if n_distinct[c] < 0:
-            assert want_values.size > max_distinct
-        else:
-            assert np.array_equal(values[c, : n_distinct[c]], want_values)
-            assert np.array_equal(counts[c, : n_distinct[c]], want_counts)
-    b = rng.random(len(CATEGORIES)) * 2 - 0.2
-    want = np.clip(b * (m / mean), 0.0, 1.0).astype(np.float32)
-    assert np.array_equal(probabilities_of(mean, b, *inputs), want)
-

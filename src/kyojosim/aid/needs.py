@@ -41,17 +41,7 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     childcare only for adults with a child under 12 in the household (x ``childcare``, otherwise 0);
     children under 15 have no needs of their own (their parents' troubles stand for them).
     """
-    from .needs_kernel import multipliers
-
-    return multipliers(*_multiplier_inputs(pop, scn))
-
-
-def _multiplier_inputs(pop: Population, scn: Scenario) -> tuple:
-    """Return the arguments of the compiled multipliers (:func:`circumstance_multipliers`).
-
-    The columns and circumstances, the categories each rule applies to, and the factors.
-    """
-    from .needs_kernel import circumstances
+    from .needs_kernel import circumstances, multipliers
 
     nd = scn.needs
     n = pop.n
@@ -64,13 +54,13 @@ def _multiplier_inputs(pop: Population, scn: Scenario) -> tuple:
     def cats(*names: str) -> np.ndarray:
         return np.isin(np.arange(N_CAT), [CAT[c] for c in names])
 
-    # each entry 1, times the factors of the rules above in their order
-    return (age, np.ascontiguousarray(frail), no_car, alone, other_frail, parent, np.ascontiguousarray(live),
-            cats("chores", "mobility", "shopping", "information", "sick_care"), cats("mobility", "shopping"),
-            cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"],
-            float(nd.frail_multiplier), float(nd.old_multiplier), float(nd.no_car_multiplier),
-            float(nd.alone_multiplier), float(nd.family_care_multiplier),
-            float(nd.family_care_without_frail), float(nd.childcare_multiplier))
+    # one compiled pass: each entry 1, times the factors of the rules above in their order
+    return multipliers(age, np.ascontiguousarray(frail), no_car, alone, other_frail, parent, np.ascontiguousarray(live),
+                       cats("chores", "mobility", "shopping", "information", "sick_care"), cats("mobility", "shopping"),
+                       cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"],
+                       float(nd.frail_multiplier), float(nd.old_multiplier), float(nd.no_car_multiplier),
+                       float(nd.alone_multiplier), float(nd.family_care_multiplier),
+                       float(nd.family_care_without_frail), float(nd.childcare_multiplier))
 
 
 def survey_frame(pop: Population) -> np.ndarray:
@@ -131,30 +121,29 @@ def _base_rate(values: np.ndarray, counts: np.ndarray, total: int, prevalence: f
 
 def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
     """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
-    from .needs_kernel import MAX_DISTINCT, frame_terms, probabilities_of
+    from .needs_kernel import MAX_DISTINCT, frame_mean, probabilities, relative_distinct_all
 
     nd = scn.needs
-    inputs = _multiplier_inputs(pop, scn)
+    m = circumstance_multipliers(pop, scn)
     frame = survey_frame(pop)
     total = int(frame.sum())
-    # the frame's mean multipliers (1 where 0) and each category's distinct relative multipliers with their counts,
-    # the multipliers computed as the passes go (the same values as circumstance_multipliers)
-    mean, values, counts, n_distinct = frame_terms(frame, MAX_DISTINCT, *inputs)
+    mean = frame_mean(m, frame) if total else np.ones(N_CAT)  # m[frame].mean(axis=0), without the copy
+    mean[mean == 0] = 1.0
     prevalence = np.array([nd.prevalence[c] for c in CATEGORIES])
     if nd.weekly_rate is None:
-        # base_rates((m / mean)[frame], ...), from each column's few distinct values
+        # base_rates((m / mean)[frame], ...), from each column's few distinct values counted in one pass
         b = np.zeros(N_CAT)
-        m = None
+        if total:
+            values, counts, n_distinct = relative_distinct_all(m, frame, mean, MAX_DISTINCT)
         for c in range(N_CAT if total else 0):
             if n_distinct[c] < 0:  # many distinct values: numpy's unique
-                m = circumstance_multipliers(pop, scn) if m is None else m
                 v, k = np.unique(m[frame, c] / mean[c], return_counts=True)
             else:
                 v, k = values[c, : n_distinct[c]], counts[c, : n_distinct[c]]
             b[c] = _base_rate(v, k, total, prevalence[c], nd.recall_weeks, 60)
     else:
         b = nd.weekly_rate * prevalence / max(prevalence.sum(), 1e-12)
-    return probabilities_of(np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64), *inputs)
+    return probabilities(m, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")

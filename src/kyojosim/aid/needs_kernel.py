@@ -5,10 +5,10 @@
   same IEEE products as the rule-by-rule array form, so the same values to the bit);
 * :func:`circumstances`: the circumstances the multipliers read (no car, living alone, a frail
   family member, a parent of a young child) from the columns, in two passes (households, residents);
-* :func:`frame_terms` and :func:`probabilities_of`: the mean multiplier of each category over the
-  survey frame (the rows added in order, as numpy's mean over the first axis adds them), the distinct
-  relative multipliers of every category with their counts, and the clipped float32 probabilities,
-  computing each resident's multipliers as they go (the matrix of multipliers is never stored);
+* :func:`frame_mean`: the mean multiplier of each category over the survey frame, the rows added in
+  order (as numpy's mean over the first axis adds them), without copying the frame's rows;
+* :func:`relative_distinct_all`: the distinct relative multipliers of every category over the frame
+  and their counts, in one pass;
 * :func:`group_all`: the need groups of every category at once (:func:`group_by_value` of each
   column, laid out one category after the other), in three passes over the probabilities;
 * :func:`group_by_value`: the members of each category grouped by their probability, as a stable
@@ -22,40 +22,11 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["MAX_DISTINCT", "circumstances", "frame_terms", "group_all", "group_by_value", "multipliers",
-           "probabilities_of"]
+__all__ = ["MAX_DISTINCT", "circumstances", "frame_mean", "group_all", "group_by_value", "multipliers", "probabilities",
+           "relative_distinct", "relative_distinct_all"]
 
 MAX_DISTINCT = 64
 """Most distinct values :func:`group_by_value` groups by counting; beyond it the caller sorts."""
-
-
-@compiled(inline=True)
-def _row(m: np.ndarray, i: int, age: np.ndarray, frail: np.ndarray, no_car: np.ndarray, alone: np.ndarray,
-         other_frail: np.ndarray, parent: np.ndarray, live: np.ndarray, old_cat: np.ndarray, car_cat: np.ndarray,
-         alone_cat: np.ndarray, family_care: int, childcare: int, frail_m: float, old_m: float, no_car_m: float,
-         alone_m: float, family_m: float, family_without_m: float, childcare_m: float) -> None:  # pragma: no cover
-    """Fill ``m`` (one row, categories) with the multipliers of slot ``i`` (see :func:`multipliers`)."""
-    n_cat = old_cat.size
-    if age[i] < 15 or not live[i]:
-        for c in range(n_cat):
-            m[c] = 0.0
-        return
-    old = age[i] >= 75
-    for c in range(n_cat):
-        v = 1.0
-        if frail[i]:
-            v *= frail_m
-        if old and old_cat[c]:
-            v *= old_m
-        if no_car[i] and car_cat[c]:
-            v *= no_car_m
-        if alone[i] and alone_cat[c]:
-            v *= alone_m
-        if c == family_care:
-            v *= family_m if other_frail[i] else family_without_m
-        if c == childcare:
-            v = childcare_m if parent[i] else 0.0
-        m[c] = v
 
 
 @compiled
@@ -72,109 +43,30 @@ def multipliers(age: np.ndarray, frail: np.ndarray, no_car: np.ndarray, alone: n
     childcare is ``childcare_m`` for a ``parent``, else 0; the row is 0 under 15 and for a dead slot.
     """
     n = age.size
-    m = np.empty((n, old_cat.size))
-    for i in range(n):
-        _row(m[i], i, age, frail, no_car, alone, other_frail, parent, live, old_cat, car_cat, alone_cat, family_care,
-             childcare, frail_m, old_m, no_car_m, alone_m, family_m, family_without_m, childcare_m)
-    return m
-
-
-@compiled
-def frame_terms(frame: np.ndarray, max_distinct: int, age: np.ndarray, frail: np.ndarray, no_car: np.ndarray,
-                alone: np.ndarray, other_frail: np.ndarray, parent: np.ndarray, live: np.ndarray,
-                old_cat: np.ndarray, car_cat: np.ndarray, alone_cat: np.ndarray, family_care: int, childcare: int,
-                frail_m: float, old_m: float, no_car_m: float, alone_m: float, family_m: float,
-                family_without_m: float, childcare_m: float):  # pragma: no cover - compiled
-    """Return ``(mean, values, counts, n_distinct)`` of the multipliers over the frame, computed row by row.
-
-    ``mean``: the mean multipliers over the frame (ones for an empty frame), 1 where it is 0; then the
-    distinct values of the multipliers divided by it, per category over the frame (ascending, in
-    ``values[c, :n_distinct[c]]``), and how often each occurs; ``n_distinct[c]`` is -1 for a category
-    with more than ``max_distinct``. The multipliers are those of :func:`multipliers`, computed again
-    for each pass instead of being stored.
-    """
-    n = age.size
     n_cat = old_cat.size
-    row = np.empty(n_cat)
-    sums = np.zeros(n_cat)
-    count = 0
+    m = np.empty((n, n_cat))
     for i in range(n):
-        if frame[i]:
-            _row(row, i, age, frail, no_car, alone, other_frail, parent, live, old_cat, car_cat, alone_cat,
-                 family_care, childcare, frail_m, old_m, no_car_m, alone_m, family_m, family_without_m, childcare_m)
+        if age[i] < 15 or not live[i]:
             for c in range(n_cat):
-                sums[c] += row[c]
-            count += 1
-    mean = np.ones(n_cat)
-    if count > 0:
-        mean = sums / count
-    for c in range(n_cat):
-        if mean[c] == 0:
-            mean[c] = 1.0
-    distinct = np.empty((n_cat, max_distinct))
-    tally = np.zeros((n_cat, max_distinct), dtype=np.int64)
-    nd = np.zeros(n_cat, dtype=np.int64)
-    last = np.full(n_cat, -1, dtype=np.int64)
-    for i in range(n):
-        if not frame[i]:
+                m[i, c] = 0.0
             continue
-        _row(row, i, age, frail, no_car, alone, other_frail, parent, live, old_cat, car_cat, alone_cat, family_care,
-             childcare, frail_m, old_m, no_car_m, alone_m, family_m, family_without_m, childcare_m)
+        old = age[i] >= 75
         for c in range(n_cat):
-            if nd[c] < 0:
-                continue
-            x = row[c] / mean[c]
-            k = last[c]
-            if k >= 0 and distinct[c, k] == x:
-                tally[c, k] += 1
-                continue
-            k = -1
-            for j in range(nd[c]):
-                if distinct[c, j] == x:
-                    k = j
-                    break
-            if k < 0:
-                if nd[c] == max_distinct:
-                    nd[c] = -1
-                    continue
-                k = nd[c]
-                distinct[c, k] = x
-                nd[c] += 1
-            tally[c, k] += 1
-            last[c] = k
-    values = np.empty((n_cat, max_distinct))
-    counts = np.zeros((n_cat, max_distinct), dtype=np.int64)
-    for c in range(n_cat):
-        if nd[c] > 0:
-            order = np.argsort(distinct[c, : nd[c]])
-            for j in range(nd[c]):
-                values[c, j] = distinct[c, order[j]]
-                counts[c, j] = tally[c, order[j]]
-    return mean, values, counts, nd
-
-
-@compiled
-def probabilities_of(mean: np.ndarray, b: np.ndarray, age: np.ndarray, frail: np.ndarray, no_car: np.ndarray,
-                     alone: np.ndarray, other_frail: np.ndarray, parent: np.ndarray, live: np.ndarray,
-                     old_cat: np.ndarray, car_cat: np.ndarray, alone_cat: np.ndarray, family_care: int, childcare: int,
-                     frail_m: float, old_m: float, no_car_m: float, alone_m: float, family_m: float,
-                     family_without_m: float, childcare_m: float) -> np.ndarray:  # pragma: no cover - compiled
-    """Return :func:`probabilities` of the multipliers, computed row by row (never stored)."""
-    n = age.size
-    n_cat = old_cat.size
-    row = np.empty(n_cat)
-    out = np.empty((n, n_cat), dtype=np.float32)
-    for i in range(n):
-        _row(row, i, age, frail, no_car, alone, other_frail, parent, live, old_cat, car_cat, alone_cat, family_care,
-             childcare, frail_m, old_m, no_car_m, alone_m, family_m, family_without_m, childcare_m)
-        for c in range(n_cat):
-            v = b[c] * (row[c] / mean[c])
-            if v < 0.0:
-                v = 0.0
-            if v > 1.0:
-                v = 1.0
-            out[i, c] = np.float32(v)
-    return out
+            v = 1.0
+            if frail[i]:
+                v *= frail_m
+            if old and old_cat[c]:
+                v *= old_m
+            if no_car[i] and car_cat[c]:
+                v *= no_car_m
+            if alone[i] and alone_cat[c]:
+                v *= alone_m
+            if c == family_care:
+                v *= family_m if other_frail[i] else family_without_m
+            if c == childcare:
+                v = childcare_m if parent[i] else 0.0
+            m[i, c] = v
+    return m
 
 
 @compiled
@@ -227,6 +119,120 @@ def group_by_value(col: np.ndarray, max_distinct: int):  # pragma: no cover - co
             order[fill[k]] = i
             fill[k] += 1
     return order, first, n_distinct
+
+
+@compiled
+def relative_distinct(m: np.ndarray, frame: np.ndarray, mean: np.ndarray, c: int,
+                      max_distinct: int):  # pragma: no cover - compiled
+    """Return the distinct values of ``m[frame, c] / mean[c]`` (ascending) and how often each occurs.
+
+    What ``np.unique((m / mean)[frame][:, c], return_counts=True)`` returns; ``n_distinct`` -1 (and the
+    arrays empty) when there are more than ``max_distinct`` distinct values.
+    """
+    distinct = np.empty(max_distinct)
+    tally = np.zeros(max_distinct, dtype=np.int64)
+    n_distinct = 0
+    last = -1
+    for i in range(m.shape[0]):
+        if not frame[i]:
+            continue
+        x = m[i, c] / mean[c]
+        if last >= 0 and distinct[last] == x:
+            tally[last] += 1
+            continue
+        last = -1
+        for j in range(n_distinct):
+            if distinct[j] == x:
+                last = j
+                break
+        if last < 0:
+            if n_distinct == max_distinct:
+                return np.empty(0), np.empty(0, dtype=np.int64), -1
+            distinct[n_distinct] = x
+            last = n_distinct
+            n_distinct += 1
+        tally[last] += 1
+    order = np.argsort(distinct[:n_distinct])
+    return distinct[:n_distinct][order], tally[:n_distinct][order], n_distinct
+
+
+@compiled
+def probabilities(m: np.ndarray, mean: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return ``np.clip(b * (m / mean), 0, 1)`` as float32 (slots x categories)."""
+    n, n_cat = m.shape
+    out = np.empty((n, n_cat), dtype=np.float32)
+    for i in range(n):
+        for c in range(n_cat):
+            v = b[c] * (m[i, c] / mean[c])
+            if v < 0.0:
+                v = 0.0
+            if v > 1.0:
+                v = 1.0
+            out[i, c] = np.float32(v)
+    return out
+
+
+@compiled
+def frame_mean(m: np.ndarray, frame: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return ``m[frame].mean(axis=0)``: each column's sum over the frame's rows in row order, over their number."""
+    n, n_cat = m.shape
+    sums = np.zeros(n_cat)
+    count = 0
+    for i in range(n):
+        if frame[i]:
+            for c in range(n_cat):
+                sums[c] += m[i, c]
+            count += 1
+    return sums / count
+
+
+@compiled
+def relative_distinct_all(m: np.ndarray, frame: np.ndarray, mean: np.ndarray,
+                          max_distinct: int):  # pragma: no cover - compiled
+    """Return ``(values, counts, n_distinct)``: :func:`relative_distinct` of every category (rows of the arrays).
+
+    ``values[c, :n_distinct[c]]`` (ascending) and ``counts[c, :n_distinct[c]]``; ``n_distinct[c]`` is -1
+    for a category with more than ``max_distinct`` distinct values.
+    """
+    n, n_cat = m.shape
+    distinct = np.empty((n_cat, max_distinct))
+    tally = np.zeros((n_cat, max_distinct), dtype=np.int64)
+    nd = np.zeros(n_cat, dtype=np.int64)
+    last = np.full(n_cat, -1, dtype=np.int64)
+    for i in range(n):
+        if not frame[i]:
+            continue
+        for c in range(n_cat):
+            if nd[c] < 0:
+                continue
+            x = m[i, c] / mean[c]
+            k = last[c]
+            if k >= 0 and distinct[c, k] == x:
+                tally[c, k] += 1
+                continue
+            k = -1
+            for j in range(nd[c]):
+                if distinct[c, j] == x:
+                    k = j
+                    break
+            if k < 0:
+                if nd[c] == max_distinct:
+                    nd[c] = -1
+                    continue
+                k = nd[c]
+                distinct[c, k] = x
+                nd[c] += 1
+            tally[c, k] += 1
+            last[c] = k
+    values = np.empty((n_cat, max_distinct))
+    counts = np.zeros((n_cat, max_distinct), dtype=np.int64)
+    for c in range(n_cat):
+        if nd[c] > 0:
+            order = np.argsort(distinct[c, : nd[c]])
+            for j in range(nd[c]):
+                values[c, j] = distinct[c, order[j]]
+                counts[c, j] = tally[c, order[j]]
+    return values, counts, nd
 
 
 @compiled
