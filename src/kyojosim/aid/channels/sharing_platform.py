@@ -75,7 +75,6 @@ from ...constants import (
 from ...core.communities import add_memberships
 from ...core.helping import can_help
 from ...core.network import Neighbourhood, neighbours
-from ...core.population import any_per_row
 from ..money import split_payment
 from .base import AidContext, Channel, DistrictPools, register_channel, smallest, stochastic_round, uid_uniform
 
@@ -199,9 +198,10 @@ class SharingPlatformChannel(Channel):
     def _supply_side(self) -> np.ndarray:
         """Residents who could offer a served category on a platform (able, willing, ``platform_help``)."""
         pop = self.ctx.population
-        offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
-        willing = (pop.will == WILL_FREE) | (pop.will == WILL_PAID)
-        return can_help(pop, self.ctx.scenario) & pop.smartphone & any_per_row(offers & willing & self.served)
+        # a bit per category, as platform_help has them: willing (free or paid) and served
+        willing = np.packbits((pop.will == WILL_FREE) | (pop.will == WILL_PAID), axis=1, bitorder="little")
+        served = np.uint8(CAT_BITS[self.served].sum())
+        return can_help(pop, self.ctx.scenario) & pop.smartphone & ((pop.platform_help & willing[:, 0] & served) != 0)
 
     def _demand_side(self) -> np.ndarray:
         """Adults with a smartphone who have needs of a served category (from the weekly need probabilities)."""
