@@ -371,3 +371,78 @@ def test_need_probability_kernels_equal_unique_and_clip(seed, n, distinct, max_d
     b = rng.random(len(CATEGORIES)) * 2 - 0.2
     want = np.clip(b * x, 0.0, 1.0).astype(np.float32)
     assert np.array_equal(probabilities(m, mean, b), want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 70))
+@settings(max_examples=60, deadline=None)
+def test_need_groups_of_all_categories_at_once_equal_a_stable_sort_per_category(seed, n, distinct):
+    from kyojosim.aid.needs_kernel import group_all
+
+    rng = np.random.default_rng(seed)
+    values = np.r_[0.0, rng.random(distinct)].astype(np.float32)
+    prob = values[rng.integers(0, values.size, (n, len(CATEGORIES)))]
+    category, value, start, members, ok = group_all(prob, 64)
+    if not ok:
+        assert max(np.unique(prob[:, c][prob[:, c] > 0]).size for c in range(len(CATEGORIES))) > 64
+        return
+    want_members, want_cat, want_value, want_start, offset = [], [], [], [], 0
+    for c in range(len(CATEGORIES)):
+        col = prob[:, c]
+        idx = np.flatnonzero(col > 0)
+        order = idx[np.argsort(col[idx], kind="stable")]
+        v = col[order]
+        first = np.flatnonzero(np.r_[True, v[1:] != v[:-1]]) if order.size else np.zeros(0, int)
+        want_members.append(order)
+        want_cat += [c] * first.size
+        want_value += v[first].astype(np.float64).tolist()
+        want_start += (offset + first).tolist()
+        offset += order.size
+    want_start.append(offset)
+    assert np.array_equal(members, np.concatenate(want_members))
+    assert np.array_equal(category, want_cat) and np.array_equal(value, want_value)
+    assert np.array_equal(start, want_start)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.integers(1, 12), st.integers(1, 80))
+@settings(max_examples=40, deadline=None)
+def test_frame_mean_and_distinct_values_of_all_categories_equal_numpy(seed, n, distinct, max_distinct):
+    from kyojosim.aid.needs_kernel import frame_mean, relative_distinct_all
+
+    rng = np.random.default_rng(seed)
+    levels = np.r_[0.0, rng.random(distinct) * 4]
+    m = levels[rng.integers(0, levels.size, (n, len(CATEGORIES)))] * rng.choice([1.0, 1.3, 2.7], (n, len(CATEGORIES)))
+    frame = rng.random(n) < 0.8
+    frame[0] = True
+    want_mean = m[frame].mean(axis=0)
+    assert np.array_equal(frame_mean(m, frame).view(np.uint64), want_mean.view(np.uint64))
+    mean = np.where(rng.random(len(CATEGORIES)) < 0.2, 1.0, rng.random(len(CATEGORIES)) + 0.1)
+    values, counts, n_distinct = relative_distinct_all(m, frame, mean, max_distinct)
+    for c in range(len(CATEGORIES)):
+        want_values, want_counts = np.unique((m / mean)[frame][:, c], return_counts=True)
+        if n_distinct[c] < 0:
+            assert want_values.size > max_distinct
+        else:
+            assert np.array_equal(values[c, : n_distinct[c]], want_values)
+            assert np.array_equal(counts[c, : n_distinct[c]], want_counts)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300))
+@settings(max_examples=40, deadline=None)
+def test_circumstances_kernel_equals_the_array_form(seed, n):
+    from kyojosim.aid.needs_kernel import circumstances
+    from kyojosim.constants import ROLE_CHILD
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 100, n).astype(np.int16)
+    frail, drives, live = rng.random(n) < 0.2, rng.random(n) < 0.5, rng.random(n) < 0.9
+    n_households = max(n // 2, 1)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
+    a, h = age.astype(np.int64), household.astype(np.int64)
+    size = np.bincount(h[live], minlength=n_households)
+    frail_in = np.bincount(h[live], weights=frail[live], minlength=n_households)
+    young = live & (a < 12) & (role == ROLE_CHILD)
+    want = ((~drives) & (a >= 18), size[h] == 1, (frail_in[h] - frail) > 0,
+            (np.bincount(h[young], minlength=n_households)[h] > 0) & (role != ROLE_CHILD) & (a >= 18))
+    got = circumstances(age, frail, drives, live, household, role, n_households, int(ROLE_CHILD))
+    assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.aid.channels.base import CHANNEL_TYPES, STREAM_KINDS, AidContext, Channel, register_channel
 from kyojosim.aid.channels.offline import OfflineChannel
@@ -97,3 +99,49 @@ def test_a_new_channel_is_one_class_and_one_decorator(yamae):
     (yearly,) = [c for c in calls if c[0] == "yearly"]
     assert yearly[1] == 2015 and yearly[2] == yearly[3]  # its own stream yearly_test_noticeboard of 2015
     assert [c[1] for c in calls if c[0] == "surface"] == list(range(1, m.steps + 1))  # every week
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 8), st.integers(1, 5), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_pool_and_tie_kernels_equal_their_array_forms(seed, n, n_cat, n_districts, some_rows):
+    """The counting sort of the district pools is the stable sort by group; the last tie to a mark is numpy's."""
+    import scipy.sparse as sp
+
+    from kyojosim.aid.channels.base import DistrictPools
+    from kyojosim.aid.channels.channel_kernel import last_tied
+
+    rng = np.random.default_rng(seed)
+    eligible = rng.random((n, n_cat)) < 0.3
+    district = rng.integers(0, n_districts, n).astype(np.int16)
+    rows = np.flatnonzero(rng.random(n) < 0.5) if some_rows else None
+    got = DistrictPools(eligible, district, rows=rows)
+    r = np.arange(n) if rows is None else rows
+    s, c = np.nonzero(eligible[r])
+    s = r[s]
+    g = district[s].astype(np.int64) * n_cat + c
+    want = s[np.argsort(g, kind="stable")]
+    n_groups = (int(district.max()) + 1 if n else 1) * n_cat
+    assert np.array_equal(got.members, want) and got.members.dtype == np.int64
+    assert np.array_equal(got.size, np.bincount(g, minlength=n_groups))
+    m = sp.random(n, n, density=0.05, random_state=seed % 2**31, format="csr") if n else sp.csr_matrix((0, 0))
+    mark = rng.random(n) < 0.3
+    row = np.repeat(np.arange(n), np.diff(m.indptr))
+    want_tied = np.full(n, -1, dtype=np.int64)
+    to = mark[m.indices]
+    want_tied[row[to]] = m.indices[to]
+    assert np.array_equal(last_tied(m.indptr, m.indices, mark), want_tied)
+
+
+def test_degree_and_peers_kernel_equals_bincounts():
+    from kyojosim.aid.channels.channel_kernel import degree_and_peers
+
+    rng = np.random.default_rng(6)
+    n, m = 400, 2000
+    a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
+    kind = rng.integers(0, 4, m).astype(np.uint8)  # kind 0: no tie counted
+    on = rng.random(n) < 0.3
+    sel = kind != 0
+    want_degree = np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n)
+    want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
+    degree, peers = degree_and_peers(a, b, kind, on, n)
+    assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers) and peers.dtype == np.float64

@@ -220,37 +220,134 @@ def _turnover_array(groups, slots, level, w, rates, u, rate, cap):
     return ~member & (p > 0) & (u[1] < rate * p / (1.0 - p))
 
 
+def _eligibility_array(age, role, household, alive, employed, n_households, slots, older_neighbourhood, older_group):
+    """The normalised eligibility weights of ``slots`` on whole columns (the array form)."""
+    from kyojosim.constants import ROLE_CHILD
+
+    live = np.flatnonzero(alive)
+    frame = live[(age[live] >= 20) & (age[live] < 70)]
+    school = live[(age[live] >= 6) & (age[live] <= 14) & (role[live] == ROLE_CHILD)]
+    hh_school = np.zeros(n_households, dtype=bool)
+    hh_school[household[school]] = True
+
+    def raw(s):
+        a = age[s].astype(np.int64)
+        parent = hh_school[household[s]] & (role[s] != ROLE_CHILD) & (a >= 18) & (a < 65)
+        return _raw_weights_array(a, parent, employed[s], older_neighbourhood, older_group)
+
+    w = raw(slots)
+    if frame.size:
+        mean = raw(frame).mean(axis=0)
+        mean[mean == 0] = 1.0
+        w = w / mean
+    return w
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
 @settings(max_examples=40, deadline=None)
-def test_raw_weights_kernel_equals_the_array_rules(seed, n, older_neighbourhood, older_group):
-    from kyojosim.core.community_kernel import raw_weights
+def test_eligibility_kernel_equals_the_array_rules(seed, n, older_neighbourhood, older_group):
+    from kyojosim.constants import ROLE_CHILD
+    from kyojosim.core.community_kernel import eligibility, frame_scale
 
     rng = np.random.default_rng(seed)
-    age = rng.integers(0, 100, n).astype(np.int64)
-    parent = rng.random(n) < 0.3
+    age = rng.integers(0, 100, n).astype(np.int16)
+    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
+    n_households = max(n // 3, 1)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    alive = rng.random(n) < 0.9
     employed = rng.random(n) < 0.5
-    got = raw_weights(age, parent, employed, K["pta"], K["labour_union"], K["workplace_friends"],
-                      K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
-                      K["religious_group"], len(K), older_neighbourhood, older_group)
-    want = _raw_weights_array(age, parent, employed, older_neighbourhood, older_group)
+    slots = rng.permutation(n)[: n // 2].astype(np.int64)
+    rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
+                     K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
+    older = np.array([older_neighbourhood, older_group])
+    school, scale = frame_scale(age, role, household, alive, employed, n_households, int(ROLE_CHILD), rule, older,
+                                len(K))
+    got = eligibility(slots, age, role, household, employed, school, scale, int(ROLE_CHILD), rule, older)
+    want = _eligibility_array(age, role, household, alive, employed, n_households, slots, older_neighbourhood,
+                              older_group)
     assert got.dtype == want.dtype and np.array_equal(got.view(np.uint64), want.view(np.uint64))
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 1.0), st.floats(0.05, 0.99))
-@settings(max_examples=40, deadline=None)
-def test_turnover_kernel_equals_the_array_rules(seed, n, rate, cap):
-    from kyojosim.core.community_kernel import turnover
+def test_turnover_has_the_distribution_of_a_draw_per_pair():
+    """Drawing only the memberships that may change gives what two uniforms per (resident, kind) pair give.
 
-    rng = np.random.default_rng(seed)
-    n_slots = n + 5
-    groups = np.where(rng.random((n_slots, len(K))) < 0.4, rng.integers(0, 9, (n_slots, len(K))), -1).astype(np.int32)
-    slots = rng.permutation(n_slots)[:n].astype(np.int64)
-    level = rng.random(n) * 2
-    w = np.where(rng.random((n, len(K))) < 0.2, 0.0, rng.random((n, len(K))) * 3)
-    rates = rng.random(len(K))
-    u = rng.random((2, n, len(K)), dtype=np.float32)
-    want_groups = groups.copy()
-    want = _turnover_array(want_groups, slots, level, w, rates, u, rate, cap)
-    leave_below = float(np.asarray(rate, dtype=np.result_type(np.float32, rate)))
-    got = turnover(groups, slots, level, w, rates, u, leave_below, rate, cap)
-    assert np.array_equal(got, want) and np.array_equal(groups, want_groups)
+    From one start (an Ikoma town, turnover 0.3 so that joining is frequent), many runs of each way:
+    per stratum (kind, member or not, the pair's chance p) the number of pairs that changed (left or
+    joined); a chi-square test of homogeneity of the two ways over the strata, at level 1e-4 (fixed
+    seeds). The array form draws float32 uniforms, as the model once did.
+    """
+    from scipy import stats
+
+    from kyojosim.core.communities import offline_level
+    from kyojosim.core.community_dynamics import MAX_SHARE, turnover
+
+    model = KyojoModel("ikoma", seed=2, scale=0.05, years=0, communities__turnover=0.3)
+    pop, scn = model.population, model.scenario
+    live = pop.live()
+    slots = live[pop.age[live] >= 18]
+    level = offline_level(model.community_levels, pop.age[slots])
+    rate = scn.communities.turnover
+    rates = np.array([scn.communities.membership_rate[k] for k in K])
+    w = eligibility_weights(pop, slots, scn)
+    p = np.minimum(level[:, None] * w * rates, MAX_SHARE)
+    groups0 = pop.groups.copy()
+    member = groups0[slots] >= 0
+    _, p_index = np.unique(p, return_inverse=True)
+    stratum = (np.arange(len(K)) * 2 + member) * (p_index.max() + 1) + p_index.reshape(p.shape)
+    n_strata = len(K) * 2 * (p_index.max() + 1)
+    changed = []
+    for way in ("per pair", "drawn"):
+        count = np.zeros(n_strata, dtype=np.int64)
+        for run in range(30):
+            pop.groups[:] = groups0
+            rng = np.random.default_rng(1000 * (way == "drawn") + run)
+            if way == "per pair":
+                g = pop.groups.copy()
+                join = _turnover_array(g, slots, level, w, rates, rng.random((2, *w.shape), dtype=np.float32), rate,
+                                       MAX_SHARE)
+                pop.groups[:] = g
+            else:
+                join = turnover(pop, scn, slots, np.asarray(model.community_levels["offline"]), rng)
+            assert not (join & member).any()
+            moved = join | (member & (pop.groups[slots] < 0))
+            count += np.bincount(stratum[moved], minlength=n_strata)
+        changed.append(count)
+    size = np.bincount(stratum.ravel(), minlength=n_strata) * 30
+    assert (changed[0] != changed[1]).any()  # other draws
+    chi2, dof = 0.0, 0
+    for s_ in np.flatnonzero((changed[0] + changed[1] > 0) & (changed[0] + changed[1] < 2 * size)):
+        table = np.array([[changed[0][s_], size[s_] - changed[0][s_]], [changed[1][s_], size[s_] - changed[1][s_]]])
+        chi2 += stats.chi2_contingency(table, correction=False)[0]
+        dof += 1
+    assert dof > 30 and stats.chi2.sf(chi2, dof) > 1e-4
+    # members still eligible (p > 0) leave with probability ``turnover``; those who are not, all leave
+    eligible = member & (p > 0)
+    is_member_stratum = np.arange(n_strata) // (p_index.max() + 1) % 2 == 1
+    positive = np.zeros(n_strata, dtype=bool)
+    positive[stratum[eligible]] = True
+    left = changed[1][is_member_stratum & positive].sum()
+    trials = eligible.sum() * 30
+    assert abs(left / trials - rate) < 4 * np.sqrt(rate * (1 - rate) / trials)
+    assert changed[1][is_member_stratum & ~positive].sum() == size[is_member_stratum & ~positive].sum()
+
+
+def test_participation_group_and_any_per_row_equal_the_array_forms():
+    from kyojosim.constants import PARTICIPATION_GROUPS
+    from kyojosim.core.communities import participation_group
+    from kyojosim.core.population import any_per_row
+
+    model = _model()
+    pop = model.population
+    rng = np.random.default_rng(2)
+    pop.groups[:] = np.where(rng.random(pop.groups.shape) < 0.1, 3, -1)
+    pop.online[:] = np.where(rng.random(pop.n) < 0.4, 2, 0)
+    offline, online = (pop.groups >= 0).any(axis=1), pop.online > 0
+    want = np.zeros(pop.n, dtype=np.int8)
+    want[offline & ~online] = PARTICIPATION_GROUPS.index("offline_only")
+    want[offline & online] = PARTICIPATION_GROUPS.index("both")
+    want[~offline & online] = PARTICIPATION_GROUPS.index("online_only")
+    assert np.array_equal(participation_group(pop), want)
+    for shape in ((50, 8), (50, 10), (0, 8)):
+        mask = rng.random(shape) < 0.1
+        assert np.array_equal(any_per_row(mask), mask.any(axis=1))
+    assert np.array_equal(any_per_row(mask[:, ::-1]), mask[:, ::-1].any(axis=1))

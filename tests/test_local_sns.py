@@ -372,3 +372,37 @@ def test_meeting_changes_are_the_scenarios():
     outcome = meet_face_to_face(ties, np.arange(len(ties)), np.random.default_rng(0), trust)
     up = outcome <= 2
     assert np.allclose(ties.strength[up], 0.8) and np.allclose(ties.strength[~up], 0.1) and (~up).any()
+
+
+def test_meetup_attendance_drawn_for_the_pairs_ends_has_the_distribution_of_a_draw_per_resident():
+    """Drawing attendance only for the ends of the pairs gives the meetings of drawing it for every resident.
+
+    Pairs sharing residents (a star and a chain) so that meetings are dependent; over many runs the
+    counts of each pattern of meetings (which pairs met) from the two ways are compared by a chi-square
+    test of homogeneity at level 1e-4 (fixed seeds).
+    """
+    from scipy import stats
+
+    from kyojosim.aid.channels.local_sns import meet_at_events
+
+    n = 12
+    a = np.array([0, 0, 0, 4, 5, 9])
+    b = np.array([1, 2, 3, 5, 6, 11])
+    n_events, attendance, runs = 3, 0.4, 20000
+
+    def per_resident(rng):
+        met = np.zeros(a.size, dtype=bool)
+        for _ in range(n_events):
+            attend = rng.random(n) < attendance
+            met |= attend[a] & attend[b]
+        return met
+
+    weights = 1 << np.arange(a.size)
+    counts = []
+    for way, seed in ((per_resident, 1), (lambda rng: meet_at_events(a, b, n_events, attendance, rng), 2)):
+        rng = np.random.default_rng(seed)
+        codes = np.array([int(way(rng) @ weights) for _ in range(runs)])
+        counts.append(np.bincount(codes, minlength=1 << a.size))
+    table = np.array(counts)
+    table = table[:, table.sum(axis=0) >= 10]
+    assert table.shape[1] > 20 and stats.chi2_contingency(table)[1] > 1e-4

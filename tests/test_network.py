@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_ONLINE
-from kyojosim.core.network import Ties, pairs_within_groups
+from kyojosim.core.network import Ties, pairs_touching, pairs_within_groups
 
 
 def test_add_orders_pairs_drops_self_ties_and_merges_duplicates():
@@ -95,6 +95,75 @@ def test_pairs_within_groups_edge_cases():
     assert set(zip(a.tolist(), b.tolist())) <= {(0, 1), (1, 0)} and a.size > 0
 
 
+def _copies_of_a_town(copies: int) -> tuple[np.ndarray, np.ndarray]:
+    """Many disjoint copies of one small town of groups (sizes 1-9, some slots in none) and its new members."""
+    group = np.array([0, 0, 1, 1, 1, -1, 2, 2, 2, 2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, -1, 5, 5])
+    new = np.array([1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=bool)
+    step = int(group.max()) + 1
+    g = np.concatenate([np.where(group >= 0, group + i * step, -1) for i in range(copies)])
+    return g, np.tile(new, copies)
+
+
+def _pair_counts(a: np.ndarray, b: np.ndarray, town_size: int, copies: int) -> np.ndarray:
+    """Counts of each unordered pair of slots of the town, summed over the copies (a dense matrix)."""
+    lo, hi = np.minimum(a, b) % town_size, np.maximum(a, b) % town_size
+    counts = np.zeros((town_size, town_size), dtype=np.int64)
+    np.add.at(counts, (lo, hi), 1)
+    return counts
+
+
+def test_pairs_touching_new_members_have_the_distribution_of_all_pairs_filtered():
+    """Drawing only the pairs with a new end gives what drawing every pair and keeping those gives, in distribution.
+
+    Over many independent copies of a town, the number of proposals of each unordered pair with a new
+    end (i, j) in a group of m is Poisson of mean mu / (m - 1) per copy (each end proposes the other at
+    rate mu / 2 / (m - 1)), for both ways of drawing: a chi-square test of the summed counts against
+    that mean, and a chi-square test of homogeneity of the two ways' counts of distinct ties per copy
+    (what remains after duplicates merge). The tests are at level 1e-4 (fixed seeds).
+    """
+    from scipy import stats
+
+    copies, mu = 20000, 3.0
+    group, new = _copies_of_a_town(copies)
+    town = group.size // copies
+    old_a, old_b = pairs_within_groups(group, mu, np.random.default_rng(11))
+    keep = new[old_a] | new[old_b]
+    old_a, old_b = old_a[keep], old_b[keep]
+    new_a, new_b = pairs_touching(group, new, mu, np.random.default_rng(12))
+    assert np.all(new[new_a] | new[new_b]) and np.all(group[new_a] == group[new_b]) and np.all(new_a != new_b)
+    g0, n0 = group[:town], new[:town]
+    size = np.bincount(g0[g0 >= 0])
+    i, j = np.triu_indices(town, 1)
+    eligible = (g0[i] >= 0) & (g0[i] == g0[j]) & (n0[i] | n0[j])
+    i, j = i[eligible], j[eligible]
+    expected = copies * mu / (size[g0[i]] - 1)
+    for a, b in ((old_a, old_b), (new_a, new_b)):
+        counts = _pair_counts(a, b, town, copies)
+        assert counts.sum() == counts[i, j].sum()  # no pair without a new end, none across groups
+        chi2 = float((((counts[i, j] - expected) ** 2) / expected).sum())
+        assert stats.chi2.sf(chi2, df=i.size) > 1e-4, chi2
+    # distinct ties per copy: the same distribution (chi-square test of homogeneity over the observed values)
+    per_copy = []
+    for a, b in ((old_a, old_b), (new_a, new_b)):
+        key = np.unique(np.minimum(a, b) * group.size + np.maximum(a, b))
+        per_copy.append(np.bincount((key // group.size) // town, minlength=copies))
+    values = np.union1d(*per_copy)
+    table = np.array([[np.sum(c == v) for v in values] for c in per_copy])
+    table = table[:, table.sum(axis=0) >= 10]  # values seen at least 10 times (expected counts of 5 or more)
+    assert stats.chi2_contingency(table)[1] > 1e-4
+
+
+def test_pairs_touching_edge_cases():
+    rng = np.random.default_rng(3)
+    none = np.zeros(4, dtype=bool)
+    assert pairs_touching(np.array([0, 0, 1, 1]), none, 3.0, rng)[0].size == 0  # nobody new
+    assert pairs_touching(np.array([0, 1, 2, 3]), ~none, 3.0, rng)[0].size == 0  # groups of one
+    assert pairs_touching(np.array([-1, -1, -1, -1]), ~none, 3.0, rng)[0].size == 0
+    assert pairs_touching(np.array([0, 0, 0, 0]), ~none, 0.0, rng)[0].size == 0
+    a, b = pairs_touching(np.array([0, 0, 5, 1]), np.array([True, False, True, True]), 20.0, rng)
+    assert set(zip(a.tolist(), b.tolist())) <= {(0, 1), (1, 0)} and a.size > 0
+
+
 def test_slots_reused_after_compaction_start_clean():
     from kyojosim.core.population import Population
 
@@ -132,3 +201,79 @@ def test_pairs_among_numbered_are_the_pairs_among_numbered_by_rank():
     na, nb = ties.pairs_among(member, numbered=True)
     slots = np.flatnonzero(member)
     assert a.size and np.array_equal(slots[na], a) and np.array_equal(slots[nb], b)
+
+
+def test_degree_by_kind_equals_counting_the_entries():
+    rng = np.random.default_rng(4)
+    t = Ties()
+    for kind in (TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_COMMUNITY, TIE_ONLINE):
+        t.add(rng.integers(0, 300, 900), rng.integers(0, 300, 900), kind, 0.5)
+    nb = t.neighbourhood(300)
+    rows = np.repeat(np.arange(300), np.diff(nb.csr.indptr))
+    for mask in (TIE_NEIGHBOUR, TIE_COMMUNITY | TIE_ONLINE, 0xFF, 0):
+        want = np.bincount(rows[(nb.kinds & mask) != 0], minlength=300)
+        assert np.array_equal(nb.degree(mask), want)
+    assert np.array_equal(t.degree(300, TIE_NEIGHBOUR), nb.degree(TIE_NEIGHBOUR))
+
+
+def test_remap_and_compaction_kernels_equal_their_array_forms():
+    from kyojosim.core.network_kernel import remap_ties
+    from kyojosim.core.population_kernel import compact_rows
+
+    rng = np.random.default_rng(8)
+    n, m = 500, 3000
+    keep = rng.random(n) < 0.8
+    new_slot = np.full(n, -1, dtype=np.int64)
+    new_slot[keep] = np.arange(keep.sum())
+    a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
+    kind, strength = rng.integers(0, 16, m).astype(np.uint8), rng.random(m).astype(np.float32)
+    ok = (new_slot[a] >= 0) & (new_slot[b] >= 0)
+    got = remap_ties(a, b, kind, strength, new_slot)
+    want = (new_slot[a][ok].astype(np.int32), new_slot[b][ok].astype(np.int32), kind[ok], strength[ok])
+    assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+    for col in (rng.random(n).astype(np.float32), rng.integers(-5, 5, (n, 10)).astype(np.int32), keep.copy()):
+        want_col = col.copy()
+        want_col[: keep.sum()] = col[keep]
+        assert compact_rows(col.reshape(n, -1), keep) == keep.sum()
+        assert np.array_equal(col, want_col)
+
+
+def test_groups_with_new_lists_the_members_of_groups_with_a_new_member():
+    from kyojosim.core.network_kernel import groups_with_new
+
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        n = int(rng.integers(0, 200))
+        group = np.where(rng.random(n) < 0.2, -1, rng.integers(0, 40, n))
+        new = rng.random(n) < 0.15
+        start, members, n_new = groups_with_new(group, new, np.ones(group.size, dtype=bool))
+        listed = [g for g in np.unique(group[new & (group >= 0)]) if (group == g).sum() >= 2]
+        assert n_new.size == len(listed) and start[-1] == members.size
+        for j, g in enumerate(listed):
+            slots = np.flatnonzero(group == g)
+            want = np.r_[slots[new[slots]], slots[~new[slots]]]
+            assert np.array_equal(members[start[j]:start[j + 1]], want) and n_new[j] == new[slots].sum()
+
+
+def test_groups_with_new_of_every_kind_at_once_equal_one_kind_at_a_time():
+    from kyojosim.core.network_kernel import groups_with_new, kinds_groups_with_new
+
+    rng = np.random.default_rng(10)
+    for wide in (True, False):
+        n, kinds = 300, 4
+        ids = rng.permutation(400)[: kinds * 40].reshape(kinds, 40)  # ids unique across kinds
+        groups = np.where(rng.random((n, kinds)) < 0.6, ids[np.arange(kinds), rng.integers(0, 40, (n, kinds))], -1)
+        groups = groups.astype(np.int32)
+        new = rng.random((n, kinds if wide else 1)) < 0.1
+        alive = rng.random(n) < 0.9
+        ok, first, start, members, n_new = kinds_groups_with_new(groups, new, alive)
+        assert ok
+        for k in range(kinds):
+            want = groups_with_new(groups[:, k], new[:, k if wide else 0], alive)
+            lo, hi = first[k], first[k + 1]
+            got_start = start[lo:hi + 1]
+            assert np.array_equal(got_start - got_start[0], want[0])
+            assert np.array_equal(members[got_start[0]:got_start[-1]], want[1])
+            assert np.array_equal(n_new[lo:hi], want[2])
+        groups[:, 1] = groups[:, 0]  # the same ids in two kinds: refused (the caller goes kind by kind)
+        assert not kinds_groups_with_new(groups, new, alive)[0]

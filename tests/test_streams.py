@@ -7,7 +7,14 @@ import zlib
 import numpy as np
 import pytest
 
-from kyojosim.core.streams import STREAM_NAMES, Streams, declare_streams, declared_streams, stream_key
+from kyojosim.core.streams import (
+    STREAM_NAMES,
+    Streams,
+    bernoulli_positions,
+    declare_streams,
+    declared_streams,
+    stream_key,
+)
 
 
 def draws(gen: np.random.Generator, k: int = 8) -> np.ndarray:
@@ -97,3 +104,43 @@ def test_large_seeds():
     s = Streams(2**63 - 1)
     assert 0 <= s["synthesis"].random() < 1
     assert Streams(2**63 - 1)["synthesis"].random() == s.__class__(2**63 - 1)["synthesis"].random()
+
+
+def test_bernoulli_positions_are_bernoulli_trials():
+    """Geometric gaps give independent Bernoulli(p) trials: each trial's frequency, the count per run and the pairs.
+
+    Chi-square tests at level 1e-4 (fixed seed) against the exact binomial: of the successes of each
+    of the n trials over many runs, of the number of successes per run, and of successes of two
+    neighbouring trials together (independence).
+    """
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    n, p, runs = 40, 0.3, 20000
+    hits = np.zeros((runs, n), dtype=bool)
+    for r in range(runs):
+        at = bernoulli_positions(n, p, rng)
+        assert np.all(np.diff(at) > 0) and (at.size == 0 or (at[0] >= 0 and at[-1] < n))
+        hits[r, at] = True
+    per_trial = hits.sum(axis=0)
+    chi2 = (((per_trial - runs * p) ** 2) / (runs * p * (1 - p))).sum()
+    assert stats.chi2.sf(chi2, df=n) > 1e-4
+    count = np.bincount(hits.sum(axis=1), minlength=n + 1)
+    expected = runs * stats.binom.pmf(np.arange(n + 1), n, p)
+    cells = expected >= 5
+    observed = np.r_[count[cells], count[~cells].sum()]
+    expect = np.r_[expected[cells], expected[~cells].sum()]
+    assert stats.chisquare(observed, expect * observed.sum() / expect.sum()).pvalue > 1e-4
+    both = (hits[:, :-1] & hits[:, 1:]).sum()
+    exp_both = runs * (n - 1) * p * p
+    assert abs(both - exp_both) < 4 * np.sqrt(exp_both)  # well within 4 sd (p = 6e-5 two-sided)
+
+
+def test_bernoulli_positions_edge_cases():
+    rng = np.random.default_rng(1)
+    assert bernoulli_positions(0, 0.5, rng).size == 0
+    assert bernoulli_positions(100, 0.0, rng).size == 0
+    assert np.array_equal(bernoulli_positions(100, 1.0, rng), np.arange(100))
+    at = bernoulli_positions(1_000_000, 0.2, rng)  # several blocks of gaps may be needed; all in range
+    assert at[-1] < 1_000_000 and abs(at.size - 200_000) < 5 * np.sqrt(200_000 * 0.8)
+

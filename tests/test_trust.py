@@ -97,6 +97,69 @@ def test_willingness_turnover_keeps_the_survey_shares_and_follows_reciprocity():
     assert abs(bits[will == WILL_FREE].mean() - use_free) < 0.03
 
 
+def _willingness_turnover_per_pair(pop, scn, rng) -> None:
+    """The willingness turnover drawn with three uniforms for every (resident, category) pair (the array form)."""
+    h = scn.helping
+    live = pop.live()
+    free = np.array([h.free_share[c] for c in CATEGORIES])
+    paid = np.array([h.paid_share[c] for c in CATEGORIES])
+    use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
+    use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
+    shape = (live.size, len(CATEGORIES))
+    redo = rng.random(shape) < scn.trust.willingness_turnover
+    u, v = rng.random(shape), rng.random(shape)
+    r = pop.reciprocity[live].astype(np.float64)
+    p_free = np.minimum(1.0, free * (r / r.mean())[:, None])
+    p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
+    new = np.where(u < p_free, WILL_FREE, np.where(u < p_free + (1 - p_free) * p_paid, WILL_PAID, WILL_NONE))
+    will = np.where(redo, new, pop.will[live])
+    offer = ((will == WILL_FREE) & (v < use_free)) | ((will == WILL_PAID) & (v < use_paid))
+    bits = _bits(pop.platform_help[live], len(CATEGORIES))
+    bits = np.where(redo, offer, bits)
+    pop.will[live] = will
+    pop.platform_help[live] = (bits * (1 << np.arange(len(CATEGORIES)))).sum(axis=1).astype(np.uint8)
+
+
+def test_willingness_turnover_has_the_distribution_of_a_draw_per_pair():
+    """Drawing only the pairs re-formed (geometric gaps) gives the outcome of drawing for every pair, in distribution.
+
+    From one start (reciprocity 0.2 or 0.8, the willingness and offer bits of the synthesis), many runs
+    of each way: per stratum (category, reciprocity, start terms, start bit) the counts of the end
+    (terms, bit); a chi-square test of homogeneity of the two ways, summed over the strata, at level 1e-4
+    (fixed seeds).
+    """
+    from scipy import stats
+
+    model = KyojoModel("ikoma", seed=1, scale=0.05, years=0, trust__willingness_turnover=0.3)
+    pop, scn = model.population, model.scenario
+    live = pop.live()
+    pop.reciprocity[live] = np.where(np.arange(live.size) % 2 == 0, np.float32(0.2), np.float32(0.8))
+    will0, bits0 = pop.will.copy(), pop.platform_help.copy()
+    stratum = (np.arange(len(CATEGORIES)) * 12 + (pop.reciprocity[live] > 0.5)[:, None] * 6
+               + will0[live].astype(np.int64) * 2 + _bits(bits0[live], len(CATEGORIES)))
+    n_strata = len(CATEGORIES) * 12
+    counts = []
+    for way, seed0 in ((_willingness_turnover_per_pair, 100), (yearly_willingness, 200)):
+        c = np.zeros((n_strata, 6), dtype=np.int64)
+        for run in range(12):
+            pop.will[:] = will0
+            pop.platform_help[:] = bits0
+            way(pop, scn, np.random.default_rng(seed0 + run))
+            end = pop.will[live].astype(np.int64) * 2 + _bits(pop.platform_help[live], len(CATEGORIES))
+            np.add.at(c, (stratum.ravel(), end.ravel()), 1)
+        counts.append(c)
+    assert (counts[0] != counts[1]).any()  # other draws
+    chi2, dof = 0.0, 0
+    for s in range(n_strata):
+        table = np.array([counts[0][s], counts[1][s]])
+        table = table[:, table.sum(axis=0) > 0]
+        if table.shape[1] < 2:
+            continue
+        stat, _, d, _ = stats.chi2_contingency(table, correction=False)
+        chi2, dof = chi2 + stat, dof + d
+    assert dof > 50 and stats.chi2.sf(chi2, dof) > 1e-4
+
+
 def test_without_turnover_nothing_changes_and_without_shares_nobody_becomes_willing():
     model = KyojoModel("yamae", seed=2, years=0, trust__willingness_turnover=0.0)
     before = model.population.will.copy()
@@ -148,3 +211,19 @@ def test_baseline_shares_do_not_drift():
     weight = aid["arisen"] / aid["arisen"].sum()  # one fixed age mix of requesters (that of the whole run)
     standardised = by_age @ weight
     assert abs(standardised.iloc[-3:].mean() - standardised.iloc[:3].mean()) < 0.03, standardised
+
+
+def test_participation_pull_kernel_equals_the_array_form():
+    from kyojosim.core.trust import participation_levels, yearly_participation
+
+    model = KyojoModel("ikoma", seed=3, scale=0.05, years=0)
+    pop, scn = model.population, model.scenario
+    pop.alive[: pop.n : 7] = False  # some slots gone before a compaction
+    live = pop.live()
+    want = [c.copy() for c in (pop.trust_offline, pop.trust_online, pop.reciprocity)]
+    pull = np.float32(scn.trust.participation_pull)
+    for col, target in zip(want, participation_levels(pop, scn), strict=True):
+        col[live] += pull * (target[live].astype(np.float32) - col[live])
+    yearly_participation(pop, scn)
+    for col, w in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), want, strict=True):
+        assert col.dtype == w.dtype and np.array_equal(col.view(np.uint32), w.view(np.uint32))

@@ -20,16 +20,21 @@ import numba
 F = TypeVar("F", bound=Callable)
 
 
-def compiled(func: F) -> F:
+def compiled(func: F | None = None, *, inline: bool = False) -> F | Callable[[F], F]:
     """Compile ``func`` lazily with numba (no Python objects, no GIL), caching the machine code where possible.
 
     ``njit(cache=True)`` looks for a writable cache folder when it decorates and raises RuntimeError
-    when it finds none; the function is then compiled without a cache.
+    when it finds none; the function is then compiled without a cache. ``@compiled(inline=True)``
+    marks a small helper that other kernels call in their inner loops: numba then inlines it into
+    them (no call, no reference counting of its array arguments per call).
     """
+    if func is None:
+        return lambda f: compiled(f, inline=inline)
+    options = {"inline": "always"} if inline else {}
     try:
-        return numba.njit(cache=True, nogil=True)(func)
+        return numba.njit(cache=True, nogil=True, **options)(func)
     except RuntimeError:
-        return numba.njit(cache=False, nogil=True)(func)
+        return numba.njit(cache=False, nogil=True, **options)(func)
 
 
 __all__ = ["compiled"]

@@ -41,22 +41,15 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     childcare only for adults with a child under 12 in the household (x ``childcare``, otherwise 0);
     children under 15 have no needs of their own (their parents' troubles stand for them).
     """
-    from .needs_kernel import multipliers
+    from .needs_kernel import circumstances, multipliers
 
     nd = scn.needs
     n = pop.n
     age = pop.age.astype(np.int64)
     frail = pop.frail
-    no_car = (~pop.drives) & (age >= 18)
     live = pop.alive[:n]
-    h = pop.household.astype(np.int64)
-    size = np.bincount(h[live], minlength=pop.n_households)
-    alone = size[h] == 1
-    frail_in_hh = np.bincount(h[live], weights=frail[live], minlength=pop.n_households)
-    other_frail = (frail_in_hh[h] - frail) > 0
-    young_child = live & (age < 12) & (pop.role == ROLE_CHILD)
-    has_child = np.bincount(h[young_child], minlength=pop.n_households)[h] > 0
-    parent = has_child & (pop.role != ROLE_CHILD) & (age >= 18)
+    no_car, alone, other_frail, parent = circumstances(pop.age, frail, pop.drives, live, pop.household, pop.role,
+                                                       int(pop.n_households), int(ROLE_CHILD))
 
     def cats(*names: str) -> np.ndarray:
         return np.isin(np.arange(N_CAT), [CAT[c] for c in names])
@@ -128,23 +121,26 @@ def _base_rate(values: np.ndarray, counts: np.ndarray, total: int, prevalence: f
 
 def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
     """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
-    from .needs_kernel import MAX_DISTINCT, probabilities, relative_distinct
+    from .needs_kernel import MAX_DISTINCT, frame_mean, probabilities, relative_distinct_all
 
     nd = scn.needs
     m = circumstance_multipliers(pop, scn)
     frame = survey_frame(pop)
-    mean = m[frame].mean(axis=0) if frame.any() else np.ones(N_CAT)
+    total = int(frame.sum())
+    mean = frame_mean(m, frame) if total else np.ones(N_CAT)  # m[frame].mean(axis=0), without the copy
     mean[mean == 0] = 1.0
     prevalence = np.array([nd.prevalence[c] for c in CATEGORIES])
     if nd.weekly_rate is None:
         # base_rates((m / mean)[frame], ...), from each column's few distinct values counted in one pass
         b = np.zeros(N_CAT)
-        total = int(frame.sum())
+        if total:
+            values, counts, n_distinct = relative_distinct_all(m, frame, mean, MAX_DISTINCT)
         for c in range(N_CAT if total else 0):
-            values, counts, n_distinct = relative_distinct(m, frame, mean, c, MAX_DISTINCT)
-            if n_distinct < 0:  # many distinct values: numpy's unique
-                values, counts = np.unique(m[frame, c] / mean[c], return_counts=True)
-            b[c] = _base_rate(values, counts, total, prevalence[c], nd.recall_weeks, 60)
+            if n_distinct[c] < 0:  # many distinct values: numpy's unique
+                v, k = np.unique(m[frame, c] / mean[c], return_counts=True)
+            else:
+                v, k = values[c, : n_distinct[c]], counts[c, : n_distinct[c]]
+            b[c] = _base_rate(v, k, total, prevalence[c], nd.recall_weeks, 60)
     else:
         b = nd.weekly_rate * prevalence / max(prevalence.sum(), 1e-12)
     return probabilities(m, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
@@ -209,8 +205,11 @@ class NeedGroups:
     @classmethod
     def build(cls, prob: np.ndarray) -> NeedGroups:
         """Group the residents (rows of ``prob``) by their probability in each category."""
-        from .needs_kernel import MAX_DISTINCT, group_by_value
+        from .needs_kernel import MAX_DISTINCT, group_all, group_by_value
 
+        category, value, start, members, ok = group_all(prob, MAX_DISTINCT)
+        if ok:  # every category has few distinct probabilities: one counting sort for all
+            return cls(category, value, start, members)
         cats, probs, starts, members = [], [], [], []
         offset = 0
         for c in range(prob.shape[1]):

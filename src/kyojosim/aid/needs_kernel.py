@@ -3,6 +3,14 @@
 * :func:`multipliers`: the circumstance multipliers of :func:`kyojosim.aid.needs.circumstance_multipliers`
   in one pass over the residents, multiplying each entry by the rules' factors in the rules' order (the
   same IEEE products as the rule-by-rule array form, so the same values to the bit);
+* :func:`circumstances`: the circumstances the multipliers read (no car, living alone, a frail
+  family member, a parent of a young child) from the columns, in two passes (households, residents);
+* :func:`frame_mean`: the mean multiplier of each category over the survey frame, the rows added in
+  order (as numpy's mean over the first axis adds them), without copying the frame's rows;
+* :func:`relative_distinct_all`: the distinct relative multipliers of every category over the frame
+  and their counts, in one pass;
+* :func:`group_all`: the need groups of every category at once (:func:`group_by_value` of each
+  column, laid out one category after the other), in three passes over the probabilities;
 * :func:`group_by_value`: the members of each category grouped by their probability, as a stable
   argsort by value would order them, by a counting sort over the few distinct values (the caller
   sorts instead when there are too many distinct values).
@@ -14,7 +22,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["MAX_DISTINCT", "group_by_value", "multipliers", "probabilities", "relative_distinct"]
+__all__ = ["MAX_DISTINCT", "circumstances", "frame_mean", "group_all", "group_by_value", "multipliers", "probabilities",
+           "relative_distinct", "relative_distinct_all"]
 
 MAX_DISTINCT = 64
 """Most distinct values :func:`group_by_value` groups by counting; beyond it the caller sorts."""
@@ -161,3 +170,180 @@ def probabilities(m: np.ndarray, mean: np.ndarray, b: np.ndarray) -> np.ndarray:
                 v = 1.0
             out[i, c] = np.float32(v)
     return out
+
+
+@compiled
+def frame_mean(m: np.ndarray, frame: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return ``m[frame].mean(axis=0)``: each column's sum over the frame's rows in row order, over their number."""
+    n, n_cat = m.shape
+    sums = np.zeros(n_cat)
+    count = 0
+    for i in range(n):
+        if frame[i]:
+            for c in range(n_cat):
+                sums[c] += m[i, c]
+            count += 1
+    return sums / count
+
+
+@compiled
+def relative_distinct_all(m: np.ndarray, frame: np.ndarray, mean: np.ndarray,
+                          max_distinct: int):  # pragma: no cover - compiled
+    """Return ``(values, counts, n_distinct)``: :func:`relative_distinct` of every category (rows of the arrays).
+
+    ``values[c, :n_distinct[c]]`` (ascending) and ``counts[c, :n_distinct[c]]``; ``n_distinct[c]`` is -1
+    for a category with more than ``max_distinct`` distinct values.
+    """
+    n, n_cat = m.shape
+    distinct = np.empty((n_cat, max_distinct))
+    tally = np.zeros((n_cat, max_distinct), dtype=np.int64)
+    nd = np.zeros(n_cat, dtype=np.int64)
+    last = np.full(n_cat, -1, dtype=np.int64)
+    for i in range(n):
+        if not frame[i]:
+            continue
+        for c in range(n_cat):
+            if nd[c] < 0:
+                continue
+            x = m[i, c] / mean[c]
+            k = last[c]
+            if k >= 0 and distinct[c, k] == x:
+                tally[c, k] += 1
+                continue
+            k = -1
+            for j in range(nd[c]):
+                if distinct[c, j] == x:
+                    k = j
+                    break
+            if k < 0:
+                if nd[c] == max_distinct:
+                    nd[c] = -1
+                    continue
+                k = nd[c]
+                distinct[c, k] = x
+                nd[c] += 1
+            tally[c, k] += 1
+            last[c] = k
+    values = np.empty((n_cat, max_distinct))
+    counts = np.zeros((n_cat, max_distinct), dtype=np.int64)
+    for c in range(n_cat):
+        if nd[c] > 0:
+            order = np.argsort(distinct[c, : nd[c]])
+            for j in range(nd[c]):
+                values[c, j] = distinct[c, order[j]]
+                counts[c, j] = tally[c, order[j]]
+    return values, counts, nd
+
+
+@compiled
+def group_all(prob: np.ndarray, max_distinct: int):  # pragma: no cover - compiled
+    """Return ``(category, value, start, members, ok)``: the residents grouped by category and probability.
+
+    For each category in turn, the rows with ``prob[:, c] > 0`` ordered as :func:`group_by_value` orders
+    them (by value, ties in row order); group ``g`` is category ``category[g]`` with probability
+    ``value[g]`` and members ``members[start[g]:start[g + 1]]``. ``ok`` is False (and the arrays empty)
+    if a category has more than ``max_distinct`` distinct positive values.
+    """
+    n, n_cat = prob.shape
+    distinct = np.empty((n_cat, max_distinct), dtype=prob.dtype)
+    nd = np.zeros(n_cat, dtype=np.int64)
+    last = np.full(n_cat, -1, dtype=np.int64)
+    for i in range(n):
+        for c in range(n_cat):
+            x = prob[i, c]
+            if not x > 0:
+                continue
+            k = last[c]
+            if k >= 0 and distinct[c, k] == x:
+                continue
+            k = -1
+            for j in range(nd[c]):
+                if distinct[c, j] == x:
+                    k = j
+                    break
+            if k < 0:
+                if nd[c] == max_distinct:
+                    return (np.empty(0, dtype=np.int64), np.empty(0), np.zeros(1, dtype=np.int64),
+                            np.empty(0, dtype=np.int64), False)
+                k = nd[c]
+                distinct[c, k] = x
+                nd[c] += 1
+            last[c] = k
+    n_groups = 0
+    for c in range(n_cat):
+        n_groups += nd[c]
+    values = np.empty((n_cat, max_distinct), dtype=prob.dtype)
+    base = np.zeros(n_cat + 1, dtype=np.int64)  # the first group of each category
+    for c in range(n_cat):
+        values[c, : nd[c]] = np.sort(distinct[c, : nd[c]])
+        base[c + 1] = base[c] + nd[c]
+    count = np.zeros(n_groups + 1, dtype=np.int64)
+    last_x = np.zeros(n_cat, dtype=prob.dtype)
+    last_k = np.full(n_cat, -1, dtype=np.int64)
+    for i in range(n):
+        for c in range(n_cat):
+            x = prob[i, c]
+            if not x > 0:
+                continue
+            if last_k[c] < 0 or last_x[c] != x:
+                last_k[c] = np.searchsorted(values[c, : nd[c]], x)
+                last_x[c] = x
+            count[base[c] + last_k[c] + 1] += 1
+    for g in range(n_groups):
+        count[g + 1] += count[g]
+    category = np.empty(n_groups, dtype=np.int64)
+    value = np.empty(n_groups)
+    for c in range(n_cat):
+        for k in range(nd[c]):
+            category[base[c] + k] = c
+            value[base[c] + k] = np.float64(values[c, k])
+    fill = count[:n_groups].copy()
+    members = np.empty(count[n_groups], dtype=np.int64)
+    last_k[:] = -1
+    for i in range(n):
+        for c in range(n_cat):
+            x = prob[i, c]
+            if not x > 0:
+                continue
+            if last_k[c] < 0 or last_x[c] != x:
+                last_k[c] = np.searchsorted(values[c, : nd[c]], x)
+                last_x[c] = x
+            g = base[c] + last_k[c]
+            members[fill[g]] = i
+            fill[g] += 1
+    return category, value, count, members, True
+
+
+@compiled
+def circumstances(age: np.ndarray, frail: np.ndarray, drives: np.ndarray, live: np.ndarray, household: np.ndarray,
+                  role: np.ndarray, n_households: int, role_child: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:  # pragma: no cover
+    """Return ``(no_car, alone, other_frail, parent)`` of every slot.
+
+    ``no_car``: 18+ and not driving; ``alone``: the only living member of the household; ``other_frail``:
+    another living member of the household is frail; ``parent``: 18+, not a child of the household,
+    living with a living child under 12 (``role_child``). Household counts are of living members.
+    """
+    n = age.size
+    size = np.zeros(n_households, dtype=np.int64)
+    frail_in = np.zeros(n_households, dtype=np.int64)
+    child = np.zeros(n_households, dtype=np.bool_)
+    for i in range(n):
+        if live[i]:
+            h = household[i]
+            size[h] += 1
+            if frail[i]:
+                frail_in[h] += 1
+            if age[i] < 12 and role[i] == role_child:
+                child[h] = True
+    no_car = np.empty(n, dtype=np.bool_)
+    alone = np.empty(n, dtype=np.bool_)
+    other_frail = np.empty(n, dtype=np.bool_)
+    parent = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        h = household[i]
+        no_car[i] = (not drives[i]) and age[i] >= 18
+        alone[i] = size[h] == 1
+        other_frail[i] = frail_in[h] - (1 if frail[i] else 0) > 0
+        parent[i] = child[h] and role[i] != role_child and age[i] >= 18
+    return no_car, alone, other_frail, parent

@@ -28,7 +28,7 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
-from .network import TieBatch, Ties, pairs_within_groups
+from .network import TieBatch, Ties, pairs_of_lists, pairs_touching, pairs_within_groups
 from .population import Population
 
 PARTICIPATION_ROWS = {
@@ -120,32 +120,30 @@ def eligibility_weights(pop: Population, slots: np.ndarray, scn: Scenario) -> np
     over the living residents aged 20-69 is 1 (the survey's membership rates are per respondent
     aged 20-69).
     """
-    live = pop.live()
-    frame = live[(pop.age[live] >= 20) & (pop.age[live] < 70)]
-    # households with a school child (6-14), for the PTA rule
-    school = live[(pop.age[live] >= 6) & (pop.age[live] <= 14) & (pop.role[live] == ROLE_CHILD)]
-    hh_school = np.zeros(pop.n_households, dtype=bool)
-    hh_school[pop.household[school]] = True
-    w = _raw_weights(pop, slots, scn, hh_school)
-    if frame.size:
-        mean = _raw_weights(pop, frame, scn, hh_school).mean(axis=0)
-        mean[mean == 0] = 1.0
-        w = w / mean
-    return w
+    from .community_kernel import eligibility
+
+    school, scale, rule, older = eligibility_inputs(pop, scn)
+    return eligibility(np.asarray(slots, dtype=np.int64), pop.age, pop.role, pop.household, pop.employed, school,
+                       scale, int(ROLE_CHILD), rule, older)
 
 
-def _raw_weights(pop: Population, slots: np.ndarray, scn: Scenario, hh_school: np.ndarray) -> np.ndarray:
-    from .community_kernel import raw_weights
+def eligibility_inputs(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return what the compiled eligibility weights read besides the columns (:func:`eligibility_weights`).
 
-    age = pop.age[slots].astype(np.int64)
-    # parents of school children: ``hh_school`` marks the households with a child 6-14
-    parent = hh_school[pop.household[slots]] & (pop.role[slots] != ROLE_CHILD) & (age >= 18) & (age < 65)
+    ``(school, scale, rule, older)``: the households with a school child (6-14), each kind's mean raw
+    weight over the frame (1 where it is 0), the indices of the kinds the rules name (PTA, labour union,
+    workplace group, agricultural and trade group, neighbourhood association, volunteer group,
+    religious group) and the factors from 60 (neighbourhood association; volunteer and religious groups).
+    """
+    from .community_kernel import frame_scale
+
     c = scn.communities
-    # one compiled pass: 1 (0 under 18) times each rule's factor, in the order of the rules above
-    return raw_weights(age, parent, pop.employed[slots], K["pta"], K["labour_union"], K["workplace_friends"],
-                       K["agricultural_trade_group"], K["neighbourhood_association"], K["volunteer_group"],
-                       K["religious_group"], len(OFFLINE_COMMUNITIES), float(c.older_neighbourhood_weight),
-                       float(c.older_group_weight))
+    rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
+                     K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
+    older = np.array([c.older_neighbourhood_weight, c.older_group_weight], dtype=np.float64)
+    school, scale = frame_scale(pop.age, pop.role, pop.household, pop.alive[: pop.n], pop.employed,
+                                int(pop.n_households), int(ROLE_CHILD), rule, older, len(OFFLINE_COMMUNITIES))
+    return school, scale, rule, older
 
 
 def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -> float:
@@ -261,40 +259,38 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     """
     if slots.size == 0:
         return
-    member = member & (pop.groups[slots] < 0)
+    from .community_kernel import chapter_members, new_memberships
+
+    # the memberships that are new, and the rows of residents who join something (only they change: the same
+    # draws, in the same order, on fewer rows)
+    member, rows = new_memberships(pop.groups, np.asarray(slots, dtype=np.int64), np.ascontiguousarray(member))
     first = int(pop.groups.max()) + 1 if pop.n else 0
-    # only the rows of residents who join something change: the same draws, in the same order, on fewer rows
-    rows = np.flatnonzero(member.any(axis=1))
     joining, joins = slots[rows], member[rows]
     before = pop.groups[joining].copy()
     _set_groups(pop, joining, joins, scn, rng, first_group=max(first, 0))
     pop.groups[joining] = np.where(joins, pop.groups[joining], before)
-    live = pop.live()
-    # the living by district, in slot order within a district (sorted once; the loop below changes only the
-    # groups of those who join, who are left out of the existing members of what they join)
-    residents = live[np.argsort(pop.district[live], kind="stable")]
-    joined = np.zeros(pop.n, dtype=bool)
-    for k, name in enumerate(OFFLINE_COMMUNITIES):
-        if name not in LOCAL_KINDS:
-            continue
+    # the existing members of each local kind joined now, by district, in slot order: everyone who belonged
+    # before this call, including residents among ``slots`` who did not join that kind now (one pass for all)
+    kinds = [k for k, name in enumerate(OFFLINE_COMMUNITIES) if name in LOCAL_KINDS and member[:, k].any()]
+    if not kinds:
+        return
+    new_bits = np.zeros(pop.n, dtype=np.uint16)
+    for j, k in enumerate(kinds):
+        new_bits[slots[member[:, k]]] |= np.uint16(1 << j)
+    start, members = chapter_members(pop.groups, pop.alive[: pop.n], pop.district, np.array(kinds, dtype=np.int64),
+                                     new_bits)
+    for j, k in enumerate(kinds):
         new = slots[member[:, k]]
-        if new.size == 0:
-            continue
-        # the existing members of kind k by district: everyone who belonged before this call, including
-        # residents among ``slots`` who did not join it now
-        joined[new] = True
-        order = residents[(pop.groups[residents, k] >= 0) & ~joined[residents]]
-        joined[new] = False
-        if order.size == 0:
+        first = start[j]
+        if first[-1] == first[0]:  # nobody else is a member of the kind
             continue
         # copy the group of a random existing member of the same district
-        d_old = pop.district[order]
-        d_new = pop.district[new]
-        left = np.searchsorted(d_old, d_new, side="left")
-        right = np.searchsorted(d_old, d_new, side="right")
-        has = right > left
-        pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
-        pop.groups[new[has], k] = pop.groups[order[pick], k]
+        d_new = pop.district[new].astype(np.int64)  # ``start`` covers every district of a slot
+        left = first[d_new]
+        count = first[d_new + 1] - left
+        has = count > 0
+        pick = left[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)
+        pop.groups[new[has], k] = pop.groups[members[pick], k]
 
 
 def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,
@@ -349,7 +345,7 @@ def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sce
     pop.groups[slots] = groups
 
 
-def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray,
+def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray | None,
                          rng: np.random.Generator, online: bool = True) -> None:
     """Tie co-members of real-world communities, and online participants of a district, involving new slots.
 
@@ -358,7 +354,9 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         scn: The scenario.
         ties: Where the ties go.
         is_new: Which slots are new: a bool per slot, or per slot and kind (n, 10) for residents
-            who joined some kinds only (they are tied within those kinds).
+            who joined some kinds only (they are tied within those kinds); ``None`` at the synthesis,
+            when every resident is (all groups are drawn in full, :func:`pairs_within_groups`).
+            Otherwise only the pairs with a new end are drawn (:func:`pairs_touching`).
         rng: The stream.
         online: Whether to add the online-only acquaintances of new online participants too.
     """
@@ -366,12 +364,27 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
     st = net.strength
     groups = pop.groups
     live = pop.alive[: pop.n]
+
+    lists = None
+    if is_new is not None:
+        from .network_kernel import kinds_groups_with_new
+
+        # the groups with a new member, of every kind at once (the dead are in no group)
+        new = is_new if is_new.ndim == 2 else is_new[:, None]
+        lists = kinds_groups_with_new(groups, np.ascontiguousarray(new), live)
+
+    def pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
+        if is_new is None:
+            return pairs_within_groups(np.where(live, groups[:, k], -1), net.community_ties, rng)
+        ok, first, start, members, n_new = lists
+        if ok:
+            lo, hi = first[k], first[k + 1]
+            return pairs_of_lists(start[lo:hi + 1], members, n_new[lo:hi], net.community_ties, rng)
+        new_k = is_new if is_new.ndim == 1 else is_new[:, k]
+        return pairs_touching(groups[:, k], new_k, net.community_ties, rng, alive=live)
+
     for k, name in enumerate(OFFLINE_COMMUNITIES):
-        new_k = is_new[:, k] if is_new.ndim == 2 else is_new
-        g = np.where(live, groups[:, k], -1)
-        a, b = pairs_within_groups(g, net.community_ties, rng)
-        keep = new_k[a] | new_k[b]
-        a, b = a[keep], b[keep]
+        a, b = pairs(k)
         ties.add(a, b, TIE_COMMUNITY, st["community"])
         # members who both use social media keep in touch online with a kind-specific share (図表4-3-3-2)
         both = pop.sns[a] & pop.sns[b] & (rng.random(a.size) < scn.communities.sns_use_rate[name])
@@ -380,21 +393,19 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         return
     # online-only acquaintances among online participants of the same district
     on = live & (pop.online > 0)
-    g = np.where(on, pop.district.astype(np.int64), -1)
-    a, b = pairs_within_groups(g, net.online_ties, rng)
-    keep = is_new[a] | is_new[b]
-    ties.add(a[keep], b[keep], TIE_ONLINE, st["online"])
+    district = pop.district.astype(np.int64)
+    a, b = (pairs_within_groups(np.where(on, district, -1), net.online_ties, rng) if is_new is None
+            else pairs_touching(district, is_new, net.online_ties, rng, alive=on))
+    ties.add(a, b, TIE_ONLINE, st["online"])
 
 
 def participation_group(pop: Population) -> np.ndarray:
     """Return the participation group (index into PARTICIPATION_GROUPS) of every slot."""
-    offline = (pop.groups >= 0).any(axis=1)
-    online = pop.online > 0
-    out = np.zeros(pop.n, dtype=np.int8)
-    out[offline & ~online] = PARTICIPATION_GROUPS.index("offline_only")
-    out[offline & online] = PARTICIPATION_GROUPS.index("both")
-    out[~offline & online] = PARTICIPATION_GROUPS.index("online_only")
-    return out
+    from .community_kernel import participation_codes
+
+    # "none" is the first group (0)
+    return participation_codes(pop.groups, pop.online, PARTICIPATION_GROUPS.index("offline_only"),
+                               PARTICIPATION_GROUPS.index("both"), PARTICIPATION_GROUPS.index("online_only"))
 
 
 def participation_mix(pop: Population, ages: tuple[int, int] | None = None) -> dict[str, float]:

@@ -36,19 +36,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import OFFLINE_COMMUNITIES
+from ..constants import OFFLINE_COMMUNITIES, ROLE_CHILD
 from ..params.scenario import Scenario
 from .communities import (
     ONLINE_BIT,
     add_memberships,
     build_community_ties,
-    eligibility_weights,
-    offline_level,
+    eligibility_inputs,
+    offline_age_group,
     set_online,
 )
 from .ict import path_year
 from .network import TieBatch, Ties
 from .population import Population
+from .streams import bernoulli_positions
 
 MAX_SHARE = 0.95
 """Cap of the membership chance ``p`` in the joining rule (keeps ``p / (1 - p)`` finite)."""
@@ -85,18 +86,10 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     slots = live[pop.age[live] >= 18]
     if slots.size == 0:
         return slots
-    from .community_kernel import turnover
-
-    rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES])
-    level = offline_level(levels, pop.age[slots])
-    w = eligibility_weights(pop, slots, scn)
-    u = rng.random((2, *w.shape), dtype=np.float32)
-    # the turnover rate as numpy compares it with float32 uniforms (a Python float becomes float32)
-    leave_below = float(np.asarray(c.turnover, dtype=np.result_type(np.float32, c.turnover)))
-    # leaving in place, and who joins: p = min(level x weight x rate, MAX_SHARE) per (resident, kind)
-    join = turnover(pop.groups, np.asarray(slots, dtype=np.int64), level, w, rates, u, leave_below,
-                    float(c.turnover), MAX_SHARE)
-    add_memberships(pop, slots, join, scn, rng)
+    join = turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng)
+    # only the rows of residents who join something change (the same as passing every row)
+    rows = np.flatnonzero(join.any(axis=1))
+    add_memberships(pop, slots[rows], join[rows], scn, rng)
     is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
     is_new[slots] = join
     batch = TieBatch(ties)  # one merge into the tie list for all kinds
@@ -111,4 +104,39 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     start = ~in_feed & pop.sns[slots] & (v < c.online_join_rate)
     newcomers = slots[start]
     set_online(pop, newcomers, np.ones(newcomers.size, dtype=bool), scn, rng, local_share=0.0)
-    return slots[join.any(axis=1)]
+    return slots[rows]
+
+
+def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarray,
+             rng: np.random.Generator) -> np.ndarray:
+    """Apply a year of leaving to the memberships of ``slots`` (in place) and return who joins which kind.
+
+    With ``p = min(level × w × membership_rate, MAX_SHARE)`` per (resident, kind) (``w`` the
+    eligibility weight, ``level`` that of the resident's age group in ``levels``,
+    :func:`kyojosim.core.communities.offline_level`): a member leaves if ``p = 0`` or with
+    probability ``turnover``; a non-member with ``p > 0`` joins with probability ``turnover × p / (1 − p)``.
+    Only the pairs that may change are drawn: the members who leave as independent Bernoulli draws over
+    the memberships (geometric gaps, :func:`kyojosim.core.streams.bernoulli_positions`), and the joiners
+    of each kind by thinning: candidates drawn with the kind's largest chance of joining (Bernoulli per
+    resident, geometric gaps), each kept with its own chance divided by that largest one.
+
+    Returns:
+        bool (``slots`` x kinds): who joins which kind.
+    """
+    from .community_kernel import turnover_apply, turnover_scan
+
+    c = scn.communities
+    rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES], dtype=np.float64)
+    school, scale, rule, older = eligibility_inputs(pop, scn)
+    slots = np.asarray(slots, dtype=np.int64)
+    level_of = offline_age_group(pop.age[slots])
+    cols = (level_of, np.asarray(levels, dtype=np.float64), pop.age, pop.role, pop.household, pop.employed, school,
+            scale, int(ROLE_CHILD), rule, older)
+    members, bound = turnover_scan(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE)
+    leave = bernoulli_positions(int(members), float(c.turnover), rng)
+    candidates = [bernoulli_positions(slots.size, float(b), rng) for b in bound]
+    start = np.r_[0, np.cumsum([x.size for x in candidates])].astype(np.int64)
+    candidate = np.concatenate(candidates).astype(np.int64)
+    u = rng.random(candidate.size)
+    return turnover_apply(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE, leave, start,
+                          candidate, u, bound)

@@ -1,12 +1,23 @@
 """Compiled kernels of community membership (numba; see :mod:`kyojosim.compiled`).
 
-* :func:`raw_weights`: the eligibility weights of :func:`kyojosim.core.communities.eligibility_weights`
-  before normalisation, one pass over the residents instead of a pass per rule;
-* :func:`turnover`: the yearly leaving and joining of :func:`kyojosim.core.community_dynamics.yearly_memberships`
-  over (resident, kind) pairs, with the same comparisons and arithmetic as its array form.
+* :func:`frame_scale` and :func:`eligibility`: the eligibility weights of
+  :func:`kyojosim.core.communities.eligibility_weights`: the households with a school child and each
+  kind's mean raw weight over the frame (living, 20-69; added in slot order, as numpy's mean over the
+  first axis of the frame's weights adds its rows), then each resident's raw weights rule after rule,
+  divided by that mean, without intermediate arrays;
+* :func:`turnover_scan` and :func:`turnover_apply`: the yearly leaving and joining of
+  :func:`kyojosim.core.community_dynamics.yearly_memberships` over (resident, kind) pairs, the weights
+  computed on the way (never stored): the memberships and the largest chance of joining per kind,
+  then the leaving and joining of the pairs drawn;
+* :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
+  kind yet), and the rows with any;
+* :func:`participation_codes`: each slot's participation group (none, offline only, both, online
+  only) in one pass;
+* :func:`chapter_members`: the existing members of a kind by district (a counting sort in slot order),
+  from which a newcomer to a local kind draws the member whose chapter they join.
 
-Both do the same IEEE operations in the same order as the array code they replace, so their results
-are the same to the bit (``tests/test_community_dynamics.py`` compares them).
+The weights are the same IEEE operations in the same order as the array rules
+(``tests/test_community_dynamics.py`` compares them to the bit).
 """
 
 from __future__ import annotations
@@ -15,58 +26,278 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["raw_weights", "turnover"]
+__all__ = ["chapter_members", "eligibility", "frame_scale", "new_memberships", "participation_codes", "turnover_apply",
+           "turnover_scan"]
 
 
-@compiled
-def raw_weights(age: np.ndarray, parent: np.ndarray, employed: np.ndarray, k_pta: int, k_union: int,
-                k_work: int, k_agri: int, k_neighbourhood: int, k_volunteer: int, k_religious: int,
-                n_kinds: int, older_neighbourhood: float, older_group: float) -> np.ndarray:  # pragma: no cover
-    """Return the raw eligibility weights (residents x kinds, float64).
+@compiled(inline=True)
+def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, rule: np.ndarray,
+             older: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Fill ``w`` (one row, kinds) with the raw weights of one resident.
 
     Each weight starts at 1 (0 under 18) and is multiplied, rule by rule, by ``parent`` (PTA),
     ``employed`` (labour union, workplace group), ``age >= 40`` (agricultural and trade group) and,
-    from 60, ``older_neighbourhood`` (neighbourhood association) and ``older_group`` (volunteer and
-    religious groups; 1 below 60).
+    from 60, ``older[0]`` (neighbourhood association) and ``older[1]`` (volunteer and religious groups;
+    1 below 60). ``rule`` holds the kinds' indices: PTA, labour union, workplace group, agricultural
+    and trade group, neighbourhood association, volunteer group, religious group.
     """
-    n = age.size
-    w = np.empty((n, n_kinds))
-    for i in range(n):
-        a = age[i]
-        base = 0.0 if a < 18 else 1.0
-        for k in range(n_kinds):
-            w[i, k] = base
-        w[i, k_pta] *= 1.0 if parent[i] else 0.0
-        e = 1.0 if employed[i] else 0.0
-        w[i, k_union] *= e
-        w[i, k_work] *= e
-        w[i, k_agri] *= 1.0 if a >= 40 else 0.0
-        w[i, k_neighbourhood] *= older_neighbourhood if a >= 60 else 1.0
-        g = older_group if a >= 60 else 1.0
-        w[i, k_volunteer] *= g
-        w[i, k_religious] *= g
-    return w
+    base = 0.0 if a < 18 else 1.0
+    for k in range(w.size):
+        w[k] = base
+    w[rule[0]] *= 1.0 if parent else 0.0
+    e = 1.0 if employed else 0.0
+    w[rule[1]] *= e
+    w[rule[2]] *= e
+    w[rule[3]] *= 1.0 if a >= 40 else 0.0
+    w[rule[4]] *= older[0] if a >= 60 else 1.0
+    g = older[1] if a >= 60 else 1.0
+    w[rule[5]] *= g
+    w[rule[6]] *= g
+
+
+@compiled(inline=True)
+def _row_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
+            school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
+            older: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Fill ``w`` with the eligibility weights of slot ``s``: its raw weights divided by ``scale``."""
+    a = np.int64(age[s])
+    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+    _raw_row(w, a, parent, employed[s], rule, older)
+    for k in range(w.size):
+        w[k] = w[k] / scale[k]
 
 
 @compiled
-def turnover(groups: np.ndarray, slots: np.ndarray, level: np.ndarray, w: np.ndarray, rates: np.ndarray,
-             u: np.ndarray, leave_below: float, rate: float, cap: float) -> np.ndarray:  # pragma: no cover
-    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind.
+def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive: np.ndarray, employed: np.ndarray,
+                n_households: int, role_child: int, rule: np.ndarray, older: np.ndarray,
+                n_kinds: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(school, scale)``: the households with a living child 6-14, and what each kind's weights are divided by.
 
-    For slot ``s = slots[i]`` and kind ``k``, with ``p = min(level[i] * w[i, k] * rates[k], cap)``: a
-    member (``groups[s, k] >= 0``) leaves (group -1) if ``p <= 0`` or ``u[0, i, k] < leave_below``; a
-    non-member joins (``True`` in the result) if ``p > 0`` and ``u[1, i, k] < rate * p / (1 - p)``.
-    ``leave_below`` is the turnover rate as the comparison with the float32 uniforms sees it.
+    ``scale`` is the mean raw weight of each kind over the frame (the living residents aged 20-69,
+    added in slot order), 1 where that mean is 0 or the frame is empty (dividing by 1 leaves the raw
+    weights). A parent is a resident 18-64 who is not a child of the household (``role != role_child``)
+    and lives with a child 6-14.
     """
-    n, n_kinds = w.shape
-    join = np.zeros((n, n_kinds), dtype=np.bool_)
+    n = alive.size
+    school = np.zeros(n_households, dtype=np.bool_)
+    for i in range(n):
+        if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
+            school[household[i]] = True
+    row = np.empty(n_kinds)
+    sums = np.zeros(n_kinds)
+    count = 0
+    for i in range(n):
+        a = np.int64(age[i])
+        if not alive[i] or a < 20 or a >= 70:
+            continue
+        parent = school[household[i]] and role[i] != role_child and a >= 18 and a < 65
+        _raw_row(row, a, parent, employed[i], rule, older)
+        for k in range(n_kinds):
+            sums[k] += row[k]
+        count += 1
+    scale = np.ones(n_kinds)
+    if count > 0:
+        for k in range(n_kinds):
+            m = sums[k] / count
+            scale[k] = 1.0 if m == 0 else m
+    return school, scale
+
+
+@compiled
+def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
+                school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
+                older: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the eligibility weights (``slots`` x kinds, float64): raw weights divided by ``scale``.
+
+    ``school`` and ``scale`` are those of :func:`frame_scale`.
+    """
+    w = np.empty((slots.size, scale.size))
+    for j in range(slots.size):
+        _row_of(w[j], slots[j], age, role, household, employed, school, scale, role_child, rule, older)
+    return w
+
+
+@compiled(inline=True)
+def _raw_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
+            school: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray) -> None:  # pragma: no cover
+    """Fill ``w`` with the raw eligibility weights of slot ``s`` (before the division by the frame's scale)."""
+    a = np.int64(age[s])
+    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+    _raw_row(w, a, parent, employed[s], rule, older)
+
+
+@compiled
+def turnover_scan(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, levels: np.ndarray, age: np.ndarray,
+                  role: np.ndarray, household: np.ndarray, employed: np.ndarray, school: np.ndarray, scale: np.ndarray,
+                  role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray, rate: float,
+                  cap: float) -> tuple[int, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(members, bound)``: the memberships of ``slots``, and per kind the largest chance of joining.
+
+    With ``p = min(levels[level_of[i]] * w[i, k] * rates[k], cap)`` (``w`` the eligibility weights:
+    raw weights divided by ``scale``), a non-member with ``p > 0`` joins with chance
+    ``rate * p / (1 - p)``; ``bound[k]`` is the largest of these over the non-members of kind ``k``
+    (at most 1; 0 if none can join). As ``p`` and the chance grow with the raw weight at a given
+    level, the largest is that of the largest raw weight of a non-member at each level: only those
+    are divided.
+    """
+    n_kinds = scale.size
+    raw = np.empty(n_kinds)
+    top = np.zeros((n_kinds, levels.size))  # the largest raw weight of a non-member, per kind and level
+    members = 0
+    for i in range(slots.size):
+        s = slots[i]
+        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        lv = level_of[i]
+        for k in range(n_kinds):
+            if groups[s, k] >= 0:
+                members += 1
+            elif raw[k] > top[k, lv]:
+                top[k, lv] = raw[k]
+    bound = np.zeros(n_kinds)
+    for k in range(n_kinds):
+        for lv in range(levels.size):
+            if top[k, lv] > 0:
+                p = min(levels[lv] * (top[k, lv] / scale[k]) * rates[k], cap)
+                if p > 0:
+                    q = min(rate * p / (1.0 - p), 1.0)
+                    if q > bound[k]:
+                        bound[k] = q
+    return members, bound
+
+
+@compiled
+def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, levels: np.ndarray, age: np.ndarray,
+                   role: np.ndarray, household: np.ndarray, employed: np.ndarray, school: np.ndarray,
+                   scale: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray,
+                   rate: float, cap: float, leave: np.ndarray, start: np.ndarray, candidate: np.ndarray, u: np.ndarray,
+                   bound: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind (``slots`` x kinds).
+
+    With ``p`` as in :func:`turnover_scan`: the ``m``-th membership of ``slots`` (row by row, kind by
+    kind) ends if ``p <= 0`` or ``m`` is in ``leave`` (ascending); a non-member joins if the row is a
+    candidate of the kind (``candidate[start[k]:start[k + 1]]``, ascending rows) whose uniform ``u`` is
+    below ``rate * p / (1 - p) / bound[k]``. ``p`` is computed only for members and candidates.
+    """
+    n_kinds = scale.size
+    raw = np.empty(n_kinds)
+    join = np.zeros((slots.size, n_kinds), dtype=np.bool_)
+    at = start[:n_kinds].copy()
+    m = 0
+    li = 0
+    for i in range(slots.size):
+        s = slots[i]
+        busy = False
+        for k in range(n_kinds):
+            if groups[s, k] >= 0 or (at[k] < start[k + 1] and candidate[at[k]] == i):
+                busy = True
+                break
+        if not busy:
+            continue
+        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        level = levels[level_of[i]]
+        for k in range(n_kinds):
+            picked = at[k] < start[k + 1] and candidate[at[k]] == i
+            x = u[at[k]] if picked else 1.0
+            if picked:
+                at[k] += 1
+            if groups[s, k] >= 0:
+                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
+                drawn = li < leave.size and leave[li] == m
+                if drawn:
+                    li += 1
+                if p <= 0 or drawn:
+                    groups[s, k] = -1
+                m += 1
+            elif picked:
+                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
+                if p > 0 and x * bound[k] < rate * p / (1.0 - p):
+                    join[i, k] = True
+    return join
+
+
+@compiled
+def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray, kinds: np.ndarray,
+                    new_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(start, members)``: the living members of each of ``kinds`` by district, in slot order within each.
+
+    For ``kinds[j]`` the members of district ``d`` are ``members[start[j, d]:start[j, d + 1]]``: every
+    living slot with ``groups[slot, kinds[j]] >= 0`` whose bit ``j`` of ``new_bits`` is not set (those
+    joining the kind now), in ascending slot order, which is the order of the living sorted stably by
+    district and then filtered. ``start`` has a row per kind and a column per district (the districts
+    of all slots) and one more; offsets run on through the kinds.
+    """
+    n = alive.size
+    n_kinds = kinds.size
+    n_districts = 0
+    for i in range(n):
+        if district[i] + 1 > n_districts:
+            n_districts = district[i] + 1
+    counts = np.zeros((n_kinds, n_districts), dtype=np.int64)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        d = district[i]
+        for j in range(n_kinds):
+            if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
+                counts[j, d] += 1
+    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
+    total = 0
+    for j in range(n_kinds):
+        for d in range(n_districts):
+            start[j, d] = total
+            total += counts[j, d]
+        start[j, n_districts] = total
+    members = np.empty(total, dtype=np.int64)
+    fill = start[:, :n_districts].copy()
+    for i in range(n):
+        if not alive[i]:
+            continue
+        d = district[i]
+        for j in range(n_kinds):
+            if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
+                members[fill[j, d]] = i
+                fill[j, d] += 1
+    return start, members
+
+
+@compiled
+def new_memberships(groups: np.ndarray, slots: np.ndarray,
+                    member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(new, rows)``: ``member & (groups[slots] < 0)`` and the rows of ``new`` with any entry set."""
+    n, n_kinds = member.shape
+    new = np.zeros((n, n_kinds), dtype=np.bool_)
+    rows = np.empty(n, dtype=np.int64)
+    n_rows = 0
     for i in range(n):
         s = slots[i]
+        any_ = False
         for k in range(n_kinds):
-            p = min(level[i] * w[i, k] * rates[k], cap)
-            if groups[s, k] >= 0:
-                if p <= 0 or np.float64(u[0, i, k]) < leave_below:
-                    groups[s, k] = -1
-            elif p > 0 and np.float64(u[1, i, k]) < rate * p / (1.0 - p):
-                join[i, k] = True
-    return join
+            if member[i, k] and groups[s, k] < 0:
+                new[i, k] = True
+                any_ = True
+        if any_:
+            rows[n_rows] = i
+            n_rows += 1
+    return new, rows[:n_rows]
+
+
+@compiled
+def participation_codes(groups: np.ndarray, online: np.ndarray, offline_only: int, both: int,
+                        online_only: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the participation group of every slot (int8): 0 in none, else by real-world and online membership."""
+    n, n_kinds = groups.shape
+    out = np.zeros(n, dtype=np.int8)
+    for i in range(n):
+        offline = False
+        for k in range(n_kinds):
+            if groups[i, k] >= 0:
+                offline = True
+                break
+        on = online[i] > 0
+        if offline and on:
+            out[i] = both
+        elif offline:
+            out[i] = offline_only
+        elif on:
+            out[i] = online_only
+    return out

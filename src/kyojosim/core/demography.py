@@ -34,6 +34,7 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
+from .network import stable_argsort_ids
 from .population import Population
 
 
@@ -344,7 +345,7 @@ def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
     sizes = pop.household_sizes()
     inhabited = np.flatnonzero(sizes[: pop.n_households] > 0)
     h_district = pop.hh.district[inhabited].astype(np.int64)
-    order = np.argsort(h_district, kind="stable")
+    order = stable_argsort_ids(h_district)  # a radix sort of the few district ids (the same permutation)
     d_sorted = h_district[order]
     left = np.searchsorted(d_sorted, district, side="left")
     right = np.searchsorted(d_sorted, district, side="right")

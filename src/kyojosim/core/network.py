@@ -195,39 +195,17 @@ class Ties:
             kind_new = np.bitwise_or.reduceat(kind_new, first)
             strength_new = np.maximum.reduceat(strength_new, first)
             key = key[first]
-        old_key = self._key()
-        pos = np.searchsorted(old_key, key)
-        hit = pos < old_key.size
-        hit[hit] = old_key[pos[hit]] == key[hit]
-        del old_key
-        if hit.any():
-            at = pos[hit]
-            self._kind[at] |= kind_new[hit]
-            self._strength[at] = np.maximum(self._strength[at], strength_new[hit])
-        fresh = ~hit
-        if fresh.any():
-            self._insert(pos[fresh], key[fresh], kind_new[fresh], strength_new[fresh])
+        self._merge_sorted(key, kind_new, strength_new)
         self._mark_canonical()
         self._version += 1
 
-    def _insert(self, pos: np.ndarray, key: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
-        """Insert new pairs (sorted keys, none tied yet) before their insertion points ``pos`` (stable)."""
-        n, m = self._a.size, key.size
-        dest = pos + np.arange(m)
-        is_old = np.ones(n + m, dtype=bool)
-        is_old[dest] = False
-        out = []
-        for old, val in (
-            (self._a, (key >> 32).astype(np.int32)),
-            (self._b, (key & 0xFFFFFFFF).astype(np.int32)),
-            (self._kind, kind),
-            (self._strength, strength),
-        ):
-            arr = np.empty(n + m, dtype=old.dtype)
-            arr[dest] = val
-            arr[is_old] = old
-            out.append(arr)
-        self._a, self._b, self._kind, self._strength = out
+    def _merge_sorted(self, key: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
+        """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass)."""
+        from .network_kernel import merge_ties
+
+        self._a, self._b, self._kind, self._strength = merge_ties(
+            self._a, self._b, self._kind, self._strength, np.ascontiguousarray(key, dtype=np.int64),
+            np.ascontiguousarray(kind, dtype=np.uint8), np.ascontiguousarray(strength, dtype=np.float32))
         self._among = None
 
     def _flush(self) -> None:
@@ -238,7 +216,7 @@ class Ties:
         self._new_key = np.zeros(0, dtype=np.int64)
         self._new_kind = np.zeros(0, dtype=np.uint8)
         self._new_strength = np.zeros(0, dtype=np.float32)
-        self._insert(np.searchsorted(self._key(), key), key, kind, strength)
+        self._merge_sorted(key, kind, strength)
         self._mark_canonical()
         self._version += 1
 
@@ -298,12 +276,12 @@ class Ties:
 
     def remap(self, new_slot: np.ndarray) -> None:
         """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
+        from .network_kernel import remap_ties
+
         self._flush()
-        na, nb = new_slot[self._a], new_slot[self._b]
-        ok = (na >= 0) & (nb >= 0)
         canonical = self._is_canonical()
-        self.keep(ok)
-        self._a, self._b = na[ok].astype(np.int32), nb[ok].astype(np.int32)
+        self._a, self._b, self._kind, self._strength = remap_ties(self._a, self._b, self._kind, self._strength,
+                                                                  np.asarray(new_slot, dtype=np.int64))
         self._version += 1
         self._among = None
         kept = new_slot[new_slot >= 0]
@@ -361,8 +339,17 @@ class Ties:
 
     # -- reading the network ---------------------------------------------------------------
     def degree(self, n: int, kind_mask: int = 0xFF) -> np.ndarray:
-        """Return the number of ties of each slot whose kinds intersect ``kind_mask``."""
+        """Return the number of ties of each slot whose kinds intersect ``kind_mask``.
+
+        Read from the adjacency of :meth:`neighbourhood` when it is built for the current ties (one pass
+        over its rows), else counted over the ties.
+        """
         self._flush()
+        cached = self._neighbourhood
+        if cached is not None and cached[0] == (self._version, n):
+            from .network_kernel import masked_degree
+
+            return masked_degree(cached[1].csr.indptr, cached[1].kinds, int(kind_mask))
         sel = (self._kind & kind_mask) != 0
         return np.bincount(self._a[sel], minlength=n) + np.bincount(self._b[sel], minlength=n)
 
@@ -457,8 +444,9 @@ class Neighbourhood:
         """Return the number of ties of each slot whose kinds intersect ``kind_mask``."""
         if kind_mask & 0xFF == 0xFF:
             return np.diff(self.csr.indptr)
-        rows = np.repeat(np.arange(self.csr.shape[0]), np.diff(self.csr.indptr))
-        return np.bincount(rows[(self.kinds & kind_mask) != 0], minlength=self.csr.shape[0])
+        from .network_kernel import masked_degree
+
+        return masked_degree(self.csr.indptr, self.kinds, int(kind_mask))
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, code: np.ndarray, want: int,
                    kind_mask: int = 0xFF) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -562,6 +550,73 @@ def pairs_within_groups(group: np.ndarray, mean_ties: float, rng: np.random.Gene
     off = rng.integers(1, np.maximum(pos_size[src_pos], 2))
     dst_pos = pos_start[src_pos] + (src_pos - pos_start[src_pos] + off) % pos_size[src_pos]
     return order[src_pos], order[dst_pos]
+
+
+def pairs_touching(group: np.ndarray, new: np.ndarray, mean_ties: float, rng: np.random.Generator,
+                   alive: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the pairs of :func:`pairs_within_groups` that involve a new member, drawing only those.
+
+    The result has the distribution of ``pairs_within_groups(group, mean_ties, rng)`` filtered to
+    the pairs with a ``new`` end (the same multiset of proposals in distribution; other draws):
+
+    1. every new member of a group of ``m >= 2`` proposes Poisson(``mean_ties / 2``) ties to members
+       chosen uniformly among the ``m - 1`` others;
+    2. the ``m - k`` other members of a group with ``k`` new members together propose
+       Poisson(``mean_ties / 2 * (m - k) * k / (m - 1)``) ties to new members: each such proposal from
+       a member chosen uniformly among them to a new member chosen uniformly. (A member's proposals
+       that reach a new member are the Poisson(``mean_ties / 2``) proposals thinned by ``k / (m - 1)``,
+       and a sum of independent Poisson counts is a Poisson count whose events fall on each member
+       in proportion to its rate.)
+
+    The cost grows with the members of groups that have a new member and the pairs drawn, not with
+    every member of every group.
+
+    Args:
+        group: Group id of each candidate slot (``-1``: not in any group), indexed by slot.
+        new: Which slots are new (bool, indexed by slot).
+        mean_ties: Mean number of ties each member gets.
+        rng: The stream to draw from.
+        alive: If given, only the slots where it is true are members (the others as if ``-1``).
+
+    Returns:
+        Arrays ``(a, b)`` (int64) of slot pairs, each with a new end (may contain duplicates).
+    """
+    empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if mean_ties <= 0 or group.size == 0:
+        return empty
+    from .network_kernel import groups_with_new
+
+    start, members, n_new = groups_with_new(group, new, np.ones(group.size, dtype=bool) if alive is None else alive)
+    return pairs_of_lists(start, members, n_new, mean_ties, rng)
+
+
+def pairs_of_lists(start: np.ndarray, members: np.ndarray, n_new: np.ndarray, mean_ties: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the pairs of :func:`pairs_touching` from the groups with a new member, listed.
+
+    Group ``j`` has the members ``members[start[j]:start[j + 1]]``, its ``n_new[j]`` new members first
+    (:func:`kyojosim.core.network_kernel.groups_with_new`; ``start`` may be a part of a longer list).
+    """
+    empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n_new.size == 0 or mean_ties <= 0:
+        return empty
+    size = np.diff(start)
+    # 1. the proposals of new members: to any other member of the group
+    which = np.repeat(np.arange(n_new.size), n_new)  # the group of each new member
+    pos = np.arange(which.size) - np.repeat(np.cumsum(n_new) - n_new, n_new)  # its place in the group's list
+    k = rng.poisson(mean_ties / 2.0, size=which.size)
+    src = np.repeat(np.arange(which.size), k)
+    g = which[src]
+    off = rng.integers(1, size[g])
+    a1 = members[start[g] + pos[src]]
+    b1 = members[start[g] + (pos[src] + off) % size[g]]
+    # 2. the proposals of the other members that reach a new member
+    old = size - n_new
+    count = rng.poisson(mean_ties / 2.0 * old * n_new / (size - 1))
+    g = np.repeat(np.arange(n_new.size), count)
+    a2 = members[start[g] + n_new[g] + rng.integers(0, np.maximum(old[g], 1))]
+    b2 = members[start[g] + rng.integers(0, n_new[g])]
+    return np.concatenate([a1, a2]), np.concatenate([b1, b2])
 
 
 def neighbours(adj: sp.csr_matrix, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

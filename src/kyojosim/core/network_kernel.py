@@ -5,6 +5,14 @@
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
+* :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass;
+* :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
+* :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
+  and the larger strength kept where a pair is already tied);
+* :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
+  :func:`kyojosim.core.network.pairs_touching` (two passes over the slots);
+* :func:`kinds_groups_with_new`: the same for every column of a group matrix at once (the
+  communities of every kind), in passes over its rows;
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
   value (willing to help free, able to offer on the platform), in the order of the CSR rows;
 * :func:`pairs_within`: the ties whose two ends are both in a set, in the order of the list.
@@ -16,7 +24,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "pairs_within", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "kinds_groups_with_new", "masked_degree", "merge_ties",
+           "pairs_within", "remap_ties", "tied_candidates"]
 
 
 @compiled
@@ -141,3 +150,261 @@ def pairs_within(member: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.n
             out_b[i] = b[j]
             i += 1
     return out_a, out_b
+
+
+@compiled
+def groups_with_new(group: np.ndarray, new: np.ndarray,
+                    alive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(start, members, n_new)``: the members of every group of two or more with a new member.
+
+    Groups are those of ``group >= 0`` (the group id of each slot) where ``alive``; a group is listed if
+    it has at least two members and at least one of them is ``new``. Listed groups come in ascending group id;
+    the members of listed group ``j`` are ``members[start[j]:start[j + 1]]``, its ``n_new[j]`` new
+    members first, then the others, each part in ascending slot order. Only the groups of new members
+    are counted (one index entry per group id, no counters for every group).
+    """
+    n = group.size
+    top = -1
+    for i in range(n):
+        if alive[i] and group[i] > top:
+            top = group[i]
+    index = np.full(top + 1, -1, dtype=np.int64)
+    ids = np.empty(n, dtype=np.int64)  # the groups of new members, in order of first sight
+    n_seen = 0
+    for i in range(n):
+        g = group[i] if alive[i] else -1
+        if g >= 0 and new[i] and index[g] < 0:
+            index[g] = n_seen
+            ids[n_seen] = g
+            n_seen += 1
+    size = np.zeros(n_seen, dtype=np.int64)
+    fresh = np.zeros(n_seen, dtype=np.int64)
+    for i in range(n):
+        g = group[i] if alive[i] else -1
+        if g >= 0 and index[g] >= 0:
+            size[index[g]] += 1
+            if new[i]:
+                fresh[index[g]] += 1
+    # listed: groups of two or more, in ascending group id
+    by_id = np.argsort(ids[:n_seen])
+    n_listed = 0
+    for r in range(n_seen):
+        if size[by_id[r]] >= 2:
+            n_listed += 1
+    start = np.zeros(n_listed + 1, dtype=np.int64)
+    n_new = np.zeros(n_listed, dtype=np.int64)
+    rank = np.full(n_seen, -1, dtype=np.int64)
+    j = 0
+    for r in range(n_seen):
+        k = by_id[r]
+        if size[k] >= 2:
+            rank[k] = j
+            start[j + 1] = start[j] + size[k]
+            n_new[j] = fresh[k]
+            j += 1
+    fill_new = start[:n_listed].copy()
+    fill_old = start[:n_listed] + n_new
+    members = np.empty(start[n_listed], dtype=np.int64)
+    for i in range(n):
+        g = group[i] if alive[i] else -1
+        if g < 0 or index[g] < 0:
+            continue
+        j = rank[index[g]]
+        if j < 0:
+            continue
+        if new[i]:
+            members[fill_new[j]] = i
+            fill_new[j] += 1
+        else:
+            members[fill_old[j]] = i
+            fill_old[j] += 1
+    return start, members, n_new
+
+
+@compiled
+def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, key: np.ndarray,
+               kind_new: np.ndarray, strength_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                        np.ndarray]:  # pragma: no cover
+    """Merge new pairs into ties sorted by ``(a, b)``; return the four columns of the result.
+
+    Args:
+        a: int32 first slots of the ties, sorted by ``(a, b)``, each pair once.
+        b: int32 second slots.
+        kind: uint8 kind bits of each tie.
+        strength: float32 strength of each tie.
+        key: int64 keys ``a << 32 | b`` of the new pairs, ascending and distinct.
+        kind_new: uint8 kind bits of each new pair.
+        strength_new: float32 strength of each new pair.
+
+    A new pair already tied ORs its kinds into the tie and keeps the larger strength; the others are
+    inserted in order (before no tie of a larger key, after every tie of a smaller one).
+    """
+    n, m = a.size, key.size
+    out_a = np.empty(n + m, dtype=a.dtype)  # room for every new pair; the result is the first ``o`` entries
+    out_b = np.empty(n + m, dtype=b.dtype)
+    out_kind = np.empty(n + m, dtype=kind.dtype)
+    out_strength = np.empty(n + m, dtype=strength.dtype)
+    i = 0
+    o = 0
+    for j in range(m):
+        x, y = key[j] >> 32, key[j] & 0xFFFFFFFF
+        while i < n and (np.int64(a[i]) < x or (np.int64(a[i]) == x and np.int64(b[i]) < y)):
+            out_a[o] = a[i]
+            out_b[o] = b[i]
+            out_kind[o] = kind[i]
+            out_strength[o] = strength[i]
+            i += 1
+            o += 1
+        if i < n and np.int64(a[i]) == x and np.int64(b[i]) == y:
+            out_a[o] = a[i]
+            out_b[o] = b[i]
+            out_kind[o] = kind[i] | kind_new[j]
+            out_strength[o] = max(strength[i], strength_new[j])
+            i += 1
+        else:
+            out_a[o] = x
+            out_b[o] = y
+            out_kind[o] = kind_new[j]
+            out_strength[o] = strength_new[j]
+        o += 1
+    while i < n:
+        out_a[o] = a[i]
+        out_b[o] = b[i]
+        out_kind[o] = kind[i]
+        out_strength[o] = strength[i]
+        i += 1
+        o += 1
+    return out_a[:o], out_b[:o], out_kind[:o], out_strength[:o]
+
+
+@compiled
+def masked_degree(indptr: np.ndarray, kinds: np.ndarray, kind_mask: int) -> np.ndarray:  # pragma: no cover
+    """Return the number of entries of each CSR row whose kind bits intersect ``kind_mask`` (int64)."""
+    n = indptr.size - 1
+    out = np.zeros(n, dtype=np.int64)
+    for r in range(n):
+        k = 0
+        for j in range(indptr[r], indptr[r + 1]):
+            if (kinds[j] & kind_mask) != 0:
+                k += 1
+        out[r] = k
+    return out
+
+
+@compiled
+def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray,
+               new_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return the ties whose two ends are kept (``new_slot >= 0``), renumbered, in their order."""
+    m = a.size
+    out_a = np.empty(m, dtype=np.int32)  # room for every tie; the result is the first ``j``
+    out_b = np.empty(m, dtype=np.int32)
+    out_kind = np.empty(m, dtype=kind.dtype)
+    out_strength = np.empty(m, dtype=strength.dtype)
+    j = 0
+    for t in range(m):
+        x, y = new_slot[a[t]], new_slot[b[t]]
+        if x >= 0 and y >= 0:
+            out_a[j] = x
+            out_b[j] = y
+            out_kind[j] = kind[t]
+            out_strength[j] = strength[t]
+            j += 1
+    return out_a[:j], out_b[:j], out_kind[:j], out_strength[:j]
+
+
+@compiled
+def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray):  # pragma: no cover - compiled
+    """Return ``(ok, first, start, members, n_new)``: :func:`groups_with_new` of every column of ``groups``.
+
+    Column ``k`` of ``groups`` holds the group of each slot in kind ``k`` (``-1``: none); a slot is new
+    in kind ``k`` if ``new[slot, k]`` (or ``new[slot, 0]`` when ``new`` has one column). The listed
+    groups of kind ``k`` are ``first[k]`` to ``first[k + 1] - 1``, each as :func:`groups_with_new`
+    lists them (ascending group id; new members first, then the others, in slot order). Group ids
+    must be unique across kinds (they are: one counter numbers them); ``ok`` is False, and the
+    other arrays empty, if an id occurs in two kinds.
+    """
+    n, n_kinds = groups.shape
+    wide = new.shape[1] > 1
+    top = -1
+    for i in range(n):
+        if alive[i]:
+            for k in range(n_kinds):
+                if groups[i, k] > top:
+                    top = groups[i, k]
+    index = np.full(top + 1, -1, dtype=np.int64)
+    n_new_entries = 0
+    for i in range(n):
+        if alive[i]:
+            for k in range(n_kinds):
+                if groups[i, k] >= 0 and new[i, k if wide else 0]:
+                    n_new_entries += 1
+    ids = np.empty(n_new_entries, dtype=np.int64)
+    kind_of = np.empty(n_new_entries, dtype=np.int64)
+    n_seen = 0
+    for i in range(n):
+        if not alive[i]:
+            continue
+        for k in range(n_kinds):
+            g = groups[i, k]
+            if g >= 0 and new[i, k if wide else 0] and index[g] < 0:
+                index[g] = n_seen
+                ids[n_seen] = g
+                kind_of[n_seen] = k
+                n_seen += 1
+    size = np.zeros(n_seen, dtype=np.int64)
+    fresh = np.zeros(n_seen, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        for k in range(n_kinds):
+            g = groups[i, k]
+            if g >= 0 and index[g] >= 0:
+                j = index[g]
+                if kind_of[j] != k:
+                    return False, empty, np.zeros(1, dtype=np.int64), empty, empty
+                size[j] += 1
+                if new[i, k if wide else 0]:
+                    fresh[j] += 1
+    # listed: groups of two or more, by kind and then ascending group id
+    order = np.argsort(kind_of[:n_seen] * (top + 1) + ids[:n_seen])
+    n_listed = 0
+    for r in range(n_seen):
+        if size[order[r]] >= 2:
+            n_listed += 1
+    start = np.zeros(n_listed + 1, dtype=np.int64)
+    n_new = np.zeros(n_listed, dtype=np.int64)
+    first = np.zeros(n_kinds + 1, dtype=np.int64)
+    rank = np.full(n_seen, -1, dtype=np.int64)
+    j = 0
+    for r in range(n_seen):
+        q = order[r]
+        if size[q] >= 2:
+            rank[q] = j
+            start[j + 1] = start[j] + size[q]
+            n_new[j] = fresh[q]
+            first[kind_of[q] + 1] = j + 1
+            j += 1
+    for k in range(n_kinds):  # kinds with no listed group start where the previous kind ended
+        if first[k + 1] < first[k]:
+            first[k + 1] = first[k]
+    fill_new = start[:n_listed].copy()
+    fill_old = start[:n_listed] + n_new
+    members = np.empty(start[n_listed], dtype=np.int64)
+    for i in range(n):
+        if not alive[i]:
+            continue
+        for k in range(n_kinds):
+            g = groups[i, k]
+            if g < 0 or index[g] < 0:
+                continue
+            j = rank[index[g]]
+            if j < 0:
+                continue
+            if new[i, k if wide else 0]:
+                members[fill_new[j]] = i
+                fill_new[j] += 1
+            else:
+                members[fill_old[j]] = i
+                fill_old[j] += 1
+    return True, first, start, members, n_new

@@ -259,12 +259,14 @@ class Population(Table):
         Returns:
             ``new_slot`` with ``new_slot[old] = new`` for kept slots and ``-1`` for dropped ones.
         """
+        from .population_kernel import compact_rows
+
         keep = self.alive[: self.n]
         new_slot = np.full(self.n, -1, dtype=np.int64)
         kept = np.flatnonzero(keep)
         new_slot[kept] = np.arange(kept.size)
-        for a in self.cols.values():
-            a[: kept.size] = a[kept]
+        for a in self.cols.values():  # a[: kept.size] = a[kept], in place
+            compact_rows(a.reshape(a.shape[0], -1), keep)
         self.alive[: kept.size] = True
         self.alive[kept.size : self.n] = False
         self.n = int(kept.size)
@@ -278,3 +280,12 @@ class Population(Table):
         live = self.live()
         idx = self.sex[live].astype(np.int64) * N_AGE_BANDS + age_band(self.age[live])
         return np.bincount(idx, minlength=2 * N_AGE_BANDS).reshape(2, N_AGE_BANDS)
+
+
+def any_per_row(mask: np.ndarray) -> np.ndarray:
+    """Return ``mask.any(axis=1)`` for a 2-D bool array; a row of 8 bytes is read as one 64-bit word."""
+    mask = np.asarray(mask)
+    if mask.ndim == 2 and mask.shape[1] == 8 and mask.dtype == np.bool_ and mask.flags.c_contiguous:
+        return mask.view(np.uint64)[:, 0] != 0
+    return mask.any(axis=1)
+

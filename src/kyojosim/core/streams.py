@@ -108,3 +108,26 @@ class Streams:
         _check(name)
         seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(stream_key(name), *[int(i) for i in index]))
         return np.random.Generator(np.random.PCG64(seq))
+
+
+def bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Return where ``n`` independent Bernoulli(``p``) trials succeed (ascending int64 indices).
+
+    The same distribution as ``np.flatnonzero(rng.random(n) < p)``, drawn as geometric gaps between
+    successes: the cost grows with the successes (``n p``), not with ``n``. The gaps are drawn in
+    blocks of a little more than the expected number of successes until they pass the end.
+    """
+    if n <= 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    p = min(float(p), 1.0)
+    mean = n * p
+    block = int(mean + 6.0 * np.sqrt(mean) + 16)
+    parts = []
+    end = 0  # trials covered so far
+    while end < n:
+        at = end + np.cumsum(rng.geometric(p, size=block))  # 1-based trial of each success
+        parts.append(at)
+        end = int(at[-1])
+    at = np.concatenate(parts)
+    return at[at <= n] - 1
+

@@ -30,7 +30,7 @@ from ..constants import (
 from ..params.scenario import Scenario
 from .communities import assign_communities, build_community_ties
 from .households import classify
-from .network import TieBatch, Ties, pairs_within_groups, stable_argsort_ids
+from .network import TieBatch, Ties, pairs_touching, pairs_within_groups, stable_argsort_ids
 from .population import Population
 from .streams import Streams
 
@@ -339,6 +339,7 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
     """
     ties = ties if ties is not None else Ties()
     n = pop.n
+    everyone = slots is None  # the synthesis: every group is drawn in full
     if slots is None:
         slots = pop.live()
     if slots.size == 0:
@@ -357,8 +358,10 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
     block = np.full(n, -1, dtype=np.int64)
     adults = live[pop.age[live] >= 15]
     block[adults] = pop.hh.block[household[adults]]
-    a, b = pairs_within_groups(block, net.neighbour_ties, rng)
-    keep = is_new[a] | is_new[b]
-    batch.add(a[keep], b[keep], TIE_NEIGHBOUR, st["neighbour"])
-    build_community_ties(pop, scn, batch, is_new, rng)
+    if everyone:
+        a, b = pairs_within_groups(block, net.neighbour_ties, rng)
+    else:  # only the pairs with a new end (the same ties in distribution as drawing all and keeping those)
+        a, b = pairs_touching(block, is_new, net.neighbour_ties, rng)
+    batch.add(a, b, TIE_NEIGHBOUR, st["neighbour"])
+    build_community_ties(pop, scn, batch, None if everyone else is_new, rng)
     return batch.flush()

@@ -34,6 +34,7 @@ from ..constants import CATEGORIES, CH, WILL_FREE, WILL_NONE, WILL_PAID
 from ..params.scenario import Scenario
 from .communities import ONLINE_BIT
 from .population import Population
+from .streams import bernoulli_positions
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -149,23 +150,17 @@ def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator)
     paid = np.array([h.paid_share[c] for c in CATEGORIES])
     use_free = np.array([h.platform_use_free[c] for c in CATEGORIES])
     use_paid = np.array([h.platform_use_paid[c] for c in CATEGORIES])
-    from .trust_kernel import redraw_offers, reform_terms
+    from .trust_kernel import reform_selected
 
-    shape = (live.size, len(CATEGORIES))
-    # three uniforms per pair, drawn as one (3, residents, categories) block would be, a third at a time
-    redo = rng.random(shape) < scn.trust.willingness_turnover
-    r = pop.reciprocity[live]
-    mean_r = float(r.astype(np.float64).mean())
+    # which (resident, category) pairs are re-formed: Bernoulli draws over the pairs, row by row, drawn as
+    # the gaps between them (only the pairs re-formed cost anything); then two uniforms for each of those
+    pairs = bernoulli_positions(live.size * len(CATEGORIES), scn.trust.willingness_turnover, rng)
+    u = rng.random(pairs.size)
+    v = rng.random(pairs.size)
+    mean_r = float(pop.reciprocity[live].astype(np.float64).mean())
     p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
-    everyone = live.size == pop.n  # between compactions some slots may be gone: work on a copy of the living
-    will = pop.will if everyone else pop.will[live]
-    changed = reform_terms(will, rng.random(shape), redo, np.ascontiguousarray(r), mean_r, free, p_paid,
-                           WILL_FREE, WILL_PAID, WILL_NONE)
-    offers = pop.platform_help if everyone else pop.platform_help[live]
-    redraw_offers(offers, will, rng.random(shape), redo, use_free, use_paid, WILL_FREE, WILL_PAID)
-    if not everyone:
-        pop.will[live] = will
-        pop.platform_help[live] = offers
+    changed = reform_selected(pop.will, pop.platform_help, live.astype(np.int64), pairs, u, v, pop.reciprocity,
+                              mean_r, free, p_paid, use_free, use_paid, WILL_FREE, WILL_PAID, WILL_NONE)
     return int(changed)
 
 
@@ -193,10 +188,12 @@ def participation_levels(pop: Population, scn: Scenario) -> tuple[np.ndarray, np
 
 def yearly_participation(pop: Population, scn: Scenario) -> None:
     """Move every living resident's trust and reciprocity towards their participation levels (no draw)."""
-    live = pop.live()
-    if live.size == 0:
-        return
-    pull = np.float32(scn.trust.participation_pull)
-    for col, target in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), participation_levels(pop, scn),
-                           strict=True):
-        col[live] += pull * (target[live].astype(np.float32) - col[live])
+    from .trust_kernel import participation_pull
+
+    t = scn.trust
+    mean_off = t.offline_trust_2017 if scn.communities.participation_year == 2017 else t.offline_trust_2008
+    # the levels of participation_levels and the pull, in one pass over the residents
+    participation_pull(pop.groups, pop.online, pop.alive[: pop.n], np.array(list(ONLINE_BIT.values()), dtype=np.uint8),
+                       pop.trust_offline, pop.trust_online, pop.reciprocity,
+                       np.array([mean_off, t.online_trust, t.reciprocity], dtype=np.float64),
+                       float(t.participation_effect), float(t.participation_cap), np.float32(t.participation_pull))

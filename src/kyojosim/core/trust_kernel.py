@@ -1,8 +1,10 @@
 """Compiled kernels of trust and willingness (numba; see :mod:`kyojosim.compiled`).
 
-:func:`reform_terms` and :func:`redraw_offers` are the two passes of
-:func:`kyojosim.core.trust.yearly_willingness` over (resident, category) pairs, with the same
-comparisons and arithmetic as its array form, so that the result is the same to the bit.
+:func:`reform_selected` is the pass of :func:`kyojosim.core.trust.yearly_willingness` over the
+(resident, category) pairs whose willingness is re-formed: the new terms and the platform-offer bit
+of each, with the same comparisons and arithmetic as the rules in that function's docstring.
+:func:`participation_pull` is :func:`kyojosim.core.trust.yearly_participation` in one pass over the
+residents, with the same arithmetic as its array form (float64 levels, float32 steps).
 """
 
 from __future__ import annotations
@@ -11,68 +13,92 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["redraw_offers", "reform_terms"]
+__all__ = ["participation_pull", "reform_selected"]
 
 
 @compiled
-def reform_terms(will: np.ndarray, u: np.ndarray, redo: np.ndarray, reciprocity: np.ndarray, mean_r: float,
-                 free: np.ndarray, p_paid: np.ndarray, will_free: int, will_paid: int,
-                 will_none: int) -> int:  # pragma: no cover - compiled
-    """Re-form the terms of the (resident, category) pairs flagged in ``redo``, in place; return how many changed.
+def reform_selected(will: np.ndarray, platform_help: np.ndarray, rows: np.ndarray, pairs: np.ndarray, u: np.ndarray,
+                    v: np.ndarray, reciprocity: np.ndarray, mean_r: float, free: np.ndarray, p_paid: np.ndarray,
+                    use_free: np.ndarray, use_paid: np.ndarray, will_free: int, will_paid: int,
+                    will_none: int) -> int:  # pragma: no cover - compiled
+    """Re-form the terms and the platform-offer bit of the given (resident, category) pairs, in place.
 
-    A re-formed term is free if ``u < min(1, free[c] * r / mean_r)``, else only if paid if ``u`` is below that
-    plus ``(1 - that) * p_paid[c]``, else none (``r`` the resident's reciprocity; a tilt of 1 when ``mean_r``
-    is not positive).
+    Pair ``j`` is resident ``rows[pairs[j] // n_cat]`` (a slot) and category ``pairs[j] % n_cat``. Its
+    new terms are free if ``u[j] < min(1, free[c] * r / mean_r)``, else only if paid if ``u[j]`` is below
+    that plus ``(1 - that) * p_paid[c]``, else none (``r`` the resident's reciprocity; a tilt of 1 when
+    ``mean_r`` is not positive). The category's bit of ``platform_help`` is then set when the new terms
+    are free and ``v[j] < use_free[c]``, or paid and ``v[j] < use_paid[c]``, and cleared otherwise.
 
     Args:
-        will: int8 terms (residents x categories), changed in place.
-        u: float64 uniforms, one per pair.
-        redo: bool, which pairs are re-formed.
-        reciprocity: float32 reciprocity of each resident (row).
+        will: int8 terms (slots x categories), changed in place.
+        platform_help: uint8 offer bits of every slot, changed in place.
+        rows: int64 slot of each resident row.
+        pairs: int64 index ``row * n_cat + category`` of each pair re-formed.
+        u: float64 uniform deciding the terms of each pair.
+        v: float64 uniform deciding the offer bit of each pair.
+        reciprocity: float32 reciprocity of every slot.
         mean_r: Mean reciprocity over the rows.
         free: float64 share willing free per category.
         p_paid: float64 chance of paid terms per category among those not free.
+        use_free: float64 chance of offering on the platform when free, per category.
+        use_paid: float64 chance of offering on the platform when paid, per category.
         will_free: The code of free help.
         will_paid: The code of paid help.
         will_none: The code of no help.
+
+    Returns:
+        How many pairs' terms changed.
     """
+    n_cat = will.shape[1]
     changed = 0
-    for i in range(will.shape[0]):
-        tilt = np.float64(reciprocity[i]) / mean_r if mean_r > 0 else 1.0
-        for c in range(will.shape[1]):
-            if not redo[i, c]:
-                continue
-            p_free = free[c] * tilt
-            if p_free > 1.0:
-                p_free = 1.0
-            x = u[i, c]
-            if x < p_free:
-                new = will_free
-            elif x < p_free + (1.0 - p_free) * p_paid[c]:
-                new = will_paid
-            else:
-                new = will_none
-            if new != will[i, c]:
-                changed += 1
-                will[i, c] = new
+    for j in range(pairs.size):
+        s = rows[pairs[j] // n_cat]
+        c = pairs[j] % n_cat
+        tilt = np.float64(reciprocity[s]) / mean_r if mean_r > 0 else 1.0
+        p_free = free[c] * tilt
+        if p_free > 1.0:
+            p_free = 1.0
+        x = u[j]
+        if x < p_free:
+            new = will_free
+        elif x < p_free + (1.0 - p_free) * p_paid[c]:
+            new = will_paid
+        else:
+            new = will_none
+        if new != will[s, c]:
+            changed += 1
+            will[s, c] = new
+        bit = np.uint8(1 << c)
+        offer = (new == will_free and v[j] < use_free[c]) or (new == will_paid and v[j] < use_paid[c])
+        platform_help[s] = (platform_help[s] | bit) if offer else (platform_help[s] & ~bit)
     return changed
 
 
 @compiled
-def redraw_offers(platform_help: np.ndarray, will: np.ndarray, u: np.ndarray, redo: np.ndarray, use_free: np.ndarray,
-                  use_paid: np.ndarray, will_free: int, will_paid: int) -> None:  # pragma: no cover - compiled
-    """Draw again, in place, the platform-offer bit of every re-formed (resident, category) pair.
+def participation_pull(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, online_bits: np.ndarray,
+                       trust_offline: np.ndarray, trust_online: np.ndarray, reciprocity: np.ndarray, means: np.ndarray,
+                       effect: float, cap: float, pull: np.float32) -> None:  # pragma: no cover - compiled
+    """Move the trust and reciprocity of every living slot towards its participation levels (in place).
 
-    The bit of category ``c`` is set when the new terms are free and ``u < use_free[c]``, or paid and
-    ``u < use_paid[c]``; cleared otherwise. Bits of pairs not re-formed are kept.
+    With ``k`` real-world memberships and ``j`` online ones, the levels are
+    ``clip(means[i] + effect * (min(count, cap) - 1), 0.01, 0.99)`` for offline trust (``k``), online
+    trust (``j``) and reciprocity (``k + j``), in float64; each column moves by
+    ``pull * (float32(level) - value)`` in float32.
     """
-    for i in range(will.shape[0]):
-        bits = platform_help[i]
-        for c in range(will.shape[1]):
-            if not redo[i, c]:
-                continue
-            bit = np.uint8(1 << c)
-            w = will[i, c]
-            offer = (w == will_free and u[i, c] < use_free[c]) or (w == will_paid and u[i, c] < use_paid[c])
-            bits = (bits | bit) if offer else (bits & ~bit)
-        platform_help[i] = bits
+    n_kinds = groups.shape[1]
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        k = 0
+        for c in range(n_kinds):
+            if groups[i, c] >= 0:
+                k += 1
+        j = 0
+        for bit in online_bits:
+            if (online[i] & bit) != 0:
+                j += 1
+        for col, count, mean in ((trust_offline, k, means[0]), (trust_online, j, means[1]),
+                                 (reciprocity, k + j, means[2])):
+            level = mean + effect * (min(np.float64(count), cap) - 1.0)
+            level = min(max(level, 0.01), 0.99)
+            col[i] += pull * (np.float32(level) - col[i])

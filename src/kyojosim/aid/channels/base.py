@@ -211,15 +211,13 @@ class DistrictPools:
         self.n = int(eligible.shape[0])
         self.n_cat = int(eligible.shape[1]) if eligible.ndim == 2 else 1
         self.n_districts = int(district.max()) + 1 if district.size else 1
-        if rows is None:
-            s, c = np.nonzero(eligible)
-        else:
-            s, c = np.nonzero(eligible[rows])
-            s = rows[s]
-        g = district[s].astype(np.int64) * self.n_cat + c
-        order = np.argsort(g, kind="stable")
-        self.members = s[order].astype(np.int64)
-        self.size = np.bincount(g, minlength=self.n_districts * self.n_cat)
+        from .channel_kernel import pool_members
+
+        rows = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
+        matrix = eligible.reshape(self.n, self.n_cat)
+        n_groups = self.n_districts * self.n_cat
+        # a counting sort by group: the order of a stable sort of the eligible pairs (row-major) by group
+        self.members, self.size = pool_members(np.ascontiguousarray(matrix), district, rows, n_groups)
         self.start = np.cumsum(self.size) - self.size
 
     def draw(self, district: np.ndarray, category: np.ndarray, k: int,

@@ -138,6 +138,25 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, tru
     return outcome
 
 
+def meet_at_events(a: np.ndarray, b: np.ndarray, n_events: int, attendance: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Return which pairs ``(a[i], b[i])`` attend one of ``n_events`` meetups together.
+
+    Each resident attends each meetup with probability ``attendance``, independently. Only the
+    residents at an end of a pair are drawn (in ascending slot order, meetup by meetup): the others'
+    attendance changes nothing.
+    """
+    met = np.zeros(a.size, dtype=bool)
+    if a.size == 0:
+        return met
+    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
+    at_a, at_b = where[: a.size], where[a.size:]
+    for _ in range(n_events):
+        attend = rng.random(ends.size) < attendance
+        met |= attend[at_a] & attend[at_b]
+    return met
+
+
 def _online_only(ties: Ties) -> np.ndarray:
     """Return the indices of ties whose only kind is ``TIE_ONLINE``."""
     return np.flatnonzero(ties.kind == TIE_ONLINE)
@@ -231,10 +250,11 @@ class LocalSNSChannel(Channel):
         sns_rate = np.asarray(self.ctx.scenario.ict.sns_rate, dtype=np.float64)
         top = sns_rate.max()
         rel = sns_rate[age_band(pop.age[eligible])] / top if top > 0 else np.zeros(eligible.size)
+        from .channel_kernel import degree_and_peers
+
         ties = self.ctx.ties
-        degree = ties.degree(n)[eligible]
-        a, b = ties.a, ties.b
-        peers = (np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n))[eligible]
+        degree, peers = degree_and_peers(ties.a, ties.b, ties.kind, on, n)  # one pass over the ties
+        degree, peers = degree[eligible], peers[eligible]
         share = np.divide(peers, degree, out=np.zeros(eligible.size), where=degree > 0)
         p = cfg.adoption_rate * rel * (1.0 + cfg.peer_effect * share) * cfg.campaign.get(year, 1.0)
         new = eligible[rng.random(eligible.size) < np.minimum(p, 1.0)]
@@ -271,7 +291,7 @@ class LocalSNSChannel(Channel):
         self.adopters = on = _adopters(pop)
         self._adj = self.ctx.ties.adjacency(n)
         can = on & (weekly_hours(pop, self.ctx.scenario) > 0)
-        offers = ((pop.platform_help[:, None].astype(np.int64) >> np.arange(N_CATEGORIES)) & 1) > 0
+        offers = ((pop.platform_help[:, None] >> np.arange(N_CATEGORIES, dtype=np.uint8)) & 1) > 0
         self._pools = DistrictPools(can[:, None] & offers & (pop.will == WILL_FREE), pop.district)
         if offline is not None:
             offline.ask_boost = np.where(on, self.cfg.awareness_boost, 0.0)
@@ -349,10 +369,6 @@ class OfflineEventsProgramme(Channel):
         idx = idx[online[a] & online[b] & (pop.district[a] == pop.district[b])]
         e = self.cfg.events_per_year
         n_events = int(e) + int(rng.random() < e - int(e))
-        met = np.zeros(idx.size, dtype=bool)
-        for _ in range(n_events):
-            attend = rng.random(pop.n) < self.cfg.attendance
-            met |= attend[ties.a[idx]] & attend[ties.b[idx]]
-        idx = idx[met]
+        idx = idx[meet_at_events(ties.a[idx], ties.b[idx], n_events, self.cfg.attendance, rng)]
         log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx

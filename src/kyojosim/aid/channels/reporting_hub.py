@@ -41,6 +41,7 @@ import numpy as np
 
 from ...constants import AID_REPORTER, AID_VOLUNTEER, CAT, CATEGORIES, CH, WILL_FREE
 from ...core.helping import can_help
+from ...core.population import any_per_row
 from .base import AidContext, Channel, DistrictPools, register_channel, stochastic_round
 
 N_CAT = len(CATEGORIES)
@@ -123,7 +124,7 @@ class ReportingHubChannel(Channel):
         on_roster = ((role & AID_VOLUNTEER) != 0) & alive
         target = int(round(self.cfg.roster_per_1000 * int(alive.sum()) / 1000))
         missing_roster = np.array([max(target - int(on_roster.sum()), 0)])
-        free = ((pop.will == WILL_FREE) & self.served).any(axis=1)
+        free = any_per_row((pop.will == WILL_FREE) & self.served)
         a, b = ROSTER_AGES
         cand = np.flatnonzero(alive & ~on_roster & free & (pop.age >= a) & (pop.age <= b) & ~pop.frail)
         new_vol = ranked_pick(cand, np.zeros(pop.n, dtype=np.int64), member_na, missing_roster, u[1])
@@ -153,10 +154,9 @@ class ReportingHubChannel(Channel):
         self._block_rep = np.full(int(block.max()) + 1 if n else 1, -1, dtype=np.int64)
         self._block_rep[block[self._reporters]] = self._reporters
         adj = self.ctx.ties.adjacency(n)
-        row = np.repeat(np.arange(n), np.diff(adj.indptr))
-        to_rep = is_rep[adj.indices]
-        self._tied_rep = np.full(n, -1, dtype=np.int64)
-        self._tied_rep[row[to_rep]] = adj.indices[to_rep]
+        from .channel_kernel import last_tied
+
+        self._tied_rep = last_tied(adj.indptr, adj.indices, is_rep)  # the last reporter in each row
         roster = ((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario)
         self._roster_size = int(roster.sum())
         self._pools = DistrictPools(roster[:, None] & (pop.will == WILL_FREE) & self.served, pop.district)

@@ -1,0 +1,83 @@
+"""Compiled kernels of the channels' yearly refresh (numba; see :mod:`kyojosim.compiled`).
+
+* :func:`pool_members`: the eligible helpers of :class:`~kyojosim.aid.channels.base.DistrictPools`
+  grouped by (district, category), by a counting sort in the order a stable sort of the eligible
+  (slot, category) pairs by group gives;
+* :func:`degree_and_peers`: each slot's number of ties and how many of its ties lead to a marked
+  resident (the local SNS's adopters), in one pass over the ties;
+* :func:`last_tied`: for every slot, the last tie (in the order of its adjacency row) to a resident
+  with a given mark, e.g. the reporter a requester is tied to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...compiled import compiled
+
+__all__ = ["degree_and_peers", "last_tied", "pool_members"]
+
+
+@compiled
+def pool_members(eligible: np.ndarray, district: np.ndarray, rows: np.ndarray,
+                 n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(members, size)``: the slots of ``rows`` eligible in each group ``district * n_cat + category``.
+
+    Members are ordered by group, and within a group by slot (the rows ascending), as
+    ``np.argsort(group, kind="stable")`` orders the pairs of ``np.nonzero(eligible[rows])``; ``size``
+    counts the members of each of the ``n_groups`` groups.
+    """
+    n_cat = eligible.shape[1]
+    size = np.zeros(n_groups, dtype=np.int64)
+    for r in range(rows.size):
+        s = rows[r]
+        for c in range(n_cat):
+            if eligible[s, c]:
+                size[np.int64(district[s]) * n_cat + c] += 1
+    fill = np.zeros(n_groups, dtype=np.int64)
+    total = 0
+    for g in range(n_groups):
+        fill[g] = total
+        total += size[g]
+    members = np.empty(total, dtype=np.int64)
+    for r in range(rows.size):
+        s = rows[r]
+        for c in range(n_cat):
+            if eligible[s, c]:
+                g = np.int64(district[s]) * n_cat + c
+                members[fill[g]] = s
+                fill[g] += 1
+    return members, size
+
+
+@compiled
+def last_tied(indptr: np.ndarray, indices: np.ndarray, mark: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return, for every row of a CSR adjacency, the last column in its row with ``mark`` set (-1 if none)."""
+    n = indptr.size - 1
+    out = np.full(n, -1, dtype=np.int64)
+    for r in range(n):
+        for j in range(indptr[r], indptr[r + 1]):
+            if mark[indices[j]]:
+                out[r] = indices[j]
+    return out
+
+
+@compiled
+def degree_and_peers(a: np.ndarray, b: np.ndarray, kind: np.ndarray, mark: np.ndarray,
+                     n: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(degree, peers)`` of every slot: its ties (with a kind), and the ties whose other end is marked.
+
+    ``peers`` is float64, as the weighted ``np.bincount`` of the array form gives it (counts are exact).
+    """
+    degree = np.zeros(n, dtype=np.int64)
+    peers = np.zeros(n)
+    for t in range(a.size):
+        x, y = a[t], b[t]
+        if kind[t] != 0:
+            degree[x] += 1
+            degree[y] += 1
+        if mark[y]:
+            peers[x] += 1.0
+        if mark[x]:
+            peers[y] += 1.0
+    return degree, peers

@@ -1,0 +1,65 @@
+"""Compiled kernel of the household kinds (numba; see :mod:`kyojosim.compiled`).
+
+:func:`household_kinds` counts the living members of every household (all, 65+, children, spouses,
+elders) in one pass over the residents and applies the rules of
+:func:`kyojosim.core.households.classify` in their order, household by household.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compiled import compiled
+
+__all__ = ["household_kinds"]
+
+
+@compiled
+def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, alive: np.ndarray, n_households: int,
+                    codes: np.ndarray, elderly_age: int, role_child: int, role_spouse: int,
+                    role_elder: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the kind of every household id (int8; -1 if empty).
+
+    ``codes`` holds the kinds' codes: three generations, couple only, single parent, couple with
+    children, elderly couple, single elderly, single adult. Later rules override earlier ones, as in
+    the array form.
+    """
+    size = np.zeros(n_households, dtype=np.int64)
+    n_old = np.zeros(n_households, dtype=np.int64)
+    n_child = np.zeros(n_households, dtype=np.int64)
+    n_spouse = np.zeros(n_households, dtype=np.int64)
+    n_elder = np.zeros(n_households, dtype=np.int64)
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        h = household[i]
+        size[h] += 1
+        if age[i] >= elderly_age:
+            n_old[h] += 1
+        r = role[i]
+        if r == role_child:
+            n_child[h] += 1
+        elif r == role_spouse:
+            n_spouse[h] += 1
+        elif r == role_elder:
+            n_elder[h] += 1
+    kind = np.empty(n_households, dtype=np.int8)
+    for h in range(n_households):
+        s, c, sp = size[h], n_child[h], n_spouse[h]
+        k = codes[0]
+        if s == 2 and sp == 1 and c == 0:
+            k = codes[1]
+        if c > 0 and sp == 0 and s == c + 1:
+            k = codes[2]
+        if c > 0 and sp == 1 and s == c + 2:
+            k = codes[3]
+        if s >= 2 and n_old[h] == s:
+            k = codes[4]
+        if n_elder[h] > 0 and s > n_elder[h]:
+            k = codes[0]
+        if s == 1:
+            k = codes[5] if n_old[h] > 0 else codes[6]
+        if s == 0:
+            k = -1
+        kind[h] = k
+    return kind

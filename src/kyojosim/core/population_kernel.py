@@ -1,0 +1,30 @@
+"""Compiled kernel of the yearly compaction of the population (numba; see :mod:`kyojosim.compiled`).
+
+* :func:`compact_rows`: keep the flagged rows of a column, in order, at its front (in place, one
+  pass: ``a[:k] = a[keep]``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compiled import compiled
+
+__all__ = ["compact_rows"]
+
+
+@compiled
+def compact_rows(a: np.ndarray, keep: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Move the rows ``i`` with ``keep[i]`` to the front of ``a``, in order (in place); return how many.
+
+    ``a`` is two-dimensional (a column of one value per row is passed as ``(rows, 1)``).
+    """
+    width = a.shape[1]
+    j = 0
+    for i in range(keep.size):
+        if keep[i]:
+            if j != i:
+                for w in range(width):
+                    a[j, w] = a[i, w]
+            j += 1
+    return j
