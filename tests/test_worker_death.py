@@ -83,10 +83,13 @@ def local_workers_of_this_process() -> list:
     return found
 
 
-def kill_a_busy_worker(runs_dir: Path, killed: list[int], timeout: float = 120.0) -> None:
-    """Once runs have started, SIGKILL the local worker that uses the most CPU (one that is running a model)."""
+def kill_a_busy_worker(runs_dir: Path, killed: list[int], stop: threading.Event, timeout: float = 120.0) -> None:
+    """Once runs have started, SIGKILL the local worker that uses the most CPU (one that is running a model).
+
+    Gives up when ``stop`` is set (the sweep has returned), so that it never outlives its test.
+    """
     t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
+    while time.monotonic() - t0 < timeout and not stop.is_set():
         if runs_dir.is_dir() and any(runs_dir.iterdir()):
             workers = local_workers_of_this_process()
             if workers:
@@ -108,12 +111,15 @@ def kill_a_busy_worker(runs_dir: Path, killed: list[int], timeout: float = 120.0
 
 def test_sigkill_of_one_worker_does_not_abort_the_sweep(tmp_path, capsys, local_workers):
     path = tmp_path / "deaths.yaml"
-    path.write_text(yaml.safe_dump(SMALL), encoding="utf-8")
+    # runs of a few years, so that the killer finds a worker busy with a model however fast the model gets
+    path.write_text(yaml.safe_dump({**SMALL, "years": 4}), encoding="utf-8")
     out = tmp_path / "par"
     killed: list[int] = []
-    killer = threading.Thread(target=kill_a_busy_worker, args=(out / "runs", killed), daemon=True)
+    stop = threading.Event()
+    killer = threading.Thread(target=kill_a_busy_worker, args=(out / "runs", killed, stop), daemon=True)
     killer.start()
     code = main(["sweep", str(path), "--jobs", "2", "--out", str(out)])
+    stop.set()
     killer.join(5)
     stdout, stderr = capsys.readouterr()
     assert code == 0, stderr
