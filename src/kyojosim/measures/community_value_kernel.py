@@ -59,9 +59,10 @@ def month_totals(users: np.ndarray, need_posts: np.ndarray, posts: np.ndarray, r
             if acts > 0:
                 active[i] = True
                 out[1] += 1
-    for j in range(a.size):
-        if active[a[j]] and active[b[j]]:
-            out[7] += 1
+    both = 0
+    for j in range(a.size):  # branch-free: the ends' activity are random, a branch would be mispredicted
+        both += np.int64(active[a[j]]) & np.int64(active[b[j]])
+    out[7] = both
     return out
 
 
@@ -74,13 +75,14 @@ def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray,
     ``(a, b)`` among users (ends numbered as users), in both directions.
     """
     posts = need + info
-    exposure = np.zeros(posts.size, dtype=np.int64)
+    small = posts.astype(np.int32)  # counts of a month, far below 2**31; half the memory of the random reads
+    seen = np.zeros(posts.size, dtype=np.int32)
     for j in range(a.size):
         x = a[j]
         y = b[j]
-        exposure[x] += posts[y]
-        exposure[y] += posts[x]
-    return posts, exposure
+        seen[x] += small[y]
+        seen[y] += small[x]
+    return posts, seen.astype(np.int64)
 
 
 @compiled
@@ -88,14 +90,21 @@ def spread(exposure: np.ndarray, picked: np.ndarray) -> np.ndarray:  # pragma: n
     """Return how many of the ``picked`` posts fall in each row.
 
     The posts are numbered row by row: row ``r`` holds numbers ``exposure[:r].sum()`` to
-    ``exposure[:r + 1].sum() - 1``; ``picked`` is sorted ascending, each below ``exposure.sum()``.
+    ``exposure[:r + 1].sum() - 1``; ``picked`` are distinct, each below ``exposure.sum()``, in any order
+    (marked on a flag per post, then counted row by row: no sort).
     """
-    out = np.zeros(exposure.size, dtype=np.int64)
-    r = 0
-    end = exposure[0] if exposure.size else 0
+    total = 0
+    for r in range(exposure.size):
+        total += exposure[r]
+    mark = np.zeros(total, dtype=np.uint8)
     for q in picked:
-        while q >= end:
-            r += 1
-            end += exposure[r]
-        out[r] += 1
+        mark[q] = 1
+    out = np.zeros(exposure.size, dtype=np.int64)
+    at = 0
+    for r in range(exposure.size):
+        c = 0
+        for i in range(at, at + exposure[r]):
+            c += mark[i]
+        out[r] = c
+        at += exposure[r]
     return out
