@@ -73,6 +73,7 @@ def thinned(rng: np.random.Generator, exposure: np.ndarray, p: float) -> np.ndar
     if k == 0:
         return np.zeros(exposure.size, dtype=np.int64)
     picked = rng.choice(total, size=k, replace=False, shuffle=False)  # the posts seen, numbered row by row
+    picked.sort()
     return spread(exposure, picked)
 
 

@@ -90,21 +90,14 @@ def spread(exposure: np.ndarray, picked: np.ndarray) -> np.ndarray:  # pragma: n
     """Return how many of the ``picked`` posts fall in each row.
 
     The posts are numbered row by row: row ``r`` holds numbers ``exposure[:r].sum()`` to
-    ``exposure[:r + 1].sum() - 1``; ``picked`` are distinct, each below ``exposure.sum()``, in any order
-    (marked on a flag per post, then counted row by row: no sort).
+    ``exposure[:r + 1].sum() - 1``; ``picked`` is sorted ascending, each below ``exposure.sum()``.
     """
-    total = 0
-    for r in range(exposure.size):
-        total += exposure[r]
-    mark = np.zeros(total, dtype=np.uint8)
-    for q in picked:
-        mark[q] = 1
     out = np.zeros(exposure.size, dtype=np.int64)
-    at = 0
-    for r in range(exposure.size):
-        c = 0
-        for i in range(at, at + exposure[r]):
-            c += mark[i]
-        out[r] = c
-        at += exposure[r]
+    r = 0
+    end = exposure[0] if exposure.size else 0
+    for q in picked:
+        while q >= end:
+            r += 1
+            end += exposure[r]
+        out[r] += 1
     return out
