@@ -409,16 +409,15 @@ class Ties:
 
             self._among = None
             a, b = pairs_within(member, self._a, self._b)
-            slots = np.flatnonzero(member)
-            self._among = cached = (self._a, member.copy(), a, b, slots, np.searchsorted(slots, a).astype(np.int32),
-                                    np.searchsorted(slots, b).astype(np.int32))
+            rank = np.cumsum(member, dtype=np.int32) - 1  # the number of each member slot among the members
+            self._among = cached = (self._a, member.copy(), a, b, rank, rank[a], rank[b])
         a, b = (cached[5], cached[6]) if numbered else (cached[2], cached[3])
         if self._new_key.size:
             na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF
             both = member[na] & member[nb]
             na, nb = na[both], nb[both]
             if numbered:
-                na, nb = (np.searchsorted(cached[4], x).astype(np.int32) for x in (na, nb))
+                na, nb = cached[4][na], cached[4][nb]
             a, b = np.concatenate([a, na]), np.concatenate([b, nb])
         return a, b
 

@@ -59,9 +59,10 @@ def month_totals(users: np.ndarray, need_posts: np.ndarray, posts: np.ndarray, r
             if acts > 0:
                 active[i] = True
                 out[1] += 1
-    for j in range(a.size):
-        if active[a[j]] and active[b[j]]:
-            out[7] += 1
+    both = 0
+    for j in range(a.size):  # branch-free: the ends' activity are random, a branch would be mispredicted
+        both += np.int64(active[a[j]]) & np.int64(active[b[j]])
+    out[7] = both
     return out
 
 
@@ -74,13 +75,14 @@ def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray,
     ``(a, b)`` among users (ends numbered as users), in both directions.
     """
     posts = need + info
-    exposure = np.zeros(posts.size, dtype=np.int64)
+    small = posts.astype(np.int32)  # counts of a month, far below 2**31; half the memory of the random reads
+    seen = np.zeros(posts.size, dtype=np.int32)
     for j in range(a.size):
         x = a[j]
         y = b[j]
-        exposure[x] += posts[y]
-        exposure[y] += posts[x]
-    return posts, exposure
+        seen[x] += small[y]
+        seen[y] += small[x]
+    return posts, seen.astype(np.int64)
 
 
 @compiled
