@@ -277,6 +277,42 @@ def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     assert np.all(death_probability(pop, slots, yamae, 0)[:10] < 1.0)
 
 
+def test_ageing_and_deaths_kernel_equals_the_array_form(yamae):
+    """The compiled pass of ageing, frailty onset and deaths gives the array form's result to the bit."""
+    from kyojosim.constants import age_band
+    from kyojosim.core.demography_kernel import age_and_die
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    ages = rng.integers(0, 106, n)
+    sexes = rng.integers(0, 2, n)
+    pop = make_pop([[(int(a), int(s), ROLE_HEAD)] for a, s in zip(ages, sexes, strict=True)])
+    pop.frail[:n] = rng.random(n) < 0.2
+    pop.employed[:n] = rng.random(n) < 0.5
+    pop.drives[:n] = rng.random(n) < 0.5
+    pop.remove(np.flatnonzero(rng.random(n) < 0.1))
+    live = pop.live()
+    u_frail, u_die = rng.random(live.size), rng.random(live.size)
+    scn = yamae.replace(demography__max_age=100)
+    cols = {k: getattr(pop, k).copy() for k in ("age", "frail", "employed", "drives")}
+    # the array form
+    pop.age[live] += 1
+    pop.frail[live] |= u_frail < np.asarray(scn.residents.frailty_onset_rate)[age_band(pop.age[live])]
+    pop.employed[live] &= ~pop.frail[live]
+    pop.drives[live] &= ~pop.frail[live]
+    expected = u_die < death_probability(pop, live, scn, 7)
+    m = scn.demography.mortality
+    dies = age_and_die(live, cols["age"], pop.sex, cols["frail"], cols["employed"], cols["drives"],
+                       np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
+                       np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
+                       (1.0 - m.annual_improvement) ** 7, float(scn.residents.frail_mortality_ratio),
+                       int(scn.demography.max_age), 5, N_AGE_BANDS, u_die)
+    assert expected.any() and not expected.all()
+    np.testing.assert_array_equal(dies, expected)
+    for k, v in cols.items():
+        np.testing.assert_array_equal(v, getattr(pop, k), err_msg=k)
+
+
 def test_death_rate_matches_mortality_table(yamae):
     n = 20000
     pop = make_pop([[(87, FEMALE, ROLE_HEAD)] for _ in range(n)])

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import (
+    AGE_BAND_WIDTH,
     FEMALE,
     HH,
     MALE,
@@ -146,16 +147,18 @@ def yearly_demography(
     """
     start = scn.municipality.start_year
     live = pop.live()
-    # 1. ageing and frailty onset
-    pop.age[live] += 1
-    band = age_band(pop.age[live])
-    onset = np.asarray(scn.residents.frailty_onset_rate)[band]
-    pop.frail[live] |= rng.random(live.size) < onset
-    pop.employed[live] &= ~pop.frail[live]
-    pop.drives[live] &= ~pop.frail[live]
-    # 2. deaths
-    p_die = death_probability(pop, live, scn, year - start)
-    deaths = live[rng.random(live.size) < p_die]
+    # 1-2. ageing, frailty onset and deaths: one compiled pass (the array form is death_probability)
+    from .demography_kernel import age_and_die
+
+    u_frail = rng.random(live.size)
+    u_die = rng.random(live.size)
+    m = scn.demography.mortality
+    dies = age_and_die(live, pop.age, pop.sex, pop.frail, pop.employed, pop.drives,
+                       np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
+                       np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
+                       (1.0 - m.annual_improvement) ** (year - start), float(scn.residents.frail_mortality_ratio),
+                       int(scn.demography.max_age), AGE_BAND_WIDTH, N_AGE_BANDS, u_die)
+    deaths = live[dies]
     pop.remove(deaths)
     # 3. births to women 15-49 alive at year end
     live = pop.live()
