@@ -242,75 +242,69 @@ def group_all(prob: np.ndarray, max_distinct: int):  # pragma: no cover - compil
     For each category in turn, the rows with ``prob[:, c] > 0`` ordered as :func:`group_by_value` orders
     them (by value, ties in row order); group ``g`` is category ``category[g]`` with probability
     ``value[g]`` and members ``members[start[g]:start[g + 1]]``. ``ok`` is False (and the arrays empty)
-    if a category has more than ``max_distinct`` distinct positive values.
+    if a category has more than ``max_distinct`` distinct positive values (at most 127: each entry's value
+    is noted as an int8 in the first pass, and the second pass reads those instead of the probabilities).
     """
     n, n_cat = prob.shape
+    max_distinct = min(max_distinct, 127)
     distinct = np.empty((n_cat, max_distinct), dtype=prob.dtype)
     nd = np.zeros(n_cat, dtype=np.int64)
     last = np.full(n_cat, -1, dtype=np.int64)
+    # one pass over the probabilities: each entry's distinct value (in order of first sight; -1 if not > 0)
+    code = np.empty((n, n_cat), dtype=np.int8)
+    seen = np.zeros((n_cat, max_distinct), dtype=np.int64)  # entries of each distinct value
     for i in range(n):
         for c in range(n_cat):
             x = prob[i, c]
             if not x > 0:
+                code[i, c] = -1
                 continue
             k = last[c]
-            if k >= 0 and distinct[c, k] == x:
-                continue
-            k = -1
-            for j in range(nd[c]):
-                if distinct[c, j] == x:
-                    k = j
-                    break
-            if k < 0:
-                if nd[c] == max_distinct:
-                    return (np.empty(0, dtype=np.int64), np.empty(0), np.zeros(1, dtype=np.int64),
-                            np.empty(0, dtype=np.int64), False)
-                k = nd[c]
-                distinct[c, k] = x
-                nd[c] += 1
-            last[c] = k
+            if not (k >= 0 and distinct[c, k] == x):
+                k = -1
+                for j in range(nd[c]):
+                    if distinct[c, j] == x:
+                        k = j
+                        break
+                if k < 0:
+                    if nd[c] == max_distinct:
+                        return (np.empty(0, dtype=np.int64), np.empty(0), np.zeros(1, dtype=np.int64),
+                                np.empty(0, dtype=np.int64), False)
+                    k = nd[c]
+                    distinct[c, k] = x
+                    nd[c] += 1
+                last[c] = k
+            code[i, c] = k
+            seen[c, k] += 1
     n_groups = 0
     for c in range(n_cat):
         n_groups += nd[c]
-    values = np.empty((n_cat, max_distinct), dtype=prob.dtype)
     base = np.zeros(n_cat + 1, dtype=np.int64)  # the first group of each category
-    for c in range(n_cat):
-        values[c, : nd[c]] = np.sort(distinct[c, : nd[c]])
-        base[c + 1] = base[c] + nd[c]
-    count = np.zeros(n_groups + 1, dtype=np.int64)
-    last_x = np.zeros(n_cat, dtype=prob.dtype)
-    last_k = np.full(n_cat, -1, dtype=np.int64)
-    for i in range(n):
-        for c in range(n_cat):
-            x = prob[i, c]
-            if not x > 0:
-                continue
-            if last_k[c] < 0 or last_x[c] != x:
-                last_k[c] = np.searchsorted(values[c, : nd[c]], x)
-                last_x[c] = x
-            count[base[c] + last_k[c] + 1] += 1
-    for g in range(n_groups):
-        count[g + 1] += count[g]
+    group = np.empty((n_cat, max_distinct), dtype=np.int64)  # the group of each distinct value (by value)
     category = np.empty(n_groups, dtype=np.int64)
     value = np.empty(n_groups)
+    count = np.zeros(n_groups + 1, dtype=np.int64)
     for c in range(n_cat):
-        for k in range(nd[c]):
-            category[base[c] + k] = c
-            value[base[c] + k] = np.float64(values[c, k])
+        base[c + 1] = base[c] + nd[c]
+        order = np.argsort(distinct[c, : nd[c]])
+        for r in range(nd[c]):
+            k = order[r]
+            g = base[c] + r
+            group[c, k] = g
+            category[g] = c
+            value[g] = np.float64(distinct[c, k])
+            count[g + 1] = seen[c, k]
+    for g in range(n_groups):
+        count[g + 1] += count[g]
     fill = count[:n_groups].copy()
     members = np.empty(count[n_groups], dtype=np.int64)
-    last_k[:] = -1
     for i in range(n):
         for c in range(n_cat):
-            x = prob[i, c]
-            if not x > 0:
-                continue
-            if last_k[c] < 0 or last_x[c] != x:
-                last_k[c] = np.searchsorted(values[c, : nd[c]], x)
-                last_x[c] = x
-            g = base[c] + last_k[c]
-            members[fill[g]] = i
-            fill[g] += 1
+            k = code[i, c]
+            if k >= 0:
+                g = group[c, k]
+                members[fill[g]] = i
+                fill[g] += 1
     return category, value, count, members, True
 
 
