@@ -313,6 +313,39 @@ def test_ageing_and_deaths_kernel_equals_the_array_form(yamae):
         np.testing.assert_array_equal(v, getattr(pop, k), err_msg=k)
 
 
+def test_moving_out_kernel_equals_the_array_form():
+    """The compiled out-migration pass moves the same residents as the array form of out_migration."""
+    from kyojosim.constants import age_band
+    from kyojosim.core.demography_kernel import moving_out
+
+    rng = np.random.default_rng(8)
+    members = []
+    for _ in range(2500):
+        size = int(rng.integers(1, 5))
+        roles = [ROLE_HEAD, ROLE_SPOUSE, ROLE_CHILD, ROLE_ELDER][:size]
+        members.append([(int(rng.integers(0, 100)), int(rng.integers(0, 2)), r) for r in roles])
+    pop = make_pop(members)
+    pop.remove(np.flatnonzero(rng.random(pop.n) < 0.1))
+    live = pop.live()
+    rate = rng.normal(-0.05, 0.1, N_AGE_BANDS)
+    rate[0] = -2.0  # a rate beyond -1 is clipped
+    nh = pop.n_households
+    u_household, u_resident = rng.random(nh), rng.random(live.size)
+    # the array form
+    p = np.clip(-rate[age_band(pop.age[live])], 0.0, 1.0)
+    role, age, h = pop.role[live], pop.age[live], pop.household[live]
+    core = (role == ROLE_HEAD) | (role == ROLE_SPOUSE)
+    s = np.bincount(h[core], weights=p[core], minlength=nh)
+    c = np.bincount(h[core], minlength=nh)
+    family_moves = u_household < np.divide(s, c, out=np.zeros(nh), where=c > 0)
+    in_unit = core | ((role == ROLE_CHILD) & (age < 15))
+    want = (in_unit & family_moves[h]) | (~in_unit & (u_resident < p))
+    got = moving_out(live, pop.age, pop.role, pop.household, rate, nh, int(ROLE_HEAD), int(ROLE_SPOUSE),
+                     int(ROLE_CHILD), 5, N_AGE_BANDS, u_household, u_resident)
+    assert want.any() and not want.all()
+    np.testing.assert_array_equal(got, want)
+
+
 def test_death_rate_matches_mortality_table(yamae):
     n = 20000
     pop = make_pop([[(87, FEMALE, ROLE_HEAD)] for _ in range(n)])

@@ -240,20 +240,14 @@ def out_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gene
     if live.size == 0:
         return np.zeros(0, dtype=np.int64)
     rate = migration_rates(scn, year)
-    p = np.clip(-rate[age_band(pop.age[live])], 0.0, 1.0)
-    role = pop.role[live]
-    age = pop.age[live]
-    core = (role == ROLE_HEAD) | (role == ROLE_SPOUSE)
-    h = pop.household[live]
+    from .demography_kernel import moving_out  # the array form: tests/test_demography.py
+
     nh = pop.n_households
-    # family units: the mean rate of head and spouse, one draw per household
-    s = np.bincount(h[core], weights=p[core], minlength=nh)
-    c = np.bincount(h[core], minlength=nh)
-    p_family = np.divide(s, c, out=np.zeros(nh), where=c > 0)
-    family_moves = rng.random(nh) < p_family
-    in_unit = core | ((role == ROLE_CHILD) & (age < 15))
-    alone = ~in_unit
-    goes = (in_unit & family_moves[h]) | (alone & (rng.random(live.size) < p))
+    u_household = rng.random(nh)  # one draw per household (family units), then one per resident
+    u_resident = rng.random(live.size)
+    goes = moving_out(live, pop.age, pop.role, pop.household, np.asarray(rate, dtype=np.float64), int(nh),
+                      int(ROLE_HEAD), int(ROLE_SPOUSE), int(ROLE_CHILD), AGE_BAND_WIDTH, N_AGE_BANDS,
+                      u_household, u_resident)
     leaving = live[goes]
     pop.remove(leaving)
     return leaving

@@ -73,3 +73,53 @@ def age_and_die(live: np.ndarray, age: np.ndarray, sex: np.ndarray, frail: np.nd
         p = min(max(p, 0.0), 1.0)
         dies[i] = u_die[i] < p
     return dies
+
+
+@compiled
+def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: np.ndarray, rate: np.ndarray,
+               n_households: int, role_head: int, role_spouse: int, role_child: int, band_width: int, n_bands: int,
+               u_household: np.ndarray, u_resident: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return which of the living ``live`` move out (bool, one per ``live``): the draws of out-migration.
+
+    What :func:`kyojosim.core.demography.out_migration` computes with arrays, in two passes: a
+    resident's rate is ``clip(-rate[band], 0, 1)``; a family unit (head, spouse and children under
+    15) moves if ``u_household[h]`` is below the mean rate of the household's head and spouse; others
+    move if ``u_resident`` is below their own rate.
+
+    Args:
+        live: int64 slots of the living.
+        age: The age column.
+        role: The household role column.
+        household: The household column.
+        rate: float64 net migration rate by age band.
+        n_households: Number of households (the length of ``u_household``).
+        role_head: The head's role code.
+        role_spouse: The spouse's role code.
+        role_child: The child's role code.
+        band_width: The width of an age band.
+        n_bands: The number of age bands.
+        u_household: One uniform per household.
+        u_resident: One uniform per living resident.
+    """
+    n = live.size
+    s = np.zeros(n_households, dtype=np.float64)
+    c = np.zeros(n_households, dtype=np.int64)
+    p = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        r = live[i]
+        band = min(np.int64(age[r]) // band_width, n_bands - 1)
+        p[i] = min(max(-rate[band], 0.0), 1.0)
+        if role[r] == role_head or role[r] == role_spouse:
+            h = household[r]
+            s[h] += p[i]
+            c[h] += 1
+    goes = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        r = live[i]
+        h = household[r]
+        in_unit = role[r] == role_head or role[r] == role_spouse or (role[r] == role_child and age[r] < 15)
+        if in_unit:
+            goes[i] = u_household[h] < (s[h] / c[h] if c[h] > 0 else 0.0)
+        else:
+            goes[i] = u_resident[i] < p[i]
+    return goes
