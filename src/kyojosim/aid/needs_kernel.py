@@ -9,6 +9,9 @@
   order (as numpy's mean over the first axis adds them), without copying the frame's rows;
 * :func:`relative_distinct_all`: the distinct relative multipliers of every category over the frame
   and their counts, in one pass;
+* :func:`circumstance_codes`, :func:`code_rows` and :func:`frame_mean_coded`: the same, from one byte per
+  resident (the circumstances the multipliers depend on) and the multipliers of each of the 128 codes,
+  instead of a row of multipliers per resident;
 * :func:`group_all`: the need groups of every category at once (:func:`group_by_value` of each
   column, laid out one category after the other), in three passes over the probabilities;
 * :func:`group_by_value`: the members of each category grouped by their probability, as a stable
@@ -22,8 +25,9 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["MAX_DISTINCT", "circumstances", "frame_mean", "group_all", "group_by_value", "multipliers", "probabilities",
-           "relative_distinct", "relative_distinct_all"]
+__all__ = ["MAX_DISTINCT", "N_CODES", "circumstance_codes", "circumstances", "code_rows", "frame_mean",
+           "frame_mean_coded", "group_all", "group_by_value", "multipliers", "probabilities", "relative_distinct",
+           "relative_distinct_all"]
 
 MAX_DISTINCT = 64
 """Most distinct values :func:`group_by_value` groups by counting; beyond it the caller sorts."""
@@ -341,3 +345,70 @@ def circumstances(age: np.ndarray, frail: np.ndarray, drives: np.ndarray, live: 
         other_frail[i] = frail_in[h] - (1 if frail[i] else 0) > 0
         parent[i] = child[h] and role[i] != role_child and age[i] >= 18
     return no_car, alone, other_frail, parent
+
+
+N_CODES = 128
+"""Circumstance codes (:func:`circumstance_codes`): 7 bits."""
+
+
+@compiled
+def circumstance_codes(age: np.ndarray, frail: np.ndarray, no_car: np.ndarray, alone: np.ndarray,
+                       other_frail: np.ndarray, parent: np.ndarray, live: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return each slot's circumstances as one byte: what its row of :func:`multipliers` depends on.
+
+    Bits: 1 frail, 2 aged 75+, 4 no car, 8 living alone, 16 a frail family member, 32 a parent of a young
+    child, 64 no needs of its own (under 15 or a dead slot). :func:`code_rows` gives the row of each code.
+    """
+    n = age.size
+    code = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        if age[i] < 15 or not live[i]:
+            code[i] = 64
+            continue
+        k = 0
+        if frail[i]:
+            k |= 1
+        if age[i] >= 75:
+            k |= 2
+        if no_car[i]:
+            k |= 4
+        if alone[i]:
+            k |= 8
+        if other_frail[i]:
+            k |= 16
+        if parent[i]:
+            k |= 32
+        code[i] = k
+    return code
+
+
+def code_rows() -> tuple[np.ndarray, ...]:
+    """Return ``(age, frail, no_car, alone, other_frail, parent, live)`` of one made-up resident per code.
+
+    Passed to :func:`multipliers`, they give the multipliers of every code by the same products as
+    for a resident with that code (so ``multipliers(...)[circumstance_codes(...)]`` is the resident's row).
+    """
+    k = np.arange(N_CODES)
+    age = np.where(k & 64, 0, np.where(k & 2, 75, 20)).astype(np.int64)
+    return (age, (k & 1) > 0, (k & 4) > 0, (k & 8) > 0, (k & 16) > 0, (k & 32) > 0, np.ones(N_CODES, dtype=np.bool_))
+
+
+@compiled
+def frame_mean_coded(code: np.ndarray, table: np.ndarray, frame: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return :func:`frame_mean` of the rows ``table[code]`` (the same sums in the same order), and the code counts.
+
+    Returns:
+        ``(mean, tally)``: the mean row over the frame, and how many of the frame's rows have each code.
+    """
+    n_cat = table.shape[1]
+    sums = np.zeros(n_cat)
+    tally = np.zeros(table.shape[0], dtype=np.int64)
+    count = 0
+    for i in range(code.size):
+        if frame[i]:
+            k = code[i]
+            for c in range(n_cat):
+                sums[c] += table[k, c]
+            tally[k] += 1
+            count += 1
+    return sums / count, tally
