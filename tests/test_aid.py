@@ -476,3 +476,19 @@ def test_need_probabilities_from_circumstance_codes_equal_the_matrix_form(weekly
     got = weekly_need_probability(pop, scn)
     assert got.dtype == np.float32 and (got > 0).any()
     np.testing.assert_array_equal(got, want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 70))
+@settings(max_examples=60, deadline=None)
+def test_need_groups_from_codes_equal_the_groups_of_the_probabilities(seed, n, distinct):
+    from kyojosim.aid.needs_kernel import N_CODES, group_all, group_codes
+
+    rng = np.random.default_rng(seed)
+    values = np.r_[0.0, rng.random(distinct)].astype(np.float32)
+    per_code = values[rng.integers(0, values.size, (N_CODES, len(CATEGORIES)))]
+    code = rng.integers(0, rng.integers(1, N_CODES + 1), n).astype(np.uint8)  # some codes never occur
+    got = group_codes(code, per_code, 64)
+    want = group_all(per_code[code], 64)
+    assert got[4] == want[4]
+    for g, w in zip(got[:4], want[:4], strict=True):
+        np.testing.assert_array_equal(g, w)

@@ -142,12 +142,18 @@ def _base_rate(values: np.ndarray, counts: np.ndarray, total: int, prevalence: f
 
 
 def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
-    """Return the weekly probability (n x 8, float32) that each resident develops a need of each category.
+    """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
+    code, per_code = weekly_need_codes(pop, scn)
+    return per_code[code]
 
-    Computed from the residents' circumstance codes (:func:`circumstance_codes`): the same values, to
-    the bit, as from the matrix of :func:`circumstance_multipliers` (the frame's mean adds the rows in
-    order; each distinct relative multiplier is counted over the codes; each code's probabilities are
-    computed once).
+
+def weekly_need_codes(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(code, per_code)``: :func:`weekly_need_probability` is ``per_code[code]``.
+
+    ``code`` is each resident's circumstance code (:func:`circumstance_codes`) and ``per_code`` (codes x
+    8, float32) each code's weekly probabilities: the same values, to the bit, as from the matrix of
+    :func:`circumstance_multipliers` (the frame's mean adds the rows in order; each distinct relative
+    multiplier is counted over the codes; each code's probabilities are computed once).
     """
     from .needs_kernel import frame_mean_coded, probabilities
 
@@ -172,8 +178,7 @@ def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
             b[c] = _base_rate(v, k, total, prevalence[c], nd.recall_weeks, 60)
     else:
         b = nd.weekly_rate * prevalence / max(prevalence.sum(), 1e-12)
-    per_code = probabilities(table, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
-    return per_code[code]
+    return code, probabilities(table, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")
@@ -231,6 +236,17 @@ class NeedGroups:
     prob: np.ndarray
     start: np.ndarray
     members: np.ndarray
+
+    @classmethod
+    def from_codes(cls, code: np.ndarray, per_code: np.ndarray, prob: np.ndarray) -> NeedGroups:
+        """Group the residents by the probabilities of their codes (:func:`weekly_need_codes`); as :meth:`build`.
+
+        ``prob`` is ``per_code[code]``, read only if a category has too many distinct probabilities.
+        """
+        from .needs_kernel import MAX_DISTINCT, group_codes
+
+        category, value, start, members, ok = group_codes(code, per_code, MAX_DISTINCT)
+        return cls(category, value, start, members) if ok else cls.build(prob)
 
     @classmethod
     def build(cls, prob: np.ndarray) -> NeedGroups:

@@ -11,7 +11,7 @@
   and their counts, in one pass;
 * :func:`circumstance_codes`, :func:`code_rows` and :func:`frame_mean_coded`: the same, from one byte per
   resident (the circumstances the multipliers depend on) and the multipliers of each of the 128 codes,
-  instead of a row of multipliers per resident;
+  instead of a row of multipliers per resident; :func:`group_codes`: the need groups from those codes;
 * :func:`group_all`: the need groups of every category at once (:func:`group_by_value` of each
   column, laid out one category after the other), in three passes over the probabilities;
 * :func:`group_by_value`: the members of each category grouped by their probability, as a stable
@@ -26,8 +26,8 @@ import numpy as np
 from ..compiled import compiled
 
 __all__ = ["MAX_DISTINCT", "N_CODES", "circumstance_codes", "circumstances", "code_rows", "frame_mean",
-           "frame_mean_coded", "group_all", "group_by_value", "multipliers", "probabilities", "relative_distinct",
-           "relative_distinct_all"]
+           "frame_mean_coded", "group_all", "group_by_value", "group_codes", "multipliers", "probabilities",
+           "relative_distinct", "relative_distinct_all"]
 
 MAX_DISTINCT = 64
 """Most distinct values :func:`group_by_value` groups by counting; beyond it the caller sorts."""
@@ -412,3 +412,64 @@ def frame_mean_coded(code: np.ndarray, table: np.ndarray, frame: np.ndarray) -> 
             tally[k] += 1
             count += 1
     return sums / count, tally
+
+
+@compiled
+def group_codes(code: np.ndarray, per_code: np.ndarray, max_distinct: int):  # pragma: no cover - compiled
+    """Return :func:`group_all` of ``per_code[code]``, from the codes (no row of probabilities per resident read).
+
+    ``per_code`` (codes x categories, float32) holds each code's probabilities. The groups of a category
+    are the distinct positive probabilities of the codes that occur, ascending; members in row order.
+    ``ok`` is False (and the arrays empty) if a category has more than ``max_distinct`` of them.
+    """
+    n_codes, n_cat = per_code.shape
+    tally = np.zeros(n_codes, dtype=np.int64)
+    for i in range(code.size):
+        tally[code[i]] += 1
+    group = np.full((n_cat, n_codes), -1, dtype=np.int64)
+    base = np.zeros(n_cat + 1, dtype=np.int64)
+    values = np.empty((n_cat, n_codes), dtype=per_code.dtype)
+    nd = np.zeros(n_cat, dtype=np.int64)
+    for c in range(n_cat):
+        for k in range(n_codes):
+            x = per_code[k, c]
+            if tally[k] > 0 and x > 0:
+                new = True
+                for j in range(nd[c]):
+                    if values[c, j] == x:
+                        new = False
+                        break
+                if new:
+                    values[c, nd[c]] = x
+                    nd[c] += 1
+        if nd[c] > max_distinct:
+            return (np.empty(0, dtype=np.int64), np.empty(0), np.zeros(1, dtype=np.int64),
+                    np.empty(0, dtype=np.int64), False)
+        values[c, : nd[c]] = np.sort(values[c, : nd[c]])
+        base[c + 1] = base[c] + nd[c]
+    n_groups = base[n_cat]
+    category = np.empty(n_groups, dtype=np.int64)
+    value = np.empty(n_groups)
+    count = np.zeros(n_groups + 1, dtype=np.int64)
+    for c in range(n_cat):
+        for r in range(nd[c]):
+            category[base[c] + r] = c
+            value[base[c] + r] = np.float64(values[c, r])
+        for k in range(n_codes):
+            x = per_code[k, c]
+            if tally[k] > 0 and x > 0:
+                r = np.searchsorted(values[c, : nd[c]], x)
+                group[c, k] = base[c] + r
+                count[base[c] + r + 1] += tally[k]
+    for g in range(n_groups):
+        count[g + 1] += count[g]
+    fill = count[:n_groups].copy()
+    members = np.empty(count[n_groups], dtype=np.int64)
+    for i in range(code.size):
+        k = code[i]
+        for c in range(n_cat):
+            g = group[c, k]
+            if g >= 0:
+                members[fill[g]] = i
+                fill[g] += 1
+    return category, value, count, members, True
