@@ -446,3 +446,49 @@ def test_circumstances_kernel_equals_the_array_form(seed, n):
             (np.bincount(h[young], minlength=n_households)[h] > 0) & (role != ROLE_CHILD) & (a >= 18))
     got = circumstances(age, frail, drives, live, household, role, n_households, int(ROLE_CHILD))
     assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+
+
+@pytest.mark.parametrize("weekly_rate", [None, 0.05])
+def test_need_probabilities_from_circumstance_codes_equal_the_matrix_form(weekly_rate):
+    """From a byte per resident and the multipliers per code, the probabilities are the matrix form's to the bit."""
+    from kyojosim.aid.needs import circumstance_codes, circumstance_multipliers, survey_frame
+
+    scn = load_scenario("yamae").replace(needs__weekly_rate=weekly_rate)
+    model = KyojoModel(scn, seed=4, years=1, scale=0.3)
+    pop = model.population
+    rng = np.random.default_rng(4)
+    pop.frail[: pop.n] |= rng.random(pop.n) < 0.2  # more mixed circumstances
+    pop.drives[: pop.n] &= rng.random(pop.n) < 0.7
+    pop.remove(np.flatnonzero(rng.random(pop.n) < 0.05))
+    code, table = circumstance_codes(pop, scn)
+    m = circumstance_multipliers(pop, scn)
+    np.testing.assert_array_equal(table[code], m)
+    # the matrix form: the frame's mean, the base rates of the frame's relative multipliers, the clipped products
+    frame = survey_frame(pop)
+    mean = m[frame].mean(axis=0)
+    mean[mean == 0] = 1.0
+    prevalence = np.array([scn.needs.prevalence[c] for c in CATEGORIES])
+    if weekly_rate is None:
+        b = base_rates((m / mean)[frame], prevalence, scn.needs.recall_weeks)
+    else:
+        b = weekly_rate * prevalence / prevalence.sum()
+    want = np.clip(b * (m / mean), 0.0, 1.0).astype(np.float32)
+    got = weekly_need_probability(pop, scn)
+    assert got.dtype == np.float32 and (got > 0).any()
+    np.testing.assert_array_equal(got, want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 70))
+@settings(max_examples=60, deadline=None)
+def test_need_groups_from_codes_equal_the_groups_of_the_probabilities(seed, n, distinct):
+    from kyojosim.aid.needs_kernel import N_CODES, group_all, group_codes
+
+    rng = np.random.default_rng(seed)
+    values = np.r_[0.0, rng.random(distinct)].astype(np.float32)
+    per_code = values[rng.integers(0, values.size, (N_CODES, len(CATEGORIES)))]
+    code = rng.integers(0, rng.integers(1, N_CODES + 1), n).astype(np.uint8)  # some codes never occur
+    got = group_codes(code, per_code, 64)
+    want = group_all(per_code[code], 64)
+    assert got[4] == want[4]
+    for g, w in zip(got[:4], want[:4], strict=True):
+        np.testing.assert_array_equal(g, w)

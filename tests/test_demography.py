@@ -277,6 +277,75 @@ def test_death_probability_keeps_the_table_rate_and_weights_frailty(yamae):
     assert np.all(death_probability(pop, slots, yamae, 0)[:10] < 1.0)
 
 
+def test_ageing_and_deaths_kernel_equals_the_array_form(yamae):
+    """The compiled pass of ageing, frailty onset and deaths gives the array form's result to the bit."""
+    from kyojosim.constants import age_band
+    from kyojosim.core.demography_kernel import age_and_die
+
+    rng = np.random.default_rng(5)
+    n = 6000
+    ages = rng.integers(0, 106, n)
+    sexes = rng.integers(0, 2, n)
+    pop = make_pop([[(int(a), int(s), ROLE_HEAD)] for a, s in zip(ages, sexes, strict=True)])
+    pop.frail[:n] = rng.random(n) < 0.2
+    pop.employed[:n] = rng.random(n) < 0.5
+    pop.drives[:n] = rng.random(n) < 0.5
+    pop.remove(np.flatnonzero(rng.random(n) < 0.1))
+    live = pop.live()
+    u_frail, u_die = rng.random(live.size), rng.random(live.size)
+    scn = yamae.replace(demography__max_age=100)
+    cols = {k: getattr(pop, k).copy() for k in ("age", "frail", "employed", "drives")}
+    # the array form
+    pop.age[live] += 1
+    pop.frail[live] |= u_frail < np.asarray(scn.residents.frailty_onset_rate)[age_band(pop.age[live])]
+    pop.employed[live] &= ~pop.frail[live]
+    pop.drives[live] &= ~pop.frail[live]
+    expected = u_die < death_probability(pop, live, scn, 7)
+    m = scn.demography.mortality
+    dies = age_and_die(live, cols["age"], pop.sex, cols["frail"], cols["employed"], cols["drives"],
+                       np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
+                       np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
+                       (1.0 - m.annual_improvement) ** 7, float(scn.residents.frail_mortality_ratio),
+                       int(scn.demography.max_age), 5, N_AGE_BANDS, u_die)
+    assert expected.any() and not expected.all()
+    np.testing.assert_array_equal(dies, expected)
+    for k, v in cols.items():
+        np.testing.assert_array_equal(v, getattr(pop, k), err_msg=k)
+
+
+def test_moving_out_kernel_equals_the_array_form():
+    """The compiled out-migration pass moves the same residents as the array form of out_migration."""
+    from kyojosim.constants import age_band
+    from kyojosim.core.demography_kernel import moving_out
+
+    rng = np.random.default_rng(8)
+    members = []
+    for _ in range(2500):
+        size = int(rng.integers(1, 5))
+        roles = [ROLE_HEAD, ROLE_SPOUSE, ROLE_CHILD, ROLE_ELDER][:size]
+        members.append([(int(rng.integers(0, 100)), int(rng.integers(0, 2)), r) for r in roles])
+    pop = make_pop(members)
+    pop.remove(np.flatnonzero(rng.random(pop.n) < 0.1))
+    live = pop.live()
+    rate = rng.normal(-0.05, 0.1, N_AGE_BANDS)
+    rate[0] = -2.0  # a rate beyond -1 is clipped
+    nh = pop.n_households
+    u_household, u_resident = rng.random(nh), rng.random(live.size)
+    # the array form
+    p = np.clip(-rate[age_band(pop.age[live])], 0.0, 1.0)
+    role, age, h = pop.role[live], pop.age[live], pop.household[live]
+    core = (role == ROLE_HEAD) | (role == ROLE_SPOUSE)
+    s = np.bincount(h[core], weights=p[core], minlength=nh)
+    c = np.bincount(h[core], minlength=nh)
+    family_moves = u_household < np.divide(s, c, out=np.zeros(nh), where=c > 0)
+    in_unit = core | ((role == ROLE_CHILD) & (age < 15))
+    want = (in_unit & family_moves[h]) | (~in_unit & (u_resident < p))
+    got = moving_out(live, pop.age, pop.role, pop.household, rate, nh, int(ROLE_HEAD), int(ROLE_SPOUSE),
+                     int(ROLE_CHILD), 5, N_AGE_BANDS, u_household, u_resident)
+    assert want.any() and not want.all()
+    np.testing.assert_array_equal(got, want)
+
+
 def test_death_rate_matches_mortality_table(yamae):
     n = 20000
     pop = make_pop([[(87, FEMALE, ROLE_HEAD)] for _ in range(n)])

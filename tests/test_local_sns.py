@@ -406,3 +406,21 @@ def test_meetup_attendance_drawn_for_the_pairs_ends_has_the_distribution_of_a_dr
     table = np.array(counts)
     table = table[:, table.sum(axis=0) >= 10]
     assert table.shape[1] > 20 and stats.chi2_contingency(table)[1] > 1e-4
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_meetup_attendance_numbers_the_ends_as_a_sort_would(seed):
+    """The ends of the pairs are numbered in ascending slot order without a sort: the draws of np.unique's numbering."""
+    from kyojosim.aid.channels.local_sns import meet_at_events
+
+    rng = np.random.default_rng(seed)
+    n_pairs, n_events = int(rng.integers(1, 60)), int(rng.integers(1, 5))
+    a = rng.integers(0, 80, n_pairs)
+    b = rng.integers(0, 80, n_pairs)
+    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
+    draw = np.random.default_rng(seed + 1)
+    want = np.zeros(n_pairs, dtype=bool)
+    for _ in range(n_events):
+        attend = draw.random(ends.size) < 0.5
+        want |= attend[where[:n_pairs]] & attend[where[n_pairs:]]
+    np.testing.assert_array_equal(meet_at_events(a, b, n_events, 0.5, np.random.default_rng(seed + 1)), want)

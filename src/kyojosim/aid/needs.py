@@ -43,7 +43,6 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     """
     from .needs_kernel import circumstances, multipliers
 
-    nd = scn.needs
     n = pop.n
     age = pop.age.astype(np.int64)
     frail = pop.frail
@@ -51,16 +50,39 @@ def circumstance_multipliers(pop: Population, scn: Scenario) -> np.ndarray:
     no_car, alone, other_frail, parent = circumstances(pop.age, frail, pop.drives, live, pop.household, pop.role,
                                                        int(pop.n_households), int(ROLE_CHILD))
 
+    # one compiled pass: each entry 1, times the factors of the rules above in their order
+    return multipliers(age, np.ascontiguousarray(frail), no_car, alone, other_frail, parent, np.ascontiguousarray(live),
+                       *_rule_arguments(scn))
+
+
+def _rule_arguments(scn: Scenario) -> tuple:
+    """Return the categories and factors of the rules of :func:`circumstance_multipliers` for its compiled pass."""
+    nd = scn.needs
+
     def cats(*names: str) -> np.ndarray:
         return np.isin(np.arange(N_CAT), [CAT[c] for c in names])
 
-    # one compiled pass: each entry 1, times the factors of the rules above in their order
-    return multipliers(age, np.ascontiguousarray(frail), no_car, alone, other_frail, parent, np.ascontiguousarray(live),
-                       cats("chores", "mobility", "shopping", "information", "sick_care"), cats("mobility", "shopping"),
-                       cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"],
-                       float(nd.frail_multiplier), float(nd.old_multiplier), float(nd.no_car_multiplier),
-                       float(nd.alone_multiplier), float(nd.family_care_multiplier),
-                       float(nd.family_care_without_frail), float(nd.childcare_multiplier))
+    return (cats("chores", "mobility", "shopping", "information", "sick_care"), cats("mobility", "shopping"),
+            cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"],
+            float(nd.frail_multiplier), float(nd.old_multiplier), float(nd.no_car_multiplier),
+            float(nd.alone_multiplier), float(nd.family_care_multiplier),
+            float(nd.family_care_without_frail), float(nd.childcare_multiplier))
+
+
+def circumstance_codes(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(code, table)``: each slot's circumstances as a byte, and the multipliers of every code.
+
+    ``table[code]`` is :func:`circumstance_multipliers` to the bit (the same products), without a row
+    of 8 numbers per resident.
+    """
+    from .needs_kernel import circumstance_codes as codes
+    from .needs_kernel import circumstances, code_rows, multipliers
+
+    live = pop.alive[: pop.n]
+    no_car, alone, other_frail, parent = circumstances(pop.age, pop.frail, pop.drives, live, pop.household, pop.role,
+                                                       int(pop.n_households), int(ROLE_CHILD))
+    code = codes(pop.age, pop.frail, no_car, alone, other_frail, parent, np.ascontiguousarray(live))
+    return code, multipliers(*code_rows(), *_rule_arguments(scn))
 
 
 def survey_frame(pop: Population) -> np.ndarray:
@@ -121,29 +143,42 @@ def _base_rate(values: np.ndarray, counts: np.ndarray, total: int, prevalence: f
 
 def weekly_need_probability(pop: Population, scn: Scenario) -> np.ndarray:
     """Return the weekly probability (n x 8, float32) that each resident develops a need of each category."""
-    from .needs_kernel import MAX_DISTINCT, frame_mean, probabilities, relative_distinct_all
+    code, per_code = weekly_need_codes(pop, scn)
+    return per_code[code]
+
+
+def weekly_need_codes(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(code, per_code)``: :func:`weekly_need_probability` is ``per_code[code]``.
+
+    ``code`` is each resident's circumstance code (:func:`circumstance_codes`) and ``per_code`` (codes x
+    8, float32) each code's weekly probabilities: the same values, to the bit, as from the matrix of
+    :func:`circumstance_multipliers` (the frame's mean adds the rows in order; each distinct relative
+    multiplier is counted over the codes; each code's probabilities are computed once).
+    """
+    from .needs_kernel import frame_mean_coded, probabilities
 
     nd = scn.needs
-    m = circumstance_multipliers(pop, scn)
+    code, table = circumstance_codes(pop, scn)
     frame = survey_frame(pop)
     total = int(frame.sum())
-    mean = frame_mean(m, frame) if total else np.ones(N_CAT)  # m[frame].mean(axis=0), without the copy
+    if total:
+        mean, tally = frame_mean_coded(code, table, frame)  # m[frame].mean(axis=0), the rows added in order
+    else:
+        mean, tally = np.ones(N_CAT), np.zeros(table.shape[0], dtype=np.int64)
     mean[mean == 0] = 1.0
     prevalence = np.array([nd.prevalence[c] for c in CATEGORIES])
     if nd.weekly_rate is None:
-        # base_rates((m / mean)[frame], ...), from each column's few distinct values counted in one pass
+        # base_rates((m / mean)[frame], ...): each column's distinct values, counted over the codes in the frame
         b = np.zeros(N_CAT)
-        if total:
-            values, counts, n_distinct = relative_distinct_all(m, frame, mean, MAX_DISTINCT)
+        seen = tally > 0
         for c in range(N_CAT if total else 0):
-            if n_distinct[c] < 0:  # many distinct values: numpy's unique
-                v, k = np.unique(m[frame, c] / mean[c], return_counts=True)
-            else:
-                v, k = values[c, : n_distinct[c]], counts[c, : n_distinct[c]]
+            v, inverse = np.unique(table[seen, c] / mean[c], return_inverse=True)
+            k = np.zeros(v.size, dtype=np.int64)
+            np.add.at(k, inverse.ravel(), tally[seen])
             b[c] = _base_rate(v, k, total, prevalence[c], nd.recall_weeks, 60)
     else:
         b = nd.weekly_rate * prevalence / max(prevalence.sum(), 1e-12)
-    return probabilities(m, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
+    return code, probabilities(table, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")
@@ -201,6 +236,17 @@ class NeedGroups:
     prob: np.ndarray
     start: np.ndarray
     members: np.ndarray
+
+    @classmethod
+    def from_codes(cls, code: np.ndarray, per_code: np.ndarray, prob: np.ndarray) -> NeedGroups:
+        """Group the residents by the probabilities of their codes (:func:`weekly_need_codes`); as :meth:`build`.
+
+        ``prob`` is ``per_code[code]``, read only if a category has too many distinct probabilities.
+        """
+        from .needs_kernel import MAX_DISTINCT, group_codes
+
+        category, value, start, members, ok = group_codes(code, per_code, MAX_DISTINCT)
+        return cls(category, value, start, members) if ok else cls.build(prob)
 
     @classmethod
     def build(cls, prob: np.ndarray) -> NeedGroups:

@@ -9,6 +9,9 @@
   order (as numpy's mean over the first axis adds them), without copying the frame's rows;
 * :func:`relative_distinct_all`: the distinct relative multipliers of every category over the frame
   and their counts, in one pass;
+* :func:`circumstance_codes`, :func:`code_rows` and :func:`frame_mean_coded`: the same, from one byte per
+  resident (the circumstances the multipliers depend on) and the multipliers of each of the 128 codes,
+  instead of a row of multipliers per resident; :func:`group_codes`: the need groups from those codes;
 * :func:`group_all`: the need groups of every category at once (:func:`group_by_value` of each
   column, laid out one category after the other), in three passes over the probabilities;
 * :func:`group_by_value`: the members of each category grouped by their probability, as a stable
@@ -22,7 +25,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["MAX_DISTINCT", "circumstances", "frame_mean", "group_all", "group_by_value", "multipliers", "probabilities",
+__all__ = ["MAX_DISTINCT", "N_CODES", "circumstance_codes", "circumstances", "code_rows", "frame_mean",
+           "frame_mean_coded", "group_all", "group_by_value", "group_codes", "multipliers", "probabilities",
            "relative_distinct", "relative_distinct_all"]
 
 MAX_DISTINCT = 64
@@ -242,75 +246,69 @@ def group_all(prob: np.ndarray, max_distinct: int):  # pragma: no cover - compil
     For each category in turn, the rows with ``prob[:, c] > 0`` ordered as :func:`group_by_value` orders
     them (by value, ties in row order); group ``g`` is category ``category[g]`` with probability
     ``value[g]`` and members ``members[start[g]:start[g + 1]]``. ``ok`` is False (and the arrays empty)
-    if a category has more than ``max_distinct`` distinct positive values.
+    if a category has more than ``max_distinct`` distinct positive values (at most 127: each entry's value
+    is noted as an int8 in the first pass, and the second pass reads those instead of the probabilities).
     """
     n, n_cat = prob.shape
+    max_distinct = min(max_distinct, 127)
     distinct = np.empty((n_cat, max_distinct), dtype=prob.dtype)
     nd = np.zeros(n_cat, dtype=np.int64)
     last = np.full(n_cat, -1, dtype=np.int64)
+    # one pass over the probabilities: each entry's distinct value (in order of first sight; -1 if not > 0)
+    code = np.empty((n, n_cat), dtype=np.int8)
+    seen = np.zeros((n_cat, max_distinct), dtype=np.int64)  # entries of each distinct value
     for i in range(n):
         for c in range(n_cat):
             x = prob[i, c]
             if not x > 0:
+                code[i, c] = -1
                 continue
             k = last[c]
-            if k >= 0 and distinct[c, k] == x:
-                continue
-            k = -1
-            for j in range(nd[c]):
-                if distinct[c, j] == x:
-                    k = j
-                    break
-            if k < 0:
-                if nd[c] == max_distinct:
-                    return (np.empty(0, dtype=np.int64), np.empty(0), np.zeros(1, dtype=np.int64),
-                            np.empty(0, dtype=np.int64), False)
-                k = nd[c]
-                distinct[c, k] = x
-                nd[c] += 1
-            last[c] = k
+            if not (k >= 0 and distinct[c, k] == x):
+                k = -1
+                for j in range(nd[c]):
+                    if distinct[c, j] == x:
+                        k = j
+                        break
+                if k < 0:
+                    if nd[c] == max_distinct:
+                        return (np.empty(0, dtype=np.int64), np.empty(0), np.zeros(1, dtype=np.int64),
+                                np.empty(0, dtype=np.int64), False)
+                    k = nd[c]
+                    distinct[c, k] = x
+                    nd[c] += 1
+                last[c] = k
+            code[i, c] = k
+            seen[c, k] += 1
     n_groups = 0
     for c in range(n_cat):
         n_groups += nd[c]
-    values = np.empty((n_cat, max_distinct), dtype=prob.dtype)
     base = np.zeros(n_cat + 1, dtype=np.int64)  # the first group of each category
-    for c in range(n_cat):
-        values[c, : nd[c]] = np.sort(distinct[c, : nd[c]])
-        base[c + 1] = base[c] + nd[c]
-    count = np.zeros(n_groups + 1, dtype=np.int64)
-    last_x = np.zeros(n_cat, dtype=prob.dtype)
-    last_k = np.full(n_cat, -1, dtype=np.int64)
-    for i in range(n):
-        for c in range(n_cat):
-            x = prob[i, c]
-            if not x > 0:
-                continue
-            if last_k[c] < 0 or last_x[c] != x:
-                last_k[c] = np.searchsorted(values[c, : nd[c]], x)
-                last_x[c] = x
-            count[base[c] + last_k[c] + 1] += 1
-    for g in range(n_groups):
-        count[g + 1] += count[g]
+    group = np.empty((n_cat, max_distinct), dtype=np.int64)  # the group of each distinct value (by value)
     category = np.empty(n_groups, dtype=np.int64)
     value = np.empty(n_groups)
+    count = np.zeros(n_groups + 1, dtype=np.int64)
     for c in range(n_cat):
-        for k in range(nd[c]):
-            category[base[c] + k] = c
-            value[base[c] + k] = np.float64(values[c, k])
+        base[c + 1] = base[c] + nd[c]
+        order = np.argsort(distinct[c, : nd[c]])
+        for r in range(nd[c]):
+            k = order[r]
+            g = base[c] + r
+            group[c, k] = g
+            category[g] = c
+            value[g] = np.float64(distinct[c, k])
+            count[g + 1] = seen[c, k]
+    for g in range(n_groups):
+        count[g + 1] += count[g]
     fill = count[:n_groups].copy()
     members = np.empty(count[n_groups], dtype=np.int64)
-    last_k[:] = -1
     for i in range(n):
         for c in range(n_cat):
-            x = prob[i, c]
-            if not x > 0:
-                continue
-            if last_k[c] < 0 or last_x[c] != x:
-                last_k[c] = np.searchsorted(values[c, : nd[c]], x)
-                last_x[c] = x
-            g = base[c] + last_k[c]
-            members[fill[g]] = i
-            fill[g] += 1
+            k = code[i, c]
+            if k >= 0:
+                g = group[c, k]
+                members[fill[g]] = i
+                fill[g] += 1
     return category, value, count, members, True
 
 
@@ -347,3 +345,131 @@ def circumstances(age: np.ndarray, frail: np.ndarray, drives: np.ndarray, live: 
         other_frail[i] = frail_in[h] - (1 if frail[i] else 0) > 0
         parent[i] = child[h] and role[i] != role_child and age[i] >= 18
     return no_car, alone, other_frail, parent
+
+
+N_CODES = 128
+"""Circumstance codes (:func:`circumstance_codes`): 7 bits."""
+
+
+@compiled
+def circumstance_codes(age: np.ndarray, frail: np.ndarray, no_car: np.ndarray, alone: np.ndarray,
+                       other_frail: np.ndarray, parent: np.ndarray, live: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return each slot's circumstances as one byte: what its row of :func:`multipliers` depends on.
+
+    Bits: 1 frail, 2 aged 75+, 4 no car, 8 living alone, 16 a frail family member, 32 a parent of a young
+    child, 64 no needs of its own (under 15 or a dead slot). :func:`code_rows` gives the row of each code.
+    """
+    n = age.size
+    code = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        if age[i] < 15 or not live[i]:
+            code[i] = 64
+            continue
+        k = 0
+        if frail[i]:
+            k |= 1
+        if age[i] >= 75:
+            k |= 2
+        if no_car[i]:
+            k |= 4
+        if alone[i]:
+            k |= 8
+        if other_frail[i]:
+            k |= 16
+        if parent[i]:
+            k |= 32
+        code[i] = k
+    return code
+
+
+def code_rows() -> tuple[np.ndarray, ...]:
+    """Return ``(age, frail, no_car, alone, other_frail, parent, live)`` of one made-up resident per code.
+
+    Passed to :func:`multipliers`, they give the multipliers of every code by the same products as
+    for a resident with that code (so ``multipliers(...)[circumstance_codes(...)]`` is the resident's row).
+    """
+    k = np.arange(N_CODES)
+    age = np.where(k & 64, 0, np.where(k & 2, 75, 20)).astype(np.int64)
+    return (age, (k & 1) > 0, (k & 4) > 0, (k & 8) > 0, (k & 16) > 0, (k & 32) > 0, np.ones(N_CODES, dtype=np.bool_))
+
+
+@compiled
+def frame_mean_coded(code: np.ndarray, table: np.ndarray, frame: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return :func:`frame_mean` of the rows ``table[code]`` (the same sums in the same order), and the code counts.
+
+    Returns:
+        ``(mean, tally)``: the mean row over the frame, and how many of the frame's rows have each code.
+    """
+    n_cat = table.shape[1]
+    sums = np.zeros(n_cat)
+    tally = np.zeros(table.shape[0], dtype=np.int64)
+    count = 0
+    for i in range(code.size):
+        if frame[i]:
+            k = code[i]
+            for c in range(n_cat):
+                sums[c] += table[k, c]
+            tally[k] += 1
+            count += 1
+    return sums / count, tally
+
+
+@compiled
+def group_codes(code: np.ndarray, per_code: np.ndarray, max_distinct: int):  # pragma: no cover - compiled
+    """Return :func:`group_all` of ``per_code[code]``, from the codes (no row of probabilities per resident read).
+
+    ``per_code`` (codes x categories, float32) holds each code's probabilities. The groups of a category
+    are the distinct positive probabilities of the codes that occur, ascending; members in row order.
+    ``ok`` is False (and the arrays empty) if a category has more than ``max_distinct`` of them.
+    """
+    n_codes, n_cat = per_code.shape
+    tally = np.zeros(n_codes, dtype=np.int64)
+    for i in range(code.size):
+        tally[code[i]] += 1
+    group = np.full((n_cat, n_codes), -1, dtype=np.int64)
+    base = np.zeros(n_cat + 1, dtype=np.int64)
+    values = np.empty((n_cat, n_codes), dtype=per_code.dtype)
+    nd = np.zeros(n_cat, dtype=np.int64)
+    for c in range(n_cat):
+        for k in range(n_codes):
+            x = per_code[k, c]
+            if tally[k] > 0 and x > 0:
+                new = True
+                for j in range(nd[c]):
+                    if values[c, j] == x:
+                        new = False
+                        break
+                if new:
+                    values[c, nd[c]] = x
+                    nd[c] += 1
+        if nd[c] > max_distinct:
+            return (np.empty(0, dtype=np.int64), np.empty(0), np.zeros(1, dtype=np.int64),
+                    np.empty(0, dtype=np.int64), False)
+        values[c, : nd[c]] = np.sort(values[c, : nd[c]])
+        base[c + 1] = base[c] + nd[c]
+    n_groups = base[n_cat]
+    category = np.empty(n_groups, dtype=np.int64)
+    value = np.empty(n_groups)
+    count = np.zeros(n_groups + 1, dtype=np.int64)
+    for c in range(n_cat):
+        for r in range(nd[c]):
+            category[base[c] + r] = c
+            value[base[c] + r] = np.float64(values[c, r])
+        for k in range(n_codes):
+            x = per_code[k, c]
+            if tally[k] > 0 and x > 0:
+                r = np.searchsorted(values[c, : nd[c]], x)
+                group[c, k] = base[c] + r
+                count[base[c] + r + 1] += tally[k]
+    for g in range(n_groups):
+        count[g + 1] += count[g]
+    fill = count[:n_groups].copy()
+    members = np.empty(count[n_groups], dtype=np.int64)
+    for i in range(code.size):
+        k = code[i]
+        for c in range(n_cat):
+            g = group[c, k]
+            if g >= 0:
+                members[fill[g]] = i
+                fill[g] += 1
+    return category, value, count, members, True

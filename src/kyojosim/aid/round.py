@@ -37,7 +37,7 @@ from ..core.trust import after_week
 from .channels import Channel, build_channels
 from .matching import Candidates, match
 from .money import MoneyLedger
-from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_probability
+from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_codes
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -113,9 +113,10 @@ class MutualAid:
     def refresh(self) -> None:
         """Recompute what changes only yearly: need probabilities and the channels' networks."""
         m = self.model
-        self.prob = weekly_need_probability(m.population, m.scenario)
+        code, per_code = weekly_need_codes(m.population, m.scenario)
+        self.prob = per_code[code]
         self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly
-        self.groups = NeedGroups.build(self.prob)
+        self.groups = NeedGroups.from_codes(code, per_code, self.prob)
         for ch in self.channels:
             ch.refresh()
 

@@ -91,7 +91,7 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     rows = np.flatnonzero(join.any(axis=1))
     add_memberships(pop, slots[rows], join[rows], scn, rng)
     is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
-    is_new[slots] = join
+    is_new[slots[rows]] = join[rows]  # the other rows of ``join`` are all False
     batch = TieBatch(ties)  # one merge into the tie list for all kinds
     build_community_ties(pop, scn, batch, is_new, rng, online=False)
     batch.flush()

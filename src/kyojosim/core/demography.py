@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import (
+    AGE_BAND_WIDTH,
     FEMALE,
     HH,
     MALE,
@@ -146,16 +147,18 @@ def yearly_demography(
     """
     start = scn.municipality.start_year
     live = pop.live()
-    # 1. ageing and frailty onset
-    pop.age[live] += 1
-    band = age_band(pop.age[live])
-    onset = np.asarray(scn.residents.frailty_onset_rate)[band]
-    pop.frail[live] |= rng.random(live.size) < onset
-    pop.employed[live] &= ~pop.frail[live]
-    pop.drives[live] &= ~pop.frail[live]
-    # 2. deaths
-    p_die = death_probability(pop, live, scn, year - start)
-    deaths = live[rng.random(live.size) < p_die]
+    # 1-2. ageing, frailty onset and deaths: one compiled pass (the array form is death_probability)
+    from .demography_kernel import age_and_die
+
+    u_frail = rng.random(live.size)
+    u_die = rng.random(live.size)
+    m = scn.demography.mortality
+    dies = age_and_die(live, pop.age, pop.sex, pop.frail, pop.employed, pop.drives,
+                       np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
+                       np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
+                       (1.0 - m.annual_improvement) ** (year - start), float(scn.residents.frail_mortality_ratio),
+                       int(scn.demography.max_age), AGE_BAND_WIDTH, N_AGE_BANDS, u_die)
+    deaths = live[dies]
     pop.remove(deaths)
     # 3. births to women 15-49 alive at year end
     live = pop.live()
@@ -237,20 +240,14 @@ def out_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gene
     if live.size == 0:
         return np.zeros(0, dtype=np.int64)
     rate = migration_rates(scn, year)
-    p = np.clip(-rate[age_band(pop.age[live])], 0.0, 1.0)
-    role = pop.role[live]
-    age = pop.age[live]
-    core = (role == ROLE_HEAD) | (role == ROLE_SPOUSE)
-    h = pop.household[live]
+    from .demography_kernel import moving_out  # the array form: tests/test_demography.py
+
     nh = pop.n_households
-    # family units: the mean rate of head and spouse, one draw per household
-    s = np.bincount(h[core], weights=p[core], minlength=nh)
-    c = np.bincount(h[core], minlength=nh)
-    p_family = np.divide(s, c, out=np.zeros(nh), where=c > 0)
-    family_moves = rng.random(nh) < p_family
-    in_unit = core | ((role == ROLE_CHILD) & (age < 15))
-    alone = ~in_unit
-    goes = (in_unit & family_moves[h]) | (alone & (rng.random(live.size) < p))
+    u_household = rng.random(nh)  # one draw per household (family units), then one per resident
+    u_resident = rng.random(live.size)
+    goes = moving_out(live, pop.age, pop.role, pop.household, np.asarray(rate, dtype=np.float64), int(nh),
+                      int(ROLE_HEAD), int(ROLE_SPOUSE), int(ROLE_CHILD), AGE_BAND_WIDTH, N_AGE_BANDS,
+                      u_household, u_resident)
     leaving = live[goes]
     pop.remove(leaving)
     return leaving

@@ -325,25 +325,30 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     """
     n, n_kinds = groups.shape
     wide = new.shape[1] > 1
+    # one pass: the largest group id, and the rows with a membership that is new (all new entries are theirs)
     top = -1
-    for i in range(n):
-        if alive[i]:
-            for k in range(n_kinds):
-                if groups[i, k] > top:
-                    top = groups[i, k]
-    index = np.full(top + 1, -1, dtype=np.int64)
     n_new_entries = 0
+    new_rows = np.empty(n, dtype=np.int64)
+    n_rows = 0
     for i in range(n):
         if alive[i]:
+            has_new = False
             for k in range(n_kinds):
-                if groups[i, k] >= 0 and new[i, k if wide else 0]:
+                g = groups[i, k]
+                if g > top:
+                    top = g
+                if g >= 0 and new[i, k if wide else 0]:
                     n_new_entries += 1
+                    has_new = True
+            if has_new:
+                new_rows[n_rows] = i
+                n_rows += 1
+    index = np.full(top + 1, -1, dtype=np.int64)
     ids = np.empty(n_new_entries, dtype=np.int64)
     kind_of = np.empty(n_new_entries, dtype=np.int64)
     n_seen = 0
-    for i in range(n):
-        if not alive[i]:
-            continue
+    for r in range(n_rows):
+        i = new_rows[r]
         for k in range(n_kinds):
             g = groups[i, k]
             if g >= 0 and new[i, k if wide else 0] and index[g] < 0:

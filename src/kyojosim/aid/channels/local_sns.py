@@ -149,10 +149,15 @@ def meet_at_events(a: np.ndarray, b: np.ndarray, n_events: int, attendance: floa
     met = np.zeros(a.size, dtype=bool)
     if a.size == 0:
         return met
-    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
-    at_a, at_b = where[: a.size], where[a.size:]
+    # the ends in ascending slot order and each pair's ends among them (np.unique's, without a sort)
+    is_end = np.zeros(int(max(a.max(), b.max())) + 1, dtype=bool)
+    is_end[a] = True
+    is_end[b] = True
+    rank = np.cumsum(is_end) - 1
+    n_ends = int(rank[-1]) + 1
+    at_a, at_b = rank[a], rank[b]
     for _ in range(n_events):
-        attend = rng.random(ends.size) < attendance
+        attend = rng.random(n_ends) < attendance
         met |= attend[at_a] & attend[at_b]
     return met
 

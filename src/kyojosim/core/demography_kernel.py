@@ -1,0 +1,125 @@
+"""Compiled kernel of the yearly ageing, frailty onset and deaths (numba; see :mod:`kyojosim.compiled`).
+
+* :func:`age_and_die`: steps 1-2 of :func:`kyojosim.core.demography.yearly_demography` in two passes
+  over the living: everyone ages a year, frailty sets in, the frail stop working and driving, and
+  each resident dies with :func:`kyojosim.core.demography.death_probability` (the same IEEE
+  operations in the same order, so the same deaths for the same uniforms).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..compiled import compiled
+
+__all__ = ["age_and_die"]
+
+
+@compiled
+def age_and_die(live: np.ndarray, age: np.ndarray, sex: np.ndarray, frail: np.ndarray, employed: np.ndarray,
+                drives: np.ndarray, onset: np.ndarray, u_frail: np.ndarray, table: np.ndarray, multiplier: float,
+                improvement: float, frail_ratio: float, max_age: int, band_width: int, n_bands: int,
+                u_die: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Age the living ``live`` a year (in place) and return which of them die (bool, one per ``live``).
+
+    Args:
+        live: int64 slots of the living.
+        age: The age column (changed in place).
+        sex: The sex column.
+        frail: The frailty column (changed in place).
+        employed: The employment column (changed in place).
+        drives: The driving column (changed in place).
+        onset: float64 yearly frailty onset rate by age band.
+        u_frail: One uniform per living resident for frailty onset.
+        table: float64 (2 x bands) mortality table by sex and band.
+        multiplier: The table's multiplier.
+        improvement: ``(1 - annual_improvement) ** years_since_start``.
+        frail_ratio: The frail's mortality relative to the non-frail of their band and sex.
+        max_age: Nobody survives to this age.
+        band_width: The width of an age band (:func:`kyojosim.constants.age_band`).
+        n_bands: The number of age bands.
+        u_die: One uniform per living resident for death.
+    """
+    n = live.size
+    key = np.empty(n, dtype=np.int64)
+    s = np.zeros(2 * n_bands, dtype=np.float64)
+    c = np.zeros(2 * n_bands, dtype=np.int64)
+    for i in range(n):
+        r = live[i]
+        age[r] += 1
+        band = min(np.int64(age[r]) // band_width, n_bands - 1)
+        if u_frail[i] < onset[band]:
+            frail[r] = True
+        if frail[r]:
+            employed[r] = False
+            drives[r] = False
+        k = np.int64(sex[r]) * n_bands + band
+        key[i] = k
+        s[k] += frail_ratio if frail[r] else 1.0
+        c[k] += 1
+    norm = np.ones(2 * n_bands, dtype=np.float64)
+    for k in range(2 * n_bands):
+        if c[k] > 0:
+            norm[k] = s[k] / c[k]
+    dies = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        r = live[i]
+        k = key[i]
+        q = table[k // n_bands, k % n_bands] * multiplier * improvement
+        f = frail_ratio if frail[r] else 1.0
+        p = q * f / norm[k]
+        if age[r] >= max_age:
+            p = 1.0
+        p = min(max(p, 0.0), 1.0)
+        dies[i] = u_die[i] < p
+    return dies
+
+
+@compiled
+def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: np.ndarray, rate: np.ndarray,
+               n_households: int, role_head: int, role_spouse: int, role_child: int, band_width: int, n_bands: int,
+               u_household: np.ndarray, u_resident: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return which of the living ``live`` move out (bool, one per ``live``): the draws of out-migration.
+
+    What :func:`kyojosim.core.demography.out_migration` computes with arrays, in two passes: a
+    resident's rate is ``clip(-rate[band], 0, 1)``; a family unit (head, spouse and children under
+    15) moves if ``u_household[h]`` is below the mean rate of the household's head and spouse; others
+    move if ``u_resident`` is below their own rate.
+
+    Args:
+        live: int64 slots of the living.
+        age: The age column.
+        role: The household role column.
+        household: The household column.
+        rate: float64 net migration rate by age band.
+        n_households: Number of households (the length of ``u_household``).
+        role_head: The head's role code.
+        role_spouse: The spouse's role code.
+        role_child: The child's role code.
+        band_width: The width of an age band.
+        n_bands: The number of age bands.
+        u_household: One uniform per household.
+        u_resident: One uniform per living resident.
+    """
+    n = live.size
+    s = np.zeros(n_households, dtype=np.float64)
+    c = np.zeros(n_households, dtype=np.int64)
+    p = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        r = live[i]
+        band = min(np.int64(age[r]) // band_width, n_bands - 1)
+        p[i] = min(max(-rate[band], 0.0), 1.0)
+        if role[r] == role_head or role[r] == role_spouse:
+            h = household[r]
+            s[h] += p[i]
+            c[h] += 1
+    goes = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        r = live[i]
+        h = household[r]
+        in_unit = role[r] == role_head or role[r] == role_spouse or (role[r] == role_child and age[r] < 15)
+        if in_unit:
+            goes[i] = u_household[h] < (s[h] / c[h] if c[h] > 0 else 0.0)
+        else:
+            goes[i] = u_resident[i] < p[i]
+    return goes
