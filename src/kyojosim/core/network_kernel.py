@@ -10,7 +10,7 @@
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied);
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
-  :func:`kyojosim.core.network.pairs_touching` (two passes over the slots);
+  :func:`kyojosim.core.network.pairs_touching` (the next, of one kind);
 * :func:`kinds_groups_with_new`: the same for every column of a group matrix at once (the
   communities of every kind), in passes over its rows;
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
@@ -152,72 +152,19 @@ def pairs_within(member: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.n
     return out_a, out_b
 
 
-@compiled
 def groups_with_new(group: np.ndarray, new: np.ndarray,
-                    alive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+                    alive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(start, members, n_new)``: the members of every group of two or more with a new member.
 
     Groups are those of ``group >= 0`` (the group id of each slot) where ``alive``; a group is listed if
     it has at least two members and at least one of them is ``new``. Listed groups come in ascending group id;
     the members of listed group ``j`` are ``members[start[j]:start[j + 1]]``, its ``n_new[j]`` new
     members first, then the others, each part in ascending slot order. Only the groups of new members
-    are counted (one index entry per group id, no counters for every group).
+    are counted (one index entry per group id, no counters for every group). This is
+    :func:`kinds_groups_with_new` of one kind.
     """
-    n = group.size
-    top = -1
-    for i in range(n):
-        if alive[i] and group[i] > top:
-            top = group[i]
-    index = np.full(top + 1, -1, dtype=np.int64)
-    ids = np.empty(n, dtype=np.int64)  # the groups of new members, in order of first sight
-    n_seen = 0
-    for i in range(n):
-        g = group[i] if alive[i] else -1
-        if g >= 0 and new[i] and index[g] < 0:
-            index[g] = n_seen
-            ids[n_seen] = g
-            n_seen += 1
-    size = np.zeros(n_seen, dtype=np.int64)
-    fresh = np.zeros(n_seen, dtype=np.int64)
-    for i in range(n):
-        g = group[i] if alive[i] else -1
-        if g >= 0 and index[g] >= 0:
-            size[index[g]] += 1
-            if new[i]:
-                fresh[index[g]] += 1
-    # listed: groups of two or more, in ascending group id
-    by_id = np.argsort(ids[:n_seen])
-    n_listed = 0
-    for r in range(n_seen):
-        if size[by_id[r]] >= 2:
-            n_listed += 1
-    start = np.zeros(n_listed + 1, dtype=np.int64)
-    n_new = np.zeros(n_listed, dtype=np.int64)
-    rank = np.full(n_seen, -1, dtype=np.int64)
-    j = 0
-    for r in range(n_seen):
-        k = by_id[r]
-        if size[k] >= 2:
-            rank[k] = j
-            start[j + 1] = start[j] + size[k]
-            n_new[j] = fresh[k]
-            j += 1
-    fill_new = start[:n_listed].copy()
-    fill_old = start[:n_listed] + n_new
-    members = np.empty(start[n_listed], dtype=np.int64)
-    for i in range(n):
-        g = group[i] if alive[i] else -1
-        if g < 0 or index[g] < 0:
-            continue
-        j = rank[index[g]]
-        if j < 0:
-            continue
-        if new[i]:
-            members[fill_new[j]] = i
-            fill_new[j] += 1
-        else:
-            members[fill_old[j]] = i
-            fill_old[j] += 1
+    _, _, start, members, n_new = kinds_groups_with_new(np.ascontiguousarray(group.reshape(-1, 1)),
+                                                        np.ascontiguousarray(new.reshape(-1, 1)), alive)
     return start, members, n_new
 
 
