@@ -302,11 +302,12 @@ def test_a_sweep_with_forked_workers_leaves_no_process_or_thread(tmp_path, local
     psutil = pytest.importorskip("psutil")
     exp = {"name": "tidy", "seed": 2, "replicates": 2, "years": 1, "scale": 0.05, "scenarios": ["yamae"],
            "variants": {"baseline": {}}}
-    threads = threading.active_count()
+    threads = set(threading.enumerate())  # threads of earlier tests may end meanwhile; only new ones count
     out = kyojosim.sweep(exp, out=tmp_path / "res", jobs=2, progress=False)
     assert kyojosim.load(out).manifest["runs"]["done"] == 2
     if local_workers == "forked":
-        assert threading.active_count() == threads
+        started = [t for t in threading.enumerate() if t not in threads]
+        assert not started, [t.name for t in started]
         left = [p for p in psutil.Process().children() if p.status() != psutil.STATUS_ZOMBIE
                 and not any("resource_tracker" in part for part in p.cmdline())]  # loky's helper, not a worker
         assert not left, [p.cmdline() for p in left]
