@@ -477,3 +477,20 @@ def test_sampling_the_positive_weights_is_weighted_sample(weights, k, seed):
     want = pos if min(k, pos.size) == pos.size else pos[np.argpartition(key, k - 1)[:k]]
     assert np.array_equal(sample_positive(pos, w[pos], w.size, k, a), want[:min(k, pos.size)] if k else want[:0])
     assert a.random() == b.random()  # the stream left at the same place
+
+
+def test_a_month_without_registrations_leaves_the_stream_where_its_draws_would():
+    """With the potential reached nobody registers: the uniforms are skipped, the stream ends in the same place."""
+    model = KyojoModel("ikoma-platform", seed=3, years=2, scale=0.2, overrides=ON_2015)
+    ch = channel(model)
+    ch._potential = float(ch.members().sum())  # the Bass gap is 0: both Poisson means are 0
+    pop = model.population
+    adult, demand_side, _ = ch._sides()
+    pool = int((demand_side & adult & ~ch.members()).sum())
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    before = pop.aid_role.copy()
+    assert ch.register(a).size == 0 and np.array_equal(pop.aid_role, before)
+    b.poisson(0.0, 2)
+    b.random(pool)  # the uniforms of registration through promotion
+    b.random(pop.n)  # and through acquaintances
+    assert a.random() == b.random()

@@ -13,7 +13,9 @@ from kyojosim.core.streams import (
     bernoulli_positions,
     declare_streams,
     declared_streams,
+    skip_uniforms,
     stream_key,
+    uniforms_at,
 )
 
 
@@ -144,3 +146,27 @@ def test_bernoulli_positions_edge_cases():
     at = bernoulli_positions(1_000_000, 0.2, rng)  # several blocks of gaps may be needed; all in range
     assert at[-1] < 1_000_000 and abs(at.size - 200_000) < 5 * np.sqrt(200_000 * 0.8)
 
+
+
+@pytest.mark.parametrize("make", [lambda s: np.random.Generator(np.random.PCG64(s)),
+                                  lambda s: np.random.Generator(np.random.Philox(s))])
+@pytest.mark.parametrize("half_buffered", [False, True])
+@pytest.mark.parametrize("n", [0, 1, 7, 1000])
+def test_skipped_uniforms_leave_the_stream_where_drawing_them_does(make, half_buffered, n):
+    a, b = make(11), make(11)
+    for g in (a, b):
+        g.poisson(3.0, 5)
+        if half_buffered:  # a 32-bit draw keeps half of a 64-bit output for the next one
+            g.integers(0, 100, dtype=np.int32)
+    b.random(n)
+    skip_uniforms(a, n)
+    assert np.array_equal(a.random(4), b.random(4))
+    assert np.array_equal(a.integers(0, 1000, 6, dtype=np.int32), b.integers(0, 1000, 6, dtype=np.int32))
+
+
+@pytest.mark.parametrize("pos", [[], [0], [5], [0, 9], [2, 3, 7], list(range(10))])
+def test_uniforms_at_positions_are_those_of_the_whole_draw(pos):
+    pos = np.array(pos, dtype=np.int64)
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    assert np.array_equal(uniforms_at(a, 10, pos), b.random(10)[pos])
+    assert a.random() == b.random()

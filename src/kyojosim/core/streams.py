@@ -131,3 +131,36 @@ def bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarra
     at = np.concatenate(parts)
     return at[at <= n] - 1
 
+
+
+def skip_uniforms(rng: np.random.Generator, n: int) -> None:
+    """Move ``rng`` past ``n`` uniforms, as ``rng.random(n)`` would, without drawing them.
+
+    A float64 uniform of :class:`numpy.random.PCG64` takes exactly one 64-bit output, so the generator is
+    advanced ``n`` steps (constant time); later draws are the same as after ``rng.random(n)``. Advancing
+    drops a buffered half of a 64-bit output (which ``rng.random`` would keep), so when one is buffered, or
+    with another bit generator, the uniforms are drawn and dropped.
+    """
+    if n <= 0:
+        return
+    bg = rng.bit_generator
+    if type(bg) is np.random.PCG64 and not bg.state["has_uint32"]:
+        bg.advance(int(n))
+    else:
+        rng.random(n)
+
+
+def uniforms_at(rng: np.random.Generator, n: int, pos: np.ndarray) -> np.ndarray:
+    """Return ``rng.random(n)[pos]`` for ascending ``pos``, leaving ``rng`` where ``rng.random(n)`` leaves it.
+
+    Only the uniforms from the first to the last position are drawn; those before and after are skipped
+    (:func:`skip_uniforms`).
+    """
+    if pos.size == 0:
+        skip_uniforms(rng, n)
+        return np.zeros(0)
+    first, last = int(pos[0]), int(pos[-1])
+    skip_uniforms(rng, first)
+    u = rng.random(last - first + 1)
+    skip_uniforms(rng, n - last - 1)
+    return u[pos - first]

@@ -77,6 +77,7 @@ from ...constants import (
 from ...core.communities import add_memberships
 from ...core.helping import can_help
 from ...core.network import Neighbourhood, neighbours
+from ...core.streams import skip_uniforms, uniforms_at
 from ..money import split_payment
 from .base import AidContext, Channel, DistrictPools, register_channel, smallest, stochastic_round, uid_uniform
 
@@ -163,14 +164,16 @@ def sample_positive(pos: np.ndarray, weights: np.ndarray, n: int, k: int, rng: n
     """Return :func:`weighted_sample` of ``n`` entries, given the positions ``pos`` of the positive ones.
 
     ``pos`` ascending, ``weights`` theirs: the same draws (a uniform for each of the ``n`` entries) and the same
-    result, without a whole array of weights.
+    result, without a whole array of weights. Only the uniforms of the positive entries are drawn, and none when
+    there is no choice to make (``k`` is 0, or reaches the positive entries): the others are skipped
+    (:func:`~kyojosim.core.streams.skip_uniforms`), so ``rng`` ends where ``rng.random(n)`` leaves it.
     """
-    u = rng.random(n)
     k = min(k, pos.size)
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    key = -np.log1p(-u[pos]) / weights
-    return pos[np.argpartition(key, k - 1)[:k]] if k < pos.size else pos
+    if k <= 0 or k == pos.size:
+        skip_uniforms(rng, n)
+        return pos.astype(np.int64) if k > 0 else np.zeros(0, dtype=np.int64)
+    key = -np.log1p(-uniforms_at(rng, n, pos)) / weights
+    return pos[np.argpartition(key, k - 1)[:k]]
 
 
 @register_channel
@@ -320,11 +323,18 @@ class SharingPlatformChannel(Channel):
         adult, demand_side, supply_side = self._sides()
         adult = adult & ~member
         demand = demand_side & adult
+        if k_promo == 0 and k_ties == 0:  # nobody registers: the month's uniforms are skipped, not drawn
+            skip_uniforms(rng, int(np.count_nonzero(demand)) + pop.n)
+            self._promoted = pop.uid[:0].copy()
+            return np.zeros(0, dtype=np.int64)
         eligible = demand | (supply_side & adult)
         pool = np.flatnonzero(demand)
-        u = rng.random(pool.size)
-        promo = pool[smallest(u, k_promo)]
-        eligible[promo] = False
+        if k_promo > 0:
+            promo = pool[smallest(rng.random(pool.size), k_promo)]
+            eligible[promo] = False
+        else:
+            skip_uniforms(rng, pool.size)
+            promo = np.zeros(0, dtype=np.int64)
         ties = self._ties_to(member)
         if self._met_adj is not None and self._met_adj.nnz and self._met_adj.data[0] > 0:
             met = self._met_adj  # this year's meetup acquaintances who are members, per slot (whole numbers)
