@@ -137,28 +137,65 @@ def test_information_posts_have_the_law_of_a_poisson_draw_per_user():
 
 
 def test_thinned_posts_have_the_law_of_a_binomial_draw_per_user():
-    """A binomial total over all posts seen, spread as a uniform subset = a binomial draw per user."""
-    from kyojosim.measures.community_value import thinned
+    """Replies (reactions) by inversion, a uniform per row (per block of posts) = a binomial draw per user."""
+    from kyojosim.measures.community_value import THINNING_BLOCK, thinned
 
     rng, ref = np.random.default_rng(21), np.random.default_rng(22)
-    exposure = np.array([0, 1, 3, 10, 40, 0, 2])
-    reps, p = 6000, 0.2
-    drawn = np.array([thinned(rng, exposure, p) for _ in range(reps)])
-    wanted = ref.binomial(np.broadcast_to(exposure, (reps, exposure.size)), p)
-    assert not drawn[:, exposure == 0].any() and (drawn <= exposure).all()
-    for i in np.flatnonzero(exposure):
-        assert _same_law(drawn[:, i], wanted[:, i]) > 1e-4, i
-    assert _same_law(drawn.sum(axis=1), wanted.sum(axis=1)) > 1e-4
-    assert abs(np.corrcoef(drawn[:, 3], drawn[:, 4])[0, 1]) < 4 / np.sqrt(reps)  # independent rows
-    assert _same_law(ref.binomial(np.broadcast_to(exposure, (reps, exposure.size)), p * 1.15)[:, 4],
-                     wanted[:, 4]) < 1e-4  # power: a rate 15% higher is told apart
+    exposure = np.array([0, 1, 3, 10, 40, 0, 2, THINNING_BLOCK + 300])  # the last row takes two blocks
+    reps = 6000
+    for p in (0.2, 0.7):  # above 1/2 the failures are inverted
+        drawn = np.array([thinned(rng, exposure, p) for _ in range(reps)])
+        wanted = ref.binomial(np.broadcast_to(exposure, (reps, exposure.size)), p)
+        assert not drawn[:, exposure == 0].any() and (drawn <= exposure).all()
+        for i in np.flatnonzero(exposure):
+            assert _same_law(drawn[:, i], wanted[:, i]) > 1e-4, (p, i)
+        assert _same_law(drawn.sum(axis=1), wanted.sum(axis=1)) > 1e-4
+        assert abs(np.corrcoef(drawn[:, 3], drawn[:, 4])[0, 1]) < 4 / np.sqrt(reps)  # independent rows
+        # power: the same comparison tells apart the draw at a rate 10% off
+        off = np.array([thinned(rng, exposure, p * 1.1 if p < 0.5 else p * 0.9) for _ in range(reps)])
+        assert _same_law(off[:, 4], wanted[:, 4]) < 1e-4 and _same_law(off[:, -1], wanted[:, -1]) < 1e-4
     assert np.array_equal(thinned(rng, exposure, 1.0), exposure) and not thinned(rng, exposure, 0.0).any()
+
+
+def _inverted(exposure, p, u, block):
+    """The array form of ``binomial_counts``: each block's cumulative probabilities walked in Python floats."""
+    flip = p > 0.5
+    q = 1.0 - p if flip else p
+    out, j = [], 0
+    for n in exposure.tolist():
+        x = 0
+        while n > 0:
+            m = min(n, block)
+            pk = (1.0 - q) ** float(m)
+            c, k = pk, 0
+            while k < m and u[j] >= c:
+                pk *= (m - k) / (k + 1) * (q / (1.0 - q))
+                k += 1
+                c += pk
+            x += m - k if flip else k
+            j += 1
+            n -= m
+        out.append(x)
+    return np.array(out, dtype=np.int64)
+
+
+@given(st.lists(st.integers(0, 70), max_size=60), st.sampled_from([0.0, 0.01, 0.2, 0.5, 0.7, 0.99, 1.0]),
+       st.sampled_from([1, 7, 64]), st.integers(0, 2**32 - 1))
+@settings(max_examples=80, deadline=None)
+def test_compiled_binomial_counts_equal_the_array_form(exposure, p, block, seed):
+    from kyojosim.measures.community_value_kernel import binomial_counts, blocks
+
+    exposure = np.array(exposure, dtype=np.int64)
+    n_u = int((-(-exposure // block)).sum())
+    assert blocks(exposure, block) == n_u
+    u = np.random.default_rng(seed).random(n_u)
+    assert np.array_equal(binomial_counts(exposure, p, u, block), _inverted(exposure, p, u, block))
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 400))
 @settings(max_examples=40, deadline=None)
 def test_compiled_user_counts_equal_the_array_form(seed, n, n_ties):
-    from kyojosim.measures.community_value_kernel import spread, user_exposures
+    from kyojosim.measures.community_value_kernel import user_exposures
 
     rng = np.random.default_rng(seed)
     users = rng.random(n) < 0.6
@@ -171,8 +208,3 @@ def test_compiled_user_counts_equal_the_array_form(seed, n, n_ties):
     u = slots.size
     want = np.bincount(a, weights=posts[b], minlength=u) + np.bincount(b, weights=posts[a], minlength=u)
     assert np.array_equal(exposure, want.astype(np.int64))
-    # the posts picked, numbered row by row, counted in their rows
-    total = int(exposure.sum())
-    picked = np.sort(rng.choice(total, size=rng.integers(0, total + 1), replace=False)) if total else np.zeros(0, int)
-    owner = np.repeat(np.arange(exposure.size), exposure)
-    assert np.array_equal(spread(exposure, picked), np.bincount(owner[picked], minlength=exposure.size))

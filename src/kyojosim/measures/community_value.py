@@ -57,24 +57,25 @@ def information_posts(rng: np.random.Generator, users: int, mean: float) -> np.n
     return np.bincount(rng.integers(0, users, total), minlength=users) if total else np.zeros(users, dtype=np.int64)
 
 
+THINNING_BLOCK = 512
+"""Posts seen answered with one uniform in :func:`thinned` (a row with more takes one uniform per block)."""
+
+
 def thinned(rng: np.random.Generator, exposure: np.ndarray, p: float) -> np.ndarray:
     """Return ``Binomial(exposure[i], p)`` for every ``i``: each of the ``exposure[i]`` posts seen answered w.p. ``p``.
 
-    Drawn as the number of answered posts of all, Binomial(``exposure.sum()``, ``p``), then which posts they are:
-    that many of them chosen uniformly without replacement. Given their number, the successes of independent
-    Bernoulli trials are a uniform subset, so the counts per row have the same joint distribution as a binomial
-    draw per row, at the cost of the answered posts alone.
+    Independent binomial draws per row, by inversion: one uniform for each row with posts seen (one per
+    :data:`THINNING_BLOCK` posts of a row with more; the blocks' counts add up to the row's binomial), turned
+    into a count by the binomial's cumulative probabilities (compiled,
+    :func:`~kyojosim.measures.community_value_kernel.binomial_counts`). The cost follows the rows, not the
+    posts; the number of uniforms does not depend on ``p``, and a higher ``p`` answers at least as many
+    posts of every row (for ``p`` up to 1/2) with the same uniforms.
     """
-    from .community_value_kernel import spread
+    from .community_value_kernel import binomial_counts, blocks
 
     exposure = np.asarray(exposure, dtype=np.int64)
-    total = int(exposure.sum())
-    k = int(rng.binomial(total, p)) if total else 0
-    if k == 0:
-        return np.zeros(exposure.size, dtype=np.int64)
-    picked = rng.choice(total, size=k, replace=False, shuffle=False)  # the posts seen, numbered row by row
-    picked.sort()
-    return spread(exposure, picked)
+    u = rng.random(int(blocks(exposure, THINNING_BLOCK)))
+    return binomial_counts(exposure, float(p), u, THINNING_BLOCK)
 
 
 def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.Generator) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 :func:`exposures` and :func:`month_totals` are the two passes of
 :func:`kyojosim.measures.community_value.monthly_record` around its draws of replies and reactions,
 with integer counts where the array form sums integers in float64 (exact below 2**53), so that every
-count is the same.
+count is the same; :func:`binomial_counts` draws the replies and reactions (binomial counts by inversion).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["exposures", "month_totals", "spread", "user_exposures"]
+__all__ = ["binomial_counts", "blocks", "exposures", "month_totals", "user_exposures"]
 
 
 @compiled
@@ -85,19 +85,70 @@ def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray,
     return posts, seen.astype(np.int64)
 
 
-@compiled
-def spread(exposure: np.ndarray, picked: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Return how many of the ``picked`` posts fall in each row.
+GUIDE = 64
+"""Buckets of the uniforms' range in the guide table of :func:`binomial_counts` (a power of 2)."""
 
-    The posts are numbered row by row: row ``r`` holds numbers ``exposure[:r].sum()`` to
-    ``exposure[:r + 1].sum() - 1``; ``picked`` is sorted ascending, each below ``exposure.sum()``.
+
+@compiled
+def blocks(exposure: np.ndarray, block: int) -> int:  # pragma: no cover - compiled
+    """Return ``sum(ceil(exposure / block))``: the uniforms :func:`binomial_counts` takes."""
+    total = 0
+    for e in exposure:
+        total += (e + block - 1) // block
+    return total
+
+
+@compiled
+def binomial_counts(exposure: np.ndarray, p: float, u: np.ndarray, block: int) -> np.ndarray:  # pragma: no cover
+    """Return an independent ``Binomial(exposure[i], p)`` for every row, by inversion of uniforms ``u``.
+
+    Each row's posts are taken in blocks of at most ``block`` (``block`` <= 1000), one uniform of ``u`` per
+    block, row by row (``u`` holds ``sum(ceil(exposure / block))`` of them). A block of ``m`` posts answers the
+    smallest ``k`` with ``v < P(X <= k)``, ``X ~ Binomial(m, p')``, the cumulative probabilities summed from
+    ``(1 - p')**m`` by the ratios of successive probabilities, ``v`` the block's uniform: with ``p' = p``, or,
+    for ``p > 1/2``, ``p' = 1 - p`` and ``m - k`` answered (so ``(1 - p')**m`` stays far above the smallest
+    double). The cumulative probabilities are tabled once, for the block sizes up to the largest present, with
+    a guide table to start each search near its answer (the same answer as a search from 0).
     """
+    flip = p > 0.5
+    q = 1.0 - p if flip else p
+    ratio = q / (1.0 - q)
+    top = 0
+    for i in range(exposure.size):
+        top = max(top, min(exposure[i], block))
+    width = top + 1
+    cdf = np.empty(width * width)
+    for m in range(width):
+        pk = (1.0 - q) ** float(m)
+        c = pk
+        cdf[m * width] = c
+        for k in range(m):
+            pk *= (m - k) / (k + 1) * ratio
+            c += pk
+            cdf[m * width + k + 1] = c
+    # a guide to each block size's answer (Chen and Asau's guide table): the entries of its cumulative
+    # probabilities at most g / GUIDE, a starting point at or below the answer of every v in [g, g + 1) / GUIDE
+    guide = np.empty(width * GUIDE, dtype=np.int64)
+    for m in range(width):
+        k = 0
+        for g in range(GUIDE):
+            while k < m and cdf[m * width + k] <= g / GUIDE:
+                k += 1
+            guide[m * GUIDE + g] = k
     out = np.zeros(exposure.size, dtype=np.int64)
-    r = 0
-    end = exposure[0] if exposure.size else 0
-    for q in picked:
-        while q >= end:
-            r += 1
-            end += exposure[r]
-        out[r] += 1
+    j = 0
+    for i in range(exposure.size):
+        left = exposure[i]
+        x = 0
+        while left > 0:
+            m = min(left, block)
+            v = u[j]
+            j += 1
+            row = m * width
+            k = guide[m * GUIDE + int(v * GUIDE)]
+            while k < m and v >= cdf[row + k]:
+                k += 1
+            x += m - k if flip else k
+            left -= m
+        out[i] = x
     return out
