@@ -185,8 +185,12 @@ def test_compiled_pairs_within_a_set_equal_the_array_form(seed, n, n_ties):
     member = rng.random(n) < 0.5
     a, b = rng.integers(0, n, n_ties).astype(np.int32), rng.integers(0, n, n_ties).astype(np.int32)
     both = member[a] & member[b]
-    got_a, got_b = pairs_within(member, a, b)
+    got_a, got_b, rank, rank_a, rank_b = pairs_within(member, a, b)
     assert np.array_equal(got_a, a[both].astype(np.int64)) and np.array_equal(got_b, b[both].astype(np.int64))
+    want_rank = np.cumsum(member, dtype=np.int32) - 1
+    assert rank.dtype == np.int32 and np.array_equal(rank, want_rank)
+    assert rank_a.dtype == np.int32 and np.array_equal(rank_a, want_rank[a[both]])
+    assert rank_b.dtype == np.int32 and np.array_equal(rank_b, want_rank[b[both]])
 
 
 def test_pairs_among_numbered_are_the_pairs_among_numbered_by_rank():

@@ -408,9 +408,8 @@ class Ties:
             from .network_kernel import pairs_within
 
             self._among = None
-            a, b = pairs_within(member, self._a, self._b)
-            rank = np.cumsum(member, dtype=np.int32) - 1  # the number of each member slot among the members
-            self._among = cached = (self._a, member.copy(), a, b, rank, rank[a], rank[b])
+            a, b, rank, rank_a, rank_b = pairs_within(member, self._a, self._b)  # rank: each slot's among members
+            self._among = cached = (self._a, member.copy(), a, b, rank, rank_a, rank_b)
         a, b = (cached[5], cached[6]) if numbered else (cached[2], cached[3])
         if self._new_key.size:
             na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF

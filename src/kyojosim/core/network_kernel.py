@@ -15,7 +15,8 @@
   communities of every kind), in passes over its rows;
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
   value (willing to help free, able to offer on the platform), in the order of the CSR rows;
-* :func:`pairs_within`: the ties whose two ends are both in a set, in the order of the list.
+* :func:`pairs_within`: the ties whose two ends are both in a set, in the order of the list (also numbered
+  among the set).
 """
 
 from __future__ import annotations
@@ -135,21 +136,36 @@ def tied_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, k
 
 
 @compiled
-def pairs_within(member: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """Return ``(a[both], b[both])`` as int64, ``both`` the ties whose ends are both ``member`` (bool per slot)."""
+def pairs_within(member: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, ...]:  # pragma: no cover
+    """Return the ties whose ends are both ``member`` (bool per slot), as slots and numbered among the members.
+
+    ``(a[both], b[both])`` as int64, ``both`` the ties with both ends members, in the order of the list; the
+    rank of every slot among the members (``cumsum(member) - 1``, int32); and the ends of those ties as ranks
+    (int32). The ties are selected without branches (the ends' membership is random, a branch would be
+    mispredicted): every tie is written and the next position advanced only for a kept one.
+    """
+    n = member.size
+    rank = np.empty(n, dtype=np.int32)
+    r = 0
+    for s in range(n):
+        r += np.int32(member[s])
+        rank[s] = r - 1
     count = 0
     for j in range(a.size):
-        if member[a[j]] and member[b[j]]:
-            count += 1
-    out_a = np.empty(count, dtype=np.int64)
-    out_b = np.empty(count, dtype=np.int64)
+        count += np.int64(member[a[j]]) & np.int64(member[b[j]])
+    out_a = np.empty(count + 1, dtype=np.int64)  # one spare entry for the writes after the last kept tie
+    out_b = np.empty(count + 1, dtype=np.int64)
     i = 0
     for j in range(a.size):
-        if member[a[j]] and member[b[j]]:
-            out_a[i] = a[j]
-            out_b[i] = b[j]
-            i += 1
-    return out_a, out_b
+        out_a[i] = a[j]
+        out_b[i] = b[j]
+        i += np.int64(member[a[j]]) & np.int64(member[b[j]])
+    rank_a = np.empty(count, dtype=np.int32)
+    rank_b = np.empty(count, dtype=np.int32)
+    for i in range(count):
+        rank_a[i] = rank[out_a[i]]
+        rank_b[i] = rank[out_b[i]]
+    return out_a[:count], out_b[:count], rank, rank_a, rank_b
 
 
 def groups_with_new(group: np.ndarray, new: np.ndarray,
