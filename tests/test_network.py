@@ -281,3 +281,19 @@ def test_groups_with_new_of_every_kind_at_once_equal_one_kind_at_a_time():
             assert np.array_equal(n_new[lo:hi], want[2])
         groups[:, 1] = groups[:, 0]  # the same ids in two kinds: refused (the caller goes kind by kind)
         assert not kinds_groups_with_new(groups, new, alive)[0]
+
+
+def test_pairs_among_in_parts_and_the_rank_are_those_of_pairs_among():
+    rng = np.random.default_rng(5)
+    ties = Ties()
+    ties.add(rng.integers(0, 40, 100), rng.integers(0, 40, 100), TIE_COMMUNITY, 0.5)
+    member = rng.random(40) < 0.6
+    for new in (False, True):
+        if new:
+            ties.add(np.array([1, 2, 5]), np.array([30, 33, 38]), TIE_ONLINE, 0.2)  # new ties of the buffer
+        for numbered in (False, True):
+            (a, b), (na, nb) = ties.pairs_among_parts(member, numbered)
+            want_a, want_b = ties.pairs_among(member, numbered)
+            assert np.array_equal(np.concatenate([a, na]), want_a) and np.array_equal(np.concatenate([b, nb]), want_b)
+            assert (na.size > 0) == (new and bool((member[[1, 2, 5]] & member[[30, 33, 38]]).any()))
+    assert np.array_equal(ties.rank_among(member), np.cumsum(member) - 1)

@@ -393,14 +393,8 @@ class Ties:
         m = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n))
         return m.tocsr()
 
-    def pairs_among(self, member: np.ndarray, numbered: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Return the slots ``(a, b)`` (int64) of the ties whose two ends are both ``member`` (a bool mask by slot).
-
-        The ties of the columns are selected once for a state of the columns and a mask (kept until
-        either changes); the new ties of the buffer are added at every call. The order of the pairs is
-        not that of the columns. With ``numbered``, the ends are numbered among the members instead
-        (``i`` for the ``i``-th member slot, ascending; int32), the same pairs in the same order.
-        """
+    def _selection(self, member: np.ndarray) -> tuple:
+        """Return the kept selection of the ties among ``member`` (made again when the columns or the mask changed)."""
         member = np.asarray(member, dtype=bool)
         cached = self._among
         if (cached is None or cached[0] is not self._a or cached[1].shape != member.shape
@@ -410,15 +404,44 @@ class Ties:
             self._among = None
             a, b, rank, rank_a, rank_b = pairs_within(member, self._a, self._b)  # rank: each slot's among members
             self._among = cached = (self._a, member.copy(), a, b, rank, rank_a, rank_b)
+        return cached
+
+    def pairs_among_parts(self, member: np.ndarray, numbered: bool = False) -> tuple[tuple[np.ndarray, ...], ...]:
+        """Return :meth:`pairs_among` in two parts: the ties of the columns and the new ties of the buffer.
+
+        The pairs of :meth:`pairs_among` are the first part followed by the second; the parts are not copied
+        into one array (the first is the kept selection itself: do not modify it).
+        """
+        member = np.asarray(member, dtype=bool)
+        cached = self._selection(member)
         a, b = (cached[5], cached[6]) if numbered else (cached[2], cached[3])
-        if self._new_key.size:
-            na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF
+        na, nb = self._new_key >> 32, self._new_key & 0xFFFFFFFF
+        if na.size:
             both = member[na] & member[nb]
             na, nb = na[both], nb[both]
-            if numbered:
-                na, nb = cached[4][na], cached[4][nb]
+        if numbered:
+            na, nb = cached[4][na], cached[4][nb]
+        return (a, b), (na, nb)
+
+    def pairs_among(self, member: np.ndarray, numbered: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Return the slots ``(a, b)`` (int64) of the ties whose two ends are both ``member`` (a bool mask by slot).
+
+        The ties of the columns are selected once for a state of the columns and a mask (kept until
+        either changes); the new ties of the buffer are added at every call. The order of the pairs is
+        not that of the columns. With ``numbered``, the ends are numbered among the members instead
+        (``i`` for the ``i``-th member slot, ascending; int32), the same pairs in the same order.
+        """
+        (a, b), (na, nb) = self.pairs_among_parts(member, numbered)
+        if na.size:
             a, b = np.concatenate([a, na]), np.concatenate([b, nb])
         return a, b
+
+    def rank_among(self, member: np.ndarray) -> np.ndarray:
+        """Return each slot's number among the ``member`` slots (``cumsum(member) - 1``, int32).
+
+        The numbers of the numbered :meth:`pairs_among`, kept with the selection (do not modify them).
+        """
+        return self._selection(member)[4]
 
     def count_by_kind(self) -> dict[int, int]:
         """Return the number of ties carrying each kind bit."""

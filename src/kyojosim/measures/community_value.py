@@ -97,23 +97,25 @@ def monthly_record(model: KyojoModel, channel: LocalSNSChannel, rng: np.random.G
     users = pop.alive[:n] & ((pop.online & ONLINE_BIT["local_sns"]) > 0)
     # everything below is counted over the users, numbered 0..u-1 in slot order; the ties among them likewise
     # (kept while the users and the network stay the same, new ties added)
-    a_u, b_u = model.ties.pairs_among(users, numbered=True)
-    slots = np.flatnonzero(users)
+    # (the ties of the columns and the new ones of the buffer, in two parts)
+    (a_u, b_u), (a_new, b_new) = model.ties.pairs_among_parts(users, numbered=True)
+    rank = model.ties.rank_among(users)  # each user's number
+    n_u = int(rank[-1]) + 1 if rank.size else 0
     poster, replier = poster[users[poster]], replier[users[replier]]
-    need_u = np.bincount(np.searchsorted(slots, poster), minlength=slots.size)
-    answers = np.bincount(np.searchsorted(slots, replier), minlength=slots.size)
-    info = information_posts(rng, slots.size, cfg.posts_per_user_month)
+    need_u = np.bincount(rank[poster], minlength=n_u)
+    answers = np.bincount(rank[replier], minlength=n_u)
+    info = information_posts(rng, n_u, cfg.posts_per_user_month)
     # each tied adopter sees every post of the other: exposures in both directions
-    posts, exposure = user_exposures(need_u, info, a_u, b_u)
-    every = np.ones(slots.size, dtype=bool)
+    posts, exposure = user_exposures(need_u, info, a_u, b_u, a_new, b_new)
+    every = np.ones(n_u, dtype=bool)
     replies = thinned(rng, exposure, cfg.reply_rate) + answers
     reactions = thinned(rng, exposure, cfg.reaction_rate)
     n_users, mau, n_posts, n_need_posts, n_replies, n_reactions, activity, active_conn = (
-        int(v) for v in month_totals(every, need_u, posts, replies, reactions, a_u, b_u))
+        int(v) for v in month_totals(every, need_u, posts, replies, reactions, a_u, b_u, a_new, b_new))
     value = active_conn * activity / mau if mau else 0.0
     return {"step": int(model.steps), "year": int(model.year), "month": model.month, "users": n_users,
             "mau": mau, "posts": n_posts, "need_posts": n_need_posts, "replies": n_replies,
-            "reactions": n_reactions, "activity": activity, "unique_connections": int(a_u.size),
+            "reactions": n_reactions, "activity": activity, "unique_connections": int(a_u.size + a_new.size),
             "active_connections": active_conn, "community_value": float(value)}
 
 

@@ -37,12 +37,13 @@ def exposures(users: np.ndarray, need_posts: np.ndarray, info: np.ndarray, a: np
 
 @compiled
 def month_totals(users: np.ndarray, need_posts: np.ndarray, posts: np.ndarray, replies: np.ndarray,
-                 reactions: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+                 reactions: np.ndarray, a: np.ndarray, b: np.ndarray, a2: np.ndarray,
+                 b2: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """Return the month's totals: users, MAU, posts, need posts, replies, reactions, activity, active connections.
 
     A user is active if it posted, replied or reacted; activity is the users' posts, replies and reactions;
-    an active connection is a tie ``(a, b)`` whose two ends are active; posts, replies and reactions are
-    summed over every slot, need posts over users.
+    an active connection is a tie ``(a, b)`` or ``(a2, b2)`` (the ties in two parts, not copied into one)
+    whose two ends are active; posts, replies and reactions are summed over every slot, need posts over users.
     """
     n = users.size
     active = np.zeros(n, dtype=np.bool_)
@@ -62,17 +63,19 @@ def month_totals(users: np.ndarray, need_posts: np.ndarray, posts: np.ndarray, r
     both = 0
     for j in range(a.size):  # branch-free: the ends' activity are random, a branch would be mispredicted
         both += np.int64(active[a[j]]) & np.int64(active[b[j]])
+    for j in range(a2.size):
+        both += np.int64(active[a2[j]]) & np.int64(active[b2[j]])
     out[7] = both
     return out
 
 
 @compiled
-def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray,
-                   b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray, b: np.ndarray, a2: np.ndarray,
+                   b2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return ``(posts, exposure)`` per user.
 
     ``posts`` is the need plus information posts; ``exposure`` the posts of the other end summed over every tie
-    ``(a, b)`` among users (ends numbered as users), in both directions.
+    ``(a, b)`` and ``(a2, b2)`` among users (the ties in two parts; ends numbered as users), in both directions.
     """
     posts = need + info
     small = posts.astype(np.int32)  # counts of a month, far below 2**31; half the memory of the random reads
@@ -80,6 +83,11 @@ def user_exposures(need: np.ndarray, info: np.ndarray, a: np.ndarray,
     for j in range(a.size):
         x = a[j]
         y = b[j]
+        seen[x] += small[y]
+        seen[y] += small[x]
+    for j in range(a2.size):
+        x = a2[j]
+        y = b2[j]
         seen[x] += small[y]
         seen[y] += small[x]
     return posts, seen.astype(np.int64)
