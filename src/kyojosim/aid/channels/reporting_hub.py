@@ -94,8 +94,8 @@ class ReportingHubChannel(Channel):
         """Return the reporters and roster volunteers now."""
         pop = self.ctx.population
         alive = pop.alive[: pop.n]
-        return {"members": int((((pop.aid_role & AID_REPORTER) != 0) & alive).sum()), "certified": 0,
-                "roster": int((((pop.aid_role & AID_VOLUNTEER) != 0) & alive).sum())}
+        return {"members": int(np.count_nonzero(((pop.aid_role & AID_REPORTER) != 0) & alive)), "certified": 0,
+                "roster": int(np.count_nonzero(((pop.aid_role & AID_VOLUNTEER) != 0) & alive))}
 
     # -- yearly ------------------------------------------------------------------------------
     def appoint(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -241,8 +241,8 @@ class SharingPlatformChannel(Channel):
         """Return the members and certified supporters now."""
         pop = self.ctx.population
         member = self.members()
-        return {"members": int(member.sum()),
-                "certified": int((member & ((pop.aid_role & AID_CERTIFIED) != 0)).sum()), "roster": 0}
+        return {"members": int(np.count_nonzero(member)),
+                "certified": int(np.count_nonzero(member & ((pop.aid_role & AID_CERTIFIED) != 0))), "roster": 0}
 
     def _supply_side(self) -> np.ndarray:
         """Residents who could offer a served category on a platform (able, willing, ``platform_help``)."""
@@ -315,7 +315,7 @@ class SharingPlatformChannel(Channel):
         """Register the month's new members (Bass: promotion and acquaintances); return their slots."""
         pop = self.ctx.population
         member = self.members()
-        n_members = int(member.sum())
+        n_members = int(np.count_nonzero(member))
         m = self._potential
         gap = max(m - n_members, 0.0)
         k_promo = int(rng.poisson(self.cfg.innovation / 12 * gap))
