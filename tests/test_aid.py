@@ -492,3 +492,26 @@ def test_need_groups_from_codes_equal_the_groups_of_the_probabilities(seed, n, d
     assert got[4] == want[4]
     for g, w in zip(got[:4], want[:4], strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 200), st.integers(0, 80))
+def test_local_helpers_kernel_equals_the_array_form(seed, n, n_edges, n_needs):
+    from kyojosim.aid.matching_kernel import local_helpers
+
+    rng = np.random.default_rng(seed)
+    helper = rng.integers(0, n, n_edges)
+    requester = rng.integers(-1, n, n_needs)
+    hours = (rng.integers(1, 16, n_needs) * 0.25).astype(np.float32)
+    weekly = rng.random(n) * 6.0
+    marks = np.zeros(n + 3, dtype=np.int64)
+    slots, local, capacity = local_helpers(helper, requester, hours, weekly, marks)
+    # the array form: helpers in the order they first appear, their own open needs' hours by np.bincount
+    _, first = np.unique(helper, return_index=True)
+    want_slots = helper[np.sort(first)]
+    number = np.full(n, -1)
+    number[want_slots] = np.arange(want_slots.size)
+    own = np.bincount(requester[requester >= 0], weights=hours[requester >= 0].astype(np.float64), minlength=n)
+    assert np.array_equal(slots, want_slots) and np.array_equal(local, number[helper])
+    assert np.array_equal(capacity, np.maximum(weekly[want_slots] - own[want_slots], 0.0))
+    assert not marks.any()  # the scratch is left all zeros

@@ -146,7 +146,7 @@ def greedy_pass(
 
 @_compiled
 def local_helpers(helper: np.ndarray, requester: np.ndarray, hours: np.ndarray, weekly: np.ndarray,
-                  n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+                  marks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return the week's candidate helpers numbered 0, 1, ... and their hours left for the week.
 
     Args:
@@ -154,32 +154,34 @@ def local_helpers(helper: np.ndarray, requester: np.ndarray, hours: np.ndarray, 
         requester: int64 requester slot of each open need (-1: gone).
         hours: float32 hours of each open need.
         weekly: float64 weekly hours of every slot.
-        n: Number of slots.
+        marks: int64 zeros, one per slot (a scratch array, :meth:`~kyojosim.core.population.Population.slot_marks`):
+            each helper's number plus one is kept in it while the pass runs; it is left all zeros again.
 
     Returns:
         ``(slots, local, capacity)``: the distinct helper slots in the order they first appear, each edge's
         helper as an index into them, and each one's hours left: its weekly hours less the hours of its own
         open needs (summed in the order of the needs, as ``np.bincount`` does), never below 0.
     """
-    index = np.full(n, -1, dtype=np.int64)
     local = np.empty(helper.size, dtype=np.int64)
     count = 0
     for i in range(helper.size):
         h = helper[i]
-        if index[h] < 0:
-            index[h] = count
+        if marks[h] == 0:
             count += 1
-        local[i] = index[h]
+            marks[h] = count
+        local[i] = marks[h] - 1
     slots = np.empty(count, dtype=np.int64)
     for i in range(helper.size):
         slots[local[i]] = helper[i]
     own = np.zeros(count)
     for j in range(requester.size):
         r = requester[j]
-        if r >= 0 and index[r] >= 0:
-            own[index[r]] += np.float64(hours[j])
+        if r >= 0 and marks[r] > 0:
+            own[marks[r] - 1] += np.float64(hours[j])
     capacity = np.empty(count)
     for k in range(count):
         left = weekly[slots[k]] - own[k]
         capacity[k] = left if left > 0.0 else 0.0
+    for k in range(count):
+        marks[slots[k]] = 0
     return slots, local, capacity

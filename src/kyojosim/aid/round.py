@@ -245,7 +245,8 @@ class MutualAid:
         # 3. the candidate helpers' hours: weekly time less their own open needs (numbered 0.. for the matching)
         from .matching_kernel import local_helpers
 
-        cand.helper_ids, cand.helper, capacity = local_helpers(cand.helper, req_slot, book.hours, self.hours, pop.n)
+        cand.helper_ids, cand.helper, capacity = local_helpers(cand.helper, req_slot, book.hours, self.hours,
+                                                               pop.slot_marks())
         result = match(cand, book.hours.astype(np.float64), capacity, m.streams.fresh("matching", step))
         result.helper = cand.helper_ids[result.helper]  # back to slots
         matched_mask = np.zeros(len(book), dtype=bool)
@@ -287,7 +288,7 @@ class MutualAid:
         # (hours are float32 values: their sums in float64 are exact, in any order)
         np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
-        unmet = np.union1d(req_slot[lapse], req_slot[~matched_mask & ~lapse])
+        unmet, _ = pop.distinct_slots(req_slot[~matched_mask])  # requesters with a need open or lapsed
         live = pop.alive[: pop.n]
         n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
         unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")

@@ -89,9 +89,7 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
     pop = model.population
     online = (channel & ONLINE_CHANNEL_BITS) != 0
 
-    def count(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the distinct slots (ascending) and how often each occurs (work in the events, not the town)."""
-        return np.unique(np.asarray(slots, dtype=np.int64), return_counts=True)
+    count = pop.distinct_slots  # the distinct slots and how often each occurs (work in the events, not the town)
 
     # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
     for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
