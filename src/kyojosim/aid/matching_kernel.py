@@ -21,7 +21,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["greedy_pass", "local_helpers", "radix_argsort"]
+__all__ = ["greedy_pass", "local_helpers", "radix_argsort", "weigh_candidates"]
 
 _DIGIT_BITS = 11
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -185,3 +185,51 @@ def local_helpers(helper: np.ndarray, requester: np.ndarray, hours: np.ndarray, 
     for k in range(count):
         marks[slots[k]] = 0
     return slots, local, capacity
+
+
+@_compiled
+def weigh_candidates(sel: np.ndarray, need: np.ndarray, helper: np.ndarray, weight: np.ndarray,
+                     requester: np.ndarray, urgency: np.ndarray, trust: np.ndarray, district: np.ndarray,
+                     trust_base: np.float32, other_district: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # pragma: no cover - compiled
+    """Return a channel's candidate edges as the weekly round keeps them: ``(need, helper, weight)``.
+
+    Edge ``e`` is for the open need ``sel[need[e]]``; an edge whose helper is the requester is dropped;
+    the others keep their order, and their weight is multiplied by the requester's preference, with the
+    arithmetic of :func:`kyojosim.aid.round.preference` (float32 ``(1 + urgency) * (trust_base + trust)``,
+    then float64 with the district factor).
+
+    Args:
+        sel: int64 index into the open needs of each need the channel was given.
+        need: int64 index into ``sel`` of each edge.
+        helper: int64 helper slot of each edge.
+        weight: The channel's weight of each edge.
+        requester: int64 requester slot of each open need.
+        urgency: float32 urgency of each open need.
+        trust: float32 trust of every slot (offline or online, as the channel's ``trust_kind``).
+        district: District of every slot.
+        trust_base: ``helping.trust_weight_base`` as float32.
+        other_district: ``helping.other_district_factor``.
+    """
+    n_keep = 0
+    for e in range(need.size):
+        if helper[e] != requester[sel[need[e]]]:
+            n_keep += 1
+    out_need = np.empty(n_keep, dtype=np.int64)
+    out_helper = np.empty(n_keep, dtype=np.int64)
+    out_weight = np.empty(n_keep, dtype=np.float64)
+    one = np.float32(1.0)
+    k = 0
+    for e in range(need.size):
+        i = sel[need[e]]
+        r = requester[i]
+        h = helper[e]
+        if h == r:
+            continue
+        pref = (one + urgency[i]) * (trust_base + trust[r])  # float32, as the array form
+        near = 1.0 if district[r] == district[h] else other_district
+        out_need[k] = i
+        out_helper[k] = h
+        out_weight[k] = np.float64(weight[e]) * (np.float64(pref) * near)
+        k += 1
+    return out_need, out_helper, out_weight

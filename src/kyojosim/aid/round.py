@@ -224,14 +224,20 @@ class MutualAid:
         req_slot = pop.slots_of(book.requester)
         # 4. candidates from every channel (step 3, the helpers' hours, is taken for them below), then matching
         open_idx = np.flatnonzero(book.surfaced > 0)
+        from .matching_kernel import local_helpers, weigh_candidates
+
+        h = m.scenario.helping
         parts = []
         for ch in active:
             sel = open_idx[(book.surfaced[open_idx] & ch.bit) > 0]
             need, helper, weight = ch.candidates(req_slot[sel], book.category[sel].astype(np.int64),
                                                  book.born[sel], step)
-            keep = helper != req_slot[sel][need]
-            need, helper, weight = sel[need[keep]], helper[keep], weight[keep]
-            weight = weight * preference(m, req_slot[need], helper, book.urgency[need], ch.trust_kind)
+            # drop self-help and weigh by the requester's preference (the arithmetic of preference(), in one pass)
+            trust = pop.trust_online if ch.trust_kind == "online" else pop.trust_offline
+            need, helper, weight = weigh_candidates(sel, np.asarray(need, dtype=np.int64),
+                                                    np.asarray(helper, dtype=np.int64), np.asarray(weight),
+                                                    req_slot, book.urgency, trust, pop.district,
+                                                    np.float32(h.trust_weight_base), float(h.other_district_factor))
             parts.append((need, helper, weight, np.full(need.size, ch.bit, np.int8)))
         if parts:
             cand = Candidates(
@@ -243,8 +249,6 @@ class MutualAid:
         else:  # pragma: no cover - the offline channel is always there
             cand = Candidates(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int8)))
         # 3. the candidate helpers' hours: weekly time less their own open needs (numbered 0.. for the matching)
-        from .matching_kernel import local_helpers
-
         cand.helper_ids, cand.helper, capacity = local_helpers(cand.helper, req_slot, book.hours, self.hours,
                                                                pop.slot_marks())
         result = match(cand, book.hours.astype(np.float64), capacity, m.streams.fresh("matching", step))
