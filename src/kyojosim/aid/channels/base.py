@@ -228,10 +228,10 @@ class DistrictPools:
         size = np.where(inside, self.size[np.minimum(g, self.size.size - 1)], 0)
         start = np.where(inside, self.start[np.minimum(g, self.start.size - 1)], 0)
         big = size > k
-        draw = rng.integers(0, size[big][:, None], size=(int(big.sum()), k))
+        draw = np.sort(rng.integers(0, size[big][:, None], size=(int(big.sum()), k)), axis=1)
         from .channel_kernel import pool_candidates
 
-        # the edges in one pass: the small pools whole, then each large pool's draws sorted, repeats dropped
+        # the edges in one pass: the small pools whole, then each large pool's draws, repeats dropped
         return pool_candidates(size.astype(np.int64), start.astype(np.int64), self.members, int(k), draw)
 
 

@@ -93,7 +93,7 @@ def pool_candidates(size: np.ndarray, start: np.ndarray, members: np.ndarray, k:
     Need ``i`` has the pool ``members[start[i]:start[i] + size[i]]``. First, need by need, the needs whose
     pool has at most ``k`` members get all of them, in order; then the others, need by need, get the
     members at their row of ``draw`` (``k`` positions in the pool per such need, in the order of the
-    needs), ascending and each position once. ``draw`` is sorted row by row in place.
+    needs, each row sorted ascending), each position once.
     """
     n = size.size
     total = 0
@@ -102,10 +102,8 @@ def pool_candidates(size: np.ndarray, start: np.ndarray, members: np.ndarray, k:
             total += size[i]
     n_big = draw.shape[0]
     for b in range(n_big):
-        row = draw[b]
-        row.sort()
         for j in range(k):
-            if j == 0 or row[j] != row[j - 1]:
+            if j == 0 or draw[b, j] != draw[b, j - 1]:
                 total += 1
     need = np.empty(total, dtype=np.int64)
     helper = np.empty(total, dtype=np.int64)
@@ -119,11 +117,10 @@ def pool_candidates(size: np.ndarray, start: np.ndarray, members: np.ndarray, k:
     b = 0
     for i in range(n):
         if size[i] > k:
-            row = draw[b]
             for j in range(k):
-                if j == 0 or row[j] != row[j - 1]:
+                if j == 0 or draw[b, j] != draw[b, j - 1]:
                     need[o] = i
-                    helper[o] = members[start[i] + row[j]]
+                    helper[o] = members[start[i] + draw[b, j]]
                     o += 1
             b += 1
     return need, helper
