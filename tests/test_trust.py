@@ -230,7 +230,7 @@ def test_participation_pull_kernel_equals_the_array_form():
 
 
 def test_after_week_kernels_equal_the_array_forms():
-    """The compiled gains, recovery and count of the aged give the array forms' values to the bit."""
+    """The compiled gains and recovery of the wish to ask give the array forms' values to the bit."""
     from kyojosim.core.trust_kernel import add_capped
 
     model = KyojoModel("ikoma", seed=5, scale=0.05, years=0)
@@ -256,4 +256,3 @@ def test_after_week_kernels_equal_the_array_forms():
         want[live] = 1.0 - (1.0 - want[live]) * keep
         recover_asking(pop, scn)
         assert np.array_equal(pop.ask_factor.view(np.uint32), want.view(np.uint32))
-        assert pop.count_aged(75) == int(np.count_nonzero(pop.age[live] >= 75))

@@ -293,7 +293,8 @@ class MutualAid:
         np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
         unmet, _ = pop.distinct_slots(req_slot[~matched_mask])  # requesters with a need open or lapsed
-        n_old = pop.count_aged(75)
+        live = pop.alive[: pop.n]
+        n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
         unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse & (book.surfaced > 0)])

@@ -217,12 +217,6 @@ class Population(Table):
         out[ok] = index[uids[ok]]
         return out
 
-    def count_aged(self, age: int) -> int:
-        """Return the number of living residents aged ``age`` or older (one compiled pass over the slots)."""
-        from .population_kernel import count_at_least
-
-        return int(count_at_least(self.age, self.alive[: self.n], int(age)))
-
     def distinct_slots(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the distinct slots of ``slots`` in the order they first occur, and how often each occurs.
 

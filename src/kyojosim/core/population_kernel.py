@@ -4,9 +4,7 @@
   pass: ``a[:k] = a[keep]``);
 * :func:`distinct_counts`: the distinct slots of a list and how often each occurs (``np.unique`` with
   counts, in the order of first occurrence), counted in an array of marks by slot that it leaves all
-  zeros, so that the work follows the list, not the population;
-* :func:`count_at_least`: how many flagged rows have a value of at least a threshold (one pass, no
-  temporary arrays).
+  zeros, so that the work follows the list, not the population.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["compact_rows", "count_at_least", "distinct_counts"]
+__all__ = ["compact_rows", "distinct_counts"]
 
 
 @compiled
@@ -57,12 +55,3 @@ def distinct_counts(slots: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, n
         marks[who[j]] = 0
     return who[:k].copy(), count
 
-
-@compiled
-def count_at_least(values: np.ndarray, flag: np.ndarray, threshold: int) -> int:  # pragma: no cover - compiled
-    """Return how many ``i`` have ``flag[i]`` and ``values[i] >= threshold``."""
-    k = 0
-    for i in range(values.size):
-        if flag[i] and values[i] >= threshold:
-            k += 1
-    return k
