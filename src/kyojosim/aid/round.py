@@ -57,6 +57,10 @@ def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urg
     trust otherwise) makes a requester who trusts people met online prefer them;
     ``helping.other_district_factor`` lowers helpers from another district (only ties cross
     districts).
+
+    The weekly round applies this arithmetic edge by edge in one compiled pass
+    (:func:`kyojosim.aid.matching_kernel.weigh_candidates`, the same values to the bit); this is its
+    array form.
     """
     pop = model.population
     h = model.scenario.helping

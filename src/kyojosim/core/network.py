@@ -132,7 +132,8 @@ class Ties:
         if key.size > self.SMALL_ADD or self._a.size == 0 or not self._is_canonical():
             self.add_many([(a, b, kind, strength)])
             return
-        key = np.unique(key)  # one kind and strength: merging duplicates is dropping them
+        key = np.sort(key)  # one kind and strength: merging duplicates is dropping them (np.unique, faster)
+        key = key[np.r_[True, key[1:] != key[:-1]]]
         kind_new = np.uint8(kind)
         strength_new = np.float32(strength)
         from .network_kernel import find_pairs
