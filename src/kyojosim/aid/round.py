@@ -245,9 +245,9 @@ class MutualAid:
             parts.append((need, helper, weight, np.full(need.size, ch.bit, np.int8)))
         if parts:
             cand = Candidates(
-                need=np.concatenate([p[0] for p in parts]).astype(np.int64),
-                helper=np.concatenate([p[1] for p in parts]).astype(np.int64),
-                weight=np.concatenate([p[2] for p in parts]).astype(np.float64),
+                need=np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False),
+                helper=np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False),
+                weight=np.concatenate([p[2] for p in parts]).astype(np.float64, copy=False),
                 channel=np.concatenate([p[3] for p in parts]),
             )
         else:  # pragma: no cover - the offline channel is always there
