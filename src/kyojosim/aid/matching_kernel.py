@@ -14,6 +14,10 @@ descending, keyed on the bits of the float64 weight (positive floats order as th
 do), then walks the edges once in that order. The order is the one of
 :func:`kyojosim.aid.matching.greedy_order` to the edge, and the walk takes an edge exactly as the
 sequential greedy does (same comparisons, same subtractions in float64).
+
+The weekly round (:meth:`kyojosim.aid.round.MutualAid.week`) also uses :func:`weigh_candidates` (a
+channel's edges without self-help, weighed by :func:`kyojosim.aid.round.preference`'s arithmetic) and
+:func:`local_helpers` (the week's helpers numbered, with their hours left), each one pass over the edges.
 """
 
 from __future__ import annotations
