@@ -492,3 +492,60 @@ def test_need_groups_from_codes_equal_the_groups_of_the_probabilities(seed, n, d
     assert got[4] == want[4]
     for g, w in zip(got[:4], want[:4], strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 200), st.integers(0, 80))
+def test_local_helpers_kernel_equals_the_array_form(seed, n, n_edges, n_needs):
+    from kyojosim.aid.matching_kernel import local_helpers
+
+    rng = np.random.default_rng(seed)
+    helper = rng.integers(0, n, n_edges)
+    requester = rng.integers(-1, n, n_needs)
+    hours = (rng.integers(1, 16, n_needs) * 0.25).astype(np.float32)
+    weekly = rng.random(n) * 6.0
+    marks = np.zeros(n + 3, dtype=np.int64)
+    slots, local, capacity = local_helpers(helper, requester, hours, weekly, marks)
+    # the array form: helpers in the order they first appear, their own open needs' hours by np.bincount
+    _, first = np.unique(helper, return_index=True)
+    want_slots = helper[np.sort(first)]
+    number = np.full(n, -1)
+    number[want_slots] = np.arange(want_slots.size)
+    own = np.bincount(requester[requester >= 0], weights=hours[requester >= 0].astype(np.float64), minlength=n)
+    assert np.array_equal(slots, want_slots) and np.array_equal(local, number[helper])
+    assert np.array_equal(capacity, np.maximum(weekly[want_slots] - own[want_slots], 0.0))
+    assert not marks.any()  # the scratch is left all zeros
+
+
+@pytest.fixture(scope="module")
+def small_village():
+    return KyojoModel(load_scenario("yamae", {"municipality.scale": 0.02, "simulation.years": 1}))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 120), st.sampled_from(["offline", "online"]),
+       st.sampled_from([np.float64, np.float32]))
+def test_weigh_candidates_kernel_equals_preference(small_village, seed, n_edges, trust_kind, weight_dtype):
+    """The weekly round's compiled weighing drops self-help and multiplies by preference(), to the bit."""
+    from kyojosim.aid.matching_kernel import weigh_candidates
+    from kyojosim.aid.round import preference
+
+    model = small_village
+    pop, h = model.population, model.scenario.helping
+    rng = np.random.default_rng(seed)
+    n_open = 30
+    requester = rng.integers(0, pop.n, n_open)
+    urgency = rng.random(n_open, dtype=np.float32)
+    sel = np.sort(rng.choice(n_open, 12, replace=False))
+    need = rng.integers(0, sel.size, n_edges)
+    helper = np.where(rng.random(n_edges) < 0.2, requester[sel[need]], rng.integers(0, pop.n, n_edges))
+    weight = (rng.random(n_edges) + 0.1).astype(weight_dtype)
+    trust = pop.trust_online if trust_kind == "online" else pop.trust_offline
+    got = weigh_candidates(sel, need, helper, weight, requester, urgency, trust, pop.district,
+                           np.float32(h.trust_weight_base), float(h.other_district_factor))
+    keep = helper != requester[sel][need]
+    want_need, want_helper = sel[need[keep]], helper[keep]
+    want = weight[keep] * preference(model, requester[want_need], want_helper, urgency[want_need], trust_kind)
+    assert np.array_equal(got[0], want_need) and np.array_equal(got[1], want_helper)
+    assert got[2].dtype == np.float64 and np.array_equal(got[2], want)
+

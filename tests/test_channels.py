@@ -145,3 +145,39 @@ def test_degree_and_peers_kernel_equals_bincounts():
     want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
     degree, peers = degree_and_peers(a, b, kind, on, n)
     assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers) and peers.dtype == np.float64
+
+
+def _draw_array_form(pools, district, category, k, rng):
+    """DistrictPools.draw in whole-array numpy: small pools whole, large ones by sorted draws, repeats dropped."""
+    g = district.astype(np.int64) * pools.n_cat + category.astype(np.int64)
+    inside = district.astype(np.int64) < pools.n_districts
+    size = np.where(inside, pools.size[np.minimum(g, pools.size.size - 1)], 0)
+    start = np.where(inside, pools.start[np.minimum(g, pools.start.size - 1)], 0)
+    idx = np.arange(g.size)
+    small = size <= k
+    cnt = np.where(small, size, 0)
+    need_a = np.repeat(idx, cnt)
+    offs = np.arange(need_a.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    helper_a = pools.members[np.repeat(start, cnt) + offs]
+    big = idx[~small]
+    draw = np.sort(rng.integers(0, size[big][:, None], size=(big.size, k)), axis=1)
+    first = np.ones(draw.shape, dtype=bool)
+    first[:, 1:] = draw[:, 1:] != draw[:, :-1]
+    need_b = np.broadcast_to(big[:, None], draw.shape)[first]
+    helper_b = pools.members[(start[big][:, None] + draw)[first]]
+    return np.concatenate([need_a, need_b]).astype(np.int64), np.concatenate([helper_a, helper_b]).astype(np.int64)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.integers(1, 4), st.integers(0, 60), st.integers(1, 12))
+@settings(max_examples=40, deadline=None)
+def test_pool_draws_kernel_equals_the_array_form(seed, n, n_districts, n_needs, k):
+    """The compiled pass of DistrictPools.draw gives the array form's edges from the same draws."""
+    from kyojosim.aid.channels.base import DistrictPools
+
+    rng = np.random.default_rng(seed)
+    pools = DistrictPools(rng.random((n, 3)) < 0.4, rng.integers(0, n_districts, n).astype(np.int16))
+    district = rng.integers(0, n_districts + 1, n_needs)  # some outside every district: no candidate
+    category = rng.integers(0, 3, n_needs)
+    got = pools.draw(district, category, k, np.random.default_rng(seed + 1))
+    want = _draw_array_form(pools, district, category, k, np.random.default_rng(seed + 1))
+    assert all(x.dtype == np.int64 and np.array_equal(x, y) for x, y in zip(got, want, strict=True))

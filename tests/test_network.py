@@ -297,3 +297,93 @@ def test_pairs_among_in_parts_and_the_rank_are_those_of_pairs_among():
             assert np.array_equal(np.concatenate([a, na]), want_a) and np.array_equal(np.concatenate([b, nb]), want_b)
             assert (na.size > 0) == (new and bool((member[[1, 2, 5]] & member[[30, 33, 38]]).any()))
     assert np.array_equal(ties.rank_among(member), np.cumsum(member) - 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 80), st.integers(0, 400), st.integers(0, 60))
+def test_tied_candidates_equal_the_neighbours_filtered(seed, n, n_ties, n_needs):
+    from kyojosim.core.network import neighbours
+
+    rng = np.random.default_rng(seed)
+    t = Ties()
+    for kind in (TIE_HOUSEHOLD, TIE_COMMUNITY, TIE_ONLINE):
+        t.add(rng.integers(0, n, n_ties // 3), rng.integers(0, n, n_ties // 3), kind, float(rng.random()))
+    nb = t.neighbourhood(n)
+    code = rng.integers(0, 3, (n, 8)).astype(np.int8)
+    slot, category = rng.integers(0, n, n_needs), rng.integers(0, 8, n_needs)
+    mask = TIE_HOUSEHOLD | TIE_COMMUNITY
+    need, helper, weight = nb.candidates(slot, category, code, 1, mask)
+    # the array form: every tie of each need's requester, kept where its kind and the helper's code fit
+    index, other, strength = neighbours(nb.csr, slot)
+    pos = np.repeat(nb.csr.indptr[slot], np.diff(nb.csr.indptr)[slot]) + np.arange(index.size) - np.repeat(
+        np.cumsum(np.diff(nb.csr.indptr)[slot]) - np.diff(nb.csr.indptr)[slot], np.diff(nb.csr.indptr)[slot])
+    ok = ((nb.kinds[pos] & mask) != 0) & (code[other, category[index]] == 1)
+    assert np.array_equal(need, index[ok]) and np.array_equal(helper, other[ok])
+    assert weight.dtype == np.float64 and np.array_equal(weight, strength[ok])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 300), st.integers(0, 200))
+def test_pair_strengths_equal_scipy_indexing(seed, n, n_ties, n_pairs):
+    from kyojosim.core.network import pair_strengths
+
+    rng = np.random.default_rng(seed)
+    t = Ties()
+    t.add(rng.integers(0, n, n_ties), rng.integers(0, n, n_ties), TIE_COMMUNITY, 0.3)
+    t.strengthen(rng.integers(0, n, n_ties), rng.integers(0, n, n_ties), 0.1)
+    adj = t.adjacency(n)
+    a, b = rng.integers(0, n, n_pairs), rng.integers(0, n, n_pairs)
+    want = np.asarray(adj[a, b], dtype=np.float64).ravel() if n_pairs else np.zeros(0)
+    got = pair_strengths(adj, a, b)
+    assert got.dtype == np.float64 and np.array_equal(got, want)
+    # a matrix with entries stored twice (not canonical): scipy adds them up, so does the compiled search
+    dup = sp.csr_matrix((np.array([0.25, 0.5, 0.125], dtype=np.float32), np.array([1, 1, 0]), np.array([0, 2, 3])),
+                        shape=(2, 2))
+    q = np.array([0, 0, 1, 1]), np.array([1, 0, 0, 1])
+    assert np.array_equal(pair_strengths(dup, *q), np.asarray(dup[q], dtype=np.float64).ravel())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 50), st.integers(0, 200))
+def test_strengthen_found_equals_add_at_and_the_cap(seed, m, n_pos):
+    from kyojosim.core.network_kernel import strengthen_found
+
+    rng = np.random.default_rng(seed)
+    strength = np.minimum(rng.random(m) + 0.5, 1.0).astype(np.float32)  # many close to the cap
+    pos = rng.integers(-1, m, n_pos)
+    gain = np.float32(rng.random() * 0.2)
+    want = strength.copy()
+    at = pos[pos >= 0]
+    np.add.at(want, at, gain)
+    want[at] = np.minimum(want[at], np.float32(1.0))
+    got = strength.copy()
+    assert strengthen_found(got, pos, gain) == at.size
+    assert np.array_equal(got, want)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 60), st.integers(1, 300), st.integers(0, 300))
+def test_strengthen_adds_once_per_occurrence_to_settled_and_new_ties(seed, n, n_ties, n_pairs):
+    def ties() -> Ties:
+        rng = np.random.default_rng(seed)
+        t = Ties()
+        t.add(rng.integers(0, n, n_ties), rng.integers(0, n, n_ties), TIE_COMMUNITY, 0.9)
+        _ = t.a  # settle the columns
+        t.add(rng.integers(0, n, 6), rng.integers(0, n, 6), TIE_ONLINE, 0.95)  # these wait in the buffer
+        return t
+
+    ref = ties()
+    want = {(int(x), int(y)): np.float32(s) for x, y, s in zip(ref.a, ref.b, ref.strength, strict=True)}
+    t = ties()
+    rng = np.random.default_rng(seed + 1)
+    a, b = rng.integers(0, n, n_pairs), rng.integers(0, n, n_pairs)
+    hits = t.strengthen(a, b, 0.07)
+    n_hits = 0
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):  # one pair at a time, in order
+        k = (min(x, y), max(x, y))
+        if k in want:
+            want[k] = np.float32(want[k] + np.float32(0.07))
+            n_hits += 1
+    assert hits == n_hits
+    got = {(int(x), int(y)): np.float32(s) for x, y, s in zip(t.a, t.b, t.strength, strict=True)}
+    assert got == {k: min(v, np.float32(1.0)) for k, v in want.items()}

@@ -112,3 +112,21 @@ def test_household_kinds_kernel_equals_the_array_rules():
         assert np.array_equal(classify(pop), _classify_array(pop))
         pop.alive[: pop.n] = rng.random(pop.n) < 0.8  # empty and broken-up households too
         pop.cols["role"][: pop.n] = rng.integers(0, 4, pop.n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_distinct_slots_are_unique_with_counts_in_the_order_of_first_occurrence(seed):
+    rng = np.random.default_rng(seed)
+    pop = Population()
+    pop.add(40, age=30)
+    for size in (0, 1, 25, 300):
+        slots = rng.integers(0, 40, size)
+        who, count = pop.distinct_slots(slots)
+        values, first, counts = np.unique(slots, return_index=True, return_counts=True)
+        order = np.argsort(first)
+        assert who.dtype == np.int64 and count.dtype == counts.dtype
+        assert np.array_equal(who, values[order]) and np.array_equal(count, counts[order])
+        assert not pop.slot_marks().any()  # the scratch is left all zeros
+    # a slot outside the population: np.unique's answer
+    who, count = pop.distinct_slots(np.array([-1, 3, 3, 50]))
+    assert np.array_equal(who, [-1, 3, 50]) and np.array_equal(count, [1, 2, 1])

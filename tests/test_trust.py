@@ -227,3 +227,32 @@ def test_participation_pull_kernel_equals_the_array_form():
     yearly_participation(pop, scn)
     for col, w in zip((pop.trust_offline, pop.trust_online, pop.reciprocity), want, strict=True):
         assert col.dtype == w.dtype and np.array_equal(col.view(np.uint32), w.view(np.uint32))
+
+
+def test_after_week_kernels_equal_the_array_forms():
+    """The compiled gains and recovery of the wish to ask give the array forms' values to the bit."""
+    from kyojosim.core.trust_kernel import add_capped
+
+    model = KyojoModel("ikoma", seed=5, scale=0.05, years=0)
+    pop, scn = model.population, model.scenario
+    rng = np.random.default_rng(5)
+    pop.reciprocity[:] = rng.random(pop.n).astype(np.float32)  # some near the cap of 1
+    slots = rng.integers(0, pop.n, 3000)
+    for gain in (0.02, 0.3):
+        want = pop.reciprocity.copy()
+        who, c = np.unique(slots, return_counts=True)
+        want[who] = np.minimum(want[who] + np.float32(gain) * c, 1.0)
+        who, c = pop.distinct_slots(slots)
+        add_capped(pop.reciprocity, who, c, np.float32(gain))
+        assert np.array_equal(pop.reciprocity.view(np.uint32), want.view(np.uint32))
+    # the wish to ask recovers as the whole-array arithmetic, all alive or some gone
+    pop.ask_factor[:] = rng.random(pop.n).astype(np.float32)
+    for gone in (False, True):
+        if gone:
+            pop.alive[: pop.n : 5] = False
+        live = pop.alive[: pop.n]
+        keep = np.float32((1.0 - scn.trust.ask_recovery) ** (1 / 52.0))
+        want = pop.ask_factor.copy()
+        want[live] = 1.0 - (1.0 - want[live]) * keep
+        recover_asking(pop, scn)
+        assert np.array_equal(pop.ask_factor.view(np.uint32), want.view(np.uint32))

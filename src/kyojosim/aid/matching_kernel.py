@@ -14,6 +14,10 @@ descending, keyed on the bits of the float64 weight (positive floats order as th
 do), then walks the edges once in that order. The order is the one of
 :func:`kyojosim.aid.matching.greedy_order` to the edge, and the walk takes an edge exactly as the
 sequential greedy does (same comparisons, same subtractions in float64).
+
+The weekly round (:meth:`kyojosim.aid.round.MutualAid.week`) also uses :func:`weigh_candidates` (a
+channel's edges without self-help, weighed by :func:`kyojosim.aid.round.preference`'s arithmetic) and
+:func:`local_helpers` (the week's helpers numbered, with their hours left), each one pass over the edges.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["greedy_pass", "local_helpers", "radix_argsort"]
+__all__ = ["greedy_pass", "local_helpers", "radix_argsort", "weigh_candidates"]
 
 _DIGIT_BITS = 11
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -146,7 +150,7 @@ def greedy_pass(
 
 @_compiled
 def local_helpers(helper: np.ndarray, requester: np.ndarray, hours: np.ndarray, weekly: np.ndarray,
-                  n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+                  marks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return the week's candidate helpers numbered 0, 1, ... and their hours left for the week.
 
     Args:
@@ -154,32 +158,82 @@ def local_helpers(helper: np.ndarray, requester: np.ndarray, hours: np.ndarray, 
         requester: int64 requester slot of each open need (-1: gone).
         hours: float32 hours of each open need.
         weekly: float64 weekly hours of every slot.
-        n: Number of slots.
+        marks: int64 zeros, one per slot (a scratch array, :meth:`~kyojosim.core.population.Population.slot_marks`):
+            each helper's number plus one is kept in it while the pass runs; it is left all zeros again.
 
     Returns:
         ``(slots, local, capacity)``: the distinct helper slots in the order they first appear, each edge's
         helper as an index into them, and each one's hours left: its weekly hours less the hours of its own
         open needs (summed in the order of the needs, as ``np.bincount`` does), never below 0.
     """
-    index = np.full(n, -1, dtype=np.int64)
     local = np.empty(helper.size, dtype=np.int64)
     count = 0
     for i in range(helper.size):
         h = helper[i]
-        if index[h] < 0:
-            index[h] = count
+        if marks[h] == 0:
             count += 1
-        local[i] = index[h]
+            marks[h] = count
+        local[i] = marks[h] - 1
     slots = np.empty(count, dtype=np.int64)
     for i in range(helper.size):
         slots[local[i]] = helper[i]
     own = np.zeros(count)
     for j in range(requester.size):
         r = requester[j]
-        if r >= 0 and index[r] >= 0:
-            own[index[r]] += np.float64(hours[j])
+        if r >= 0 and marks[r] > 0:
+            own[marks[r] - 1] += np.float64(hours[j])
     capacity = np.empty(count)
     for k in range(count):
         left = weekly[slots[k]] - own[k]
         capacity[k] = left if left > 0.0 else 0.0
+    for k in range(count):
+        marks[slots[k]] = 0
     return slots, local, capacity
+
+
+@_compiled
+def weigh_candidates(sel: np.ndarray, need: np.ndarray, helper: np.ndarray, weight: np.ndarray,
+                     requester: np.ndarray, urgency: np.ndarray, trust: np.ndarray, district: np.ndarray,
+                     trust_base: np.float32, other_district: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # pragma: no cover - compiled
+    """Return a channel's candidate edges as the weekly round keeps them: ``(need, helper, weight)``.
+
+    Edge ``e`` is for the open need ``sel[need[e]]``; an edge whose helper is the requester is dropped;
+    the others keep their order, and their weight is multiplied by the requester's preference, with the
+    arithmetic of :func:`kyojosim.aid.round.preference` (float32 ``(1 + urgency) * (trust_base + trust)``,
+    then float64 with the district factor).
+
+    Args:
+        sel: int64 index into the open needs of each need the channel was given.
+        need: int64 index into ``sel`` of each edge.
+        helper: int64 helper slot of each edge.
+        weight: The channel's weight of each edge.
+        requester: int64 requester slot of each open need.
+        urgency: float32 urgency of each open need.
+        trust: float32 trust of every slot (offline or online, as the channel's ``trust_kind``).
+        district: District of every slot.
+        trust_base: ``helping.trust_weight_base`` as float32.
+        other_district: ``helping.other_district_factor``.
+    """
+    n_keep = 0
+    for e in range(need.size):
+        if helper[e] != requester[sel[need[e]]]:
+            n_keep += 1
+    out_need = np.empty(n_keep, dtype=np.int64)
+    out_helper = np.empty(n_keep, dtype=np.int64)
+    out_weight = np.empty(n_keep, dtype=np.float64)
+    one = np.float32(1.0)
+    k = 0
+    for e in range(need.size):
+        i = sel[need[e]]
+        r = requester[i]
+        h = helper[e]
+        if h == r:
+            continue
+        pref = (one + urgency[i]) * (trust_base + trust[r])  # float32, as the array form
+        near = 1.0 if district[r] == district[h] else other_district
+        out_need[k] = i
+        out_helper[k] = h
+        out_weight[k] = np.float64(weight[e]) * (np.float64(pref) * near)
+        k += 1
+    return out_need, out_helper, out_weight

@@ -57,6 +57,10 @@ def preference(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, urg
     trust otherwise) makes a requester who trusts people met online prefer them;
     ``helping.other_district_factor`` lowers helpers from another district (only ties cross
     districts).
+
+    The weekly round applies this arithmetic edge by edge in one compiled pass
+    (:func:`kyojosim.aid.matching_kernel.weigh_candidates`, the same values to the bit); this is its
+    array form.
     """
     pop = model.population
     h = model.scenario.helping
@@ -224,28 +228,33 @@ class MutualAid:
         req_slot = pop.slots_of(book.requester)
         # 4. candidates from every channel (step 3, the helpers' hours, is taken for them below), then matching
         open_idx = np.flatnonzero(book.surfaced > 0)
+        from .matching_kernel import local_helpers, weigh_candidates
+
+        h = m.scenario.helping
         parts = []
         for ch in active:
             sel = open_idx[(book.surfaced[open_idx] & ch.bit) > 0]
             need, helper, weight = ch.candidates(req_slot[sel], book.category[sel].astype(np.int64),
                                                  book.born[sel], step)
-            keep = helper != req_slot[sel][need]
-            need, helper, weight = sel[need[keep]], helper[keep], weight[keep]
-            weight = weight * preference(m, req_slot[need], helper, book.urgency[need], ch.trust_kind)
+            # drop self-help and weigh by the requester's preference (the arithmetic of preference(), in one pass)
+            trust = pop.trust_online if ch.trust_kind == "online" else pop.trust_offline
+            need, helper, weight = weigh_candidates(sel, np.asarray(need, dtype=np.int64),
+                                                    np.asarray(helper, dtype=np.int64), np.asarray(weight),
+                                                    req_slot, book.urgency, trust, pop.district,
+                                                    np.float32(h.trust_weight_base), float(h.other_district_factor))
             parts.append((need, helper, weight, np.full(need.size, ch.bit, np.int8)))
         if parts:
             cand = Candidates(
-                need=np.concatenate([p[0] for p in parts]).astype(np.int64),
-                helper=np.concatenate([p[1] for p in parts]).astype(np.int64),
-                weight=np.concatenate([p[2] for p in parts]).astype(np.float64),
+                need=np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False),
+                helper=np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False),
+                weight=np.concatenate([p[2] for p in parts]).astype(np.float64, copy=False),
                 channel=np.concatenate([p[3] for p in parts]),
             )
         else:  # pragma: no cover - the offline channel is always there
             cand = Candidates(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int8)))
         # 3. the candidate helpers' hours: weekly time less their own open needs (numbered 0.. for the matching)
-        from .matching_kernel import local_helpers
-
-        cand.helper_ids, cand.helper, capacity = local_helpers(cand.helper, req_slot, book.hours, self.hours, pop.n)
+        cand.helper_ids, cand.helper, capacity = local_helpers(cand.helper, req_slot, book.hours, self.hours,
+                                                               pop.slot_marks())
         result = match(cand, book.hours.astype(np.float64), capacity, m.streams.fresh("matching", step))
         result.helper = cand.helper_ids[result.helper]  # back to slots
         matched_mask = np.zeros(len(book), dtype=bool)
@@ -287,7 +296,7 @@ class MutualAid:
         # (hours are float32 values: their sums in float64 are exact, in any order)
         np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
-        unmet = np.union1d(req_slot[lapse], req_slot[~matched_mask & ~lapse])
+        unmet, _ = pop.distinct_slots(req_slot[~matched_mask])  # requesters with a need open or lapsed
         live = pop.alive[: pop.n]
         n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
         unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")

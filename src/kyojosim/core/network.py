@@ -132,7 +132,8 @@ class Ties:
         if key.size > self.SMALL_ADD or self._a.size == 0 or not self._is_canonical():
             self.add_many([(a, b, kind, strength)])
             return
-        key = np.unique(key)  # one kind and strength: merging duplicates is dropping them
+        key = np.sort(key)  # one kind and strength: merging duplicates is dropping them (np.unique, faster)
+        key = key[np.r_[True, key[1:] != key[:-1]]]
         kind_new = np.uint8(kind)
         strength_new = np.float32(strength)
         from .network_kernel import find_pairs
@@ -308,26 +309,17 @@ class Ties:
         b = np.asarray(b, dtype=np.int64)
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         gain = np.float32(amount)
-        from .network_kernel import find_pairs
+        from .network_kernel import find_pairs, strengthen_found
 
         pos = find_pairs(self._a, self._b, lo, hi)
-        hit = pos >= 0
-        hits = int(hit.sum())
-        if hits:
-            at = pos[hit]
-            np.add.at(self._strength, at, gain)
-            at = np.unique(at)
-            self._strength[at] = np.minimum(self._strength[at], np.float32(1.0))
+        hits = int(strengthen_found(self._strength, pos, gain))  # each occurrence adds, then the cap at 1
         if self._new_key.size and hits < pos.size:
+            hit = pos >= 0
             key = lo[~hit] << 32 | hi[~hit]
             p = np.minimum(np.searchsorted(self._new_key, key), self._new_key.size - 1)
             found = self._new_key[p] == key
             if found.any():
-                at = p[found]
-                np.add.at(self._new_strength, at, gain)
-                at = np.unique(at)
-                self._new_strength[at] = np.minimum(self._new_strength[at], np.float32(1.0))
-                hits += int(found.sum())
+                hits += int(strengthen_found(self._new_strength, np.where(found, p, -1), gain))
         self._version += 1
         return hits
 
@@ -638,6 +630,23 @@ def pairs_of_lists(start: np.ndarray, members: np.ndarray, n_new: np.ndarray, me
     a2 = members[start[g] + n_new[g] + rng.integers(0, np.maximum(old[g], 1))]
     b2 = members[start[g] + rng.integers(0, n_new[g])]
     return np.concatenate([a1, a2]), np.concatenate([b1, b2])
+
+
+def pair_strengths(adj: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the entries of ``adj`` at the pairs ``(a[i], b[i])`` as float64 (0 where they are not tied).
+
+    What ``np.asarray(adj[a, b]).ravel()`` gives, found in compiled code row by row (the rows of a
+    resident are short), without scipy's indexing machinery.
+    """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if a.size == 0:
+        return np.zeros(0)
+    if int(min(a.min(), b.min())) < 0 or int(max(a.max(), b.max())) >= adj.shape[0]:
+        return np.asarray(adj[a, b], dtype=np.float64).ravel()  # scipy's rules for indices out of range
+    from .network_kernel import pair_values
+
+    return pair_values(adj.indptr, adj.indices, adj.data, a, b)
 
 
 def neighbours(adj: sp.csr_matrix, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

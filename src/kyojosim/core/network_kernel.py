@@ -2,6 +2,8 @@
 
 * :func:`find_pairs`: where pairs of slots sit in ties sorted by ``(a, b)`` (binary search), so that
   strengthening or adding a few ties touches only them, never the whole list;
+* :func:`strengthen_found`: add a gain to the strengths of the ties found, once per occurrence, then cap
+  them at 1 (``np.add.at`` and the cap, in one pass over the pairs);
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
@@ -16,7 +18,9 @@
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
   value (willing to help free, able to offer on the platform), in the order of the CSR rows;
 * :func:`pairs_within`: the ties whose two ends are both in a set, in the order of the list (also numbered
-  among the set).
+  among the set);
+* :func:`pair_values`: the entries of a CSR matrix at given (row, column) pairs (what scipy's
+  ``adj[rows, cols]`` gives), each found in its row.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 from ..compiled import compiled
 
 __all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "kinds_groups_with_new", "masked_degree", "merge_ties",
-           "pairs_within", "remap_ties", "tied_candidates"]
+           "pair_values", "pairs_within", "remap_ties", "strengthen_found", "tied_candidates"]
 
 
 @compiled
@@ -54,6 +58,27 @@ def find_pairs(a: np.ndarray, b: np.ndarray, qa: np.ndarray, qb: np.ndarray) -> 
         if lo < n and np.int64(a[lo]) == x and np.int64(b[lo]) == y:
             out[i] = lo
     return out
+
+
+@compiled
+def strengthen_found(strength: np.ndarray, pos: np.ndarray, gain: np.float32) -> int:  # pragma: no cover
+    """Add ``gain`` to ``strength[p]`` for each ``p >= 0`` of ``pos`` (once per occurrence), then cap those at 1.
+
+    The float32 additions of ``np.add.at(strength, pos[pos >= 0], gain)``, in the same order, then
+    ``strength[p] = min(strength[p], 1)`` for the ties touched. Returns the number of entries ``>= 0``.
+    """
+    hits = 0
+    for i in range(pos.size):
+        p = pos[i]
+        if p >= 0:
+            strength[p] = strength[p] + gain
+            hits += 1
+    one = np.float32(1.0)
+    for i in range(pos.size):
+        p = pos[i]
+        if p >= 0 and strength[p] > one:
+            strength[p] = one
+    return hits
 
 
 @compiled
@@ -113,15 +138,14 @@ def tied_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, k
         code: int8 matrix (slots x categories), e.g. the willingness column.
         want: The value of ``code`` a helper must have.
     """
-    total = 0
+    # one pass over the rows, into room for every entry of them (the result is the first ``k``): each row, and
+    # each helper's code, is read once
+    room = 0
     for i in range(slot.size):
-        s, c = slot[i], category[i]
-        for j in range(indptr[s], indptr[s + 1]):
-            if (kinds[j] & kind_mask) != 0 and code[indices[j], c] == want:
-                total += 1
-    need = np.empty(total, dtype=np.int64)
-    helper = np.empty(total, dtype=np.int64)
-    weight = np.empty(total, dtype=np.float64)
+        room += indptr[slot[i] + 1] - indptr[slot[i]]
+    need = np.empty(room, dtype=np.int64)
+    helper = np.empty(room, dtype=np.int64)
+    weight = np.empty(room, dtype=np.float64)
     k = 0
     for i in range(slot.size):
         s, c = slot[i], category[i]
@@ -132,7 +156,27 @@ def tied_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, k
                 helper[k] = h
                 weight[k] = data[j]
                 k += 1
-    return need, helper, weight
+    return need[:k].copy(), helper[:k].copy(), weight[:k].copy()
+
+
+@compiled
+def pair_values(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows: np.ndarray,
+                cols: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return the entry of a CSR matrix at each pair ``(rows[i], cols[i])`` as float64 (0 where none is stored).
+
+    Entries of the same row and column stored more than once are added up (in their order, in the
+    precision of ``data``), as scipy's indexing of a matrix with duplicates does.
+    """
+    out = np.zeros(rows.size, dtype=np.float64)
+    zero = np.zeros(1, dtype=data.dtype)[0]
+    for i in range(rows.size):
+        r, c = rows[i], cols[i]
+        v = zero
+        for j in range(indptr[r], indptr[r + 1]):
+            if indices[j] == c:
+                v += data[j]
+        out[i] = v
+    return out
 
 
 @compiled

@@ -173,6 +173,7 @@ class Population(Table):
         self.next_uid = 1
         """The uid the next resident added gets (uids count from 1, as Mesa numbers agents)."""
         self._slot_by_uid = np.full(1, -1, dtype=np.int64)
+        self._marks = np.zeros(0, dtype=np.int64)  # the scratch of slot_marks (all zeros between calls)
 
     # -- access ------------------------------------------------------------------------
     @property
@@ -215,6 +216,30 @@ class Population(Table):
         ok = (uids >= 0) & (uids < index.size)
         out[ok] = index[uids[ok]]
         return out
+
+    def distinct_slots(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the distinct slots of ``slots`` in the order they first occur, and how often each occurs.
+
+        The values and counts of ``np.unique(slots, return_counts=True)``, in another order, found in one
+        pass over ``slots`` (marks by slot kept between calls, so nothing the size of the population is
+        allocated or cleared each time; a slot outside ``0 .. n - 1`` falls back to ``np.unique``).
+        """
+        slots = np.asarray(slots, dtype=np.int64).ravel()
+        if slots.size == 0 or int(slots.min()) < 0 or int(slots.max()) >= self.n:
+            return np.unique(slots, return_counts=True)
+        from .population_kernel import distinct_counts
+
+        return distinct_counts(slots, self.slot_marks())
+
+    def slot_marks(self) -> np.ndarray:
+        """Return a scratch array of int64 zeros, one (at least) per slot, for compiled passes that mark slots.
+
+        Kept between calls, so that a pass over a few slots allocates and clears nothing the size of the
+        population; a pass may count or number slots in it but must leave it all zeros.
+        """
+        if self._marks.size < self.n:
+            self._marks = np.zeros(max(self.n, self.capacity), dtype=np.int64)
+        return self._marks
 
     def nbytes(self) -> int:
         """Bytes held by the resident and household columns (capacity included)."""

@@ -1,7 +1,10 @@
 """Compiled kernel of the yearly compaction of the population (numba; see :mod:`kyojosim.compiled`).
 
 * :func:`compact_rows`: keep the flagged rows of a column, in order, at its front (in place, one
-  pass: ``a[:k] = a[keep]``).
+  pass: ``a[:k] = a[keep]``);
+* :func:`distinct_counts`: the distinct slots of a list and how often each occurs (``np.unique`` with
+  counts, in the order of first occurrence), counted in an array of marks by slot that it leaves all
+  zeros, so that the work follows the list, not the population.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["compact_rows"]
+__all__ = ["compact_rows", "distinct_counts"]
 
 
 @compiled
@@ -28,3 +31,27 @@ def compact_rows(a: np.ndarray, keep: np.ndarray) -> int:  # pragma: no cover - 
                     a[j, w] = a[i, w]
             j += 1
     return j
+
+
+@compiled
+def distinct_counts(slots: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(who, count)``: the distinct values of ``slots`` in the order they first occur, and their counts.
+
+    Args:
+        slots: int64 slots, each in ``0 .. marks.size - 1``.
+        marks: int64 zeros, one per slot (a scratch array): counted in, and left all zeros again.
+    """
+    who = np.empty(slots.size, dtype=np.int64)
+    k = 0
+    for i in range(slots.size):
+        s = slots[i]
+        if marks[s] == 0:
+            who[k] = s
+            k += 1
+        marks[s] += 1
+    count = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        count[j] = marks[who[j]]
+        marks[who[j]] = 0
+    return who[:k].copy(), count
+

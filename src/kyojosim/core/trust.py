@@ -89,17 +89,20 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
     pop = model.population
     online = (channel & ONLINE_CHANNEL_BITS) != 0
 
-    def count(slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the distinct slots (ascending) and how often each occurs (work in the events, not the town)."""
-        return np.unique(np.asarray(slots, dtype=np.int64), return_counts=True)
+    count = pop.distinct_slots  # the distinct slots and how often each occurs (work in the events, not the town)
+    from .trust_kernel import add_capped
 
-    # each occurrence adds its gain (a resident helped twice gains twice), capped at 1
+    # each occurrence adds its gain (a resident helped twice gains twice), capped at 1:
+    # col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0), in one compiled pass
     for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
                              (pop.reciprocity, helper, t.helper_reciprocity_gain),
                              (pop.trust_online, requester[online], t.trust_gain),
                              (pop.trust_offline, requester[~online], t.trust_gain)):
         who, c = count(slots)
-        col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0)
+        if who.size and not 0 <= int(who.min()) <= int(who.max()) < col.size:  # not slots: numpy's indexing rules
+            col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0)
+        else:
+            add_capped(col, who, c, np.float32(gain))
     recover_asking(pop, model.scenario)
     ask = pop.ask_factor
     who, c = count(lapsed_requester)
@@ -116,14 +119,10 @@ def recover_asking(pop: Population, scn: Scenario, weeks: float = 1.0) -> None:
     a share ``trust.ask_recovery`` of it is regained in a year.
     """
     keep = np.float32((1.0 - scn.trust.ask_recovery) ** (weeks / 52.0))
-    ask = pop.ask_factor
-    live = pop.alive[: pop.n]
-    if live.all():  # between two turns of the year every slot is a living resident: in place, no copies
-        np.subtract(np.float32(1.0), ask, out=ask)
-        np.multiply(ask, keep, out=ask)
-        np.subtract(np.float32(1.0), ask, out=ask)
-    else:
-        ask[live] = 1.0 - (1.0 - ask[live]) * keep
+    from .trust_kernel import recover
+
+    # ask[live] = 1 - (1 - ask[live]) * keep in float32, in place, in one compiled pass
+    recover(pop.ask_factor, pop.alive[: pop.n], keep)
 
 
 def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator) -> int:

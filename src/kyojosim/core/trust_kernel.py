@@ -5,6 +5,9 @@
 of each, with the same comparisons and arithmetic as the rules in that function's docstring.
 :func:`participation_pull` is :func:`kyojosim.core.trust.yearly_participation` in one pass over the
 residents, with the same arithmetic as its array form (float64 levels, float32 steps).
+:func:`add_capped` adds a gain per occurrence to the slots of a week's events (the trust and reciprocity
+gains of :func:`kyojosim.core.trust.after_week`) and :func:`recover` is
+:func:`kyojosim.core.trust.recover_asking` in one pass, each with the arithmetic of its array form.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["participation_pull", "reform_selected"]
+__all__ = ["add_capped", "participation_pull", "recover", "reform_selected"]
 
 
 @compiled
@@ -102,3 +105,28 @@ def participation_pull(groups: np.ndarray, online: np.ndarray, alive: np.ndarray
             level = mean + effect * (min(np.float64(count), cap) - 1.0)
             level = min(max(level, 0.01), 0.99)
             col[i] += pull * (np.float32(level) - col[i])
+
+
+@compiled
+def add_capped(col: np.ndarray, who: np.ndarray, count: np.ndarray, gain: np.float32) -> None:  # pragma: no cover
+    """``col[who] = np.minimum(col[who] + gain * count, 1.0)`` (float32 column, distinct ``who``), in place.
+
+    As the array form computes it: the float32 gain times the int64 count in float64, added to the
+    value in float64, capped at 1, rounded back to float32.
+    """
+    g = np.float64(gain)
+    for i in range(who.size):
+        s = who[i]
+        v = np.float64(col[s]) + g * np.float64(count[i])
+        if v > 1.0:
+            v = 1.0
+        col[s] = np.float32(v)
+
+
+@compiled
+def recover(ask: np.ndarray, alive: np.ndarray, keep: np.float32) -> None:  # pragma: no cover - compiled
+    """``ask[i] = 1 - (1 - ask[i]) * keep`` in float32 for every ``i`` with ``alive[i]``, in place."""
+    one = np.float32(1.0)
+    for i in range(ask.size):
+        if alive[i]:
+            ask[i] = one - (one - ask[i]) * keep

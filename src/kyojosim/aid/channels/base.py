@@ -227,20 +227,12 @@ class DistrictPools:
         inside = district.astype(np.int64) < self.n_districts
         size = np.where(inside, self.size[np.minimum(g, self.size.size - 1)], 0)
         start = np.where(inside, self.start[np.minimum(g, self.start.size - 1)], 0)
-        idx = np.arange(g.size)
-        small = size <= k
-        cnt = np.where(small, size, 0)
-        need_a = np.repeat(idx, cnt)
-        offs = np.arange(need_a.size) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        helper_a = self.members[np.repeat(start, cnt) + offs]
-        big = idx[~small]
-        draw = np.sort(rng.integers(0, size[big][:, None], size=(big.size, k)), axis=1)
-        first = np.ones(draw.shape, dtype=bool)
-        first[:, 1:] = draw[:, 1:] != draw[:, :-1]
-        need_b = np.broadcast_to(big[:, None], draw.shape)[first]
-        helper_b = self.members[(start[big][:, None] + draw)[first]]
-        need = np.concatenate([need_a, need_b]).astype(np.int64)
-        return need, np.concatenate([helper_a, helper_b]).astype(np.int64)
+        big = size > k
+        draw = np.sort(rng.integers(0, size[big][:, None], size=(int(big.sum()), k)), axis=1)
+        from .channel_kernel import pool_candidates
+
+        # the edges in one pass: the small pools whole, then each large pool's draws, repeats dropped
+        return pool_candidates(size.astype(np.int64), start.astype(np.int64), self.members, int(k), draw)
 
 
 def uid_uniform(uid: np.ndarray, key: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Compiled kernels of the channels' yearly refresh (numba; see :mod:`kyojosim.compiled`).
+"""Compiled kernels of the channels (numba; see :mod:`kyojosim.compiled`).
 
 * :func:`pool_members`: the eligible helpers of :class:`~kyojosim.aid.channels.base.DistrictPools`
   grouped by (district, category), by a counting sort in the order a stable sort of the eligible
@@ -6,7 +6,9 @@
 * :func:`degree_and_peers`: each slot's number of ties and how many of its ties lead to a marked
   resident (the local SNS's adopters), in one pass over the ties;
 * :func:`last_tied`: for every slot, the last tie (in the order of its adjacency row) to a resident
-  with a given mark, e.g. the reporter a requester is tied to.
+  with a given mark, e.g. the reporter a requester is tied to;
+* :func:`pool_candidates`: the week's candidate edges of :meth:`DistrictPools.draw
+  <kyojosim.aid.channels.base.DistrictPools.draw>` from the pools' sizes and the random draws, in one pass.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["degree_and_peers", "last_tied", "pool_members"]
+__all__ = ["degree_and_peers", "last_tied", "pool_candidates", "pool_members"]
 
 
 @compiled
@@ -81,3 +83,44 @@ def degree_and_peers(a: np.ndarray, b: np.ndarray, kind: np.ndarray, mark: np.nd
         if mark[x]:
             peers[y] += 1.0
     return degree, peers
+
+
+@compiled
+def pool_candidates(size: np.ndarray, start: np.ndarray, members: np.ndarray, k: int,
+                    draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(need_index, helper_slot)``: every member of a pool of at most ``k``, ``k`` draws of a larger one.
+
+    Need ``i`` has the pool ``members[start[i]:start[i] + size[i]]``. First, need by need, the needs whose
+    pool has at most ``k`` members get all of them, in order; then the others, need by need, get the
+    members at their row of ``draw`` (``k`` positions in the pool per such need, in the order of the
+    needs, each row sorted ascending), each position once.
+    """
+    n = size.size
+    total = 0
+    for i in range(n):
+        if size[i] <= k:
+            total += size[i]
+    n_big = draw.shape[0]
+    for b in range(n_big):
+        for j in range(k):
+            if j == 0 or draw[b, j] != draw[b, j - 1]:
+                total += 1
+    need = np.empty(total, dtype=np.int64)
+    helper = np.empty(total, dtype=np.int64)
+    o = 0
+    for i in range(n):
+        if size[i] <= k:
+            for j in range(size[i]):
+                need[o] = i
+                helper[o] = members[start[i] + j]
+                o += 1
+    b = 0
+    for i in range(n):
+        if size[i] > k:
+            for j in range(k):
+                if j == 0 or draw[b, j] != draw[b, j - 1]:
+                    need[o] = i
+                    helper[o] = members[start[i] + draw[b, j]]
+                    o += 1
+            b += 1
+    return need, helper

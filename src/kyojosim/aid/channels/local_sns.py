@@ -52,7 +52,7 @@ import scipy.sparse as sp
 from ...constants import CH, TIE_COMMUNITY, TIE_ONLINE, WILL_FREE, age_band
 from ...core.communities import ONLINE_BIT
 from ...core.helping import weekly_hours
-from ...core.network import Ties
+from ...core.network import Ties, pair_strengths
 from ...core.population import N_CATEGORIES, Population
 from .base import AidContext, Channel, DistrictPools, register_channel
 
@@ -173,9 +173,7 @@ def _adopters(pop: Population) -> np.ndarray:
 
 def _lookup(adj: sp.csr_matrix, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Return the strengths of the pairs ``(a, b)`` in ``adj`` (0 where they are not tied)."""
-    if a.size == 0:
-        return np.zeros(0)
-    return np.asarray(adj[a, b], dtype=np.float64).ravel()
+    return pair_strengths(adj, a, b)
 
 
 class ActivityLog:

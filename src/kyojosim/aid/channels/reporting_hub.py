@@ -197,7 +197,8 @@ class ReportingHubChannel(Channel):
                 rng: np.random.Generator) -> np.ndarray:
         """Return which routed, still open reports the office answers this week: oldest first, up to capacity."""
         pop = self.ctx.population
-        capacity = stochastic_round(self.cfg.office_cases_per_1000 * int(pop.alive[: pop.n].sum()) / 1000, rng)
+        capacity = stochastic_round(self.cfg.office_cases_per_1000 * int(np.count_nonzero(pop.alive[: pop.n])) / 1000,
+                                    rng)
         u = rng.random(slot.size)
         routed = np.flatnonzero((born <= step - self.cfg.routing_delay_weeks) & self.served[category])
         out = np.zeros(slot.size, dtype=bool)
