@@ -375,7 +375,9 @@ class Ties:
             raise ValueError(f"a tie refers to slot {max(int(self._a.max()), int(self._b.max()))}; "
                              f"the adjacency has {n} slots")
         indptr, indices, data, kinds = csr_of_ties(self._a, self._b, self._strength, self._kind, n)
-        nb = Neighbourhood(sp.csr_matrix((data, indices, indptr), shape=(n, n)), kinds)
+        csr = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+        csr.has_sorted_indices = True  # each row's columns ascend (no pass needed to find it out)
+        nb = Neighbourhood(csr, kinds)
         self._neighbourhood = ((self._version, n), nb)
         return nb
 
