@@ -25,6 +25,7 @@ from .core.helping import draw_willingness
 from .core.households import classify
 from .core.ict import ict_uptake
 from .core.lifecourse import yearly_life_course
+from .core.network import TieBatch
 from .core.streams import Streams
 from .core.synthesis import build_ties, draw_traits, household_ties, synthesize
 from .core.trust import initial_trust, yearly_participation, yearly_willingness
@@ -256,6 +257,8 @@ class KyojoModel(mesa.Model):
             t0 = time.perf_counter()
             submodel(self, state)
             self.timings[name] += time.perf_counter() - t0
+        if state.new_ties is not None:
+            state.new_ties.flush()  # nothing left unmerged (the batch is empty after ``household_ties``)
 
     # -- metrics ----------------------------------------------------------------------------
     def _record_year(self, events: YearEvents | None) -> None:
@@ -381,6 +384,9 @@ class YearState:
         new_slot: ``new_slot[old]``: the slot after compaction, -1 if dropped (``compaction``).
         moved: Slots after compaction of the residents tied in this year: newcomers and those who came
             of age (``newcomer_ties``).
+        new_ties: The ties made by ``newcomer_ties``, ``community_dynamics`` and ``household_ties``, merged
+            into the network in one pass at the end of ``household_ties`` (no entry between them reads the
+            ties; merging is order-free, so the network is the one adding each batch in turn gives).
     """
 
     year: int
@@ -390,6 +396,14 @@ class YearState:
     adults: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
     new_slot: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
     moved: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
+    new_ties: TieBatch | None = None
+
+
+def _new_ties(m: KyojoModel, ys: YearState) -> TieBatch:
+    """Return the batch of the ties made in this turn (see :attr:`YearState.new_ties`)."""
+    if ys.new_ties is None:
+        ys.new_ties = TieBatch(m.ties)
+    return ys.new_ties
 
 
 def _fresh(m: KyojoModel, stream: str, ys: YearState) -> np.random.Generator:
@@ -444,17 +458,18 @@ def _compaction(m: KyojoModel, ys: YearState) -> None:
 def _newcomer_ties(m: KyojoModel, ys: YearState) -> None:
     moved = ys.new_slot[np.concatenate([ys.newcomers, ys.adults])]
     ys.moved = moved[moved >= 0]
-    build_ties(m.population, m.scenario, _fresh(m, "network", ys), slots=ys.moved, ties=m.ties)
+    build_ties(m.population, m.scenario, _fresh(m, "network", ys), slots=ys.moved, ties=_new_ties(m, ys))
 
 
 def _community_dynamics(m: KyojoModel, ys: YearState) -> None:
-    yearly_memberships(m.population, m.scenario, _fresh(m, "community_dynamics", ys), m.community_levels, m.ties,
-                       ys.year, skip=ys.moved)
+    yearly_memberships(m.population, m.scenario, _fresh(m, "community_dynamics", ys), m.community_levels,
+                       _new_ties(m, ys), ys.year, skip=ys.moved)
 
 
 def _household_ties(m: KyojoModel, ys: YearState) -> None:
     # members of a household are all tied: tie those who moved in with the household they joined
-    household_ties(m.population, m.scenario, m.ties, ys.new_slot[ys.rehoused])
+    household_ties(m.population, m.scenario, _new_ties(m, ys), ys.new_slot[ys.rehoused])
+    _new_ties(m, ys).flush()  # the year's new ties, merged into the network in one pass
 
 
 def _household_kinds(m: KyojoModel, ys: YearState) -> None:
