@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +44,9 @@ from .measures.yearly import year_summary
 from .params.scenario import Scenario, load_scenario
 
 DAYS_PER_YEAR = 365.25
+
+_MESA_LOG = logging.getLogger("MESA.mesa.model")
+"""Mesa's logger of agent registration (``mesa.model``): with its debug level on, handles register one by one."""
 
 
 class KyojoModel(mesa.Model):
@@ -134,17 +138,58 @@ class KyojoModel(mesa.Model):
         if self._handles is None or slots.size == 0:
             return
         uids = self.population.uid[slots].tolist()
-        # a plain loop of constructors (create_agents also builds a throwaway AgentSet); the cyclic
-        # garbage collector is paused meanwhile, as hundreds of thousands of new objects trigger it
+        # a plain loop of constructors (create_agents also builds a throwaway AgentSet), registered as a
+        # batch; the cyclic garbage collector is paused meanwhile, as hundreds of thousands of new objects
+        # trigger it
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = [Resident(self, uid) for uid in uids]
+            agents = [Resident(self, uid, register=False) for uid in uids]
+            self._register_handles(agents)
         finally:
             if enabled:
                 gc.enable()
         self._grow_handles()
         self._handles[slots] = agents
+
+    def _register_handles(self, agents: list[Resident]) -> None:
+        """Register new handles with Mesa, in order: the state ``register_agent`` of each in turn leaves.
+
+        The same three entries per agent (the model's hard reference and its place in ``agents_by_type``
+        and ``agents``), added without Mesa's per-agent call and log line; with Mesa's debug log on, each
+        goes through ``register_agent`` so that the log is complete.
+        """
+        if _MESA_LOG.isEnabledFor(logging.DEBUG) or not agents:
+            for agent in agents:
+                self.register_agent(agent)
+            return
+        if Resident not in self.agents_by_type:
+            self.register_agent(agents[0])  # Mesa makes the AgentSet of the type
+            agents = agents[1:]
+        hard = self._agents  # mesa.Model's own dict of hard references (this class is a mesa.Model)
+        add_type, add_all = self.agents_by_type[Resident].add, self.agents.add
+        for agent in agents:
+            hard[agent] = None
+            add_type(agent)
+            add_all(agent)
+
+    def _deregister_handles(self, agents: list[Resident]) -> None:
+        """Remove handles from Mesa: what ``agent.remove()`` of each does (``deregister_agent``, once per agent).
+
+        With Mesa's debug log on, each goes through ``remove`` so that the log is complete.
+        """
+        if _MESA_LOG.isEnabledFor(logging.DEBUG):
+            for agent in agents:
+                agent.remove()
+            return
+        hard = self._agents
+        remove_type, remove_all = self.agents_by_type[Resident].remove, self.agents.remove
+        for agent in agents:
+            if agent not in hard:  # removed already: ``remove`` ignores it
+                continue
+            del hard[agent]
+            remove_type(agent)
+            remove_all(agent)
 
     def _grow_handles(self) -> None:
         if self._handles is not None and self.population.n > self._handles.size:
@@ -163,9 +208,7 @@ class KyojoModel(mesa.Model):
         if gone.size == 0:
             return
         self._grow_handles()
-        for agent in self._handles[gone]:
-            if agent is not None:
-                agent.remove()
+        self._deregister_handles([agent for agent in self._handles[gone].tolist() if agent is not None])
         self._handles[gone] = None
 
     def compact(self) -> np.ndarray:
