@@ -306,6 +306,9 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     size = np.zeros(n_seen, dtype=np.int64)
     fresh = np.zeros(n_seen, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
+    # the memberships of the groups seen, noted (row * n_kinds + kind, in row order) for the last pass
+    noted = np.empty(n * n_kinds if n_seen else 0, dtype=np.int64)  # pages are taken only as far as written
+    n_noted = 0
     for i in range(n):
         if not alive[i]:
             continue
@@ -318,6 +321,8 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
                 size[j] += 1
                 if new[i, k if wide else 0]:
                     fresh[j] += 1
+                noted[n_noted] = i * n_kinds + k
+                n_noted += 1
     # listed: groups of two or more, by kind and then ascending group id
     order = np.argsort(kind_of[:n_seen] * (top + 1) + ids[:n_seen])
     n_listed = 0
@@ -343,16 +348,11 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     fill_new = start[:n_listed].copy()
     fill_old = start[:n_listed] + n_new
     members = np.empty(start[n_listed], dtype=np.int64)
-    for i in range(n):
-        if not alive[i]:
-            continue
-        for k in range(n_kinds):
-            g = groups[i, k]
-            if g < 0 or index[g] < 0:
-                continue
-            j = rank[index[g]]
-            if j < 0:
-                continue
+    for e in range(n_noted):
+        i = noted[e] // n_kinds
+        k = noted[e] - i * n_kinds
+        j = rank[index[groups[i, k]]]
+        if j >= 0:
             if new[i, k if wide else 0]:
                 members[fill_new[j]] = i
                 fill_new[j] += 1
