@@ -218,7 +218,7 @@ def test_degree_by_kind_equals_counting_the_entries():
 
 def test_remap_and_compaction_kernels_equal_their_array_forms():
     from kyojosim.core.network_kernel import remap_ties
-    from kyojosim.core.population_kernel import compact_rows
+    from kyojosim.core.population_kernel import compact_rows, compact_values
 
     rng = np.random.default_rng(8)
     n, m = 500, 3000
@@ -228,14 +228,20 @@ def test_remap_and_compaction_kernels_equal_their_array_forms():
     a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
     kind, strength = rng.integers(0, 16, m).astype(np.uint8), rng.random(m).astype(np.float32)
     ok = (new_slot[a] >= 0) & (new_slot[b] >= 0)
-    got = remap_ties(a, b, kind, strength, new_slot)
     want = (new_slot[a][ok].astype(np.int32), new_slot[b][ok].astype(np.int32), kind[ok], strength[ok])
-    assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
-    for col in (rng.random(n).astype(np.float32), rng.integers(-5, 5, (n, 10)).astype(np.int32), keep.copy()):
+    for table in (new_slot, new_slot.astype(np.int32)):  # the table of new slots as int64 or int32
+        got = remap_ties(a, b, kind, strength, table)
+        assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+    for col in (rng.random(n).astype(np.float32), rng.integers(-5, 5, (n, 10)).astype(np.int32), keep.copy(),
+                rng.integers(0, 2**40, n), rng.integers(-3, 3, n).astype(np.int8)):
         want_col = col.copy()
         want_col[: keep.sum()] = col[keep]
-        assert compact_rows(col.reshape(n, -1), keep) == keep.sum()
-        assert np.array_equal(col, want_col)
+        got_rows = col.copy()
+        assert compact_rows(got_rows.reshape(n, -1), keep) == keep.sum()
+        assert np.array_equal(got_rows, want_col)
+        if col.ndim == 1:
+            assert compact_values(col, keep) == keep.sum()
+            assert np.array_equal(col, want_col)
 
 
 def test_groups_with_new_lists_the_members_of_groups_with_a_new_member():

@@ -280,8 +280,9 @@ class Ties:
 
         self._flush()
         canonical = self._is_canonical()
+        # slots are int32 (as the ties' ends): the half-size table of new slots stays in cache better
         self._a, self._b, self._kind, self._strength = remap_ties(self._a, self._b, self._kind, self._strength,
-                                                                  np.asarray(new_slot, dtype=np.int64))
+                                                                  np.asarray(new_slot).astype(np.int32))
         self._version += 1
         self._among = None
         kept = new_slot[new_slot >= 0]

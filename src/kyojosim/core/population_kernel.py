@@ -1,7 +1,7 @@
 """Compiled kernel of the yearly compaction of the population (numba; see :mod:`kyojosim.compiled`).
 
 * :func:`compact_rows`: keep the flagged rows of a column, in order, at its front (in place, one
-  pass: ``a[:k] = a[keep]``).
+  pass: ``a[:k] = a[keep]``); :func:`compact_values` does the same for a column of one value per row.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["compact_rows"]
+__all__ = ["compact_rows", "compact_values"]
 
 
 @compiled
@@ -26,5 +26,20 @@ def compact_rows(a: np.ndarray, keep: np.ndarray) -> int:  # pragma: no cover - 
             if j != i:
                 for w in range(width):
                     a[j, w] = a[i, w]
+            j += 1
+    return j
+
+
+@compiled
+def compact_values(a: np.ndarray, keep: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Move the values ``a[i]`` with ``keep[i]`` to the front of the one-dimensional ``a``, in order (in place).
+
+    :func:`compact_rows` of a column of one value per row, without its loop over the row (which costs
+    more than the copy for one value); returns how many.
+    """
+    j = 0
+    for i in range(keep.size):
+        if keep[i]:
+            a[j] = a[i]
             j += 1
     return j
