@@ -214,6 +214,14 @@ def test_degree_by_kind_equals_counting_the_entries():
         want = np.bincount(rows[(nb.kinds & mask) != 0], minlength=300)
         assert np.array_equal(nb.degree(mask), want)
     assert np.array_equal(t.degree(300, TIE_NEIGHBOUR), nb.degree(TIE_NEIGHBOUR))
+    # every kind, from the cached adjacency: the row lengths, or the entries with a kind where some tie has none
+    want = np.bincount(rows[nb.kinds != 0], minlength=300)
+    got = t.degree(300)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+    t.kind[:5] = 0  # ties without a kind are not counted
+    nb = t.neighbourhood(300)
+    rows = np.repeat(np.arange(300), np.diff(nb.csr.indptr))
+    assert (nb.kinds == 0).sum() == 10 and np.array_equal(t.degree(300), np.bincount(rows[nb.kinds != 0], minlength=300))
 
 
 def test_remap_and_compaction_kernels_equal_their_array_forms():

@@ -350,7 +350,10 @@ class Ties:
         if cached is not None and cached[0] == (self._version, n):
             from .network_kernel import masked_degree
 
-            return masked_degree(cached[1].csr.indptr, cached[1].kinds, int(kind_mask))
+            nb = cached[1]
+            if kind_mask & 0xFF == 0xFF and np.count_nonzero(nb.kinds) == nb.kinds.size:
+                return np.diff(nb.csr.indptr).astype(np.int64)  # every entry has a kind: each row's length
+            return masked_degree(nb.csr.indptr, nb.kinds, int(kind_mask))
         sel = (self._kind & kind_mask) != 0
         return np.bincount(self._a[sel], minlength=n) + np.bincount(self._b[sel], minlength=n)
 
