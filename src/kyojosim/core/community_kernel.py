@@ -17,7 +17,9 @@
   from which a newcomer to a local kind draws the member whose chapter they join.
 
 The weights are the same IEEE operations in the same order as the array rules
-(``tests/test_community_dynamics.py`` compares them to the bit).
+(``tests/test_community_dynamics.py`` compares them to the bit); as they depend on a resident through
+five facts only, the passes over many residents read them from a table of the 32 combinations
+(:func:`raw_table`), computed by the same rules.
 """
 
 from __future__ import annotations
@@ -55,6 +57,46 @@ def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, rule: np.ndarr
     w[rule[6]] *= g
 
 
+N_RAW_CODES = 32
+"""The raw weights depend on a resident through five facts only (:func:`raw_code`): 32 codes."""
+
+
+@compiled(inline=True)
+def raw_code(a: int, parent: bool, employed: bool) -> int:  # pragma: no cover - compiled
+    """Return the code of what the raw weights of :func:`_raw_row` read: 18+, parent, employed, 40+, 60+ (bits)."""
+    return ((1 if a >= 18 else 0) | (2 if parent else 0) | (4 if employed else 0) | (8 if a >= 40 else 0)
+            | (16 if a >= 60 else 0))
+
+
+@compiled
+def raw_table(n_kinds: int, rule: np.ndarray, older: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the raw weights of every :func:`raw_code` (32 x kinds): :func:`_raw_row` of an age with that code.
+
+    A resident's raw weights are the row of its code, the same numbers (the rules read the age only
+    through 18+, 40+ and 60+). The codes no age gives (60+ but not 18+ ...) have rows no resident reads.
+    """
+    table = np.empty((N_RAW_CODES, n_kinds))
+    for code in range(N_RAW_CODES):
+        a = 0
+        if code & 1:
+            a = 18
+        if code & 8:
+            a = 40
+        if code & 16:
+            a = 60
+        _raw_row(table[code], a, (code & 2) != 0, (code & 4) != 0, rule, older)
+    return table
+
+
+@compiled(inline=True)
+def _code_of(s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
+             school: np.ndarray, role_child: int) -> int:  # pragma: no cover - compiled
+    """Return the :func:`raw_code` of slot ``s``."""
+    a = np.int64(age[s])
+    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+    return raw_code(a, parent, employed[s])
+
+
 @compiled(inline=True)
 def _row_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
             school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
@@ -83,15 +125,14 @@ def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive:
     for i in range(n):
         if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
             school[household[i]] = True
-    row = np.empty(n_kinds)
+    table = raw_table(n_kinds, rule, older)
     sums = np.zeros(n_kinds)
     count = 0
     for i in range(n):
         a = np.int64(age[i])
         if not alive[i] or a < 20 or a >= 70:
             continue
-        parent = school[household[i]] and role[i] != role_child and a >= 18 and a < 65
-        _raw_row(row, a, parent, employed[i], rule, older)
+        row = table[_code_of(i, age, role, household, employed, school, role_child)]
         for k in range(n_kinds):
             sums[k] += row[k]
         count += 1
@@ -117,15 +158,6 @@ def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household:
     return w
 
 
-@compiled(inline=True)
-def _raw_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
-            school: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray) -> None:  # pragma: no cover
-    """Fill ``w`` with the raw eligibility weights of slot ``s`` (before the division by the frame's scale)."""
-    a = np.int64(age[s])
-    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
-    _raw_row(w, a, parent, employed[s], rule, older)
-
-
 @compiled
 def turnover_scan(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, levels: np.ndarray, age: np.ndarray,
                   role: np.ndarray, household: np.ndarray, employed: np.ndarray, school: np.ndarray, scale: np.ndarray,
@@ -141,18 +173,25 @@ def turnover_scan(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, l
     are divided.
     """
     n_kinds = scale.size
-    raw = np.empty(n_kinds)
-    top = np.zeros((n_kinds, levels.size))  # the largest raw weight of a non-member, per kind and level
+    table = raw_table(n_kinds, rule, older)
+    # which raw weights (code) a non-member of each kind has, per level; then the largest of them
+    seen = np.zeros((levels.size, N_RAW_CODES, n_kinds), dtype=np.bool_)
     members = 0
     for i in range(slots.size):
         s = slots[i]
-        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        code = _code_of(s, age, role, household, employed, school, role_child)
         lv = level_of[i]
         for k in range(n_kinds):
             if groups[s, k] >= 0:
                 members += 1
-            elif raw[k] > top[k, lv]:
-                top[k, lv] = raw[k]
+            else:
+                seen[lv, code, k] = True
+    top = np.zeros((n_kinds, levels.size))  # the largest raw weight of a non-member, per kind and level
+    for lv in range(levels.size):
+        for code in range(N_RAW_CODES):
+            for k in range(n_kinds):
+                if seen[lv, code, k] and table[code, k] > top[k, lv]:
+                    top[k, lv] = table[code, k]
     bound = np.zeros(n_kinds)
     for k in range(n_kinds):
         for lv in range(levels.size):
@@ -179,7 +218,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
     below ``rate * p / (1 - p) / bound[k]``. ``p`` is computed only for members and candidates.
     """
     n_kinds = scale.size
-    raw = np.empty(n_kinds)
+    table = raw_table(n_kinds, rule, older)
     join = np.zeros((slots.size, n_kinds), dtype=np.bool_)
     at = start[:n_kinds].copy()
     m = 0
@@ -193,7 +232,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                 break
         if not busy:
             continue
-        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        raw = table[_code_of(s, age, role, household, employed, school, role_child)]
         level = levels[level_of[i]]
         for k in range(n_kinds):
             picked = at[k] < start[k + 1] and candidate[at[k]] == i
