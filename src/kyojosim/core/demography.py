@@ -364,11 +364,12 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         Counts of (children who left home, unions formed, elderly who moved in with a family).
     """
     hc = scn.demography.household_change
-    live = pop.live()
-    if live.size == 0:
+    # the residents concerned are found by masks over all slots (ascending slots, as from the living)
+    alive, age = pop.alive[: pop.n], pop.age
+    if not alive.any():
         return 0, 0, 0
     # grown children leave home (stay in town, in a block of their district)
-    grown = live[(pop.role[live] == ROLE_CHILD) & (pop.age[live] >= 18) & (pop.age[live] < 40)]
+    grown = np.flatnonzero(alive & (pop.role == ROLE_CHILD) & (age >= 18) & (age < 40))
     leavers = grown[rng.random(grown.size) < hc.leave_home_rate]
     if leavers.size:
         d = pop.district[leavers]
@@ -377,9 +378,8 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         pop.household[leavers] = ids
         pop.role[leavers] = ROLE_HEAD
     # unions: single adults 25-44 living alone pair up within their district; she moves in with him
-    live = pop.live()
-    sizes = np.bincount(pop.household[live], minlength=pop.n_households)
-    alone = live[(sizes[pop.household[live]] == 1) & (pop.age[live] >= 25) & (pop.age[live] < 45)]
+    size = np.bincount(pop.household[alive], minlength=pop.n_households)[pop.household]  # each slot's household's
+    alone = np.flatnonzero(alive & (size == 1) & (age >= 25) & (age < 45))
     cand = alone[rng.random(alone.size) < hc.union_rate]
     men = cand[pop.sex[cand] == MALE]
     women = cand[pop.sex[cand] == FEMALE]
@@ -395,15 +395,14 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             pop.role[ww[:k]] = ROLE_SPOUSE
             unions += k
     # frail single elderly move in with a family household of their district
-    live = pop.live()
-    sizes = np.bincount(pop.household[live], minlength=pop.n_households)
-    single_old = live[(sizes[pop.household[live]] == 1) & (pop.age[live] >= 65) & pop.frail[live]]
+    size = np.bincount(pop.household[alive], minlength=pop.n_households)[pop.household]
+    single_old = np.flatnonzero(alive & (size == 1) & (age >= 65) & pop.frail)
     movers = single_old[rng.random(single_old.size) < hc.move_in_with_family_rate]
     moved = 0
     if movers.size:
-        fam = live[(pop.role[live] == ROLE_HEAD) & (sizes[pop.household[live]] >= 2) & (pop.age[live] < 65)]
+        fam = np.flatnonzero(alive & (pop.role == ROLE_HEAD) & (size >= 2) & (age < 65))
         if fam.size:
-            fam = fam[np.argsort(pop.district[fam], kind="stable")]
+            fam = fam[stable_argsort_ids(pop.district[fam])]
             d_f = pop.district[fam]
             left = np.searchsorted(d_f, pop.district[movers], side="left")
             right = np.searchsorted(d_f, pop.district[movers], side="right")
