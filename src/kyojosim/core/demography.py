@@ -105,13 +105,11 @@ def migration_rates(scn: Scenario, year: int) -> np.ndarray:
 
 def promote_heads(pop: Population) -> None:
     """Give every household that lost its head a new one: the spouse, else the oldest member."""
-    live = pop.live()
-    if live.size == 0:
-        return
-    h = pop.household[live]
+    alive = pop.alive[: pop.n]
+    household = pop.household
     has_head = np.zeros(pop.n_households, dtype=bool)
-    has_head[h[pop.role[live] == ROLE_HEAD]] = True
-    orphan = live[~has_head[h]]
+    has_head[household[alive & (pop.role == ROLE_HEAD)]] = True
+    orphan = np.flatnonzero(alive & ~has_head[household])  # masks over the slots: ascending, as from the living
     if orphan.size == 0:
         return
     # rank candidates: spouse first, then by age (oldest first)
@@ -201,12 +199,10 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
     Returns:
         The number of children rehoused, and the slots of those who left.
     """
-    live = pop.live()
-    if live.size == 0:
-        return 0, np.zeros(0, dtype=np.int64)
-    h = pop.household[live]
-    adult_in = np.bincount(h[pop.age[live] >= 18], minlength=pop.n_households) > 0
-    orphans = live[(pop.age[live] < 18) & ~adult_in[h]]
+    alive, age, household = pop.alive[: pop.n], pop.age, pop.household
+    # masks over the slots (ascending, as from the living)
+    adult_in = np.bincount(household[alive & (age >= 18)], minlength=pop.n_households) > 0
+    orphans = np.flatnonzero(alive & (age < 18) & ~adult_in[household])
     if orphans.size == 0:
         return 0, np.zeros(0, dtype=np.int64)
     hosts = np.flatnonzero(adult_in)
@@ -215,7 +211,7 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
         return 0, orphans
     old_hh, inverse = np.unique(pop.household[orphans], return_inverse=True)
     district = pop.hh.district
-    hosts = hosts[np.argsort(district[hosts], kind="stable")]
+    hosts = hosts[stable_argsort_ids(district[hosts])]
     d_hosts = district[hosts]
     left = np.searchsorted(d_hosts, district[old_hh], side="left")
     right = np.searchsorted(d_hosts, district[old_hh], side="right")
