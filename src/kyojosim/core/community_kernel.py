@@ -89,15 +89,6 @@ def raw_table(n_kinds: int, rule: np.ndarray, older: np.ndarray) -> np.ndarray: 
 
 
 @compiled(inline=True)
-def _code_of(s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
-             school: np.ndarray, role_child: int) -> int:  # pragma: no cover - compiled
-    """Return the :func:`raw_code` of slot ``s``."""
-    a = np.int64(age[s])
-    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
-    return raw_code(a, parent, employed[s])
-
-
-@compiled(inline=True)
 def _row_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
             school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
             older: np.ndarray) -> None:  # pragma: no cover - compiled
@@ -132,9 +123,10 @@ def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive:
         a = np.int64(age[i])
         if not alive[i] or a < 20 or a >= 70:
             continue
-        row = table[_code_of(i, age, role, household, employed, school, role_child)]
+        parent = school[household[i]] and role[i] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[i])
         for k in range(n_kinds):
-            sums[k] += row[k]
+            sums[k] += table[code, k]
         count += 1
     scale = np.ones(n_kinds)
     if count > 0:
@@ -179,7 +171,9 @@ def turnover_scan(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, l
     members = 0
     for i in range(slots.size):
         s = slots[i]
-        code = _code_of(s, age, role, household, employed, school, role_child)
+        a = np.int64(age[s])
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
         lv = level_of[i]
         for k in range(n_kinds):
             if groups[s, k] >= 0:
@@ -232,7 +226,9 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                 break
         if not busy:
             continue
-        raw = table[_code_of(s, age, role, household, employed, school, role_child)]
+        a = np.int64(age[s])
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
         level = levels[level_of[i]]
         for k in range(n_kinds):
             picked = at[k] < start[k + 1] and candidate[at[k]] == i
@@ -240,7 +236,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
             if picked:
                 at[k] += 1
             if groups[s, k] >= 0:
-                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
+                p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
                 drawn = li < leave.size and leave[li] == m
                 if drawn:
                     li += 1
@@ -248,7 +244,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                     groups[s, k] = -1
                 m += 1
             elif picked:
-                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
+                p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
                 if p > 0 and x * bound[k] < rate * p / (1.0 - p):
                     join[i, k] = True
     return join
