@@ -88,18 +88,6 @@ def raw_table(n_kinds: int, rule: np.ndarray, older: np.ndarray) -> np.ndarray: 
     return table
 
 
-@compiled(inline=True)
-def _row_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
-            school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
-            older: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Fill ``w`` with the eligibility weights of slot ``s``: its raw weights divided by ``scale``."""
-    a = np.int64(age[s])
-    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
-    _raw_row(w, a, parent, employed[s], rule, older)
-    for k in range(w.size):
-        w[k] = w[k] / scale[k]
-
-
 @compiled
 def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive: np.ndarray, employed: np.ndarray,
                 n_households: int, role_child: int, rule: np.ndarray, older: np.ndarray,
@@ -144,9 +132,16 @@ def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household:
 
     ``school`` and ``scale`` are those of :func:`frame_scale`.
     """
-    w = np.empty((slots.size, scale.size))
+    n_kinds = scale.size
+    table = raw_table(n_kinds, rule, older)
+    w = np.empty((slots.size, n_kinds))
     for j in range(slots.size):
-        _row_of(w[j], slots[j], age, role, household, employed, school, scale, role_child, rule, older)
+        s = slots[j]
+        a = np.int64(age[s])
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
+        for k in range(n_kinds):
+            w[j, k] = table[code, k] / scale[k]
     return w
 
 
