@@ -408,3 +408,31 @@ def test_participation_group_and_any_per_row_equal_the_array_forms():
         mask = rng.random(shape) < 0.1
         assert np.array_equal(any_per_row(mask), mask.any(axis=1))
     assert np.array_equal(any_per_row(mask[:, ::-1]), mask[:, ::-1].any(axis=1))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(0, 4), st.integers(1, 6))
+@settings(max_examples=40, deadline=None)
+def test_chapter_members_kernel_equals_a_stable_sort_by_district(seed, n, n_kinds, n_districts):
+    """The members of each kind by district, in slot order, as filtering the living sorted stably by district."""
+    from kyojosim.core.community_kernel import chapter_members
+
+    rng = np.random.default_rng(seed)
+    groups = np.where(rng.random((n, len(K))) < 0.4, rng.integers(0, 30, (n, len(K))), -1).astype(np.int32)
+    alive = rng.random(n) < 0.9
+    district = rng.integers(0, n_districts, n).astype(np.int16)
+    kinds = np.sort(rng.choice(len(K), n_kinds, replace=False)).astype(np.int64)
+    new_bits = rng.integers(0, 1 << max(n_kinds, 1), n).astype(np.uint16)
+    start, members = chapter_members(groups, alive, district, kinds, new_bits)
+    d_all = int(district.max()) + 1 if n else 0
+    assert start.shape == (n_kinds, d_all + 1)
+    order = np.argsort(district, kind="stable")
+    offset = 0
+    for j, k in enumerate(kinds):
+        keep = alive & (groups[:, k] >= 0) & ((new_bits >> j) & 1 == 0)
+        for d in range(d_all):
+            want = order[keep[order] & (district[order] == d)]
+            assert start[j, d] == offset
+            assert np.array_equal(members[start[j, d]:start[j, d + 1]], want)
+            offset += want.size
+        assert start[j, d_all] == offset
+    assert members.size == offset

@@ -263,6 +263,9 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
         if district[i] + 1 > n_districts:
             n_districts = district[i] + 1
     counts = np.zeros((n_kinds, n_districts), dtype=np.int64)
+    # the memberships counted, noted (row * n_kinds + j, in row order) for the filling pass
+    noted = np.empty(n * n_kinds, dtype=np.int64)  # pages are taken only as far as written
+    n_noted = 0
     for i in range(n):
         if not alive[i]:
             continue
@@ -270,6 +273,8 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
         for j in range(n_kinds):
             if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
                 counts[j, d] += 1
+                noted[n_noted] = i * n_kinds + j
+                n_noted += 1
     start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
     total = 0
     for j in range(n_kinds):
@@ -279,14 +284,12 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
         start[j, n_districts] = total
     members = np.empty(total, dtype=np.int64)
     fill = start[:, :n_districts].copy()
-    for i in range(n):
-        if not alive[i]:
-            continue
+    for e in range(n_noted):
+        i = noted[e] // n_kinds
+        j = noted[e] - i * n_kinds
         d = district[i]
-        for j in range(n_kinds):
-            if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
-                members[fill[j, d]] = i
-                fill[j, d] += 1
+        members[fill[j, d]] = i
+        fill[j, d] += 1
     return start, members
 
 
