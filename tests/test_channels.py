@@ -168,4 +168,5 @@ def test_degree_and_peers_kernel_equals_bincounts():
     # counted for the slots asked about only, the same counts there
     want = rng.random(n) < 0.4
     degree, peers = degree_and_peers(a, b, kind, on, want)
-    assert np.array_equal(degree, np.where(want, want_degree, 0)) and np.array_equal(peers, np.where(want, want_peers, 0))
+    assert np.array_equal(degree, np.where(want, want_degree, 0))
+    assert np.array_equal(peers, np.where(want, want_peers, 0))

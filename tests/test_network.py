@@ -221,7 +221,8 @@ def test_degree_by_kind_equals_counting_the_entries():
     t.kind[:5] = 0  # ties without a kind are not counted
     nb = t.neighbourhood(300)
     rows = np.repeat(np.arange(300), np.diff(nb.csr.indptr))
-    assert (nb.kinds == 0).sum() == 10 and np.array_equal(t.degree(300), np.bincount(rows[nb.kinds != 0], minlength=300))
+    assert (nb.kinds == 0).sum() == 10
+    assert np.array_equal(t.degree(300), np.bincount(rows[nb.kinds != 0], minlength=300))
 
 
 def test_remap_and_compaction_kernels_equal_their_array_forms():
@@ -291,3 +292,38 @@ def test_groups_with_new_of_every_kind_at_once_equal_one_kind_at_a_time():
             assert np.array_equal(n_new[lo:hi], want[2])
         groups[:, 1] = groups[:, 0]  # the same ids in two kinds: refused (the caller goes kind by kind)
         assert not kinds_groups_with_new(groups, new, alive)[0]
+
+
+def test_buffer_of_new_ties_follows_a_compaction_and_joins_the_next_merge():
+    """Remapping with pending new ties, and merging a batch with them, give the ties of flushing first."""
+    from kyojosim.core.network import TieBatch
+
+    def start(seed: int, n: int) -> Ties:
+        r = np.random.default_rng(seed)
+        t = Ties()
+        t.add(r.integers(0, n, 2000), r.integers(0, n, 2000), TIE_NEIGHBOUR, 0.5)
+        for _ in range(3):  # small batches wait in the buffer
+            t.add(r.integers(0, n, 40), r.integers(0, n, 40), TIE_ONLINE, float(r.random()))
+        return t
+
+    rng = np.random.default_rng(12)
+    n = 300
+    for _ in range(20):
+        seed = int(rng.integers(2**32))
+        got, want = start(seed, n), start(seed, n)
+        assert got.pending > 0
+        want._flush()  # the reference: the buffer merged before each step
+        keep = rng.random(n) < 0.9
+        new_slot = np.where(keep, np.cumsum(keep) - 1, -1)
+        got.remap(new_slot)
+        want.remap(new_slot)
+        assert got.pending > 0 and want.pending == 0
+        a, b = rng.integers(0, keep.sum(), 500), rng.integers(0, keep.sum(), 500)
+        for t in (got, want):
+            batch = TieBatch(t)
+            batch.add(a, b, TIE_COMMUNITY, 0.7)
+            batch.add(b[:100], a[:100], TIE_ONLINE, 0.9)
+            batch.flush()
+        assert got.pending == 0
+        for col in ("a", "b", "kind", "strength"):
+            assert np.array_equal(getattr(got, col), getattr(want, col))
