@@ -272,21 +272,23 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     """
     n, n_kinds = groups.shape
     wide = new.shape[1] > 1
-    # one pass: the largest group id, and the rows with a membership that is new (all new entries are theirs)
+    # one pass over the marks: the rows with a membership that is new (all new entries are theirs), and the
+    # largest group id among those memberships (no larger id has a new member); only their groups are read
     top = -1
     n_new_entries = 0
     new_rows = np.empty(n, dtype=np.int64)
     n_rows = 0
     for i in range(n):
-        if alive[i]:
+        if alive[i] and (wide or new[i, 0]):
             has_new = False
             for k in range(n_kinds):
-                g = groups[i, k]
-                if g > top:
-                    top = g
-                if g >= 0 and new[i, k if wide else 0]:
-                    n_new_entries += 1
-                    has_new = True
+                if new[i, k if wide else 0]:
+                    g = groups[i, k]
+                    if g >= 0:
+                        n_new_entries += 1
+                        has_new = True
+                        if g > top:
+                            top = g
             if has_new:
                 new_rows[n_rows] = i
                 n_rows += 1
@@ -314,7 +316,7 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
             continue
         for k in range(n_kinds):
             g = groups[i, k]
-            if g >= 0 and index[g] >= 0:
+            if g >= 0 and g <= top and index[g] >= 0:
                 j = index[g]
                 if kind_of[j] != k:
                     return False, empty, np.zeros(1, dtype=np.int64), empty, empty
