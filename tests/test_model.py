@@ -227,6 +227,9 @@ def test_newborn_and_in_migrant_handles(scenario_from):
 def test_handles_registered_as_a_batch_are_those_mesa_registers_one_by_one(scenario_from, monkeypatch):
     """Newcomers' handles join (and the departed's leave) Mesa's registries as with register_agent/remove."""
     import logging
+    from types import SimpleNamespace
+
+    import kyojosim.model
 
     scn = scenario_from(demography__migration__net_rate=[0.03] * 18, municipality__scale=0.3)
 
@@ -251,14 +254,10 @@ def test_handles_registered_as_a_batch_are_those_mesa_registers_one_by_one(scena
 
     monkeypatch.setattr(KyojoModel, "register_agent", count_register)
     monkeypatch.setattr(Resident, "remove", count_remove)
-    log = logging.getLogger("MESA.mesa.model")
-    level = log.level
-    log.setLevel(logging.DEBUG)
-    try:
-        one_by_one = KyojoModel.from_scenario(scn, years=2, seed=9)
-        step_years(one_by_one, 2)
-    finally:
-        log.setLevel(level)
+    # as if Mesa's debug log were on (a test may have switched logging off process-wide)
+    monkeypatch.setattr(kyojosim.model, "_MESA_LOG", SimpleNamespace(isEnabledFor=lambda level: level >= logging.DEBUG))
+    one_by_one = KyojoModel.from_scenario(scn, years=2, seed=9)
+    step_years(one_by_one, 2)
     monkeypatch.undo()
     got, want = registries(batched), registries(one_by_one)
     assert calls["register"] == len(want[0]) + calls["remove"] and calls["remove"] > 0

@@ -23,7 +23,8 @@ class Ties:
     updates their strengths in place; :meth:`add` of a few ties (a match through the local SNS) updates
     the kinds and strengths of pairs already tied in place and keeps new pairs in a small sorted buffer
     beside the list, merged into it when the columns are next read (at the latest at the turn of the
-    year, when the yearly submodels read them). The ties are the same as if every change had been
+    year, when the yearly submodels read them; a compaction renumbers the buffer with the list, and the
+    next batch merged takes the buffer with it). The ties are the same as if every change had been
     applied to the list at once; only the cost differs. Larger batches (the network's yearly upkeep)
     are merged in at once.
 
