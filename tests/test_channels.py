@@ -132,6 +132,26 @@ def test_pool_and_tie_kernels_equal_their_array_forms(seed, n, n_cat, n_district
     assert np.array_equal(last_tied(m.indptr, m.indices, mark), want_tied)
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.floats(0.0, 1.0))
+@settings(max_examples=40, deadline=None)
+def test_last_tied_from_the_marked_rows_equals_the_pass_over_all_rows(seed, n, share):
+    """On a symmetric adjacency with sorted rows, reading the marked rows gives each row's last marked column."""
+    from kyojosim.aid.channels.channel_kernel import last_tied, last_tied_from
+    from kyojosim.core.network import Ties
+
+    rng = np.random.default_rng(seed)
+    m = 3 * n
+    a, b = rng.integers(0, max(n, 1), m), rng.integers(0, max(n, 1), m)
+    keep = a != b
+    lo, hi = np.minimum(a, b)[keep].astype(np.int32), np.maximum(a, b)[keep].astype(np.int32)
+    ties = Ties(lo, hi, np.ones(lo.size, dtype=np.uint8), np.ones(lo.size, dtype=np.float32))
+    adj = ties.adjacency(n)
+    assert adj.has_sorted_indices
+    mark = rng.random(n) < share
+    want = last_tied(adj.indptr, adj.indices, mark)
+    assert np.array_equal(last_tied_from(adj.indptr, adj.indices, np.flatnonzero(mark)), want)
+
+
 def test_degree_and_peers_kernel_equals_bincounts():
     from kyojosim.aid.channels.channel_kernel import degree_and_peers
 
@@ -143,8 +163,13 @@ def test_degree_and_peers_kernel_equals_bincounts():
     sel = kind != 0
     want_degree = np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n)
     want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
-    degree, peers = degree_and_peers(a, b, kind, on, n)
+    degree, peers = degree_and_peers(a, b, kind, on, np.ones(n, dtype=bool))
     assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers) and peers.dtype == np.float64
+    # counted for the slots asked about only, the same counts there
+    want = rng.random(n) < 0.4
+    degree, peers = degree_and_peers(a, b, kind, on, want)
+    assert np.array_equal(degree, np.where(want, want_degree, 0))
+    assert np.array_equal(peers, np.where(want, want_peers, 0))
 
 
 def _draw_array_form(pools, district, category, k, rng):

@@ -268,6 +268,63 @@ def test_eligibility_kernel_equals_the_array_rules(seed, n, older_neighbourhood,
     assert got.dtype == want.dtype and np.array_equal(got.view(np.uint64), want.view(np.uint64))
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
+@settings(max_examples=40, deadline=None)
+def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourhood, older_group):
+    """The scan and the application of a year's turnover (weights from the table of codes) equal a loop over pairs."""
+    from kyojosim.constants import ROLE_CHILD
+    from kyojosim.core.community_kernel import frame_scale, turnover_apply, turnover_scan
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 100, n).astype(np.int16)
+    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
+    n_households = max(n // 3, 1)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    alive = np.ones(n, dtype=bool)
+    employed = rng.random(n) < 0.5
+    n_kinds = len(K)
+    groups = np.where(rng.random((n, n_kinds)) < 0.3, rng.integers(0, 50, (n, n_kinds)), -1).astype(np.int32)
+    slots = np.sort(rng.permutation(n)[: n // 2]).astype(np.int64)
+    rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
+                     K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
+    older = np.array([older_neighbourhood, older_group])
+    school, scale = frame_scale(age, role, household, alive, employed, n_households, int(ROLE_CHILD), rule, older,
+                                n_kinds)
+    levels = rng.random(3) * 2
+    level_of = rng.integers(0, 3, slots.size).astype(np.int64)
+    rates = rng.random(n_kinds)
+    rate, cap = 0.3, 0.95
+    cols = (level_of, levels, age, role, household, employed, school, scale, int(ROLE_CHILD), rule, older)
+    # the pair-by-pair rules, from the array form of the raw weights
+    a = age[slots].astype(np.int64)
+    parent = school[household[slots]] & (role[slots] != ROLE_CHILD) & (a >= 18) & (a < 65)
+    raw = _raw_weights_array(a, parent, employed[slots], older_neighbourhood, older_group)
+    p = np.minimum(levels[level_of][:, None] * (raw / scale) * rates, cap)
+    member = groups[slots] >= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(~member & (p > 0), np.minimum(rate * p / (1.0 - p), 1.0), 0.0)
+    members, bound = turnover_scan(groups, slots, *cols, rates, rate, cap)
+    assert members == member.sum() and np.array_equal(bound, q.max(axis=0) if slots.size else np.zeros(n_kinds))
+    leave = np.flatnonzero(rng.random(int(members)) < 0.3)
+    candidates = [np.flatnonzero(rng.random(slots.size) < 0.5) for _ in range(n_kinds)]
+    start = np.r_[0, np.cumsum([c.size for c in candidates])].astype(np.int64)
+    candidate = np.concatenate(candidates).astype(np.int64)
+    u = rng.random(candidate.size)
+    want_groups, want_join = groups.copy(), np.zeros((slots.size, n_kinds), dtype=bool)
+    m = 0
+    for i, s_ in enumerate(slots):
+        for k in range(n_kinds):
+            if member[i, k]:
+                if p[i, k] <= 0 or m in leave:
+                    want_groups[s_, k] = -1
+                m += 1
+            elif i in candidates[k]:
+                x = u[start[k] + np.searchsorted(candidates[k], i)]
+                want_join[i, k] = p[i, k] > 0 and x * bound[k] < rate * p[i, k] / (1.0 - p[i, k])
+    join = turnover_apply(groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound)
+    assert np.array_equal(groups, want_groups) and np.array_equal(join, want_join)
+
+
 def test_turnover_has_the_distribution_of_a_draw_per_pair():
     """Drawing only the memberships that may change gives what two uniforms per (resident, kind) pair give.
 
@@ -351,3 +408,31 @@ def test_participation_group_and_any_per_row_equal_the_array_forms():
         mask = rng.random(shape) < 0.1
         assert np.array_equal(any_per_row(mask), mask.any(axis=1))
     assert np.array_equal(any_per_row(mask[:, ::-1]), mask[:, ::-1].any(axis=1))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(0, 4), st.integers(1, 6))
+@settings(max_examples=40, deadline=None)
+def test_chapter_members_kernel_equals_a_stable_sort_by_district(seed, n, n_kinds, n_districts):
+    """The members of each kind by district, in slot order, as filtering the living sorted stably by district."""
+    from kyojosim.core.community_kernel import chapter_members
+
+    rng = np.random.default_rng(seed)
+    groups = np.where(rng.random((n, len(K))) < 0.4, rng.integers(0, 30, (n, len(K))), -1).astype(np.int32)
+    alive = rng.random(n) < 0.9
+    district = rng.integers(0, n_districts, n).astype(np.int16)
+    kinds = np.sort(rng.choice(len(K), n_kinds, replace=False)).astype(np.int64)
+    new_bits = rng.integers(0, 1 << max(n_kinds, 1), n).astype(np.uint16)
+    start, members = chapter_members(groups, alive, district, kinds, new_bits)
+    d_all = int(district.max()) + 1 if n else 0
+    assert start.shape == (n_kinds, d_all + 1)
+    order = np.argsort(district, kind="stable")
+    offset = 0
+    for j, k in enumerate(kinds):
+        keep = alive & (groups[:, k] >= 0) & ((new_bits >> j) & 1 == 0)
+        for d in range(d_all):
+            want = order[keep[order] & (district[order] == d)]
+            assert start[j, d] == offset
+            assert np.array_equal(members[start[j, d]:start[j, d + 1]], want)
+            offset += want.size
+        assert start[j, d_all] == offset
+    assert members.size == offset

@@ -224,6 +224,52 @@ def test_newborn_and_in_migrant_handles(scenario_from):
     assert len(m.agents) == m.population.size
 
 
+def test_handles_registered_as_a_batch_are_those_mesa_registers_one_by_one(scenario_from, monkeypatch):
+    """Newcomers' handles join (and the departed's leave) Mesa's registries as with register_agent/remove."""
+    import logging
+    from types import SimpleNamespace
+
+    import kyojosim.model
+
+    scn = scenario_from(demography__migration__net_rate=[0.03] * 18, municipality__scale=0.3)
+
+    def registries(m):
+        by_type = m.agents_by_type[Resident]
+        return ([a.unique_id for a in m._agents], [a.unique_id for a in by_type], [a.unique_id for a in m.agents],
+                [id(a) for a in m.agents] == [id(a) for a in m._agents] == [id(a) for a in by_type])
+
+    batched = KyojoModel.from_scenario(scn, years=2, seed=9)
+    step_years(batched, 2)
+    # Mesa's debug log on: every handle goes through register_agent and remove, one by one
+    calls = {"register": 0, "remove": 0}
+    register, remove = KyojoModel.register_agent, Resident.remove
+
+    def count_register(self, agent):
+        calls["register"] += 1
+        register(self, agent)
+
+    def count_remove(self):
+        calls["remove"] += 1
+        remove(self)
+
+    monkeypatch.setattr(KyojoModel, "register_agent", count_register)
+    monkeypatch.setattr(Resident, "remove", count_remove)
+    # as if Mesa's debug log were on (a test may have switched logging off process-wide)
+    monkeypatch.setattr(kyojosim.model, "_MESA_LOG", SimpleNamespace(isEnabledFor=lambda level: level >= logging.DEBUG))
+    one_by_one = KyojoModel.from_scenario(scn, years=2, seed=9)
+    step_years(one_by_one, 2)
+    monkeypatch.undo()
+    got, want = registries(batched), registries(one_by_one)
+    assert calls["register"] == len(want[0]) + calls["remove"] and calls["remove"] > 0
+    assert got == want and got[3]
+    assert len(got[0]) == batched.population.size and sorted(got[0]) == sorted(batched.population.uid.tolist())
+    # a handle removed already (by its own remove) is skipped like Mesa's remove skips it
+    a, b = list(batched.agents)[:2]
+    a.remove()
+    batched._deregister_handles([a, b])
+    assert a not in batched.agents and b not in batched.agents and len(batched.agents) == len(got[0]) - 2
+
+
 # ---------------------------------------------------------------------------------------- data collection
 
 

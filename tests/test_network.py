@@ -218,11 +218,20 @@ def test_degree_by_kind_equals_counting_the_entries():
         want = np.bincount(rows[(nb.kinds & mask) != 0], minlength=300)
         assert np.array_equal(nb.degree(mask), want)
     assert np.array_equal(t.degree(300, TIE_NEIGHBOUR), nb.degree(TIE_NEIGHBOUR))
+    # every kind, from the cached adjacency: the row lengths, or the entries with a kind where some tie has none
+    want = np.bincount(rows[nb.kinds != 0], minlength=300)
+    got = t.degree(300)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+    t.kind[:5] = 0  # ties without a kind are not counted
+    nb = t.neighbourhood(300)
+    rows = np.repeat(np.arange(300), np.diff(nb.csr.indptr))
+    assert (nb.kinds == 0).sum() == 10
+    assert np.array_equal(t.degree(300), np.bincount(rows[nb.kinds != 0], minlength=300))
 
 
 def test_remap_and_compaction_kernels_equal_their_array_forms():
     from kyojosim.core.network_kernel import remap_ties
-    from kyojosim.core.population_kernel import compact_rows
+    from kyojosim.core.population_kernel import compact_rows, compact_values
 
     rng = np.random.default_rng(8)
     n, m = 500, 3000
@@ -232,14 +241,20 @@ def test_remap_and_compaction_kernels_equal_their_array_forms():
     a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
     kind, strength = rng.integers(0, 16, m).astype(np.uint8), rng.random(m).astype(np.float32)
     ok = (new_slot[a] >= 0) & (new_slot[b] >= 0)
-    got = remap_ties(a, b, kind, strength, new_slot)
     want = (new_slot[a][ok].astype(np.int32), new_slot[b][ok].astype(np.int32), kind[ok], strength[ok])
-    assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
-    for col in (rng.random(n).astype(np.float32), rng.integers(-5, 5, (n, 10)).astype(np.int32), keep.copy()):
+    for table in (new_slot, new_slot.astype(np.int32)):  # the table of new slots as int64 or int32
+        got = remap_ties(a, b, kind, strength, table)
+        assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+    for col in (rng.random(n).astype(np.float32), rng.integers(-5, 5, (n, 10)).astype(np.int32), keep.copy(),
+                rng.integers(0, 2**40, n), rng.integers(-3, 3, n).astype(np.int8)):
         want_col = col.copy()
         want_col[: keep.sum()] = col[keep]
-        assert compact_rows(col.reshape(n, -1), keep) == keep.sum()
-        assert np.array_equal(col, want_col)
+        got_rows = col.copy()
+        assert compact_rows(got_rows.reshape(n, -1), keep) == keep.sum()
+        assert np.array_equal(got_rows, want_col)
+        if col.ndim == 1:
+            assert compact_values(col, keep) == keep.sum()
+            assert np.array_equal(col, want_col)
 
 
 def test_groups_with_new_lists_the_members_of_groups_with_a_new_member():
@@ -387,3 +402,38 @@ def test_strengthen_adds_once_per_occurrence_to_settled_and_new_ties(seed, n, n_
     assert hits == n_hits
     got = {(int(x), int(y)): np.float32(s) for x, y, s in zip(t.a, t.b, t.strength, strict=True)}
     assert got == {k: min(v, np.float32(1.0)) for k, v in want.items()}
+
+
+def test_buffer_of_new_ties_follows_a_compaction_and_joins_the_next_merge():
+    """Remapping with pending new ties, and merging a batch with them, give the ties of flushing first."""
+    from kyojosim.core.network import TieBatch
+
+    def start(seed: int, n: int) -> Ties:
+        r = np.random.default_rng(seed)
+        t = Ties()
+        t.add(r.integers(0, n, 2000), r.integers(0, n, 2000), TIE_NEIGHBOUR, 0.5)
+        for _ in range(3):  # small batches wait in the buffer
+            t.add(r.integers(0, n, 40), r.integers(0, n, 40), TIE_ONLINE, float(r.random()))
+        return t
+
+    rng = np.random.default_rng(12)
+    n = 300
+    for _ in range(20):
+        seed = int(rng.integers(2**32))
+        got, want = start(seed, n), start(seed, n)
+        assert got.pending > 0
+        want._flush()  # the reference: the buffer merged before each step
+        keep = rng.random(n) < 0.9
+        new_slot = np.where(keep, np.cumsum(keep) - 1, -1)
+        got.remap(new_slot)
+        want.remap(new_slot)
+        assert got.pending > 0 and want.pending == 0
+        a, b = rng.integers(0, keep.sum(), 500), rng.integers(0, keep.sum(), 500)
+        for t in (got, want):
+            batch = TieBatch(t)
+            batch.add(a, b, TIE_COMMUNITY, 0.7)
+            batch.add(b[:100], a[:100], TIE_ONLINE, 0.9)
+            batch.flush()
+        assert got.pending == 0
+        for col in ("a", "b", "kind", "strength"):
+            assert np.array_equal(getattr(got, col), getattr(want, col))

@@ -121,16 +121,19 @@ class Resident(ResidentState, mesa.Agent):
     Args:
         model: The model.
         unique_id: The resident's uid in the population (:attr:`kyojosim.core.population.Population.uid`).
+        register: Register with the model now (Mesa's ``register_agent``); ``False`` for handles the
+            model registers as a batch (:meth:`kyojosim.model.KyojoModel.update_handles`).
     """
 
-    def __init__(self, model: KyojoModel, unique_id: int) -> None:
+    def __init__(self, model: KyojoModel, unique_id: int, register: bool = True) -> None:
         # mesa.Agent.__init__ would number the agent from Mesa's class-level counter (mesa.Agent._ids,
         # a dict keyed by the model, which keeps every model alive); the population numbers residents
         # itself, so the handle takes that number and registers with the model as Mesa's own does
         self.model = model
         self.unique_id = int(unique_id)
         self.pos = None
-        model.register_agent(self)
+        if register:
+            model.register_agent(self)
 
 
 class ResidentView(ResidentState):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +26,7 @@ from .core.helping import draw_willingness
 from .core.households import classify
 from .core.ict import ict_uptake
 from .core.lifecourse import yearly_life_course
+from .core.network import TieBatch
 from .core.streams import Streams
 from .core.synthesis import build_ties, draw_traits, household_ties, synthesize
 from .core.trust import initial_trust, yearly_participation, yearly_willingness
@@ -42,6 +44,9 @@ from .measures.yearly import year_summary
 from .params.scenario import Scenario, load_scenario
 
 DAYS_PER_YEAR = 365.25
+
+_MESA_LOG = logging.getLogger("MESA.mesa.model")
+"""Mesa's logger of agent registration (``mesa.model``): with its debug level on, handles register one by one."""
 
 
 class KyojoModel(mesa.Model):
@@ -133,17 +138,58 @@ class KyojoModel(mesa.Model):
         if self._handles is None or slots.size == 0:
             return
         uids = self.population.uid[slots].tolist()
-        # a plain loop of constructors (create_agents also builds a throwaway AgentSet); the cyclic
-        # garbage collector is paused meanwhile, as hundreds of thousands of new objects trigger it
+        # a plain loop of constructors (create_agents also builds a throwaway AgentSet), registered as a
+        # batch; the cyclic garbage collector is paused meanwhile, as hundreds of thousands of new objects
+        # trigger it
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = [Resident(self, uid) for uid in uids]
+            agents = [Resident(self, uid, register=False) for uid in uids]
+            self._register_handles(agents)
         finally:
             if enabled:
                 gc.enable()
         self._grow_handles()
         self._handles[slots] = agents
+
+    def _register_handles(self, agents: list[Resident]) -> None:
+        """Register new handles with Mesa, in order: the state ``register_agent`` of each in turn leaves.
+
+        The same three entries per agent (the model's hard reference and its place in ``agents_by_type``
+        and ``agents``), added without Mesa's per-agent call and log line; with Mesa's debug log on, each
+        goes through ``register_agent`` so that the log is complete.
+        """
+        if _MESA_LOG.isEnabledFor(logging.DEBUG) or not agents:
+            for agent in agents:
+                self.register_agent(agent)
+            return
+        if Resident not in self.agents_by_type:
+            self.register_agent(agents[0])  # Mesa makes the AgentSet of the type
+            agents = agents[1:]
+        hard = self._agents  # mesa.Model's own dict of hard references (this class is a mesa.Model)
+        add_type, add_all = self.agents_by_type[Resident].add, self.agents.add
+        for agent in agents:
+            hard[agent] = None
+            add_type(agent)
+            add_all(agent)
+
+    def _deregister_handles(self, agents: list[Resident]) -> None:
+        """Remove handles from Mesa: what ``agent.remove()`` of each does (``deregister_agent``, once per agent).
+
+        With Mesa's debug log on, each goes through ``remove`` so that the log is complete.
+        """
+        if _MESA_LOG.isEnabledFor(logging.DEBUG):
+            for agent in agents:
+                agent.remove()
+            return
+        hard = self._agents
+        remove_type, remove_all = self.agents_by_type[Resident].remove, self.agents.remove
+        for agent in agents:
+            if agent not in hard:  # removed already: ``remove`` ignores it
+                continue
+            del hard[agent]
+            remove_type(agent)
+            remove_all(agent)
 
     def _grow_handles(self) -> None:
         if self._handles is not None and self.population.n > self._handles.size:
@@ -162,9 +208,7 @@ class KyojoModel(mesa.Model):
         if gone.size == 0:
             return
         self._grow_handles()
-        for agent in self._handles[gone]:
-            if agent is not None:
-                agent.remove()
+        self._deregister_handles([agent for agent in self._handles[gone].tolist() if agent is not None])
         self._handles[gone] = None
 
     def compact(self) -> np.ndarray:
@@ -256,6 +300,8 @@ class KyojoModel(mesa.Model):
             t0 = time.perf_counter()
             submodel(self, state)
             self.timings[name] += time.perf_counter() - t0
+        if state.new_ties is not None:
+            state.new_ties.flush()  # nothing left unmerged (the batch is empty after ``household_ties``)
 
     # -- metrics ----------------------------------------------------------------------------
     def _record_year(self, events: YearEvents | None) -> None:
@@ -381,6 +427,9 @@ class YearState:
         new_slot: ``new_slot[old]``: the slot after compaction, -1 if dropped (``compaction``).
         moved: Slots after compaction of the residents tied in this year: newcomers and those who came
             of age (``newcomer_ties``).
+        new_ties: The ties made by ``newcomer_ties``, ``community_dynamics`` and ``household_ties``, merged
+            into the network in one pass at the end of ``household_ties`` (no entry between them reads the
+            ties; merging is order-free, so the network is the one adding each batch in turn gives).
     """
 
     year: int
@@ -390,6 +439,14 @@ class YearState:
     adults: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
     new_slot: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
     moved: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
+    new_ties: TieBatch | None = None
+
+
+def _new_ties(m: KyojoModel, ys: YearState) -> TieBatch:
+    """Return the batch of the ties made in this turn (see :attr:`YearState.new_ties`)."""
+    if ys.new_ties is None:
+        ys.new_ties = TieBatch(m.ties)
+    return ys.new_ties
 
 
 def _fresh(m: KyojoModel, stream: str, ys: YearState) -> np.random.Generator:
@@ -444,17 +501,18 @@ def _compaction(m: KyojoModel, ys: YearState) -> None:
 def _newcomer_ties(m: KyojoModel, ys: YearState) -> None:
     moved = ys.new_slot[np.concatenate([ys.newcomers, ys.adults])]
     ys.moved = moved[moved >= 0]
-    build_ties(m.population, m.scenario, _fresh(m, "network", ys), slots=ys.moved, ties=m.ties)
+    build_ties(m.population, m.scenario, _fresh(m, "network", ys), slots=ys.moved, ties=_new_ties(m, ys))
 
 
 def _community_dynamics(m: KyojoModel, ys: YearState) -> None:
-    yearly_memberships(m.population, m.scenario, _fresh(m, "community_dynamics", ys), m.community_levels, m.ties,
-                       ys.year, skip=ys.moved)
+    yearly_memberships(m.population, m.scenario, _fresh(m, "community_dynamics", ys), m.community_levels,
+                       _new_ties(m, ys), ys.year, skip=ys.moved)
 
 
 def _household_ties(m: KyojoModel, ys: YearState) -> None:
     # members of a household are all tied: tie those who moved in with the household they joined
-    household_ties(m.population, m.scenario, m.ties, ys.new_slot[ys.rehoused])
+    household_ties(m.population, m.scenario, _new_ties(m, ys), ys.new_slot[ys.rehoused])
+    _new_ties(m, ys).flush()  # the year's new ties, merged into the network in one pass
 
 
 def _household_kinds(m: KyojoModel, ys: YearState) -> None:

@@ -57,7 +57,7 @@ FEED_AND_PLAZA = np.uint8(ONLINE_BIT["feed_groups"] | ONLINE_BIT["plaza_boards"]
 
 
 def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator, levels: dict[str, float],
-                       ties: Ties, year: int, skip: np.ndarray | None = None) -> np.ndarray:
+                       ties: Ties | TieBatch, year: int, skip: np.ndarray | None = None) -> np.ndarray:
     """Apply a year of joining and leaving to living residents 18+ (see the module docstring).
 
     Args:
@@ -66,7 +66,8 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
         rng: The ``communities`` stream of this year.
         levels: The membership levels fitted at synthesis; ``levels["offline"]`` (one per age group)
             follows the trend.
-        ties: The network: new members are tied to co-members of the kinds they joined.
+        ties: The network: new members are tied to co-members of the kinds they joined (or a
+            :class:`~kyojosim.core.network.TieBatch` of it, which records the new ties for its caller to merge).
         year: The model year that ends (the trend applies to the year that begins).
         skip: Slots whose memberships were just drawn (in-migrants, those coming of age).
 
@@ -92,9 +93,11 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     add_memberships(pop, slots[rows], join[rows], scn, rng)
     is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
     is_new[slots[rows]] = join[rows]  # the other rows of ``join`` are all False
-    batch = TieBatch(ties)  # one merge into the tie list for all kinds
+    # one merge into the tie list for all kinds (or none here, given the caller's batch)
+    batch = ties if isinstance(ties, TieBatch) else TieBatch(ties)
     build_community_ties(pop, scn, batch, is_new, rng, online=False)
-    batch.flush()
+    if batch is not ties:
+        batch.flush()
     # online communities: joining follows social-media use, leaving a constant rate
     online = pop.online[slots]
     in_feed = (online & FEED_AND_PLAZA) != 0

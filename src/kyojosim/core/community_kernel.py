@@ -17,7 +17,9 @@
   from which a newcomer to a local kind draws the member whose chapter they join.
 
 The weights are the same IEEE operations in the same order as the array rules
-(``tests/test_community_dynamics.py`` compares them to the bit).
+(``tests/test_community_dynamics.py`` compares them to the bit); as they depend on a resident through
+five facts only, the passes over many residents read them from a table of the 32 combinations
+(:func:`raw_table`), computed by the same rules.
 """
 
 from __future__ import annotations
@@ -55,16 +57,35 @@ def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, rule: np.ndarr
     w[rule[6]] *= g
 
 
+N_RAW_CODES = 32
+"""The raw weights depend on a resident through five facts only (:func:`raw_code`): 32 codes."""
+
+
 @compiled(inline=True)
-def _row_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
-            school: np.ndarray, scale: np.ndarray, role_child: int, rule: np.ndarray,
-            older: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Fill ``w`` with the eligibility weights of slot ``s``: its raw weights divided by ``scale``."""
-    a = np.int64(age[s])
-    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
-    _raw_row(w, a, parent, employed[s], rule, older)
-    for k in range(w.size):
-        w[k] = w[k] / scale[k]
+def raw_code(a: int, parent: bool, employed: bool) -> int:  # pragma: no cover - compiled
+    """Return the code of what the raw weights of :func:`_raw_row` read: 18+, parent, employed, 40+, 60+ (bits)."""
+    return ((1 if a >= 18 else 0) | (2 if parent else 0) | (4 if employed else 0) | (8 if a >= 40 else 0)
+            | (16 if a >= 60 else 0))
+
+
+@compiled
+def raw_table(n_kinds: int, rule: np.ndarray, older: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the raw weights of every :func:`raw_code` (32 x kinds): :func:`_raw_row` of an age with that code.
+
+    A resident's raw weights are the row of its code, the same numbers (the rules read the age only
+    through 18+, 40+ and 60+). The codes no age gives (60+ but not 18+ ...) have rows no resident reads.
+    """
+    table = np.empty((N_RAW_CODES, n_kinds))
+    for code in range(N_RAW_CODES):
+        a = 0
+        if code & 1:
+            a = 18
+        if code & 8:
+            a = 40
+        if code & 16:
+            a = 60
+        _raw_row(table[code], a, (code & 2) != 0, (code & 4) != 0, rule, older)
+    return table
 
 
 @compiled
@@ -83,7 +104,7 @@ def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive:
     for i in range(n):
         if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
             school[household[i]] = True
-    row = np.empty(n_kinds)
+    table = raw_table(n_kinds, rule, older)
     sums = np.zeros(n_kinds)
     count = 0
     for i in range(n):
@@ -91,9 +112,9 @@ def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive:
         if not alive[i] or a < 20 or a >= 70:
             continue
         parent = school[household[i]] and role[i] != role_child and a >= 18 and a < 65
-        _raw_row(row, a, parent, employed[i], rule, older)
+        code = raw_code(a, parent, employed[i])
         for k in range(n_kinds):
-            sums[k] += row[k]
+            sums[k] += table[code, k]
         count += 1
     scale = np.ones(n_kinds)
     if count > 0:
@@ -111,19 +132,17 @@ def eligibility(slots: np.ndarray, age: np.ndarray, role: np.ndarray, household:
 
     ``school`` and ``scale`` are those of :func:`frame_scale`.
     """
-    w = np.empty((slots.size, scale.size))
+    n_kinds = scale.size
+    table = raw_table(n_kinds, rule, older)
+    w = np.empty((slots.size, n_kinds))
     for j in range(slots.size):
-        _row_of(w[j], slots[j], age, role, household, employed, school, scale, role_child, rule, older)
+        s = slots[j]
+        a = np.int64(age[s])
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
+        for k in range(n_kinds):
+            w[j, k] = table[code, k] / scale[k]
     return w
-
-
-@compiled(inline=True)
-def _raw_of(w: np.ndarray, s: int, age: np.ndarray, role: np.ndarray, household: np.ndarray, employed: np.ndarray,
-            school: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray) -> None:  # pragma: no cover
-    """Fill ``w`` with the raw eligibility weights of slot ``s`` (before the division by the frame's scale)."""
-    a = np.int64(age[s])
-    parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
-    _raw_row(w, a, parent, employed[s], rule, older)
 
 
 @compiled
@@ -141,18 +160,27 @@ def turnover_scan(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, l
     are divided.
     """
     n_kinds = scale.size
-    raw = np.empty(n_kinds)
-    top = np.zeros((n_kinds, levels.size))  # the largest raw weight of a non-member, per kind and level
+    table = raw_table(n_kinds, rule, older)
+    # which raw weights (code) a non-member of each kind has, per level; then the largest of them
+    seen = np.zeros((levels.size, N_RAW_CODES, n_kinds), dtype=np.bool_)
     members = 0
     for i in range(slots.size):
         s = slots[i]
-        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        a = np.int64(age[s])
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
         lv = level_of[i]
         for k in range(n_kinds):
             if groups[s, k] >= 0:
                 members += 1
-            elif raw[k] > top[k, lv]:
-                top[k, lv] = raw[k]
+            else:
+                seen[lv, code, k] = True
+    top = np.zeros((n_kinds, levels.size))  # the largest raw weight of a non-member, per kind and level
+    for lv in range(levels.size):
+        for code in range(N_RAW_CODES):
+            for k in range(n_kinds):
+                if seen[lv, code, k] and table[code, k] > top[k, lv]:
+                    top[k, lv] = table[code, k]
     bound = np.zeros(n_kinds)
     for k in range(n_kinds):
         for lv in range(levels.size):
@@ -179,7 +207,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
     below ``rate * p / (1 - p) / bound[k]``. ``p`` is computed only for members and candidates.
     """
     n_kinds = scale.size
-    raw = np.empty(n_kinds)
+    table = raw_table(n_kinds, rule, older)
     join = np.zeros((slots.size, n_kinds), dtype=np.bool_)
     at = start[:n_kinds].copy()
     m = 0
@@ -193,7 +221,9 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                 break
         if not busy:
             continue
-        _raw_of(raw, s, age, role, household, employed, school, role_child, rule, older)
+        a = np.int64(age[s])
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
         level = levels[level_of[i]]
         for k in range(n_kinds):
             picked = at[k] < start[k + 1] and candidate[at[k]] == i
@@ -201,7 +231,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
             if picked:
                 at[k] += 1
             if groups[s, k] >= 0:
-                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
+                p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
                 drawn = li < leave.size and leave[li] == m
                 if drawn:
                     li += 1
@@ -209,7 +239,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                     groups[s, k] = -1
                 m += 1
             elif picked:
-                p = min(level * (raw[k] / scale[k]) * rates[k], cap)
+                p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
                 if p > 0 and x * bound[k] < rate * p / (1.0 - p):
                     join[i, k] = True
     return join
@@ -233,6 +263,9 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
         if district[i] + 1 > n_districts:
             n_districts = district[i] + 1
     counts = np.zeros((n_kinds, n_districts), dtype=np.int64)
+    # the memberships counted, noted (row * n_kinds + j, in row order) for the filling pass
+    noted = np.empty(n * n_kinds, dtype=np.int64)  # pages are taken only as far as written
+    n_noted = 0
     for i in range(n):
         if not alive[i]:
             continue
@@ -240,6 +273,8 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
         for j in range(n_kinds):
             if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
                 counts[j, d] += 1
+                noted[n_noted] = i * n_kinds + j
+                n_noted += 1
     start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
     total = 0
     for j in range(n_kinds):
@@ -249,14 +284,12 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
         start[j, n_districts] = total
     members = np.empty(total, dtype=np.int64)
     fill = start[:, :n_districts].copy()
-    for i in range(n):
-        if not alive[i]:
-            continue
+    for e in range(n_noted):
+        i = noted[e] // n_kinds
+        j = noted[e] - i * n_kinds
         d = district[i]
-        for j in range(n_kinds):
-            if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
-                members[fill[j, d]] = i
-                fill[j, d] += 1
+        members[fill[j, d]] = i
+        fill[j, d] += 1
     return start, members
 
 

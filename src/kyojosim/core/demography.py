@@ -105,13 +105,11 @@ def migration_rates(scn: Scenario, year: int) -> np.ndarray:
 
 def promote_heads(pop: Population) -> None:
     """Give every household that lost its head a new one: the spouse, else the oldest member."""
-    live = pop.live()
-    if live.size == 0:
-        return
-    h = pop.household[live]
+    alive = pop.alive[: pop.n]
+    household = pop.household
     has_head = np.zeros(pop.n_households, dtype=bool)
-    has_head[h[pop.role[live] == ROLE_HEAD]] = True
-    orphan = live[~has_head[h]]
+    has_head[household[alive & (pop.role == ROLE_HEAD)]] = True
+    orphan = np.flatnonzero(alive & ~has_head[household])  # masks over the slots: ascending, as from the living
     if orphan.size == 0:
         return
     # rank candidates: spouse first, then by age (oldest first)
@@ -201,12 +199,10 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
     Returns:
         The number of children rehoused, and the slots of those who left.
     """
-    live = pop.live()
-    if live.size == 0:
-        return 0, np.zeros(0, dtype=np.int64)
-    h = pop.household[live]
-    adult_in = np.bincount(h[pop.age[live] >= 18], minlength=pop.n_households) > 0
-    orphans = live[(pop.age[live] < 18) & ~adult_in[h]]
+    alive, age, household = pop.alive[: pop.n], pop.age, pop.household
+    # masks over the slots (ascending, as from the living)
+    adult_in = np.bincount(household[alive & (age >= 18)], minlength=pop.n_households) > 0
+    orphans = np.flatnonzero(alive & (age < 18) & ~adult_in[household])
     if orphans.size == 0:
         return 0, np.zeros(0, dtype=np.int64)
     hosts = np.flatnonzero(adult_in)
@@ -215,7 +211,7 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
         return 0, orphans
     old_hh, inverse = np.unique(pop.household[orphans], return_inverse=True)
     district = pop.hh.district
-    hosts = hosts[np.argsort(district[hosts], kind="stable")]
+    hosts = hosts[stable_argsort_ids(district[hosts])]
     d_hosts = district[hosts]
     left = np.searchsorted(d_hosts, district[old_hh], side="left")
     right = np.searchsorted(d_hosts, district[old_hh], side="right")
@@ -364,11 +360,12 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         Counts of (children who left home, unions formed, elderly who moved in with a family).
     """
     hc = scn.demography.household_change
-    live = pop.live()
-    if live.size == 0:
+    # the residents concerned are found by masks over all slots (ascending slots, as from the living)
+    alive, age = pop.alive[: pop.n], pop.age
+    if not alive.any():
         return 0, 0, 0
     # grown children leave home (stay in town, in a block of their district)
-    grown = live[(pop.role[live] == ROLE_CHILD) & (pop.age[live] >= 18) & (pop.age[live] < 40)]
+    grown = np.flatnonzero(alive & (pop.role == ROLE_CHILD) & (age >= 18) & (age < 40))
     leavers = grown[rng.random(grown.size) < hc.leave_home_rate]
     if leavers.size:
         d = pop.district[leavers]
@@ -377,9 +374,8 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         pop.household[leavers] = ids
         pop.role[leavers] = ROLE_HEAD
     # unions: single adults 25-44 living alone pair up within their district; she moves in with him
-    live = pop.live()
-    sizes = np.bincount(pop.household[live], minlength=pop.n_households)
-    alone = live[(sizes[pop.household[live]] == 1) & (pop.age[live] >= 25) & (pop.age[live] < 45)]
+    size = np.bincount(pop.household[alive], minlength=pop.n_households)[pop.household]  # each slot's household's
+    alone = np.flatnonzero(alive & (size == 1) & (age >= 25) & (age < 45))
     cand = alone[rng.random(alone.size) < hc.union_rate]
     men = cand[pop.sex[cand] == MALE]
     women = cand[pop.sex[cand] == FEMALE]
@@ -395,15 +391,14 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             pop.role[ww[:k]] = ROLE_SPOUSE
             unions += k
     # frail single elderly move in with a family household of their district
-    live = pop.live()
-    sizes = np.bincount(pop.household[live], minlength=pop.n_households)
-    single_old = live[(sizes[pop.household[live]] == 1) & (pop.age[live] >= 65) & pop.frail[live]]
+    size = np.bincount(pop.household[alive], minlength=pop.n_households)[pop.household]
+    single_old = np.flatnonzero(alive & (size == 1) & (age >= 65) & pop.frail)
     movers = single_old[rng.random(single_old.size) < hc.move_in_with_family_rate]
     moved = 0
     if movers.size:
-        fam = live[(pop.role[live] == ROLE_HEAD) & (sizes[pop.household[live]] >= 2) & (pop.age[live] < 65)]
+        fam = np.flatnonzero(alive & (pop.role == ROLE_HEAD) & (size >= 2) & (age < 65))
         if fam.size:
-            fam = fam[np.argsort(pop.district[fam], kind="stable")]
+            fam = fam[stable_argsort_ids(pop.district[fam])]
             d_f = pop.district[fam]
             left = np.searchsorted(d_f, pop.district[movers], side="left")
             right = np.searchsorted(d_f, pop.district[movers], side="right")

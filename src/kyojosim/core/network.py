@@ -23,7 +23,8 @@ class Ties:
     updates their strengths in place; :meth:`add` of a few ties (a match through the local SNS) updates
     the kinds and strengths of pairs already tied in place and keeps new pairs in a small sorted buffer
     beside the list, merged into it when the columns are next read (at the latest at the turn of the
-    year, when the yearly submodels read them). The ties are the same as if every change had been
+    year, when the yearly submodels read them; a compaction renumbers the buffer with the list, and the
+    next batch merged takes the buffer with it). The ties are the same as if every change had been
     applied to the list at once; only the cost differs. Larger batches (the network's yearly upkeep)
     are merged in at once.
 
@@ -174,18 +175,31 @@ class Ties:
         self._merge_keys(keys, kinds_in, strengths_in)
 
     def _merge_keys(self, keys: list[np.ndarray], kinds_in: list[int], strengths_in: list[float]) -> None:
-        """Merge batches of pair keys (see :func:`pair_keys`), each of one kind and strength, into the ties."""
-        self._flush()
-        if keys and not self._is_canonical():
-            # ties set from outside, unsorted or with duplicates: put them in order first (merging is order-free)
-            self._merge_duplicates()
-            self._mark_canonical()
+        """Merge batches of pair keys (see :func:`pair_keys`), each of one kind and strength, into the ties.
+
+        The buffer of new ties is merged in the same pass (its pairs are merged with the batches' like
+        theirs among themselves: kinds OR-ed, the larger strength kept).
+        """
         sizes = [k.size for k in keys]
         if sum(sizes) == 0:
+            self._flush()
             return
+        if not self._is_canonical():
+            # ties set from outside, unsorted or with duplicates: put them in order first (merging is order-free)
+            self._flush()
+            self._merge_duplicates()
+            self._mark_canonical()
         key = np.concatenate(keys)
         kind_new = np.repeat(np.array(kinds_in, dtype=np.uint8), sizes)
         strength_new = np.repeat(np.array(strengths_in, dtype=np.float32), sizes)
+        if self._new_key.size:  # the buffer's pairs join the batches (one pass over the ties for all)
+            key = np.concatenate([key, self._new_key])
+            kind_new = np.concatenate([kind_new, self._new_kind])
+            strength_new = np.concatenate([strength_new, self._new_strength])
+            sizes.append(self._new_key.size)
+            self._new_key = np.zeros(0, dtype=np.int64)
+            self._new_kind = np.zeros(0, dtype=np.uint8)
+            self._new_strength = np.zeros(0, dtype=np.float32)
         if len(sizes) > 1:
             order = np.argsort(key)
             key, kind_new, strength_new = key[order], kind_new[order], strength_new[order]
@@ -279,14 +293,23 @@ class Ties:
         """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
         from .network_kernel import remap_ties
 
-        self._flush()
+        kept = new_slot[new_slot >= 0]
+        order_kept = bool(np.all(kept[1:] > kept[:-1]))
+        if order_kept and self._new_key.size:
+            # the buffer of new ties follows as it is (renumbering that keeps the order of slots keeps its order)
+            na, nb = new_slot[self._new_key >> 32], new_slot[self._new_key & 0xFFFFFFFF]
+            both = (na >= 0) & (nb >= 0)
+            self._new_key = na[both].astype(np.int64) << 32 | nb[both].astype(np.int64)
+            self._new_kind, self._new_strength = self._new_kind[both], self._new_strength[both]
+        else:
+            self._flush()
         canonical = self._is_canonical()
+        # slots are int32 (as the ties' ends): the half-size table of new slots stays in cache better
         self._a, self._b, self._kind, self._strength = remap_ties(self._a, self._b, self._kind, self._strength,
-                                                                  np.asarray(new_slot, dtype=np.int64))
+                                                                  np.asarray(new_slot).astype(np.int32))
         self._version += 1
         self._among = None
-        kept = new_slot[new_slot >= 0]
-        if canonical and bool(np.all(kept[1:] > kept[:-1])):
+        if canonical and order_kept:
             self._mark_canonical()  # renumbering that keeps the order of slots keeps the order of ties
 
     def strengthen(self, a: np.ndarray, b: np.ndarray, amount: float) -> int:
@@ -341,7 +364,10 @@ class Ties:
         if cached is not None and cached[0] == (self._version, n):
             from .network_kernel import masked_degree
 
-            return masked_degree(cached[1].csr.indptr, cached[1].kinds, int(kind_mask))
+            nb = cached[1]
+            if kind_mask & 0xFF == 0xFF and np.count_nonzero(nb.kinds) == nb.kinds.size:
+                return np.diff(nb.csr.indptr).astype(np.int64)  # every entry has a kind: each row's length
+            return masked_degree(nb.csr.indptr, nb.kinds, int(kind_mask))
         sel = (self._kind & kind_mask) != 0
         return np.bincount(self._a[sel], minlength=n) + np.bincount(self._b[sel], minlength=n)
 
@@ -367,7 +393,9 @@ class Ties:
             raise ValueError(f"a tie refers to slot {max(int(self._a.max()), int(self._b.max()))}; "
                              f"the adjacency has {n} slots")
         indptr, indices, data, kinds = csr_of_ties(self._a, self._b, self._strength, self._kind, n)
-        nb = Neighbourhood(sp.csr_matrix((data, indices, indptr), shape=(n, n)), kinds)
+        csr = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+        csr.has_sorted_indices = True  # each row's columns ascend (no pass needed to find it out)
+        nb = Neighbourhood(csr, kinds)
         self._neighbourhood = ((self._version, n), nb)
         return nb
 

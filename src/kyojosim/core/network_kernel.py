@@ -332,21 +332,23 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     """
     n, n_kinds = groups.shape
     wide = new.shape[1] > 1
-    # one pass: the largest group id, and the rows with a membership that is new (all new entries are theirs)
+    # one pass over the marks: the rows with a membership that is new (all new entries are theirs), and the
+    # largest group id among those memberships (no larger id has a new member); only their groups are read
     top = -1
     n_new_entries = 0
     new_rows = np.empty(n, dtype=np.int64)
     n_rows = 0
     for i in range(n):
-        if alive[i]:
+        if alive[i] and (wide or new[i, 0]):
             has_new = False
             for k in range(n_kinds):
-                g = groups[i, k]
-                if g > top:
-                    top = g
-                if g >= 0 and new[i, k if wide else 0]:
-                    n_new_entries += 1
-                    has_new = True
+                if new[i, k if wide else 0]:
+                    g = groups[i, k]
+                    if g >= 0:
+                        n_new_entries += 1
+                        has_new = True
+                        if g > top:
+                            top = g
             if has_new:
                 new_rows[n_rows] = i
                 n_rows += 1
@@ -366,18 +368,23 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     size = np.zeros(n_seen, dtype=np.int64)
     fresh = np.zeros(n_seen, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
+    # the memberships of the groups seen, noted (row * n_kinds + kind, in row order) for the last pass
+    noted = np.empty(n * n_kinds if n_seen else 0, dtype=np.int64)  # pages are taken only as far as written
+    n_noted = 0
     for i in range(n):
         if not alive[i]:
             continue
         for k in range(n_kinds):
             g = groups[i, k]
-            if g >= 0 and index[g] >= 0:
+            if g >= 0 and g <= top and index[g] >= 0:
                 j = index[g]
                 if kind_of[j] != k:
                     return False, empty, np.zeros(1, dtype=np.int64), empty, empty
                 size[j] += 1
                 if new[i, k if wide else 0]:
                     fresh[j] += 1
+                noted[n_noted] = i * n_kinds + k
+                n_noted += 1
     # listed: groups of two or more, by kind and then ascending group id
     order = np.argsort(kind_of[:n_seen] * (top + 1) + ids[:n_seen])
     n_listed = 0
@@ -403,16 +410,11 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     fill_new = start[:n_listed].copy()
     fill_old = start[:n_listed] + n_new
     members = np.empty(start[n_listed], dtype=np.int64)
-    for i in range(n):
-        if not alive[i]:
-            continue
-        for k in range(n_kinds):
-            g = groups[i, k]
-            if g < 0 or index[g] < 0:
-                continue
-            j = rank[index[g]]
-            if j < 0:
-                continue
+    for e in range(n_noted):
+        i = noted[e] // n_kinds
+        k = noted[e] - i * n_kinds
+        j = rank[index[groups[i, k]]]
+        if j >= 0:
             if new[i, k if wide else 0]:
                 members[fill_new[j]] = i
                 fill_new[j] += 1

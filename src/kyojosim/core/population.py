@@ -284,14 +284,17 @@ class Population(Table):
         Returns:
             ``new_slot`` with ``new_slot[old] = new`` for kept slots and ``-1`` for dropped ones.
         """
-        from .population_kernel import compact_rows
+        from .population_kernel import compact_rows, compact_values
 
         keep = self.alive[: self.n]
         new_slot = np.full(self.n, -1, dtype=np.int64)
         kept = np.flatnonzero(keep)
         new_slot[kept] = np.arange(kept.size)
         for a in self.cols.values():  # a[: kept.size] = a[kept], in place
-            compact_rows(a.reshape(a.shape[0], -1), keep)
+            if a.ndim == 1:
+                compact_values(a, keep)
+            else:
+                compact_rows(a.reshape(a.shape[0], -1), keep)
         self.alive[: kept.size] = True
         self.alive[kept.size : self.n] = False
         self.n = int(kept.size)

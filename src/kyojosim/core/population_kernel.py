@@ -1,7 +1,7 @@
 """Compiled kernel of the yearly compaction of the population (numba; see :mod:`kyojosim.compiled`).
 
 * :func:`compact_rows`: keep the flagged rows of a column, in order, at its front (in place, one
-  pass: ``a[:k] = a[keep]``);
+  pass: ``a[:k] = a[keep]``); :func:`compact_values` does the same for a column of one value per row;
 * :func:`distinct_counts`: the distinct slots of a list and how often each occurs (``np.unique`` with
   counts, in the order of first occurrence), counted in an array of marks by slot that it leaves all
   zeros, so that the work follows the list, not the population.
@@ -13,7 +13,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["compact_rows", "distinct_counts"]
+__all__ = ["compact_rows", "compact_values", "distinct_counts"]
 
 
 @compiled
@@ -55,3 +55,17 @@ def distinct_counts(slots: np.ndarray, marks: np.ndarray) -> tuple[np.ndarray, n
         marks[who[j]] = 0
     return who[:k].copy(), count
 
+
+@compiled
+def compact_values(a: np.ndarray, keep: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Move the values ``a[i]`` with ``keep[i]`` to the front of the one-dimensional ``a``, in order (in place).
+
+    :func:`compact_rows` of a column of one value per row, without its loop over the row (which costs
+    more than the copy for one value); returns how many.
+    """
+    j = 0
+    for i in range(keep.size):
+        if keep[i]:
+            a[j] = a[i]
+            j += 1
+    return j

@@ -331,19 +331,32 @@ def household_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, slots:
 
 
 def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: np.ndarray | None = None,
-               ties: Ties | None = None) -> Ties:
+               ties: Ties | TieBatch | None = None) -> Ties:
     """Create household, neighbour, community and online ties for ``slots`` (default: everyone).
 
     New residents are tied to everyone of their household, to neighbours of their block, to
     co-members of their communities and, if online, to other online participants of their district.
+    Given a :class:`TieBatch`, the ties are recorded in it (merged when the caller flushes it) and its
+    network is returned unchanged.
     """
+    if isinstance(ties, TieBatch):
+        _add_ties(pop, scn, rng, slots, ties)
+        return ties.ties
     ties = ties if ties is not None else Ties()
+    batch = TieBatch(ties)
+    _add_ties(pop, scn, rng, slots, batch)
+    return batch.flush()
+
+
+def _add_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: np.ndarray | None,
+              batch: TieBatch) -> None:
+    """Record the ties of :func:`build_ties` in ``batch``."""
     n = pop.n
     everyone = slots is None  # the synthesis: every group is drawn in full
     if slots is None:
         slots = pop.live()
     if slots.size == 0:
-        return ties
+        return
     net = scn.network
     st = net.strength
     live = pop.live()
@@ -351,7 +364,6 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
     is_new = np.zeros(n, dtype=bool)
     is_new[slots] = True
     # all new ties are merged into the tie list in one pass at the end (no draw depends on the ties)
-    batch = TieBatch(ties)
     # household: all pairs in households that have a new member
     household_ties(pop, scn, batch, slots)
     # neighbours: adults (15+) of the same block
@@ -364,4 +376,3 @@ def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: 
         a, b = pairs_touching(block, is_new, net.neighbour_ties, rng)
     batch.add(a, b, TIE_NEIGHBOUR, st["neighbour"])
     build_community_ties(pop, scn, batch, None if everyone else is_new, rng)
-    return batch.flush()

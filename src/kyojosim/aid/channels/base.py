@@ -79,6 +79,15 @@ class AidContext:
         return self._aid.prob
 
     @property
+    def weekly_hours(self) -> np.ndarray:
+        """Each resident's weekly hours for helping, before their own needs (float64; changes yearly).
+
+        :func:`~kyojosim.core.helping.weekly_hours`, computed once at the yearly refresh, before the channels'
+        :meth:`Channel.refresh`.
+        """
+        return self._aid.hours
+
+    @property
     def year(self) -> int:
         """The model's calendar year."""
         return int(self._aid.model.year)

@@ -4,9 +4,10 @@
   grouped by (district, category), by a counting sort in the order a stable sort of the eligible
   (slot, category) pairs by group gives;
 * :func:`degree_and_peers`: each slot's number of ties and how many of its ties lead to a marked
-  resident (the local SNS's adopters), in one pass over the ties;
+  resident (the local SNS's adopters), in one pass over the ties, counted for the slots asked about only;
 * :func:`last_tied`: for every slot, the last tie (in the order of its adjacency row) to a resident
-  with a given mark, e.g. the reporter a requester is tied to;
+  with a given mark, e.g. the reporter a requester is tied to; :func:`last_tied_from` gives the same
+  from the rows of the marked residents only (a symmetric adjacency with sorted rows);
 * :func:`pool_candidates`: the week's candidate edges of :meth:`DistrictPools.draw
   <kyojosim.aid.channels.base.DistrictPools.draw>` from the pools' sizes and the random draws, in one pass.
 """
@@ -17,7 +18,7 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["degree_and_peers", "last_tied", "pool_candidates", "pool_members"]
+__all__ = ["degree_and_peers", "last_tied", "last_tied_from", "pool_candidates", "pool_members"]
 
 
 @compiled
@@ -65,23 +66,45 @@ def last_tied(indptr: np.ndarray, indices: np.ndarray, mark: np.ndarray) -> np.n
 
 
 @compiled
-def degree_and_peers(a: np.ndarray, b: np.ndarray, kind: np.ndarray, mark: np.ndarray,
-                     n: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(degree, peers)`` of every slot: its ties (with a kind), and the ties whose other end is marked.
+def last_tied_from(indptr: np.ndarray, indices: np.ndarray, marked: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return what :func:`last_tied` gives, reading only the rows of the marked slots ``marked`` (ascending).
 
-    ``peers`` is float64, as the weighted ``np.bincount`` of the array form gives it (counts are exact).
+    The adjacency must be symmetric with the columns of each row ascending (as
+    :meth:`kyojosim.core.network.Ties.neighbourhood` builds it): the last marked column of a row is then
+    its largest marked neighbour, and the marked rows, read in ascending order, write it last.
     """
+    n = indptr.size - 1
+    out = np.full(n, -1, dtype=np.int64)
+    for i in range(marked.size):
+        r = marked[i]
+        for j in range(indptr[r], indptr[r + 1]):
+            out[indices[j]] = r
+    return out
+
+
+@compiled
+def degree_and_peers(a: np.ndarray, b: np.ndarray, kind: np.ndarray, mark: np.ndarray,
+                     want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(degree, peers)`` of the slots with ``want`` set: their ties (with a kind), and those to a marked end.
+
+    Both are per slot (``want.size`` of them; 0 for the slots not wanted). ``peers`` is float64, as the
+    weighted ``np.bincount`` of the array form gives it (counts are exact).
+    """
+    n = want.size
     degree = np.zeros(n, dtype=np.int64)
     peers = np.zeros(n)
     for t in range(a.size):
         x, y = a[t], b[t]
-        if kind[t] != 0:
-            degree[x] += 1
-            degree[y] += 1
-        if mark[y]:
-            peers[x] += 1.0
-        if mark[x]:
-            peers[y] += 1.0
+        if want[x]:
+            if kind[t] != 0:
+                degree[x] += 1
+            if mark[y]:
+                peers[x] += 1.0
+        if want[y]:
+            if kind[t] != 0:
+                degree[y] += 1
+            if mark[x]:
+                peers[y] += 1.0
     return degree, peers
 
 

@@ -51,7 +51,6 @@ import scipy.sparse as sp
 
 from ...constants import CH, TIE_COMMUNITY, TIE_ONLINE, WILL_FREE, age_band
 from ...core.communities import ONLINE_BIT
-from ...core.helping import weekly_hours
 from ...core.network import Ties, pair_strengths
 from ...core.population import N_CATEGORIES, Population
 from .base import AidContext, Channel, DistrictPools, register_channel
@@ -256,7 +255,9 @@ class LocalSNSChannel(Channel):
         from .channel_kernel import degree_and_peers
 
         ties = self.ctx.ties
-        degree, peers = degree_and_peers(ties.a, ties.b, ties.kind, on, n)  # one pass over the ties
+        want = np.zeros(n, dtype=bool)
+        want[eligible] = True
+        degree, peers = degree_and_peers(ties.a, ties.b, ties.kind, on, want)  # one pass over the ties
         degree, peers = degree[eligible], peers[eligible]
         share = np.divide(peers, degree, out=np.zeros(eligible.size), where=degree > 0)
         p = cfg.adoption_rate * rel * (1.0 + cfg.peer_effect * share) * cfg.campaign.get(year, 1.0)
@@ -293,9 +294,12 @@ class LocalSNSChannel(Channel):
         n = pop.n
         self.adopters = on = _adopters(pop)
         self._adj = self.ctx.ties.adjacency(n)
-        can = on & (weekly_hours(pop, self.ctx.scenario) > 0)
-        offers = ((pop.platform_help[:, None] >> np.arange(N_CATEGORIES, dtype=np.uint8)) & 1) > 0
-        self._pools = DistrictPools(can[:, None] & offers & (pop.will == WILL_FREE), pop.district)
+        can = np.flatnonzero(on & (self.ctx.weekly_hours > 0))
+        # only the rows of adopters with time can be eligible: the others stay false and are not read
+        offers = ((pop.platform_help[can, None] >> np.arange(N_CATEGORIES, dtype=np.uint8)) & 1) > 0
+        eligible = np.zeros(pop.will.shape, dtype=bool)
+        eligible[can] = offers & (pop.will[can] == WILL_FREE)
+        self._pools = DistrictPools(eligible, pop.district, rows=can)
         if offline is not None:
             offline.ask_boost = np.where(on, self.cfg.awareness_boost, 0.0)
             self._boosting = True

@@ -154,12 +154,18 @@ class ReportingHubChannel(Channel):
         self._block_rep = np.full(int(block.max()) + 1 if n else 1, -1, dtype=np.int64)
         self._block_rep[block[self._reporters]] = self._reporters
         adj = self.ctx.ties.adjacency(n)
-        from .channel_kernel import last_tied
+        from .channel_kernel import last_tied, last_tied_from
 
-        self._tied_rep = last_tied(adj.indptr, adj.indices, is_rep)  # the last reporter in each row
-        roster = ((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario)
-        self._roster_size = int(roster.sum())
-        self._pools = DistrictPools(roster[:, None] & (pop.will == WILL_FREE) & self.served, pop.district)
+        # the last reporter in each row: from the reporters' own rows where the rows are sorted (the adjacency is
+        # symmetric), else from every row
+        self._tied_rep = (last_tied_from(adj.indptr, adj.indices, self._reporters) if adj.has_sorted_indices
+                          else last_tied(adj.indptr, adj.indices, is_rep))
+        roster = np.flatnonzero(((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario))
+        self._roster_size = int(roster.size)
+        # only the roster's rows can be eligible: the others stay false and are not read
+        eligible = np.zeros(pop.will.shape, dtype=bool)
+        eligible[roster] = (pop.will[roster] == WILL_FREE) & self.served
+        self._pools = DistrictPools(eligible, pop.district, rows=roster)
 
     # -- weekly ------------------------------------------------------------------------------
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
