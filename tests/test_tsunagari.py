@@ -393,3 +393,42 @@ def test_compiled_memberships_and_groups_equal_the_array_form(seed, n):
     rows = np.flatnonzero(rng.random(n) < 0.7)
     code = np.array([PARTICIPATION_GROUPS.index(g) for g in ("none", "online_only", "offline_only", "both")])
     assert np.array_equal(participation_codes(pop.groups, pop.online, rows, code), participation_group(pop)[rows])
+
+
+def _first_appearance(comm):
+    """Each community numbered ``0..k-1`` in order of its first membership (the array form)."""
+    _, first, inverse = np.unique(comm, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inverse]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.sampled_from([7, 400]))
+def test_frame_groups_equal_the_array_form(seed, n, top):
+    """The frame, its labels and the dense memberships of one compiled pass equal the array code's, exactly."""
+    from kyojosim.core.communities import participation_group
+    from kyojosim.measures.tsunagari import _frame, decade_group
+
+    rng = np.random.default_rng(seed)
+    pop = Population()
+    pop.add(n)
+    pop.alive[:n] = rng.random(n) < 0.9
+    shape = pop.groups.shape
+    low = rng.integers(0, top, shape[1])  # each kind's group ids in a range of its own, ranges overlapping
+    pop.groups[:] = np.where(rng.random(shape) < 0.3, low + rng.integers(0, 7, shape), -1)
+    pop.online[:] = rng.integers(0, 16, n) * (rng.random(n) < 0.5)
+    pop.district[:] = rng.integers(0, 4, n)
+    pop.age[:] = rng.integers(0, 100, n)
+    fg = FrameGroups().update(pop, 2030)
+    frame = _frame(pop)
+    assert np.array_equal(fg.frame, frame)
+    labels = np.column_stack([participation_group(pop)[frame], decade_group(pop.age[frame]), pop.district[frame]])
+    assert fg.labels.shape == (frame.size, 3) and np.array_equal(fg.labels.astype(np.int64), labels)
+    slot, comm, online = _memberships_by_arrays(pop)
+    dense = _first_appearance(comm)
+    got_slot, got_comm, n_offline, count = fg.dense
+    assert np.array_equal(got_slot, slot) and np.array_equal(got_comm, dense)
+    assert n_offline == np.unique(comm[~online]).size
+    assert count.dtype == np.float64 and np.array_equal(count, np.bincount(dense, minlength=count.size))
+    assert fg.update(pop, 2030) is fg and fg.key == (2030, n)

@@ -351,46 +351,69 @@ class FrameGroups:
     def __init__(self) -> None:
         self.key: tuple[int, int] | None = None
         """``(year, slots)`` of the population the groups were computed for."""
-        self.memberships: tuple | None = None
         self.frame = np.zeros(0, dtype=np.int64)
-        self.participation = np.zeros(0, dtype=np.int64)
-        self.decade = np.zeros(0, dtype=np.int64)
-        self.district = np.zeros(0, dtype=np.int64)
-        self.labels = np.zeros((0, 0), dtype=np.int8)
+        self.labels = np.zeros((0, 3), dtype=np.int8)
         """One row per frame resident: its group in each grouping of :func:`summary_rows` after ``all``
         (participation, age group, district)."""
         self.dense: tuple[np.ndarray, np.ndarray, int, np.ndarray] | None = None
-        """The memberships as the monthly pass reads them: slots and communities (int32), the communities
-        numbered ``0..k-1`` (:func:`~kyojosim.measures.tsunagari_kernel.dense_communities`; real-world ones first),
-        the number of real-world ones and every community's number of members (float64)."""
+        """The memberships as the monthly pass reads them: slots and communities, in the order of
+        :func:`_memberships`, the communities numbered ``0..k-1`` in order of first appearance
+        (:func:`~kyojosim.measures.tsunagari_kernel.dense_communities`; real-world ones first), the number of
+        real-world ones and every community's number of members (float64)."""
         self.scale: Scale | None = None
         """The fixed scale of the recorded index: the run's first record (:func:`fixed_scale`)."""
 
-    def update(self, pop: Population, year: int) -> FrameGroups:
-        """Recompute the groups if the year or the number of slots changed; return self."""
-        if self.key != (year, pop.n):
-            from .tsunagari_kernel import dense_communities, participation_codes
+    @property
+    def participation(self) -> np.ndarray:
+        """The participation group (index into PARTICIPATION_GROUPS) of each frame resident."""
+        return self.labels[:, 0].astype(np.int64)
 
-            frame = _frame(pop)
-            self.key = (year, pop.n)
-            self.memberships = _memberships(pop)
-            self.frame = frame
+    @property
+    def decade(self) -> np.ndarray:
+        """The age group (index into DECADE_GROUPS, :func:`decade_group`) of each frame resident."""
+        return self.labels[:, 1].astype(np.int64)
+
+    @property
+    def district(self) -> np.ndarray:
+        """The district of each frame resident."""
+        return self.labels[:, 2].astype(np.int64)
+
+    def update(self, pop: Population, year: int) -> FrameGroups:
+        """Recompute the groups if the year or the number of slots changed; return self.
+
+        Two compiled passes over the slots (:func:`~kyojosim.measures.tsunagari_kernel.frame_counts` sizes the
+        arrays, :func:`~kyojosim.measures.tsunagari_kernel.frame_memberships` fills them): the same frame,
+        labels and memberships as :func:`_frame`, :func:`~kyojosim.core.communities.participation_group`,
+        :func:`decade_group` and :func:`_memberships` numbered by
+        :func:`~kyojosim.measures.tsunagari_kernel.dense_communities`.
+        """
+        if self.key != (year, pop.n):
+            from .tsunagari_kernel import frame_counts, frame_memberships
+
+            groups = np.ascontiguousarray(pop.groups)
+            online = np.ascontiguousarray(pop.online)
+            alive = np.ascontiguousarray(pop.alive[: pop.n])
+            age = np.ascontiguousarray(pop.age)
+            district = np.ascontiguousarray(pop.district)
+            bits = np.array([ONLINE_BIT[name] for name in ONLINE_COMMUNITIES], dtype=np.uint8)
+            base, counts = frame_counts(groups, online, alive, age, district, bits, FRAME_MIN_AGE)
+            d_max, n_off, n_on, n_frame, size = (int(x) for x in counts)
+            n_districts = d_max + 1 if pop.n else 0
             code = np.array([PARTICIPATION_GROUPS.index(g)
                              for g in ("none", "online_only", "offline_only", "both")], dtype=np.int64)
-            self.participation = participation_codes(np.ascontiguousarray(pop.groups), np.ascontiguousarray(pop.online),
-                                                     frame, code)
-            self.decade = decade_group(pop.age[frame])
-            self.district = pop.district[frame].astype(np.int64)
-            groups = (self.participation, self.decade, self.district)
-            kind = _label_type([len(PARTICIPATION_GROUPS), len(DECADE_GROUPS), _n_districts(pop)])
-            self.labels = np.column_stack(groups).astype(kind) if frame.size else np.zeros((0, 3), dtype=kind)
-            slot, comm, online, _, _, n_comm = self.memberships
-            dense, k = dense_communities(comm, int(n_comm))
-            # memberships list the real-world ones first, so those communities are numbered first
-            n_off = int(dense[~online].max()) + 1 if (~online).any() else 0
-            small = np.int32 if max(pop.n, k) < 2**31 else np.int64
-            self.dense = (slot.astype(small), dense.astype(small), n_off,
-                          np.bincount(dense, minlength=k).astype(np.float64))
+            kind = _label_type([len(PARTICIPATION_GROUPS), len(DECADE_GROUPS), n_districts])
+            small = np.int32 if max(pop.n, n_off + n_on) < 2**31 else np.int64
+            slot = np.empty(n_off + n_on, dtype=small)
+            comm = np.empty(n_off + n_on, dtype=small)
+            frame = np.empty(n_frame, dtype=np.int64)
+            labels = np.empty((n_frame, 3), dtype=kind)
+            k_off, count = frame_memberships(groups, online, alive, age, district, bits, FRAME_MIN_AGE,
+                                             len(DECADE_GROUPS), code, base, size, n_districts, n_off, slot, comm,
+                                             frame, labels)
+            self.key = (year, pop.n)
+            self.frame = frame
+            self.labels = labels
+            self.dense = (slot, comm, int(k_off), count)
         return self
 
 
@@ -499,7 +522,7 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     pop = model.population
     fg = model.tsunagari_groups.update(pop, model.year)
     if fg.scale is None:
-        fg.scale = fixed_scale(pop, fg.memberships)
+        fg.scale = fixed_scale(pop)
     v = recorded_values(pop, fg.scale, fg)
     names = [d.name for d in model.scenario.municipality.districts]
     kinds = [("all", ["all"]), ("participation", list(PARTICIPATION_GROUPS)), ("age_group", list(DECADE_GROUPS)),

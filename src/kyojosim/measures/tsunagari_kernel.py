@@ -22,8 +22,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["dense_communities", "index_values", "memberships", "participation_codes", "scatter_by_group",
-           "scatter_groupings", "segment_summary"]
+__all__ = ["dense_communities", "frame_counts", "frame_memberships", "index_values", "memberships",
+           "participation_codes", "scatter_by_group", "scatter_groupings", "segment_summary"]
 
 
 @compiled
@@ -266,3 +266,124 @@ def segment_summary(x: np.ndarray, start: np.ndarray,
             else:
                 quant[g, k] = a + diff * gamma
     return count, mean, quant
+
+
+@compiled
+def frame_counts(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, age: np.ndarray, district: np.ndarray,
+                 bits: np.ndarray, min_age: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return what :func:`frame_memberships` needs to size its arrays, in one pass over the slots.
+
+    ``(base, counts)``: ``base[j] + group`` is the place of group ``group`` of kind ``j`` in a table of the
+    real-world communities (each kind with a group takes ``largest - smallest + 1`` places, over every slot), and
+    ``counts``
+    ``[largest district (-1 with no slot), real-world memberships, online memberships, frame residents,
+    size of the table]`` (memberships and frame over the living slots; the frame: aged ``min_age`` or over).
+    """
+    n, k = groups.shape
+    big = np.iinfo(np.int64).max
+    low = np.full(k, big, dtype=np.int64)
+    high = np.full(k, -1, dtype=np.int64)
+    d_max = -1
+    n_off = 0
+    n_on = 0
+    n_frame = 0
+    for s in range(n):
+        live = np.int64(alive[s])
+        row = 0
+        for j in range(k):
+            g = np.int64(groups[s, j])
+            if g >= 0:
+                low[j] = min(low[j], g)
+                high[j] = max(high[j], g)
+                row += 1
+        n_off += live * row
+        x = online[s]
+        row = 0
+        for j in range(bits.size):
+            row += np.int64((x & bits[j]) != 0)
+        n_on += live * row
+        n_frame += live * np.int64(age[s] >= min_age)
+        d_max = max(d_max, np.int64(district[s]))
+    base = np.zeros(k, dtype=np.int64)
+    size = 0
+    for j in range(k):
+        if high[j] >= 0:
+            base[j] = size - low[j]
+            size += high[j] - low[j] + 1
+    return base, np.array([d_max, n_off, n_on, n_frame, size], dtype=np.int64)
+
+
+@compiled
+def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, age: np.ndarray,
+                      district: np.ndarray, bits: np.ndarray, min_age: int, n_decades: int, code: np.ndarray,
+                      base: np.ndarray, size: int, n_districts: int, n_off: int, slot: np.ndarray, comm: np.ndarray,
+                      frame: np.ndarray, labels: np.ndarray) -> tuple[int, np.ndarray]:  # pragma: no cover - compiled
+    """Fill the memberships and the survey frame of :class:`~kyojosim.measures.tsunagari.FrameGroups` in one pass.
+
+    ``slot`` and ``comm`` (sized by :func:`frame_counts`; ``n_off`` real-world memberships) receive every living
+    membership as :func:`memberships` lists them (real-world ones slot by slot and kind by kind, then online ones
+    slot by slot in the order of ``bits``), with the communities numbered as :func:`dense_communities` numbers
+    those of :func:`memberships` (``0..k-1`` in order of first appearance, real-world ones first); ``base`` and
+    ``size`` from :func:`frame_counts` place each real-world community in a table. ``frame`` receives the living
+    slots aged ``min_age`` or over, in order, and ``labels`` one row per frame slot: its participation group
+    (``code[2 * offline + online]`` as :func:`participation_codes`), its ten-year age group from ``min_age``
+    (capped at ``n_decades - 1``) and its district.
+
+    Returns:
+        The number of real-world communities with members and every community's number of members (float64).
+    """
+    n, k = groups.shape
+    n_bits = bits.size
+    table_off = np.full((size, 2), -1, dtype=np.int32)  # (number, members) side by side: one cache line
+    table_on = np.full((n_bits * n_districts, 2), -1, dtype=np.int32)
+    k_off = 0
+    k_on = 0
+    i = 0
+    o = n_off
+    f = 0
+    for s in range(n):
+        if not alive[s]:
+            continue
+        off = 0
+        for j in range(k):
+            g = np.int64(groups[s, j])
+            if g >= 0:
+                c = base[j] + g
+                if table_off[c, 0] < 0:
+                    table_off[c, 0] = k_off
+                    table_off[c, 1] = 0
+                    k_off += 1
+                slot[i] = s
+                comm[i] = table_off[c, 0]
+                table_off[c, 1] += 1
+                i += 1
+                off = 1
+        x = online[s]
+        if x:
+            for j in range(n_bits):
+                if x & bits[j]:
+                    c = j * n_districts + np.int64(district[s])
+                    if table_on[c, 0] < 0:
+                        table_on[c, 0] = k_on
+                        table_on[c, 1] = 0
+                        k_on += 1
+                    slot[o] = s
+                    comm[o] = table_on[c, 0]  # the real-world communities' number added below
+                    table_on[c, 1] += 1
+                    o += 1
+        if age[s] >= min_age:
+            frame[f] = s
+            labels[f, 0] = code[2 * off + (1 if x > 0 else 0)]
+            labels[f, 1] = min((np.int64(age[s]) - min_age) // 10, n_decades - 1)
+            labels[f, 2] = district[s]
+            f += 1
+    for j in range(n_off, slot.size):
+        comm[j] += k_off
+    count = np.empty(k_off + k_on)
+    for c in range(size):
+        if table_off[c, 0] >= 0:
+            count[table_off[c, 0]] = table_off[c, 1]
+    for c in range(n_bits * n_districts):
+        if table_on[c, 0] >= 0:
+            count[k_off + table_on[c, 0]] = table_on[c, 1]
+    return k_off, count
