@@ -18,13 +18,16 @@ from kyojosim.measures.tsunagari import (
     DECADE_GROUPS,
     QUANTILES,
     FrameGroups,
+    Scale,
     community_strengths,
     components,
     consciousness,
+    fixed_scale,
     index_report,
     membership_counts,
     principal_component,
     raw_sums,
+    recorded_values,
     summary_rows,
     tsunagari,
 )
@@ -427,8 +430,25 @@ def test_frame_groups_equal_the_array_form(seed, n, top):
     assert fg.labels.shape == (frame.size, 3) and np.array_equal(fg.labels.astype(np.int64), labels)
     slot, comm, online = _memberships_by_arrays(pop)
     dense = _first_appearance(comm)
-    got_slot, got_comm, n_offline, count = fg.dense
+    got_slot, got_comm, n_offline, count, at = fg.dense
     assert np.array_equal(got_slot, slot) and np.array_equal(got_comm, dense)
     assert n_offline == np.unique(comm[~online]).size
     assert count.dtype == np.float64 and np.array_equal(count, np.bincount(dense, minlength=count.size))
+    place = np.full(pop.n, -1)
+    place[frame] = np.arange(frame.size)
+    assert np.array_equal(at, place[slot])
     assert fg.update(pop, 2030) is fg and fg.key == (2030, n)
+    # the recorded values: the sums of the array form, in the order of the memberships, to the bit
+    for c in ("trust_offline", "trust_online", "reciprocity"):
+        getattr(pop, c)[:] = rng.random(n).astype(np.float32)
+    scale = fixed_scale(pop) if frame.size else Scale(np.zeros((2, 2)), np.ones((2, 2)), 0.0)
+    item = {c: getattr(pop, c).astype(np.float64) for c in ("trust_offline", "trust_online", "reciprocity")}
+    off = (scale.weight[0, 0] * (item["trust_offline"] - scale.mean[0, 0])
+           + scale.weight[0, 1] * (item["reciprocity"] - scale.mean[0, 1]))
+    on = (scale.weight[1, 0] * (item["trust_online"] - scale.mean[1, 0])
+          + scale.weight[1, 1] * (item["reciprocity"] - scale.mean[1, 1]))
+    total = np.zeros(count.size)
+    np.add.at(total, dense, np.where(online, on[slot], off[slot]))
+    raw = np.zeros(pop.n)
+    np.add.at(raw, slot, total[dense] / count[dense])
+    assert np.array_equal(recorded_values(pop, scale, fg), raw[frame] + scale.shift)

@@ -355,11 +355,12 @@ class FrameGroups:
         self.labels = np.zeros((0, 3), dtype=np.int8)
         """One row per frame resident: its group in each grouping of :func:`summary_rows` after ``all``
         (participation, age group, district)."""
-        self.dense: tuple[np.ndarray, np.ndarray, int, np.ndarray] | None = None
+        self.dense: tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray] | None = None
         """The memberships as the monthly pass reads them: slots and communities, in the order of
         :func:`_memberships`, the communities numbered ``0..k-1`` in order of first appearance
         (:func:`~kyojosim.measures.tsunagari_kernel.dense_communities`; real-world ones first), the number of
-        real-world ones and every community's number of members (float64)."""
+        real-world ones, every community's number of members (float64) and each membership's resident's place
+        in ``frame`` (-1 outside it)."""
         self.scale: Scale | None = None
         """The fixed scale of the recorded index: the run's first record (:func:`fixed_scale`)."""
 
@@ -405,15 +406,16 @@ class FrameGroups:
             small = np.int32 if max(pop.n, n_off + n_on) < 2**31 else np.int64
             slot = np.empty(n_off + n_on, dtype=small)
             comm = np.empty(n_off + n_on, dtype=small)
+            at = np.empty(n_off + n_on, dtype=small)
             frame = np.empty(n_frame, dtype=np.int64)
             labels = np.empty((n_frame, 3), dtype=kind)
             k_off, count = frame_memberships(groups, online, alive, age, district, bits, FRAME_MIN_AGE,
                                              len(DECADE_GROUPS), code, base, size, n_districts, n_off, slot, comm,
-                                             frame, labels)
+                                             at, frame, labels)
             self.key = (year, pop.n)
             self.frame = frame
             self.labels = labels
-            self.dense = (slot, comm, int(k_off), count)
+            self.dense = (slot, comm, int(k_off), count, at)
         return self
 
 
@@ -452,10 +454,10 @@ def recorded_values(pop: Population, scale: Scale, fg: FrameGroups) -> np.ndarra
     """Return the つながり力 of the frame residents (``fg.frame``) on the fixed ``scale`` (one compiled pass)."""
     from .tsunagari_kernel import index_values
 
-    slot, comm, n_offline, count = fg.dense  # numbered densely: the same sums, in the same order, over small arrays
+    slot, comm, n_offline, count, at = fg.dense  # numbered densely: the same sums, in the same order, over small arrays
     items = [np.ascontiguousarray(getattr(pop, c), dtype=np.float32) for c in (*OFFLINE_ITEMS, *ONLINE_ITEMS)]
-    return index_values(*items, scale.mean, scale.weight, slot, comm, n_offline, count, int(pop.n),
-                        np.asarray(fg.frame, dtype=np.int64), float(scale.shift))
+    return index_values(*items, scale.mean, scale.weight, slot, comm, n_offline, count, at, int(fg.frame.size),
+                        float(scale.shift))
 
 
 def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],

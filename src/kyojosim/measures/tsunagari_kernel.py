@@ -114,8 +114,8 @@ def participation_codes(groups: np.ndarray, online: np.ndarray, rows: np.ndarray
 @compiled
 def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: np.ndarray, mean: np.ndarray,
                  weight: np.ndarray, slot: np.ndarray, comm: np.ndarray, n_offline: int, count: np.ndarray,
-                 n_slots: int, frame: np.ndarray, shift: float) -> np.ndarray:  # pragma: no cover - compiled
-    """Return the つながり力 of the ``frame`` slots on a fixed scale.
+                 at: np.ndarray, n_frame: int, shift: float) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the つながり力 of the frame residents on a fixed scale.
 
     A member's consciousness is ``sum_k weight[j, k] * (item_k - mean[j, k])`` with ``j`` 0 offline (the
     items ``off_0``, ``off_1``) and 1 online (``on_0``, ``on_1``); a community's tie strength is the mean
@@ -135,8 +135,8 @@ def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: n
         n_offline: Number of real-world communities (the member's offline consciousness counts in them, the online
             one in the others).
         count: float64 number of members of each community.
-        n_slots: Number of slots.
-        frame: int64 slots to return the index of.
+        at: each membership's resident's place among the frame residents (-1 outside the frame).
+        n_frame: Number of frame residents (the values returned).
         shift: The constant added to every sum.
     """
     n_comm = count.size
@@ -153,12 +153,13 @@ def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: n
         total[c] += score
     for c in range(n_comm):
         total[c] = total[c] / count[c]
-    raw = np.zeros(n_slots)
+    out = np.zeros(n_frame)
     for j in range(slot.size):
-        raw[slot[j]] += total[comm[j]]
-    out = np.empty(frame.size)
-    for i in range(frame.size):
-        out[i] = raw[frame[i]] + shift
+        i = at[j]
+        if i >= 0:
+            out[i] += total[comm[j]]
+    for i in range(n_frame):
+        out[i] += shift
     return out
 
 
@@ -317,7 +318,8 @@ def frame_counts(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, age:
 def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, age: np.ndarray,
                       district: np.ndarray, bits: np.ndarray, min_age: int, n_decades: int, code: np.ndarray,
                       base: np.ndarray, size: int, n_districts: int, n_off: int, slot: np.ndarray, comm: np.ndarray,
-                      frame: np.ndarray, labels: np.ndarray) -> tuple[int, np.ndarray]:  # pragma: no cover - compiled
+                      at: np.ndarray, frame: np.ndarray,
+                      labels: np.ndarray) -> tuple[int, np.ndarray]:  # pragma: no cover - compiled
     """Fill the memberships and the survey frame of :class:`~kyojosim.measures.tsunagari.FrameGroups` in one pass.
 
     ``slot`` and ``comm`` (sized by :func:`frame_counts`; ``n_off`` real-world memberships) receive every living
@@ -325,7 +327,8 @@ def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray,
     slot by slot in the order of ``bits``), with the communities numbered as :func:`dense_communities` numbers
     those of :func:`memberships` (``0..k-1`` in order of first appearance, real-world ones first); ``base`` and
     ``size`` from :func:`frame_counts` place each real-world community in a table. ``frame`` receives the living
-    slots aged ``min_age`` or over, in order, and ``labels`` one row per frame slot: its participation group
+    slots aged ``min_age`` or over, in order, ``at`` the place in ``frame`` of each membership's slot (-1 outside
+    it), and ``labels`` one row per frame slot: its participation group
     (``code[2 * offline + online]`` as :func:`participation_codes`), its ten-year age group from ``min_age``
     (capped at ``n_decades - 1``) and its district.
 
@@ -344,6 +347,8 @@ def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray,
     for s in range(n):
         if not alive[s]:
             continue
+        in_frame = age[s] >= min_age
+        place = f if in_frame else -1
         off = 0
         for j in range(k):
             g = np.int64(groups[s, j])
@@ -354,6 +359,7 @@ def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray,
                     table_off[c, 1] = 0
                     k_off += 1
                 slot[i] = s
+                at[i] = place
                 comm[i] = table_off[c, 0]
                 table_off[c, 1] += 1
                 i += 1
@@ -368,10 +374,11 @@ def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray,
                         table_on[c, 1] = 0
                         k_on += 1
                     slot[o] = s
+                    at[o] = place
                     comm[o] = table_on[c, 0]  # the real-world communities' number added below
                     table_on[c, 1] += 1
                     o += 1
-        if age[s] >= min_age:
+        if in_frame:
             frame[f] = s
             labels[f, 0] = code[2 * off + (1 if x > 0 else 0)]
             labels[f, 1] = min((np.int64(age[s]) - min_age) // 10, n_decades - 1)
