@@ -363,6 +363,23 @@ class FrameGroups:
         in ``frame`` (-1 outside it)."""
         self.scale: Scale | None = None
         """The fixed scale of the recorded index: the run's first record (:func:`fixed_scale`)."""
+        self._places: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+
+    def places(self, sizes: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Return where the monthly summary puts each frame resident's value, for groupings of ``sizes``.
+
+        ``(place, start)`` of :func:`~kyojosim.measures.tsunagari_kernel.group_places` over ``labels`` (everyone
+        first), kept until the groups change; ``None`` if the positions would not fit in int32.
+        """
+        if self.labels.shape[0] * (self.labels.shape[1] + 1) >= 2**31:
+            return None
+        key = tuple(int(k) for k in sizes)
+        if self._places is None or self._places[0] != key:
+            from .tsunagari_kernel import group_places
+
+            place, start = group_places(np.ascontiguousarray(self.labels), np.asarray(key, dtype=np.int64))
+            self._places = (key, place, start)
+        return self._places[1], self._places[2]
 
     @property
     def participation(self) -> np.ndarray:
@@ -413,6 +430,7 @@ class FrameGroups:
                                              len(DECADE_GROUPS), code, base, size, n_districts, n_off, slot, comm,
                                              at, frame, labels)
             self.key = (year, pop.n)
+            self._places = None
             self.frame = frame
             self.labels = labels
             self.dense = (slot, comm, int(k_off), count, at)
@@ -476,19 +494,25 @@ def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],
 
 
 def _grouped_statistics(values: np.ndarray, labels: np.ndarray, sizes: list[int],
-                        percent: tuple[int, ...] = QUANTILES,
-                        everyone: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                        percent: tuple[int, ...] = QUANTILES, everyone: bool = False,
+                        places: tuple[np.ndarray, np.ndarray] | None = None,
+                        ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """:func:`group_statistics` of the groupings in the columns of ``labels`` (one row per value), of ``sizes``.
 
     With ``everyone``, a first grouping of one group holding every value comes before them (``sizes`` and
-    ``labels`` name only the others).
+    ``labels`` name only the others); then ``places`` (:meth:`FrameGroups.places` of these labels and sizes),
+    if given, put the values side by side without counting the groups again.
     """
-    from .tsunagari_kernel import scatter_groupings, segment_summary
+    from .tsunagari_kernel import scatter_groupings, scatter_places, segment_summary
 
     values = np.ascontiguousarray(values, dtype=np.float64)
     q = np.asarray(percent, dtype=np.float64) / 100
-    x, start = scatter_groupings(values, np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64),
-                                 bool(everyone))
+    if everyone and places is not None:
+        place, start = places
+        x = scatter_places(values, place, int(start[-1]))
+    else:
+        x, start = scatter_groupings(values, np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64),
+                                     bool(everyone))
     for g in range(start.size - 1):
         x[start[g]:start[g + 1]].sort()
     count, mean, quant = segment_summary(x, start, q)
@@ -529,7 +553,8 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     names = [d.name for d in model.scenario.municipality.districts]
     kinds = [("all", ["all"]), ("participation", list(PARTICIPATION_GROUPS)), ("age_group", list(DECADE_GROUPS)),
              ("district", [str(name) for name in names])]  # the columns of fg.labels
-    stats = _grouped_statistics(v, fg.labels, [len(labels) for _, labels in kinds[1:]], everyone=True)
+    sizes = [len(labels) for _, labels in kinds[1:]]
+    stats = _grouped_statistics(v, fg.labels, sizes, everyone=True, places=fg.places(sizes))
     rows = []
     head = {"step": int(model.steps), "year": int(model.year), "month": model.month}
     for (kind, labels), (count, mean, quant) in zip(kinds, stats, strict=True):

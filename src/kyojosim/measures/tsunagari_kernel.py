@@ -22,8 +22,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["dense_communities", "frame_counts", "frame_memberships", "index_values", "memberships",
-           "participation_codes", "scatter_by_group", "scatter_groupings", "segment_summary"]
+__all__ = ["dense_communities", "frame_counts", "frame_memberships", "group_places", "index_values", "memberships",
+           "participation_codes", "scatter_by_group", "scatter_groupings", "scatter_places", "segment_summary"]
 
 
 @compiled
@@ -394,3 +394,57 @@ def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray,
         if table_on[c, 0] >= 0:
             count[k_off + table_on[c, 0]] = table_on[c, 1]
     return k_off, count
+
+
+@compiled
+def group_places(labels: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return where :func:`scatter_groupings` (with ``everyone``) puts each value, and where each group starts.
+
+    ``(place, start)``: ``place[r, i]`` is the position of value ``i`` in the group of grouping ``r`` it belongs
+    to (-1 for none; int32: the values of all groups together must number less than 2**31), ``start`` the start
+    of each group (the first group holds every value, at ``0..n-1``).
+    The same positions for any values: kept while the groups stay the same, :func:`scatter_places` then
+    puts the values there without counting them again.
+    """
+    n, n_rows = labels.shape
+    offset = np.zeros(n_rows + 1, dtype=np.int64)
+    offset[0] = 1
+    for r in range(n_rows):
+        offset[r + 1] = offset[r] + sizes[r]
+    total = offset[n_rows]
+    start = np.zeros(total + 1, dtype=np.int64)
+    start[1] = n
+    for i in range(n):
+        for r in range(n_rows):
+            g = labels[i, r]
+            if g >= 0:
+                start[offset[r] + g + 1] += 1
+    for g in range(total):
+        start[g + 1] += start[g]
+    fill = start[:total].copy()
+    place = np.empty((n_rows, n), dtype=np.int32)  # the caller keeps ``start[-1]`` below 2**31
+    for i in range(n):
+        for r in range(n_rows):
+            g = labels[i, r]
+            if g >= 0:
+                c = offset[r] + g
+                place[r, i] = fill[c]
+                fill[c] += 1
+            else:
+                place[r, i] = -1
+    return place, start
+
+
+@compiled
+def scatter_places(values: np.ndarray, place: np.ndarray, size: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the ``size`` values of :func:`scatter_groupings` (with ``everyone``) from :func:`group_places`."""
+    out = np.empty(size)
+    n = values.size
+    for i in range(n):
+        out[i] = values[i]
+    for r in range(place.shape[0]):
+        for i in range(n):
+            at = place[r, i]
+            if at >= 0:
+                out[at] = values[i]
+    return out
