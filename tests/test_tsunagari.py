@@ -371,11 +371,9 @@ def _memberships_by_arrays(pop):
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 300))
-def test_compiled_memberships_and_groups_equal_the_array_form(seed, n):
-    """The compiled memberships, participation groups and dense community numbers equal the array code's."""
-    from kyojosim.core.communities import participation_group
+def test_compiled_memberships_equal_the_array_form(seed, n):
+    """The compiled memberships equal the array code's."""
     from kyojosim.measures.tsunagari import _memberships
-    from kyojosim.measures.tsunagari_kernel import dense_communities, participation_codes
 
     rng = np.random.default_rng(seed)
     pop = Population()
@@ -389,13 +387,7 @@ def test_compiled_memberships_and_groups_equal_the_array_form(seed, n):
     want = _memberships_by_arrays(pop)
     for got, exp in zip((slot, comm, online), want, strict=True):
         assert np.array_equal(got, exp)
-    dense, k = dense_communities(comm, int(n_comm))
-    # a renumbering: one dense number per community, the same memberships grouped together
-    assert k == np.unique(comm).size and np.array_equal(np.unique(dense), np.arange(k))
-    assert np.unique(comm * (k + 1) + dense).size == k
-    rows = np.flatnonzero(rng.random(n) < 0.7)
-    code = np.array([PARTICIPATION_GROUPS.index(g) for g in ("none", "online_only", "offline_only", "both")])
-    assert np.array_equal(participation_codes(pop.groups, pop.online, rows, code), participation_group(pop)[rows])
+    assert comm.size == 0 or comm.max() < n_comm
 
 
 def _first_appearance(comm):

@@ -358,7 +358,7 @@ class FrameGroups:
         self.dense: tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray] | None = None
         """The memberships as the monthly pass reads them: slots and communities, in the order of
         :func:`_memberships`, the communities numbered ``0..k-1`` in order of first appearance
-        (:func:`~kyojosim.measures.tsunagari_kernel.dense_communities`; real-world ones first), the number of
+        (real-world ones first), the number of
         real-world ones, every community's number of members (float64) and each membership's resident's place
         in ``frame`` (-1 outside it)."""
         self.scale: Scale | None = None
@@ -402,8 +402,8 @@ class FrameGroups:
         Two compiled passes over the slots (:func:`~kyojosim.measures.tsunagari_kernel.frame_counts` sizes the
         arrays, :func:`~kyojosim.measures.tsunagari_kernel.frame_memberships` fills them): the same frame,
         labels and memberships as :func:`_frame`, :func:`~kyojosim.core.communities.participation_group`,
-        :func:`decade_group` and :func:`_memberships` numbered by
-        :func:`~kyojosim.measures.tsunagari_kernel.dense_communities`.
+        :func:`decade_group` and :func:`_memberships`, the communities
+        numbered ``0..k-1`` in order of first appearance.
         """
         if self.key != (year, pop.n):
             from .tsunagari_kernel import frame_counts, frame_memberships

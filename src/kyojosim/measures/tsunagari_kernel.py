@@ -2,16 +2,16 @@
 
 * :func:`memberships`: every living membership as ``(slot, community, online)``, in the order of
   ``np.nonzero`` over the (slot, kind) tables (real-world kinds first, then online kinds);
-* :func:`dense_communities`: the communities that have members numbered ``0..k-1`` (in order of first
-  appearance), so that the monthly pass sums into small arrays;
-* :func:`participation_codes`: the participation group of some slots (as
-  :func:`kyojosim.core.communities.participation_group`);
+* :func:`frame_counts` and :func:`frame_memberships`: at the turn of the year, the survey frame, its groups
+  (participation, age group, district) and the memberships with the communities that have members numbered
+  ``0..k-1`` (in order of first appearance), so that the monthly pass sums into small arrays;
+* :func:`group_places`: where each frame resident's value goes in each grouping, counted once a year;
 * :func:`index_values`: every frame resident's つながり力 on a fixed scale in one pass over the
   memberships (consciousness of each member, the mean of each community, the sum over a resident's
   communities, plus the constant);
 * :func:`scatter_by_group`: the values of each group side by side (a counting sort by group), to be
   sorted segment by segment; :func:`scatter_groupings` does so for several groupings of the same
-  values in one pass;
+  values in one pass, :func:`scatter_places` by the places of :func:`group_places`;
 * :func:`segment_summary`: the number, mean and quantiles of each sorted segment; quantiles by numpy's
   default (``linear``) method, with its arithmetic, so that they equal ``np.percentile`` to the bit.
 """
@@ -22,8 +22,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["dense_communities", "frame_counts", "frame_memberships", "group_places", "index_values", "memberships",
-           "participation_codes", "scatter_by_group", "scatter_groupings", "scatter_places", "segment_summary"]
+__all__ = ["frame_counts", "frame_memberships", "group_places", "index_values", "memberships", "scatter_by_group",
+           "scatter_groupings", "scatter_places", "segment_summary"]
 
 
 @compiled
@@ -73,42 +73,6 @@ def memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, distr
                         is_online[o] = True
                         o += 1
     return slot, comm, is_online
-
-
-@compiled
-def dense_communities(comm: np.ndarray, n_comm: int) -> tuple[np.ndarray, int]:  # pragma: no cover - compiled
-    """Return each membership's community renumbered ``0..k-1`` in order of first appearance, and ``k``."""
-    number = np.full(n_comm, -1, dtype=np.int64)
-    out = np.empty(comm.size, dtype=np.int64)
-    k = 0
-    for j in range(comm.size):
-        c = comm[j]
-        if number[c] < 0:
-            number[c] = k
-            k += 1
-        out[j] = number[c]
-    return out, k
-
-
-@compiled
-def participation_codes(groups: np.ndarray, online: np.ndarray, rows: np.ndarray,
-                        code: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Return the participation group of each slot of ``rows``: ``code[2 * offline + online]``.
-
-    ``offline``: the slot is in a real-world community (``groups[slot] >= 0`` for some kind); ``online``: any
-    bit of ``online[slot]`` is set.
-    """
-    k = groups.shape[1]
-    out = np.empty(rows.size, dtype=np.int64)
-    for i in range(rows.size):
-        s = rows[i]
-        off = 0
-        for j in range(k):
-            if groups[s, j] >= 0:
-                off = 1
-                break
-        out[i] = code[2 * off + (1 if online[s] > 0 else 0)]
-    return out
 
 
 @compiled
@@ -324,13 +288,13 @@ def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray,
 
     ``slot`` and ``comm`` (sized by :func:`frame_counts`; ``n_off`` real-world memberships) receive every living
     membership as :func:`memberships` lists them (real-world ones slot by slot and kind by kind, then online ones
-    slot by slot in the order of ``bits``), with the communities numbered as :func:`dense_communities` numbers
-    those of :func:`memberships` (``0..k-1`` in order of first appearance, real-world ones first); ``base`` and
-    ``size`` from :func:`frame_counts` place each real-world community in a table. ``frame`` receives the living
-    slots aged ``min_age`` or over, in order, ``at`` the place in ``frame`` of each membership's slot (-1 outside
-    it), and ``labels`` one row per frame slot: its participation group
-    (``code[2 * offline + online]`` as :func:`participation_codes`), its ten-year age group from ``min_age``
-    (capped at ``n_decades - 1``) and its district.
+    slot by slot in the order of ``bits``), with the communities that have members numbered ``0..k-1`` in order
+    of first appearance (real-world ones first); ``base`` and ``size`` from :func:`frame_counts` place each
+    real-world community in a table. ``frame`` receives the living slots aged ``min_age`` or over, in order,
+    ``at`` the place in ``frame`` of each membership's slot (-1 outside it), and ``labels`` one row per frame
+    slot: its participation group (``code[2 * offline + online]``: offline if in a real-world community, online
+    if any bit of ``online`` is set), its ten-year age group from ``min_age`` (capped at ``n_decades - 1``) and
+    its district.
 
     Returns:
         The number of real-world communities with members and every community's number of members (float64).
