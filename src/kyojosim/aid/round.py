@@ -124,6 +124,21 @@ class MutualAid:
         for ch in self.channels:
             ch.refresh()
 
+    def _residents_75plus(self) -> int:
+        """Return the number of living residents aged 75 or older.
+
+        The living and their ages change only at the turn of the year, which ends with :meth:`refresh`
+        (new need groups): the count is kept with the groups it was made for and made again with new ones.
+        """
+        pop = self.model.population
+        kept = self.__dict__.get("_n_old")
+        if kept is not None and kept[0] is self.groups and kept[1] == pop.n:
+            return kept[2]
+        live = pop.alive[: pop.n]
+        n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
+        self._n_old = (self.groups, pop.n, n_old)
+        return n_old
+
     def _count_month(self, surfaced: np.ndarray, met_bit: np.ndarray, answered_bit: list[np.ndarray],
                      closed_matched: np.ndarray, closed_lapsed: np.ndarray) -> None:
         """Add the week's counts of :data:`MONTH_COUNTS` per channel (bit masks of the needs concerned)."""
@@ -297,8 +312,7 @@ class MutualAid:
         np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
         unmet, _ = pop.distinct_slots(req_slot[~matched_mask])  # requesters with a need open or lapsed
-        live = pop.alive[: pop.n]
-        n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
+        n_old = self._residents_75plus()
         unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse & (book.surfaced > 0)])
