@@ -151,7 +151,13 @@ class MutualAid:
                 int(((closed_matched & ch.bit) > 0).sum()), int(((closed_lapsed & ch.bit) > 0).sum())]
 
     def _tally(self, kind: str, slot: np.ndarray) -> None:
+        """Add requesters (slots) to the cumulative counts ``kind`` by age group and district."""
+        from .matching_kernel import count_requesters
+
         pop = self.model.population
+        by_age, by_district = self.by_group["age_group"][kind], self.by_group["district"][kind]
+        if count_requesters(np.asarray(slot, dtype=np.int64), pop.age, pop.district, by_age, by_district):
+            return
         self.by_group["age_group"][kind] += np.bincount(requester_age_group(pop.age[slot]),
                                                         minlength=len(REQUESTER_AGE_GROUPS))
         self.by_group["district"][kind] += np.bincount(pop.district[slot].astype(np.int64),
