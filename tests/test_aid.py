@@ -517,6 +517,28 @@ def test_local_helpers_kernel_equals_the_array_form(seed, n, n_edges, n_needs):
     assert not marks.any()  # the scratch is left all zeros
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 200), st.integers(1, 5))
+def test_count_requesters_kernel_equals_bincount(seed, n, n_req, n_d):
+    from kyojosim.aid.matching_kernel import count_requesters
+    from kyojosim.constants import requester_age_group
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 100, n).astype(np.int16)
+    district = rng.integers(0, n_d, n).astype(np.int8)
+    slot = rng.integers(0, n, n_req)
+    start_age, start_d = rng.integers(0, 9, 3), rng.integers(0, 9, n_d)
+    by_age, by_d = start_age.copy(), start_d.copy()
+    assert count_requesters(slot, age, district, by_age, by_d)
+    assert np.array_equal(by_age, start_age + np.bincount(requester_age_group(age[slot]), minlength=3))
+    assert np.array_equal(by_d, start_d + np.bincount(district[slot].astype(np.int64), minlength=n_d))
+    if n_req:  # a district outside the counts: nothing is added
+        by_age, by_d = start_age.copy(), start_d[:-1].copy()
+        district[slot[0]] = n_d - 1
+        assert not count_requesters(slot, age, district, by_age, by_d)
+        assert np.array_equal(by_age, start_age) and np.array_equal(by_d, start_d[:-1])
+
+
 @pytest.fixture(scope="module")
 def small_village():
     return KyojoModel(load_scenario("yamae", {"municipality.scale": 0.02, "simulation.years": 1}))

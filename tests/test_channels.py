@@ -206,3 +206,25 @@ def test_pool_draws_kernel_equals_the_array_form(seed, n, n_districts, n_needs, 
     got = pools.draw(district, category, k, np.random.default_rng(seed + 1))
     want = _draw_array_form(pools, district, category, k, np.random.default_rng(seed + 1))
     assert all(x.dtype == np.int64 and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 150), st.booleans())
+def test_ask_offline_kernel_equals_the_array_form(seed, n, n_needs, boosted):
+    """The offline channel's compiled surfacing gives the array form's decisions, from the same uniforms."""
+    from kyojosim.aid.channels.channel_kernel import ask_offline
+
+    rng = np.random.default_rng(seed)
+    slot = rng.integers(0, n, n_needs)
+    age = rng.integers(0, 100, n).astype(np.int16)
+    boost = rng.random(n) * 0.8 if boosted else None
+    factor = rng.random(n).astype(np.float32)
+    degree = rng.integers(0, 3, n)
+    u = rng.random(n_needs)
+    r65, r_under = float(rng.random()), float(rng.random())
+    rate = np.where(age[slot] >= 65, r65, r_under)
+    if boost is not None:
+        rate = np.minimum(rate + boost[slot], 1.0)
+    want = (u < rate * factor[slot]) & (degree[slot] > 0)
+    got = ask_offline(slot, age, np.zeros(0) if boost is None else boost, factor, degree, u, r65, r_under)
+    assert got.dtype == np.bool_ and np.array_equal(got, want)

@@ -376,6 +376,26 @@ def test_strengthen_found_equals_add_at_and_the_cap(seed, m, n_pos):
     assert np.array_equal(got, want)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 80), st.integers(0, 400), st.integers(0, 200))
+def test_find_pairs_indexed_equals_the_binary_search(seed, n, n_ties, n_q):
+    from kyojosim.core.network_kernel import find_pairs, find_pairs_indexed, row_starts
+
+    rng = np.random.default_rng(seed)
+    t = Ties()
+    t.add(rng.integers(0, n, n_ties), rng.integers(0, n, n_ties), TIE_COMMUNITY, 0.5)
+    a, b = t.a, t.b
+    start = row_starts(a)
+    assert np.array_equal(start, np.searchsorted(a, np.arange(int(a[-1]) + 2 if a.size else 1)))
+    pick = rng.integers(0, max(a.size, 1), n_q // 2) if a.size else np.zeros(0, dtype=np.int64)
+    qa = np.r_[a[pick].astype(np.int64), rng.integers(-1, n + 3, n_q - pick.size)]  # ties, then any pairs
+    qb = np.r_[b[pick].astype(np.int64), rng.integers(-1, n + 3, n_q - pick.size)]
+    lo, hi = np.minimum(qa, qb), np.maximum(qa, qb)
+    want = find_pairs(a, b, lo, hi)
+    assert np.array_equal(find_pairs_indexed(start, b, lo, hi), want)
+    assert np.all(want[: pick.size] == pick)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(2, 60), st.integers(1, 300), st.integers(0, 300))
 def test_strengthen_adds_once_per_occurrence_to_settled_and_new_ties(seed, n, n_ties, n_pairs):
@@ -392,7 +412,8 @@ def test_strengthen_adds_once_per_occurrence_to_settled_and_new_ties(seed, n, n_
     t = ties()
     rng = np.random.default_rng(seed + 1)
     a, b = rng.integers(0, n, n_pairs), rng.integers(0, n, n_pairs)
-    hits = t.strengthen(a, b, 0.07)
+    cut = sorted(rng.integers(0, n_pairs + 1, 2))  # three calls: the later ones search through the slots' table
+    hits = sum(t.strengthen(a[i:j], b[i:j], 0.07) for i, j in ((0, cut[0]), (cut[0], cut[1]), (cut[1], n_pairs)))
     n_hits = 0
     for x, y in zip(a.tolist(), b.tolist(), strict=True):  # one pair at a time, in order
         k = (min(x, y), max(x, y))

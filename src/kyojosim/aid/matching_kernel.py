@@ -17,7 +17,8 @@ sequential greedy does (same comparisons, same subtractions in float64).
 
 The weekly round (:meth:`kyojosim.aid.round.MutualAid.week`) also uses :func:`weigh_candidates` (a
 channel's edges without self-help, weighed by :func:`kyojosim.aid.round.preference`'s arithmetic) and
-:func:`local_helpers` (the week's helpers numbered, with their hours left), each one pass over the edges.
+:func:`local_helpers` (the week's helpers numbered, with their hours left), each one pass over the edges,
+and :func:`count_requesters` (the week's requesters counted by age group and district).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["greedy_pass", "local_helpers", "radix_argsort", "weigh_candidates"]
+__all__ = ["count_requesters", "greedy_pass", "local_helpers", "radix_argsort", "weigh_candidates"]
 
 _DIGIT_BITS = 11
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -237,3 +238,32 @@ def weigh_candidates(sel: np.ndarray, need: np.ndarray, helper: np.ndarray, weig
         out_weight[k] = np.float64(weight[e]) * (np.float64(pref) * near)
         k += 1
     return out_need, out_helper, out_weight
+
+
+@_compiled
+def count_requesters(slot: np.ndarray, age: np.ndarray, district: np.ndarray, by_age: np.ndarray,
+                     by_district: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Add each requester to the counts of their age group and district, in place; ``False`` if one does not fit.
+
+    The counts of ``np.bincount(requester_age_group(age[slot]))`` (under 65, 65-74, 75+) and
+    ``np.bincount(district[slot])``, in one pass. Nothing is added if a requester's district is outside
+    ``by_district`` (the caller then counts with numpy, whose error it keeps).
+
+    Args:
+        slot: int64 requester slots.
+        age: Age of every slot.
+        district: District of every slot.
+        by_age: int64 counts of the three age groups.
+        by_district: int64 counts of the districts.
+    """
+    n_d = by_district.size
+    for i in range(slot.size):
+        d = district[slot[i]]
+        if d < 0 or d >= n_d:
+            return False
+    for i in range(slot.size):
+        s = slot[i]
+        a = age[s]
+        by_age[(1 if a >= 65 else 0) + (1 if a >= 75 else 0)] += 1
+        by_district[district[s]] += 1
+    return True

@@ -124,6 +124,21 @@ class MutualAid:
         for ch in self.channels:
             ch.refresh()
 
+    def _residents_75plus(self) -> int:
+        """Return the number of living residents aged 75 or older.
+
+        The living and their ages change only at the turn of the year, which ends with :meth:`refresh`
+        (new need groups): the count is kept with the groups it was made for and made again with new ones.
+        """
+        pop = self.model.population
+        kept = self.__dict__.get("_n_old")
+        if kept is not None and kept[0] is self.groups and kept[1] == pop.n:
+            return kept[2]
+        live = pop.alive[: pop.n]
+        n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
+        self._n_old = (self.groups, pop.n, n_old)
+        return n_old
+
     def _count_month(self, surfaced: np.ndarray, met_bit: np.ndarray, answered_bit: list[np.ndarray],
                      closed_matched: np.ndarray, closed_lapsed: np.ndarray) -> None:
         """Add the week's counts of :data:`MONTH_COUNTS` per channel (bit masks of the needs concerned)."""
@@ -136,7 +151,13 @@ class MutualAid:
                 int(((closed_matched & ch.bit) > 0).sum()), int(((closed_lapsed & ch.bit) > 0).sum())]
 
     def _tally(self, kind: str, slot: np.ndarray) -> None:
+        """Add requesters (slots) to the cumulative counts ``kind`` by age group and district."""
+        from .matching_kernel import count_requesters
+
         pop = self.model.population
+        by_age, by_district = self.by_group["age_group"][kind], self.by_group["district"][kind]
+        if count_requesters(np.asarray(slot, dtype=np.int64), pop.age, pop.district, by_age, by_district):
+            return
         self.by_group["age_group"][kind] += np.bincount(requester_age_group(pop.age[slot]),
                                                         minlength=len(REQUESTER_AGE_GROUPS))
         self.by_group["district"][kind] += np.bincount(pop.district[slot].astype(np.int64),
@@ -297,8 +318,7 @@ class MutualAid:
         np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
         unmet, _ = pop.distinct_slots(req_slot[~matched_mask])  # requesters with a need open or lapsed
-        live = pop.alive[: pop.n]
-        n_old = int(np.count_nonzero(pop.age >= 75)) if live.all() else int(np.count_nonzero(pop.age[live] >= 75))
+        n_old = self._residents_75plus()
         unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse & (book.surfaced > 0)])

@@ -137,9 +137,7 @@ class Ties:
         key = key[np.r_[True, key[1:] != key[:-1]]]
         kind_new = np.uint8(kind)
         strength_new = np.float32(strength)
-        from .network_kernel import find_pairs
-
-        pos = find_pairs(self._a, self._b, key >> 32, key & 0xFFFFFFFF)
+        pos = self._find_pairs(key >> 32, key & 0xFFFFFFFF)
         at = pos[pos >= 0]
         if at.size:
             self._kind[at] |= kind_new
@@ -173,6 +171,28 @@ class Ties:
             kinds_in.append(kind)
             strengths_in.append(strength)
         self._merge_keys(keys, kinds_in, strengths_in)
+
+    def _find_pairs(self, qa: np.ndarray, qb: np.ndarray) -> np.ndarray:
+        """Return the index of each pair ``(qa[i], qb[i])`` (``qa <= qb``) in the sorted columns; -1 if absent.
+
+        The second search in the same columns builds a table of where each slot's ties start
+        (:func:`~kyojosim.core.network_kernel.row_starts`), kept until the columns are replaced (new ties
+        wait in the buffer meanwhile, so within a year the table is built once); each search then runs
+        among one slot's ties only. The columns must be canonical.
+        """
+        from .network_kernel import find_pairs, find_pairs_indexed, row_starts
+
+        qa = np.ascontiguousarray(qa, dtype=np.int64)
+        qb = np.ascontiguousarray(qb, dtype=np.int64)
+        seen = self.__dict__.get("_row_index")
+        if seen is None or seen[0] is not self._a or seen[1] is not self._b:
+            self._row_index = (self._a, self._b, None)  # first search in these columns: no table yet
+            return find_pairs(self._a, self._b, qa, qb)
+        start = seen[2]
+        if start is None:
+            start = row_starts(self._a)
+            self._row_index = (self._a, self._b, start)
+        return find_pairs_indexed(start, self._b, qa, qb)
 
     def _merge_keys(self, keys: list[np.ndarray], kinds_in: list[int], strengths_in: list[float]) -> None:
         """Merge batches of pair keys (see :func:`pair_keys`), each of one kind and strength, into the ties.
@@ -332,9 +352,9 @@ class Ties:
         b = np.asarray(b, dtype=np.int64)
         lo, hi = np.minimum(a, b), np.maximum(a, b)
         gain = np.float32(amount)
-        from .network_kernel import find_pairs, strengthen_found
+        from .network_kernel import strengthen_found
 
-        pos = find_pairs(self._a, self._b, lo, hi)
+        pos = self._find_pairs(lo, hi)
         hits = int(strengthen_found(self._strength, pos, gain))  # each occurrence adds, then the cap at 1
         if self._new_key.size and hits < pos.size:
             hit = pos >= 0

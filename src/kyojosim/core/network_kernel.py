@@ -2,6 +2,9 @@
 
 * :func:`find_pairs`: where pairs of slots sit in ties sorted by ``(a, b)`` (binary search), so that
   strengthening or adding a few ties touches only them, never the whole list;
+* :func:`row_starts` and :func:`find_pairs_indexed`: the same positions found through where each
+  slot's ties start (a table kept while the tie columns stay the same), so each search runs only
+  within one slot's ties;
 * :func:`strengthen_found`: add a gain to the strengths of the ties found, once per occurrence, then cap
   them at 1 (``np.add.at`` and the cap, in one pass over the pairs);
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
@@ -29,8 +32,9 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "groups_with_new", "kinds_groups_with_new", "masked_degree", "merge_ties",
-           "pair_values", "pairs_within", "remap_ties", "strengthen_found", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "find_pairs_indexed", "groups_with_new", "kinds_groups_with_new",
+           "masked_degree", "merge_ties", "pair_values", "pairs_within", "remap_ties", "row_starts",
+           "strengthen_found", "tied_candidates"]
 
 
 @compiled
@@ -56,6 +60,61 @@ def find_pairs(a: np.ndarray, b: np.ndarray, qa: np.ndarray, qb: np.ndarray) -> 
             else:
                 hi = mid
         if lo < n and np.int64(a[lo]) == x and np.int64(b[lo]) == y:
+            out[i] = lo
+    return out
+
+
+@compiled
+def row_starts(a: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return where each slot's ties start in ties sorted by ``a``: ``start[x]:start[x + 1]`` are slot ``x``'s.
+
+    Args:
+        a: int32 first slots of the ties, ascending.
+
+    Returns:
+        int64 array of ``a[-1] + 2`` entries (``[0]`` for no ties): ``np.searchsorted(a, np.arange(a[-1] + 2))``.
+    """
+    n = a.size
+    size = np.int64(a[n - 1]) + 2 if n else 1
+    start = np.empty(size, dtype=np.int64)
+    x = 0
+    for i in range(n):
+        ai = np.int64(a[i])
+        while x <= ai:
+            start[x] = i
+            x += 1
+    while x < size:
+        start[x] = n
+        x += 1
+    return start
+
+
+@compiled
+def find_pairs_indexed(start: np.ndarray, b: np.ndarray, qa: np.ndarray,
+                       qb: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return what :func:`find_pairs` returns, searching each pair only among the ties of its smaller slot.
+
+    Args:
+        start: :func:`row_starts` of the ties' first slots.
+        b: int32 second slots (ascending within each first slot).
+        qa: int64 smaller slot of each pair sought.
+        qb: int64 larger slot.
+    """
+    last = start.size - 1  # slots 0 .. last - 1 have an entry
+    out = np.full(qa.size, -1, dtype=np.int64)
+    for i in range(qa.size):
+        x, y = qa[i], qb[i]
+        if x < 0 or x >= last:
+            continue
+        lo, hi = start[x], start[x + 1]
+        end = hi
+        while lo < hi:  # first tie of slot x not below y
+            mid = (lo + hi) >> 1
+            if np.int64(b[mid]) < y:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < end and np.int64(b[lo]) == y:
             out[i] = lo
     return out
 

@@ -9,7 +9,9 @@
   with a given mark, e.g. the reporter a requester is tied to; :func:`last_tied_from` gives the same
   from the rows of the marked residents only (a symmetric adjacency with sorted rows);
 * :func:`pool_candidates`: the week's candidate edges of :meth:`DistrictPools.draw
-  <kyojosim.aid.channels.base.DistrictPools.draw>` from the pools' sizes and the random draws, in one pass.
+  <kyojosim.aid.channels.base.DistrictPools.draw>` from the pools' sizes and the random draws, in one pass;
+* :func:`ask_offline`: which new needs the requester asks an offline tie about (the offline channel's
+  surfacing), from the week's uniforms, in one pass over the needs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["degree_and_peers", "last_tied", "last_tied_from", "pool_candidates", "pool_members"]
+__all__ = ["ask_offline", "degree_and_peers", "last_tied", "last_tied_from", "pool_candidates", "pool_members"]
 
 
 @compiled
@@ -147,3 +149,37 @@ def pool_candidates(size: np.ndarray, start: np.ndarray, members: np.ndarray, k:
                     o += 1
             b += 1
     return need, helper
+
+
+@compiled
+def ask_offline(slot: np.ndarray, age: np.ndarray, boost: np.ndarray, factor: np.ndarray, degree: np.ndarray,
+                u: np.ndarray, rate_65plus: float, rate_under65: float) -> np.ndarray:  # pragma: no cover
+    """Return whether each need's requester asks: ``u < min(rate + boost, 1) * factor`` and at least one tie.
+
+    The float64 arithmetic of the array form in
+    :meth:`OfflineTies.surface <kyojosim.aid.channels.offline.OfflineTies.surface>`, need by need: the
+    rate by age (65+ or under), plus the requester's boost capped at 1 (no boost and no cap when
+    ``boost`` is empty), times the requester's wish to ask.
+
+    Args:
+        slot: int64 requester slot of each new need.
+        age: Age of every slot.
+        boost: float64 extra rate of every slot, or an empty array for none.
+        factor: Wish to ask of every slot (``ask_factor``).
+        degree: Number of offline ties of every slot.
+        u: float64 uniform of each need.
+        rate_65plus: ``ask_rate_65plus``.
+        rate_under65: ``ask_rate_under65``.
+    """
+    out = np.empty(slot.size, dtype=np.bool_)
+    boosted = boost.size > 0
+    for i in range(slot.size):
+        s = slot[i]
+        rate = rate_65plus if age[s] >= 65 else rate_under65
+        if boosted:
+            rate = rate + boost[s]
+            if rate > 1.0:  # np.minimum(rate, 1.0) (a nan stays nan)
+                rate = 1.0
+        rate = rate * np.float64(factor[s])
+        out[i] = (u[i] < rate) and degree[s] > 0
+    return out

@@ -44,14 +44,15 @@ class OfflineChannel(Channel):
         (``ask_boost``, by slot; e.g. municipal information pushed through a local SNS); the
         resident's wish to ask (``ask_factor``, lowered by help that never came) multiplies it.
         """
+        from .channel_kernel import ask_offline
+
         h = self.cfg
         pop = self.ctx.population
-        age = pop.age[slot]
-        rate = np.where(age >= 65, h.ask_rate_65plus, h.ask_rate_under65)
-        if self.ask_boost is not None:
-            rate = np.minimum(rate + self.ask_boost[slot], 1.0)
-        rate = rate * pop.ask_factor[slot]
-        return (rng.random(slot.size) < rate) & (self._degree[slot] > 0)
+        slot = np.asarray(slot, dtype=np.int64)
+        boost = np.zeros(0) if self.ask_boost is None else np.asarray(self.ask_boost, dtype=np.float64)
+        # one pass over the needs, the arithmetic of: rate by age, np.minimum(rate + boost, 1.0), * ask_factor
+        return ask_offline(slot, pop.age, boost, pop.ask_factor, self._degree, rng.random(slot.size),
+                           float(h.ask_rate_65plus), float(h.ask_rate_under65))
 
     def candidates(self, slot: np.ndarray, category: np.ndarray, born: np.ndarray,
                    step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
