@@ -30,6 +30,7 @@ from kyojosim.constants import (
     WILL_NONE,
     WILL_PAID,
 )
+from kyojosim.core.helping import can_help
 from kyojosim.core.network import Ties
 from kyojosim.model import KyojoModel
 from kyojosim.params.scenario import load_scenario
@@ -132,6 +133,29 @@ def test_only_the_categories_served_are_posted_and_offered():
     assert channel(model).surface(slot, cat, rng).tolist() == [True, True]
     add_need(model, "A", "chores", 1.0)
     assert edges_of(model, run_week(model)["cand"]) == {(0, "B"): 1.4, (0, "C"): 0.6}
+
+
+@pytest.mark.parametrize("served", [["childcare"], ["chores", "childcare"], list(CATEGORIES), []])
+def test_offer_terms_follow_the_array_rule_for_the_served_categories(served):
+    # who would offer free / only if paid: alive, old enough, not frail, offers the category on a platform, the
+    # platform serves it and the willingness says so (every row and category, against the whole-matrix rule)
+    model = tiny_platform_town(categories=served) if served else tiny_platform_town()
+    ch = channel(model)
+    if not served:
+        ch.served = np.zeros(len(CATEGORIES), dtype=bool)
+    pop = model.population
+    rng = np.random.default_rng(len(served))
+    n = pop.n
+    pop.will[:n] = rng.integers(0, 3, size=(n, len(CATEGORIES))).astype(pop.will.dtype)
+    pop.platform_help[:n] = rng.integers(0, 256, size=n).astype(pop.platform_help.dtype)
+    pop.frail[:n] = rng.random(n) < 0.3
+    ch._offer_terms = None
+    free, paid, _, _ = ch._terms()
+    offers = (pop.platform_help[:n, None] >> np.arange(len(CATEGORIES))) & 1 != 0
+    able = can_help(pop, model.scenario)[:, None] & offers & ch.served
+    assert free.dtype == paid.dtype == bool
+    assert np.array_equal(free, able & (pop.will[:n] == WILL_FREE))
+    assert np.array_equal(paid, able & (pop.will[:n] == WILL_PAID))
 
 
 def test_categories_must_be_known_and_distinct():

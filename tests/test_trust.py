@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.constants import CATEGORIES, CH, REQUESTER_AGE_GROUPS, TIE_NEIGHBOUR, WILL_FREE, WILL_NONE, WILL_PAID
 from kyojosim.core.network import Ties
@@ -256,3 +258,40 @@ def test_after_week_kernels_equal_the_array_forms():
         want[live] = 1.0 - (1.0 - want[live]) * keep
         recover_asking(pop, scn)
         assert np.array_equal(pop.ask_factor.view(np.uint32), want.view(np.uint32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), turnover=st.floats(0.0, 1.0),
+       mean_r=st.sampled_from([0.5, 0.0, 1.3]))
+def test_reform_selected_equals_the_array_rule(seed, n, turnover, mean_r):
+    """The compiled re-forming of the selected pairs gives, pair by pair, the terms and offer bits of the array rule."""
+    from kyojosim.core.trust_kernel import reform_selected
+
+    rng = np.random.default_rng(seed)
+    n_cat = len(CATEGORIES)
+    slots = 2 * n + 3
+    will = rng.integers(0, 3, size=(slots, n_cat)).astype(np.int8)
+    bits = rng.integers(0, 256, size=slots).astype(np.uint8)
+    rows = np.sort(rng.choice(slots, size=n, replace=False)).astype(np.int64)
+    pairs = np.flatnonzero(rng.random(n * n_cat) < turnover).astype(np.int64)
+    u, v = rng.random(pairs.size), rng.random(pairs.size)
+    reciprocity = rng.random(slots).astype(np.float32)
+    free, paid = rng.random(n_cat) * 0.6, rng.random(n_cat) * 0.4
+    free[0] = 1.0  # a category where everyone tilted up is free
+    p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
+    use_free, use_paid = rng.random(n_cat), rng.random(n_cat)
+    # the array rule, pair by pair
+    s, c = rows[pairs // n_cat], pairs % n_cat
+    tilt = reciprocity[s].astype(np.float64) / mean_r if mean_r > 0 else np.ones(pairs.size)
+    p_free = np.minimum(free[c] * tilt, 1.0)
+    new = np.where(u < p_free, WILL_FREE, np.where(u < p_free + (1.0 - p_free) * p_paid[c], WILL_PAID, WILL_NONE))
+    offer = ((new == WILL_FREE) & (v < use_free[c])) | ((new == WILL_PAID) & (v < use_paid[c]))
+    want_will, want_bits = will.copy(), _bits(bits, n_cat)
+    changed = int((want_will[s, c] != new).sum())
+    want_will[s, c] = new
+    want_bits[s, c] = offer
+    got_will, got_bits = will.copy(), bits.copy()
+    assert reform_selected(got_will, got_bits, rows, pairs, u, v, reciprocity, mean_r, free, p_paid, use_free,
+                           use_paid, WILL_FREE, WILL_PAID, WILL_NONE) == changed
+    assert np.array_equal(got_will, want_will)
+    assert np.array_equal(_bits(got_bits, n_cat), want_bits)

@@ -54,26 +54,24 @@ def reform_selected(will: np.ndarray, platform_help: np.ndarray, rows: np.ndarra
     """
     n_cat = will.shape[1]
     changed = 0
-    for j in range(pairs.size):
-        s = rows[pairs[j] // n_cat]
-        c = pairs[j] % n_cat
+    for j in range(pairs.size):  # the outcomes as selects rather than branches (the uniforms are random)
+        q = pairs[j]
+        row = q // n_cat
+        s = rows[row]
+        c = q - row * n_cat
         tilt = np.float64(reciprocity[s]) / mean_r if mean_r > 0 else 1.0
         p_free = free[c] * tilt
         if p_free > 1.0:
             p_free = 1.0
         x = u[j]
-        if x < p_free:
-            new = will_free
-        elif x < p_free + (1.0 - p_free) * p_paid[c]:
-            new = will_paid
-        else:
-            new = will_none
-        if new != will[s, c]:
-            changed += 1
-            will[s, c] = new
+        is_free = x < p_free
+        is_paid = (not is_free) and x < p_free + (1.0 - p_free) * p_paid[c]
+        new = will_free if is_free else (will_paid if is_paid else will_none)
+        changed += new != will[s, c]
+        will[s, c] = new
         bit = np.uint8(1 << c)
-        offer = (new == will_free and v[j] < use_free[c]) or (new == will_paid and v[j] < use_paid[c])
-        platform_help[s] = (platform_help[s] | bit) if offer else (platform_help[s] & ~bit)
+        offer = (is_free and v[j] < use_free[c]) or (is_paid and v[j] < use_paid[c])
+        platform_help[s] = (platform_help[s] & ~bit) | (bit if offer else np.uint8(0))
     return changed
 
 

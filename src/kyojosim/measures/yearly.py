@@ -42,11 +42,13 @@ def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]
     pop = model.population
     live = pop.live()
     n = int(live.size)
-    age = pop.age[live]
+    # the living as a slice where every slot is alive (after the turn's compaction): the same values, no gather
+    take = slice(0, n) if n == pop.n else live
+    age = pop.age[take]
     kind = pop.hh.kind
     hh_counts = np.bincount(kind[kind >= 0], minlength=len(HOUSEHOLD_KINDS))
-    part = np.bincount(participation_group(pop)[live], minlength=len(PARTICIPATION_GROUPS))
-    degree = model.ties.degree(pop.n)[live] if n else np.zeros(0)
+    part = np.bincount(participation_group(pop)[take], minlength=len(PARTICIPATION_GROUPS))
+    degree = model.ties.degree(pop.n)[take] if n else np.zeros(0)
     row: dict[str, Any] = {
         "year": model.year,
         "population": n,
@@ -58,8 +60,8 @@ def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]
         "households": int(hh_counts.sum()),
         "ties": len(model.ties),
         "isolated": int((degree == 0).sum()),
-        "smartphone_share": float(pop.smartphone[live].mean()) if n else NAN,
-        "sns_share": float(pop.sns[live].mean()) if n else NAN,
+        "smartphone_share": float(pop.smartphone[take].mean()) if n else NAN,
+        "sns_share": float(pop.sns[take].mean()) if n else NAN,
     }
     frame = live[(age >= FRAME_AGES[0]) & (age <= FRAME_AGES[1])]
     will = pop.will[frame]

@@ -93,20 +93,21 @@ def degree_and_peers(a: np.ndarray, b: np.ndarray, kind: np.ndarray, mark: np.nd
     weighted ``np.bincount`` of the array form gives it (counts are exact).
     """
     n = want.size
+    code = np.empty(n, dtype=np.uint8)  # wanted (bit 0) and marked (bit 1): one read per end of a tie
+    for i in range(n):
+        code[i] = np.uint8(want[i]) | (np.uint8(mark[i]) << np.uint8(1))
     degree = np.zeros(n, dtype=np.int64)
     peers = np.zeros(n)
     for t in range(a.size):
         x, y = a[t], b[t]
-        if want[x]:
-            if kind[t] != 0:
-                degree[x] += 1
-            if mark[y]:
-                peers[x] += 1.0
-        if want[y]:
-            if kind[t] != 0:
-                degree[y] += 1
-            if mark[x]:
-                peers[y] += 1.0
+        cx, cy = code[x], code[y]
+        has = np.int64(kind[t] != 0)
+        if cx & 1:
+            degree[x] += has
+            peers[x] += 1.0 if cy & 2 else 0.0
+        if cy & 1:
+            degree[y] += has
+            peers[y] += 1.0 if cx & 2 else 0.0
     return degree, peers
 
 

@@ -114,7 +114,7 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, tru
     Each tie draws one outcome of :data:`MEETING_SHARES`; its strength changes by the outcome's
     entry of ``trust.meeting_tie_change`` (kept within ``[trust.meeting_min_strength, 1]``) and it
     gains the :data:`FACE_TO_FACE` kind bit, whatever the outcome (the two now know each other in
-    person). The tie arrays are replaced by modified copies (pairs and order are unchanged).
+    person). The strength and kind columns are changed in place (pairs and order are unchanged).
 
     Args:
         ties: The network.
@@ -128,12 +128,11 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, tru
     idx = np.asarray(idx, dtype=np.int64)
     outcome = rng.choice(MEETING_SHARES.size, size=idx.size, p=MEETING_SHARES)
     if idx.size:
-        strength = ties.strength.copy()
-        kind = ties.kind.copy()
+        strength = ties.strength  # written in place (the network's version moves on)
+        kind = ties.kind
         change = np.asarray(trust.meeting_tie_change, dtype=np.float64)
         strength[idx] = np.clip(strength[idx] + change[outcome], trust.meeting_min_strength, 1.0)
         kind[idx] |= FACE_TO_FACE
-        ties.strength, ties.kind = strength, kind
     return outcome
 
 

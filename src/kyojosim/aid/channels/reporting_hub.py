@@ -116,19 +116,22 @@ class ReportingHubChannel(Channel):
             self._targets = np.floor(exact).astype(np.int64) + (rng.random(nd) < exact - np.floor(exact))
         is_rep = ((role & AID_REPORTER) != 0) & alive
         missing = np.maximum(self._targets - np.bincount(district[is_rep], minlength=nd), 0)
-        lo, hi = self.cfg.reporter_min_age, self.cfg.reporter_max_age
-        cand = np.flatnonzero(alive & ~is_rep & (pop.age >= lo) & (pop.age <= hi) & ~pop.frail)
-        new_rep = ranked_pick(cand, district, member_na, missing, u[0])
-        role[new_rep] |= AID_REPORTER
+        new_rep = new_vol = np.zeros(0, dtype=np.int64)  # nobody missing: no candidates to rank
+        if missing.any():
+            lo, hi = self.cfg.reporter_min_age, self.cfg.reporter_max_age
+            cand = np.flatnonzero(alive & ~is_rep & (pop.age >= lo) & (pop.age <= hi) & ~pop.frail)
+            new_rep = ranked_pick(cand, district, member_na, missing, u[0])
+            role[new_rep] |= AID_REPORTER
         # the roster (a what-if): a number per 1,000 living residents, kept up
         on_roster = ((role & AID_VOLUNTEER) != 0) & alive
         target = int(round(self.cfg.roster_per_1000 * int(alive.sum()) / 1000))
         missing_roster = np.array([max(target - int(on_roster.sum()), 0)])
-        free = any_per_row((pop.will == WILL_FREE) & self.served)
-        a, b = ROSTER_AGES
-        cand = np.flatnonzero(alive & ~on_roster & free & (pop.age >= a) & (pop.age <= b) & ~pop.frail)
-        new_vol = ranked_pick(cand, np.zeros(pop.n, dtype=np.int64), member_na, missing_roster, u[1])
-        role[new_vol] |= AID_VOLUNTEER
+        if missing_roster[0] > 0:
+            free = any_per_row((pop.will == WILL_FREE) & self.served)
+            a, b = ROSTER_AGES
+            cand = np.flatnonzero(alive & ~on_roster & free & (pop.age >= a) & (pop.age <= b) & ~pop.frail)
+            new_vol = ranked_pick(cand, np.zeros(pop.n, dtype=np.int64), member_na, missing_roster, u[1])
+            role[new_vol] |= AID_VOLUNTEER
         self._started = True
         return new_rep, new_vol
 

@@ -426,13 +426,20 @@ class SharingPlatformChannel(Channel):
         """
         pop = self.ctx.population
         if self._offer_terms is None or self._offer_terms[0].shape[0] != pop.n:
-            offers = (pop.platform_help[:, None] & CAT_BITS[None, :]) != 0
-            able = can_help(pop, self.ctx.scenario)[:, None] & offers & self.served
+            can = can_help(pop, self.ctx.scenario)
+            # able: can help, offers the category and the platform serves it; the columns of the categories
+            # not served stay False, so only the served ones are computed
+            free = np.zeros(pop.will.shape, dtype=bool)
+            paid = np.zeros(pop.will.shape, dtype=bool)
+            for c in np.flatnonzero(self.served):
+                able = can & ((pop.platform_help & CAT_BITS[c]) != 0)
+                will = pop.will[:, c]
+                free[:, c] = able & (will == WILL_FREE)
+                paid[:, c] = able & (will == WILL_PAID)
             u = self.reservation(pop.uid)
             share = [offer_share(self.helper_price(np.array([c])), self.cfg.full_supply_price,
                                  self.cfg.supply_elasticity)[0] for c in (False, True)]
-            self._offer_terms = (able & (pop.will == WILL_FREE), able & (pop.will == WILL_PAID), u < share[0],
-                                 u < share[1])
+            self._offer_terms = (free, paid, u < share[0], u < share[1])
         return self._offer_terms
 
     def _update_helpers(self) -> None:
