@@ -243,6 +243,20 @@ def _eligibility_array(age, role, household, alive, employed, n_households, slot
     return w
 
 
+def _kernel_town(rng, n, older_neighbourhood, older_group):
+    """Random residents for the eligibility kernels: ages, roles, households, employment, rules, older weights."""
+    from kyojosim.constants import ROLE_CHILD
+
+    age = rng.integers(0, 100, n).astype(np.int16)
+    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
+    n_households = max(n // 3, 1)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    employed = rng.random(n) < 0.5
+    rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
+                     K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
+    return age, role, household, n_households, employed, rule, np.array([older_neighbourhood, older_group])
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
 @settings(max_examples=40, deadline=None)
 def test_eligibility_kernel_equals_the_array_rules(seed, n, older_neighbourhood, older_group):
@@ -250,16 +264,9 @@ def test_eligibility_kernel_equals_the_array_rules(seed, n, older_neighbourhood,
     from kyojosim.core.community_kernel import eligibility, frame_scale
 
     rng = np.random.default_rng(seed)
-    age = rng.integers(0, 100, n).astype(np.int16)
-    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
-    n_households = max(n // 3, 1)
-    household = rng.integers(0, n_households, n).astype(np.int32)
+    age, role, household, n_households, employed, rule, older = _kernel_town(rng, n, older_neighbourhood, older_group)
     alive = rng.random(n) < 0.9
-    employed = rng.random(n) < 0.5
     slots = rng.permutation(n)[: n // 2].astype(np.int64)
-    rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
-                     K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
-    older = np.array([older_neighbourhood, older_group])
     school, scale = frame_scale(age, role, household, alive, employed, n_households, int(ROLE_CHILD), rule, older,
                                 len(K))
     got = eligibility(slots, age, role, household, employed, school, scale, int(ROLE_CHILD), rule, older)
@@ -276,18 +283,11 @@ def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourh
     from kyojosim.core.community_kernel import frame_scale, turnover_apply, turnover_scan
 
     rng = np.random.default_rng(seed)
-    age = rng.integers(0, 100, n).astype(np.int16)
-    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
-    n_households = max(n // 3, 1)
-    household = rng.integers(0, n_households, n).astype(np.int32)
+    age, role, household, n_households, employed, rule, older = _kernel_town(rng, n, older_neighbourhood, older_group)
     alive = np.ones(n, dtype=bool)
-    employed = rng.random(n) < 0.5
     n_kinds = len(K)
     groups = np.where(rng.random((n, n_kinds)) < 0.3, rng.integers(0, 50, (n, n_kinds)), -1).astype(np.int32)
     slots = np.sort(rng.permutation(n)[: n // 2]).astype(np.int64)
-    rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
-                     K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
-    older = np.array([older_neighbourhood, older_group])
     school, scale = frame_scale(age, role, household, alive, employed, n_households, int(ROLE_CHILD), rule, older,
                                 n_kinds)
     levels = rng.random(3) * 2

@@ -449,15 +449,19 @@ def test_frame_groups_equal_the_array_form(seed, n, top):
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 3))
 def test_values_put_by_kept_places_are_those_of_the_scatter(seed, n, rows):
-    """Places counted once put any values where the counting scatter puts them, exactly (groups -1 in none)."""
-    from kyojosim.measures.tsunagari_kernel import group_places, scatter_groupings, scatter_places
+    """Places counted once put any values group by group, in order (groups -1 in none), with or without everyone."""
+    from kyojosim.measures.tsunagari_kernel import group_places, scatter_places
 
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 6, rows)
     labels = (rng.integers(-1, sizes + 1, (n, rows)) % (sizes + 1) - 1).astype(np.int8)  # -1 .. size - 1
-    place, start = group_places(labels, sizes)
-    for _ in range(2):  # the same places for other values
-        values = rng.normal(size=n)
-        want, want_start = scatter_groupings(values, labels, sizes, True)
-        assert np.array_equal(start, want_start)
-        assert np.array_equal(scatter_places(values, place, int(start[-1])), want)
+    for everyone in (True, False):
+        place, start = group_places(labels, sizes, everyone)
+        for _ in range(2):  # the same places for other values
+            values = rng.normal(size=n)
+            # the array form: every value first (with everyone), then each group's values in their order
+            parts = ([values] if everyone else []) + [values[labels[:, r] == g]
+                                                      for r in range(rows) for g in range(sizes[r])]
+            want = np.concatenate(parts) if parts else np.zeros(0)
+            assert np.array_equal(start, np.concatenate([[0], np.cumsum([p.size for p in parts])]))
+            assert np.array_equal(scatter_places(values, place, int(start[-1]), everyone), want)

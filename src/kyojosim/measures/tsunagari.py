@@ -503,16 +503,15 @@ def _grouped_statistics(values: np.ndarray, labels: np.ndarray, sizes: list[int]
     ``labels`` name only the others); then ``places`` (:meth:`FrameGroups.places` of these labels and sizes),
     if given, put the values side by side without counting the groups again.
     """
-    from .tsunagari_kernel import scatter_groupings, scatter_places, segment_summary
+    from .tsunagari_kernel import group_places, scatter_places, segment_summary
 
     values = np.ascontiguousarray(values, dtype=np.float64)
     q = np.asarray(percent, dtype=np.float64) / 100
     if everyone and places is not None:
         place, start = places
-        x = scatter_places(values, place, int(start[-1]))
     else:
-        x, start = scatter_groupings(values, np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64),
-                                     bool(everyone))
+        place, start = group_places(np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64), bool(everyone))
+    x = scatter_places(values, place, int(start[-1]), bool(everyone))
     for g in range(start.size - 1):
         x[start[g]:start[g + 1]].sort()
     count, mean, quant = segment_summary(x, start, q)

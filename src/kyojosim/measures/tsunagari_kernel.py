@@ -5,13 +5,13 @@
 * :func:`frame_counts` and :func:`frame_memberships`: at the turn of the year, the survey frame, its groups
   (participation, age group, district) and the memberships with the communities that have members numbered
   ``0..k-1`` (in order of first appearance), so that the monthly pass sums into small arrays;
-* :func:`group_places`: where each frame resident's value goes in each grouping, counted once a year;
+* :func:`group_places`: where each value goes when several groupings of the same values are put side by
+  side group by group (for the frame: counted once a year), :func:`scatter_places` puts them there;
 * :func:`index_values`: every frame resident's つながり力 on a fixed scale in one pass over the
   memberships (consciousness of each member, the mean of each community, the sum over a resident's
   communities, plus the constant);
 * :func:`scatter_by_group`: the values of each group side by side (a counting sort by group), to be
-  sorted segment by segment; :func:`scatter_groupings` does so for several groupings of the same
-  values in one pass, :func:`scatter_places` by the places of :func:`group_places`;
+  sorted segment by segment;
 * :func:`segment_summary`: the number, mean and quantiles of each sorted segment; quantiles by numpy's
   default (``linear``) method, with its arithmetic, so that they equal ``np.percentile`` to the bit.
 """
@@ -23,7 +23,7 @@ import numpy as np
 from ..compiled import compiled
 
 __all__ = ["frame_counts", "frame_memberships", "group_places", "index_values", "memberships", "scatter_by_group",
-           "scatter_groupings", "scatter_places", "segment_summary"]
+           "scatter_places", "segment_summary"]
 
 
 @compiled
@@ -149,48 +149,6 @@ def scatter_by_group(values: np.ndarray, group: np.ndarray,
         if g >= 0:
             out[fill[g]] = values[i]
             fill[g] += 1
-    return out, start
-
-
-@compiled
-def scatter_groupings(values: np.ndarray, labels: np.ndarray, sizes: np.ndarray,
-                      everyone: bool) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return the values grouped by each of several groupings, side by side, and where each group starts.
-
-    With ``everyone``, the first group holds every value. Then column ``r`` of ``labels`` (one row per value)
-    gives the group (``0..sizes[r] - 1``, or -1 for none) of each value in grouping ``r``; the groups of
-    grouping 0 come first, then those of grouping 1, and so on: ``out[start[i]:start[i + 1]]`` are the values
-    of the ``i``-th group overall, in their order.
-    """
-    n_rows = labels.shape[1]
-    first = 1 if everyone else 0
-    offset = np.zeros(n_rows + 1, dtype=np.int64)
-    offset[0] = first
-    for r in range(n_rows):
-        offset[r + 1] = offset[r] + sizes[r]
-    total = offset[n_rows]
-    start = np.zeros(total + 1, dtype=np.int64)
-    if everyone:
-        start[1] = values.size
-    for i in range(values.size):
-        for r in range(n_rows):
-            g = labels[i, r]
-            if g >= 0:
-                start[offset[r] + g + 1] += 1
-    for g in range(total):
-        start[g + 1] += start[g]
-    fill = start[:total].copy()
-    out = np.empty(start[total])
-    for i in range(values.size):
-        v = values[i]
-        if everyone:
-            out[i] = v
-        for r in range(n_rows):
-            g = labels[i, r]
-            if g >= 0:
-                c = offset[r] + g
-                out[fill[c]] = v
-                fill[c] += 1
     return out, start
 
 
@@ -361,23 +319,29 @@ def frame_memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray,
 
 
 @compiled
-def group_places(labels: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-    """Return where :func:`scatter_groupings` (with ``everyone``) puts each value, and where each group starts.
+def group_places(labels: np.ndarray, sizes: np.ndarray,
+                 everyone: bool = True) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return where each value goes when the values of several groupings are put side by side, group by group.
 
-    ``(place, start)``: ``place[r, i]`` is the position of value ``i`` in the group of grouping ``r`` it belongs
-    to (-1 for none; int32: the values of all groups together must number less than 2**31), ``start`` the start
-    of each group (the first group holds every value, at ``0..n-1``).
-    The same positions for any values: kept while the groups stay the same, :func:`scatter_places` then
-    puts the values there without counting them again.
+    Column ``r`` of ``labels`` (one row per value) gives the group (``0..sizes[r] - 1``, or -1 for none) of
+    each value in grouping ``r``; the groups of grouping 0 come first, then those of grouping 1, and so on,
+    each holding its values in their order. With ``everyone``, a first group holds every value, at
+    ``0..n-1``. ``(place, start)``: ``place[r, i]`` is the position of value ``i`` in its group of grouping
+    ``r`` (-1 for none; int32: the values of all groups together must number less than 2**31), ``start`` the
+    start of each group (``start[i]:start[i + 1]`` is the ``i``-th group overall). The same positions for any
+    values: kept while the groups stay the same, :func:`scatter_places` then puts the values there without
+    counting them again.
     """
     n, n_rows = labels.shape
+    first = 1 if everyone else 0
     offset = np.zeros(n_rows + 1, dtype=np.int64)
-    offset[0] = 1
+    offset[0] = first
     for r in range(n_rows):
         offset[r + 1] = offset[r] + sizes[r]
     total = offset[n_rows]
     start = np.zeros(total + 1, dtype=np.int64)
-    start[1] = n
+    if everyone:
+        start[1] = n
     for i in range(n):
         for r in range(n_rows):
             g = labels[i, r]
@@ -400,12 +364,17 @@ def group_places(labels: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.
 
 
 @compiled
-def scatter_places(values: np.ndarray, place: np.ndarray, size: int) -> np.ndarray:  # pragma: no cover - compiled
-    """Return the ``size`` values of :func:`scatter_groupings` (with ``everyone``) from :func:`group_places`."""
+def scatter_places(values: np.ndarray, place: np.ndarray, size: int,
+                   everyone: bool = True) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the ``size`` values of every group side by side, put at the places of :func:`group_places`.
+
+    ``everyone`` as given to :func:`group_places`: the first group, every value in order, at ``0..n-1``.
+    """
     out = np.empty(size)
     n = values.size
-    for i in range(n):
-        out[i] = values[i]
+    if everyone:
+        for i in range(n):
+            out[i] = values[i]
     for r in range(place.shape[0]):
         for i in range(n):
             at = place[r, i]
