@@ -521,21 +521,22 @@ def test_local_helpers_kernel_equals_the_array_form(seed, n, n_edges, n_needs):
 @given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 200), st.integers(1, 5))
 def test_count_requesters_kernel_equals_bincount(seed, n, n_req, n_d):
     from kyojosim.aid.matching_kernel import count_requesters
-    from kyojosim.constants import requester_age_group
+    from kyojosim.constants import REQUESTER_AGE_EDGES, requester_age_group
 
     rng = np.random.default_rng(seed)
     age = rng.integers(0, 100, n).astype(np.int16)
     district = rng.integers(0, n_d, n).astype(np.int8)
     slot = rng.integers(0, n, n_req)
     start_age, start_d = rng.integers(0, 9, 3), rng.integers(0, 9, n_d)
+    edges = np.asarray(REQUESTER_AGE_EDGES, dtype=np.int64)
     by_age, by_d = start_age.copy(), start_d.copy()
-    assert count_requesters(slot, age, district, by_age, by_d)
+    assert count_requesters(slot, age, district, edges, by_age, by_d)
     assert np.array_equal(by_age, start_age + np.bincount(requester_age_group(age[slot]), minlength=3))
     assert np.array_equal(by_d, start_d + np.bincount(district[slot].astype(np.int64), minlength=n_d))
     if n_req:  # a district outside the counts: nothing is added
         by_age, by_d = start_age.copy(), start_d[:-1].copy()
         district[slot[0]] = n_d - 1
-        assert not count_requesters(slot, age, district, by_age, by_d)
+        assert not count_requesters(slot, age, district, edges, by_age, by_d)
         assert np.array_equal(by_age, start_age) and np.array_equal(by_d, start_d[:-1])
 
 
@@ -571,3 +572,17 @@ def test_weigh_candidates_kernel_equals_preference(small_village, seed, n_edges,
     assert np.array_equal(got[0], want_need) and np.array_equal(got[1], want_helper)
     assert got[2].dtype == np.float64 and np.array_equal(got[2], want)
 
+
+
+def test_requester_counts_refuse_a_district_outside_them(small_village):
+    """A requester whose district is not counted is an error that names the districts, and nothing is added."""
+    aid, pop = small_village.aid, small_village.population
+    before = {g: aid.by_group[g]["arisen"].copy() for g in ("age_group", "district")}
+    kept = pop.district[0]
+    pop.district[0] = aid.by_group["district"]["arisen"].size
+    try:
+        with pytest.raises(ValueError, match="districts counted"):
+            aid._tally("arisen", np.array([1, 0]))
+    finally:
+        pop.district[0] = kept
+    assert all(np.array_equal(aid.by_group[g]["arisen"], before[g]) for g in before)

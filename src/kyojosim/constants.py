@@ -83,9 +83,14 @@ REQUESTER_AGE_GROUPS: tuple[str, ...] = ("under65", "65to74", "75plus")
 """Age groups of requesters in the mutual-aid measures (the white paper's concern: residents 75+)."""
 
 
+REQUESTER_AGE_EDGES: tuple[int, int] = (65, 75)
+"""The ages at which the second and the third of REQUESTER_AGE_GROUPS begin."""
+
+
 def requester_age_group(age: np.ndarray) -> np.ndarray:
     """Return the index into REQUESTER_AGE_GROUPS of each age."""
-    return (np.asarray(age) >= 65).astype(np.int64) + (np.asarray(age) >= 75)
+    young, old = REQUESTER_AGE_EDGES
+    return (np.asarray(age) >= young).astype(np.int64) + (np.asarray(age) >= old)
 
 
 AID_MEMBER, AID_CERTIFIED, AID_REPORTER, AID_VOLUNTEER = 1, 2, 4, 8

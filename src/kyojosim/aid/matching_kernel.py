@@ -241,18 +241,18 @@ def weigh_candidates(sel: np.ndarray, need: np.ndarray, helper: np.ndarray, weig
 
 
 @_compiled
-def count_requesters(slot: np.ndarray, age: np.ndarray, district: np.ndarray, by_age: np.ndarray,
+def count_requesters(slot: np.ndarray, age: np.ndarray, district: np.ndarray, edges: np.ndarray, by_age: np.ndarray,
                      by_district: np.ndarray) -> bool:  # pragma: no cover - compiled
     """Add each requester to the counts of their age group and district, in place; ``False`` if one does not fit.
 
-    The counts of ``np.bincount(requester_age_group(age[slot]))`` (under 65, 65-74, 75+) and
-    ``np.bincount(district[slot])``, in one pass. Nothing is added if a requester's district is outside
-    ``by_district`` (the caller then counts with numpy, whose error it keeps).
+    The counts of ``np.bincount(requester_age_group(age[slot]))`` and ``np.bincount(district[slot])``, in one
+    pass. Nothing is added if a requester's district is outside ``by_district``.
 
     Args:
         slot: int64 requester slots.
         age: Age of every slot.
         district: District of every slot.
+        edges: The ages at which the second and third age groups begin (:data:`kyojosim.constants.REQUESTER_AGE_EDGES`).
         by_age: int64 counts of the three age groups.
         by_district: int64 counts of the districts.
     """
@@ -261,9 +261,10 @@ def count_requesters(slot: np.ndarray, age: np.ndarray, district: np.ndarray, by
         d = district[slot[i]]
         if d < 0 or d >= n_d:
             return False
+    young, old = edges[0], edges[1]
     for i in range(slot.size):
         s = slot[i]
         a = age[s]
-        by_age[(1 if a >= 65 else 0) + (1 if a >= 75 else 0)] += 1
+        by_age[(1 if a >= young else 0) + (1 if a >= old else 0)] += 1
         by_district[district[s]] += 1
     return True

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..constants import CATEGORIES, CHANNELS, REQUESTER_AGE_GROUPS, requester_age_group
+from ..constants import CATEGORIES, CHANNELS, REQUESTER_AGE_EDGES, REQUESTER_AGE_GROUPS
 from ..core.helping import weekly_hours
 from ..core.trust import after_week
 from .channels import Channel, build_channels
@@ -156,12 +156,9 @@ class MutualAid:
 
         pop = self.model.population
         by_age, by_district = self.by_group["age_group"][kind], self.by_group["district"][kind]
-        if count_requesters(np.asarray(slot, dtype=np.int64), pop.age, pop.district, by_age, by_district):
-            return
-        self.by_group["age_group"][kind] += np.bincount(requester_age_group(pop.age[slot]),
-                                                        minlength=len(REQUESTER_AGE_GROUPS))
-        self.by_group["district"][kind] += np.bincount(pop.district[slot].astype(np.int64),
-                                                       minlength=self.by_group["district"][kind].size)
+        if not count_requesters(np.asarray(slot, dtype=np.int64), pop.age, pop.district,
+                                np.asarray(REQUESTER_AGE_EDGES, dtype=np.int64), by_age, by_district):
+            raise ValueError(f"a requester's district is not one of the {by_district.size} districts counted")
 
     def close_year(self, year: int) -> None:
         """Record the year's helper burden and the cumulative rates by group (call before compaction)."""
