@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import old_only_mapping, step_years
 from kyojosim.constants import FEMALE, HH, MALE, N_AGE_BANDS, ROLE_CHILD, ROLE_ELDER, ROLE_HEAD, ROLE_SPOUSE
@@ -344,6 +346,61 @@ def test_moving_out_kernel_equals_the_array_form():
                      int(ROLE_CHILD), 5, N_AGE_BANDS, u_household, u_resident)
     assert want.any() and not want.all()
     np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), n_households=st.integers(1, 60),
+       n_districts=st.integers(1, 5))
+def test_household_change_kernels_equal_the_array_forms(seed, n, n_households, n_districts):
+    """The compiled counts, orderings and selections of the household changes give the array forms' results."""
+    from kyojosim.core.demography import district_ranges
+    from kyojosim.core.demography_kernel import (
+        headless_members,
+        ids_by_district,
+        minors_without_adult,
+        residents_where,
+    )
+    from kyojosim.core.population_kernel import household_sizes
+
+    rng = np.random.default_rng(seed)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    alive = rng.random(n) < 0.85
+    age = rng.integers(0, 100, n).astype(np.int16)
+    role = rng.integers(0, 4, n).astype(np.int8)
+    frail = rng.random(n) < 0.3
+    district = rng.integers(0, n_districts, n_households).astype(np.int16)
+    size = np.bincount(household[alive], minlength=n_households)
+    np.testing.assert_array_equal(household_sizes(household, alive, n_households), size)
+    # selections by role, household size, age and frailty (ascending slots)
+    for want_role, (lo, hi), (a_lo, a_hi), frail_only in [(-1, (1, 1), (25, 45), False), (-1, (1, 1), (65, 1 << 30), True),
+                                                          (int(ROLE_HEAD), (2, 1 << 62), (-(1 << 30), 65), False)]:
+        want = alive & (size[household] >= lo) & (size[household] <= hi) & (age >= a_lo) & (age < a_hi)
+        want &= (role == want_role) if want_role >= 0 else True
+        want &= frail | (not frail_only)
+        got = residents_where(alive, household, size, age, role, frail, want_role, lo, hi, a_lo, a_hi, frail_only)
+        np.testing.assert_array_equal(got, np.flatnonzero(want))
+    got = residents_where(alive, household, np.zeros(0, dtype=np.int64), age, role, frail, int(ROLE_CHILD),
+                          -(1 << 30), 0, 18, 40, False)
+    np.testing.assert_array_equal(got, np.flatnonzero(alive & (role == ROLE_CHILD) & (age >= 18) & (age < 40)))
+    # the members of households without a living head
+    has_head = np.zeros(n_households, dtype=bool)
+    has_head[household[alive & (role == ROLE_HEAD)]] = True
+    np.testing.assert_array_equal(headless_members(household, role, alive, n_households, int(ROLE_HEAD)),
+                                  np.flatnonzero(alive & ~has_head[household]))
+    # minors of households without an adult
+    adult_in = np.bincount(household[alive & (age >= 18)], minlength=n_households) > 0
+    got_in, got_minors = minors_without_adult(household, age, alive, n_households, 18)
+    np.testing.assert_array_equal(got_in, adult_in)
+    np.testing.assert_array_equal(got_minors, np.flatnonzero(alive & (age < 18) & ~adult_in[household]))
+    # ids by district, stably, and the ranges searchsorted finds (queries beyond the listed districts too)
+    ids = np.flatnonzero(size > 0)
+    ordered, start = ids_by_district(ids, district)
+    np.testing.assert_array_equal(ordered, ids[np.argsort(district[ids], kind="stable")])
+    d_sorted = district[ordered]
+    query = rng.integers(0, n_districts + 2, 50)
+    left, right = district_ranges(start, query)
+    np.testing.assert_array_equal(left, np.searchsorted(d_sorted, query, side="left"))
+    np.testing.assert_array_equal(right, np.searchsorted(d_sorted, query, side="right"))
 
 
 def test_death_rate_matches_mortality_table(yamae):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import gc
+import itertools
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,30 +137,35 @@ class KyojoModel(mesa.Model):
         return cls(scenario=scenario, **overrides)
 
     def _attach_handles(self, slots: np.ndarray) -> None:
-        """Create a :class:`Resident` handle for each slot (if the model keeps handles)."""
+        """Create a :class:`Resident` handle for each slot (if the model keeps handles).
+
+        The handles are kept by uid (``_handles[uid]``): uids are never reused, so the array only grows
+        at its end and the yearly compaction of the slots leaves it as it is.
+        """
         if self._handles is None or slots.size == 0:
             return
-        uids = self.population.uid[slots].tolist()
+        uids = self.population.uid[slots]
         # a plain loop of constructors (create_agents also builds a throwaway AgentSet), registered as a
         # batch; the cyclic garbage collector is paused meanwhile, as hundreds of thousands of new objects
         # trigger it
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = [Resident(self, uid, register=False) for uid in uids]
+            agents = [Resident(self, uid, register=False) for uid in uids.tolist()]
             self._register_handles(agents)
         finally:
             if enabled:
                 gc.enable()
         self._grow_handles()
-        self._handles[slots] = agents
+        self._handles[uids] = agents
 
     def _register_handles(self, agents: list[Resident]) -> None:
         """Register new handles with Mesa, in order: the state ``register_agent`` of each in turn leaves.
 
         The same three entries per agent (the model's hard reference and its place in ``agents_by_type``
-        and ``agents``), added without Mesa's per-agent call and log line; with Mesa's debug log on, each
-        goes through ``register_agent`` so that the log is complete.
+        and ``agents``, each a weak-key dictionary of Mesa's ``AgentSet``), added as one batch per
+        registry without Mesa's per-agent calls and log lines; with Mesa's debug log on, each goes through
+        ``register_agent`` so that the log is complete.
         """
         if _MESA_LOG.isEnabledFor(logging.DEBUG) or not agents:
             for agent in agents:
@@ -166,41 +174,46 @@ class KyojoModel(mesa.Model):
         if Resident not in self.agents_by_type:
             self.register_agent(agents[0])  # Mesa makes the AgentSet of the type
             agents = agents[1:]
-        hard = self._agents  # mesa.Model's own dict of hard references (this class is a mesa.Model)
-        add_type, add_all = self.agents_by_type[Resident].add, self.agents.add
-        for agent in agents:
-            hard[agent] = None
-            add_type(agent)
-            add_all(agent)
+        self._agents.update(dict.fromkeys(agents))  # mesa.Model's own dict of hard references
+        for agent_set in (self.agents_by_type[Resident], self.agents):
+            # what AgentSet.add does for each agent (WeakKeyDictionary.__setitem__: a weak reference whose
+            # callback drops the entry), for the batch at once
+            registry = agent_set._agents
+            registry.data.update(zip(map(weakref.ref, agents, itertools.repeat(registry._remove)),
+                                     itertools.repeat(None)))
 
     def _deregister_handles(self, agents: list[Resident]) -> None:
         """Remove handles from Mesa: what ``agent.remove()`` of each does (``deregister_agent``, once per agent).
 
-        With Mesa's debug log on, each goes through ``remove`` so that the log is complete.
+        Handles removed already (by their own ``remove``) are skipped, as ``remove`` skips them. With
+        Mesa's debug log on, each goes through ``remove`` so that the log is complete.
         """
         if _MESA_LOG.isEnabledFor(logging.DEBUG):
             for agent in agents:
                 agent.remove()
             return
         hard = self._agents
-        remove_type, remove_all = self.agents_by_type[Resident].remove, self.agents.remove
-        for agent in agents:
-            if agent not in hard:  # removed already: ``remove`` ignores it
-                continue
-            del hard[agent]
-            remove_type(agent)
-            remove_all(agent)
+        agents = [agent for agent in agents if agent in hard]
+        collections.deque(map(hard.pop, agents), maxlen=0)
+        for agent_set in (self.agents_by_type[Resident], self.agents):
+            # what AgentSet.remove does for each agent (WeakKeyDictionary.__delitem__), for the batch at once
+            registry = agent_set._agents
+            registry._dirty_len = True
+            collections.deque(map(registry.data.pop, map(weakref.ref, agents)), maxlen=0)
 
     def _grow_handles(self) -> None:
-        if self._handles is not None and self.population.n > self._handles.size:
-            h = np.empty(self.population.capacity, dtype=object)
+        """Make room in the handle array for every uid given so far."""
+        need = self.population.next_uid
+        if self._handles is not None and need > self._handles.size:
+            h = np.empty(max(need, int(self._handles.size * 1.25) + 16), dtype=object)
             h[: self._handles.size] = self._handles
             self._handles = h
 
     def update_handles(self, arrived: np.ndarray, gone: np.ndarray) -> None:
         """Give the residents who arrived (slots) a Mesa handle if still in town; remove the handles of those gone.
 
-        Does nothing in a model without handles (``agents=False``).
+        ``gone`` are slots before the compaction (their uids are still in the column). Does nothing in a
+        model without handles (``agents=False``).
         """
         if self._handles is None:
             return
@@ -208,21 +221,20 @@ class KyojoModel(mesa.Model):
         if gone.size == 0:
             return
         self._grow_handles()
-        self._deregister_handles([agent for agent in self._handles[gone].tolist() if agent is not None])
-        self._handles[gone] = None
+        uids = self.population.uid[gone]
+        self._deregister_handles([agent for agent in self._handles[uids].tolist() if agent is not None])
+        self._handles[uids] = None
 
     def compact(self) -> np.ndarray:
-        """Drop the slots of the dead and departed (:meth:`Population.compact`); the ties and handles follow.
+        """Drop the slots of the dead and departed (:meth:`Population.compact`); the ties follow.
+
+        The handles are kept by uid and need no change.
 
         Returns:
             ``new_slot`` with ``new_slot[old] = new`` for kept slots and ``-1`` for dropped ones.
         """
         new_slot = self.population.compact()
         self.ties.remap(new_slot)
-        if self._handles is not None:
-            n = self.population.n
-            self._handles[:n] = self._handles[np.flatnonzero(new_slot >= 0)]
-            self._handles[n:] = None
         return new_slot
 
     def slot_of(self, unique_id: int) -> int:
@@ -240,7 +252,7 @@ class KyojoModel(mesa.Model):
             return None
         if self._handles is None:
             return ResidentView(self, unique_id)
-        return self._handles[s]
+        return self._handles[unique_id]
 
     # -- the schedule ---------------------------------------------------------------------
     def step(self) -> None:

@@ -35,7 +35,6 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
-from .network import stable_argsort_ids
 from .population import Population
 
 
@@ -105,11 +104,10 @@ def migration_rates(scn: Scenario, year: int) -> np.ndarray:
 
 def promote_heads(pop: Population) -> None:
     """Give every household that lost its head a new one: the spouse, else the oldest member."""
-    alive = pop.alive[: pop.n]
-    household = pop.household
-    has_head = np.zeros(pop.n_households, dtype=bool)
-    has_head[household[alive & (pop.role == ROLE_HEAD)]] = True
-    orphan = np.flatnonzero(alive & ~has_head[household])  # masks over the slots: ascending, as from the living
+    from .demography_kernel import headless_members
+
+    # the living members of households without a living head, in ascending slots (as from the living)
+    orphan = headless_members(pop.household, pop.role, pop.alive[: pop.n], int(pop.n_households), int(ROLE_HEAD))
     if orphan.size == 0:
         return
     # rank candidates: spouse first, then by age (oldest first)
@@ -199,10 +197,10 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
     Returns:
         The number of children rehoused, and the slots of those who left.
     """
-    alive, age, household = pop.alive[: pop.n], pop.age, pop.household
-    # masks over the slots (ascending, as from the living)
-    adult_in = np.bincount(household[alive & (age >= 18)], minlength=pop.n_households) > 0
-    orphans = np.flatnonzero(alive & (age < 18) & ~adult_in[household])
+    from .demography_kernel import ids_by_district, minors_without_adult
+
+    # the households with a living adult, and the living minors of the others (ascending, as from the living)
+    adult_in, orphans = minors_without_adult(pop.household, pop.age, pop.alive[: pop.n], int(pop.n_households), 18)
     if orphans.size == 0:
         return 0, np.zeros(0, dtype=np.int64)
     hosts = np.flatnonzero(adult_in)
@@ -211,10 +209,8 @@ def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.
         return 0, orphans
     old_hh, inverse = np.unique(pop.household[orphans], return_inverse=True)
     district = pop.hh.district
-    hosts = hosts[stable_argsort_ids(district[hosts])]
-    d_hosts = district[hosts]
-    left = np.searchsorted(d_hosts, district[old_hh], side="left")
-    right = np.searchsorted(d_hosts, district[old_hh], side="right")
+    hosts, start = ids_by_district(hosts, district)
+    left, right = district_ranges(start, district[old_hh])
     none_here = right <= left
     left[none_here], right[none_here] = 0, hosts.size
     new_hh = hosts[left + (rng.random(old_hh.size) * (right - left)).astype(np.int64)]
@@ -326,6 +322,18 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     return slots
 
 
+def district_ranges(start: np.ndarray, district: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return where each district's ids begin and end in the order of :func:`~.demography_kernel.ids_by_district`.
+
+    ``(left, right)``: what ``np.searchsorted`` of ``district`` (sides left and right) in the sorted
+    districts of the ordered ids gives; a district beyond the largest one listed gets the end twice.
+    """
+    q = np.asarray(district, dtype=np.int64)
+    ends = np.append(start, start[-1])  # one more end: an unlisted district reads the end twice
+    at = np.where(q < start.size - 1, q, start.size - 1)
+    return ends[at], ends[at + 1]
+
+
 def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
                   rng: np.random.Generator) -> np.ndarray:
     """Return a block for each new household: the block of a random inhabited household of its district.
@@ -333,18 +341,17 @@ def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
     New households thus become neighbours of people already there (blocks grow a little; the
     town's blocks are re-formed by no one). In a district where nobody lives, new blocks are formed.
     """
+    from .demography_kernel import ids_by_district
+
     district = np.asarray(district, dtype=np.int64)
     block = np.empty(district.size, dtype=np.int32)
     sizes = pop.household_sizes()
-    inhabited = np.flatnonzero(sizes[: pop.n_households] > 0)
-    h_district = pop.hh.district[inhabited].astype(np.int64)
-    order = stable_argsort_ids(h_district)  # a radix sort of the few district ids (the same permutation)
-    d_sorted = h_district[order]
-    left = np.searchsorted(d_sorted, district, side="left")
-    right = np.searchsorted(d_sorted, district, side="right")
+    # the inhabited households by district, in ascending ids within each (a counting sort of the district ids)
+    inhabited, start = ids_by_district(np.flatnonzero(sizes[: pop.n_households] > 0), pop.hh.district)
+    left, right = district_ranges(start, district)
     has = right > left
     pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
-    block[has] = pop.hh.block[inhabited[order[pick]]]
+    block[has] = pop.hh.block[inhabited[pick]]
     if (~has).any():
         from .synthesis import assign_blocks
 
@@ -359,13 +366,24 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
     Returns:
         Counts of (children who left home, unions formed, elderly who moved in with a family).
     """
+    from .demography_kernel import ids_by_district, residents_where
+    from .population_kernel import household_sizes
+
     hc = scn.demography.household_change
-    # the residents concerned are found by masks over all slots (ascending slots, as from the living)
+    # the residents concerned are found by one compiled pass over all slots each (ascending slots, as from the
+    # living), with the households' sizes counted in one pass
     alive, age = pop.alive[: pop.n], pop.age
     if not alive.any():
         return 0, 0, 0
+    anyone, any_size = np.zeros(0, dtype=np.int64), -(1 << 30)
+
+    def where(size: np.ndarray, role: int, size_range: tuple[int, int], age_range: tuple[int, int],
+              frail_only: bool = False) -> np.ndarray:
+        return residents_where(alive, pop.household, size, age, pop.role, pop.frail, role, *size_range, *age_range,
+                               frail_only)
+
     # grown children leave home (stay in town, in a block of their district)
-    grown = np.flatnonzero(alive & (pop.role == ROLE_CHILD) & (age >= 18) & (age < 40))
+    grown = where(anyone, int(ROLE_CHILD), (any_size, 0), (18, 40))
     leavers = grown[rng.random(grown.size) < hc.leave_home_rate]
     if leavers.size:
         d = pop.district[leavers]
@@ -374,8 +392,8 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         pop.household[leavers] = ids
         pop.role[leavers] = ROLE_HEAD
     # unions: single adults 25-44 living alone pair up within their district; she moves in with him
-    size = np.bincount(pop.household[alive], minlength=pop.n_households)[pop.household]  # each slot's household's
-    alone = np.flatnonzero(alive & (size == 1) & (age >= 25) & (age < 45))
+    size = household_sizes(pop.household, alive, int(pop.n_households))
+    alone = where(size, -1, (1, 1), (25, 45))
     cand = alone[rng.random(alone.size) < hc.union_rate]
     men = cand[pop.sex[cand] == MALE]
     women = cand[pop.sex[cand] == FEMALE]
@@ -391,17 +409,15 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             pop.role[ww[:k]] = ROLE_SPOUSE
             unions += k
     # frail single elderly move in with a family household of their district
-    size = np.bincount(pop.household[alive], minlength=pop.n_households)[pop.household]
-    single_old = np.flatnonzero(alive & (size == 1) & (age >= 65) & pop.frail)
+    size = household_sizes(pop.household, alive, int(pop.n_households))
+    single_old = where(size, -1, (1, 1), (65, 1 << 30), frail_only=True)
     movers = single_old[rng.random(single_old.size) < hc.move_in_with_family_rate]
     moved = 0
     if movers.size:
-        fam = np.flatnonzero(alive & (pop.role == ROLE_HEAD) & (size >= 2) & (age < 65))
+        fam = where(size, int(ROLE_HEAD), (2, 1 << 62), (-(1 << 30), 65))
         if fam.size:
-            fam = fam[stable_argsort_ids(pop.district[fam])]
-            d_f = pop.district[fam]
-            left = np.searchsorted(d_f, pop.district[movers], side="left")
-            right = np.searchsorted(d_f, pop.district[movers], side="right")
+            fam, start = ids_by_district(fam, pop.district)  # by district, ascending slots within each
+            left, right = district_ranges(start, pop.district[movers])
             ok = right > left
             pick = left[ok] + (rng.random(int(ok.sum())) * (right[ok] - left[ok])).astype(np.int64)
             pop.household[movers[ok]] = pop.household[fam[pick]]

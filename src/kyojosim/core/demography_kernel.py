@@ -4,6 +4,10 @@
   over the living: everyone ages a year, frailty sets in, the frail stop working and driving, and
   each resident dies with :func:`kyojosim.core.demography.death_probability` (the same IEEE
   operations in the same order, so the same deaths for the same uniforms).
+* :func:`ids_by_district`, :func:`residents_where`, :func:`headless_members`
+  and :func:`minors_without_adult`: the counts, orderings and selections of the household changes
+  (step 6), each one pass over the residents or the households without town-sized temporaries, with
+  the results of the array forms they stand for (named in each docstring; tests/test_demography.py).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["age_and_die"]
+__all__ = ["age_and_die", "headless_members", "ids_by_district", "minors_without_adult",
+           "moving_out", "residents_where"]
 
 
 @compiled
@@ -123,3 +128,103 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
         else:
             goes[i] = u_resident[i] < p[i]
     return goes
+
+
+@compiled
+def ids_by_district(ids: np.ndarray, district: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(ordered, start)``: ``ids`` ordered by ``district[id]`` and, within a district, as given.
+
+    ``ordered`` is ``ids[np.argsort(district[ids], kind="stable")]`` (a counting sort of the district
+    ids); the ids of district ``d`` are ``ordered[start[d]:start[d + 1]]``, for ``d`` up to the largest
+    district among them (``start`` has that many + 2 entries). Districts are non-negative.
+    """
+    top = -1
+    for j in range(ids.size):
+        d = np.int64(district[ids[j]])
+        if d > top:
+            top = d
+    start = np.zeros(top + 2, dtype=np.int64)
+    for j in range(ids.size):
+        start[np.int64(district[ids[j]]) + 1] += 1
+    for d in range(top + 1):
+        start[d + 1] += start[d]
+    fill = start[:-1].copy()
+    ordered = np.empty(ids.size, dtype=np.int64)
+    for j in range(ids.size):
+        d = np.int64(district[ids[j]])
+        ordered[fill[d]] = ids[j]
+        fill[d] += 1
+    return ordered, start
+
+
+@compiled
+def residents_where(alive: np.ndarray, household: np.ndarray, size: np.ndarray, age: np.ndarray, role: np.ndarray,
+                    frail: np.ndarray, want_role: int, size_lo: int, size_hi: int, age_lo: int, age_hi: int,
+                    frail_only: bool) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the living slots (ascending) whose role, household size, age and frailty are as asked.
+
+    ``np.flatnonzero(alive & (role == want_role) & (size_lo <= size[household]) & (size[household] <= size_hi)
+    & (age_lo <= age) & (age < age_hi) & (frail | ~frail_only))``, with ``want_role < 0`` for any role and
+    an empty ``size`` for any household size; ``alive`` covers the slots ``0 .. alive.size - 1``.
+    """
+    check_size = size.size > 0
+    out = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        if want_role >= 0 and role[i] != want_role:
+            continue
+        a = age[i]
+        if a < age_lo or a >= age_hi:
+            continue
+        if frail_only and not frail[i]:
+            continue
+        if check_size:
+            s = size[household[i]]
+            if s < size_lo or s > size_hi:
+                continue
+        out[k] = i
+        k += 1
+    return out[:k].copy()
+
+
+@compiled
+def headless_members(household: np.ndarray, role: np.ndarray, alive: np.ndarray, n_households: int,
+                     role_head: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the living slots (ascending) of households with no living head.
+
+    ``has_head[household[alive & (role == role_head)]] = True; np.flatnonzero(alive & ~has_head[household])``.
+    """
+    has_head = np.zeros(n_households, dtype=np.bool_)
+    for i in range(alive.size):
+        if alive[i] and role[i] == role_head:
+            has_head[household[i]] = True
+    out = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        if alive[i] and not has_head[household[i]]:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@compiled
+def minors_without_adult(household: np.ndarray, age: np.ndarray, alive: np.ndarray, n_households: int,
+                         adult_age: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(adult_in, minors)``: which households have a living adult, and the living minors of the others.
+
+    ``adult_in = np.bincount(household[alive & (age >= adult_age)], minlength=n_households) > 0`` and
+    ``np.flatnonzero(alive & (age < adult_age) & ~adult_in[household])`` (ascending slots).
+    """
+    adult_in = np.zeros(n_households, dtype=np.bool_)
+    for i in range(alive.size):
+        if alive[i] and age[i] >= adult_age:
+            adult_in[household[i]] = True
+    out = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        if alive[i] and age[i] < adult_age and not adult_in[household[i]]:
+            out[k] = i
+            k += 1
+    return adult_in, out[:k].copy()

@@ -195,9 +195,10 @@ class Population(Table):
         return age_band(self.age)
 
     def household_sizes(self) -> np.ndarray:
-        """Return the number of living members of every household id."""
-        live = self.live()
-        return np.bincount(self.household[live], minlength=self.n_households)
+        """Return the number of living members of every household id (int64)."""
+        from .population_kernel import household_sizes
+
+        return household_sizes(self.household, self.alive[: self.n], int(self.n_households))
 
     def slots_of(self, uids: np.ndarray | int) -> np.ndarray:
         """Return the current slot of each uid; -1 for a resident who died or left (or never was).

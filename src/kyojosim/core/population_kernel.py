@@ -4,7 +4,8 @@
   pass: ``a[:k] = a[keep]``); :func:`compact_values` does the same for a column of one value per row;
 * :func:`distinct_counts`: the distinct slots of a list and how often each occurs (``np.unique`` with
   counts, in the order of first occurrence), counted in an array of marks by slot that it leaves all
-  zeros, so that the work follows the list, not the population.
+  zeros, so that the work follows the list, not the population;
+* :func:`household_sizes`: the living members of every household, one pass without temporaries.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["compact_rows", "compact_values", "distinct_counts"]
+__all__ = ["compact_rows", "compact_values", "distinct_counts", "household_sizes"]
 
 
 @compiled
@@ -69,3 +70,16 @@ def compact_values(a: np.ndarray, keep: np.ndarray) -> int:  # pragma: no cover 
             a[j] = a[i]
             j += 1
     return j
+
+
+@compiled
+def household_sizes(household: np.ndarray, alive: np.ndarray, n_households: int) -> np.ndarray:  # pragma: no cover
+    """Return the number of living members of every household id: ``np.bincount(household[alive], minlength=n)``.
+
+    ``alive`` covers the slots ``0 .. alive.size - 1`` (``household`` may be longer).
+    """
+    size = np.zeros(n_households, dtype=np.int64)
+    for i in range(alive.size):
+        if alive[i]:
+            size[household[i]] += 1
+    return size
