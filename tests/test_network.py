@@ -230,7 +230,7 @@ def test_degree_by_kind_equals_counting_the_entries():
 
 
 def test_remap_and_compaction_kernels_equal_their_array_forms():
-    from kyojosim.core.network_kernel import remap_ties
+    from kyojosim.core.network_kernel import keeps_order, remap_ties
     from kyojosim.core.population_kernel import compact_rows, compact_values
 
     rng = np.random.default_rng(8)
@@ -245,6 +245,10 @@ def test_remap_and_compaction_kernels_equal_their_array_forms():
     for table in (new_slot, new_slot.astype(np.int32)):  # the table of new slots as int64 or int32
         got = remap_ties(a, b, kind, strength, table)
         assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+    # whether a renumbering keeps the order of the kept slots
+    for table in (new_slot, new_slot[::-1], np.where(keep, rng.permutation(n), -1), np.full(n, -1), new_slot[:1]):
+        kept = table[table >= 0]
+        assert keeps_order(table) == bool(np.all(kept[1:] > kept[:-1]))
     for col in (rng.random(n).astype(np.float32), rng.integers(-5, 5, (n, 10)).astype(np.int32), keep.copy(),
                 rng.integers(0, 2**40, n), rng.integers(-3, 3, n).astype(np.int8)):
         want_col = col.copy()

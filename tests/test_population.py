@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.core.population import Column, Households, Population
 
@@ -130,3 +132,31 @@ def test_distinct_slots_are_unique_with_counts_in_the_order_of_first_occurrence(
     # a slot outside the population: np.unique's answer
     who, count = pop.distinct_slots(np.array([-1, 3, 3, 50]))
     assert np.array_equal(who, [-1, 3, 50]) and np.array_equal(count, [1, 2, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), n_households=st.integers(1, 40),
+       drop=st.floats(0.0, 1.0))
+def test_compaction_moves_every_column_as_the_array_form(seed, n, n_households, drop):
+    """The compiled compaction keeps the same rows of every column, uid index and inhabited households."""
+    rng = np.random.default_rng(seed)
+    pop = Population()
+    pop.add_households(n_households, district=0, block=0)
+    pop.add(n, age=rng.integers(0, 100, n), household=rng.integers(0, n_households, n))
+    for name, a in pop.cols.items():  # random bits in every column, padding rows included
+        if name not in ("uid", "household"):
+            a.view(np.uint8)[...] = rng.integers(0, 256, a.nbytes, dtype=np.uint8).reshape(a.view(np.uint8).shape)
+    pop.remove(np.flatnonzero(rng.random(n) < drop))
+    keep = pop.alive[: pop.n].copy()
+    before = {k: getattr(pop, k).copy() for k in pop.cols}
+    uids = pop.uid.copy()
+    new_slot = pop.compact()
+    kept = np.flatnonzero(keep)
+    want = np.full(keep.size, -1)
+    want[kept] = np.arange(kept.size)
+    assert new_slot.dtype == np.int64 and np.array_equal(new_slot, want)
+    assert pop.n == kept.size and pop.alive[: pop.n].all() and not pop.alive[pop.n : keep.size].any()
+    for k, v in before.items():
+        assert np.array_equal(getattr(pop, k).view(np.uint8), v[kept].view(np.uint8)), k
+    assert np.array_equal(pop.slots_of(uids), want)
+    assert np.array_equal(pop.hh.alive[:n_households], np.bincount(pop.household, minlength=n_households) > 0)

@@ -311,10 +311,10 @@ class Ties:
 
     def remap(self, new_slot: np.ndarray) -> None:
         """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
-        from .network_kernel import remap_ties
+        from .network_kernel import keeps_order, remap_ties
 
-        kept = new_slot[new_slot >= 0]
-        order_kept = bool(np.all(kept[1:] > kept[:-1]))
+        new_slot = np.asarray(new_slot)
+        order_kept = bool(keeps_order(new_slot))
         if order_kept and self._new_key.size:
             # the buffer of new ties follows as it is (renumbering that keeps the order of slots keeps its order)
             na, nb = new_slot[self._new_key >> 32], new_slot[self._new_key & 0xFFFFFFFF]
@@ -326,7 +326,7 @@ class Ties:
         canonical = self._is_canonical()
         # slots are int32 (as the ties' ends): the half-size table of new slots stays in cache better
         self._a, self._b, self._kind, self._strength = remap_ties(self._a, self._b, self._kind, self._strength,
-                                                                  np.asarray(new_slot).astype(np.int32))
+                                                                  new_slot.astype(np.int32))
         self._version += 1
         self._among = None
         if canonical and order_kept:

@@ -10,7 +10,8 @@
 * :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
-* :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass;
+* :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass
+  (:func:`keeps_order`: whether that renumbering keeps the order of the slots);
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied);
@@ -32,9 +33,9 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "find_pairs_indexed", "groups_with_new", "kinds_groups_with_new",
-           "masked_degree", "merge_ties", "pair_values", "pairs_within", "remap_ties", "row_starts",
-           "strengthen_found", "tied_candidates"]
+__all__ = ["csr_of_ties", "find_pairs", "find_pairs_indexed", "groups_with_new", "keeps_order",
+           "kinds_groups_with_new", "masked_degree", "merge_ties", "pair_values", "pairs_within", "remap_ties",
+           "row_starts", "strengthen_found", "tied_candidates"]
 
 
 @compiled
@@ -376,6 +377,19 @@ def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
             out_strength[j] = strength[t]
             j += 1
     return out_a[:j], out_b[:j], out_kind[:j], out_strength[:j]
+
+
+@compiled
+def keeps_order(new_slot: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """Whether the kept slots' new numbers ascend (``np.all(kept[1:] > kept[:-1])`` of ``new_slot[new_slot >= 0]``)."""
+    last = -1
+    for i in range(new_slot.size):
+        x = new_slot[i]
+        if x >= 0:
+            if x <= last:
+                return False
+            last = x
+    return True
 
 
 @compiled

@@ -13,6 +13,7 @@ a uid. Households are indexed by household id (:class:`Households`, ``pop.hh``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -285,23 +286,25 @@ class Population(Table):
         Returns:
             ``new_slot`` with ``new_slot[old] = new`` for kept slots and ``-1`` for dropped ones.
         """
-        from .population_kernel import compact_rows, compact_values
+        from .population_kernel import compact_rows, compact_values, compaction_plan
 
         keep = self.alive[: self.n]
-        new_slot = np.full(self.n, -1, dtype=np.int64)
-        kept = np.flatnonzero(keep)
-        new_slot[kept] = np.arange(kept.size)
+        # the new slots, the uid index and the inhabited households in one pass (before the uids move)
+        new_slot = compaction_plan(keep, self.uid, self.household, self._slot_by_uid,
+                                   self.hh.alive[: self.n_households])
         for a in self.cols.values():  # a[: kept.size] = a[kept], in place
-            if a.ndim == 1:
-                compact_values(a, keep)
+            # each row read as the fewest unsigned words (one 64-bit word for the 8 categories' willingness)
+            rows = a.reshape(a.shape[0], math.prod(a.shape[1:]))
+            word = next(w for w in (8, 4, 2, 1) if rows.shape[1] * a.itemsize % w == 0)
+            rows = rows.view(f"u{word}")
+            if rows.shape[1] == 1:
+                compact_values(rows.reshape(-1), keep)
             else:
-                compact_rows(a.reshape(a.shape[0], -1), keep)
-        self.alive[: kept.size] = True
-        self.alive[kept.size : self.n] = False
-        self.n = int(kept.size)
-        self._slot_by_uid[self.uid] = np.arange(self.n)
-        sizes = np.bincount(self.household, minlength=self.n_households)
-        self.hh.alive[: self.n_households] = sizes > 0
+                compact_rows(rows, keep)
+        kept = int(np.count_nonzero(keep))
+        self.alive[:kept] = True
+        self.alive[kept : self.n] = False
+        self.n = kept
         return new_slot
 
     def band_counts(self) -> np.ndarray:

@@ -5,7 +5,9 @@
 * :func:`distinct_counts`: the distinct slots of a list and how often each occurs (``np.unique`` with
   counts, in the order of first occurrence), counted in an array of marks by slot that it leaves all
   zeros, so that the work follows the list, not the population;
-* :func:`household_sizes`: the living members of every household, one pass without temporaries.
+* :func:`household_sizes`: the living members of every household, one pass without temporaries;
+* :func:`compaction_plan`: the new slot of every kept slot, the uid index and the inhabited households
+  after a compaction, in one pass.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["compact_rows", "compact_values", "distinct_counts", "household_sizes"]
+__all__ = ["compact_rows", "compact_values", "compaction_plan", "distinct_counts",
+           "household_sizes"]
 
 
 @compiled
@@ -83,3 +86,25 @@ def household_sizes(household: np.ndarray, alive: np.ndarray, n_households: int)
         if alive[i]:
             size[household[i]] += 1
     return size
+
+
+@compiled
+def compaction_plan(keep: np.ndarray, uid: np.ndarray, household: np.ndarray, slot_by_uid: np.ndarray,
+                    inhabited: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return ``new_slot`` of a compaction that keeps the slots ``i`` with ``keep[i]``, in order (int64, -1 if dropped).
+
+    In the same pass, ``slot_by_uid[uid[i]]`` becomes the new slot of every kept ``i`` and ``inhabited``
+    (one flag per household id, all set to False first) is set for every kept slot's household.
+    """
+    inhabited[:] = False
+    new_slot = np.empty(keep.size, dtype=np.int64)
+    j = 0
+    for i in range(keep.size):
+        if keep[i]:
+            new_slot[i] = j
+            slot_by_uid[uid[i]] = j
+            inhabited[household[i]] = True
+            j += 1
+        else:
+            new_slot[i] = -1
+    return new_slot
