@@ -372,8 +372,9 @@ def test_household_change_kernels_equal_the_array_forms(seed, n, n_households, n
     size = np.bincount(household[alive], minlength=n_households)
     np.testing.assert_array_equal(household_sizes(household, alive, n_households), size)
     # selections by role, household size, age and frailty (ascending slots)
-    for want_role, (lo, hi), (a_lo, a_hi), frail_only in [(-1, (1, 1), (25, 45), False), (-1, (1, 1), (65, 1 << 30), True),
-                                                          (int(ROLE_HEAD), (2, 1 << 62), (-(1 << 30), 65), False)]:
+    cases = [(-1, (1, 1), (25, 45), False), (-1, (1, 1), (65, 1 << 30), True),
+             (int(ROLE_HEAD), (2, 1 << 62), (-(1 << 30), 65), False)]
+    for want_role, (lo, hi), (a_lo, a_hi), frail_only in cases:
         want = alive & (size[household] >= lo) & (size[household] <= hi) & (age >= a_lo) & (age < a_hi)
         want &= (role == want_role) if want_role >= 0 else True
         want &= frail | (not frail_only)

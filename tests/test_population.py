@@ -160,3 +160,27 @@ def test_compaction_moves_every_column_as_the_array_form(seed, n, n_households, 
         assert np.array_equal(getattr(pop, k).view(np.uint8), v[kept].view(np.uint8)), k
     assert np.array_equal(pop.slots_of(uids), want)
     assert np.array_equal(pop.hh.alive[:n_households], np.bincount(pop.household, minlength=n_households) > 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), n_households=st.integers(1, 40),
+       n_slots=st.integers(0, 20))
+def test_household_member_and_block_kernels_equal_the_array_forms(seed, n, n_households, n_slots):
+    """The members of some households and the neighbours' blocks, compiled, are those of the array forms."""
+    from kyojosim.core.households_kernel import members_of, neighbour_blocks
+
+    rng = np.random.default_rng(seed)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    alive = rng.random(n) < 0.8
+    age = rng.integers(0, 100, n).astype(np.int16)
+    hh_block = rng.integers(0, 10, n_households).astype(np.int32)
+    slots = rng.integers(0, max(n, 1), n_slots if n else 0)
+    live = np.flatnonzero(alive)
+    selected = np.zeros(n_households, dtype=bool)
+    selected[household[slots]] = True
+    assert np.array_equal(members_of(household, alive, slots, n_households), live[selected[household[live]]])
+    block = np.full(n, -1, dtype=np.int64)
+    adults = live[age[live] >= 15]
+    block[adults] = hh_block[household[adults]]
+    got = neighbour_blocks(household, age, alive, hh_block, 15)
+    assert got.dtype == np.int64 and np.array_equal(got, block)

@@ -3,6 +3,9 @@
 :func:`household_kinds` counts the living members of every household (all, 65+, children, spouses,
 elders) in one pass over the residents and applies the rules of
 :func:`kyojosim.core.households.classify` in their order, household by household.
+:func:`members_of` lists the living members of some households and :func:`neighbour_blocks` gives every
+slot the block of its household if it is a living resident of an age to have neighbours (for the ties of
+:mod:`kyojosim.core.synthesis`), each in one pass without town-sized temporaries.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["household_kinds"]
+__all__ = ["household_kinds", "members_of", "neighbour_blocks"]
 
 
 @compiled
@@ -63,3 +66,36 @@ def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, al
             k = -1
         kind[h] = k
     return kind
+
+
+@compiled
+def members_of(household: np.ndarray, alive: np.ndarray, slots: np.ndarray,
+               n_households: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the living slots (ascending) whose household is that of one of ``slots``.
+
+    ``selected[household[slots]] = True; live[selected[household[live]]]`` with ``live`` the living slots
+    (``alive`` covers the slots ``0 .. alive.size - 1``).
+    """
+    selected = np.zeros(n_households, dtype=np.bool_)
+    for s in slots:
+        selected[household[s]] = True
+    out = np.empty(alive.size, dtype=np.int64)
+    k = 0
+    for i in range(alive.size):
+        if alive[i] and selected[household[i]]:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@compiled
+def neighbour_blocks(household: np.ndarray, age: np.ndarray, alive: np.ndarray, hh_block: np.ndarray,
+                     min_age: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the block of every slot's household for the living of ``min_age`` or more, -1 for the others (int64).
+
+    ``block = np.full(n, -1); adults = live[age[live] >= min_age]; block[adults] = hh_block[household[adults]]``.
+    """
+    block = np.empty(alive.size, dtype=np.int64)
+    for i in range(alive.size):
+        block[i] = hh_block[household[i]] if alive[i] and age[i] >= min_age else -1
+    return block

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import AGE_BAND_WIDTH, MALE, N_AGE_BANDS, age_band
+from ..constants import AGE_BAND_WIDTH, MALE, N_AGE_BANDS
 from ..params.scenario import Scenario
 from .communities import join_communities
 from .population import Population
@@ -20,8 +20,12 @@ from .population import Population
 ADULT_AGE = 18
 
 
-def _follow_rate(has: np.ndarray, r_old: np.ndarray, r_new: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Update a status so that its share moves from ``r_old`` to ``r_new`` (see the module docstring)."""
+def follow_rate(has: np.ndarray, r_old: np.ndarray, r_new: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Update a status so that its share moves from ``r_old`` to ``r_new`` (see the module docstring).
+
+    The array form of the rule; :func:`yearly_life_course` applies it in one compiled pass
+    (:func:`kyojosim.core.lifecourse_kernel.follow_rates`, the same result to the bit).
+    """
     keep = np.divide(r_new, r_old, out=np.ones_like(r_new), where=r_old > 0)
     gain = np.divide(r_new - r_old, 1.0 - r_old, out=np.zeros_like(r_new), where=r_old < 1)
     lose = has & (r_new < r_old) & (u >= keep)
@@ -45,26 +49,17 @@ def yearly_life_course(
     Returns:
         The slots of residents who came of age (they are tied into their new communities).
     """
-    live = pop.live()
-    if skip is not None and skip.size:
-        keep = np.ones(pop.n, dtype=bool)
-        keep[skip] = False
-        live = live[keep[live]]
-    age = pop.age[live]
-    # entering a band 5-9 ... 85+ (85 is the last band boundary)
-    entering = live[(age % AGE_BAND_WIDTH == 0) & (age > 0) & (age <= AGE_BAND_WIDTH * (N_AGE_BANDS - 1))]
+    from .lifecourse_kernel import follow_rates, transitions_due
+
+    skip = np.zeros(0, dtype=np.int64) if skip is None else np.asarray(skip, dtype=np.int64)
+    # entering a band 5-9 ... 85+ (85 is the last band boundary), and coming of age: one pass over the slots
+    entering, coming_of_age = transitions_due(pop.alive[: pop.n], pop.age, skip, AGE_BAND_WIDTH,
+                                              AGE_BAND_WIDTH * (N_AGE_BANDS - 1), ADULT_AGE)
     if entering.size:
-        band = age_band(pop.age[entering])
-        prev = band - 1
         r = scn.residents
-        male = pop.sex[entering] == MALE
-        emp = np.array([r.employment_rate_female, r.employment_rate_male])
-        e_old, e_new = emp[male.astype(int), prev], emp[male.astype(int), band]
-        drv = np.asarray(r.driving_rate)
+        emp = np.array([r.employment_rate_female, r.employment_rate_male], dtype=np.float64)
         u = rng.random((2, entering.size))
-        frail = pop.frail[entering]
-        pop.employed[entering] = _follow_rate(pop.employed[entering], e_old, e_new, u[0]) & ~frail
-        pop.drives[entering] = _follow_rate(pop.drives[entering], drv[prev], drv[band], u[1]) & ~frail
-    coming_of_age = live[age == ADULT_AGE]
+        follow_rates(entering, pop.age, pop.sex, pop.frail, pop.employed, pop.drives, emp,
+                     np.asarray(r.driving_rate, dtype=np.float64), MALE, AGE_BAND_WIDTH, N_AGE_BANDS, u)
     join_communities(pop, coming_of_age, scn, rng, levels)
     return coming_of_age

@@ -318,12 +318,11 @@ def household_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, slots:
     """
     if slots.size == 0:
         return
+    from .households_kernel import members_of
+
     st = scn.network.strength
-    live = pop.live()
     household = pop.household
-    selected = np.zeros(pop.n_households, dtype=bool)
-    selected[household[slots]] = True
-    members = live[selected[household[live]]]
+    members = members_of(household, pop.alive[: pop.n], np.asarray(slots, dtype=np.int64), int(pop.n_households))
     a, b = household_pairs(household, members)
     ties.add(a, b, TIE_HOUSEHOLD, st["household"])
     both_sns = pop.sns[a] & pop.sns[b]
@@ -357,19 +356,17 @@ def _add_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: n
         slots = pop.live()
     if slots.size == 0:
         return
+    from .households_kernel import neighbour_blocks
+
     net = scn.network
     st = net.strength
-    live = pop.live()
-    household = pop.household
     is_new = np.zeros(n, dtype=bool)
     is_new[slots] = True
     # all new ties are merged into the tie list in one pass at the end (no draw depends on the ties)
     # household: all pairs in households that have a new member
     household_ties(pop, scn, batch, slots)
     # neighbours: adults (15+) of the same block
-    block = np.full(n, -1, dtype=np.int64)
-    adults = live[pop.age[live] >= 15]
-    block[adults] = pop.hh.block[household[adults]]
+    block = neighbour_blocks(pop.household, pop.age, pop.alive[:n], pop.hh.block, 15)
     if everyone:
         a, b = pairs_within_groups(block, net.neighbour_ties, rng)
     else:  # only the pairs with a new end (the same ties in distribution as drawing all and keeping those)
