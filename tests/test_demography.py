@@ -355,6 +355,7 @@ def test_household_change_kernels_equal_the_array_forms(seed, n, n_households, n
     """The compiled counts, orderings and selections of the household changes give the array forms' results."""
     from kyojosim.core.demography import district_ranges
     from kyojosim.core.demography_kernel import (
+        changed_household,
         headless_members,
         ids_by_district,
         minors_without_adult,
@@ -393,6 +394,12 @@ def test_household_change_kernels_equal_the_array_forms(seed, n, n_households, n
     got_in, got_minors = minors_without_adult(household, age, alive, n_households, 18)
     np.testing.assert_array_equal(got_in, adult_in)
     np.testing.assert_array_equal(got_minors, np.flatnonzero(alive & (age < 18) & ~adult_in[household]))
+    # those who now live in another household, among the slots there before
+    before = np.where(rng.random(n) < 0.3, rng.integers(0, n_households, n), household)[: n - n // 4]
+    stayed = np.flatnonzero(alive)
+    stayed = stayed[stayed < before.size]
+    np.testing.assert_array_equal(changed_household(alive, household, before),
+                                  stayed[household[stayed] != before[stayed]])
     # ids by district, stably, and the ranges searchsorted finds (queries beyond the listed districts too)
     ids = np.flatnonzero(size > 0)
     ordered, start = ids_by_district(ids, district)

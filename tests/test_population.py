@@ -163,6 +163,23 @@ def test_compaction_moves_every_column_as_the_array_form(seed, n, n_households, 
 
 
 @settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300))
+def test_band_counts_are_the_bincount_of_the_living(seed, n):
+    from kyojosim.constants import N_AGE_BANDS, age_band
+
+    rng = np.random.default_rng(seed)
+    pop = Population()
+    pop.add_households(1, district=0, block=0)
+    pop.add(n, age=rng.integers(0, 110, n), sex=rng.integers(0, 2, n), household=0)
+    pop.remove(np.flatnonzero(rng.random(n) < 0.3))
+    live = pop.live()
+    want = np.bincount(pop.sex[live].astype(np.int64) * N_AGE_BANDS + age_band(pop.age[live]),
+                       minlength=2 * N_AGE_BANDS).reshape(2, N_AGE_BANDS)
+    got = pop.band_counts()
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 300), n_households=st.integers(1, 40),
        n_slots=st.integers(0, 20))
 def test_household_member_and_block_kernels_equal_the_array_forms(seed, n, n_households, n_slots):

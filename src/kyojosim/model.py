@@ -24,7 +24,7 @@ from .aid.round import MutualAid
 from .constants import HOUSEHOLD_KINDS, age_band
 from .core.communities import join_communities, participation_mix
 from .core.community_dynamics import yearly_memberships
-from .core.demography import YearEvents, yearly_demography
+from .core.demography import YearEvents, changed_household, yearly_demography
 from .core.helping import draw_willingness
 from .core.households import classify
 from .core.ict import ict_uptake
@@ -202,10 +202,14 @@ class KyojoModel(mesa.Model):
             collections.deque(map(registry.data.pop, map(weakref.ref, agents)), maxlen=0)
 
     def _grow_handles(self) -> None:
-        """Make room in the handle array for every uid given so far."""
+        """Make room in the handle array for every uid given so far, and a quarter more for the years to come.
+
+        Copying the array touches the reference count of every handle (hundreds of thousands of scattered
+        objects), so it is grown rarely: with the room to spare, a town of stable size grows it every few years.
+        """
         need = self.population.next_uid
         if self._handles is not None and need > self._handles.size:
-            h = np.empty(max(need, int(self._handles.size * 1.25) + 16), dtype=object)
+            h = np.empty(int(need * 1.25) + 16, dtype=object)
             h[: self._handles.size] = self._handles
             self._handles = h
 
@@ -469,14 +473,11 @@ def _fresh(m: KyojoModel, stream: str, ys: YearState) -> np.random.Generator:
 def _demography(m: KyojoModel, ys: YearState) -> None:
     """Ageing, deaths, births, migration and household change; note who changed household and who came."""
     pop = m.population
-    n_before = pop.n
     household_before = pop.household.copy()
     ys.events = yearly_demography(pop, m.scenario, ys.year, _fresh(m, "demography", ys), _fresh(m, "migration", ys),
                                   _fresh(m, "households", ys))
     # residents who changed household (a union, an elder moving in with family, a child leaving home)
-    stayed = pop.live()
-    stayed = stayed[stayed < n_before]
-    ys.rehoused = stayed[pop.household[stayed] != household_before[stayed]]
+    ys.rehoused = changed_household(pop, household_before)
     ys.newcomers = np.concatenate([ys.events.births, ys.events.in_migrants])
 
 

@@ -157,10 +157,12 @@ def yearly_demography(
     deaths = live[dies]
     pop.remove(deaths)
     # 3. births to women 15-49 alive at year end
-    live = pop.live()
+    from .demography_kernel import residents_where
+
     fert = scn.demography.fertility
-    age = pop.age[live]
-    women = live[(pop.sex[live] == FEMALE) & (age >= 15) & (age <= 49)]
+    # the living women 15-49, in ascending slots (one compiled pass)
+    women = residents_where(pop.alive[: pop.n], pop.household, np.zeros(0, dtype=np.int64), pop.age, pop.sex,
+                            pop.frail, int(FEMALE), 0, 0, 15, 50, False)
     asfr = np.asarray(fert.age_pattern) * fert.tfr / 5.0
     p_birth = asfr[np.clip(pop.age[women] // 5 - 3, 0, 6)]
     mothers = women[rng.random(women.size) < p_birth]
@@ -185,6 +187,18 @@ def yearly_demography(
     rehoused, gone = rehouse_orphans(pop, hh_rng)
     out = np.concatenate([out, gone]) if gone.size else out
     return YearEvents(deaths, births, out, arrivals, left, unions, moved, rehoused)
+
+
+def changed_household(pop: Population, before: np.ndarray) -> np.ndarray:
+    """Return the living slots of residents who were there before and now live in another household.
+
+    Args:
+        pop: The population.
+        before: The household of every slot before (the slots added since then are not looked at).
+    """
+    from .demography_kernel import changed_household as changed
+
+    return changed(pop.alive[: pop.n], pop.household, np.ascontiguousarray(before))
 
 
 def rehouse_orphans(pop: Population, rng: np.random.Generator) -> tuple[int, np.ndarray]:
@@ -247,12 +261,12 @@ def out_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gene
 
 def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Generator) -> np.ndarray:
     """Newcomers by age band (positive net rates), grouped into households and given districts."""
-    live = pop.live()
     rate = migration_rates(scn, year)
-    if live.size == 0 or not (rate > 0).any():
+    if not (rate > 0).any():
         return np.zeros(0, dtype=np.int64)
-    counts = np.bincount(pop.sex[live].astype(np.int64) * N_AGE_BANDS + age_band(pop.age[live]),
-                         minlength=2 * N_AGE_BANDS).reshape(2, N_AGE_BANDS)
+    counts = pop.band_counts()  # the living by sex and age band
+    if counts.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
     lam = np.clip(rate, 0, None)[None, :] * counts
     arrive = rng.poisson(lam)
     total = int(arrive.sum())

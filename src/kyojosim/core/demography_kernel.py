@@ -1,13 +1,15 @@
-"""Compiled kernel of the yearly ageing, frailty onset and deaths (numba; see :mod:`kyojosim.compiled`).
+"""Compiled kernels of the yearly demography (numba; see :mod:`kyojosim.compiled`).
 
 * :func:`age_and_die`: steps 1-2 of :func:`kyojosim.core.demography.yearly_demography` in two passes
   over the living: everyone ages a year, frailty sets in, the frail stop working and driving, and
   each resident dies with :func:`kyojosim.core.demography.death_probability` (the same IEEE
   operations in the same order, so the same deaths for the same uniforms).
-* :func:`ids_by_district`, :func:`residents_where`, :func:`headless_members`
-  and :func:`minors_without_adult`: the counts, orderings and selections of the household changes
-  (step 6), each one pass over the residents or the households without town-sized temporaries, with
-  the results of the array forms they stand for (named in each docstring; tests/test_demography.py).
+* :func:`moving_out`: the draws of out-migration (step 4) in two passes over the living;
+* :func:`ids_by_district`, :func:`residents_where`, :func:`headless_members`,
+  :func:`minors_without_adult` and :func:`changed_household`: the orderings and selections of the
+  births (step 3) and household changes (step 6), each one pass over the residents or the households
+  without town-sized temporaries, with the results of the array forms they stand for (named in each
+  docstring; tests/test_demography.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["age_and_die", "headless_members", "ids_by_district", "minors_without_adult",
+__all__ = ["age_and_die", "changed_household", "headless_members", "ids_by_district", "minors_without_adult",
            "moving_out", "residents_where"]
 
 
@@ -158,14 +160,14 @@ def ids_by_district(ids: np.ndarray, district: np.ndarray) -> tuple[np.ndarray, 
 
 
 @compiled
-def residents_where(alive: np.ndarray, household: np.ndarray, size: np.ndarray, age: np.ndarray, role: np.ndarray,
-                    frail: np.ndarray, want_role: int, size_lo: int, size_hi: int, age_lo: int, age_hi: int,
+def residents_where(alive: np.ndarray, household: np.ndarray, size: np.ndarray, age: np.ndarray, code: np.ndarray,
+                    frail: np.ndarray, want: int, size_lo: int, size_hi: int, age_lo: int, age_hi: int,
                     frail_only: bool) -> np.ndarray:  # pragma: no cover - compiled
-    """Return the living slots (ascending) whose role, household size, age and frailty are as asked.
+    """Return the living slots (ascending) whose code (role or sex), household size, age and frailty are as asked.
 
-    ``np.flatnonzero(alive & (role == want_role) & (size_lo <= size[household]) & (size[household] <= size_hi)
-    & (age_lo <= age) & (age < age_hi) & (frail | ~frail_only))``, with ``want_role < 0`` for any role and
-    an empty ``size`` for any household size; ``alive`` covers the slots ``0 .. alive.size - 1``.
+    ``np.flatnonzero(alive & (code == want) & (size_lo <= size[household]) & (size[household] <= size_hi)
+    & (age_lo <= age) & (age < age_hi) & (frail | ~frail_only))``, with ``want < 0`` for any code and an
+    empty ``size`` for any household size; ``alive`` covers the slots ``0 .. alive.size - 1``.
     """
     check_size = size.size > 0
     out = np.empty(alive.size, dtype=np.int64)
@@ -173,7 +175,7 @@ def residents_where(alive: np.ndarray, household: np.ndarray, size: np.ndarray, 
     for i in range(alive.size):
         if not alive[i]:
             continue
-        if want_role >= 0 and role[i] != want_role:
+        if want >= 0 and code[i] != want:
             continue
         a = age[i]
         if a < age_lo or a >= age_hi:
@@ -228,3 +230,18 @@ def minors_without_adult(household: np.ndarray, age: np.ndarray, alive: np.ndarr
             out[k] = i
             k += 1
     return adult_in, out[:k].copy()
+
+
+@compiled
+def changed_household(alive: np.ndarray, household: np.ndarray, before: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Return the living slots below ``before.size`` (ascending) whose household is not the one in ``before``.
+
+    ``stayed = live[live < before.size]; stayed[household[stayed] != before[stayed]]``.
+    """
+    out = np.empty(before.size, dtype=np.int64)
+    k = 0
+    for i in range(min(before.size, alive.size)):
+        if alive[i] and household[i] != before[i]:
+            out[k] = i
+            k += 1
+    return out[:k].copy()

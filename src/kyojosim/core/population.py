@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..constants import CATEGORIES, N_AGE_BANDS, OFFLINE_COMMUNITIES, age_band
+from ..constants import AGE_BAND_WIDTH, CATEGORIES, N_AGE_BANDS, OFFLINE_COMMUNITIES, age_band
 
 N_CATEGORIES = len(CATEGORIES)
 
@@ -308,10 +308,10 @@ class Population(Table):
         return new_slot
 
     def band_counts(self) -> np.ndarray:
-        """Return living residents by sex (rows) and age band (columns)."""
-        live = self.live()
-        idx = self.sex[live].astype(np.int64) * N_AGE_BANDS + age_band(self.age[live])
-        return np.bincount(idx, minlength=2 * N_AGE_BANDS).reshape(2, N_AGE_BANDS)
+        """Return living residents by sex (rows) and age band (columns), counted in one compiled pass."""
+        from .population_kernel import sex_band_counts
+
+        return sex_band_counts(self.sex, self.age, self.alive[: self.n], AGE_BAND_WIDTH, N_AGE_BANDS)
 
 
 def any_per_row(mask: np.ndarray) -> np.ndarray:

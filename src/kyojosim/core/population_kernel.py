@@ -5,7 +5,8 @@
 * :func:`distinct_counts`: the distinct slots of a list and how often each occurs (``np.unique`` with
   counts, in the order of first occurrence), counted in an array of marks by slot that it leaves all
   zeros, so that the work follows the list, not the population;
-* :func:`household_sizes`: the living members of every household, one pass without temporaries;
+* :func:`household_sizes`: the living members of every household, and :func:`sex_band_counts` the living
+  by sex and age band, each one pass without temporaries;
 * :func:`compaction_plan`: the new slot of every kept slot, the uid index and the inhabited households
   after a compaction, in one pass.
 """
@@ -17,7 +18,8 @@ import numpy as np
 from ..compiled import compiled
 
 __all__ = ["compact_rows", "compact_values", "compaction_plan", "distinct_counts",
-           "household_sizes"]
+           "household_sizes",
+           "sex_band_counts"]
 
 
 @compiled
@@ -108,3 +110,18 @@ def compaction_plan(keep: np.ndarray, uid: np.ndarray, household: np.ndarray, sl
         else:
             new_slot[i] = -1
     return new_slot
+
+
+@compiled
+def sex_band_counts(sex: np.ndarray, age: np.ndarray, alive: np.ndarray, band_width: int,
+                    n_bands: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the living by sex (rows) and age band (columns), int64.
+
+    ``np.bincount(sex[live] * n_bands + age_band(age[live]), minlength=2 * n_bands).reshape(2, n_bands)``
+    (``alive`` covers the slots ``0 .. alive.size - 1``; sexes are 0 and 1, ages non-negative).
+    """
+    counts = np.zeros(2 * n_bands, dtype=np.int64)
+    for i in range(alive.size):
+        if alive[i]:
+            counts[np.int64(sex[i]) * n_bands + min(np.int64(age[i]) // band_width, n_bands - 1)] += 1
+    return counts.reshape(2, n_bands)
