@@ -27,28 +27,26 @@ def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, al
     children, elderly couple, single elderly, single adult. Later rules override earlier ones, as in
     the array form.
     """
-    size = np.zeros(n_households, dtype=np.int64)
-    n_old = np.zeros(n_households, dtype=np.int64)
-    n_child = np.zeros(n_households, dtype=np.int64)
-    n_spouse = np.zeros(n_households, dtype=np.int64)
-    n_elder = np.zeros(n_households, dtype=np.int64)
+    # the five counts of a household side by side (all, 65+, children, spouses, elders): one cache line per
+    # household for the scattered increments, half the memory of five int64 arrays
+    count = np.zeros((n_households, 5), dtype=np.int32)
     for i in range(alive.size):
         if not alive[i]:
             continue
         h = household[i]
-        size[h] += 1
+        count[h, 0] += 1
         if age[i] >= elderly_age:
-            n_old[h] += 1
+            count[h, 1] += 1
         r = role[i]
         if r == role_child:
-            n_child[h] += 1
+            count[h, 2] += 1
         elif r == role_spouse:
-            n_spouse[h] += 1
+            count[h, 3] += 1
         elif r == role_elder:
-            n_elder[h] += 1
+            count[h, 4] += 1
     kind = np.empty(n_households, dtype=np.int8)
     for h in range(n_households):
-        s, c, sp = size[h], n_child[h], n_spouse[h]
+        s, n_old, c, sp, n_elder = count[h, 0], count[h, 1], count[h, 2], count[h, 3], count[h, 4]
         k = codes[0]
         if s == 2 and sp == 1 and c == 0:
             k = codes[1]
@@ -56,12 +54,12 @@ def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, al
             k = codes[2]
         if c > 0 and sp == 1 and s == c + 2:
             k = codes[3]
-        if s >= 2 and n_old[h] == s:
+        if s >= 2 and n_old == s:
             k = codes[4]
-        if n_elder[h] > 0 and s > n_elder[h]:
+        if n_elder > 0 and s > n_elder:
             k = codes[0]
         if s == 1:
-            k = codes[5] if n_old[h] > 0 else codes[6]
+            k = codes[5] if n_old > 0 else codes[6]
         if s == 0:
             k = -1
         kind[h] = k
