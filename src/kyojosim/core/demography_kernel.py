@@ -4,7 +4,7 @@
   over the living: everyone ages a year, frailty sets in, the frail stop working and driving, and
   each resident dies with :func:`kyojosim.core.demography.death_probability` (the same IEEE
   operations in the same order, so the same deaths for the same uniforms).
-* :func:`moving_out`: the draws of out-migration (step 4) in two passes over the living;
+* :func:`moving_out`: the draws of out-migration (step 4) in passes over the living and the households;
 * :func:`ids_by_district`, :func:`residents_where`, :func:`headless_members`,
   :func:`minors_without_adult` and :func:`changed_household`: the orderings and selections of the
   births (step 3) and household changes (step 6), each one pass over the residents or the households
@@ -88,10 +88,11 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
                u_household: np.ndarray, u_resident: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """Return which of the living ``live`` move out (bool, one per ``live``): the draws of out-migration.
 
-    What :func:`kyojosim.core.demography.out_migration` computes with arrays, in two passes: a
-    resident's rate is ``clip(-rate[band], 0, 1)``; a family unit (head, spouse and children under
-    15) moves if ``u_household[h]`` is below the mean rate of the household's head and spouse; others
-    move if ``u_resident`` is below their own rate.
+    What :func:`kyojosim.core.demography.out_migration` computes with arrays, in a pass over the heads
+    and spouses, one over the households and one over the living: a resident's rate is
+    ``clip(-rate[band], 0, 1)``; a family unit (head, spouse and children under 15) moves if
+    ``u_household[h]`` is below the mean rate of the household's head and spouse; others move if
+    ``u_resident`` is below their own rate.
 
     Args:
         live: int64 slots of the living.
@@ -109,26 +110,29 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
         u_resident: One uniform per living resident.
     """
     n = live.size
-    s = np.zeros(n_households, dtype=np.float64)
-    c = np.zeros(n_households, dtype=np.int64)
-    p = np.empty(n, dtype=np.float64)
+    # each household's sum of rates and count of head and spouse side by side (one cache line per household:
+    # household ids are scattered over the slots); counts are exact in float64
+    sc = np.zeros((n_households, 2), dtype=np.float64)
     for i in range(n):
         r = live[i]
-        band = min(np.int64(age[r]) // band_width, n_bands - 1)
-        p[i] = min(max(-rate[band], 0.0), 1.0)
         if role[r] == role_head or role[r] == role_spouse:
+            band = min(np.int64(age[r]) // band_width, n_bands - 1)
             h = household[r]
-            s[h] += p[i]
-            c[h] += 1
+            sc[h, 0] += min(max(-rate[band], 0.0), 1.0)
+            sc[h, 1] += 1.0
+    # whether each family unit moves, decided once per household (a byte each: the table stays in cache)
+    family_moves = np.empty(n_households, dtype=np.bool_)
+    for h in range(n_households):
+        family_moves[h] = u_household[h] < (sc[h, 0] / sc[h, 1] if sc[h, 1] > 0 else 0.0)
     goes = np.empty(n, dtype=np.bool_)
     for i in range(n):
         r = live[i]
-        h = household[r]
         in_unit = role[r] == role_head or role[r] == role_spouse or (role[r] == role_child and age[r] < 15)
         if in_unit:
-            goes[i] = u_household[h] < (s[h] / c[h] if c[h] > 0 else 0.0)
+            goes[i] = family_moves[household[r]]
         else:
-            goes[i] = u_resident[i] < p[i]
+            band = min(np.int64(age[r]) // band_width, n_bands - 1)
+            goes[i] = u_resident[i] < min(max(-rate[band], 0.0), 1.0)
     return goes
 
 
