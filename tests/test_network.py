@@ -44,6 +44,29 @@ def test_remap_follows_compaction():
     assert t.a.dtype == np.int32 and t.kind.size == t.a.size == t.strength.size
 
 
+def test_remap_in_place_equals_remap_of_the_callers_columns():
+    """Columns the network made are renumbered in place; the caller's own columns are left untouched."""
+    rng = np.random.default_rng(4)
+    n = 200
+    made = Ties()
+    made.add(rng.integers(0, n, 3000), rng.integers(0, n, 3000), TIE_NEIGHBOUR, 0.4)
+    made.add(rng.integers(0, n, 500), rng.integers(0, n, 500), TIE_ONLINE, 0.7)
+    given = [made.a.copy(), made.b.copy(), made.kind.copy(), made.strength.copy()]
+    passed = [c.copy() for c in given]
+    theirs = Ties(*passed)
+    keep = rng.random(n) < 0.85
+    new_slot = np.where(keep, np.cumsum(keep) - 1, -1)
+    made.remap(new_slot)
+    theirs.remap(new_slot)
+    for x, y in zip((made.a, made.b, made.kind, made.strength), (theirs.a, theirs.b, theirs.kind, theirs.strength),
+                    strict=True):
+        assert x.dtype == y.dtype and np.array_equal(x, y)
+    assert all(np.array_equal(p, g) for p, g in zip(passed, given, strict=True))  # the caller's columns untouched
+    assert len(made) == len(theirs) < len(given[0])
+    made.remap(np.arange(keep.sum()))  # a second compaction of the columns remapped in place
+    assert np.array_equal(made.a, theirs.a) and np.array_equal(made.strength, theirs.strength)
+
+
 def test_drop_residents_and_keep():
     t = Ties()
     t.add(np.array([0, 1, 2]), np.array([1, 2, 3]), TIE_COMMUNITY, 0.5)
@@ -230,7 +253,7 @@ def test_degree_by_kind_equals_counting_the_entries():
 
 
 def test_remap_and_compaction_kernels_equal_their_array_forms():
-    from kyojosim.core.network_kernel import keeps_order, remap_ties
+    from kyojosim.core.network_kernel import keeps_order, remap_ties, remap_ties_in_place
     from kyojosim.core.population_kernel import compact_rows, compact_values
 
     rng = np.random.default_rng(8)
@@ -245,6 +268,10 @@ def test_remap_and_compaction_kernels_equal_their_array_forms():
     for table in (new_slot, new_slot.astype(np.int32)):  # the table of new slots as int64 or int32
         got = remap_ties(a, b, kind, strength, table)
         assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+        columns = (a.copy(), b.copy(), kind.copy(), strength.copy())
+        kept = remap_ties_in_place(*columns, table)
+        assert kept == ok.sum()
+        assert all(np.array_equal(x[:kept], y) for x, y in zip(columns, want, strict=True))
     # whether a renumbering keeps the order of the kept slots
     for table in (new_slot, new_slot[::-1], np.where(keep, rng.permutation(n), -1), np.full(n, -1), new_slot[:1]):
         kept = table[table >= 0]

@@ -241,6 +241,7 @@ class Ties:
         self._a, self._b, self._kind, self._strength = merge_ties(
             self._a, self._b, self._kind, self._strength, np.ascontiguousarray(key, dtype=np.int64),
             np.ascontiguousarray(kind, dtype=np.uint8), np.ascontiguousarray(strength, dtype=np.float32))
+        self._owned = (self._a, self._b, self._kind, self._strength)  # made here: nobody else holds them
         self._among = None
 
     def _flush(self) -> None:
@@ -311,7 +312,7 @@ class Ties:
 
     def remap(self, new_slot: np.ndarray) -> None:
         """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
-        from .network_kernel import keeps_order, remap_ties
+        from .network_kernel import keeps_order, remap_ties, remap_ties_in_place
 
         new_slot = np.asarray(new_slot)
         order_kept = bool(keeps_order(new_slot))
@@ -325,8 +326,17 @@ class Ties:
             self._flush()
         canonical = self._is_canonical()
         # slots are int32 (as the ties' ends): the half-size table of new slots stays in cache better
-        self._a, self._b, self._kind, self._strength = remap_ties(self._a, self._b, self._kind, self._strength,
-                                                                  new_slot.astype(np.int32))
+        columns = (self._a, self._b, self._kind, self._strength)
+        owned = self.__dict__.get("_owned")
+        if (owned is not None and all(c is o for c, o in zip(columns, owned, strict=True))
+                and self._a.dtype == self._b.dtype == np.int32):
+            # columns this network made itself (read through the properties, kept by no one across a compaction):
+            # the kept ties move to their front in place, without a second set of columns
+            kept = remap_ties_in_place(*columns, new_slot.astype(np.int32))
+            self._a, self._b, self._kind, self._strength = (c[:kept] for c in columns)
+        else:
+            self._a, self._b, self._kind, self._strength = remap_ties(*columns, new_slot.astype(np.int32))
+        self._owned = (self._a, self._b, self._kind, self._strength)
         self._version += 1
         self._among = None
         if canonical and order_kept:

@@ -11,7 +11,8 @@
   matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
   kind of each entry beside it;
 * :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass
-  (:func:`keeps_order`: whether that renumbering keeps the order of the slots);
+  (:func:`remap_ties_in_place` over its input columns; :func:`keeps_order`: whether that renumbering
+  keeps the order of the slots);
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied);
@@ -35,7 +36,7 @@ from ..compiled import compiled
 
 __all__ = ["csr_of_ties", "find_pairs", "find_pairs_indexed", "groups_with_new", "keeps_order",
            "kinds_groups_with_new", "masked_degree", "merge_ties", "pair_values", "pairs_within", "remap_ties",
-           "row_starts", "strengthen_found", "tied_candidates"]
+           "remap_ties_in_place", "row_starts", "strengthen_found", "tied_candidates"]
 
 
 @compiled
@@ -377,6 +378,25 @@ def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
             out_strength[j] = strength[t]
             j += 1
     return out_a[:j], out_b[:j], out_kind[:j], out_strength[:j]
+
+
+@compiled
+def remap_ties_in_place(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray,
+                        new_slot: np.ndarray) -> int:  # pragma: no cover - compiled
+    """:func:`remap_ties` written over its input columns (each tie moves only towards the front); return how many.
+
+    The ties kept are the first entries of the four columns afterwards.
+    """
+    j = 0
+    for t in range(a.size):
+        x, y = new_slot[a[t]], new_slot[b[t]]
+        if x >= 0 and y >= 0:
+            a[j] = x
+            b[j] = y
+            kind[j] = kind[t]
+            strength[j] = strength[t]
+            j += 1
+    return j
 
 
 @compiled
