@@ -78,6 +78,14 @@ class AidContext:
         """Each resident's weekly probability of a need, by category (``(n, categories)``; changes yearly)."""
         return self._aid.prob
 
+    def has_need(self, categories: np.ndarray) -> np.ndarray:
+        """Return which residents have a positive weekly probability of a need in any of ``categories`` (by slot).
+
+        ``categories`` is a bool mask over the categories. What ``(need_probability[:, categories] > 0).any(axis=1)``
+        gives, read from the residents' circumstance codes unless the probabilities have been read already.
+        """
+        return self._aid.need_probability.any_positive(categories)
+
     @property
     def weekly_hours(self) -> np.ndarray:
         """Each resident's weekly hours for helping, before their own needs (float64; changes yearly).

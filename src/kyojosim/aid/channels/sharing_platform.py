@@ -256,8 +256,8 @@ class SharingPlatformChannel(Channel):
     def _demand_side(self) -> np.ndarray:
         """Adults with a smartphone who have needs of a served category (from the weekly need probabilities)."""
         pop = self.ctx.population
-        prob = self.ctx.need_probability
-        has_need = (prob[:, self.served] > 0).any(axis=1) if prob.shape[0] == pop.n else np.zeros(pop.n, bool)
+        has_need = self.ctx.has_need(self.served)
+        has_need = has_need if has_need.size == pop.n else np.zeros(pop.n, bool)
         return pop.alive[: pop.n] & (pop.age >= 18) & pop.smartphone & has_need
 
     def _sides(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
