@@ -149,7 +149,9 @@ def households_with_young_children(pop) -> int:
     """Return the number of households with a living child under 12."""
     live = pop.alive[: pop.n]
     young = live & (pop.age < 12) & (pop.role == ROLE_CHILD)
-    return int(np.unique(pop.household[young]).size)
+    marked = np.zeros(pop.n_households, dtype=bool)  # the households of the young, each marked once
+    marked[pop.household[young]] = True
+    return int(np.count_nonzero(marked))
 
 
 def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
