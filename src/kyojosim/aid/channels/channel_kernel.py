@@ -64,31 +64,49 @@ def offer_pool_members(offers: np.ndarray, will: np.ndarray, want: int, district
                        n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return :func:`pool_members` of ``eligible[s, c]``: bit ``c`` of ``offers[s]`` set and ``will[s, c] == want``.
 
-    ``offers`` holds each slot's bits of categories (uint8), ``will`` (slots x categories) its willingness; only
-    the slots of ``rows`` are read. The same members in the same order as :func:`pool_members` of that matrix.
+    ``offers`` holds each slot's bits of categories (uint8), ``will`` (slots x categories, at most 8) its
+    willingness; only the slots of ``rows`` are read. The same members in the same order as :func:`pool_members`
+    of that matrix. Without branches on the (unpredictable) eligibility: each row's eligible categories as a
+    byte; every row is written to each of its groups, the group's next place taken only when it is eligible (a
+    spare place after each group takes the writes past its end), then the groups are closed up.
     """
     n_cat = will.shape[1]
+    hit = np.empty(rows.size, dtype=np.uint8)
     size = np.zeros(n_groups, dtype=np.int64)
     for r in range(rows.size):
         s = rows[r]
         bits = np.int64(offers[s])
+        mask = np.int64(0)
         for c in range(n_cat):
-            if (bits >> c) & 1 and will[s, c] == want:
-                size[np.int64(district[s]) * n_cat + c] += 1
+            mask |= (((bits >> c) & 1) & np.int64(will[s, c] == want)) << c
+        hit[r] = np.uint8(mask)
+        base = np.int64(district[s]) * n_cat
+        for c in range(n_cat):
+            size[base + c] += (mask >> c) & 1
     fill = np.zeros(n_groups, dtype=np.int64)
     total = 0
     for g in range(n_groups):
-        fill[g] = total
+        fill[g] = total + g  # room for the group and one spare place
         total += size[g]
-    members = np.empty(total, dtype=np.int64)
+    spaced = np.empty(total + n_groups, dtype=np.int64)
     for r in range(rows.size):
         s = rows[r]
-        bits = np.int64(offers[s])
+        mask = np.int64(hit[r])
+        if mask == 0:
+            continue
+        base = np.int64(district[s]) * n_cat
         for c in range(n_cat):
-            if (bits >> c) & 1 and will[s, c] == want:
-                g = np.int64(district[s]) * n_cat + c
-                members[fill[g]] = s
-                fill[g] += 1
+            g = base + c
+            j = fill[g]
+            spaced[j] = s
+            fill[g] = j + ((mask >> c) & 1)
+    members = np.empty(total, dtype=np.int64)
+    o = 0
+    for g in range(n_groups):
+        first = fill[g] - size[g]
+        for j in range(size[g]):
+            members[o] = spaced[first + j]
+            o += 1
     return members, size
 
 
