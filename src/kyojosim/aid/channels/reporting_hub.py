@@ -151,7 +151,7 @@ class ReportingHubChannel(Channel):
         n = pop.n
         is_rep = ((pop.aid_role & AID_REPORTER) != 0) & pop.alive[:n]
         self._reporters = np.flatnonzero(is_rep)
-        block = pop.hh.block[pop.household].astype(np.int64)
+        block = pop.hh.block[pop.household]  # each slot's block (as stored: an index, not widened)
         self._block = block
         # the reporter who reports a need: one living in the requester's block, else one tied to the requester
         self._block_rep = np.full(int(block.max()) + 1 if n else 1, -1, dtype=np.int64)
