@@ -448,6 +448,33 @@ def test_circumstances_kernel_equals_the_array_form(seed, n):
     assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 200))
+@settings(max_examples=40, deadline=None)
+def test_coded_circumstances_equal_the_codes_of_the_circumstances(seed, n, n_households):
+    from kyojosim.aid.needs_kernel import HOUSEHOLD_FIELD, circumstance_codes, circumstances, coded_circumstances
+    from kyojosim.constants import ROLE_CHILD
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(0, 100, n).astype(np.int16)
+    frail, drives, live = rng.random(n) < 0.3, rng.random(n) < 0.5, rng.random(n) < 0.9
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    role = np.where(rng.random(n) < 0.4, ROLE_CHILD, 0).astype(np.int8)
+    columns = (age, frail, drives, live, household, role, n_households, int(ROLE_CHILD))
+    code, ok = coded_circumstances(*columns)
+    assert ok and code.dtype == np.uint8
+    assert np.array_equal(code, circumstance_codes(age, frail, *circumstances(*columns), live))
+    # one household as large as the word holds, then one more living member: refused (counted apart by the caller)
+    for size, fits in (((1 << HOUSEHOLD_FIELD) - 1, True), (1 << HOUSEHOLD_FIELD, False)):
+        big = (np.full(size + 1, 30, dtype=np.int16), np.ones(size + 1, dtype=bool), np.zeros(size + 1, dtype=bool),
+               np.r_[np.ones(size, dtype=bool), False], np.zeros(size + 1, dtype=np.int32),
+               np.zeros(size + 1, dtype=np.int8), 1, int(ROLE_CHILD))
+        code, ok = coded_circumstances(*big)
+        assert ok == fits
+        if fits:  # every living member frail, with frail others: the counts near the top of their field are right
+            assert np.array_equal(code, circumstance_codes(big[0], big[1], *circumstances(*big), big[3]))
+            assert code[0] == 1 | 4 | 16 and code[-1] == 64
+
+
 @pytest.mark.parametrize("weekly_rate", [None, 0.05])
 def test_need_probabilities_from_circumstance_codes_equal_the_matrix_form(weekly_rate):
     """From a byte per resident and the multipliers per code, the probabilities are the matrix form's to the bit."""
@@ -476,6 +503,33 @@ def test_need_probabilities_from_circumstance_codes_equal_the_matrix_form(weekly
     got = weekly_need_probability(pop, scn)
     assert got.dtype == np.float32 and (got > 0).any()
     np.testing.assert_array_equal(got, want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.lists(st.booleans(), min_size=8, max_size=8))
+@settings(max_examples=40, deadline=None)
+def test_need_probability_is_the_matrix_of_the_codes_made_once(seed, n, categories):
+    from kyojosim.aid.needs import NeedProbability
+    from kyojosim.aid.needs_kernel import N_CODES
+
+    rng = np.random.default_rng(seed)
+    per_code = np.where(rng.random((N_CODES, len(CATEGORIES))) < 0.3, 0.0, rng.random((N_CODES, 8))).astype(np.float32)
+    code = rng.integers(0, N_CODES, n).astype(np.uint8)
+    chosen = np.array(categories)
+    probability = NeedProbability(code, per_code)
+    want = per_code[code]
+    assert np.array_equal(probability.any_positive(chosen), (want[:, chosen] > 0).any(axis=1))  # from the codes
+    matrix = probability.matrix()
+    assert matrix.dtype == np.float32 and np.array_equal(matrix, want) and probability.matrix() is matrix
+    matrix[: n // 2] = 0.0  # written into: what is read next follows the matrix
+    assert np.array_equal(probability.any_positive(chosen), (matrix[:, chosen] > 0).any(axis=1))
+
+
+def test_the_rounds_need_probability_is_made_when_first_read():
+    model = KyojoModel("yamae", seed=2, years=1, scale=0.1)
+    aid = model.aid
+    assert aid.need_probability._matrix is None  # not made by the yearly refresh
+    prob = aid.prob
+    assert prob is aid.prob and np.array_equal(prob, weekly_need_probability(model.population, model.scenario))
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 70))

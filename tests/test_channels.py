@@ -132,6 +132,45 @@ def test_pool_and_tie_kernels_equal_their_array_forms(seed, n, n_cat, n_district
     assert np.array_equal(last_tied(m.indptr, m.indices, mark), want_tied)
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 8), st.integers(1, 5), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_pools_of_offers_equal_the_pools_of_the_eligibility_matrix(seed, n, n_cat, n_districts, some_rows):
+    from kyojosim.aid.channels.base import DistrictPools
+
+    rng = np.random.default_rng(seed)
+    offers = rng.integers(0, 256, n).astype(np.uint8)
+    will = rng.integers(0, 3, (n, n_cat)).astype(np.int8)
+    district = rng.integers(0, n_districts, n).astype(np.int16)
+    rows = np.flatnonzero(rng.random(n) < 0.5) if some_rows else np.arange(n)
+    eligible = np.zeros((n, n_cat), dtype=bool)
+    bits = ((offers[:, None] >> np.arange(n_cat, dtype=np.uint8)) & 1) > 0
+    eligible[rows] = bits[rows] & (will[rows] == 1)
+    want = DistrictPools(eligible, district, rows=rows)
+    got = DistrictPools.of_offers(offers, will, 1, district, rows)
+    assert (got.n, got.n_cat, got.n_districts) == (want.n, want.n_cat, want.n_districts)
+    for name in ("members", "size", "start"):
+        assert getattr(got, name).dtype == getattr(want, name).dtype
+        assert np.array_equal(getattr(got, name), getattr(want, name))
+
+
+@given(st.lists(st.integers(0, 2**63 - 1), max_size=50), st.integers(0, 2**62 - 1))
+@settings(max_examples=40, deadline=None)
+def test_uid_uniform_is_the_splitmix64_of_the_array_form(uids, key):
+    from kyojosim.aid.channels.base import uid_uniform
+
+    uid = np.array(uids, dtype=np.int64)
+    x = uid.astype(np.uint64) + np.uint64(key)
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    want = (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    got = uid_uniform(uid, key)
+    assert got.dtype == np.float64 and np.array_equal(got, want) and ((got >= 0) & (got < 1)).all()
+    assert np.array_equal(uid_uniform(uid.reshape(-1, 1), key), want.reshape(-1, 1))  # any shape
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.floats(0.0, 1.0))
 @settings(max_examples=40, deadline=None)
 def test_last_tied_from_the_marked_rows_equals_the_pass_over_all_rows(seed, n, share):

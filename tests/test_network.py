@@ -252,6 +252,68 @@ def test_degree_by_kind_equals_counting_the_entries():
     assert np.array_equal(t.degree(300), np.bincount(rows[nb.kinds != 0], minlength=300))
 
 
+def _canonical_ties(rng: np.random.Generator, n: int, n_ties: int, top: int | None = None) -> tuple[np.ndarray, ...]:
+    """Random distinct ties sorted by (a, b) among ``n`` slots (or among slots below ``top`` and the last two)."""
+    a, b = rng.integers(0, n, n_ties), rng.integers(0, n, n_ties)
+    if top is not None:  # also ties to the last slots (the widest slot numbers)
+        a, b = np.r_[a % top, n - 2, 0, 3], np.r_[b % top, n - 1, n - 1, n - 2]
+    key = np.unique(np.minimum(a, b)[a != b].astype(np.int64) << 32 | np.maximum(a, b)[a != b])
+    m = key.size
+    kind = rng.integers(0, 256, m).astype(np.uint8)
+    strength = rng.random(m).astype(np.float32)
+    strength[rng.random(m) < 0.1] = np.float32(-0.0)  # every bit of the strength is copied
+    return (key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32), strength, kind
+
+
+def _csr_array_form(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray, n: int) -> tuple:
+    """The symmetric adjacency as scipy builds it (rows sorted), with the kinds of its entries beside it."""
+    rows, cols = np.r_[a, b].astype(np.int64), np.r_[b, a].astype(np.int64)
+    order = np.lexsort((cols, rows))
+    csr = sp.coo_matrix((np.r_[strength, strength][order], (rows[order], cols[order])), shape=(n, n)).tocsr()
+    return csr.indptr, csr.indices, np.r_[strength, strength][order], np.r_[kind, kind][order]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 700))
+def test_csr_of_ties_packed_and_scattered_equal_the_array_form(seed, n, n_ties):
+    from kyojosim.core.network_kernel import csr_of_ties, csr_of_ties_scattered
+
+    a, b, strength, kind = _canonical_ties(np.random.default_rng(seed), n, n_ties)
+    want = _csr_array_form(a, b, strength, kind, n)
+    for build in (csr_of_ties, csr_of_ties_scattered):
+        indptr, indices, data, kinds = build(a, b, strength, kind, n)
+        assert indptr.dtype == np.int32 and indices.dtype == np.int32 and data.dtype == np.float32
+        assert kinds.dtype == np.uint8
+        assert np.array_equal(indptr, want[0]) and np.array_equal(indices, want[1])
+        assert np.array_equal(data.view(np.uint32), want[2].view(np.uint32)) and np.array_equal(kinds, want[3])
+
+
+def test_csr_of_ties_of_slots_too_wide_to_pack_is_the_scattered_one():
+    from kyojosim.core.network_kernel import PACKED_SLOTS, csr_of_ties, csr_of_ties_scattered
+
+    n = PACKED_SLOTS + 2  # a tie (n - 2, n - 1): its lower entry's column does not fit 24 bits
+    a, b, strength, kind = _canonical_ties(np.random.default_rng(12), n, 300, top=50)
+    got, want = csr_of_ties(a, b, strength, kind, n), csr_of_ties_scattered(a, b, strength, kind, n)
+    assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+    assert got[1][-1] == n - 2 and got[1][got[0][n - 1]] == 0  # the widest slot numbers kept whole
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 500), st.integers(0, 255))
+def test_tie_degree_equals_the_adjacency_rows_counted(seed, n, n_ties, mask):
+    from kyojosim.core.network_kernel import csr_of_ties, masked_degree, tie_degree
+
+    a, b, strength, kind = _canonical_ties(np.random.default_rng(seed), n, n_ties)
+    indptr, _, _, kinds = csr_of_ties(a, b, strength, kind, n)
+    degree, ok = tie_degree(a, b, kind, n, mask)
+    assert ok and degree.dtype == np.int64 and np.array_equal(degree, masked_degree(indptr, kinds, mask))
+    sel = (kind & mask) != 0
+    assert np.array_equal(degree, np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n))
+    if a.size:  # an end outside the slots is refused, not counted
+        assert not tie_degree(a, b, kind, int(b.max()), mask)[1]
+        assert not tie_degree(a - 1 if a[0] == 0 else -a, b, kind, n, mask)[1]
+
+
 def test_remap_and_compaction_kernels_equal_their_array_forms():
     from kyojosim.core.network_kernel import keeps_order, remap_ties, remap_ties_in_place
     from kyojosim.core.population_kernel import compact_rows, compact_values

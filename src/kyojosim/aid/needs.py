@@ -76,12 +76,14 @@ def circumstance_codes(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.n
     of 8 numbers per resident.
     """
     from .needs_kernel import circumstance_codes as codes
-    from .needs_kernel import circumstances, code_rows, multipliers
+    from .needs_kernel import circumstances, code_rows, coded_circumstances, multipliers
 
-    live = pop.alive[: pop.n]
-    no_car, alone, other_frail, parent = circumstances(pop.age, pop.frail, pop.drives, live, pop.household, pop.role,
-                                                       int(pop.n_households), int(ROLE_CHILD))
-    code = codes(pop.age, pop.frail, no_car, alone, other_frail, parent, np.ascontiguousarray(live))
+    live = np.ascontiguousarray(pop.alive[: pop.n])
+    columns = (pop.age, pop.frail, pop.drives, live, pop.household, pop.role, int(pop.n_households), int(ROLE_CHILD))
+    code, ok = coded_circumstances(*columns)  # the households' counts in one word each
+    if not ok:  # a household too large for the word: the counts apart
+        no_car, alone, other_frail, parent = circumstances(*columns)
+        code = codes(pop.age, pop.frail, no_car, alone, other_frail, parent, live)
     return code, multipliers(*code_rows(), *_rule_arguments(scn))
 
 
@@ -181,6 +183,46 @@ def weekly_need_codes(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.nd
     return code, probabilities(table, np.asarray(mean, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
+class NeedProbability:
+    """Each resident's weekly probability of a need of each category, kept as :func:`weekly_need_codes` gives it.
+
+    A circumstance code per resident and the probabilities of each code: the matrix (residents x categories,
+    float32) is ``per_code[code]``, made only when first asked for (:meth:`matrix`) and then kept, so that
+    whoever reads it reads, and may write into, one matrix until the next yearly refresh.
+
+    Args:
+        code: Each slot's circumstance code.
+        per_code: The weekly probabilities of each code (codes x categories, float32).
+    """
+
+    def __init__(self, code: np.ndarray, per_code: np.ndarray) -> None:
+        self.code = code
+        self.per_code = per_code
+        self._matrix: np.ndarray | None = None
+
+    def matrix(self) -> np.ndarray:
+        """Return the probabilities (slots x categories, float32): ``per_code[code]``, made once."""
+        if self._matrix is None:
+            self._matrix = self.per_code[self.code]
+        return self._matrix
+
+    def any_positive(self, categories: np.ndarray) -> np.ndarray:
+        """Return which slots have a positive probability in any of ``categories`` (a bool mask over categories).
+
+        ``(matrix()[:, categories] > 0).any(axis=1)``: read from the matrix once it is made (it may have been
+        written into), else from the codes (one row of a small table per slot).
+        """
+        categories = np.asarray(categories, dtype=bool)
+        if self._matrix is not None:
+            return (self._matrix[:, categories] > 0).any(axis=1)
+        return (self.per_code[:, categories] > 0).any(axis=1)[self.code]
+
+    @property
+    def n(self) -> int:
+        """Number of slots."""
+        return int(self.code.size)
+
+
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")
 
 
@@ -238,15 +280,18 @@ class NeedGroups:
     members: np.ndarray
 
     @classmethod
-    def from_codes(cls, code: np.ndarray, per_code: np.ndarray, prob: np.ndarray) -> NeedGroups:
+    def from_codes(cls, code: np.ndarray, per_code: np.ndarray, prob: np.ndarray | None = None) -> NeedGroups:
         """Group the residents by the probabilities of their codes (:func:`weekly_need_codes`); as :meth:`build`.
 
-        ``prob`` is ``per_code[code]``, read only if a category has too many distinct probabilities.
+        ``prob`` is ``per_code[code]`` (made here if not given), read only if a category has too many distinct
+        probabilities.
         """
         from .needs_kernel import MAX_DISTINCT, group_codes
 
         category, value, start, members, ok = group_codes(code, per_code, MAX_DISTINCT)
-        return cls(category, value, start, members) if ok else cls.build(prob)
+        if ok:
+            return cls(category, value, start, members)
+        return cls.build(per_code[code] if prob is None else prob)
 
     @classmethod
     def build(cls, prob: np.ndarray) -> NeedGroups:

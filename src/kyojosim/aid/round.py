@@ -37,7 +37,7 @@ from ..core.trust import after_week
 from .channels import Channel, build_channels
 from .matching import Candidates, match
 from .money import MoneyLedger
-from .needs import N_CAT, NeedBook, NeedGroups, arise, weekly_need_codes
+from .needs import N_CAT, NeedBook, NeedGroups, NeedProbability, arise, weekly_need_codes
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -118,11 +118,19 @@ class MutualAid:
         """Recompute what changes only yearly: need probabilities and the channels' networks."""
         m = self.model
         code, per_code = weekly_need_codes(m.population, m.scenario)
-        self.prob = per_code[code]
+        self.need_probability = NeedProbability(code, per_code)
         self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly
-        self.groups = NeedGroups.from_codes(code, per_code, self.prob)
+        self.groups = NeedGroups.from_codes(code, per_code)
         for ch in self.channels:
             ch.refresh()
+
+    @property
+    def prob(self) -> np.ndarray:
+        """Each resident's weekly probability of a need, by category (slots x categories, float32; set yearly).
+
+        Made from the residents' circumstance codes when first read after :meth:`refresh` (then kept).
+        """
+        return self.need_probability.matrix()
 
     def _residents_75plus(self) -> int:
         """Return the number of living residents aged 75 or older.

@@ -384,22 +384,22 @@ class Ties:
 
     # -- reading the network ---------------------------------------------------------------
     def degree(self, n: int, kind_mask: int = 0xFF) -> np.ndarray:
-        """Return the number of ties of each slot whose kinds intersect ``kind_mask``.
+        """Return the number of ties of each slot whose kinds intersect ``kind_mask`` (int64).
 
-        Read from the adjacency of :meth:`neighbourhood` when it is built for the current ties (one pass
-        over its rows), else counted over the ties.
+        With every kind, and the adjacency of :meth:`neighbourhood` built for the current ties, the lengths of
+        its rows (when every tie has a kind); else counted over the ties in one compiled pass.
         """
         self._flush()
         cached = self._neighbourhood
-        if cached is not None and cached[0] == (self._version, n):
-            from .network_kernel import masked_degree
+        if (kind_mask & 0xFF == 0xFF and cached is not None and cached[0] == (self._version, n)
+                and np.count_nonzero(self._kind) == self._kind.size):
+            return np.diff(cached[1].csr.indptr).astype(np.int64)  # every tie has a kind: each row's length
+        from .network_kernel import tie_degree
 
-            nb = cached[1]
-            if kind_mask & 0xFF == 0xFF and np.count_nonzero(nb.kinds) == nb.kinds.size:
-                return np.diff(nb.csr.indptr).astype(np.int64)  # every entry has a kind: each row's length
-            return masked_degree(nb.csr.indptr, nb.kinds, int(kind_mask))
-        sel = (self._kind & kind_mask) != 0
-        return np.bincount(self._a[sel], minlength=n) + np.bincount(self._b[sel], minlength=n)
+        degree, ok = tie_degree(self._a, self._b, self._kind, int(n), int(kind_mask))
+        if not ok:
+            raise ValueError(f"a tie refers to a slot outside 0 .. {n - 1}: the degrees are of {n} slots")
+        return degree
 
     def neighbourhood(self, n: int) -> Neighbourhood:
         """Return the CSR adjacency of all ties among ``n`` slots with the kind of every entry (shared; read only).
@@ -422,7 +422,8 @@ class Ties:
         if self._a.size and max(int(self._a.max()), int(self._b.max())) >= n:
             raise ValueError(f"a tie refers to slot {max(int(self._a.max()), int(self._b.max()))}; "
                              f"the adjacency has {n} slots")
-        indptr, indices, data, kinds = csr_of_ties(self._a, self._b, self._strength, self._kind, n)
+        indptr, indices, data, kinds = csr_of_ties(self._a, self._b, np.ascontiguousarray(self._strength, np.float32),
+                                                   self._kind, n)
         csr = sp.csr_matrix((data, indices, indptr), shape=(n, n))
         csr.has_sorted_indices = True  # each row's columns ascend (no pass needed to find it out)
         nb = Neighbourhood(csr, kinds)

@@ -7,13 +7,16 @@
   within one slot's ties;
 * :func:`strengthen_found`: add a gain to the strengths of the ties found, once per occurrence, then cap
   them at 1 (``np.add.at`` and the cap, in one pass over the pairs);
-* :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties in two passes, the same
-  matrix ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the
-  kind of each entry beside it;
+* :func:`csr_of_ties`: the symmetric CSR adjacency of sorted, distinct ties, the same matrix
+  ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the kind of each
+  entry beside it: the upper part of each row copied from the ties in their order, the lower part by one
+  counting scatter of a packed word per tie (:func:`csr_of_ties_scattered`: three scattered writes per tie,
+  for any number of slots);
 * :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass
   (:func:`remap_ties_in_place` over its input columns; :func:`keeps_order`: whether that renumbering
   keeps the order of the slots);
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
+  :func:`tie_degree`: the same counted over the ties (one pass, no row of the adjacency read);
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied);
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
@@ -34,9 +37,10 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["csr_of_ties", "find_pairs", "find_pairs_indexed", "groups_with_new", "keeps_order",
-           "kinds_groups_with_new", "masked_degree", "merge_ties", "pair_values", "pairs_within", "remap_ties",
-           "remap_ties_in_place", "row_starts", "strengthen_found", "tied_candidates"]
+__all__ = ["PACKED_SLOTS", "csr_of_ties", "csr_of_ties_scattered", "find_pairs", "find_pairs_indexed",
+           "groups_with_new", "keeps_order", "kinds_groups_with_new", "masked_degree", "merge_ties", "pair_values",
+           "pairs_within", "remap_ties", "remap_ties_in_place", "row_starts", "strengthen_found", "tie_degree",
+           "tied_candidates"]
 
 
 @compiled
@@ -142,6 +146,11 @@ def strengthen_found(strength: np.ndarray, pos: np.ndarray, gain: np.float32) ->
     return hits
 
 
+PACKED_SLOTS = 1 << 24
+"""Slots below this fit an entry of :func:`csr_of_ties` in one 64-bit word (24 bits of slot, 8 of kinds and
+32 of strength); with more slots the adjacency is built by :func:`csr_of_ties_scattered`."""
+
+
 @compiled
 def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray,
                 n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
@@ -149,8 +158,60 @@ def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.nda
 
     Row ``r`` holds first the ties ``(x, r)`` (columns ``x < r``, ascending as the ties are sorted by
     ``a``), then the ties ``(r, y)`` (columns ``y > r``, ascending): its columns are sorted, as in the
-    canonical CSR form. ``data`` is the tie's strength (float32) and ``kinds`` its kind bits.
+    canonical CSR form. ``data`` is the tie's strength (float32, contiguous) and ``kinds`` its kind bits.
+
+    The upper parts ``(r, y)`` are the ties themselves in their order: each tie's entry is written at its
+    place directly (a sequential pass). The lower parts ``(x, r)`` need the ties in the order of ``b``: a
+    counting scatter, whose cost is one random write per tie. With fewer than :data:`PACKED_SLOTS` slots the
+    scatter writes one 64-bit word per tie (column, kinds and the strength's bits) into a list of the lower
+    parts, copied out row by row afterwards (sequentially), instead of a write into each of the three
+    outputs; with more, it writes into the outputs (:func:`csr_of_ties_scattered`). Both give the same arrays.
     """
+    if n > PACKED_SLOTS:
+        return csr_of_ties_scattered(a, b, strength, kind, n)
+    m = a.size
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    lower = np.zeros(n + 1, dtype=np.int32)  # lower[r + 1]: the lower entries of rows up to r (after the sums)
+    for t in range(m):
+        indptr[a[t] + 1] += 1
+        lower[b[t] + 1] += 1
+    for r in range(n):
+        indptr[r + 1] += indptr[r] + lower[r + 1]
+        lower[r + 1] += lower[r]
+    bits = strength.view(np.uint32)
+    packed = np.empty(m, dtype=np.uint64)  # the lower entries, row after row
+    fill = lower[:n].copy()
+    for t in range(m):
+        r = b[t]
+        j = fill[r]
+        packed[j] = (np.uint64(bits[t]) << np.uint64(32)) | np.uint64((np.uint32(a[t]) << np.uint32(8))
+                                                                        | np.uint32(kind[t]))
+        fill[r] = j + 1
+    indices = np.empty(2 * m, dtype=np.int32)
+    data = np.empty(2 * m, dtype=np.uint32)  # the strengths' bits (returned as float32)
+    kinds = np.empty(2 * m, dtype=np.uint8)
+    for t in range(m):  # the upper entry of tie t: after the ties of smaller a, the lower part of row a and t's
+        p = t + lower[a[t] + 1]
+        indices[p] = b[t]
+        data[p] = bits[t]
+        kinds[p] = kind[t]
+    r = 0
+    for q in range(m):  # the lower entries, each to the head of its row
+        while lower[r + 1] <= q:
+            r += 1
+        p = q + indptr[r] - lower[r]
+        e = packed[q]
+        low = np.uint32(e & np.uint64(0xFFFFFFFF))
+        indices[p] = np.int32(low >> np.uint32(8))
+        kinds[p] = np.uint8(low & np.uint32(0xFF))
+        data[p] = np.uint32(e >> np.uint64(32))
+    return indptr, indices, data.view(np.float32), kinds
+
+
+@compiled
+def csr_of_ties_scattered(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray,
+                          n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return :func:`csr_of_ties` by a counting scatter of each tie into the three outputs (any number of slots)."""
     m = a.size
     indptr = np.zeros(n + 1, dtype=np.int32)
     for t in range(m):
@@ -357,6 +418,26 @@ def masked_degree(indptr: np.ndarray, kinds: np.ndarray, kind_mask: int) -> np.n
                 k += 1
         out[r] = k
     return out
+
+
+@compiled
+def tie_degree(a: np.ndarray, b: np.ndarray, kind: np.ndarray, n: int,
+               kind_mask: int) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """Return the number of ties of each of ``n`` slots whose kind bits intersect ``kind_mask`` (int64), and ok.
+
+    :func:`masked_degree` of the ties' adjacency, counted over the ties: each tie adds one to both ends when
+    its kinds meet the mask (added without a branch; the counts are kept as int32, half the memory to hit).
+    ``ok`` is False (and the counts empty) if a tie has an end outside ``0 .. n - 1``.
+    """
+    count = np.zeros(n, dtype=np.int32)
+    for t in range(a.size):
+        x, y = np.int64(a[t]), np.int64(b[t])
+        if x < 0 or y < 0 or x >= n or y >= n:
+            return np.zeros(0, dtype=np.int64), False
+        hit = np.int32((kind[t] & kind_mask) != 0)
+        count[x] += hit
+        count[y] += hit
+    return count.astype(np.int64), True
 
 
 @compiled

@@ -78,6 +78,14 @@ class AidContext:
         """Each resident's weekly probability of a need, by category (``(n, categories)``; changes yearly)."""
         return self._aid.prob
 
+    def has_need(self, categories: np.ndarray) -> np.ndarray:
+        """Return which residents have a positive weekly probability of a need in any of ``categories`` (by slot).
+
+        ``categories`` is a bool mask over the categories. What ``(need_probability[:, categories] > 0).any(axis=1)``
+        gives, read from the residents' circumstance codes unless the probabilities have been read already.
+        """
+        return self._aid.need_probability.any_positive(categories)
+
     @property
     def weekly_hours(self) -> np.ndarray:
         """Each resident's weekly hours for helping, before their own needs (float64; changes yearly).
@@ -229,6 +237,33 @@ class DistrictPools:
         self.members, self.size = pool_members(np.ascontiguousarray(matrix), district, rows, n_groups)
         self.start = np.cumsum(self.size) - self.size
 
+    @classmethod
+    def of_offers(cls, offers: np.ndarray, will: np.ndarray, want: int, district: np.ndarray,
+                  rows: np.ndarray) -> DistrictPools:
+        """Return the pools of the helpers who offer a category and are willing, without a matrix of eligibility.
+
+        The pools of ``DistrictPools(eligible, district, rows)`` for ``eligible[s, c]``: bit ``c`` of ``offers[s]``
+        set and ``will[s, c] == want`` where ``s`` is in ``rows`` (ascending), false elsewhere.
+
+        Args:
+            offers: Each slot's bits of categories it offers (uint8).
+            will: Each slot's willingness by category (slots x categories).
+            want: The willingness a helper must have.
+            district: District of every slot.
+            rows: The slots that may be eligible, ascending.
+        """
+        from .channel_kernel import offer_pool_members
+
+        pools = cls.__new__(cls)
+        pools.n = int(will.shape[0])
+        pools.n_cat = int(will.shape[1])
+        pools.n_districts = int(district.max()) + 1 if district.size else 1
+        pools.members, pools.size = offer_pool_members(offers, will, int(want), district,
+                                                       np.asarray(rows, dtype=np.int64),
+                                                       pools.n_districts * pools.n_cat)
+        pools.start = np.cumsum(pools.size) - pools.size
+        return pools
+
     def draw(self, district: np.ndarray, category: np.ndarray, k: int,
              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(need_index, helper_slot)``: up to ``k`` random pool members for each need."""
@@ -251,13 +286,12 @@ def uid_uniform(uid: np.ndarray, key: int) -> np.ndarray:
     without a column of its own: the splitmix64 hash of ``uid + key``, ``key`` drawn once from the
     channel's ``traits`` stream. Slots change at the yearly compaction, uids never do.
     """
-    x = np.asarray(uid).astype(np.uint64) + np.uint64(key)
-    with np.errstate(over="ignore"):
-        x = x + np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    from .channel_kernel import uid_uniforms
+
+    uid = np.asarray(uid)
+    if uid.dtype.kind not in "iu":
+        uid = uid.astype(np.uint64)  # as numpy converts it
+    return uid_uniforms(np.ascontiguousarray(uid).ravel(), np.uint64(key)).reshape(uid.shape)
 
 
 def smallest(u: np.ndarray, k: int) -> np.ndarray:

@@ -3,6 +3,9 @@
 * :func:`pool_members`: the eligible helpers of :class:`~kyojosim.aid.channels.base.DistrictPools`
   grouped by (district, category), by a counting sort in the order a stable sort of the eligible
   (slot, category) pairs by group gives;
+* :func:`offer_pool_members`: the same pools for eligibility read from each slot's bits of offered categories
+  and its willingness (no matrix of eligibility made);
+* :func:`uid_uniforms`: the splitmix64 uniform of each uid (:func:`~kyojosim.aid.channels.base.uid_uniform`);
 * :func:`degree_and_peers`: each slot's number of ties and how many of its ties lead to a marked
   resident (the local SNS's adopters), in one pass over the ties, counted for the slots asked about only;
 * :func:`last_tied`: for every slot, the last tie (in the order of its adjacency row) to a resident
@@ -20,7 +23,8 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["ask_offline", "degree_and_peers", "last_tied", "last_tied_from", "pool_candidates", "pool_members"]
+__all__ = ["ask_offline", "degree_and_peers", "last_tied", "last_tied_from", "offer_pool_members", "pool_candidates",
+           "pool_members", "uid_uniforms"]
 
 
 @compiled
@@ -53,6 +57,75 @@ def pool_members(eligible: np.ndarray, district: np.ndarray, rows: np.ndarray,
                 members[fill[g]] = s
                 fill[g] += 1
     return members, size
+
+
+@compiled
+def offer_pool_members(offers: np.ndarray, will: np.ndarray, want: int, district: np.ndarray, rows: np.ndarray,
+                       n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return :func:`pool_members` of ``eligible[s, c]``: bit ``c`` of ``offers[s]`` set and ``will[s, c] == want``.
+
+    ``offers`` holds each slot's bits of categories (uint8), ``will`` (slots x categories, at most 8) its
+    willingness; only the slots of ``rows`` are read. The same members in the same order as :func:`pool_members`
+    of that matrix. Without branches on the (unpredictable) eligibility: each row's eligible categories as a
+    byte; every row is written to each of its groups, the group's next place taken only when it is eligible (a
+    spare place after each group takes the writes past its end), then the groups are closed up.
+    """
+    n_cat = will.shape[1]
+    hit = np.empty(rows.size, dtype=np.uint8)
+    size = np.zeros(n_groups, dtype=np.int64)
+    for r in range(rows.size):
+        s = rows[r]
+        bits = np.int64(offers[s])
+        mask = np.int64(0)
+        for c in range(n_cat):
+            mask |= (((bits >> c) & 1) & np.int64(will[s, c] == want)) << c
+        hit[r] = np.uint8(mask)
+        base = np.int64(district[s]) * n_cat
+        for c in range(n_cat):
+            size[base + c] += (mask >> c) & 1
+    fill = np.zeros(n_groups, dtype=np.int64)
+    total = 0
+    for g in range(n_groups):
+        fill[g] = total + g  # room for the group and one spare place
+        total += size[g]
+    spaced = np.empty(total + n_groups, dtype=np.int64)
+    for r in range(rows.size):
+        s = rows[r]
+        mask = np.int64(hit[r])
+        if mask == 0:
+            continue
+        base = np.int64(district[s]) * n_cat
+        for c in range(n_cat):
+            g = base + c
+            j = fill[g]
+            spaced[j] = s
+            fill[g] = j + ((mask >> c) & 1)
+    members = np.empty(total, dtype=np.int64)
+    o = 0
+    for g in range(n_groups):
+        first = fill[g] - size[g]
+        for j in range(size[g]):
+            members[o] = spaced[first + j]
+            o += 1
+    return members, size
+
+
+@compiled
+def uid_uniforms(uid: np.ndarray, key: np.uint64) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the uniform in [0, 1) of each uid: the top 53 bits of splitmix64 of ``uid + key`` (uint64, wrapping).
+
+    The arithmetic of :func:`~kyojosim.aid.channels.base.uid_uniform` in one pass (the same bits).
+    """
+    out = np.empty(uid.size)
+    scale = 1.0 / (1 << 53)
+    for i in range(uid.size):
+        x = np.uint64(uid[i]) + key
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+        out[i] = np.float64(x >> np.uint64(11)) * scale
+    return out
 
 
 @compiled

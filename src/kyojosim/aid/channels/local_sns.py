@@ -52,7 +52,7 @@ import scipy.sparse as sp
 from ...constants import CH, TIE_COMMUNITY, TIE_ONLINE, WILL_FREE, age_band
 from ...core.communities import ONLINE_BIT
 from ...core.network import Ties, pair_strengths
-from ...core.population import N_CATEGORIES, Population
+from ...core.population import Population
 from .base import AidContext, Channel, DistrictPools, register_channel
 
 if TYPE_CHECKING:
@@ -294,11 +294,9 @@ class LocalSNSChannel(Channel):
         self.adopters = on = _adopters(pop)
         self._adj = self.ctx.ties.adjacency(n)
         can = np.flatnonzero(on & (self.ctx.weekly_hours > 0))
-        # only the rows of adopters with time can be eligible: the others stay false and are not read
-        offers = ((pop.platform_help[can, None] >> np.arange(N_CATEGORIES, dtype=np.uint8)) & 1) > 0
-        eligible = np.zeros(pop.will.shape, dtype=bool)
-        eligible[can] = offers & (pop.will[can] == WILL_FREE)
-        self._pools = DistrictPools(eligible, pop.district, rows=can)
+        # eligible: adopters with time who offer the category on a platform and would help free (only their rows
+        # are read, no matrix of eligibility is made)
+        self._pools = DistrictPools.of_offers(pop.platform_help, pop.will, WILL_FREE, pop.district, can)
         if offline is not None:
             offline.ask_boost = np.where(on, self.cfg.awareness_boost, 0.0)
             self._boosting = True

@@ -32,9 +32,13 @@ class OfflineChannel(Channel):
         """Extra asking rate by slot, set by other channels (the local SNS raises it for its adopters)."""
 
     def refresh(self) -> None:
-        """Take the network's adjacency (shared by the channels) and each resident's number of offline ties."""
-        self._nb = self.ctx.ties.neighbourhood(self.ctx.population.n)
-        self._degree = self._nb.degree(OFFLINE_TIES)
+        """Take the network's adjacency (shared by the channels) and each resident's number of offline ties.
+
+        The numbers are counted over the ties (one pass), which are those of the adjacency just taken.
+        """
+        n = self.ctx.population.n
+        self._nb = self.ctx.ties.neighbourhood(n)
+        self._degree = self.ctx.ties.degree(n, OFFLINE_TIES)
 
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs (by requester slot) the requester asks someone about.

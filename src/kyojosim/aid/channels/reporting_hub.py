@@ -151,7 +151,7 @@ class ReportingHubChannel(Channel):
         n = pop.n
         is_rep = ((pop.aid_role & AID_REPORTER) != 0) & pop.alive[:n]
         self._reporters = np.flatnonzero(is_rep)
-        block = pop.hh.block[pop.household].astype(np.int64)
+        block = pop.hh.block[pop.household]  # each slot's block (as stored: an index, not widened)
         self._block = block
         # the reporter who reports a need: one living in the requester's block, else one tied to the requester
         self._block_rep = np.full(int(block.max()) + 1 if n else 1, -1, dtype=np.int64)
@@ -165,10 +165,10 @@ class ReportingHubChannel(Channel):
                           else last_tied(adj.indptr, adj.indices, is_rep))
         roster = np.flatnonzero(((pop.aid_role & AID_VOLUNTEER) != 0) & can_help(pop, self.ctx.scenario))
         self._roster_size = int(roster.size)
-        # only the roster's rows can be eligible: the others stay false and are not read
-        eligible = np.zeros(pop.will.shape, dtype=bool)
-        eligible[roster] = (pop.will[roster] == WILL_FREE) & self.served
-        self._pools = DistrictPools(eligible, pop.district, rows=roster)
+        # eligible: the roster's volunteers willing to help free in a served category (only their rows are read)
+        served = np.uint8(np.sum(self.served.astype(np.int64) << np.arange(self.served.size)))
+        self._pools = DistrictPools.of_offers(np.full(n, served, dtype=np.uint8), pop.will, WILL_FREE, pop.district,
+                                              roster)
 
     # -- weekly ------------------------------------------------------------------------------
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -149,7 +149,9 @@ def households_with_young_children(pop) -> int:
     """Return the number of households with a living child under 12."""
     live = pop.alive[: pop.n]
     young = live & (pop.age < 12) & (pop.role == ROLE_CHILD)
-    return int(np.unique(pop.household[young]).size)
+    marked = np.zeros(pop.n_households, dtype=bool)  # the households of the young, each marked once
+    marked[pop.household[young]] = True
+    return int(np.count_nonzero(marked))
 
 
 def weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -256,8 +258,8 @@ class SharingPlatformChannel(Channel):
     def _demand_side(self) -> np.ndarray:
         """Adults with a smartphone who have needs of a served category (from the weekly need probabilities)."""
         pop = self.ctx.population
-        prob = self.ctx.need_probability
-        has_need = (prob[:, self.served] > 0).any(axis=1) if prob.shape[0] == pop.n else np.zeros(pop.n, bool)
+        has_need = self.ctx.has_need(self.served)
+        has_need = has_need if has_need.size == pop.n else np.zeros(pop.n, bool)
         return pop.alive[: pop.n] & (pop.age >= 18) & pop.smartphone & has_need
 
     def _sides(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
