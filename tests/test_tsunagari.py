@@ -508,12 +508,11 @@ def test_statistics_by_classes_are_those_of_the_sorted_groups(seed, n, spread, h
         made[key] = made.get(key, 0) + int(run_count[run_start[c]:run_start[c + 1]].sum())
     assert made == lists
     if hash_bits == 0 and len(lists) > 1:  # every list shares the one hash: the check must see it
-        part = np.ascontiguousarray(fg.labels[:, 0], dtype=np.int64)
-        label = np.zeros(fg.frame.size, dtype=np.int64)
-        keys, size = class_keys(comm, at, part, label, 0, max(fg.frame.size - 1, 0).bit_length(), 0)
+        bits = max(fg.frame.size - 1, 0).bit_length()
+        keys, size = class_keys(comm, at, fg.labels, n_districts + 1, 7, bits, 0)
         keys.sort()
-        cls, first, c_part, c_start, *_ = hash_classes(keys, part, size, 0, max(fg.frame.size - 1, 0).bit_length())
-        assert not class_lists(comm, at, cls, first, part, c_part, size, c_start)[1]
+        cls, first, c_part, c_start, *_ = hash_classes(keys, fg.labels, size, 7, bits)
+        assert not class_lists(comm, at, cls, first, fg.labels, c_part, size, c_start)[1]
     for _ in range(2):  # a record, then one with the classes numbered in the order of the first's values
         for c in ("trust_offline", "trust_online", "reciprocity"):
             getattr(pop, c)[:] = rng.integers(0, 8, pop.n).astype(np.float32) / 8  # ties between values
@@ -541,12 +540,11 @@ def test_lists_of_one_length_and_group_that_share_a_hash_are_told_apart():
     pop.groups[:, NA] = [0, 1, 0, 1, 1, 0]
     fg = FrameGroups().update(pop, 2030)
     slot, comm, n_offline, count, at = fg.dense
-    part = np.ascontiguousarray(fg.labels[:, 0], dtype=np.int64)
-    keys, size = class_keys(comm, at, part, np.zeros(6, dtype=np.int64), 0, 3, 0)
+    keys, size = class_keys(comm, at, fg.labels, 2, 5, 3, 0)
     keys.sort()
-    cls, first, c_part, c_start, *_ = hash_classes(keys, part, size, 0, 3)
+    cls, first, c_part, c_start, *_ = hash_classes(keys, fg.labels, size, 5, 3)
     assert np.all(cls == 0)  # one hash, one class of six
-    assert not class_lists(comm, at, cls, first, part, c_part, size, c_start)[1]
+    assert not class_lists(comm, at, cls, first, fg.labels, c_part, size, c_start)[1]
     for bits in (0, 64):  # without bits a list may make several classes (of one list each)
         class_part, comm_start, class_comm, run_start, run_count, *_ = _classes(comm, 6, at, fg.labels, 1, bits)
         assert np.array_equal(comm_start, np.arange(comm_start.size)) and np.array_equal(run_start, comm_start)

@@ -445,19 +445,18 @@ def _classes(comm: np.ndarray, n_off: int, at: np.ndarray, labels: np.ndarray, n
     from .tsunagari_kernel import class_keys, class_lists, exact_classes, hash_classes
 
     n_frame = labels.shape[0]
-    span = n_districts + 1
-    label = (labels[:, 1].astype(np.int64) + 1) * span + labels[:, 2] + 1  # age group and district, from 0
+    span = n_districts + 1  # the label of age group and district: (age group + 1) * span + district + 1
     label_bits = int((len(DECADE_GROUPS) + 1) * span - 1).bit_length()
     index_bits = max(n_frame - 1, 0).bit_length()
-    part = np.ascontiguousarray(labels[:, 0], dtype=np.int64)
-    keys, size = class_keys(comm, at, part, label, label_bits, index_bits, hash_bits)
+    labels = np.ascontiguousarray(labels)
+    keys, size = class_keys(comm, at, labels, span, label_bits, index_bits, hash_bits)
     keys.sort()
     cls, first, class_part, comm_start, run_start, run_count, run_label = hash_classes(
-        keys, part, size, label_bits, index_bits)
-    class_comm, ok = class_lists(comm, at, cls, first, part, class_part, size, comm_start)
+        keys, labels, size, label_bits, index_bits)
+    class_comm, ok = class_lists(comm, at, cls, first, labels, class_part, size, comm_start)
     if not ok:
         class_part, comm_start, class_comm, run_start, run_count, run_label = exact_classes(
-            keys, comm, at, int(n_off), part, label_bits, index_bits)
+            keys, comm, at, int(n_off), labels, label_bits, index_bits)
     return (class_part, comm_start, class_comm, run_start, run_count, run_label // span - 1, run_label % span - 1)
 
 

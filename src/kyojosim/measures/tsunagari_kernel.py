@@ -406,21 +406,22 @@ def community_means(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1
 
 
 @compiled
-def class_keys(comm: np.ndarray, at: np.ndarray, part: np.ndarray, label: np.ndarray, label_bits: int,
+def class_keys(comm: np.ndarray, at: np.ndarray, labels: np.ndarray, span: int, label_bits: int,
                index_bits: int, hash_bits: int = 64) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
     """Return a sort key of every frame resident that brings residents of the same communities together.
 
     A frame resident's list is its communities in the order of the memberships (``comm[j]`` for the memberships
     ``j`` with ``at[j]`` its place; ``at`` -1 outside the frame). The key of resident ``i`` holds, from the top, a
-    hash of its participation group ``part[i]`` and its list, then ``label[i]`` (``label_bits`` bits) and then
-    ``i`` (``index_bits`` bits): sorted, residents of equal hash come together, by label, then in order. Residents
-    of the same group and list have the same hash; residents of equal hash need not have the same list. Only the
-    top ``hash_bits`` bits of the hash are kept (fewer make residents of different lists share a hash).
+    hash of its participation group ``labels[i, 0]`` and its list, then its label ``(labels[i, 1] + 1) * span +
+    labels[i, 2] + 1`` (age group and district; ``label_bits`` bits) and then ``i`` (``index_bits`` bits):
+    sorted, residents of equal hash come together, by label, then in order. Residents of the same group and list
+    have the same hash; residents of equal hash need not have the same list. Only the top ``hash_bits`` bits of
+    the hash are kept (fewer make residents of different lists share a hash).
 
     Returns:
         ``(keys, size)``: the keys and the length of each resident's list.
     """
-    n_frame = part.size
+    n_frame = labels.shape[0]
     mult = np.uint64(0x9E3779B97F4A7C15)
     h = np.full(n_frame + 1, np.uint64(0x632BE59BD9B4E019))  # the last one collects the memberships outside
     size = np.zeros(n_frame + 1, dtype=np.int64)
@@ -436,22 +437,23 @@ def class_keys(comm: np.ndarray, at: np.ndarray, part: np.ndarray, label: np.nda
     if hash_bits >= 64:
         keep = ~np.uint64(0)
     for i in range(n_frame):
-        x = (h[i] ^ (np.uint64(part[i]) << np.uint64(48)) ^ np.uint64(size[i])) * mult
+        x = (h[i] ^ (np.uint64(labels[i, 0]) << np.uint64(48)) ^ np.uint64(size[i])) * mult
         x = (x ^ (x >> np.uint64(32))) & keep
         top = (x >> np.uint64(low)) << np.uint64(low) if low < 64 else np.uint64(0)
-        keys[i] = top | (np.uint64(label[i]) << np.uint64(index_bits)) | np.uint64(i)
+        label = (np.int64(labels[i, 1]) + 1) * span + np.int64(labels[i, 2]) + 1
+        keys[i] = top | (np.uint64(label) << np.uint64(index_bits)) | np.uint64(i)
     return keys, size[:n_frame]
 
 
 @compiled
-def hash_classes(keys: np.ndarray, part: np.ndarray, size: np.ndarray, label_bits: int,
+def hash_classes(keys: np.ndarray, labels: np.ndarray, size: np.ndarray, label_bits: int,
                  index_bits: int) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
     """Split the frame residents into classes of equal hash (:func:`class_keys`), in runs of one label.
 
     Walks the sorted ``keys`` (without branches): a resident opens a new class if its hash differs from the
-    resident's before it, a new run if its label does. Each class takes the participation group and list length
-    of its resident of the smallest place; :func:`class_lists` then checks that every resident of a class has
-    them and the same list.
+    resident's before it, a new run if its label does. Each class takes the participation group (``labels[:, 0]``)
+    and list length of its resident of the smallest place; :func:`class_lists` then checks that every resident of
+    a class has them and the same list.
 
     Returns:
         ``(cls, first, class_part, comm_start, run_start, run_count, run_label)``: each resident's class (int32),
@@ -492,20 +494,20 @@ def hash_classes(keys: np.ndarray, part: np.ndarray, size: np.ndarray, label_bit
     class_part = np.empty(n_cls, dtype=np.int64)
     comm_start = np.zeros(n_cls + 1, dtype=np.int64)
     for c in range(n_cls):
-        class_part[c] = part[first[c]]
+        class_part[c] = labels[first[c], 0]
         comm_start[c + 1] = comm_start[c] + size[first[c]]
     return cls, first, class_part, comm_start, run_start, run_count, run_label
 
 
 @compiled
-def class_lists(comm: np.ndarray, at: np.ndarray, cls: np.ndarray, first: np.ndarray, part: np.ndarray,
+def class_lists(comm: np.ndarray, at: np.ndarray, cls: np.ndarray, first: np.ndarray, labels: np.ndarray,
                 class_part: np.ndarray, size: np.ndarray,
                 comm_start: np.ndarray) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
     """Return each class's list of communities, and whether every resident of a class has its group and list.
 
     One pass over the memberships in order (each resident's list in its order): the class's resident of the
     smallest place (``first``) writes the list, which every other resident of the class is compared with in
-    full (after it: it comes first), together with its participation group and list length.
+    full (after it: it comes first), together with its participation group (``labels[:, 0]``) and list length.
     """
     n_frame = cls.size
     n_cls = class_part.size
@@ -523,7 +525,8 @@ def class_lists(comm: np.ndarray, at: np.ndarray, cls: np.ndarray, first: np.nda
     bad = 0
     for i in range(n_frame):
         c = cls[i]
-        bad += np.int64(info[c, 0] != size[i] * 8 + (part[i] & 7)) + np.int64(part[i] != (part[i] & 7))
+        part = np.int64(labels[i, 0])
+        bad += np.int64(info[c, 0] != size[i] * 8 + (part & 7)) + np.int64(part != (part & 7))
         write[i] = info[c, 2] if info[c, 1] == i else total
         read[i] = info[c, 2]
     if bad:
@@ -542,7 +545,7 @@ def class_lists(comm: np.ndarray, at: np.ndarray, cls: np.ndarray, first: np.nda
 
 
 @compiled
-def exact_classes(keys: np.ndarray, comm: np.ndarray, at: np.ndarray, n_off: int, part: np.ndarray, label_bits: int,
+def exact_classes(keys: np.ndarray, comm: np.ndarray, at: np.ndarray, n_off: int, labels: np.ndarray, label_bits: int,
                   index_bits: int) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
     """Split the frame residents into classes of the same participation group and list, comparing lists in full.
 
@@ -587,7 +590,7 @@ def exact_classes(keys: np.ndarray, comm: np.ndarray, at: np.ndarray, n_off: int
         i = np.int64(key & index_mask)
         lab = np.int64((key >> np.uint64(index_bits)) & label_mask)
         h = key >> np.uint64(low) if low < 64 else np.uint64(0)
-        same = (prev >= 0 and h == prev_h and part[i] == part[prev] and size[i] == size[prev]
+        same = (prev >= 0 and h == prev_h and labels[i, 0] == labels[prev, 0] and size[i] == size[prev]
                 and size2[i] == size2[prev])
         if same:
             for j in range(size[i]):
@@ -597,7 +600,7 @@ def exact_classes(keys: np.ndarray, comm: np.ndarray, at: np.ndarray, n_off: int
                 if comm[start2[i] + j] != comm[start2[prev] + j]:
                     same = False
         if not same:
-            class_part[n_cls] = part[i]
+            class_part[n_cls] = labels[i, 0]
             run_start[n_cls] = n_runs
             at_ = comm_start[n_cls]
             for j in range(size[i]):
