@@ -398,6 +398,20 @@ def _first_appearance(comm):
     return rank[inverse]
 
 
+def _random_town(rng: np.random.Generator, n: int, top: int, spread: int = 7) -> Population:
+    """A town of ``n`` slots (a tenth dead) with random ages, districts, real-world groups and online bits."""
+    pop = Population()
+    pop.add(n)
+    pop.alive[:n] = rng.random(n) < 0.9
+    shape = pop.groups.shape
+    low = rng.integers(0, top, shape[1])  # each kind's group ids in a range of its own, ranges overlapping
+    pop.groups[:] = np.where(rng.random(shape) < 0.3, low + rng.integers(0, spread, shape), -1)
+    pop.online[:] = rng.integers(0, 16, n) * (rng.random(n) < 0.5)
+    pop.district[:] = rng.integers(0, 4, n)
+    pop.age[:] = rng.integers(0, 100, n)
+    return pop
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.sampled_from([7, 400]))
 def test_frame_groups_equal_the_array_form(seed, n, top):
@@ -406,15 +420,7 @@ def test_frame_groups_equal_the_array_form(seed, n, top):
     from kyojosim.measures.tsunagari import _frame, decade_group
 
     rng = np.random.default_rng(seed)
-    pop = Population()
-    pop.add(n)
-    pop.alive[:n] = rng.random(n) < 0.9
-    shape = pop.groups.shape
-    low = rng.integers(0, top, shape[1])  # each kind's group ids in a range of its own, ranges overlapping
-    pop.groups[:] = np.where(rng.random(shape) < 0.3, low + rng.integers(0, 7, shape), -1)
-    pop.online[:] = rng.integers(0, 16, n) * (rng.random(n) < 0.5)
-    pop.district[:] = rng.integers(0, 4, n)
-    pop.age[:] = rng.integers(0, 100, n)
+    pop = _random_town(rng, n, top)
     fg = FrameGroups().update(pop, 2030)
     frame = _frame(pop)
     assert np.array_equal(fg.frame, frame)
@@ -465,3 +471,82 @@ def test_values_put_by_kept_places_are_those_of_the_scatter(seed, n, rows):
             want = np.concatenate(parts) if parts else np.zeros(0)
             assert np.array_equal(start, np.concatenate([[0], np.cumsum([p.size for p in parts])]))
             assert np.array_equal(scatter_places(values, place, int(start[-1]), everyone), want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.sampled_from([1, 2, 7]), st.sampled_from([0, 3, 64]))
+def test_statistics_by_classes_are_those_of_the_sorted_groups(seed, n, spread, hash_bits):
+    """Residents of one class (participation group and list of communities) walked in the order of their values
+    give every group's count, mean and quantiles of the sorted values, to the bit; with few hash bits (lists that
+    share a hash) the classes are made comparing lists in full, with the same result."""
+    from kyojosim.measures.tsunagari import _class_statistics, _classes, group_statistics
+    from kyojosim.measures.tsunagari_kernel import class_keys, class_lists, hash_classes
+
+    rng = np.random.default_rng(seed)
+    pop = _random_town(rng, n, 5, spread)  # few groups: many residents share a list
+    fg = FrameGroups().update(pop, 2030)
+    slot, comm, n_offline, count, at = fg.dense
+    n_off = int(np.count_nonzero(comm < n_offline))
+    n_districts = 4
+    fg.classes = _classes(comm, n_off, at, fg.labels, n_districts, hash_bits)
+    class_part, comm_start, class_comm, run_start, run_count, run_age, run_district = fg.classes
+    # every frame resident is in one run; each run's residents share the class's group, age group and district
+    labels = fg.labels.astype(np.int64)
+    assert run_count.sum() == fg.frame.size and run_start[-1] == run_count.size
+    per_class = np.repeat(np.arange(class_part.size), np.diff(run_start))
+    got = sorted(zip(class_part[per_class].repeat(run_count), run_age.repeat(run_count),
+                     run_district.repeat(run_count), strict=True))
+    assert got == sorted(map(tuple, labels.tolist()))
+    # the classes' lists are the residents' lists (as many residents of each list as of each class's)
+    lists: dict[tuple, int] = {}
+    for i in range(fg.frame.size):
+        key = (int(labels[i, 0]), *comm[at == i].tolist())
+        lists[key] = lists.get(key, 0) + 1
+    made: dict[tuple, int] = {}
+    for c in range(class_part.size):
+        key = (int(class_part[c]), *class_comm[comm_start[c]:comm_start[c + 1]].tolist())
+        made[key] = made.get(key, 0) + int(run_count[run_start[c]:run_start[c + 1]].sum())
+    assert made == lists
+    if hash_bits == 0 and len(lists) > 1:  # every list shares the one hash: the check must see it
+        bits = max(fg.frame.size - 1, 0).bit_length()
+        keys, size = class_keys(comm, at, fg.labels, n_districts + 1, 7, bits, 0)
+        keys.sort()
+        cls, first, c_part, c_start, *_ = hash_classes(keys, fg.labels, size, 7, bits)
+        assert not class_lists(comm, at, cls, first, fg.labels, c_part, size, c_start)[1]
+    for _ in range(2):  # a record, then one with the classes numbered in the order of the first's values
+        for c in ("trust_offline", "trust_online", "reciprocity"):
+            getattr(pop, c)[:] = rng.integers(0, 8, pop.n).astype(np.float32) / 8  # ties between values
+        if fg.scale is None:
+            fg.scale = fixed_scale(pop) if fg.frame.size else Scale(np.zeros((2, 2)), np.ones((2, 2)), 0.0)
+        values = recorded_values(pop, fg.scale, fg)
+        sizes = [len(PARTICIPATION_GROUPS), len(DECADE_GROUPS), n_districts + 1]  # the last district empty
+        want = group_statistics(values, [(np.zeros(values.size, dtype=np.int64), 1)]
+                                + [(labels[:, r], k) for r, k in enumerate(sizes)])
+        got_stats = _class_statistics(pop, fg, sizes)
+        for (c1, m1, q1), (c2, m2, q2) in zip(want, got_stats, strict=True):
+            assert np.array_equal(c1, c2)
+            assert np.array_equal(m1, m2, equal_nan=True) and np.array_equal(q1, q2, equal_nan=True)
+        assert fg.ordered
+
+
+def test_lists_of_one_length_and_group_that_share_a_hash_are_told_apart():
+    """Residents alike in all but their community share a hash without bits: the check compares the lists."""
+    from kyojosim.measures.tsunagari import _classes
+    from kyojosim.measures.tsunagari_kernel import class_keys, class_lists, hash_classes
+
+    pop = Population()
+    pop.add(6, age=np.full(6, 40), district=np.zeros(6, dtype=np.int64))
+    pop.groups[:] = -1
+    pop.groups[:, NA] = [0, 1, 0, 1, 1, 0]
+    fg = FrameGroups().update(pop, 2030)
+    slot, comm, n_offline, count, at = fg.dense
+    keys, size = class_keys(comm, at, fg.labels, 2, 5, 3, 0)
+    keys.sort()
+    cls, first, c_part, c_start, *_ = hash_classes(keys, fg.labels, size, 5, 3)
+    assert np.all(cls == 0)  # one hash, one class of six
+    assert not class_lists(comm, at, cls, first, fg.labels, c_part, size, c_start)[1]
+    for bits in (0, 64):  # without bits a list may make several classes (of one list each)
+        class_part, comm_start, class_comm, run_start, run_count, *_ = _classes(comm, 6, at, fg.labels, 1, bits)
+        assert np.array_equal(comm_start, np.arange(comm_start.size)) and np.array_equal(run_start, comm_start)
+        assert np.bincount(class_comm, weights=run_count).tolist() == [3, 3]
+        assert class_comm.size == (2 if bits else 5)  # sorted by place: 0, 1, 0, 1 1, 0

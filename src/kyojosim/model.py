@@ -43,7 +43,7 @@ from .measures.outcomes import (
     start_month,
     table_frame,
 )
-from .measures.yearly import year_summary
+from .measures.yearly import year_record
 from .params.scenario import Scenario, load_scenario
 
 DAYS_PER_YEAR = 365.25
@@ -322,11 +322,11 @@ class KyojoModel(mesa.Model):
     # -- metrics ----------------------------------------------------------------------------
     def _record_year(self, events: YearEvents | None) -> None:
         """Record the ``years`` row and the ``age_structure`` rows of the year (at the start and every turn)."""
-        row = year_summary(self, events)
+        row, bands = year_record(self, events)
         self.stats = row
         dc = self.datacollector
         dc.add_table_row("years", row)
-        for r in age_structure_rows(self.year, self.population.band_counts(), self.scenario.municipality.scale):
+        for r in age_structure_rows(self.year, bands, self.scenario.municipality.scale):
             dc.add_table_row("age_structure", r)
 
     def _record_tsunagari(self) -> None:

@@ -51,8 +51,11 @@ them at the start, in the week each calendar month ends and at the end of a run
 record is kept on **one fixed scale for the whole run**, that of its first record (:func:`fixed_scale`:
 the items' means, deviations and loadings and the constant of the initial population), so that its
 level compares between months and between variants that start from the same population; the first
-record is the within-record index itself. It is computed in one compiled pass over the memberships
-and the quantiles read off each group's sorted values (:mod:`kyojosim.measures.tsunagari_kernel`).
+record is the within-record index itself. Residents of the same participation group and communities
+have the same index: the record computes each community's strength in one compiled pass over the
+memberships, then the index of each such class, and walks the classes in the order of their values, so
+that each group's mean adds its sorted values and its quantiles are read off them
+(:mod:`kyojosim.measures.tsunagari_kernel`).
 """
 
 from __future__ import annotations
@@ -363,23 +366,13 @@ class FrameGroups:
         in ``frame`` (-1 outside it)."""
         self.scale: Scale | None = None
         """The fixed scale of the recorded index: the run's first record (:func:`fixed_scale`)."""
-        self._places: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
-
-    def places(self, sizes: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
-        """Return where the monthly summary puts each frame resident's value, for groupings of ``sizes``.
-
-        ``(place, start)`` of :func:`~kyojosim.measures.tsunagari_kernel.group_places` over ``labels`` (everyone
-        first), kept until the groups change; ``None`` if the positions would not fit in int32.
-        """
-        if self.labels.shape[0] * (self.labels.shape[1] + 1) >= 2**31:
-            return None
-        key = tuple(int(k) for k in sizes)
-        if self._places is None or self._places[0] != key:
-            from .tsunagari_kernel import group_places
-
-            place, start = group_places(np.ascontiguousarray(self.labels), np.asarray(key, dtype=np.int64))
-            self._places = (key, place, start)
-        return self._places[1], self._places[2]
+        self.classes: tuple[np.ndarray, ...] | None = None
+        """The frame residents in classes of the same participation group and communities (one つながり力 each),
+        as the monthly summary walks them: each class's participation group, the start of its communities and
+        their list (in the order of the memberships), the start of its runs, and each run's number of residents,
+        age group and district (:func:`_classes`)."""
+        self.ordered = False
+        """Whether the classes are numbered in the order of their values at a record of this year."""
 
     @property
     def participation(self) -> np.ndarray:
@@ -430,11 +423,41 @@ class FrameGroups:
                                              len(DECADE_GROUPS), code, base, size, n_districts, n_off, slot, comm,
                                              at, frame, labels)
             self.key = (year, pop.n)
-            self._places = None
             self.frame = frame
             self.labels = labels
             self.dense = (slot, comm, int(k_off), count, at)
+            self.classes = _classes(comm, n_off, at, labels, n_districts)
+            self.ordered = False
         return self
+
+
+def _classes(comm: np.ndarray, n_off: int, at: np.ndarray, labels: np.ndarray, n_districts: int,
+             hash_bits: int = 64) -> tuple[np.ndarray, ...]:
+    """Return :attr:`FrameGroups.classes`: the frame residents grouped by participation group and communities.
+
+    A compiled pass hashes each resident's participation group and list of communities into a sort key (with
+    its age group and district below the hash and its place below those), numpy sorts the keys, a second pass
+    splits the sorted residents into classes of one hash and runs of one age group and district, and a third
+    checks, in the order of the memberships, that the residents of a class have the same group and list (else,
+    when hashes collide, the classes are made again comparing lists in full). ``hash_bits`` (at most 64) keeps
+    only so many bits of the hash (fewer make collisions; for tests).
+    """
+    from .tsunagari_kernel import class_keys, class_lists, exact_classes, hash_classes
+
+    n_frame = labels.shape[0]
+    span = n_districts + 1  # the label of age group and district: (age group + 1) * span + district + 1
+    label_bits = int((len(DECADE_GROUPS) + 1) * span - 1).bit_length()
+    index_bits = max(n_frame - 1, 0).bit_length()
+    labels = np.ascontiguousarray(labels)
+    keys, size = class_keys(comm, at, labels, span, label_bits, index_bits, hash_bits)
+    keys.sort()
+    cls, first, class_part, comm_start, run_start, run_count, run_label = hash_classes(
+        keys, labels, size, label_bits, index_bits)
+    class_comm, ok = class_lists(comm, at, cls, first, labels, class_part, size, comm_start)
+    if not ok:
+        class_part, comm_start, class_comm, run_start, run_count, run_label = exact_classes(
+            keys, comm, at, int(n_off), labels, label_bits, index_bits)
+    return (class_part, comm_start, class_comm, run_start, run_count, run_label // span - 1, run_label % span - 1)
 
 
 @dataclass(frozen=True)
@@ -494,29 +517,53 @@ def group_statistics(values: np.ndarray, groups: list[tuple[np.ndarray, int]],
 
 
 def _grouped_statistics(values: np.ndarray, labels: np.ndarray, sizes: list[int],
-                        percent: tuple[int, ...] = QUANTILES, everyone: bool = False,
-                        places: tuple[np.ndarray, np.ndarray] | None = None,
-                        ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """:func:`group_statistics` of the groupings in the columns of ``labels`` (one row per value), of ``sizes``.
-
-    With ``everyone``, a first grouping of one group holding every value comes before them (``sizes`` and
-    ``labels`` name only the others); then ``places`` (:meth:`FrameGroups.places` of these labels and sizes),
-    if given, put the values side by side without counting the groups again.
-    """
+                        percent: tuple[int, ...] = QUANTILES) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`group_statistics` of the groupings in the columns of ``labels`` (one row per value), of ``sizes``."""
     from .tsunagari_kernel import group_places, scatter_places, segment_summary
 
     values = np.ascontiguousarray(values, dtype=np.float64)
     q = np.asarray(percent, dtype=np.float64) / 100
-    if everyone and places is not None:
-        place, start = places
-    else:
-        place, start = group_places(np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64), bool(everyone))
-    x = scatter_places(values, place, int(start[-1]), bool(everyone))
+    place, start = group_places(np.ascontiguousarray(labels), np.asarray(sizes, dtype=np.int64), False)
+    x = scatter_places(values, place, int(start[-1]), False)
     for g in range(start.size - 1):
         x[start[g]:start[g + 1]].sort()
     count, mean, quant = segment_summary(x, start, q)
     out, at = [], 0
-    for k in ([1] if everyone else []) + list(sizes):
+    for k in sizes:
+        out.append((count[at:at + k], mean[at:at + k], quant[at:at + k]))
+        at += k
+    return out
+
+
+def _class_statistics(pop: Population, fg: FrameGroups, sizes: list[int],
+                      percent: tuple[int, ...] = QUANTILES) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Return :func:`group_statistics` of the frame's values on ``fg.scale``: everyone, then the groupings of ``sizes``.
+
+    The residents of one class (:attr:`FrameGroups.classes`) have one value: each community's strength is
+    computed once (:func:`~kyojosim.measures.tsunagari_kernel.community_means`), each class's value once
+    (:func:`~kyojosim.measures.tsunagari_kernel.class_values`), the classes are sorted by value and walked in
+    that order (:func:`~kyojosim.measures.tsunagari_kernel.ordered_summary`): each group's values come sorted,
+    as the segments :func:`_grouped_statistics` sorts, so the counts, means and quantiles are the same to the bit.
+    """
+    from .tsunagari_kernel import class_values, community_means, ordered_summary, reorder_classes
+
+    slot, comm, n_offline, count, _ = fg.dense
+    scale = fg.scale
+    items = [np.ascontiguousarray(getattr(pop, c), dtype=np.float32) for c in (*OFFLINE_ITEMS, *ONLINE_ITEMS)]
+    strength = community_means(*items, scale.mean, scale.weight, slot, comm, n_offline, count)
+    values = class_values(strength, fg.classes[1], fg.classes[2], float(scale.shift))
+    order = np.argsort(values)
+    if not fg.ordered:  # number the classes in the order of this record's values: the next ones are near it
+        fg.classes = reorder_classes(order, *fg.classes)
+        fg.ordered = True
+        values = values[order]
+        order = np.arange(values.size)
+    class_part, _, _, run_start, run_count, run_age, run_district = fg.classes
+    q = np.asarray(percent, dtype=np.float64) / 100
+    count, mean, quant = ordered_summary(values, order, class_part, run_start, run_count, run_age, run_district,
+                                         *(int(k) for k in sizes), q)
+    out, at = [], 0
+    for k in [1, *sizes]:
         out.append((count[at:at + k], mean[at:at + k], quant[at:at + k]))
         at += k
     return out
@@ -548,12 +595,10 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
     fg = model.tsunagari_groups.update(pop, model.year)
     if fg.scale is None:
         fg.scale = fixed_scale(pop)
-    v = recorded_values(pop, fg.scale, fg)
     names = [d.name for d in model.scenario.municipality.districts]
     kinds = [("all", ["all"]), ("participation", list(PARTICIPATION_GROUPS)), ("age_group", list(DECADE_GROUPS)),
              ("district", [str(name) for name in names])]  # the columns of fg.labels
-    sizes = [len(labels) for _, labels in kinds[1:]]
-    stats = _grouped_statistics(v, fg.labels, sizes, everyone=True, places=fg.places(sizes))
+    stats = _class_statistics(pop, fg, [len(labels) for _, labels in kinds[1:]])
     rows = []
     head = {"step": int(model.steps), "year": int(model.year), "month": model.month}
     for (kind, labels), (count, mean, quant) in zip(kinds, stats, strict=True):

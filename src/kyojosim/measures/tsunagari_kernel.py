@@ -13,7 +13,14 @@
 * :func:`scatter_by_group`: the values of each group side by side (a counting sort by group), to be
   sorted segment by segment;
 * :func:`segment_summary`: the number, mean and quantiles of each sorted segment; quantiles by numpy's
-  default (``linear``) method, with its arithmetic, so that they equal ``np.percentile`` to the bit.
+  default (``linear``) method, with its arithmetic, so that they equal ``np.percentile`` to the bit;
+* :func:`class_keys`, :func:`hash_classes`, :func:`class_lists` (and :func:`exact_classes` when hashes
+  collide): at the turn of the year, the frame residents in classes of the same participation group and list
+  of communities (one つながり力 each), in runs of one age group and district;
+* :func:`community_means`, :func:`class_values` and :func:`ordered_summary`: the monthly record from the
+  classes: each community's strength, each class's value, then every group's count, mean and quantiles in
+  one walk over the classes in the order of their values (:func:`reorder_classes` numbers them in that order
+  once a year, so that the walk reads the classes nearly in order).
 """
 
 from __future__ import annotations
@@ -103,20 +110,7 @@ def index_values(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: n
         n_frame: Number of frame residents (the values returned).
         shift: The constant added to every sum.
     """
-    n_comm = count.size
-    total = np.zeros(n_comm)
-    for j in range(slot.size):
-        s = slot[j]
-        c = comm[j]
-        if c >= n_offline:
-            score = (weight[1, 0] * (np.float64(on_0[s]) - mean[1, 0])
-                     + weight[1, 1] * (np.float64(on_1[s]) - mean[1, 1]))
-        else:
-            score = (weight[0, 0] * (np.float64(off_0[s]) - mean[0, 0])
-                     + weight[0, 1] * (np.float64(off_1[s]) - mean[0, 1]))
-        total[c] += score
-    for c in range(n_comm):
-        total[c] = total[c] / count[c]
+    total = community_means(off_0, off_1, on_0, on_1, mean, weight, slot, comm, n_offline, count)
     out = np.zeros(n_frame)
     for j in range(slot.size):
         i = at[j]
@@ -381,3 +375,424 @@ def scatter_places(values: np.ndarray, place: np.ndarray, size: int,
             if at >= 0:
                 out[at] = values[i]
     return out
+
+
+@compiled
+def community_means(off_0: np.ndarray, off_1: np.ndarray, on_0: np.ndarray, on_1: np.ndarray, mean: np.ndarray,
+                    weight: np.ndarray, slot: np.ndarray, comm: np.ndarray, n_offline: int,
+                    count: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return every community's tie strength on a fixed scale: the mean consciousness of its members.
+
+    The first half of :func:`index_values` (same arguments, same sums in the order of the memberships): a
+    member's consciousness is ``sum_k weight[j, k] * (item_k - mean[j, k])``, ``j`` 0 in the real-world
+    communities (below ``n_offline``) and 1 in the online ones; the sum over a community's members is divided
+    by ``count``.
+    """
+    n_comm = count.size
+    total = np.zeros(n_comm)
+    for j in range(slot.size):
+        s = slot[j]
+        c = comm[j]
+        if c >= n_offline:
+            score = (weight[1, 0] * (np.float64(on_0[s]) - mean[1, 0])
+                     + weight[1, 1] * (np.float64(on_1[s]) - mean[1, 1]))
+        else:
+            score = (weight[0, 0] * (np.float64(off_0[s]) - mean[0, 0])
+                     + weight[0, 1] * (np.float64(off_1[s]) - mean[0, 1]))
+        total[c] += score
+    for c in range(n_comm):
+        total[c] = total[c] / count[c]
+    return total
+
+
+@compiled
+def class_keys(comm: np.ndarray, at: np.ndarray, labels: np.ndarray, span: int, label_bits: int,
+               index_bits: int, hash_bits: int = 64) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return a sort key of every frame resident that brings residents of the same communities together.
+
+    A frame resident's list is its communities in the order of the memberships (``comm[j]`` for the memberships
+    ``j`` with ``at[j]`` its place; ``at`` -1 outside the frame). The key of resident ``i`` holds, from the top, a
+    hash of its participation group ``labels[i, 0]`` and its list, then its label ``(labels[i, 1] + 1) * span +
+    labels[i, 2] + 1`` (age group and district; ``label_bits`` bits) and then ``i`` (``index_bits`` bits):
+    sorted, residents of equal hash come together, by label, then in order. Residents of the same group and list
+    have the same hash; residents of equal hash need not have the same list. Only the top ``hash_bits`` bits of
+    the hash are kept (fewer make residents of different lists share a hash).
+
+    Returns:
+        ``(keys, size)``: the keys and the length of each resident's list.
+    """
+    n_frame = labels.shape[0]
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    h = np.full(n_frame + 1, np.uint64(0x632BE59BD9B4E019))  # the last one collects the memberships outside
+    size = np.zeros(n_frame + 1, dtype=np.int64)
+    for j in range(comm.size):  # in the order of the memberships; no branch on the resident
+        i = np.int64(at[j])
+        i = i if i >= 0 else n_frame
+        x = (h[i] ^ np.uint64(comm[j])) * mult
+        h[i] = x ^ (x >> np.uint64(29))
+        size[i] += 1
+    keys = np.empty(n_frame, dtype=np.uint64)
+    low = index_bits + label_bits
+    keep = ~np.uint64(0) << np.uint64(64 - hash_bits) if 0 < hash_bits < 64 else np.uint64(0)
+    if hash_bits >= 64:
+        keep = ~np.uint64(0)
+    for i in range(n_frame):
+        x = (h[i] ^ (np.uint64(labels[i, 0]) << np.uint64(48)) ^ np.uint64(size[i])) * mult
+        x = (x ^ (x >> np.uint64(32))) & keep
+        top = (x >> np.uint64(low)) << np.uint64(low) if low < 64 else np.uint64(0)
+        label = (np.int64(labels[i, 1]) + 1) * span + np.int64(labels[i, 2]) + 1
+        keys[i] = top | (np.uint64(label) << np.uint64(index_bits)) | np.uint64(i)
+    return keys, size[:n_frame]
+
+
+@compiled
+def hash_classes(keys: np.ndarray, labels: np.ndarray, size: np.ndarray, label_bits: int,
+                 index_bits: int) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
+    """Split the frame residents into classes of equal hash (:func:`class_keys`), in runs of one label.
+
+    Walks the sorted ``keys`` (without branches): a resident opens a new class if its hash differs from the
+    resident's before it, a new run if its label does. Each class takes the participation group (``labels[:, 0]``)
+    and list length of its resident of the smallest place; :func:`class_lists` then checks that every resident of
+    a class has them and the same list.
+
+    Returns:
+        ``(cls, first, class_part, comm_start, run_start, run_count, run_label)``: each resident's class (int32),
+        each class's resident of the smallest place, participation group, start of its list in the classes'
+        lists (``comm_start[c]:comm_start[c + 1]``) and runs (``run_start[c]:run_start[c + 1]``), each run's
+        number of residents and label.
+    """
+    n = keys.size
+    low = index_bits + label_bits
+    index_mask = np.uint64((1 << index_bits) - 1)
+    label_mask = np.uint64((1 << label_bits) - 1)
+    top_mask = ~np.uint64(0) << np.uint64(low) if low < 64 else np.uint64(0)
+    hash_mask = top_mask | (label_mask << np.uint64(index_bits))
+    n_cls = 0
+    n_runs = 0
+    for t in range(n):  # count first: the arrays are allocated to size
+        n_cls += np.int64(t == 0 or (keys[t] & top_mask) != (keys[t - 1] & top_mask))
+        n_runs += np.int64(t == 0 or (keys[t] & hash_mask) != (keys[t - 1] & hash_mask))
+    cls = np.empty(n, dtype=np.int32)
+    first = np.full(n_cls, n, dtype=np.int64)
+    run_start = np.zeros(n_cls + 1, dtype=np.int64)
+    run_count = np.zeros(n_runs, dtype=np.int64)
+    run_label = np.empty(n_runs, dtype=np.int64)
+    c = -1
+    r = -1
+    before = ~keys[0] if n else np.uint64(0)
+    for t in range(n):
+        key = keys[t]
+        i = np.int64(key & index_mask)
+        c += np.int64((key & top_mask) != (before & top_mask))
+        r += np.int64((key & hash_mask) != (before & hash_mask))
+        run_label[r] = np.int64((key >> np.uint64(index_bits)) & label_mask)
+        run_start[c + 1] = r + 1
+        run_count[r] += 1
+        first[c] = min(first[c], i)
+        cls[i] = c
+        before = key
+    class_part = np.empty(n_cls, dtype=np.int64)
+    comm_start = np.zeros(n_cls + 1, dtype=np.int64)
+    for c in range(n_cls):
+        class_part[c] = labels[first[c], 0]
+        comm_start[c + 1] = comm_start[c] + size[first[c]]
+    return cls, first, class_part, comm_start, run_start, run_count, run_label
+
+
+@compiled
+def class_lists(comm: np.ndarray, at: np.ndarray, cls: np.ndarray, first: np.ndarray, labels: np.ndarray,
+                class_part: np.ndarray, size: np.ndarray,
+                comm_start: np.ndarray) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """Return each class's list of communities, and whether every resident of a class has its group and list.
+
+    One pass over the memberships in order (each resident's list in its order): the class's resident of the
+    smallest place (``first``) writes the list, which every other resident of the class is compared with in
+    full (after it: it comes first), together with its participation group (``labels[:, 0]``) and list length.
+    """
+    n_frame = cls.size
+    n_cls = class_part.size
+    total = comm_start[-1]
+    out = np.empty(total + 1, dtype=comm.dtype)  # the last place takes the writes of the others
+    info = np.empty((n_cls, 3), dtype=np.int64)  # each class's group and length, first resident and start
+    for c in range(n_cls):
+        info[c, 0] = (comm_start[c + 1] - comm_start[c]) * 8 + class_part[c]
+        info[c, 1] = first[c]
+        info[c, 2] = comm_start[c]
+    write = np.empty(n_frame + 1, dtype=np.int64)  # where each resident's list is written (the last place if not)
+    read = np.empty(n_frame + 1, dtype=np.int64)  # and read
+    write[n_frame] = total  # memberships outside the frame
+    read[n_frame] = total
+    bad = 0
+    for i in range(n_frame):
+        c = cls[i]
+        part = np.int64(labels[i, 0])
+        bad += np.int64(info[c, 0] != size[i] * 8 + (part & 7)) + np.int64(part != (part & 7))
+        write[i] = info[c, 2] if info[c, 1] == i else total
+        read[i] = info[c, 2]
+    if bad:
+        return out[:total], False
+    out[total] = 0
+    for j in range(comm.size):
+        i = np.int64(at[j])
+        i = i if i >= 0 else n_frame
+        w = write[i]
+        out[w] = comm[j]
+        k = read[i]
+        bad += np.int64(out[k] != comm[j])
+        write[i] = w + np.int64(w < total)
+        read[i] = k + np.int64(i < n_frame)
+    return out[:total], bad == 0
+
+
+@compiled
+def exact_classes(keys: np.ndarray, comm: np.ndarray, at: np.ndarray, n_off: int, labels: np.ndarray, label_bits: int,
+                  index_bits: int) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
+    """Split the frame residents into classes of the same participation group and list, comparing lists in full.
+
+    The result of :func:`hash_classes` and :func:`class_lists` (without ``cls`` and ``first``) when hashes
+    collide: walking the sorted ``keys``, a resident opens a new class unless it has the hash, group and list of
+    the resident before it (one list may then make more than one class, never two lists one class), a new run
+    unless it also has the same label. The memberships below ``n_off`` are the real-world ones (each part in the
+    order of the residents).
+    """
+    n = keys.size
+    start = np.zeros(n, dtype=np.int64)  # where each resident's memberships start in each part, and how many
+    start2 = np.zeros(n, dtype=np.int64)
+    size = np.zeros(n, dtype=np.int64)
+    size2 = np.zeros(n, dtype=np.int64)
+    for j in range(comm.size):
+        i = at[j]
+        if i < 0:
+            continue
+        if j < n_off:
+            if size[i] == 0:
+                start[i] = j
+            size[i] += 1
+        else:
+            if size2[i] == 0:
+                start2[i] = j
+            size2[i] += 1
+    low = index_bits + label_bits
+    index_mask = np.uint64((1 << index_bits) - 1)
+    label_mask = np.uint64((1 << label_bits) - 1)
+    class_part = np.empty(n, dtype=np.int64)
+    comm_start = np.zeros(n + 1, dtype=np.int64)
+    class_comm = np.empty(comm.size, dtype=comm.dtype)
+    run_start = np.zeros(n + 1, dtype=np.int64)
+    run_count = np.zeros(n, dtype=np.int64)
+    run_label = np.empty(n, dtype=np.int64)
+    n_cls = 0
+    n_runs = 0
+    prev = -1
+    prev_h = np.uint64(0)
+    for t in range(n):
+        key = keys[t]
+        i = np.int64(key & index_mask)
+        lab = np.int64((key >> np.uint64(index_bits)) & label_mask)
+        h = key >> np.uint64(low) if low < 64 else np.uint64(0)
+        same = (prev >= 0 and h == prev_h and labels[i, 0] == labels[prev, 0] and size[i] == size[prev]
+                and size2[i] == size2[prev])
+        if same:
+            for j in range(size[i]):
+                if comm[start[i] + j] != comm[start[prev] + j]:
+                    same = False
+            for j in range(size2[i]):
+                if comm[start2[i] + j] != comm[start2[prev] + j]:
+                    same = False
+        if not same:
+            class_part[n_cls] = labels[i, 0]
+            run_start[n_cls] = n_runs
+            at_ = comm_start[n_cls]
+            for j in range(size[i]):
+                class_comm[at_ + j] = comm[start[i] + j]
+            for j in range(size2[i]):
+                class_comm[at_ + size[i] + j] = comm[start2[i] + j]
+            comm_start[n_cls + 1] = at_ + size[i] + size2[i]
+            n_cls += 1
+            run_label[n_runs] = lab
+            n_runs += 1
+        elif lab != run_label[n_runs - 1]:
+            run_label[n_runs] = lab
+            n_runs += 1
+        run_count[n_runs - 1] += 1
+        prev = i
+        prev_h = h
+    run_start[n_cls] = n_runs
+    return (class_part[:n_cls].copy(), comm_start[:n_cls + 1].copy(), class_comm[:comm_start[n_cls]].copy(),
+            run_start[:n_cls + 1].copy(), run_count[:n_runs].copy(), run_label[:n_runs].copy())
+
+
+@compiled
+def class_values(strength: np.ndarray, comm_start: np.ndarray, class_comm: np.ndarray,
+                 shift: float) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the つながり力 of each class: the strengths of its communities summed in order from 0, plus ``shift``.
+
+    The same additions as :func:`index_values` makes for each resident of the class.
+    """
+    n = comm_start.size - 1
+    out = np.zeros(n)
+    for c in range(n):
+        v = 0.0
+        for j in range(comm_start[c], comm_start[c + 1]):
+            v += strength[class_comm[j]]
+        out[c] = v + shift
+    return out
+
+
+@compiled
+def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarray, run_start: np.ndarray,
+                    run_count: np.ndarray, run_first: np.ndarray, run_second: np.ndarray, n_part: int, n_first: int,
+                    n_second: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(count, mean, quantiles)`` of every group, walking the classes in the order of their values.
+
+    The groups: everyone, then the ``n_part`` participation groups (``class_part``), then the ``n_first`` groups
+    of each run's ``run_first`` label and the ``n_second`` of its ``run_second`` (a label outside ``0..n - 1``
+    counts in none). Walking the classes by ``order`` (that of ``np.argsort(values)``) visits every group's values
+    sorted, each resident once: the mean adds them in that order from 0 and divides by the count, the quantiles
+    (``q`` as fractions) are those of :func:`segment_summary` on the sorted values, to the bit.
+    """
+    n_groups = 1 + n_part + n_first + n_second
+    count = np.zeros(n_groups, dtype=np.int64)
+    for c in range(class_part.size):
+        g = 1 + class_part[c]
+        for r in range(run_start[c], run_start[c + 1]):
+            k = run_count[r]
+            count[0] += k
+            count[g] += k
+            a = run_first[r]
+            if 0 <= a < n_first:
+                count[1 + n_part + a] += k
+            b = run_second[r]
+            if 0 <= b < n_second:
+                count[1 + n_part + n_first + b] += k
+    nq = q.size
+    rank = np.empty((n_groups, 2 * nq), dtype=np.int64)  # the places each group's quantiles read, ascending
+    for g in range(n_groups):
+        m = count[g]
+        for k in range(nq):
+            virtual = (m - 1) * q[k]
+            if virtual >= m - 1:
+                rank[g, 2 * k] = m - 1
+                rank[g, 2 * k + 1] = m - 1
+            else:
+                below = np.int64(np.floor(virtual))
+                rank[g, 2 * k] = below
+                rank[g, 2 * k + 1] = below + 1
+        rank[g] = np.sort(rank[g])
+    got = np.full((n_groups, 2 * nq), np.nan)
+    ptr = np.zeros(n_groups, dtype=np.int64)
+    seen = np.zeros(n_groups, dtype=np.int64)
+    total = np.zeros(n_groups)
+    for t in range(order.size):
+        c = order[t]
+        x = values[c]
+        p = 1 + class_part[c]
+        acc_all = total[0]
+        acc_part = total[p]
+        size = 0
+        for r in range(run_start[c], run_start[c + 1]):
+            k = run_count[r]
+            size += k
+            a = run_first[r]
+            b = run_second[r]
+            ga = 1 + n_part + a if 0 <= a < n_first else -1
+            gb = 1 + n_part + n_first + b if 0 <= b < n_second else -1
+            if ga >= 0 and gb >= 0:
+                acc_a = total[ga]
+                acc_b = total[gb]
+                for _ in range(k):
+                    acc_all += x
+                    acc_part += x
+                    acc_a += x
+                    acc_b += x
+                total[ga] = acc_a
+                total[gb] = acc_b
+            else:
+                for _ in range(k):
+                    acc_all += x
+                    acc_part += x
+                for g in (ga, gb):
+                    if g >= 0:
+                        acc = total[g]
+                        for _ in range(k):
+                            acc += x
+                        total[g] = acc
+            for g in (ga, gb):
+                if g >= 0:
+                    while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen[g] + k:
+                        got[g, ptr[g]] = x
+                        ptr[g] += 1
+                    seen[g] += k
+        total[0] = acc_all
+        total[p] = acc_part
+        for g in (0, p):
+            while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen[g] + size:
+                got[g, ptr[g]] = x
+                ptr[g] += 1
+            seen[g] += size
+    mean = np.full(n_groups, np.nan)
+    quant = np.full((n_groups, nq), np.nan)
+    for g in range(n_groups):
+        m = count[g]
+        if m == 0:
+            continue
+        mean[g] = total[g] / m
+        for k in range(nq):
+            virtual = (m - 1) * q[k]
+            if virtual >= m - 1:
+                quant[g, k] = _ranked(rank[g], got[g], m - 1)
+                continue
+            below = np.floor(virtual)
+            gamma = virtual - below
+            a = _ranked(rank[g], got[g], np.int64(below))
+            b = _ranked(rank[g], got[g], np.int64(below) + 1)
+            diff = b - a
+            if gamma >= 0.5:
+                quant[g, k] = b - diff * (1.0 - gamma)
+            else:
+                quant[g, k] = a + diff * gamma
+    return count, mean, quant
+
+
+@compiled(inline=True)
+def _ranked(rank: np.ndarray, got: np.ndarray, r: int) -> float:  # pragma: no cover - compiled
+    """Return the value recorded for place ``r`` (one of ``rank``)."""
+    for i in range(rank.size):
+        if rank[i] == r:
+            return got[i]
+    return np.nan
+
+
+@compiled
+def reorder_classes(order: np.ndarray, class_part: np.ndarray, comm_start: np.ndarray, class_comm: np.ndarray,
+                    run_start: np.ndarray, run_count: np.ndarray, run_first: np.ndarray,
+                    run_second: np.ndarray) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
+    """Return the classes of :func:`hash_classes` numbered anew: class ``t`` is the old class ``order[t]``.
+
+    The same arrays (``class_part``, ``comm_start``, ``class_comm``, ``run_start``, ``run_count``, ``run_first``,
+    ``run_second``), each class's list of communities and runs kept in their order.
+    """
+    n = order.size
+    part = np.empty(n, dtype=class_part.dtype)
+    c_start = np.zeros(n + 1, dtype=np.int64)
+    comm = np.empty(class_comm.size, dtype=class_comm.dtype)
+    r_start = np.zeros(n + 1, dtype=np.int64)
+    count = np.empty(run_count.size, dtype=run_count.dtype)
+    first = np.empty(run_first.size, dtype=run_first.dtype)
+    second = np.empty(run_second.size, dtype=run_second.dtype)
+    for t in range(n):
+        c = order[t]
+        part[t] = class_part[c]
+        at = c_start[t]
+        for j in range(comm_start[c], comm_start[c + 1]):
+            comm[at] = class_comm[j]
+            at += 1
+        c_start[t + 1] = at
+        at = r_start[t]
+        for r in range(run_start[c], run_start[c + 1]):
+            count[at] = run_count[r]
+            first[at] = run_first[r]
+            second[at] = run_second[r]
+            at += 1
+        r_start[t + 1] = at
+    return part, c_start, comm, r_start, count, first, second

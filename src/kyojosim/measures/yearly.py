@@ -6,8 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..constants import HOUSEHOLD_KINDS, PARTICIPATION_GROUPS, REQUESTER_AGE_GROUPS, WILL_FREE, WILL_PAID
-from ..core.communities import participation_group
+from ..constants import (
+    AGE_BAND_WIDTH,
+    HOUSEHOLD_KINDS,
+    N_AGE_BANDS,
+    PARTICIPATION_GROUPS,
+    REQUESTER_AGE_GROUPS,
+    WILL_FREE,
+    WILL_PAID,
+)
 
 FRAME_AGES = (20, 79)
 """Ages over which the shares willing to help and the wish to ask are taken (the survey's frame)."""
@@ -39,44 +46,65 @@ def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]
         model: The model, just after the turn of a year (or at initialisation).
         events: What happened in the year that ended (``None`` at initialisation).
     """
+    return year_record(model, events)[0]
+
+
+def year_record(model: KyojoModel, events: YearEvents | None) -> tuple[dict[str, Any], np.ndarray]:
+    """Return :func:`year_summary`'s row and the living by sex and age band (:meth:`Population.band_counts`).
+
+    The counts behind the shares and means are taken in one compiled pass over the slots
+    (:func:`~kyojosim.measures.yearly_kernel.living_counts`); a share is the count over the number of residents
+    (of pairs for the shares willing), the mean age the sum of ages over it: the values numpy's means of the
+    masks and ages give, to the bit.
+    """
+    from .yearly_kernel import COUNTS, living_counts
+
     pop = model.population
-    live = pop.live()
-    n = int(live.size)
-    # the living as a slice where every slot is alive (after the turn's compaction): the same values, no gather
-    take = slice(0, n) if n == pop.n else live
-    age = pop.age[take]
+    n_slots = pop.n
     kind = pop.hh.kind
     hh_counts = np.bincount(kind[kind >= 0], minlength=len(HOUSEHOLD_KINDS))
-    part = np.bincount(participation_group(pop)[take], minlength=len(PARTICIPATION_GROUPS))
-    degree = model.ties.degree(pop.n)[take] if n else np.zeros(0)
+    codes = np.array([PARTICIPATION_GROUPS.index(g) for g in ("none", "online_only", "offline_only", "both")],
+                     dtype=np.int64)
+    counts, bands = living_counts(
+        pop.alive[:n_slots], pop.age, pop.sex, pop.smartphone, pop.sns, model.ties.degree(n_slots), pop.groups,
+        pop.online, pop.will, FRAME_AGES[0], FRAME_AGES[1], WILL_FREE, WILL_PAID, codes, len(PARTICIPATION_GROUPS),
+        AGE_BAND_WIDTH, N_AGE_BANDS)
+    c = dict(zip(COUNTS, (int(x) for x in counts), strict=False))
+    part = counts[len(COUNTS):]
+    n = c["living"]
     row: dict[str, Any] = {
         "year": model.year,
         "population": n,
         "population_scaled": n / model.scenario.municipality.scale,
-        "share_65plus": float((age >= 65).mean()) if n else NAN,
-        "share_75plus": float((age >= 75).mean()) if n else NAN,
-        "share_under15": float((age < 15).mean()) if n else NAN,
-        "mean_age": float(age.mean()) if n else NAN,
+        "share_65plus": c["age_65plus"] / n if n else NAN,
+        "share_75plus": c["age_75plus"] / n if n else NAN,
+        "share_under15": c["age_under15"] / n if n else NAN,
+        "mean_age": c["age_sum"] / n if n else NAN,
         "households": int(hh_counts.sum()),
         "ties": len(model.ties),
-        "isolated": int((degree == 0).sum()),
-        "smartphone_share": float(pop.smartphone[take].mean()) if n else NAN,
-        "sns_share": float(pop.sns[take].mean()) if n else NAN,
+        "isolated": c["isolated"],
+        "smartphone_share": c["smartphone"] / n if n else NAN,
+        "sns_share": c["sns"] / n if n else NAN,
     }
-    frame = live[(age >= FRAME_AGES[0]) & (age <= FRAME_AGES[1])]
-    will = pop.will[frame]
-    row["willing_free_share"] = float((will == WILL_FREE).mean()) if frame.size else 0.0
-    row["willing_paid_share"] = float((will == WILL_PAID).mean()) if frame.size else 0.0
-    row["ask_factor_mean"] = float(pop.ask_factor[frame].mean()) if frame.size else 1.0
+    n_frame = c["frame"]
+    pairs = n_frame * pop.will.shape[1]
+    row["willing_free_share"] = c["will_free"] / pairs if pairs else 0.0
+    row["willing_paid_share"] = c["will_paid"] / pairs if pairs else 0.0
+    if n_frame:
+        live = pop.live()
+        age = pop.age[live]
+        row["ask_factor_mean"] = float(pop.ask_factor[live[(age >= FRAME_AGES[0]) & (age <= FRAME_AGES[1])]].mean())
+    else:
+        row["ask_factor_mean"] = 1.0
     aid = getattr(model, "aid", None)
     year = aid.year_counts if aid is not None else None
     row["surfaced_share"] = _share(year, "surfaced", "arisen")
     for i, g in enumerate(REQUESTER_AGE_GROUPS):
         row[f"surfaced_share_{g}"] = _share(year, "surfaced_by_age", "arisen_by_age", i)
-    for k, c in zip(HOUSEHOLD_KINDS, hh_counts, strict=True):
-        row[f"hh_{k}"] = int(c)
-    for g, c in zip(PARTICIPATION_GROUPS, part, strict=True):
-        row[f"part_{g}"] = int(c)
+    for k, x in zip(HOUSEHOLD_KINDS, hh_counts, strict=True):
+        row[f"hh_{k}"] = int(x)
+    for g, x in zip(PARTICIPATION_GROUPS, part, strict=True):
+        row[f"part_{g}"] = int(x)
     if events is None:
         row.update(births=0, deaths=0, out_migrants=0, in_migrants=0, left_home=0, unions=0, moved_in=0)
     else:
@@ -89,7 +117,7 @@ def year_summary(model: KyojoModel, events: YearEvents | None) -> dict[str, Any]
             unions=events.unions,
             moved_in=events.moved_in,
         )
-    return row
+    return row, bands
 
 
 def _share(counts: dict | None, part: str, whole: str, i: int | None = None) -> float:
