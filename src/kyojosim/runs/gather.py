@@ -371,6 +371,8 @@ class Gatherer:
             return work()
         except Exception:  # noqa: BLE001 - read again, and reported if still damaged, at the end
             w.broken = True
+            self.ahead -= sum(int(t.nbytes) for t in w.tables.values() if t is not None)
+            w.tables.clear()
             return otherwise
 
     def matches(self, done: list[str], optional: Mapping[str, Collection[str]]) -> bool:
