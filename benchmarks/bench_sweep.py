@@ -11,9 +11,13 @@
     Parquet files written atomically and hashed), and the part outside them, ``J x wall - sum(seconds)``
     (starting the worker processes, handing out the runs, the last runs running while other workers wait,
     resolving the experiment, consolidating the tables). ``wall`` is the ``kyojosim.sweep`` call, after the
-    imports. The parent samples, every 50 ms, the memory of the child and all its descendants with
-    psutil (RSS summed, and PSS summed: shared pages split among the processes that share them): the
-    peaks are printed with the other figures.
+    imports. The part outside is itemised from the runs' statuses (each ends when its ``status.json`` is
+    written, and began ``seconds`` before): the time before the first run starts, the workers' gaps
+    between their runs (handing out), their idle time at the end while the last run goes on, and the time
+    after the last run (consolidation); beside it, the CPU time of the sweep's own process. The parent
+    samples, every 50 ms, the memory of the child and all its descendants with psutil (RSS summed, and PSS
+    summed: shared pages split among the processes that share them): the peaks are printed with the other
+    figures.
 (b) **Parallel efficiency** of the sweep on runs of a few seconds: T(1 job) / (2 * T(2 jobs)), beside what
     the machine allows (the same run alone and two at once in independent processes).
 
@@ -52,24 +56,51 @@ def experiment(scenario: str, years: int, scale: float, replicates: int, seed: i
 # --------------------------------------------------------------------------------------
 
 
+def timeline(statuses: list[dict[str, Any]], wall: float) -> dict[str, float]:
+    """Itemise the time outside the runs from the statuses (``start`` and ``end`` from the sweep's call, in s)."""
+    by_worker: dict[int, list[dict[str, Any]]] = {}
+    for st in statuses:
+        by_worker.setdefault(int(st["pid"]), []).append(st)
+    last = max((st["end"] for st in statuses), default=0.0)
+    gaps = idle = 0.0
+    for runs in by_worker.values():
+        runs.sort(key=lambda st: st["start"])
+        gaps += sum(max(b["start"] - a["end"], 0.0) for a, b in zip(runs, runs[1:]))
+        idle += last - runs[-1]["end"]
+    return {"first_start_s": min((st["start"] for st in statuses), default=0.0), "gaps_s": gaps, "tail_idle_s": idle,
+            "after_last_s": wall - last}
+
+
 def side_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    import resource
+
     import kyojosim
 
     spec = experiment(args.scenario, args.years, args.scale, args.replicates, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
+        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+        w0 = time.time()
         t0 = time.perf_counter()
         out = kyojosim.sweep(spec, out=Path(tmp) / "res", jobs=args.jobs, progress=False)
         wall = time.perf_counter() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         import pyarrow.parquet as pq
 
-        statuses = [json.loads(f.read_text(encoding="utf-8")) for f in sorted((out / "runs").glob("*/status.json"))]
+        statuses = []
+        for f in sorted((out / "runs").glob("*/status.json")):
+            st = json.loads(f.read_text(encoding="utf-8"))
+            st["end"] = f.stat().st_mtime - w0  # the status is written last
+            st["start"] = st["end"] - float(st["seconds"])
+            statuses.append(st)
         steps = pq.read_table(out / "steps.parquet", columns=["run_id", "population"])
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         res = {"wall_s": wall, "runs": len(statuses), "done": sum(s["status"] == "done" for s in statuses),
                "model_s": sum(float(s.get("model_seconds") or 0.0) for s in statuses),
                "task_s": sum(float(s["seconds"]) for s in statuses),
                "consolidate_s": float(manifest["timings"]["consolidate_seconds"]),
-               "resident_steps": int(sum(steps.column("population").to_pylist())), "rows": steps.num_rows}
+               "resident_steps": int(sum(steps.column("population").to_pylist())), "rows": steps.num_rows,
+               "parent_cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+               **timeline(statuses, wall)}
     return res
 
 
@@ -216,6 +247,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                  f"({s['outside_model_per_run_s'] * 1000:.0f} ms a run outside the model: tables, files)"),
                 ("overhead outside the workers", f"{100 * s['overhead_outside']:.1f}% (start-up, hand-out, last "
                  f"runs, consolidation {s['consolidate_s']:.2f} s)"),
+                ("  of it: first run started after", f"{s['first_start_s']:.2f} s (x {s['jobs']} workers)"),
+                ("  the workers' gaps between runs", f"{s['gaps_s']:.2f} s (summed over the workers)"),
+                ("  idle while the last runs end", f"{s['tail_idle_s']:.2f} s (summed over the workers)"),
+                ("  after the last run", f"{s['after_last_s']:.2f} s (x {s['jobs']} workers)"),
+                ("the sweep's process: CPU time", f"{s['parent_cpu_s']:.2f} s (resolving, gathering the tables, "
+                 "consolidation)"),
                 ("sweep overhead over the model time", f"{100 * s['overhead']:.1f}% (target <= {100 * TARGET:.0f}%)"),
                 ("runs / s", f"{s['runs_per_s']:.3f}"),
                 ("resident-steps / s", f"{s['resident_steps_per_s']:,.0f}"),

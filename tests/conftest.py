@@ -138,9 +138,6 @@ def local_workers(request, monkeypatch) -> str:
     executor.release_workers()
     if request.param == "forked" and "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
-    from kyojosim.runs import sweep
-
     monkeypatch.setattr(executor, "can_fork", lambda: request.param == "forked")
-    monkeypatch.setattr(sweep, "can_fork", executor.can_fork)  # which consolidates in parallel only when forking
     yield request.param
     executor.release_workers()

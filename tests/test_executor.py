@@ -100,3 +100,38 @@ def test_run_one_releases_the_model_unless_kept():
     with pytest.raises(RuntimeError, match="observer failed"):
         run_one("yamae", seed=2, years=0, scale=0.05, observe=fail)
     assert live_models() == before  # a failing run is released too
+
+
+def _sleep_and_start(x: float) -> tuple[float, float]:
+    import time
+
+    start = time.time()
+    time.sleep(x)
+    return x, start
+
+
+def test_workers_get_their_next_items_before_a_result_is_handed_out(local_workers):
+    import time
+
+    got = []
+    for _, start in map_runs(_sleep_and_start, [0.05, 0.05, 0.05, 0.05], jobs=2):
+        got.append((time.time(), start))
+        if len(got) == 1:
+            time.sleep(1.0)  # the caller is busy with the first result: the workers are not kept waiting
+    handed = got[0][0]
+    assert sorted(start for _, start in got)[2] < handed + 0.9
+
+
+def test_idle_work_is_done_while_a_worker_has_nothing_to_run(local_workers):
+    calls = []
+
+    def idle() -> bool:
+        calls.append(1)
+        return len(calls) < 5
+
+    out = list(map_runs(_sleep_and_start, [0.3, 0.01], jobs=2, idle=idle))
+    assert sorted(x for x, _ in out) == [0.01, 0.3]
+    assert len(calls) >= 5  # once the short item is done, a worker is free while the long one runs
+    calls.clear()
+    assert [x for x, _ in map_runs(_sleep_and_start, [0.01, 0.02], idle=idle)] == [0.01, 0.02]
+    assert not calls  # one job: the items run in this process, nothing runs beside them

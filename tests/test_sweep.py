@@ -325,3 +325,15 @@ def test_the_longest_runs_are_handed_out_first():
     assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]  # ikoma (118k residents) before yamae
     same = [r.run_id for r in order if r.scenario == order[0].scenario]
     assert same == [r.run_id for r in exp.runs if r.scenario == order[0].scenario]  # ties in the experiment's order
+
+
+def test_each_status_of_local_workers_is_flushed_by_the_sweep(tmp_path, monkeypatch):
+    from kyojosim.runs import sweep as sweep_module
+
+    flushed = []
+    real = sweep_module.sync_file
+    monkeypatch.setattr(sweep_module, "sync_file", lambda path: flushed.append(Path(path)) or real(path))
+    exp = {"name": "flush", "seed": 2, "replicates": 2, "years": 1, "scale": 0.05, "scenarios": ["yamae"],
+           "variants": {"baseline": {}}}
+    out = kyojosim.sweep(exp, out=tmp_path / "res", jobs=2, progress=False)
+    assert sorted(flushed) == sorted((out / "runs").glob("*/status.json")) and len(flushed) == 2

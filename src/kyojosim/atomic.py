@@ -111,18 +111,19 @@ def write_bytes(path: str | os.PathLike[str], data: bytes | memoryview | Any, sy
     return Path(path)
 
 
-def write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+def write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8", sync: bool = True) -> Path:
     """Write text to ``path`` atomically.
 
     Args:
         path: The target file (its directory must exist).
         text: The content.
         encoding: Text encoding.
+        sync: ``fsync`` the file and its directory (see :func:`atomic_open`).
 
     Returns:
         The target path.
     """
-    return write_bytes(path, text.encode(encoding))
+    return write_bytes(path, text.encode(encoding), sync=sync)
 
 
 def _json_default(obj: Any) -> Any:
@@ -136,7 +137,7 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 2) -> Path:
+def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 2, sync: bool = True) -> Path:
     """Write ``obj`` as UTF-8 JSON (non-ASCII kept as is) to ``path`` atomically.
 
     Numpy scalars and arrays, paths and sets are converted; ``NaN`` is refused (it is not JSON).
@@ -145,12 +146,32 @@ def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 2) -
         path: The target file (its directory must exist).
         obj: A JSON-serialisable value.
         indent: Indentation (``None`` for one line).
+        sync: ``fsync`` the file and its directory (see :func:`atomic_open`); ``False`` leaves that to a later
+            :func:`sync_file`.
 
     Returns:
         The target path.
     """
     text = json.dumps(obj, indent=indent, ensure_ascii=False, allow_nan=False, default=_json_default)
-    return write_text(path, text + "\n")
+    return write_text(path, text + "\n", sync=sync)
+
+
+def sync_file(path: str | os.PathLike[str]) -> None:
+    """Flush a file written with ``sync=False`` to disk, and its directory entry: what ``sync=True`` would have done.
+
+    Another process may do it (a sweep flushes the status its worker wrote). Once it returns, the file survives a
+    crash of the machine; a crash before may leave it empty or missing (never half of it under its name and
+    unnoticed: a reader of a file checked by size and hash, or of JSON, sees that it is not what was written).
+
+    Raises:
+        OSError: If the file cannot be opened or flushed.
+    """
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _fsync_dir(Path(path).parent)
 
 
 def parquet_bytes(df: pd.DataFrame, index: bool = False) -> pa.Buffer:
@@ -239,5 +260,5 @@ def check_file(path: str | os.PathLike[str], expected: Any, full: bool = True) -
     return None
 
 
-__all__ = ["TMP_SUFFIX", "atomic_open", "bytes_digest", "check_file", "file_digest", "parquet_bytes", "write_bytes",
-           "write_json", "write_parquet", "write_text"]
+__all__ = ["TMP_SUFFIX", "atomic_open", "bytes_digest", "check_file", "file_digest", "parquet_bytes", "sync_file",
+           "write_bytes", "write_json", "write_parquet", "write_text"]

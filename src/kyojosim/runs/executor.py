@@ -78,7 +78,8 @@ def check_options(jobs: Any, backend: str = "loky", scheduler: str | None = None
 def map_runs(fn: Callable[[T], R], items: Iterable[T], jobs: int = 1, backend: str = "loky",
              scheduler: str | None = None, ordered: bool = False, retries: int = 0,
              lost: Callable[[T, str], R] | None = None,
-             on_retry: Callable[[T, int, str], None] | None = None) -> Iterator[R]:
+             on_retry: Callable[[T, int, str], None] | None = None,
+             idle: Callable[[], bool] | None = None) -> Iterator[R]:
     """Apply ``fn`` to every item in worker processes; yield the results as they finish.
 
     Args:
@@ -98,6 +99,11 @@ def map_runs(fn: Callable[[T], R], items: Iterable[T], jobs: int = 1, backend: s
             :class:`ExecutorError`.
         on_retry: Called in this process with an item, its next attempt (2, 3 ...) and the reason, each
             time an item is run again.
+        idle: Work for this process while it waits for local workers and a core is free (a worker has no
+            item left to run, or the machine has more cores than workers): called again and again, between
+            checks for finished items, until it returns ``False`` (nothing more to do until the next result).
+            Each call should be short: a finished item is handed out only between calls. Not called with one
+            job or the dask backend.
 
     Returns:
         An iterator over the results.
@@ -116,7 +122,7 @@ def map_runs(fn: Callable[[T], R], items: Iterable[T], jobs: int = 1, backend: s
     if backend == "loky" and n_jobs > 1 and items and can_fork():
         # forked now, before the caller starts any thread (a progress bar's): the workers are ready when it iterates
         pool = _ForkedPool(n_jobs)
-    return _iterate(fn, items, jobs, backend, scheduler, ordered, retries, lost, on_retry, pool, n_jobs)
+    return _iterate(fn, items, jobs, backend, scheduler, ordered, retries, lost, on_retry, pool, n_jobs, idle)
 
 
 def worker_death(exc: BaseException) -> str:
@@ -219,29 +225,42 @@ def _local_pool(n_jobs: int, fork: bool) -> _ForkedPool | _LokyPool:
     return _ForkedPool(n_jobs) if fork else _LokyPool(n_jobs)
 
 
+def usable_cores() -> int:
+    """Return the number of cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, retries: int,
            lost: Callable[[T, str], R] | None, on_retry: Callable[[T, int, str], None] | None,
-           pool: _ForkedPool | _LokyPool | None = None) -> Iterator[R]:
+           pool: _ForkedPool | _LokyPool | None = None, idle: Callable[[], bool] | None = None) -> Iterator[R]:
     """Run the items on local worker processes, at most ``n_jobs`` at a time; run again those lost with a worker.
 
     ``pool`` is the first pool (started by the caller; loky's if none); a pool that breaks is replaced by one of
     the same kind, forked only if that is still safe (:func:`can_fork`: a progress bar's thread may run by then).
+    The workers are given their next items before the finished ones are yielded, so that what the caller does
+    with a result never keeps a worker waiting. ``idle`` (see :func:`map_runs`) is called while a core is free.
     """
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
     fork = isinstance(pool, _ForkedPool)
+    spare_core = usable_cores() > n_jobs
     pending = deque(range(len(items)))  # not yet run
     suspects: deque[int] = deque()  # in a pool that broke: run again one at a time, alone
     losses = [0] * len(items)
     in_flight: dict[Any, tuple[int, Any]] = {}
     done: dict[int, R] = {}
+    outbox: deque[R] = deque()  # finished, to be yielded once the workers have their next items
     next_out = 0
     failed_starts = 0
+    more_idle = idle is not None
     try:
-        while pending or suspects or in_flight:
+        while pending or suspects or in_flight or outbox:
             try:  # an item leaves its queue once it is submitted
-                if pool is None:
+                if pool is None and (pending or suspects):
                     pool = _local_pool(n_jobs, fork and can_fork())
                 if suspects and not in_flight:
                     fut = pool.submit(fn, items[suspects[0]])
@@ -258,7 +277,20 @@ def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, ret
                         raise ExecutorError(f"cannot start worker processes: {reason}") from None
                     continue
             failed_starts = 0
-            finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            if outbox:
+                while outbox:
+                    yield outbox.popleft()
+                more_idle = idle is not None  # a result may bring work for the idle time
+                continue
+            if not in_flight:
+                continue
+            if more_idle and (spare_core or len(in_flight) < n_jobs):
+                finished, _ = wait(list(in_flight), timeout=0, return_when=FIRST_COMPLETED)
+                if not finished:
+                    more_idle = bool(idle())  # type: ignore[misc]
+                    continue
+            else:
+                finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for fut in finished:
                 i, owner = in_flight.pop(fut)
                 try:
@@ -278,11 +310,11 @@ def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, ret
                                             "items were stopped") from None
                     result = lost(items[i], f"{reason}, {losses[i]} time(s)")
                 if not ordered:
-                    yield result
+                    outbox.append(result)
                     continue
                 done[i] = result
                 while next_out in done:
-                    yield done.pop(next_out)
+                    outbox.append(done.pop(next_out))
                     next_out += 1
     except BaseException:
         for fut in in_flight:
@@ -308,7 +340,7 @@ def release_workers() -> None:
 def _iterate(fn: Callable[[T], R], items: list[T], jobs: int, backend: str, scheduler: str | None,
              ordered: bool, retries: int = 0, lost: Callable[[T, str], R] | None = None,
              on_retry: Callable[[T, int, str], None] | None = None, pool: _ForkedPool | None = None,
-             n_jobs: int = 1) -> Iterator[R]:
+             n_jobs: int = 1, idle: Callable[[], bool] | None = None) -> Iterator[R]:
     if not items:
         return
     if backend == "loky" and jobs == 1:
@@ -317,7 +349,7 @@ def _iterate(fn: Callable[[T], R], items: list[T], jobs: int, backend: str, sche
         return
     if backend == "loky":
         # workers ignore Ctrl-C (the terminal sends it to them too): the parent stops them and reports
-        yield from _local(fn, items, n_jobs, ordered, retries, lost, on_retry, pool)
+        yield from _local(fn, items, n_jobs, ordered, retries, lost, on_retry, pool, idle)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -342,4 +374,5 @@ def _iterate(fn: Callable[[T], R], items: list[T], jobs: int, backend: str, sche
         yield from Parallel(return_as=return_as, batch_size=1)(tasks)
 
 
-__all__ = ["BACKENDS", "ExecutorError", "can_fork", "check_options", "map_runs", "release_workers", "worker_death"]
+__all__ = ["BACKENDS", "ExecutorError", "can_fork", "check_options", "map_runs", "release_workers", "usable_cores",
+           "worker_death"]

@@ -48,7 +48,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,8 @@ from ..atomic import (
     TMP_SUFFIX,
     bytes_digest,
     check_file,
-    file_digest,
     parquet_bytes,
+    sync_file,
     write_bytes,
     write_json,
     write_parquet,
@@ -75,7 +75,8 @@ from ..measures.outcomes import (
     typed_frame,
 )
 from ..params.experiment import Experiment, Run, load_experiment
-from .executor import BACKENDS, ExecutorError, can_fork, check_options, map_runs
+from .executor import BACKENDS, ExecutorError, check_options, map_runs, usable_cores
+from .gather import DamagedError, Gatherer, conform, read_schema, read_table, table_schema
 from .results import results_folder
 
 RUNS_DIR = "runs"
@@ -85,16 +86,10 @@ MANIFEST = "manifest.json"
 FORMAT = "kyojosim-experiment"
 RETRIES = 2
 """How many more times a run is run when its worker process dies (each time alone), before it is recorded as lost."""
-ROW_GROUP = 131_072
-"""Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
 
 
 class SweepError(KyojoError):
     """A sweep cannot start (bad options, or a results folder that is not this experiment's)."""
-
-
-class DamagedError(KyojoError):
-    """A stored run or table is damaged: missing, truncated, changed since it was written, or unreadable."""
 
 
 def run_files() -> list[str]:
@@ -194,15 +189,15 @@ def release_memory() -> None:
         _FROZEN = True
 
 
-def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
+def run_in_folder(run_id: str, scenario: Any, run_dir: str, sync: bool = True) -> dict[str, Any]:
     """Run one model and save its tables and status into ``run_dir`` (what a worker does).
 
     The tables are written atomically, and ``status.json`` last: ``{"status": "done", "seconds", "files"}``
     (``files``: the size and SHA-256 hash of every file written, :func:`kyojosim.atomic.bytes_digest` of the
     bytes before they are written, which :func:`verify_run` checks when the sweep resumes), or ``{"status":
     "failed", "error", "traceback"}`` if anything raised (the error is not re-raised, so that the other runs go
-    on). Only the status is flushed to disk (``fsync``) as it is written: a table that a crash of the machine
-    left incomplete differs from what the status records, and the resumed sweep runs the run again.
+    on). Only the status is flushed to disk (``fsync``): a table that a crash of the machine left incomplete
+    differs from what the status records, and the resumed sweep runs the run again.
 
     The status also splits the run's ``seconds`` (the whole task) into ``model_seconds`` (building the
     model and running it: what :func:`kyojosim.run` would take) and ``build_seconds`` (building the
@@ -216,6 +211,8 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
             :class:`~kyojosim.params.experiment.MunicipalScenario` of a run of a municipality, built here
             (:func:`kyojosim.runs.builder.run_scenario`) or taken from the cache.
         run_dir: The run's folder.
+        sync: Flush the status to disk here; ``False`` leaves it to the caller (a local sweep's process flushes
+            each status it is handed, :func:`kyojosim.atomic.sync_file`, while the worker goes on to its next run).
 
     Returns:
         A small status dict: ``run_id``, ``status``, ``seconds``, ``model_seconds``, ``build_seconds``,
@@ -255,7 +252,7 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str) -> dict[str, Any]:
         status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6),
                   "model_seconds": round(model_seconds, 6), "build_seconds": round(build_seconds, 6), "error": "",
                   "pid": os.getpid()}
-        write_json(folder / STATUS, {**status, "files": files})
+        write_json(folder / STATUS, {**status, "files": files}, sync=sync)
     except Exception as exc:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         seconds = time.perf_counter() - t0
         error = f"{type(exc).__name__}: {exc}"
@@ -390,83 +387,50 @@ def optional_runs(statuses: Mapping[str, Mapping[str, Any] | None], name: str) -
     return {rid for rid, st in statuses.items() if st is not None and not isinstance(st.get("files"), Mapping)}
 
 
-def _unreadable(file: Path, exc: BaseException) -> DamagedError:
-    return DamagedError(f"{file}: damaged, cannot be read ({_first_line(exc)}); run the sweep again to redo the run")
+def _run_table_file(out: Path, name: str, run_id: str) -> Path:
+    return out / RUNS_DIR / run_id / f"{name}.parquet"
 
 
 def consolidate_table(out: Path, name: str, run_ids: list[str], target: Path | None,
                       optional: Collection[str] = ()) -> pd.DataFrame | None:
     """Concatenate one table of the given runs in order, adding ``run_id`` first.
 
-    With ``target``, the rows are streamed run by run into that Parquet file (atomically), so memory
-    holds one run at a time, and ``None`` is returned; without, the table is returned.
+    With ``target``, the rows are streamed run by run into that Parquet file (atomically; see
+    :mod:`kyojosim.runs.gather`), so memory holds about a row group at a time, and ``None`` is returned;
+    without, the table is returned.
 
     Raises:
         DamagedError: If a run's file of the table is missing (unless the run is in ``optional``: written by
             an older kyojosim before the table existed) or cannot be read; the message names the file.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
+    if target is not None:
+        gatherer = _gatherer(out, [name], run_ids, {name: optional}, lambda _: target)
+        for rid in run_ids:
+            gatherer.mark(rid, True)
+        gatherer.finish()
+        return None
     present = []
     for rid in run_ids:
-        file = out / RUNS_DIR / rid / f"{name}.parquet"
+        file = _run_table_file(out, name, rid)
         if file.is_file():
             present.append((rid, file))
         elif rid not in optional:  # never silently: the tables would disagree with the manifest's count
             raise DamagedError(f"{file}: missing from a finished run; run the sweep again to redo the run")
-    run_ids = [rid for rid, _ in present]
-    files = [f for _, f in present]
-    schemas = []
-    for f in files:
-        try:
-            schemas.append(pq.read_schema(f).remove_metadata())
-        except (OSError, ValueError, pa.ArrowException) as exc:
-            raise _unreadable(f, exc) from None
-    if schemas:
-        unified = pa.unify_schemas(schemas, promote_options="permissive")
-    else:
-        unified = pa.schema([])
-    schema = pa.schema([pa.field("run_id", pa.string()), *[f for f in unified if f.name != "run_id"]])
+    schema = table_schema([read_schema(f) for _, f in present])
+    parts = [conform(read_table(f), rid, schema) for rid, f in present]
+    if not parts:
+        return empty_table(name)
+    return pa.concat_tables(parts).to_pandas()
 
-    def tables() -> Iterator[pa.Table]:
-        for rid, f in zip(run_ids, files, strict=True):
-            try:  # one file at a time, decoded in this thread: the files are small
-                with pq.ParquetFile(f) as pf:
-                    t = pf.read(use_threads=False).replace_schema_metadata(None)
-            except (OSError, ValueError, pa.ArrowException) as exc:
-                raise _unreadable(f, exc) from None
-            if "run_id" in t.column_names:
-                t = t.drop_columns(["run_id"])
-            t = t.add_column(0, "run_id", pa.array([rid] * t.num_rows, pa.string()))
-            for fld in schema:
-                if fld.name not in t.column_names:
-                    t = t.append_column(fld.name, pa.nulls(t.num_rows, fld.type))
-            t = t.select(schema.names)
-            yield t if t.schema.equals(schema) else t.cast(schema)
 
-    if target is None:
-        parts = list(tables())
-        if not parts:
-            return empty_table(name)
-        return pa.concat_tables(parts).to_pandas()
-    from ..atomic import atomic_open
-
-    if not files:
-        write_parquet(target, empty_table(name))
-        return None
-    with atomic_open(target, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
-        pending: list[pa.Table] = []
-        rows = 0
-        for t in tables():  # runs gathered into row groups of about ROW_GROUP rows (in run order)
-            pending.append(t)
-            rows += t.num_rows
-            if rows >= ROW_GROUP:
-                writer.write_table(pa.concat_tables(pending), row_group_size=rows)
-                pending, rows = [], 0
-        if pending:
-            writer.write_table(pa.concat_tables(pending), row_group_size=max(rows, 1))
-    return None
+def _gatherer(out: Path, names: list[str], run_ids: list[str], optional: Mapping[str, Collection[str]],
+              target_of: Callable[[str], Path] | None = None) -> Gatherer:
+    """Return a :class:`~kyojosim.runs.gather.Gatherer` of the tables ``names`` of a results folder."""
+    return Gatherer(target_of or (lambda name: out / f"{name}.parquet"), names, run_ids,
+                    functools.partial(_run_table_file, out), optional,
+                    lambda name, path: write_parquet(path, empty_table(name)))
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -477,16 +441,9 @@ def empty_table(name: str) -> pd.DataFrame:
     return df
 
 
-def _consolidate_named(out: Path, run_ids: list[str], optional: Mapping[str, Collection[str]], name: str
-                       ) -> tuple[str, dict[str, Any]]:
-    """Write one consolidated table (a task of :func:`consolidate`); return its name and :func:`file_digest`."""
-    target = out / f"{name}.parquet"
-    consolidate_table(out, name, run_ids, target, optional.get(name, ()))
-    return name, file_digest(target)
-
-
 def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None,
-                recovered: Mapping[str, Any] | None = None, jobs: int = 1) -> dict[str, Any]:
+                recovered: Mapping[str, Any] | None = None, jobs: int = 1,
+                gathered: Gatherer | None = None) -> dict[str, Any]:
     """Write the consolidated tables and ``manifest.json`` (last) from the run folders.
 
     Args:
@@ -496,8 +453,9 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
         recovered: What the sweep recovered from, recorded as the manifest's ``recovered``: ``damaged`` (runs
             found damaged on resuming and run again: ``run_id``, ``problem``) and ``retried`` (runs run again
             after their worker process died: ``run_id``, ``attempts``, ``reason``).
-        jobs: Local worker processes that write the tables at the same time (each table is written by one);
-            the tables are the same whatever the number.
+        jobs: Tables written at the same time, in threads of this process; the tables are the same whatever
+            the number.
+        gathered: What the sweep gathered while its runs went on (used if it holds the runs done now).
 
     Returns:
         The manifest (its ``files``: size and SHA-256 hash of every consolidated table).
@@ -515,17 +473,27 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
     for rid in done:  # sizes only: a resume has checked the hashes (verify_run) and redone what was damaged
         problem = verify_run(out / RUNS_DIR / rid, statuses[rid] or {}, full=False)
         if problem is not None:
+            if gathered is not None:
+                gathered.discard()
             raise DamagedError(f"{out / RUNS_DIR / rid}: {problem}; run the sweep again to redo the run")
     (out / MANIFEST).unlink(missing_ok=True)
-    write_parquet(out / "design.parquet", design)
-    files = {"design.parquet": file_digest(out / "design.parquet")}
     names = ["summary", *swept_tables()]
     optional = {name: sorted(runs) for name in names if (runs := optional_runs(statuses, name))}
-    # in parallel only in workers forked from this process: workers started afresh would take longer to import
-    # kyojosim than most consolidations take
-    workers = max(1, min(jobs if jobs != -1 else os.cpu_count() or 1, len(names))) if can_fork() else 1
-    written = dict(map_runs(functools.partial(_consolidate_named, out, done, optional), names, jobs=workers))
-    files.update({f"{name}.parquet": written[name] for name in names})
+    if gathered is None or not gathered.matches(done, optional):
+        if gathered is not None:
+            gathered.discard()
+        gathered = _gatherer(out, names, [r.run_id for r in exp.runs], optional)
+        for rid in done:
+            gathered.mark(rid, True)
+
+    def write_design() -> dict[str, Any]:
+        data = parquet_bytes(design)
+        write_bytes(out / "design.parquet", data)
+        return bytes_digest(data)
+
+    threads = max(1, min(jobs if jobs != -1 else usable_cores(), len(names) + 1))
+    written = gathered.finish(threads, also={"design": write_design})
+    files = {"design.parquet": written["design"], **{f"{name}.parquet": written[name] for name in names}}
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
                 if r["status"] == "failed"]
@@ -589,14 +557,14 @@ def predicted_cost(run: Run) -> float:
     return float(scn.municipality.population) * float(scn.municipality.scale) * float(scn.simulation.years)
 
 
-def _run_task(task: tuple[str, Any, str]) -> dict[str, Any]:
-    """Run one task of :func:`sweep` in a worker: ``(run_id, scenario, run_dir)``."""
+def _run_task(task: tuple[str, Any, str, bool]) -> dict[str, Any]:
+    """Run one task of :func:`sweep` in a worker: ``(run_id, scenario, run_dir, sync)``."""
     return run_in_folder(*task)
 
 
-def _lost_run(task: tuple[str, Any, str], reason: str) -> dict[str, Any]:
+def _lost_run(task: tuple[str, Any, str, bool], reason: str) -> dict[str, Any]:
     """Record a run whose worker process died every time it ran (in the parent): its status says so."""
-    run_id, _, run_dir = task
+    run_id, _, run_dir, _ = task
     status = {"run_id": run_id, "status": "failed", "seconds": 0.0, "error": f"lost: {reason}", "pid": os.getpid()}
     with contextlib.suppress(OSError):
         Path(run_dir).mkdir(parents=True, exist_ok=True)
@@ -605,23 +573,25 @@ def _lost_run(task: tuple[str, Any, str], reason: str) -> dict[str, Any]:
 
 
 def _execute(out: Path, todo: list[Run], jobs: int, backend: str, scheduler: str | None,
-             retried: dict[str, dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
+             retried: dict[str, dict[str, Any]] | None = None, sync: bool = True,
+             idle: Callable[[], bool] | None = None) -> Iterator[dict[str, Any]]:
     """Run the given runs; yield each status dict as its run finishes (in any order).
 
     A run whose worker process dies is run again, alone, up to :data:`RETRIES` more times; a run lost
     every time is recorded as failed (``lost: ...``) and the others go on. ``retried`` (if given)
-    collects the runs run again: ``{run_id: {"run_id", "attempts", "reason"}}``.
+    collects the runs run again: ``{run_id: {"run_id", "attempts", "reason"}}``. ``sync``: the workers
+    flush each status to disk (else the caller does). ``idle``: see :func:`~kyojosim.runs.executor.map_runs`.
     """
     base = out.resolve()  # absolute: workers (dask) may run in another directory
-    tasks = [(r.run_id, r.recipe if r.recipe is not None else r.resolved, str(base / RUNS_DIR / r.run_id))
+    tasks = [(r.run_id, r.recipe if r.recipe is not None else r.resolved, str(base / RUNS_DIR / r.run_id), sync)
              for r in execution_order(todo)]
 
-    def on_retry(task: tuple[str, Any, str], attempt: int, reason: str) -> None:
+    def on_retry(task: tuple[str, Any, str, bool], attempt: int, reason: str) -> None:
         if retried is not None:
             retried[task[0]] = {"run_id": task[0], "attempts": attempt, "reason": reason}
 
     return map_runs(_run_task, tasks, jobs=jobs, backend=backend, scheduler=scheduler, retries=RETRIES,
-                    lost=_lost_run, on_retry=on_retry)
+                    lost=_lost_run, on_retry=on_retry, idle=idle)
 
 
 # --------------------------------------------------------------------------------------
@@ -804,24 +774,40 @@ def sweep(
     skipped = len(exp.runs) - len(todo)
     failed = built = 0
     retried: dict[str, dict[str, Any]] = {}
-    finishing = _execute(folder, todo, jobs, backend, scheduler, retried)  # local workers start here, before the bar
-    # no bar at all without progress: even a disabled tqdm bar leaves its monitor thread running, and local workers
-    # are forked (for the consolidation) only from a process without other threads
-    with (tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", file=sys.stderr, smoothing=0.1,
-               dynamic_ncols=True) if progress else contextlib.nullcontext()) as bar:
-        for status in finishing:
-            failed += status.get("status") == "failed"
-            built += float(status.get("build_seconds") or 0.0) > 0
-            if bar is None:
-                continue
-            if failed or built:  # scenarios of municipalities built from the census tables, into the cache
-                bar.set_postfix({k: v for k, v in (("built", built), ("failed", failed)) if v})
-            bar.update(1)
+    names = ["summary", *swept_tables()]
+    # the consolidated tables are gathered while the runs go on, from the runs done (those skipped first)
+    gatherer = _gatherer(folder, names, [r.run_id for r in exp.runs],
+                         {name: runs for name in names if (runs := optional_runs(statuses, name))})
+    for r in exp.runs:
+        if (statuses[r.run_id] or {}).get("status") == "done":
+            gatherer.mark(r.run_id, True)
+    local = backend == "loky"  # the statuses of local workers are flushed here, while the workers go on
+    try:
+        finishing = _execute(folder, todo, jobs, backend, scheduler, retried, sync=not local,
+                             idle=gatherer.step)  # local workers start here, before the bar
+        # no bar at all without progress: even a disabled tqdm bar leaves its monitor thread running, and local
+        # workers are forked only from a process without other threads
+        with (tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", file=sys.stderr, smoothing=0.1,
+                   dynamic_ncols=True) if progress else contextlib.nullcontext()) as bar:
+            for status in finishing:
+                done = status.get("status") == "done"
+                if done and local:
+                    sync_file(folder / RUNS_DIR / status["run_id"] / STATUS)
+                gatherer.mark(status["run_id"], done)
+                failed += not done
+                built += float(status.get("build_seconds") or 0.0) > 0
+                if bar is None:
+                    continue
+                if failed or built:  # scenarios of municipalities built from the census tables, into the cache
+                    bar.set_postfix({k: v for k, v in (("built", built), ("failed", failed)) if v})
+                bar.update(1)
+    except BaseException:
+        gatherer.discard()
+        raise
     run_wall = time.perf_counter() - t0
-    consolidate(folder, exp, jobs=jobs if backend == "loky" else 1,  # the tables are written here, in local processes
+    consolidate(folder, exp, jobs=jobs, gathered=gatherer,
                 timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
-                                      "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs,
-                                      "backend": backend},
+                         "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs, "backend": backend},
                 recovered={"damaged": damaged, "retried": list(retried.values())})
     return folder
 
