@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 
 MB = 2**20
+OUTSIDE = "(between the metered phases)"
+"""Where a rise of the RSS outside every metered phase is counted (the rest of a step: its clock, its month)."""
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 
@@ -219,10 +221,16 @@ class Phases:
         self.highest = 0.0
 
     def run(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.model is not None and self.meter.per_phase:  # the code between the metered phases
+            gap = self.meter.peak()
+            if gap > self.highest:
+                self._note(OUTSIDE, self.model, gap, gap)
         start = self.meter.reset()
         result = fn(*args, **kwargs)
-        peak = self.meter.peak()
-        m = self.model if self.model is not None else result
+        self._note(name, self.model if self.model is not None else result, start, self.meter.peak())
+        return result
+
+    def _note(self, name: str, m: Any, start: float, peak: float) -> None:
         step, year = int(getattr(m, "steps", 0)), int(getattr(m, "year", 0))
         push = max(0.0, peak - self.highest)
         self.highest = max(self.highest, peak)
@@ -241,7 +249,6 @@ class Phases:
                         "rss_end_mb": self.meter.rss(), "held": holdings(m) if hasattr(m, "aid") else {},
                         "malloc_free_mb": malloc_free_mb(),
                         "handles": len(m.agents) if getattr(m, "keeps_agents", False) else 0}
-        return result
 
     def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def metered(*args: Any, **kwargs: Any) -> Any:
