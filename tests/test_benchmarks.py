@@ -146,3 +146,29 @@ def test_the_all_japan_projection_never_fits_a_cost_that_falls_with_size():
     a, b = bench.fit_line(np.array([1e3, 2e3, 4e3]), np.array([0.011, 0.021, 0.041]))
     assert a == pytest.approx(0.001, abs=1e-9) and b == pytest.approx(1e-5)
     assert bench.fit_line(np.array([500.0]), np.array([1.0])) == (0.0, pytest.approx(0.002))
+
+
+MEMORY_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_memory.py"
+
+
+def test_bench_memory_prints_the_peak_and_what_it_is_made_of(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("bench_memory", MEMORY_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench
+    spec.loader.exec_module(bench)
+    import kyojosim.model as model_module
+
+    yearly = model_module.YEARLY
+    out = tmp_path / "memory.json"
+    result = bench.main(["--scenario", "yamae", "--scale", "0.1", "--years", "2", "--json", str(out)])
+    text = capsys.readouterr().out
+    for label in ("libraries after import", "after the build", "PEAK RSS", "simulation state (arrays)",
+                  "Mesa handles", "DataCollector records", "what raised the highest RSS", "highest RSS by year"):
+        assert label in text
+    assert model_module.YEARLY is yearly  # the metering of the turn of the year is undone
+    assert result["handles_build"] > 0 and 100 < result["handle_bytes"] < 2000
+    parts = dict(bench.breakdown(result))
+    assert math.isclose(sum(parts.values()), result["top"]["peak_mb"], rel_tol=1e-9)
+    assert parts["simulation state (arrays)"] > 0 and result["peak_mb"] >= result["libraries_mb"]
+    assert {"build", "weekly round", "refresh", "table assembly"} <= set(result["by_name"])
+    assert json.loads(out.read_text(encoding="utf-8"))["scenario"] == "yamae"

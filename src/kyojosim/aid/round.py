@@ -117,10 +117,13 @@ class MutualAid:
     def refresh(self) -> None:
         """Recompute what changes only yearly: need probabilities and the channels' networks."""
         m = self.model
+        # last year's arrays go before this year's are made (they are replaced below): a lower peak of memory
+        self.need_probability = self.hours = self.groups = self._n_old = None
         code, per_code = weekly_need_codes(m.population, m.scenario)
         self.need_probability = NeedProbability(code, per_code)
         self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly
         self.groups = NeedGroups.from_codes(code, per_code)
+        del code, per_code  # held by the need probabilities; not needed by the channels' refresh
         for ch in self.channels:
             ch.refresh()
 
