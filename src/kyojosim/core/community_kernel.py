@@ -9,6 +9,10 @@
   :func:`kyojosim.core.community_dynamics.yearly_memberships` over (resident, kind) pairs, the weights
   computed on the way (never stored): the memberships and the largest chance of joining per kind,
   then the leaving and joining of the pairs drawn;
+* :func:`adult_slots`: the slots the yearly turnover applies to (living, not skipped, 18+) and the age
+  group of each, in one pass;
+* :func:`online_turnover`: the yearly leaving of online communities and who starts taking part, in one
+  pass over the slots;
 * :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
   kind yet), and the rows with any;
 * :func:`participation_codes`: each slot's participation group (none, offline only, both, online
@@ -28,8 +32,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["chapter_members", "eligibility", "frame_scale", "new_memberships", "participation_codes", "turnover_apply",
-           "turnover_scan"]
+__all__ = ["adult_slots", "chapter_members", "eligibility", "frame_scale", "new_memberships", "online_turnover",
+           "participation_codes", "turnover_apply", "turnover_scan"]
 
 
 @compiled(inline=True)
@@ -199,16 +203,20 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                    scale: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray,
                    rate: float, cap: float, leave: np.ndarray, start: np.ndarray, candidate: np.ndarray, u: np.ndarray,
                    bound: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind (``slots`` x kinds).
+    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind: ``(rows, join)``.
 
     With ``p`` as in :func:`turnover_scan`: the ``m``-th membership of ``slots`` (row by row, kind by
     kind) ends if ``p <= 0`` or ``m`` is in ``leave`` (ascending); a non-member joins if the row is a
     candidate of the kind (``candidate[start[k]:start[k + 1]]``, ascending rows) whose uniform ``u`` is
     below ``rate * p / (1 - p) / bound[k]``. ``p`` is computed only for members and candidates.
+    ``rows`` (ascending, int64) are the rows of ``slots`` that join some kind and ``join`` (``rows`` x kinds)
+    which kinds they join: the rows of the whole matrix with an entry set, the others all False.
     """
     n_kinds = scale.size
     table = raw_table(n_kinds, rule, older)
-    join = np.zeros((slots.size, n_kinds), dtype=np.bool_)
+    rows = np.empty(slots.size, dtype=np.int64)  # room for every row; the result is the first ``n_rows``
+    join = np.empty((slots.size, n_kinds), dtype=np.bool_)  # (pages are taken only as far as written)
+    n_rows = 0
     at = start[:n_kinds].copy()
     m = 0
     li = 0
@@ -225,11 +233,13 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
         parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
         code = raw_code(a, parent, employed[s])
         level = levels[level_of[i]]
+        joins = False
         for k in range(n_kinds):
             picked = at[k] < start[k + 1] and candidate[at[k]] == i
             x = u[at[k]] if picked else 1.0
             if picked:
                 at[k] += 1
+            j = False
             if groups[s, k] >= 0:
                 p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
                 drawn = li < leave.size and leave[li] == m
@@ -240,9 +250,13 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                 m += 1
             elif picked:
                 p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
-                if p > 0 and x * bound[k] < rate * p / (1.0 - p):
-                    join[i, k] = True
-    return join
+                j = p > 0 and x * bound[k] < rate * p / (1.0 - p)
+            join[n_rows, k] = j
+            joins = joins or j
+        if joins:
+            rows[n_rows] = i
+            n_rows += 1
+    return rows[:n_rows], join[:n_rows]
 
 
 @compiled
@@ -334,3 +348,47 @@ def participation_codes(groups: np.ndarray, online: np.ndarray, offline_only: in
         elif on:
             out[i] = online_only
     return out
+
+
+@compiled
+def adult_slots(alive: np.ndarray, keep: np.ndarray, age: np.ndarray, adult: int,
+                n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(slots, group)``: the slots ``alive & keep`` aged ``adult`` or more (ascending), and their age groups.
+
+    The group of age ``a`` is ``(a - 20) // 10`` within ``[0, n_groups - 1]``
+    (:func:`kyojosim.core.communities.offline_age_group`).
+    """
+    n = alive.size
+    slots = np.empty(n, dtype=np.int64)  # room for every slot; the result is the first ``j``
+    group = np.empty(n, dtype=np.int64)
+    j = 0
+    for s in range(n):
+        if alive[s] and keep[s]:
+            a = np.int64(age[s])
+            if a >= adult:
+                slots[j] = s
+                g = (a - 20) // 10
+                group[j] = min(max(g, 0), n_groups - 1)
+                j += 1
+    return slots[:j], group[:j]
+
+
+@compiled
+def online_turnover(online: np.ndarray, sns: np.ndarray, slots: np.ndarray, v: np.ndarray, exit_rate: float,
+                    join_rate: float, bits: np.uint8) -> np.ndarray:  # pragma: no cover - compiled
+    """Apply a year of leaving online communities (in place) and return who starts taking part (ascending slots).
+
+    Slot ``slots[i]`` is in one if ``online`` has any of ``bits``: it then leaves them all if
+    ``v[i] < exit_rate``; otherwise, if it uses social media, it starts if ``v[i] < join_rate``.
+    """
+    out = np.empty(slots.size, dtype=np.int64)
+    j = 0
+    for i in range(slots.size):
+        s = slots[i]
+        if (online[s] & bits) != 0:
+            if v[i] < exit_rate:
+                online[s] &= ~bits
+        elif sns[s] and v[i] < join_rate:
+            out[j] = s
+            j += 1
+    return out[:j]
