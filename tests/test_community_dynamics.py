@@ -426,7 +426,9 @@ def test_chapter_members_kernel_equals_a_stable_sort_by_district(seed, n, n_kind
     district = rng.integers(0, n_districts, n).astype(np.int16)
     kinds = np.sort(rng.choice(len(K), n_kinds, replace=False)).astype(np.int64)
     new_bits = rng.integers(0, 1 << max(n_kinds, 1), n).astype(np.uint16)
-    start, members = chapter_members(groups, alive, district, kinds, new_bits)
+    start, members, unique = chapter_members(groups, alive, district, kinds, new_bits, 20)
+    held = [set(groups[alive, k][(groups[alive, k] >= 0) & (groups[alive, k] < 20)].tolist()) for k in range(len(K))]
+    assert unique == all(not (held[k] & held[k2]) for k in range(len(K)) for k2 in range(k))
     d_all = int(district.max()) + 1 if n else 0
     assert start.shape == (n_kinds, d_all + 1)
     order = np.argsort(district, kind="stable")
@@ -498,3 +500,58 @@ def test_adult_slots_and_online_turnover_equal_the_array_forms(seed, n):
     want_new = slots[~in_feed & sns[slots] & (v < join_rate)]
     got = online_turnover(online, sns, slots, v, float(exit_rate), float(join_rate), FEED_AND_PLAZA)
     assert np.array_equal(got, want_new) and np.array_equal(online, want_online)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 5), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_groups_of_joiners_equal_the_groups_with_new_members(seed, n, n_districts, cross):
+    """The groups a year's joiners joined, from the joiners and the chapter lists: what a pass over the town gives.
+
+    A random town whose group ids are of one kind each (some chapters across districts, as residents who
+    moved keep theirs); joiners take an existing chapter of a local kind or a new id, as
+    :func:`add_memberships` gives them; with ``cross``, one existing id is also held in a second kind.
+    """
+    from kyojosim.core.communities import LOCAL_KINDS
+    from kyojosim.core.community_kernel import chapter_members, groups_of_joiners
+    from kyojosim.core.network_kernel import kinds_groups_with_new
+
+    rng = np.random.default_rng(seed)
+    n_kinds = len(K)
+    per_kind = 6
+    ids = np.arange(n_kinds * per_kind).reshape(n_kinds, per_kind)  # the ids of each kind, one counter
+    groups = np.where(rng.random((n, n_kinds)) < 0.4, ids[np.arange(n_kinds), rng.integers(0, per_kind, (n, n_kinds))],
+                      -1).astype(np.int32)
+    alive = rng.random(n) < 0.9
+    district = rng.integers(0, n_districts, n).astype(np.int16)
+    first_new = n_kinds * per_kind
+    if cross and n:
+        groups[rng.integers(0, n), 1] = ids[0, 0]  # an id of the first kind held in the second too
+    # the joiners: living non-members of some kinds
+    joiners = np.flatnonzero(alive & (rng.random(n) < 0.3))
+    joined = (rng.random((joiners.size, n_kinds)) < 0.3) & (groups[joiners] < 0)
+    has = joined.any(axis=1)
+    joiners, joined = joiners[has], joined[has]
+    local = np.array([name in LOCAL_KINDS for name in K])
+    kinds = np.flatnonzero(local & joined.any(axis=0)).astype(np.int64)
+    new_bits = np.zeros(n, dtype=np.uint16)
+    for j, k in enumerate(kinds):
+        new_bits[joiners[joined[:, k]]] |= np.uint16(1 << j)
+    start, members, unique = chapter_members(groups, alive, district, kinds, new_bits, first_new)
+    # joiners of a local kind take an existing id of the kind (or a new one), of others a new id
+    for r, s_ in enumerate(joiners):
+        for k in np.flatnonzero(joined[r]):
+            if local[k] and rng.random() < 0.7:
+                groups[s_, k] = ids[k, rng.integers(0, per_kind)]
+            else:  # new ids of the kind, some shared by joiners
+                groups[s_, k] = first_new + 3 * k + int(rng.integers(0, 3))
+    is_new = np.zeros((n, n_kinds), dtype=bool)
+    is_new[joiners] = joined
+    want = kinds_groups_with_new(groups, is_new, alive)
+    got = groups_of_joiners(groups, joiners.astype(np.int64), np.ascontiguousarray(joined), kinds, start, members,
+                            first_new)
+    if unique:
+        assert want[0] and got[0]
+        for g, w in zip(got[1:], want[1:], strict=True):
+            np.testing.assert_array_equal(g, w)
+    else:
+        assert cross

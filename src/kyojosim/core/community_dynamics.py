@@ -41,9 +41,8 @@ from ..params.scenario import Scenario
 from .communities import (
     OFFLINE_AGE_GROUPS,
     ONLINE_BIT,
-    add_memberships,
-    build_community_ties,
     eligibility_inputs,
+    join_and_tie,
     offline_age_group,
     set_online,
 )
@@ -92,13 +91,11 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     if slots.size == 0:
         return slots
     rows, join = turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng, level_of=level_of)
-    # only the rows of residents who join something change (the same as passing every row)
-    add_memberships(pop, slots[rows], join, scn, rng)
-    is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
-    is_new[slots[rows]] = join  # the other rows of the turnover's matrix are all False
-    # one merge into the tie list for all kinds (or none here, given the caller's batch)
+    # only the rows of residents who join something change (the same as passing every row); new members are
+    # tied to co-members of the kinds they joined, with one merge into the tie list for all kinds (or none
+    # here, given the caller's batch)
     batch = ties if isinstance(ties, TieBatch) else TieBatch(ties)
-    build_community_ties(pop, scn, batch, is_new, rng, online=False)
+    join_and_tie(pop, slots[rows], join, scn, rng, batch)
     if batch is not ties:
         batch.flush()
     # online communities: joining follows social-media use, leaving a constant rate
