@@ -26,16 +26,23 @@ def online_only_between(a: np.ndarray, b: np.ndarray, kind: np.ndarray, online_k
     With ``same_district``, only the ties whose two ends have the same ``district`` (``district`` is not
     read otherwise).
     """
-    out = np.empty(a.size, dtype=np.int64)  # room for every tie; the result is the first ``j`` (pages as written)
+    out = np.empty(a.size, dtype=np.int64)  # room for every tie; the result is the first ``k`` (pages as written)
+    # the online-only ties, then those between two marked ends, each written without a branch (the kinds and
+    # marks follow no pattern the processor could predict)
     j = 0
     for t in range(a.size):
-        if kind[t] != online_kind:
-            continue
+        out[j] = t
+        j += kind[t] == online_kind
+    k = 0
+    for i in range(j):
+        t = out[i]
         x, y = a[t], b[t]
-        if mark[x] and mark[y] and (not same_district or district[x] == district[y]):
-            out[j] = t
-            j += 1
-    return out[:j]
+        keep = mark[x] & mark[y]
+        if same_district:
+            keep &= district[x] == district[y]
+        out[k] = t
+        k += keep
+    return out[:k]
 
 
 @compiled
