@@ -429,6 +429,8 @@ def test_chapter_members_kernel_equals_a_stable_sort_by_district(seed, n, n_kind
     start, members, unique = chapter_members(groups, alive, district, kinds, new_bits, 20)
     held = [set(groups[alive, k][(groups[alive, k] >= 0) & (groups[alive, k] < 20)].tolist()) for k in range(len(K))]
     assert unique == all(not (held[k] & held[k2]) for k in range(len(K)) for k2 in range(k))
+    unchecked = chapter_members(groups, alive, district, kinds, new_bits, -1)
+    assert not unchecked[2] and np.array_equal(unchecked[0], start) and np.array_equal(unchecked[1], members)
     d_all = int(district.max()) + 1 if n else 0
     assert start.shape == (n_kinds, d_all + 1)
     order = np.argsort(district, kind="stable")

@@ -271,7 +271,7 @@ def join_and_tie(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sc
     every group id is of one kind (as the model numbers them); otherwise as those two functions do.
     ``slots`` are ascending.
     """
-    joined = _add_memberships(pop, slots, member, scn, rng)
+    joined = _add_memberships(pop, slots, member, scn, rng, check_ids=True)
     lists = None
     if joined is not None:
         from .community_kernel import groups_of_joiners
@@ -288,14 +288,14 @@ def join_and_tie(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sc
 
 
 def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario,
-                     rng: np.random.Generator) -> tuple | None:
+                     rng: np.random.Generator, check_ids: bool = False) -> tuple | None:
     """Do :func:`add_memberships`; return what the joiners' ties can be read from, None if nobody joined.
 
     Returns:
         ``(joiners, joins, kinds, start, members, first, unique)``: the slots that joined something and
         the kinds each joined, the local kinds joined, their chapter lists (:func:`chapter_members`,
-        empty when no local kind was joined), the first group id new this year and whether every group
-        id below it is of one kind.
+        empty when no local kind was joined), the first group id new this year and, with ``check_ids``,
+        whether every group id below it is of one kind (otherwise False, unchecked).
     """
     if slots.size == 0:
         return None
@@ -313,14 +313,15 @@ def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn
     # before this call, including residents among ``slots`` who did not join that kind now (one pass for all)
     kinds = [k for k, name in enumerate(OFFLINE_COMMUNITIES) if name in LOCAL_KINDS and member[:, k].any()]
     joined = (np.asarray(joining, dtype=np.int64), np.ascontiguousarray(joins), np.array(kinds, dtype=np.int64),
-              np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), max(first, 0), True)
+              np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), max(first, 0), check_ids)
     if not kinds:
         return joined
     new_bits = np.zeros(pop.n, dtype=np.uint16)
     for j, k in enumerate(kinds):
         new_bits[slots[member[:, k]]] |= np.uint16(1 << j)
     start, members, unique = chapter_members(pop.groups, pop.alive[: pop.n], pop.district,
-                                             np.array(kinds, dtype=np.int64), new_bits, max(first, 0))
+                                             np.array(kinds, dtype=np.int64), new_bits,
+                                             max(first, 0) if check_ids else -1)
     for j, k in enumerate(kinds):
         new = slots[member[:, k]]
         first_j = start[j]

@@ -275,13 +275,15 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
     of all slots) and one more; offsets run on through the kinds.
 
     ``unique`` tells whether each group id below ``n_ids`` that a living slot holds is held in one kind
-    only (ids from ``n_ids`` on are not checked), read in the same pass over all the kinds.
+    only (ids from ``n_ids`` on are not checked), read in the same pass over all the kinds; with ``n_ids``
+    negative nothing is checked and ``unique`` is False.
     """
     n = alive.size
     n_kinds = kinds.size
     n_all = groups.shape[1]
+    check = n_ids >= 0
     owner = np.full(max(n_ids, 0), -1, dtype=np.int8)
-    unique = True
+    unique = check
     n_districts = 0
     for i in range(n):
         if district[i] + 1 > n_districts:
@@ -293,7 +295,7 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
     for i in range(n):
         if not alive[i]:
             continue
-        for k in range(n_all):
+        for k in range(n_all if check else 0):
             g = groups[i, k]
             if g >= 0 and g < n_ids:
                 if owner[g] < 0:
