@@ -321,8 +321,10 @@ def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourh
             elif i in candidates[k]:
                 x = u[start[k] + np.searchsorted(candidates[k], i)]
                 want_join[i, k] = p[i, k] > 0 and x * bound[k] < rate * p[i, k] / (1.0 - p[i, k])
-    join = turnover_apply(groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound)
-    assert np.array_equal(groups, want_groups) and np.array_equal(join, want_join)
+    rows, join = turnover_apply(groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound)
+    want_rows = np.flatnonzero(want_join.any(axis=1))
+    assert np.array_equal(groups, want_groups) and np.array_equal(rows, want_rows)
+    assert join.shape == (rows.size, n_kinds) and np.array_equal(join, want_join[want_rows])
 
 
 def test_turnover_has_the_distribution_of_a_draw_per_pair():
@@ -364,7 +366,9 @@ def test_turnover_has_the_distribution_of_a_draw_per_pair():
                                        MAX_SHARE)
                 pop.groups[:] = g
             else:
-                join = turnover(pop, scn, slots, np.asarray(model.community_levels["offline"]), rng)
+                rows, joined = turnover(pop, scn, slots, np.asarray(model.community_levels["offline"]), rng)
+                join = np.zeros(w.shape, dtype=bool)
+                join[rows] = joined
             assert not (join & member).any()
             moved = join | (member & (pop.groups[slots] < 0))
             count += np.bincount(stratum[moved], minlength=n_strata)
@@ -422,7 +426,11 @@ def test_chapter_members_kernel_equals_a_stable_sort_by_district(seed, n, n_kind
     district = rng.integers(0, n_districts, n).astype(np.int16)
     kinds = np.sort(rng.choice(len(K), n_kinds, replace=False)).astype(np.int64)
     new_bits = rng.integers(0, 1 << max(n_kinds, 1), n).astype(np.uint16)
-    start, members = chapter_members(groups, alive, district, kinds, new_bits)
+    start, members, unique = chapter_members(groups, alive, district, kinds, new_bits, 20)
+    held = [set(groups[alive, k][(groups[alive, k] >= 0) & (groups[alive, k] < 20)].tolist()) for k in range(len(K))]
+    assert unique == all(not (held[k] & held[k2]) for k in range(len(K)) for k2 in range(k))
+    unchecked = chapter_members(groups, alive, district, kinds, new_bits, -1)
+    assert not unchecked[2] and np.array_equal(unchecked[0], start) and np.array_equal(unchecked[1], members)
     d_all = int(district.max()) + 1 if n else 0
     assert start.shape == (n_kinds, d_all + 1)
     order = np.argsort(district, kind="stable")
@@ -436,3 +444,116 @@ def test_chapter_members_kernel_equals_a_stable_sort_by_district(seed, n, n_kind
             offset += want.size
         assert start[j, d_all] == offset
     assert members.size == offset
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 400), st.floats(0.0, 1.0))
+@settings(max_examples=40, deadline=None)
+def test_ict_uptake_kernel_equals_the_array_rule(seed, n, yearly_uptake):
+    """The compiled default rule of ICT uptake: the same new smartphone and social-media users as the array rule."""
+    from kyojosim.constants import AGE_BAND_WIDTH, N_AGE_BANDS
+    from kyojosim.core.ict_kernel import uptake
+
+    rng = np.random.default_rng(seed)
+    alive = rng.random(n) < 0.8
+    age = rng.integers(0, 110, n).astype(np.int16)
+    phone0, sns0 = rng.random(n) < 0.5, rng.random(n) < 0.3
+    rate_phone = rng.random(N_AGE_BANDS)
+    rate_phone[rng.random(N_AGE_BANDS) < 0.2] = 0.0  # bands without smartphones: no social media by this rule
+    rate_sns = rng.random(N_AGE_BANDS) * 1.2
+    live = np.flatnonzero(alive)
+    u = rng.random((2, live.size))
+    # the array rule
+    band = age_band(age[live])
+    share = np.divide(rate_sns, rate_phone, out=np.zeros(N_AGE_BANDS), where=rate_phone > 0)[band]
+    want_phone, want_sns = phone0.copy(), sns0.copy()
+    new_phone = ~want_phone[live] & (u[0] < yearly_uptake * rate_phone[band])
+    want_phone[live[new_phone]] = True
+    new_sns = want_phone[live] & ~want_sns[live] & (u[1] < yearly_uptake * share)
+    want_sns[live[new_sns]] = True
+    got_phone, got_sns = phone0.copy(), sns0.copy()
+    p_sns = yearly_uptake * np.divide(rate_sns, rate_phone, out=np.zeros(N_AGE_BANDS), where=rate_phone > 0)
+    uptake(alive, age, got_phone, got_sns, u, yearly_uptake * rate_phone, p_sns, AGE_BAND_WIDTH, N_AGE_BANDS - 1)
+    assert np.array_equal(got_phone, want_phone)
+    assert np.array_equal(got_sns, want_sns)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300))
+@settings(max_examples=40, deadline=None)
+def test_adult_slots_and_online_turnover_equal_the_array_forms(seed, n):
+    """The slots of the yearly turnover and their age groups, the online leaving and starting: as the array forms."""
+    from kyojosim.core.communities import OFFLINE_AGE_GROUPS, offline_age_group
+    from kyojosim.core.community_kernel import adult_slots, online_turnover
+
+    rng = np.random.default_rng(seed)
+    alive, keep = rng.random(n) < 0.8, rng.random(n) < 0.9
+    age = rng.integers(0, 110, n).astype(np.int16)
+    slots, group = adult_slots(alive, keep, age, 18, len(OFFLINE_AGE_GROUPS))
+    live = np.flatnonzero(alive)
+    live = live[keep[live]]
+    want = live[age[live] >= 18]
+    assert np.array_equal(slots, want) and np.array_equal(group, offline_age_group(age[want]))
+    online = rng.integers(0, 16, n).astype(np.uint8)
+    sns = rng.random(n) < 0.5
+    v = rng.random(slots.size)
+    exit_rate, join_rate = rng.random(2)
+    want_online = online.copy()
+    in_feed = (online[slots] & FEED_AND_PLAZA) != 0
+    want_online[slots[in_feed & (v < exit_rate)]] &= ~FEED_AND_PLAZA
+    want_new = slots[~in_feed & sns[slots] & (v < join_rate)]
+    got = online_turnover(online, sns, slots, v, float(exit_rate), float(join_rate), FEED_AND_PLAZA)
+    assert np.array_equal(got, want_new) and np.array_equal(online, want_online)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 5), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_groups_of_joiners_equal_the_groups_with_new_members(seed, n, n_districts, cross):
+    """The groups a year's joiners joined, from the joiners and the chapter lists: what a pass over the town gives.
+
+    A random town whose group ids are of one kind each (some chapters across districts, as residents who
+    moved keep theirs); joiners take an existing chapter of a local kind or a new id, as
+    :func:`add_memberships` gives them; with ``cross``, one existing id is also held in a second kind.
+    """
+    from kyojosim.core.communities import LOCAL_KINDS
+    from kyojosim.core.community_kernel import chapter_members, groups_of_joiners
+    from kyojosim.core.network_kernel import kinds_groups_with_new
+
+    rng = np.random.default_rng(seed)
+    n_kinds = len(K)
+    per_kind = 6
+    ids = np.arange(n_kinds * per_kind).reshape(n_kinds, per_kind)  # the ids of each kind, one counter
+    groups = np.where(rng.random((n, n_kinds)) < 0.4, ids[np.arange(n_kinds), rng.integers(0, per_kind, (n, n_kinds))],
+                      -1).astype(np.int32)
+    alive = rng.random(n) < 0.9
+    district = rng.integers(0, n_districts, n).astype(np.int16)
+    first_new = n_kinds * per_kind
+    if cross and n:
+        groups[rng.integers(0, n), 1] = ids[0, 0]  # an id of the first kind held in the second too
+    # the joiners: living non-members of some kinds
+    joiners = np.flatnonzero(alive & (rng.random(n) < 0.3))
+    joined = (rng.random((joiners.size, n_kinds)) < 0.3) & (groups[joiners] < 0)
+    has = joined.any(axis=1)
+    joiners, joined = joiners[has], joined[has]
+    local = np.array([name in LOCAL_KINDS for name in K])
+    kinds = np.flatnonzero(local & joined.any(axis=0)).astype(np.int64)
+    new_bits = np.zeros(n, dtype=np.uint16)
+    for j, k in enumerate(kinds):
+        new_bits[joiners[joined[:, k]]] |= np.uint16(1 << j)
+    start, members, unique = chapter_members(groups, alive, district, kinds, new_bits, first_new)
+    # joiners of a local kind take an existing id of the kind (or a new one), of others a new id
+    for r, s_ in enumerate(joiners):
+        for k in np.flatnonzero(joined[r]):
+            if local[k] and rng.random() < 0.7:
+                groups[s_, k] = ids[k, rng.integers(0, per_kind)]
+            else:  # new ids of the kind, some shared by joiners
+                groups[s_, k] = first_new + 3 * k + int(rng.integers(0, 3))
+    is_new = np.zeros((n, n_kinds), dtype=bool)
+    is_new[joiners] = joined
+    want = kinds_groups_with_new(groups, is_new, alive)
+    got = groups_of_joiners(groups, joiners.astype(np.int64), np.ascontiguousarray(joined), kinds, start, members,
+                            first_new)
+    if unique:
+        assert want[0] and got[0]
+        for g, w in zip(got[1:], want[1:], strict=True):
+            np.testing.assert_array_equal(g, w)
+    else:
+        assert cross

@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import towns
 from kyojosim.aid.channels.local_sns import (
@@ -424,3 +426,26 @@ def test_meetup_attendance_numbers_the_ends_as_a_sort_would(seed):
         attend = draw.random(ends.size) < 0.5
         want |= attend[where[:n_pairs]] & attend[where[n_pairs:]]
     np.testing.assert_array_equal(meet_at_events(a, b, n_events, 0.5, np.random.default_rng(seed + 1)), want)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_online_only_ties_between_marked_ends_are_the_array_forms(seed, n_ties, same_district):
+    """The compiled scan: the online-only ties between two marked ends (of one district), as the index and gathers."""
+    from kyojosim.aid.channels.local_sns_kernel import online_only_between
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    a = rng.integers(0, n, n_ties).astype(np.int32)
+    b = rng.integers(0, n, n_ties).astype(np.int32)
+    kind = rng.choice(np.array([TIE_ONLINE, TIE_ONLINE, TIE_COMMUNITY | TIE_ONLINE, TIE_NEIGHBOUR], dtype=np.uint8),
+                      n_ties)
+    mark = rng.random(n) < 0.6
+    district = rng.integers(0, 3, n).astype(np.int16)
+    idx = np.flatnonzero(kind == TIE_ONLINE)
+    keep = mark[a[idx]] & mark[b[idx]]
+    if same_district:
+        keep &= district[a[idx]] == district[b[idx]]
+    got = online_only_between(a, b, kind, TIE_ONLINE, mark, district, same_district)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, idx[keep])

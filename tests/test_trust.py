@@ -262,13 +262,15 @@ def test_after_week_kernels_equal_the_array_forms():
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), turnover=st.floats(0.0, 1.0),
-       mean_r=st.sampled_from([0.5, 0.0, 1.3]))
-def test_reform_selected_equals_the_array_rule(seed, n, turnover, mean_r):
-    """The compiled re-forming of the selected pairs gives, pair by pair, the terms and offer bits of the array rule."""
+       mean_r=st.sampled_from([0.5, 0.0, 1.3]), n_cat=st.sampled_from([len(CATEGORIES), 5]))
+def test_reform_selected_equals_the_array_rule(seed, n, turnover, mean_r, n_cat):
+    """The compiled re-forming of the selected pairs gives, pair by pair, the terms and offer bits of the array rule.
+
+    With the model's categories (a power of two: the row by a shift) and with five (by a division).
+    """
     from kyojosim.core.trust_kernel import reform_selected
 
     rng = np.random.default_rng(seed)
-    n_cat = len(CATEGORIES)
     slots = 2 * n + 3
     will = rng.integers(0, 3, size=(slots, n_cat)).astype(np.int8)
     bits = rng.integers(0, 256, size=slots).astype(np.uint8)

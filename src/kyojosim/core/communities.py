@@ -257,8 +257,48 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     groups as at synthesis (:func:`_set_groups`). Entries of ``member`` where the resident already
     belongs to that kind are ignored.
     """
-    if slots.size == 0:
+    _add_memberships(pop, slots, member, scn, rng)
+
+
+def join_and_tie(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario, rng: np.random.Generator,
+                 ties: Ties | TieBatch) -> None:
+    """:func:`add_memberships`, then tie the new members to co-members of the kinds they joined.
+
+    The same draws and ties as :func:`add_memberships` followed by :func:`build_community_ties` with
+    ``is_new`` marking the entries of ``member`` (without online acquaintances), but the groups joined
+    and their members are read from the joiners and the chapter lists of the local kinds
+    (:func:`kyojosim.core.community_kernel.groups_of_joiners`) instead of a pass over the town, when
+    every group id is of one kind (as the model numbers them); otherwise as those two functions do.
+    ``slots`` are ascending.
+    """
+    joined = _add_memberships(pop, slots, member, scn, rng, check_ids=True)
+    lists = None
+    if joined is not None:
+        from .community_kernel import groups_of_joiners
+
+        joiners, joins, kinds, start, members, first, unique = joined
+        if unique:
+            lists = groups_of_joiners(pop.groups, joiners, joins, kinds, start, members, first)
+    if lists is not None and lists[0]:
+        build_community_ties(pop, scn, ties, None, rng, online=False, lists=lists)
         return
+    is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
+    is_new[slots] = member
+    build_community_ties(pop, scn, ties, is_new, rng, online=False)
+
+
+def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario,
+                     rng: np.random.Generator, check_ids: bool = False) -> tuple | None:
+    """Do :func:`add_memberships`; return what the joiners' ties can be read from, None if nobody joined.
+
+    Returns:
+        ``(joiners, joins, kinds, start, members, first, unique)``: the slots that joined something and
+        the kinds each joined, the local kinds joined, their chapter lists (:func:`chapter_members`,
+        empty when no local kind was joined), the first group id new this year and, with ``check_ids``,
+        whether every group id below it is of one kind (otherwise False, unchecked).
+    """
+    if slots.size == 0:
+        return None
     from .community_kernel import chapter_members, new_memberships
 
     # the memberships that are new, and the rows of residents who join something (only they change: the same
@@ -272,25 +312,29 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
     # the existing members of each local kind joined now, by district, in slot order: everyone who belonged
     # before this call, including residents among ``slots`` who did not join that kind now (one pass for all)
     kinds = [k for k, name in enumerate(OFFLINE_COMMUNITIES) if name in LOCAL_KINDS and member[:, k].any()]
+    joined = (np.asarray(joining, dtype=np.int64), np.ascontiguousarray(joins), np.array(kinds, dtype=np.int64),
+              np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), max(first, 0), check_ids)
     if not kinds:
-        return
+        return joined
     new_bits = np.zeros(pop.n, dtype=np.uint16)
     for j, k in enumerate(kinds):
         new_bits[slots[member[:, k]]] |= np.uint16(1 << j)
-    start, members = chapter_members(pop.groups, pop.alive[: pop.n], pop.district, np.array(kinds, dtype=np.int64),
-                                     new_bits)
+    start, members, unique = chapter_members(pop.groups, pop.alive[: pop.n], pop.district,
+                                             np.array(kinds, dtype=np.int64), new_bits,
+                                             max(first, 0) if check_ids else -1)
     for j, k in enumerate(kinds):
         new = slots[member[:, k]]
-        first = start[j]
-        if first[-1] == first[0]:  # nobody else is a member of the kind
+        first_j = start[j]
+        if first_j[-1] == first_j[0]:  # nobody else is a member of the kind
             continue
         # copy the group of a random existing member of the same district
         d_new = pop.district[new].astype(np.int64)  # ``start`` covers every district of a slot
-        left = first[d_new]
-        count = first[d_new + 1] - left
+        left = first_j[d_new]
+        count = first_j[d_new + 1] - left
         has = count > 0
         pick = left[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)
         pop.groups[new[has], k] = pop.groups[members[pick], k]
+    return joined[:3] + (start, members, max(first, 0), unique)
 
 
 def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,
@@ -346,7 +390,7 @@ def _set_groups(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sce
 
 
 def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, is_new: np.ndarray | None,
-                         rng: np.random.Generator, online: bool = True) -> None:
+                         rng: np.random.Generator, online: bool = True, lists: tuple | None = None) -> None:
     """Tie co-members of real-world communities, and online participants of a district, involving new slots.
 
     Args:
@@ -359,13 +403,15 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
             Otherwise only the pairs with a new end are drawn (:func:`pairs_touching`).
         rng: The stream.
         online: Whether to add the online-only acquaintances of new online participants too.
+        lists: The groups with a new member and their members, as
+            :func:`kyojosim.core.network_kernel.kinds_groups_with_new` gives them (``ok`` true) for the
+            ``is_new`` that is not given (``None`` here, ``online`` False), when the caller has them.
     """
     net = scn.network
     st = net.strength
     groups = pop.groups
     live = pop.alive[: pop.n]
 
-    lists = None
     if is_new is not None:
         from .network_kernel import kinds_groups_with_new
 
@@ -374,7 +420,7 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         lists = kinds_groups_with_new(groups, np.ascontiguousarray(new), live)
 
     def pairs(k: int) -> tuple[np.ndarray, np.ndarray]:
-        if is_new is None:
+        if is_new is None and lists is None:
             return pairs_within_groups(np.where(live, groups[:, k], -1), net.community_ties, rng)
         ok, first, start, members, n_new = lists
         if ok:

@@ -39,10 +39,10 @@ import numpy as np
 from ..constants import OFFLINE_COMMUNITIES, ROLE_CHILD
 from ..params.scenario import Scenario
 from .communities import (
+    OFFLINE_AGE_GROUPS,
     ONLINE_BIT,
-    add_memberships,
-    build_community_ties,
     eligibility_inputs,
+    join_and_tie,
     offline_age_group,
     set_online,
 )
@@ -53,6 +53,8 @@ from .streams import bernoulli_positions
 
 MAX_SHARE = 0.95
 """Cap of the membership chance ``p`` in the joining rule (keeps ``p / (1 - p)`` finite)."""
+ADULT_AGE = OFFLINE_AGE_GROUPS[0][0]
+"""Age from which residents take part in real-world communities (the first of the age groups)."""
 FEED_AND_PLAZA = np.uint8(ONLINE_BIT["feed_groups"] | ONLINE_BIT["plaza_boards"])
 
 
@@ -79,39 +81,33 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     calendar = path_year(scn, begins) if scn.ict.national_path_start is not None else begins
     if c.trend_end_year is None or calendar <= c.trend_end_year:
         levels["offline"] = np.asarray(levels["offline"], dtype=np.float64) * (1.0 + c.offline_trend)
-    live = pop.live()
+    from .community_kernel import adult_slots, online_turnover
+
+    keep = np.ones(pop.n, dtype=bool)
     if skip is not None and skip.size:
-        keep = np.ones(pop.n, dtype=bool)
         keep[skip] = False
-        live = live[keep[live]]
-    slots = live[pop.age[live] >= 18]
+    # the living residents 18+ not skipped, and their age groups, in one pass
+    slots, level_of = adult_slots(pop.alive[: pop.n], keep, pop.age, ADULT_AGE, len(OFFLINE_AGE_GROUPS))
     if slots.size == 0:
         return slots
-    join = turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng)
-    # only the rows of residents who join something change (the same as passing every row)
-    rows = np.flatnonzero(join.any(axis=1))
-    add_memberships(pop, slots[rows], join[rows], scn, rng)
-    is_new = np.zeros((pop.n, len(OFFLINE_COMMUNITIES)), dtype=bool)
-    is_new[slots[rows]] = join[rows]  # the other rows of ``join`` are all False
-    # one merge into the tie list for all kinds (or none here, given the caller's batch)
+    rows, join = turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng, level_of=level_of)
+    # only the rows of residents who join something change (the same as passing every row); new members are
+    # tied to co-members of the kinds they joined, with one merge into the tie list for all kinds (or none
+    # here, given the caller's batch)
     batch = ties if isinstance(ties, TieBatch) else TieBatch(ties)
-    build_community_ties(pop, scn, batch, is_new, rng, online=False)
+    join_and_tie(pop, slots[rows], join, scn, rng, batch)
     if batch is not ties:
         batch.flush()
     # online communities: joining follows social-media use, leaving a constant rate
-    online = pop.online[slots]
-    in_feed = (online & FEED_AND_PLAZA) != 0
     v = rng.random(slots.size)
-    quit_ = in_feed & (v < c.online_exit_rate)
-    pop.online[slots[quit_]] &= ~FEED_AND_PLAZA
-    start = ~in_feed & pop.sns[slots] & (v < c.online_join_rate)
-    newcomers = slots[start]
+    newcomers = online_turnover(pop.online, pop.sns, slots, v, float(c.online_exit_rate), float(c.online_join_rate),
+                                FEED_AND_PLAZA)
     set_online(pop, newcomers, np.ones(newcomers.size, dtype=bool), scn, rng, local_share=0.0)
     return slots[rows]
 
 
-def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarray,
-             rng: np.random.Generator) -> np.ndarray:
+def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarray, rng: np.random.Generator,
+             level_of: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Apply a year of leaving to the memberships of ``slots`` (in place) and return who joins which kind.
 
     With ``p = min(level × w × membership_rate, MAX_SHARE)`` per (resident, kind) (``w`` the
@@ -123,8 +119,17 @@ def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarr
     of each kind by thinning: candidates drawn with the kind's largest chance of joining (Bernoulli per
     resident, geometric gaps), each kept with its own chance divided by that largest one.
 
+    Args:
+        pop: The population (``groups`` changed in place).
+        scn: The scenario.
+        slots: The residents (ascending slots).
+        levels: The level of real-world membership of each age group.
+        rng: The stream.
+        level_of: The age group of each of ``slots`` if known (else from their ages).
+
     Returns:
-        bool (``slots`` x kinds): who joins which kind.
+        ``(rows, join)``: the rows of ``slots`` (ascending) of the residents who join some kind, and
+        which kinds each joins (bool, ``rows`` x kinds); nobody else joins anything.
     """
     from .community_kernel import turnover_apply, turnover_scan
 
@@ -132,7 +137,7 @@ def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarr
     rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES], dtype=np.float64)
     school, scale, rule, older = eligibility_inputs(pop, scn)
     slots = np.asarray(slots, dtype=np.int64)
-    level_of = offline_age_group(pop.age[slots])
+    level_of = offline_age_group(pop.age[slots]) if level_of is None else level_of
     cols = (level_of, np.asarray(levels, dtype=np.float64), pop.age, pop.role, pop.household, pop.employed, school,
             scale, int(ROLE_CHILD), rule, older)
     members, bound = turnover_scan(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE)

@@ -9,12 +9,20 @@
   :func:`kyojosim.core.community_dynamics.yearly_memberships` over (resident, kind) pairs, the weights
   computed on the way (never stored): the memberships and the largest chance of joining per kind,
   then the leaving and joining of the pairs drawn;
+* :func:`adult_slots`: the slots the yearly turnover applies to (living, not skipped, 18+) and the age
+  group of each, in one pass;
+* :func:`online_turnover`: the yearly leaving of online communities and who starts taking part, in one
+  pass over the slots;
 * :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
   kind yet), and the rows with any;
 * :func:`participation_codes`: each slot's participation group (none, offline only, both, online
   only) in one pass;
 * :func:`chapter_members`: the existing members of a kind by district (a counting sort in slot order),
-  from which a newcomer to a local kind draws the member whose chapter they join.
+  from which a newcomer to a local kind draws the member whose chapter they join, and whether every group
+  id is of one kind;
+* :func:`groups_of_joiners`: the groups a year's joiners joined with all their members (what
+  :func:`kyojosim.core.network_kernel.kinds_groups_with_new` gives), from the joiners and the chapter
+  lists instead of a pass over the town.
 
 The weights are the same IEEE operations in the same order as the array rules
 (``tests/test_community_dynamics.py`` compares them to the bit); as they depend on a resident through
@@ -28,8 +36,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["chapter_members", "eligibility", "frame_scale", "new_memberships", "participation_codes", "turnover_apply",
-           "turnover_scan"]
+__all__ = ["adult_slots", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners", "new_memberships",
+           "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
 
 
 @compiled(inline=True)
@@ -199,16 +207,20 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                    scale: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray,
                    rate: float, cap: float, leave: np.ndarray, start: np.ndarray, candidate: np.ndarray, u: np.ndarray,
                    bound: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind (``slots`` x kinds).
+    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind: ``(rows, join)``.
 
     With ``p`` as in :func:`turnover_scan`: the ``m``-th membership of ``slots`` (row by row, kind by
     kind) ends if ``p <= 0`` or ``m`` is in ``leave`` (ascending); a non-member joins if the row is a
     candidate of the kind (``candidate[start[k]:start[k + 1]]``, ascending rows) whose uniform ``u`` is
     below ``rate * p / (1 - p) / bound[k]``. ``p`` is computed only for members and candidates.
+    ``rows`` (ascending, int64) are the rows of ``slots`` that join some kind and ``join`` (``rows`` x kinds)
+    which kinds they join: the rows of the whole matrix with an entry set, the others all False.
     """
     n_kinds = scale.size
     table = raw_table(n_kinds, rule, older)
-    join = np.zeros((slots.size, n_kinds), dtype=np.bool_)
+    rows = np.empty(slots.size, dtype=np.int64)  # room for every row; the result is the first ``n_rows``
+    join = np.empty((slots.size, n_kinds), dtype=np.bool_)  # (pages are taken only as far as written)
+    n_rows = 0
     at = start[:n_kinds].copy()
     m = 0
     li = 0
@@ -225,11 +237,13 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
         parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
         code = raw_code(a, parent, employed[s])
         level = levels[level_of[i]]
+        joins = False
         for k in range(n_kinds):
             picked = at[k] < start[k + 1] and candidate[at[k]] == i
             x = u[at[k]] if picked else 1.0
             if picked:
                 at[k] += 1
+            j = False
             if groups[s, k] >= 0:
                 p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
                 drawn = li < leave.size and leave[li] == m
@@ -240,24 +254,36 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                 m += 1
             elif picked:
                 p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
-                if p > 0 and x * bound[k] < rate * p / (1.0 - p):
-                    join[i, k] = True
-    return join
+                j = p > 0 and x * bound[k] < rate * p / (1.0 - p)
+            join[n_rows, k] = j
+            joins = joins or j
+        if joins:
+            rows[n_rows] = i
+            n_rows += 1
+    return rows[:n_rows], join[:n_rows]
 
 
 @compiled
 def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray, kinds: np.ndarray,
-                    new_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(start, members)``: the living members of each of ``kinds`` by district, in slot order within each.
+                    new_bits: np.ndarray, n_ids: int) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover
+    """Return ``(start, members, unique)``: the living members of each of ``kinds`` by district, in slot order.
 
     For ``kinds[j]`` the members of district ``d`` are ``members[start[j, d]:start[j, d + 1]]``: every
     living slot with ``groups[slot, kinds[j]] >= 0`` whose bit ``j`` of ``new_bits`` is not set (those
     joining the kind now), in ascending slot order, which is the order of the living sorted stably by
     district and then filtered. ``start`` has a row per kind and a column per district (the districts
     of all slots) and one more; offsets run on through the kinds.
+
+    ``unique`` tells whether each group id below ``n_ids`` that a living slot holds is held in one kind
+    only (ids from ``n_ids`` on are not checked), read in the same pass over all the kinds; with ``n_ids``
+    negative nothing is checked and ``unique`` is False.
     """
     n = alive.size
     n_kinds = kinds.size
+    n_all = groups.shape[1]
+    check = n_ids >= 0
+    owner = np.full(max(n_ids, 0), -1, dtype=np.int8)
+    unique = check
     n_districts = 0
     for i in range(n):
         if district[i] + 1 > n_districts:
@@ -269,6 +295,13 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
     for i in range(n):
         if not alive[i]:
             continue
+        for k in range(n_all if check else 0):
+            g = groups[i, k]
+            if g >= 0 and g < n_ids:
+                if owner[g] < 0:
+                    owner[g] = k
+                elif owner[g] != k:
+                    unique = False
         d = district[i]
         for j in range(n_kinds):
             if groups[i, kinds[j]] >= 0 and (new_bits[i] >> j) & 1 == 0:
@@ -290,7 +323,127 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
         d = district[i]
         members[fill[j, d]] = i
         fill[j, d] += 1
-    return start, members
+    return start, members, unique
+
+
+@compiled
+def groups_of_joiners(groups: np.ndarray, joiners: np.ndarray, joined: np.ndarray, kinds: np.ndarray,
+                      chapter_start: np.ndarray, chapter_list: np.ndarray,
+                      first_new: int):  # pragma: no cover - compiled
+    """Return ``(ok, first, start, members, n_new)``: the groups joined by a year's joiners, from them and the lists.
+
+    What :func:`kyojosim.core.network_kernel.kinds_groups_with_new` returns for ``groups`` with
+    ``new[joiners[r], k] = joined[r, k]`` (all other entries False) and the joiners living, given that
+    (checked by the caller, :func:`chapter_members`' ``unique``) the living hold each group id in one kind
+    only: every group of two or more with a joiner, by kind and ascending id, its joiners first, then
+    its other members, each part in ascending slot order.
+
+    The other members are found in the chapter lists (``chapter_start``, ``chapter_list`` of
+    :func:`chapter_members` for the local ``kinds``: every other living member of those kinds, read before
+    the joiners took an existing chapter) and only for the ids below ``first_new``: ids from
+    ``first_new`` on are new this year and held by joiners only. ``joiners`` are ascending slots.
+    ``ok`` is False (the other arrays empty) where that does not hold: an id of two kinds among the
+    joiners, or an id below ``first_new`` in a kind without chapter lists.
+    """
+    n_rows, n_kinds = joined.shape
+    empty = np.zeros(0, dtype=np.int64)
+    top = -1
+    n_entries = 0
+    for r in range(n_rows):
+        s = joiners[r]
+        for k in range(n_kinds):
+            if joined[r, k]:
+                g = groups[s, k]
+                if g >= 0:
+                    n_entries += 1
+                    if g > top:
+                        top = g
+    index = np.full(top + 1, -1, dtype=np.int64)
+    ids = np.empty(n_entries, dtype=np.int64)
+    kind_of = np.empty(n_entries, dtype=np.int64)
+    fresh = np.zeros(n_entries, dtype=np.int64)
+    n_seen = 0
+    for r in range(n_rows):
+        s = joiners[r]
+        for k in range(n_kinds):
+            if joined[r, k]:
+                g = groups[s, k]
+                if g < 0:
+                    continue
+                if index[g] < 0:
+                    index[g] = n_seen
+                    ids[n_seen] = g
+                    kind_of[n_seen] = k
+                    n_seen += 1
+                elif kind_of[index[g]] != k:
+                    return False, empty, np.zeros(1, dtype=np.int64), empty, empty
+                fresh[index[g]] += 1
+    listed_kind = np.zeros(n_kinds, dtype=np.bool_)
+    for j in range(kinds.size):
+        listed_kind[kinds[j]] = True
+    for q in range(n_seen):
+        if ids[q] < first_new and not listed_kind[kind_of[q]]:
+            return False, empty, np.zeros(1, dtype=np.int64), empty, empty
+    size = fresh[:n_seen].copy()
+    # the other members of the existing chapters joined, from the chapter lists of their kind
+    for j in range(kinds.size):
+        k = kinds[j]
+        for e in range(chapter_start[j, 0], chapter_start[j, chapter_start.shape[1] - 1]):
+            g = groups[chapter_list[e], k]
+            if g <= top and index[g] >= 0:
+                size[index[g]] += 1
+    # listed: groups of two or more, by kind and then ascending group id (as kinds_groups_with_new lists them)
+    order = np.argsort(kind_of[:n_seen] * (top + 1) + ids[:n_seen])
+    n_listed = 0
+    for r in range(n_seen):
+        if size[order[r]] >= 2:
+            n_listed += 1
+    start = np.zeros(n_listed + 1, dtype=np.int64)
+    n_new = np.zeros(n_listed, dtype=np.int64)
+    first = np.zeros(n_kinds + 1, dtype=np.int64)
+    rank = np.full(n_seen, -1, dtype=np.int64)
+    j = 0
+    for r in range(n_seen):
+        q = order[r]
+        if size[q] >= 2:
+            rank[q] = j
+            start[j + 1] = start[j] + size[q]
+            n_new[j] = fresh[q]
+            first[kind_of[q] + 1] = j + 1
+            j += 1
+    for k in range(n_kinds):  # kinds with no listed group start where the previous kind ended
+        if first[k + 1] < first[k]:
+            first[k + 1] = first[k]
+    fill_new = start[:n_listed].copy()
+    fill_old = start[:n_listed] + n_new
+    members = np.empty(start[n_listed], dtype=np.int64)
+    for r in range(n_rows):  # the joiners, ascending
+        s = joiners[r]
+        for k in range(n_kinds):
+            if joined[r, k]:
+                g = groups[s, k]
+                if g >= 0:
+                    q = rank[index[g]]
+                    if q >= 0:
+                        members[fill_new[q]] = s
+                        fill_new[q] += 1
+    for j in range(kinds.size):  # the others, by district; then each group's in ascending slot order
+        k = kinds[j]
+        for e in range(chapter_start[j, 0], chapter_start[j, chapter_start.shape[1] - 1]):
+            i = chapter_list[e]
+            g = groups[i, k]
+            if g <= top and index[g] >= 0:
+                q = rank[index[g]]
+                if q >= 0:
+                    members[fill_old[q]] = i
+                    fill_old[q] += 1
+    for q in range(n_listed):
+        lo, hi = start[q] + n_new[q], start[q + 1]
+        for e in range(lo + 1, hi):
+            if members[e] < members[e - 1]:  # a chapter across districts: sort its other members
+                members[lo:hi] = np.sort(members[lo:hi])
+                break
+    return True, first, start, members, n_new
 
 
 @compiled
@@ -334,3 +487,47 @@ def participation_codes(groups: np.ndarray, online: np.ndarray, offline_only: in
         elif on:
             out[i] = online_only
     return out
+
+
+@compiled
+def adult_slots(alive: np.ndarray, keep: np.ndarray, age: np.ndarray, adult: int,
+                n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(slots, group)``: the slots ``alive & keep`` aged ``adult`` or more (ascending), and their age groups.
+
+    The group of age ``a`` is ``(a - 20) // 10`` within ``[0, n_groups - 1]``
+    (:func:`kyojosim.core.communities.offline_age_group`).
+    """
+    n = alive.size
+    slots = np.empty(n, dtype=np.int64)  # room for every slot; the result is the first ``j``
+    group = np.empty(n, dtype=np.int64)
+    j = 0
+    for s in range(n):
+        if alive[s] and keep[s]:
+            a = np.int64(age[s])
+            if a >= adult:
+                slots[j] = s
+                g = (a - 20) // 10
+                group[j] = min(max(g, 0), n_groups - 1)
+                j += 1
+    return slots[:j], group[:j]
+
+
+@compiled
+def online_turnover(online: np.ndarray, sns: np.ndarray, slots: np.ndarray, v: np.ndarray, exit_rate: float,
+                    join_rate: float, bits: np.uint8) -> np.ndarray:  # pragma: no cover - compiled
+    """Apply a year of leaving online communities (in place) and return who starts taking part (ascending slots).
+
+    Slot ``slots[i]`` is in one if ``online`` has any of ``bits``: it then leaves them all if
+    ``v[i] < exit_rate``; otherwise, if it uses social media, it starts if ``v[i] < join_rate``.
+    """
+    out = np.empty(slots.size, dtype=np.int64)
+    j = 0
+    for i in range(slots.size):
+        s = slots[i]
+        if (online[s] & bits) != 0:
+            if v[i] < exit_rate:
+                online[s] &= ~bits
+        elif sns[s] and v[i] < join_rate:
+            out[j] = s
+            j += 1
+    return out[:j]

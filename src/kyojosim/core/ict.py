@@ -74,30 +74,37 @@ def ict_uptake(pop: Population, scn: Scenario, rng: np.random.Generator, year: i
         rng: The ``ict_uptake`` stream of this year.
         year: The model year that begins (used by the national path).
     """
-    live = pop.live()
-    if live.size == 0:
+    alive = pop.alive[: pop.n]
+    n_live = int(np.count_nonzero(alive))
+    if n_live == 0:
         return
+    u = rng.random((2, n_live))
+    path = national_smartphone_path()
+    target_year = path_year(scn, year) if year is not None else None
+    if target_year is None or target_year not in path:
+        from .ict_kernel import uptake
+
+        # the chances per age band; each living resident's comparisons in one compiled pass
+        phone = np.asarray(scn.ict.smartphone_rate, dtype=np.float64)
+        sns = np.asarray(scn.ict.sns_rate, dtype=np.float64)
+        share_sns = np.divide(sns, phone, out=np.zeros_like(sns), where=phone > 0)
+        up = scn.ict.yearly_uptake
+        uptake(alive, pop.age, pop.smartphone, pop.sns, u, up * phone, up * share_sns, AGE_BAND_WIDTH,
+               N_AGE_BANDS - 1)
+        return
+    # the national path: each band's share meets the series
+    live = np.flatnonzero(alive)
     band = age_band(pop.age[live])
     phone = np.asarray(scn.ict.smartphone_rate)[band]
     sns = np.asarray(scn.ict.sns_rate)[band]
     share_sns = np.divide(sns, phone, out=np.zeros_like(sns), where=phone > 0)
-    u = rng.random((2, live.size))
-    path = national_smartphone_path()
-    target_year = path_year(scn, year) if year is not None else None
-    if target_year is not None and target_year in path:
-        target = path[target_year]
-        has = pop.smartphone[live]
-        count = np.bincount(band, minlength=N_AGE_BANDS)
-        owners = np.bincount(band[has], minlength=N_AGE_BANDS)
-        s = np.divide(owners, count, out=np.zeros(N_AGE_BANDS), where=count > 0)
-        p_take = np.clip(np.divide(target - s, 1.0 - s, out=np.zeros(N_AGE_BANDS), where=s < 1), 0.0, 1.0)
-        new_phone = ~has & (u[0] < p_take[band])
-        pop.smartphone[live[new_phone]] = True
-        new_sns = new_phone & ~pop.sns[live] & (u[1] < np.minimum(share_sns, 1.0))
-        pop.sns[live[new_sns]] = True
-        return
-    up = scn.ict.yearly_uptake
-    new_phone = ~pop.smartphone[live] & (u[0] < up * phone)
+    target = path[target_year]
+    has = pop.smartphone[live]
+    count = np.bincount(band, minlength=N_AGE_BANDS)
+    owners = np.bincount(band[has], minlength=N_AGE_BANDS)
+    s = np.divide(owners, count, out=np.zeros(N_AGE_BANDS), where=count > 0)
+    p_take = np.clip(np.divide(target - s, 1.0 - s, out=np.zeros(N_AGE_BANDS), where=s < 1), 0.0, 1.0)
+    new_phone = ~has & (u[0] < p_take[band])
     pop.smartphone[live[new_phone]] = True
-    new_sns = pop.smartphone[live] & ~pop.sns[live] & (u[1] < up * share_sns)
+    new_sns = new_phone & ~pop.sns[live] & (u[1] < np.minimum(share_sns, 1.0))
     pop.sns[live[new_sns]] = True

@@ -156,10 +156,13 @@ def yearly_willingness(pop: Population, scn: Scenario, rng: np.random.Generator)
     pairs = bernoulli_positions(live.size * len(CATEGORIES), scn.trust.willingness_turnover, rng)
     u = rng.random(pairs.size)
     v = rng.random(pairs.size)
-    mean_r = float(pop.reciprocity[live].astype(np.float64).mean())
+    # the mean over the living (all slots after the year's compaction: read without a gather, the same values)
+    recip = pop.reciprocity if live.size == pop.n else pop.reciprocity[live]
+    mean_r = float(recip.astype(np.float64).mean())
     p_paid = np.divide(paid, 1.0 - free, out=np.zeros_like(paid), where=free < 1)
-    changed = reform_selected(pop.will, pop.platform_help, live.astype(np.int64), pairs, u, v, pop.reciprocity,
-                              mean_r, free, p_paid, use_free, use_paid, WILL_FREE, WILL_PAID, WILL_NONE)
+    rows = np.asarray(live, dtype=np.int64)
+    changed = reform_selected(pop.will, pop.platform_help, rows, pairs, u, v, pop.reciprocity, mean_r, free, p_paid,
+                              use_free, use_paid, WILL_FREE, WILL_PAID, WILL_NONE)
     return int(changed)
 
 

@@ -53,10 +53,14 @@ def reform_selected(will: np.ndarray, platform_help: np.ndarray, rows: np.ndarra
         How many pairs' terms changed.
     """
     n_cat = will.shape[1]
+    shift = 0  # a power of two of categories (8): the row by a shift instead of a division
+    while (1 << shift) < n_cat:
+        shift += 1
+    pow2 = (1 << shift) == n_cat
     changed = 0
     for j in range(pairs.size):  # the outcomes as selects rather than branches (the uniforms are random)
         q = pairs[j]
-        row = q // n_cat
+        row = (q >> shift) if pow2 else q // n_cat
         s = rows[row]
         c = q - row * n_cat
         tilt = np.float64(reciprocity[s]) / mean_r if mean_r > 0 else 1.0
@@ -84,25 +88,28 @@ def participation_pull(groups: np.ndarray, online: np.ndarray, alive: np.ndarray
     With ``k`` real-world memberships and ``j`` online ones, the levels are
     ``clip(means[i] + effect * (min(count, cap) - 1), 0.01, 0.99)`` for offline trust (``k``), online
     trust (``j``) and reciprocity (``k + j``), in float64; each column moves by
-    ``pull * (float32(level) - value)`` in float32.
+    ``pull * (float32(level) - value)`` in float32 (the levels of every possible count computed first).
     """
     n_kinds = groups.shape[1]
+    # the float32 level of every count each column can have (the same arithmetic, once per count)
+    top = n_kinds + online_bits.size
+    table = np.empty((3, top + 1), dtype=np.float32)
+    for c in range(3):
+        for count in range(top + 1):
+            level = means[c] + effect * (min(np.float64(count), cap) - 1.0)
+            table[c, count] = np.float32(min(max(level, 0.01), 0.99))
     for i in range(alive.size):
         if not alive[i]:
             continue
         k = 0
         for c in range(n_kinds):
-            if groups[i, c] >= 0:
-                k += 1
+            k += groups[i, c] >= 0
         j = 0
         for bit in online_bits:
-            if (online[i] & bit) != 0:
-                j += 1
-        for col, count, mean in ((trust_offline, k, means[0]), (trust_online, j, means[1]),
-                                 (reciprocity, k + j, means[2])):
-            level = mean + effect * (min(np.float64(count), cap) - 1.0)
-            level = min(max(level, 0.01), 0.99)
-            col[i] += pull * (np.float32(level) - col[i])
+            j += (online[i] & bit) != 0
+        trust_offline[i] += pull * (table[0, k] - trust_offline[i])
+        trust_online[i] += pull * (table[1, j] - trust_online[i])
+        reciprocity[i] += pull * (table[2, k + j] - reciprocity[i])
 
 
 @compiled

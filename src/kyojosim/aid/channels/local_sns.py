@@ -154,15 +154,11 @@ def meet_at_events(a: np.ndarray, b: np.ndarray, n_events: int, attendance: floa
     rank = np.cumsum(is_end) - 1
     n_ends = int(rank[-1]) + 1
     at_a, at_b = rank[a], rank[b]
+    from .local_sns_kernel import meet_at_one_event
+
     for _ in range(n_events):
-        attend = rng.random(n_ends) < attendance
-        met |= attend[at_a] & attend[at_b]
+        meet_at_one_event(rng.random(n_ends), attendance, at_a, at_b, met)
     return met
-
-
-def _online_only(ties: Ties) -> np.ndarray:
-    """Return the indices of ties whose only kind is ``TIE_ONLINE``."""
-    return np.flatnonzero(ties.kind == TIE_ONLINE)
 
 
 def _adopters(pop: Population) -> np.ndarray:
@@ -271,9 +267,10 @@ class LocalSNSChannel(Channel):
             The indices of the ties that met.
         """
         pop, ties = self.ctx.population, self.ctx.ties
-        on = _adopters(pop)
-        idx = _online_only(ties)
-        idx = idx[on[ties.a[idx]] & on[ties.b[idx]]]
+        from .local_sns_kernel import online_only_between
+
+        # the online-only ties between two adopters, in one pass over the ties
+        idx = online_only_between(ties.a, ties.b, ties.kind, TIE_ONLINE, _adopters(pop), pop.district, False)
         idx = idx[rng.random(idx.size) < self.cfg.meet_rate]
         log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx
@@ -367,10 +364,11 @@ class OfflineEventsProgramme(Channel):
     def hold_meetups(self, rng: np.random.Generator) -> np.ndarray:
         """Hold a year's meetups; return the indices of the ties that met."""
         pop, ties = self.ctx.population, self.ctx.ties
+        from .local_sns_kernel import online_only_between
+
+        # the online-only ties between two online participants of one district, in one pass over the ties
         online = pop.alive[: pop.n] & (pop.online > 0)
-        idx = _online_only(ties)
-        a, b = ties.a[idx], ties.b[idx]
-        idx = idx[online[a] & online[b] & (pop.district[a] == pop.district[b])]
+        idx = online_only_between(ties.a, ties.b, ties.kind, TIE_ONLINE, online, pop.district, True)
         e = self.cfg.events_per_year
         n_events = int(e) + int(rng.random() < e - int(e))
         idx = idx[meet_at_events(ties.a[idx], ties.b[idx], n_events, self.cfg.attendance, rng)]
