@@ -217,11 +217,6 @@ class NeedProbability:
             return (self._matrix[:, categories] > 0).any(axis=1)
         return (self.per_code[:, categories] > 0).any(axis=1)[self.code]
 
-    @property
-    def n(self) -> int:
-        """Number of slots."""
-        return int(self.code.size)
-
 
 COLUMNS = ("requester", "category", "hours", "born", "deadline", "surfaced", "urgency")
 
