@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import compiled
+from .network_kernel import listed_groups
 
 __all__ = ["adult_slots", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners", "new_memberships",
            "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
@@ -392,28 +393,8 @@ def groups_of_joiners(groups: np.ndarray, joiners: np.ndarray, joined: np.ndarra
             g = groups[chapter_list[e], k]
             if g <= top and index[g] >= 0:
                 size[index[g]] += 1
-    # listed: groups of two or more, by kind and then ascending group id (as kinds_groups_with_new lists them)
-    order = np.argsort(kind_of[:n_seen] * (top + 1) + ids[:n_seen])
-    n_listed = 0
-    for r in range(n_seen):
-        if size[order[r]] >= 2:
-            n_listed += 1
-    start = np.zeros(n_listed + 1, dtype=np.int64)
-    n_new = np.zeros(n_listed, dtype=np.int64)
-    first = np.zeros(n_kinds + 1, dtype=np.int64)
-    rank = np.full(n_seen, -1, dtype=np.int64)
-    j = 0
-    for r in range(n_seen):
-        q = order[r]
-        if size[q] >= 2:
-            rank[q] = j
-            start[j + 1] = start[j] + size[q]
-            n_new[j] = fresh[q]
-            first[kind_of[q] + 1] = j + 1
-            j += 1
-    for k in range(n_kinds):  # kinds with no listed group start where the previous kind ended
-        if first[k + 1] < first[k]:
-            first[k + 1] = first[k]
+    first, start, n_new, rank = listed_groups(kind_of[:n_seen], ids[:n_seen], size, fresh, top, n_kinds)
+    n_listed = n_new.size
     fill_new = start[:n_listed].copy()
     fill_old = start[:n_listed] + n_new
     members = np.empty(start[n_listed], dtype=np.int64)

@@ -23,6 +23,8 @@
   :func:`kyojosim.core.network.pairs_touching` (the next, of one kind);
 * :func:`kinds_groups_with_new`: the same for every column of a group matrix at once (the
   communities of every kind), in passes over its rows;
+  :func:`listed_groups`: the layout of its groups of two or more (also used for the joiners' groups
+  read from the chapter lists);
 * :func:`tied_candidates`: the neighbours of given residents whose code for a category is a given
   value (willing to help free, able to offer on the platform), in the order of the CSR rows;
 * :func:`pairs_within`: the ties whose two ends are both in a set, in the order of the list (also numbered
@@ -38,9 +40,9 @@ import numpy as np
 from ..compiled import compiled
 
 __all__ = ["PACKED_SLOTS", "csr_of_ties", "csr_of_ties_scattered", "find_pairs", "find_pairs_indexed",
-           "groups_with_new", "keeps_order", "kinds_groups_with_new", "masked_degree", "merge_ties", "pair_values",
-           "pairs_within", "remap_ties", "remap_ties_in_place", "row_starts", "strengthen_found", "tie_degree",
-           "tied_candidates"]
+           "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree",
+           "merge_ties", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place", "row_starts",
+           "strengthen_found", "tie_degree", "tied_candidates"]
 
 
 @compiled
@@ -494,6 +496,50 @@ def keeps_order(new_slot: np.ndarray) -> bool:  # pragma: no cover - compiled
 
 
 @compiled
+def listed_groups(kind_of: np.ndarray, ids: np.ndarray, size: np.ndarray, fresh: np.ndarray, top: int,
+                  n_kinds: int):  # pragma: no cover - compiled
+    """Lay out the groups of two or more members, by kind and then ascending group id.
+
+    Args:
+        kind_of: Each group's kind (groups seen, in the order first seen).
+        ids: Each group's id (below or at ``top``).
+        size: Each group's number of members.
+        fresh: Each group's number of new members.
+        top: The highest id.
+        n_kinds: Number of kinds.
+
+    Returns:
+        ``(first, start, n_new, rank)``: where each kind's listed groups begin (``n_kinds + 1`` entries,
+        a kind with none starting where the previous one ended), where each listed group's members begin
+        (one more than the listed groups), each listed group's number of new members, and each seen group's
+        place among the listed (-1: fewer than two members).
+    """
+    n_seen = ids.size
+    order = np.argsort(kind_of * (top + 1) + ids)
+    n_listed = 0
+    for r in range(n_seen):
+        if size[order[r]] >= 2:
+            n_listed += 1
+    start = np.zeros(n_listed + 1, dtype=np.int64)
+    n_new = np.zeros(n_listed, dtype=np.int64)
+    first = np.zeros(n_kinds + 1, dtype=np.int64)
+    rank = np.full(n_seen, -1, dtype=np.int64)
+    j = 0
+    for r in range(n_seen):
+        q = order[r]
+        if size[q] >= 2:
+            rank[q] = j
+            start[j + 1] = start[j] + size[q]
+            n_new[j] = fresh[q]
+            first[kind_of[q] + 1] = j + 1
+            j += 1
+    for k in range(n_kinds):  # kinds with no listed group start where the previous kind ended
+        if first[k + 1] < first[k]:
+            first[k + 1] = first[k]
+    return first, start, n_new, rank
+
+
+@compiled
 def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray):  # pragma: no cover - compiled
     """Return ``(ok, first, start, members, n_new)``: :func:`groups_with_new` of every column of ``groups``.
 
@@ -559,28 +605,8 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
                     fresh[j] += 1
                 noted[n_noted] = i * n_kinds + k
                 n_noted += 1
-    # listed: groups of two or more, by kind and then ascending group id
-    order = np.argsort(kind_of[:n_seen] * (top + 1) + ids[:n_seen])
-    n_listed = 0
-    for r in range(n_seen):
-        if size[order[r]] >= 2:
-            n_listed += 1
-    start = np.zeros(n_listed + 1, dtype=np.int64)
-    n_new = np.zeros(n_listed, dtype=np.int64)
-    first = np.zeros(n_kinds + 1, dtype=np.int64)
-    rank = np.full(n_seen, -1, dtype=np.int64)
-    j = 0
-    for r in range(n_seen):
-        q = order[r]
-        if size[q] >= 2:
-            rank[q] = j
-            start[j + 1] = start[j] + size[q]
-            n_new[j] = fresh[q]
-            first[kind_of[q] + 1] = j + 1
-            j += 1
-    for k in range(n_kinds):  # kinds with no listed group start where the previous kind ended
-        if first[k + 1] < first[k]:
-            first[k + 1] = first[k]
+    first, start, n_new, rank = listed_groups(kind_of[:n_seen], ids[:n_seen], size, fresh, top, n_kinds)
+    n_listed = n_new.size
     fill_new = start[:n_listed].copy()
     fill_old = start[:n_listed] + n_new
     members = np.empty(start[n_listed], dtype=np.int64)

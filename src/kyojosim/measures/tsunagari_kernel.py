@@ -177,11 +177,7 @@ def segment_summary(x: np.ndarray, start: np.ndarray,
             gamma = virtual - below
             a = x[lo_ + np.int64(below)]
             b = x[lo_ + np.int64(below) + 1]
-            diff = b - a
-            if gamma >= 0.5:
-                quant[g, k] = b - diff * (1.0 - gamma)
-            else:
-                quant[g, k] = a + diff * gamma
+            quant[g, k] = _between(a, b, gamma)
     return count, mean, quant
 
 
@@ -746,12 +742,17 @@ def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarra
             gamma = virtual - below
             a = _ranked(rank[g], got[g], np.int64(below))
             b = _ranked(rank[g], got[g], np.int64(below) + 1)
-            diff = b - a
-            if gamma >= 0.5:
-                quant[g, k] = b - diff * (1.0 - gamma)
-            else:
-                quant[g, k] = a + diff * gamma
+            quant[g, k] = _between(a, b, gamma)
     return count, mean, quant
+
+
+@compiled(inline=True)
+def _between(a: float, b: float, gamma: float) -> float:  # pragma: no cover - compiled
+    """Return the linear quantile between neighbours ``a`` and ``b`` at ``gamma``, as numpy computes it (``_lerp``)."""
+    diff = b - a
+    if gamma >= 0.5:
+        return b - diff * (1.0 - gamma)
+    return a + diff * gamma
 
 
 @compiled(inline=True)
