@@ -119,6 +119,8 @@ class MutualAid:
         m = self.model
         # last year's arrays go before this year's are made (they are replaced below): a lower peak of memory
         self.need_probability = self.hours = self.groups = self._n_old = None
+        for ch in self.channels:
+            ch.release()
         code, per_code = weekly_need_codes(m.population, m.scenario)
         self.need_probability = NeedProbability(code, per_code)
         self.hours = weekly_hours(m.population, m.scenario).astype(np.float64)  # changes only yearly

@@ -152,6 +152,9 @@ class Channel:
         """Whether the channel runs in the model's current year."""
         return True
 
+    def release(self) -> None:
+        """Let go of what :meth:`refresh` rebuilds, before any channel refreshes (last year's copy is freed first)."""
+
     def refresh(self) -> None:
         """Rebuild what depends on the population and the network."""
 

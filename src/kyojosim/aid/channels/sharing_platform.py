@@ -493,6 +493,10 @@ class SharingPlatformChannel(Channel):
         self.meetups(rng)
         self._update_helpers()
 
+    def release(self) -> None:
+        """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh)."""
+        self._nb = self._adj = None
+
     def refresh(self) -> None:
         """Launch if the platform runs from the start; rebuild the network caches, the potential and the offers."""
         if not self.cfg.enabled:
