@@ -53,11 +53,7 @@ def memberships(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, distr
         for j in range(k):
             row += np.int64(groups[s, j] >= 0)
         n_off += live * row
-        x = online[s]
-        row = 0
-        for j in range(bits.size):
-            row += np.int64((x & bits[j]) != 0)
-        n_on += live * row
+        n_on += live * _bits_set(online[s], bits)
     slot = np.empty(n_off + n_on, dtype=np.int64)
     comm = np.empty(n_off + n_on, dtype=np.int64)
     is_online = np.zeros(n_off + n_on, dtype=np.bool_)
@@ -210,11 +206,7 @@ def frame_counts(groups: np.ndarray, online: np.ndarray, alive: np.ndarray, age:
                 high[j] = max(high[j], g)
                 row += 1
         n_off += live * row
-        x = online[s]
-        row = 0
-        for j in range(bits.size):
-            row += np.int64((x & bits[j]) != 0)
-        n_on += live * row
+        n_on += live * _bits_set(online[s], bits)
         n_frame += live * np.int64(age[s] >= min_age)
         d_max = max(d_max, np.int64(district[s]))
     base = np.zeros(k, dtype=np.int64)
@@ -744,6 +736,15 @@ def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarra
             b = _ranked(rank[g], got[g], np.int64(below) + 1)
             quant[g, k] = _between(a, b, gamma)
     return count, mean, quant
+
+
+@compiled(inline=True)
+def _bits_set(x: int, bits: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Return how many of ``bits`` (one bit each: the online communities) are set in ``x``, without branches."""
+    row = 0
+    for j in range(bits.size):
+        row += np.int64((x & bits[j]) != 0)
+    return row
 
 
 @compiled(inline=True)
