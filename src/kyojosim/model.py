@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import collections
 import gc
-import itertools
 import logging
 import math
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,8 +160,8 @@ class KyojoModel(mesa.Model):
         """Register new handles with Mesa, in order: the state ``register_agent`` of each in turn leaves.
 
         The same three entries per agent (the model's hard reference and its place in ``agents_by_type``
-        and ``agents``, each a weak-key dictionary of Mesa's ``AgentSet``), added as one batch per
-        registry without Mesa's per-agent calls and log lines; with Mesa's debug log on, each goes through
+        and ``agents``), added registry by registry through Mesa's public ``AgentSet.add``, without
+        ``register_agent``'s per-agent call and log line; with Mesa's debug log on, each goes through
         ``register_agent`` so that the log is complete.
         """
         if _MESA_LOG.isEnabledFor(logging.DEBUG) or not agents:
@@ -176,11 +173,9 @@ class KyojoModel(mesa.Model):
             agents = agents[1:]
         self._agents.update(dict.fromkeys(agents))  # mesa.Model's own dict of hard references
         for agent_set in (self.agents_by_type[Resident], self.agents):
-            # what AgentSet.add does for each agent (WeakKeyDictionary.__setitem__: a weak reference whose
-            # callback drops the entry), for the batch at once
-            registry = agent_set._agents
-            registry.data.update(zip(map(weakref.ref, agents, itertools.repeat(registry._remove)),
-                                     itertools.repeat(None)))
+            add = agent_set.add
+            for agent in agents:
+                add(agent)
 
     def _deregister_handles(self, agents: list[Resident]) -> None:
         """Remove handles from Mesa: what ``agent.remove()`` of each does (``deregister_agent``, once per agent).
@@ -194,12 +189,12 @@ class KyojoModel(mesa.Model):
             return
         hard = self._agents
         agents = [agent for agent in agents if agent in hard]
-        collections.deque(map(hard.pop, agents), maxlen=0)
+        for agent in agents:
+            del hard[agent]
         for agent_set in (self.agents_by_type[Resident], self.agents):
-            # what AgentSet.remove does for each agent (WeakKeyDictionary.__delitem__), for the batch at once
-            registry = agent_set._agents
-            registry._dirty_len = True
-            collections.deque(map(registry.data.pop, map(weakref.ref, agents)), maxlen=0)
+            remove = agent_set.remove
+            for agent in agents:
+                remove(agent)
 
     def _grow_handles(self) -> None:
         """Make room in the handle array for every uid given so far, and a quarter more for the years to come.
