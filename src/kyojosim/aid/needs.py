@@ -275,18 +275,17 @@ class NeedGroups:
     members: np.ndarray
 
     @classmethod
-    def from_codes(cls, code: np.ndarray, per_code: np.ndarray, prob: np.ndarray | None = None) -> NeedGroups:
+    def from_codes(cls, code: np.ndarray, per_code: np.ndarray) -> NeedGroups:
         """Group the residents by the probabilities of their codes (:func:`weekly_need_codes`); as :meth:`build`.
 
-        ``prob`` is ``per_code[code]`` (made here if not given), read only if a category has too many distinct
-        probabilities.
+        ``per_code[code]`` is made only if a category has too many distinct probabilities.
         """
         from .needs_kernel import MAX_DISTINCT, group_codes
 
         category, value, start, members, ok = group_codes(code, per_code, MAX_DISTINCT)
         if ok:
             return cls(category, value, start, members)
-        return cls.build(per_code[code] if prob is None else prob)
+        return cls.build(per_code[code])
 
     @classmethod
     def build(cls, prob: np.ndarray) -> NeedGroups:
