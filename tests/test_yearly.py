@@ -69,3 +69,23 @@ def test_year_record_counts_are_those_of_the_array_form(seed, n, dead):
     assert row["ties"] == 7 and row["population_scaled"] == row["population"] / 0.5
     assert sum(row[f"hh_{k}"] for k in HOUSEHOLD_KINDS) == row["households"]
     assert np.array_equal(bands, pop.band_counts())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 40), st.integers(1, 17))
+def test_will_words_count_the_codes_as_the_bytes_do(seed, n, width):
+    """Every byte value counted in the words of a row equals the row's count of that code, padded rows included."""
+    from kyojosim.measures.yearly import will_words
+    from kyojosim.measures.yearly_kernel import bytes_equal
+
+    rng = np.random.default_rng(seed)
+    will = rng.integers(-128, 128, (n, width)).astype(np.int8)
+    will[:, : width // 2] = rng.integers(0, 3, (n, width // 2))  # the codes in use, and any other byte
+    words = will_words(will)
+    assert words.dtype == np.uint64 and words.shape == (n, -(-width // 8))
+    for value in (0, 1, 2, -1, 127, -128):
+        got = [sum(int(bytes_equal(w, np.uint64(value & 0xFF))) for w in row) for row in words]
+        want = (will == value).sum(axis=1).tolist()
+        if value == -1:  # the padding byte
+            want = [c + words.shape[1] * 8 - width for c in want]
+        assert got == want, value

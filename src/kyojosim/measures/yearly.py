@@ -65,10 +65,10 @@ def year_record(model: KyojoModel, events: YearEvents | None) -> tuple[dict[str,
     hh_counts = np.bincount(kind[kind >= 0], minlength=len(HOUSEHOLD_KINDS))
     codes = np.array([PARTICIPATION_GROUPS.index(g) for g in ("none", "online_only", "offline_only", "both")],
                      dtype=np.int64)
-    counts, bands = living_counts(
+    counts, bands, frame_ask = living_counts(
         pop.alive[:n_slots], pop.age, pop.sex, pop.smartphone, pop.sns, model.ties.degree(n_slots), pop.groups,
-        pop.online, pop.will, FRAME_AGES[0], FRAME_AGES[1], WILL_FREE, WILL_PAID, codes, len(PARTICIPATION_GROUPS),
-        AGE_BAND_WIDTH, N_AGE_BANDS)
+        pop.online, will_words(pop.will), pop.ask_factor, FRAME_AGES[0], FRAME_AGES[1], WILL_FREE, WILL_PAID, codes,
+        len(PARTICIPATION_GROUPS), AGE_BAND_WIDTH, N_AGE_BANDS)
     c = dict(zip(COUNTS, (int(x) for x in counts), strict=False))
     part = counts[len(COUNTS):]
     n = c["living"]
@@ -90,12 +90,8 @@ def year_record(model: KyojoModel, events: YearEvents | None) -> tuple[dict[str,
     pairs = n_frame * pop.will.shape[1]
     row["willing_free_share"] = c["will_free"] / pairs if pairs else 0.0
     row["willing_paid_share"] = c["will_paid"] / pairs if pairs else 0.0
-    if n_frame:
-        live = pop.live()
-        age = pop.age[live]
-        row["ask_factor_mean"] = float(pop.ask_factor[live[(age >= FRAME_AGES[0]) & (age <= FRAME_AGES[1])]].mean())
-    else:
-        row["ask_factor_mean"] = 1.0
+    # numpy's float32 mean of the frame's values in slot order, as of the gathered column
+    row["ask_factor_mean"] = float(frame_ask.mean()) if n_frame else 1.0
     aid = getattr(model, "aid", None)
     year = aid.year_counts if aid is not None else None
     row["surfaced_share"] = _share(year, "surfaced", "arisen")
@@ -118,6 +114,21 @@ def year_record(model: KyojoModel, events: YearEvents | None) -> tuple[dict[str,
             moved_in=events.moved_in,
         )
     return row, bands
+
+
+def will_words(will: np.ndarray) -> np.ndarray:
+    """Return the terms of help (slots x categories, one byte each) as rows of uint64 words of eight categories.
+
+    A view when a row fills whole words (eight categories); otherwise a copy whose rows are padded with the
+    byte 0xFF, which is no code of terms.
+    """
+    will = np.ascontiguousarray(will, dtype=np.int8)
+    rows, width = will.shape
+    if width % 8:
+        padded = np.full((rows, width + 8 - width % 8), -1, dtype=np.int8)
+        padded[:, :width] = will
+        will = padded
+    return will.view(np.uint64)
 
 
 def _share(counts: dict | None, part: str, whole: str, i: int | None = None) -> float:
