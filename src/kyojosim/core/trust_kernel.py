@@ -58,24 +58,26 @@ def reform_selected(will: np.ndarray, platform_help: np.ndarray, rows: np.ndarra
         shift += 1
     pow2 = (1 << shift) == n_cat
     changed = 0
-    for j in range(pairs.size):  # the outcomes as selects rather than branches (the uniforms are random)
+    positive = mean_r > 0
+    # the outcomes as selects and bitwise operations rather than branches (the uniforms are random)
+    for j in range(pairs.size):
         q = pairs[j]
         row = (q >> shift) if pow2 else q // n_cat
         s = rows[row]
         c = q - row * n_cat
-        tilt = np.float64(reciprocity[s]) / mean_r if mean_r > 0 else 1.0
+        tilt = np.float64(reciprocity[s]) / mean_r if positive else 1.0
         p_free = free[c] * tilt
-        if p_free > 1.0:
-            p_free = 1.0
+        p_free = 1.0 if p_free > 1.0 else p_free
         x = u[j]
         is_free = x < p_free
-        is_paid = (not is_free) and x < p_free + (1.0 - p_free) * p_paid[c]
+        is_paid = (not is_free) & (x < p_free + (1.0 - p_free) * p_paid[c])
         new = will_free if is_free else (will_paid if is_paid else will_none)
-        changed += new != will[s, c]
+        changed += np.int64(new != will[s, c])
         will[s, c] = new
         bit = np.uint8(1 << c)
-        offer = (is_free and v[j] < use_free[c]) or (is_paid and v[j] < use_paid[c])
-        platform_help[s] = (platform_help[s] & ~bit) | (bit if offer else np.uint8(0))
+        y = v[j]
+        offer = (is_free & (y < use_free[c])) | (is_paid & (y < use_paid[c]))
+        platform_help[s] = (platform_help[s] & ~bit) | (bit * np.uint8(offer))
     return changed
 
 
