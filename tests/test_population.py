@@ -201,3 +201,15 @@ def test_household_member_and_block_kernels_equal_the_array_forms(seed, n, n_hou
     block[adults] = hh_block[household[adults]]
     got = neighbour_blocks(household, age, alive, hh_block, 15)
     assert got.dtype == np.int64 and np.array_equal(got, block)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 25), st.lists(st.integers(0, 2**15 - 1), max_size=50))
+def test_band_table_gives_the_bands_of_the_division(width, n_bands, ages):
+    """The band read from the table is ``min(age // width, n_bands - 1)`` for every age, past the table's end too."""
+    from kyojosim.core.population_kernel import band_of, band_table
+
+    table = band_table(width, n_bands)
+    assert table.size == width * (n_bands - 1) + 1
+    for age in [*ages, 0, table.size - 1, table.size, 2**15 - 1]:
+        assert band_of(table, age) == min(age // width, n_bands - 1)

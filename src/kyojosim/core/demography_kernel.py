@@ -3,7 +3,8 @@
 * :func:`age_and_die`: steps 1-2 of :func:`kyojosim.core.demography.yearly_demography` in two passes
   over the living: everyone ages a year, frailty sets in, the frail stop working and driving, and
   each resident dies with :func:`kyojosim.core.demography.death_probability` (the same IEEE
-  operations in the same order, so the same deaths for the same uniforms).
+  operations in the same order, so the same deaths for the same uniforms); the age bands here and in
+  :func:`moving_out` are read from :func:`~kyojosim.core.population_kernel.band_table`.
 * :func:`moving_out`: the draws of out-migration (step 4) in passes over the living and the households;
 * :func:`ids_by_district`, :func:`residents_where`, :func:`headless_members`,
   :func:`minors_without_adult` and :func:`changed_household`: the orderings and selections of the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import compiled
+from .population_kernel import band_of, band_table
 
 __all__ = ["age_and_die", "changed_household", "headless_members", "ids_by_district", "minors_without_adult",
            "moving_out", "residents_where"]
@@ -51,32 +53,32 @@ def age_and_die(live: np.ndarray, age: np.ndarray, sex: np.ndarray, frail: np.nd
     key = np.empty(n, dtype=np.int64)
     s = np.zeros(2 * n_bands, dtype=np.float64)
     c = np.zeros(2 * n_bands, dtype=np.int64)
+    bands = band_table(band_width, n_bands)
     for i in range(n):
         r = live[i]
         age[r] += 1
-        band = min(np.int64(age[r]) // band_width, n_bands - 1)
-        if u_frail[i] < onset[band]:
-            frail[r] = True
-        if frail[r]:
-            employed[r] = False
-            drives[r] = False
+        band = band_of(bands, np.int64(age[r]))
+        fr = frail[r] | (u_frail[i] < onset[band])
+        frail[r] = fr
+        employed[r] = employed[r] & (not fr)
+        drives[r] = drives[r] & (not fr)
         k = np.int64(sex[r]) * n_bands + band
         key[i] = k
-        s[k] += frail_ratio if frail[r] else 1.0
+        s[k] += frail_ratio if fr else 1.0
         c[k] += 1
     norm = np.ones(2 * n_bands, dtype=np.float64)
     for k in range(2 * n_bands):
         if c[k] > 0:
             norm[k] = s[k] / c[k]
+    rate = table.ravel()  # rate[sex * n_bands + band]
     dies = np.empty(n, dtype=np.bool_)
     for i in range(n):
         r = live[i]
         k = key[i]
-        q = table[k // n_bands, k % n_bands] * multiplier * improvement
+        q = rate[k] * multiplier * improvement
         f = frail_ratio if frail[r] else 1.0
         p = q * f / norm[k]
-        if age[r] >= max_age:
-            p = 1.0
+        p = 1.0 if age[r] >= max_age else p
         p = min(max(p, 0.0), 1.0)
         dies[i] = u_die[i] < p
     return dies
@@ -110,13 +112,14 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
         u_resident: One uniform per living resident.
     """
     n = live.size
+    bands = band_table(band_width, n_bands)
     # each household's sum of rates and count of head and spouse side by side (one cache line per household:
     # household ids are scattered over the slots); counts are exact in float64
     sc = np.zeros((n_households, 2), dtype=np.float64)
     for i in range(n):
         r = live[i]
         if role[r] == role_head or role[r] == role_spouse:
-            band = min(np.int64(age[r]) // band_width, n_bands - 1)
+            band = band_of(bands, np.int64(age[r]))
             h = household[r]
             sc[h, 0] += min(max(-rate[band], 0.0), 1.0)
             sc[h, 1] += 1.0
@@ -131,7 +134,7 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
         if in_unit:
             goes[i] = family_moves[household[r]]
         else:
-            band = min(np.int64(age[r]) // band_width, n_bands - 1)
+            band = band_of(bands, np.int64(age[r]))
             goes[i] = u_resident[i] < min(max(-rate[band], 0.0), 1.0)
     return goes
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import compiled
+from ..core.population_kernel import band_of, band_table
 
 __all__ = ["COUNTS", "bytes_equal", "living_counts"]
 
@@ -75,6 +76,7 @@ def living_counts(alive: np.ndarray, age: np.ndarray, sex: np.ndarray, smartphon
     n_words = will.shape[1]
     free_byte = np.uint64(free & 0xFF)
     paid_byte = np.uint64(paid & 0xFF)
+    table = band_table(band_width, n_bands)
     living = old = oldest = young = total = phone = social = isolated = frame = willing = paid_ = 0
     for s in range(n):  # without branches but for the dead
         if not alive[s]:
@@ -103,7 +105,7 @@ def living_counts(alive: np.ndarray, age: np.ndarray, sex: np.ndarray, smartphon
             g &= np.int64(groups[s, j])
         offline = np.int64(g >= 0)  # some group >= 0: the sign bit of one of them, and so of all together, is clear
         part[2 * offline + np.int64(online[s] > 0)] += 1
-        bands[np.int64(sex[s]) * n_bands + min(a // band_width, n_bands - 1)] += 1
+        bands[np.int64(sex[s]) * n_bands + band_of(table, a)] += 1
     for i, x in enumerate((living, old, oldest, young, total, phone, social, isolated, frame, willing, paid_)):
         counts[i] = x
     for i in range(4):
