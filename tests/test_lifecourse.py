@@ -11,8 +11,10 @@ from kyojosim.core.lifecourse import ADULT_AGE, follow_rate
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), n_skip=st.integers(0, 30))
-def test_transitions_due_are_the_array_selection(seed, n, n_skip):
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 400), n_skip=st.integers(0, 30),
+       width=st.sampled_from([AGE_BAND_WIDTH, 1, 3, 7]), last=st.sampled_from([AGE_BAND_WIDTH * (N_AGE_BANDS - 1), 0,
+                                                                                 43, 101]))
+def test_transitions_due_are_the_array_selection(seed, n, n_skip, width, last):
     from kyojosim.core.lifecourse_kernel import transitions_due
 
     rng = np.random.default_rng(seed)
@@ -24,9 +26,8 @@ def test_transitions_due_are_the_array_selection(seed, n, n_skip):
     keep[skip] = False
     live = live[keep[live]]
     a = age[live]
-    last = AGE_BAND_WIDTH * (N_AGE_BANDS - 1)
-    entering, adults = transitions_due(alive, age, skip, AGE_BAND_WIDTH, last, ADULT_AGE)
-    assert np.array_equal(entering, live[(a % AGE_BAND_WIDTH == 0) & (a > 0) & (a <= last)])
+    entering, adults = transitions_due(alive, age, skip, width, last, ADULT_AGE)
+    assert np.array_equal(entering, live[(a % width == 0) & (a > 0) & (a <= last)])
     assert np.array_equal(adults, live[a == ADULT_AGE])
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import compiled
+from .population_kernel import band_of, band_table
 
 __all__ = ["follow_rates", "transitions_due"]
 
@@ -25,6 +26,8 @@ def transitions_due(alive: np.ndarray, age: np.ndarray, skip: np.ndarray, band_w
     ``age == adult_age``. ``alive`` covers the slots ``0 .. alive.size - 1``.
     """
     n = alive.size
+    n_bands = last_band_age // band_width + 1
+    bands = band_table(band_width, n_bands)  # a band's lower bound is band * band_width (no division per resident)
     skipped = np.zeros(n, dtype=np.bool_)
     for s in skip:
         skipped[s] = True
@@ -35,7 +38,7 @@ def transitions_due(alive: np.ndarray, age: np.ndarray, skip: np.ndarray, band_w
     for i in range(n):
         if alive[i] and not skipped[i]:
             a = age[i]
-            if a % band_width == 0 and a > 0 and a <= last_band_age:
+            if a > 0 and a <= last_band_age and band_of(bands, np.int64(a)) * band_width == a:
                 entering[k] = i
                 k += 1
             if a == adult_age:
