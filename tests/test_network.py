@@ -551,3 +551,31 @@ def test_buffer_of_new_ties_follows_a_compaction_and_joins_the_next_merge():
         assert got.pending == 0
         for col in ("a", "b", "kind", "strength"):
             assert np.array_equal(getattr(got, col), getattr(want, col))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 250), st.integers(1, 6), st.booleans())
+def test_kinds_groups_with_new_equal_the_array_listing(seed, n, kinds, wide):
+    """Every kind's listed groups (two members or more, one new or more; ascending ids) and their members (new
+    first, then the others, each in slot order) are those numpy finds, with the dead in no group."""
+    from kyojosim.core.network_kernel import kinds_groups_with_new
+
+    rng = np.random.default_rng(seed)
+    ids = rng.permutation(10 * kinds + 30)[: kinds * 10].reshape(kinds, 10)  # ids unique across kinds
+    groups = np.where(rng.random((n, kinds)) < 0.5, ids[np.arange(kinds), rng.integers(0, 10, (n, kinds))], -1)
+    groups = groups.astype(np.int32)
+    new = rng.random((n, kinds if wide else 1)) < 0.15
+    alive = rng.random(n) < 0.85
+    ok, first, start, members, n_new = kinds_groups_with_new(groups, new, alive)
+    assert ok
+    got_groups = 0
+    for k in range(kinds):
+        g, is_new = np.where(alive, groups[:, k], -1), new[:, k if wide else 0]
+        listed = [x for x in np.unique(g[is_new & (g >= 0)]) if (g == x).sum() >= 2]
+        assert first[k + 1] - first[k] == len(listed)
+        for j, x in enumerate(listed, start=first[k]):
+            slots = np.flatnonzero(g == x)
+            assert np.array_equal(members[start[j]:start[j + 1]], np.r_[slots[is_new[slots]], slots[~is_new[slots]]])
+            assert n_new[j] == is_new[slots].sum()
+        got_groups += len(listed)
+    assert n_new.size == got_groups and start[-1] == members.size

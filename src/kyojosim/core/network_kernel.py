@@ -588,8 +588,9 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
     size = np.zeros(n_seen, dtype=np.int64)
     fresh = np.zeros(n_seen, dtype=np.int64)
     empty = np.zeros(0, dtype=np.int64)
-    # the memberships of the groups seen, noted (row * n_kinds + kind, in row order) for the last pass
-    noted = np.empty(n * n_kinds if n_seen else 0, dtype=np.int64)  # pages are taken only as far as written
+    # the memberships of the groups seen, noted in row order as one word each, (row << 32) | (place << 1) | new,
+    # for the last pass (read back by shifts and masks: no division); pages are taken only as far as written
+    noted = np.empty(n * n_kinds if n_seen else 0, dtype=np.int64)
     n_noted = 0
     for i in range(n):
         if not alive[i]:
@@ -600,25 +601,25 @@ def kinds_groups_with_new(groups: np.ndarray, new: np.ndarray, alive: np.ndarray
                 j = index[g]
                 if kind_of[j] != k:
                     return False, empty, np.zeros(1, dtype=np.int64), empty, empty
+                f = np.int64(new[i, k if wide else 0])
                 size[j] += 1
-                if new[i, k if wide else 0]:
-                    fresh[j] += 1
-                noted[n_noted] = i * n_kinds + k
+                fresh[j] += f
+                noted[n_noted] = (np.int64(i) << 32) | (j << 1) | f
                 n_noted += 1
     first, start, n_new, rank = listed_groups(kind_of[:n_seen], ids[:n_seen], size, fresh, top, n_kinds)
     n_listed = n_new.size
     fill_new = start[:n_listed].copy()
     fill_old = start[:n_listed] + n_new
     members = np.empty(start[n_listed], dtype=np.int64)
+    place = np.int64(0xFFFFFFFF)
     for e in range(n_noted):
-        i = noted[e] // n_kinds
-        k = noted[e] - i * n_kinds
-        j = rank[index[groups[i, k]]]
+        x = noted[e]
+        j = rank[(x & place) >> 1]
         if j >= 0:
-            if new[i, k if wide else 0]:
-                members[fill_new[j]] = i
+            if x & 1:
+                members[fill_new[j]] = x >> 32
                 fill_new[j] += 1
             else:
-                members[fill_old[j]] = i
+                members[fill_old[j]] = x >> 32
                 fill_old[j] += 1
     return True, first, start, members, n_new
