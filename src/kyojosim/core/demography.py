@@ -349,17 +349,20 @@ def district_ranges(start: np.ndarray, district: np.ndarray) -> tuple[np.ndarray
 
 
 def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
-                  rng: np.random.Generator) -> np.ndarray:
+                  rng: np.random.Generator, sizes: np.ndarray | None = None) -> np.ndarray:
     """Return a block for each new household: the block of a random inhabited household of its district.
 
     New households thus become neighbours of people already there (blocks grow a little; the
     town's blocks are re-formed by no one). In a district where nobody lives, new blocks are formed.
+    ``sizes``: the living members of every household id (:meth:`Population.household_sizes`), when the
+    caller has them.
     """
     from .demography_kernel import ids_by_district
 
     district = np.asarray(district, dtype=np.int64)
     block = np.empty(district.size, dtype=np.int32)
-    sizes = pop.household_sizes()
+    if sizes is None:
+        sizes = pop.household_sizes()
     # the inhabited households by district, in ascending ids within each (a counting sort of the district ids)
     inhabited, start = ids_by_district(np.flatnonzero(sizes[: pop.n_households] > 0), pop.hh.district)
     left, right = district_ranges(start, district)
@@ -396,17 +399,27 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
         return residents_where(alive, pop.household, size, age, pop.role, pop.frail, role, *size_range, *age_range,
                                frail_only)
 
+    # the households' sizes, counted once and then kept as residents move (the counts of household_sizes)
+    size = household_sizes(pop.household, alive, int(pop.n_households))
+
+    def move(who: np.ndarray, to: np.ndarray) -> None:
+        nonlocal size
+        if size.size < pop.n_households:
+            size = np.concatenate([size, np.zeros(pop.n_households - size.size, dtype=size.dtype)])
+        np.subtract.at(size, pop.household[who], 1)
+        np.add.at(size, to, 1)
+        pop.household[who] = to
+
     # grown children leave home (stay in town, in a block of their district)
     grown = where(anyone, int(ROLE_CHILD), (any_size, 0), (18, 40))
     leavers = grown[rng.random(grown.size) < hc.leave_home_rate]
     if leavers.size:
         d = pop.district[leavers]
-        block = settle_blocks(pop, d, scn.network.block_households, rng)
+        block = settle_blocks(pop, d, scn.network.block_households, rng, sizes=size)
         ids = pop.add_households(leavers.size, district=d, block=block, kind=HH["single_adult"])
-        pop.household[leavers] = ids
+        move(leavers, ids)
         pop.role[leavers] = ROLE_HEAD
     # unions: single adults 25-44 living alone pair up within their district; she moves in with him
-    size = household_sizes(pop.household, alive, int(pop.n_households))
     alone = where(size, -1, (1, 1), (25, 45))
     cand = alone[rng.random(alone.size) < hc.union_rate]
     men = cand[pop.sex[cand] == MALE]
@@ -419,11 +432,10 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
             mm = men[pop.district[men] == d]
             ww = women[pop.district[women] == d]
             k = min(mm.size, ww.size)
-            pop.household[ww[:k]] = pop.household[mm[:k]]
+            move(ww[:k], pop.household[mm[:k]])
             pop.role[ww[:k]] = ROLE_SPOUSE
             unions += k
     # frail single elderly move in with a family household of their district
-    size = household_sizes(pop.household, alive, int(pop.n_households))
     single_old = where(size, -1, (1, 1), (65, 1 << 30), frail_only=True)
     movers = single_old[rng.random(single_old.size) < hc.move_in_with_family_rate]
     moved = 0

@@ -147,20 +147,22 @@ def ids_by_district(ids: np.ndarray, district: np.ndarray) -> tuple[np.ndarray, 
     ids); the ids of district ``d`` are ``ordered[start[d]:start[d + 1]]``, for ``d`` up to the largest
     district among them (``start`` has that many + 2 entries). Districts are non-negative.
     """
+    m = ids.size
+    d_of = np.empty(m, dtype=district.dtype)  # each id's district, read once (the ids are scattered)
     top = -1
-    for j in range(ids.size):
-        d = np.int64(district[ids[j]])
-        if d > top:
-            top = d
+    for j in range(m):
+        d = district[ids[j]]
+        d_of[j] = d
+        top = max(top, np.int64(d))
     start = np.zeros(top + 2, dtype=np.int64)
-    for j in range(ids.size):
-        start[np.int64(district[ids[j]]) + 1] += 1
+    for j in range(m):
+        start[np.int64(d_of[j]) + 1] += 1
     for d in range(top + 1):
         start[d + 1] += start[d]
     fill = start[:-1].copy()
-    ordered = np.empty(ids.size, dtype=np.int64)
-    for j in range(ids.size):
-        d = np.int64(district[ids[j]])
+    ordered = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        d = np.int64(d_of[j])
         ordered[fill[d]] = ids[j]
         fill[d] += 1
     return ordered, start
