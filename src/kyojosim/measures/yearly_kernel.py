@@ -34,7 +34,7 @@ def living_counts(alive: np.ndarray, age: np.ndarray, sex: np.ndarray, smartphon
                   degree: np.ndarray, groups: np.ndarray, online: np.ndarray, will: np.ndarray, ask: np.ndarray,
                   frame_lo: int, frame_hi: int, free: int, paid: int, codes: np.ndarray, n_groups: int,
                   band_width: int, n_bands: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """Return the counts of the yearly summary over the living slots (``alive``), the living by sex and band, and the frame's wish to ask.
+    """Return the yearly summary's counts over the living (``alive``), the living by sex and band, the frame's asking.
 
     Args:
         alive: Which slots are alive.
