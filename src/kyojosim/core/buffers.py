@@ -1,0 +1,83 @@
+"""Arrays rebuilt every year, kept and filled again in place instead of allocated anew.
+
+Some arrays are made again at every turn of the year and live for the whole year after it (the
+adjacency of the ties, for instance). Allocating each year's copy anew, while the temporaries of the
+turn come and go around it, leaves the freed copies as holes in the heap that the allocator keeps:
+the process's memory grows turn after turn although the simulation state hardly does. A
+:class:`Refill` keeps one array with room to grow and hands out its first elements again at the
+next rebuild, so the long-lived array stays where it is and the temporaries reuse the same free
+memory every year. It is filled again only when nothing else holds a view of it (a caller who kept
+last year's adjacency keeps it unchanged): otherwise, and when it is too small, a new array is made.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+GROWTH = 1.25
+"""A new array has this much room (times the size asked for), so that it serves the next years' growth."""
+
+
+class Refill:
+    """One long-lived array, handed out again (its first elements) at every rebuild where that is safe.
+
+    Args:
+        dtype: The array's element type.
+        growth: Room of a new array, relative to the size asked for (at least 1).
+    """
+
+    def __init__(self, dtype: np.dtype | type, growth: float = GROWTH) -> None:
+        if growth < 1:
+            raise ValueError(f"growth must be at least 1, got {growth}")
+        self.dtype = np.dtype(dtype)
+        self.growth = float(growth)
+        self._owner: np.ndarray | None = None
+
+    def take(self, size: int) -> np.ndarray:
+        """Return an array of ``size`` elements whose contents are undefined (to be written in full).
+
+        It is the kept array's first ``size`` elements when the kept array is large enough and nothing
+        but this object holds it or a view of it; else a new array with room (the kept one is let go:
+        freed, or left to whoever still holds it).
+        """
+        owner = self._owner
+        if owner is None or owner.size < size or not self._only_here(owner):
+            self._owner = owner = None  # let go of the old one before the new one is made
+            owner = np.empty(max(int(size * self.growth), size), dtype=self.dtype)
+            self._owner = owner
+        return owner[:size]
+
+    def release(self) -> None:
+        """Let go of the kept array (it is freed once no view of it is held elsewhere)."""
+        self._owner = None
+
+    @property
+    def capacity(self) -> int:
+        """Elements of the kept array (0 when none is kept)."""
+        return 0 if self._owner is None else int(self._owner.size)
+
+    @staticmethod
+    def _only_here(owner: np.ndarray) -> bool:
+        """Whether the references to ``owner`` are only the attribute and the caller's local name.
+
+        Every view of an array holds a reference to it (views of views to the array that owns the memory),
+        so CPython's reference count tells whether any view handed out earlier is still alive, as numpy's
+        own ``ndarray.resize`` checks before it moves an array. Where reference counts are not available,
+        the array is never reused.
+        """
+        getrefcount = getattr(sys, "getrefcount", None)
+        if getrefcount is None:
+            return False
+        # the attribute, the caller's local name, and this function's argument (getrefcount's own is the 4th)
+        return getrefcount(owner) <= 4
+
+    def __getstate__(self) -> dict:
+        """Pickle without the kept array (it holds no state: the next :meth:`take` makes a new one)."""
+        state = dict(self.__dict__)
+        state["_owner"] = None
+        return state
+
+
+__all__ = ["GROWTH", "Refill"]
