@@ -242,6 +242,7 @@ class Ties:
         """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass)."""
         from .network_kernel import merge_ties
 
+        self._row_index = None  # kept for the columns being replaced: let go of them as soon as they are
         self._a, self._b, self._kind, self._strength = merge_ties(
             self._a, self._b, self._kind, self._strength, np.ascontiguousarray(key, dtype=np.int64),
             np.ascontiguousarray(kind, dtype=np.uint8), np.ascontiguousarray(strength, dtype=np.float32))
@@ -307,6 +308,7 @@ class Ties:
         """Keep only the ties where ``mask`` is true (one entry per tie, in the order of the columns)."""
         self._flush()
         canonical = self._is_canonical()
+        self._row_index = None  # kept for the columns being replaced: let go of them as soon as they are
         self._a, self._b = self._a[mask], self._b[mask]
         self._kind, self._strength = self._kind[mask], self._strength[mask]
         self._version += 1
