@@ -171,4 +171,8 @@ def test_bench_memory_prints_the_peak_and_what_it_is_made_of(tmp_path, capsys):
     assert math.isclose(sum(parts.values()), result["top"]["peak_mb"], rel_tol=1e-9)
     assert parts["simulation state (arrays)"] > 0 and result["peak_mb"] >= result["libraries_mb"]
     assert {"build", "weekly round", "refresh", "table assembly"} <= set(result["by_name"])
+    if bench.heap_mb() is not None:  # glibc: the heap's growth by phase adds up to its growth over the metered run
+        assert "what grew glibc's heap" in text and result["by_name"]["build"]["heap_mb"] > 0
+        grown = sum(st["heap_mb"] for st in result["by_name"].values())
+        assert math.isclose(grown, result["heap_end_mb"] - result["heap_start_mb"], abs_tol=1e-6)
     assert json.loads(out.read_text(encoding="utf-8"))["scenario"] == "yamae"
