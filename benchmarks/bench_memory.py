@@ -49,6 +49,8 @@ import numpy as np
 
 MB = 2**20
 OUTSIDE = "(between the metered phases)"
+ROOM = "room to grow of kept arrays"
+"""The part of arrays kept from year to year (``Refill``) beyond what is in use: allocated, not state."""
 """Where a rise of the RSS outside every metered phase is counted (the rest of a step: its clock, its month)."""
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -149,14 +151,27 @@ def _owner(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def array_bytes(obj: Any, seen: set[int], depth: int = 0) -> int:
+def array_bytes(obj: Any, seen: set[int], depth: int = 0, room: list[int] | None = None) -> int:
     """Bytes of the numpy buffers reachable from ``obj`` through kyojosim objects, containers and sparse matrices.
 
-    Each buffer is counted once (``seen`` holds the ids of the buffers and objects already counted).
+    Each buffer is counted once (``seen`` holds the ids of the buffers and objects already counted). Of an
+    array kept to be filled again (:class:`kyojosim.core.buffers.Refill`) only the part in use is counted;
+    the rest, room to grow, is added to ``room[0]`` if given.
     """
+    from kyojosim.core.buffers import Refill  # here: importing kyojosim at the top would count it as the interpreter
+
     if depth > 10 or id(obj) in seen:
         return 0
     seen.add(id(obj))
+    if isinstance(obj, Refill):
+        kept = obj.__dict__.get("_owner")
+        if kept is None:
+            return 0
+        seen.add(id(kept))
+        used = obj.in_use * kept.itemsize
+        if room is not None:
+            room[0] += kept.nbytes - used
+        return used
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
             return 0
@@ -167,19 +182,19 @@ def array_bytes(obj: Any, seen: set[int], depth: int = 0) -> int:
             seen.add(id(base))
         return int(base.nbytes)
     if isinstance(obj, dict):
-        return sum(array_bytes(v, seen, depth + 1) for v in obj.values())
+        return sum(array_bytes(v, seen, depth + 1, room) for v in obj.values())
     if isinstance(obj, list | tuple):
         if len(obj) > 64 and not isinstance(obj[0], np.ndarray | dict | list | tuple):
             return 0  # a list of plain values (records): counted by :func:`records_bytes`
-        return sum(array_bytes(v, seen, depth + 1) for v in obj)
+        return sum(array_bytes(v, seen, depth + 1, room) for v in obj)
     module = type(obj).__module__ or ""
     if module.startswith("scipy.sparse"):
-        return sum(array_bytes(getattr(obj, a, None), seen, depth + 1) for a in ("data", "indices", "indptr"))
+        return sum(array_bytes(getattr(obj, a, None), seen, depth + 1, room) for a in ("data", "indices", "indptr"))
     if module.startswith("kyojosim"):
         fields = dict(getattr(obj, "__dict__", {}))
         for name in getattr(type(obj), "__slots__", ()):
             fields[name] = getattr(obj, name, None)
-        return sum(array_bytes(v, seen, depth + 1) for k, v in fields.items() if k not in ("model", "aid", "ctx"))
+        return sum(array_bytes(v, seen, depth + 1, room) for k, v in fields.items() if k not in ("model", "aid", "ctx"))
     return 0
 
 
@@ -200,9 +215,12 @@ def holdings(model: Any) -> dict[str, float]:
     """The model's arrays by owner and its DataCollector's records, in MB."""
     seen: set[int] = set()
     out: dict[str, float] = {}
+    room = [0]
+    # the kept arrays first (their views elsewhere are then not counted again): their part in use is state
+    add_first = sum(array_bytes(r, seen, room=room) for r in vars(model.ties).get("_adjacency_room", ())) / MB
 
     def add(name: str, obj: Any) -> None:
-        out[name] = out.get(name, 0.0) + array_bytes(obj, seen) / MB
+        out[name] = out.get(name, 0.0) + array_bytes(obj, seen, room=room) / MB
 
     add("resident columns", model.population)
     add("ties", model.ties)
@@ -216,6 +234,8 @@ def holdings(model: Any) -> dict[str, float]:
     add("other arrays", {k: v for k, v in vars(model).items() if k not in (
         "population", "ties", "aid", "tsunagari_groups", "meeting_log", "_handles", "datacollector", "scenario",
         "streams")})
+    out["ties"] += add_first
+    out[ROOM] = room[0] / MB
     out["DataCollector records"] = records_bytes(model.datacollector) / MB
     return out
 
@@ -392,12 +412,13 @@ def breakdown(r: dict[str, Any]) -> list[tuple[str, float]]:
     top = r["top"]
     held = dict(top["held"])
     records = held.pop("DataCollector records", 0.0)
+    room = held.pop(ROOM, 0.0)
     arrays = sum(held.values())
     handles = top["handles"] * r["handle_bytes"] / MB
     free = top["malloc_free_mb"]
-    rest = top["peak_mb"] - r["libraries_mb"] - arrays - handles - records - (free or 0.0)
+    rest = top["peak_mb"] - r["libraries_mb"] - arrays - room - handles - records - (free or 0.0)
     parts = [("libraries (after import)", r["libraries_mb"]), ("simulation state (arrays)", arrays),
-             ("Mesa handles", handles), ("DataCollector records", records)]
+             (ROOM, room), ("Mesa handles", handles), ("DataCollector records", records)]
     if free is not None:
         parts.append(("freed, kept by the allocator", free))
     return parts + [("the rest (objects, kernels, transient)", rest)]
@@ -427,7 +448,7 @@ def format_run(r: dict[str, Any]) -> str:
     for name, mb in breakdown(r):
         lines.append(f"    {name:<38} {mb:8.1f} MB")
     lines.append("  the simulation state then:")
-    lines += _lines_held({k: v for k, v in top["held"].items() if k != "DataCollector records"}, "      ")
+    lines += _lines_held({k: v for k, v in top["held"].items() if k not in ("DataCollector records", ROOM)}, "      ")
     if not r["per_phase_rss"]:
         lines.append("  (no per-phase RSS on this platform: the phase is the first that reached the process's peak)")
     lines.append("what raised the highest RSS, by phase (MB added to the process's highest RSS over the run; the "

@@ -17,7 +17,7 @@ def _address(x: np.ndarray) -> int:
 def test_refill_hands_out_the_same_memory_while_nobody_else_holds_it():
     r = Refill(np.int32, growth=1.5)
     x = r.take(100)
-    assert x.dtype == np.int32 and x.size == 100 and r.capacity == 150
+    assert x.dtype == np.int32 and x.size == 100 and r.capacity == 150 and r.in_use == 100
     where = _address(x)
     del x
     y = r.take(120)  # within the room: the same array again
@@ -46,8 +46,8 @@ def test_refill_release_pickle_and_bad_growth():
     r = Refill(np.uint8)
     r.take(10)
     copy = pickle.loads(pickle.dumps(r))
-    assert copy.capacity == 0 and copy.take(4).dtype == np.uint8  # the kept array is not pickled
+    assert copy.capacity == 0 == copy.in_use and copy.take(4).dtype == np.uint8  # the kept array is not pickled
     r.release()
-    assert r.capacity == 0
+    assert r.capacity == 0 == r.in_use
     with pytest.raises(ValueError, match="growth must be at least 1"):
         Refill(np.int8, growth=0.5)

@@ -34,6 +34,8 @@ class Refill:
         self.dtype = np.dtype(dtype)
         self.growth = float(growth)
         self._owner: np.ndarray | None = None
+        self.in_use = 0
+        """Elements handed out by the last :meth:`take` (the rest of the kept array is room to grow)."""
 
     def take(self, size: int) -> np.ndarray:
         """Return an array of ``size`` elements whose contents are undefined (to be written in full).
@@ -47,11 +49,13 @@ class Refill:
             self._owner = owner = None  # let go of the old one before the new one is made
             owner = np.empty(max(int(size * self.growth), size), dtype=self.dtype)
             self._owner = owner
+        self.in_use = int(size)
         return owner[:size]
 
     def release(self) -> None:
         """Let go of the kept array (it is freed once no view of it is held elsewhere)."""
         self._owner = None
+        self.in_use = 0
 
     @property
     def capacity(self) -> int:
@@ -76,7 +80,7 @@ class Refill:
     def __getstate__(self) -> dict:
         """Pickle without the kept array (it holds no state: the next :meth:`take` makes a new one)."""
         state = dict(self.__dict__)
-        state["_owner"] = None
+        state["_owner"], state["in_use"] = None, 0
         return state
 
 
