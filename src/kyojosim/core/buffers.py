@@ -34,6 +34,7 @@ class Refill:
         self.dtype = np.dtype(dtype)
         self.growth = float(growth)
         self._owner: np.ndarray | None = None
+        self._probe = np.empty(0, dtype=self.dtype)  # held as the kept array is: the reference count of no view
         self.in_use = 0
         """Elements handed out by the last :meth:`take` (the rest of the kept array is room to grow)."""
 
@@ -44,8 +45,8 @@ class Refill:
         but this object holds it or a view of it; else a new array with room (the kept one is let go:
         freed, or left to whoever still holds it).
         """
-        owner = self._owner
-        if owner is None or owner.size < size or not self._only_here(owner):
+        owner, probe = self._owner, self._probe
+        if owner is None or owner.size < size or not self._only_here(owner, probe):
             self._owner = owner = None  # let go of the old one before the new one is made
             owner = np.empty(max(int(size * self.growth), size), dtype=self.dtype)
             self._owner = owner
@@ -63,25 +64,30 @@ class Refill:
         return 0 if self._owner is None else int(self._owner.size)
 
     @staticmethod
-    def _only_here(owner: np.ndarray) -> bool:
-        """Whether the references to ``owner`` are only the attribute and the caller's local name.
+    def _only_here(owner: np.ndarray, probe: np.ndarray) -> bool:
+        """Whether ``owner`` is referenced only as ``probe`` is (an attribute, the caller's name, this argument).
 
         Every view of an array holds a reference to it (views of views to the array that owns the memory),
         so CPython's reference count tells whether any view handed out earlier is still alive, as numpy's
-        own ``ndarray.resize`` checks before it moves an array. Where reference counts are not available,
-        the array is never reused.
+        own ``ndarray.resize`` checks before it moves an array. The count is compared with that of an array
+        nobody else holds, referenced the same way, so the interpreter's own references cancel out. Where
+        reference counts are not available, the array is never reused.
         """
         getrefcount = getattr(sys, "getrefcount", None)
         if getrefcount is None:
             return False
-        # the attribute, the caller's local name, and this function's argument (getrefcount's own is the 4th)
-        return getrefcount(owner) <= 4
+        return getrefcount(owner) <= getrefcount(probe)
 
     def __getstate__(self) -> dict:
         """Pickle without the kept array (it holds no state: the next :meth:`take` makes a new one)."""
         state = dict(self.__dict__)
         state["_owner"], state["in_use"] = None, 0
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore a pickled :class:`Refill` (with a probe of its own)."""
+        self.__dict__.update(state)
+        self._probe = np.empty(0, dtype=self.dtype)
 
 
 __all__ = ["GROWTH", "Refill"]
