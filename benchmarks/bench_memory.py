@@ -18,7 +18,8 @@ the process's peak is known, ``ru_maxrss``). It prints:
   libraries + arrays (at the start of the phase) + Mesa handles + records + the rest held before the
   phase (memory the allocator keeps after it was freed, Python objects, kernels loaded since) + the
   phase's own transient (its highest RSS above its start);
-* the highest RSS of each phase over the run (which parts push the peak), and the RSS year by year.
+* the highest RSS of each phase over the run (which parts push the peak), how much each phase grew
+  glibc's heap (the memory the allocator keeps once it has it), and the RSS year by year.
 
 With glibc, ``mallinfo2`` adds how much of the RSS before the peak phase is memory the allocator holds
 free (freed arrays not returned to the system).
@@ -48,6 +49,8 @@ import numpy as np
 
 MB = 2**20
 OUTSIDE = "(between the metered phases)"
+ROOM = "room to grow of kept arrays"
+"""The part of arrays kept from year to year (``Refill``) beyond what is in use: allocated, not state."""
 """Where a rise of the RSS outside every metered phase is counted (the rest of a step: its clock, its month)."""
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -106,22 +109,38 @@ class Meter:
         return value
 
 
-def malloc_free_mb() -> float | None:
-    """Memory glibc's allocator holds free (``mallinfo2().fordblks``), in MB; ``None`` elsewhere."""
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _mallinfo2() -> Callable[[], _MallInfo2] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        fn = libc.mallinfo2
+        fn = ctypes.CDLL("libc.so.6").mallinfo2
     except (OSError, AttributeError):
         return None
+    fn.restype = _MallInfo2
+    return fn
 
-    class MallInfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
-    fn.restype = MallInfo2
-    return fn().fordblks / MB
+_MALLINFO2 = _mallinfo2()
+
+
+def malloc_free_mb() -> float | None:
+    """Memory glibc's allocator holds free (``mallinfo2().fordblks``), in MB; ``None`` elsewhere."""
+    return None if _MALLINFO2 is None else _MALLINFO2().fordblks / MB
+
+
+def heap_mb() -> float | None:
+    """Size of glibc's heap (``mallinfo2().arena``: the memory it got by extending its heaps), in MB; else ``None``.
+
+    Arrays too large for the heap (glibc's ``mmap`` threshold) are mapped one by one and returned when
+    freed; what the heap gets is kept (only its free top is given back), so its growth over a run is
+    where memory the allocator keeps comes from.
+    """
+    return None if _MALLINFO2 is None else _MALLINFO2().arena / MB
 
 
 # -- what the model holds ---------------------------------------------------------------------------
@@ -132,14 +151,27 @@ def _owner(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def array_bytes(obj: Any, seen: set[int], depth: int = 0) -> int:
+def array_bytes(obj: Any, seen: set[int], depth: int = 0, room: list[int] | None = None) -> int:
     """Bytes of the numpy buffers reachable from ``obj`` through kyojosim objects, containers and sparse matrices.
 
-    Each buffer is counted once (``seen`` holds the ids of the buffers and objects already counted).
+    Each buffer is counted once (``seen`` holds the ids of the buffers and objects already counted). Of an
+    array kept to be filled again (:class:`kyojosim.core.buffers.Refill`) only the part in use is counted;
+    the rest, room to grow, is added to ``room[0]`` if given.
     """
+    from kyojosim.core.buffers import Refill  # here: importing kyojosim at the top would count it as the interpreter
+
     if depth > 10 or id(obj) in seen:
         return 0
     seen.add(id(obj))
+    if isinstance(obj, Refill):
+        kept = obj.__dict__.get("_owner")
+        if kept is None:
+            return 0
+        seen.add(id(kept))
+        used = obj.in_use * kept.itemsize
+        if room is not None:
+            room[0] += kept.nbytes - used
+        return used
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:
             return 0
@@ -150,19 +182,19 @@ def array_bytes(obj: Any, seen: set[int], depth: int = 0) -> int:
             seen.add(id(base))
         return int(base.nbytes)
     if isinstance(obj, dict):
-        return sum(array_bytes(v, seen, depth + 1) for v in obj.values())
+        return sum(array_bytes(v, seen, depth + 1, room) for v in obj.values())
     if isinstance(obj, list | tuple):
         if len(obj) > 64 and not isinstance(obj[0], np.ndarray | dict | list | tuple):
             return 0  # a list of plain values (records): counted by :func:`records_bytes`
-        return sum(array_bytes(v, seen, depth + 1) for v in obj)
+        return sum(array_bytes(v, seen, depth + 1, room) for v in obj)
     module = type(obj).__module__ or ""
     if module.startswith("scipy.sparse"):
-        return sum(array_bytes(getattr(obj, a, None), seen, depth + 1) for a in ("data", "indices", "indptr"))
+        return sum(array_bytes(getattr(obj, a, None), seen, depth + 1, room) for a in ("data", "indices", "indptr"))
     if module.startswith("kyojosim"):
         fields = dict(getattr(obj, "__dict__", {}))
         for name in getattr(type(obj), "__slots__", ()):
             fields[name] = getattr(obj, name, None)
-        return sum(array_bytes(v, seen, depth + 1) for k, v in fields.items() if k not in ("model", "aid", "ctx"))
+        return sum(array_bytes(v, seen, depth + 1, room) for k, v in fields.items() if k not in ("model", "aid", "ctx"))
     return 0
 
 
@@ -183,9 +215,12 @@ def holdings(model: Any) -> dict[str, float]:
     """The model's arrays by owner and its DataCollector's records, in MB."""
     seen: set[int] = set()
     out: dict[str, float] = {}
+    room = [0]
+    # the kept arrays first (their views elsewhere are then not counted again): their part in use is state
+    add_first = sum(array_bytes(r, seen, room=room) for r in vars(model.ties).get("_adjacency_room", ())) / MB
 
     def add(name: str, obj: Any) -> None:
-        out[name] = out.get(name, 0.0) + array_bytes(obj, seen) / MB
+        out[name] = out.get(name, 0.0) + array_bytes(obj, seen, room=room) / MB
 
     add("resident columns", model.population)
     add("ties", model.ties)
@@ -199,6 +234,8 @@ def holdings(model: Any) -> dict[str, float]:
     add("other arrays", {k: v for k, v in vars(model).items() if k not in (
         "population", "ties", "aid", "tsunagari_groups", "meeting_log", "_handles", "datacollector", "scenario",
         "streams")})
+    out["ties"] += add_first
+    out[ROOM] = room[0] / MB
     out["DataCollector records"] = records_bytes(model.datacollector) / MB
     return out
 
@@ -219,25 +256,37 @@ class Phases:
         self.by_year: dict[int, dict[str, Any]] = {}
         self.top: dict[str, Any] | None = None
         self.highest = 0.0
+        self.heap: float | None = None  # glibc's heap at the end of the last phase (MB)
 
     def run(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if self.model is not None and self.meter.per_phase:  # the code between the metered phases
-            gap = self.meter.peak()
+        heap = heap_mb()
+        if self.model is not None:  # the code between the metered phases
+            gap = self.meter.peak() if self.meter.per_phase else 0.0
             if gap > self.highest:
                 self._note(OUTSIDE, self.model, gap, gap)
+            if heap is not None and self.heap is not None and heap != self.heap:
+                self._grew(OUTSIDE, heap - self.heap)
         start = self.meter.reset()
         result = fn(*args, **kwargs)
-        self._note(name, self.model if self.model is not None else result, start, self.meter.peak())
+        self.heap = heap_mb()
+        grown = None if heap is None else self.heap - heap
+        self._note(name, self.model if self.model is not None else result, start, self.meter.peak(), grown)
         return result
 
-    def _note(self, name: str, m: Any, start: float, peak: float) -> None:
+    def _grew(self, name: str, mb: float) -> None:
+        stats = self.by_name.setdefault(name, {"calls": 0, "push_mb": 0.0, "transient_mb": 0.0, "step": 0,
+                                               "highest_mb": 0.0, "heap_mb": 0.0})
+        stats["heap_mb"] += mb
+
+    def _note(self, name: str, m: Any, start: float, peak: float, heap_grown: float | None = None) -> None:
         step, year = int(getattr(m, "steps", 0)), int(getattr(m, "year", 0))
         push = max(0.0, peak - self.highest)
         self.highest = max(self.highest, peak)
         stats = self.by_name.setdefault(name, {"calls": 0, "push_mb": 0.0, "transient_mb": 0.0, "step": 0,
-                                               "highest_mb": 0.0})
+                                               "highest_mb": 0.0, "heap_mb": 0.0})
         stats["calls"] += 1
         stats["push_mb"] += push
+        stats["heap_mb"] += heap_grown or 0.0
         stats["highest_mb"] = max(stats["highest_mb"], peak)
         if peak - start > stats["transient_mb"]:
             stats["transient_mb"], stats["step"] = peak - start, step
@@ -247,7 +296,7 @@ class Phases:
         if self.top is None or peak > self.top["peak_mb"]:
             self.top = {"phase": name, "step": step, "year": year, "rss_start_mb": start, "peak_mb": peak,
                         "rss_end_mb": self.meter.rss(), "held": holdings(m) if hasattr(m, "aid") else {},
-                        "malloc_free_mb": malloc_free_mb(),
+                        "malloc_free_mb": malloc_free_mb(), "heap_mb": heap_mb(),
                         "handles": len(m.agents) if getattr(m, "keeps_agents", False) else 0}
 
     def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -317,6 +366,7 @@ def run(scenario: str, scale: float, years: int, seed: int, agents: bool = True)
 
     phases = Phases(meter)
     phases.highest = libraries
+    heap_start = heap_mb()
     read_handles = handle_bytes(model_module.KyojoModel)
     t0 = time.perf_counter()
     model = phases.run("build", model_module.KyojoModel, scenario, scale=scale, seed=seed, years=years, agents=agents)
@@ -342,7 +392,7 @@ def run(scenario: str, scale: float, years: int, seed: int, agents: bool = True)
         "scenario": scenario, "scale": scale, "years": years, "seed": seed, "agents": agents,
         "per_phase_rss": meter.per_phase, "build_s": build_s, "run_s": run_s,
         "residents_end": int(model.population.n), "ties_end": len(model.ties),
-        "libraries_mb": libraries, "libraries": libs,
+        "libraries_mb": libraries, "libraries": libs, "heap_start_mb": heap_start, "heap_end_mb": phases.heap,
         "handle_bytes": per_handle, "handles_build": h_count, "handles_end": handles_end,
         "after_build": after_build, "peak_mb": phases.highest if meter.per_phase else max_rss_mb(),
         "top": phases.top, "by_name": phases.by_name, "by_year": phases.by_year,
@@ -362,12 +412,13 @@ def breakdown(r: dict[str, Any]) -> list[tuple[str, float]]:
     top = r["top"]
     held = dict(top["held"])
     records = held.pop("DataCollector records", 0.0)
+    room = held.pop(ROOM, 0.0)
     arrays = sum(held.values())
     handles = top["handles"] * r["handle_bytes"] / MB
     free = top["malloc_free_mb"]
-    rest = top["peak_mb"] - r["libraries_mb"] - arrays - handles - records - (free or 0.0)
+    rest = top["peak_mb"] - r["libraries_mb"] - arrays - room - handles - records - (free or 0.0)
     parts = [("libraries (after import)", r["libraries_mb"]), ("simulation state (arrays)", arrays),
-             ("Mesa handles", handles), ("DataCollector records", records)]
+             (ROOM, room), ("Mesa handles", handles), ("DataCollector records", records)]
     if free is not None:
         parts.append(("freed, kept by the allocator", free))
     return parts + [("the rest (objects, kernels, transient)", rest)]
@@ -397,7 +448,7 @@ def format_run(r: dict[str, Any]) -> str:
     for name, mb in breakdown(r):
         lines.append(f"    {name:<38} {mb:8.1f} MB")
     lines.append("  the simulation state then:")
-    lines += _lines_held({k: v for k, v in top["held"].items() if k != "DataCollector records"}, "      ")
+    lines += _lines_held({k: v for k, v in top["held"].items() if k not in ("DataCollector records", ROOM)}, "      ")
     if not r["per_phase_rss"]:
         lines.append("  (no per-phase RSS on this platform: the phase is the first that reached the process's peak)")
     lines.append("what raised the highest RSS, by phase (MB added to the process's highest RSS over the run; the "
@@ -406,6 +457,12 @@ def format_run(r: dict[str, Any]) -> str:
         if st["push_mb"] >= 0.5 or st["transient_mb"] >= 5:
             lines.append(f"    {name:<34} {st['push_mb']:7.1f}   largest rise +{st['transient_mb']:6.1f} "
                          f"(step {st['step']:>5})  {st['calls']:>5} calls")
+    if top.get("heap_mb") is not None:
+        lines.append(f"what grew glibc's heap, by phase (MB, net over the run; the heap was {top['heap_mb']:,.0f} MB "
+                     "at the peak, of which the allocator held free the figure above):")
+        for name, st in sorted(r["by_name"].items(), key=lambda kv: -kv[1]["heap_mb"]):
+            if abs(st["heap_mb"]) >= 1:
+                lines.append(f"    {name:<34} {st['heap_mb']:+8.1f}")
     lines.append("highest RSS by year: " + ", ".join(
         f"{y} {rec['peak_mb']:,.0f} ({rec['phase']})" for y, rec in sorted(r["by_year"].items())))
     return "\n".join(lines)

@@ -170,5 +170,10 @@ def test_bench_memory_prints_the_peak_and_what_it_is_made_of(tmp_path, capsys):
     parts = dict(bench.breakdown(result))
     assert math.isclose(sum(parts.values()), result["top"]["peak_mb"], rel_tol=1e-9)
     assert parts["simulation state (arrays)"] > 0 and result["peak_mb"] >= result["libraries_mb"]
+    assert parts[bench.ROOM] >= 0 and "ties" in result["top"]["held"]  # the adjacency's spare room is not state
     assert {"build", "weekly round", "refresh", "table assembly"} <= set(result["by_name"])
+    if bench.heap_mb() is not None:  # glibc: the heap's growth by phase adds up to its growth over the metered run
+        assert "what grew glibc's heap" in text  # (a heap grown by earlier work may hold the build: no growth)
+        grown = sum(st["heap_mb"] for st in result["by_name"].values())
+        assert math.isclose(grown, result["heap_end_mb"] - result["heap_start_mb"], abs_tol=1e-6)
     assert json.loads(out.read_text(encoding="utf-8"))["scenario"] == "yamae"

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from kyojosim.aid.channels.base import CHANNEL_TYPES, STREAM_KINDS, AidContext, Channel, register_channel
 from kyojosim.aid.channels.offline import OfflineChannel
+from kyojosim.constants import TIE_ONLINE
 from kyojosim.model import KyojoModel
+from kyojosim.params.scenario import load_scenario
 
 ORDER = ["offline", "sharing_platform", "reporting_hub", "local_sns", "offline_events"]
 """The order of the weekly round: offline first, then the interventions as their modules register them."""
@@ -267,3 +269,25 @@ def test_ask_offline_kernel_equals_the_array_form(seed, n, n_needs, boosted):
     want = (u < rate * factor[slot]) & (degree[slot] > 0)
     got = ask_offline(slot, age, np.zeros(0) if boost is None else boost, factor, degree, u, r65, r_under)
     assert got.dtype == np.bool_ and np.array_equal(got, want)
+
+
+
+def test_at_the_refresh_the_adjacency_is_written_into_last_years_arrays():
+    # every channel lets go of last year's adjacency before any refreshes, so the network fills the same arrays
+    start = {f"interventions.{name}.start_year": 2015 for name in ("local_sns", "sharing_platform", "reporting_hub")}
+    scn = load_scenario("koto-all", {"municipality.scale": 0.05, "simulation.years": 1, **start})
+    m = KyojoModel(scn, seed=3, agents=False)
+    n = m.population.n
+    assert all(m.aid.channel(name).active() for name in ("local_sns", "sharing_platform", "reporting_hub"))
+
+    def addresses(nb) -> list[int]:
+        return [x.__array_interface__["data"][0] for x in (nb.csr.indptr, nb.csr.indices, nb.csr.data, nb.kinds)]
+
+    m.aid.refresh()
+    first = addresses(m.ties.neighbourhood(n))  # the one the channels took
+    a, b = 0, n - 1
+    assert m.ties.neighbourhood(n).csr[a, b] == 0
+    m.ties.add(np.array([a]), np.array([b]), TIE_ONLINE, 0.25)  # the ties change: the next refresh rebuilds
+    m.aid.refresh()
+    nb = m.ties.neighbourhood(n)
+    assert addresses(nb) == first and nb.csr[a, b] == np.float32(0.25)

@@ -288,6 +288,64 @@ def test_csr_of_ties_packed_and_scattered_equal_the_array_form(seed, n, n_ties):
         assert np.array_equal(data.view(np.uint32), want[2].view(np.uint32)) and np.array_equal(kinds, want[3])
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 700), st.integers(0, 40))
+def test_csr_of_ties_into_arrays_holding_anything_equals_the_array_form(seed, n, n_ties, room):
+    from kyojosim.core.network_kernel import csr_of_ties_into, csr_of_ties_scattered_into
+
+    rng = np.random.default_rng(seed)
+    a, b, strength, kind = _canonical_ties(rng, n, n_ties)
+    want = _csr_array_form(a, b, strength, kind, n)
+    for build in (csr_of_ties_into, csr_of_ties_scattered_into):
+        # the first elements of longer arrays full of leftovers (a previous adjacency's arrays filled again)
+        out = [rng.integers(-9, 2**20, n + 1 + room).astype(np.int32),
+               rng.integers(-9, 2**20, 2 * a.size + room).astype(np.int32),
+               rng.random(2 * a.size + room).astype(np.float32),
+               rng.integers(0, 256, 2 * a.size + room).astype(np.uint8)]
+        tails = [x[size:].copy() for x, size in zip(out, (n + 1,) + (2 * a.size,) * 3, strict=True)]
+        indptr, indices, data, kinds = out[0][: n + 1], out[1][: 2 * a.size], out[2][: 2 * a.size], out[3][: 2 * a.size]
+        build(a, b, strength, kind, indptr, indices, data, kinds)
+        assert np.array_equal(indptr, want[0]) and np.array_equal(indices, want[1])
+        assert np.array_equal(data.view(np.uint32), want[2].view(np.uint32)) and np.array_equal(kinds, want[3])
+        assert all(np.array_equal(x[x.size - t.size:], t) for x, t in zip(out, tails, strict=True))  # nothing beyond
+
+
+def test_neighbourhood_fills_last_years_arrays_again_only_when_no_one_holds_them():
+    from kyojosim.core.network_kernel import csr_of_ties
+
+    rng = np.random.default_rng(21)
+    t = Ties()
+    t.add(rng.integers(0, 300, 900), rng.integers(0, 300, 900), TIE_NEIGHBOUR, 0.5)
+
+    def parts(nb) -> tuple[np.ndarray, ...]:
+        return nb.csr.indptr, nb.csr.indices, nb.csr.data, nb.kinds
+
+    def address(x: np.ndarray) -> int:
+        return x.__array_interface__["data"][0]
+
+    def built_anew() -> tuple[np.ndarray, ...]:
+        return csr_of_ties(t.a.copy(), t.b.copy(), t.strength.copy(), t.kind.copy(), 300)
+
+    first = [address(x) for x in parts(t.neighbourhood(300))]
+    # nobody holds last year's adjacency (only the network's cache): the next one is written into its arrays
+    t.add(rng.integers(0, 300, 40), rng.integers(0, 300, 40), TIE_ONLINE, 0.3)
+    nb = t.neighbourhood(300)
+    assert [address(x) for x in parts(nb)] == first
+    assert all(x.base is not None for x in parts(nb))  # views of arrays with room to grow
+    got, want = parts(nb), built_anew()
+    assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+    # a caller who keeps the adjacency, or any view of it, keeps it unchanged: the next one goes to new arrays
+    held, kept = nb.csr.indices[5:], nb.csr.indices[5:].copy()
+    del nb, got
+    t.add(rng.integers(0, 300, 40), rng.integers(0, 300, 40), TIE_COMMUNITY, 0.2)
+    nb = t.neighbourhood(300)
+    assert address(nb.csr.indices) != first[1] and address(held) == first[1] + 20
+    assert np.array_equal(held, kept)
+    assert [address(x) for i, x in enumerate(parts(nb)) if i != 1] == [first[0], first[2], first[3]]
+    got, want = parts(nb), built_anew()
+    assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+
+
 def test_csr_of_ties_of_slots_too_wide_to_pack_is_the_scattered_one():
     from kyojosim.core.network_kernel import PACKED_SLOTS, csr_of_ties, csr_of_ties_scattered
 

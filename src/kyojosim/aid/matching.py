@@ -95,7 +95,6 @@ from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from ..core.network import stable_argsort_ids
@@ -460,6 +459,8 @@ def _exact_milp(
     need: np.ndarray, helper: np.ndarray, weight: np.ndarray, hours: np.ndarray, capacity: np.ndarray
 ) -> float:
     """Best total weight under the hour capacities, by a binary integer program."""
+    from scipy.optimize import Bounds, LinearConstraint, milp  # only here: a run never needs the solver (11 MB)
+
     n_edges = need.size
     cols = np.arange(n_edges)
     per_need = sp.csr_array((np.ones(n_edges), (need, cols)), shape=(hours.size, n_edges))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .buffers import Refill
+
 
 class Ties:
     """Undirected ties between resident slots, each stored once (``a < b``), sorted by ``(a, b)``.
@@ -30,7 +32,9 @@ class Ties:
 
     :meth:`neighbourhood` gives the CSR adjacency of all ties with the kind of each entry; it is built
     once for a state of the ties and shared by every caller until the ties change (the channels read it
-    at :meth:`~kyojosim.aid.channels.base.Channel.refresh`, after each turn of the year).
+    at :meth:`~kyojosim.aid.channels.base.Channel.refresh`, after each turn of the year, and let go of it
+    at :meth:`~kyojosim.aid.channels.base.Channel.release` before, so that it is written into the same
+    arrays again).
     """
 
     SMALL_ADD = 4096
@@ -238,6 +242,7 @@ class Ties:
         """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass)."""
         from .network_kernel import merge_ties
 
+        self._row_index = None  # kept for the columns being replaced: let go of them as soon as they are
         self._a, self._b, self._kind, self._strength = merge_ties(
             self._a, self._b, self._kind, self._strength, np.ascontiguousarray(key, dtype=np.int64),
             np.ascontiguousarray(kind, dtype=np.uint8), np.ascontiguousarray(strength, dtype=np.float32))
@@ -303,6 +308,7 @@ class Ties:
         """Keep only the ties where ``mask`` is true (one entry per tie, in the order of the columns)."""
         self._flush()
         canonical = self._is_canonical()
+        self._row_index = None  # kept for the columns being replaced: let go of them as soon as they are
         self._a, self._b = self._a[mask], self._b[mask]
         self._kind, self._strength = self._kind[mask], self._strength[mask]
         self._version += 1
@@ -406,7 +412,10 @@ class Ties:
 
         Built once for a state of the ties (in two compiled passes over them) and returned again to
         every caller until the ties change. Ties set from outside unsorted or with duplicates are first
-        put in order (duplicates merged: kinds OR-ed, the larger strength kept).
+        put in order (duplicates merged: kinds OR-ed, the larger strength kept). The arrays of the previous
+        adjacency are filled again when no one holds it or a view of it any more (the channels let go of
+        theirs before the yearly refresh), so that the adjacency stays where it is in memory year after
+        year (:class:`~kyojosim.core.buffers.Refill`); a caller who kept it keeps it unchanged.
         """
         self._flush()
         if not self._is_canonical():
@@ -416,14 +425,21 @@ class Ties:
         cached = self._neighbourhood
         if cached is not None and cached[0] == (self._version, n):
             return cached[1]
-        self._neighbourhood = None  # free the old one before building the new one
-        from .network_kernel import csr_of_ties
+        self._neighbourhood = cached = None  # let go of the old one before building the new one
+        from .network_kernel import csr_of_ties_into
 
         if self._a.size and max(int(self._a.max()), int(self._b.max())) >= n:
             raise ValueError(f"a tie refers to slot {max(int(self._a.max()), int(self._b.max()))}; "
                              f"the adjacency has {n} slots")
-        indptr, indices, data, kinds = csr_of_ties(self._a, self._b, np.ascontiguousarray(self._strength, np.float32),
-                                                   self._kind, n)
+        room = self.__dict__.get("_adjacency_room")
+        if room is None:
+            room = self._adjacency_room = (Refill(np.int32), Refill(np.int32), Refill(np.float32), Refill(np.uint8))
+        # last year's arrays, filled again where no one holds them any more (see kyojosim.core.buffers)
+        entries = 2 * self._a.size
+        indptr, indices, data, kinds = (room[0].take(n + 1), room[1].take(entries), room[2].take(entries),
+                                        room[3].take(entries))
+        csr_of_ties_into(self._a, self._b, np.ascontiguousarray(self._strength, np.float32), self._kind,
+                         indptr, indices, data, kinds)
         csr = sp.csr_matrix((data, indices, indptr), shape=(n, n))
         csr.has_sorted_indices = True  # each row's columns ascend (no pass needed to find it out)
         nb = Neighbourhood(csr, kinds)

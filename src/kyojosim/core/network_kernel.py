@@ -11,7 +11,8 @@
   ``scipy.sparse.coo_matrix(...).tocsr()`` gives (indices sorted within each row), with the kind of each
   entry beside it: the upper part of each row copied from the ties in their order, the lower part by one
   counting scatter of a packed word per tie (:func:`csr_of_ties_scattered`: three scattered writes per tie,
-  for any number of slots);
+  for any number of slots); :func:`csr_of_ties_into` and :func:`csr_of_ties_scattered_into` write the same
+  into arrays given (last year's, filled again);
 * :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass
   (:func:`remap_ties_in_place` over its input columns; :func:`keeps_order`: whether that renumbering
   keeps the order of the slots);
@@ -39,7 +40,8 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["PACKED_SLOTS", "csr_of_ties", "csr_of_ties_scattered", "find_pairs", "find_pairs_indexed",
+__all__ = ["PACKED_SLOTS", "csr_of_ties", "csr_of_ties_into", "csr_of_ties_scattered",
+           "csr_of_ties_scattered_into", "find_pairs", "find_pairs_indexed",
            "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree",
            "merge_ties", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place", "row_starts",
            "strengthen_found", "tie_degree", "tied_candidates"]
@@ -161,18 +163,40 @@ def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.nda
     Row ``r`` holds first the ties ``(x, r)`` (columns ``x < r``, ascending as the ties are sorted by
     ``a``), then the ties ``(r, y)`` (columns ``y > r``, ascending): its columns are sorted, as in the
     canonical CSR form. ``data`` is the tie's strength (float32, contiguous) and ``kinds`` its kind bits.
+    The arrays are new; :func:`csr_of_ties_into` writes the same into arrays given.
+    """
+    m = a.size
+    indptr = np.empty(n + 1, dtype=np.int32)
+    indices = np.empty(2 * m, dtype=np.int32)
+    data = np.empty(2 * m, dtype=np.float32)
+    kinds = np.empty(2 * m, dtype=np.uint8)
+    csr_of_ties_into(a, b, strength, kind, indptr, indices, data, kinds)
+    return indptr, indices, data, kinds
+
+
+@compiled
+def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray, indptr: np.ndarray,
+                     indices: np.ndarray, data: np.ndarray, kinds: np.ndarray) -> None:  # pragma: no cover
+    """Write the adjacency of :func:`csr_of_ties` among ``indptr.size - 1`` slots into the arrays given.
+
+    ``indptr`` (int32) has one entry per slot and one more; ``indices`` (int32), ``data`` (float32) and
+    ``kinds`` (uint8) one per entry, two per tie. Every element of them is written (their former contents
+    do not matter), so the arrays of a previous adjacency can be filled again.
 
     The upper parts ``(r, y)`` are the ties themselves in their order: each tie's entry is written at its
     place directly (a sequential pass). The lower parts ``(x, r)`` need the ties in the order of ``b``: a
     counting scatter, whose cost is one random write per tie. With fewer than :data:`PACKED_SLOTS` slots the
     scatter writes one 64-bit word per tie (column, kinds and the strength's bits) into a list of the lower
     parts, copied out row by row afterwards (sequentially), instead of a write into each of the three
-    outputs; with more, it writes into the outputs (:func:`csr_of_ties_scattered`). Both give the same arrays.
+    outputs; with more, it writes into the outputs (:func:`csr_of_ties_scattered_into`). Both give the same
+    arrays.
     """
+    n = indptr.size - 1
     if n > PACKED_SLOTS:
-        return csr_of_ties_scattered(a, b, strength, kind, n)
+        csr_of_ties_scattered_into(a, b, strength, kind, indptr, indices, data, kinds)
+        return
     m = a.size
-    indptr = np.zeros(n + 1, dtype=np.int32)
+    indptr[:] = 0
     lower = np.zeros(n + 1, dtype=np.int32)  # lower[r + 1]: the lower entries of rows up to r (after the sums)
     for t in range(m):
         indptr[a[t] + 1] += 1
@@ -189,13 +213,11 @@ def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.nda
         packed[j] = (np.uint64(bits[t]) << np.uint64(32)) | np.uint64((np.uint32(a[t]) << np.uint32(8))
                                                                         | np.uint32(kind[t]))
         fill[r] = j + 1
-    indices = np.empty(2 * m, dtype=np.int32)
-    data = np.empty(2 * m, dtype=np.uint32)  # the strengths' bits (returned as float32)
-    kinds = np.empty(2 * m, dtype=np.uint8)
+    data_bits = data.view(np.uint32)  # the strengths' bits
     for t in range(m):  # the upper entry of tie t: after the ties of smaller a, the lower part of row a and t's
         p = t + lower[a[t] + 1]
         indices[p] = b[t]
-        data[p] = bits[t]
+        data_bits[p] = bits[t]
         kinds[p] = kind[t]
     r = 0
     for q in range(m):  # the lower entries, each to the head of its row
@@ -206,8 +228,7 @@ def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.nda
         low = np.uint32(e & np.uint64(0xFFFFFFFF))
         indices[p] = np.int32(low >> np.uint32(8))
         kinds[p] = np.uint8(low & np.uint32(0xFF))
-        data[p] = np.uint32(e >> np.uint64(32))
-    return indptr, indices, data.view(np.float32), kinds
+        data_bits[p] = np.uint32(e >> np.uint64(32))
 
 
 @compiled
@@ -215,31 +236,44 @@ def csr_of_ties_scattered(a: np.ndarray, b: np.ndarray, strength: np.ndarray, ki
                           n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """Return :func:`csr_of_ties` by a counting scatter of each tie into the three outputs (any number of slots)."""
     m = a.size
-    indptr = np.zeros(n + 1, dtype=np.int32)
+    indptr = np.empty(n + 1, dtype=np.int32)
+    indices = np.empty(2 * m, dtype=np.int32)
+    data = np.empty(2 * m, dtype=np.float32)
+    kinds = np.empty(2 * m, dtype=np.uint8)
+    csr_of_ties_scattered_into(a, b, strength, kind, indptr, indices, data, kinds)
+    return indptr, indices, data, kinds
+
+
+@compiled
+def csr_of_ties_scattered_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray,
+                               indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+                               kinds: np.ndarray) -> None:  # pragma: no cover
+    """Write :func:`csr_of_ties_scattered` into the arrays given (as :func:`csr_of_ties_into`)."""
+    n = indptr.size - 1
+    m = a.size
+    indptr[:] = 0
     for t in range(m):
         indptr[a[t] + 1] += 1
         indptr[b[t] + 1] += 1
     for r in range(n):
         indptr[r + 1] += indptr[r]
     fill = indptr[:n].copy()
-    indices = np.empty(2 * m, dtype=np.int32)
-    data = np.empty(2 * m, dtype=np.float32)
-    kinds = np.empty(2 * m, dtype=np.uint8)
+    bits = strength.view(np.uint32)
+    data_bits = data.view(np.uint32)  # the strengths' bits, copied as they are
     for t in range(m):  # the lower part of each row: ties (x, r)
         r = b[t]
         j = fill[r]
         indices[j] = a[t]
-        data[j] = strength[t]
+        data_bits[j] = bits[t]
         kinds[j] = kind[t]
         fill[r] = j + 1
     for t in range(m):  # then the upper part: ties (r, y)
         r = a[t]
         j = fill[r]
         indices[j] = b[t]
-        data[j] = strength[t]
+        data_bits[j] = bits[t]
         kinds[j] = kind[t]
         fill[r] = j + 1
-    return indptr, indices, data, kinds
 
 
 @compiled

@@ -276,6 +276,10 @@ class LocalSNSChannel(Channel):
         return idx
 
     # -- refresh -----------------------------------------------------------------------
+    def release(self) -> None:
+        """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh)."""
+        self._adj = None
+
     def refresh(self) -> None:
         """Cache adopters, the network (for tie strengths) and the eligible helpers by category and district."""
         pop = self.ctx.population

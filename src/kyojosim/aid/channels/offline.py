@@ -32,8 +32,8 @@ class OfflineChannel(Channel):
         """Extra asking rate by slot, set by other channels (the local SNS raises it for its adopters)."""
 
     def release(self) -> None:
-        """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh)."""
-        self._nb = None
+        """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh) and degrees."""
+        self._nb = self._degree = None
 
     def refresh(self) -> None:
         """Take the network's adjacency (shared by the channels) and each resident's number of offline ties.

@@ -494,8 +494,14 @@ class SharingPlatformChannel(Channel):
         self._update_helpers()
 
     def release(self) -> None:
-        """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh)."""
+        """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh).
+
+        And of the year's arrays the refresh makes again: who is on which side, who offers on what terms
+        (and the offers computed from them), and the counts of ties to members.
+        """
         self._nb = self._adj = None
+        self._member_ties = (None, np.zeros(0))
+        self._year_sides = self._offer_terms = self._helpers_of = None
 
     def refresh(self) -> None:
         """Launch if the platform runs from the start; rebuild the network caches, the potential and the offers."""
