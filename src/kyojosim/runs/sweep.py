@@ -60,6 +60,7 @@ from ..atomic import (
     check_file,
     parquet_bytes,
     sync_file,
+    table_bytes,
     write_bytes,
     write_json,
     write_parquet,
@@ -70,8 +71,10 @@ from ..measures.outcomes import (
     columns_of,
     experiment_tables,
     missing_allowed,
+    rows_arrow,
     summarise,
     swept_tables,
+    table_arrow,
     typed_frame,
 )
 from ..params.experiment import Experiment, Run, load_experiment
@@ -233,20 +236,25 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str, sync: bool = True) -
             from .builder import run_scenario
 
             scenario, build_seconds = run_scenario(scenario)
-        result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
+        # the model is kept until its tables are taken, then released: a worker runs many and keeps none alive
+        result = run_one(scenario, keep_model=True, agents=False)
         model_seconds = float(result.manifest.get("elapsed_s") or 0.0)
-        frames = {f"{name}.parquet": result.tables_[name] for name in swept_tables()}
-        frames["summary.parquet"] = summary_frame([summary_row(result, run_id)])
+        try:  # the tables as Arrow tables, straight from the recorded columns (the files table_frame's frames make)
+            tables = {f"{name}.parquet": table_arrow(result.model.datacollector, name) for name in swept_tables()}
+        finally:
+            result.model.release()
+            result.model = None
+        tables["summary.parquet"] = rows_arrow("summary", [summary_row(result, run_id)])
         del result
         # each file is made in memory, hashed there and renamed into place atomically, but not flushed one by one:
         # the status, written last and flushed, records their sizes and hashes (checked when the sweep resumes),
         # and a resumed sweep runs again a run whose files differ
         files = {}
-        for name, df in frames.items():
-            data = parquet_bytes(df)
+        for name, tab in tables.items():
+            data = table_bytes(tab)
             write_bytes(folder / name, data, sync=False)
             files[name] = bytes_digest(data)
-        del frames, data
+        del tables, data
         release_memory()
         seconds = time.perf_counter() - t0
         status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6),
