@@ -184,7 +184,8 @@ def test_more_replicates_extend_the_folder_and_fewer_keep_it(serial, tmp_path, m
     first = kyojosim.load(out)
     calls = []
     real = results_module.run_one
-    monkeypatch.setattr(results_module, "run_one", lambda scn, **kw: calls.append(scn.simulation.seed) or real(scn, **kw))
+    monkeypatch.setattr(results_module, "run_one",
+                        lambda scn, **kw: calls.append(scn.simulation.seed) or real(scn, **kw))
     kyojosim.sweep(SMALL, out=out, progress=False)  # 2 replicates: the folder is this experiment's, extended
     assert len(calls) == 2  # replicate 1 of both variants, and nothing else
     assert_same_results(serial, out)
