@@ -328,6 +328,22 @@ def test_the_longest_runs_are_handed_out_first():
     assert same == [r.run_id for r in exp.runs if r.scenario == order[0].scenario]  # ties in the experiment's order
 
 
+def test_runs_with_more_channels_running_longer_are_handed_out_first():
+    from kyojosim.runs.sweep import execution_order, predicted_cost
+
+    exp = kyojosim.load_experiment({"name": "channels", "seed": 1, "replicates": 2, "years": 4, "scale": 0.1,
+                                    "scenarios": ["yamae"],
+                                    "variants": {"baseline": {}, "late": {"interventions": {"local_sns": 2018}},
+                                                 "hub": {"interventions": {"reporting_hub": 2015}},
+                                                 "all": {"interventions": {"local_sns": 2015, "reporting_hub": 2015,
+                                                                           "sharing_platform": 2016}}}})
+    order = [r.run_id for r in execution_order(list(exp.runs))]
+    assert order == [f"yamae-{v}-p0-r{k}" for v in ("all", "hub", "late", "baseline") for k in (0, 1)]
+    cost = {r.variant: predicted_cost(r) for r in exp.runs}
+    # the SNS runs one of the four years (2018): a quarter of its weight
+    assert cost["late"] == pytest.approx(cost["baseline"] * 1.0625)
+
+
 def test_each_status_of_local_workers_is_flushed_by_the_sweep(tmp_path, monkeypatch):
     from kyojosim.runs import sweep as sweep_module
 
