@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import itertools
 import json
 import multiprocessing
 import os
@@ -816,6 +817,7 @@ def sweep(
         if (statuses[r.run_id] or {}).get("status") == "done":
             gatherer.mark(r.run_id, True)
     local = backend == "loky"  # the statuses of local workers are flushed here, while the workers go on
+    finishing: Iterator[dict[str, Any]] = iter(())
     try:
         finishing = _execute(folder, todo, jobs, backend, scheduler, retried, sync=not local,
                              idle=gatherer.step)  # local workers start here, before the bar
@@ -823,7 +825,8 @@ def sweep(
         # workers are forked only from a process without other threads
         with (tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", file=sys.stderr, smoothing=0.1,
                    dynamic_ncols=True) if progress else contextlib.nullcontext()) as bar:
-            for status in finishing:
+            # one status per run: the last taken, the workers end while the tables are consolidated
+            for status in itertools.islice(finishing, len(todo)):
                 done = status.get("status") == "done"
                 if done and local:
                     sync_file(folder / RUNS_DIR / status["run_id"] / STATUS)
@@ -837,13 +840,27 @@ def sweep(
                 bar.update(1)
     except BaseException:
         gatherer.discard()
+        _close(finishing)
         raise
     run_wall = time.perf_counter() - t0
-    consolidate(folder, exp, jobs=jobs, gathered=gatherer,
-                timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
-                         "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs, "backend": backend},
-                recovered={"damaged": damaged, "retried": list(retried.values())})
+    try:
+        consolidate(folder, exp, jobs=jobs, gathered=gatherer,
+                    timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
+                             "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs, "backend": backend},
+                    recovered={"damaged": damaged, "retried": list(retried.values())})
+    except BaseException:
+        _close(finishing)
+        raise
+    for _ in finishing:  # the end of the runs (one status each): waits for the workers, which ended meanwhile
+        pass
     return folder
+
+
+def _close(finishing: Iterator[Any]) -> None:
+    """Stop the runs still going (Ctrl-C, an error) and wait for the workers."""
+    close = getattr(finishing, "close", None)
+    if close is not None:
+        close()
 
 
 __all__ = ["BACKENDS", "CHANNEL_COST", "RETRIES", "DamagedError", "SweepError", "consolidate", "execution_order",
