@@ -135,3 +135,35 @@ def test_idle_work_is_done_while_a_worker_has_nothing_to_run(local_workers):
     calls.clear()
     assert [x for x, _ in map_runs(_sleep_and_start, [0.01, 0.02], idle=idle)] == [0.01, 0.02]
     assert not calls  # one job: the items run in this process, nothing runs beside them
+
+
+@pytest.mark.parametrize("local_workers", ["forked"], indirect=True)
+def test_forked_workers_end_once_the_last_result_is_taken(local_workers):
+    """With nothing left to run, the workers end while the caller still works on the last result."""
+    import threading
+    import time
+
+    import psutil
+
+    threads = set(threading.enumerate())
+    results = map_runs(_square_and_pid, range(4), jobs=2)
+    taken = [next(results) for _ in range(4)]  # every result, the iteration not finished: the caller works on
+    pids = {pid for _, pid in taken}
+    assert sorted(r for r, _ in taken) == [0, 1, 4, 9] and os.getpid() not in pids
+
+    def alive() -> set[int]:
+        out = set()
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    out.add(pid)
+            except psutil.NoSuchProcess:
+                pass
+        return out
+
+    deadline = time.monotonic() + 60
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive()  # they ended without the iteration going on
+    assert list(results) == []  # the end of the iteration waits for them: nothing of the pool is left
+    assert not [t for t in threading.enumerate() if t not in threads and t.is_alive()]

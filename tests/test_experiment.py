@@ -8,14 +8,18 @@ import itertools
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.cli import main
+from kyojosim.errors import ScenarioError
 from kyojosim.params.experiment import (
     EXPERIMENT_DIR,
     ExperimentError,
     bundled_experiments,
     load_experiment,
     replicate_seeds,
+    with_seed,
 )
 
 BASE = {
@@ -77,6 +81,33 @@ def test_runs_order_ids_and_common_random_numbers():
     starts = {r.variant: r.intervention_start for r in exp.runs}
     hub_default = iv.reporting_hub.start_year  # switched on with true: the scenario's own start year
     assert starts == {"baseline": None, "hub": 2016, "sns": min(2017, hub_default)}
+
+
+def test_each_replicate_is_the_variant_with_its_seed_fully_checked():
+    """A replicate's scenario (the variant's with a seed set) is the one a full check of the override gives."""
+    exp = load_experiment(spec(design={"type": "factorial", "parameters": {"helping.weekly_hours_free": [3, 6]}}))
+    for run in exp.runs:
+        full = run.resolved.replace(**{"simulation.seed": 12345}).replace(**{"simulation.seed": run.seed})
+        assert run.resolved == full and run.resolved.digest() == full.digest()
+    more = exp.with_replicates(5)
+    for run in more.runs:
+        full = run.resolved.replace(**{"simulation.seed": run.seed})
+        assert run.resolved == full and run.resolved.digest() == full.digest()
+        assert run.resolved.simulation.seed == run.seed
+
+
+@given(seed=st.integers(min_value=-(2**64), max_value=2**64))
+@settings(max_examples=60, deadline=None)
+def test_with_seed_is_the_checked_override(seed):
+    scn = load_experiment(BASE).runs[0].resolved
+    try:
+        full = scn.replace(**{"simulation.seed": seed})
+    except ScenarioError as exc:
+        with pytest.raises(ScenarioError) as got:
+            with_seed(scn, seed)
+        assert str(got.value) == str(exc)
+        return
+    assert with_seed(scn, seed) == full and with_seed(scn, seed).digest() == full.digest()
 
 
 def test_marked_baseline_comes_first_and_hash_is_stable():

@@ -7,10 +7,14 @@ the labels and the formats; a table added later leaves older results folders rea
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import kyojosim
 from kyojosim.analysis.compare import compare, format_comparison
@@ -211,3 +215,59 @@ def test_a_table_made_from_columns_is_the_table_made_from_rows():
     pd.testing.assert_frame_equal(frame, pd.DataFrame(money).astype(outcomes.columns_of("money")), check_exact=True)
     with pytest.raises(outcomes.OutcomeError, match="no column"):
         outcomes.typed_frame("money", {k: v for k, v in money.items() if k != "subsidy"})
+
+
+def test_arrow_tables_of_a_run_have_the_bytes_of_its_frames():
+    """A run's tables made as Arrow tables from the recorded columns write the Parquet bytes of its frames."""
+    from kyojosim.atomic import parquet_bytes, table_bytes
+    from kyojosim.runs.sweep import summary_frame, summary_row
+
+    small_run = run_one("ikoma-all", seed=3, years=3, scale=0.05, keep_model=True, agents=False,
+                        overrides={"interventions.sharing_platform.start_year": 2015,
+                                   "interventions.local_sns.start_year": 2015})
+    dc = small_run.model.datacollector
+    assert len(small_run.tables_["money"]) and len(small_run.tables_["community_value"])  # every kind of row
+    for name in outcomes.run_tables():
+        arrow = outcomes.table_arrow(dc, name)
+        assert arrow.equals(pa.Table.from_pandas(outcomes.table_frame(dc, name), preserve_index=False)), name
+        assert table_bytes(arrow).equals(parquet_bytes(outcomes.table_frame(dc, name))), name
+    rows = [summary_row(small_run, "a"), {**summary_row(small_run, "b"), "matching_rate": float("nan")}]
+    assert table_bytes(outcomes.rows_arrow("summary", rows)).equals(parquet_bytes(summary_frame(rows)))
+    with pytest.raises(OutcomeError, match="no column"):
+        outcomes.rows_arrow("summary", [{"run_id": "a"}])
+
+
+@st.composite
+def recorded_tables(draw):
+    """Columns of every run table as a model records them: random values, nan floats, missing or unusual texts."""
+    texts = st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["chores", "北部", ""]))
+    floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
+    ints = st.integers(min_value=-(2**62), max_value=2**62)
+    tables = {}
+    for name in outcomes.run_tables():
+        n = draw(st.integers(min_value=0, max_value=4))
+        cols = outcomes.columns_of(name, ["北部", "south"])
+        if name == "steps":
+            cols.pop("step")
+        tables[name] = {c: draw(st.lists({"int64": ints, "float64": floats, "str": texts}[dtype], min_size=n,
+                                         max_size=n)) for c, dtype in cols.items()}
+    return tables
+
+
+@given(tables=recorded_tables())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_arrow_tables_are_the_frames_converted(tables):
+    """Whatever the values, a recorded table made as an Arrow table is its frame as pyarrow converts it."""
+    from kyojosim.atomic import parquet_bytes, table_bytes
+
+    dc = SimpleNamespace(model_vars=tables.pop("steps"), tables=tables)
+    for name in outcomes.run_tables():
+        frame = outcomes.table_frame(dc, name)
+        arrow = outcomes.table_arrow(dc, name)
+        assert arrow.equals(pa.Table.from_pandas(frame, preserve_index=False)), name
+        assert arrow.schema.equals(pa.Schema.from_pandas(frame, preserve_index=False), check_metadata=True), name
+        assert table_bytes(arrow).equals(parquet_bytes(frame)), name
+    rows = [{c: v[i] for c, v in tables["aid_years"].items()} for i in range(len(tables["aid_years"]["year"]))]
+    if rows:
+        assert table_bytes(outcomes.rows_arrow("aid_years", rows)).equals(
+            parquet_bytes(outcomes.typed_frame("aid_years", rows)))

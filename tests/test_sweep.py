@@ -133,10 +133,13 @@ def test_dask_backend_gives_identical_tables(serial, tmp_path):
 def test_a_failing_run_is_recorded_and_resume_reruns_only_it(serial, tmp_path, monkeypatch):
     real_run = results_module.run_one
     calls = []
+    first_seed = kyojosim.load_experiment(SMALL).seeds[0]
+    boom = []
 
-    def flaky(scenario, **kw):
+    def flaky(scenario, **kw):  # the hub's replicate 0 fails the first time it runs, whatever the order of the runs
         calls.append(scenario.simulation.seed)
-        if scenario.interventions.reporting_hub.enabled and len(calls) == 3:
+        if scenario.interventions.reporting_hub.enabled and scenario.simulation.seed == first_seed and not boom:
+            boom.append(1)
             raise RuntimeError("boom in the model")
         return real_run(scenario, **kw)
 
@@ -184,7 +187,8 @@ def test_more_replicates_extend_the_folder_and_fewer_keep_it(serial, tmp_path, m
     first = kyojosim.load(out)
     calls = []
     real = results_module.run_one
-    monkeypatch.setattr(results_module, "run_one", lambda scn: calls.append(scn.simulation.seed) or real(scn))
+    monkeypatch.setattr(results_module, "run_one",
+                        lambda scn, **kw: calls.append(scn.simulation.seed) or real(scn, **kw))
     kyojosim.sweep(SMALL, out=out, progress=False)  # 2 replicates: the folder is this experiment's, extended
     assert len(calls) == 2  # replicate 1 of both variants, and nothing else
     assert_same_results(serial, out)
@@ -325,6 +329,22 @@ def test_the_longest_runs_are_handed_out_first():
     assert costs == sorted(costs, reverse=True) and costs[0] > costs[-1]  # ikoma (118k residents) before yamae
     same = [r.run_id for r in order if r.scenario == order[0].scenario]
     assert same == [r.run_id for r in exp.runs if r.scenario == order[0].scenario]  # ties in the experiment's order
+
+
+def test_runs_with_more_channels_running_longer_are_handed_out_first():
+    from kyojosim.runs.sweep import execution_order, predicted_cost
+
+    exp = kyojosim.load_experiment({"name": "channels", "seed": 1, "replicates": 2, "years": 4, "scale": 0.1,
+                                    "scenarios": ["yamae"],
+                                    "variants": {"baseline": {}, "late": {"interventions": {"local_sns": 2018}},
+                                                 "hub": {"interventions": {"reporting_hub": 2015}},
+                                                 "all": {"interventions": {"local_sns": 2015, "reporting_hub": 2015,
+                                                                           "sharing_platform": 2016}}}})
+    order = [r.run_id for r in execution_order(list(exp.runs))]
+    assert order == [f"yamae-{v}-p0-r{k}" for v in ("all", "hub", "late", "baseline") for k in (0, 1)]
+    cost = {r.variant: predicted_cost(r) for r in exp.runs}
+    # the SNS runs one of the four years (2018): a quarter of its weight
+    assert cost["late"] == pytest.approx(cost["baseline"] * 1.0625)
 
 
 def test_each_status_of_local_workers_is_flushed_by_the_sweep(tmp_path, monkeypatch):

@@ -189,9 +189,19 @@ def parquet_bytes(df: pd.DataFrame, index: bool = False) -> pa.Buffer:
         The file's bytes (a ``pyarrow.Buffer``: write it with :func:`write_bytes`, hash it with :func:`bytes_digest`).
     """
     import pyarrow as pa
+
+    return table_bytes(pa.Table.from_pandas(df, preserve_index=index, nthreads=1))
+
+
+def table_bytes(table: pa.Table) -> pa.Buffer:
+    """Return an Arrow table as the bytes of a Parquet file, in memory, written as :func:`parquet_bytes` writes.
+
+    An Arrow table with the schema (pandas metadata included) and values ``pyarrow.Table.from_pandas`` gives a
+    frame has the bytes :func:`parquet_bytes` gives the frame.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=index, nthreads=1)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="snappy")
     return sink.getvalue()
@@ -261,4 +271,4 @@ def check_file(path: str | os.PathLike[str], expected: Any, full: bool = True) -
 
 
 __all__ = ["TMP_SUFFIX", "atomic_open", "bytes_digest", "check_file", "file_digest", "parquet_bytes", "sync_file",
-           "write_bytes", "write_json", "write_parquet", "write_text"]
+           "table_bytes", "write_bytes", "write_json", "write_parquet", "write_text"]

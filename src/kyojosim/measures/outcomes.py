@@ -32,6 +32,7 @@ records its rows.
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ from ..errors import KyojoError
 from .tsunagari import QUANTILES
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from ..model import KyojoModel
 
 FORMAT_VERSION = 3
@@ -400,6 +403,93 @@ def table_frame(dc: mesa.DataCollector, name: str) -> pd.DataFrame:
     return pd.DataFrame({c: _typed_column(v, t.dtype(c)) for c, v in data.items()})
 
 
+def table_arrow(dc: mesa.DataCollector, name: str) -> pa.Table:
+    """Return a recorded table as an Arrow table: the table of :func:`table_frame`, built without pandas.
+
+    The same schema (the pandas metadata included) and values as ``pyarrow.Table.from_pandas(table_frame(dc,
+    name), preserve_index=False)``, so its Parquet file has the same bytes, made directly from the recorded
+    columns: each column as :func:`table_frame` types it (``nan`` of a float column and a missing text are
+    null, as pyarrow converts them from pandas), under a schema made once per set of columns.
+    """
+    t = table(name)
+    if t.recorded_by == "reporters":
+        columns = dict(dc.model_vars)
+        if not columns:
+            return _frame_arrow(typed_frame(name))
+        steps = len(next(iter(columns.values())))
+        given = {"step": np.arange(steps, dtype=np.int64), **{str(c): v for c, v in columns.items()}}
+        cols = columns_of(name)
+        cols.update({c: t.dtype(c) for c in given if c not in cols and t.dtype(c)})
+        missing = [c for c in cols if c not in given]
+        if missing:
+            raise OutcomeError(f"table {name!r}: no column(s) {', '.join(missing)}")
+        return _columns_arrow(name, {c: given[c] for c in cols}, cols)
+    if t.recorded_by != "rows":
+        raise OutcomeError(f"table {name!r} is built by a sweep, not recorded by a model")
+    data = dc.tables[name]
+    return _columns_arrow(name, data, {c: t.dtype(c) for c in data})
+
+
+def rows_arrow(name: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Return rows as an Arrow table: ``pyarrow.Table.from_pandas(typed_frame(name, rows), preserve_index=False)``.
+
+    The same schema and values (so the same Parquet bytes), built without pandas. ``rows`` is a non-empty
+    list of dicts with every declared column (``summary``: ``run_id`` and the summary metrics, as
+    :func:`summarise` gives them); per-district columns in the rows are kept after the declared ones, other
+    keys are dropped.
+
+    Raises:
+        OutcomeError: If a row lacks a declared column.
+    """
+    if not rows:
+        return _frame_arrow(typed_frame(name, list(rows)))
+    t = table(name)
+    cols = columns_of(name)
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    cols.update({str(c): t.dtype(str(c)) for c in keys if str(c) not in cols and t.dtype(str(c))})
+    missing = [c for c in cols if any(c not in row for row in rows)]
+    if missing:
+        raise OutcomeError(f"table {name!r}: no column(s) {', '.join(missing)}")
+    return _columns_arrow(name, {c: [row[c] for row in rows] for c in cols}, cols)
+
+
+def _frame_arrow(df: pd.DataFrame) -> pa.Table:
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
+
+
+def _columns_arrow(name: str, data: Mapping[str, Any], dtypes: Mapping[str, str | None]) -> pa.Table:
+    """Return typed columns as an Arrow table, as pyarrow converts the frame of :func:`_typed_column` columns."""
+    import pyarrow as pa
+
+    if any(dtype not in (INT, FLOAT, STR) for dtype in dtypes.values()):  # not declared: the frame's inference
+        return _frame_arrow(pd.DataFrame({c: _typed_column(data[c], dtypes[c]) for c in dtypes}))
+    arrays = []
+    for c, dtype in dtypes.items():
+        values = data[c]
+        if dtype == STR:
+            try:  # the texts as pandas' str dtype holds them; anything but text (or a missing value) goes through it
+                arrays.append(pa.array(values, type=pa.large_string(), from_pandas=True))
+                continue
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                return _frame_arrow(pd.DataFrame({k: _typed_column(data[k], dtypes[k]) for k in dtypes}))
+        arrays.append(pa.array(np.asarray(values, dtype=dtype), from_pandas=True))
+    schema = _arrow_schema(name, tuple(dtypes.items()))
+    if any(not a.type.equals(f.type) for a, f in zip(arrays, schema, strict=True)):  # pragma: no cover - defensive
+        return _frame_arrow(pd.DataFrame({c: _typed_column(data[c], dtypes[c]) for c in dtypes}))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@functools.lru_cache(maxsize=256)
+def _arrow_schema(name: str, columns: tuple[tuple[str, str], ...]) -> pa.Schema:
+    """Return the Arrow schema (with its pandas metadata) pyarrow gives a typed frame of these columns."""
+    import pyarrow as pa
+
+    empty = pd.DataFrame({c: _typed_column([], dtype) for c, dtype in columns})
+    return pa.Schema.from_pandas(empty, preserve_index=False)
+
+
 def last_rows(dc: mesa.DataCollector, name: str, key: str = "step") -> list[dict[str, Any]]:
     """Return the rows of the latest record of a table (those sharing the last value of ``key``)."""
     data = dc.tables[name]
@@ -674,5 +764,5 @@ def age_structure_rows(year: int, counts: np.ndarray, scale: float) -> Iterable[
 __all__ = ["FORMAT_VERSION", "KINDS", "METRICS", "MONTH_ENDS", "TABLES", "Metric", "OutcomeCollector", "OutcomeError",
            "Table", "age_structure_rows", "calendar_month", "columns_of", "compared_metrics", "experiment_tables",
            "headline_metrics", "is_money", "is_percent", "last_rows", "make_datacollector", "metric", "missing_allowed",
-           "month_label", "record_month", "run_tables", "start_month", "summarise", "summary_metrics", "swept_tables",
-           "table", "table_frame", "typed_frame"]
+           "month_label", "record_month", "rows_arrow", "run_tables", "start_month", "summarise", "summary_metrics",
+           "swept_tables", "table", "table_arrow", "table_frame", "typed_frame"]

@@ -780,7 +780,7 @@ class Experiment:
         for first in firsts:
             stem = first.run_id.removesuffix("-r0")
             for k, rseed in enumerate(seeds):
-                resolved = None if first.resolved is None else first.resolved.replace(**{"simulation.seed": rseed})
+                resolved = None if first.resolved is None else with_seed(first.resolved, rseed)
                 recipe = None if first.recipe is None else dataclasses.replace(first.recipe, seed=rseed)
                 runs.append(dataclasses.replace(first, run_id=f"{stem}-r{k}", replicate=k, seed=rseed,
                                                 resolved=resolved, recipe=recipe))
@@ -824,6 +824,19 @@ def find_experiment(name: str | Path) -> Path:
 def bundled_experiments() -> list[str]:
     """Names of the bundled experiment files."""
     return sorted(p.stem for p in EXPERIMENT_DIR.glob("*.yaml"))
+
+
+def with_seed(scn: Scenario, seed: int) -> Scenario:
+    """Return a checked scenario with another ``simulation.seed`` (a replicate of a resolved variant).
+
+    The same scenario as ``scn.replace(**{"simulation.seed": seed})`` (equal, with the same digest), without
+    checking every other key again: they are those of ``scn``, already checked, and no check of the schema
+    involves the seed with another key. A seed outside the range ``simulation.seed`` allows goes through the
+    full check (and its error).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        return scn.replace(**{"simulation.seed": seed})
+    return dataclasses.replace(scn, simulation=dataclasses.replace(scn.simulation, seed=int(seed)))
 
 
 def replicate_seeds(seed: int, replicates: int) -> tuple[int, ...]:
@@ -953,7 +966,7 @@ def load_experiment(source: str | Path | Mapping[str, Any] | Experiment, *, year
                 scn = resolved[(vname, pi)]
                 start = _intervention_start(scn, resolved[(baseline, pi)])
                 for r, rseed in enumerate(seeds):
-                    run_scn = scn.replace(**{"simulation.seed": rseed})
+                    run_scn = with_seed(scn, rseed)
                     run_id = f"{_safe(sname)}-{_safe(vname)}-p{pi}-r{r}"
                     runs.append(Run(run_id=run_id, scenario=sname, variant=vname, point=pi, replicate=r, seed=rseed,
                                     params=dict(point), intervention_start=start, resolved=run_scn))
@@ -1077,4 +1090,4 @@ def _intervention_start(scn: Scenario, base: Scenario) -> int | None:
 
 __all__ = ["DESIGN_TYPES", "EXPERIMENT_DIR", "Design", "Experiment", "ExperimentError", "ExperimentSpec",
            "InterventionSwitch", "Label", "MunicipalScenario", "MunicipalitySelection", "Run", "Variant",
-           "bundled_experiments", "find_experiment", "load_experiment", "replicate_seeds"]
+           "bundled_experiments", "find_experiment", "load_experiment", "replicate_seeds", "with_seed"]

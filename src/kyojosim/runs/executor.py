@@ -242,6 +242,8 @@ def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, ret
     the same kind, forked only if that is still safe (:func:`can_fork`: a progress bar's thread may run by then).
     The workers are given their next items before the finished ones are yielded, so that what the caller does
     with a result never keeps a worker waiting. ``idle`` (see :func:`map_runs`) is called while a core is free.
+    Once nothing is left to run, forked workers are told to end before the last results are yielded, so that they
+    end while the caller works on them; the iteration's end waits for them.
     """
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
@@ -257,6 +259,7 @@ def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, ret
     next_out = 0
     failed_starts = 0
     more_idle = idle is not None
+    stopping = None  # the forked workers told to stop once nothing is left to run (a thread waits for them)
     try:
         while pending or suspects or in_flight or outbox:
             try:  # an item leaves its queue once it is submitted
@@ -278,6 +281,9 @@ def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, ret
                     continue
             failed_starts = 0
             if outbox:
+                if fork and pool is not None and stopping is None and not (pending or suspects or in_flight):
+                    # nothing left to run: the workers end while the caller takes the last results (and works on)
+                    stopping = _stop_later(pool)
                 while outbox:
                     yield outbox.popleft()
                 more_idle = idle is not None  # a result may bring work for the idle time
@@ -319,11 +325,25 @@ def _local(fn: Callable[[T], R], items: list[T], n_jobs: int, ordered: bool, ret
     except BaseException:
         for fut in in_flight:
             fut.cancel()
+        if stopping is not None:
+            stopping.join()
         if pool is not None and (in_flight or fork):  # Ctrl-C, an error, or the caller stopped early: stop the workers
             pool.stop()
         raise
-    if fork and pool is not None:
+    if stopping is not None:
+        stopping.join()
+    elif fork and pool is not None:
         pool.executor.shutdown(wait=True)
+
+
+def _stop_later(pool: _ForkedPool) -> Any:
+    """Tell a pool's idle workers to end, and return the thread that waits for them (join it before returning)."""
+    import threading
+
+    thread = threading.Thread(target=pool.executor.shutdown, kwargs={"wait": True}, name="kyojosim-workers-end",
+                              daemon=True)
+    thread.start()
+    return thread
 
 
 def release_workers() -> None:

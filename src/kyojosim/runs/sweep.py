@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import itertools
 import json
 import multiprocessing
 import os
@@ -60,6 +61,7 @@ from ..atomic import (
     check_file,
     parquet_bytes,
     sync_file,
+    table_bytes,
     write_bytes,
     write_json,
     write_parquet,
@@ -70,8 +72,10 @@ from ..measures.outcomes import (
     columns_of,
     experiment_tables,
     missing_allowed,
+    rows_arrow,
     summarise,
     swept_tables,
+    table_arrow,
     typed_frame,
 )
 from ..params.experiment import Experiment, Run, load_experiment
@@ -233,20 +237,25 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str, sync: bool = True) -
             from .builder import run_scenario
 
             scenario, build_seconds = run_scenario(scenario)
-        result = run_one(scenario)  # the model is released: a worker runs many and keeps none alive
+        # the model is kept until its tables are taken, then released: a worker runs many and keeps none alive
+        result = run_one(scenario, keep_model=True, agents=False)
         model_seconds = float(result.manifest.get("elapsed_s") or 0.0)
-        frames = {f"{name}.parquet": result.tables_[name] for name in swept_tables()}
-        frames["summary.parquet"] = summary_frame([summary_row(result, run_id)])
+        try:  # the tables as Arrow tables, straight from the recorded columns (the files table_frame's frames make)
+            tables = {f"{name}.parquet": table_arrow(result.model.datacollector, name) for name in swept_tables()}
+        finally:
+            result.model.release()
+            result.model = None
+        tables["summary.parquet"] = rows_arrow("summary", [summary_row(result, run_id)])
         del result
         # each file is made in memory, hashed there and renamed into place atomically, but not flushed one by one:
         # the status, written last and flushed, records their sizes and hashes (checked when the sweep resumes),
         # and a resumed sweep runs again a run whose files differ
         files = {}
-        for name, df in frames.items():
-            data = parquet_bytes(df)
+        for name, tab in tables.items():
+            data = table_bytes(tab)
             write_bytes(folder / name, data, sync=False)
             files[name] = bytes_digest(data)
-        del frames, data
+        del tables, data
         release_memory()
         seconds = time.perf_counter() - t0
         status = {"run_id": run_id, "status": "done", "seconds": round(seconds, 6),
@@ -530,9 +539,10 @@ def manifest_dict(experiment: dict[str, Any], hash_: str, name: str, baseline: s
 def execution_order(runs: list[Run]) -> list[Run]:
     """Return the order in which the runs are handed to the workers.
 
-    The runs of an experiment's scenarios go the longest first, as far as their size tells (residents
-    simulated x years, :func:`predicted_cost`), runs of the same size in the experiment's order: a long run
-    handed out last would keep one worker busy while the others wait. Runs of municipalities whose scenario
+    The runs of an experiment's scenarios go the longest first, as far as their size and channels tell
+    (residents simulated x years, more for each intervention that runs: :func:`predicted_cost`), runs of the
+    same expected cost in the experiment's order: a long run handed out last would keep one worker busy while
+    the others wait, and the shortest last let the workers end closest together. Runs of municipalities whose scenario
     is built in the worker (``municipalities:``) come after them, first run of each municipality first, then
     the second of each, and so on: every municipality is built once, by its first run, while the workers
     build different municipalities at the same time; its other runs come later and find it in the cache.
@@ -551,10 +561,35 @@ def execution_order(runs: list[Run]) -> list[Run]:
     return plain + [r for _, _, r in sorted(keyed, key=lambda t: (t[0], t[1]))]
 
 
+CHANNEL_COST: dict[str, float] = {"local_sns": 0.25, "sharing_platform": 0.2, "reporting_hub": 0.1,
+                                   "offline_events": 0.05}
+"""The part a run's cost grows by for each intervention that runs all its years (for the order of the runs only).
+
+assumption: from runs of Ikoma (scale 0.1) and Yamae (scale 0.5), 10 years, each intervention alone from the
+first year, CPU time over the baseline's: the local SNS +9 to +28%, the sharing platform +21 to +24%, the
+reporting hub +4 to +13%; plausible range 0 to 2.5 each (the SNS of Koto at full scale, with every channel
+about 3.5 times the offline run). Only the order in which the runs are handed out depends on it, never a result.
+"""
+
+
 def predicted_cost(run: Run) -> float:
-    """Return the size of a run of a resolved scenario: residents simulated (population x scale) x years."""
+    """Return the expected cost of a run of a resolved scenario, to order the runs (never a result).
+
+    Residents simulated (population x scale) x years x (1 + for each intervention that runs, its
+    :data:`CHANNEL_COST` x the share of the run's years it runs).
+    """
     scn = run.resolved
-    return float(scn.municipality.population) * float(scn.municipality.scale) * float(scn.simulation.years)
+    years = int(scn.simulation.years)
+    size = float(scn.municipality.population) * float(scn.municipality.scale) * float(years)
+    first = int(scn.municipality.start_year)
+    extra = 0.0
+    for name, weight in CHANNEL_COST.items():
+        iv = getattr(scn.interventions, name, None)
+        if iv is None or not iv.enabled or years <= 0:
+            continue
+        end = first + years if iv.end_year is None else min(first + years, int(iv.end_year) + 1)
+        extra += weight * max(0, end - max(first, int(iv.start_year))) / years
+    return size * (1.0 + extra)
 
 
 def _run_task(task: tuple[str, Any, str, bool]) -> dict[str, Any]:
@@ -782,6 +817,7 @@ def sweep(
         if (statuses[r.run_id] or {}).get("status") == "done":
             gatherer.mark(r.run_id, True)
     local = backend == "loky"  # the statuses of local workers are flushed here, while the workers go on
+    finishing: Iterator[dict[str, Any]] = iter(())
     try:
         finishing = _execute(folder, todo, jobs, backend, scheduler, retried, sync=not local,
                              idle=gatherer.step)  # local workers start here, before the bar
@@ -789,7 +825,8 @@ def sweep(
         # workers are forked only from a process without other threads
         with (tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", file=sys.stderr, smoothing=0.1,
                    dynamic_ncols=True) if progress else contextlib.nullcontext()) as bar:
-            for status in finishing:
+            # one status per run: the last taken, the workers end while the tables are consolidated
+            for status in itertools.islice(finishing, len(todo)):
                 done = status.get("status") == "done"
                 if done and local:
                     sync_file(folder / RUNS_DIR / status["run_id"] / STATUS)
@@ -803,15 +840,29 @@ def sweep(
                 bar.update(1)
     except BaseException:
         gatherer.discard()
+        _close(finishing)
         raise
     run_wall = time.perf_counter() - t0
-    consolidate(folder, exp, jobs=jobs, gathered=gatherer,
-                timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
-                         "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs, "backend": backend},
-                recovered={"damaged": damaged, "retried": list(retried.values())})
+    try:
+        consolidate(folder, exp, jobs=jobs, gathered=gatherer,
+                    timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
+                             "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs, "backend": backend},
+                    recovered={"damaged": damaged, "retried": list(retried.values())})
+    except BaseException:
+        _close(finishing)
+        raise
+    for _ in finishing:  # the end of the runs (one status each): waits for the workers, which ended meanwhile
+        pass
     return folder
 
 
-__all__ = ["BACKENDS", "RETRIES", "DamagedError", "SweepError", "consolidate", "execution_order", "held_replicates",
-           "predicted_cost", "read_status", "run_files", "run_in_folder", "summary_frame", "summary_row", "sweep",
-           "variants_experiment", "verify_run"]
+def _close(finishing: Iterator[Any]) -> None:
+    """Stop the runs still going (Ctrl-C, an error) and wait for the workers."""
+    close = getattr(finishing, "close", None)
+    if close is not None:
+        close()
+
+
+__all__ = ["BACKENDS", "CHANNEL_COST", "RETRIES", "DamagedError", "SweepError", "consolidate", "execution_order",
+           "held_replicates", "predicted_cost", "read_status", "run_files", "run_in_folder", "summary_frame",
+           "summary_row", "sweep", "variants_experiment", "verify_run"]
