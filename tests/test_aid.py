@@ -640,3 +640,22 @@ def test_requester_counts_refuse_a_district_outside_them(small_village):
     finally:
         pop.district[0] = kept
     assert all(np.array_equal(aid.by_group[g]["arisen"], before[g]) for g in before)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 200), st.booleans())
+def test_count_unmet_old_kernel_equals_the_distinct_requesters(seed, n, n_needs, gone):
+    """The residents 75+ with an unmatched need, counted in one pass, are those of the distinct requesters' ages."""
+    from kyojosim.aid.matching_kernel import count_unmet_old
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(60, 100, n).astype(np.int16)
+    requester = rng.integers(0, n, n_needs)
+    matched = rng.random(n_needs) < 0.5
+    marks = np.zeros(n + 2, dtype=np.int64)
+    want = int(np.count_nonzero(age[np.unique(requester[~matched])] >= 75))
+    assert count_unmet_old(requester, matched, age, 75, marks) == want and not marks.any()
+    if gone and n_needs:  # a requester who is not a slot: nothing counted
+        requester[~matched] = -1
+        assert count_unmet_old(requester, matched, age, 75, marks) == (-1 if (~matched).any() else 0)
+        assert not marks.any()

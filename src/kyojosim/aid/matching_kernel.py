@@ -18,7 +18,8 @@ sequential greedy does (same comparisons, same subtractions in float64).
 The weekly round (:meth:`kyojosim.aid.round.MutualAid.week`) also uses :func:`weigh_candidates` (a
 channel's edges without self-help, weighed by :func:`kyojosim.aid.round.preference`'s arithmetic) and
 :func:`local_helpers` (the week's helpers numbered, with their hours left), each one pass over the edges,
-and :func:`count_requesters` (the week's requesters counted by age group and district).
+and :func:`count_requesters` (the week's requesters counted by age group and district), and
+:func:`count_unmet_old` (the residents of an age or older with a need left unmatched).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["count_requesters", "greedy_pass", "local_helpers", "radix_argsort", "weigh_candidates"]
+__all__ = ["count_requesters", "count_unmet_old", "greedy_pass", "local_helpers", "radix_argsort",
+           "weigh_candidates"]
 
 _DIGIT_BITS = 11
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -268,3 +270,31 @@ def count_requesters(slot: np.ndarray, age: np.ndarray, district: np.ndarray, ed
         by_age[(1 if a >= young else 0) + (1 if a >= old else 0)] += 1
         by_district[district[s]] += 1
     return True
+
+
+@_compiled
+def count_unmet_old(requester: np.ndarray, matched: np.ndarray, age: np.ndarray, min_age: int,
+                    marks: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Return how many distinct requesters of the needs not ``matched`` are ``min_age`` or older (-1: not slots).
+
+    ``np.count_nonzero(age[np.unique(requester[~matched])] >= min_age)`` in one pass over the needs, the old
+    requesters marked in ``marks`` (int64 zeros, one at least per slot; left all zeros again). -1, nothing
+    counted, if a requester is outside ``0 .. age.size - 1``.
+    """
+    n = age.size
+    for i in range(requester.size):
+        if not matched[i] and not 0 <= requester[i] < n:
+            return -1
+    found = np.empty(requester.size, dtype=np.int64)
+    k = 0
+    for i in range(requester.size):
+        if matched[i]:
+            continue
+        s = requester[i]
+        if age[s] >= min_age and marks[s] == 0:
+            marks[s] = 1
+            found[k] = s
+            k += 1
+    for j in range(k):
+        marks[found[j]] = 0
+    return k

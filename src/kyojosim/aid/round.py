@@ -152,6 +152,17 @@ class MutualAid:
         self._n_old = (self.groups, pop.n, n_old)
         return n_old
 
+    def _unmet_old(self, req_slot: np.ndarray, matched_mask: np.ndarray) -> int:
+        """Return the number of residents 75+ with a need open or lapsed (the requesters of the needs not matched)."""
+        from .matching_kernel import count_unmet_old
+
+        pop = self.model.population
+        found = count_unmet_old(req_slot, matched_mask, pop.age, 75, pop.slot_marks())
+        if found < 0:  # not slots: as numpy indexes
+            unmet, _ = pop.distinct_slots(req_slot[~matched_mask])
+            found = int(np.count_nonzero(pop.age[unmet] >= 75))
+        return int(found)
+
     def _count_month(self, surfaced: np.ndarray, met_bit: np.ndarray, answered_bit: list[np.ndarray],
                      closed_matched: np.ndarray, closed_lapsed: np.ndarray) -> None:
         """Add the week's counts of :data:`MONTH_COUNTS` per channel (bit masks of the needs concerned)."""
@@ -327,9 +338,8 @@ class MutualAid:
         # (hours are float32 values: their sums in float64 are exact, in any order)
         np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
-        unmet, _ = pop.distinct_slots(req_slot[~matched_mask])  # requesters with a need open or lapsed
         n_old = self._residents_75plus()
-        unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")
+        unmet_75 = float(self._unmet_old(req_slot, matched_mask) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse & (book.surfaced > 0)])
         book.keep(~matched_mask & ~lapse)
