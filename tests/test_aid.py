@@ -659,3 +659,26 @@ def test_count_unmet_old_kernel_equals_the_distinct_requesters(seed, n, n_needs,
         requester[~matched] = -1
         assert count_unmet_old(requester, matched, age, 75, marks) == (-1 if (~matched).any() else 0)
         assert not marks.any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 80))
+def test_need_book_keeps_the_needs_of_the_mask_in_order(seed, n):
+    """Keeping by a mask gives every column's rows where the mask is true, in order; an index array selects rows."""
+    from kyojosim.aid.needs import COLUMNS, NeedBook
+
+    rng = np.random.default_rng(seed)
+    book = NeedBook()
+    book.append(requester=rng.integers(0, 10**6, n), category=rng.integers(0, 8, n), hours=rng.random(n),
+                born=rng.integers(0, 50, n), deadline=rng.integers(0, 60, n), surfaced=rng.integers(0, 4, n),
+                urgency=rng.random(n))
+    before = {name: getattr(book, name).copy() for name in COLUMNS}
+    mask = rng.random(n) < 0.5
+    book.keep(mask)
+    for name in COLUMNS:
+        got, want = getattr(book, name), before[name][mask]
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    rows = rng.integers(0, len(book), 3) if len(book) else np.zeros(0, dtype=np.int64)
+    kept = {name: getattr(book, name).copy() for name in COLUMNS}
+    book.keep(rows)
+    assert all(np.array_equal(getattr(book, name), kept[name][rows]) for name in COLUMNS)

@@ -265,7 +265,8 @@ class MutualAid:
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
-        n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
+        surfaced_at = np.flatnonzero(surfaced)  # (positions: numpy gathers by them faster than it selects by a mask)
+        n_surfaced = np.bincount(new["category"][surfaced_at], minlength=N_CAT)
         book = self.book
         req_slot = pop.slots_of(book.requester)
         # 4. candidates from every channel (step 3, the helpers' hours, is taken for them below), then matching
@@ -321,18 +322,21 @@ class MutualAid:
         answered_need = np.concatenate(answered)
         met = np.concatenate([result.need, answered_need])  # every need met this week
         met_bit = np.concatenate([result.channel, np.concatenate(answered_bit)])
-        matched = np.bincount(book.category[matched_mask], minlength=N_CAT)
+        # (masks turned into positions once: numpy gathers by positions faster than it selects by a mask)
+        matched_at = np.flatnonzero(matched_mask)
+        matched = np.bincount(book.category[matched_at], minlength=N_CAT)
         hours = np.bincount(book.category[met], weights=book.hours[met], minlength=N_CAT)
         self.by_channel.append(np.bincount(np.log2(np.maximum(met_bit, 1)).astype(np.int64),
                                            minlength=len(CHANNELS)))
         # 5. lapses: unmatched needs past their deadline
         lapse = ~matched_mask & (book.deadline <= step)
-        lapsed = np.bincount(book.category[lapse], minlength=N_CAT)
-        self._count_month(surfaced, met_bit, answered_bit, book.surfaced[matched_mask], book.surfaced[lapse])
+        lapse_at = np.flatnonzero(lapse)
+        lapsed = np.bincount(book.category[lapse_at], minlength=N_CAT)
+        self._count_month(surfaced, met_bit, answered_bit, book.surfaced[matched_at], book.surfaced[lapse_at])
         self._tally("arisen", new["slot"])
-        self._tally("surfaced", new["slot"][surfaced > 0])
+        self._tally("surfaced", new["slot"][surfaced_at])
         self._tally("matched", req_slot[met])
-        self._tally("lapsed", req_slot[lapse])
+        self._tally("lapsed", req_slot[lapse_at])
         if self.helper_hours.size != pop.n:  # a new year: the columns were compacted since close_year
             self.helper_hours = np.zeros(pop.n)
         # (hours are float32 values: their sums in float64 are exact, in any order)
@@ -341,7 +345,7 @@ class MutualAid:
         n_old = self._residents_75plus()
         unmet_75 = float(self._unmet_old(req_slot, matched_mask) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
-                   req_slot[lapse & (book.surfaced > 0)])
+                   req_slot[lapse_at[book.surfaced[lapse_at] > 0]])
         book.keep(~matched_mask & ~lapse)
         # 6. record
         for k, v in (("arisen", arisen), ("surfaced", n_surfaced), ("matched", matched), ("lapsed", lapsed)):
