@@ -682,3 +682,21 @@ def test_need_book_keeps_the_needs_of_the_mask_in_order(seed, n):
     kept = {name: getattr(book, name).copy() for name in COLUMNS}
     book.keep(rows)
     assert all(np.array_equal(getattr(book, name), kept[name][rows]) for name in COLUMNS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 120), st.integers(0, 60))
+def test_channel_month_counts_kernel_equals_the_sums(seed, n_new, n_met):
+    """The week's counts per channel for its month, in one pass over each list, are the array form's sums."""
+    from kyojosim.aid.matching_kernel import channel_month_counts
+
+    rng = np.random.default_rng(seed)
+    bits = np.array([1, 2, 4, 8, 16], dtype=np.int64)
+    surfaced = rng.integers(0, 32, n_new).astype(np.uint8)
+    met_bit = rng.choice(bits, n_met).astype(np.int8)
+    answered = rng.choice(bits, n_met // 3).astype(np.int8)
+    closed_matched, closed_lapsed = (rng.integers(0, 32, k).astype(np.uint8) for k in (n_met, n_new // 2))
+    got = channel_month_counts(surfaced, met_bit, answered, closed_matched, closed_lapsed, bits)
+    want = [[int(((surfaced & b) > 0).sum()), int((met_bit == b).sum()), int((answered == b).sum()),
+             int(((closed_matched & b) > 0).sum()), int(((closed_lapsed & b) > 0).sum())] for b in bits]
+    assert got.dtype == np.int64 and np.array_equal(got, want)

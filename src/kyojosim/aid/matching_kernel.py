@@ -27,8 +27,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["count_requesters", "count_unmet_old", "greedy_pass", "local_helpers", "radix_argsort",
-           "weigh_candidates"]
+__all__ = ["channel_month_counts", "count_requesters", "count_unmet_old", "greedy_pass", "local_helpers",
+           "radix_argsort", "weigh_candidates"]
 
 _DIGIT_BITS = 11
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -298,3 +298,33 @@ def count_unmet_old(requester: np.ndarray, matched: np.ndarray, age: np.ndarray,
     for j in range(k):
         marks[found[j]] = 0
     return k
+
+
+@_compiled
+def channel_month_counts(surfaced: np.ndarray, met_bit: np.ndarray, answered: np.ndarray, closed_matched: np.ndarray,
+                         closed_lapsed: np.ndarray, bits: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the week's counts of each channel (rows, one per bit of ``bits``) for the ``channel_months`` table.
+
+    Columns, as :data:`kyojosim.aid.round.MONTH_COUNTS` orders them: the new needs whose ``surfaced`` bits hold the
+    channel's bit, the needs met through it (``met_bit`` equal to it), those of them answered by its office
+    (``answered`` equal to it), and the needs matched or lapsed whose surfaced bits hold it (``closed_matched``,
+    ``closed_lapsed``): the sums of ``(surfaced & bit) > 0``, ``met_bit == bit`` and so on, one pass over each list.
+    """
+    n_bits = bits.size
+    out = np.zeros((n_bits, 5), dtype=np.int64)
+    for i in range(surfaced.size):
+        for k in range(n_bits):
+            out[k, 0] += np.int64((np.int64(surfaced[i]) & bits[k]) != 0)
+    for i in range(met_bit.size):
+        for k in range(n_bits):
+            out[k, 1] += np.int64(np.int64(met_bit[i]) == bits[k])
+    for i in range(answered.size):
+        for k in range(n_bits):
+            out[k, 2] += np.int64(np.int64(answered[i]) == bits[k])
+    for i in range(closed_matched.size):
+        for k in range(n_bits):
+            out[k, 3] += np.int64((np.int64(closed_matched[i]) & bits[k]) != 0)
+    for i in range(closed_lapsed.size):
+        for k in range(n_bits):
+            out[k, 4] += np.int64((np.int64(closed_lapsed[i]) & bits[k]) != 0)
+    return out

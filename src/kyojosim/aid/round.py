@@ -166,13 +166,16 @@ class MutualAid:
     def _count_month(self, surfaced: np.ndarray, met_bit: np.ndarray, answered_bit: list[np.ndarray],
                      closed_matched: np.ndarray, closed_lapsed: np.ndarray) -> None:
         """Add the week's counts of :data:`MONTH_COUNTS` per channel (bit masks of the needs concerned)."""
+        from .matching_kernel import channel_month_counts
+
         answered = np.concatenate(answered_bit)
-        for ch in self.channels:
-            if ch.bit == 0:
-                continue
-            self.month_counts[ch.name] += [
-                int(((surfaced & ch.bit) > 0).sum()), int((met_bit == ch.bit).sum()), int((answered == ch.bit).sum()),
-                int(((closed_matched & ch.bit) > 0).sum()), int(((closed_lapsed & ch.bit) > 0).sum())]
+        counted = [ch for ch in self.channels if ch.bit != 0]
+        # per channel: ((surfaced & bit) > 0).sum(), (met_bit == bit).sum(), (answered == bit).sum(), and the closed
+        # needs' ((surfaced & bit) > 0).sum(), in one compiled pass over each list
+        counts = channel_month_counts(surfaced, met_bit, answered, closed_matched, closed_lapsed,
+                                      np.array([ch.bit for ch in counted], dtype=np.int64))
+        for ch, row in zip(counted, counts, strict=True):
+            self.month_counts[ch.name] += row
 
     def _tally(self, kind: str, slot: np.ndarray) -> None:
         """Add requesters (slots) to the cumulative counts ``kind`` by age group and district."""
@@ -261,7 +264,11 @@ class MutualAid:
         active = [ch for ch in self.channels if ch.active()]
         for ch in active:
             ch_rng = ch.ctx.rng("surface", step)
-            surfaced[ch.surface(new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
+            asked = ch.surface(new["slot"], new["category"].astype(np.int64), ch_rng)
+            if asked.dtype == np.bool_ and asked.shape == surfaced.shape:  # the bit where asked, without a selection
+                surfaced |= asked.view(np.uint8) * np.uint8(ch.bit)
+            else:
+                surfaced[asked] |= ch.bit
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
