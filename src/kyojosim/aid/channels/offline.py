@@ -100,10 +100,11 @@ class OfflineChannel(Channel):
         until the next, so they read the terms of the year, as the other channels' pools of helpers do.
         """
         pop = self.ctx.population
-        key = (self._nb, pop.cols["will"], pop.n)  # the adjacency, the column's array, the number of slots
+        will = pop.will
+        key = (self._nb, will.base, pop.n)  # the adjacency, the array the column is a view of, the number of slots
         kept = self.__dict__.get("_free")
         if kept is None or any(a is not b for a, b in zip(kept[0][:2], key[:2], strict=True)) or kept[0][2] != key[2]:
             from .channel_kernel import willing_bits
 
-            kept = self._free = (key, willing_bits(np.ascontiguousarray(pop.will), int(WILL_FREE)))
+            kept = self._free = (key, willing_bits(np.ascontiguousarray(will), int(WILL_FREE)))
         return kept[1]
