@@ -640,3 +640,63 @@ def test_requester_counts_refuse_a_district_outside_them(small_village):
     finally:
         pop.district[0] = kept
     assert all(np.array_equal(aid.by_group[g]["arisen"], before[g]) for g in before)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(0, 200), st.booleans())
+def test_count_unmet_old_kernel_equals_the_distinct_requesters(seed, n, n_needs, gone):
+    """The residents 75+ with an unmatched need, counted in one pass, are those of the distinct requesters' ages."""
+    from kyojosim.aid.matching_kernel import count_unmet_old
+
+    rng = np.random.default_rng(seed)
+    age = rng.integers(60, 100, n).astype(np.int16)
+    requester = rng.integers(0, n, n_needs)
+    matched = rng.random(n_needs) < 0.5
+    marks = np.zeros(n + 2, dtype=np.int64)
+    want = int(np.count_nonzero(age[np.unique(requester[~matched])] >= 75))
+    assert count_unmet_old(requester, matched, age, 75, marks) == want and not marks.any()
+    if gone and n_needs:  # a requester who is not a slot: nothing counted
+        requester[~matched] = -1
+        assert count_unmet_old(requester, matched, age, 75, marks) == (-1 if (~matched).any() else 0)
+        assert not marks.any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 80))
+def test_need_book_keeps_the_needs_of_the_mask_in_order(seed, n):
+    """Keeping by a mask gives every column's rows where the mask is true, in order; an index array selects rows."""
+    from kyojosim.aid.needs import COLUMNS, NeedBook
+
+    rng = np.random.default_rng(seed)
+    book = NeedBook()
+    book.append(requester=rng.integers(0, 10**6, n), category=rng.integers(0, 8, n), hours=rng.random(n),
+                born=rng.integers(0, 50, n), deadline=rng.integers(0, 60, n), surfaced=rng.integers(0, 4, n),
+                urgency=rng.random(n))
+    before = {name: getattr(book, name).copy() for name in COLUMNS}
+    mask = rng.random(n) < 0.5
+    book.keep(mask)
+    for name in COLUMNS:
+        got, want = getattr(book, name), before[name][mask]
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    rows = rng.integers(0, len(book), 3) if len(book) else np.zeros(0, dtype=np.int64)
+    kept = {name: getattr(book, name).copy() for name in COLUMNS}
+    book.keep(rows)
+    assert all(np.array_equal(getattr(book, name), kept[name][rows]) for name in COLUMNS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 120), st.integers(0, 60))
+def test_channel_month_counts_kernel_equals_the_sums(seed, n_new, n_met):
+    """The week's counts per channel for its month, in one pass over each list, are the array form's sums."""
+    from kyojosim.aid.matching_kernel import channel_month_counts
+
+    rng = np.random.default_rng(seed)
+    bits = np.array([1, 2, 4, 8, 16], dtype=np.int64)
+    surfaced = rng.integers(0, 32, n_new).astype(np.uint8)
+    met_bit = rng.choice(bits, n_met).astype(np.int8)
+    answered = rng.choice(bits, n_met // 3).astype(np.int8)
+    closed_matched, closed_lapsed = (rng.integers(0, 32, k).astype(np.uint8) for k in (n_met, n_new // 2))
+    got = channel_month_counts(surfaced, met_bit, answered, closed_matched, closed_lapsed, bits)
+    want = [[int(((surfaced & b) > 0).sum()), int((met_bit == b).sum()), int((answered == b).sum()),
+             int(((closed_matched & b) > 0).sum()), int(((closed_lapsed & b) > 0).sum())] for b in bits]
+    assert got.dtype == np.int64 and np.array_equal(got, want)

@@ -291,3 +291,82 @@ def test_at_the_refresh_the_adjacency_is_written_into_last_years_arrays():
     m.aid.refresh()
     nb = m.ties.neighbourhood(n)
     assert addresses(nb) == first and nb.csr[a, b] == np.float32(0.25)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 60), st.integers(0, 300), st.integers(0, 50), st.integers(0, 50))
+def test_offline_candidates_kernel_equals_the_ties_filtered(seed, n, n_ties, n_earlier, n_needs):
+    """The offline channel's candidates read from willingness bytes, with earlier needs' edges copied, are exact.
+
+    Against :meth:`Neighbourhood.candidates` (the ties of a kind, to helpers with the code), for needs of which
+    some were given before (in order, with others dropped between them), some are new and some are marked as
+    earlier ones but were never given (they are read from the rows).
+    """
+    from kyojosim.aid.channels.channel_kernel import offline_candidates, willing_bits
+    from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_ONLINE
+    from kyojosim.core.network import Ties
+
+    rng = np.random.default_rng(seed)
+    ties = Ties()
+    for kind in (TIE_HOUSEHOLD, TIE_COMMUNITY, TIE_ONLINE):
+        ties.add(rng.integers(0, n, n_ties // 3), rng.integers(0, n, n_ties // 3), kind, float(rng.random()))
+    nb = ties.neighbourhood(n)
+    will = rng.integers(0, 3, (n, 8)).astype(np.int8)
+    bits = willing_bits(will, 1)
+    assert np.array_equal(bits, ((will == 1) * (1 << np.arange(8))).sum(axis=1))
+    mask = TIE_HOUSEHOLD | TIE_COMMUNITY
+    adj = nb.csr
+
+    def run(slot, category, known, prev):
+        return offline_candidates(adj.indptr, adj.indices, adj.data, nb.kinds, mask, slot, category, bits, known,
+                                  *prev)
+
+    empty = np.zeros(0, dtype=np.int64)
+    first = rng.integers(0, n, n_earlier), rng.integers(0, 8, n_earlier)
+    need, helper, weight, start = run(*first, np.zeros(n_earlier, dtype=bool), (empty, empty, np.zeros(1, np.int64),
+                                                                               empty, np.zeros(0)))
+    want = nb.candidates(*first, will, 1, mask)
+    assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip((need, helper, weight), want, strict=True))
+    assert np.array_equal(start, np.searchsorted(need, np.arange(n_earlier + 1)))
+    # this week: the earlier needs still open (in order), then new ones, and some wrongly marked as earlier
+    kept = np.flatnonzero(rng.random(n_earlier) < 0.6)
+    slot = np.concatenate([first[0][kept], rng.integers(0, n, n_needs)])
+    category = np.concatenate([first[1][kept], rng.integers(0, 8, n_needs)])
+    known = np.concatenate([np.ones(kept.size, dtype=bool), rng.random(n_needs) < 0.3])
+    got = run(slot, category, known, (*first, start, helper, weight))
+    want = nb.candidates(slot, category, will, 1, mask)
+    assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got[:3], want, strict=True))
+    assert np.array_equal(got[3], np.searchsorted(got[0], np.arange(slot.size + 1)))
+
+
+def test_offline_candidates_over_many_weeks_equal_those_read_again():
+    """The bytes of willingness and the edges of needs still open, kept between weeks, give the edges read afresh.
+
+    Every week of two years (with turns of the year: new adjacency, new willingness), the offline channel's
+    candidates are those of :meth:`Neighbourhood.candidates` on the willingness of that week.
+    """
+    from kyojosim.aid.channels.offline import OFFLINE_TIES
+    from kyojosim.constants import WILL_FREE
+
+    model = KyojoModel("yamae", seed=2, years=2, scale=0.3, agents=False)
+    ch = model.aid.channel("offline")
+    seen = []
+    given_before, refreshed = ch.candidates, ch.refresh
+    adjacency = [model.ties.neighbourhood(model.population.n)]  # the one the channel took (shared, unchanged since)
+
+    def refresh():
+        refreshed()
+        adjacency.append(model.ties.neighbourhood(model.population.n))
+
+    def checked(slot, category, born, step):
+        got = given_before(slot, category, born, step)
+        want = adjacency[-1].candidates(slot, category, model.population.will, WILL_FREE, OFFLINE_TIES)
+        assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(got, want, strict=True))
+        seen.append((slot.size, int((born < step).sum()), got[0].size))
+        return got
+
+    ch.candidates, ch.refresh = checked, refresh
+    model.run_model()
+    assert len(seen) == model.steps and len(adjacency) >= 2
+    assert sum(s[1] for s in seen) > 0.2 * sum(s[0] for s in seen)  # many needs were open from an earlier week
+    assert sum(s[2] for s in seen) > 0

@@ -297,3 +297,35 @@ def test_reform_selected_equals_the_array_rule(seed, n, turnover, mean_r, n_cat)
                            use_paid, WILL_FREE, WILL_PAID, WILL_NONE) == changed
     assert np.array_equal(got_will, want_will)
     assert np.array_equal(_bits(got_bits, n_cat), want_bits)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 50), st.integers(0, 120), st.booleans())
+def test_week_gains_in_one_pass_equal_the_array_forms(seed, n, n_match, out_of_range):
+    """The four gains of a week in one compiled call give the array forms' values, each applied in turn, to the bit.
+
+    A resident may be requester and helper (reciprocity gains twice, the requester's first), values near the cap
+    of 1; with a slot out of range the kernel changes nothing and says so.
+    """
+    from kyojosim.core.trust_kernel import add_week_gains
+
+    rng = np.random.default_rng(seed)
+    cols = [np.where(rng.random(n) < 0.3, np.float32(0.999), rng.random(n)).astype(np.float32) for _ in range(3)]
+    requester, helper = rng.integers(0, n, n_match), rng.integers(0, n, n_match)
+    online = rng.random(n_match) < 0.4
+    gains = [np.float32(x) for x in rng.random(3) * 0.1]
+    want = [c.copy() for c in cols]
+    for col, slots, gain in ((want[0], requester, gains[0]), (want[0], helper, gains[1]),
+                             (want[1], requester[online], gains[2]), (want[2], requester[~online], gains[2])):
+        who, c = np.unique(slots, return_counts=True)
+        col[who] = np.minimum(col[who] + gain * c, 1.0)
+    if out_of_range and n_match:
+        helper[-1] = n
+        before = [c.copy() for c in cols]
+        assert not add_week_gains(*cols, requester, helper, online, np.zeros(n + 1, dtype=np.int64), *gains)
+        assert all(np.array_equal(c, b) for c, b in zip(cols, before, strict=True))
+        return
+    marks = np.zeros(n + 3, dtype=np.int64)
+    assert add_week_gains(*cols, requester, helper, online, marks, *gains)
+    assert all(np.array_equal(c.view(np.uint32), w.view(np.uint32)) for c, w in zip(cols, want, strict=True))
+    assert not marks.any()  # the scratch is left all zeros

@@ -18,7 +18,8 @@ sequential greedy does (same comparisons, same subtractions in float64).
 The weekly round (:meth:`kyojosim.aid.round.MutualAid.week`) also uses :func:`weigh_candidates` (a
 channel's edges without self-help, weighed by :func:`kyojosim.aid.round.preference`'s arithmetic) and
 :func:`local_helpers` (the week's helpers numbered, with their hours left), each one pass over the edges,
-and :func:`count_requesters` (the week's requesters counted by age group and district).
+and :func:`count_requesters` (the week's requesters counted by age group and district), and
+:func:`count_unmet_old` (the residents of an age or older with a need left unmatched).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["count_requesters", "greedy_pass", "local_helpers", "radix_argsort", "weigh_candidates"]
+__all__ = ["channel_month_counts", "count_requesters", "count_unmet_old", "greedy_pass", "local_helpers",
+           "radix_argsort", "weigh_candidates"]
 
 _DIGIT_BITS = 11
 _N_BUCKETS = 1 << _DIGIT_BITS
@@ -268,3 +270,61 @@ def count_requesters(slot: np.ndarray, age: np.ndarray, district: np.ndarray, ed
         by_age[(1 if a >= young else 0) + (1 if a >= old else 0)] += 1
         by_district[district[s]] += 1
     return True
+
+
+@_compiled
+def count_unmet_old(requester: np.ndarray, matched: np.ndarray, age: np.ndarray, min_age: int,
+                    marks: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Return how many distinct requesters of the needs not ``matched`` are ``min_age`` or older (-1: not slots).
+
+    ``np.count_nonzero(age[np.unique(requester[~matched])] >= min_age)`` in one pass over the needs, the old
+    requesters marked in ``marks`` (int64 zeros, one at least per slot; left all zeros again). -1, nothing
+    counted, if a requester is outside ``0 .. age.size - 1``.
+    """
+    n = age.size
+    for i in range(requester.size):
+        if not matched[i] and not 0 <= requester[i] < n:
+            return -1
+    found = np.empty(requester.size, dtype=np.int64)
+    k = 0
+    for i in range(requester.size):
+        if matched[i]:
+            continue
+        s = requester[i]
+        if age[s] >= min_age and marks[s] == 0:
+            marks[s] = 1
+            found[k] = s
+            k += 1
+    for j in range(k):
+        marks[found[j]] = 0
+    return k
+
+
+@_compiled
+def channel_month_counts(surfaced: np.ndarray, met_bit: np.ndarray, answered: np.ndarray, closed_matched: np.ndarray,
+                         closed_lapsed: np.ndarray, bits: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the week's counts of each channel (rows, one per bit of ``bits``) for the ``channel_months`` table.
+
+    Columns, as :data:`kyojosim.aid.round.MONTH_COUNTS` orders them: the new needs whose ``surfaced`` bits hold the
+    channel's bit, the needs met through it (``met_bit`` equal to it), those of them answered by its office
+    (``answered`` equal to it), and the needs matched or lapsed whose surfaced bits hold it (``closed_matched``,
+    ``closed_lapsed``): the sums of ``(surfaced & bit) > 0``, ``met_bit == bit`` and so on, one pass over each list.
+    """
+    n_bits = bits.size
+    out = np.zeros((n_bits, 5), dtype=np.int64)
+    for i in range(surfaced.size):
+        for k in range(n_bits):
+            out[k, 0] += np.int64((np.int64(surfaced[i]) & bits[k]) != 0)
+    for i in range(met_bit.size):
+        for k in range(n_bits):
+            out[k, 1] += np.int64(np.int64(met_bit[i]) == bits[k])
+    for i in range(answered.size):
+        for k in range(n_bits):
+            out[k, 2] += np.int64(np.int64(answered[i]) == bits[k])
+    for i in range(closed_matched.size):
+        for k in range(n_bits):
+            out[k, 3] += np.int64((np.int64(closed_matched[i]) & bits[k]) != 0)
+    for i in range(closed_lapsed.size):
+        for k in range(n_bits):
+            out[k, 4] += np.int64((np.int64(closed_lapsed[i]) & bits[k]) != 0)
+    return out

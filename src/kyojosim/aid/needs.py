@@ -255,6 +255,9 @@ class NeedBook:
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the needs where ``mask`` is true."""
+        mask = np.asarray(mask)
+        if mask.dtype == np.bool_ and mask.shape == (len(self),):
+            mask = np.flatnonzero(mask)  # the positions once: a gather by positions is faster than a selection
         for name in COLUMNS:
             setattr(self, name, getattr(self, name)[mask])
 

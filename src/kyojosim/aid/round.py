@@ -152,16 +152,30 @@ class MutualAid:
         self._n_old = (self.groups, pop.n, n_old)
         return n_old
 
+    def _unmet_old(self, req_slot: np.ndarray, matched_mask: np.ndarray) -> int:
+        """Return the number of residents 75+ with a need open or lapsed (the requesters of the needs not matched)."""
+        from .matching_kernel import count_unmet_old
+
+        pop = self.model.population
+        found = count_unmet_old(req_slot, matched_mask, pop.age, 75, pop.slot_marks())
+        if found < 0:  # not slots: as numpy indexes
+            unmet, _ = pop.distinct_slots(req_slot[~matched_mask])
+            found = int(np.count_nonzero(pop.age[unmet] >= 75))
+        return int(found)
+
     def _count_month(self, surfaced: np.ndarray, met_bit: np.ndarray, answered_bit: list[np.ndarray],
                      closed_matched: np.ndarray, closed_lapsed: np.ndarray) -> None:
         """Add the week's counts of :data:`MONTH_COUNTS` per channel (bit masks of the needs concerned)."""
+        from .matching_kernel import channel_month_counts
+
         answered = np.concatenate(answered_bit)
-        for ch in self.channels:
-            if ch.bit == 0:
-                continue
-            self.month_counts[ch.name] += [
-                int(((surfaced & ch.bit) > 0).sum()), int((met_bit == ch.bit).sum()), int((answered == ch.bit).sum()),
-                int(((closed_matched & ch.bit) > 0).sum()), int(((closed_lapsed & ch.bit) > 0).sum())]
+        counted = [ch for ch in self.channels if ch.bit != 0]
+        # per channel: ((surfaced & bit) > 0).sum(), (met_bit == bit).sum(), (answered == bit).sum(), and the closed
+        # needs' ((surfaced & bit) > 0).sum(), in one compiled pass over each list
+        counts = channel_month_counts(surfaced, met_bit, answered, closed_matched, closed_lapsed,
+                                      np.array([ch.bit for ch in counted], dtype=np.int64))
+        for ch, row in zip(counted, counts, strict=True):
+            self.month_counts[ch.name] += row
 
     def _tally(self, kind: str, slot: np.ndarray) -> None:
         """Add requesters (slots) to the cumulative counts ``kind`` by age group and district."""
@@ -250,11 +264,16 @@ class MutualAid:
         active = [ch for ch in self.channels if ch.active()]
         for ch in active:
             ch_rng = ch.ctx.rng("surface", step)
-            surfaced[ch.surface(new["slot"], new["category"].astype(np.int64), ch_rng)] |= ch.bit
+            asked = ch.surface(new["slot"], new["category"].astype(np.int64), ch_rng)
+            if asked.dtype == np.bool_ and asked.shape == surfaced.shape:  # the bit where asked, without a selection
+                surfaced |= asked.view(np.uint8) * np.uint8(ch.bit)
+            else:
+                surfaced[asked] |= ch.bit
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
-        n_surfaced = np.bincount(new["category"][surfaced > 0], minlength=N_CAT)
+        surfaced_at = np.flatnonzero(surfaced)  # (positions: numpy gathers by them faster than it selects by a mask)
+        n_surfaced = np.bincount(new["category"][surfaced_at], minlength=N_CAT)
         book = self.book
         req_slot = pop.slots_of(book.requester)
         # 4. candidates from every channel (step 3, the helpers' hours, is taken for them below), then matching
@@ -310,28 +329,30 @@ class MutualAid:
         answered_need = np.concatenate(answered)
         met = np.concatenate([result.need, answered_need])  # every need met this week
         met_bit = np.concatenate([result.channel, np.concatenate(answered_bit)])
-        matched = np.bincount(book.category[matched_mask], minlength=N_CAT)
+        # (masks turned into positions once: numpy gathers by positions faster than it selects by a mask)
+        matched_at = np.flatnonzero(matched_mask)
+        matched = np.bincount(book.category[matched_at], minlength=N_CAT)
         hours = np.bincount(book.category[met], weights=book.hours[met], minlength=N_CAT)
         self.by_channel.append(np.bincount(np.log2(np.maximum(met_bit, 1)).astype(np.int64),
                                            minlength=len(CHANNELS)))
         # 5. lapses: unmatched needs past their deadline
         lapse = ~matched_mask & (book.deadline <= step)
-        lapsed = np.bincount(book.category[lapse], minlength=N_CAT)
-        self._count_month(surfaced, met_bit, answered_bit, book.surfaced[matched_mask], book.surfaced[lapse])
+        lapse_at = np.flatnonzero(lapse)
+        lapsed = np.bincount(book.category[lapse_at], minlength=N_CAT)
+        self._count_month(surfaced, met_bit, answered_bit, book.surfaced[matched_at], book.surfaced[lapse_at])
         self._tally("arisen", new["slot"])
-        self._tally("surfaced", new["slot"][surfaced > 0])
+        self._tally("surfaced", new["slot"][surfaced_at])
         self._tally("matched", req_slot[met])
-        self._tally("lapsed", req_slot[lapse])
+        self._tally("lapsed", req_slot[lapse_at])
         if self.helper_hours.size != pop.n:  # a new year: the columns were compacted since close_year
             self.helper_hours = np.zeros(pop.n)
         # (hours are float32 values: their sums in float64 are exact, in any order)
         np.add.at(self.helper_hours, result.helper, book.hours[result.need].astype(np.float64))
         waited = step - book.born[met]
-        unmet, _ = pop.distinct_slots(req_slot[~matched_mask])  # requesters with a need open or lapsed
         n_old = self._residents_75plus()
-        unmet_75 = float(np.count_nonzero(pop.age[unmet] >= 75) / n_old) if n_old else float("nan")
+        unmet_75 = float(self._unmet_old(req_slot, matched_mask) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
-                   req_slot[lapse & (book.surfaced > 0)])
+                   req_slot[lapse_at[book.surfaced[lapse_at] > 0]])
         book.keep(~matched_mask & ~lapse)
         # 6. record
         for k, v in (("arisen", arisen), ("surfaced", n_surfaced), ("matched", matched), ("lapsed", lapsed)):

@@ -90,19 +90,25 @@ def after_week(model: KyojoModel, requester: np.ndarray, helper: np.ndarray, cha
     online = (channel & ONLINE_CHANNEL_BITS) != 0
 
     count = pop.distinct_slots  # the distinct slots and how often each occurs (work in the events, not the town)
-    from .trust_kernel import add_capped
+    from .trust_kernel import add_capped, add_week_gains
 
     # each occurrence adds its gain (a resident helped twice gains twice), capped at 1:
-    # col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0), in one compiled pass
-    for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
-                             (pop.reciprocity, helper, t.helper_reciprocity_gain),
-                             (pop.trust_online, requester[online], t.trust_gain),
-                             (pop.trust_offline, requester[~online], t.trust_gain)):
-        who, c = count(slots)
-        if who.size and not 0 <= int(who.min()) <= int(who.max()) < col.size:  # not slots: numpy's indexing rules
-            col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0)
-        else:
-            add_capped(col, who, c, np.float32(gain))
+    # col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0), in one compiled pass for the four of them
+    requester = np.asarray(requester, dtype=np.int64)
+    helper = np.asarray(helper, dtype=np.int64)
+    same = requester.size == helper.size == online.size
+    if not same or not add_week_gains(pop.reciprocity, pop.trust_online, pop.trust_offline, requester, helper, online,
+                          pop.slot_marks(), np.float32(t.reciprocity_gain), np.float32(t.helper_reciprocity_gain),
+                          np.float32(t.trust_gain)):  # not slots: numpy's indexing rules
+        for col, slots, gain in ((pop.reciprocity, requester, t.reciprocity_gain),
+                                 (pop.reciprocity, helper, t.helper_reciprocity_gain),
+                                 (pop.trust_online, requester[online], t.trust_gain),
+                                 (pop.trust_offline, requester[~online], t.trust_gain)):
+            who, c = count(slots)
+            if who.size and not 0 <= int(who.min()) <= int(who.max()) < col.size:
+                col[who] = np.minimum(col[who] + np.float32(gain) * c, 1.0)
+            else:
+                add_capped(col, who, c, np.float32(gain))
     recover_asking(pop, model.scenario)
     ask = pop.ask_factor
     who, c = count(lapsed_requester)

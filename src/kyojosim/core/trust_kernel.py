@@ -6,7 +6,8 @@ of each, with the same comparisons and arithmetic as the rules in that function'
 :func:`participation_pull` is :func:`kyojosim.core.trust.yearly_participation` in one pass over the
 residents, with the same arithmetic as its array form (float64 levels, float32 steps).
 :func:`add_capped` adds a gain per occurrence to the slots of a week's events (the trust and reciprocity
-gains of :func:`kyojosim.core.trust.after_week`) and :func:`recover` is
+gains of :func:`kyojosim.core.trust.after_week`; :func:`add_week_gains` all four of them in one call) and
+:func:`recover` is
 :func:`kyojosim.core.trust.recover_asking` in one pass, each with the arithmetic of its array form.
 """
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["add_capped", "participation_pull", "recover", "reform_selected"]
+__all__ = ["add_capped", "add_week_gains", "participation_pull", "recover", "reform_selected"]
 
 
 @compiled
@@ -128,6 +129,53 @@ def add_capped(col: np.ndarray, who: np.ndarray, count: np.ndarray, gain: np.flo
         if v > 1.0:
             v = 1.0
         col[s] = np.float32(v)
+
+
+@compiled
+def add_week_gains(reciprocity: np.ndarray, trust_online: np.ndarray, trust_offline: np.ndarray, requester: np.ndarray,
+                   helper: np.ndarray, online: np.ndarray, marks: np.ndarray, requester_gain: np.float32,
+                   helper_gain: np.float32, trust_gain: np.float32) -> bool:  # pragma: no cover - compiled
+    """Add the week's gains of reciprocity and trust, in place; ``False`` (nothing changed) if a slot is out of range.
+
+    In turn, as :func:`add_capped` of the distinct slots and their counts: ``requester_gain`` to the requesters'
+    reciprocity, ``helper_gain`` to the helpers', ``trust_gain`` to the online trust of the requesters of the
+    matches with ``online`` set and to the offline trust of the others. Each list is counted in ``marks``
+    (int64 zeros, one at least per slot; left all zeros again), then each distinct slot gets its gain times its
+    count: ``min(value + gain * count, 1)`` in float64, rounded to float32.
+
+    Args:
+        reciprocity: float32 reciprocity of every slot.
+        trust_online: float32 online trust of every slot.
+        trust_offline: float32 offline trust of every slot.
+        requester: int64 requester slot of each match.
+        helper: int64 helper slot of each match.
+        online: bool per match: through a channel met online.
+        marks: int64 scratch, zeros.
+        requester_gain: ``trust.reciprocity_gain`` as float32.
+        helper_gain: ``trust.helper_reciprocity_gain`` as float32.
+        trust_gain: ``trust.trust_gain`` as float32.
+    """
+    n = reciprocity.size
+    for i in range(requester.size):
+        if not (0 <= requester[i] < n and 0 <= helper[i] < n):
+            return False
+    for step in range(4):
+        col = reciprocity if step < 2 else (trust_online if step == 2 else trust_offline)
+        slots = helper if step == 1 else requester
+        g = np.float64(requester_gain if step == 0 else (helper_gain if step == 1 else trust_gain))
+        for i in range(slots.size):
+            if step < 2 or online[i] == (step == 2):
+                marks[slots[i]] += 1
+        for i in range(slots.size):
+            s = slots[i]
+            c = marks[s]
+            if c > 0:
+                v = np.float64(col[s]) + g * np.float64(c)
+                if v > 1.0:
+                    v = 1.0
+                col[s] = np.float32(v)
+                marks[s] = 0
+    return True
 
 
 @compiled

@@ -14,7 +14,11 @@
 * :func:`pool_candidates`: the week's candidate edges of :meth:`DistrictPools.draw
   <kyojosim.aid.channels.base.DistrictPools.draw>` from the pools' sizes and the random draws, in one pass;
 * :func:`ask_offline`: which new needs the requester asks an offline tie about (the offline channel's
-  surfacing), from the week's uniforms, in one pass over the needs.
+  surfacing), from the week's uniforms, in one pass over the needs;
+* :func:`willing_bits` and :func:`offline_candidates`: each slot's categories of one willingness as the bits
+  of a byte, and the offline channel's candidate edges read from those bytes (the edges of
+  :meth:`Neighbourhood.candidates <kyojosim.core.network.Neighbourhood.candidates>`, reading one byte of a
+  helper instead of its row of willingness).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["ask_offline", "degree_and_peers", "last_tied", "last_tied_from", "offer_pool_members", "pool_candidates",
-           "pool_members", "uid_uniforms"]
+__all__ = ["ask_offline", "degree_and_peers", "last_tied", "last_tied_from", "offer_pool_members",
+           "offline_candidates", "pool_candidates", "pool_members", "uid_uniforms", "willing_bits"]
 
 
 @compiled
@@ -257,3 +261,94 @@ def ask_offline(slot: np.ndarray, age: np.ndarray, boost: np.ndarray, factor: np
         rate = rate * np.float64(factor[s])
         out[i] = (u[i] < rate) and degree[s] > 0
     return out
+
+
+@compiled
+def willing_bits(will: np.ndarray, want: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return a byte per slot whose bit ``c`` is set where ``will[slot, c] == want`` (at most 8 categories)."""
+    n, n_cat = will.shape
+    out = np.empty(n, dtype=np.uint8)
+    for s in range(n):
+        b = 0
+        for c in range(n_cat):
+            b |= np.int64(will[s, c] == want) << c
+        out[s] = np.uint8(b)
+    return out
+
+
+@compiled
+def offline_candidates(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kinds: np.ndarray, kind_mask: int,
+                       slot: np.ndarray, category: np.ndarray, bits: np.ndarray, known: np.ndarray,
+                       prev_slot: np.ndarray, prev_category: np.ndarray, prev_start: np.ndarray,
+                       prev_helper: np.ndarray, prev_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                                  np.ndarray]:  # pragma: no cover
+    """Return ``(need_index, helper, strength, start)``: each need's ties of a kind in ``kind_mask`` to willing helpers.
+
+    The edges of :func:`~kyojosim.core.network_kernel.tied_candidates` for ``code[helper, category] == want``,
+    given ``bits = willing_bits(code, want)``: need by need, in the order of the requester's CSR row; ``start``
+    gives where each need's edges begin (one more entry, the number of edges, at the end).
+
+    A need's edges depend on its requester and category alone (for one adjacency and one ``bits``). Those of the
+    needs given before (``prev_slot``, ``prev_category``, their edges ``prev_helper[prev_start[p]:prev_start[p +
+    1]]`` and ``prev_weight``, made with the same adjacency and bits) are copied, not read again from the rows:
+    each need with ``known`` set is looked for among the earlier needs, forward from the last one found (needs
+    still open keep their order), and read from the rows when it is not found; the others are read from the rows.
+
+    Args:
+        indptr: Row starts of the adjacency.
+        indices: Column (other slot) of each entry.
+        data: float32 strength of each entry.
+        kinds: uint8 kind bits of each entry.
+        kind_mask: Kind bits a tie must carry one of.
+        slot: int64 requester slot of each need.
+        category: int64 category of each need.
+        bits: uint8 byte of every slot (:func:`willing_bits`).
+        known: bool per need: it may be one of the earlier needs.
+        prev_slot: int64 requester slot of each earlier need.
+        prev_category: int64 category of each earlier need.
+        prev_start: int64 start of each earlier need's edges (one more entry at the end).
+        prev_helper: int64 helper of each earlier edge.
+        prev_weight: float64 strength of each earlier edge.
+    """
+    n = slot.size
+    m = prev_slot.size
+    found = np.full(n, -1, dtype=np.int64)
+    room = 0
+    p = 0
+    for i in range(n):
+        s, c = slot[i], category[i]
+        if known[i]:
+            q = p
+            while q < m and (prev_slot[q] != s or prev_category[q] != c):
+                q += 1
+            if q < m:
+                found[i] = q
+                p = q + 1
+                room += prev_start[q + 1] - prev_start[q]
+                continue
+        room += indptr[s + 1] - indptr[s]
+    need = np.empty(room, dtype=np.int64)
+    helper = np.empty(room, dtype=np.int64)
+    weight = np.empty(room, dtype=np.float64)
+    start = np.empty(n + 1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        start[i] = k
+        q = found[i]
+        if q >= 0:
+            for e in range(prev_start[q], prev_start[q + 1]):
+                need[k] = i
+                helper[k] = prev_helper[e]
+                weight[k] = prev_weight[e]
+                k += 1
+            continue
+        s, c = slot[i], category[i]
+        for j in range(indptr[s], indptr[s + 1]):
+            h = indices[j]
+            if (kinds[j] & kind_mask) != 0 and (bits[h] >> c) & 1:
+                need[k] = i
+                helper[k] = h
+                weight[k] = data[j]
+                k += 1
+    start[n] = k
+    return need[:k].copy(), helper[:k].copy(), weight[:k].copy(), start

@@ -32,8 +32,8 @@ class OfflineChannel(Channel):
         """Extra asking rate by slot, set by other channels (the local SNS raises it for its adopters)."""
 
     def release(self) -> None:
-        """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh) and degrees."""
-        self._nb = self._degree = None
+        """Let go of last year's adjacency (shared with the network, which rebuilds it), degrees and what was read."""
+        self._nb = self._degree = self._free = self._last = None
 
     def refresh(self) -> None:
         """Take the network's adjacency (shared by the channels) and each resident's number of offline ties.
@@ -67,9 +67,44 @@ class OfflineChannel(Channel):
         """Return candidate edges for needs: the requester's offline ties willing to help free.
 
         A need is given by its requester's ``slot`` and its ``category``; candidates are weighted by
-        tie strength.
+        tie strength. The edges of ``Neighbourhood.candidates(slot, category, will, WILL_FREE, OFFLINE_TIES)``,
+        reading each helper's categories of free help as the bits of one byte (:meth:`willing_free`); the edges
+        of a need still open from the last call (``born`` before ``step``) are those found then, for the same
+        adjacency and willingness (they depend on the requester and the category alone).
 
         Returns:
             ``(need_index, helper_slot, weight)`` arrays, need_index into the given needs.
         """
-        return self._nb.candidates(slot, category, self.ctx.population.will, WILL_FREE, OFFLINE_TIES)
+        from .channel_kernel import offline_candidates
+
+        adj = self._nb.csr
+        bits = self.willing_free()
+        slot = np.asarray(slot, dtype=np.int64)
+        category = np.asarray(category, dtype=np.int64)
+        kept = self.__dict__.get("_last")
+        if kept is None or kept[0] is not bits:  # none yet with this adjacency and willingness
+            empty = np.zeros(0, dtype=np.int64)
+            kept = (bits, empty, empty, np.zeros(1, dtype=np.int64), empty, np.zeros(0))
+        need, helper, weight, start = offline_candidates(adj.indptr, adj.indices, adj.data, self._nb.kinds,
+                                                         OFFLINE_TIES, slot, category, bits,
+                                                         np.asarray(born) < step, *kept[1:])
+        self._last = (bits, slot, category, start, helper, weight)
+        return need, helper, weight
+
+    def willing_free(self) -> np.ndarray:
+        """Return a byte per slot whose bit ``c`` is set where the resident would help with category ``c`` free.
+
+        Willingness changes only at the turn of the year (the newcomers' terms and the yearly turnover), which
+        ends with the :meth:`refresh` that gives the channel a new adjacency: the bytes are made from
+        ``population.will`` at the first call with each adjacency (and with each array of willingness) and kept
+        until the next, so they read the terms of the year, as the other channels' pools of helpers do.
+        """
+        pop = self.ctx.population
+        will = pop.will
+        key = (self._nb, will.base, pop.n)  # the adjacency, the array the column is a view of, the number of slots
+        kept = self.__dict__.get("_free")
+        if kept is None or any(a is not b for a, b in zip(kept[0][:2], key[:2], strict=True)) or kept[0][2] != key[2]:
+            from .channel_kernel import willing_bits
+
+            kept = self._free = (key, willing_bits(np.ascontiguousarray(will), int(WILL_FREE)))
+        return kept[1]
