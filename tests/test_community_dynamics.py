@@ -280,7 +280,7 @@ def test_eligibility_kernel_equals_the_array_rules(seed, n, older_neighbourhood,
 def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourhood, older_group):
     """The scan and the application of a year's turnover (weights from the table of codes) equal a loop over pairs."""
     from kyojosim.constants import ROLE_CHILD
-    from kyojosim.core.community_kernel import frame_scale, turnover_apply, turnover_scan
+    from kyojosim.core.community_kernel import chapter_members, frame_scale, turnover_apply, turnover_scan
 
     rng = np.random.default_rng(seed)
     age, role, household, n_households, employed, rule, older = _kernel_town(rng, n, older_neighbourhood, older_group)
@@ -321,10 +321,31 @@ def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourh
             elif i in candidates[k]:
                 x = u[start[k] + np.searchsorted(candidates[k], i)]
                 want_join[i, k] = p[i, k] > 0 and x * bound[k] < rate * p[i, k] / (1.0 - p[i, k])
-    rows, join = turnover_apply(groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound)
+    # the chapters after the leaving are read in the same pass: as chapter_members gives them, with every id checked
+    alive = rng.random(n) < 0.9
+    alive[slots] = True
+    district = rng.integers(0, 4, n).astype(np.int16)
+    local = np.sort(rng.choice(n_kinds, int(rng.integers(0, n_kinds + 1)), replace=False)).astype(np.int64)
+    if rng.random() < 0.5:  # ids of two kinds (else every id of one kind)
+        groups[groups >= 0] += (np.arange(n_kinds, dtype=np.int32) * 50)[np.nonzero(groups >= 0)[1]]
+        want_groups[want_groups >= 0] += (np.arange(n_kinds, dtype=np.int32) * 50)[np.nonzero(want_groups >= 0)[1]]
+    n_ids = int(groups.max()) + 1 if n else 0
+    rows, join, chapter_start, chapter_list, unique, top = turnover_apply(
+        groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound, alive, district, local, n_ids)
     want_rows = np.flatnonzero(want_join.any(axis=1))
     assert np.array_equal(groups, want_groups) and np.array_equal(rows, want_rows)
     assert join.shape == (rows.size, n_kinds) and np.array_equal(join, want_join[want_rows])
+    assert top == (int(want_groups.max()) if n else -1)
+    want = chapter_members(want_groups, alive, district, local, np.zeros(n, dtype=np.uint16), top + 1)
+    assert np.array_equal(chapter_start, want[0]) and np.array_equal(chapter_list, want[1]) and unique == want[2]
+    if (groups[alive] >= 0).any():  # an id not below n_ids is refused
+        with pytest.raises(ValueError, match="n_ids"):
+            turnover_apply(groups.copy(), slots, *cols, rates, rate, cap, leave, start, candidate, u, bound, alive,
+                           district, local, 0)
+    if slots.size > 1:  # slots out of order are refused (after the pass)
+        with pytest.raises(ValueError, match="ascending"):
+            turnover_apply(groups, slots[::-1].copy(), *cols, rates, rate, cap, leave, start, candidate, u, bound,
+                           alive, district, local, n_ids)
 
 
 def test_turnover_has_the_distribution_of_a_draw_per_pair():

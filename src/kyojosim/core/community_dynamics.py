@@ -39,8 +39,10 @@ import numpy as np
 from ..constants import OFFLINE_COMMUNITIES, ROLE_CHILD
 from ..params.scenario import Scenario
 from .communities import (
+    LOCAL_KIND_INDEX,
     OFFLINE_AGE_GROUPS,
     ONLINE_BIT,
+    Chapters,
     eligibility_inputs,
     join_and_tie,
     offline_age_group,
@@ -90,12 +92,12 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     slots, level_of = adult_slots(pop.alive[: pop.n], keep, pop.age, ADULT_AGE, len(OFFLINE_AGE_GROUPS))
     if slots.size == 0:
         return slots
-    rows, join = turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng, level_of=level_of)
+    rows, join, chapters = _turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng, level_of)
     # only the rows of residents who join something change (the same as passing every row); new members are
-    # tied to co-members of the kinds they joined, with one merge into the tie list for all kinds (or none
-    # here, given the caller's batch)
+    # tied to co-members of the kinds they joined (the chapters read in the pass of the leaving), with one merge
+    # into the tie list for all kinds (or none here, given the caller's batch)
     batch = ties if isinstance(ties, TieBatch) else TieBatch(ties)
-    join_and_tie(pop, slots[rows], join, scn, rng, batch)
+    join_and_tie(pop, slots[rows], join, scn, rng, batch, chapters=chapters)
     if batch is not ties:
         batch.flush()
     # online communities: joining follows social-media use, leaving a constant rate
@@ -131,6 +133,12 @@ def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarr
         ``(rows, join)``: the rows of ``slots`` (ascending) of the residents who join some kind, and
         which kinds each joins (bool, ``rows`` x kinds); nobody else joins anything.
     """
+    return _turnover(pop, scn, slots, levels, rng, level_of)[:2]
+
+
+def _turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarray, rng: np.random.Generator,
+              level_of: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, Chapters]:
+    """Do :func:`turnover`; also return the chapters of the local kinds after the leaving (read in the same pass)."""
     from .community_kernel import turnover_apply, turnover_scan
 
     c = scn.communities
@@ -146,5 +154,9 @@ def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarr
     start = np.r_[0, np.cumsum([x.size for x in candidates])].astype(np.int64)
     candidate = np.concatenate(candidates).astype(np.int64)
     u = rng.random(candidate.size)
-    return turnover_apply(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE, leave, start,
-                          candidate, u, bound)
+    local = np.array(LOCAL_KIND_INDEX, dtype=np.int64)
+    n_ids = int(pop.groups.max()) + 1 if pop.n else 0  # every id held before the leaving is below it
+    rows, join, chapter_start, chapter_list, unique, top = turnover_apply(
+        pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE, leave, start, candidate, u, bound,
+        pop.alive[: pop.n], pop.district, local, n_ids)
+    return rows, join, Chapters(local, chapter_start, chapter_list, int(top) + 1, bool(unique))
