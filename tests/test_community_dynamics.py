@@ -498,6 +498,34 @@ def test_ict_uptake_kernel_equals_the_array_rule(seed, n, yearly_uptake):
     assert np.array_equal(got_sns, want_sns)
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
+@settings(max_examples=40, deadline=None)
+def test_adult_scan_equals_the_adult_slots_frame_scale_and_turnover_scan(seed, n, older_neighbourhood, older_group):
+    """The slots of the yearly turnover, the eligibility inputs and the scan read in one pass: as the three kernels."""
+    from kyojosim.constants import ROLE_CHILD
+    from kyojosim.core.communities import OFFLINE_AGE_GROUPS
+    from kyojosim.core.community_kernel import adult_scan, adult_slots, frame_scale, turnover_scan
+
+    rng = np.random.default_rng(seed)
+    age, role, household, n_households, employed, rule, older = _kernel_town(rng, n, older_neighbourhood, older_group)
+    alive, keep = rng.random(n) < 0.85, rng.random(n) < 0.9
+    groups = np.where(rng.random((n, len(K))) < 0.3, rng.integers(0, 50, (n, len(K))), -1).astype(np.int32)
+    n_groups = len(OFFLINE_AGE_GROUPS)
+    levels = rng.random(n_groups) * 2
+    rates = rng.random(len(K))
+    rate, cap = float(rng.random()), 0.95
+    got = adult_scan(groups, alive, keep, age, role, household, employed, n_households, int(ROLE_CHILD), rule, older,
+                     18, n_groups, levels, rates, rate, cap)
+    slots, level_of = adult_slots(alive, keep, age, 18, n_groups)
+    school, scale = frame_scale(age, role, household, alive, employed, n_households, int(ROLE_CHILD), rule, older,
+                                len(K))
+    members, bound = turnover_scan(groups, slots, level_of, levels, age, role, household, employed, school, scale,
+                                   int(ROLE_CHILD), rule, older, rates, rate, cap)
+    for a, b in zip(got, (slots, level_of, school, scale, members, bound), strict=True):
+        a, b = np.atleast_1d(a), np.atleast_1d(b)  # to the bit (the floats too)
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300))
 @settings(max_examples=40, deadline=None)
 def test_adult_slots_and_online_turnover_equal_the_array_forms(seed, n):

@@ -160,13 +160,19 @@ def eligibility_inputs(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.n
     """
     from .community_kernel import frame_scale
 
+    rule, older = eligibility_rules(scn)
+    school, scale = frame_scale(pop.age, pop.role, pop.household, pop.alive[: pop.n], pop.employed,
+                                int(pop.n_households), int(ROLE_CHILD), rule, older, len(OFFLINE_COMMUNITIES))
+    return school, scale, rule, older
+
+
+def eligibility_rules(scn: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(rule, older)`` of :func:`eligibility_inputs`: the kinds the rules name and the factors from 60."""
     c = scn.communities
     rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
                      K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
     older = np.array([c.older_neighbourhood_weight, c.older_group_weight], dtype=np.float64)
-    school, scale = frame_scale(pop.age, pop.role, pop.household, pop.alive[: pop.n], pop.employed,
-                                int(pop.n_households), int(ROLE_CHILD), rule, older, len(OFFLINE_COMMUNITIES))
-    return school, scale, rule, older
+    return rule, older
 
 
 def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -> float:

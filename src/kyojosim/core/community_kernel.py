@@ -10,7 +10,8 @@
   computed on the way (never stored): the memberships and the largest chance of joining per kind,
   then the leaving and joining of the pairs drawn;
 * :func:`adult_slots`: the slots the yearly turnover applies to (living, not skipped, 18+) and the age
-  group of each, in one pass;
+  group of each, in one pass; :func:`adult_scan` gives them with :func:`frame_scale` and :func:`turnover_scan`
+  of them, each slot's raw weights read once;
 * :func:`online_turnover`: the yearly leaving of online communities and who starts taking part, in one
   pass over the slots;
 * :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
@@ -37,8 +38,8 @@ import numpy as np
 from ..compiled import compiled
 from .network_kernel import listed_groups
 
-__all__ = ["adult_slots", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners", "new_memberships",
-           "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
+__all__ = ["adult_scan", "adult_slots", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners",
+           "new_memberships", "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
 
 
 @compiled(inline=True)
@@ -555,6 +556,85 @@ def adult_slots(alive: np.ndarray, keep: np.ndarray, age: np.ndarray, adult: int
                 group[j] = min(max(g, 0), n_groups - 1)
                 j += 1
     return slots[:j], group[:j]
+
+
+@compiled
+def adult_scan(groups: np.ndarray, alive: np.ndarray, keep: np.ndarray, age: np.ndarray, role: np.ndarray,
+               household: np.ndarray, employed: np.ndarray, n_households: int, role_child: int, rule: np.ndarray,
+               older: np.ndarray, adult: int, n_groups: int, levels: np.ndarray, rates: np.ndarray, rate: float,
+               cap: float):  # pragma: no cover - compiled
+    """Return :func:`adult_slots`, :func:`frame_scale` and :func:`turnover_scan` of the adults, from two passes.
+
+    The first pass over the slots marks the households with a school child; the second reads each living
+    slot's raw weights once for the frame's sums (20-69) and, for the slots ``alive & keep`` aged ``adult`` or
+    more, their age groups (``n_groups``; each an index into ``levels``), memberships and the raw weights of the
+    non-members.
+
+    Returns:
+        ``(slots, level_of, school, scale, members, bound)``: ``adult_slots(alive, keep, age, adult, n_groups)``,
+        ``frame_scale(age, role, household, alive, employed, n_households, role_child, rule, older, kinds)`` and
+        ``turnover_scan`` of those slots with those levels, ``rates``, ``rate`` and ``cap``.
+    """
+    n = alive.size
+    n_kinds = rates.size
+    n_levels = levels.size
+    school = np.zeros(n_households, dtype=np.bool_)
+    for i in range(n):
+        if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
+            school[household[i]] = True
+    table = raw_table(n_kinds, rule, older)
+    sums = np.zeros(n_kinds)
+    count = 0
+    slots = np.empty(n, dtype=np.int64)  # room for every slot; the result is the first ``j``
+    level_of = np.empty(n, dtype=np.int64)
+    seen = np.zeros((n_levels, N_RAW_CODES, n_kinds), dtype=np.bool_)
+    members = 0
+    j = 0
+    for s in range(n):
+        if not alive[s]:
+            continue
+        a = np.int64(age[s])
+        in_frame = a >= 20 and a < 70
+        taken = keep[s] and a >= adult
+        if not (in_frame or taken):
+            continue
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
+        if in_frame:  # the frame's sums, in slot order
+            for k in range(n_kinds):
+                sums[k] += table[code, k]
+            count += 1
+        if taken:
+            lv = min(max((a - 20) // 10, 0), n_groups - 1)
+            slots[j] = s
+            level_of[j] = lv
+            j += 1
+            for k in range(n_kinds):
+                if groups[s, k] >= 0:
+                    members += 1
+                else:
+                    seen[lv, code, k] = True
+    scale = np.ones(n_kinds)
+    if count > 0:
+        for k in range(n_kinds):
+            m = sums[k] / count
+            scale[k] = 1.0 if m == 0 else m
+    top = np.zeros((n_kinds, n_levels))  # the largest raw weight of a non-member, per kind and level
+    for lv in range(n_levels):
+        for code in range(N_RAW_CODES):
+            for k in range(n_kinds):
+                if seen[lv, code, k] and table[code, k] > top[k, lv]:
+                    top[k, lv] = table[code, k]
+    bound = np.zeros(n_kinds)
+    for k in range(n_kinds):
+        for lv in range(n_levels):
+            if top[k, lv] > 0:
+                p = min(levels[lv] * (top[k, lv] / scale[k]) * rates[k], cap)
+                if p > 0:
+                    q = min(rate * p / (1.0 - p), 1.0)
+                    if q > bound[k]:
+                        bound[k] = q
+    return slots[:j], level_of[:j], school, scale, members, bound
 
 
 @compiled
