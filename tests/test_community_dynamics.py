@@ -500,11 +500,12 @@ def test_ict_uptake_kernel_equals_the_array_rule(seed, n, yearly_uptake):
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
 @settings(max_examples=40, deadline=None)
-def test_adult_scan_equals_the_adult_slots_frame_scale_and_turnover_scan(seed, n, older_neighbourhood, older_group):
-    """The slots of the yearly turnover, the eligibility inputs and the scan read in one pass: as the three kernels."""
+def test_adult_scan_equals_the_adults_frame_scale_and_turnover_scan(seed, n, older_neighbourhood, older_group):
+    """The slots of the yearly turnover, the eligibility inputs and the scan read in one pass: as the array form
+    of the slots and the kernels of the eligibility inputs and of the scan."""
     from kyojosim.constants import ROLE_CHILD
-    from kyojosim.core.communities import OFFLINE_AGE_GROUPS
-    from kyojosim.core.community_kernel import adult_scan, adult_slots, frame_scale, turnover_scan
+    from kyojosim.core.communities import OFFLINE_AGE_GROUPS, offline_age_group
+    from kyojosim.core.community_kernel import adult_scan, frame_scale, turnover_scan
 
     rng = np.random.default_rng(seed)
     age, role, household, n_households, employed, rule, older = _kernel_town(rng, n, older_neighbourhood, older_group)
@@ -516,7 +517,8 @@ def test_adult_scan_equals_the_adult_slots_frame_scale_and_turnover_scan(seed, n
     rate, cap = float(rng.random()), 0.95
     got = adult_scan(groups, alive, keep, age, role, household, employed, n_households, int(ROLE_CHILD), rule, older,
                      18, n_groups, levels, rates, rate, cap)
-    slots, level_of = adult_slots(alive, keep, age, 18, n_groups)
+    slots = np.flatnonzero(alive & keep & (age >= 18))  # the living adults not skipped, and their age groups
+    level_of = offline_age_group(age[slots])
     school, scale = frame_scale(age, role, household, alive, employed, n_households, int(ROLE_CHILD), rule, older,
                                 len(K))
     members, bound = turnover_scan(groups, slots, level_of, levels, age, role, household, employed, school, scale,
@@ -528,19 +530,14 @@ def test_adult_scan_equals_the_adult_slots_frame_scale_and_turnover_scan(seed, n
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300))
 @settings(max_examples=40, deadline=None)
-def test_adult_slots_and_online_turnover_equal_the_array_forms(seed, n):
-    """The slots of the yearly turnover and their age groups, the online leaving and starting: as the array forms."""
-    from kyojosim.core.communities import OFFLINE_AGE_GROUPS, offline_age_group
-    from kyojosim.core.community_kernel import adult_slots, online_turnover
+def test_online_turnover_equals_the_array_form(seed, n):
+    """The online leaving and starting of the yearly turnover: as the array form."""
+    from kyojosim.core.community_kernel import online_turnover
 
     rng = np.random.default_rng(seed)
     alive, keep = rng.random(n) < 0.8, rng.random(n) < 0.9
     age = rng.integers(0, 110, n).astype(np.int16)
-    slots, group = adult_slots(alive, keep, age, 18, len(OFFLINE_AGE_GROUPS))
-    live = np.flatnonzero(alive)
-    live = live[keep[live]]
-    want = live[age[live] >= 18]
-    assert np.array_equal(slots, want) and np.array_equal(group, offline_age_group(age[want]))
+    slots = np.flatnonzero(alive & keep & (age >= 18))
     online = rng.integers(0, 16, n).astype(np.uint8)
     sns = rng.random(n) < 0.5
     v = rng.random(slots.size)

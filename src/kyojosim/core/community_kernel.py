@@ -9,9 +9,8 @@
   :func:`kyojosim.core.community_dynamics.yearly_memberships` over (resident, kind) pairs, the weights
   computed on the way (never stored): the memberships and the largest chance of joining per kind,
   then the leaving and joining of the pairs drawn;
-* :func:`adult_slots`: the slots the yearly turnover applies to (living, not skipped, 18+) and the age
-  group of each, in one pass; :func:`adult_scan` gives them with :func:`frame_scale` and :func:`turnover_scan`
-  of them, each slot's raw weights read once;
+* :func:`adult_scan`: the slots the yearly turnover applies to (living, not skipped, 18+) and the age
+  group of each, with :func:`frame_scale` and :func:`turnover_scan` of them, each slot's raw weights read once;
 * :func:`online_turnover`: the yearly leaving of online communities and who starts taking part, in one
   pass over the slots;
 * :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
@@ -38,7 +37,7 @@ import numpy as np
 from ..compiled import compiled
 from .network_kernel import listed_groups
 
-__all__ = ["adult_scan", "adult_slots", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners",
+__all__ = ["adult_scan", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners",
            "new_memberships", "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
 
 
@@ -536,34 +535,11 @@ def participation_codes(groups: np.ndarray, online: np.ndarray, offline_only: in
 
 
 @compiled
-def adult_slots(alive: np.ndarray, keep: np.ndarray, age: np.ndarray, adult: int,
-                n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(slots, group)``: the slots ``alive & keep`` aged ``adult`` or more (ascending), and their age groups.
-
-    The group of age ``a`` is ``(a - 20) // 10`` within ``[0, n_groups - 1]``
-    (:func:`kyojosim.core.communities.offline_age_group`).
-    """
-    n = alive.size
-    slots = np.empty(n, dtype=np.int64)  # room for every slot; the result is the first ``j``
-    group = np.empty(n, dtype=np.int64)
-    j = 0
-    for s in range(n):
-        if alive[s] and keep[s]:
-            a = np.int64(age[s])
-            if a >= adult:
-                slots[j] = s
-                g = (a - 20) // 10
-                group[j] = min(max(g, 0), n_groups - 1)
-                j += 1
-    return slots[:j], group[:j]
-
-
-@compiled
 def adult_scan(groups: np.ndarray, alive: np.ndarray, keep: np.ndarray, age: np.ndarray, role: np.ndarray,
                household: np.ndarray, employed: np.ndarray, n_households: int, role_child: int, rule: np.ndarray,
                older: np.ndarray, adult: int, n_groups: int, levels: np.ndarray, rates: np.ndarray, rate: float,
                cap: float):  # pragma: no cover - compiled
-    """Return :func:`adult_slots`, :func:`frame_scale` and :func:`turnover_scan` of the adults, from two passes.
+    """Return the adults of the yearly turnover, :func:`frame_scale` and :func:`turnover_scan` of them, in two passes.
 
     The first pass over the slots marks the households with a school child; the second reads each living
     slot's raw weights once for the frame's sums (20-69) and, for the slots ``alive & keep`` aged ``adult`` or
@@ -571,7 +547,9 @@ def adult_scan(groups: np.ndarray, alive: np.ndarray, keep: np.ndarray, age: np.
     non-members.
 
     Returns:
-        ``(slots, level_of, school, scale, members, bound)``: ``adult_slots(alive, keep, age, adult, n_groups)``,
+        ``(slots, level_of, school, scale, members, bound)``: the slots ``alive & keep`` aged ``adult`` or more
+        (ascending) and the age group of each (``(age - 20) // 10`` within ``[0, n_groups - 1]``,
+        :func:`kyojosim.core.communities.offline_age_group`),
         ``frame_scale(age, role, household, alive, employed, n_households, role_child, rule, older, kinds)`` and
         ``turnover_scan`` of those slots with those levels, ``rates``, ``rate`` and ``cap``.
     """
