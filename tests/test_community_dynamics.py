@@ -280,7 +280,7 @@ def test_eligibility_kernel_equals_the_array_rules(seed, n, older_neighbourhood,
 def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourhood, older_group):
     """The scan and the application of a year's turnover (weights from the table of codes) equal a loop over pairs."""
     from kyojosim.constants import ROLE_CHILD
-    from kyojosim.core.community_kernel import frame_scale, turnover_apply, turnover_scan
+    from kyojosim.core.community_kernel import chapter_members, frame_scale, turnover_apply, turnover_scan
 
     rng = np.random.default_rng(seed)
     age, role, household, n_households, employed, rule, older = _kernel_town(rng, n, older_neighbourhood, older_group)
@@ -321,10 +321,31 @@ def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourh
             elif i in candidates[k]:
                 x = u[start[k] + np.searchsorted(candidates[k], i)]
                 want_join[i, k] = p[i, k] > 0 and x * bound[k] < rate * p[i, k] / (1.0 - p[i, k])
-    rows, join = turnover_apply(groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound)
+    # the chapters after the leaving are read in the same pass: as chapter_members gives them, with every id checked
+    alive = rng.random(n) < 0.9
+    alive[slots] = True
+    district = rng.integers(0, 4, n).astype(np.int16)
+    local = np.sort(rng.choice(n_kinds, int(rng.integers(0, n_kinds + 1)), replace=False)).astype(np.int64)
+    if rng.random() < 0.5:  # ids of two kinds (else every id of one kind)
+        groups[groups >= 0] += (np.arange(n_kinds, dtype=np.int32) * 50)[np.nonzero(groups >= 0)[1]]
+        want_groups[want_groups >= 0] += (np.arange(n_kinds, dtype=np.int32) * 50)[np.nonzero(want_groups >= 0)[1]]
+    n_ids = int(groups.max()) + 1 if n else 0
+    rows, join, chapter_start, chapter_list, unique, top = turnover_apply(
+        groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound, alive, district, local, n_ids)
     want_rows = np.flatnonzero(want_join.any(axis=1))
     assert np.array_equal(groups, want_groups) and np.array_equal(rows, want_rows)
     assert join.shape == (rows.size, n_kinds) and np.array_equal(join, want_join[want_rows])
+    assert top == (int(want_groups.max()) if n else -1)
+    want = chapter_members(want_groups, alive, district, local, np.zeros(n, dtype=np.uint16), top + 1)
+    assert np.array_equal(chapter_start, want[0]) and np.array_equal(chapter_list, want[1]) and unique == want[2]
+    if (groups[alive] >= 0).any():  # an id not below n_ids is refused
+        with pytest.raises(ValueError, match="n_ids"):
+            turnover_apply(groups.copy(), slots, *cols, rates, rate, cap, leave, start, candidate, u, bound, alive,
+                           district, local, 0)
+    if slots.size > 1:  # slots out of order are refused (after the pass)
+        with pytest.raises(ValueError, match="ascending"):
+            turnover_apply(groups, slots[::-1].copy(), *cols, rates, rate, cap, leave, start, candidate, u, bound,
+                           alive, district, local, n_ids)
 
 
 def test_turnover_has_the_distribution_of_a_draw_per_pair():
@@ -477,21 +498,46 @@ def test_ict_uptake_kernel_equals_the_array_rule(seed, n, yearly_uptake):
     assert np.array_equal(got_sns, want_sns)
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.floats(0.0, 5.0), st.floats(0.0, 5.0))
+@settings(max_examples=40, deadline=None)
+def test_adult_scan_equals_the_adults_frame_scale_and_turnover_scan(seed, n, older_neighbourhood, older_group):
+    """The slots of the yearly turnover, the eligibility inputs and the scan read in one pass: as the array form
+    of the slots and the kernels of the eligibility inputs and of the scan."""
+    from kyojosim.constants import ROLE_CHILD
+    from kyojosim.core.communities import OFFLINE_AGE_GROUPS, offline_age_group
+    from kyojosim.core.community_kernel import adult_scan, frame_scale, turnover_scan
+
+    rng = np.random.default_rng(seed)
+    age, role, household, n_households, employed, rule, older = _kernel_town(rng, n, older_neighbourhood, older_group)
+    alive, keep = rng.random(n) < 0.85, rng.random(n) < 0.9
+    groups = np.where(rng.random((n, len(K))) < 0.3, rng.integers(0, 50, (n, len(K))), -1).astype(np.int32)
+    n_groups = len(OFFLINE_AGE_GROUPS)
+    levels = rng.random(n_groups) * 2
+    rates = rng.random(len(K))
+    rate, cap = float(rng.random()), 0.95
+    got = adult_scan(groups, alive, keep, age, role, household, employed, n_households, int(ROLE_CHILD), rule, older,
+                     18, n_groups, levels, rates, rate, cap)
+    slots = np.flatnonzero(alive & keep & (age >= 18))  # the living adults not skipped, and their age groups
+    level_of = offline_age_group(age[slots])
+    school, scale = frame_scale(age, role, household, alive, employed, n_households, int(ROLE_CHILD), rule, older,
+                                len(K))
+    members, bound = turnover_scan(groups, slots, level_of, levels, age, role, household, employed, school, scale,
+                                   int(ROLE_CHILD), rule, older, rates, rate, cap)
+    for a, b in zip(got, (slots, level_of, school, scale, members, bound), strict=True):
+        a, b = np.atleast_1d(a), np.atleast_1d(b)  # to the bit (the floats too)
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300))
 @settings(max_examples=40, deadline=None)
-def test_adult_slots_and_online_turnover_equal_the_array_forms(seed, n):
-    """The slots of the yearly turnover and their age groups, the online leaving and starting: as the array forms."""
-    from kyojosim.core.communities import OFFLINE_AGE_GROUPS, offline_age_group
-    from kyojosim.core.community_kernel import adult_slots, online_turnover
+def test_online_turnover_equals_the_array_form(seed, n):
+    """The online leaving and starting of the yearly turnover: as the array form."""
+    from kyojosim.core.community_kernel import online_turnover
 
     rng = np.random.default_rng(seed)
     alive, keep = rng.random(n) < 0.8, rng.random(n) < 0.9
     age = rng.integers(0, 110, n).astype(np.int16)
-    slots, group = adult_slots(alive, keep, age, 18, len(OFFLINE_AGE_GROUPS))
-    live = np.flatnonzero(alive)
-    live = live[keep[live]]
-    want = live[age[live] >= 18]
-    assert np.array_equal(slots, want) and np.array_equal(group, offline_age_group(age[want]))
+    slots = np.flatnonzero(alive & keep & (age >= 18))
     online = rng.integers(0, 16, n).astype(np.uint8)
     sns = rng.random(n) < 0.5
     v = rng.random(slots.size)

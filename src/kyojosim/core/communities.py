@@ -16,6 +16,8 @@ of social media (2017) by age.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..constants import (
@@ -48,6 +50,27 @@ LOCAL_KINDS = (
     "religious_group",
 )
 """Kinds whose chapters are local to a district; the others (union, alumni, workplace) span the town."""
+LOCAL_KIND_INDEX = tuple(k for k, name in enumerate(OFFLINE_COMMUNITIES) if name in LOCAL_KINDS)
+"""The indices (into OFFLINE_COMMUNITIES) of the local kinds, ascending."""
+
+
+class Chapters(NamedTuple):
+    """The living members of the local kinds by district before anyone joins, for :func:`join_and_tie`.
+
+    Attributes:
+        kinds: The kinds listed (ascending indices into OFFLINE_COMMUNITIES).
+        start: ``start[j, d]``: where the members of ``kinds[j]`` in district ``d`` begin in ``members``
+            (as :func:`kyojosim.core.community_kernel.chapter_members` gives them, without new bits).
+        members: The members, kind by kind and district by district, in slot order.
+        first: The first group id that no slot holds (the largest held + 1; 0 if none).
+        unique: Whether every group id a living slot holds is held in one kind only.
+    """
+
+    kinds: np.ndarray
+    start: np.ndarray
+    members: np.ndarray
+    first: int
+    unique: bool
 OFFLINE_AGE_GROUPS: tuple[tuple[int, int], ...] = ((18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79),
                                                    (80, 200))
 """Age groups with a level of real-world membership of their own (``communities.offline_age_profile``)."""
@@ -137,13 +160,19 @@ def eligibility_inputs(pop: Population, scn: Scenario) -> tuple[np.ndarray, np.n
     """
     from .community_kernel import frame_scale
 
+    rule, older = eligibility_rules(scn)
+    school, scale = frame_scale(pop.age, pop.role, pop.household, pop.alive[: pop.n], pop.employed,
+                                int(pop.n_households), int(ROLE_CHILD), rule, older, len(OFFLINE_COMMUNITIES))
+    return school, scale, rule, older
+
+
+def eligibility_rules(scn: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(rule, older)`` of :func:`eligibility_inputs`: the kinds the rules name and the factors from 60."""
     c = scn.communities
     rule = np.array([K["pta"], K["labour_union"], K["workplace_friends"], K["agricultural_trade_group"],
                      K["neighbourhood_association"], K["volunteer_group"], K["religious_group"]], dtype=np.int64)
     older = np.array([c.older_neighbourhood_weight, c.older_group_weight], dtype=np.float64)
-    school, scale = frame_scale(pop.age, pop.role, pop.household, pop.alive[: pop.n], pop.employed,
-                                int(pop.n_households), int(ROLE_CHILD), rule, older, len(OFFLINE_COMMUNITIES))
-    return school, scale, rule, older
+    return rule, older
 
 
 def _fit_level(u: np.ndarray, p: np.ndarray, target: float, frame: np.ndarray) -> float:
@@ -261,7 +290,7 @@ def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn:
 
 
 def join_and_tie(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario, rng: np.random.Generator,
-                 ties: Ties | TieBatch) -> None:
+                 ties: Ties | TieBatch, chapters: Chapters | None = None) -> None:
     """:func:`add_memberships`, then tie the new members to co-members of the kinds they joined.
 
     The same draws and ties as :func:`add_memberships` followed by :func:`build_community_ties` with
@@ -269,9 +298,11 @@ def join_and_tie(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sc
     and their members are read from the joiners and the chapter lists of the local kinds
     (:func:`kyojosim.core.community_kernel.groups_of_joiners`) instead of a pass over the town, when
     every group id is of one kind (as the model numbers them); otherwise as those two functions do.
-    ``slots`` are ascending.
+    ``slots`` are ascending. ``chapters``, when given, are those of the population as it is (read by the caller
+    in its own pass over the town, :func:`kyojosim.core.community_kernel.turnover_apply`): they stand for the
+    largest group id and the chapter lists that would otherwise be read here, with the same result.
     """
-    joined = _add_memberships(pop, slots, member, scn, rng, check_ids=True)
+    joined = _add_memberships(pop, slots, member, scn, rng, check_ids=True, chapters=chapters)
     lists = None
     if joined is not None:
         from .community_kernel import groups_of_joiners
@@ -288,8 +319,13 @@ def join_and_tie(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sc
 
 
 def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario,
-                     rng: np.random.Generator, check_ids: bool = False) -> tuple | None:
+                     rng: np.random.Generator, check_ids: bool = False,
+                     chapters: Chapters | None = None) -> tuple | None:
     """Do :func:`add_memberships`; return what the joiners' ties can be read from, None if nobody joined.
+
+    ``chapters`` (see :func:`join_and_tie`), when given, are the population's before this call: the first
+    new group id and the chapter lists are taken from them instead of a pass over the town (the members of a
+    kind before anyone joins are those :func:`chapter_members` reads after, without the joiners of the kind).
 
     Returns:
         ``(joiners, joins, kinds, start, members, first, unique)``: the slots that joined something and
@@ -304,7 +340,10 @@ def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn
     # the memberships that are new, and the rows of residents who join something (only they change: the same
     # draws, in the same order, on fewer rows)
     member, rows = new_memberships(pop.groups, np.asarray(slots, dtype=np.int64), np.ascontiguousarray(member))
-    first = int(pop.groups.max()) + 1 if pop.n else 0
+    if chapters is not None:
+        first = chapters.first
+    else:
+        first = int(pop.groups.max()) + 1 if pop.n else 0
     joining, joins = slots[rows], member[rows]
     before = pop.groups[joining].copy()
     _set_groups(pop, joining, joins, scn, rng, first_group=max(first, 0))
@@ -316,12 +355,17 @@ def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn
               np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), max(first, 0), check_ids)
     if not kinds:
         return joined
-    new_bits = np.zeros(pop.n, dtype=np.uint16)
-    for j, k in enumerate(kinds):
-        new_bits[slots[member[:, k]]] |= np.uint16(1 << j)
-    start, members, unique = chapter_members(pop.groups, pop.alive[: pop.n], pop.district,
-                                             np.array(kinds, dtype=np.int64), new_bits,
-                                             max(first, 0) if check_ids else -1)
+    if chapters is not None:
+        listed = [int(k) for k in chapters.kinds]
+        start = chapters.start[[listed.index(k) for k in kinds]]
+        members, unique = chapters.members, chapters.unique and check_ids
+    else:
+        new_bits = np.zeros(pop.n, dtype=np.uint16)
+        for j, k in enumerate(kinds):
+            new_bits[slots[member[:, k]]] |= np.uint16(1 << j)
+        start, members, unique = chapter_members(pop.groups, pop.alive[: pop.n], pop.district,
+                                                 np.array(kinds, dtype=np.int64), new_bits,
+                                                 max(first, 0) if check_ids else -1)
     for j, k in enumerate(kinds):
         new = slots[member[:, k]]
         first_j = start[j]

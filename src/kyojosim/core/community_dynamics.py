@@ -39,9 +39,12 @@ import numpy as np
 from ..constants import OFFLINE_COMMUNITIES, ROLE_CHILD
 from ..params.scenario import Scenario
 from .communities import (
+    LOCAL_KIND_INDEX,
     OFFLINE_AGE_GROUPS,
     ONLINE_BIT,
+    Chapters,
     eligibility_inputs,
+    eligibility_rules,
     join_and_tie,
     offline_age_group,
     set_online,
@@ -81,21 +84,28 @@ def yearly_memberships(pop: Population, scn: Scenario, rng: np.random.Generator,
     calendar = path_year(scn, begins) if scn.ict.national_path_start is not None else begins
     if c.trend_end_year is None or calendar <= c.trend_end_year:
         levels["offline"] = np.asarray(levels["offline"], dtype=np.float64) * (1.0 + c.offline_trend)
-    from .community_kernel import adult_slots, online_turnover
+    from .community_kernel import adult_scan, online_turnover
 
     keep = np.ones(pop.n, dtype=bool)
     if skip is not None and skip.size:
         keep[skip] = False
-    # the living residents 18+ not skipped, and their age groups, in one pass
-    slots, level_of = adult_slots(pop.alive[: pop.n], keep, pop.age, ADULT_AGE, len(OFFLINE_AGE_GROUPS))
+    # the living residents 18+ not skipped and their age groups, the eligibility inputs and the scan of the
+    # turnover, each resident's raw weights read once
+    offline = np.asarray(levels["offline"], dtype=np.float64)
+    rule, older = eligibility_rules(scn)
+    slots, level_of, school, scale, members, bound = adult_scan(
+        pop.groups, pop.alive[: pop.n], keep, pop.age, pop.role, pop.household, pop.employed, int(pop.n_households),
+        int(ROLE_CHILD), rule, older, ADULT_AGE, len(OFFLINE_AGE_GROUPS), offline, _rates(scn), float(c.turnover),
+        MAX_SHARE)
     if slots.size == 0:
         return slots
-    rows, join = turnover(pop, scn, slots, np.asarray(levels["offline"], dtype=np.float64), rng, level_of=level_of)
+    rows, join, chapters = _turnover(pop, scn, slots, offline, rng, level_of,
+                                     scanned=(school, scale, rule, older, members, bound))
     # only the rows of residents who join something change (the same as passing every row); new members are
-    # tied to co-members of the kinds they joined, with one merge into the tie list for all kinds (or none
-    # here, given the caller's batch)
+    # tied to co-members of the kinds they joined (the chapters read in the pass of the leaving), with one merge
+    # into the tie list for all kinds (or none here, given the caller's batch)
     batch = ties if isinstance(ties, TieBatch) else TieBatch(ties)
-    join_and_tie(pop, slots[rows], join, scn, rng, batch)
+    join_and_tie(pop, slots[rows], join, scn, rng, batch, chapters=chapters)
     if batch is not ties:
         batch.flush()
     # online communities: joining follows social-media use, leaving a constant rate
@@ -131,20 +141,43 @@ def turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarr
         ``(rows, join)``: the rows of ``slots`` (ascending) of the residents who join some kind, and
         which kinds each joins (bool, ``rows`` x kinds); nobody else joins anything.
     """
+    return _turnover(pop, scn, slots, levels, rng, level_of)[:2]
+
+
+def _rates(scn: Scenario) -> np.ndarray:
+    """Return the membership rate of each real-world kind (``communities.membership_rate``, float64)."""
+    return np.array([scn.communities.membership_rate[k] for k in OFFLINE_COMMUNITIES], dtype=np.float64)
+
+
+def _turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndarray, rng: np.random.Generator,
+              level_of: np.ndarray | None, scanned: tuple | None = None) -> tuple[np.ndarray, np.ndarray, Chapters]:
+    """Do :func:`turnover`; also return the chapters of the local kinds after the leaving (read in the same pass).
+
+    ``scanned``, when given, is ``(school, scale, rule, older, members, bound)`` of these slots and levels
+    (:func:`kyojosim.core.community_kernel.adult_scan`): the eligibility inputs and the scan are not made again.
+    """
     from .community_kernel import turnover_apply, turnover_scan
 
     c = scn.communities
-    rates = np.array([c.membership_rate[k] for k in OFFLINE_COMMUNITIES], dtype=np.float64)
-    school, scale, rule, older = eligibility_inputs(pop, scn)
+    rates = _rates(scn)
     slots = np.asarray(slots, dtype=np.int64)
     level_of = offline_age_group(pop.age[slots]) if level_of is None else level_of
+    if scanned is None:
+        school, scale, rule, older = eligibility_inputs(pop, scn)
+    else:
+        school, scale, rule, older, members, bound = scanned
     cols = (level_of, np.asarray(levels, dtype=np.float64), pop.age, pop.role, pop.household, pop.employed, school,
             scale, int(ROLE_CHILD), rule, older)
-    members, bound = turnover_scan(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE)
+    if scanned is None:
+        members, bound = turnover_scan(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE)
     leave = bernoulli_positions(int(members), float(c.turnover), rng)
     candidates = [bernoulli_positions(slots.size, float(b), rng) for b in bound]
     start = np.r_[0, np.cumsum([x.size for x in candidates])].astype(np.int64)
     candidate = np.concatenate(candidates).astype(np.int64)
     u = rng.random(candidate.size)
-    return turnover_apply(pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE, leave, start,
-                          candidate, u, bound)
+    local = np.array(LOCAL_KIND_INDEX, dtype=np.int64)
+    n_ids = int(pop.groups.max()) + 1 if pop.n else 0  # every id held before the leaving is below it
+    rows, join, chapter_start, chapter_list, unique, top = turnover_apply(
+        pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE, leave, start, candidate, u, bound,
+        pop.alive[: pop.n], pop.district, local, n_ids)
+    return rows, join, Chapters(local, chapter_start, chapter_list, int(top) + 1, bool(unique))

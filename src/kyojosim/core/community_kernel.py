@@ -9,8 +9,8 @@
   :func:`kyojosim.core.community_dynamics.yearly_memberships` over (resident, kind) pairs, the weights
   computed on the way (never stored): the memberships and the largest chance of joining per kind,
   then the leaving and joining of the pairs drawn;
-* :func:`adult_slots`: the slots the yearly turnover applies to (living, not skipped, 18+) and the age
-  group of each, in one pass;
+* :func:`adult_scan`: the slots the yearly turnover applies to (living, not skipped, 18+) and the age
+  group of each, with :func:`frame_scale` and :func:`turnover_scan` of them, each slot's raw weights read once;
 * :func:`online_turnover`: the yearly leaving of online communities and who starts taking part, in one
   pass over the slots;
 * :func:`new_memberships`: which of the memberships asked for are new (the resident is not in the
@@ -37,8 +37,8 @@ import numpy as np
 from ..compiled import compiled
 from .network_kernel import listed_groups
 
-__all__ = ["adult_slots", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners", "new_memberships",
-           "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
+__all__ = ["adult_scan", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners",
+           "new_memberships", "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
 
 
 @compiled(inline=True)
@@ -207,15 +207,26 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                    role: np.ndarray, household: np.ndarray, employed: np.ndarray, school: np.ndarray,
                    scale: np.ndarray, role_child: int, rule: np.ndarray, older: np.ndarray, rates: np.ndarray,
                    rate: float, cap: float, leave: np.ndarray, start: np.ndarray, candidate: np.ndarray, u: np.ndarray,
-                   bound: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Apply a year of leaving to ``groups`` (in place) and return who joins which kind: ``(rows, join)``.
+                   bound: np.ndarray, alive: np.ndarray, district: np.ndarray, local: np.ndarray,
+                   n_ids: int):  # pragma: no cover - compiled
+    """Apply a year of leaving to ``groups`` (in place); return who joins which kind and the chapters after leaving.
 
     With ``p`` as in :func:`turnover_scan`: the ``m``-th membership of ``slots`` (row by row, kind by
     kind) ends if ``p <= 0`` or ``m`` is in ``leave`` (ascending); a non-member joins if the row is a
     candidate of the kind (``candidate[start[k]:start[k + 1]]``, ascending rows) whose uniform ``u`` is
     below ``rate * p / (1 - p) / bound[k]``. ``p`` is computed only for members and candidates.
-    ``rows`` (ascending, int64) are the rows of ``slots`` that join some kind and ``join`` (``rows`` x kinds)
-    which kinds they join: the rows of the whole matrix with an entry set, the others all False.
+
+    The same pass goes over every slot (``alive`` has one entry per row of ``groups``; ``slots`` are ascending
+    slots among them) and reads, after the leaving, what :func:`chapter_members` gives for the ``local`` kinds
+    (ascending) with no new bits and every id checked, and the largest group id held. ``n_ids`` is more than
+    any group id in ``groups`` (a ValueError otherwise).
+
+    Returns:
+        ``(rows, join, chapter_start, chapter_list, unique, top)``: ``rows`` (ascending, int64) are the rows of
+        ``slots`` that join some kind and ``join`` (``rows`` x kinds) which kinds they join (the rows of the
+        whole matrix with an entry set, the others all False); ``chapter_start``, ``chapter_list`` and
+        ``unique`` are :func:`chapter_members` ``(groups, alive, district, local, 0, top + 1)`` of the groups
+        after the leaving, and ``top`` the largest id any slot holds after it (-1 if none).
     """
     n_kinds = scale.size
     table = raw_table(n_kinds, rule, older)
@@ -225,43 +236,96 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
     at = start[:n_kinds].copy()
     m = 0
     li = 0
-    for i in range(slots.size):
-        s = slots[i]
-        busy = False
-        for k in range(n_kinds):
-            if groups[s, k] >= 0 or (at[k] < start[k + 1] and candidate[at[k]] == i):
-                busy = True
-                break
-        if not busy:
-            continue
-        a = np.int64(age[s])
-        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
-        code = raw_code(a, parent, employed[s])
-        level = levels[level_of[i]]
+    n = alive.size
+    n_local = local.size
+    local_of = np.full(n_kinds, -1, dtype=np.int64)
+    for j in range(n_local):
+        local_of[local[j]] = j
+    n_districts = 0
+    for i in range(n):
+        if district[i] + 1 > n_districts:
+            n_districts = district[i] + 1
+    counts = np.zeros((n_local, n_districts), dtype=np.int64)
+    # the memberships of the local kinds after the leaving, noted (slot * n_local + j, in slot order) for the fill
+    noted = np.empty(n * n_local, dtype=np.int64)  # pages are taken only as far as written
+    n_noted = 0
+    owner = np.full(max(n_ids, 0), -1, dtype=np.int8)  # the kind of each id seen
+    unique = True
+    top = -1
+    r = 0  # the next row of ``slots``
+    for i in range(n):  # every slot: the turnover of those in ``slots``, then the groups each is in
+        is_slot = r < slots.size and slots[r] == i
+        row = r
+        code = 0
+        level = 0.0
+        if is_slot:
+            r += 1
+            a = np.int64(age[i])
+            parent = school[household[i]] and role[i] != role_child and a >= 18 and a < 65
+            code = raw_code(a, parent, employed[i])
+            level = levels[level_of[row]]
+        live = alive[i]
+        d = district[i]
         joins = False
         for k in range(n_kinds):
-            picked = at[k] < start[k + 1] and candidate[at[k]] == i
-            x = u[at[k]] if picked else 1.0
-            if picked:
-                at[k] += 1
-            j = False
-            if groups[s, k] >= 0:
-                p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
-                drawn = li < leave.size and leave[li] == m
-                if drawn:
-                    li += 1
-                if p <= 0 or drawn:
-                    groups[s, k] = -1
-                m += 1
-            elif picked:
-                p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
-                j = p > 0 and x * bound[k] < rate * p / (1.0 - p)
-            join[n_rows, k] = j
-            joins = joins or j
+            g = groups[i, k]
+            if is_slot:
+                picked = at[k] < start[k + 1] and candidate[at[k]] == row
+                x = 1.0
+                if picked:
+                    x = u[at[k]]
+                    at[k] += 1
+                takes = False
+                if g >= 0:
+                    p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
+                    drawn = li < leave.size and leave[li] == m
+                    if drawn:
+                        li += 1
+                    if p <= 0 or drawn:
+                        groups[i, k] = -1
+                        g = -1
+                    m += 1
+                elif picked:
+                    p = min(level * (table[code, k] / scale[k]) * rates[k], cap)
+                    takes = p > 0 and x * bound[k] < rate * p / (1.0 - p)
+                join[n_rows, k] = takes
+                joins = joins or takes
+            if g >= 0:
+                if g > top:
+                    top = g
+                if live:
+                    if g >= owner.size:
+                        raise ValueError("a group id is not below n_ids")
+                    if owner[g] < 0:
+                        owner[g] = k
+                    elif owner[g] != k:
+                        unique = False
+                    jl = local_of[k]
+                    if jl >= 0:
+                        counts[jl, d] += 1
+                        noted[n_noted] = i * n_local + jl
+                        n_noted += 1
         if joins:
-            rows[n_rows] = i
+            rows[n_rows] = row
             n_rows += 1
-    return rows[:n_rows], join[:n_rows]
+    if r != slots.size:
+        raise ValueError("slots must be ascending slots of the rows")
+    chapter_start = np.zeros((n_local, n_districts + 1), dtype=np.int64)
+    total = 0
+    for j in range(n_local):
+        for d in range(n_districts):
+            chapter_start[j, d] = total
+            total += counts[j, d]
+        chapter_start[j, n_districts] = total
+    chapter_list = np.empty(total, dtype=np.int64)
+    fill = chapter_start[:, :n_districts].copy()
+    for e in range(n_noted):
+        i = noted[e] // n_local
+        j = noted[e] - i * n_local
+        d = district[i]
+        chapter_list[fill[j, d]] = i
+        fill[j, d] += 1
+    return rows[:n_rows], join[:n_rows], chapter_start, chapter_list, unique, top
 
 
 @compiled
@@ -471,26 +535,84 @@ def participation_codes(groups: np.ndarray, online: np.ndarray, offline_only: in
 
 
 @compiled
-def adult_slots(alive: np.ndarray, keep: np.ndarray, age: np.ndarray, adult: int,
-                n_groups: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(slots, group)``: the slots ``alive & keep`` aged ``adult`` or more (ascending), and their age groups.
+def adult_scan(groups: np.ndarray, alive: np.ndarray, keep: np.ndarray, age: np.ndarray, role: np.ndarray,
+               household: np.ndarray, employed: np.ndarray, n_households: int, role_child: int, rule: np.ndarray,
+               older: np.ndarray, adult: int, n_groups: int, levels: np.ndarray, rates: np.ndarray, rate: float,
+               cap: float):  # pragma: no cover - compiled
+    """Return the adults of the yearly turnover, :func:`frame_scale` and :func:`turnover_scan` of them, in two passes.
 
-    The group of age ``a`` is ``(a - 20) // 10`` within ``[0, n_groups - 1]``
-    (:func:`kyojosim.core.communities.offline_age_group`).
+    The first pass over the slots marks the households with a school child; the second reads each living
+    slot's raw weights once for the frame's sums (20-69) and, for the slots ``alive & keep`` aged ``adult`` or
+    more, their age groups (``n_groups``; each an index into ``levels``), memberships and the raw weights of the
+    non-members.
+
+    Returns:
+        ``(slots, level_of, school, scale, members, bound)``: the slots ``alive & keep`` aged ``adult`` or more
+        (ascending) and the age group of each (``(age - 20) // 10`` within ``[0, n_groups - 1]``,
+        :func:`kyojosim.core.communities.offline_age_group`),
+        ``frame_scale(age, role, household, alive, employed, n_households, role_child, rule, older, kinds)`` and
+        ``turnover_scan`` of those slots with those levels, ``rates``, ``rate`` and ``cap``.
     """
     n = alive.size
+    n_kinds = rates.size
+    n_levels = levels.size
+    school = np.zeros(n_households, dtype=np.bool_)
+    for i in range(n):
+        if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
+            school[household[i]] = True
+    table = raw_table(n_kinds, rule, older)
+    sums = np.zeros(n_kinds)
+    count = 0
     slots = np.empty(n, dtype=np.int64)  # room for every slot; the result is the first ``j``
-    group = np.empty(n, dtype=np.int64)
+    level_of = np.empty(n, dtype=np.int64)
+    seen = np.zeros((n_levels, N_RAW_CODES, n_kinds), dtype=np.bool_)
+    members = 0
     j = 0
     for s in range(n):
-        if alive[s] and keep[s]:
-            a = np.int64(age[s])
-            if a >= adult:
-                slots[j] = s
-                g = (a - 20) // 10
-                group[j] = min(max(g, 0), n_groups - 1)
-                j += 1
-    return slots[:j], group[:j]
+        if not alive[s]:
+            continue
+        a = np.int64(age[s])
+        in_frame = a >= 20 and a < 70
+        taken = keep[s] and a >= adult
+        if not (in_frame or taken):
+            continue
+        parent = school[household[s]] and role[s] != role_child and a >= 18 and a < 65
+        code = raw_code(a, parent, employed[s])
+        if in_frame:  # the frame's sums, in slot order
+            for k in range(n_kinds):
+                sums[k] += table[code, k]
+            count += 1
+        if taken:
+            lv = min(max((a - 20) // 10, 0), n_groups - 1)
+            slots[j] = s
+            level_of[j] = lv
+            j += 1
+            for k in range(n_kinds):
+                if groups[s, k] >= 0:
+                    members += 1
+                else:
+                    seen[lv, code, k] = True
+    scale = np.ones(n_kinds)
+    if count > 0:
+        for k in range(n_kinds):
+            m = sums[k] / count
+            scale[k] = 1.0 if m == 0 else m
+    top = np.zeros((n_kinds, n_levels))  # the largest raw weight of a non-member, per kind and level
+    for lv in range(n_levels):
+        for code in range(N_RAW_CODES):
+            for k in range(n_kinds):
+                if seen[lv, code, k] and table[code, k] > top[k, lv]:
+                    top[k, lv] = table[code, k]
+    bound = np.zeros(n_kinds)
+    for k in range(n_kinds):
+        for lv in range(n_levels):
+            if top[k, lv] > 0:
+                p = min(levels[lv] * (top[k, lv] / scale[k]) * rates[k], cap)
+                if p > 0:
+                    q = min(rate * p / (1.0 - p), 1.0)
+                    if q > bound[k]:
+                        bound[k] = q
+    return slots[:j], level_of[:j], school, scale, members, bound
 
 
 @compiled
