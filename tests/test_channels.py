@@ -12,6 +12,7 @@ from kyojosim.aid.channels.offline import OfflineChannel
 from kyojosim.constants import TIE_ONLINE
 from kyojosim.model import KyojoModel
 from kyojosim.params.scenario import load_scenario
+from towns import random_ties
 
 ORDER = ["offline", "sharing_platform", "reporting_hub", "local_sns", "offline_events"]
 """The order of the weekly round: offline first, then the interventions as their modules register them."""
@@ -303,14 +304,10 @@ def test_offline_candidates_kernel_equals_the_ties_filtered(seed, n, n_ties, n_e
     earlier ones but were never given (they are read from the rows).
     """
     from kyojosim.aid.channels.channel_kernel import offline_candidates, willing_bits
-    from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_ONLINE
-    from kyojosim.core.network import Ties
+    from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD
 
     rng = np.random.default_rng(seed)
-    ties = Ties()
-    for kind in (TIE_HOUSEHOLD, TIE_COMMUNITY, TIE_ONLINE):
-        ties.add(rng.integers(0, n, n_ties // 3), rng.integers(0, n, n_ties // 3), kind, float(rng.random()))
-    nb = ties.neighbourhood(n)
+    nb = random_ties(rng, n, n_ties).neighbourhood(n)
     will = rng.integers(0, 3, (n, 8)).astype(np.int8)
     bits = willing_bits(will, 1)
     assert np.array_equal(bits, ((will == 1) * (1 << np.arange(8))).sum(axis=1))

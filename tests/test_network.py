@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from kyojosim.constants import TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_NEIGHBOUR, TIE_ONLINE
 from kyojosim.core.network import Ties, pairs_touching, pairs_within_groups
+from towns import random_ties
 
 
 def test_add_orders_pairs_drops_self_ties_and_merges_duplicates():
@@ -425,15 +426,22 @@ def test_groups_with_new_lists_the_members_of_groups_with_a_new_member():
             assert np.array_equal(members[start[j]:start[j + 1]], want) and n_new[j] == new[slots].sum()
 
 
+def _groups_of_unique_ids(rng: np.random.Generator, n: int, kinds: int, per_kind: int, n_ids: int,
+                          share: float) -> np.ndarray:
+    """Return ``n`` × ``kinds`` group ids (int32, -1 for none): ``per_kind`` ids of each kind drawn from
+    ``range(n_ids)``, unique across kinds; each slot is in one of its kind's groups with chance ``share``."""
+    ids = rng.permutation(n_ids)[: kinds * per_kind].reshape(kinds, per_kind)
+    member = rng.random((n, kinds)) < share
+    return np.where(member, ids[np.arange(kinds), rng.integers(0, per_kind, (n, kinds))], -1).astype(np.int32)
+
+
 def test_groups_with_new_of_every_kind_at_once_equal_one_kind_at_a_time():
     from kyojosim.core.network_kernel import groups_with_new, kinds_groups_with_new
 
     rng = np.random.default_rng(10)
     for wide in (True, False):
         n, kinds = 300, 4
-        ids = rng.permutation(400)[: kinds * 40].reshape(kinds, 40)  # ids unique across kinds
-        groups = np.where(rng.random((n, kinds)) < 0.6, ids[np.arange(kinds), rng.integers(0, 40, (n, kinds))], -1)
-        groups = groups.astype(np.int32)
+        groups = _groups_of_unique_ids(rng, n, kinds, 40, 400, 0.6)
         new = rng.random((n, kinds if wide else 1)) < 0.1
         alive = rng.random(n) < 0.9
         ok, first, start, members, n_new = kinds_groups_with_new(groups, new, alive)
@@ -471,10 +479,7 @@ def test_tied_candidates_equal_the_neighbours_filtered(seed, n, n_ties, n_needs)
     from kyojosim.core.network import neighbours
 
     rng = np.random.default_rng(seed)
-    t = Ties()
-    for kind in (TIE_HOUSEHOLD, TIE_COMMUNITY, TIE_ONLINE):
-        t.add(rng.integers(0, n, n_ties // 3), rng.integers(0, n, n_ties // 3), kind, float(rng.random()))
-    nb = t.neighbourhood(n)
+    nb = random_ties(rng, n, n_ties).neighbourhood(n)
     code = rng.integers(0, 3, (n, 8)).astype(np.int8)
     slot, category = rng.integers(0, n, n_needs), rng.integers(0, 8, n_needs)
     mask = TIE_HOUSEHOLD | TIE_COMMUNITY
@@ -619,9 +624,7 @@ def test_kinds_groups_with_new_equal_the_array_listing(seed, n, kinds, wide):
     from kyojosim.core.network_kernel import kinds_groups_with_new
 
     rng = np.random.default_rng(seed)
-    ids = rng.permutation(10 * kinds + 30)[: kinds * 10].reshape(kinds, 10)  # ids unique across kinds
-    groups = np.where(rng.random((n, kinds)) < 0.5, ids[np.arange(kinds), rng.integers(0, 10, (n, kinds))], -1)
-    groups = groups.astype(np.int32)
+    groups = _groups_of_unique_ids(rng, n, kinds, 10, 10 * kinds + 30, 0.5)
     new = rng.random((n, kinds if wide else 1)) < 0.15
     alive = rng.random(n) < 0.85
     ok, first, start, members, n_new = kinds_groups_with_new(groups, new, alive)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from kyojosim.aid.needs import NeedGroups
-from kyojosim.constants import CAT, FEMALE, MALE, N_AGE_BANDS, age_band
+from kyojosim.constants import CAT, FEMALE, MALE, N_AGE_BANDS, TIE_COMMUNITY, TIE_HOUSEHOLD, TIE_ONLINE, age_band
+from kyojosim.core.network import Ties
 from kyojosim.model import KyojoModel
 from kyojosim.params.scenario import load_scenario
 
@@ -101,3 +102,15 @@ def watch_matching(on_match: Callable[..., None]) -> Iterator[None]:
         yield
     finally:
         aid_module.match = real
+
+
+def random_ties(rng: np.random.Generator, n: int, n_ties: int) -> Ties:
+    """Return about ``n_ties`` random ties among ``n`` slots: a third each household, community and online ties.
+
+    Each kind's ties have one strength, drawn from ``rng``; the pairs drawn may repeat or join a slot to itself
+    (:meth:`~kyojosim.core.network.Ties.add` merges the first and drops the second).
+    """
+    ties = Ties()
+    for kind in (TIE_HOUSEHOLD, TIE_COMMUNITY, TIE_ONLINE):
+        ties.add(rng.integers(0, n, n_ties // 3), rng.integers(0, n, n_ties // 3), kind, float(rng.random()))
+    return ties

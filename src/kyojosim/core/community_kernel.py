@@ -66,6 +66,97 @@ def _raw_row(w: np.ndarray, a: int, parent: bool, employed: bool, rule: np.ndarr
     w[rule[6]] *= g
 
 
+@compiled(inline=True)
+def _schools(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive: np.ndarray, n_households: int,
+             role_child: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return which households have a living child 6-14 (``role == role_child``)."""
+    school = np.zeros(n_households, dtype=np.bool_)
+    for i in range(alive.size):
+        if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
+            school[household[i]] = True
+    return school
+
+
+@compiled(inline=True)
+def _scale_of(sums: np.ndarray, count: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return each kind's mean raw weight over a frame of ``count`` (its ``sums``), 1 where it is 0 or none are."""
+    scale = np.ones(sums.size)
+    if count > 0:
+        for k in range(sums.size):
+            m = sums[k] / count
+            scale[k] = 1.0 if m == 0 else m
+    return scale
+
+
+@compiled(inline=True)
+def _bound_of(seen: np.ndarray, table: np.ndarray, levels: np.ndarray, scale: np.ndarray, rates: np.ndarray,
+              rate: float, cap: float) -> np.ndarray:  # pragma: no cover - compiled
+    """Return each kind's bound on a non-member's yearly chance to join (the odds form of :func:`turnover_scan`).
+
+    ``seen[lv, code, k]``: a non-member of kind ``k`` in age group ``lv`` has the raw-weight code ``code``; the
+    bound is over the largest raw weight of such a non-member in each group (``table[code, k]``).
+    """
+    n_levels, _, n_kinds = seen.shape
+    top = np.zeros((n_kinds, n_levels))  # the largest raw weight of a non-member, per kind and level
+    for lv in range(n_levels):
+        for code in range(N_RAW_CODES):
+            for k in range(n_kinds):
+                if seen[lv, code, k] and table[code, k] > top[k, lv]:
+                    top[k, lv] = table[code, k]
+    bound = np.zeros(n_kinds)
+    for k in range(n_kinds):
+        for lv in range(n_levels):
+            if top[k, lv] > 0:
+                p = min(levels[lv] * (top[k, lv] / scale[k]) * rates[k], cap)
+                if p > 0:
+                    q = min(rate * p / (1.0 - p), 1.0)
+                    if q > bound[k]:
+                        bound[k] = q
+    return bound
+
+
+@compiled(inline=True)
+def _notes(district: np.ndarray, n: int, n_kinds: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(counts, noted)`` to fill for :func:`_lists_of_noted`: zero counts by kind and district, room to note.
+
+    The districts are those of the first ``n`` slots; ``noted`` has room for each of them in every kind, of which
+    only the pages written are taken.
+    """
+    n_districts = 0
+    for i in range(n):
+        if district[i] + 1 > n_districts:
+            n_districts = district[i] + 1
+    return np.zeros((n_kinds, n_districts), dtype=np.int64), np.empty(n * n_kinds, dtype=np.int64)
+
+
+@compiled(inline=True)
+def _lists_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
+                    district: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(start, members)``: the slots noted (``slot * kinds + j``, in slot order) listed by kind and district.
+
+    ``counts[j, d]`` is how many of the noted are of kind index ``j`` in district ``d``. The members of ``j`` in
+    ``d`` are ``members[start[j, d]:start[j, d + 1]]``, in the order noted; ``start`` has a column per district
+    and one more, and its offsets run on through the kinds.
+    """
+    n_kinds, n_districts = counts.shape
+    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
+    total = 0
+    for j in range(n_kinds):
+        for d in range(n_districts):
+            start[j, d] = total
+            total += counts[j, d]
+        start[j, n_districts] = total
+    members = np.empty(total, dtype=np.int64)
+    fill = start[:, :n_districts].copy()
+    for e in range(n_noted):
+        i = noted[e] // n_kinds
+        j = noted[e] - i * n_kinds
+        d = district[i]
+        members[fill[j, d]] = i
+        fill[j, d] += 1
+    return start, members
+
+
 N_RAW_CODES = 32
 """The raw weights depend on a resident through five facts only (:func:`raw_code`): 32 codes."""
 
@@ -109,10 +200,7 @@ def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive:
     and lives with a child 6-14.
     """
     n = alive.size
-    school = np.zeros(n_households, dtype=np.bool_)
-    for i in range(n):
-        if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
-            school[household[i]] = True
+    school = _schools(age, role, household, alive, n_households, role_child)
     table = raw_table(n_kinds, rule, older)
     sums = np.zeros(n_kinds)
     count = 0
@@ -125,11 +213,7 @@ def frame_scale(age: np.ndarray, role: np.ndarray, household: np.ndarray, alive:
         for k in range(n_kinds):
             sums[k] += table[code, k]
         count += 1
-    scale = np.ones(n_kinds)
-    if count > 0:
-        for k in range(n_kinds):
-            m = sums[k] / count
-            scale[k] = 1.0 if m == 0 else m
+    scale = _scale_of(sums, count)
     return school, scale
 
 
@@ -184,21 +268,7 @@ def turnover_scan(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, l
                 members += 1
             else:
                 seen[lv, code, k] = True
-    top = np.zeros((n_kinds, levels.size))  # the largest raw weight of a non-member, per kind and level
-    for lv in range(levels.size):
-        for code in range(N_RAW_CODES):
-            for k in range(n_kinds):
-                if seen[lv, code, k] and table[code, k] > top[k, lv]:
-                    top[k, lv] = table[code, k]
-    bound = np.zeros(n_kinds)
-    for k in range(n_kinds):
-        for lv in range(levels.size):
-            if top[k, lv] > 0:
-                p = min(levels[lv] * (top[k, lv] / scale[k]) * rates[k], cap)
-                if p > 0:
-                    q = min(rate * p / (1.0 - p), 1.0)
-                    if q > bound[k]:
-                        bound[k] = q
+    bound = _bound_of(seen, table, levels, scale, rates, rate, cap)
     return members, bound
 
 
@@ -241,13 +311,8 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
     local_of = np.full(n_kinds, -1, dtype=np.int64)
     for j in range(n_local):
         local_of[local[j]] = j
-    n_districts = 0
-    for i in range(n):
-        if district[i] + 1 > n_districts:
-            n_districts = district[i] + 1
-    counts = np.zeros((n_local, n_districts), dtype=np.int64)
     # the memberships of the local kinds after the leaving, noted (slot * n_local + j, in slot order) for the fill
-    noted = np.empty(n * n_local, dtype=np.int64)  # pages are taken only as far as written
+    counts, noted = _notes(district, n, n_local)
     n_noted = 0
     owner = np.full(max(n_ids, 0), -1, dtype=np.int8)  # the kind of each id seen
     unique = True
@@ -310,21 +375,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
             n_rows += 1
     if r != slots.size:
         raise ValueError("slots must be ascending slots of the rows")
-    chapter_start = np.zeros((n_local, n_districts + 1), dtype=np.int64)
-    total = 0
-    for j in range(n_local):
-        for d in range(n_districts):
-            chapter_start[j, d] = total
-            total += counts[j, d]
-        chapter_start[j, n_districts] = total
-    chapter_list = np.empty(total, dtype=np.int64)
-    fill = chapter_start[:, :n_districts].copy()
-    for e in range(n_noted):
-        i = noted[e] // n_local
-        j = noted[e] - i * n_local
-        d = district[i]
-        chapter_list[fill[j, d]] = i
-        fill[j, d] += 1
+    chapter_start, chapter_list = _lists_of_noted(counts, noted, n_noted, district)
     return rows[:n_rows], join[:n_rows], chapter_start, chapter_list, unique, top
 
 
@@ -349,13 +400,8 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
     check = n_ids >= 0
     owner = np.full(max(n_ids, 0), -1, dtype=np.int8)
     unique = check
-    n_districts = 0
-    for i in range(n):
-        if district[i] + 1 > n_districts:
-            n_districts = district[i] + 1
-    counts = np.zeros((n_kinds, n_districts), dtype=np.int64)
     # the memberships counted, noted (row * n_kinds + j, in row order) for the filling pass
-    noted = np.empty(n * n_kinds, dtype=np.int64)  # pages are taken only as far as written
+    counts, noted = _notes(district, n, n_kinds)
     n_noted = 0
     for i in range(n):
         if not alive[i]:
@@ -373,21 +419,7 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
                 counts[j, d] += 1
                 noted[n_noted] = i * n_kinds + j
                 n_noted += 1
-    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
-    total = 0
-    for j in range(n_kinds):
-        for d in range(n_districts):
-            start[j, d] = total
-            total += counts[j, d]
-        start[j, n_districts] = total
-    members = np.empty(total, dtype=np.int64)
-    fill = start[:, :n_districts].copy()
-    for e in range(n_noted):
-        i = noted[e] // n_kinds
-        j = noted[e] - i * n_kinds
-        d = district[i]
-        members[fill[j, d]] = i
-        fill[j, d] += 1
+    start, members = _lists_of_noted(counts, noted, n_noted, district)
     return start, members, unique
 
 
@@ -556,10 +588,7 @@ def adult_scan(groups: np.ndarray, alive: np.ndarray, keep: np.ndarray, age: np.
     n = alive.size
     n_kinds = rates.size
     n_levels = levels.size
-    school = np.zeros(n_households, dtype=np.bool_)
-    for i in range(n):
-        if alive[i] and role[i] == role_child and age[i] >= 6 and age[i] <= 14:
-            school[household[i]] = True
+    school = _schools(age, role, household, alive, n_households, role_child)
     table = raw_table(n_kinds, rule, older)
     sums = np.zeros(n_kinds)
     count = 0
@@ -592,26 +621,8 @@ def adult_scan(groups: np.ndarray, alive: np.ndarray, keep: np.ndarray, age: np.
                     members += 1
                 else:
                     seen[lv, code, k] = True
-    scale = np.ones(n_kinds)
-    if count > 0:
-        for k in range(n_kinds):
-            m = sums[k] / count
-            scale[k] = 1.0 if m == 0 else m
-    top = np.zeros((n_kinds, n_levels))  # the largest raw weight of a non-member, per kind and level
-    for lv in range(n_levels):
-        for code in range(N_RAW_CODES):
-            for k in range(n_kinds):
-                if seen[lv, code, k] and table[code, k] > top[k, lv]:
-                    top[k, lv] = table[code, k]
-    bound = np.zeros(n_kinds)
-    for k in range(n_kinds):
-        for lv in range(n_levels):
-            if top[k, lv] > 0:
-                p = min(levels[lv] * (top[k, lv] / scale[k]) * rates[k], cap)
-                if p > 0:
-                    q = min(rate * p / (1.0 - p), 1.0)
-                    if q > bound[k]:
-                        bound[k] = q
+    scale = _scale_of(sums, count)
+    bound = _bound_of(seen, table, levels, scale, rates, rate, cap)
     return slots[:j], level_of[:j], school, scale, members, bound
 
 

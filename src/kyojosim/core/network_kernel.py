@@ -155,6 +155,13 @@ PACKED_SLOTS = 1 << 24
 32 of strength); with more slots the adjacency is built by :func:`csr_of_ties_scattered`."""
 
 
+@compiled(inline=True)
+def _new_adjacency(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return new ``(indptr, indices, data, kinds)`` for the adjacency of ``m`` ties among ``n`` slots."""
+    return (np.empty(n + 1, dtype=np.int32), np.empty(2 * m, dtype=np.int32), np.empty(2 * m, dtype=np.float32),
+            np.empty(2 * m, dtype=np.uint8))
+
+
 @compiled
 def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray,
                 n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
@@ -165,11 +172,7 @@ def csr_of_ties(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.nda
     canonical CSR form. ``data`` is the tie's strength (float32, contiguous) and ``kinds`` its kind bits.
     The arrays are new; :func:`csr_of_ties_into` writes the same into arrays given.
     """
-    m = a.size
-    indptr = np.empty(n + 1, dtype=np.int32)
-    indices = np.empty(2 * m, dtype=np.int32)
-    data = np.empty(2 * m, dtype=np.float32)
-    kinds = np.empty(2 * m, dtype=np.uint8)
+    indptr, indices, data, kinds = _new_adjacency(n, a.size)
     csr_of_ties_into(a, b, strength, kind, indptr, indices, data, kinds)
     return indptr, indices, data, kinds
 
@@ -235,11 +238,7 @@ def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: n
 def csr_of_ties_scattered(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray,
                           n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """Return :func:`csr_of_ties` by a counting scatter of each tie into the three outputs (any number of slots)."""
-    m = a.size
-    indptr = np.empty(n + 1, dtype=np.int32)
-    indices = np.empty(2 * m, dtype=np.int32)
-    data = np.empty(2 * m, dtype=np.float32)
-    kinds = np.empty(2 * m, dtype=np.uint8)
+    indptr, indices, data, kinds = _new_adjacency(n, a.size)
     csr_of_ties_scattered_into(a, b, strength, kind, indptr, indices, data, kinds)
     return indptr, indices, data, kinds
 
