@@ -28,6 +28,8 @@ class OfflineChannel(Channel):
     def __init__(self, ctx: AidContext) -> None:
         super().__init__(ctx)
         self._nb: Neighbourhood | None = None
+        self._free: tuple | None = None  # (adjacency, willingness array, slots) and the bytes of willing_free
+        self._last: tuple | None = None  # the bytes, the needs and the edges of the last call of candidates
         self.ask_boost: np.ndarray | None = None
         """Extra asking rate by slot, set by other channels (the local SNS raises it for its adopters)."""
 
@@ -81,7 +83,7 @@ class OfflineChannel(Channel):
         bits = self.willing_free()
         slot = np.asarray(slot, dtype=np.int64)
         category = np.asarray(category, dtype=np.int64)
-        kept = self.__dict__.get("_last")
+        kept = self._last
         if kept is None or kept[0] is not bits:  # none yet with this adjacency and willingness
             empty = np.zeros(0, dtype=np.int64)
             kept = (bits, empty, empty, np.zeros(1, dtype=np.int64), empty, np.zeros(0))
@@ -101,10 +103,9 @@ class OfflineChannel(Channel):
         """
         pop = self.ctx.population
         will = pop.will
-        key = (self._nb, will.base, pop.n)  # the adjacency, the array the column is a view of, the number of slots
-        kept = self.__dict__.get("_free")
-        if kept is None or any(a is not b for a, b in zip(kept[0][:2], key[:2], strict=True)) or kept[0][2] != key[2]:
+        kept = self._free  # read for the adjacency, the array the column is a view of and the number of slots
+        if kept is None or kept[0][0] is not self._nb or kept[0][1] is not will.base or kept[0][2] != pop.n:
             from .channel_kernel import willing_bits
 
-            kept = self._free = (key, willing_bits(np.ascontiguousarray(will), int(WILL_FREE)))
+            kept = self._free = ((self._nb, will.base, pop.n), willing_bits(np.ascontiguousarray(will), int(WILL_FREE)))
         return kept[1]
