@@ -3,18 +3,15 @@ on its timings."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
+
+from script_loader import load_script
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_japan.py"
 
 
 def test_bench_japan_runs_and_prints_the_distribution(capsys, tmp_path):
-    spec = importlib.util.spec_from_file_location("bench_japan", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = load_script(BENCH, "bench_japan")
     out = tmp_path / "japan.csv"
     df = bench.main(["--codes", "43512", "02343", "--jobs", "1", "--csv", str(out)])
     text = capsys.readouterr().out

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from script_loader import load_script
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_foundation.py"
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location("bench_foundation", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCH, "bench_foundation")
 
 
 def test_bench_foundation_runs_and_prints_the_figures(tmp_path, capsys):
@@ -53,10 +49,7 @@ SWEEP_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_sweep.
 
 
 def test_bench_sweep_prints_the_overhead_over_the_model_time(capsys):
-    spec = importlib.util.spec_from_file_location("bench_sweep", SWEEP_BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = load_script(SWEEP_BENCH, "bench_sweep")
     result = bench.main(["--years", "1", "--scale", "0.1", "--replicates", "1", "--jobs", "1", "--skip", "b"])
     text = capsys.readouterr().out
     for label in ("runs' own model time", "overhead in the workers", "overhead outside the workers",
@@ -75,10 +68,7 @@ ALL_JAPAN_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_al
 
 
 def test_bench_all_japan_sweeps_a_sample_and_projects_full_scale(capsys, tmp_path):
-    spec = importlib.util.spec_from_file_location("bench_all_japan", ALL_JAPAN_BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = load_script(ALL_JAPAN_BENCH, "bench_all_japan")
     result = bench.main(["--experiment", "kumamoto-quick", "--sample", "2", "--years", "1", "--scale", "0.0005",
                          "--jobs", "1", "--out", str(tmp_path / "res"), "--quiet", "--sizes", "300", "600",
                          "--tp-years", "1", "--no-fit-timing"])
@@ -99,10 +89,7 @@ AGENTS_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_agent
 
 
 def test_bench_agents_compares_models_with_and_without_handles(capsys):
-    spec = importlib.util.spec_from_file_location("bench_agents", AGENTS_BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = load_script(AGENTS_BENCH, "bench_agents")
     result = bench.main(["--scenario", "yamae", "--scale", "0.2", "--years", "1"])
     text = capsys.readouterr().out
     for label in ("agents=True", "agents=False", "held after build", "per resident", "peak RSS"):
@@ -117,10 +104,7 @@ SPEED_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_speed.
 
 
 def test_bench_speed_runs_and_prints_the_ratios(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("bench_speed", SPEED_BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = load_script(SPEED_BENCH, "bench_speed")
     out = tmp_path / "speed.json"
     (result,) = bench.main(["--scenario", "yamae", "--scale", "0.2", "--years", "2", "--at", "2015",
                             "--in-process", "--json", str(out)])
@@ -137,9 +121,7 @@ def test_bench_speed_runs_and_prints_the_ratios(tmp_path, capsys):
 
 
 def test_the_all_japan_projection_never_fits_a_cost_that_falls_with_size():
-    spec = importlib.util.spec_from_file_location("bench_all_japan_fit", ALL_JAPAN_BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(ALL_JAPAN_BENCH, "bench_all_japan_fit")
     # a loaded machine timed the smaller town slower: an ordinary fit would give a negative slope
     a, b = bench.fit_line(np.array([300.0, 600.0]), np.array([0.002, 0.001]))
     assert a >= 0 and b >= 0 and a + b * 1e6 > 0
@@ -152,10 +134,7 @@ MEMORY_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_memor
 
 
 def test_bench_memory_prints_the_peak_and_what_it_is_made_of(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("bench_memory", MEMORY_BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = load_script(MEMORY_BENCH, "bench_memory")
     import kyojosim.model as model_module
 
     yearly = model_module.YEARLY

@@ -30,6 +30,7 @@ from kyojosim.present.dashboard.wrapper import (
     unmet_by_district,
 )
 from kyojosim.present.labels import text
+from script_loader import load_script
 
 LATIN = re.compile(r"[A-Za-z]")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -266,9 +267,7 @@ def test_cli_dashboard_bad_input_exits_2(capsys, argv):
 
 def test_bench_dashboard_runs_and_prints_the_figures(capsys):
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_dashboard.py"
-    spec = importlib.util.spec_from_file_location("bench_dashboard", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(path, "bench_dashboard")
     rows = bench.main(["yamae", "--steps", "1", "--warmup", "0", "--no-compare"])
     out = capsys.readouterr().out
     assert "s/step (CPU)" in out and out.splitlines()[1].startswith("yamae")
@@ -277,9 +276,7 @@ def test_bench_dashboard_runs_and_prints_the_figures(capsys):
 
 def test_bench_dashboard_start_times_the_parts_of_the_first_minute(capsys):
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_dashboard_start.py"
-    spec = importlib.util.spec_from_file_location("bench_dashboard_start", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(path, "bench_dashboard_start")
     out = bench.main(["yamae", "--no-browser"])
     printed = capsys.readouterr().out
     assert "first model (and its baseline)" in printed and "page font" in printed

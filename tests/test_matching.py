@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kyojosim.aid.matching import METHODS, Candidates, Matches, exact_max_weight, greedy_order, is_unit_capacity, match
+from script_loader import load_script
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_matching.py"
 
@@ -418,9 +419,7 @@ def test_the_kernel_compiles_without_a_cache_when_no_folder_is_writable():
 
 
 def test_the_benchmark_still_runs(capsys):
-    spec = importlib.util.spec_from_file_location("bench_matching", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(BENCH, "bench_matching")
     out = bench.main(["--cases", "5", "--needs", "300", "--helpers", "500", "--koto-edges", "2000",
                       "--koto-helpers", "3000", "--repeat", "1"])
     assert 0.5 <= out["quality_unit"]["worst"] <= out["quality_unit"]["mean"] <= 1.0 + 1e-9

@@ -26,6 +26,7 @@ from kyojosim.analysis.robustness import (
 from kyojosim.cli import main
 from kyojosim.params.experiment import ExperimentError, load_experiment
 from kyojosim.params.scenario import assumption_register, load_scenario, scale_by_factor
+from script_loader import load_script
 
 QUICK = {"name": "rq", "seed": 3, "replicates": 1, "years": 1, "scale": 0.15, "scenarios": ["yamae"],
          "variants": {"baseline": {}, "hub": {"interventions": {"reporting_hub": {"start": 2015}}}}}
@@ -247,12 +248,9 @@ def test_a_sobol_sample_gives_total_indices():
 
 
 def test_the_robustness_benchmark_runs_and_prints_its_figures(tmp_path, capsys):
-    import importlib.util
 
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_robustness.py"
-    spec = importlib.util.spec_from_file_location("bench_robustness", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script(path, "bench_robustness")
     figures = bench.main(["--experiment", "yamae-quick", "--samples", "2", "--years", "1", "--jobs", "1",
                           "--json", str(tmp_path / "b.json")])
     text = capsys.readouterr().out

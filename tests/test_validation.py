@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from kyojosim.analysis.validation import REPORT_AGE_GROUPS, fit_participation, run_participation, tsunagari_order
 from kyojosim.constants import PARTICIPATION_GROUPS
+from script_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "experiments" / "validation"
@@ -74,9 +74,7 @@ def test_fit_ranks_grid_points_by_their_gaps():
 
 
 def test_fit_writes_the_defaults_with_provenance(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("fit_participation", SCRIPTS / "fit_participation.py")
-    fit = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fit)
+    fit = load_script(SCRIPTS / "fit_participation.py", "fit_participation")
     copy = tmp_path / "scenario.py"
     source = ROOT / "src" / "kyojosim" / "params" / "scenario.py"
     copy.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
