@@ -478,21 +478,13 @@ def tie_degree(a: np.ndarray, b: np.ndarray, kind: np.ndarray, n: int,
 @compiled
 def remap_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray,
                new_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """Return the ties whose two ends are kept (``new_slot >= 0``), renumbered, in their order."""
-    m = a.size
-    out_a = np.empty(m, dtype=np.int32)  # room for every tie; the result is the first ``j``
-    out_b = np.empty(m, dtype=np.int32)
-    out_kind = np.empty(m, dtype=kind.dtype)
-    out_strength = np.empty(m, dtype=strength.dtype)
-    j = 0
-    for t in range(m):
-        x, y = new_slot[a[t]], new_slot[b[t]]
-        if x >= 0 and y >= 0:
-            out_a[j] = x
-            out_b[j] = y
-            out_kind[j] = kind[t]
-            out_strength[j] = strength[t]
-            j += 1
+    """Return the ties whose two ends are kept (``new_slot >= 0``), renumbered, in their order (new columns).
+
+    :func:`remap_ties_in_place` on copies of the columns (the slots as int32).
+    """
+    out_a, out_b = a.astype(np.int32), b.astype(np.int32)
+    out_kind, out_strength = kind.copy(), strength.copy()
+    j = remap_ties_in_place(out_a, out_b, out_kind, out_strength, new_slot)
     return out_a[:j], out_b[:j], out_kind[:j], out_strength[:j]
 
 
