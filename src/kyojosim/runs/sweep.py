@@ -495,20 +495,20 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
         for rid in done:
             gathered.mark(rid, True)
 
-    def write_design() -> tuple[pd.DataFrame, dict[str, Any]]:
-        design = design_frame([r.design_row() for r in exp.runs], exp.parameters, statuses)
+    design = design_frame([r.design_row() for r in exp.runs], exp.parameters, statuses)
+
+    def write_design() -> dict[str, Any]:
         data = parquet_bytes(design)
         write_bytes(out / "design.parquet", data)
-        return design, bytes_digest(data)
+        return bytes_digest(data)
 
     def flush_files() -> None:
         for file in flush:
             sync_file(file)
 
-    # the design and the files to flush are made in the threads that write the tables, beside them
+    # the design table is written and the files to flush are flushed in the threads that write the tables
     threads = max(1, min(jobs if jobs != -1 else usable_cores(), len(names) + 1))
     written = gathered.finish(threads, also={"design": write_design, **({"flush": flush_files} if flush else {})})
-    design, written["design"] = written["design"]
     files = {"design.parquet": written["design"], **{f"{name}.parquet": written[name] for name in names}}
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
