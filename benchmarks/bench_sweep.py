@@ -80,7 +80,7 @@ def timeline(statuses: list[dict[str, Any]], wall: float) -> dict[str, Any]:
         workers.append({"pid": pid, "runs": len(runs), "task_s": sum(float(st["seconds"]) for st in runs),
                         "model_s": sum(float(st.get("model_seconds") or 0.0) for st in runs),
                         "first_start_s": runs[0]["start"], "gaps_s": gap, "idle_end_s": last - runs[-1]["end"]})
-    workers.sort(key=lambda w: w["idle_end_s"])
+    workers.sort(key=lambda w: -w["idle_end_s"])
     return {"first_start_s": min((st["start"] for st in statuses), default=0.0), "gaps_s": gaps, "tail_idle_s": idle,
             "after_last_s": wall - last, "workers": workers}
 
@@ -202,12 +202,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def worker_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
-    """One line per worker process: its runs, their time, its wait for a core, its idle time at the end."""
-    rows = []
+    """A small table of the worker processes: why one ended before another (its runs, their time, its waits)."""
+    rows = [("    by worker (first ended first)", "runs  tasks (their models)   first run   gaps     waited for a "
+             "core   idle at the end")]
     for i, w in enumerate(s.get("workers", []), 1):
         waited = "n/a" if w.get("waited_s") is None else f"{w['waited_s']:.2f} s"
-        rows.append((f"      worker {i}", f"{w['runs']} runs, tasks {w['task_s']:.2f} s (models {w['model_s']:.2f} s), "
-                     f"waited for a core {waited}, idle at the end {w['idle_end_s']:.2f} s"))
+        tasks = f"{w['task_s']:.2f} s ({w['model_s']:.2f} s)"
+        rows.append((f"      worker {i}", f"{w['runs']:<5} {tasks:<22} {w['first_start_s']:6.2f} s  "
+                     f"{w['gaps_s']:5.2f} s   {waited:>8}            {w['idle_end_s']:5.2f} s"))
     return rows
 
 
@@ -312,7 +314,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                  f"runs, consolidation {s['consolidate_s']:.2f} s)"),
                 ("  of it: first run started after", f"{s['first_start_s']:.2f} s (x {s['jobs']} workers)"),
                 ("  the workers' gaps between runs", f"{s['gaps_s']:.2f} s (summed over the workers)"),
-                ("  idle while the last runs end", f"{s['tail_idle_s']:.2f} s (summed over the workers; by worker:)"),
+                ("  idle while the last runs end", f"{s['tail_idle_s']:.2f} s (summed over the workers)"),
                 *worker_rows(s),
                 ("  after the last run", f"{s['after_last_s']:.2f} s (x {s['jobs']} workers)"),
                 ("the sweep's process: CPU time", f"{s['parent_cpu_s']:.2f} s (resolving, gathering the tables, "
