@@ -14,10 +14,13 @@
     imports. The part outside is itemised from the runs' statuses (each ends when its ``status.json`` is
     written, and began ``seconds`` before): the time before the first run starts, the workers' gaps
     between their runs (handing out), their idle time at the end while the last run goes on, and the time
-    after the last run (consolidation); beside it, the CPU time of the sweep's own process. The parent
-    samples, every 50 ms, the memory of the child and all its descendants with psutil (RSS summed, and PSS
-    summed: shared pages split among the processes that share them): the peaks are printed with the other
-    figures.
+    after the last run (consolidation); beside it, the CPU time of the sweep's own process. The idle time at
+    the end is shown by worker: its runs, the time of its tasks and how long it waited for a core (the
+    scheduler's run-queue time, Linux), as one worker ends first when its runs took less time or it was
+    given more of the cores. The parent samples the memory of the child and all its descendants with psutil
+    (RSS summed every 50 ms, and PSS summed, shared pages split among the processes that share them, every
+    second, as reading it costs CPU on the same cores): the peaks are printed with the other figures, and the
+    sampling's own CPU time.
 (b) **Parallel efficiency** of the sweep on runs of a few seconds: T(1 job) / (2 * T(2 jobs)), beside what
     the machine allows (the same run alone and two at once in independent processes).
 
@@ -56,19 +59,30 @@ def experiment(scenario: str, years: int, scale: float, replicates: int, seed: i
 # --------------------------------------------------------------------------------------
 
 
-def timeline(statuses: list[dict[str, Any]], wall: float) -> dict[str, float]:
-    """Itemise the time outside the runs from the statuses (``start`` and ``end`` from the sweep's call, in s)."""
+def timeline(statuses: list[dict[str, Any]], wall: float) -> dict[str, Any]:
+    """Itemise the time outside the runs from the statuses (``start`` and ``end`` from the sweep's call, in s).
+
+    Besides the sums, one entry per worker process (``workers``): its runs, the time of its tasks and of their models,
+    when its first run started and its last ended, its gaps between runs, and its idle time at the end (the last
+    run of the sweep minus its last run's end): what makes one worker end before another.
+    """
     by_worker: dict[int, list[dict[str, Any]]] = {}
     for st in statuses:
         by_worker.setdefault(int(st["pid"]), []).append(st)
     last = max((st["end"] for st in statuses), default=0.0)
     gaps = idle = 0.0
-    for runs in by_worker.values():
+    workers = []
+    for pid, runs in by_worker.items():
         runs.sort(key=lambda st: st["start"])
-        gaps += sum(max(b["start"] - a["end"], 0.0) for a, b in zip(runs, runs[1:]))
+        gap = sum(max(b["start"] - a["end"], 0.0) for a, b in zip(runs, runs[1:]))
+        gaps += gap
         idle += last - runs[-1]["end"]
+        workers.append({"pid": pid, "runs": len(runs), "task_s": sum(float(st["seconds"]) for st in runs),
+                        "model_s": sum(float(st.get("model_seconds") or 0.0) for st in runs),
+                        "first_start_s": runs[0]["start"], "gaps_s": gap, "idle_end_s": last - runs[-1]["end"]})
+    workers.sort(key=lambda w: -w["idle_end_s"])
     return {"first_start_s": min((st["start"] for st in statuses), default=0.0), "gaps_s": gaps, "tail_idle_s": idle,
-            "after_last_s": wall - last}
+            "after_last_s": wall - last, "workers": workers}
 
 
 def side_sweep(args: argparse.Namespace) -> dict[str, Any]:
@@ -104,8 +118,27 @@ def side_sweep(args: argparse.Namespace) -> dict[str, Any]:
     return res
 
 
+SAMPLE_S = 0.05
+"""The parent reads the memory (RSS) and the scheduler's counters of the sweep's processes this often."""
+PSS_EVERY_S = 1.0
+"""... and their PSS this often: reading it walks every page of a process (about 10 ms of CPU for the sweep's
+processes), CPU taken from the cores the sweep runs on; read every 50 ms it took about a tenth of a core."""
+
+
+def _schedstat(pid: int) -> tuple[float, float] | None:
+    """Return a process's time on a core and its time waiting for one (run queue), in s (Linux; else ``None``)."""
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as fh:
+            on_cpu, waiting = fh.read().split()[:2]
+    except (OSError, ValueError):
+        return None
+    return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the sweep in a child process; sample the memory of its process tree."""
+    """Run the sweep in a child process; sample the memory of its process tree and its processes' waits for a core."""
+    import resource
+
     import psutil
 
     cmd = [sys.executable, str(HERE), "--side", "sweep", "--scenario", args.scenario, "--years", str(args.years),
@@ -113,31 +146,51 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
            "--seed", str(args.seed)]
     with tempfile.TemporaryDirectory() as tmp:
         out_file = Path(tmp) / "side.json"
+        usage0 = resource.getrusage(resource.RUSAGE_SELF)
         proc = subprocess.Popen([*cmd, "--side-out", str(out_file)])
         parent = psutil.Process(proc.pid)
         peak_rss = peak_pss = 0
+        procs: list[Any] = [parent]
+        sched: dict[int, tuple[float, float]] = {}  # the last reading of each process
+        listed = pss_read = -1e9
         while proc.poll() is None:
+            now = time.perf_counter()
+            if now - listed >= 0.5:  # the worker processes are started once (again only if one dies)
+                try:
+                    procs = [parent, *parent.children(recursive=True)]
+                except psutil.NoSuchProcess:
+                    break
+                listed = now
+            full = now - pss_read >= PSS_EVERY_S
             rss = pss = 0
-            try:
-                procs = [parent, *parent.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                break
             for p in procs:
                 try:
-                    info = p.memory_full_info()
+                    if full:
+                        info = p.memory_full_info()
+                        pss += getattr(info, "pss", info.rss)
+                    else:
+                        info = p.memory_info()
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
                 rss += info.rss
-                pss += getattr(info, "pss", info.rss)
-            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-            time.sleep(0.05)
+                reading = _schedstat(p.pid)
+                if reading is not None:
+                    sched[p.pid] = reading
+            peak_rss = max(peak_rss, rss)
+            if full:
+                peak_pss, pss_read = max(peak_pss, pss), now
+            time.sleep(SAMPLE_S)
+        usage1 = resource.getrusage(resource.RUSAGE_SELF)
         if proc.wait() != 0:
             raise SystemExit(f"the sweep failed (exit {proc.returncode})")
         res = json.loads(out_file.read_text(encoding="utf-8"))
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     worker_s = jobs * res["wall_s"]
+    for w in res["workers"]:  # time on a core and waiting for one, as last read before the worker ended
+        w["on_cpu_s"], w["waited_s"] = sched.get(w["pid"], (None, None))
     res.update({"jobs": jobs, "worker_s": worker_s, "peak_tree_rss_mb": peak_rss / 2**20,
                 "peak_tree_pss_mb": peak_pss / 2**20,
+                "sampler_cpu_s": (usage1.ru_utime - usage0.ru_utime) + (usage1.ru_stime - usage0.ru_stime),
                 "overhead": worker_s / res["model_s"] - 1.0 if res["model_s"] else float("nan"),
                 "overhead_in_workers": (res["task_s"] - res["model_s"]) / res["model_s"] if res["model_s"] else
                 float("nan"),
@@ -146,6 +199,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "runs_per_s": res["runs"] / res["wall_s"],
                 "resident_steps_per_s": res["resident_steps"] / res["wall_s"]})
     return res
+
+
+def worker_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    """A small table of the worker processes: why one ended before another (its runs, their time, its waits)."""
+    rows = [("    by worker (first ended first)", "runs  tasks (their models)   first run   gaps     waited for a "
+             "core   idle at the end")]
+    for i, w in enumerate(s.get("workers", []), 1):
+        waited = "n/a" if w.get("waited_s") is None else f"{w['waited_s']:.2f} s"
+        tasks = f"{w['task_s']:.2f} s ({w['model_s']:.2f} s)"
+        rows.append((f"      worker {i}", f"{w['runs']:<5} {tasks:<22} {w['first_start_s']:6.2f} s  "
+                     f"{w['gaps_s']:5.2f} s   {waited:>8}            {w['idle_end_s']:5.2f} s"))
+    return rows
 
 
 def _median(trials: list[dict[str, Any]]) -> dict[str, Any]:
@@ -250,13 +315,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 ("  of it: first run started after", f"{s['first_start_s']:.2f} s (x {s['jobs']} workers)"),
                 ("  the workers' gaps between runs", f"{s['gaps_s']:.2f} s (summed over the workers)"),
                 ("  idle while the last runs end", f"{s['tail_idle_s']:.2f} s (summed over the workers)"),
+                *worker_rows(s),
                 ("  after the last run", f"{s['after_last_s']:.2f} s (x {s['jobs']} workers)"),
                 ("the sweep's process: CPU time", f"{s['parent_cpu_s']:.2f} s (resolving, gathering the tables, "
                  "consolidation)"),
                 ("sweep overhead over the model time", f"{100 * s['overhead']:.1f}% (target <= {100 * TARGET:.0f}%)"),
                 ("runs / s", f"{s['runs_per_s']:.3f}"),
                 ("resident-steps / s", f"{s['resident_steps_per_s']:,.0f}"),
-                ("peak tree PSS / RSS", f"{s['peak_tree_pss_mb']:.0f} / {s['peak_tree_rss_mb']:.0f} MB"))
+                ("peak tree PSS / RSS", f"{s['peak_tree_pss_mb']:.0f} / {s['peak_tree_rss_mb']:.0f} MB"),
+                ("the benchmark's own sampling: CPU", f"{s['sampler_cpu_s']:.2f} s (on the same cores; RSS every "
+                 f"{SAMPLE_S:g} s, PSS every {PSS_EVERY_S:g} s)"))
         for label, value in rows:
             print(f"    {label:38}{value}")
         result["overhead"] = s["overhead"]

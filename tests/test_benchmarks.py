@@ -53,7 +53,8 @@ def test_bench_sweep_prints_the_overhead_over_the_model_time(capsys):
     result = bench.main(["--years", "1", "--scale", "0.1", "--replicates", "1", "--jobs", "1", "--skip", "b"])
     text = capsys.readouterr().out
     for label in ("runs' own model time", "overhead in the workers", "overhead outside the workers",
-                  "sweep overhead over the model time", "target <= 5%", "peak tree PSS / RSS"):
+                  "sweep overhead over the model time", "target <= 5%", "peak tree PSS / RSS", "by worker",
+                  "waited for a core", "the benchmark's own sampling"):
         assert label in text, label
     s = result["sweep"]
     assert s["runs"] == s["done"] == 2 and s["jobs"] == 1
@@ -62,6 +63,11 @@ def test_bench_sweep_prints_the_overhead_over_the_model_time(capsys):
     assert s["overhead"] == pytest.approx(s["overhead_in_workers"] + s["overhead_outside"])
     for key in ("wall_s", "runs_per_s", "resident_steps_per_s", "peak_tree_pss_mb", "peak_tree_rss_mb"):
         assert math.isfinite(s[key]) and s[key] > 0, key
+    # one worker (the sweep's own process with one job): its runs, and the idle time at the end by worker sums up
+    (worker,) = s["workers"]
+    assert worker["runs"] == 2 and worker["task_s"] == pytest.approx(s["task_s"])
+    assert worker["idle_end_s"] == pytest.approx(s["tail_idle_s"]) == 0
+    assert s["sampler_cpu_s"] >= 0
 
 
 ALL_JAPAN_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_all_japan.py"

@@ -353,7 +353,12 @@ def test_each_status_of_local_workers_is_flushed_by_the_sweep(tmp_path, monkeypa
     flushed = []
     real = sweep_module.sync_file
     monkeypatch.setattr(sweep_module, "sync_file", lambda path: flushed.append(Path(path)) or real(path))
+    manifests = []  # the statuses flushed when the manifest is written (the last one beside the tables)
+    real_json = sweep_module.write_json
+    monkeypatch.setattr(sweep_module, "write_json", lambda path, obj, **kw: (
+        manifests.append(list(flushed)) if Path(path).name == "manifest.json" else None) or real_json(path, obj, **kw))
     exp = {"name": "flush", "seed": 2, "replicates": 2, "years": 1, "scale": 0.05, "scenarios": ["yamae"],
            "variants": {"baseline": {}}}
     out = kyojosim.sweep(exp, out=tmp_path / "res", jobs=2, progress=False)
     assert sorted(flushed) == sorted((out / "runs").glob("*/status.json")) and len(flushed) == 2
+    assert manifests == [flushed]

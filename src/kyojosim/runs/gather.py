@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -179,6 +180,11 @@ class TableWriter:
                 return None
             raise missing(file)  # never silently: the tables would disagree with the manifest's count
         return read_table(file)
+
+    def held(self) -> int:
+        """Return the bytes of the runs' tables held in memory, read and not yet written (what is left to write)."""
+        return sum(int(t.nbytes) for _, t in self.group) + sum(int(t.nbytes) for t in self.tables.values()
+                                                                if t is not None)
 
     def load(self, index: int) -> int:
         """Read run ``index``'s table into memory (unless gathered already); return its size in bytes."""
@@ -395,8 +401,13 @@ class Gatherer:
         def known(index: int) -> bool:
             return state[index]
 
-        work: dict[str, Callable[[], Any]] = {name: (lambda w=w: w.finish(known)) for name, w in self.writers.items()}
+        # the table with the most left to write first, then the other work, then the other tables by size: the threads
+        # end close together (the files do not depend on the order)
+        largest = sorted(self.names, key=lambda name: -self.writers[name].held())
+        tables = {name: (lambda w=self.writers[name]: w.finish(known)) for name in largest}
+        work: dict[str, Callable[[], Any]] = dict(itertools.islice(tables.items(), 1))
         work.update(also or {})
+        work.update(tables)
         try:
             if threads <= 1 or len(work) <= 1:
                 return {name: fn() for name, fn in work.items()}

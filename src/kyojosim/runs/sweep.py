@@ -452,7 +452,7 @@ def empty_table(name: str) -> pd.DataFrame:
 
 def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = None,
                 recovered: Mapping[str, Any] | None = None, jobs: int = 1,
-                gathered: Gatherer | None = None) -> dict[str, Any]:
+                gathered: Gatherer | None = None, flush: Collection[Path] = ()) -> dict[str, Any]:
     """Write the consolidated tables and ``manifest.json`` (last) from the run folders.
 
     Args:
@@ -465,6 +465,8 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
         jobs: Tables written at the same time, in threads of this process; the tables are the same whatever
             the number.
         gathered: What the sweep gathered while its runs went on (used if it holds the runs done now).
+        flush: Files written without ``fsync`` (a last run's status) flushed to disk while the tables are written,
+            before the manifest.
 
     Returns:
         The manifest (its ``files``: size and SHA-256 hash of every consolidated table).
@@ -476,8 +478,6 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
 
     t0 = time.perf_counter()
     statuses = _statuses(out, exp.runs)
-    rows = [r.design_row() for r in exp.runs]
-    design = design_frame(rows, exp.parameters, statuses)
     done = [r.run_id for r in exp.runs if (statuses[r.run_id] or {}).get("status") == "done"]
     for rid in done:  # sizes only: a resume has checked the hashes (verify_run) and redone what was damaged
         problem = verify_run(out / RUNS_DIR / rid, statuses[rid] or {}, full=False)
@@ -495,13 +495,20 @@ def consolidate(out: Path, exp: Experiment, timings: dict[str, Any] | None = Non
         for rid in done:
             gathered.mark(rid, True)
 
+    design = design_frame([r.design_row() for r in exp.runs], exp.parameters, statuses)
+
     def write_design() -> dict[str, Any]:
         data = parquet_bytes(design)
         write_bytes(out / "design.parquet", data)
         return bytes_digest(data)
 
+    def flush_files() -> None:
+        for file in flush:
+            sync_file(file)
+
+    # the design table is written and the files to flush are flushed in the threads that write the tables
     threads = max(1, min(jobs if jobs != -1 else usable_cores(), len(names) + 1))
-    written = gathered.finish(threads, also={"design": write_design})
+    written = gathered.finish(threads, also={"design": write_design, **({"flush": flush_files} if flush else {})})
     files = {"design.parquet": written["design"], **{f"{name}.parquet": written[name] for name in names}}
     counts = {k: int((design["status"] == k).sum()) for k in ("done", "failed", "pending")}
     failures = [{"run_id": r["run_id"], "error": r["error"]} for r in design.to_dict("records")
@@ -818,6 +825,7 @@ def sweep(
             gatherer.mark(r.run_id, True)
     local = backend == "loky"  # the statuses of local workers are flushed here, while the workers go on
     finishing: Iterator[dict[str, Any]] = iter(())
+    unflushed: list[Path] = []
     try:
         finishing = _execute(folder, todo, jobs, backend, scheduler, retried, sync=not local,
                              idle=gatherer.step)  # local workers start here, before the bar
@@ -826,10 +834,13 @@ def sweep(
         with (tqdm(total=len(exp.runs), initial=skipped, desc=exp.name, unit="run", file=sys.stderr, smoothing=0.1,
                    dynamic_ncols=True) if progress else contextlib.nullcontext()) as bar:
             # one status per run: the last taken, the workers end while the tables are consolidated
-            for status in itertools.islice(finishing, len(todo)):
+            for taken, status in enumerate(itertools.islice(finishing, len(todo)), 1):
                 done = status.get("status") == "done"
                 if done and local:
-                    sync_file(folder / RUNS_DIR / status["run_id"] / STATUS)
+                    if taken == len(todo):  # the last: flushed while the tables are consolidated, before the manifest
+                        unflushed.append(folder / RUNS_DIR / status["run_id"] / STATUS)
+                    else:
+                        sync_file(folder / RUNS_DIR / status["run_id"] / STATUS)
                 gatherer.mark(status["run_id"], done)
                 failed += not done
                 built += float(status.get("build_seconds") or 0.0) > 0
@@ -844,7 +855,7 @@ def sweep(
         raise
     run_wall = time.perf_counter() - t0
     try:
-        consolidate(folder, exp, jobs=jobs, gathered=gatherer,
+        consolidate(folder, exp, jobs=jobs, gathered=gatherer, flush=unflushed,
                     timings={"wall_seconds": round(run_wall, 3), "runs_executed": len(todo),
                              "runs_skipped": skipped, "scenarios_built": built, "jobs": jobs, "backend": backend},
                     recovered={"damaged": damaged, "retried": list(retried.values())})
