@@ -18,10 +18,6 @@ from ..compiled import compiled
 __all__ = ["household_kinds", "members_of", "neighbour_blocks"]
 
 
-PACKED_BITS = 12
-"""Bits of each of the five counts of a household packed in one 64-bit word (households of fewer than 4096)."""
-
-
 @compiled
 def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, alive: np.ndarray, n_households: int,
                     codes: np.ndarray, elderly_age: int, role_child: int, role_spouse: int,
