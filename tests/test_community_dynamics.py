@@ -443,6 +443,7 @@ def test_chapter_members_kernel_equals_a_stable_sort_by_district(seed, n, n_kind
 
     rng = np.random.default_rng(seed)
     groups = np.where(rng.random((n, len(K))) < 0.4, rng.integers(0, 30, (n, len(K))), -1).astype(np.int32)
+    groups[rng.random(n) < 0.3] = -1  # residents in no group at all
     alive = rng.random(n) < 0.9
     district = rng.integers(0, n_districts, n).astype(np.int16)
     kinds = np.sort(rng.choice(len(K), n_kinds, replace=False)).astype(np.int64)

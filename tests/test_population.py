@@ -114,6 +114,17 @@ def test_household_kinds_kernel_equals_the_array_rules():
         assert np.array_equal(classify(pop), _classify_array(pop))
         pop.alive[: pop.n] = rng.random(pop.n) < 0.8  # empty and broken-up households too
         pop.cols["role"][: pop.n] = rng.integers(0, 4, pop.n)
+    # households of 4096 members or more (beyond the packed counts) and just below
+    for size in (4095, 4096, 5000):
+        big = Population()
+        big.add_households(3, district=0, block=np.arange(3))
+        big.add(size + 7, age=rng.integers(0, 100, size + 7), household=np.r_[np.zeros(size, dtype=np.int64),
+                                                                               np.ones(7, dtype=np.int64)],
+                role=rng.integers(0, 4, size + 7))
+        assert np.array_equal(classify(big), _classify_array(big))
+        big.cols["age"][:size] = 70  # an elderly household of its size
+        big.cols["role"][:size] = 0
+        assert np.array_equal(classify(big), _classify_array(big))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

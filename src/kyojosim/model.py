@@ -19,7 +19,7 @@ from .agents import Resident, ResidentView
 from .aid.channels.local_sns import MeetingLog
 from .aid.round import MutualAid
 from .constants import HOUSEHOLD_KINDS, age_band
-from .core.communities import join_communities, participation_mix
+from .core.communities import Chapters, chapters_of, chapters_renumbered, join_communities, participation_mix
 from .core.community_dynamics import yearly_memberships
 from .core.demography import YearEvents, changed_household, yearly_demography
 from .core.helping import draw_willingness
@@ -441,6 +441,10 @@ class YearState:
         new_ties: The ties made by ``newcomer_ties``, ``community_dynamics`` and ``household_ties``, merged
             into the network in one pass at the end of ``household_ties`` (no entry between them reads the
             ties; merging is order-free, so the network is the one adding each batch in turn gives).
+        chapters: The chapter lists of the local kinds read before the in-migrants joined
+            (``in_migrant_memberships``); the newcomers' community ties are read from them.
+        joined_chapters: The chapter lists after the in-migrants joined, for those who come of age
+            (``in_migrant_memberships``).
     """
 
     year: int
@@ -451,6 +455,8 @@ class YearState:
     new_slot: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
     moved: np.ndarray = field(default_factory=lambda: _NO_SLOTS)
     new_ties: TieBatch | None = None
+    chapters: Chapters | None = None
+    joined_chapters: Chapters | None = None
 
 
 def _new_ties(m: KyojoModel, ys: YearState) -> TieBatch:
@@ -489,13 +495,15 @@ def _newcomer_trust(m: KyojoModel, ys: YearState) -> None:
 
 
 def _in_migrant_memberships(m: KyojoModel, ys: YearState) -> None:
-    join_communities(m.population, ys.events.in_migrants, m.scenario, _fresh(m, "communities", ys),
-                     m.community_levels)
+    # the town's chapter lists, read once: the joins of this turn and the newcomers' ties use them
+    ys.chapters = chapters_of(m.population)
+    ys.joined_chapters = join_communities(m.population, ys.events.in_migrants, m.scenario,
+                                          _fresh(m, "communities", ys), m.community_levels, ys.chapters)
 
 
 def _life_course(m: KyojoModel, ys: YearState) -> None:
     ys.adults = yearly_life_course(m.population, m.scenario, _fresh(m, "lifecourse", ys), m.community_levels,
-                                   skip=ys.events.in_migrants)
+                                   skip=ys.events.in_migrants, chapters=ys.joined_chapters)
 
 
 def _mesa_agents(m: KyojoModel, ys: YearState) -> None:
@@ -509,7 +517,9 @@ def _compaction(m: KyojoModel, ys: YearState) -> None:
 def _newcomer_ties(m: KyojoModel, ys: YearState) -> None:
     moved = ys.new_slot[np.concatenate([ys.newcomers, ys.adults])]
     ys.moved = moved[moved >= 0]
-    build_ties(m.population, m.scenario, _fresh(m, "network", ys), slots=ys.moved, ties=_new_ties(m, ys))
+    chapters = None if ys.chapters is None else chapters_renumbered(ys.chapters, ys.new_slot)
+    build_ties(m.population, m.scenario, _fresh(m, "network", ys), slots=ys.moved, ties=_new_ties(m, ys),
+               chapters=chapters)
 
 
 def _community_dynamics(m: KyojoModel, ys: YearState) -> None:

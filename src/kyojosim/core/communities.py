@@ -255,26 +255,91 @@ def assign_communities(pop: Population, scn: Scenario, rng: np.random.Generator)
 
 
 def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.random.Generator,
-                     levels: dict) -> None:
+                     levels: dict, chapters: Chapters | None = None) -> Chapters | None:
     """Give newcomers and residents coming of age memberships at the levels fitted at synthesis.
 
     Memberships are added to any the residents already have (a teenager may already be online).
     Newcomers join an existing local chapter of their district where there is one (a random
     member's group), otherwise a chapter of their own.
+
+    ``chapters``, when given, are the chapter lists of the population as it is (:func:`chapters_of`, or
+    what this function returned last, nobody else having joined since): the existing members are read from
+    them instead of a pass over the town, with the same result. The lists after the joining are then
+    returned (None without ``chapters``).
     """
     if slots.size == 0:
-        return
+        return chapters
     rates = np.array([scn.communities.membership_rate[k] for k in OFFLINE_COMMUNITIES])
     age = pop.age[slots]
     p = eligibility_weights(pop, slots, scn) * rates
     member = rng.random(p.shape) < offline_level(levels, age)[:, None] * p
     member &= pop.groups[slots] < 0
-    add_memberships(pop, slots, member, scn, rng)
+    joined = _add_memberships(pop, slots, member, scn, rng, chapters=chapters)
     offline = member.any(axis=1)
     w = _odds(online_propensity(scn, age))
     lvl = np.where(offline, levels["online_if_offline"], levels["online_if_not"])
     online = _odds(rng.random(slots.size)) < lvl * w
     set_online(pop, slots, online, scn, rng)
+    if chapters is None or joined is None or joined[0].size == 0:
+        return chapters
+    from .community_kernel import chapters_joined
+
+    joiners, joins = joined[0], joined[1]
+    start, members = chapters_joined(chapters.start, chapters.members, chapters.kinds, joiners, joins, pop.groups,
+                                     pop.district)
+    # new ids are numbered kind by kind and a joiner of a local chapter takes an id of that kind: ids stay of one kind
+    first = max(chapters.first, int(pop.groups[joiners].max()) + 1)
+    return Chapters(chapters.kinds, start, members, first, chapters.unique)
+
+
+def chapters_of(pop: Population) -> Chapters:
+    """Return the chapter lists of every local kind as the population is now (one pass over the town).
+
+    ``first`` is the largest group id any slot holds + 1 (0 if none), and ``unique`` is checked for every
+    kind (:func:`kyojosim.core.community_kernel.chapter_members`).
+    """
+    from .community_kernel import chapter_members
+
+    local = np.array(LOCAL_KIND_INDEX, dtype=np.int64)
+    first = max(int(pop.groups.max()) + 1, 0) if pop.n else 0
+    start, members, unique = chapter_members(pop.groups, pop.alive[: pop.n], pop.district, local,
+                                             np.zeros(pop.n, dtype=np.uint16), first)
+    return Chapters(local, start, members, first, bool(unique))
+
+
+def chapters_renumbered(chapters: Chapters, new_slot: np.ndarray) -> Chapters:
+    """Return the chapter lists with the slots renumbered (``new_slot[old]``; -1: gone, dropped from the lists).
+
+    ``new_slot`` keeps the order of the slots (a compaction), so each list stays in slot order.
+    """
+    slot = new_slot[chapters.members]
+    keep = slot >= 0
+    kept = np.concatenate(([0], np.cumsum(keep)))
+    return chapters._replace(start=kept[chapters.start], members=slot[keep])
+
+
+def newcomer_lists(pop: Population, chapters: Chapters, is_new: np.ndarray) -> tuple | None:
+    """Return the groups with a new member, of every kind, from the chapter lists; None where they cannot tell.
+
+    What :func:`kyojosim.core.network_kernel.kinds_groups_with_new` gives for ``is_new`` (a bool per slot,
+    every kind) when it succeeds, read from the new residents and ``chapters``
+    (:func:`kyojosim.core.community_kernel.groups_of_joiners`) instead of a pass over the town. ``chapters``
+    must list, in the slots as they are now, every living member of the local kinds who is not new (others
+    listed are left out), and the group ids from ``chapters.first`` on must be held by new residents only
+    (the lists were read before any of the new residents joined what they hold, and nobody else joined
+    since); the living new residents hold all their memberships as new ones.
+    """
+    if not chapters.unique:
+        return None
+    from .community_kernel import groups_of_joiners
+
+    live = pop.alive[: pop.n]
+    new = np.flatnonzero(is_new & live)
+    old = ~is_new[chapters.members] & live[chapters.members]
+    kept = np.concatenate(([0], np.cumsum(old)))
+    lists = groups_of_joiners(pop.groups, new, np.ones((new.size, pop.groups.shape[1]), dtype=bool),
+                              chapters.kinds, kept[chapters.start], chapters.members[old], chapters.first)
+    return lists if lists[0] else None
 
 
 def add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Scenario,
@@ -448,15 +513,16 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         rng: The stream.
         online: Whether to add the online-only acquaintances of new online participants too.
         lists: The groups with a new member and their members, as
-            :func:`kyojosim.core.network_kernel.kinds_groups_with_new` gives them (``ok`` true) for the
-            ``is_new`` that is not given (``None`` here, ``online`` False), when the caller has them.
+            :func:`kyojosim.core.network_kernel.kinds_groups_with_new` gives them (``ok`` true) for
+            ``is_new`` (or, with ``is_new`` None and ``online`` False, for the new memberships), when the
+            caller has them.
     """
     net = scn.network
     st = net.strength
     groups = pop.groups
     live = pop.alive[: pop.n]
 
-    if is_new is not None:
+    if is_new is not None and lists is None:
         from .network_kernel import kinds_groups_with_new
 
         # the groups with a new member, of every kind at once (the dead are in no group)

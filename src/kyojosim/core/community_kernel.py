@@ -19,7 +19,8 @@
   only) in one pass;
 * :func:`chapter_members`: the existing members of a kind by district (a counting sort in slot order),
   from which a newcomer to a local kind draws the member whose chapter they join, and whether every group
-  id is of one kind;
+  id is of one kind; :func:`chapters_joined`: the same lists after some residents joined, from the lists
+  before and the joiners instead of another pass;
 * :func:`groups_of_joiners`: the groups a year's joiners joined with all their members (what
   :func:`kyojosim.core.network_kernel.kinds_groups_with_new` gives), from the joiners and the chapter
   lists instead of a pass over the town.
@@ -37,7 +38,7 @@ import numpy as np
 from ..compiled import compiled
 from .network_kernel import listed_groups
 
-__all__ = ["adult_scan", "chapter_members", "eligibility", "frame_scale", "groups_of_joiners",
+__all__ = ["adult_scan", "chapter_members", "chapters_joined", "eligibility", "frame_scale", "groups_of_joiners",
            "new_memberships", "online_turnover", "participation_codes", "turnover_apply", "turnover_scan"]
 
 
@@ -406,6 +407,11 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
     for i in range(n):
         if not alive[i]:
             continue
+        none = np.int64(-1)  # most rows hold no group: all of them -1, told by one branch
+        for k in range(n_all):
+            none &= np.int64(groups[i, k])
+        if none == -1:
+            continue
         for k in range(n_all if check else 0):
             g = groups[i, k]
             if g >= 0 and g < n_ids:
@@ -645,3 +651,78 @@ def online_turnover(online: np.ndarray, sns: np.ndarray, slots: np.ndarray, v: n
             out[j] = s
             j += 1
     return out[:j]
+
+
+@compiled
+def chapters_joined(start: np.ndarray, members: np.ndarray, kinds: np.ndarray, joiners: np.ndarray,
+                    joined: np.ndarray, groups: np.ndarray,
+                    district: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(start, members)``: the chapter lists of ``kinds`` after the joiners took their memberships.
+
+    ``start`` and ``members`` are the lists of :func:`chapter_members` (without new bits) read before the
+    joining; ``joiners`` are ascending living slots and ``joined[r, k]`` whether ``joiners[r]`` took a
+    membership of kind ``k`` (it was in none of the kind before; its group is now ``groups[joiners[r], k]``).
+    The result is what :func:`chapter_members` reads after the joining: each list of the kind and district
+    merged, in slot order, with the joiners of that kind living in that district. Nobody else's group or
+    district may have changed in between. The districts of the joiners are among those of ``start``.
+    """
+    n_kinds = kinds.size
+    n_districts = start.shape[1] - 1
+    n_rows = joiners.size
+    for r in range(1, n_rows):
+        if joiners[r] <= joiners[r - 1]:
+            raise ValueError("joiners must be ascending slots")
+    # the joiners of each kind and district, counted, then listed in slot order (a counting sort)
+    add = np.zeros((n_kinds, n_districts), dtype=np.int64)
+    for r in range(n_rows):
+        s = joiners[r]
+        for j in range(n_kinds):
+            k = kinds[j]
+            if joined[r, k] and groups[s, k] >= 0:
+                add[j, district[s]] += 1
+    new_start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
+    add_start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
+    total = 0
+    n_add = 0
+    for j in range(n_kinds):
+        for d in range(n_districts):
+            new_start[j, d] = total
+            add_start[j, d] = n_add
+            total += start[j, d + 1] - start[j, d] + add[j, d]
+            n_add += add[j, d]
+        new_start[j, n_districts] = total
+        add_start[j, n_districts] = n_add
+    added = np.empty(n_add, dtype=np.int64)
+    fill = add_start[:, :n_districts].copy()
+    for r in range(n_rows):
+        s = joiners[r]
+        for j in range(n_kinds):
+            k = kinds[j]
+            if joined[r, k] and groups[s, k] >= 0:
+                d = district[s]
+                added[fill[j, d]] = s
+                fill[j, d] += 1
+    # each kind and district: the members before and its joiners merged in slot order
+    out = np.empty(total, dtype=np.int64)
+    for j in range(n_kinds):
+        for d in range(n_districts):
+            a, a_end = start[j, d], start[j, d + 1]
+            b, b_end = add_start[j, d], add_start[j, d + 1]
+            o = new_start[j, d]
+            while a < a_end and b < b_end:
+                if members[a] < added[b]:
+                    out[o] = members[a]
+                    a += 1
+                else:
+                    out[o] = added[b]
+                    b += 1
+                o += 1
+            while a < a_end:
+                out[o] = members[a]
+                a += 1
+                o += 1
+            while b < b_end:
+                out[o] = added[b]
+                b += 1
+                o += 1
+    return new_start, out

@@ -1,7 +1,8 @@
 """Compiled kernel of the household kinds (numba; see :mod:`kyojosim.compiled`).
 
 :func:`household_kinds` counts the living members of every household (all, 65+, children, spouses,
-elders) in one pass over the residents and applies the rules of
+elders; five 12-bit fields of one word per household, counted again in full words if a household has 4096
+members or more) in one pass over the residents and applies the rules of
 :func:`kyojosim.core.households.classify` in their order, household by household.
 :func:`members_of` lists the living members of some households and :func:`neighbour_blocks` gives every
 slot the block of its household if it is a living resident of an age to have neighbours (for the ties of
@@ -27,23 +28,70 @@ def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, al
     children, elderly couple, single elderly, single adult. Later rules override earlier ones, as in
     the array form.
     """
-    # the five counts of a household side by side (all, 65+, children, spouses, elders): one cache line per
-    # household for the scattered increments, half the memory of five int64 arrays
-    count = np.zeros((n_households, 5), dtype=np.int32)
+    # the five counts of a household (all, 65+, children, spouses, elders) packed in one word of 12-bit fields, a
+    # resident's increments added at once: one word per household for the scattered increments
+    packed = np.zeros(n_households, dtype=np.uint64)
+    n_alive = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
+        r = role[i]
+        packed[household[i]] += (np.uint64(1) | (np.uint64(age[i] >= elderly_age) << np.uint64(12))
+                                 | (np.uint64(r == role_child) << np.uint64(24))
+                                 | (np.uint64(r == role_spouse) << np.uint64(36))
+                                 | (np.uint64(r == role_elder) << np.uint64(48)))
+        n_alive += 1
+    kind = np.empty(n_households, dtype=np.int8)
+    field = np.uint64(0xFFF)
+    counted = 0
+    for h in range(n_households):
+        x = packed[h]
+        s = np.int64(x & field)
+        n_old = np.int64((x >> np.uint64(12)) & field)
+        c = np.int64((x >> np.uint64(24)) & field)
+        sp = np.int64((x >> np.uint64(36)) & field)
+        n_elder = np.int64((x >> np.uint64(48)) & field)
+        counted += s
+        k = codes[0]
+        if s == 2 and sp == 1 and c == 0:
+            k = codes[1]
+        if c > 0 and sp == 0 and s == c + 1:
+            k = codes[2]
+        if c > 0 and sp == 1 and s == c + 2:
+            k = codes[3]
+        if s >= 2 and n_old == s:
+            k = codes[4]
+        if n_elder > 0 and s > n_elder:
+            k = codes[0]
+        if s == 1:
+            k = codes[5] if n_old > 0 else codes[6]
+        if s == 0:
+            k = -1
+        kind[h] = k
+    # a household of 4096 or more wraps its field of all members (the others never exceed it): the sizes then
+    # fall short of the living; count again in full words
+    if counted != n_alive:
+        kind = _kinds_counted_wide(household, age, role, alive, n_households, codes, elderly_age, role_child,
+                                   role_spouse, role_elder)
+    return kind
+
+
+@compiled
+def _kinds_counted_wide(household: np.ndarray, age: np.ndarray, role: np.ndarray, alive: np.ndarray,
+                        n_households: int, codes: np.ndarray, elderly_age: int, role_child: int, role_spouse: int,
+                        role_elder: int) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`household_kinds` with each count in a 64-bit word of its own (households of any size)."""
+    count = np.zeros((n_households, 5), dtype=np.int64)
     for i in range(alive.size):
         if not alive[i]:
             continue
         h = household[i]
-        count[h, 0] += 1
-        if age[i] >= elderly_age:
-            count[h, 1] += 1
         r = role[i]
-        if r == role_child:
-            count[h, 2] += 1
-        elif r == role_spouse:
-            count[h, 3] += 1
-        elif r == role_elder:
-            count[h, 4] += 1
+        count[h, 0] += 1
+        count[h, 1] += np.int64(age[i] >= elderly_age)
+        count[h, 2] += np.int64(r == role_child)
+        count[h, 3] += np.int64(r == role_spouse)
+        count[h, 4] += np.int64(r == role_elder)
     kind = np.empty(n_households, dtype=np.int8)
     for h in range(n_households):
         s, n_old, c, sp, n_elder = count[h, 0], count[h, 1], count[h, 2], count[h, 3], count[h, 4]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..constants import AGE_BAND_WIDTH, MALE, N_AGE_BANDS
 from ..params.scenario import Scenario
-from .communities import join_communities
+from .communities import Chapters, join_communities
 from .population import Population
 
 ADULT_AGE = 18
@@ -35,7 +35,7 @@ def follow_rate(has: np.ndarray, r_old: np.ndarray, r_new: np.ndarray, u: np.nda
 
 def yearly_life_course(
     pop: Population, scn: Scenario, rng: np.random.Generator, levels: dict[str, float],
-    skip: np.ndarray | None = None,
+    skip: np.ndarray | None = None, chapters: Chapters | None = None,
 ) -> np.ndarray:
     """Apply the yearly transitions to residents alive now (after ageing).
 
@@ -45,6 +45,8 @@ def yearly_life_course(
         rng: The ``lifecourse`` stream for this year.
         levels: The community levels fitted at synthesis.
         skip: Slots whose traits were just drawn for their age (this year's in-migrants).
+        chapters: The chapter lists of the population as it is, if the caller has them
+            (:func:`kyojosim.core.communities.join_communities`).
 
     Returns:
         The slots of residents who came of age (they are tied into their new communities).
@@ -61,5 +63,5 @@ def yearly_life_course(
         u = rng.random((2, entering.size))
         follow_rates(entering, pop.age, pop.sex, pop.frail, pop.employed, pop.drives, emp,
                      np.asarray(r.driving_rate, dtype=np.float64), MALE, AGE_BAND_WIDTH, N_AGE_BANDS, u)
-    join_communities(pop, coming_of_age, scn, rng, levels)
+    join_communities(pop, coming_of_age, scn, rng, levels, chapters)
     return coming_of_age

@@ -28,7 +28,7 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
-from .communities import assign_communities, build_community_ties
+from .communities import Chapters, assign_communities, build_community_ties, newcomer_lists
 from .households import classify
 from .network import TieBatch, Ties, pairs_touching, pairs_within_groups, stable_argsort_ids
 from .population import Population
@@ -330,25 +330,27 @@ def household_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, slots:
 
 
 def build_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: np.ndarray | None = None,
-               ties: Ties | TieBatch | None = None) -> Ties:
+               ties: Ties | TieBatch | None = None, chapters: Chapters | None = None) -> Ties:
     """Create household, neighbour, community and online ties for ``slots`` (default: everyone).
 
     New residents are tied to everyone of their household, to neighbours of their block, to
     co-members of their communities and, if online, to other online participants of their district.
     Given a :class:`TieBatch`, the ties are recorded in it (merged when the caller flushes it) and its
-    network is returned unchanged.
+    network is returned unchanged. ``chapters``, when given with ``slots``, are the chapter lists of the
+    local kinds that :func:`kyojosim.core.communities.newcomer_lists` reads the groups of the new
+    residents from (instead of a pass over the town; the same ties).
     """
     if isinstance(ties, TieBatch):
-        _add_ties(pop, scn, rng, slots, ties)
+        _add_ties(pop, scn, rng, slots, ties, chapters)
         return ties.ties
     ties = ties if ties is not None else Ties()
     batch = TieBatch(ties)
-    _add_ties(pop, scn, rng, slots, batch)
+    _add_ties(pop, scn, rng, slots, batch, chapters)
     return batch.flush()
 
 
 def _add_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: np.ndarray | None,
-              batch: TieBatch) -> None:
+              batch: TieBatch, chapters: Chapters | None = None) -> None:
     """Record the ties of :func:`build_ties` in ``batch``."""
     n = pop.n
     everyone = slots is None  # the synthesis: every group is drawn in full
@@ -372,4 +374,5 @@ def _add_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: n
     else:  # only the pairs with a new end (the same ties in distribution as drawing all and keeping those)
         a, b = pairs_touching(block, is_new, net.neighbour_ties, rng)
     batch.add(a, b, TIE_NEIGHBOUR, st["neighbour"])
-    build_community_ties(pop, scn, batch, None if everyone else is_new, rng)
+    lists = None if everyone or chapters is None else newcomer_lists(pop, chapters, is_new)
+    build_community_ties(pop, scn, batch, None if everyone else is_new, rng, lists=lists)
