@@ -311,6 +311,57 @@ def test_csr_of_ties_into_arrays_holding_anything_equals_the_array_form(seed, n,
         assert all(np.array_equal(x[x.size - t.size:], t) for x, t in zip(out, tails, strict=True))  # nothing beyond
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 700), st.integers(0, 255))
+def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n, n_ties, mask):
+    """The adjacency with the degrees counted in the same passes: the adjacency alone and :func:`tie_degree`."""
+    from kyojosim.core.network_kernel import csr_and_degree_into, tie_degree
+
+    rng = np.random.default_rng(seed)
+    a, b, strength, kind = _canonical_ties(rng, n, n_ties)
+    want = _csr_array_form(a, b, strength, kind, n)
+    out = (np.empty(n + 1, np.int32), np.empty(2 * a.size, np.int32), np.empty(2 * a.size, np.float32),
+           np.empty(2 * a.size, np.uint8))
+    degree = rng.integers(-9, 99, n)  # leftovers: every count is written
+    csr_and_degree_into(a, b, strength, kind, *out, mask, degree)
+    assert np.array_equal(out[0], want[0]) and np.array_equal(out[1], want[1])
+    assert np.array_equal(out[2].view(np.uint32), want[2].view(np.uint32)) and np.array_equal(out[3], want[3])
+    assert np.array_equal(degree, tie_degree(a, b, kind, n, mask)[0])
+
+
+def test_csr_and_degree_into_of_slots_too_wide_to_pack():
+    """Slots too many to pack: the scattered adjacency, then the degrees counted over the ties."""
+    from kyojosim.core.network_kernel import PACKED_SLOTS, csr_and_degree_into, tie_degree
+
+    n, mask = 200, TIE_NEIGHBOUR | TIE_HOUSEHOLD
+    a, b, strength, kind = _canonical_ties(np.random.default_rng(3), n, 600)
+    want = _csr_array_form(a, b, strength, kind, n)
+    wide = PACKED_SLOTS + 2
+    a2, b2 = a + (wide - n), b + (wide - n)
+    out = (np.empty(wide + 1, np.int32), np.empty(2 * a.size, np.int32), np.empty(2 * a.size, np.float32),
+           np.empty(2 * a.size, np.uint8))
+    degree = np.full(wide, 7, dtype=np.int64)
+    csr_and_degree_into(a2, b2, strength, kind, *out, mask, degree)
+    assert np.array_equal(degree, tie_degree(a2, b2, kind, wide, mask)[0])
+    assert np.array_equal(out[1], np.where(want[1] >= 0, want[1] + (wide - n), want[1]))
+
+
+def test_offline_degrees_counted_with_the_adjacency_equal_those_counted_over_the_ties():
+    """Ties.degree after Ties.neighbourhood(n, count=mask): the degrees counted with the adjacency, handed once."""
+    rng = np.random.default_rng(5)
+    t = Ties()
+    t.add(rng.integers(0, 300, 900), rng.integers(0, 300, 900), TIE_NEIGHBOUR, 0.5)
+    t.add(rng.integers(0, 300, 300), rng.integers(0, 300, 300), TIE_ONLINE, 0.3)
+    mask = TIE_NEIGHBOUR | TIE_COMMUNITY
+    want = np.bincount(t.a[(t.kind & mask) != 0], minlength=300) + np.bincount(t.b[(t.kind & mask) != 0], minlength=300)
+    t.neighbourhood(300, count=mask)
+    got = t.degree(300, mask)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+    assert np.array_equal(t.degree(300, mask), want) and t.degree(300, mask) is not got  # later: counted anew
+    assert np.array_equal(t.degree(300, TIE_ONLINE), np.bincount(t.a[(t.kind & TIE_ONLINE) != 0], minlength=300)
+                          + np.bincount(t.b[(t.kind & TIE_ONLINE) != 0], minlength=300))
+
+
 def test_neighbourhood_fills_last_years_arrays_again_only_when_no_one_holds_them():
     from kyojosim.core.network_kernel import csr_of_ties
 

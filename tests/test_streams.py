@@ -6,6 +6,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.core.streams import (
     STREAM_NAMES,
@@ -146,6 +148,51 @@ def test_bernoulli_positions_edge_cases():
     at = bernoulli_positions(1_000_000, 0.2, rng)  # several blocks of gaps may be needed; all in range
     assert at[-1] < 1_000_000 and abs(at.size - 200_000) < 5 * np.sqrt(200_000 * 0.8)
 
+
+
+def _bernoulli_positions_array_form(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """The positions as numpy's geometric gaps give them: blocks of gaps, their running sums, those up to ``n``."""
+    if n <= 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    p = min(float(p), 1.0)
+    mean = n * p
+    block = int(mean + 6.0 * np.sqrt(mean) + 16)
+    parts, end = [], 0
+    while end < n:
+        at = end + np.cumsum(rng.geometric(p, size=block))
+        parts.append(at)
+        end = int(at[-1])
+    at = np.concatenate(parts)
+    return at[at <= n] - 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(0, 3000), p=st.one_of(st.floats(1e-12, 1), st.floats(1e-9, 1e-3), st.sampled_from(
+    [0.0, 1e-9, 5e-10, 0.2, 1 / 3, np.nextafter(1 / 3, 0), 0.5, 1.0, 1.5])), seed=st.integers(0, 2**32 - 1))
+def test_bernoulli_positions_equal_the_geometric_gaps_of_numpy(n, p, seed):
+    """The same positions as numpy's geometric gaps, and the generator left in the same state.
+
+    (Chances below about 1e-17 make numpy's gaps as long as ``2**63 - 1``, whose running sums overflow.)
+    """
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    got, want = bernoulli_positions(n, p, a), _bernoulli_positions_array_form(n, p, b)
+    assert got.dtype == want.dtype == np.int64 and np.array_equal(got, want)
+    assert a.bit_generator.state == b.bit_generator.state
+
+
+@settings(max_examples=100, deadline=None)
+@given(size=st.integers(0, 200), p=st.floats(1e-6, 0.33), end=st.integers(0, 50), n=st.integers(0, 400),
+       seed=st.integers(0, 2**32 - 1))
+def test_gap_positions_equal_the_running_sums_of_numpys_gaps(size, p, end, n, seed):
+    """A block of exponentials gives the running sums of numpy's geometric gaps from them (any end, any block)."""
+    from kyojosim.core.streams_kernel import gap_positions
+
+    gaps = np.random.default_rng(seed).geometric(p, size=size)
+    at = end + np.cumsum(gaps)
+    got, last = gap_positions(np.random.default_rng(seed).standard_exponential(size), float(np.log1p(-p)), end, n)
+    assert np.array_equal(got, at[at <= n] - 1)
+    past = at[at > n]
+    assert last == (past[0] if past.size else (at[-1] if size else end))
 
 
 @pytest.mark.parametrize("make", [lambda s: np.random.Generator(np.random.PCG64(s)),

@@ -397,6 +397,10 @@ class Ties:
         """
         self._flush()
         cached = self._neighbourhood
+        counted = self.__dict__.get("_counted")
+        if counted is not None and cached is not None and counted[0] == (self._version, n) and counted[1] == kind_mask:
+            self._counted = None  # counted with the adjacency (:meth:`neighbourhood`): handed over once
+            return counted[2]
         if (kind_mask & 0xFF == 0xFF and cached is not None and cached[0] == (self._version, n)
                 and np.count_nonzero(self._kind) == self._kind.size):
             return np.diff(cached[1].csr.indptr).astype(np.int64)  # every tie has a kind: each row's length
@@ -407,7 +411,7 @@ class Ties:
             raise ValueError(f"a tie refers to a slot outside 0 .. {n - 1}: the degrees are of {n} slots")
         return degree
 
-    def neighbourhood(self, n: int) -> Neighbourhood:
+    def neighbourhood(self, n: int, count: int | None = None) -> Neighbourhood:
         """Return the CSR adjacency of all ties among ``n`` slots with the kind of every entry (shared; read only).
 
         Built once for a state of the ties (in two compiled passes over them) and returned again to
@@ -416,6 +420,9 @@ class Ties:
         adjacency are filled again when no one holds it or a view of it any more (the channels let go of
         theirs before the yearly refresh), so that the adjacency stays where it is in memory year after
         year (:class:`~kyojosim.core.buffers.Refill`); a caller who kept it keeps it unchanged.
+
+        With ``count`` (a mask of kinds), when the adjacency is built now, the degrees of :meth:`degree` for that
+        mask are counted in the same passes and kept for the next call of :meth:`degree` with it (once).
         """
         self._flush()
         if not self._is_canonical():
@@ -425,8 +432,8 @@ class Ties:
         cached = self._neighbourhood
         if cached is not None and cached[0] == (self._version, n):
             return cached[1]
-        self._neighbourhood = cached = None  # let go of the old one before building the new one
-        from .network_kernel import csr_of_ties_into
+        self._neighbourhood = cached = self._counted = None  # let go of the old one before building the new one
+        from .network_kernel import csr_and_degree_into
 
         if self._a.size and max(int(self._a.max()), int(self._b.max())) >= n:
             raise ValueError(f"a tie refers to slot {max(int(self._a.max()), int(self._b.max()))}; "
@@ -438,8 +445,11 @@ class Ties:
         entries = 2 * self._a.size
         indptr, indices, data, kinds = (room[0].take(n + 1), room[1].take(entries), room[2].take(entries),
                                         room[3].take(entries))
-        csr_of_ties_into(self._a, self._b, np.ascontiguousarray(self._strength, np.float32), self._kind,
-                         indptr, indices, data, kinds)
+        degree = np.empty(n if count is not None else 0, dtype=np.int64)
+        csr_and_degree_into(self._a, self._b, np.ascontiguousarray(self._strength, np.float32), self._kind,
+                            indptr, indices, data, kinds, 0 if count is None else int(count), degree)
+        if count is not None:
+            self._counted = ((self._version, n), count, degree)
         csr = sp.csr_matrix((data, indices, indptr), shape=(n, n))
         csr.has_sorted_indices = True  # each row's columns ascend (no pass needed to find it out)
         nb = Neighbourhood(csr, kinds)

@@ -12,7 +12,8 @@
   entry beside it: the upper part of each row copied from the ties in their order, the lower part by one
   counting scatter of a packed word per tie (:func:`csr_of_ties_scattered`: three scattered writes per tie,
   for any number of slots); :func:`csr_of_ties_into` and :func:`csr_of_ties_scattered_into` write the same
-  into arrays given (last year's, filled again);
+  into arrays given (last year's, filled again), :func:`csr_and_degree_into` with the degrees of
+  :func:`tie_degree` counted in the same passes;
 * :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass
   (:func:`remap_ties_in_place` over its input columns; :func:`keeps_order`: whether that renumbering
   keeps the order of the slots);
@@ -40,7 +41,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["PACKED_SLOTS", "csr_of_ties", "csr_of_ties_into", "csr_of_ties_scattered",
+__all__ = ["PACKED_SLOTS", "csr_and_degree_into", "csr_of_ties", "csr_of_ties_into", "csr_of_ties_scattered",
            "csr_of_ties_scattered_into", "find_pairs", "find_pairs_indexed",
            "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree",
            "merge_ties", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place", "row_starts",
@@ -182,6 +183,21 @@ def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: n
                      indices: np.ndarray, data: np.ndarray, kinds: np.ndarray) -> None:  # pragma: no cover
     """Write the adjacency of :func:`csr_of_ties` among ``indptr.size - 1`` slots into the arrays given.
 
+    :func:`csr_and_degree_into` without the degrees.
+    """
+    csr_and_degree_into(a, b, strength, kind, indptr, indices, data, kinds, 0, np.zeros(0, dtype=np.int64))
+
+
+@compiled
+def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray, indptr: np.ndarray,
+                        indices: np.ndarray, data: np.ndarray, kinds: np.ndarray, kind_mask: int,
+                        degree: np.ndarray) -> None:  # pragma: no cover
+    """Write the adjacency of :func:`csr_of_ties` among ``indptr.size - 1`` slots into the arrays given.
+
+    With ``degree`` (int64, one per slot; empty: none counted), each slot's number of ties whose kinds meet
+    ``kind_mask`` (:func:`tie_degree`) is written into it in the same passes: the entries of each row are
+    written row after row, so the counts are added where the row's entries are.
+
     ``indptr`` (int32) has one entry per slot and one more; ``indices`` (int32), ``data`` (float32) and
     ``kinds`` (uint8) one per entry, two per tie. Every element of them is written (their former contents
     do not matter), so the arrays of a previous adjacency can be filled again.
@@ -195,8 +211,12 @@ def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: n
     arrays.
     """
     n = indptr.size - 1
+    counted = degree.size > 0
     if n > PACKED_SLOTS:
         csr_of_ties_scattered_into(a, b, strength, kind, indptr, indices, data, kinds)
+        if counted:
+            count, _ = tie_degree(a, b, kind, n, kind_mask)
+            degree[:] = count
         return
     m = a.size
     indptr[:] = 0
@@ -217,11 +237,15 @@ def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: n
                                                                         | np.uint32(kind[t]))
         fill[r] = j + 1
     data_bits = data.view(np.uint32)  # the strengths' bits
+    if counted:
+        degree[:] = 0
     for t in range(m):  # the upper entry of tie t: after the ties of smaller a, the lower part of row a and t's
         p = t + lower[a[t] + 1]
         indices[p] = b[t]
         data_bits[p] = bits[t]
         kinds[p] = kind[t]
+        if counted:  # rows in order (the ties are sorted by a): the count of row a[t], in the cache
+            degree[a[t]] += np.int64((kind[t] & kind_mask) != 0)
     r = 0
     for q in range(m):  # the lower entries, each to the head of its row
         while lower[r + 1] <= q:
@@ -230,8 +254,11 @@ def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: n
         e = packed[q]
         low = np.uint32(e & np.uint64(0xFFFFFFFF))
         indices[p] = np.int32(low >> np.uint32(8))
-        kinds[p] = np.uint8(low & np.uint32(0xFF))
+        k = np.uint8(low & np.uint32(0xFF))
+        kinds[p] = k
         data_bits[p] = np.uint32(e >> np.uint64(32))
+        if counted:
+            degree[r] += np.int64((k & kind_mask) != 0)
 
 
 @compiled

@@ -110,12 +110,22 @@ class Streams:
         return np.random.Generator(np.random.PCG64(seq))
 
 
+GEOMETRIC_FAST = (1e-9, 0.333333333333333333333333)
+"""The chances for which :func:`bernoulli_positions` draws the gaps by numpy's inversion in compiled code: numpy's
+``Generator.geometric`` inverts a standard exponential below a third (above, it searches), and a chance of at
+least 1e-9 keeps every running sum of gaps far below ``2**63``."""
+
+
 def bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
     """Return where ``n`` independent Bernoulli(``p``) trials succeed (ascending int64 indices).
 
     The same distribution as ``np.flatnonzero(rng.random(n) < p)``, drawn as geometric gaps between
     successes: the cost grows with the successes (``n p``), not with ``n``. The gaps are drawn in
-    blocks of a little more than the expected number of successes until they pass the end.
+    blocks of a little more than the expected number of successes until they pass the end
+    (``rng.geometric(p, size=block)``). For ``GEOMETRIC_FAST[0] <= p < GEOMETRIC_FAST[1]`` numpy draws a
+    gap as ``ceil(-E / log1p(-p))`` from one standard exponential ``E``: the block's exponentials are drawn
+    and turned into positions in one compiled pass (:func:`kyojosim.core.streams_kernel.gap_positions`), the
+    same positions and the same state of ``rng`` afterwards.
     """
     if n <= 0 or p <= 0:
         return np.zeros(0, dtype=np.int64)
@@ -124,6 +134,14 @@ def bernoulli_positions(n: int, p: float, rng: np.random.Generator) -> np.ndarra
     block = int(mean + 6.0 * np.sqrt(mean) + 16)
     parts = []
     end = 0  # trials covered so far
+    if GEOMETRIC_FAST[0] <= p < GEOMETRIC_FAST[1]:
+        from .streams_kernel import gap_positions
+
+        log_q = float(np.log1p(-p))
+        while end < n:
+            at, end = gap_positions(rng.standard_exponential(size=block), log_q, end, n)
+            parts.append(at)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
     while end < n:
         at = end + np.cumsum(rng.geometric(p, size=block))  # 1-based trial of each success
         parts.append(at)

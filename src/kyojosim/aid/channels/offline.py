@@ -40,10 +40,10 @@ class OfflineChannel(Channel):
     def refresh(self) -> None:
         """Take the network's adjacency (shared by the channels) and each resident's number of offline ties.
 
-        The numbers are counted over the ties (one pass), which are those of the adjacency just taken.
+        The numbers are those of the ties of the adjacency just taken (counted while it is built, when it is).
         """
         n = self.ctx.population.n
-        self._nb = self.ctx.ties.neighbourhood(n)
+        self._nb = self.ctx.ties.neighbourhood(n, count=OFFLINE_TIES)
         self._degree = self.ctx.ties.degree(n, OFFLINE_TIES)
 
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
