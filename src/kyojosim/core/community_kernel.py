@@ -158,12 +158,13 @@ def _lists_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
     return start, members
 
 
-@compiled(inline=True)
-def _lists_and_ids_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
-                            district: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
-    """Return :func:`_lists_of_noted` of notes that carry a group id too (``id << 32 | slot * kinds + j``), and the ids.
+@compiled
+def _lists_and_ids_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int, district: np.ndarray,
+                            groups: np.ndarray, kinds: np.ndarray):  # pragma: no cover - compiled
+    """Return :func:`_lists_of_noted` and the group of each member listed: ``(start, members, ids)``.
 
-    ``(start, members, ids)``: ``ids[e]`` is the id noted with ``members[e]``.
+    ``ids[e]`` is ``groups[members[e], kinds[j]]`` for the kind index ``j`` the member is listed in (read in the
+    order noted, slot by slot).
     """
     n_kinds, n_districts = counts.shape
     start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
@@ -176,14 +177,12 @@ def _lists_and_ids_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
     members = np.empty(total, dtype=np.int64)
     ids = np.empty(total, dtype=np.int64)
     fill = start[:, :n_districts].copy()
-    low = (np.int64(1) << 32) - 1
     for e in range(n_noted):
-        x = noted[e] & low
-        i = x // n_kinds
-        j = x - i * n_kinds
+        i = noted[e] // n_kinds
+        j = noted[e] - i * n_kinds
         d = district[i]
         members[fill[j, d]] = i
-        ids[fill[j, d]] = noted[e] >> 32
+        ids[fill[j, d]] = groups[i, kinds[j]]
         fill[j, d] += 1
     return start, members, ids
 
@@ -345,10 +344,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
     local_of = np.full(n_kinds, -1, dtype=np.int64)
     for j in range(n_local):
         local_of[local[j]] = j
-    # the memberships of the local kinds after the leaving, noted (group id << 32 | slot * n_local + j, in slot
-    # order) for the fill
-    if n * n_local >= 2**32:
-        raise ValueError("too many slots to note")
+    # the memberships of the local kinds after the leaving, noted (slot * n_local + j, in slot order) for the fill
     counts, noted = _notes(district, n, n_local, n * n_local)
     n_noted = 0
     owner = np.full(max(n_ids, 0), -1, dtype=np.int8)  # the kind of each id seen
@@ -405,14 +401,15 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
                     jl = local_of[k]
                     if jl >= 0:
                         counts[jl, d] += 1
-                        noted[n_noted] = (np.int64(g) << 32) | (i * n_local + jl)
+                        noted[n_noted] = i * n_local + jl
                         n_noted += 1
         if joins:
             rows[n_rows] = row
             n_rows += 1
     if r != slots.size:
         raise ValueError("slots must be ascending slots of the rows")
-    chapter_start, chapter_list, chapter_ids = _lists_and_ids_of_noted(counts, noted, n_noted, district)
+    chapter_start, chapter_list, chapter_ids = _lists_and_ids_of_noted(counts, noted, n_noted, district, groups,
+                                                                       local)
     return rows[:n_rows], join[:n_rows], chapter_start, chapter_list, chapter_ids, unique, top
 
 
