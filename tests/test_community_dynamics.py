@@ -330,7 +330,7 @@ def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourh
         groups[groups >= 0] += (np.arange(n_kinds, dtype=np.int32) * 50)[np.nonzero(groups >= 0)[1]]
         want_groups[want_groups >= 0] += (np.arange(n_kinds, dtype=np.int32) * 50)[np.nonzero(want_groups >= 0)[1]]
     n_ids = int(groups.max()) + 1 if n else 0
-    rows, join, chapter_start, chapter_list, unique, top = turnover_apply(
+    rows, join, chapter_start, chapter_list, chapter_ids, unique, top = turnover_apply(
         groups, slots, *cols, rates, rate, cap, leave, start, candidate, u, bound, alive, district, local, n_ids)
     want_rows = np.flatnonzero(want_join.any(axis=1))
     assert np.array_equal(groups, want_groups) and np.array_equal(rows, want_rows)
@@ -338,6 +338,8 @@ def test_turnover_kernels_equal_the_pair_by_pair_rules(seed, n, older_neighbourh
     assert top == (int(want_groups.max()) if n else -1)
     want = chapter_members(want_groups, alive, district, local, np.zeros(n, dtype=np.uint16), top + 1)
     assert np.array_equal(chapter_start, want[0]) and np.array_equal(chapter_list, want[1]) and unique == want[2]
+    listed = np.repeat(local, chapter_start[:, -1] - chapter_start[:, 0])  # each member's group in its listed kind
+    assert chapter_ids.dtype == np.int64 and np.array_equal(chapter_ids, want_groups[chapter_list, listed])
     if (groups[alive] >= 0).any():  # an id not below n_ids is refused
         with pytest.raises(ValueError, match="n_ids"):
             turnover_apply(groups.copy(), slots, *cols, rates, rate, cap, leave, start, candidate, u, bound, alive,
@@ -596,8 +598,10 @@ def test_groups_of_joiners_equal_the_groups_with_new_members(seed, n, n_district
     is_new = np.zeros((n, n_kinds), dtype=bool)
     is_new[joiners] = joined
     want = kinds_groups_with_new(groups, is_new, alive)
+    listed = np.repeat(kinds, start[:, -1] - start[:, 0])  # the kind each member is listed in
+    chapter_ids = groups[members, listed].astype(np.int64)  # read after the joiners joined: their rows only changed
     got = groups_of_joiners(groups, joiners.astype(np.int64), np.ascontiguousarray(joined), kinds, start, members,
-                            first_new)
+                            chapter_ids, first_new)
     if unique:
         assert want[0] and got[0]
         for g, w in zip(got[1:], want[1:], strict=True):

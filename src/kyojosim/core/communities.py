@@ -62,6 +62,7 @@ class Chapters(NamedTuple):
         start: ``start[j, d]``: where the members of ``kinds[j]`` in district ``d`` begin in ``members``
             (as :func:`kyojosim.core.community_kernel.chapter_members` gives them, without new bits).
         members: The members, kind by kind and district by district, in slot order.
+        ids: The group of each member in the kind it is listed in (``groups[members[e], kinds[j]]``).
         first: The first group id that no slot holds (the largest held + 1; 0 if none).
         unique: Whether every group id a living slot holds is held in one kind only.
     """
@@ -69,6 +70,7 @@ class Chapters(NamedTuple):
     kinds: np.ndarray
     start: np.ndarray
     members: np.ndarray
+    ids: np.ndarray
     first: int
     unique: bool
 OFFLINE_AGE_GROUPS: tuple[tuple[int, int], ...] = ((18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79),
@@ -372,9 +374,9 @@ def join_and_tie(pop: Population, slots: np.ndarray, member: np.ndarray, scn: Sc
     if joined is not None:
         from .community_kernel import groups_of_joiners
 
-        joiners, joins, kinds, start, members, first, unique = joined
+        joiners, joins, kinds, start, members, ids, first, unique = joined
         if unique:
-            lists = groups_of_joiners(pop.groups, joiners, joins, kinds, start, members, first)
+            lists = groups_of_joiners(pop.groups, joiners, joins, kinds, start, members, ids, first)
     if lists is not None and lists[0]:
         build_community_ties(pop, scn, ties, None, rng, online=False, lists=lists)
         return
@@ -393,10 +395,11 @@ def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn
     kind before anyone joins are those :func:`chapter_members` reads after, without the joiners of the kind).
 
     Returns:
-        ``(joiners, joins, kinds, start, members, first, unique)``: the slots that joined something and
+        ``(joiners, joins, kinds, start, members, ids, first, unique)``: the slots that joined something and
         the kinds each joined, the local kinds joined, their chapter lists (:func:`chapter_members`,
-        empty when no local kind was joined), the first group id new this year and, with ``check_ids``,
-        whether every group id below it is of one kind (otherwise False, unchecked).
+        empty when no local kind was joined) with the group of each listed member in its kind, the first group
+        id new this year and, with ``check_ids``, whether every group id below it is of one kind (otherwise
+        False, unchecked).
     """
     if slots.size == 0:
         return None
@@ -417,13 +420,15 @@ def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn
     # before this call, including residents among ``slots`` who did not join that kind now (one pass for all)
     kinds = [k for k, name in enumerate(OFFLINE_COMMUNITIES) if name in LOCAL_KINDS and member[:, k].any()]
     joined = (np.asarray(joining, dtype=np.int64), np.ascontiguousarray(joins), np.array(kinds, dtype=np.int64),
-              np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), max(first, 0), check_ids)
+              np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+              max(first, 0), check_ids)
     if not kinds:
         return joined
+    ids = None
     if chapters is not None:
         listed = [int(k) for k in chapters.kinds]
         start = chapters.start[[listed.index(k) for k in kinds]]
-        members, unique = chapters.members, chapters.unique and check_ids
+        members, ids, unique = chapters.members, chapters.ids, chapters.unique and check_ids
     else:
         new_bits = np.zeros(pop.n, dtype=np.uint16)
         for j, k in enumerate(kinds):
@@ -443,7 +448,12 @@ def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn
         has = count > 0
         pick = left[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)
         pop.groups[new[has], k] = pop.groups[members[pick], k]
-    return joined[:3] + (start, members, max(first, 0), unique)
+    if ids is None and check_ids and unique:  # the group of each listed member (only the joiners' rows changed)
+        ids = np.empty(members.size, dtype=np.int64)
+        for j, k in enumerate(kinds):
+            lo, hi = start[j, 0], start[j, -1]
+            ids[lo:hi] = pop.groups[members[lo:hi], k]
+    return joined[:3] + (start, members, ids, max(first, 0), unique)
 
 
 def set_online(pop: Population, slots: np.ndarray, online: np.ndarray, scn: Scenario, rng: np.random.Generator,

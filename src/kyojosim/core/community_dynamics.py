@@ -177,7 +177,7 @@ def _turnover(pop: Population, scn: Scenario, slots: np.ndarray, levels: np.ndar
     u = rng.random(candidate.size)
     local = np.array(LOCAL_KIND_INDEX, dtype=np.int64)
     n_ids = int(pop.groups.max()) + 1 if pop.n else 0  # every id held before the leaving is below it
-    rows, join, chapter_start, chapter_list, unique, top = turnover_apply(
+    rows, join, chapter_start, chapter_list, chapter_ids, unique, top = turnover_apply(
         pop.groups, slots, *cols, rates, float(c.turnover), MAX_SHARE, leave, start, candidate, u, bound,
         pop.alive[: pop.n], pop.district, local, n_ids)
-    return rows, join, Chapters(local, chapter_start, chapter_list, int(top) + 1, bool(unique))
+    return rows, join, Chapters(local, chapter_start, chapter_list, chapter_ids, int(top) + 1, bool(unique))

@@ -117,17 +117,18 @@ def _bound_of(seen: np.ndarray, table: np.ndarray, levels: np.ndarray, scale: np
 
 
 @compiled(inline=True)
-def _notes(district: np.ndarray, n: int, n_kinds: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+def _notes(district: np.ndarray, n: int, n_kinds: int,
+           room: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return ``(counts, noted)`` to fill for :func:`_lists_of_noted`: zero counts by kind and district, room to note.
 
-    The districts are those of the first ``n`` slots; ``noted`` has room for each of them in every kind, of which
-    only the pages written are taken.
+    The districts are those of the first ``n`` slots; ``noted`` has room for ``room`` notes (``n * n_kinds``:
+    each slot in every kind, of which only the pages written are taken; fewer for a caller that grows it).
     """
     n_districts = 0
     for i in range(n):
         if district[i] + 1 > n_districts:
             n_districts = district[i] + 1
-    return np.zeros((n_kinds, n_districts), dtype=np.int64), np.empty(n * n_kinds, dtype=np.int64)
+    return np.zeros((n_kinds, n_districts), dtype=np.int64), np.empty(room, dtype=np.int64)
 
 
 @compiled(inline=True)
@@ -156,6 +157,35 @@ def _lists_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
         members[fill[j, d]] = i
         fill[j, d] += 1
     return start, members
+
+
+@compiled
+def _lists_and_ids_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int, district: np.ndarray,
+                            groups: np.ndarray, kinds: np.ndarray):  # pragma: no cover - compiled
+    """Return :func:`_lists_of_noted` and the group of each member listed: ``(start, members, ids)``.
+
+    ``ids[e]`` is ``groups[members[e], kinds[j]]`` for the kind index ``j`` the member is listed in (read in the
+    order noted, slot by slot).
+    """
+    n_kinds, n_districts = counts.shape
+    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
+    total = 0
+    for j in range(n_kinds):
+        for d in range(n_districts):
+            start[j, d] = total
+            total += counts[j, d]
+        start[j, n_districts] = total
+    members = np.empty(total, dtype=np.int64)
+    ids = np.empty(total, dtype=np.int64)
+    fill = start[:, :n_districts].copy()
+    for e in range(n_noted):
+        i = noted[e] // n_kinds
+        j = noted[e] - i * n_kinds
+        d = district[i]
+        members[fill[j, d]] = i
+        ids[fill[j, d]] = groups[i, kinds[j]]
+        fill[j, d] += 1
+    return start, members, ids
 
 
 N_RAW_CODES = 32
@@ -293,16 +323,19 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
     any group id in ``groups`` (a ValueError otherwise).
 
     Returns:
-        ``(rows, join, chapter_start, chapter_list, unique, top)``: ``rows`` (ascending, int64) are the rows of
-        ``slots`` that join some kind and ``join`` (``rows`` x kinds) which kinds they join (the rows of the
-        whole matrix with an entry set, the others all False); ``chapter_start``, ``chapter_list`` and
+        ``(rows, join, chapter_start, chapter_list, chapter_ids, unique, top)``: ``rows`` (ascending, int64) are
+        the rows of ``slots`` that join some kind and ``join`` (``rows`` x kinds) which kinds they join (the rows
+        of the whole matrix with an entry set, the others all False); ``chapter_start``, ``chapter_list`` and
         ``unique`` are :func:`chapter_members` ``(groups, alive, district, local, 0, top + 1)`` of the groups
-        after the leaving, and ``top`` the largest id any slot holds after it (-1 if none).
+        after the leaving, ``chapter_ids`` the group of each listed member in the kind it is listed in (int64),
+        and ``top`` the largest id any slot holds after it (-1 if none).
     """
     n_kinds = scale.size
     table = raw_table(n_kinds, rule, older)
-    rows = np.empty(slots.size, dtype=np.int64)  # room for every row; the result is the first ``n_rows``
-    join = np.empty((slots.size, n_kinds), dtype=np.bool_)  # (pages are taken only as far as written)
+    # a row joins only if it is a candidate of some kind; each row of ``slots`` writes its row of ``join`` at
+    # ``n_rows`` (kept only if it joins)
+    rows = np.empty(min(slots.size, candidate.size), dtype=np.int64)  # the result is the first ``n_rows``
+    join = np.empty((rows.size + 1, n_kinds), dtype=np.bool_)
     n_rows = 0
     at = start[:n_kinds].copy()
     m = 0
@@ -313,7 +346,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
     for j in range(n_local):
         local_of[local[j]] = j
     # the memberships of the local kinds after the leaving, noted (slot * n_local + j, in slot order) for the fill
-    counts, noted = _notes(district, n, n_local)
+    counts, noted = _notes(district, n, n_local, n * n_local)
     n_noted = 0
     owner = np.full(max(n_ids, 0), -1, dtype=np.int8)  # the kind of each id seen
     unique = True
@@ -376,8 +409,9 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
             n_rows += 1
     if r != slots.size:
         raise ValueError("slots must be ascending slots of the rows")
-    chapter_start, chapter_list = _lists_of_noted(counts, noted, n_noted, district)
-    return rows[:n_rows], join[:n_rows], chapter_start, chapter_list, unique, top
+    chapter_start, chapter_list, chapter_ids = _lists_and_ids_of_noted(counts, noted, n_noted, district, groups,
+                                                                       local)
+    return rows[:n_rows], join[:n_rows], chapter_start, chapter_list, chapter_ids, unique, top
 
 
 @compiled
@@ -402,7 +436,7 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
     owner = np.full(max(n_ids, 0), -1, dtype=np.int8)
     unique = check
     # the memberships counted, noted (row * n_kinds + j, in row order) for the filling pass
-    counts, noted = _notes(district, n, n_kinds)
+    counts, noted = _notes(district, n, n_kinds, n * n_kinds)
     n_noted = 0
     for i in range(n):
         if not alive[i]:
@@ -431,7 +465,7 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
 
 @compiled
 def groups_of_joiners(groups: np.ndarray, joiners: np.ndarray, joined: np.ndarray, kinds: np.ndarray,
-                      chapter_start: np.ndarray, chapter_list: np.ndarray,
+                      chapter_start: np.ndarray, chapter_list: np.ndarray, chapter_ids: np.ndarray,
                       first_new: int):  # pragma: no cover - compiled
     """Return ``(ok, first, start, members, n_new)``: the groups joined by a year's joiners, from them and the lists.
 
@@ -443,7 +477,8 @@ def groups_of_joiners(groups: np.ndarray, joiners: np.ndarray, joined: np.ndarra
 
     The other members are found in the chapter lists (``chapter_start``, ``chapter_list`` of
     :func:`chapter_members` for the local ``kinds``: every other living member of those kinds, read before
-    the joiners took an existing chapter) and only for the ids below ``first_new``: ids from
+    the joiners took an existing chapter; ``chapter_ids``: each listed member's group in the kind it is listed
+    in, ``groups[chapter_list[e], kinds[j]]``) and only for the ids below ``first_new``: ids from
     ``first_new`` on are new this year and held by joiners only. ``joiners`` are ascending slots.
     ``ok`` is False (the other arrays empty) where that does not hold: an id of two kinds among the
     joiners, or an id below ``first_new`` in a kind without chapter lists.
@@ -490,9 +525,8 @@ def groups_of_joiners(groups: np.ndarray, joiners: np.ndarray, joined: np.ndarra
     size = fresh[:n_seen].copy()
     # the other members of the existing chapters joined, from the chapter lists of their kind
     for j in range(kinds.size):
-        k = kinds[j]
         for e in range(chapter_start[j, 0], chapter_start[j, chapter_start.shape[1] - 1]):
-            g = groups[chapter_list[e], k]
+            g = chapter_ids[e]
             if g <= top and index[g] >= 0:
                 size[index[g]] += 1
     first, start, n_new, rank = listed_groups(kind_of[:n_seen], ids[:n_seen], size, fresh, top, n_kinds)
@@ -511,10 +545,9 @@ def groups_of_joiners(groups: np.ndarray, joiners: np.ndarray, joined: np.ndarra
                         members[fill_new[q]] = s
                         fill_new[q] += 1
     for j in range(kinds.size):  # the others, by district; then each group's in ascending slot order
-        k = kinds[j]
         for e in range(chapter_start[j, 0], chapter_start[j, chapter_start.shape[1] - 1]):
             i = chapter_list[e]
-            g = groups[i, k]
+            g = chapter_ids[e]
             if g <= top and index[g] >= 0:
                 q = rank[index[g]]
                 if q >= 0:
