@@ -291,7 +291,8 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
                                      pop.district)
     # new ids are numbered kind by kind and a joiner of a local chapter takes an id of that kind: ids stay of one kind
     first = max(chapters.first, int(pop.groups[joiners].max()) + 1)
-    return Chapters(chapters.kinds, start, members, first, chapters.unique)
+    return Chapters(chapters.kinds, start, members, _listed_ids(pop.groups, chapters.kinds, start, members), first,
+                    chapters.unique)
 
 
 def chapters_of(pop: Population) -> Chapters:
@@ -306,7 +307,20 @@ def chapters_of(pop: Population) -> Chapters:
     first = max(int(pop.groups.max()) + 1, 0) if pop.n else 0
     start, members, unique = chapter_members(pop.groups, pop.alive[: pop.n], pop.district, local,
                                              np.zeros(pop.n, dtype=np.uint16), first)
-    return Chapters(local, start, members, first, bool(unique))
+    return Chapters(local, start, members, _listed_ids(pop.groups, local, start, members), first, bool(unique))
+
+
+def _listed_ids(groups: np.ndarray, kinds, start: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Return the group of each listed member in the kind it is listed in (``groups[members[e], kinds[j]]``).
+
+    ``start`` and ``members`` are chapter lists of ``kinds`` (:func:`chapter_members`): those of ``kinds[j]``
+    run from ``start[j, 0]`` to ``start[j, -1]``.
+    """
+    ids = np.empty(members.size, dtype=np.int64)
+    for j, k in enumerate(kinds):
+        lo, hi = start[j, 0], start[j, -1]
+        ids[lo:hi] = groups[members[lo:hi], k]
+    return ids
 
 
 def chapters_renumbered(chapters: Chapters, new_slot: np.ndarray) -> Chapters:
@@ -317,7 +331,7 @@ def chapters_renumbered(chapters: Chapters, new_slot: np.ndarray) -> Chapters:
     slot = new_slot[chapters.members]
     keep = slot >= 0
     kept = np.concatenate(([0], np.cumsum(keep)))
-    return chapters._replace(start=kept[chapters.start], members=slot[keep])
+    return chapters._replace(start=kept[chapters.start], members=slot[keep], ids=chapters.ids[keep])
 
 
 def newcomer_lists(pop: Population, chapters: Chapters, is_new: np.ndarray) -> tuple | None:
@@ -340,7 +354,8 @@ def newcomer_lists(pop: Population, chapters: Chapters, is_new: np.ndarray) -> t
     old = ~is_new[chapters.members] & live[chapters.members]
     kept = np.concatenate(([0], np.cumsum(old)))
     lists = groups_of_joiners(pop.groups, new, np.ones((new.size, pop.groups.shape[1]), dtype=bool),
-                              chapters.kinds, kept[chapters.start], chapters.members[old], chapters.first)
+                              chapters.kinds, kept[chapters.start], chapters.members[old], chapters.ids[old],
+                              chapters.first)
     return lists if lists[0] else None
 
 
@@ -449,10 +464,7 @@ def _add_memberships(pop: Population, slots: np.ndarray, member: np.ndarray, scn
         pick = left[has] + (rng.random(int(has.sum())) * count[has]).astype(np.int64)
         pop.groups[new[has], k] = pop.groups[members[pick], k]
     if ids is None and check_ids and unique:  # the group of each listed member (only the joiners' rows changed)
-        ids = np.empty(members.size, dtype=np.int64)
-        for j, k in enumerate(kinds):
-            lo, hi = start[j, 0], start[j, -1]
-            ids[lo:hi] = pop.groups[members[lo:hi], k]
+        ids = _listed_ids(pop.groups, kinds, start, members)
     return joined[:3] + (start, members, ids, max(first, 0), unique)
 
 
