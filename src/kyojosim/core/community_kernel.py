@@ -132,6 +132,21 @@ def _notes(district: np.ndarray, n: int, n_kinds: int,
 
 
 @compiled(inline=True)
+def _starts_of(counts: np.ndarray):  # pragma: no cover - compiled
+    """Return ``(start, total)``: where the lists of ``counts[j, d]`` members begin, kind by kind and district by
+    district (a column per district and one more; the offsets run on through the kinds), and their total."""
+    n_kinds, n_districts = counts.shape
+    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
+    total = 0
+    for j in range(n_kinds):
+        for d in range(n_districts):
+            start[j, d] = total
+            total += counts[j, d]
+        start[j, n_districts] = total
+    return start, total
+
+
+@compiled(inline=True)
 def _lists_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
                     district: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return ``(start, members)``: the slots noted (``slot * kinds + j``, in slot order) listed by kind and district.
@@ -141,13 +156,7 @@ def _lists_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
     and one more, and its offsets run on through the kinds.
     """
     n_kinds, n_districts = counts.shape
-    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
-    total = 0
-    for j in range(n_kinds):
-        for d in range(n_districts):
-            start[j, d] = total
-            total += counts[j, d]
-        start[j, n_districts] = total
+    start, total = _starts_of(counts)
     members = np.empty(total, dtype=np.int64)
     fill = start[:, :n_districts].copy()
     for e in range(n_noted):
@@ -168,13 +177,7 @@ def _lists_and_ids_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
     order noted, slot by slot).
     """
     n_kinds, n_districts = counts.shape
-    start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
-    total = 0
-    for j in range(n_kinds):
-        for d in range(n_districts):
-            start[j, d] = total
-            total += counts[j, d]
-        start[j, n_districts] = total
+    start, total = _starts_of(counts)
     members = np.empty(total, dtype=np.int64)
     ids = np.empty(total, dtype=np.int64)
     fill = start[:, :n_districts].copy()

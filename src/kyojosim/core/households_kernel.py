@@ -28,29 +28,58 @@ def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, al
     children, elderly couple, single elderly, single adult. Later rules override earlier ones, as in
     the array form.
     """
-    # the five counts of a household (all, 65+, children, spouses, elders) packed in one word of 12-bit fields, a
-    # resident's increments added at once: one word per household for the scattered increments
-    packed = np.zeros(n_households, dtype=np.uint64)
+    kind, complete = _kinds(household, age, role, alive, n_households, codes, elderly_age, role_child, role_spouse,
+                            role_elder, False)
+    if not complete:
+        # a household of 4096 or more wraps its packed field of all members: count again in full words
+        kind, complete = _kinds(household, age, role, alive, n_households, codes, elderly_age, role_child,
+                                role_spouse, role_elder, True)
+    return kind
+
+
+@compiled
+def _kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, alive: np.ndarray, n_households: int,
+           codes: np.ndarray, elderly_age: int, role_child: int, role_spouse: int, role_elder: int,
+           wide: bool) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """:func:`household_kinds`, the counts packed or (``wide``) in full words; whether every member was counted.
+
+    Packed, the five counts of a household (all, 65+, children, spouses, elders) are 12-bit fields of one word,
+    a resident's increments added at once (one word per household for the scattered increments); a household
+    of 4096 members or more then wraps its field of all members, and the sizes fall short of the living.
+    """
+    packed = np.zeros(0 if wide else n_households, dtype=np.uint64)
+    count = np.zeros((n_households if wide else 0, 5), dtype=np.int64)
     n_alive = 0
     for i in range(alive.size):
         if not alive[i]:
             continue
         r = role[i]
-        packed[household[i]] += (np.uint64(1) | (np.uint64(age[i] >= elderly_age) << np.uint64(12))
-                                 | (np.uint64(r == role_child) << np.uint64(24))
-                                 | (np.uint64(r == role_spouse) << np.uint64(36))
-                                 | (np.uint64(r == role_elder) << np.uint64(48)))
+        if wide:
+            h = household[i]
+            count[h, 0] += 1
+            count[h, 1] += np.int64(age[i] >= elderly_age)
+            count[h, 2] += np.int64(r == role_child)
+            count[h, 3] += np.int64(r == role_spouse)
+            count[h, 4] += np.int64(r == role_elder)
+        else:
+            packed[household[i]] += (np.uint64(1) | (np.uint64(age[i] >= elderly_age) << np.uint64(12))
+                                     | (np.uint64(r == role_child) << np.uint64(24))
+                                     | (np.uint64(r == role_spouse) << np.uint64(36))
+                                     | (np.uint64(r == role_elder) << np.uint64(48)))
         n_alive += 1
     kind = np.empty(n_households, dtype=np.int8)
     field = np.uint64(0xFFF)
     counted = 0
     for h in range(n_households):
-        x = packed[h]
-        s = np.int64(x & field)
-        n_old = np.int64((x >> np.uint64(12)) & field)
-        c = np.int64((x >> np.uint64(24)) & field)
-        sp = np.int64((x >> np.uint64(36)) & field)
-        n_elder = np.int64((x >> np.uint64(48)) & field)
+        if wide:
+            s, n_old, c, sp, n_elder = count[h, 0], count[h, 1], count[h, 2], count[h, 3], count[h, 4]
+        else:
+            x = packed[h]
+            s = np.int64(x & field)
+            n_old = np.int64((x >> np.uint64(12)) & field)
+            c = np.int64((x >> np.uint64(24)) & field)
+            sp = np.int64((x >> np.uint64(36)) & field)
+            n_elder = np.int64((x >> np.uint64(48)) & field)
         counted += s
         k = codes[0]
         if s == 2 and sp == 1 and c == 0:
@@ -68,50 +97,7 @@ def household_kinds(household: np.ndarray, age: np.ndarray, role: np.ndarray, al
         if s == 0:
             k = -1
         kind[h] = k
-    # a household of 4096 or more wraps its field of all members (the others never exceed it): the sizes then
-    # fall short of the living; count again in full words
-    if counted != n_alive:
-        kind = _kinds_counted_wide(household, age, role, alive, n_households, codes, elderly_age, role_child,
-                                   role_spouse, role_elder)
-    return kind
-
-
-@compiled
-def _kinds_counted_wide(household: np.ndarray, age: np.ndarray, role: np.ndarray, alive: np.ndarray,
-                        n_households: int, codes: np.ndarray, elderly_age: int, role_child: int, role_spouse: int,
-                        role_elder: int) -> np.ndarray:  # pragma: no cover - compiled
-    """:func:`household_kinds` with each count in a 64-bit word of its own (households of any size)."""
-    count = np.zeros((n_households, 5), dtype=np.int64)
-    for i in range(alive.size):
-        if not alive[i]:
-            continue
-        h = household[i]
-        r = role[i]
-        count[h, 0] += 1
-        count[h, 1] += np.int64(age[i] >= elderly_age)
-        count[h, 2] += np.int64(r == role_child)
-        count[h, 3] += np.int64(r == role_spouse)
-        count[h, 4] += np.int64(r == role_elder)
-    kind = np.empty(n_households, dtype=np.int8)
-    for h in range(n_households):
-        s, n_old, c, sp, n_elder = count[h, 0], count[h, 1], count[h, 2], count[h, 3], count[h, 4]
-        k = codes[0]
-        if s == 2 and sp == 1 and c == 0:
-            k = codes[1]
-        if c > 0 and sp == 0 and s == c + 1:
-            k = codes[2]
-        if c > 0 and sp == 1 and s == c + 2:
-            k = codes[3]
-        if s >= 2 and n_old == s:
-            k = codes[4]
-        if n_elder > 0 and s > n_elder:
-            k = codes[0]
-        if s == 1:
-            k = codes[5] if n_old > 0 else codes[6]
-        if s == 0:
-            k = -1
-        kind[h] = k
-    return kind
+    return kind, counted == n_alive
 
 
 @compiled
