@@ -133,8 +133,11 @@ def _notes(district: np.ndarray, n: int, n_kinds: int,
 
 @compiled(inline=True)
 def _starts_of(counts: np.ndarray):  # pragma: no cover - compiled
-    """Return ``(start, total)``: where the lists of ``counts[j, d]`` members begin, kind by kind and district by
-    district (a column per district and one more; the offsets run on through the kinds), and their total."""
+    """Return ``(start, total)``: where the lists of ``counts[j, d]`` members begin, and their total.
+
+    Kind by kind and district by district: a column per district and one more, the offsets running on
+    through the kinds.
+    """
     n_kinds, n_districts = counts.shape
     start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
     total = 0
@@ -146,47 +149,29 @@ def _starts_of(counts: np.ndarray):  # pragma: no cover - compiled
     return start, total
 
 
-@compiled(inline=True)
-def _lists_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int,
-                    district: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(start, members)``: the slots noted (``slot * kinds + j``, in slot order) listed by kind and district.
+@compiled
+def _lists_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int, district: np.ndarray, groups: np.ndarray,
+                    kinds: np.ndarray, with_ids: bool):  # pragma: no cover - compiled
+    """Return ``(start, members, ids)``: the slots noted (``slot * kinds + j``, in slot order) by kind and district.
 
     ``counts[j, d]`` is how many of the noted are of kind index ``j`` in district ``d``. The members of ``j`` in
     ``d`` are ``members[start[j, d]:start[j, d + 1]]``, in the order noted; ``start`` has a column per district
-    and one more, and its offsets run on through the kinds.
+    and one more, and its offsets run on through the kinds. With ``with_ids``, ``ids[e]`` is
+    ``groups[members[e], kinds[j]]`` for the kind index ``j`` the member is listed in (read in the order
+    noted, slot by slot); otherwise ``ids`` is empty.
     """
     n_kinds, n_districts = counts.shape
     start, total = _starts_of(counts)
     members = np.empty(total, dtype=np.int64)
+    ids = np.empty(total if with_ids else 0, dtype=np.int64)
     fill = start[:, :n_districts].copy()
     for e in range(n_noted):
         i = noted[e] // n_kinds
         j = noted[e] - i * n_kinds
         d = district[i]
         members[fill[j, d]] = i
-        fill[j, d] += 1
-    return start, members
-
-
-@compiled
-def _lists_and_ids_of_noted(counts: np.ndarray, noted: np.ndarray, n_noted: int, district: np.ndarray,
-                            groups: np.ndarray, kinds: np.ndarray):  # pragma: no cover - compiled
-    """Return :func:`_lists_of_noted` and the group of each member listed: ``(start, members, ids)``.
-
-    ``ids[e]`` is ``groups[members[e], kinds[j]]`` for the kind index ``j`` the member is listed in (read in the
-    order noted, slot by slot).
-    """
-    n_kinds, n_districts = counts.shape
-    start, total = _starts_of(counts)
-    members = np.empty(total, dtype=np.int64)
-    ids = np.empty(total, dtype=np.int64)
-    fill = start[:, :n_districts].copy()
-    for e in range(n_noted):
-        i = noted[e] // n_kinds
-        j = noted[e] - i * n_kinds
-        d = district[i]
-        members[fill[j, d]] = i
-        ids[fill[j, d]] = groups[i, kinds[j]]
+        if with_ids:
+            ids[fill[j, d]] = groups[i, kinds[j]]
         fill[j, d] += 1
     return start, members, ids
 
@@ -412,8 +397,7 @@ def turnover_apply(groups: np.ndarray, slots: np.ndarray, level_of: np.ndarray, 
             n_rows += 1
     if r != slots.size:
         raise ValueError("slots must be ascending slots of the rows")
-    chapter_start, chapter_list, chapter_ids = _lists_and_ids_of_noted(counts, noted, n_noted, district, groups,
-                                                                       local)
+    chapter_start, chapter_list, chapter_ids = _lists_of_noted(counts, noted, n_noted, district, groups, local, True)
     return rows[:n_rows], join[:n_rows], chapter_start, chapter_list, chapter_ids, unique, top
 
 
@@ -462,7 +446,7 @@ def chapter_members(groups: np.ndarray, alive: np.ndarray, district: np.ndarray,
                 counts[j, d] += 1
                 noted[n_noted] = i * n_kinds + j
                 n_noted += 1
-    start, members = _lists_of_noted(counts, noted, n_noted, district)
+    start, members, _ = _lists_of_noted(counts, noted, n_noted, district, groups, kinds, False)
     return start, members, unique
 
 
