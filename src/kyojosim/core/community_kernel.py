@@ -679,8 +679,8 @@ def chapters_joined(start: np.ndarray, members: np.ndarray, kinds: np.ndarray, j
                     district: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Return ``(start, members)``: the chapter lists of ``kinds`` after the joiners took their memberships.
 
-    ``start`` and ``members`` are the lists of :func:`chapter_members` (without new bits) read before the
-    joining; ``joiners`` are ascending living slots and ``joined[r, k]`` whether ``joiners[r]`` took a
+    ``start`` and ``members`` are the lists of :func:`chapter_members` (without new bits, offsets from 0) read
+    before the joining; ``joiners`` are ascending living slots and ``joined[r, k]`` whether ``joiners[r]`` took a
     membership of kind ``k`` (it was in none of the kind before; its group is now ``groups[joiners[r], k]``).
     The result is what :func:`chapter_members` reads after the joining: each list of the kind and district
     merged, in slot order, with the joiners of that kind living in that district. Nobody else's group or
@@ -700,18 +700,9 @@ def chapters_joined(start: np.ndarray, members: np.ndarray, kinds: np.ndarray, j
             k = kinds[j]
             if joined[r, k] and groups[s, k] >= 0:
                 add[j, district[s]] += 1
-    new_start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
-    add_start = np.zeros((n_kinds, n_districts + 1), dtype=np.int64)
-    total = 0
-    n_add = 0
-    for j in range(n_kinds):
-        for d in range(n_districts):
-            new_start[j, d] = total
-            add_start[j, d] = n_add
-            total += start[j, d + 1] - start[j, d] + add[j, d]
-            n_add += add[j, d]
-        new_start[j, n_districts] = total
-        add_start[j, n_districts] = n_add
+    add_start, n_add = _starts_of(add)
+    new_start = start + add_start  # each list grows by its joiners and moves by those of the lists before it
+    total = new_start[n_kinds - 1, n_districts] if n_kinds else 0
     added = np.empty(n_add, dtype=np.int64)
     fill = add_start[:, :n_districts].copy()
     for r in range(n_rows):
