@@ -274,6 +274,13 @@ def _csr_array_form(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np
     return csr.indptr, csr.indices, np.r_[strength, strength][order], np.r_[kind, kind][order]
 
 
+def _assert_adjacency(want: tuple, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
+                      kinds: np.ndarray) -> None:
+    """Assert an adjacency equals :func:`_csr_array_form`'s: the same rows, columns, kinds and strengths to the bit."""
+    assert np.array_equal(indptr, want[0]) and np.array_equal(indices, want[1])
+    assert np.array_equal(data.view(np.uint32), want[2].view(np.uint32)) and np.array_equal(kinds, want[3])
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 700))
 def test_csr_of_ties_packed_and_scattered_equal_the_array_form(seed, n, n_ties):
@@ -285,8 +292,7 @@ def test_csr_of_ties_packed_and_scattered_equal_the_array_form(seed, n, n_ties):
         indptr, indices, data, kinds = build(a, b, strength, kind, n)
         assert indptr.dtype == np.int32 and indices.dtype == np.int32 and data.dtype == np.float32
         assert kinds.dtype == np.uint8
-        assert np.array_equal(indptr, want[0]) and np.array_equal(indices, want[1])
-        assert np.array_equal(data.view(np.uint32), want[2].view(np.uint32)) and np.array_equal(kinds, want[3])
+        _assert_adjacency(want, indptr, indices, data, kinds)
 
 
 @settings(max_examples=40, deadline=None)
@@ -306,8 +312,7 @@ def test_csr_of_ties_into_arrays_holding_anything_equals_the_array_form(seed, n,
         tails = [x[size:].copy() for x, size in zip(out, (n + 1,) + (2 * a.size,) * 3, strict=True)]
         indptr, indices, data, kinds = out[0][: n + 1], out[1][: 2 * a.size], out[2][: 2 * a.size], out[3][: 2 * a.size]
         build(a, b, strength, kind, indptr, indices, data, kinds)
-        assert np.array_equal(indptr, want[0]) and np.array_equal(indices, want[1])
-        assert np.array_equal(data.view(np.uint32), want[2].view(np.uint32)) and np.array_equal(kinds, want[3])
+        _assert_adjacency(want, indptr, indices, data, kinds)
         assert all(np.array_equal(x[x.size - t.size:], t) for x, t in zip(out, tails, strict=True))  # nothing beyond
 
 
@@ -324,8 +329,7 @@ def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n,
            np.empty(2 * a.size, np.uint8))
     degree = rng.integers(-9, 99, n)  # leftovers: every count is written
     csr_and_degree_into(a, b, strength, kind, *out, mask, degree)
-    assert np.array_equal(out[0], want[0]) and np.array_equal(out[1], want[1])
-    assert np.array_equal(out[2].view(np.uint32), want[2].view(np.uint32)) and np.array_equal(out[3], want[3])
+    _assert_adjacency(want, *out)
     assert np.array_equal(degree, tie_degree(a, b, kind, n, mask)[0])
 
 
