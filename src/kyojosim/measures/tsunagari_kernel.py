@@ -668,8 +668,14 @@ def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarra
                 rank[g, 2 * k + 1] = below + 1
         rank[g] = np.sort(rank[g])
     got = np.full((n_groups, 2 * nq), np.nan)
-    ptr = np.zeros(n_groups, dtype=np.int64)
-    seen = np.zeros(n_groups, dtype=np.int64)
+    ptr = np.zeros(n_groups, dtype=np.int64)  # each group's next place to record (into rank[g])
+    # how many more of a group's values are walked before that place (never reached: none left to record);
+    # when it falls below 0, the value walked is recorded at every place passed
+    far = np.int64(1) << np.int64(62)
+    left = np.full(n_groups, far, dtype=np.int64)
+    for g in range(n_groups):
+        if 2 * nq > 0:
+            left[g] = rank[g, 0]
     total = np.zeros(n_groups)
     for t in range(order.size):
         c = order[t]
@@ -707,17 +713,23 @@ def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarra
                         total[g] = acc
             for g in (ga, gb):
                 if g >= 0:
-                    while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen[g] + k:
-                        got[g, ptr[g]] = x
-                        ptr[g] += 1
-                    seen[g] += k
+                    left[g] -= k
+                    if left[g] < 0:  # (rarely) places passed: seen is the number of the group's values walked
+                        seen = rank[g, ptr[g]] - left[g]
+                        while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen:
+                            got[g, ptr[g]] = x
+                            ptr[g] += 1
+                        left[g] = rank[g, ptr[g]] - seen if ptr[g] < 2 * nq else far
         total[0] = acc_all
         total[p] = acc_part
         for g in (0, p):
-            while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen[g] + size:
-                got[g, ptr[g]] = x
-                ptr[g] += 1
-            seen[g] += size
+            left[g] -= size
+            if left[g] < 0:
+                seen = rank[g, ptr[g]] - left[g]
+                while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen:
+                    got[g, ptr[g]] = x
+                    ptr[g] += 1
+                left[g] = rank[g, ptr[g]] - seen if ptr[g] < 2 * nq else far
     mean = np.full(n_groups, np.nan)
     quant = np.full((n_groups, nq), np.nan)
     for g in range(n_groups):
