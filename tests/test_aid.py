@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import towns
@@ -326,6 +326,51 @@ def test_multipliers_kernel_equals_the_array_rules(seed, n, f):
                       cats("sick_care", "consultation"), CAT["family_care"], CAT["childcare"], *f)
     want = _multipliers_array(age, frail, no_car, alone, other_frail, parent, live, f)
     assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+_GROUP_SIZES = st.one_of(st.integers(1, 40), st.integers(9_990, 10_010), st.integers(10_001, 60_000),
+                         st.just(2**33))
+
+
+def _sample_size(n: int, kind: int, offset: int) -> int:
+    """A sample of none (kind 0), of a few (1), near n // 50 (2, numpy's switch for n above 10,000), near n // 20
+    (3), of half (4) or of all (5) of a group of ``n`` (at most 30 of a group beyond 2**32)."""
+    if n >= 2**32:
+        return 0 if kind == 0 else offset + 3 * kind
+    want = [0, 1 + offset % 5, n // 50 + offset - 2, n // 20 + offset - 2, n // 2, n][kind]
+    return int(min(max(want, 0), n))
+
+
+@given(st.integers(0, 2**64 - 1),
+       st.lists(st.tuples(_GROUP_SIZES, st.integers(0, 5), st.integers(0, 4)), min_size=0, max_size=6),
+       st.booleans())
+@settings(max_examples=80, deadline=None)
+@example(1, [(20_000, 2, 3), (10_001, 2, 3), (10_000, 5, 0), (60_000, 2, 2)], False)  # each side of the switch
+@example(2, [(20_000, 2, 4), (3, 5, 0), (2**33, 1, 4)], True)
+def test_members_chosen_in_one_pass_equal_numpy_choice_group_by_group(seed, groups, half_word):
+    """Every group's sample, its order and the generator's state after: numpy's choice without replacement.
+
+    Groups of up to 40, around numpy's switch at 10,000, larger ones where a large sample shuffles the tail of the
+    range instead of Floyd's algorithm, and one beyond 2**32 (64-bit draws); a sample of 0 draws nothing. With
+    ``half_word`` the generator holds half of a 64-bit output when the draws begin (32-bit draws use it first).
+    """
+    from kyojosim.aid.needs_kernel import choose_in_groups
+
+    size = np.array([n for n, _, _ in groups], dtype=np.int64)
+    count = np.array([_sample_size(n, kind, offset) for n, kind, offset in groups], dtype=np.int64)
+    start = np.r_[0, np.cumsum(size)].astype(np.int64)
+    got_rng, want_rng = (np.random.Generator(np.random.PCG64(seed)) for _ in range(2))
+    if half_word:
+        for r in (got_rng, want_rng):
+            state = r.bit_generator.state
+            state["has_uint32"], state["uinteger"] = 1, 12345
+            r.bit_generator.state = state
+    got = choose_in_groups(got_rng, start, count)
+    want = [s + want_rng.choice(n, k, replace=False) for s, n, k in zip(start[:-1], size, count, strict=True) if k]
+    want = np.concatenate(want) if want else np.zeros(0, dtype=np.int64)
+    assert got.dtype == np.int64 and np.array_equal(got, want)
+    assert got_rng.bit_generator.state == want_rng.bit_generator.state
+    assert got_rng.integers(0, 1000, 4).tolist() == want_rng.integers(0, 1000, 4).tolist()
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 80))

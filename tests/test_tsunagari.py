@@ -550,3 +550,37 @@ def test_lists_of_one_length_and_group_that_share_a_hash_are_told_apart():
         assert np.array_equal(comm_start, np.arange(comm_start.size)) and np.array_equal(run_start, comm_start)
         assert np.bincount(class_comm, weights=run_count).tolist() == [3, 3]
         assert class_comm.size == (2 if bits else 5)  # sorted by place: 0, 1, 0, 1 1, 0
+
+
+_ORDER_VALUES = st.one_of(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), max_size=300),
+    st.lists(st.sampled_from([1.0, np.nextafter(1.0, 2.0), np.nextafter(1.0, 0.0), 2.5, -3.0, 0.0, -0.0, 5e-324]),
+             max_size=300),
+    st.lists(st.floats(-1e300, 1e300) | st.floats(-1e-300, 1e-300) | st.just(float("nan")) | st.just(np.inf),
+             max_size=50),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(_ORDER_VALUES, st.integers(0, 400))
+def test_value_order_sorts_as_argsort(values, close):
+    """The order of the monthly walk sorts the values as ``np.argsort`` (any order among equal values): values far
+    apart with ``close`` others a few units in the last place apart (the keys cannot tell those apart: sorted by
+    insertion, or by ``np.argsort`` when too many), duplicates, signed zeros, tiny and huge values, ``nan``/``inf``."""
+    from kyojosim.measures.tsunagari import value_order
+    from kyojosim.measures.tsunagari_kernel import keyed_order, value_keys
+
+    near = np.nextafter(np.full(close, 7.0), 8.0) + np.arange(close)[::-1] * 2.0**-50  # descending, ulps apart
+    x = np.r_[np.asarray(values, dtype=np.float64), near, -1e300 if close else []]
+    order = value_order(x)
+    assert np.array_equal(np.sort(order), np.arange(x.size))
+    assert np.array_equal(x[order], np.sort(x), equal_nan=True)
+    keys, index_bits, shift, ok = value_keys(x)
+    assert ok == bool(np.isfinite(x).all())
+    if ok:
+        keys.sort()
+        got, made = keyed_order(keys, x, index_bits, shift)
+        if made:
+            assert np.array_equal(x[got], np.sort(x))
+        else:  # too many values too close for their keys (more moves than the budget): only the close ones can be
+            assert close > 0 and shift > 0

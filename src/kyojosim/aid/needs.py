@@ -334,11 +334,12 @@ def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np
         Columns of the new needs: ``slot``, ``category``, ``hours``, ``born``, ``deadline``,
         ``urgency`` (uniform in [0, 1): assumption, urgency is not surveyed).
     """
+    from .needs_kernel import choose_in_groups
+
     size = np.diff(groups.start)
     count = rng.binomial(size, groups.prob)
-    picked = [groups.members[s + rng.choice(n, k, replace=False)]
-              for s, n, k in zip(groups.start[:-1], size, count, strict=True) if k]
-    slot = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    # in each group with k needs, k distinct members: rng.choice(size, k, replace=False), every group in one pass
+    slot = groups.members[choose_in_groups(rng, groups.start, count)]
     cat = np.repeat(groups.category, count)
     mean_hours = np.array([scn.needs.hours[c] for c in CATEGORIES], dtype=np.float64)
     patience = np.array([scn.needs.patience_weeks[c] for c in CATEGORIES], dtype=np.int32)

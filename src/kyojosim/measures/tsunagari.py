@@ -541,9 +541,10 @@ def _class_statistics(pop: Population, fg: FrameGroups, sizes: list[int],
 
     The residents of one class (:attr:`FrameGroups.classes`) have one value: each community's strength is
     computed once (:func:`~kyojosim.measures.tsunagari_kernel.community_means`), each class's value once
-    (:func:`~kyojosim.measures.tsunagari_kernel.class_values`), the classes are sorted by value and walked in
-    that order (:func:`~kyojosim.measures.tsunagari_kernel.ordered_summary`): each group's values come sorted,
-    as the segments :func:`_grouped_statistics` sorts, so the counts, means and quantiles are the same to the bit.
+    (:func:`~kyojosim.measures.tsunagari_kernel.class_values`), the classes are sorted by value (:func:`value_order`)
+    and walked in that order (:func:`~kyojosim.measures.tsunagari_kernel.ordered_summary`): each group's values come
+    sorted, as the segments :func:`_grouped_statistics` sorts, so the counts, means and quantiles are the same to the
+    bit.
     """
     from .tsunagari_kernel import class_values, community_means, ordered_summary, reorder_classes
 
@@ -552,7 +553,7 @@ def _class_statistics(pop: Population, fg: FrameGroups, sizes: list[int],
     items = [np.ascontiguousarray(getattr(pop, c), dtype=np.float32) for c in (*OFFLINE_ITEMS, *ONLINE_ITEMS)]
     strength = community_means(*items, scale.mean, scale.weight, slot, comm, n_offline, count)
     values = class_values(strength, fg.classes[1], fg.classes[2], float(scale.shift))
-    order = np.argsort(values)
+    order = value_order(values)
     if not fg.ordered:  # number the classes in the order of this record's values: the next ones are near it
         fg.classes = reorder_classes(order, *fg.classes)
         fg.ordered = True
@@ -567,6 +568,27 @@ def _class_statistics(pop: Population, fg: FrameGroups, sizes: list[int],
         out.append((count[at:at + k], mean[at:at + k], quant[at:at + k]))
         at += k
     return out
+
+
+def value_order(values: np.ndarray) -> np.ndarray:
+    """Return an order that sorts ``values`` (float64) ascending, as ``np.argsort(values)`` (equal values in any order).
+
+    The values' bits, made to sort as integers, with each value's index below them
+    (:func:`~kyojosim.measures.tsunagari_kernel.value_keys`), sorted by numpy as integers (faster than an argsort of
+    the floats), then read back (:func:`~kyojosim.measures.tsunagari_kernel.keyed_order`, which also orders values
+    too close to be told apart by their keys); ``np.argsort`` where the values are not all finite or too many are
+    that close.
+    """
+    from .tsunagari_kernel import keyed_order, value_keys
+
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    keys, index_bits, shift, ok = value_keys(values)
+    if ok:
+        keys.sort()
+        order, ok = keyed_order(keys, values, index_bits, shift)
+        if ok:
+            return order
+    return np.argsort(values)
 
 
 def _label_type(sizes: list[int]) -> type:
@@ -613,4 +635,4 @@ def summary_rows(model: KyojoModel) -> list[dict[str, Any]]:
 __all__ = ["DECADE_GROUPS", "OFFLINE_ITEMS", "ONLINE_ITEMS", "QUANTILES", "Component", "FrameGroups", "Scale",
            "community_strengths", "components", "consciousness", "fixed_scale", "group_statistics", "index_report",
            "membership_counts", "pc_scores", "principal_component", "raw_sums", "recorded_values", "summary_rows",
-           "tsunagari"]
+           "tsunagari", "value_order"]

@@ -628,6 +628,75 @@ def class_values(strength: np.ndarray, comm_start: np.ndarray, class_comm: np.nd
 
 
 @compiled
+def value_keys(values: np.ndarray) -> tuple[np.ndarray, int, int, bool]:  # pragma: no cover - compiled
+    """Return integer keys whose ascending order sorts ``values``: ``(keys, index_bits, shift, ok)``.
+
+    Each value's bits made to order as unsigned integers (the sign bit flipped, or every bit for a negative value),
+    less the smallest, shifted right by ``shift`` so that ``index_bits`` bits are left below for the value's
+    index. Sorted, the keys give the values in order except among values whose shifted bits are equal
+    (:func:`keyed_order` sorts those). ``ok`` is False if a value is not finite (nothing is keyed then).
+    """
+    n = values.size
+    bits = values.view(np.uint64)
+    index_bits = 0
+    while (np.int64(1) << index_bits) < n:
+        index_bits += 1
+    keys = np.empty(n, dtype=np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    lo = ~np.uint64(0)
+    hi = np.uint64(0)
+    for i in range(n):
+        if not np.isfinite(values[i]):
+            return keys, index_bits, 0, False
+        b = bits[i]
+        u = ~b if b & sign else b | sign
+        keys[i] = u
+        lo = min(lo, u)
+        hi = max(hi, u)
+    span = hi - lo if n else np.uint64(0)
+    shift = 0
+    while shift < 64 and (span >> np.uint64(shift)) >> np.uint64(63 - index_bits) > 0:
+        shift += 1
+    for i in range(n):
+        keys[i] = (((keys[i] - lo) >> np.uint64(shift)) << np.uint64(index_bits)) | np.uint64(i)
+    return keys, index_bits, shift, True
+
+
+@compiled
+def keyed_order(keys: np.ndarray, values: np.ndarray, index_bits: int,
+                shift: int) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """Return the order of ``values`` from their sorted :func:`value_keys`, and whether it was made.
+
+    The indices in the low ``index_bits`` bits of the sorted keys; values of equal keys (they differ in bits
+    shifted out) are put in order of value by insertion. If that takes more than a few moves per value (many
+    values too close for their keys), ``False``: the caller sorts otherwise. Equal values come in any order.
+    """
+    n = keys.size
+    order = np.empty(n, dtype=np.int64)
+    mask = (np.uint64(1) << np.uint64(index_bits)) - np.uint64(1)
+    for t in range(n):
+        order[t] = np.int64(keys[t] & mask)
+    if shift == 0:
+        return order, True
+    budget = 8 * n + 64
+    for t in range(1, n):
+        top = keys[t] >> np.uint64(index_bits)
+        if top != keys[t - 1] >> np.uint64(index_bits):
+            continue
+        c = order[t]
+        x = values[c]
+        k = t - 1
+        while k >= 0 and keys[k] >> np.uint64(index_bits) == top and values[order[k]] > x:
+            order[k + 1] = order[k]
+            k -= 1
+            budget -= 1
+        order[k + 1] = c
+        if budget < 0:
+            return order, False
+    return order, True
+
+
+@compiled
 def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarray, run_start: np.ndarray,
                     run_count: np.ndarray, run_first: np.ndarray, run_second: np.ndarray, n_part: int, n_first: int,
                     n_second: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
@@ -635,8 +704,9 @@ def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarra
 
     The groups: everyone, then the ``n_part`` participation groups (``class_part``), then the ``n_first`` groups
     of each run's ``run_first`` label and the ``n_second`` of its ``run_second`` (a label outside ``0..n - 1``
-    counts in none). Walking the classes by ``order`` (that of ``np.argsort(values)``) visits every group's values
-    sorted, each resident once: the mean adds them in that order from 0 and divides by the count, the quantiles
+    counts in none). Walking the classes by ``order`` (any order that sorts ``values``, as ``np.argsort(values)``:
+    equal values add and record the same whichever comes first) visits every group's values sorted, each resident
+    once: the mean adds them in that order from 0 and divides by the count, the quantiles
     (``q`` as fractions) are those of :func:`segment_summary` on the sorted values, to the bit.
     """
     n_groups = 1 + n_part + n_first + n_second
@@ -668,8 +738,14 @@ def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarra
                 rank[g, 2 * k + 1] = below + 1
         rank[g] = np.sort(rank[g])
     got = np.full((n_groups, 2 * nq), np.nan)
-    ptr = np.zeros(n_groups, dtype=np.int64)
-    seen = np.zeros(n_groups, dtype=np.int64)
+    ptr = np.zeros(n_groups, dtype=np.int64)  # each group's next place to record (into rank[g])
+    # how many more of a group's values are walked before that place (never reached: none left to record);
+    # when it falls below 0, the value walked is recorded at every place passed
+    far = np.int64(1) << np.int64(62)
+    left = np.full(n_groups, far, dtype=np.int64)
+    for g in range(n_groups):
+        if 2 * nq > 0:
+            left[g] = rank[g, 0]
     total = np.zeros(n_groups)
     for t in range(order.size):
         c = order[t]
@@ -707,17 +783,23 @@ def ordered_summary(values: np.ndarray, order: np.ndarray, class_part: np.ndarra
                         total[g] = acc
             for g in (ga, gb):
                 if g >= 0:
-                    while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen[g] + k:
-                        got[g, ptr[g]] = x
-                        ptr[g] += 1
-                    seen[g] += k
+                    left[g] -= k
+                    if left[g] < 0:  # (rarely) places passed: seen is the number of the group's values walked
+                        seen = rank[g, ptr[g]] - left[g]
+                        while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen:
+                            got[g, ptr[g]] = x
+                            ptr[g] += 1
+                        left[g] = rank[g, ptr[g]] - seen if ptr[g] < 2 * nq else far
         total[0] = acc_all
         total[p] = acc_part
         for g in (0, p):
-            while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen[g] + size:
-                got[g, ptr[g]] = x
-                ptr[g] += 1
-            seen[g] += size
+            left[g] -= size
+            if left[g] < 0:
+                seen = rank[g, ptr[g]] - left[g]
+                while ptr[g] < 2 * nq and rank[g, ptr[g]] < seen:
+                    got[g, ptr[g]] = x
+                    ptr[g] += 1
+                left[g] = rank[g, ptr[g]] - seen if ptr[g] < 2 * nq else far
     mean = np.full(n_groups, np.nan)
     quant = np.full((n_groups, nq), np.nan)
     for g in range(n_groups):
