@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import towns
-from kyojosim.aid.needs import NeedGroups, arise, base_rates, weekly_need_probability
+from kyojosim.aid.needs import NeedGroups, arise, base_rates, choose_each, choose_in_groups, weekly_need_probability
 from kyojosim.constants import CAT, CATEGORIES, CH, TIE_HOUSEHOLD, TIE_NEIGHBOUR, WILL_FREE, WILL_NONE, WILL_PAID
 from kyojosim.core.helping import weekly_hours
 from kyojosim.core.network import Ties
@@ -354,23 +354,43 @@ def test_members_chosen_in_one_pass_equal_numpy_choice_group_by_group(seed, grou
     range instead of Floyd's algorithm, and one beyond 2**32 (64-bit draws); a sample of 0 draws nothing. With
     ``half_word`` the generator holds half of a 64-bit output when the draws begin (32-bit draws use it first).
     """
-    from kyojosim.aid.needs_kernel import choose_in_groups
+    from kyojosim.aid.choice_kernel import choose_in_groups
 
     size = np.array([n for n, _, _ in groups], dtype=np.int64)
     count = np.array([_sample_size(n, kind, offset) for n, kind, offset in groups], dtype=np.int64)
     start = np.r_[0, np.cumsum(size)].astype(np.int64)
-    got_rng, want_rng = (np.random.Generator(np.random.PCG64(seed)) for _ in range(2))
+    got_rng, each_rng, want_rng = (np.random.Generator(np.random.PCG64(seed)) for _ in range(3))
     if half_word:
-        for r in (got_rng, want_rng):
+        for r in (got_rng, each_rng, want_rng):
             state = r.bit_generator.state
             state["has_uint32"], state["uinteger"] = 1, 12345
             r.bit_generator.state = state
     got = choose_in_groups(got_rng, start, count)
+    each = choose_each(each_rng, start, count)  # the fallback when the compiled pass cannot be imported
     want = [s + want_rng.choice(n, k, replace=False) for s, n, k in zip(start[:-1], size, count, strict=True) if k]
     want = np.concatenate(want) if want else np.zeros(0, dtype=np.int64)
-    assert got.dtype == np.int64 and np.array_equal(got, want)
-    assert got_rng.bit_generator.state == want_rng.bit_generator.state
+    for drawn, r in ((got, got_rng), (each, each_rng)):
+        assert drawn.dtype == np.int64 and np.array_equal(drawn, want)
+        assert r.bit_generator.state == want_rng.bit_generator.state
     assert got_rng.integers(0, 1000, 4).tolist() == want_rng.integers(0, 1000, 4).tolist()
+
+
+def test_needy_members_drawn_one_call_per_group_when_the_compiled_pass_cannot_be_imported(monkeypatch):
+    """Without numba's helpers for numpy's bounded integers, the week's draw falls back to numpy, same result."""
+    import sys
+
+    from kyojosim.aid import needs
+
+    start = np.array([0, 5, 5, 20_000, 20_040], dtype=np.int64)
+    count = np.array([3, 0, 500, 40], dtype=np.int64)
+    compiled_rng, fallback_rng = (np.random.default_rng(7) for _ in range(2))
+    want = choose_in_groups(compiled_rng, start, count)
+    calls = []
+    monkeypatch.setattr(needs, "choose_each", lambda *args: calls.append(1) or choose_each(*args))
+    monkeypatch.setitem(sys.modules, "kyojosim.aid.choice_kernel", None)  # import raises ImportError
+    got = choose_in_groups(fallback_rng, start, count)
+    assert calls == [1]
+    assert np.array_equal(got, want) and fallback_rng.bit_generator.state == compiled_rng.bit_generator.state
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 80))

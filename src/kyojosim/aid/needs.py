@@ -320,6 +320,29 @@ class NeedGroups:
                    np.concatenate(members).astype(np.int64))
 
 
+def choose_each(rng: np.random.Generator, start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Return ``start[g] + rng.choice(start[g + 1] - start[g], count[g], replace=False)`` of every group, concatenated.
+
+    The groups with ``count[g] > 0`` in order, one numpy call each: the reference of :func:`choose_in_groups`.
+    """
+    picked = [s + rng.choice(n, k, replace=False)
+              for s, n, k in zip(start[:-1], np.diff(start), count, strict=True) if k]
+    return np.concatenate(picked).astype(np.int64, copy=False) if picked else np.zeros(0, dtype=np.int64)
+
+
+def choose_in_groups(rng: np.random.Generator, start: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Return what :func:`choose_each` returns, drawn in one compiled pass with the same draws when numba allows.
+
+    The compiled pass (:mod:`kyojosim.aid.choice_kernel`) reads numba's helpers for numpy's bounded integers;
+    if a numba release no longer has them, the groups are drawn one numpy call at a time, with the same result.
+    """
+    try:
+        from .choice_kernel import choose_in_groups as compiled_choice
+    except ImportError:  # numba's helpers moved: the same draws, one call per group
+        return choose_each(rng, start, count)
+    return compiled_choice(rng, start, count)
+
+
 def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np.random.Generator) -> dict:
     """Draw this week's new needs (each resident and category an independent Bernoulli draw).
 
@@ -334,8 +357,6 @@ def arise(pop: Population, scn: Scenario, groups: NeedGroups, step: int, rng: np
         Columns of the new needs: ``slot``, ``category``, ``hours``, ``born``, ``deadline``,
         ``urgency`` (uniform in [0, 1): assumption, urgency is not surveyed).
     """
-    from .needs_kernel import choose_in_groups
-
     size = np.diff(groups.start)
     count = rng.binomial(size, groups.prob)
     # in each group with k needs, k distinct members: rng.choice(size, k, replace=False), every group in one pass
