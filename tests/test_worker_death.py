@@ -109,10 +109,22 @@ def kill_a_busy_worker(runs_dir: Path, killed: list[int], stop: threading.Event,
         time.sleep(0.05)
 
 
-def test_sigkill_of_one_worker_does_not_abort_the_sweep(tmp_path, capsys, local_workers):
+# runs of a few years, so that the killer finds a worker busy with a model however fast the model gets
+LONGER = {**SMALL, "years": 4}
+
+
+@pytest.fixture(scope="module")
+def undisturbed(tmp_path_factory) -> Path:
+    """The longer experiment swept serially in this process, undisturbed (the reference of both kinds of worker)."""
+    folder = tmp_path_factory.mktemp("undisturbed")
+    path = folder / "deaths.yaml"
+    path.write_text(yaml.safe_dump(LONGER), encoding="utf-8")
+    return kyojosim.sweep(path, out=folder / "serial", progress=False)
+
+
+def test_sigkill_of_one_worker_does_not_abort_the_sweep(tmp_path, capsys, local_workers, undisturbed):
     path = tmp_path / "deaths.yaml"
-    # runs of a few years, so that the killer finds a worker busy with a model however fast the model gets
-    path.write_text(yaml.safe_dump({**SMALL, "years": 4}), encoding="utf-8")
+    path.write_text(yaml.safe_dump(LONGER), encoding="utf-8")
     out = tmp_path / "par"
     killed: list[int] = []
     stop = threading.Event()
@@ -131,7 +143,6 @@ def test_sigkill_of_one_worker_does_not_abort_the_sweep(tmp_path, capsys, local_
     assert 1 <= len(retried) <= 2 and all(r["attempts"] == 2 and "SIGKILL" in r["reason"] for r in retried)
     assert "run(s) were run again after their worker process died" in stdout
     # the runs run again give what an undisturbed serial sweep gives
-    serial = kyojosim.sweep(path, out=tmp_path / "serial", progress=False)
     for name in ("summary", "years"):
-        assert (out / f"{name}.parquet").read_bytes() == (serial / f"{name}.parquet").read_bytes(), name
+        assert (out / f"{name}.parquet").read_bytes() == (undisturbed / f"{name}.parquet").read_bytes(), name
 
