@@ -28,9 +28,9 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
-from .communities import Chapters, assign_communities, build_community_ties, newcomer_lists
+from .communities import Chapters, assign_communities, build_community_ties, newcomer_lists, pairs_touching_few
 from .households import classify
-from .network import TieBatch, Ties, pairs_touching, pairs_within_groups, stable_argsort_ids
+from .network import TieBatch, Ties, pairs_within_groups, stable_argsort_ids
 from .population import Population
 from .streams import Streams
 
@@ -372,7 +372,7 @@ def _add_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: n
     if everyone:
         a, b = pairs_within_groups(block, net.neighbour_ties, rng)
     else:  # only the pairs with a new end (the same ties in distribution as drawing all and keeping those)
-        a, b = pairs_touching(block, is_new, net.neighbour_ties, rng)
+        a, b = pairs_touching_few(block, is_new, net.neighbour_ties, rng, pop.alive[:n])
     batch.add(a, b, TIE_NEIGHBOUR, st["neighbour"])
     lists = None if everyone or chapters is None else newcomer_lists(pop, chapters, is_new)
     build_community_ties(pop, scn, batch, None if everyone else is_new, rng, lists=lists)
