@@ -284,15 +284,18 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
     set_online(pop, slots, online, scn, rng)
     if chapters is None or joined is None or joined[0].size == 0:
         return chapters
+    from .chapters_kernel import ids_after_joining
     from .community_kernel import chapters_joined
 
     joiners, joins = joined[0], joined[1]
     start, members = chapters_joined(chapters.start, chapters.members, chapters.kinds, joiners, joins, pop.groups,
                                      pop.district)
+    # the members listed before keep their groups: only the joiners' are read (what _listed_ids gives)
+    ids = ids_after_joining(chapters.start, chapters.members, chapters.ids, start, members, chapters.kinds,
+                            pop.groups)
     # new ids are numbered kind by kind and a joiner of a local chapter takes an id of that kind: ids stay of one kind
     first = max(chapters.first, int(pop.groups[joiners].max()) + 1)
-    return Chapters(chapters.kinds, start, members, _listed_ids(pop.groups, chapters.kinds, start, members), first,
-                    chapters.unique)
+    return Chapters(chapters.kinds, start, members, ids, first, chapters.unique)
 
 
 def chapters_of(pop: Population) -> Chapters:
