@@ -576,3 +576,34 @@ def test_couples_among_newcomers_follow_the_scenario(yamae, share):
     men = ((pop.sex[new] == MALE) & (pop.age[new] >= 25)).sum()
     women = ((pop.sex[new] == FEMALE) & (pop.age[new] >= 25)).sum()
     assert men > 0 and women > 0 and spouses == int(min(men, women) * share)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 5), st.integers(0, 30), st.booleans())
+def test_households_after_arrivals_are_those_read_again(seed, n_households, n_districts, n_new, into_older):
+    """Sizes and inhabited households by district, extended by the arrivals: what a fresh read gives."""
+    from kyojosim.core.demography import inhabited_by_district, with_arrivals
+
+    rng = np.random.default_rng(seed)
+    pop = Population()
+    pop.add_households(n_households, district=rng.integers(0, n_districts, n_households), block=0)
+    members = rng.integers(0, 4, n_households)  # some households empty from the start
+    if members.sum():
+        slots = pop.add(int(members.sum()), age=30, sex=MALE, role=ROLE_HEAD,
+                        household=np.repeat(np.arange(n_households), members))
+        pop.remove(slots[rng.random(slots.size) < 0.3])  # and some emptied since
+    sizes = pop.household_sizes()
+    inhabited = inhabited_by_district(pop, sizes)
+    # the arrivals' households, in districts beyond those listed too; some left empty
+    ids = pop.add_households(n_new, district=rng.integers(0, n_districts + 2, n_new), block=0)
+    count = rng.integers(0, 3, n_new)
+    household = np.repeat(ids, count)
+    if into_older and n_households and household.size:
+        household[0] = rng.integers(0, n_households)  # an arrival moving into an older household
+    arrivals = pop.add(household.size, age=30, sex=MALE, role=ROLE_HEAD, household=household)
+    got_sizes, (got_ordered, got_start) = with_arrivals(pop, sizes, inhabited, arrivals)
+    want_ordered, want_start = inhabited_by_district(pop)
+    np.testing.assert_array_equal(got_sizes, pop.household_sizes())
+    assert got_sizes.dtype == np.int64 and got_ordered.dtype == want_ordered.dtype
+    np.testing.assert_array_equal(got_ordered, want_ordered)
+    np.testing.assert_array_equal(got_start, want_start)
