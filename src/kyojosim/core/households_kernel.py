@@ -15,7 +15,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["few_groups_with_new", "household_kinds", "members_of", "neighbour_blocks"]
+__all__ = ["few_groups_with_new", "household_kinds", "members_of", "neighbour_blocks", "pairs_by_distance"]
 
 
 @compiled
@@ -186,3 +186,31 @@ def few_groups_with_new(group: np.ndarray, new: np.ndarray,
                     members[fill_old[g]] = i
                     fill_old[g] += 1
     return start, members, n_new
+
+
+@compiled
+def pairs_by_distance(order: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return all pairs ``(order[i], order[i + d])`` with ``key[i] == key[i + d]``, ``d`` by ``d`` from 1 (int64).
+
+    ``key`` is sorted (runs of equal keys are the groups, ``order`` their members in that order). The pairs of
+    distance 1 come first, each distance in ascending ``i``: what the loop of
+    :func:`kyojosim.core.synthesis.household_pairs` over ``d`` gives, counted first and then written.
+    """
+    n = key.size
+    total = 0
+    longest = 1 if n else 0
+    run = 1
+    for i in range(1, n):
+        run = run + 1 if key[i] == key[i - 1] else 1
+        longest = max(longest, run)
+        total += run - 1
+    a = np.empty(total, dtype=np.int64)
+    b = np.empty(total, dtype=np.int64)
+    k = 0
+    for d in range(1, longest):
+        for i in range(n - d):
+            if key[i + d] == key[i]:
+                a[k] = order[i]
+                b[k] = order[i + d]
+                k += 1
+    return a, b
