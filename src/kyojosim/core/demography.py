@@ -142,19 +142,19 @@ def yearly_demography(
         The slots of those who died, were born, left and arrived, and counts of household changes.
     """
     start = scn.municipality.start_year
-    live = pop.live()
-    # 1-2. ageing, frailty onset and deaths: one compiled pass (the array form is death_probability)
+    alive = pop.alive[: pop.n]
+    n_live = int(np.count_nonzero(alive))
+    # 1-2. ageing, frailty onset and deaths: one compiled pass over the living (the array form is death_probability)
     from .demography_kernel import age_and_die
 
-    u_frail = rng.random(live.size)
-    u_die = rng.random(live.size)
+    u_frail = rng.random(n_live)
+    u_die = rng.random(n_live)
     m = scn.demography.mortality
-    dies = age_and_die(live, pop.age, pop.sex, pop.frail, pop.employed, pop.drives,
-                       np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
-                       np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
-                       (1.0 - m.annual_improvement) ** (year - start), float(scn.residents.frail_mortality_ratio),
-                       int(scn.demography.max_age), AGE_BAND_WIDTH, N_AGE_BANDS, u_die)
-    deaths = live[dies]
+    deaths = age_and_die(alive, pop.age, pop.sex, pop.frail, pop.employed, pop.drives,
+                         np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
+                         np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
+                         (1.0 - m.annual_improvement) ** (year - start), float(scn.residents.frail_mortality_ratio),
+                         int(scn.demography.max_age), AGE_BAND_WIDTH, N_AGE_BANDS, u_die)
     pop.remove(deaths)
     # 3. births to women 15-49 alive at year end
     from .demography_kernel import residents_where
@@ -247,19 +247,19 @@ def out_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gene
     children (15+) and elders living with family move alone at their own rate. Children under 15
     move only with their parents (their band's rate is carried by the parents' moves).
     """
-    live = pop.live()
-    if live.size == 0:
+    alive = pop.alive[: pop.n]
+    n_live = int(np.count_nonzero(alive))
+    if n_live == 0:
         return np.zeros(0, dtype=np.int64)
     rate = migration_rates(scn, year)
     from .demography_kernel import moving_out  # the array form: tests/test_demography.py
 
     nh = pop.n_households
     u_household = rng.random(nh)  # one draw per household (family units), then one per resident
-    u_resident = rng.random(live.size)
-    goes = moving_out(live, pop.age, pop.role, pop.household, np.asarray(rate, dtype=np.float64), int(nh),
-                      int(ROLE_HEAD), int(ROLE_SPOUSE), int(ROLE_CHILD), AGE_BAND_WIDTH, N_AGE_BANDS,
-                      u_household, u_resident)
-    leaving = live[goes]
+    u_resident = rng.random(n_live)
+    leaving = moving_out(alive, pop.age, pop.role, pop.household, np.asarray(rate, dtype=np.float64), int(nh),
+                         int(ROLE_HEAD), int(ROLE_SPOUSE), int(ROLE_CHILD), AGE_BAND_WIDTH, N_AGE_BANDS,
+                         u_household, u_resident)
     pop.remove(leaving)
     return leaving
 
