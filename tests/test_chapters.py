@@ -11,11 +11,20 @@ from hypothesis import strategies as st
 from conftest import step_years
 from kyojosim.constants import N_AGE_BANDS, OFFLINE_COMMUNITIES
 from kyojosim.core import synthesis
+from kyojosim.core.chapters_kernel import ids_after_joining
 from kyojosim.core.communities import LOCAL_KIND_INDEX
 from kyojosim.core.community_kernel import chapter_members, chapters_joined
 from kyojosim.model import KyojoModel
 
 K = len(OFFLINE_COMMUNITIES)
+
+
+def _ids_of(groups: np.ndarray, kinds: np.ndarray, start: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """The group of each listed member in the kind it is listed in, gathered list by list (int64)."""
+    ids = np.empty(members.size, dtype=np.int64)
+    for j, k in enumerate(kinds):
+        ids[start[j, 0]:start[j, -1]] = groups[members[start[j, 0]:start[j, -1]], k]
+    return ids
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 5), st.integers(1, len(LOCAL_KIND_INDEX)))
@@ -30,6 +39,7 @@ def test_chapters_joined_equal_the_lists_read_after_the_joining(seed, n, n_distr
     kinds = np.sort(rng.choice(np.array(LOCAL_KIND_INDEX), n_kinds, replace=False)).astype(np.int64)
     none = np.zeros(n, dtype=np.uint16)
     start, members, _ = chapter_members(groups, alive, district, kinds, none, -1)
+    before = groups.copy()
     joiners = np.flatnonzero(alive & (rng.random(n) < 0.3))
     joined = (rng.random((joiners.size, K)) < 0.4) & (groups[joiners] < 0)
     # a joiner takes an existing group or a new one (an entry marked but left without a group is not listed)
@@ -40,6 +50,11 @@ def test_chapters_joined_equal_the_lists_read_after_the_joining(seed, n, n_distr
     want_start, want_members, _ = chapter_members(groups, alive, district, kinds, none, -1)
     np.testing.assert_array_equal(got_start, want_start)
     np.testing.assert_array_equal(got_members, want_members)
+    # the group of each listed member after the joining, from those listed before and the joiners' groups
+    got_ids = ids_after_joining(start, members, _ids_of(before, kinds, start, members), got_start, got_members, kinds,
+                                groups)
+    np.testing.assert_array_equal(got_ids, _ids_of(groups, kinds, want_start, want_members))
+    assert got_ids.dtype == np.int64
     if joiners.size > 1:
         with pytest.raises(ValueError, match="ascending"):
             chapters_joined(start, members, kinds, joiners[::-1].astype(np.int64), np.ascontiguousarray(joined[::-1]),

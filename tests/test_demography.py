@@ -304,13 +304,14 @@ def test_ageing_and_deaths_kernel_equals_the_array_form(yamae):
     pop.drives[live] &= ~pop.frail[live]
     expected = u_die < death_probability(pop, live, scn, 7)
     m = scn.demography.mortality
-    dies = age_and_die(live, cols["age"], pop.sex, cols["frail"], cols["employed"], cols["drives"],
-                       np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
-                       np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
-                       (1.0 - m.annual_improvement) ** 7, float(scn.residents.frail_mortality_ratio),
-                       int(scn.demography.max_age), 5, N_AGE_BANDS, u_die)
+    deaths = age_and_die(pop.alive[: pop.n], cols["age"], pop.sex, cols["frail"], cols["employed"], cols["drives"],
+                         np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
+                         np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
+                         (1.0 - m.annual_improvement) ** 7, float(scn.residents.frail_mortality_ratio),
+                         int(scn.demography.max_age), 5, N_AGE_BANDS, u_die)
     assert expected.any() and not expected.all()
-    np.testing.assert_array_equal(dies, expected)
+    assert deaths.dtype == np.int64
+    np.testing.assert_array_equal(deaths, live[expected])  # the j-th living resident drew the j-th uniforms
     for k, v in cols.items():
         np.testing.assert_array_equal(v, getattr(pop, k), err_msg=k)
 
@@ -342,10 +343,11 @@ def test_moving_out_kernel_equals_the_array_form():
     family_moves = u_household < np.divide(s, c, out=np.zeros(nh), where=c > 0)
     in_unit = core | ((role == ROLE_CHILD) & (age < 15))
     want = (in_unit & family_moves[h]) | (~in_unit & (u_resident < p))
-    got = moving_out(live, pop.age, pop.role, pop.household, rate, nh, int(ROLE_HEAD), int(ROLE_SPOUSE),
-                     int(ROLE_CHILD), 5, N_AGE_BANDS, u_household, u_resident)
+    got = moving_out(pop.alive[: pop.n], pop.age, pop.role, pop.household, rate, nh, int(ROLE_HEAD),
+                     int(ROLE_SPOUSE), int(ROLE_CHILD), 5, N_AGE_BANDS, u_household, u_resident)
     assert want.any() and not want.all()
-    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, live[want])  # the j-th living resident drew the j-th uniform
 
 
 @settings(max_examples=60, deadline=None)
@@ -576,3 +578,34 @@ def test_couples_among_newcomers_follow_the_scenario(yamae, share):
     men = ((pop.sex[new] == MALE) & (pop.age[new] >= 25)).sum()
     women = ((pop.sex[new] == FEMALE) & (pop.age[new] >= 25)).sum()
     assert men > 0 and women > 0 and spouses == int(min(men, women) * share)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 5), st.integers(0, 30), st.booleans())
+def test_households_after_arrivals_are_those_read_again(seed, n_households, n_districts, n_new, into_older):
+    """Sizes and inhabited households by district, extended by the arrivals: what a fresh read gives."""
+    from kyojosim.core.demography import inhabited_by_district, with_arrivals
+
+    rng = np.random.default_rng(seed)
+    pop = Population()
+    pop.add_households(n_households, district=rng.integers(0, n_districts, n_households), block=0)
+    members = rng.integers(0, 4, n_households)  # some households empty from the start
+    if members.sum():
+        slots = pop.add(int(members.sum()), age=30, sex=MALE, role=ROLE_HEAD,
+                        household=np.repeat(np.arange(n_households), members))
+        pop.remove(slots[rng.random(slots.size) < 0.3])  # and some emptied since
+    sizes = pop.household_sizes()
+    inhabited = inhabited_by_district(pop, sizes)
+    # the arrivals' households, in districts beyond those listed too; some left empty
+    ids = pop.add_households(n_new, district=rng.integers(0, n_districts + 2, n_new), block=0)
+    count = rng.integers(0, 3, n_new)
+    household = np.repeat(ids, count)
+    if into_older and n_households and household.size:
+        household[0] = rng.integers(0, n_households)  # an arrival moving into an older household
+    arrivals = pop.add(household.size, age=30, sex=MALE, role=ROLE_HEAD, household=household)
+    got_sizes, (got_ordered, got_start) = with_arrivals(pop, sizes, inhabited, arrivals)
+    want_ordered, want_start = inhabited_by_district(pop)
+    np.testing.assert_array_equal(got_sizes, pop.household_sizes())
+    assert got_sizes.dtype == np.int64 and got_ordered.dtype == want_ordered.dtype
+    np.testing.assert_array_equal(got_ordered, want_ordered)
+    np.testing.assert_array_equal(got_start, want_start)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kyojosim.constants import (
     AGE_BAND_WIDTH,
@@ -369,3 +371,56 @@ def test_young_adults_living_with_parents_follow_the_scenario(yamae, share):
     young = (pop.age >= 18) & (pop.age <= 29)
     at_home = (young & (pop.role == ROLE_CHILD)).sum() / young.sum()
     assert abs(at_home - share) < 0.1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.integers(1, 60), st.floats(0.0, 1.0), st.floats(0.0, 1.0),
+       st.sampled_from([np.int16, np.int32, np.int64]))
+def test_few_groups_with_new_equal_the_general_listing_and_draw_the_same_pairs(seed, n, n_ids, share_new,
+                                                                               share_alive, dtype):
+    from kyojosim.core.communities import pairs_touching_few
+    from kyojosim.core.households_kernel import few_groups_with_new
+    from kyojosim.core.network import pairs_touching
+    from kyojosim.core.network_kernel import groups_with_new
+
+    rng = np.random.default_rng(seed)
+    group = np.where(rng.random(n) < 0.2, -1, rng.integers(0, n_ids, n)).astype(dtype)
+    new = rng.random(n) < share_new
+    alive = rng.random(n) < share_alive
+    got = few_groups_with_new(group, new, alive)
+    want = groups_with_new(group.astype(np.int64), new, alive)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and np.array_equal(g, w)
+    # the pairs drawn from the listing are those of the general path, draw for draw
+    a, b = pairs_touching_few(group, new, 3.0, np.random.default_rng(seed), alive)
+    wa, wb = pairs_touching(group.astype(np.int64), new, 3.0, np.random.default_rng(seed), alive=alive)
+    assert np.array_equal(a, wa) and np.array_equal(b, wb)
+
+
+def _household_pairs_by_arrays(household: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The array form of the household pairs: members ordered by household, pairs d apart for d = 1, 2, ..."""
+    order = members[np.argsort(household[members], kind="stable")]
+    h = household[order]
+    out_a, out_b = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for d in range(1, order.size):
+        same = h[d:] == h[:-d]
+        if not same.any():
+            break
+        out_a.append(order[:-d][same])
+        out_b.append(order[d:][same])
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 200), st.integers(1, 80))
+def test_household_pairs_equal_the_array_form(seed, n, n_households):
+    from kyojosim.core.synthesis import household_pairs
+
+    rng = np.random.default_rng(seed)
+    household = rng.integers(0, n_households, n).astype(np.int32)
+    members = np.flatnonzero(rng.random(n) < 0.7)
+    a, b = household_pairs(household, members)
+    want_a, want_b = _household_pairs_by_arrays(household, members)
+    assert a.dtype == np.int64 and b.dtype == np.int64
+    np.testing.assert_array_equal(a, want_a)
+    np.testing.assert_array_equal(b, want_b)

@@ -284,15 +284,18 @@ def join_communities(pop: Population, slots: np.ndarray, scn: Scenario, rng: np.
     set_online(pop, slots, online, scn, rng)
     if chapters is None or joined is None or joined[0].size == 0:
         return chapters
+    from .chapters_kernel import ids_after_joining
     from .community_kernel import chapters_joined
 
     joiners, joins = joined[0], joined[1]
     start, members = chapters_joined(chapters.start, chapters.members, chapters.kinds, joiners, joins, pop.groups,
                                      pop.district)
+    # the members listed before keep their groups: only the joiners' are read (what _listed_ids gives)
+    ids = ids_after_joining(chapters.start, chapters.members, chapters.ids, start, members, chapters.kinds,
+                            pop.groups)
     # new ids are numbered kind by kind and a joiner of a local chapter takes an id of that kind: ids stay of one kind
     first = max(chapters.first, int(pop.groups[joiners].max()) + 1)
-    return Chapters(chapters.kinds, start, members, _listed_ids(pop.groups, chapters.kinds, start, members), first,
-                    chapters.unique)
+    return Chapters(chapters.kinds, start, members, ids, first, chapters.unique)
 
 
 def chapters_of(pop: Population) -> Chapters:
@@ -571,10 +574,35 @@ def build_community_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, 
         return
     # online-only acquaintances among online participants of the same district
     on = live & (pop.online > 0)
-    district = pop.district.astype(np.int64)
-    a, b = (pairs_within_groups(np.where(on, district, -1), net.online_ties, rng) if is_new is None
-            else pairs_touching(district, is_new, net.online_ties, rng, alive=on))
+    if is_new is None:
+        a, b = pairs_within_groups(np.where(on, pop.district.astype(np.int64), -1), net.online_ties, rng)
+    else:
+        a, b = pairs_touching_few(pop.district, is_new, net.online_ties, rng, on)
     ties.add(a, b, TIE_ONLINE, st["online"])
+
+
+def pairs_touching_few(group: np.ndarray, new: np.ndarray, mean_ties: float, rng: np.random.Generator,
+                       alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the pairs of :func:`~kyojosim.core.network.pairs_touching` for group ids bounded by a small number.
+
+    The same groups, listed in the same order, and the same draws, as ``pairs_touching(group, new, mean_ties,
+    rng, alive=alive)``; the groups with a new member are listed by a counting sort over all group ids
+    (:func:`kyojosim.core.households_kernel.few_groups_with_new`), which pays where the ids are few (the
+    blocks, the districts): it keeps one counter per id up to the largest.
+
+    Args:
+        group: Group id of each slot (``-1``: in none); any integer dtype.
+        new: Which slots are new (bool per slot).
+        mean_ties: Mean number of ties each member gets.
+        rng: The stream to draw from.
+        alive: Which slots are members (the others as if ``-1``); one per slot.
+    """
+    if mean_ties <= 0 or group.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    from .households_kernel import few_groups_with_new
+
+    start, members, n_new = few_groups_with_new(group, np.ascontiguousarray(new), alive)
+    return pairs_of_lists(start, members, n_new, mean_ties, rng)
 
 
 def participation_group(pop: Population) -> np.ndarray:

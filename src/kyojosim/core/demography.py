@@ -142,19 +142,19 @@ def yearly_demography(
         The slots of those who died, were born, left and arrived, and counts of household changes.
     """
     start = scn.municipality.start_year
-    live = pop.live()
-    # 1-2. ageing, frailty onset and deaths: one compiled pass (the array form is death_probability)
+    alive = pop.alive[: pop.n]
+    n_live = int(np.count_nonzero(alive))
+    # 1-2. ageing, frailty onset and deaths: one compiled pass over the living (the array form is death_probability)
     from .demography_kernel import age_and_die
 
-    u_frail = rng.random(live.size)
-    u_die = rng.random(live.size)
+    u_frail = rng.random(n_live)
+    u_die = rng.random(n_live)
     m = scn.demography.mortality
-    dies = age_and_die(live, pop.age, pop.sex, pop.frail, pop.employed, pop.drives,
-                       np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
-                       np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
-                       (1.0 - m.annual_improvement) ** (year - start), float(scn.residents.frail_mortality_ratio),
-                       int(scn.demography.max_age), AGE_BAND_WIDTH, N_AGE_BANDS, u_die)
-    deaths = live[dies]
+    deaths = age_and_die(alive, pop.age, pop.sex, pop.frail, pop.employed, pop.drives,
+                         np.asarray(scn.residents.frailty_onset_rate, dtype=np.float64), u_frail,
+                         np.array([m.male, m.female], dtype=np.float64), float(m.multiplier),
+                         (1.0 - m.annual_improvement) ** (year - start), float(scn.residents.frail_mortality_ratio),
+                         int(scn.demography.max_age), AGE_BAND_WIDTH, N_AGE_BANDS, u_die)
     pop.remove(deaths)
     # 3. births to women 15-49 alive at year end
     from .demography_kernel import residents_where
@@ -180,10 +180,15 @@ def yearly_demography(
         )
     # 4-5. migration
     out = out_migration(pop, scn, year, mig_rng)
-    arrivals = in_migration(pop, scn, year, mig_rng)
+    # the households' living members and the inhabited households by district, read once: the arrivals settle
+    # among them, and the grown children who leave home among them and the arrivals' households
+    sizes = pop.household_sizes()
+    inhabited = inhabited_by_district(pop, sizes)
+    arrivals = in_migration(pop, scn, year, mig_rng, inhabited=inhabited)
+    sizes, inhabited = with_arrivals(pop, sizes, inhabited, arrivals)
     # 6. household change
     promote_heads(pop)
-    left, unions, moved = household_change(pop, scn, hh_rng)
+    left, unions, moved = household_change(pop, scn, hh_rng, sizes=sizes, inhabited=inhabited)
     rehoused, gone = rehouse_orphans(pop, hh_rng)
     out = np.concatenate([out, gone]) if gone.size else out
     return YearEvents(deaths, births, out, arrivals, left, unions, moved, rehoused)
@@ -242,25 +247,30 @@ def out_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gene
     children (15+) and elders living with family move alone at their own rate. Children under 15
     move only with their parents (their band's rate is carried by the parents' moves).
     """
-    live = pop.live()
-    if live.size == 0:
+    alive = pop.alive[: pop.n]
+    n_live = int(np.count_nonzero(alive))
+    if n_live == 0:
         return np.zeros(0, dtype=np.int64)
     rate = migration_rates(scn, year)
     from .demography_kernel import moving_out  # the array form: tests/test_demography.py
 
     nh = pop.n_households
     u_household = rng.random(nh)  # one draw per household (family units), then one per resident
-    u_resident = rng.random(live.size)
-    goes = moving_out(live, pop.age, pop.role, pop.household, np.asarray(rate, dtype=np.float64), int(nh),
-                      int(ROLE_HEAD), int(ROLE_SPOUSE), int(ROLE_CHILD), AGE_BAND_WIDTH, N_AGE_BANDS,
-                      u_household, u_resident)
-    leaving = live[goes]
+    u_resident = rng.random(n_live)
+    leaving = moving_out(alive, pop.age, pop.role, pop.household, np.asarray(rate, dtype=np.float64), int(nh),
+                         int(ROLE_HEAD), int(ROLE_SPOUSE), int(ROLE_CHILD), AGE_BAND_WIDTH, N_AGE_BANDS,
+                         u_household, u_resident)
     pop.remove(leaving)
     return leaving
 
 
-def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Generator) -> np.ndarray:
-    """Newcomers by age band (positive net rates), grouped into households and given districts."""
+def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Generator,
+                 inhabited: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Newcomers by age band (positive net rates), grouped into households and given districts.
+
+    ``inhabited``: the inhabited households by district as the population is (:func:`inhabited_by_district`),
+    when the caller has them.
+    """
     rate = migration_rates(scn, year)
     if not (rate > 0).any():
         return np.zeros(0, dtype=np.int64)
@@ -322,7 +332,7 @@ def in_migration(pop: Population, scn: Scenario, year: int, rng: np.random.Gener
     # districts by the scenario's shares; households settle into existing blocks of their district
     shares = np.array([d.population_share for d in scn.municipality.districts])
     district = rng.choice(shares.size, size=n_new, p=shares / shares.sum()).astype(np.int16)
-    block = settle_blocks(pop, district, scn.network.block_households, rng)
+    block = settle_blocks(pop, district, scn.network.block_households, rng, inhabited=inhabited)
     hh_ids = pop.add_households(n_new, district=district, block=block, kind=HH["single_adult"])
     slots = pop.add(
         total,
@@ -348,23 +358,63 @@ def district_ranges(start: np.ndarray, district: np.ndarray) -> tuple[np.ndarray
     return ends[at], ends[at + 1]
 
 
+def inhabited_by_district(pop: Population, sizes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the inhabited households by district, in ascending ids within each: ``(ordered, start)``.
+
+    :func:`~.demography_kernel.ids_by_district` of the household ids with a living member (a counting sort
+    of their districts). ``sizes``: the living members of every household id
+    (:meth:`Population.household_sizes`), when the caller has them.
+    """
+    from .demography_kernel import ids_by_district
+
+    if sizes is None:
+        sizes = pop.household_sizes()
+    return ids_by_district(np.flatnonzero(sizes[: pop.n_households] > 0), pop.hh.district)
+
+
+def with_arrivals(pop: Population, sizes: np.ndarray, inhabited: tuple[np.ndarray, np.ndarray],
+                  arrivals: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Return the households' sizes and :func:`inhabited_by_district` after ``arrivals`` were added.
+
+    ``sizes`` and ``inhabited`` are those before (nobody left or moved since). The arrivals' new households
+    (ids from ``sizes.size`` on) are counted and merged into each district's list after the households
+    listed there (their ids are larger); if an arrival moved into an older household, the lists are read
+    again. The result is what :meth:`Population.household_sizes` and :func:`inhabited_by_district` give.
+    """
+    from .demography_kernel import ids_by_district
+
+    nh0, nh = sizes.size, int(pop.n_households)
+    household = pop.household[arrivals]
+    if arrivals.size == 0 and nh == nh0:
+        return sizes, inhabited
+    if arrivals.size and int(household.min()) < nh0:  # an older household grew: count and list again
+        sizes = pop.household_sizes()
+        return sizes, inhabited_by_district(pop, sizes)
+    new = np.bincount(household - nh0, minlength=nh - nh0)
+    ordered, start = inhabited
+    add, add_start = ids_by_district(nh0 + np.flatnonzero(new > 0), pop.hh.district)
+    width = max(start.size, add_start.size)  # one more than the largest district listed in either
+    start = np.pad(start, (0, width - start.size), mode="edge")
+    add_start = np.pad(add_start, (0, width - add_start.size), mode="edge")
+    ordered = np.insert(ordered, np.repeat(start[1:], np.diff(add_start)), add)
+    return np.concatenate([sizes, new]), (ordered, start + add_start)
+
+
 def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
-                  rng: np.random.Generator, sizes: np.ndarray | None = None) -> np.ndarray:
+                  rng: np.random.Generator, sizes: np.ndarray | None = None,
+                  inhabited: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Return a block for each new household: the block of a random inhabited household of its district.
 
     New households thus become neighbours of people already there (blocks grow a little; the
     town's blocks are re-formed by no one). In a district where nobody lives, new blocks are formed.
-    ``sizes``: the living members of every household id (:meth:`Population.household_sizes`), when the
-    caller has them.
+    ``sizes``: the living members of every household id (:meth:`Population.household_sizes`), and
+    ``inhabited``: the inhabited households by district (:func:`inhabited_by_district`), when the caller has
+    them.
     """
-    from .demography_kernel import ids_by_district
-
     district = np.asarray(district, dtype=np.int64)
     block = np.empty(district.size, dtype=np.int32)
-    if sizes is None:
-        sizes = pop.household_sizes()
     # the inhabited households by district, in ascending ids within each (a counting sort of the district ids)
-    inhabited, start = ids_by_district(np.flatnonzero(sizes[: pop.n_households] > 0), pop.hh.district)
+    inhabited, start = inhabited if inhabited is not None else inhabited_by_district(pop, sizes)
     left, right = district_ranges(start, district)
     has = right > left
     pick = left[has] + (rng.random(int(has.sum())) * (right[has] - left[has])).astype(np.int64)
@@ -377,8 +427,12 @@ def settle_blocks(pop: Population, district: np.ndarray, block_households: int,
     return block
 
 
-def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -> tuple[int, int, int]:
+def household_change(pop: Population, scn: Scenario, rng: np.random.Generator, sizes: np.ndarray | None = None,
+                     inhabited: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, int, int]:
     """Grown children leave home, single adults form couples, frail single elderly move in with family.
+
+    ``sizes`` (:meth:`Population.household_sizes`) and ``inhabited`` (:func:`inhabited_by_district`): those of
+    the population as it is, when the caller has them (``sizes`` is then changed in place).
 
     Returns:
         Counts of (children who left home, unions formed, elderly who moved in with a family).
@@ -400,7 +454,7 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
                                frail_only)
 
     # the households' sizes, counted once and then kept as residents move (the counts of household_sizes)
-    size = household_sizes(pop.household, alive, int(pop.n_households))
+    size = household_sizes(pop.household, alive, int(pop.n_households)) if sizes is None else sizes
 
     def move(who: np.ndarray, to: np.ndarray) -> None:
         nonlocal size
@@ -415,7 +469,7 @@ def household_change(pop: Population, scn: Scenario, rng: np.random.Generator) -
     leavers = grown[rng.random(grown.size) < hc.leave_home_rate]
     if leavers.size:
         d = pop.district[leavers]
-        block = settle_blocks(pop, d, scn.network.block_households, rng, sizes=size)
+        block = settle_blocks(pop, d, scn.network.block_households, rng, sizes=size, inhabited=inhabited)
         ids = pop.add_households(leavers.size, district=d, block=block, kind=HH["single_adult"])
         move(leavers, ids)
         pop.role[leavers] = ROLE_HEAD

@@ -25,14 +25,17 @@ __all__ = ["age_and_die", "changed_household", "headless_members", "ids_by_distr
 
 
 @compiled
-def age_and_die(live: np.ndarray, age: np.ndarray, sex: np.ndarray, frail: np.ndarray, employed: np.ndarray,
+def age_and_die(alive: np.ndarray, age: np.ndarray, sex: np.ndarray, frail: np.ndarray, employed: np.ndarray,
                 drives: np.ndarray, onset: np.ndarray, u_frail: np.ndarray, table: np.ndarray, multiplier: float,
                 improvement: float, frail_ratio: float, max_age: int, band_width: int, n_bands: int,
                 u_die: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Age the living ``live`` a year (in place) and return which of them die (bool, one per ``live``).
+    """Age the living a year (in place) and return the slots (ascending, int64) of those who die.
+
+    The living are the slots ``i`` with ``alive[i]`` (``alive`` covers the slots ``0 .. alive.size - 1``); the
+    ``j``-th of them in slot order draws ``u_frail[j]`` and ``u_die[j]`` (one uniform each per living resident).
 
     Args:
-        live: int64 slots of the living.
+        alive: Whether each slot holds a living resident.
         age: The age column (changed in place).
         sex: The sex column.
         frail: The frailty column (changed in place).
@@ -49,13 +52,15 @@ def age_and_die(live: np.ndarray, age: np.ndarray, sex: np.ndarray, frail: np.nd
         n_bands: The number of age bands.
         u_die: One uniform per living resident for death.
     """
-    n = live.size
+    n = u_frail.size
     key = np.empty(n, dtype=np.int64)
     s = np.zeros(2 * n_bands, dtype=np.float64)
     c = np.zeros(2 * n_bands, dtype=np.int64)
     bands = band_table(band_width, n_bands)
-    for i in range(n):
-        r = live[i]
+    i = 0
+    for r in range(alive.size):
+        if not alive[r]:
+            continue
         age[r] += 1
         band = band_of(bands, np.int64(age[r]))
         fr = frail[r] | (u_frail[i] < onset[band])
@@ -66,29 +71,36 @@ def age_and_die(live: np.ndarray, age: np.ndarray, sex: np.ndarray, frail: np.nd
         key[i] = k
         s[k] += frail_ratio if fr else 1.0
         c[k] += 1
+        i += 1
     norm = np.ones(2 * n_bands, dtype=np.float64)
     for k in range(2 * n_bands):
         if c[k] > 0:
             norm[k] = s[k] / c[k]
     rate = table.ravel()  # rate[sex * n_bands + band]
-    dies = np.empty(n, dtype=np.bool_)
-    for i in range(n):
-        r = live[i]
+    dies = np.empty(n, dtype=np.int64)
+    m = 0
+    i = 0
+    for r in range(alive.size):
+        if not alive[r]:
+            continue
         k = key[i]
         q = rate[k] * multiplier * improvement
         f = frail_ratio if frail[r] else 1.0
         p = q * f / norm[k]
         p = 1.0 if age[r] >= max_age else p
         p = min(max(p, 0.0), 1.0)
-        dies[i] = u_die[i] < p
-    return dies
+        if u_die[i] < p:
+            dies[m] = r
+            m += 1
+        i += 1
+    return dies[:m].copy()
 
 
 @compiled
-def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: np.ndarray, rate: np.ndarray,
+def moving_out(alive: np.ndarray, age: np.ndarray, role: np.ndarray, household: np.ndarray, rate: np.ndarray,
                n_households: int, role_head: int, role_spouse: int, role_child: int, band_width: int, n_bands: int,
                u_household: np.ndarray, u_resident: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Return which of the living ``live`` move out (bool, one per ``live``): the draws of out-migration.
+    """Return the slots (ascending, int64) of the living who move out: the draws of out-migration.
 
     What :func:`kyojosim.core.demography.out_migration` computes with arrays, in a pass over the heads
     and spouses, one over the households and one over the living: a resident's rate is
@@ -97,7 +109,7 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
     ``u_resident`` is below their own rate.
 
     Args:
-        live: int64 slots of the living.
+        alive: Whether each slot holds a living resident (slots ``0 .. alive.size - 1``).
         age: The age column.
         role: The household role column.
         household: The household column.
@@ -109,16 +121,14 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
         band_width: The width of an age band.
         n_bands: The number of age bands.
         u_household: One uniform per household.
-        u_resident: One uniform per living resident.
+        u_resident: One uniform per living resident, the ``j``-th for the ``j``-th of them in slot order.
     """
-    n = live.size
     bands = band_table(band_width, n_bands)
     # each household's sum of rates and count of head and spouse side by side (one cache line per household:
     # household ids are scattered over the slots); counts are exact in float64
     sc = np.zeros((n_households, 2), dtype=np.float64)
-    for i in range(n):
-        r = live[i]
-        if role[r] == role_head or role[r] == role_spouse:
+    for r in range(alive.size):
+        if alive[r] and (role[r] == role_head or role[r] == role_spouse):
             band = band_of(bands, np.int64(age[r]))
             h = household[r]
             sc[h, 0] += min(max(-rate[band], 0.0), 1.0)
@@ -127,16 +137,23 @@ def moving_out(live: np.ndarray, age: np.ndarray, role: np.ndarray, household: n
     family_moves = np.empty(n_households, dtype=np.bool_)
     for h in range(n_households):
         family_moves[h] = u_household[h] < (sc[h, 0] / sc[h, 1] if sc[h, 1] > 0 else 0.0)
-    goes = np.empty(n, dtype=np.bool_)
-    for i in range(n):
-        r = live[i]
+    goes = np.empty(u_resident.size, dtype=np.int64)
+    m = 0
+    i = 0
+    for r in range(alive.size):
+        if not alive[r]:
+            continue
         in_unit = role[r] == role_head or role[r] == role_spouse or (role[r] == role_child and age[r] < 15)
         if in_unit:
-            goes[i] = family_moves[household[r]]
+            moves = family_moves[household[r]]
         else:
             band = band_of(bands, np.int64(age[r]))
-            goes[i] = u_resident[i] < min(max(-rate[band], 0.0), 1.0)
-    return goes
+            moves = u_resident[i] < min(max(-rate[band], 0.0), 1.0)
+        if moves:
+            goes[m] = r
+            m += 1
+        i += 1
+    return goes[:m].copy()
 
 
 @compiled

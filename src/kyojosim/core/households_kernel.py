@@ -15,7 +15,7 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["household_kinds", "members_of", "neighbour_blocks"]
+__all__ = ["few_groups_with_new", "household_kinds", "members_of", "neighbour_blocks", "pairs_by_distance"]
 
 
 @compiled
@@ -131,3 +131,86 @@ def neighbour_blocks(household: np.ndarray, age: np.ndarray, alive: np.ndarray, 
     for i in range(alive.size):
         block[i] = hh_block[household[i]] if alive[i] and age[i] >= min_age else -1
     return block
+
+
+@compiled
+def few_groups_with_new(group: np.ndarray, new: np.ndarray,
+                        alive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return ``(start, members, n_new)`` of :func:`kyojosim.core.network_kernel.groups_with_new`, by counting sort.
+
+    For group ids bounded by a small number (blocks, districts): one counter per id up to the largest
+    (not only for the groups of new members), so two counting passes and a filling pass over the slots
+    ``0 .. alive.size - 1``, without the index of the general kernel. A group (``group >= 0`` where
+    ``alive``) is listed if it has two or more members and a ``new`` one; listed groups come in ascending
+    id, each with its new members first, then the others, each part in ascending slot order.
+    """
+    n = alive.size
+    top = -1
+    for i in range(n):
+        if alive[i] and group[i] > top:
+            top = np.int64(group[i])
+    size = np.zeros(top + 1, dtype=np.int64)
+    fresh = np.zeros(top + 1, dtype=np.int64)
+    for i in range(n):
+        if alive[i]:
+            g = np.int64(group[i])
+            if g >= 0:
+                size[g] += 1
+                if new[i]:
+                    fresh[g] += 1
+    n_listed = 0
+    for g in range(top + 1):
+        if size[g] >= 2 and fresh[g] > 0:
+            n_listed += 1
+    start = np.zeros(n_listed + 1, dtype=np.int64)
+    n_new = np.zeros(n_listed, dtype=np.int64)
+    fill_new = np.full(top + 1, -1, dtype=np.int64)  # where the next new member of each listed id goes
+    fill_old = np.zeros(top + 1, dtype=np.int64)
+    j = 0
+    for g in range(top + 1):
+        if size[g] >= 2 and fresh[g] > 0:
+            start[j + 1] = start[j] + size[g]
+            n_new[j] = fresh[g]
+            fill_new[g] = start[j]
+            fill_old[g] = start[j] + fresh[g]
+            j += 1
+    members = np.empty(start[n_listed], dtype=np.int64)
+    for i in range(n):
+        if alive[i]:
+            g = np.int64(group[i])
+            if g >= 0 and fill_new[g] >= 0:
+                if new[i]:
+                    members[fill_new[g]] = i
+                    fill_new[g] += 1
+                else:
+                    members[fill_old[g]] = i
+                    fill_old[g] += 1
+    return start, members, n_new
+
+
+@compiled
+def pairs_by_distance(order: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return all pairs ``(order[i], order[i + d])`` with ``key[i] == key[i + d]``, ``d`` by ``d`` from 1 (int64).
+
+    ``key`` is sorted (runs of equal keys are the groups, ``order`` their members in that order). The pairs of
+    distance 1 come first, each distance in ascending ``i``: what the loop of
+    :func:`kyojosim.core.synthesis.household_pairs` over ``d`` gives, counted first and then written.
+    """
+    n = key.size
+    total = 0
+    longest = 1 if n else 0
+    run = 1
+    for i in range(1, n):
+        run = run + 1 if key[i] == key[i - 1] else 1
+        longest = max(longest, run)
+        total += run - 1
+    a = np.empty(total, dtype=np.int64)
+    b = np.empty(total, dtype=np.int64)
+    k = 0
+    for d in range(1, longest):
+        for i in range(n - d):
+            if key[i + d] == key[i]:
+                a[k] = order[i]
+                b[k] = order[i + d]
+                k += 1
+    return a, b

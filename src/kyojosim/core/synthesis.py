@@ -28,9 +28,9 @@ from ..constants import (
     age_band,
 )
 from ..params.scenario import Scenario
-from .communities import Chapters, assign_communities, build_community_ties, newcomer_lists
+from .communities import Chapters, assign_communities, build_community_ties, newcomer_lists, pairs_touching_few
 from .households import classify
-from .network import TieBatch, Ties, pairs_touching, pairs_within_groups, stable_argsort_ids
+from .network import TieBatch, Ties, pairs_within_groups, stable_argsort_ids
 from .population import Population
 from .streams import Streams
 
@@ -292,23 +292,17 @@ def draw_traits(pop: Population, scn: Scenario, rng: np.random.Generator, ict_rn
 
 
 def household_pairs(household: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return all pairs of ``members`` (slots) that share a household."""
+    """Return all pairs of ``members`` (slots) that share a household.
+
+    The members are ordered by household (stably); the pairs of neighbours in that order come first, then
+    those two apart, and so on (:func:`kyojosim.core.households_kernel.pairs_by_distance`).
+    """
     if members.size < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    order = members[stable_argsort_ids(household[members])]
-    h = household[order]
-    out_a, out_b = [], []
-    d = 1
-    while d < order.size:
-        same = h[d:] == h[:-d]
-        if not same.any():
-            break
-        out_a.append(order[:-d][same])
-        out_b.append(order[d:][same])
-        d += 1
-    if not out_a:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(out_a), np.concatenate(out_b)
+    from .households_kernel import pairs_by_distance
+
+    order = np.asarray(members[stable_argsort_ids(household[members])], dtype=np.int64)
+    return pairs_by_distance(order, household[order])
 
 
 def household_ties(pop: Population, scn: Scenario, ties: Ties | TieBatch, slots: np.ndarray) -> None:
@@ -372,7 +366,7 @@ def _add_ties(pop: Population, scn: Scenario, rng: np.random.Generator, slots: n
     if everyone:
         a, b = pairs_within_groups(block, net.neighbour_ties, rng)
     else:  # only the pairs with a new end (the same ties in distribution as drawing all and keeping those)
-        a, b = pairs_touching(block, is_new, net.neighbour_ties, rng)
+        a, b = pairs_touching_few(block, is_new, net.neighbour_ties, rng, pop.alive[:n])
     batch.add(a, b, TIE_NEIGHBOUR, st["neighbour"])
     lists = None if everyone or chapters is None else newcomer_lists(pop, chapters, is_new)
     build_community_ties(pop, scn, batch, None if everyone else is_new, rng, lists=lists)
