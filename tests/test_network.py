@@ -695,3 +695,77 @@ def test_kinds_groups_with_new_equal_the_array_listing(seed, n, kinds, wide):
             assert n_new[j] == is_new[slots].sum()
         got_groups += len(listed)
     assert n_new.size == got_groups and start[-1] == members.size
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 80), st.integers(0, 300), st.integers(2, 9))
+def test_batches_merged_by_tagged_keys_equal_adding_each_pair_in_turn(seed, n, n_ties, n_batches):
+    """Several batches of one flush (sorted as packed words with their batch) give the ties of adding every pair
+    one by one: kinds OR-ed, the larger strength kept, among the batches and with the ties already there."""
+    from kyojosim.core.network import TieBatch, pair_keys
+
+    rng = np.random.default_rng(seed)
+    t = Ties()
+    t.add(rng.integers(0, n, n_ties), rng.integers(0, n, n_ties), TIE_NEIGHBOUR, 0.4)
+    want = {(int(x), int(y)): (int(k), np.float32(s)) for x, y, k, s in zip(t.a, t.b, t.kind, t.strength, strict=True)}
+    batch = TieBatch(t)
+    for _ in range(n_batches):
+        size = int(rng.integers(0, 3 * n))
+        a, b = rng.integers(0, n, size), rng.integers(0, n, size)
+        kind = int(rng.choice([TIE_HOUSEHOLD, TIE_COMMUNITY, TIE_ONLINE, TIE_COMMUNITY | TIE_ONLINE]))
+        strength = float(rng.choice([0.2, 0.5, 0.7, 1.0]))
+        batch.add(a, b, kind, strength)
+        for k in pair_keys(a, b).tolist():
+            pair = (k >> 32, k & 0xFFFFFFFF)
+            old_kind, old_strength = want.get(pair, (0, np.float32(0.0)))
+            want[pair] = (old_kind | kind, max(old_strength, np.float32(strength)))
+    batch.flush()
+    assert t.pending == 0
+    pairs = sorted(want)
+    assert np.array_equal(t.a, np.array([p[0] for p in pairs], dtype=np.int32))
+    assert np.array_equal(t.b, np.array([p[1] for p in pairs], dtype=np.int32))
+    assert np.array_equal(t.kind, np.array([want[p][0] for p in pairs], dtype=np.uint8))
+    assert np.array_equal(t.strength, np.array([want[p][1] for p in pairs], dtype=np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 12), st.booleans())
+def test_merged_tags_equal_the_reduceat_of_the_argsorted_batches(seed, size, n_batches, nan):
+    """The distinct keys of sorted tagged keys, their kinds and strengths, are those of concatenating the batches,
+    an argsort, ``np.bitwise_or.reduceat`` and ``np.maximum.reduceat`` (a NaN strength included)."""
+    from kyojosim.core.network_kernel import merged_tags, tagged_keys
+
+    rng = np.random.default_rng(seed)
+    sizes = rng.multinomial(size, np.ones(n_batches) / n_batches)
+    hi = 1 << 24
+    x = rng.integers(0, 31, size) * (hi // 31 - 1)  # few distinct pairs (repeated), slots up to almost 2**24
+    y = x + rng.integers(1, 3, size)
+    key = x.astype(np.int64) << 32 | y.astype(np.int64)
+    kinds = rng.integers(0, 256, n_batches).astype(np.uint8)
+    strengths = rng.random(n_batches).astype(np.float32)
+    if nan:
+        strengths[rng.integers(n_batches)] = np.nan
+    words, ok = tagged_keys(key, sizes.astype(np.int64))
+    assert ok
+    words.sort()
+    got = merged_tags(words, kinds, strengths)
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    kind_new = np.repeat(kinds, sizes)[order]
+    strength_new = np.repeat(strengths, sizes)[order]
+    first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    want = k[first], np.bitwise_or.reduceat(kind_new, first), np.maximum.reduceat(strength_new, first)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+def test_tagged_keys_refuse_slots_past_24_bits_and_too_many_batches():
+    from kyojosim.core.network_kernel import tagged_keys
+
+    fits = np.array([(1 << 24) - 2 << 32 | (1 << 24) - 1], dtype=np.int64)
+    assert tagged_keys(fits, np.array([1]))[1]
+    for past in ((1 << 24) << 32 | (1 << 24) + 1, 5 << 32 | 1 << 24):
+        assert not tagged_keys(np.array([past], dtype=np.int64), np.array([1]))[1]
+    assert not tagged_keys(fits, np.r_[1, np.zeros((1 << 16) - 1, dtype=np.int64)])[1]
+    assert tagged_keys(fits, np.r_[np.zeros((1 << 16) - 2, dtype=np.int64), 1])[1]

@@ -202,7 +202,10 @@ class Ties:
         """Merge batches of pair keys (see :func:`pair_keys`), each of one kind and strength, into the ties.
 
         The buffer of new ties is merged in the same pass (its pairs are merged with the batches' like
-        theirs among themselves: kinds OR-ed, the larger strength kept).
+        theirs among themselves: kinds OR-ed, the larger strength kept). Several batches (and no buffer) with
+        slots below 2**24 are put in order as one array of words, each key packed with the number of its batch
+        (:func:`~kyojosim.core.network_kernel.tagged_keys`, one sort, no argsort), and their pairs merged in a
+        compiled pass (:func:`~kyojosim.core.network_kernel.merged_tags`).
         """
         sizes = [k.size for k in keys]
         if sum(sizes) == 0:
@@ -214,6 +217,18 @@ class Ties:
             self._merge_duplicates()
             self._mark_canonical()
         key = np.concatenate(keys)
+        if self._new_key.size == 0 and len(sizes) > 1:
+            from .network_kernel import merged_tags, tagged_keys
+
+            # each key packed with the number of its batch: one sort of words, the pairs of a key side by side
+            words, ok = tagged_keys(key, np.array(sizes, dtype=np.int64))
+            if ok:
+                words.sort()
+                self._merge_sorted(*merged_tags(words, np.array(kinds_in, dtype=np.uint8),
+                                                np.array(strengths_in, dtype=np.float32)))
+                self._mark_canonical()
+                self._version += 1
+                return
         kind_new = np.repeat(np.array(kinds_in, dtype=np.uint8), sizes)
         strength_new = np.repeat(np.array(strengths_in, dtype=np.float32), sizes)
         if self._new_key.size:  # the buffer's pairs join the batches (one pass over the ties for all)

@@ -20,7 +20,8 @@
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
   :func:`tie_degree`: the same counted over the ties (one pass, no row of the adjacency read);
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
-  and the larger strength kept where a pair is already tied);
+  and the larger strength kept where a pair is already tied); :func:`tagged_keys` and :func:`merged_tags`: the
+  new pairs of several batches (each of one kind and strength) put in that form by one sort of packed words;
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
   :func:`kyojosim.core.network.pairs_touching` (the next, of one kind);
 * :func:`kinds_groups_with_new`: the same for every column of a group matrix at once (the
@@ -44,8 +45,8 @@ from ..compiled import compiled
 __all__ = ["PACKED_SLOTS", "csr_and_degree_into", "csr_of_ties", "csr_of_ties_into", "csr_of_ties_scattered",
            "csr_of_ties_scattered_into", "find_pairs", "find_pairs_indexed",
            "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree",
-           "merge_ties", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place", "row_starts",
-           "strengthen_found", "tie_degree", "tied_candidates"]
+           "merge_ties", "merged_tags", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place",
+           "row_starts", "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
 
 
 @compiled
@@ -466,6 +467,80 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
         i += 1
         o += 1
     return out_a[:o], out_b[:o], out_kind[:o], out_strength[:o]
+
+
+TAG_BITS = 16
+"""Low bits of a tagged key (:func:`tagged_keys`) that hold the number of its batch."""
+
+
+@compiled
+def tagged_keys(key: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """Return each pair key ``a << 32 | b`` packed with the number of its batch, as ``a << 40 | b << 16 | batch``.
+
+    Args:
+        key: int64 keys of :func:`kyojosim.core.network.pair_keys` (``0 <= a < b``), the batches one after
+            the other.
+        sizes: int64 number of keys of each batch.
+
+    Returns:
+        ``(words, ok)``: the uint64 words (sorting them sorts the pairs by ``(a, b)``, the pairs of several
+        batches side by side, by batch); ``ok`` is False (and the words not all written) if a slot is
+        negative or does not fit in 24 bits, or there are ``2 ** TAG_BITS`` batches or more.
+    """
+    words = np.empty(key.size, dtype=np.uint64)
+    if sizes.size >= 1 << TAG_BITS:
+        return words, False
+    low = np.int64(0xFFFFFFFF)
+    i = 0
+    for tag in range(sizes.size):
+        for _ in range(sizes[tag]):
+            x, y = key[i] >> 32, key[i] & low
+            if x < 0 or x >= PACKED_SLOTS or y >= PACKED_SLOTS:
+                return words, False
+            words[i] = (np.uint64(x) << np.uint64(40)) | (np.uint64(y) << np.uint64(TAG_BITS)) | np.uint64(tag)
+            i += 1
+    return words, True
+
+
+@compiled
+def merged_tags(words: np.ndarray, tag_kind: np.ndarray,
+                tag_strength: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return the distinct pairs of sorted tagged keys (:func:`tagged_keys`) with their batches' kinds and strengths.
+
+    Args:
+        words: uint64 tagged keys, ascending.
+        tag_kind: uint8 kind bits of each batch.
+        tag_strength: float32 strength of each batch.
+
+    Returns:
+        ``(key, kind, strength)``: the distinct keys ``a << 32 | b`` (int64, ascending), the kinds of the
+        batches of each OR-ed and the largest of their strengths (``np.maximum``: a NaN gives NaN).
+    """
+    m = words.size
+    key = np.empty(m, dtype=np.int64)
+    kind = np.empty(m, dtype=np.uint8)
+    strength = np.empty(m, dtype=np.float32)
+    tag_mask = np.uint64((1 << TAG_BITS) - 1)
+    slot_mask = np.uint64(0xFFFFFF)
+    o = -1
+    last = np.uint64(0)
+    for q in range(m):
+        w = words[q]
+        t = np.int64(w & tag_mask)
+        pair = w >> np.uint64(TAG_BITS)
+        if o < 0 or pair != last:
+            o += 1
+            last = pair
+            key[o] = (np.int64(pair >> np.uint64(24)) << 32) | np.int64(pair & slot_mask)
+            kind[o] = tag_kind[t]
+            strength[o] = tag_strength[t]
+        else:
+            kind[o] |= tag_kind[t]
+            v = tag_strength[t]
+            s = strength[o]
+            if s == s and (v != v or v > s):
+                strength[o] = v
+    return key[: o + 1], kind[: o + 1], strength[: o + 1]
 
 
 @compiled
