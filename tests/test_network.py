@@ -769,3 +769,37 @@ def test_tagged_keys_refuse_slots_past_24_bits_and_too_many_batches():
         assert not tagged_keys(np.array([past], dtype=np.int64), np.array([1]))[1]
     assert not tagged_keys(fits, np.r_[1, np.zeros((1 << 16) - 1, dtype=np.int64)])[1]
     assert tagged_keys(fits, np.r_[np.zeros((1 << 16) - 2, dtype=np.int64), 1])[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 3 * 2**15 + 5), st.floats(0.0, 1.0), st.integers(0, 400))
+def test_compaction_shifts_renumber_the_ties_as_the_table_of_new_slots(seed, n, keep_share, m):
+    """The 16-bit table of a compaction gives every slot's new number (blocks of 2**15 slots, past the first
+    block too); the ties renumbered in place from it are those of :func:`remap_ties_in_place`."""
+    from kyojosim.core.network_kernel import SHIFT_BLOCK, compaction_shifts, remap_ties_in_place, remap_ties_shifted
+
+    rng = np.random.default_rng(seed)
+    keep = rng.random(n) < keep_share
+    new_slot = np.where(keep, np.cumsum(keep) - 1, -1)
+    table, base, ok = compaction_shifts(new_slot)
+    assert ok
+    slots = np.arange(n)
+    dropped = (table >> SHIFT_BLOCK).astype(bool)
+    assert np.array_equal(dropped, ~keep)
+    assert np.array_equal((slots - base[slots >> SHIFT_BLOCK] - (table & 0x7FFF))[keep], new_slot[keep])
+    if n:
+        a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
+        kind, strength = rng.integers(0, 16, m).astype(np.uint8), rng.random(m).astype(np.float32)
+        want = [c.copy() for c in (a, b, kind, strength)]
+        kept = remap_ties_in_place(*want, new_slot.astype(np.int32))
+        got = [c.copy() for c in (a, b, kind, strength)]
+        assert remap_ties_shifted(*got, table, base) == kept
+        assert all(np.array_equal(g[:kept], w[:kept]) for g, w in zip(got, want, strict=True))
+
+
+def test_compaction_shifts_refuse_other_renumberings():
+    from kyojosim.core.network_kernel import compaction_shifts
+
+    assert compaction_shifts(np.array([0, -1, 1, 2]))[2]
+    for table in ([1, -1, 2], [0, -1, 2], [1, 0], [0, -2, 1], [-1, 0, 0]):
+        assert not compaction_shifts(np.array(table))[2]

@@ -332,11 +332,18 @@ class Ties:
             self._mark_canonical()  # a subset of sorted, distinct pairs is sorted and distinct
 
     def remap(self, new_slot: np.ndarray) -> None:
-        """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
-        from .network_kernel import keeps_order, remap_ties, remap_ties_in_place
+        """Follow a compaction of the population: drop ties of dropped slots, renumber the rest.
+
+        The renumbering of a compaction (the kept slots numbered 0, 1, 2, ... in order) is read from a table of
+        16-bit words (:func:`~kyojosim.core.network_kernel.compaction_shifts`), half the memory of the int32
+        table used for any other.
+        """
+        from .network_kernel import compaction_shifts, keeps_order, remap_ties, remap_ties_in_place, remap_ties_shifted
 
         new_slot = np.asarray(new_slot)
-        order_kept = bool(keeps_order(new_slot))
+        shifts = compaction_shifts(new_slot) if new_slot.dtype.kind == "i" else None
+        compacted = shifts is not None and bool(shifts[2])  # slots kept in order, numbered 0, 1, 2, ...
+        order_kept = compacted or bool(keeps_order(new_slot))
         if order_kept and self._new_key.size:
             # the buffer of new ties follows as it is (renumbering that keeps the order of slots keeps its order)
             na, nb = new_slot[self._new_key >> 32], new_slot[self._new_key & 0xFFFFFFFF]
@@ -353,7 +360,10 @@ class Ties:
                 and self._a.dtype == self._b.dtype == np.int32):
             # columns this network made itself (read through the properties, kept by no one across a compaction):
             # the kept ties move to their front in place, without a second set of columns
-            kept = remap_ties_in_place(*columns, new_slot.astype(np.int32))
+            if compacted:
+                kept = remap_ties_shifted(*columns, shifts[0], shifts[1])
+            else:
+                kept = remap_ties_in_place(*columns, new_slot.astype(np.int32))
             self._a, self._b, self._kind, self._strength = (c[:kept] for c in columns)
         else:
             self._a, self._b, self._kind, self._strength = remap_ties(*columns, new_slot.astype(np.int32))

@@ -16,7 +16,8 @@
   :func:`tie_degree` counted in the same passes;
 * :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass
   (:func:`remap_ties_in_place` over its input columns; :func:`keeps_order`: whether that renumbering
-  keeps the order of the slots);
+  keeps the order of the slots; :func:`compaction_shifts` and :func:`remap_ties_shifted`: the same in place
+  from a table of 16-bit words when the renumbering is that of a compaction);
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
   :func:`tie_degree`: the same counted over the ties (one pass, no row of the adjacency read);
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
@@ -42,10 +43,11 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["PACKED_SLOTS", "csr_and_degree_into", "csr_of_ties", "csr_of_ties_into", "csr_of_ties_scattered",
-           "csr_of_ties_scattered_into", "find_pairs", "find_pairs_indexed",
-           "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree",
-           "merge_ties", "merged_tags", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place",
+__all__ = ["PACKED_SLOTS", "SHIFT_BLOCK", "TAG_BITS", "compaction_shifts", "csr_and_degree_into", "csr_of_ties",
+           "csr_of_ties_into",
+           "csr_of_ties_scattered", "csr_of_ties_scattered_into", "find_pairs", "find_pairs_indexed",
+           "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree", "merge_ties",
+           "merged_tags", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place", "remap_ties_shifted",
            "row_starts", "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
 
 
@@ -203,13 +205,12 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
     ``kinds`` (uint8) one per entry, two per tie. Every element of them is written (their former contents
     do not matter), so the arrays of a previous adjacency can be filled again.
 
-    The upper parts ``(r, y)`` are the ties themselves in their order: each tie's entry is written at its
-    place directly (a sequential pass). The lower parts ``(x, r)`` need the ties in the order of ``b``: a
-    counting scatter, whose cost is one random write per tie. With fewer than :data:`PACKED_SLOTS` slots the
-    scatter writes one 64-bit word per tie (column, kinds and the strength's bits) into a list of the lower
-    parts, copied out row by row afterwards (sequentially), instead of a write into each of the three
-    outputs; with more, it writes into the outputs (:func:`csr_of_ties_scattered_into`). Both give the same
-    arrays.
+    The upper parts ``(r, y)`` are the ties themselves in their order. The lower parts ``(x, r)`` need the
+    ties in the order of ``b``: a counting scatter, whose cost is one random write per tie. With fewer than
+    :data:`PACKED_SLOTS` slots the scatter writes one 64-bit word per tie (column, kinds and the strength's bits)
+    into a list of the lower parts; then one sequential pass writes the rows one after the other, each its lower
+    part from that list and its upper part from the ties, counting the row's degree as it goes. With more
+    slots, the scatter writes into the outputs (:func:`csr_of_ties_scattered_into`). Both give the same arrays.
     """
     n = indptr.size - 1
     counted = degree.size > 0
@@ -238,28 +239,30 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
                                                                         | np.uint32(kind[t]))
         fill[r] = j + 1
     data_bits = data.view(np.uint32)  # the strengths' bits
-    if counted:
-        degree[:] = 0
-    for t in range(m):  # the upper entry of tie t: after the ties of smaller a, the lower part of row a and t's
-        p = t + lower[a[t] + 1]
-        indices[p] = b[t]
-        data_bits[p] = bits[t]
-        kinds[p] = kind[t]
-        if counted:  # rows in order (the ties are sorted by a): the count of row a[t], in the cache
-            degree[a[t]] += np.int64((kind[t] & kind_mask) != 0)
-    r = 0
-    for q in range(m):  # the lower entries, each to the head of its row
-        while lower[r + 1] <= q:
-            r += 1
-        p = q + indptr[r] - lower[r]
-        e = packed[q]
-        low = np.uint32(e & np.uint64(0xFFFFFFFF))
-        indices[p] = np.int32(low >> np.uint32(8))
-        k = np.uint8(low & np.uint32(0xFF))
-        kinds[p] = k
-        data_bits[p] = np.uint32(e >> np.uint64(32))
+    t = 0
+    p = 0
+    for r in range(n):  # row after row: its lower entries (in the order of a), then its upper ones (the ties t)
+        hits = 0  # the row's count, kept in a register
+        for q in range(lower[r], lower[r + 1]):
+            e = packed[q]
+            low = np.uint32(e & np.uint64(0xFFFFFFFF))
+            indices[p] = np.int32(low >> np.uint32(8))
+            k = np.uint8(low & np.uint32(0xFF))
+            kinds[p] = k
+            data_bits[p] = np.uint32(e >> np.uint64(32))
+            hits += np.int64((k & kind_mask) != 0)
+            p += 1
+        stop = t + (indptr[r + 1] - p)  # the row's upper entries: the next ties, of first slot r
+        while t < stop:
+            indices[p] = b[t]
+            data_bits[p] = bits[t]
+            k = kind[t]
+            kinds[p] = k
+            hits += np.int64((k & kind_mask) != 0)
+            p += 1
+            t += 1
         if counted:
-            degree[r] += np.int64((k & kind_mask) != 0)
+            degree[r] = hits
 
 
 @compiled
@@ -606,6 +609,65 @@ def remap_ties_in_place(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength
             kind[j] = kind[t]
             strength[j] = strength[t]
             j += 1
+    return j
+
+
+SHIFT_BLOCK = 15
+"""Slots are grouped in blocks of ``2 ** SHIFT_BLOCK`` for :func:`compaction_shifts` (its counts fit 15 bits)."""
+
+
+@compiled
+def compaction_shifts(new_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover - compiled
+    """Return the renumbering of a compaction as a table of 16-bit words: ``(table, base, ok)``.
+
+    A compaction keeps the slots in order and numbers them from 0: ``new_slot[s]`` is the number of kept
+    slots before ``s``, or -1. Then ``new_slot[s] = s - base[s >> SHIFT_BLOCK] - (table[s] & 0x7FFF)`` for a kept
+    slot (``base``: the slots dropped before the slot's block; the low bits: those dropped before it in its
+    block) and the top bit of ``table[s]`` marks a dropped slot: a quarter of the int64 table's memory, half
+    of int32's, so that more of it stays in the cache while the ties are renumbered.
+
+    ``ok`` is False if ``new_slot`` is not such a renumbering (its kept slots not numbered 0, 1, 2, ... in
+    order, or an entry below -1).
+    """
+    n = new_slot.size
+    table = np.empty(n, dtype=np.uint16)
+    base = np.zeros((n >> SHIFT_BLOCK) + 1, dtype=np.int64)
+    dropped = 0
+    block_mask = (1 << SHIFT_BLOCK) - 1
+    for s in range(n):
+        if (s & block_mask) == 0:
+            base[s >> SHIFT_BLOCK] = dropped
+        local = dropped - base[s >> SHIFT_BLOCK]
+        x = new_slot[s]
+        if x == -1:
+            table[s] = np.uint16(local | (1 << SHIFT_BLOCK))
+            dropped += 1
+        elif x == s - dropped:
+            table[s] = np.uint16(local)
+        else:
+            return table, base, False
+    return table, base, True
+
+
+@compiled
+def remap_ties_shifted(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, table: np.ndarray,
+                       base: np.ndarray) -> int:  # pragma: no cover - compiled
+    """:func:`remap_ties_in_place` of a compaction given by :func:`compaction_shifts`; return how many ties are kept.
+
+    Every tie is written at the next place (never after its own) and the place advanced only for a tie whose
+    two ends are kept (no branch on it: the ends' fate is random).
+    """
+    j = 0
+    low = np.uint16((1 << SHIFT_BLOCK) - 1)
+    top = np.uint16(1 << SHIFT_BLOCK)
+    for t in range(a.size):
+        x, y = np.int64(a[t]), np.int64(b[t])
+        u, v = table[x], table[y]
+        a[j] = x - base[x >> SHIFT_BLOCK] - np.int64(u & low)
+        b[j] = y - base[y >> SHIFT_BLOCK] - np.int64(v & low)
+        kind[j] = kind[t]
+        strength[j] = strength[t]
+        j += np.int64(((u | v) & top) == 0)
     return j
 
 
