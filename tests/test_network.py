@@ -803,3 +803,76 @@ def test_compaction_shifts_refuse_other_renumberings():
     assert compaction_shifts(np.array([0, -1, 1, 2]))[2]
     for table in ([1, -1, 2], [0, -1, 2], [1, 0], [0, -2, 1], [-1, 0, 0]):
         assert not compaction_shifts(np.array(table))[2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(0, 25), st.integers(0, 6), st.integers(0, 4))
+def test_merge_ties_back_equals_merge_ties_in_place(seed, n, m, start, spare):
+    """Merging from the back into room after the ties gives the columns of :func:`merge_ties`, wherever the ties
+    begin in the arrays and whether or not new pairs are tied already (then the result begins later)."""
+    from kyojosim.core.network_kernel import merge_ties, merge_ties_back
+
+    rng = np.random.default_rng(seed)
+    top = 12
+    key = np.unique(rng.integers(0, top, n) << 32 | rng.integers(0, top, n))
+    a, b = (key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32)
+    kind, strength = rng.integers(0, 16, a.size).astype(np.uint8), rng.random(a.size).astype(np.float32)
+    new = np.unique(rng.integers(0, top, m) << 32 | rng.integers(0, top, m))
+    kind_new, strength_new = rng.integers(0, 16, new.size).astype(np.uint8), rng.random(new.size).astype(np.float32)
+    want = merge_ties(a, b, kind, strength, new, kind_new, strength_new)
+    size = start + a.size + new.size + spare
+    arrays = [np.full(size, 7, dtype=c.dtype) for c in (a, b, kind, strength)]
+    for x, c in zip(arrays, (a, b, kind, strength), strict=True):
+        x[start:start + c.size] = c
+    first = merge_ties_back(*arrays, start, a.size, new, kind_new, strength_new)
+    end = start + a.size + new.size
+    assert first - start == np.isin(new, key).sum()  # later by the pairs already tied
+    for x, w in zip(arrays, want, strict=True):
+        assert np.array_equal(x[first:end], w)
+        assert np.all(x[end:] == 7)  # nothing written past the room
+
+
+def test_merges_in_place_give_the_ties_of_new_columns_and_leave_handed_out_columns_alone():
+    """Year after year of renumbering and merging, ties merged in place (into room after the columns) equal ties
+    merged into new columns; columns read through the attributes are never written into by a later merge, and a
+    copy or a pickle holds the columns without the room."""
+    import copy
+    import pickle
+
+    from kyojosim.core.network import TieBatch
+
+    rng = np.random.default_rng(21)
+    n = 400
+    got, want = Ties(), Ties()
+    for t in (got, want):
+        t.add(rng.integers(0, n, 1) * 0, np.ones(1, dtype=np.int64), TIE_NEIGHBOUR, 0.5)
+    in_place = 0
+    for year in range(12):
+        keep = rng.random(n) < 0.95
+        new_slot = np.where(keep, np.cumsum(keep) - 1, -1)
+        n = int(keep.sum()) + 30
+        batches = [(rng.integers(0, n, size), rng.integers(0, n, size), kind, s)
+                   for size, kind, s in ((int(rng.integers(0, 300)), TIE_COMMUNITY, 0.5), (40, TIE_ONLINE, 0.9))]
+        held = None
+        for t in (got, want):
+            t.remap(new_slot)
+            if t is want:
+                t._room_of = None  # the reference: every merge makes new columns
+            elif year % 3 == 0:
+                held = got.strength, got.strength.copy()  # a column handed out after the compaction, some years
+            batch = TieBatch(t)
+            for a, b, kind, s in batches:
+                batch.add(a, b, kind, s)
+            before = t.__dict__.get("_room_of")
+            batch.flush()
+            if t is got and before is not None and t._room_of is before:
+                in_place += 1
+        if held is not None:
+            assert np.array_equal(held[0], held[1])  # not written into by the merge
+        for col in ("a", "b", "kind", "strength"):
+            assert np.array_equal(getattr(got, col), getattr(want, col))
+    assert in_place >= 4  # most years merged in place
+    for other in (copy.deepcopy(got), pickle.loads(pickle.dumps(got))):
+        assert "_room_of" not in other.__dict__
+        for col in ("a", "b", "kind", "strength"):
+            assert np.array_equal(getattr(other, col), getattr(got, col))

@@ -58,6 +58,7 @@ class Ties:
     def a(self) -> np.ndarray:
         """int32 smaller slot of each tie."""
         self._flush()
+        self._lent = True
         self._version += 1
         self._among = None
         return self._a
@@ -73,6 +74,7 @@ class Ties:
     def b(self) -> np.ndarray:
         """int32 larger slot of each tie."""
         self._flush()
+        self._lent = True
         self._version += 1
         self._among = None
         return self._b
@@ -88,6 +90,7 @@ class Ties:
     def kind(self) -> np.ndarray:
         """uint8 bit mask of the kinds of each tie."""
         self._flush()
+        self._lent = True
         self._version += 1
         return self._kind
 
@@ -101,6 +104,7 @@ class Ties:
     def strength(self) -> np.ndarray:
         """float32 strength of each tie, in [0, 1]."""
         self._flush()
+        self._lent = True
         self._version += 1
         return self._strength
 
@@ -253,16 +257,67 @@ class Ties:
         self._mark_canonical()
         self._version += 1
 
+    MERGE_ROOM = 4
+    """New columns made by a merge have room for ``1 / MERGE_ROOM`` more ties after them (:meth:`_merge_sorted`)."""
+
     def _merge_sorted(self, key: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
-        """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass)."""
-        from .network_kernel import merge_ties
+        """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass).
+
+        The columns a merge makes are the front of larger arrays (a quarter more room after them). The next merge
+        writes into those arrays in place, from the back (no second set of columns, no new memory to fault in),
+        if it fits, the columns have not been handed out since they were made (by a merge or a compaction's
+        renumbering in place; see :meth:`remap`) and the room is still theirs; else it makes new columns.
+        """
+        from .network_kernel import merge_ties_back, merge_ties_into
 
         self._row_index = None  # kept for the columns being replaced: let go of them as soon as they are
-        self._a, self._b, self._kind, self._strength = merge_ties(
-            self._a, self._b, self._kind, self._strength, np.ascontiguousarray(key, dtype=np.int64),
-            np.ascontiguousarray(kind, dtype=np.uint8), np.ascontiguousarray(strength, dtype=np.float32))
+        key = np.ascontiguousarray(key, dtype=np.int64)
+        kind = np.ascontiguousarray(kind, dtype=np.uint8)
+        strength = np.ascontiguousarray(strength, dtype=np.float32)
+        n, m = self._a.size, key.size
+        room = self._room()
+        if room is not None and room[1] + n + m <= room[0][0].size:
+            arrays, start = room
+            first = merge_ties_back(*arrays, start, n, key, kind, strength)
+            end = start + n + m
+        else:
+            size = n + m + (n + m) // self.MERGE_ROOM
+            arrays = tuple(np.empty(size, dtype=c.dtype) for c in (self._a, self._b, self._kind, self._strength))
+            first = 0
+            end = merge_ties_into(self._a, self._b, self._kind, self._strength, key, kind, strength, *arrays)
+        self._a, self._b, self._kind, self._strength = (x[first:end] for x in arrays)
+        self._room_of = arrays
+        self._lent = False
         self._owned = (self._a, self._b, self._kind, self._strength)  # made here: nobody else holds them
         self._among = None
+
+    def _room(self) -> tuple[tuple[np.ndarray, ...], int] | None:
+        """Return the arrays whose entries from ``start`` on the columns are, and ``start``, if they may be written to.
+
+        None unless the columns were made by this network (:meth:`_merge_sorted` or :meth:`remap`) and not handed
+        out through the attributes since.
+        """
+        arrays = self.__dict__.get("_room_of")
+        owned = self.__dict__.get("_owned")
+        columns = (self._a, self._b, self._kind, self._strength)
+        if (arrays is None or owned is None or self.__dict__.get("_lent", True)
+                or any(c is not o for c, o in zip(columns, owned, strict=True))):
+            return None
+        start = -1
+        for c, x in zip(columns, arrays, strict=True):
+            if c.base is not x or c.dtype != x.dtype or not c.flags.c_contiguous:
+                return None
+            offset, rest = divmod(c.ctypes.data - x.ctypes.data, c.itemsize)
+            if rest or (start >= 0 and offset != start):
+                return None
+            start = offset
+        return arrays, start
+
+    def __getstate__(self) -> dict:
+        """Return the state without the room after the columns (a copy or a pickle holds the columns alone)."""
+        state = self.__dict__.copy()
+        state.pop("_room_of", None)
+        return state
 
     def _flush(self) -> None:
         """Merge the buffer of new ties into the columns (the pairs in it are not in the columns)."""
@@ -365,6 +420,7 @@ class Ties:
             else:
                 kept = remap_ties_in_place(*columns, new_slot.astype(np.int32))
             self._a, self._b, self._kind, self._strength = (c[:kept] for c in columns)
+            self._lent = False  # new views of the columns, handed out to no one yet (the old ones are overwritten)
         else:
             self._a, self._b, self._kind, self._strength = remap_ties(*columns, new_slot.astype(np.int32))
         self._owned = (self._a, self._b, self._kind, self._strength)

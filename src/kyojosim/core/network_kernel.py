@@ -21,8 +21,9 @@
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
   :func:`tie_degree`: the same counted over the ties (one pass, no row of the adjacency read);
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
-  and the larger strength kept where a pair is already tied); :func:`tagged_keys` and :func:`merged_tags`: the
-  new pairs of several batches (each of one kind and strength) put in that form by one sort of packed words;
+  and the larger strength kept where a pair is already tied); :func:`merge_ties_into` writes it into arrays
+  given, :func:`merge_ties_back` in place, into room after the ties; :func:`tagged_keys` and :func:`merged_tags`:
+  the new pairs of several batches (each of one kind and strength) put in that form by one sort of packed words;
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
   :func:`kyojosim.core.network.pairs_touching` (the next, of one kind);
 * :func:`kinds_groups_with_new`: the same for every column of a group matrix at once (the
@@ -44,11 +45,11 @@ import numpy as np
 from ..compiled import compiled
 
 __all__ = ["PACKED_SLOTS", "SHIFT_BLOCK", "TAG_BITS", "compaction_shifts", "csr_and_degree_into", "csr_of_ties",
-           "csr_of_ties_into",
-           "csr_of_ties_scattered", "csr_of_ties_scattered_into", "find_pairs", "find_pairs_indexed",
-           "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree", "merge_ties",
-           "merged_tags", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place", "remap_ties_shifted",
-           "row_starts", "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
+           "csr_of_ties_into", "csr_of_ties_scattered", "csr_of_ties_scattered_into", "find_pairs",
+           "find_pairs_indexed", "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups",
+           "masked_degree", "merge_ties", "merge_ties_back", "merge_ties_into", "merged_tags", "pair_values",
+           "pairs_within", "remap_ties", "remap_ties_in_place", "remap_ties_shifted", "row_starts",
+           "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
 
 
 @compiled
@@ -439,6 +440,19 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
     out_b = np.empty(n + m, dtype=b.dtype)
     out_kind = np.empty(n + m, dtype=kind.dtype)
     out_strength = np.empty(n + m, dtype=strength.dtype)
+    o = merge_ties_into(a, b, kind, strength, key, kind_new, strength_new, out_a, out_b, out_kind, out_strength)
+    return out_a[:o], out_b[:o], out_kind[:o], out_strength[:o]
+
+
+@compiled
+def merge_ties_into(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, key: np.ndarray,
+                    kind_new: np.ndarray, strength_new: np.ndarray, out_a: np.ndarray, out_b: np.ndarray,
+                    out_kind: np.ndarray, out_strength: np.ndarray) -> int:  # pragma: no cover
+    """Write :func:`merge_ties` into the first entries of the arrays given (room for ``a.size + key.size``).
+
+    Returns the number of entries written.
+    """
+    n, m = a.size, key.size
     i = 0
     o = 0
     for j in range(m):
@@ -469,7 +483,58 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
         out_strength[o] = strength[i]
         i += 1
         o += 1
-    return out_a[:o], out_b[:o], out_kind[:o], out_strength[:o]
+    return o
+
+
+@compiled
+def merge_ties_back(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, start: int, n: int,
+                    key: np.ndarray, kind_new: np.ndarray, strength_new: np.ndarray) -> int:  # pragma: no cover
+    """Merge new pairs into ties held in place (:func:`merge_ties` without a second set of columns).
+
+    The ties are the entries ``start`` to ``start + n - 1`` of the arrays, which have room for ``key.size``
+    more after them. The merge runs from the back: the ties and new pairs of the largest keys are written
+    at the end first, so every tie moves only towards the back, past entries already read. The result
+    ends at ``start + n + key.size`` and begins at the entry returned (later than ``start`` by the number of
+    new pairs that were already tied).
+    """
+    m = key.size
+    i = start + n - 1
+    o = start + n + m - 1
+    for j in range(m - 1, -1, -1):
+        k = key[j]
+        tied = np.int64(-1)
+        while i >= start:
+            tied = (np.int64(a[i]) << 32) | np.int64(b[i])
+            if tied <= k:
+                break
+            a[o] = a[i]
+            b[o] = b[i]
+            kind[o] = kind[i]
+            strength[o] = strength[i]
+            i -= 1
+            o -= 1
+        if i >= start and tied == k:
+            kind[o] = kind[i] | kind_new[j]
+            strength[o] = max(strength[i], strength_new[j])
+            a[o] = a[i]
+            b[o] = b[i]
+            i -= 1
+        else:
+            a[o] = k >> 32
+            b[o] = k & 0xFFFFFFFF
+            kind[o] = kind_new[j]
+            strength[o] = strength_new[j]
+        o -= 1
+    if o == i:  # no new pair was tied already: the ties before the first new pair stay where they are
+        return start
+    while i >= start:  # else they move back by the number of those
+        a[o] = a[i]
+        b[o] = b[i]
+        kind[o] = kind[i]
+        strength[o] = strength[i]
+        i -= 1
+        o -= 1
+    return o + 1
 
 
 TAG_BITS = 16
