@@ -118,9 +118,12 @@ class Ties:
         return int(self._a.size + self._new_key.size)
 
     def nbytes(self) -> int:
-        """Bytes held by the tie columns (and the buffer of new ties)."""
-        return (self._a.nbytes + self._b.nbytes + self._kind.nbytes + self._strength.nbytes + self._new_key.nbytes
-                + self._new_kind.nbytes + self._new_strength.nbytes)
+        """Bytes held by the tie columns (with the room after them, :meth:`_merge_sorted`) and the new ties' buffer."""
+        columns = (self._a, self._b, self._kind, self._strength)
+        arrays = self.__dict__.get("_room_of")
+        if arrays is None or any(c.base is not x for c, x in zip(columns, arrays, strict=True)):
+            arrays = columns
+        return sum(x.nbytes for x in arrays) + self._new_key.nbytes + self._new_kind.nbytes + self._new_strength.nbytes
 
     @property
     def pending(self) -> int:
