@@ -206,12 +206,13 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
     ``kinds`` (uint8) one per entry, two per tie. Every element of them is written (their former contents
     do not matter), so the arrays of a previous adjacency can be filled again.
 
-    The upper parts ``(r, y)`` are the ties themselves in their order. The lower parts ``(x, r)`` need the
-    ties in the order of ``b``: a counting scatter, whose cost is one random write per tie. With fewer than
-    :data:`PACKED_SLOTS` slots the scatter writes one 64-bit word per tie (column, kinds and the strength's bits)
-    into a list of the lower parts; then one sequential pass writes the rows one after the other, each its lower
-    part from that list and its upper part from the ties, counting the row's degree as it goes. With more
-    slots, the scatter writes into the outputs (:func:`csr_of_ties_scattered_into`). Both give the same arrays.
+    The upper parts ``(r, y)`` are the ties themselves in their order: each tie's entry is written at its
+    place directly (a sequential pass). The lower parts ``(x, r)`` need the ties in the order of ``b``: a
+    counting scatter, whose cost is one random write per tie. With fewer than :data:`PACKED_SLOTS` slots the
+    scatter writes one 64-bit word per tie (column, kinds and the strength's bits) into a list of the lower
+    parts, copied out row by row afterwards (sequentially), instead of a write into each of the three
+    outputs; with more, it writes into the outputs (:func:`csr_of_ties_scattered_into`). Both give the same
+    arrays.
     """
     n = indptr.size - 1
     counted = degree.size > 0
@@ -240,30 +241,28 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
                                                                         | np.uint32(kind[t]))
         fill[r] = j + 1
     data_bits = data.view(np.uint32)  # the strengths' bits
-    t = 0
-    p = 0
-    for r in range(n):  # row after row: its lower entries (in the order of a), then its upper ones (the ties t)
-        hits = 0  # the row's count, kept in a register
-        for q in range(lower[r], lower[r + 1]):
-            e = packed[q]
-            low = np.uint32(e & np.uint64(0xFFFFFFFF))
-            indices[p] = np.int32(low >> np.uint32(8))
-            k = np.uint8(low & np.uint32(0xFF))
-            kinds[p] = k
-            data_bits[p] = np.uint32(e >> np.uint64(32))
-            hits += np.int64((k & kind_mask) != 0)
-            p += 1
-        stop = t + (indptr[r + 1] - p)  # the row's upper entries: the next ties, of first slot r
-        while t < stop:
-            indices[p] = b[t]
-            data_bits[p] = bits[t]
-            k = kind[t]
-            kinds[p] = k
-            hits += np.int64((k & kind_mask) != 0)
-            p += 1
-            t += 1
+    if counted:
+        degree[:] = 0
+    for t in range(m):  # the upper entry of tie t: after the ties of smaller a, the lower part of row a and t's
+        p = t + lower[a[t] + 1]
+        indices[p] = b[t]
+        data_bits[p] = bits[t]
+        kinds[p] = kind[t]
+        if counted:  # rows in order (the ties are sorted by a): the count of row a[t], in the cache
+            degree[a[t]] += np.int64((kind[t] & kind_mask) != 0)
+    r = 0
+    for q in range(m):  # the lower entries, each to the head of its row
+        while lower[r + 1] <= q:
+            r += 1
+        p = q + indptr[r] - lower[r]
+        e = packed[q]
+        low = np.uint32(e & np.uint64(0xFFFFFFFF))
+        indices[p] = np.int32(low >> np.uint32(8))
+        k = np.uint8(low & np.uint32(0xFF))
+        kinds[p] = k
+        data_bits[p] = np.uint32(e >> np.uint64(32))
         if counted:
-            degree[r] = hits
+            degree[r] += np.int64((k & kind_mask) != 0)
 
 
 @compiled
