@@ -695,3 +695,184 @@ def test_kinds_groups_with_new_equal_the_array_listing(seed, n, kinds, wide):
             assert n_new[j] == is_new[slots].sum()
         got_groups += len(listed)
     assert n_new.size == got_groups and start[-1] == members.size
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 80), st.integers(0, 300), st.integers(2, 9))
+def test_batches_merged_by_tagged_keys_equal_adding_each_pair_in_turn(seed, n, n_ties, n_batches):
+    """Several batches of one flush (sorted as packed words with their batch) give the ties of adding every pair
+    one by one: kinds OR-ed, the larger strength kept, among the batches and with the ties already there."""
+    from kyojosim.core.network import TieBatch, pair_keys
+
+    rng = np.random.default_rng(seed)
+    t = Ties()
+    t.add(rng.integers(0, n, n_ties), rng.integers(0, n, n_ties), TIE_NEIGHBOUR, 0.4)
+    want = {(int(x), int(y)): (int(k), np.float32(s)) for x, y, k, s in zip(t.a, t.b, t.kind, t.strength, strict=True)}
+    batch = TieBatch(t)
+    for _ in range(n_batches):
+        size = int(rng.integers(0, 3 * n))
+        a, b = rng.integers(0, n, size), rng.integers(0, n, size)
+        kind = int(rng.choice([TIE_HOUSEHOLD, TIE_COMMUNITY, TIE_ONLINE, TIE_COMMUNITY | TIE_ONLINE]))
+        strength = float(rng.choice([0.2, 0.5, 0.7, 1.0]))
+        batch.add(a, b, kind, strength)
+        for k in pair_keys(a, b).tolist():
+            pair = (k >> 32, k & 0xFFFFFFFF)
+            old_kind, old_strength = want.get(pair, (0, np.float32(0.0)))
+            want[pair] = (old_kind | kind, max(old_strength, np.float32(strength)))
+    batch.flush()
+    assert t.pending == 0
+    pairs = sorted(want)
+    assert np.array_equal(t.a, np.array([p[0] for p in pairs], dtype=np.int32))
+    assert np.array_equal(t.b, np.array([p[1] for p in pairs], dtype=np.int32))
+    assert np.array_equal(t.kind, np.array([want[p][0] for p in pairs], dtype=np.uint8))
+    assert np.array_equal(t.strength, np.array([want[p][1] for p in pairs], dtype=np.float32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(1, 12), st.booleans())
+def test_merged_tags_equal_the_reduceat_of_the_argsorted_batches(seed, size, n_batches, nan):
+    """The distinct keys of sorted tagged keys, their kinds and strengths, are those of concatenating the batches,
+    an argsort, ``np.bitwise_or.reduceat`` and ``np.maximum.reduceat`` (a NaN strength included)."""
+    from kyojosim.core.network_kernel import merged_tags, tagged_keys
+
+    rng = np.random.default_rng(seed)
+    sizes = rng.multinomial(size, np.ones(n_batches) / n_batches)
+    hi = 1 << 24
+    x = rng.integers(0, 31, size) * (hi // 31 - 1)  # few distinct pairs (repeated), slots up to almost 2**24
+    y = x + rng.integers(1, 3, size)
+    key = x.astype(np.int64) << 32 | y.astype(np.int64)
+    kinds = rng.integers(0, 256, n_batches).astype(np.uint8)
+    strengths = rng.random(n_batches).astype(np.float32)
+    if nan:
+        strengths[rng.integers(n_batches)] = np.nan
+    words, ok = tagged_keys(key, sizes.astype(np.int64))
+    assert ok
+    words.sort()
+    got = merged_tags(words, kinds, strengths)
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    kind_new = np.repeat(kinds, sizes)[order]
+    strength_new = np.repeat(strengths, sizes)[order]
+    first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    want = k[first], np.bitwise_or.reduceat(kind_new, first), np.maximum.reduceat(strength_new, first)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+def test_tagged_keys_refuse_slots_past_24_bits_and_too_many_batches():
+    from kyojosim.core.network_kernel import tagged_keys
+
+    fits = np.array([(1 << 24) - 2 << 32 | (1 << 24) - 1], dtype=np.int64)
+    assert tagged_keys(fits, np.array([1]))[1]
+    for past in ((1 << 24) << 32 | (1 << 24) + 1, 5 << 32 | 1 << 24):
+        assert not tagged_keys(np.array([past], dtype=np.int64), np.array([1]))[1]
+    assert not tagged_keys(fits, np.r_[1, np.zeros((1 << 16) - 1, dtype=np.int64)])[1]
+    assert tagged_keys(fits, np.r_[np.zeros((1 << 16) - 2, dtype=np.int64), 1])[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 3 * 2**15 + 5), st.floats(0.0, 1.0), st.integers(0, 400))
+def test_compaction_shifts_renumber_the_ties_as_the_table_of_new_slots(seed, n, keep_share, m):
+    """The 16-bit table of a compaction gives every slot's new number (blocks of 2**15 slots, past the first
+    block too); the ties renumbered in place from it are those of :func:`remap_ties_in_place`."""
+    from kyojosim.core.network_kernel import SHIFT_BLOCK, compaction_shifts, remap_ties_in_place, remap_ties_shifted
+
+    rng = np.random.default_rng(seed)
+    keep = rng.random(n) < keep_share
+    new_slot = np.where(keep, np.cumsum(keep) - 1, -1)
+    table, base, ok = compaction_shifts(new_slot)
+    assert ok
+    slots = np.arange(n)
+    dropped = (table >> SHIFT_BLOCK).astype(bool)
+    assert np.array_equal(dropped, ~keep)
+    assert np.array_equal((slots - base[slots >> SHIFT_BLOCK] - (table & 0x7FFF))[keep], new_slot[keep])
+    if n:
+        a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
+        kind, strength = rng.integers(0, 16, m).astype(np.uint8), rng.random(m).astype(np.float32)
+        want = [c.copy() for c in (a, b, kind, strength)]
+        kept = remap_ties_in_place(*want, new_slot.astype(np.int32))
+        got = [c.copy() for c in (a, b, kind, strength)]
+        assert remap_ties_shifted(*got, table, base) == kept
+        assert all(np.array_equal(g[:kept], w[:kept]) for g, w in zip(got, want, strict=True))
+
+
+def test_compaction_shifts_refuse_other_renumberings():
+    from kyojosim.core.network_kernel import compaction_shifts
+
+    assert compaction_shifts(np.array([0, -1, 1, 2]))[2]
+    for table in ([1, -1, 2], [0, -1, 2], [1, 0], [0, -2, 1], [-1, 0, 0]):
+        assert not compaction_shifts(np.array(table))[2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(0, 25), st.integers(0, 6), st.integers(0, 4))
+def test_merge_ties_back_equals_merge_ties_in_place(seed, n, m, start, spare):
+    """Merging from the back into room after the ties gives the columns of :func:`merge_ties`, wherever the ties
+    begin in the arrays and whether or not new pairs are tied already (then the result begins later)."""
+    from kyojosim.core.network_kernel import merge_ties, merge_ties_back
+
+    rng = np.random.default_rng(seed)
+    top = 12
+    key = np.unique(rng.integers(0, top, n) << 32 | rng.integers(0, top, n))
+    a, b = (key >> 32).astype(np.int32), (key & 0xFFFFFFFF).astype(np.int32)
+    kind, strength = rng.integers(0, 16, a.size).astype(np.uint8), rng.random(a.size).astype(np.float32)
+    new = np.unique(rng.integers(0, top, m) << 32 | rng.integers(0, top, m))
+    kind_new, strength_new = rng.integers(0, 16, new.size).astype(np.uint8), rng.random(new.size).astype(np.float32)
+    want = merge_ties(a, b, kind, strength, new, kind_new, strength_new)
+    size = start + a.size + new.size + spare
+    arrays = [np.full(size, 7, dtype=c.dtype) for c in (a, b, kind, strength)]
+    for x, c in zip(arrays, (a, b, kind, strength), strict=True):
+        x[start:start + c.size] = c
+    first = merge_ties_back(*arrays, start, a.size, new, kind_new, strength_new)
+    end = start + a.size + new.size
+    assert first - start == np.isin(new, key).sum()  # later by the pairs already tied
+    for x, w in zip(arrays, want, strict=True):
+        assert np.array_equal(x[first:end], w)
+        assert np.all(x[end:] == 7)  # nothing written past the room
+
+
+def test_merges_in_place_give_the_ties_of_new_columns_and_leave_handed_out_columns_alone():
+    """Year after year of renumbering and merging, ties merged in place (into room after the columns) equal ties
+    merged into new columns; columns read through the attributes are never written into by a later merge, and a
+    copy or a pickle holds the columns without the room."""
+    import copy
+    import pickle
+
+    from kyojosim.core.network import TieBatch
+
+    rng = np.random.default_rng(21)
+    n = 400
+    got, want = Ties(), Ties()
+    for t in (got, want):
+        t.add(rng.integers(0, n, 1) * 0, np.ones(1, dtype=np.int64), TIE_NEIGHBOUR, 0.5)
+    in_place = 0
+    for year in range(12):
+        keep = rng.random(n) < 0.95
+        new_slot = np.where(keep, np.cumsum(keep) - 1, -1)
+        n = int(keep.sum()) + 30
+        batches = [(rng.integers(0, n, size), rng.integers(0, n, size), kind, s)
+                   for size, kind, s in ((int(rng.integers(0, 300)), TIE_COMMUNITY, 0.5), (40, TIE_ONLINE, 0.9))]
+        held = None
+        for t in (got, want):
+            t.remap(new_slot)
+            if t is want:
+                t._room_of = None  # the reference: every merge makes new columns
+            elif year % 3 == 0:
+                held = got.strength, got.strength.copy()  # a column handed out after the compaction, some years
+            batch = TieBatch(t)
+            for a, b, kind, s in batches:
+                batch.add(a, b, kind, s)
+            before = t.__dict__.get("_room_of")
+            batch.flush()
+            if t is got and before is not None and t._room_of is before:
+                in_place += 1
+        if held is not None:
+            assert np.array_equal(held[0], held[1])  # not written into by the merge
+        for col in ("a", "b", "kind", "strength"):
+            assert np.array_equal(getattr(got, col), getattr(want, col))
+    assert in_place >= 4  # most years merged in place
+    for other in (copy.deepcopy(got), pickle.loads(pickle.dumps(got))):
+        assert "_room_of" not in other.__dict__
+        for col in ("a", "b", "kind", "strength"):
+            assert np.array_equal(getattr(other, col), getattr(got, col))

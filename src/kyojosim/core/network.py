@@ -58,6 +58,7 @@ class Ties:
     def a(self) -> np.ndarray:
         """int32 smaller slot of each tie."""
         self._flush()
+        self._lent = True
         self._version += 1
         self._among = None
         return self._a
@@ -73,6 +74,7 @@ class Ties:
     def b(self) -> np.ndarray:
         """int32 larger slot of each tie."""
         self._flush()
+        self._lent = True
         self._version += 1
         self._among = None
         return self._b
@@ -88,6 +90,7 @@ class Ties:
     def kind(self) -> np.ndarray:
         """uint8 bit mask of the kinds of each tie."""
         self._flush()
+        self._lent = True
         self._version += 1
         return self._kind
 
@@ -101,6 +104,7 @@ class Ties:
     def strength(self) -> np.ndarray:
         """float32 strength of each tie, in [0, 1]."""
         self._flush()
+        self._lent = True
         self._version += 1
         return self._strength
 
@@ -114,9 +118,12 @@ class Ties:
         return int(self._a.size + self._new_key.size)
 
     def nbytes(self) -> int:
-        """Bytes held by the tie columns (and the buffer of new ties)."""
-        return (self._a.nbytes + self._b.nbytes + self._kind.nbytes + self._strength.nbytes + self._new_key.nbytes
-                + self._new_kind.nbytes + self._new_strength.nbytes)
+        """Bytes held by the tie columns (with the room after them, :meth:`_merge_sorted`) and the new ties' buffer."""
+        columns = (self._a, self._b, self._kind, self._strength)
+        arrays = self.__dict__.get("_room_of")
+        if arrays is None or any(c.base is not x for c, x in zip(columns, arrays, strict=True)):
+            arrays = columns
+        return sum(x.nbytes for x in arrays) + self._new_key.nbytes + self._new_kind.nbytes + self._new_strength.nbytes
 
     @property
     def pending(self) -> int:
@@ -202,7 +209,10 @@ class Ties:
         """Merge batches of pair keys (see :func:`pair_keys`), each of one kind and strength, into the ties.
 
         The buffer of new ties is merged in the same pass (its pairs are merged with the batches' like
-        theirs among themselves: kinds OR-ed, the larger strength kept).
+        theirs among themselves: kinds OR-ed, the larger strength kept). Several batches (and no buffer) with
+        slots below 2**24 are put in order as one array of words, each key packed with the number of its batch
+        (:func:`~kyojosim.core.network_kernel.tagged_keys`, one sort, no argsort), and their pairs merged in a
+        compiled pass (:func:`~kyojosim.core.network_kernel.merged_tags`).
         """
         sizes = [k.size for k in keys]
         if sum(sizes) == 0:
@@ -214,6 +224,18 @@ class Ties:
             self._merge_duplicates()
             self._mark_canonical()
         key = np.concatenate(keys)
+        if self._new_key.size == 0 and len(sizes) > 1:
+            from .network_kernel import merged_tags, tagged_keys
+
+            # each key packed with the number of its batch: one sort of words, the pairs of a key side by side
+            words, ok = tagged_keys(key, np.array(sizes, dtype=np.int64))
+            if ok:
+                words.sort()
+                self._merge_sorted(*merged_tags(words, np.array(kinds_in, dtype=np.uint8),
+                                                np.array(strengths_in, dtype=np.float32)))
+                self._mark_canonical()
+                self._version += 1
+                return
         kind_new = np.repeat(np.array(kinds_in, dtype=np.uint8), sizes)
         strength_new = np.repeat(np.array(strengths_in, dtype=np.float32), sizes)
         if self._new_key.size:  # the buffer's pairs join the batches (one pass over the ties for all)
@@ -238,16 +260,67 @@ class Ties:
         self._mark_canonical()
         self._version += 1
 
+    MERGE_ROOM = 4
+    """New columns made by a merge have room for ``1 / MERGE_ROOM`` more ties after them (:meth:`_merge_sorted`)."""
+
     def _merge_sorted(self, key: np.ndarray, kind: np.ndarray, strength: np.ndarray) -> None:
-        """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass)."""
-        from .network_kernel import merge_ties
+        """Merge sorted, distinct pair keys with their kinds and strengths into the sorted columns (one pass).
+
+        The columns a merge makes are the front of larger arrays (a quarter more room after them). The next merge
+        writes into those arrays in place, from the back (no second set of columns, no new memory to fault in),
+        if it fits, the columns have not been handed out since they were made (by a merge or a compaction's
+        renumbering in place; see :meth:`remap`) and the room is still theirs; else it makes new columns.
+        """
+        from .network_kernel import merge_ties_back, merge_ties_into
 
         self._row_index = None  # kept for the columns being replaced: let go of them as soon as they are
-        self._a, self._b, self._kind, self._strength = merge_ties(
-            self._a, self._b, self._kind, self._strength, np.ascontiguousarray(key, dtype=np.int64),
-            np.ascontiguousarray(kind, dtype=np.uint8), np.ascontiguousarray(strength, dtype=np.float32))
+        key = np.ascontiguousarray(key, dtype=np.int64)
+        kind = np.ascontiguousarray(kind, dtype=np.uint8)
+        strength = np.ascontiguousarray(strength, dtype=np.float32)
+        n, m = self._a.size, key.size
+        room = self._room()
+        if room is not None and room[1] + n + m <= room[0][0].size:
+            arrays, start = room
+            first = merge_ties_back(*arrays, start, n, key, kind, strength)
+            end = start + n + m
+        else:
+            size = n + m + (n + m) // self.MERGE_ROOM
+            arrays = tuple(np.empty(size, dtype=c.dtype) for c in (self._a, self._b, self._kind, self._strength))
+            first = 0
+            end = merge_ties_into(self._a, self._b, self._kind, self._strength, key, kind, strength, *arrays)
+        self._a, self._b, self._kind, self._strength = (x[first:end] for x in arrays)
+        self._room_of = arrays
+        self._lent = False
         self._owned = (self._a, self._b, self._kind, self._strength)  # made here: nobody else holds them
         self._among = None
+
+    def _room(self) -> tuple[tuple[np.ndarray, ...], int] | None:
+        """Return the arrays whose entries from ``start`` on the columns are, and ``start``, if they may be written to.
+
+        None unless the columns were made by this network (:meth:`_merge_sorted` or :meth:`remap`) and not handed
+        out through the attributes since.
+        """
+        arrays = self.__dict__.get("_room_of")
+        owned = self.__dict__.get("_owned")
+        columns = (self._a, self._b, self._kind, self._strength)
+        if (arrays is None or owned is None or self.__dict__.get("_lent", True)
+                or any(c is not o for c, o in zip(columns, owned, strict=True))):
+            return None
+        start = -1
+        for c, x in zip(columns, arrays, strict=True):
+            if c.base is not x or c.dtype != x.dtype or not c.flags.c_contiguous:
+                return None
+            offset, rest = divmod(c.ctypes.data - x.ctypes.data, c.itemsize)
+            if rest or (start >= 0 and offset != start):
+                return None
+            start = offset
+        return arrays, start
+
+    def __getstate__(self) -> dict:
+        """Return the state without the room after the columns (a copy or a pickle holds the columns alone)."""
+        state = self.__dict__.copy()
+        state.pop("_room_of", None)
+        return state
 
     def _flush(self) -> None:
         """Merge the buffer of new ties into the columns (the pairs in it are not in the columns)."""
@@ -317,11 +390,18 @@ class Ties:
             self._mark_canonical()  # a subset of sorted, distinct pairs is sorted and distinct
 
     def remap(self, new_slot: np.ndarray) -> None:
-        """Follow a compaction of the population: drop ties of dropped slots, renumber the rest."""
-        from .network_kernel import keeps_order, remap_ties, remap_ties_in_place
+        """Follow a compaction of the population: drop ties of dropped slots, renumber the rest.
+
+        The renumbering of a compaction (the kept slots numbered 0, 1, 2, ... in order) is read from a table of
+        16-bit words (:func:`~kyojosim.core.network_kernel.compaction_shifts`), half the memory of the int32
+        table used for any other.
+        """
+        from .network_kernel import compaction_shifts, keeps_order, remap_ties, remap_ties_in_place, remap_ties_shifted
 
         new_slot = np.asarray(new_slot)
-        order_kept = bool(keeps_order(new_slot))
+        shifts = compaction_shifts(new_slot) if new_slot.dtype.kind == "i" else None
+        compacted = shifts is not None and bool(shifts[2])  # slots kept in order, numbered 0, 1, 2, ...
+        order_kept = compacted or bool(keeps_order(new_slot))
         if order_kept and self._new_key.size:
             # the buffer of new ties follows as it is (renumbering that keeps the order of slots keeps its order)
             na, nb = new_slot[self._new_key >> 32], new_slot[self._new_key & 0xFFFFFFFF]
@@ -338,8 +418,12 @@ class Ties:
                 and self._a.dtype == self._b.dtype == np.int32):
             # columns this network made itself (read through the properties, kept by no one across a compaction):
             # the kept ties move to their front in place, without a second set of columns
-            kept = remap_ties_in_place(*columns, new_slot.astype(np.int32))
+            if compacted:
+                kept = remap_ties_shifted(*columns, shifts[0], shifts[1])
+            else:
+                kept = remap_ties_in_place(*columns, new_slot.astype(np.int32))
             self._a, self._b, self._kind, self._strength = (c[:kept] for c in columns)
+            self._lent = False  # new views of the columns, handed out to no one yet (the old ones are overwritten)
         else:
             self._a, self._b, self._kind, self._strength = remap_ties(*columns, new_slot.astype(np.int32))
         self._owned = (self._a, self._b, self._kind, self._strength)

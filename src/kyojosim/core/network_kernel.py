@@ -16,11 +16,14 @@
   :func:`tie_degree` counted in the same passes;
 * :func:`remap_ties`: the ties between slots kept by a compaction, renumbered, in one pass
   (:func:`remap_ties_in_place` over its input columns; :func:`keeps_order`: whether that renumbering
-  keeps the order of the slots);
+  keeps the order of the slots; :func:`compaction_shifts` and :func:`remap_ties_shifted`: the same in place
+  from a table of 16-bit words when the renumbering is that of a compaction);
 * :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
   :func:`tie_degree`: the same counted over the ties (one pass, no row of the adjacency read);
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
-  and the larger strength kept where a pair is already tied);
+  and the larger strength kept where a pair is already tied); :func:`merge_ties_into` writes it into arrays
+  given, :func:`merge_ties_back` in place, into room after the ties; :func:`tagged_keys` and :func:`merged_tags`:
+  the new pairs of several batches (each of one kind and strength) put in that form by one sort of packed words;
 * :func:`groups_with_new`: the members of the groups that have a new member, new members first, for
   :func:`kyojosim.core.network.pairs_touching` (the next, of one kind);
 * :func:`kinds_groups_with_new`: the same for every column of a group matrix at once (the
@@ -41,11 +44,12 @@ import numpy as np
 
 from ..compiled import compiled
 
-__all__ = ["PACKED_SLOTS", "csr_and_degree_into", "csr_of_ties", "csr_of_ties_into", "csr_of_ties_scattered",
-           "csr_of_ties_scattered_into", "find_pairs", "find_pairs_indexed",
-           "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups", "masked_degree",
-           "merge_ties", "pair_values", "pairs_within", "remap_ties", "remap_ties_in_place", "row_starts",
-           "strengthen_found", "tie_degree", "tied_candidates"]
+__all__ = ["PACKED_SLOTS", "SHIFT_BLOCK", "TAG_BITS", "compaction_shifts", "csr_and_degree_into", "csr_of_ties",
+           "csr_of_ties_into", "csr_of_ties_scattered", "csr_of_ties_scattered_into", "find_pairs",
+           "find_pairs_indexed", "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups",
+           "masked_degree", "merge_ties", "merge_ties_back", "merge_ties_into", "merged_tags", "pair_values",
+           "pairs_within", "remap_ties", "remap_ties_in_place", "remap_ties_shifted", "row_starts",
+           "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
 
 
 @compiled
@@ -435,6 +439,19 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
     out_b = np.empty(n + m, dtype=b.dtype)
     out_kind = np.empty(n + m, dtype=kind.dtype)
     out_strength = np.empty(n + m, dtype=strength.dtype)
+    o = merge_ties_into(a, b, kind, strength, key, kind_new, strength_new, out_a, out_b, out_kind, out_strength)
+    return out_a[:o], out_b[:o], out_kind[:o], out_strength[:o]
+
+
+@compiled
+def merge_ties_into(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, key: np.ndarray,
+                    kind_new: np.ndarray, strength_new: np.ndarray, out_a: np.ndarray, out_b: np.ndarray,
+                    out_kind: np.ndarray, out_strength: np.ndarray) -> int:  # pragma: no cover
+    """Write :func:`merge_ties` into the first entries of the arrays given (room for ``a.size + key.size``).
+
+    Returns the number of entries written.
+    """
+    n, m = a.size, key.size
     i = 0
     o = 0
     for j in range(m):
@@ -465,7 +482,132 @@ def merge_ties(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndar
         out_strength[o] = strength[i]
         i += 1
         o += 1
-    return out_a[:o], out_b[:o], out_kind[:o], out_strength[:o]
+    return o
+
+
+@compiled
+def merge_ties_back(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, start: int, n: int,
+                    key: np.ndarray, kind_new: np.ndarray, strength_new: np.ndarray) -> int:  # pragma: no cover
+    """Merge new pairs into ties held in place (:func:`merge_ties` without a second set of columns).
+
+    The ties are the entries ``start`` to ``start + n - 1`` of the arrays, which have room for ``key.size``
+    more after them. The merge runs from the back: the ties and new pairs of the largest keys are written
+    at the end first, so every tie moves only towards the back, past entries already read. The result
+    ends at ``start + n + key.size`` and begins at the entry returned (later than ``start`` by the number of
+    new pairs that were already tied).
+    """
+    m = key.size
+    i = start + n - 1
+    o = start + n + m - 1
+    for j in range(m - 1, -1, -1):
+        k = key[j]
+        tied = np.int64(-1)
+        while i >= start:
+            tied = (np.int64(a[i]) << 32) | np.int64(b[i])
+            if tied <= k:
+                break
+            a[o] = a[i]
+            b[o] = b[i]
+            kind[o] = kind[i]
+            strength[o] = strength[i]
+            i -= 1
+            o -= 1
+        if i >= start and tied == k:
+            kind[o] = kind[i] | kind_new[j]
+            strength[o] = max(strength[i], strength_new[j])
+            a[o] = a[i]
+            b[o] = b[i]
+            i -= 1
+        else:
+            a[o] = k >> 32
+            b[o] = k & 0xFFFFFFFF
+            kind[o] = kind_new[j]
+            strength[o] = strength_new[j]
+        o -= 1
+    if o == i:  # no new pair was tied already: the ties before the first new pair stay where they are
+        return start
+    while i >= start:  # else they move back by the number of those
+        a[o] = a[i]
+        b[o] = b[i]
+        kind[o] = kind[i]
+        strength[o] = strength[i]
+        i -= 1
+        o -= 1
+    return o + 1
+
+
+TAG_BITS = 16
+"""Low bits of a tagged key (:func:`tagged_keys`) that hold the number of its batch."""
+
+
+@compiled
+def tagged_keys(key: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled
+    """Return each pair key ``a << 32 | b`` packed with the number of its batch, as ``a << 40 | b << 16 | batch``.
+
+    Args:
+        key: int64 keys of :func:`kyojosim.core.network.pair_keys` (``0 <= a < b``), the batches one after
+            the other.
+        sizes: int64 number of keys of each batch.
+
+    Returns:
+        ``(words, ok)``: the uint64 words (sorting them sorts the pairs by ``(a, b)``, the pairs of several
+        batches side by side, by batch); ``ok`` is False (and the words not all written) if a slot is
+        negative or does not fit in 24 bits, or there are ``2 ** TAG_BITS`` batches or more.
+    """
+    words = np.empty(key.size, dtype=np.uint64)
+    if sizes.size >= 1 << TAG_BITS:
+        return words, False
+    low = np.int64(0xFFFFFFFF)
+    i = 0
+    for tag in range(sizes.size):
+        for _ in range(sizes[tag]):
+            x, y = key[i] >> 32, key[i] & low
+            if x < 0 or x >= PACKED_SLOTS or y >= PACKED_SLOTS:
+                return words, False
+            words[i] = (np.uint64(x) << np.uint64(40)) | (np.uint64(y) << np.uint64(TAG_BITS)) | np.uint64(tag)
+            i += 1
+    return words, True
+
+
+@compiled
+def merged_tags(words: np.ndarray, tag_kind: np.ndarray,
+                tag_strength: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """Return the distinct pairs of sorted tagged keys (:func:`tagged_keys`) with their batches' kinds and strengths.
+
+    Args:
+        words: uint64 tagged keys, ascending.
+        tag_kind: uint8 kind bits of each batch.
+        tag_strength: float32 strength of each batch.
+
+    Returns:
+        ``(key, kind, strength)``: the distinct keys ``a << 32 | b`` (int64, ascending), the kinds of the
+        batches of each OR-ed and the largest of their strengths (``np.maximum``: a NaN gives NaN).
+    """
+    m = words.size
+    key = np.empty(m, dtype=np.int64)
+    kind = np.empty(m, dtype=np.uint8)
+    strength = np.empty(m, dtype=np.float32)
+    tag_mask = np.uint64((1 << TAG_BITS) - 1)
+    slot_mask = np.uint64(0xFFFFFF)
+    o = -1
+    last = np.uint64(0)
+    for q in range(m):
+        w = words[q]
+        t = np.int64(w & tag_mask)
+        pair = w >> np.uint64(TAG_BITS)
+        if o < 0 or pair != last:
+            o += 1
+            last = pair
+            key[o] = (np.int64(pair >> np.uint64(24)) << 32) | np.int64(pair & slot_mask)
+            kind[o] = tag_kind[t]
+            strength[o] = tag_strength[t]
+        else:
+            kind[o] |= tag_kind[t]
+            v = tag_strength[t]
+            s = strength[o]
+            if s == s and (v != v or v > s):
+                strength[o] = v
+    return key[: o + 1], kind[: o + 1], strength[: o + 1]
 
 
 @compiled
@@ -531,6 +673,65 @@ def remap_ties_in_place(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength
             kind[j] = kind[t]
             strength[j] = strength[t]
             j += 1
+    return j
+
+
+SHIFT_BLOCK = 15
+"""Slots are grouped in blocks of ``2 ** SHIFT_BLOCK`` for :func:`compaction_shifts` (its counts fit 15 bits)."""
+
+
+@compiled
+def compaction_shifts(new_slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover - compiled
+    """Return the renumbering of a compaction as a table of 16-bit words: ``(table, base, ok)``.
+
+    A compaction keeps the slots in order and numbers them from 0: ``new_slot[s]`` is the number of kept
+    slots before ``s``, or -1. Then ``new_slot[s] = s - base[s >> SHIFT_BLOCK] - (table[s] & 0x7FFF)`` for a kept
+    slot (``base``: the slots dropped before the slot's block; the low bits: those dropped before it in its
+    block) and the top bit of ``table[s]`` marks a dropped slot: a quarter of the int64 table's memory, half
+    of int32's, so that more of it stays in the cache while the ties are renumbered.
+
+    ``ok`` is False if ``new_slot`` is not such a renumbering (its kept slots not numbered 0, 1, 2, ... in
+    order, or an entry below -1).
+    """
+    n = new_slot.size
+    table = np.empty(n, dtype=np.uint16)
+    base = np.zeros((n >> SHIFT_BLOCK) + 1, dtype=np.int64)
+    dropped = 0
+    block_mask = (1 << SHIFT_BLOCK) - 1
+    for s in range(n):
+        if (s & block_mask) == 0:
+            base[s >> SHIFT_BLOCK] = dropped
+        local = dropped - base[s >> SHIFT_BLOCK]
+        x = new_slot[s]
+        if x == -1:
+            table[s] = np.uint16(local | (1 << SHIFT_BLOCK))
+            dropped += 1
+        elif x == s - dropped:
+            table[s] = np.uint16(local)
+        else:
+            return table, base, False
+    return table, base, True
+
+
+@compiled
+def remap_ties_shifted(a: np.ndarray, b: np.ndarray, kind: np.ndarray, strength: np.ndarray, table: np.ndarray,
+                       base: np.ndarray) -> int:  # pragma: no cover - compiled
+    """:func:`remap_ties_in_place` of a compaction given by :func:`compaction_shifts`; return how many ties are kept.
+
+    Every tie is written at the next place (never after its own) and the place advanced only for a tie whose
+    two ends are kept (no branch on it: the ends' fate is random).
+    """
+    j = 0
+    low = np.uint16((1 << SHIFT_BLOCK) - 1)
+    top = np.uint16(1 << SHIFT_BLOCK)
+    for t in range(a.size):
+        x, y = np.int64(a[t]), np.int64(b[t])
+        u, v = table[x], table[y]
+        a[j] = x - base[x >> SHIFT_BLOCK] - np.int64(u & low)
+        b[j] = y - base[y >> SHIFT_BLOCK] - np.int64(v & low)
+        kind[j] = kind[t]
+        strength[j] = strength[t]
+        j += np.int64(((u | v) & top) == 0)
     return j
 
 

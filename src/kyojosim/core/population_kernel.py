@@ -69,13 +69,20 @@ def compact_values(a: np.ndarray, keep: np.ndarray) -> int:  # pragma: no cover 
     """Move the values ``a[i]`` with ``keep[i]`` to the front of the one-dimensional ``a``, in order (in place).
 
     :func:`compact_rows` of a column of one value per row, without its loop over the row (which costs
-    more than the copy for one value); returns how many.
+    more than the copy for one value); returns how many. Every value is written at the next place (never
+    after its own) and the place advanced only for a kept one, without a branch; the one entry past the kept
+    values that this overwrites is put back.
     """
+    kept = 0
+    for i in range(keep.size):
+        kept += np.int64(keep[i])
+    last = a[kept] if kept < a.size else a[0]
     j = 0
     for i in range(keep.size):
-        if keep[i]:
-            a[j] = a[i]
-            j += 1
+        a[j] = a[i]
+        j += np.int64(keep[i])
+    if kept < a.size:
+        a[kept] = last
     return j
 
 
