@@ -224,6 +224,36 @@ def test_newborn_and_in_migrant_handles(scenario_from):
     assert len(m.agents) == m.population.size
 
 
+def test_new_handles_go_to_the_collectors_oldest_generation_unless_the_process_froze_objects(scenario_from):
+    """The turn's new Mesa handles skip the young generations of the cyclic collector (no walk of each).
+
+    The collector is off during the turns stepped here, so only the model's own move can put a new handle in
+    the oldest generation. A process that froze objects itself (a sweep's worker) keeps them frozen.
+    """
+    import gc
+
+    scn = scenario_from(demography__migration__net_rate=[0.03] * 18, municipality__scale=0.1)
+    m = KyojoModel.from_scenario(scn, years=3, seed=9)
+    enabled = gc.isenabled()
+    gc.unfreeze()  # the suite freezes what is alive at each module's start (conftest)
+    try:
+        gc.disable()
+        before = set(m.population.uid.tolist())
+        step_years(m, 1)
+        new = [m.resident(int(u)) for u in m.population.uid.tolist() if u not in before]
+        oldest = {id(obj) for obj in gc.get_objects(generation=2)}
+        assert new and all(id(h) in oldest for h in new)
+        assert gc.get_freeze_count() == 0
+        gc.freeze()
+        step_years(m, 1)
+        assert gc.get_freeze_count() > 0 and all(obj is not m for obj in gc.get_objects())  # m is still frozen
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
+        gc.freeze()
+
+
 def test_handles_registered_as_a_batch_are_those_mesa_registers_one_by_one(scenario_from, monkeypatch):
     """Newcomers' handles join (and the departed's leave) Mesa's registries as with register_agent/remove."""
     import logging
