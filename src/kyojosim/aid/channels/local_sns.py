@@ -147,17 +147,18 @@ def meet_at_events(a: np.ndarray, b: np.ndarray, n_events: int, attendance: floa
     met = np.zeros(a.size, dtype=bool)
     if a.size == 0:
         return met
-    # the ends in ascending slot order and each pair's ends among them (np.unique's, without a sort)
-    is_end = np.zeros(int(max(a.max(), b.max())) + 1, dtype=bool)
-    is_end[a] = True
-    is_end[b] = True
-    rank = np.cumsum(is_end) - 1
-    n_ends = int(rank[-1]) + 1
-    at_a, at_b = rank[a], rank[b]
-    from .local_sns_kernel import meet_at_one_event
+    from .local_sns_kernel import ends_of_pairs, mark_attendance, met_at_marked
 
-    for _ in range(n_events):
-        meet_at_one_event(rng.random(n_ends), attendance, at_a, at_b, met)
+    # the ends in ascending slot order (np.unique's numbering, without a sort); each meetup's attendance is a bit
+    # of a byte per slot, and the pairs are read once for up to eight meetups
+    size = int(max(a.max(), b.max())) + 1
+    ends = ends_of_pairs(a, b, size)
+    attend = np.zeros(size, dtype=np.uint8)
+    for event in range(n_events):
+        mark_attendance(ends, rng.random(ends.size), attendance, 1 << (event % 8), attend)
+        if event % 8 == 7 or event == n_events - 1:
+            met_at_marked(a, b, attend, met)
+            attend[:] = 0
     return met
 
 
