@@ -910,7 +910,8 @@ def test_update_keeps_the_adjacency_that_building_it_again_gives(seed, n, n_ties
     ties.strength[:0]  # a column read through its attribute, which may be written into: the version moves on
     ties.update(idx, 0.25)
     assert ties.neighbourhood(n) is not nb
-    assert np.array_equal(ties.neighbourhood(n).csr.data, Ties(*(x.copy() for x in ties.view())).neighbourhood(n).csr.data)
+    again = Ties(*(x.copy() for x in ties.view())).neighbourhood(n)
+    assert np.array_equal(ties.neighbourhood(n).csr.data, again.csr.data)
 
 
 def test_set_tie_entries_refuses_an_adjacency_without_the_tie():

@@ -504,7 +504,7 @@ class SharingPlatformChannel(Channel):
         self._year_sides = self._offer_terms = self._helpers_of = None
 
     def release_network(self) -> None:
-        """Let go of last year's adjacency and the counts of ties to members read from it (the yearly pass reads neither)."""
+        """Let go of last year's adjacency and the counts of ties to members (the yearly pass reads neither)."""
         self._nb = self._adj = None
         self._member_ties = (None, np.zeros(0))
 
