@@ -922,31 +922,3 @@ def test_set_tie_entries_refuses_an_adjacency_without_the_tie():
     indptr, indices, data, kinds = csr_of_ties(a[:1], b[:1], strength[:1], kind[:1], 3)
     assert set_tie_entries(indptr, indices, data, kinds, a, b, strength, kind, np.array([0]))
     assert not set_tie_entries(indptr, indices, data, kinds, a, b, strength, kind, np.array([1]))
-
-
-@given(st.integers(0, 2**32 - 1), st.integers(2, 60), st.integers(0, 400), st.floats(0.0, 1.0))
-@settings(max_examples=60, deadline=None)
-def test_pairs_among_from_the_members_rows_equal_those_of_the_columns(seed, n, n_ties, share):
-    """The ties among members read from the adjacency's rows of the members: those of a pass over the columns."""
-    from kyojosim.core.network_kernel import pairs_within, pairs_within_rows
-
-    rng = np.random.default_rng(seed)
-    ties = random_ties(rng, n, n_ties)
-    member = rng.random(n) < share
-    a, b, _, _ = ties.view()
-    want = pairs_within(member, a, b)
-    nb = ties.neighbourhood(n)
-    got = pairs_within_rows(member, nb.csr.indptr, nb.csr.indices)
-    for x, y in zip(got, want, strict=True):
-        assert x.dtype == y.dtype and np.array_equal(x, y)
-    # through the network, with new ties in the buffer after the adjacency was built
-    ties.add(rng.integers(0, n, 3), rng.integers(0, n, 3), TIE_ONLINE, 0.1)
-    if ties.pending:  # kept in the buffer (the columns as they were): their part is the selection above
-        (pa, pb), _ = ties.pairs_among_parts(member, numbered=True)
-        assert np.array_equal(pa, want[3]) and np.array_equal(pb, want[4])
-        assert np.array_equal(ties.rank_among(member), want[2])
-    all_a, all_b = ties.pairs_among(member)
-    a, b = ties.a, ties.b  # the buffer merged: every pair among members once
-    both = member[a] & member[b]
-    assert sorted(zip(all_a.tolist(), all_b.tolist(), strict=True)) == sorted(zip(a[both].tolist(), b[both].tolist(),
-                                                                                   strict=True))

@@ -61,7 +61,6 @@ class Ties:
         self._lent = True
         self._version += 1
         self._among = None
-        self._built_from = None
         return self._a
 
     @a.setter
@@ -70,7 +69,6 @@ class Ties:
         self._a = value
         self._version += 1
         self._among = None
-        self._built_from = None
 
     @property
     def b(self) -> np.ndarray:
@@ -79,7 +77,6 @@ class Ties:
         self._lent = True
         self._version += 1
         self._among = None
-        self._built_from = None
         return self._b
 
     @b.setter
@@ -88,7 +85,6 @@ class Ties:
         self._b = value
         self._version += 1
         self._among = None
-        self._built_from = None
 
     @property
     def kind(self) -> np.ndarray:
@@ -600,7 +596,6 @@ class Ties:
         csr.has_sorted_indices = True  # each row's columns ascend (no pass needed to find it out)
         nb = Neighbourhood(csr, kinds)
         self._neighbourhood = ((self._version, n), nb)
-        self._built_from = (self._a, self._b)  # the columns of its pairs (their ends not handed out since)
         return nb
 
     def adjacency(self, n: int, kind_mask: int = 0xFF) -> sp.csr_matrix:
@@ -623,17 +618,10 @@ class Ties:
         cached = self._among
         if (cached is None or cached[0] is not self._a or cached[1].shape != member.shape
                 or not np.array_equal(cached[1], member)):
-            from .network_kernel import pairs_within, pairs_within_rows
+            from .network_kernel import pairs_within
 
             self._among = None
-            built, nb = self.__dict__.get("_built_from"), self._neighbourhood
-            if (built is not None and nb is not None and built[0] is self._a and built[1] is self._b
-                    and nb[0][1] == member.size):
-                # the adjacency of these columns' pairs: the members' rows only (same ties, same order)
-                csr = nb[1].csr
-                a, b, rank, rank_a, rank_b = pairs_within_rows(member, csr.indptr, csr.indices)
-            else:
-                a, b, rank, rank_a, rank_b = pairs_within(member, self._a, self._b)  # rank: each slot's among members
+            a, b, rank, rank_a, rank_b = pairs_within(member, self._a, self._b)  # rank: each slot's among members
             self._among = cached = (self._a, member.copy(), a, b, rank, rank_a, rank_b)
         return cached
 

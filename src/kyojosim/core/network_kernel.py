@@ -48,8 +48,8 @@ __all__ = ["PACKED_SLOTS", "SHIFT_BLOCK", "TAG_BITS", "compaction_shifts", "csr_
            "csr_of_ties_into", "csr_of_ties_scattered", "csr_of_ties_scattered_into", "find_pairs",
            "find_pairs_indexed", "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups",
            "masked_degree", "merge_ties", "merge_ties_back", "merge_ties_into", "merged_tags", "pair_values",
-           "pairs_within", "pairs_within_rows", "remap_ties", "remap_ties_in_place", "remap_ties_shifted",
-           "row_starts", "set_tie_entries", "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
+           "pairs_within", "remap_ties", "remap_ties_in_place", "remap_ties_shifted", "row_starts",
+           "set_tie_entries", "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
 
 
 @compiled
@@ -399,44 +399,6 @@ def pairs_within(member: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.n
         rank_b[i] = rank[out_b[i]]
     return out_a[:count], out_b[:count], rank, rank_a, rank_b
 
-
-@compiled
-def pairs_within_rows(member: np.ndarray, indptr: np.ndarray,
-                      indices: np.ndarray) -> tuple[np.ndarray, ...]:  # pragma: no cover - compiled
-    """Return :func:`pairs_within` of the ties of an adjacency, read from the members' rows only.
-
-    The adjacency is that of :func:`csr_and_degree_into` for ties sorted by ``(a, b)``, one per pair, among
-    ``member.size`` slots: the members' rows in ascending order, and in each the columns above the row that are
-    members, ascending, are the ties with both ends members in the order of the list.
-    """
-    n = member.size
-    rank = np.empty(n, dtype=np.int32)
-    r = 0
-    for s in range(n):
-        r += np.int32(member[s])
-        rank[s] = r - 1
-    count = 0
-    for s in range(n):
-        if member[s]:
-            for j in range(indptr[s], indptr[s + 1]):
-                c = indices[j]
-                count += np.int64(c > s) & np.int64(member[c])
-    out_a = np.empty(count + 1, dtype=np.int64)  # one spare entry for the writes after the last kept tie
-    out_b = np.empty(count + 1, dtype=np.int64)
-    i = 0
-    for s in range(n):
-        if member[s]:
-            for j in range(indptr[s], indptr[s + 1]):
-                c = indices[j]
-                out_a[i] = s
-                out_b[i] = c
-                i += np.int64(c > s) & np.int64(member[c])
-    rank_a = np.empty(count, dtype=np.int32)
-    rank_b = np.empty(count, dtype=np.int32)
-    for i in range(count):
-        rank_a[i] = rank[out_a[i]]
-        rank_b[i] = rank[out_b[i]]
-    return out_a[:count], out_b[:count], rank, rank_a, rank_b
 
 def groups_with_new(group: np.ndarray, new: np.ndarray,
                     alive: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
