@@ -195,23 +195,31 @@ def test_last_tied_from_the_marked_rows_equals_the_pass_over_all_rows(seed, n, s
 
 
 def test_degree_and_peers_kernel_equals_bincounts():
+    """Read from the rows of the adjacency of the slots asked about: the counts of the array form over the ties."""
     from kyojosim.aid.channels.channel_kernel import degree_and_peers
+    from kyojosim.core.network import Ties
 
     rng = np.random.default_rng(6)
     n, m = 400, 2000
-    a, b = rng.integers(0, n, m).astype(np.int32), rng.integers(0, n, m).astype(np.int32)
-    kind = rng.integers(0, 4, m).astype(np.uint8)  # kind 0: no tie counted
+    ties = Ties()
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    for k in range(4):  # kind 0: ties counted as peers, not in the degree
+        sel = rng.integers(0, 4, m) == k
+        ties.add(a[sel], b[sel], k, 0.5)
+    a, b, kind = ties.a, ties.b, ties.kind
+    assert (kind == 0).any()
     on = rng.random(n) < 0.3
     sel = kind != 0
     want_degree = np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n)
     want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
-    degree, peers = degree_and_peers(a, b, kind, on, np.ones(n, dtype=bool))
+    nb = ties.neighbourhood(n)
+    degree, peers = degree_and_peers(nb.csr.indptr, nb.csr.indices, nb.kinds, on, np.arange(n))
     assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers) and peers.dtype == np.float64
+    assert degree.dtype == np.int64
     # counted for the slots asked about only, the same counts there
-    want = rng.random(n) < 0.4
-    degree, peers = degree_and_peers(a, b, kind, on, want)
-    assert np.array_equal(degree, np.where(want, want_degree, 0))
-    assert np.array_equal(peers, np.where(want, want_peers, 0))
+    rows = np.flatnonzero(rng.random(n) < 0.4)
+    degree, peers = degree_and_peers(nb.csr.indptr, nb.csr.indices, nb.kinds, on, rows)
+    assert np.array_equal(degree, want_degree[rows]) and np.array_equal(peers, want_peers[rows])
 
 
 def _draw_array_form(pools, district, category, k, rng):

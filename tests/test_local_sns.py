@@ -428,6 +428,26 @@ def test_meetup_attendance_numbers_the_ends_as_a_sort_would(seed):
     np.testing.assert_array_equal(meet_at_events(a, b, n_events, 0.5, np.random.default_rng(seed + 1)), want)
 
 
+@given(st.integers(0, 2**32 - 1), st.integers(1, 80), st.integers(0, 20), st.floats(0.0, 1.0))
+@settings(max_examples=60, deadline=None)
+def test_meetups_read_eight_at_a_time_meet_as_each_meetup_in_turn(seed, n_pairs, n_events, attendance):
+    """Attendance kept as bits (eight meetups a pass over the pairs) meets the pairs that one meetup at a time does."""
+    from kyojosim.aid.channels.local_sns import meet_at_events
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 60, n_pairs)
+    b = rng.integers(0, 60, n_pairs)
+    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
+    draw = np.random.default_rng(seed + 1)
+    want = np.zeros(n_pairs, dtype=bool)
+    for _ in range(n_events):
+        attend = draw.random(ends.size) < attendance
+        want |= attend[where[:n_pairs]] & attend[where[n_pairs:]]
+    got_rng = np.random.default_rng(seed + 1)
+    np.testing.assert_array_equal(meet_at_events(a, b, n_events, attendance, got_rng), want)
+    assert got_rng.random() == draw.random()  # the same uniforms drawn, no more
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(0, 300), st.booleans())
 @settings(max_examples=40, deadline=None)
 def test_online_only_ties_between_marked_ends_are_the_array_forms(seed, n_ties, same_district):

@@ -876,3 +876,49 @@ def test_merges_in_place_give_the_ties_of_new_columns_and_leave_handed_out_colum
         assert "_room_of" not in other.__dict__
         for col in ("a", "b", "kind", "strength"):
             assert np.array_equal(getattr(other, col), getattr(got, col))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 60), st.integers(0, 400), st.integers(0, 40), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_update_keeps_the_adjacency_that_building_it_again_gives(seed, n, n_ties, n_changed, counted):
+    """Ties changed through ``update``: the adjacency patched in place equals one built anew, and so do the degrees."""
+    from kyojosim.core.network_kernel import tie_degree
+
+    rng = np.random.default_rng(seed)
+    ties = random_ties(rng, n, n_ties)
+    offline = TIE_HOUSEHOLD | TIE_NEIGHBOUR | TIE_COMMUNITY
+    nb = ties.neighbourhood(n, count=offline if counted else None)
+    m = len(ties)
+    idx = rng.integers(0, m, n_changed) if m else np.zeros(0, dtype=np.int64)
+    values = rng.random(idx.size)
+    before = ties.view()
+    want_strength, want_kind = before[3].copy(), before[2].copy()
+    want_strength[idx] = values
+    want_kind[idx] |= np.uint8(TIE_COMMUNITY)
+    ties.update(idx, values, TIE_COMMUNITY)
+    a, b, kind, strength = ties.view()
+    assert np.array_equal(kind, want_kind) and np.array_equal(strength, want_strength)
+    assert not a.flags.writeable and not strength.flags.writeable
+    fresh = Ties(a.copy(), b.copy(), kind.copy(), strength.copy()).neighbourhood(n)
+    assert ties.neighbourhood(n) is nb  # patched, not built again
+    for got, want in ((nb.csr.indptr, fresh.csr.indptr), (nb.csr.indices, fresh.csr.indices),
+                      (nb.csr.data, fresh.csr.data), (nb.kinds, fresh.kinds)):
+        assert np.array_equal(got, want)
+    want_degree, _ = tie_degree(a, b, kind, n, offline)
+    assert np.array_equal(ties.degree(n, offline), want_degree)
+    # an adjacency built before other changes is not patched but built again
+    ties.strength[:0]  # a column read through its attribute, which may be written into: the version moves on
+    ties.update(idx, 0.25)
+    assert ties.neighbourhood(n) is not nb
+    again = Ties(*(x.copy() for x in ties.view())).neighbourhood(n)
+    assert np.array_equal(ties.neighbourhood(n).csr.data, again.csr.data)
+
+
+def test_set_tie_entries_refuses_an_adjacency_without_the_tie():
+    from kyojosim.core.network_kernel import csr_of_ties, set_tie_entries
+
+    a, b = np.array([0, 1], dtype=np.int32), np.array([1, 2], dtype=np.int32)
+    strength, kind = np.array([0.5, 0.25], dtype=np.float32), np.array([1, 2], dtype=np.uint8)
+    indptr, indices, data, kinds = csr_of_ties(a[:1], b[:1], strength[:1], kind[:1], 3)
+    assert set_tie_entries(indptr, indices, data, kinds, a, b, strength, kind, np.array([0]))
+    assert not set_tie_entries(indptr, indices, data, kinds, a, b, strength, kind, np.array([1]))

@@ -237,7 +237,13 @@ class MutualAid:
             counts[:] = 0
 
     def yearly(self, year: int) -> None:
-        """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``."""
+        """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``.
+
+        Last year's adjacency is let go of first: a yearly pass may have this year's built (the refresh then takes it),
+        into the same arrays.
+        """
+        for ch in self.channels:
+            ch.release_network()
         for ch in self.channels:
             ch.yearly(year, ch.ctx.rng("yearly", year))
 

@@ -466,6 +466,61 @@ class Ties:
         self._version += 1
         return hits
 
+    def update(self, idx: np.ndarray, strength: np.ndarray | float, add_kind: int = 0) -> None:
+        """Set the strengths of the ties ``idx`` (indices into the columns) and add the kind bits ``add_kind`` to them.
+
+        In place, as ``strength_column[idx] = strength`` and ``kind_column[idx] |= add_kind`` would. The pairs do not
+        change, so the adjacency of :meth:`neighbourhood`, if it was built for the ties as they were, is changed the
+        same way (both entries of each tie, found by binary search in their rows) and stays the current one, instead
+        of being built again (whoever holds it sees the change), with the degrees counted with it (``count`` of
+        :meth:`neighbourhood`).
+        """
+        from .network_kernel import set_tie_entries
+
+        self._flush()
+        idx = np.asarray(idx, dtype=np.int64)
+        cached = self._neighbourhood
+        current = cached is not None and cached[0][0] == self._version
+        counted = self.__dict__.get("_counted") if current else None
+        if counted is not None:  # the degrees counted with the adjacency follow the ties whose kinds meet the mask now
+            once = np.unique(idx)
+            before = (self._kind[once] & counted[1]) != 0
+        self._strength[idx] = strength
+        self._kind[idx] |= np.uint8(add_kind)
+        self._version += 1
+        self._counted = None
+        if not current:
+            return
+        nb = cached[1]
+        csr = nb.csr
+        if not set_tie_entries(csr.indptr, csr.indices, csr.data, nb.kinds, self._a, self._b,
+                               np.ascontiguousarray(self._strength, np.float32), self._kind, idx):
+            self._neighbourhood = None  # not the adjacency of these ties (it cannot be patched): built again when asked
+            return
+        self._neighbourhood = ((self._version, cached[0][1]), nb)
+        if counted is not None:
+            change = ((self._kind[once] & counted[1]) != 0).astype(np.int64) - before
+            moved = change != 0
+            degree = counted[2]
+            np.add.at(degree, self._a[once[moved]], change[moved])
+            np.add.at(degree, self._b[once[moved]], change[moved])
+            self._counted = ((self._version, counted[0][1]), counted[1], degree)
+
+    def view(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return read-only views of the columns ``(a, b, kind, strength)``, the buffer of new ties merged first.
+
+        Unlike reading the attributes (which may be written into), this leaves the adjacency of :meth:`neighbourhood`
+        current; change ties through :meth:`update`.
+        """
+        self._flush()
+        self._lent = True
+        out = []
+        for column in (self._a, self._b, self._kind, self._strength):
+            v = column.view()
+            v.flags.writeable = False
+            out.append(v)
+        return out[0], out[1], out[2], out[3]
+
     def drop_residents(self, gone: np.ndarray) -> None:
         """Drop every tie that touches a resident whose slot is flagged in ``gone`` (a bool mask)."""
         self._flush()
@@ -477,7 +532,8 @@ class Ties:
         """Return the number of ties of each slot whose kinds intersect ``kind_mask`` (int64).
 
         With every kind, and the adjacency of :meth:`neighbourhood` built for the current ties, the lengths of
-        its rows (when every tie has a kind); else counted over the ties in one compiled pass.
+        its rows (when every tie has a kind); with another mask and that adjacency, counted row by row over it;
+        else counted over the ties in one compiled pass.
         """
         self._flush()
         cached = self._neighbourhood
@@ -488,8 +544,10 @@ class Ties:
         if (kind_mask & 0xFF == 0xFF and cached is not None and cached[0] == (self._version, n)
                 and np.count_nonzero(self._kind) == self._kind.size):
             return np.diff(cached[1].csr.indptr).astype(np.int64)  # every tie has a kind: each row's length
-        from .network_kernel import tie_degree
+        from .network_kernel import masked_degree, tie_degree
 
+        if cached is not None and cached[0] == (self._version, n):  # read row by row from the adjacency (in order)
+            return masked_degree(cached[1].csr.indptr, cached[1].kinds, int(kind_mask))
         degree, ok = tie_degree(self._a, self._b, self._kind, int(n), int(kind_mask))
         if not ok:
             raise ValueError(f"a tie refers to a slot outside 0 .. {n - 1}: the degrees are of {n} slots")

@@ -49,7 +49,7 @@ __all__ = ["PACKED_SLOTS", "SHIFT_BLOCK", "TAG_BITS", "compaction_shifts", "csr_
            "find_pairs_indexed", "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups",
            "masked_degree", "merge_ties", "merge_ties_back", "merge_ties_into", "merged_tags", "pair_values",
            "pairs_within", "remap_ties", "remap_ties_in_place", "remap_ties_shifted", "row_starts",
-           "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
+           "set_tie_entries", "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
 
 
 @compiled
@@ -612,16 +612,49 @@ def merged_tags(words: np.ndarray, tag_kind: np.ndarray,
 
 @compiled
 def masked_degree(indptr: np.ndarray, kinds: np.ndarray, kind_mask: int) -> np.ndarray:  # pragma: no cover
-    """Return the number of entries of each CSR row whose kind bits intersect ``kind_mask`` (int64)."""
+    """Return the number of entries of each CSR row whose kind bits intersect ``kind_mask`` (int64).
+
+    Each entry adds its test to the count without a branch (the kinds follow no pattern a processor could predict).
+    """
     n = indptr.size - 1
     out = np.zeros(n, dtype=np.int64)
+    mask = np.uint8(kind_mask & 0xFF)
     for r in range(n):
         k = 0
         for j in range(indptr[r], indptr[r + 1]):
-            if (kinds[j] & kind_mask) != 0:
-                k += 1
+            k += (kinds[j] & mask) != 0
         out[r] = k
     return out
+
+
+@compiled
+def set_tie_entries(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kinds: np.ndarray, a: np.ndarray,
+                    b: np.ndarray, strength: np.ndarray, kind: np.ndarray, idx: np.ndarray) -> bool:  # pragma: no cover
+    """Copy the strength and kinds of the ties ``idx`` (indices into the columns) into both entries of each.
+
+    The adjacency is that of :func:`csr_and_degree_into` (columns ascending within each row): the entry of
+    ``(x, y)`` is found by a binary search in row ``x``. The strengths are copied as their bits. Returns False,
+    having written the entries found before, if a tie has no entry.
+    """
+    bits = strength.view(np.uint32)
+    data_bits = data.view(np.uint32)
+    for i in range(idx.size):
+        t = idx[i]
+        for side in range(2):
+            r, c = (a[t], b[t]) if side == 0 else (b[t], a[t])
+            lo, hi = np.int64(indptr[r]), np.int64(indptr[r + 1])
+            end = hi
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if indices[mid] < c:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo == end or indices[lo] != c:
+                return False
+            data_bits[lo] = bits[t]
+            kinds[lo] = kind[t]
+    return True
 
 
 @compiled

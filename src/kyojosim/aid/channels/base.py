@@ -155,6 +155,12 @@ class Channel:
     def release(self) -> None:
         """Let go of what :meth:`refresh` rebuilds, before any channel refreshes (last year's copy is freed first)."""
 
+    def release_network(self) -> None:
+        """Let go of last year's adjacency of the ties, before the channels' yearly passes (which may have it rebuilt).
+
+        The rest of what :meth:`refresh` rebuilds is kept until :meth:`release`.
+        """
+
     def refresh(self) -> None:
         """Rebuild what depends on the population and the network."""
 

@@ -6,8 +6,8 @@
 * :func:`offer_pool_members`: the same pools for eligibility read from each slot's bits of offered categories
   and its willingness (no matrix of eligibility made);
 * :func:`uid_uniforms`: the splitmix64 uniform of each uid (:func:`~kyojosim.aid.channels.base.uid_uniform`);
-* :func:`degree_and_peers`: each slot's number of ties and how many of its ties lead to a marked
-  resident (the local SNS's adopters), in one pass over the ties, counted for the slots asked about only;
+* :func:`degree_and_peers`: the number of ties of each slot asked about and how many of them lead to a marked
+  resident (the local SNS's adopters), read from those slots' rows of the adjacency only;
 * :func:`last_tied`: for every slot, the last tie (in the order of its adjacency row) to a resident
   with a given mark, e.g. the reporter a requester is tied to; :func:`last_tied_from` gives the same
   from the rows of the marked residents only (a symmetric adjacency with sorted rows);
@@ -162,29 +162,25 @@ def last_tied_from(indptr: np.ndarray, indices: np.ndarray, marked: np.ndarray) 
 
 
 @compiled
-def degree_and_peers(a: np.ndarray, b: np.ndarray, kind: np.ndarray, mark: np.ndarray,
-                     want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(degree, peers)`` of the slots with ``want`` set: their ties (with a kind), and those to a marked end.
+def degree_and_peers(indptr: np.ndarray, indices: np.ndarray, kinds: np.ndarray, mark: np.ndarray,
+                     rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(degree, peers)`` of the slots ``rows``: their ties (with a kind), and those to a marked end.
 
-    Both are per slot (``want.size`` of them; 0 for the slots not wanted). ``peers`` is float64, as the
-    weighted ``np.bincount`` of the array form gives it (counts are exact).
+    Read from the slots' rows of the symmetric adjacency of the ties (``kinds``: the kind bits of each entry), one
+    value of each per slot of ``rows``. ``peers`` is float64, as the weighted ``np.bincount`` of the array form gives
+    it (counts are exact).
     """
-    n = want.size
-    code = np.empty(n, dtype=np.uint8)  # wanted (bit 0) and marked (bit 1): one read per end of a tie
-    for i in range(n):
-        code[i] = np.uint8(want[i]) | (np.uint8(mark[i]) << np.uint8(1))
-    degree = np.zeros(n, dtype=np.int64)
-    peers = np.zeros(n)
-    for t in range(a.size):
-        x, y = a[t], b[t]
-        cx, cy = code[x], code[y]
-        has = np.int64(kind[t] != 0)
-        if cx & 1:
-            degree[x] += has
-            peers[x] += 1.0 if cy & 2 else 0.0
-        if cy & 1:
-            degree[y] += has
-            peers[y] += 1.0 if cx & 2 else 0.0
+    degree = np.zeros(rows.size, dtype=np.int64)
+    peers = np.zeros(rows.size)
+    for i in range(rows.size):
+        r = rows[i]
+        d = 0
+        p = 0
+        for j in range(indptr[r], indptr[r + 1]):
+            d += kinds[j] != 0
+            p += mark[indices[j]]
+        degree[i] = d
+        peers[i] = p
     return degree, peers
 
 

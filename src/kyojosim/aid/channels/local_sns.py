@@ -54,6 +54,7 @@ from ...core.communities import ONLINE_BIT
 from ...core.network import Ties, pair_strengths
 from ...core.population import Population
 from .base import AidContext, Channel, DistrictPools, register_channel
+from .offline import OFFLINE_TIES
 
 if TYPE_CHECKING:
     from ...params.scenario import Trust
@@ -105,7 +106,8 @@ class MeetingLog:
 def log_meetings(log: MeetingLog, pop: Population, ties: Ties, idx: np.ndarray, outcome: np.ndarray) -> None:
     """Append the meetings of ties ``idx`` (slots in ``pop``) and their outcomes to ``log``."""
     uid = pop.uid
-    log.append(uid[ties.a[idx]], uid[ties.b[idx]], outcome)
+    a, b, _, _ = ties.view()
+    log.append(uid[a[idx]], uid[b[idx]], outcome)
 
 
 def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, trust: Trust) -> np.ndarray:
@@ -114,7 +116,8 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, tru
     Each tie draws one outcome of :data:`MEETING_SHARES`; its strength changes by the outcome's
     entry of ``trust.meeting_tie_change`` (kept within ``[trust.meeting_min_strength, 1]``) and it
     gains the :data:`FACE_TO_FACE` kind bit, whatever the outcome (the two now know each other in
-    person). The strength and kind columns are changed in place (pairs and order are unchanged).
+    person). The strength and kind columns are changed in place (pairs and order are unchanged;
+    :meth:`~kyojosim.core.network.Ties.update`, which keeps the adjacency of the ties current).
 
     Args:
         ties: The network.
@@ -128,11 +131,9 @@ def meet_face_to_face(ties: Ties, idx: np.ndarray, rng: np.random.Generator, tru
     idx = np.asarray(idx, dtype=np.int64)
     outcome = rng.choice(MEETING_SHARES.size, size=idx.size, p=MEETING_SHARES)
     if idx.size:
-        strength = ties.strength  # written in place (the network's version moves on)
-        kind = ties.kind
+        strength = ties.view()[3]
         change = np.asarray(trust.meeting_tie_change, dtype=np.float64)
-        strength[idx] = np.clip(strength[idx] + change[outcome], trust.meeting_min_strength, 1.0)
-        kind[idx] |= FACE_TO_FACE
+        ties.update(idx, np.clip(strength[idx] + change[outcome], trust.meeting_min_strength, 1.0), FACE_TO_FACE)
     return outcome
 
 
@@ -147,17 +148,18 @@ def meet_at_events(a: np.ndarray, b: np.ndarray, n_events: int, attendance: floa
     met = np.zeros(a.size, dtype=bool)
     if a.size == 0:
         return met
-    # the ends in ascending slot order and each pair's ends among them (np.unique's, without a sort)
-    is_end = np.zeros(int(max(a.max(), b.max())) + 1, dtype=bool)
-    is_end[a] = True
-    is_end[b] = True
-    rank = np.cumsum(is_end) - 1
-    n_ends = int(rank[-1]) + 1
-    at_a, at_b = rank[a], rank[b]
-    from .local_sns_kernel import meet_at_one_event
+    from .local_sns_kernel import ends_of_pairs, mark_attendance, met_at_marked
 
-    for _ in range(n_events):
-        meet_at_one_event(rng.random(n_ends), attendance, at_a, at_b, met)
+    # the ends in ascending slot order (np.unique's numbering, without a sort); each meetup's attendance is a bit
+    # of a byte per slot, and the pairs are read once for up to eight meetups
+    size = int(max(a.max(), b.max())) + 1
+    ends = ends_of_pairs(a, b, size)
+    attend = np.zeros(size, dtype=np.uint8)
+    for event in range(n_events):
+        mark_attendance(ends, rng.random(ends.size), attendance, 1 << (event % 8), attend)
+        if event % 8 == 7 or event == n_events - 1:
+            met_at_marked(a, b, attend, met)
+            attend[:] = 0
     return met
 
 
@@ -249,11 +251,10 @@ class LocalSNSChannel(Channel):
         rel = sns_rate[age_band(pop.age[eligible])] / top if top > 0 else np.zeros(eligible.size)
         from .channel_kernel import degree_and_peers
 
-        ties = self.ctx.ties
-        want = np.zeros(n, dtype=bool)
-        want[eligible] = True
-        degree, peers = degree_and_peers(ties.a, ties.b, ties.kind, on, want)  # one pass over the ties
-        degree, peers = degree[eligible], peers[eligible]
+        # the eligible's rows of the adjacency of the ties (built here once for the ties of the new year: the meetings
+        # change ties in place, keeping it current, and the refresh takes it, with the offline degrees counted for it)
+        nb = self.ctx.ties.neighbourhood(n, count=OFFLINE_TIES)
+        degree, peers = degree_and_peers(nb.csr.indptr, nb.csr.indices, nb.kinds, on, eligible)
         share = np.divide(peers, degree, out=np.zeros(eligible.size), where=degree > 0)
         p = cfg.adoption_rate * rel * (1.0 + cfg.peer_effect * share) * cfg.campaign.get(year, 1.0)
         new = eligible[rng.random(eligible.size) < np.minimum(p, 1.0)]
@@ -270,7 +271,8 @@ class LocalSNSChannel(Channel):
         from .local_sns_kernel import online_only_between
 
         # the online-only ties between two adopters, in one pass over the ties
-        idx = online_only_between(ties.a, ties.b, ties.kind, TIE_ONLINE, _adopters(pop), pop.district, False)
+        a, b, kind, _ = ties.view()
+        idx = online_only_between(a, b, kind, TIE_ONLINE, _adopters(pop), pop.district, False)
         idx = idx[rng.random(idx.size) < self.cfg.meet_rate]
         log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx
@@ -278,6 +280,10 @@ class LocalSNSChannel(Channel):
     # -- refresh -----------------------------------------------------------------------
     def release(self) -> None:
         """Let go of last year's adjacency (shared with the network, which rebuilds it at the refresh)."""
+        self._adj = None
+
+    def release_network(self) -> None:
+        """Let go of last year's adjacency (before the yearly pass, whose adoption has this year's built)."""
         self._adj = None
 
     def refresh(self) -> None:
@@ -372,9 +378,10 @@ class OfflineEventsProgramme(Channel):
 
         # the online-only ties between two online participants of one district, in one pass over the ties
         online = pop.alive[: pop.n] & (pop.online > 0)
-        idx = online_only_between(ties.a, ties.b, ties.kind, TIE_ONLINE, online, pop.district, True)
+        a, b, kind, _ = ties.view()
+        idx = online_only_between(a, b, kind, TIE_ONLINE, online, pop.district, True)
         e = self.cfg.events_per_year
         n_events = int(e) + int(rng.random() < e - int(e))
-        idx = idx[meet_at_events(ties.a[idx], ties.b[idx], n_events, self.cfg.attendance, rng)]
+        idx = idx[meet_at_events(a[idx], b[idx], n_events, self.cfg.attendance, rng)]
         log_meetings(self.ctx.meeting_log, pop, ties, idx, meet_face_to_face(ties, idx, rng, self.ctx.scenario.trust))
         return idx

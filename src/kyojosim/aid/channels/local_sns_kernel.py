@@ -3,7 +3,9 @@
 * :func:`online_only_between`: the online-only ties whose two ends are marked (and, if asked, live in
   the same district), in one pass over the ties, instead of the index of every online-only tie and
   gathers of its ends;
-* :func:`meet_at_one_event`: the pairs whose two ends attend one meetup, from that meetup's uniforms.
+* :func:`ends_of_pairs`, :func:`mark_attendance` and :func:`met_at_marked`: the pairs whose two ends attend a
+  common meetup, from the meetups' uniforms: each meetup's attendance is one bit of a byte per slot, and the pairs
+  are read once for up to eight meetups.
 
 Each gives what the array form in :mod:`kyojosim.aid.channels.local_sns` gives, in the same order
 (``tests/test_local_sns.py`` compares them).
@@ -15,7 +17,7 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["meet_at_one_event", "online_only_between"]
+__all__ = ["ends_of_pairs", "mark_attendance", "met_at_marked", "online_only_between"]
 
 
 @compiled
@@ -46,12 +48,36 @@ def online_only_between(a: np.ndarray, b: np.ndarray, kind: np.ndarray, online_k
 
 
 @compiled
-def meet_at_one_event(u: np.ndarray, attendance: float, at_a: np.ndarray, at_b: np.ndarray,
-                      met: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Set ``met[i]`` where both ends of pair ``i`` attend the meetup.
+def ends_of_pairs(a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Return the slots (ascending, int64) at an end of some pair ``(a[i], b[i])``; every slot is below ``size``."""
+    is_end = np.zeros(size, dtype=np.bool_)
+    for i in range(a.size):
+        is_end[a[i]] = True
+        is_end[b[i]] = True
+    count = 0
+    for s in range(size):
+        count += is_end[s]
+    ends = np.empty(count, dtype=np.int64)
+    k = 0
+    for s in range(size):
+        if is_end[s]:
+            ends[k] = s
+            k += 1
+    return ends
 
-    End ``e`` attends if ``u[e] < attendance``; the ends of pair ``i`` are ``at_a[i]`` and ``at_b[i]``.
-    """
-    for i in range(at_a.size):
-        if u[at_a[i]] < attendance and u[at_b[i]] < attendance:
-            met[i] = True
+
+@compiled
+def mark_attendance(ends: np.ndarray, u: np.ndarray, attendance: float, bit: int,
+                    attend: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Set ``bit`` in ``attend[ends[e]]`` (a byte per slot) where ``u[e] < attendance``: who attends one meetup."""
+    flag = np.uint8(bit)
+    for e in range(ends.size):
+        if u[e] < attendance:
+            attend[ends[e]] |= flag
+
+
+@compiled
+def met_at_marked(a: np.ndarray, b: np.ndarray, attend: np.ndarray, met: np.ndarray) -> None:  # pragma: no cover
+    """Set ``met[i]`` where both ends of pair ``i`` attend a common meetup (a bit set in both ends' bytes)."""
+    for i in range(a.size):
+        met[i] |= (attend[a[i]] & attend[b[i]]) != 0

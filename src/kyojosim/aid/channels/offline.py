@@ -37,6 +37,10 @@ class OfflineChannel(Channel):
         """Let go of last year's adjacency (shared with the network, which rebuilds it), degrees and what was read."""
         self._nb = self._degree = self._free = self._last = None
 
+    def release_network(self) -> None:
+        """Let go of last year's adjacency and all read with it (the channel has no yearly pass)."""
+        self.release()
+
     def refresh(self) -> None:
         """Take the network's adjacency (shared by the channels) and each resident's number of offline ties.
 

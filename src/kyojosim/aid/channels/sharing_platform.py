@@ -503,6 +503,11 @@ class SharingPlatformChannel(Channel):
         self._member_ties = (None, np.zeros(0))
         self._year_sides = self._offer_terms = self._helpers_of = None
 
+    def release_network(self) -> None:
+        """Let go of last year's adjacency and the counts of ties to members (the yearly pass reads neither)."""
+        self._nb = self._adj = None
+        self._member_ties = (None, np.zeros(0))
+
     def refresh(self) -> None:
         """Launch if the platform runs from the start; rebuild the network caches, the potential and the offers."""
         if not self.cfg.enabled:
