@@ -1,8 +1,9 @@
 # kyojosim: set-up, run, test, lint. Needs only python3.11 (with venv and pip) and GNU make.
 #   make setup  create .venv and install kyojosim with every extra (dashboard, cluster, notebook) and the test tools
 #   make run    set up, then run the default job (RUN_JOB)
-#   make test   set up, then run the whole test suite (fails if no tests are collected); as root it first
-#               installs Debian's chromium for the browser tests if /usr/bin/chromium is missing
+#   make test   set up, then run the whole test suite in TEST_WORKERS pytest-xdist processes (fails if no
+#               tests are collected); as root it first installs Debian's chromium for the browser tests
+#               if /usr/bin/chromium is missing. `make test TEST_WORKERS=0` runs it in one process
 #   make lint   ruff check src tests benchmarks experiments notebooks (those that exist), and the layers
 #               contract (import-linter, pyproject.toml [tool.importlinter])
 #   make clean  remove the venv and caches (results/ is kept)
@@ -58,9 +59,13 @@ browser:
 		fi; \
 	fi
 
+# The suite runs in two worker processes (pytest-xdist), one per core of the 2-core CI: much of it waits
+# on subprocesses, compiles or runs in one thread. Each test module goes whole to one worker
+# (--dist loadfile), so a module's fixtures are built once, as in one process.
+TEST_WORKERS ?= 2
 # pytest exits 5 when it collects no tests: treat that as a failure, not a pass.
 test: $(STAMP) browser
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 

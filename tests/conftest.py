@@ -45,6 +45,23 @@ def scenario_cache(tmp_path_factory):
         os.environ["KYOJOSIM_CACHE_DIR"] = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sigint_raises_keyboard_interrupt():
+    """Take SIGINT as Python does by default (``KeyboardInterrupt``), even when the suite started with it ignored.
+
+    A process started in the background of a non-interactive shell (``make test &``, a CI step run so)
+    inherits SIGINT ignored, and passes that on to every process it starts: a command line started by a
+    test would then ignore a Ctrl-C too, and the tests of Ctrl-C would fail for the way the suite was
+    launched. With a handler here, the processes the tests start begin with SIGINT at its default, as
+    from a terminal.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+
+
 @pytest.fixture(scope="module", autouse=True)
 def heap_frozen_before_each_module():
     """Collect, then freeze what is alive when a test module starts (``gc.freeze``).

@@ -6,6 +6,14 @@ test environment's site-packages, added to the new venv by a ``.pth`` file (whic
 environment's editable-install hook, so the only kyojosim there is the wheel's). Then the commands
 run from an empty temporary folder: the bundled scenarios and experiments must be found as package
 data, never through the repository.
+
+The installed tree is given the compiled kernels the test process has cached so far (numba's
+``*.nbi``/``*.nbc`` files from the checkout's ``__pycache__`` folders, copied beside the same modules).
+numba keys each cached kernel on a hash of its source file's content, on its bytecode and on numba's
+version, so a copied kernel is loaded only if the wheel's module is the very same source; any other
+is compiled in the installed tree, as a user's first run does. The first compilation itself is not
+what these tests are about (the rest of the suite, on a clean clone, compiles every kernel once), and
+without the copy each of them would compile all the kernels again, about a minute per run.
 """
 
 from __future__ import annotations
@@ -73,9 +81,22 @@ def installed(tmp_path_factory) -> dict[str, Path]:
                           capture_output=True, text=True, check=True).stdout.strip()
     parent = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(site) / "kyojosim_test_dependencies.pth").write_text("\n".join(sorted(parent)) + "\n", encoding="utf-8")
+    _copy_compiled_kernels(Path(kyojosim.__file__).parent, Path(site) / "kyojosim")
     work = base / "work"
     work.mkdir()
     return {"wheel": wheel, "python": python, "bin": python.parent, "work": work, "env": env, "site": Path(site)}
+
+
+def _copy_compiled_kernels(checkout: Path, target: Path) -> int:
+    """Copy numba's cached kernels from the checkout's package into the installed one; return how many files."""
+    copied = 0  # the data files before the indexes that name them
+    for cached in (*checkout.rglob("__pycache__/*.nbc"), *checkout.rglob("__pycache__/*.nbi")):
+        module_dir = target / cached.parent.parent.relative_to(checkout)
+        if module_dir.is_dir():
+            (module_dir / "__pycache__").mkdir(exist_ok=True)
+            shutil.copyfile(cached, module_dir / "__pycache__" / cached.name)
+            copied += 1
+    return copied
 
 
 def _run(installed, *args, cwd=None, timeout=600):
