@@ -300,6 +300,43 @@ def test_handles_registered_as_a_batch_are_those_mesa_registers_one_by_one(scena
     assert a not in batched.agents and b not in batched.agents and len(batched.agents) == len(got[0]) - 2
 
 
+def test_agent_sets_filled_in_one_pass_hold_what_add_and_remove_leave():
+    """The one-pass add and removal of the handles leave each Mesa AgentSet as add/remove of each would."""
+    import gc
+    import weakref
+
+    import kyojosim.model as km
+
+    class OtherStore(weakref.WeakKeyDictionary):
+        """A weak dictionary of another type than the one the one-pass fill knows."""
+
+    model = KyojoModel("yamae", scale=0.05, years=1, seed=3, agents=False)
+    agents = [Resident(model, 10**6 + i, register=False) for i in range(40)]
+    for fill in ("fast", "public"):
+        one, each = mesa.agent.AgentSet([], random=model.random), mesa.agent.AgentSet([], random=model.random)
+        if fill == "public":  # a store that is not Mesa 3.3's kind: every agent goes through add/remove
+            one._agents, each._agents = OtherStore(), OtherStore()
+            assert km._weak_dict(one) is None
+        else:
+            assert isinstance(km._weak_dict(one), weakref.WeakKeyDictionary)
+        km._add_all(one, agents)
+        for agent in agents:
+            each.add(agent)
+        assert [id(a) for a in one] == [id(a) for a in each] == [id(a) for a in agents]
+        gone = agents[3:30:2]
+        km._remove_all(one, gone)
+        for agent in gone:
+            each.remove(agent)
+        assert [id(a) for a in one] == [id(a) for a in each] and len(one) == len(each) == len(agents) - len(gone)
+        with pytest.raises(KeyError):
+            km._remove_all(one, gone[:1])
+    # a handle that is collected leaves the set, through the weak reference's own callback
+    one = mesa.agent.AgentSet([], random=model.random)
+    km._add_all(one, [Resident(model, 7, register=False)])
+    gc.collect()
+    assert len(one) == 0
+
+
 # ---------------------------------------------------------------------------------------- data collection
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import math
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,9 +177,7 @@ class KyojoModel(mesa.Model):
             agents = agents[1:]
         self._agents.update(dict.fromkeys(agents))  # mesa.Model's own dict of hard references
         for agent_set in (self.agents_by_type[Resident], self.agents):
-            add = agent_set.add
-            for agent in agents:
-                add(agent)
+            _add_all(agent_set, agents)
 
     def _deregister_handles(self, agents: list[Resident]) -> None:
         """Remove handles from Mesa: what ``agent.remove()`` of each does (``deregister_agent``, once per agent).
@@ -190,12 +191,9 @@ class KyojoModel(mesa.Model):
             return
         hard = self._agents
         agents = [agent for agent in agents if agent in hard]
-        for agent in agents:
-            del hard[agent]
+        deque(map(hard.__delitem__, agents), maxlen=0)
         for agent_set in (self.agents_by_type[Resident], self.agents):
-            remove = agent_set.remove
-            for agent in agents:
-                remove(agent)
+            _remove_all(agent_set, agents)
 
     def _grow_handles(self) -> None:
         """Make room in the handle array for every uid given so far, and a quarter more for the years to come.
@@ -505,6 +503,45 @@ def _in_migrant_memberships(m: KyojoModel, ys: YearState) -> None:
 def _life_course(m: KyojoModel, ys: YearState) -> None:
     ys.adults = yearly_life_course(m.population, m.scenario, _fresh(m, "lifecourse", ys), m.community_levels,
                                    skip=ys.events.in_migrants, chapters=ys.joined_chapters)
+
+
+def _weak_dict(agent_set: mesa.agent.AgentSet) -> weakref.WeakKeyDictionary | None:
+    """Return the weak dictionary behind a Mesa ``AgentSet`` (Mesa 3.3's ``_agents``), or None if it is not one."""
+    wkd = getattr(agent_set, "_agents", None)
+    if type(wkd) is weakref.WeakKeyDictionary and hasattr(wkd, "data") and hasattr(wkd, "_remove"):
+        return wkd
+    return None
+
+
+def _add_all(agent_set: mesa.agent.AgentSet, agents: list[Resident]) -> None:
+    """Add agents to a Mesa ``AgentSet`` in order, as ``agent_set.add`` of each in turn would.
+
+    ``AgentSet.add`` sets ``_agents[agent] = None`` in a ``weakref.WeakKeyDictionary``, which stores
+    ``weakref.ref(agent, its _remove callback)`` in its ``data`` dict. The same keys, callback and order
+    go in here in one C-level pass; with an ``AgentSet`` of another make, each goes through ``add``.
+    """
+    wkd = _weak_dict(agent_set)
+    if wkd is None:
+        for agent in agents:
+            agent_set.add(agent)
+        return
+    wkd.data.update(zip(map(weakref.ref, agents, itertools.repeat(wkd._remove)), itertools.repeat(None)))
+
+
+def _remove_all(agent_set: mesa.agent.AgentSet, agents: list[Resident]) -> None:
+    """Remove agents (all present) from a Mesa ``AgentSet``, as ``agent_set.remove`` of each would.
+
+    ``WeakKeyDictionary.__delitem__`` marks its length as to be recounted and deletes ``data[ref(agent)]``;
+    the same is done here for all of them in one C-level pass (a missing agent raises ``KeyError`` as
+    ``remove`` does).
+    """
+    wkd = _weak_dict(agent_set)
+    if wkd is None:
+        for agent in agents:
+            agent_set.remove(agent)
+        return
+    wkd._dirty_len = True
+    deque(map(wkd.data.__delitem__, map(weakref.ref, agents)), maxlen=0)
 
 
 def _to_oldest_generation() -> None:
