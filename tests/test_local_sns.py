@@ -410,6 +410,16 @@ def test_meetup_attendance_drawn_for_the_pairs_ends_has_the_distribution_of_a_dr
     assert table.shape[1] > 20 and stats.chi2_contingency(table)[1] > 1e-4
 
 
+def _meetups_one_at_a_time(a, b, n_events, attendance, draw):
+    """The reference: the ends numbered by np.unique, one meetup's uniforms at a time; the pairs whose two ends met."""
+    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
+    met = np.zeros(a.size, dtype=bool)
+    for _ in range(n_events):
+        attend = draw.random(ends.size) < attendance
+        met |= attend[where[: a.size]] & attend[where[a.size :]]
+    return met
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_meetup_attendance_numbers_the_ends_as_a_sort_would(seed):
     """The ends of the pairs are numbered in ascending slot order without a sort: the draws of np.unique's numbering."""
@@ -419,12 +429,7 @@ def test_meetup_attendance_numbers_the_ends_as_a_sort_would(seed):
     n_pairs, n_events = int(rng.integers(1, 60)), int(rng.integers(1, 5))
     a = rng.integers(0, 80, n_pairs)
     b = rng.integers(0, 80, n_pairs)
-    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
-    draw = np.random.default_rng(seed + 1)
-    want = np.zeros(n_pairs, dtype=bool)
-    for _ in range(n_events):
-        attend = draw.random(ends.size) < 0.5
-        want |= attend[where[:n_pairs]] & attend[where[n_pairs:]]
+    want = _meetups_one_at_a_time(a, b, n_events, 0.5, np.random.default_rng(seed + 1))
     np.testing.assert_array_equal(meet_at_events(a, b, n_events, 0.5, np.random.default_rng(seed + 1)), want)
 
 
@@ -437,12 +442,8 @@ def test_meetups_read_eight_at_a_time_meet_as_each_meetup_in_turn(seed, n_pairs,
     rng = np.random.default_rng(seed)
     a = rng.integers(0, 60, n_pairs)
     b = rng.integers(0, 60, n_pairs)
-    ends, where = np.unique(np.concatenate([a, b]), return_inverse=True)
     draw = np.random.default_rng(seed + 1)
-    want = np.zeros(n_pairs, dtype=bool)
-    for _ in range(n_events):
-        attend = draw.random(ends.size) < attendance
-        want |= attend[where[:n_pairs]] & attend[where[n_pairs:]]
+    want = _meetups_one_at_a_time(a, b, n_events, attendance, draw)
     got_rng = np.random.default_rng(seed + 1)
     np.testing.assert_array_equal(meet_at_events(a, b, n_events, attendance, got_rng), want)
     assert got_rng.random() == draw.random()  # the same uniforms drawn, no more
