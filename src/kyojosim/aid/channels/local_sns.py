@@ -284,7 +284,7 @@ class LocalSNSChannel(Channel):
 
     def release_network(self) -> None:
         """Let go of last year's adjacency (before the yearly pass, whose adoption has this year's built)."""
-        self._adj = None
+        self.release()
 
     def refresh(self) -> None:
         """Cache adopters, the network (for tie strengths) and the eligible helpers by category and district."""
