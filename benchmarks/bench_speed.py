@@ -20,16 +20,33 @@ in a helper process forked before the model is built (``--in-process`` keeps it 
 that the peak memory is the model's own; the two processes take turns and never run at once.
 
 Several scenarios (``--issue``, or ``--scenario`` more than once) each run in a fresh child process,
-so that each peak memory is its own; ``--ties-factor`` multiplies the mean ties per resident
-(``network.neighbour_ties``, ``community_ties``, ``online_ties``) for the flatness check of cost
-against ties per resident (``--ties-flatness``: the same scenario at factors 1 and 2).
+so that each peak memory is its own.
+
+``--ties-factor`` multiplies the mean ties per resident (``network.neighbour_ties``,
+``community_ties``, ``online_ties``; household ties stay). Given several factors (``--ties-factor 1
+2.5``; ``--ties-flatness`` is ``1 2``) it makes a *paired* comparison of the cost against ties per
+resident: one model per factor, built in this process after a small model of the scenario has been
+stepped through a turn of the year (so that no factor pays for loading the compiled kernels), then
+stepped in turns, one week of each model per round, the order reversed every other round, through the
+whole run; in the ``--at`` years each model has its own empty Mesa model stepped beside each of its
+weeks as above (a helper process each), so each model's ratio is measured the same way. Both models
+then see the same load of the machine, week by week. For each factor it prints the windows as above,
+then over the whole run: ties per resident (mean of the build and every turn of the year), the median
+and mean week (steps in which no year ends), the median turn of the year (every one of the run), the
+amortised week (mean week + median turn / 52) and its cost per resident-step, the run's time and its
+cost per resident-step, each with its change against the first factor in %, and a verdict: is the
+whole run's cost per resident-step within +-15% of the first factor's? The ratios to an empty Mesa step
+stay those of the interleaved windows; the paired whole run is the steady figure. Memory: the models
+live in one process at once (a koto-all model at full scale takes about 1 GB, its empty Mesa helper
+about 0.5 GB more), so two or three factors at full scale need a few GB.
 
     .venv/bin/python benchmarks/bench_speed.py --issue                 # koto-all 2020 and 2030, koto 2020
     .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --at 2020 2030 --json results/speed.json
-    .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --ties-flatness --at 2020 --years 6
+    .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --ties-factor 1 2.5 --at 2020 --years 6
     .venv/bin/python benchmarks/bench_speed.py --scenario yamae --scale 0.2 --years 2 --at 2015   # seconds
 
-Prints figures; asserts nothing (``tests/test_benchmarks.py`` runs the small last line, in process).
+Prints figures; asserts nothing (``tests/test_benchmarks.py`` runs the small last line, in process, alone and
+paired).
 """
 
 from __future__ import annotations
@@ -162,61 +179,100 @@ def _mean(x: Sequence[float]) -> float:
     return statistics.fmean(x) if x else float("nan")
 
 
-def run(scenario: str, scale: float, years: int, seed: int, at: Sequence[int], ties_factor: float = 1.0,
-        in_process: bool = False, agents: bool = True) -> dict[str, Any]:
-    """Run one scenario to its end; interleave the steps of the years ``at`` with empty Mesa steps."""
+def _load_kernel() -> None:
+    """Compile (or load from the cache) the matching kernel before any step is timed."""
     from kyojosim.aid.matching import Candidates, match
-    from kyojosim.model import KyojoModel
 
-    comparator = Comparator(seed, in_process)
     one = np.zeros(1, dtype=np.int64)
-    match(Candidates(one, one, np.ones(1), one.astype(np.int8)), np.ones(1), np.ones(1))  # load the compiled kernel
-    overrides = {k: DEFAULT_TIES[k] * ties_factor for k in TIE_KEYS} if ties_factor != 1.0 else {}
-    gc.collect()
-    rss_before = max_rss_mb()
-    t0 = time.perf_counter()
-    model = KyojoModel(scenario, scale=scale, seed=seed, years=years, agents=agents, overrides=overrides)
-    build_s = time.perf_counter() - t0
-    rss_build = max_rss_mb()
-    windows: dict[int, dict[str, Any]] = {}
-    wanted = sorted(set(int(y) for y in at))
-    step_times: list[float] = []
-    resident_steps = 0
-    window: dict[str, Any] | None = None
-    order = 0
-    while model.running:
+    match(Candidates(one, one, np.ones(1), one.astype(np.int8)), np.ones(1), np.ones(1))
+
+
+def _overrides(ties_factor: float) -> dict[str, float]:
+    """Scenario overrides that multiply the mean ties per resident by ``ties_factor`` (none at 1)."""
+    return {k: DEFAULT_TIES[k] * ties_factor for k in TIE_KEYS} if ties_factor != 1.0 else {}
+
+
+class Stepper:
+    """One model stepped to its end, every step timed; each step of the years ``at`` beside an empty Mesa step.
+
+    In such a year the empty Mesa step (``comparator``, sized to the model's living residents when the
+    year begins) runs once per model step, before or after it by turns; the step into the next year (the
+    turn of the year) closes the window. Over the whole run it keeps every step's time, the weeks in
+    which no year ends, every turn of the year and the resident-steps.
+    """
+
+    def __init__(self, model: Any, comparator: Comparator, at: Sequence[int]) -> None:
+        self.model = model
+        self.comparator = comparator
+        self.wanted = sorted(set(int(y) for y in at))
+        self.windows: dict[int, dict[str, Any]] = {}
+        self.window: dict[str, Any] | None = None
+        self.order = 0
+        self.step_times: list[float] = []
+        self.weeks: list[float] = []
+        self.turns_ms: list[float] = []
+        self.ties_per_resident: list[float] = [self._ties_per_resident()]
+        self.resident_steps = 0
+
+    @property
+    def running(self) -> bool:
+        return bool(self.model.running)
+
+    def _ties_per_resident(self) -> float:
+        model = self.model
+        return len(model.ties) / max(int(model.population.alive[: model.population.n].sum()), 1)
+
+    def step(self) -> None:
+        """Step the model once (with the empty Mesa step beside it inside a window) and record the times."""
+        model, comparator = self.model, self.comparator
         year = model.year
-        if window is None and year in wanted and year not in windows:
+        if self.window is None and year in self.wanted and year not in self.windows:
             live = int(model.population.alive[: model.population.n].sum())
-            window = {"year": year, "residents": live, "agents": comparator.resize(live), "ties": len(model.ties),
-                      "weeks": [], "empty": [], "yearly_ms": float("nan")}
+            self.window = {"year": year, "residents": live, "agents": comparator.resize(live),
+                           "ties": len(model.ties), "weeks": [], "empty": [], "yearly_ms": float("nan")}
             comparator.step()  # a first call, not counted
+        window = self.window
         residents = model.population.n
         empty = None
-        if window is not None and order % 2:
+        if window is not None and self.order % 2:
             empty = comparator.step()
         t = time.perf_counter()
         model.step()
         dt = time.perf_counter() - t
         if window is not None and empty is None:
             empty = comparator.step()
-        step_times.append(dt)
-        resident_steps += residents
+        self.step_times.append(dt)
+        self.resident_steps += residents
+        turned = model.year != year
+        if turned:
+            self.turns_ms.append(dt * 1000.0)
+            self.ties_per_resident.append(self._ties_per_resident())
+        else:
+            self.weeks.append(dt)
         if window is not None:
-            order += 1
+            self.order += 1
             window["empty"].append(empty)
-            if model.year != year:  # the step into the next year closes the window
+            if turned:  # the step into the next year closes the window
                 window["yearly_ms"] = dt * 1000.0
-                windows[window["year"]] = _window_figures(window)
-                window = None
+                self.windows[window["year"]] = _window_figures(window)
+                self.window = None
             else:
                 window["weeks"].append(dt)
-    if window is not None:  # the run ended inside the window: no yearly step in it
-        windows[window["year"]] = _window_figures(window)
-    comparator_where = comparator.where
-    comparator.close()
-    run_s = float(sum(step_times))
-    steps = len(step_times)
+
+    def finish(self) -> None:
+        """Close a window the run ended in (it has no yearly step)."""
+        if self.window is not None:
+            self.windows[self.window["year"]] = _window_figures(self.window)
+            self.window = None
+
+
+def _figures(scenario: str, scale: float, years: int, seed: int, ties_factor: float, agents: bool,
+             comparator_where: str, stepper: Stepper, build_s: float, rss_before: float,
+             rss_build: float) -> dict[str, Any]:
+    """The figures of one model's run (the one-factor output)."""
+    model = stepper.model
+    run_s = float(sum(stepper.step_times))
+    steps = len(stepper.step_times)
     return {
         "scenario": scenario, "scale": scale, "years": years, "seed": seed, "ties_factor": ties_factor,
         "agents": agents, "comparator": comparator_where,
@@ -224,12 +280,148 @@ def run(scenario: str, scale: float, years: int, seed: int, at: Sequence[int], t
         "state_mb": sum(model.memory_bytes().values()) / 2**20,
         "steps": steps, "run_s": run_s,
         "amortised_week_ms": run_s / steps * 1000.0 if steps else float("nan"),
-        "resident_steps_per_s": resident_steps / run_s if run_s > 0 else float("nan"),
+        "resident_steps_per_s": stepper.resident_steps / run_s if run_s > 0 else float("nan"),
         "rss_before_build_mb": rss_before, "peak_rss_build_mb": rss_build, "peak_rss_mb": max_rss_mb(),
-        "windows": {str(k): v for k, v in windows.items()},
+        "windows": {str(k): v for k, v in stepper.windows.items()},
         "python": platform.python_version(), "mesa": mesa.__version__, "numpy": np.__version__,
         "machine": platform.machine(),
     }
+
+
+def run(scenario: str, scale: float, years: int, seed: int, at: Sequence[int], ties_factor: float = 1.0,
+        in_process: bool = False, agents: bool = True) -> dict[str, Any]:
+    """Run one scenario to its end; interleave the steps of the years ``at`` with empty Mesa steps."""
+    from kyojosim.model import KyojoModel
+
+    comparator = Comparator(seed, in_process)
+    _load_kernel()
+    gc.collect()
+    rss_before = max_rss_mb()
+    t0 = time.perf_counter()
+    model = KyojoModel(scenario, scale=scale, seed=seed, years=years, agents=agents,
+                       overrides=_overrides(ties_factor))
+    build_s = time.perf_counter() - t0
+    rss_build = max_rss_mb()
+    stepper = Stepper(model, comparator, at)
+    while stepper.running:
+        stepper.step()
+    stepper.finish()
+    comparator_where = comparator.where
+    comparator.close()
+    return _figures(scenario, scale, years, seed, ties_factor, agents, comparator_where, stepper, build_s,
+                    rss_before, rss_build)
+
+
+def run_paired(scenario: str, scale: float, years: int, seed: int, at: Sequence[int], factors: Sequence[float],
+               in_process: bool = False, agents: bool = True) -> dict[str, Any]:
+    """Build one model per ties factor in this process and step them in turns to their end.
+
+    Every round steps each model once: the first factor's model first in even rounds, the order reversed
+    in odd ones, so that no model always follows the same one. Each model has its own empty Mesa model
+    (a helper process each, forked before any model is built) for the years ``at``, stepped beside each
+    of its steps as in :func:`run`. The figures of each model, then its change against the first factor.
+    """
+    from kyojosim.model import KyojoModel
+
+    comparators = [Comparator(seed, in_process) for _ in factors]
+    _load_kernel()
+    warm_up_s = warm_up(scenario, scale, seed, factors[0], agents)
+    built = []
+    for f in factors:
+        gc.collect()
+        rss_before = max_rss_mb()
+        t0 = time.perf_counter()
+        model = KyojoModel(scenario, scale=scale, seed=seed, years=years, agents=agents, overrides=_overrides(f))
+        built.append((model, time.perf_counter() - t0, rss_before, max_rss_mb()))
+    steppers = [Stepper(model, c, at) for (model, *_), c in zip(built, comparators, strict=True)]
+    rounds = 0
+    while any(s.running for s in steppers):
+        for s in (steppers if rounds % 2 == 0 else steppers[::-1]):
+            if s.running:
+                s.step()
+        rounds += 1
+    runs = []
+    for f, (_, build_s, rss_before, rss_build), s, c in zip(factors, built, steppers, comparators, strict=True):
+        s.finish()
+        r = _figures(scenario, scale, years, seed, f, agents, c.where, s, build_s, rss_before, rss_build)
+        r.update(_paired_figures(s))
+        runs.append(r)
+    for c in comparators:
+        c.close()
+    return {"paired": True, "scenario": scenario, "scale": scale, "years": years, "seed": seed,
+            "factors": list(factors), "warm_up_s": warm_up_s, "rounds": rounds, "runs": runs,
+            "change_pct": changes_against_first(runs),
+            "verdict": flatness_verdict(runs), "peak_rss_mb": max_rss_mb(), "python": platform.python_version(),
+            "mesa": mesa.__version__, "numpy": np.__version__, "machine": platform.machine()}
+
+
+WARM_UP_SCALE = 0.05
+"""The largest scale of the model that :func:`warm_up` steps through a turn of the year."""
+
+
+def warm_up(scenario: str, scale: float, seed: int, ties_factor: float, agents: bool) -> float:
+    """Step a small model of ``scenario`` through its first turn of the year and one week more; return seconds.
+
+    The first model to step in a process pays for loading every compiled kernel from the cache (or
+    compiling it) and for first-call setup, a few tenths of a second; in a paired run that would be
+    charged to the first factor alone. The small model (at most ``WARM_UP_SCALE``) pays it instead.
+    """
+    from kyojosim.model import KyojoModel
+
+    t0 = time.perf_counter()
+    model = KyojoModel(scenario, scale=min(scale, WARM_UP_SCALE), seed=seed, years=2, agents=agents,
+                       overrides=_overrides(ties_factor))
+    first = model.year
+    while model.running and model.year == first:
+        model.step()
+    if model.running:
+        model.step()
+    del model
+    gc.collect()
+    return time.perf_counter() - t0
+
+
+PAIRED_KEYS = ("ties_per_resident", "week_median_ms", "week_mean_ms", "turn_median_ms", "amortised_ms",
+               "ns_per_resident_step_amortised", "run_s", "ns_per_resident_step_run")
+"""The figures of a paired run compared against the first factor's."""
+FLAT = 15.0
+"""The flatness band, in %: the cost per resident-step should move by no more than this as ties double."""
+
+
+def _paired_figures(s: Stepper) -> dict[str, Any]:
+    """Whole-run figures of one model of a paired run: weeks and turns over the run, per resident-step."""
+    steps = len(s.step_times)
+    mean_residents = s.resident_steps / steps if steps else float("nan")
+    week_mean = _mean(s.weeks) * 1000.0
+    turn = _median(s.turns_ms)
+    amortised = week_mean + (turn / 52.0 if turn == turn else 0.0)
+    run_s = float(sum(s.step_times))
+    return {
+        "ties_per_resident": _mean(s.ties_per_resident), "ties_per_resident_samples": s.ties_per_resident,
+        "plain_weeks": len(s.weeks), "week_median_ms": _median(s.weeks) * 1000.0, "week_mean_ms": week_mean,
+        "turns_ms": s.turns_ms, "turn_median_ms": turn, "amortised_ms": amortised,
+        "ns_per_resident_step_amortised": amortised * 1e6 / mean_residents,
+        "ns_per_resident_step_run": run_s * 1e9 / s.resident_steps if s.resident_steps else float("nan"),
+    }
+
+
+def changes_against_first(runs: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
+    """Each run's change against the first run, in % of the first, for every figure of ``PAIRED_KEYS``."""
+    base = runs[0]
+    return [{k: (r[k] / base[k] - 1.0) * 100.0 if base[k] > 0 else float("nan") for k in PAIRED_KEYS}
+            for r in runs]
+
+
+def flatness_verdict(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Against the first factor: is the whole run's cost per resident-step within ±``FLAT``%?"""
+    base = runs[0]
+    out = []
+    for r in runs[1:]:
+        change = (r["ns_per_resident_step_run"] / base["ns_per_resident_step_run"] - 1.0) * 100.0
+        out.append({"ties_factor": r["ties_factor"], "against": base["ties_factor"],
+                    "ties_ratio": r["ties_per_resident"] / base["ties_per_resident"],
+                    "change_pct": change, "band_pct": FLAT, "flat": bool(abs(change) <= FLAT)})
+    return out
 
 
 def _window_figures(w: dict[str, Any]) -> dict[str, Any]:
@@ -252,25 +444,29 @@ def _window_figures(w: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _window_lines(r: dict[str, Any], w: dict[str, Any]) -> list[str]:
+    target = TARGETS.get(r["scenario"]) if r["scale"] == 1.0 else None
+    met = "met" if target is not None and w["ratio_amortised"] >= target else "MISSED"
+    mark = "" if target is None else f"  (target >= {target:g}x: {met})"
+    return [
+        f"{w['year']}: {w['residents']:,} residents, {w['ties']:,} ties "
+        f"({w['ties_per_resident']:.2f} per resident)",
+        f"  week median {w['week_median_ms']:.1f} ms, mean {w['week_mean_ms']:.1f} ms, yearly step "
+        f"{w['yearly_ms']:.0f} ms, amortised {w['amortised_ms']:.1f} ms over {w['weeks']} weeks",
+        f"  empty Mesa shuffle_do ({w['agents']:,} no-op agents) median {w['empty_mesa_ms']:.1f} ms",
+        f"  ratio to empty Mesa: median week {w['ratio_median']:.1f}x, amortised {w['ratio_amortised']:.1f}x{mark}",
+        f"  per resident-step: {w['ns_per_resident_step_median']:.0f} ns (median week), "
+        f"{w['ns_per_resident_step_amortised']:.0f} ns (amortised)",
+    ]
+
+
 def format_run(r: dict[str, Any]) -> str:
     """Return the figures of one run as text."""
     head = (f"{r['scenario']} scale {r['scale']:g}, {r['years']} years, seed {r['seed']}"
             + (f", ties x{r['ties_factor']:g}" if r["ties_factor"] != 1.0 else ""))
     lines = [head, "-" * len(head)]
     for w in r["windows"].values():
-        target = TARGETS.get(r["scenario"]) if r["scale"] == 1.0 else None
-        met = "met" if target is not None and w["ratio_amortised"] >= target else "MISSED"
-        mark = "" if target is None else f"  (target >= {target:g}x: {met})"
-        lines += [
-            f"{w['year']}: {w['residents']:,} residents, {w['ties']:,} ties "
-            f"({w['ties_per_resident']:.2f} per resident)",
-            f"  week median {w['week_median_ms']:.1f} ms, mean {w['week_mean_ms']:.1f} ms, yearly step "
-            f"{w['yearly_ms']:.0f} ms, amortised {w['amortised_ms']:.1f} ms over {w['weeks']} weeks",
-            f"  empty Mesa shuffle_do ({w['agents']:,} no-op agents) median {w['empty_mesa_ms']:.1f} ms",
-            f"  ratio to empty Mesa: median week {w['ratio_median']:.1f}x, amortised {w['ratio_amortised']:.1f}x{mark}",
-            f"  per resident-step: {w['ns_per_resident_step_median']:.0f} ns (median week), "
-            f"{w['ns_per_resident_step_amortised']:.0f} ns (amortised)",
-        ]
+        lines += _window_lines(r, w)
     lines += [
         f"whole run: build {r['build_s']:.1f} s, {r['steps']} steps in {r['run_s']:.1f} s "
         f"({r['amortised_week_ms']:.1f} ms/week amortised, {r['resident_steps_per_s'] / 1e6:.2f} M resident-steps/s)",
@@ -281,11 +477,64 @@ def format_run(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _pct(x: float) -> str:
+    return f"{x:+.0f}%" if x == x else "n/a"
+
+
+def format_paired(p: dict[str, Any]) -> str:
+    """Return the figures of a paired run as text: each factor's windows, the whole-run table, the verdict."""
+    factors = ", ".join(f"x{f:g}" for f in p["factors"])
+    head = (f"{p['scenario']} scale {p['scale']:g}, {p['years']} years, seed {p['seed']}: ties {factors}, "
+            f"one model each, stepped in turns in one process ({p['rounds']} rounds)")
+    lines = [head, "-" * len(head)]
+    for r in p["runs"]:
+        lines.append(f"ties x{r['ties_factor']:g}:")
+        for w in r["windows"].values():
+            lines += ["  " + line for line in _window_lines(r, w)]
+        lines.append(f"  whole run: build {r['build_s']:.1f} s, {r['steps']} steps in {r['run_s']:.1f} s "
+                     f"({r['resident_steps_per_s'] / 1e6:.2f} M resident-steps/s), state {r['state_mb']:.0f} MB "
+                     f"at the end; empty Mesa model in {r['comparator']}")
+    lines += [
+        "",
+        "whole run, paired (weeks: every step in which no year ends; turn: the median of every step into the next"
+        " year; amortised: mean week + median turn / 52):",
+        "| ties factor | ties / resident | week, median | week, mean | turn, median | week, amortised "
+        "| per resident-step, amortised | whole run | per resident-step, whole run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, (r, c) in enumerate(zip(p["runs"], p["change_pct"], strict=True)):
+        cells = [
+            (f"{r['ties_per_resident']:.2f}", "ties_per_resident"),
+            (f"{r['week_median_ms']:.1f} ms", "week_median_ms"),
+            (f"{r['week_mean_ms']:.1f} ms", "week_mean_ms"),
+            (f"{r['turn_median_ms']:.0f} ms of {len(r['turns_ms'])}", "turn_median_ms"),
+            (f"{r['amortised_ms']:.1f} ms", "amortised_ms"),
+            (f"{r['ns_per_resident_step_amortised']:.0f} ns", "ns_per_resident_step_amortised"),
+            (f"{r['run_s']:.1f} s", "run_s"),
+            (f"{r['ns_per_resident_step_run']:.0f} ns", "ns_per_resident_step_run"),
+        ]
+        texts = [text if i == 0 else f"{text} ({_pct(c[key])})" for text, key in cells]
+        lines.append("| " + " | ".join([f"x{r['ties_factor']:g}", *texts]) + " |")
+    for v in p["verdict"]:
+        within = "FLAT, within" if v["flat"] else "NOT flat, outside"
+        lines.append(
+            f"verdict x{v['ties_factor']:g} against x{v['against']:g} (ties per resident {v['ties_ratio']:.2f}x): "
+            f"cost per resident-step over the whole run {_pct(v['change_pct'])}, {within} +-{v['band_pct']:g}%")
+    lines.append(f"memory: peak RSS {p['peak_rss_mb']:,.0f} MB for the {len(p['runs'])} models together "
+                 f"(Mesa handles {'kept' if p['runs'][0]['agents'] else 'not kept'})")
+    return "\n".join(lines)
+
+
+def _model_runs(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run of each model: a paired result holds one per ties factor."""
+    return [r for res in results for r in (res["runs"] if res.get("paired") else [res])]
+
+
 def format_summary(results: Sequence[dict[str, Any]]) -> str:
     """Return one line per window: the issue's table."""
     rows = ["| run | residents | ties/resident | ms/week (median) | ms/week (amortised) | empty Mesa ms "
             "| ratio (median) | ratio (amortised) |", "|---|---|---|---|---|---|---|---|"]
-    for r in results:
+    for r in _model_runs(results):
         for w in r["windows"].values():
             tf = f", ties x{r['ties_factor']:g}" if r["ties_factor"] != 1.0 else ""
             rows.append(f"| {r['scenario']} scale {r['scale']:g}{tf}, {w['year']} | {w['residents']:,} | "
@@ -294,13 +543,14 @@ def format_summary(results: Sequence[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
-def _in_child(args: argparse.Namespace, scenario: str, at: Sequence[int], ties_factor: float) -> dict[str, Any]:
-    """Run one scenario in a fresh Python process (its own peak memory) and return its figures."""
+def _in_child(args: argparse.Namespace, scenario: str, at: Sequence[int],
+              factors: Sequence[float]) -> dict[str, Any]:
+    """Run one scenario (its ties factors paired if several) in a fresh Python process; return its figures."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run.json"
         cmd = [sys.executable, str(HERE), "--scenario", scenario, "--scale", str(args.scale), "--years",
-               str(args.years), "--seed", str(args.seed), "--ties-factor", str(ties_factor), "--json", str(out),
-               "--at", *[str(y) for y in at]]
+               str(args.years), "--seed", str(args.seed), "--ties-factor", *[str(f) for f in factors],
+               "--json", str(out), "--at", *[str(y) for y in at]]
         if args.in_process:
             cmd.append("--in-process")
         if args.no_agents:
@@ -316,37 +566,52 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scale", type=float, default=1.0, help="fraction of residents simulated (default 1.0)")
     p.add_argument("--years", type=int, default=20, help="years to run (default 20)")
     p.add_argument("--seed", type=int, default=1, help="seed (default 1)")
-    p.add_argument("--ties-factor", type=float, default=1.0, help="multiply the mean ties per resident")
-    p.add_argument("--ties-flatness", action="store_true", help="run at ties factors 1 and 2")
+    p.add_argument("--ties-factor", type=float, nargs="+", default=[1.0], metavar="F",
+                   help="multiply the mean ties per resident; several factors build one model each in one process "
+                        "and step them in turns, a paired comparison against the first (the models live at once: "
+                        "two koto-all models at full scale take about 1 GB each, plus about 0.5 GB per empty "
+                        "Mesa helper, and fit in 24 GB)")
+    p.add_argument("--ties-flatness", action="store_true", help="the same as --ties-factor 1 2 (paired)")
     p.add_argument("--issue", action="store_true", help="koto-all (2020, 2030) and koto (2020), full scale")
-    p.add_argument("--in-process", action="store_true", help="keep the empty Mesa model in this process")
+    p.add_argument("--in-process", action="store_true", help="keep the empty Mesa model(s) in this process")
     p.add_argument("--no-agents", action="store_true", help="build the model without Mesa handles")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH (atomically)")
     args = p.parse_args(argv)
     if args.years < 1:
         p.error("--years must be at least 1")
-    if args.scale <= 0 or args.ties_factor <= 0:
+    if args.scale <= 0 or min(args.ties_factor) <= 0:
         p.error("--scale and --ties-factor must be positive")
+    if args.ties_flatness:
+        args.ties_factor = [1.0, 2.0]
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Run the benchmark, print the figures (and write JSON if asked); return the figures of every run."""
+    """Run the benchmark, print the figures (and write JSON if asked); return the figures of every run.
+
+    With several ties factors each scenario is one paired run (:func:`run_paired`), whose figures hold
+    one run per factor under ``runs``.
+    """
     args = parse_args(argv)
     if args.issue:
-        plan = [(s, at, 1.0) for s, at in ISSUE]
+        plan = [(s, at, (1.0,)) for s, at in ISSUE]
     else:
         scenarios = args.scenario or ["koto-all"]
-        factors = (1.0, 2.0) if args.ties_flatness else (args.ties_factor,)
-        plan = [(s, tuple(args.at), f) for s in scenarios for f in factors]
+        plan = [(s, tuple(args.at), tuple(args.ties_factor)) for s in scenarios]
     if len(plan) == 1:
-        s, at, f = plan[0]
-        results = [run(s, args.scale, args.years, args.seed, at, f, args.in_process, not args.no_agents)]
-        print(format_run(results[0]), flush=True)
+        s, at, factors = plan[0]
+        if len(factors) == 1:
+            results = [run(s, args.scale, args.years, args.seed, at, factors[0], args.in_process,
+                           not args.no_agents)]
+            print(format_run(results[0]), flush=True)
+        else:
+            results = [run_paired(s, args.scale, args.years, args.seed, at, factors, args.in_process,
+                                  not args.no_agents)]
+            print(format_paired(results[0]), flush=True)
     else:
         results = []
-        for s, at, f in plan:
-            results.append(_in_child(args, s, at, f))  # the child prints its own figures
+        for s, at, factors in plan:
+            results.append(_in_child(args, s, at, factors))  # the child prints its own figures
             print(flush=True)
         print(format_summary(results), flush=True)
     if args.json:

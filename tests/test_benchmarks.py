@@ -126,6 +126,52 @@ def test_bench_speed_runs_and_prints_the_ratios(tmp_path, capsys):
     assert json.loads(out.read_text(encoding="utf-8"))["scenario"] == "yamae"
 
 
+def test_bench_speed_pairs_ties_factors_in_one_process(tmp_path, capsys):
+    bench = load_script(SPEED_BENCH, "bench_speed_paired")
+    out = tmp_path / "paired.json"
+    (result,) = bench.main(["--scenario", "yamae", "--scale", "0.2", "--years", "2", "--at", "2015",
+                            "--in-process", "--ties-factor", "1", "2", "--json", str(out)])
+    text = capsys.readouterr().out
+    for label in ("ties x1, x2, one model each, stepped in turns", "ties x1:", "ties x2:", "ratio to empty Mesa",
+                  "turn, median", "per resident-step, whole run", "verdict x2 against x1", "peak RSS"):
+        assert label in text, label
+    assert result["paired"] and result["factors"] == [1.0, 2.0] and result["warm_up_s"] > 0
+    first, second = result["runs"]
+    assert (first["ties_factor"], second["ties_factor"]) == (1.0, 2.0)
+    # both models ran to the end in turns: one step each per round, the same steps and turns of the year
+    assert first["steps"] == second["steps"] == result["rounds"] >= 104
+    for r in (first, second):
+        assert r["plain_weeks"] + len(r["turns_ms"]) == r["steps"]
+        assert len(r["ties_per_resident_samples"]) == len(r["turns_ms"]) + 1
+        (window,) = r["windows"].values()  # each model has its own interleaved window, measured the same way
+        assert window["year"] == 2015 and window["weeks"] >= 50 and window["agents"] == window["residents"] > 0
+        for key in ("week_median_ms", "week_mean_ms", "turn_median_ms", "amortised_ms", "run_s",
+                    "ns_per_resident_step_amortised", "ns_per_resident_step_run"):
+            assert math.isfinite(r[key]) and r[key] > 0, key
+        assert math.isfinite(window["ratio_amortised"]) and math.isfinite(window["yearly_ms"])
+    assert len(first["turns_ms"]) == len(second["turns_ms"]) >= 1
+    assert second["ties_per_resident"] > first["ties_per_resident"]
+    assert set(result["change_pct"][0].values()) == {0.0}
+    (verdict,) = result["verdict"]
+    assert verdict["change_pct"] == pytest.approx(result["change_pct"][1]["ns_per_resident_step_run"])
+    assert verdict["flat"] == (abs(verdict["change_pct"]) <= 15.0)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["paired"] and [r["steps"] for r in written["runs"]] == [first["steps"], second["steps"]]
+
+
+def test_bench_speed_verdict_compares_the_whole_run_per_resident_step():
+    bench = load_script(SPEED_BENCH, "bench_speed_verdict")
+    base = dict.fromkeys(bench.PAIRED_KEYS, 10.0) | {"ties_factor": 1.0, "ties_per_resident": 3.0}
+    runs = [base, base | {"ties_factor": 2.5, "ties_per_resident": 6.0, "ns_per_resident_step_run": 11.4},
+            base | {"ties_factor": 3.0, "ties_per_resident": 7.5, "ns_per_resident_step_run": 8.4}]
+    changes = bench.changes_against_first(runs)
+    assert changes[1]["ns_per_resident_step_run"] == pytest.approx(14.0)
+    assert changes[1]["ties_per_resident"] == pytest.approx(100.0) and changes[1]["run_s"] == 0.0
+    flat, not_flat = bench.flatness_verdict(runs)
+    assert flat["flat"] and flat["ties_ratio"] == pytest.approx(2.0) and flat["against"] == 1.0
+    assert not not_flat["flat"] and not_flat["change_pct"] == pytest.approx(-16.0)
+
+
 def test_the_all_japan_projection_never_fits_a_cost_that_falls_with_size():
     bench = load_script(ALL_JAPAN_BENCH, "bench_all_japan_fit")
     # a loaded machine timed the smaller town slower: an ordinary fit would give a negative slope
