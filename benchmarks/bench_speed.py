@@ -209,6 +209,8 @@ class Stepper:
         self.window: dict[str, Any] | None = None
         self.order = 0
         self.step_times: list[float] = []
+        self.cpu_times: list[float] = []  # CPU seconds of this process in each step (time.process_time)
+        self.years: list[int] = []  # the year each step began in
         self.weeks: list[float] = []
         self.turns_ms: list[float] = []
         self.ties_per_resident: list[float] = [self._ties_per_resident()]
@@ -236,12 +238,16 @@ class Stepper:
         empty = None
         if window is not None and self.order % 2:
             empty = comparator.step()
+        cpu = time.process_time()
         t = time.perf_counter()
         model.step()
         dt = time.perf_counter() - t
+        cpu = time.process_time() - cpu
         if window is not None and empty is None:
             empty = comparator.step()
         self.step_times.append(dt)
+        self.cpu_times.append(cpu)
+        self.years.append(year)
         self.resident_steps += residents
         turned = model.year != year
         if turned:
@@ -382,45 +388,73 @@ def warm_up(scenario: str, scale: float, seed: int, ties_factor: float, agents: 
 
 
 PAIRED_KEYS = ("ties_per_resident", "week_median_ms", "week_mean_ms", "turn_median_ms", "amortised_ms",
-               "ns_per_resident_step_amortised", "run_s", "ns_per_resident_step_run")
+               "ns_per_resident_step_amortised", "run_s", "ns_per_resident_step_run", "cpu_s",
+               "ns_per_resident_step_cpu")
 """The figures of a paired run compared against the first factor's."""
 FLAT = 15.0
 """The flatness band, in %: the cost per resident-step should move by no more than this as ties double."""
 
 
 def _paired_figures(s: Stepper) -> dict[str, Any]:
-    """Whole-run figures of one model of a paired run: weeks and turns over the run, per resident-step."""
+    """Whole-run figures of one model of a paired run: weeks and turns over the run, per resident-step.
+
+    Besides the wall-clock time it sums the CPU time of this process in the model's steps, which leaves
+    out the time spent waiting for a core on a busy machine (but not the cost of cold caches), and
+    both by the year each step began in.
+    """
     steps = len(s.step_times)
     mean_residents = s.resident_steps / steps if steps else float("nan")
     week_mean = _mean(s.weeks) * 1000.0
     turn = _median(s.turns_ms)
     amortised = week_mean + (turn / 52.0 if turn == turn else 0.0)
     run_s = float(sum(s.step_times))
+    cpu_s = float(sum(s.cpu_times))
+    by_year: dict[str, dict[str, float]] = {}
+    for year, wall, cpu in zip(s.years, s.step_times, s.cpu_times, strict=True):
+        y = by_year.setdefault(str(year), {"steps": 0, "wall_s": 0.0, "cpu_s": 0.0})
+        y["steps"] += 1
+        y["wall_s"] += wall
+        y["cpu_s"] += cpu
     return {
         "ties_per_resident": _mean(s.ties_per_resident), "ties_per_resident_samples": s.ties_per_resident,
         "plain_weeks": len(s.weeks), "week_median_ms": _median(s.weeks) * 1000.0, "week_mean_ms": week_mean,
         "turns_ms": s.turns_ms, "turn_median_ms": turn, "amortised_ms": amortised,
         "ns_per_resident_step_amortised": amortised * 1e6 / mean_residents,
         "ns_per_resident_step_run": run_s * 1e9 / s.resident_steps if s.resident_steps else float("nan"),
+        "cpu_s": cpu_s, "cpu_share": cpu_s / run_s if run_s > 0 else float("nan"),
+        "ns_per_resident_step_cpu": cpu_s * 1e9 / s.resident_steps if s.resident_steps else float("nan"),
+        "by_year": by_year,
     }
+
+
+def _change(new: float, old: float) -> float:
+    return (new / old - 1.0) * 100.0 if old > 0 else float("nan")
 
 
 def changes_against_first(runs: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
     """Each run's change against the first run, in % of the first, for every figure of ``PAIRED_KEYS``."""
-    base = runs[0]
-    return [{k: (r[k] / base[k] - 1.0) * 100.0 if base[k] > 0 else float("nan") for k in PAIRED_KEYS}
-            for r in runs]
+    return [{k: _change(r[k], runs[0][k]) for k in PAIRED_KEYS} for r in runs]
 
 
 def flatness_verdict(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Against the first factor: is the whole run's cost per resident-step within ±``FLAT``%?"""
+    """Against the first factor: is the whole run's cost per resident-step within ±``FLAT``%?
+
+    Per later factor: the change of the whole run's cost per resident-step in wall-clock time
+    (``change_pct``, ``flat``) and in CPU time (``cpu_change_pct``, ``cpu_flat``), and the change of
+    each simulated year's CPU time (the years both models ran, with the same steps) and its median.
+    """
     base = runs[0]
     out = []
     for r in runs[1:]:
-        change = (r["ns_per_resident_step_run"] / base["ns_per_resident_step_run"] - 1.0) * 100.0
+        change = _change(r["ns_per_resident_step_run"], base["ns_per_resident_step_run"])
+        cpu = _change(r["ns_per_resident_step_cpu"], base["ns_per_resident_step_cpu"])
+        years = {y: _change(v["cpu_s"], base["by_year"][y]["cpu_s"]) for y, v in r.get("by_year", {}).items()
+                 if y in base["by_year"] and v["steps"] == base["by_year"][y]["steps"]}
         out.append({"ties_factor": r["ties_factor"], "against": base["ties_factor"],
                     "ties_ratio": r["ties_per_resident"] / base["ties_per_resident"],
-                    "change_pct": change, "band_pct": FLAT, "flat": bool(abs(change) <= FLAT)})
+                    "change_pct": change, "band_pct": FLAT, "flat": bool(abs(change) <= FLAT),
+                    "cpu_change_pct": cpu, "cpu_flat": bool(abs(cpu) <= FLAT),
+                    "year_cpu_change_pct": years, "year_cpu_change_median_pct": _median(list(years.values()))})
     return out
 
 
@@ -481,6 +515,10 @@ def _pct(x: float) -> str:
     return f"{x:+.0f}%" if x == x else "n/a"
 
 
+def _flat(flat: bool, band: float) -> str:
+    return f"FLAT, within +-{band:g}%" if flat else f"NOT flat, outside +-{band:g}%"
+
+
 def format_paired(p: dict[str, Any]) -> str:
     """Return the figures of a paired run as text: each factor's windows, the whole-run table, the verdict."""
     factors = ", ".join(f"x{f:g}" for f in p["factors"])
@@ -492,15 +530,17 @@ def format_paired(p: dict[str, Any]) -> str:
         for w in r["windows"].values():
             lines += ["  " + line for line in _window_lines(r, w)]
         lines.append(f"  whole run: build {r['build_s']:.1f} s, {r['steps']} steps in {r['run_s']:.1f} s "
-                     f"({r['resident_steps_per_s'] / 1e6:.2f} M resident-steps/s), state {r['state_mb']:.0f} MB "
+                     f"({r['resident_steps_per_s'] / 1e6:.2f} M resident-steps/s; CPU time {r['cpu_s']:.1f} s, "
+                     f"{r['cpu_share']:.0%} of it), state {r['state_mb']:.0f} MB "
                      f"at the end; empty Mesa model in {r['comparator']}")
     lines += [
         "",
         "whole run, paired (weeks: every step in which no year ends; turn: the median of every step into the next"
         " year; amortised: mean week + median turn / 52):",
         "| ties factor | ties / resident | week, median | week, mean | turn, median | week, amortised "
-        "| per resident-step, amortised | whole run | per resident-step, whole run |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| per resident-step, amortised | whole run | per resident-step, whole run | whole run, CPU "
+        "| per resident-step, CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, (r, c) in enumerate(zip(p["runs"], p["change_pct"], strict=True)):
         cells = [
@@ -512,14 +552,21 @@ def format_paired(p: dict[str, Any]) -> str:
             (f"{r['ns_per_resident_step_amortised']:.0f} ns", "ns_per_resident_step_amortised"),
             (f"{r['run_s']:.1f} s", "run_s"),
             (f"{r['ns_per_resident_step_run']:.0f} ns", "ns_per_resident_step_run"),
+            (f"{r['cpu_s']:.1f} s", "cpu_s"),
+            (f"{r['ns_per_resident_step_cpu']:.0f} ns", "ns_per_resident_step_cpu"),
         ]
         texts = [text if i == 0 else f"{text} ({_pct(c[key])})" for text, key in cells]
         lines.append("| " + " | ".join([f"x{r['ties_factor']:g}", *texts]) + " |")
     for v in p["verdict"]:
-        within = "FLAT, within" if v["flat"] else "NOT flat, outside"
-        lines.append(
+        years = ", ".join(f"{y} {_pct(c)}" for y, c in v["year_cpu_change_pct"].items())
+        lines += [
             f"verdict x{v['ties_factor']:g} against x{v['against']:g} (ties per resident {v['ties_ratio']:.2f}x): "
-            f"cost per resident-step over the whole run {_pct(v['change_pct'])}, {within} +-{v['band_pct']:g}%")
+            f"cost per resident-step over the whole run {_pct(v['change_pct'])} in wall-clock time, "
+            f"{_flat(v['flat'], v['band_pct'])}; {_pct(v['cpu_change_pct'])} in CPU time, "
+            f"{_flat(v['cpu_flat'], v['band_pct'])}",
+            f"  CPU time of each simulated year against x{v['against']:g}: {years} "
+            f"(median {_pct(v['year_cpu_change_median_pct'])})",
+        ]
     lines.append(f"memory: peak RSS {p['peak_rss_mb']:,.0f} MB for the {len(p['runs'])} models together "
                  f"(Mesa handles {'kept' if p['runs'][0]['agents'] else 'not kept'})")
     return "\n".join(lines)

@@ -142,11 +142,14 @@ def test_bench_speed_pairs_ties_factors_in_one_process(tmp_path, capsys):
     assert first["steps"] == second["steps"] == result["rounds"] >= 104
     for r in (first, second):
         assert r["plain_weeks"] + len(r["turns_ms"]) == r["steps"]
+        assert sum(y["steps"] for y in r["by_year"].values()) == r["steps"] and "2015" in r["by_year"]
+        assert sum(y["cpu_s"] for y in r["by_year"].values()) == pytest.approx(r["cpu_s"])
         assert len(r["ties_per_resident_samples"]) == len(r["turns_ms"]) + 1
         (window,) = r["windows"].values()  # each model has its own interleaved window, measured the same way
         assert window["year"] == 2015 and window["weeks"] >= 50 and window["agents"] == window["residents"] > 0
         for key in ("week_median_ms", "week_mean_ms", "turn_median_ms", "amortised_ms", "run_s",
-                    "ns_per_resident_step_amortised", "ns_per_resident_step_run"):
+                    "ns_per_resident_step_amortised", "ns_per_resident_step_run", "cpu_s", "cpu_share",
+                    "ns_per_resident_step_cpu"):
             assert math.isfinite(r[key]) and r[key] > 0, key
         assert math.isfinite(window["ratio_amortised"]) and math.isfinite(window["yearly_ms"])
     assert len(first["turns_ms"]) == len(second["turns_ms"]) >= 1
@@ -155,21 +158,34 @@ def test_bench_speed_pairs_ties_factors_in_one_process(tmp_path, capsys):
     (verdict,) = result["verdict"]
     assert verdict["change_pct"] == pytest.approx(result["change_pct"][1]["ns_per_resident_step_run"])
     assert verdict["flat"] == (abs(verdict["change_pct"]) <= 15.0)
+    assert verdict["cpu_change_pct"] == pytest.approx(result["change_pct"][1]["ns_per_resident_step_cpu"])
+    assert set(verdict["year_cpu_change_pct"]) == set(first["by_year"])  # both models ran the same steps each year
     written = json.loads(out.read_text(encoding="utf-8"))
     assert written["paired"] and [r["steps"] for r in written["runs"]] == [first["steps"], second["steps"]]
 
 
 def test_bench_speed_verdict_compares_the_whole_run_per_resident_step():
     bench = load_script(SPEED_BENCH, "bench_speed_verdict")
-    base = dict.fromkeys(bench.PAIRED_KEYS, 10.0) | {"ties_factor": 1.0, "ties_per_resident": 3.0}
-    runs = [base, base | {"ties_factor": 2.5, "ties_per_resident": 6.0, "ns_per_resident_step_run": 11.4},
-            base | {"ties_factor": 3.0, "ties_per_resident": 7.5, "ns_per_resident_step_run": 8.4}]
+    years = {"2015": {"steps": 52, "cpu_s": 1.0}, "2016": {"steps": 52, "cpu_s": 2.0},
+             "2017": {"steps": 1, "cpu_s": 1.0}}
+    base = dict.fromkeys(bench.PAIRED_KEYS, 10.0) | {"ties_factor": 1.0, "ties_per_resident": 3.0, "by_year": years}
+    later = {"2015": {"steps": 52, "cpu_s": 1.1}, "2016": {"steps": 52, "cpu_s": 2.6},
+             "2017": {"steps": 2, "cpu_s": 9.0}}
+    runs = [base, base | {"ties_factor": 2.5, "ties_per_resident": 6.0, "ns_per_resident_step_run": 11.4,
+                          "ns_per_resident_step_cpu": 12.0, "by_year": later},
+            base | {"ties_factor": 3.0, "ties_per_resident": 7.5, "ns_per_resident_step_run": 8.4,
+                    "ns_per_resident_step_cpu": 8.6}]
     changes = bench.changes_against_first(runs)
     assert changes[1]["ns_per_resident_step_run"] == pytest.approx(14.0)
     assert changes[1]["ties_per_resident"] == pytest.approx(100.0) and changes[1]["run_s"] == 0.0
-    flat, not_flat = bench.flatness_verdict(runs)
-    assert flat["flat"] and flat["ties_ratio"] == pytest.approx(2.0) and flat["against"] == 1.0
-    assert not not_flat["flat"] and not_flat["change_pct"] == pytest.approx(-16.0)
+    second, third = bench.flatness_verdict(runs)
+    assert second["flat"] and second["ties_ratio"] == pytest.approx(2.0) and second["against"] == 1.0
+    assert not second["cpu_flat"] and second["cpu_change_pct"] == pytest.approx(20.0)
+    assert not third["flat"] and third["change_pct"] == pytest.approx(-16.0)
+    assert third["cpu_flat"] and third["cpu_change_pct"] == pytest.approx(-14.0)
+    # year by year: only the years both ran with the same steps (2017 differs), and their median
+    assert second["year_cpu_change_pct"] == pytest.approx({"2015": 10.0, "2016": 30.0})
+    assert second["year_cpu_change_median_pct"] == pytest.approx(20.0)
 
 
 def test_the_all_japan_projection_never_fits_a_cost_that_falls_with_size():
