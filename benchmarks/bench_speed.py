@@ -574,7 +574,11 @@ def format_paired(p: dict[str, Any]) -> str:
 
 def _model_runs(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The run of each model: a paired result holds one per ties factor."""
-    return [r for res in results for r in (res["runs"] if res.get("paired") else [res])]
+    out = []
+    for res in results:
+        for paired in res.get("repeats", [res]):
+            out += paired["runs"] if paired.get("paired") else [paired]
+    return out
 
 
 def format_summary(results: Sequence[dict[str, Any]]) -> str:
@@ -588,6 +592,59 @@ def format_summary(results: Sequence[dict[str, Any]]) -> str:
                         f"{w['ties_per_resident']:.2f} | {w['week_median_ms']:.1f} | {w['amortised_ms']:.1f} | "
                         f"{w['empty_mesa_ms']:.0f} | {w['ratio_median']:.1f}x | {w['ratio_amortised']:.1f}x |")
     return "\n".join(rows)
+
+
+def combine_repeats(repeats: Sequence[dict[str, Any]], factors: Sequence[float]) -> dict[str, Any]:
+    """One verdict from paired runs of the same scenario, built in the order of ``factors`` or reversed.
+
+    Each paired run's ``factors`` give its build order; its runs are put back in the order of
+    ``factors`` and compared against the first (:func:`flatness_verdict`). Per later factor the
+    changes of the whole run's cost per resident-step (wall-clock and CPU time) of every paired run,
+    their means, and whether each mean is within ±``FLAT``%. Reversing the build order every other
+    run cancels whatever the place of a model in its process adds to or takes from its cost.
+    """
+    verdicts, orders = [], []
+    for res in repeats:
+        reversed_ = list(res["factors"]) != list(factors)
+        if reversed_ and list(res["factors"]) != list(factors)[::-1]:
+            raise ValueError(f"a paired run of factors {res['factors']} is not one of {list(factors)}")
+        runs = res["runs"][::-1] if reversed_ else res["runs"]
+        verdicts.append(flatness_verdict(runs))
+        orders.append(list(res["factors"]))
+    combined = []
+    for j, v in enumerate(verdicts[0]):
+        wall = [vs[j]["change_pct"] for vs in verdicts]
+        cpu = [vs[j]["cpu_change_pct"] for vs in verdicts]
+        years = [c for vs in verdicts for c in vs[j]["year_cpu_change_pct"].values()]
+        combined.append({"ties_factor": v["ties_factor"], "against": v["against"],
+                         "ties_ratio": _mean([vs[j]["ties_ratio"] for vs in verdicts]),
+                         "changes_pct": wall, "cpu_changes_pct": cpu, "change_pct": _mean(wall),
+                         "cpu_change_pct": _mean(cpu), "year_cpu_change_median_pct": _median(years),
+                         "band_pct": FLAT, "flat": bool(abs(_mean(wall)) <= FLAT),
+                         "cpu_flat": bool(abs(_mean(cpu)) <= FLAT)})
+    first = repeats[0]
+    return {"paired": True, "scenario": first["scenario"], "scale": first["scale"], "years": first["years"],
+            "seed": first["seed"], "factors": list(factors), "build_orders": orders, "repeats": list(repeats),
+            "verdict": combined}
+
+
+def format_repeats(c: dict[str, Any]) -> str:
+    """Return the combined verdict of repeated paired runs as text."""
+    head = (f"{c['scenario']} scale {c['scale']:g}, {c['years']} years, seed {c['seed']}: {len(c['repeats'])} "
+            "paired runs, each in its own process, the build order reversed every other run")
+    lines = [head, "-" * len(head)]
+    for v in c["verdict"]:
+        lines.append(f"x{v['ties_factor']:g} against x{v['against']:g}, cost per resident-step over the whole run:")
+        for order, wall, cpu in zip(c["build_orders"], v["changes_pct"], v["cpu_changes_pct"], strict=True):
+            built = ", ".join(f"x{f:g}" for f in order)
+            lines.append(f"  built {built}: {_pct(wall)} in wall-clock time, {_pct(cpu)} in CPU time")
+        lines.append(
+            f"verdict x{v['ties_factor']:g} against x{v['against']:g} (ties per resident {v['ties_ratio']:.2f}x), "
+            f"mean of {len(c['repeats'])} paired runs: {_pct(v['change_pct'])} in wall-clock time, "
+            f"{_flat(v['flat'], v['band_pct'])}; {_pct(v['cpu_change_pct'])} in CPU time, "
+            f"{_flat(v['cpu_flat'], v['band_pct'])} (each simulated year's CPU time: median "
+            f"{_pct(v['year_cpu_change_median_pct'])})")
+    return "\n".join(lines)
 
 
 def _in_child(args: argparse.Namespace, scenario: str, at: Sequence[int],
@@ -619,6 +676,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         "two koto-all models at full scale take about 1 GB each, plus about 0.5 GB per empty "
                         "Mesa helper, and fit in 24 GB)")
     p.add_argument("--ties-flatness", action="store_true", help="the same as --ties-factor 1 2 (paired)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="with several ties factors: N paired runs, each in its own process, the build order "
+                        "reversed every other run, and one verdict on their mean (default 1)")
     p.add_argument("--issue", action="store_true", help="koto-all (2020, 2030) and koto (2020), full scale")
     p.add_argument("--in-process", action="store_true", help="keep the empty Mesa model(s) in this process")
     p.add_argument("--no-agents", action="store_true", help="build the model without Mesa handles")
@@ -630,6 +690,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--scale and --ties-factor must be positive")
     if args.ties_flatness:
         args.ties_factor = [1.0, 2.0]
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
+    if args.repeat > 1 and (len(args.ties_factor) < 2 or args.issue):
+        p.error("--repeat needs several --ties-factor values (a paired run)")
     return args
 
 
@@ -637,7 +701,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Run the benchmark, print the figures (and write JSON if asked); return the figures of every run.
 
     With several ties factors each scenario is one paired run (:func:`run_paired`), whose figures hold
-    one run per factor under ``runs``.
+    one run per factor under ``runs``; with ``--repeat`` several, each in a child process, combined by
+    :func:`combine_repeats` (the paired runs under ``repeats``).
     """
     args = parse_args(argv)
     if args.issue:
@@ -645,7 +710,19 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     else:
         scenarios = args.scenario or ["koto-all"]
         plan = [(s, tuple(args.at), tuple(args.ties_factor)) for s in scenarios]
-    if len(plan) == 1:
+    if args.repeat > 1:
+        results = []
+        for s, at, factors in plan:
+            repeats = []
+            for i in range(args.repeat):
+                repeats.append(_in_child(args, s, at, factors if i % 2 == 0 else factors[::-1]))
+                print(flush=True)
+            results.append(combine_repeats(repeats, factors))
+            print(format_repeats(results[-1]), flush=True)
+            print(flush=True)
+        if len(results) > 1:
+            print(format_summary(results), flush=True)
+    elif len(plan) == 1:
         s, at, factors = plan[0]
         if len(factors) == 1:
             results = [run(s, args.scale, args.years, args.seed, at, factors[0], args.in_process,

@@ -188,6 +188,45 @@ def test_bench_speed_verdict_compares_the_whole_run_per_resident_step():
     assert second["year_cpu_change_median_pct"] == pytest.approx(20.0)
 
 
+def test_bench_speed_repeats_pairs_in_both_build_orders_and_averages_them():
+    bench = load_script(SPEED_BENCH, "bench_speed_repeats")
+
+    def run(factor, ns, cpu):
+        return dict.fromkeys(bench.PAIRED_KEYS, 1.0) | {"ties_factor": factor, "ties_per_resident": 3.0 * factor,
+                                                        "ns_per_resident_step_run": ns,
+                                                        "ns_per_resident_step_cpu": cpu, "by_year": {}}
+
+    head = {"scenario": "x", "scale": 1.0, "years": 6, "seed": 1}
+    forward = head | {"factors": [1.0, 2.0], "runs": [run(1.0, 10.0, 10.0), run(2.0, 11.0, 11.6)]}
+    reverse = head | {"factors": [2.0, 1.0], "runs": [run(2.0, 12.6, 12.0), run(1.0, 10.0, 10.0)]}
+    c = bench.combine_repeats([forward, reverse], [1.0, 2.0])
+    (v,) = c["verdict"]  # the reversed run is put back in the given order: x2 against x1 in both
+    assert c["build_orders"] == [[1.0, 2.0], [2.0, 1.0]] and (v["ties_factor"], v["against"]) == (2.0, 1.0)
+    assert v["changes_pct"] == pytest.approx([10.0, 26.0]) and v["cpu_changes_pct"] == pytest.approx([16.0, 20.0])
+    assert v["change_pct"] == pytest.approx(18.0) and v["cpu_change_pct"] == pytest.approx(18.0)
+    assert not v["flat"] and not v["cpu_flat"] and v["ties_ratio"] == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="not one of"):
+        bench.combine_repeats([forward], [1.0, 3.0])
+    with pytest.raises(SystemExit):  # a repeat needs a pair
+        bench.parse_args(["--repeat", "2"])
+
+
+def test_bench_speed_repeat_runs_each_pair_in_its_own_process(tmp_path, capsys):
+    bench = load_script(SPEED_BENCH, "bench_speed_repeat_run")
+    out = tmp_path / "repeat.json"
+    (result,) = bench.main(["--scenario", "yamae", "--scale", "0.2", "--years", "1", "--at", "2015", "--in-process",
+                            "--ties-factor", "1", "2", "--repeat", "2", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert "2 paired runs, each in its own process" in text and "mean of 2 paired runs" in text
+    assert result["build_orders"] == [[1.0, 2.0], [2.0, 1.0]]
+    for paired in result["repeats"]:
+        first, second = paired["runs"]
+        assert first["steps"] == second["steps"] == paired["rounds"] > 0
+    (v,) = result["verdict"]
+    assert len(v["changes_pct"]) == len(v["cpu_changes_pct"]) == 2 and v["ties_ratio"] > 1
+    assert json.loads(out.read_text(encoding="utf-8"))["build_orders"] == result["build_orders"]
+
+
 def test_the_all_japan_projection_never_fits_a_cost_that_falls_with_size():
     bench = load_script(ALL_JAPAN_BENCH, "bench_all_japan_fit")
     # a loaded machine timed the smaller town slower: an ordinary fit would give a negative slope
