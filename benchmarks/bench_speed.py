@@ -35,7 +35,9 @@ then over the whole run: ties per resident (mean of the build and every turn of 
 and mean week (steps in which no year ends), the median turn of the year (every one of the run), the
 amortised week (mean week + median turn / 52) and its cost per resident-step, the run's time and its
 cost per resident-step, each with its change against the first factor in %, and a verdict: is the
-whole run's cost per resident-step within +-15% of the first factor's? The ratios to an empty Mesa step
+whole run's cost per resident-step within +-15% of the first factor's? ``--repeat N`` makes N paired
+runs, each in its own process, the build order reversed every other run, and one verdict on the mean of
+their changes. The ratios to an empty Mesa step
 stay those of the interleaved windows; the paired whole run is the steady figure. Memory: the models
 live in one process at once (a koto-all model at full scale takes about 1 GB, its empty Mesa helper
 about 0.5 GB more), so two or three factors at full scale need a few GB.
@@ -43,6 +45,7 @@ about 0.5 GB more), so two or three factors at full scale need a few GB.
     .venv/bin/python benchmarks/bench_speed.py --issue                 # koto-all 2020 and 2030, koto 2020
     .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --at 2020 2030 --json results/speed.json
     .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --ties-factor 1 2.5 --at 2020 --years 6
+    .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --ties-factor 1 2.5 --at 2020 --years 6 --repeat 2
     .venv/bin/python benchmarks/bench_speed.py --scenario yamae --scale 0.2 --years 2 --at 2015   # seconds
 
 Prints figures; asserts nothing (``tests/test_benchmarks.py`` runs the small last line, in process, alone and
