@@ -33,13 +33,14 @@ weeks as above (a helper process each), so each model's ratio is measured the sa
 then see the same load of the machine, week by week. For each factor it prints the windows as above,
 then over the whole run: ties per resident (mean of the build and every turn of the year), the median
 and mean week (steps in which no year ends), the median turn of the year (every one of the run), the
-amortised week (mean week + median turn / 52) and its cost per resident-step, the run's time and its
-cost per resident-step, each with its change against the first factor in %, and a verdict: is the
-whole run's cost per resident-step within +-15% of the first factor's? ``--repeat N`` makes N paired
-runs, each in its own process, the build order reversed every other run, and one verdict on the mean of
-their changes. The ratios to an empty Mesa step
-stay those of the interleaved windows; the paired whole run is the steady figure. Memory: the models
-live in one process at once (a koto-all model at full scale takes about 1 GB, its empty Mesa helper
+amortised week (mean week + median turn / 52) and its cost per resident-step, the run's wall-clock and
+CPU time (``time.process_time``: without the time spent waiting for a core, with the cost of cold caches)
+and their cost per resident-step, each with its change against the first factor in %, and a verdict: is
+the whole run's cost per resident-step within +-15% of the first factor's (in wall-clock and in CPU
+time)? ``--repeat N`` makes N paired runs, each in its own process, the build order reversed every
+other run, and one verdict on the mean of their changes. The ratios to an empty Mesa step stay those of
+the interleaved windows; the paired whole run is the steady figure. Memory: the models live in one
+process at once (a koto-all model at full scale takes about 1 GB, its empty Mesa helper
 about 0.5 GB more), so two or three factors at full scale need a few GB.
 
     .venv/bin/python benchmarks/bench_speed.py --issue                 # koto-all 2020 and 2030, koto 2020
