@@ -50,9 +50,9 @@ from .params.scenario import Scenario, load_scenario
 DAYS_PER_YEAR = 365.25
 
 _MESA_LOG = logging.getLogger("MESA.mesa.model")
+"""Mesa's logger of agent registration (``mesa.model``): with its debug level on, handles register one by one."""
 _REMOVED = object()
 """What popping a handle gone from Mesa's hard references gives back (any value Mesa keeps there is not it)."""
-"""Mesa's logger of agent registration (``mesa.model``): with its debug level on, handles register one by one."""
 
 
 class KyojoModel(mesa.Model):
