@@ -178,7 +178,7 @@ class KyojoModel(mesa.Model):
         if Resident not in self.agents_by_type:
             self.register_agent(agents[0])  # Mesa makes the AgentSet of the type
             agents = agents[1:]
-        self._agents.update(dict.fromkeys(agents))  # mesa.Model's own dict of hard references
+        self._agents.update(zip(agents, itertools.repeat(None)))  # mesa.Model's own dict of hard references
         for agent_set in (self.agents_by_type[Resident], self.agents):
             _add_all(agent_set, agents)
 
