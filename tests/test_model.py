@@ -338,18 +338,6 @@ def test_agent_sets_filled_in_one_pass_hold_what_add_and_remove_leave():
     assert len(one) == 0
 
 
-def test_handles_made_as_a_batch_are_those_the_constructor_makes():
-    """``Resident.handles`` gives what ``Resident(model, uid, register=False)`` gives, attributes in the same order."""
-    model = KyojoModel("yamae", scale=0.05, years=1, seed=3, agents=False)
-    uids = [10**6 + i for i in (0, 5, 2, 9)]
-    batch = Resident.handles(model, uids)
-    each = [Resident(model, uid, register=False) for uid in uids]
-    assert [type(a) for a in batch] == [Resident] * len(uids)
-    assert [list(vars(a).items()) for a in batch] == [list(vars(a).items()) for a in each]
-    assert [a.unique_id for a in batch] == uids and all(a.model is model and a.pos is None for a in batch)
-    assert not any(a in model._agents for a in batch) and Resident.handles(model, []) == []
-
-
 # ---------------------------------------------------------------------------------------- data collection
 
 

@@ -12,7 +12,6 @@ same reading of one resident's row, built on demand and not registered with Mesa
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
 import mesa
@@ -135,21 +134,6 @@ class Resident(ResidentState, mesa.Agent):
         self.pos = None
         if register:
             model.register_agent(self)
-
-    @classmethod
-    def handles(cls, model: KyojoModel, unique_ids: list[int]) -> list[Resident]:
-        """Return new handles, not registered, one per uid (Python ints): ``Resident(model, uid, register=False)``.
-
-        The same objects, with the same attributes in the same order, made without a constructor call per handle
-        (a turn of the year makes tens of thousands).
-        """
-        new = object.__new__
-        out = list(map(new, itertools.repeat(cls, len(unique_ids))))
-        for agent, uid in zip(out, unique_ids, strict=True):
-            agent.model = model
-            agent.unique_id = uid
-            agent.pos = None
-        return out
 
 
 class ResidentView(ResidentState):

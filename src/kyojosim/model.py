@@ -154,7 +154,7 @@ class KyojoModel(mesa.Model):
         enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = Resident.handles(self, uids.tolist())
+            agents = [Resident(self, uid, register=False) for uid in uids.tolist()]
             self._register_handles(agents)
             _to_oldest_generation()
         finally:
