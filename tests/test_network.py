@@ -35,6 +35,17 @@ def test_add_nothing():
     assert len(t) == 0 and t.degree(5).sum() == 0
 
 
+def test_neighbourhood_refuses_ties_past_its_slots():
+    """A tie to a slot beyond the adjacency's is refused with the slot named, whichever end it is."""
+    import pytest
+
+    t = Ties()
+    t.add(np.array([0, 1, 6]), np.array([2, 3, 2]), TIE_NEIGHBOUR, 0.4)  # (0, 2), (1, 3), (2, 6)
+    with pytest.raises(ValueError, match="slot 6; the adjacency has 6 slots"):
+        t.neighbourhood(6)
+    assert t.neighbourhood(7).csr.shape == (7, 7) and Ties().neighbourhood(0).csr.shape == (0, 0)
+
+
 def test_remap_follows_compaction():
     t = Ties()
     t.add(np.array([0, 1, 2, 3]), np.array([4, 2, 4, 1]), TIE_NEIGHBOUR, 0.4)

@@ -6,6 +6,7 @@ import gc
 import itertools
 import logging
 import math
+import operator
 import time
 import weakref
 from collections import deque
@@ -50,6 +51,8 @@ DAYS_PER_YEAR = 365.25
 
 _MESA_LOG = logging.getLogger("MESA.mesa.model")
 """Mesa's logger of agent registration (``mesa.model``): with its debug level on, handles register one by one."""
+_REMOVED = object()
+"""What popping a handle gone from Mesa's hard references gives back (any value Mesa keeps there is not it)."""
 
 
 class KyojoModel(mesa.Model):
@@ -175,7 +178,7 @@ class KyojoModel(mesa.Model):
         if Resident not in self.agents_by_type:
             self.register_agent(agents[0])  # Mesa makes the AgentSet of the type
             agents = agents[1:]
-        self._agents.update(dict.fromkeys(agents))  # mesa.Model's own dict of hard references
+        self._agents.update(zip(agents, itertools.repeat(None)))  # mesa.Model's own dict of hard references
         for agent_set in (self.agents_by_type[Resident], self.agents):
             _add_all(agent_set, agents)
 
@@ -189,11 +192,13 @@ class KyojoModel(mesa.Model):
             for agent in agents:
                 agent.remove()
             return
-        hard = self._agents
-        agents = [agent for agent in agents if agent in hard]
-        deque(map(hard.__delitem__, agents), maxlen=0)
+        # each popped from the hard references in one pass: those registered (Mesa keeps None for each) are
+        # removed from the agent sets, those removed already (the marker comes back) are skipped
+        popped = list(map(self._agents.pop, agents, itertools.repeat(_REMOVED)))
+        agents = list(itertools.compress(agents, map(operator.is_not, popped, itertools.repeat(_REMOVED))))
+        refs = list(map(weakref.ref, agents))  # the weak-dictionary keys of both sets, made once
         for agent_set in (self.agents_by_type[Resident], self.agents):
-            _remove_all(agent_set, agents)
+            _remove_all(agent_set, agents, refs)
 
     def _grow_handles(self) -> None:
         """Make room in the handle array for every uid given so far, and a quarter more for the years to come.
@@ -528,12 +533,13 @@ def _add_all(agent_set: mesa.agent.AgentSet, agents: list[Resident]) -> None:
     wkd.data.update(zip(map(weakref.ref, agents, itertools.repeat(wkd._remove)), itertools.repeat(None)))
 
 
-def _remove_all(agent_set: mesa.agent.AgentSet, agents: list[Resident]) -> None:
+def _remove_all(agent_set: mesa.agent.AgentSet, agents: list[Resident], refs: list[weakref.ref] | None = None) -> None:
     """Remove agents (all present) from a Mesa ``AgentSet``, as ``agent_set.remove`` of each would.
 
     ``WeakKeyDictionary.__delitem__`` marks its length as to be recounted and deletes ``data[ref(agent)]``;
     the same is done here for all of them in one C-level pass (a missing agent raises ``KeyError`` as
-    ``remove`` does).
+    ``remove`` does). ``refs``, when given, are ``weakref.ref`` of each of ``agents`` (made once for
+    several sets; a weak reference without callback equals every other reference to its agent).
     """
     wkd = _weak_dict(agent_set)
     if wkd is None:
@@ -541,7 +547,7 @@ def _remove_all(agent_set: mesa.agent.AgentSet, agents: list[Resident]) -> None:
             agent_set.remove(agent)
         return
     wkd._dirty_len = True
-    deque(map(wkd.data.__delitem__, map(weakref.ref, agents)), maxlen=0)
+    deque(map(wkd.data.__delitem__, map(weakref.ref, agents) if refs is None else refs), maxlen=0)
 
 
 def _to_oldest_generation() -> None:

@@ -577,9 +577,10 @@ class Ties:
         self._neighbourhood = cached = self._counted = None  # let go of the old one before building the new one
         from .network_kernel import csr_and_degree_into
 
-        if self._a.size and max(int(self._a.max()), int(self._b.max())) >= n:
-            raise ValueError(f"a tie refers to slot {max(int(self._a.max()), int(self._b.max()))}; "
-                             f"the adjacency has {n} slots")
+        # the ties are in order of ``a`` now: its largest is the last (one pass over ``b`` only)
+        top = max(int(self._a[-1]), int(self._b.max())) if self._a.size else -1
+        if top >= n:
+            raise ValueError(f"a tie refers to slot {top}; the adjacency has {n} slots")
         room = self.__dict__.get("_adjacency_room")
         if room is None:
             room = self._adjacency_room = (Refill(np.int32), Refill(np.int32), Refill(np.float32), Refill(np.uint8))
