@@ -765,3 +765,23 @@ def test_channel_month_counts_kernel_equals_the_sums(seed, n_new, n_met):
     want = [[int(((surfaced & b) > 0).sum()), int((met_bit == b).sum()), int((answered == b).sum()),
              int(((closed_matched & b) > 0).sum()), int(((closed_lapsed & b) > 0).sum())] for b in bits]
     assert got.dtype == np.int64 and np.array_equal(got, want)
+
+
+def test_requesters_slots_kept_from_week_to_week_are_those_looked_up_by_uid():
+    # the slots of the needs left open are kept from one week to the next and looked up again after a turn of the
+    # year (slots are compacted) or when the book is changed otherwise: always those of slots_of
+    model = KyojoModel("ikoma", seed=3, scale=0.05, years=2)
+    aid, pop = model.aid, model.population
+    kept_weeks = 0
+    for _ in range(70):
+        before = aid.__dict__.get("_book_slots")
+        model.step()
+        kept = aid._book_slots
+        assert kept[2] is aid.book.requester and kept[0] is aid.groups
+        assert np.array_equal(kept[3], pop.slots_of(aid.book.requester))
+        assert (kept[3] >= 0).all()
+        kept_weeks += before is not None and before[0] is aid.groups
+    assert 60 <= kept_weeks < 70  # kept in most weeks, looked up again after each turn
+    aid.book.keep(np.arange(len(aid.book)) % 2 == 0)  # the book changed outside the week: looked up again
+    model.step()
+    assert np.array_equal(aid._book_slots[3], pop.slots_of(aid.book.requester))

@@ -70,6 +70,55 @@ def test_fresh_generators_are_indexed_and_independent_of_other_use():
     assert s.fresh("demography", 2015) is not s.fresh("demography", 2015)
 
 
+def _made_now(seed: int, name: str, *index: int) -> np.random.Generator:
+    """The generator of ``fresh(name, *index)`` made on its own (the reference)."""
+    seq = np.random.SeedSequence(entropy=seed, spawn_key=(stream_key(name), *index))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["needs", "matching", "surface_offline"]), st.integers(0, 2),
+                          st.integers(0, 40), st.booleans(), st.integers(0, 3)), max_size=60),
+       st.integers(0, 2**32))
+def test_fresh_generators_made_ahead_are_those_made_when_asked(calls, seed):
+    # runs of consecutive indices (kept generators handed out), jumps back and forth, repeats, an index of one or
+    # two numbers, and draws from the generators handed out: each is the generator of its seed sequence, new
+    s = Streams(seed)
+    seen = []
+    at = {}
+    for name, sub, jump, pair, n_draws in calls:
+        i = max(0, at.get((name, sub, pair), 0) + (1 if jump < 30 else jump - 35))
+        at[(name, sub, pair)] = i
+        index = (sub, i) if pair else (i,)
+        gen = s.fresh(name, *index)
+        assert all(gen is not g for g in seen)
+        seen.append(gen)
+        assert gen.bit_generator.state == _made_now(seed, name, *index).bit_generator.state
+        ref = _made_now(seed, name, *index)
+        assert np.array_equal(gen.random(n_draws), ref.random(n_draws))
+        assert gen.integers(0, 2**62) == ref.integers(0, 2**62)
+
+
+def test_fresh_generators_of_consecutive_steps_are_made_ahead_and_not_kept_beyond():
+    from kyojosim.core.streams import FRESH_AHEAD
+
+    s = Streams(3)
+    first = [s.fresh("needs", step) for step in range(3 * FRESH_AHEAD)]
+    assert len({id(g) for g in first}) == len(first)
+    for step, gen in enumerate(first):
+        assert gen.random() == _made_now(3, "needs", step).random()
+    # no more than one batch is kept for a stream, and a copied model's kept generators are its own
+    import copy
+
+    kept = s._ahead[("needs", ())][1]
+    assert 0 < len(kept) <= FRESH_AHEAD
+    twin = copy.deepcopy(s)
+    step = 3 * FRESH_AHEAD
+    a, b = s.fresh("needs", step), twin.fresh("needs", step)
+    assert a is not b and a.random(4).tolist() == b.random(4).tolist()
+    assert s.fresh("needs", 0).random() == _made_now(3, "needs", 0).random()  # back: made again
+
+
 def test_undeclared_names_are_refused():
     s = Streams(1)
     assert not np.array_equal(draws(s["traits"]), draws(s["ict_uptake"]))  # declared names are distinct

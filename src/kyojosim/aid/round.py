@@ -152,6 +152,20 @@ class MutualAid:
         self._n_old = (self.groups, pop.n, n_old)
         return n_old
 
+    def _requester_slots(self, before: np.ndarray, new_slot: np.ndarray) -> np.ndarray:
+        """Return the slot of each open need's requester, in the order of the book, the week's new needs last.
+
+        ``before`` is the book's column of requesters before the new needs (``new_slot``) were added. Slots change
+        only at the turn of the year, which ends with :meth:`refresh` (new need groups): the slots of the needs
+        left open last week are kept with the groups and the column they were found for, and looked up by uid
+        (:meth:`~kyojosim.core.population.Population.slots_of`) again when either is another.
+        """
+        pop = self.model.population
+        kept = self.__dict__.get("_book_slots")
+        if kept is not None and kept[0] is self.groups and kept[1] == pop.n and kept[2] is before:
+            return np.concatenate([kept[3], np.asarray(new_slot, dtype=np.int64)])
+        return pop.slots_of(self.book.requester)
+
     def _unmet_old(self, req_slot: np.ndarray, matched_mask: np.ndarray) -> int:
         """Return the number of residents 75+ with a need open or lapsed (the requesters of the needs not matched)."""
         from .matching_kernel import count_unmet_old
@@ -275,13 +289,14 @@ class MutualAid:
                 surfaced |= asked.view(np.uint8) * np.uint8(ch.bit)
             else:
                 surfaced[asked] |= ch.bit
+        before = self.book.requester
         self.book.append(requester=pop.uid[new["slot"]], category=new["category"], hours=new["hours"],
                          born=new["born"], deadline=new["deadline"], surfaced=surfaced, urgency=new["urgency"])
         arisen = np.bincount(new["category"], minlength=N_CAT)
         surfaced_at = np.flatnonzero(surfaced)  # (positions: numpy gathers by them faster than it selects by a mask)
         n_surfaced = np.bincount(new["category"][surfaced_at], minlength=N_CAT)
         book = self.book
-        req_slot = pop.slots_of(book.requester)
+        req_slot = self._requester_slots(before, new["slot"])
         # 4. candidates from every channel (step 3, the helpers' hours, is taken for them below), then matching
         open_idx = np.flatnonzero(book.surfaced > 0)
         from .matching_kernel import local_helpers, weigh_candidates
@@ -359,7 +374,9 @@ class MutualAid:
         unmet_75 = float(self._unmet_old(req_slot, matched_mask) / n_old) if n_old else float("nan")
         after_week(m, req_slot[result.need], result.helper, result.channel,
                    req_slot[lapse_at[book.surfaced[lapse_at] > 0]])
-        book.keep(~matched_mask & ~lapse)
+        still_open = np.flatnonzero(~matched_mask & ~lapse)
+        book.keep(still_open)
+        self._book_slots = (self.groups, pop.n, book.requester, req_slot[still_open])
         # 6. record
         for k, v in (("arisen", arisen), ("surfaced", n_surfaced), ("matched", matched), ("lapsed", lapsed)):
             self.total[k] += v

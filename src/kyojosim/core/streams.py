@@ -72,6 +72,10 @@ def _check(name: str) -> None:
                        "(declare a new one with kyojosim.core.streams.declare_streams)")
 
 
+FRESH_AHEAD = 15
+"""How many generators :meth:`Streams.fresh` makes ahead for a stream asked for at consecutive indices."""
+
+
 class Streams:
     """A family of independent generators, one per declared subsystem name.
 
@@ -104,9 +108,36 @@ class Streams:
         return tuple(self._gens)
 
     def fresh(self, name: str, *index: int) -> np.random.Generator:
-        """Return a new generator for ``name`` at ``index`` (e.g. the year), independent of call order."""
+        """Return a new generator for ``name`` at ``index`` (e.g. the year), independent of call order.
+
+        The generator is the one of the seed sequence ``(seed, (stream_key(name), *index))``, never handed out
+        before. When a name is asked for at consecutive last indices (a stream of every step, or of every year),
+        the generators of the next :data:`FRESH_AHEAD` indices are made with this one and kept until asked for:
+        making several in a row costs far less than one at a time between other work, when the code and data of
+        numpy's seeding have left the caches. A kept generator has drawn nothing, so it is the one that would be
+        made when asked for.
+        """
         _check(name)
-        seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(stream_key(name), *[int(i) for i in index]))
+        index = tuple(int(i) for i in index)
+        if not index:
+            return self._make(name, index)
+        ahead = self.__dict__.get("_ahead")
+        if ahead is None:
+            ahead = self._ahead = {}
+        key = (name, index[:-1])
+        last, kept = ahead.get(key, (None, {}))
+        at = index[-1]
+        gen = kept.pop(at, None)
+        if gen is None:
+            if last is not None and at == last + 1:  # asked for at consecutive indices: make the next ones now
+                kept = {at + k: self._make(name, (*index[:-1], at + k)) for k in range(1, FRESH_AHEAD + 1)}
+            gen = self._make(name, index)
+        ahead[key] = (at, kept)
+        return gen
+
+    def _make(self, name: str, index: tuple[int, ...]) -> np.random.Generator:
+        """Return a new generator of the seed sequence ``(seed, (stream_key(name), *index))``."""
+        seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(stream_key(name), *index))
         return np.random.Generator(np.random.PCG64(seq))
 
 

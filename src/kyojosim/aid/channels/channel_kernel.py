@@ -240,7 +240,7 @@ def ask_offline(slot: np.ndarray, age: np.ndarray, boost: np.ndarray, factor: np
         age: Age of every slot.
         boost: float64 extra rate of every slot, or an empty array for none.
         factor: Wish to ask of every slot (``ask_factor``).
-        degree: Number of offline ties of every slot.
+        degree: Number of offline ties of every slot (or any integers positive where it is).
         u: float64 uniform of each need.
         rate_65plus: ``ask_rate_65plus``.
         rate_under65: ``ask_rate_under65``.

@@ -42,13 +42,14 @@ class OfflineChannel(Channel):
         self.release()
 
     def refresh(self) -> None:
-        """Take the network's adjacency (shared by the channels) and each resident's number of offline ties.
+        """Take the network's adjacency (shared by the channels) and whether each resident has an offline tie.
 
-        The numbers are those of the ties of the adjacency just taken (counted while it is built, when it is).
+        Whether, a byte per slot, from the numbers of offline ties of the adjacency just taken (counted while it is
+        built, when it is): the weekly surfacing reads only that, from an eighth of the memory of the numbers.
         """
         n = self.ctx.population.n
         self._nb = self.ctx.ties.neighbourhood(n, count=OFFLINE_TIES)
-        self._degree = self.ctx.ties.degree(n, OFFLINE_TIES)
+        self._degree = (self.ctx.ties.degree(n, OFFLINE_TIES) > 0).view(np.uint8)
 
     def surface(self, slot: np.ndarray, category: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return which new needs (by requester slot) the requester asks someone about.
