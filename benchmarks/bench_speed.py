@@ -216,6 +216,7 @@ class Stepper:
         self.cpu_times: list[float] = []  # CPU seconds of this process in each step (time.process_time)
         self.years: list[int] = []  # the year each step began in
         self.weeks: list[float] = []
+        self.week_years: list[int] = []  # the year of each of ``weeks``
         self.turns_ms: list[float] = []
         self.ties_per_resident: list[float] = [self._ties_per_resident()]
         self.resident_steps = 0
@@ -235,7 +236,9 @@ class Stepper:
         if self.window is None and year in self.wanted and year not in self.windows:
             live = int(model.population.alive[: model.population.n].sum())
             self.window = {"year": year, "residents": live, "agents": comparator.resize(live),
-                           "ties": len(model.ties), "weeks": [], "empty": [], "yearly_ms": float("nan")}
+                           "ties": len(model.ties), "weeks": [], "empty": [], "yearly_ms": float("nan"),
+                           # the weeks of the year before, stepped with no empty Mesa step beside them
+                           "alone": [w for w, y in zip(self.weeks, self.week_years, strict=True) if y == year - 1]}
             comparator.step()  # a first call, not counted
         window = self.window
         residents = model.population.n
@@ -259,6 +262,7 @@ class Stepper:
             self.ties_per_resident.append(self._ties_per_resident())
         else:
             self.weeks.append(dt)
+            self.week_years.append(year)
         if window is not None:
             self.order += 1
             window["empty"].append(empty)
@@ -471,6 +475,7 @@ def _window_figures(w: dict[str, Any]) -> dict[str, Any]:
     empty = _median(w["empty"]) * ms
     per = w["agents"] / max(w["residents"], 1)  # agents per resident (1: the same count)
     ns = 1e6 / max(w["residents"], 1)
+    alone = _median(w["alone"]) * ms if w.get("alone") else None  # (None, not nan: the JSON allows no nan)
     return {
         "year": w["year"], "residents": w["residents"], "agents": w["agents"], "ties": w["ties"],
         "ties_per_resident": w["ties"] / max(w["residents"], 1), "weeks": len(w["weeks"]),
@@ -479,6 +484,9 @@ def _window_figures(w: dict[str, Any]) -> dict[str, Any]:
         "ratio_median": empty / per / week if week > 0 else float("nan"),
         "ratio_amortised": empty / per / amortised if amortised > 0 else float("nan"),
         "ns_per_resident_step_median": week * ns, "ns_per_resident_step_amortised": amortised * ns,
+        # the weeks of the year before the window, with no empty Mesa step beside them (None: none in the run);
+        # their ratio to the window's median week is what stepping the empty Mesa model between weeks costs
+        "alone_weeks": len(w.get("alone", [])), "alone_week_median_ms": alone,
     }
 
 
@@ -495,7 +503,10 @@ def _window_lines(r: dict[str, Any], w: dict[str, Any]) -> list[str]:
         f"  ratio to empty Mesa: median week {w['ratio_median']:.1f}x, amortised {w['ratio_amortised']:.1f}x{mark}",
         f"  per resident-step: {w['ns_per_resident_step_median']:.0f} ns (median week), "
         f"{w['ns_per_resident_step_amortised']:.0f} ns (amortised)",
-    ]
+    ] + ([f"  the {w['alone_weeks']} weeks of {w['year'] - 1}, with no empty Mesa step beside them: median "
+          f"{w['alone_week_median_ms']:.1f} ms (the window's median week is "
+          f"{w['week_median_ms'] / w['alone_week_median_ms']:.1f}x that)"]
+         if w["alone_week_median_ms"] else [])
 
 
 def format_run(r: dict[str, Any]) -> str:

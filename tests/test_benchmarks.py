@@ -123,7 +123,20 @@ def test_bench_speed_runs_and_prints_the_ratios(tmp_path, capsys):
                 "ns_per_resident_step_amortised"):
         assert math.isfinite(window[key]) and window[key] > 0, key
     assert math.isfinite(window["yearly_ms"])  # the run went on past the window: its turn of the year is in it
+    assert window["alone_weeks"] == 0 and window["alone_week_median_ms"] is None  # no year before 2015 run
+    assert "with no empty Mesa step beside them" not in text
     assert json.loads(out.read_text(encoding="utf-8"))["scenario"] == "yamae"
+
+
+def test_bench_speed_gives_the_weeks_of_the_year_before_the_window_stepped_alone(capsys):
+    bench = load_script(SPEED_BENCH, "bench_speed_alone")
+    (result,) = bench.main(["--scenario", "yamae", "--scale", "0.1", "--years", "2", "--at", "2016", "--in-process"])
+    text = capsys.readouterr().out
+    (window,) = result["windows"].values()
+    # every week of 2015 (the step into 2016 is the turn of the year, not a week) and none of the window's
+    assert window["year"] == 2016 and window["alone_weeks"] >= 50
+    assert math.isfinite(window["alone_week_median_ms"]) and window["alone_week_median_ms"] > 0
+    assert f"the {window['alone_weeks']} weeks of 2015, with no empty Mesa step beside them" in text
 
 
 def test_bench_speed_pairs_ties_factors_in_one_process(tmp_path, capsys):
