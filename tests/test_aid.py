@@ -785,3 +785,14 @@ def test_requesters_slots_kept_from_week_to_week_are_those_looked_up_by_uid():
     aid.book.keep(np.arange(len(aid.book)) % 2 == 0)  # the book changed outside the week: looked up again
     model.step()
     assert np.array_equal(aid._book_slots[3], pop.slots_of(aid.book.requester))
+
+
+def test_refresh_lets_go_of_the_kept_slots_with_last_years_need_groups():
+    # the kept slots hold last year's need groups: the refresh drops them with the groups, before this year's are
+    # made, so that both years' groups are never held at once (the peak of memory at the turn of the year)
+    model = KyojoModel("ikoma", seed=3, scale=0.05, years=1)
+    model.step()
+    old_groups = model.aid.groups
+    assert model.aid._book_slots[0] is old_groups
+    model.aid.refresh()
+    assert model.aid._book_slots is None and model.aid.groups is not old_groups

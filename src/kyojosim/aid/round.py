@@ -118,7 +118,8 @@ class MutualAid:
         """Recompute what changes only yearly: need probabilities and the channels' networks."""
         m = self.model
         # last year's arrays go before this year's are made (they are replaced below): a lower peak of memory
-        self.need_probability = self.hours = self.groups = self._n_old = None
+        # (the open needs' kept slots go too: they hold last year's need groups and are stale after compaction)
+        self.need_probability = self.hours = self.groups = self._n_old = self._book_slots = None
         for ch in self.channels:
             ch.release()
         code, per_code = weekly_need_codes(m.population, m.scenario)
