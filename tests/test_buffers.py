@@ -27,6 +27,15 @@ def test_refill_hands_out_the_same_memory_while_nobody_else_holds_it():
     assert z.size == 151 and r.capacity == 226
 
 
+def test_refill_scratch_is_taken_memory_that_counts_as_room():
+    r = Refill(np.uint64, growth=1.25)
+    x = r.scratch(80)
+    assert x.size == 80 and r.capacity == 100 and r.in_use == 0  # kept, but none of it in use between calls
+    where = _address(x)
+    del x
+    assert _address(r.scratch(100)) == where and r.in_use == 0  # the same memory again, up to its room
+
+
 def test_refill_never_writes_under_a_view_someone_holds():
     r = Refill(np.float32)
     x = r.take(50)

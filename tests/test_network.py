@@ -328,9 +328,13 @@ def test_csr_of_ties_into_arrays_holding_anything_equals_the_array_form(seed, n,
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 700), st.integers(0, 255))
-def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n, n_ties, mask):
-    """The adjacency with the degrees counted in the same passes: the adjacency alone and :func:`tie_degree`."""
+@given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 700), st.integers(0, 255),
+       st.sampled_from(["none", "too small", "room"]))
+def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n, n_ties, mask, scratch):
+    """The adjacency with the degrees counted in the same passes: the adjacency alone and :func:`tie_degree`.
+
+    With no scratch array, one too small (a new list is made) or one with room and leftovers in it.
+    """
     from kyojosim.core.network_kernel import csr_and_degree_into, tie_degree
 
     rng = np.random.default_rng(seed)
@@ -339,9 +343,30 @@ def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n,
     out = (np.empty(n + 1, np.int32), np.empty(2 * a.size, np.int32), np.empty(2 * a.size, np.float32),
            np.empty(2 * a.size, np.uint8))
     degree = rng.integers(-9, 99, n)  # leftovers: every count is written
-    csr_and_degree_into(a, b, strength, kind, *out, mask, degree)
+    size = {"none": 0, "too small": max(a.size - 1, 0), "room": a.size + 5}[scratch]
+    words = rng.integers(0, 2**63, size, dtype=np.uint64)
+    csr_and_degree_into(a, b, strength, kind, *out, mask, degree, words)
     _assert_adjacency(want, *out)
     assert np.array_equal(degree, tie_degree(a, b, kind, n, mask)[0])
+
+
+def test_neighbourhood_writes_its_scratch_list_into_the_same_memory_every_year():
+    """The adjacency's scratch list (a word per tie) is kept from one build to the next and counts as room."""
+    from kyojosim.core.network_kernel import csr_of_ties
+
+    rng = np.random.default_rng(5)
+    t = Ties()
+    t.add(rng.integers(0, 300, 900), rng.integers(0, 300, 900), TIE_NEIGHBOUR, 0.5)
+    t.neighbourhood(300)
+    scratch = t._adjacency_room[4]
+    assert scratch.capacity >= len(t) and scratch.in_use == 0
+    first = scratch._owner.__array_interface__["data"][0]  # its address (holding it would keep it from reuse)
+    t.add(rng.integers(0, 300, 40), rng.integers(0, 300, 40), TIE_ONLINE, 0.3)
+    nb = t.neighbourhood(300)
+    assert scratch._owner.__array_interface__["data"][0] == first and scratch.in_use == 0
+    want = csr_of_ties(t.a.copy(), t.b.copy(), t.strength.copy(), t.kind.copy(), 300)
+    got = (nb.csr.indptr, nb.csr.indices, nb.csr.data, nb.kinds)
+    assert all(np.array_equal(x, y) for x, y in zip(got, want, strict=True))
 
 
 def test_csr_and_degree_into_of_slots_too_wide_to_pack():
@@ -356,7 +381,7 @@ def test_csr_and_degree_into_of_slots_too_wide_to_pack():
     out = (np.empty(wide + 1, np.int32), np.empty(2 * a.size, np.int32), np.empty(2 * a.size, np.float32),
            np.empty(2 * a.size, np.uint8))
     degree = np.full(wide, 7, dtype=np.int64)
-    csr_and_degree_into(a2, b2, strength, kind, *out, mask, degree)
+    csr_and_degree_into(a2, b2, strength, kind, *out, mask, degree, np.zeros(0, dtype=np.uint64))
     assert np.array_equal(degree, tie_degree(a2, b2, kind, wide, mask)[0])
     assert np.array_equal(out[1], np.where(want[1] >= 0, want[1] + (wide - n), want[1]))
 

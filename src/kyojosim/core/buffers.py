@@ -53,6 +53,16 @@ class Refill:
         self.in_use = int(size)
         return owner[:size]
 
+    def scratch(self, size: int) -> np.ndarray:
+        """Return :meth:`take`'s array for scratch work within one call: none of it counts as in use afterwards.
+
+        The kept array then holds nothing between the calls (:attr:`in_use` is 0: all of it is room), but it
+        stays allocated, so the next call writes into memory the process already has.
+        """
+        out = self.take(size)
+        self.in_use = 0
+        return out
+
     def release(self) -> None:
         """Let go of the kept array (it is freed once no view of it is held elsewhere)."""
         self._owner = None

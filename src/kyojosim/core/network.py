@@ -582,15 +582,18 @@ class Ties:
         if top >= n:
             raise ValueError(f"a tie refers to slot {top}; the adjacency has {n} slots")
         room = self.__dict__.get("_adjacency_room")
-        if room is None:
-            room = self._adjacency_room = (Refill(np.int32), Refill(np.int32), Refill(np.float32), Refill(np.uint8))
-        # last year's arrays, filled again where no one holds them any more (see kyojosim.core.buffers)
+        if room is None or len(room) < 5:
+            room = self._adjacency_room = (Refill(np.int32), Refill(np.int32), Refill(np.float32), Refill(np.uint8),
+                                           Refill(np.uint64))
+        # last year's arrays, filled again where no one holds them any more (see kyojosim.core.buffers), and
+        # the build's scratch list of the lower entries (a word per tie), kept to be written again next year
         entries = 2 * self._a.size
         indptr, indices, data, kinds = (room[0].take(n + 1), room[1].take(entries), room[2].take(entries),
                                         room[3].take(entries))
         degree = np.empty(n if count is not None else 0, dtype=np.int64)
         csr_and_degree_into(self._a, self._b, np.ascontiguousarray(self._strength, np.float32), self._kind,
-                            indptr, indices, data, kinds, 0 if count is None else int(count), degree)
+                            indptr, indices, data, kinds, 0 if count is None else int(count), degree,
+                            room[4].scratch(self._a.size))
         if count is not None:
             self._counted = ((self._version, n), count, degree)
         csr = sp.csr_matrix((data, indices, indptr), shape=(n, n))

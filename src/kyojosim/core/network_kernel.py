@@ -189,13 +189,14 @@ def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: n
 
     :func:`csr_and_degree_into` without the degrees.
     """
-    csr_and_degree_into(a, b, strength, kind, indptr, indices, data, kinds, 0, np.zeros(0, dtype=np.int64))
+    csr_and_degree_into(a, b, strength, kind, indptr, indices, data, kinds, 0, np.zeros(0, dtype=np.int64),
+                        np.zeros(0, dtype=np.uint64))
 
 
 @compiled
 def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray, indptr: np.ndarray,
                         indices: np.ndarray, data: np.ndarray, kinds: np.ndarray, kind_mask: int,
-                        degree: np.ndarray) -> None:  # pragma: no cover
+                        degree: np.ndarray, scratch: np.ndarray) -> None:  # pragma: no cover
     """Write the adjacency of :func:`csr_of_ties` among ``indptr.size - 1`` slots into the arrays given.
 
     With ``degree`` (int64, one per slot; empty: none counted), each slot's number of ties whose kinds meet
@@ -213,6 +214,11 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
     parts, copied out row by row afterwards (sequentially), instead of a write into each of the three
     outputs; with more, it writes into the outputs (:func:`csr_of_ties_scattered_into`). Both give the same
     arrays.
+
+    ``scratch`` (uint64) holds that list when it has room for one word per tie (its contents do not matter and
+    are overwritten); else the list is a new array. A scratch array kept from year to year spares the
+    process the page faults of a new array of that size every year (tens of MB at a city's size, which the
+    allocator hands back to the system and takes again).
     """
     n = indptr.size - 1
     counted = degree.size > 0
@@ -232,7 +238,7 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
         indptr[r + 1] += indptr[r] + lower[r + 1]
         lower[r + 1] += lower[r]
     bits = strength.view(np.uint32)
-    packed = np.empty(m, dtype=np.uint64)  # the lower entries, row after row
+    packed = scratch[:m] if scratch.size >= m else np.empty(m, dtype=np.uint64)  # the lower entries, row after row
     fill = lower[:n].copy()
     for t in range(m):
         r = b[t]

@@ -28,9 +28,13 @@ def online_only_between(a: np.ndarray, b: np.ndarray, kind: np.ndarray, online_k
     With ``same_district``, only the ties whose two ends have the same ``district`` (``district`` is not
     read otherwise).
     """
-    out = np.empty(a.size, dtype=np.int64)  # room for every tie; the result is the first ``k`` (pages as written)
-    # the online-only ties, then those between two marked ends, each written without a branch (the kinds and
-    # marks follow no pattern the processor could predict)
+    # the online-only ties (counted first: an array of their size, not of every tie's, which at a city's size
+    # would be memory the allocator maps anew at every call), then those between two marked ends, each written
+    # without a branch (the kinds and marks follow no pattern the processor could predict)
+    j = 0
+    for t in range(a.size):
+        j += kind[t] == online_kind
+    out = np.empty(j + 1, dtype=np.int64)  # one more: the branchless write of a tie that is not kept
     j = 0
     for t in range(a.size):
         out[j] = t
