@@ -37,6 +37,7 @@ import argparse
 import ctypes
 import gc
 import resource
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -487,6 +488,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the figures (and write JSON if asked); return them."""
     args = parse_args(argv)
+    # the kernels compiled (once after installing) in a child process, as a run or sweep does: this process
+    # loads them from the cache, and its memory is that of every run after the first; asked from another
+    # process, so that numba is not imported here before the libraries are metered
+    ask = "from kyojosim.runs.kernels import compile_ahead; print(compile_ahead(notify=print))"
+    done = subprocess.run([sys.executable, "-c", ask], capture_output=True, text=True, check=False)
+    print(f"compiled kernels: {(done.stdout.strip().splitlines() or ['(no answer)'])[-1]}", flush=True)
     result = run(args.scenario, args.scale, args.years, args.seed, not args.no_agents)
     print(format_run(result), flush=True)
     if args.json:

@@ -720,6 +720,11 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     :func:`combine_repeats` (the paired runs under ``repeats``).
     """
     args = parse_args(argv)
+    from kyojosim.runs.kernels import compile_ahead
+
+    # the kernels compiled (once after installing) in a child process, as a run or sweep does: this process
+    # loads them from the cache, and its time and memory are those of every run after the first
+    print(f"compiled kernels: {compile_ahead(notify=print)}", flush=True)
     if args.issue:
         plan = [(s, at, (1.0,)) for s, at in ISSUE]
     else:

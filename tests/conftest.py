@@ -27,6 +27,10 @@ settings.register_profile("default", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, max_examples=500, print_blob=True)
 settings.load_profile("default")
 
+# The suite's processes compile the kernels they call themselves (numba, cached on disk), as they always did:
+# no run or sweep of a test starts a child to compile them all ahead (tests/test_kernels.py tests that).
+os.environ["KYOJOSIM_COMPILE_AHEAD"] = "0"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def scenario_cache(tmp_path_factory):

@@ -81,6 +81,7 @@ from ..measures.outcomes import (
 from ..params.experiment import Experiment, Run, load_experiment
 from .executor import BACKENDS, ExecutorError, check_options, map_runs, usable_cores
 from .gather import DamagedError, Gatherer, conform, read_schema, read_table, table_schema
+from .kernels import compile_ahead
 from .results import results_folder
 
 RUNS_DIR = "runs"
@@ -823,6 +824,8 @@ def sweep(
     for r in exp.runs:
         if (statuses[r.run_id] or {}).get("status") == "done":
             gatherer.mark(r.run_id, True)
+    if todo:  # once after installing: the workers load the kernels instead of each compiling them
+        compile_ahead(notify=(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None)
     local = backend == "loky"  # the statuses of local workers are flushed here, while the workers go on
     finishing: Iterator[dict[str, Any]] = iter(())
     unflushed: list[Path] = []

@@ -1,0 +1,125 @@
+"""The compiled kernels, compiled ahead in a child process before a run or a sweep.
+
+numba compiles a kernel at its first call and keeps the machine code in its cache on disk
+(:mod:`kyojosim.compiled`); later processes load it from there. A process that compiles keeps what the
+compiler used: the first run of a town at Koto's size after installing kyojosim peaks at about 1.4 GB
+instead of about 1.0, and every worker of a first sweep compiles the same kernels at once.
+:func:`compile_ahead` compiles them once, in a child process that steps a small town with every channel
+through the turns of the years, and leaves a stamp beside numba's cache; while the stamp is there (the
+kernels' sources, numba and Python unchanged), it does nothing. The model is the same either way:
+compiling ahead only moves the compiler's work and memory out of the process that runs.
+
+``KYOJOSIM_COMPILE_AHEAD=0`` in the environment turns it off (each process compiles what it calls, as
+numba does by itself); the child runs with it. ``python -m kyojosim.runs.kernels STAMP`` is the child's work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+SWITCH = "KYOJOSIM_COMPILE_AHEAD"
+"""The environment variable that turns compiling ahead off when it is ``0`` (set so in the child)."""
+
+WARM_SCENARIO = "koto-all"
+"""The town stepped by the child: every channel (offline, local SNS, sharing platform, reporting hub)."""
+
+WARM_SCALE = 0.01
+"""About 5,300 residents: every kernel runs, in a few seconds once compiled."""
+
+WARM_YEARS = 5
+"""Through five turns of the year: the local SNS's yearly passes start after its launch year (2018)."""
+
+
+def kernel_sources() -> list[Path]:
+    """Return the package's modules of compiled kernels (``*_kernel.py``) and :mod:`kyojosim.compiled`, sorted."""
+    root = Path(__file__).resolve().parent.parent
+    return sorted([*root.rglob("*_kernel.py"), root / "compiled.py"])
+
+
+def stamp_name() -> str:
+    """Return the stamp's file name for these kernels' sources (size and modification time), numba and Python.
+
+    numba itself keys a cached kernel on its source file's size and modification time, so a changed
+    source gives a new stamp and the kernels are compiled ahead again.
+    """
+    import numba
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha1(f"{numba.__version__} {sys.version}".encode())
+    for path in kernel_sources():
+        st = path.stat()
+        h.update(f"{path.relative_to(root).as_posix()} {st.st_size} {st.st_mtime_ns}\n".encode())
+    return f"kyojosim-kernels-{h.hexdigest()[:16]}.stamp"
+
+
+def cache_folder() -> Path | None:
+    """Return the folder where numba caches the matching kernels (None when they are compiled without a cache)."""
+    from ..aid import matching_kernel
+
+    cache = getattr(matching_kernel.greedy_pass, "_cache", None)
+    path = getattr(cache, "_cache_path", None)
+    return Path(path) if path else None
+
+
+def compile_ahead(timeout: float = 1800.0, notify: Callable[[str], None] | None = None) -> str:
+    """Compile the kernels into numba's cache in a child process, unless its stamp says they are there.
+
+    Returns what happened, for a line of output: ``"cached"`` (the stamp was there), ``"compiled ahead in N s"``,
+    or why nothing was done (turned off by ``KYOJOSIM_COMPILE_AHEAD=0``; no cache folder: each process compiles
+    them, as before; the child failed: the run compiles them itself, as it would have). Never raises for these.
+    ``notify`` is called with a line to show just before the child starts (it takes about a minute).
+    """
+    if os.environ.get(SWITCH, "").strip() == "0":
+        return f"not compiled ahead ({SWITCH}=0)"
+    folder = cache_folder()
+    if folder is None:
+        return "not compiled ahead: no cache folder (each process compiles them)"
+    stamp = folder / stamp_name()
+    if stamp.exists():
+        return "cached"
+    if notify is not None:
+        notify("kyojosim: compiling the model's kernels once, in a child process (about a minute) ...")
+    t0 = time.perf_counter()
+    env = dict(os.environ, **{SWITCH: "0"})
+    try:
+        done = subprocess.run([sys.executable, "-m", "kyojosim.runs.kernels", str(stamp)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"not compiled ahead ({type(e).__name__}): the run compiles them"
+    if done.returncode != 0 or not stamp.exists():
+        return "not compiled ahead (the child failed): the run compiles them"
+    return f"compiled ahead in {time.perf_counter() - t0:.0f} s"
+
+
+def warm(stamp: Path, scenario: str = WARM_SCENARIO, scale: float = WARM_SCALE, years: int = WARM_YEARS) -> None:
+    """Step a small town through ``years`` turns of the year (every kernel compiled or loaded), then write ``stamp``."""
+    from ..atomic import write_text
+    from ..model import KyojoModel
+
+    model = KyojoModel(scenario, scale=scale, seed=1, years=years)
+    while model.running:
+        model.step()
+    model.release()
+    write_text(stamp, f"kernels compiled by {scenario} at scale {scale} for {years} years\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Do the child's work (``python -m kyojosim.runs.kernels STAMP``); return its exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m kyojosim.runs.kernels STAMP", file=sys.stderr)
+        return 2
+    warm(Path(args[0]))
+    return 0
+
+
+__all__ = ["SWITCH", "cache_folder", "compile_ahead", "kernel_sources", "stamp_name", "warm"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())
