@@ -77,10 +77,11 @@ def test_a_child_that_fails_leaves_the_run_to_compile_them(switched_on, monkeypa
     def child(cmd, env, **kw):
         if outcome == "cannot start":
             raise OSError("no such interpreter")
-        return subprocess.CompletedProcess(cmd, 1 if outcome == "fails" else 0)
+        return subprocess.CompletedProcess(cmd, 1 if outcome == "fails" else 0, stderr=b"Traceback\nValueError: x\n")
 
     monkeypatch.setattr(subprocess, "run", child)
-    assert kernels.compile_ahead().endswith("the run compiles them")
+    said = kernels.compile_ahead()
+    assert said.endswith("the run compiles them") and (outcome == "cannot start" or "ValueError: x" in said)
     assert not (switched_on / kernels.stamp_name()).exists()
 
 
@@ -99,3 +100,15 @@ def test_the_cache_folder_is_numbas_folder_of_the_matching_kernels():
     beside = Path(matching_kernel.__file__).resolve().parent / "__pycache__"
     if not os.environ.get("NUMBA_CACHE_DIR") and os.access(beside.parent, os.W_OK):
         assert folder.resolve() == beside
+
+
+def test_a_run_has_the_kernels_compiled_ahead_first(monkeypatch):
+    import kyojosim
+    import kyojosim.runs.results as results
+
+    asked = []
+    monkeypatch.setattr(results, "compile_ahead", lambda notify=None: asked.append(notify) or "cached")
+    kyojosim.run("yamae", years=1, scale=0.05, seed=2)
+    assert asked == [None]  # once, with nothing shown (no progress bar)
+    kyojosim.run("yamae", years=1, scale=0.05, seed=2, progress=True)
+    assert len(asked) == 2 and callable(asked[1])

@@ -362,3 +362,16 @@ def test_each_status_of_local_workers_is_flushed_by_the_sweep(tmp_path, monkeypa
     out = kyojosim.sweep(exp, out=tmp_path / "res", jobs=2, progress=False)
     assert sorted(flushed) == sorted((out / "runs").glob("*/status.json")) and len(flushed) == 2
     assert manifests == [flushed]
+
+
+def test_a_sweep_with_runs_to_do_has_the_kernels_compiled_ahead_first(serial, tmp_path, monkeypatch):
+    """Before its workers start, a sweep asks for the kernels compiled ahead (kyojosim.runs.kernels), once."""
+    import kyojosim.runs.sweep as sweep_module
+
+    asked = []
+    monkeypatch.setattr(sweep_module, "compile_ahead", lambda notify=None: asked.append(notify) or "cached")
+    out = kyojosim.sweep(SMALL, out=tmp_path / "res", jobs=1, progress=False)
+    assert asked == [None]  # asked once, with nothing to show (no progress)
+    assert_same_results(serial, out)
+    kyojosim.sweep(SMALL, out=out, jobs=1, progress=False)
+    assert asked == [None]  # nothing left to run: not asked again

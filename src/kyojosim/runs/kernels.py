@@ -93,7 +93,8 @@ def compile_ahead(timeout: float = 1800.0, notify: Callable[[str], None] | None 
     except (OSError, subprocess.SubprocessError) as e:
         return f"not compiled ahead ({type(e).__name__}): the run compiles them"
     if done.returncode != 0 or not stamp.exists():
-        return "not compiled ahead (the child failed): the run compiles them"
+        last = (done.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        return f"not compiled ahead (the child failed: {last[0]}): the run compiles them"
     return f"compiled ahead in {time.perf_counter() - t0:.0f} s"
 
 

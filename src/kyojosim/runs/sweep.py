@@ -815,6 +815,8 @@ def sweep(
                 statuses[r.run_id] = None
     todo = [r for r in exp.runs if (statuses[r.run_id] or {}).get("status") != "done"]
     skipped = len(exp.runs) - len(todo)
+    if todo:  # once after installing: the workers load the kernels instead of each compiling them
+        compile_ahead(notify=(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None)
     failed = built = 0
     retried: dict[str, dict[str, Any]] = {}
     names = ["summary", *swept_tables()]
@@ -824,8 +826,6 @@ def sweep(
     for r in exp.runs:
         if (statuses[r.run_id] or {}).get("status") == "done":
             gatherer.mark(r.run_id, True)
-    if todo:  # once after installing: the workers load the kernels instead of each compiling them
-        compile_ahead(notify=(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None)
     local = backend == "loky"  # the statuses of local workers are flushed here, while the workers go on
     finishing: Iterator[dict[str, Any]] = iter(())
     unflushed: list[Path] = []
