@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from kyojosim.runs import kernels
 def switched_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Compiling ahead on (the suite turns it off), with numba's cache folder taken to be ``tmp_path``."""
     monkeypatch.delenv(kernels.SWITCH, raising=False)
-    monkeypatch.setattr(kernels, "cache_folder", lambda: tmp_path)
+    monkeypatch.setattr(kernels, "stamp_folder", lambda: tmp_path)
     return tmp_path
 
 
@@ -42,11 +41,11 @@ def test_compile_ahead_is_off_with_the_switch_at_zero(monkeypatch):
     assert kernels.compile_ahead() == "not compiled ahead (KYOJOSIM_COMPILE_AHEAD=0)"
 
 
-def test_compile_ahead_does_nothing_without_a_cache_folder(monkeypatch):
+def test_compile_ahead_does_nothing_without_a_folder_to_write_in(monkeypatch):
     monkeypatch.delenv(kernels.SWITCH, raising=False)
-    monkeypatch.setattr(kernels, "cache_folder", lambda: None)
-    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("no child without a cache"))
-    assert "no cache folder" in kernels.compile_ahead()
+    monkeypatch.setattr(kernels, "stamp_folder", lambda: None)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("no child without a folder"))
+    assert "no folder to write in" in kernels.compile_ahead()
 
 
 def test_compile_ahead_with_its_stamp_there_starts_no_child(switched_on, monkeypatch):
@@ -92,14 +91,19 @@ def test_the_child_steps_a_town_and_writes_the_stamp(tmp_path):
     assert kernels.main([]) == 2  # the child wants the stamp's path
 
 
-def test_the_cache_folder_is_numbas_folder_of_the_matching_kernels():
-    from kyojosim.aid import matching_kernel
-
-    folder = kernels.cache_folder()
-    assert folder is not None  # the kernels are cached here (a writable package folder, or numba's own)
-    beside = Path(matching_kernel.__file__).resolve().parent / "__pycache__"
-    if not os.environ.get("NUMBA_CACHE_DIR") and os.access(beside.parent, os.W_OK):
-        assert folder.resolve() == beside
+def test_the_stamp_lies_in_numbas_cache_dir_or_the_packages_pycache(monkeypatch, tmp_path):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
+    assert kernels.stamp_folder() == tmp_path / "numba" and (tmp_path / "numba").is_dir()
+    named = kernels.stamp_name()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "other"))
+    assert kernels.stamp_name() != named  # another cache: compiled ahead again
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    package = Path(kernels.__file__).resolve().parent.parent
+    assert kernels.stamp_folder() in (package / "__pycache__", None)  # None only where it cannot be written
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(blocked / "below"))  # under a file: cannot be made
+    assert kernels.stamp_folder() is None
 
 
 def test_a_run_has_the_kernels_compiled_ahead_first(monkeypatch):

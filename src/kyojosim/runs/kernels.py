@@ -5,8 +5,8 @@ numba compiles a kernel at its first call and keeps the machine code in its cach
 compiler used: the first run of a town at Koto's size after installing kyojosim peaks at about 1.4 GB
 instead of about 1.0, and every worker of a first sweep compiles the same kernels at once.
 :func:`compile_ahead` compiles them once, in a child process that steps a small town with every channel
-through the turns of the years, and leaves a stamp beside numba's cache; while the stamp is there (the
-kernels' sources, numba and Python unchanged), it does nothing. The model is the same either way:
+through the turns of the years, and leaves a stamp beside numba's cache (:func:`stamp_folder`); while the
+stamp is there (the kernels' sources, numba and Python unchanged), it does nothing. The model is the same either way:
 compiling ahead only moves the compiler's work and memory out of the process that runs.
 
 ``KYOJOSIM_COMPILE_AHEAD=0`` in the environment turns it off (each process compiles what it calls, as
@@ -46,40 +46,47 @@ def stamp_name() -> str:
     """Return the stamp's file name for these kernels' sources (size and modification time), numba and Python.
 
     numba itself keys a cached kernel on its source file's size and modification time, so a changed
-    source gives a new stamp and the kernels are compiled ahead again.
+    source gives a new stamp and the kernels are compiled ahead again; so does another ``NUMBA_CACHE_DIR``.
+    Nothing here imports numba (a sweep's own process never needs it).
     """
-    import numba
+    from importlib import metadata
 
     root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha1(f"{numba.__version__} {sys.version}".encode())
+    h = hashlib.sha1(f"{metadata.version('numba')} {sys.version} {os.environ.get('NUMBA_CACHE_DIR', '')}".encode())
     for path in kernel_sources():
         st = path.stat()
         h.update(f"{path.relative_to(root).as_posix()} {st.st_size} {st.st_mtime_ns}\n".encode())
     return f"kyojosim-kernels-{h.hexdigest()[:16]}.stamp"
 
 
-def cache_folder() -> Path | None:
-    """Return the folder where numba caches the matching kernels (None when they are compiled without a cache)."""
-    from ..aid import matching_kernel
+def stamp_folder() -> Path | None:
+    """Return the folder of the stamp: ``NUMBA_CACHE_DIR`` if set, else the package's ``__pycache__``.
 
-    cache = getattr(matching_kernel.greedy_pass, "_cache", None)
-    path = getattr(cache, "_cache_path", None)
-    return Path(path) if path else None
+    numba caches the kernels beside their modules when it can write there, else in that folder. None when the
+    folder cannot be written: kyojosim is installed read-only and numba caches in its per-user folder, or not
+    at all; each process then compiles what it calls, as numba does by itself.
+    """
+    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or Path(__file__).resolve().parent.parent / "__pycache__")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
 
 
 def compile_ahead(timeout: float = 1800.0, notify: Callable[[str], None] | None = None) -> str:
     """Compile the kernels into numba's cache in a child process, unless its stamp says they are there.
 
     Returns what happened, for a line of output: ``"cached"`` (the stamp was there), ``"compiled ahead in N s"``,
-    or why nothing was done (turned off by ``KYOJOSIM_COMPILE_AHEAD=0``; no cache folder: each process compiles
-    them, as before; the child failed: the run compiles them itself, as it would have). Never raises for these.
+    or why nothing was done (turned off by ``KYOJOSIM_COMPILE_AHEAD=0``; no folder to write in: each process
+    compiles them, as before; the child failed: the run compiles them itself, as it would have). Never raises for these.
     ``notify`` is called with a line to show just before the child starts (it takes about a minute).
     """
     if os.environ.get(SWITCH, "").strip() == "0":
         return f"not compiled ahead ({SWITCH}=0)"
-    folder = cache_folder()
+    folder = stamp_folder()
     if folder is None:
-        return "not compiled ahead: no cache folder (each process compiles them)"
+        return "not compiled ahead: no folder to write in beside the cache (each process compiles them)"
     stamp = folder / stamp_name()
     if stamp.exists():
         return "cached"
@@ -120,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["SWITCH", "cache_folder", "compile_ahead", "kernel_sources", "stamp_name", "warm"]
+__all__ = ["SWITCH", "compile_ahead", "kernel_sources", "stamp_folder", "stamp_name", "warm"]
 
 if __name__ == "__main__":
     raise SystemExit(main())
