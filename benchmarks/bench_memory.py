@@ -156,7 +156,8 @@ def array_bytes(obj: Any, seen: set[int], depth: int = 0, room: list[int] | None
     """Bytes of the numpy buffers reachable from ``obj`` through kyojosim objects, containers and sparse matrices.
 
     Each buffer is counted once (``seen`` holds the ids of the buffers and objects already counted). Of an
-    array kept to be filled again (:class:`kyojosim.core.buffers.Refill`) only the part in use is counted;
+    array kept to be filled again (:class:`kyojosim.core.buffers.Refill`) only the part in use is counted, and of
+    the tie columns (the front of arrays with room for the next merges) only the columns;
     the rest, room to grow, is added to ``room[0]`` if given.
     """
     from kyojosim.core.buffers import Refill  # here: importing kyojosim at the top would count it as the interpreter
@@ -164,6 +165,18 @@ def array_bytes(obj: Any, seen: set[int], depth: int = 0, room: list[int] | None
     if depth > 10 or id(obj) in seen:
         return 0
     seen.add(id(obj))
+    if type(obj).__name__ == "Ties" and isinstance(obj.__dict__.get("_room_of"), tuple):
+        # the tie columns are the front of larger arrays (room for the next merges, written only then): the
+        # columns are state, the rest room
+        arrays = obj.__dict__["_room_of"]
+        columns = (obj._a, obj._b, obj._kind, obj._strength)
+        if all(c.base is x for c, x in zip(columns, arrays, strict=True)):
+            seen.update(id(x) for x in arrays)
+            used = sum(int(c.nbytes) for c in columns)
+            if room is not None:
+                room[0] += sum(int(x.nbytes) for x in arrays) - used
+            rest = {k: v for k, v in obj.__dict__.items() if k not in ("_a", "_b", "_kind", "_strength", "_room_of")}
+            return used + sum(array_bytes(v, seen, depth + 1, room) for v in rest.values())
     if isinstance(obj, Refill):
         kept = obj.__dict__.get("_owner")
         if kept is None:
