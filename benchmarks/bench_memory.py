@@ -161,11 +161,12 @@ def array_bytes(obj: Any, seen: set[int], depth: int = 0, room: list[int] | None
     the rest, room to grow, is added to ``room[0]`` if given.
     """
     from kyojosim.core.buffers import Refill  # here: importing kyojosim at the top would count it as the interpreter
+    from kyojosim.core.network import Ties
 
     if depth > 10 or id(obj) in seen:
         return 0
     seen.add(id(obj))
-    if type(obj).__name__ == "Ties" and isinstance(obj.__dict__.get("_room_of"), tuple):
+    if isinstance(obj, Ties) and isinstance(obj.__dict__.get("_room_of"), tuple):
         # the tie columns are the front of larger arrays (room for the next merges, written only then): the
         # columns are state, the rest room
         arrays = obj.__dict__["_room_of"]
