@@ -36,9 +36,14 @@ WARM_YEARS = 5
 """Through five turns of the year: the local SNS's yearly passes start after its launch year (2018)."""
 
 
+def _package() -> Path:
+    """Return the folder of the kyojosim package."""
+    return Path(__file__).resolve().parent.parent
+
+
 def kernel_sources() -> list[Path]:
     """Return the package's modules of compiled kernels (``*_kernel.py``) and :mod:`kyojosim.compiled`, sorted."""
-    root = Path(__file__).resolve().parent.parent
+    root = _package()
     return sorted([*root.rglob("*_kernel.py"), root / "compiled.py"])
 
 
@@ -51,7 +56,7 @@ def stamp_name() -> str:
     """
     from importlib import metadata
 
-    root = Path(__file__).resolve().parent.parent
+    root = _package()
     h = hashlib.sha1(f"{metadata.version('numba')} {sys.version} {os.environ.get('NUMBA_CACHE_DIR', '')}".encode())
     for path in kernel_sources():
         st = path.stat()
@@ -66,7 +71,7 @@ def stamp_folder() -> Path | None:
     folder cannot be written: kyojosim is installed read-only and numba caches in its per-user folder, or not
     at all; each process then compiles what it calls, as numba does by itself.
     """
-    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or Path(__file__).resolve().parent.parent / "__pycache__")
+    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or _package() / "__pycache__")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
