@@ -1,7 +1,7 @@
 """Benchmark of experiment sweeps: the sweep's overhead over the runs' own model time, and parallel efficiency.
 
-(a) **Overhead.** One scenario, two variants (reporting hub off/on), R replicate seeds, swept by
-    ``kyojosim.sweep(..., jobs=J)`` in a fresh child process. Every run's status records
+(a) **Overhead.** One scenario, two variants (reporting hub off/on), R replicate seeds (default 50: 100
+    runs), swept by ``kyojosim.sweep(..., jobs=J)`` in a fresh child process. Every run's status records
     ``model_seconds`` (building the model and running it to the end: what ``kyojosim.run`` costs) and
     ``seconds`` (the whole task in its worker). The overhead is what the sweep adds to the models::
 
@@ -21,6 +21,13 @@
     (RSS summed every 50 ms, and PSS summed, shared pages split among the processes that share them, every
     second, as reading it costs CPU on the same cores): the peaks are printed with the other figures, and the
     sampling's own CPU time.
+
+    Why 100 runs by default: whatever the sweep costs, its workers do not end together. The last run
+    goes on in one worker while the others have nothing left, on average about half a run (up to a whole
+    one). Over 20 runs of about 1.2 s on two workers, that alone is 2.5 points of the overhead on average,
+    and up to 5; over 100 runs it is about 0.5 (up to 1). So 20 runs measure mainly where the last run
+    falls, and 100 runs, a sweep of ordinary size, measure what the sweep adds (``--replicates 10`` gives
+    the 20 runs).
 (b) **Parallel efficiency** of the sweep on runs of a few seconds: T(1 job) / (2 * T(2 jobs)), beside what
     the machine allows (the same run alone and two at once in independent processes).
 
@@ -275,7 +282,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--scenario", default="ikoma")
     parser.add_argument("--years", type=int, default=20)
     parser.add_argument("--scale", type=float, default=0.1)
-    parser.add_argument("--replicates", type=int, default=10, help="replicate seeds per variant (2 variants)")
+    parser.add_argument("--replicates", type=int, default=50,
+                        help="replicate seeds per variant (2 variants; default 50: 100 runs)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="trials of part (a) (medians shown)")

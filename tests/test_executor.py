@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 
+import pandas as pd
 import pytest
 
 from kyojosim.model import KyojoModel
@@ -100,6 +101,39 @@ def test_run_one_releases_the_model_unless_kept():
     with pytest.raises(RuntimeError, match="observer failed"):
         run_one("yamae", seed=2, years=0, scale=0.05, observe=fail)
     assert live_models() == before  # a failing run is released too
+
+
+def test_run_one_for_the_summary_only_makes_the_same_summary_and_each_table_when_read(tmp_path):
+    """``summary_only``: the summary's four tables made now, the others when read by name, each the same frame."""
+    import math
+
+    from kyojosim.measures.outcomes import run_tables
+    from kyojosim.runs.results import ResultsError, TablesOnDemand
+
+    full = run_one("yamae", seed=3, years=1, scale=0.05, keep_model=True)
+    part = run_one("yamae", seed=3, years=1, scale=0.05, keep_model=True, summary_only=True)
+    try:
+        assert isinstance(part.tables_, TablesOnDemand)
+        assert sorted(part.tables_) == ["money", "needs", "tsunagari", "years"]  # what the summary read
+        assert list(part.summary) == list(full.summary)
+        for key, value in full.summary.items():
+            other = part.summary[key]
+            assert other == value or (isinstance(value, float) and math.isnan(value) and math.isnan(other)), key
+        for name in run_tables():
+            pd.testing.assert_frame_equal(part.tables_[name], full.tables_[name])
+        assert sorted(part.tables_) == sorted(run_tables())
+        with pytest.raises(KeyError):
+            part.tables_["no such table"]
+        assert part.manifest["scenario"] is None and part.manifest["scenario_digest"] is None
+        assert full.manifest["scenario_digest"] == part.scenario.digest()
+        with pytest.raises(ResultsError, match="summary only"):
+            part.save(tmp_path / "out")
+        assert not (tmp_path / "out").exists()
+    finally:
+        full.model.release()
+        part.model.release()
+    with pytest.raises(ValueError, match="keep_model"):
+        run_one("yamae", seed=3, years=0, scale=0.05, summary_only=True)
 
 
 def _sleep_and_start(x: float) -> tuple[float, float]:

@@ -299,6 +299,47 @@ def test_a_worker_keeps_no_finished_model_alive(tmp_path):
     assert models() == before
 
 
+def test_a_worker_freezes_its_imports_before_its_first_run_and_what_that_run_loaded_after_it(tmp_path, monkeypatch):
+    """In a worker: ``gc.freeze`` before the first run and after its collection, never again; no model is frozen.
+
+    Each run's model is collected, not frozen (a weak reference to it is dead once its run is done). In the main
+    process (``jobs=1``) nothing is frozen.
+    """
+    import gc
+    import weakref
+
+    from kyojosim.model import KyojoModel
+    from kyojosim.params.scenario import load_scenario
+    from kyojosim.runs import sweep as sweep_module
+
+    freezes: list[str] = []
+    real_freeze = gc.freeze
+    monkeypatch.setattr(gc, "freeze", lambda: (freezes.append("freeze"), real_freeze())[1])
+    built: list[weakref.ref] = []
+    real_init = KyojoModel.__init__
+
+    def init(self, *args, **kwargs):
+        built.append(weakref.ref(self))
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(KyojoModel, "__init__", init)
+    scn = load_scenario("yamae", {"simulation.years": 1, "municipality.scale": 0.05})
+    for worker, want in ((False, [0, 0, 0]), (True, [2, 0, 0])):
+        monkeypatch.setattr(sweep_module, "in_worker", lambda worker=worker: worker)
+        monkeypatch.setattr(sweep_module, "_FROZEN", False)
+        monkeypatch.setattr(sweep_module, "_FROZEN_AFTER_RUN", False)
+        freezes.clear()
+        counts = []
+        for i in range(3):
+            before = len(freezes)
+            status = sweep_module.run_in_folder(f"{worker}{i}", scn.replace(**{"simulation.seed": i + 1}),
+                                                str(tmp_path / f"{worker}{i}"))
+            assert status["status"] == "done"
+            assert built[-1]() is None  # the run's model was collected, not frozen
+            counts.append(len(freezes) - before)
+        assert counts == want  # a worker: twice in its first run (before it and after its collection), then never
+
+
 def test_a_sweep_with_forked_workers_leaves_no_process_or_thread(tmp_path, local_workers):
     """Forked workers stop with their sweep (runs and consolidation), and no progress bar means no bar's thread."""
     import threading

@@ -1,12 +1,13 @@
-"""The consolidated tables of a sweep, gathered from the finished runs' files while the last runs go on.
+"""The consolidated tables of a sweep, gathered from the finished runs' files while the runs go on.
 
 Each consolidated table (``steps.parquet``, ``years.parquet`` ...) holds the rows of every finished run, in
 the experiment's order, with ``run_id`` first, in row groups of at least :data:`ROW_GROUP` rows (the runs are
 gathered until they reach it). A :class:`Gatherer` is told which runs have finished (:meth:`Gatherer.mark`);
 each call of :meth:`Gatherer.step` does one small piece of the work: read one finished run's files, or write
-a row group whose runs, and all runs before them, have finished. The sweep calls it while its process waits
-for the workers and a core is free, so that at the end only the last runs' files are left to read
-(:meth:`Gatherer.finish`, which also writes the last row groups, the tables at the same time in threads).
+a row group whose runs, and all runs before them, have finished. The sweep calls it as each run ends, until
+nothing is left to do for the runs ended so far, and while its process waits for the workers and a core is
+free, so that at the end only the last run's files are left to read (:meth:`Gatherer.finish`, which also writes
+the last row groups, the tables at the same time in threads).
 
 The files are the same, byte for byte, whatever the order in which the runs finished, whether they were read
 early or at the end, and however many threads write them: the same runs in the same order, the same schema
@@ -30,8 +31,12 @@ from ..errors import KyojoError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-ROW_GROUP = 131_072
-"""Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it)."""
+ROW_GROUP = 32_768
+"""Rows per Parquet row group of the consolidated tables (runs are gathered until they reach it).
+
+Row groups are written while the runs go on, as soon as their runs are done; the last one of each table is
+written at the end, while the workers' cores wait. Groups of this size (a few hundred kB to a few MB) leave
+little for the end, and are still large enough for readers (a column read in a few pieces per table)."""
 READ_AHEAD = 256 * 2**20
 """Bytes of runs' tables read ahead of the row groups written (runs that finished before earlier ones)."""
 

@@ -167,6 +167,26 @@ def utc_now() -> str:
 # --------------------------------------------------------------------------------------
 
 
+class TablesOnDemand(dict):
+    """A finished model's tables, each made from its records when first read, then kept.
+
+    The frames of :meth:`RunResult.from_model` (:func:`~kyojosim.measures.outcomes.table_frame`), only those read,
+    while the model is at hand (its DataCollector is read). A sweep's worker reads only the tables of the run's
+    summary as frames: it writes the tables from the records as Arrow tables itself. Only the tables read so far
+    are in the dict (its length, keys and items): read each by name.
+    """
+
+    def __init__(self, datacollector: Any) -> None:
+        super().__init__()
+        self._datacollector = datacollector
+
+    def __missing__(self, name: str) -> pd.DataFrame:
+        if name not in run_tables():
+            raise KeyError(name)
+        frame = self[name] = table_frame(self._datacollector, name)
+        return frame
+
+
 @dataclass
 class RunResult:
     """The outcome of one run: its tables and a manifest describing it.
@@ -205,6 +225,7 @@ class RunResult:
         finished: str | None = None,
         command: Sequence[str] | None = None,
         elapsed_s: float | None = None,
+        on_demand: bool = False,
     ) -> RunResult:
         """Collect the tables and the manifest of a finished model.
 
@@ -214,6 +235,10 @@ class RunResult:
             finished: End time (ISO-8601 UTC); default: now.
             command: The command line that ran it, if any.
             elapsed_s: Wall-clock seconds of the run, if measured.
+            on_demand: Make each table when it is first read (:class:`TablesOnDemand`), while the model is kept:
+                the summary reads four of them. The manifest's ``scenario`` and ``scenario_digest`` are then ``None``
+                (``result.scenario`` is the scenario): the result is for reading the summary and the tables by name
+                (a sweep's worker), not for saving.
 
         Returns:
             The result.
@@ -225,7 +250,7 @@ class RunResult:
             "format_version": FORMAT_VERSION,
             "scenario_name": scn.name,
             "municipality": scn.municipality.name_en,
-            "scenario_digest": scn.digest(),
+            "scenario_digest": None if on_demand else scn.digest(),
             "seed": int(scn.simulation.seed),
             "years": int(scn.simulation.years),
             "scale": float(scn.municipality.scale),
@@ -238,9 +263,10 @@ class RunResult:
             "versions": versions(),
             "platform": platform.platform(),
             "command": list(command) if command is not None else None,
-            "scenario": scn.to_dict(),
+            "scenario": None if on_demand else scn.to_dict(),
         }
-        tables = {name: table_frame(model.datacollector, name) for name in run_tables()}
+        tables = (TablesOnDemand(model.datacollector) if on_demand
+                  else {name: table_frame(model.datacollector, name) for name in run_tables()})
         result = cls(tables_=tables, manifest=manifest, scenario=scn, model=model)
         result.summary = summarise(result)
         return result
@@ -291,9 +317,13 @@ class RunResult:
             The results folder.
 
         Raises:
-            ResultsError: If the folder cannot be created or written.
+            ResultsError: If the folder cannot be created or written, or the result holds its tables on demand
+                (made for its summary: ``run_one``'s ``summary_only``).
         """
         out = Path(out_dir)
+        if isinstance(self.tables_, TablesOnDemand):
+            raise ResultsError(f"cannot write results to {out}: this result was made for its summary only "
+                               "(run_one's summary_only); run the scenario without it to save its tables")
         manifest = dict(self.manifest)
         if command is not None:
             manifest["command"] = list(command)
@@ -429,6 +459,7 @@ def run_one(
     overrides: Mapping[str, Any] | None = None,
     progress: bool | None = False,
     keep_model: bool = False,
+    summary_only: bool = False,
     agents: bool | None = None,
     observe: Callable[[KyojoModel], Any] | None = None,
     observe_years: Sequence[int] = (),
@@ -451,6 +482,9 @@ def run_one(
         progress: Show a progress bar in years on stderr: ``True`` always, ``False`` never,
             ``None`` only when stderr is a terminal.
         keep_model: Keep the finished model in ``result.model`` (not released).
+        summary_only: With ``keep_model``, make only the tables the summary reads now, and the others when they are
+            read by name while the model is kept (``RunResult.from_model``'s ``on_demand``): for a caller that takes
+            the tables from the model's records itself (a sweep's worker). The result is not for saving.
         agents: Give every resident a Mesa handle (:class:`~kyojosim.model.KyojoModel`'s ``agents``);
             default: only when the model is kept, as nothing else reads the handles.
         observe: Called with the model before the first step and after the last; its two return values
@@ -466,10 +500,14 @@ def run_one(
 
     Raises:
         ScenarioError: For a bad scenario or override.
+        ValueError: For ``summary_only`` without ``keep_model``.
     """
     from tqdm import tqdm
 
     from ..model import KyojoModel
+
+    if summary_only and not keep_model:
+        raise ValueError("summary_only needs keep_model: the other tables are made from the kept model")
 
     started = utc_now()
     t0 = time.perf_counter()
@@ -502,7 +540,8 @@ def run_one(
         if observe is not None:
             observed.append(observe(model))
         result = RunResult.from_model(
-            model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0
+            model, started=started, finished=utc_now(), command=command, elapsed_s=time.perf_counter() - t0,
+            on_demand=summary_only,
         )
         result.observed = tuple(observed)
         result.observed_years = by_year
@@ -574,6 +613,7 @@ __all__ = [
     "MANIFEST",
     "ResultsError",
     "RunResult",
+    "TablesOnDemand",
     "load_run",
     "run",
     "run_one",

@@ -175,23 +175,43 @@ def summary_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 _FROZEN = False
+_FROZEN_AFTER_RUN = False
+
+
+def in_worker() -> bool:
+    """Whether this is a sweep's worker process (loky or dask), not the user's own (``jobs=1``)."""
+    return multiprocessing.current_process().name != "MainProcess"
+
+
+def freeze_imports() -> None:
+    """Before a worker's first run, move what is alive out of the collector's sight (``gc.freeze``), once.
+
+    What is alive then is what the worker has imported (kyojosim, Mesa, pandas, pyarrow: some 100,000
+    objects) and lives as long as the worker; frozen, it is never walked again. The first run then imports
+    and loads more (the model's modules, numba's compiled kernels), which :func:`release_memory` freezes after
+    that run's collection. So the first collection walks only what the first run made and loaded, and later
+    ones only what their run made (a few ms). Collecting before this freeze would walk the imports once more
+    (some 50-90 ms a worker) to free the little garbage they left; that garbage stays. Nothing is done in
+    the main process (``jobs=1``), so that nothing of the caller's is frozen.
+    """
+    global _FROZEN
+    if not _FROZEN and in_worker():
+        gc.freeze()
+        _FROZEN = True
 
 
 def release_memory() -> None:
-    """Collect what a finished run left (a full ``gc.collect``), cheaply in a worker process.
+    """Collect what a finished run left (``gc.collect``); in a worker, then freeze what is still alive, once.
 
-    A full collection walks every object the process tracks: in a worker that has imported kyojosim,
-    Mesa, pandas, pyarrow and numba, about 170,000, some 80 ms a run. So in a worker process (loky or
-    dask, not the user's own), after its first run, what is alive is moved out of the collector's sight
-    (``gc.freeze``: the modules and caches, which live as long as the worker), and later collections
-    walk only what the runs made (well under a millisecond). In the main process (``jobs=1``) a plain
-    full collection is made, so that nothing of the caller's is frozen.
+    In a worker process a collection walks only what was made since the last freeze: after its first run, what
+    that run loaded and is still alive (modules, compiled kernels, caches, which live as long as the worker) is
+    frozen as well. In the main process (``jobs=1``) this is a plain full collection.
     """
-    global _FROZEN
+    global _FROZEN_AFTER_RUN
     gc.collect()
-    if not _FROZEN and multiprocessing.current_process().name != "MainProcess":
+    if _FROZEN and not _FROZEN_AFTER_RUN:
         gc.freeze()
-        _FROZEN = True
+        _FROZEN_AFTER_RUN = True
 
 
 def run_in_folder(run_id: str, scenario: Any, run_dir: str, sync: bool = True) -> dict[str, Any]:
@@ -234,12 +254,13 @@ def run_in_folder(run_id: str, scenario: Any, run_dir: str, sync: bool = True) -
         (folder / STATUS).unlink(missing_ok=True)
         for stale in folder.glob(f".*{TMP_SUFFIX}"):  # left by a worker that was killed mid-write
             stale.unlink(missing_ok=True)
+        freeze_imports()
         if isinstance(scenario, MunicipalScenario):
             from .builder import run_scenario
 
             scenario, build_seconds = run_scenario(scenario)
         # the model is kept until its tables are taken, then released: a worker runs many and keeps none alive
-        result = run_one(scenario, keep_model=True, agents=False)
+        result = run_one(scenario, keep_model=True, summary_only=True, agents=False)
         model_seconds = float(result.manifest.get("elapsed_s") or 0.0)
         try:  # the tables as Arrow tables, straight from the recorded columns (the files table_frame's frames make)
             tables = {f"{name}.parquet": table_arrow(result.model.datacollector, name) for name in swept_tables()}
@@ -845,6 +866,11 @@ def sweep(
                     else:
                         sync_file(folder / RUNS_DIR / status["run_id"] / STATUS)
                 gatherer.mark(status["run_id"], done)
+                # keep pace: the gathering of the runs done so far (reading a run's files, a few ms, and writing the
+                # row groups they fill), taken from the workers' cores, so that little is left for the end, when the
+                # cores would wait for it
+                while gatherer.step():
+                    pass
                 failed += not done
                 built += float(status.get("build_seconds") or 0.0) > 0
                 if bar is None:
@@ -877,6 +903,7 @@ def _close(finishing: Iterator[Any]) -> None:
         close()
 
 
-__all__ = ["BACKENDS", "CHANNEL_COST", "RETRIES", "DamagedError", "SweepError", "consolidate", "execution_order",
-           "held_replicates", "predicted_cost", "read_status", "run_files", "run_in_folder", "summary_frame",
-           "summary_row", "sweep", "variants_experiment", "verify_run"]
+__all__ = ["BACKENDS", "CHANNEL_COST", "DamagedError", "RETRIES", "SweepError", "consolidate",
+           "execution_order", "freeze_imports", "held_replicates", "in_worker", "predicted_cost",
+           "read_status", "release_memory", "run_files", "run_in_folder", "summary_frame", "summary_row",
+           "sweep", "variants_experiment", "verify_run"]
