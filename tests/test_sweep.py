@@ -340,6 +340,37 @@ def test_a_worker_freezes_its_imports_before_its_first_run_and_what_that_run_loa
         assert counts == want  # a worker: twice in its first run (before it and after its collection), then never
 
 
+def test_keep_pace_gathers_until_nothing_is_left_or_the_budget_is_spent(monkeypatch):
+    """After each run: pieces of the gathering until none is left, or the budget is spent (a piece is not cut)."""
+    from kyojosim.runs import sweep as sweep_module
+
+    clock = [0.0]
+    monkeypatch.setattr(sweep_module.time, "perf_counter", lambda: clock[0])
+
+    class Pieces:
+        def __init__(self, left: int, seconds: float) -> None:
+            self.left, self.seconds, self.done = left, seconds, 0
+
+        def step(self) -> bool:
+            if not self.left:
+                return False
+            self.left -= 1
+            self.done += 1
+            clock[0] += self.seconds
+            return True
+
+    few = Pieces(3, 0.001)
+    sweep_module.keep_pace(few, budget=0.02)
+    assert few.done == 3 and few.left == 0  # all there was, within the budget
+    many = Pieces(100, 0.006)
+    sweep_module.keep_pace(many, budget=0.02)
+    assert many.done == 4  # 6, 12, 18 ms: within; the 4th ends at 24 ms, past it: no 5th
+    slow = Pieces(5, 0.5)
+    sweep_module.keep_pace(slow, budget=0.02)
+    assert slow.done == 1  # one piece, not cut
+    assert sweep_module.PACE_SECONDS == 0.02
+
+
 def test_a_sweep_with_forked_workers_leaves_no_process_or_thread(tmp_path, local_workers):
     """Forked workers stop with their sweep (runs and consolidation), and no progress bar means no bar's thread."""
     import threading

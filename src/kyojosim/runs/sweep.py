@@ -761,6 +761,24 @@ def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1
     return load_experiment(spec)
 
 
+PACE_SECONDS = 0.02
+"""Time a sweep's process gives to gathering the consolidated tables after each run that ends (:func:`keep_pace`)."""
+
+
+def keep_pace(gatherer: Gatherer, budget: float = PACE_SECONDS) -> None:
+    """Gather the consolidated tables of the runs ended so far, for at most about ``budget`` seconds.
+
+    Called as each run ends: reading the run's files (a few ms) and writing the row groups they fill, taken from
+    the workers' cores, so that little is left for the end of the sweep, when the cores would wait for it. A
+    resumed sweep's runs done before are gathered the same way, a budget at a time, and while a core is free; the
+    budget bounds how long the next run's hand-out can wait (a piece of work, one run read or one row group
+    written, is not cut). The files do not depend on when each piece is done.
+    """
+    deadline = time.perf_counter() + budget
+    while gatherer.step() and time.perf_counter() < deadline:
+        pass
+
+
 def sweep(
     experiment: str | Path | Mapping[str, Any] | Experiment,
     out: str | Path | None = None,
@@ -866,11 +884,7 @@ def sweep(
                     else:
                         sync_file(folder / RUNS_DIR / status["run_id"] / STATUS)
                 gatherer.mark(status["run_id"], done)
-                # keep pace: the gathering of the runs done so far (reading a run's files, a few ms, and writing the
-                # row groups they fill), taken from the workers' cores, so that little is left for the end, when the
-                # cores would wait for it
-                while gatherer.step():
-                    pass
+                keep_pace(gatherer)
                 failed += not done
                 built += float(status.get("build_seconds") or 0.0) > 0
                 if bar is None:
@@ -903,7 +917,7 @@ def _close(finishing: Iterator[Any]) -> None:
         close()
 
 
-__all__ = ["BACKENDS", "CHANNEL_COST", "DamagedError", "RETRIES", "SweepError", "consolidate",
-           "execution_order", "freeze_imports", "held_replicates", "in_worker", "predicted_cost",
-           "read_status", "release_memory", "run_files", "run_in_folder", "summary_frame", "summary_row",
-           "sweep", "variants_experiment", "verify_run"]
+__all__ = ["BACKENDS", "CHANNEL_COST", "DamagedError", "PACE_SECONDS", "RETRIES", "SweepError",
+           "consolidate", "execution_order", "freeze_imports", "held_replicates", "in_worker", "keep_pace",
+           "predicted_cost", "read_status", "release_memory", "run_files", "run_in_folder", "summary_frame",
+           "summary_row", "sweep", "variants_experiment", "verify_run"]
