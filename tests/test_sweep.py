@@ -368,7 +368,7 @@ def test_keep_pace_gathers_until_nothing_is_left_or_the_budget_is_spent(monkeypa
     slow = Pieces(5, 0.5)
     sweep_module.keep_pace(slow, budget=0.02)
     assert slow.done == 1  # one piece, not cut
-    assert sweep_module.PACE_SECONDS == 0.02
+    assert sweep_module.PACE_SECONDS == 0.05
 
 
 def test_a_sweep_with_forked_workers_leaves_no_process_or_thread(tmp_path, local_workers):

@@ -761,7 +761,7 @@ def variants_experiment(scenarios: list[Any], replicates: int = 3, seed: int = 1
     return load_experiment(spec)
 
 
-PACE_SECONDS = 0.02
+PACE_SECONDS = 0.05
 """Time a sweep's process gives to gathering the consolidated tables after each run that ends (:func:`keep_pace`)."""
 
 
