@@ -5,9 +5,10 @@ the experiment's order, with ``run_id`` first, in row groups of at least :data:`
 gathered until they reach it). A :class:`Gatherer` is told which runs have finished (:meth:`Gatherer.mark`);
 each call of :meth:`Gatherer.step` does one small piece of the work: read one finished run's files, or write
 a row group whose runs, and all runs before them, have finished. The sweep calls it as each run ends, until
-nothing is left to do for the runs ended so far, and while its process waits for the workers and a core is
-free, so that at the end only the last run's files are left to read (:meth:`Gatherer.finish`, which also writes
-the last row groups, the tables at the same time in threads).
+nothing is left to do for the runs ended so far or a short budget is spent
+(:func:`kyojosim.runs.sweep.keep_pace`), and while its process waits for the workers and a core is free, so
+that at the end little more than the last run's files is left to read (:meth:`Gatherer.finish`, which also
+writes the last row groups, the tables at the same time in threads).
 
 The files are the same, byte for byte, whatever the order in which the runs finished, whether they were read
 early or at the end, and however many threads write them: the same runs in the same order, the same schema
