@@ -110,6 +110,11 @@ def compile_ahead(timeout: float = 1800.0, notify: Callable[[str], None] | None 
     return f"compiled ahead in {time.perf_counter() - t0:.0f} s"
 
 
+def to_stderr(line: str) -> None:
+    """Show a line of :func:`compile_ahead` on stderr (its ``notify`` for a run or sweep that shows its progress)."""
+    print(line, file=sys.stderr, flush=True)
+
+
 def warm(stamp: Path, scenario: str = WARM_SCENARIO, scale: float = WARM_SCALE, years: int = WARM_YEARS) -> None:
     """Step a small town through ``years`` turns of the year (every kernel compiled or loaded), then write ``stamp``."""
     from ..atomic import write_text
@@ -132,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["SWITCH", "compile_ahead", "kernel_sources", "stamp_folder", "stamp_name", "warm"]
+__all__ = ["SWITCH", "compile_ahead", "kernel_sources", "stamp_folder", "stamp_name", "to_stderr", "warm"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -94,7 +94,7 @@ from ..errors import KyojoError, ScenarioError, ScenarioWarning
 from ..measures.outcomes import FORMAT_VERSION, missing_allowed, run_tables, summarise, table_frame, typed_frame
 from ..params.scenario import Scenario, load_scenario, safe_name, scenario_warnings
 from . import display
-from .kernels import compile_ahead
+from .kernels import compile_ahead, to_stderr
 
 if TYPE_CHECKING:
     from ..model import KyojoModel
@@ -554,10 +554,6 @@ def run_one(
             model.release()
 
 
-def _to_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def run(
     scenario: Scenario | str | Path = "yamae",
     years: int | None = None,
@@ -598,7 +594,7 @@ def run(
         ResultsError: If ``out`` cannot be written.
     """
     shown = sys.stderr.isatty() if progress is None else progress  # as the bar of run_one
-    compile_ahead(notify=_to_stderr if shown else None)  # once after installing (kyojosim.runs.kernels)
+    compile_ahead(notify=to_stderr if shown else None)  # once after installing (kyojosim.runs.kernels)
     result = run_one(scenario, seed=seed, years=years, scale=scale, overrides=overrides, progress=progress,
                      keep_model=True, command=command, **kw_overrides)
     for note in scenario_warnings(result.scenario):

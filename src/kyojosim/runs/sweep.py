@@ -81,7 +81,7 @@ from ..measures.outcomes import (
 from ..params.experiment import Experiment, Run, load_experiment
 from .executor import BACKENDS, ExecutorError, check_options, map_runs, usable_cores
 from .gather import DamagedError, Gatherer, conform, read_schema, read_table, table_schema
-from .kernels import compile_ahead
+from .kernels import compile_ahead, to_stderr
 from .results import results_folder
 
 RUNS_DIR = "runs"
@@ -855,7 +855,7 @@ def sweep(
     todo = [r for r in exp.runs if (statuses[r.run_id] or {}).get("status") != "done"]
     skipped = len(exp.runs) - len(todo)
     if todo:  # once after installing: the workers load the kernels instead of each compiling them
-        compile_ahead(notify=(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None)
+        compile_ahead(notify=to_stderr if progress else None)
     failed = built = 0
     retried: dict[str, dict[str, Any]] = {}
     names = ["summary", *swept_tables()]
