@@ -194,10 +194,11 @@ def test_last_tied_from_the_marked_rows_equals_the_pass_over_all_rows(seed, n, s
     assert np.array_equal(last_tied_from(adj.indptr, adj.indices, np.flatnonzero(mark)), want)
 
 
-def test_degree_and_peers_kernel_equals_bincounts():
-    """Read from the rows of the adjacency of the slots asked about: the counts of the array form over the ties."""
-    from kyojosim.aid.channels.channel_kernel import degree_and_peers
+def test_tied_and_marked_equal_bincounts_read_from_rows_or_counted_in_the_build():
+    """Read from the rows of the adjacency of the slots asked about, or counted while it is built: the counts of the
+    array form over the ties."""
     from kyojosim.core.network import Ties
+    from kyojosim.core.network_kernel import tied_and_marked
 
     rng = np.random.default_rng(6)
     n, m = 400, 2000
@@ -213,12 +214,30 @@ def test_degree_and_peers_kernel_equals_bincounts():
     want_degree = np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n)
     want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
     nb = ties.neighbourhood(n)
-    degree, peers = degree_and_peers(nb.csr.indptr, nb.csr.indices, nb.kinds, on, np.arange(n))
-    assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers) and peers.dtype == np.float64
-    assert degree.dtype == np.int64
+    degree, peers = tied_and_marked(nb.csr.indptr, nb.csr.indices, nb.kinds, on, np.arange(n))
+    assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers)
+    assert degree.dtype == np.int64 and peers.dtype == np.int64
     # counted for the slots asked about only, the same counts there
     rows = np.flatnonzero(rng.random(n) < 0.4)
-    degree, peers = degree_and_peers(nb.csr.indptr, nb.csr.indices, nb.kinds, on, rows)
+    degree, peers = tied_and_marked(nb.csr.indptr, nb.csr.indices, nb.kinds, on, rows)
+    assert np.array_equal(degree, want_degree[rows]) and np.array_equal(peers, want_peers[rows])
+    # the same read from the rows by Ties.marked_degree (the adjacency was built without the mark) ...
+    degree, peers = ties.marked_degree(n, on, rows)
+    assert np.array_equal(degree, want_degree[rows]) and np.array_equal(peers, want_peers[rows])
+    # ... and counted while it is built with the mark, handed over once, for that same array only
+    ties.add(np.array([0]), np.array([1]), 1, 0.5)  # a change: the next adjacency is built
+    a, b, kind = ties.a, ties.b, ties.kind
+    sel = kind != 0
+    want_degree = np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n)
+    want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
+    ties.neighbourhood(n, count=1, mark=on)
+    assert ties._marked is not None and ties._marked[1] is on
+    degree, peers = ties.marked_degree(n, on)
+    assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers)
+    assert ties._marked is None  # handed over
+    other = on.copy()
+    ties.neighbourhood(n, mark=other)  # current: not built again, nothing counted
+    degree, peers = ties.marked_degree(n, other, rows)  # read from the rows
     assert np.array_equal(degree, want_degree[rows]) and np.array_equal(peers, want_peers[rows])
 
 

@@ -329,13 +329,14 @@ def test_csr_of_ties_into_arrays_holding_anything_equals_the_array_form(seed, n,
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 200), st.integers(0, 700), st.integers(0, 255),
-       st.sampled_from(["none", "too small", "room"]))
-def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n, n_ties, mask, scratch):
+       st.sampled_from(["none", "too small", "room"]), st.booleans())
+def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n, n_ties, mask, scratch, marking):
     """The adjacency with the degrees counted in the same passes: the adjacency alone and :func:`tie_degree`.
 
-    With no scratch array, one too small (a new list is made) or one with room and leftovers in it.
+    With no scratch array, one too small (a new list is made) or one with room and leftovers in it; with a mark,
+    each slot's ties and ties to marked slots counted too: those read from the rows (:func:`tied_and_marked`).
     """
-    from kyojosim.core.network_kernel import csr_and_degree_into, tie_degree
+    from kyojosim.core.network_kernel import csr_and_degree_into, tie_degree, tied_and_marked
 
     rng = np.random.default_rng(seed)
     a, b, strength, kind = _canonical_ties(rng, n, n_ties)
@@ -345,9 +346,14 @@ def test_csr_and_degree_into_equals_the_adjacency_and_the_degrees_apart(seed, n,
     degree = rng.integers(-9, 99, n)  # leftovers: every count is written
     size = {"none": 0, "too small": max(a.size - 1, 0), "room": a.size + 5}[scratch]
     words = rng.integers(0, 2**63, size, dtype=np.uint64)
-    csr_and_degree_into(a, b, strength, kind, *out, mask, degree, words)
+    mark = rng.random(n if marking else 0) < 0.3
+    tied, peers = (rng.integers(-9, 99, mark.size) for _ in range(2))  # leftovers too
+    csr_and_degree_into(a, b, strength, kind, *out, mask, degree, words, mark, tied, peers)
     _assert_adjacency(want, *out)
     assert np.array_equal(degree, tie_degree(a, b, kind, n, mask)[0])
+    if marking:
+        want_tied, want_peers = tied_and_marked(out[0], out[1], out[3], mark, np.arange(n))
+        assert np.array_equal(tied, want_tied) and np.array_equal(peers, want_peers)
 
 
 def test_neighbourhood_writes_its_scratch_list_into_the_same_memory_every_year():
@@ -371,7 +377,7 @@ def test_neighbourhood_writes_its_scratch_list_into_the_same_memory_every_year()
 
 def test_csr_and_degree_into_of_slots_too_wide_to_pack():
     """Slots too many to pack: the scattered adjacency, then the degrees counted over the ties."""
-    from kyojosim.core.network_kernel import PACKED_SLOTS, csr_and_degree_into, tie_degree
+    from kyojosim.core.network_kernel import PACKED_SLOTS, csr_and_degree_into, tie_degree, tied_and_marked
 
     n, mask = 200, TIE_NEIGHBOUR | TIE_HOUSEHOLD
     a, b, strength, kind = _canonical_ties(np.random.default_rng(3), n, 600)
@@ -381,9 +387,15 @@ def test_csr_and_degree_into_of_slots_too_wide_to_pack():
     out = (np.empty(wide + 1, np.int32), np.empty(2 * a.size, np.int32), np.empty(2 * a.size, np.float32),
            np.empty(2 * a.size, np.uint8))
     degree = np.full(wide, 7, dtype=np.int64)
-    csr_and_degree_into(a2, b2, strength, kind, *out, mask, degree, np.zeros(0, dtype=np.uint64))
+    mark = np.zeros(wide, dtype=bool)
+    mark[wide - n:] = np.random.default_rng(4).random(n) < 0.3
+    tied, peers = np.full(wide, 7, dtype=np.int64), np.full(wide, 7, dtype=np.int64)
+    csr_and_degree_into(a2, b2, strength, kind, *out, mask, degree, np.zeros(0, dtype=np.uint64), mark, tied, peers)
     assert np.array_equal(degree, tie_degree(a2, b2, kind, wide, mask)[0])
     assert np.array_equal(out[1], np.where(want[1] >= 0, want[1] + (wide - n), want[1]))
+    want_tied, want_peers = tied_and_marked(out[0], out[1], out[3], mark, np.arange(wide - n, wide))
+    assert not tied[: wide - n].any() and not peers[: wide - n].any()
+    assert np.array_equal(tied[wide - n:], want_tied) and np.array_equal(peers[wide - n:], want_peers)
 
 
 def test_offline_degrees_counted_with_the_adjacency_equal_those_counted_over_the_ties():

@@ -31,7 +31,7 @@ from kyojosim.constants import (
     WILL_PAID,
 )
 from kyojosim.core.helping import can_help
-from kyojosim.core.network import Ties
+from kyojosim.core.network import TieBatch, Ties
 from kyojosim.model import KyojoModel
 from kyojosim.params.scenario import load_scenario
 from towns import hand_built_town, silence_needs
@@ -323,11 +323,16 @@ def test_meetups_make_acquaintances_candidates_now_and_ties_at_the_turn_of_the_y
     # longer proposed as the fallback
     assert weights == [("B", 1.4), ("B", met), ("C", met), ("D", met)]
     before = {(int(a), int(b)) for a, b in zip(model.ties.a, model.ties.b)}
-    ch.yearly(2015, np.random.default_rng(0))
+    batch = TieBatch(model.ties)
+    ch.yearly_ties(2015, batch)  # the turn's new ties, merged with the year's others
+    assert {(int(a), int(b)) for a, b in zip(model.ties.a, model.ties.b)} == before  # not before the batch's merge
+    batch.flush()
     new = {(int(a), int(b)): int(k) for a, b, k in zip(model.ties.a, model.ties.b, model.ties.kind)
            if (int(a), int(b)) not in before}
     assert len(new) == 9 and all(k & TIE_COMMUNITY for k in new.values())  # 10 pairs, A-B already tied
-    assert ch._met_adj is None
+    ch.yearly(2015, np.random.default_rng(0))
+    assert ch._met_adj is None and ch._met == []
+    assert len(model.ties) == len(before) + 9  # the yearly pass adds no tie again
 
 
 def test_weighted_sample_draws_without_replacement_in_proportion():

@@ -590,6 +590,7 @@ def _community_dynamics(m: KyojoModel, ys: YearState) -> None:
 def _household_ties(m: KyojoModel, ys: YearState) -> None:
     # members of a household are all tied: tie those who moved in with the household they joined
     household_ties(m.population, m.scenario, _new_ties(m, ys), ys.new_slot[ys.rehoused])
+    m.aid.yearly_ties(ys.year, _new_ties(m, ys))  # and the ties the channels make at the turn (meetup acquaintances)
     _new_ties(m, ys).flush()  # the year's new ties, merged into the network in one pass
 
 

@@ -40,6 +40,7 @@ from .money import MoneyLedger
 from .needs import N_CAT, NeedBook, NeedGroups, NeedProbability, arise, weekly_need_codes
 
 if TYPE_CHECKING:
+    from ..core.network import TieBatch
     from ..model import KyojoModel
 
 MONTH_COUNTS: tuple[str, ...] = ("surfaced", "matched", "answered", "closed_matched", "closed_lapsed")
@@ -250,6 +251,11 @@ class MutualAid:
                 "step": step, "year": m.year, "month": m.month, "channel": ch.name, **ch.counts(),
                 **{k: int(v) for k, v in zip(MONTH_COUNTS, counts, strict=True)}})
             counts[:] = 0
+
+    def yearly_ties(self, year: int, batch: TieBatch) -> None:
+        """Add the ties each channel makes at the turn of ``year`` to ``batch`` (:meth:`Channel.yearly_ties`)."""
+        for ch in self.channels:
+            ch.yearly_ties(year, batch)
 
     def yearly(self, year: int) -> None:
         """Run the channels' yearly dynamics (adoption, registration...) at the turn of ``year``.

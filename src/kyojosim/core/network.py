@@ -559,7 +559,7 @@ class Ties:
             raise ValueError(f"a tie refers to a slot outside 0 .. {n - 1}: the degrees are of {n} slots")
         return degree
 
-    def neighbourhood(self, n: int, count: int | None = None) -> Neighbourhood:
+    def neighbourhood(self, n: int, count: int | None = None, mark: np.ndarray | None = None) -> Neighbourhood:
         """Return the CSR adjacency of all ties among ``n`` slots with the kind of every entry (shared; read only).
 
         Built once for a state of the ties (in two compiled passes over them) and returned again to
@@ -570,7 +570,9 @@ class Ties:
         year (:class:`~kyojosim.core.buffers.Refill`); a caller who kept it keeps it unchanged.
 
         With ``count`` (a mask of kinds), when the adjacency is built now, the degrees of :meth:`degree` for that
-        mask are counted in the same passes and kept for the next call of :meth:`degree` with it (once).
+        mask are counted in the same passes and kept for the next call of :meth:`degree` with it (once). With
+        ``mark`` (a bool per slot), each slot's ties and ties to marked slots are counted the same way and kept
+        for the next call of :meth:`marked_degree` with that array (once).
         """
         self._flush()
         if not self._is_canonical():
@@ -580,7 +582,7 @@ class Ties:
         cached = self._neighbourhood
         if cached is not None and cached[0] == (self._version, n):
             return cached[1]
-        self._neighbourhood = cached = self._counted = None  # let go of the old one before building the new one
+        self._neighbourhood = cached = self._counted = self._marked = None  # let go of the old one first
         from .network_kernel import csr_and_degree_into
 
         # the ties are in order of ``a`` now: its largest is the last (one pass over ``b`` only)
@@ -597,16 +599,44 @@ class Ties:
         indptr, indices, data, kinds = (room[0].take(n + 1), room[1].take(entries), room[2].take(entries),
                                         room[3].take(entries))
         degree = np.empty(n if count is not None else 0, dtype=np.int64)
+        marks = np.zeros(0, dtype=np.bool_) if mark is None else np.ascontiguousarray(mark, dtype=np.bool_)
+        if marks.size and marks.size < n:
+            raise ValueError(f"mark has {marks.size} entries; the adjacency has {n} slots")
+        tied, peers = (np.empty(n if marks.size else 0, dtype=np.int64) for _ in range(2))
         csr_and_degree_into(self._a, self._b, np.ascontiguousarray(self._strength, np.float32), self._kind,
                             indptr, indices, data, kinds, 0 if count is None else int(count), degree,
-                            room[4].scratch(self._a.size))
+                            room[4].scratch(self._a.size), marks, tied, peers)
         if count is not None:
             self._counted = ((self._version, n), count, degree)
+        if marks.size:
+            self._marked = ((self._version, n), mark, tied, peers)
         csr = sp.csr_matrix((data, indices, indptr), shape=(n, n))
         csr.has_sorted_indices = True  # each row's columns ascend (no pass needed to find it out)
         nb = Neighbourhood(csr, kinds)
         self._neighbourhood = ((self._version, n), nb)
         return nb
+
+    def marked_degree(self, n: int, mark: np.ndarray, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(tied, peers)``: each slot's number of ties (with a kind) and of ties to a slot marked in ``mark``.
+
+        Of the slots ``rows`` (all ``n`` if None), int64. Counted while the adjacency of :meth:`neighbourhood` was
+        built, if it was built with this same ``mark`` array for the current ties (handed over once); else read
+        from the rows of the adjacency (:func:`~kyojosim.core.network_kernel.tied_and_marked`: the same counts).
+        """
+        self._flush()
+        marked = self.__dict__.get("_marked")
+        cached = self._neighbourhood
+        if (marked is not None and cached is not None and marked[0] == (self._version, n) and cached[0] == marked[0]
+                and marked[1] is mark):
+            self._marked = None
+            tied, peers = marked[2], marked[3]
+            return (tied, peers) if rows is None else (tied[rows], peers[rows])
+        from .network_kernel import tied_and_marked
+
+        nb = self.neighbourhood(n)
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+        return tied_and_marked(nb.csr.indptr, nb.csr.indices, nb.kinds, np.ascontiguousarray(mark, dtype=np.bool_),
+                               rows)
 
     def adjacency(self, n: int, kind_mask: int = 0xFF) -> sp.csr_matrix:
         """Return the symmetric CSR matrix of tie strengths among ``n`` slots (of the kinds in ``kind_mask``).

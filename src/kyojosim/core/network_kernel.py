@@ -18,7 +18,9 @@
   (:func:`remap_ties_in_place` over its input columns; :func:`keeps_order`: whether that renumbering
   keeps the order of the slots; :func:`compaction_shifts` and :func:`remap_ties_shifted`: the same in place
   from a table of 16-bit words when the renumbering is that of a compaction);
-* :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask;
+* :func:`masked_degree`: the number of entries of each CSR row whose kinds meet a mask; :func:`tied_and_marked`:
+  the number of ties of given slots and how many lead to a marked slot (the local SNS's adopters), read from
+  their rows (counted for every slot while the adjacency is built, when asked);
   :func:`tie_degree`: the same counted over the ties (one pass, no row of the adjacency read);
 * :func:`merge_ties`: sorted, distinct new pairs merged into the sorted ties in one pass (kinds OR-ed
   and the larger strength kept where a pair is already tied); :func:`merge_ties_into` writes it into arrays
@@ -49,7 +51,7 @@ __all__ = ["PACKED_SLOTS", "SHIFT_BLOCK", "TAG_BITS", "compaction_shifts", "csr_
            "find_pairs_indexed", "groups_with_new", "keeps_order", "kinds_groups_with_new", "listed_groups",
            "masked_degree", "merge_ties", "merge_ties_back", "merge_ties_into", "merged_tags", "pair_values",
            "pairs_within", "remap_ties", "remap_ties_in_place", "remap_ties_shifted", "row_starts",
-           "set_tie_entries", "strengthen_found", "tagged_keys", "tie_degree", "tied_candidates"]
+           "set_tie_entries", "strengthen_found", "tagged_keys", "tie_degree", "tied_and_marked", "tied_candidates"]
 
 
 @compiled
@@ -189,19 +191,24 @@ def csr_of_ties_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: n
 
     :func:`csr_and_degree_into` without the degrees.
     """
-    csr_and_degree_into(a, b, strength, kind, indptr, indices, data, kinds, 0, np.zeros(0, dtype=np.int64),
-                        np.zeros(0, dtype=np.uint64))
+    none = np.zeros(0, dtype=np.int64)
+    csr_and_degree_into(a, b, strength, kind, indptr, indices, data, kinds, 0, none, np.zeros(0, dtype=np.uint64),
+                        np.zeros(0, dtype=np.bool_), none, none)
 
 
 @compiled
 def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind: np.ndarray, indptr: np.ndarray,
                         indices: np.ndarray, data: np.ndarray, kinds: np.ndarray, kind_mask: int,
-                        degree: np.ndarray, scratch: np.ndarray) -> None:  # pragma: no cover
+                        degree: np.ndarray, scratch: np.ndarray, mark: np.ndarray, tied: np.ndarray,
+                        peers: np.ndarray) -> None:  # pragma: no cover
     """Write the adjacency of :func:`csr_of_ties` among ``indptr.size - 1`` slots into the arrays given.
 
     With ``degree`` (int64, one per slot; empty: none counted), each slot's number of ties whose kinds meet
     ``kind_mask`` (:func:`tie_degree`) is written into it in the same passes: the entries of each row are
-    written row after row, so the counts are added where the row's entries are.
+    written row after row, so the counts are added where the row's entries are. With ``mark`` (bool, one per
+    slot; empty: none), ``tied`` and ``peers`` (int64, one per slot) get each slot's number of ties with a kind
+    and of ties to a marked slot, counted the same way (what
+    :func:`tied_and_marked` reads from the rows afterwards).
 
     ``indptr`` (int32) has one entry per slot and one more; ``indices`` (int32), ``data`` (float32) and
     ``kinds`` (uint8) one per entry, two per tie. Every element of them is written (their former contents
@@ -222,11 +229,19 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
     """
     n = indptr.size - 1
     counted = degree.size > 0
+    marking = mark.size > 0
     if n > PACKED_SLOTS:
         csr_of_ties_scattered_into(a, b, strength, kind, indptr, indices, data, kinds)
         if counted:
             count, _ = tie_degree(a, b, kind, n, kind_mask)
             degree[:] = count
+        if marking:
+            for r in range(n):
+                tied[r] = 0
+                peers[r] = 0
+                for j in range(indptr[r], indptr[r + 1]):
+                    tied[r] += kinds[j] != 0
+                    peers[r] += mark[indices[j]]
         return
     m = a.size
     indptr[:] = 0
@@ -249,6 +264,9 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
     data_bits = data.view(np.uint32)  # the strengths' bits
     if counted:
         degree[:] = 0
+    if marking:
+        tied[:] = 0
+        peers[:] = 0
     for t in range(m):  # the upper entry of tie t: after the ties of smaller a, the lower part of row a and t's
         p = t + lower[a[t] + 1]
         indices[p] = b[t]
@@ -256,6 +274,9 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
         kinds[p] = kind[t]
         if counted:  # rows in order (the ties are sorted by a): the count of row a[t], in the cache
             degree[a[t]] += np.int64((kind[t] & kind_mask) != 0)
+        if marking:
+            tied[a[t]] += np.int64(kind[t] != 0)
+            peers[a[t]] += np.int64(mark[b[t]])
     r = 0
     for q in range(m):  # the lower entries, each to the head of its row
         while lower[r + 1] <= q:
@@ -263,12 +284,16 @@ def csr_and_degree_into(a: np.ndarray, b: np.ndarray, strength: np.ndarray, kind
         p = q + indptr[r] - lower[r]
         e = packed[q]
         low = np.uint32(e & np.uint64(0xFFFFFFFF))
-        indices[p] = np.int32(low >> np.uint32(8))
+        col = np.int32(low >> np.uint32(8))
+        indices[p] = col
         k = np.uint8(low & np.uint32(0xFF))
         kinds[p] = k
         data_bits[p] = np.uint32(e >> np.uint64(32))
         if counted:
             degree[r] += np.int64((k & kind_mask) != 0)
+        if marking:
+            tied[r] += np.int64(k != 0)
+            peers[r] += np.int64(mark[col])
 
 
 @compiled
@@ -631,6 +656,29 @@ def masked_degree(indptr: np.ndarray, kinds: np.ndarray, kind_mask: int) -> np.n
             k += (kinds[j] & mask) != 0
         out[r] = k
     return out
+
+
+@compiled
+def tied_and_marked(indptr: np.ndarray, indices: np.ndarray, kinds: np.ndarray, mark: np.ndarray,
+                    rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Return ``(tied, peers)`` of the slots ``rows``: their ties (with a kind), and those to a marked slot (int64).
+
+    Read from the slots' rows of the symmetric adjacency of the ties (``kinds``: the kind bits of each entry), one
+    value of each per slot of ``rows``: what :func:`csr_and_degree_into` counts for every slot while it builds the
+    adjacency.
+    """
+    tied = np.zeros(rows.size, dtype=np.int64)
+    peers = np.zeros(rows.size, dtype=np.int64)
+    for i in range(rows.size):
+        r = rows[i]
+        d = 0
+        p = 0
+        for j in range(indptr[r], indptr[r + 1]):
+            d += kinds[j] != 0
+            p += mark[indices[j]]
+        tied[i] = d
+        peers[i] = p
+    return tied, peers
 
 
 @compiled

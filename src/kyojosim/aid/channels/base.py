@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...core.network import Ties
+from ...core.network import TieBatch, Ties
 from ...core.streams import declare_streams
 
 if TYPE_CHECKING:
@@ -163,6 +163,13 @@ class Channel:
 
     def refresh(self) -> None:
         """Rebuild what depends on the population and the network."""
+
+    def yearly_ties(self, year: int, batch: TieBatch) -> None:
+        """Add the ties the channel makes at the turn of ``year`` to ``batch``, the turn's new ties (none by default).
+
+        The batch is merged into the network with the year's other new ties, in one pass, before the channels' yearly
+        dynamics (:meth:`yearly`) read it; the ties are those an ``add`` at the start of :meth:`yearly` would make.
+        """
 
     def yearly(self, year: int, rng: np.random.Generator) -> None:
         """Yearly dynamics of the channel (adoption, registration...), at the turn of ``year``."""

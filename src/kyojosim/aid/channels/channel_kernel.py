@@ -6,8 +6,6 @@
 * :func:`offer_pool_members`: the same pools for eligibility read from each slot's bits of offered categories
   and its willingness (no matrix of eligibility made);
 * :func:`uid_uniforms`: the splitmix64 uniform of each uid (:func:`~kyojosim.aid.channels.base.uid_uniform`);
-* :func:`degree_and_peers`: the number of ties of each slot asked about and how many of them lead to a marked
-  resident (the local SNS's adopters), read from those slots' rows of the adjacency only;
 * :func:`last_tied`: for every slot, the last tie (in the order of its adjacency row) to a resident
   with a given mark, e.g. the reporter a requester is tied to; :func:`last_tied_from` gives the same
   from the rows of the marked residents only (a symmetric adjacency with sorted rows);
@@ -27,7 +25,7 @@ import numpy as np
 
 from ...compiled import compiled
 
-__all__ = ["ask_offline", "degree_and_peers", "last_tied", "last_tied_from", "offer_pool_members",
+__all__ = ["ask_offline", "last_tied", "last_tied_from", "offer_pool_members",
            "offline_candidates", "pool_candidates", "pool_members", "uid_uniforms", "willing_bits"]
 
 
@@ -159,29 +157,6 @@ def last_tied_from(indptr: np.ndarray, indices: np.ndarray, marked: np.ndarray) 
         for j in range(indptr[r], indptr[r + 1]):
             out[indices[j]] = r
     return out
-
-
-@compiled
-def degree_and_peers(indptr: np.ndarray, indices: np.ndarray, kinds: np.ndarray, mark: np.ndarray,
-                     rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Return ``(degree, peers)`` of the slots ``rows``: their ties (with a kind), and those to a marked end.
-
-    Read from the slots' rows of the symmetric adjacency of the ties (``kinds``: the kind bits of each entry), one
-    value of each per slot of ``rows``. ``peers`` is float64, as the weighted ``np.bincount`` of the array form gives
-    it (counts are exact).
-    """
-    degree = np.zeros(rows.size, dtype=np.int64)
-    peers = np.zeros(rows.size)
-    for i in range(rows.size):
-        r = rows[i]
-        d = 0
-        p = 0
-        for j in range(indptr[r], indptr[r + 1]):
-            d += kinds[j] != 0
-            p += mark[indices[j]]
-        degree[i] = d
-        peers[i] = p
-    return degree, peers
 
 
 @compiled

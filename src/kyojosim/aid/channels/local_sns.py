@@ -249,12 +249,11 @@ class LocalSNSChannel(Channel):
         sns_rate = np.asarray(self.ctx.scenario.ict.sns_rate, dtype=np.float64)
         top = sns_rate.max()
         rel = sns_rate[age_band(pop.age[eligible])] / top if top > 0 else np.zeros(eligible.size)
-        from .channel_kernel import degree_and_peers
-
-        # the eligible's rows of the adjacency of the ties (built here once for the ties of the new year: the meetings
-        # change ties in place, keeping it current, and the refresh takes it, with the offline degrees counted for it)
-        nb = self.ctx.ties.neighbourhood(n, count=OFFLINE_TIES)
-        degree, peers = degree_and_peers(nb.csr.indptr, nb.csr.indices, nb.kinds, on, eligible)
+        # each eligible's ties and ties to adopters, counted while the adjacency of the ties is built (here, once for
+        # the ties of the new year: the refresh takes it, with the offline degrees counted for it)
+        ties = self.ctx.ties
+        ties.neighbourhood(n, count=OFFLINE_TIES, mark=on)
+        degree, peers = ties.marked_degree(n, on, eligible)
         share = np.divide(peers, degree, out=np.zeros(eligible.size), where=degree > 0)
         p = cfg.adoption_rate * rel * (1.0 + cfg.peer_effect * share) * cfg.campaign.get(year, 1.0)
         new = eligible[rng.random(eligible.size) < np.minimum(p, 1.0)]

@@ -76,7 +76,7 @@ from ...constants import (
 )
 from ...core.communities import add_memberships
 from ...core.helping import can_help
-from ...core.network import Neighbourhood, neighbours
+from ...core.network import Neighbourhood, TieBatch, neighbours
 from ...core.streams import skip_uniforms, uniforms_at
 from ..money import split_payment
 from .base import AidContext, Channel, DistrictPools, register_channel, smallest, stochastic_round, uid_uniform
@@ -401,14 +401,16 @@ class SharingPlatformChannel(Channel):
         self._met_adj = Acquaintances(row_pointers(rows, n), cols, data, rows)
 
     def _flush_meetings(self, rng: np.random.Generator) -> int:
-        """Make the year's meetup acquaintances community ties; some who met join a volunteer group."""
+        """Let some of those who met at the year's meetups join a volunteer group; forget the year's acquaintances.
+
+        The acquaintances became community ties with the year's other new ties (:meth:`yearly_ties`).
+        """
         pop, scn = self.ctx.population, self.ctx.scenario
         a, b = self._met_pairs()
         self._met = []
         self._met_adj = None
         if a.size == 0:
             return 0
-        self.ctx.ties.add(a, b, TIE_COMMUNITY, float(scn.network.strength["community"]))
         met = np.unique(np.concatenate([a, b]))
         joins = met[(rng.random(met.size) < self.cfg.meetup_join_rate) & (pop.age[met] >= 18)]
         member = np.zeros((joins.size, len(OFFLINE_COMMUNITIES)), dtype=bool)
@@ -476,8 +478,15 @@ class SharingPlatformChannel(Channel):
             self._member_pools = DistrictPools(self._helper_ok, pop.district)
 
     # -- yearly and monthly -------------------------------------------------------------------
+    def yearly_ties(self, year: int, batch: TieBatch) -> None:
+        """At the turn of ``year``: the year's meetup acquaintances become community ties (added to ``batch``)."""
+        if self.cfg.active(year):
+            a, b = self._met_pairs()
+            if a.size:
+                batch.add(a, b, TIE_COMMUNITY, float(self.ctx.scenario.network.strength["community"]))
+
     def yearly(self, year: int, rng: np.random.Generator) -> None:
-        """At the turn of ``year``: the year's meetup acquaintances become ties; launch or top up the certified."""
+        """At the turn of ``year``: some who met at meetups join a volunteer group; launch or top up the certified."""
         if self.cfg.active(year):
             self._flush_meetings(rng)
         self._met, self._met_adj = [], None
