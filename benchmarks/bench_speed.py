@@ -38,10 +38,12 @@ CPU time (``time.process_time``: without the time spent waiting for a core, with
 and their cost per resident-step, each with its change against the first factor in %, and a verdict: is
 the whole run's cost per resident-step within +-15% of the first factor's (in wall-clock and in CPU
 time)? ``--repeat N`` makes N paired runs, each in its own process, the build order reversed every
-other run, and one verdict on the mean of their changes. The ratios to an empty Mesa step stay those of
-the interleaved windows; the paired whole run is the steady figure. Memory: the models live in one
-process at once (a koto-all model at full scale takes about 1 GB, its empty Mesa helper
-about 0.5 GB more), so two or three factors at full scale need a few GB.
+other run, and one verdict on the mean of their changes, with its 95% interval (Student's t over the N
+changes): whether the interval lies within the band, outside it or across its edge (then the runs do not
+settle the verdict: a paired run's change moves by about +-5 points on this machine). The ratios to an
+empty Mesa step stay those of the interleaved windows; the paired whole run is the steady figure. Memory:
+the models live in one process at once (a koto-all model at full scale takes about 1 GB, its empty Mesa
+helper about 0.5 GB more), so two or three factors at full scale need a few GB.
 
     .venv/bin/python benchmarks/bench_speed.py --issue                 # koto-all 2020 and 2030, koto 2020
     .venv/bin/python benchmarks/bench_speed.py --scenario koto-all --at 2020 2030 --json results/speed.json
@@ -58,6 +60,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import multiprocessing as mp
 import platform
 import resource
@@ -181,6 +184,32 @@ def _median(x: Sequence[float]) -> float:
 
 def _mean(x: Sequence[float]) -> float:
     return statistics.fmean(x) if x else float("nan")
+
+
+CONFIDENCE = 0.95
+"""The confidence of the interval given for the mean change of repeated paired runs."""
+
+
+def _interval(x: Sequence[float]) -> tuple[float, float]:
+    """Return the ``CONFIDENCE`` interval of the mean of ``x`` (Student's t; NaN with fewer than two values)."""
+    if len(x) < 2:
+        return float("nan"), float("nan")
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(x) - 1)) * statistics.stdev(x) / math.sqrt(len(x))
+    return _mean(x) - half, _mean(x) + half
+
+
+def _side(interval: tuple[float, float], band: float) -> str:
+    """Where an interval of a change lies against the band ±``band``: ``within``, ``outside`` or ``across`` its edge."""
+    lo, hi = interval
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "unknown"
+    if -band <= lo and hi <= band:
+        return "within"
+    if hi < -band or lo > band:
+        return "outside"
+    return "across"
 
 
 def _load_kernel() -> None:
@@ -635,8 +664,11 @@ def combine_repeats(repeats: Sequence[dict[str, Any]], factors: Sequence[float])
                          "ties_ratio": _mean([vs[j]["ties_ratio"] for vs in verdicts]),
                          "changes_pct": wall, "cpu_changes_pct": cpu, "change_pct": _mean(wall),
                          "cpu_change_pct": _mean(cpu), "year_cpu_change_median_pct": _median(years),
-                         "band_pct": FLAT, "flat": bool(abs(_mean(wall)) <= FLAT),
-                         "cpu_flat": bool(abs(_mean(cpu)) <= FLAT)})
+                         "interval_pct": _interval(wall), "cpu_interval_pct": _interval(cpu),
+                         "confidence": CONFIDENCE, "band_pct": FLAT, "flat": bool(abs(_mean(wall)) <= FLAT),
+                         "cpu_flat": bool(abs(_mean(cpu)) <= FLAT),
+                         "interval_side": _side(_interval(wall), FLAT),
+                         "cpu_interval_side": _side(_interval(cpu), FLAT)})
     first = repeats[0]
     return {"paired": True, "scenario": first["scenario"], "scale": first["scale"], "years": first["years"],
             "seed": first["seed"], "factors": list(factors), "build_orders": orders, "repeats": list(repeats),
@@ -659,7 +691,21 @@ def format_repeats(c: dict[str, Any]) -> str:
             f"{_flat(v['flat'], v['band_pct'])}; {_pct(v['cpu_change_pct'])} in CPU time, "
             f"{_flat(v['cpu_flat'], v['band_pct'])} (each simulated year's CPU time: median "
             f"{_pct(v['year_cpu_change_median_pct'])})")
+        if len(c["repeats"]) > 1:
+            lines.append(f"  {v['confidence']:.0%} interval of the mean: {_span(v['interval_pct'])} in wall-clock time "
+                         f"({_where(v['interval_side'], v['band_pct'])}), {_span(v['cpu_interval_pct'])} in CPU time "
+                         f"({_where(v['cpu_interval_side'], v['band_pct'])})")
     return "\n".join(lines)
+
+
+def _span(interval: tuple[float, float]) -> str:
+    return f"{_pct(interval[0])} to {_pct(interval[1])}"
+
+
+def _where(side: str, band: float) -> str:
+    return {"within": f"within +-{band:g}%", "outside": f"outside +-{band:g}%",
+            "across": f"across the edge of +-{band:g}%: these runs do not settle the verdict",
+            "unknown": "unknown"}[side]
 
 
 def _in_child(args: argparse.Namespace, scenario: str, at: Sequence[int],

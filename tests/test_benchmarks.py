@@ -218,6 +218,23 @@ def test_bench_speed_repeats_pairs_in_both_build_orders_and_averages_them():
     assert v["changes_pct"] == pytest.approx([10.0, 26.0]) and v["cpu_changes_pct"] == pytest.approx([16.0, 20.0])
     assert v["change_pct"] == pytest.approx(18.0) and v["cpu_change_pct"] == pytest.approx(18.0)
     assert not v["flat"] and not v["cpu_flat"] and v["ties_ratio"] == pytest.approx(2.0)
+    # the 95% interval of the mean (Student's t, 1 degree of freedom): 18 -+ 12.706 * sd / sqrt(2)
+    half = 12.7062047 * np.std([10.0, 26.0], ddof=1) / np.sqrt(2)
+    assert v["interval_pct"] == pytest.approx((18.0 - half, 18.0 + half))
+    assert v["interval_side"] == "across" and v["cpu_interval_side"] == "across"
+    assert "do not settle the verdict" in bench.format_repeats(c)
+    tight = head | {"factors": [1.0, 2.0], "runs": [run(1.0, 10.0, 10.0), run(2.0, 11.0, 11.0)]}
+    c = bench.combine_repeats([tight, tight, tight | {"runs": [run(1.0, 10.0, 10.0), run(2.0, 11.2, 11.2)]}],
+                              [1.0, 2.0])
+    (v,) = c["verdict"]
+    assert v["interval_side"] == "within" and v["flat"]
+    far = head | {"factors": [1.0, 2.0], "runs": [run(1.0, 10.0, 10.0), run(2.0, 13.0, 13.0)]}
+    (v,) = bench.combine_repeats([far, far | {"runs": [run(1.0, 10.0, 10.0), run(2.0, 13.2, 13.2)]}],
+                                 [1.0, 2.0])["verdict"]
+    assert v["interval_side"] == "outside" and not v["flat"]
+    (v,) = bench.combine_repeats([far], [1.0, 2.0])["verdict"]  # one run: no interval
+    assert v["interval_side"] == "unknown" and "interval" not in bench.format_repeats(
+        bench.combine_repeats([far], [1.0, 2.0]))
     with pytest.raises(ValueError, match="not one of"):
         bench.combine_repeats([forward], [1.0, 3.0])
     with pytest.raises(SystemExit):  # a repeat needs a pair
