@@ -660,15 +660,15 @@ def combine_repeats(repeats: Sequence[dict[str, Any]], factors: Sequence[float])
         wall = [vs[j]["change_pct"] for vs in verdicts]
         cpu = [vs[j]["cpu_change_pct"] for vs in verdicts]
         years = [c for vs in verdicts for c in vs[j]["year_cpu_change_pct"].values()]
+        interval, cpu_interval = _interval(wall), _interval(cpu)
         combined.append({"ties_factor": v["ties_factor"], "against": v["against"],
                          "ties_ratio": _mean([vs[j]["ties_ratio"] for vs in verdicts]),
                          "changes_pct": wall, "cpu_changes_pct": cpu, "change_pct": _mean(wall),
                          "cpu_change_pct": _mean(cpu), "year_cpu_change_median_pct": _median(years),
-                         "interval_pct": _interval(wall), "cpu_interval_pct": _interval(cpu),
+                         "interval_pct": interval, "cpu_interval_pct": cpu_interval,
                          "confidence": CONFIDENCE, "band_pct": FLAT, "flat": bool(abs(_mean(wall)) <= FLAT),
                          "cpu_flat": bool(abs(_mean(cpu)) <= FLAT),
-                         "interval_side": _side(_interval(wall), FLAT),
-                         "cpu_interval_side": _side(_interval(cpu), FLAT)})
+                         "interval_side": _side(interval, FLAT), "cpu_interval_side": _side(cpu_interval, FLAT)})
     first = repeats[0]
     return {"paired": True, "scenario": first["scenario"], "scale": first["scale"], "years": first["years"],
             "seed": first["seed"], "factors": list(factors), "build_orders": orders, "repeats": list(repeats),

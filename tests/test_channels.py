@@ -235,6 +235,17 @@ def test_tied_and_marked_equal_bincounts_read_from_rows_or_counted_in_the_build(
     degree, peers = ties.marked_degree(n, on)
     assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers)
     assert ties._marked is None  # handed over
+    ties.neighbourhood(n, count=1, mark=on)  # current: not built again, nothing counted anew
+    assert ties._marked is None
+    ties.add(np.array([2]), np.array([3]), 1, 0.5)
+    ties.neighbourhood(n, mark=on)  # built for the new ties, counted with the mark ...
+    ties.add(np.array([4]), np.array([5]), 1, 0.5)  # ... then the ties change: those counts are not handed over
+    a, b, kind = ties.a, ties.b, ties.kind
+    sel = kind != 0
+    want_degree = np.bincount(a[sel], minlength=n) + np.bincount(b[sel], minlength=n)
+    want_peers = np.bincount(a, weights=on[b], minlength=n) + np.bincount(b, weights=on[a], minlength=n)
+    degree, peers = ties.marked_degree(n, on)
+    assert np.array_equal(degree, want_degree) and np.array_equal(peers, want_peers)
     other = on.copy()
     ties.neighbourhood(n, mark=other)  # current: not built again, nothing counted
     degree, peers = ties.marked_degree(n, other, rows)  # read from the rows

@@ -624,10 +624,8 @@ class Ties:
         from the rows of the adjacency (:func:`~kyojosim.core.network_kernel.tied_and_marked`: the same counts).
         """
         self._flush()
-        marked = self.__dict__.get("_marked")
-        cached = self._neighbourhood
-        if (marked is not None and cached is not None and marked[0] == (self._version, n) and cached[0] == marked[0]
-                and marked[1] is mark):
+        marked = self.__dict__.get("_marked")  # any change of the ties since the build changed the version
+        if marked is not None and marked[0] == (self._version, n) and marked[1] is mark:
             self._marked = None
             tied, peers = marked[2], marked[3]
             return (tied, peers) if rows is None else (tied[rows], peers[rows])
